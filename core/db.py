@@ -1,0 +1,182 @@
+"""Engines and units of work.
+
+One engine per process, made by the entry point (never at import). A ``UnitOfWork`` is one transaction:
+a CLI command, a console action, one mail message. It commits once, so a write and its audit entry land
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlmodel import Session, create_engine, select
+
+from hotline.core.clock import Clock, SystemClock
+from hotline.core.errors import NotFound, PermissionDenied, Unavailable
+from hotline.core.models import Operator
+from hotline.core.models.enums import Role
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_database_url() -> str:
+    """The embedded database: ``$XDG_DATA_HOME/hotline/hotline.db``."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{data_home / 'hotline' / 'hotline.db'}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1)."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Unavailable(f"malformed database URL: {url!r}") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(url, parsed.database, echo=echo)
+        if parsed.get_backend_name() == "postgresql":
+            return create_engine(
+                url,
+                echo=echo,
+                pool_pre_ping=True,
+                # Automatic server-side prepared statements made trigram queries slower here.
+                connect_args={"prepare_threshold": None, "connect_timeout": 5},
+            )
+    except NoSuchModuleError:
+        pass
+    raise Unavailable(f"unsupported database URL (use sqlite:///FILE or postgresql://...): {url!r}")
+
+
+def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock at BEGIN: two writers queue on the busy timeout instead of
+        # failing when a read lock cannot be upgraded.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, so an unreachable server is reported as one line and exit 1."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
+
+
+class UnitOfWork:
+    """One transaction on behalf of an operator (or of the system, with no login).
+
+    ``readonly`` units take no write lock on SQLite; everything else begins IMMEDIATE there.
+    """
+
+    session: Session
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor_login: str | None = None,
+        clock: Clock | None = None,
+        readonly: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.actor_login = actor_login
+        self.clock: Clock = clock or SystemClock()
+        self.readonly = readonly
+        self._actor: Operator | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> Self:
+        bind = self.engine
+        if bind.dialect.name == "sqlite" and not self.readonly:
+            bind = bind.execution_options(sqlite_begin="IMMEDIATE")
+        self.session = Session(bind, expire_on_commit=False)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None and not self.readonly:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+        if exc_type is None:
+            for callback in self._after_commit:
+                callback()
+
+    def now(self) -> datetime:
+        """The unit's clock."""
+        return self.clock.now()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (e.g. flag a mail on the server)."""
+        self._after_commit.append(callback)
+
+    @property
+    def actor(self) -> Operator | None:
+        """The acting operator; ``None`` for the system (cron, the poller). An unknown login is NotFound."""
+        if self.actor_login is None:
+            return None
+        if self._actor is None:
+            found = self.session.exec(select(Operator).where(Operator.login == self.actor_login)).first()
+            if found is None:
+                raise NotFound(f"unknown operator {self.actor_login!r} (add it with: hotline operators add)")
+            self._actor = found
+        return self._actor
+
+    @property
+    def actor_name(self) -> str:
+        """How the actor is written in audit entries and events."""
+        return self.actor_login or "system"
+
+    def require_role(self, *allowed: Role) -> None:
+        """Refuse the operation unless the actor has one of ``allowed`` (the system may do anything)."""
+        if self.actor_login is None:
+            return
+        actor = self.actor
+        assert actor is not None
+        if not actor.active:
+            raise PermissionDenied(f"operator {actor.login!r} is deactivated")
+        if actor.role not in {role.value for role in allowed}:
+            wanted = " or ".join(role.value for role in allowed)
+            raise PermissionDenied(f"operator {actor.login!r} is a {actor.role}; this needs {wanted}")
