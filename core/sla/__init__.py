@@ -1,0 +1,1 @@
+"""Service levels: business calendars, business-time arithmetic, SLA policies and their configuration."""
