@@ -1,0 +1,59 @@
+"""Phone digits for lookup: what a typed number can mean, and the reversed form for suffix matching.
+
+Stored phones are indexed by their digits (E.164 without ``+``) and by those digits reversed, so both
+"the whole number" and "the last N digits" are B-tree range scans. A typed number may be formatted
+any way (``+7 (495) 926-37-81``, ``8 495 926 37 81``); ``exact_forms`` gives the E.164 digits it can
+stand for, ``suffix_forms`` the digit strings a stored number may end with.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+MIN_SUFFIX_DIGITS = 3
+MIN_CONTAINS_DIGITS = 4
+MAX_PHONE_DIGITS = 20
+
+
+def reverse_digits(digits: str) -> str:
+    """The digits backwards: a suffix of the number is a prefix of this."""
+    return digits[::-1]
+
+
+def parse_typed(typed: str, digits: str, *, region: str = "RU") -> phonenumbers.PhoneNumber | None:
+    """The number a typed string is, when it is a valid one for ``region`` (or has its own ``+`` code)."""
+    if not 7 <= len(digits) <= 15:
+        return None
+    candidate = "+" + digits if typed.strip().startswith("+") else digits
+    try:
+        parsed = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
+def exact_forms(typed: str, digits: str, *, region: str = "RU") -> list[str]:
+    """E.164 digit strings a typed number can be: the digits as typed, and as parsed for ``region``."""
+    if not 7 <= len(digits) <= 15:
+        return []
+    forms = [digits]
+    parsed = parse_typed(typed, digits, region=region)
+    if parsed is not None:
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+        if e164 not in forms:
+            forms.insert(0, e164)
+    return forms
+
+
+def suffix_forms(typed: str, digits: str, *, region: str = "RU") -> list[str]:
+    """Digit strings a stored number may end with: as typed, and the national number when a trunk prefix
+    (``8`` in Russia) or a country code was typed."""
+    if len(digits) < MIN_SUFFIX_DIGITS:
+        return []
+    forms = [digits[:MAX_PHONE_DIGITS]]
+    parsed = parse_typed(typed, digits, region=region)
+    if parsed is not None:
+        national = str(parsed.national_number)
+        if national not in forms:
+            forms.append(national)
+    return forms

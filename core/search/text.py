@@ -1,0 +1,125 @@
+"""Normalisation, folding and query classification: the pure text layer of lookup (no database)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_QUERY_CHARS = 200
+"""A longer paste is cut here: nobody types more, and it bounds the work a query can cause."""
+MAX_QUERY_WORDS = 6
+MAX_WORD_CHARS = 40
+
+_KEEP_COMPOSED = {"й": "й", "Й": "й", "ё": "е", "Ё": "е"}
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
+_LATIN_RE = re.compile(r"[a-z]")
+_PHONE_CHARS_RE = re.compile(r"^[\d\s()+\-./]+$")
+_TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
+
+
+def fold(text: str) -> str:
+    """Lower-case, ``ё``→``е``, accents dropped (``é``→``e``; ``й`` stays), compatibility forms unified."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        if char in _KEEP_COMPOSED:
+            out.append(_KEEP_COMPOSED[char])
+            continue
+        for part in unicodedata.normalize("NFKD", char):
+            if not unicodedata.combining(part):
+                out.append(part)
+    return "".join(out).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``: runs of letters and digits; anything else separates."""
+    return _WORD_RE.findall(fold(text))
+
+
+def digits_of(text: str) -> str:
+    """Only the ASCII digits of ``text`` (other scripts' digits are folded to ASCII first)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if "0" <= ch <= "9")
+
+
+def is_cyrillic(word: str) -> bool:
+    """True when ``word`` holds any Cyrillic letter."""
+    return bool(_CYRILLIC_RE.search(word))
+
+
+def is_latin(word: str) -> bool:
+    """True when the folded ``word`` holds a Latin letter and no Cyrillic one."""
+    return bool(_LATIN_RE.search(word)) and not is_cyrillic(word)
+
+
+def email_words(email: str) -> list[str]:
+    """The words of an email address: local-part pieces and domain labels."""
+    return words(email.replace("@", " ").replace(".", " "))
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (C0, C1, DEL, bidi overrides): safe to show in a terminal."""
+    return "".join(
+        ch if ch == " " or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else " " for ch in text
+    )
+
+
+class QueryKind(StrEnum):
+    """What a query looks like; lookup dispatches on it."""
+
+    EMPTY = "empty"
+    TICKET = "ticket"
+    PHONE = "phone"
+    EMAIL = "email"
+    WORDS = "words"
+    SHORT = "short"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A classified query: its kind, its folded words, its digits, and the cleaned text."""
+
+    kind: QueryKind
+    text: str
+    words: tuple[str, ...] = ()
+    digits: str = ""
+    ticket_number: int | None = None
+    fragment: str = ""
+
+
+def classify(raw: str) -> Query:
+    """Classify what the operator typed.
+
+    ``#1234`` is a ticket; only digits and phone punctuation is a phone (and, when short enough, a ticket
+    number as well); anything with ``@`` or a dotted domain is an email fragment; one or two characters in
+    all is a short prefix; the rest is words.
+    """
+    text = strip_controls(raw[:MAX_QUERY_CHARS]).strip()
+    if not text:
+        return Query(QueryKind.EMPTY, text)
+    ticket = _TICKET_RE.match(text)
+    if ticket:
+        return Query(QueryKind.TICKET, text, digits=ticket.group(1), ticket_number=int(ticket.group(1)))
+    if _PHONE_CHARS_RE.match(text):
+        digits = digits_of(text)
+        if digits:
+            number = int(digits) if len(digits) <= 12 else None
+            return Query(QueryKind.PHONE, text, digits=digits, ticket_number=number)
+        return Query(QueryKind.EMPTY, text)
+    folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])
+    if "@" in text or _looks_like_domain(text):
+        fragment = fold(text).replace(" ", "")
+        fragment = "".join(ch for ch in fragment if ch.isalnum() or ch in "@.-_+")
+        if len(fragment.strip("@.")) >= 1:
+            return Query(QueryKind.EMAIL, text, words=folded_words, fragment=fragment)
+    if not folded_words:
+        return Query(QueryKind.EMPTY, text)
+    if sum(len(word) for word in folded_words) <= 2:
+        return Query(QueryKind.SHORT, text, words=folded_words)
+    return Query(QueryKind.WORDS, text, words=folded_words)
+
+
+def _looks_like_domain(text: str) -> bool:
+    """``acme.ru``: one token, a dot between letters."""
+    return " " not in text and bool(re.fullmatch(r"[\w-]+(\.[\w-]+)+\.?", text)) and not text[0].isdigit()

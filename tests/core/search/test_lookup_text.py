@@ -1,0 +1,173 @@
+"""The pure text layer of lookup: folding, classification, transliteration, layouts, typos, phone forms."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hotline.core.search.layout import swap_layout, to_english_layout, to_russian_layout
+from hotline.core.search.phones import exact_forms, reverse_digits, suffix_forms
+from hotline.core.search.text import MAX_QUERY_CHARS, QueryKind, classify, digits_of, fold, words
+from hotline.core.search.translit import (
+    query_skeletons,
+    skeleton,
+    to_cyrillic,
+    to_cyrillic_variants,
+    to_latin,
+)
+from hotline.core.search.typos import corrections, delete_keys, within_one_edit
+
+
+def test_fold_lowers_and_merges_yo_and_drops_accents() -> None:
+    assert fold("Ёлкин") == "елкин"
+    assert fold("ПЁТР") == "петр"
+    assert fold("Zoë Müller") == "zoe muller"
+    assert fold("Андрей") == "андрей"  # й is a letter of its own, not и with a mark
+
+
+def test_words_split_on_punctuation_symbols_and_emoji() -> None:
+    assert words("Иван-Петров, ООО «Ромашка» 🙂 ivan_pet") == [
+        "иван",
+        "петров",
+        "ооо",
+        "ромашка",
+        "ivan",
+        "pet",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("", QueryKind.EMPTY),
+        ("   ", QueryKind.EMPTY),
+        ('"*%_', QueryKind.EMPTY),
+        ("🙂", QueryKind.EMPTY),
+        ("#1234", QueryKind.TICKET),
+        ("1234", QueryKind.PHONE),
+        ("+7 (495) 926-37-81", QueryKind.PHONE),
+        ("926-37", QueryKind.PHONE),
+        ("petrov@", QueryKind.EMAIL),
+        ("@acme.ru", QueryKind.EMAIL),
+        ("acme.ru", QueryKind.EMAIL),
+        ("acme", QueryKind.WORDS),
+        ("ivan pet", QueryKind.WORDS),
+        ("NEAR(", QueryKind.WORDS),
+        ("i", QueryKind.SHORT),
+        ("Зо", QueryKind.SHORT),
+    ],
+)
+def test_classify(typed: str, kind: QueryKind) -> None:
+    assert classify(typed).kind is kind
+
+
+def test_classify_details() -> None:
+    ticket = classify("#1234")
+    assert ticket.ticket_number == 1234
+    phone = classify("8 495 926 37 81")
+    assert phone.digits == "84959263781"
+    assert classify("1234").ticket_number == 1234
+    assert classify("Ivan  PETROV").words == ("ivan", "petrov")
+
+
+@given(st.text(max_size=20_000))
+def test_classify_never_fails_and_bounds_the_work(typed: str) -> None:
+    query = classify(typed)
+    assert len(query.text) <= MAX_QUERY_CHARS
+    assert len(query.words) <= 6
+
+
+def test_transliteration_both_ways() -> None:
+    assert to_cyrillic("ivanov") == "иванов"
+    assert to_latin("Иванов") == "ivanov"
+    assert to_cyrillic("Smith") == "смит"
+    assert "юлия" in to_cyrillic_variants("Yulia")
+    assert "щукин" in to_cyrillic_variants("schukin")
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["Иванов", "ivanov", "Ivanov"],
+        ["Хабаров", "khabarov", "habarov"],
+        ["Юлия", "Yulia", "Iuliia", "yuliya"],
+        ["Щукин", "Shchukin", "Schukin"],
+        ["Фёдор", "Fyodor", "Fedor"],
+        ["Евгений", "Yevgeny", "Evgeniy"],
+        ["Наталья", "Natalya", "Natalia"],
+        ["Кузнецов", "Kuznetsov"],
+        ["Джон", "John"],
+        ["Андрей", "Andrey", "Andrei"],
+    ],
+)
+def test_spellings_share_one_skeleton(spellings: list[str]) -> None:
+    assert len({skeleton(word) for word in spellings}) == 1
+
+
+def test_ambiguous_letters_give_several_query_keys() -> None:
+    assert skeleton("Хабаров") in query_skeletons("xabarov")
+    assert skeleton("Максим") in query_skeletons("maxim")
+    assert skeleton("Smith").startswith(skeleton("Смит"))
+
+
+def test_wrong_layout_both_ways() -> None:
+    assert to_russian_layout("bdfyjd") == "иванов"
+    assert to_russian_layout("ghbdtn") == "привет"
+    assert to_english_layout("Шмфтщм") == "Ivanov"
+    assert swap_layout(",jhbcjd") == "борисов"
+    assert swap_layout("123") == ""
+
+
+@given(st.text(alphabet="qwertyuiop[]asdfghjkl;'zxcvbnm,.`", max_size=30))
+def test_layout_round_trip(typed: str) -> None:
+    assert to_english_layout(to_russian_layout(typed)) == typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "word"),
+    [
+        ("ivnaov", "ivanov"),
+        ("petorv", "petrov"),
+        ("petrv", "petrov"),
+        ("petrovv", "petrov"),
+        ("pxtrov", "petrov"),
+    ],
+)
+def test_one_edit_is_found_by_shared_delete_keys(typed: str, word: str) -> None:
+    assert within_one_edit(typed, word)
+    assert delete_keys(typed) & delete_keys(word)
+    assert corrections(typed, [word, "sidorov"]) == [word]
+
+
+def test_two_edits_are_not_a_typo() -> None:
+    assert not within_one_edit("pterov", "petrvo")
+    assert not within_one_edit("ivanov", "ivanovich")
+
+
+@given(st.text(alphabet="abcdefgh", min_size=5, max_size=10), st.data())
+def test_any_single_edit_shares_a_delete_key(word: str, data: st.DataObject) -> None:
+    position = data.draw(st.integers(0, len(word) - 1))
+    edit = data.draw(st.sampled_from(["delete", "insert", "substitute", "swap"]))
+    letter = data.draw(st.sampled_from("abcdefgh"))
+    if edit == "delete":
+        typed = word[:position] + word[position + 1 :]
+    elif edit == "insert":
+        typed = word[:position] + letter + word[position:]
+    elif edit == "substitute":
+        typed = word[:position] + letter + word[position + 1 :]
+    else:
+        position = min(position, len(word) - 2)
+        typed = word[:position] + word[position + 1] + word[position] + word[position + 2 :]
+    assert within_one_edit(typed, word)
+    assert delete_keys(typed) & delete_keys(word)
+
+
+def test_phone_forms() -> None:
+    assert exact_forms("+7 (495) 926-37-81", "74959263781") == ["74959263781"]
+    assert "74959263781" in exact_forms("8 495 926 37 81", "84959263781")
+    assert "4959263781" in suffix_forms("8 495 926 37 81", "84959263781")
+    assert suffix_forms("3781", "3781") == ["3781"]
+    assert suffix_forms("37", "37") == []
+    assert digits_of("+7 (495) 926-37-81") == "74959263781"
+    assert reverse_digits("12345") == "54321"
