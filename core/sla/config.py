@@ -10,6 +10,7 @@ calendar that does not exist). Queues and operators are checked against the data
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def parse_span(text: str) -> Span:
 
 def _parse_spans(text: str) -> list[Span]:
     spans = sorted(parse_span(part) for part in str(text).split(",") if part.strip())
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         if start < end:
             raise ValueError(f"overlapping time ranges in {text!r}")
     return spans
@@ -110,7 +111,7 @@ class CalendarConfig(BaseModel):
     @classmethod
     def _valid_breaks(cls, value: list[str]) -> list[str]:
         spans = sorted(parse_span(text) for text in value)
-        for (s1, e1), (s2, e2) in zip(spans, spans[1:], strict=False):
+        for (s1, e1), (s2, e2) in itertools.pairwise(spans):
             if s2 < e1:
                 raise ValueError(
                     f"overlapping breaks {s1 // 60:02}:{s1 % 60:02}-{e1 // 60:02}:{e1 % 60:02} and "
@@ -216,7 +217,7 @@ def parse_condition(text: str) -> Condition:
 
 
 def parse_action(text: str) -> Action:
-    """Parse ``priority:X``, ``queue:X``, ``assign:LOGIN|supervisor``, ``notify:LOGIN|supervisor``, ``event``."""
+    """Parse ``priority:X``, ``queue:X``, ``assign:LOGIN``, ``notify:supervisor``, ``event`` and the like."""
     kind, _, target = str(text).strip().partition(":")
     kind, target = kind.strip().lower(), target.strip()
     if kind == "event" and not target:
