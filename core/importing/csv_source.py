@@ -1,0 +1,115 @@
+"""Streaming CSV reader: delimiter and encoding detected, bounded line length, errors with line numbers."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from io import TextIOWrapper
+from pathlib import Path
+
+from hotline.core.errors import InvalidInput
+from hotline.core.importing.encoding import SAMPLE_BYTES, binary_kind, detect_encoding, read_sample
+from hotline.core.importing.records import (
+    MAX_LINE_CHARS,
+    SourceRow,
+    check_header,
+    fit_row,
+    where,
+)
+
+DELIMITERS = (",", ";", "\t")
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter used in the header line: whichever of ``,`` ``;`` tab occurs most outside quotes."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+class CsvSource:
+    """A CSV file opened for streaming; ``header`` is read on construction, rows on iteration."""
+
+    def __init__(self, path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> None:
+        self.path = path
+        sample = read_sample(path)
+        if not sample.strip():
+            raise InvalidInput("the file is empty", where=str(path))
+        kind = binary_kind(sample)
+        if kind:
+            raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
+        self.encoding = encoding or detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
+        self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")
+        self._line = 0
+        try:
+            self.delimiter, self.header, self._header_line = self._read_header(delimiter)
+        except BaseException:
+            self._stream.close()
+            raise
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def _lines(self) -> Iterator[str]:
+        """Physical lines, each counted; one longer than the bound stops the import."""
+        while True:
+            try:
+                text = self._stream.readline(MAX_LINE_CHARS + 1)
+            except UnicodeDecodeError as error:
+                raise InvalidInput(
+                    f"bytes that are not valid {self.encoding} ({error.reason})",
+                    where=where(self.path, self._line + 1),
+                ) from None
+            if not text:
+                return
+            self._line += 1
+            if len(text) > MAX_LINE_CHARS and not text.endswith(("\n", "\r")):
+                raise InvalidInput(
+                    f"the line is longer than {MAX_LINE_CHARS:,} characters",
+                    where=where(self.path, self._line),
+                )
+            yield text
+
+    def _read_header(self, delimiter: str | None) -> tuple[str, tuple[str, ...], int]:
+        lines = self._lines()
+        for text in lines:
+            stripped = text.strip().lstrip("\ufeff")
+            if not stripped:
+                continue
+            if stripped.lower().startswith("sep=") and len(stripped) == 5:
+                delimiter = delimiter or stripped[4]  # Excel's "sep=;" hint line
+                continue
+            chosen = delimiter or detect_delimiter(stripped)
+            header_line = self._line
+            try:
+                cells = next(csv.reader([text.lstrip("\ufeff")], delimiter=chosen))
+            except (csv.Error, StopIteration) as error:
+                raise InvalidInput(
+                    f"unreadable header: {error}", where=where(self.path, header_line)
+                ) from None
+            return chosen, check_header(cells, path=self.path, line=header_line), header_line
+        raise InvalidInput("the file is empty", where=str(self.path))
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        width = len(self.header)
+        reader = csv.reader(self._lines(), delimiter=self.delimiter)
+        while True:
+            start = self._line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise InvalidInput(
+                    f"malformed CSV ({error}); is a quote left open from line {start}?",
+                    where=where(self.path, start),
+                ) from None
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield fit_row(cells, width, path=self.path, line=start)

@@ -1,0 +1,193 @@
+"""One source row checked and turned into a typed client draft, or into the reasons it cannot be."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from hotline.core.emails import normalize_email
+from hotline.core.errors import InvalidInput
+from hotline.core.importing.headers import ColumnMap
+from hotline.core.importing.records import SourceRow
+from hotline.core.phones import NormalizedPhone, normalize_phone
+from hotline.core.services.clients import display_name
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
+           "group": 100, "notes": 100_000}  # fmt: skip
+_KINDS = {
+    "person": "person", "физлицо": "person", "физическоелицо": "person", "частноелицо": "person",
+    "персона": "person", "человек": "person", "контакт": "person", "individual": "person",
+    "organisation": "organisation", "organization": "organisation", "company": "organisation",
+    "org": "organisation", "юрлицо": "organisation", "юридическоелицо": "organisation",
+    "организация": "organisation", "компания": "organisation",
+}  # fmt: skip
+_BIDI_AND_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_PHONE_SEPARATORS = re.compile(r"[,;/\n]+")
+_EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
+_TAG_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one row cannot be imported: where (line, column) and the reason in words."""
+
+    line: int
+    column: str
+    reason: str
+
+    def describe(self, path: str) -> str:
+        place = f"{path}:{self.line}"
+        return f"{place}: {self.column}: {self.reason}" if self.column else f"{place}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ClientDraft:
+    """A client as a row describes it, every value cleaned and normalised, not yet stored."""
+
+    line: int
+    kind: str
+    name: str
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    organisation: str | None = None
+    phones: list[NormalizedPhone] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    group: str | None = None
+    birthday: date | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def phone_digits(self) -> list[str]:
+        return [phone.digits for phone in self.phones]
+
+
+def clean_text(text: str, *, multiline: bool = False) -> str:
+    """Untrusted cell text made safe to store and show: control and bidi characters gone, a leading
+    apostrophe that neutralised a formula on export removed, whitespace trimmed."""
+    if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS:
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    text = unicodedata.normalize("NFC", _BIDI_AND_CONTROL.sub("", text))
+    return text.strip()
+
+
+def parse_birthday(text: str, *, today: date | None = None) -> date:
+    """A birth date from ISO, ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``YYYYMMDD`` or an ISO date-time.
+
+    Raises ValueError with a reason for a two-digit or missing year, an impossible or a future date.
+    """
+    value = text.strip().split("T")[0].split(" ")[0]
+    if value.startswith("--"):
+        raise ValueError(f"birthday {text!r} has no year")
+    if match := re.fullmatch(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})|(\d{4})(\d{2})(\d{2})", value):
+        groups = [group for group in match.groups() if group is not None]
+        year, month, day = (int(part) for part in groups)
+    elif match := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})", value):
+        day, month, year = (int(part) for part in match.groups())
+        if len(match.group(3)) == 2:
+            raise ValueError(f"birthday {text!r} has a two-digit year; write the year in full")
+    else:
+        raise ValueError(f"birthday {text!r} is not a date (expected DD.MM.YYYY or YYYY-MM-DD)")
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        raise ValueError(f"birthday {text!r} is an impossible date") from None
+    if born.year < 1900 or (today is not None and born > today):
+        raise ValueError(f"birthday {text!r} is not a plausible birth date")
+    return born
+
+
+class DraftBuilder:
+    """Turns rows into drafts with the phone region and "today" fixed for the whole import."""
+
+    def __init__(self, columns: ColumnMap, *, default_region: str, today: date | None = None) -> None:
+        self.columns = columns
+        self.default_region = default_region
+        self.today = today
+
+    def build(self, row: SourceRow) -> ClientDraft | list[RowError]:
+        """The draft for ``row``, or every problem the row has (never just the first)."""
+        errors: list[RowError] = []
+        if row.problem:
+            errors.append(RowError(row.line, "", row.problem))
+        values = self.columns.values(row.cells)
+        texts: dict[str, str] = {}
+        for name, cells in values.items():
+            multiline = name == "notes"
+            joiner = "\n" if multiline else ", "
+            cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
+            texts[name] = joiner.join(part for part in cleaned if part)
+            if len(texts[name]) > _LIMITS.get(name, 10_000):
+                errors.append(
+                    self._error(row.line, name, f"longer than {_LIMITS.get(name, 10_000)} characters")
+                )
+        draft = ClientDraft(line=row.line, kind="person", name="")
+        self._names(draft, texts, errors)
+        self._phones(draft, texts.get("phones", ""), errors)
+        self._emails(draft, texts.get("emails", ""), errors)
+        if texts.get("birthday"):
+            try:
+                draft.birthday = parse_birthday(texts["birthday"], today=self.today)
+            except ValueError as error:
+                errors.append(self._error(row.line, "birthday", str(error)))
+        draft.group = texts.get("group") or None
+        draft.notes = texts.get("notes", "")
+        tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
+        draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
+        return errors or draft
+
+    def _error(self, line: int, field_name: str, reason: str) -> RowError:
+        return RowError(line, self.columns.label(field_name), reason)
+
+    def _names(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:
+        first, middle, last = (texts.get(key) or None for key in ("first_name", "middle_name", "last_name"))
+        organisation = texts.get("organisation") or None
+        kind_text = texts.get("kind", "")
+        kind = _KINDS.get(re.sub(r"[^a-zа-я]", "", kind_text.lower())) if kind_text else None
+        if kind_text and kind is None:
+            errors.append(
+                self._error(draft.line, "kind", f"unknown kind {kind_text!r} (person or organisation)")
+            )
+        name = texts.get("name") or display_name(first, middle, last)
+        if not name and organisation and kind != "person":
+            name, organisation, kind = organisation, None, "organisation"
+        if not name:
+            errors.append(self._error(draft.line, "name", "missing name"))
+        draft.kind = kind or "person"
+        if draft.kind == "organisation" and organisation == name:
+            organisation = None
+        draft.name, draft.first_name, draft.middle_name, draft.last_name = name, first, middle, last
+        draft.organisation = organisation
+
+    def _phones(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
+        seen: set[str] = set()
+        for part in _PHONE_SEPARATORS.split(text):
+            if not part.strip():
+                continue
+            try:
+                phone = normalize_phone(part.strip(), default_region=self.default_region)
+            except InvalidInput as error:
+                errors.append(self._error(draft.line, "phones", f"unparseable phone: {error.message}"))
+                continue
+            if phone.e164 not in seen:
+                seen.add(phone.e164)
+                draft.phones.append(phone)
+
+    def _emails(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
+        for part in _EMAIL_SEPARATORS.split(text):
+            if not part:
+                continue
+            try:
+                address = normalize_email(part)
+            except InvalidInput as error:
+                errors.append(self._error(draft.line, "emails", f"invalid email: {error.message}"))
+                continue
+            if address not in draft.emails:
+                draft.emails.append(address)

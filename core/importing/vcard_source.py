@@ -1,0 +1,178 @@
+"""Streaming vCard (.vcf, versions 2.1, 3.0 and 4.0) reader producing rows under a fixed header.
+
+Handles line folding, vCard 2.1 quoted-printable values with their own CHARSET, escaped ``\\,`` ``\\;``
+``\\n``, several TEL/EMAIL per card; photos and other binary properties are skipped.
+"""
+
+from __future__ import annotations
+
+import quopri
+from collections.abc import Iterator
+from io import TextIOWrapper
+from pathlib import Path
+
+from hotline.core.errors import InvalidInput
+from hotline.core.importing.encoding import SAMPLE_BYTES, binary_kind, detect_encoding, read_sample
+from hotline.core.importing.records import MAX_LINE_CHARS, SourceRow, where
+
+VCARD_HEADER = (
+    "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "birthday", "notes",
+    "tags",
+)  # fmt: skip
+_SKIPPED = {"PHOTO", "LOGO", "SOUND", "KEY"}
+_COLUMN = {name: index for index, name in enumerate(VCARD_HEADER)}
+
+
+def split_unescaped(value: str, separator: str) -> list[str]:
+    """Split a vCard value on ``separator`` where it is not escaped, then unescape each part."""
+    parts, current, escaped = [], [], False
+    for char in value:
+        if escaped:
+            current.append({"n": "\n", "N": "\n"}.get(char, char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def unescape(value: str) -> str:
+    return split_unescaped(value, "\x00")[0]
+
+
+class VcardSource:
+    """A .vcf file read card by card; each card becomes one row under :data:`VCARD_HEADER`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header = VCARD_HEADER
+        sample = read_sample(path)
+        if not sample.strip():
+            raise InvalidInput("the file is empty", where=str(path))
+        kind = binary_kind(sample)
+        if kind:
+            raise InvalidInput(f"this is {kind}, not a vCard file", where=str(path))
+        self.encoding = detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
+        if b"BEGIN:VCARD" not in sample.upper() and "BEGIN:VCARD" not in _safe_upper(sample, self.encoding):
+            raise InvalidInput("no BEGIN:VCARD found; this is not a vCard file", where=str(path))
+        self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def _physical_lines(self) -> Iterator[tuple[int, str]]:
+        number = 0
+        while True:
+            try:
+                text = self._stream.readline(MAX_LINE_CHARS + 1)
+            except UnicodeDecodeError as error:
+                raise InvalidInput(
+                    f"bytes that are not valid {self.encoding} ({error.reason})",
+                    where=where(self.path, number + 1),
+                ) from None
+            if not text:
+                return
+            number += 1
+            if len(text) > MAX_LINE_CHARS and not text.endswith(("\n", "\r")):
+                raise InvalidInput(
+                    f"the line is longer than {MAX_LINE_CHARS:,} characters", where=where(self.path, number)
+                )
+            yield number, text.rstrip("\r\n")
+
+    def _logical_lines(self) -> Iterator[tuple[int, str]]:
+        """Unfolded property lines: a leading space or tab continues, so does a quoted-printable ``=`` end."""
+        start, parts = 0, []
+        for number, text in self._physical_lines():
+            continues = parts and (
+                text[:1] in (" ", "\t")
+                or (parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper())
+            )
+            if continues:
+                if sum(map(len, parts)) < MAX_LINE_CHARS:
+                    parts.append(text[1:] if text[:1] in (" ", "\t") else text)
+                continue
+            if parts:
+                yield start, "".join(parts)
+            start, parts = number, [text] if text.strip() else []
+        if parts:
+            yield start, "".join(parts)
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        card: dict[str, list[str]] | None = None
+        card_line = 0
+        for number, text in self._logical_lines():
+            name, params, value = _parse_property(text)
+            if name == "BEGIN" and value.strip().upper() == "VCARD":
+                card, card_line = {}, number
+            elif name == "END" and value.strip().upper() == "VCARD" and card is not None:
+                yield self._row(card, card_line)
+                card = None
+            elif card is not None and name not in _SKIPPED:
+                _add_property(card, name, params, value)
+        if card is not None:
+            yield SourceRow(card_line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
+
+    def _row(self, card: dict[str, list[str]], line: int) -> SourceRow:
+        cells = [""] * len(VCARD_HEADER)
+        for field, values in card.items():
+            joiner = "\n" if field == "notes" else ", "
+            cells[_COLUMN[field]] = joiner.join(value for value in values if value)
+        return SourceRow(line, tuple(cells))
+
+
+def _safe_upper(sample: bytes, encoding: str) -> str:
+    return sample.decode(encoding, errors="replace").upper()
+
+
+def _parse_property(text: str) -> tuple[str, dict[str, str], str]:
+    """``group.NAME;PARAM=x;BARE:value`` → (``NAME``, params upper-cased, raw value)."""
+    head, _, value = text.partition(":")
+    name, *raw_params = head.split(";")
+    params: dict[str, str] = {}
+    for raw in raw_params:
+        key, equals, param_value = raw.partition("=")
+        if equals:
+            params[key.strip().upper()] = param_value.strip().strip('"')
+        else:
+            params.setdefault("TYPE", key.strip())  # vCard 2.1 bare parameters: CELL, QUOTED-PRINTABLE
+            if key.strip().upper() == "QUOTED-PRINTABLE":
+                params["ENCODING"] = "QUOTED-PRINTABLE"
+    return name.rpartition(".")[2].strip().upper(), params, value
+
+
+def _decode_value(params: dict[str, str], value: str) -> str:
+    if params.get("ENCODING", "").upper() != "QUOTED-PRINTABLE":
+        return value
+    charset = params.get("CHARSET", "utf-8")
+    raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
+    try:
+        return raw.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str], value: str) -> None:
+    value = _decode_value(params, value)
+    if name == "FN":
+        card.setdefault("name", []).append(unescape(value).strip())
+    elif name == "N":
+        parts = [*split_unescaped(value, ";"), "", "", ""]
+        for field, part in zip(("last_name", "first_name", "middle_name"), parts, strict=False):
+            card.setdefault(field, []).append(part.strip())
+    elif name == "ORG":
+        card.setdefault("organisation", []).append(split_unescaped(value, ";")[0].strip())
+    elif name == "TEL":
+        card.setdefault("phones", []).append(unescape(value).removeprefix("tel:").strip())
+    elif name == "EMAIL":
+        card.setdefault("emails", []).append(unescape(value).removeprefix("mailto:").strip())
+    elif name == "BDAY":
+        card.setdefault("birthday", []).append(unescape(value).strip())
+    elif name == "NOTE":
+        card.setdefault("notes", []).append(unescape(value).strip())
+    elif name == "CATEGORIES":
+        card.setdefault("tags", []).extend(part.strip() for part in split_unescaped(value, ","))

@@ -1,0 +1,97 @@
+"""Streaming XLSX reader (openpyxl read-only mode): the first sheet or a named one, values as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from hotline.core.errors import InvalidInput
+from hotline.core.importing.encoding import read_sample
+from hotline.core.importing.records import SourceRow, check_header, fit_row, where
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as the text a person sees: whole floats without ``.0``, dates as ISO-8601."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxSource:
+    """One sheet of a workbook opened for streaming; the first non-empty row is the header."""
+
+    def __init__(self, path: Path, *, sheet: str | None = None) -> None:
+        import openpyxl  # a heavy import, paid only when a workbook is read
+
+        self.path = path
+        sample = read_sample(path)
+        if not sample:
+            raise InvalidInput("the file is empty", where=str(path))
+        if not sample.startswith(b"PK\x03\x04"):
+            raise InvalidInput("this is not an XLSX workbook (no ZIP signature)", where=str(path))
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl reports broken files with many exception types
+            raise InvalidInput(
+                f"not a readable XLSX workbook ({_describe(error)})", where=str(path)
+            ) from None
+        try:
+            self.sheet_name = self._pick_sheet(sheet)
+            self._rows = self._iter_values()
+            self.header, self._header_line = self._read_header()
+        except BaseException:
+            self._book.close()
+            raise
+
+    def close(self) -> None:
+        self._book.close()
+
+    def _pick_sheet(self, sheet: str | None) -> str:
+        names = self._book.sheetnames
+        if not names:
+            raise InvalidInput("the workbook has no sheets", where=str(self.path))
+        if sheet is None:
+            return names[0]
+        if sheet in names:
+            return sheet
+        raise InvalidInput(
+            f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}", where=str(self.path)
+        )
+
+    def _iter_values(self) -> Iterator[tuple[int, list[str]]]:
+        worksheet = self._book[self.sheet_name]
+        number = 0
+        try:
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                yield number, [cell_text(value) for value in values]
+        except Exception as error:  # zip, zlib and XML errors from a truncated or damaged sheet
+            raise InvalidInput(
+                f"the workbook is damaged ({_describe(error)})", where=where(self.path, number + 1)
+            ) from None
+
+    def _read_header(self) -> tuple[tuple[str, ...], int]:
+        for number, cells in self._rows:
+            if any(cell.strip() for cell in cells):
+                return check_header(cells, path=self.path, line=number), number
+        raise InvalidInput(f"the sheet {self.sheet_name!r} is empty", where=str(self.path))
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        width = len(self.header)
+        for number, cells in self._rows:
+            if any(cell.strip() for cell in cells):
+                yield fit_row(cells, width, path=self.path, line=number)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
