@@ -1,0 +1,327 @@
+"""From raw message bytes to a display-safe ``ParsedMessage``: a pure function, tested on its own.
+
+It never raises on bad mail it can read at all: broken MIME, wrong or missing charsets, encoded words
+cut in half and raw 8-bit headers are decoded as well as they can be; what was left out for the size
+limit is named in ``omitted``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+
+from hotline.mailbox.charsets import decode_bytes, decode_header
+from hotline.mailbox.html_text import html_to_text
+from hotline.mailbox.message import MailAttachment, ParsedMessage
+from hotline.mailbox.quotes import split_reply
+from hotline.mailbox.textclean import clean_line, clean_text
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+TICKET_TAG = re.compile(r"\[#(\d{1,9})\]")
+_MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
+_MAX_HEADERS = 500
+
+
+@dataclass
+class _Collected:
+    """What the walk over the MIME tree gathers."""
+
+    hint: str | None
+    max_bytes: int
+    texts: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[MailAttachment] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)
+    part_types: list[str] = field(default_factory=list)
+    kept_bytes: int = 0
+
+
+def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMessage:
+    """Parse one message; ``max_bytes`` bounds what is kept (attachments beyond it keep only metadata)."""
+    size = len(raw)
+    omitted: list[str] = []
+    source = raw
+    if size > 4 * max_bytes:
+        source = raw[: 4 * max_bytes]
+        omitted.append(f"message of {size} bytes: only its first {len(source)} bytes were read")
+    message = BytesParser(policy=compat32).parsebytes(source)
+    hint = _charset_hint(message)
+    collected = _Collected(hint=hint, max_bytes=max_bytes)
+    _walk(message, collected)
+    omitted.extend(collected.omitted)
+
+    body = clean_text("\n\n".join(text.strip("\n") for text in collected.texts if text.strip()))
+    if len(body) > max_bytes:
+        omitted.append(f"text cut at {max_bytes} of {len(body)} characters")
+        body = body[:max_bytes]
+    new_text, quoted = split_reply(body)
+    raw_headers = list(message.raw_items())[:_MAX_HEADERS]
+    headers = tuple((name, clean_line(decode_header(_str(value), hint=hint))) for name, value in raw_headers)
+    from_name, from_address = _first_address(_raw_all(raw_headers, "From"), hint)
+    subject = clean_line(decode_header(_raw_first(raw_headers, "Subject"), hint=hint))
+    references = tuple(_ids(_raw_first(raw_headers, "References")))
+    reply_ids = _ids(_raw_first(raw_headers, "In-Reply-To"))
+    message_ids = _ids(_raw_first(raw_headers, "Message-ID"))
+    tag = TICKET_TAG.search(subject)
+    reply_to = _first_address(_raw_all(raw_headers, "Reply-To"), hint)[1] or None
+    return ParsedMessage(
+        message_id=message_ids[0] if message_ids else None,
+        in_reply_to=reply_ids[0] if reply_ids else None,
+        references=references,
+        subject=subject,
+        from_address=from_address,
+        from_name=from_name,
+        reply_to=reply_to,
+        to_addresses=tuple(_addresses(_raw_all(raw_headers, "To"), hint)),
+        cc_addresses=tuple(_addresses(_raw_all(raw_headers, "Cc"), hint)),
+        date=_date(_raw_first(raw_headers, "Date")),
+        body=body,
+        new_text=new_text,
+        quoted_text=quoted,
+        html="\n".join(collected.html) or None,
+        attachments=tuple(collected.attachments),
+        ticket_number=int(tag.group(1)) if tag else None,
+        size=size,
+        omitted=tuple(omitted),
+        defects=tuple(sorted({type(defect).__name__ for part in message.walk() for defect in part.defects})),
+        headers=headers,
+        content_type=message.get_content_type(),
+        report_type=(_str(message.get_param("report-type")) or None) if message.get_param("report-type") else None,
+        return_path=_raw_first(raw_headers, "Return-Path").strip() or None,
+        part_types=tuple(collected.part_types),
+    )
+
+
+def _raw_all(raw_headers: list[tuple[str, object]], name: str) -> list[object]:
+    """Every value of a header as stored (raw 8-bit kept as surrogate escapes for our own decoding)."""
+    wanted = name.lower()
+    return [value for key, value in raw_headers if key.lower() == wanted]
+
+
+def _raw_first(raw_headers: list[tuple[str, object]], name: str) -> str:
+    values = _raw_all(raw_headers, name)
+    return _str(values[0]) if values else ""
+
+
+def _str(value: object) -> str:
+    """A header value as a str (compat32 may hand back a Header object or a tuple for parameters)."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return str(value[-1])
+    return str(value)
+
+
+def _charset_hint(message: Message) -> str | None:
+    for part in message.walk():
+        charset = part.get_param("charset")
+        if charset and not part.is_multipart():
+            name = _str(charset).lower()
+            if name not in ("us-ascii", "ascii", "utf-8"):
+                return name
+    return None
+
+
+def _walk(part: Message, collected: _Collected) -> None:
+    content_type = part.get_content_type()
+    collected.part_types.append(content_type)
+    if part.is_multipart():
+        children = [child for child in part.get_payload() if isinstance(child, Message)]
+        if content_type == "multipart/alternative":
+            _walk_alternative(children, collected)
+            return
+        if content_type.startswith("message/"):
+            _keep_message_part(part, collected)
+            return
+        for child in children:
+            _walk(child, collected)
+        return
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part)
+    is_body = content_type in ("text/plain", "text/html") or content_type.startswith("multipart/")
+    if is_body and disposition != "attachment" and not filename:
+        _keep_text(part, content_type, collected)
+        return
+    if content_type.startswith("message/") and not filename:
+        _keep_message_part(part, collected)
+        return
+    _keep_attachment(part, filename, content_type, disposition, collected)
+
+
+def _walk_alternative(children: list[Message], collected: _Collected) -> None:
+    """Pick one readable alternative: plain text when there is any, else HTML, else the last one."""
+    plain = [c for c in children if c.get_content_type() == "text/plain" and not _filename(c)]
+    html = [c for c in children if c.get_content_type() == "text/html" and not _filename(c)]
+    nested = [c for c in children if c.is_multipart()]
+    for candidate in html:
+        collected.html.append(_decode_part(candidate, collected.hint))
+    if plain:
+        _keep_text(plain[-1], "text/plain", collected)
+        for child in nested:
+            _walk_attachments_only(child, collected)
+    elif nested:
+        _walk(nested[-1], collected)
+    elif html:
+        collected.texts.append(html_to_text(collected.html[-1]))
+    elif children:
+        _walk(children[-1], collected)
+
+
+def _walk_attachments_only(part: Message, collected: _Collected) -> None:
+    """Inline images of an HTML alternative that was not shown as text are still kept."""
+    for child in part.walk():
+        if child.is_multipart() or child.get_content_type() in ("text/plain", "text/html"):
+            continue
+        disposition = (child.get_content_disposition() or "").lower()
+        _keep_attachment(child, _filename(child), child.get_content_type(), disposition, collected)
+
+
+def _keep_text(part: Message, content_type: str, collected: _Collected) -> None:
+    text = _decode_part(part, collected.hint)
+    if content_type == "text/html" or (content_type != "text/plain" and "<html" in text[:2000].lower()):
+        collected.html.append(text)
+        text = html_to_text(text)
+    collected.texts.append(text)
+
+
+def _decode_part(part: Message, hint: str | None) -> str:
+    data = _payload_bytes(part)
+    charset = part.get_param("charset")
+    return decode_bytes(data, _str(charset) if charset else None, hint=hint)[0]
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - a broken transfer encoding: keep the undecoded text
+        data = None
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    if isinstance(payload, list):
+        return b"\n".join(_message_bytes(item) for item in payload if isinstance(item, Message))
+    return b""
+
+
+def _message_bytes(message: Message) -> bytes:
+    try:
+        return message.as_bytes(policy=compat32)
+    except Exception:  # noqa: BLE001 - a message that cannot be flattened as bytes is kept as text
+        return message.as_string(policy=compat32).encode("utf-8", "surrogateescape")
+
+
+def _keep_message_part(part: Message, collected: _Collected) -> None:
+    """An attached message (message/rfc822) or a delivery report is kept as an attachment."""
+    filename = _filename(part)
+    content_type = part.get_content_type()
+    if not filename:
+        if content_type == "message/rfc822":
+            inner = part.get_payload()
+            inner_message = inner[0] if isinstance(inner, list) and inner else None
+            subject = ""
+            if isinstance(inner_message, Message):
+                subject = clean_line(decode_header(_raw_first(list(inner_message.raw_items()), "Subject"), hint=collected.hint))
+            filename = _safe_filename(subject or "message") + ".eml"
+        else:
+            filename = content_type.split("/", 1)[1] + ".txt"
+    _store(collected, filename, content_type, _payload_bytes(part), inline=False, content_id=None)
+
+
+def _keep_attachment(
+    part: Message, filename: str, content_type: str, disposition: str, collected: _Collected
+) -> None:
+    content_id = _str(part.get("Content-ID")).strip().strip("<>") or None
+    if not filename:
+        extension = mimetypes.guess_extension(content_type) or ".bin"
+        filename = f"part-{len(collected.attachments) + 1}{extension}"
+    inline = disposition == "inline" or (disposition == "" and content_id is not None)
+    _store(collected, filename, content_type, _payload_bytes(part), inline=inline, content_id=content_id)
+
+
+def _store(
+    collected: _Collected, filename: str, content_type: str, data: bytes, *, inline: bool, content_id: str | None
+) -> None:
+    size = len(data)
+    content: bytes | None = data
+    if collected.kept_bytes + size > collected.max_bytes:
+        content = None
+        collected.omitted.append(
+            f"attachment {filename!r} ({size} bytes) left out: over the {collected.max_bytes}-byte limit"
+        )
+    else:
+        collected.kept_bytes += size
+    collected.attachments.append(
+        MailAttachment(
+            filename=filename,
+            content_type=content_type,
+            size=size,
+            content=content,
+            inline=inline,
+            content_id=content_id,
+        )
+    )
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001 - malformed RFC 2231 parameters
+        name = None
+    if not name:
+        name = _str(part.get_param("name")) if part.get_param("name") else None
+    if not name:
+        return ""
+    return _safe_filename(clean_line(decode_header(_str(name))))
+
+
+def _safe_filename(name: str) -> str:
+    """A file name without directories or characters that mean something to a file system."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r'[<>:"|?*\x00-\x1f]', "_", name).strip(" .")
+    return name[:200] or "attachment"
+
+
+def _first_address(values: list[object], hint: str | None) -> tuple[str, str]:
+    pairs = _pairs(values, hint)
+    return pairs[0] if pairs else ("", "")
+
+
+def _addresses(values: list[object], hint: str | None) -> list[str]:
+    return [address for _, address in _pairs(values, hint) if address]
+
+
+def _pairs(values: list[object], hint: str | None) -> list[tuple[str, str]]:
+    raw_values = [re.sub(r"\r?\n(?=[ \t])", "", _str(value)) for value in values]
+    pairs: list[tuple[str, str]] = []
+    for name, address in getaddresses(raw_values):
+        decoded_name = clean_line(decode_header(name, hint=hint)).strip("\"' ")
+        decoded_address = clean_line(decode_header(address, hint=hint))
+        pairs.append((decoded_name, decoded_address.lower()))
+    return [pair for pair in pairs if pair[0] or pair[1]]
+
+
+def _ids(value: str) -> list[str]:
+    found = [f"<{match}>" for match in _MESSAGE_ID.findall(value)]
+    if not found and value.strip() and " " not in value.strip():
+        found = [f"<{value.strip().strip('<>')[:990]}>"]
+    return found
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
