@@ -1,0 +1,124 @@
+"""Render a parsed query for each backend, and the indexed document it runs against.
+
+Both backends index the same thing, built here: the stems of the title, the tags and the body (each its own
+field, so a title hit ranks higher and no phrase runs from one field into the next) and the words as typed,
+lower-cased, for prefix searches (``printi*`` must find ``printing`` whose stem is ``print``).
+
+- SQLite: an FTS5 table with the columns ``title tags body words``; a term is ``{title tags body} : "stem"``.
+- PostgreSQL: a tsvector written literally (no parser in between): stems weighted A (title), B (tags),
+  C (body), and the typed words as ``=word`` lexemes weighted D; a term is ``'stem'``.
+
+Every term is quoted and escaped, so no user text ever reaches either query language as syntax.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from hotline.core.kb.query import AllOf, AnyOf, Node, Phrase, Term
+from hotline.core.kb.text import normal_words, stem
+
+STEM_COLUMNS = "{title tags body}"
+WORDS_COLUMN = "words"
+WORD_MARK = "="  # typed words in the tsvector, so they never meet a stem
+PG_MAX_POSITION = 16383
+PG_MAX_POSITIONS_PER_LEXEME = 256
+FIELD_GAP = 2  # positions left empty between fields: no phrase spans two of them
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedDocument:
+    """An article as the indexes see it: stemmed fields and the typed words."""
+
+    title: str
+    tags: str
+    body: str
+    words: str
+
+    @classmethod
+    def build(cls, *, title: str, tags: Sequence[str], body_text: str) -> IndexedDocument:
+        """Stem the fields; ``body_text`` is the article's body as plain text (Markdown removed)."""
+        title_words = normal_words(title)
+        tag_words = [word for tag in tags for word in normal_words(tag)]
+        body_words = normal_words(body_text)
+        return cls(
+            title=" ".join(stem(word) for word in title_words),
+            tags=" ".join(stem(word) for word in tag_words),
+            body=" ".join(stem(word) for word in body_words),
+            words=" ".join([*title_words, *tag_words, *body_words]),
+        )
+
+    def tsvector_literal(self) -> str:
+        """The PostgreSQL ``tsvector`` input text: ``'lexeme':1A,7C ...``."""
+        positions: dict[str, list[str]] = defaultdict(list)
+        position = 1
+        fields = (
+            (self.title.split(), "A", ""),
+            (self.tags.split(), "B", ""),
+            (self.body.split(), "C", ""),
+            (self.words.split(), "D", WORD_MARK),
+        )
+        for lexemes, weight, mark in fields:
+            for lexeme in lexemes:
+                slots = positions[mark + lexeme]
+                at = min(position, PG_MAX_POSITION)
+                if len(slots) < PG_MAX_POSITIONS_PER_LEXEME and (not slots or at < PG_MAX_POSITION):
+                    slots.append(f"{at}{weight}")
+                position += 1
+            position += FIELD_GAP
+        return " ".join(f"{pg_quote(lexeme)}:{','.join(slots)}" for lexeme, slots in positions.items())
+
+
+def fts5_quote(word: str) -> str:
+    """An FTS5 string: double quotes doubled."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def pg_quote(lexeme: str) -> str:
+    """A quoted lexeme for tsvector/tsquery input: quotes doubled, backslashes escaped."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def to_fts5(node: Node) -> str:
+    """The FTS5 MATCH expression for a normalised query tree."""
+    if isinstance(node, Term):
+        if node.prefix:
+            return f"({STEM_COLUMNS} : {fts5_quote(node.word)}* OR {WORDS_COLUMN} : {fts5_quote(node.word)}*)"
+        return f"{STEM_COLUMNS} : {fts5_quote(node.stem)}"
+    if isinstance(node, Phrase):
+        quoted = fts5_quote(" ".join(_phrase_words(node.terms)))
+        return f"{STEM_COLUMNS} : {quoted}{'*' if node.terms[-1].prefix else ''}"
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(to_fts5(option) for option in node.options) + ")"
+    assert isinstance(node, AllOf)
+    positive = "(" + " AND ".join(to_fts5(item) for item in node.must) + ")"
+    if not node.must_not:
+        return positive
+    return f"({positive} NOT ({' OR '.join(to_fts5(item) for item in node.must_not)}))"
+
+
+def to_tsquery(node: Node) -> str:
+    """The PostgreSQL ``tsquery`` input text for a normalised query tree (cast, never re-parsed)."""
+    if isinstance(node, Term):
+        if node.prefix:
+            return f"({pg_quote(node.word)}:* | {pg_quote(WORD_MARK + node.word)}:*)"
+        return pg_quote(node.stem)
+    if isinstance(node, Phrase):
+        words = _phrase_words(node.terms)
+        parts = [pg_quote(word) for word in words]
+        if node.terms[-1].prefix:
+            parts[-1] += ":*"
+        return "(" + " <-> ".join(parts) + ")"
+    if isinstance(node, AnyOf):
+        return "(" + " | ".join(to_tsquery(option) for option in node.options) + ")"
+    assert isinstance(node, AllOf)
+    items = [to_tsquery(item) for item in node.must]
+    items.extend(f"!{to_tsquery(item)}" for item in node.must_not)
+    return "(" + " & ".join(items) + ")"
+
+
+def _phrase_words(terms: Iterable[Term]) -> list[str]:
+    """Stems of a phrase's words; a prefix word stays as typed (a stem may be shorter than what was typed)."""
+    return [term.word if term.prefix else term.stem for term in terms]

@@ -1,0 +1,77 @@
+"""Words and stems: how knowledge-base text and queries are cut into words and reduced to stems.
+
+FTS5 has no Russian stemmer, so both backends index a stemmed copy of the text made here, and query
+terms are stemmed the same way: ``принтеры`` and ``принтер`` share the stem ``принтер``, ``printing``
+and ``print`` share ``print``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+# Letters and digits (no underscore), with any combining marks that follow a letter; every stem is made of
+# letters and digits only, so SQLite's unicode61 tokenizer splits the stemmed text exactly as we do.
+WORD_RE = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+_LETTERS_RE = re.compile(r"[^\W_]+")
+MAX_WORD_CHARS = 100  # longer "words" (hashes, base64) are cut alike in the index and in queries
+_CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
+_LATIN_RE = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of a text: where it is, its normal form (lower case) and its stem."""
+
+    start: int
+    end: int
+    normal: str
+    stem: str
+
+
+def normalise(text: str) -> str:
+    """NFC, lower case, ``ё`` as ``е``, letters and digits only: the form every word is compared in."""
+    folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
+    return "".join(_LETTERS_RE.findall(folded))[:MAX_WORD_CHARS]
+
+
+@lru_cache(maxsize=1)
+def _stemmers() -> tuple[snowballstemmer.stemmer, snowballstemmer.stemmer]:
+    return snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=262_144)
+def stem(normal_word: str) -> str:
+    """The stem of a normalised word: Russian for Cyrillic, English for Latin, digits as they are."""
+    russian, english = _stemmers()
+    if _CYRILLIC_RE.search(normal_word):
+        result = russian.stemWord(normal_word)
+    elif _LATIN_RE.search(normal_word):
+        result = english.stemWord(normal_word)
+    else:
+        return normal_word
+    return result or normal_word
+
+
+def words(text: str) -> list[Word]:
+    """The words of ``text`` with their offsets in ``text`` (for highlighting) and stems (for matching)."""
+    found: list[Word] = []
+    for match in WORD_RE.finditer(text):
+        normal = normalise(match.group())
+        if normal:
+            found.append(Word(match.start(), match.end(), normal, stem(normal)))
+    return found
+
+
+def normal_words(text: str) -> list[str]:
+    """The normalised words of ``text``, in order."""
+    return [normal for match in WORD_RE.finditer(text) if (normal := normalise(match.group()))]
+
+
+def stems(text: str) -> list[str]:
+    """The stems of the words of ``text``, in order."""
+    return [stem(word) for word in normal_words(text)]

@@ -1,0 +1,54 @@
+"""Snippets: the original words around the best cluster of matches, highlighted by stem or prefix."""
+
+from __future__ import annotations
+
+from hotline.core.kb.query import parse
+from hotline.core.kb.snippets import Matcher, highlight, snippet
+
+
+def matcher(query: str) -> Matcher:
+    return Matcher(parse(query).positive_terms())
+
+
+def test_highlights_show_the_original_forms() -> None:
+    result = highlight("Принтеры не печатают", matcher("принтер"))
+    assert result.marked() == "[Принтеры] не печатают"
+
+
+def test_prefix_highlights_words_beginning_with_it() -> None:
+    result = highlight("printing and printers, not paper", matcher("printi*"))
+    assert result.marked() == "[printing] and printers, not paper"
+
+
+def test_excluded_words_are_not_highlighted() -> None:
+    result = highlight("printer and scanner", matcher("printer NOT scanner"))
+    assert result.marked() == "[printer] and scanner"
+
+
+def test_snippet_picks_the_window_with_the_most_distinct_terms() -> None:
+    filler = " ".join(f"word{i}" for i in range(60))
+    text = f"Toner here. {filler} The toner\ncartridge and the drum. {filler} end"
+    result = snippet(text, matcher("toner cartridge drum"), size=12)
+    assert result.text.startswith("…")
+    assert result.text.endswith("…")
+    assert "[toner] [cartridge] and the [drum]" in result.marked()
+    assert "\n" not in result.text
+
+
+def test_short_text_is_whole_and_spans_point_at_words() -> None:
+    result = snippet("Restart the VPN client.", matcher("vpn"))
+    assert result.text == "Restart the VPN client."
+    assert [result.text[s:e] for s, e in result.spans] == ["VPN"]
+
+
+def test_no_match_in_body_gives_its_beginning() -> None:
+    result = snippet("Alpha beta gamma " * 20, matcher("printer"), size=5)
+    assert result.text == "Alpha beta gamma Alpha beta…"
+    assert result.spans == ()
+
+
+def test_control_characters_never_reach_the_snippet() -> None:
+    result = snippet("bad \x1b[31mred\x07 printer", matcher("printer"))
+    assert "\x1b" not in result.text
+    assert "\x07" not in result.text
+    assert [result.text[s:e] for s, e in result.spans] == ["printer"]
