@@ -8,8 +8,8 @@ together or not at all.
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -134,10 +134,11 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if exc_type is None and not self.readonly:
-                self.session.commit()
-            else:
+            if exc_type is not None:
                 self.session.rollback()
+            elif not self.readonly:
+                self.session.commit()
+            # A read-only unit just closes: what it loaded stays readable after the block.
         finally:
             self.session.close()
         if exc_type is None:

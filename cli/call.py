@@ -1,0 +1,29 @@
+"""``hotline call``: what the phone system runs on an incoming call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.output import info
+from hotline.cli.state import cli_state
+
+app = typer.Typer(help="Tell a running console about a call.", no_args_is_help=True)
+
+
+@app.command()
+def incoming(
+    number: Annotated[str, typer.Argument(help="The caller's number, as the PBX gives it.")],
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="Whose console pops (default: the global --operator).")
+    ] = None,
+) -> None:
+    """Pop the caller's card (or a new-client form) in that operator's running console."""
+    from hotline.core.services.screen_pop import request_screen_pop
+
+    state = cli_state()
+    login = operator or state.login
+    with state.uow(as_system=True) as uow:
+        request_screen_pop(uow, operator_login=login, number=number)
+    info(f"screen pop sent to {login}")

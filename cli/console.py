@@ -1,0 +1,14 @@
+"""``hotline console``: open the operator console (also what plain ``hotline`` does)."""
+
+from __future__ import annotations
+
+from hotline.cli.state import cli_state
+
+
+def console() -> None:
+    """Open the console for the acting operator."""
+    state = cli_state()
+    engine = state.engine()
+    from hotline.tui.app import make_app
+
+    make_app(settings=state.settings, engine=engine, operator_login=state.login, clock=state.clock).run()

@@ -1,0 +1,41 @@
+"""Turning errors into exit codes: 2 for bad usage or input, 1 for operational failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from hotline.core.errors import HotlineError
+
+
+class HotlineGroup(TyperGroup):
+    """The root group: a ``HotlineError`` anywhere below becomes one line on stderr and its exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except HotlineError as error:
+            fail(str(error), error.exit_code)
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else "database error"
+            fail(f"database: {reason}", 1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        finally:
+            from hotline.cli.state import close_cli_state
+
+            close_cli_state()
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``hotline: error: message`` to stderr and exit with ``code``."""
+    from rich.text import Text
+
+    from hotline.cli.output import stderr
+
+    stderr().print(Text("hotline: error: ", style="bold red") + Text(message))
+    raise typer.Exit(code)

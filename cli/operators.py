@@ -1,0 +1,74 @@
+"""``hotline operators``: who may log in, and with which role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.options import JsonFlag
+from hotline.cli.output import info, print_json, stdout, table
+from hotline.cli.state import cli_state
+
+app = typer.Typer(help="Manage operators (admins only).", no_args_is_help=True)
+
+
+@app.command()
+def add(
+    login: Annotated[str, typer.Argument(help="Login name (lower-case).")],
+    role: Annotated[str, typer.Option("--role", help="operator, supervisor or admin.")] = "operator",
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Address for notifications.")] = None,
+) -> None:
+    """Add an operator."""
+    from hotline.core.emails import normalize_email
+    from hotline.core.services.operators import add_operator, parse_role
+
+    parsed_role = parse_role(role)
+    address = normalize_email(email, where="--email") if email else None
+    with cli_state().uow() as uow:
+        operator = add_operator(uow, login=login, role=parsed_role, display_name=name, email=address)
+    info(f"added {operator.login} ({operator.role})")
+
+
+@app.command("list")
+def list_(as_json: JsonFlag = False) -> None:
+    """List operators."""
+    from hotline.core.services.operators import list_operators
+
+    with cli_state().uow(readonly=True) as uow:
+        operators = list_operators(uow)
+    rows = [
+        {"login": o.login, "name": o.display_name, "role": o.role, "email": o.email, "active": o.active}
+        for o in operators
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    stdout().print(
+        table("Operators", ["login", "name", "role", "email", "active"], [list(row.values()) for row in rows])
+    )
+
+
+@app.command()
+def role(
+    login: Annotated[str, typer.Argument(help="Login name.")],
+    new_role: Annotated[str, typer.Argument(metavar="ROLE", help="operator, supervisor or admin.")],
+) -> None:
+    """Change an operator's role."""
+    from hotline.core.services.operators import parse_role, set_operator_role
+
+    parsed = parse_role(new_role, where="ROLE")
+    with cli_state().uow() as uow:
+        set_operator_role(uow, login=login, role=parsed)
+    info(f"{login} is now {parsed.value}")
+
+
+@app.command()
+def deactivate(login: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Stop an operator from logging in (history keeps their name)."""
+    from hotline.core.services.operators import set_operator_active
+
+    with cli_state().uow() as uow:
+        set_operator_active(uow, login=login, active=False)
+    info(f"{login} deactivated")

@@ -1,0 +1,10 @@
+"""Option types shared by several commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON only (for scripts).")]
+LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many results at most.")]

@@ -1,0 +1,58 @@
+"""Writing to the terminal: data to stdout, diagnostics to stderr, untrusted text never as markup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hotline.core.text import printable
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=False, highlight=False, markup=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+
+
+def safe(value: object) -> Text:
+    """A table cell from untrusted data: control characters stripped, never read as markup."""
+    if value is None:
+        return Text("—", style="dim")
+    if isinstance(value, datetime):
+        return Text(value.isoformat(timespec="minutes"))
+    return Text(printable(str(value)))
+
+
+def print_json(data: Any) -> None:
+    """Print JSON only (for ``--json``): UTF-8, dates as ISO-8601."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A Rich table whose every cell goes through ``safe``."""
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*(safe(cell) for cell in row))
+    return result
+
+
+def info(message: str) -> None:
+    """A diagnostic line on stderr."""
+    stderr().print(Text(message))

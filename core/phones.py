@@ -1,0 +1,55 @@
+"""Phone numbers: kept as typed, plus E.164 and digits-only forms for matching."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from hotline.core.errors import InvalidInput
+
+_NOT_DIGIT = re.compile(r"\D")
+MAX_PHONE_LENGTH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedPhone:
+    """A phone as typed (``raw``), its E.164 form and the digits of that form (for suffix matching)."""
+
+    raw: str
+    e164: str
+    digits: str
+
+
+def normalize_phone(raw: str, *, default_region: str = "RU", where: str | None = None) -> NormalizedPhone:
+    """Parse a phone typed any way (``8 (495) 926-37-81``, ``+44 20 7946 0958``).
+
+    A number without a country code is read in ``default_region``. Anything that is not a possible
+    phone number raises ``InvalidInput`` naming ``where``.
+    """
+    typed = " ".join(raw.split())
+    if not typed or len(typed) > MAX_PHONE_LENGTH or not any(ch.isdigit() for ch in typed):
+        raise InvalidInput(f"not a phone number: {raw[:40]!r}", where=where)
+    try:
+        parsed = phonenumbers.parse(typed, default_region.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"not a phone number: {typed!r}", where=where) from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput(f"not a possible phone number: {typed!r}", where=where)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return NormalizedPhone(raw=typed, e164=e164, digits=e164.lstrip("+"))
+
+
+def digits_of(text: str) -> str:
+    """Only the digits of ``text`` (what a phone fragment query is matched on)."""
+    return _NOT_DIGIT.sub("", text)
+
+
+def format_phone(e164: str) -> str:
+    """A readable international form of an E.164 number (``+7 495 926-37-81``)."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,322 @@
+"""Clients and their contact points: create, change, delete, and read a client's card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import col, delete, func, select
+
+from hotline.core.emails import normalize_email
+from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Interaction, Ticket
+from hotline.core.models.enums import OPEN_STATUSES, ClientKind
+from hotline.core.phones import normalize_phone
+from hotline.core.services.audit import record_audit, snapshot
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+
+class ClientDraft(BaseModel):
+    """What is needed to create a client; phones and emails as typed."""
+
+    kind: ClientKind = ClientKind.PERSON
+    name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    organisation_id: int | None = None
+    group: str | None = None
+    owner_login: str | None = None
+    birthday: date | None = None
+    notes: str = ""
+    tags: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+
+
+class ClientChanges(BaseModel):
+    """A partial update: only the fields that were set are applied."""
+
+    name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    organisation_id: int | None = None
+    group: str | None = None
+    birthday: date | None = None
+    notes: str | None = None
+    tags: list[str] | None = None
+    phones: list[str] | None = None
+    emails: list[str] | None = None
+
+
+def display_name(first: str | None, middle: str | None, last: str | None) -> str:
+    """A person's name as shown: ``First Middle Last`` with the empty parts left out."""
+    return " ".join(part.strip() for part in (first, middle, last) if part and part.strip())
+
+
+def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str = "RU") -> Client:
+    """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``)."""
+    now = uow.now()
+    name = (draft.name or display_name(draft.first_name, draft.middle_name, draft.last_name)).strip()
+    if not name:
+        raise InvalidInput("a client needs a name", where="name")
+    phones = [normalize_phone(raw, default_region=default_region, where="phone") for raw in draft.phones]
+    emails = [normalize_email(raw, where="email") for raw in draft.emails]
+    client = Client(
+        kind=draft.kind.value,
+        name=name,
+        first_name=draft.first_name,
+        middle_name=draft.middle_name,
+        last_name=draft.last_name,
+        organisation_id=_checked_organisation(uow, draft.organisation_id),
+        group_id=ensure_group(uow, name=draft.group).id if draft.group else None,
+        owner_id=_owner_id(uow, draft.owner_login),
+        birthday=draft.birthday,
+        notes=draft.notes,
+        tags=sorted(set(draft.tags)),
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(client)
+    uow.session.flush()
+    _replace_contacts(uow, client, phones=phones, emails=emails)
+    record_audit(
+        uow, action="client.create", entity="client", entity_id=client.id, after=_full_snapshot(uow, client)
+    )
+    return client
+
+
+def update_client(
+    uow: UnitOfWork, *, client_id: int, changes: ClientChanges, default_region: str = "RU"
+) -> Client:
+    """Apply the fields set in ``changes``; phones/emails given replace the client's list."""
+    client = get_client(uow, client_id=client_id)
+    before = _full_snapshot(uow, client)
+    values = changes.model_dump(exclude_unset=True)
+    phones = values.pop("phones", None)
+    emails = values.pop("emails", None)
+    if "group" in values:
+        group = values.pop("group")
+        client.group_id = ensure_group(uow, name=group).id if group else None
+    if "organisation_id" in values:
+        client.organisation_id = _checked_organisation(uow, values.pop("organisation_id"), self_id=client.id)
+    for key, value in values.items():
+        setattr(client, key, sorted(set(value)) if key == "tags" else value)
+    if {"first_name", "middle_name", "last_name"} & values.keys() and "name" not in values:
+        client.name = display_name(client.first_name, client.middle_name, client.last_name) or client.name
+    if not client.name.strip():
+        raise InvalidInput("a client needs a name", where="name")
+    if phones is not None or emails is not None:
+        _replace_contacts(
+            uow,
+            client,
+            phones=None
+            if phones is None
+            else [normalize_phone(p, default_region=default_region, where="phone") for p in phones],
+            emails=None if emails is None else [normalize_email(e, where="email") for e in emails],
+        )
+    client.updated_at = uow.now()
+    uow.session.add(client)
+    uow.session.flush()
+    record_audit(
+        uow,
+        action="client.update",
+        entity="client",
+        entity_id=client.id,
+        before=before,
+        after=_full_snapshot(uow, client),
+    )
+    return client
+
+
+def delete_client(uow: UnitOfWork, *, client_id: int) -> None:
+    """Delete a client with its contact points and interactions (tickets stay, unlinked)."""
+    client = get_client(uow, client_id=client_id)
+    before = _full_snapshot(uow, client)
+    uow.session.delete(client)
+    uow.session.flush()
+    record_audit(uow, action="client.delete", entity="client", entity_id=client_id, before=before)
+
+
+def get_client(uow: UnitOfWork, *, client_id: int) -> Client:
+    client = uow.session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"no client with id {client_id}")
+    return client
+
+
+def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> ClientGroup:
+    """The group of that name, created (with ``colour``) when it does not exist yet."""
+    name = name.strip()
+    group = uow.session.exec(select(ClientGroup).where(ClientGroup.name == name)).first()
+    if group is None:
+        group = ClientGroup(name=name, colour=colour or "#808080")
+        uow.session.add(group)
+        uow.session.flush()
+        record_audit(
+            uow, action="group.create", entity="client_group", entity_id=group.id, after=snapshot(group)
+        )
+    return group
+
+
+def find_clients_by_contact(uow: UnitOfWork, *, e164s: list[str], emails: list[str]) -> list[Client]:
+    """Clients that already have one of these phones (E.164) or addresses: the duplicate warning."""
+    ids: set[int] = set()
+    if e164s:
+        ids |= set(uow.session.exec(select(ClientPhone.client_id).where(col(ClientPhone.e164).in_(e164s))))
+    if emails:
+        ids |= set(
+            uow.session.exec(select(ClientEmail.client_id).where(col(ClientEmail.address).in_(emails)))
+        )
+    if not ids:
+        return []
+    return list(uow.session.exec(select(Client).where(col(Client.id).in_(ids)).order_by(Client.id)))
+
+
+@dataclass
+class ClientCard:
+    """Everything the card shows at the top, and what ``clients show --json`` prints."""
+
+    client: Client
+    organisation: Client | None
+    group: ClientGroup | None
+    phones: list[ClientPhone]
+    emails: list[ClientEmail]
+    open_ticket_numbers: list[int]
+    contacts: list[Client] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.client
+        return {
+            "id": c.id,
+            "kind": c.kind,
+            "name": c.name,
+            "first_name": c.first_name,
+            "middle_name": c.middle_name,
+            "last_name": c.last_name,
+            "organisation": {"id": self.organisation.id, "name": self.organisation.name}
+            if self.organisation
+            else None,
+            "group": {"name": self.group.name, "colour": self.group.colour} if self.group else None,
+            "birthday": c.birthday.isoformat() if c.birthday else None,
+            "tags": list(c.tags),
+            "notes": c.notes,
+            "phones": [{"raw": p.raw, "e164": p.e164, "label": p.label} for p in self.phones],
+            "emails": [e.address for e in self.emails],
+            "open_tickets": self.open_ticket_numbers,
+            "contacts": [{"id": p.id, "name": p.name} for p in self.contacts],
+            "last_interaction_at": _iso(c.last_interaction_at),
+            "created_at": _iso(c.created_at),
+        }
+
+
+def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
+    """A client with its organisation, group, contact points, open tickets and contact persons."""
+    session = uow.session
+    client = get_client(uow, client_id=client_id)
+    return ClientCard(
+        client=client,
+        organisation=session.get(Client, client.organisation_id) if client.organisation_id else None,
+        group=session.get(ClientGroup, client.group_id) if client.group_id else None,
+        phones=list(
+            session.exec(
+                select(ClientPhone).where(ClientPhone.client_id == client_id).order_by(ClientPhone.id)
+            )
+        ),
+        emails=list(
+            session.exec(
+                select(ClientEmail).where(ClientEmail.client_id == client_id).order_by(ClientEmail.id)
+            )
+        ),
+        open_ticket_numbers=list(
+            session.exec(
+                select(Ticket.number)
+                .where(
+                    Ticket.client_id == client_id, col(Ticket.status).in_([s.value for s in OPEN_STATUSES])
+                )
+                .order_by(Ticket.number)
+            )
+        ),
+        contacts=list(
+            session.exec(
+                select(Client).where(Client.organisation_id == client_id).order_by(Client.name).limit(200)
+            )
+        ),
+    )
+
+
+def touch_last_interaction(uow: UnitOfWork, *, client_id: int, at: datetime) -> None:
+    """Move the client's last-interaction time forward (ranking and the card use it)."""
+    client = get_client(uow, client_id=client_id)
+    if client.last_interaction_at is None or client.last_interaction_at < at:
+        client.last_interaction_at = at
+        uow.session.add(client)
+
+
+def count_interactions(uow: UnitOfWork, *, client_id: int) -> int:
+    return uow.session.exec(
+        select(func.count()).select_from(Interaction).where(Interaction.client_id == client_id)
+    ).one()
+
+
+def _replace_contacts(
+    uow: UnitOfWork, client: Client, *, phones: list[Any] | None, emails: list[str] | None
+) -> None:
+    session = uow.session
+    if phones is not None:
+        session.exec(delete(ClientPhone).where(col(ClientPhone.client_id) == client.id))
+        seen: set[str] = set()
+        for phone in phones:
+            if phone.e164 not in seen:
+                seen.add(phone.e164)
+                session.add(
+                    ClientPhone(client_id=client.id, raw=phone.raw, e164=phone.e164, digits=phone.digits)
+                )
+    if emails is not None:
+        session.exec(delete(ClientEmail).where(col(ClientEmail.client_id) == client.id))
+        for address in dict.fromkeys(emails):
+            session.add(ClientEmail(client_id=client.id, address=address))
+    session.flush()
+
+
+def _checked_organisation(
+    uow: UnitOfWork, organisation_id: int | None, *, self_id: int | None = None
+) -> int | None:
+    if organisation_id is None:
+        return None
+    organisation = uow.session.get(Client, organisation_id)
+    if (
+        organisation is None
+        or organisation.kind != ClientKind.ORGANISATION.value
+        or organisation_id == self_id
+    ):
+        raise InvalidInput(f"no organisation with id {organisation_id}", where="organisation")
+    return organisation_id
+
+
+def _owner_id(uow: UnitOfWork, login: str | None) -> int | None:
+    if not login:
+        return uow.actor.id if uow.actor else None
+    from hotline.core.services.operators import get_operator
+
+    return get_operator(uow, login=login).id
+
+
+def _full_snapshot(uow: UnitOfWork, client: Client) -> dict[str, Any]:
+    data = snapshot(client)
+    data["phones"] = list(
+        uow.session.exec(select(ClientPhone.e164).where(ClientPhone.client_id == client.id))
+    )
+    data["emails"] = list(
+        uow.session.exec(select(ClientEmail.address).where(ClientEmail.client_id == client.id))
+    )
+    return data
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

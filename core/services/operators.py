@@ -1,0 +1,101 @@
+"""Operators: adding, listing, changing role, deactivating."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from hotline.core.errors import Conflict, InvalidInput, NotFound
+from hotline.core.models import Operator
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit, snapshot
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def parse_role(text: str, *, where: str = "--role") -> Role:
+    """A role from its name; anything else is ``InvalidInput`` listing the roles."""
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        roles = ", ".join(role.value for role in Role)
+        raise InvalidInput(f"unknown role {text!r} (one of: {roles})", where=where) from None
+
+
+def get_operator(uow: UnitOfWork, *, login: str) -> Operator:
+    operator = uow.session.exec(select(Operator).where(Operator.login == login)).first()
+    if operator is None:
+        raise NotFound(f"unknown operator {login!r}")
+    return operator
+
+
+def add_operator(
+    uow: UnitOfWork,
+    *,
+    login: str,
+    role: Role,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> Operator:
+    """Create an operator; only admins may (the system may too, for set-up and demo data)."""
+    uow.require_role(Role.ADMIN)
+    login = login.strip().lower()
+    if not _LOGIN.match(login):
+        raise InvalidInput(
+            f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
+        )
+    if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
+        raise Conflict(f"operator {login!r} exists already")
+    operator = Operator(
+        login=login, role=role.value, display_name=display_name or login, email=email, created_at=uow.now()
+    )
+    uow.session.add(operator)
+    uow.session.flush()
+    record_audit(
+        uow, action="operator.add", entity="operator", entity_id=operator.id, after=snapshot(operator)
+    )
+    return operator
+
+
+def list_operators(uow: UnitOfWork, *, include_inactive: bool = True) -> list[Operator]:
+    query = select(Operator).order_by(Operator.login)
+    if not include_inactive:
+        query = query.where(Operator.active)
+    return list(uow.session.exec(query))
+
+
+def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:
+    uow.require_role(Role.ADMIN)
+    operator = get_operator(uow, login=login)
+    before = snapshot(operator)
+    operator.role = role.value
+    record_audit(
+        uow,
+        action="operator.role",
+        entity="operator",
+        entity_id=operator.id,
+        before=before,
+        after=snapshot(operator),
+    )
+    return operator
+
+
+def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operator:
+    uow.require_role(Role.ADMIN)
+    operator = get_operator(uow, login=login)
+    before = snapshot(operator)
+    operator.active = active
+    record_audit(
+        uow,
+        action="operator.activate" if active else "operator.deactivate",
+        entity="operator",
+        entity_id=operator.id,
+        before=before,
+        after=snapshot(operator),
+    )
+    return operator

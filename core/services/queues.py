@@ -1,0 +1,41 @@
+"""Ticket queues."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.models import Queue
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit, snapshot
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+
+def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
+    queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
+    if queue is None:
+        raise NotFound(f"no queue named {name!r}")
+    return queue
+
+
+def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
+    """The queue of that name, created when missing (supervisors and admins, or the system)."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a queue needs a name", where="queue")
+    queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
+    if queue is None:
+        uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+        queue = Queue(name=name, description=description)
+        uow.session.add(queue)
+        uow.session.flush()
+        record_audit(uow, action="queue.create", entity="queue", entity_id=queue.id, after=snapshot(queue))
+    return queue
+
+
+def list_queues(uow: UnitOfWork) -> list[Queue]:
+    return list(uow.session.exec(select(Queue).order_by(Queue.name)))

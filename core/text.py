@@ -1,0 +1,34 @@
+"""Untrusted text made safe to show: no control characters, no escape sequences.
+
+Email subjects, CSV cells and client names pass through ``printable`` before any face displays them;
+the faces also never read them as markup (``rich.text.Text``, ``markup=False``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def printable(text: str | None, *, multiline: bool = False) -> str:
+    """``text`` with escape sequences removed and every other control character dropped.
+
+    Newlines and tabs are kept when ``multiline``; otherwise they become single spaces.
+    """
+    if not text:
+        return ""
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    kept = []
+    for char in text:
+        if char in "\n\t" and multiline:
+            kept.append(char)
+        elif char in "\n\r\t\v\f" and not multiline:
+            kept.append(" ")
+        elif unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in "\u200d":
+            continue
+        else:
+            kept.append(char)
+    result = "".join(kept)
+    return result if multiline else " ".join(result.split())

@@ -1,0 +1,144 @@
+"""Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached at ``HOTLINE_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``);
+each test session creates its own database and drops it at the end. If the server cannot be reached the
+PostgreSQL variants are skipped with the reason, and the summary says so in capitals.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from hotline.core import migrate
+from hotline.core.clock import Clock, FixedClock
+from hotline.core.db import UnitOfWork, make_engine
+
+PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+# A Monday, 10:00 in Moscow: inside business hours, so SLA tests start from a plain moment.
+TEST_NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+_pg_skip_reason: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (per xdist worker), migrated to head."""
+    admin = make_engine(PG_ADMIN_URL)
+    name = f"hotline_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        admin.dispose()
+        reason = f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]}"
+        _pg_skip_reason.append(reason)
+        pytest.skip(reason)
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            quoted = ", ".join(f'"{table}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of the backend this test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database at head, on the parametrised backend; usable by subprocesses (CLI tests)."""
+    if backend == "sqlite":
+        path = tmp_path / "hotline.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_database_url")
+    cleaner = make_engine(url)
+    _truncate_all(cleaner)
+    try:
+        yield url
+    finally:
+        _truncate_all(cleaner)
+        cleaner.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database at head: SQLite and PostgreSQL."""
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at Monday 2026-11-23 10:00 Moscow time."""
+    return FixedClock(TEST_NOW)
+
+
+UowFactory = Callable[..., UnitOfWork]
+
+
+@pytest.fixture
+def uow_factory(engine: Engine, clock: Clock) -> UowFactory:
+    """``uow_factory(actor_login=None, clock=None, readonly=False)`` → a UnitOfWork on the test engine."""
+
+    def factory(
+        actor_login: str | None = None, clock_: Clock | None = None, readonly: bool = False
+    ) -> UnitOfWork:
+        return UnitOfWork(engine, actor_login=actor_login, clock=clock_ or clock, readonly=readonly)
+
+    return factory
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _pg_skip_reason:
+        terminalreporter.section("POSTGRESQL TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.write_line(_pg_skip_reason[0], red=True, bold=True)
