@@ -1,0 +1,30 @@
+"""What every screen of the console needs: the engine, the settings, who is operating, the clock.
+
+Made once by ``make_app`` and passed to screens explicitly, so tests build the console with their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hotline.core.clock import Clock
+    from hotline.core.db import UnitOfWork
+    from hotline.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ConsoleContext:
+    engine: Engine
+    settings: Settings
+    operator_login: str
+    clock: Clock
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        """A unit of work as the console's operator: run it in a thread worker, never on the UI loop."""
+        from hotline.core.db import UnitOfWork
+
+        return UnitOfWork(self.engine, actor_login=self.operator_login, clock=self.clock, readonly=readonly)
