@@ -246,6 +246,11 @@ class EscalationRuleConfig(BaseModel):
     calendar: str | None = Field(
         default=None, description="Calendar for idle/pending of tickets that have no SLA policy."
     )
+    supervisor: str | None = Field(
+        default=None,
+        description="Login that assign:supervisor and notify:supervisor mean; default the first active "
+        "supervisor by login.",
+    )
 
     @field_validator("when")
     @classmethod

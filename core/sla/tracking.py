@@ -1,0 +1,127 @@
+"""Keeping a ticket's SLA clocks: started on creation, paused while pending, restarted on reopening.
+
+The ticket services call these; each works on the ticket in the unit of work and its ``ticket_sla`` row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from hotline.core.models import Client, ClientGroup, Queue, Ticket
+from hotline.core.sla.models import TicketSla
+from hotline.core.sla.policy import SlaSetup, target
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+
+def contract_of(uow: UnitOfWork, client_id: int | None) -> str | None:
+    """The client's contract level: its group's, else its organisation's group's."""
+    seen = 0
+    while client_id is not None and seen < 3:
+        seen += 1
+        client = uow.session.get(Client, client_id)
+        if client is None:
+            return None
+        if client.group_id is not None:
+            group = uow.session.get(ClientGroup, client.group_id)
+            if group is not None and group.contract_level:
+                return group.contract_level
+        client_id = client.organisation_id
+    return None
+
+
+def sla_row(uow: UnitOfWork, ticket: Ticket) -> TicketSla | None:
+    return uow.session.get(TicketSla, ticket.id)
+
+
+def start_clocks(
+    uow: UnitOfWork, *, ticket: Ticket, sla: SlaSetup, start: datetime | None = None
+) -> TicketSla:
+    """Choose the ticket's policy and start its clocks at ``start`` (default now); sets the due times."""
+    start = start or uow.now()
+    queue = uow.session.get(Queue, ticket.queue_id)
+    policy = sla.resolve(
+        queue=queue.name if queue else "",
+        priority=ticket.priority,
+        contract=contract_of(uow, ticket.client_id),
+    )
+    row = sla_row(uow, ticket)
+    if row is None:
+        row = TicketSla(ticket_id=ticket.id, clock_started_at=start, last_activity_at=start)
+    row.policy = policy.label if policy else ""
+    row.calendar = policy.calendar if policy else ""
+    row.first_response_target = str(policy.first_response) if policy else ""
+    row.resolution_target = str(policy.resolution) if policy else ""
+    row.pause_when_pending = bool(policy and policy.pause_when_pending)
+    row.clock_started_at = start
+    row.paused_at = None
+    row.last_activity_at = max(row.last_activity_at, start)
+    uow.session.add(row)
+    _set_due_times(ticket, row, sla)
+    return row
+
+
+def _set_due_times(ticket: Ticket, row: TicketSla, sla: SlaSetup) -> None:
+    calendar = sla.calendar(row.calendar)
+    first, resolution = target(row.first_response_target), target(row.resolution_target)
+    ticket.first_response_due_at = calendar.add_duration(ticket.created_at, first) if first else None
+    ticket.resolution_due_at = (
+        calendar.add_duration(row.clock_started_at, resolution)
+        if resolution and row.paused_at is None
+        else None
+    )
+
+
+def reconsider_policy(uow: UnitOfWork, *, ticket: Ticket, sla: SlaSetup) -> None:
+    """After a change of priority or queue: the policy may differ; the clocks keep their start."""
+    row = sla_row(uow, ticket)
+    if row is None:
+        start_clocks(uow, ticket=ticket, sla=sla, start=ticket.created_at)
+        return
+    started, paused = row.clock_started_at, row.paused_at
+    start_clocks(uow, ticket=ticket, sla=sla, start=started)
+    row.paused_at = paused
+    _set_due_times(ticket, row, sla)
+
+
+def touch(uow: UnitOfWork, *, ticket: Ticket) -> None:
+    """A person acted on the ticket (a message, a note, a change): it is not idle."""
+    row = sla_row(uow, ticket)
+    if row is not None:
+        row.last_activity_at = uow.now()
+        uow.session.add(row)
+
+
+def status_changed(uow: UnitOfWork, *, ticket: Ticket, old: str, new: str, sla: SlaSetup) -> None:
+    """Pause on pending (when the policy says so), resume on leaving it, restart on reopening."""
+    now = uow.now()
+    row = sla_row(uow, ticket)
+    if row is None:
+        row = start_clocks(uow, ticket=ticket, sla=sla, start=ticket.created_at)
+    calendar = sla.calendar(row.calendar)
+    if old == "pending" and row.paused_at is not None:
+        used = calendar.elapsed(row.clock_started_at, row.paused_at)
+        row.clock_started_at = calendar.add(now, -used)
+        row.paused_at = None
+    if new == "pending":
+        row.pending_since = now
+        if row.pause_when_pending:
+            row.paused_at = now
+    else:
+        row.pending_since = None
+    if old in ("resolved", "closed") and new in ("new", "open", "pending"):
+        row.cycle += 1
+        row.clock_started_at = now
+        if new == "pending" and row.pause_when_pending:
+            row.paused_at = now
+    row.last_activity_at = now
+    uow.session.add(row)
+    _set_due_times(ticket, row, sla)
+
+
+def business_time_used(row: TicketSla, *, now: datetime, sla: SlaSetup) -> float:
+    """Business minutes of the resolution clock used so far (up to the pause, when paused)."""
+    calendar = sla.calendar(row.calendar)
+    return calendar.elapsed(row.clock_started_at, row.paused_at or now)
