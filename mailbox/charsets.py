@@ -65,7 +65,12 @@ def _script(char: str) -> str:
         return "greek"
     if 0x400 <= code < 0x530:
         return "cyrillic"
-    if 0x3040 <= code < 0x3100 or 0x4E00 <= code < 0xA000 or 0xAC00 <= code < 0xD7B0 or 0x3400 <= code < 0x4DC0:
+    if (
+        0x3040 <= code < 0x3100
+        or 0x4E00 <= code < 0xA000
+        or 0xAC00 <= code < 0xD7B0
+        or 0x3400 <= code < 0x4DC0
+    ):
         return "cjk"
     return "other"
 

@@ -56,7 +56,8 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
     _walk(message, collected)
     omitted.extend(collected.omitted)
 
-    body = clean_text("\n\n".join(text.strip("\n") for text in collected.texts if text.strip()))
+    cleaned = (clean_text(text).strip("\n").rstrip() for text in collected.texts)
+    body = "\n\n".join(text for text in cleaned if text.strip())
     if len(body) > max_bytes:
         omitted.append(f"text cut at {max_bytes} of {len(body)} characters")
         body = body[:max_bytes]
@@ -92,7 +93,9 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
         defects=tuple(sorted({type(defect).__name__ for part in message.walk() for defect in part.defects})),
         headers=headers,
         content_type=message.get_content_type(),
-        report_type=(_str(message.get_param("report-type")) or None) if message.get_param("report-type") else None,
+        report_type=(_str(message.get_param("report-type")) or None)
+        if message.get_param("report-type")
+        else None,
         return_path=_raw_first(raw_headers, "Return-Path").strip() or None,
         part_types=tuple(collected.part_types),
     )
@@ -199,7 +202,7 @@ def _decode_part(part: Message, hint: str | None) -> str:
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - a broken transfer encoding: keep the undecoded text
+    except Exception:
         data = None
     if isinstance(data, bytes):
         return data
@@ -214,7 +217,7 @@ def _payload_bytes(part: Message) -> bytes:
 def _message_bytes(message: Message) -> bytes:
     try:
         return message.as_bytes(policy=compat32)
-    except Exception:  # noqa: BLE001 - a message that cannot be flattened as bytes is kept as text
+    except Exception:
         return message.as_string(policy=compat32).encode("utf-8", "surrogateescape")
 
 
@@ -228,7 +231,9 @@ def _keep_message_part(part: Message, collected: _Collected) -> None:
             inner_message = inner[0] if isinstance(inner, list) and inner else None
             subject = ""
             if isinstance(inner_message, Message):
-                subject = clean_line(decode_header(_raw_first(list(inner_message.raw_items()), "Subject"), hint=collected.hint))
+                subject = clean_line(
+                    decode_header(_raw_first(list(inner_message.raw_items()), "Subject"), hint=collected.hint)
+                )
             filename = _safe_filename(subject or "message") + ".eml"
         else:
             filename = content_type.split("/", 1)[1] + ".txt"
@@ -247,7 +252,13 @@ def _keep_attachment(
 
 
 def _store(
-    collected: _Collected, filename: str, content_type: str, data: bytes, *, inline: bool, content_id: str | None
+    collected: _Collected,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    *,
+    inline: bool,
+    content_id: str | None,
 ) -> None:
     size = len(data)
     content: bytes | None = data
@@ -273,7 +284,7 @@ def _store(
 def _filename(part: Message) -> str:
     try:
         name = part.get_filename()
-    except Exception:  # noqa: BLE001 - malformed RFC 2231 parameters
+    except Exception:
         name = None
     if not name:
         name = _str(part.get_param("name")) if part.get_param("name") else None

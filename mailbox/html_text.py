@@ -84,7 +84,7 @@ def html_to_text(html: str) -> str:
     try:
         collector.feed(html)
         collector.close()
-    except Exception:  # noqa: BLE001 - html.parser gives up on some garbage; strip tags crudely then
+    except Exception:
         return re.sub(r"<[^>]*>", " ", html)
     text = "".join(collector.parts).replace("\xa0", " ")
     lines = [line.rstrip() for line in text.split("\n")]

@@ -42,7 +42,8 @@ _DAEMON_SENDERS = re.compile(r"^(mailer-daemon|mailerdaemon|mdaemon|mail-daemon)
 _SYSTEM_SENDERS = re.compile(r"^(postmaster|mailer|mail-delivery)@", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|noreply-[\w.-]+|bounces?(\+[^@]*)?)@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
-    r"^(undeliver(ed|able)|returned mail|delivery (status notification|notification|failure|report|has failed)"
+    r"^(undeliver(ed|able)|returned mail"
+    r"|delivery (status notification|notification|failure|report|has failed)"
     r"|mail delivery (failed|failure|problem|system error)|failure notice|failed mail|mail system error"
     r"|(permanent )?delivery failure|failure delivery|(mail|message) could not be delivered"
     r"|warning: message .* delayed|message delayed|delivery status notification"
@@ -54,8 +55,10 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"|on vacation|vacation reply|автоответ|автоматический ответ|abwesenheitsnotiz|réponse automatique)",
     re.IGNORECASE,
 )
-_VENDOR_AUTO_REPLY = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-mail-autoreply", "x-autoreply-from",
-                      "x-vacation", "x-apple-action", "x-fc-machinegenerated")  # fmt: skip
+_VENDOR_AUTO_REPLY = (
+    "x-autoreply", "x-autorespond", "x-autoresponder", "x-mail-autoreply", "x-autoreply-from",
+    "x-vacation", "x-apple-action", "x-fc-machinegenerated",
+)  # fmt: skip
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "x-mailing-list", "mailing-list", "list-help")
 
 
@@ -71,7 +74,10 @@ def classify(message: ParsedMessage) -> LoopVerdict:
             kind = new_kind
 
     report_type = (message.report_type or "").lower()
-    if message.content_type == "multipart/report" and report_type in ("delivery-status", "disposition-notification"):
+    if message.content_type == "multipart/report" and report_type in (
+        "delivery-status",
+        "disposition-notification",
+    ):
         note(MailKind.BOUNCE, f"multipart/report; report-type={report_type}")
     if "message/delivery-status" in message.part_types:
         note(MailKind.BOUNCE, "message/delivery-status part")
@@ -105,7 +111,10 @@ def classify(message: ParsedMessage) -> LoopVerdict:
     if _DAEMON_SENDERS.match(sender) or (has_from and sender in ("", "<>")):
         note(MailKind.BOUNCE, f"sent by a mail system ({sender or 'no address'})")
     elif _SYSTEM_SENDERS.match(sender):
-        note(MailKind.BOUNCE if bounce_subject else MailKind.AUTO_GENERATED, f"sent by a mail system ({sender})")
+        note(
+            MailKind.BOUNCE if bounce_subject else MailKind.AUTO_GENERATED,
+            f"sent by a mail system ({sender})",
+        )
     elif _NO_REPLY.match(sender):
         note(MailKind.AUTO_GENERATED, f"no-reply sender {sender}")
     if bounce_subject and kind is not MailKind.PERSON:

@@ -1,0 +1,51 @@
+"""Fixtures for the mailbox tests: a real Dovecot and a capturing SMTP server, both on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mail_servers import Dovecot, SmtpCapture, dovecot_binary, start_dovecot, start_smtp
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mail"
+
+
+def corpus_manifest() -> list[dict[str, Any]]:
+    """The shared corpus's manifest; an empty list when shared/ is not beside the repository."""
+    manifest = CORPUS / "manifest.json"
+    if not manifest.exists():
+        return []
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip(
+            "DOVECOT NOT INSTALLED: apt-get install -y dovecot-imapd (the mailbox IMAP tests need it)"
+        )
+    server = start_dovecot(binary)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def imap_user(dovecot_server: Dovecot) -> tuple[Dovecot, str, str]:
+    """A fresh, empty mailbox on the shared Dovecot: (server, username, password)."""
+    username, password = dovecot_server.new_user()
+    return dovecot_server, username, password
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpCapture]:
+    server = start_smtp()
+    try:
+        yield server
+    finally:
+        server.stop()
