@@ -97,7 +97,7 @@ class Dovecot:
     handed_out: int = 0
 
     def new_user(self) -> tuple[str, str]:
-        """The next of the users written at start (Dovecot may not notice a passwd file rewritten twice a second)."""
+        """The next user written at start (Dovecot may miss a passwd file rewritten twice in a second)."""
         names = list(self.users)
         if self.handed_out >= len(names):
             raise RuntimeError("all prepared IMAP users are in use; raise USERS in mail_servers.py")

@@ -52,7 +52,8 @@ def test_header_signals(extra: bytes, kind: MailKind) -> None:
 
 def test_auto_submitted_no_is_a_person() -> None:
     verdict = classify(parse_message(plain(message_id="<p@test>", extra=b"Auto-Submitted: no\r\n")))
-    assert verdict.kind is MailKind.PERSON and not verdict.automated
+    assert verdict.kind is MailKind.PERSON
+    assert not verdict.automated
 
 
 @pytest.mark.parametrize(
