@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator
 from io import TextIOWrapper
@@ -33,6 +34,30 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+class _LineReader:
+    """Lines of text decoded one at a time, so a bad byte is reported on its own line.
+
+    A text wrapper decodes ahead in blocks and would blame an earlier line; UTF-16 (where a newline is
+    two bytes) is the exception and goes through one.
+    """
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        self._binary = path.open("rb")
+        self._text: TextIOWrapper | None = None
+        if encoding == "utf-16":
+            self._text = TextIOWrapper(self._binary, encoding=encoding, errors="strict", newline="")
+        else:
+            self._decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+
+    def readline(self) -> str:
+        if self._text is not None:
+            return self._text.readline(MAX_LINE_CHARS + 1)
+        return self._decoder.decode(self._binary.readline(MAX_LINE_CHARS + 1))
+
+    def close(self) -> None:
+        self._binary.close()
+
+
 class CsvSource:
     """A CSV file opened for streaming; ``header`` is read on construction, rows on iteration."""
 
@@ -45,7 +70,7 @@ class CsvSource:
         if kind:
             raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
         self.encoding = encoding or detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
-        self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")
+        self._stream = _LineReader(path, self.encoding)
         self._line = 0
         try:
             self.delimiter, self.header, self._header_line = self._read_header(delimiter)
@@ -60,7 +85,7 @@ class CsvSource:
         """Physical lines, each counted; one longer than the bound stops the import."""
         while True:
             try:
-                text = self._stream.readline(MAX_LINE_CHARS + 1)
+                text = self._stream.readline()
             except UnicodeDecodeError as error:
                 raise InvalidInput(
                     f"bytes that are not valid {self.encoding} ({error.reason})",

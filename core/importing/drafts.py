@@ -9,7 +9,7 @@ from datetime import date
 
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.headers import ColumnMap
+from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
 from hotline.core.importing.records import SourceRow
 from hotline.core.phones import NormalizedPhone, normalize_phone
 from hotline.core.services.clients import display_name
@@ -159,7 +159,8 @@ class DraftBuilder:
         if not name and organisation and kind != "person":
             name, organisation, kind = organisation, None, "organisation"
         if not name:
-            errors.append(self._error(draft.line, "name", "missing name"))
+            named = next((key for key in NAME_FIELDS if key in self.columns.columns), "name")
+            errors.append(self._error(draft.line, named, "missing name"))
         draft.kind = kind or "person"
         if draft.kind == "organisation" and organisation == name:
             organisation = None

@@ -91,23 +91,21 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
 
 
 def russian_score(text: str) -> float:
-    """How much ``text`` looks like Russian: frequent letters score higher, capitals inside words lower.
+    """How much ``text`` looks like Russian: frequent letters up, capitals after small letters down.
 
-    A cp1251 file read as koi8-r (and the other way round) swaps the case of nearly every letter and
-    turns common letters into rare ones, so the right code page wins by a wide margin.
+    A cp1251 file read as koi8-r (and the other way round) swaps the case of nearly every letter (so a
+    capitalised name becomes "иБЮМНБ") and turns common letters into rarer ones.
     """
     score = 0.0
-    previous_is_letter = False
+    previous = " "
     for char in text:
-        lower = char.lower()
-        frequency = _LETTER_SCORE.get(lower)
+        frequency = _LETTER_SCORE.get(char.lower())
         if frequency is None:
-            previous_is_letter = char.isalpha()
             if not char.isascii() and not char.isspace() and not char.isalpha():
                 score += _UNLIKELY  # box-drawing and other symbols are rare in real data
-            continue
-        score += frequency
-        if previous_is_letter:
-            score += 2.0 if char.islower() else -2.0
-        previous_is_letter = True
+        else:
+            score += frequency
+            if char.isupper() and previous.islower():
+                score -= 4.0  # "иБЮМНБ": a capital after a small letter inside a word
+        previous = char
     return score

@@ -88,13 +88,12 @@ class VcardSource:
         """Unfolded property lines: a leading space or tab continues, so does a quoted-printable ``=`` end."""
         start, parts = 0, []
         for number, text in self._physical_lines():
-            continues = parts and (
-                text[:1] in (" ", "\t")
-                or (parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper())
-            )
-            if continues:
+            soft_break = bool(parts) and parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper()
+            if parts and (soft_break or text[:1] in (" ", "\t")):
                 if sum(map(len, parts)) < MAX_LINE_CHARS:
-                    parts.append(text[1:] if text[:1] in (" ", "\t") else text)
+                    if soft_break:
+                        parts[-1] = parts[-1][:-1]
+                    parts.append(text if soft_break else text[1:])
                 continue
             if parts:
                 yield start, "".join(parts)

@@ -1,0 +1,199 @@
+"""Clients out to CSV, JSON or XLSX, streamed in keyset pages so memory stays flat at a million clients.
+
+The CSV and XLSX layouts are the import's own headers, so an export imports back unchanged. CSV cells that
+a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading apostrophe,
+which the import removes again; XLSX cells are always written as text, never as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any, Literal
+
+from sqlalchemy import Connection, select
+
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+
+ExportFormat = Literal["csv", "json", "xlsx"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
+CSV_COLUMNS = (
+    "id", "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails",
+    "group", "birthday", "notes", "tags",
+)  # fmt: skip
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PAGE_SIZE = 2000
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@dataclass(slots=True)
+class ExportedClient:
+    """One client with its contact points, as the export writers see it."""
+
+    id: int
+    kind: str
+    name: str
+    first_name: str | None
+    middle_name: str | None
+    last_name: str | None
+    organisation: str | None
+    group: str | None
+    birthday: date | None
+    notes: str
+    tags: list[str]
+    phones: list[tuple[str, str]]  # (raw, e164)
+    emails: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "first_name": self.first_name,
+            "middle_name": self.middle_name,
+            "last_name": self.last_name,
+            "organisation": self.organisation,
+            "group": self.group,
+            "birthday": self.birthday.isoformat() if self.birthday else None,
+            "tags": self.tags,
+            "notes": self.notes,
+            "phones": [{"raw": raw, "e164": e164} for raw, e164 in self.phones],
+            "emails": self.emails,
+        }
+
+    def as_cells(self) -> list[str]:
+        """The row under :data:`CSV_COLUMNS`; phones as E.164 (they re-import in any region)."""
+        return [
+            str(self.id),
+            self.kind,
+            self.name,
+            self.last_name or "",
+            self.first_name or "",
+            self.middle_name or "",
+            self.organisation or "",
+            ", ".join(e164 for _, e164 in self.phones),
+            ", ".join(self.emails),
+            self.group or "",
+            self.birthday.isoformat() if self.birthday else "",
+            self.notes or "",
+            ", ".join(str(tag) for tag in self.tags),
+        ]
+
+
+def neutralise(cell: str) -> str:
+    """A CSV cell that no spreadsheet will run as a formula (OWASP's leading apostrophe)."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Iterator[ExportedClient]:
+    """Every client in id order, fetched a page at a time (keyset on id), with phones and emails."""
+    client, group = Client.__table__, ClientGroup.__table__
+    org = client.alias("org")
+    phone, email = ClientPhone.__table__, ClientEmail.__table__
+    page_query = (
+        select(
+            client.c.id,
+            client.c.kind,
+            client.c.name,
+            client.c.first_name,
+            client.c.middle_name,
+            client.c.last_name,
+            org.c.name.label("organisation"),
+            group.c.name.label("group"),
+            client.c.birthday,
+            client.c.notes,
+            client.c.tags,
+        )
+        .select_from(client.outerjoin(org, org.c.id == client.c.organisation_id).outerjoin(group))
+        .order_by(client.c.id)
+        .limit(page_size)
+    )
+    last_id = 0
+    while True:
+        rows = connection.execute(page_query.where(client.c.id > last_id)).all()
+        if not rows:
+            return
+        first_id, last_id = rows[0].id, rows[-1].id
+        phones: dict[int, list[tuple[str, str]]] = {}
+        for client_id, raw, e164 in connection.execute(
+            select(phone.c.client_id, phone.c.raw, phone.c.e164)
+            .where(phone.c.client_id.between(first_id, last_id))
+            .order_by(phone.c.client_id, phone.c.id)
+        ):
+            phones.setdefault(client_id, []).append((raw, e164))
+        emails: dict[int, list[str]] = {}
+        for client_id, address in connection.execute(
+            select(email.c.client_id, email.c.address)
+            .where(email.c.client_id.between(first_id, last_id))
+            .order_by(email.c.client_id, email.c.id)
+        ):
+            emails.setdefault(client_id, []).append(address)
+        for row in rows:
+            yield ExportedClient(
+                id=row.id,
+                kind=row.kind,
+                name=row.name,
+                first_name=row.first_name,
+                middle_name=row.middle_name,
+                last_name=row.last_name,
+                organisation=row.organisation,
+                group=row.group,
+                birthday=row.birthday,
+                notes=row.notes or "",
+                tags=list(row.tags or []),
+                phones=phones.get(row.id, []),
+                emails=emails.get(row.id, []),
+            )
+        if len(rows) < page_size:
+            return
+
+
+def write_csv(clients: Iterator[ExportedClient], stream: IO[str]) -> int:
+    """Write the CSV (header first, formulas neutralised); returns the number of clients written."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for exported in clients:
+        writer.writerow([neutralise(cell) for cell in exported.as_cells()])
+        count += 1
+    return count
+
+
+def write_json(clients: Iterator[ExportedClient], stream: IO[str]) -> int:
+    """Write one JSON array, an object per line, without holding the list in memory."""
+    stream.write("[")
+    count = 0
+    for count, exported in enumerate(clients, start=1):
+        stream.write("\n" if count == 1 else ",\n")
+        stream.write(json.dumps(exported.as_json(), ensure_ascii=False))
+    stream.write("\n]\n")
+    return count
+
+
+def write_xlsx(clients: Iterator[ExportedClient], stream: IO[bytes]) -> int:
+    """Write a one-sheet workbook in openpyxl's write-only mode; every cell is text, never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("clients")
+    sheet.append(list(CSV_COLUMNS))
+    count = 0
+    for exported in clients:
+        count += 1
+        cells: list[Any] = []
+        for text in exported.as_cells():
+            text = _XLSX_ILLEGAL.sub("", text)
+            if text.startswith("="):
+                cell = WriteOnlyCell(sheet, value=text)
+                cell.data_type = "s"
+                cells.append(cell)
+            else:
+                cells.append(text)
+        sheet.append(cells)
+    book.save(stream)
+    return count

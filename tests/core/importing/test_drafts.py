@@ -1,0 +1,160 @@
+"""Header mapping (English, Russian, --map) and row validation into client drafts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hotline.core.errors import InvalidInput
+from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError, clean_text, parse_birthday
+from hotline.core.importing.headers import map_columns, parse_overrides
+from hotline.core.importing.records import SourceRow
+
+PATH = Path("clients.csv")
+
+
+def build(header: tuple[str, ...], cells: tuple[str, ...], overrides: dict[str, str] | None = None):
+    columns = map_columns(header, overrides or {}, path=PATH)
+    return DraftBuilder(columns, default_region="RU", today=date(2026, 11, 23)).build(SourceRow(7, cells))
+
+
+def test_russian_headers_are_recognised() -> None:
+    header = ("Фамилия", "Имя", "Отчество", "Организация", "Телефон", "Мобильный", "E-mail", "Группа",
+              "День рождения", "Примечание", "Теги", "Баланс")  # fmt: skip
+    columns = map_columns(header, {}, path=PATH)
+    assert columns.columns == {
+        "last_name": (0,), "first_name": (1,), "middle_name": (2,), "organisation": (3,), "phones": (4, 5),
+        "emails": (6,), "group": (7,), "birthday": (8,), "notes": (9,), "tags": (10,),
+    }  # fmt: skip
+    assert columns.ignored == ["Баланс"]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Full Name", "name"), ("Company", "organisation"), ("Компания", "organisation"), ("ФИО", "name"),
+        ("Mobile Phone", "phones"), ("Business Phone", "phones"), ("Phone 1 - Value", "phones"),
+        ("E-mail Address", "emails"), ("Эл. почта", "emails"), ("Дата рождения", "birthday"),
+        ("Date of birth", "birthday"), ("Комментарий", "notes"), ("Метки", "tags"),
+        ("Сотовый тел.", "phones"),
+    ],
+)  # fmt: skip
+def test_common_header_spellings(header: str, field: str) -> None:
+    columns = map_columns(("name", header) if field != "name" else (header,), {}, path=PATH)
+    assert header in columns.label(field)
+
+
+@pytest.mark.parametrize("header", ["Phone 1 - Type", "Hotel", "E-mail Display Name"])
+def test_look_alike_headers_are_not_contact_fields(header: str) -> None:
+    columns = map_columns(("name", header), {}, path=PATH)
+    assert columns.ignored == [header]
+
+
+def test_map_overrides_win_and_missing_headers_are_named() -> None:
+    overrides = parse_overrides(["phone=Контакт", "name = Клиент"])
+    assert overrides == {"phones": "Контакт", "name": "Клиент"}
+    columns = map_columns(("Клиент", "Контакт", "Телефон"), overrides, path=PATH)
+    assert columns.columns["phones"] == (1,)
+    assert columns.ignored == ["Телефон"]
+    assert columns.columns["name"] == (0,)
+    with pytest.raises(InvalidInput, match="--map name=Нет: no such column; the columns are: a, b"):
+        map_columns(("a", "b"), {"name": "Нет"}, path=PATH)
+    with pytest.raises(InvalidInput, match="unknown field 'colour'"):
+        parse_overrides(["colour=x"])
+    with pytest.raises(InvalidInput, match="FIELD=Header"):
+        parse_overrides(["name"])
+
+
+def test_a_file_without_any_name_column_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="no name column found") as caught:
+        map_columns(("Телефон", "E-mail"), {}, path=PATH)
+    assert caught.value.where == "clients.csv"
+
+
+def test_a_good_row_becomes_a_typed_draft() -> None:
+    header = ("Фамилия", "Имя", "Организация", "Телефон", "Мобильный", "E-mail", "День рождения", "Теги")
+    draft = build(
+        header,
+        ("Иванов", "Иван", "ООО Ромашка", "8 (495) 123-45-67; +7 916 123 45 67 / 8-916-123-45-67", "",
+         "Ivan@Example.RU, ivan@example.ru", "15.01.1980", "vip; опт, vip"),
+    )  # fmt: skip
+    assert isinstance(draft, ClientDraft)
+    assert (draft.line, draft.kind, draft.name, draft.organisation) == (
+        7,
+        "person",
+        "Иван Иванов",
+        "ООО Ромашка",
+    )
+    assert [phone.e164 for phone in draft.phones] == ["+74951234567", "+79161234567"]
+    assert draft.emails == ["ivan@example.ru"]
+    assert draft.birthday == date(1980, 1, 15)
+    assert draft.tags == ["vip", "опт"]
+
+
+def test_an_organisation_only_row_is_an_organisation() -> None:
+    draft = build(("Организация", "Телефон"), ("ООО Ромашка", "+7 495 000 00 00"))
+    assert isinstance(draft, ClientDraft)
+    assert (draft.kind, draft.name, draft.organisation) == ("organisation", "ООО Ромашка", None)
+
+
+def test_every_error_of_a_row_is_listed_with_its_column() -> None:
+    header = ("Имя", "Телефон", "E-mail", "День рождения", "Тип")
+    errors = build(header, ("", "12", "not-an-email", "31.02.1990", "robot"))
+    assert isinstance(errors, list)
+    assert {(error.line, error.column) for error in errors} == {
+        (7, "Имя"), (7, "Телефон"), (7, "E-mail"), (7, "День рождения"), (7, "Тип"),
+    }  # fmt: skip
+    reasons = " | ".join(error.reason for error in errors)
+    for expected in ("missing name", "unparseable phone", "invalid email", "impossible date", "unknown kind"):
+        assert expected in reasons
+    assert errors[0].describe("clients.csv").startswith("clients.csv:7: ")
+
+
+def test_row_problems_from_the_reader_are_errors() -> None:
+    columns = map_columns(("name",), {}, path=PATH)
+    result = DraftBuilder(columns, default_region="RU").build(SourceRow(3, ("A",), problem="too wide"))
+    assert result == [RowError(3, "", "too wide")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1980-01-15", date(1980, 1, 15)), ("15.01.1980", date(1980, 1, 15)), ("5/1/1980", date(1980, 1, 5)),
+     ("19800115", date(1980, 1, 15)), ("1980-01-15T00:00:00", date(1980, 1, 15)),
+     ("29.02.2000", date(2000, 2, 29))],
+)  # fmt: skip
+def test_birthday_formats(text: str, expected: date) -> None:
+    assert parse_birthday(text, today=date(2026, 11, 23)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("29.02.2001", "impossible"), ("32.01.1990", "impossible"), ("15.01.80", "two-digit year"),
+     ("--0115", "no year"), ("вчера", "not a date"), ("01.01.2030", "plausible"),
+     ("01.01.1850", "plausible")],
+)  # fmt: skip
+def test_bad_birthdays(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_birthday(text, today=date(2026, 11, 23))
+
+
+def test_control_characters_and_neutralised_formulas_are_cleaned() -> None:
+    assert clean_text("\x1b[31mRed\x07 Name\u202e") == "[31mRed Name"
+    assert clean_text('\'=HYPERLINK("x")') == '=HYPERLINK("x")'
+    assert clean_text("'+79161234567") == "+79161234567"
+    assert clean_text("O'Brien") == "O'Brien"
+    assert clean_text("line one\r\nline two", multiline=True) == "line one\nline two"
+
+
+def test_formula_cells_are_kept_as_plain_text() -> None:
+    draft = build(("name", "notes"), ('=HYPERLINK("http://evil","click")', "=1+1"))
+    assert isinstance(draft, ClientDraft)
+    assert draft.name == '=HYPERLINK("http://evil","click")'
+    assert draft.notes == "=1+1"
+
+
+def test_overlong_values_are_refused() -> None:
+    errors = build(("name",), ("x" * 301,))
+    assert isinstance(errors, list)
+    assert errors[0].reason == "longer than 300 characters"

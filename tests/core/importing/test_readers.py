@@ -1,0 +1,289 @@
+"""Readers: CSV (delimiters, encodings), XLSX, vCard, and every kind of bad file, with line numbers."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from hotline.core.errors import InvalidInput
+from hotline.core.importing import open_source
+from hotline.core.importing.encoding import detect_encoding
+from hotline.core.importing.records import MAX_LINE_CHARS
+
+RUSSIAN_ROWS = (
+    "Фамилия;Имя;Телефон;E-mail\nЩербакова;Юлия;+7 916 000-11-22;julia@example.ru\n"
+    "Ёжиков;Пётр;8 495 1234567;\n"
+)
+
+
+def rows_of(path: Path, **options: str) -> tuple[tuple[str, ...], list[tuple[int, tuple[str, ...]]]]:
+    source = open_source(path, **options)
+    try:
+        return source.header, [(row.line, row.cells) for row in source]
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "koi8_r", "utf-16"])
+def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_bytes(RUSSIAN_ROWS.encode(encoding))
+    header, rows = rows_of(path)
+    assert header == ("Фамилия", "Имя", "Телефон", "E-mail")
+    assert rows[0] == (2, ("Щербакова", "Юлия", "+7 916 000-11-22", "julia@example.ru"))
+    assert rows[1][1][:2] == ("Ёжиков", "Пётр")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Иванов Иван Иванович, ООО "Ромашка", Москва',
+        "ПЕТРОВ ПЁТР",
+        "Примечание: перезвонить после обеда",
+        "Щукина Эльвира Юрьевна",
+    ],
+)
+@pytest.mark.parametrize("codec", ["cp1251", "koi8_r"])
+def test_cyrillic_code_pages_are_told_apart(text: str, codec: str) -> None:
+    assert detect_encoding(text.encode(codec), complete=True) == codec
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiters_are_detected(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "clients.csv"
+    lines = [["name", "phone", "notes"], ["Ann Lee", "+44 20 7946 0958", "likes tea, not coffee; ok"]]
+    path.write_text(
+        "\n".join(delimiter.join(f'"{c}"' for c in line) for line in lines) + "\n", encoding="utf-8"
+    )
+    header, rows = rows_of(path)
+    assert header == ("name", "phone", "notes")
+    assert rows == [(2, ("Ann Lee", "+44 20 7946 0958", "likes tea, not coffee; ok"))]
+
+
+def test_excel_sep_hint_line_and_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text('sep=;\nname;notes\nA;"one\ntwo"\n\nB;x\n', encoding="utf-8")
+    header, rows = rows_of(path)
+    assert header == ("name", "notes")
+    assert rows == [(3, ("A", "one\ntwo")), (6, ("B", "x"))]
+
+
+def test_short_rows_are_padded_and_extra_empty_cells_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text("name;phone;email\nA\nB;1;2;;;\n", encoding="utf-8")
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [row.cells for row in rows] == [("A", "", ""), ("B", "1", "2")]
+    assert all(row.problem is None for row in rows)
+
+
+def test_a_row_with_ten_thousand_columns_is_a_row_problem(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text("name,phone\nA,1\n" + ",".join(["x"] * 10_000) + "\nC,3\n", encoding="utf-8")
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [row.line for row in rows] == [2, 3, 4]
+    assert rows[1].problem == "the row has 10000 fields but the header has 2"
+    assert rows[0].problem is None
+    assert rows[2].problem is None
+
+
+def test_a_header_with_ten_thousand_columns_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(10_000)) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="10000 columns") as caught:
+        open_source(path)
+    assert caught.value.where == f"{path}:1"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "PDF document"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "ZIP archive"),
+        (b"name,phone\n\x00\x00\x00binary", "NUL bytes"),
+        (b"", "empty"),
+        (b"\n\n  \n", "empty"),
+    ],
+)
+def test_files_that_are_not_csv_are_refused_with_the_file_named(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=message) as caught:
+        open_source(path)
+    assert caught.value.where == str(path)
+
+
+def test_missing_file_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="no such file"):
+        open_source(tmp_path / "nope.csv")
+
+
+def test_an_endless_line_is_refused_with_its_number(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("name,notes\nA,ok\nB,")
+        stream.write("x" * (MAX_LINE_CHARS + 10))
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="longer than") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:3"
+
+
+def test_an_unclosed_quote_names_the_line_it_starts_on(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text('name,notes\nA,ok\nB,"open quote\n' + "filler line\n" * 20_000, encoding="utf-8")
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="quote left open from line 3") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:3"
+
+
+def test_utf8_file_with_a_broken_byte_later_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    head = "name,notes\n" + "Анна,ok\n" * 100_000  # the first megabyte is clean UTF-8
+    path.write_bytes(head.encode("utf-8") + "Борис,".encode() + b"\xff\xfe\n")
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="not valid utf-8") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:100002"
+
+
+def make_workbook(
+    path: Path, rows: list[list[object]], *, sheet: str = "Клиенты", extra_sheet: bool = False
+) -> None:
+    book = Workbook()
+    first = book.active
+    first.title = sheet
+    for row in rows:
+        first.append(row)
+    if extra_sheet:
+        other = book.create_sheet("Second")
+        other.append(["name", "phone"])
+        other.append(["Second Sheet Person", "+44 20 7946 0958"])
+    book.save(path)
+
+
+def test_xlsx_first_sheet_values_become_text(tmp_path: Path) -> None:
+    path = tmp_path / "clients.xlsx"
+    make_workbook(
+        path,
+        [
+            [None, None],
+            ["Имя", "Телефон", "День рождения", "Баланс"],
+            ["Анна", 79161234567, datetime(1990, 5, 17), 12.5],
+            [None, None, None, None],
+            ["Борис", "8 (495) 123-45-67", date(1985, 1, 2), 3.0],
+        ],
+        extra_sheet=True,
+    )
+    header, rows = rows_of(path)
+    assert header == ("Имя", "Телефон", "День рождения", "Баланс")
+    assert rows == [
+        (3, ("Анна", "79161234567", "1990-05-17", "12.5")),
+        (5, ("Борис", "8 (495) 123-45-67", "1985-01-02", "3")),
+    ]
+
+
+def test_xlsx_named_sheet_and_missing_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["name"], ["x"]], extra_sheet=True)
+    _header, rows = rows_of(path, sheet="Second")
+    assert rows == [(2, ("Second Sheet Person", "+44 20 7946 0958"))]
+    with pytest.raises(InvalidInput, match="no sheet named 'Nope'; the sheets are: Клиенты, Second"):
+        open_source(path, sheet="Nope")
+
+
+def test_truncated_xlsx_is_bad_input(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.xlsx"
+    make_workbook(whole, [["name", "phone"], *[[f"Person {i}", f"+7916000{i:04d}"] for i in range(500)]])
+    broken = tmp_path / "broken.xlsx"
+    data = whole.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidInput, match="not a readable XLSX workbook") as caught:
+        open_source(broken)
+    assert caught.value.where is not None
+    assert str(broken) in caught.value.where
+
+
+def test_csv_renamed_to_xlsx_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "clients.xlsx"
+    path.write_text("name,phone\nA,1\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="not an XLSX workbook"):
+        open_source(path)
+
+
+def test_empty_xlsx_sheet_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    make_workbook(path, [])
+    with pytest.raises(InvalidInput, match="is empty"):
+        open_source(path)
+
+
+VCARDS = (
+    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Иван Петров\r\nN:Петров;Иван;Сергеевич;;\r\nORG:ООО Ромашка;Отдел\r\n"
+    "TEL;TYPE=CELL:+7 916 123-45-67\r\nTEL;TYPE=WORK:8 (495) 765-43-21\r\nEMAIL:ivan@example.ru\r\n"
+    "BDAY:1980-03-04\r\nNOTE:первая строка\\nвторая\\, с запятой\r\nCATEGORIES:vip,опт\r\n"
+    "PHOTO;ENCODING=b;TYPE=JPEG:AAAA\r\n BBBB\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=D0=A1=D0=BC=D0=B8=D1=80=\r\n"
+    "=D0=BD=D0=BE=D0=B2;=D0=9E=D0=BB=D0=B5=D0=B3\r\n"
+    "TEL;CELL:+79031112233\r\nEND:VCARD\r\n"
+    "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Long Folded\r\n  Name\r\n"
+    "EMAIL;TYPE=work:mailto:long@example.com\r\nEND:VCARD\r\n"
+)
+
+
+def test_vcard_cards_become_rows(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(VCARDS, encoding="utf-8", newline="")
+    header, rows = rows_of(path)
+    first = dict(zip(header, rows[0][1], strict=True))
+    assert rows[0][0] == 1
+    assert first["name"] == "Иван Петров"
+    assert (first["last_name"], first["first_name"], first["middle_name"]) == ("Петров", "Иван", "Сергеевич")
+    assert first["organisation"] == "ООО Ромашка"
+    assert first["phones"] == "+7 916 123-45-67, 8 (495) 765-43-21"
+    assert first["notes"] == "первая строка\nвторая, с запятой"
+    assert first["tags"] == "vip, опт"
+    assert first["birthday"] == "1980-03-04"
+    second = dict(zip(header, rows[1][1], strict=True))
+    assert (second["last_name"], second["first_name"]) == ("Смирнов", "Олег")
+    assert second["phones"] == "+79031112233"
+    third = dict(zip(header, rows[2][1], strict=True))
+    assert third["name"] == "Long Folded Name"
+    assert third["emails"] == "long@example.com"
+
+
+def test_vcard_without_end_is_a_row_problem_and_non_vcard_refused(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text("BEGIN:VCARD\nFN:A\nEND:VCARD\nBEGIN:VCARD\nFN:B\n", encoding="utf-8")
+    source = open_source(path)
+    rows = list(source)
+    assert rows[1].line == 4
+    assert rows[1].problem == "the card has no END:VCARD"
+    other = tmp_path / "notes.vcf"
+    other.write_text("just some text\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="not a vCard"):
+        open_source(other)
+
+
+def test_vcard_in_windows_1251(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_bytes("BEGIN:VCARD\r\nFN:Щукин Аркадий\r\nTEL:+79161234567\r\nEND:VCARD\r\n".encode("cp1251"))
+    _header, rows = rows_of(path)
+    assert rows[0][1][0] == "Щукин Аркадий"
+
+
+def test_utf16_bom_is_text_not_binary() -> None:
+    assert detect_encoding(codecs.BOM_UTF16_LE + "a,b".encode("utf-16-le"), complete=True) == "utf-16"
