@@ -4,3 +4,8 @@
 (B-trees on words and digits, SQLite FTS5 trigram / PostgreSQL pg_trgm for fragments) and ranks them in
 Python. ``rebuild_index`` and ``reindex_clients`` keep the index tables in step with the clients.
 """
+
+from hotline.core.search.engine import Hit, lookup
+from hotline.core.search.index import rebuild_index, reindex_clients
+
+__all__ = ["Hit", "lookup", "rebuild_index", "reindex_clients"]

@@ -1,0 +1,467 @@
+"""The lookup engine: classify the query, fetch candidates from the index, rank them in Python.
+
+Candidates come from cheap index range scans chosen by what was typed (digits, ``#N``, an email
+fragment, words, one or two letters); ranking every match in SQL before ``LIMIT`` costs hundreds of
+milliseconds at a million clients, so each fetch is capped and the few hundred candidates are ordered
+here: exact phone or ticket first, then exact words, prefixes, transliterations and typo corrections,
+ties by recent activity (open tickets, last interaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from hotline.core.search.layout import swap_layout
+from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, reverse_digits, suffix_forms
+from hotline.core.search.text import Query, QueryKind, classify, strip_controls
+from hotline.core.search.translit import query_skeletons, skeleton
+from hotline.core.search.typos import correctable, delete_keys, within_one_edit
+
+OPEN_STATUSES = ("new", "open", "pending")
+MIN_FRAGMENT = 3
+MAX_LIMIT = 500
+
+SCORE_EXACT_PHONE = 1000.0
+SCORE_TICKET_HASH = 1100.0
+SCORE_TICKET = 950.0
+SCORE_EMAIL_EXACT = 980.0
+SCORE_PHONE_SUFFIX = 850.0
+SCORE_EMAIL_PREFIX = 760.0
+SCORE_EMAIL_CONTAINS = 720.0
+SCORE_PHONE_CONTAINS = 700.0
+SCORE_WORDS = 500.0
+WORD_SCALE = 300.0
+
+LEVEL_EXACT = 1.0
+LEVEL_PREFIX = 0.8
+LEVEL_TRANSLIT = 0.7
+LEVEL_TRANSLIT_PREFIX = 0.6
+LEVEL_TYPO = 0.45
+ORGANISATION_FACTOR = 0.95
+LAYOUT_FACTOR = 0.9
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result line: a client or a ticket (``id`` is the ticket number), and what matched."""
+
+    kind: str
+    id: int
+    title: str
+    subtitle: str
+    matched: str
+    score: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "matched": self.matched,
+            "score": round(self.score, 2),
+        }
+
+
+@dataclass
+class _Candidate:
+    score: float
+    matched: str
+
+
+@dataclass
+class _Found:
+    clients: dict[int, _Candidate] = field(default_factory=dict)
+    tickets: dict[int, _Candidate] = field(default_factory=dict)
+
+    def add_client(self, client_id: int, score: float, matched: str) -> None:
+        known = self.clients.get(client_id)
+        if known is None or known.score < score:
+            self.clients[client_id] = _Candidate(score, matched)
+
+
+def lookup(session: Session, query: str, *, limit: int = 20, default_region: str = "RU") -> list[Hit]:
+    """Find clients and tickets for whatever the operator typed, best first (at most ``limit``)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    parsed = classify(query or "")
+    if parsed.kind is QueryKind.EMPTY:
+        return []
+    search = _Search(session.connection(), limit=limit, region=default_region)
+    found = search.run(parsed)
+    return search.hits(found)
+
+
+class _Search:
+    """One lookup on one connection."""
+
+    def __init__(self, connection: Connection, *, limit: int, region: str) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.limit = limit
+        self.cap = max(limit * 5, 100)
+        self.region = region
+
+    def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
+        statement = text(sql)
+        if expanding:
+            statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
+        return self.connection.execute(statement, params).all()
+
+    def run(self, query: Query) -> _Found:
+        found = _Found()
+        if query.kind is QueryKind.TICKET:
+            self.find_ticket(found, query.ticket_number, hashed=True)
+        elif query.kind is QueryKind.PHONE:
+            self.find_phone(found, query)
+        elif query.kind is QueryKind.EMAIL:
+            self.find_email(found, query.fragment)
+            if not found.clients and query.words:
+                self.find_words(found, query.words)
+        else:
+            self.find_words(found, query.words, short=query.kind is QueryKind.SHORT)
+            if not found.clients:
+                swapped = classify(swap_layout(query.text))
+                if swapped.kind in (QueryKind.WORDS, QueryKind.SHORT):
+                    self.find_words(found, swapped.words, factor=LAYOUT_FACTOR, note="keyboard layout")
+            if not found.clients and query.kind is QueryKind.WORDS:
+                self.find_words(found, query.words, typos=True)
+            if (
+                len(found.clients) < self.limit
+                and len(query.words) == 1
+                and len(query.words[0]) >= MIN_FRAGMENT
+            ):
+                self.find_email(found, query.words[0], weak=True)
+        return found
+
+    # --- tickets and phones ---------------------------------------------------------------------
+
+    def find_ticket(self, found: _Found, number: int | None, *, hashed: bool) -> None:
+        if number is None or number > 2**62:
+            return
+        for (ticket_number,) in self.rows("SELECT number FROM ticket WHERE number = :n", {"n": number}):
+            score = SCORE_TICKET_HASH if hashed else SCORE_TICKET
+            found.tickets[ticket_number] = _Candidate(score, f"ticket #{ticket_number}")
+
+    def find_phone(self, found: _Found, query: Query) -> None:
+        digits = query.digits
+        exact = exact_forms(query.text, digits, region=self.region)
+        if exact:
+            for client_id, phone in self.rows(
+                "SELECT client_id, digits FROM search_phone WHERE digits IN :forms",
+                {"forms": exact},
+                expanding=("forms",),
+            ):
+                found.add_client(client_id, SCORE_EXACT_PHONE, f"phone +{phone}")
+        if len(digits) <= 12:
+            self.find_ticket(found, query.ticket_number, hashed=False)
+        for suffix in suffix_forms(query.text, digits, region=self.region):
+            low = reverse_digits(suffix)
+            for client_id, phone in self.rows(
+                "SELECT client_id, digits FROM search_phone"
+                " WHERE rdigits >= :lo AND rdigits < :hi LIMIT :cap",
+                {"lo": low, "hi": _after_prefix(low), "cap": self.cap},
+            ):
+                score = SCORE_PHONE_SUFFIX + min(len(suffix), 15)
+                found.add_client(client_id, score, f"phone +{phone} ends with {suffix}")
+        if len(found.clients) < self.limit and len(digits) >= MIN_CONTAINS_DIGITS:
+            fragment = digits[:20]
+            if self.postgres:
+                sql = "SELECT client_id, digits FROM search_phone WHERE digits LIKE :pattern LIMIT :cap"
+            else:
+                sql = (
+                    "SELECT p.client_id, p.digits FROM search_phone_fts f JOIN search_phone p"
+                    " ON p.phone_id = f.rowid WHERE f.digits LIKE :pattern LIMIT :cap"
+                )
+            for client_id, phone in self.rows(sql, {"pattern": f"%{fragment}%", "cap": self.cap}):
+                if fragment in phone:
+                    found.add_client(client_id, SCORE_PHONE_CONTAINS, f"phone +{phone} contains {fragment}")
+
+    # --- emails ---------------------------------------------------------------------------------
+
+    def find_email(self, found: _Found, fragment: str, *, weak: bool = False) -> None:
+        needle = fragment.strip()
+        if len(needle.replace("@", "").replace(".", "")) < 2 or len(needle) < MIN_FRAGMENT:
+            return
+        pattern = "%" + needle.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        if self.postgres:
+            sql = (
+                "SELECT client_id, address FROM search_email"
+                " WHERE address LIKE :pattern ESCAPE '\\' LIMIT :cap"
+            )
+        else:
+            pattern = "%" + needle.replace("%", "") + "%"
+            sql = (
+                "SELECT e.client_id, e.address FROM search_email_fts f JOIN search_email e"
+                " ON e.email_id = f.rowid WHERE f.address LIKE :pattern LIMIT :cap"
+            )
+        for client_id, address in self.rows(sql, {"pattern": pattern, "cap": self.cap}):
+            if needle not in address:
+                continue
+            if address == needle:
+                score = SCORE_EMAIL_EXACT
+            elif address.startswith(needle) or ("@" + address.split("@", 1)[-1]).startswith(needle):
+                score = SCORE_EMAIL_PREFIX
+            else:
+                score = SCORE_EMAIL_CONTAINS
+            if weak:
+                score = SCORE_WORDS + 0.5 * WORD_SCALE
+            found.add_client(client_id, score, f"email {address}")
+
+    # --- words ----------------------------------------------------------------------------------
+
+    def find_words(
+        self,
+        found: _Found,
+        query_words: tuple[str, ...],
+        *,
+        short: bool = False,
+        typos: bool = False,
+        factor: float = 1.0,
+        note: str = "",
+    ) -> None:
+        if not query_words:
+            return
+        alternatives = [self.word_alternatives(word, short=short, typos=typos) for word in query_words]
+        if any(not options for options in alternatives):
+            return
+        ids = self.matching_clients(alternatives)
+        if not ids:
+            return
+        word_rows: dict[int, list[tuple[str, str, str]]] = {}
+        for client_id, field_code, word, wkey in self.rows(
+            "SELECT client_id, field, word, wkey FROM search_word WHERE client_id IN :ids",
+            {"ids": ids},
+            expanding=("ids",),
+        ):
+            word_rows.setdefault(client_id, []).append((field_code, word, wkey))
+        for client_id, rows in word_rows.items():
+            levels: list[float] = []
+            notes: list[str] = []
+            for options in alternatives:
+                level, label = _best_level(options, rows)
+                if level <= 0:
+                    break
+                levels.append(level)
+                notes.append(label)
+            else:
+                score = SCORE_WORDS + WORD_SCALE * factor * sum(levels) / len(levels)
+                matched = ", ".join(dict.fromkeys(notes))
+                found.add_client(client_id, score, f"{matched} ({note})" if note else matched)
+
+    def word_alternatives(self, word: str, *, short: bool, typos: bool) -> list[_Option]:
+        """Ways one typed word may match an index row: its own prefix, its keys, its corrections."""
+        options = [_Option("word", word, prefix=True, level=LEVEL_EXACT)]
+        if short:
+            return options
+        for key in query_skeletons(word):
+            if key:
+                options.append(_Option("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
+        if typos:
+            key = skeleton(word)
+            if correctable(key) and not self.any_word(options):
+                corrected = self.corrections(key)
+                options = [_Option("wkey", term, prefix=False, level=LEVEL_TYPO) for term in corrected]
+        return options
+
+    def any_word(self, options: list[_Option]) -> bool:
+        where, params = _option_sql("a", options)
+        return bool(self.rows(f"SELECT 1 FROM search_word a WHERE {where} LIMIT 1", params))
+
+    def corrections(self, key: str) -> list[str]:
+        terms = self.rows(
+            "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys",
+            {"keys": sorted(delete_keys(key))},
+            expanding=("keys",),
+        )
+        return sorted({term for (term,) in terms if term != key and within_one_edit(key, term)})[:20]
+
+    def matching_clients(self, alternatives: list[list[_Option]]) -> list[int]:
+        """Clients with a row matching every typed word: drive by the longest word, probe the others."""
+        order = sorted(
+            range(len(alternatives)), key=lambda index: -max(len(o.value) for o in alternatives[index])
+        )
+        driver = alternatives[order[0]]
+        where, params = _option_sql("a", driver, tag="d")
+        clauses = [where]
+        for position, index in enumerate(order[1:]):
+            probe, probe_params = _option_sql("b", alternatives[index], tag=f"p{position}")
+            params.update(probe_params)
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM search_word b WHERE b.client_id = a.client_id AND ({probe}))"
+            )
+        params["cap"] = self.cap
+        sql = f"SELECT DISTINCT a.client_id FROM search_word a WHERE {' AND '.join(clauses)} LIMIT :cap"
+        return [client_id for (client_id,) in self.rows(sql, params)]
+
+    # --- presentation ---------------------------------------------------------------------------
+
+    def hits(self, found: _Found) -> list[Hit]:
+        hits = self.ticket_hits(found.tickets)
+        if found.clients:
+            hits += self.client_hits(found.clients)
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[: self.limit]
+
+    def ticket_hits(self, tickets: dict[int, _Candidate]) -> list[Hit]:
+        if not tickets:
+            return []
+        out = []
+        for number, subject, status, client_name in self.rows(
+            "SELECT t.number, t.subject, t.status, c.name FROM ticket t"
+            " LEFT JOIN client c ON c.id = t.client_id"
+            " WHERE t.number IN :numbers",
+            {"numbers": sorted(tickets)},
+            expanding=("numbers",),
+        ):
+            candidate = tickets[number]
+            subtitle = " · ".join(part for part in (status, client_name) if part)
+            out.append(
+                Hit(
+                    "ticket",
+                    number,
+                    _clean(f"#{number} {subject}"),
+                    _clean(subtitle),
+                    candidate.matched,
+                    candidate.score,
+                )
+            )
+        return out
+
+    def client_hits(self, clients: dict[int, _Candidate]) -> list[Hit]:
+        ids = sorted(clients)
+        details = {
+            row[0]: row
+            for row in self.rows(
+                "SELECT c.id, c.name, c.last_interaction_at, o.name FROM client c"
+                " LEFT JOIN client o ON o.id = c.organisation_id WHERE c.id IN :ids",
+                {"ids": ids},
+                expanding=("ids",),
+            )
+        }
+        open_tickets = dict(
+            self.rows(
+                "SELECT client_id, count(*) FROM ticket WHERE client_id IN :ids AND status IN :statuses"
+                " GROUP BY client_id",
+                {"ids": ids, "statuses": list(OPEN_STATUSES)},
+                expanding=("ids", "statuses"),
+            )
+        )
+
+        def rank(client_id: int) -> tuple[float, int, float, int]:
+            last = details[client_id][2]
+            return (-clients[client_id].score, -open_tickets.get(client_id, 0), -_timestamp(last), client_id)
+
+        best = sorted((client_id for client_id in ids if client_id in details), key=rank)[: self.limit]
+        contacts = self.contacts(best)
+        out = []
+        for client_id in best:
+            _, name, _, organisation = details[client_id]
+            parts = [organisation or "", *contacts.get(client_id, [])]
+            if open_tickets.get(client_id):
+                parts.append(f"{open_tickets[client_id]} open")
+            candidate = clients[client_id]
+            subtitle = " · ".join(part for part in parts if part)
+            out.append(
+                Hit(
+                    "client",
+                    client_id,
+                    _clean(name),
+                    _clean(subtitle),
+                    _clean(candidate.matched),
+                    candidate.score,
+                )
+            )
+        return out
+
+    def contacts(self, ids: list[int]) -> dict[int, list[str]]:
+        if not ids:
+            return {}
+        out: dict[int, list[str]] = {}
+        for client_id, e164 in self.rows(
+            "SELECT client_id, e164 FROM client_phone WHERE client_id IN :ids ORDER BY id",
+            {"ids": ids},
+            expanding=("ids",),
+        ):
+            if len(out.setdefault(client_id, [])) < 1:
+                out[client_id].append(e164)
+        for client_id, address in self.rows(
+            "SELECT client_id, address FROM client_email WHERE client_id IN :ids ORDER BY id",
+            {"ids": ids},
+            expanding=("ids",),
+        ):
+            if len(out.setdefault(client_id, [])) < 2:
+                out[client_id].append(address)
+        return out
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One way a typed word may match: a column (``word`` or ``wkey``), a value, prefix or exact."""
+
+    column: str
+    value: str
+    prefix: bool
+    level: float
+
+
+def _option_sql(alias: str, options: list[_Option], *, tag: str = "o") -> tuple[str, dict[str, Any]]:
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for number, option in enumerate(options):
+        name = f"{tag}_{number}"
+        column = f"{alias}.{option.column}"
+        if option.prefix:
+            parts.append(f"({column} >= :{name}_lo AND {column} < :{name}_hi)")
+            params[f"{name}_lo"] = option.value
+            params[f"{name}_hi"] = _after_prefix(option.value)
+        else:
+            parts.append(f"{column} = :{name}_eq")
+            params[f"{name}_eq"] = option.value
+    return " OR ".join(parts), params
+
+
+def _best_level(options: list[_Option], rows: list[tuple[str, str, str]]) -> tuple[float, str]:
+    best, label = 0.0, ""
+    for field_code, word, wkey in rows:
+        weight = ORGANISATION_FACTOR if field_code == "o" else 1.0
+        where = "organisation" if field_code == "o" else "name"
+        for option in options:
+            value = word if option.column == "word" else wkey
+            if value == option.value:
+                level = option.level
+            elif option.prefix and value.startswith(option.value):
+                level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
+            else:
+                continue
+            kind = {LEVEL_TYPO: "typo", LEVEL_TRANSLIT: "translit"}.get(option.level, "")
+            level *= weight
+            if level > best:
+                best = level
+                label = f"{where}: {word}" + (f" ({kind})" if kind and option.column == "wkey" else "")
+    return best, label
+
+
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (code-point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _timestamp(moment: datetime | str | None) -> float:
+    if moment is None:
+        return 0.0
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return 0.0
+    return moment.timestamp()
+
+
+def _clean(value: str | None) -> str:
+    return " ".join(strip_controls(value or "").split())

@@ -1,0 +1,214 @@
+"""Keeping the lookup index in step with the clients: a bulk rebuild and a per-client refresh.
+
+``rebuild_index(session)`` recomputes everything set-wise (bulk loaders call it once after loading);
+``reindex_clients(session, client_ids)`` refreshes a few clients after the client services wrote them
+(and, for an organisation, its contact persons, whose rows carry the organisation's name). Neither
+commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from hotline.core.search.schema import REVERSED_DIGITS_SQLITE, create_indexes, drop_indexes
+from hotline.core.search.text import words
+from hotline.core.search.translit import skeleton
+from hotline.core.search.typos import correctable, delete_keys
+
+MAX_WORDS_PER_CLIENT = 24
+MAX_INDEXED_WORD = 40
+BATCH_ROWS = 20_000
+
+NAME_FIELD = "n"
+ORGANISATION_FIELD = "o"
+
+_CLIENT_ROWS = (
+    "SELECT c.id, c.name, c.first_name, c.middle_name, c.last_name, o.name"
+    " FROM client c LEFT JOIN client o ON o.id = c.organisation_id"
+)
+
+
+@lru_cache(maxsize=200_000)
+def _key(word: str) -> str:
+    return skeleton(word)
+
+
+@lru_cache(maxsize=200_000)
+def _name_words(text_value: str) -> tuple[str, ...]:
+    return tuple(word[:MAX_INDEXED_WORD] for word in words(text_value))
+
+
+def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
+    """The ``search_word`` rows of one client row (id, name, first, middle, last, organisation name)."""
+    client_id, name, first, middle, last, organisation = row
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[int, str, str, str]] = []
+    for field_code, parts in (
+        (NAME_FIELD, (name, first, middle, last)),
+        (ORGANISATION_FIELD, (organisation,)),
+    ):
+        for part in parts:
+            if not part:
+                continue
+            for word in _name_words(part):
+                if (field_code, word) not in seen and len(out) < MAX_WORDS_PER_CLIENT:
+                    seen.add((field_code, word))
+                    out.append((client_id, field_code, word, _key(word)))
+    return out
+
+
+def vocab_rows(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``search_vocab`` rows: every one-letter-deleted form of each correctable key, pointing at the key."""
+    for key in keys:
+        if correctable(key):
+            for dkey in delete_keys(key):
+                yield dkey, key
+
+
+def rebuild_index(session: Session) -> None:
+    """Recompute the whole lookup index from the client tables, set-wise (for bulk loaders and repairs)."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    for table in ("search_word", "search_phone", "search_email", "search_vocab"):
+        connection.exec_driver_sql(f"DELETE FROM {table}")
+    if not postgres:
+        for name in ("search_phone_fts", "search_email_fts"):
+            connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
+    drop_indexes(connection)
+    _bulk_insert(
+        connection, "search_word", ("client_id", "field", "word", "wkey"), _all_word_rows(connection)
+    )
+    reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
+    connection.exec_driver_sql(
+        f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
+        f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO search_email (email_id, client_id, address)"
+        " SELECT id, client_id, lower(address) FROM client_email"
+    )
+    create_indexes(connection)
+    if not postgres:
+        for name in ("search_phone_fts", "search_email_fts"):
+            connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
+    keys = [key for (key,) in connection.exec_driver_sql("SELECT DISTINCT wkey FROM search_word")]
+    _bulk_insert(connection, "search_vocab", ("dkey", "term"), [sorted(set(vocab_rows(keys)))])
+    connection.exec_driver_sql(
+        "ANALYZE" if not postgres else "ANALYZE search_word, search_phone, search_email"
+    )
+
+
+def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str, str]]]:
+    """Every client's word rows, read in id ranges (bounded memory, no open cursor during writes)."""
+    last_id = 0
+    while True:
+        chunk = connection.execute(
+            text(_CLIENT_ROWS + " WHERE c.id > :last ORDER BY c.id LIMIT :size"),
+            {"last": last_id, "size": BATCH_ROWS},
+        ).all()
+        if not chunk:
+            return
+        last_id = chunk[-1][0]
+        yield [word for row in chunk for word in word_rows(tuple(row))]
+
+
+def reindex_clients(session: Session, client_ids: Iterable[int]) -> None:
+    """Refresh the index rows of these clients (created, changed or deleted) after the session flushed.
+
+    Contact persons of an organisation in ``client_ids`` are refreshed too. Ids of deleted clients
+    simply lose their rows.
+    """
+    ids = sorted({int(client_id) for client_id in client_ids if client_id is not None})
+    if not ids:
+        return
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    members = connection.execute(
+        text("SELECT id FROM client WHERE organisation_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    ids = sorted(set(ids) | {member_id for (member_id,) in members})
+    for chunk_start in range(0, len(ids), 500):
+        _reindex_chunk(connection, ids[chunk_start : chunk_start + 500], postgres=postgres)
+
+
+def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) -> None:
+    def run(sql: str) -> Any:
+        return connection.execute(text(sql).bindparams(bindparam("ids", expanding=True)), {"ids": ids})
+
+    if not postgres:
+        run(
+            "INSERT INTO search_phone_fts(search_phone_fts, rowid, digits)"
+            " SELECT 'delete', phone_id, digits FROM search_phone WHERE client_id IN :ids"
+        )
+        run(
+            "INSERT INTO search_email_fts(search_email_fts, rowid, address)"
+            " SELECT 'delete', email_id, address FROM search_email WHERE client_id IN :ids"
+        )
+    for table in ("search_word", "search_phone", "search_email"):
+        run(f"DELETE FROM {table} WHERE client_id IN :ids")
+    rows = [word for row in run(_CLIENT_ROWS + " WHERE c.id IN :ids") for word in word_rows(tuple(row))]
+    if rows:
+        connection.execute(
+            text("INSERT INTO search_word (client_id, field, word, wkey) VALUES (:c, :f, :w, :k)"),
+            [{"c": c, "f": f, "w": w, "k": k} for c, f, w, k in rows],
+        )
+        _insert_vocab(connection, {key for *_, key in rows}, postgres=postgres)
+    reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
+    run(
+        f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
+        f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone WHERE client_id IN :ids"
+    )
+    run(
+        "INSERT INTO search_email (email_id, client_id, address)"
+        " SELECT id, client_id, lower(address) FROM client_email WHERE client_id IN :ids"
+    )
+    if not postgres:
+        run(
+            "INSERT INTO search_phone_fts(rowid, digits)"
+            " SELECT phone_id, digits FROM search_phone WHERE client_id IN :ids"
+        )
+        run(
+            "INSERT INTO search_email_fts(rowid, address)"
+            " SELECT email_id, address FROM search_email WHERE client_id IN :ids"
+        )
+
+
+def _insert_vocab(connection: Connection, keys: set[str], *, postgres: bool) -> None:
+    rows = [{"d": dkey, "t": term} for dkey, term in vocab_rows(sorted(keys))]
+    if not rows:
+        return
+    verb, tail = ("INSERT", " ON CONFLICT DO NOTHING") if postgres else ("INSERT OR IGNORE", "")
+    connection.execute(text(f"{verb} INTO search_vocab (dkey, term) VALUES (:d, :t){tail}"), rows)
+
+
+def _bulk_insert(
+    connection: Connection, table: str, columns: tuple[str, ...], batches: Iterable[list[tuple]]
+) -> None:
+    """Insert batches of rows fast: COPY on PostgreSQL, executemany on the raw SQLite connection.
+
+    Each batch is complete before it is written, so the producer may query the same connection.
+    """
+    driver = connection.connection.driver_connection
+    column_list = ", ".join(columns)
+    postgres = connection.dialect.name == "postgresql"
+    sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join('?' for _ in columns)})"
+    for batch in batches:
+        if not batch:
+            continue
+        if postgres:
+            with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            cursor = driver.cursor()
+            cursor.executemany(sql, batch)
+            cursor.close()

@@ -1,0 +1,105 @@
+"""The lookup index: its tables, indexes and full-text structures, for both backends.
+
+Everything here is derived data, rebuilt by ``rebuild_index`` and kept current by ``reindex_clients``;
+every object's name starts with ``search_`` (so schema comparisons can leave them out).
+
+- ``search_word``: one row per folded name word of a client (``field`` ``n``) and of its organisation
+  (``o``), with the word's spelling-blind key (``wkey``); B-trees on both serve exact and prefix lookups
+  as range scans (``COLLATE "C"`` on PostgreSQL so ranges follow code points).
+- ``search_phone``: the digits of each phone and the same digits reversed (suffix match = prefix of the
+  reversed digits); fragments via SQLite FTS5 trigram / PostgreSQL pg_trgm.
+- ``search_email``: each address, lower-case, for fragments (trigram on both backends).
+- ``search_vocab``: the symmetric-delete keys of every name key of 5+ letters (typo correction).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+REVERSED_DIGITS_SQLITE = " || ".join(f"substr({{col}}, {position}, 1)" for position in range(20, 0, -1))
+"""SQLite has no reverse(); a phone has at most 20 digits and substr past the end is empty."""
+
+TABLES = ("search_word", "search_phone", "search_email", "search_vocab")
+SQLITE_FTS = ("search_phone_fts", "search_email_fts")
+
+_COMMON_INDEXES = {
+    "search_word": [
+        ("search_word_word", "word, client_id"),
+        ("search_word_wkey", "wkey, client_id"),
+        ("search_word_client", "client_id, word"),
+    ],
+    "search_phone": [
+        ("search_phone_digits", "digits"),
+        ("search_phone_rdigits", "rdigits"),
+        ("search_phone_client", "client_id"),
+    ],
+    "search_email": [("search_email_address", "address"), ("search_email_client", "client_id")],
+}
+_PG_TRIGRAM_INDEXES = [
+    ("search_phone_digits_trgm", "search_phone", "digits"),
+    ("search_email_address_trgm", "search_email", "address"),
+]
+
+
+def create_schema(connection: Connection) -> None:
+    """Create every lookup object on ``connection`` (the migration calls this)."""
+    postgres = connection.dialect.name == "postgresql"
+    text_type = 'VARCHAR COLLATE "C"' if postgres else "TEXT"
+    if postgres:
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    connection.exec_driver_sql(
+        f"CREATE TABLE search_word (client_id INTEGER NOT NULL, field CHAR(1) NOT NULL,"
+        f" word {text_type} NOT NULL, wkey {text_type} NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        f"CREATE TABLE search_phone (phone_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
+        f" digits {text_type} NOT NULL, rdigits {text_type} NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        f"CREATE TABLE search_email (email_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
+        f" address {text_type} NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        f"CREATE TABLE search_vocab (dkey {text_type} NOT NULL, term {text_type} NOT NULL,"
+        f" PRIMARY KEY (dkey, term))"
+    )
+    create_indexes(connection)
+    if not postgres:
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE search_phone_fts USING fts5(digits, content='search_phone',"
+            " content_rowid='phone_id', tokenize='trigram', detail='none')"
+        )
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE search_email_fts USING fts5(address, content='search_email',"
+            " content_rowid='email_id', tokenize='trigram', detail='none')"
+        )
+
+
+def create_indexes(connection: Connection) -> None:
+    """The B-tree (and, on PostgreSQL, trigram) indexes; dropped and remade around a bulk rebuild."""
+    for table, indexes in _COMMON_INDEXES.items():
+        for name, columns in indexes:
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+    if connection.dialect.name == "postgresql":
+        for name, table, column in _PG_TRIGRAM_INDEXES:
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops)"
+            )
+
+
+def drop_indexes(connection: Connection) -> None:
+    """Drop the secondary indexes (a bulk load then builds each once, sorted, instead of row by row)."""
+    names = [name for indexes in _COMMON_INDEXES.values() for name, _ in indexes]
+    if connection.dialect.name == "postgresql":
+        names += [name for name, _, _ in _PG_TRIGRAM_INDEXES]
+    for name in names:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def drop_schema(connection: Connection) -> None:
+    """Remove every lookup object (the migration's downgrade). pg_trgm stays (others may use it)."""
+    if connection.dialect.name != "postgresql":
+        for name in SQLITE_FTS:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    for name in TABLES:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
