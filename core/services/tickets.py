@@ -1,25 +1,50 @@
-"""Tickets: numbering, creation, the chronology, and changes guarded by optimistic locking."""
+"""Tickets: numbering, creation, the chronology, and changes guarded by optimistic locking.
+
+Every function takes the process's ``SlaSetup`` (``sla=``) so the ticket's SLA clocks follow its life:
+started on creation, paused while pending (when the policy says so), restarted when a client's reply
+reopens it, and reconsidered when its priority or queue changes. Without one the ticket gets its clocks
+at the next ``hotline escalate`` run, counted from its creation.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from hotline.core.errors import Conflict, InvalidInput, NotFound
-from hotline.core.models import Counter, Operator, Ticket, TicketEvent
+from hotline.core.models import (
+    Attachment,
+    Client,
+    ClientEmail,
+    Counter,
+    Operator,
+    OutboxMessage,
+    Queue,
+    Ticket,
+    TicketEvent,
+)
 from hotline.core.models.enums import EventKind, Priority, TicketStatus
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import ensure_queue, get_queue
+from hotline.core.sla import tracking
+from hotline.core.sla.policy import SlaSetup
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 MAX_SUBJECT = 500
+
+RESPONSE_KINDS = (EventKind.MESSAGE_OUT, EventKind.CALL)
+"""Events by an operator that count as the first response."""
+ACTIVITY_FREE_KINDS = (EventKind.ESCALATION,)
+"""Events that do not count as activity (so escalation never resets "idle")."""
 
 ALLOWED_TRANSITIONS: dict[TicketStatus, set[TicketStatus]] = {
     TicketStatus.NEW: {TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
@@ -76,8 +101,10 @@ def create_ticket(
     first_event: EventKind = EventKind.NOTE,
     message_id: str | None = None,
     author: str | None = None,
+    sla: SlaSetup | None = None,
 ) -> Ticket:
-    """Open a ticket with its first event (the client's message, or the operator's note)."""
+    """Open a ticket with its first event (the client's message, or the operator's note) and start its
+    SLA clocks (first-response and resolution due times) when ``sla`` is given."""
     subject = " ".join(subject.split())
     if not subject:
         raise InvalidInput("a ticket needs a subject", where="subject")
@@ -96,8 +123,13 @@ def create_ticket(
     )
     uow.session.add(ticket)
     uow.session.flush()
+    if sla is not None:
+        tracking.start_clocks(uow, ticket=ticket, sla=sla, start=now)
     if body or message_id:
-        add_event(uow, ticket=ticket, kind=first_event, body=body, message_id=message_id, author=author)
+        add_event(
+            uow, ticket=ticket, kind=first_event, body=body, message_id=message_id, author=author, sla=sla
+        )
+    uow.session.flush()
     record_audit(
         uow, action="ticket.create", entity="ticket", entity_id=ticket.number, after=snapshot(ticket)
     )
@@ -123,8 +155,13 @@ def add_event(
     data: dict[str, Any] | None = None,
     message_id: str | None = None,
     author: str | None = None,
+    sla: SlaSetup | None = None,
 ) -> TicketEvent:
-    """Append a line to the ticket's chronology; the author is the actor unless named (a mail sender)."""
+    """Append a line to the ticket's chronology; the author is the actor unless named (a mail sender).
+
+    An operator's message out or call is the first response (and opens a new ticket); a client's
+    message in reopens a resolved or closed ticket and takes a pending one back to open.
+    """
     now = uow.now()
     actor = uow.actor
     event = TicketEvent(
@@ -139,6 +176,27 @@ def add_event(
     )
     uow.session.add(event)
     ticket.updated_at = now
+    uow.session.add(ticket)
+    uow.session.flush()
+    if kind not in ACTIVITY_FREE_KINDS:
+        tracking.touch(uow, ticket=ticket)
+    if kind in RESPONSE_KINDS and author is None and actor is not None:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+        if ticket.status == TicketStatus.NEW.value:
+            _change_status(uow, ticket, TicketStatus.OPEN, sla=sla)
+    elif kind is EventKind.MESSAGE_IN and ticket.status in ("pending", "resolved", "closed"):
+        before = ticket.status
+        _change_status(uow, ticket, TicketStatus.OPEN, sla=sla)
+        ticket.version += 1
+        record_audit(
+            uow,
+            action="ticket.reopen" if before != "pending" else "ticket.client_replied",
+            entity="ticket",
+            entity_id=ticket.number,
+            before={"status": before},
+            after={"status": ticket.status},
+        )
     uow.session.add(ticket)
     uow.session.flush()
     return event
@@ -168,6 +226,7 @@ def update_ticket(
     queue: str | None = None,
     assignee_login: str | None = _UNCHANGED,
     subject: str | None = None,
+    sla: SlaSetup | None = None,
 ) -> Ticket:
     """Change a ticket's fields, each change a line of its chronology.
 
@@ -179,7 +238,8 @@ def update_ticket(
         raise Conflict(f"ticket #{number} was changed by someone else meanwhile (reload it and try again)")
     before = snapshot(ticket)
     if status is not None and status.value != ticket.status:
-        _change_status(uow, ticket, status)
+        _change_status(uow, ticket, status, sla=sla)
+    policy_inputs = (ticket.priority, ticket.queue_id)
     if priority is not None and priority.value != ticket.priority:
         add_event(
             uow,
@@ -204,6 +264,8 @@ def update_ticket(
         _assign(uow, ticket, assignee_login)
     if subject is not None and subject.strip() and subject.strip() != ticket.subject:
         ticket.subject = " ".join(subject.split())[:MAX_SUBJECT]
+    if sla is not None and (ticket.priority, ticket.queue_id) != policy_inputs:
+        tracking.reconsider_policy(uow, ticket=ticket, sla=sla)
     if snapshot(ticket, exclude={"updated_at"}) != {k: v for k, v in before.items() if k != "updated_at"}:
         ticket.version += 1
         ticket.updated_at = uow.now()
@@ -220,7 +282,9 @@ def update_ticket(
     return ticket
 
 
-def _change_status(uow: UnitOfWork, ticket: Ticket, status: TicketStatus) -> None:
+def _change_status(
+    uow: UnitOfWork, ticket: Ticket, status: TicketStatus, *, sla: SlaSetup | None = None
+) -> None:
     current = TicketStatus(ticket.status)
     if status not in ALLOWED_TRANSITIONS[current]:
         raise InvalidInput(
@@ -235,6 +299,7 @@ def _change_status(uow: UnitOfWork, ticket: Ticket, status: TicketStatus) -> Non
         data={"from": current.value, "to": status.value},
     )
     ticket.status = status.value
+    tracking.status_changed(uow, ticket=ticket, old=current.value, new=status.value, sla=sla or SlaSetup())
     if status is TicketStatus.RESOLVED:
         ticket.resolved_at = now
     elif status is TicketStatus.CLOSED:
@@ -257,3 +322,175 @@ def _assign(uow: UnitOfWork, ticket: Ticket, login: str | None) -> None:
         data={"to": assignee.login if assignee else None},
     )
     ticket.assignee_id = new_id
+
+
+def reply_ticket(uow: UnitOfWork, *, number: int, body: str, sla: SlaSetup | None = None) -> TicketEvent:
+    """An operator's answer to the requester: a message-out event and its mail in the outbox, together."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput("a reply needs a body", where="--body")
+    ticket = get_ticket(uow, number=number, for_update=True)
+    recipient = ticket.requester or _client_email(uow, ticket.client_id)
+    if not recipient:
+        raise InvalidInput(f"ticket #{number} has no requester address to reply to", where="requester")
+    event = add_event(uow, ticket=ticket, kind=EventKind.MESSAGE_OUT, body=body, sla=sla)
+    _queue_reply(uow, ticket=ticket, event=event, to=recipient, body=body)
+    ticket.version += 1
+    uow.session.add(ticket)
+    record_audit(
+        uow,
+        action="ticket.reply",
+        entity="ticket",
+        entity_id=ticket.number,
+        after={"to": recipient, "event_id": event.id},
+    )
+    return event
+
+
+def _client_email(uow: UnitOfWork, client_id: int | None) -> str | None:
+    if client_id is None:
+        return None
+    return uow.session.exec(
+        select(ClientEmail.address).where(ClientEmail.client_id == client_id).order_by(ClientEmail.id)
+    ).first()
+
+
+def list_tickets(
+    uow: UnitOfWork,
+    *,
+    queue: str | None = None,
+    status: TicketStatus | None = None,
+    assignee_login: str | None = None,
+    limit: int | None = None,
+) -> list[Ticket]:
+    """Tickets, most urgent due time first (tickets without one last), then by number."""
+    query = select(Ticket)
+    if queue is not None:
+        query = query.where(Ticket.queue_id == get_queue(uow, name=queue).id)
+    if status is not None:
+        query = query.where(Ticket.status == status.value)
+    if assignee_login is not None:
+        query = query.where(Ticket.assignee_id == get_operator(uow, login=assignee_login).id)
+    due = case(
+        (Ticket.first_response_at.is_(None), Ticket.first_response_due_at),  # type: ignore[union-attr]
+        else_=Ticket.resolution_due_at,
+    )
+    query = query.order_by(due.is_(None), due, Ticket.number)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(uow.session.exec(query))
+
+
+def due_at(ticket: Ticket) -> datetime | None:
+    """The next SLA deadline: the first response until there is one, then the resolution."""
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        return ticket.first_response_due_at
+    return ticket.resolution_due_at
+
+
+def describe_tickets(
+    uow: UnitOfWork, tickets: list[Ticket], *, with_events: bool = False
+) -> list[dict[str, Any]]:
+    """The JSON form of tickets (DESIGN: ``tickets list/show --json``), names resolved in a few queries."""
+    queue_names = dict(uow.session.exec(select(Queue.id, Queue.name)).all())
+    operator_ids = {t.assignee_id for t in tickets if t.assignee_id is not None}
+    logins = (
+        dict(
+            uow.session.exec(
+                select(Operator.id, Operator.login).where(col(Operator.id).in_(operator_ids))
+            ).all()
+        )
+        if operator_ids
+        else {}
+    )
+    client_ids = {t.client_id for t in tickets if t.client_id is not None}
+    clients = (
+        dict(uow.session.exec(select(Client.id, Client.name).where(col(Client.id).in_(client_ids))).all())
+        if client_ids
+        else {}
+    )
+    described = []
+    for ticket in tickets:
+        item: dict[str, Any] = {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "queue": queue_names.get(ticket.queue_id),
+            "client": {"id": ticket.client_id, "name": clients.get(ticket.client_id)}
+            if ticket.client_id is not None
+            else None,
+            "requester": ticket.requester,
+            "assignee": logins.get(ticket.assignee_id) if ticket.assignee_id is not None else None,
+            "created_at": _iso(ticket.created_at),
+            "updated_at": _iso(ticket.updated_at),
+            "due_at": _iso(due_at(ticket)),
+            "first_response_due_at": _iso(ticket.first_response_due_at),
+            "resolution_due_at": _iso(ticket.resolution_due_at),
+            "first_response_at": _iso(ticket.first_response_at),
+            "resolved_at": _iso(ticket.resolved_at),
+            "version": ticket.version,
+        }
+        if with_events:
+            item["events"] = _describe_events(uow, ticket)
+        described.append(item)
+    return described
+
+
+def _describe_events(uow: UnitOfWork, ticket: Ticket) -> list[dict[str, Any]]:
+    events = ticket_events(uow, ticket_id=ticket.id)
+    attachments: dict[int, list[dict[str, Any]]] = {}
+    if events:
+        rows = uow.session.exec(
+            select(Attachment)
+            .where(col(Attachment.event_id).in_([e.id for e in events]))
+            .order_by(Attachment.id)
+        )
+        for attachment in rows:
+            attachments.setdefault(attachment.event_id, []).append(
+                {
+                    "filename": attachment.filename,
+                    "content_type": attachment.content_type,
+                    "size": attachment.size,
+                }
+            )
+    return [
+        {
+            "kind": event.kind,
+            "author": event.author,
+            "body": event.body,
+            "created_at": _iso(event.created_at),
+            "attachments": attachments.get(event.id, []),
+        }
+        for event in events
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _queue_reply(uow: UnitOfWork, *, ticket: Ticket, event: TicketEvent, to: str, body: str) -> None:
+    """Put the reply in the outbox (the mail helper's ``enqueue_mail`` when present)."""
+    subject = f"Re: {ticket.subject} [#{ticket.number}]"
+    try:
+        from hotline.core.services.outbox import enqueue_mail
+    except ImportError:
+        enqueue_mail = None
+    if enqueue_mail is not None:
+        enqueue_mail(uow, to=[to], subject=subject, body=body, kind="reply", ticket=ticket, event=event)
+        return
+    now = uow.now()
+    uow.session.add(
+        OutboxMessage(
+            kind="reply",
+            to_addrs=[to],
+            subject=subject,
+            body=body,
+            message_id=make_msgid(domain="hotline.local"),
+            ticket_id=ticket.id,
+            event_id=event.id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
