@@ -76,3 +76,20 @@ def backup(
             file.unlink(missing_ok=True)
             raise Unavailable(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
     info(f"backup written to {file} ({file.stat().st_size:,} bytes)")
+
+
+@app.command()
+def status(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only: ready, behind or empty.")] = False,
+) -> None:
+    """Tell whether the database is ready (schema at the newest revision), behind, or empty."""
+    from hotline.core import migrate
+
+    engine = cli_state().engine(require_schema=False)
+    current = migrate.current_revision(engine)
+    state = "empty" if current is None else "ready" if current == migrate.head_revision() else "behind"
+    if quiet:
+        typer.echo(state)
+        return
+    head = migrate.head_revision()
+    info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")

@@ -1,0 +1,56 @@
+# hotline — the two commands a fresh machine needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SCALE  ?= 1.0
+DEMO_CLIENTS ?= 20000
+# Debian packages the tests drive for real: an IMAP server and a terminal multiplexer.
+TEST_DEBS := dovecot-imapd tmux
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench lint install install-dev debs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+## Install, create the embedded SQLite database with demo data on first run, open the console.
+run: install
+	@case "$$($(BIN)/hotline db status --quiet)" in \
+		empty) $(BIN)/hotline db init && $(BIN)/hotline demo --clients $(DEMO_CLIENTS) ;; \
+		behind) $(BIN)/hotline db upgrade ;; \
+	esac
+	$(BIN)/hotline
+
+debs:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@# Debian starts dovecot as a system service on install; the tests run their own on a free port.
+	@if [ -f /run/dovecot/master.pid ]; then $(SUDO) kill "$$(cat /run/dovecot/master.pid)" 2>/dev/null || true; fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+## Install everything the tests need (Python and Debian packages), lint, run the suite.
+test: install-dev debs lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+## Benchmarks at full scale (SCALE=0.1 for a tenth); figures go to bench-results.jsonl.
+bench: install-dev debs
+	@for script in tests/bench/bench_*.py; do \
+		echo "== $$script (SCALE=$(SCALE))"; SCALE=$(SCALE) $(BIN)/python $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache bench-results.jsonl
