@@ -14,6 +14,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Interaction, Ticket
 from hotline.core.models.enums import OPEN_STATUSES, ClientKind
 from hotline.core.phones import normalize_phone
+from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str = 
     uow.session.add(client)
     uow.session.flush()
     _replace_contacts(uow, client, phones=phones, emails=emails)
+    reindex_clients(uow.session, [client.id])
     record_audit(
         uow, action="client.create", entity="client", entity_id=client.id, after=_full_snapshot(uow, client)
     )
@@ -123,6 +125,7 @@ def update_client(
     client.updated_at = uow.now()
     uow.session.add(client)
     uow.session.flush()
+    reindex_clients(uow.session, [client.id])
     record_audit(
         uow,
         action="client.update",
@@ -140,6 +143,7 @@ def delete_client(uow: UnitOfWork, *, client_id: int) -> None:
     before = _full_snapshot(uow, client)
     uow.session.delete(client)
     uow.session.flush()
+    reindex_clients(uow.session, [client_id])
     record_audit(uow, action="client.delete", entity="client", entity_id=client_id, before=before)
 
 
