@@ -17,13 +17,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, reverse_digits, suffix_forms
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
 from hotline.core.search.typos import correctable, delete_keys, within_one_edit
 
-OPEN_STATUSES = ("new", "open", "pending")
 MIN_FRAGMENT = 3
 MAX_LIMIT = 500
 
@@ -263,23 +263,32 @@ class _Search:
             if key:
                 options.append(_Option("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
         if typos:
-            key = skeleton(word)
-            if correctable(key) and not self.any_word(options):
-                corrected = self.corrections(key)
-                options = [_Option("wkey", term, prefix=False, level=LEVEL_TYPO) for term in corrected]
+            if correctable(word) and not self.any_word(options):
+                terms = self.corrections({word, skeleton(word)})
+                options = [
+                    _Option(column, term, prefix=False, level=LEVEL_TYPO)
+                    for term in terms
+                    for column in ("word", "wkey")
+                ]
         return options
 
     def any_word(self, options: list[_Option]) -> bool:
         where, params = _option_sql("a", options)
         return bool(self.rows(f"SELECT 1 FROM search_word a WHERE {where} LIMIT 1", params))
 
-    def corrections(self, key: str) -> list[str]:
+    def corrections(self, typed: set[str]) -> list[str]:
+        """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
+        keys = sorted({dkey for form in typed if form for dkey in delete_keys(form)})
         terms = self.rows(
-            "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys",
-            {"keys": sorted(delete_keys(key))},
-            expanding=("keys",),
+            "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys", {"keys": keys}, expanding=("keys",)
         )
-        return sorted({term for (term,) in terms if term != key and within_one_edit(key, term)})[:20]
+        return sorted(
+            {
+                term
+                for (term,) in terms
+                if term not in typed and any(within_one_edit(form, term) for form in typed)
+            }
+        )[:20]
 
     def matching_clients(self, alternatives: list[list[_Option]]) -> list[int]:
         """Clients with a row matching every typed word: drive by the longest word, probe the others."""
@@ -348,7 +357,7 @@ class _Search:
             self.rows(
                 "SELECT client_id, count(*) FROM ticket WHERE client_id IN :ids AND status IN :statuses"
                 " GROUP BY client_id",
-                {"ids": ids, "statuses": list(OPEN_STATUSES)},
+                {"ids": ids, "statuses": [status.value for status in OPEN_STATUSES]},
                 expanding=("ids", "statuses"),
             )
         )
@@ -439,11 +448,15 @@ def _best_level(options: list[_Option], rows: list[tuple[str, str, str]]) -> tup
                 level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
             else:
                 continue
-            kind = {LEVEL_TYPO: "typo", LEVEL_TRANSLIT: "translit"}.get(option.level, "")
+            kind = ""
+            if option.level == LEVEL_TYPO:
+                kind = " (typo)"
+            elif option.column == "wkey" and not word.startswith(option.value):
+                kind = " (translit)"
             level *= weight
             if level > best:
                 best = level
-                label = f"{where}: {word}" + (f" ({kind})" if kind and option.column == "wkey" else "")
+                label = f"{where}: {word}{kind}"
     return best, label
 
 

@@ -64,7 +64,10 @@ def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
 
 
 def vocab_rows(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """``search_vocab`` rows: every one-letter-deleted form of each correctable key, pointing at the key."""
+    """``search_vocab`` rows: every one-letter-deleted form of each correctable term, pointing at the term.
+
+    Terms are name words and their spelling-blind keys, so a typo is corrected in either alphabet.
+    """
     for key in keys:
         if correctable(key):
             for dkey in delete_keys(key):
@@ -97,7 +100,12 @@ def rebuild_index(session: Session) -> None:
     if not postgres:
         for name in ("search_phone_fts", "search_email_fts"):
             connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
-    keys = [key for (key,) in connection.exec_driver_sql("SELECT DISTINCT wkey FROM search_word")]
+    keys = [
+        term
+        for (term,) in connection.exec_driver_sql(
+            "SELECT wkey FROM search_word UNION SELECT word FROM search_word"
+        )
+    ]
     _bulk_insert(connection, "search_vocab", ("dkey", "term"), [sorted(set(vocab_rows(keys)))])
     connection.exec_driver_sql(
         "ANALYZE" if not postgres else "ANALYZE search_word, search_phone, search_email"
@@ -161,7 +169,7 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             text("INSERT INTO search_word (client_id, field, word, wkey) VALUES (:c, :f, :w, :k)"),
             [{"c": c, "f": f, "w": w, "k": k} for c, f, w, k in rows],
         )
-        _insert_vocab(connection, {key for *_, key in rows}, postgres=postgres)
+        _insert_vocab(connection, {term for *_, word, key in rows for term in (word, key)}, postgres=postgres)
     reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
     run(
         f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"

@@ -1,0 +1,258 @@
+"""lookup on both backends: every query kind, the ranking, consistency after changes, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Client
+from hotline.core.search import Hit, lookup, rebuild_index, reindex_clients
+from hotline.core.services.clients import ClientChanges, delete_client, update_client
+
+Uow = Callable[..., UnitOfWork]
+
+
+def find(uow_factory: Uow, query: str, *, limit: int = 20) -> list[Hit]:
+    with uow_factory(readonly=True) as uow:
+        return lookup(uow.session, query, limit=limit)
+
+
+def client_ids(hits: list[Hit]) -> list[int]:
+    return [hit.id for hit in hits if hit.kind == "client"]
+
+
+@pytest.fixture
+def people(add_client) -> dict[str, int]:
+    acme = add_client(
+        kind="organisation", name="ACME Trading", phones=["+7 495 111-22-33"], emails=["info@acme.ru"]
+    )
+    return {
+        "acme": acme,
+        "ivanov": add_client(
+            first_name="Иван",
+            last_name="Иванов",
+            organisation_id=acme,
+            phones=["+7 (495) 926-37-81"],
+            emails=["ivan.ivanov@acme.ru"],
+        ),
+        "petrov": add_client(
+            first_name="Ivan", last_name="Petrov", phones=["+7 916 555 12 34"], emails=["petrov@mail.ru"]
+        ),
+        "smith": add_client(
+            first_name="John", last_name="Smith", phones=["+44 20 7946 0958"], emails=["js@example.com"]
+        ),
+        "khabarov": add_client(first_name="Фёдор", last_name="Хабаров", phones=["+7 999 000 37 81"]),
+        "alena": add_client(first_name="Алёна", last_name="Ёлкина", phones=["+7 903 123 00 00"]),
+    }
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+7 (495) 926-37-81", "8 495 926 37 81", "74959263781", "9263781", "926-37", "37-81", "4959263781"],
+)
+def test_phone_typed_any_way(uow_factory: Uow, people: dict[str, int], typed: str) -> None:
+    assert people["ivanov"] in client_ids(find(uow_factory, typed))
+
+
+def test_exact_phone_ranks_first_then_suffix_then_contains(uow_factory: Uow, people: dict[str, int]) -> None:
+    hits = find(uow_factory, "+7 (495) 926-37-81")
+    assert hits[0].id == people["ivanov"]
+    assert "+74959263781" in hits[0].matched
+    suffix = find(uow_factory, "3781")
+    assert set(client_ids(suffix)[:2]) == {people["ivanov"], people["khabarov"]}
+    assert all("ends with 3781" in hit.matched for hit in suffix[:2])
+
+
+def test_ticket_number(uow_factory: Uow, people: dict[str, int], add_ticket) -> None:
+    add_ticket(1234, client_id=people["petrov"])
+    hashed = find(uow_factory, "#1234")
+    assert (hashed[0].kind, hashed[0].id) == ("ticket", 1234)
+    assert "Ivan Petrov" in hashed[0].subtitle
+    plain = find(uow_factory, "1234")
+    assert ("ticket", 1234) in [(hit.kind, hit.id) for hit in plain]
+    assert people["petrov"] in client_ids(plain)  # +7 916 555 12 34 ends with 1234
+    assert find(uow_factory, "#99999") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "who"),
+    [
+        ("petrov@", "petrov"),
+        ("@acme.ru", "ivanov"),
+        ("@acme.ru", "acme"),
+        ("acme", "acme"),
+        ("acme", "ivanov"),
+    ],
+)
+def test_email_fragments(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
+    assert people[who] in client_ids(find(uow_factory, typed))
+
+
+def test_email_hit_says_which_address(uow_factory: Uow, people: dict[str, int]) -> None:
+    hit = find(uow_factory, "petrov@")[0]
+    assert (hit.id, hit.matched) == (people["petrov"], "email petrov@mail.ru")
+
+
+@pytest.mark.parametrize(
+    ("typed", "who"),
+    [
+        ("ivan pet", "petrov"),
+        ("PET IVAN", "petrov"),
+        ("иван ив", "ivanov"),
+        ("алена елкина", "alena"),
+        ("ЁЛКИНА", "alena"),
+        ("Ромашка", None),
+    ],
+)
+def test_names_any_order_and_case_with_folding(
+    uow_factory: Uow, people: dict[str, int], typed: str, who
+) -> None:
+    found = client_ids(find(uow_factory, typed))
+    if who is None:
+        assert found == []
+    else:
+        assert found[0] == people[who]
+
+
+def test_words_must_all_match(uow_factory: Uow, people: dict[str, int]) -> None:
+    assert people["ivanov"] not in client_ids(find(uow_factory, "ivan pet"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "who"), [("ivnaov", "ivanov"), ("petorv", "petrov"), ("Иавнов", "ivanov"), ("smiht", "smith")]
+)
+def test_one_typo_in_a_long_word(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[0] == people[who]
+    assert "typo" in hits[0].matched
+
+
+@pytest.mark.parametrize(
+    ("typed", "who"),
+    [
+        ("ivanov", "ivanov"),
+        ("Смит", "smith"),
+        ("Джон Смит", "smith"),
+        ("khabarov", "khabarov"),
+        ("habarov", "khabarov"),
+        ("xabarov", "khabarov"),
+        ("fyodor", "khabarov"),
+        ("Петров", "petrov"),
+    ],
+)
+def test_transliteration_both_ways(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[0] == people[who]
+
+
+@pytest.mark.parametrize(("typed", "who"), [("bdfyjd", "ivanov"), ("Зуекщм", "petrov"), ("cvbn", "smith")])
+def test_wrong_keyboard_layout(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[0] == people[who]
+    assert "keyboard layout" in hits[0].matched
+
+
+def test_ranking_exact_then_prefix_then_translit_then_typo(uow_factory: Uow, add_client) -> None:
+    exact = add_client(first_name="Ivan", last_name="Sidor")
+    prefix = add_client(first_name="Ivan", last_name="Sidorenko")
+    translit = add_client(first_name="Иван", last_name="Сидор")
+    hits = find(uow_factory, "ivan sidor")
+    assert client_ids(hits) == [exact, prefix, translit]
+    assert hits[0].score > hits[1].score > hits[2].score
+
+
+def test_ties_go_to_open_tickets_then_recent_interaction(uow_factory: Uow, add_client, add_ticket) -> None:
+    quiet = add_client(first_name="Olga", last_name="Morozova")
+    recent = add_client(first_name="Olga", last_name="Morozova")
+    busy = add_client(first_name="Olga", last_name="Morozova")
+    add_ticket(1, client_id=busy, status="open")
+    add_ticket(2, client_id=quiet, status="closed")
+    with uow_factory() as uow:
+        client = uow.session.get(Client, recent)
+        client.last_interaction_at = uow.now()
+        uow.session.add(client)
+    assert client_ids(find(uow_factory, "olga morozova")) == [busy, recent, quiet]
+
+
+def test_rename_delete_and_new_phone_are_seen_at_once(uow_factory: Uow, people: dict[str, int]) -> None:
+    with uow_factory() as uow:
+        update_client(
+            uow,
+            client_id=people["smith"],
+            changes=ClientChanges(last_name="Carpenter", phones=["+7 900 777 66 55"]),
+        )
+        reindex_clients(uow.session, [people["smith"]])
+    assert people["smith"] in client_ids(find(uow_factory, "john carp"))
+    assert people["smith"] not in client_ids(find(uow_factory, "smith"))
+    assert people["smith"] in client_ids(find(uow_factory, "6655"))
+    assert people["smith"] not in client_ids(find(uow_factory, "0958"))
+    with uow_factory() as uow:
+        delete_client(uow, client_id=people["petrov"])
+        reindex_clients(uow.session, [people["petrov"]])
+    assert find(uow_factory, "petrov@") == []
+    assert people["petrov"] not in client_ids(find(uow_factory, "ivan"))
+
+
+def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[str, int]) -> None:
+    with uow_factory() as uow:
+        update_client(uow, client_id=people["acme"], changes=ClientChanges(name="Globex"))
+        reindex_clients(uow.session, [people["acme"]])
+    assert set(client_ids(find(uow_factory, "globex"))) == {people["acme"], people["ivanov"]}
+    assert client_ids(find(uow_factory, "acme trading")) == []
+
+
+def test_rebuild_gives_the_same_answers(uow_factory: Uow, people: dict[str, int]) -> None:
+    queries = ["ivan", "3781", "@acme.ru", "ivnaov", "Смит", "bdfyjd", "926-37"]
+    before = {query: client_ids(find(uow_factory, query)) for query in queries}
+    with uow_factory() as uow:
+        rebuild_index(uow.session)
+    assert {query: client_ids(find(uow_factory, query)) for query in queries} == before
+    assert all(before.values())
+
+
+BAD_INPUTS = [
+    "", " ", "i", "я", "'", '"', "''", '"ivan', "*", "%", "_", "%_%", "AND", "OR", "NOT", "ivan AND", "NEAR(",
+    "NEAR(ivan petrov", "(((", ")", "ivan)", "🙂", "👨‍👩‍👧", "\x00", "\x1b[31m", "ivan'; DROP TABLE client; --",
+    "x" * 10_000, "иван " * 2_000, "@", "@@", ".", "#", "#abc", "#" + "9" * 40, "9" * 40, "+", "-", "ivan*",
+    "\\", "петров\\%", "a.b", "@%", "%@_",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("typed", BAD_INPUTS)
+def test_bad_input_never_fails(uow_factory: Uow, people: dict[str, int], typed: str) -> None:
+    hits = find(uow_factory, typed)
+    assert len(hits) <= 20
+    assert all(hit.kind in {"client", "ticket"} for hit in hits)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.get(Client, people["ivanov"]) is not None
+
+
+def test_wildcards_are_not_wildcards(uow_factory: Uow, people: dict[str, int]) -> None:
+    assert find(uow_factory, "%") == []
+    assert find(uow_factory, "_@%") == []
+    assert find(uow_factory, "%acme%") == find(uow_factory, "acme")
+
+
+def test_limit_is_respected(uow_factory: Uow, add_client) -> None:
+    for _ in range(7):
+        add_client(first_name="Anna", last_name="Kuznetsova")
+    assert len(find(uow_factory, "anna", limit=5)) == 5
+    assert len(find(uow_factory, "anna", limit=0)) == 1
+
+
+_mobile = st.text(alphabet="0123456789", min_size=7, max_size=7).map(lambda tail: f"+7916{tail}")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(phones=st.lists(_mobile, min_size=1, max_size=3, unique=True), data=st.data())
+def test_any_stored_phone_is_found_by_any_suffix_of_4_or_more_digits(
+    uow_factory: Uow, add_client, phones: list[str], data: st.DataObject
+) -> None:
+    client_id = add_client(first_name="Phone", last_name="Owner", phones=phones)
+    phone_digits = data.draw(st.sampled_from(phones)).lstrip("+")
+    length = data.draw(st.integers(4, len(phone_digits)))
+    assert client_id in client_ids(find(uow_factory, phone_digits[-length:], limit=500))
