@@ -262,14 +262,13 @@ class _Search:
         for key in query_skeletons(word):
             if key:
                 options.append(_Option("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
-        if typos:
-            if correctable(word) and not self.any_word(options):
-                terms = self.corrections({word, skeleton(word)})
-                options = [
-                    _Option(column, term, prefix=False, level=LEVEL_TYPO)
-                    for term in terms
-                    for column in ("word", "wkey")
-                ]
+        if typos and correctable(word) and not self.any_word(options):
+            terms = self.corrections({word, skeleton(word)})
+            options = [
+                _Option(column, term, prefix=False, level=LEVEL_TYPO)
+                for term in terms
+                for column in ("word", "wkey")
+            ]
         return options
 
     def any_word(self, options: list[_Option]) -> bool:

@@ -1,0 +1,34 @@
+"""``hotline lookup QUERY``: the console's search box on the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.options import JsonFlag, LimitOption
+from hotline.cli.output import print_json, stdout, table
+from hotline.cli.state import cli_state
+
+
+def lookup(
+    query: Annotated[
+        str, typer.Argument(metavar="QUERY", help="A phone fragment, name, email, company or #ticket.")
+    ],
+    limit: LimitOption = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find clients and tickets by phone (any format, last digits), name, email, company or ticket number."""
+    from hotline.core.search import lookup as find
+
+    state = cli_state()
+    with state.uow(readonly=True) as uow:
+        hits = find(uow.session, query, limit=limit, default_region=state.settings.default_region)
+    if as_json:
+        print_json([hit.as_json() for hit in hits])
+        return
+    rows = [
+        (hit.kind, f"#{hit.id}" if hit.kind == "ticket" else hit.id, hit.title, hit.subtitle, hit.matched)
+        for hit in hits
+    ]
+    stdout().print(table(f"{len(hits)} found", ["kind", "id", "name", "details", "matched"], rows))

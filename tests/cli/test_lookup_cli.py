@@ -1,0 +1,78 @@
+"""``hotline lookup QUERY [--limit N] [--json]`` on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.services.clients import ClientDraft, create_client
+
+runner = CliRunner()
+
+
+def hotline(database_url: str, *args: str):
+    return runner.invoke(
+        app,
+        ["--db", database_url, *args],
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "200"},
+    )
+
+
+@pytest.fixture
+def clients(uow_factory) -> dict[str, int]:
+    with uow_factory() as uow:
+        ivanov = create_client(
+            uow, draft=ClientDraft(first_name="Иван", last_name="Иванов", phones=["+7 (495) 926-37-81"])
+        ).id
+        hostile = create_client(
+            uow,
+            draft=ClientDraft(name="[bold red]Evil[/] \x1b[31mCorp\x1b[0m", phones=["+7 903 111 37 81"]),
+        ).id
+    return {"ivanov": ivanov, "hostile": hostile}
+
+
+def test_json_lists_hits_best_first(database_url: str, clients: dict[str, int]) -> None:
+    result = hotline(database_url, "lookup", "+7 495 926 37 81", "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert hits[0] == {
+        "kind": "client",
+        "id": clients["ivanov"],
+        "title": "Иван Иванов",
+        "subtitle": hits[0]["subtitle"],
+        "matched": "phone +74959263781",
+        "score": hits[0]["score"],
+    }
+    assert "+74959263781" in hits[0]["subtitle"]
+
+
+def test_limit(database_url: str, clients: dict[str, int]) -> None:
+    both = json.loads(hotline(database_url, "lookup", "3781", "--json").stdout)
+    assert {hit["id"] for hit in both} == set(clients.values())
+    one = json.loads(hotline(database_url, "lookup", "3781", "--limit", "1", "--json").stdout)
+    assert len(one) == 1
+
+
+def test_table_shows_untrusted_names_as_text(database_url: str, clients: dict[str, int]) -> None:
+    result = hotline(database_url, "lookup", "evil")
+    assert result.exit_code == 0, result.output
+    assert "[bold red]Evil[/]" in result.stdout
+    assert "\x1b" not in result.stdout
+    assert "2 found" not in result.stdout
+
+
+@pytest.mark.parametrize("typed", ["", "'", "%", "NEAR(", "(((", "🙂", "x" * 10_000])
+def test_bad_input_is_no_error(database_url: str, clients: dict[str, int], typed: str) -> None:
+    result = hotline(database_url, "lookup", typed, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_transliteration_from_the_command_line(database_url: str, clients: dict[str, int]) -> None:
+    result = hotline(database_url, "lookup", "ivanov")
+    assert result.exit_code == 0
+    assert "Иван Иванов" in result.stdout
+    assert "translit" in result.stdout
