@@ -57,6 +57,9 @@ class _LineReader:
     def close(self) -> None:
         self._binary.close()
 
+    def position(self) -> int:
+        return self._binary.tell()
+
 
 class CsvSource:
     """A CSV file opened for streaming; ``header`` is read on construction, rows on iteration."""
@@ -71,6 +74,7 @@ class CsvSource:
             raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
         self.encoding = encoding or detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
         self._stream = _LineReader(path, self.encoding)
+        self._size = path.stat().st_size
         self._line = 0
         try:
             self.delimiter, self.header, self._header_line = self._read_header(delimiter)
@@ -80,6 +84,9 @@ class CsvSource:
 
     def close(self) -> None:
         self._stream.close()
+
+    def fraction(self) -> float | None:
+        return min(1.0, self._stream.position() / self._size) if self._size else None
 
     def _lines(self) -> Iterator[str]:
         """Physical lines, each counted; one longer than the bound stops the import."""

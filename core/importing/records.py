@@ -32,6 +32,10 @@ class RowSource(Protocol):
 
     def __iter__(self) -> Iterator[SourceRow]: ...
 
+    def fraction(self) -> float | None:
+        """How much of the file has been read (0..1), when that can be told."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -61,9 +61,13 @@ class VcardSource:
         if b"BEGIN:VCARD" not in sample.upper() and "BEGIN:VCARD" not in _safe_upper(sample, self.encoding):
             raise InvalidInput("no BEGIN:VCARD found; this is not a vCard file", where=str(path))
         self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")
+        self._size = path.stat().st_size
 
     def close(self) -> None:
         self._stream.close()
+
+    def fraction(self) -> float | None:
+        return min(1.0, self._stream.buffer.tell() / self._size) if self._size else None
 
     def _physical_lines(self) -> Iterator[tuple[int, str]]:
         number = 0

@@ -34,6 +34,7 @@ class XlsxSource:
         import openpyxl  # a heavy import, paid only when a workbook is read
 
         self.path = path
+        self._row = 0
         sample = read_sample(path)
         if not sample:
             raise InvalidInput("the file is empty", where=str(path))
@@ -56,6 +57,10 @@ class XlsxSource:
     def close(self) -> None:
         self._book.close()
 
+    def fraction(self) -> float | None:
+        total = self._book[self.sheet_name].max_row
+        return min(1.0, self._row / total) if total else None
+
     def _pick_sheet(self, sheet: str | None) -> str:
         names = self._book.sheetnames
         if not names:
@@ -73,6 +78,7 @@ class XlsxSource:
         number = 0
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                self._row = number
                 yield number, [cell_text(value) for value in values]
         except Exception as error:  # zip, zlib and XML errors from a truncated or damaged sheet
             raise InvalidInput(

@@ -1,0 +1,279 @@
+"""The import service: a file of clients into the database in one transaction.
+
+Atomic by default (one invalid row and nothing is written, every error listed); ``skip_invalid`` imports
+the good rows and lists the rest. Duplicates are found by normalised phone and email (and, for rows
+without either, by name), within the file and against the database, and then skipped, merged or refused.
+A dry run takes every decision and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hotline.core.errors import InvalidInput
+from hotline.core.exporting import neutralise
+from hotline.core.importing import open_source
+from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
+from hotline.core.importing.headers import map_columns
+from hotline.core.importing.outcome import ImportOutcome, ImportRejected, OnDuplicate, RowDecision
+from hotline.core.importing.records import RowSource, SourceRow
+from hotline.core.importing.store import ClientStore, fold
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+Progress = Callable[[int, float | None], None]
+"""Called now and then with the rows read so far and the share of the file read (None if unknown)."""
+
+REINDEX_ONE_BY_ONE_UP_TO = 10_000
+
+
+@dataclass
+class ImportOptions:
+    """How to read the file and what to do with duplicates and invalid rows."""
+
+    on_duplicate: OnDuplicate = "skip"
+    skip_invalid: bool = False
+    dry_run: bool = False
+    sheet: str | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    default_region: str = "RU"
+    errors_path: Path | None = None
+    batch_size: int = 2000
+
+
+class _Target:
+    """A client a row resolved to: in the database already, or still to be created from ``line``."""
+
+    __slots__ = ("client_id", "decision", "implicit", "line")
+
+    def __init__(self, line: int, client_id: int | None = None, *, implicit: bool = False) -> None:
+        self.line, self.client_id, self.implicit = line, client_id, implicit
+        self.decision: RowDecision | None = None
+
+
+def import_clients(
+    uow: UnitOfWork, *, path: Path, options: ImportOptions, progress: Progress | None = None
+) -> ImportOutcome:
+    """Import the clients in ``path`` (CSV, XLSX or vCard); admins only. Raises ``ImportRejected``
+    (nothing written) when an atomic import meets invalid rows."""
+    uow.require_role(Role.ADMIN)
+    source = open_source(path, sheet=options.sheet)
+    try:
+        columns = map_columns(source.header, options.column_map, path=path)
+        run = _ImportRun(
+            uow,
+            source,
+            DraftBuilder(columns, default_region=options.default_region, today=uow.now().date()),
+            options,
+            progress,
+        )
+        outcome = run.execute()
+        outcome.ignored_columns = columns.ignored
+    finally:
+        source.close()
+    if options.errors_path is not None:
+        write_errors_file(options.errors_path, source.header, run.rejected_rows)
+    if outcome.errors and not options.skip_invalid:
+        raise ImportRejected(outcome)
+    if not options.dry_run:
+        _reindex(uow, run.store.touched)
+        outcome.groups_created = run.store.groups_created
+        record_audit(uow, action="client.import", entity="client", after=_audit_summary(outcome))
+    return outcome
+
+
+class _ImportRun:
+    def __init__(
+        self, uow: UnitOfWork, source: RowSource, builder: DraftBuilder, options: ImportOptions,
+        progress: Progress | None,
+    ) -> None:  # fmt: skip
+        self.source, self.builder, self.options, self.progress = source, builder, options, progress
+        self.store = ClientStore(uow)
+        self.outcome = ImportOutcome(
+            path=str(source.path), dry_run=options.dry_run, on_duplicate=options.on_duplicate
+        )
+        self.keys: dict[tuple[str, str], _Target] = {}
+        self.pending: list[tuple[ClientDraft, _Target]] = []
+        self.writing = not options.dry_run
+        self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
+        self.new_groups: dict[str, str] = {}
+
+    def execute(self) -> ImportOutcome:
+        for row in self.source:
+            self.outcome.rows += 1
+            result = self.builder.build(row)
+            if isinstance(result, list):
+                self._reject(row, result)
+            else:
+                self._place(row, result)
+            if len(self.pending) >= self.options.batch_size:
+                self._flush()
+            if self.progress is not None and self.outcome.rows % 500 == 0:
+                self.progress(self.outcome.rows, self.source.fraction())
+        self._flush()
+        if self.progress is not None:
+            self.progress(self.outcome.rows, 1.0)
+        if self.outcome.rows == 0:
+            raise InvalidInput("there are no data rows below the header", where=str(self.source.path))
+        if self.options.dry_run:
+            self.outcome.groups_created = list(self.new_groups.values())
+        return self.outcome
+
+    def _reject(self, row: SourceRow, errors: list[RowError]) -> None:
+        self.outcome.errors.extend(errors)
+        self.outcome.decisions.append(RowDecision(row.line, "rejected", detail=errors[0].reason))
+        if self.options.errors_path is not None:
+            self.rejected_rows.append((row, errors))
+        if not self.options.skip_invalid:
+            self.writing = False  # atomic: the transaction will be rolled back, stop writing
+            self.pending.clear()
+
+    def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
+        keys = [("phone", phone.e164) for phone in draft.phones] + [
+            ("email", address) for address in draft.emails
+        ]
+        if draft.kind == "organisation":
+            keys.append(("organisation", fold(draft.name)))
+        elif not keys:
+            keys.append(("name", f"{fold(draft.name)}|{fold(draft.organisation)}"))
+        return keys
+
+    def _stored_match(self, keys: list[tuple[str, str]]) -> tuple[int, str] | None:
+        store = self.store
+        for kind, value in keys:
+            if kind == "phone" and value in store.phone_owner:
+                return store.phone_owner[value], f"phone {value}"
+            if kind == "email" and value in store.email_owner:
+                return store.email_owner[value], f"email {value}"
+            if kind == "organisation" and value in store.organisation_ids:
+                return store.organisation_ids[value], "organisation name"
+            if kind == "name":
+                name, _, organisation = value.partition("|")
+                if (name, organisation) in store.bare_people:
+                    return store.bare_people[(name, organisation)], "name (no phone or email)"
+        return None
+
+    def _place(self, row: SourceRow, draft: ClientDraft) -> None:
+        keys = self._keys(draft)
+        earlier = next((self.keys[key] for key in keys if key in self.keys), None)
+        stored = None if earlier else self._stored_match(keys)
+        self._note_group(draft.group)
+        if earlier is None and stored is None:
+            target = _Target(row.line)
+            target.decision = RowDecision(row.line, "created")
+            self.outcome.decisions.append(target.decision)
+            self._remember(keys, target)
+            self._ensure_organisation(draft)
+            self.pending.append((draft, target))
+            return
+        if earlier is not None:
+            target, detail = earlier, f"duplicate of line {earlier.line}"
+        else:
+            assert stored is not None
+            target, detail = _Target(row.line, stored[0]), f"matches client #{stored[0]} by {stored[1]}"
+        if self.options.on_duplicate == "fail" and not target.implicit:
+            column = self.builder.columns.label(
+                "phones" if keys[0][0] == "phone" else "emails" if keys[0][0] == "email" else "name"
+            )
+            self._reject(row, [RowError(row.line, column, f"duplicate: {detail}")])
+        elif self.options.on_duplicate == "skip" and not target.implicit:
+            self.outcome.decisions.append(RowDecision(row.line, "skipped", target.client_id, detail))
+        else:
+            self._remember(keys, target)
+            self._ensure_organisation(draft)
+            self._update(row, draft, target, detail)
+
+    def _update(self, row: SourceRow, draft: ClientDraft, target: _Target, detail: str) -> None:
+        if target.client_id is None and self.writing:
+            self._flush()
+        if target.client_id is None:  # a dry run: the client would only be created by this import
+            self.outcome.decisions.append(RowDecision(row.line, "updated", None, detail))
+            return
+        if self.writing or self.options.dry_run:
+            changed = self.store.update(target.client_id, draft, apply=self.writing)
+        else:
+            changed = True
+        action = "updated" if changed else "unchanged"
+        self.outcome.decisions.append(RowDecision(row.line, action, target.client_id, detail))
+
+    def _remember(self, keys: list[tuple[str, str]], target: _Target) -> None:
+        for key in keys:
+            self.keys.setdefault(key, target)
+
+    def _note_group(self, group: str | None) -> None:
+        if group and fold(group) not in self.store.group_ids:
+            self.new_groups.setdefault(fold(group), group.strip())
+
+    def _ensure_organisation(self, draft: ClientDraft) -> None:
+        """A person's organisation that exists nowhere yet is created (once) along with the person."""
+        if draft.kind != "person" or not draft.organisation:
+            return
+        key = ("organisation", fold(draft.organisation))
+        if key in self.keys or key[1] in self.store.organisation_ids:
+            return
+        target = _Target(draft.line, implicit=True)
+        self.keys[key] = target
+        self.pending.append(
+            (ClientDraft(line=draft.line, kind="organisation", name=draft.organisation), target)
+        )
+        self.outcome.organisations_created += 1
+
+    def _flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not self.writing or not pending:
+            return
+        organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
+        people = [(d, t) for d, t in pending if d.kind != "organisation"]
+        for batch in (organisations, people):
+            ids = self.store.create([draft for draft, _ in batch])
+            for (_, target), client_id in zip(batch, ids, strict=True):
+                target.client_id = client_id
+                if target.decision is not None:
+                    target.decision.client_id = client_id
+
+
+def write_errors_file(
+    path: Path, header: tuple[str, ...], rejected: list[tuple[SourceRow, list[RowError]]]
+) -> None:
+    """The rejected rows as CSV: the original columns plus ``line`` and ``reason`` (fix and re-import)."""
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow([*header, "line", "reason"])
+            for row, errors in rejected:
+                reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
+                writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot write the errors file: {error.strerror or error}", where=str(path)
+        ) from None
+
+
+def _reindex(uow: UnitOfWork, client_ids: set[int]) -> None:
+    """Bring the lookup index up to date: per client for small imports, a set-wise rebuild for big ones."""
+    if not client_ids:
+        return
+    from hotline.core.search import index
+
+    if len(client_ids) > REINDEX_ONE_BY_ONE_UP_TO:
+        index.rebuild_index(uow.session)
+    else:
+        index.reindex_clients(uow.session, client_ids)
+
+
+def _audit_summary(outcome: ImportOutcome) -> dict[str, object]:
+    return {
+        "file": outcome.path,
+        "rows": outcome.rows,
+        **outcome.counts,
+        "on_duplicate": outcome.on_duplicate,
+        "organisations_created": outcome.organisations_created,
+        "groups_created": outcome.groups_created,
+    }

@@ -1,0 +1,187 @@
+"""The import's side of the database: existing contact keys loaded once, new clients written in bulk.
+
+Rows go in through SQLAlchemy Core ``executemany`` batches (with RETURNING for the new ids), never one
+ORM object per row: that is what makes 100,000 rows a matter of seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, insert, not_, select, update
+
+from hotline.core.importing.drafts import ClientDraft
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+CLIENT, PHONE, EMAIL, GROUP = (
+    Client.__table__,
+    ClientPhone.__table__,
+    ClientEmail.__table__,
+    ClientGroup.__table__,
+)
+
+
+def fold(text: str | None) -> str:
+    """Case- and space-insensitive form of a name for matching."""
+    return " ".join((text or "").split()).casefold()
+
+
+class ClientStore:
+    """Existing keys (phones, emails, organisation names, contactless persons) and the bulk writes."""
+
+    def __init__(self, uow: UnitOfWork, *, load: bool = True) -> None:
+        self.connection = uow.session.connection()
+        self.now = uow.now()
+        actor = uow.actor
+        self.owner_id = actor.id if actor is not None else None
+        self.phone_owner: dict[str, int] = {}
+        self.email_owner: dict[str, int] = {}
+        self.organisation_ids: dict[str, int] = {}
+        self.bare_people: dict[tuple[str, str], int] = {}
+        self.group_ids: dict[str, int] = {}
+        self.groups_created: list[str] = []
+        self.touched: set[int] = set()
+        if load:
+            self._load()
+
+    def _load(self) -> None:
+        run = self.connection.execute
+        self.phone_owner = {
+            e164: client_id for e164, client_id in run(select(PHONE.c.e164, PHONE.c.client_id))
+        }
+        self.email_owner = {
+            address: client_id for address, client_id in run(select(EMAIL.c.address, EMAIL.c.client_id))
+        }
+        self.organisation_ids = {
+            fold(name): client_id
+            for client_id, name in run(
+                select(CLIENT.c.id, CLIENT.c.name)
+                .where(CLIENT.c.kind == "organisation")
+                .order_by(CLIENT.c.id)
+            )
+            if fold(name) not in self.organisation_ids
+        }
+        org = CLIENT.alias("org")
+        contactless = (
+            select(CLIENT.c.id, CLIENT.c.name, org.c.name)
+            .select_from(CLIENT.outerjoin(org, org.c.id == CLIENT.c.organisation_id))
+            .where(
+                CLIENT.c.kind == "person",
+                not_(exists().where(PHONE.c.client_id == CLIENT.c.id)),
+                not_(exists().where(EMAIL.c.client_id == CLIENT.c.id)),
+            )
+        )
+        for client_id, name, organisation in run(contactless):
+            self.bare_people.setdefault((fold(name), fold(organisation)), client_id)
+        self.group_ids = {fold(name): group_id for group_id, name in run(select(GROUP.c.id, GROUP.c.name))}
+
+    def group_id(self, name: str | None) -> int | None:
+        """The id of the group named ``name`` (any case), created when new."""
+        if not name:
+            return None
+        key = fold(name)
+        if key not in self.group_ids:
+            self.group_ids[key] = self.connection.execute(
+                insert(GROUP).values(name=name.strip(), colour="#808080").returning(GROUP.c.id)
+            ).scalar_one()
+            self.groups_created.append(name.strip())
+        return self.group_ids[key]
+
+    def create(self, drafts: Sequence[ClientDraft]) -> list[int]:
+        """Insert clients (organisations must come before their people) with their contact points."""
+        if not drafts:
+            return []
+        rows = [self._client_row(draft) for draft in drafts]
+        result = self.connection.execute(
+            insert(CLIENT).returning(CLIENT.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [row.id for row in result]
+        phones: list[dict[str, Any]] = []
+        emails: list[dict[str, Any]] = []
+        for client_id, draft in zip(ids, drafts, strict=True):
+            phones += [
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                for p in draft.phones
+            ]
+            emails += [{"client_id": client_id, "address": address} for address in draft.emails]
+            if draft.kind == "organisation":
+                self.organisation_ids.setdefault(fold(draft.name), client_id)
+        if phones:
+            self.connection.execute(insert(PHONE), phones)
+        if emails:
+            self.connection.execute(insert(EMAIL), emails)
+        self.touched.update(ids)
+        return ids
+
+    def _client_row(self, draft: ClientDraft) -> dict[str, Any]:
+        return {
+            "kind": draft.kind,
+            "name": draft.name,
+            "first_name": draft.first_name,
+            "middle_name": draft.middle_name,
+            "last_name": draft.last_name,
+            "organisation_id": self.organisation_ids.get(fold(draft.organisation))
+            if draft.organisation
+            else None,
+            "group_id": self.group_id(draft.group),
+            "owner_id": self.owner_id,
+            "birthday": draft.birthday,
+            "notes": draft.notes,
+            "tags": sorted(set(draft.tags)),
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+    def update(self, client_id: int, draft: ClientDraft, *, apply: bool = True) -> bool:
+        """Merge ``draft`` into a stored client: non-empty values replace, contacts and tags are added.
+
+        Returns whether anything changes; an unchanged client is not written, and ``apply=False`` (a dry
+        run) only answers the question.
+        """
+        run = self.connection.execute
+        current = run(select(CLIENT).where(CLIENT.c.id == client_id)).mappings().one()
+        changes: dict[str, Any] = {}
+        for key in ("name", "first_name", "middle_name", "last_name", "birthday"):
+            value = getattr(draft, key)
+            if value and value != current[key]:
+                changes[key] = value
+        if draft.notes and draft.notes != current["notes"]:
+            changes["notes"] = draft.notes
+        tags = sorted(set(current["tags"] or []) | set(draft.tags))
+        if tags != sorted(current["tags"] or []):
+            changes["tags"] = tags
+        if draft.group:
+            known_group = self.group_ids.get(fold(draft.group))
+            if known_group is None:
+                changes["group_id"] = self.group_id(draft.group) if apply else None  # a new group
+            elif known_group != current["group_id"]:
+                changes["group_id"] = known_group
+        if draft.organisation and current["kind"] == "person":
+            organisation_id = self.organisation_ids.get(fold(draft.organisation))
+            if organisation_id not in (None, current["organisation_id"], client_id):
+                changes["organisation_id"] = organisation_id
+        known_phones = set(run(select(PHONE.c.e164).where(PHONE.c.client_id == client_id)).scalars())
+        known_emails = set(run(select(EMAIL.c.address).where(EMAIL.c.client_id == client_id)).scalars())
+        new_phones = [p for p in draft.phones if p.e164 not in known_phones]
+        new_emails = [address for address in draft.emails if address not in known_emails]
+        if not (changes or new_phones or new_emails):
+            return False
+        if not apply:
+            return True
+        if new_phones:
+            run(
+                insert(PHONE),
+                [
+                    {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                    for p in new_phones
+                ],
+            )
+        if new_emails:
+            run(insert(EMAIL), [{"client_id": client_id, "address": address} for address in new_emails])
+        run(update(CLIENT).where(and_(CLIENT.c.id == client_id)).values(**changes, updated_at=self.now))
+        self.touched.add(client_id)
+        return True
