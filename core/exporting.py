@@ -13,11 +13,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, select
 
+from hotline.core.errors import InvalidInput
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
 
 ExportFormat = Literal["csv", "json", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
@@ -108,7 +114,11 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
             client.c.notes,
             client.c.tags,
         )
-        .select_from(client.outerjoin(org, org.c.id == client.c.organisation_id).outerjoin(group))
+        .select_from(
+            client.outerjoin(org, org.c.id == client.c.organisation_id).outerjoin(
+                group, group.c.id == client.c.group_id
+            )
+        )
         .order_by(client.c.id)
         .limit(page_size)
     )
@@ -197,3 +207,31 @@ def write_xlsx(clients: Iterator[ExportedClient], stream: IO[bytes]) -> int:
         sheet.append(cells)
     book.save(stream)
     return count
+
+
+def export_clients(uow: UnitOfWork, *, fmt: ExportFormat, stream: IO[str] | IO[bytes]) -> int:
+    """Stream every client to ``stream`` (text for csv/json, binary for xlsx); admins only.
+
+    Run it in a read-only unit of work (an export of a million clients must not hold the write lock),
+    then call :func:`record_export` in a short writing one.
+    """
+    uow.require_role(Role.ADMIN)
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(EXPORT_FORMATS)})", where="--format")
+    clients = iter_clients(uow.session.connection())
+    if fmt == "csv":
+        return write_csv(clients, stream)  # type: ignore[arg-type]
+    if fmt == "json":
+        return write_json(clients, stream)  # type: ignore[arg-type]
+    return write_xlsx(clients, stream)  # type: ignore[arg-type]
+
+
+def record_export(uow: UnitOfWork, *, fmt: ExportFormat, count: int, destination: str) -> None:
+    """The audit entry of an export: who took how many clients where, in which format."""
+    uow.require_role(Role.ADMIN)
+    record_audit(
+        uow,
+        action="client.export",
+        entity="client",
+        after={"format": fmt, "clients": count, "destination": destination},
+    )

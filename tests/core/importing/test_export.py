@@ -1,0 +1,143 @@
+"""Export on SQLite and PostgreSQL: formats, paging, formula neutralising, admin only, audit, round trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+
+from hotline.core.errors import PermissionDenied
+from hotline.core.exporting import CSV_COLUMNS, export_clients, iter_clients, neutralise, record_export
+from hotline.core.importing.service import ImportOptions, import_clients
+from hotline.core.models import AuditEntry
+from hotline.core.models.enums import ClientKind, Role
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.operators import add_operator
+
+TRICKY_NAMES = ['=HYPERLINK("http://evil.example","click")', "+1 trick", "-minus", "@at", "\tTabbed"]
+
+
+@pytest.fixture
+def clients(uow_factory) -> list[int]:
+    """A small hand-made client base with every awkward value an export must survive."""
+    with uow_factory() as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+        org = create_client(
+            uow,
+            draft=ClientDraft(
+                kind=ClientKind.ORGANISATION, name="ООО «Ромашка»; филиал", phones=["+7 495 111-22-33"]
+            ),
+        )
+        ids = [org.id]
+        ids.append(
+            create_client(
+                uow,
+                draft=ClientDraft(
+                    first_name="Иван", middle_name="Иванович", last_name="Иванов", organisation_id=org.id,
+                    group="VIP", birthday=date(1980, 1, 15), notes='первая строка\nвторая "в кавычках", с запятой',
+                    tags=["опт", "vip"], phones=["8 (916) 123-45-67", "+7 495 765-43-21"],
+                    emails=["ivan@example.ru", "i.ivanov@example.com"],
+                ),
+            ).id
+        )  # fmt: skip
+        for index, name in enumerate(TRICKY_NAMES):
+            draft = ClientDraft(
+                name=name.strip(), phones=[f"+44 20 7946 {index:04d}"], notes="=1+1" if index == 0 else ""
+            )
+            ids.append(create_client(uow, draft=draft).id)
+        ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов")).id)
+    return ids
+
+
+def export_text(uow_factory, fmt: str, login: str = "root") -> str:
+    stream = io.StringIO()
+    with uow_factory(actor_login=login, readonly=True) as uow:
+        export_clients(uow, fmt=fmt, stream=stream)
+    return stream.getvalue()
+
+
+def comparable(exported: list[dict]) -> list[dict]:
+    """Exported clients without what a re-import legitimately changes (ids, phones as typed)."""
+    out = []
+    for item in exported:
+        item = {key: value for key, value in item.items() if key != "id"}
+        item["phones"] = [phone["e164"] for phone in item["phones"]]
+        out.append(item)
+    return sorted(out, key=lambda item: item["name"])
+
+
+def test_iter_clients_pages_keep_contacts_with_their_client(engine, uow_factory, clients) -> None:
+    with engine.connect() as connection:
+        paged = list(iter_clients(connection, page_size=2))
+        whole = list(iter_clients(connection, page_size=1000))
+    assert [c.id for c in paged] == sorted(clients)
+    assert [c.as_json() for c in paged] == [c.as_json() for c in whole]
+    ivan = next(c for c in paged if c.last_name == "Иванов")
+    assert [e164 for _, e164 in ivan.phones] == ["+79161234567", "+74957654321"]
+    assert ivan.organisation == "ООО «Ромашка»; филиал"
+    assert ivan.group == "VIP"
+
+
+def test_csv_neutralises_formulas_and_json_keeps_them_verbatim(engine, uow_factory, clients) -> None:
+    rows = list(csv.reader(io.StringIO(export_text(uow_factory, "csv"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    names = [row[2] for row in rows[1:]]
+    for name in TRICKY_NAMES:
+        assert neutralise(name.strip()) in names
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows[1:] for cell in row)
+    assert "'=1+1" in [row[11] for row in rows[1:]]
+    data = json.loads(export_text(uow_factory, "json"))
+    assert len(data) == len(clients)
+    assert TRICKY_NAMES[0] in [item["name"] for item in data]
+
+
+def test_xlsx_cells_are_text_never_formulas(engine, uow_factory, clients, tmp_path) -> None:
+    path = tmp_path / "clients.xlsx"
+    with path.open("wb") as stream, uow_factory(actor_login="root", readonly=True) as uow:
+        assert export_clients(uow, fmt="xlsx", stream=stream) == len(clients)
+    sheet = load_workbook(path).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert TRICKY_NAMES[0] in [cell.value for cell in cells]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt) -> None:
+    before = comparable(json.loads(export_text(uow_factory, "json")))
+    path = tmp_path / f"clients.{fmt}"
+    with path.open("wb") as stream, uow_factory(actor_login="root", readonly=True) as uow:
+        writable = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if fmt == "csv" else stream
+        export_clients(uow, fmt=fmt, stream=writable)
+        writable.flush()
+    again = import_clients_from(uow_factory, path)
+    assert again.count("created") == 0  # the same base: every row is a duplicate
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM client"))
+        connection.execute(text("DELETE FROM client_group"))
+    outcome = import_clients_from(uow_factory, path)
+    assert outcome.count("created") == len(clients)
+    assert outcome.organisations_created == 0
+    assert comparable(json.loads(export_text(uow_factory, "json"))) == before
+
+
+def import_clients_from(uow_factory, path: Path):
+    with uow_factory(actor_login="root") as uow:
+        return import_clients(uow, path=path, options=ImportOptions())
+
+
+def test_only_admins_export_and_every_export_is_audited(engine, uow_factory, clients) -> None:
+    with pytest.raises(PermissionDenied):
+        export_text(uow_factory, "csv", login="olga")
+    with uow_factory(actor_login="root") as uow:
+        record_export(uow, fmt="csv", count=8, destination="out.csv")
+    with engine.connect() as connection:
+        entry = connection.execute(select(AuditEntry).where(AuditEntry.action == "client.export")).one()
+    assert entry.actor == "root"
+    assert entry.after == {"format": "csv", "clients": 8, "destination": "out.csv"}
