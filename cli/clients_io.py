@@ -1,0 +1,190 @@
+"""``hotline clients import FILE`` and ``hotline clients export``: batch work for admins.
+
+Registered on the ``clients`` sub-app by ``cli/clients.py``. Data (the summary table, JSON, the export)
+goes to stdout; the progress bar and the error list go to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from hotline.cli.options import JsonFlag
+from hotline.cli.output import info, print_json, stderr, stdout, table
+from hotline.cli.state import cli_state
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from hotline.core.importing.outcome import ImportOutcome
+    from hotline.core.importing.service import Progress
+
+
+class OnDuplicate(StrEnum):
+    skip = "skip"
+    update = "update"
+    fail = "fail"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+def import_clients(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV (, ; or tab), XLSX or vCard (.vcf).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
+    ] = False,
+    on_duplicate: Annotated[
+        OnDuplicate, typer.Option("--on-duplicate", help="A row whose phone or email exists already.")
+    ] = OnDuplicate.skip,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid rows even if some are invalid.")
+    ] = False,
+    errors: Annotated[
+        Path | None,
+        typer.Option("--errors", help="Write the rejected rows, with a reason column, here (CSV)."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="XLSX: the sheet to read (default: first).")
+    ] = None,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", metavar="FIELD=Header", help="Read FIELD from the column named Header (repeatable)."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import clients from a spreadsheet or address book; atomic unless --skip-invalid. Admins only."""
+    from hotline.core.importing.headers import parse_overrides
+    from hotline.core.importing.outcome import ImportRejected
+    from hotline.core.importing.service import ImportOptions
+    from hotline.core.importing.service import import_clients as run_import
+
+    state = cli_state()
+    options = ImportOptions(
+        on_duplicate=on_duplicate.value,
+        skip_invalid=skip_invalid,
+        dry_run=dry_run,
+        sheet=sheet,
+        column_map=parse_overrides(column_map or []),
+        default_region=state.settings.default_region,
+        errors_path=errors,
+    )
+    try:
+        with _progress(enabled=not as_json) as progress, state.uow(readonly=dry_run) as uow:
+            outcome = run_import(uow, path=file, options=options, progress=progress)
+        outcome.committed = not dry_run
+    except ImportRejected as rejected:
+        _report(rejected.outcome, as_json=as_json)
+        raise
+    _report(outcome, as_json=as_json)
+
+
+def _report(outcome: ImportOutcome, *, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.as_json())
+        return
+    console = stderr()
+    for error in outcome.errors:
+        console.print(Text(error.describe(outcome.path)))
+    counts = outcome.counts
+    title = "Import (dry run: nothing written)" if outcome.dry_run else "Import"
+    rows = [(action, counts[action]) for action in ("created", "updated", "unchanged", "skipped", "rejected")]
+    rows.append(("organisations created", outcome.organisations_created))
+    if outcome.groups_created:
+        rows.append(("new groups", ", ".join(outcome.groups_created)))
+    if outcome.ignored_columns:
+        rows.append(("ignored columns", ", ".join(outcome.ignored_columns)))
+    stdout().print(table(title, ["", "rows"], rows))
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Progress | None]:
+    """A Rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:>9,} rows"),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=True,
+    )
+    task = bar.add_task("import", total=1.0, rows=0)
+
+    def advance(rows: int, share: float | None) -> None:
+        bar.update(task, completed=share if share is not None else 0.0, rows=rows)
+
+    with bar:
+        yield advance
+
+
+def export_clients(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv, json or xlsx.")
+    ] = ExportFormat.csv,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).", dir_okay=False)
+    ] = None,
+) -> None:
+    """Export every client (streamed; re-imports unchanged). Admins only; audited."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.exporting import export_clients as run_export
+    from hotline.core.exporting import record_export
+
+    state = cli_state()
+    if output is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
+        raise InvalidInput(
+            "an XLSX workbook is binary: give --output FILE or redirect stdout", where="--output"
+        )
+    with _destination(output, fmt) as stream, state.uow(readonly=True) as uow:
+        count = run_export(uow, fmt=fmt.value, stream=stream)
+    destination = str(output) if output else "stdout"
+    with state.uow() as uow:
+        record_export(uow, fmt=fmt.value, count=count, destination=destination)
+    info(f"exported {count:,} clients to {destination}")
+
+
+@contextmanager
+def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
+    """Where the export goes: stdout, or a temporary file renamed over ``output`` only on success."""
+    binary = fmt is ExportFormat.xlsx
+    if output is None:
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    from hotline.core.errors import InvalidInput
+
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
+    except OSError as error:
+        raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(output)) from None
+    try:
+        # A BOM makes Excel read the CSV as UTF-8; the import skips it.
+        mode: dict[str, Any] = (
+            {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8-sig", "newline": ""}
+        )
+        with os.fdopen(handle, **mode) as stream:
+            yield stream
+        os.replace(temporary, output)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

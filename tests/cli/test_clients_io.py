@@ -1,0 +1,157 @@
+"""``hotline clients import`` / ``export`` through the real CLI on both backends: exit codes, JSON, files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli import clients as clients_cli
+from hotline.cli.clients_io import export_clients, import_clients
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+
+runner = CliRunner()
+
+if not any(command.name == "import" for command in clients_cli.app.registered_commands):
+    clients_cli.app.command("import")(import_clients)  # until cli/clients.py registers them itself
+    clients_cli.app.command("export")(export_clients)
+
+CSV_TEXT = (
+    "Фамилия;Имя;Телефон;E-mail;День рождения\n"
+    "Иванов;Иван;8 (495) 123-45-67;ivan@example.ru;15.01.1980\n"
+    "Петрова;Анна;+7 916 222-33-44, 8 916 222 33 45;anna@example.ru;\n"
+)
+BAD_ROWS = "Сидоров;;12345;;\n;;;broken@;30.02.1990\n"
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    engine = make_engine(database_url)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+    engine.dispose()
+    return database_url
+
+
+def hotline(db: str, *args: str, login: str = "root"):
+    env = {"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": login}
+    return runner.invoke(app, ["--db", db, *args], env=env)
+
+
+def clients_csv(tmp_path: Path, text: str = CSV_TEXT, encoding: str = "cp1251") -> Path:
+    path = tmp_path / "clients.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_import_prints_a_summary_and_json(db: str, tmp_path: Path) -> None:
+    path = clients_csv(tmp_path)
+    result = hotline(db, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "created" in result.stdout
+    again = hotline(db, "clients", "import", str(path), "--json")
+    assert again.exit_code == 0
+    data = json.loads(again.stdout)
+    assert (data["created"], data["skipped"], data["rows"], data["committed"]) == (0, 2, 2, True)
+
+
+def test_invalid_rows_are_listed_with_lines_and_exit_2_with_nothing_written(db: str, tmp_path: Path) -> None:
+    path = clients_csv(tmp_path, CSV_TEXT + BAD_ROWS)
+    result = hotline(db, "clients", "import", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:4: Телефон: unparseable phone" in result.output
+    assert f"{path}:5: E-mail: invalid email" in result.output
+    assert f"{path}:5: День рождения: birthday '30.02.1990' is an impossible date" in result.output
+    assert "nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    listed = hotline(db, "clients", "export", "--format", "json")
+    assert json.loads(listed.stdout) == []
+
+
+def test_skip_invalid_with_errors_file(db: str, tmp_path: Path) -> None:
+    path = clients_csv(tmp_path, CSV_TEXT + BAD_ROWS)
+    errors = tmp_path / "rejected.csv"
+    result = hotline(db, "clients", "import", str(path), "--skip-invalid", "--errors", str(errors), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["created"], data["rejected"]) == (2, 2)
+    rows = list(csv.reader(io.StringIO(errors.read_text(encoding="utf-8-sig"))))
+    assert rows[0][-2:] == ["line", "reason"]
+    assert [row[-2] for row in rows[1:]] == ["4", "5"]
+
+
+def test_dry_run_writes_nothing(db: str, tmp_path: Path) -> None:
+    result = hotline(db, "clients", "import", str(clients_csv(tmp_path)), "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 2
+    assert json.loads(hotline(db, "clients", "export", "--format", "json").stdout) == []
+
+
+def test_map_and_on_duplicate_options(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("Кто,Как связаться\nАнна Петрова,+7 916 222-33-44\n", encoding="utf-8")
+    unmapped = hotline(db, "clients", "import", str(path))
+    assert unmapped.exit_code == 2
+    assert "no name column found" in unmapped.output
+    mapped = hotline(db, "clients", "import", str(path), "--map", "name=Кто", "--map", "phones=Как связаться")
+    assert mapped.exit_code == 0, mapped.output
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    failed = hotline(db, "clients", "import", str(clients_csv(tmp_path)), "--on-duplicate", "fail")
+    assert failed.exit_code == 2
+    assert "duplicate" in failed.output
+    bad_policy = hotline(db, "clients", "import", str(path), "--on-duplicate", "merge")
+    assert bad_policy.exit_code == 2
+
+
+def test_bad_files_are_one_clear_line(db: str, tmp_path: Path) -> None:
+    pdf = tmp_path / "report.csv"
+    pdf.write_bytes(b"%PDF-1.5\n%\xe2\xe3\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("name,phone\n", encoding="utf-8")
+    for path, reason in [(pdf, "PDF document"), (empty, "empty"), (header_only, "no data rows"),
+                         (tmp_path / "missing.csv", "no such file")]:  # fmt: skip
+        result = hotline(db, "clients", "import", str(path))
+        assert result.exit_code == 2, result.output
+        assert reason in result.output
+        assert str(path) in result.output
+        assert "Traceback" not in result.output
+
+
+def test_only_admins_import_and_export(db: str, tmp_path: Path) -> None:
+    result = hotline(db, "clients", "import", str(clients_csv(tmp_path)), login="olga")
+    assert result.exit_code == 2
+    assert "needs admin" in result.output
+    assert hotline(db, "clients", "export", login="olga").exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_to_a_file_round_trips(db: str, tmp_path: Path, fmt: str) -> None:
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    target = tmp_path / f"export.{fmt}"
+    result = hotline(db, "clients", "export", "--format", fmt, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert "exported 2 clients" in result.output
+    back = hotline(db, "clients", "import", str(target), "--json")
+    assert json.loads(back.stdout)["skipped"] == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export")]  # no temporary left
+
+
+def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "evil.csv"
+    path.write_text('name,phone\n"=HYPERLINK(""http://x"",""y"")",+7 916 000 00 01\n', encoding="utf-8")
+    assert hotline(db, "clients", "import", str(path)).exit_code == 0
+    result = hotline(db, "clients", "export")
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[1][2] == '\'=HYPERLINK("http://x","y")'
+    assert rows[1][7] == "'+79160000001"
