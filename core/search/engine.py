@@ -20,6 +20,7 @@ from sqlmodel import Session
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, reverse_digits, suffix_forms
+from hotline.core.search.schema import KEY_MARK
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
 from hotline.core.search.typos import correctable, delete_keys, within_one_edit
@@ -290,21 +291,32 @@ class _Search:
         )[:20]
 
     def matching_clients(self, alternatives: list[list[_Option]]) -> list[int]:
-        """Clients with a row matching every typed word: drive by the longest word, probe the others."""
-        order = sorted(
-            range(len(alternatives)), key=lambda index: -max(len(o.value) for o in alternatives[index])
-        )
-        driver = alternatives[order[0]]
-        where, params = _option_sql("a", driver, tag="d")
-        clauses = [where]
-        for position, index in enumerate(order[1:]):
-            probe, probe_params = _option_sql("b", alternatives[index], tag=f"p{position}")
-            params.update(probe_params)
-            clauses.append(
-                f"EXISTS (SELECT 1 FROM search_word b WHERE b.client_id = a.client_id AND ({probe}))"
-            )
+        """Clients with a row matching every typed word.
+
+        One word is a range scan of the word B-trees; several words intersect posting lists in the
+        full-text index of ``search_doc`` (FTS5 / tsvector), which stays fast when every word is common.
+        """
+        if len(alternatives) == 1:
+            return self.matching_one_word(alternatives[0])
+        if self.postgres:
+            groups = [
+                "(" + " | ".join(_ts_term(option) for option in options) + ")" for options in alternatives
+            ]
+            sql = "SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery) LIMIT :cap"
+            query = " & ".join(groups)
+        else:
+            groups = [
+                "(" + " OR ".join(_fts_term(option) for option in options) + ")" for options in alternatives
+            ]
+            sql = "SELECT rowid FROM search_doc_fts WHERE search_doc_fts MATCH :query LIMIT :cap"
+            query = " AND ".join(groups)
+        return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": self.cap})]
+
+    def matching_one_word(self, options: list[_Option]) -> list[int]:
+        """Clients with a word (or key) matching one typed word: B-tree range scans, capped."""
+        where, params = _option_sql("a", options)
         params["cap"] = self.cap
-        sql = f"SELECT DISTINCT a.client_id FROM search_word a WHERE {' AND '.join(clauses)} LIMIT :cap"
+        sql = f"SELECT DISTINCT a.client_id FROM search_word a WHERE {where} LIMIT :cap"
         return [client_id for (client_id,) in self.rows(sql, params)]
 
     # --- presentation ---------------------------------------------------------------------------
@@ -432,6 +444,19 @@ def _option_sql(alias: str, options: list[_Option], *, tag: str = "o") -> tuple[
             parts.append(f"{column} = :{name}_eq")
             params[f"{name}_eq"] = option.value
     return " OR ".join(parts), params
+
+
+def _fts_term(option: _Option) -> str:
+    """An FTS5 phrase for one option (values are folded letters and digits only; quotes doubled anyway)."""
+    value = (KEY_MARK + option.value if option.column == "wkey" else option.value).replace('"', '""')
+    return f'"{value}"' + ("*" if option.prefix else "")
+
+
+def _ts_term(option: _Option) -> str:
+    """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one)."""
+    value = KEY_MARK + option.value if option.column == "wkey" else option.value
+    value = value.replace("\\", "\\\\").replace("'", "''")
+    return f"'{value}'" + (":*" if option.prefix else "")
 
 
 def _best_level(options: list[_Option], rows: list[tuple[str, str, str]]) -> tuple[float, str]:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.search.schema import REVERSED_DIGITS_SQLITE, create_indexes, drop_indexes
+from hotline.core.search.schema import KEY_MARK, REVERSED_DIGITS_SQLITE, create_indexes, drop_indexes
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
 from hotline.core.search.typos import correctable, delete_keys
@@ -78,10 +78,10 @@ def rebuild_index(session: Session) -> None:
     """Recompute the whole lookup index from the client tables, set-wise (for bulk loaders and repairs)."""
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    for table in ("search_word", "search_phone", "search_email", "search_vocab"):
+    for table in ("search_word", "search_phone", "search_email", "search_vocab", "search_doc"):
         connection.exec_driver_sql(f"DELETE FROM {table}")
     if not postgres:
-        for name in ("search_phone_fts", "search_email_fts"):
+        for name in ("search_phone_fts", "search_email_fts", "search_doc_fts"):
             connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
     drop_indexes(connection)
     _bulk_insert(
@@ -96,9 +96,10 @@ def rebuild_index(session: Session) -> None:
         "INSERT INTO search_email (email_id, client_id, address)"
         " SELECT id, client_id, lower(address) FROM client_email"
     )
+    connection.exec_driver_sql(_doc_sql(postgres=postgres, where=""))
     create_indexes(connection)
     if not postgres:
-        for name in ("search_phone_fts", "search_email_fts"):
+        for name in ("search_phone_fts", "search_email_fts", "search_doc_fts"):
             connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
     keys = [
         term
@@ -161,7 +162,11 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             "INSERT INTO search_email_fts(search_email_fts, rowid, address)"
             " SELECT 'delete', email_id, address FROM search_email WHERE client_id IN :ids"
         )
-    for table in ("search_word", "search_phone", "search_email"):
+        run(
+            "INSERT INTO search_doc_fts(search_doc_fts, rowid, terms)"
+            " SELECT 'delete', client_id, terms FROM search_doc WHERE client_id IN :ids"
+        )
+    for table in ("search_word", "search_phone", "search_email", "search_doc"):
         run(f"DELETE FROM {table} WHERE client_id IN :ids")
     rows = [word for row in run(_CLIENT_ROWS + " WHERE c.id IN :ids") for word in word_rows(tuple(row))]
     if rows:
@@ -170,6 +175,7 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             [{"c": c, "f": f, "w": w, "k": k} for c, f, w, k in rows],
         )
         _insert_vocab(connection, {term for *_, word, key in rows for term in (word, key)}, postgres=postgres)
+        run(_doc_sql(postgres=postgres, where="WHERE client_id IN :ids"))
     reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
     run(
         f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
@@ -181,6 +187,10 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
     )
     if not postgres:
         run(
+            "INSERT INTO search_doc_fts(rowid, terms)"
+            " SELECT client_id, terms FROM search_doc WHERE client_id IN :ids"
+        )
+        run(
             "INSERT INTO search_phone_fts(rowid, digits)"
             " SELECT phone_id, digits FROM search_phone WHERE client_id IN :ids"
         )
@@ -188,6 +198,21 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             "INSERT INTO search_email_fts(rowid, address)"
             " SELECT email_id, address FROM search_email WHERE client_id IN :ids"
         )
+
+
+def _doc_sql(*, postgres: bool, where: str) -> str:
+    """Set-based ``search_doc`` rows from ``search_word``: every word, and every key marked with ``0``."""
+    if postgres:
+        terms = (
+            "array_to_tsvector(array_agg(DISTINCT word)"
+            f" || array_agg(DISTINCT '{KEY_MARK}' || wkey) FILTER (WHERE wkey <> ''))"
+        )
+    else:
+        terms = f"group_concat(word || ' {KEY_MARK}' || wkey, ' ')"
+    return (
+        f"INSERT INTO search_doc (client_id, terms)"
+        f" SELECT client_id, {terms} FROM search_word {where} GROUP BY client_id"
+    )
 
 
 def _insert_vocab(connection: Connection, keys: set[str], *, postgres: bool) -> None:

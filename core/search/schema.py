@@ -9,7 +9,10 @@ every object's name starts with ``search_`` (so schema comparisons can leave the
 - ``search_phone``: the digits of each phone and the same digits reversed (suffix match = prefix of the
   reversed digits); fragments via SQLite FTS5 trigram / PostgreSQL pg_trgm.
 - ``search_email``: each address, lower-case, for fragments (trigram on both backends).
-- ``search_vocab``: the symmetric-delete keys of every name key of 5+ letters (typo correction).
+- ``search_vocab``: the symmetric-delete keys of every name word and key of 5+ letters (typo correction).
+- ``search_doc``: one row per client with all its words and keys (keys marked by a leading ``0``), for
+  several-word queries: SQLite FTS5 with prefix indexes / a PostgreSQL tsvector under GIN intersect the
+  words' posting lists far faster than B-tree probes when every word is common.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from sqlalchemy.engine import Connection
 REVERSED_DIGITS_SQLITE = " || ".join(f"substr({{col}}, {position}, 1)" for position in range(20, 0, -1))
 """SQLite has no reverse(); a phone has at most 20 digits and substr past the end is empty."""
 
-TABLES = ("search_word", "search_phone", "search_email", "search_vocab")
-SQLITE_FTS = ("search_phone_fts", "search_email_fts")
+TABLES = ("search_word", "search_phone", "search_email", "search_vocab", "search_doc")
+SQLITE_FTS = ("search_phone_fts", "search_email_fts", "search_doc_fts")
+KEY_MARK = "0"
 
 _COMMON_INDEXES = {
     "search_word": [
@@ -39,6 +43,7 @@ _PG_TRIGRAM_INDEXES = [
     ("search_phone_digits_trgm", "search_phone", "digits"),
     ("search_email_address_trgm", "search_email", "address"),
 ]
+_PG_GIN_INDEXES = [("search_doc_terms", "search_doc", "terms")]
 
 
 def create_schema(connection: Connection) -> None:
@@ -63,8 +68,17 @@ def create_schema(connection: Connection) -> None:
         f"CREATE TABLE search_vocab (dkey {text_type} NOT NULL, term {text_type} NOT NULL,"
         f" PRIMARY KEY (dkey, term))"
     )
+    doc_type = "tsvector" if postgres else "TEXT"
+    connection.exec_driver_sql(
+        f"CREATE TABLE search_doc (client_id INTEGER PRIMARY KEY, terms {doc_type} NOT NULL)"
+    )
     create_indexes(connection)
     if not postgres:
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE search_doc_fts USING fts5(terms, content='search_doc',"
+            " content_rowid='client_id',"
+            " tokenize='unicode61 remove_diacritics 0', prefix='1 2 3', detail='none')"
+        )
         connection.exec_driver_sql(
             "CREATE VIRTUAL TABLE search_phone_fts USING fts5(digits, content='search_phone',"
             " content_rowid='phone_id', tokenize='trigram', detail='none')"
@@ -85,13 +99,15 @@ def create_indexes(connection: Connection) -> None:
             connection.exec_driver_sql(
                 f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops)"
             )
+        for name, table, column in _PG_GIN_INDEXES:
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column})")
 
 
 def drop_indexes(connection: Connection) -> None:
     """Drop the secondary indexes (a bulk load then builds each once, sorted, instead of row by row)."""
     names = [name for indexes in _COMMON_INDEXES.values() for name, _ in indexes]
     if connection.dialect.name == "postgresql":
-        names += [name for name, _, _ in _PG_TRIGRAM_INDEXES]
+        names += [name for name, _, _ in _PG_TRIGRAM_INDEXES + _PG_GIN_INDEXES]
     for name in names:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
