@@ -1,0 +1,71 @@
+"""SLA breaches by queue and priority: first responses and resolutions that came (or are) too late."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from hotline.core.models import Queue, Ticket
+from hotline.core.models.enums import Priority
+from hotline.core.reports.base import Period, Report
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from hotline.core.db import UnitOfWork
+
+
+def breached(due: datetime | None, done: datetime | None, now: datetime) -> bool:
+    """A target was missed: done after it was due, or not done and already overdue."""
+    if due is None:
+        return False
+    return done > due if done is not None else now > due
+
+
+def sla_report(uow: UnitOfWork, *, period: Period) -> Report:
+    """Per queue and priority, over tickets created in the period: how many had SLA targets, how many
+    missed the first response, how many missed the resolution (still-open overdue tickets count)."""
+    ticket, queue = Ticket.__table__, Queue.__table__
+    now = uow.now()
+    query = (
+        select(
+            queue.c.name,
+            ticket.c.priority,
+            ticket.c.first_response_due_at,
+            ticket.c.first_response_at,
+            ticket.c.resolution_due_at,
+            ticket.c.resolved_at,
+        )
+        .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
+        .where(*period.where(ticket.c.created_at))
+    )
+    cells: dict[tuple[str, str], list[int]] = {}
+    for name, priority, first_due, first_at, resolution_due, resolved_at in uow.session.connection().execute(
+        query
+    ):
+        cell = cells.setdefault((name, priority), [0, 0, 0, 0, 0])
+        first_missed, resolution_missed = (
+            breached(first_due, first_at, now),
+            breached(resolution_due, resolved_at, now),
+        )
+        cell[0] += 1
+        cell[1] += first_due is not None or resolution_due is not None
+        cell[2] += first_missed
+        cell[3] += resolution_missed
+        cell[4] += first_missed or resolution_missed
+    report = Report(
+        name="sla",
+        title="SLA breaches",
+        columns=["queue", "priority", "tickets", "with_sla", "first_response_breaches", "resolution_breaches",
+                 "breach_rate"],
+        period=period,
+        generated_at=now,
+    )  # fmt: skip
+    rank = {priority.value: priority.rank for priority in Priority}
+    for (name, priority), (tickets, with_sla, first, resolution, missed) in sorted(
+        cells.items(), key=lambda item: (item[0][0], -rank.get(item[0][1], -1))
+    ):
+        rate = round(100.0 * missed / with_sla, 1) if with_sla else None  # share of tickets with any breach
+        report.rows.append([name, priority, tickets, with_sla, first, resolution, rate])
+    return report

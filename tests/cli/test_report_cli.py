@@ -1,0 +1,84 @@
+"""``hotline report ...`` through the CLI on both backends: formats, periods, roles, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.clock import FixedClock
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models.enums import Direction, Role
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.interactions import log_call
+from hotline.core.services.operators import add_operator
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    engine = make_engine(database_url)
+    clock = FixedClock(datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="sup", role=Role.SUPERVISOR, display_name="Супервайзер")
+        add_operator(uow, login="anna", role=Role.OPERATOR, display_name="=cmd|' /C calc'!A0")
+        client_id = create_client(uow, draft=ClientDraft(name="Клиент")).id
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for hour, seconds in [(6, 60), (6, 120), (9, 30)]:  # UTC: 09:xx and 12:xx in Moscow
+            log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=seconds, outcome="ok",
+                     started_at=datetime(2026, 11, 20, hour, 15, tzinfo=UTC))  # fmt: skip
+    engine.dispose()
+    return database_url
+
+
+def hotline(db: str, *args: str, login: str = "sup"):
+    env = {
+        "XDG_CONFIG_HOME": "/nonexistent-xdg-config",
+        "HOTLINE_OPERATOR": login,
+        "HOTLINE_NOW": "2026-11-23T10:00:00+03:00",
+    }
+    return runner.invoke(app, ["--db", db, "report", *args], env=env)
+
+
+def test_json_csv_and_table(db: str) -> None:
+    as_json = hotline(db, "calls", "--from", "2026-11-20", "--to", "2026-11-20", "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["period"] == {"from": "2026-11-20", "to": "2026-11-20", "timezone": "Europe/Moscow"}
+    assert [(r["hour"], r["calls"], r["average_seconds"]) for r in data["rows"]] == [
+        (9, 2, 90.0),
+        (12, 1, 30.0),
+    ]
+    as_csv = hotline(db, "operators", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0][:3] == ["operator", "name", "calls"]
+    assert rows[1][:3] == ["anna", "'=cmd|' /C calc'!A0", "3"]  # a formula-like name is neutralised
+    as_table = hotline(db, "operators")
+    assert as_table.exit_code == 0
+    assert "anna" in as_table.stdout
+    assert "Calls per operator" in as_table.stdout
+
+
+@pytest.mark.parametrize("name", ["aging", "sla"])
+def test_empty_reports_say_so(db: str, name: str) -> None:
+    result = hotline(db, name)
+    assert result.exit_code == 0, result.output
+    assert "nothing in this period" in result.stdout
+
+
+def test_bad_usage_is_exit_2(db: str) -> None:
+    bad_date = hotline(db, "calls", "--from", "20.11.2026")
+    assert bad_date.exit_code == 2
+    assert "--from: not a date" in bad_date.output
+    reversed_period = hotline(db, "calls", "--from", "2026-11-21", "--to", "2026-11-20")
+    assert reversed_period.exit_code == 2
+    operator = hotline(db, "calls", login="anna")
+    assert operator.exit_code == 2
+    assert "needs supervisor or admin" in operator.output
+    assert hotline(db, "calls", "--format", "pdf").exit_code == 2
