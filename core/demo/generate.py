@@ -1,0 +1,502 @@
+"""Generating the demo rows: clients with contacts, their calls and tickets, as plain tuples.
+
+Everything comes from one ``random.Random(seed)`` and the clock's ``now``, so a seed always gives the same
+data. Rows are produced per chunk of clients (bounded memory) in the column order of ``COLUMNS``; times are
+"seconds before now" until ``Stamp`` turns them into what the backend's driver stores.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from hotline.core.demo import content, names
+from hotline.core.demo.phones import PhoneMaker
+
+DAY = 86_400
+HOUR = 3_600
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "client": (
+        "id", "kind", "name", "first_name", "middle_name", "last_name", "organisation_id", "group_id",
+        "owner_id", "birthday", "notes", "tags", "created_at", "updated_at", "last_interaction_at",
+    ),
+    "client_phone": ("id", "client_id", "raw", "e164", "digits", "label"),
+    "client_email": ("id", "client_id", "address"),
+    "ticket": (
+        "id", "number", "subject", "status", "priority", "queue_id", "client_id", "requester", "assignee_id",
+        "created_at", "updated_at", "first_response_at", "resolved_at", "closed_at", "first_response_due_at",
+        "resolution_due_at", "version",
+    ),
+    "ticket_event": (
+        "id", "ticket_id", "kind", "author_id", "author", "body", "data", "message_id", "created_at",
+    ),
+    "interaction": (
+        "id", "client_id", "kind", "direction", "started_at", "duration_seconds", "outcome", "subject",
+        "notes", "operator_id", "ticket_id", "created_at",
+    ),
+    "reminder": (
+        "id", "operator_id", "client_id", "ticket_id", "kind", "text", "due_at", "status", "done_at",
+        "dedupe_key", "created_at",
+    ),
+}  # fmt: skip
+"""Tables in the order they are written (parents first)."""
+
+STATUS_WEIGHTS = (("new", 10), ("open", 25), ("pending", 10), ("resolved", 20), ("closed", 35))
+PRIORITY_WEIGHTS = (("low", 20), ("normal", 55), ("high", 18), ("urgent", 7))
+FIRST_RESPONSE_TARGET = {"urgent": HOUR, "high": 2 * HOUR, "normal": 8 * HOUR, "low": 24 * HOUR}
+RESOLUTION_TARGET = {"urgent": 4 * HOUR, "high": DAY, "normal": 3 * DAY, "low": 5 * DAY}
+ORGANISATION_UNIT_SHARE = 0.143
+"""Share of "units" that are an organisation with 2-4 contacts: about 10 % of clients are organisations."""
+
+
+def _pool(weighted: tuple[tuple[object, int], ...]) -> tuple[object, ...]:
+    return tuple(value for value, weight in weighted for _ in range(weight))
+
+
+class Stamp:
+    """Turns "seconds before now" into the stored form: SQLite text (SQLAlchemy's) or aware datetimes."""
+
+    def __init__(self, now: datetime, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        base = now.astimezone(UTC).replace(microsecond=0)
+        self.base = base.replace(tzinfo=None) if sqlite else base
+        self.today = base.date()
+
+    def at(self, seconds_ago: int) -> object:
+        moment = self.base - timedelta(seconds=seconds_ago)
+        return moment.isoformat(" ") + ".000000" if self.sqlite else moment
+
+    def day(self, value: date) -> object:
+        return value.isoformat() if self.sqlite else value
+
+    def flag(self, value: bool) -> object:
+        return int(value) if self.sqlite else value
+
+
+@dataclass
+class Reference:
+    """Ids of the fixed rows the generated ones point at, and where the new ids and ticket numbers start."""
+
+    operator_ids: dict[str, int]
+    operator_roles: dict[str, str]
+    queue_ids: dict[str, int]
+    group_ids: dict[str, int]
+    first_ids: dict[str, int]
+    first_ticket_number: int
+
+
+@dataclass
+class Chunk:
+    """The rows of one chunk of clients, by table."""
+
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: {table: [] for table in COLUMNS})
+
+
+class DemoGenerator:
+    """Yields chunks of rows for ``count`` clients; ``last_ticket_number`` says which numbers were used."""
+
+    def __init__(
+        self, *, count: int, seed: int, now: datetime, sqlite: bool, default_region: str, reference: Reference
+    ) -> None:
+        self.count = count
+        self.rng = random.Random(seed)
+        self.stamp = Stamp(now, sqlite=sqlite)
+        self.phones = PhoneMaker(self.rng, default_region)
+        self.ref = reference
+        self.next_ids = dict(reference.first_ids)
+        self.next_number = reference.first_ticket_number
+        active = [login for login, _ in reference.operator_ids.items() if login != "l.morozova"]
+        self.agents = [login for login in active if reference.operator_roles[login] == "operator"] or active
+        self.supervisors = [
+            login for login in active if reference.operator_roles[login] != "operator"
+        ] or active
+        groups = [
+            (reference.group_ids[name], weight)
+            for (name, _, _), weight in zip(content.GROUPS, content.GROUP_WEIGHTS, strict=True)
+        ]
+        no_group = round(
+            sum(weight for _, weight in groups) * content.NO_GROUP_SHARE / (1 - content.NO_GROUP_SHARE)
+        )
+        self.group_pool = _pool((*groups, (None, no_group)))
+        self.owned_groups = {reference.group_ids["VIP"], reference.group_ids["Partner"]}
+        self.status_pool = _pool(STATUS_WEIGHTS)
+        self.priority_pool = _pool(PRIORITY_WEIGHTS)
+        self.outcome_pool = _pool(tuple((o, share) for o, share, _ in content.CALL_OUTCOMES))
+        self.durations = {o: span for o, _, span in content.CALL_OUTCOMES}
+        self.emails_used = 0
+
+    @property
+    def last_ticket_number(self) -> int:
+        return self.next_number - 1
+
+    def _id(self, table: str) -> int:
+        value = self.next_ids[table]
+        self.next_ids[table] = value + 1
+        return value
+
+    def chunks(self, size: int) -> Iterator[tuple[Chunk, int]]:
+        """Chunks of about ``size`` clients each, with the number of clients made so far."""
+        made = 0
+        chunk = Chunk()
+        while made < self.count:
+            made += self._unit(chunk, self.count - made)
+            if len(chunk.rows["client"]) >= size or made >= self.count:
+                yield chunk, made
+                chunk = Chunk()
+
+    def _unit(self, chunk: Chunk, room: int) -> int:
+        """One person, or one organisation with its contact persons; returns how many clients it made."""
+        rng = self.rng
+        russian = rng.random() < 0.5
+        if room >= 3 and rng.random() < ORGANISATION_UNIT_SHARE:
+            contacts = min(rng.randint(2, 4), room - 1)
+            org_id, domain = self._organisation(chunk, russian)
+            for _ in range(contacts):
+                self._person(chunk, russian, organisation=(org_id, domain))
+            return 1 + contacts
+        self._person(chunk, russian, organisation=None)
+        return 1
+
+    def _organisation(self, chunk: Chunk, russian: bool) -> tuple[int, str]:
+        rng = self.rng
+        client_id = self._id("client")
+        if russian:
+            (head, head_lat), (tail, tail_lat) = (
+                rng.choice(names.RU_COMPANY_HEADS),
+                rng.choice(names.RU_COMPANY_TAILS),
+            )
+            brand = f"{head}-{tail}" if rng.random() < 0.5 else f"{head}{tail.lower()}"
+            name = f"{rng.choice(names.RU_COMPANY_FORMS)} «{brand}»"
+            domain = f"{head_lat}-{tail_lat}.ru"
+            city = rng.choice(names.RU_CITIES)
+            note = f"Головной офис: {city}."
+            mailboxes = ("info", "office", "buh", "zakaz")
+        else:
+            head, tail = rng.choice(names.EN_COMPANY_HEADS), rng.choice(names.EN_COMPANY_TAILS)
+            name = f"{head} {tail} {rng.choice(names.EN_COMPANY_FORMS)}"
+            domain = f"{head.lower().replace(' ', '')}-{tail.lower()}.{rng.choice(('com', 'co.uk', 'io'))}"
+            note = f"Head office: {rng.choice(names.EN_CITIES)}."
+            mailboxes = ("info", "accounts", "sales", "support")
+        created = rng.randrange(60 * DAY, 2000 * DAY)
+        group_id = self.group_pool[int(rng.random() * len(self.group_pool))]
+        tags = self._tags(russian)
+        for _ in range(1 + (rng.random() < 0.4)):
+            self._phone(chunk, client_id, russian, label="office")
+        for mailbox in rng.sample(mailboxes, 1 + (rng.random() < 0.5)):
+            chunk.rows["client_email"].append((self._id("client_email"), client_id, f"{mailbox}@{domain}"))
+        last = self._activity(chunk, client_id, russian, created, email=f"{mailboxes[0]}@{domain}")
+        chunk.rows["client"].append(
+            self._client_row(
+                client_id,
+                "organisation",
+                name,
+                None,
+                None,
+                None,
+                None,
+                group_id,
+                None,
+                note,
+                tags,
+                created,
+                last,
+            )
+        )
+        return client_id, domain
+
+    def _person(self, chunk: Chunk, russian: bool, organisation: tuple[int, str] | None) -> None:
+        rng = self.rng
+        client_id = self._id("client")
+        female = rng.random() < 0.5
+        if russian:
+            _father, son, daughter = rng.choice(names.RU_MALE)
+            first = rng.choice(names.RU_FEMALE) if female else rng.choice(names.RU_MALE)[0]
+            middle = daughter if female else son
+            last = names.ru_surname(rng.choice(names.RU_SURNAMES), female)
+            name = f"{last} {first} {middle}"
+        else:
+            first = rng.choice(names.EN_FEMALE if female else names.EN_MALE)
+            middle = None
+            last = rng.choice(names.EN_SURNAMES)
+            name = f"{first} {last}"
+        first_lat, last_lat = names.latin(first), names.latin(last)
+        if organisation is not None:
+            org_id, domain = organisation
+            addresses = [f"{first_lat[0]}.{last_lat}@{domain}"]
+            phones = 1
+        else:
+            org_id = None
+            addresses = self._private_emails(first_lat, last_lat, client_id, russian)
+            roll = rng.random()
+            phones = 1 if roll < 0.7 else 2 if roll < 0.95 else 3
+        for index in range(phones):
+            self._phone(chunk, client_id, russian, label=("mobile", "work", "home")[index])
+        for address in addresses:
+            chunk.rows["client_email"].append((self._id("client_email"), client_id, address))
+        group_id = None if org_id else self.group_pool[int(rng.random() * len(self.group_pool))]
+        roll = rng.random()
+        notes = rng.choice(content.NOTES_RU if russian else content.NOTES_EN) if roll < 0.15 else ""
+        created = rng.randrange(DAY, 2000 * DAY)
+        last_seen = self._activity(
+            chunk, client_id, russian, created, email=addresses[0] if addresses else None
+        )
+        chunk.rows["client"].append(
+            self._client_row(
+                client_id, "person", name, first, middle, last, org_id, group_id, self._birthday(), notes,
+                self._tags(russian), created, last_seen,
+            )
+        )  # fmt: skip
+
+    def _client_row(
+        self, client_id: int, kind: str, name: str, first: str | None, middle: str | None, last: str | None,
+        org_id: int | None, group_id: int | None, birthday: date | None, notes: str, tags: list[str],
+        created: int, last_seen: int | None,
+    ) -> tuple:  # fmt: skip
+        stamp = self.stamp
+        owner = self.ref.operator_ids[self.rng.choice(self.agents)] if group_id in self.owned_groups else None
+        updated = min(created, last_seen) if last_seen is not None else created
+        return (
+            client_id, kind, name, first, middle, last, org_id, group_id, owner,
+            None if birthday is None else stamp.day(birthday), notes, json.dumps(tags, ensure_ascii=False),
+            stamp.at(created), stamp.at(updated), None if last_seen is None else stamp.at(last_seen),
+        )  # fmt: skip
+
+    def _phone(self, chunk: Chunk, client_id: int, russian: bool, label: str) -> None:
+        roll = self.rng.random()
+        if russian:
+            country = "RU" if roll < 0.95 else "DE" if roll < 0.97 else "GB"
+        else:
+            country = "GB" if roll < 0.45 else "US" if roll < 0.9 else "DE" if roll < 0.97 else "RU"
+        raw, e164, digits = self.phones.make(country)
+        chunk.rows["client_phone"].append((self._id("client_phone"), client_id, raw, e164, digits, label))
+
+    def _private_emails(self, first: str, last: str, client_id: int, russian: bool) -> list[str]:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.25:
+            return []
+        domain = rng.choice(content.RU_FREE_MAIL if russian else content.EN_FREE_MAIL)
+        style = rng.randrange(4)
+        suffix = client_id % 9973
+        local = (
+            f"{first}.{last}{suffix}",
+            f"{first[0]}{last}{suffix}",
+            f"{last}.{first}{suffix}",
+            f"{first}{suffix}",
+        )[style]
+        out = [f"{local.replace(chr(39), '')}@{domain}"]
+        if roll > 0.93:
+            out.append(f"{last.replace(chr(39), '')}.{first[0]}{suffix}@{rng.choice(content.EN_FREE_MAIL)}")
+        return out
+
+    def _birthday(self) -> date | None:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.25:
+            return None
+        year = rng.randint(1950, 2004)
+        if roll < 0.253:
+            return date(year - year % 4, 2, 29)  # a leap year: (1950..2004) rounded down to a multiple of 4
+        if roll < 0.27:
+            near = self.stamp.today + timedelta(days=rng.randint(-3, 7))
+            try:
+                return near.replace(year=year)
+            except ValueError:
+                return date(year, 2, 28)
+        return date.fromordinal(date(year, 1, 1).toordinal() + rng.randrange(365))
+
+    def _tags(self, russian: bool) -> list[str]:
+        rng = self.rng
+        roll = rng.random()
+        if roll >= 0.3:
+            return []
+        pool = content.TAGS_RU if russian else content.TAGS_EN
+        return sorted(rng.sample(pool, 1 + (roll < 0.08)))
+
+    def _activity(
+        self, chunk: Chunk, client_id: int, russian: bool, created: int, email: str | None
+    ) -> int | None:
+        """Calls and tickets of a client; returns when the latest interaction was (seconds ago) or None."""
+        rng = self.rng
+        last: int | None = None
+        roll = rng.random()
+        if roll < 0.22:
+            for _ in range(1 + (roll < 0.06) + (roll < 0.02)):
+                started = self._interaction(chunk, client_id, russian, created)
+                last = started if last is None else min(last, started)
+        if rng.random() < 0.1:
+            started = self._ticket(chunk, client_id, russian, created, email)
+            if started is not None:
+                last = started if last is None else min(last, started)
+        return last
+
+    def _interaction(
+        self, chunk: Chunk, client_id: int, russian: bool, created: int, *, ticket_id: int | None = None,
+        at: int | None = None, operator: str | None = None, notes: str | None = None,
+    ) -> int:  # fmt: skip
+        rng = self.rng
+        started = at if at is not None else rng.randrange(0, min(created, 400 * DAY))
+        roll = rng.random() if ticket_id is None else 0.0
+        login = operator or rng.choice(self.agents)
+        if roll < 0.8:
+            kind = "call"
+            outcome = (
+                self.outcome_pool[int(rng.random() * len(self.outcome_pool))]
+                if ticket_id is None
+                else "transferred"
+            )
+            low, high = self.durations[outcome]
+            duration, subject = rng.randint(low, high), None
+            direction = "in" if rng.random() < 0.7 else "out"
+            text = notes or rng.choice(content.CALL_NOTES)
+        elif roll < 0.9:
+            kind, outcome, duration, direction = "email", None, None, "out"
+            subject, text = rng.choice(content.EMAIL_SUBJECTS), ""
+        elif roll < 0.97:
+            kind, outcome, duration, direction, subject = "note", None, None, None, None
+            text = rng.choice(content.NOTES_RU if russian else content.NOTES_EN)
+        else:
+            kind, outcome, direction, subject, text = (
+                "meeting",
+                None,
+                None,
+                rng.choice(content.MEETING_SUBJECTS),
+                "",
+            )
+            duration = rng.choice((1800, 3600, 5400))
+        stamp = self.stamp
+        chunk.rows["interaction"].append(
+            (
+                self._id("interaction"), client_id, kind, direction, stamp.at(started), duration, outcome,
+                subject, text, self.ref.operator_ids[login], ticket_id,
+                stamp.at(max(started - (duration or 0), 0)),
+            )
+        )  # fmt: skip
+        return started
+
+    def _ticket(
+        self, chunk: Chunk, client_id: int, russian: bool, created: int, email: str | None
+    ) -> int | None:
+        rng = self.rng
+        stamp, ops = self.stamp, self.ref.operator_ids
+        status = self.status_pool[int(rng.random() * len(self.status_pool))]
+        priority = self.priority_pool[int(rng.random() * len(self.priority_pool))]
+        queue, subject, first_message = rng.choice(content.TICKETS_RU if russian else content.TICKETS_EN)
+        replies = content.REPLIES_RU if russian else content.REPLIES_EN
+        if status in ("new", "open", "pending"):
+            opened = rng.randrange(HOUR // 2, 14 * DAY)
+        else:
+            opened = rng.randrange(2 * DAY, min(max(created, 3 * DAY), 365 * DAY))
+        ticket_id, number = self._id("ticket"), self.next_number
+        self.next_number += 1
+        by_phone = email is None or rng.random() < 0.35
+        requester = None if by_phone else email
+        events: list[tuple[str, str | None, str, str, dict, str | None, int]] = []
+        t = opened
+
+        def later(low: int, high: int) -> int:
+            return max(0, t - rng.randint(low, high))
+
+        agent = rng.choice(self.agents)
+        if by_phone:
+            events.append(("call", agent, agent, first_message, {"direction": "in"}, None, t))
+            self._interaction(
+                chunk, client_id, russian, created, ticket_id=ticket_id, at=t, operator=agent, notes=subject
+            )
+        else:
+            events.append(
+                ("message_in", None, email, first_message, {}, f"<demo-{number}-1@mail.example>", t)
+            )
+        assignee: str | None = None
+        first_response: int | None = None
+        version = 1
+        if status != "new" or rng.random() < 0.3:
+            supervisor = rng.choice(self.supervisors)
+            assignee = agent
+            t = later(60, 1800)
+            events.append(("assignment", supervisor, supervisor, f"→ {assignee}", {"to": assignee}, None, t))
+            version += 1
+        if status != "new":
+            t = later(300, FIRST_RESPONSE_TARGET[priority] * 2)
+            first_response = t
+            message_id = f"<demo-{number}-2@hotline.example.com>"
+            events.append(("message_out", assignee, assignee, rng.choice(replies), {}, message_id, t))
+            events.append(
+                ("status", assignee, assignee, "new → open", {"from": "new", "to": "open"}, None, t)
+            )
+            version += 1
+            if rng.random() < 0.3:
+                t = later(120, 4 * HOUR)
+                events.append(("note", assignee, assignee, rng.choice(content.INTERNAL_NOTES), {}, None, t))
+            if rng.random() < 0.4 and requester is not None:
+                t = later(HOUR, DAY)
+                follow_up = rng.choice(content.FOLLOW_UPS_RU if russian else content.FOLLOW_UPS_EN)
+                events.append(
+                    ("message_in", None, requester, follow_up, {}, f"<demo-{number}-3@mail.example>", t)
+                )
+                t = later(600, 6 * HOUR)
+                events.append(
+                    (
+                        "message_out",
+                        assignee,
+                        assignee,
+                        rng.choice(replies),
+                        {},
+                        f"<demo-{number}-4@hotline.example.com>",
+                        t,
+                    )
+                )
+        resolved_at = closed_at = None
+        previous = "open"
+        for step in {
+            "pending": ("pending",),
+            "resolved": ("resolved",),
+            "closed": ("resolved", "closed"),
+        }.get(status, ()):
+            t = later(HOUR, 3 * DAY) if step != "closed" else later(DAY, 7 * DAY)
+            events.append(
+                (
+                    "status",
+                    assignee,
+                    assignee,
+                    f"{previous} → {step}",
+                    {"from": previous, "to": step},
+                    None,
+                    t,
+                )
+            )
+            version += 1
+            previous = step
+            if step == "resolved":
+                resolved_at = t
+            elif step == "closed":
+                closed_at = t
+        if status == "pending" and rng.random() < 0.5 and assignee is not None:
+            due = rng.randrange(-2 * DAY, DAY)
+            text = f"Перезвонить по тикету #{number}" if russian else f"Call back about ticket #{number}"
+            chunk.rows["reminder"].append(
+                (self._id("reminder"), ops[assignee], client_id, ticket_id, "manual", text, stamp.at(due),
+                 "pending", None, None, stamp.at(t))
+            )  # fmt: skip
+        for kind, author_login, author, body, data, message_id, at in events:
+            chunk.rows["ticket_event"].append(
+                (self._id("ticket_event"), ticket_id, kind, ops[author_login] if author_login else None,
+                 author, body, json.dumps(data, ensure_ascii=False), message_id, stamp.at(at))
+            )  # fmt: skip
+        chunk.rows["ticket"].append(
+            (
+                ticket_id, number, subject, status, priority, self.ref.queue_ids[queue], client_id, requester,
+                ops[assignee] if assignee else None, stamp.at(opened), stamp.at(t),
+                None if first_response is None else stamp.at(first_response),
+                None if resolved_at is None else stamp.at(resolved_at),
+                None if closed_at is None else stamp.at(closed_at),
+                stamp.at(opened - FIRST_RESPONSE_TARGET[priority]),
+                stamp.at(opened - RESOLUTION_TARGET[priority]),
+                version,
+            )
+        )  # fmt: skip
+        return opened if by_phone else None

@@ -1,0 +1,260 @@
+"""Loading the demo data set into an initialised database, fast.
+
+The clients, contacts, calls, tickets and events go in with the driver's bulk paths (``executemany`` on
+SQLite, ``COPY`` on PostgreSQL) in one transaction, with explicit ids and no per-row services or audit;
+the fixed rows (groups, queues, operators) are added only where missing, the knowledge-base articles go
+through the KB service, the lookup index is rebuilt once at the end, and one audit entry records the load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from hotline.core.demo import content
+from hotline.core.demo.generate import COLUMNS, DemoGenerator, Reference
+from hotline.core.errors import InvalidInput
+from hotline.core.services.audit import record_audit
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+CHUNK_CLIENTS = 20_000
+TICKET_COUNTER = "ticket"
+SEQUENCED_TABLES = ("client_group", "operator", "queue", *COLUMNS)
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as the load goes (the CLI draws a bar)."""
+
+
+@dataclass
+class DemoReport:
+    """What the load wrote, by table, and the ticket numbers it used."""
+
+    seed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    first_ticket_number: int | None = None
+    last_ticket_number: int | None = None
+    articles: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "rows": dict(self.rows),
+            "tickets": [self.first_ticket_number, self.last_ticket_number],
+            "articles": self.articles,
+        }
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+def load_demo(
+    uow: UnitOfWork,
+    *,
+    clients: int,
+    seed: int = 1,
+    replace: bool = False,
+    default_region: str = "RU",
+    progress: Progress = _quiet,
+) -> DemoReport:
+    """Load ``clients`` demo clients (with everything around them) in the unit of work's transaction.
+
+    A database that already has clients is refused (``InvalidInput``) unless ``replace``: then the
+    clients, their contacts, calls, tickets and reminders are deleted first (operators, queues, groups
+    and articles are kept and reused), so loading twice never duplicates anything.
+    """
+    if clients < 1:
+        raise InvalidInput("the demo needs at least one client", where="--clients")
+    connection = uow.session.connection()
+    existing = connection.execute(text("SELECT count(*) FROM client")).scalar_one()
+    if existing and not replace:
+        raise InvalidInput(
+            f"the database already has {existing:,} clients; the demo loads into an empty one"
+            " (use --force to delete the clients, tickets and calls and load the demo afresh)",
+            where="demo",
+        )
+    if existing:
+        progress("deleting the old clients", 0, 1)
+        _delete_client_data(connection)
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA cache_size=-262144")
+    reference = _reference(uow, connection)
+    generator = DemoGenerator(
+        count=clients,
+        seed=seed,
+        now=uow.now(),
+        sqlite=sqlite,
+        default_region=default_region,
+        reference=reference,
+    )
+    report = DemoReport(seed=seed, rows={table: 0 for table in COLUMNS})
+    writer = _writer(connection)
+    progress("clients", 0, clients)
+    for chunk, made in generator.chunks(CHUNK_CLIENTS):
+        for table, rows in chunk.rows.items():
+            if rows:
+                writer(table, COLUMNS[table], rows)
+                report.rows[table] += len(rows)
+        progress("clients", made, clients)
+    if report.rows["ticket"]:
+        report.first_ticket_number = reference.first_ticket_number
+        report.last_ticket_number = generator.last_ticket_number
+        _set_counter(connection, generator.last_ticket_number)
+    if not sqlite:
+        _advance_sequences(connection)
+    progress("knowledge base", 0, 1)
+    from hotline.core.demo.kb import save_demo_articles
+
+    report.articles = save_demo_articles(uow)
+    progress("knowledge base", 1, 1)
+    progress("lookup index", 0, 1)
+    rebuild_lookup_index(uow)
+    progress("lookup index", 1, 1)
+    record_audit(uow, action="demo.load", entity="demo", after={"clients": clients, **report.as_dict()})
+    return report
+
+
+def rebuild_lookup_index(uow: UnitOfWork) -> None:
+    """Build the lookup index (owned by ``hotline.core.search``) for everything just loaded."""
+    from hotline.core.search.index import rebuild_index
+
+    rebuild_index(uow.session)
+
+
+def _writer(connection: Connection) -> Callable[[str, tuple[str, ...], list[tuple]], None]:
+    """A bulk insert for plain tuples: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    if connection.dialect.name == "postgresql":
+
+        def copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+            column_list = ", ".join(columns)
+            with driver.cursor() as cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+        return copy_rows
+
+    def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)})'
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    return insert_rows
+
+
+def _reference(uow: UnitOfWork, connection: Connection) -> Reference:
+    """Add the missing groups, queues and operators; read their ids and where new ids start."""
+    now = uow.now()
+    groups = _ensure(
+        connection,
+        "client_group",
+        "name",
+        [{"name": name, "colour": colour, "contract_level": level} for name, colour, level in content.GROUPS],
+    )
+    queues = _ensure(
+        connection, "queue", "name", [{"name": name, "description": about} for name, about in content.QUEUES]
+    )
+    operators = _ensure(
+        connection,
+        "operator",
+        "login",
+        [
+            {
+                "login": login,
+                "display_name": display,
+                "role": role,
+                "email": email,
+                "active": active,
+                "created_at": now,
+            }
+            for login, display, role, email, active in content.OPERATORS
+        ],
+    )
+    roles = dict(
+        connection.execute(
+            text("SELECT login, role FROM operator WHERE login IN :logins").bindparams(_expanding("logins")),
+            {"logins": list(operators)},
+        ).all()
+    )
+    first_ids = {
+        table: connection.execute(text(f'SELECT coalesce(max(id), 0) + 1 FROM "{table}"')).scalar_one()
+        for table in COLUMNS
+    }
+    counter = connection.execute(
+        text("SELECT value FROM counter WHERE name = :name"), {"name": TICKET_COUNTER}
+    ).scalar_one_or_none()
+    top_number = connection.execute(text("SELECT coalesce(max(number), 0) FROM ticket")).scalar_one()
+    return Reference(
+        operator_ids=operators,
+        operator_roles=roles,
+        queue_ids=queues,
+        group_ids=groups,
+        first_ids=first_ids,
+        first_ticket_number=max(counter or 0, top_number) + 1,
+    )
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+def _ensure(connection: Connection, table: str, key: str, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the rows whose ``key`` is not there yet (through SQLAlchemy, so types convert); key → id."""
+    from sqlmodel import SQLModel
+
+    import hotline.core.models  # noqa: F401 - registers the tables
+
+    table_object = SQLModel.metadata.tables[table]
+    present = {value for (value,) in connection.execute(text(f'SELECT "{key}" FROM "{table}"'))}
+    missing = [row for row in rows if row[key] not in present]
+    if missing:
+        connection.execute(table_object.insert(), missing)
+    wanted = [row[key] for row in rows]
+    found = connection.execute(
+        text(f'SELECT "{key}", id FROM "{table}" WHERE "{key}" IN :keys').bindparams(_expanding("keys")),
+        {"keys": wanted},
+    ).all()
+    return {value: row_id for value, row_id in sorted(found, key=lambda row: wanted.index(row[0]))}
+
+
+def _set_counter(connection: Connection, value: int) -> None:
+    updated = connection.execute(
+        text("UPDATE counter SET value = :value WHERE name = :name"), {"value": value, "name": TICKET_COUNTER}
+    ).rowcount
+    if not updated:
+        connection.execute(
+            text("INSERT INTO counter (name, value) VALUES (:name, :value)"),
+            {"value": value, "name": TICKET_COUNTER},
+        )
+
+
+def _advance_sequences(connection: Connection) -> None:
+    """PostgreSQL: move each id sequence past the explicit ids just written."""
+    for table in SEQUENCED_TABLES:
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'),"
+            f' (SELECT coalesce(max(id), 0) + 1 FROM "{table}"), false)'
+        )
+
+
+def _delete_client_data(connection: Connection) -> None:
+    """Delete every client and what hangs on clients (children first, so no cascade works row by row)."""
+    for table in ("reminder", "interaction", "attachment", "ticket_event", "ticket"):
+        connection.exec_driver_sql(f'DELETE FROM "{table}"')
+    connection.execute(text("UPDATE counter SET value = 0 WHERE name = :name"), {"name": TICKET_COUNTER})
+    for table in ("client_email", "client_phone"):
+        connection.exec_driver_sql(f'DELETE FROM "{table}"')
+    connection.exec_driver_sql("UPDATE client SET organisation_id = NULL WHERE organisation_id IS NOT NULL")
+    connection.exec_driver_sql("DELETE FROM client")
