@@ -1,0 +1,283 @@
+"""Import and export at scale: 100,000 CSV rows in (≤ 30 s on SQLite, progress bar on) and 1,000,000
+clients out (peak memory < 200 MB).
+
+The import file is generated here (a Russian Excel export: ``;``-separated windows-1251, phones typed in
+many ways, one row in five belonging to an organisation) and imported into an empty database with a
+Rich progress bar drawn on a forced terminal, as ``hotline clients import`` draws it. The export database
+is built with ``hotline demo --clients N`` (reusing the lookup benchmark's database when it holds as many
+clients); the export runs as ``hotline clients export`` in a child process whose peak RSS is measured.
+Prints a Rich table and appends one JSON object per figure to ``bench-results.jsonl``.
+
+    SCALE=0.1 .venv/bin/python tests/bench/bench_import_export.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import text
+
+from hotline.core import migrate
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.importing.service import ImportOptions, import_clients
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+
+SCALE = float(os.environ.get("SCALE", "1"))
+IMPORT_ROWS = max(1_000, int(100_000 * SCALE))
+EXPORT_CLIENTS = max(2_000, int(1_000_000 * SCALE))
+BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
+PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
+IMPORT_TARGET_SECONDS = 30.0
+EXPORT_TARGET_MB = 200.0
+SEED = 20261123
+BENCH_ADMIN = "bench-admin"
+
+console = Console(highlight=False)
+# ``hotline`` with the import/export commands registered even where cli/clients.py does not do it yet;
+# at exit it writes its own peak RSS (VmHWM, which exec resets, unlike the rusage of a child) to a file.
+CLI_WITH_IO = (
+    "import atexit, os, re\n"
+    "def _peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    open(os.environ['BENCH_PEAK_FILE'], 'w').write(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))\n"
+    "atexit.register(_peak)\n"
+    "from hotline.cli import clients, clients_io\n"
+    "if not any(c.name == 'export' for c in clients.app.registered_commands):\n"
+    "    clients.app.command('import')(clients_io.import_clients)\n"
+    "    clients.app.command('export')(clients_io.export_clients)\n"
+    "from hotline.cli.main import run\n"
+    "run()\n"
+)
+figures: list[dict[str, object]] = []
+
+LAST = [
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+]
+FIRST = ["Александр", "Мария", "Дмитрий", "Анна", "Сергей", "Елена", "Андрей", "Ольга", "Алексей", "Наталья"]
+MIDDLE = ["Александрович", "Сергеевна", "Дмитриевич", "Андреевна", "", ""]
+ENGLISH = [
+    ("Smith", "John"),
+    ("Brown", "Emma"),
+    ("Taylor", "Oliver"),
+    ("Wilson", "Amelia"),
+    ("Clark", "Harry"),
+]
+GROUPS = ["VIP", "Опт", "Розница", "", "", ""]
+
+
+def record(metric: str, value: float, unit: str, target: float | None, backend: str) -> None:
+    figures.append({"benchmark": "import_export", "metric": metric, "value": round(value, 3), "unit": unit,
+                    "target": target, "backend": backend, "scale": SCALE})  # fmt: skip
+
+
+def phone_text(index: int, rng: random.Random) -> str:
+    """A unique mobile number for ``index``, typed one of the ways people type them."""
+    digits = f"9{index:09d}"[-10:]
+    a, b, c, d = digits[:3], digits[3:6], digits[6:8], digits[8:]
+    return rng.choice([f"+7 {a} {b}-{c}-{d}", f"8 ({a}) {b}-{c}-{d}", f"8{a}{b}{c}{d}", f"+7({a}){b}{c}{d}"])
+
+
+def write_import_file(path: Path, rows: int) -> None:
+    rng = random.Random(SEED)
+    organisations = [f"ООО «Компания {number}»" for number in range(max(10, rows // 50))]
+    with path.open("w", encoding="cp1251", newline="") as stream:
+        stream.write("Фамилия;Имя;Отчество;Организация;Телефон;E-mail;Группа;День рождения;Примечание\r\n")
+        for index in range(rows):
+            if index % 3 == 0:
+                last, first = rng.choice(ENGLISH)
+                middle = ""
+            else:
+                last, first, middle = rng.choice(LAST), rng.choice(FIRST), rng.choice(MIDDLE)
+            organisation = rng.choice(organisations) if index % 5 == 0 else ""
+            phones = phone_text(index, rng) + (
+                f", {phone_text(index + 10**8, rng)}" if index % 4 == 0 else ""
+            )
+            email = f"client{index}@example.ru" if index % 2 == 0 else ""
+            birthday = (
+                f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.{rng.randint(1950, 2005)}"
+                if index % 3
+                else ""
+            )
+            note = "перезвонить после обеда, VIP" if index % 10 == 0 else ""
+            stream.write(
+                f"{last};{first};{middle};{organisation};{phones};{email};{rng.choice(GROUPS)};{birthday};{note}\r\n"
+            )
+
+
+def fresh_database(backend: str) -> str | None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if backend == "sqlite":
+        path = BENCH_DIR / f"import-{IMPORT_ROWS}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"hotline_bench_import_{IMPORT_ROWS}"
+        admin = make_engine(PG_ADMIN_URL)
+        try:
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as error:
+            console.print(
+                f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]} — skipped"
+            )
+            return None
+        finally:
+            admin.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=BENCH_ADMIN, role=Role.ADMIN)
+    engine.dispose()
+    return url
+
+
+def bench_import(backend: str, csv_path: Path) -> None:
+    url = fresh_database(backend)
+    if url is None:
+        return
+    engine = make_engine(url)
+    terminal = Console(stderr=True, force_terminal=True)
+    bar = Progress(TextColumn(f"importing ({backend})"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TextColumn("{task.fields[rows]:>9,} rows"), TimeElapsedColumn(), console=terminal)  # fmt: skip
+    task = bar.add_task("import", total=1.0, rows=0)
+    started = time.perf_counter()
+    with bar, UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
+        outcome = import_clients(
+            uow, path=csv_path, options=ImportOptions(),
+            progress=lambda rows, share: bar.update(task, completed=share or 0.0, rows=rows),
+        )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM client WHERE kind = 'person'")).scalar_one()
+    engine.dispose()
+    if outcome.count("created") != IMPORT_ROWS or stored != IMPORT_ROWS:
+        raise SystemExit(
+            f"import created {outcome.count('created')} / stored {stored}, expected {IMPORT_ROWS}"
+        )
+    target = IMPORT_TARGET_SECONDS * SCALE if backend == "sqlite" else None
+    record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
+    record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
+
+
+def export_database() -> str:
+    """A SQLite database holding EXPORT_CLIENTS demo clients (reusing the lookup benchmark's)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    for candidate in (BENCH_DIR / f"lookup-{EXPORT_CLIENTS}.db", BENCH_DIR / f"export-{EXPORT_CLIENTS}.db"):
+        if candidate.exists() and client_count(f"sqlite:///{candidate}") >= EXPORT_CLIENTS * 0.95:
+            return f"sqlite:///{candidate}"
+    path = BENCH_DIR / f"export-{EXPORT_CLIENTS}.db"
+    path.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    started = time.perf_counter()
+    hotline(url, "db", "init")
+    hotline(url, "demo", "--clients", str(EXPORT_CLIENTS))
+    record(
+        f"build {EXPORT_CLIENTS:,} clients (hotline demo)", time.perf_counter() - started, "s", None, "sqlite"
+    )
+    return url
+
+
+def client_count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM client")).scalar_one()
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def hotline(url: str, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "hotline.cli", "--db", url, "--operator", BENCH_ADMIN, *args], check=True
+    )
+
+
+def ensure_admin(url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        known = connection.execute(
+            text("SELECT 1 FROM operator WHERE login = :l"), {"l": BENCH_ADMIN}
+        ).first()
+    if known is None:
+        with UnitOfWork(engine) as uow:
+            add_operator(uow, login=BENCH_ADMIN, role=Role.ADMIN)
+    engine.dispose()
+
+
+def bench_export(url: str, fmt: str) -> None:
+    """Run ``hotline clients export`` in a child process that reports its own peak RSS."""
+    output = BENCH_DIR / f"export.{fmt}"
+    command = [sys.executable, "-c", CLI_WITH_IO, "--db", url, "--operator", BENCH_ADMIN, "clients", "export",
+               "--format", fmt, "--output", str(output)]  # fmt: skip
+    peak_file = BENCH_DIR / "export-peak-kb"
+    peak_file.unlink(missing_ok=True)
+    started = time.perf_counter()
+    finished = subprocess.run(command, env={**os.environ, "BENCH_PEAK_FILE": str(peak_file)}, check=False)
+    elapsed = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise SystemExit(f"export ({fmt}) failed with exit code {finished.returncode}")
+    peak_mb = int(peak_file.read_text()) / 1024
+    record(
+        f"export {EXPORT_CLIENTS:,} clients ({fmt}) peak memory", peak_mb, "MB", EXPORT_TARGET_MB, "sqlite"
+    )
+    record(f"export {EXPORT_CLIENTS:,} clients ({fmt})", elapsed, "s", None, "sqlite")
+    record(f"export file size ({fmt})", output.stat().st_size / 2**20, "MB", None, "sqlite")
+    output.unlink()
+
+
+def main() -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    csv_path = BENCH_DIR / f"import-{IMPORT_ROWS}.csv"
+    write_import_file(csv_path, IMPORT_ROWS)
+    for backend in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(","):
+        bench_import(backend.strip(), csv_path)
+    url = export_database()
+    ensure_admin(url)
+    for fmt in os.environ.get("EXPORT_FORMATS", "csv,json").split(","):
+        bench_export(url, fmt.strip())
+    table = Table(title=f"import/export (SCALE={SCALE})", title_justify="left")
+    for column in ("metric", "backend", "value", "unit", "target", "ok"):
+        table.add_column(column)
+    for figure in figures:
+        target = figure["target"]
+        ok = "" if target is None else ("yes" if _within(figure) else "NO")
+        table.add_row(str(figure["metric"]), str(figure["backend"]), f"{figure['value']:,}", str(figure["unit"]),
+                      "" if target is None else f"{target:,}", ok)  # fmt: skip
+    console.print(table)
+    with RESULTS.open("a", encoding="utf-8") as stream:
+        for figure in figures:
+            stream.write(json.dumps(figure, ensure_ascii=False) + "\n")
+
+
+def _within(figure: dict[str, object]) -> bool:
+    value, target = float(figure["value"]), float(figure["target"])  # type: ignore[arg-type]
+    return value < target if figure["unit"] == "MB" else value <= target
+
+
+if __name__ == "__main__":
+    main()
