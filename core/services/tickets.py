@@ -9,7 +9,6 @@ at the next ``hotline escalate`` run, counted from its creation.
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, update
@@ -24,7 +23,6 @@ from hotline.core.models import (
     ClientEmail,
     Counter,
     Operator,
-    OutboxMessage,
     Queue,
     Ticket,
     TicketEvent,
@@ -471,26 +469,15 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _queue_reply(uow: UnitOfWork, *, ticket: Ticket, event: TicketEvent, to: str, body: str) -> None:
-    """Put the reply in the outbox (the mail helper's ``enqueue_mail`` when present)."""
-    subject = f"Re: {ticket.subject} [#{ticket.number}]"
-    try:
-        from hotline.core.services.outbox import enqueue_mail
-    except ImportError:
-        enqueue_mail = None
-    if enqueue_mail is not None:
-        enqueue_mail(uow, to=[to], subject=subject, body=body, kind="reply", ticket=ticket, event=event)
-        return
-    now = uow.now()
-    uow.session.add(
-        OutboxMessage(
-            kind="reply",
-            to_addrs=[to],
-            subject=subject,
-            body=body,
-            message_id=make_msgid(domain="hotline.local"),
-            ticket_id=ticket.id,
-            event_id=event.id,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    """Put the reply in the outbox, tagged ``[#N]`` and threaded on the ticket's messages."""
+    from hotline.core.services.outbox import enqueue_mail, ticket_subject
+
+    enqueue_mail(
+        uow,
+        to=[to],
+        subject=ticket_subject(ticket.number, f"Re: {ticket.subject}"),
+        body=body,
+        kind="reply",
+        ticket_id=ticket.id,
+        event_id=event.id,
     )
