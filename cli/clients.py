@@ -7,11 +7,14 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from hotline.cli.clients_io import export_clients, import_clients
 from hotline.cli.options import JsonFlag
 from hotline.cli.output import print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
 app = typer.Typer(help="Show, import and export clients.", no_args_is_help=True)
+app.command("import")(import_clients)
+app.command("export")(export_clients)
 
 
 @app.command()
