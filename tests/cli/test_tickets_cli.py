@@ -1,0 +1,123 @@
+"""``hotline tickets list|show|create|reply`` through the real command line, on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from core.escalation.world import CONFIG_TOML, populate
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.models import OutboxMessage
+
+runner = CliRunner()
+NOW = "2026-11-23T10:00:00+03:00"
+
+
+@pytest.fixture
+def cli(database_url: str, engine, clock, tmp_path: Path):
+    populate(engine, clock)
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG_TOML, encoding="utf-8")
+
+    def invoke(*args: str, operator: str = "ivan"):
+        return runner.invoke(
+            app,
+            ["--db", database_url, "--config", str(config), "--operator", operator, "--now", NOW, *args],
+        )
+
+    return invoke
+
+
+def test_create_show_list_reply(cli, engine) -> None:
+    created = cli(
+        "tickets", "create", "--subject", "Нет связи", "--client", "1", "--body", "с утра", "--json"
+    )
+    assert created.exit_code == 0, created.output
+    number = json.loads(created.stdout)["number"]
+    shown = cli("tickets", "show", str(number), "--json")
+    assert shown.exit_code == 0, shown.output
+    ticket = json.loads(shown.stdout)
+    for key in (
+        "number",
+        "subject",
+        "status",
+        "priority",
+        "queue",
+        "client",
+        "requester",
+        "assignee",
+        "created_at",
+        "due_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "events",
+    ):
+        assert key in ticket
+    assert ticket["subject"] == "Нет связи"
+    assert ticket["client"] == {"id": 1, "name": "Acme"}
+    assert ticket["queue"] == "Support"
+    # gold contract: 30 minutes to the first response, 4 business hours to resolution
+    assert ticket["first_response_due_at"] == "2026-11-23T07:30:00+00:00"
+    assert ticket["resolution_due_at"] == "2026-11-23T12:00:00+00:00"
+    assert ticket["events"][0] == {
+        "kind": "note",
+        "author": "ivan",
+        "body": "с утра",
+        "created_at": "2026-11-23T07:00:00+00:00",
+        "attachments": [],
+    }
+    listed = cli("tickets", "list", "--queue", "Support", "--status", "new", "--json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [row["number"] for row in rows] == [number]
+    assert "events" not in rows[0]
+    no_address = cli("tickets", "reply", str(number), "--body", "Чиним")
+    assert no_address.exit_code == 2
+    assert "no requester address" in no_address.output
+
+
+def test_reply_goes_through_the_outbox(cli, engine) -> None:
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    replied = cli("tickets", "reply", str(number), "--body", "Done.", "--json")
+    assert replied.exit_code == 0, replied.output
+    after = json.loads(replied.stdout)
+    assert after["status"] == "open"
+    assert after["first_response_at"] == "2026-11-23T07:00:00+00:00"
+    with UnitOfWork(engine, readonly=True) as uow:
+        mail = uow.session.execute(select(OutboxMessage)).scalar_one()
+    assert mail.to_addrs == ["anna@example.org"]
+    assert f"[#{number}]" in mail.subject
+
+
+def test_human_output_does_not_interpret_markup(cli) -> None:
+    created = cli("tickets", "create", "--subject", "[bold red]boom[/] \x1b[31m", "--json")
+    number = json.loads(created.stdout)["number"]
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    assert "[bold red]boom[/]" in shown.stdout
+    assert "\x1b[31m" not in shown.stdout
+    listed = cli("tickets", "list")
+    assert "boom[/]" in listed.stdout  # literal brackets (the narrow table may wrap the cell)
+    assert "\x1b[31m" not in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tickets", "show", "9999"), "no ticket #9999"),
+        (("tickets", "list", "--status", "sleeping"), "unknown status 'sleeping'"),
+        (("tickets", "create", "--subject", "x", "--priority", "extreme"), "unknown priority 'extreme'"),
+        (("tickets", "create", "--subject", "x", "--client", "999"), "999"),
+        (("tickets", "list", "--queue", "Nowhere"), "no queue named 'Nowhere'"),
+    ],
+)
+def test_bad_input_is_exit_2(cli, args, message) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
