@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from hotline.core.demo import content, names
+from hotline.core.demo.names import EN_SURNAMES, RU_FEMALE, RU_MALE, RU_SURNAMES, latin
 from hotline.core.demo.phones import PhoneMaker
 
 DAY = 86_400
 HOUR = 3_600
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "client": (
@@ -65,10 +67,25 @@ class Stamp:
         base = now.astimezone(UTC).replace(microsecond=0)
         self.base = base.replace(tzinfo=None) if sqlite else base
         self.today = base.date()
+        self._epoch = int(base.timestamp())
+        self._days: dict[int, str] = {}
+        self._clock_times: list[str] = []
+        if sqlite:
+            self.at = self._at_text  # type: ignore[method-assign]
+            self._clock_times = [
+                f" {h:02d}:{m:02d}:{s:02d}.000000" for h in range(24) for m in range(60) for s in range(60)
+            ]
 
     def at(self, seconds_ago: int) -> object:
-        moment = self.base - timedelta(seconds=seconds_ago)
-        return moment.isoformat(" ") + ".000000" if self.sqlite else moment
+        return self.base - timedelta(seconds=seconds_ago)
+
+    def _at_text(self, seconds_ago: int) -> object:
+        """SQLite's text, from cached day strings and the 86,400 times of day (the hot path of the load)."""
+        day, second = divmod(self._epoch - seconds_ago, DAY)
+        text = self._days.get(day)
+        if text is None:
+            text = self._days[day] = date.fromordinal(EPOCH_ORDINAL + day).isoformat()
+        return text + self._clock_times[second]
 
     def day(self, value: date) -> object:
         return value.isoformat() if self.sqlite else value
@@ -104,6 +121,8 @@ class DemoGenerator:
     ) -> None:
         self.count = count
         self.rng = random.Random(seed)
+        self.rnd = self.rng.random
+        self.tags_json: dict[tuple[str, ...], str] = {(): "[]"}
         self.stamp = Stamp(now, sqlite=sqlite)
         self.phones = PhoneMaker(self.rng, default_region)
         self.ref = reference
@@ -209,21 +228,25 @@ class DemoGenerator:
         return client_id, domain
 
     def _person(self, chunk: Chunk, russian: bool, organisation: tuple[int, str] | None) -> None:
-        rng = self.rng
+        rng, rnd = self.rng, self.rnd
         client_id = self._id("client")
-        female = rng.random() < 0.5
+        female = rnd() < 0.5
+        middle: str | None
         if russian:
-            _father, son, daughter = rng.choice(names.RU_MALE)
-            first = rng.choice(names.RU_FEMALE) if female else rng.choice(names.RU_MALE)[0]
+            _father, son, daughter = RU_MALE[int(rnd() * len(RU_MALE))]
+            first = (
+                RU_FEMALE[int(rnd() * len(RU_FEMALE))] if female else RU_MALE[int(rnd() * len(RU_MALE))][0]
+            )
             middle = daughter if female else son
-            last = names.ru_surname(rng.choice(names.RU_SURNAMES), female)
+            last = names.ru_surname(RU_SURNAMES[int(rnd() * len(RU_SURNAMES))], female)
             name = f"{last} {first} {middle}"
         else:
-            first = rng.choice(names.EN_FEMALE if female else names.EN_MALE)
+            pool = names.EN_FEMALE if female else names.EN_MALE
+            first = pool[int(rnd() * len(pool))]
             middle = None
-            last = rng.choice(names.EN_SURNAMES)
+            last = EN_SURNAMES[int(rnd() * len(EN_SURNAMES))]
             name = f"{first} {last}"
-        first_lat, last_lat = names.latin(first), names.latin(last)
+        first_lat, last_lat = latin(first), latin(last)
         if organisation is not None:
             org_id, domain = organisation
             addresses = [f"{first_lat[0]}.{last_lat}@{domain}"]
@@ -231,16 +254,15 @@ class DemoGenerator:
         else:
             org_id = None
             addresses = self._private_emails(first_lat, last_lat, client_id, russian)
-            roll = rng.random()
+            roll = rnd()
             phones = 1 if roll < 0.7 else 2 if roll < 0.95 else 3
         for index in range(phones):
             self._phone(chunk, client_id, russian, label=("mobile", "work", "home")[index])
         for address in addresses:
             chunk.rows["client_email"].append((self._id("client_email"), client_id, address))
-        group_id = None if org_id else self.group_pool[int(rng.random() * len(self.group_pool))]
-        roll = rng.random()
-        notes = rng.choice(content.NOTES_RU if russian else content.NOTES_EN) if roll < 0.15 else ""
-        created = rng.randrange(DAY, 2000 * DAY)
+        group_id = None if org_id else self.group_pool[int(rnd() * len(self.group_pool))]
+        notes = rng.choice(content.NOTES_RU if russian else content.NOTES_EN) if rnd() < 0.15 else ""
+        created = DAY + int(rnd() * 1999 * DAY)
         last_seen = self._activity(
             chunk, client_id, russian, created, email=addresses[0] if addresses else None
         )
@@ -259,14 +281,18 @@ class DemoGenerator:
         stamp = self.stamp
         owner = self.ref.operator_ids[self.rng.choice(self.agents)] if group_id in self.owned_groups else None
         updated = min(created, last_seen) if last_seen is not None else created
+        key = tuple(tags)
+        tags_json = self.tags_json.get(key)
+        if tags_json is None:
+            tags_json = self.tags_json[key] = json.dumps(tags, ensure_ascii=False)
         return (
             client_id, kind, name, first, middle, last, org_id, group_id, owner,
-            None if birthday is None else stamp.day(birthday), notes, json.dumps(tags, ensure_ascii=False),
+            None if birthday is None else stamp.day(birthday), notes, tags_json,
             stamp.at(created), stamp.at(updated), None if last_seen is None else stamp.at(last_seen),
         )  # fmt: skip
 
     def _phone(self, chunk: Chunk, client_id: int, russian: bool, label: str) -> None:
-        roll = self.rng.random()
+        roll = self.rnd()
         if russian:
             country = "RU" if roll < 0.95 else "DE" if roll < 0.97 else "GB"
         else:
@@ -275,12 +301,13 @@ class DemoGenerator:
         chunk.rows["client_phone"].append((self._id("client_phone"), client_id, raw, e164, digits, label))
 
     def _private_emails(self, first: str, last: str, client_id: int, russian: bool) -> list[str]:
-        rng = self.rng
-        roll = rng.random()
+        rnd = self.rnd
+        roll = rnd()
         if roll < 0.25:
             return []
-        domain = rng.choice(content.RU_FREE_MAIL if russian else content.EN_FREE_MAIL)
-        style = rng.randrange(4)
+        domains = content.RU_FREE_MAIL if russian else content.EN_FREE_MAIL
+        domain = domains[int(rnd() * len(domains))]
+        style = int(rnd() * 4)
         suffix = client_id % 9973
         local = (
             f"{first}.{last}{suffix}",
@@ -290,15 +317,17 @@ class DemoGenerator:
         )[style]
         out = [f"{local.replace(chr(39), '')}@{domain}"]
         if roll > 0.93:
-            out.append(f"{last.replace(chr(39), '')}.{first[0]}{suffix}@{rng.choice(content.EN_FREE_MAIL)}")
+            out.append(
+                f"{last.replace(chr(39), '')}.{first[0]}{suffix}@{self.rng.choice(content.EN_FREE_MAIL)}"
+            )
         return out
 
     def _birthday(self) -> date | None:
         rng = self.rng
-        roll = rng.random()
+        roll = self.rnd()
         if roll < 0.25:
             return None
-        year = rng.randint(1950, 2004)
+        year = 1950 + int(self.rnd() * 55)
         if roll < 0.253:
             return date(year - year % 4, 2, 29)  # a leap year: (1950..2004) rounded down to a multiple of 4
         if roll < 0.27:
@@ -307,13 +336,13 @@ class DemoGenerator:
                 return near.replace(year=year)
             except ValueError:
                 return date(year, 2, 28)
-        return date.fromordinal(date(year, 1, 1).toordinal() + rng.randrange(365))
+        return date.fromordinal(date(year, 1, 1).toordinal() + int(self.rnd() * 365))
 
     def _tags(self, russian: bool) -> list[str]:
-        rng = self.rng
-        roll = rng.random()
+        roll = self.rnd()
         if roll >= 0.3:
             return []
+        rng = self.rng
         pool = content.TAGS_RU if russian else content.TAGS_EN
         return sorted(rng.sample(pool, 1 + (roll < 0.08)))
 
@@ -321,14 +350,14 @@ class DemoGenerator:
         self, chunk: Chunk, client_id: int, russian: bool, created: int, email: str | None
     ) -> int | None:
         """Calls and tickets of a client; returns when the latest interaction was (seconds ago) or None."""
-        rng = self.rng
+        rnd = self.rnd
         last: int | None = None
-        roll = rng.random()
+        roll = rnd()
         if roll < 0.22:
             for _ in range(1 + (roll < 0.06) + (roll < 0.02)):
                 started = self._interaction(chunk, client_id, russian, created)
                 last = started if last is None else min(last, started)
-        if rng.random() < 0.1:
+        if rnd() < 0.1:
             started = self._ticket(chunk, client_id, russian, created, email)
             if started is not None:
                 last = started if last is None else min(last, started)

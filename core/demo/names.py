@@ -5,6 +5,8 @@ Russian persons are written ``Фамилия Имя Отчество``; the surn
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # (male first name, patronymic for a son, patronymic for a daughter)
 RU_MALE: tuple[tuple[str, str, str], ...] = (
     ("Александр", "Александрович", "Александровна"),
@@ -169,6 +171,7 @@ _TRANSLIT = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def latin(word: str) -> str:
     """A lower-case ASCII transliteration for email local parts (``Фёдоров`` → ``fedorov``)."""
     out = "".join(_TRANSLIT.get(ch, ch) for ch in word.lower())

@@ -1,0 +1,221 @@
+"""The demo data set on both backends: shape, realism, determinism, and no duplicates on a second load."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from hotline.core.demo import load_demo
+from hotline.core.demo.names import RU_FEMALE, RU_MALE
+from hotline.core.emails import normalize_email
+from hotline.core.errors import InvalidInput
+from hotline.core.phones import normalize_phone
+from hotline.core.services.clients import ClientDraft, create_client
+from tests.conftest import TEST_NOW, UowFactory
+
+CLIENTS = 2000
+DUMPED_TABLES = {
+    "client": "id, kind, name, first_name, middle_name, last_name, organisation_id, group_id, owner_id, birthday,"
+    " notes, tags, created_at, updated_at, last_interaction_at",
+    "client_phone": "id, client_id, raw, e164, digits, label",
+    "client_email": "id, client_id, address",
+    "ticket": "id, number, subject, status, priority, queue_id, client_id, requester, assignee_id, created_at,"
+    " updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, version",
+    "ticket_event": "id, ticket_id, kind, author_id, author, body, data, message_id, created_at",
+    "interaction": "id, client_id, kind, direction, started_at, duration_seconds, outcome, subject, notes,"
+    " operator_id, ticket_id, created_at",
+    "reminder": "id, operator_id, client_id, ticket_id, kind, text, due_at, status",
+}
+
+
+def _load(uow_factory: UowFactory, *, clients: int = CLIENTS, seed: int = 1, replace: bool = False):
+    with uow_factory() as uow:
+        return load_demo(uow, clients=clients, seed=seed, replace=replace)
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(sql))]
+
+
+def _digest(engine: Engine) -> dict[str, str]:
+    """A fingerprint of every generated table, in id order."""
+    out = {}
+    for table, columns in DUMPED_TABLES.items():
+        rows = _rows(engine, f'SELECT {columns} FROM "{table}" ORDER BY id')
+        out[table] = hashlib.sha256(repr(rows).encode()).hexdigest() + f":{len(rows)}"
+    return out
+
+
+@pytest.fixture
+def loaded(engine: Engine, uow_factory: UowFactory) -> Engine:
+    _load(uow_factory)
+    return engine
+
+
+def test_counts_kinds_and_languages(loaded: Engine) -> None:
+    kinds = Counter(kind for (kind,) in _rows(loaded, "SELECT kind FROM client"))
+    assert sum(kinds.values()) == CLIENTS
+    assert 0.05 * CLIENTS <= kinds["organisation"] <= 0.15 * CLIENTS
+    persons = _rows(loaded, "SELECT name FROM client WHERE kind = 'person'")
+    cyrillic = sum(1 for (name,) in persons if any("а" <= ch.lower() <= "я" for ch in name))
+    assert 0.4 <= cyrillic / len(persons) <= 0.6
+
+
+def test_organisations_have_several_contact_persons(loaded: Engine) -> None:
+    contacts = dict(
+        _rows(
+            loaded,
+            "SELECT o.id, count(p.id) FROM client o LEFT JOIN client p ON p.organisation_id = o.id"
+            " WHERE o.kind = 'organisation' GROUP BY o.id",
+        )
+    )
+    assert contacts and min(contacts.values()) >= 1
+    assert sum(1 for count in contacts.values() if count >= 2) >= 0.9 * len(contacts)
+    kinds = {
+        kind
+        for (kind,) in _rows(loaded, "SELECT DISTINCT kind FROM client WHERE organisation_id IS NOT NULL")
+    }
+    assert kinds == {"person"}
+
+
+def test_russian_names_take_the_gender_forms(loaded: Engine) -> None:
+    female_first = set(RU_FEMALE)
+    male_first = {first for first, _, _ in RU_MALE}
+    rows = _rows(
+        loaded, "SELECT first_name, middle_name, last_name, name FROM client WHERE middle_name IS NOT NULL"
+    )
+    assert rows
+    for first, middle, last, name in rows:
+        assert name == f"{last} {first} {middle}"
+        if first in female_first:
+            assert middle.endswith("на"), (first, middle)
+            assert not last.endswith(("ов", "ев", "ин", "ский")), (first, last)
+        else:
+            assert first in male_first and middle.endswith("ич"), (first, middle)
+
+
+def test_every_phone_normalises_to_what_is_stored(loaded: Engine) -> None:
+    phones = _rows(loaded, "SELECT raw, e164, digits FROM client_phone")
+    assert len(phones) >= CLIENTS
+    for raw, e164, digits in phones:
+        normalised = normalize_phone(raw, default_region="RU")
+        assert (normalised.raw, normalised.e164, normalised.digits) == (raw, e164, digits)
+    starts = {raw[:2] for raw, _, _ in phones}
+    assert {"+7", "8 ", "89", "8-", "(9", "+4", "+1"} <= starts
+    assert len({e164 for _, e164, _ in phones}) > 0.99 * len(phones)
+
+
+def test_emails_are_normalised_and_organisations_use_their_domain(loaded: Engine) -> None:
+    for (address,) in _rows(loaded, "SELECT address FROM client_email"):
+        assert normalize_email(address) == address
+    pairs = _rows(
+        loaded,
+        "SELECT pe.address, oe.address FROM client p JOIN client_email pe ON pe.client_id = p.id"
+        " JOIN client_email oe ON oe.client_id = p.organisation_id",
+    )
+    assert pairs and all(person.split("@")[1] == org.split("@")[1] for person, org in pairs)
+
+
+def test_groups_birthdays_tags_and_operators(loaded: Engine) -> None:
+    groups = dict(_rows(loaded, "SELECT name, colour FROM client_group"))
+    assert {"VIP", "Partner", "Regular", "Blocked"} <= set(groups)
+    assert all(colour.startswith("#") for colour in groups.values())
+    birthdays = [
+        value for (value,) in _rows(loaded, "SELECT birthday FROM client WHERE birthday IS NOT NULL")
+    ]
+    birthdays = [value if isinstance(value, date) else date.fromisoformat(value) for value in birthdays]
+    assert any((b.month, b.day) == (2, 29) for b in birthdays)
+    today = TEST_NOW.date()
+    assert any(
+        abs((b.replace(year=today.year) - today).days) <= 3 for b in birthdays if (b.month, b.day) != (2, 29)
+    )
+    assert _rows(loaded, "SELECT count(*) FROM client WHERE CAST(tags AS TEXT) <> '[]'")[0][0] > 0
+    roles = Counter(role for (role,) in _rows(loaded, "SELECT role FROM operator"))
+    assert roles["admin"] >= 1 and roles["supervisor"] >= 2 and roles["operator"] >= 5
+    assert not _rows(loaded, "SELECT login FROM operator WHERE email IS NULL")
+    assert {name for (name,) in _rows(loaded, "SELECT name FROM queue")} >= {
+        "Support",
+        "Billing",
+        "Sales",
+        "Technical",
+    }
+
+
+def test_tickets_have_histories_and_numbers_from_the_counter(loaded: Engine) -> None:
+    tickets = _rows(loaded, "SELECT id, number, status, priority, first_response_at FROM ticket")
+    numbers = [number for _, number, *_ in tickets]
+    assert len(tickets) >= CLIENTS // 20
+    assert len(set(numbers)) == len(numbers)
+    assert _rows(loaded, "SELECT value FROM counter WHERE name = 'ticket'") == [(max(numbers),)]
+    assert {status for _, _, status, *_ in tickets} == {"new", "open", "pending", "resolved", "closed"}
+    assert {priority for *_, priority, _ in tickets} == {"low", "normal", "high", "urgent"}
+    events = Counter(ticket_id for (ticket_id,) in _rows(loaded, "SELECT ticket_id FROM ticket_event"))
+    assert all(events[ticket_id] >= 1 for ticket_id, *_ in tickets)
+    kinds = {kind for (kind,) in _rows(loaded, "SELECT DISTINCT kind FROM ticket_event")}
+    assert {"message_in", "message_out", "note", "status", "assignment", "call"} <= kinds
+    answered = [row for row in tickets if row[2] != "new"]
+    assert all(row[4] is not None for row in answered)
+
+
+def test_calls_articles_reminders_and_the_lookup_index(loaded: Engine) -> None:
+    calls = _rows(loaded, "SELECT duration_seconds, outcome FROM interaction WHERE kind = 'call'")
+    assert len({outcome for _, outcome in calls}) >= 5
+    assert all(duration is not None and duration >= 0 for duration, _ in calls)
+    titles = [title for (title,) in _rows(loaded, "SELECT title FROM kb_article")]
+    assert len(titles) >= 30
+    assert any("а" <= ch <= "я" for title in titles for ch in title.lower())
+    assert any(title.isascii() for title in titles)
+    assert _rows(loaded, "SELECT count(*) FROM reminder")[0][0] > 0
+    phones = _rows(loaded, "SELECT count(*) FROM client_phone")[0][0]
+    assert _rows(loaded, "SELECT count(*) FROM search_phone")[0][0] == phones
+    assert _rows(loaded, "SELECT count(DISTINCT client_id) FROM search_word")[0][0] == CLIENTS
+    audit = _rows(loaded, "SELECT action FROM audit_entry WHERE action LIKE 'demo.%'")
+    assert audit == [("demo.load",)]
+
+
+def test_everything_is_relative_to_the_clock(loaded: Engine) -> None:
+    now = TEST_NOW.replace(tzinfo=None).isoformat(" ")
+    for table, column in (
+        ("ticket", "created_at"),
+        ("ticket_event", "created_at"),
+        ("interaction", "started_at"),
+    ):
+        latest = _rows(loaded, f"SELECT max({column}) FROM {table}")[0][0]
+        latest = (
+            latest
+            if isinstance(latest, str)
+            else latest.astimezone(TEST_NOW.tzinfo).replace(tzinfo=None).isoformat(" ")
+        )
+        assert latest[:19] <= now[:19], (table, latest)
+
+
+def test_the_same_seed_gives_the_same_data_and_a_reload_does_not_duplicate(
+    engine: Engine, uow_factory: UowFactory
+) -> None:
+    _load(uow_factory, clients=500, seed=7)
+    first = _digest(engine)
+    with pytest.raises(InvalidInput, match="already has 500 clients"):
+        _load(uow_factory, clients=500, seed=7)
+    _load(uow_factory, clients=500, seed=7, replace=True)
+    assert _digest(engine) == first
+    assert _rows(engine, "SELECT count(*) FROM operator WHERE login = 'm.orlova'") == [(1,)]
+    assert _rows(engine, "SELECT count(*) FROM kb_article")[0][0] == len(
+        {slug for (slug,) in _rows(engine, "SELECT slug FROM kb_article")}
+    )
+    _load(uow_factory, clients=500, seed=8, replace=True)
+    other = _digest(engine)
+    assert other["client"] != first["client"] and other["client"].endswith(":500")
+
+
+def test_services_keep_working_after_the_bulk_load(loaded: Engine, uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        client = create_client(
+            uow, draft=ClientDraft(first_name="Новый", last_name="Клиент", phones=["+7 495 111-22-33"])
+        )
+    assert client.id == CLIENTS + 1
