@@ -22,6 +22,7 @@ install-dev: $(BIN)/python
 
 ## Install, create the embedded SQLite database with demo data on first run, open the console.
 run: install
+	@[ -f "$$($(BIN)/hotline config path)" ] || $(BIN)/hotline config init
 	@case "$$($(BIN)/hotline db status --quiet)" in \
 		empty) $(BIN)/hotline db init && $(BIN)/hotline demo --clients $(DEMO_CLIENTS) ;; \
 		behind) $(BIN)/hotline db upgrade ;; \

@@ -29,6 +29,7 @@ app = typer.Typer(
 COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.console", "console", "console"),
     ("hotline.cli.db", "app", "db"),
+    ("hotline.cli.config", "app", "config"),
     ("hotline.cli.demo", "demo", "demo"),
     ("hotline.cli.operators", "app", "operators"),
     ("hotline.cli.lookup", "lookup", "lookup"),

@@ -1,0 +1,58 @@
+"""``hotline config``: write a starter configuration file and check one before cron meets it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli.output import info
+from hotline.cli.state import cli_state
+from hotline.core.errors import InvalidInput
+
+app = typer.Typer(help="Write and check the configuration file.", no_args_is_help=True)
+
+STARTER = Path(__file__).with_name("starter_config.toml")
+
+
+def _target() -> Path:
+    from hotline.core.settings import default_config_path
+
+    return cli_state().config or default_config_path()
+
+
+@app.command()
+def path() -> None:
+    """Print where the configuration file is read from."""
+    typer.echo(str(_target()))
+
+
+@app.command()
+def init(
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter file (office calendar with public holidays, SLA targets, escalation rules)."""
+    target = _target()
+    if target.exists() and not force:
+        raise InvalidInput("the configuration file exists already (--force to overwrite)", where=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    info(f"wrote {target}")
+
+
+@app.command()
+def check() -> None:
+    """Load the file and check what it names (queues, operators) against the database: exit 2 if wrong."""
+    from hotline.core.escalation.validate import validate_against_db
+    from hotline.core.sla.policy import SlaSetup
+
+    state = cli_state()
+    settings = state.settings
+    setup = SlaSetup.from_settings(settings, source=str(_target()))
+    with state.uow(readonly=True, as_system=True) as uow:
+        validate_against_db(uow, setup=setup)
+    info(
+        f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
+        f"{len(settings.escalation)} escalation rules, {len(settings.mail.accounts)} mail accounts: ok"
+    )
