@@ -1,0 +1,136 @@
+"""``hotline escalate`` as cron runs it: JSON steps, dry run, bad configuration, two processes at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from core.escalation.world import CONFIG_TOML, counts, new_ticket, populate
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.models import EscalationStep
+
+runner = CliRunner()
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
+LATE = "2026-11-24T12:00:00+03:00"  # Tuesday noon: first response and resolution overdue
+
+
+def write_config(tmp_path: Path, text: str = CONFIG_TOML) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def world(engine, clock, tmp_path):
+    populate(engine, clock)
+    from core.escalation.world import setup_from_toml
+
+    return setup_from_toml(), write_config(tmp_path)
+
+
+def escalate(database_url: str, config: Path, *args: str):
+    return runner.invoke(app, ["--db", database_url, "--config", str(config), "escalate", *args])
+
+
+def test_json_steps_then_nothing_new(database_url, engine, clock, world) -> None:
+    setup, config = world
+    numbers = [new_ticket(engine, clock, setup, subject=f"t{i}") for i in range(3)]
+    first = escalate(database_url, config, "--now", LATE, "--json")
+    assert first.exit_code == 0, first.output
+    steps = json.loads(first.stdout)
+    assert {(s["ticket"], s["rule"]) for s in steps} == {
+        (n, r) for n in numbers for r in ("first response overdue", "resolution 80", "resolution 100", "idle")
+    }
+    assert all(s["level"].endswith("#1") for s in steps)
+    second = escalate(database_url, config, "--now", LATE, "--json")
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout) == []
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(database_url, engine, clock, world) -> None:
+    setup, config = world
+    new_ticket(engine, clock, setup)
+    before = counts(engine)
+    planned = escalate(database_url, config, "--now", LATE, "--dry-run", "--json")
+    assert planned.exit_code == 0, planned.output
+    assert len(json.loads(planned.stdout)) == 4
+    assert counts(engine) == before
+    human = escalate(database_url, config, "--now", LATE, "--dry-run")
+    assert human.exit_code == 0
+    assert "4 steps would apply" in human.output
+    assert counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            '[[escalation]]\nname = "typo"\nqueue = "Suport"\nwhen = "idle >= 1h"\nactions = ["event"]\n',
+            "escalation[6] (rule 'typo'): unknown queue 'Suport'",
+        ),
+        (
+            '[[escalation]]\nname = "who"\nwhen = "idle >= 1h"\nactions = ["notify:nobody"]\n',
+            "escalation[6] (rule 'who'): action notify:nobody: unknown or inactive operator 'nobody'",
+        ),
+        (
+            '[[escalation]]\nname = "odd"\nwhen = "moon >= 1h"\nactions = ["event"]\n',
+            "escalation.6.when: rule 'odd': unknown condition",
+        ),
+        (
+            '[calendars.night]\ntimezone = "Europe/Moscow"\nbreaks = ["01:00-02:00"]\n',
+            "calendars.night: the calendar has no working hours",
+        ),
+        (
+            '[calendars.far]\ntimezone = "Europe/Atlantis"\nhours = { mon = "09:00-18:00" }\n',
+            "unknown time zone 'Europe/Atlantis'",
+        ),
+    ],
+)
+def test_bad_configuration_is_exit_2_before_anything_happens(
+    database_url, engine, clock, world, tmp_path, extra, message
+) -> None:
+    setup, _ = world
+    new_ticket(engine, clock, setup)
+    config = write_config(
+        tmp_path,
+        CONFIG_TOML.replace("[[sla]]", extra + "\n[[sla]]", 1)
+        if extra.startswith("[calendars")
+        else CONFIG_TOML + extra,
+    )
+    before = counts(engine)
+    result = escalate(database_url, config, "--now", LATE)
+    assert result.exit_code == 2, result.output
+    assert str(config) in result.output
+    assert message in " ".join(result.output.split())
+    assert counts(engine) == before
+
+
+def test_two_processes_at_once_apply_each_step_exactly_once(database_url, engine, clock, world) -> None:
+    setup, config = world
+    numbers = [new_ticket(engine, clock, setup, subject=f"race {i}") for i in range(60)]
+    env = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
+    command = [HOTLINE, "--db", database_url, "--config", str(config), "escalate", "--now", LATE, "--json"]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)
+    ]
+    outputs = []
+    for process in runs:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()
+        outputs.append(json.loads(out))
+    applied = [(s["ticket"], s["rule"]) for output in outputs for s in output]
+    expected = {
+        (n, r) for n in numbers for r in ("first response overdue", "resolution 80", "resolution 100", "idle")
+    }
+    assert len(applied) == len(expected)  # nothing twice
+    assert set(applied) == expected
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.execute(select(EscalationStep)).all()) == len(expected)
