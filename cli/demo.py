@@ -46,4 +46,5 @@ def demo(
             )
     elapsed = time.perf_counter() - started
     counts = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
-    info(f"demo loaded in {elapsed:.1f} s (seed {seed}): {counts}, {report.articles} articles")
+    phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in report.seconds.items())
+    info(f"demo loaded in {elapsed:.1f} s (seed {seed}; {phases}): {counts}, {report.articles} articles")

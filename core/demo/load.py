@@ -8,6 +8,7 @@ through the KB service, the lookup index is rebuilt once at the end, and one aud
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ class DemoReport:
     first_ticket_number: int | None = None
     last_ticket_number: int | None = None
     articles: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    """How long each phase took: rows, knowledge base, lookup index."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +98,7 @@ def load_demo(
     )
     report = DemoReport(seed=seed, rows={table: 0 for table in COLUMNS})
     writer = _writer(connection)
+    started = time.perf_counter()
     progress("clients", 0, clients)
     for chunk, made in generator.chunks(CHUNK_CLIENTS):
         for table, rows in chunk.rows.items():
@@ -108,13 +112,18 @@ def load_demo(
         _set_counter(connection, generator.last_ticket_number)
     if not sqlite:
         _advance_sequences(connection)
+    report.seconds["rows"] = time.perf_counter() - started
     progress("knowledge base", 0, 1)
     from hotline.core.demo.kb import save_demo_articles
 
+    started = time.perf_counter()
     report.articles = save_demo_articles(uow)
+    report.seconds["knowledge base"] = time.perf_counter() - started
     progress("knowledge base", 1, 1)
     progress("lookup index", 0, 1)
+    started = time.perf_counter()
     rebuild_lookup_index(uow)
+    report.seconds["lookup index"] = time.perf_counter() - started
     progress("lookup index", 1, 1)
     record_audit(uow, action="demo.load", entity="demo", after={"clients": clients, **report.as_dict()})
     return report
