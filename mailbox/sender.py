@@ -1,0 +1,172 @@
+"""The SMTP sender: delivers the outbox with aiosmtplib, retrying with back-off, never losing a row.
+
+Rows are claimed (leased) in the database first, so two ``mail send`` runs never send one message
+twice at the same time. A 5xx answer is a permanent failure, recorded on the row; a 4xx or a dropped
+connection is retried later with doubling delays; an SMTP server that cannot be reached at all leaves
+the rows untouched (``Unavailable``, exit 1).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy.engine import Engine
+
+from hotline.core.clock import Clock, SystemClock
+from hotline.core.db import UnitOfWork
+from hotline.core.errors import ConfigError
+from hotline.core.services.outbox import Delivery, claim_due, mark_failed_attempt, mark_sent, release
+from hotline.mailbox.imap import ssl_context
+
+log = logging.getLogger("hotline.mail")
+
+_CONNECTION_ERRORS = (
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed, "errors": self.errors}
+
+
+def build_message(delivery: Delivery, *, from_address: str, clock: Clock) -> EmailMessage:
+    """The MIME message for an outbox row, with the threading headers that make answers come back."""
+    message = EmailMessage()
+    message["From"] = delivery.headers.get("From") or from_address
+    message["To"] = ", ".join(delivery.to_addrs)
+    message["Subject"] = delivery.subject
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = delivery.message_id
+    if delivery.in_reply_to:
+        message["In-Reply-To"] = delivery.in_reply_to
+    if delivery.references:
+        message["References"] = delivery.references
+    for name, value in delivery.headers.items():
+        if name.lower() not in {"from", "to", "subject", "date", "message-id", "in-reply-to", "references"}:
+            message[name] = str(value)
+    message.set_content(delivery.body or "", charset="utf-8")
+    return message
+
+
+class Sender:
+    """Sends due outbox rows through each account's SMTP server."""
+
+    def __init__(self, *, engine: Engine, settings: Any, clock: Clock | None = None, timeout: float = 30.0):
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.timeout = timeout
+
+    async def send_due(self, *, limit: int = 200) -> SendReport:
+        report = SendReport()
+        with UnitOfWork(self.engine, clock=self.clock) as uow:
+            claimed = claim_due(uow, limit=limit)
+        by_account: dict[str, list[Delivery]] = {}
+        for delivery in claimed:
+            account = self._account(delivery.account)
+            by_account.setdefault(account.name if account else "", []).append(delivery)
+        for name, deliveries in by_account.items():
+            account = self._account(name or None)
+            if account is None or not account.smtp_host:
+                self._release(deliveries)
+                report.errors.append("no mail account with an SMTP server is configured")
+                continue
+            await self._send_account(account, deliveries, report)
+        return report
+
+    def _account(self, name: str | None) -> Any:
+        accounts = list(self.settings.mail.accounts)
+        for account in accounts:
+            if account.name == name:
+                return account
+        return next((account for account in accounts if account.smtp_host), None)
+
+    async def _send_account(self, account: Any, deliveries: list[Delivery], report: SendReport) -> None:
+        where = f"SMTP {account.smtp_host}:{account.smtp_port}"
+        try:
+            client = await self._connect(account)
+        except (*_CONNECTION_ERRORS, aiosmtplib.SMTPException) as error:
+            self._release(deliveries)
+            report.errors.append(f"cannot reach {where}: {error}")
+            return
+        try:
+            for index, delivery in enumerate(deliveries):
+                message = build_message(delivery, from_address=account.from_address, clock=self.clock)
+                try:
+                    refused, _ = await client.send_message(message, sender=account.from_address)
+                except aiosmtplib.SMTPRecipientsRefused as error:
+                    codes = [recipient.code for recipient in error.recipients]
+                    permanent = all(code >= 500 for code in codes)
+                    self._failed(delivery, f"recipients refused: {error}", permanent, report)
+                except aiosmtplib.SMTPResponseException as error:
+                    self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
+                except _CONNECTION_ERRORS as error:
+                    self._failed(delivery, f"{where}: {error}", False, report)
+                    self._release(deliveries[index + 1 :])
+                    report.errors.append(f"lost {where}: {error}")
+                    return
+                else:
+                    with UnitOfWork(self.engine, clock=self.clock) as uow:
+                        mark_sent(
+                            uow,
+                            outbox_id=delivery.id,
+                            refused={rcpt: str(answer) for rcpt, answer in refused.items()},
+                        )
+                    report.sent += 1
+        finally:
+            try:
+                await client.quit()
+            except (*_CONNECTION_ERRORS, aiosmtplib.SMTPException):
+                client.close()
+
+    async def _connect(self, account: Any) -> aiosmtplib.SMTP:
+        security = account.smtp_security
+        if security not in ("ssl", "starttls", "none"):
+            raise ConfigError(f"smtp_security must be ssl, starttls or none, not {security!r}")
+        context = ssl_context(account.ca_file) if security != "none" else None
+        client = aiosmtplib.SMTP(
+            hostname=account.smtp_host,
+            port=account.smtp_port,
+            timeout=self.timeout,
+            use_tls=security == "ssl",
+            start_tls=security == "starttls",
+            tls_context=context,
+        )
+        await client.connect()
+        password = account.password()
+        username = account.smtp_username or (account.username if security != "none" else None)
+        if username and password is not None:
+            await client.login(username, password.get_secret_value())
+        return client
+
+    def _failed(self, delivery: Delivery, error: str, permanent: bool, report: SendReport) -> None:
+        with UnitOfWork(self.engine, clock=self.clock) as uow:
+            status = mark_failed_attempt(uow, outbox_id=delivery.id, error=error, permanent=permanent)
+        log.warning("outbox %s to %s: %s (%s)", delivery.id, delivery.to_addrs, error, status)
+        if status == "failed":
+            report.failed += 1
+        else:
+            report.retrying += 1
+
+    def _release(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        with UnitOfWork(self.engine, clock=self.clock) as uow:
+            for delivery in deliveries:
+                release(uow, outbox_id=delivery.id)
