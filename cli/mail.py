@@ -1,0 +1,167 @@
+"""``hotline mail``: poll the mailboxes into tickets, deliver the outbox, list failed messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.options import JsonFlag
+
+app = typer.Typer(
+    help="Mail: IMAP poller (incoming mail becomes tickets) and SMTP sender (the outbox).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _accounts(name: str | None) -> list[Any]:
+    from hotline.cli.state import cli_state
+    from hotline.core.errors import ConfigError
+
+    accounts = list(cli_state().settings.mail.accounts)
+    if not accounts:
+        raise ConfigError("no [[mail.accounts]] in the configuration file")
+    if name is None:
+        return accounts
+    chosen = [account for account in accounts if account.name == name]
+    if not chosen:
+        known = ", ".join(account.name for account in accounts)
+        raise ConfigError(f"no mail account named {name!r} (configured: {known})", where="--account")
+    return chosen
+
+
+@app.command()
+def poll(
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit (for cron).")] = False,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account (by name).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Turn new mail into tickets. Without --once: watch with IMAP IDLE until SIGTERM.
+
+    Exit 1 when a server cannot be reached; nothing is lost, the next run picks up where this stopped.
+    """
+    import asyncio
+    import logging
+    import signal
+
+    from hotline.cli.output import info, print_json, stdout, table
+    from hotline.cli.state import cli_state
+    from hotline.mailbox.poller import Poller
+
+    state = cli_state()
+    accounts = _accounts(account)
+    poller = Poller(engine=state.engine(), settings=state.settings, clock=state.clock)
+    if once:
+        reports = asyncio.run(poller.run_once(accounts))
+        if as_json:
+            print_json([report.as_dict() for report in reports])
+        else:
+            columns = [
+                "account",
+                "new",
+                "created",
+                "threaded",
+                "duplicates",
+                "failed",
+                "acknowledged",
+                "error",
+            ]
+            rows = [[getattr(report, column) for column in columns] for report in reports]
+            stdout().print(table(None, columns, rows))
+        errors = [report.error for report in reports if report.error]
+        for error in errors:
+            info(f"hotline: error: {error}")
+        if errors:
+            raise typer.Exit(1)
+        return
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    async def watch() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await poller.run_forever(accounts, stop)
+
+    asyncio.run(watch())
+    info("mail poller stopped")
+
+
+@app.command()
+def send(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due once and exit (for cron).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between rounds without --once.")
+    ] = 30.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Deliver the outbox: retries with back-off, permanent failures recorded. Exit 1 if SMTP is down."""
+    import asyncio
+    import contextlib
+    import signal
+
+    from hotline.cli.output import info, print_json
+    from hotline.cli.state import cli_state
+    from hotline.mailbox.sender import Sender
+
+    state = cli_state()
+    sender = Sender(engine=state.engine(), settings=state.settings, clock=state.clock)
+    if once:
+        report = asyncio.run(sender.send_due())
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            info(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+        for error in report.errors:
+            info(f"hotline: error: {error}")
+        if report.errors:
+            raise typer.Exit(1)
+        return
+
+    async def loop_forever() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        while not stop.is_set():
+            report = await sender.send_due()
+            for error in report.errors:
+                info(f"hotline: {error}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    asyncio.run(loop_forever())
+
+
+@app.command()
+def failed(
+    account: Annotated[str | None, typer.Option("--account", help="Only this account (by name).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Messages that could not be converted (kept whole, moved to the failed folder)."""
+    from hotline.cli.output import print_json, stdout, table
+    from hotline.cli.state import cli_state
+    from hotline.core.services.mail_intake import list_failed
+
+    with cli_state().uow(readonly=True, as_system=True) as uow:
+        rows = [
+            {
+                "account": item.account,
+                "uid": item.uid,
+                "uidvalidity": item.uidvalidity,
+                "message_id": item.message_id,
+                "reason": item.reason,
+                "received_at": item.received_at,
+                "size": len(item.raw or b""),
+            }
+            for item in list_failed(uow, account=account)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["account", "uid", "message_id", "reason", "received_at"]
+    stdout().print(table(None, columns, [[row[column] for column in columns] for row in rows]))
