@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,6 +269,7 @@ class Poller:
         report: PollReport,
     ) -> str:
         log.warning("%s: message UID %s failed: %s", account.name, uid, reason)
+        message_id = message_id or sniff_message_id(raw)
         try:
             with UnitOfWork(self.engine, clock=self.clock) as uow:
                 record_failed(
@@ -334,6 +336,15 @@ class Poller:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def sniff_message_id(raw: bytes) -> str | None:
+    """The Message-ID read straight from the header bytes, for mail the converter could not read."""
+    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = re.search(
+        rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,990}>)", head, re.IGNORECASE | re.MULTILINE
+    )
+    return match.group(1).decode("ascii", "replace") if match else None
 
 
 def _fetch_groups(

@@ -49,3 +49,32 @@ def smtp_server() -> Iterator[SmtpCapture]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def mail_settings(
+    imap_user: tuple[Dovecot, str, str], smtp_server: SmtpCapture, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Settings with one account ``support`` on the test Dovecot (folder INBOX) and the capturing SMTP."""
+    from hotline.core.settings import MailAccount, MailSettings, Settings
+
+    server, username, password = imap_user
+    variable = f"HOTLINE_TEST_MAIL_PASSWORD_{username.upper()}"
+    monkeypatch.setenv(variable, password)
+    account = MailAccount(
+        name="support",
+        imap_host=server.host,
+        imap_port=server.port,
+        imap_security="none",
+        username=username,
+        password_env=variable,
+        folder="INBOX",
+        failed_folder="Failed",
+        queue="Support",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        from_address="support@example.com",
+        acknowledge=True,
+    )
+    return Settings(mail=MailSettings(accounts=[account], batch_size=10))

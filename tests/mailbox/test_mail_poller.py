@@ -1,0 +1,430 @@
+"""The poller against a real Dovecot, on SQLite and PostgreSQL: no mail lost, duplicated or looped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from mail_samples import html_only, plain, raw_8bit, reply, with_attachments
+from mail_servers import Dovecot
+from sqlmodel import func, select
+
+from hotline.core.models import (
+    Attachment,
+    Client,
+    ClientEmail,
+    FailedMessage,
+    MailAccountState,
+    OutboxMessage,
+    ProcessedMessage,
+    Ticket,
+    TicketEvent,
+)
+from hotline.core.models.enums import TicketStatus
+from hotline.core.services.tickets import get_ticket, update_ticket
+from hotline.mailbox.convert import parse_message
+from hotline.mailbox.poller import PollReport, Poller
+
+pytestmark = pytest.mark.dovecot
+
+
+def poll(engine: Any, settings: Any, clock: Any, **options: Any) -> PollReport:
+    poller = Poller(engine=engine, settings=settings, clock=clock, **options)
+    return asyncio.run(poller.run_once(list(settings.mail.accounts)))[0]
+
+
+def count(uow_factory: Any, model: Any, *where: Any) -> int:
+    with uow_factory(readonly=True) as uow:
+        return uow.session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def tickets(uow_factory: Any) -> list[Ticket]:
+    with uow_factory(readonly=True) as uow:
+        return list(uow.session.exec(select(Ticket).order_by(Ticket.number)))
+
+
+def events(uow_factory: Any, ticket: Ticket) -> list[TicketEvent]:
+    with uow_factory(readonly=True) as uow:
+        return list(
+            uow.session.exec(
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            )
+        )
+
+
+@pytest.fixture
+def mailbox(imap_user: tuple[Dovecot, str, str]) -> tuple[Dovecot, str]:
+    server, username, _ = imap_user
+    return server, username
+
+
+def test_new_mail_becomes_a_ticket_with_client_attachments_and_acknowledgement(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    uid = server.append(user, with_attachments(message_id="<first@client>"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.acknowledged) == (None, 1, 1)
+    [ticket] = tickets(uow_factory)
+    assert ticket.subject == "Счёт и фото"
+    assert ticket.requester == "petr@example.ru"
+    assert ticket.status == TicketStatus.NEW.value
+    [event] = [item for item in events(uow_factory, ticket) if item.kind == "message_in"]
+    assert event.body == "Счёт во вложении."
+    assert event.message_id == "<first@client>"
+    assert event.author == "Пётр Сидоров <petr@example.ru>"
+    with uow_factory(readonly=True) as uow:
+        files = uow.session.exec(select(Attachment).where(Attachment.event_id == event.id)).all()
+        client = uow.session.get(Client, ticket.client_id)
+        address = uow.session.exec(select(ClientEmail).where(ClientEmail.client_id == ticket.client_id)).one()
+        ack = uow.session.exec(select(OutboxMessage)).one()
+    assert sorted(f.filename for f in files) == ["invoice.pdf", "logo.png", "отчёт за май.xls"]
+    assert client is not None
+    assert client.name == "Пётр Сидоров"
+    assert address.address == "petr@example.ru"
+    assert ack.kind == "acknowledgement"
+    assert ack.to_addrs == ["petr@example.ru"]
+    assert f"[#{ticket.number}]" in ack.subject
+    assert ack.in_reply_to == "<first@client>"
+    assert server.uids(user, criteria="SEEN") == [uid]
+    assert poll(engine, mail_settings, clock).new == 0
+    assert count(uow_factory, Ticket) == 1
+
+
+def test_known_sender_is_the_same_client(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<a@c>", subject="one", sender="Anna <anna@example.com>"))
+    server.append(user, plain(message_id="<b@c>", subject="two", sender="ANNA@Example.com"))
+    poll(engine, mail_settings, clock)
+    first, second = tickets(uow_factory)
+    assert first.client_id == second.client_id
+    assert count(uow_factory, Client) == 1
+
+
+def test_mail_already_read_elsewhere_is_still_imported(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<read@c>"), flags="\\Seen")
+    assert poll(engine, mail_settings, clock).created == 1
+
+
+@pytest.mark.parametrize("how", ["in-reply-to", "references", "subject-tag", "answer-to-acknowledgement"])
+def test_threading(
+    how: str, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<root@c>", subject="Printer", sender="ivan@example.ru"))
+    poll(engine, mail_settings, clock)
+    [ticket] = tickets(uow_factory)
+    with uow_factory(readonly=True) as uow:
+        ack_id = uow.session.exec(select(OutboxMessage.message_id)).one()
+    follow_up = {
+        "in-reply-to": reply(message_id="<r@c>", in_reply_to="<root@c>"),
+        "references": reply(message_id="<r@c>", references="<other@c> <root@c>"),
+        "subject-tag": reply(message_id="<r@c>", subject=f"Re: [#{ticket.number}] Printer"),
+        "answer-to-acknowledgement": reply(message_id="<r@c>", in_reply_to=ack_id),
+    }[how]
+    server.append(user, follow_up)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded, report.acknowledged) == (0, 1, 0)
+    assert len(tickets(uow_factory)) == 1
+    messages = [item for item in events(uow_factory, ticket) if item.kind == "message_in"]
+    assert [item.message_id for item in messages] == ["<root@c>", "<r@c>"]
+    assert messages[1].body == "Спасибо, заработало."
+    assert messages[1].data["quoted_text"].startswith("23.11.2026 10:00, Support пишет:")
+
+
+def test_unknown_references_open_a_new_ticket(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, reply(message_id="<r@c>", in_reply_to="<never-seen@x>", subject="Re: [#999] old"))
+    assert poll(engine, mail_settings, clock).created == 1
+
+
+def test_reply_to_a_resolved_ticket_reopens_it(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<root@c>", subject="Printer"))
+    poll(engine, mail_settings, clock)
+    [ticket] = tickets(uow_factory)
+    with uow_factory() as uow:
+        update_ticket(uow, number=ticket.number, expected_version=None, status=TicketStatus.RESOLVED)
+    server.append(user, reply(message_id="<again@c>", in_reply_to="<root@c>", text="It broke again."))
+    poll(engine, mail_settings, clock)
+    with uow_factory(readonly=True) as uow:
+        assert get_ticket(uow, number=ticket.number).status == TicketStatus.OPEN.value
+
+
+def test_second_delivery_of_one_message_id_is_not_a_second_ticket(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<same@c>"))
+    server.append(user, plain(message_id="<same@c>"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.duplicates) == (1, 1)
+    assert count(uow_factory, Ticket) == 1
+    assert count(uow_factory, ProcessedMessage) == 2
+    assert len(server.uids(user, criteria="SEEN")) == 2
+
+
+def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    uids = [server.append(user, plain(message_id=f"<m{i}@c>", subject=f"m{i}")) for i in range(3)]
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_second(uid: int) -> None:
+        if uid == uids[1]:
+            raise Crash
+
+    with pytest.raises(Crash):
+        poll(engine, mail_settings, clock, after_commit=crash_after_second)
+    assert count(uow_factory, Ticket) == 2  # the first two committed
+    assert server.uids(user, criteria="SEEN") == []  # nothing flagged before the batch ended
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.duplicates) == (1, 2)
+    assert count(uow_factory, Ticket) == 3
+    assert count(uow_factory, OutboxMessage) == 3
+    assert server.uids(user, criteria="SEEN") == uids
+    with uow_factory(readonly=True) as uow:
+        state = uow.session.exec(select(MailAccountState)).one()
+    assert state.last_uid == uids[-1]
+
+
+def test_two_overlapping_polls_import_each_message_once(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    for i in range(12):
+        server.append(user, plain(message_id=f"<p{i}@c>", subject=f"p{i}", sender=f"c{i}@example.com"))
+    reports: list[PollReport] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            start.wait(timeout=10)
+            reports.append(poll(engine, mail_settings, clock))
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(report.created for report in reports) == 12
+    assert count(uow_factory, Ticket) == 12
+    assert count(uow_factory, OutboxMessage) == 12
+    assert len(server.uids(user, criteria="SEEN")) == 12
+
+
+def test_uidvalidity_change_neither_reimports_nor_skips(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    account = mail_settings.mail.accounts[0]
+    account.folder = "Support"
+    server.append(user, plain(message_id="<old@c>", subject="old"), folder="Support")
+    poll(engine, mail_settings, clock)
+    client = server.connect(user)
+    try:
+        assert client.delete("Support")[0] == "OK"
+        assert client.create("Support")[0] == "OK"
+    finally:
+        client.logout()
+    server.append(user, plain(message_id="<old@c>", subject="old"), folder="Support")  # same mail, new UID
+    server.append(user, plain(message_id="<new@c>", subject="new"), folder="Support")
+    report = poll(engine, mail_settings, clock)
+    assert report.uidvalidity_changed
+    assert (report.created, report.duplicates) == (1, 1)
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["old", "new"]
+
+
+def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_the_rest(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<ok1@c>", subject="fine"))
+    bad_uid = server.append(user, plain(message_id="<bad@c>", subject="BOOM"))
+    server.append(user, plain(message_id="<ok2@c>", subject="also fine"))
+
+    def fragile(raw: bytes, **options: Any) -> Any:
+        if b"BOOM" in raw:
+            raise ValueError("the parser gave up")
+        return parse_message(raw, **options)
+
+    report = poll(engine, mail_settings, clock, converter=fragile)
+    assert (report.created, report.failed) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert failed.uid == bad_uid
+    assert failed.message_id == "<bad@c>"
+    assert "the parser gave up" in failed.reason
+    assert failed.raw is not None
+    assert b"BOOM" in failed.raw
+    assert len(server.uids(user, folder="Failed")) == 1
+    assert bad_uid not in server.uids(user)
+    again = poll(engine, mail_settings, clock, converter=fragile)
+    assert (again.new, again.failed) == (0, 0)
+
+
+def test_moving_to_a_processed_folder(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    mail_settings.mail.accounts[0].processed_folder = "Processed"
+    server.append(user, plain(message_id="<mv@c>"))
+    poll(engine, mail_settings, clock)
+    assert server.uids(user) == []
+    assert len(server.uids(user, folder="Processed")) == 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"Auto-Submitted: auto-replied\r\n",
+        b"X-Autoreply: yes\r\n",
+        b"Precedence: bulk\r\n",
+        b"List-Id: <news.example.com>\r\n",
+        b"Return-Path: <>\r\n",
+    ],
+)
+def test_machines_get_a_ticket_but_no_acknowledgement(
+    extra: bytes, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<auto@c>", extra=extra))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.acknowledged) == (1, 0)
+    assert count(uow_factory, OutboxMessage) == 0
+
+
+def test_bounce_from_mailer_daemon_is_never_acknowledged(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(
+        user, plain(message_id="<dsn@c>", sender="MAILER-DAEMON@mx.example.com", subject="Undelivered Mail")
+    )
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.acknowledged) == (1, 0)
+    [ticket] = tickets(uow_factory)
+    assert ticket.client_id is None  # machines do not become clients
+
+
+def test_acknowledgements_are_capped_per_sender_per_day(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    for i in range(6):
+        server.append(user, plain(message_id=f"<loop{i}@c>", subject=f"Auto {i}", sender="robot@example.org"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.acknowledged) == (6, 3)
+    clock.advance(days=1)
+    server.append(user, plain(message_id="<loop-next-day@c>", subject="Next", sender="robot@example.org"))
+    assert poll(engine, mail_settings, clock).acknowledged == 1
+
+
+def test_charsets_and_html_through_the_whole_path(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    text = "Добрый день! Путь C:\\Users\\Иван\\отчёт.xlsx"
+    server.append(user, raw_8bit(text, "cp1251", declared=None, message_id="<w@c>"))
+    server.append(user, raw_8bit(text, "koi8_r", declared="windows-1251", message_id="<k@c>"))
+    server.append(user, html_only("<h@c>"))
+    poll(engine, mail_settings, clock)
+    bodies = [events(uow_factory, ticket)[0].body for ticket in tickets(uow_factory)]
+    assert bodies[0] == text
+    assert bodies[1] == text
+    assert "заказ (https://example.com/order?id=1&x=2)" in bodies[2]
+
+
+def test_oversize_mail_still_becomes_a_ticket_noting_what_was_left_out(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    mail_settings.mail.max_message_bytes = 200_000
+    server.append(user, with_attachments(message_id="<big@c>", attachment_size=500_000))
+    assert poll(engine, mail_settings, clock).created == 1
+    [ticket] = tickets(uow_factory)
+    [event] = [item for item in events(uow_factory, ticket) if item.kind == "message_in"]
+    assert "[left out: attachment 'invoice.pdf' (500000 bytes)" in event.body
+    with uow_factory(readonly=True) as uow:
+        pdf = uow.session.exec(select(Attachment).where(Attachment.filename == "invoice.pdf")).one()
+    assert pdf.size == 500_000
+    assert pdf.content is None
+
+
+def test_five_megabyte_attachment_is_stored(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, with_attachments(message_id="<5mb@c>", attachment_size=5 * 1024 * 1024))
+    assert poll(engine, mail_settings, clock).created == 1
+    with uow_factory(readonly=True) as uow:
+        pdf = uow.session.exec(select(Attachment).where(Attachment.filename == "invoice.pdf")).one()
+    assert pdf.content is not None
+    assert len(pdf.content) == 5 * 1024 * 1024
+
+
+def test_imap_down_is_reported_and_nothing_is_written(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any
+) -> None:
+    from mail_servers import free_port
+
+    mail_settings.mail.accounts[0].imap_port = free_port()
+    report = poll(engine, mail_settings, clock)
+    assert report.error is not None
+    assert "cannot reach IMAP" in report.error
+    assert count(uow_factory, ProcessedMessage) == 0
+
+
+def test_wrong_password_is_reported(
+    engine: Any, clock: Any, mail_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(mail_settings.mail.accounts[0].password_env, "wrong")
+    report = poll(engine, mail_settings, clock)
+    assert report.error is not None
+    assert "refused the login" in report.error
+
+
+def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    server, user = mailbox
+    server.append(user, plain(message_id="<before@c>", subject="before"))
+
+    async def scenario() -> None:
+        poller = Poller(engine=engine, settings=mail_settings, clock=clock)
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=30)
+        )
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 1:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(server.append, user, plain(message_id="<during@c>", subject="during"))
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=20)
+
+    asyncio.run(scenario())
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "during"]
