@@ -25,7 +25,7 @@ from hotline.core.models import (
 from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import get_ticket, update_ticket
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.poller import PollReport, Poller
+from hotline.mailbox.poller import Poller, PollReport
 
 pytestmark = pytest.mark.dovecot
 
@@ -216,7 +216,7 @@ def test_two_overlapping_polls_import_each_message_once(
         try:
             start.wait(timeout=10)
             reports.append(poll(engine, mail_settings, clock))
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
