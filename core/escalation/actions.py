@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 T = Ticket.__table__  # type: ignore[attr-defined]
 CHUNK = 500
+INSERT_CHUNK = 5000
 
 
 @dataclass
@@ -100,8 +101,8 @@ def apply_actions(
     ids = [ticket.id for ticket in tickets]
     _update(uow, ids, version=T.c.version + 1, updated_at=batch.now)
     session = uow.session
-    for start in range(0, len(batch.events), CHUNK):
-        session.execute(insert(TicketEvent), batch.events[start : start + CHUNK])
+    for start in range(0, len(batch.events), INSERT_CHUNK):
+        session.execute(insert(TicketEvent.__table__), batch.events[start : start + INSERT_CHUNK])  # type: ignore[attr-defined]
     audit = [
         {
             "at": batch.now,
@@ -119,8 +120,8 @@ def apply_actions(
         }
         for ticket in tickets
     ]
-    for start in range(0, len(audit), CHUNK):
-        session.execute(insert(AuditEntry), audit[start : start + CHUNK])
+    for start in range(0, len(audit), INSERT_CHUNK):
+        session.execute(insert(AuditEntry.__table__), audit[start : start + INSERT_CHUNK])  # type: ignore[attr-defined]
     return dict(batch.changes)
 
 

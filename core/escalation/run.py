@@ -9,7 +9,7 @@ write lock from its first statement, so the second run waits and then finds noth
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, literal, select
@@ -50,7 +50,16 @@ class AppliedStep:
     applied_at: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "ticket": self.ticket,
+            "subject": self.subject,
+            "rule": self.rule,
+            "level": self.level,
+            "when": self.when,
+            "actions": self.actions,
+            "changes": self.changes,
+            "applied_at": self.applied_at,
+        }
 
 
 def backfill_sla(uow: UnitOfWork, *, setup: SlaSetup) -> int:
