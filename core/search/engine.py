@@ -176,7 +176,7 @@ class _Search:
                 sql = "SELECT client_id, digits FROM search_phone WHERE digits LIKE :pattern LIMIT :cap"
             else:
                 sql = (
-                    "SELECT p.client_id, p.digits FROM search_phone_fts f JOIN search_phone p"
+                    "SELECT p.client_id, p.digits FROM search_phone_fts f CROSS JOIN search_phone p"
                     " ON p.phone_id = f.rowid WHERE f.digits LIKE :pattern LIMIT :cap"
                 )
             for client_id, phone in self.rows(sql, {"pattern": f"%{fragment}%", "cap": self.cap}):
@@ -198,7 +198,7 @@ class _Search:
         else:
             pattern = "%" + needle.replace("%", "") + "%"
             sql = (
-                "SELECT e.client_id, e.address FROM search_email_fts f JOIN search_email e"
+                "SELECT e.client_id, e.address FROM search_email_fts f CROSS JOIN search_email e"
                 " ON e.email_id = f.rowid WHERE f.address LIKE :pattern LIMIT :cap"
             )
         for client_id, address in self.rows(sql, {"pattern": pattern, "cap": self.cap}):

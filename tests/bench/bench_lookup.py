@@ -1,0 +1,448 @@
+"""Lookup at a million clients: p50/p95/p99 per query kind on SQLite and PostgreSQL, beside naive LIKE.
+
+Builds (or reuses) a demo database of ``1,000,000 × SCALE`` clients per backend — with ``hotline demo``
+when that command exists, otherwise with a bulk generator here — then times ``lookup`` on queries drawn
+from the stored clients (warm cache: every query runs once before it is timed) and the same queries
+done the naive way (``LIKE '%q%'`` over the raw columns). Prints a Rich table and appends one JSON object
+per figure to ``bench-results.jsonl``.
+
+    SCALE=0.1 .venv/bin/python tests/bench/bench_lookup.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from hotline.core import migrate
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.search import lookup, rebuild_index
+from hotline.core.search.layout import to_english_layout
+from hotline.core.search.text import is_cyrillic
+from hotline.core.search.translit import to_cyrillic, to_latin
+
+SCALE = float(os.environ.get("SCALE", "1"))
+CLIENTS = max(2_000, int(1_000_000 * SCALE))
+QUERIES_PER_KIND = int(os.environ.get("LOOKUP_QUERIES", "200"))
+NAIVE_QUERIES_PER_KIND = int(os.environ.get("LOOKUP_NAIVE_QUERIES", "8"))
+NAIVE_BUDGET_SECONDS = 90.0
+BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
+PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
+TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}
+SEED = 20261123
+
+console = Console(highlight=False)
+
+
+@dataclass
+class Sample:
+    """One timed query and the client it was drawn from (``None`` when any answer is fine)."""
+
+    query: str
+    expected: int | None
+
+
+@dataclass
+class KindResult:
+    kind: str
+    times_ms: list[float] = field(default_factory=list)
+    naive_ms: list[float] = field(default_factory=list)
+    found: int = 0
+    checked: int = 0
+
+
+# --- building the database ----------------------------------------------------------------------
+
+
+def database_urls() -> Iterator[tuple[str, str]]:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    yield "sqlite", f"sqlite:///{BENCH_DIR / f'lookup-{CLIENTS}.db'}"
+    name = f"hotline_bench_lookup_{CLIENTS}"
+    admin = make_engine(PG_ADMIN_URL)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        console.print(f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]} — skipped")
+        return
+    finally:
+        admin.dispose()
+    yield "postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def count_clients(engine: Engine) -> int:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM client")).scalar_one()
+    except Exception:
+        return 0
+
+
+def ensure_database(backend: str, url: str) -> dict[str, float]:
+    """Make sure the database holds CLIENTS clients and a complete index; return what building cost."""
+    figures: dict[str, float] = {}
+    engine = make_engine(url)
+    try:
+        if count_clients(engine) < CLIENTS * 0.95:
+            migrate.upgrade(engine)
+            if count_clients(engine):
+                raise SystemExit(f"{url} holds a different number of clients; remove it and run again")
+            started = time.perf_counter()
+            if importlib.util.find_spec("hotline.cli.demo") is not None:
+                subprocess.run(
+                    [sys.executable, "-m", "hotline.cli", "--db", url, "demo", "--clients", str(CLIENTS)],
+                    check=True,
+                )
+                figures["demo load (hotline demo)"] = time.perf_counter() - started
+            else:
+                generate_clients(engine, CLIENTS)
+                figures["bulk client load (bench generator)"] = time.perf_counter() - started
+        with engine.connect() as connection:
+            docs = connection.execute(text("SELECT count(*) FROM search_doc")).scalar_one()
+            people = connection.execute(
+                text("SELECT count(DISTINCT client_id) FROM search_word")
+            ).scalar_one()
+        if docs < people or people < count_clients(engine) * 0.95:
+            started = time.perf_counter()
+            with UnitOfWork(engine) as uow:
+                rebuild_index(uow.session)
+            figures["rebuild_index"] = time.perf_counter() - started
+        if backend == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        engine.dispose()
+    return figures
+
+
+RU_FIRST = ["Иван", "Пётр", "Алексей", "Сергей", "Андрей", "Дмитрий", "Михаил", "Николай", "Юрий", "Фёдор"]
+RU_FIRST_F = ["Анна", "Мария", "Елена", "Ольга", "Наталья", "Юлия", "Алёна", "Ксения", "Татьяна", "Ирина"]
+RU_LAST = [
+    "Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков",
+    "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов", "Хабаров",
+    "Щукин", "Жуков", "Чернов", "Шестаков", "Цветков", "Юдин", "Яковлев", "Орлов", "Макаров", "Зайцев",
+]  # fmt: skip
+EN_FIRST = ["John", "James", "Robert", "Michael", "William", "David", "Mary", "Linda", "Sarah", "Emily"]
+EN_LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
+    "Thomas", "Moore", "Jackson", "Martin", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker",
+]  # fmt: skip
+COMPANIES = ["Ромашка", "Вектор", "Гранит", "Acme", "Globex", "Initech", "Umbrella", "Northwind", "Contoso"]
+DOMAINS = ["mail.ru", "yandex.ru", "gmail.com", "example.com", "acme.ru", "globex.com"]
+
+
+def generate_clients(engine: Engine, count: int) -> None:
+    """Bulk-load ``count`` clients with phones and emails (used until ``hotline demo`` exists)."""
+    rng = random.Random(SEED)
+    postgres = engine.dialect.name == "postgresql"
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    stamp = now.isoformat() if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    clients, phones, emails = [], [], []
+    organisations = max(1, count // 20)
+    for client_id in range(1, count + 1):
+        if client_id <= organisations:
+            name = f"{rng.choice(['ООО', 'АО', 'Ltd'])} {rng.choice(COMPANIES)} {client_id}"
+            first = last = None
+            organisation = None
+        else:
+            russian = rng.random() < 0.5
+            female = rng.random() < 0.5
+            first = rng.choice((RU_FIRST_F if female else RU_FIRST) if russian else EN_FIRST)
+            last = rng.choice(RU_LAST if russian else EN_LAST) + ("а" if russian and female else "")
+            name = f"{first} {last}"
+            organisation = rng.randrange(1, organisations + 1) if rng.random() < 0.3 else None
+        seen_at = now - timedelta(days=rng.randrange(900))
+        last_seen = seen_at.isoformat() if postgres else seen_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+        clients.append(
+            (client_id, "organisation" if first is None else "person", name, first, last, organisation,
+             "", "[]", stamp, stamp, last_seen)
+        )  # fmt: skip
+        for _ in range(1 if rng.random() < 0.6 else 2):
+            area = rng.choice(["495", "499", "812", "916", "903", "926", "985"])
+            local = f"{rng.randrange(2_000_000, 10_000_000)}"
+            digits = f"7{area}{local}"
+            raw = rng.choice(
+                [f"+7 ({area}) {local[:3]}-{local[3:5]}-{local[5:]}", f"8 {area} {local}", f"+7{area}{local}"]
+            )
+            phones.append((len(phones) + 1, client_id, raw, "+" + digits, digits))
+        if rng.random() < 0.8:
+            local_part = to_latin(name.split()[-1] if first is None else f"{first}.{last}").replace(" ", ".")
+            emails.append(
+                (len(emails) + 1, client_id, f"{local_part}{rng.randrange(100)}@{rng.choice(DOMAINS)}")
+            )
+    write = _copy_rows if postgres else _sqlite_rows
+    with engine.begin() as connection:
+        write(connection, "client", "id, kind, name, first_name, last_name, organisation_id, notes, tags,"
+              " created_at, updated_at, last_interaction_at", clients)  # fmt: skip
+        write(connection, "client_phone", "id, client_id, raw, e164, digits", phones)
+        write(connection, "client_email", "id, client_id, address", emails)
+        if postgres:
+            for table in ("client", "client_phone", "client_email"):
+                connection.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
+
+
+def _sqlite_rows(connection, table: str, columns: str, rows: list[tuple]) -> None:
+    marks = ", ".join("?" for _ in columns.split(","))
+    connection.connection.driver_connection.executemany(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows
+    )
+
+
+def _copy_rows(connection, table: str, columns: str, rows: list[tuple]) -> None:
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# --- the queries --------------------------------------------------------------------------------
+
+
+def draw_queries(engine: Engine) -> dict[str, list[Sample]]:
+    """Queries of every kind, drawn from random stored clients (the same seed on every backend)."""
+    rng = random.Random(SEED)
+    with engine.connect() as connection:
+        top = connection.execute(text("SELECT max(id) FROM client")).scalar_one()
+        ids = sorted({rng.randrange(1, top + 1) for _ in range(QUERIES_PER_KIND * 12)})
+        persons = connection.execute(
+            text("SELECT id, first_name, last_name FROM client WHERE kind = 'person' AND id IN :ids"
+                 " AND first_name IS NOT NULL AND last_name IS NOT NULL").bindparams(_expanding("ids")),
+            {"ids": ids},
+        ).all()  # fmt: skip
+        phones = connection.execute(
+            text("SELECT client_id, raw, digits FROM client_phone WHERE client_id IN :ids").bindparams(
+                _expanding("ids")
+            ),
+            {"ids": ids},
+        ).all()
+        emails = connection.execute(
+            text("SELECT client_id, address FROM client_email WHERE client_id IN :ids").bindparams(
+                _expanding("ids")
+            ),
+            {"ids": ids},
+        ).all()
+        companies = connection.execute(
+            text("SELECT id, name FROM client WHERE kind = 'organisation' ORDER BY id LIMIT :n"),
+            {"n": QUERIES_PER_KIND * 4},
+        ).all()
+        tickets = connection.execute(
+            text("SELECT number FROM ticket ORDER BY id LIMIT :n"), {"n": QUERIES_PER_KIND}
+        ).all()
+    cyrillic = [row for row in persons if is_cyrillic(row.last_name)]
+    latin = [row for row in persons if not is_cyrillic(row.last_name)]
+    n = QUERIES_PER_KIND
+
+    def pick(rows: list, count: int = n) -> list:
+        return [rows[index % len(rows)] for index in range(count)] if rows else []
+
+    kinds: dict[str, list[Sample]] = {
+        "phone suffix (4 digits)": [Sample(row.digits[-4:], None) for row in pick(phones)],
+        "phone as typed": [Sample(row.raw, row.client_id) for row in pick(phones)],
+        "name prefix, Latin": [
+            Sample(f"{row.first_name.lower()} {row.last_name[:3].lower()}", None) for row in pick(latin)
+        ],
+        "name prefix, Cyrillic": [
+            Sample(f"{row.first_name.lower()} {row.last_name[:3].lower()}", None) for row in pick(cyrillic)
+        ],
+        "typo (swapped letters)": [
+            Sample(_swap(row.last_name.lower(), rng), None)
+            for row in pick([r for r in persons if len(r.last_name) >= 6])
+        ],
+        "transliteration": [
+            Sample(
+                f"{to_latin(row.first_name)} {to_latin(row.last_name)}"
+                if is_cyrillic(row.last_name)
+                else f"{to_cyrillic(row.first_name)} {to_cyrillic(row.last_name)}",
+                row.id,
+            )
+            for row in pick(persons)
+        ],
+        "wrong keyboard layout": [
+            Sample(to_english_layout(row.last_name.lower()), None) for row in pick(cyrillic)
+        ],
+        "email fragment": [
+            Sample(
+                row.address.split("@")[0] + "@" if index % 2 == 0 else "@" + row.address.split("@")[1], None
+            )
+            for index, row in enumerate(pick(emails))
+        ],
+        "company": [Sample(_company_word(row.name), None) for row in pick(companies)],
+    }
+    if tickets:
+        kinds["ticket #number"] = [Sample(f"#{row.number}", None) for row in pick(tickets)]
+    return {kind: samples for kind, samples in kinds.items() if samples}
+
+
+def _expanding(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+def _swap(word: str, rng: random.Random) -> str:
+    position = rng.randrange(1, len(word) - 2)
+    return word[:position] + word[position + 1] + word[position] + word[position + 2 :]
+
+
+def _company_word(name: str) -> str:
+    words = [
+        word for word in name.replace('"', " ").replace("«", " ").replace("»", " ").split() if len(word) >= 4
+    ]
+    return max(words, key=len) if words else name
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+
+def run_backend(backend: str, url: str) -> list[KindResult]:
+    engine = make_engine(url)
+    try:
+        kinds = draw_queries(engine)
+        results = []
+        with UnitOfWork(engine, readonly=True) as uow:
+            for kind, samples in kinds.items():
+                result = KindResult(kind)
+                for sample in samples:  # warm the cache
+                    lookup(uow.session, sample.query)
+                for sample in samples:
+                    started = time.perf_counter()
+                    hits = lookup(uow.session, sample.query)
+                    result.times_ms.append((time.perf_counter() - started) * 1000)
+                    if sample.expected is not None:
+                        result.checked += 1
+                        result.found += sample.expected in [hit.id for hit in hits if hit.kind == "client"]
+                results.append(result)
+        naive_deadline = time.perf_counter() + NAIVE_BUDGET_SECONDS
+        with engine.connect() as connection:
+            for result in results:
+                for sample in kinds[result.kind][:NAIVE_QUERIES_PER_KIND]:
+                    if time.perf_counter() > naive_deadline:
+                        break
+                    result.naive_ms.append(naive(connection, sample.query))
+        return results
+    finally:
+        engine.dispose()
+
+
+NAIVE_SQL = (
+    "SELECT c.id FROM client c WHERE c.name LIKE :pattern"
+    " OR EXISTS (SELECT 1 FROM client_phone p WHERE p.client_id = c.id AND (p.raw LIKE :pattern OR p.digits LIKE :pattern))"
+    " OR EXISTS (SELECT 1 FROM client_email e WHERE e.client_id = c.id AND e.address LIKE :pattern)"
+    " LIMIT 20"
+)
+
+
+def naive(connection, query: str) -> float:
+    """The naive search box: ``LIKE '%q%'`` over the raw name, phone and email columns."""
+    pattern = "%" + query.replace("%", "").replace("_", "").replace("#", "") + "%"
+    started = time.perf_counter()
+    connection.execute(text(NAIVE_SQL), {"pattern": pattern}).all()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+
+def record(
+    lines: list[dict], metric: str, value: float, unit: str, target: float | None, backend: str
+) -> None:
+    lines.append(
+        {
+            "benchmark": "lookup",
+            "metric": metric,
+            "value": round(value, 3),
+            "unit": unit,
+            "target": target,
+            "backend": backend,
+            "scale": SCALE,
+        }
+    )
+
+
+def main() -> None:
+    lines: list[dict] = []
+    table = Table(title=f"lookup at {CLIENTS:,} clients (SCALE={SCALE})", title_justify="left")
+    for column in (
+        "backend",
+        "kind",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "target",
+        "naive p50 ms",
+        "speed-up",
+        "found",
+    ):
+        table.add_column(column, justify="left" if column in {"backend", "kind"} else "right")
+    builds: list[tuple[str, str, float]] = []
+    for backend, url in database_urls():
+        console.print(f"[{backend}] preparing {url.split('@')[-1]} …", markup=False)
+        for what, seconds in ensure_database(backend, url).items():
+            builds.append((backend, what, seconds))
+            record(lines, what, seconds, "s", 120.0, backend)
+        for result in run_backend(backend, url):
+            p50, p95, p99 = (percentile(result.times_ms, share) for share in (0.50, 0.95, 0.99))
+            naive_p50 = statistics.median(result.naive_ms) if result.naive_ms else float("nan")
+            speedup = naive_p50 / p50 if result.naive_ms and p50 > 0 else float("nan")
+            target = TARGET_MS[backend]
+            style = "green" if p99 <= target else "red"
+            found = f"{result.found}/{result.checked}" if result.checked else "—"
+            table.add_row(
+                backend, result.kind, f"{p50:.2f}", f"{p95:.2f}", f"[{style}]{p99:.2f}[/]", f"≤{target:g}",
+                f"{naive_p50:.0f}", f"{speedup:,.0f}×", found,
+            )  # fmt: skip
+            record(lines, f"{result.kind} p50", p50, "ms", None, backend)
+            record(lines, f"{result.kind} p95", p95, "ms", None, backend)
+            record(lines, f"{result.kind} p99", p99, "ms", target, backend)
+            if result.naive_ms:
+                record(lines, f"{result.kind} naive LIKE p50", naive_p50, "ms", None, backend)
+                record(lines, f"{result.kind} speed-up over naive (p50)", speedup, "x", None, backend)
+            if result.checked:
+                record(
+                    lines,
+                    f"{result.kind} intended client found",
+                    result.found / result.checked,
+                    "ratio",
+                    1.0,
+                    backend,
+                )
+    console.print(table)
+    for backend, what, seconds in builds:
+        console.print(f"{backend}: {what} {seconds:.1f} s", markup=False)
+    with RESULTS.open("a", encoding="utf-8") as out:
+        for line in lines:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
