@@ -9,6 +9,7 @@ sender in ``hotline.mailbox.sender`` holds no SQL.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,7 +49,11 @@ def ticket_subject(number: int, subject: str) -> str:
     """The subject with the ticket tag ``[#N]`` in it (added once), so answers thread back."""
     tag = f"[#{number}]"
     subject = " ".join(subject.split())
-    return subject if tag in subject else f"{tag} {subject}".strip()
+    if tag in subject:
+        return subject
+    prefix = re.match(r"^((?:(?:re|fwd?|aw|sv|отв|ответ)\s*:\s*)*)", subject, re.IGNORECASE)
+    head = prefix.group(1) if prefix else ""
+    return f"{head}{tag} {subject[len(head) :]}".strip()
 
 
 def enqueue_mail(

@@ -1,0 +1,156 @@
+"""The outbox and the SMTP sender against a capturing aiosmtpd, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from mail_samples import plain
+from mail_servers import Dovecot, SmtpCapture, free_port
+from sqlmodel import select
+
+from hotline.core.errors import InvalidInput
+from hotline.core.models import OutboxMessage
+from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply, retry_delay
+from hotline.core.services.tickets import create_ticket, get_ticket
+from hotline.mailbox.poller import Poller
+from hotline.mailbox.sender import Sender, SendReport
+
+
+def send(engine: Any, settings: Any, clock: Any) -> SendReport:
+    return asyncio.run(Sender(engine=engine, settings=settings, clock=clock, timeout=10).send_due())
+
+
+def outbox(uow_factory: Any) -> list[OutboxMessage]:
+    with uow_factory(readonly=True) as uow:
+        return list(uow.session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def queue_reply(uow_factory: Any, *, to: str = "client@example.com") -> int:
+    with uow_factory() as uow:
+        ticket = create_ticket(uow, subject="Printer", queue="Support", requester=to)
+        enqueue_ticket_reply(uow, ticket=ticket, body="Please restart it.", account="support")
+        return ticket.number
+
+
+def test_reply_is_delivered_with_threading_headers(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    number = queue_reply(uow_factory)
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.errors) == (1, [])
+    [message] = smtp_server.messages
+    [row] = outbox(uow_factory)
+    assert message["Subject"] == f"Re: [#{number}] Printer"
+    assert message["From"] == "support@example.com"
+    assert message["To"] == "client@example.com"
+    assert message["Message-ID"] == row.message_id
+    assert message.get_payload(decode=True).decode().strip() == "Please restart it."
+    assert row.status == "sent"
+    assert row.sent_at == clock.now()
+    assert send(engine, mail_settings, clock).sent == 0
+
+
+def test_acknowledgement_round_trip_threads_back(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    server, user, _ = imap_user
+    server.append(user, plain(message_id="<question@client>", subject="Help", sender="ann@example.com"))
+    asyncio.run(
+        Poller(engine=engine, settings=mail_settings, clock=clock).run_once(mail_settings.mail.accounts)
+    )
+    assert send(engine, mail_settings, clock).sent == 1
+    [ack] = smtp_server.messages
+    assert ack["In-Reply-To"] == "<question@client>"
+    assert ack["References"] == "<question@client>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert "[#1]" in ack["Subject"]
+    with uow_factory() as uow:
+        ticket = get_ticket(uow, number=1)
+        enqueue_ticket_reply(uow, ticket=ticket, body="Done.", account="support")
+    send(engine, mail_settings, clock)
+    answer = smtp_server.messages[1]
+    assert answer["In-Reply-To"] == "<question@client>"
+    assert answer["References"].split() == ["<question@client>", ack["Message-ID"]]
+
+
+def test_smtp_down_loses_nothing_and_exits_with_an_error(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    queue_reply(uow_factory)
+    real_port = mail_settings.mail.accounts[0].smtp_port
+    mail_settings.mail.accounts[0].smtp_port = free_port()
+    report = send(engine, mail_settings, clock)
+    assert report.sent == 0
+    assert "cannot reach SMTP" in report.errors[0]
+    [row] = outbox(uow_factory)
+    assert (row.status, row.attempts) == ("pending", 0)
+    mail_settings.mail.accounts[0].smtp_port = real_port
+    assert send(engine, mail_settings, clock).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_permanent_refusal_is_recorded(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    smtp_server.refuse["gone@example.com"] = "550 5.1.1 mailbox unavailable"
+    queue_reply(uow_factory, to="gone@example.com")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (0, 1)
+    [row] = outbox(uow_factory)
+    assert row.status == "failed"
+    assert "550" in (row.last_error or "")
+
+
+def test_temporary_refusal_is_retried_with_back_off(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    smtp_server.refuse["busy@example.com"] = "451 4.3.0 try again later"
+    queue_reply(uow_factory, to="busy@example.com")
+    assert send(engine, mail_settings, clock).retrying == 1
+    [row] = outbox(uow_factory)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.next_attempt_at == clock.now() + retry_delay(1)
+    assert send(engine, mail_settings, clock).sent == 0  # not due yet
+    del smtp_server.refuse["busy@example.com"]
+    clock.advance(minutes=2)
+    assert send(engine, mail_settings, clock).sent == 1
+    assert retry_delay(3) == timedelta(minutes=4)
+    assert retry_delay(30) == timedelta(hours=2)
+
+
+def test_two_senders_at_once_send_each_message_once(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    for i in range(8):
+        queue_reply(uow_factory, to=f"c{i}@example.com")
+    barrier = threading.Barrier(2)
+    reports: list[SendReport] = []
+
+    def run() -> None:
+        barrier.wait(timeout=10)
+        reports.append(send(engine, mail_settings, clock))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(report.sent for report in reports) == 8
+    assert len(smtp_server.messages) == 8
+    assert {row.status for row in outbox(uow_factory)} == {"sent"}
+
+
+def test_enqueue_validates_recipients(uow_factory: Any) -> None:
+    with uow_factory() as uow, pytest.raises(InvalidInput):
+        enqueue_mail(uow, to=["not an address"], subject="x", body="y")
+    with uow_factory() as uow, pytest.raises(InvalidInput):
+        enqueue_mail(uow, to=[], subject="x", body="y")
