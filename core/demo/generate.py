@@ -128,7 +128,8 @@ class DemoGenerator:
         self.ref = reference
         self.next_ids = dict(reference.first_ids)
         self.next_number = reference.first_ticket_number
-        active = [login for login, _ in reference.operator_ids.items() if login != "l.morozova"]
+        inactive = {login for login, *_, active in content.OPERATORS if not active}
+        active = [login for login in reference.operator_ids if login not in inactive]
         self.agents = [login for login in active if reference.operator_roles[login] == "operator"] or active
         self.supervisors = [
             login for login in active if reference.operator_roles[login] != "operator"

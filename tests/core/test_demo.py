@@ -219,3 +219,16 @@ def test_services_keep_working_after_the_bulk_load(loaded: Engine, uow_factory: 
             uow, draft=ClientDraft(first_name="Новый", last_name="Клиент", phones=["+7 495 111-22-33"])
         )
     assert client.id == CLIENTS + 1
+
+
+def _index_names(engine: Engine) -> set[str]:
+    if engine.dialect.name == "sqlite":
+        return {name for (name,) in _rows(engine, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return {name for (name,) in _rows(engine, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+
+
+def test_the_schema_keeps_its_indexes(engine: Engine, uow_factory: UowFactory) -> None:
+    before = _index_names(engine)
+    _load(uow_factory, clients=300)
+    assert _index_names(engine) == before
+    assert "ix_client_phone_e164" in before
