@@ -198,3 +198,16 @@ def test_supervisor_needs_one(engine, clock) -> None:
     )
     with pytest.raises(ConfigError, match="no active supervisor"), UnitOfWork(engine, readonly=True) as uow:
         validate_against_db(uow, setup=setup)
+
+
+def test_sla_policies_naming_unknown_queues_are_rejected(engine, clock, world) -> None:
+    setup = setup_from_toml(
+        '[calendars.office]\ntimezone = "UTC"\nhours = { mon = "09:00-18:00" }\n'
+        '[[sla]]\nqueue = "Sales"\ncalendar = "office"\nfirst_response = "1h"\nresolution = "8h"\n',
+        source="c.toml",
+    )
+    with (
+        pytest.raises(ConfigError, match=r"c.toml: sla\[0\] \(Sales/\*\): unknown queue 'Sales'"),
+        UnitOfWork(engine, readonly=True) as uow,
+    ):
+        validate_against_db(uow, setup=setup)

@@ -129,3 +129,22 @@ def test_list_and_describe(engine, clock, world) -> None:
     assert described[0]["first_response_due_at"].endswith("+00:00")
     assert described[0]["events"][0]["kind"] == "note"
     assert described[0]["events"][0]["attachments"] == []
+
+
+def test_priority_change_reconsiders_the_policy(engine, clock, world) -> None:
+    from hotline.core.sla.config import SlaPolicyConfig
+
+    world.policies = [
+        *world.policies,
+        SlaPolicyConfig(
+            queue="Support", priority="urgent", calendar="office", first_response="15m", resolution="2h"
+        ),
+    ]
+    number = new_ticket(engine, clock, world)
+    later = FixedClock(msk(2026, 11, 23, 10, 30))
+    with UnitOfWork(engine, actor_login="ivan", clock=later) as uow:
+        update_ticket(uow, number=number, expected_version=None, priority=Priority.URGENT, sla=world)
+    ticket = load(engine, number)
+    # the clocks keep their start (Monday 10:00); the targets are the urgent ones
+    assert ticket.first_response_due_at == msk(2026, 11, 23, 10, 15)
+    assert ticket.resolution_due_at == msk(2026, 11, 23, 12, 0)

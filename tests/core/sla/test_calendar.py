@@ -181,3 +181,12 @@ def test_law_elapsed_is_additive_and_antisymmetric(name: str, x: datetime, y: da
     assert cal.elapsed_us(a, b) + cal.elapsed_us(b, c) == cal.elapsed_us(a, c)
     assert cal.elapsed_us(c, a) == -cal.elapsed_us(a, c)
     assert 0 <= cal.elapsed_us(a, b) <= (b - a) // timedelta(microseconds=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=calendars, start=instants, now=instants, n=st.integers(min_value=1, max_value=60 * 24 * 10))
+def test_law_cutoff_decides_the_condition(name: str, start: datetime, now: datetime, n: int) -> None:
+    """What escalation relies on: "n business minutes have passed since start" ⟺ start <= cutoff."""
+    cal = LAW_CALENDARS[name]
+    duration = parse_duration(f"{n}m")
+    assert (cal.elapsed(start, now) >= n) == (start <= cal.cutoff(now, duration))
