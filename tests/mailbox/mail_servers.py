@@ -231,7 +231,8 @@ class SmtpCapture:
         return self.handler.refuse
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller._thread is not None:
+            self.controller.stop()
 
 
 def start_smtp() -> SmtpCapture:

@@ -1,0 +1,174 @@
+"""``hotline mail poll|send|failed`` as cron and an init system run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mail_samples import plain
+from mail_servers import Dovecot, SmtpCapture, free_port
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.models import OutboxMessage, Ticket
+
+runner = CliRunner()
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
+
+
+def write_config(
+    tmp_path: Path, server: Dovecot, user: str, smtp: SmtpCapture, *, imap_port: int = 0
+) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[[mail.accounts]]
+name = "support"
+imap_host = "127.0.0.1"
+imap_port = {imap_port or server.port}
+imap_security = "none"
+username = "{user}"
+password_env = "HOTLINE_TEST_CLI_PASSWORD"
+folder = "INBOX"
+failed_folder = "Failed"
+queue = "Support"
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+smtp_security = "none"
+from_address = "support@example.com"
+acknowledge = true
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture
+def setup(
+    imap_user: tuple[Dovecot, str, str],
+    smtp_server: SmtpCapture,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Dovecot, str, SmtpCapture, Path]:
+    server, user, password = imap_user
+    monkeypatch.setenv("HOTLINE_TEST_CLI_PASSWORD", password)
+    return server, user, smtp_server, write_config(tmp_path, server, user, smtp_server)
+
+
+def tickets(engine: Any) -> int:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return uow.session.exec(select(func.count()).select_from(Ticket)).one()
+
+
+def test_poll_once_then_send_once(database_url: str, engine: Any, setup: Any) -> None:
+    server, user, smtp, config = setup
+    server.append(user, plain(message_id="<cli@c>", subject="From cron", sender="cron@example.com"))
+    result = runner.invoke(
+        app, ["--db", database_url, "--config", str(config), "mail", "poll", "--once", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert (report["account"], report["created"], report["acknowledged"]) == ("support", 1, 1)
+    result = runner.invoke(
+        app, ["--db", database_url, "--config", str(config), "mail", "send", "--once", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sent"] == 1
+    assert [message["To"] for message in smtp.messages] == ["cron@example.com"]
+
+
+def test_poll_with_imap_down_exits_1(database_url: str, tmp_path: Path, setup: Any) -> None:
+    server, user, smtp, _ = setup
+    config = write_config(tmp_path, server, user, smtp, imap_port=free_port())
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "poll", "--once"])
+    assert result.exit_code == 1
+    assert "cannot reach IMAP" in result.output
+
+
+def test_send_with_smtp_down_exits_1_and_keeps_the_mail(
+    database_url: str, tmp_path: Path, setup: Any, uow_factory: Any
+) -> None:
+    server, user, smtp, config = setup
+    server.append(user, plain(message_id="<x@c>", sender="x@example.com"))
+    assert (
+        runner.invoke(
+            app, ["--db", database_url, "--config", str(config), "mail", "poll", "--once"]
+        ).exit_code
+        == 0
+    )
+    smtp.stop()
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "send", "--once"])
+    assert result.exit_code == 1
+    assert "cannot reach SMTP" in result.output
+    with uow_factory(readonly=True) as uow:
+        [row] = uow.session.exec(select(OutboxMessage)).all()
+    assert (row.status, row.attempts) == ("pending", 0)
+
+
+def test_unknown_account_is_bad_usage(database_url: str, setup: Any) -> None:
+    _, _, _, config = setup
+    result = runner.invoke(
+        app, ["--db", database_url, "--config", str(config), "mail", "poll", "--once", "--account", "nope"]
+    )
+    assert result.exit_code == 2
+    assert "no mail account named 'nope'" in result.output
+
+
+def test_failed_lists_what_could_not_be_converted(database_url: str, setup: Any, uow_factory: Any) -> None:
+    from hotline.core.services.mail_intake import record_failed
+
+    _, _, _, config = setup
+    with uow_factory() as uow:
+        record_failed(
+            uow,
+            account="support",
+            uidvalidity=7,
+            uid=42,
+            message_id="<bad@c>",
+            reason="boom\x1b[31m",
+            raw=b"x",
+        )
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "failed", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert {key: row[key] for key in ("account", "uid", "message_id")} == {
+        "account": "support",
+        "uid": 42,
+        "message_id": "<bad@c>",
+    }
+    assert row["received_at"].startswith("2026-11-23T07:00:00")
+    table = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "failed"])
+    assert "\x1b[31m" not in table.stdout
+    assert "<bad@c>" in table.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_service_polls_with_idle_and_stops_on_sigterm(database_url: str, engine: Any, setup: Any) -> None:
+    server, user, _, config = setup
+    environment = {**os.environ, "HOTLINE_DATABASE_URL": database_url, "HOTLINE_CONFIG": str(config)}
+    process = subprocess.Popen(
+        [HOTLINE, "mail", "poll"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        server.append(user, plain(message_id="<svc1@c>", subject="one"))
+        deadline = time.monotonic() + 30
+        while tickets(engine) < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        server.append(user, plain(message_id="<svc2@c>", subject="two"))
+        while tickets(engine) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tickets(engine) == 2
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert b"mail poller stopped" in stderr
