@@ -14,6 +14,7 @@ from pathlib import Path
 from hotline.core.errors import InvalidInput
 
 SAMPLE_BYTES = 1 << 20
+SCORE_BYTES = 64 << 10
 
 # Signatures of files that are not text, so "a PDF named .csv" gets a plain answer.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -80,9 +81,11 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
     except UnicodeDecodeError:
         pass
     candidates = {}
+    scored = sample[:SCORE_BYTES]  # plenty of letters to tell the code pages apart, and quick
     for codec in ("cp1251", "koi8_r"):
         try:
-            candidates[codec] = russian_score(sample.decode(codec))
+            sample.decode(codec)
+            candidates[codec] = russian_score(scored.decode(codec))
         except UnicodeDecodeError:
             continue
     if not candidates:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
+
 from hotline.core.errors import InvalidInput
 from hotline.core.exporting import neutralise
 from hotline.core.importing import open_source
@@ -22,6 +24,7 @@ from hotline.core.importing.headers import map_columns
 from hotline.core.importing.outcome import ImportOutcome, ImportRejected, OnDuplicate, RowDecision
 from hotline.core.importing.records import RowSource, SourceRow
 from hotline.core.importing.store import ClientStore, fold
+from hotline.core.models import Client
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
 
@@ -257,13 +260,14 @@ def write_errors_file(
 
 
 def _reindex(uow: UnitOfWork, client_ids: set[int]) -> None:
-    """Bring the lookup index up to date: per client for small imports, a set-wise rebuild for big ones."""
+    """Bring the lookup index up to date: per client, or set-wise when the import is most of the clients."""
     if not client_ids:
         return
     from hotline.core.search import index
 
-    if len(client_ids) > REINDEX_ONE_BY_ONE_UP_TO:
-        index.rebuild_index(uow.session)
+    total = uow.session.connection().execute(select(func.count()).select_from(Client)).scalar_one()
+    if len(client_ids) > REINDEX_ONE_BY_ONE_UP_TO and len(client_ids) * 3 >= total:
+        index.rebuild_index(uow.session)  # most of the index is new: rebuilding set-wise is faster
     else:
         index.reindex_clients(uow.session, client_ids)
 

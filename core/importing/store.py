@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, insert, not_, select, update
+from sqlalchemy import Table, and_, exists, func, insert, not_, select, update
 
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
@@ -96,10 +96,7 @@ class ClientStore:
         if not drafts:
             return []
         rows = [self._client_row(draft) for draft in drafts]
-        result = self.connection.execute(
-            insert(CLIENT).returning(CLIENT.c.id, sort_by_parameter_order=True), rows
-        )
-        ids = [row.id for row in result]
+        ids = self._insert_clients(rows)
         phones: list[dict[str, Any]] = []
         emails: list[dict[str, Any]] = []
         for client_id, draft in zip(ids, drafts, strict=True):
@@ -110,12 +107,61 @@ class ClientStore:
             emails += [{"client_id": client_id, "address": address} for address in draft.emails]
             if draft.kind == "organisation":
                 self.organisation_ids.setdefault(fold(draft.name), client_id)
-        if phones:
-            self.connection.execute(insert(PHONE), phones)
-        if emails:
-            self.connection.execute(insert(EMAIL), emails)
+        self._insert_many(PHONE, phones)
+        self._insert_many(EMAIL, emails)
         self.touched.update(ids)
         return ids
+
+    def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """``executemany`` of same-shaped rows: on SQLite straight on the driver (values converted by the
+        columns' own bind processors), which is several times faster than a Core executemany."""
+        if not rows:
+            return
+        if self.connection.dialect.name != "sqlite":
+            self.connection.execute(insert(table), rows)
+            return
+        dialect = self.connection.dialect
+        names = list(rows[0])
+        processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+        last: list[tuple[Any, Any]] = [(object(), None)] * len(names)  # (value, converted) per column
+        converted = []
+        for row in rows:
+            values = []
+            for index, (process, value) in enumerate(zip(processors, row.values(), strict=True)):
+                if process is None or value is None:
+                    values.append(value)
+                elif value is last[index][0]:  # the same object as above (the import's timestamp): reuse
+                    values.append(last[index][1])
+                else:
+                    last[index] = (value, process(value))
+                    values.append(last[index][1])
+            converted.append(tuple(values))
+        statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        cursor = self.connection.connection.driver_connection.cursor()
+        try:
+            cursor.executemany(statement, converted)
+        finally:
+            cursor.close()
+
+    def _insert_clients(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert client rows and return their ids in order.
+
+        SQLite answers RETURNING one row per statement, so there a plain executemany runs under the
+        write lock the unit of work holds (BEGIN IMMEDIATE) and the ids are the next ``len(rows)`` rowids,
+        checked against the new maximum. PostgreSQL returns them in batches.
+        """
+        if self.connection.dialect.name != "sqlite":
+            result = self.connection.execute(
+                insert(CLIENT).returning(CLIENT.c.id, sort_by_parameter_order=True), rows
+            )
+            return [row.id for row in result]
+        highest = select(func.coalesce(func.max(CLIENT.c.id), 0))
+        before = self.connection.execute(highest).scalar_one()
+        self._insert_many(CLIENT, rows)
+        after = self.connection.execute(highest).scalar_one()
+        if after - before != len(rows):
+            raise RuntimeError(f"client ids are not contiguous ({before}..{after} for {len(rows)} rows)")
+        return list(range(before + 1, after + 1))
 
     def _client_row(self, draft: ClientDraft) -> dict[str, Any]:
         return {

@@ -255,11 +255,14 @@ def main() -> None:
     csv_path = BENCH_DIR / f"import-{IMPORT_ROWS}.csv"
     write_import_file(csv_path, IMPORT_ROWS)
     for backend in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(","):
-        bench_import(backend.strip(), csv_path)
-    url = export_database()
-    ensure_admin(url)
-    for fmt in os.environ.get("EXPORT_FORMATS", "csv,json").split(","):
-        bench_export(url, fmt.strip())
+        if backend.strip():
+            bench_import(backend.strip(), csv_path)
+    formats = [fmt.strip() for fmt in os.environ.get("EXPORT_FORMATS", "csv,json").split(",") if fmt.strip()]
+    if formats:
+        url = export_database()
+        ensure_admin(url)
+        for fmt in formats:
+            bench_export(url, fmt)
     table = Table(title=f"import/export (SCALE={SCALE})", title_justify="left")
     for column in ("metric", "backend", "value", "unit", "target", "ok"):
         table.add_column(column)

@@ -6,11 +6,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError, clean_text, parse_birthday
+from hotline.core.importing.drafts import (
+    ClientDraft,
+    DraftBuilder,
+    RowError,
+    clean_text,
+    parse_birthday,
+    quick_russian_phone,
+)
 from hotline.core.importing.headers import map_columns, parse_overrides
 from hotline.core.importing.records import SourceRow
+from hotline.core.phones import normalize_phone
 
 PATH = Path("clients.csv")
 
@@ -158,3 +168,19 @@ def test_overlong_values_are_refused() -> None:
     errors = build(("name",), ("x" * 301,))
     assert isinstance(errors, list)
     assert errors[0].reason == "longer than 300 characters"
+
+
+@given(
+    digits=st.text(alphabet="0123456789", min_size=10, max_size=10),
+    shape=st.sampled_from(["+7 {a} {b}-{c}-{d}", "8 ({a}) {b}-{c}-{d}", "8{a}{b}{c}{d}", "+7({a}){b}{c}{d}",
+                           "+7{a}{b}{c}{d}", " 8-{a}-{b}-{c}-{d} ", "7{a}{b}{c}{d}", "+8 {a} {b}{c}{d}"]),
+    region=st.sampled_from(["RU", "KZ", "GB"]),
+)  # fmt: skip
+def test_the_quick_russian_path_agrees_with_the_full_parser(digits: str, shape: str, region: str) -> None:
+    raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:8], d=digits[8:])
+    quick = quick_russian_phone(raw, region)
+    try:
+        full = normalize_phone(raw, default_region=region)
+    except InvalidInput:
+        full = None
+    assert quick is None or quick == full

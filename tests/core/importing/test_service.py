@@ -260,3 +260,33 @@ def test_several_batches_and_the_progress_callback(engine, uow_factory, admin, t
     assert seen[-1] == (1200, 1.0)
     assert [done for done, _ in seen[:-1]] == [500, 1000]
     assert all(share is not None and 0 < share <= 1 for _, share in seen)
+
+
+def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["ignored sheet"])
+    sheet = book.create_sheet("Клиенты")
+    sheet.append(["ФИО", "Компания", "Мобильный", "Дата рождения"])
+    sheet.append(["Сидорова Мария", "ООО Ромашка", 79035554433, None])
+    sheet.append(["Lee Ann", None, "+44 20 7946 0000", "1990-05-17"])
+    workbook = tmp_path / "book.xlsx"
+    book.save(workbook)
+    with uow_factory(actor_login="root") as uow:
+        outcome = import_clients(uow, path=workbook, options=ImportOptions(sheet="Клиенты"))
+    assert outcome.counts["created"] == 2
+    assert outcome.organisations_created == 1
+    vcard = tmp_path / "contacts.vcf"
+    vcard.write_bytes(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Орлов;Пётр;;;\r\nFN:Пётр Орлов\r\nTEL;TYPE=CELL:+7 903 555-44-33\r\n"
+        "EMAIL:petr@example.ru\r\nEND:VCARD\r\n".encode()
+    )
+    with uow_factory(actor_login="root") as uow:
+        merged = import_clients(uow, path=vcard, options=ImportOptions(on_duplicate="update"))
+    assert [(d.action, d.detail) for d in merged.decisions] == [
+        ("updated", "matches client #2 by phone +79035554433")
+    ]
+    with engine.connect() as connection:
+        emails = connection.execute(select(ClientEmail.address)).scalars().all()
+    assert emails == ["petr@example.ru"]
