@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.text import Text
 
 from hotline.cli.options import JsonFlag
-from hotline.cli.output import info, print_json, stderr, stdout, table
+from hotline.cli.output import info, print_json, safe, stderr, stdout, table
 from hotline.cli.state import cli_state
 
 if TYPE_CHECKING:
@@ -98,7 +97,7 @@ def _report(outcome: ImportOutcome, *, as_json: bool) -> None:
         return
     console = stderr()
     for error in outcome.errors:
-        console.print(Text(error.describe(outcome.path)))
+        console.print(safe(error.describe(outcome.path)))  # headers and cells are untrusted
     counts = outcome.counts
     title = "Import (dry run: nothing written)" if outcome.dry_run else "Import"
     rows = [(action, counts[action]) for action in ("created", "updated", "unchanged", "skipped", "rejected")]
