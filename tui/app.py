@@ -1,0 +1,154 @@
+"""The console application: composes the home screen, routes app-wide commands, polls screen pops.
+
+``make_app`` is the factory the CLI and the tests call; nothing here touches the database on the UI loop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.worker import Worker, get_current_worker
+
+from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
+from hotline.tui.context import ConsoleContext
+from hotline.tui.messages import ScreenPopRequested, WorkerFailed, forward_worker_failure, readable_error
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from textual.screen import Screen
+
+    from hotline.core.clock import Clock
+    from hotline.core.settings import Settings
+
+SCREEN_POP_INTERVAL_SECONDS = 0.5
+
+
+class HotlineApp(App[None]):
+    """The operator console."""
+
+    TITLE = "hotline"
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar = bindings_for("app")
+    COMMANDS: ClassVar = {CommandsProvider}
+
+    def __init__(self, ctx: ConsoleContext, *, poll_screen_pops: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._poll_screen_pops = poll_screen_pops
+        self._polling = False
+
+    def get_default_screen(self) -> Screen[object]:
+        from hotline.tui.screens.home import HomeScreen
+
+        return HomeScreen(self.ctx)
+
+    def on_mount(self) -> None:
+        if self._poll_screen_pops:
+            self.set_interval(SCREEN_POP_INTERVAL_SECONDS, self._poll)
+
+    # -- app-wide commands -------------------------------------------------------------------------
+
+    def action_show_help(self) -> None:
+        from hotline.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(scope_of(self.screen), title=self.screen.__class__.__name__))
+
+    def action_go_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_open_queues(self) -> None:
+        try:
+            from hotline.tui.screens.queues import QueuesScreen
+        except ImportError:
+            self.notify("The ticket queues are not available in this version.", severity="warning")
+            return
+        if not isinstance(self.screen, QueuesScreen):
+            self.push_screen(QueuesScreen(self.ctx))
+
+    def open_ticket(self, number: int) -> None:
+        """Show a ticket (from a lookup hit or a client's card)."""
+        try:
+            from hotline.tui.screens.ticket import TicketScreen
+        except ImportError:
+            self.notify(f"Ticket #{number}: the ticket screen is not available in this version.")
+            return
+        self.push_screen(TicketScreen(self.ctx, number))
+
+    def open_client(self, client_id: int, *, call_started_at: datetime | None = None) -> None:
+        """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop)."""
+        from hotline.tui.screens.client_card import ClientCardScreen
+
+        self.push_screen(ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at))
+
+    def open_new_client(self, typed: str, *, call_started_at: datetime | None = None) -> None:
+        """The new-client form prefilled from what was typed (digits → phone, words → name)."""
+        from hotline.tui.screens.new_client import NewClientScreen
+
+        def opened(client_id: int | None) -> None:
+            if client_id is not None:
+                self.open_client(client_id, call_started_at=call_started_at)
+
+        self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
+
+    # -- screen pops -------------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        if not self._polling:
+            self._polling = True
+            self._take_screen_pops()
+
+    @work(thread=True, exit_on_error=False, group="screen-pop")
+    def _take_screen_pops(self) -> None:
+        """Take this operator's pending pops and find each caller by phone, in one transaction."""
+        from hotline.core.errors import InvalidInput
+        from hotline.core.phones import normalize_phone
+        from hotline.core.services.clients import find_clients_by_contact
+        from hotline.core.services.screen_pop import take_screen_pops
+
+        region = self.ctx.settings.default_region
+        try:
+            with self.ctx.uow() as uow:
+                requests = []
+                for pop in take_screen_pops(uow, operator_login=self.ctx.operator_login):
+                    try:
+                        e164 = normalize_phone(pop.number, default_region=region).e164
+                    except InvalidInput:
+                        e164 = None
+                    callers = find_clients_by_contact(uow, e164s=[e164], emails=[]) if e164 else []
+                    client_id = callers[0].id if callers else None
+                    requests.append(ScreenPopRequested(pop.number, client_id, pop.requested_at))
+            for request in requests:
+                if not get_current_worker().is_cancelled:
+                    self.post_message(request)
+        finally:
+            self._polling = False
+
+    def on_screen_pop_requested(self, message: ScreenPopRequested) -> None:
+        self.bell()
+        started = self.ctx.clock.now()
+        if message.client_id is None:
+            self.notify(f"Incoming call from an unknown number: {message.number}", markup=False)
+            self.open_new_client(message.number, call_started_at=started)
+        else:
+            self.open_client(message.client_id, call_started_at=started)
+
+    # -- the one handler for failed workers --------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        forward_worker_failure(self, event)
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        self.notify(readable_error(message.error), title="Error", severity="error", markup=False, timeout=8)
+
+
+def make_app(
+    *, settings: Settings, engine: Engine, operator_login: str, clock: Clock, poll_screen_pops: bool = True
+) -> HotlineApp:
+    """The console for ``operator_login`` on ``engine`` (tests pass their own settings and clock)."""
+    ctx = ConsoleContext(engine=engine, settings=settings, operator_login=operator_login, clock=clock)
+    return HotlineApp(ctx, poll_screen_pops=poll_screen_pops)

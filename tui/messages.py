@@ -1,0 +1,107 @@
+"""Messages that flow through the console: workers post them, handlers change state.
+
+Each is a small dataclass named as what happened. ``forward_worker_failure`` is how every screen sends
+a failed worker to the app's one error handler (``Worker.StateChanged`` does not bubble).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.worker import Worker
+
+
+class _Flow(Message):
+    """Base for the console's messages (Textual's ``Message.__post_init__`` initialises dataclasses)."""
+
+
+@dataclass
+class LookupFinished(_Flow):
+    """A lookup worker found the hits for ``query`` (generation ``generation`` of the lookup box)."""
+
+    generation: int
+    query: str
+    hits: list[Any]
+    seconds: float = 0.0
+
+
+@dataclass
+class ScreenPopRequested(_Flow):
+    """The phone system asked this console to show a caller (``client_id`` None: unknown number)."""
+
+    number: str
+    client_id: int | None
+    requested_at: datetime
+
+
+@dataclass
+class CallLogged(_Flow):
+    """A call was saved on a client's timeline."""
+
+    client_id: int
+    interaction_id: int
+
+
+@dataclass
+class NoteAdded(_Flow):
+    """A note was saved on a client's timeline."""
+
+    client_id: int
+    interaction_id: int
+
+
+@dataclass
+class ClientSaved(_Flow):
+    """A client was created or changed."""
+
+    client_id: int
+    created: bool = True
+
+
+@dataclass
+class WorkerFailed(_Flow):
+    """A worker raised: the app shows one readable toast and the console stays usable."""
+
+    error: BaseException
+    worker_name: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def forward_worker_failure(node: DOMNode, event: Worker.StateChanged) -> bool:
+    """Post ``WorkerFailed`` to the app when ``event`` reports a worker error; True if it did."""
+    from textual.worker import WorkerState
+
+    worker = event.worker
+    if event.state is WorkerState.ERROR and worker.error is not None:
+        node.app.post_message(WorkerFailed(worker.error, worker.name))
+        return True
+    return False
+
+
+def readable_error(error: BaseException) -> str:
+    """One line an operator can act on, never a traceback."""
+    from hotline.core.errors import HotlineError
+
+    if isinstance(error, HotlineError):
+        where = getattr(error, "where", None)
+        return f"{where}: {error}" if where else str(error)
+    try:
+        from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+    except ImportError:  # pragma: no cover
+        return f"{type(error).__name__}: {error}"
+    if isinstance(error, OperationalError):
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
+        return f"database unavailable: {reason}"
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"database error: {reason}"
+    if isinstance(error, SQLAlchemyError):
+        return f"database error: {str(error).splitlines()[0]}"
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

@@ -1,0 +1,250 @@
+"""Home: the lookup box (focused at start, live results), the operator's work, the status bar."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import LookupFinished, forward_worker_failure
+from hotline.tui.widgets.lookup_results import LookupResults
+from hotline.tui.widgets.status_bar import StatusBar, database_label
+from hotline.tui.widgets.work_summary import TicketLine, WorkSummary, WorkSummaryData
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+LOOKUP_LIMIT = 20
+
+register(
+    Command(
+        id="home.open",
+        key="enter",
+        title="lookup: open the selection",
+        help="Open the selected client's card or ticket; with no hit, offer a new client.",
+        action="open_selection",
+        scope="home",
+        label="Open",
+    ),
+    Command(
+        id="home.next",
+        key="down",
+        title="lookup: next result",
+        help="Highlight the next result.",
+        action="move_highlight(1)",
+        scope="home",
+        show=False,
+        in_palette=False,
+    ),
+    Command(
+        id="home.previous",
+        key="up",
+        title="lookup: previous result",
+        help="Highlight the previous result.",
+        action="move_highlight(-1)",
+        scope="home",
+        show=False,
+        in_palette=False,
+    ),
+    Command(
+        id="home.new_client",
+        key="f4",
+        title="client: new client",
+        help="Create a client, prefilled from what is in the lookup box.",
+        action="new_client",
+        scope="home",
+        label="New client",
+    ),
+    Command(
+        id="home.clear",
+        key="escape",
+        title="lookup: clear",
+        help="Empty the lookup box and the results.",
+        action="clear_lookup",
+        scope="home",
+        label="Clear",
+    ),
+)
+
+
+class HomeScreen(Screen[None]):
+    """Find the caller: type a phone, a name, an email, a company or a ticket number."""
+
+    COMMAND_SCOPE = "home"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("home")
+    AUTO_FOCUS = "#lookup"
+
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._generation = 0
+        """Bumped on every keystroke; only results of the newest generation are shown."""
+        self._shown_generation = 0
+        self._in_flight = False
+        self._open_when_ready = False
+        self.last_lookup_seconds = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False)
+        yield LookupResults(id="results")
+        with Horizontal(id="work"):
+            yield WorkSummary(zone=self.ctx.settings.zone, id="summary")
+            reminders = self._reminder_list()
+            if reminders is not None:
+                yield reminders
+        yield StatusBar(
+            login=self.ctx.operator_login,
+            database=database_label(self.ctx.engine.url),
+            clock=self.ctx.clock,
+            zone=self.ctx.settings.zone,
+            id="status",
+        )
+        yield Footer()
+
+    def _reminder_list(self) -> Any | None:
+        try:
+            from hotline.tui.widgets.reminder_list import ReminderList
+        except ImportError:
+            return None
+        try:
+            return ReminderList(self.ctx, id="reminders")
+        except TypeError:
+            return None
+
+    def on_mount(self) -> None:
+        self._load_work()
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#lookup", Input).focus()
+        if self.is_mounted and self._shown_generation:
+            self._load_work()
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#lookup")
+    def _typed(self, event: Input.Changed) -> None:
+        self._generation += 1
+        self._open_when_ready = False
+        if not event.value.strip():
+            self._shown_generation = self._generation
+            self.query_one(LookupResults).show_hits([])
+            return
+        if not self._in_flight:
+            self._start_lookup()
+
+    def _start_lookup(self) -> None:
+        self._in_flight = True
+        self._run_lookup(self._generation, self.query_one("#lookup", Input).value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lookup")
+    def _run_lookup(self, generation: int, query: str) -> None:
+        from hotline.core.search import lookup
+
+        started = time.perf_counter()
+        with self.ctx.uow(readonly=True) as uow:
+            hits = lookup(
+                uow.session, query, limit=LOOKUP_LIMIT, default_region=self.ctx.settings.default_region
+            )
+        if not get_current_worker().is_cancelled:
+            self.post_message(LookupFinished(generation, query, hits, time.perf_counter() - started))
+
+    def on_lookup_finished(self, message: LookupFinished) -> None:
+        self._in_flight = False
+        self.last_lookup_seconds = message.seconds
+        if message.generation != self._generation:
+            if self.query_one("#lookup", Input).value.strip():
+                self._start_lookup()
+            return
+        self._shown_generation = message.generation
+        self.query_one(LookupResults).show_hits(message.hits)
+        if self._open_when_ready:
+            self._open_when_ready = False
+            self.action_open_selection()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "lookup" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._in_flight = False
+            self._open_when_ready = False
+        forward_worker_failure(self, event)
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#lookup")
+    def _submitted(self) -> None:
+        self.action_open_selection()
+
+    @on(LookupResults.OptionSelected)
+    def _clicked(self, event: LookupResults.OptionSelected) -> None:
+        self.query_one(LookupResults).highlighted = event.option_index
+        self.action_open_selection()
+
+    def action_open_selection(self) -> None:
+        typed = self.query_one("#lookup", Input).value.strip()
+        if not typed:
+            return
+        if self._shown_generation != self._generation:
+            self._open_when_ready = True
+            return
+        hit = self.query_one(LookupResults).selected_hit
+        if hit is None:
+            self.notify("No client found: a new one, prefilled from what you typed.", markup=False)
+            self.app.open_new_client(typed)  # type: ignore[attr-defined]
+        elif hit.kind == "ticket":
+            self.app.open_ticket(hit.id)  # type: ignore[attr-defined]
+        else:
+            self.app.open_client(hit.id)  # type: ignore[attr-defined]
+
+    def action_move_highlight(self, step: int) -> None:
+        results = self.query_one(LookupResults)
+        if results.option_count:
+            current = results.highlighted if results.highlighted is not None else -step
+            results.highlighted = max(0, min(results.option_count - 1, current + step))
+
+    def action_new_client(self) -> None:
+        self.app.open_new_client(self.query_one("#lookup", Input).value.strip())  # type: ignore[attr-defined]
+
+    def action_clear_lookup(self) -> None:
+        self.query_one("#lookup", Input).value = ""
+
+    # -- the operator's work -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="work")
+    def _load_work(self) -> None:
+        from hotline.core.models.enums import OPEN_STATUSES
+        from hotline.core.services.tickets import due_at, list_tickets
+
+        with self.ctx.uow(readonly=True) as uow:
+            operator = uow.actor
+            role = operator.role if operator else ""
+            name = operator.display_name if operator else self.ctx.operator_login
+            mine = [
+                ticket
+                for status in OPEN_STATUSES
+                for ticket in list_tickets(uow, status=status, assignee_login=self.ctx.operator_login)
+            ]
+        now = self.ctx.clock.now()
+        lines = sorted(
+            (TicketLine(t.number, t.subject, t.status, t.priority, due_at(t)) for t in mine),
+            key=lambda line: (line.due_at is None, line.due_at or now, line.number),
+        )
+        data = WorkSummaryData(
+            open_count=len(lines),
+            overdue_count=sum(1 for line in lines if line.due_at is not None and line.due_at <= now),
+            next_tickets=lines[:5],
+        )
+        self.app.call_from_thread(self._show_work, f"{self.ctx.operator_login} · {name}", role, data)
+
+    def _show_work(self, operator: str, role: str, data: WorkSummaryData) -> None:
+        status = self.query_one(StatusBar)
+        status.operator = operator
+        status.role = role
+        self.query_one(WorkSummary).show(data, self.ctx.clock.now())
