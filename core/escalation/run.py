@@ -18,13 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from hotline.core.escalation.actions import ClaimedTicket, apply_actions
-from hotline.core.escalation.selection import OPEN, S, Selector, T, level_key
-from hotline.core.models import EscalationStep, Ticket
+from hotline.core.escalation.backfill import backfill_sla
+from hotline.core.escalation.selection import S, Selector, T, level_key
+from hotline.core.models import EscalationStep
 from hotline.core.models.types import UTCDateTime
 from hotline.core.sla.config import EscalationRuleConfig
-from hotline.core.sla.models import TicketSla
 from hotline.core.sla.policy import SlaSetup
-from hotline.core.sla.tracking import start_clocks
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -60,27 +59,6 @@ class AppliedStep:
             "changes": self.changes,
             "applied_at": self.applied_at,
         }
-
-
-def backfill_sla(uow: UnitOfWork, *, setup: SlaSetup) -> int:
-    """Give open tickets written without SLA state (imports, demo data) their clocks; returns how many."""
-    missing = list(
-        uow.session.exec(  # type: ignore[call-overload]
-            select(Ticket)
-            .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)  # type: ignore[arg-type]
-            .where(TicketSla.ticket_id.is_(None), Ticket.status.in_(OPEN))  # type: ignore[union-attr,attr-defined]
-        ).scalars()
-    )
-    for ticket in missing:
-        row = start_clocks(uow, ticket=ticket, sla=setup, start=ticket.created_at)
-        row.last_activity_at = ticket.updated_at
-        if ticket.status == "pending":
-            row.pending_since = ticket.updated_at
-            if row.pause_when_pending:
-                row.paused_at = ticket.updated_at
-        uow.session.add(ticket)
-    uow.session.flush()
-    return len(missing)
 
 
 def _claim(uow: UnitOfWork, selector: Selector, rule: EscalationRuleConfig) -> list[int]:

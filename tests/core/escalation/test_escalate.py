@@ -211,3 +211,33 @@ def test_sla_policies_naming_unknown_queues_are_rejected(engine, clock, world) -
         UnitOfWork(engine, readonly=True) as uow,
     ):
         validate_against_db(uow, setup=setup)
+
+
+def test_backfill_uses_the_organisation_contract_and_pending_state(engine, clock, world) -> None:
+    from hotline.core.escalation.backfill import backfill_sla
+    from hotline.core.models import Client
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        acme = uow.session.execute(select(Client).where(Client.name == "Acme")).scalar_one()
+        now = clock.now()
+        person = Client(name="Worker of Acme", organisation_id=acme.id, created_at=now, updated_at=now)
+        uow.session.add(person)
+    number = new_ticket(engine, clock, world, client="Worker of Acme")
+    pending = new_ticket(engine, clock, world, subject="waiting")
+    with UnitOfWork(engine, clock=clock) as uow:  # as a bulk import would leave them
+        for ticket in uow.session.execute(select(Ticket)).scalars():
+            uow.session.delete(uow.session.get(TicketSla, ticket.id))
+            ticket.first_response_due_at = ticket.resolution_due_at = None
+            if ticket.number == pending:
+                ticket.status = "pending"
+    with UnitOfWork(engine, clock=clock) as uow:
+        assert backfill_sla(uow, setup=world) == 2
+    gold = load(engine, number)
+    assert gold.first_response_due_at == msk(2026, 11, 23, 10, 30)  # Acme's gold contract
+    assert gold.resolution_due_at == msk(2026, 11, 23, 15, 0)
+    waiting = load(engine, pending)
+    assert waiting.resolution_due_at is None  # paused while pending
+    with UnitOfWork(engine, readonly=True) as uow:
+        row = uow.session.get(TicketSla, waiting.id)
+        assert row.paused_at == row.pending_since == waiting.updated_at
+        assert uow.session.get(TicketSla, gold.id).policy == "Support/*/gold"
