@@ -422,122 +422,142 @@ class DemoGenerator:
     def _ticket(
         self, chunk: Chunk, client_id: int, russian: bool, created: int, email: str | None
     ) -> int | None:
-        rng = self.rng
-        stamp, ops = self.stamp, self.ref.operator_ids
-        status = self.status_pool[int(rng.random() * len(self.status_pool))]
-        priority = self.priority_pool[int(rng.random() * len(self.priority_pool))]
+        """A ticket with its history; returns when it was opened if that was a call (an interaction)."""
+        rnd, stamp, ops = self.rnd, self.stamp, self.ref.operator_ids
+        status = self.status_pool[int(rnd() * len(self.status_pool))]
+        priority = self.priority_pool[int(rnd() * len(self.priority_pool))]
         queue, subject, first_message = self._pick(content.TICKETS_RU if russian else content.TICKETS_EN)
-        replies = content.REPLIES_RU if russian else content.REPLIES_EN
+        by_phone = email is None or rnd() < 0.35
+        if by_phone and status == "new":
+            status = "open"  # the operator who took the call has answered already
         if status in ("new", "open", "pending"):
             opened = self._below_range(HOUR // 2, 14 * DAY)
         else:
             opened = self._below_range(2 * DAY, min(max(created, 3 * DAY), 365 * DAY))
         ticket_id, number = self._id("ticket"), self.next_number
         self.next_number += 1
-        by_phone = email is None or rng.random() < 0.35
-        requester = None if by_phone else email
-        events: list[tuple[str, str | None, str, str, dict, str | None, int]] = []
-        t = opened
-
-        def later(low: int, high: int) -> int:
-            return max(0, t - self._between(low, high))
-
-        agent = self._pick(self.agents)
+        history = _History(self, number=number, at=opened, agent=self._pick(self.agents))
         if by_phone:
-            events.append(("call", agent, agent, first_message, {"direction": "in"}, None, t))
+            history.opened_by_call(first_message)
             self._interaction(
-                chunk, client_id, russian, created, ticket_id=ticket_id, at=t, operator=agent, notes=subject
-            )
+                chunk, client_id, russian, created, ticket_id=ticket_id, at=opened, operator=history.agent,
+                notes=subject,
+            )  # fmt: skip
         else:
-            events.append(
-                ("message_in", None, email, first_message, {}, f"<demo-{number}-1@mail.example>", t)
-            )
-        assignee: str | None = None
-        first_response: int | None = None
-        version = 1
-        if status != "new" or rng.random() < 0.3:
-            supervisor = self._pick(self.supervisors)
-            assignee = agent
-            t = later(60, 1800)
-            events.append(("assignment", supervisor, supervisor, f"→ {assignee}", {"to": assignee}, None, t))
-            version += 1
-        if status != "new":
-            t = later(300, FIRST_RESPONSE_TARGET[priority] * 2)
-            first_response = t
-            message_id = f"<demo-{number}-2@hotline.example.com>"
-            events.append(("message_out", assignee, assignee, self._pick(replies), {}, message_id, t))
-            events.append(
-                ("status", assignee, assignee, "new → open", {"from": "new", "to": "open"}, None, t)
-            )
-            version += 1
-            if rng.random() < 0.3:
-                t = later(120, 4 * HOUR)
-                events.append(("note", assignee, assignee, self._pick(content.INTERNAL_NOTES), {}, None, t))
-            if rng.random() < 0.4 and requester is not None:
-                t = later(HOUR, DAY)
-                follow_up = self._pick(content.FOLLOW_UPS_RU if russian else content.FOLLOW_UPS_EN)
-                events.append(
-                    ("message_in", None, requester, follow_up, {}, f"<demo-{number}-3@mail.example>", t)
-                )
-                t = later(600, 6 * HOUR)
-                events.append(
-                    (
-                        "message_out",
-                        assignee,
-                        assignee,
-                        self._pick(replies),
-                        {},
-                        f"<demo-{number}-4@hotline.example.com>",
-                        t,
-                    )
-                )
-        resolved_at = closed_at = None
-        previous = "open"
-        for step in {
-            "pending": ("pending",),
-            "resolved": ("resolved",),
-            "closed": ("resolved", "closed"),
-        }.get(status, ()):
-            t = later(HOUR, 3 * DAY) if step != "closed" else later(DAY, 7 * DAY)
-            events.append(
-                (
-                    "status",
-                    assignee,
-                    assignee,
-                    f"{previous} → {step}",
-                    {"from": previous, "to": step},
-                    None,
-                    t,
-                )
-            )
-            version += 1
-            previous = step
-            if step == "resolved":
-                resolved_at = t
-            elif step == "closed":
-                closed_at = t
-        if status == "pending" and rng.random() < 0.5 and assignee is not None:
-            due = self._below_range(-2 * DAY, DAY)
+            history.opened_by_mail(email or "", first_message)
+        history.work(status, russian=russian, requester=None if by_phone else email)
+        if status == "pending" and rnd() < 0.5 and history.assignee is not None:
             text = f"Перезвонить по тикету #{number}" if russian else f"Call back about ticket #{number}"
             chunk.rows["reminder"].append(
-                (self._id("reminder"), ops[assignee], client_id, ticket_id, "manual", text, stamp.at(due),
-                 "pending", None, None, stamp.at(t))
+                (self._id("reminder"), ops[history.assignee], client_id, ticket_id, "manual", text,
+                 stamp.at(self._below_range(-2 * DAY, DAY)), "pending", None, None, stamp.at(history.at))
             )  # fmt: skip
-        for kind, author_login, author, body, data, message_id, at in events:
+        for kind, login, author, body, data, message_id, at in history.events:
             chunk.rows["ticket_event"].append(
-                (self._id("ticket_event"), ticket_id, kind, ops[author_login] if author_login else None,
-                 author, body, json.dumps(data, ensure_ascii=False), message_id, stamp.at(at))
+                (self._id("ticket_event"), ticket_id, kind, ops[login] if login else None, author, body,
+                 _json(data), message_id, stamp.at(at))
             )  # fmt: skip
+        optional = (history.first_response_at, history.resolved_at, history.closed_at)
         chunk.rows["ticket"].append(
             (
-                ticket_id, number, subject, status, priority, self.ref.queue_ids[queue], client_id, requester,
-                ops[assignee] if assignee else None, stamp.at(opened), stamp.at(t),
-                None if first_response is None else stamp.at(first_response),
-                None if resolved_at is None else stamp.at(resolved_at),
-                None if closed_at is None else stamp.at(closed_at),
+                ticket_id, number, subject, status, priority, self.ref.queue_ids[queue], client_id,
+                None if by_phone else email, ops[history.assignee] if history.assignee else None,
+                stamp.at(opened), stamp.at(history.at),
+                *(None if at is None else stamp.at(at) for at in optional),
                 stamp.at(opened - FIRST_RESPONSE_TARGET[priority]),
                 stamp.at(opened - RESOLUTION_TARGET[priority]),
-                version,
+                history.version,
             )
         )  # fmt: skip
         return opened if by_phone else None
+
+
+def _json(data: dict[str, object]) -> str:
+    return "{}" if not data else json.dumps(data, ensure_ascii=False)
+
+
+class _History:
+    """A ticket's chronology as it is made up: events (kind, login, author, body, data, message id, at)."""
+
+    def __init__(self, generator: DemoGenerator, *, number: int, at: int, agent: str) -> None:
+        self.generator = generator
+        self.number = number
+        self.at = at
+        self.agent = agent
+        self.assignee: str | None = None
+        self.first_response_at: int | None = None
+        self.resolved_at: int | None = None
+        self.closed_at: int | None = None
+        self.version = 1
+        self.events: list[tuple[str, str | None, str, str, dict[str, object], str | None, int]] = []
+
+    def _later(self, low: int, high: int) -> None:
+        self.at = max(0, self.at - self.generator._between(low, high))
+
+    def _add(
+        self, kind: str, login: str | None, author: str, body: str, data: dict[str, object] | None = None,
+        message_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.events.append((kind, login, author, body, data or {}, message_id, self.at))
+
+    def opened_by_call(self, text: str) -> None:
+        self._add("call", self.agent, self.agent, text, {"direction": "in"})
+        self.first_response_at = self.at
+
+    def opened_by_mail(self, sender: str, text: str) -> None:
+        self._add("message_in", None, sender, text, None, f"<demo-{self.number}-1@mail.example>")
+
+    def work(self, status: str, *, russian: bool, requester: str | None) -> None:
+        """Assignment, answers, notes and status changes leading to ``status``."""
+        pick, rnd = self.generator._pick, self.generator.rnd
+        replies = content.REPLIES_RU if russian else content.REPLIES_EN
+        if status != "new" or rnd() < 0.3:
+            supervisor = pick(self.generator.supervisors)
+            self.assignee = self.agent
+            self._later(60, 1800)
+            self._add("assignment", supervisor, supervisor, f"→ {self.agent}", {"to": self.agent})
+            self.version += 1
+        if status == "new":
+            return
+        self._later(300, 4 * HOUR)
+        self._add(
+            "message_out",
+            self.agent,
+            self.agent,
+            pick(replies),
+            None,
+            f"<demo-{self.number}-2@hotline.example.com>",
+        )
+        if self.first_response_at is None:
+            self.first_response_at = self.at
+        self._status("new", "open")
+        if rnd() < 0.3:
+            self._later(120, 4 * HOUR)
+            self._add("note", self.agent, self.agent, pick(content.INTERNAL_NOTES))
+        if requester is not None and rnd() < 0.4:
+            self._later(HOUR, DAY)
+            follow_up = pick(content.FOLLOW_UPS_RU if russian else content.FOLLOW_UPS_EN)
+            self._add("message_in", None, requester, follow_up, None, f"<demo-{self.number}-3@mail.example>")
+            self._later(600, 6 * HOUR)
+            self._add(
+                "message_out",
+                self.agent,
+                self.agent,
+                pick(replies),
+                None,
+                f"<demo-{self.number}-4@hotline.example.com>",
+            )
+        steps = {"pending": ("pending",), "resolved": ("resolved",), "closed": ("resolved", "closed")}
+        previous = "open"
+        for step in steps.get(status, ()):
+            self._later(*((DAY, 7 * DAY) if step == "closed" else (HOUR, 3 * DAY)))
+            self._status(previous, step)
+            previous = step
+            if step == "resolved":
+                self.resolved_at = self.at
+            elif step == "closed":
+                self.closed_at = self.at
+
+    def _status(self, old: str, new: str) -> None:
+        self._add("status", self.agent, self.agent, f"{old} → {new}", {"from": old, "to": new})
+        self.version += 1
