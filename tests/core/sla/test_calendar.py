@@ -145,6 +145,14 @@ LAW_CALENDARS = {
             extra_holidays=[date(2026, 12, 31)],
         )
     ),
+    # night shifts through the hours the clocks jump (02:00-03:00 in Berlin)
+    "berlin_night": BusinessCalendar(
+        CalendarConfig(
+            timezone="Europe/Berlin",
+            hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-04:00,20:00-24:00"),
+            breaks=["02:15-02:45"],
+        )
+    ),
 }
 calendars = st.sampled_from(sorted(LAW_CALENDARS))
 
