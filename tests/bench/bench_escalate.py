@@ -5,6 +5,8 @@ process, then times a per-ticket loop (load every open ticket, test each rule in
 step, apply through the ticket services, the way django-helpdesk's ``escalate_tickets`` works) on a
 copy of the same database, for the ratio. Prints a Rich table and appends one JSON object per figure
 to ``bench-results.jsonl``. ``SCALE`` multiplies the number of tickets (``SCALE=0.1`` for a tenth).
+With ``BENCH_PG`` set to a PostgreSQL server URL, the command is timed there too (in a database of its
+own, dropped afterwards).
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_escalate.py
 """
@@ -241,6 +243,31 @@ def per_ticket_loop(url: str, setup: SlaSetup) -> tuple[float, int, int, bool]:
     return elapsed, seen, applied, finished
 
 
+def postgres_figures(setup: SlaSetup, config: Path) -> list[tuple[str, float, str, float | None]]:
+    """The same command on PostgreSQL, when ``BENCH_PG`` names a server."""
+    admin_url = os.environ.get("BENCH_PG")
+    if not admin_url:
+        return []
+    name = f"hotline_bench_escalate_{os.getpid()}"
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        seed(url, setup)
+        elapsed, steps = run_command(url, config)
+        again, _ = run_command(url, config)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return [
+        ("escalate (process, set-based) (postgresql)", elapsed, "s", None),
+        ("steps applied (postgresql)", len(steps), "steps", None),
+        ("second run (nothing new) (postgresql)", again, "s", None),
+    ]
+
+
 def main() -> None:
     setup = load_setup()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-escalate-") as folder:
@@ -256,6 +283,7 @@ def main() -> None:
         elapsed, steps = run_command(url, config)
         again, steps_again = run_command(url, config)
         loop_elapsed, loop_seen, loop_applied, finished = per_ticket_loop(f"sqlite:///{copy}", setup)
+        on_postgres = postgres_figures(setup, config)
     loop_full = loop_elapsed * TICKETS / max(loop_seen, 1)
     target = max(1.0, TARGET_SECONDS * SCALE)
     figures = [
@@ -270,6 +298,7 @@ def main() -> None:
         ("set-based tickets/s", TICKETS / elapsed, "tickets/s", None),
         ("ratio loop / set-based", loop_full / elapsed, "x", None),
         ("seeding", seeded, "s", None),
+        *on_postgres,
     ]
     table = Table(
         title=f"hotline escalate over {TICKETS:,} open tickets, {DUE_SHARE:.0%} due (SQLite, scale {SCALE})",
@@ -283,11 +312,11 @@ def main() -> None:
             table.add_row(metric, f"{value:,.2f}", unit, "—" if goal is None else f"≤ {goal:,.1f}{verdict}")
             record = {
                 "benchmark": "escalate",
-                "metric": metric,
+                "metric": metric.removesuffix(" (postgresql)"),
                 "value": round(value, 3),
                 "unit": unit,
                 "target": goal,
-                "backend": "sqlite",
+                "backend": "postgresql" if "(postgresql)" in metric else "sqlite",
                 "scale": SCALE,
             }
             out.write(json.dumps(record) + "\n")
