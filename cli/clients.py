@@ -31,16 +31,11 @@ def show(
         print_json(card)
         return
     console = stdout()
-    console.print(
-        Text.assemble(
-            ("#", "dim"),
-            str(card["id"]),
-            "  ",
-            safe(card["name"]).stylize("bold"),
-            "  ",
-            (card["kind"], "dim"),
-        )
-    )
+    heading = Text.assemble(("#", "dim"), str(card["id"]), "  ")
+    heading.append_text(safe(card["name"]))
+    heading.stylize("bold", 0, len(heading))
+    heading.append(f"  {card['kind']}", style="dim")
+    console.print(heading)
     facts = [
         ("organisation", card["organisation"]["name"] if card["organisation"] else None),
         ("group", card["group"]["name"] if card["group"] else None),
