@@ -192,11 +192,15 @@ class Poller:
         # No try/finally: after a crash nothing is flagged; the re-run finds the commits and flags them.
         for group, limit in _fetch_groups(wanted, sizes, max_bytes):
             bodies = await connection.bodies(group, limit=limit)
-            for uid in group:
-                raw = bodies.get(uid)
-                if raw is None:
-                    continue  # expunged meanwhile by someone else
-                outcome = self._process(account, uidvalidity, uid, raw, report)
+            converted = [(uid, bodies[uid], self._convert(bodies[uid])) for uid in group if uid in bodies]
+            outcomes = self._take_in_group(account, uidvalidity, converted)
+            for uid, outcome in outcomes:
+                if self.after_commit is not None:
+                    self.after_commit(uid)
+                if outcome == "created_acknowledged":
+                    report.acknowledged += 1
+                    outcome = "created"
+                setattr(report, outcome, getattr(report, outcome) + 1)
                 (batch.failed if outcome == "failed" else batch.done).append(uid)
         await self._tell_server(account, connection, batch)
         with UnitOfWork(self.engine, clock=self.clock) as uow:
@@ -212,8 +216,19 @@ class Poller:
         if batch.failed:
             await connection.move(batch.failed, account.failed_folder)
 
-    def _process(self, account: Any, uidvalidity: int, uid: int, raw: bytes, report: PollReport) -> str:
-        """One message in one unit of work: ``created``, ``threaded``, ``duplicate`` or ``failed``."""
+    def _convert(self, raw: bytes) -> IncomingMail | Exception:
+        """Convert outside any transaction; a failure is returned, to be recorded with the others."""
+        try:
+            parsed = self.converter(raw, max_bytes=int(self.settings.mail.max_message_bytes))
+            return to_incoming(parsed, raw)
+        except Exception as error:
+            return error
+
+    def _take_in_group(
+        self, account: Any, uidvalidity: int, converted: list[tuple[int, bytes, IncomingMail | Exception]]
+    ) -> list[tuple[int, str]]:
+        """One transaction for a fetched group, one savepoint per message: a message that fails rolls
+        back alone and is recorded as failed; the group commits once (then the server is told)."""
         mailbox = MailboxRef(
             name=account.name,
             queue=account.queue,
@@ -221,12 +236,33 @@ class Poller:
             acknowledge=account.acknowledge,
             acknowledgements_per_day=int(self.settings.mail.acknowledgements_per_sender_per_day),
         )
-        message_id: str | None = None
+        outcomes: list[tuple[int, str]] = []
         try:
-            parsed = self.converter(raw, max_bytes=int(self.settings.mail.max_message_bytes))
-            mail = to_incoming(parsed, raw)
-            message_id = mail.message_id
             with UnitOfWork(self.engine, clock=self.clock) as uow:
+                for uid, raw, mail in converted:
+                    outcomes.append((uid, self._take_in_one(uow, mailbox, uidvalidity, uid, raw, mail)))
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(f"database: {str(error.orig or error).splitlines()[0]}") from None
+        for uid, outcome in outcomes:
+            if outcome == "failed":
+                log.warning("%s: message UID %s recorded as failed", account.name, uid)
+        return outcomes
+
+    def _take_in_one(
+        self,
+        uow: UnitOfWork,
+        mailbox: MailboxRef,
+        uidvalidity: int,
+        uid: int,
+        raw: bytes,
+        mail: IncomingMail | Exception,
+    ) -> str:
+        if isinstance(mail, Exception):
+            return self._fail(
+                uow, mailbox.name, uidvalidity, uid, raw, None, f"{type(mail).__name__}: {mail}"
+            )
+        try:
+            with uow.session.begin_nested():
                 result = take_in(
                     uow,
                     mailbox=mailbox,
@@ -236,59 +272,42 @@ class Poller:
                     sla=self.sla,
                     default_region=getattr(self.settings, "default_region", "RU"),
                 )
-        except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"database: {str(error.orig or error).splitlines()[0]}") from None
+        except (OperationalError, InterfaceError):
+            raise
         except IntegrityError:
-            if self._recorded(account.name, uidvalidity, uid):
-                report.duplicates += 1
-                return "duplicate"  # a parallel run committed it first
-            return self._fail(account, uidvalidity, uid, raw, message_id, "integrity error on intake", report)
+            if already_processed(uow, account=mailbox.name, uidvalidity=uidvalidity, uids=[uid]):
+                return "duplicates"  # a parallel run committed it first
+            return self._fail(uow, mailbox.name, uidvalidity, uid, raw, mail.message_id, "integrity error")
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
-            return self._fail(account, uidvalidity, uid, raw, message_id, reason, report)
-        if self.after_commit is not None:
-            self.after_commit(uid)
+            return self._fail(uow, mailbox.name, uidvalidity, uid, raw, mail.message_id, reason)
         if result.duplicate:
-            report.duplicates += 1
-            return "duplicate"
-        report.acknowledged += int(result.acknowledged)
+            return "duplicates"
         if result.created:
-            report.created += 1
-            return "created"
-        report.threaded += 1
+            return "created_acknowledged" if result.acknowledged else "created"
         return "threaded"
 
     def _fail(
         self,
-        account: Any,
+        uow: UnitOfWork,
+        account: str,
         uidvalidity: int,
         uid: int,
         raw: bytes,
         message_id: str | None,
         reason: str,
-        report: PollReport,
     ) -> str:
-        log.warning("%s: message UID %s failed: %s", account.name, uid, reason)
-        message_id = message_id or sniff_message_id(raw)
-        try:
-            with UnitOfWork(self.engine, clock=self.clock) as uow:
-                record_failed(
-                    uow,
-                    account=account.name,
-                    uidvalidity=uidvalidity,
-                    uid=uid,
-                    message_id=message_id,
-                    reason=reason,
-                    raw=raw,
-                )
-        except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"database: {str(error.orig or error).splitlines()[0]}") from None
-        report.failed += 1
+        with uow.session.begin_nested():
+            record_failed(
+                uow,
+                account=account,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                message_id=message_id or sniff_message_id(raw),
+                reason=reason,
+                raw=raw,
+            )
         return "failed"
-
-    def _recorded(self, account: str, uidvalidity: int, uid: int) -> bool:
-        with UnitOfWork(self.engine, clock=self.clock, readonly=True) as uow:
-            return bool(already_processed(uow, account=account, uidvalidity=uidvalidity, uids=[uid]))
 
     async def run_forever(
         self,

@@ -190,16 +190,53 @@ def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
 
     with pytest.raises(Crash):
         poll(engine, mail_settings, clock, after_commit=crash_after_second)
-    assert count(uow_factory, Ticket) == 2  # the first two committed
-    assert server.uids(user, criteria="SEEN") == []  # nothing flagged before the batch ended
+    assert count(uow_factory, Ticket) == 3  # the batch committed before the crash
+    assert server.uids(user, criteria="SEEN") == []  # but the server was not told yet
     report = poll(engine, mail_settings, clock)
-    assert (report.created, report.duplicates) == (1, 2)
+    assert (report.new, report.created, report.duplicates) == (3, 0, 3)
     assert count(uow_factory, Ticket) == 3
     assert count(uow_factory, OutboxMessage) == 3
     assert server.uids(user, criteria="SEEN") == uids
     with uow_factory(readonly=True) as uow:
         state = uow.session.exec(select(MailAccountState)).one()
     assert state.last_uid == uids[-1]
+
+
+def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_everything_once(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hotline.mailbox.poller as poller_module
+
+    server, user = mailbox
+    for i in range(3):
+        server.append(user, plain(message_id=f"<k{i}@c>", subject=f"k{i}"))
+
+    class Killed(BaseException):
+        pass
+
+    real_take_in = poller_module.take_in
+    calls: list[int] = []
+
+    def dying_take_in(uow: Any, **arguments: Any) -> Any:
+        calls.append(arguments["uid"])
+        if len(calls) == 2:
+            raise Killed
+        return real_take_in(uow, **arguments)
+
+    monkeypatch.setattr(poller_module, "take_in", dying_take_in)
+    with pytest.raises(Killed):
+        poll(engine, mail_settings, clock)
+    assert count(uow_factory, Ticket) == 0
+    assert count(uow_factory, ProcessedMessage) == 0
+    assert server.uids(user, criteria="SEEN") == []
+    monkeypatch.setattr(poller_module, "take_in", real_take_in)
+    assert poll(engine, mail_settings, clock).created == 3
+    assert count(uow_factory, Ticket) == 3
 
 
 def test_two_overlapping_polls_import_each_message_once(
