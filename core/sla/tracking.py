@@ -99,6 +99,8 @@ def status_changed(uow: UnitOfWork, *, ticket: Ticket, old: str, new: str, sla: 
     now = uow.now()
     row = sla_row(uow, ticket)
     if row is None:
+        if not sla.policies:
+            return  # no clocks yet: the next escalation run starts them from the ticket's creation
         row = start_clocks(uow, ticket=ticket, sla=sla, start=ticket.created_at)
     calendar = sla.calendar(row.calendar)
     if old == "pending" and row.paused_at is not None:
