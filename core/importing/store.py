@@ -6,13 +6,15 @@ ORM object per row: that is what makes 100,000 rows a matter of seconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, exists, func, insert, not_, select, update
+from sqlalchemy import JSON, Table, and_, exists, func, insert, not_, select, text, update
 
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models.types import JSONList
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -117,6 +119,9 @@ class ClientStore:
         columns' own bind processors), which is several times faster than a Core executemany."""
         if not rows:
             return
+        if self.connection.dialect.name == "postgresql":
+            self._copy(table, rows)
+            return
         if self.connection.dialect.name != "sqlite":
             self.connection.execute(insert(table), rows)
             return
@@ -150,6 +155,17 @@ class ClientStore:
         write lock the unit of work holds (BEGIN IMMEDIATE) and the ids are the next ``len(rows)`` rowids,
         checked against the new maximum. PostgreSQL returns them in batches.
         """
+        if self.connection.dialect.name == "postgresql":
+            ids = list(
+                self.connection.execute(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence('client', 'id')) FROM generate_series(1, :n)"
+                    ),
+                    {"n": len(rows)},
+                ).scalars()
+            )
+            self._copy(CLIENT, [{"id": client_id, **row} for client_id, row in zip(ids, rows, strict=True)])
+            return ids
         if self.connection.dialect.name != "sqlite":
             result = self.connection.execute(
                 insert(CLIENT).returning(CLIENT.c.id, sort_by_parameter_order=True), rows
@@ -162,6 +178,23 @@ class ClientStore:
         if after - before != len(rows):
             raise RuntimeError(f"client ids are not contiguous ({before}..{after} for {len(rows)} rows)")
         return list(range(before + 1, after + 1))
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL ``COPY … FROM STDIN`` of same-shaped rows (JSON columns serialised here)."""
+        names = list(rows[0])
+        as_json = [isinstance(table.c[name].type, JSON | JSONList) for name in names]
+        driver = self.connection.connection.driver_connection
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(value) if is_json else value
+                        for is_json, value in zip(as_json, row.values(), strict=True)
+                    ]
+                )
 
     def _client_row(self, draft: ClientDraft) -> dict[str, Any]:
         return {
