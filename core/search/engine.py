@@ -186,27 +186,19 @@ class _Search:
     # --- emails ---------------------------------------------------------------------------------
 
     def find_email(self, found: _Found, fragment: str, *, weak: bool = False) -> None:
+        """Addresses with a part (the address, from its first local dot, ``@domain``, the domain) that
+        starts with the fragment: one B-tree range scan."""
         needle = fragment.strip()
         if len(needle.replace("@", "").replace(".", "")) < 2 or len(needle) < MIN_FRAGMENT:
             return
-        pattern = "%" + needle.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
-        if self.postgres:
-            sql = (
-                "SELECT client_id, address FROM search_email"
-                " WHERE address LIKE :pattern ESCAPE '\\' LIMIT :cap"
-            )
-        else:
-            pattern = "%" + needle.replace("%", "") + "%"
-            sql = (
-                "SELECT e.client_id, e.address FROM search_email_fts f CROSS JOIN search_email e"
-                " ON e.email_id = f.rowid WHERE f.address LIKE :pattern LIMIT :cap"
-            )
-        for client_id, address in self.rows(sql, {"pattern": pattern, "cap": self.cap}):
-            if needle not in address:
-                continue
+        rows = self.rows(
+            "SELECT client_id, address FROM search_email WHERE part >= :lo AND part < :hi LIMIT :cap",
+            {"lo": needle, "hi": _after_prefix(needle), "cap": self.cap},
+        )
+        for client_id, address in rows:
             if address == needle:
                 score = SCORE_EMAIL_EXACT
-            elif address.startswith(needle) or ("@" + address.split("@", 1)[-1]).startswith(needle):
+            elif address.startswith(needle):
                 score = SCORE_EMAIL_PREFIX
             else:
                 score = SCORE_EMAIL_CONTAINS
@@ -273,8 +265,12 @@ class _Search:
         return options
 
     def any_word(self, options: list[_Option]) -> bool:
-        where, params = _option_sql("a", options)
-        return bool(self.rows(f"SELECT 1 FROM search_word a WHERE {where} LIMIT 1", params))
+        """Whether any index row matches any option (one indexed probe per option: ORs defeat the planner)."""
+        for option in options:
+            where, params = _option_sql("a", [option])
+            if self.rows(f"SELECT 1 FROM search_word a WHERE {where} LIMIT 1", params):
+                return True
+        return False
 
     def corrections(self, typed: set[str]) -> list[str]:
         """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
@@ -313,11 +309,18 @@ class _Search:
         return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": self.cap})]
 
     def matching_one_word(self, options: list[_Option]) -> list[int]:
-        """Clients with a word (or key) matching one typed word: B-tree range scans, capped."""
-        where, params = _option_sql("a", options)
-        params["cap"] = self.cap
-        sql = f"SELECT DISTINCT a.client_id FROM search_word a WHERE {where} LIMIT :cap"
-        return [client_id for (client_id,) in self.rows(sql, params)]
+        """Clients with a word (or key) matching one typed word: one capped B-tree range scan per option."""
+        found: dict[int, None] = {}
+        for option in options:
+            where, params = _option_sql("a", [option])
+            params["cap"] = self.cap
+            for (client_id,) in self.rows(
+                f"SELECT a.client_id FROM search_word a WHERE {where} LIMIT :cap", params
+            ):
+                found[client_id] = None
+            if len(found) >= self.cap:
+                break
+        return list(found)[: self.cap]
 
     # --- presentation ---------------------------------------------------------------------------
 

@@ -34,14 +34,10 @@ _CLIENT_ROWS = (
 )
 
 
-@lru_cache(maxsize=200_000)
-def _key(word: str) -> str:
-    return skeleton(word)
-
-
-@lru_cache(maxsize=200_000)
-def _name_words(text_value: str) -> tuple[str, ...]:
-    return tuple(word[:MAX_INDEXED_WORD] for word in words(text_value))
+@lru_cache(maxsize=500_000)
+def _token_words(token: str) -> tuple[tuple[str, str], ...]:
+    """The folded words of one whitespace-separated token, each with its key (names repeat: cached)."""
+    return tuple((word[:MAX_INDEXED_WORD], skeleton(word[:MAX_INDEXED_WORD])) for word in words(token))
 
 
 def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
@@ -49,17 +45,17 @@ def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
     client_id, name, first, middle, last, organisation = row
     seen: set[tuple[str, str]] = set()
     out: list[tuple[int, str, str, str]] = []
-    for field_code, parts in (
-        (NAME_FIELD, (name, first, middle, last)),
-        (ORGANISATION_FIELD, (organisation,)),
-    ):
+    name = name or ""
+    extra_parts = tuple(part for part in (first, middle, last) if part and part not in name)
+    for field_code, parts in ((NAME_FIELD, (name, *extra_parts)), (ORGANISATION_FIELD, (organisation,))):
         for part in parts:
             if not part:
                 continue
-            for word in _name_words(part):
-                if (field_code, word) not in seen and len(out) < MAX_WORDS_PER_CLIENT:
-                    seen.add((field_code, word))
-                    out.append((client_id, field_code, word, _key(word)))
+            for token in part.split():
+                for word, key in _token_words(token):
+                    if (field_code, word) not in seen and len(out) < MAX_WORDS_PER_CLIENT:
+                        seen.add((field_code, word))
+                        out.append((client_id, field_code, word, key))
     return out
 
 
@@ -81,7 +77,7 @@ def rebuild_index(session: Session) -> None:
     for table in ("search_word", "search_phone", "search_email", "search_vocab", "search_doc"):
         connection.exec_driver_sql(f"DELETE FROM {table}")
     if not postgres:
-        for name in ("search_phone_fts", "search_email_fts", "search_doc_fts"):
+        for name in ("search_phone_fts", "search_doc_fts"):
             connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
     drop_indexes(connection)
     _bulk_insert(
@@ -92,14 +88,11 @@ def rebuild_index(session: Session) -> None:
         f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
         f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone"
     )
-    connection.exec_driver_sql(
-        "INSERT INTO search_email (email_id, client_id, address)"
-        " SELECT id, client_id, lower(address) FROM client_email"
-    )
+    connection.exec_driver_sql(_email_sql(postgres=postgres, where=""))
     connection.exec_driver_sql(_doc_sql(postgres=postgres, where=""))
     create_indexes(connection)
     if not postgres:
-        for name in ("search_phone_fts", "search_email_fts", "search_doc_fts"):
+        for name in ("search_phone_fts", "search_doc_fts"):
             connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
     keys = [
         term
@@ -159,10 +152,6 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             " SELECT 'delete', phone_id, digits FROM search_phone WHERE client_id IN :ids"
         )
         run(
-            "INSERT INTO search_email_fts(search_email_fts, rowid, address)"
-            " SELECT 'delete', email_id, address FROM search_email WHERE client_id IN :ids"
-        )
-        run(
             "INSERT INTO search_doc_fts(search_doc_fts, rowid, terms)"
             " SELECT 'delete', client_id, terms FROM search_doc WHERE client_id IN :ids"
         )
@@ -181,10 +170,7 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
         f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
         f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone WHERE client_id IN :ids"
     )
-    run(
-        "INSERT INTO search_email (email_id, client_id, address)"
-        " SELECT id, client_id, lower(address) FROM client_email WHERE client_id IN :ids"
-    )
+    run(_email_sql(postgres=postgres, where="WHERE client_id IN :ids"))
     if not postgres:
         run(
             "INSERT INTO search_doc_fts(rowid, terms)"
@@ -194,10 +180,27 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             "INSERT INTO search_phone_fts(rowid, digits)"
             " SELECT phone_id, digits FROM search_phone WHERE client_id IN :ids"
         )
-        run(
-            "INSERT INTO search_email_fts(rowid, address)"
-            " SELECT email_id, address FROM search_email WHERE client_id IN :ids"
-        )
+
+
+def _email_sql(*, postgres: bool, where: str) -> str:
+    """Set-based ``search_email`` rows: the address, from its first local dot, ``@domain``, the domain."""
+    find = "strpos" if postgres else "instr"
+    source = (
+        f"(SELECT id, client_id, lower(address) AS a, {find}(lower(address), '@') AS at"
+        f" FROM client_email {where}) e"
+    )
+    parts = [
+        "a",
+        "substr(a, at)",
+        "substr(a, at + 1)",
+        f"substr(a, {find}(a, '.') + 1)",
+    ]
+    conditions = ["", " WHERE at > 0", " WHERE at > 0", f" WHERE {find}(a, '.') BETWEEN 1 AND at - 2"]
+    selects = [
+        f"SELECT id, client_id, {part}, a FROM {source}{condition}"
+        for part, condition in zip(parts, conditions, strict=True)
+    ]
+    return "INSERT INTO search_email (email_id, client_id, part, address) " + " UNION ALL ".join(selects)
 
 
 def _doc_sql(*, postgres: bool, where: str) -> str:

@@ -8,7 +8,9 @@ every object's name starts with ``search_`` (so schema comparisons can leave the
   as range scans (``COLLATE "C"`` on PostgreSQL so ranges follow code points).
 - ``search_phone``: the digits of each phone and the same digits reversed (suffix match = prefix of the
   reversed digits); fragments via SQLite FTS5 trigram / PostgreSQL pg_trgm.
-- ``search_email``: each address, lower-case, for fragments (trigram on both backends).
+- ``search_email``: each address (lower-case) under several ``part``s — the address, the address from
+  the first dot of the local part (``petrov@acme.ru``), ``@domain`` and the domain — so ``petrov@``,
+  ``@acme.ru`` and ``acme`` are all B-tree prefix scans.
 - ``search_vocab``: the symmetric-delete keys of every name word and key of 5+ letters (typo correction).
 - ``search_doc``: one row per client with all its words and keys (keys marked by a leading ``0``), for
   several-word queries: SQLite FTS5 with prefix indexes / a PostgreSQL tsvector under GIN intersect the
@@ -23,7 +25,7 @@ REVERSED_DIGITS_SQLITE = " || ".join(f"substr({{col}}, {position}, 1)" for posit
 """SQLite has no reverse(); a phone has at most 20 digits and substr past the end is empty."""
 
 TABLES = ("search_word", "search_phone", "search_email", "search_vocab", "search_doc")
-SQLITE_FTS = ("search_phone_fts", "search_email_fts", "search_doc_fts")
+SQLITE_FTS = ("search_phone_fts", "search_doc_fts")
 KEY_MARK = "0"
 
 _COMMON_INDEXES = {
@@ -37,11 +39,10 @@ _COMMON_INDEXES = {
         ("search_phone_rdigits", "rdigits"),
         ("search_phone_client", "client_id"),
     ],
-    "search_email": [("search_email_address", "address"), ("search_email_client", "client_id")],
+    "search_email": [("search_email_part", "part"), ("search_email_client", "client_id")],
 }
 _PG_TRIGRAM_INDEXES = [
     ("search_phone_digits_trgm", "search_phone", "digits"),
-    ("search_email_address_trgm", "search_email", "address"),
 ]
 _PG_GIN_INDEXES = [("search_doc_terms", "search_doc", "terms")]
 
@@ -61,8 +62,8 @@ def create_schema(connection: Connection) -> None:
         f" digits {text_type} NOT NULL, rdigits {text_type} NOT NULL)"
     )
     connection.exec_driver_sql(
-        f"CREATE TABLE search_email (email_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
-        f" address {text_type} NOT NULL)"
+        f"CREATE TABLE search_email (email_id INTEGER NOT NULL, client_id INTEGER NOT NULL,"
+        f" part {text_type} NOT NULL, address {text_type} NOT NULL)"
     )
     connection.exec_driver_sql(
         f"CREATE TABLE search_vocab (dkey {text_type} NOT NULL, term {text_type} NOT NULL,"
@@ -82,10 +83,6 @@ def create_schema(connection: Connection) -> None:
         connection.exec_driver_sql(
             "CREATE VIRTUAL TABLE search_phone_fts USING fts5(digits, content='search_phone',"
             " content_rowid='phone_id', tokenize='trigram', detail='none')"
-        )
-        connection.exec_driver_sql(
-            "CREATE VIRTUAL TABLE search_email_fts USING fts5(address, content='search_email',"
-            " content_rowid='email_id', tokenize='trigram', detail='none')"
         )
 
 
