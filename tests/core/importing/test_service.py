@@ -103,8 +103,22 @@ def test_import_creates_clients_contacts_groups_and_organisations(
     assert imports[0].after["created"] == 5
 
 
-def test_the_lookup_index_knows_the_imported_clients(engine, uow_factory, admin, tmp_path) -> None:
+@pytest.mark.parametrize("threshold", [10_000, 2])  # per-client reindex; a set-wise rebuild
+def test_the_lookup_index_knows_the_imported_clients(
+    engine, uow_factory, admin, tmp_path, threshold, monkeypatch
+) -> None:
+    from hotline.core.importing import service
+    from hotline.core.search import lookup
+
+    monkeypatch.setattr(service, "REINDEX_ONE_BY_ONE_UP_TO", threshold)
     run(uow_factory, write(tmp_path, GOOD_ROWS))
+    with uow_factory(readonly=True) as uow:
+        by_phone = lookup(uow.session, "916 111-22-33")
+        by_name = lookup(uow.session, "Петрова")
+        by_company = lookup(uow.session, "Лютик")
+    assert [hit.title for hit in by_phone[:1]] == ["Иван Иванов"]
+    assert [hit.title for hit in by_name[:1]] == ["Анна Петрова"]
+    assert "ООО Лютик" in [hit.title for hit in by_company]
     with engine.connect() as connection:
         indexed = connection.execute(text("SELECT count(*) FROM search_phone")).scalar_one()
         words = connection.execute(
