@@ -18,7 +18,6 @@ from hotline.tui.messages import ScreenPopRequested, WorkerFailed, forward_worke
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
-    from textual.screen import Screen
 
     from hotline.core.clock import Clock
     from hotline.core.settings import Settings
@@ -40,12 +39,10 @@ class HotlineApp(App[None]):
         self._poll_screen_pops = poll_screen_pops
         self._polling = False
 
-    def get_default_screen(self) -> Screen[object]:
+    def on_mount(self) -> None:
         from hotline.tui.screens.home import HomeScreen
 
-        return HomeScreen(self.ctx)
-
-    def on_mount(self) -> None:
+        self.push_screen(HomeScreen(self.ctx))
         if self._poll_screen_pops:
             self.set_interval(SCREEN_POP_INTERVAL_SECONDS, self._poll)
 
@@ -58,7 +55,7 @@ class HotlineApp(App[None]):
             self.push_screen(HelpScreen(scope_of(self.screen), title=self.screen.__class__.__name__))
 
     def action_go_home(self) -> None:
-        while len(self.screen_stack) > 1:
+        while len(self.screen_stack) > 2:
             self.pop_screen()
 
     def action_open_queues(self) -> None:

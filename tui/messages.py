@@ -105,3 +105,45 @@ def readable_error(error: BaseException) -> str:
         return f"database error: {str(error).splitlines()[0]}"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+@dataclass
+class CardLoaded(_Flow):
+    """A client's card (header data and open tickets) was read."""
+
+    card: Any
+    open_tickets: list[Any]
+
+
+@dataclass
+class TimelinePageLoaded(_Flow):
+    """One page of a client's timeline was read (``first``: it replaces what is shown)."""
+
+    client_id: int
+    items: list[Any]
+    first: bool
+
+
+@dataclass
+class WorkLoaded(_Flow):
+    """The home screen's operator line and ticket summary were read."""
+
+    operator: str
+    role: str
+    summary: Any
+
+
+@dataclass
+class DuplicatesFound(_Flow):
+    """Existing clients share a phone or email with the form being filled in."""
+
+    generation: int
+    clients: list[tuple[int, str]]
+
+
+@dataclass
+class TicketOpened(_Flow):
+    """A ticket was created for a client from the console."""
+
+    client_id: int | None
+    number: int

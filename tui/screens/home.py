@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import LookupFinished, forward_worker_failure
+from hotline.tui.messages import LookupFinished, WorkLoaded, forward_worker_failure
 from hotline.tui.widgets.lookup_results import LookupResults
 from hotline.tui.widgets.status_bar import StatusBar, database_label
 from hotline.tui.widgets.work_summary import TicketLine, WorkSummary, WorkSummaryData
@@ -108,7 +108,7 @@ class HomeScreen(Screen[None]):
             zone=self.ctx.settings.zone,
             id="status",
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def _reminder_list(self) -> Any | None:
         try:
@@ -241,10 +241,10 @@ class HomeScreen(Screen[None]):
             overdue_count=sum(1 for line in lines if line.due_at is not None and line.due_at <= now),
             next_tickets=lines[:5],
         )
-        self.app.call_from_thread(self._show_work, f"{self.ctx.operator_login} · {name}", role, data)
+        self.post_message(WorkLoaded(f"{self.ctx.operator_login} · {name}", role, data))
 
-    def _show_work(self, operator: str, role: str, data: WorkSummaryData) -> None:
+    def on_work_loaded(self, message: WorkLoaded) -> None:
         status = self.query_one(StatusBar)
-        status.operator = operator
-        status.role = role
-        self.query_one(WorkSummary).show(data, self.ctx.clock.now())
+        status.operator = message.operator
+        status.role = message.role
+        self.query_one(WorkSummary).show(message.summary, self.ctx.clock.now())

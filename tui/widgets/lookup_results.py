@@ -38,7 +38,13 @@ class LookupResults(OptionList):
         """Replace the list; the best hit is highlighted."""
         self.hits = list(hits)
         self.clear_options()
-        self.add_options([Option(hit_line(hit), id=f"{hit.kind}:{hit.id}") for hit in self.hits])
+        width = max(20, self.scrollable_content_region.width - 2)
+        options = []
+        for hit in self.hits:
+            line = hit_line(hit)
+            line.truncate(width, overflow="ellipsis")
+            options.append(Option(line, id=f"{hit.kind}:{hit.id}"))
+        self.add_options(options)
         if self.hits:
             self.highlighted = 0
 

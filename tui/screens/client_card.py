@@ -1,0 +1,316 @@
+"""The client's card: header, then tabs for the timeline (paged lazily), open tickets and reminders."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.worker import Worker
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import CardLoaded, TimelinePageLoaded, forward_worker_failure
+from hotline.tui.widgets.call_timer import CallTimer
+from hotline.tui.widgets.client_header import ClientHeader
+from hotline.tui.widgets.timeline_table import TimelineTable
+from hotline.tui.widgets.work_summary import TicketLine
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+TIMELINE_PAGE = 50
+
+
+def _card(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
+    return Command(id=f"card.{id}", key=key, title=title, help=help, action=action, scope="card", **extra)
+
+
+register(
+    _card(
+        "log_call",
+        "c",
+        "client: log a call",
+        "Log a call with this client (the timer's duration).",
+        "log_call",
+        label="Call",
+    ),
+    _card(
+        "new_ticket",
+        "t",
+        "client: new ticket",
+        "Open a ticket for this client.",
+        "new_ticket",
+        label="Ticket",
+    ),
+    _card(
+        "note", "n", "client: add a note", "Add a note to the client's timeline.", "add_note", label="Note"
+    ),
+    _card(
+        "reminder",
+        "r",
+        "client: reminder",
+        "Remind me about this client later.",
+        "add_reminder",
+        label="Reminder",
+    ),
+    _card(
+        "edit",
+        "e",
+        "client: edit",
+        "Change the client's name, phones, emails, group, tags.",
+        "edit_client",
+        label="Edit",
+    ),
+    _card(
+        "more",
+        "m",
+        "timeline: load more",
+        "Load the next page of older timeline lines.",
+        "load_more",
+        label="More",
+    ),
+    _card("timeline", "1", "card: timeline tab", "Show the timeline.", "show_tab('timeline')", show=False),
+    _card(
+        "tickets", "2", "card: open tickets tab", "Show the open tickets.", "show_tab('tickets')", show=False
+    ),
+    _card(
+        "reminders", "3", "card: reminders tab", "Show the reminders.", "show_tab('reminders')", show=False
+    ),
+    _card(
+        "open",
+        "enter",
+        "card: open the ticket",
+        "Open the ticket of the selected line.",
+        "open_ticket",
+        show=False,
+        in_palette=False,
+    ),
+    _card("back", "escape", "card: back", "Close the card.", "back", label="Back"),
+)
+
+
+class ClientCardScreen(Screen[None]):
+    """One client; ``call_started_at`` (a screen pop) shows a running call timer."""
+
+    COMMAND_SCOPE = "card"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("card")
+
+    def __init__(
+        self, ctx: ConsoleContext, client_id: int, *, call_started_at: datetime | None = None
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.client_id = client_id
+        self.call_started_at = call_started_at
+        self._call_monotonic = time.monotonic() if call_started_at is not None else None
+        self.card: Any | None = None
+        self._loading_page = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="card-top"):
+            yield ClientHeader(Text("Loading…", style="dim"), id="header")
+            if self._call_monotonic is not None:
+                yield CallTimer(self._call_monotonic, id="call-timer")
+        with TabbedContent(id="tabs", initial="timeline"):
+            with TabPane("Timeline", id="timeline"):
+                yield TimelineTable(zone=self.ctx.settings.zone, id="timeline-table")
+            with TabPane("Open tickets", id="tickets"):
+                yield DataTable(id="tickets-table", cursor_type="row", zebra_stripes=True)
+            reminders = self._reminder_list()
+            if reminders is not None:
+                with TabPane("Reminders", id="reminders"):
+                    yield reminders
+        yield Footer(compact=True)
+
+    def _reminder_list(self) -> Any | None:
+        try:
+            from hotline.tui.widgets.reminder_list import ReminderList
+        except ImportError:
+            return None
+        try:
+            return ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
+        except TypeError:
+            return None
+
+    def on_mount(self) -> None:
+        tickets = self.query_one("#tickets-table", DataTable)
+        for label, width in (("Ticket", 8), ("Status", 8), ("Priority", 8), ("Due", 12), ("Subject", None)):
+            tickets.add_column(label, width=width)
+        self.query_one(TimelineTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the card and the first timeline page again (after a call, a note, an edit)."""
+        self._load_card()
+        self._load_page(first=True)
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card")
+    def _load_card(self) -> None:
+        from hotline.core.services.clients import client_card
+        from hotline.core.services.tickets import due_at, get_ticket
+
+        with self.ctx.uow(readonly=True) as uow:
+            card = client_card(uow, client_id=self.client_id)
+            tickets = [get_ticket(uow, number=number) for number in card.open_ticket_numbers[:200]]
+            lines = [TicketLine(t.number, t.subject, t.status, t.priority, due_at(t)) for t in tickets]
+        self.post_message(CardLoaded(card, lines))
+
+    @work(thread=True, exit_on_error=False, group="timeline")
+    def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
+        from hotline.core.services.interactions import timeline_page
+
+        with self.ctx.uow(readonly=True) as uow:
+            items = timeline_page(uow, client_id=self.client_id, before=before, limit=TIMELINE_PAGE)
+        self.post_message(TimelinePageLoaded(self.client_id, items, first))
+
+    def on_card_loaded(self, message: CardLoaded) -> None:
+        self.card = message.card
+        self.query_one(ClientHeader).show(message.card)
+        self.sub_title = printable(message.card.client.name)
+        table = self.query_one("#tickets-table", DataTable)
+        table.clear()
+        zone = self.ctx.settings.zone
+        for line in message.open_tickets:
+            table.add_row(
+                Text(f"#{line.number}"),
+                Text(line.status),
+                Text(line.priority),
+                Text(line.due_at.astimezone(zone).strftime("%d.%m %H:%M") if line.due_at else ""),
+                Text(printable(line.subject), no_wrap=True, overflow="ellipsis"),
+                key=str(line.number),
+            )
+        self.query_one(TabbedContent).get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
+
+    def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
+        self._loading_page = False
+        table = self.query_one(TimelineTable)
+        if message.first:
+            table.reset()
+        table.append_page(message.items, page_size=TIMELINE_PAGE)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event) and event.worker.group == "timeline":
+            self._loading_page = False
+
+    @on(DataTable.RowHighlighted, "#timeline-table")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= event.data_table.row_count - 5:
+            self.action_load_more()
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_open_ticket()
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"log_call", "new_ticket", "add_note", "edit_client"} and self.card is None:
+            return None
+        if action == "add_reminder":
+            return _reminders_available()
+        return True
+
+    def action_load_more(self) -> None:
+        table = self.query_one(TimelineTable)
+        if not self._loading_page and not table.exhausted and table.items:
+            self._loading_page = True
+            self._load_page(first=False, before=table.cursor_key)
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.query(f"#{tab}"):
+            tabs.active = tab
+            target = {"timeline": "#timeline-table", "tickets": "#tickets-table"}.get(tab)
+            if target:
+                self.query_one(target).focus()
+
+    def action_open_ticket(self) -> None:
+        number = self._selected_ticket_number()
+        if number is not None:
+            self.app.open_ticket(number)  # type: ignore[attr-defined]
+
+    def _selected_ticket_number(self) -> int | None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "tickets":
+            table = self.query_one("#tickets-table", DataTable)
+            if table.row_count:
+                row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+                return int(str(row_key.value))
+            return None
+        timeline = self.query_one(TimelineTable)
+        if timeline.items and 0 <= timeline.cursor_row < len(timeline.items):
+            return timeline.items[timeline.cursor_row].ticket_number
+        return None
+
+    def action_log_call(self) -> None:
+        from hotline.tui.screens.log_call import LogCallScreen
+
+        def logged(interaction_id: int | None) -> None:
+            if interaction_id is not None:
+                self._call_monotonic = None
+                self.call_started_at = None
+                for timer in self.query(CallTimer):
+                    timer.remove()
+                self.reload()
+
+        self.app.push_screen(
+            LogCallScreen(
+                self.ctx,
+                self.client_id,
+                client_name=self.card.client.name if self.card else "",
+                call_started_at=self.call_started_at,
+                call_monotonic=self._call_monotonic,
+            ),
+            logged,
+        )
+
+    def action_add_note(self) -> None:
+        from hotline.tui.screens.note import NoteScreen
+
+        self.app.push_screen(NoteScreen(self.ctx, self.client_id), self._saved)
+
+    def action_new_ticket(self) -> None:
+        from hotline.tui.screens.note import NoteScreen
+
+        def opened(number: int | None) -> None:
+            if number is not None:
+                self.reload()
+                self.app.open_ticket(number)  # type: ignore[attr-defined]
+
+        self.app.push_screen(NoteScreen(self.ctx, self.client_id, ticket=True), opened)
+
+    def action_add_reminder(self) -> None:
+        from hotline.tui.screens.note import NoteScreen
+
+        self.app.push_screen(NoteScreen(self.ctx, self.client_id, reminder=True), self._saved)
+
+    def action_edit_client(self) -> None:
+        from hotline.tui.screens.new_client import NewClientScreen
+
+        self.app.push_screen(NewClientScreen(self.ctx, client_id=self.client_id), self._saved)
+
+    def _saved(self, result: object) -> None:
+        if result is not None:
+            self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+def _reminders_available() -> bool:
+    try:
+        from hotline.core.services import reminders  # noqa: F401
+    except ImportError:
+        return False
+    return True

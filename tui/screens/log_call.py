@@ -1,0 +1,177 @@
+"""Log a call: direction, wrap-up code, duration (the running timer after a screen pop), notes.
+
+Saved with ctrl+s from anywhere in the form: open it with ``c`` on the card, pick the outcome, save.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.worker import Worker
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import CallLogged, forward_worker_failure
+from hotline.tui.widgets.call_timer import CallTimer, format_duration
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+WRAP_UP_CODES: tuple[tuple[str, str], ...] = (
+    ("Resolved", "resolved"),
+    ("Information given", "information"),
+    ("Call back", "callback"),
+    ("Complaint", "complaint"),
+    ("Sale", "sale"),
+    ("Escalated", "escalated"),
+    ("Wrong number", "wrong_number"),
+    ("No answer", "no_answer"),
+)
+DIRECTIONS: tuple[tuple[str, str], ...] = (("Incoming", "in"), ("Outgoing", "out"))
+
+register(
+    Command(
+        id="log_call.save",
+        key="ctrl+s",
+        title="call: save",
+        help="Save the call on the client's timeline.",
+        action="save",
+        scope="log_call",
+        label="Save",
+        priority=True,
+    ),
+    Command(
+        id="log_call.cancel",
+        key="escape",
+        title="call: cancel",
+        help="Close the form without saving.",
+        action="cancel",
+        scope="log_call",
+        label="Cancel",
+    ),
+)
+
+_DURATION = re.compile(r"^\s*(?:(\d+):)?(\d+)(?::(\d{1,2}))?\s*$")
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds from ``m:ss``, ``h:mm:ss`` or plain minutes (``5``); blank is None; junk is ValueError."""
+    if not text.strip():
+        return None
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (use m:ss)")
+    first, second, third = match.groups()
+    if first is None and third is None:
+        return int(second) * 60
+    if third is None:
+        return int(first) * 60 + int(second)
+    return int(first) * 3600 + int(second) * 60 + int(third)
+
+
+class LogCallScreen(ModalScreen[int | None]):
+    """Returns the logged interaction's id, or None when cancelled."""
+
+    COMMAND_SCOPE = "log_call"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("log_call")
+
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        client_id: int,
+        *,
+        client_name: str = "",
+        call_started_at: datetime | None = None,
+        call_monotonic: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.client_id = client_id
+        self.client_name = client_name
+        self.call_started_at = call_started_at
+        self.call_monotonic = call_monotonic
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="log-call-form") as form:
+            form.border_title = "Log a call"
+            form.border_subtitle = "ctrl+s save · Esc cancel"
+            yield Static(Text(printable(self.client_name), style="bold"), id="call-client")
+            with Grid(id="call-fields"):
+                yield Label("Direction")
+                yield Select(DIRECTIONS, value="in", allow_blank=False, id="direction")
+                yield Label("Outcome")
+                yield Select(WRAP_UP_CODES, value="resolved", allow_blank=False, id="outcome")
+                yield Label("Duration")
+                if self.call_monotonic is not None:
+                    yield CallTimer(self.call_monotonic, id="duration-timer")
+                else:
+                    yield Input(placeholder="m:ss", id="duration", restrict=r"[0-9:]*", max_length=8)
+            yield Label("Notes")
+            yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#notes", TextArea).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        if self.call_monotonic is not None:
+            duration = int(time.monotonic() - self.call_monotonic)
+        else:
+            try:
+                duration = parse_duration(self.query_one("#duration", Input).value)
+            except ValueError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+        self._saving = True
+        self._save(
+            direction=str(self.query_one("#direction", Select).value),
+            outcome=str(self.query_one("#outcome", Select).value),
+            duration=duration,
+            notes=self.query_one("#notes", TextArea).text.strip(),
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _save(self, *, direction: str, outcome: str, duration: int | None, notes: str) -> None:
+        from hotline.core.models.enums import Direction
+        from hotline.core.services.interactions import log_call
+
+        with self.ctx.uow() as uow:
+            call = log_call(
+                uow,
+                client_id=self.client_id,
+                direction=Direction(direction),
+                duration_seconds=duration,
+                outcome=outcome,
+                notes=notes,
+                started_at=self.call_started_at,
+            )
+            interaction_id = int(call.id or 0)
+        self.post_message(CallLogged(self.client_id, interaction_id))
+
+    def on_call_logged(self, message: CallLogged) -> None:
+        message.stop()
+        self.notify("Call logged.", timeout=3)
+        self.dismiss(message.interaction_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event):
+            self._saving = False
+
+
+__all__ = ["LogCallScreen", "format_duration", "parse_duration"]

@@ -1,0 +1,170 @@
+"""A note on a client's timeline, or a new ticket for the client (subject, queue, priority, first note).
+
+Saved with ctrl+s; Esc closes without saving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, TextArea
+from textual.worker import Worker
+
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import NoteAdded, TicketOpened, forward_worker_failure
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+DEFAULT_QUEUE = "Support"
+PRIORITIES = (("Low", "low"), ("Normal", "normal"), ("High", "high"), ("Urgent", "urgent"))
+
+register(
+    Command(
+        id="note.save",
+        key="ctrl+s",
+        title="note: save",
+        help="Save the note (or open the ticket).",
+        action="save",
+        scope="note",
+        label="Save",
+        priority=True,
+    ),
+    Command(
+        id="note.cancel",
+        key="escape",
+        title="note: cancel",
+        help="Close without saving.",
+        action="cancel",
+        scope="note",
+        label="Cancel",
+    ),
+)
+
+
+class NoteScreen(ModalScreen[int | None]):
+    """Returns the note's interaction id (or, with ``ticket=True``, the new ticket's number), or None."""
+
+    COMMAND_SCOPE = "note"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("note")
+
+    def __init__(self, ctx: ConsoleContext, client_id: int, *, ticket: bool = False) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.client_id = client_id
+        self.ticket = ticket
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note-form") as form:
+            form.border_title = "New ticket" if self.ticket else "Note"
+            form.border_subtitle = "ctrl+s save · Esc cancel"
+            if self.ticket:
+                with Grid(id="ticket-fields"):
+                    yield Label("Subject")
+                    yield Input(id="subject", max_length=500)
+                    yield Label("Queue")
+                    yield Select(
+                        [(DEFAULT_QUEUE, DEFAULT_QUEUE)], value=DEFAULT_QUEUE, allow_blank=False, id="queue"
+                    )
+                    yield Label("Priority")
+                    yield Select(PRIORITIES, value="normal", allow_blank=False, id="priority")
+            yield TextArea(id="body", soft_wrap=True, show_line_numbers=False)
+
+    def on_mount(self) -> None:
+        if self.ticket:
+            self.query_one("#subject", Input).focus()
+            self._load_queues()
+        else:
+            self.query_one("#body", TextArea).focus()
+
+    @work(thread=True, exit_on_error=False, group="queues")
+    def _load_queues(self) -> None:
+        from hotline.core.services.queues import list_queues
+
+        with self.ctx.uow(readonly=True) as uow:
+            names = [queue.name for queue in list_queues(uow)]
+        self.app.call_from_thread(self._show_queues, names)
+
+    def _show_queues(self, names: list[str]) -> None:
+        if names:
+            select = self.query_one("#queue", Select)
+            current = select.value
+            select.set_options([(name, name) for name in names])
+            select.value = current if current in names else names[0]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        body = self.query_one("#body", TextArea).text.strip()
+        if self.ticket:
+            subject = self.query_one("#subject", Input).value.strip()
+            if not subject:
+                self.notify("A ticket needs a subject.", severity="error")
+                return
+            self._saving = True
+            self._open_ticket(
+                subject=subject,
+                queue=str(self.query_one("#queue", Select).value),
+                priority=str(self.query_one("#priority", Select).value),
+                body=body,
+            )
+        else:
+            if not body:
+                self.notify("A note needs text.", severity="error")
+                return
+            self._saving = True
+            self._add_note(body)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _add_note(self, body: str) -> None:
+        from hotline.core.models.enums import InteractionKind
+        from hotline.core.services.interactions import log_interaction
+
+        with self.ctx.uow() as uow:
+            note = log_interaction(uow, client_id=self.client_id, kind=InteractionKind.NOTE, notes=body)
+            note_id = int(note.id or 0)
+        self.post_message(NoteAdded(self.client_id, note_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _open_ticket(self, *, subject: str, queue: str, priority: str, body: str) -> None:
+        from hotline.core.models.enums import Priority
+        from hotline.core.services.tickets import create_ticket
+        from hotline.core.sla.policy import SlaSetup
+
+        sla = SlaSetup.from_settings(self.ctx.settings)
+        with self.ctx.uow() as uow:
+            ticket = create_ticket(
+                uow,
+                subject=subject,
+                queue=queue,
+                priority=Priority(priority),
+                client_id=self.client_id,
+                body=body,
+                sla=sla,
+            )
+            number = ticket.number
+        self.post_message(TicketOpened(self.client_id, number))
+
+    def on_note_added(self, message: NoteAdded) -> None:
+        message.stop()
+        self.notify("Note saved.", timeout=3)
+        self.dismiss(message.interaction_id)
+
+    def on_ticket_opened(self, message: TicketOpened) -> None:
+        message.stop()
+        self.notify(f"Ticket #{message.number} opened.", timeout=3)
+        self.dismiss(message.number)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event):
+            self._saving = False

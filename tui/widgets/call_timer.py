@@ -1,0 +1,34 @@
+"""A running call timer: shown on a card opened by a screen pop, read by the log-call form."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss`` below an hour, ``h:mm:ss`` above."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class CallTimer(Static):
+    """``● on call 1:23``, ticking every second from ``started`` (a ``time.monotonic`` reading)."""
+
+    def __init__(self, started: float | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.started = time.monotonic() if started is None else started
+
+    @property
+    def elapsed_seconds(self) -> int:
+        return int(time.monotonic() - self.started)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def render(self) -> Text:
+        return Text.assemble(("● ", "bold red"), ("on call ", "bold"), format_duration(self.elapsed_seconds))
