@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from hotline.core.escalation.selection import OPEN, S, T
@@ -86,12 +88,15 @@ def backfill_sla(uow: UnitOfWork, *, setup: SlaSetup) -> int:
             }
         )
     connection = uow.session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    # another run may be filling the same tickets at this moment (PostgreSQL): its rows win
+    add_state = insert(S).on_conflict_do_nothing(index_elements=["ticket_id"])
     set_due = (
         update(T)
         .where(T.c.id == bindparam("ticket"))
         .values(first_response_due_at=bindparam("first_due"), resolution_due_at=bindparam("resolution_due"))
     )
     for start in range(0, len(states), CHUNK):
-        connection.execute(insert(S), states[start : start + CHUNK])
+        connection.execute(add_state, states[start : start + CHUNK])
         connection.execute(set_due, due_times[start : start + CHUNK])
     return len(states)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from core.escalation.world import CONFIG_TOML, counts, new_ticket, populate
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.models import EscalationStep
+from hotline.core.sla.models import TicketSla
 
 runner = CliRunner()
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
@@ -116,6 +117,8 @@ def test_bad_configuration_is_exit_2_before_anything_happens(
 def test_two_processes_at_once_apply_each_step_exactly_once(database_url, engine, clock, world) -> None:
     setup, config = world
     numbers = [new_ticket(engine, clock, setup, subject=f"race {i}") for i in range(60)]
+    with UnitOfWork(engine, clock=clock) as uow:  # half of them as a bulk import leaves them: no SLA state
+        uow.session.execute(delete(TicketSla).where(TicketSla.ticket_id % 2 == 0))
     env = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
     command = [HOTLINE, "--db", database_url, "--config", str(config), "escalate", "--now", LATE, "--json"]
     runs = [
