@@ -153,8 +153,13 @@ def export_clients(
         raise InvalidInput(
             "an XLSX workbook is binary: give --output FILE or redirect stdout", where="--output"
         )
-    with _destination(output, fmt) as stream, state.uow(readonly=True) as uow:
-        count = run_export(uow, fmt=fmt.value, stream=stream)
+    try:
+        with _destination(output, fmt) as stream, state.uow(readonly=True) as uow:
+            count = run_export(uow, fmt=fmt.value, stream=stream)
+    except BrokenPipeError:
+        # The reader went away (``| head``): not audited, since the export did not complete.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     destination = str(output) if output else "stdout"
     with state.uow() as uow:
         record_export(uow, fmt=fmt.value, count=count, destination=destination)
@@ -183,7 +188,10 @@ def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
         )
         with os.fdopen(handle, **mode) as stream:
             yield stream
-        os.replace(temporary, output)
+        try:
+            os.replace(temporary, output)
+        except OSError as error:
+            raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(output)) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -155,3 +155,28 @@ def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> N
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[1][2] == '\'=HYPERLINK("http://x","y")'
     assert rows[1][7] == "'+79160000001"
+
+
+def test_export_to_an_unwritable_place_is_exit_2(db: str, tmp_path: Path) -> None:
+    result = hotline(db, "clients", "export", "--output", str(tmp_path / "missing" / "out.csv"))
+    assert result.exit_code == 2
+    assert "cannot write there" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_xlsx_sheet_option(db: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["nothing here"])
+    sheet = book.create_sheet("Contacts")
+    sheet.append(["Name", "Mobile"])
+    sheet.append(["Ann Lee", "+44 7700 900123"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    result = hotline(db, "clients", "import", str(path), "--sheet", "Contacts", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 1
+    missing = hotline(db, "clients", "import", str(path), "--sheet", "Nope")
+    assert missing.exit_code == 2
+    assert "the sheets are: Sheet, Contacts" in missing.output
