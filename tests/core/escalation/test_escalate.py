@@ -241,3 +241,28 @@ def test_backfill_uses_the_organisation_contract_and_pending_state(engine, clock
         row = uow.session.get(TicketSla, waiting.id)
         assert row.paused_at == row.pending_since == waiting.updated_at
         assert uow.session.get(TicketSla, gold.id).policy == "Support/*/gold"
+
+
+def test_a_run_overlapping_an_uncommitted_one_waits_and_applies_nothing_twice(engine, clock, world) -> None:
+    from hotline.core.escalation.run import escalate_once
+
+    only(world, "first response overdue")
+    numbers = [new_ticket(engine, clock, world, subject=f"t{i}") for i in range(5)]
+    late = FixedClock(msk(2026, 11, 23, 12, 0))
+    first = UnitOfWork(engine, clock=late)
+    first.__enter__()
+    try:
+        applied_by_first = escalate_once(first, setup=world)
+        second: list = []
+        thread = threading.Thread(
+            target=lambda: second.append(run_escalation(engine, setup=world, clock=late))
+        )
+        thread.start()
+        thread.join(timeout=1.5)
+        assert thread.is_alive()  # waiting on the first run's claims (write lock / unique index)
+    finally:
+        first.__exit__(None, None, None)
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert sorted(s.ticket for s in applied_by_first) == numbers
+    assert second == [[]]
