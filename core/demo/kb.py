@@ -310,11 +310,33 @@ def demo_articles() -> list[tuple[str, str, str, list[str], str]]:
 
 
 def save_demo_articles(uow: UnitOfWork) -> int:
-    """Create (or leave unchanged) the demo articles through the KB service, which keeps its index current."""
-    from hotline.core.kb.markdown import ArticleSource, Audience
-    from hotline.core.services.kb import save_article
+    """Create (or leave unchanged) the demo articles through the KB service, which keeps its index current.
 
+    Without the KB service (an older tree) the articles go into the table directly, missing slugs only.
+    """
+    try:
+        from hotline.core.kb.markdown import ArticleSource, Audience
+        from hotline.core.services.kb import save_article
+    except ModuleNotFoundError:
+        return _insert_articles(uow)
     for slug, title, body, tags, audience in demo_articles():
         source = ArticleSource(title=title, body=body, tags=tags, audience=Audience(audience))
         save_article(uow, source=source, slug=slug)
+    return len(_RU) + len(_EN)
+
+
+def _insert_articles(uow: UnitOfWork) -> int:
+    from sqlmodel import select
+
+    from hotline.core.models import KbArticle
+
+    present = set(uow.session.exec(select(KbArticle.slug)).all())
+    now = uow.now()
+    for slug, title, body, tags, audience in demo_articles():
+        if slug not in present:
+            uow.session.add(
+                KbArticle(slug=slug, title=title, body=body, tags=tags, audience=audience,
+                          updated_by=uow.actor_name, created_at=now, updated_at=now)
+            )  # fmt: skip
+    uow.session.flush()
     return len(_RU) + len(_EN)
