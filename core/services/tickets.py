@@ -361,7 +361,7 @@ def list_tickets(
     assignee_login: str | None = None,
     limit: int | None = None,
 ) -> list[Ticket]:
-    """Tickets, most urgent due time first (tickets without one last), then by number."""
+    """Tickets: open ones first, the next SLA deadline first (none last), then the newest first."""
     query = select(Ticket)
     if queue is not None:
         query = query.where(Ticket.queue_id == get_queue(uow, name=queue).id)
@@ -369,18 +369,23 @@ def list_tickets(
         query = query.where(Ticket.status == status.value)
     if assignee_login is not None:
         query = query.where(Ticket.assignee_id == get_operator(uow, login=assignee_login).id)
+    done = col(Ticket.status).in_([TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value])
     due = case(
-        (Ticket.first_response_at.is_(None), Ticket.first_response_due_at),  # type: ignore[union-attr]
+        (done, None),
+        (col(Ticket.first_response_at).is_(None), Ticket.first_response_due_at),
         else_=Ticket.resolution_due_at,
     )
-    query = query.order_by(due.is_(None), due, Ticket.number)
+    query = query.order_by(done, due.is_(None), due, col(Ticket.number).desc())
     if limit is not None:
         query = query.limit(limit)
     return list(uow.session.exec(query))
 
 
 def due_at(ticket: Ticket) -> datetime | None:
-    """The next SLA deadline: the first response until there is one, then the resolution."""
+    """The next SLA deadline: the first response until there is one, then the resolution; none once
+    the ticket is resolved or closed."""
+    if ticket.status in (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value):
+        return None
     if ticket.first_response_at is None and ticket.first_response_due_at is not None:
         return ticket.first_response_due_at
     return ticket.resolution_due_at
