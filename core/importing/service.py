@@ -35,6 +35,10 @@ Progress = Callable[[int, float | None], None]
 """Called now and then with the rows read so far and the share of the file read (None if unknown)."""
 
 REINDEX_ONE_BY_ONE_UP_TO = 10_000
+# One import is one transaction that remembers every row's keys (for duplicates within the file), about
+# a kilobyte a row: these bounds keep it well inside memory. Bigger files are split.
+MAX_IMPORT_BYTES = 256 << 20
+MAX_IMPORT_ROWS = 1_000_000
 
 
 @dataclass
@@ -67,6 +71,13 @@ def import_clients(
     """Import the clients in ``path`` (CSV, XLSX or vCard); admins only. Raises ``ImportRejected``
     (nothing written) when an atomic import meets invalid rows."""
     uow.require_role(Role.ADMIN)
+    size = path.stat().st_size if path.is_file() else 0
+    if size > MAX_IMPORT_BYTES:
+        raise InvalidInput(
+            f"the file is {size / 2**20:,.0f} MB; one import takes at most {MAX_IMPORT_BYTES >> 20} MB "
+            f"(about {MAX_IMPORT_ROWS:,} rows): split it into several files",
+            where=str(path),
+        )
     source = open_source(path, sheet=options.sheet)
     try:
         columns = map_columns(source.header, options.column_map, path=path)
@@ -111,6 +122,11 @@ class _ImportRun:
     def execute(self) -> ImportOutcome:
         for row in self.source:
             self.outcome.rows += 1
+            if self.outcome.rows > MAX_IMPORT_ROWS:
+                raise InvalidInput(
+                    f"more than {MAX_IMPORT_ROWS:,} rows; nothing was imported: split the file",
+                    where=f"{self.source.path}:{row.line}",
+                )
             result = self.builder.build(row)
             if isinstance(result, list):
                 self._reject(row, result)
