@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
-from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, reverse_digits, suffix_forms
+from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.schema import KEY_MARK
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
@@ -150,38 +150,31 @@ class _Search:
             found.tickets[ticket_number] = _Candidate(score, f"ticket #{ticket_number}")
 
     def find_phone(self, found: _Found, query: Query) -> None:
+        """Exact numbers, then numbers ending with the digits, then numbers containing them: every stored
+        suffix is a row, so all three are one B-tree range scan per form the digits may stand for."""
         digits = query.digits
         exact = exact_forms(query.text, digits, region=self.region)
         if exact:
             for client_id, phone in self.rows(
-                "SELECT client_id, digits FROM search_phone WHERE digits IN :forms",
+                "SELECT client_id, digits FROM search_phone WHERE suffix IN :forms",
                 {"forms": exact},
                 expanding=("forms",),
             ):
-                found.add_client(client_id, SCORE_EXACT_PHONE, f"phone +{phone}")
+                if phone in exact:
+                    found.add_client(client_id, SCORE_EXACT_PHONE, f"phone +{phone}")
         if len(digits) <= 12:
             self.find_ticket(found, query.ticket_number, hashed=False)
-        for suffix in suffix_forms(query.text, digits, region=self.region):
-            low = reverse_digits(suffix)
-            for client_id, phone in self.rows(
-                "SELECT client_id, digits FROM search_phone"
-                " WHERE rdigits >= :lo AND rdigits < :hi LIMIT :cap",
-                {"lo": low, "hi": _after_prefix(low), "cap": self.cap},
+        for typed in suffix_forms(query.text, digits, region=self.region):
+            for client_id, phone, suffix in self.rows(
+                "SELECT client_id, digits, suffix FROM search_phone"
+                " WHERE suffix >= :lo AND suffix < :hi LIMIT :cap",
+                {"lo": typed, "hi": _after_prefix(typed), "cap": self.cap},
             ):
-                score = SCORE_PHONE_SUFFIX + min(len(suffix), 15)
-                found.add_client(client_id, score, f"phone +{phone} ends with {suffix}")
-        if len(found.clients) < self.limit and len(digits) >= MIN_CONTAINS_DIGITS:
-            fragment = digits[:20]
-            if self.postgres:
-                sql = "SELECT client_id, digits FROM search_phone WHERE digits LIKE :pattern LIMIT :cap"
-            else:
-                sql = (
-                    "SELECT p.client_id, p.digits FROM search_phone_fts f CROSS JOIN search_phone p"
-                    " ON p.phone_id = f.rowid WHERE f.digits LIKE :pattern LIMIT :cap"
-                )
-            for client_id, phone in self.rows(sql, {"pattern": f"%{fragment}%", "cap": self.cap}):
-                if fragment in phone:
-                    found.add_client(client_id, SCORE_PHONE_CONTAINS, f"phone +{phone} contains {fragment}")
+                if suffix == typed:
+                    score = SCORE_PHONE_SUFFIX + min(len(typed), 15)
+                    found.add_client(client_id, score, f"phone +{phone} ends with {typed}")
+                elif len(typed) >= MIN_CONTAINS_DIGITS:
+                    found.add_client(client_id, SCORE_PHONE_CONTAINS, f"phone +{phone} contains {typed}")
 
     # --- emails ---------------------------------------------------------------------------------
 
@@ -198,7 +191,7 @@ class _Search:
         for client_id, address in rows:
             if address == needle:
                 score = SCORE_EMAIL_EXACT
-            elif address.startswith(needle):
+            elif address.startswith(needle) or needle.startswith("@"):
                 score = SCORE_EMAIL_PREFIX
             else:
                 score = SCORE_EMAIL_CONTAINS

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.search.schema import KEY_MARK, REVERSED_DIGITS_SQLITE, create_indexes, drop_indexes
+from hotline.core.search.schema import KEY_MARK, create_indexes, drop_indexes, phone_suffix_sql
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
 from hotline.core.search.typos import correctable, delete_keys
@@ -77,23 +77,17 @@ def rebuild_index(session: Session) -> None:
     for table in ("search_word", "search_phone", "search_email", "search_vocab", "search_doc"):
         connection.exec_driver_sql(f"DELETE FROM {table}")
     if not postgres:
-        for name in ("search_phone_fts", "search_doc_fts"):
-            connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('delete-all')")
+        connection.exec_driver_sql("INSERT INTO search_doc_fts(search_doc_fts) VALUES ('delete-all')")
     drop_indexes(connection)
     _bulk_insert(
         connection, "search_word", ("client_id", "field", "word", "wkey"), _all_word_rows(connection)
     )
-    reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
-    connection.exec_driver_sql(
-        f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
-        f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone"
-    )
+    connection.exec_driver_sql(phone_suffix_sql(postgres=postgres, where=""))
     connection.exec_driver_sql(_email_sql(postgres=postgres, where=""))
     connection.exec_driver_sql(_doc_sql(postgres=postgres, where=""))
     create_indexes(connection)
     if not postgres:
-        for name in ("search_phone_fts", "search_doc_fts"):
-            connection.exec_driver_sql(f"INSERT INTO {name}({name}) VALUES ('rebuild')")
+        connection.exec_driver_sql("INSERT INTO search_doc_fts(search_doc_fts) VALUES ('rebuild')")
     keys = [
         term
         for (term,) in connection.exec_driver_sql(
@@ -148,10 +142,6 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
 
     if not postgres:
         run(
-            "INSERT INTO search_phone_fts(search_phone_fts, rowid, digits)"
-            " SELECT 'delete', phone_id, digits FROM search_phone WHERE client_id IN :ids"
-        )
-        run(
             "INSERT INTO search_doc_fts(search_doc_fts, rowid, terms)"
             " SELECT 'delete', client_id, terms FROM search_doc WHERE client_id IN :ids"
         )
@@ -165,20 +155,12 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
         )
         _insert_vocab(connection, {term for *_, word, key in rows for term in (word, key)}, postgres=postgres)
         run(_doc_sql(postgres=postgres, where="WHERE client_id IN :ids"))
-    reversed_digits = "reverse(digits)" if postgres else REVERSED_DIGITS_SQLITE.format(col="digits")
-    run(
-        f"INSERT INTO search_phone (phone_id, client_id, digits, rdigits)"
-        f" SELECT id, client_id, digits, {reversed_digits} FROM client_phone WHERE client_id IN :ids"
-    )
+    run(phone_suffix_sql(postgres=postgres, where="AND p.client_id IN :ids"))
     run(_email_sql(postgres=postgres, where="WHERE client_id IN :ids"))
     if not postgres:
         run(
             "INSERT INTO search_doc_fts(rowid, terms)"
             " SELECT client_id, terms FROM search_doc WHERE client_id IN :ids"
-        )
-        run(
-            "INSERT INTO search_phone_fts(rowid, digits)"
-            " SELECT phone_id, digits FROM search_phone WHERE client_id IN :ids"
         )
 
 

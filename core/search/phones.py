@@ -1,7 +1,7 @@
-"""Phone digits for lookup: what a typed number can mean, and the reversed form for suffix matching.
+"""Phone digits for lookup: what a typed number can mean, as whole numbers and as suffixes.
 
-Stored phones are indexed by their digits (E.164 without ``+``) and by those digits reversed, so both
-"the whole number" and "the last N digits" are B-tree range scans. A typed number may be formatted
+Stored phones are indexed by every suffix of their digits (E.164 without ``+``), so "the whole number",
+"the last N digits" and "contains these digits" are all B-tree range scans. A typed number may be formatted
 any way (``+7 (495) 926-37-81``, ``8 495 926 37 81``); ``exact_forms`` gives the E.164 digits it can
 stand for, ``suffix_forms`` the digit strings a stored number may end with.
 """
@@ -13,11 +13,6 @@ import phonenumbers
 MIN_SUFFIX_DIGITS = 3
 MIN_CONTAINS_DIGITS = 4
 MAX_PHONE_DIGITS = 20
-
-
-def reverse_digits(digits: str) -> str:
-    """The digits backwards: a suffix of the number is a prefix of this."""
-    return digits[::-1]
 
 
 def parse_typed(typed: str, digits: str, *, region: str = "RU") -> phonenumbers.PhoneNumber | None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.core.search.layout import swap_layout, to_english_layout, to_russian_layout
-from hotline.core.search.phones import exact_forms, reverse_digits, suffix_forms
+from hotline.core.search.phones import exact_forms, suffix_forms
 from hotline.core.search.text import MAX_QUERY_CHARS, QueryKind, classify, digits_of, fold, words
 from hotline.core.search.translit import (
     query_skeletons,
@@ -170,4 +170,3 @@ def test_phone_forms() -> None:
     assert suffix_forms("3781", "3781") == ["3781"]
     assert suffix_forms("37", "37") == []
     assert digits_of("+7 (495) 926-37-81") == "74959263781"
-    assert reverse_digits("12345") == "54321"
