@@ -24,6 +24,8 @@ from hotline.core.search.typos import correctable, delete_keys
 MAX_WORDS_PER_CLIENT = 24
 MAX_INDEXED_WORD = 40
 BATCH_ROWS = 20_000
+BULK_CACHE_KIB = 262_144
+"""Memory for index builds while rebuilding (SQLite page cache, PostgreSQL maintenance_work_mem)."""
 
 NAME_FIELD = "n"
 ORGANISATION_FIELD = "o"
@@ -79,6 +81,11 @@ def rebuild_index(session: Session) -> None:
     if not postgres:
         connection.exec_driver_sql("INSERT INTO search_doc_fts(search_doc_fts) VALUES ('delete-all')")
     drop_indexes(connection)
+    if postgres:
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_CACHE_KIB}kB'")
+    else:
+        previous_cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     _bulk_insert(
         connection, "search_word", ("client_id", "field", "word", "wkey"), _all_word_rows(connection)
     )
@@ -95,9 +102,12 @@ def rebuild_index(session: Session) -> None:
         )
     ]
     _bulk_insert(connection, "search_vocab", ("dkey", "term"), [sorted(set(vocab_rows(keys)))])
-    connection.exec_driver_sql(
-        "ANALYZE" if not postgres else "ANALYZE search_word, search_phone, search_email"
-    )
+    if postgres:
+        connection.exec_driver_sql("ANALYZE search_word, search_phone, search_email, search_doc")
+    else:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {previous_cache}")
+        for table in ("search_word", "search_phone", "search_email", "search_doc"):
+            connection.exec_driver_sql(f"ANALYZE {table}")
 
 
 def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str, str]]]:

@@ -47,7 +47,7 @@ RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}
 SEED = 20261123
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=150)
 
 
 @dataclass
