@@ -79,19 +79,22 @@ _REGISTRY: dict[str, Command] = {}
 
 
 def register(*commands: Command) -> tuple[Command, ...]:
-    """Declare commands (idempotent for an identical re-declaration; a clash of ids is an error)."""
+    """Declare commands, all or none: an id declared twice differently or a key bound twice in one
+    scope is a ``ValueError`` and leaves the registry as it was."""
+    candidate = dict(_REGISTRY)
     for command in commands:
-        existing = _REGISTRY.get(command.id)
+        existing = candidate.get(command.id)
         if existing is not None and existing != command:
             raise ValueError(f"command id {command.id!r} declared twice differently")
-        _REGISTRY[command.id] = command
-    _check_keys()
+        candidate[command.id] = command
+    _check_keys(candidate)
+    _REGISTRY.update(candidate)
     return commands
 
 
-def _check_keys() -> None:
+def _check_keys(registry: dict[str, Command]) -> None:
     seen: dict[tuple[str, str], str] = {}
-    for command in _REGISTRY.values():
+    for command in registry.values():
         for key in command.key.split(","):
             owner = seen.setdefault((command.scope, key.strip()), command.id)
             if owner != command.id:

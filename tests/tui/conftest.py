@@ -1,0 +1,113 @@
+"""Console test fixtures: a small known world on the parametrised backend and a console factory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from textual.pilot import Pilot
+
+from hotline.core.clock import FixedClock
+from hotline.core.db import UnitOfWork
+from hotline.core.models.enums import Direction, Role
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.interactions import log_call
+from hotline.core.services.operators import add_operator
+from hotline.core.services.tickets import create_ticket
+from hotline.core.settings import Settings
+from hotline.tui.app import HotlineApp, make_app
+
+OPERATOR = "anna"
+HOSTILE_NAME = "[bold red]x[/] \x1b[2JMallory"
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of what ``world`` made."""
+
+    ivanov_id: int
+    hostile_id: int
+    ticket_number: int
+    ivanov_phone: str = "+7 912 345-67-89"
+    ivanov_email: str = "ivanov@example.com"
+
+
+@pytest.fixture
+def world(engine: Engine, clock: FixedClock) -> World:
+    """An operator, a client with phones, a ticket and calls, and a client with a hostile name."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=OPERATOR, role=Role.OPERATOR, display_name="Anna Petrova")
+    with UnitOfWork(engine, actor_login=OPERATOR, clock=clock) as uow:
+        ivanov_id = create_client(
+            uow,
+            draft=ClientDraft(
+                first_name="Ivan",
+                last_name="Ivanov",
+                phones=["+7 912 345-67-89"],
+                emails=["ivanov@example.com"],
+                group="VIP",
+                tags=["wholesale"],
+            ),
+        ).id
+        create_client(
+            uow, draft=ClientDraft(first_name="Maria", last_name="Ivanova", emails=["maria@example.com"])
+        )
+        hostile_id = create_client(uow, draft=ClientDraft(name=HOSTILE_NAME, phones=["+7 495 111-22-33"])).id
+    with UnitOfWork(engine, clock=clock) as uow:
+        ticket = create_ticket(
+            uow,
+            subject="Invoice \x1b[31mnot\x1b[0m received",
+            queue="Support",
+            client_id=ivanov_id,
+            body="Please resend the invoice.",
+            assignee_login=OPERATOR,
+        )
+    with UnitOfWork(engine, actor_login=OPERATOR, clock=clock) as uow:
+        for minutes in range(3):
+            log_call(
+                uow,
+                client_id=ivanov_id,
+                direction=Direction.IN,
+                duration_seconds=60 + minutes,
+                outcome="information",
+                notes=f"earlier call {minutes}",
+                started_at=clock.now() - timedelta(days=1, minutes=minutes),
+            )
+        return World(
+            ivanov_id=int(ivanov_id or 0), hostile_id=int(hostile_id or 0), ticket_number=ticket.number
+        )
+
+
+ConsoleFactory = Callable[..., HotlineApp]
+
+
+@pytest.fixture
+def console(engine: Engine, clock: FixedClock) -> ConsoleFactory:
+    """``console(poll_screen_pops=False)`` → the app for ``anna`` on the test engine and clock."""
+
+    def factory(*, poll_screen_pops: bool = False, operator_login: str = OPERATOR) -> HotlineApp:
+        return make_app(
+            settings=Settings(timezone="Europe/Moscow"),
+            engine=engine,
+            operator_login=operator_login,
+            clock=clock,
+            poll_screen_pops=poll_screen_pops,
+        )
+
+    return factory
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def settle() -> Callable[[Pilot[None]], Awaitable[None]]:
+    """``await settle(pilot)``: let workers finish and their messages be handled (never sleeps)."""
+    return _settle

@@ -1,0 +1,180 @@
+"""The client's card: header, timeline paging, open tickets, and its keys (c, n, t, e, m, Esc)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+from textual.widgets import DataTable, Input, TextArea
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Interaction, Ticket
+from hotline.core.models.enums import InteractionKind
+from hotline.core.services.interactions import log_interaction
+from hotline.tui.screens.client_card import TIMELINE_PAGE, ClientCardScreen
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.log_call import LogCallScreen, parse_duration
+from hotline.tui.screens.new_client import NewClientScreen
+from hotline.tui.screens.note import NoteScreen
+from hotline.tui.widgets.client_header import ClientHeader
+from hotline.tui.widgets.timeline_table import TimelineTable
+
+
+async def open_card(app, pilot, settle, client_id: int) -> ClientCardScreen:
+    await settle(pilot)
+    app.open_client(client_id)
+    await settle(pilot)
+    assert isinstance(app.screen, ClientCardScreen)
+    return app.screen
+
+
+async def test_card_shows_header_timeline_and_open_tickets(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        header = card.query_one(ClientHeader).render()
+        text = str(header)
+        for expected in ("Ivan Ivanov", "+7 912 345-67-89", "ivanov@example.com", "VIP", "wholesale"):
+            assert expected in text
+        timeline = card.query_one(TimelineTable)
+        kinds = [item.kind for item in timeline.items]
+        assert kinds.count("call") == 3
+        assert timeline.items == sorted(timeline.items, key=lambda item: item.at, reverse=True)
+        tickets = card.query_one("#tickets-table", DataTable)
+        assert tickets.row_count == 1
+        await pilot.press("2")
+        assert card.query_one("#tabs").active == "tickets"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_timeline_pages_lazily(world, console, settle, engine, clock):
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for minute in range(2 * TIMELINE_PAGE + 7):
+            log_interaction(
+                uow,
+                client_id=world.hostile_id,
+                kind=InteractionKind.NOTE,
+                notes=f"note {minute}",
+                started_at=clock.now() - timedelta(minutes=minute),
+            )
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.hostile_id)
+        timeline = card.query_one(TimelineTable)
+        assert len(timeline.items) == TIMELINE_PAGE
+        await pilot.press("m")
+        await settle(pilot)
+        assert len(timeline.items) == 2 * TIMELINE_PAGE
+        timeline.move_cursor(row=timeline.row_count - 1)
+        await settle(pilot)
+        assert len(timeline.items) == 2 * TIMELINE_PAGE + 7
+        assert timeline.exhausted
+        summaries = [item.summary for item in timeline.items]
+        assert summaries[0] == "note 0" and summaries[-1] == f"note {2 * TIMELINE_PAGE + 6}"
+        assert len(set(summaries)) == len(summaries)
+
+
+async def test_c_logs_a_call_in_a_few_keys(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        before = len(card.query_one(TimelineTable).items)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, LogCallScreen)
+        app.screen.query_one("#duration", Input).value = "2:05"
+        app.screen.query_one("#notes", TextArea).insert("Wants a discount")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+        assert len(card.query_one(TimelineTable).items) == before + 1
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert (call.kind, call.direction, call.outcome) == ("call", "in", "resolved")
+        assert (call.duration_seconds, call.notes, call.client_id) == (
+            125,
+            "Wants a discount",
+            world.ivanov_id,
+        )
+
+
+async def test_escape_cancels_the_call_form(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.exec(select(Interaction)).all()) == 3
+
+
+async def test_n_adds_a_note_and_t_opens_a_ticket(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press("ctrl+s")  # empty: refused, the form stays
+        await settle(pilot)
+        assert isinstance(app.screen, NoteScreen)
+        app.screen.query_one("#body", TextArea).insert("Prefers email")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+        assert "Prefers email" in [item.summary for item in card.query_one(TimelineTable).items]
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteScreen) and app.screen.ticket
+        app.screen.query_one("#subject", Input).value = "Discount request"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        ticket = uow.session.exec(select(Ticket).where(Ticket.subject == "Discount request")).one()
+        assert ticket.client_id == world.ivanov_id
+
+
+async def test_e_edits_the_client(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert form.query_one("#name", Input).value == "Ivan Ivanov"
+        assert form.query_one("#phones", Input).value == "+7 912 345-67-89"
+        form.query_one("#name", Input).value = "Ivan I. Ivanov"
+        form.query_one("#tags", Input).value = "wholesale, vip"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+        text = str(card.query_one(ClientHeader).render())
+        assert "Ivan I. Ivanov" in text and "vip" in text
+
+
+async def test_missing_client_is_a_readable_toast_and_the_console_stays(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_card(app, pilot, settle, 999_999)
+        messages = [notification.message for notification in app._notifications]
+        assert any("no client with id 999999" in message for message in messages)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("", None), ("5", 300), ("2:05", 125), ("1:02:03", 3723)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_parse_duration_refuses_junk():
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("12:ab")

@@ -1,0 +1,108 @@
+"""Help and the command palette come from the command registry, like the bindings."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from hotline.tui.commands import Command, all_commands, bindings_for, commands_for, register
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.help import HelpScreen, keys_table
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.log_call import LogCallScreen
+
+
+def table_text(renderable) -> str:
+    console = Console(width=300, record=True, color_system=None)
+    console.print(renderable)
+    return " ".join(console.export_text().split())
+
+
+def test_bindings_are_derived_from_the_registry():
+    import hotline.tui.screens.client_card  # noqa: F401 — registers the card's commands
+
+    for scope in ("app", "card"):
+        bindings = bindings_for(scope)
+        commands = commands_for(scope)
+        assert [(b.key, b.action, b.id) for b in bindings] == [(c.key, c.action, c.id) for c in commands]
+    assert {c.key for c in commands_for("card")} >= {"c", "t", "n", "r", "e", "escape"}
+
+
+def test_a_key_cannot_be_bound_twice_in_a_scope():
+    with pytest.raises(ValueError, match="bound twice"):
+        register(Command(id="card.clash", key="c", title="x: y", help="z", action="noop", scope="card"))
+    assert "card.clash" not in {c.id for c in all_commands()}
+
+
+def test_home_keys_never_take_letters_from_the_lookup_box():
+    import hotline.tui.screens.home  # noqa: F401
+
+    for command in commands_for("home") + commands_for("app"):
+        for key in command.key.split(","):
+            assert len(key) > 1 or command.scope != "home", command
+            if command.scope == "app" and key not in {"question_mark"}:
+                assert key.startswith(("f", "ctrl+")), command
+
+
+async def test_question_mark_types_in_the_box_and_f1_opens_help(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert app.screen.query_one("#lookup", Input).value == "?"
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.scope == "home"
+        text = table_text(keys_table(app.screen.scope))
+        for command in commands_for("home") + commands_for("app"):
+            assert command.help in text
+        assert "log a call" not in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_help_on_the_card_lists_the_card_keys(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.scope == "card"
+        text = table_text(keys_table(app.screen.scope))
+        assert "client: log a call" in text and "client: edit" in text
+
+
+async def test_palette_runs_a_card_command(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"log a call")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LogCallScreen)
+
+
+async def test_f2_goes_home_from_anywhere(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

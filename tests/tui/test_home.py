@@ -1,0 +1,111 @@
+"""Home: the lookup box, live results, opening a hit, the no-hit path, the status bar."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.new_client import NewClientScreen
+from hotline.tui.widgets.lookup_results import LookupResults
+from hotline.tui.widgets.status_bar import StatusBar
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(char, char) for char in text])
+
+
+async def test_lookup_box_has_focus_and_phone_fragment_opens_card(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.focused is app.screen.query_one("#lookup", Input)
+        await type_text(pilot, "345 67")
+        await settle(pilot)
+        hits = app.screen.query_one(LookupResults).hits
+        assert [hit.id for hit in hits][:1] == [world.ivanov_id]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        assert app.screen.client_id == world.ivanov_id
+
+
+async def test_results_follow_the_last_keystroke(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "Ivanov")
+        await pilot.press(*["backspace"] * 6)
+        await type_text(pilot, "495111")
+        await settle(pilot)
+        home = app.screen
+        assert home.query_one("#lookup", Input).value == "495111"
+        assert [hit.id for hit in home.query_one(LookupResults).hits] == [world.hostile_id]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert home.query_one("#lookup", Input).value == ""
+        assert home.query_one(LookupResults).hits == []
+
+
+async def test_enter_before_results_arrive_still_opens_the_hit(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "ivanov@example")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        assert app.screen.client_id == world.ivanov_id
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "expected"),
+    [("+7 999 000-11-22", "#phones", "+7 999 000-11-22"), ("Nobody Known", "#name", "Nobody Known")],
+)
+async def test_no_hit_offers_new_client_prefilled(world, console, settle, typed, field, expected):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, typed)
+        await settle(pilot)
+        assert app.screen.query_one(LookupResults).hits == []
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        assert app.screen.query_one(field, Input).value == expected
+
+
+async def test_arrow_keys_move_the_highlight(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "Ivanov")
+        await settle(pilot)
+        results = app.screen.query_one(LookupResults)
+        assert results.option_count >= 2
+        await pilot.press("down")
+        assert results.highlighted == 1
+        await pilot.press("up", "up")
+        assert results.highlighted == 0
+
+
+async def test_status_bar_and_my_tickets(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        status = app.screen.query_one(StatusBar).render().plain
+        assert "anna · Anna Petrova" in status
+        assert "(operator)" in status
+        assert app.ctx.engine.dialect.name in status
+        assert "Mon 23 Nov 10:00" in status
+        summary = app.screen.query_one("#summary").render()
+        assert "1 open" in str(summary)
+        assert f"#{world.ticket_number}" in str(summary)
+
+
+async def test_f4_opens_new_client_from_the_box(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "new@example.org")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        assert app.screen.query_one("#emails", Input).value == "new@example.org"

@@ -1,0 +1,95 @@
+"""New client: prefill from the lookup, duplicate warning, saving opens the card, bad input stays."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Input, Static
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Client, ClientPhone
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.new_client import NewClientScreen, prefill_from
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("+7 (912) 345-67-89", {"phone": "+7 (912) 345-67-89"}),
+        ("89123456789", {"phone": "89123456789"}),
+        ("Ivan Petrov", {"name": "Ivan Petrov"}),
+        ("ivan@example.com", {"email": "ivan@example.com"}),
+        ("Room 101", {"name": "Room 101"}),
+        ("  ", {}),
+    ],
+)
+def test_prefill_from_what_was_typed(typed, expected):
+    assert prefill_from(typed) == expected
+
+
+async def open_form(app, pilot, settle, typed: str) -> NewClientScreen:
+    await settle(pilot)
+    app.open_new_client(typed)
+    await settle(pilot)
+    assert isinstance(app.screen, NewClientScreen)
+    return app.screen
+
+
+async def test_duplicate_phone_warns_and_ctrl_o_opens_the_existing_client(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "8 912 345 67 89")
+        warning = str(form.query_one("#duplicates", Static).render())
+        assert "already belongs to" in warning and "Ivan Ivanov" in warning
+        form.query_one("#phones", Input).value = "+7 999 123-45-67"
+        await settle(pilot)
+        assert str(form.query_one("#duplicates", Static).render()) == ""
+        form.query_one("#emails", Input).value = "IVANOV@example.com"
+        await settle(pilot)
+        assert "Ivan Ivanov" in str(form.query_one("#duplicates", Static).render())
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        assert app.screen.client_id == world.ivanov_id
+
+
+async def test_save_creates_the_client_and_opens_its_card(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "+7 999 000-11-22")
+        form.query_one("#name", Input).value = "Olga Smirnova"
+        form.query_one("#emails", Input).value = "olga@example.com"
+        form.query_one("#birthday", Input).value = "1990-05-17"
+        form.query_one("#group", Input).value = "Regular"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        client_id = app.screen.client_id
+    with UnitOfWork(engine, readonly=True) as uow:
+        client = uow.session.get(Client, client_id)
+        assert client.name == "Olga Smirnova" and client.birthday.isoformat() == "1990-05-17"
+        phones = uow.session.exec(select(ClientPhone.e164).where(ClientPhone.client_id == client_id)).all()
+        assert phones == ["+79990001122"]
+
+
+async def test_bad_input_shows_why_and_keeps_the_form(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "Petr")
+        form.query_one("#phones", Input).value = "12"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        messages = [n.message for n in app._notifications]
+        assert any(message.startswith("phone") for message in messages), messages
+        form.query_one("#phones", Input).value = ""
+        form.query_one("#birthday", Input).value = "1990-13-01"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert any("birthday" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, NewClientScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Client).where(Client.name == "Petr")).first() is None
