@@ -119,6 +119,27 @@ def to_tsquery(node: Node) -> str:
     return "(" + " & ".join(items) + ")"
 
 
+def to_rank_tsquery(node: Node) -> str:
+    """Every positive term of the query, OR-ed: what ``ts_rank`` scores, like bm25 scores each term.
+
+    (``ts_rank`` of the whole query would score ``&`` by proximity and count negated terms.)
+    """
+    parts: list[str] = []
+    for term in dict.fromkeys(positive_terms(node)):
+        parts.append(to_tsquery(term) if term.prefix else pg_quote(term.stem))
+    return " | ".join(parts)
+
+
+def positive_terms(node: Node) -> list[Term]:
+    """The terms whose presence makes an article match, excluded ones left out."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Phrase):
+        return list(node.terms)
+    items = node.options if isinstance(node, AnyOf) else node.must
+    return [term for item in items for term in positive_terms(item)]
+
+
 def _phrase_words(terms: Iterable[Term]) -> list[str]:
     """Stems of a phrase's words; a prefix word stays as typed (a stem may be shorter than what was typed)."""
     return [term.word if term.prefix else term.stem for term in terms]

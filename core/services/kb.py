@@ -1,0 +1,183 @@
+"""Knowledge-base articles: import a folder of Markdown (re-import updates in place), read, search, delete.
+
+Every write keeps the search index current in the same transaction and records an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.kb import index
+from hotline.core.kb.index import SearchResult
+from hotline.core.kb.markdown import ArticleSource, parse_article
+from hotline.core.models import KbArticle
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+MAX_SLUG_CHARS = 300
+
+
+@dataclass
+class ImportReport:
+    """What an import did, by slug."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """``file: reason`` of the files left out (with ``skip_invalid``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def _audit_view(article: KbArticle) -> dict[str, Any]:
+    """The audited state: the fields, and the body by size (the file holds the text)."""
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "tags": list(article.tags),
+        "audience": article.audience,
+        "body_chars": len(article.body),
+    }
+
+
+def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[KbArticle, str]:
+    """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``."""
+    slug = slug.strip()
+    if not slug or len(slug) > MAX_SLUG_CHARS:
+        raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
+    if len(source.title) > 500:
+        raise InvalidInput("a title is at most 500 characters", where=f"{slug}: title")
+    now = uow.now()
+    article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
+    fields = {
+        "title": source.title,
+        "body": source.body,
+        "tags": list(source.tags),
+        "audience": source.audience.value,
+    }
+    if article is None:
+        article = KbArticle(slug=slug, **fields, updated_by=uow.actor_name, created_at=now, updated_at=now)
+        uow.session.add(article)
+        uow.session.flush()
+        record_audit(
+            uow, action="kb.create", entity="kb_article", entity_id=article.id, after=_audit_view(article)
+        )
+        change = "created"
+    elif all(getattr(article, key) == value for key, value in fields.items()):
+        return article, "unchanged"
+    else:
+        before = _audit_view(article)
+        for key, value in fields.items():
+            setattr(article, key, value)
+        article.updated_by = uow.actor_name
+        article.updated_at = now
+        uow.session.add(article)
+        uow.session.flush()
+        record_audit(
+            uow,
+            action="kb.update",
+            entity="kb_article",
+            entity_id=article.id,
+            before=before,
+            after=_audit_view(article),
+        )
+        change = "updated"
+    index.index_articles(uow.session, [article])
+    return article, change
+
+
+def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) -> ImportReport:
+    """Import every Markdown file under ``folder``; the slug is the front matter's or the file's path.
+
+    A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
+    ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in.
+    """
+    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    if not folder.is_dir():
+        raise InvalidInput("not a folder", where=str(folder))
+    report = ImportReport()
+    seen: dict[str, Path] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()):
+        relative = path.relative_to(folder)
+        try:
+            source = _read(path, relative)
+            slug = source.slug or relative.with_suffix("").as_posix()
+            if slug in seen:
+                raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
+            seen[slug] = relative
+            _article, change = save_article(uow, source=source, slug=slug)
+        except InvalidInput as error:
+            if not skip_invalid:
+                raise
+            report.skipped.append(str(error))
+            continue
+        getattr(report, change).append(slug)
+    record_audit(
+        uow, action="kb.import", entity="kb_article", after={"folder": str(folder), **report.as_dict()}
+    )
+    return report
+
+
+def _read(path: Path, relative: Path) -> ArticleSource:
+    if path.stat().st_size > MAX_ARTICLE_BYTES:
+        raise InvalidInput(f"larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB", where=f"{relative}:1")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InvalidInput("not UTF-8 text", where=f"{relative}:{line}") from None
+    return parse_article(text, source=str(relative), fallback_title=path.stem)
+
+
+def get_article(uow: UnitOfWork, *, article_id: int | None = None, slug: str | None = None) -> KbArticle:
+    """An article by id or slug; a missing one is ``NotFound``."""
+    article = None
+    if article_id is not None:
+        article = uow.session.get(KbArticle, article_id)
+    elif slug is not None:
+        article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
+    if article is None:
+        raise NotFound(f"no knowledge-base article {article_id if article_id is not None else slug!r}")
+    return article
+
+
+def search_articles(
+    uow: UnitOfWork, *, query: str, limit: int = index.DEFAULT_LIMIT, audience: str | None = None
+) -> SearchResult:
+    """Ranked articles for a query with highlighted snippets; a bad query gives a hint, never an error."""
+    return index.search(uow.session, query, limit=limit, audience=audience)
+
+
+def delete_article(uow: UnitOfWork, *, article_id: int) -> None:
+    """Delete an article and its index row."""
+    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    article = get_article(uow, article_id=article_id)
+    before = _audit_view(article)
+    index.remove_from_index(uow.session, [article_id])
+    uow.session.delete(article)
+    record_audit(uow, action="kb.delete", entity="kb_article", entity_id=article_id, before=before)
+
+
+def reindex_articles(uow: UnitOfWork) -> int:
+    """Rebuild the search index from the articles (after a bulk load that bypassed the services)."""
+    count = index.rebuild_index(uow.session)
+    record_audit(uow, action="kb.reindex", entity="kb_article", after={"articles": count})
+    return count

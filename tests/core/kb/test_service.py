@@ -1,0 +1,123 @@
+"""Importing articles: re-import updates in place, audit entries, bad files, the index kept current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.errors import InvalidInput, NotFound, PermissionDenied
+from hotline.core.models import AuditEntry, KbArticle, Operator
+from hotline.core.services.kb import (
+    delete_article,
+    get_article,
+    import_folder,
+    reindex_articles,
+    search_articles,
+)
+from tests.conftest import UowFactory
+from tests.core.kb.corpus import write_corpus
+
+
+def slugs(uow_factory: UowFactory, query: str) -> list[str]:
+    with uow_factory(readonly=True) as uow:
+        return [hit.slug for hit in search_articles(uow, query=query).hits]
+
+
+def test_reimport_updates_in_place_and_reindexes(uow_factory: UowFactory, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    with uow_factory(readonly=True) as uow:
+        before = get_article(uow, slug="en/3-toner")
+    (folder / "en/3-toner.md").write_text("---\ntitle: Replacing the ink\ntags: [printer]\n---\nInk only.\n")
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder)
+    assert report.updated == ["en/3-toner"]
+    assert len(report.unchanged) == 9
+    assert report.created == []
+    with uow_factory(readonly=True) as uow:
+        after = get_article(uow, slug="en/3-toner")
+        assert len(uow.session.exec(select(KbArticle)).all()) == 10
+    assert after.id == before.id
+    assert after.title == "Replacing the ink"
+    assert slugs(uow_factory, "ink") == ["en/3-toner"]
+    assert slugs(uow_factory, "toner") == []
+
+
+def test_every_write_is_audited(uow_factory: UowFactory, tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "vpn.md").write_text("# VPN\n\nReconnect.\n")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    (folder / "vpn.md").write_text("# VPN drops\n\nReconnect.\n")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    with uow_factory(readonly=True) as uow:
+        actions = [entry.action for entry in uow.session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+        update = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "kb.update")).one()
+    assert actions == ["kb.create", "kb.import", "kb.update", "kb.import"]
+    assert update.before is not None
+    assert update.after is not None
+    assert (update.before["title"], update.after["title"]) == ("VPN", "VPN drops")
+
+
+def test_a_bad_file_stops_the_import_and_names_file_line_field(
+    uow_factory: UowFactory, tmp_path: Path
+) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    (folder / "en/zz-bad.md").write_text("---\ntitle: Bad\naudience: everyone\n---\n")
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    assert raised.value.where == "en/zz-bad.md:3: audience"
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(KbArticle)).all() == []
+
+
+def test_skip_invalid_imports_the_rest(uow_factory: UowFactory, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    (folder / "en/zz-bad.md").write_bytes(b"---\ntitle: \xff\n---\n")
+    (folder / "en/zz-dup.md").write_text("---\ntitle: Dup\nslug: en/3-toner\n---\n")
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert len(report.created) == 10
+    assert [line.split(":")[0] for line in report.skipped] == ["en/zz-bad.md", "en/zz-dup.md"]
+
+
+def test_not_a_folder(uow_factory: UowFactory, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput), uow_factory() as uow:
+        import_folder(uow, folder=tmp_path / "missing")
+
+
+def test_operators_may_not_import(uow_factory: UowFactory, tmp_path: Path, clock: object) -> None:
+    with uow_factory() as uow:
+        uow.session.add(Operator(login="olga", display_name="Olga", role="operator", created_at=uow.now()))
+    with pytest.raises(PermissionDenied), uow_factory(actor_login="olga") as uow:
+        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
+
+
+def test_delete_and_reindex(uow_factory: UowFactory, tmp_path: Path) -> None:
+    with uow_factory() as uow:
+        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
+    with uow_factory() as uow:
+        delete_article(uow, article_id=get_article(uow, slug="en/3-toner").id or 0)
+    assert slugs(uow_factory, "toner") == []
+    with uow_factory() as uow:
+        with pytest.raises(NotFound):
+            get_article(uow, slug="en/3-toner")
+        assert reindex_articles(uow) == 9
+    assert slugs(uow_factory, "принтер") == ["ru/7-printer", "ru/8-paper"]
+
+
+def test_articles_written_without_the_service_are_found_after_reindex(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        now = uow.now()
+        uow.session.add(
+            KbArticle(slug="bulk", title="Bulk loaded modem", body="", created_at=now, updated_at=now)
+        )
+    assert slugs(uow_factory, "modem") == []
+    with uow_factory() as uow:
+        reindex_articles(uow)
+    assert slugs(uow_factory, "modems") == ["bulk"]
