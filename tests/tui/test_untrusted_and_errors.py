@@ -1,0 +1,79 @@
+"""Untrusted text shows literally (no markup, no escape sequences); database errors are a toast."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input
+
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.widgets.client_header import ClientHeader
+from hotline.tui.widgets.lookup_results import LookupResults
+from hotline.tui.widgets.timeline_table import TimelineTable
+
+
+def rendered(renderable) -> str:
+    """What the terminal would receive for ``renderable``, with styles."""
+    console = Console(width=200, record=True, force_terminal=True, color_system="truecolor")
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+async def test_hostile_client_name_is_shown_literally(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"4951112233")
+        await settle(pilot)
+        results = app.screen.query_one(LookupResults)
+        prompt = results.get_option_at_index(0).prompt
+        assert prompt.plain.startswith("☎ [bold red]x[/] ") and "Mallory" in prompt.plain
+        assert "\x1b" not in prompt.plain
+        assert "\x1b[2J" not in rendered(prompt)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        header = app.screen.query_one(ClientHeader).render()
+        assert "[bold red]x[/] Mallory" in str(header)
+        assert "\x1b" not in str(header)
+
+
+async def test_escape_sequences_in_ticket_subjects_never_reach_the_terminal(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        timeline = app.screen.query_one(TimelineTable)
+        cells = [str(cell) for row in range(timeline.row_count) for cell in timeline.get_row_at(row)]
+        assert any("Invoice not received" in cell for cell in cells)
+        assert not any("\x1b" in cell for cell in cells)
+        summary = str(app.screen.query_one("#tickets-table").get_row_at(0)[-1])
+        assert summary == "Invoice not received"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_database_errors_are_readable_toasts(backend, engine, clock, settle, tmp_path):
+    from hotline.core.db import make_engine
+    from hotline.core.settings import Settings
+    from hotline.tui.app import make_app
+
+    broken = make_engine(f"sqlite:///{tmp_path}")  # a directory: "unable to open database file"
+    app = make_app(
+        settings=Settings(), engine=broken, operator_login="anna", clock=clock, poll_screen_pops=False
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"ivan")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert messages, "a failed worker must be reported"
+        assert all("Traceback" not in message for message in messages)
+        assert any(message.startswith("database unavailable") for message in messages), messages
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press(*"ov")
+        await settle(pilot)
+        assert app.screen.query_one("#lookup", Input).value == "ivanov"
+        assert app.screen._in_flight is False
