@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from hotline.core.importing.service import Progress
 
 
+MATCHES_LISTED = 50
+
+
 class OnDuplicate(StrEnum):
     skip = "skip"
     update = "update"
@@ -98,6 +101,13 @@ def _report(outcome: ImportOutcome, *, as_json: bool) -> None:
     console = stderr()
     for error in outcome.errors:
         console.print(safe(error.describe(outcome.path)))  # headers and cells are untrusted
+    matched = [d for d in outcome.decisions if d.action in ("updated", "unchanged", "skipped")]
+    for decision in matched[:MATCHES_LISTED]:
+        console.print(safe(f"{outcome.path}:{decision.line}: {decision.action}: {decision.detail}"))
+    if len(matched) > MATCHES_LISTED:
+        console.print(
+            safe(f"… and {len(matched) - MATCHES_LISTED:,} more duplicates (--json lists them all)")
+        )
     counts = outcome.counts
     title = "Import (dry run: nothing written)" if outcome.dry_run else "Import"
     rows = [(action, counts[action]) for action in ("created", "updated", "unchanged", "skipped", "rejected")]

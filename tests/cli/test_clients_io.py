@@ -57,6 +57,8 @@ def test_import_prints_a_summary_and_json(db: str, tmp_path: Path) -> None:
     result = hotline(db, "clients", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "created" in result.stdout
+    listed = hotline(db, "clients", "import", str(path), "--dry-run")
+    assert f"{path}:2: skipped: matches client #1 by phone +74951234567" in listed.output
     again = hotline(db, "clients", "import", str(path), "--json")
     assert again.exit_code == 0
     data = json.loads(again.stdout)
