@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,20 @@ class _Batch:
     failed: list[int] = field(default_factory=list)
 
 
+class ConversionFailed(Exception):
+    """A message the converter could not read; handed back as a value, recorded as a failed message."""
+
+
+def convert_for_intake(
+    raw: bytes, max_bytes: int, converter: Converter = parse_message
+) -> IncomingMail | ConversionFailed:
+    """Conversion as the worker process (or this one) runs it: the result, or the failure as a value."""
+    try:
+        return to_incoming(converter(raw, max_bytes=max_bytes), raw)
+    except Exception as error:  # any message-specific failure is recorded, never fatal
+        return ConversionFailed(f"{type(error).__name__}: {error}")
+
+
 def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
     """The converted message as the core intake takes it (with the loop verdict)."""
     verdict = classify(parsed)
@@ -114,6 +130,7 @@ class Poller:
         converter: Converter = parse_message,
         after_commit: Callable[[int], None] | None = None,
         imap_timeout: float = 30.0,
+        workers: int = 1,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -121,6 +138,7 @@ class Poller:
         self.converter = converter
         self.after_commit = after_commit
         self.imap_timeout = imap_timeout
+        self.workers = workers
         self.sla = _sla_setup(settings)
 
     async def connect(self, account: Any) -> ImapConnection:
@@ -173,38 +191,93 @@ class Poller:
                 save_account_state(uow, account=account.name, uidvalidity=folder.uidvalidity, last_uid=0)
         uids = await connection.uids_after(last_uid)
         report.new = len(uids)
-        batch_size = max(1, int(self.settings.mail.batch_size))
-        for start in range(0, len(uids), batch_size):
-            chunk = uids[start : start + batch_size]
-            await self._poll_chunk(account, connection, folder.uidvalidity, chunk, report)
-        return report
-
-    async def _poll_chunk(
-        self, account: Any, connection: ImapConnection, uidvalidity: int, chunk: list[int], report: PollReport
-    ) -> None:
+        if not uids:
+            return report
         with UnitOfWork(self.engine, clock=self.clock, readonly=True) as uow:
-            recorded = already_processed(uow, account=account.name, uidvalidity=uidvalidity, uids=chunk)
-        batch = _Batch(done=[uid for uid in chunk if uid in recorded])
-        report.duplicates += len(batch.done)
-        wanted = [uid for uid in chunk if uid not in recorded]
+            recorded = already_processed(uow, account=account.name, uidvalidity=folder.uidvalidity, uids=uids)
+        if recorded:  # committed by an earlier run that stopped before telling the server
+            report.duplicates += len(recorded)
+            await self._tell_server(account, connection, _Batch(done=sorted(recorded)))
+        wanted = [uid for uid in uids if uid not in recorded]
         max_bytes = int(self.settings.mail.max_message_bytes)
         sizes = await connection.sizes(wanted) if wanted else {}
+        groups = _fetch_groups(wanted, sizes, max_bytes, max(1, int(self.settings.mail.batch_size)))
+        # While one group is taken in (database), the next is fetched and converted (worker process).
         # No try/finally: after a crash nothing is flagged; the re-run finds the commits and flags them.
-        for group, limit in _fetch_groups(wanted, sizes, max_bytes):
-            bodies = await connection.bodies(group, limit=limit)
-            converted = [(uid, bodies[uid], self._convert(bodies[uid])) for uid in group if uid in bodies]
-            outcomes = self._take_in_group(account, uidvalidity, converted)
-            for uid, outcome in outcomes:
-                if self.after_commit is not None:
-                    self.after_commit(uid)
-                if outcome == "created_acknowledged":
-                    report.acknowledged += 1
-                    outcome = "created"
-                setattr(report, outcome, getattr(report, outcome) + 1)
-                (batch.failed if outcome == "failed" else batch.done).append(uid)
-        await self._tell_server(account, connection, batch)
+        with self._conversion_pool(parallel=len(groups) > 1) as pool:
+            pending: tuple[list[int], dict[int, bytes], list[Any]] | None = None
+            for group, limit in groups:
+                bodies = await connection.bodies(group, limit=limit)
+                started = (
+                    group,
+                    bodies,
+                    [self._start_conversion(pool, bodies[uid]) for uid in group if uid in bodies],
+                )
+                if pending is not None:
+                    await self._finish_group(account, connection, folder.uidvalidity, pending, report)
+                pending = started
+            if pending is not None:
+                await self._finish_group(account, connection, folder.uidvalidity, pending, report)
         with UnitOfWork(self.engine, clock=self.clock) as uow:
-            save_account_state(uow, account=account.name, uidvalidity=uidvalidity, last_uid=max(chunk))
+            save_account_state(uow, account=account.name, uidvalidity=folder.uidvalidity, last_uid=max(uids))
+        return report
+
+    @contextlib.contextmanager
+    def _conversion_pool(self, *, parallel: bool) -> Iterator[ProcessPoolExecutor | None]:
+        """A worker process converting mail while this one writes the database (default converter only,
+        and only when there is more than one group: starting the worker costs a fraction of a second)."""
+        if not parallel or self.workers < 1 or self.converter is not parse_message:
+            yield None
+            return
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start_conversion(self, pool: ProcessPoolExecutor | None, raw: bytes) -> Any:
+        max_bytes = int(self.settings.mail.max_message_bytes)
+        if pool is None:
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            future.set_result(self._convert(raw))
+            return future
+        return asyncio.wrap_future(pool.submit(convert_for_intake, raw, max_bytes))
+
+    async def _finish_group(
+        self,
+        account: Any,
+        connection: ImapConnection,
+        uidvalidity: int,
+        pending: tuple[list[int], dict[int, bytes], list[Any]],
+        report: PollReport,
+    ) -> None:
+        group, bodies, futures = pending
+        present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        # The worker hands failures back as values; an exception here is the pool's own trouble
+        # (a worker killed, say), never the message's: convert those here instead.
+        converted = [
+            (
+                uid,
+                bodies[uid],
+                result if isinstance(result, IncomingMail | ConversionFailed) else self._convert(bodies[uid]),
+            )
+            for uid, result in zip(present, results, strict=True)
+        ]
+        outcomes = self._take_in_group(account, uidvalidity, converted)
+        batch = _Batch()
+        for uid, outcome in outcomes:
+            if self.after_commit is not None:
+                self.after_commit(uid)
+            if outcome == "created_acknowledged":
+                report.acknowledged += 1
+                outcome = "created"
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            (batch.failed if outcome == "failed" else batch.done).append(uid)
+        await self._tell_server(account, connection, batch)
+        if group:
+            with UnitOfWork(self.engine, clock=self.clock) as uow:
+                save_account_state(uow, account=account.name, uidvalidity=uidvalidity, last_uid=max(group))
 
     async def _tell_server(self, account: Any, connection: ImapConnection, batch: _Batch) -> None:
         """Flag or move what is committed; runs only after the commits it reports on."""
@@ -216,16 +289,15 @@ class Poller:
         if batch.failed:
             await connection.move(batch.failed, account.failed_folder)
 
-    def _convert(self, raw: bytes) -> IncomingMail | Exception:
-        """Convert outside any transaction; a failure is returned, to be recorded with the others."""
-        try:
-            parsed = self.converter(raw, max_bytes=int(self.settings.mail.max_message_bytes))
-            return to_incoming(parsed, raw)
-        except Exception as error:
-            return error
+    def _convert(self, raw: bytes) -> IncomingMail | ConversionFailed:
+        """Convert here, outside any transaction; a failure is returned, to be recorded."""
+        return convert_for_intake(raw, int(self.settings.mail.max_message_bytes), self.converter)
 
     def _take_in_group(
-        self, account: Any, uidvalidity: int, converted: list[tuple[int, bytes, IncomingMail | Exception]]
+        self,
+        account: Any,
+        uidvalidity: int,
+        converted: list[tuple[int, bytes, IncomingMail | ConversionFailed]],
     ) -> list[tuple[int, str]]:
         """One transaction for a fetched group, one savepoint per message: a message that fails rolls
         back alone and is recorded as failed; the group commits once (then the server is told)."""
@@ -255,12 +327,10 @@ class Poller:
         uidvalidity: int,
         uid: int,
         raw: bytes,
-        mail: IncomingMail | Exception,
+        mail: IncomingMail | ConversionFailed,
     ) -> str:
-        if isinstance(mail, Exception):
-            return self._fail(
-                uow, mailbox.name, uidvalidity, uid, raw, None, f"{type(mail).__name__}: {mail}"
-            )
+        if isinstance(mail, ConversionFailed):
+            return self._fail(uow, mailbox.name, uidvalidity, uid, raw, None, str(mail))
         try:
             with uow.session.begin_nested():
                 result = take_in(
@@ -367,10 +437,10 @@ def sniff_message_id(raw: bytes) -> str | None:
 
 
 def _fetch_groups(
-    uids: list[int], sizes: dict[int, int], max_bytes: int
+    uids: list[int], sizes: dict[int, int], max_bytes: int, batch_size: int
 ) -> list[tuple[list[int], int | None]]:
-    """Split UIDs into fetches of at most ``BATCH_BYTES``; a message far over the size limit is fetched
-    alone and only in part (the converter notes the rest as left out)."""
+    """Split UIDs into fetches of at most ``batch_size`` messages and ``BATCH_BYTES``; a message far
+    over the size limit is fetched alone and only in part (the converter notes the rest as left out)."""
     groups: list[tuple[list[int], int | None]] = []
     current: list[int] = []
     current_bytes = 0
@@ -380,7 +450,7 @@ def _fetch_groups(
         if size > cut:
             groups.append(([uid], cut))
             continue
-        if current and current_bytes + size > BATCH_BYTES:
+        if current and (current_bytes + size > BATCH_BYTES or len(current) >= batch_size):
             groups.append((current, None))
             current, current_bytes = [], 0
         current.append(uid)

@@ -35,7 +35,6 @@ from hotline.core.services.clients import (
     ClientDraft,
     create_client,
     find_clients_by_contact,
-    touch_last_interaction,
 )
 from hotline.core.services.outbox import (
     acknowledgement_id,
@@ -170,7 +169,8 @@ def take_in(
             return IntakeResult(ticket_number=_number(uow, earlier.ticket_id), duplicate=True)
 
     sender = _normalised(mail.from_address)
-    client_id = _client_for(uow, sender, mail, default_region)
+    client = _client_for(uow, sender, mail, default_region)
+    client_id = client.id if client is not None else None
     ticket = _thread(uow, mail)
     body = mail.new_text
     if mail.omitted:
@@ -221,11 +221,13 @@ def take_in(
                 content=item.content,
             )
         )
-    if client_id is not None:
+    if client is not None:
         if ticket.client_id is None:
             ticket.client_id = client_id
             session.add(ticket)
-        touch_last_interaction(uow, client_id=client_id, at=now)
+        if client.last_interaction_at is None or client.last_interaction_at < now:
+            client.last_interaction_at = now  # as clients.touch_last_interaction, without reloading
+            session.add(client)
     _record_processed(uow, mailbox, uidvalidity, uid, mail.message_id, ticket.id, event.id, now)
     result = IntakeResult(ticket_number=ticket.number, created=created, event_id=event.id)
     if created:
@@ -315,20 +317,21 @@ def _thread(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
     return None
 
 
-def _client_for(uow: UnitOfWork, sender: str | None, mail: IncomingMail, default_region: str) -> int | None:
+def _client_for(
+    uow: UnitOfWork, sender: str | None, mail: IncomingMail, default_region: str
+) -> Client | None:
     """The client with this address; an unknown person becomes a new client (machines do not)."""
     if sender is None:
         return None
     found = find_clients_by_contact(uow, e164s=[], emails=[sender])
     if found:
-        return found[0].id
+        return found[0]
     if mail.automated_kind not in (None, "auto-reply"):
         return None
     name = mail.from_name.strip() or sender
-    client: Client = create_client(
+    return create_client(
         uow, draft=ClientDraft(name=name[:300], emails=[sender]), default_region=default_region
     )
-    return client.id
 
 
 def _acknowledge(
