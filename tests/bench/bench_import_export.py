@@ -44,18 +44,14 @@ SEED = 20261123
 BENCH_ADMIN = "bench-admin"
 
 console = Console(highlight=False)
-# ``hotline`` with the import/export commands registered even where cli/clients.py does not do it yet;
-# at exit it writes its own peak RSS (VmHWM, which exec resets, unlike the rusage of a child) to a file.
-CLI_WITH_IO = (
+# ``hotline`` that, at exit, writes its own peak RSS (VmHWM, which exec resets, unlike the rusage of a
+# child) to the file named by BENCH_PEAK_FILE.
+CLI_WITH_PEAK = (
     "import atexit, os, re\n"
     "def _peak():\n"
     "    status = open('/proc/self/status').read()\n"
     "    open(os.environ['BENCH_PEAK_FILE'], 'w').write(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))\n"
     "atexit.register(_peak)\n"
-    "from hotline.cli import clients, clients_io\n"
-    "if not any(c.name == 'export' for c in clients.app.registered_commands):\n"
-    "    clients.app.command('import')(clients_io.import_clients)\n"
-    "    clients.app.command('export')(clients_io.export_clients)\n"
     "from hotline.cli.main import run\n"
     "run()\n"
 )
@@ -232,7 +228,7 @@ def ensure_admin(url: str) -> None:
 def bench_export(url: str, fmt: str) -> None:
     """Run ``hotline clients export`` in a child process that reports its own peak RSS."""
     output = BENCH_DIR / f"export.{fmt}"
-    command = [sys.executable, "-c", CLI_WITH_IO, "--db", url, "--operator", BENCH_ADMIN, "clients", "export",
+    command = [sys.executable, "-c", CLI_WITH_PEAK, "--db", url, "--operator", BENCH_ADMIN, "clients", "export",
                "--format", fmt, "--output", str(output)]  # fmt: skip
     peak_file = BENCH_DIR / "export-peak-kb"
     peak_file.unlink(missing_ok=True)

@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import clients as clients_cli
-from hotline.cli.clients_io import export_clients, import_clients
 from hotline.cli.main import app
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 
 runner = CliRunner()
-
-if not any(command.name == "import" for command in clients_cli.app.registered_commands):
-    clients_cli.app.command("import")(import_clients)  # until cli/clients.py registers them itself
-    clients_cli.app.command("export")(export_clients)
 
 CSV_TEXT = (
     "Фамилия;Имя;Телефон;E-mail;День рождения\n"
