@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from hotline.cli.options import JsonFlag
 from hotline.cli.output import print_json, stdout, table
 from hotline.cli.state import cli_state
 
@@ -35,28 +36,46 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="tabl
 
 @app.command()
 def operators(
-    first: FromOption = None, last: ToOption = None, fmt: FormatOption = ReportFormat.table
+    first: FromOption = None,
+    last: ToOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    as_json: JsonFlag = False,
 ) -> None:
     """Calls handled and average handle time per operator."""
-    _run("operators", first, last, fmt)
+    _run("operators", first, last, ReportFormat.json if as_json else fmt)
 
 
 @app.command()
-def aging(first: FromOption = None, last: ToOption = None, fmt: FormatOption = ReportFormat.table) -> None:
+def aging(
+    first: FromOption = None,
+    last: ToOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    as_json: JsonFlag = False,
+) -> None:
     """Open tickets by age bucket per queue (--from/--to limit by creation day)."""
-    _run("aging", first, last, fmt)
+    _run("aging", first, last, ReportFormat.json if as_json else fmt)
 
 
 @app.command()
-def sla(first: FromOption = None, last: ToOption = None, fmt: FormatOption = ReportFormat.table) -> None:
+def sla(
+    first: FromOption = None,
+    last: ToOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    as_json: JsonFlag = False,
+) -> None:
     """SLA breaches (first response, resolution) by queue and priority."""
-    _run("sla", first, last, fmt)
+    _run("sla", first, last, ReportFormat.json if as_json else fmt)
 
 
 @app.command()
-def calls(first: FromOption = None, last: ToOption = None, fmt: FormatOption = ReportFormat.table) -> None:
+def calls(
+    first: FromOption = None,
+    last: ToOption = None,
+    fmt: FormatOption = ReportFormat.table,
+    as_json: JsonFlag = False,
+) -> None:
     """Calls per day and hour (in the configured time zone)."""
-    _run("calls", first, last, fmt)
+    _run("calls", first, last, ReportFormat.json if as_json else fmt)
 
 
 def _run(name: str, first: str | None, last: str | None, fmt: ReportFormat) -> None:

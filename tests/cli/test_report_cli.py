@@ -55,6 +55,7 @@ def test_json_csv_and_table(db: str) -> None:
         (9, 2, 90.0),
         (12, 1, 30.0),
     ]
+    assert json.loads(hotline(db, "calls", "--from", "2026-11-20", "--json").stdout)["rows"] == data["rows"]
     as_csv = hotline(db, "operators", "--format", "csv")
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0][:3] == ["operator", "name", "calls"]
