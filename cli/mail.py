@@ -35,6 +35,9 @@ def _accounts(name: str | None) -> list[Any]:
 def poll(
     once: Annotated[bool, typer.Option("--once", help="Poll once and exit (for cron).")] = False,
     account: Annotated[str | None, typer.Option("--account", help="Only this account (by name).")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, max=8, help="Processes converting mail (0: in this one).")
+    ] = 1,
     as_json: JsonFlag = False,
 ) -> None:
     """Turn new mail into tickets. Without --once: watch with IMAP IDLE until SIGTERM.
@@ -51,7 +54,7 @@ def poll(
 
     state = cli_state()
     accounts = _accounts(account)
-    poller = Poller(engine=state.engine(), settings=state.settings, clock=state.clock)
+    poller = Poller(engine=state.engine(), settings=state.settings, clock=state.clock, workers=workers)
     if once:
         reports = asyncio.run(poller.run_once(accounts))
         if as_json:

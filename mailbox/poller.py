@@ -44,7 +44,7 @@ from hotline.mailbox.message import ParsedMessage
 
 log = logging.getLogger("hotline.mail")
 
-BATCH_BYTES = 32 * 1024 * 1024
+BATCH_BYTES = 16 * 1024 * 1024
 Converter = Callable[..., ParsedMessage]
 
 
