@@ -20,7 +20,14 @@ from sqlalchemy.engine import Engine
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.db import UnitOfWork
 from hotline.core.errors import ConfigError
-from hotline.core.services.outbox import Delivery, claim_due, mark_failed_attempt, mark_sent, release
+from hotline.core.services.outbox import (
+    Delivery,
+    adopt_domain,
+    claim_due,
+    mark_failed_attempt,
+    mark_sent,
+    release,
+)
 from hotline.mailbox.imap import ssl_context
 
 log = logging.getLogger("hotline.mail")
@@ -106,7 +113,9 @@ class Sender:
             report.errors.append(f"cannot reach {where}: {error}")
             return
         try:
-            for index, delivery in enumerate(deliveries):
+            for index, queued in enumerate(deliveries):
+                with UnitOfWork(self.engine, clock=self.clock) as uow:
+                    delivery = adopt_domain(uow, delivery=queued, from_address=account.from_address)
                 message = build_message(delivery, from_address=account.from_address, clock=self.clock)
                 try:
                     refused, _ = await client.send_message(message, sender=account.from_address)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -238,6 +238,19 @@ def claim_due(uow: UnitOfWork, *, limit: int = 100) -> list[Delivery]:
             )
     uow.session.expire_all()
     return claimed
+
+
+def adopt_domain(uow: UnitOfWork, *, delivery: Delivery, from_address: str) -> Delivery:
+    """Give a message queued without a sending address a Message-ID under the account's domain before
+    it is first sent (nobody has seen the placeholder yet, so threading is unaffected)."""
+    domain = domain_of(from_address)
+    if not domain or not delivery.message_id.endswith(f"@{DEFAULT_DOMAIN}>"):
+        return delivery
+    message_id = delivery.message_id[: -len(f"@{DEFAULT_DOMAIN}>")] + f"@{domain}>"
+    uow.session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == delivery.id).values(message_id=message_id)
+    )
+    return replace(delivery, message_id=message_id)
 
 
 def mark_sent(uow: UnitOfWork, *, outbox_id: int, refused: dict[str, str] | None = None) -> None:

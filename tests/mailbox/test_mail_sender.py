@@ -49,6 +49,7 @@ def test_reply_is_delivered_with_threading_headers(
     assert message["To"] == "client@example.com"
     assert message["Message-ID"] == row.message_id
     assert message.get_payload(decode=True).decode().strip() == "Please restart it."
+    assert row.message_id.endswith("@example.com>")  # queued without an address, sent under the account's
     assert row.status == "sent"
     assert row.sent_at == clock.now()
     assert send(engine, mail_settings, clock).sent == 0
