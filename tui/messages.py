@@ -147,3 +147,12 @@ class TicketOpened(_Flow):
 
     client_id: int | None
     number: int
+
+
+@dataclass
+class ReminderSet(_Flow):
+    """A reminder about a client was created for the operator."""
+
+    client_id: int | None
+    reminder_id: int
+    due_at: datetime

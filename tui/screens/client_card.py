@@ -218,7 +218,9 @@ class ClientCardScreen(Screen[None]):
         if action in {"log_call", "new_ticket", "add_note", "edit_client"} and self.card is None:
             return None
         if action == "add_reminder":
-            return _reminders_available()
+            from hotline.tui.screens.log_call import reminders_available
+
+            return reminders_available()
         return True
 
     def action_load_more(self) -> None:
@@ -306,11 +308,3 @@ class ClientCardScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-def _reminders_available() -> bool:
-    try:
-        from hotline.core.services import reminders  # noqa: F401
-    except ImportError:
-        return False
-    return True

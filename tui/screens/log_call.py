@@ -23,6 +23,7 @@ from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer, format_duration
+from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -60,6 +61,16 @@ register(
         label="Cancel",
     ),
 )
+
+
+def reminders_available() -> bool:
+    """Whether this installation has reminders (the follow-up field and the card's ``r``)."""
+    try:
+        from hotline.core.services import reminders  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
 
 _DURATION = re.compile(r"^\s*(?:(\d+):)?(\d+)(?::(\d{1,2}))?\s*$")
 
@@ -110,14 +121,19 @@ class LogCallScreen(ModalScreen[int | None]):
             yield Static(Text(printable(self.client_name), style="bold"), id="call-client")
             with Grid(id="call-fields"):
                 yield Label("Direction")
-                yield Select(DIRECTIONS, value="in", allow_blank=False, id="direction")
+                yield Select(DIRECTIONS, value="in", allow_blank=False, id="direction", compact=True)
                 yield Label("Outcome")
-                yield Select(WRAP_UP_CODES, value="resolved", allow_blank=False, id="outcome")
+                yield Select(WRAP_UP_CODES, value="resolved", allow_blank=False, id="outcome", compact=True)
                 yield Label("Duration")
                 if self.call_monotonic is not None:
                     yield CallTimer(self.call_monotonic, id="duration-timer")
                 else:
-                    yield Input(placeholder="m:ss", id="duration", restrict=r"[0-9:]*", max_length=8)
+                    yield Input(
+                        placeholder="m:ss", id="duration", restrict=r"[0-9:]*", max_length=8, compact=True
+                    )
+                if reminders_available():
+                    yield Label("Follow up")
+                    yield WhenInput(id="follow-up")
             yield Label("Notes")
             yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
 
@@ -138,16 +154,26 @@ class LogCallScreen(ModalScreen[int | None]):
             except ValueError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
+        follow_up_at = None
+        for field in self.query(WhenInput):
+            try:
+                follow_up_at = field.when(now=self.ctx.clock.now(), zone=self.ctx.settings.zone)
+            except ValueError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
         self._saving = True
         self._save(
             direction=str(self.query_one("#direction", Select).value),
             outcome=str(self.query_one("#outcome", Select).value),
             duration=duration,
             notes=self.query_one("#notes", TextArea).text.strip(),
+            follow_up_at=follow_up_at,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
-    def _save(self, *, direction: str, outcome: str, duration: int | None, notes: str) -> None:
+    def _save(
+        self, *, direction: str, outcome: str, duration: int | None, notes: str, follow_up_at: datetime | None
+    ) -> None:
         from hotline.core.models.enums import Direction
         from hotline.core.services.interactions import log_call
 
@@ -162,6 +188,10 @@ class LogCallScreen(ModalScreen[int | None]):
                 started_at=self.call_started_at,
             )
             interaction_id = int(call.id or 0)
+            if follow_up_at is not None:
+                from hotline.core.services.reminders import follow_up
+
+                follow_up(uow, client_id=self.client_id, due_at=follow_up_at)
         self.post_message(CallLogged(self.client_id, interaction_id))
 
     def on_call_logged(self, message: CallLogged) -> None:

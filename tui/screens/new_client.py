@@ -100,19 +100,31 @@ class NewClientScreen(ModalScreen[int | None]):
             form.border_subtitle = "ctrl+s save · Esc cancel"
             with Grid(id="client-fields"):
                 yield Label("Kind")
-                yield Select(KINDS, value="person", allow_blank=False, id="kind")
+                yield Select(KINDS, value="person", allow_blank=False, id="kind", compact=True)
                 yield Label("Name")
-                yield Input(self.prefill.get("name", ""), id="name", max_length=300)
+                yield Input(self.prefill.get("name", ""), id="name", max_length=300, compact=True)
                 yield Label("Phones")
-                yield Input(self.prefill.get("phone", ""), id="phones", placeholder="+7 912 345-67-89, …")
+                yield Input(
+                    self.prefill.get("phone", ""),
+                    id="phones",
+                    placeholder="+7 912 345-67-89, …",
+                    compact=True,
+                )
                 yield Label("Emails")
-                yield Input(self.prefill.get("email", ""), id="emails", placeholder="name@example.com, …")
+                yield Input(
+                    self.prefill.get("email", ""),
+                    id="emails",
+                    placeholder="name@example.com, …",
+                    compact=True,
+                )
                 yield Label("Group")
-                yield Input(id="group", max_length=100)
+                yield Input(id="group", max_length=100, compact=True)
                 yield Label("Birthday")
-                yield Input(id="birthday", placeholder="YYYY-MM-DD", restrict=r"[0-9-]*", max_length=10)
+                yield Input(
+                    id="birthday", placeholder="YYYY-MM-DD", restrict=r"[0-9-]*", max_length=10, compact=True
+                )
                 yield Label("Tags")
-                yield Input(id="tags", placeholder="vip, wholesale, …")
+                yield Input(id="tags", placeholder="vip, wholesale, …", compact=True)
             yield Static("", id="duplicates")
 
     def on_mount(self) -> None:

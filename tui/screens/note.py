@@ -1,10 +1,12 @@
-"""A note on a client's timeline, or a new ticket for the client (subject, queue, priority, first note).
+"""A note on a client's timeline, a new ticket for the client (subject, queue, priority, first note),
+or a reminder about the client (when, what).
 
 Saved with ctrl+s; Esc closes without saving.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,7 +18,8 @@ from textual.widgets import Input, Label, Select, TextArea
 from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import NoteAdded, TicketOpened, forward_worker_failure
+from hotline.tui.messages import NoteAdded, ReminderSet, TicketOpened, forward_worker_failure
+from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -48,39 +51,53 @@ register(
 
 
 class NoteScreen(ModalScreen[int | None]):
-    """Returns the note's interaction id (or, with ``ticket=True``, the new ticket's number), or None."""
+    """Returns the note's interaction id (``ticket=True``: the new ticket's number; ``reminder=True``: the
+    reminder's id), or None when cancelled."""
 
     COMMAND_SCOPE = "note"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("note")
 
-    def __init__(self, ctx: ConsoleContext, client_id: int, *, ticket: bool = False) -> None:
+    def __init__(
+        self, ctx: ConsoleContext, client_id: int, *, ticket: bool = False, reminder: bool = False
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.client_id = client_id
         self.ticket = ticket
+        self.reminder = reminder and not ticket
         self._saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-form") as form:
-            form.border_title = "New ticket" if self.ticket else "Note"
+            form.border_title = "New ticket" if self.ticket else "Reminder" if self.reminder else "Note"
             form.border_subtitle = "ctrl+s save · Esc cancel"
             if self.ticket:
                 with Grid(id="ticket-fields"):
                     yield Label("Subject")
-                    yield Input(id="subject", max_length=500)
+                    yield Input(id="subject", max_length=500, compact=True)
                     yield Label("Queue")
                     yield Select(
-                        [(DEFAULT_QUEUE, DEFAULT_QUEUE)], value=DEFAULT_QUEUE, allow_blank=False, id="queue"
+                        [(DEFAULT_QUEUE, DEFAULT_QUEUE)],
+                        value=DEFAULT_QUEUE,
+                        allow_blank=False,
+                        id="queue",
+                        compact=True,
                     )
                     yield Label("Priority")
-                    yield Select(PRIORITIES, value="normal", allow_blank=False, id="priority")
+                    yield Select(PRIORITIES, value="normal", allow_blank=False, id="priority", compact=True)
+            if self.reminder:
+                with Grid(id="ticket-fields"):
+                    yield Label("When")
+                    yield WhenInput("tomorrow", id="when")
             yield TextArea(id="body", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
         if self.ticket:
             self.query_one("#subject", Input).focus()
             self._load_queues()
+        elif self.reminder:
+            self.query_one("#when", WhenInput).focus()
         else:
             self.query_one("#body", TextArea).focus()
 
@@ -118,6 +135,19 @@ class NoteScreen(ModalScreen[int | None]):
                 priority=str(self.query_one("#priority", Select).value),
                 body=body,
             )
+        elif self.reminder:
+            try:
+                due_at = self.query_one("#when", WhenInput).when(
+                    now=self.ctx.clock.now(), zone=self.ctx.settings.zone
+                )
+            except ValueError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            if due_at is None or not body:
+                self.notify("A reminder needs a time and a text.", severity="error")
+                return
+            self._saving = True
+            self._add_reminder(due_at, body)
         else:
             if not body:
                 self.notify("A note needs text.", severity="error")
@@ -134,6 +164,15 @@ class NoteScreen(ModalScreen[int | None]):
             note = log_interaction(uow, client_id=self.client_id, kind=InteractionKind.NOTE, notes=body)
             note_id = int(note.id or 0)
         self.post_message(NoteAdded(self.client_id, note_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _add_reminder(self, due_at: datetime, text: str) -> None:
+        from hotline.core.services.reminders import create_reminder
+
+        with self.ctx.uow() as uow:
+            reminder = create_reminder(uow, text=text, due_at=due_at, client_id=self.client_id)
+            reminder_id = int(reminder.id or 0)
+        self.post_message(ReminderSet(self.client_id, reminder_id, due_at))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
     def _open_ticket(self, *, subject: str, queue: str, priority: str, body: str) -> None:
@@ -159,6 +198,12 @@ class NoteScreen(ModalScreen[int | None]):
         message.stop()
         self.notify("Note saved.", timeout=3)
         self.dismiss(message.interaction_id)
+
+    def on_reminder_set(self, message: ReminderSet) -> None:
+        message.stop()
+        local = message.due_at.astimezone(self.ctx.settings.zone)
+        self.notify(f"Reminder set for {local:%d %b %H:%M}.", timeout=3)
+        self.dismiss(message.reminder_id)
 
     def on_ticket_opened(self, message: TicketOpened) -> None:
         message.stop()

@@ -1,0 +1,90 @@
+"""Reminders from the console: ``r`` on the card and the log-call form's follow-up; the "when" field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+from textual.widgets import TextArea
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Reminder
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.log_call import LogCallScreen
+from hotline.tui.screens.note import NoteScreen
+from hotline.tui.widgets.when_input import WhenInput, parse_when
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", None),
+        ("30m", datetime(2026, 11, 23, 7, 30, tzinfo=UTC)),
+        ("2h", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("3d", datetime(2026, 11, 26, 7, 0, tzinfo=UTC)),
+        ("tomorrow", datetime(2026, 11, 24, 6, 0, tzinfo=UTC)),
+        ("14:30", datetime(2026, 11, 23, 11, 30, tzinfo=UTC)),
+        ("09:15", datetime(2026, 11, 24, 6, 15, tzinfo=UTC)),
+        ("2026-12-01", datetime(2026, 12, 1, 6, 0, tzinfo=UTC)),
+        ("2026-12-01 18:45", datetime(2026, 12, 1, 15, 45, tzinfo=UTC)),
+    ],
+)
+def test_parse_when(text, expected):
+    assert parse_when(text, now=NOW, zone=MOSCOW) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "25:00", "2026-13-01", "5 weeks"])
+def test_parse_when_refuses_what_it_does_not_understand(text):
+    with pytest.raises(ValueError, match="when: not understood"):
+        parse_when(text, now=NOW, zone=MOSCOW)
+
+
+@pytest.fixture
+def reminders_service():
+    return pytest.importorskip("hotline.core.services.reminders", reason="reminders service not installed")
+
+
+async def test_r_sets_a_reminder_about_the_client(reminders_service, world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteScreen) and app.screen.reminder
+        app.screen.query_one("#when", WhenInput).value = "2h"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        reminder = uow.session.exec(select(Reminder)).one()
+        assert (reminder.client_id, reminder.text) == (world.ivanov_id, "Send the contract")
+        assert reminder.due_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+async def test_log_call_with_a_follow_up(reminders_service, world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, LogCallScreen)
+        app.screen.query_one("#follow-up", WhenInput).value = "tomorrow"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        reminder = uow.session.exec(select(Reminder)).one()
+        assert reminder.client_id == world.ivanov_id
+        assert reminder.kind == "follow_up"
+        assert reminder.due_at == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
