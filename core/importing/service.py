@@ -118,6 +118,7 @@ class _ImportRun:
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
+        self.unresolved: list[tuple[RowDecision, _Target]] = []  # decisions naming a client still to be made
 
     def execute(self) -> ImportOutcome:
         for row in self.source:
@@ -137,6 +138,8 @@ class _ImportRun:
             if self.progress is not None and self.outcome.rows % 500 == 0:
                 self.progress(self.outcome.rows, self.source.fraction())
         self._flush()
+        for decision, target in self.unresolved:
+            decision.client_id = target.client_id
         if self.progress is not None:
             self.progress(self.outcome.rows, 1.0)
         if self.outcome.rows == 0:
@@ -155,10 +158,10 @@ class _ImportRun:
             self.pending.clear()
 
     def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
-        keys = [("phone", phone.e164) for phone in draft.phones] + [
-            ("email", address) for address in draft.emails
-        ]
-        if draft.kind == "organisation":
+        """How a row is recognised: its phones and emails; only without any, its name."""
+        keys = [("phone", phone.e164) for phone in draft.phones]
+        keys += [("email", address) for address in draft.emails]
+        if not keys and draft.kind == "organisation":
             keys.append(("organisation", fold(draft.name)))
         elif not keys:
             keys.append(("name", f"{fold(draft.name)}|{fold(draft.organisation)}"))
@@ -181,14 +184,18 @@ class _ImportRun:
 
     def _place(self, row: SourceRow, draft: ClientDraft) -> None:
         keys = self._keys(draft)
+        self._note_group(draft.group)
+        name_key = ("organisation", fold(draft.name)) if draft.kind == "organisation" else None
+        if name_key is not None and name_key in self.keys and self.keys[name_key].implicit:
+            self._complete_organisation(row, draft, keys, self.keys[name_key])
+            return
         earlier = next((self.keys[key] for key in keys if key in self.keys), None)
         stored = None if earlier else self._stored_match(keys)
-        self._note_group(draft.group)
         if earlier is None and stored is None:
             target = _Target(row.line)
             target.decision = RowDecision(row.line, "created")
             self.outcome.decisions.append(target.decision)
-            self._remember(keys, target)
+            self._remember([*keys, name_key] if name_key else keys, target)  # people find it by name
             self._ensure_organisation(draft)
             self.pending.append((draft, target))
             return
@@ -197,17 +204,36 @@ class _ImportRun:
         else:
             assert stored is not None
             target, detail = _Target(row.line, stored[0]), f"matches client #{stored[0]} by {stored[1]}"
-        if self.options.on_duplicate == "fail" and not target.implicit:
-            column = self.builder.columns.label(
-                "phones" if keys[0][0] == "phone" else "emails" if keys[0][0] == "email" else "name"
+        if self.options.on_duplicate == "fail":
+            field_name = {"phone": "phones", "email": "emails"}.get(keys[0][0], "name")
+            self._reject(
+                row, [RowError(row.line, self.builder.columns.label(field_name), f"duplicate: {detail}")]
             )
-            self._reject(row, [RowError(row.line, column, f"duplicate: {detail}")])
-        elif self.options.on_duplicate == "skip" and not target.implicit:
-            self.outcome.decisions.append(RowDecision(row.line, "skipped", target.client_id, detail))
+        elif self.options.on_duplicate == "skip":
+            decision = RowDecision(row.line, "skipped", target.client_id, detail)
+            self.outcome.decisions.append(decision)
+            if target.client_id is None:
+                self.unresolved.append((decision, target))
         else:
             self._remember(keys, target)
             self._ensure_organisation(draft)
             self._update(row, draft, target, detail)
+
+    def _complete_organisation(
+        self, row: SourceRow, draft: ClientDraft, keys: list[tuple[str, str]], target: _Target
+    ) -> None:
+        """An organisation's own row after people of it made this import create it: the row creates it
+        (it is no duplicate), with all its details."""
+        target.implicit = False
+        self.outcome.organisations_created -= 1
+        target.decision = RowDecision(row.line, "created", target.client_id)
+        self.outcome.decisions.append(target.decision)
+        self._remember(keys, target)
+        waiting = next((index for index, (_, t) in enumerate(self.pending) if t is target), None)
+        if waiting is not None:
+            self.pending[waiting] = (draft, target)
+        elif target.client_id is not None and self.writing:
+            self.store.update(target.client_id, draft)
 
     def _update(self, row: SourceRow, draft: ClientDraft, target: _Target, detail: str) -> None:
         if target.client_id is None and self.writing:

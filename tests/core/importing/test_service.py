@@ -316,3 +316,33 @@ def test_files_beyond_one_import_are_refused_with_nothing_written(
         run(uow_factory, write(tmp_path, GOOD_ROWS))
     assert caught.value.where.endswith(":5")
     assert count(engine, Client) == 0
+
+
+@pytest.mark.parametrize("batch_size", [1, 2000])  # the organisation already written, or still pending
+def test_an_organisation_row_after_its_people_completes_it(
+    engine, uow_factory, admin, tmp_path, batch_size
+) -> None:
+    body = (
+        "Иванов;Иван;ООО Ромашка;+7 916 100-00-01;;;;;\n"
+        ";;ООО Ромашка;+7 495 100-00-00;info@romashka.ru;;;Главный офис;\n"
+        ";;ООО Ромашка;+7 812 100-00-00;spb@romashka.ru;;;Питер;\n"  # another company of the same name
+        "Петров;Пётр;ООО Ромашка;+7 916 100-00-02;;;;;\n"
+    )
+    path = write(tmp_path, body)
+    dry = run(uow_factory, path, dry_run=True, batch_size=batch_size)
+    real = run(uow_factory, path, batch_size=batch_size)
+    for outcome in (dry, real):
+        assert [d.action for d in outcome.decisions] == ["created"] * 4
+        assert outcome.organisations_created == 0
+    assert [d.client_id for d in real.decisions][1] is not None
+    with engine.connect() as connection:
+        clients = connection.execute(
+            select(Client.id, Client.kind, Client.organisation_id, Client.notes).order_by(Client.id)
+        ).all()
+        head_office = connection.execute(
+            select(ClientPhone.client_id).where(ClientPhone.e164 == "+74951000000")
+        ).scalar_one()
+    assert len(clients) == 4
+    people = [c for c in clients if c.kind == "person"]
+    assert {person.organisation_id for person in people} == {head_office}
+    assert next(c.notes for c in clients if c.id == head_office) == "Главный офис"
