@@ -266,3 +266,21 @@ def test_a_run_overlapping_an_uncommitted_one_waits_and_applies_nothing_twice(en
     assert not thread.is_alive()
     assert sorted(s.ticket for s in applied_by_first) == numbers
     assert second == [[]]
+
+
+def test_tickets_opened_before_any_policy_adopt_one_when_it_appears(engine, clock, world) -> None:
+    from hotline.core.escalation.backfill import backfill_sla
+    from hotline.core.sla.policy import SlaSetup
+
+    bare = SlaSetup(rules=[r for r in world.rules if r.name == "idle"])
+    number = new_ticket(engine, clock, bare)  # no policy configured yet: state without one (idle works)
+    with UnitOfWork(engine, clock=clock) as uow:
+        assert backfill_sla(uow, setup=bare) == 0
+    assert load(engine, number).resolution_due_at is None
+    with UnitOfWork(engine, clock=clock) as uow:
+        assert backfill_sla(uow, setup=world) == 1
+    ticket = load(engine, number)
+    assert ticket.first_response_due_at == msk(2026, 11, 23, 11, 0)
+    assert ticket.resolution_due_at == msk(2026, 11, 24, 10, 0)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.get(TicketSla, ticket.id).policy == "Support/*"
