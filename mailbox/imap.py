@@ -241,7 +241,8 @@ async def _starttls(client: aioimaplib.IMAP4, host: str, context: ssl.SSLContext
     protocol = client.protocol
     if "STARTTLS" not in protocol.capabilities:
         raise Unavailable(f"IMAP {host}: the server does not offer STARTTLS")
-    response = await asyncio.wait_for(protocol.simple_command("STARTTLS"), timeout)
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    response = await asyncio.wait_for(protocol.execute(command), timeout)
     if response.result != "OK":
         raise Unavailable(f"IMAP {host}: STARTTLS refused: {_text(response)}")
     loop = asyncio.get_running_loop()

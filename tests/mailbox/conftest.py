@@ -78,3 +78,22 @@ def mail_settings(
         acknowledge=True,
     )
     return Settings(mail=MailSettings(accounts=[account], batch_size=10))
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls_server() -> Iterator[Dovecot]:
+    """A second Dovecot offering STARTTLS and implicit TLS with a certificate from a throw-away CA."""
+    import shutil
+
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip(
+            "DOVECOT NOT INSTALLED: apt-get install -y dovecot-imapd (the mailbox IMAP tests need it)"
+        )
+    if shutil.which("openssl") is None:
+        pytest.skip("OPENSSL NOT INSTALLED: the TLS tests make their certificates with it")
+    server = start_dovecot(binary, tls=True)
+    try:
+        yield server
+    finally:
+        server.stop()

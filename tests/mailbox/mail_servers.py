@@ -28,7 +28,7 @@ _CONFIG = """\
 instance_name = hotline-test-{tag}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 base_dir = {root}/run
@@ -54,7 +54,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -95,6 +96,8 @@ class Dovecot:
     owner: tuple[int, int]
     users: dict[str, str] = field(default_factory=dict)
     handed_out: int = 0
+    imaps_port: int = 0
+    ca_file: Path | None = None
 
     def new_user(self) -> tuple[str, str]:
         """The next user written at start (Dovecot may miss a passwd file rewritten twice in a second)."""
@@ -144,8 +147,32 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_dovecot(binary: str) -> Dovecot:
-    """Start Dovecot in the foreground on a free loopback port; raises if it does not answer in 15 s."""
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it: (ca, cert, key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (
+        folder / name for name in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    extensions = folder / "ext.cnf"
+    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
+    commands = [
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+         "-days", "2", "-subj", "/CN=hotline test CA"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+         "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+         "-out", str(cert), "-days", "2", "-extfile", str(extensions)],
+    ]  # fmt: skip
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return ca, cert, key
+
+
+def start_dovecot(binary: str, *, tls: bool = False) -> Dovecot:
+    """Start Dovecot in the foreground on a free loopback port; raises if it does not answer in 15 s.
+
+    With ``tls`` it also offers STARTTLS on that port and implicit TLS on ``imaps_port``, with a
+    certificate from a throw-away CA (``ca_file``)."""
     root = Path(tempfile.mkdtemp(prefix="hotline-dovecot-"))
     os.chmod(root, 0o755)
     if os.geteuid() == 0:
@@ -158,9 +185,22 @@ def start_dovecot(binary: str) -> Dovecot:
     users = {f"user{index:04d}": uuid.uuid4().hex for index in range(USERS)}
     (root / "passwd").write_text("".join(f"{name}:{{PLAIN}}{secret}\n" for name, secret in users.items()))
     port = free_port()
+    imaps_port = 0
+    ca_file: Path | None = None
+    ssl_settings = "ssl = no"
+    if tls:
+        ca_file, cert, key = make_certificates(root / "tls")
+        imaps_port = free_port()
+        ssl_settings = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2"
     (root / "dovecot.conf").write_text(
         _CONFIG.format(
-            tag=uuid.uuid4().hex[:6], root=root, user=account.pw_name, group=account.pw_gid, port=port
+            tag=uuid.uuid4().hex[:6],
+            root=root,
+            user=account.pw_name,
+            group=account.pw_gid,
+            port=port,
+            imaps_port=imaps_port,
+            ssl=ssl_settings,
         )
     )
     for path in (root / "mail", root / "home", root / "passwd"):
@@ -169,6 +209,8 @@ def start_dovecot(binary: str) -> Dovecot:
         [binary, "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     server = Dovecot(host="127.0.0.1", port=port, root=root, process=process, owner=owner, users=users)
+    server.imaps_port = imaps_port
+    server.ca_file = ca_file
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
