@@ -53,9 +53,10 @@ class Matcher:
 
 
 def highlight(text: str, matcher: Matcher) -> Highlighted:
-    """The whole of ``text`` with every matching word highlighted (titles)."""
-    spans = tuple((word.start, word.end) for word in words(text) if matcher.key(word) is not None)
-    return Highlighted(text, spans)
+    """The whole of ``text`` on one line with every matching word highlighted (titles)."""
+    spans = [(word.start, word.end) for word in words(text) if matcher.key(word) is not None]
+    one_line, moved = _one_line_spans(text, spans)
+    return Highlighted(one_line, tuple(moved))
 
 
 def snippet(text: str, matcher: Matcher, *, size: int = SNIPPET_WORDS) -> Highlighted:

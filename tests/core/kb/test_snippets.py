@@ -52,3 +52,10 @@ def test_control_characters_never_reach_the_snippet() -> None:
     assert "\x1b" not in result.text
     assert "\x07" not in result.text
     assert [result.text[s:e] for s, e in result.spans] == ["printer"]
+
+
+def test_titles_lose_control_characters_but_keep_highlights() -> None:
+    result = highlight("Printer\x1b[2J\nnot \x07printing", matcher("printing"))
+    assert "\x1b" not in result.text
+    assert "\n" not in result.text
+    assert [result.text[s:e] for s, e in result.spans] == ["printing"]

@@ -1,0 +1,181 @@
+"""``hotline reminders``: what is due (for cron), add, done, snooze."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from hotline.cli.options import JsonFlag
+from hotline.cli.output import info, print_json, stdout, table
+
+if TYPE_CHECKING:
+    from hotline.core.services.reminders import ReminderView
+
+app = typer.Typer(help="Reminders: follow-ups and birthdays.", no_args_is_help=True)
+
+MORNING = time(9, 0)
+_RELATIVE = re.compile(r"^\+?(\d{1,5})\s*(m|min|h|d)$")
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
+    """``30m``, ``2h``, ``3d``, ``tomorrow`` (09:00), a date (09:00) or an ISO-8601 time (naive = local)."""
+    from hotline.core.errors import InvalidInput
+
+    cleaned = " ".join(text.strip().lower().split())
+    match = _RELATIVE.match(cleaned)
+    if match:
+        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if cleaned == "tomorrow":
+        day = now.astimezone(zone).date() + timedelta(days=1)
+        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
+            return datetime.combine(date.fromisoformat(cleaned), MORNING, tzinfo=zone).astimezone(UTC)
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"not a time: {text!r} (use 30m, 2h, 3d, tomorrow, 2026-12-01 or 2026-12-01T10:00)", where="--at"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _print(views: list[ReminderView], *, title: str, zone: ZoneInfo) -> None:
+    rows = [
+        (
+            view.id,
+            view.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            view.operator,
+            view.kind,
+            view.text,
+            view.client_name,
+            f"#{view.ticket_number}" if view.ticket_number is not None else None,
+        )
+        for view in views
+    ]
+    stdout().print(table(title, ["id", "due", "operator", "kind", "text", "client", "ticket"], rows))
+
+
+@app.command()
+def due(
+    mine: Annotated[bool, typer.Option("--mine", help="Only the acting operator's reminders.")] = False,
+    birthdays: Annotated[
+        bool,
+        typer.Option(
+            "--birthdays/--no-birthdays", help="First make today's birthday reminders (and yesterday's)."
+        ),
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reminders whose time has come, earliest first (for cron: everyone's, as the system)."""
+    from hotline.cli.state import cli_state
+    from hotline.core.services.reminders import create_birthday_reminders, due_reminders
+
+    state = cli_state()
+    zone = state.settings.zone
+    if birthdays:
+        with state.uow(as_system=True) as uow:
+            created = create_birthday_reminders(uow, zone=zone, catch_up_days=1)
+        if created and not as_json:
+            info(f"{len(created)} birthday reminders made")
+    with state.uow(readonly=True, as_system=not mine) as uow:
+        views = due_reminders(uow, operator_login=state.login if mine else None)
+    if as_json:
+        print_json([view.as_dict() for view in views])
+        return
+    if not views:
+        info("nothing due")
+        return
+    _print(views, title="Due reminders", zone=zone)
+
+
+@app.command("list")
+def list_(as_json: JsonFlag = False) -> None:
+    """The acting operator's pending reminders, due or not."""
+    from hotline.cli.state import cli_state
+    from hotline.core.services.reminders import pending_reminders
+
+    state = cli_state()
+    with state.uow(readonly=True) as uow:
+        views = pending_reminders(uow)
+    if as_json:
+        print_json([view.as_dict() for view in views])
+        return
+    _print(views, title="Pending reminders", zone=state.settings.zone)
+
+
+@app.command()
+def add(
+    text: Annotated[str, typer.Argument(help="What to remember.")],
+    at: Annotated[
+        str, typer.Option("--at", help="When: 30m, 2h, 3d, tomorrow, 2026-12-01, 2026-12-01T10:00.")
+    ],
+    for_logins: Annotated[
+        list[str] | None,
+        typer.Option("--for", help="Operator login (repeat for several; default: yourself)."),
+    ] = None,
+    client: Annotated[int | None, typer.Option("--client", help="About this client (id).")] = None,
+    ticket: Annotated[int | None, typer.Option("--ticket", help="About this ticket (number).")] = None,
+) -> None:
+    """Add a reminder."""
+    from hotline.cli.state import cli_state
+    from hotline.core.services.reminders import ReminderKind, create_reminders
+    from hotline.core.services.tickets import get_ticket
+
+    state = cli_state()
+    with state.uow() as uow:
+        due_at = parse_when(at, now=uow.now(), zone=state.settings.zone)
+        ticket_id = get_ticket(uow, number=ticket).id if ticket is not None else None
+        created = create_reminders(
+            uow,
+            text=text,
+            due_at=due_at,
+            operator_logins=for_logins or [],
+            client_id=client,
+            ticket_id=ticket_id,
+            kind=ReminderKind.TICKET if ticket is not None else ReminderKind.MANUAL,
+        )
+        ids = [reminder.id for reminder in created]
+    local = due_at.astimezone(state.settings.zone).strftime("%Y-%m-%d %H:%M")
+    info(f"reminder {', '.join(str(i) for i in ids)} at {local}")
+
+
+@app.command()
+def done(reminder_id: Annotated[int, typer.Argument(metavar="ID", help="The reminder's id.")]) -> None:
+    """Mark a reminder done."""
+    from hotline.cli.state import cli_state
+    from hotline.core.services.reminders import complete_reminder
+
+    with cli_state().uow() as uow:
+        complete_reminder(uow, reminder_id=reminder_id)
+    info(f"reminder {reminder_id} done")
+
+
+@app.command()
+def snooze(
+    reminder_id: Annotated[int, typer.Argument(metavar="ID", help="The reminder's id.")],
+    by: Annotated[
+        str, typer.Argument(metavar="[10m|1h|tomorrow]", help="How long (tomorrow: business hours).")
+    ] = "10m",
+) -> None:
+    """Put a reminder off."""
+    from hotline.cli.state import cli_state
+    from hotline.core.services.reminders import reminder_calendar, snooze_reminder
+
+    state = cli_state()
+    with state.uow() as uow:
+        reminder = snooze_reminder(
+            uow,
+            reminder_id=reminder_id,
+            snooze=by,
+            zone=state.settings.zone,
+            calendar=reminder_calendar(state.settings),
+        )
+        local = reminder.due_at.astimezone(state.settings.zone).strftime("%Y-%m-%d %H:%M")
+    info(f"reminder {reminder_id} snoozed to {local}")

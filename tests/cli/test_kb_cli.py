@@ -1,0 +1,117 @@
+"""``hotline kb import | search | show | reindex`` on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from tests.core.kb.corpus import write_corpus
+
+runner = CliRunner()
+
+
+def hotline(database_url: str, *args: str):
+    return runner.invoke(
+        app,
+        ["--db", database_url, "--operator", "boss", *args],
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "120"},
+    )
+
+
+@pytest.fixture(autouse=True)
+def admin(uow_factory) -> None:
+    with uow_factory() as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+
+
+def imported(database_url: str, folder: Path) -> None:
+    result = hotline(database_url, "kb", "import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "10 created, 0 updated, 0 unchanged, 0 skipped" in result.stderr
+
+
+def test_import_search_show(database_url: str, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    imported(database_url, folder)
+
+    again = hotline(database_url, "kb", "import", str(folder), "--json")
+    assert again.exit_code == 0, again.output
+    assert len(json.loads(again.stdout)["unchanged"]) == 10
+
+    found = hotline(database_url, "kb", "search", "принтеры NOT бумага", "--json")
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout)
+    assert [hit["slug"] for hit in hits] == []  # both Russian printer articles mention paper
+    found = hotline(database_url, "kb", "search", "принтеры", "--json")
+    hits = json.loads(found.stdout)
+    assert [hit["slug"] for hit in hits] == ["ru/7-printer", "ru/8-paper"]
+    top = hits[0]
+    start, end = top["snippet_highlights"][0]
+    assert top["snippet"][start:end] == "принтеры"
+    assert top["title"] == "Принтер не печатает"
+
+    table = hotline(database_url, "kb", "search", "printer")
+    assert table.exit_code == 0, table.output
+    assert "Printer is not printing" in table.stdout
+
+    shown = hotline(database_url, "kb", "show", "en/3-toner")
+    assert shown.exit_code == 0, shown.output
+    assert "Replacing the toner cartridge" in shown.stdout
+    assert "**" not in shown.stdout  # rendered
+    as_json = json.loads(hotline(database_url, "kb", "show", str(top["id"]), "--json").stdout)
+    assert as_json["slug"] == "ru/7-printer"
+    assert "принтеры" in as_json["body"]
+
+
+def test_bad_queries_give_a_hint_and_exit_0(database_url: str, tmp_path: Path) -> None:
+    imported(database_url, write_corpus(tmp_path / "kb"))
+    for query in ['"paper jam', "NOT", "🙂", "x" * 10_000, "(((", "AND OR"]:
+        result = hotline(database_url, "kb", "search", query, "--json")
+        assert result.exit_code == 0, (query, result.output)
+        assert isinstance(json.loads(result.stdout), list)
+        assert result.stderr.startswith("hint: ")
+        assert result.stderr.count("\n") == 1
+
+
+def test_a_bad_file_is_exit_2_naming_file_line_field(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "bad.md").write_text("---\ntitle: x\naudience: everyone\n---\n")
+    result = hotline(database_url, "kb", "import", str(folder))
+    assert result.exit_code == 2
+    assert "bad.md:3: audience" in result.stderr
+    skipped = hotline(database_url, "kb", "import", str(folder), "--skip-invalid")
+    assert skipped.exit_code == 0
+    assert "skipped bad.md:3: audience" in skipped.stderr
+
+
+def test_missing_article_is_exit_2(database_url: str) -> None:
+    assert hotline(database_url, "kb", "show", "404").exit_code == 2
+    assert hotline(database_url, "kb", "show", "no/such").exit_code == 2
+
+
+def test_untrusted_titles_are_not_markup(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "evil.md").write_text("---\ntitle: '[bold red]Evil[/] \x1b[31mprinter'\n---\nThe printer.\n")
+    imported_result = hotline(database_url, "kb", "import", str(folder))
+    assert imported_result.exit_code == 0, imported_result.output
+    result = hotline(database_url, "kb", "search", "printer")
+    assert "[bold red]Evil[/]" in result.stdout
+    assert "\x1b[31m" not in result.stdout
+    shown = hotline(database_url, "kb", "show", "evil")
+    assert "[bold red]Evil[/]" in shown.stdout
+    assert "\x1b[31m" not in shown.stdout
+
+
+def test_reindex(database_url: str, tmp_path: Path) -> None:
+    imported(database_url, write_corpus(tmp_path / "kb"))
+    result = hotline(database_url, "kb", "reindex")
+    assert result.exit_code == 0, result.output
+    assert "10 articles indexed" in result.stderr

@@ -1,0 +1,113 @@
+"""``hotline reminders due | list | add | done | snooze`` on both backends, on a fixed clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.models.enums import Role
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.operators import add_operator
+
+runner = CliRunner()
+MONDAY_10_MSK = "2026-11-23T10:00:00+03:00"
+
+
+def hotline(database_url: str, *args: str, now: str = MONDAY_10_MSK, operator: str = "anna"):
+    return runner.invoke(
+        app,
+        ["--db", database_url, "--operator", operator, "--now", now, *args],
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "160"},
+    )
+
+
+@pytest.fixture
+def client_id(uow_factory) -> int:
+    with uow_factory() as uow:
+        add_operator(uow, login="anna", role=Role.OPERATOR)
+        add_operator(uow, login="boris", role=Role.OPERATOR)
+        client = create_client(
+            uow, draft=ClientDraft(name="Анна Иванова", birthday=date(1990, 11, 23), owner_login="boris")
+        )
+        return client.id or 0
+
+
+def due_json(database_url: str, now: str, *extra: str) -> list[dict]:
+    result = hotline(database_url, "reminders", "due", "--json", *extra, now=now)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_add_due_snooze_done(database_url: str, client_id: int) -> None:
+    added = hotline(
+        database_url,
+        "reminders",
+        "add",
+        "Call back about the invoice",
+        "--at",
+        "30m",
+        "--client",
+        str(client_id),
+    )
+    assert added.exit_code == 0, added.output
+    assert "at 2026-11-23 10:30" in added.stderr
+
+    assert due_json(database_url, "2026-11-23T10:29:00+03:00", "--no-birthdays") == []
+    due = due_json(database_url, "2026-11-23T10:30:00+03:00", "--no-birthdays")
+    assert [(r["text"], r["operator"], r["client"]) for r in due] == [
+        ("Call back about the invoice", "anna", {"id": client_id, "name": "Анна Иванова"})
+    ]
+    reminder_id = str(due[0]["id"])
+
+    snoozed = hotline(database_url, "reminders", "snooze", reminder_id, "1h", now="2026-11-23T10:30:00+03:00")
+    assert snoozed.exit_code == 0, snoozed.output
+    assert "snoozed to 2026-11-23 11:30" in snoozed.stderr
+    assert due_json(database_url, "2026-11-23T11:00:00+03:00", "--no-birthdays") == []
+
+    tomorrow = hotline(database_url, "reminders", "snooze", reminder_id, "tomorrow")
+    assert "snoozed to 2026-11-24 09:00" in tomorrow.stderr
+
+    finished = hotline(database_url, "reminders", "done", reminder_id)
+    assert finished.exit_code == 0, finished.output
+    assert due_json(database_url, "2026-11-30T10:00:00+03:00", "--no-birthdays") == []
+
+
+def test_due_makes_birthday_reminders_for_the_owner(database_url: str, client_id: int) -> None:
+    due = due_json(database_url, MONDAY_10_MSK)
+    assert [(r["kind"], r["operator"], r["text"]) for r in due] == [
+        ("birthday", "boris", "Birthday: Анна Иванова (36)")
+    ]
+    assert due_json(database_url, MONDAY_10_MSK) == due  # no duplicate on the next cron run
+    mine = hotline(database_url, "reminders", "due", "--mine", "--json", operator="anna")
+    assert json.loads(mine.stdout) == []
+
+
+def test_table_and_list(database_url: str, client_id: int) -> None:
+    hotline(
+        database_url, "reminders", "add", "[bold]Not markup[/]", "--at", "2026-11-23T09:00", "--for", "anna"
+    )
+    table = hotline(database_url, "reminders", "due", "--no-birthdays")
+    assert table.exit_code == 0, table.output
+    assert "[bold]Not markup[/]" in table.stdout
+    listed = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)
+    assert [r["due_at"] for r in listed] == ["2026-11-23T06:00:00+00:00"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("reminders", "add", "x", "--at", "someday"),
+        ("reminders", "add", "x", "--at", "1h", "--for", "nobody"),
+        ("reminders", "add", "x", "--at", "1h", "--ticket", "424242"),
+        ("reminders", "snooze", "1", "1w"),
+        ("reminders", "done", "424242"),
+    ],
+)
+def test_bad_input_is_exit_2(database_url: str, client_id: int, args: tuple[str, ...]) -> None:
+    result = hotline(database_url, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("hotline: error: ")
