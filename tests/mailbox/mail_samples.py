@@ -139,3 +139,18 @@ def plain(
     part["Message-ID"] = message_id
     part["Date"] = DATE
     return extra + part.as_bytes()
+
+
+def deeply_nested(depth: int = 3000, message_id: str = "<deep@test>") -> bytes:
+    """multipart inside multipart ``depth`` times: Python's email parser gives up (RecursionError)."""
+    raw = (
+        b"From: attacker@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\nMessage-ID: "
+        + message_id.encode()
+    )
+    raw += b"\r\n"
+    for level in range(depth):
+        raw += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+    raw += b"Content-Type: text/plain\r\n\r\nhi\r\n"
+    for level in reversed(range(depth)):
+        raw += b"--b%d--\r\n" % level
+    return raw

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from mail_samples import html_only, plain, raw_8bit, reply, with_attachments
+from mail_samples import deeply_nested, html_only, plain, raw_8bit, reply, with_attachments
 from mail_servers import Dovecot
 from sqlmodel import func, select
 
@@ -316,6 +316,29 @@ def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_th
     assert bad_uid not in server.uids(user)
     again = poll(engine, mail_settings, clock, converter=fragile)
     assert (again.new, again.failed) == (0, 0)
+
+
+@pytest.mark.parametrize("batch_size", [10, 1], ids=["in-process", "worker-process"])
+def test_a_message_that_makes_the_real_parser_raise_is_kept_as_failed(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size  # several groups: conversion runs in the worker process
+    server.append(user, plain(message_id="<before-deep@c>", subject="before"))
+    deep_uid = server.append(user, deeply_nested(message_id="<deep@c>"))
+    server.append(user, plain(message_id="<after-deep@c>", subject="after"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.failed) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert (failed.uid, failed.message_id) == (deep_uid, "<deep@c>")
+    assert "RecursionError" in failed.reason
+    assert len(server.uids(user, folder="Failed")) == 1
 
 
 def test_moving_to_a_processed_folder(
