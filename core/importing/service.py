@@ -158,9 +158,10 @@ class _ImportRun:
             self.pending.clear()
 
     def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
-        """How a row is recognised: its phones and emails; only without any, its name."""
-        keys = [("phone", phone.e164) for phone in draft.phones]
-        keys += [("email", address) for address in draft.emails]
+        """How a row is recognised: its phones and emails (among clients of its kind); only without any,
+        its name."""
+        keys = [(f"{draft.kind} phone", phone.e164) for phone in draft.phones]
+        keys += [(f"{draft.kind} email", address) for address in draft.emails]
         if not keys and draft.kind == "organisation":
             keys.append(("organisation", fold(draft.name)))
         elif not keys:
@@ -169,14 +170,15 @@ class _ImportRun:
 
     def _stored_match(self, keys: list[tuple[str, str]]) -> tuple[int, str] | None:
         store = self.store
-        for kind, value in keys:
-            if kind == "phone" and value in store.phone_owner:
-                return store.phone_owner[value], f"phone {value}"
-            if kind == "email" and value in store.email_owner:
-                return store.email_owner[value], f"email {value}"
-            if kind == "organisation" and value in store.organisation_ids:
+        for key, value in keys:
+            client_kind, _, contact = key.partition(" ")
+            if contact:  # "person phone", "organisation email", ...
+                owners = store.phone_owner if contact == "phone" else store.email_owner
+                if (client_kind, value) in owners:
+                    return owners[(client_kind, value)], f"{contact} {value}"
+            elif key == "organisation" and value in store.organisation_ids:
                 return store.organisation_ids[value], "organisation name"
-            if kind == "name":
+            elif key == "name":
                 name, _, organisation = value.partition("|")
                 if (name, organisation) in store.bare_people:
                     return store.bare_people[(name, organisation)], "name (no phone or email)"
@@ -205,7 +207,7 @@ class _ImportRun:
             assert stored is not None
             target, detail = _Target(row.line, stored[0]), f"matches client #{stored[0]} by {stored[1]}"
         if self.options.on_duplicate == "fail":
-            field_name = {"phone": "phones", "email": "emails"}.get(keys[0][0], "name")
+            field_name = {"phone": "phones", "email": "emails"}.get(keys[0][0].rpartition(" ")[2], "name")
             self._reject(
                 row, [RowError(row.line, self.builder.columns.label(field_name), f"duplicate: {detail}")]
             )

@@ -40,8 +40,10 @@ class ClientStore:
         self.now = uow.now()
         actor = uow.actor
         self.owner_id = actor.id if actor is not None else None
-        self.phone_owner: dict[str, int] = {}
-        self.email_owner: dict[str, int] = {}
+        # (kind, E.164 or address) → client: a company's switchboard number on a contact person's row
+        # does not make the person a duplicate of the company.
+        self.phone_owner: dict[tuple[str, str], int] = {}
+        self.email_owner: dict[tuple[str, str], int] = {}
         self.organisation_ids: dict[str, int] = {}
         self.bare_people: dict[tuple[str, str], int] = {}
         self.group_ids: dict[str, int] = {}
@@ -52,12 +54,15 @@ class ClientStore:
 
     def _load(self) -> None:
         run = self.connection.execute
-        self.phone_owner = {
-            e164: client_id for e164, client_id in run(select(PHONE.c.e164, PHONE.c.client_id))
-        }
-        self.email_owner = {
-            address: client_id for address, client_id in run(select(EMAIL.c.address, EMAIL.c.client_id))
-        }
+        for contact, column, owners in (
+            (PHONE, PHONE.c.e164, self.phone_owner),
+            (EMAIL, EMAIL.c.address, self.email_owner),
+        ):
+            query = select(column, contact.c.client_id, CLIENT.c.kind).join(
+                CLIENT, CLIENT.c.id == contact.c.client_id
+            )
+            for value, client_id, kind in run(query.order_by(contact.c.id)):
+                owners.setdefault((kind, value), client_id)
         self.organisation_ids = {
             fold(name): client_id
             for client_id, name in run(

@@ -346,3 +346,18 @@ def test_an_organisation_row_after_its_people_completes_it(
     people = [c for c in clients if c.kind == "person"]
     assert {person.organisation_id for person in people} == {head_office}
     assert next(c.notes for c in clients if c.id == head_office) == "Главный офис"
+
+
+def test_a_person_sharing_the_company_phone_is_not_the_company(engine, uow_factory, admin, tmp_path) -> None:
+    body = (
+        "Иванов;Иван;ООО Ромашка;+7 495 100-00-00;;;;;\n"  # the switchboard number on a contact person
+        ";;ООО Ромашка;+7 495 100-00-00;info@romashka.ru;;;;\n"
+        "Иванова;Анна;;+7 495 100-00-00;;;;;\n"  # another person with the same number: a duplicate
+    )
+    path = write(tmp_path, body)
+    first = run(uow_factory, path)
+    assert [d.action for d in first.decisions] == ["created", "created", "skipped"]
+    assert first.organisations_created == 0
+    again = run(uow_factory, path)
+    assert [d.action for d in again.decisions] == ["skipped", "skipped", "skipped"]
+    assert count(engine, Client) == 2
