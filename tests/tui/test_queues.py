@@ -1,0 +1,204 @@
+"""The queues screen: counts per queue, views, status filter, countdowns, take / assign / open, conflicts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rich.text import Text
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models.enums import Priority, Role, TicketStatus
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.ticket_views import ticket_detail
+from hotline.core.services.tickets import create_ticket, get_ticket, update_ticket
+from hotline.tui.screens.queues import QueuesScreen
+from hotline.tui.screens.ticket import TicketScreen
+from hotline.tui.screens.ticket_edit import ChoiceScreen
+from hotline.tui.widgets.queue_list import QueueList
+from hotline.tui.widgets.sla_countdown import Urgency, countdown, urgency
+from hotline.tui.widgets.ticket_table import TicketTable
+
+HOSTILE_SUBJECT = "[bold red]x[/] \x1b[2Jwiped"
+
+
+@pytest.fixture
+def queue_world(world, engine, clock):
+    """Besides ``world``'s ticket (anna's, Support, no deadline): boris, a Sales queue and three tickets
+    with deadlines — overdue and unassigned, due in 30 min (yellow), due in 6 h (green, Sales)."""
+    now = clock.now()
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boris", role=Role.OPERATOR, display_name="Boris Orlov")
+        ensure_queue(uow, name="Sales")
+        numbers = {}
+        for key, queue, due_in, assignee, subject in (
+            ("overdue", "Support", -timedelta(minutes=12), None, HOSTILE_SUBJECT),
+            ("soon", "Support", timedelta(minutes=30), "boris", "Printer on fire"),
+            ("later", "Sales", timedelta(hours=6), None, "Price list please"),
+        ):
+            ticket = create_ticket(
+                uow,
+                subject=subject,
+                queue=queue,
+                priority=Priority.HIGH,
+                body="hello",
+                assignee_login=assignee,
+            )
+            ticket.first_response_due_at = now + due_in
+            uow.session.add(ticket)
+            numbers[key] = ticket.number
+    numbers["mine"] = world.ticket_number
+    return numbers
+
+
+async def open_queues(app, pilot, settle) -> QueuesScreen:
+    await settle(pilot)
+    await pilot.press("f3")
+    await settle(pilot)
+    assert isinstance(app.screen, QueuesScreen)
+    return app.screen
+
+
+def listed(screen: QueuesScreen) -> list[int]:
+    return list(screen.query_one(TicketTable).rows_shown)
+
+
+async def test_lists_open_tickets_next_deadline_first_with_coloured_countdowns(queue_world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        table = screen.query_one(TicketTable)
+        assert listed(screen) == [
+            queue_world["overdue"],
+            queue_world["soon"],
+            queue_world["later"],
+            queue_world["mine"],
+        ]
+        due = [table.get_cell(str(n), "due") for n in listed(screen)]
+        assert [cell.plain for cell in due] == ["late 12m", "in 30m", "in 6h 00m", "—"]
+        assert [str(cell.style) for cell in due[:3]] == ["bold red", "bold yellow", "green"]
+        subject = table.get_cell(str(queue_world["overdue"]), "subject")
+        assert isinstance(subject, Text) and subject.plain == "[bold red]x[/] wiped"
+        options = screen.query_one(QueueList)
+        labels = [options.get_option_at_index(i).prompt.plain for i in range(options.option_count)]
+        assert labels[0].split() == ["All", "queues", "4", "!1"]
+        assert [label.split()[0] for label in labels[1:]] == ["Sales", "Support"]
+        assert labels[2].split()[1:] == ["3", "!1"]
+
+
+async def test_views_and_status_filter(queue_world, console, settle, engine, clock):
+    with UnitOfWork(engine, clock=clock) as uow:
+        update_ticket(uow, number=queue_world["later"], expected_version=None, status=TicketStatus.PENDING)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        await pilot.press("2")
+        await settle(pilot)
+        assert listed(screen) == [queue_world["mine"]]
+        await pilot.press("3")
+        await settle(pilot)
+        assert listed(screen) == [queue_world["overdue"], queue_world["later"]]
+        await pilot.press("4")
+        await settle(pilot)
+        assert listed(screen) == [queue_world["overdue"]]
+        await pilot.press("1", "s", "s", "s")  # all; then new, open, pending
+        await settle(pilot)
+        assert screen.status == "pending"
+        assert listed(screen) == [queue_world["later"]]
+        await pilot.press("s", "s", "s")  # resolved, closed, back to the open ones
+        await settle(pilot)
+        assert screen.status is None and len(listed(screen)) == 4
+
+
+async def test_choosing_a_queue_lists_only_its_tickets(queue_world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        screen.query_one(QueueList).focus()
+        await pilot.press("down")  # Sales
+        await settle(pilot)
+        assert screen.queue == "Sales"
+        assert listed(screen) == [queue_world["later"]]
+        await pilot.press("down", "enter")  # Support, then back to the table
+        await settle(pilot)
+        assert screen.queue == "Support"
+        assert listed(screen) == [queue_world["overdue"], queue_world["soon"], queue_world["mine"]]
+        assert screen.query_one(TicketTable).has_focus
+
+
+async def test_take_assigns_the_selected_ticket_to_me(queue_world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        assert screen.query_one(TicketTable).selected_row().number == queue_world["overdue"]
+        await pilot.press("t")
+        await settle(pilot)
+        table = screen.query_one(TicketTable)
+        assert table.get_cell(str(queue_world["overdue"]), "assignee").plain == "anna"
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "anna"
+
+
+async def test_assign_picks_an_operator_in_a_modal(queue_world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_queues(app, pilot, settle)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("home", "down", "enter")  # Anna Petrova, Boris Orlov, nobody → Boris
+        await settle(pilot)
+        assert isinstance(app.screen, QueuesScreen)
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "boris"
+
+
+async def test_take_after_someone_else_changed_the_ticket_says_so(
+    queue_world, console, settle, engine, clock
+):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        with UnitOfWork(engine, clock=clock) as uow:
+            version = get_ticket(uow, number=queue_world["overdue"]).version
+            update_ticket(
+                uow, number=queue_world["overdue"], expected_version=version, assignee_login="boris"
+            )
+        await pilot.press("t")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("changed by someone else meanwhile" in m for m in messages)
+        assert (
+            screen.query_one(TicketTable).get_cell(str(queue_world["overdue"]), "assignee").plain == "boris"
+        )
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "boris"
+
+
+async def test_enter_opens_the_ticket_and_escape_comes_back(queue_world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_queues(app, pilot, settle)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == queue_world["soon"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueuesScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, QueuesScreen)
+
+
+def test_urgency_thresholds(clock):
+    now = clock.now()
+    start = now - timedelta(hours=30)
+    assert urgency(now + timedelta(hours=10), start, now) is Urgency.OK  # 25 % of 40 h left
+    assert urgency(now + timedelta(hours=9), start, now) is Urgency.SOON  # under 25 %
+    assert urgency(now + timedelta(minutes=59), now - timedelta(minutes=1), now) is Urgency.SOON  # under 1 h
+    assert urgency(now, start, now) is Urgency.OVERDUE
+    assert urgency(None, start, now) is Urgency.NONE
+    assert urgency(now - timedelta(days=1), start, now, paused=True) is Urgency.PAUSED
+    assert countdown(now - timedelta(days=2, hours=3), start, now).plain == "late 2d 3h"
+    assert countdown(now + timedelta(seconds=40), start, now).plain == "in 40s"

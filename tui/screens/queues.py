@@ -1,0 +1,319 @@
+"""The ticket queues: tickets by queue under a view (all, mine, unassigned, breaching SLA) and a status
+filter, next SLA deadline first, with the due time as a countdown coloured by urgency.
+
+Keys take a ticket (assign it to me), assign it (a modal of operators) or open it. The list is read in
+a thread worker; a timer redraws the countdowns every few seconds and re-reads the list now and then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.worker import Worker
+
+from hotline.core.services.ticket_views import QueueView
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import forward_worker_failure
+from hotline.tui.widgets.queue_list import QueueList
+from hotline.tui.widgets.ticket_changes import (
+    TicketChange,
+    TicketChangeConflicted,
+    TicketChanged,
+    apply_change,
+    conflict_text,
+)
+from hotline.tui.widgets.ticket_table import TicketTable
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+COUNTDOWN_SECONDS = 5.0
+RELOAD_SECONDS = 30.0
+STATUS_CYCLE: tuple[str | None, ...] = (None, "new", "open", "pending", "resolved", "closed")
+"""The status filter, in the order ``s`` steps through it (None: every open status)."""
+
+
+def _queues(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
+    return Command(id=f"queues.{id}", key=key, title=title, help=help, action=action, scope="queues", **extra)
+
+
+register(
+    _queues(
+        "open", "enter", "queues: open the ticket", "Open the selected ticket.", "open_ticket", label="Open"
+    ),
+    _queues(
+        "take",
+        "t",
+        "queues: take the ticket",
+        "Assign the selected ticket to me.",
+        "take_ticket",
+        label="Take",
+    ),
+    _queues(
+        "assign",
+        "a",
+        "queues: assign the ticket",
+        "Assign the selected ticket to an operator (or to nobody).",
+        "assign_ticket",
+        label="Assign",
+    ),
+    _queues(
+        "all", "1", "queues: all tickets", "Show every ticket of the queue.", "set_view('all')", label="All"
+    ),
+    _queues(
+        "mine",
+        "2",
+        "queues: my tickets",
+        "Show the tickets assigned to me.",
+        "set_view('mine')",
+        label="Mine",
+    ),
+    _queues(
+        "unassigned",
+        "3",
+        "queues: unassigned tickets",
+        "Show the tickets nobody has taken.",
+        "set_view('unassigned')",
+        label="Unassigned",
+    ),
+    _queues(
+        "breaching",
+        "4",
+        "queues: breaching SLA",
+        "Show the tickets past their SLA due time.",
+        "set_view('breaching')",
+        label="Breaching",
+    ),
+    _queues(
+        "status",
+        "s",
+        "queues: next status filter",
+        "Step the status filter: open ones, new, open, pending, resolved, closed.",
+        "next_status",
+        label="Status",
+    ),
+    _queues("reload", "f5", "queues: reload", "Read the queues again.", "reload", label="Reload"),
+    _queues("back", "escape", "queues: back", "Close the queues.", "back", label="Back"),
+)
+
+
+@dataclass
+class QueuesLoaded(Message):
+    """The queue counts and the current listing were read (``generation``: which request it answers)."""
+
+    generation: int
+    counts: list[Any]
+    listing: Any
+
+
+@dataclass
+class AssigneesLoaded(Message):
+    """The operators ticket ``number`` can be assigned to were read (for the assign picker)."""
+
+    number: int
+    version: int
+    current: str | None
+    choices: list[tuple[str, str]]
+
+
+class QueuesScreen(Screen[None]):
+    """Tickets by queue for the console's operator."""
+
+    COMMAND_SCOPE = "queues"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("queues")
+
+    def __init__(self, ctx: ConsoleContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.view = QueueView.ALL
+        self.status: str | None = None
+        self.queue: str | None = None
+        self.loaded = False
+        self._generation = 0
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="queues-body"):
+            queue_list = QueueList(id="queue-list")
+            queue_list.border_title = "Queues"
+            yield queue_list
+            with Vertical(id="queues-main"):
+                yield Static(id="queues-filter")
+                yield TicketTable(id="queue-table")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(TicketTable).focus()
+        self._show_filter(total=None, shown=0)
+        self.set_interval(COUNTDOWN_SECONDS, self._tick)
+        self.set_interval(RELOAD_SECONDS, self.reload)
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the counts and the listing again for the current queue, view and status."""
+        self._generation += 1
+        self._load(self._generation, self.queue, self.view, self.status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queues-load")
+    def _load(self, generation: int, queue: str | None, view: QueueView, status: str | None) -> None:
+        from hotline.core.models.enums import TicketStatus
+        from hotline.core.services.ticket_views import queue_counts, queue_tickets
+
+        now = self.ctx.clock.now()
+        login = self.ctx.operator_login
+        with self.ctx.uow(readonly=True) as uow:
+            counts = queue_counts(uow, operator_login=login, now=now)
+            if queue is not None and queue not in {c.queue for c in counts}:
+                queue = None
+            listing = queue_tickets(
+                uow,
+                operator_login=login,
+                now=now,
+                queue=queue,
+                view=view,
+                status=TicketStatus(status) if status else None,
+            )
+        self.post_message(QueuesLoaded(generation, counts, listing))
+
+    def on_queues_loaded(self, message: QueuesLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.loaded = True
+        self.query_one(QueueList).show(message.counts, self.view, self.queue)
+        self.queue = self.query_one(QueueList).selected_queue()
+        self.query_one(TicketTable).show(message.listing.rows, self.ctx.clock.now())
+        self._show_filter(total=message.listing.total, shown=len(message.listing.rows))
+
+    def _show_filter(self, *, total: int | None, shown: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for key, view in zip("1234", QueueView, strict=True):
+            style = "reverse bold" if view is self.view else "dim"
+            text.append(f" {key} {view.value} ", style=style)
+            text.append(" ")
+        text.append("  s status: ", style="dim")
+        text.append(self.status or "open ones", style="bold")
+        if total is not None:
+            text.append(f"   {shown} of {total}" if shown < total else f"   {total} tickets", style="dim")
+        self.query_one("#queues-filter", Static).update(text)
+
+    def _tick(self) -> None:
+        self.query_one(TicketTable).tick(self.ctx.clock.now())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event) and event.worker.group == "queues-save":
+            self._saving = False
+
+    @on(OptionList.OptionHighlighted, "#queue-list")
+    def _queue_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        chosen = self.query_one(QueueList).selected_queue()
+        if self.loaded and chosen != self.queue:
+            self.queue = chosen
+            self.reload()
+
+    @on(OptionList.OptionSelected, "#queue-list")
+    def _queue_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one(TicketTable).focus()
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_ticket()
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"open_ticket", "take_ticket", "assign_ticket"}:
+            return None if self.query_one(TicketTable).selected_row() is None else True
+        return True
+
+    def action_set_view(self, view: str) -> None:
+        self.view = QueueView(view)
+        self._show_filter(total=None, shown=0)
+        self.reload()
+
+    def action_next_status(self) -> None:
+        self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
+        self._show_filter(total=None, shown=0)
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_open_ticket(self) -> None:
+        row = self.query_one(TicketTable).selected_row()
+        if row is not None:
+            self.app.open_ticket(row.number)  # type: ignore[attr-defined]
+
+    def action_take_ticket(self) -> None:
+        row = self.query_one(TicketTable).selected_row()
+        if row is not None:
+            self._change(row.number, row.version, TicketChange("assignee", self.ctx.operator_login))
+
+    def action_assign_ticket(self) -> None:
+        row = self.query_one(TicketTable).selected_row()
+        if row is not None:
+            self._pick_assignee(row.number, row.version, row.assignee_login)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queues-pick")
+    def _pick_assignee(self, number: int, version: int, current: str | None) -> None:
+        from hotline.core.services.ticket_views import operator_choices
+
+        with self.ctx.uow(readonly=True) as uow:
+            choices = [(login, f"{name} ({login})") for login, name in operator_choices(uow)]
+        self.post_message(AssigneesLoaded(number, version, current, choices))
+
+    def on_assignees_loaded(self, message: AssigneesLoaded) -> None:
+        from hotline.tui.screens.ticket_edit import ChoiceScreen
+
+        number, version, current = message.number, message.version, message.current
+        choices = message.choices
+
+        def chosen(login: str | None) -> None:
+            if login is not None and login != (current or ""):
+                self._change(number, version, TicketChange("assignee", login))
+
+        self.app.push_screen(
+            ChoiceScreen(f"Assign #{number} to", [*choices, ("", "nobody")], current=current or ""), chosen
+        )
+
+    def _change(self, number: int, version: int, change: TicketChange) -> None:
+        if not self._saving:
+            self._saving = True
+            self._save(number, version, change)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queues-save")
+    def _save(self, number: int, version: int, change: TicketChange) -> None:
+        self.post_message(apply_change(self.ctx, number=number, expected_version=version, change=change))
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        self._saving = False
+        self.notify(f"#{message.number}: {message.change.describe()}.", markup=False, timeout=3)
+        self.reload()
+
+    def on_ticket_change_conflicted(self, message: TicketChangeConflicted) -> None:
+        self._saving = False
+        self.notify(
+            f"{conflict_text(message.number)} The list was reloaded: check it and try again.",
+            title="Changed by someone else",
+            severity="warning",
+            markup=False,
+            timeout=8,
+        )
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()

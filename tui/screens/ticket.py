@@ -1,0 +1,320 @@
+"""One ticket: its whole chronology (newest last), reply through the outbox, note, and changes of status,
+priority, queue and assignee.
+
+Every change carries the version this screen loaded. When someone else changed the ticket meanwhile the
+service refuses (``Conflict``): the screen says so, keeps any text typed as a draft, and offers to reload
+(F5) — it never overwrites the other change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker
+
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import forward_worker_failure
+from hotline.tui.widgets.ticket_changes import (
+    TicketChange,
+    TicketChangeConflicted,
+    TicketChanged,
+    apply_change,
+    conflict_text,
+)
+from hotline.tui.widgets.ticket_chronology import TicketChronology
+from hotline.tui.widgets.ticket_header import TicketHeader
+
+if TYPE_CHECKING:
+    from hotline.core.services.ticket_views import TicketDetail
+    from hotline.tui.context import ConsoleContext
+
+COUNTDOWN_SECONDS = 5.0
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def _ticket(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
+    return Command(id=f"ticket.{id}", key=key, title=title, help=help, action=action, scope="ticket", **extra)
+
+
+register(
+    _ticket(
+        "reply",
+        "r",
+        "ticket: reply",
+        "Answer the requester by email (through the outbox).",
+        "reply",
+        label="Reply",
+    ),
+    _ticket(
+        "note", "n", "ticket: add a note", "Add an internal note to the chronology.", "add_note", label="Note"
+    ),
+    _ticket(
+        "status",
+        "s",
+        "ticket: change status",
+        "Move the ticket to another status.",
+        "change_status",
+        label="Status",
+    ),
+    _ticket(
+        "priority",
+        "p",
+        "ticket: change priority",
+        "Raise or lower the priority.",
+        "change_priority",
+        label="Priority",
+    ),
+    _ticket(
+        "queue",
+        "q",
+        "ticket: move to a queue",
+        "Move the ticket to another queue.",
+        "change_queue",
+        label="Queue",
+    ),
+    _ticket(
+        "assign",
+        "a",
+        "ticket: assign",
+        "Assign the ticket to an operator (or to nobody).",
+        "assign",
+        label="Assign",
+    ),
+    _ticket("take", "t", "ticket: take", "Assign the ticket to me.", "take", label="Take"),
+    _ticket(
+        "reload",
+        "f5",
+        "ticket: reload",
+        "Read the ticket again (after someone else changed it).",
+        "reload",
+        label="Reload",
+    ),
+    _ticket("back", "escape", "ticket: back", "Close the ticket.", "back", label="Back"),
+)
+
+
+@dataclass
+class TicketLoaded(Message):
+    """Ticket ``detail`` (with its chronology) was read."""
+
+    detail: Any
+
+
+@dataclass
+class ChoicesLoaded(Message):
+    """The values a field can take were read (queues, operators) for a picker."""
+
+    what: str
+    choices: list[tuple[str, str]]
+
+
+class TicketScreen(Screen[None]):
+    """Ticket ``number`` for the console's operator."""
+
+    COMMAND_SCOPE = "ticket"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("ticket")
+
+    def __init__(self, ctx: ConsoleContext, number: int) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.number = number
+        self.detail: TicketDetail | None = None
+        self.conflicted = False
+        self.drafts: dict[str, str] = {}
+        self._saving = False
+
+    @property
+    def version(self) -> int | None:
+        """The version this screen loaded: what every change must still find."""
+        return self.detail.version if self.detail is not None else None
+
+    def compose(self) -> ComposeResult:
+        zone = self.ctx.settings.zone
+        yield TicketHeader(zone=zone, id="ticket-header")
+        yield Static(id="ticket-conflict")
+        yield TicketChronology(zone=zone, id="chronology")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"#{self.number}"
+        self.query_one("#ticket-conflict", Static).display = False
+        self.query_one(TicketChronology).focus()
+        self.set_interval(COUNTDOWN_SECONDS, self._tick)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the ticket again; clears a conflict notice."""
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load")
+    def _load(self) -> None:
+        from hotline.core.services.ticket_views import ticket_detail
+
+        with self.ctx.uow(readonly=True) as uow:
+            detail = ticket_detail(uow, number=self.number, operator_login=self.ctx.operator_login)
+        self.post_message(TicketLoaded(detail))
+
+    def on_ticket_loaded(self, message: TicketLoaded) -> None:
+        message.stop()
+        self.detail = message.detail
+        self.conflicted = False
+        self.query_one("#ticket-conflict", Static).display = False
+        self.query_one(TicketHeader).show(message.detail, self.ctx.clock.now())
+        self.query_one(TicketChronology).show(message.detail.events)
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        self.query_one(TicketHeader).tick(self.ctx.clock.now())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event) and event.worker.group == "ticket-save":
+            self._saving = False
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def _change(self, change: TicketChange) -> None:
+        version = self.version
+        if version is None or self._saving:
+            return
+        self._saving = True
+        self._save(version, change)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-save")
+    def _save(self, version: int, change: TicketChange) -> None:
+        self.post_message(apply_change(self.ctx, number=self.number, expected_version=version, change=change))
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        message.stop()
+        self._saving = False
+        self.drafts.pop(message.change.what, None)
+        self.notify(f"#{message.number}: {message.change.describe()}.", markup=False, timeout=3)
+        self.reload()
+
+    def on_ticket_change_conflicted(self, message: TicketChangeConflicted) -> None:
+        message.stop()
+        self._saving = False
+        self.conflicted = True
+        if message.change.what in ("reply", "note"):
+            self.drafts[message.change.what] = message.change.value
+        kept = " Your text is kept as a draft." if message.change.what in ("reply", "note") else ""
+        notice = Text(f"{conflict_text(message.number)}{kept} Press F5 to reload, then try again.")
+        banner = self.query_one("#ticket-conflict", Static)
+        banner.update(notice)
+        banner.display = True
+        self.notify(
+            notice.plain, title="Changed by someone else", severity="warning", markup=False, timeout=8
+        )
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {
+            "reply",
+            "add_note",
+            "change_status",
+            "change_priority",
+            "change_queue",
+            "assign",
+            "take",
+        }:
+            return None if self.detail is None else True
+        return True
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reply(self) -> None:
+        self._ask_text(reply=True)
+
+    def action_add_note(self) -> None:
+        self._ask_text(reply=False)
+
+    def _ask_text(self, *, reply: bool) -> None:
+        from hotline.tui.screens.ticket_reply import TicketTextScreen
+
+        what = "reply" if reply else "note"
+        modal = TicketTextScreen(self.number, reply=reply, draft=self.drafts.get(what, ""))
+
+        def done(text: str | None) -> None:
+            if text is None:
+                if modal.draft.strip():
+                    self.drafts[what] = modal.draft
+                return
+            self.drafts[what] = text
+            self._change(TicketChange(what, text))
+
+        self.app.push_screen(modal, done)
+
+    def action_change_status(self) -> None:
+        from hotline.core.models.enums import TicketStatus
+        from hotline.core.services.tickets import ALLOWED_TRANSITIONS
+
+        if self.detail is None:
+            return
+        current = TicketStatus(self.detail.row.status)
+        allowed = [s.value for s in TicketStatus if s in ALLOWED_TRANSITIONS[current] or s is current]
+        self._choose("status", [(s, s) for s in allowed], current.value)
+
+    def action_change_priority(self) -> None:
+        if self.detail is not None:
+            self._choose("priority", [(p, p) for p in PRIORITIES], self.detail.row.priority)
+
+    def action_change_queue(self) -> None:
+        self._load_choices("queue")
+
+    def action_assign(self) -> None:
+        self._load_choices("assignee")
+
+    def action_take(self) -> None:
+        if self.detail is not None:
+            self._change(TicketChange("assignee", self.ctx.operator_login))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-choices")
+    def _load_choices(self, what: str) -> None:
+        from hotline.core.services.ticket_views import operator_choices, queue_names
+
+        with self.ctx.uow(readonly=True) as uow:
+            if what == "queue":
+                choices = [(name, name) for name in queue_names(uow)]
+            else:
+                choices = [(login, f"{name} ({login})") for login, name in operator_choices(uow)]
+                choices.append(("", "nobody"))
+        self.post_message(ChoicesLoaded(what, choices))
+
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        message.stop()
+        if self.detail is None:
+            return
+        row = self.detail.row
+        current = row.queue if message.what == "queue" else (row.assignee_login or "")
+        self._choose(message.what, message.choices, current)
+
+    def _choose(self, what: str, choices: list[tuple[str, str]], current: str) -> None:
+        from hotline.tui.screens.ticket_edit import ChoiceScreen
+
+        titles = {
+            "status": "Status",
+            "priority": "Priority",
+            "queue": "Move to queue",
+            "assignee": "Assign to",
+        }
+
+        def chosen(value: str | None) -> None:
+            if value is not None and value != current:
+                self._change(TicketChange(what, value))
+
+        self.app.push_screen(
+            ChoiceScreen(f"{titles[what]} of #{self.number}", choices, current=current), chosen
+        )
