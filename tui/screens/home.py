@@ -121,7 +121,7 @@ class HomeScreen(Screen[None]):
             return None
 
     def on_mount(self) -> None:
-        self._load_work()
+        self.call_after_refresh(self._load_work)  # after the first frame: the box is usable at once
 
     def on_screen_resume(self) -> None:
         self.query_one("#lookup", Input).focus()
