@@ -192,7 +192,10 @@ def _email_sql(*, postgres: bool, where: str) -> str:
         f"SELECT id, client_id, {part}, a FROM {source}{condition}"
         for part, condition in zip(parts, conditions, strict=True)
     ]
-    return "INSERT INTO search_email (email_id, client_id, part, address) " + " UNION ALL ".join(selects)
+    order = "" if postgres else " ORDER BY 3, 1"
+    return (
+        "INSERT INTO search_email (email_id, client_id, part, address) " + " UNION ALL ".join(selects) + order
+    )
 
 
 def _doc_sql(*, postgres: bool, where: str) -> str:
