@@ -1,0 +1,204 @@
+"""The ticket screen: chronology with attachments, reply through the outbox, note, field changes, and the
+conflict when someone else changed the ticket meanwhile (said, nothing overwritten, reload on request)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import Static, TextArea
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Attachment, Ticket
+from hotline.core.models.enums import EventKind, Priority, Role
+from hotline.core.models.mail import OutboxMessage
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.ticket_views import ticket_detail
+from hotline.core.services.tickets import add_event, get_ticket, update_ticket
+from hotline.tui.screens.ticket import TicketScreen
+from hotline.tui.screens.ticket_edit import ChoiceScreen
+from hotline.tui.screens.ticket_reply import TicketTextScreen
+from hotline.tui.widgets.ticket_chronology import TicketChronology
+from hotline.tui.widgets.ticket_header import TicketHeader
+
+HOSTILE_BODY = "[bold red]boom[/]\x1b[2J and \x1b]0;title\x07 more"
+
+
+def seed(engine, clock, number: int) -> None:
+    """A client's message with an attachment, boris and a Sales queue."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boris", role=Role.OPERATOR, display_name="Boris Orlov")
+        ensure_queue(uow, name="Sales")
+        ticket = get_ticket(uow, number=number)
+        event = add_event(
+            uow, ticket=ticket, kind=EventKind.MESSAGE_IN, body=HOSTILE_BODY, author="ivanov@example.com"
+        )
+        uow.session.add(
+            Attachment(
+                event_id=event.id, filename="invoice.pdf", content_type="application/pdf", size=3 * 1024
+            )
+        )
+
+
+async def open_ticket(app, pilot, settle, number: int) -> TicketScreen:
+    await settle(pilot)
+    app.open_ticket(number)
+    await settle(pilot)
+    assert isinstance(app.screen, TicketScreen)
+    return app.screen
+
+
+def chronology_text(screen: TicketScreen) -> str:
+    return "\n".join(strip.text for strip in screen.query_one(TicketChronology).lines)
+
+
+def detail(engine, clock, number):
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        return ticket_detail(uow, number=number)
+
+
+async def test_shows_header_and_whole_chronology_newest_last(world, console, settle, engine, clock):
+    seed(engine, clock, world.ticket_number)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        header = str(screen.query_one(TicketHeader).render())
+        assert f"#{world.ticket_number} Invoice not received" in header
+        assert "Anna Petrova" in header and "Ivan Ivanov" in header
+        text = chronology_text(screen)
+        assert text.index("Please resend the invoice.") < text.index("message in")
+        assert "ivanov@example.com" in text
+        assert "[bold red]boom[/] and  more" in text  # markup literal, escape sequences gone
+        assert "invoice.pdf  application/pdf, 3.0 KB" in text
+        assert [e.kind for e in screen.detail.events] == ["note", "message_in"]
+
+
+async def test_reply_goes_out_through_the_outbox(world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketTextScreen)
+        app.screen.query_one(TextArea).insert("Sent again today.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        # the first response also opens the new ticket (a status line at the same instant)
+        assert [e.kind for e in screen.detail.events][-2:] == ["message_out", "status"]
+        assert "Sent again today." in chronology_text(screen)
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        ticket = uow.session.exec(select(Ticket).where(Ticket.number == world.ticket_number)).one()
+        mail = uow.session.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)).one()
+    assert mail.body == "Sent again today." and "ivanov@example.com" in str(mail.to_addrs)
+
+
+async def test_note_status_priority_queue_and_assignee(world, console, settle, engine, clock):
+    seed(engine, clock, world.ticket_number)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Called the warehouse.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.detail.events[-1].body == "Called the warehouse."
+        for key, pick in (("s", "pending"), ("p", "urgent"), ("q", "Sales"), ("a", "boris")):
+            await pilot.press(key)
+            await settle(pilot)
+            chooser = app.screen
+            assert isinstance(chooser, ChoiceScreen)
+            await pilot.press("home")
+            values = [value for value, _ in chooser.choices]
+            for _ in range(values.index(pick)):
+                await pilot.press("down")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is screen
+        row = screen.detail.row
+        assert (row.status, row.priority, row.queue, row.assignee_login) == (
+            "pending",
+            "urgent",
+            "Sales",
+            "boris",
+        )
+        await pilot.press("t")
+        await settle(pilot)
+        assert screen.detail.row.assignee_login == "anna"
+    saved = detail(engine, clock, world.ticket_number)
+    assert [e.kind for e in saved.events][-6:] == [
+        "note",
+        "status",
+        "priority",
+        "queue",
+        "assignment",
+        "assignment",
+    ]
+
+
+async def test_a_change_after_someone_elses_is_refused_and_reload_offered(
+    world, console, settle, engine, clock
+):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        loaded_version = screen.version
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=loaded_version, priority=Priority.HIGH
+            )
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("end", "enter")  # urgent
+        await settle(pilot)
+        banner = screen.query_one("#ticket-conflict", Static)
+        assert banner.display and "changed by someone else meanwhile" in str(banner.render())
+        assert "F5 to reload" in str(banner.render())
+        assert screen.conflicted and screen.version == loaded_version
+        assert detail(engine, clock, world.ticket_number).row.priority == "high"  # their change stands
+        await pilot.press("f5")
+        await settle(pilot)
+        assert not banner.display and not screen.conflicted
+        assert screen.version == loaded_version + 1 and screen.detail.row.priority == "high"
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("end", "enter")
+        await settle(pilot)
+        assert screen.detail.row.priority == "urgent"
+    assert detail(engine, clock, world.ticket_number).row.priority == "urgent"
+
+
+async def test_a_reply_after_someone_elses_change_is_kept_as_a_draft(world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=screen.version, assignee_login=None
+            )
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Here it is.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.conflicted and screen.drafts["reply"] == "Here it is."
+        assert [e.kind for e in detail(engine, clock, world.ticket_number).events].count("message_out") == 0
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == "Here it is."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "message_out" in [e.kind for e in screen.detail.events] and "reply" not in screen.drafts
+
+
+async def test_unknown_ticket_is_a_readable_error(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, 999999)
+        assert screen.detail is None
+        assert any("no ticket #999999" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, TicketScreen)
