@@ -71,6 +71,13 @@ class ClientDraft:
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """Untrusted cell text made safe to store and show: control and bidi characters gone, a leading
     apostrophe that neutralised a formula on export removed, whitespace trimmed."""
+    if (  # the common case, answered quickly: nothing to remove, change or trim
+        text.isprintable()
+        and text[:1] not in ("'", " ")
+        and text[-1:] != " "
+        and unicodedata.is_normalized("NFC", text)
+    ):
+        return text
     if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS:
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -184,3 +186,21 @@ def test_the_quick_russian_path_agrees_with_the_full_parser(digits: str, shape: 
     except InvalidInput:
         full = None
     assert quick is None or quick == full
+
+
+def _clean_the_long_way(text: str, multiline: bool) -> str:
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]", "", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("aZя Ё'=+-@\t\r\n\x1b\u202e\u00a0\u0301e.,")),
+    multiline=st.booleans(),
+)
+def test_clean_text_quick_answer_is_the_full_one(text: str, multiline: bool) -> None:
+    assert clean_text(text, multiline=multiline) == _clean_the_long_way(text, multiline)
