@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,23 +28,24 @@ from hotline.core.errors import ConfigError, Unavailable
 from hotline.core.services.mail_intake import (
     IncomingMail,
     MailboxRef,
-    MailFile,
     account_state,
     already_processed,
     record_failed,
     save_account_state,
-    synthetic_message_id,
     take_in,
 )
 from hotline.mailbox.convert import parse_message
 from hotline.mailbox.imap import ImapConnection
-from hotline.mailbox.loops import classify
-from hotline.mailbox.message import ParsedMessage
+from hotline.mailbox.incoming import (
+    ConversionFailed,
+    Converter,
+    convert_for_intake,
+    sniff_message_id,
+)
 
 log = logging.getLogger("hotline.mail")
 
 BATCH_BYTES = 16 * 1024 * 1024
-Converter = Callable[..., ParsedMessage]
 
 
 @dataclass
@@ -70,52 +70,6 @@ class PollReport:
 class _Batch:
     done: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-
-
-class ConversionFailed(Exception):
-    """A message the converter could not read; handed back as a value, recorded as a failed message."""
-
-
-def convert_for_intake(
-    raw: bytes, max_bytes: int, converter: Converter = parse_message
-) -> IncomingMail | ConversionFailed:
-    """Conversion as the worker process (or this one) runs it: the result, or the failure as a value."""
-    try:
-        return to_incoming(converter(raw, max_bytes=max_bytes), raw)
-    except Exception as error:  # any message-specific failure is recorded, never fatal
-        return ConversionFailed(f"{type(error).__name__}: {error}")
-
-
-def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
-    """The converted message as the core intake takes it (with the loop verdict)."""
-    verdict = classify(parsed)
-    return IncomingMail(
-        message_id=parsed.message_id or synthetic_message_id(raw),
-        subject=parsed.subject,
-        from_address=parsed.from_address,
-        from_name=parsed.from_name,
-        thread_ids=parsed.thread_ids,
-        ticket_number=parsed.ticket_number,
-        new_text=parsed.new_text,
-        quoted_text=parsed.quoted_text,
-        to_addresses=parsed.to_addresses,
-        cc_addresses=parsed.cc_addresses,
-        date=parsed.date,
-        attachments=tuple(
-            MailFile(
-                filename=item.filename,
-                content_type=item.content_type,
-                size=item.size,
-                content=item.content,
-                inline=item.inline,
-            )
-            for item in parsed.attachments
-        ),
-        omitted=parsed.omitted,
-        automated_kind=None if not verdict.automated else verdict.kind.value,
-        automated_reasons=verdict.reasons,
-        size=parsed.size,
-    )
 
 
 class Poller:
@@ -390,50 +344,14 @@ class Poller:
     ) -> None:
         """Watch every account until ``stop`` is set: IDLE where offered, else poll every
         ``poll_interval``; a lost connection is retried with doubling back-off."""
+        from hotline.mailbox.watch import watch_account
+
         await asyncio.gather(
-            *(self._watch(account, stop, idle_timeout, poll_interval, max_backoff) for account in accounts)
+            *(
+                watch_account(self, account, stop, idle_timeout, poll_interval, max_backoff)
+                for account in accounts
+            )
         )
-
-    async def _watch(
-        self, account: Any, stop: asyncio.Event, idle_timeout: float, poll_interval: float, max_backoff: float
-    ) -> None:
-        backoff = 1.0
-        while not stop.is_set():
-            connection: ImapConnection | None = None
-            try:
-                connection = await self.connect(account)
-                backoff = 1.0
-                while not stop.is_set():
-                    report = await self.poll_account(account, connection)
-                    if report.new:
-                        log.info("%s: %s", account.name, report.as_dict())
-                    if connection.has_idle():
-                        await connection.idle(stop, idle_timeout)
-                    else:
-                        await _wait(stop, poll_interval)
-            except Unavailable as error:
-                log.warning("%s: %s; retrying in %.0f s", account.name, error, backoff)
-            finally:
-                if connection is not None:
-                    await connection.close()
-            if stop.is_set():
-                break
-            await _wait(stop, backoff)
-            backoff = min(backoff * 2, max_backoff)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def sniff_message_id(raw: bytes) -> str | None:
-    """The Message-ID read straight from the header bytes, for mail the converter could not read."""
-    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = re.search(
-        rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,990}>)", head, re.IGNORECASE | re.MULTILINE
-    )
-    return match.group(1).decode("ascii", "replace") if match else None
 
 
 def _fetch_groups(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
 
@@ -449,11 +451,19 @@ def account_state(uow: UnitOfWork, *, account: str) -> AccountState:
 def save_account_state(uow: UnitOfWork, *, account: str, uidvalidity: int, last_uid: int) -> None:
     """Remember where the poll got to; a new UIDVALIDITY starts the count again (never goes back
     within one UIDVALIDITY, so two overlapping runs cannot move it backwards)."""
-    row = uow.session.exec(select(MailAccountState).where(MailAccountState.account == account)).first()
-    if row is None:
-        row = MailAccountState(
-            account=account, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=uow.now()
-        )
+    session = uow.session
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(  # two first runs at once: one row, no unique-key failure
+        insert(MailAccountState)
+        .values(account=account, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=uow.now())
+        .on_conflict_do_nothing(index_elements=["account"])
+    )
+    row = session.exec(
+        select(MailAccountState).where(MailAccountState.account == account).with_for_update()
+    ).one()
+    session.refresh(row)
+    if row.uidvalidity is None:
+        row.uidvalidity = uidvalidity
     elif row.uidvalidity != uidvalidity:
         record_audit(
             uow,

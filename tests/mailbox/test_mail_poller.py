@@ -488,3 +488,30 @@ def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
 
     asyncio.run(scenario())
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "during"]
+
+
+def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_request(
+    engine: Any, clock: Any, mail_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mail_servers import free_port
+
+    mail_settings.mail.accounts[0].imap_port = free_port()
+
+    async def scenario() -> float:
+        poller = Poller(engine=engine, settings=mail_settings, clock=clock, imap_timeout=2)
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, max_backoff=0.5)
+        )
+        await asyncio.sleep(2.0)
+        stop.set()
+        loop = asyncio.get_running_loop()
+        stopped_at = loop.time()
+        await asyncio.wait_for(watcher, timeout=10)
+        return loop.time() - stopped_at
+
+    with caplog.at_level("WARNING", logger="hotline.mail"):
+        shutdown_seconds = asyncio.run(scenario())
+    retries = [record for record in caplog.records if "retrying in" in record.getMessage()]
+    assert len(retries) >= 3  # 1 s, then 0.5 s (the cap), and so on
+    assert shutdown_seconds < 1.0

@@ -1,0 +1,73 @@
+"""Converted mail as the core intake takes it, made in this process or in a worker process.
+
+``convert_for_intake`` never raises for a message it cannot read: the failure comes back as a
+``ConversionFailed`` value (picklable, so a worker process can hand it over), to be recorded as a
+failed message. Anything else a worker raises is the worker's trouble, not the message's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from hotline.core.services.mail_intake import IncomingMail, MailFile, synthetic_message_id
+from hotline.mailbox.convert import parse_message
+from hotline.mailbox.loops import classify
+from hotline.mailbox.message import ParsedMessage
+
+Converter = Callable[..., ParsedMessage]
+
+
+class ConversionFailed(Exception):
+    """A message the converter could not read; handed back as a value, recorded as a failed message."""
+
+
+def convert_for_intake(
+    raw: bytes, max_bytes: int, converter: Converter = parse_message
+) -> IncomingMail | ConversionFailed:
+    """Conversion as the worker process (or this one) runs it: the result, or the failure as a value."""
+    try:
+        return to_incoming(converter(raw, max_bytes=max_bytes), raw)
+    except Exception as error:  # any message-specific failure is recorded, never fatal
+        return ConversionFailed(f"{type(error).__name__}: {error}")
+
+
+def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
+    """The converted message as the core intake takes it (with the loop verdict)."""
+    verdict = classify(parsed)
+    return IncomingMail(
+        message_id=parsed.message_id or synthetic_message_id(raw),
+        subject=parsed.subject,
+        from_address=parsed.from_address,
+        from_name=parsed.from_name,
+        thread_ids=parsed.thread_ids,
+        ticket_number=parsed.ticket_number,
+        new_text=parsed.new_text,
+        quoted_text=parsed.quoted_text,
+        to_addresses=parsed.to_addresses,
+        cc_addresses=parsed.cc_addresses,
+        date=parsed.date,
+        attachments=tuple(
+            MailFile(
+                filename=item.filename,
+                content_type=item.content_type,
+                size=item.size,
+                content=item.content,
+                inline=item.inline,
+            )
+            for item in parsed.attachments
+        ),
+        omitted=parsed.omitted,
+        automated_kind=None if not verdict.automated else verdict.kind.value,
+        automated_reasons=verdict.reasons,
+        size=parsed.size,
+    )
+
+
+def sniff_message_id(raw: bytes) -> str | None:
+    """The Message-ID read straight from the header bytes, for mail the converter could not read."""
+    head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = re.search(
+        rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,990}>)", head, re.IGNORECASE | re.MULTILINE
+    )
+    return match.group(1).decode("ascii", "replace") if match else None
