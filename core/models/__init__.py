@@ -8,6 +8,7 @@ from hotline.core.models.mail import FailedMessage, MailAccountState, OutboxMess
 from hotline.core.models.operators import Operator
 from hotline.core.models.reminders import Reminder
 from hotline.core.models.screen_pop import ScreenPop
+from hotline.core.models.sla import TicketSla
 from hotline.core.models.tickets import Attachment, Counter, EscalationStep, Queue, Ticket, TicketEvent
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "ScreenPop",
     "Ticket",
     "TicketEvent",
+    "TicketSla",
 ]

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from hotline.core.errors import NotFound
 from hotline.core.models import Attachment, Client, Operator, Queue, Ticket, TicketEvent
 from hotline.core.models.enums import OPEN_STATUSES, Priority, TicketStatus
-from hotline.core.sla.models import TicketSla
+from hotline.core.models.sla import TicketSla
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork

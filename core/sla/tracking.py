@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hotline.core.models import Client, ClientGroup, Queue, Ticket
-from hotline.core.sla.models import TicketSla
+from hotline.core.models.sla import TicketSla
 from hotline.core.sla.policy import SlaSetup, target
 
 if TYPE_CHECKING:

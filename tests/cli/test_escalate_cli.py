@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.models import EscalationStep
-from hotline.core.sla.models import TicketSla
+from hotline.core.models.sla import TicketSla
 
 runner = CliRunner()
 HOTLINE = str(Path(sys.executable).with_name("hotline"))

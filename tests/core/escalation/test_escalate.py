@@ -15,7 +15,7 @@ from hotline.core.escalation.validate import validate_against_db
 from hotline.core.models import AuditEntry, EscalationStep, Operator, Queue, Ticket, TicketEvent
 from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import update_ticket
-from hotline.core.sla.models import TicketSla
+from hotline.core.models.sla import TicketSla
 
 from .world import counts, load, msk, new_ticket, populate, setup_from_toml
 

@@ -18,7 +18,7 @@ from hotline.core.services.tickets import (
     reply_ticket,
     update_ticket,
 )
-from hotline.core.sla.models import TicketSla
+from hotline.core.models.sla import TicketSla
 
 from .world import load, msk, new_ticket, populate, setup_from_toml
 
