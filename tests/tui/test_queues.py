@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from rich.text import Text
+from textual.widgets import Tab
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Priority, Role, TicketStatus
@@ -16,7 +17,7 @@ from hotline.core.services.tickets import create_ticket, get_ticket, update_tick
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
-from hotline.tui.widgets.queue_list import QueueList
+from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.sla_countdown import Urgency, countdown, urgency
 from hotline.tui.widgets.ticket_table import TicketTable
 
@@ -80,11 +81,9 @@ async def test_lists_open_tickets_next_deadline_first_with_coloured_countdowns(q
         assert [str(cell.style) for cell in due[:3]] == ["bold red", "bold yellow", "green"]
         subject = table.get_cell(str(queue_world["overdue"]), "subject")
         assert isinstance(subject, Text) and subject.plain == "[bold red]x[/] wiped"
-        options = screen.query_one(QueueList)
-        labels = [options.get_option_at_index(i).prompt.plain for i in range(options.option_count)]
-        assert labels[0].split() == ["All", "queues", "4", "!1"]
-        assert [label.split()[0] for label in labels[1:]] == ["Sales", "Support"]
-        assert labels[2].split()[1:] == ["3", "!1"]
+        tabs = screen.query_one(QueueTabs)
+        labels = [str(tab.label) for tab in tabs.query(Tab)]
+        assert labels == ["All 4 !1", "Sales 1", "Support 3 !1"]
 
 
 async def test_views_and_status_filter(queue_world, console, settle, engine, clock):
@@ -115,15 +114,20 @@ async def test_choosing_a_queue_lists_only_its_tickets(queue_world, console, set
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_queues(app, pilot, settle)
-        screen.query_one(QueueList).focus()
-        await pilot.press("down")  # Sales
+        await pilot.press("right_square_bracket")  # Sales
         await settle(pilot)
         assert screen.queue == "Sales"
         assert listed(screen) == [queue_world["later"]]
-        await pilot.press("down", "enter")  # Support, then back to the table
+        await pilot.press("right_square_bracket")  # Support
         await settle(pilot)
         assert screen.queue == "Support"
         assert listed(screen) == [queue_world["overdue"], queue_world["soon"], queue_world["mine"]]
+        await pilot.press("2")  # the counts follow the view
+        await settle(pilot)
+        assert [str(tab.label) for tab in screen.query(Tab)] == ["All 1 !1", "Sales 0", "Support 1 !1"]
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot)
+        assert screen.queue is None and listed(screen) == [queue_world["mine"]]
         assert screen.query_one(TicketTable).has_focus
 
 
@@ -202,3 +206,24 @@ def test_urgency_thresholds(clock):
     assert urgency(now - timedelta(days=1), start, now, paused=True) is Urgency.PAUSED
     assert countdown(now - timedelta(days=2, hours=3), start, now).plain == "late 2d 3h"
     assert countdown(now + timedelta(seconds=40), start, now).plain == "in 40s"
+
+
+async def _show_queues(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.press("f3")
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_snapshot_queues(backend, queue_world, console, snap_compare):
+    assert snap_compare(console(), terminal_size=(100, 30), run_before=_show_queues)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_snapshot_queues_at_80x24(backend, queue_world, console, snap_compare):
+    assert snap_compare(console(), terminal_size=(80, 24), run_before=_show_queues)

@@ -3,6 +3,7 @@ conflict when someone else changed the ticket meanwhile (said, nothing overwritt
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 from textual.widgets import Static, TextArea
 
@@ -202,3 +203,34 @@ async def test_unknown_ticket_is_a_readable_error(world, console, settle):
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, TicketScreen)
+
+
+def _show_ticket(number: int, *keys: str):
+    async def run_before(pilot) -> None:
+        for _ in range(3):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+        pilot.app.open_ticket(number)
+        for _ in range(4):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+        if keys:
+            await pilot.press(*keys)
+            for _ in range(4):
+                await pilot.pause()
+                await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_snapshot_ticket(backend, world, console, engine, clock, snap_compare):
+    seed(engine, clock, world.ticket_number)
+    assert snap_compare(console(), terminal_size=(100, 30), run_before=_show_ticket(world.ticket_number))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_snapshot_ticket_status_choice_at_80x24(backend, world, console, engine, clock, snap_compare):
+    seed(engine, clock, world.ticket_number)
+    assert snap_compare(console(), terminal_size=(80, 24), run_before=_show_ticket(world.ticket_number, "s"))

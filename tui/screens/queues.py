@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, Footer, Static, Tabs
 from textual.worker import Worker
 
 from hotline.core.services.ticket_views import QueueView
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import forward_worker_failure
-from hotline.tui.widgets.queue_list import QueueList
+from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.ticket_changes import (
     TicketChange,
     TicketChangeConflicted,
@@ -67,7 +66,13 @@ register(
         label="Assign",
     ),
     _queues(
-        "all", "1", "queues: all tickets", "Show every ticket of the queue.", "set_view('all')", label="All"
+        "all",
+        "1",
+        "queues: all tickets",
+        "Show every ticket of the queue.",
+        "set_view('all')",
+        label="All",
+        show=False,
     ),
     _queues(
         "mine",
@@ -76,6 +81,7 @@ register(
         "Show the tickets assigned to me.",
         "set_view('mine')",
         label="Mine",
+        show=False,
     ),
     _queues(
         "unassigned",
@@ -84,6 +90,7 @@ register(
         "Show the tickets nobody has taken.",
         "set_view('unassigned')",
         label="Unassigned",
+        show=False,
     ),
     _queues(
         "breaching",
@@ -92,6 +99,7 @@ register(
         "Show the tickets past their SLA due time.",
         "set_view('breaching')",
         label="Breaching",
+        show=False,
     ),
     _queues(
         "status",
@@ -100,6 +108,23 @@ register(
         "Step the status filter: open ones, new, open, pending, resolved, closed.",
         "next_status",
         label="Status",
+    ),
+    _queues(
+        "next_queue",
+        "right_square_bracket",
+        "queues: next queue",
+        "Show the next queue's tickets.",
+        "next_queue",
+        label="Queue",
+    ),
+    _queues(
+        "previous_queue",
+        "left_square_bracket",
+        "queues: previous queue",
+        "Show the previous queue's tickets.",
+        "previous_queue",
+        label="Queue",
+        show=False,
     ),
     _queues("reload", "f5", "queues: reload", "Read the queues again.", "reload", label="Reload"),
     _queues("back", "escape", "queues: back", "Close the queues.", "back", label="Back"),
@@ -143,13 +168,9 @@ class QueuesScreen(Screen[None]):
         self._saving = False
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="queues-body"):
-            queue_list = QueueList(id="queue-list")
-            queue_list.border_title = "Queues"
-            yield queue_list
-            with Vertical(id="queues-main"):
-                yield Static(id="queues-filter")
-                yield TicketTable(id="queue-table")
+        yield QueueTabs(id="queue-tabs")
+        yield Static(id="queues-filter")
+        yield TicketTable(id="queue-table")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -189,13 +210,17 @@ class QueuesScreen(Screen[None]):
             )
         self.post_message(QueuesLoaded(generation, counts, listing))
 
-    def on_queues_loaded(self, message: QueuesLoaded) -> None:
+    async def on_queues_loaded(self, message: QueuesLoaded) -> None:
         if message.generation != self._generation:
             return
+        known = {count.queue for count in message.counts}
+        if self.queue is not None and self.queue not in known:
+            self.queue = None
+        await self.query_one(QueueTabs).show(message.counts, self.view, self.queue)
         self.loaded = True
-        self.query_one(QueueList).show(message.counts, self.view, self.queue)
-        self.queue = self.query_one(QueueList).selected_queue()
-        self.query_one(TicketTable).show(message.listing.rows, self.ctx.clock.now())
+        self.query_one(TicketTable).show(
+            message.listing.rows, self.ctx.clock.now(), show_queue=self.queue is None
+        )
         self._show_filter(total=message.listing.total, shown=len(message.listing.rows))
 
     def _show_filter(self, *, total: int | None, shown: int) -> None:
@@ -217,16 +242,13 @@ class QueuesScreen(Screen[None]):
         if forward_worker_failure(self, event) and event.worker.group == "queues-save":
             self._saving = False
 
-    @on(OptionList.OptionHighlighted, "#queue-list")
-    def _queue_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        chosen = self.query_one(QueueList).selected_queue()
+    @on(Tabs.TabActivated, "#queue-tabs")
+    def _queue_chosen(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        chosen = self.query_one(QueueTabs).queue_of(event.tab.id if event.tab else None)
         if self.loaded and chosen != self.queue:
             self.queue = chosen
             self.reload()
-
-    @on(OptionList.OptionSelected, "#queue-list")
-    def _queue_selected(self, event: OptionList.OptionSelected) -> None:
-        self.query_one(TicketTable).focus()
 
     @on(DataTable.RowSelected, "#queue-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -252,6 +274,12 @@ class QueuesScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_next_queue(self) -> None:
+        self.query_one(QueueTabs).action_next_tab()
+
+    def action_previous_queue(self) -> None:
+        self.query_one(QueueTabs).action_previous_tab()
 
     def action_open_ticket(self) -> None:
         row = self.query_one(TicketTable).selected_row()

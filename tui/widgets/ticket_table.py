@@ -1,10 +1,15 @@
-"""The queue screen's ticket list: one row per ticket, the SLA countdown refreshed in place."""
+"""The queue screen's ticket list: one row per ticket, the SLA countdown refreshed in place.
+
+The subject column takes whatever width the others leave, so the table fits an 80-column terminal and
+uses a wider one; the queue column shows only when tickets of several queues are listed.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from hotline.core.services.ticket_views import TicketRow
@@ -12,6 +17,9 @@ from hotline.core.text import printable
 from hotline.tui.widgets.sla_countdown import countdown
 
 PRIORITY_STYLES = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
+FIXED_COLUMNS = (("#", "number", 5), ("Due", "due", 9), ("Pri", "priority", 6), ("Status", "status", 8))
+TRAILING_COLUMNS = (("Assignee", "assignee", 9), ("Queue", "queue", 10))
+MIN_SUBJECT = 16
 
 
 class TicketTable(DataTable[Text]):
@@ -20,40 +28,54 @@ class TicketTable(DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.rows_shown: dict[int, TicketRow] = {}
+        self.show_queue = True
+        self._now: datetime | None = None
+        self._layout: tuple[int, bool] | None = None
 
-    def on_mount(self) -> None:
-        for label, key, width in (
-            ("#", "number", 6),
-            ("Due", "due", 11),
-            ("Priority", "priority", 8),
-            ("Status", "status", 8),
-            ("Assignee", "assignee", 10),
-            ("Queue", "queue", 10),
-            ("Subject", "subject", None),
-        ):
-            self.add_column(label, key=key, width=width)
+    def _columns(self) -> list[tuple[str, str, int]]:
+        trailing = [c for c in TRAILING_COLUMNS if self.show_queue or c[1] != "queue"]
+        used = sum(width + 2 * self.cell_padding for _, _, width in (*FIXED_COLUMNS, *trailing))
+        subject = max(MIN_SUBJECT, self.size.width - used - 2 * self.cell_padding - 1)
+        return [*FIXED_COLUMNS, ("Subject", "subject", subject), *trailing]
 
-    def show(self, rows: list[TicketRow], now: datetime) -> None:
+    def _ensure_columns(self) -> None:
+        layout = (self.size.width, self.show_queue)
+        if layout != self._layout:
+            self._layout = layout
+            self.clear(columns=True)
+            for label, key, width in self._columns():
+                self.add_column(label, key=key, width=width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._now is not None and (event.size.width, self.show_queue) != self._layout:
+            self.show(list(self.rows_shown.values()), self._now, show_queue=self.show_queue)
+
+    def show(self, rows: list[TicketRow], now: datetime, *, show_queue: bool = True) -> None:
         """Replace the rows, keeping the cursor on the same ticket when it is still listed."""
-        current = self.selected_row()
+        current = self.selected_row() if self.columns else None
+        self._now = now
+        self.show_queue = show_queue
+        self._ensure_columns()
         self.clear()
         self.rows_shown = {row.number: row for row in rows}
         for row in rows:
-            self.add_row(
+            cells = [
                 Text(f"#{row.number}", style="bold"),
                 countdown(row.due_at, row.clock_started_at, now, paused=row.paused),
                 Text(row.priority, style=PRIORITY_STYLES.get(row.priority, "")),
                 Text(row.status),
-                Text(printable(row.assignee_login) or "—", style="" if row.assignee_login else "dim"),
-                Text(printable(row.queue), no_wrap=True, overflow="ellipsis"),
                 Text(printable(row.subject), no_wrap=True, overflow="ellipsis"),
-                key=str(row.number),
-            )
+                Text(printable(row.assignee_login) or "—", style="" if row.assignee_login else "dim"),
+            ]
+            if show_queue:
+                cells.append(Text(printable(row.queue), no_wrap=True, overflow="ellipsis"))
+            self.add_row(*cells, key=str(row.number))
         if current is not None and current.number in self.rows_shown:
             self.move_cursor(row=self.get_row_index(str(current.number)))
 
     def tick(self, now: datetime) -> None:
         """Redraw the countdowns for ``now`` (no database work)."""
+        self._now = now
         for number, row in self.rows_shown.items():
             self.update_cell(
                 str(number), "due", countdown(row.due_at, row.clock_started_at, now, paused=row.paused)
