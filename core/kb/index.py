@@ -7,9 +7,11 @@ same stemmed document (``render.IndexedDocument``), so both find the same articl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
@@ -25,6 +27,9 @@ PG_TABLE = "search_kb"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 REBUILD_BATCH = 1000
+RANKED_AT_MOST = 2000
+"""A query matching more articles than this ranks only the newest this-many (and says so): ranking every
+match of a word found in most articles would cost time in proportion to the whole knowledge base."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,63 +134,108 @@ def search(
     if parsed.tree is None:
         return SearchResult(parsed.text, [], parsed.hint)
     limit = max(1, min(limit, MAX_LIMIT))
+    hints = [parsed.hint] if parsed.hint else []
     if _is_postgres(session):
-        ranked = _ranked_postgres(
-            session, to_tsquery(parsed.tree), to_rank_tsquery(parsed.tree), limit, audience
-        )
+        tsquery = to_tsquery(parsed.tree)
+        boundary = _boundary_postgres(session, tsquery)
+        ranked = _ranked_postgres(session, tsquery, to_rank_tsquery(parsed.tree), limit, audience, boundary)
     else:
-        ranked = _ranked_sqlite(session, to_fts5(parsed.tree), limit, audience)
-    articles = {
-        article.id: article
-        for article in session.exec(select(KbArticle).where(col(KbArticle.id).in_([i for i, _ in ranked])))
-    }
+        match = to_fts5(parsed.tree)
+        boundary = _boundary_sqlite(session, match)
+        ranked = _ranked_sqlite(session, match, limit, audience, boundary)
+    if boundary is not None:
+        hints.append(
+            f"over {RANKED_AT_MOST:,} articles match; the newest {RANKED_AT_MOST:,} were ranked: add a word"
+        )
+    columns = (KbArticle.id, KbArticle.slug, KbArticle.title, KbArticle.body, KbArticle.tags)
+    columns += (KbArticle.audience, KbArticle.updated_at)
+    # Plain rows, not ORM objects: this is the hot path of a search.
+    statement = select(*columns).where(col(KbArticle.id).in_([article_id for article_id, _ in ranked]))
+    articles = {row[0]: row for row in session.execute(statement)}
     matcher = Matcher(parsed.positive_terms())
     hits = [
         _hit(articles[article_id], score, matcher) for article_id, score in ranked if article_id in articles
     ]
-    return SearchResult(parsed.text, hits, parsed.hint)
+    return SearchResult(parsed.text, hits, "; ".join(hints) or None)
 
 
-def _ranked_sqlite(session: Session, match: str, limit: int, audience: str | None) -> list[tuple[int, float]]:
-    if audience is None:
-        sql = (
-            f"SELECT rowid, rank FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH :match"
-            " ORDER BY rank, rowid LIMIT :limit"
-        )
-    else:
-        sql = (
-            f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f JOIN kb_article a ON a.id = f.rowid"
-            f" WHERE {SQLITE_TABLE} MATCH :match AND a.audience = :audience"
-            " ORDER BY f.rank, f.rowid LIMIT :limit"
-        )
-    rows = session.execute(text(sql), {"match": match, "limit": limit, "audience": audience})
+def _boundary_sqlite(session: Session, match: str) -> int | None:
+    """The id below the newest ``RANKED_AT_MOST`` matches, or ``None`` when there are no more than that."""
+    sql = (
+        f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH :match"
+        " ORDER BY rowid DESC LIMIT 1 OFFSET :cap"
+    )
+    return session.execute(text(sql), {"match": match, "cap": RANKED_AT_MOST}).scalar()
+
+
+def _boundary_postgres(session: Session, tsquery: str) -> int | None:
+    sql = (
+        f"SELECT article_id FROM {PG_TABLE} WHERE document @@ CAST(:tsquery AS tsquery)"
+        " ORDER BY article_id DESC LIMIT 1 OFFSET :cap"
+    )
+    return session.execute(text(sql), {"tsquery": tsquery, "cap": RANKED_AT_MOST}).scalar()
+
+
+def _ranked_sqlite(
+    session: Session, match: str, limit: int, audience: str | None, boundary: int | None
+) -> list[tuple[int, float]]:
+    newest = "" if boundary is None else " AND f.rowid > :boundary"
+    join = "" if audience is None else " JOIN kb_article a ON a.id = f.rowid AND a.audience = :audience"
+    sql = (
+        f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match{newest}"
+        " ORDER BY f.rank, f.rowid LIMIT :limit"
+    )
+    parameters = {"match": match, "limit": limit, "audience": audience, "boundary": boundary}
+    rows = session.execute(text(sql), parameters)
     return [(int(row[0]), -float(row[1])) for row in rows]
 
 
 def _ranked_postgres(
-    session: Session, tsquery: str, rank_tsquery: str, limit: int, audience: str | None
+    session: Session, tsquery: str, rank_tsquery: str, limit: int, audience: str | None, boundary: int | None
 ) -> list[tuple[int, float]]:
     join = " JOIN kb_article a ON a.id = s.article_id AND a.audience = :audience" if audience else ""
+    newest = "" if boundary is None else " AND s.article_id > :boundary"
     sql = (
         f"SELECT s.article_id, ts_rank(s.document, q.rank_query, 1) AS score"
         f" FROM {PG_TABLE} s{join},"
         " (SELECT CAST(:tsquery AS tsquery) AS query, CAST(:rank_tsquery AS tsquery) AS rank_query) q"
-        " WHERE s.document @@ q.query ORDER BY score DESC, s.article_id LIMIT :limit"
+        f" WHERE s.document @@ q.query{newest} ORDER BY score DESC, s.article_id LIMIT :limit"
     )
-    parameters = {"tsquery": tsquery, "rank_tsquery": rank_tsquery, "limit": limit, "audience": audience}
+    parameters = {
+        "tsquery": tsquery,
+        "rank_tsquery": rank_tsquery,
+        "limit": limit,
+        "audience": audience,
+        "boundary": boundary,
+    }
     rows = session.execute(text(sql), parameters)
     return [(int(row[0]), float(row[1])) for row in rows]
 
 
-def _hit(article: KbArticle, score: float, matcher: Matcher) -> SearchHit:
-    assert article.id is not None
+_LINK_TAIL_RE = re.compile(r"\]\([^)\s]*\)?")
+
+
+def plain_window(markdown: str) -> str:
+    """A piece cut from a Markdown body as plain text, including links and images cut in half."""
+    text = _LINK_TAIL_RE.sub("]", plain_text(markdown))
+    closing, opening = text.find("]"), text.find("[")
+    if closing >= 0 and (opening < 0 or closing < opening):
+        text = text[:closing] + text[closing + 1 :]
+    opening, closing = text.rfind("["), text.rfind("]")
+    if opening > closing:
+        text = text[:opening] + text[opening + 1 :].removeprefix("!")
+    return text.replace("![", "")
+
+
+def _hit(row: Any, score: float, matcher: Matcher) -> SearchHit:
+    article_id, slug, title, body, tags, audience, updated_at = row
     return SearchHit(
-        article_id=article.id,
-        slug=article.slug,
-        title=highlight(article.title, matcher),
-        snippet=snippet(plain_text(article.body), matcher),
-        tags=tuple(str(tag) for tag in article.tags),
-        audience=article.audience,
+        article_id=article_id,
+        slug=slug,
+        title=highlight(title, matcher),
+        snippet=snippet(body, matcher, clean=plain_window),
+        tags=tuple(str(tag) for tag in tags or ()),
+        audience=audience,
         score=score,
-        updated_at=article.updated_at,
+        updated_at=updated_at,
     )

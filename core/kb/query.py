@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hotline.core.kb.text import normal_words, stem
+from hotline.core.kb.text import STOP_WORDS, normal_words, stem
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
@@ -108,6 +108,7 @@ def parse(text: str) -> ParsedQuery:
     raw = parser.parse()
     tree = _normalise(raw, hints) if raw is not None else None
     if tree is not None:
+        tree = _without_stop_words(tree)
         tree = _limit_terms(tree, hints)
     if tree is None and not hints:
         hints.append("type a word to search for")
@@ -310,6 +311,24 @@ def _normalise(raw: object, hints: list[str]) -> Node | None:
 def _normalise_excluded(raw: object, hints: list[str]) -> Node | None:
     """What follows NOT: any positive expression (an exclusion inside it is meaningless and dropped)."""
     return _normalise(raw, hints)
+
+
+def _is_stop(node: Node) -> bool:
+    return isinstance(node, Term) and not node.prefix and node.word in STOP_WORDS
+
+
+def _without_stop_words(node: Node) -> Node:
+    """Leave out bare stop words (``the``, ``не``) wherever something more specific stands beside them."""
+    if isinstance(node, AnyOf):
+        options = [_without_stop_words(option) for option in node.options]
+        kept = [option for option in options if not _is_stop(option)] or options
+        return kept[0] if len(kept) == 1 else AnyOf(tuple(kept))
+    if isinstance(node, AllOf):
+        must = [_without_stop_words(item) for item in node.must]
+        kept = [item for item in must if not _is_stop(item)] or must
+        must_not = [_without_stop_words(item) for item in node.must_not if not _is_stop(item)]
+        return kept[0] if len(kept) == 1 and not must_not else AllOf(tuple(kept), tuple(must_not))
+    return node
 
 
 def _limit_terms(tree: Node, hints: list[str]) -> Node | None:

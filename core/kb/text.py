@@ -33,10 +33,121 @@ class Word:
     stem: str
 
 
+@lru_cache(maxsize=262_144)
+def normalise_word(word: str) -> str:
+    """``normalise`` for one word, cached: the same words come up again and again."""
+    return normalise(word)
+
+
 def normalise(text: str) -> str:
     """NFC, lower case, ``ё`` as ``е``, letters and digits only: the form every word is compared in."""
     folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
     return "".join(_LETTERS_RE.findall(folded))[:MAX_WORD_CHARS]
+
+
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "а",
+        "без",
+        "бы",
+        "в",
+        "во",
+        "вот",
+        "все",
+        "вы",
+        "да",
+        "для",
+        "до",
+        "его",
+        "ее",
+        "если",
+        "есть",
+        "же",
+        "за",
+        "и",
+        "из",
+        "или",
+        "им",
+        "к",
+        "как",
+        "ко",
+        "ли",
+        "мне",
+        "мы",
+        "на",
+        "не",
+        "нет",
+        "ни",
+        "но",
+        "о",
+        "об",
+        "от",
+        "по",
+        "при",
+        "с",
+        "со",
+        "так",
+        "там",
+        "то",
+        "тот",
+        "у",
+        "уже",
+        "чем",
+        "что",
+        "чтобы",
+        "это",
+        "я",
+    ]
+)
+"""Words too common to narrow a search: left out of a query that has other words (never from phrases)."""
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +172,7 @@ def words(text: str) -> list[Word]:
     """The words of ``text`` with their offsets in ``text`` (for highlighting) and stems (for matching)."""
     found: list[Word] = []
     for match in WORD_RE.finditer(text):
-        normal = normalise(match.group())
+        normal = normalise_word(match.group())
         if normal:
             found.append(Word(match.start(), match.end(), normal, stem(normal)))
     return found
@@ -69,7 +180,7 @@ def words(text: str) -> list[Word]:
 
 def normal_words(text: str) -> list[str]:
     """The normalised words of ``text``, in order."""
-    return [normal for match in WORD_RE.finditer(text) if (normal := normalise(match.group()))]
+    return [normal for match in WORD_RE.finditer(text) if (normal := normalise_word(match.group()))]
 
 
 def stems(text: str) -> list[str]:

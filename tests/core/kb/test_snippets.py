@@ -28,7 +28,7 @@ def test_excluded_words_are_not_highlighted() -> None:
 def test_snippet_picks_the_window_with_the_most_distinct_terms() -> None:
     filler = " ".join(f"word{i}" for i in range(60))
     text = f"Toner here. {filler} The toner\ncartridge and the drum. {filler} end"
-    result = snippet(text, matcher("toner cartridge drum"), size=12)
+    result = snippet(text, matcher("toner cartridge drum"), size=60)
     assert result.text.startswith("…")
     assert result.text.endswith("…")
     assert "[toner] [cartridge] and the [drum]" in result.marked()
@@ -42,8 +42,8 @@ def test_short_text_is_whole_and_spans_point_at_words() -> None:
 
 
 def test_no_match_in_body_gives_its_beginning() -> None:
-    result = snippet("Alpha beta gamma " * 20, matcher("printer"), size=5)
-    assert result.text == "Alpha beta gamma Alpha beta…"
+    result = snippet("Alpha beta gamma " * 20, matcher("printer"), size=20)
+    assert result.text == "Alpha beta gamma Alpha…"
     assert result.spans == ()
 
 
@@ -59,3 +59,20 @@ def test_titles_lose_control_characters_but_keep_highlights() -> None:
     assert "\x1b" not in result.text
     assert "\n" not in result.text
     assert [result.text[s:e] for s, e in result.spans] == ["printing"]
+
+
+def test_a_long_article_gives_a_short_snippet_around_the_match() -> None:
+    text = "filler words here. " * 500 + "The Ёлка and елки are here. " + "more filler. " * 2000
+    result = snippet(text, matcher("ёлки"))
+    assert len(result.text) < 250
+    assert "[Ёлка] and [елки]" in result.marked()
+
+
+def test_markdown_is_cleaned_in_the_window_only() -> None:
+    from hotline.core.kb.index import plain_window
+
+    text = "x " * 500 + "see the **self-service** [portal](https://portal.example) for the password reset"
+    result = snippet(text, matcher("portal password"), clean=plain_window)
+    assert "[portal]" in result.marked()
+    assert "https" not in result.text
+    assert "**" not in result.text
