@@ -115,6 +115,7 @@ class _ImportRun:
         )
         self.keys: dict[tuple[str, str], _Target] = {}
         self.pending: list[tuple[ClientDraft, _Target]] = []
+        self.updates: list[tuple[_Target, ClientDraft, RowDecision | None]] = []
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
@@ -133,7 +134,7 @@ class _ImportRun:
                 self._reject(row, result)
             else:
                 self._place(row, result)
-            if len(self.pending) >= self.options.batch_size:
+            if max(len(self.pending), len(self.updates)) >= self.options.batch_size:
                 self._flush()
             if self.progress is not None and self.outcome.rows % 500 == 0:
                 self.progress(self.outcome.rows, self.source.fraction())
@@ -156,6 +157,7 @@ class _ImportRun:
         if not self.options.skip_invalid:
             self.writing = False  # atomic: the transaction will be rolled back, stop writing
             self.pending.clear()
+            self.updates.clear()
 
     def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
         """How a row is recognised: its phones and emails (among clients of its kind); only without any,
@@ -235,20 +237,16 @@ class _ImportRun:
         if waiting is not None:
             self.pending[waiting] = (draft, target)
         elif target.client_id is not None and self.writing:
-            self.store.update(target.client_id, draft)
+            self.updates.append((target, draft, None))
 
     def _update(self, row: SourceRow, draft: ClientDraft, target: _Target, detail: str) -> None:
-        if target.client_id is None and self.writing:
-            self._flush()
-        if target.client_id is None:  # a dry run: the client would only be created by this import
-            self.outcome.decisions.append(RowDecision(row.line, "updated", None, detail))
-            return
-        if self.writing or self.options.dry_run:
-            changed = self.store.update(target.client_id, draft, apply=self.writing)
-        else:
-            changed = True
-        action = "updated" if changed else "unchanged"
-        self.outcome.decisions.append(RowDecision(row.line, action, target.client_id, detail))
+        """Queue a merge into ``target``; the flush decides between "updated" and "unchanged"."""
+        decision = RowDecision(row.line, "updated", target.client_id, detail)
+        self.outcome.decisions.append(decision)
+        if self.writing or (self.options.dry_run and target.client_id is not None):
+            self.updates.append((target, draft, decision))
+        # Otherwise: a dry run merging into a client this import would create, or an atomic import that
+        # already failed; "updated" is then the answer.
 
     def _remember(self, keys: list[tuple[str, str]], target: _Target) -> None:
         for key in keys:
@@ -273,17 +271,25 @@ class _ImportRun:
         self.outcome.organisations_created += 1
 
     def _flush(self) -> None:
+        """Write the queued new clients (organisations first), then merge the queued updates."""
         pending, self.pending = self.pending, []
-        if not self.writing or not pending:
-            return
-        organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
-        people = [(d, t) for d, t in pending if d.kind != "organisation"]
-        for batch in (organisations, people):
-            ids = self.store.create([draft for draft, _ in batch])
-            for (_, target), client_id in zip(batch, ids, strict=True):
-                target.client_id = client_id
-                if target.decision is not None:
-                    target.decision.client_id = client_id
+        updates, self.updates = self.updates, []
+        if self.writing and pending:
+            organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
+            people = [(d, t) for d, t in pending if d.kind != "organisation"]
+            for batch in (organisations, people):
+                ids = self.store.create([draft for draft, _ in batch])
+                for (_, target), client_id in zip(batch, ids, strict=True):
+                    target.client_id = client_id
+                    if target.decision is not None:
+                        target.decision.client_id = client_id
+        if updates and (self.writing or self.options.dry_run):
+            items = [(target.client_id, draft) for target, draft, _ in updates]
+            changed = self.store.update_many(items, apply=self.writing)  # type: ignore[arg-type]
+            for (target, _, decision), answer in zip(updates, changed, strict=True):
+                if decision is not None:
+                    decision.client_id = target.client_id
+                    decision.action = "updated" if answer else "unchanged"
 
 
 def write_errors_file(

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Table, and_, exists, func, insert, not_, select, text, update
+from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, update
 
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
@@ -220,52 +220,76 @@ class ClientStore:
             "updated_at": self.now,
         }
 
-    def update(self, client_id: int, draft: ClientDraft, *, apply: bool = True) -> bool:
-        """Merge ``draft`` into a stored client: non-empty values replace, contacts and tags are added.
+    def update_many(self, items: Sequence[tuple[int, ClientDraft]], *, apply: bool = True) -> list[bool]:
+        """Merge each draft into its stored client: non-empty values replace, contacts and tags are added.
 
-        Returns whether anything changes; an unchanged client is not written, and ``apply=False`` (a dry
-        run) only answers the question.
+        The clients are read in one go and merged in order (a client named twice sees the first merge);
+        only what changes is written. Returns, per item, whether it changed anything; ``apply=False`` (a
+        dry run) only answers that.
         """
+        ids = sorted({client_id for client_id, _ in items})
+        current: dict[int, dict[str, Any]] = {}
+        phones: dict[int, set[str]] = {client_id: set() for client_id in ids}
+        emails: dict[int, set[str]] = {client_id: set() for client_id in ids}
         run = self.connection.execute
-        current = run(select(CLIENT).where(CLIENT.c.id == client_id)).mappings().one()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            current.update(
+                {row["id"]: dict(row) for row in run(select(CLIENT).where(CLIENT.c.id.in_(chunk))).mappings()}
+            )
+            for client_id, e164 in run(
+                select(PHONE.c.client_id, PHONE.c.e164).where(PHONE.c.client_id.in_(chunk))
+            ):
+                phones[client_id].add(e164)
+            for client_id, address in run(
+                select(EMAIL.c.client_id, EMAIL.c.address).where(EMAIL.c.client_id.in_(chunk))
+            ):
+                emails[client_id].add(address)
+        changed: dict[int, dict[str, Any]] = {}
+        new_phones: list[dict[str, Any]] = []
+        new_emails: list[dict[str, Any]] = []
+        answers = []
+        for client_id, draft in items:
+            changes = self._merge(current[client_id], draft, apply=apply)
+            added_phones = [p for p in draft.phones if p.e164 not in phones[client_id]]
+            added_emails = [address for address in draft.emails if address not in emails[client_id]]
+            phones[client_id].update(p.e164 for p in added_phones)
+            emails[client_id].update(added_emails)
+            new_phones += [
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                for p in added_phones
+            ]
+            new_emails += [{"client_id": client_id, "address": address} for address in added_emails]
+            answers.append(bool(changes or added_phones or added_emails))
+            if answers[-1]:
+                changed.setdefault(client_id, {}).update(changes)
+        if apply:
+            self._insert_many(PHONE, new_phones)
+            self._insert_many(EMAIL, new_emails)
+            for client_id, changes in changed.items():
+                run(update(CLIENT).where(CLIENT.c.id == client_id).values(**changes, updated_at=self.now))
+            self.touched.update(changed)
+        return answers
+
+    def _merge(self, state: dict[str, Any], draft: ClientDraft, *, apply: bool) -> dict[str, Any]:
+        """The column changes ``draft`` makes to a client's ``state`` (which is updated to match)."""
         changes: dict[str, Any] = {}
-        for key in ("name", "first_name", "middle_name", "last_name", "birthday"):
+        for key in ("name", "first_name", "middle_name", "last_name", "birthday", "notes"):
             value = getattr(draft, key)
-            if value and value != current[key]:
+            if value and value != state[key]:
                 changes[key] = value
-        if draft.notes and draft.notes != current["notes"]:
-            changes["notes"] = draft.notes
-        tags = sorted(set(current["tags"] or []) | set(draft.tags))
-        if tags != sorted(current["tags"] or []):
+        tags = sorted(set(state["tags"] or []) | set(draft.tags))
+        if tags != sorted(state["tags"] or []):
             changes["tags"] = tags
         if draft.group:
             known_group = self.group_ids.get(fold(draft.group))
             if known_group is None:
-                changes["group_id"] = self.group_id(draft.group) if apply else None  # a new group
-            elif known_group != current["group_id"]:
+                changes["group_id"] = self.group_id(draft.group) if apply else -1  # a group to be made
+            elif known_group != state["group_id"]:
                 changes["group_id"] = known_group
-        if draft.organisation and current["kind"] == "person":
+        if draft.organisation and state["kind"] == "person":
             organisation_id = self.organisation_ids.get(fold(draft.organisation))
-            if organisation_id not in (None, current["organisation_id"], client_id):
+            if organisation_id not in (None, state["organisation_id"], state["id"]):
                 changes["organisation_id"] = organisation_id
-        known_phones = set(run(select(PHONE.c.e164).where(PHONE.c.client_id == client_id)).scalars())
-        known_emails = set(run(select(EMAIL.c.address).where(EMAIL.c.client_id == client_id)).scalars())
-        new_phones = [p for p in draft.phones if p.e164 not in known_phones]
-        new_emails = [address for address in draft.emails if address not in known_emails]
-        if not (changes or new_phones or new_emails):
-            return False
-        if not apply:
-            return True
-        if new_phones:
-            run(
-                insert(PHONE),
-                [
-                    {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
-                    for p in new_phones
-                ],
-            )
-        if new_emails:
-            run(insert(EMAIL), [{"client_id": client_id, "address": address} for address in new_emails])
-        run(update(CLIENT).where(and_(CLIENT.c.id == client_id)).values(**changes, updated_at=self.now))
-        self.touched.add(client_id)
-        return True
+        state.update(changes)
+        return changes

@@ -183,7 +183,8 @@ def test_re_running_the_same_import_changes_nothing(engine, uow_factory, admin, 
     assert again.count("skipped" if policy == "skip" else "unchanged") == 5
 
 
-def test_duplicates_within_the_file(engine, uow_factory, admin, tmp_path) -> None:
+@pytest.mark.parametrize("batch_size", [2000, 1])  # merges within one flush, and across flushes
+def test_duplicates_within_the_file(engine, uow_factory, admin, tmp_path, batch_size) -> None:
     body = (
         "Иванов;Иван;;+7 916 111-22-33;;;;;\n"
         "Иванов;Иван Петрович;;8 916 111 22 33;ivan@example.ru;;;;\n"  # same phone, written differently
@@ -199,7 +200,7 @@ def test_duplicates_within_the_file(engine, uow_factory, admin, tmp_path) -> Non
     assert [(e.line, e.column, e.reason) for e in caught.value.outcome.errors] == [
         (3, "Телефон", "duplicate: duplicate of line 2")
     ]
-    merged = run(uow_factory, path, on_duplicate="update")
+    merged = run(uow_factory, path, on_duplicate="update", batch_size=batch_size)
     assert [d.action for d in merged.decisions] == ["created", "updated", "updated"]
     assert count(engine, Client) == 1
     with engine.connect() as connection:
