@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mail_servers import Dovecot, SmtpCapture, dovecot_binary, start_dovecot, start_smtp
-
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mail"
-
-
-def corpus_manifest() -> list[dict[str, Any]]:
-    """The shared corpus's manifest; an empty list when shared/ is not beside the repository."""
-    manifest = CORPUS / "manifest.json"
-    if not manifest.exists():
-        return []
-    return json.loads(manifest.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, corpus_manifest
+from mail_corpus import CORPUS, corpus_manifest
 from mail_samples import (
     CYRILLIC_SUBJECT,
     CYRILLIC_TEXT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CORPUS, corpus_manifest
+from mail_corpus import CORPUS, corpus_manifest
 from mail_samples import plain
 
 from hotline.mailbox.convert import parse_message
