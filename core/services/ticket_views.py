@@ -251,7 +251,7 @@ def queue_counts(uow: UnitOfWork, *, operator_login: str, now: datetime) -> list
     ]
 
 
-def ticket_detail(uow: UnitOfWork, *, number: int, operator_login: str = "") -> TicketDetail:
+def ticket_detail(uow: UnitOfWork, *, number: int) -> TicketDetail:
     """One ticket with its names resolved and its whole chronology (oldest first, attachments listed)."""
     due = _due_expression().label("due")
     found = uow.session.exec(

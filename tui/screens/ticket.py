@@ -160,7 +160,7 @@ class TicketScreen(Screen[None]):
         from hotline.core.services.ticket_views import ticket_detail
 
         with self.ctx.uow(readonly=True) as uow:
-            detail = ticket_detail(uow, number=self.number, operator_login=self.ctx.operator_login)
+            detail = ticket_detail(uow, number=self.number)
         self.post_message(TicketLoaded(detail))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
