@@ -2,15 +2,13 @@
 
 Atomic by default (one invalid row and nothing is written, every error listed); ``skip_invalid`` imports
 the good rows and lists the rest. Duplicates are found by normalised phone and email (and, for rows
-without either, by name), within the file and against the database, and then skipped, merged or refused.
-A dry run takes every decision and writes nothing.
+without either, by name), within the file and against the database, and then skipped, merged or refused
+(``run.py`` takes those decisions row by row). A dry run takes every decision and writes nothing.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +17,11 @@ from sqlalchemy import func, select
 from hotline.core.errors import InvalidInput
 from hotline.core.exporting import neutralise
 from hotline.core.importing import open_source
-from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
+from hotline.core.importing.drafts import DraftBuilder, RowError
 from hotline.core.importing.headers import map_columns
-from hotline.core.importing.outcome import ImportOutcome, ImportRejected, OnDuplicate, RowDecision
-from hotline.core.importing.records import RowSource, SourceRow
-from hotline.core.importing.store import ClientStore, fold
+from hotline.core.importing.outcome import ImportOutcome, ImportRejected
+from hotline.core.importing.records import SourceRow
+from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
 from hotline.core.models import Client
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
@@ -31,38 +29,11 @@ from hotline.core.services.audit import record_audit
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
-Progress = Callable[[int, float | None], None]
-"""Called now and then with the rows read so far and the share of the file read (None if unknown)."""
+__all__ = ["ImportOptions", "Progress", "import_clients", "write_errors_file"]
 
 REINDEX_ONE_BY_ONE_UP_TO = 10_000
-# One import is one transaction that remembers every row's keys (for duplicates within the file), about
-# a kilobyte a row: these bounds keep it well inside memory. Bigger files are split.
 MAX_IMPORT_BYTES = 256 << 20
-MAX_IMPORT_ROWS = 1_000_000
-
-
-@dataclass
-class ImportOptions:
-    """How to read the file and what to do with duplicates and invalid rows."""
-
-    on_duplicate: OnDuplicate = "skip"
-    skip_invalid: bool = False
-    dry_run: bool = False
-    sheet: str | None = None
-    column_map: dict[str, str] = field(default_factory=dict)
-    default_region: str = "RU"
-    errors_path: Path | None = None
-    batch_size: int = 2000
-
-
-class _Target:
-    """A client a row resolved to: in the database already, or still to be created from ``line``."""
-
-    __slots__ = ("client_id", "decision", "implicit", "line")
-
-    def __init__(self, line: int, client_id: int | None = None, *, implicit: bool = False) -> None:
-        self.line, self.client_id, self.implicit = line, client_id, implicit
-        self.decision: RowDecision | None = None
+"""Bigger files are refused before reading (see ``run.MAX_IMPORT_ROWS``): split them."""
 
 
 def import_clients(
@@ -81,7 +52,7 @@ def import_clients(
     source = open_source(path, sheet=options.sheet)
     try:
         columns = map_columns(source.header, options.column_map, path=path)
-        run = _ImportRun(
+        run = ImportRun(
             uow,
             source,
             DraftBuilder(columns, default_region=options.default_region, today=uow.now().date()),
@@ -101,195 +72,6 @@ def import_clients(
         outcome.groups_created = run.store.groups_created
         record_audit(uow, action="client.import", entity="client", after=_audit_summary(outcome))
     return outcome
-
-
-class _ImportRun:
-    def __init__(
-        self, uow: UnitOfWork, source: RowSource, builder: DraftBuilder, options: ImportOptions,
-        progress: Progress | None,
-    ) -> None:  # fmt: skip
-        self.source, self.builder, self.options, self.progress = source, builder, options, progress
-        self.store = ClientStore(uow)
-        self.outcome = ImportOutcome(
-            path=str(source.path), dry_run=options.dry_run, on_duplicate=options.on_duplicate
-        )
-        self.keys: dict[tuple[str, str], _Target] = {}
-        self.pending: list[tuple[ClientDraft, _Target]] = []
-        self.updates: list[tuple[_Target, ClientDraft, RowDecision | None]] = []
-        self.writing = not options.dry_run
-        self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
-        self.new_groups: dict[str, str] = {}
-        self.unresolved: list[tuple[RowDecision, _Target]] = []  # decisions naming a client still to be made
-
-    def execute(self) -> ImportOutcome:
-        for row in self.source:
-            self.outcome.rows += 1
-            if self.outcome.rows > MAX_IMPORT_ROWS:
-                raise InvalidInput(
-                    f"more than {MAX_IMPORT_ROWS:,} rows; nothing was imported: split the file",
-                    where=f"{self.source.path}:{row.line}",
-                )
-            result = self.builder.build(row)
-            if isinstance(result, list):
-                self._reject(row, result)
-            else:
-                self._place(row, result)
-            if max(len(self.pending), len(self.updates)) >= self.options.batch_size:
-                self._flush()
-            if self.progress is not None and self.outcome.rows % 500 == 0:
-                self.progress(self.outcome.rows, self.source.fraction())
-        self._flush()
-        for decision, target in self.unresolved:
-            decision.client_id = target.client_id
-        if self.progress is not None:
-            self.progress(self.outcome.rows, 1.0)
-        if self.outcome.rows == 0:
-            raise InvalidInput("there are no data rows below the header", where=str(self.source.path))
-        if self.options.dry_run:
-            self.outcome.groups_created = list(self.new_groups.values())
-        return self.outcome
-
-    def _reject(self, row: SourceRow, errors: list[RowError]) -> None:
-        self.outcome.errors.extend(errors)
-        self.outcome.decisions.append(RowDecision(row.line, "rejected", detail=errors[0].reason))
-        if self.options.errors_path is not None:
-            self.rejected_rows.append((row, errors))
-        if not self.options.skip_invalid:
-            self.writing = False  # atomic: the transaction will be rolled back, stop writing
-            self.pending.clear()
-            self.updates.clear()
-
-    def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
-        """How a row is recognised: its phones and emails (among clients of its kind); only without any,
-        its name."""
-        keys = [(f"{draft.kind} phone", phone.e164) for phone in draft.phones]
-        keys += [(f"{draft.kind} email", address) for address in draft.emails]
-        if not keys and draft.kind == "organisation":
-            keys.append(("organisation", fold(draft.name)))
-        elif not keys:
-            keys.append(("name", f"{fold(draft.name)}|{fold(draft.organisation)}"))
-        return keys
-
-    def _stored_match(self, keys: list[tuple[str, str]]) -> tuple[int, str] | None:
-        store = self.store
-        for key, value in keys:
-            client_kind, _, contact = key.partition(" ")
-            if contact:  # "person phone", "organisation email", ...
-                owners = store.phone_owner if contact == "phone" else store.email_owner
-                if (client_kind, value) in owners:
-                    return owners[(client_kind, value)], f"{contact} {value}"
-            elif key == "organisation" and value in store.organisation_ids:
-                return store.organisation_ids[value], "organisation name"
-            elif key == "name":
-                name, _, organisation = value.partition("|")
-                if (name, organisation) in store.bare_people:
-                    return store.bare_people[(name, organisation)], "name (no phone or email)"
-        return None
-
-    def _place(self, row: SourceRow, draft: ClientDraft) -> None:
-        keys = self._keys(draft)
-        self._note_group(draft.group)
-        name_key = ("organisation", fold(draft.name)) if draft.kind == "organisation" else None
-        if name_key is not None and name_key in self.keys and self.keys[name_key].implicit:
-            self._complete_organisation(row, draft, keys, self.keys[name_key])
-            return
-        earlier = next((self.keys[key] for key in keys if key in self.keys), None)
-        stored = None if earlier else self._stored_match(keys)
-        if earlier is None and stored is None:
-            target = _Target(row.line)
-            target.decision = RowDecision(row.line, "created")
-            self.outcome.decisions.append(target.decision)
-            self._remember([*keys, name_key] if name_key else keys, target)  # people find it by name
-            self._ensure_organisation(draft)
-            self.pending.append((draft, target))
-            return
-        if earlier is not None:
-            target, detail = earlier, f"duplicate of line {earlier.line}"
-        else:
-            assert stored is not None
-            target, detail = _Target(row.line, stored[0]), f"matches client #{stored[0]} by {stored[1]}"
-        if self.options.on_duplicate == "fail":
-            field_name = {"phone": "phones", "email": "emails"}.get(keys[0][0].rpartition(" ")[2], "name")
-            self._reject(
-                row, [RowError(row.line, self.builder.columns.label(field_name), f"duplicate: {detail}")]
-            )
-        elif self.options.on_duplicate == "skip":
-            decision = RowDecision(row.line, "skipped", target.client_id, detail)
-            self.outcome.decisions.append(decision)
-            if target.client_id is None:
-                self.unresolved.append((decision, target))
-        else:
-            self._remember(keys, target)
-            self._ensure_organisation(draft)
-            self._update(row, draft, target, detail)
-
-    def _complete_organisation(
-        self, row: SourceRow, draft: ClientDraft, keys: list[tuple[str, str]], target: _Target
-    ) -> None:
-        """An organisation's own row after people of it made this import create it: the row creates it
-        (it is no duplicate), with all its details."""
-        target.implicit = False
-        self.outcome.organisations_created -= 1
-        target.decision = RowDecision(row.line, "created", target.client_id)
-        self.outcome.decisions.append(target.decision)
-        self._remember(keys, target)
-        waiting = next((index for index, (_, t) in enumerate(self.pending) if t is target), None)
-        if waiting is not None:
-            self.pending[waiting] = (draft, target)
-        elif target.client_id is not None and self.writing:
-            self.updates.append((target, draft, None))
-
-    def _update(self, row: SourceRow, draft: ClientDraft, target: _Target, detail: str) -> None:
-        """Queue a merge into ``target``; the flush decides between "updated" and "unchanged"."""
-        decision = RowDecision(row.line, "updated", target.client_id, detail)
-        self.outcome.decisions.append(decision)
-        if self.writing or (self.options.dry_run and target.client_id is not None):
-            self.updates.append((target, draft, decision))
-        # Otherwise: a dry run merging into a client this import would create, or an atomic import that
-        # already failed; "updated" is then the answer.
-
-    def _remember(self, keys: list[tuple[str, str]], target: _Target) -> None:
-        for key in keys:
-            self.keys.setdefault(key, target)
-
-    def _note_group(self, group: str | None) -> None:
-        if group and fold(group) not in self.store.group_ids:
-            self.new_groups.setdefault(fold(group), group.strip())
-
-    def _ensure_organisation(self, draft: ClientDraft) -> None:
-        """A person's organisation that exists nowhere yet is created (once) along with the person."""
-        if draft.kind != "person" or not draft.organisation:
-            return
-        key = ("organisation", fold(draft.organisation))
-        if key in self.keys or key[1] in self.store.organisation_ids:
-            return
-        target = _Target(draft.line, implicit=True)
-        self.keys[key] = target
-        self.pending.append(
-            (ClientDraft(line=draft.line, kind="organisation", name=draft.organisation), target)
-        )
-        self.outcome.organisations_created += 1
-
-    def _flush(self) -> None:
-        """Write the queued new clients (organisations first), then merge the queued updates."""
-        pending, self.pending = self.pending, []
-        updates, self.updates = self.updates, []
-        if self.writing and pending:
-            organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
-            people = [(d, t) for d, t in pending if d.kind != "organisation"]
-            for batch in (organisations, people):
-                ids = self.store.create([draft for draft, _ in batch])
-                for (_, target), client_id in zip(batch, ids, strict=True):
-                    target.client_id = client_id
-                    if target.decision is not None:
-                        target.decision.client_id = client_id
-        if updates and (self.writing or self.options.dry_run):
-            items = [(target.client_id, draft) for target, draft, _ in updates]
-            changed = self.store.update_many(items, apply=self.writing)  # type: ignore[arg-type]
-            for (target, _, decision), answer in zip(updates, changed, strict=True):
-                if decision is not None:
-                    decision.client_id = target.client_id
-                    decision.action = "updated" if answer else "unchanged"
 
 
 def write_errors_file(

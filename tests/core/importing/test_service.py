@@ -303,7 +303,7 @@ def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_pa
 def test_files_beyond_one_import_are_refused_with_nothing_written(
     engine, uow_factory, admin, tmp_path, monkeypatch
 ) -> None:
-    from hotline.core.importing import service
+    from hotline.core.importing import run as import_run
 
     big = tmp_path / "big.csv"
     with big.open("wb") as stream:  # a sparse gigabyte: the size alone decides, nothing is read
@@ -312,7 +312,7 @@ def test_files_beyond_one_import_are_refused_with_nothing_written(
     with pytest.raises(InvalidInput, match="the file is 1,024 MB; one import takes at most 256 MB") as caught:
         run(uow_factory, big)
     assert caught.value.where == str(big)
-    monkeypatch.setattr(service, "MAX_IMPORT_ROWS", 3)
+    monkeypatch.setattr(import_run, "MAX_IMPORT_ROWS", 3)
     with pytest.raises(InvalidInput, match="more than 3 rows") as caught:
         run(uow_factory, write(tmp_path, GOOD_ROWS))
     assert caught.value.where.endswith(":5")
