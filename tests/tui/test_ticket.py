@@ -14,7 +14,7 @@ from hotline.core.models.mail import OutboxMessage
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from hotline.core.services.ticket_views import ticket_detail
-from hotline.core.services.tickets import add_event, get_ticket, update_ticket
+from hotline.core.services.tickets import add_event, create_ticket, get_ticket, update_ticket
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
@@ -234,3 +234,41 @@ def test_snapshot_ticket(backend, world, console, engine, clock, snap_compare):
 def test_snapshot_ticket_status_choice_at_80x24(backend, world, console, engine, clock, snap_compare):
     seed(engine, clock, world.ticket_number)
     assert snap_compare(console(), terminal_size=(80, 24), run_before=_show_ticket(world.ticket_number, "s"))
+
+
+async def test_a_reply_without_an_address_is_a_readable_error_and_the_text_is_kept(
+    world, console, settle, engine, clock
+):
+    with UnitOfWork(engine, clock=clock) as uow:
+        number = create_ticket(
+            uow, subject="Walk-in question", queue="Support", body="asked at the desk"
+        ).number
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, number)
+        assert screen.check_action("open_client", ()) is None  # no client to open
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("We called you back.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and not screen.conflicted
+        assert any("no requester address" in n.message for n in app._notifications)
+        assert screen.drafts["reply"] == "We called you back."
+        await pilot.press("n")  # the console stays usable
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Told them by phone.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.detail.events[-1].body == "Told them by phone."
+
+
+async def test_c_opens_the_clients_card(world, console, settle):
+    from hotline.tui.screens.client_card import ClientCardScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen) and app.screen.client_id == world.ivanov_id

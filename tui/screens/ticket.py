@@ -97,6 +97,14 @@ register(
         "reload",
         label="Reload",
     ),
+    _ticket(
+        "client",
+        "c",
+        "ticket: client card",
+        "Open the card of the ticket's client.",
+        "open_client",
+        label="Client",
+    ),
     _ticket("back", "escape", "ticket: back", "Close the ticket.", "back", label="Back"),
 )
 
@@ -217,6 +225,8 @@ class TicketScreen(Screen[None]):
     # -- commands ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_client":
+            return None if self.detail is None or self.detail.client_id is None else True
         if action in {
             "reply",
             "add_note",
@@ -234,6 +244,10 @@ class TicketScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_open_client(self) -> None:
+        if self.detail is not None and self.detail.client_id is not None:
+            self.app.open_client(self.detail.client_id)  # type: ignore[attr-defined]
 
     def action_reply(self) -> None:
         self._ask_text(reply=True)

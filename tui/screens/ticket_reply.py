@@ -46,12 +46,11 @@ class TicketTextScreen(ModalScreen[str | None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("ticket_text")
 
-    def __init__(self, number: int, *, reply: bool, draft: str = "", recipient: str = "") -> None:
+    def __init__(self, number: int, *, reply: bool, draft: str = "") -> None:
         super().__init__()
         self.number = number
         self.reply = reply
         self.draft = draft
-        self.recipient = recipient
 
     def compose(self) -> ComposeResult:
         with Vertical(id="text-form") as form:
