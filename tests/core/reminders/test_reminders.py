@@ -183,3 +183,12 @@ def test_control_characters_are_removed_from_the_text(
     assert reminder.text == "Call [31m back"
     with uow_factory(readonly=True) as uow:
         assert uow.session.exec(select(Reminder)).one().text == "Call [31m back"
+
+
+def test_a_clients_reminders_are_everyones(uow_factory: UowFactory, clock: FixedClock, people: int) -> None:
+    with uow_factory(actor_login="anna") as uow:
+        create_reminder(uow, text="Anna's", due_at=clock.now(), client_id=people)
+        create_reminder(uow, text="Boris's", due_at=clock.now(), client_id=people, operator_login="boris")
+        create_reminder(uow, text="Not about them", due_at=clock.now())
+    with uow_factory(readonly=True) as uow:
+        assert [r.text for r in pending_reminders(uow, client_id=people)] == ["Anna's", "Boris's"]

@@ -1,0 +1,312 @@
+"""The knowledge-base panel: type to search (ranked, with highlighted snippets), read the highlighted
+article rendered as Markdown, Enter to insert it (returned to the caller), Esc to close.
+
+Searching and reading run in thread workers; a result older than the newest keystroke is discarded.
+A bad query shows its one-line hint, never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import forward_worker_failure
+
+if TYPE_CHECKING:
+    from hotline.core.kb.index import SearchHit, SearchResult
+    from hotline.core.kb.snippets import Highlighted
+    from hotline.tui.context import ConsoleContext
+
+SCOPE = "kb_search"
+RESULTS_LIMIT = 30
+HIGHLIGHT = "bold reverse"
+
+register(
+    Command(
+        id="kb_search.insert",
+        key="ctrl+s",
+        title="kb: insert the article",
+        help="Close the panel and insert the highlighted article (Enter in the search box does it too).",
+        action="choose",
+        scope=SCOPE,
+        label="Insert",
+        priority=True,
+    ),
+    Command(
+        id="kb_search.next",
+        key="down",
+        title="kb: next article",
+        help="Highlight the next article.",
+        action="move(1)",
+        scope=SCOPE,
+        show=False,
+        in_palette=False,
+    ),
+    Command(
+        id="kb_search.previous",
+        key="up",
+        title="kb: previous article",
+        help="Highlight the previous article.",
+        action="move(-1)",
+        scope=SCOPE,
+        show=False,
+        in_palette=False,
+    ),
+    Command(
+        id="kb_search.close",
+        key="escape",
+        title="kb: close",
+        help="Close the knowledge base without inserting anything.",
+        action="close",
+        scope=SCOPE,
+        label="Close",
+        in_palette=False,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class KbChoice:
+    """The article chosen for insertion: its Markdown ``body`` is what the caller inserts."""
+
+    article_id: int
+    slug: str
+    title: str
+    body: str
+    audience: str
+
+
+@dataclass
+class KbResultsFound(Message):
+    """A search worker finished generation ``generation`` of the query box."""
+
+    generation: int
+    result: SearchResult
+
+
+@dataclass
+class KbArticleRead(Message):
+    """The article to show beside the results was read."""
+
+    choice: KbChoice
+
+
+def styled(highlighted: Highlighted, *, style: str = "") -> Text:
+    """Highlighted text as a ``Text`` (never markup); the matched words in ``HIGHLIGHT``."""
+    text = Text(highlighted.text, style=style)
+    for start, end in highlighted.spans:
+        text.stylize(HIGHLIGHT, start, end)
+    return text
+
+
+def hit_prompt(hit: SearchHit) -> Text:
+    """Two lines per article: the title (and ``internal`` when it may not go to clients), the snippet."""
+    prompt = styled(hit.title, style="bold")
+    if hit.audience != "public":
+        prompt.append("  internal", style="dim italic")
+    prompt.append("\n")
+    prompt.append_text(styled(hit.snippet, style="dim"))
+    return prompt
+
+
+class KbSearchScreen(ModalScreen[KbChoice | None]):
+    """Returns the chosen article, or None when closed. ``audience="public"`` lists only articles that
+    may be sent to clients (for replies)."""
+
+    COMMAND_SCOPE = SCOPE
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for(SCOPE)
+
+    def __init__(self, ctx: ConsoleContext, *, query: str = "", audience: str | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.initial_query = query
+        self.audience = audience
+        self.generation = 0
+        """Bumped on every change of the query; only the newest generation's results are shown."""
+        self.hits: list[SearchHit] = []
+        self.shown: KbChoice | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="kb-panel") as panel:
+            panel.border_title = "Knowledge base"
+            panel.border_subtitle = "Enter insert · ↑↓ choose · Esc close"
+            yield Input(
+                value=self.initial_query,
+                placeholder='words, "phrase", AND / OR / NOT, prefix*',
+                id="kb-query",
+                compact=True,
+            )
+            yield Static("", id="kb-hint", markup=False)
+            with Horizontal(id="kb-body"):
+                yield OptionList(id="kb-results")
+                with VerticalScroll(id="kb-article-scroll"):
+                    yield Markdown("", id="kb-article")
+
+    def on_mount(self) -> None:
+        self.query_one("#kb-results", OptionList).can_focus = False
+        self.query_one("#kb-query", Input).focus()
+        if self.initial_query:
+            self._start_search(self.initial_query)
+
+    # -- searching ----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#kb-query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._start_search(event.value)
+
+    def _start_search(self, query: str) -> None:
+        self.generation += 1
+        if not query.strip():
+            self._show(KbResultsFound(self.generation, _empty_result()))
+            return
+        self._search(query, self.generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-search")
+    def _search(self, query: str, generation: int) -> None:
+        from hotline.core.services.kb import search_articles
+
+        with self.ctx.uow(readonly=True) as uow:
+            result = search_articles(uow, query=query, limit=RESULTS_LIMIT, audience=self.audience)
+        self.post_message(KbResultsFound(generation, result))
+
+    def on_kb_results_found(self, message: KbResultsFound) -> None:
+        message.stop()
+        self._show(message)
+
+    def _show(self, message: KbResultsFound) -> None:
+        if message.generation != self.generation:
+            return  # a stale answer to an older query
+        result = message.result
+        self.hits = list(result.hits)
+        hint = self.query_one("#kb-hint", Static)
+        if result.hint:
+            hint.update(Text(printable(result.hint), style="italic"))
+        elif result.query.strip() and not self.hits:
+            hint.update(Text("No articles found.", style="italic"))
+        else:
+            hint.update(Text(f"{len(self.hits)} articles" if self.hits else "", style="dim"))
+        options = self.query_one("#kb-results", OptionList)
+        options.clear_options()
+        options.add_options([Option(hit_prompt(hit), id=str(hit.article_id)) for hit in self.hits])
+        if self.hits:
+            options.highlighted = 0
+        else:
+            self._show_article(None)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#kb-results")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_id is not None:
+            self._read(int(event.option_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-article")
+    def _read(self, article_id: int) -> None:
+        from hotline.core.services.kb import get_article
+
+        with self.ctx.uow(readonly=True) as uow:
+            article = get_article(uow, article_id=article_id)
+            choice = KbChoice(
+                article_id=article_id,
+                slug=article.slug,
+                title=article.title,
+                body=printable(article.body, multiline=True),
+                audience=article.audience,
+            )
+        self.post_message(KbArticleRead(choice))
+
+    def on_kb_article_read(self, message: KbArticleRead) -> None:
+        message.stop()
+        current = self._current_hit()
+        if current is not None and current.article_id == message.choice.article_id:
+            self._show_article(message.choice)
+
+    def _show_article(self, choice: KbChoice | None) -> None:
+        self.shown = choice
+        view = self.query_one("#kb-article", Markdown)
+        if choice is None:
+            view.update("")
+            return
+        view.update(f"# {_markdown_text(printable(choice.title))}\n\n{choice.body}")
+        self.query_one("#kb-article-scroll", VerticalScroll).scroll_home(animate=False)
+
+    def _current_hit(self) -> SearchHit | None:
+        index = self.query_one("#kb-results", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.hits):
+            return None
+        return self.hits[index]
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#kb-results", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    @on(Input.Submitted, "#kb-query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_choose()
+
+    def action_choose(self) -> None:
+        current = self._current_hit()
+        if current is None:
+            self.notify("Nothing to insert: search for an article first.", severity="warning", timeout=3)
+            return
+        if self.shown is not None and self.shown.article_id == current.article_id:
+            self.dismiss(self.shown)
+        else:
+            self._read_and_choose(current.article_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-article")
+    def _read_and_choose(self, article_id: int) -> None:
+        from hotline.core.services.kb import get_article
+
+        with self.ctx.uow(readonly=True) as uow:
+            article = get_article(uow, article_id=article_id)
+            choice = KbChoice(
+                article_id,
+                article.slug,
+                article.title,
+                printable(article.body, multiline=True),
+                article.audience,
+            )
+        self.app.call_from_thread(self.dismiss, choice)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker[Any].StateChanged) -> None:
+        forward_worker_failure(self, event)
+
+
+def _markdown_text(text: str) -> str:
+    """A title as literal Markdown text (its own ``*``, ``#``, ``[`` do not format)."""
+    return "".join("\\" + char if char in "\\`*_{}[]()#+-.!<>|~" else char for char in text)
+
+
+def _empty_result() -> SearchResult:
+    from hotline.core.kb.index import SearchResult
+
+    return SearchResult("", [], None)
+
+
+def open_kb_search(app: Any, ctx: ConsoleContext, *, query: str = "") -> None:
+    """Show the panel for reading (from anywhere); a chosen article is only shown, nothing is inserted."""
+    if not isinstance(app.screen, KbSearchScreen):
+        app.push_screen(KbSearchScreen(ctx, query=query))

@@ -1,0 +1,252 @@
+"""Pending reminders, earliest first, re-read every half minute: a toast when one falls due while the
+console is open; keys to mark done, snooze (10 minutes, 1 hour, tomorrow morning) and open the client.
+
+On the home screen it lists the operator's own reminders (and makes today's birthday reminders);
+on a client's card (``client_id``) everyone's reminders about that client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import forward_worker_failure
+
+if TYPE_CHECKING:
+    from hotline.core.services.reminders import ReminderView
+    from hotline.tui.context import ConsoleContext
+
+SCOPE = "reminder_list"
+REFRESH_SECONDS = 30.0
+
+register(
+    Command(
+        "reminder_list.done", "d", "reminder: done", "Mark the selected reminder done.", "done", scope=SCOPE
+    ),
+    Command(
+        "reminder_list.snooze_10m",
+        "s",
+        "reminder: snooze 10 minutes",
+        "Put the selected reminder off by 10 minutes.",
+        "snooze('10m')",
+        scope=SCOPE,
+        label="+10 min",
+    ),
+    Command(
+        "reminder_list.snooze_1h",
+        "h",
+        "reminder: snooze an hour",
+        "Put the selected reminder off by an hour.",
+        "snooze('1h')",
+        scope=SCOPE,
+        label="+1 h",
+    ),
+    Command(
+        "reminder_list.snooze_tomorrow",
+        "T",
+        "reminder: snooze to tomorrow morning",
+        "Put the selected reminder off to the start of the next business day.",
+        "snooze('tomorrow')",
+        scope=SCOPE,
+        label="Tomorrow",
+    ),
+    Command(
+        "reminder_list.open_client",
+        "enter",
+        "reminder: open the client",
+        "Open the card of the client the selected reminder is about.",
+        "open_client",
+        scope=SCOPE,
+        show=False,
+        in_palette=False,
+    ),
+)
+
+
+@dataclass
+class RemindersLoaded(Message):
+    """The list's reminders were read at ``now``."""
+
+    reminders: list[ReminderView]
+    now: datetime
+
+
+@dataclass
+class ReminderChanged(Message):
+    """A reminder was done or snoozed from the list (``what`` says which, for the toast)."""
+
+    reminder_id: int
+    what: str
+
+
+class ReminderList(Vertical):
+    """The reminders panel (home screen and the client's card)."""
+
+    BINDINGS: ClassVar = bindings_for(SCOPE)
+    DEFAULT_CSS = """
+    ReminderList { height: auto; max-height: 12; }
+    ReminderList > #reminder-title { height: 1; text-style: bold; }
+    ReminderList > OptionList { height: auto; max-height: 10; border: none; padding: 0; }
+    """
+
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        *,
+        client_id: int | None = None,
+        notify_due: bool | None = None,
+        refresh_seconds: float = REFRESH_SECONDS,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.ctx = ctx
+        self.client_id = client_id
+        self.notify_due = client_id is None if notify_due is None else notify_due
+        self.refresh_seconds = refresh_seconds
+        self.reminders: list[ReminderView] = []
+        self.announced: set[int] = set()
+        """Reminders already shown as a toast (each falls due once per console)."""
+        self._first_load = True
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reminders", id="reminder-title", markup=False)
+        yield OptionList(id="reminder-options")
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.refresh_seconds, self.reload)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the reminders again (in a worker)."""
+        self._load(make_birthdays=self._first_load and self.client_id is None)
+        self._first_load = False
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reminder-list")
+    def _load(self, *, make_birthdays: bool) -> None:
+        from hotline.core.db import UnitOfWork
+        from hotline.core.services.reminders import create_birthday_reminders, pending_reminders
+
+        if make_birthdays:
+            with UnitOfWork(self.ctx.engine, clock=self.ctx.clock) as uow:
+                create_birthday_reminders(uow, zone=self.ctx.settings.zone, catch_up_days=1)
+        with self.ctx.uow(readonly=True) as uow:
+            views = pending_reminders(uow, client_id=self.client_id)
+            now = uow.now()
+        self.post_message(RemindersLoaded(views, now))
+
+    def on_reminders_loaded(self, message: RemindersLoaded) -> None:
+        message.stop()
+        self.reminders = message.reminders
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            [Option(self._line(view, message.now), id=str(view.id)) for view in self.reminders]
+        )
+        if self.reminders:
+            options.highlighted = min(highlighted or 0, len(self.reminders) - 1)
+        title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
+        self.query_one("#reminder-title", Static).update(title)
+        self._announce(message.now)
+
+    def _line(self, view: ReminderView, now: datetime) -> Text:
+        local = view.due_at.astimezone(self.ctx.settings.zone)
+        due = view.due_at <= now
+        line = Text(local.strftime("%d.%m %H:%M"), style="bold red" if due else "dim")
+        line.append("  ")
+        line.append(printable(view.text))
+        if view.client_name and self.client_id is None:
+            line.append(f"  · {printable(view.client_name)}", style="dim")
+        if view.ticket_number is not None:
+            line.append(f"  #{view.ticket_number}", style="dim")
+        if self.client_id is not None and view.operator != self.ctx.operator_login:
+            line.append(f"  ({printable(view.operator)})", style="dim")
+        return line
+
+    def _announce(self, now: datetime) -> None:
+        if not self.notify_due:
+            return
+        for view in self.reminders:
+            if view.due_at <= now and view.id not in self.announced:
+                self.announced.add(view.id)
+                about = f" — {printable(view.client_name)}" if view.client_name else ""
+                self.app.notify(
+                    printable(view.text) + about,
+                    title="Reminder",
+                    markup=False,
+                    timeout=10,
+                    severity="warning",
+                )
+
+    def _selected(self) -> ReminderView | None:
+        index = self.query_one(OptionList).highlighted
+        if index is None or not 0 <= index < len(self.reminders):
+            return None
+        return self.reminders[index]
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def action_done(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self._change(selected.id, "done")
+
+    def action_snooze(self, choice: str) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self._change(selected.id, choice)
+
+    @work(thread=True, exit_on_error=False, group="reminder-change")
+    def _change(self, reminder_id: int, what: str) -> None:
+        from hotline.core.services.reminders import complete_reminder, reminder_calendar, snooze_reminder
+
+        with self.ctx.uow() as uow:
+            if what == "done":
+                complete_reminder(uow, reminder_id=reminder_id)
+            else:
+                snooze_reminder(
+                    uow,
+                    reminder_id=reminder_id,
+                    snooze=what,
+                    zone=self.ctx.settings.zone,
+                    calendar=reminder_calendar(self.ctx.settings),
+                )
+        self.post_message(ReminderChanged(reminder_id, what))
+
+    def on_reminder_changed(self, message: ReminderChanged) -> None:
+        message.stop()
+        self.announced.discard(message.reminder_id)  # a snoozed reminder pops up again when due
+        words = {
+            "done": "done",
+            "10m": "snoozed 10 minutes",
+            "1h": "snoozed an hour",
+            "tomorrow": "until tomorrow",
+        }
+        self.app.notify(f"Reminder {words.get(message.what, message.what)}.", timeout=3)
+        self.reload()
+
+    def action_open_client(self) -> None:
+        selected = self._selected()
+        if selected is None or selected.client_id is None or self.client_id is not None:
+            return
+        opener: Any = getattr(self.app, "open_client", None)
+        if opener is not None:
+            opener(selected.client_id)
+
+    def on_worker_state_changed(self, event: Worker[Any].StateChanged) -> None:
+        forward_worker_failure(self, event)
