@@ -109,6 +109,10 @@ class HotlineApp(App[None]):
 
         region = self.ctx.settings.default_region
         try:
+            # A read-only look first (its marks are discarded): the write lock only when a pop waits.
+            with self.ctx.uow(readonly=True) as uow:
+                if not take_screen_pops(uow, operator_login=self.ctx.operator_login):
+                    return
             with self.ctx.uow() as uow:
                 requests = []
                 for pop in take_screen_pops(uow, operator_login=self.ctx.operator_login):

@@ -114,6 +114,16 @@ def bindings_for(scope: str) -> list[Binding]:
     return [command.binding() for command in commands_for(scope)]
 
 
+def key_hints(screen: Screen[object]) -> str:
+    """A one-line reminder of a screen's keys (``Ctrl+S save · Esc cancel``) for a form's border;
+    commands the screen says are unavailable now (``check_action``) are left out."""
+    return " · ".join(
+        f"{command.key_display} {command.footer_label.lower()}"
+        for command in commands_for(scope_of(screen))
+        if command.show and _allowed(screen, command)
+    )
+
+
 def get_command(command_id: str) -> Command:
     return _REGISTRY[command_id]
 

@@ -20,9 +20,10 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.worker import Worker
 
 from hotline.core.text import printable
-from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer, format_duration
+from hotline.tui.widgets.kb_insert import article_text, kb_search_available
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
@@ -49,6 +50,16 @@ register(
         action="save",
         scope="log_call",
         label="Save",
+        priority=True,
+    ),
+    Command(
+        id="log_call.insert_article",
+        key="ctrl+k",
+        title="call: insert a knowledge-base article",
+        help="Search the knowledge base and insert the chosen article into the text.",
+        action="insert_article",
+        scope="log_call",
+        label="KB article",
         priority=True,
     ),
     Command(
@@ -117,7 +128,7 @@ class LogCallScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="log-call-form") as form:
             form.border_title = "Log a call"
-            form.border_subtitle = "ctrl+s save · Esc cancel"
+            form.border_subtitle = key_hints(self)
             yield Static(Text(printable(self.client_name), style="bold"), id="call-client")
             with Grid(id="call-fields"):
                 yield Label("Direction")
@@ -139,6 +150,23 @@ class LogCallScreen(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#notes", TextArea).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "insert_article":
+            return kb_search_available()
+        return True
+
+    def action_insert_article(self) -> None:
+        from hotline.tui.screens.kb_search import KbSearchScreen
+
+        def chosen(article: object | None) -> None:
+            text = article_text(article)
+            if text:
+                area = self.query_one("#notes", TextArea)
+                area.insert(text)
+                area.focus()
+
+        self.app.push_screen(KbSearchScreen(self.ctx), chosen)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

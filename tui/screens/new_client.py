@@ -20,7 +20,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from hotline.core.text import printable
-from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, forward_worker_failure
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class NewClientScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="client-form") as form:
             form.border_title = "Edit client" if self.client_id else "New client"
-            form.border_subtitle = "ctrl+s save · Esc cancel"
+            form.border_subtitle = key_hints(self)
             with Grid(id="client-fields"):
                 yield Label("Kind")
                 yield Select(KINDS, value="person", allow_blank=False, id="kind", compact=True)

@@ -17,8 +17,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, TextArea
 from textual.worker import Worker
 
-from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import NoteAdded, ReminderSet, TicketOpened, forward_worker_failure
+from hotline.tui.widgets.kb_insert import article_text, kb_search_available
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
@@ -36,6 +37,16 @@ register(
         action="save",
         scope="note",
         label="Save",
+        priority=True,
+    ),
+    Command(
+        id="note.insert_article",
+        key="ctrl+k",
+        title="note: insert a knowledge-base article",
+        help="Search the knowledge base and insert the chosen article into the text.",
+        action="insert_article",
+        scope="note",
+        label="KB article",
         priority=True,
     ),
     Command(
@@ -71,7 +82,7 @@ class NoteScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="note-form") as form:
             form.border_title = "New ticket" if self.ticket else "Reminder" if self.reminder else "Note"
-            form.border_subtitle = "ctrl+s save · Esc cancel"
+            form.border_subtitle = key_hints(self)
             if self.ticket:
                 with Grid(id="ticket-fields"):
                     yield Label("Subject")
@@ -115,6 +126,23 @@ class NoteScreen(ModalScreen[int | None]):
             current = select.value
             select.set_options([(name, name) for name in names])
             select.value = current if current in names else names[0]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "insert_article":
+            return kb_search_available()
+        return True
+
+    def action_insert_article(self) -> None:
+        from hotline.tui.screens.kb_search import KbSearchScreen
+
+        def chosen(article: object | None) -> None:
+            text = article_text(article)
+            if text:
+                area = self.query_one("#body", TextArea)
+                area.insert(text)
+                area.focus()
+
+        self.app.push_screen(KbSearchScreen(self.ctx), chosen)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
