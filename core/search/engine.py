@@ -20,7 +20,6 @@ from sqlmodel import Session
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
-from hotline.core.search.schema import KEY_MARK
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
 from hotline.core.search.typos import correctable, delete_keys, within_one_edit
@@ -105,7 +104,7 @@ class _Search:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self.limit = limit
-        self.cap = max(limit * 5, 100)
+        self.cap = max(limit * 3, 60)
         self.region = region
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
@@ -284,18 +283,31 @@ class _Search:
 
         One word is a range scan of the word B-trees; several words intersect posting lists in the
         full-text index of ``search_doc`` (FTS5 / tsvector), which stays fast when every word is common.
+        While typing, the words before the last are usually complete: matching them whole first reads
+        one posting list each instead of merging every word they begin (``борис`` without ``борисович``);
+        only when that finds too few are all words taken as prefixes.
         """
         if len(alternatives) == 1:
             return self.matching_one_word(alternatives[0])
+        complete = [[_whole(option) for option in options] for options in alternatives[:-1]]
+        found = self.matching_all(complete + alternatives[-1:])
+        if len(found) < self.limit:
+            found = list(dict.fromkeys(found + self.matching_all(alternatives)))
+        return found[: self.cap]
+
+    def matching_all(self, alternatives: list[list[_Option]]) -> list[int]:
+        """Clients whose document holds a match for every word (one full-text query)."""
         if self.postgres:
             groups = [
-                "(" + " | ".join(_ts_term(option) for option in options) + ")" for options in alternatives
+                "(" + " | ".join(dict.fromkeys(_ts_term(option) for option in options)) + ")"
+                for options in alternatives
             ]
             sql = "SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery) LIMIT :cap"
             query = " & ".join(groups)
         else:
             groups = [
-                "(" + " OR ".join(_fts_term(option) for option in options) + ")" for options in alternatives
+                "(" + " OR ".join(dict.fromkeys(_fts_term(option) for option in options)) + ")"
+                for options in alternatives
             ]
             sql = "SELECT rowid FROM search_doc_fts WHERE search_doc_fts MATCH :query LIMIT :cap"
             query = " AND ".join(groups)
@@ -360,14 +372,14 @@ class _Search:
                 expanding=("ids",),
             )
         }
-        open_tickets = dict(
-            self.rows(
-                "SELECT client_id, count(*) FROM ticket WHERE client_id IN :ids AND status IN :statuses"
-                " GROUP BY client_id",
-                {"ids": ids, "statuses": [status.value for status in OPEN_STATUSES]},
-                expanding=("ids", "statuses"),
-            )
-        )
+        open_tickets: dict[int, int] = {}
+        open_values = {status.value for status in OPEN_STATUSES}
+        # Counted here: given a status filter, planners prefer the status index and scan every open ticket.
+        for client_id, status in self.rows(
+            "SELECT client_id, status FROM ticket WHERE client_id IN :ids", {"ids": ids}, expanding=("ids",)
+        ):
+            if status in open_values:
+                open_tickets[client_id] = open_tickets.get(client_id, 0) + 1
 
         def rank(client_id: int) -> tuple[float, int, float, int]:
             last = details[client_id][2]
@@ -442,15 +454,20 @@ def _option_sql(alias: str, options: list[_Option], *, tag: str = "o") -> tuple[
     return " OR ".join(parts), params
 
 
+def _whole(option: _Option) -> _Option:
+    """The same option matching whole words only."""
+    return _Option(option.column, option.value, prefix=False, level=option.level)
+
+
 def _fts_term(option: _Option) -> str:
     """An FTS5 phrase for one option (values are folded letters and digits only; quotes doubled anyway)."""
-    value = (KEY_MARK + option.value if option.column == "wkey" else option.value).replace('"', '""')
+    value = option.value.replace('"', '""')
     return f'"{value}"' + ("*" if option.prefix else "")
 
 
 def _ts_term(option: _Option) -> str:
     """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one)."""
-    value = KEY_MARK + option.value if option.column == "wkey" else option.value
+    value = option.value
     value = value.replace("\\", "\\\\").replace("'", "''")
     return f"'{value}'" + (":*" if option.prefix else "")
 

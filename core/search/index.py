@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.search.schema import KEY_MARK, create_indexes, drop_indexes, phone_suffix_sql
+from hotline.core.search.schema import create_indexes, drop_indexes, phone_suffix_sql
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
 from hotline.core.search.typos import correctable, delete_keys
@@ -199,14 +199,14 @@ def _email_sql(*, postgres: bool, where: str) -> str:
 
 
 def _doc_sql(*, postgres: bool, where: str) -> str:
-    """Set-based ``search_doc`` rows from ``search_word``: every word, and every key marked with ``0``."""
+    """Set-based ``search_doc`` rows from ``search_word``: every word and every key of a client."""
     if postgres:
         terms = (
             "array_to_tsvector(array_agg(DISTINCT word)"
-            f" || array_agg(DISTINCT '{KEY_MARK}' || wkey) FILTER (WHERE wkey <> ''))"
+            " || array_agg(DISTINCT wkey) FILTER (WHERE wkey <> ''))"
         )
     else:
-        terms = f"group_concat(word || ' {KEY_MARK}' || wkey, ' ')"
+        terms = "group_concat(word || ' ' || wkey, ' ')"
     return (
         f"INSERT INTO search_doc (client_id, terms)"
         f" SELECT client_id, {terms} FROM search_word {where} GROUP BY client_id"

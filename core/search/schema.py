@@ -15,7 +15,8 @@ queries, which intersect posting lists in a full-text index.
   the first dot of the local part (``petrov@acme.ru``), ``@domain`` and the domain — so ``petrov@``,
   ``@acme.ru`` and ``acme`` are all prefix scans.
 - ``search_vocab``: the symmetric-delete keys of every name word and key of 5+ letters (typo correction).
-- ``search_doc``: one row per client with all its words and keys (keys marked by a leading ``0``), for
+- ``search_doc``: one row per client with all its words and keys (a key in a document is a Latin
+  spelling of the word, so a Latin prefix may match it: that is the transliteration match), for
   several-word queries: SQLite FTS5 with prefix indexes / a PostgreSQL tsvector under GIN intersect the
   words' posting lists far faster than B-tree probes when every word is common.
 """
@@ -26,7 +27,6 @@ from sqlalchemy.engine import Connection
 
 TABLES = ("search_word", "search_phone", "search_email", "search_vocab", "search_doc")
 SQLITE_FTS = ("search_doc_fts",)
-KEY_MARK = "0"
 MIN_PHONE_SUFFIX = 3
 MAX_PHONE_DIGITS = 20
 
