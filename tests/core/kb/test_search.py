@@ -146,3 +146,21 @@ def test_a_pasted_page_of_words_still_searches(corpus: UowFactory) -> None:
         result = search_articles(uow, query="printer " * 2000)
     assert result.hits[0].slug == slug_of(1)
     assert result.hint
+
+
+def test_unselective_queries_rank_only_the_newest_matches(corpus: UowFactory, monkeypatch) -> None:
+    from hotline.core.kb import index
+
+    monkeypatch.setattr(index, "RANKED_AT_MOST", 2)
+    with corpus(readonly=True) as uow:
+        result = search_articles(uow, query="printer")
+    # Articles 1-4 mention printers and were imported in that order: 3 and 4 are the newest two.
+    assert {hit.slug for hit in result.hits} == {slug_of(3), slug_of(4)}
+    assert result.hint
+    assert "newest 2" in result.hint
+    assert found(corpus, "toner") == [3]  # a selective query is ranked whole, without a hint
+
+
+def test_stop_words_are_left_out_beside_other_words(corpus: UowFactory) -> None:
+    assert found(corpus, "the printer is not printing") == found(corpus, "printer printing")
+    assert found(corpus, "не печатает") == [7]
