@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SCALE  ?= 1.0
 DEMO_CLIENTS ?= 20000
 # Debian packages the tests drive for real: an IMAP server and a terminal multiplexer.
-TEST_DEBS := dovecot-imapd tmux
+TEST_DEBS := dovecot-imapd tmux openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench lint install install-dev debs clean

@@ -144,16 +144,18 @@ def enqueue_ticket_reply(
     ticket: Ticket,
     body: str,
     event_id: int | None = None,
+    to: str | None = None,
     account: str | None = None,
     from_address: str | None = None,
 ) -> OutboxMessage:
-    """Queue an operator's reply to the ticket's requester, ``Re: [#N] subject``, threaded."""
-    if not ticket.requester:
+    """Queue an operator's reply, ``Re: [#N] subject``, threaded; to ``to`` or else the requester."""
+    recipient = to or ticket.requester
+    if not recipient:
         raise InvalidInput(f"ticket #{ticket.number} has no requester address to reply to", where="requester")
     subject = ticket.subject if ticket.subject.lower().startswith("re:") else f"Re: {ticket.subject}"
     return enqueue_mail(
         uow,
-        to=[ticket.requester],
+        to=[recipient],
         subject=ticket_subject(ticket.number, subject),
         body=body,
         kind="reply",

@@ -30,6 +30,7 @@ from hotline.core.models import (
 from hotline.core.models.enums import EventKind, Priority, TicketStatus
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
+from hotline.core.services.outbox import enqueue_ticket_reply
 from hotline.core.services.queues import ensure_queue, get_queue
 from hotline.core.sla import tracking
 from hotline.core.sla.policy import SlaSetup
@@ -332,7 +333,7 @@ def reply_ticket(uow: UnitOfWork, *, number: int, body: str, sla: SlaSetup | Non
     if not recipient:
         raise InvalidInput(f"ticket #{number} has no requester address to reply to", where="requester")
     event = add_event(uow, ticket=ticket, kind=EventKind.MESSAGE_OUT, body=body, sla=sla)
-    _queue_reply(uow, ticket=ticket, event=event, to=recipient, body=body)
+    enqueue_ticket_reply(uow, ticket=ticket, body=body, event_id=event.id, to=recipient)
     ticket.version += 1
     uow.session.add(ticket)
     record_audit(
@@ -471,18 +472,3 @@ def _describe_events(uow: UnitOfWork, ticket: Ticket) -> list[dict[str, Any]]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _queue_reply(uow: UnitOfWork, *, ticket: Ticket, event: TicketEvent, to: str, body: str) -> None:
-    """Put the reply in the outbox, tagged ``[#N]`` and threaded on the ticket's messages."""
-    from hotline.core.services.outbox import enqueue_mail, ticket_subject
-
-    enqueue_mail(
-        uow,
-        to=[to],
-        subject=ticket_subject(ticket.number, f"Re: {ticket.subject}"),
-        body=body,
-        kind="reply",
-        ticket_id=ticket.id,
-        event_id=event.id,
-    )
