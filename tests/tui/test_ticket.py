@@ -272,3 +272,17 @@ async def test_c_opens_the_clients_card(world, console, settle):
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, ClientCardScreen) and app.screen.client_id == world.ivanov_id
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_snapshot_ticket_conflict_at_80x24(backend, world, console, engine, clock, snap_compare):
+    async def run_before(pilot) -> None:
+        await _show_ticket(world.ticket_number)(pilot)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(uow, number=world.ticket_number, expected_version=None, priority=Priority.HIGH)
+        await pilot.press("t")
+        for _ in range(4):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+
+    assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
