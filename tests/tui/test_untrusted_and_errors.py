@@ -77,3 +77,13 @@ async def test_database_errors_are_readable_toasts(backend, engine, clock, settl
         await settle(pilot)
         assert app.screen.query_one("#lookup", Input).value == "ivanov"
         assert app.screen._in_flight is False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_no_color_turns_the_console_monochrome(backend, world, console, settle, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = console()
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

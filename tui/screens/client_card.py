@@ -145,13 +145,19 @@ class ClientCardScreen(Screen[None]):
         tickets = self.query_one("#tickets-table", DataTable)
         for label, width in (("Ticket", 8), ("Status", 8), ("Priority", 8), ("Due", 12), ("Subject", None)):
             tickets.add_column(label, width=width)
-        self.query_one(TimelineTable).focus()
+        timeline = self.query_one(TimelineTable)
+        timeline.focus()
+        self.watch(timeline, "scroll_y", self._timeline_scrolled, init=False)
         self.reload()
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
         self._load_card()
         self._load_page(first=True)
+        for reminders in self.query("#reminder-list"):
+            reload_reminders = getattr(reminders, "reload", None)
+            if reload_reminders is not None:
+                reload_reminders()
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -206,6 +212,11 @@ class ClientCardScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#timeline-table")
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= event.data_table.row_count - 5:
+            self.action_load_more()
+
+    def _timeline_scrolled(self, scroll_y: float) -> None:
+        timeline = self.query_one(TimelineTable)
+        if timeline.max_scroll_y and scroll_y >= timeline.max_scroll_y - 3:
             self.action_load_more()
 
     @on(DataTable.RowSelected)
