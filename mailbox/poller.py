@@ -27,9 +27,11 @@ from hotline.core.db import UnitOfWork
 from hotline.core.errors import ConfigError, Unavailable
 from hotline.core.services.mail_intake import (
     IncomingMail,
+    IntakeContext,
     MailboxRef,
     account_state,
     already_processed,
+    prepare_intake,
     record_failed,
     save_account_state,
     take_in,
@@ -265,14 +267,28 @@ class Poller:
         outcomes: list[tuple[int, str]] = []
         try:
             with UnitOfWork(self.engine, clock=self.clock) as uow:
+                context = self._prepare(uow, mailbox)
                 for uid, raw, mail in converted:
-                    outcomes.append((uid, self._take_in_one(uow, mailbox, uidvalidity, uid, raw, mail)))
+                    outcome = self._take_in_one(uow, mailbox, uidvalidity, uid, raw, mail, context)
+                    outcomes.append((uid, outcome))
         except (OperationalError, InterfaceError) as error:
             raise Unavailable(f"database: {str(error.orig or error).splitlines()[0]}") from None
         for uid, outcome in outcomes:
             if outcome == "failed":
                 log.warning("%s: message UID %s recorded as failed", account.name, uid)
         return outcomes
+
+    def _prepare(self, uow: UnitOfWork, mailbox: MailboxRef) -> IntakeContext:
+        """What the group's messages share, looked up once; on trouble each message looks for itself
+        (and fails alone, as before)."""
+        try:
+            with uow.session.begin_nested():
+                return prepare_intake(uow, mailbox=mailbox)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            log.warning("%s: queue %r: %s", mailbox.name, mailbox.queue, error)
+            return IntakeContext()
 
     def _take_in_one(
         self,
@@ -282,6 +298,7 @@ class Poller:
         uid: int,
         raw: bytes,
         mail: IncomingMail | ConversionFailed,
+        context: IntakeContext | None = None,
     ) -> str:
         if isinstance(mail, ConversionFailed):
             return self._fail(uow, mailbox.name, uidvalidity, uid, raw, None, str(mail))
@@ -295,6 +312,7 @@ class Poller:
                     mail=mail,
                     sla=self.sla,
                     default_region=getattr(self.settings, "default_region", "RU"),
+                    context=context,
                 )
         except (OperationalError, InterfaceError):
             raise

@@ -85,11 +85,12 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str = 
     )
     uow.session.add(client)
     uow.session.flush()
-    _replace_contacts(uow, client, phones=phones, emails=emails)
+    _replace_contacts(uow, client, phones=phones, emails=emails, fresh=True)
     reindex_clients(uow.session, [client.id])
-    record_audit(
-        uow, action="client.create", entity="client", entity_id=client.id, after=_full_snapshot(uow, client)
-    )
+    after = snapshot(client)  # as _full_snapshot, from what was just written (no re-reading)
+    after["phones"] = list(dict.fromkeys(phone.e164 for phone in phones))
+    after["emails"] = list(dict.fromkeys(emails))
+    record_audit(uow, action="client.create", entity="client", entity_id=client.id, after=after)
     return client
 
 
@@ -269,11 +270,18 @@ def count_interactions(uow: UnitOfWork, *, client_id: int) -> int:
 
 
 def _replace_contacts(
-    uow: UnitOfWork, client: Client, *, phones: list[Any] | None, emails: list[str] | None
+    uow: UnitOfWork,
+    client: Client,
+    *,
+    phones: list[Any] | None,
+    emails: list[str] | None,
+    fresh: bool = False,
 ) -> None:
+    """``fresh``: the client was just created and has no contact points to delete."""
     session = uow.session
     if phones is not None:
-        session.exec(delete(ClientPhone).where(col(ClientPhone.client_id) == client.id))
+        if not fresh:
+            session.exec(delete(ClientPhone).where(col(ClientPhone.client_id) == client.id))
         seen: set[str] = set()
         for phone in phones:
             if phone.e164 not in seen:
@@ -282,7 +290,8 @@ def _replace_contacts(
                     ClientPhone(client_id=client.id, raw=phone.raw, e164=phone.e164, digits=phone.digits)
                 )
     if emails is not None:
-        session.exec(delete(ClientEmail).where(col(ClientEmail.client_id) == client.id))
+        if not fresh:
+            session.exec(delete(ClientEmail).where(col(ClientEmail.client_id) == client.id))
         for address in dict.fromkeys(emails):
             session.add(ClientEmail(client_id=client.id, address=address))
     session.flush()

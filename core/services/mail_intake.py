@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import case, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -24,20 +25,18 @@ from hotline.core.errors import HotlineError, NotFound
 from hotline.core.models import (
     Attachment,
     Client,
+    ClientEmail,
     FailedMessage,
     MailAccountState,
     OutboxMessage,
     ProcessedMessage,
+    Queue,
     Ticket,
     TicketEvent,
 )
 from hotline.core.models.enums import EventKind
 from hotline.core.services.audit import record_audit
-from hotline.core.services.clients import (
-    ClientDraft,
-    create_client,
-    find_clients_by_contact,
-)
+from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.outbox import (
     acknowledgement_id,
     acknowledgements_today,
@@ -45,6 +44,7 @@ from hotline.core.services.outbox import (
     enqueue_mail,
     ticket_subject,
 )
+from hotline.core.services.queues import ensure_queue
 from hotline.core.services.tickets import add_event, create_ticket, get_ticket
 
 if TYPE_CHECKING:
@@ -119,6 +119,20 @@ class IntakeResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class IntakeContext:
+    """What stays the same for a group of messages taken in in one unit of work, looked up once: the
+    account's queue (held here, so the session keeps it and reads of it need no query)."""
+
+    queue: Queue | None = None
+
+
+def prepare_intake(uow: UnitOfWork, *, mailbox: MailboxRef) -> IntakeContext:
+    """Look up (or create) the account's queue once for a group; call it outside the messages'
+    savepoints, so a message rolled back alone cannot take the queue with it."""
+    return IntakeContext(queue=ensure_queue(uow, name=mailbox.queue))
+
+
 def synthetic_message_id(raw: bytes) -> str:
     """A stable stand-in Message-ID for mail that has none, so a re-run still recognises it."""
     return f"<sha256.{hashlib.sha256(raw).hexdigest()[:40]}@hotline.invalid>"
@@ -149,26 +163,28 @@ def take_in(
     mail: IncomingMail,
     sla: SlaSetup | None = None,
     default_region: str = "RU",
+    context: IntakeContext | None = None,
 ) -> IntakeResult:
     """Turn one converted message into a ticket or an event on one, plus its processed record."""
     session = uow.session
     now = uow.now()
+    same_uid = (
+        (ProcessedMessage.account == mailbox.name)
+        & (ProcessedMessage.uidvalidity == uidvalidity)
+        & (ProcessedMessage.uid == uid)
+    )
+    # One indexed query for both keys (this UID, this Message-ID); the UID's own record first.
     seen = session.exec(
-        select(ProcessedMessage).where(
-            ProcessedMessage.account == mailbox.name,
-            ProcessedMessage.uidvalidity == uidvalidity,
-            ProcessedMessage.uid == uid,
-        )
+        select(ProcessedMessage.ticket_id, case((same_uid, 0), else_=1))
+        .where(or_(same_uid, ProcessedMessage.message_id == mail.message_id) if mail.message_id else same_uid)
+        .order_by(case((same_uid, 0), else_=1))
+        .limit(1)
     ).first()
     if seen is not None:
-        return IntakeResult(ticket_number=_number(uow, seen.ticket_id), duplicate=True)
-    if mail.message_id:
-        earlier = session.exec(
-            select(ProcessedMessage).where(ProcessedMessage.message_id == mail.message_id).limit(1)
-        ).first()
-        if earlier is not None:
-            _record_processed(uow, mailbox, uidvalidity, uid, mail.message_id, earlier.ticket_id, None, now)
-            return IntakeResult(ticket_number=_number(uow, earlier.ticket_id), duplicate=True)
+        ticket_id, by_message_id = seen
+        if by_message_id:
+            _record_processed(uow, mailbox, uidvalidity, uid, mail.message_id, ticket_id, None, now)
+        return IntakeResult(ticket_number=_number(uow, ticket_id), duplicate=True)
 
     sender = _normalised(mail.from_address)
     client = _client_for(uow, sender, mail, default_region)
@@ -202,6 +218,7 @@ def take_in(
             client_id=client_id,
             requester=sender,
             sla=sla,
+            queue_row=context.queue if context is not None else None,
         )
     event = add_event(
         uow,
@@ -325,9 +342,15 @@ def _client_for(
     """The client with this address; an unknown person becomes a new client (machines do not)."""
     if sender is None:
         return None
-    found = find_clients_by_contact(uow, e164s=[], emails=[sender])
-    if found:
-        return found[0]
+    found = uow.session.exec(  # one indexed query (find_clients_by_contact takes two)
+        select(Client)
+        .join(ClientEmail, col(ClientEmail.client_id) == col(Client.id))
+        .where(ClientEmail.address == sender)
+        .order_by(col(Client.id))
+        .limit(1)
+    ).first()
+    if found is not None:
+        return found
     if mail.automated_kind not in (None, "auto-reply"):
         return None
     name = mail.from_name.strip() or sender

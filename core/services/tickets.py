@@ -57,16 +57,20 @@ ALLOWED_TRANSITIONS: dict[TicketStatus, set[TicketStatus]] = {
 def next_number(uow: UnitOfWork, counter: str = "ticket") -> int:
     """The next value of a named counter, taken under the row's lock (no two tickets share a number)."""
     session = uow.session
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Counter).values(name=counter, value=0).on_conflict_do_nothing(index_elements=["name"])
-    )
-    return session.execute(
+    bump = (
         update(Counter)
         .where(col(Counter.name) == counter)
         .values(value=Counter.value + 1)
         .returning(Counter.value)
-    ).scalar_one()
+    )
+    value = session.execute(bump).scalar_one_or_none()  # one statement once the counter exists
+    if value is not None:
+        return value
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Counter).values(name=counter, value=0).on_conflict_do_nothing(index_elements=["name"])
+    )
+    return session.execute(bump).scalar_one()
 
 
 def parse_priority(text: str, *, where: str = "--priority") -> Priority:
@@ -101,9 +105,13 @@ def create_ticket(
     message_id: str | None = None,
     author: str | None = None,
     sla: SlaSetup | None = None,
+    queue_row: Queue | None = None,
 ) -> Ticket:
     """Open a ticket with its first event (the client's message, or the operator's note) and start its
-    SLA clocks (first-response and resolution due times) when ``sla`` is given."""
+    SLA clocks (first-response and resolution due times) when ``sla`` is given.
+
+    ``queue_row``: the queue already looked up (or created) by a caller opening many tickets, such as
+    the mail poller; its name must be ``queue``."""
     subject = " ".join(subject.split())
     if not subject:
         raise InvalidInput("a ticket needs a subject", where="subject")
@@ -113,7 +121,7 @@ def create_ticket(
         subject=subject[:MAX_SUBJECT],
         status=TicketStatus.NEW.value,
         priority=priority.value,
-        queue_id=ensure_queue(uow, name=queue).id,
+        queue_id=(queue_row if queue_row is not None else ensure_queue(uow, name=queue)).id,
         client_id=client_id,
         requester=requester,
         assignee_id=get_operator(uow, login=assignee_login).id if assignee_login else None,
@@ -122,8 +130,9 @@ def create_ticket(
     )
     uow.session.add(ticket)
     uow.session.flush()
+    clocks = None  # held, so the first event's touch finds the row in the session without a query
     if sla is not None:
-        tracking.start_clocks(uow, ticket=ticket, sla=sla, start=now)
+        clocks = tracking.start_clocks(uow, ticket=ticket, sla=sla, start=now, fresh=True)
     if body or message_id:
         add_event(
             uow, ticket=ticket, kind=first_event, body=body, message_id=message_id, author=author, sla=sla
@@ -132,6 +141,7 @@ def create_ticket(
     record_audit(
         uow, action="ticket.create", entity="ticket", entity_id=ticket.number, after=snapshot(ticket)
     )
+    del clocks
     return ticket
 
 

@@ -37,9 +37,10 @@ def sla_row(uow: UnitOfWork, ticket: Ticket) -> TicketSla | None:
 
 
 def start_clocks(
-    uow: UnitOfWork, *, ticket: Ticket, sla: SlaSetup, start: datetime | None = None
+    uow: UnitOfWork, *, ticket: Ticket, sla: SlaSetup, start: datetime | None = None, fresh: bool = False
 ) -> TicketSla:
-    """Choose the ticket's policy and start its clocks at ``start`` (default now); sets the due times."""
+    """Choose the ticket's policy and start its clocks at ``start`` (default now); sets the due times.
+    ``fresh``: the ticket was created in this unit of work, so it has no clocks row to look up yet."""
     start = start or uow.now()
     queue = uow.session.get(Queue, ticket.queue_id)
     policy = sla.resolve(
@@ -47,7 +48,7 @@ def start_clocks(
         priority=ticket.priority,
         contract=contract_of(uow, ticket.client_id),
     )
-    row = sla_row(uow, ticket)
+    row = None if fresh else sla_row(uow, ticket)
     if row is None:
         row = TicketSla(ticket_id=ticket.id, clock_started_at=start, last_activity_at=start)
     row.policy = policy.label if policy else ""
