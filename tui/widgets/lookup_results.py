@@ -37,16 +37,17 @@ class LookupResults(OptionList):
     def show_hits(self, hits: list[Any]) -> None:
         """Replace the list; the best hit is highlighted."""
         self.hits = list(hits)
-        self.clear_options()
+        if not self.hits:
+            self.clear_options()
+            return
         width = max(20, self.scrollable_content_region.width - 2)
         options = []
         for hit in self.hits:
             line = hit_line(hit)
             line.truncate(width, overflow="ellipsis")
             options.append(Option(line, id=f"{hit.kind}:{hit.id}"))
-        self.add_options(options)
-        if self.hits:
-            self.highlighted = 0
+        self.set_options(options)  # one re-wrap and refresh instead of clear + add
+        self.highlighted = 0
 
     @property
     def selected_hit(self) -> Any | None:
