@@ -296,22 +296,38 @@ class _Search:
         return found[: self.cap]
 
     def matching_all(self, alternatives: list[list[_Option]]) -> list[int]:
-        """Clients whose document holds a match for every word (one full-text query)."""
-        if self.postgres:
-            groups = [
-                "(" + " | ".join(dict.fromkeys(_ts_term(option) for option in options)) + ")"
-                for options in alternatives
-            ]
-            sql = "SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery) LIMIT :cap"
-            query = " & ".join(groups)
-        else:
+        """Clients whose document holds a match for every word (one full-text query).
+
+        On PostgreSQL a one- or two-letter prefix would union the posting lists of every lexeme it
+        begins; such words are left to the scoring of a larger set of candidates instead.
+        """
+        if not self.postgres:
             groups = [
                 "(" + " OR ".join(dict.fromkeys(_fts_term(option) for option in options)) + ")"
                 for options in alternatives
             ]
             sql = "SELECT rowid FROM search_doc_fts WHERE search_doc_fts MATCH :query LIMIT :cap"
-            query = " AND ".join(groups)
-        return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": self.cap})]
+            return [
+                client_id for (client_id,) in self.rows(sql, {"query": " AND ".join(groups), "cap": self.cap})
+            ]
+        long_words = [options for options in alternatives if max(len(o.value) for o in options) > 2]
+        cap = self.cap
+        if long_words and len(long_words) < len(alternatives):
+            cap *= 5  # the short words are checked on these candidates when they are scored
+        else:
+            long_words = alternatives
+        query = " & ".join(
+            "(" + " | ".join(dict.fromkeys(_ts_term(option) for option in options)) + ")"
+            for options in long_words
+        )
+        # Planned without the LIMIT, the match goes through the GIN index: with it, PostgreSQL may bet
+        # on a sequential scan finding enough rows early, which costs ~0.7 s when few rows match.
+        sql = (
+            "WITH matches AS MATERIALIZED"
+            " (SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery))"
+            " SELECT client_id FROM matches LIMIT :cap"
+        )
+        return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": cap})]
 
     def matching_one_word(self, options: list[_Option]) -> list[int]:
         """Clients with a word (or key) matching one typed word: one capped B-tree range scan per option."""
