@@ -275,7 +275,7 @@ def draw_queries(engine: Engine) -> dict[str, list[Sample]]:
                 f"{to_latin(row.first_name)} {to_latin(row.last_name)}"
                 if is_cyrillic(row.last_name)
                 else f"{to_cyrillic(row.first_name)} {to_cyrillic(row.last_name)}",
-                row.id,
+                None,  # the demo's small name pools give a hundred namesakes per full name at 1M
             )
             for row in pick(persons)
         ],
