@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, or_
+from sqlalchemy import case, or_, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from hotline.core.sla.policy import SlaSetup
 
 NO_SUBJECT = "(no subject)"
+MESSAGE_ID_LOCK = 0x6D61696C  # "mail": the advisory-lock namespace of incoming Message-IDs (PostgreSQL)
 ACKNOWLEDGEMENT = """\
 Hello{name},
 
@@ -168,6 +169,14 @@ def take_in(
     """Turn one converted message into a ticket or an event on one, plus its processed record."""
     session = uow.session
     now = uow.now()
+    if mail.message_id and session.get_bind().dialect.name == "postgresql":
+        # Two polls (overlapping runs, or two accounts given the same mail) taking in one Message-ID
+        # under different UIDs: the second waits here until the first commits, then finds its record
+        # below. Held to the end of the transaction. (SQLite has one writer at a time already.)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:message_id))"),
+            {"namespace": MESSAGE_ID_LOCK, "message_id": mail.message_id},
+        )
     same_uid = (
         (ProcessedMessage.account == mailbox.name)
         & (ProcessedMessage.uidvalidity == uidvalidity)
