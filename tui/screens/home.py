@@ -98,9 +98,6 @@ class HomeScreen(Screen[None]):
         yield LookupResults(id="results")
         with Horizontal(id="work"):
             yield WorkSummary(zone=self.ctx.settings.zone, id="summary")
-            reminders = self._reminder_list()
-            if reminders is not None:
-                yield reminders
         yield StatusBar(
             login=self.ctx.operator_login,
             database=database_label(self.ctx.engine.url),
@@ -121,7 +118,15 @@ class HomeScreen(Screen[None]):
             return None
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._load_work)  # after the first frame: the box is usable at once
+        # After the first frame, so the lookup box is usable at once: the reminders panel's first load
+        # (birthdays, business calendar) costs about as much CPU as painting the whole screen.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self._load_work()
+        reminders = self._reminder_list()
+        if reminders is not None:
+            self.query_one("#work", Horizontal).mount(reminders)
 
     def on_screen_resume(self) -> None:
         self.query_one("#lookup", Input).focus()
