@@ -27,6 +27,7 @@ PG_TABLE = "search_kb"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 REBUILD_BATCH = 1000
+SQLITE_MMAP_BYTES = 1 << 30  # reading the index through memory mapping: fewer copies on big doclists
 RANKED_AT_MOST = 2000
 """A query matching more articles than this ranks only the newest this-many (and says so): ranking every
 match of a word found in most articles would cost time in proportion to the whole knowledge base."""
@@ -87,7 +88,10 @@ def index_articles(session: Session, articles: Iterable[KbArticle]) -> int:
             f"INSERT INTO {SQLITE_TABLE} (rowid, title, tags, body, words)"
             " VALUES (:id, :title, :tags, :body, :words)"
         ),
-        [{"id": i, "title": d.title, "tags": d.tags, "body": d.body, "words": d.words} for i, d in rows],
+        [
+            {"id": i, "title": d.title, "tags": d.tags, "body": d.body, "words": d.fts5_words()}
+            for i, d in rows
+        ],
     )
     return len(rows)
 
@@ -136,17 +140,17 @@ def search(
     limit = max(1, min(limit, MAX_LIMIT))
     hints = [parsed.hint] if parsed.hint else []
     if _is_postgres(session):
-        tsquery = to_tsquery(parsed.tree)
-        boundary = _boundary_postgres(session, tsquery)
-        ranked = _ranked_postgres(session, tsquery, to_rank_tsquery(parsed.tree), limit, audience, boundary)
+        candidates = _candidates_postgres(
+            session, to_tsquery(parsed.tree), to_rank_tsquery(parsed.tree), audience
+        )
     else:
-        match = to_fts5(parsed.tree)
-        boundary = _boundary_sqlite(session, match)
-        ranked = _ranked_sqlite(session, match, limit, audience, boundary)
-    if boundary is not None:
+        candidates = _candidates_sqlite(session, to_fts5(parsed.tree), audience)
+    if len(candidates) > RANKED_AT_MOST:
+        candidates = candidates[:RANKED_AT_MOST]
         hints.append(
             f"over {RANKED_AT_MOST:,} articles match; the newest {RANKED_AT_MOST:,} were ranked: add a word"
         )
+    ranked = sorted(candidates, key=lambda item: (-item[1], item[0]))[:limit]
     columns = (KbArticle.id, KbArticle.slug, KbArticle.title, KbArticle.body, KbArticle.tags)
     columns += (KbArticle.audience, KbArticle.updated_at)
     # Plain rows, not ORM objects: this is the hot path of a search.
@@ -159,54 +163,34 @@ def search(
     return SearchResult(parsed.text, hits, "; ".join(hints) or None)
 
 
-def _boundary_sqlite(session: Session, match: str) -> int | None:
-    """The id below the newest ``RANKED_AT_MOST`` matches, or ``None`` when there are no more than that."""
-    sql = (
-        f"SELECT rowid FROM {SQLITE_TABLE} WHERE {SQLITE_TABLE} MATCH :match"
-        " ORDER BY rowid DESC LIMIT 1 OFFSET :cap"
-    )
-    return session.execute(text(sql), {"match": match, "cap": RANKED_AT_MOST}).scalar()
-
-
-def _boundary_postgres(session: Session, tsquery: str) -> int | None:
-    sql = (
-        f"SELECT article_id FROM {PG_TABLE} WHERE document @@ CAST(:tsquery AS tsquery)"
-        " ORDER BY article_id DESC LIMIT 1 OFFSET :cap"
-    )
-    return session.execute(text(sql), {"tsquery": tsquery, "cap": RANKED_AT_MOST}).scalar()
-
-
-def _ranked_sqlite(
-    session: Session, match: str, limit: int, audience: str | None, boundary: int | None
-) -> list[tuple[int, float]]:
-    newest = "" if boundary is None else " AND f.rowid > :boundary"
+def _candidates_sqlite(session: Session, match: str, audience: str | None) -> list[tuple[int, float]]:
+    """``(id, score)`` of the newest ``RANKED_AT_MOST + 1`` matches, newest first, in one pass of FTS5."""
+    session.connection().exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     join = "" if audience is None else " JOIN kb_article a ON a.id = f.rowid AND a.audience = :audience"
     sql = (
-        f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match{newest}"
-        " ORDER BY f.rank, f.rowid LIMIT :limit"
+        f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match"
+        " ORDER BY f.rowid DESC LIMIT :cap"
     )
-    parameters = {"match": match, "limit": limit, "audience": audience, "boundary": boundary}
-    rows = session.execute(text(sql), parameters)
+    rows = session.execute(text(sql), {"match": match, "audience": audience, "cap": RANKED_AT_MOST + 1})
     return [(int(row[0]), -float(row[1])) for row in rows]
 
 
-def _ranked_postgres(
-    session: Session, tsquery: str, rank_tsquery: str, limit: int, audience: str | None, boundary: int | None
+def _candidates_postgres(
+    session: Session, tsquery: str, rank_tsquery: str, audience: str | None
 ) -> list[tuple[int, float]]:
+    """The same on PostgreSQL, scored by ``ts_rank`` (the positive terms, normalised by length)."""
     join = " JOIN kb_article a ON a.id = s.article_id AND a.audience = :audience" if audience else ""
-    newest = "" if boundary is None else " AND s.article_id > :boundary"
     sql = (
         f"SELECT s.article_id, ts_rank(s.document, q.rank_query, 1) AS score"
         f" FROM {PG_TABLE} s{join},"
         " (SELECT CAST(:tsquery AS tsquery) AS query, CAST(:rank_tsquery AS tsquery) AS rank_query) q"
-        f" WHERE s.document @@ q.query{newest} ORDER BY score DESC, s.article_id LIMIT :limit"
+        " WHERE s.document @@ q.query ORDER BY s.article_id DESC LIMIT :cap"
     )
     parameters = {
         "tsquery": tsquery,
         "rank_tsquery": rank_tsquery,
-        "limit": limit,
         "audience": audience,
-        "boundary": boundary,
+        "cap": RANKED_AT_MOST + 1,
     }
     rows = session.execute(text(sql), parameters)
     return [(int(row[0]), float(row[1])) for row in rows]

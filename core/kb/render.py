@@ -4,7 +4,9 @@ Both backends index the same thing, built here: the stems of the title, the tags
 field, so a title hit ranks higher and no phrase runs from one field into the next) and the words as typed,
 lower-cased, for prefix searches (``printi*`` must find ``printing`` whose stem is ``print``).
 
-- SQLite: an FTS5 table with the columns ``title tags body words``; a term is ``{title tags body} : "stem"``.
+- SQLite: an FTS5 table with the columns ``title tags body words``, the typed words marked ``ꙮword`` (a
+  letter no text uses), so a stem never meets a typed word and no query needs a column filter (which
+  would make FTS5 read every position list); a term is ``"stem"``, a prefix ``("word"* OR "ꙮword"*)``.
 - PostgreSQL: a tsvector written literally (no parser in between): stems weighted A (title), B (tags),
   C (body), and the typed words as ``=word`` lexemes weighted D; a term is ``'stem'``.
 
@@ -20,9 +22,8 @@ from dataclasses import dataclass
 from hotline.core.kb.query import AllOf, AnyOf, Node, Phrase, Term
 from hotline.core.kb.text import normal_words, stem
 
-STEM_COLUMNS = "{title tags body}"
-WORDS_COLUMN = "words"
-WORD_MARK = "="  # typed words in the tsvector, so they never meet a stem
+FTS5_WORD_MARK = "\ua66e"  # ꙮ, a letter to unicode61: typed words in FTS5, so they never meet a stem
+WORD_MARK = "="  # typed words in the tsvector, likewise
 PG_MAX_POSITION = 16383
 PG_MAX_POSITIONS_PER_LEXEME = 256
 FIELD_GAP = 2  # positions left empty between fields: no phrase spans two of them
@@ -49,6 +50,10 @@ class IndexedDocument:
             body=" ".join(stem(word) for word in body_words),
             words=" ".join([*title_words, *tag_words, *body_words]),
         )
+
+    def fts5_words(self) -> str:
+        """The typed words as the FTS5 ``words`` column holds them (each marked)."""
+        return " ".join(FTS5_WORD_MARK + word for word in self.words.split())
 
     def tsvector_literal(self) -> str:
         """The PostgreSQL ``tsvector`` input text: ``'lexeme':1A,7C ...``."""
@@ -85,11 +90,11 @@ def to_fts5(node: Node) -> str:
     """The FTS5 MATCH expression for a normalised query tree."""
     if isinstance(node, Term):
         if node.prefix:
-            return f"({STEM_COLUMNS} : {fts5_quote(node.word)}* OR {WORDS_COLUMN} : {fts5_quote(node.word)}*)"
-        return f"{STEM_COLUMNS} : {fts5_quote(node.stem)}"
+            return f"({fts5_quote(node.word)}* OR {fts5_quote(FTS5_WORD_MARK + node.word)}*)"
+        return fts5_quote(node.stem)
     if isinstance(node, Phrase):
         quoted = fts5_quote(" ".join(_phrase_words(node.terms)))
-        return f"{STEM_COLUMNS} : {quoted}{'*' if node.terms[-1].prefix else ''}"
+        return f"{quoted}{'*' if node.terms[-1].prefix else ''}"
     if isinstance(node, AnyOf):
         return "(" + " OR ".join(to_fts5(option) for option in node.options) + ")"
     assert isinstance(node, AllOf)
