@@ -87,7 +87,7 @@ def status(
 
     engine = cli_state().engine(require_schema=False)
     current = migrate.current_revision(engine)
-    state = "empty" if current is None else "ready" if current == migrate.head_revision() else "behind"
+    state = migrate.schema_state(engine)
     if quiet:
         typer.echo(state)
         return

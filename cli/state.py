@@ -81,11 +81,13 @@ def _require_schema(engine: Engine) -> None:
     from hotline.core import migrate
     from hotline.core.errors import Unavailable
 
-    current = migrate.current_revision(engine)
-    if current is None:
+    state = migrate.schema_state(engine)
+    if state == "empty":
         raise Unavailable("the database has no hotline schema yet: run `hotline db init`")
-    if current != migrate.head_revision():
-        raise Unavailable(f"the database schema is at {current}: run `hotline db upgrade`")
+    if state == "behind":
+        raise Unavailable(
+            f"the database schema is at {migrate.current_revision(engine)}: run `hotline db upgrade`"
+        )
 
 
 _current: ContextVar[CliState | None] = ContextVar("hotline_cli_state", default=None)

@@ -1,19 +1,32 @@
-"""Schema migrations (Alembic), run by ``hotline db init`` and ``hotline db upgrade``."""
+"""Schema migrations (Alembic), run by ``hotline db init`` and ``hotline db upgrade``.
+
+Alembic is imported only when migrating: the console checks the schema at every start, and that check
+(``schema_state``) reads one row with plain SQL against the head known from the revision files' names.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Revision files are named NNNN_description.py with revision id NNNN, each revising the one before.
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+
+SchemaState = Literal["empty", "behind", "ready"]
 
 
 def _config(connection: object) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -22,12 +35,16 @@ def _config(connection: object) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (default: the newest)."""
+    from alembic import command
+
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to ``revision`` (``-1`` for one step)."""
+    from alembic import command
+
     with engine.begin() as connection:
         command.downgrade(_config(connection), revision)
 
@@ -35,16 +52,38 @@ def downgrade(engine: Engine, revision: str) -> None:
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or ``None`` for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            return None
 
 
 def head_revision() -> str:
-    """The newest revision this version of hotline knows."""
+    """The newest revision this version of hotline knows (from the revision files' names)."""
+    return max(
+        match.group(1)
+        for path in (MIGRATIONS / "versions").iterdir()
+        if (match := _REVISION_FILE.match(path.name))
+    )
+
+
+def alembic_head_revision() -> str:
+    """The head as Alembic computes it from the revision graph (tests compare it with ``head_revision``)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config(None)).get_current_head()
     assert head is not None
     return head
 
 
+def schema_state(engine: Engine) -> SchemaState:
+    """``empty`` (no schema), ``behind`` (older than this version of hotline) or ``ready``."""
+    current = current_revision(engine)
+    if current is None:
+        return "empty"
+    return "ready" if current == head_revision() else "behind"
+
+
 def is_up_to_date(engine: Engine) -> bool:
     """Whether the database is at the newest revision."""
-    return current_revision(engine) == head_revision()
+    return schema_state(engine) == "ready"

@@ -12,6 +12,20 @@ import hotline.core.models  # noqa: F401
 from hotline.core import migrate
 
 
+def test_revision_files_form_one_numbered_chain() -> None:
+    """The fast head (from file names) is the head Alembic computes from the graph."""
+    assert migrate.head_revision() == migrate.alembic_head_revision()
+
+
+def test_schema_state_tells_empty_and_ready(engine: Engine) -> None:
+    assert migrate.schema_state(engine) == "ready"
+    migrate.downgrade(engine, "-1")
+    assert migrate.schema_state(engine) == "behind"
+    migrate.downgrade(engine, "base")
+    assert migrate.schema_state(engine) == "empty"
+    migrate.upgrade(engine)
+
+
 def test_database_is_at_head(engine: Engine) -> None:
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert {"client", "ticket", "outbox", "audit_entry"} <= set(inspect(engine).get_table_names())
