@@ -12,17 +12,20 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlmodel import Session, create_engine, select
 
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.errors import NotFound, PermissionDenied, Unavailable
-from hotline.core.models import Operator
-from hotline.core.models.enums import Role
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from hotline.core.models import Operator
+    from hotline.core.models.enums import Role
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -124,6 +127,10 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
+        # The ORM and the tables are loaded on the first unit of work, not when the engine is made:
+        # the console paints its first frame before they are needed.
+        from sqlmodel import Session
+
         bind = self.engine
         if bind.dialect.name == "sqlite" and not self.readonly:
             bind = bind.execution_options(sqlite_begin="IMMEDIATE")
@@ -159,6 +166,10 @@ class UnitOfWork:
         if self.actor_login is None:
             return None
         if self._actor is None:
+            from sqlmodel import select
+
+            from hotline.core.models import Operator
+
             found = self.session.exec(select(Operator).where(Operator.login == self.actor_login)).first()
             if found is None:
                 raise NotFound(f"unknown operator {self.actor_login!r} (add it with: hotline operators add)")
