@@ -255,3 +255,66 @@ def test_decode_header_keeps_backslashes() -> None:
 
 def test_corpus_folder_is_the_shared_one() -> None:
     assert (Path(CORPUS) / "manifest.json").exists()
+
+
+def _pem_in_text(line_ending: bytes) -> bytes:
+    """A plain 7-bit text part carrying a long pasted key, beside a long base64 attachment."""
+    key = b"\n".join(base64.b64encode(bytes([n % 256]) * 57) for n in range(400))
+    attachment = base64.encodebytes(bytes(range(256)) * 400)
+    raw = (
+        b"From: a@example.com\nTo: b@example.com\nSubject: key\nMessage-ID: <pem@x>\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="BB"\n\n--BB\nContent-Type: text/plain; charset=us-ascii\n'
+        b"Content-Transfer-Encoding: 7bit\n\n-----BEGIN KEY-----\n" + key + b"\n-----END KEY-----\n--BB\n"
+        b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: BASE64\n"
+        b'Content-Disposition: attachment; filename="k.bin"\n\n' + attachment + b"\n--BB--\n"
+    )
+    return raw.replace(b"\n", line_ending)
+
+
+def _padding_inside() -> bytes:
+    """A base64 body made of two encodings one after the other (padding in the middle)."""
+    halves = base64.encodebytes(b"x" * 30_001) + base64.encodebytes(b"y" * 30_001)
+    return (
+        b"From: a@example.com\nSubject: two\nMIME-Version: 1.0\nContent-Type: application/pdf\n"
+        b"Content-Transfer-Encoding: base64\n\n" + halves
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        with_attachments(attachment_size=300_000),
+        with_attachments(attachment_size=300_000).replace(b"\n", b"\r\n"),
+        _pem_in_text(b"\n"),
+        _pem_in_text(b"\r\n"),
+        _padding_inside(),
+        _padding_inside().rstrip(b"\n"),
+    ],
+    ids=["lf", "crlf", "pem-lf", "pem-crlf", "padding-inside", "no-final-newline"],
+)
+def test_setting_long_base64_bodies_aside_changes_nothing(
+    raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path (long base64 bodies kept out of the line-by-line parser) gives exactly what the
+    standard parser alone gives."""
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    from hotline.mailbox import convert
+
+    fast = parse_message(raw)
+    monkeypatch.setattr(convert, "_parse", lambda source: BytesParser(policy=compat32).parsebytes(source))
+    assert fast == parse_message(raw)
+    assert fast.attachments or fast.body
+
+
+def test_long_base64_bodies_are_set_aside_and_pasted_keys_are_not() -> None:
+    from hotline.mailbox.convert import _set_aside_base64_bodies
+
+    for raw in (_pem_in_text(b"\n"), _pem_in_text(b"\r\n")):
+        stripped, bodies = _set_aside_base64_bodies(raw)
+        assert len(bodies) == 1  # the attachment only
+        assert b"-----BEGIN KEY-----" in stripped and len(stripped) < len(raw) // 2
+        [body] = bodies.values()
+        assert base64.b64decode(body) == bytes(range(256)) * 400
+    assert _set_aside_base64_bodies(_padding_inside()) == (_padding_inside(), {})
