@@ -196,9 +196,13 @@ def take_in(
         return IntakeResult(ticket_number=_number(uow, ticket_id), duplicate=True)
 
     sender = _normalised(mail.from_address)
-    client = _client_for(uow, sender, mail, default_region)
-    client_id = client.id if client is not None else None
+    # Every read before the first write, so none of them has to flush the writes first.
+    client = _find_client(uow, sender)
     ticket = _thread(uow, mail)
+    sent_today = _acknowledgements_sent(uow, mailbox, mail, sender) if ticket is None else None
+    if client is None:
+        client = _new_client(uow, sender, mail, default_region)
+    client_id = client.id if client is not None else None
     body = mail.new_text
     if mail.omitted:
         body += "\n\n" + "\n".join(f"[left out: {note}]" for note in mail.omitted)
@@ -259,7 +263,7 @@ def take_in(
     _record_processed(uow, mailbox, uidvalidity, uid, mail.message_id, ticket.id, event.id, now)
     result = IntakeResult(ticket_number=ticket.number, created=created, event_id=event.id)
     if created:
-        result.acknowledged = _acknowledge(uow, mailbox, ticket, mail, sender, result)
+        result.acknowledged = _acknowledge(uow, mailbox, ticket, mail, sender, result, sent_today)
     record_audit(
         uow,
         action="mail.intake",
@@ -315,8 +319,7 @@ def _record_processed(
             event_id=event_id,
             processed_at=now,
         )
-    )
-    uow.session.flush()
+    )  # written with the message's other rows when its savepoint is released (or at commit)
 
 
 def _thread(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
@@ -345,10 +348,8 @@ def _thread(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
     return None
 
 
-def _client_for(
-    uow: UnitOfWork, sender: str | None, mail: IncomingMail, default_region: str
-) -> Client | None:
-    """The client with this address; an unknown person becomes a new client (machines do not)."""
+def _find_client(uow: UnitOfWork, sender: str | None) -> Client | None:
+    """The client with this address."""
     if sender is None:
         return None
     found = uow.session.exec(  # one indexed query (find_clients_by_contact takes two)
@@ -358,13 +359,33 @@ def _client_for(
         .order_by(col(Client.id))
         .limit(1)
     ).first()
-    if found is not None:
-        return found
+    return found
+
+
+def _new_client(
+    uow: UnitOfWork, sender: str | None, mail: IncomingMail, default_region: str
+) -> Client | None:
+    """An unknown person becomes a new client (machines do not)."""
+    if sender is None:
+        return None
     if mail.automated_kind not in (None, "auto-reply"):
         return None
     name = mail.from_name.strip() or sender
     return create_client(
         uow, draft=ClientDraft(name=name[:300], emails=[sender]), default_region=default_region
+    )
+
+
+def _acknowledgements_sent(
+    uow: UnitOfWork, mailbox: MailboxRef, mail: IncomingMail, sender: str | None
+) -> int | None:
+    """Today's acknowledgements to ``sender``, read early; None when none would be sent anyway."""
+    if not mailbox.acknowledge or mail.automated_kind or sender is None:
+        return None
+    if sender == _normalised(mailbox.from_address):
+        return None
+    return acknowledgements_today(
+        uow, sender=sender, limit=mailbox.acknowledgements_per_day, domain=domain_of(mailbox.from_address)
     )
 
 
@@ -375,6 +396,7 @@ def _acknowledge(
     mail: IncomingMail,
     sender: str | None,
     result: IntakeResult,
+    sent_today: int | None = None,
 ) -> bool:
     """Queue the acknowledgement of a new ticket, unless the mail came from a machine, from ourselves,
     or the sender has had today's share already."""
@@ -388,9 +410,10 @@ def _acknowledge(
         result.notes.append("not acknowledged: no usable sender address")
         return False
     domain = domain_of(mailbox.from_address)
-    sent_today = acknowledgements_today(
-        uow, sender=sender, limit=mailbox.acknowledgements_per_day, domain=domain
-    )
+    if sent_today is None:
+        sent_today = acknowledgements_today(
+            uow, sender=sender, limit=mailbox.acknowledgements_per_day, domain=domain
+        )
     if sent_today >= mailbox.acknowledgements_per_day:
         result.notes.append(f"not acknowledged: {sender} had {sent_today} today")
         return False

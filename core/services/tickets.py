@@ -130,7 +130,7 @@ def create_ticket(
     )
     uow.session.add(ticket)
     uow.session.flush()
-    clocks = None  # held, so the first event's touch finds the row in the session without a query
+    clocks = None
     if sla is not None:
         clocks = tracking.start_clocks(uow, ticket=ticket, sla=sla, start=now, fresh=True)
     if body or message_id:
@@ -141,7 +141,9 @@ def create_ticket(
     record_audit(
         uow, action="ticket.create", entity="ticket", entity_id=ticket.number, after=snapshot(ticket)
     )
-    del clocks
+    # Kept referenced (the session's identity map is weak) so the next event's touch finds the row
+    # without a query; only ever the newest ticket's, and only through session.get.
+    uow.session.info["hotline.newest_clocks"] = clocks
     return ticket
 
 
