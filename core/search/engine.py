@@ -155,7 +155,8 @@ class _Search:
         exact = exact_forms(query.text, digits, region=self.region)
         if exact:
             for client_id, phone in self.rows(
-                "SELECT client_id, digits FROM search_phone WHERE suffix IN :forms",
+                "SELECT s.client_id, o.digits FROM search_phone s CROSS JOIN search_phone_owner o"
+                " WHERE o.phone_id = s.phone_id AND s.suffix IN :forms",
                 {"forms": exact},
                 expanding=("forms",),
             ):
@@ -165,8 +166,8 @@ class _Search:
             self.find_ticket(found, query.ticket_number, hashed=False)
         for typed in suffix_forms(query.text, digits, region=self.region):
             for client_id, phone, suffix in self.rows(
-                "SELECT client_id, digits, suffix FROM search_phone"
-                " WHERE suffix >= :lo AND suffix < :hi LIMIT :cap",
+                "SELECT s.client_id, o.digits, s.suffix FROM search_phone s CROSS JOIN search_phone_owner o"
+                " WHERE o.phone_id = s.phone_id AND s.suffix >= :lo AND s.suffix < :hi LIMIT :cap",
                 {"lo": typed, "hi": _after_prefix(typed), "cap": self.cap},
             ):
                 if suffix == typed:

@@ -16,7 +16,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.search.schema import create_indexes, drop_indexes, phone_suffix_sql
+from hotline.core.search.schema import (
+    TABLES,
+    create_indexes,
+    drop_indexes,
+    phone_suffix_delete_sql,
+    phone_suffix_sql,
+)
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
 from hotline.core.search.typos import correctable, delete_keys
@@ -30,6 +36,10 @@ BULK_CACHE_KIB = 262_144
 NAME_FIELD = "n"
 ORGANISATION_FIELD = "o"
 
+_OWNER_SQL = (
+    "INSERT INTO search_phone_owner (phone_id, client_id, digits)"
+    " SELECT id, client_id, digits FROM client_phone"
+)
 _CLIENT_ROWS = (
     "SELECT c.id, c.name, c.first_name, c.middle_name, c.last_name, o.name"
     " FROM client c LEFT JOIN client o ON o.id = c.organisation_id"
@@ -76,7 +86,7 @@ def rebuild_index(session: Session) -> None:
     """Recompute the whole lookup index from the client tables, set-wise (for bulk loaders and repairs)."""
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    for table in ("search_word", "search_phone", "search_email", "search_vocab", "search_doc"):
+    for table in TABLES:
         connection.exec_driver_sql(f"DELETE FROM {table}")
     if not postgres:
         connection.exec_driver_sql("INSERT INTO search_doc_fts(search_doc_fts) VALUES ('delete-all')")
@@ -89,6 +99,7 @@ def rebuild_index(session: Session) -> None:
     _bulk_insert(
         connection, "search_word", ("client_id", "field", "word", "wkey"), _all_word_rows(connection)
     )
+    connection.exec_driver_sql(_OWNER_SQL)
     connection.exec_driver_sql(phone_suffix_sql(postgres=postgres, where=""))
     connection.exec_driver_sql(_email_sql(postgres=postgres, where=""))
     connection.exec_driver_sql(_doc_sql(postgres=postgres, where=""))
@@ -103,10 +114,10 @@ def rebuild_index(session: Session) -> None:
     ]
     _bulk_insert(connection, "search_vocab", ("dkey", "term"), [sorted(set(vocab_rows(keys)))])
     if postgres:
-        connection.exec_driver_sql("ANALYZE search_word, search_phone, search_email, search_doc")
+        connection.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
     else:
         connection.exec_driver_sql(f"PRAGMA cache_size = {previous_cache}")
-        for table in ("search_word", "search_phone", "search_email", "search_doc"):
+        for table in TABLES:
             connection.exec_driver_sql(f"ANALYZE {table}")
 
 
@@ -155,7 +166,8 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
             "INSERT INTO search_doc_fts(search_doc_fts, rowid, terms)"
             " SELECT 'delete', client_id, terms FROM search_doc WHERE client_id IN :ids"
         )
-    for table in ("search_word", "search_phone", "search_email", "search_doc"):
+    run(phone_suffix_delete_sql(postgres=postgres))
+    for table in ("search_word", "search_phone_owner", "search_email", "search_doc"):
         run(f"DELETE FROM {table} WHERE client_id IN :ids")
     rows = [word for row in run(_CLIENT_ROWS + " WHERE c.id IN :ids") for word in word_rows(tuple(row))]
     if rows:
@@ -165,6 +177,7 @@ def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) ->
         )
         _insert_vocab(connection, {term for *_, word, key in rows for term in (word, key)}, postgres=postgres)
         run(_doc_sql(postgres=postgres, where="WHERE client_id IN :ids"))
+    run(_OWNER_SQL + " WHERE client_id IN :ids")
     run(phone_suffix_sql(postgres=postgres, where="AND p.client_id IN :ids"))
     run(_email_sql(postgres=postgres, where="WHERE client_id IN :ids"))
     if not postgres:
