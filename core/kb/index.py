@@ -28,7 +28,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 REBUILD_BATCH = 1000
 SQLITE_MMAP_BYTES = 1 << 30  # reading the index through memory mapping: fewer copies on big doclists
-RANKED_AT_MOST = 2000
+RANKED_AT_MOST = 1000
 """A query matching more articles than this ranks only the newest this-many (and says so): ranking every
 match of a word found in most articles would cost time in proportion to the whole knowledge base."""
 

@@ -7,6 +7,7 @@ themselves (so common words come up as often as they do in the text). Every quer
 first (warm cache). Prints a Rich table and appends one JSON object per figure to ``bench-results.jsonl``.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_kb.py
+    KB_BACKENDS=sqlite .venv/bin/python tests/bench/bench_kb.py     (one backend only)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_P99_MS = {"sqlite": 20.0, "postgresql": None}
 SEED = 20261123
+BACKENDS = os.environ.get("KB_BACKENDS", "sqlite,postgresql").split(",")
 BATCH = 2_000
 
 console = Console(highlight=False, width=140, markup=False)
@@ -262,7 +264,10 @@ class Writer:
 
 def database_urls() -> Iterator[tuple[str, str]]:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    yield "sqlite", f"sqlite:///{BENCH_DIR / f'kb-{ARTICLES}.db'}"
+    if "sqlite" in BACKENDS:
+        yield "sqlite", f"sqlite:///{BENCH_DIR / f'kb-{ARTICLES}.db'}"
+    if "postgresql" not in BACKENDS:
+        return
     name = f"hotline_bench_kb_{ARTICLES}"
     admin = make_engine(PG_ADMIN_URL)
     try:
