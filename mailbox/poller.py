@@ -158,22 +158,35 @@ class Poller:
         max_bytes = int(self.settings.mail.max_message_bytes)
         sizes = await connection.sizes(wanted) if wanted else {}
         groups = _fetch_groups(wanted, sizes, max_bytes, max(1, int(self.settings.mail.batch_size)))
-        # While one group is taken in (database), the next is fetched and converted (worker process).
+        # While one group is taken in (database, in a thread), the next is fetched (IMAP, here) and
+        # converted (worker process). The server hears of a group only once its commit is done.
         # No try/finally: after a crash nothing is flagged; the re-run finds the commits and flags them.
         with self._conversion_pool(parallel=len(groups) > 1) as pool:
-            pending: tuple[list[int], dict[int, bytes], list[Any]] | None = None
-            for group, limit in groups:
-                bodies = await connection.bodies(group, limit=limit)
-                started = (
-                    group,
-                    bodies,
-                    [self._start_conversion(pool, bodies[uid]) for uid in group if uid in bodies],
-                )
-                if pending is not None:
-                    await self._finish_group(account, connection, folder.uidvalidity, pending, report)
-                pending = started
-            if pending is not None:
-                await self._finish_group(account, connection, folder.uidvalidity, pending, report)
+            taking_in: tuple[list[int], asyncio.Task[list[tuple[int, str]]]] | None = None
+            try:
+                for group, limit in groups:
+                    bodies = await connection.bodies(group, limit=limit)
+                    started = (
+                        group,
+                        bodies,
+                        [self._start_conversion(pool, bodies[uid]) for uid in group if uid in bodies],
+                    )
+                    if taking_in is not None:
+                        await self._report_group(account, connection, folder.uidvalidity, *taking_in, report)
+                    taking_in = (
+                        group,
+                        asyncio.create_task(self._take_in_fetched(account, folder.uidvalidity, started)),
+                    )
+                if taking_in is not None:
+                    await self._report_group(account, connection, folder.uidvalidity, *taking_in, report)
+            except BaseException:
+                # A fetch failed while a group was being taken in: let that transaction end (commit or
+                # not) before giving up, telling the server nothing; the next run flags what committed.
+                if taking_in is not None and not taking_in[1].done():
+                    await asyncio.wait({taking_in[1]})
+                if taking_in is not None and taking_in[1].done() and not taking_in[1].cancelled():
+                    taking_in[1].exception()  # retrieved: the error raised here is the one that counts
+                raise
         with UnitOfWork(self.engine, clock=self.clock) as uow:
             save_account_state(uow, account=account.name, uidvalidity=folder.uidvalidity, last_uid=max(uids))
         return report
@@ -199,14 +212,11 @@ class Poller:
             return future
         return asyncio.wrap_future(pool.submit(convert_for_intake, raw, max_bytes))
 
-    async def _finish_group(
-        self,
-        account: Any,
-        connection: ImapConnection,
-        uidvalidity: int,
-        pending: tuple[list[int], dict[int, bytes], list[Any]],
-        report: PollReport,
-    ) -> None:
+    async def _take_in_fetched(
+        self, account: Any, uidvalidity: int, pending: tuple[list[int], dict[int, bytes], list[Any]]
+    ) -> list[tuple[int, str]]:
+        """Wait for a fetched group's conversions, then take it in, in a thread (the event loop meanwhile
+        fetches the next group)."""
         group, bodies, futures = pending
         present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
         results = await asyncio.gather(*futures, return_exceptions=True)
@@ -220,7 +230,19 @@ class Poller:
             )
             for uid, result in zip(present, results, strict=True)
         ]
-        outcomes = self._take_in_group(account, uidvalidity, converted)
+        return await asyncio.to_thread(self._take_in_group, account, uidvalidity, converted)
+
+    async def _report_group(
+        self,
+        account: Any,
+        connection: ImapConnection,
+        uidvalidity: int,
+        group: list[int],
+        taking_in: asyncio.Task[list[tuple[int, str]]],
+        report: PollReport,
+    ) -> None:
+        """After a group's commit (its task's end), tell the server and remember the last UID."""
+        outcomes = await taking_in
         batch = _Batch()
         for uid, outcome in outcomes:
             if self.after_commit is not None:
