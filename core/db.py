@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from hotline.core.models.enums import Role
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Reading through memory mapping saves a copy per page: full-text doclists and the lookup index are big.
+SQLITE_MMAP_BYTES = 1 << 30
 
 
 def default_database_url() -> str:
@@ -81,6 +83,7 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -27,7 +27,6 @@ PG_TABLE = "search_kb"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
 REBUILD_BATCH = 1000
-SQLITE_MMAP_BYTES = 1 << 30  # reading the index through memory mapping: fewer copies on big doclists
 RANKED_AT_MOST = 1000
 """A query matching more articles than this ranks only the newest this-many (and says so): ranking every
 match of a word found in most articles would cost time in proportion to the whole knowledge base."""
@@ -165,7 +164,6 @@ def search(
 
 def _candidates_sqlite(session: Session, match: str, audience: str | None) -> list[tuple[int, float]]:
     """``(id, score)`` of the newest ``RANKED_AT_MOST + 1`` matches, newest first, in one pass of FTS5."""
-    session.connection().exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     join = "" if audience is None else " JOIN kb_article a ON a.id = f.rowid AND a.audience = :audience"
     sql = (
         f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match"
