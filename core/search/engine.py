@@ -19,6 +19,18 @@ from sqlmodel import Session
 
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
+from hotline.core.search.matching import (
+    LEVEL_EXACT,
+    LEVEL_TRANSLIT,
+    LEVEL_TYPO,
+    WordOption,
+    after_prefix,
+    best_level,
+    fts_term,
+    option_sql,
+    ts_term,
+    whole,
+)
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
@@ -38,12 +50,6 @@ SCORE_PHONE_CONTAINS = 700.0
 SCORE_WORDS = 500.0
 WORD_SCALE = 300.0
 
-LEVEL_EXACT = 1.0
-LEVEL_PREFIX = 0.8
-LEVEL_TRANSLIT = 0.7
-LEVEL_TRANSLIT_PREFIX = 0.6
-LEVEL_TYPO = 0.45
-ORGANISATION_FACTOR = 0.95
 LAYOUT_FACTOR = 0.9
 
 
@@ -168,7 +174,7 @@ class _Search:
             for client_id, phone, suffix in self.rows(
                 "SELECT s.client_id, o.digits, s.suffix FROM search_phone s CROSS JOIN search_phone_owner o"
                 " WHERE o.phone_id = s.phone_id AND s.suffix >= :lo AND s.suffix < :hi LIMIT :cap",
-                {"lo": typed, "hi": _after_prefix(typed), "cap": self.cap},
+                {"lo": typed, "hi": after_prefix(typed), "cap": self.cap},
             ):
                 if suffix == typed:
                     score = SCORE_PHONE_SUFFIX + min(len(typed), 15)
@@ -186,7 +192,7 @@ class _Search:
             return
         rows = self.rows(
             "SELECT client_id, address FROM search_email WHERE part >= :lo AND part < :hi LIMIT :cap",
-            {"lo": needle, "hi": _after_prefix(needle), "cap": self.cap},
+            {"lo": needle, "hi": after_prefix(needle), "cap": self.cap},
         )
         for client_id, address in rows:
             if address == needle:
@@ -230,7 +236,7 @@ class _Search:
             levels: list[float] = []
             notes: list[str] = []
             for options in alternatives:
-                level, label = _best_level(options, rows)
+                level, label = best_level(options, rows)
                 if level <= 0:
                     break
                 levels.append(level)
@@ -240,27 +246,27 @@ class _Search:
                 matched = ", ".join(dict.fromkeys(notes))
                 found.add_client(client_id, score, f"{matched} ({note})" if note else matched)
 
-    def word_alternatives(self, word: str, *, short: bool, typos: bool) -> list[_Option]:
+    def word_alternatives(self, word: str, *, short: bool, typos: bool) -> list[WordOption]:
         """Ways one typed word may match an index row: its own prefix, its keys, its corrections."""
-        options = [_Option("word", word, prefix=True, level=LEVEL_EXACT)]
+        options = [WordOption("word", word, prefix=True, level=LEVEL_EXACT)]
         if short:
             return options
         for key in query_skeletons(word):
             if key:
-                options.append(_Option("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
+                options.append(WordOption("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
         if typos and correctable(word) and not self.any_word(options):
             terms = self.corrections({word, skeleton(word)})
             options = [
-                _Option(column, term, prefix=False, level=LEVEL_TYPO)
+                WordOption(column, term, prefix=False, level=LEVEL_TYPO)
                 for term in terms
                 for column in ("word", "wkey")
             ]
         return options
 
-    def any_word(self, options: list[_Option]) -> bool:
+    def any_word(self, options: list[WordOption]) -> bool:
         """Whether any index row matches any option (one indexed probe per option: ORs defeat the planner)."""
         for option in options:
-            where, params = _option_sql("a", [option])
+            where, params = option_sql("a", [option])
             if self.rows(f"SELECT 1 FROM search_word a WHERE {where} LIMIT 1", params):
                 return True
         return False
@@ -279,7 +285,7 @@ class _Search:
             }
         )[:20]
 
-    def matching_clients(self, alternatives: list[list[_Option]]) -> list[int]:
+    def matching_clients(self, alternatives: list[list[WordOption]]) -> list[int]:
         """Clients with a row matching every typed word.
 
         One word is a range scan of the word B-trees; several words intersect posting lists in the
@@ -290,13 +296,13 @@ class _Search:
         """
         if len(alternatives) == 1:
             return self.matching_one_word(alternatives[0])
-        complete = [[_whole(option) for option in options] for options in alternatives[:-1]]
+        complete = [[whole(option) for option in options] for options in alternatives[:-1]]
         found = self.matching_all(complete + alternatives[-1:])
         if len(found) < self.limit:
             found = list(dict.fromkeys(found + self.matching_all(alternatives)))
         return found[: self.cap]
 
-    def matching_all(self, alternatives: list[list[_Option]]) -> list[int]:
+    def matching_all(self, alternatives: list[list[WordOption]]) -> list[int]:
         """Clients whose document holds a match for every word (one full-text query).
 
         On PostgreSQL a one- or two-letter prefix would union the posting lists of every lexeme it
@@ -304,7 +310,7 @@ class _Search:
         """
         if not self.postgres:
             groups = [
-                "(" + " OR ".join(dict.fromkeys(_fts_term(option) for option in options)) + ")"
+                "(" + " OR ".join(dict.fromkeys(fts_term(option) for option in options)) + ")"
                 for options in alternatives
             ]
             sql = "SELECT rowid FROM search_doc_fts WHERE search_doc_fts MATCH :query LIMIT :cap"
@@ -318,7 +324,7 @@ class _Search:
         else:
             long_words = alternatives
         query = " & ".join(
-            "(" + " | ".join(dict.fromkeys(_ts_term(option) for option in options)) + ")"
+            "(" + " | ".join(dict.fromkeys(ts_term(option) for option in options)) + ")"
             for options in long_words
         )
         # Planned without the LIMIT, the match goes through the GIN index: with it, PostgreSQL may bet
@@ -330,11 +336,11 @@ class _Search:
         )
         return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": cap})]
 
-    def matching_one_word(self, options: list[_Option]) -> list[int]:
+    def matching_one_word(self, options: list[WordOption]) -> list[int]:
         """Clients with a word (or key) matching one typed word: one capped B-tree range scan per option."""
         found: dict[int, None] = {}
         for option in options:
-            where, params = _option_sql("a", [option])
+            where, params = option_sql("a", [option])
             params["cap"] = self.cap
             for (client_id,) in self.rows(
                 f"SELECT a.client_id FROM search_word a WHERE {where} LIMIT :cap", params
@@ -443,80 +449,6 @@ class _Search:
             if len(out.setdefault(client_id, [])) < 2:
                 out[client_id].append(address)
         return out
-
-
-@dataclass(frozen=True)
-class _Option:
-    """One way a typed word may match: a column (``word`` or ``wkey``), a value, prefix or exact."""
-
-    column: str
-    value: str
-    prefix: bool
-    level: float
-
-
-def _option_sql(alias: str, options: list[_Option], *, tag: str = "o") -> tuple[str, dict[str, Any]]:
-    parts: list[str] = []
-    params: dict[str, Any] = {}
-    for number, option in enumerate(options):
-        name = f"{tag}_{number}"
-        column = f"{alias}.{option.column}"
-        if option.prefix:
-            parts.append(f"({column} >= :{name}_lo AND {column} < :{name}_hi)")
-            params[f"{name}_lo"] = option.value
-            params[f"{name}_hi"] = _after_prefix(option.value)
-        else:
-            parts.append(f"{column} = :{name}_eq")
-            params[f"{name}_eq"] = option.value
-    return " OR ".join(parts), params
-
-
-def _whole(option: _Option) -> _Option:
-    """The same option matching whole words only."""
-    return _Option(option.column, option.value, prefix=False, level=option.level)
-
-
-def _fts_term(option: _Option) -> str:
-    """An FTS5 phrase for one option (values are folded letters and digits only; quotes doubled anyway)."""
-    value = option.value.replace('"', '""')
-    return f'"{value}"' + ("*" if option.prefix else "")
-
-
-def _ts_term(option: _Option) -> str:
-    """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one)."""
-    value = option.value
-    value = value.replace("\\", "\\\\").replace("'", "''")
-    return f"'{value}'" + (":*" if option.prefix else "")
-
-
-def _best_level(options: list[_Option], rows: list[tuple[str, str, str]]) -> tuple[float, str]:
-    best, label = 0.0, ""
-    for field_code, word, wkey in rows:
-        weight = ORGANISATION_FACTOR if field_code == "o" else 1.0
-        where = "organisation" if field_code == "o" else "name"
-        for option in options:
-            value = word if option.column == "word" else wkey
-            if value == option.value:
-                level = option.level
-            elif option.prefix and value.startswith(option.value):
-                level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
-            else:
-                continue
-            kind = ""
-            if option.level == LEVEL_TYPO:
-                kind = " (typo)"
-            elif option.column == "wkey" and not word.startswith(option.value):
-                kind = " (translit)"
-            level *= weight
-            if level > best:
-                best = level
-                label = f"{where}: {word}{kind}"
-    return best, label
-
-
-def _after_prefix(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix`` (code-point order)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _timestamp(moment: datetime | str | None) -> float:

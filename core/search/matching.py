@@ -1,0 +1,89 @@
+"""How one typed word matches the word index: its options (column, value, prefix or whole) as SQL
+range conditions, as full-text terms (FTS5 / tsquery), and the quality level of the best match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LEVEL_EXACT = 1.0
+LEVEL_PREFIX = 0.8
+LEVEL_TRANSLIT = 0.7
+LEVEL_TRANSLIT_PREFIX = 0.6
+LEVEL_TYPO = 0.45
+ORGANISATION_FACTOR = 0.95
+
+
+@dataclass(frozen=True)
+class WordOption:
+    """One way a typed word may match: a column (``word`` or ``wkey``), a value, prefix or exact."""
+
+    column: str
+    value: str
+    prefix: bool
+    level: float
+
+
+def option_sql(alias: str, options: list[WordOption], *, tag: str = "o") -> tuple[str, dict[str, Any]]:
+    """A WHERE condition (ORed options on table ``alias``) and its bound parameters, named by ``tag``."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for number, option in enumerate(options):
+        name = f"{tag}_{number}"
+        column = f"{alias}.{option.column}"
+        if option.prefix:
+            parts.append(f"({column} >= :{name}_lo AND {column} < :{name}_hi)")
+            params[f"{name}_lo"] = option.value
+            params[f"{name}_hi"] = after_prefix(option.value)
+        else:
+            parts.append(f"{column} = :{name}_eq")
+            params[f"{name}_eq"] = option.value
+    return " OR ".join(parts), params
+
+
+def whole(option: WordOption) -> WordOption:
+    """The same option matching whole words only."""
+    return WordOption(option.column, option.value, prefix=False, level=option.level)
+
+
+def fts_term(option: WordOption) -> str:
+    """An FTS5 phrase for one option (values are folded letters and digits only; quotes doubled anyway)."""
+    value = option.value.replace('"', '""')
+    return f'"{value}"' + ("*" if option.prefix else "")
+
+
+def ts_term(option: WordOption) -> str:
+    """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one)."""
+    value = option.value
+    value = value.replace("\\", "\\\\").replace("'", "''")
+    return f"'{value}'" + (":*" if option.prefix else "")
+
+
+def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> tuple[float, str]:
+    best, label = 0.0, ""
+    for field_code, word, wkey in rows:
+        weight = ORGANISATION_FACTOR if field_code == "o" else 1.0
+        where = "organisation" if field_code == "o" else "name"
+        for option in options:
+            value = word if option.column == "word" else wkey
+            if value == option.value:
+                level = option.level
+            elif option.prefix and value.startswith(option.value):
+                level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
+            else:
+                continue
+            kind = ""
+            if option.level == LEVEL_TYPO:
+                kind = " (typo)"
+            elif option.column == "wkey" and not word.startswith(option.value):
+                kind = " (translit)"
+            level *= weight
+            if level > best:
+                best = level
+                label = f"{where}: {word}{kind}"
+    return best, label
+
+
+def after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (code-point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
