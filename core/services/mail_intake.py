@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, or_, text
+from sqlalchemy import case, insert, or_, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -243,15 +243,19 @@ def take_in(
         author=author[:320],
         sla=sla,
     )
-    for item in mail.attachments:
-        session.add(
-            Attachment(
-                event_id=event.id or 0,
-                filename=item.filename[:500],
-                content_type=item.content_type[:200],
-                size=item.size,
-                content=item.content,
-            )
+    if mail.attachments:  # one statement for all of them (their ids are not needed here)
+        session.execute(
+            insert(Attachment.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "event_id": event.id or 0,
+                    "filename": item.filename[:500],
+                    "content_type": item.content_type[:200],
+                    "size": item.size,
+                    "content": item.content,
+                }
+                for item in mail.attachments
+            ],
         )
     if client is not None:
         if ticket.client_id is None:
@@ -309,8 +313,8 @@ def _record_processed(
     event_id: int | None,
     now: datetime,
 ) -> None:
-    uow.session.add(
-        ProcessedMessage(
+    uow.session.execute(  # a plain insert, at once: a second run's record of this UID fails here
+        insert(ProcessedMessage.__table__).values(  # type: ignore[attr-defined]
             account=mailbox.name,
             uidvalidity=uidvalidity,
             uid=uid,
@@ -319,7 +323,7 @@ def _record_processed(
             event_id=event_id,
             processed_at=now,
         )
-    )  # written with the message's other rows when its savepoint is released (or at commit)
+    )
 
 
 def _thread(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
