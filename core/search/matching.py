@@ -60,6 +60,9 @@ def ts_term(option: WordOption) -> str:
 
 
 def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> tuple[float, str]:
+    """The best match level of one typed word (its ``options``) among a client's word rows, and a label
+    saying which word matched and how (``name: иванов (translit)``)."""
+    typed = next((option.value for option in options if option.column == "word"), "")
     best, label = 0.0, ""
     for field_code, word, wkey in rows:
         weight = ORGANISATION_FACTOR if field_code == "o" else 1.0
@@ -75,7 +78,7 @@ def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> t
             kind = ""
             if option.level == LEVEL_TYPO:
                 kind = " (typo)"
-            elif option.column == "wkey" and not word.startswith(option.value):
+            elif option.column == "wkey" and not (typed and word.startswith(typed)):
                 kind = " (translit)"
             level *= weight
             if level > best:

@@ -147,6 +147,7 @@ def test_one_typo_in_a_long_word(uow_factory: Uow, people: dict[str, int], typed
 def test_transliteration_both_ways(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
     hits = find(uow_factory, typed)
     assert client_ids(hits)[0] == people[who]
+    assert "translit" in hits[0].matched
 
 
 @pytest.mark.parametrize(("typed", "who"), [("bdfyjd", "ivanov"), ("Зуекщм", "petrov"), ("cvbn", "smith")])
