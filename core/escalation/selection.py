@@ -15,9 +15,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import OPEN_STATUSES
+from hotline.core.models.sla import TicketSla
 from hotline.core.sla.config import EscalationRuleConfig
 from hotline.core.sla.duration import Duration
-from hotline.core.models.sla import TicketSla
 from hotline.core.sla.policy import SlaSetup, target
 
 if TYPE_CHECKING:

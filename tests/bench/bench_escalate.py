@@ -32,8 +32,8 @@ from hotline.core import migrate
 from hotline.core.clock import FixedClock, parse_instant
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.models import EscalationStep, Operator, Queue, Ticket
-from hotline.core.sla.config import CalendarConfig, EscalationRuleConfig, SlaPolicyConfig
 from hotline.core.models.sla import TicketSla
+from hotline.core.sla.config import CalendarConfig, EscalationRuleConfig, SlaPolicyConfig
 from hotline.core.sla.policy import SlaSetup
 
 SCALE = float(os.environ.get("SCALE", "1"))

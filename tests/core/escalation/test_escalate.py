@@ -14,8 +14,8 @@ from hotline.core.escalation.run import run_escalation
 from hotline.core.escalation.validate import validate_against_db
 from hotline.core.models import AuditEntry, EscalationStep, Operator, Queue, Ticket, TicketEvent
 from hotline.core.models.enums import TicketStatus
-from hotline.core.services.tickets import update_ticket
 from hotline.core.models.sla import TicketSla
+from hotline.core.services.tickets import update_ticket
 
 from .world import counts, load, msk, new_ticket, populate, setup_from_toml
 

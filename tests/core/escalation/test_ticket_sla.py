@@ -10,6 +10,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.errors import Conflict, InvalidInput
 from hotline.core.models import OutboxMessage
 from hotline.core.models.enums import EventKind, Priority, TicketStatus
+from hotline.core.models.sla import TicketSla
 from hotline.core.services.tickets import (
     add_event,
     describe_tickets,
@@ -18,7 +19,6 @@ from hotline.core.services.tickets import (
     reply_ticket,
     update_ticket,
 )
-from hotline.core.models.sla import TicketSla
 
 from .world import load, msk, new_ticket, populate, setup_from_toml
 
