@@ -10,7 +10,9 @@ from hotline.core.services.tickets import create_ticket, reply_ticket
 
 def test_reply_is_an_event_and_one_threaded_outbox_row(uow_factory) -> None:
     with uow_factory() as uow:
-        number = create_ticket(uow, subject="Re: printer jams", queue="Support", requester="anna@example.com").number
+        number = create_ticket(
+            uow, subject="Re: printer jams", queue="Support", requester="anna@example.com"
+        ).number
     with uow_factory() as uow:
         event = reply_ticket(uow, number=number, body="Please restart it.")
         event_id = event.id
