@@ -9,6 +9,7 @@ ties by recent activity (open tickets, last interaction).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,8 @@ SCORE_WORDS = 500.0
 WORD_SCALE = 300.0
 
 LAYOUT_FACTOR = 0.9
+
+_NAMED = re.compile(r":(\w+)")
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,27 @@ class _Search:
     def __init__(self, connection: Connection, *, limit: int, region: str) -> None:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
+        # On SQLite the statements go straight to the driver (named parameters are native there): the
+        # SQLAlchemy layer costs more per statement than most of these index probes.
+        self.driver = None if self.postgres else connection.connection.driver_connection
         self.limit = limit
         self.cap = max(limit * 3, 60)
         self.region = region
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
+        if self.driver is not None:
+            if expanding:
+                params = dict(params)
+                for name in expanding:
+                    values = list(params.pop(name)) or [None]
+                    marks = [f"{name}_{number}" for number in range(len(values))]
+                    params.update(zip(marks, values, strict=True))
+                    sql = re.sub(rf":{name}\b", "(" + ", ".join(f":{mark}" for mark in marks) + ")", sql)
+            cursor = self.driver.execute(sql, params)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
         statement = text(sql)
         if expanding:
             statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
@@ -386,23 +405,22 @@ class _Search:
 
     def client_hits(self, clients: dict[int, _Candidate]) -> list[Hit]:
         ids = sorted(clients)
-        details = {
-            row[0]: row
-            for row in self.rows(
-                "SELECT c.id, c.name, c.last_interaction_at, o.name FROM client c"
-                " LEFT JOIN client o ON o.id = c.organisation_id WHERE c.id IN :ids",
-                {"ids": ids},
-                expanding=("ids",),
-            )
-        }
+        # Open tickets are counted with a CASE over the client's tickets: given a status filter, planners
+        # prefer the status index and scan every open ticket.
+        open_list = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+        details: dict[int, Any] = {}
         open_tickets: dict[int, int] = {}
-        open_values = {status.value for status in OPEN_STATUSES}
-        # Counted here: given a status filter, planners prefer the status index and scan every open ticket.
-        for client_id, status in self.rows(
-            "SELECT client_id, status FROM ticket WHERE client_id IN :ids", {"ids": ids}, expanding=("ids",)
+        for row in self.rows(
+            "SELECT c.id, c.name, c.last_interaction_at, o.name,"
+            f" (SELECT sum(CASE WHEN t.status IN ({open_list}) THEN 1 ELSE 0 END)"
+            "  FROM ticket t WHERE t.client_id = c.id)"
+            " FROM client c LEFT JOIN client o ON o.id = c.organisation_id WHERE c.id IN :ids",
+            {"ids": ids},
+            expanding=("ids",),
         ):
-            if status in open_values:
-                open_tickets[client_id] = open_tickets.get(client_id, 0) + 1
+            details[row[0]] = row
+            if row[4]:
+                open_tickets[row[0]] = int(row[4])
 
         def rank(client_id: int) -> tuple[float, int, float, int]:
             last = details[client_id][2]
@@ -412,7 +430,7 @@ class _Search:
         contacts = self.contacts(best)
         out = []
         for client_id in best:
-            _, name, _, organisation = details[client_id]
+            _, name, _, organisation, _ = details[client_id]
             parts = [organisation or "", *contacts.get(client_id, [])]
             if open_tickets.get(client_id):
                 parts.append(f"{open_tickets[client_id]} open")
@@ -434,20 +452,16 @@ class _Search:
         if not ids:
             return {}
         out: dict[int, list[str]] = {}
-        for client_id, e164 in self.rows(
-            "SELECT client_id, e164 FROM client_phone WHERE client_id IN :ids ORDER BY id",
+        # One statement for both: the first phone, then the first email of each client.
+        for client_id, source, _, value in self.rows(
+            "SELECT client_id, 0 AS source, id, e164 FROM client_phone WHERE client_id IN :ids"
+            " UNION ALL SELECT client_id, 1, id, address FROM client_email WHERE client_id IN :ids"
+            " ORDER BY 2, 3",
             {"ids": ids},
             expanding=("ids",),
         ):
-            if len(out.setdefault(client_id, [])) < 1:
-                out[client_id].append(e164)
-        for client_id, address in self.rows(
-            "SELECT client_id, address FROM client_email WHERE client_id IN :ids ORDER BY id",
-            {"ids": ids},
-            expanding=("ids",),
-        ):
-            if len(out.setdefault(client_id, [])) < 2:
-                out[client_id].append(address)
+            if len(out.setdefault(client_id, [])) < 1 + source:
+                out[client_id].append(value)
         return out
 
 

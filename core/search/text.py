@@ -60,6 +60,8 @@ def email_words(email: str) -> list[str]:
 
 def strip_controls(text: str) -> str:
     """``text`` without control characters (C0, C1, DEL, bidi overrides): safe to show in a terminal."""
+    if text.isprintable():  # no Cc, Cf, Zl or Zp character (nor Zs but the space): nothing to replace
+        return text
     return "".join(
         ch if ch == " " or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else " " for ch in text
     )
