@@ -154,7 +154,7 @@ def search(
     columns += (KbArticle.audience, KbArticle.updated_at)
     # Plain rows, not ORM objects: this is the hot path of a search.
     statement = select(*columns).where(col(KbArticle.id).in_([article_id for article_id, _ in ranked]))
-    articles = {row[0]: row for row in session.execute(statement)}
+    articles = {row[0]: row for row in session.connection().execute(statement)}
     matcher = Matcher(parsed.positive_terms())
     hits = [
         _hit(articles[article_id], score, matcher) for article_id, score in ranked if article_id in articles
@@ -166,11 +166,18 @@ def _candidates_sqlite(session: Session, match: str, audience: str | None) -> li
     """``(id, score)`` of the newest ``RANKED_AT_MOST + 1`` matches, newest first, in one pass of FTS5."""
     join = "" if audience is None else " JOIN kb_article a ON a.id = f.rowid AND a.audience = :audience"
     sql = (
-        f"SELECT f.rowid, f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match"
+        f"SELECT f.rowid, -f.rank FROM {SQLITE_TABLE} f{join} WHERE {SQLITE_TABLE} MATCH :match"
         " ORDER BY f.rowid DESC LIMIT :cap"
     )
-    rows = session.execute(text(sql), {"match": match, "audience": audience, "cap": RANKED_AT_MOST + 1})
-    return [(int(row[0]), -float(row[1])) for row in rows]
+    # Straight through the driver's cursor: up to a thousand rows, and SQLAlchemy's per-row work (result
+    # proxies, processors) would cost more than FTS5 itself. The session's own connection, so the same
+    # transaction.
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, {"match": match, "audience": audience, "cap": RANKED_AT_MOST + 1})
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _candidates_postgres(

@@ -63,6 +63,7 @@ class Matcher:
         self.stems = {term.stem for term in terms if not term.prefix}
         self.prefixes = tuple(term.word for term in terms if term.prefix)
         self._memo: dict[str, str | None] = {}
+        self._raw_memo: dict[str, str | None] = {}  # the same, by the word as written
         self._candidates = _candidate_pattern([*self.stems, *self.prefixes])
 
     def key(self, normal: str) -> str | None:
@@ -86,8 +87,13 @@ class Matcher:
         if self._candidates is None:
             return []
         found: list[tuple[int, int, str]] = []
+        memo = self._raw_memo
         for match in self._candidates.finditer(text):
-            key = self.key(normalise_word(match.group()))
+            word = match.group()
+            try:
+                key = memo[word]
+            except KeyError:
+                key = memo[word] = self.key(normalise_word(word))
             if key is not None:
                 found.append((match.start(), match.end(), key))
         return found
@@ -156,16 +162,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-_GAP_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\uf8ff]+")
+_GAP_CHARS = r"\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\uf8ff"
+_NOT_SINGLE_SPACE_RE = re.compile(f"(?! )[{_GAP_CHARS}]|  ")
+"""A gap that is more than one plain space: only such text needs the gaps collapsed one by one."""
+_COLLAPSED_GAP_RE = re.compile(f"^[{_GAP_CHARS}]+|[{_GAP_CHARS}]{{2,}}|(?! )[{_GAP_CHARS}]")
+"""The gaps that change: any at the start, runs, and single gap characters other than a space (a single
+space between words stays inside a kept piece, so the loop below runs once per changed gap, not per word)."""
 
 
 def _one_line_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """Collapse whitespace and control characters to single spaces, moving the spans (on words) along."""
+    if _NOT_SINGLE_SPACE_RE.search(text) is None:
+        # Words apart by single spaces already (most titles and snippets): only the ends can change.
+        shift = 1 if text.startswith(" ") else 0
+        return text.strip(" "), [(start - shift, end - shift) for start, end in spans]
     pieces: list[str] = []
     origins: list[int] = []  # where each kept piece starts in ``text``
     targets: list[int] = []  # ... and in the result
     cursor = length = 0
-    for gap in _GAP_RE.finditer(text):
+    for gap in _COLLAPSED_GAP_RE.finditer(text):
         if gap.start() > cursor:
             origins.append(cursor)
             targets.append(length)
