@@ -59,21 +59,21 @@ class HotlineApp(App[None]):
             self.pop_screen()
 
     def action_open_queues(self) -> None:
-        try:
-            from hotline.tui.screens.queues import QueuesScreen
-        except ImportError:
-            self.notify("The ticket queues are not available in this version.", severity="warning")
-            return
+        from hotline.tui.screens.queues import QueuesScreen
+
         if not isinstance(self.screen, QueuesScreen):
             self.push_screen(QueuesScreen(self.ctx))
 
+    def action_open_kb(self) -> None:
+        """The knowledge-base panel for reading, over whatever is on screen (a call form included)."""
+        from hotline.tui.screens.kb_search import open_kb_search
+
+        open_kb_search(self, self.ctx)
+
     def open_ticket(self, number: int) -> None:
         """Show a ticket (from a lookup hit or a client's card)."""
-        try:
-            from hotline.tui.screens.ticket import TicketScreen
-        except ImportError:
-            self.notify(f"Ticket #{number}: the ticket screen is not available in this version.")
-            return
+        from hotline.tui.screens.ticket import TicketScreen
+
         self.push_screen(TicketScreen(self.ctx, number))
 
     def open_client(self, client_id: int, *, call_started_at: datetime | None = None) -> None:

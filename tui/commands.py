@@ -253,6 +253,15 @@ APP_COMMANDS = register(
         priority=True,
     ),
     Command(
+        id="app.kb",
+        key="f6",
+        title="console: knowledge base",
+        help="Search the knowledge base from any screen.",
+        action="app.open_kb",
+        label="KB",
+        priority=True,
+    ),
+    Command(
         id="app.quit",
         key="ctrl+q",
         title="console: quit",

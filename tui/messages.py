@@ -86,15 +86,13 @@ def forward_worker_failure(node: DOMNode, event: Worker.StateChanged) -> bool:
 
 def readable_error(error: BaseException) -> str:
     """One line an operator can act on, never a traceback."""
+    from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
     from hotline.core.errors import HotlineError
 
     if isinstance(error, HotlineError):
         where = getattr(error, "where", None)
         return f"{where}: {error}" if where else str(error)
-    try:
-        from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-    except ImportError:  # pragma: no cover
-        return f"{type(error).__name__}: {error}"
     if isinstance(error, OperationalError):
         reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
         return f"database unavailable: {reason}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -98,6 +99,16 @@ def console(engine: Engine, clock: FixedClock) -> ConsoleFactory:
         )
 
     return factory
+
+
+@pytest.fixture
+def articles(world: World, engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+    """The bilingual test corpus of ``tests/core/kb/corpus.py`` in the knowledge base."""
+    from hotline.core.services.kb import import_folder
+    from tests.core.kb.corpus import write_corpus
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
 
 
 async def _settle(pilot: Pilot[None]) -> None:

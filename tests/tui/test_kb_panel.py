@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -11,17 +10,9 @@ from textual.widgets import Input, Markdown, OptionList, Static, TextArea
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Reminder
-from hotline.core.services.kb import import_folder
 from hotline.core.services.reminders import create_reminder
 from hotline.tui.screens.kb_search import KbChoice, KbResultsFound, KbSearchScreen
 from hotline.tui.widgets.reminder_list import ReminderList
-from tests.core.kb.corpus import write_corpus
-
-
-@pytest.fixture
-def articles(world, engine, clock, tmp_path: Path) -> None:
-    with UnitOfWork(engine, clock=clock) as uow:
-        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
 
 
 def titles(screen: KbSearchScreen) -> list[str]:

@@ -20,6 +20,7 @@ from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import CardLoaded, TimelinePageLoaded, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
+from hotline.tui.widgets.reminder_list import ReminderList
 from hotline.tui.widgets.timeline_table import TimelineTable
 from hotline.tui.widgets.work_summary import TicketLine
 
@@ -125,21 +126,9 @@ class ClientCardScreen(Screen[None]):
                 yield TimelineTable(zone=self.ctx.settings.zone, id="timeline-table")
             with TabPane("Open tickets", id="tickets"):
                 yield DataTable(id="tickets-table", cursor_type="row", zebra_stripes=True)
-            reminders = self._reminder_list()
-            if reminders is not None:
-                with TabPane("Reminders", id="reminders"):
-                    yield reminders
+            with TabPane("Reminders", id="reminders"):
+                yield ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
         yield Footer(compact=True)
-
-    def _reminder_list(self) -> Any | None:
-        try:
-            from hotline.tui.widgets.reminder_list import ReminderList
-        except ImportError:
-            return None
-        try:
-            return ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
-        except TypeError:
-            return None
 
     def on_mount(self) -> None:
         tickets = self.query_one("#tickets-table", DataTable)
@@ -154,10 +143,7 @@ class ClientCardScreen(Screen[None]):
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
         self._load_card()
         self._load_page(first=True)
-        for reminders in self.query("#reminder-list"):
-            reload_reminders = getattr(reminders, "reload", None)
-            if reload_reminders is not None:
-                reload_reminders()
+        self.query_one("#reminder-list", ReminderList).reload()
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -228,10 +214,6 @@ class ClientCardScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in {"log_call", "new_ticket", "add_note", "edit_client"} and self.card is None:
             return None
-        if action == "add_reminder":
-            from hotline.tui.screens.log_call import reminders_available
-
-            return reminders_available()
         return True
 
     def action_load_more(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -107,26 +107,16 @@ class HomeScreen(Screen[None]):
         )
         yield Footer(compact=True)
 
-    def _reminder_list(self) -> Any | None:
-        try:
-            from hotline.tui.widgets.reminder_list import ReminderList
-        except ImportError:
-            return None
-        try:
-            return ReminderList(self.ctx, id="reminders")
-        except TypeError:
-            return None
-
     def on_mount(self) -> None:
         # After the first frame, so the lookup box is usable at once: the reminders panel's first load
         # (birthdays, business calendar) costs about as much CPU as painting the whole screen.
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        from hotline.tui.widgets.reminder_list import ReminderList
+
         self._load_work()
-        reminders = self._reminder_list()
-        if reminders is not None:
-            self.query_one("#work", Horizontal).mount(reminders)
+        self.query_one("#work", Horizontal).mount(ReminderList(self.ctx, id="reminders"))
 
     def on_screen_resume(self) -> None:
         self.query_one("#lookup", Input).focus()

@@ -23,11 +23,12 @@ from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer, format_duration
-from hotline.tui.widgets.kb_insert import article_text, kb_search_available
+from hotline.tui.widgets.kb_insert import article_text
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
+    from hotline.tui.screens.kb_search import KbChoice
 
 WRAP_UP_CODES: tuple[tuple[str, str], ...] = (
     ("Resolved", "resolved"),
@@ -72,15 +73,6 @@ register(
         label="Cancel",
     ),
 )
-
-
-def reminders_available() -> bool:
-    """Whether this installation has reminders (the follow-up field and the card's ``r``)."""
-    try:
-        from hotline.core.services import reminders  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 _DURATION = re.compile(r"^\s*(?:(\d+):)?(\d+)(?::(\d{1,2}))?\s*$")
@@ -142,24 +134,18 @@ class LogCallScreen(ModalScreen[int | None]):
                     yield Input(
                         placeholder="m:ss", id="duration", restrict=r"[0-9:]*", max_length=8, compact=True
                     )
-                if reminders_available():
-                    yield Label("Follow up")
-                    yield WhenInput(id="follow-up")
+                yield Label("Follow up")
+                yield WhenInput(id="follow-up")
             yield Label("Notes")
             yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
 
     def on_mount(self) -> None:
         self.query_one("#notes", TextArea).focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "insert_article":
-            return kb_search_available()
-        return True
-
     def action_insert_article(self) -> None:
         from hotline.tui.screens.kb_search import KbSearchScreen
 
-        def chosen(article: object | None) -> None:
+        def chosen(article: KbChoice | None) -> None:
             text = article_text(article)
             if text:
                 area = self.query_one("#notes", TextArea)
@@ -182,13 +168,13 @@ class LogCallScreen(ModalScreen[int | None]):
             except ValueError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
-        follow_up_at = None
-        for field in self.query(WhenInput):
-            try:
-                follow_up_at = field.when(now=self.ctx.clock.now(), zone=self.ctx.settings.zone)
-            except ValueError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
+        try:
+            follow_up_at = self.query_one("#follow-up", WhenInput).when(
+                now=self.ctx.clock.now(), zone=self.ctx.settings.zone
+            )
+        except ValueError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         self._saving = True
         self._save(
             direction=str(self.query_one("#direction", Select).value),

@@ -19,11 +19,12 @@ from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import NoteAdded, ReminderSet, TicketOpened, forward_worker_failure
-from hotline.tui.widgets.kb_insert import article_text, kb_search_available
+from hotline.tui.widgets.kb_insert import article_text
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
+    from hotline.tui.screens.kb_search import KbChoice
 
 DEFAULT_QUEUE = "Support"
 PRIORITIES = (("Low", "low"), ("Normal", "normal"), ("High", "high"), ("Urgent", "urgent"))
@@ -127,15 +128,10 @@ class NoteScreen(ModalScreen[int | None]):
             select.set_options([(name, name) for name in names])
             select.value = current if current in names else names[0]
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "insert_article":
-            return kb_search_available()
-        return True
-
     def action_insert_article(self) -> None:
         from hotline.tui.screens.kb_search import KbSearchScreen
 
-        def chosen(article: object | None) -> None:
+        def chosen(article: KbChoice | None) -> None:
             text = article_text(article)
             if text:
                 area = self.query_one("#body", TextArea)

@@ -259,7 +259,7 @@ class TicketScreen(Screen[None]):
         from hotline.tui.screens.ticket_reply import TicketTextScreen
 
         what = "reply" if reply else "note"
-        modal = TicketTextScreen(self.number, reply=reply, draft=self.drafts.get(what, ""))
+        modal = TicketTextScreen(self.ctx, self.number, reply=reply, draft=self.drafts.get(what, ""))
 
         def done(text: str | None) -> None:
             if text is None:

@@ -1,24 +1,17 @@
-"""Inserting a knowledge-base article into a text field (the KB search modal is another module's)."""
+"""Inserting a knowledge-base article into a text field (the article comes from ``KbSearchScreen``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hotline.core.text import printable
 
-
-def kb_search_available() -> bool:
-    """Whether this installation has the knowledge-base search modal."""
-    try:
-        from hotline.tui.screens import kb_search  # noqa: F401
-    except ImportError:
-        return False
-    return True
+if TYPE_CHECKING:
+    from hotline.tui.screens.kb_search import KbChoice
 
 
-def article_text(article: object | None) -> str:
-    """The text to insert for what the KB modal returned: a string, or an article with a body."""
+def article_text(article: KbChoice | None) -> str:
+    """The text to insert for what the KB panel returned: the chosen article's body, or nothing."""
     if article is None:
         return ""
-    if isinstance(article, str):
-        return printable(article, multiline=True)
-    body = getattr(article, "body", None) or getattr(article, "text", None) or ""
-    return printable(str(body), multiline=True)
+    return printable(article.body, multiline=True)

@@ -244,9 +244,7 @@ class ReminderList(Vertical):
         selected = self._selected()
         if selected is None or selected.client_id is None or self.client_id is not None:
             return
-        opener: Any = getattr(self.app, "open_client", None)
-        if opener is not None:
-            opener(selected.client_id)
+        self.app.open_client(selected.client_id)  # type: ignore[attr-defined]
 
     def on_worker_state_changed(self, event: Worker[Any].StateChanged) -> None:
         forward_worker_failure(self, event)
