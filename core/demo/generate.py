@@ -55,6 +55,11 @@ FIRST_RESPONSE_TARGET = {"urgent": HOUR, "high": 2 * HOUR, "normal": 8 * HOUR, "
 RESOLUTION_TARGET = {"urgent": 4 * HOUR, "high": DAY, "normal": 3 * DAY, "low": 5 * DAY}
 ORGANISATION_UNIT_SHARE = 0.143
 """Share of "units" that are an organisation with 2-4 contacts: about 10 % of clients are organisations."""
+EN_MIDDLE_INITIAL_SHARE = 0.6
+EN_INITIALS = tuple(f"{letter}." for letter in "ABCDEFGHJKLMNPRSTW")
+"""English persons often go by a middle initial (``James R. Wilson``), which makes namesakes rarer."""
+SWITCHBOARD_SHARE = 0.25
+"""Share of contact persons whose only phone is their organisation's office number (shared on purpose)."""
 
 
 def _pool(weighted: tuple[tuple[object, int], ...]) -> tuple[object, ...]:
@@ -150,6 +155,7 @@ class DemoGenerator:
         self.outcome_pool = _pool(tuple((o, share) for o, share, _ in content.CALL_OUTCOMES))
         self.durations = {o: span for o, _, span in content.CALL_OUTCOMES}
         self.emails_used = 0
+        self.brands: dict[str, int] = {}
 
     @property
     def last_ticket_number(self) -> int:
@@ -188,14 +194,14 @@ class DemoGenerator:
         russian = rng.random() < 0.5
         if room >= 3 and rng.random() < ORGANISATION_UNIT_SHARE:
             contacts = min(self._between(2, 4), room - 1)
-            org_id, domain = self._organisation(chunk, russian)
+            organisation = self._organisation(chunk, russian)
             for _ in range(contacts):
-                self._person(chunk, russian, organisation=(org_id, domain))
+                self._person(chunk, russian, organisation=organisation)
             return 1 + contacts
         self._person(chunk, russian, organisation=None)
         return 1
 
-    def _organisation(self, chunk: Chunk, russian: bool) -> tuple[int, str]:
+    def _organisation(self, chunk: Chunk, russian: bool) -> tuple[int, str, tuple[str, str, str]]:
         rng = self.rng
         client_id = self._id("client")
         if russian:
@@ -205,21 +211,25 @@ class DemoGenerator:
             )
             brand = f"{head}-{tail}" if rng.random() < 0.5 else f"{head}{tail.lower()}"
             name = f"{self._pick(names.RU_COMPANY_FORMS)} «{brand}»"
-            domain = f"{head_lat}-{tail_lat}.ru"
+            domain = self._domain(f"{head_lat}-{tail_lat}", "ru")
             city = self._pick(names.RU_CITIES)
             note = f"Головной офис: {city}."
             mailboxes = ("info", "office", "buh", "zakaz")
         else:
             head, tail = self._pick(names.EN_COMPANY_HEADS), self._pick(names.EN_COMPANY_TAILS)
             name = f"{head} {tail} {self._pick(names.EN_COMPANY_FORMS)}"
-            domain = f"{head.lower().replace(' ', '')}-{tail.lower()}.{self._pick(('com', 'co.uk', 'io'))}"
+            domain = self._domain(
+                f"{head.lower().replace(' ', '')}-{tail.lower()}", self._pick(("com", "co.uk", "io"))
+            )
             note = f"Head office: {self._pick(names.EN_CITIES)}."
             mailboxes = ("info", "accounts", "sales", "support")
         created = self._below_range(60 * DAY, 2000 * DAY)
         group_id = self.group_pool[int(rng.random() * len(self.group_pool))]
         tags = self._tags(russian)
+        switchboard = None
         for _ in range(1 + (rng.random() < 0.4)):
-            self._phone(chunk, client_id, russian, label="office")
+            phone = self._phone(chunk, client_id, russian, label="office")
+            switchboard = switchboard or phone
         for mailbox in rng.sample(mailboxes, 1 + (rng.random() < 0.5)):
             chunk.rows["client_email"].append((self._id("client_email"), client_id, f"{mailbox}@{domain}"))
         last = self._activity(chunk, client_id, russian, created, email=f"{mailboxes[0]}@{domain}")
@@ -240,9 +250,18 @@ class DemoGenerator:
                 last,
             )
         )
-        return client_id, domain
+        assert switchboard is not None
+        return client_id, domain, switchboard
 
-    def _person(self, chunk: Chunk, russian: bool, organisation: tuple[int, str] | None) -> None:
+    def _domain(self, brand: str, zone: str) -> str:
+        """The organisation's own mail domain: a brand used before gets a number (``alfa-stroy2.ru``)."""
+        seen = self.brands.get(brand, 0)
+        self.brands[brand] = seen + 1
+        return f"{brand}{seen + 1 if seen else ''}.{zone}"
+
+    def _person(
+        self, chunk: Chunk, russian: bool, organisation: tuple[int, str, tuple[str, str, str]] | None
+    ) -> None:
         rnd = self.rnd
         client_id = self._id("client")
         female = rnd() < 0.5
@@ -258,14 +277,21 @@ class DemoGenerator:
         else:
             pool = names.EN_FEMALE if female else names.EN_MALE
             first = pool[int(rnd() * len(pool))]
-            middle = None
             last = EN_SURNAMES[int(rnd() * len(EN_SURNAMES))]
-            name = f"{first} {last}"
+            if rnd() < EN_MIDDLE_INITIAL_SHARE:
+                middle = EN_INITIALS[int(rnd() * len(EN_INITIALS))]
+                name = f"{first} {middle} {last}"
+            else:
+                middle = None
+                name = f"{first} {last}"
         first_lat, last_lat = latin(first), latin(last)
         if organisation is not None:
-            org_id, domain = organisation
+            org_id, domain, switchboard = organisation
             addresses = [f"{first_lat[0]}.{last_lat}@{domain}"]
             phones = 1
+            if rnd() < SWITCHBOARD_SHARE:  # reached through the organisation's office number
+                phones = 0
+                chunk.rows["client_phone"].append((self._id("client_phone"), client_id, *switchboard, "work"))
         else:
             org_id = None
             addresses = self._private_emails(first_lat, last_lat, client_id, russian)
@@ -306,14 +332,15 @@ class DemoGenerator:
             stamp.at(created), stamp.at(updated), None if last_seen is None else stamp.at(last_seen),
         )  # fmt: skip
 
-    def _phone(self, chunk: Chunk, client_id: int, russian: bool, label: str) -> None:
+    def _phone(self, chunk: Chunk, client_id: int, russian: bool, label: str) -> tuple[str, str, str]:
         roll = self.rnd()
         if russian:
             country = "RU" if roll < 0.95 else "DE" if roll < 0.97 else "GB"
         else:
             country = "GB" if roll < 0.45 else "US" if roll < 0.9 else "DE" if roll < 0.97 else "RU"
-        raw, e164, digits = self.phones.make(country)
-        chunk.rows["client_phone"].append((self._id("client_phone"), client_id, raw, e164, digits, label))
+        phone = self.phones.make(country)
+        chunk.rows["client_phone"].append((self._id("client_phone"), client_id, *phone, label))
+        return phone
 
     def _private_emails(self, first: str, last: str, client_id: int, russian: bool) -> list[str]:
         rnd = self.rnd

@@ -87,10 +87,21 @@ def test_organisations_have_several_contact_persons(loaded: Engine) -> None:
 def test_russian_names_take_the_gender_forms(loaded: Engine) -> None:
     female_first = set(RU_FEMALE)
     male_first = {first for first, _, _ in RU_MALE}
-    rows = _rows(
+    rows = [
+        row
+        for row in _rows(
+            loaded,
+            "SELECT first_name, middle_name, last_name, name FROM client WHERE middle_name IS NOT NULL",
+        )
+        if not row[0].isascii()
+    ]
+    assert rows
+    initials = _rows(
         loaded, "SELECT first_name, middle_name, last_name, name FROM client WHERE middle_name IS NOT NULL"
     )
-    assert rows
+    for first, middle, last, name in initials:
+        if first.isascii():
+            assert len(middle) == 2 and middle.endswith(".") and name == f"{first} {middle} {last}"
     for first, middle, last, name in rows:
         assert name == f"{last} {first} {middle}"
         if first in female_first:
@@ -108,7 +119,12 @@ def test_every_phone_normalises_to_what_is_stored(loaded: Engine) -> None:
         assert (normalised.raw, normalised.e164, normalised.digits) == (raw, e164, digits)
     starts = {raw[:2] for raw, _, _ in phones}
     assert {"+7", "8 ", "89", "8-", "(9", "+4", "+1"} <= starts
-    assert len({e164 for _, e164, _ in phones}) > 0.99 * len(phones)
+    via_organisation = _rows(
+        loaded,
+        "SELECT count(*) FROM client_phone p JOIN client c ON c.id = p.client_id"
+        " JOIN client_phone o ON o.client_id = c.organisation_id AND o.e164 = p.e164",
+    )[0][0]
+    assert len({e164 for _, e164, _ in phones}) == len(phones) - via_organisation
 
 
 def test_emails_are_normalised_and_organisations_use_their_domain(loaded: Engine) -> None:
@@ -232,3 +248,51 @@ def test_the_schema_keeps_its_indexes(engine: Engine, uow_factory: UowFactory) -
     _load(uow_factory, clients=300)
     assert _index_names(engine) == before
     assert "ix_client_phone_e164" in before
+
+
+UNIQUE_CLIENTS = 20_000
+
+
+def test_phones_are_unique_per_client_and_names_rarely_repeat(
+    engine: Engine, uow_factory: UowFactory
+) -> None:
+    """20k clients: no two unrelated clients share a number (only an organisation and its contacts may);
+    every number normalises to what is stored; a full name seldom belongs to more than one person."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("one backend is enough for 20k clients (the generator does not depend on it)")
+    _load(uow_factory, clients=UNIQUE_CLIENTS, seed=11)
+    families = dict(_rows(engine, "SELECT id, coalesce(organisation_id, id) FROM client"))
+    owners: dict[str, set[int]] = {}
+    for client_id, raw, e164, digits in _rows(
+        engine, "SELECT client_id, raw, e164, digits FROM client_phone"
+    ):
+        normalised = normalize_phone(raw, default_region="RU")
+        assert (normalised.e164, normalised.digits) == (e164, digits), raw
+        owners.setdefault(e164, set()).add(families[client_id])
+    shared = {e164: family for e164, family in owners.items() if len(family) > 1}
+    assert not shared, list(shared.items())[:5]
+    assert len(owners) >= UNIQUE_CLIENTS
+    # Contact persons of an organisation do share its office number sometimes (on purpose).
+    assert (
+        _rows(
+            engine,
+            "SELECT count(*) FROM client_phone p JOIN client c ON c.id = p.client_id"
+            " JOIN client_phone o ON o.client_id = c.organisation_id AND o.e164 = p.e164",
+        )[0][0]
+        > 0
+    )
+    names = Counter(name for (name,) in _rows(engine, "SELECT name FROM client WHERE kind = 'person'"))
+    persons = sum(names.values())
+    namesakes = sum(count for count in names.values() if count > 1)
+    assert namesakes <= 0.05 * persons, names.most_common(5)
+    assert max(names.values()) <= 4, names.most_common(5)
+    domains = Counter(
+        address.split("@")[1]
+        for (address,) in _rows(
+            engine,
+            "SELECT e.address FROM client_email e JOIN client c ON c.id = e.client_id"
+            " WHERE c.kind = 'organisation'",
+        )
+    )
+    organisations = _rows(engine, "SELECT count(*) FROM client WHERE kind = 'organisation'")[0][0]
+    assert len(domains) == organisations  # each organisation has its own mail domain
