@@ -44,12 +44,7 @@ def test_parse_when_refuses_what_it_does_not_understand(text):
         parse_when(text, now=NOW, zone=MOSCOW)
 
 
-@pytest.fixture
-def reminders_service():
-    return pytest.importorskip("hotline.core.services.reminders", reason="reminders service not installed")
-
-
-async def test_r_sets_a_reminder_about_the_client(reminders_service, world, console, settle, engine):
+async def test_r_sets_a_reminder_about_the_client(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -70,7 +65,7 @@ async def test_r_sets_a_reminder_about_the_client(reminders_service, world, cons
         assert reminder.due_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-async def test_log_call_with_a_follow_up(reminders_service, world, console, settle, engine):
+async def test_log_call_with_a_follow_up(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

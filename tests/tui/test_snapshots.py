@@ -89,5 +89,4 @@ def test_help_on_the_card(backend, world, console, snap_compare):
 
 
 def test_reminder(backend, world, console, snap_compare):
-    pytest.importorskip("hotline.core.services.reminders", reason="reminders service not installed")
     assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "r"))

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Input, TextArea
 
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.kb_search import KbChoice, KbSearchScreen
 from hotline.tui.screens.log_call import LogCallScreen
+from hotline.tui.screens.queues import QueuesScreen
+from hotline.tui.screens.ticket import TicketScreen
 
 
 async def test_f3_opens_the_queues_and_f2_comes_home(world, console, settle):
-    queues = pytest.importorskip("hotline.tui.screens.queues")
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("f3")
         await settle(pilot)
-        assert isinstance(app.screen, queues.QueuesScreen)
+        assert isinstance(app.screen, QueuesScreen)
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
@@ -25,7 +26,6 @@ async def test_f3_opens_the_queues_and_f2_comes_home(world, console, settle):
 
 
 async def test_a_ticket_hit_opens_the_ticket(world, console, settle):
-    ticket = pytest.importorskip("hotline.tui.screens.ticket")
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -33,12 +33,11 @@ async def test_a_ticket_hit_opens_the_ticket(world, console, settle):
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, ticket.TicketScreen)
+        assert isinstance(app.screen, TicketScreen)
         assert app.screen.number == world.ticket_number
 
 
 async def test_enter_on_the_cards_open_tickets_opens_the_ticket(world, console, settle):
-    ticket = pytest.importorskip("hotline.tui.screens.ticket")
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -48,12 +47,11 @@ async def test_enter_on_the_cards_open_tickets_opens_the_ticket(world, console, 
         await pilot.press("2")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, ticket.TicketScreen)
+        assert isinstance(app.screen, TicketScreen)
         assert app.screen.number == world.ticket_number
 
 
 async def test_ctrl_k_inserts_the_chosen_article_into_the_call_notes(world, console, settle):
-    kb = pytest.importorskip("hotline.tui.screens.kb_search")
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -65,8 +63,8 @@ async def test_ctrl_k_inserts_the_chosen_article_into_the_call_notes(world, cons
         assert isinstance(form, LogCallScreen)
         await pilot.press("ctrl+k")
         await settle(pilot)
-        assert isinstance(app.screen, kb.KbSearchScreen)
-        choice = kb.KbChoice(
+        assert isinstance(app.screen, KbSearchScreen)
+        choice = KbChoice(
             article_id=1, slug="reset", title="Reset", body="Open Settings \x1b[2J→ Reset.", audience="client"
         )
         app.screen.dismiss(choice)
