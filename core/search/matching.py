@@ -63,27 +63,40 @@ def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> t
     """The best match level of one typed word (its ``options``) among a client's word rows, and a label
     saying which word matched and how (``name: иванов (translit)``)."""
     typed = next((option.value for option in options if option.column == "word"), "")
+    # (reads the word?, value, prefix?, level, prefix level, typo?) once, not per row
+    compiled = [
+        (
+            option.column == "word",
+            option.value,
+            option.prefix,
+            option.level,
+            LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX,
+            option.level == LEVEL_TYPO,
+        )
+        for option in options
+    ]
     best, label = 0.0, ""
     for field_code, word, wkey in rows:
-        weight = ORGANISATION_FACTOR if field_code == "o" else 1.0
-        where = "organisation" if field_code == "o" else "name"
-        for option in options:
-            value = word if option.column == "word" else wkey
-            if value == option.value:
-                level = option.level
-            elif option.prefix and value.startswith(option.value):
-                level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
+        organisation = field_code == "o"
+        weight = ORGANISATION_FACTOR if organisation else 1.0
+        for on_word, wanted, prefix, exact_level, prefix_level, typo in compiled:
+            value = word if on_word else wkey
+            if value == wanted:
+                level = exact_level
+            elif prefix and value.startswith(wanted):
+                level = prefix_level
             else:
                 continue
-            kind = ""
-            if option.level == LEVEL_TYPO:
-                kind = " (typo)"
-            elif option.column == "wkey" and not (typed and word.startswith(typed)):
-                kind = " (translit)"
             level *= weight
             if level > best:
                 best = level
-                label = f"{where}: {word}{kind}"
+                if typo:
+                    kind = " (typo)"
+                elif not on_word and not (typed and word.startswith(typed)):
+                    kind = " (translit)"
+                else:
+                    kind = ""
+                label = f"{'organisation' if organisation else 'name'}: {word}{kind}"
     return best, label
 
 
