@@ -165,6 +165,15 @@ class DemoGenerator:
         """``random.choice`` at a third of the cost (the load makes millions of picks)."""
         return options[int(self.rnd() * len(options))]
 
+    def _one_or_two(self, options: Sequence[T], two: bool) -> list[T]:
+        """One option, or two different ones (``random.sample`` without its checks and set handling)."""
+        rnd, count = self.rnd, len(options)
+        first = int(rnd() * count)
+        if not two:
+            return [options[first]]
+        second = int(rnd() * (count - 1))
+        return [options[first], options[second + (second >= first)]]
+
     def _between(self, low: int, high: int) -> int:
         """A whole number in ``[low, high]``."""
         return low + int(self.rnd() * (high - low + 1))
@@ -230,7 +239,7 @@ class DemoGenerator:
         for _ in range(1 + (rng.random() < 0.4)):
             phone = self._phone(chunk, client_id, russian, label="office")
             switchboard = switchboard or phone
-        for mailbox in rng.sample(mailboxes, 1 + (rng.random() < 0.5)):
+        for mailbox in self._one_or_two(mailboxes, rng.random() < 0.5):
             chunk.rows["client_email"].append((self._id("client_email"), client_id, f"{mailbox}@{domain}"))
         last = self._activity(chunk, client_id, russian, created, email=f"{mailboxes[0]}@{domain}")
         chunk.rows["client"].append(
@@ -381,9 +390,8 @@ class DemoGenerator:
         roll = self.rnd()
         if roll >= 0.3:
             return []
-        rng = self.rng
         pool = content.TAGS_RU if russian else content.TAGS_EN
-        return sorted(rng.sample(pool, 1 + (roll < 0.08)))
+        return sorted(self._one_or_two(pool, roll < 0.08))
 
     def _activity(
         self, chunk: Chunk, client_id: int, russian: bool, created: int, email: str | None
@@ -499,8 +507,18 @@ class DemoGenerator:
         return opened if by_phone else None
 
 
+_JSON_CACHE: dict[tuple[tuple[str, object], ...], str] = {}
+
+
 def _json(data: dict[str, object]) -> str:
-    return "{}" if not data else json.dumps(data, ensure_ascii=False)
+    """The event's data as JSON; the few distinct shapes (status moves, assignments) are encoded once."""
+    if not data:
+        return "{}"
+    key = tuple(data.items())
+    text = _JSON_CACHE.get(key)
+    if text is None:
+        text = _JSON_CACHE[key] = json.dumps(data, ensure_ascii=False)
+    return text
 
 
 class _History:

@@ -25,8 +25,9 @@ from hotline.core.services.audit import record_audit
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
-CHUNK_CLIENTS = 20_000
+CHUNK_CLIENTS = 50_000
 BULK_CACHE_KIB = -262_144
+BULK_SORT_THREADS = 2
 TICKET_COUNTER = "ticket"
 SEQUENCED_TABLES = ("client_group", "operator", "queue", *COLUMNS)
 Progress = Callable[[str, int, int], None]
@@ -147,19 +148,22 @@ def _timed(report: DemoReport, phase: str, progress: Progress, work: Callable[[]
 
 @contextmanager
 def _bulk_settings(connection: Connection) -> Iterator[None]:
-    """SQLite: a 256 MB page cache and in-memory sorting for the load, the connection's own afterwards."""
+    """SQLite: 256 MB page cache, in-memory two-thread sorting for the load; the connection's own after."""
     if connection.dialect.name != "sqlite":
         yield
         return
     cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     temp_store = connection.exec_driver_sql("PRAGMA temp_store").scalar_one()
+    threads = connection.exec_driver_sql("PRAGMA threads").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size={BULK_CACHE_KIB}")
     connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+    connection.exec_driver_sql(f"PRAGMA threads={BULK_SORT_THREADS}")  # CREATE INDEX sorts in parallel
     try:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_size)}")
         connection.exec_driver_sql(f"PRAGMA temp_store={int(temp_store)}")
+        connection.exec_driver_sql(f"PRAGMA threads={int(threads)}")
 
 
 def rebuild_lookup_index(uow: UnitOfWork) -> None:
