@@ -183,6 +183,7 @@ class ClientCardScreen(Screen[None]):
                 key=str(line.number),
             )
         self.query_one(TabbedContent).get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
+        self.refresh_bindings()  # call / ticket / note / edit wait for the card
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
         self._loading_page = False

@@ -222,6 +222,7 @@ class QueuesScreen(Screen[None]):
             message.listing.rows, self.ctx.clock.now(), show_queue=self.queue is None
         )
         self._show_filter(total=message.listing.total, shown=len(message.listing.rows))
+        self.refresh_bindings()  # open / take / assign depend on a row being there
 
     def _show_filter(self, *, total: int | None, shown: int) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
