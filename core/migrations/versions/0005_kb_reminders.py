@@ -1,6 +1,7 @@
 """knowledge base and reminders (issue 8): the article search index on both backends.
 
-SQLite: an FTS5 table ``search_kb_fts`` (stemmed title, tags, body and the typed words; rowid = article id),
+SQLite: an FTS5 table ``search_kb_fts`` (stemmed title, tags, body and the typed words; rowid = article id;
+prefix indexes of 2 to 10 letters),
 with a trigger that drops an article's row when the article is deleted.
 PostgreSQL: ``search_kb`` (article id, a weighted tsvector written by the service) with a GIN index.
 Both are derived data, filled by ``hotline.core.kb.index`` (the stemming is done in Python, the same for
@@ -19,6 +20,12 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
+SQLITE_PREFIXES = "2 3 4 5 6 7 8 9 10"
+"""Prefix lengths FTS5 keeps ready-merged: ``word*`` as typed (a typed word is stored behind a one-letter
+mark, so ``printi*`` looks up the 7-letter prefix). A longer prefix than these is merged from every word
+that begins so, at each search and again for its bm25 weight: at 100,000 articles 10-50 ms for a common
+word. The index grows about half (380 → 595 MB there)."""
+
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -31,7 +38,7 @@ def upgrade() -> None:
         return
     bind.exec_driver_sql(
         "CREATE VIRTUAL TABLE search_kb_fts USING fts5(title, tags, body, words,"
-        " tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3 4')"
+        f" tokenize = 'unicode61 remove_diacritics 0', prefix = '{SQLITE_PREFIXES}')"
     )
     bind.exec_driver_sql(
         "INSERT INTO search_kb_fts (search_kb_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 2.0, 1.0)')"
