@@ -317,9 +317,24 @@ def ensure_database(backend: str, url: str) -> dict[str, float]:
                     connection.exec_driver_sql(
                         "INSERT INTO search_kb_fts (search_kb_fts) VALUES ('optimize')"
                     )
+        if backend == "sqlite":
+            check_fts_schema(engine, url)
     finally:
         engine.dispose()
     return figures
+
+
+def check_fts_schema(engine: Engine, url: str) -> None:
+    """A database cached before migration 0005 changed the FTS5 table would time the old index."""
+    from importlib import import_module
+
+    expected = import_module("hotline.core.migrations.versions.0005_kb_reminders").SQLITE_PREFIXES
+    with engine.connect() as connection:
+        sql = connection.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'search_kb_fts'")
+        ).scalar_one_or_none()
+    if sql is None or f"prefix = '{expected}'" not in sql:
+        raise SystemExit(f"{url} holds an FTS5 table of an older schema; remove it and run again")
 
 
 def load_articles(engine: Engine) -> None:
