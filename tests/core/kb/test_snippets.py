@@ -76,3 +76,20 @@ def test_markdown_is_cleaned_in_the_window_only() -> None:
     assert "[portal]" in result.marked()
     assert "https" not in result.text
     assert "**" not in result.text
+
+
+def test_collapsing_gaps_keeps_every_highlight_on_its_word() -> None:
+    # Every mix of single spaces, runs, newlines, tabs, control and zero-width characters, at either end
+    # too: the text comes out on one line, words apart by one space, and each span still covers its word.
+    gaps = [" ", "  ", "\n\n", "\t", " \x00 ", "\u200b", " \n", ""]
+    for lead in gaps:
+        for middle in gaps[:-1]:
+            for tail in gaps:
+                text = f"{lead}Printers{middle}do not print{middle}paper{tail}"
+                result = highlight(text, matcher("print*"))
+                assert result.text == " ".join(result.text.split())
+                assert not result.text.startswith(" ") and not result.text.endswith(" ")
+                assert [result.text[start:end] for start, end in result.spans] == ["Printers", "print"]
+                assert result.text.replace(" ", "") == "".join(char for char in text if char.isalnum()), repr(
+                    text
+                )
