@@ -54,9 +54,17 @@ def _token_words(token: str) -> tuple[tuple[str, str], ...]:
 
 def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
     """The ``search_word`` rows of one client row (id, name, first, middle, last, organisation name)."""
-    client_id, name, first, middle, last, organisation = row
+    client_id = row[0]
+    return [(client_id, field_code, word, key) for field_code, word, key in _name_words(*row[1:])]
+
+
+@lru_cache(maxsize=200_000)
+def _name_words(
+    name: str | None, first: str | None, middle: str | None, last: str | None, organisation: str | None
+) -> tuple[tuple[str, str, str], ...]:
+    """(field, word, key) of one set of names (namesakes and colleagues share them: cached)."""
     seen: set[tuple[str, str]] = set()
-    out: list[tuple[int, str, str, str]] = []
+    out: list[tuple[str, str, str]] = []
     name = name or ""
     extra_parts = tuple(part for part in (first, middle, last) if part and part not in name)
     for field_code, parts in ((NAME_FIELD, (name, *extra_parts)), (ORGANISATION_FIELD, (organisation,))):
@@ -67,8 +75,8 @@ def word_rows(row: tuple[Any, ...]) -> list[tuple[int, str, str, str]]:
                 for word, key in _token_words(token):
                     if (field_code, word) not in seen and len(out) < MAX_WORDS_PER_CLIENT:
                         seen.add((field_code, word))
-                        out.append((client_id, field_code, word, key))
-    return out
+                        out.append((field_code, word, key))
+    return tuple(out)
 
 
 def vocab_rows(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -124,15 +132,21 @@ def rebuild_index(session: Session) -> None:
 def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str, str]]]:
     """Every client's word rows, read in id ranges (bounded memory, no open cursor during writes)."""
     last_id = 0
+    sql = _CLIENT_ROWS + " WHERE c.id > :last ORDER BY c.id LIMIT :size"
+    # On SQLite the driver's own tuples: SQLAlchemy's row objects cost more than the words of a million.
+    driver = None if connection.dialect.name == "postgresql" else connection.connection.driver_connection
     while True:
-        chunk = connection.execute(
-            text(_CLIENT_ROWS + " WHERE c.id > :last ORDER BY c.id LIMIT :size"),
-            {"last": last_id, "size": BATCH_ROWS},
-        ).all()
+        params = {"last": last_id, "size": BATCH_ROWS}
+        if driver is not None:
+            cursor = driver.execute(sql, params)
+            chunk = cursor.fetchall()
+            cursor.close()
+        else:
+            chunk = [tuple(row) for row in connection.execute(text(sql), params)]
         if not chunk:
             return
         last_id = chunk[-1][0]
-        yield [word for row in chunk for word in word_rows(tuple(row))]
+        yield [word for row in chunk for word in word_rows(row)]
 
 
 def reindex_clients(session: Session, client_ids: Iterable[int]) -> None:
