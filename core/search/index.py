@@ -133,7 +133,7 @@ def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str,
     """Every client's word rows, read in id ranges (bounded memory, no open cursor during writes)."""
     last_id = 0
     sql = _CLIENT_ROWS + " WHERE c.id > :last ORDER BY c.id LIMIT :size"
-    # On SQLite the driver's own tuples: SQLAlchemy's row objects cost more than the words of a million.
+    # On SQLite the driver's own tuples (no SQLAlchemy row objects; at 1M the gain is within measuring noise).
     driver = None if connection.dialect.name == "postgresql" else connection.connection.driver_connection
     while True:
         params = {"last": last_id, "size": BATCH_ROWS}
