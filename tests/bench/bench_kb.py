@@ -325,10 +325,10 @@ def ensure_database(backend: str, url: str) -> dict[str, float]:
 
 
 def check_fts_schema(engine: Engine, url: str) -> None:
-    """A database cached before migration 0005 changed the FTS5 table would time the old index."""
+    """A database cached before migration 0004 changed the FTS5 table would time the old index."""
     from importlib import import_module
 
-    expected = import_module("hotline.core.migrations.versions.0005_kb_reminders").SQLITE_PREFIXES
+    expected = import_module("hotline.core.migrations.versions.0004_kb_reminders").SQLITE_PREFIXES
     with engine.connect() as connection:
         sql = connection.execute(
             text("SELECT sql FROM sqlite_master WHERE name = 'search_kb_fts'")

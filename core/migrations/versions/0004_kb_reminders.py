@@ -7,16 +7,16 @@ PostgreSQL: ``search_kb`` (article id, a weighted tsvector written by the servic
 Both are derived data, filled by ``hotline.core.kb.index`` (the stemming is done in Python, the same for
 both); their names start with ``search_`` so schema comparisons leave them out.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
