@@ -14,6 +14,8 @@ class HotlineGroup(TyperGroup):
     """The root group: a ``HotlineError`` anywhere below becomes one line on stderr and its exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:
+        import sqlite3
+
         from sqlalchemy.exc import OperationalError
 
         try:
@@ -23,6 +25,8 @@ class HotlineGroup(TyperGroup):
         except OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else "database error"
             fail(f"database: {reason}", 1)
+        except sqlite3.OperationalError as error:  # the lookup's hot path talks to the driver directly
+            fail(f"database: {error}", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         finally:

@@ -144,3 +144,16 @@ def test_installed_entry_point_runs(empty_db: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "database ready" in result.stderr
+
+
+def test_a_broken_index_is_one_line_and_exit_1(empty_db: str) -> None:
+    """A database whose derived tables are damaged reports the database error, not a traceback."""
+    import sqlite3
+
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    with sqlite3.connect(empty_db.removeprefix("sqlite:///")) as connection:
+        connection.execute("DROP TABLE search_phone_owner")
+    result = hotline("--db", empty_db, "lookup", "5567")
+    assert result.exit_code == 1
+    assert "database: no such table: search_phone_owner" in result.output
+    assert "Traceback" not in result.output
