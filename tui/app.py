@@ -12,6 +12,7 @@ from textual import work
 from textual.app import App
 from textual.worker import Worker, get_current_worker
 
+from hotline.core.text import printable
 from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import ScreenPopRequested, WorkerFailed, forward_worker_failure, readable_error
@@ -133,7 +134,7 @@ class HotlineApp(App[None]):
         self.bell()
         started = self.ctx.clock.now()
         if message.client_id is None:
-            self.notify(f"Incoming call from an unknown number: {message.number}", markup=False)
+            self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
             self.open_new_client(message.number, call_started_at=started)
         else:
             self.open_client(message.client_id, call_started_at=started)

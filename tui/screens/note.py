@@ -226,12 +226,12 @@ class NoteScreen(ModalScreen[int | None]):
     def on_reminder_set(self, message: ReminderSet) -> None:
         message.stop()
         local = message.due_at.astimezone(self.ctx.settings.zone)
-        self.notify(f"Reminder set for {local:%d %b %H:%M}.", timeout=3)
+        self.notify(f"Reminder set for {local:%d %b %H:%M}.", markup=False, timeout=3)
         self.dismiss(message.reminder_id)
 
     def on_ticket_opened(self, message: TicketOpened) -> None:
         message.stop()
-        self.notify(f"Ticket #{message.number} opened.", timeout=3)
+        self.notify(f"Ticket #{message.number} opened.", markup=False, timeout=3)
         self.dismiss(message.number)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

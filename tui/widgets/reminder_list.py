@@ -237,7 +237,7 @@ class ReminderList(Vertical):
             "1h": "snoozed an hour",
             "tomorrow": "until tomorrow",
         }
-        self.app.notify(f"Reminder {words.get(message.what, message.what)}.", timeout=3)
+        self.app.notify(f"Reminder {words.get(message.what, message.what)}.", markup=False, timeout=3)
         self.reload()
 
     def action_open_client(self) -> None:
