@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import pg_bench_database
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -36,7 +37,6 @@ SCALE = float(os.environ.get("SCALE", "1"))
 IMPORT_ROWS = max(1_000, int(100_000 * SCALE))
 EXPORT_CLIENTS = max(2_000, int(1_000_000 * SCALE))
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
-PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 IMPORT_TARGET_SECONDS = 30.0
 EXPORT_TARGET_MB = 200.0
@@ -128,20 +128,10 @@ def fresh_database(backend: str) -> str | None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     else:
-        name = f"hotline_bench_import_{IMPORT_ROWS}"
-        admin = make_engine(PG_ADMIN_URL)
-        try:
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as error:
-            console.print(
-                f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]} — skipped"
-            )
+        pg_url = pg_bench_database(f"hotline_bench_import_{IMPORT_ROWS}", console, fresh=True)
+        if pg_url is None:
             return None
-        finally:
-            admin.dispose()
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        url = pg_url
     engine = make_engine(url)
     migrate.upgrade(engine)
     with UnitOfWork(engine) as uow:

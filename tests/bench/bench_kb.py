@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchlib import pg_bench_database
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import bindparam, text
@@ -35,7 +36,6 @@ SCALE = float(os.environ.get("SCALE", "1"))
 ARTICLES = max(1_000, int(100_000 * SCALE))
 QUERIES_PER_KIND = int(os.environ.get("KB_QUERIES", "150"))
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
-PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_P99_MS = {"sqlite": 20.0, "postgresql": None}
 SEED = 20261123
@@ -268,21 +268,9 @@ def database_urls() -> Iterator[tuple[str, str]]:
         yield "sqlite", f"sqlite:///{BENCH_DIR / f'kb-{ARTICLES}.db'}"
     if "postgresql" not in BACKENDS:
         return
-    name = f"hotline_bench_kb_{ARTICLES}"
-    admin = make_engine(PG_ADMIN_URL)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).first()
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        console.print(f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]} — skipped")
-        return
-    finally:
-        admin.dispose()
-    yield "postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = pg_bench_database(f"hotline_bench_kb_{ARTICLES}", console)
+    if url is not None:
+        yield "postgresql", url
 
 
 def count_articles(engine: Engine) -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchlib import pg_bench_database
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -42,7 +43,6 @@ QUERIES_PER_KIND = int(os.environ.get("LOOKUP_QUERIES", "200"))
 NAIVE_QUERIES_PER_KIND = int(os.environ.get("LOOKUP_NAIVE_QUERIES", "8"))
 NAIVE_BUDGET_SECONDS = 90.0
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
-PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}
 SEED = 20261123
@@ -73,21 +73,9 @@ class KindResult:
 def database_urls() -> Iterator[tuple[str, str]]:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     yield "sqlite", f"sqlite:///{BENCH_DIR / f'lookup-{CLIENTS}.db'}"
-    name = f"hotline_bench_lookup_{CLIENTS}"
-    admin = make_engine(PG_ADMIN_URL)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            ).first()
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        console.print(f"PostgreSQL NOT REACHABLE at {PG_ADMIN_URL}: {str(error).splitlines()[0]} — skipped")
-        return
-    finally:
-        admin.dispose()
-    yield "postgresql", PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = pg_bench_database(f"hotline_bench_lookup_{CLIENTS}", console)
+    if url is not None:
+        yield "postgresql", url
 
 
 def count_clients(engine: Engine) -> int:
