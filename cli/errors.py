@@ -18,15 +18,16 @@ class HotlineGroup(TyperGroup):
 
         from sqlalchemy.exc import OperationalError
 
+        from hotline.core.db import database_error_reason
+
         try:
             return super().invoke(ctx)
         except HotlineError as error:
             fail(str(error), error.exit_code)
         except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else "database error"
-            fail(f"database: {reason}", 1)
+            fail(f"database: {database_error_reason(error)}", 1)
         except sqlite3.OperationalError as error:  # the lookup's hot path talks to the driver directly
-            fail(f"database: {error}", 1)
+            fail(f"database: {database_error_reason(error)}", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         finally:

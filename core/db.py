@@ -96,13 +96,20 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     return engine
 
 
+def database_error_reason(error: BaseException) -> str:
+    """The first line of what the database driver said (SQLAlchemy keeps it in ``orig``)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, so an unreachable server is reported as one line and exit 1."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        reason = database_error_reason(error)
         raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from hotline.core.clock import Clock, SystemClock
-from hotline.core.db import UnitOfWork
+from hotline.core.db import UnitOfWork, database_error_reason
 from hotline.core.errors import ConfigError, Unavailable
 from hotline.core.services.mail_intake import (
     IncomingMail,
@@ -294,7 +294,7 @@ class Poller:
                     outcome = self._take_in_one(uow, mailbox, uidvalidity, uid, raw, mail, context)
                     outcomes.append((uid, outcome))
         except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"database: {str(error.orig or error).splitlines()[0]}") from None
+            raise Unavailable(f"database: {database_error_reason(error)}") from None
         for uid, outcome in outcomes:
             if outcome == "failed":
                 log.warning("%s: message UID %s recorded as failed", account.name, uid)

@@ -88,19 +88,16 @@ def readable_error(error: BaseException) -> str:
     """One line an operator can act on, never a traceback."""
     from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+    from hotline.core.db import database_error_reason
     from hotline.core.errors import HotlineError
 
     if isinstance(error, HotlineError):
         where = getattr(error, "where", None)
         return f"{where}: {error}" if where else str(error)
     if isinstance(error, OperationalError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "connection failed"
-        return f"database unavailable: {reason}"
-    if isinstance(error, DBAPIError):
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return f"database error: {reason}"
-    if isinstance(error, SQLAlchemyError):
-        return f"database error: {str(error).splitlines()[0]}"
+        return f"database unavailable: {database_error_reason(error)}"
+    if isinstance(error, DBAPIError | SQLAlchemyError):
+        return f"database error: {database_error_reason(error)}"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
