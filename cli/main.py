@@ -78,13 +78,7 @@ def main(
 
 def _register() -> None:
     for module_name, attribute, name in COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue  # that face of the CLI has not landed yet
-        target = getattr(module, attribute)
+        target = getattr(importlib.import_module(module_name), attribute)
         if isinstance(target, typer.Typer):
             app.add_typer(target, name=name)
         else:

@@ -8,7 +8,6 @@ together or not at all.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -134,7 +133,6 @@ class UnitOfWork:
         self.clock: Clock = clock or SystemClock()
         self.readonly = readonly
         self._actor: Operator | None = None
-        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
         # The ORM and the tables are loaded on the first unit of work, not when the engine is made:
@@ -158,17 +156,10 @@ class UnitOfWork:
             # A read-only unit just closes: what it loaded stays readable after the block.
         finally:
             self.session.close()
-        if exc_type is None:
-            for callback in self._after_commit:
-                callback()
 
     def now(self) -> datetime:
         """The unit's clock."""
         return self.clock.now()
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the transaction has committed (e.g. flag a mail on the server)."""
-        self._after_commit.append(callback)
 
     @property
     def actor(self) -> Operator | None:

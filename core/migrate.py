@@ -82,8 +82,3 @@ def schema_state(engine: Engine) -> SchemaState:
     if current is None:
         return "empty"
     return "ready" if current == head_revision() else "behind"
-
-
-def is_up_to_date(engine: Engine) -> bool:
-    """Whether the database is at the newest revision."""
-    return schema_state(engine) == "ready"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
 
 from hotline.core.errors import InvalidInput
 
-_NOT_DIGIT = re.compile(r"\D")
 MAX_PHONE_LENGTH = 100
 
 
@@ -42,14 +41,6 @@ def normalize_phone(raw: str, *, default_region: str = "RU", where: str | None =
 
 
 def digits_of(text: str) -> str:
-    """Only the digits of ``text`` (what a phone fragment query is matched on)."""
-    return _NOT_DIGIT.sub("", text)
-
-
-def format_phone(e164: str) -> str:
-    """A readable international form of an E.164 number (``+7 495 926-37-81``)."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """Only the ASCII digits of ``text`` (other scripts' digits are folded to ASCII first): what a phone
+    fragment is matched on."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if "0" <= ch <= "9")

@@ -7,6 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hotline.core.phones import digits_of
+
 MAX_QUERY_CHARS = 200
 """A longer paste is cut here: nobody types more, and it bounds the work a query can cause."""
 MAX_QUERY_WORDS = 6
@@ -36,11 +38,6 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of ``text``: runs of letters and digits; anything else separates."""
     return _WORD_RE.findall(fold(text))
-
-
-def digits_of(text: str) -> str:
-    """Only the ASCII digits of ``text`` (other scripts' digits are folded to ASCII first)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if "0" <= ch <= "9")
 
 
 def is_cyrillic(word: str) -> bool:

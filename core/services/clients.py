@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, delete, select
 
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput, NotFound
-from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Interaction, Ticket
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Ticket
 from hotline.core.models.enums import OPEN_STATUSES, ClientKind
 from hotline.core.phones import normalize_phone
 from hotline.core.search import reindex_clients
@@ -261,12 +261,6 @@ def touch_last_interaction(uow: UnitOfWork, *, client_id: int, at: datetime) -> 
     if client.last_interaction_at is None or client.last_interaction_at < at:
         client.last_interaction_at = at
         uow.session.add(client)
-
-
-def count_interactions(uow: UnitOfWork, *, client_id: int) -> int:
-    return uow.session.exec(
-        select(func.count()).select_from(Interaction).where(Interaction.client_id == client_id)
-    ).one()
 
 
 def _replace_contacts(
