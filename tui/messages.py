@@ -92,8 +92,7 @@ def readable_error(error: BaseException) -> str:
     from hotline.core.errors import HotlineError
 
     if isinstance(error, HotlineError):
-        where = getattr(error, "where", None)
-        return f"{where}: {error}" if where else str(error)
+        return str(error)  # names where the problem is, when it knows
     if isinstance(error, OperationalError):
         return f"database unavailable: {database_error_reason(error)}"
     if isinstance(error, DBAPIError | SQLAlchemyError):
