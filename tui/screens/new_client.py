@@ -102,13 +102,20 @@ class NewClientScreen(ModalScreen[int | None]):
                 yield Label("Kind")
                 yield Select(KINDS, value="person", allow_blank=False, id="kind", compact=True)
                 yield Label("Name")
-                yield Input(self.prefill.get("name", ""), id="name", max_length=300, compact=True)
+                yield Input(
+                    self.prefill.get("name", ""),
+                    id="name",
+                    max_length=300,
+                    compact=True,
+                    select_on_focus=False,
+                )
                 yield Label("Phones")
                 yield Input(
                     self.prefill.get("phone", ""),
                     id="phones",
                     placeholder="+7 912 345-67-89, …",
                     compact=True,
+                    select_on_focus=False,
                 )
                 yield Label("Emails")
                 yield Input(
@@ -116,15 +123,21 @@ class NewClientScreen(ModalScreen[int | None]):
                     id="emails",
                     placeholder="name@example.com, …",
                     compact=True,
+                    select_on_focus=False,
                 )
                 yield Label("Group")
-                yield Input(id="group", max_length=100, compact=True)
+                yield Input(id="group", max_length=100, compact=True, select_on_focus=False)
                 yield Label("Birthday")
                 yield Input(
-                    id="birthday", placeholder="YYYY-MM-DD", restrict=r"[0-9-]*", max_length=10, compact=True
+                    id="birthday",
+                    placeholder="YYYY-MM-DD",
+                    restrict=r"[0-9-]*",
+                    max_length=10,
+                    compact=True,
+                    select_on_focus=False,
                 )
                 yield Label("Tags")
-                yield Input(id="tags", placeholder="vip, wholesale, …", compact=True)
+                yield Input(id="tags", placeholder="vip, wholesale, …", compact=True, select_on_focus=False)
             yield Static("", id="duplicates")
 
     def on_mount(self) -> None:
@@ -158,7 +171,9 @@ class NewClientScreen(ModalScreen[int | None]):
             "#tags": ", ".join(str(tag) for tag in client.tags),
         }
         for selector, value in values.items():
-            self.query_one(selector, Input).value = printable(value)
+            field = self.query_one(selector, Input)
+            field.value = printable(value)
+            field.cursor_position = len(field.value)  # typing adds to the name, never replaces it
 
     # -- duplicate warning -------------------------------------------------------------------------
 
