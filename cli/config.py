@@ -17,9 +17,7 @@ STARTER = Path(__file__).with_name("starter_config.toml")
 
 
 def _target() -> Path:
-    from hotline.core.settings import default_config_path
-
-    return cli_state().config or default_config_path()
+    return Path(cli_state().config_source)
 
 
 @app.command()
@@ -45,13 +43,11 @@ def init(
 def check() -> None:
     """Load the file and check what it names (queues, operators) against the database: exit 2 if wrong."""
     from hotline.core.escalation.validate import validate_against_db
-    from hotline.core.sla.policy import SlaSetup
 
     state = cli_state()
     settings = state.settings
-    setup = SlaSetup.from_settings(settings, source=str(_target()))
     with state.uow(readonly=True, as_system=True) as uow:
-        validate_against_db(uow, setup=setup)
+        validate_against_db(uow, setup=state.sla)
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.mail.accounts)} mail accounts: ok"

@@ -11,4 +11,6 @@ def console() -> None:
     engine = state.engine()
     from hotline.tui.app import make_app
 
-    make_app(settings=state.settings, engine=engine, operator_login=state.login, clock=state.clock).run()
+    make_app(
+        settings=state.settings, engine=engine, operator_login=state.login, clock=state.clock, sla=state.sla
+    ).run()

@@ -11,25 +11,23 @@ from hotline.core.errors import HotlineError
 
 
 class HotlineGroup(TyperGroup):
-    """The root group: a ``HotlineError`` anywhere below becomes one line on stderr and its exit code."""
+    """The root group: a ``HotlineError`` or a database failure anywhere below becomes one line on stderr
+    and its exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:
-        import sqlite3
-
-        from sqlalchemy.exc import OperationalError
-
-        from hotline.core.db import database_error_reason
+        from hotline.core.db import classify_database_error
 
         try:
             return super().invoke(ctx)
         except HotlineError as error:
             fail(str(error), error.exit_code)
-        except OperationalError as error:
-            fail(f"database: {database_error_reason(error)}", 1)
-        except sqlite3.OperationalError as error:  # the lookup's hot path talks to the driver directly
-            fail(f"database: {database_error_reason(error)}", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except Exception as error:
+            mapped = classify_database_error(error)
+            if mapped is None:
+                raise
+            fail(str(mapped), mapped.exit_code)
         finally:
             from hotline.cli.state import close_cli_state
 

@@ -24,13 +24,12 @@ def escalate(
     """
     from hotline.cli.output import info, print_json, stdout, table
     from hotline.cli.state import cli_state
-    from hotline.cli.tickets import sla_setup
     from hotline.core.clock import clock_for
     from hotline.core.escalation.run import run_escalation
     from hotline.core.escalation.validate import validate_against_db
 
     state = cli_state()
-    setup = sla_setup()
+    setup = state.sla
     clock = clock_for(now) if now else state.clock
     engine = state.engine()
     with state.uow(readonly=True, as_system=True) as uow:

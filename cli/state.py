@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import UnitOfWork
     from hotline.core.settings import Settings
+    from hotline.core.sla.policy import SlaSetup
 
 
 @dataclass
@@ -25,6 +26,7 @@ class CliState:
     now: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    _sla: SlaSetup | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -35,6 +37,22 @@ class CliState:
                 self.config, database_url=self.db, operator=self.operator, now=self.now
             )
         return self._settings
+
+    @property
+    def config_source(self) -> str:
+        """The configuration file this invocation reads, as errors name it."""
+        from hotline.core.settings import default_config_path
+
+        return str(self.config or default_config_path())
+
+    @property
+    def sla(self) -> SlaSetup:
+        """Calendars, SLA policies and escalation rules of the configuration, built once per command."""
+        if self._sla is None:
+            from hotline.core.sla.policy import SlaSetup
+
+            self._sla = SlaSetup.from_settings(self.settings, source=self.config_source)
+        return self._sla
 
     @property
     def database_url(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
@@ -11,19 +11,7 @@ from hotline.cli.options import JsonFlag
 from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
-if TYPE_CHECKING:
-    from hotline.core.sla.policy import SlaSetup
-
 app = typer.Typer(help="List, show, create and answer tickets.", no_args_is_help=True)
-
-
-def sla_setup() -> SlaSetup:
-    """The SLA set-up of the configuration file of this invocation."""
-    from hotline.core.settings import default_config_path
-    from hotline.core.sla.policy import SlaSetup
-
-    state = cli_state()
-    return SlaSetup.from_settings(state.settings, source=str(state.config or default_config_path()))
 
 
 @app.command("list")
@@ -92,7 +80,7 @@ def create(
     from hotline.core.services.tickets import create_ticket, describe_tickets, parse_priority
 
     wanted = parse_priority(priority)
-    setup = sla_setup()
+    setup = cli_state().sla
     with cli_state().uow() as uow:
         if client is not None:
             get_client(uow, client_id=client)
@@ -124,7 +112,7 @@ def reply(
     """Answer the requester: the message is recorded and queued in the outbox (``hotline mail send``)."""
     from hotline.core.services.tickets import describe_tickets, get_ticket, reply_ticket
 
-    setup = sla_setup()
+    setup = cli_state().sla
     with cli_state().uow() as uow:
         reply_ticket(uow, number=number, body=body, sla=setup)
         described = describe_tickets(uow, [get_ticket(uow, number=number)])[0]

@@ -14,11 +14,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hotline.core.clock import Clock, SystemClock
-from hotline.core.errors import NotFound, PermissionDenied, Unavailable
+from hotline.core.errors import DatabaseFailure, HotlineError, NotFound, PermissionDenied, Unavailable
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -95,11 +95,50 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     return engine
 
 
+def driver_connection(connection: Connection) -> Any:
+    """The DB-API connection under a SQLAlchemy connection (sqlite3 or psycopg), in the same transaction.
+
+    The one way into the driver: the lookup, knowledge-base, import and demo hot paths use it where
+    SQLAlchemy's per-row work would cost more than the SQL itself.
+    """
+    driver = connection.connection.driver_connection
+    assert driver is not None, "the connection is closed"
+    return driver
+
+
 def database_error_reason(error: BaseException) -> str:
     """The first line of what the database driver said (SQLAlchemy keeps it in ``orig``)."""
     cause = getattr(error, "orig", None) or error
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
+
+
+def classify_database_error(error: BaseException) -> HotlineError | None:
+    """The one reading of a database failure for every face (CLI, console, poller).
+
+    A server that cannot be reached, a locked SQLite file, a dropped connection: ``Unavailable`` (exit 1).
+    Any other error the driver raised: ``DatabaseFailure`` (exit 1). ``None`` when ``error`` did not come
+    from the database (SQLAlchemy, or the sqlite3/psycopg drivers used directly on the hot paths).
+    """
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+
+    reason = database_error_reason(error)
+    unreachable = (
+        OperationalError,
+        InterfaceError,
+        sqlite3.OperationalError,
+        sqlite3.InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    )
+    if isinstance(error, unreachable):
+        return Unavailable(f"database unavailable: {reason}")
+    if isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error):
+        return DatabaseFailure(f"database error: {reason}")
+    return None
 
 
 def check_connection(engine: Engine) -> None:

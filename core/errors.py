@@ -55,3 +55,9 @@ class Unavailable(HotlineError, ConnectionError):
     """A server (database, IMAP, SMTP) cannot be reached."""
 
     exit_code = 1
+
+
+class DatabaseFailure(HotlineError):
+    """The database refused a statement for a reason other than reachability."""
+
+    exit_code = 1

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from hotline.core.clock import Clock
     from hotline.core.settings import Settings
+    from hotline.core.sla.policy import SlaSetup
 
 SCREEN_POP_INTERVAL_SECONDS = 0.5
 
@@ -149,8 +150,23 @@ class HotlineApp(App[None]):
 
 
 def make_app(
-    *, settings: Settings, engine: Engine, operator_login: str, clock: Clock, poll_screen_pops: bool = True
+    *,
+    settings: Settings,
+    engine: Engine,
+    operator_login: str,
+    clock: Clock,
+    sla: SlaSetup | None = None,
+    poll_screen_pops: bool = True,
 ) -> HotlineApp:
-    """The console for ``operator_login`` on ``engine`` (tests pass their own settings and clock)."""
-    ctx = ConsoleContext(engine=engine, settings=settings, operator_login=operator_login, clock=clock)
+    """The console for ``operator_login`` on ``engine`` (tests pass their own settings and clock);
+    ``sla`` is the set-up the caller already built from ``settings`` (else it is built here)."""
+    from hotline.core.sla.policy import SlaSetup
+
+    ctx = ConsoleContext(
+        engine=engine,
+        settings=settings,
+        operator_login=operator_login,
+        clock=clock,
+        sla=sla if sla is not None else SlaSetup.from_settings(settings),
+    )
     return HotlineApp(ctx, poll_screen_pops=poll_screen_pops)

@@ -1,4 +1,5 @@
-"""What every screen of the console needs: the engine, the settings, who is operating, the clock.
+"""What every screen of the console needs: the engine, the settings (and the SLA set-up built from them),
+who is operating, the clock.
 
 Made once by ``make_app`` and passed to screens explicitly, so tests build the console with their own.
 """
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import UnitOfWork
     from hotline.core.settings import Settings
+    from hotline.core.sla.policy import SlaSetup
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class ConsoleContext:
     settings: Settings
     operator_login: str
     clock: Clock
+    sla: SlaSetup
+    """Calendars, SLA policies and escalation rules of ``settings``, built once for the console."""
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work as the console's operator: run it in a thread worker, never on the UI loop."""

@@ -86,17 +86,14 @@ def forward_worker_failure(node: DOMNode, event: Worker.StateChanged) -> bool:
 
 def readable_error(error: BaseException) -> str:
     """One line an operator can act on, never a traceback."""
-    from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-
-    from hotline.core.db import database_error_reason
+    from hotline.core.db import classify_database_error
     from hotline.core.errors import HotlineError
 
     if isinstance(error, HotlineError):
         return str(error)  # names where the problem is, when it knows
-    if isinstance(error, OperationalError):
-        return f"database unavailable: {database_error_reason(error)}"
-    if isinstance(error, DBAPIError | SQLAlchemyError):
-        return f"database error: {database_error_reason(error)}"
+    database_error = classify_database_error(error)
+    if database_error is not None:
+        return str(database_error)
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 

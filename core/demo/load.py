@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from hotline.core.db import driver_connection
 from hotline.core.demo import content
 from hotline.core.demo.generate import COLUMNS, DemoGenerator, Reference
 from hotline.core.errors import InvalidInput
@@ -190,8 +191,7 @@ def rebuild_lookup_index(uow: UnitOfWork) -> None:
 
 def _writer(connection: Connection) -> Callable[[str, tuple[str, ...], list[tuple]], None]:
     """A bulk insert for plain tuples: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    driver = driver_connection(connection)
     if connection.dialect.name == "postgresql":
 
         def copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, update
 
+from hotline.core.db import driver_connection
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.types import JSONList
@@ -147,7 +148,7 @@ class ClientStore:
                     values.append(last[index][1])
             converted.append(tuple(values))
         statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        cursor = self.connection.connection.driver_connection.cursor()
+        cursor = driver_connection(self.connection).cursor()
         try:
             cursor.executemany(statement, converted)
         finally:
@@ -188,7 +189,7 @@ class ClientStore:
         """PostgreSQL ``COPY … FROM STDIN`` of same-shaped rows (JSON columns serialised here)."""
         names = list(rows[0])
         as_json = [isinstance(table.c[name].type, JSON | JSONList) for name in names]
-        driver = self.connection.connection.driver_connection
+        driver = driver_connection(self.connection)
         with (
             driver.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
+from hotline.core.db import driver_connection
 from hotline.core.kb.markdown import plain_text
 from hotline.core.kb.query import ParsedQuery, parse
 from hotline.core.kb.render import IndexedDocument, to_fts5, to_rank_tsquery, to_tsquery
@@ -172,7 +173,7 @@ def _candidates_sqlite(session: Session, match: str, audience: str | None) -> li
     # Straight through the driver's cursor: up to a thousand rows, and SQLAlchemy's per-row work (result
     # proxies, processors) would cost more than FTS5 itself. The session's own connection, so the same
     # transaction.
-    cursor = session.connection().connection.driver_connection.cursor()
+    cursor = driver_connection(session.connection()).cursor()
     try:
         cursor.execute(sql, {"match": match, "audience": audience, "cap": RANKED_AT_MOST + 1})
         return cursor.fetchall()

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from hotline.core.db import driver_connection
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
@@ -114,7 +115,7 @@ class _Search:
         self.postgres = connection.dialect.name == "postgresql"
         # On SQLite the statements go straight to the driver (named parameters are native there): the
         # SQLAlchemy layer costs more per statement than most of these index probes.
-        self.driver = None if self.postgres else connection.connection.driver_connection
+        self.driver = None if self.postgres else driver_connection(connection)
         self.limit = limit
         self.cap = max(limit * 3, 60)
         self.region = region

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from hotline.core.db import driver_connection
 from hotline.core.search.schema import (
     TABLES,
     create_indexes,
@@ -134,7 +135,7 @@ def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str,
     last_id = 0
     sql = _CLIENT_ROWS + " WHERE c.id > :last ORDER BY c.id LIMIT :size"
     # On SQLite the driver's own tuples (no SQLAlchemy row objects; at 1M the gain is within measuring noise).
-    driver = None if connection.dialect.name == "postgresql" else connection.connection.driver_connection
+    driver = None if connection.dialect.name == "postgresql" else driver_connection(connection)
     while True:
         params = {"last": last_id, "size": BATCH_ROWS}
         if driver is not None:
@@ -255,7 +256,7 @@ def _bulk_insert(
 
     Each batch is complete before it is written, so the producer may query the same connection.
     """
-    driver = connection.connection.driver_connection
+    driver = driver_connection(connection)
     column_list = ", ".join(columns)
     postgres = connection.dialect.name == "postgresql"
     sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join('?' for _ in columns)})"

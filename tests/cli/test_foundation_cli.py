@@ -155,5 +155,5 @@ def test_a_broken_index_is_one_line_and_exit_1(empty_db: str) -> None:
         connection.execute("DROP TABLE search_phone_owner")
     result = hotline("--db", empty_db, "lookup", "5567")
     assert result.exit_code == 1
-    assert "database: no such table: search_phone_owner" in result.output
+    assert "database unavailable: no such table: search_phone_owner" in result.output
     assert "Traceback" not in result.output

@@ -202,9 +202,8 @@ class NoteScreen(ModalScreen[int | None]):
     def _open_ticket(self, *, subject: str, queue: str, priority: str, body: str) -> None:
         from hotline.core.models.enums import Priority
         from hotline.core.services.tickets import create_ticket
-        from hotline.core.sla.policy import SlaSetup
 
-        sla = SlaSetup.from_settings(self.ctx.settings)
+        sla = self.ctx.sla
         with self.ctx.uow() as uow:
             ticket = create_ticket(
                 uow,

@@ -62,9 +62,8 @@ def apply_change(
     from hotline.core.errors import Conflict
     from hotline.core.models.enums import EventKind, Priority, TicketStatus
     from hotline.core.services.tickets import add_event, get_ticket, reply_ticket, update_ticket
-    from hotline.core.sla.policy import SlaSetup
 
-    sla = SlaSetup.from_settings(ctx.settings)
+    sla = ctx.sla
     try:
         with ctx.uow() as uow:
             if change.what in TEXTS:
