@@ -11,7 +11,7 @@ from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
 from hotline.core.importing.records import SourceRow
-from hotline.core.phones import NormalizedPhone, normalize_phone
+from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_phone
 from hotline.core.services.clients import display_name
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -87,9 +87,10 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     return text.strip()
 
 
-def quick_russian_phone(raw: str, default_region: str) -> NormalizedPhone | None:
-    """The common Russian shapes (``+7 …`` or, in region RU, ``8 …`` with ten digits after) without the
-    cost of a full parse; None for anything else, which then goes through ``normalize_phone``.
+def quick_plus7_phone(raw: str, *, trunk_8: bool) -> NormalizedPhone | None:
+    """The common ``+7`` shapes (``+7 …``, and ``8 …`` with ten digits after where ``trunk_8``: see
+    ``dials_8_for_plus_7``) without the cost of a full parse; None for anything else, which then goes
+    through ``normalize_phone``.
 
     Gives exactly what ``normalize_phone`` gives for these shapes (a test compares the two): for
     country code 7 every ten-digit national number is a possible one.
@@ -101,13 +102,10 @@ def quick_russian_phone(raw: str, default_region: str) -> NormalizedPhone | None
     if len(digits) != 11:
         return None
     international = typed.startswith("+") and digits[0] == "7"
-    russian_trunk = (  # "8 10 …" is the old international prefix, not a trunk 8
-        not typed.startswith("+")
-        and digits[0] == "8"
-        and digits[1:3] != "10"
-        and default_region.upper() == "RU"
+    national = (  # "8 10 …" is the international prefix of those regions, not a trunk 8
+        trunk_8 and not typed.startswith("+") and digits[0] == "8" and digits[1:3] != "10"
     )
-    if not (international or russian_trunk):
+    if not (international or national):
         return None
     return NormalizedPhone(raw=typed, e164=f"+7{digits[1:]}", digits=f"7{digits[1:]}")
 
@@ -145,6 +143,7 @@ class DraftBuilder:
         self.columns = columns
         self.default_region = default_region
         self.today = today
+        self._trunk_8 = dials_8_for_plus_7(default_region)
 
     def build(self, row: SourceRow) -> ClientDraft | list[RowError]:
         """The draft for ``row``, or every problem the row has (never just the first)."""
@@ -207,7 +206,7 @@ class DraftBuilder:
             if not part.strip():
                 continue
             try:
-                phone = quick_russian_phone(part, self.default_region) or normalize_phone(
+                phone = quick_plus7_phone(part, trunk_8=self._trunk_8) or normalize_phone(
                     part.strip(), default_region=self.default_region
                 )
             except InvalidInput as error:

@@ -27,7 +27,9 @@ from tests.core.conftest import audit_actions
 def test_client_round_trip_with_contacts_and_audit(uow_factory, staff, clock) -> None:
     with uow_factory("admin") as uow:
         org = create_client(
-            uow, draft=ClientDraft(kind="organisation", name="ООО «Ромашка»", phones=["+7 495 111-22-33"])
+            uow,
+            draft=ClientDraft(kind="organisation", name="ООО «Ромашка»", phones=["+7 495 111-22-33"]),
+            default_region="RU",
         )
         person = create_client(
             uow,
@@ -42,6 +44,7 @@ def test_client_round_trip_with_contacts_and_audit(uow_factory, staff, clock) ->
                 phones=["8 (916) 123-45-67", "+7 916 123 45 67"],
                 emails=["Ivan@Romashka.RU"],
             ),
+            default_region="RU",
         )
         person_id, org_id = person.id, org.id
     with uow_factory(readonly=True) as uow:
@@ -61,10 +64,15 @@ def test_client_round_trip_with_contacts_and_audit(uow_factory, staff, clock) ->
 
 def test_client_update_replaces_contacts_and_records_before_after(uow_factory, staff) -> None:
     with uow_factory("olga") as uow:
-        client_id = create_client(uow, draft=ClientDraft(name="John Smith", phones=["+44 20 7946 0958"])).id
+        client_id = create_client(
+            uow, draft=ClientDraft(name="John Smith", phones=["+44 20 7946 0958"]), default_region="RU"
+        ).id
     with uow_factory("olga") as uow:
         update_client(
-            uow, client_id=client_id, changes=ClientChanges(name="John A. Smith", phones=["+1 212 555 0100"])
+            uow,
+            client_id=client_id,
+            changes=ClientChanges(name="John A. Smith", phones=["+1 212 555 0100"]),
+            default_region="RU",
         )
     with uow_factory(readonly=True) as uow:
         phones = list(uow.session.exec(select(ClientPhone.e164).where(ClientPhone.client_id == client_id)))
@@ -77,10 +85,10 @@ def test_client_update_replaces_contacts_and_records_before_after(uow_factory, s
 
 def test_invalid_client_input_writes_nothing(uow_factory, staff) -> None:
     with pytest.raises(InvalidInput) as error, uow_factory("olga") as uow:
-        create_client(uow, draft=ClientDraft(name="Bad Phone", phones=["12"]))
+        create_client(uow, draft=ClientDraft(name="Bad Phone", phones=["12"]), default_region="RU")
     assert error.value.where == "phone"
     with pytest.raises(InvalidInput), uow_factory("olga") as uow:
-        create_client(uow, draft=ClientDraft(name="  "))
+        create_client(uow, draft=ClientDraft(name="  "), default_region="RU")
     with uow_factory(readonly=True) as uow:
         assert uow.session.exec(select(func.count()).select_from(Client)).one() == 0
         assert "client.create" not in audit_actions(uow)
@@ -89,7 +97,9 @@ def test_invalid_client_input_writes_nothing(uow_factory, staff) -> None:
 def test_delete_client_cascades_contacts(uow_factory, staff) -> None:
     with uow_factory("olga") as uow:
         client_id = create_client(
-            uow, draft=ClientDraft(name="Gone", phones=["+7 916 000 00 01"], emails=["g@x.ru"])
+            uow,
+            draft=ClientDraft(name="Gone", phones=["+7 916 000 00 01"], emails=["g@x.ru"]),
+            default_region="RU",
         ).id
         log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=30, outcome="resolved")
     with uow_factory("olga") as uow:
@@ -104,7 +114,9 @@ def test_delete_client_cascades_contacts(uow_factory, staff) -> None:
 def test_duplicate_contacts_are_found(uow_factory, staff) -> None:
     with uow_factory("olga") as uow:
         client_id = create_client(
-            uow, draft=ClientDraft(name="Dup", phones=["+7 916 555 44 33"], emails=["d@x.ru"])
+            uow,
+            draft=ClientDraft(name="Dup", phones=["+7 916 555 44 33"], emails=["d@x.ru"]),
+            default_region="RU",
         ).id
     with uow_factory(readonly=True) as uow:
         assert [c.id for c in find_clients_by_contact(uow, e164s=["+79165554433"], emails=[])] == [client_id]

@@ -13,7 +13,7 @@ from hotline.core.services.tickets import create_ticket
 
 def test_calls_and_timeline_are_paged_newest_first(uow_factory, staff, clock) -> None:
     with uow_factory("olga") as uow:
-        client_id = create_client(uow, draft=ClientDraft(name="Caller")).id
+        client_id = create_client(uow, draft=ClientDraft(name="Caller"), default_region="RU").id
         for minutes in range(7):
             log_call(
                 uow,
@@ -37,3 +37,20 @@ def test_calls_and_timeline_are_paged_newest_first(uow_factory, staff, clock) ->
     assert len({(item.source, item.id) for item in everything}) == 9
     assert any(item.ticket_number == number for item in everything)
     assert client.last_interaction_at == clock.now()
+
+
+def test_a_call_logged_late_never_moves_the_last_interaction_back(uow_factory, staff, clock) -> None:
+    with uow_factory("olga") as uow:
+        client_id = create_client(uow, draft=ClientDraft(name="Caller"), default_region="RU").id
+        log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=60, outcome="ok")
+    with uow_factory("olga") as uow:
+        log_call(
+            uow,
+            client_id=client_id,
+            direction=Direction.OUT,
+            duration_seconds=60,
+            outcome="yesterday's call, logged now",
+            started_at=clock.now() - timedelta(days=1),
+        )
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.get(Client, client_id).last_interaction_at == clock.now()
