@@ -18,9 +18,8 @@ from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import ScreenPopRequested, WorkerFailed, forward_worker_failure, readable_error
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from hotline.core.clock import Clock
+    from hotline.core.db import Engine
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 

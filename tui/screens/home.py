@@ -13,10 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from hotline.core.db import database_label
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import LookupFinished, WorkLoaded, forward_worker_failure
 from hotline.tui.widgets.lookup_results import LookupResults
-from hotline.tui.widgets.status_bar import StatusBar, database_label
+from hotline.tui.widgets.status_bar import StatusBar
 from hotline.tui.widgets.work_summary import TicketLine, WorkSummary, WorkSummaryData
 
 if TYPE_CHECKING:
