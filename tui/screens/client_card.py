@@ -17,7 +17,7 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import CardLoaded, TimelinePageLoaded, forward_worker_failure
+from hotline.tui.messages import CardLoaded, OpenTicketRequested, TimelinePageLoaded, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -234,7 +234,7 @@ class ClientCardScreen(Screen[None]):
     def action_open_ticket(self) -> None:
         number = self._selected_ticket_number()
         if number is not None:
-            self.app.open_ticket(number)  # type: ignore[attr-defined]
+            self.post_message(OpenTicketRequested(number))
 
     def _selected_ticket_number(self) -> int | None:
         tabs = self.query_one(TabbedContent)
@@ -282,7 +282,7 @@ class ClientCardScreen(Screen[None]):
         def opened(number: int | None) -> None:
             if number is not None:
                 self.reload()
-                self.app.open_ticket(number)  # type: ignore[attr-defined]
+                self.post_message(OpenTicketRequested(number))
 
         self.app.push_screen(NoteScreen(self.ctx, self.client_id, ticket=True), opened)
 
