@@ -277,19 +277,19 @@ class ClientCardScreen(Screen[None]):
         self.app.push_screen(NoteScreen(self.ctx, self.client_id), self._saved)
 
     def action_new_ticket(self) -> None:
-        from hotline.tui.screens.note import NoteScreen
+        from hotline.tui.screens.new_ticket import NewTicketScreen
 
         def opened(number: int | None) -> None:
             if number is not None:
                 self.reload()
                 self.post_message(OpenTicketRequested(number))
 
-        self.app.push_screen(NoteScreen(self.ctx, self.client_id, ticket=True), opened)
+        self.app.push_screen(NewTicketScreen(self.ctx, self.client_id), opened)
 
     def action_add_reminder(self) -> None:
-        from hotline.tui.screens.note import NoteScreen
+        from hotline.tui.screens.reminder import ReminderScreen
 
-        self.app.push_screen(NoteScreen(self.ctx, self.client_id, reminder=True), self._saved)
+        self.app.push_screen(ReminderScreen(self.ctx, self.client_id), self._saved)
 
     def action_edit_client(self) -> None:
         from hotline.tui.screens.new_client import NewClientScreen
