@@ -10,7 +10,7 @@ from datetime import date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
-from hotline.core.importing.records import SourceRow
+from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
 from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_phone
 from hotline.core.services.clients import display_name
 
@@ -62,10 +62,6 @@ class ClientDraft:
     birthday: date | None = None
     notes: str = ""
     tags: list[str] = field(default_factory=list)
-
-    @property
-    def phone_digits(self) -> list[str]:
-        return [phone.digits for phone in self.phones]
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -150,6 +146,8 @@ class DraftBuilder:
         errors: list[RowError] = []
         if row.problem:
             errors.append(RowError(row.line, "", row.problem))
+        if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:
+            errors.extend(self._overlong_cells(row))
         values = self.columns.values(row.cells)
         texts: dict[str, str] = {}
         for name, cells in values.items():
@@ -157,10 +155,10 @@ class DraftBuilder:
             joiner = "\n" if multiline else ", "
             cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
             texts[name] = joiner.join(part for part in cleaned if part)
-            if len(texts[name]) > _LIMITS.get(name, 10_000):
-                errors.append(
-                    self._error(row.line, name, f"longer than {_LIMITS.get(name, 10_000)} characters")
-                )
+            limit = _LIMITS.get(name, 10_000)
+            # Too long a field is said once: not again when one of its cells was refused above.
+            if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
+                errors.append(self._error(row.line, name, f"longer than {limit} characters"))
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
         self._phones(draft, texts.get("phones", ""), errors)
@@ -175,6 +173,17 @@ class DraftBuilder:
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
         return errors or draft
+
+    def _overlong_cells(self, row: SourceRow) -> list[RowError]:
+        """A cell past the readers' bound is refused wherever it is, read into a field or not."""
+        header = self.columns.header
+        return [
+            RowError(
+                row.line, header[index] or f"column {index + 1}", f"longer than {MAX_CELL_CHARS:,} characters"
+            )
+            for index, cell in enumerate(row.cells)
+            if len(cell) > MAX_CELL_CHARS
+        ]
 
     def _error(self, line: int, field_name: str, reason: str) -> RowError:
         return RowError(line, self.columns.label(field_name), reason)

@@ -54,8 +54,6 @@ WORD_SCALE = 300.0
 
 LAYOUT_FACTOR = 0.9
 
-_NAMED = re.compile(r":(\w+)")
-
 
 @dataclass(frozen=True)
 class Hit:

@@ -21,7 +21,7 @@ from hotline.core.importing.drafts import (
     quick_plus7_phone,
 )
 from hotline.core.importing.headers import map_columns, parse_overrides
-from hotline.core.importing.records import SourceRow
+from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
 from hotline.core.phones import dials_8_for_plus_7, normalize_phone
 
 PATH = Path("clients.csv")
@@ -213,3 +213,17 @@ def test_the_trunk_8_is_a_rule_of_the_region() -> None:
     eight = "8 916 123-45-67"
     assert quick_plus7_phone(eight, trunk_8=True) == normalize_phone(eight, default_region="KZ")
     assert quick_plus7_phone(eight, trunk_8=False) is None
+
+
+def test_a_cell_past_the_bound_is_a_row_error_naming_its_column() -> None:
+    header = ("name", "notes", "Balance")  # Balance is read into no field: its cell is refused all the same
+    at_bound = build(header, ("Ann", "n" * MAX_CELL_CHARS, "1" * MAX_CELL_CHARS))
+    assert isinstance(at_bound, ClientDraft) and len(at_bound.notes) == MAX_CELL_CHARS
+    errors = build(header, ("Ann", "n" * (MAX_CELL_CHARS + 1), "1" * (MAX_CELL_CHARS + 1)))
+    assert errors == [
+        RowError(7, "notes", "longer than 100,000 characters"),
+        RowError(7, "Balance", "longer than 100,000 characters"),
+    ]
+    assert errors[1].describe("clients.csv") == "clients.csv:7: Balance: longer than 100,000 characters"
+    unnamed = build(("name", ""), ("Ann", "x" * (MAX_CELL_CHARS + 1)))
+    assert unnamed == [RowError(7, "column 2", "longer than 100,000 characters")]

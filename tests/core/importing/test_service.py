@@ -366,3 +366,14 @@ def test_a_person_sharing_the_company_phone_is_not_the_company(engine, uow_facto
     again = run(uow_factory, path)
     assert [d.action for d in again.decisions] == ["skipped", "skipped", "skipped"]
     assert count(engine, Client) == 2
+
+
+def test_a_cell_past_the_bound_names_the_file_line_and_column(engine, uow_factory, admin, tmp_path) -> None:
+    long_note = "Примечание " + "я" * 100_000
+    path = write(tmp_path, GOOD_ROWS + f"Длинный;Текст;;+7 916 555-44-33;;;;{long_note};\n")
+    before = table_state(engine)
+    with pytest.raises(ImportRejected) as caught:
+        run(uow_factory, path)
+    (error,) = caught.value.outcome.errors
+    assert error.describe(str(path)) == f"{path}:7: Примечание: longer than 100,000 characters"
+    assert table_state(engine) == before
