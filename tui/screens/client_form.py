@@ -19,11 +19,10 @@ from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import forward_worker_failure
-from hotline.tui.widgets.kb_insert import article_text
+from hotline.tui.widgets.kb_insert import insert_article
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
-    from hotline.tui.screens.kb_search import KbChoice
 
 FORM_CSS = Path(__file__).with_suffix(".tcss")
 """The frame every client form shares; each form's own stylesheet follows it in its ``CSS_PATH``."""
@@ -93,16 +92,7 @@ class ClientFormScreen(ModalScreen[int | None]):
         self.first_field().focus()
 
     def action_insert_article(self) -> None:
-        from hotline.tui.screens.kb_search import KbSearchScreen
-
-        def chosen(article: KbChoice | None) -> None:
-            text = article_text(article)
-            if text:
-                area = self.query_one("#body", TextArea)
-                area.insert(text)
-                area.focus()
-
-        self.app.push_screen(KbSearchScreen(self.ctx), chosen)
+        insert_article(self, self.ctx, self.query_one("#body", TextArea))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
