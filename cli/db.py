@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +9,6 @@ import typer
 
 from hotline.cli.output import info
 from hotline.cli.state import cli_state
-from hotline.core.errors import InvalidInput, Unavailable
 
 app = typer.Typer(help="Create, upgrade and back up the database.", no_args_is_help=True)
 
@@ -51,31 +47,10 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist).", dir_okay=False)],
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite backup API; pg_dump for PostgreSQL)."""
-    state = cli_state()
-    engine = state.engine()
-    if file.exists():
-        raise InvalidInput("the backup file exists already; choose a new name", where=str(file))
-    if engine.dialect.name == "sqlite":
-        source_path = engine.url.database
-        assert source_path
-        with sqlite3.connect(source_path) as source, sqlite3.connect(file) as target:
-            source.backup(target)
-    else:
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            raise Unavailable("pg_dump is not installed; install the PostgreSQL client tools to back up")
-        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        result = subprocess.run(  # noqa: S603 - fixed program, URL from our own settings
-            [pg_dump, "--format=custom", f"--file={file}", f"--dbname={url}"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=3600,
-        )
-        if result.returncode != 0:
-            file.unlink(missing_ok=True)
-            raise Unavailable(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
-    info(f"backup written to {file} ({file.stat().st_size:,} bytes)")
+    from hotline.core.backup import backup_database
+
+    size = backup_database(cli_state().engine(), file)
+    info(f"backup written to {file} ({size:,} bytes)")
 
 
 @app.command()

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from hotline.core.clock import Clock
-    from hotline.core.db import UnitOfWork
+    from hotline.core.db import Engine, UnitOfWork
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 

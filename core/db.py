@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hotline.core.clock import Clock, SystemClock
@@ -43,6 +43,14 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def database_label(url: str | URL) -> str:
+    """The database as an operator recognises it: the SQLite file name, or the server and the database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite {Path(parsed.database or ':memory:').name}"
+    return f"postgresql {parsed.host or 'localhost'}/{parsed.database}"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

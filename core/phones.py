@@ -21,10 +21,11 @@ class NormalizedPhone:
     digits: str
 
 
-def normalize_phone(raw: str, *, default_region: str = "RU", where: str | None = None) -> NormalizedPhone:
+def normalize_phone(raw: str, *, default_region: str, where: str | None = None) -> NormalizedPhone:
     """Parse a phone typed any way (``8 (495) 926-37-81``, ``+44 20 7946 0958``).
 
-    A number without a country code is read in ``default_region``. Anything that is not a possible
+    A number without a country code is read in ``default_region`` (the settings' ``default_region``, which
+    the entry points pass down). Anything that is not a possible
     phone number raises ``InvalidInput`` naming ``where``.
     """
     typed = " ".join(raw.split())
@@ -38,6 +39,13 @@ def normalize_phone(raw: str, *, default_region: str = "RU", where: str | None =
         raise InvalidInput(f"not a possible phone number: {typed!r}", where=where)
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return NormalizedPhone(raw=typed, e164=e164, digits=e164.lstrip("+"))
+
+
+def dials_8_for_plus_7(region: str) -> bool:
+    """Whether in ``region`` a ``+7`` number is dialled as ``8`` and its ten digits (Russia, Kazakhstan):
+    the region's country code is 7 and its trunk prefix 8, as phonenumbers' metadata has them."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    return metadata is not None and metadata.country_code == 7 and metadata.national_prefix == "8"
 
 
 def digits_of(text: str) -> str:

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     """Where the call centre is: dates on screen, birthdays and reports use it."""
     default_region: str = "RU"
-    """Country for phone numbers typed without a country code."""
+    """Country for phone numbers typed without a country code: the one place it is set (the entry points
+    pass it down; no function has a default of its own)."""
     mail: MailSettings = Field(default_factory=MailSettings)
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)
@@ -100,6 +101,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}: a two-letter country code such as RU, GB or US")
+        return region
 
     @property
     def zone(self) -> ZoneInfo:

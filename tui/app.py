@@ -15,12 +15,19 @@ from textual.worker import Worker, get_current_worker
 from hotline.core.text import printable
 from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
-from hotline.tui.messages import ScreenPopRequested, WorkerFailed, forward_worker_failure, readable_error
+from hotline.tui.messages import (
+    NewClientRequested,
+    OpenClientRequested,
+    OpenTicketRequested,
+    ScreenPopRequested,
+    WorkerFailed,
+    forward_worker_failure,
+    readable_error,
+)
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from hotline.core.clock import Clock
+    from hotline.core.db import Engine
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 
@@ -72,17 +79,32 @@ class HotlineApp(App[None]):
 
         open_kb_search(self, self.ctx)
 
+    # -- navigation: screens ask by message, the app owns the stack ------------------------------------
+
+    def on_open_client_requested(self, message: OpenClientRequested) -> None:
+        self.open_client(message.client_id, call_started_at=message.call_started_at)
+
+    def on_open_ticket_requested(self, message: OpenTicketRequested) -> None:
+        self.open_ticket(message.number)
+
+    def on_new_client_requested(self, message: NewClientRequested) -> None:
+        self.open_new_client(message.typed, call_started_at=message.call_started_at)
+
     def open_ticket(self, number: int) -> None:
-        """Show a ticket (from a lookup hit or a client's card)."""
+        """Show a ticket, unless it is on top already (a key pressed twice before the first push)."""
         from hotline.tui.screens.ticket import TicketScreen
 
-        self.push_screen(TicketScreen(self.ctx, number))
+        if not (isinstance(self.screen, TicketScreen) and self.screen.number == number):
+            self.push_screen(TicketScreen(self.ctx, number))
 
     def open_client(self, client_id: int, *, call_started_at: datetime | None = None) -> None:
-        """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop)."""
+        """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop). A card already
+        on top for that client is not opened again, unless a call starts."""
         from hotline.tui.screens.client_card import ClientCardScreen
 
-        self.push_screen(ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at))
+        on_top = isinstance(self.screen, ClientCardScreen) and self.screen.client_id == client_id
+        if call_started_at is not None or not on_top:
+            self.push_screen(ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at))
 
     def open_new_client(self, typed: str, *, call_started_at: datetime | None = None) -> None:
         """The new-client form prefilled from what was typed (digits → phone, words → name)."""
@@ -92,7 +114,8 @@ class HotlineApp(App[None]):
             if client_id is not None:
                 self.open_client(client_id, call_started_at=call_started_at)
 
-        self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
+        if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
+            self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
 
     # -- screen pops -------------------------------------------------------------------------------
 

@@ -124,10 +124,6 @@ def key_hints(screen: Screen[object]) -> str:
     )
 
 
-def get_command(command_id: str) -> Command:
-    return _REGISTRY[command_id]
-
-
 def all_commands() -> list[Command]:
     return list(_REGISTRY.values())
 

@@ -1,7 +1,9 @@
 """Messages that flow through the console: workers post them, handlers change state.
 
-Each is a small dataclass named as what happened. ``forward_worker_failure`` is how every screen sends
-a failed worker to the app's one error handler (``Worker.StateChanged`` does not bubble).
+Each is a small dataclass named as what happened, or as what a screen asks for (``…Requested``: screens
+post those and the app, which owns the screen stack, handles them). ``forward_worker_failure`` is how
+every screen sends a failed worker to the app's one error handler (``Worker.StateChanged`` does not
+bubble).
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ class ScreenPopRequested(_Flow):
     number: str
     client_id: int | None
     requested_at: datetime
+
+
+@dataclass
+class OpenClientRequested(_Flow):
+    """A screen asks for a client's card (``call_started_at``: with a call timer running from then)."""
+
+    client_id: int
+    call_started_at: datetime | None = None
+
+
+@dataclass
+class OpenTicketRequested(_Flow):
+    """A screen asks for a ticket."""
+
+    number: int
+
+
+@dataclass
+class NewClientRequested(_Flow):
+    """A screen asks for the new-client form, prefilled from what was typed (digits: phone, words: name)."""
+
+    typed: str
+    call_started_at: datetime | None = None
 
 
 @dataclass

@@ -97,9 +97,6 @@ class Stamp:
     def day(self, value: date) -> object:
         return value.isoformat() if self.sqlite else value
 
-    def flag(self, value: bool) -> object:
-        return int(value) if self.sqlite else value
-
 
 @dataclass
 class Reference:
@@ -154,7 +151,6 @@ class DemoGenerator:
         self.priority_pool = _pool(PRIORITY_WEIGHTS)
         self.outcome_pool = _pool(tuple((o, share) for o, share, _ in content.CALL_OUTCOMES))
         self.durations = {o: span for o, _, span in content.CALL_OUTCOMES}
-        self.emails_used = 0
         self.brands: dict[str, int] = {}
 
     @property

@@ -67,7 +67,7 @@ def load_demo(
     clients: int,
     seed: int = 1,
     replace: bool = False,
-    default_region: str = "RU",
+    default_region: str,
     progress: Progress = _quiet,
 ) -> DemoReport:
     """Load ``clients`` demo clients (with everything around them) in the unit of work's transaction.

@@ -77,7 +77,7 @@ class CsvSource:
         self._size = path.stat().st_size
         self._line = 0
         try:
-            self.delimiter, self.header, self._header_line = self._read_header(delimiter)
+            self.delimiter, self.header = self._read_header(delimiter)
         except BaseException:
             self._stream.close()
             raise
@@ -108,7 +108,7 @@ class CsvSource:
                 )
             yield text
 
-    def _read_header(self, delimiter: str | None) -> tuple[str, tuple[str, ...], int]:
+    def _read_header(self, delimiter: str | None) -> tuple[str, tuple[str, ...]]:
         lines = self._lines()
         for text in lines:
             stripped = text.strip().lstrip("\ufeff")
@@ -125,7 +125,7 @@ class CsvSource:
                 raise InvalidInput(
                     f"unreadable header: {error}", where=where(self.path, header_line)
                 ) from None
-            return chosen, check_header(cells, path=self.path, line=header_line), header_line
+            return chosen, check_header(cells, path=self.path, line=header_line)
         raise InvalidInput("the file is empty", where=str(self.path))
 
     def __iter__(self) -> Iterator[SourceRow]:

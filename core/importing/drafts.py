@@ -10,8 +10,8 @@ from datetime import date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
-from hotline.core.importing.records import SourceRow
-from hotline.core.phones import NormalizedPhone, normalize_phone
+from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
+from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_phone
 from hotline.core.services.clients import display_name
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,10 +63,6 @@ class ClientDraft:
     notes: str = ""
     tags: list[str] = field(default_factory=list)
 
-    @property
-    def phone_digits(self) -> list[str]:
-        return [phone.digits for phone in self.phones]
-
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """Untrusted cell text made safe to store and show: control and bidi characters gone, a leading
@@ -87,9 +83,10 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     return text.strip()
 
 
-def quick_russian_phone(raw: str, default_region: str) -> NormalizedPhone | None:
-    """The common Russian shapes (``+7 …`` or, in region RU, ``8 …`` with ten digits after) without the
-    cost of a full parse; None for anything else, which then goes through ``normalize_phone``.
+def quick_plus7_phone(raw: str, *, trunk_8: bool) -> NormalizedPhone | None:
+    """The common ``+7`` shapes (``+7 …``, and ``8 …`` with ten digits after where ``trunk_8``: see
+    ``dials_8_for_plus_7``) without the cost of a full parse; None for anything else, which then goes
+    through ``normalize_phone``.
 
     Gives exactly what ``normalize_phone`` gives for these shapes (a test compares the two): for
     country code 7 every ten-digit national number is a possible one.
@@ -101,13 +98,10 @@ def quick_russian_phone(raw: str, default_region: str) -> NormalizedPhone | None
     if len(digits) != 11:
         return None
     international = typed.startswith("+") and digits[0] == "7"
-    russian_trunk = (  # "8 10 …" is the old international prefix, not a trunk 8
-        not typed.startswith("+")
-        and digits[0] == "8"
-        and digits[1:3] != "10"
-        and default_region.upper() == "RU"
+    national = (  # "8 10 …" is the international prefix of those regions, not a trunk 8
+        trunk_8 and not typed.startswith("+") and digits[0] == "8" and digits[1:3] != "10"
     )
-    if not (international or russian_trunk):
+    if not (international or national):
         return None
     return NormalizedPhone(raw=typed, e164=f"+7{digits[1:]}", digits=f"7{digits[1:]}")
 
@@ -145,12 +139,15 @@ class DraftBuilder:
         self.columns = columns
         self.default_region = default_region
         self.today = today
+        self._trunk_8 = dials_8_for_plus_7(default_region)
 
     def build(self, row: SourceRow) -> ClientDraft | list[RowError]:
         """The draft for ``row``, or every problem the row has (never just the first)."""
         errors: list[RowError] = []
         if row.problem:
             errors.append(RowError(row.line, "", row.problem))
+        if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:
+            errors.extend(self._overlong_cells(row))
         values = self.columns.values(row.cells)
         texts: dict[str, str] = {}
         for name, cells in values.items():
@@ -158,10 +155,10 @@ class DraftBuilder:
             joiner = "\n" if multiline else ", "
             cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
             texts[name] = joiner.join(part for part in cleaned if part)
-            if len(texts[name]) > _LIMITS.get(name, 10_000):
-                errors.append(
-                    self._error(row.line, name, f"longer than {_LIMITS.get(name, 10_000)} characters")
-                )
+            limit = _LIMITS.get(name, 10_000)
+            # Too long a field is said once: not again when one of its cells was refused above.
+            if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
+                errors.append(self._error(row.line, name, f"longer than {limit} characters"))
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
         self._phones(draft, texts.get("phones", ""), errors)
@@ -176,6 +173,17 @@ class DraftBuilder:
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
         return errors or draft
+
+    def _overlong_cells(self, row: SourceRow) -> list[RowError]:
+        """A cell past the readers' bound is refused wherever it is, read into a field or not."""
+        header = self.columns.header
+        return [
+            RowError(
+                row.line, header[index] or f"column {index + 1}", f"longer than {MAX_CELL_CHARS:,} characters"
+            )
+            for index, cell in enumerate(row.cells)
+            if len(cell) > MAX_CELL_CHARS
+        ]
 
     def _error(self, line: int, field_name: str, reason: str) -> RowError:
         return RowError(line, self.columns.label(field_name), reason)
@@ -207,7 +215,7 @@ class DraftBuilder:
             if not part.strip():
                 continue
             try:
-                phone = quick_russian_phone(part, self.default_region) or normalize_phone(
+                phone = quick_plus7_phone(part, trunk_8=self._trunk_8) or normalize_phone(
                     part.strip(), default_region=self.default_region
                 )
             except InvalidInput as error:

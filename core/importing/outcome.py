@@ -10,7 +10,6 @@ from hotline.core.importing.drafts import RowError
 
 Action = Literal["created", "updated", "unchanged", "skipped", "rejected"]
 OnDuplicate = Literal["skip", "update", "fail"]
-ON_DUPLICATE: tuple[OnDuplicate, ...] = ("skip", "update", "fail")
 
 
 @dataclass(slots=True)

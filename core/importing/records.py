@@ -13,6 +13,7 @@ from hotline.core.errors import InvalidInput
 MAX_COLUMNS = 1000
 MAX_LINE_CHARS = 1_000_000
 MAX_CELL_CHARS = 100_000
+"""A longer cell is a row error (``DraftBuilder``), named by file, line and column."""
 
 
 @dataclass(frozen=True, slots=True)

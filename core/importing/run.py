@@ -28,16 +28,17 @@ Progress = Callable[[int, float | None], None]
 MAX_IMPORT_ROWS = 1_000_000
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImportOptions:
-    """How to read the file and what to do with duplicates and invalid rows."""
+    """How to read the file and what to do with duplicates and invalid rows; ``default_region`` reads phones
+    typed without a country code (the settings' ``default_region``)."""
 
+    default_region: str
     on_duplicate: OnDuplicate = "skip"
     skip_invalid: bool = False
     dry_run: bool = False
     sheet: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
-    default_region: str = "RU"
     errors_path: Path | None = None
     batch_size: int = 2000
 

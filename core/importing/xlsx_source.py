@@ -49,7 +49,7 @@ class XlsxSource:
         try:
             self.sheet_name = self._pick_sheet(sheet)
             self._rows = self._iter_values()
-            self.header, self._header_line = self._read_header()
+            self.header = self._read_header()
         except BaseException:
             self._book.close()
             raise
@@ -85,10 +85,10 @@ class XlsxSource:
                 f"the workbook is damaged ({_describe(error)})", where=where(self.path, number + 1)
             ) from None
 
-    def _read_header(self) -> tuple[tuple[str, ...], int]:
+    def _read_header(self) -> tuple[str, ...]:
         for number, cells in self._rows:
             if any(cell.strip() for cell in cells):
-                return check_header(cells, path=self.path, line=number), number
+                return check_header(cells, path=self.path, line=number)
         raise InvalidInput(f"the sheet {self.sheet_name!r} is empty", where=str(self.path))
 
     def __iter__(self) -> Iterator[SourceRow]:

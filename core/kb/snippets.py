@@ -158,10 +158,6 @@ def _best_window(text: str, found: list[tuple[int, int, str]], size: int) -> tup
     return start, end
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 _GAP_CHARS = r"\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\uf8ff"
 _NOT_SINGLE_SPACE_RE = re.compile(f"(?! )[{_GAP_CHARS}]|  ")
 """A gap that is more than one plain space: only such text needs the gaps collapsed one by one."""

@@ -54,8 +54,6 @@ WORD_SCALE = 300.0
 
 LAYOUT_FACTOR = 0.9
 
-_NAMED = re.compile(r":(\w+)")
-
 
 @dataclass(frozen=True)
 class Hit:
@@ -96,7 +94,7 @@ class _Found:
             self.clients[client_id] = _Candidate(score, matched)
 
 
-def lookup(session: Session, query: str, *, limit: int = 20, default_region: str = "RU") -> list[Hit]:
+def lookup(session: Session, query: str, *, default_region: str, limit: int = 20) -> list[Hit]:
     """Find clients and tickets for whatever the operator typed, best first (at most ``limit``)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     parsed = classify(query or "")

@@ -15,7 +15,7 @@ MIN_CONTAINS_DIGITS = 4
 MAX_PHONE_DIGITS = 20
 
 
-def parse_typed(typed: str, digits: str, *, region: str = "RU") -> phonenumbers.PhoneNumber | None:
+def parse_typed(typed: str, digits: str, *, region: str) -> phonenumbers.PhoneNumber | None:
     """The number a typed string is, when it is a valid one for ``region`` (or has its own ``+`` code)."""
     if not 7 <= len(digits) <= 15:
         return None
@@ -27,7 +27,7 @@ def parse_typed(typed: str, digits: str, *, region: str = "RU") -> phonenumbers.
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
-def exact_forms(typed: str, digits: str, *, region: str = "RU") -> list[str]:
+def exact_forms(typed: str, digits: str, *, region: str) -> list[str]:
     """E.164 digit strings a typed number can be: the digits as typed, and as parsed for ``region``."""
     if not 7 <= len(digits) <= 15:
         return []
@@ -40,7 +40,7 @@ def exact_forms(typed: str, digits: str, *, region: str = "RU") -> list[str]:
     return forms
 
 
-def suffix_forms(typed: str, digits: str, *, region: str = "RU") -> list[str]:
+def suffix_forms(typed: str, digits: str, *, region: str) -> list[str]:
     """Digit strings a stored number may end with: as typed, and the national number when a trunk prefix
     (``8`` in Russia) or a country code was typed."""
     if len(digits) < MIN_SUFFIX_DIGITS:

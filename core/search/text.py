@@ -17,7 +17,6 @@ MAX_WORD_CHARS = 40
 _KEEP_COMPOSED = {"й": "й", "Й": "й", "ё": "е", "Ё": "е"}
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
-_LATIN_RE = re.compile(r"[a-z]")
 _PHONE_CHARS_RE = re.compile(r"^[\d\s()+\-./]+$")
 _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
 
@@ -43,16 +42,6 @@ def words(text: str) -> list[str]:
 def is_cyrillic(word: str) -> bool:
     """True when ``word`` holds any Cyrillic letter."""
     return bool(_CYRILLIC_RE.search(word))
-
-
-def is_latin(word: str) -> bool:
-    """True when the folded ``word`` holds a Latin letter and no Cyrillic one."""
-    return bool(_LATIN_RE.search(word)) and not is_cyrillic(word)
-
-
-def email_words(email: str) -> list[str]:
-    """The words of an email address: local-part pieces and domain labels."""
-    return words(email.replace("@", " ").replace(".", " "))
 
 
 def strip_controls(text: str) -> str:

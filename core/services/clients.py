@@ -60,7 +60,7 @@ def display_name(first: str | None, middle: str | None, last: str | None) -> str
     return " ".join(part.strip() for part in (first, middle, last) if part and part.strip())
 
 
-def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str = "RU") -> Client:
+def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str) -> Client:
     """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``)."""
     now = uow.now()
     name = (draft.name or display_name(draft.first_name, draft.middle_name, draft.last_name)).strip()
@@ -94,9 +94,7 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str = 
     return client
 
 
-def update_client(
-    uow: UnitOfWork, *, client_id: int, changes: ClientChanges, default_region: str = "RU"
-) -> Client:
+def update_client(uow: UnitOfWork, *, client_id: int, changes: ClientChanges, default_region: str) -> Client:
     """Apply the fields set in ``changes``; phones/emails given replace the client's list."""
     client = get_client(uow, client_id=client_id)
     before = _full_snapshot(uow, client)
@@ -255,9 +253,9 @@ def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     )
 
 
-def touch_last_interaction(uow: UnitOfWork, *, client_id: int, at: datetime) -> None:
-    """Move the client's last-interaction time forward (ranking and the card use it)."""
-    client = get_client(uow, client_id=client_id)
+def touch_last_interaction(uow: UnitOfWork, *, client: Client, at: datetime) -> None:
+    """Move the client's last-interaction time forward to ``at``, never back (the lookup's ranking and the
+    card use it). Every write that is an interaction with the client calls this: calls and notes, mail."""
     if client.last_interaction_at is None or client.last_interaction_at < at:
         client.last_interaction_at = at
         uow.session.add(client)

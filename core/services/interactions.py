@@ -35,7 +35,7 @@ def log_interaction(
     ticket_id: int | None = None,
 ) -> Interaction:
     """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given)."""
-    get_client(uow, client_id=client_id)
+    client = get_client(uow, client_id=client_id)
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_CALL_SECONDS:
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
     if kind is InteractionKind.NOTE and not notes.strip():
@@ -57,7 +57,7 @@ def log_interaction(
     )
     uow.session.add(interaction)
     uow.session.flush()
-    touch_last_interaction(uow, client_id=client_id, at=interaction.started_at)
+    touch_last_interaction(uow, client=client, at=interaction.started_at)
     record_audit(
         uow,
         action=f"interaction.{kind.value}",

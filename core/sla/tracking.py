@@ -122,9 +122,3 @@ def status_changed(uow: UnitOfWork, *, ticket: Ticket, old: str, new: str, sla: 
     row.last_activity_at = now
     uow.session.add(row)
     _set_due_times(ticket, row, sla)
-
-
-def business_time_used(row: TicketSla, *, now: datetime, sla: SlaSetup) -> float:
-    """Business minutes of the resolution clock used so far (up to the pause, when paused)."""
-    calendar = sla.calendar(row.calendar)
-    return calendar.elapsed(row.clock_started_at, row.paused_at or now)

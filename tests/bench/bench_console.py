@@ -36,6 +36,7 @@ from sqlalchemy import text
 
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.search import lookup
+from hotline.core.settings import load_settings
 
 SCALE = float(os.environ.get("SCALE", "1"))
 CLIENTS = max(1_000, int(1_000_000 * SCALE))
@@ -268,15 +269,16 @@ def _shows(typed: str):
 
 def lookup_share(url: str, suffixes: list[str]) -> list[float]:
     engine = make_engine(url)
+    region = load_settings().default_region  # as `hotline demo` read it when it built the database
     samples = []
     try:
         queries = [suffix[:length] for suffix in suffixes for length in MEASURED_DIGITS]
         with UnitOfWork(engine, readonly=True) as uow:
             for query in queries:
-                lookup(uow.session, query, limit=20)
+                lookup(uow.session, query, limit=20, default_region=region)
             for query in queries:
                 started = time.perf_counter()
-                lookup(uow.session, query, limit=20)
+                lookup(uow.session, query, limit=20, default_region=region)
                 samples.append(time.perf_counter() - started)
     finally:
         engine.dispose()

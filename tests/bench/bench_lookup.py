@@ -36,6 +36,7 @@ from hotline.core.search import lookup, rebuild_index
 from hotline.core.search.layout import to_english_layout
 from hotline.core.search.text import is_cyrillic
 from hotline.core.search.translit import to_cyrillic, to_latin
+from hotline.core.settings import load_settings
 
 SCALE = float(os.environ.get("SCALE", "1"))
 CLIENTS = max(2_000, int(1_000_000 * SCALE))
@@ -306,6 +307,7 @@ def _company_word(name: str) -> str:
 
 def run_backend(backend: str, url: str) -> list[KindResult]:
     engine = make_engine(url)
+    region = load_settings().default_region  # as `hotline demo` read it when it built the database
     try:
         kinds = draw_queries(engine)
         results = []
@@ -313,10 +315,10 @@ def run_backend(backend: str, url: str) -> list[KindResult]:
             for kind, samples in kinds.items():
                 result = KindResult(kind)
                 for sample in samples:  # warm the cache
-                    lookup(uow.session, sample.query)
+                    lookup(uow.session, sample.query, default_region=region)
                 for sample in samples:
                     started = time.perf_counter()
-                    hits = lookup(uow.session, sample.query)
+                    hits = lookup(uow.session, sample.query, default_region=region)
                     result.times_ms.append((time.perf_counter() - started) * 1000)
                     if sample.expected is not None:
                         result.checked += 1

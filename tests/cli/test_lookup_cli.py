@@ -25,11 +25,14 @@ def hotline(database_url: str, *args: str):
 def clients(uow_factory) -> dict[str, int]:
     with uow_factory() as uow:
         ivanov = create_client(
-            uow, draft=ClientDraft(first_name="Иван", last_name="Иванов", phones=["+7 (495) 926-37-81"])
+            uow,
+            draft=ClientDraft(first_name="Иван", last_name="Иванов", phones=["+7 (495) 926-37-81"]),
+            default_region="RU",
         ).id
         hostile = create_client(
             uow,
             draft=ClientDraft(name="[bold red]Evil[/] \x1b[31mCorp\x1b[0m", phones=["+7 903 111 37 81"]),
+            default_region="RU",
         ).id
     return {"ivanov": ivanov, "hostile": hostile}
 
@@ -76,3 +79,19 @@ def test_transliteration_from_the_command_line(database_url: str, clients: dict[
     assert result.exit_code == 0
     assert "Иван Иванов" in result.stdout
     assert "translit" in result.stdout
+
+
+def test_a_number_without_country_code_is_read_in_the_configured_region(
+    database_url: str, uow_factory, tmp_path
+) -> None:
+    with uow_factory() as uow:
+        london = create_client(
+            uow, draft=ClientDraft(name="London Office", phones=["+44 20 7946 0958"]), default_region="RU"
+        ).id
+    config = tmp_path / "config.toml"
+    config.write_text('default_region = "GB"\n', encoding="utf-8")
+    typed = "020 7946 0958"  # the national form: a whole number only in GB
+    in_gb = json.loads(hotline(database_url, "--config", str(config), "lookup", typed, "--json").stdout)
+    assert in_gb[0]["id"] == london and in_gb[0]["matched"] == "phone +442079460958"
+    in_ru = json.loads(hotline(database_url, "lookup", typed, "--json").stdout)
+    assert all(hit["matched"] != "phone +442079460958" for hit in in_ru)

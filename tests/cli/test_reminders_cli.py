@@ -31,7 +31,9 @@ def client_id(uow_factory) -> int:
         add_operator(uow, login="anna", role=Role.OPERATOR)
         add_operator(uow, login="boris", role=Role.OPERATOR)
         client = create_client(
-            uow, draft=ClientDraft(name="Анна Иванова", birthday=date(1990, 11, 23), owner_login="boris")
+            uow,
+            draft=ClientDraft(name="Анна Иванова", birthday=date(1990, 11, 23), owner_login="boris"),
+            default_region="RU",
         )
         return client.id or 0
 

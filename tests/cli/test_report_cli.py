@@ -28,7 +28,7 @@ def db(database_url: str) -> str:
     with UnitOfWork(engine, clock=clock) as uow:
         add_operator(uow, login="sup", role=Role.SUPERVISOR, display_name="Супервайзер")
         add_operator(uow, login="anna", role=Role.OPERATOR, display_name="=cmd|' /C calc'!A0")
-        client_id = create_client(uow, draft=ClientDraft(name="Клиент")).id
+        client_id = create_client(uow, draft=ClientDraft(name="Клиент"), default_region="RU").id
     with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
         for hour, seconds in [(6, 60), (6, 120), (9, 30)]:  # UTC: 09:xx and 12:xx in Moscow
             log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=seconds, outcome="ok",

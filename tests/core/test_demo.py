@@ -35,7 +35,7 @@ DUMPED_TABLES = {
 
 def _load(uow_factory: UowFactory, *, clients: int = CLIENTS, seed: int = 1, replace: bool = False):
     with uow_factory() as uow:
-        return load_demo(uow, clients=clients, seed=seed, replace=replace)
+        return load_demo(uow, clients=clients, seed=seed, replace=replace, default_region="RU")
 
 
 def _rows(engine: Engine, sql: str) -> list[tuple]:
@@ -232,7 +232,9 @@ def test_the_same_seed_gives_the_same_data_and_a_reload_does_not_duplicate(
 def test_services_keep_working_after_the_bulk_load(loaded: Engine, uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
         client = create_client(
-            uow, draft=ClientDraft(first_name="Новый", last_name="Клиент", phones=["+7 495 111-22-33"])
+            uow,
+            draft=ClientDraft(first_name="Новый", last_name="Клиент", phones=["+7 495 111-22-33"]),
+            default_region="RU",
         )
     assert client.id == CLIENTS + 1
 

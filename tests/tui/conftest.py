@@ -52,11 +52,16 @@ def world(engine: Engine, clock: FixedClock) -> World:
                 group="VIP",
                 tags=["wholesale"],
             ),
+            default_region="RU",
         ).id
         create_client(
-            uow, draft=ClientDraft(first_name="Maria", last_name="Ivanova", emails=["maria@example.com"])
+            uow,
+            draft=ClientDraft(first_name="Maria", last_name="Ivanova", emails=["maria@example.com"]),
+            default_region="RU",
         )
-        hostile_id = create_client(uow, draft=ClientDraft(name=HOSTILE_NAME, phones=["+7 495 111-22-33"])).id
+        hostile_id = create_client(
+            uow, draft=ClientDraft(name=HOSTILE_NAME, phones=["+7 495 111-22-33"]), default_region="RU"
+        ).id
     with UnitOfWork(engine, clock=clock) as uow:
         ticket = create_ticket(
             uow,

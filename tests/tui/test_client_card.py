@@ -16,6 +16,7 @@ from hotline.tui.screens.client_card import TIMELINE_PAGE, ClientCardScreen
 from hotline.tui.screens.home import HomeScreen
 from hotline.tui.screens.log_call import LogCallScreen, parse_duration
 from hotline.tui.screens.new_client import NewClientScreen
+from hotline.tui.screens.new_ticket import NewTicketScreen
 from hotline.tui.screens.note import NoteScreen
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.timeline_table import TimelineTable
@@ -131,7 +132,7 @@ async def test_n_adds_a_note_and_t_opens_a_ticket(world, console, settle, engine
         assert "Prefers email" in [item.summary for item in card.query_one(TimelineTable).items]
         await pilot.press("t")
         await settle(pilot)
-        assert isinstance(app.screen, NoteScreen) and app.screen.ticket
+        assert isinstance(app.screen, NewTicketScreen)
         app.screen.query_one("#subject", Input).value = "Discount request"
         await pilot.press("ctrl+s")
         await settle(pilot)

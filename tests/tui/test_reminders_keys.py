@@ -13,7 +13,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models import Reminder
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.log_call import LogCallScreen
-from hotline.tui.screens.note import NoteScreen
+from hotline.tui.screens.reminder import ReminderScreen
 from hotline.tui.widgets.when_input import WhenInput, parse_when
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -53,7 +53,7 @@ async def test_r_sets_a_reminder_about_the_client(world, console, settle, engine
         card = app.screen
         await pilot.press("r")
         await settle(pilot)
-        assert isinstance(app.screen, NoteScreen) and app.screen.reminder
+        assert isinstance(app.screen, ReminderScreen)
         app.screen.query_one("#when", WhenInput).value = "2h"
         app.screen.query_one("#body", TextArea).insert("Send the contract")
         await pilot.press("ctrl+s")

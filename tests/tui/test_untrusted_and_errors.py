@@ -87,3 +87,22 @@ async def test_no_color_turns_the_console_monochrome(backend, world, console, se
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_raw_driver_error_is_the_same_toast_as_the_cli_line(backend, world, engine, console, settle):
+    """The lookup reads SQLite through the sqlite3 driver itself: its ``sqlite3.OperationalError`` is read
+    by the one classifier, as ``hotline lookup`` reads it (tests/cli/test_db_cli.py: a broken index)."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE search_phone_owner"))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"5567")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert "database unavailable: no such table: search_phone_owner" in messages, messages
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen._in_flight is False

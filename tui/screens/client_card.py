@@ -17,7 +17,7 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import CardLoaded, TimelinePageLoaded, forward_worker_failure
+from hotline.tui.messages import CardLoaded, OpenTicketRequested, TimelinePageLoaded, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -234,7 +234,7 @@ class ClientCardScreen(Screen[None]):
     def action_open_ticket(self) -> None:
         number = self._selected_ticket_number()
         if number is not None:
-            self.app.open_ticket(number)  # type: ignore[attr-defined]
+            self.post_message(OpenTicketRequested(number))
 
     def _selected_ticket_number(self) -> int | None:
         tabs = self.query_one(TabbedContent)
@@ -277,19 +277,19 @@ class ClientCardScreen(Screen[None]):
         self.app.push_screen(NoteScreen(self.ctx, self.client_id), self._saved)
 
     def action_new_ticket(self) -> None:
-        from hotline.tui.screens.note import NoteScreen
+        from hotline.tui.screens.new_ticket import NewTicketScreen
 
         def opened(number: int | None) -> None:
             if number is not None:
                 self.reload()
-                self.app.open_ticket(number)  # type: ignore[attr-defined]
+                self.post_message(OpenTicketRequested(number))
 
-        self.app.push_screen(NoteScreen(self.ctx, self.client_id, ticket=True), opened)
+        self.app.push_screen(NewTicketScreen(self.ctx, self.client_id), opened)
 
     def action_add_reminder(self) -> None:
-        from hotline.tui.screens.note import NoteScreen
+        from hotline.tui.screens.reminder import ReminderScreen
 
-        self.app.push_screen(NoteScreen(self.ctx, self.client_id, reminder=True), self._saved)
+        self.app.push_screen(ReminderScreen(self.ctx, self.client_id), self._saved)
 
     def action_edit_client(self) -> None:
         from hotline.tui.screens.new_client import NewClientScreen

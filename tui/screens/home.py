@@ -13,10 +13,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from hotline.core.db import database_label
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import LookupFinished, WorkLoaded, forward_worker_failure
+from hotline.tui.messages import (
+    LookupFinished,
+    NewClientRequested,
+    OpenClientRequested,
+    OpenTicketRequested,
+    WorkLoaded,
+    forward_worker_failure,
+)
 from hotline.tui.widgets.lookup_results import LookupResults
-from hotline.tui.widgets.status_bar import StatusBar, database_label
+from hotline.tui.widgets.status_bar import StatusBar
 from hotline.tui.widgets.work_summary import TicketLine, WorkSummary, WorkSummaryData
 
 if TYPE_CHECKING:
@@ -192,11 +200,11 @@ class HomeScreen(Screen[None]):
         hit = self.query_one(LookupResults).selected_hit
         if hit is None:
             self.notify("No client found: a new one, prefilled from what you typed.", markup=False)
-            self.app.open_new_client(typed)  # type: ignore[attr-defined]
+            self.post_message(NewClientRequested(typed))
         elif hit.kind == "ticket":
-            self.app.open_ticket(hit.id)  # type: ignore[attr-defined]
+            self.post_message(OpenTicketRequested(hit.id))
         else:
-            self.app.open_client(hit.id)  # type: ignore[attr-defined]
+            self.post_message(OpenClientRequested(hit.id))
 
     def action_move_highlight(self, step: int) -> None:
         results = self.query_one(LookupResults)
@@ -205,7 +213,7 @@ class HomeScreen(Screen[None]):
             results.highlighted = max(0, min(results.option_count - 1, current + step))
 
     def action_new_client(self) -> None:
-        self.app.open_new_client(self.query_one("#lookup", Input).value.strip())  # type: ignore[attr-defined]
+        self.post_message(NewClientRequested(self.query_one("#lookup", Input).value.strip()))
 
     def action_clear_lookup(self) -> None:
         self.query_one("#lookup", Input).value = ""

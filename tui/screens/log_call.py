@@ -23,12 +23,11 @@ from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
 from hotline.tui.widgets.call_timer import CallTimer, format_duration
-from hotline.tui.widgets.kb_insert import article_text
+from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
-    from hotline.tui.screens.kb_search import KbChoice
 
 WRAP_UP_CODES: tuple[tuple[str, str], ...] = (
     ("Resolved", "resolved"),
@@ -143,16 +142,7 @@ class LogCallScreen(ModalScreen[int | None]):
         self.query_one("#notes", TextArea).focus()
 
     def action_insert_article(self) -> None:
-        from hotline.tui.screens.kb_search import KbSearchScreen
-
-        def chosen(article: KbChoice | None) -> None:
-            text = article_text(article)
-            if text:
-                area = self.query_one("#notes", TextArea)
-                area.insert(text)
-                area.focus()
-
-        self.app.push_screen(KbSearchScreen(self.ctx), chosen)
+        insert_article(self, self.ctx, self.query_one("#notes", TextArea))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

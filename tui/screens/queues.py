@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from hotline.core.services.ticket_views import QueueView
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import forward_worker_failure
+from hotline.tui.messages import OpenTicketRequested, forward_worker_failure
 from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.ticket_changes import (
     TicketChange,
@@ -285,7 +285,7 @@ class QueuesScreen(Screen[None]):
     def action_open_ticket(self) -> None:
         row = self.query_one(TicketTable).selected_row()
         if row is not None:
-            self.app.open_ticket(row.number)  # type: ignore[attr-defined]
+            self.post_message(OpenTicketRequested(row.number))
 
     def action_take_ticket(self) -> None:
         row = self.query_one(TicketTable).selected_row()

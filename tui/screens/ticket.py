@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import forward_worker_failure
+from hotline.tui.messages import OpenClientRequested, forward_worker_failure
 from hotline.tui.widgets.ticket_changes import (
     TicketChange,
     TicketChangeConflicted,
@@ -247,7 +247,7 @@ class TicketScreen(Screen[None]):
 
     def action_open_client(self) -> None:
         if self.detail is not None and self.detail.client_id is not None:
-            self.app.open_client(self.detail.client_id)  # type: ignore[attr-defined]
+            self.post_message(OpenClientRequested(self.detail.client_id))
 
     def action_reply(self) -> None:
         self._ask_text(reply=True)

@@ -7,6 +7,10 @@ from typing import TYPE_CHECKING
 from hotline.core.text import printable
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.widgets import TextArea
+
+    from hotline.tui.context import ConsoleContext
     from hotline.tui.screens.kb_search import KbChoice
 
 
@@ -15,3 +19,19 @@ def article_text(article: KbChoice | None) -> str:
     if article is None:
         return ""
     return printable(article.body, multiline=True)
+
+
+def insert_article(
+    screen: Screen[object], ctx: ConsoleContext, area: TextArea, *, audience: str | None = None
+) -> None:
+    """Open the KB panel over ``screen`` (``audience="public"``: only articles that may go to clients);
+    the chosen article's text goes into ``area`` at the cursor."""
+    from hotline.tui.screens.kb_search import KbSearchScreen
+
+    def chosen(article: KbChoice | None) -> None:
+        text = article_text(article)
+        if text:
+            area.insert(text)
+            area.focus()
+
+    screen.app.push_screen(KbSearchScreen(ctx, audience=audience), chosen)

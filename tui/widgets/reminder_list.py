@@ -22,7 +22,7 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import forward_worker_failure
+from hotline.tui.messages import OpenClientRequested, forward_worker_failure
 
 if TYPE_CHECKING:
     from hotline.core.services.reminders import ReminderView
@@ -244,7 +244,7 @@ class ReminderList(Vertical):
         selected = self._selected()
         if selected is None or selected.client_id is None or self.client_id is not None:
             return
-        self.app.open_client(selected.client_id)  # type: ignore[attr-defined]
+        self.post_message(OpenClientRequested(selected.client_id))
 
     def on_worker_state_changed(self, event: Worker[Any].StateChanged) -> None:
         forward_worker_failure(self, event)

@@ -16,19 +16,6 @@ if TYPE_CHECKING:
     from hotline.core.clock import Clock
 
 
-def database_label(url: object) -> str:
-    """The database as an operator recognises it: the SQLite file name or the server and database."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(str(url)) if not hasattr(url, "get_backend_name") else url
-    if parsed.get_backend_name() == "sqlite":  # type: ignore[attr-defined]
-        from pathlib import Path
-
-        return f"sqlite {Path(parsed.database or ':memory:').name}"  # type: ignore[attr-defined]
-    host = parsed.host or "localhost"  # type: ignore[attr-defined]
-    return f"postgresql {host}/{parsed.database}"  # type: ignore[attr-defined]
-
-
 class StatusBar(Static):
     """One line at the bottom of the home screen; the clock ticks every second."""
 

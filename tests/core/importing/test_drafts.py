@@ -18,11 +18,11 @@ from hotline.core.importing.drafts import (
     RowError,
     clean_text,
     parse_birthday,
-    quick_russian_phone,
+    quick_plus7_phone,
 )
 from hotline.core.importing.headers import map_columns, parse_overrides
-from hotline.core.importing.records import SourceRow
-from hotline.core.phones import normalize_phone
+from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
+from hotline.core.phones import dials_8_for_plus_7, normalize_phone
 
 PATH = Path("clients.csv")
 
@@ -176,11 +176,11 @@ def test_overlong_values_are_refused() -> None:
     digits=st.text(alphabet="0123456789", min_size=10, max_size=10),
     shape=st.sampled_from(["+7 {a} {b}-{c}-{d}", "8 ({a}) {b}-{c}-{d}", "8{a}{b}{c}{d}", "+7({a}){b}{c}{d}",
                            "+7{a}{b}{c}{d}", " 8-{a}-{b}-{c}-{d} ", "7{a}{b}{c}{d}", "+8 {a} {b}{c}{d}"]),
-    region=st.sampled_from(["RU", "KZ", "GB"]),
+    region=st.sampled_from(["RU", "KZ", "GB", "US", "BY"]),
 )  # fmt: skip
-def test_the_quick_russian_path_agrees_with_the_full_parser(digits: str, shape: str, region: str) -> None:
+def test_the_quick_plus7_path_agrees_with_the_full_parser(digits: str, shape: str, region: str) -> None:
     raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:8], d=digits[8:])
-    quick = quick_russian_phone(raw, region)
+    quick = quick_plus7_phone(raw, trunk_8=dials_8_for_plus_7(region))
     try:
         full = normalize_phone(raw, default_region=region)
     except InvalidInput:
@@ -204,3 +204,26 @@ def _clean_the_long_way(text: str, multiline: bool) -> str:
 )
 def test_clean_text_quick_answer_is_the_full_one(text: str, multiline: bool) -> None:
     assert clean_text(text, multiline=multiline) == _clean_the_long_way(text, multiline)
+
+
+def test_the_trunk_8_is_a_rule_of_the_region() -> None:
+    """Russia and Kazakhstan dial a +7 number as 8 and its ten digits; elsewhere 8 is no trunk prefix for +7."""
+    assert dials_8_for_plus_7("RU") and dials_8_for_plus_7("kz")
+    assert not any(dials_8_for_plus_7(region) for region in ("GB", "US", "BY", "UA", "DE"))
+    eight = "8 916 123-45-67"
+    assert quick_plus7_phone(eight, trunk_8=True) == normalize_phone(eight, default_region="KZ")
+    assert quick_plus7_phone(eight, trunk_8=False) is None
+
+
+def test_a_cell_past_the_bound_is_a_row_error_naming_its_column() -> None:
+    header = ("name", "notes", "Balance")  # Balance is read into no field: its cell is refused all the same
+    at_bound = build(header, ("Ann", "n" * MAX_CELL_CHARS, "1" * MAX_CELL_CHARS))
+    assert isinstance(at_bound, ClientDraft) and len(at_bound.notes) == MAX_CELL_CHARS
+    errors = build(header, ("Ann", "n" * (MAX_CELL_CHARS + 1), "1" * (MAX_CELL_CHARS + 1)))
+    assert errors == [
+        RowError(7, "notes", "longer than 100,000 characters"),
+        RowError(7, "Balance", "longer than 100,000 characters"),
+    ]
+    assert errors[1].describe("clients.csv") == "clients.csv:7: Balance: longer than 100,000 characters"
+    unnamed = build(("name", ""), ("Ann", "x" * (MAX_CELL_CHARS + 1)))
+    assert unnamed == [RowError(7, "column 2", "longer than 100,000 characters")]

@@ -34,6 +34,7 @@ def clients(uow_factory) -> list[int]:
             draft=ClientDraft(
                 kind=ClientKind.ORGANISATION, name="ООО «Ромашка»; филиал", phones=["+7 495 111-22-33"]
             ),
+            default_region="RU",
         )
         ids = [org.id]
         ids.append(
@@ -44,15 +45,15 @@ def clients(uow_factory) -> list[int]:
                     group="VIP", birthday=date(1980, 1, 15), notes='первая строка\nвторая "в кавычках", с запятой',
                     tags=["опт", "vip"], phones=["8 (916) 123-45-67", "+7 495 765-43-21"],
                     emails=["ivan@example.ru", "i.ivanov@example.com"],
-                ),
+                ), default_region="RU",
             ).id
         )  # fmt: skip
         for index, name in enumerate(TRICKY_NAMES):
             draft = ClientDraft(
                 name=name.strip(), phones=[f"+44 20 7946 {index:04d}"], notes="=1+1" if index == 0 else ""
             )
-            ids.append(create_client(uow, draft=draft).id)
-        ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов")).id)
+            ids.append(create_client(uow, draft=draft, default_region="RU").id)
+        ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов"), default_region="RU").id)
     return ids
 
 
@@ -129,7 +130,7 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
 
 def import_clients_from(uow_factory, path: Path):
     with uow_factory(actor_login="root") as uow:
-        return import_clients(uow, path=path, options=ImportOptions())
+        return import_clients(uow, path=path, options=ImportOptions(default_region="RU"))
 
 
 def test_only_admins_export_and_every_export_is_audited(engine, uow_factory, clients) -> None:

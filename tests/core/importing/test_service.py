@@ -41,7 +41,7 @@ def write(tmp_path: Path, body: str, *, name: str = "clients.csv", encoding: str
 
 def run(uow_factory, path: Path, **options) -> object:
     with uow_factory(actor_login="root") as uow:
-        return import_clients(uow, path=path, options=ImportOptions(**options))
+        return import_clients(uow, path=path, options=ImportOptions(default_region="RU", **options))
 
 
 def table_state(engine: Engine) -> dict[str, list[tuple]]:
@@ -113,9 +113,9 @@ def test_the_lookup_index_knows_the_imported_clients(
     monkeypatch.setattr(service, "REINDEX_ONE_BY_ONE_UP_TO", threshold)
     run(uow_factory, write(tmp_path, GOOD_ROWS))
     with uow_factory(readonly=True) as uow:
-        by_phone = lookup(uow.session, "916 111-22-33")
-        by_name = lookup(uow.session, "Петрова")
-        by_company = lookup(uow.session, "Лютик")
+        by_phone = lookup(uow.session, "916 111-22-33", default_region="RU")
+        by_name = lookup(uow.session, "Петрова", default_region="RU")
+        by_company = lookup(uow.session, "Лютик", default_region="RU")
     assert [hit.title for hit in by_phone[:1]] == ["Иван Иванов"]
     assert [hit.title for hit in by_name[:1]] == ["Анна Петрова"]
     assert "ООО Лютик" in [hit.title for hit in by_company]
@@ -241,7 +241,7 @@ def test_duplicates_against_the_database(engine, uow_factory, admin, tmp_path) -
 def test_only_admins_may_import(engine, uow_factory, admin, tmp_path) -> None:
     path = write(tmp_path, GOOD_ROWS)
     with pytest.raises(PermissionDenied, match="olga"), uow_factory(actor_login="olga") as uow:
-        import_clients(uow, path=path, options=ImportOptions())
+        import_clients(uow, path=path, options=ImportOptions(default_region="RU"))
     assert count(engine, Client) == 0
 
 
@@ -260,7 +260,7 @@ def test_several_batches_and_the_progress_callback(engine, uow_factory, admin, t
     seen: list[tuple[int, float | None]] = []
     with uow_factory(actor_login="root") as uow:
         outcome = import_clients(
-            uow, path=write(tmp_path, rows), options=ImportOptions(batch_size=250),
+            uow, path=write(tmp_path, rows), options=ImportOptions(batch_size=250, default_region="RU"),
             progress=lambda done, share: seen.append((done, share)),
         )  # fmt: skip
     assert outcome.count("created") == 1200
@@ -282,7 +282,9 @@ def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_pa
     workbook = tmp_path / "book.xlsx"
     book.save(workbook)
     with uow_factory(actor_login="root") as uow:
-        outcome = import_clients(uow, path=workbook, options=ImportOptions(sheet="Клиенты"))
+        outcome = import_clients(
+            uow, path=workbook, options=ImportOptions(sheet="Клиенты", default_region="RU")
+        )
     assert outcome.counts["created"] == 2
     assert outcome.organisations_created == 1
     vcard = tmp_path / "contacts.vcf"
@@ -291,7 +293,9 @@ def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_pa
         "EMAIL:petr@example.ru\r\nEND:VCARD\r\n".encode()
     )
     with uow_factory(actor_login="root") as uow:
-        merged = import_clients(uow, path=vcard, options=ImportOptions(on_duplicate="update"))
+        merged = import_clients(
+            uow, path=vcard, options=ImportOptions(on_duplicate="update", default_region="RU")
+        )
     assert [(d.action, d.detail) for d in merged.decisions] == [
         ("updated", "matches client #2 by phone +79035554433")
     ]
@@ -362,3 +366,14 @@ def test_a_person_sharing_the_company_phone_is_not_the_company(engine, uow_facto
     again = run(uow_factory, path)
     assert [d.action for d in again.decisions] == ["skipped", "skipped", "skipped"]
     assert count(engine, Client) == 2
+
+
+def test_a_cell_past_the_bound_names_the_file_line_and_column(engine, uow_factory, admin, tmp_path) -> None:
+    long_note = "Примечание " + "я" * 100_000
+    path = write(tmp_path, GOOD_ROWS + f"Длинный;Текст;;+7 916 555-44-33;;;;{long_note};\n")
+    before = table_state(engine)
+    with pytest.raises(ImportRejected) as caught:
+        run(uow_factory, path)
+    (error,) = caught.value.outcome.errors
+    assert error.describe(str(path)) == f"{path}:7: Примечание: longer than 100,000 characters"
+    assert table_state(engine) == before

@@ -31,7 +31,9 @@ def contacts(uow_factory: UowFactory) -> dict[str, int]:
         add_operator(uow, login="anna", role=Role.OPERATOR)
         add_operator(uow, login="boris", role=Role.OPERATOR)
         org = create_client(
-            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="ООО Ромашка", owner_login="boris")
+            uow,
+            draft=ClientDraft(kind=ClientKind.ORGANISATION, name="ООО Ромашка", owner_login="boris"),
+            default_region="RU",
         )
         drafts = {
             "Nov23": ClientDraft(name="Анна Иванова", birthday=date(1990, 11, 23), owner_login="anna"),
@@ -45,7 +47,7 @@ def contacts(uow_factory: UowFactory) -> dict[str, int]:
             "Nobody": ClientDraft(name="No Owner", birthday=date(1980, 11, 23)),
         }
         for key, draft in drafts.items():
-            ids[key] = create_client(uow, draft=draft).id or 0
+            ids[key] = create_client(uow, draft=draft, default_region="RU").id or 0
     return ids
 
 

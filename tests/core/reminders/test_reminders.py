@@ -39,7 +39,9 @@ def people(uow_factory: UowFactory) -> int:
         add_operator(uow, login="anna", role=Role.OPERATOR)
         add_operator(uow, login="boris", role=Role.OPERATOR)
         add_operator(uow, login="sveta", role=Role.SUPERVISOR)
-        client = create_client(uow, draft=ClientDraft(name="Иван Петров", owner_login="anna"))
+        client = create_client(
+            uow, draft=ClientDraft(name="Иван Петров", owner_login="anna"), default_region="RU"
+        )
         assert client.id is not None
         return client.id
 

@@ -32,7 +32,7 @@ def data(uow_factory) -> None:
         for login, role in [("anna", Role.OPERATOR), ("boris", Role.OPERATOR), ("sup", Role.SUPERVISOR),
                             ("root", Role.ADMIN)]:  # fmt: skip
             add_operator(uow, login=login, role=role, display_name=login.title())
-        client_id = create_client(uow, draft=ClientDraft(name="Клиент")).id
+        client_id = create_client(uow, draft=ClientDraft(name="Клиент"), default_region="RU").id
     calls = {
         "anna": [(msk(20, 9, 10), Direction.IN, 120), (msk(20, 9, 50), Direction.OUT, 60),
                  (msk(21, 14, 5), Direction.IN, None), (msk(10, 12), Direction.IN, 999)],

@@ -21,7 +21,7 @@ def add_client(uow_factory: Callable[..., UnitOfWork]) -> AddClient:
 
     def add(**fields: object) -> int:
         with uow_factory() as uow:
-            client = create_client(uow, draft=ClientDraft(**fields))
+            client = create_client(uow, draft=ClientDraft(**fields), default_region="RU")
             reindex_clients(uow.session, [client.id])
             assert client.id is not None
             return client.id

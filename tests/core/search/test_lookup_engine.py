@@ -18,7 +18,7 @@ Uow = Callable[..., UnitOfWork]
 
 def find(uow_factory: Uow, query: str, *, limit: int = 20) -> list[Hit]:
     with uow_factory(readonly=True) as uow:
-        return lookup(uow.session, query, limit=limit)
+        return lookup(uow.session, query, limit=limit, default_region="RU")
 
 
 def client_ids(hits: list[Hit]) -> list[int]:
@@ -185,6 +185,7 @@ def test_rename_delete_and_new_phone_are_seen_at_once(uow_factory: Uow, people: 
             uow,
             client_id=people["smith"],
             changes=ClientChanges(last_name="Carpenter", phones=["+7 900 777 66 55"]),
+            default_region="RU",
         )
         reindex_clients(uow.session, [people["smith"]])
     assert people["smith"] in client_ids(find(uow_factory, "john carp"))
@@ -200,7 +201,9 @@ def test_rename_delete_and_new_phone_are_seen_at_once(uow_factory: Uow, people: 
 
 def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[str, int]) -> None:
     with uow_factory() as uow:
-        update_client(uow, client_id=people["acme"], changes=ClientChanges(name="Globex"))
+        update_client(
+            uow, client_id=people["acme"], changes=ClientChanges(name="Globex"), default_region="RU"
+        )
         reindex_clients(uow.session, [people["acme"]])
     assert set(client_ids(find(uow_factory, "globex"))) == {people["acme"], people["ivanov"]}
     assert client_ids(find(uow_factory, "acme trading")) == []

@@ -164,9 +164,9 @@ def test_any_single_edit_shares_a_delete_key(word: str, data: st.DataObject) -> 
 
 
 def test_phone_forms() -> None:
-    assert exact_forms("+7 (495) 926-37-81", "74959263781") == ["74959263781"]
-    assert "74959263781" in exact_forms("8 495 926 37 81", "84959263781")
-    assert "4959263781" in suffix_forms("8 495 926 37 81", "84959263781")
-    assert suffix_forms("3781", "3781") == ["3781"]
-    assert suffix_forms("37", "37") == []
+    assert exact_forms("+7 (495) 926-37-81", "74959263781", region="RU") == ["74959263781"]
+    assert "74959263781" in exact_forms("8 495 926 37 81", "84959263781", region="RU")
+    assert "4959263781" in suffix_forms("8 495 926 37 81", "84959263781", region="RU")
+    assert suffix_forms("3781", "3781", region="RU") == ["3781"]
+    assert suffix_forms("37", "37", region="RU") == []
     assert digits_of("+7 (495) 926-37-81") == "74959263781"

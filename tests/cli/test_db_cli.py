@@ -1,0 +1,73 @@
+"""``hotline db``: init, status and backup, and what a missing, unreachable or damaged database says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.invoke import hotline
+
+
+def test_db_init_makes_the_first_login_an_admin_and_is_repeatable(empty_db: str) -> None:
+    first = hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    assert first.exit_code == 0, first.output
+    again = hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    assert again.exit_code == 0
+    listed = hotline("--db", empty_db, "operators", "list", "--json")
+    assert json.loads(listed.stdout) == [
+        {"login": "boss", "name": "boss", "role": "admin", "email": None, "active": True}
+    ]
+    assert hotline("--db", empty_db, "db", "status", "--quiet").stdout.strip() == "ready"
+
+
+def test_commands_on_an_uninitialised_database_say_so(empty_db: str) -> None:
+    result = hotline("--db", empty_db, "clients", "show", "1")
+    assert result.exit_code == 1
+    assert "hotline db init" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot reach the database"),
+        ("bogus:://", "malformed database URL"),
+        ("mysql://x@127.0.0.1/db", "unsupported database URL"),
+    ],
+)
+def test_bad_database_url_is_one_line_and_exit_1(url: str, reason: str) -> None:
+    result = hotline("--db", url, "db", "init")
+    assert result.exit_code == 1
+    assert reason in result.output
+    assert "Traceback" not in result.output
+
+
+def test_backup_copies_a_live_sqlite_database(empty_db: str, tmp_path: Path) -> None:
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    target = tmp_path / "backup.db"
+    result = hotline("--db", empty_db, "db", "backup", str(target))
+    assert result.exit_code == 0, result.output
+    restored = hotline("--db", f"sqlite:///{target}", "operators", "list", "--json")
+    assert [row["login"] for row in json.loads(restored.stdout)] == ["boss"]
+    assert hotline("--db", empty_db, "db", "backup", str(target)).exit_code == 2  # never overwrites
+
+
+def test_backup_of_postgresql_uses_pg_dump(pg_database_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "pg.dump"
+    result = hotline("--db", pg_database_url, "db", "backup", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_size > 0
+
+
+def test_a_broken_index_is_one_line_and_exit_1(empty_db: str) -> None:
+    """A database whose derived tables are damaged reports the database error, not a traceback."""
+    import sqlite3
+
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    with sqlite3.connect(empty_db.removeprefix("sqlite:///")) as connection:
+        connection.execute("DROP TABLE search_phone_owner")
+    result = hotline("--db", empty_db, "lookup", "5567")
+    assert result.exit_code == 1
+    assert "database unavailable: no such table: search_phone_owner" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,40 @@
+"""The program as a whole: ``--help`` names the nouns, the installed entry point runs, a bad
+configuration file is exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from hotline.cli.main import app
+from tests.cli.invoke import runner
+
+
+def test_help_lists_the_nouns() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for noun in ("db", "operators", "clients", "call"):
+        assert noun in result.output
+
+
+def test_installed_entry_point_runs(empty_db: str) -> None:
+    """The console script works as a separate process, as cron runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hotline.cli", "--db", empty_db, "--operator", "boss", "db", "init"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "database ready" in result.stderr
+
+
+def test_bad_config_file_is_exit_2(empty_db: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    result = runner.invoke(app, ["--db", empty_db, "--config", str(config), "db", "init"])
+    assert result.exit_code == 2
+    assert str(config) in result.output
+    assert "unknown time zone" in result.output

@@ -1,0 +1,72 @@
+"""``backup_database``: a whole copy while in use, or nothing; never over an existing file."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hotline.core.backup import backup_database
+from hotline.core.db import make_engine
+from hotline.core.errors import InvalidInput, Unavailable
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_sqlite_copy_is_whole_and_readable(backend, engine, uow_factory, tmp_path: Path) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE backup_probe (n INTEGER)"))
+        connection.execute(text("INSERT INTO backup_probe VALUES (1), (2), (3)"))
+    target = tmp_path / "copy.db"
+    with uow_factory(readonly=True) as uow:  # a reader in the middle of its transaction
+        uow.session.execute(text("SELECT count(*) FROM backup_probe")).one()
+        size = backup_database(engine, target)
+    assert size == target.stat().st_size > 0
+    copy = make_engine(f"sqlite:///{target}")
+    with copy.connect() as connection:
+        assert connection.execute(text("SELECT sum(n) FROM backup_probe")).scalar_one() == 6
+    copy.dispose()
+
+
+def test_an_existing_file_or_a_missing_folder_is_bad_input(engine, tmp_path: Path) -> None:
+    existing = tmp_path / "taken.db"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(InvalidInput, match="exists already") as error:
+        backup_database(engine, existing)
+    assert error.value.where == str(existing)
+    assert existing.read_bytes() == b"keep me"
+    with pytest.raises(InvalidInput, match="no such folder"):
+        backup_database(engine, tmp_path / "missing" / "copy.db")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_pg_dump_gets_the_password_from_the_environment(
+    backend, database_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """A command line is visible to every user of the machine: the password never goes there."""
+    calls = []
+    real_run = subprocess.run
+
+    def spy(arguments, **options):
+        calls.append((arguments, options.get("env") or {}))
+        return real_run(arguments, **options)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    engine = make_engine(database_url.replace("://postgres@", "://postgres:s3cret-word@"))
+    try:
+        backup_database(engine, tmp_path / "pg.dump")
+    finally:
+        engine.dispose()
+    ((arguments, environment),) = calls
+    assert not any("s3cret-word" in argument for argument in arguments)
+    assert environment["PGPASSWORD"] == "s3cret-word"
+    assert (tmp_path / "pg.dump").stat().st_size > 0
+
+
+def test_a_failed_pg_dump_leaves_no_file(tmp_path: Path) -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    target = tmp_path / "pg.dump"
+    with pytest.raises(Unavailable, match="pg_dump failed: "):
+        backup_database(engine, target)
+    assert not target.exists()

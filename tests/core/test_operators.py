@@ -1,0 +1,33 @@
+"""Operators: adding them, their roles, and the audit entries, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.errors import Conflict, PermissionDenied
+from hotline.core.models import Operator
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator, list_operators, set_operator_role
+from tests.core.conftest import audit_actions
+
+
+def test_operator_round_trip_and_roles(uow_factory, staff) -> None:
+    with uow_factory(readonly=True) as uow:
+        operators = {o.login: o for o in list_operators(uow)}
+    assert operators["olga"].display_name == "Ольга Оператор"
+    assert operators["sue"].role == "supervisor"
+    with pytest.raises(PermissionDenied), uow_factory("olga") as uow:
+        add_operator(uow, login="eve", role=Role.ADMIN)
+    with uow_factory("admin") as uow:
+        set_operator_role(uow, login="olga", role=Role.SUPERVISOR)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Operator.role).where(Operator.login == "olga")).one() == "supervisor"
+        actions = audit_actions(uow)
+    assert actions.count("operator.add") == 3
+    assert actions[-1] == "operator.role"
+
+
+def test_duplicate_login_is_a_conflict(uow_factory, staff) -> None:
+    with pytest.raises(Conflict), uow_factory("admin") as uow:
+        add_operator(uow, login="olga", role=Role.OPERATOR)

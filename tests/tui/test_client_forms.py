@@ -1,0 +1,55 @@
+"""The three client forms (note, new ticket, reminder) share one base: the same keys, each its own fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.core.models.enums import Priority
+from hotline.tui.commands import bindings_for
+from hotline.tui.screens.client_form import ClientFormScreen
+from hotline.tui.screens.new_ticket import PRIORITIES, NewTicketScreen
+from hotline.tui.screens.note import NoteScreen
+from hotline.tui.screens.reminder import ReminderScreen
+
+
+def test_the_priority_choices_are_the_enums() -> None:
+    assert [value for _, value in PRIORITIES] == [priority.value for priority in Priority]
+    assert [label for label, _ in PRIORITIES] == ["Low", "Normal", "High", "Urgent"]
+
+
+@pytest.mark.parametrize("form", [NoteScreen, NewTicketScreen, ReminderScreen])
+def test_every_form_has_the_shared_keys_and_its_own_stylesheet(form: type[ClientFormScreen]) -> None:
+    assert issubclass(form, ClientFormScreen)
+    assert [binding.key for binding in form.BINDINGS] == [binding.key for binding in bindings_for("note")]
+    assert [binding.key for binding in form.BINDINGS] == ["ctrl+s", "ctrl+k", "escape"]
+    own = form.CSS_PATH[-1]
+    assert own.name == f"{form.__module__.rsplit('.', 1)[-1]}.tcss"
+    assert own.read_text(encoding="utf-8").startswith(f"{form.__name__} {{")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_ticket_form_saves_the_chosen_priority(backend, world, console, settle, engine):
+    from sqlmodel import select
+    from textual.widgets import Input, Select
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import Ticket
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewTicketScreen)
+        assert form.query_one("#priority", Select).value == "normal"
+        form.query_one("#subject", Input).value = "Server down"
+        form.query_one("#priority", Select).value = Priority.URGENT.value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert (
+            uow.session.exec(select(Ticket.priority).where(Ticket.subject == "Server down")).one() == "urgent"
+        )
