@@ -13,8 +13,7 @@ from hotline.core.models.enums import EventKind, Priority, Role
 from hotline.core.models.mail import OutboxMessage
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
-from hotline.core.services.ticket_views import ticket_detail
-from hotline.core.services.tickets import add_event, create_ticket, get_ticket, update_ticket
+from hotline.core.services.tickets import add_event, create_ticket, get_ticket, ticket_detail, update_ticket
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
@@ -116,7 +115,7 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen is screen
-        row = screen.detail.row
+        row = screen.detail.ticket
         assert (row.status, row.priority, row.queue, row.assignee_login) == (
             "pending",
             "urgent",
@@ -125,7 +124,7 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
         )
         await pilot.press("t")
         await settle(pilot)
-        assert screen.detail.row.assignee_login == "anna"
+        assert screen.detail.ticket.assignee_login == "anna"
     saved = detail(engine, clock, world.ticket_number)
     assert [e.kind for e in saved.events][-6:] == [
         "note",
@@ -156,17 +155,17 @@ async def test_a_change_after_someone_elses_is_refused_and_reload_offered(
         assert banner.display and "changed by someone else meanwhile" in str(banner.render())
         assert "F5 to reload" in str(banner.render())
         assert screen.conflicted and screen.version == loaded_version
-        assert detail(engine, clock, world.ticket_number).row.priority == "high"  # their change stands
+        assert detail(engine, clock, world.ticket_number).ticket.priority == "high"  # their change stands
         await pilot.press("f5")
         await settle(pilot)
         assert not banner.display and not screen.conflicted
-        assert screen.version == loaded_version + 1 and screen.detail.row.priority == "high"
+        assert screen.version == loaded_version + 1 and screen.detail.ticket.priority == "high"
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("end", "enter")
         await settle(pilot)
-        assert screen.detail.row.priority == "urgent"
-    assert detail(engine, clock, world.ticket_number).row.priority == "urgent"
+        assert screen.detail.ticket.priority == "urgent"
+    assert detail(engine, clock, world.ticket_number).ticket.priority == "urgent"
 
 
 async def test_a_reply_after_someone_elses_change_is_kept_as_a_draft(world, console, settle, engine, clock):
