@@ -8,7 +8,7 @@ from sqlmodel import select
 from textual.widgets import Static, TextArea
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import Attachment, Ticket
+from hotline.core.models import Attachment, AuditEntry, Ticket
 from hotline.core.models.enums import EventKind, Priority, Role
 from hotline.core.models.mail import OutboxMessage
 from hotline.core.services.operators import add_operator
@@ -134,6 +134,50 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
         "assignment",
         "assignment",
     ]
+
+
+async def test_a_note_from_the_console_is_audited_and_bumps_the_version(
+    world, console, settle, engine, clock
+):
+    """The note goes through the same operation as every change: version checked, audited, bumped."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        loaded_version = screen.version
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Called the warehouse.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.detail.events[-1].body == "Called the warehouse."
+        assert screen.version == loaded_version + 1
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        entries = uow.session.exec(
+            select(AuditEntry).where(
+                AuditEntry.entity == "ticket", AuditEntry.entity_id == str(world.ticket_number)
+            )
+        ).all()
+    assert [(e.action, e.actor) for e in entries if e.action == "ticket.note"] == [("ticket.note", "anna")]
+    assert detail(engine, clock, world.ticket_number).version == loaded_version + 1
+
+
+async def test_a_note_after_someone_elses_change_is_refused_and_kept_as_a_draft(
+    world, console, settle, engine, clock
+):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=screen.version, priority=Priority.HIGH
+            )
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Too late.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.conflicted and screen.drafts["note"] == "Too late."
+    assert "Too late." not in [e.body for e in detail(engine, clock, world.ticket_number).events]
 
 
 async def test_a_change_after_someone_elses_is_refused_and_reload_offered(
