@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, TextArea
 from textual.worker import Worker
 
+from hotline.core.enums import Priority
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import NoteAdded, ReminderSet, TicketOpened, forward_worker_failure
 from hotline.tui.widgets.kb_insert import article_text
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from hotline.tui.screens.kb_search import KbChoice
 
 DEFAULT_QUEUE = "Support"
-PRIORITIES = (("Low", "low"), ("Normal", "normal"), ("High", "high"), ("Urgent", "urgent"))
+PRIORITIES = tuple((priority.value.capitalize(), priority.value) for priority in Priority)
 
 register(
     Command(
@@ -97,7 +98,13 @@ class NoteScreen(ModalScreen[int | None]):
                         compact=True,
                     )
                     yield Label("Priority")
-                    yield Select(PRIORITIES, value="normal", allow_blank=False, id="priority", compact=True)
+                    yield Select(
+                        PRIORITIES,
+                        value=Priority.NORMAL.value,
+                        allow_blank=False,
+                        id="priority",
+                        compact=True,
+                    )
             if self.reminder:
                 with Grid(id="ticket-fields"):
                     yield Label("When")
