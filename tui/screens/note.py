@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Select, TextArea
 from textual.worker import Worker
 
 from hotline.core.enums import Priority
+from hotline.core.services.tickets import MAX_SUBJECT
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import NoteAdded, ReminderSet, TicketOpened, forward_worker_failure
 from hotline.tui.widgets.kb_insert import article_text
@@ -88,7 +89,7 @@ class NoteScreen(ModalScreen[int | None]):
             if self.ticket:
                 with Grid(id="ticket-fields"):
                     yield Label("Subject")
-                    yield Input(id="subject", max_length=500, compact=True)
+                    yield Input(id="subject", max_length=MAX_SUBJECT, compact=True)
                     yield Label("Queue")
                     yield Select(
                         [(DEFAULT_QUEUE, DEFAULT_QUEUE)],
