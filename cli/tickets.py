@@ -96,12 +96,10 @@ def create(
         print_json(created.as_json())
         return
     stdout().print(Text(f"#{created.number}"))
-    for label, due in (
-        ("first response", created.first_response_due_at),
-        ("resolution", created.resolution_due_at),
-    ):
-        if due is not None:
-            info(f"{label} due {due.isoformat()}")
+    if created.first_response_due_at is not None:
+        info(f"first response due {created.first_response_due_at.isoformat()}")
+    elif created.resolution_due_at is not None:
+        info(f"resolution due {created.resolution_due_at.isoformat()}")
 
 
 @app.command()
