@@ -87,6 +87,11 @@ def _client_returns(uow: UnitOfWork, ticket: Ticket, *, sla: SlaSetup | None) ->
     )
 
 
+def add_change_line(uow: UnitOfWork, ticket: Ticket, kind: EventKind, old: str, new: str) -> None:
+    """The chronology line of a field going from ``old`` to ``new`` (status, priority)."""
+    add_event(uow, ticket=ticket, kind=kind, body=f"{old} → {new}", data={"from": old, "to": new})
+
+
 def move_status(
     uow: UnitOfWork, ticket: Ticket, status: TicketStatus, *, sla: SlaSetup | None = None
 ) -> None:
@@ -95,13 +100,7 @@ def move_status(
     current = TicketStatus(ticket.status)
     check_transition(ticket.number, current, status)
     now = uow.now()
-    add_event(
-        uow,
-        ticket=ticket,
-        kind=EventKind.STATUS,
-        body=f"{current.value} → {status.value}",
-        data={"from": current.value, "to": status.value},
-    )
+    add_change_line(uow, ticket, EventKind.STATUS, current.value, status.value)
     ticket.status = status.value
     tracking.status_changed(uow, ticket=ticket, old=current.value, new=status.value, sla=sla or SlaSetup())
     if status is TicketStatus.RESOLVED:

@@ -18,7 +18,7 @@ from hotline.core.models import Ticket
 from hotline.core.services.audit import snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
-from hotline.core.services.tickets._chronology import add_event, move_status
+from hotline.core.services.tickets._chronology import add_change_line, add_event, move_status
 from hotline.core.services.tickets._guard import locked_ticket, record_change
 from hotline.core.services.tickets.create import clean_subject
 from hotline.core.sla import tracking
@@ -126,13 +126,7 @@ def _fields(state: dict[str, Any]) -> dict[str, Any]:
 def _set_priority(uow: UnitOfWork, ticket: Ticket, priority: Priority) -> None:
     if priority.value == ticket.priority:
         return
-    add_event(
-        uow,
-        ticket=ticket,
-        kind=EventKind.PRIORITY,
-        body=f"{ticket.priority} → {priority.value}",
-        data={"from": ticket.priority, "to": priority.value},
-    )
+    add_change_line(uow, ticket, EventKind.PRIORITY, ticket.priority, priority.value)
     ticket.priority = priority.value
 
 
