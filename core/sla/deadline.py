@@ -7,7 +7,7 @@ the ticket is paused). ``NEXT_DEADLINE`` states it; ``next_deadline`` reads it f
 the same clauses, so they cannot drift apart; tests/core/sla/test_deadline.py checks that they agree on
 both backends.
 
-``running_clock_start`` follows from the same rule: the clock behind the next deadline.
+``next_deadline_and_clock`` adds what follows from the same rule: when the clock behind it started.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ class Clause:
     present: tuple[str, ...] = ()
 
     def holds(self, ticket: DeadlineFacts) -> bool:
-        return (
-            (not self.status_in or ticket.status in self.status_in)
-            and all(getattr(ticket, name) is None for name in self.missing)
-            and all(getattr(ticket, name) is not None for name in self.present)
-        )
+        if self.status_in and ticket.status not in self.status_in:
+            return False
+        for name in self.missing:
+            if getattr(ticket, name) is not None:
+                return False
+        return all(getattr(ticket, name) is not None for name in self.present)
 
     def condition(self) -> ColumnElement[bool]:
         columns = Ticket.__table__.c  # type: ignore[attr-defined]
@@ -68,7 +69,10 @@ NEXT_DEADLINE: tuple[Clause, ...] = (
 
 def deciding_clause(ticket: DeadlineFacts) -> Clause:
     """The clause of ``NEXT_DEADLINE`` that decides for ``ticket``."""
-    return next(clause for clause in NEXT_DEADLINE if clause.holds(ticket))
+    for clause in NEXT_DEADLINE:
+        if clause.holds(ticket):
+            return clause
+    raise AssertionError("the last clause of NEXT_DEADLINE holds always")
 
 
 def next_deadline(ticket: DeadlineFacts) -> datetime | None:
@@ -89,11 +93,14 @@ def next_deadline_sql() -> ColumnElement[datetime]:
     return type_coerce(expression, UTCDateTime)
 
 
-def running_clock_start(
+def next_deadline_and_clock(
     ticket: DeadlineFacts, *, created_at: datetime, sla_clock_started_at: datetime | None
-) -> datetime:
-    """When the clock behind the next deadline started: the ticket's creation while the first response
-    is what is due (or there are no clocks yet), else the SLA clock's start (moved on by pauses)."""
-    if deciding_clause(ticket).deadline == "first_response_due_at" or sla_clock_started_at is None:
-        return created_at
-    return sla_clock_started_at
+) -> tuple[datetime | None, datetime]:
+    """The next deadline and when the clock behind it started: the ticket's creation while the first
+    response is what is due (or there are no clocks yet), else the SLA clock's start (moved on by
+    pauses) — for "how much of the target is left"."""
+    clause = deciding_clause(ticket)
+    due = getattr(ticket, clause.deadline) if clause.deadline else None
+    if clause.deadline == "first_response_due_at" or sla_clock_started_at is None:
+        return due, created_at
+    return due, sla_clock_started_at
