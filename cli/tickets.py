@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -10,41 +11,37 @@ from rich.text import Text
 from hotline.cli.options import JsonFlag
 from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
+from hotline.core.enums import Priority, TicketStatus
+
+if TYPE_CHECKING:
+    from hotline.core.services.tickets import TicketDetail
 
 app = typer.Typer(help="List, show, create and answer tickets.", no_args_is_help=True)
+
+PRIORITY_NAMES = ", ".join(priority.value for priority in Priority)
+STATUS_NAMES = ", ".join(status.value for status in TicketStatus)
 
 
 @app.command("list")
 def list_(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="new, open, pending, resolved, closed.")
-    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help=f"{STATUS_NAMES}.")] = None,
     assignee: Annotated[str | None, typer.Option("--assignee", help="Only tickets of this login.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many at most.")] = 500,
     as_json: JsonFlag = False,
 ) -> None:
     """Tickets, the next SLA deadline first."""
-    from hotline.core.services.tickets import describe_tickets, list_tickets, parse_status
+    from hotline.core.services.tickets import list_tickets, parse_status
 
     wanted = parse_status(status) if status else None
     with cli_state().uow(readonly=True) as uow:
         tickets = list_tickets(uow, queue=queue, status=wanted, assignee_login=assignee, limit=limit)
-        described = describe_tickets(uow, tickets)
     if as_json:
-        print_json(described)
+        print_json([ticket.as_json() for ticket in tickets])
         return
     rows = [
-        (
-            f"#{t['number']}",
-            t["status"],
-            t["priority"],
-            t["queue"],
-            t["assignee"],
-            _short(t["due_at"]),
-            t["subject"],
-        )
-        for t in described
+        (f"#{t.number}", t.status, t.priority, t.queue, t.assignee_login, _short(t.due_at), t.subject)
+        for t in tickets
     ]
     stdout().print(table(None, ["number", "status", "priority", "queue", "assignee", "due", "subject"], rows))
 
@@ -55,14 +52,14 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """A ticket with its whole chronology."""
-    from hotline.core.services.tickets import describe_tickets, get_ticket
+    from hotline.core.services.tickets import ticket_detail
 
     with cli_state().uow(readonly=True) as uow:
-        described = describe_tickets(uow, [get_ticket(uow, number=number)], with_events=True)[0]
+        detail = ticket_detail(uow, number=number)
     if as_json:
-        print_json(described)
+        print_json(detail.as_json())
         return
-    _print_ticket(described)
+    _print_ticket(detail)
 
 
 @app.command()
@@ -70,21 +67,21 @@ def create(
     subject: Annotated[str, typer.Option("--subject", help="What it is about.")],
     client: Annotated[int | None, typer.Option("--client", help="The client's id.")] = None,
     queue: Annotated[str, typer.Option("--queue", help="The queue.")] = "Support",
-    priority: Annotated[str, typer.Option("--priority", help="low, normal, high, urgent.")] = "normal",
+    priority: Annotated[str, typer.Option("--priority", help=f"{PRIORITY_NAMES}.")] = Priority.NORMAL.value,
     body: Annotated[str, typer.Option("--body", help="The first note.")] = "",
     requester: Annotated[str | None, typer.Option("--requester", help="Email address to answer.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a ticket; prints its number (its SLA due times start now)."""
     from hotline.core.services.clients import get_client
-    from hotline.core.services.tickets import create_ticket, describe_tickets, parse_priority
+    from hotline.core.services.tickets import create_ticket, parse_priority, ticket_summary
 
     wanted = parse_priority(priority)
     setup = cli_state().sla
     with cli_state().uow() as uow:
         if client is not None:
             get_client(uow, client_id=client)
-        ticket = create_ticket(
+        number = create_ticket(
             uow,
             subject=subject,
             queue=queue,
@@ -93,58 +90,73 @@ def create(
             requester=requester,
             body=body,
             sla=setup,
-        )
-        described = describe_tickets(uow, [ticket])[0]
+        ).number
+        created = ticket_summary(uow, number=number)
     if as_json:
-        print_json(described)
+        print_json(created.as_json())
         return
-    stdout().print(Text(f"#{described['number']}"))
-    if described["due_at"]:
-        info(f"first response due {described['first_response_due_at']}")
+    stdout().print(Text(f"#{created.number}"))
+    if created.first_response_due_at is not None:
+        info(f"first response due {created.first_response_due_at.isoformat()}")
+    elif created.resolution_due_at is not None:
+        info(f"resolution due {created.resolution_due_at.isoformat()}")
 
 
 @app.command()
 def reply(
     number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
+    expect_version: Annotated[
+        int | None,
+        typer.Option(
+            "--expect-version",
+            min=1,
+            help="Only if the ticket is still at this version (its `version` in `tickets show --json`); "
+            "otherwise exit 1 and send nothing.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer the requester: the message is recorded and queued in the outbox (``hotline mail send``)."""
-    from hotline.core.services.tickets import describe_tickets, get_ticket, reply_ticket
+    from hotline.core.services.tickets import reply_ticket, ticket_summary
 
     setup = cli_state().sla
     with cli_state().uow() as uow:
-        reply_ticket(uow, number=number, body=body, sla=setup)
-        described = describe_tickets(uow, [get_ticket(uow, number=number)])[0]
+        reply_ticket(uow, number=number, expected_version=expect_version, body=body, sla=setup)
+        replied = ticket_summary(uow, number=number)
     if as_json:
-        print_json(described)
+        print_json(replied.as_json())
         return
     info(f"reply to #{number} queued in the outbox")
 
 
-def _short(moment: str | None) -> str | None:
-    return moment[:16].replace("T", " ") if moment else None
+def _short(moment: datetime | None) -> str | None:
+    return moment.isoformat()[:16].replace("T", " ") if moment is not None else None
 
 
-def _print_ticket(ticket: dict[str, Any]) -> None:
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _print_ticket(detail: TicketDetail) -> None:
     console = stdout()
-    subject = safe(ticket["subject"])
+    ticket = detail.ticket
+    subject = safe(ticket.subject)
     subject.stylize("bold")
-    console.print(Text.assemble(("#", "dim"), str(ticket["number"]), "  ", subject))
+    console.print(Text.assemble(("#", "dim"), str(ticket.number), "  ", subject))
     facts = [
-        ("status", ticket["status"]),
-        ("priority", ticket["priority"]),
-        ("queue", ticket["queue"]),
-        ("client", ticket["client"]["name"] if ticket["client"] else None),
-        ("requester", ticket["requester"]),
-        ("assignee", ticket["assignee"]),
-        ("created", ticket["created_at"]),
-        ("first response due", ticket["first_response_due_at"]),
-        ("resolution due", ticket["resolution_due_at"]),
+        ("status", ticket.status),
+        ("priority", ticket.priority),
+        ("queue", ticket.queue),
+        ("client", ticket.client_name),
+        ("requester", ticket.requester),
+        ("assignee", ticket.assignee_login),
+        ("created", _iso(ticket.created_at)),
+        ("first response due", _iso(ticket.first_response_due_at)),
+        ("resolution due", _iso(ticket.resolution_due_at)),
     ]
     console.print(table(None, ["field", "value"], facts))
     rows = [
-        (_short(e["created_at"]), e["kind"], e["author"], e["body"], len(e["attachments"]) or None)
-        for e in ticket["events"]
+        (_short(e.created_at), e.kind, e.author, e.body, len(e.attachments) or None) for e in detail.events
     ]
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))

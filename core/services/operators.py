@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Operator
@@ -67,6 +67,18 @@ def list_operators(uow: UnitOfWork, *, include_inactive: bool = True) -> list[Op
     if not include_inactive:
         query = query.where(Operator.active)
     return list(uow.session.exec(query))
+
+
+def operator_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """Active operators as (login, display name), by display name: whom a ticket can be assigned to."""
+    return [
+        (login, name)
+        for login, name in uow.session.exec(
+            select(Operator.login, Operator.display_name)
+            .where(col(Operator.active).is_(True))
+            .order_by(col(Operator.display_name), col(Operator.login))
+        )
+    ]
 
 
 def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:

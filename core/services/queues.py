@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
@@ -39,3 +39,8 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
 
 def list_queues(uow: UnitOfWork) -> list[Queue]:
     return list(uow.session.exec(select(Queue).order_by(Queue.name)))
+
+
+def queue_names(uow: UnitOfWork) -> list[str]:
+    """Every queue's name, alphabetically (a picker's choices)."""
+    return list(uow.session.exec(select(Queue.name).order_by(col(Queue.name))))

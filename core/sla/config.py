@@ -20,11 +20,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hotline.core.enums import Priority
 from hotline.core.errors import ConfigError
 from hotline.core.sla.duration import Duration, parse_duration
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PRIORITIES = ("low", "normal", "high", "urgent")
+PRIORITIES = tuple(priority.value for priority in Priority)
+PriorityOrAny = Literal[(*PRIORITIES, "*")]  # type: ignore[valid-type]
+"""A priority's name, or "*" for every priority."""
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 Span = tuple[int, int]
@@ -154,7 +157,7 @@ class SlaPolicyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     queue: str = Field(default="*", description='Queue name, or "*" for every queue.')
-    priority: Literal["low", "normal", "high", "urgent", "*"] = Field(default="*")
+    priority: PriorityOrAny = Field(default="*")
     contract: str | None = Field(
         default=None, description="Client group contract level this policy is for; none means everyone."
     )
@@ -227,7 +230,7 @@ def parse_action(text: str) -> Action:
     if kind in ("queue", "assign", "notify") and target:
         return Action(kind, target)
     raise ValueError(
-        f"bad action {text!r}: use priority:low|normal|high|urgent, queue:NAME, assign:LOGIN, "
+        f"bad action {text!r}: use priority:{'|'.join(PRIORITIES)}, queue:NAME, assign:LOGIN, "
         "assign:supervisor, notify:LOGIN, notify:supervisor or event"
     )
 
@@ -239,7 +242,7 @@ class EscalationRuleConfig(BaseModel):
 
     name: str = Field(min_length=1, description="Unique name; recorded with every step applied.")
     queue: str = Field(default="*", description='Queue name, or "*".')
-    priority: Literal["low", "normal", "high", "urgent", "*"] = Field(default="*")
+    priority: PriorityOrAny = Field(default="*")
     level: str = Field(default="", description="Level label, e.g. warn, escalate, again.")
     when: str = Field(description="The condition, see parse_condition.")
     actions: list[str] = Field(min_length=1, description="What to do when the condition holds.")

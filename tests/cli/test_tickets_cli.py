@@ -121,3 +121,57 @@ def test_bad_input_is_exit_2(cli, args, message) -> None:
     result = cli(*args)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_reply_with_a_stale_version_is_a_conflict_and_sends_nothing(cli, engine) -> None:
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    ticket = json.loads(created.stdout)
+    stale = cli(
+        "tickets", "reply", str(ticket["number"]), "--body", "Done.", "--expect-version", "99", "--json"
+    )
+    assert stale.exit_code == 1, stale.output
+    assert "changed by someone else" in stale.output
+    assert stale.stdout == ""
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(OutboxMessage)).first() is None
+    shown = json.loads(cli("tickets", "show", str(ticket["number"]), "--json").stdout)
+    assert shown["version"] == ticket["version"] and shown["status"] == "new"
+    current = cli(
+        "tickets",
+        "reply",
+        str(ticket["number"]),
+        "--body",
+        "Done.",
+        "--expect-version",
+        str(ticket["version"]),
+        "--json",
+    )
+    assert current.exit_code == 0, current.output
+    assert json.loads(current.stdout)["version"] == ticket["version"] + 1
+
+
+def test_list_json_carries_exactly_the_contract_fields(cli) -> None:
+    cli("tickets", "create", "--subject", "Fields", "--client", "1", "--body", "x", "--json")
+    (listed,) = json.loads(cli("tickets", "list", "--json").stdout)
+    assert set(listed) == {
+        "number",
+        "subject",
+        "status",
+        "priority",
+        "queue",
+        "client",
+        "requester",
+        "assignee",
+        "created_at",
+        "updated_at",
+        "due_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "first_response_at",
+        "resolved_at",
+        "version",
+    }
+    assert listed["due_at"] == listed["first_response_due_at"]
+    shown = json.loads(cli("tickets", "show", str(listed["number"]), "--json").stdout)
+    assert set(shown) == {*listed, "events"}
+    assert set(shown["events"][0]) == {"kind", "author", "body", "created_at", "attachments"}

@@ -14,7 +14,7 @@ def test_reply_is_an_event_and_one_threaded_outbox_row(uow_factory) -> None:
             uow, subject="Re: printer jams", queue="Support", requester="anna@example.com"
         ).number
     with uow_factory() as uow:
-        event = reply_ticket(uow, number=number, body="Please restart it.")
+        event = reply_ticket(uow, number=number, expected_version=None, body="Please restart it.", sla=None)
         event_id = event.id
     with uow_factory(readonly=True) as uow:
         (mail,) = uow.session.exec(select(OutboxMessage)).all()

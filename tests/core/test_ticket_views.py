@@ -11,17 +11,17 @@ from hotline.core.db import UnitOfWork
 from hotline.core.errors import NotFound
 from hotline.core.models import Attachment, Ticket
 from hotline.core.models.enums import EventKind, Priority, Role, TicketStatus
-from hotline.core.services.operators import add_operator
-from hotline.core.services.queues import ensure_queue
-from hotline.core.services.ticket_views import (
+from hotline.core.services.operators import add_operator, operator_choices
+from hotline.core.services.queues import ensure_queue, queue_names
+from hotline.core.services.tickets import (
     QueueView,
-    operator_choices,
+    add_event,
+    create_ticket,
     queue_counts,
-    queue_names,
     queue_tickets,
     ticket_detail,
+    update_ticket,
 )
-from hotline.core.services.tickets import add_event, create_ticket, update_ticket
 
 
 @pytest.fixture
@@ -148,8 +148,8 @@ def test_ticket_detail_has_the_chronology_and_attachments(engine, clock, tickets
         detail = ticket_detail(uow, number=number)
         with pytest.raises(NotFound):
             ticket_detail(uow, number=99999)
-    assert detail.number == number and detail.row.subject == "ticket 1"
-    assert detail.assignee_name == "Anna Petrova"
+    assert detail.number == number and detail.ticket.subject == "ticket 1"
+    assert detail.ticket.assignee_name == "Anna Petrova"
     assert [e.kind for e in detail.events] == ["note", "message_in", "note"]
     assert [e.body for e in detail.events] == ["body 1", "see attached", "called back"]
     assert detail.events[2].author == "anna"

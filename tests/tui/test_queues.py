@@ -12,8 +12,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Priority, Role, TicketStatus
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
-from hotline.core.services.ticket_views import ticket_detail
-from hotline.core.services.tickets import create_ticket, get_ticket, update_ticket
+from hotline.core.services.tickets import create_ticket, get_ticket, ticket_detail, update_ticket
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
@@ -141,7 +140,7 @@ async def test_take_assigns_the_selected_ticket_to_me(queue_world, console, sett
         table = screen.query_one(TicketTable)
         assert table.get_cell(str(queue_world["overdue"]), "assignee").plain == "anna"
     with UnitOfWork(engine, clock=clock, readonly=True) as uow:
-        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "anna"
+        assert ticket_detail(uow, number=queue_world["overdue"]).ticket.assignee_login == "anna"
 
 
 async def test_assign_picks_an_operator_in_a_modal(queue_world, console, settle, engine, clock):
@@ -155,7 +154,7 @@ async def test_assign_picks_an_operator_in_a_modal(queue_world, console, settle,
         await settle(pilot)
         assert isinstance(app.screen, QueuesScreen)
     with UnitOfWork(engine, clock=clock, readonly=True) as uow:
-        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "boris"
+        assert ticket_detail(uow, number=queue_world["overdue"]).ticket.assignee_login == "boris"
 
 
 async def test_take_after_someone_else_changed_the_ticket_says_so(
@@ -177,7 +176,7 @@ async def test_take_after_someone_else_changed_the_ticket_says_so(
             screen.query_one(TicketTable).get_cell(str(queue_world["overdue"]), "assignee").plain == "boris"
         )
     with UnitOfWork(engine, clock=clock, readonly=True) as uow:
-        assert ticket_detail(uow, number=queue_world["overdue"]).row.assignee_login == "boris"
+        assert ticket_detail(uow, number=queue_world["overdue"]).ticket.assignee_login == "boris"
 
 
 async def test_enter_opens_the_ticket_and_escape_comes_back(queue_world, console, settle):

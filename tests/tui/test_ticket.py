@@ -8,13 +8,12 @@ from sqlmodel import select
 from textual.widgets import Static, TextArea
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import Attachment, Ticket
+from hotline.core.models import Attachment, AuditEntry, Ticket
 from hotline.core.models.enums import EventKind, Priority, Role
 from hotline.core.models.mail import OutboxMessage
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
-from hotline.core.services.ticket_views import ticket_detail
-from hotline.core.services.tickets import add_event, create_ticket, get_ticket, update_ticket
+from hotline.core.services.tickets import add_event, create_ticket, get_ticket, ticket_detail, update_ticket
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
@@ -116,7 +115,7 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen is screen
-        row = screen.detail.row
+        row = screen.detail.ticket
         assert (row.status, row.priority, row.queue, row.assignee_login) == (
             "pending",
             "urgent",
@@ -125,7 +124,7 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
         )
         await pilot.press("t")
         await settle(pilot)
-        assert screen.detail.row.assignee_login == "anna"
+        assert screen.detail.ticket.assignee_login == "anna"
     saved = detail(engine, clock, world.ticket_number)
     assert [e.kind for e in saved.events][-6:] == [
         "note",
@@ -135,6 +134,50 @@ async def test_note_status_priority_queue_and_assignee(world, console, settle, e
         "assignment",
         "assignment",
     ]
+
+
+async def test_a_note_from_the_console_is_audited_and_bumps_the_version(
+    world, console, settle, engine, clock
+):
+    """The note goes through the same operation as every change: version checked, audited, bumped."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        loaded_version = screen.version
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Called the warehouse.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.detail.events[-1].body == "Called the warehouse."
+        assert screen.version == loaded_version + 1
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        entries = uow.session.exec(
+            select(AuditEntry).where(
+                AuditEntry.entity == "ticket", AuditEntry.entity_id == str(world.ticket_number)
+            )
+        ).all()
+    assert [(e.action, e.actor) for e in entries if e.action == "ticket.note"] == [("ticket.note", "anna")]
+    assert detail(engine, clock, world.ticket_number).version == loaded_version + 1
+
+
+async def test_a_note_after_someone_elses_change_is_refused_and_kept_as_a_draft(
+    world, console, settle, engine, clock
+):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=screen.version, priority=Priority.HIGH
+            )
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Too late.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.conflicted and screen.drafts["note"] == "Too late."
+    assert "Too late." not in [e.body for e in detail(engine, clock, world.ticket_number).events]
 
 
 async def test_a_change_after_someone_elses_is_refused_and_reload_offered(
@@ -156,17 +199,17 @@ async def test_a_change_after_someone_elses_is_refused_and_reload_offered(
         assert banner.display and "changed by someone else meanwhile" in str(banner.render())
         assert "F5 to reload" in str(banner.render())
         assert screen.conflicted and screen.version == loaded_version
-        assert detail(engine, clock, world.ticket_number).row.priority == "high"  # their change stands
+        assert detail(engine, clock, world.ticket_number).ticket.priority == "high"  # their change stands
         await pilot.press("f5")
         await settle(pilot)
         assert not banner.display and not screen.conflicted
-        assert screen.version == loaded_version + 1 and screen.detail.row.priority == "high"
+        assert screen.version == loaded_version + 1 and screen.detail.ticket.priority == "high"
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("end", "enter")
         await settle(pilot)
-        assert screen.detail.row.priority == "urgent"
-    assert detail(engine, clock, world.ticket_number).row.priority == "urgent"
+        assert screen.detail.ticket.priority == "urgent"
+    assert detail(engine, clock, world.ticket_number).ticket.priority == "urgent"
 
 
 async def test_a_reply_after_someone_elses_change_is_kept_as_a_draft(world, console, settle, engine, clock):

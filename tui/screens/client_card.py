@@ -22,7 +22,6 @@ from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
 from hotline.tui.widgets.timeline_table import TimelineTable
-from hotline.tui.widgets.work_summary import TicketLine
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -150,13 +149,12 @@ class ClientCardScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="card")
     def _load_card(self) -> None:
         from hotline.core.services.clients import client_card
-        from hotline.core.services.tickets import due_at, get_ticket
+        from hotline.core.services.tickets import tickets_by_number
 
         with self.ctx.uow(readonly=True) as uow:
             card = client_card(uow, client_id=self.client_id)
-            tickets = [get_ticket(uow, number=number) for number in card.open_ticket_numbers[:200]]
-            lines = [TicketLine(t.number, t.subject, t.status, t.priority, due_at(t)) for t in tickets]
-        self.post_message(CardLoaded(card, lines))
+            open_tickets = tickets_by_number(uow, card.open_ticket_numbers[:200])
+        self.post_message(CardLoaded(card, open_tickets))
 
     @work(thread=True, exit_on_error=False, group="timeline")
     def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:

@@ -25,7 +25,7 @@ from hotline.tui.messages import (
 )
 from hotline.tui.widgets.lookup_results import LookupResults
 from hotline.tui.widgets.status_bar import StatusBar
-from hotline.tui.widgets.work_summary import TicketLine, WorkSummary, WorkSummaryData
+from hotline.tui.widgets.work_summary import WorkSummary, WorkSummaryData
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -223,7 +223,7 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="work")
     def _load_work(self) -> None:
         from hotline.core.models.enums import OPEN_STATUSES
-        from hotline.core.services.tickets import due_at, list_tickets
+        from hotline.core.services.tickets import list_tickets
 
         with self.ctx.uow(readonly=True) as uow:
             operator = uow.actor
@@ -235,10 +235,7 @@ class HomeScreen(Screen[None]):
                 for ticket in list_tickets(uow, status=status, assignee_login=self.ctx.operator_login)
             ]
         now = self.ctx.clock.now()
-        lines = sorted(
-            (TicketLine(t.number, t.subject, t.status, t.priority, due_at(t)) for t in mine),
-            key=lambda line: (line.due_at is None, line.due_at or now, line.number),
-        )
+        lines = sorted(mine, key=lambda ticket: (ticket.due_at is None, ticket.due_at or now, ticket.number))
         data = WorkSummaryData(
             open_count=len(lines),
             overdue_count=sum(1 for line in lines if line.due_at is not None and line.due_at <= now),

@@ -11,7 +11,8 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from hotline.core.models.enums import Priority
+from hotline.core.enums import Priority
+from hotline.core.services.tickets import MAX_SUBJECT
 from hotline.tui.messages import TicketOpened
 from hotline.tui.screens.client_form import FORM_CSS, ClientFormScreen
 
@@ -29,7 +30,7 @@ class NewTicketScreen(ClientFormScreen):
     def compose_fields(self) -> ComposeResult:
         with Grid(id="ticket-fields"):
             yield Label("Subject")
-            yield Input(id="subject", max_length=500, compact=True)
+            yield Input(id="subject", max_length=MAX_SUBJECT, compact=True)
             yield Label("Queue")
             yield Select(
                 [(DEFAULT_QUEUE, DEFAULT_QUEUE)],

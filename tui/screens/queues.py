@@ -19,7 +19,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, Tabs
 from textual.worker import Worker
 
-from hotline.core.services.ticket_views import QueueView
+from hotline.core.enums import TicketStatus
+from hotline.core.services.tickets import QueueView
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenTicketRequested, forward_worker_failure
 from hotline.tui.widgets.queue_tabs import QueueTabs
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 COUNTDOWN_SECONDS = 5.0
 RELOAD_SECONDS = 30.0
-STATUS_CYCLE: tuple[str | None, ...] = (None, "new", "open", "pending", "resolved", "closed")
+STATUS_CYCLE: tuple[str | None, ...] = (None, *(status.value for status in TicketStatus))
 """The status filter, in the order ``s`` steps through it (None: every open status)."""
 
 
@@ -191,8 +192,7 @@ class QueuesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-load")
     def _load(self, generation: int, queue: str | None, view: QueueView, status: str | None) -> None:
-        from hotline.core.models.enums import TicketStatus
-        from hotline.core.services.ticket_views import queue_counts, queue_tickets
+        from hotline.core.services.tickets import queue_counts, queue_tickets
 
         now = self.ctx.clock.now()
         login = self.ctx.operator_login
@@ -290,7 +290,7 @@ class QueuesScreen(Screen[None]):
     def action_take_ticket(self) -> None:
         row = self.query_one(TicketTable).selected_row()
         if row is not None:
-            self._change(row.number, row.version, TicketChange("assignee", self.ctx.operator_login))
+            self._change(row.number, row.version, TicketChange("take", self.ctx.operator_login))
 
     def action_assign_ticket(self) -> None:
         row = self.query_one(TicketTable).selected_row()
@@ -299,7 +299,7 @@ class QueuesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-pick")
     def _pick_assignee(self, number: int, version: int, current: str | None) -> None:
-        from hotline.core.services.ticket_views import operator_choices
+        from hotline.core.services.operators import operator_choices
 
         with self.ctx.uow(readonly=True) as uow:
             choices = [(login, f"{name} ({login})") for login, name in operator_choices(uow)]

@@ -23,6 +23,7 @@ from textual.worker import Worker
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
 from hotline.tui.widgets.ticket_changes import (
+    TEXTS,
     TicketChange,
     TicketChangeConflicted,
     TicketChanged,
@@ -33,11 +34,10 @@ from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
 
 if TYPE_CHECKING:
-    from hotline.core.services.ticket_views import TicketDetail
+    from hotline.core.services.tickets import TicketDetail
     from hotline.tui.context import ConsoleContext
 
 COUNTDOWN_SECONDS = 5.0
-PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 def _ticket(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
@@ -165,7 +165,7 @@ class TicketScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load")
     def _load(self) -> None:
-        from hotline.core.services.ticket_views import ticket_detail
+        from hotline.core.services.tickets import ticket_detail
 
         with self.ctx.uow(readonly=True) as uow:
             detail = ticket_detail(uow, number=self.number)
@@ -211,9 +211,9 @@ class TicketScreen(Screen[None]):
         message.stop()
         self._saving = False
         self.conflicted = True
-        if message.change.what in ("reply", "note"):
+        if message.change.what in TEXTS:
             self.drafts[message.change.what] = message.change.value
-        kept = " Your text is kept as a draft." if message.change.what in ("reply", "note") else ""
+        kept = " Your text is kept as a draft." if message.change.what in TEXTS else ""
         notice = Text(f"{conflict_text(message.number)}{kept} Press F5 to reload, then try again.")
         banner = self.query_one("#ticket-conflict", Static)
         banner.update(notice)
@@ -272,18 +272,19 @@ class TicketScreen(Screen[None]):
         self.app.push_screen(modal, done)
 
     def action_change_status(self) -> None:
-        from hotline.core.models.enums import TicketStatus
-        from hotline.core.services.tickets import ALLOWED_TRANSITIONS
+        from hotline.core.enums import TicketStatus
+        from hotline.core.services.tickets import statuses_after
 
         if self.detail is None:
             return
-        current = TicketStatus(self.detail.row.status)
-        allowed = [s.value for s in TicketStatus if s in ALLOWED_TRANSITIONS[current] or s is current]
-        self._choose("status", [(s, s) for s in allowed], current.value)
+        current = TicketStatus(self.detail.ticket.status)
+        self._choose("status", [(s.value, s.value) for s in statuses_after(current)], current.value)
 
     def action_change_priority(self) -> None:
+        from hotline.core.enums import Priority
+
         if self.detail is not None:
-            self._choose("priority", [(p, p) for p in PRIORITIES], self.detail.row.priority)
+            self._choose("priority", [(p.value, p.value) for p in Priority], self.detail.ticket.priority)
 
     def action_change_queue(self) -> None:
         self._load_choices("queue")
@@ -293,11 +294,12 @@ class TicketScreen(Screen[None]):
 
     def action_take(self) -> None:
         if self.detail is not None:
-            self._change(TicketChange("assignee", self.ctx.operator_login))
+            self._change(TicketChange("take", self.ctx.operator_login))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-choices")
     def _load_choices(self, what: str) -> None:
-        from hotline.core.services.ticket_views import operator_choices, queue_names
+        from hotline.core.services.operators import operator_choices
+        from hotline.core.services.queues import queue_names
 
         with self.ctx.uow(readonly=True) as uow:
             if what == "queue":
@@ -311,8 +313,8 @@ class TicketScreen(Screen[None]):
         message.stop()
         if self.detail is None:
             return
-        row = self.detail.row
-        current = row.queue if message.what == "queue" else (row.assignee_login or "")
+        ticket = self.detail.ticket
+        current = ticket.queue if message.what == "queue" else (ticket.assignee_login or "")
         self._choose(message.what, message.choices, current)
 
     def _choose(self, what: str, choices: list[tuple[str, str]], current: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Tab, Tabs
 
-from hotline.core.services.ticket_views import QueueCount, QueueView
+from hotline.core.services.tickets import QueueCount, QueueView
 from hotline.core.text import printable
 
 ALL_TAB = "queue-all"

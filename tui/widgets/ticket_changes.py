@@ -1,13 +1,16 @@
 """Saving a change to a ticket from the console, guarded by the version the screen loaded.
 
-``apply_change`` runs inside a thread worker: it calls the ticket services in one unit of work and
-returns the message to post — ``TicketChanged`` when saved, ``TicketChangeConflicted`` when someone else
-changed the ticket since it was loaded (then nothing is written and nothing is overwritten).
+``apply_change`` runs inside a thread worker: it calls the one ticket operation of core that makes the
+change (each checks the version, audits and bumps it) in one unit of work, and returns the message to
+post — ``TicketChanged`` when saved, ``TicketChangeConflicted`` when someone else changed the ticket
+since it was loaded (then nothing is written and nothing is overwritten).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -15,14 +18,14 @@ from textual.message import Message
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
-FIELDS = ("status", "priority", "queue", "assignee")
 TEXTS = ("reply", "note")
+"""Changes that carry text an operator typed (kept as a draft when they cannot be saved)."""
 
 
 @dataclass(frozen=True)
 class TicketChange:
-    """One change an operator asked for: a field (status, priority, queue, assignee) or a text (reply,
-    note) and its value (a login, ``""`` for nobody; the text of a reply or note)."""
+    """One change an operator asked for: a field (status, priority, queue, assignee, take) or a text
+    (reply, note) and its value (a login, ``""`` for nobody; the text of a reply or note)."""
 
     what: str
     value: str
@@ -30,7 +33,7 @@ class TicketChange:
     def describe(self) -> str:
         if self.what in TEXTS:
             return "reply sent" if self.what == "reply" else "note saved"
-        if self.what == "assignee":
+        if self.what in ("assignee", "take"):
             return f"assigned to {self.value}" if self.value else "unassigned"
         return f"{self.what} → {self.value}"
 
@@ -58,52 +61,39 @@ def conflict_text(number: int) -> str:
 def apply_change(
     ctx: ConsoleContext, *, number: int, expected_version: int, change: TicketChange
 ) -> TicketChanged | TicketChangeConflicted:
-    """Save ``change`` if ticket ``number`` still has ``expected_version`` (call it in a thread worker)."""
+    """Save ``change`` if ticket ``number`` still has ``expected_version`` (call it in a thread worker):
+    one ticket operation of core, in one unit of work."""
     from hotline.core.errors import Conflict
-    from hotline.core.models.enums import EventKind, Priority, TicketStatus
-    from hotline.core.services.tickets import add_event, get_ticket, reply_ticket, update_ticket
 
-    sla = ctx.sla
+    operation = _operation(change)
     try:
         with ctx.uow() as uow:
-            if change.what in TEXTS:
-                ticket = get_ticket(uow, number=number, for_update=True)
-                if ticket.version != expected_version:
-                    raise Conflict(conflict_text(number))
-                if change.what == "reply":
-                    reply_ticket(uow, number=number, body=change.value, sla=sla)
-                else:
-                    add_event(uow, ticket=ticket, kind=EventKind.NOTE, body=change.value, sla=sla)
-            elif change.what == "status":
-                update_ticket(
-                    uow,
-                    number=number,
-                    expected_version=expected_version,
-                    status=TicketStatus(change.value),
-                    sla=sla,
-                )
-            elif change.what == "priority":
-                update_ticket(
-                    uow,
-                    number=number,
-                    expected_version=expected_version,
-                    priority=Priority(change.value),
-                    sla=sla,
-                )
-            elif change.what == "queue":
-                update_ticket(
-                    uow, number=number, expected_version=expected_version, queue=change.value, sla=sla
-                )
-            elif change.what == "assignee":
-                update_ticket(
-                    uow,
-                    number=number,
-                    expected_version=expected_version,
-                    assignee_login=change.value or None,
-                    sla=sla,
-                )
-            else:
-                raise ValueError(f"unknown ticket change {change.what!r}")
+            operation(uow, number=number, expected_version=expected_version, sla=ctx.sla)
     except Conflict:
         return TicketChangeConflicted(number, change)
     return TicketChanged(number, change)
+
+
+def _operation(change: TicketChange) -> Callable[..., object]:
+    """The core operation that makes ``change``, its value bound; called with the number, the expected
+    version and the SLA set-up."""
+    from hotline.core.enums import Priority, TicketStatus
+    from hotline.core.services import tickets
+
+    value = change.value
+    match change.what:
+        case "reply":
+            return partial(tickets.reply_ticket, body=value)
+        case "note":
+            return partial(tickets.add_note, body=value)
+        case "status":
+            return partial(tickets.change_status, status=TicketStatus(value))
+        case "priority":
+            return partial(tickets.change_priority, priority=Priority(value))
+        case "queue":
+            return partial(tickets.change_queue, queue=value)
+        case "assignee":
+            return partial(tickets.assign_ticket, assignee_login=value or None)
+        case "take":
+            return tickets.take_ticket
+    raise ValueError(f"unknown ticket change {change.what!r}")

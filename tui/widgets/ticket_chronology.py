@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widgets import RichLog
 
-from hotline.core.services.ticket_views import EventLine
+from hotline.core.services.tickets import EventLine
 from hotline.core.text import printable
 
 KIND_LABELS = {

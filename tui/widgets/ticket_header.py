@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widgets import Static
 
-from hotline.core.services.ticket_views import TicketDetail
+from hotline.core.services.tickets import TicketDetail
 from hotline.core.text import printable
 from hotline.tui.widgets.sla_countdown import countdown
 from hotline.tui.widgets.ticket_table import PRIORITY_STYLES
@@ -31,7 +31,7 @@ class TicketHeader(Static):
         detail = self.detail
         if detail is None:
             return
-        row = detail.row
+        row = detail.ticket
         text = Text(overflow="ellipsis")
         text.append(f"#{row.number} ", style="bold")
         text.append(printable(row.subject), style="bold")
@@ -44,7 +44,7 @@ class TicketHeader(Static):
         text.append(printable(row.queue))
         text.append("  assignee ", style="dim")
         if row.assignee_login:
-            text.append(printable(detail.assignee_name or row.assignee_login))
+            text.append(printable(row.assignee_name or row.assignee_login))
         else:
             text.append("nobody", style="dim")
         text.append("  due ", style="dim")
@@ -57,5 +57,5 @@ class TicketHeader(Static):
         text.append("  requester ", style="dim")
         text.append(printable(row.requester) or "—")
         text.append("  opened ", style="dim")
-        text.append(detail.created_at.astimezone(self._zone).strftime("%d.%m.%Y %H:%M"))
+        text.append(row.created_at.astimezone(self._zone).strftime("%d.%m.%Y %H:%M"))
         self.update(text)

@@ -12,11 +12,17 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
-from hotline.core.services.ticket_views import TicketRow
+from hotline.core.enums import Priority
+from hotline.core.services.tickets import TicketSummary
 from hotline.core.text import printable
 from hotline.tui.widgets.sla_countdown import countdown
 
-PRIORITY_STYLES = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
+PRIORITY_STYLES = {
+    Priority.URGENT: "bold red",
+    Priority.HIGH: "yellow",
+    Priority.NORMAL: "",
+    Priority.LOW: "dim",
+}
 FIXED_COLUMNS = (("#", "number", 5), ("Due", "due", 9), ("Pri", "priority", 6), ("Status", "status", 8))
 TRAILING_COLUMNS = (("Assignee", "assignee", 9), ("Queue", "queue", 10))
 MIN_SUBJECT = 16
@@ -27,7 +33,7 @@ class TicketTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.rows_shown: dict[int, TicketRow] = {}
+        self.rows_shown: dict[int, TicketSummary] = {}
         self.show_queue = True
         self._now: datetime | None = None
         self._layout: tuple[int, bool] | None = None
@@ -50,7 +56,7 @@ class TicketTable(DataTable[Text]):
         if self._now is not None and (event.size.width, self.show_queue) != self._layout:
             self.show(list(self.rows_shown.values()), self._now, show_queue=self.show_queue)
 
-    def show(self, rows: list[TicketRow], now: datetime, *, show_queue: bool = True) -> None:
+    def show(self, rows: list[TicketSummary], now: datetime, *, show_queue: bool = True) -> None:
         """Replace the rows, keeping the cursor on the same ticket when it is still listed."""
         current = self.selected_row() if self.columns else None
         self._now = now
@@ -81,7 +87,7 @@ class TicketTable(DataTable[Text]):
                 str(number), "due", countdown(row.due_at, row.clock_started_at, now, paused=row.paused)
             )
 
-    def selected_row(self) -> TicketRow | None:
+    def selected_row(self) -> TicketSummary | None:
         if not self.row_count:
             return None
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)

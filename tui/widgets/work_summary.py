@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -11,16 +12,8 @@ from textual.widgets import Static
 
 from hotline.core.text import printable
 
-
-@dataclass(frozen=True)
-class TicketLine:
-    """One of the operator's open tickets."""
-
-    number: int
-    subject: str
-    status: str
-    priority: str
-    due_at: datetime | None
+if TYPE_CHECKING:
+    from hotline.core.services.tickets import TicketSummary
 
 
 @dataclass(frozen=True)
@@ -29,7 +22,7 @@ class WorkSummaryData:
 
     open_count: int
     overdue_count: int
-    next_tickets: list[TicketLine]
+    next_tickets: list[TicketSummary]
 
 
 class WorkSummary(Static):

@@ -76,7 +76,7 @@ def test_responded_tickets_are_not_overdue(engine, clock, world) -> None:
     with UnitOfWork(engine, actor_login="ivan", clock=FixedClock(msk(2026, 11, 23, 10, 30))) as uow:
         from hotline.core.services.tickets import reply_ticket
 
-        reply_ticket(uow, number=number, body="on it", sla=world)
+        reply_ticket(uow, number=number, expected_version=None, body="on it", sla=world)
     assert run(engine, world, 2026, 11, 23, 15, 0) == []
 
 

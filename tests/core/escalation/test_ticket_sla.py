@@ -13,10 +13,10 @@ from hotline.core.models.enums import EventKind, Priority, TicketStatus
 from hotline.core.models.sla import TicketSla
 from hotline.core.services.tickets import (
     add_event,
-    describe_tickets,
     get_ticket,
     list_tickets,
     reply_ticket,
+    ticket_detail,
     update_ticket,
 )
 
@@ -71,7 +71,7 @@ def test_pending_pauses_the_resolution_clock(engine, clock, world) -> None:
 def test_reply_is_first_response_and_goes_to_the_outbox(engine, clock, world) -> None:
     number = new_ticket(engine, clock, world)
     with UnitOfWork(engine, actor_login="ivan", clock=clock) as uow:
-        reply_ticket(uow, number=number, body="We are on it.", sla=world)
+        reply_ticket(uow, number=number, expected_version=None, body="We are on it.", sla=world)
     ticket = load(engine, number)
     assert ticket.first_response_at == clock.now()
     assert ticket.status == "open"
@@ -123,7 +123,7 @@ def test_list_and_describe(engine, clock, world) -> None:
     with UnitOfWork(engine, readonly=True) as uow:
         tickets = list_tickets(uow, queue="Support")
         assert [t.number for t in tickets] == [second, first]  # the gold one is due first
-        described = describe_tickets(uow, tickets, with_events=True)
+        described = [ticket_detail(uow, number=t.number).as_json() for t in tickets]
     assert described[0]["client"]["name"] == "Acme"
     assert described[1]["client"]["name"] == "Пётр Иванов"
     assert described[0]["first_response_due_at"].endswith("+00:00")

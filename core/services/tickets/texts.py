@@ -1,0 +1,65 @@
+"""An operator's words on a ticket: an internal note, or a reply to the requester through the outbox.
+
+Both are changes of the ticket like any other: the version the operator saw is checked (``Conflict``,
+nothing written), the line is added to the chronology, the version is bumped and an audit entry
+recorded, in the caller's unit of work. A reply's mail is queued in the outbox in that same unit, so
+the reply and its mail commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from hotline.core.enums import EventKind
+from hotline.core.errors import InvalidInput
+from hotline.core.models import ClientEmail, TicketEvent
+from hotline.core.services.outbox import enqueue_ticket_reply
+from hotline.core.services.tickets._chronology import add_event
+from hotline.core.services.tickets._guard import locked_ticket, record_change
+from hotline.core.sla.policy import SlaSetup
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+
+def add_note(
+    uow: UnitOfWork, *, number: int, expected_version: int | None, body: str, sla: SlaSetup | None
+) -> TicketEvent:
+    """An internal note in the chronology (never mailed); counts as activity on the ticket."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput("a note needs text", where="--body")
+    ticket = locked_ticket(uow, number=number, expected_version=expected_version)
+    event = add_event(uow, ticket=ticket, kind=EventKind.NOTE, body=body, sla=sla)
+    record_change(uow, ticket, action="ticket.note", before=None, after={"event_id": event.id})
+    return event
+
+
+def reply_ticket(
+    uow: UnitOfWork, *, number: int, expected_version: int | None, body: str, sla: SlaSetup | None
+) -> TicketEvent:
+    """An operator's answer to the requester: a message-out event (the first response, when it is) and
+    its mail in the outbox, together."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput("a reply needs a body", where="--body")
+    ticket = locked_ticket(uow, number=number, expected_version=expected_version)
+    recipient = ticket.requester or _client_email(uow, ticket.client_id)
+    if not recipient:
+        raise InvalidInput(f"ticket #{number} has no requester address to reply to", where="requester")
+    event = add_event(uow, ticket=ticket, kind=EventKind.MESSAGE_OUT, body=body, sla=sla)
+    enqueue_ticket_reply(uow, ticket=ticket, body=body, event_id=event.id, to=recipient)
+    record_change(
+        uow, ticket, action="ticket.reply", before=None, after={"to": recipient, "event_id": event.id}
+    )
+    return event
+
+
+def _client_email(uow: UnitOfWork, client_id: int | None) -> str | None:
+    if client_id is None:
+        return None
+    return uow.session.exec(
+        select(ClientEmail.address).where(ClientEmail.client_id == client_id).order_by(ClientEmail.id)
+    ).first()
