@@ -24,14 +24,18 @@ from hotline.core.models import (
 )
 from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import get_ticket, update_ticket
+from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.poller import Poller, PollReport
+from hotline.mailbox.poll_report import PollReport
+from hotline.mailbox.poller import Poller
 
 pytestmark = pytest.mark.dovecot
 
 
 def poll(engine: Any, settings: Any, clock: Any, **options: Any) -> PollReport:
-    poller = Poller(engine=engine, settings=settings, clock=clock, **options)
+    poller = Poller(
+        engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock, **options
+    )
     return asyncio.run(poller.run_once(list(settings.mail.accounts)))[0]
 
 
@@ -210,7 +214,7 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     mailbox: tuple[Dovecot, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hotline.mailbox.poller as poller_module
+    import hotline.mailbox.group_intake as intake_module
 
     server, user = mailbox
     for i in range(3):
@@ -219,7 +223,7 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     class Killed(BaseException):
         pass
 
-    real_take_in = poller_module.take_in
+    real_take_in = intake_module.take_in
     calls: list[int] = []
 
     def dying_take_in(uow: Any, **arguments: Any) -> Any:
@@ -228,13 +232,13 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
             raise Killed
         return real_take_in(uow, **arguments)
 
-    monkeypatch.setattr(poller_module, "take_in", dying_take_in)
+    monkeypatch.setattr(intake_module, "take_in", dying_take_in)
     with pytest.raises(Killed):
         poll(engine, mail_settings, clock)
     assert count(uow_factory, Ticket) == 0
     assert count(uow_factory, ProcessedMessage) == 0
     assert server.uids(user, criteria="SEEN") == []
-    monkeypatch.setattr(poller_module, "take_in", real_take_in)
+    monkeypatch.setattr(intake_module, "take_in", real_take_in)
     assert poll(engine, mail_settings, clock).created == 3
     assert count(uow_factory, Ticket) == 3
 
@@ -469,7 +473,9 @@ def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
     server.append(user, plain(message_id="<before@c>", subject="before"))
 
     async def scenario() -> None:
-        poller = Poller(engine=engine, settings=mail_settings, clock=clock)
+        poller = Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        )
         stop = asyncio.Event()
         watcher = asyncio.create_task(
             poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=30)
@@ -498,7 +504,13 @@ def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_re
     mail_settings.mail.accounts[0].imap_port = free_port()
 
     async def scenario() -> float:
-        poller = Poller(engine=engine, settings=mail_settings, clock=clock, imap_timeout=2)
+        poller = Poller(
+            engine=engine,
+            settings=mail_settings,
+            sla=SlaSetup.from_settings(mail_settings),
+            clock=clock,
+            imap_timeout=2,
+        )
         stop = asyncio.Event()
         watcher = asyncio.create_task(
             poller.run_forever(list(mail_settings.mail.accounts), stop, max_backoff=0.5)
