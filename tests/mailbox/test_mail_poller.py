@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from mail_samples import deeply_nested, html_only, plain, raw_8bit, reply, with_attachments
 from mail_servers import Dovecot
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from hotline.core.models import (
@@ -241,6 +242,44 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     monkeypatch.setattr(intake_module, "take_in", real_take_in)
     assert poll(engine, mail_settings, clock).created == 3
     assert count(uow_factory, Ticket) == 3
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_database_lost_mid_group_rolls_the_group_back_and_tells_the_server_nothing(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hotline.mailbox.group_intake as intake_module
+
+    server, user = mailbox
+    for i in range(3):
+        server.append(user, plain(message_id=f"<lost{i}@c>", subject=f"lost{i}"))
+    real_take_in = intake_module.take_in
+    calls: list[int] = []
+
+    def take_in_losing_the_server(uow: Any, **arguments: Any) -> Any:
+        calls.append(arguments["uid"])
+        if len(calls) == 2:  # the server drops this session's connection, as a restart would
+            uow.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return real_take_in(uow, **arguments)
+
+    monkeypatch.setattr(intake_module, "take_in", take_in_losing_the_server)
+    report = poll(engine, mail_settings, clock)
+    assert report.error is not None
+    assert report.error.startswith("database unavailable: ")
+    assert (report.created, report.failed) == (0, 0)
+    assert count(uow_factory, Ticket) == 0
+    assert count(uow_factory, ProcessedMessage) == 0
+    assert count(uow_factory, FailedMessage) == 0  # no message is blamed for the database
+    assert server.uids(user, criteria="SEEN") == []
+    assert server.uids(user, folder="Failed") == []
+    monkeypatch.setattr(intake_module, "take_in", real_take_in)
+    assert poll(engine, mail_settings, clock).created == 3
+    assert len(server.uids(user, criteria="SEEN")) == 3
 
 
 def test_two_overlapping_polls_import_each_message_once(
