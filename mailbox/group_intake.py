@@ -11,8 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from hotline.core.clock import Clock
 from hotline.core.db import UnitOfWork, classify_database_error
@@ -23,6 +22,9 @@ from hotline.core.services.mail.intake import IntakeContext, IntakeOutcome, prep
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.conversion import Converted
 from hotline.mailbox.incoming import ConversionFailed, sniff_message_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("hotline.mail")
 

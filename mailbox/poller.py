@@ -15,8 +15,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.db import UnitOfWork
@@ -33,6 +32,9 @@ from hotline.mailbox.group_intake import GroupIntake, MessageOutcome, database_e
 from hotline.mailbox.imap import ImapConnection
 from hotline.mailbox.incoming import Converter
 from hotline.mailbox.poll_report import PollReport
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("hotline.mail")
 

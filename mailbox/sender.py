@@ -12,10 +12,9 @@ import logging
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
-from sqlalchemy.engine import Engine
 
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.db import UnitOfWork
@@ -31,6 +30,9 @@ from hotline.core.services.mail.delivery import (
 )
 from hotline.core.settings import MailAccount, Settings
 from hotline.mailbox.imap import ssl_context
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("hotline.mail")
 

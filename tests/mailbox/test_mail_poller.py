@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -207,6 +208,24 @@ def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
     assert state.last_uid == uids[-1]
 
 
+def interrupt_take_in(
+    patch: pytest.MonkeyPatch, *, on_call: int, interruption: Callable[[Any], None]
+) -> None:
+    """Have the intake of the ``on_call``-th message run ``interruption(uow)`` first."""
+    import hotline.mailbox.group_intake as intake_module
+
+    real_take_in = intake_module.take_in
+    calls: list[int] = []
+
+    def interrupted_take_in(uow: Any, **arguments: Any) -> Any:
+        calls.append(arguments["uid"])
+        if len(calls) == on_call:
+            interruption(uow)
+        return real_take_in(uow, **arguments)
+
+    patch.setattr(intake_module, "take_in", interrupted_take_in)
+
+
 def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_everything_once(
     engine: Any,
     uow_factory: Any,
@@ -215,8 +234,6 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     mailbox: tuple[Dovecot, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hotline.mailbox.group_intake as intake_module
-
     server, user = mailbox
     for i in range(3):
         server.append(user, plain(message_id=f"<k{i}@c>", subject=f"k{i}"))
@@ -224,22 +241,16 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     class Killed(BaseException):
         pass
 
-    real_take_in = intake_module.take_in
-    calls: list[int] = []
+    def kill(_uow: Any) -> None:
+        raise Killed
 
-    def dying_take_in(uow: Any, **arguments: Any) -> Any:
-        calls.append(arguments["uid"])
-        if len(calls) == 2:
-            raise Killed
-        return real_take_in(uow, **arguments)
-
-    monkeypatch.setattr(intake_module, "take_in", dying_take_in)
-    with pytest.raises(Killed):
-        poll(engine, mail_settings, clock)
+    with monkeypatch.context() as patch:
+        interrupt_take_in(patch, on_call=2, interruption=kill)
+        with pytest.raises(Killed):
+            poll(engine, mail_settings, clock)
     assert count(uow_factory, Ticket) == 0
     assert count(uow_factory, ProcessedMessage) == 0
     assert server.uids(user, criteria="SEEN") == []
-    monkeypatch.setattr(intake_module, "take_in", real_take_in)
     assert poll(engine, mail_settings, clock).created == 3
     assert count(uow_factory, Ticket) == 3
 
@@ -253,22 +264,16 @@ def test_a_database_lost_mid_group_rolls_the_group_back_and_tells_the_server_not
     mailbox: tuple[Dovecot, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hotline.mailbox.group_intake as intake_module
-
     server, user = mailbox
     for i in range(3):
         server.append(user, plain(message_id=f"<lost{i}@c>", subject=f"lost{i}"))
-    real_take_in = intake_module.take_in
-    calls: list[int] = []
 
-    def take_in_losing_the_server(uow: Any, **arguments: Any) -> Any:
-        calls.append(arguments["uid"])
-        if len(calls) == 2:  # the server drops this session's connection, as a restart would
-            uow.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
-        return real_take_in(uow, **arguments)
+    def lose_the_connection(uow: Any) -> None:  # the server drops this session, as a restart would
+        uow.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
 
-    monkeypatch.setattr(intake_module, "take_in", take_in_losing_the_server)
-    report = poll(engine, mail_settings, clock)
+    with monkeypatch.context() as patch:
+        interrupt_take_in(patch, on_call=2, interruption=lose_the_connection)
+        report = poll(engine, mail_settings, clock)
     assert report.error is not None
     assert report.error.startswith("database unavailable: ")
     assert (report.created, report.failed) == (0, 0)
@@ -277,7 +282,6 @@ def test_a_database_lost_mid_group_rolls_the_group_back_and_tells_the_server_not
     assert count(uow_factory, FailedMessage) == 0  # no message is blamed for the database
     assert server.uids(user, criteria="SEEN") == []
     assert server.uids(user, folder="Failed") == []
-    monkeypatch.setattr(intake_module, "take_in", real_take_in)
     assert poll(engine, mail_settings, clock).created == 3
     assert len(server.uids(user, criteria="SEEN")) == 3
 
