@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 MAX_REASON_CHARS = 4000
-MAX_AUDITED_REASON_CHARS = 500
+AUDITED_REASON_CHARS = 500
 
 
 def record_failed(
@@ -61,7 +61,7 @@ def record_failed(
             "account": account,
             "uidvalidity": uidvalidity,
             "uid": uid,
-            "reason": reason[:MAX_AUDITED_REASON_CHARS],
+            "reason": reason[:AUDITED_REASON_CHARS],
         },
     )
     return failed
