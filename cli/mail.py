@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hotline.cli.options import JsonFlag
+
+if TYPE_CHECKING:
+    from hotline.core.settings import MailAccount
+    from hotline.mailbox.poll_report import PollReport
+    from hotline.mailbox.poller import Poller
+    from hotline.mailbox.sender import Sender
 
 app = typer.Typer(
     help="Mail: IMAP poller (incoming mail becomes tickets) and SMTP sender (the outbox).",
@@ -14,8 +20,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+POLL_COLUMNS = ["account", "new", "created", "threaded", "duplicates", "failed", "acknowledged", "error"]
 
-def _accounts(name: str | None) -> list[Any]:
+
+def _accounts(name: str | None) -> list[MailAccount]:
     from hotline.cli.state import cli_state
     from hotline.core.errors import ConfigError
 
@@ -45,39 +53,44 @@ def poll(
     Exit 1 when a server cannot be reached; nothing is lost, the next run picks up where this stopped.
     """
     import asyncio
-    import logging
-    import signal
 
-    from hotline.cli.output import info, print_json, stdout, table
+    from hotline.cli.output import info
     from hotline.cli.state import cli_state
     from hotline.mailbox.poller import Poller
 
     state = cli_state()
     accounts = _accounts(account)
-    poller = Poller(engine=state.engine(), settings=state.settings, clock=state.clock, workers=workers)
-    if once:
-        reports = asyncio.run(poller.run_once(accounts))
-        if as_json:
-            print_json([report.as_dict() for report in reports])
-        else:
-            columns = [
-                "account",
-                "new",
-                "created",
-                "threaded",
-                "duplicates",
-                "failed",
-                "acknowledged",
-                "error",
-            ]
-            rows = [[getattr(report, column) for column in columns] for report in reports]
-            stdout().print(table(None, columns, rows))
-        errors = [report.error for report in reports if report.error]
-        for error in errors:
-            info(f"hotline: error: {error}")
-        if errors:
-            raise typer.Exit(1)
+    poller = Poller(
+        engine=state.engine(), settings=state.settings, sla=state.sla, clock=state.clock, workers=workers
+    )
+    if not once:
+        _watch(poller, accounts)
+        info("mail poller stopped")
         return
+    reports = asyncio.run(poller.run_once(accounts))
+    _print_poll_reports(reports, as_json=as_json)
+    errors = [report.error for report in reports if report.error]
+    for error in errors:
+        info(f"hotline: error: {error}")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _print_poll_reports(reports: list[PollReport], *, as_json: bool) -> None:
+    from hotline.cli.output import print_json, stdout, table
+
+    if as_json:
+        print_json([report.as_dict() for report in reports])
+        return
+    rows = [[getattr(report, column) for column in POLL_COLUMNS] for report in reports]
+    stdout().print(table(None, POLL_COLUMNS, rows))
+
+
+def _watch(poller: Poller, accounts: list[MailAccount]) -> None:
+    """Run the poller as a service until SIGTERM or SIGINT, logging to stderr."""
+    import asyncio
+    import logging
+    import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -89,7 +102,6 @@ def poll(
         await poller.run_forever(accounts, stop)
 
     asyncio.run(watch())
-    info("mail poller stopped")
 
 
 @app.command()
@@ -104,8 +116,6 @@ def send(
 ) -> None:
     """Deliver the outbox: retries with back-off, permanent failures recorded. Exit 1 if SMTP is down."""
     import asyncio
-    import contextlib
-    import signal
 
     from hotline.cli.output import info, print_json
     from hotline.cli.state import cli_state
@@ -113,31 +123,38 @@ def send(
 
     state = cli_state()
     sender = Sender(engine=state.engine(), settings=state.settings, clock=state.clock)
-    if once:
-        report = asyncio.run(sender.send_due())
-        if as_json:
-            print_json(report.as_dict())
-        else:
-            info(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
-        for error in report.errors:
-            info(f"hotline: error: {error}")
-        if report.errors:
-            raise typer.Exit(1)
+    if not once:
+        asyncio.run(_send_until_stopped(sender, interval))
         return
+    report = asyncio.run(sender.send_due())
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        info(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}")
+    for error in report.errors:
+        info(f"hotline: error: {error}")
+    if report.errors:
+        raise typer.Exit(1)
 
-    async def loop_forever() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        while not stop.is_set():
-            report = await sender.send_due()
-            for error in report.errors:
-                info(f"hotline: {error}")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
 
-    asyncio.run(loop_forever())
+async def _send_until_stopped(sender: Sender, interval: float) -> None:
+    """A round every ``interval`` seconds until SIGTERM or SIGINT."""
+    import asyncio
+    import contextlib
+    import signal
+
+    from hotline.cli.output import info
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    while not stop.is_set():
+        report = await sender.send_due()
+        for error in report.errors:
+            info(f"hotline: {error}")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 @app.command()
@@ -148,7 +165,7 @@ def failed(
     """Messages that could not be converted (kept whole, moved to the failed folder)."""
     from hotline.cli.output import print_json, stdout, table
     from hotline.cli.state import cli_state
-    from hotline.core.services.mail_intake import list_failed
+    from hotline.core.services.mail.failed import list_failed
 
     with cli_state().uow(readonly=True, as_system=True) as uow:
         rows = [

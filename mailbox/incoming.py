@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from hotline.core.services.mail_intake import IncomingMail, MailFile, synthetic_message_id
+from hotline.core.services.mail.incoming import IncomingMail, MailFile, synthetic_message_id
 from hotline.mailbox.convert import parse_message
 from hotline.mailbox.loops import classify
 from hotline.mailbox.message import ParsedMessage

@@ -52,10 +52,6 @@ class ParsedMessage:
         wanted = name.lower()
         return next((value for key, value in self.headers if key.lower() == wanted), None)
 
-    def header_values(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
-
     @property
     def thread_ids(self) -> tuple[str, ...]:
         """Message-IDs this message answers, nearest first: In-Reply-To, then References newest first."""

@@ -12,15 +12,15 @@ import logging
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
-from sqlalchemy.engine import Engine
 
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.db import UnitOfWork
 from hotline.core.errors import ConfigError
-from hotline.core.services.outbox import (
+from hotline.core.models.enums import OutboxStatus
+from hotline.core.services.mail.delivery import (
     Delivery,
     adopt_domain,
     claim_due,
@@ -28,7 +28,11 @@ from hotline.core.services.outbox import (
     mark_sent,
     release,
 )
+from hotline.core.settings import MailAccount, Settings
 from hotline.mailbox.imap import ssl_context
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("hotline.mail")
 
@@ -74,7 +78,9 @@ def build_message(delivery: Delivery, *, from_address: str, clock: Clock) -> Ema
 class Sender:
     """Sends due outbox rows through each account's SMTP server."""
 
-    def __init__(self, *, engine: Engine, settings: Any, clock: Clock | None = None, timeout: float = 30.0):
+    def __init__(
+        self, *, engine: Engine, settings: Settings, clock: Clock | None = None, timeout: float = 30.0
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -97,14 +103,17 @@ class Sender:
             await self._send_account(account, deliveries, report)
         return report
 
-    def _account(self, name: str | None) -> Any:
+    def _account(self, name: str | None) -> MailAccount | None:
+        """The account of that name, else the first one with an SMTP server."""
         accounts = list(self.settings.mail.accounts)
         for account in accounts:
             if account.name == name:
                 return account
         return next((account for account in accounts if account.smtp_host), None)
 
-    async def _send_account(self, account: Any, deliveries: list[Delivery], report: SendReport) -> None:
+    async def _send_account(
+        self, account: MailAccount, deliveries: list[Delivery], report: SendReport
+    ) -> None:
         where = f"SMTP {account.smtp_host}:{account.smtp_port}"
         try:
             client = await self._connect(account)
@@ -144,7 +153,7 @@ class Sender:
             except (*_CONNECTION_ERRORS, aiosmtplib.SMTPException):
                 client.close()
 
-    async def _connect(self, account: Any) -> aiosmtplib.SMTP:
+    async def _connect(self, account: MailAccount) -> aiosmtplib.SMTP:
         security = account.smtp_security
         if security not in ("ssl", "starttls", "none"):
             raise ConfigError(f"smtp_security must be ssl, starttls or none, not {security!r}")
@@ -168,7 +177,7 @@ class Sender:
         with UnitOfWork(self.engine, clock=self.clock) as uow:
             status = mark_failed_attempt(uow, outbox_id=delivery.id, error=error, permanent=permanent)
         log.warning("outbox %s to %s: %s (%s)", delivery.id, delivery.to_addrs, error, status)
-        if status == "failed":
+        if status is OutboxStatus.FAILED:
             report.failed += 1
         else:
             report.retrying += 1

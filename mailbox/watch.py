@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hotline.core.errors import Unavailable
 from hotline.mailbox.imap import ImapConnection
 
 if TYPE_CHECKING:
+    from hotline.core.settings import MailAccount
     from hotline.mailbox.poller import Poller
 
 log = logging.getLogger("hotline.mail")
@@ -18,7 +19,7 @@ log = logging.getLogger("hotline.mail")
 
 async def watch_account(
     poller: Poller,
-    account: Any,
+    account: MailAccount,
     stop: asyncio.Event,
     idle_timeout: float,
     poll_interval: float,

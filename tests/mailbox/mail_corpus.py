@@ -1,4 +1,5 @@
-"""The shared corpus of real-world mail: ``shared/testdata/mail`` beside the repository."""
+"""The shared corpus of real-world mail: ``shared/testdata/mail`` beside the repository, or beside a
+folder that holds it (a git worktree under ``wt/`` finds the same corpus as the main checkout)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "mail"
+_REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def _find_corpus() -> Path:
+    for folder in _REPOSITORY.parents:
+        candidate = folder / "shared" / "testdata" / "mail"
+        if (candidate / "manifest.json").is_file():
+            return candidate
+    return _REPOSITORY.parent / "shared" / "testdata" / "mail"
+
+
+CORPUS = _find_corpus()
 
 
 def corpus_manifest() -> list[dict[str, Any]]:
-    """The corpus's manifest; an empty list when shared/ is not beside the repository."""
+    """The corpus's manifest; an empty list when no shared/ holds one."""
     manifest = CORPUS / "manifest.json"
     if not manifest.exists():
         return []

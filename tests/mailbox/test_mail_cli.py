@@ -124,7 +124,7 @@ def test_unknown_account_is_bad_usage(database_url: str, setup: Any) -> None:
 
 
 def test_failed_lists_what_could_not_be_converted(database_url: str, setup: Any, uow_factory: Any) -> None:
-    from hotline.core.services.mail_intake import record_failed
+    from hotline.core.services.mail.failed import record_failed
 
     _, _, _, config = setup
     with uow_factory() as uow:

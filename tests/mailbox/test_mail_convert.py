@@ -25,7 +25,8 @@ from hotline.mailbox.convert import parse_message
 MANIFEST = corpus_manifest()
 if not MANIFEST:
     pytest.skip(
-        f"MAIL CORPUS MISSING at {CORPUS} (shared/ must be beside the repository)", allow_module_level=True
+        f"MAIL CORPUS MISSING at {CORPUS} (shared/ must be beside the repository or above it)",
+        allow_module_level=True,
     )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlmodel import func, select
 
 from hotline.core.models import ProcessedMessage, Ticket
-from hotline.core.services.mail_intake import IncomingMail, IntakeResult, MailboxRef, take_in
+from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
+from hotline.core.services.mail.intake import IntakeResult, take_in
 
 MAIL = IncomingMail(
     message_id="<race@client.example>",
@@ -18,6 +19,17 @@ MAIL = IncomingMail(
     from_name="Race",
     new_text="It is on fire.",
 )
+
+
+def mailbox(name: str, queue: str, from_address: str) -> MailboxRef:
+    return MailboxRef(
+        name=name,
+        queue=queue,
+        from_address=from_address,
+        acknowledge=True,
+        acknowledgements_per_day=3,
+        default_region="RU",
+    )
 
 
 def test_one_message_id_taken_in_by_two_transactions_at_once_is_one_ticket(uow_factory: Any) -> None:
@@ -31,10 +43,11 @@ def test_one_message_id_taken_in_by_two_transactions_at_once_is_one_ticket(uow_f
             with uow_factory() as uow:
                 results["first"] = take_in(
                     uow,
-                    mailbox=MailboxRef(name="support", queue="Support", from_address="s@x.example"),
+                    mailbox=mailbox("support", "Support", "s@x.example"),
                     uidvalidity=1,
                     uid=1,
                     mail=MAIL,
+                    sla=None,
                 )
                 first_wrote.set()
                 second_started.wait(timeout=20)
@@ -50,10 +63,11 @@ def test_one_message_id_taken_in_by_two_transactions_at_once_is_one_ticket(uow_f
             with uow_factory() as uow:  # another account that was sent the same mail
                 results["second"] = take_in(
                     uow,
-                    mailbox=MailboxRef(name="sales", queue="Sales", from_address="s@y.example"),
+                    mailbox=mailbox("sales", "Sales", "s@y.example"),
                     uidvalidity=9,
                     uid=4,
                     mail=MAIL,
+                    sla=None,
                 )
         except BaseException as error:
             errors.append(error)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from mail_samples import deeply_nested, html_only, plain, raw_8bit, reply, with_attachments
 from mail_servers import Dovecot
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from hotline.core.models import (
@@ -24,14 +26,18 @@ from hotline.core.models import (
 )
 from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import get_ticket, update_ticket
+from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.poller import Poller, PollReport
+from hotline.mailbox.poll_report import PollReport
+from hotline.mailbox.poller import Poller
 
 pytestmark = pytest.mark.dovecot
 
 
 def poll(engine: Any, settings: Any, clock: Any, **options: Any) -> PollReport:
-    poller = Poller(engine=engine, settings=settings, clock=clock, **options)
+    poller = Poller(
+        engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock, **options
+    )
     return asyncio.run(poller.run_once(list(settings.mail.accounts)))[0]
 
 
@@ -202,6 +208,24 @@ def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
     assert state.last_uid == uids[-1]
 
 
+def interrupt_take_in(
+    patch: pytest.MonkeyPatch, *, on_call: int, interruption: Callable[[Any], None]
+) -> None:
+    """Have the intake of the ``on_call``-th message run ``interruption(uow)`` first."""
+    import hotline.mailbox.group_intake as intake_module
+
+    real_take_in = intake_module.take_in
+    calls: list[int] = []
+
+    def interrupted_take_in(uow: Any, **arguments: Any) -> Any:
+        calls.append(arguments["uid"])
+        if len(calls) == on_call:
+            interruption(uow)
+        return real_take_in(uow, **arguments)
+
+    patch.setattr(intake_module, "take_in", interrupted_take_in)
+
+
 def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_everything_once(
     engine: Any,
     uow_factory: Any,
@@ -210,8 +234,6 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     mailbox: tuple[Dovecot, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hotline.mailbox.poller as poller_module
-
     server, user = mailbox
     for i in range(3):
         server.append(user, plain(message_id=f"<k{i}@c>", subject=f"k{i}"))
@@ -219,24 +241,49 @@ def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_every
     class Killed(BaseException):
         pass
 
-    real_take_in = poller_module.take_in
-    calls: list[int] = []
+    def kill(_uow: Any) -> None:
+        raise Killed
 
-    def dying_take_in(uow: Any, **arguments: Any) -> Any:
-        calls.append(arguments["uid"])
-        if len(calls) == 2:
-            raise Killed
-        return real_take_in(uow, **arguments)
-
-    monkeypatch.setattr(poller_module, "take_in", dying_take_in)
-    with pytest.raises(Killed):
-        poll(engine, mail_settings, clock)
+    with monkeypatch.context() as patch:
+        interrupt_take_in(patch, on_call=2, interruption=kill)
+        with pytest.raises(Killed):
+            poll(engine, mail_settings, clock)
     assert count(uow_factory, Ticket) == 0
     assert count(uow_factory, ProcessedMessage) == 0
     assert server.uids(user, criteria="SEEN") == []
-    monkeypatch.setattr(poller_module, "take_in", real_take_in)
     assert poll(engine, mail_settings, clock).created == 3
     assert count(uow_factory, Ticket) == 3
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_database_lost_mid_group_rolls_the_group_back_and_tells_the_server_nothing(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, user = mailbox
+    for i in range(3):
+        server.append(user, plain(message_id=f"<lost{i}@c>", subject=f"lost{i}"))
+
+    def lose_the_connection(uow: Any) -> None:  # the server drops this session, as a restart would
+        uow.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    with monkeypatch.context() as patch:
+        interrupt_take_in(patch, on_call=2, interruption=lose_the_connection)
+        report = poll(engine, mail_settings, clock)
+    assert report.error is not None
+    assert report.error.startswith("database unavailable: ")
+    assert (report.created, report.failed) == (0, 0)
+    assert count(uow_factory, Ticket) == 0
+    assert count(uow_factory, ProcessedMessage) == 0
+    assert count(uow_factory, FailedMessage) == 0  # no message is blamed for the database
+    assert server.uids(user, criteria="SEEN") == []
+    assert server.uids(user, folder="Failed") == []
+    assert poll(engine, mail_settings, clock).created == 3
+    assert len(server.uids(user, criteria="SEEN")) == 3
 
 
 def test_two_overlapping_polls_import_each_message_once(
@@ -469,7 +516,9 @@ def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
     server.append(user, plain(message_id="<before@c>", subject="before"))
 
     async def scenario() -> None:
-        poller = Poller(engine=engine, settings=mail_settings, clock=clock)
+        poller = Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        )
         stop = asyncio.Event()
         watcher = asyncio.create_task(
             poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=30)
@@ -498,7 +547,13 @@ def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_re
     mail_settings.mail.accounts[0].imap_port = free_port()
 
     async def scenario() -> float:
-        poller = Poller(engine=engine, settings=mail_settings, clock=clock, imap_timeout=2)
+        poller = Poller(
+            engine=engine,
+            settings=mail_settings,
+            sla=SlaSetup.from_settings(mail_settings),
+            clock=clock,
+            imap_timeout=2,
+        )
         stop = asyncio.Event()
         watcher = asyncio.create_task(
             poller.run_forever(list(mail_settings.mail.accounts), stop, max_backoff=0.5)

@@ -14,8 +14,10 @@ from sqlmodel import select
 
 from hotline.core.errors import InvalidInput
 from hotline.core.models import OutboxMessage
-from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply, retry_delay
+from hotline.core.services.mail.delivery import retry_delay
+from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply
 from hotline.core.services.tickets import create_ticket, get_ticket
+from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.poller import Poller
 from hotline.mailbox.sender import Sender, SendReport
 
@@ -66,7 +68,9 @@ def test_acknowledgement_round_trip_threads_back(
     server, user, _ = imap_user
     server.append(user, plain(message_id="<question@client>", subject="Help", sender="ann@example.com"))
     asyncio.run(
-        Poller(engine=engine, settings=mail_settings, clock=clock).run_once(mail_settings.mail.accounts)
+        Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        ).run_once(mail_settings.mail.accounts)
     )
     assert send(engine, mail_settings, clock).sent == 1
     [ack] = smtp_server.messages

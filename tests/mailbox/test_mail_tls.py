@@ -10,6 +10,7 @@ from mail_samples import plain
 from mail_servers import Dovecot
 
 from hotline.core.settings import MailAccount, MailSettings, Settings
+from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.poller import Poller
 
 
@@ -47,7 +48,9 @@ def test_poll_over_tls(
         ca_file=str(server.ca_file),
     )
     [report] = asyncio.run(
-        Poller(engine=engine, settings=settings, clock=clock).run_once(settings.mail.accounts)
+        Poller(engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock).run_once(
+            settings.mail.accounts
+        )
     )
     assert report.error is None
     assert report.created == 1
@@ -63,7 +66,9 @@ def test_an_unknown_certificate_is_refused(
     port = server.imaps_port if security == "ssl" else server.port
     settings = settings_for(server, user, "HOTLINE_TEST_TLS_PASSWORD", imap_port=port, imap_security=security)
     [report] = asyncio.run(
-        Poller(engine=engine, settings=settings, clock=clock).run_once(settings.mail.accounts)
+        Poller(engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock).run_once(
+            settings.mail.accounts
+        )
     )
     assert report.error is not None
     assert "CERTIFICATE_VERIFY_FAILED" in report.error or "certificate verify failed" in report.error

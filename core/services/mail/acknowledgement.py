@@ -1,0 +1,131 @@
+"""The acknowledgement of a new ticket: whether one is sent (one rule) and the mail itself.
+
+``decide_acknowledgement`` is the only place that decides; the intake asks it once, before its first
+write, and ``send_acknowledgement`` queues what it allowed. Answering machines is how two systems end
+up mailing each other thousands of times, so mail a machine sent is never acknowledged, and no sender
+gets more than the daily share, whatever it sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, select
+
+from hotline.core.models import OutboxMessage, Ticket
+from hotline.core.services.mail.senders import normalised_address
+from hotline.core.services.outbox import domain_of, enqueue_mail, new_message_id, ticket_subject
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+    from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
+
+ACKNOWLEDGEMENT = """\
+Hello{name},
+
+thank you for your message. We have registered it as ticket #{number}:
+
+    {subject}
+
+Please keep [#{number}] in the subject when you write to us about it.
+This is an automatic acknowledgement; please do not reply to it only to confirm.
+"""
+LOOP_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The verdict on acknowledging one message."""
+
+    slot: int | None = None
+    """Which of today's acknowledgements to the sender this is (1 for the first); None: none is sent."""
+    to: str | None = None
+    """The sender's normalised address, when one is sent."""
+    reason: str = ""
+    """Why none is sent."""
+
+    @property
+    def due(self) -> bool:
+        return self.slot is not None
+
+
+def decide_acknowledgement(
+    uow: UnitOfWork, *, mailbox: MailboxRef, mail: IncomingMail, sender: str | None, answers: Ticket | None
+) -> Acknowledgement:
+    """Whether the sender of ``mail`` is acknowledged: only for a new ticket (``answers`` is the ticket
+    the mail threads onto, if any), only where the account acknowledges, never for mail a machine sent
+    (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves, and at most
+    ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes."""
+    if answers is not None:
+        return Acknowledgement(reason=f"answers ticket #{answers.number}")
+    if not mailbox.acknowledge:
+        return Acknowledgement(reason="acknowledgements off for this account")
+    if mail.automated_kind:
+        return Acknowledgement(reason=f"sent by a machine ({mail.automated_kind})")
+    if sender is None:
+        return Acknowledgement(reason="no usable sender address")
+    if sender == normalised_address(mailbox.from_address):
+        return Acknowledgement(reason="sent from our own address")
+    limit = mailbox.acknowledgements_per_day
+    sent = acknowledgements_today(uow, sender=sender, limit=limit, domain=domain_of(mailbox.from_address))
+    if sent >= limit:
+        return Acknowledgement(reason=f"{sender} had {sent} today")
+    return Acknowledgement(slot=sent + 1, to=sender)
+
+
+def send_acknowledgement(
+    uow: UnitOfWork,
+    *,
+    decision: Acknowledgement,
+    mailbox: MailboxRef,
+    ticket: Ticket,
+    mail: IncomingMail,
+) -> Acknowledgement:
+    """Queue the acknowledgement ``decision`` allows, in its own savepoint. Its Message-ID names the
+    sender, the day and the slot, so a parallel run that took the same slot first wins and this one is
+    not sent (the verdict returned says so)."""
+    if decision.slot is None or decision.to is None:
+        return decision
+    greeting = f" {mail.from_name}" if mail.from_name else ""
+    domain = domain_of(mailbox.from_address)
+    try:
+        with uow.session.begin_nested():
+            enqueue_mail(
+                uow,
+                to=[decision.to],
+                subject=ticket_subject(ticket.number, f"Re: {ticket.subject}"),
+                body=ACKNOWLEDGEMENT.format(name=greeting, number=ticket.number, subject=ticket.subject),
+                kind="acknowledgement",
+                account=mailbox.name,
+                from_address=mailbox.from_address,
+                ticket_id=ticket.id,
+                in_reply_to=mail.message_id,
+                references=[mail.message_id] if mail.message_id else [],
+                headers=dict(LOOP_HEADERS),
+                message_id=acknowledgement_id(decision.to, uow.now(), decision.slot, domain),
+            )
+    except IntegrityError:
+        return Acknowledgement(reason="a parallel run took the same slot")
+    return decision
+
+
+def acknowledgement_id(sender: str, day: datetime, slot: int, domain: str | None) -> str:
+    """The Message-ID of the ``slot``-th acknowledgement to ``sender`` on ``day``: deterministic, so
+    the per-sender daily cap is a lookup of a few unique keys."""
+    digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:20]
+    return new_message_id(domain, local=f"ack.{day:%Y%m%d}.{digest}.{slot}")
+
+
+def acknowledgements_today(uow: UnitOfWork, *, sender: str, limit: int, domain: str | None) -> int:
+    """How many acknowledgements ``sender`` got today (UTC), counting up to ``limit``."""
+    today = uow.now()
+    keys = [acknowledgement_id(sender, today, slot, domain) for slot in range(1, limit + 1)]
+    if not keys:
+        return 0
+    return uow.session.exec(
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.message_id).in_(keys))
+    ).one()

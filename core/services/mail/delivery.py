@@ -1,0 +1,159 @@
+"""Delivering the outbox: what the SMTP sender (``hotline.mailbox.sender``) records, so it holds no SQL.
+
+Due rows are claimed with a lease, so two ``mail send`` runs never send one message at the same time;
+each attempt ends as sent, as a retry later with doubling delays, or as a permanent failure; a row whose
+server could not be reached at all is released untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from hotline.core.models import OutboxMessage
+from hotline.core.models.enums import OutboxStatus
+from hotline.core.services.audit import record_audit
+from hotline.core.services.outbox import DEFAULT_DOMAIN, domain_of
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=2)
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row, detached from the session: what the sender needs to send it."""
+
+    id: int
+    kind: str
+    account: str | None
+    to_addrs: list[str]
+    subject: str
+    body: str
+    message_id: str
+    in_reply_to: str | None
+    references: str | None
+    headers: dict[str, Any]
+    attempts: int
+
+
+def claim_due(uow: UnitOfWork, *, limit: int = 100) -> list[Delivery]:
+    """Take up to ``limit`` pending messages whose time has come, leasing them so that a second
+    ``mail send`` running at the same time does not send them too."""
+    now = uow.now()
+    rows = uow.session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING.value, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    claimed: list[Delivery] = []
+    for row in rows:
+        result = uow.session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == row.id,
+                col(OutboxMessage.status) == OutboxStatus.PENDING.value,
+                col(OutboxMessage.next_attempt_at) == row.next_attempt_at,
+            )
+            .values(next_attempt_at=now + CLAIM_LEASE)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(
+                Delivery(
+                    id=row.id or 0,
+                    kind=row.kind,
+                    account=row.account,
+                    to_addrs=list(row.to_addrs),
+                    subject=row.subject,
+                    body=row.body,
+                    message_id=row.message_id,
+                    in_reply_to=row.in_reply_to,
+                    references=row.references,
+                    headers=dict(row.headers or {}),
+                    attempts=row.attempts,
+                )
+            )
+    uow.session.expire_all()
+    return claimed
+
+
+def adopt_domain(uow: UnitOfWork, *, delivery: Delivery, from_address: str) -> Delivery:
+    """Give a message queued without a sending address a Message-ID under the account's domain before
+    it is first sent (nobody has seen the placeholder yet, so threading is unaffected)."""
+    domain = domain_of(from_address)
+    if not domain or not delivery.message_id.endswith(f"@{DEFAULT_DOMAIN}>"):
+        return delivery
+    message_id = delivery.message_id[: -len(f"@{DEFAULT_DOMAIN}>")] + f"@{domain}>"
+    uow.session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == delivery.id).values(message_id=message_id)
+    )
+    return replace(delivery, message_id=message_id)
+
+
+def mark_sent(uow: UnitOfWork, *, outbox_id: int, refused: dict[str, str] | None = None) -> None:
+    """The server took the message (``refused`` lists recipients it turned down, if any)."""
+    message = uow.session.get(OutboxMessage, outbox_id)
+    if message is None:
+        return
+    now = uow.now()
+    message.status = OutboxStatus.SENT.value
+    message.sent_at = now
+    message.attempts += 1
+    message.last_error = "; ".join(f"{rcpt}: {why}" for rcpt, why in (refused or {}).items()) or None
+    uow.session.add(message)
+    record_audit(
+        uow,
+        action="outbox.sent",
+        entity="outbox",
+        entity_id=outbox_id,
+        after={"message_id": message.message_id, "refused": refused or {}},
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off after the ``attempts``-th failure: 1, 2, 4, 8 … minutes, at most two hours."""
+    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)
+
+
+def mark_failed_attempt(uow: UnitOfWork, *, outbox_id: int, error: str, permanent: bool) -> OutboxStatus:
+    """Record a failed attempt; returns the new status (``PENDING`` to retry later, or ``FAILED``)."""
+    message = uow.session.get(OutboxMessage, outbox_id)
+    if message is None:
+        return OutboxStatus.FAILED
+    message.attempts += 1
+    message.last_error = error[:2000]
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED.value
+        record_audit(
+            uow,
+            action="outbox.failed",
+            entity="outbox",
+            entity_id=outbox_id,
+            after={
+                "message_id": message.message_id,
+                "attempts": message.attempts,
+                "error": message.last_error,
+            },
+        )
+    else:
+        message.next_attempt_at = uow.now() + retry_delay(message.attempts)
+    uow.session.add(message)
+    return OutboxStatus(message.status)
+
+
+def release(uow: UnitOfWork, *, outbox_id: int) -> None:
+    """Give a claimed message back untouched (the server could not be reached at all)."""
+    uow.session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == OutboxStatus.PENDING.value)
+        .values(next_attempt_at=uow.now())
+    )

@@ -1,0 +1,107 @@
+"""Exactly once: whether a message was taken in before, and the record that makes a re-run a no-op.
+
+A message was taken in before when its account + UIDVALIDITY + UID has a processed record (a re-poll,
+or a crash after the commit and before the server was told), or when another delivery with its
+Message-ID has one (the same mail fetched twice, or sent to two accounts). The processed record is
+written with the ticket or event, in the same transaction, so the two exist together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import case, insert, or_, text
+from sqlmodel import col, select
+
+from hotline.core.models import FailedMessage, ProcessedMessage
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+MESSAGE_ID_LOCK = 0x6D61696C  # "mail": the advisory-lock namespace of incoming Message-IDs (PostgreSQL)
+_UID_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class EarlierDelivery:
+    """A processed record that makes this message a duplicate."""
+
+    ticket_id: int | None
+    same_uid: bool
+    """True: this very UID was recorded; False: its Message-ID was, under another UID or account."""
+
+
+def earlier_delivery(
+    uow: UnitOfWork, *, account: str, uidvalidity: int, uid: int, message_id: str | None
+) -> EarlierDelivery | None:
+    """The record of this message taken in before, if any (this UID's own record first).
+
+    On PostgreSQL, two transactions taking in one Message-ID under different UIDs (overlapping runs,
+    or two accounts given the same mail) queue here on an advisory lock held to the end of the
+    transaction, so the second finds the first's record once it commits. SQLite has one writer at a
+    time already.
+    """
+    session = uow.session
+    if message_id and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:message_id))"),
+            {"namespace": MESSAGE_ID_LOCK, "message_id": message_id},
+        )
+    same_uid = (
+        (ProcessedMessage.account == account)
+        & (ProcessedMessage.uidvalidity == uidvalidity)
+        & (ProcessedMessage.uid == uid)
+    )
+    by_message_id = case((same_uid, 0), else_=1)
+    found = session.exec(  # one indexed query for both keys
+        select(ProcessedMessage.ticket_id, by_message_id)
+        .where(or_(same_uid, ProcessedMessage.message_id == message_id) if message_id else same_uid)
+        .order_by(by_message_id)
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    ticket_id, other_uid = found
+    return EarlierDelivery(ticket_id=ticket_id, same_uid=not other_uid)
+
+
+def record_processed(
+    uow: UnitOfWork,
+    *,
+    account: str,
+    uidvalidity: int,
+    uid: int,
+    message_id: str | None,
+    ticket_id: int | None,
+    event_id: int | None,
+) -> None:
+    """Record this UID as taken in; a plain insert, at once, so that a parallel run's record of the
+    same UID makes this one fail here (``IntegrityError``) rather than at the commit."""
+    uow.session.execute(
+        insert(ProcessedMessage.__table__).values(  # type: ignore[attr-defined]
+            account=account,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            message_id=message_id,
+            ticket_id=ticket_id,
+            event_id=event_id,
+            processed_at=uow.now(),
+        )
+    )
+
+
+def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]) -> set[int]:
+    """Which of these UIDs are recorded as processed or failed (a re-run only tells the server)."""
+    done: set[int] = set()
+    for table in (ProcessedMessage, FailedMessage):
+        for start in range(0, len(uids), _UID_CHUNK):
+            chunk = uids[start : start + _UID_CHUNK]
+            done |= set(
+                uow.session.exec(
+                    select(table.uid).where(
+                        table.account == account, table.uidvalidity == uidvalidity, col(table.uid).in_(chunk)
+                    )
+                )
+            )
+    return done

@@ -1,0 +1,83 @@
+"""What the intake takes: a converted message as plain data, and the account it came from.
+
+The mailbox face converts raw bytes (``hotline.mailbox.convert``) into an ``IncomingMail``, in this
+process or in a worker process, so core needs nothing from the face. ``MailboxRef`` carries what the
+intake follows for the account, read from the settings once. Nothing here touches the database: a
+conversion worker imports this module and no more of core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline.core.settings import MailAccount, Settings
+
+
+@dataclass(frozen=True)
+class MailFile:
+    """An attachment as the intake needs it; ``content`` None means left out for the size limit."""
+
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """A converted message: display-safe text, addresses, threading keys and the loop verdict."""
+
+    message_id: str | None
+    subject: str
+    from_address: str
+    from_name: str
+    thread_ids: tuple[str, ...] = ()
+    ticket_number: int | None = None
+    new_text: str = ""
+    quoted_text: str = ""
+    to_addresses: tuple[str, ...] = ()
+    cc_addresses: tuple[str, ...] = ()
+    date: datetime | None = None
+    attachments: tuple[MailFile, ...] = ()
+    omitted: tuple[str, ...] = ()
+    automated_kind: str | None = None
+    """None for mail from a person; else bounce, auto-reply, auto-generated, list or bulk."""
+    automated_reasons: tuple[str, ...] = ()
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class MailboxRef:
+    """The account a message came from, and the settings its intake follows."""
+
+    name: str
+    queue: str
+    from_address: str
+    acknowledge: bool
+    """Whether new tickets from this account's mail are acknowledged at all."""
+    acknowledgements_per_day: int
+    """At most this many acknowledgements to one sender a day (two auto-answering systems cannot loop)."""
+    default_region: str
+    """Country for phone numbers typed without a country code, for the clients the intake creates."""
+
+    @classmethod
+    def from_settings(cls, account: MailAccount, settings: Settings) -> MailboxRef:
+        """The account as configured; the cap and the region are the installation's."""
+        return cls(
+            name=account.name,
+            queue=account.queue,
+            from_address=account.from_address,
+            acknowledge=account.acknowledge,
+            acknowledgements_per_day=settings.mail.acknowledgements_per_sender_per_day,
+            default_region=settings.default_region,
+        )
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """A stable stand-in Message-ID for mail that has none, so a re-run still recognises it."""
+    return f"<sha256.{hashlib.sha256(raw).hexdigest()[:40]}@hotline.invalid>"

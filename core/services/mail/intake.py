@@ -1,0 +1,233 @@
+"""Taking one converted message in: a new ticket, or an event on the ticket it answers, exactly once.
+
+``take_in`` works in its own savepoint of the caller's unit of work. It reads first (was the message
+taken in before, who wrote, which ticket it answers, whether it is acknowledged), then writes the
+ticket or event with its attachments, a client for a new person, the processed record, the
+acknowledgement and the audit entry. A failure rolls back that message alone; a crash leaves either
+nothing or all of it, and the server is told only after the commit (the poller's part).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+
+from hotline.core.models import Client, Queue, Ticket
+from hotline.core.services.audit import record_audit
+from hotline.core.services.mail.acknowledgement import (
+    Acknowledgement,
+    decide_acknowledgement,
+    send_acknowledgement,
+)
+from hotline.core.services.mail.duplicates import (
+    EarlierDelivery,
+    already_processed,
+    earlier_delivery,
+    record_processed,
+)
+from hotline.core.services.mail.message_event import add_message_event
+from hotline.core.services.mail.senders import (
+    client_by_address,
+    new_client_for,
+    normalised_address,
+    note_contact,
+)
+from hotline.core.services.mail.threads import ticket_answered
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.tickets import create_ticket
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+    from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
+    from hotline.core.sla.policy import SlaSetup
+
+NO_SUBJECT = "(no subject)"
+TAKEN_IN_BEFORE = Acknowledgement(reason="taken in before")
+
+
+class IntakeOutcome(StrEnum):
+    """What became of one message (the poller counts them)."""
+
+    CREATED = "created"
+    """A new ticket."""
+    THREADED = "threaded"
+    """An event on the ticket it answers."""
+    DUPLICATE = "duplicate"
+    """Taken in before; at most recorded again under this UID."""
+    FAILED = "failed"
+    """Kept as a failed message (``hotline mail failed``)."""
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """One message taken in: its outcome, its ticket and the verdict on acknowledging it."""
+
+    outcome: IntakeOutcome
+    ticket_number: int | None = None
+    event_id: int | None = None
+    acknowledgement: Acknowledgement = TAKEN_IN_BEFORE
+
+    @property
+    def created(self) -> bool:
+        return self.outcome is IntakeOutcome.CREATED
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome is IntakeOutcome.DUPLICATE
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledgement.due
+
+
+@dataclass
+class IntakeContext:
+    """What stays the same for a group of messages taken in in one unit of work, looked up once: the
+    account's queue (held here, so the session keeps it and reads of it need no query)."""
+
+    queue: Queue | None = None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The message's place on the server: account, folder generation and UID."""
+
+    mailbox: MailboxRef
+    uidvalidity: int
+    uid: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.mailbox.name}/{self.uidvalidity}/{self.uid}"
+
+
+def prepare_intake(uow: UnitOfWork, *, mailbox: MailboxRef) -> IntakeContext:
+    """Look up (or create) the account's queue once for a group, in its own savepoint; call it outside
+    the messages' savepoints, so a message rolled back alone cannot take the queue with it."""
+    with uow.session.begin_nested():
+        return IntakeContext(queue=ensure_queue(uow, name=mailbox.queue))
+
+
+def take_in(
+    uow: UnitOfWork,
+    *,
+    mailbox: MailboxRef,
+    uidvalidity: int,
+    uid: int,
+    mail: IncomingMail,
+    sla: SlaSetup | None,
+    context: IntakeContext | None = None,
+) -> IntakeResult:
+    """Turn one converted message into a ticket or an event on one, plus its processed record, in its
+    own savepoint: on failure this message alone is rolled back and the error raised. A UID that an
+    overlapping run recorded first is a duplicate."""
+    where = _Where(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
+    try:
+        with uow.session.begin_nested():
+            return _take_in(uow, where, mail, sla, context)
+    except IntegrityError:
+        if not already_processed(uow, account=mailbox.name, uidvalidity=uidvalidity, uids=[uid]):
+            raise
+        return IntakeResult(outcome=IntakeOutcome.DUPLICATE)
+
+
+def _take_in(
+    uow: UnitOfWork, where: _Where, mail: IncomingMail, sla: SlaSetup | None, context: IntakeContext | None
+) -> IntakeResult:
+    earlier = earlier_delivery(
+        uow,
+        account=where.mailbox.name,
+        uidvalidity=where.uidvalidity,
+        uid=where.uid,
+        message_id=mail.message_id,
+    )
+    if earlier is not None:
+        return _duplicate(uow, where, mail, earlier)
+    # Every read before the first write, so none of them has to flush the writes first.
+    sender = normalised_address(mail.from_address)
+    client = client_by_address(uow, sender)
+    answered = ticket_answered(uow, mail)
+    verdict = decide_acknowledgement(uow, mailbox=where.mailbox, mail=mail, sender=sender, answers=answered)
+    if client is None:
+        client = new_client_for(uow, address=sender, mail=mail, default_region=where.mailbox.default_region)
+    if answered is not None:
+        ticket, outcome = answered, IntakeOutcome.THREADED
+    else:
+        ticket, outcome = _open_ticket(uow, where, mail, client, sender, sla, context), IntakeOutcome.CREATED
+    event = add_message_event(uow, ticket=ticket, mail=mail, account_key=where.key, sla=sla)
+    if client is not None:
+        note_contact(uow, client=client, ticket=ticket)
+    _record(uow, where, mail, ticket_id=ticket.id, event_id=event.id)
+    verdict = send_acknowledgement(uow, decision=verdict, mailbox=where.mailbox, ticket=ticket, mail=mail)
+    _audit(uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict)
+    return IntakeResult(
+        outcome=outcome, ticket_number=ticket.number, event_id=event.id, acknowledgement=verdict
+    )
+
+
+def _duplicate(uow: UnitOfWork, where: _Where, mail: IncomingMail, earlier: EarlierDelivery) -> IntakeResult:
+    """The same message again: recorded under this UID too when it was taken in under another."""
+    if not earlier.same_uid:
+        _record(uow, where, mail, ticket_id=earlier.ticket_id, event_id=None)
+    ticket = uow.session.get(Ticket, earlier.ticket_id) if earlier.ticket_id is not None else None
+    return IntakeResult(outcome=IntakeOutcome.DUPLICATE, ticket_number=ticket.number if ticket else None)
+
+
+def _open_ticket(
+    uow: UnitOfWork,
+    where: _Where,
+    mail: IncomingMail,
+    client: Client | None,
+    sender: str | None,
+    sla: SlaSetup | None,
+    context: IntakeContext | None,
+) -> Ticket:
+    """A new ticket in the account's queue, for the client (if any), answered to the sender."""
+    return create_ticket(
+        uow,
+        subject=mail.subject or NO_SUBJECT,
+        queue=where.mailbox.queue,
+        client_id=client.id if client is not None else None,
+        requester=sender,
+        sla=sla,
+        queue_row=context.queue if context is not None else None,
+    )
+
+
+def _record(
+    uow: UnitOfWork, where: _Where, mail: IncomingMail, *, ticket_id: int | None, event_id: int | None
+) -> None:
+    record_processed(
+        uow,
+        account=where.mailbox.name,
+        uidvalidity=where.uidvalidity,
+        uid=where.uid,
+        message_id=mail.message_id,
+        ticket_id=ticket_id,
+        event_id=event_id,
+    )
+
+
+def _audit(
+    uow: UnitOfWork,
+    where: _Where,
+    mail: IncomingMail,
+    *,
+    ticket_number: int,
+    outcome: IntakeOutcome,
+    acknowledgement: Acknowledgement,
+) -> None:
+    after: dict[str, Any] = {
+        "account": where.mailbox.name,
+        "uidvalidity": where.uidvalidity,
+        "uid": where.uid,
+        "message_id": mail.message_id,
+        "created": outcome is IntakeOutcome.CREATED,
+        "acknowledged": acknowledgement.due,
+    }
+    if not acknowledgement.due:
+        after["not_acknowledged"] = acknowledgement.reason  # why not, for a supervisor asking
+    record_audit(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)

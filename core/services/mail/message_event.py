@@ -1,0 +1,87 @@
+"""An incoming message as a line of its ticket's chronology: the text the client wrote, the headers and
+the quoted rest kept beside it, and the attachments (what was left out for the size limit is named).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+
+from hotline.core.models import Attachment, Ticket, TicketEvent
+from hotline.core.models.enums import EventKind
+from hotline.core.services.tickets import add_event
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+    from hotline.core.services.mail.incoming import IncomingMail, MailFile
+    from hotline.core.sla.policy import SlaSetup
+
+MAX_AUTHOR_CHARS = 320
+MAX_FILENAME_CHARS = 500
+MAX_CONTENT_TYPE_CHARS = 200
+
+
+def add_message_event(
+    uow: UnitOfWork, *, ticket: Ticket, mail: IncomingMail, account_key: str, sla: SlaSetup | None
+) -> TicketEvent:
+    """The message as an event on its ticket (``account_key`` says where on the server it was), with
+    its attachments."""
+    author = f"{mail.from_name} <{mail.from_address}>" if mail.from_name else mail.from_address
+    event = add_event(
+        uow,
+        ticket=ticket,
+        kind=EventKind.MESSAGE_IN,
+        body=_event_body(mail),
+        data=_event_data(mail, account_key),
+        message_id=mail.message_id,
+        author=author[:MAX_AUTHOR_CHARS],
+        sla=sla,
+    )
+    if mail.attachments:
+        _store_attachments(uow, event.id or 0, mail.attachments)
+    return event
+
+
+def _event_body(mail: IncomingMail) -> str:
+    """The new text of the message, then what was left out of it (for the size limit)."""
+    if not mail.omitted:
+        return mail.new_text
+    return mail.new_text + "\n\n" + "\n".join(f"[left out: {note}]" for note in mail.omitted)
+
+
+def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
+    """The message's headers and the rest of its text, kept on the event."""
+    data: dict[str, Any] = {
+        "subject": mail.subject,
+        "from": mail.from_address,
+        "from_name": mail.from_name,
+        "to": list(mail.to_addresses),
+        "cc": list(mail.cc_addresses),
+        "date": mail.date.isoformat() if mail.date else None,
+        "quoted_text": mail.quoted_text,
+        "account": account_key,
+        "size": mail.size,
+    }
+    if mail.omitted:
+        data["omitted"] = list(mail.omitted)
+    if mail.automated_kind:
+        data["automated"] = {"kind": mail.automated_kind, "reasons": list(mail.automated_reasons)}
+    return data
+
+
+def _store_attachments(uow: UnitOfWork, event_id: int, files: tuple[MailFile, ...]) -> None:
+    """One statement for all of them (their ids are not needed here)."""
+    uow.session.execute(
+        insert(Attachment.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "event_id": event_id,
+                "filename": item.filename[:MAX_FILENAME_CHARS],
+                "content_type": item.content_type[:MAX_CONTENT_TYPE_CHARS],
+                "size": item.size,
+                "content": item.content,
+            }
+            for item in files
+        ],
+    )
