@@ -24,7 +24,7 @@ from hotline.mailbox.conversion import Converted
 from hotline.mailbox.incoming import ConversionFailed, sniff_message_id
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from hotline.core.db import Engine
 
 log = logging.getLogger("hotline.mail")
 

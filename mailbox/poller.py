@@ -34,7 +34,7 @@ from hotline.mailbox.incoming import Converter
 from hotline.mailbox.poll_report import PollReport
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from hotline.core.db import Engine
 
 log = logging.getLogger("hotline.mail")
 

@@ -32,7 +32,7 @@ from hotline.core.settings import MailAccount, Settings
 from hotline.mailbox.imap import ssl_context
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from hotline.core.db import Engine
 
 log = logging.getLogger("hotline.mail")
 

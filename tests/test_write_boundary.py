@@ -203,7 +203,7 @@ def test_a_planted_violation_is_caught(planted: str) -> None:
     [
         "from hotline.core.services.tickets import add_note, change_status, reply_ticket, ticket_detail",
         "from hotline.core.services import tickets\ntickets.add_note(uow, number=1)",
-        "from hotline.core.services.mail_intake import take_in",
+        "from hotline.core.services.mail.intake import take_in",
         "from hotline.core.enums import Priority",
         "with ctx.uow() as uow:\n    hits = find(uow.session, query)",
         "with uow.session.begin_nested():\n    pass",

@@ -62,4 +62,4 @@ def note_contact(uow: UnitOfWork, *, client: Client, ticket: Ticket) -> None:
     if ticket.client_id is None:
         ticket.client_id = client.id
         uow.session.add(ticket)
-    touch_last_interaction(uow, client_id=client.id or 0, at=uow.now())
+    touch_last_interaction(uow, client=client, at=uow.now())
