@@ -17,9 +17,11 @@ from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
-from hotline.mailbox.charsets import decode_bytes, decode_header
+from hotline.mailbox.charsets import Decoded, decode_bytes
+from hotline.mailbox.header_words import decode_header
 from hotline.mailbox.html_text import html_to_text
 from hotline.mailbox.message import MailAttachment, ParsedMessage
+from hotline.mailbox.mime_params import raw_filename
 from hotline.mailbox.quotes import split_reply
 from hotline.mailbox.textclean import clean_line, clean_text
 
@@ -41,6 +43,8 @@ class _Collected:
     omitted: list[str] = field(default_factory=list)
     part_types: list[str] = field(default_factory=list)
     kept_bytes: int = 0
+    guesses: list[tuple[str, Decoded]] = field(default_factory=list)
+    """Where a charset was guessed (a part, a file name) and how it was read."""
 
 
 def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMessage:
@@ -65,13 +69,17 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
     new_text, quoted = split_reply(body)
     raw_headers = list(message.raw_items())[:_MAX_HEADERS]
     headers = tuple((name, clean_line(decode_header(_str(value), hint=hint))) for name, value in raw_headers)
-    from_name, from_address = _first_address(_raw_all(raw_headers, "From"), hint)
-    subject = clean_line(decode_header(_raw_first(raw_headers, "Subject"), hint=hint))
+    subject_guesses: list[Decoded] = []
+    subject = clean_line(
+        decode_header(_raw_first(raw_headers, "Subject"), hint=hint, guesses=subject_guesses)
+    )
+    collected.guesses.extend(("subject", decoded) for decoded in subject_guesses)
+    from_name, from_address = _first_address(_raw_all(raw_headers, "From"), hint, collected)
     references = tuple(_ids(_raw_first(raw_headers, "References")))
     reply_ids = _ids(_raw_first(raw_headers, "In-Reply-To"))
     message_ids = _ids(_raw_first(raw_headers, "Message-ID"))
     tag = TICKET_TAG.search(subject)
-    reply_to = _first_address(_raw_all(raw_headers, "Reply-To"), hint)[1] or None
+    reply_to = _first_address(_raw_all(raw_headers, "Reply-To"), hint, None)[1] or None
     return ParsedMessage(
         message_id=message_ids[0] if message_ids else None,
         in_reply_to=reply_ids[0] if reply_ids else None,
@@ -99,6 +107,7 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
         else None,
         return_path=_raw_first(raw_headers, "Return-Path").strip() or None,
         part_types=tuple(collected.part_types),
+        charset_guesses=tuple(dict.fromkeys(decoded.note(where) for where, decoded in collected.guesses)),
     )
 
 
@@ -240,7 +249,7 @@ def _walk_alternative(children: list[Message], collected: _Collected) -> None:
     html = [c for c in children if c.get_content_type() == "text/html" and not _filename(c)]
     nested = [c for c in children if c.is_multipart()]
     for candidate in html:
-        collected.html.append(_decode_part(candidate, collected.hint))
+        collected.html.append(_decode_part(candidate, collected))
     if plain:
         _keep_text(plain[-1], "text/plain", collected)
         for child in nested:
@@ -263,17 +272,20 @@ def _walk_attachments_only(part: Message, collected: _Collected) -> None:
 
 
 def _keep_text(part: Message, content_type: str, collected: _Collected) -> None:
-    text = _decode_part(part, collected.hint)
+    text = _decode_part(part, collected)
     if content_type == "text/html" or (content_type != "text/plain" and "<html" in text[:2000].lower()):
         collected.html.append(text)
         text = html_to_text(text)
     collected.texts.append(text)
 
 
-def _decode_part(part: Message, hint: str | None) -> str:
+def _decode_part(part: Message, collected: _Collected) -> str:
     data = _payload_bytes(part)
     charset = part.get_param("charset")
-    return decode_bytes(data, _str(charset) if charset else None, hint=hint)[0]
+    decoded = decode_bytes(data, _str(charset) if charset else None, hint=collected.hint)
+    if decoded.guessed:
+        collected.guesses.append((f"{part.get_content_type()} part", decoded))
+    return decoded.text
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -358,16 +370,13 @@ def _store(
     )
 
 
-def _filename(part: Message) -> str:
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = None
-    if not name:
-        name = _str(part.get_param("name")) if part.get_param("name") else None
-    if not name:
-        return ""
-    return _safe_filename(clean_line(decode_header(_str(name))))
+def _filename(part: Message, collected: _Collected | None = None) -> str:
+    """The part's file name, decoded and made safe; "" when it names none."""
+    guesses: list[Decoded] = []
+    name = raw_filename(part, guesses)
+    if collected is not None:
+        collected.guesses.extend(("file name", decoded) for decoded in guesses)
+    return _safe_filename(clean_line(name)) if name else ""
 
 
 def _safe_filename(name: str) -> str:
@@ -377,8 +386,11 @@ def _safe_filename(name: str) -> str:
     return name[:200] or "attachment"
 
 
-def _first_address(values: list[object], hint: str | None) -> tuple[str, str]:
-    pairs = _pairs(values, hint)
+def _first_address(values: list[object], hint: str | None, collected: _Collected | None) -> tuple[str, str]:
+    guesses: list[Decoded] = []
+    pairs = _pairs(values, hint, guesses)
+    if collected is not None:
+        collected.guesses.extend(("sender", decoded) for decoded in guesses)
     return pairs[0] if pairs else ("", "")
 
 
@@ -386,11 +398,13 @@ def _addresses(values: list[object], hint: str | None) -> list[str]:
     return [address for _, address in _pairs(values, hint) if address]
 
 
-def _pairs(values: list[object], hint: str | None) -> list[tuple[str, str]]:
+def _pairs(
+    values: list[object], hint: str | None, guesses: list[Decoded] | None = None
+) -> list[tuple[str, str]]:
     raw_values = [re.sub(r"\r?\n(?=[ \t])", "", _str(value)) for value in values]
     pairs: list[tuple[str, str]] = []
     for name, address in getaddresses(raw_values):
-        decoded_name = clean_line(decode_header(name, hint=hint)).strip("\"' ")
+        decoded_name = clean_line(decode_header(name, hint=hint, guesses=guesses)).strip("\"' ")
         decoded_address = clean_line(decode_header(address, hint=hint))
         pairs.append((decoded_name, decoded_address.lower()))
     return [pair for pair in pairs if pair[0] or pair[1]]

@@ -61,6 +61,7 @@ def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
         automated_kind=None if not verdict.automated else verdict.kind.value,
         automated_reasons=verdict.reasons,
         size=parsed.size,
+        charset_guesses=parsed.charset_guesses,
     )
 
 

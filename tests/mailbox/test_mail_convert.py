@@ -19,8 +19,8 @@ from mail_samples import (
     with_attachments,
 )
 
-from hotline.mailbox.charsets import decode_header
 from hotline.mailbox.convert import parse_message
+from hotline.mailbox.header_words import decode_header
 
 MANIFEST = corpus_manifest()
 if not MANIFEST:

@@ -49,6 +49,8 @@ class IncomingMail:
     """None for mail from a person; else bounce, auto-reply, auto-generated, list or bulk."""
     automated_reasons: tuple[str, ...] = ()
     size: int = 0
+    charset_guesses: tuple[str, ...] = ()
+    """Where the charset was guessed (label missing, unknown or wrong) and how it was read."""
 
 
 @dataclass(frozen=True)

@@ -6,45 +6,12 @@ marks a real defect that none of its items names (reported, not hidden).
 
 from __future__ import annotations
 
-_UTF8_FILENAME = "issue 14 item 2: a raw 8-bit UTF-8 file name (quoted filename=/name=) comes out as U+FFFD"
-_BROKEN_UTF8 = (
-    "issue 14 item 2: a part labelled UTF-8 with a few invalid bytes is decoded whole as another charset "
-    "(mojibake everywhere) instead of by its label"
-)
 _ALTERNATIVE_FILES = (
     "issue 14 item 4: named parts inside multipart/alternative are dropped, not kept as attachments"
 )
 _BOUNCE = "issue 14 item 5: a bounce without a standard DSN (or with extra signals) is not read as a bounce"
 
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # item 2: charsets
-    (
-        "django-mailbox/django_mailbox/tests/messages/message_with_not_decoded_attachment_header.eml",
-        "attachments",
-    ): _UTF8_FILENAME,
-    (
-        "django-mailbox/django_mailbox/tests/messages/message_with_not_decoded_attachment_header.eml",
-        "clean",
-    ): _UTF8_FILENAME,
-    ("mail-parser/tests/mails/mail_test_1", "attachments"): _UTF8_FILENAME,
-    ("mail-parser/tests/mails/mail_test_1", "clean"): _UTF8_FILENAME,
-    ("mailbits/test/data/emails/encoded_param.eml", "attachments"): _UTF8_FILENAME,
-    ("mailbits/test/data/emails/encoded_param.eml", "clean"): _UTF8_FILENAME,
-    ("muacrypt/test_muacrypt/data/multipart_fn_unicode.eml", "attachments"): _UTF8_FILENAME,
-    ("muacrypt/test_muacrypt/data/multipart_fn_unicode.eml", "clean"): _UTF8_FILENAME,
-    ("mail-parser/tests/mails/mail_test_6", "body"): _BROKEN_UTF8
-    + " (Cyrillic shown as CJK: 袩褉芯褎懈谢褜)",
-    ("django-mailbox/django_mailbox/tests/messages/email_issue_82.eml", "clean"): _BROKEN_UTF8
-    + " (AtenciÃ³n)",
-    ("mail-parser/tests/mails/mail_test_18", "sender"): (
-        "issue 14 item 2: an encoded word correctly labelled iso-8859-1 (=DF, ß) is re-guessed as cp866 (▀)"
-    ),
-    ("pymilter/test/utf8", "subject"): (
-        "issue 14 item 2: a raw 8-bit GB2312 subject (no label) is guessed as a Cyrillic code page: ю╢втqq.com"
-    ),
-    ("pymilter/test/utf8.tstout", "subject"): (
-        "issue 14 item 2: a raw 8-bit GB2312 subject (no label) is guessed as a Cyrillic code page: ю╢втqq.com"
-    ),
     # item 4: attachments
     ("pymilter/test/honey", "attachments"): _ALTERNATIVE_FILES,
     ("pymilter/test/honey.out", "attachments"): _ALTERNATIVE_FILES,
