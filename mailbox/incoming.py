@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from hotline.core.services.mail.incoming import IncomingMail, MailFile, synthetic_message_id
 from hotline.mailbox.convert import parse_message
+from hotline.mailbox.digest import content_digest
 from hotline.mailbox.loops import classify
 from hotline.mailbox.message import ParsedMessage
 
@@ -35,8 +36,10 @@ def convert_for_intake(
 def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
     """The converted message as the core intake takes it (with the loop verdict)."""
     verdict = classify(parsed)
+    digest = content_digest(raw)
     return IncomingMail(
-        message_id=parsed.message_id or synthetic_message_id(raw),
+        message_id=parsed.message_id or synthetic_message_id(digest),
+        content_digest=digest,
         subject=parsed.subject,
         from_address=parsed.from_address,
         from_name=parsed.from_name,

@@ -181,6 +181,44 @@ def test_second_delivery_of_one_message_id_is_not_a_second_ticket(
     assert len(server.uids(user, criteria="SEEN")) == 2
 
 
+def test_same_message_through_other_servers_is_one_but_new_content_under_its_id_is_another(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Issue 14 item 1: a duplicate is the same Message-ID and the same content, whatever the trace
+    headers (Received, Delivered-To, DKIM, spam scores) and line ends; the same Message-ID with other
+    content (an issue tracker reusing it) is a new message, threaded as its References say."""
+    server, user = mailbox
+    original = plain(message_id="<reused@tracker>", subject="Incident 7 opened", body="Disk full on db1.")
+    relayed = (
+        b"Received: from relay2.example.net by mx.example.com; Mon, 23 Nov 2026 10:05:00 +0000\r\n"
+        b"Delivered-To: support@example.com\r\nX-Spam-Score: 0.3\r\n"
+        + original.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
+        + b"\r\n\r\n"
+    )
+    update = plain(message_id="<reused@tracker>", subject="Incident 7 resolved", body="Disk cleaned.")
+    answer = plain(
+        message_id="<reused@tracker>",
+        subject="Incident 7: comment",
+        body="Root cause found.",
+        extra=b"References: <reused@tracker>\n",
+    )
+    for raw in (original, relayed, update):
+        server.append(user, raw)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.duplicates, report.failed) == (2, 1, 0)
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["Incident 7 opened", "Incident 7 resolved"]
+    server.append(user, answer)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded) == (0, 1)
+    newest = tickets(uow_factory)[-1]
+    assert [event.body for event in events(uow_factory, newest) if event.kind == "message_in"] == [
+        "Disk cleaned.",
+        "Root cause found.",
+    ]
+    assert poll(engine, mail_settings, clock).new == 0
+    assert count(uow_factory, ProcessedMessage) == 4
+
+
 def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
 ) -> None:

@@ -143,6 +143,7 @@ def _take_in(
         uidvalidity=where.uidvalidity,
         uid=where.uid,
         message_id=mail.message_id,
+        content_digest=mail.content_digest,
     )
     if earlier is not None:
         return _duplicate(uow, where, mail, earlier)
@@ -206,6 +207,7 @@ def _record(
         uidvalidity=where.uidvalidity,
         uid=where.uid,
         message_id=mail.message_id,
+        content_digest=mail.content_digest,
         ticket_id=ticket_id,
         event_id=event_id,
     )
