@@ -65,6 +65,7 @@ def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
         automated_reasons=verdict.reasons,
         size=parsed.size,
         charset_guesses=parsed.charset_guesses,
+        original=parsed.original,
     )
 
 

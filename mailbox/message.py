@@ -48,6 +48,8 @@ class ParsedMessage:
     part_types: tuple[str, ...] = ()
     charset_guesses: tuple[str, ...] = ()
     """Where a charset was guessed (label missing, unknown or wrong) and how it was read."""
+    original: tuple[tuple[str, str], ...] = ()
+    """The text parts exactly as the sender wrote them: (content type, decoded text), in order."""
 
     def header(self, name: str) -> str | None:
         """The first header of that name (decoded), or None."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from typing import Any
 
 import pytest
@@ -496,6 +499,45 @@ def test_charsets_and_html_through_the_whole_path(
     assert bodies[0] == text
     assert bodies[1] == text
     assert "заказ (https://example.com/order?id=1&x=2)" in bodies[2]
+
+
+def test_text_is_kept_exactly_as_written_beside_the_display_text(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Issue 14 item 3: typographic characters and CJK spaces pass untouched; the original body is kept
+    on the event beside the display text; HTML keeps paragraphs, list items and rows; an inline image
+    shows as ``[image: name]``; a guessed charset is marked on the event."""
+    server, user = mailbox
+    written = "It’s ‘quoted’ – “twice”…\r\n打印机 坏了\r\n\tTabbed\x07 bell."
+    server.append(user, plain(message_id="<exact@c>", subject="‘Exact’ text", body=written))
+    html = (
+        "<p>First ‘para’.</p><p>日本語 の テキスト</p><ul><li>one</li><li>two</li></ul>"
+        '<table><tr><td>A1</td><td>B1</td></tr><tr><td>A2</td></tr></table><img src="cid:logo@c" alt="Logo">'
+    )
+    related = MIMEMultipart("related")
+    related.attach(MIMEText(html, "html", "utf-8"))
+    image = MIMEImage(b"\x89PNG\r\n\x1a\nfake", "png")
+    image.add_header("Content-ID", "<logo@c>")
+    image.add_header("Content-Disposition", "inline", filename="logo.png")
+    related.attach(image)
+    related["From"], related["Subject"], related["Message-ID"] = "ann@example.com", "html", "<html-img@c>"
+    server.append(user, related.as_bytes())
+    server.append(
+        user, raw_8bit("Здравствуйте! Счёт во вложении.", "cp1251", declared="us-ascii", message_id="<lie@c>")
+    )
+    assert poll(engine, mail_settings, clock).created == 3
+    first, second, third = (events(uow_factory, t)[0] for t in tickets(uow_factory))
+    assert first.body == "It’s ‘quoted’ – “twice”…\n打印机 坏了\n\tTabbed bell."
+    assert first.data["original"] == [{"content_type": "text/plain", "text": written}]
+    assert "charset_guessed" not in first.data
+    assert (
+        second.body == "First ‘para’.\n\n日本語 の テキスト\n\n- one\n- two\n\nA1 B1\nA2\n\n[image: logo.png]"
+    )
+    assert second.data["original"][0]["text"] == html
+    assert third.body == "Здравствуйте! Счёт во вложении."
+    assert third.data["charset_guessed"] == [
+        "text/plain part: labelled 'us-ascii'; read as cp1251 (detected)"
+    ]
 
 
 def test_oversize_mail_still_becomes_a_ticket_noting_what_was_left_out(

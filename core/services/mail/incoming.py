@@ -53,6 +53,9 @@ class IncomingMail:
     delivery a duplicate."""
     charset_guesses: tuple[str, ...] = ()
     """Where the charset was guessed (label missing, unknown or wrong) and how it was read."""
+    original: tuple[tuple[str, str], ...] = ()
+    """The text parts exactly as the client wrote them, (content type, text): the display text is
+    made printable, split from its quotes, and HTML rendered; this is kept unchanged beside it."""
 
 
 @dataclass(frozen=True)

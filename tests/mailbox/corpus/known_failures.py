@@ -6,15 +6,9 @@ marks a real defect that none of its items names (reported, not hidden).
 
 from __future__ import annotations
 
-_ALTERNATIVE_FILES = (
-    "issue 14 item 4: named parts inside multipart/alternative are dropped, not kept as attachments"
-)
 _BOUNCE = "issue 14 item 5: a bounce without a standard DSN (or with extra signals) is not read as a bounce"
 
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # item 4: attachments
-    ("pymilter/test/honey", "attachments"): _ALTERNATIVE_FILES,
-    ("pymilter/test/honey.out", "attachments"): _ALTERNATIVE_FILES,
     # item 5: bounces
     ("flufl.bounce/tests/data/bounce_02.txt", "kind"): _BOUNCE
     + ": 'Returned Mail' from E500_SMTP_Mail_Service",
