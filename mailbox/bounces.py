@@ -23,7 +23,8 @@ from hotline.mailbox.message import ParsedMessage
 
 BOUNCE_SUBJECT = re.compile(
     r"undeliver(ed|able)|returned mail|non[- ]?delivery|non remis|delivery (status )?notification"
-    r"|delivery (failure|failed|has failed|problem|report|warning|delayed)|(mail|message) delivery (failed|failure)"
+    r"|delivery (failure|failed|has failed|problem|report|warning|delayed)"
+    r"|(mail|message) delivery (failed|failure)"
     r"|mail delivery (problem|system error|warning)|failure notice|failed mail|mail system error"
     r"|(automatically )?rejected (mail|message)|(mail|message) rejected"
     r"|(mail|message) could not be delivered|could not deliver|warning: message .* delayed|message delayed"
@@ -32,7 +33,8 @@ BOUNCE_SUBJECT = re.compile(
 )
 MACHINE_SENDER = re.compile(
     r"^(mailer[-_.]?daemon|mail[-_.]?daemon|mdaemon|postmaster|mail[-_.]?delivery|ndr|nobody|root"
-    r"|\"?system administrator\"?|[^@]*(smtp|mail[-_.]?service|mail[-_.]?delivery|antivirus|mailer)[^@]*)(@|$)"
+    r"|\"?system administrator\"?"
+    r"|[^@]*(smtp|mail[-_.]?service|mail[-_.]?delivery|antivirus|mailer)[^@]*)(@|$)"
     r"|^[^@]+$",
     re.IGNORECASE,
 )
