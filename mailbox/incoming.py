@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from hotline.core.services.mail.incoming import IncomingMail, MailFile, synthetic_message_id
+from hotline.core.services.mail.incoming import BounceOf, IncomingMail, MailFile, synthetic_message_id
+from hotline.mailbox.bounces import bounce_report
 from hotline.mailbox.convert import parse_message
 from hotline.mailbox.digest import content_digest
-from hotline.mailbox.loops import classify
+from hotline.mailbox.loops import MailKind, classify
 from hotline.mailbox.message import ParsedMessage
 
 Converter = Callable[..., ParsedMessage]
@@ -66,7 +67,13 @@ def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
         size=parsed.size,
         charset_guesses=parsed.charset_guesses,
         original=parsed.original,
+        bounce=_bounce_of(parsed) if verdict.kind is MailKind.BOUNCE else None,
     )
+
+
+def _bounce_of(parsed: ParsedMessage) -> BounceOf:
+    report = bounce_report(parsed)
+    return BounceOf(original_ids=report.original_ids, verp_ids=report.verp_ids, reason=report.reason)
 
 
 def sniff_message_id(raw: bytes) -> str | None:

@@ -28,6 +28,18 @@ class MailFile:
 
 
 @dataclass(frozen=True)
+class BounceOf:
+    """What a bounce (DSN) says about the message that failed, to find it in our outbox."""
+
+    original_ids: tuple[str, ...] = ()
+    """Message-IDs of the original as the bounce quotes it."""
+    verp_ids: tuple[int, ...] = ()
+    """Outbox ids named by the VERP address the bounce was sent to."""
+    reason: str = ""
+    """The server's reason (status, diagnostic, recipient)."""
+
+
+@dataclass(frozen=True)
 class IncomingMail:
     """A converted message: display-safe text, addresses, threading keys and the loop verdict."""
 
@@ -53,6 +65,8 @@ class IncomingMail:
     delivery a duplicate."""
     charset_guesses: tuple[str, ...] = ()
     """Where the charset was guessed (label missing, unknown or wrong) and how it was read."""
+    bounce: BounceOf | None = None
+    """Set for a bounce: which of our messages it may report as undelivered."""
     original: tuple[tuple[str, str], ...] = ()
     """The text parts exactly as the client wrote them, (content type, text): the display text is
     made printable, split from its quotes, and HTML rendered; this is kept unchanged beside it."""
