@@ -155,7 +155,8 @@ class Sender:
                 except aiosmtplib.SMTPRecipientsRefused as error:
                     codes = [recipient.code for recipient in error.recipients]
                     permanent = all(code >= 500 for code in codes)
-                    self._failed(delivery, f"recipients refused: {error}", permanent, report)
+                    said = "; ".join(f"{r.recipient} refused: {r.code} {r.message}" for r in error.recipients)
+                    self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
                 except _CONNECTION_ERRORS as error:
