@@ -44,7 +44,7 @@ def attachment_json(item: StoredFile) -> dict[str, Any]:
         "name": item.name,
         "content_type": item.content_type,
         "size": item.size,
-        "stored": item.content is not None,
+        "stored": item.stored,
     }
 
 

@@ -3,7 +3,7 @@ attachments of a ticket (list, save)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -166,7 +166,7 @@ def attachment(
     from hotline.core.services.attachments import ticket_files
 
     with cli_state().uow(readonly=True) as uow:
-        files = ticket_files(uow, number=number, name=name)
+        files = ticket_files(uow, number=number, name=name, with_content=save is not None)
     if save is None:
         listed = [attachment_json(item) for item in files]
         if as_json:
@@ -193,6 +193,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _print_ticket(detail: TicketDetail) -> None:
     console = stdout()
+    zone = cli_state().settings.zone
     ticket = detail.ticket
     subject = safe(ticket.subject)
     subject.stylize("bold")
@@ -210,16 +211,16 @@ def _print_ticket(detail: TicketDetail) -> None:
     ]
     console.print(table(None, ["field", "value"], facts))
     rows = [
-        (_short(e.created_at), e.kind, e.author, _event_text(e), len(e.attachments) or None)
+        (_short(e.created_at), e.kind, e.author, _event_text(e, zone), len(e.attachments) or None)
         for e in detail.events
     ]
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))
 
 
-def _event_text(event: EventLine) -> str:
+def _event_text(event: EventLine, zone: tzinfo) -> str:
     """The line's text, then where its mail is (a reply) or that its charset was guessed (a message)."""
     notes = []
     if event.delivery is not None:
-        notes.append(f"[mail: {event.delivery.summary()}]")
+        notes.append(f"[mail: {event.delivery.summary(zone)}]")
     notes.extend(f"[charset guessed: {note}]" for note in event.charset_guessed)
     return "\n".join([event.body, *notes]) if notes else event.body

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, literal
 from sqlmodel import col, select
 
 from hotline.core.errors import NotFound
@@ -37,6 +37,8 @@ class StoredFile:
     content_type: str
     size: int
     content: bytes | None
+    stored: bool = True
+    """Whether its bytes are kept (False: left out for the size limit when the mail came in)."""
 
 
 def store_files(uow: UnitOfWork, *, event_id: int, files: Sequence[OutgoingFile]) -> None:
@@ -56,14 +58,26 @@ def store_files(uow: UnitOfWork, *, event_id: int, files: Sequence[OutgoingFile]
     )
 
 
-def ticket_files(uow: UnitOfWork, *, number: int, name: str | None = None) -> list[StoredFile]:
+def ticket_files(
+    uow: UnitOfWork, *, number: int, name: str | None = None, with_content: bool = True
+) -> list[StoredFile]:
     """The attachments of ticket ``number``, oldest first; only the one called ``name`` when given
-    (``NotFound`` for a ticket or name that does not exist, listing the names there are)."""
+    (``NotFound`` for a ticket or name that does not exist, listing the names there are). Without
+    ``with_content`` their bytes are not read (a listing)."""
     ticket_id = uow.session.exec(select(Ticket.id).where(Ticket.number == number)).first()
     if ticket_id is None:
         raise NotFound(f"no ticket #{number}")
+    content = col(Attachment.content) if with_content else literal(None)
     rows = uow.session.exec(
-        select(Attachment)
+        select(
+            Attachment.id,
+            Attachment.event_id,
+            Attachment.filename,
+            Attachment.content_type,
+            Attachment.size,
+            content,
+            col(Attachment.content).is_not(None),
+        )
         .join(TicketEvent, col(TicketEvent.id) == Attachment.event_id)
         .where(TicketEvent.ticket_id == ticket_id)
         .order_by(col(Attachment.id))
@@ -80,11 +94,11 @@ def ticket_files(uow: UnitOfWork, *, number: int, name: str | None = None) -> li
     return chosen
 
 
-def _uniquely_named(rows: Sequence[Attachment]) -> list[StoredFile]:
+def _uniquely_named(rows: Sequence[Any]) -> list[StoredFile]:
     taken: set[str] = set()
     files: list[StoredFile] = []
-    for row in rows:
-        base = safe_filename(row.filename)
+    for attachment_id, event_id, filename, content_type, size, content, stored in rows:
+        base = safe_filename(filename)
         name, counter = base, 1
         while name.casefold() in taken:
             counter += 1
@@ -93,12 +107,13 @@ def _uniquely_named(rows: Sequence[Attachment]) -> list[StoredFile]:
         taken.add(name.casefold())
         files.append(
             StoredFile(
-                id=row.id or 0,
-                event_id=row.event_id,
+                id=int(attachment_id),
+                event_id=int(event_id),
                 name=name,
-                content_type=row.content_type,
-                size=row.size,
-                content=row.content,
+                content_type=content_type,
+                size=int(size),
+                content=content,
+                stored=bool(stored),
             )
         )
     return files

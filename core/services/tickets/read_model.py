@@ -9,7 +9,7 @@ instants are ISO-8601 with their offset. Attachment bytes are never part of it, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 
@@ -101,13 +101,14 @@ class DeliveryInfo:
             "error": self.error,
         }
 
-    def summary(self) -> str:
-        """One line for the chronology: queued → sent → failed, with times and the reason."""
-        steps = [f"queued {_hhmm(self.queued_at)}"]
+    def summary(self, zone: tzinfo | None = None) -> str:
+        """One line for the chronology: queued → sent → failed, with times (in ``zone``, else UTC)
+        and the server's reason."""
+        steps = [f"queued {_hhmm(self.queued_at, zone)}"]
         if self.sent_at is not None:
-            steps.append(f"sent {_hhmm(self.sent_at)}")
+            steps.append(f"sent {_hhmm(self.sent_at, zone)}")
         if self.status == "failed":
-            steps.append(f"failed {_hhmm(self.failed_at)}: {self.error or 'no reason given'}")
+            steps.append(f"failed {_hhmm(self.failed_at, zone)}: {self.error or 'no reason given'}")
         elif self.status == "queued" and self.attempts:
             steps.append(f"retrying ({self.attempts} attempts): {self.error or ''}".rstrip(": "))
         return " → ".join(steps)
@@ -168,5 +169,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _hhmm(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "?"
+def _hhmm(moment: datetime | None, zone: tzinfo | None) -> str:
+    if moment is None:
+        return "?"
+    return (
+        moment.astimezone(zone).strftime("%d.%m.%Y %H:%M") if zone else moment.strftime("%Y-%m-%d %H:%M UTC")
+    )
