@@ -3,9 +3,10 @@
 Real senders reuse a Message-ID for different messages, so a duplicate is the same Message-ID *and*
 the same content. The content is what the sender wrote: the headers its client set (``ORIGIN_HEADERS``:
 never the trace and status headers servers add on the way — Received, Return-Path, Delivered-To,
-DKIM and ARC seals, spam scores, IMAP status) and the body. Both are canonicalised as DKIM's "relaxed"
-algorithm does (RFC 6376 3.4.2 and 3.4.4), so a relay that re-folds a header, turns LF into CRLF or
-trims trailing spaces or blank lines does not make a new message.
+DKIM and ARC seals, spam scores, IMAP status) and the body. White space is not content here: every
+run of it (a header re-folded, LF turned into CRLF, trailing spaces or blank lines trimmed by a relay)
+counts as one space — DKIM's "relaxed" canonicalisation (RFC 6376 3.4.2, 3.4.4), a little more
+lenient, and done by ``bytes.split`` at C speed (a 5 MB message costs milliseconds).
 """
 
 from __future__ import annotations
@@ -19,20 +20,17 @@ ORIGIN_HEADERS = frozenset({
 })  # fmt: skip
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
-_SPACES = re.compile(rb"[ \t]+")
-_LINE_END_SPACES = re.compile(rb"[ \t]+(?=\r?\n|\Z)")
-_TRAILING_LINES = re.compile(rb"(\r?\n)+\Z")
 
 
 def content_digest(raw: bytes) -> str:
-    """SHA-256 (hex) of the message's origin headers and body, relaxed-canonicalised."""
+    """SHA-256 (hex) of the message's origin headers and body, white space runs as one space."""
     split = _HEADER_END.search(raw)
     head, body = (raw[: split.start()], raw[split.end() :]) if split else (raw, b"")
     digest = hashlib.sha256()
     for name, value in _origin_headers(head):
         digest.update(name + b":" + value + b"\r\n")
     digest.update(b"\r\n")
-    digest.update(_relaxed_body(body))
+    digest.update(b" ".join(body.split()))
     return digest.hexdigest()
 
 
@@ -45,13 +43,5 @@ def _origin_headers(head: bytes) -> list[tuple[bytes, bytes]]:
             continue
         key = name.strip().lower()
         if key.decode("ascii", "replace") in ORIGIN_HEADERS:
-            found.append((key, _SPACES.sub(b" ", value).strip()))
+            found.append((key, b" ".join(value.split())))
     return found
-
-
-def _relaxed_body(body: bytes) -> bytes:
-    """Line ends as CRLF, spaces at line ends dropped, runs of spaces as one, no trailing blank lines."""
-    body = _LINE_END_SPACES.sub(b"", body)
-    body = _SPACES.sub(b" ", body)
-    body = _TRAILING_LINES.sub(b"", body)
-    return body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n"
