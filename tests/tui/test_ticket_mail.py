@@ -20,6 +20,7 @@ from hotline.tui.screens import ticket_files
 from hotline.tui.screens.file_pick import FilePickScreen
 from hotline.tui.screens.ticket_files import TicketFilesScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
+from hotline.tui.widgets.delivery_watch import DeliveryWatch
 from tests.tui.conftest import console_settings
 from tests.tui.test_ticket import chronology_text, open_ticket
 
@@ -126,19 +127,19 @@ async def test_the_chronology_follows_the_mail_from_queued_to_sent_and_failed(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "mail: queued" in chronology_text(screen)
-        screen._poll_delivery()
+        screen.query_one(DeliveryWatch).poll()
         await settle(pilot)
         with UnitOfWork(engine, clock=clock) as uow:
             row = uow.session.exec(select(OutboxMessage)).one()
             mark_sent(uow, outbox_id=row.id)
-        screen._poll_delivery()  # what the screen's timer does every two seconds
+        screen.query_one(DeliveryWatch).poll()  # what its timer does every two seconds
         await settle(pilot)
         assert "→ sent" in chronology_text(screen)
         with UnitOfWork(engine, clock=clock) as uow:
             row = uow.session.exec(select(OutboxMessage)).one()
             row.status = "pending"
             mark_failed_attempt(uow, outbox_id=row.id, error="550 5.1.1 mailbox unavailable", permanent=True)
-        screen._poll_delivery()
+        screen.query_one(DeliveryWatch).poll()
         await settle(pilot)
         assert "failed" in chronology_text(screen)
         assert "550 5.1.1 mailbox unavailable" in chronology_text(screen)

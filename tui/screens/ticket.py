@@ -1,8 +1,8 @@
 """One ticket: its whole chronology (newest last), reply through the outbox (with attachments), note,
 its attachments (save, open), and changes of status, priority, queue and assignee.
 
-A reply's mail shows in the chronology as queued → sent → failed; the screen polls the ticket's outbox
-state (one small query every ``DELIVERY_POLL_SECONDS``) and reads the ticket again when it changes. A
+A reply's mail shows in the chronology as queued → sent → failed; ``DeliveryWatch`` polls the ticket's
+outbox state and the screen reads the ticket again when it changes. A
 reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
 is said in a banner and its text and files stay a draft.
 
@@ -27,6 +27,7 @@ from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
+from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
 from hotline.tui.widgets.ticket_changes import (
     TEXTS,
     TicketChange,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 COUNTDOWN_SECONDS = 5.0
-DELIVERY_POLL_SECONDS = 2.0
 
 
 def _ticket(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
@@ -132,13 +132,6 @@ class TicketLoaded(Message):
 
 
 @dataclass
-class DeliveryPolled(Message):
-    """The ticket's outbox state was read (``fingerprint`` changes when any of its mail does)."""
-
-    fingerprint: tuple[int, ...]
-
-
-@dataclass
 class ChoicesLoaded(Message):
     """The values a field can take were read (queues, operators) for a picker."""
 
@@ -162,7 +155,6 @@ class TicketScreen(Screen[None]):
         self.drafts: dict[str, str] = {}
         self.draft_files: tuple[Path, ...] = ()
         self._saving = False
-        self._delivery: tuple[int, ...] | None = None
         self._files_dir: Path | None = None
 
     @property
@@ -175,6 +167,7 @@ class TicketScreen(Screen[None]):
         yield TicketHeader(zone=zone, id="ticket-header")
         yield Static(id="ticket-conflict")
         yield TicketChronology(zone=zone, id="chronology")
+        yield DeliveryWatch(self.ctx, self.number)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -182,7 +175,6 @@ class TicketScreen(Screen[None]):
         self.query_one("#ticket-conflict", Static).display = False
         self.query_one(TicketChronology).focus()
         self.set_interval(COUNTDOWN_SECONDS, self._tick)
-        self.set_interval(DELIVERY_POLL_SECONDS, self._poll_delivery)
         self.reload()
 
     def reload(self) -> None:
@@ -209,19 +201,10 @@ class TicketScreen(Screen[None]):
     def _tick(self) -> None:
         self.query_one(TicketHeader).tick(self.ctx.clock.now())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-delivery")
-    def _poll_delivery(self) -> None:
-        from hotline.core.services.tickets import delivery_fingerprint
-
-        with self.ctx.uow(readonly=True) as uow:
-            fingerprint = delivery_fingerprint(uow, number=self.number)
-        self.post_message(DeliveryPolled(fingerprint))
-
-    def on_delivery_polled(self, message: DeliveryPolled) -> None:
-        """Read the ticket again when its mail moved on (sent, failed, bounced, retried)."""
+    def on_ticket_mail_moved(self, message: TicketMailMoved) -> None:
+        """A reply's mail moved on (sent, failed, bounced, retried): show the chronology again."""
         message.stop()
-        previous, self._delivery = self._delivery, message.fingerprint
-        if previous is not None and previous != message.fingerprint and not self._saving:
+        if not self._saving:
             self.reload()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
