@@ -23,7 +23,39 @@ _TOKEN = re.compile(r"[0-9a-f]+")
 def parse_source(source: bytes) -> Message:
     """The standard parser, spared the long base64 bodies: it reads a body line by line, and a 5 MB
     attachment is 70,000 lines. Each such body is set aside, a short placeholder parsed in its place,
-    and the body put back into its part afterwards, exactly as the parser would have kept it."""
+    and the body put back into its part afterwards, exactly as the parser would have kept it. A
+    top-level Content-Type whose folding swallowed the headers after it (so the parser finds no
+    boundary) is unfolded and the message parsed again."""
+    message = _parse(source)
+    lost = {type(defect).__name__ for defect in message.defects} & _BOUNDARY_LOST
+    if message.get_content_maintype() == "multipart" and lost:
+        repaired = _unswallowed_headers(source)
+        if repaired is not None:
+            return _parse(repaired)
+    return message
+
+
+_BOUNDARY_LOST = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect"}
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_TYPE = re.compile(rb"^content-type:[^\n]*\n(?:[ \t][^\n]*\n)*", re.IGNORECASE | re.MULTILINE)
+_SWALLOWED = re.compile(rb"^[ \t]+(?=[A-Za-z][A-Za-z0-9-]{0,60}:[ \t])", re.MULTILINE)
+
+
+def _unswallowed_headers(source: bytes) -> bytes | None:
+    """The message with the continuation lines of its Content-Type that look like headers of their own
+    (``\tX-Priority: 3``) made headers again; None when there is nothing to repair."""
+    split = _HEAD_END.search(source)
+    head = source[: split.start() + 1] if split else source
+    found = _CONTENT_TYPE.search(head)
+    if found is None or b"boundary" not in found.group().lower():
+        return None
+    fixed = _SWALLOWED.sub(b"", found.group())
+    if fixed == found.group():
+        return None
+    return source[: found.start()] + fixed + source[found.end() :]
+
+
+def _parse(source: bytes) -> Message:
     stripped, bodies = _set_aside_base64_bodies(source)
     message = BytesParser(policy=compat32).parsebytes(stripped)
     if bodies:

@@ -6,10 +6,4 @@ marks a real defect that none of its items names (reported, not hidden).
 
 from __future__ import annotations
 
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # beyond issue 14
-    ("pymilter/test/virus5.out", "attachments"): (
-        "beyond issue 14: a Content-Type folded over other headers hides the boundary from compat32's "
-        "parameter parser; the whole MIME source is shown as the body and the attachment is lost"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
