@@ -24,8 +24,10 @@ def read_attachments(paths: Sequence[Path]) -> list[OutgoingFile]:
 
     files: list[OutgoingFile] = []
     for path in paths:
-        if not path.is_file():
+        if not path.exists():
             raise InvalidInput(f"{path}: no such file", where="--attach")
+        if not path.is_file():
+            raise InvalidInput(f"{path}: not a file", where="--attach")
         if path.stat().st_size > MAX_READ_BYTES:
             raise InvalidInput(
                 f"{path}: {path.stat().st_size:,} bytes is too large to attach", where="--attach"
