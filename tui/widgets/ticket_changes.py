@@ -3,9 +3,9 @@
 ``apply_change`` runs inside a thread worker: it calls the one ticket operation of core that makes the
 change (each checks the version, audits and bumps it) in one unit of work, and returns the message to
 post — ``TicketChanged`` when saved, ``TicketChangeConflicted`` when someone else changed the ticket
-since it was loaded, ``TicketChangeRefused`` when core refused it (no mail account to send a reply
-from, a file that cannot be read, a reply over the size limit): then nothing is written, nothing is
-overwritten, and the operator's text stays a draft.
+since it was loaded, ``TicketChangeRefused`` when core refused a reply or note (no mail account to
+send a reply from, a file that cannot be read, a reply over the size limit): then nothing is written,
+nothing is overwritten, and the operator's text stays a draft.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def apply_change(
     except Conflict:
         return TicketChangeConflicted(number, change)
     except (ConfigError, InvalidInput) as refused:
+        if change.what not in TEXTS:
+            raise  # a field change: the screen's worker-failure toast says it, as it always did
         return TicketChangeRefused(number, change, str(refused))
     return TicketChanged(number, change)
 
