@@ -20,7 +20,17 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-POLL_COLUMNS = ["account", "new", "created", "threaded", "duplicates", "failed", "acknowledged", "error"]
+POLL_COLUMNS = [
+    "account",
+    "new",
+    "created",
+    "threaded",
+    "duplicates",
+    "bounces",
+    "failed",
+    "acknowledged",
+    "error",
+]
 
 
 def _accounts(name: str | None) -> list[MailAccount]:

@@ -1,20 +1,23 @@
-"""``hotline tickets``: list, show, create and reply (the reply goes out through the outbox)."""
+"""``hotline tickets``: list, show, create, reply (through the outbox, with attachments) and the
+attachments of a ticket (list, save)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
+from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
 from hotline.cli.options import JsonFlag
 from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
 
 if TYPE_CHECKING:
-    from hotline.core.services.tickets import TicketDetail
+    from hotline.core.services.tickets import EventLine, TicketDetail
 
 app = typer.Typer(help="List, show, create and answer tickets.", no_args_is_help=True)
 
@@ -106,6 +109,10 @@ def create(
 def reply(
     number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", metavar="FILE", help="Attach this file (repeat for more)."),
+    ] = None,
     expect_version: Annotated[
         int | None,
         typer.Option(
@@ -117,17 +124,63 @@ def reply(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Answer the requester: the message is recorded and queued in the outbox (``hotline mail send``)."""
+    """Answer the requester: the message is recorded and queued in the outbox (``hotline mail send``
+    delivers it). Refused (exit 2, nothing queued) when no mail account can send it."""
+    from hotline.core.services.mail.sending import MailSending
     from hotline.core.services.tickets import reply_ticket, ticket_summary
 
-    setup = cli_state().sla
-    with cli_state().uow() as uow:
-        reply_ticket(uow, number=number, expected_version=expect_version, body=body, sla=setup)
+    state = cli_state()
+    files = read_attachments(attach or [])
+    with state.uow() as uow:
+        reply_ticket(
+            uow,
+            number=number,
+            expected_version=expect_version,
+            body=body,
+            sla=state.sla,
+            sending=MailSending.from_settings(state.settings),
+            attachments=files,
+        )
         replied = ticket_summary(uow, number=number)
     if as_json:
         print_json(replied.as_json())
         return
-    info(f"reply to #{number} queued in the outbox")
+    attached = f" with {len(files)} attachment(s)" if files else ""
+    info(f"reply to #{number}{attached} queued in the outbox (not sent yet: `hotline mail send` delivers it)")
+
+
+@app.command()
+def attachment(
+    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    name: Annotated[
+        str | None, typer.Argument(metavar="[NAME]", help="Only this attachment (as listed); else all.")
+    ] = None,
+    save: Annotated[
+        Path | None, typer.Option("--save", metavar="DIR", help="Write the file(s) into this directory.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write over files that exist.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List a ticket's attachments, or save them (``--save DIR``) under safe names. An unknown name is
+    exit 2; an existing file is never written over without ``--force``."""
+    from hotline.core.services.attachments import ticket_files
+
+    with cli_state().uow(readonly=True) as uow:
+        files = ticket_files(uow, number=number, name=name, with_content=save is not None)
+    if save is None:
+        listed = [attachment_json(item) for item in files]
+        if as_json:
+            print_json(listed)
+            return
+        rows = [(item["name"], item["content_type"], item["size"], item["stored"]) for item in listed]
+        stdout().print(table(f"#{number}: attachments", ["name", "type", "bytes", "stored"], rows))
+        return
+    written = save_attachments(files, save, force=force)
+    if as_json:
+        print_json([str(path) for path in written])
+        return
+    for path in written:
+        info(f"saved {path}")
 
 
 def _short(moment: datetime | None) -> str | None:
@@ -140,6 +193,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _print_ticket(detail: TicketDetail) -> None:
     console = stdout()
+    zone = cli_state().settings.zone
     ticket = detail.ticket
     subject = safe(ticket.subject)
     subject.stylize("bold")
@@ -157,6 +211,16 @@ def _print_ticket(detail: TicketDetail) -> None:
     ]
     console.print(table(None, ["field", "value"], facts))
     rows = [
-        (_short(e.created_at), e.kind, e.author, e.body, len(e.attachments) or None) for e in detail.events
+        (_short(e.created_at), e.kind, e.author, _event_text(e, zone), len(e.attachments) or None)
+        for e in detail.events
     ]
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))
+
+
+def _event_text(event: EventLine, zone: tzinfo) -> str:
+    """The line's text, then where its mail is (a reply) or that its charset was guessed (a message)."""
+    notes = []
+    if event.delivery is not None:
+        notes.append(f"[mail: {event.delivery.summary(zone)}]")
+    notes.extend(f"[charset guessed: {note}]" for note in event.charset_guessed)
+    return "\n".join([event.body, *notes]) if notes else event.body

@@ -53,6 +53,9 @@ class MailAccount(BaseModel):
     smtp_username: str | None = None
     from_address: str
     acknowledge: bool = True
+    verp: bool = False
+    """Send with the envelope sender ``local+bounce-<outbox id>@domain`` (VERP), so that a bounce names
+    the message it reports even when it quotes none of it; the server must deliver ``+`` addresses."""
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
 
@@ -66,7 +69,10 @@ class MailAccount(BaseModel):
 class MailSettings(BaseModel):
     accounts: list[MailAccount] = Field(default_factory=list)
     max_message_bytes: int = 25 * 1024 * 1024
-    """Attachments beyond this size are left out (the ticket notes what was left out)."""
+    """Incoming: attachments beyond this size are left out (the ticket notes what was left out)."""
+    max_outgoing_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Outgoing: a reply whose text and attachments would be larger on the wire is refused (many
+    servers take no more than 10 to 25 MB)."""
     acknowledgements_per_sender_per_day: int = 3
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
     batch_size: int = 50

@@ -1,216 +1,191 @@
-"""Decoding bytes and header words of unknown or wrongly declared charsets into text.
+"""Decoding mail bytes into text: by the charset label where it fits, by a detector where it does not.
 
-Mail declares its charset, often wrongly or not at all; windows-1251 and koi8-r bodies arrive as raw
-8-bit with no declaration. UTF-8 validates itself, so it is tried first; anything else is decoded with
-every plausible candidate and the most plausible text wins (a Cyrillic or Latin word has one script and
-a sane letter case; koi8-r read as windows-1251 gives the case inverted, and so on).
+The label is believed when the bytes decode with it (or with the superset mail software really means
+by it: windows-1252 for ISO-8859-1 and US-ASCII, GB18030 for GB2312 and GBK, as the WHATWG Encoding
+standard reads them) and the result reads as text. Bytes that are valid UTF-8 are UTF-8 whatever the
+label says. A part labelled UTF-8 with a few invalid bytes keeps its UTF-8 and only those bytes are
+detected. Everything else — no label, a label no codec knows, a label that lies — goes to the
+detector (``charset_detection``), and the result says so (``Decoded.guessed``), so the event can be
+marked. ISO-2022 text is recognised by its escape sequences, UTF-7 by its label.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
-import quopri
 import re
-import unicodedata
+from dataclasses import dataclass
 
-CYRILLIC_SINGLE_BYTE = ("cp1251", "koi8_r", "koi8_u", "iso8859_5", "cp866", "mac_cyrillic")
-WESTERN_SINGLE_BYTE = ("cp1252", "iso8859_2", "iso8859_15")
-EAST_ASIAN = ("gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "iso2022_jp")
-ALIASES = {
+from hotline.mailbox.charset_detection import SAMPLE_BYTES, detect, is_clean
+from hotline.mailbox.iso2022 import decode_iso2022, iso2022_codec
+
+UTF8 = "utf_8"
+UTF7 = "utf_7"
+_ALIASES = {
     "unknown-8bit": None,
     "x-unknown": None,
     "unknown": None,
     "default": None,
     "x-user-defined": None,
-    "us-ascii": "ascii",
-    "ascii": "ascii",
-    "ansi_x3.4-1968": "ascii",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "ks_c_5601-1987": "euc_kr",
+    "unicode-1-1-utf-7": UTF7,
+    "x-unicode-2-0-utf-7": UTF7,
+    "iso-2022-cn": "iso2022_cn",
+    "iso-2022-cn-ext": "iso2022_cn",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "x-gbk": "gbk",
     "win-1251": "cp1251",
-    "windows-1251": "cp1251",
     "x-cp1251": "cp1251",
     "cp-1251": "cp1251",
     "koi8r": "koi8_r",
     "x-mac-cyrillic": "mac_cyrillic",
     "iso-8859-8-i": "iso8859_8",
-    "utf8": "utf-8",
+    "iso-8859-6-i": "iso8859_6",
+    "windows-874": "cp874",
+    "utf8": UTF8,
 }
-_WORD = re.compile(r"[^\W\d_]+")
-_LOWER_UPPER = re.compile(r"[^\W\d_]")
+# What senders mean by a label when the bytes do not fit the label itself (WHATWG Encoding standard).
+_SUPERSETS = {
+    "ascii": "cp1252",
+    "iso8859_1": "cp1252",
+    "iso8859_9": "cp1254",
+    "iso8859_11": "cp874",
+    "tis_620": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+}
+# Labels whose superset decodes the same bytes the same way, and C1 bytes as the sender's € or “ ”.
+_SUPERSET_FIRST = frozenset({"ascii", "iso8859_1", "iso8859_9", "iso8859_11", "tis_620"})
+_SURROGATES = re.compile("[\udc80-\udcff]+")
+# Code pages in which most byte strings do not decode: a strict decode that succeeds is evidence.
+MULTI_BYTE = frozenset({
+    "gb2312", "gbk", "gb18030", "big5", "big5hkscs", "cp950", "shift_jis", "cp932", "shift_jis_2004",
+    "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213", "euc_kr", "cp949", "johab", "hz", UTF8,
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Text and how it was read: ``guessed`` when the label was missing, unknown or wrong."""
+
+    text: str
+    codec: str
+    guessed: bool = False
+    label: str | None = None
+
+    def note(self, where: str) -> str:
+        """A line for the event: where in the message a guess was made, and what it was."""
+        said = f"labelled {self.label!r}" if self.label else "no charset label"
+        return f"{where}: {said}; read as {self.codec} (detected)"
 
 
 def codec_name(declared: str | None) -> str | None:
-    """The Python codec for a declared MIME charset, or None when it is missing or unknown."""
+    """The Python codec for a MIME charset label, or None when it is missing or no codec knows it."""
     if not declared:
         return None
-    label = declared.strip().strip("\"'").lower().split("*", 1)[0]
-    if label in ALIASES:
-        return ALIASES[label]
+    label = declared.strip().strip("\"'").lower().split("*", 1)[0].strip()
+    if label in _ALIASES:
+        return _ALIASES[label]
     try:
-        return codecs.lookup(label).name
+        return codecs.lookup(label).name.replace("-", "_")
     except LookupError:
         return None
 
 
-def _script(char: str) -> str:
-    code = ord(char)
-    if code < 0x250:
-        return "latin"
-    if 0x370 <= code < 0x400:
-        return "greek"
-    if 0x400 <= code < 0x530:
-        return "cyrillic"
-    if (
-        0x3040 <= code < 0x3100
-        or 0x4E00 <= code < 0xA000
-        or 0xAC00 <= code < 0xD7B0
-        or 0x3400 <= code < 0x4DC0
-    ):
-        return "cjk"
-    return "other"
-
-
-def plausibility(text: str) -> float:
-    """How much ``text`` looks like human writing: words of one script with a sane case pattern score."""
-    score = 0.0
-    for char in text:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Co", "Cn", "Cs") and char not in "\r\n\t":
-            score -= 5
-        elif category == "So" or category == "Sk":
-            score -= 1
-    for word in _WORD.findall(text):
-        if word.isascii():
-            continue
-        scripts = {_script(c) for c in word}
-        if len(scripts) > 1 or "other" in scripts:
-            score -= 2 * len(word)
-            continue
-        script = scripts.pop()
-        if script == "cjk":
-            score += 2 * len(word)
-            continue
-        body = word[1:]
-        if word.islower() or word.isupper() or (word[0].isupper() and body.islower()):
-            score += len(word)
-            if word.isupper() and len(word) > 1:
-                score -= 0.3 * len(word)  # capitals-only words are rarer than lower-case ones
-            if script == "latin":
-                # accented Latin letters are rarer than Cyrillic in text that has any non-ASCII at all
-                score -= 0.5 * sum(1 for c in word if not c.isascii())
-        else:
-            score -= len(word)
-    return score
-
-
-def _candidates(declared: str | None, hint: str | None) -> list[str]:
-    names: list[str] = []
-    for name in (declared, hint):
-        if name and name not in ("ascii", "utf-8") and name not in names:
-            names.append(name)
-    names.extend(c for c in (*CYRILLIC_SINGLE_BYTE, *WESTERN_SINGLE_BYTE, *EAST_ASIAN) if c not in names)
-    return names
-
-
-def decode_bytes(data: bytes, declared: str | None = None, *, hint: str | None = None) -> tuple[str, str]:
-    """Decode ``data`` to text and say which codec did it; never raises, never loses a byte's meaning.
-
-    ``declared`` is the MIME charset label as written; ``hint`` a charset seen elsewhere in the same
-    message (raw 8-bit headers usually share the body's charset).
-    """
+def decode_bytes(data: bytes, declared: str | None = None, *, hint: str | None = None) -> Decoded:
+    """Decode ``data``; never raises. ``declared`` is the label as written; ``hint`` a label seen
+    elsewhere in the message (raw 8-bit headers usually share the body's charset)."""
+    label = declared.strip() if declared and declared.strip() else None
+    codec = codec_name(label)
     if data.isascii():
-        if b"\x1b$" in data or b"\x1b(" in data:
-            try:
-                return data.decode("iso2022_jp"), "iso2022_jp"
-            except UnicodeDecodeError:
-                pass
-        return data.decode("ascii"), "ascii"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    declared_codec = codec_name(declared)
-    hint_codec = codec_name(hint)
-    best: tuple[float, int, str, str] | None = None
-    for rank, name in enumerate(_candidates(declared_codec, hint_codec)):
+        return _decode_ascii(data, codec, label)
+    text = _valid_utf8(data)
+    if text is not None:
+        return Decoded(text, UTF8, guessed=codec not in (UTF8, None) and label is not None, label=label)
+    if codec == UTF8:
+        return _decode_broken_utf8(data, label, codec_name(hint))
+    for candidate in _label_readings(codec):
+        if (text := _fitting(data, candidate)) is not None:
+            return Decoded(text, candidate, label=label)
+    hinted = codec_name(hint)
+    for candidate in _label_readings(hinted) if codec is None else ():
+        if (text := _fitting(data, candidate)) is not None:
+            return Decoded(text, candidate, guessed=True, label=label)  # another part's label
+    return _detected(data, label, codec, hinted)
+
+
+def _label_readings(codec: str | None) -> tuple[str, ...]:
+    """The codecs a label stands for, in the order to try them."""
+    if codec is None or codec == UTF8:
+        return ()
+    superset = _SUPERSETS.get(codec)
+    if superset is None:
+        return (codec,)
+    return (superset, codec) if codec in _SUPERSET_FIRST else (codec, superset)
+
+
+def _decode_ascii(data: bytes, codec: str | None, label: str | None) -> Decoded:
+    """7-bit data: ISO-2022 by its escapes, UTF-7 by its label, else ASCII."""
+    family = iso2022_codec(data)
+    if family is not None:
+        return Decoded(decode_iso2022(data, family), family, guessed=codec != family, label=label)
+    if codec == UTF7:
         try:
-            text = data.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        bonus = 0.0
-        if name == declared_codec:
-            bonus = 3.0 + len(data) * 0.02
-        elif name == hint_codec:
-            bonus = 1.0
-        score = plausibility(text) + bonus
-        if best is None or (score, -rank) > (best[0], best[1]):
-            best = (score, -rank, name, text)
-    if best is not None:
-        return best[3], best[2]
-    fallback = declared_codec or "cp1252"
-    try:
-        return data.decode(fallback, errors="replace"), fallback
-    except LookupError:
-        return data.decode("latin-1"), "latin-1"
+            return Decoded(data.decode(UTF7), UTF7, label=label)
+        except UnicodeDecodeError:
+            pass
+    return Decoded(data.decode("ascii"), "ascii", label=label)
 
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
-_BETWEEN_WORDS = re.compile(r"^\s*$")
-
-
-def _word_bytes(encoding: str, payload: str) -> bytes:
-    if encoding in "Bb":
-        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-        cleaned += "=" * (-len(cleaned) % 4)
-        try:
-            return base64.b64decode(cleaned)
-        except (binascii.Error, ValueError):
-            return base64.b64decode(cleaned[: len(cleaned) // 4 * 4] or b"")
-    return quopri.decodestring(payload.replace("_", " ").encode("ascii", "surrogateescape"), header=False)
-
-
-def decode_header(value: str | None, *, hint: str | None = None) -> str:
-    """Decode a raw header value: RFC 2047 encoded words (also broken ones) and raw 8-bit bytes.
-
-    Adjacent encoded words in one charset are joined before decoding, so a multi-byte character split
-    across two words survives; whitespace between encoded words is dropped as RFC 2047 says.
-    """
-    if not value:
-        return ""
-    value = re.sub(r"\r?\n(?=[ \t])", "", value)
-    pieces: list[tuple[str | None, bytes]] = []  # (charset or None for literal text, bytes)
-    position = 0
-    for match in _ENCODED_WORD.finditer(value):
-        literal = value[position : match.start()]
-        if literal and not (_BETWEEN_WORDS.match(literal) and pieces and pieces[-1][0] is not None):
-            pieces.append((None, literal.encode("utf-8", "surrogateescape")))
-        charset = match.group(1).split("*", 1)[0]
-        data = _word_bytes(match.group(2), match.group(3))
-        if pieces and pieces[-1][0] is not None and pieces[-1][0].lower() == charset.lower():
-            pieces[-1] = (pieces[-1][0], pieces[-1][1] + data)
-        else:
-            pieces.append((charset, data))
-        position = match.end()
-    tail = value[position:]
-    if tail:
-        pieces.append((None, tail.encode("utf-8", "surrogateescape")))
-    out: list[str] = []
-    for charset, data in pieces:
-        if charset is None:
-            out.append(_decode_literal(data, hint))
-        else:
-            out.append(decode_bytes(data, charset, hint=hint)[0])
-    return "".join(out)
-
-
-def _decode_literal(data: bytes, hint: str | None) -> str:
-    """Literal header text: surrogate-escaped raw bytes are decoded like a body without a charset."""
+def _valid_utf8(data: bytes) -> str | None:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return decode_bytes(data, None, hint=hint)[0]
+        return None
+
+
+def _fitting(data: bytes, codec: str) -> str | None:
+    """The text in ``codec`` when the bytes decode in it and, for a single-byte code page (where any
+    byte decodes to something), the result reads as text."""
+    try:
+        text = data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return text if codec in MULTI_BYTE or is_clean(text) else None
+
+
+def _decode_broken_utf8(data: bytes, label: str | None, hint: str | None) -> Decoded:
+    """Labelled UTF-8 but not all of it: the valid UTF-8 kept, the other bytes (Latin-1 lines pasted
+    into UTF-8 mail, a cut character) read in the charset detected for them all together."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    # The other bytes in their context (the ASCII around them), without the UTF-8 characters.
+    context = "".join(
+        char if ord(char) < 0x80 or 0xDC80 <= ord(char) <= 0xDCFF else " " for char in text[:SAMPLE_BYTES]
+    )
+    preferred = tuple(c for c in (hint,) if c and c != UTF8)
+    codec = detect(context.encode("utf-8", "surrogateescape"), preferred)
+    if codec is None:  # bytes no charset reads as text (binary pasted into a text part): say so
+        mixed = _SURROGATES.sub(lambda match: f"[{len(match.group())} bytes not text]", text)
+        return Decoded(mixed, "utf_8+binary", guessed=True, label=label)
+    mixed = _SURROGATES.sub(
+        lambda match: match.group().encode("utf-8", "surrogateescape").decode(codec, errors="replace"), text
+    )
+    return Decoded(mixed, f"utf_8+{codec}", guessed=True, label=label)
+
+
+def _detected(data: bytes, label: str | None, codec: str | None, hint: str | None) -> Decoded:
+    """The detector's reading; failing that, the label's (or windows-1252's) with replacements."""
+    preferred = tuple(c for c in (codec, _SUPERSETS.get(codec or ""), hint) if c and c not in (UTF8, "ascii"))
+    found = detect(data, preferred)
+    if found is not None:
+        try:
+            return Decoded(data.decode(found, errors="replace"), found, guessed=True, label=label)
+        except LookupError:
+            pass
+    fallback = codec if codec and codec not in (UTF8, "ascii", "iso2022_cn") else "cp1252"
+    try:
+        return Decoded(data.decode(fallback, errors="replace"), fallback, guessed=True, label=label)
+    except LookupError:
+        return Decoded(data.decode("latin_1"), "latin_1", guessed=True, label=label)

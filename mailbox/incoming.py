@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from hotline.core.services.mail.incoming import IncomingMail, MailFile, synthetic_message_id
+from hotline.core.services.mail.incoming import BounceOf, IncomingMail, MailFile, synthetic_message_id
+from hotline.mailbox.bounces import bounce_report
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.loops import classify
+from hotline.mailbox.digest import content_digest
+from hotline.mailbox.loops import MailKind, classify
 from hotline.mailbox.message import ParsedMessage
 
 Converter = Callable[..., ParsedMessage]
@@ -35,8 +37,10 @@ def convert_for_intake(
 def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
     """The converted message as the core intake takes it (with the loop verdict)."""
     verdict = classify(parsed)
+    digest = content_digest(raw)
     return IncomingMail(
-        message_id=parsed.message_id or synthetic_message_id(raw),
+        message_id=parsed.message_id or synthetic_message_id(digest),
+        content_digest=digest,
         subject=parsed.subject,
         from_address=parsed.from_address,
         from_name=parsed.from_name,
@@ -61,7 +65,15 @@ def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
         automated_kind=None if not verdict.automated else verdict.kind.value,
         automated_reasons=verdict.reasons,
         size=parsed.size,
+        charset_guesses=parsed.charset_guesses,
+        original=parsed.original,
+        bounce=_bounce_of(parsed) if verdict.kind is MailKind.BOUNCE else None,
     )
+
+
+def _bounce_of(parsed: ParsedMessage) -> BounceOf:
+    report = bounce_report(parsed)
+    return BounceOf(original_ids=report.original_ids, verp_ids=report.verp_ids, reason=report.reason)
 
 
 def sniff_message_id(raw: bytes) -> str | None:

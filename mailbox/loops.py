@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hotline.mailbox.bounces import bounce_signs
 from hotline.mailbox.message import ParsedMessage
 
 
@@ -41,18 +42,14 @@ class LoopVerdict:
 _DAEMON_SENDERS = re.compile(r"^(mailer-daemon|mailerdaemon|mdaemon|mail-daemon)@", re.IGNORECASE)
 _SYSTEM_SENDERS = re.compile(r"^(postmaster|mailer|mail-delivery)@", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|noreply-[\w.-]+|bounces?(\+[^@]*)?)@", re.IGNORECASE)
-_BOUNCE_SUBJECT = re.compile(
-    r"^(undeliver(ed|able)|returned mail"
-    r"|delivery (status notification|notification|failure|report|has failed)"
-    r"|mail delivery (failed|failure|problem|system error)|failure notice|failed mail|mail system error"
-    r"|(permanent )?delivery failure|failure delivery|(mail|message) could not be delivered"
-    r"|warning: message .* delayed|message delayed|delivery status notification"
-    r"|недоставленное сообщение|не удалось доставить|邮件传输失败|退信)",
-    re.IGNORECASE,
-)
 _AUTO_REPLY_SUBJECT = re.compile(
     r"^(auto(matic)?[ -]?(reply|response|respons|answer)|out of (the )?office|away from (the )?office"
-    r"|on vacation|vacation reply|автоответ|автоматический ответ|abwesenheitsnotiz|réponse automatique)",
+    r"|on vacation|vacation reply|автоответ|автоматический ответ|abwesenheitsnotiz|réponse automatique)"
+    # Outlook's "Automatic reply:" in other languages, wherever the subject puts it
+    r"|\b(automatische antwort|respuesta automática|risposta automatica|resposta automática"
+    r"|automatisch antwoord|automatyczna odpowiedź|automatisk svar|automaattinen vastaus"
+    r"|automatická odpověď|automatikus válasz|automātiskā atbilde|automatiska atbilde"
+    r"|automatinis atsakymas|automaatne vastus|otomatik yanıt|αυτόματη απάντηση)\s*:",
     re.IGNORECASE,
 )
 _VENDOR_AUTO_REPLY = (
@@ -73,14 +70,11 @@ def classify(message: ParsedMessage) -> LoopVerdict:
         if _RANK[new_kind] > _RANK[kind]:
             kind = new_kind
 
+    for sign in bounce_signs(message):
+        note(MailKind.BOUNCE, sign)
     report_type = (message.report_type or "").lower()
-    if message.content_type == "multipart/report" and report_type in (
-        "delivery-status",
-        "disposition-notification",
-    ):
-        note(MailKind.BOUNCE, f"multipart/report; report-type={report_type}")
-    if "message/delivery-status" in message.part_types:
-        note(MailKind.BOUNCE, "message/delivery-status part")
+    if message.content_type == "multipart/report" and report_type not in ("", "delivery-status"):
+        note(MailKind.AUTO_GENERATED, f"multipart/report; report-type={report_type}")
     auto_submitted = (message.header("Auto-Submitted") or "").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         replied = auto_submitted.startswith("auto-replied")
@@ -107,19 +101,13 @@ def classify(message: ParsedMessage) -> LoopVerdict:
         note(MailKind.AUTO_GENERATED, "null return path")
     sender = message.from_address
     has_from = message.header("From") is not None
-    bounce_subject = bool(_BOUNCE_SUBJECT.match(message.subject))
     if _DAEMON_SENDERS.match(sender) or (has_from and sender in ("", "<>")):
         note(MailKind.BOUNCE, f"sent by a mail system ({sender or 'no address'})")
     elif _SYSTEM_SENDERS.match(sender):
-        note(
-            MailKind.BOUNCE if bounce_subject else MailKind.AUTO_GENERATED,
-            f"sent by a mail system ({sender})",
-        )
+        note(MailKind.AUTO_GENERATED, f"sent by a mail system ({sender})")
     elif _NO_REPLY.match(sender):
         note(MailKind.AUTO_GENERATED, f"no-reply sender {sender}")
-    if bounce_subject and kind is not MailKind.PERSON:
-        note(MailKind.BOUNCE, "delivery-failure subject")
-    if _AUTO_REPLY_SUBJECT.match(message.subject):
+    if _AUTO_REPLY_SUBJECT.search(message.subject):
         note(MailKind.AUTO_REPLY, "auto-reply subject")
     return LoopVerdict(kind=kind, reasons=tuple(reasons))
 

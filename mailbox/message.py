@@ -46,6 +46,10 @@ class ParsedMessage:
     report_type: str | None = None
     return_path: str | None = None
     part_types: tuple[str, ...] = ()
+    charset_guesses: tuple[str, ...] = ()
+    """Where a charset was guessed (label missing, unknown or wrong) and how it was read."""
+    original: tuple[tuple[str, str], ...] = ()
+    """The text parts exactly as the sender wrote them: (content type, decoded text), in order."""
 
     def header(self, name: str) -> str | None:
         """The first header of that name (decoded), or None."""

@@ -17,6 +17,8 @@ class PollReport:
     created: int = 0
     threaded: int = 0
     duplicates: int = 0
+    bounces: int = 0
+    """Bounces of our own mail, matched to their outbox rows (no ticket opened)."""
     failed: int = 0
     acknowledged: int = 0
     uidvalidity_changed: bool = False
@@ -31,6 +33,8 @@ class PollReport:
                 self.threaded += 1
             case IntakeOutcome.DUPLICATE:
                 self.duplicates += 1
+            case IntakeOutcome.BOUNCED:
+                self.bounces += 1
             case IntakeOutcome.FAILED:
                 self.failed += 1
         if acknowledged:

@@ -24,6 +24,7 @@ from hotline.core.services.mail.delivery import (
     Delivery,
     adopt_domain,
     claim_due,
+    delivery_files,
     mark_failed_attempt,
     mark_sent,
     release,
@@ -56,8 +57,15 @@ class SendReport:
         return {"sent": self.sent, "retrying": self.retrying, "failed": self.failed, "errors": self.errors}
 
 
-def build_message(delivery: Delivery, *, from_address: str, clock: Clock) -> EmailMessage:
-    """The MIME message for an outbox row, with the threading headers that make answers come back."""
+def build_message(
+    delivery: Delivery,
+    *,
+    from_address: str,
+    clock: Clock,
+    files: list[tuple[str, str, bytes]] | None = None,
+) -> EmailMessage:
+    """The MIME message for an outbox row, with the threading headers that make answers come back and
+    its attachments (name, content type, bytes; names as RFC 2231 parameters when not ASCII)."""
     message = EmailMessage()
     message["From"] = delivery.headers.get("From") or from_address
     message["To"] = ", ".join(delivery.to_addrs)
@@ -72,7 +80,19 @@ def build_message(delivery: Delivery, *, from_address: str, clock: Clock) -> Ema
         if name.lower() not in {"from", "to", "subject", "date", "message-id", "in-reply-to", "references"}:
             message[name] = str(value)
     message.set_content(delivery.body or "", charset="utf-8")
+    for filename, content_type, content in files or []:
+        maintype, _, subtype = content_type.partition("/")
+        if not subtype or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+def verp_address(from_address: str, outbox_id: int) -> str:
+    """The envelope sender that names the outbox row (``support+bounce-42@example.com``): a bounce comes
+    back to it, and the intake matches the bounce to its row even when it quotes nothing."""
+    local, _, domain = from_address.rpartition("@")
+    return f"{local}+bounce-{outbox_id}@{domain}" if local and domain else from_address
 
 
 class Sender:
@@ -125,13 +145,18 @@ class Sender:
             for index, queued in enumerate(deliveries):
                 with UnitOfWork(self.engine, clock=self.clock) as uow:
                     delivery = adopt_domain(uow, delivery=queued, from_address=account.from_address)
-                message = build_message(delivery, from_address=account.from_address, clock=self.clock)
+                    files = delivery_files(uow, delivery=delivery)
+                message = build_message(
+                    delivery, from_address=account.from_address, clock=self.clock, files=files
+                )
+                envelope = verp_address(account.from_address, delivery.id) if account.verp else None
                 try:
-                    refused, _ = await client.send_message(message, sender=account.from_address)
+                    refused, _ = await client.send_message(message, sender=envelope or account.from_address)
                 except aiosmtplib.SMTPRecipientsRefused as error:
                     codes = [recipient.code for recipient in error.recipients]
                     permanent = all(code >= 500 for code in codes)
-                    self._failed(delivery, f"recipients refused: {error}", permanent, report)
+                    said = "; ".join(f"{r.recipient} refused: {r.code} {r.message}" for r in error.recipients)
+                    self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
                 except _CONNECTION_ERRORS as error:

@@ -21,11 +21,18 @@ from sqlalchemy.engine import Engine
 from hotline.core import migrate
 from hotline.core.clock import Clock, FixedClock
 from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.services.mail.sending import MailSending, SendingAccount
 
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
 # A Monday, 10:00 in Moscow: inside business hours, so SLA tests start from a plain moment.
 TEST_NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+SENDING = MailSending(
+    accounts=(
+        SendingAccount(name="support", queue="Support", from_address="support@example.com", has_smtp=True),
+    )
+)
+"""One account that can send: what ``reply_ticket`` needs when a test is not about sending accounts."""
 
 _pg_skip_reason: list[str] = []
 

@@ -32,6 +32,9 @@ class ProcessedMessage(SQLModel, table=True):
     uidvalidity: int
     uid: int
     message_id: str | None = Field(default=None, max_length=998, index=True)
+    content_digest: str | None = Field(default=None, max_length=64)
+    """The message's content digest: the same Message-ID with another one is another message (None on
+    records from before digests, which match by Message-ID alone)."""
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", ondelete="SET NULL")
     event_id: int | None = Field(default=None, foreign_key="ticket_event.id", ondelete="SET NULL")
     processed_at: datetime = Field(sa_type=UTCDateTime)
@@ -76,3 +79,5 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it failed for good: refused, out of retries, or bounced (a DSN matched to it)."""

@@ -16,13 +16,25 @@ from hotline.core.models import OutboxMessage
 
 runner = CliRunner()
 NOW = "2026-11-23T10:00:00+03:00"
+MAIL_TOML = """
+[mail]
+max_outgoing_bytes = 4096
+
+[[mail.accounts]]
+name = "support"
+imap_host = "127.0.0.1"
+username = "support"
+queue = "Support"
+smtp_host = "127.0.0.1"
+from_address = "support@example.com"
+"""
 
 
 @pytest.fixture
 def cli(database_url: str, engine, clock, tmp_path: Path):
     populate(engine, clock)
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG_TOML, encoding="utf-8")
+    config.write_text(CONFIG_TOML + MAIL_TOML, encoding="utf-8")
 
     def invoke(*args: str, operator: str = "ivan"):
         return runner.invoke(
@@ -70,6 +82,8 @@ def test_create_show_list_reply(cli, engine) -> None:
         "body": "с утра",
         "created_at": "2026-11-23T07:00:00+00:00",
         "attachments": [],
+        "delivery": None,
+        "charset_guessed": [],
     }
     listed = cli("tickets", "list", "--queue", "Support", "--status", "new", "--json")
     assert listed.exit_code == 0, listed.output
@@ -174,4 +188,12 @@ def test_list_json_carries_exactly_the_contract_fields(cli) -> None:
     assert listed["due_at"] == listed["first_response_due_at"]
     shown = json.loads(cli("tickets", "show", str(listed["number"]), "--json").stdout)
     assert set(shown) == {*listed, "events"}
-    assert set(shown["events"][0]) == {"kind", "author", "body", "created_at", "attachments"}
+    assert set(shown["events"][0]) == {
+        "kind",
+        "author",
+        "body",
+        "created_at",
+        "attachments",
+        "delivery",
+        "charset_guessed",
+    }

@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from hotline.core.models import OutboxMessage, TicketEvent
 from hotline.core.services.tickets import create_ticket, reply_ticket
+from tests.conftest import SENDING
 
 
 def test_reply_is_an_event_and_one_threaded_outbox_row(uow_factory) -> None:
@@ -14,7 +15,9 @@ def test_reply_is_an_event_and_one_threaded_outbox_row(uow_factory) -> None:
             uow, subject="Re: printer jams", queue="Support", requester="anna@example.com"
         ).number
     with uow_factory() as uow:
-        event = reply_ticket(uow, number=number, expected_version=None, body="Please restart it.", sla=None)
+        event = reply_ticket(
+            uow, number=number, expected_version=None, body="Please restart it.", sla=None, sending=SENDING
+        )
         event_id = event.id
     with uow_factory(readonly=True) as uow:
         (mail,) = uow.session.exec(select(OutboxMessage)).all()

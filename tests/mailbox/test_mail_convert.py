@@ -19,8 +19,8 @@ from mail_samples import (
     with_attachments,
 )
 
-from hotline.mailbox.charsets import decode_header
 from hotline.mailbox.convert import parse_message
+from hotline.mailbox.header_words import decode_header
 
 MANIFEST = corpus_manifest()
 if not MANIFEST:
@@ -304,13 +304,15 @@ def test_setting_long_base64_bodies_aside_changes_nothing(
     from hotline.mailbox import convert
 
     fast = parse_message(raw)
-    monkeypatch.setattr(convert, "_parse", lambda source: BytesParser(policy=compat32).parsebytes(source))
+    monkeypatch.setattr(
+        convert, "parse_source", lambda source: BytesParser(policy=compat32).parsebytes(source)
+    )
     assert fast == parse_message(raw)
     assert fast.attachments or fast.body
 
 
 def test_long_base64_bodies_are_set_aside_and_pasted_keys_are_not() -> None:
-    from hotline.mailbox.convert import _set_aside_base64_bodies
+    from hotline.mailbox.mime_source import _set_aside_base64_bodies
 
     for raw in (_pem_in_text(b"\n"), _pem_in_text(b"\r\n")):
         stripped, bodies = _set_aside_base64_bodies(raw)

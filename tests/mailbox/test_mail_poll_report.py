@@ -13,7 +13,7 @@ from hotline.core.services.mail.intake import IntakeOutcome
 from hotline.mailbox.group_intake import database_errors, unreachable
 from hotline.mailbox.poll_report import PollReport
 
-COUNTS = ("created", "threaded", "duplicates", "failed")
+COUNTS = ("created", "threaded", "duplicates", "bounces", "failed")
 
 
 @pytest.mark.parametrize("outcome", list(IntakeOutcome))
@@ -22,7 +22,7 @@ def test_every_outcome_is_counted_once_in_its_own_field(outcome: IntakeOutcome) 
     report.count(outcome)
     counted = {name: getattr(report, name) for name in COUNTS}
     assert sum(counted.values()) == 1
-    assert counted[{"duplicate": "duplicates"}.get(outcome.value, outcome.value)] == 1
+    assert counted[{"duplicate": "duplicates", "bounced": "bounces"}.get(outcome.value, outcome.value)] == 1
     assert report.acknowledged == 0
 
 
@@ -41,6 +41,7 @@ def test_the_report_keeps_its_json_keys() -> None:
         "created",
         "threaded",
         "duplicates",
+        "bounces",
         "failed",
         "acknowledged",
         "uidvalidity_changed",

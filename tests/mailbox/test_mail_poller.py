@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from typing import Any
 
 import pytest
@@ -179,6 +182,44 @@ def test_second_delivery_of_one_message_id_is_not_a_second_ticket(
     assert count(uow_factory, Ticket) == 1
     assert count(uow_factory, ProcessedMessage) == 2
     assert len(server.uids(user, criteria="SEEN")) == 2
+
+
+def test_same_message_through_other_servers_is_one_but_new_content_under_its_id_is_another(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Issue 14 item 1: a duplicate is the same Message-ID and the same content, whatever the trace
+    headers (Received, Delivered-To, DKIM, spam scores) and line ends; the same Message-ID with other
+    content (an issue tracker reusing it) is a new message, threaded as its References say."""
+    server, user = mailbox
+    original = plain(message_id="<reused@tracker>", subject="Incident 7 opened", body="Disk full on db1.")
+    relayed = (
+        b"Received: from relay2.example.net by mx.example.com; Mon, 23 Nov 2026 10:05:00 +0000\r\n"
+        b"Delivered-To: support@example.com\r\nX-Spam-Score: 0.3\r\n"
+        + original.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
+        + b"\r\n\r\n"
+    )
+    update = plain(message_id="<reused@tracker>", subject="Incident 7 resolved", body="Disk cleaned.")
+    answer = plain(
+        message_id="<reused@tracker>",
+        subject="Incident 7: comment",
+        body="Root cause found.",
+        extra=b"References: <reused@tracker>\n",
+    )
+    for raw in (original, relayed, update):
+        server.append(user, raw)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.duplicates, report.failed) == (2, 1, 0)
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["Incident 7 opened", "Incident 7 resolved"]
+    server.append(user, answer)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded) == (0, 1)
+    newest = tickets(uow_factory)[-1]
+    assert [event.body for event in events(uow_factory, newest) if event.kind == "message_in"] == [
+        "Disk cleaned.",
+        "Root cause found.",
+    ]
+    assert poll(engine, mail_settings, clock).new == 0
+    assert count(uow_factory, ProcessedMessage) == 4
 
 
 def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
@@ -458,6 +499,45 @@ def test_charsets_and_html_through_the_whole_path(
     assert bodies[0] == text
     assert bodies[1] == text
     assert "заказ (https://example.com/order?id=1&x=2)" in bodies[2]
+
+
+def test_text_is_kept_exactly_as_written_beside_the_display_text(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Issue 14 item 3: typographic characters and CJK spaces pass untouched; the original body is kept
+    on the event beside the display text; HTML keeps paragraphs, list items and rows; an inline image
+    shows as ``[image: name]``; a guessed charset is marked on the event."""
+    server, user = mailbox
+    written = "It’s ‘quoted’ – “twice”…\r\n打印机 坏了\r\n\tTabbed\x07 bell."
+    server.append(user, plain(message_id="<exact@c>", subject="‘Exact’ text", body=written))
+    html = (
+        "<p>First ‘para’.</p><p>日本語 の テキスト</p><ul><li>one</li><li>two</li></ul>"
+        '<table><tr><td>A1</td><td>B1</td></tr><tr><td>A2</td></tr></table><img src="cid:logo@c" alt="Logo">'
+    )
+    related = MIMEMultipart("related")
+    related.attach(MIMEText(html, "html", "utf-8"))
+    image = MIMEImage(b"\x89PNG\r\n\x1a\nfake", "png")
+    image.add_header("Content-ID", "<logo@c>")
+    image.add_header("Content-Disposition", "inline", filename="logo.png")
+    related.attach(image)
+    related["From"], related["Subject"], related["Message-ID"] = "ann@example.com", "html", "<html-img@c>"
+    server.append(user, related.as_bytes())
+    server.append(
+        user, raw_8bit("Здравствуйте! Счёт во вложении.", "cp1251", declared="us-ascii", message_id="<lie@c>")
+    )
+    assert poll(engine, mail_settings, clock).created == 3
+    first, second, third = (events(uow_factory, t)[0] for t in tickets(uow_factory))
+    assert first.body == "It’s ‘quoted’ – “twice”…\n打印机 坏了\n\tTabbed bell."
+    assert first.data["original"] == [{"content_type": "text/plain", "text": written}]
+    assert "charset_guessed" not in first.data
+    assert (
+        second.body == "First ‘para’.\n\n日本語 の テキスト\n\n- one\n- two\n\nA1 B1\nA2\n\n[image: logo.png]"
+    )
+    assert second.data["original"][0]["text"] == html
+    assert third.body == "Здравствуйте! Счёт во вложении."
+    assert third.data["charset_guessed"] == [
+        "text/plain part: labelled 'us-ascii'; read as cp1251 (detected)"
+    ]
 
 
 def test_oversize_mail_still_becomes_a_ticket_noting_what_was_left_out(

@@ -90,13 +90,30 @@ def world(engine: Engine, clock: FixedClock) -> World:
 ConsoleFactory = Callable[..., HotlineApp]
 
 
+def console_settings(*, mail: bool = True) -> Settings:
+    """The console's settings: one mail account that can send replies (``mail=False``: none)."""
+    from hotline.core.settings import MailAccount, MailSettings
+
+    account = MailAccount(
+        name="support",
+        imap_host="127.0.0.1",
+        username="support",
+        queue="Support",
+        smtp_host="127.0.0.1",
+        from_address="support@example.com",
+    )
+    return Settings(timezone="Europe/Moscow", mail=MailSettings(accounts=[account] if mail else []))
+
+
 @pytest.fixture
 def console(engine: Engine, clock: FixedClock) -> ConsoleFactory:
     """``console(poll_screen_pops=False)`` → the app for ``anna`` on the test engine and clock."""
 
-    def factory(*, poll_screen_pops: bool = False, operator_login: str = OPERATOR) -> HotlineApp:
+    def factory(
+        *, poll_screen_pops: bool = False, operator_login: str = OPERATOR, settings: Settings | None = None
+    ) -> HotlineApp:
         return make_app(
-            settings=Settings(timezone="Europe/Moscow"),
+            settings=settings or console_settings(),
             engine=engine,
             operator_login=operator_login,
             clock=clock,

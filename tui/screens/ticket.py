@@ -1,5 +1,10 @@
-"""One ticket: its whole chronology (newest last), reply through the outbox, note, and changes of status,
-priority, queue and assignee.
+"""One ticket: its whole chronology (newest last), reply through the outbox (with attachments), note,
+its attachments (save, open), and changes of status, priority, queue and assignee.
+
+A reply's mail shows in the chronology as queued → sent → failed; ``DeliveryWatch`` polls the ticket's
+outbox state and the screen reads the ticket again when it changes. A
+reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
+is said in a banner and its text and files stay a draft.
 
 Every change carries the version this screen loaded. When someone else changed the ticket meanwhile the
 service refuses (``Conflict``): the screen says so, keeps any text typed as a draft, and offers to reload
@@ -22,11 +27,13 @@ from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
+from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
 from hotline.tui.widgets.ticket_changes import (
     TEXTS,
     TicketChange,
     TicketChangeConflicted,
     TicketChanged,
+    TicketChangeRefused,
     apply_change,
     conflict_text,
 )
@@ -90,6 +97,14 @@ register(
     ),
     _ticket("take", "t", "ticket: take", "Assign the ticket to me.", "take", label="Take"),
     _ticket(
+        "files",
+        "f",
+        "ticket: attachments",
+        "List the ticket's attachments to save or open them.",
+        "files",
+        label="Files",
+    ),
+    _ticket(
         "reload",
         "f5",
         "ticket: reload",
@@ -138,7 +153,9 @@ class TicketScreen(Screen[None]):
         self.detail: TicketDetail | None = None
         self.conflicted = False
         self.drafts: dict[str, str] = {}
+        self.draft_files: tuple[Path, ...] = ()
         self._saving = False
+        self._files_dir: Path | None = None
 
     @property
     def version(self) -> int | None:
@@ -150,6 +167,7 @@ class TicketScreen(Screen[None]):
         yield TicketHeader(zone=zone, id="ticket-header")
         yield Static(id="ticket-conflict")
         yield TicketChronology(zone=zone, id="chronology")
+        yield DeliveryWatch(self.ctx, self.number)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -183,6 +201,12 @@ class TicketScreen(Screen[None]):
     def _tick(self) -> None:
         self.query_one(TicketHeader).tick(self.ctx.clock.now())
 
+    def on_ticket_mail_moved(self, message: TicketMailMoved) -> None:
+        """A reply's mail moved on (sent, failed, bounced, retried): show the chronology again."""
+        message.stop()
+        if not self._saving:
+            self.reload()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if forward_worker_failure(self, event) and event.worker.group == "ticket-save":
             self._saving = False
@@ -204,6 +228,8 @@ class TicketScreen(Screen[None]):
         message.stop()
         self._saving = False
         self.drafts.pop(message.change.what, None)
+        if message.change.what == "reply":
+            self.draft_files = ()
         self.notify(f"#{message.number}: {message.change.describe()}.", markup=False, timeout=3)
         self.reload()
 
@@ -222,6 +248,17 @@ class TicketScreen(Screen[None]):
             notice.plain, title="Changed by someone else", severity="warning", markup=False, timeout=8
         )
 
+    def on_ticket_change_refused(self, message: TicketChangeRefused) -> None:
+        """Core refused the change: say why; a reply's text and files stay the draft (``r`` again)."""
+        message.stop()
+        self._saving = False
+        kept = " Your text is kept as a draft: press r to edit it." if message.change.what in TEXTS else ""
+        notice = Text(f"#{message.number}: not saved: {message.reason}.{kept}")
+        banner = self.query_one("#ticket-conflict", Static)
+        banner.update(notice)
+        banner.display = True
+        self.notify(notice.plain, title="Not saved", severity="error", markup=False, timeout=10)
+
     # -- commands ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -235,9 +272,20 @@ class TicketScreen(Screen[None]):
             "change_queue",
             "assign",
             "take",
+            "files",
         }:
             return None if self.detail is None else True
         return True
+
+    def action_files(self) -> None:
+        from hotline.tui.screens.ticket_files import TicketFilesScreen
+
+        modal = TicketFilesScreen(self.ctx, self.number, save_to=self._files_dir)
+
+        def closed(_: None) -> None:
+            self._files_dir = modal.save_to
+
+        self.app.push_screen(modal, closed)
 
     def action_reload(self) -> None:
         self.reload()
@@ -259,15 +307,20 @@ class TicketScreen(Screen[None]):
         from hotline.tui.screens.ticket_reply import TicketTextScreen
 
         what = "reply" if reply else "note"
-        modal = TicketTextScreen(self.ctx, self.number, reply=reply, draft=self.drafts.get(what, ""))
+        files = self.draft_files if reply else ()
+        modal = TicketTextScreen(
+            self.ctx, self.number, reply=reply, draft=self.drafts.get(what, ""), files=files
+        )
 
         def done(text: str | None) -> None:
+            if reply:
+                self.draft_files = modal.files
             if text is None:
                 if modal.draft.strip():
                     self.drafts[what] = modal.draft
                 return
             self.drafts[what] = text
-            self._change(TicketChange(what, text))
+            self._change(TicketChange(what, text, files=modal.files if reply else ()))
 
         self.app.push_screen(modal, done)
 

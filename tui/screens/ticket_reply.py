@@ -1,7 +1,8 @@
 """A modal for the text of a reply to the requester or of an internal note on a ticket.
 
 ctrl+s returns the text (stripped; empty text is refused in place), Esc returns None. A draft can be
-given back after a failed save, so nothing typed is lost.
+given back after a failed save, so nothing typed is lost. A reply can carry files: ctrl+o picks one,
+ctrl+u takes the last one off again; they are read only when the reply is saved (``files``).
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import TextArea
+from textual.widgets import Static, TextArea
 
+from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.widgets.kb_insert import article_text
 
@@ -43,6 +46,26 @@ register(
         priority=True,
     ),
     Command(
+        id="ticket_text.attach",
+        key="ctrl+o",
+        title="ticket text: attach a file",
+        help="Pick a file to send with the reply.",
+        action="attach",
+        scope="ticket_text",
+        label="Attach",
+        priority=True,
+    ),
+    Command(
+        id="ticket_text.detach",
+        key="ctrl+u",
+        title="ticket text: remove the last file",
+        help="Take the last attached file off the reply.",
+        action="detach",
+        scope="ticket_text",
+        label="Detach",
+        priority=True,
+    ),
+    Command(
         id="ticket_text.cancel",
         key="escape",
         title="ticket text: cancel",
@@ -61,26 +84,72 @@ class TicketTextScreen(ModalScreen[str | None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("ticket_text")
 
-    def __init__(self, ctx: ConsoleContext, number: int, *, reply: bool, draft: str = "") -> None:
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        number: int,
+        *,
+        reply: bool,
+        draft: str = "",
+        files: tuple[Path, ...] = (),
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.number = number
         self.reply = reply
         self.draft = draft
+        self.files: tuple[Path, ...] = files
+        """The files a reply carries (kept with the draft when the form is closed)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="text-form") as form:
             what = "Reply" if self.reply else "Note"
             form.border_title = f"{what} on #{self.number}"
             form.border_subtitle = (
-                "ctrl+s " + ("send" if self.reply else "save") + " · ctrl+k KB article · Esc cancel"
+                "ctrl+s "
+                + ("queue" if self.reply else "save")
+                + " · ctrl+k KB article"
+                + (" · ctrl+o attach" if self.reply else "")
+                + " · Esc cancel"
             )
             yield TextArea(self.draft, id="text", soft_wrap=True, show_line_numbers=False)
+            yield Static(id="attached")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self._show_files()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("attach", "detach"):
+            return self.reply if action == "attach" else (self.reply and bool(self.files)) or None
+        return True
+
+    def action_attach(self) -> None:
+        from hotline.tui.screens.file_pick import FilePickScreen
+
+        def picked(path: Path | None) -> None:
+            if path is not None and path not in self.files:
+                self.files = (*self.files, path)
+                self._show_files()
+            self.query_one(TextArea).focus()
+
+        start = self.files[-1].parent if self.files else None
+        self.app.push_screen(FilePickScreen("Attach a file", want="file", start=start), picked)
+
+    def action_detach(self) -> None:
+        if self.files:
+            self.files = self.files[:-1]
+            self._show_files()
+
+    def _show_files(self) -> None:
+        attached = self.query_one("#attached", Static)
+        attached.display = self.reply and bool(self.files)
+        attached.update(
+            Text("attached: ", style="dim") + Text(", ".join(printable(path.name) for path in self.files))
+        )
+        self.refresh_bindings()
 
     def action_insert_article(self) -> None:
         """A reply goes to the client: only articles that may be sent to clients are offered for it."""

@@ -3,7 +3,9 @@
 ``apply_change`` runs inside a thread worker: it calls the one ticket operation of core that makes the
 change (each checks the version, audits and bumps it) in one unit of work, and returns the message to
 post — ``TicketChanged`` when saved, ``TicketChangeConflicted`` when someone else changed the ticket
-since it was loaded (then nothing is written and nothing is overwritten).
+since it was loaded, ``TicketChangeRefused`` when core refused a reply or note (no mail account to
+send a reply from, a file that cannot be read, a reply over the size limit): then nothing is written,
+nothing is overwritten, and the operator's text stays a draft.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from hotline.core.services.mail.sending import OutgoingFile
     from hotline.tui.context import ConsoleContext
 
 TEXTS = ("reply", "note")
@@ -29,10 +33,15 @@ class TicketChange:
 
     what: str
     value: str
+    files: tuple[Path, ...] = ()
+    """Files to attach to a reply."""
 
     def describe(self) -> str:
-        if self.what in TEXTS:
-            return "reply sent" if self.what == "reply" else "note saved"
+        if self.what == "reply":
+            attached = f" with {len(self.files)} attachment(s)" if self.files else ""
+            return f"reply queued{attached} (not sent yet: the chronology shows when it is)"
+        if self.what == "note":
+            return "note saved"
         if self.what in ("assignee", "take"):
             return f"assigned to {self.value}" if self.value else "unassigned"
         return f"{self.what} → {self.value}"
@@ -54,36 +63,53 @@ class TicketChangeConflicted(Message):
     change: TicketChange
 
 
+@dataclass
+class TicketChangeRefused(Message):
+    """Core refused the change to ticket ``number`` (``reason`` says why): nothing was saved."""
+
+    number: int
+    change: TicketChange
+    reason: str
+
+
 def conflict_text(number: int) -> str:
     return f"Ticket #{number} was changed by someone else meanwhile. Nothing was saved."
 
 
 def apply_change(
     ctx: ConsoleContext, *, number: int, expected_version: int, change: TicketChange
-) -> TicketChanged | TicketChangeConflicted:
+) -> TicketChanged | TicketChangeConflicted | TicketChangeRefused:
     """Save ``change`` if ticket ``number`` still has ``expected_version`` (call it in a thread worker):
     one ticket operation of core, in one unit of work."""
-    from hotline.core.errors import Conflict
+    from hotline.core.errors import ConfigError, Conflict, InvalidInput
 
-    operation = _operation(change)
     try:
+        operation = _operation(ctx, change)
         with ctx.uow() as uow:
             operation(uow, number=number, expected_version=expected_version, sla=ctx.sla)
     except Conflict:
         return TicketChangeConflicted(number, change)
+    except (ConfigError, InvalidInput) as refused:
+        if change.what not in TEXTS:
+            raise  # a field change: the screen's worker-failure toast says it, as it always did
+        return TicketChangeRefused(number, change, str(refused))
     return TicketChanged(number, change)
 
 
-def _operation(change: TicketChange) -> Callable[..., object]:
+def _operation(ctx: ConsoleContext, change: TicketChange) -> Callable[..., object]:
     """The core operation that makes ``change``, its value bound; called with the number, the expected
     version and the SLA set-up."""
     from hotline.core.enums import Priority, TicketStatus
     from hotline.core.services import tickets
+    from hotline.core.services.mail.sending import MailSending
 
     value = change.value
     match change.what:
         case "reply":
-            return partial(tickets.reply_ticket, body=value)
+            sending = MailSending.from_settings(ctx.settings)
+            return partial(
+                tickets.reply_ticket, body=value, sending=sending, attachments=read_files(change.files)
+            )
         case "note":
             return partial(tickets.add_note, body=value)
         case "status":
@@ -97,3 +123,18 @@ def _operation(change: TicketChange) -> Callable[..., object]:
         case "take":
             return tickets.take_ticket
     raise ValueError(f"unknown ticket change {change.what!r}")
+
+
+def read_files(paths: tuple[Path, ...]) -> list[OutgoingFile]:
+    """The files picked for a reply, read whole (in the worker); one that cannot be read is
+    ``InvalidInput`` naming it, and nothing is sent."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.mail.sending import OutgoingFile
+
+    files: list[OutgoingFile] = []
+    for path in paths:
+        try:
+            files.append(OutgoingFile.named(path.name, path.read_bytes()))
+        except OSError as error:
+            raise InvalidInput(f"{path}: cannot read it ({error.strerror})", where="attachment") from None
+    return files

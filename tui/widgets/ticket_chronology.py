@@ -1,5 +1,7 @@
-"""A ticket's whole chronology, oldest first and newest last: when, what kind, who, the text, and the
-attachments by file name, type and size. Bodies and names are untrusted: printable plain text only."""
+"""A ticket's whole chronology, oldest first and newest last: when, what kind, who, the text, the
+attachments by file name, type and size, where a reply's mail is (queued → sent → failed, with the
+server's reason) and where a message's charset had to be guessed. Bodies and names are untrusted:
+printable plain text only."""
 
 from __future__ import annotations
 
@@ -48,7 +50,17 @@ def event_text(event: EventLine, zone: ZoneInfo) -> Text:
         text.append("\n  attached ", style="dim")
         text.append(printable(attachment.filename), style="underline")
         text.append(f"  {printable(attachment.content_type)}, {human_size(attachment.size)}", style="dim")
+    if event.delivery is not None:
+        style = DELIVERY_STYLES.get(event.delivery.status, "dim")
+        text.append("\n  mail: ", style="dim")
+        text.append(printable(event.delivery.summary(zone)), style=style)
+    for note in event.charset_guessed:
+        text.append("\n  charset guessed: ", style="yellow")
+        text.append(printable(note), style="dim")
     return text
+
+
+DELIVERY_STYLES = {"queued": "yellow", "sent": "green", "failed": "bold red"}
 
 
 class TicketChronology(RichLog):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from hotline.core.models import OutboxMessage
+from hotline.core.models import Attachment, OutboxMessage
 from hotline.core.models.enums import OutboxStatus
 from hotline.core.services.audit import record_audit
 from hotline.core.services.outbox import DEFAULT_DOMAIN, domain_of
@@ -43,6 +43,8 @@ class Delivery:
     references: str | None
     headers: dict[str, Any]
     attempts: int
+    event_id: int | None = None
+    """The chronology line the mail belongs to; its attachments go out with it."""
 
 
 def claim_due(uow: UnitOfWork, *, limit: int = 100) -> list[Delivery]:
@@ -80,6 +82,7 @@ def claim_due(uow: UnitOfWork, *, limit: int = 100) -> list[Delivery]:
                     references=row.references,
                     headers=dict(row.headers or {}),
                     attempts=row.attempts,
+                    event_id=row.event_id,
                 )
             )
     uow.session.expire_all()
@@ -133,6 +136,7 @@ def mark_failed_attempt(uow: UnitOfWork, *, outbox_id: int, error: str, permanen
     message.last_error = error[:2000]
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED.value
+        message.failed_at = uow.now()
         record_audit(
             uow,
             action="outbox.failed",
@@ -157,3 +161,54 @@ def release(uow: UnitOfWork, *, outbox_id: int) -> None:
         .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.status) == OutboxStatus.PENDING.value)
         .values(next_attempt_at=uow.now())
     )
+
+
+def delivery_files(uow: UnitOfWork, *, delivery: Delivery) -> list[tuple[str, str, bytes]]:
+    """The attachments that go out with a delivery (its event's files): name, type, bytes."""
+    if delivery.event_id is None or delivery.kind != "reply":
+        return []
+    rows = uow.session.exec(
+        select(Attachment.filename, Attachment.content_type, Attachment.content)
+        .where(Attachment.event_id == delivery.event_id)
+        .order_by(col(Attachment.id))
+    ).all()
+    return [(name, content_type, content) for name, content_type, content in rows if content is not None]
+
+
+def record_bounce(uow: UnitOfWork, *, outbox_id: int, reason: str, bounce_message_id: str | None) -> bool:
+    """A bounce (DSN) reports this outbox message undelivered: it is failed, with the server's reason,
+    whatever the SMTP server said when it took it. False when there is no such row."""
+    message = uow.session.get(OutboxMessage, outbox_id)
+    if message is None:
+        return False
+    before = message.status
+    message.status = OutboxStatus.FAILED.value
+    message.failed_at = uow.now()
+    message.last_error = f"bounced: {reason}"[:2000]
+    uow.session.add(message)
+    record_audit(
+        uow,
+        action="outbox.bounced",
+        entity="outbox",
+        entity_id=outbox_id,
+        before={"status": before},
+        after={"status": message.status, "reason": message.last_error, "bounce": bounce_message_id},
+    )
+    return True
+
+
+def outbox_row_bounced(
+    uow: UnitOfWork, *, original_ids: tuple[str, ...], verp_ids: tuple[int, ...]
+) -> int | None:
+    """The outbox row a bounce names: by VERP id, else by the Message-ID of the original it quotes."""
+    if verp_ids:
+        found = uow.session.exec(
+            select(OutboxMessage.id).where(col(OutboxMessage.id).in_(list(verp_ids))).limit(1)
+        ).first()
+        if found is not None:
+            return found
+    if original_ids:
+        return uow.session.exec(
+            select(OutboxMessage.id).where(col(OutboxMessage.message_id).in_(list(original_ids))).limit(1)
+        ).first()
+    return None

@@ -2,8 +2,11 @@
 
 A message was taken in before when its account + UIDVALIDITY + UID has a processed record (a re-poll,
 or a crash after the commit and before the server was told), or when another delivery with its
-Message-ID has one (the same mail fetched twice, or sent to two accounts). The processed record is
-written with the ticket or event, in the same transaction, so the two exist together or not at all.
+Message-ID *and its content digest* has one (the same mail fetched twice, or sent to two accounts,
+whatever Received headers the servers added). The same Message-ID with other content is another
+message: real senders reuse Message-IDs. A record from before digests (None) matches by Message-ID
+alone, as it did then. The processed record is written with the ticket or event, in the same
+transaction, so the two exist together or not at all.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ class EarlierDelivery:
 
 
 def earlier_delivery(
-    uow: UnitOfWork, *, account: str, uidvalidity: int, uid: int, message_id: str | None
+    uow: UnitOfWork,
+    *,
+    account: str,
+    uidvalidity: int,
+    uid: int,
+    message_id: str | None,
+    content_digest: str | None,
 ) -> EarlierDelivery | None:
     """The record of this message taken in before, if any (this UID's own record first).
 
@@ -53,10 +62,14 @@ def earlier_delivery(
         & (ProcessedMessage.uidvalidity == uidvalidity)
         & (ProcessedMessage.uid == uid)
     )
+    same_content = col(ProcessedMessage.content_digest).is_(None)
+    if content_digest is not None:
+        same_content = same_content | (ProcessedMessage.content_digest == content_digest)
+    same_message = (ProcessedMessage.message_id == message_id) & same_content
     by_message_id = case((same_uid, 0), else_=1)
     found = session.exec(  # one indexed query for both keys
         select(ProcessedMessage.ticket_id, by_message_id)
-        .where(or_(same_uid, ProcessedMessage.message_id == message_id) if message_id else same_uid)
+        .where(or_(same_uid, same_message) if message_id else same_uid)
         .order_by(by_message_id)
         .limit(1)
     ).first()
@@ -73,6 +86,7 @@ def record_processed(
     uidvalidity: int,
     uid: int,
     message_id: str | None,
+    content_digest: str | None,
     ticket_id: int | None,
     event_id: int | None,
 ) -> None:
@@ -84,6 +98,7 @@ def record_processed(
             uidvalidity=uidvalidity,
             uid=uid,
             message_id=message_id,
+            content_digest=content_digest,
             ticket_id=ticket_id,
             event_id=event_id,
             processed_at=uow.now(),

@@ -8,7 +8,6 @@ conversion worker imports this module and no more of core.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,6 +25,18 @@ class MailFile:
     size: int
     content: bytes | None
     inline: bool = False
+
+
+@dataclass(frozen=True)
+class BounceOf:
+    """What a bounce (DSN) says about the message that failed, to find it in our outbox."""
+
+    original_ids: tuple[str, ...] = ()
+    """Message-IDs of the original as the bounce quotes it."""
+    verp_ids: tuple[int, ...] = ()
+    """Outbox ids named by the VERP address the bounce was sent to."""
+    reason: str = ""
+    """The server's reason (status, diagnostic, recipient)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,16 @@ class IncomingMail:
     """None for mail from a person; else bounce, auto-reply, auto-generated, list or bulk."""
     automated_reasons: tuple[str, ...] = ()
     size: int = 0
+    content_digest: str | None = None
+    """What the sender wrote, hashed (``hotline.mailbox.digest``): with the Message-ID, what makes a
+    delivery a duplicate."""
+    charset_guesses: tuple[str, ...] = ()
+    """Where the charset was guessed (label missing, unknown or wrong) and how it was read."""
+    bounce: BounceOf | None = None
+    """Set for a bounce: which of our messages it may report as undelivered."""
+    original: tuple[tuple[str, str], ...] = ()
+    """The text parts exactly as the client wrote them, (content type, text): the display text is
+    made printable, split from its quotes, and HTML rendered; this is kept unchanged beside it."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,7 @@ class MailboxRef:
         )
 
 
-def synthetic_message_id(raw: bytes) -> str:
-    """A stable stand-in Message-ID for mail that has none, so a re-run still recognises it."""
-    return f"<sha256.{hashlib.sha256(raw).hexdigest()[:40]}@hotline.invalid>"
+def synthetic_message_id(content_digest: str) -> str:
+    """A stable stand-in Message-ID for mail that has none, from its content digest, so a re-run (or
+    the same mail delivered again through other servers) still recognises it."""
+    return f"<sha256.{content_digest[:40]}@hotline.invalid>"

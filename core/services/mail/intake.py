@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from hotline.core.models import Client, Queue, Ticket
+from hotline.core.models import Client, OutboxMessage, Queue, Ticket
 from hotline.core.services.audit import record_audit
 from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
     decide_acknowledgement,
     send_acknowledgement,
 )
+from hotline.core.services.mail.delivery import outbox_row_bounced, record_bounce
 from hotline.core.services.mail.duplicates import (
     EarlierDelivery,
     already_processed,
@@ -57,6 +58,8 @@ class IntakeOutcome(StrEnum):
     """An event on the ticket it answers."""
     DUPLICATE = "duplicate"
     """Taken in before; at most recorded again under this UID."""
+    BOUNCED = "bounced"
+    """A bounce of our own mail: its outbox row marked failed, no ticket opened."""
     FAILED = "failed"
     """Kept as a failed message (``hotline mail failed``)."""
 
@@ -143,9 +146,12 @@ def _take_in(
         uidvalidity=where.uidvalidity,
         uid=where.uid,
         message_id=mail.message_id,
+        content_digest=mail.content_digest,
     )
     if earlier is not None:
         return _duplicate(uow, where, mail, earlier)
+    if mail.bounce is not None and (bounced := _bounce_of_ours(uow, where, mail)) is not None:
+        return bounced
     # Every read before the first write, so none of them has to flush the writes first.
     sender = normalised_address(mail.from_address)
     client = client_by_address(uow, sender)
@@ -174,6 +180,29 @@ def _duplicate(uow: UnitOfWork, where: _Where, mail: IncomingMail, earlier: Earl
         _record(uow, where, mail, ticket_id=earlier.ticket_id, event_id=None)
     ticket = uow.session.get(Ticket, earlier.ticket_id) if earlier.ticket_id is not None else None
     return IntakeResult(outcome=IntakeOutcome.DUPLICATE, ticket_number=ticket.number if ticket else None)
+
+
+def _bounce_of_ours(uow: UnitOfWork, where: _Where, mail: IncomingMail) -> IntakeResult | None:
+    """A bounce that names a message of our outbox marks it failed (shown on its ticket) instead of
+    opening a ticket; a bounce that names none of ours is taken in like other mail."""
+    bounce = mail.bounce
+    if bounce is None:
+        return None
+    outbox_id = outbox_row_bounced(uow, original_ids=bounce.original_ids, verp_ids=bounce.verp_ids)
+    if outbox_id is None:
+        return None
+    record_bounce(uow, outbox_id=outbox_id, reason=bounce.reason, bounce_message_id=mail.message_id)
+    row = uow.session.get(OutboxMessage, outbox_id)
+    ticket = uow.session.get(Ticket, row.ticket_id) if row is not None and row.ticket_id else None
+    _record(uow, where, mail, ticket_id=ticket.id if ticket else None, event_id=None)
+    after = {
+        "account": where.mailbox.name,
+        "uid": where.uid,
+        "message_id": mail.message_id,
+        "outbox": outbox_id,
+    }
+    record_audit(uow, action="mail.bounce", entity="outbox", entity_id=outbox_id, after=after)
+    return IntakeResult(outcome=IntakeOutcome.BOUNCED, ticket_number=ticket.number if ticket else None)
 
 
 def _open_ticket(
@@ -206,6 +235,7 @@ def _record(
         uidvalidity=where.uidvalidity,
         uid=where.uid,
         message_id=mail.message_id,
+        content_digest=mail.content_digest,
         ticket_id=ticket_id,
         event_id=event_id,
     )

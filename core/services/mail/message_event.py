@@ -65,6 +65,10 @@ def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
     }
     if mail.omitted:
         data["omitted"] = list(mail.omitted)
+    if mail.original:
+        data["original"] = [{"content_type": kind, "text": text} for kind, text in mail.original]
+    if mail.charset_guesses:
+        data["charset_guessed"] = list(mail.charset_guesses)
     if mail.automated_kind:
         data["automated"] = {"kind": mail.automated_kind, "reasons": list(mail.automated_reasons)}
     return data

@@ -33,6 +33,7 @@ from hotline.core.services.tickets.changes import (
     update_ticket,
 )
 from hotline.core.services.tickets.create import MAX_SUBJECT, create_ticket
+from hotline.core.services.tickets.delivery_state import delivery_fingerprint
 from hotline.core.services.tickets.queue_views import (
     QueueCount,
     QueueListing,
@@ -40,7 +41,13 @@ from hotline.core.services.tickets.queue_views import (
     queue_counts,
     queue_tickets,
 )
-from hotline.core.services.tickets.read_model import AttachmentInfo, EventLine, TicketDetail, TicketSummary
+from hotline.core.services.tickets.read_model import (
+    AttachmentInfo,
+    DeliveryInfo,
+    EventLine,
+    TicketDetail,
+    TicketSummary,
+)
 from hotline.core.services.tickets.reads import (
     get_ticket,
     list_tickets,
@@ -61,6 +68,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "MAX_SUBJECT",
     "AttachmentInfo",
+    "DeliveryInfo",
     "EventLine",
     "QueueCount",
     "QueueListing",
@@ -74,6 +82,7 @@ __all__ = [
     "change_status",
     "change_subject",
     "create_ticket",
+    "delivery_fingerprint",
     "get_ticket",
     "list_tickets",
     "parse_priority",

@@ -9,7 +9,7 @@ instants are ISO-8601 with their offset. Attachment bytes are never part of it, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 
@@ -76,6 +76,45 @@ class AttachmentInfo:
 
 
 @dataclass(frozen=True)
+class DeliveryInfo:
+    """Where a line's outgoing mail is: ``queued`` (waiting or retrying), ``sent``, or ``failed`` (the
+    server refused it, retries ran out, or it bounced), with the server's reason."""
+
+    status: str
+    queued_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str | None
+    to: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "to": self.to,
+            "queued_at": _iso(self.queued_at),
+            "sent_at": _iso(self.sent_at),
+            "failed_at": _iso(self.failed_at),
+            "attempts": self.attempts,
+            "next_attempt_at": _iso(self.next_attempt_at),
+            "error": self.error,
+        }
+
+    def summary(self, zone: tzinfo | None = None) -> str:
+        """One line for the chronology: queued → sent → failed, with times (in ``zone``, else UTC)
+        and the server's reason."""
+        steps = [f"queued {_hhmm(self.queued_at, zone)}"]
+        if self.sent_at is not None:
+            steps.append(f"sent {_hhmm(self.sent_at, zone)}")
+        if self.status == "failed":
+            steps.append(f"failed {_hhmm(self.failed_at, zone)}: {self.error or 'no reason given'}")
+        elif self.status == "queued" and self.attempts:
+            steps.append(f"retrying ({self.attempts} attempts): {self.error or ''}".rstrip(": "))
+        return " → ".join(steps)
+
+
+@dataclass(frozen=True)
 class EventLine:
     """One line of a ticket's chronology."""
 
@@ -85,6 +124,10 @@ class EventLine:
     body: str
     created_at: datetime
     attachments: list[AttachmentInfo] = field(default_factory=list)
+    delivery: DeliveryInfo | None = None
+    """For a reply: where its mail is."""
+    charset_guessed: list[str] = field(default_factory=list)
+    """For a message in: where its charset had to be guessed (label missing, unknown or wrong)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +136,8 @@ class EventLine:
             "body": self.body,
             "created_at": _iso(self.created_at),
             "attachments": [attachment.as_json() for attachment in self.attachments],
+            "delivery": self.delivery.as_json() if self.delivery is not None else None,
+            "charset_guessed": list(self.charset_guessed),
         }
 
 
@@ -122,3 +167,11 @@ class TicketDetail:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def _hhmm(moment: datetime | None, zone: tzinfo | None) -> str:
+    if moment is None:
+        return "?"
+    return (
+        moment.astimezone(zone).strftime("%d.%m.%Y %H:%M") if zone else moment.strftime("%Y-%m-%d %H:%M UTC")
+    )

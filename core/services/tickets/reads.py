@@ -20,7 +20,14 @@ from hotline.core.models import Attachment, Client, Operator, Queue, Ticket, Tic
 from hotline.core.models.sla import TicketSla
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
-from hotline.core.services.tickets.read_model import AttachmentInfo, EventLine, TicketDetail, TicketSummary
+from hotline.core.services.tickets.delivery_state import event_deliveries
+from hotline.core.services.tickets.read_model import (
+    AttachmentInfo,
+    DeliveryInfo,
+    EventLine,
+    TicketDetail,
+    TicketSummary,
+)
 from hotline.core.sla.deadline import next_deadline_and_clock, next_deadline_sql
 
 if TYPE_CHECKING:
@@ -193,6 +200,7 @@ def list_tickets(
 def _event_lines(uow: UnitOfWork, ticket_id: int) -> list[EventLine]:
     events = ticket_events(uow, ticket_id=ticket_id)
     attachments: dict[int, list[AttachmentInfo]] = {}
+    deliveries: dict[int, DeliveryInfo] = {}
     if events:
         rows = uow.session.exec(
             select(Attachment.event_id, Attachment.filename, Attachment.content_type, Attachment.size)
@@ -202,6 +210,7 @@ def _event_lines(uow: UnitOfWork, ticket_id: int) -> list[EventLine]:
         )
         for event_id, filename, content_type, size in rows:
             attachments.setdefault(event_id, []).append(AttachmentInfo(filename, content_type, int(size)))
+        deliveries = event_deliveries(uow, ticket_id=ticket_id)
     return [
         EventLine(
             id=int(event.id or 0),
@@ -210,6 +219,8 @@ def _event_lines(uow: UnitOfWork, ticket_id: int) -> list[EventLine]:
             body=event.body,
             created_at=event.created_at,
             attachments=attachments.get(int(event.id or 0), []),
+            delivery=deliveries.get(int(event.id or 0)),
+            charset_guessed=[str(note) for note in (event.data or {}).get("charset_guessed", [])],
         )
         for event in events
     ]

@@ -8,13 +8,16 @@ the reply and its mail commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
 from hotline.core.enums import EventKind
 from hotline.core.errors import InvalidInput
-from hotline.core.models import ClientEmail, TicketEvent
+from hotline.core.models import ClientEmail, Queue, TicketEvent
+from hotline.core.services.attachments import store_files
+from hotline.core.services.mail.sending import MailSending, OutgoingFile
 from hotline.core.services.outbox import enqueue_ticket_reply
 from hotline.core.services.tickets._chronology import add_event
 from hotline.core.services.tickets._guard import locked_ticket, record_change
@@ -38,23 +41,49 @@ def add_note(
 
 
 def reply_ticket(
-    uow: UnitOfWork, *, number: int, expected_version: int | None, body: str, sla: SlaSetup | None
+    uow: UnitOfWork,
+    *,
+    number: int,
+    expected_version: int | None,
+    body: str,
+    sla: SlaSetup | None,
+    sending: MailSending,
+    attachments: Sequence[OutgoingFile] = (),
 ) -> TicketEvent:
-    """An operator's answer to the requester: a message-out event (the first response, when it is) and
-    its mail in the outbox, together."""
+    """An operator's answer to the requester: a message-out event (the first response, when it is),
+    its attachments and its mail in the outbox, together. Refused, with nothing written, when no
+    mail account can send it (``ConfigError``) or it is over the outgoing size limit."""
     body = body.strip()
     if not body:
         raise InvalidInput("a reply needs a body", where="--body")
+    sending.check_size(body, attachments)
     ticket = locked_ticket(uow, number=number, expected_version=expected_version)
+    account = sending.account_for(_queue_name(uow, ticket.queue_id))
     recipient = ticket.requester or _client_email(uow, ticket.client_id)
     if not recipient:
         raise InvalidInput(f"ticket #{number} has no requester address to reply to", where="requester")
     event = add_event(uow, ticket=ticket, kind=EventKind.MESSAGE_OUT, body=body, sla=sla)
-    enqueue_ticket_reply(uow, ticket=ticket, body=body, event_id=event.id, to=recipient)
-    record_change(
-        uow, ticket, action="ticket.reply", before=None, after={"to": recipient, "event_id": event.id}
+    if attachments:
+        store_files(uow, event_id=event.id or 0, files=attachments)
+    queued = enqueue_ticket_reply(
+        uow,
+        ticket=ticket,
+        body=body,
+        event_id=event.id,
+        to=recipient,
+        account=account.name,
+        from_address=account.from_address,
     )
+    after = {"to": recipient, "event_id": event.id, "outbox_id": queued.id, "account": account.name}
+    if attachments:
+        after["attachments"] = [{"filename": f.filename, "size": len(f.content)} for f in attachments]
+    record_change(uow, ticket, action="ticket.reply", before=None, after=after)
     return event
+
+
+def _queue_name(uow: UnitOfWork, queue_id: int) -> str:
+    queue = uow.session.get(Queue, queue_id)
+    return queue.name if queue is not None else ""
 
 
 def _client_email(uow: UnitOfWork, client_id: int | None) -> str | None:

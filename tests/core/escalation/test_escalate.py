@@ -16,6 +16,7 @@ from hotline.core.models import AuditEntry, EscalationStep, Operator, Queue, Tic
 from hotline.core.models.enums import TicketStatus
 from hotline.core.models.sla import TicketSla
 from hotline.core.services.tickets import update_ticket
+from tests.conftest import SENDING
 
 from .world import counts, load, msk, new_ticket, populate, setup_from_toml
 
@@ -76,7 +77,7 @@ def test_responded_tickets_are_not_overdue(engine, clock, world) -> None:
     with UnitOfWork(engine, actor_login="ivan", clock=FixedClock(msk(2026, 11, 23, 10, 30))) as uow:
         from hotline.core.services.tickets import reply_ticket
 
-        reply_ticket(uow, number=number, expected_version=None, body="on it", sla=world)
+        reply_ticket(uow, number=number, expected_version=None, body="on it", sla=world, sending=SENDING)
     assert run(engine, world, 2026, 11, 23, 15, 0) == []
 
 

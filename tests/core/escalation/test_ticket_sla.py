@@ -19,6 +19,7 @@ from hotline.core.services.tickets import (
     ticket_detail,
     update_ticket,
 )
+from tests.conftest import SENDING
 
 from .world import load, msk, new_ticket, populate, setup_from_toml
 
@@ -71,7 +72,9 @@ def test_pending_pauses_the_resolution_clock(engine, clock, world) -> None:
 def test_reply_is_first_response_and_goes_to_the_outbox(engine, clock, world) -> None:
     number = new_ticket(engine, clock, world)
     with UnitOfWork(engine, actor_login="ivan", clock=clock) as uow:
-        reply_ticket(uow, number=number, expected_version=None, body="We are on it.", sla=world)
+        reply_ticket(
+            uow, number=number, expected_version=None, body="We are on it.", sla=world, sending=SENDING
+        )
     ticket = load(engine, number)
     assert ticket.first_response_at == clock.now()
     assert ticket.status == "open"

@@ -25,6 +25,7 @@ from hotline.core.services.tickets import (
     ticket_summary,
 )
 from hotline.core.sla.deadline import NEXT_DEADLINE, next_deadline, next_deadline_sql
+from tests.conftest import SENDING
 from tests.core.escalation.world import populate, setup_from_toml
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -128,7 +129,9 @@ def test_a_ticket_through_its_life_keeps_one_deadline_everywhere(engine, clock) 
             uow, subject="life", queue="Support", requester="a@example.org", body="hi", sla=sla
         ).number
     steps = [
-        lambda uow: reply_ticket(uow, number=number, expected_version=None, body="ok", sla=sla),
+        lambda uow: reply_ticket(
+            uow, number=number, expected_version=None, body="ok", sla=sla, sending=SENDING
+        ),
         lambda uow: change_status(
             uow, number=number, expected_version=None, status=TicketStatus.PENDING, sla=sla
         ),

@@ -30,6 +30,7 @@ from hotline.core.services.tickets import (
     reply_ticket,
     take_ticket,
 )
+from tests.conftest import SENDING
 from tests.core.escalation.world import load, new_ticket, populate, setup_from_toml
 
 Operation = Callable[[UnitOfWork, int, "int | None", Any], object]
@@ -50,7 +51,9 @@ CASES: dict[str, Case] = {
         lambda s: s["last_event"] == ("note", "Called back."),
     ),
     "reply": Case(
-        lambda uow, n, v, sla: reply_ticket(uow, number=n, expected_version=v, body="On our way.", sla=sla),
+        lambda uow, n, v, sla: reply_ticket(
+            uow, number=n, expected_version=v, body="On our way.", sla=sla, sending=SENDING
+        ),
         "ticket.reply",
         lambda s: s["outbox"] == 1 and "message_out" in s["kinds"],
     ),
@@ -216,7 +219,9 @@ def test_a_change_to_what_it_already_is_writes_nothing(engine, clock, sla) -> No
             "a note needs",
         ),
         (
-            lambda uow, n: reply_ticket(uow, number=n, expected_version=None, body="", sla=None),
+            lambda uow, n: reply_ticket(
+                uow, number=n, expected_version=None, body="", sla=None, sending=SENDING
+            ),
             "a reply needs",
         ),
         (

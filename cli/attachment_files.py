@@ -1,0 +1,56 @@
+"""Files on the command line: the files ``tickets reply --attach`` sends, and a ticket's attachments
+listed or saved by ``tickets attachment``. Problems name the file and exit 2, before anything is
+queued or written."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hotline.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from hotline.core.services.attachments import StoredFile
+    from hotline.core.services.mail.sending import OutgoingFile
+
+MAX_READ_BYTES = 200 * 1024 * 1024
+"""Never read more than this of one file (the outgoing limit refuses far less anyway)."""
+
+
+def read_attachments(paths: Sequence[Path]) -> list[OutgoingFile]:
+    """The files to attach, read whole; a missing, unreadable or non-regular file is exit 2."""
+    from hotline.core.services.mail.sending import OutgoingFile
+
+    files: list[OutgoingFile] = []
+    for path in paths:
+        if not path.exists():
+            raise InvalidInput(f"{path}: no such file", where="--attach")
+        if not path.is_file():
+            raise InvalidInput(f"{path}: not a file", where="--attach")
+        if path.stat().st_size > MAX_READ_BYTES:
+            raise InvalidInput(
+                f"{path}: {path.stat().st_size:,} bytes is too large to attach", where="--attach"
+            )
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise InvalidInput(f"{path}: cannot read it ({error.strerror})", where="--attach") from None
+        files.append(OutgoingFile.named(path.name, content))
+    return files
+
+
+def attachment_json(item: StoredFile) -> dict[str, Any]:
+    """An attachment as ``tickets attachment --json`` lists it (never its bytes)."""
+    return {
+        "name": item.name,
+        "content_type": item.content_type,
+        "size": item.size,
+        "stored": item.stored,
+    }
+
+
+def save_attachments(files: Sequence[StoredFile], directory: Path, *, force: bool) -> list[Path]:
+    from hotline.core.attachment_saving import save_files
+
+    return save_files(files, directory, force=force)

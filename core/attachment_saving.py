@@ -1,0 +1,59 @@
+"""Writing a ticket's attachments to a directory the operator chose, all or nothing.
+
+Every target is checked before the first byte is written: the directory exists and is one, no file
+would be written over (unless ``force``), every file has its bytes. Each file is written to a
+temporary name beside its target and renamed into place, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from hotline.core.errors import InvalidInput
+from hotline.core.filenames import safe_filename
+from hotline.core.services.attachments import StoredFile
+
+
+def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = False) -> list[Path]:
+    """Write ``files`` into ``directory`` under their safe names; the paths written."""
+    folder = directory.expanduser()
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder}: not a directory", where="--save")
+    targets = [(item, folder / safe_filename(item.name)) for item in files]
+    for item, target in targets:
+        if item.content is None:
+            raise InvalidInput(
+                f"{item.name}: its bytes were left out when the mail came in (over the size limit)",
+                where="attachment",
+            )
+        if target.exists() and not force:
+            raise InvalidInput(f"{target}: already exists (--force writes over it)", where="--save")
+        if target.exists() and not target.is_file():
+            raise InvalidInput(f"{target}: exists and is not a file", where="--save")
+    written: list[Path] = []
+    for item, target in targets:
+        _write_atomically(target, item.content or b"")
+        written.append(target)
+    return written
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".hotline-", suffix=".part")
+    except OSError as error:
+        raise InvalidInput(
+            f"{target.parent}: cannot write there ({error.strerror})", where="--save"
+        ) from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

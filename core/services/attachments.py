@@ -1,0 +1,119 @@
+"""Attachments of a ticket's chronology: storing an event's files, and reading them back with their
+bytes to save or open (the read model lists them without bytes).
+
+Names are unique per ticket when read back (``report.pdf``, ``report-2.pdf``), so that saving all of
+a ticket's files to one directory never writes one over another and a name picks exactly one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, literal
+from sqlmodel import col, select
+
+from hotline.core.errors import NotFound
+from hotline.core.filenames import safe_filename
+from hotline.core.models import Attachment, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+    from hotline.core.services.mail.sending import OutgoingFile
+
+MAX_FILENAME_CHARS = 500
+MAX_CONTENT_TYPE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One attachment of a ticket with its bytes; ``content`` None when it was left out for size."""
+
+    id: int
+    event_id: int
+    name: str
+    """Safe to write and unique within the ticket."""
+    content_type: str
+    size: int
+    content: bytes | None
+    stored: bool = True
+    """Whether its bytes are kept (False: left out for the size limit when the mail came in)."""
+
+
+def store_files(uow: UnitOfWork, *, event_id: int, files: Sequence[OutgoingFile]) -> None:
+    """Keep the files of an event (a reply's attachments) in one statement."""
+    uow.session.execute(
+        insert(Attachment.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "event_id": event_id,
+                "filename": item.filename[:MAX_FILENAME_CHARS],
+                "content_type": item.content_type[:MAX_CONTENT_TYPE_CHARS],
+                "size": len(item.content),
+                "content": item.content,
+            }
+            for item in files
+        ],
+    )
+
+
+def ticket_files(
+    uow: UnitOfWork, *, number: int, name: str | None = None, with_content: bool = True
+) -> list[StoredFile]:
+    """The attachments of ticket ``number``, oldest first; only the one called ``name`` when given
+    (``NotFound`` for a ticket or name that does not exist, listing the names there are). Without
+    ``with_content`` their bytes are not read (a listing)."""
+    ticket_id = uow.session.exec(select(Ticket.id).where(Ticket.number == number)).first()
+    if ticket_id is None:
+        raise NotFound(f"no ticket #{number}")
+    content = col(Attachment.content) if with_content else literal(None)
+    rows = uow.session.exec(
+        select(
+            Attachment.id,
+            Attachment.event_id,
+            Attachment.filename,
+            Attachment.content_type,
+            Attachment.size,
+            content,
+            col(Attachment.content).is_not(None),
+        )
+        .join(TicketEvent, col(TicketEvent.id) == Attachment.event_id)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(col(Attachment.id))
+    ).all()
+    files = _uniquely_named(rows)
+    if name is None:
+        return files
+    chosen = [item for item in files if item.name == name] or [
+        item for item in files if item.name.casefold() == name.casefold()
+    ]
+    if len(chosen) != 1:
+        names = ", ".join(item.name for item in files) or "none"
+        raise NotFound(f"ticket #{number} has no attachment named {name!r} (it has: {names})")
+    return chosen
+
+
+def _uniquely_named(rows: Sequence[Any]) -> list[StoredFile]:
+    taken: set[str] = set()
+    files: list[StoredFile] = []
+    for attachment_id, event_id, filename, content_type, size, content, stored in rows:
+        base = safe_filename(filename)
+        name, counter = base, 1
+        while name.casefold() in taken:
+            counter += 1
+            stem, dot, extension = base.rpartition(".")
+            name = f"{stem}-{counter}.{extension}" if dot and stem else f"{base}-{counter}"
+        taken.add(name.casefold())
+        files.append(
+            StoredFile(
+                id=int(attachment_id),
+                event_id=int(event_id),
+                name=name,
+                content_type=content_type,
+                size=int(size),
+                content=content,
+                stored=bool(stored),
+            )
+        )
+    return files

@@ -1,0 +1,39 @@
+"""File names from mail made safe to show and write (issue 14 item 4): what the sender meant, nothing more."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.core.filenames import MAX_NAME_BYTES, safe_filename
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("счёт № 15.pdf", "счёт № 15.pdf"),
+        ("../../.bashrc", "bashrc"),
+        ("..\\..\\Windows\\system.ini", "system.ini"),
+        ("/etc/passwd", "passwd"),
+        ("..", "attachment"),
+        ("", "attachment"),
+        ("report\x1b[31m\x07.txt", "report[31m.txt"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),
+        ('a<b>c:"d|e?f*.txt', "a_b_c__d_e_f_.txt"),
+        ("CON", "_CON"),
+        ("lpt1.txt", "_lpt1.txt"),
+        ("nul.tar.gz", "_nul.tar.gz"),
+        ("console.txt", "console.txt"),
+        ("name. . .", "name"),
+        ("line\nbreak.txt", "line break.txt"),
+    ],
+)
+def test_safe_filename(name: str, safe: str) -> None:
+    assert safe_filename(name) == safe
+
+
+def test_a_long_name_is_shortened_keeping_its_extension_and_whole_characters() -> None:
+    name = "отчёт" * 100 + ".xlsx"
+    safe = safe_filename(name)
+    assert safe.endswith(".xlsx")
+    assert len(safe.encode("utf-8")) <= MAX_NAME_BYTES
+    assert safe.startswith("отчёт")
