@@ -5,7 +5,7 @@ and when an outbox message failed (a refusal, the last retry or a bounce).
 rows from before this revision have none and match by Message-ID alone, as they did.
 ``outbox.failed_at``: the chronology shows queued → sent → failed with their times.
 
-Revision ID: 0008
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 from hotline.core.models.types import UTCDateTime
 
-revision = "0008"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
