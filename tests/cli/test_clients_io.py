@@ -52,7 +52,7 @@ def test_import_prints_a_summary_and_json(db: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "created" in result.stdout
     listed = hotline(db, "clients", "import", str(path), "--dry-run")
-    assert f"{path}:2: skipped: matches client #1 by phone +74951234567" in listed.output
+    assert f"{path}:2: skipped: matches client #1 by email ivan@example.ru" in listed.output
     again = hotline(db, "clients", "import", str(path), "--json")
     assert again.exit_code == 0
     data = json.loads(again.stdout)
