@@ -53,6 +53,19 @@ def database_label(url: str | URL) -> str:
     return f"postgresql {parsed.host or 'localhost'}/{parsed.database}"
 
 
+def database_files(url: str | URL) -> list[tuple[Path, str]]:
+    """The files of a SQLite database (with its journal, WAL and shared-memory files), each with what it
+    is, so no command writes an export or an error list over them; none for a server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return []
+    path = Path(parsed.database).expanduser()
+    return [(path, "the database")] + [
+        (path.with_name(path.name + suffix), "a file of the database")
+        for suffix in ("-wal", "-shm", "-journal")
+    ]
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1)."""
     url = normalise_url(url)

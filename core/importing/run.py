@@ -41,6 +41,8 @@ class ImportOptions:
     sheet: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     errors_path: Path | None = None
+    force: bool = False
+    """Write the errors file over an existing one."""
     batch_size: int = 2000
 
 

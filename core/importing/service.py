@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from hotline.core.db import database_files
 from hotline.core.errors import InvalidInput
 from hotline.core.exporting import neutralise
 from hotline.core.importing import open_source
@@ -24,6 +25,7 @@ from hotline.core.importing.records import SourceRow
 from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
 from hotline.core.models import Client
 from hotline.core.models.enums import Role
+from hotline.core.output_files import check_output, write_atomically
 from hotline.core.services.audit import record_audit
 
 if TYPE_CHECKING:
@@ -42,6 +44,9 @@ def import_clients(
     """Import the clients in ``path`` (CSV, XLSX or vCard); admins only. Raises ``ImportRejected``
     (nothing written) when an atomic import meets invalid rows."""
     uow.require_role(Role.ADMIN)
+    if options.errors_path is not None:
+        protected = [(path, "the input file"), *database_files(uow.engine.url)]
+        check_output(options.errors_path, force=options.force, protected=protected, option="--errors")
     size = path.stat().st_size if path.is_file() else 0
     if size > MAX_IMPORT_BYTES:
         raise InvalidInput(
@@ -78,17 +83,12 @@ def write_errors_file(
     path: Path, header: tuple[str, ...], rejected: list[tuple[SourceRow, list[RowError]]]
 ) -> None:
     """The rejected rows as CSV: the original columns plus ``line`` and ``reason`` (fix and re-import)."""
-    try:
-        with path.open("w", encoding="utf-8-sig", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow([*header, "line", "reason"])
-            for row, errors in rejected:
-                reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
-                writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
-    except OSError as error:
-        raise InvalidInput(
-            f"cannot write the errors file: {error.strerror or error}", where=str(path)
-        ) from None
+    with write_atomically(path, encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        writer.writerow([*header, "line", "reason"])
+        for row, errors in rejected:
+            reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
+            writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
 
 
 def _reindex(uow: UnitOfWork, client_ids: set[int]) -> None:

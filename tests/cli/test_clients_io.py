@@ -156,7 +156,7 @@ def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> N
 def test_export_to_an_unwritable_place_is_exit_2(db: str, tmp_path: Path) -> None:
     result = hotline(db, "clients", "export", "--output", str(tmp_path / "missing" / "out.csv"))
     assert result.exit_code == 2
-    assert "cannot write there" in result.output
+    assert "no such folder" in result.output
     assert "Traceback" not in result.output
 
 
@@ -192,4 +192,74 @@ def test_a_demo_export_imports_into_an_empty_database_with_nobody_lost(
     result = hotline(empty, "clients", "import", str(target), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert (data["rows"], data["created"], data["skipped"], data["organisations_created"]) == (1000, 1000, 0, 0)
+    assert (data["rows"], data["created"], data["skipped"], data["organisations_created"]) == (
+        1000,
+        1000,
+        0,
+        0,
+    )
+
+
+def test_nothing_is_written_over_the_database_the_input_or_an_existing_file(
+    db: str, backend: str, tmp_path: Path
+) -> None:
+    path = clients_csv(tmp_path, CSV_TEXT + BAD_ROWS)
+    original = path.read_bytes()
+    refusals = [
+        (("clients", "import", str(path), "--skip-invalid", "--errors", str(path)), "is the input file"),
+        (
+            ("clients", "import", str(path), "--skip-invalid", "--errors", str(path), "--force"),
+            "is the input file",
+        ),
+    ]
+    existing = tmp_path / "taken.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    refusals += [
+        (("clients", "import", str(path), "--skip-invalid", "--errors", str(existing)), "exists already"),
+        (("clients", "export", "-o", str(existing)), "exists already (--force writes over it)"),
+    ]
+    if backend == "sqlite":
+        database = db.removeprefix("sqlite:///")
+        refusals += [
+            (("clients", "export", "-o", database, "--force"), "is the database"),
+            (("clients", "export", "-o", database + "-wal", "--force"), "is a file of the database"),
+            (
+                ("clients", "import", str(path), "--skip-invalid", "--errors", database, "--force"),
+                "is the database",
+            ),
+        ]
+    for arguments, reason in refusals:
+        result = hotline(db, *arguments)
+        assert result.exit_code == 2, (arguments, result.output)
+        assert reason in result.output, (arguments, result.output)
+    assert path.read_bytes() == original
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    assert json.loads(hotline(db, "clients", "export", "--format", "json").stdout) == []  # nothing imported
+    forced = hotline(db, "clients", "export", "-o", str(existing), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_text(encoding="utf-8-sig").startswith("id,kind,name")
+    errors = hotline(
+        db, "clients", "import", str(path), "--skip-invalid", "--errors", str(existing), "--force"
+    )
+    assert errors.exit_code == 0, errors.output
+    assert "reason" in existing.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_an_export_that_fails_midway_leaves_the_old_file(db: str, tmp_path: Path, monkeypatch) -> None:
+    from hotline.core import exporting
+
+    target = tmp_path / "old-export.csv"
+    target.write_text("the old export", encoding="utf-8")
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+
+    def broken(clients, stream) -> int:
+        stream.write("half a line")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exporting, "write_csv", broken)
+    result = hotline(db, "clients", "export", "-o", str(target), "--force")
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output
+    assert target.read_text(encoding="utf-8") == "the old export"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
