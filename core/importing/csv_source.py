@@ -9,7 +9,7 @@ from io import TextIOWrapper
 from pathlib import Path
 
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.encoding import SAMPLE_BYTES, binary_kind, detect_encoding, read_sample
+from hotline.core.importing.encoding import binary_kind, file_encoding, read_sample
 from hotline.core.importing.records import (
     MAX_LINE_CHARS,
     SourceRow,
@@ -72,7 +72,7 @@ class CsvSource:
         kind = binary_kind(sample)
         if kind:
             raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
-        self.encoding = encoding or detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
+        self.encoding = encoding or file_encoding(path)
         self._stream = _LineReader(path, self.encoding)
         self._size = path.stat().st_size
         self._line = 0

@@ -153,11 +153,42 @@ def test_utf8_file_with_a_broken_byte_later_names_the_line(tmp_path: Path) -> No
     path = tmp_path / "clients.csv"
     head = "name,notes\n" + "Анна,ok\n" * 100_000  # the first megabyte is clean UTF-8
     path.write_bytes(head.encode("utf-8") + "Борис,".encode() + b"\xff\xfe\n")
-    source = open_source(path)
-    with pytest.raises(InvalidInput, match="not valid utf-8") as caught:
-        list(source)
-    source.close()
+    with pytest.raises(InvalidInput, match="this line is not UTF-8 like the other lines") as caught:
+        open_source(path)
     assert caught.value.where == f"{path}:100002"
+
+
+@pytest.mark.parametrize("odd_codec", ["cp1251", "koi8_r"])
+def test_a_file_in_mixed_encodings_names_the_first_line_that_does_not_fit(tmp_path: Path, odd_codec) -> None:
+    path = tmp_path / "clients.csv"
+    rows = [f"Анна Петрова {n},+7 916 000-{n:04d},a{n}@example.ru\n".encode() for n in range(100)]
+    rows.insert(40, "Борис Сидоров,+7 916 111-22-33,b@example.ru\n".encode(odd_codec))
+    path.write_bytes(b"name,phone,email\n" + b"".join(rows))
+    with pytest.raises(InvalidInput, match="mixes text encodings: this line is not UTF-8") as caught:
+        open_source(path)
+    assert caught.value.where == f"{path}:42"
+    # Mostly a code page with one UTF-8 line: the UTF-8 line is the one that does not fit.
+    rows = [f"Анна Петрова {n},+7 916 000-{n:04d}\n".encode(odd_codec) for n in range(50)]
+    rows.insert(7, "Борис Сидоров,+7 916 111-22-33\n".encode())
+    path.write_bytes(b"name,phone\n" + b"".join(rows))
+    with pytest.raises(InvalidInput, match="this line is UTF-8 while the other lines are not") as caught:
+        open_source(path)
+    assert caught.value.where == f"{path}:9"
+
+
+def test_one_code_page_through_the_whole_file_is_read_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    body = "name,notes\n" + "Ann Lee,ok\n" * 60_000 + "Борис Сидоров,перезвонить\n"  # past the first megabyte
+    path.write_bytes(body.encode("cp1251"))
+    source = open_source(path)
+    assert source.encoding == "cp1251"
+    assert list(source)[-1].cells == ("Борис Сидоров", "перезвонить")
+    source.close()
+    western = tmp_path / "western.csv"
+    western.write_bytes("name,notes\nJosé Müller,café crème\n".encode("cp1252"))
+    source = open_source(western)
+    assert next(iter(source)).cells == ("José Müller", "café crème")
+    source.close()
 
 
 def make_workbook(
