@@ -318,3 +318,37 @@ def test_vcard_in_windows_1251(tmp_path: Path) -> None:
 
 def test_utf16_bom_is_text_not_binary() -> None:
     assert detect_encoding(codecs.BOM_UTF16_LE + "a,b".encode("utf-16-le"), complete=True) == "utf-16"
+
+
+def test_a_stray_quote_that_swallows_rows_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "name,phone,email\n"
+        "Row One,+7 916 000-00-01,r1@example.ru\n"
+        '"Row Two,+7 916 000-00-02,r2@example.ru\n'
+        "Row Three,+7 916 000-00-03,r3@example.ru\n"
+        'Row Four,+7 916 000-00-04,"r4@example.ru"\n'
+        "Row Five,+7 916 000-00-05,r5@example.ru\n",
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="is a quote left open on line 3") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:3"
+
+
+def test_real_multi_line_fields_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        'name,phone,notes\nAnn,+7 916 000-00-01,"call after 5, not before\nthanks"\n'
+        'Bob,+7 916 000-00-02,"line one\nsee: a, b, c"\n',  # delimiters, but the column is multi-line text
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    rows = [row.cells for row in source]
+    source.close()
+    assert rows == [
+        ("Ann", "+7 916 000-00-01", "call after 5, not before\nthanks"),
+        ("Bob", "+7 916 000-00-02", "line one\nsee: a, b, c"),
+    ]
