@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +52,32 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[obj
     for row in rows:
         result.add_row(*(safe(cell) for cell in row))
     return result
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a listing's page is in the whole: said on stderr in text, as keys beside the items in JSON."""
+
+    offset: int
+    count: int
+    more: bool
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.count if self.more else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offset": self.offset,
+            "count": self.count,
+            "more": self.more,
+            "next_offset": self.next_offset,
+        }
+
+    def tell(self) -> None:
+        if self.more:
+            shown = f"{self.offset + 1:,}–{self.offset + self.count:,}"
+            info(f"showing {shown}; there are more: --offset {self.next_offset}")
 
 
 def info(message: str) -> None:
