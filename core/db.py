@@ -18,7 +18,15 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hotline.core.clock import Clock, SystemClock
-from hotline.core.errors import DatabaseFailure, HotlineError, NotFound, PermissionDenied, Unavailable
+from hotline.core.errors import (
+    DatabaseFailure,
+    HotlineError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -66,16 +74,21 @@ def database_files(url: str | URL) -> list[tuple[Path, str]]:
     ]
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1)."""
+def make_engine(url: str, *, echo: bool = False, create_folder: bool = False) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1).
+
+    A SQLite file in a folder that does not exist is ``InvalidInput`` (a mistyped path must not become a
+    new empty database), unless ``create_folder`` (the default location, made on first use).
+    """
     url = normalise_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise Unavailable(f"malformed database URL: {url!r}") from None
+        parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
+    except (ArgumentError, ValueError):
+        raise Unavailable(f"malformed database URL: {printable(url)!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url, parsed.database, echo=echo)
+            return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
         if parsed.get_backend_name() == "postgresql":
             return create_engine(
                 url,
@@ -86,12 +99,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             )
     except NoSuchModuleError:
         pass
+    except InvalidInput:
+        raise
+    except (ArgumentError, ValueError) as error:
+        raise Unavailable(f"malformed database URL: {printable(url)!r} ({error})") from None
     raise Unavailable(f"unsupported database URL (use sqlite:///FILE or postgresql://...): {url!r}")
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder: bool) -> Engine:
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().parent
+        if create_folder:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
