@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hotline.core.text import printable
+from hotline.core.text import json_safe, printable
 
 
 def stdout() -> Console:
@@ -34,8 +34,10 @@ def safe(value: object) -> Text:
 
 
 def print_json(data: Any) -> None:
-    """Print JSON only (for ``--json``): UTF-8, dates as ISO-8601."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    """Print JSON only (for ``--json``): UTF-8, dates as ISO-8601; control and format characters (ESC,
+    U+009B, bidi overrides) written as ``\\uXXXX`` escapes, so the data is intact and the terminal safe."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def _json_default(value: object) -> object:
@@ -81,5 +83,5 @@ class Page:
 
 
 def info(message: str) -> None:
-    """A diagnostic line on stderr."""
-    stderr().print(Text(message))
+    """A diagnostic line on stderr (through the printable filter: it may name files and values)."""
+    stderr().print(Text(printable(message)))

@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
@@ -61,7 +61,7 @@ def list_(
 
 @app.command()
 def show(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     as_json: JsonFlag = False,
 ) -> None:
     """A ticket with its whole chronology."""
@@ -78,7 +78,9 @@ def show(
 @app.command()
 def create(
     subject: Annotated[str, typer.Option("--subject", help="What it is about.")],
-    client: Annotated[int | None, typer.Option("--client", help="The client's id.")] = None,
+    client: Annotated[
+        int | None, typer.Option("--client", min=1, max=MAX_ID, help="The client's id.")
+    ] = None,
     queue: Annotated[
         str | None, typer.Option("--queue", help="An existing queue (default: Support, made on first use).")
     ] = None,
@@ -123,7 +125,7 @@ def create(
 
 @app.command()
 def reply(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
     attach: Annotated[
         list[Path] | None,
@@ -134,6 +136,7 @@ def reply(
         typer.Option(
             "--expect-version",
             min=1,
+            max=MAX_ID,
             help="Only if the ticket is still at this version (its `version` in `tickets show --json`); "
             "otherwise exit 1 and send nothing.",
         ),
@@ -167,7 +170,7 @@ def reply(
 
 @app.command()
 def attachment(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     name: Annotated[
         str | None, typer.Argument(metavar="[NAME]", help="Only this attachment (as listed); else all.")
     ] = None,

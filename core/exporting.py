@@ -21,6 +21,7 @@ from hotline.core.errors import InvalidInput
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
+from hotline.core.text import json_safe
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -187,7 +188,7 @@ def write_json(clients: Iterator[ExportedClient], stream: IO[str]) -> int:
     count = 0
     for count, exported in enumerate(clients, start=1):
         stream.write("\n" if count == 1 else ",\n")
-        stream.write(json.dumps(exported.as_json(), ensure_ascii=False))
+        stream.write(json_safe(json.dumps(exported.as_json(), ensure_ascii=False)))
     stream.write("\n]\n")
     return count
 

@@ -263,3 +263,21 @@ def test_an_export_that_fails_midway_leaves_the_old_file(db: str, tmp_path: Path
     assert "No space left on device" in result.output
     assert target.read_text(encoding="utf-8") == "the old export"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_file_names_and_values_reach_the_terminal_only_through_the_printable_filter(
+    db: str, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "list\x1b]0;owned\x07\x1b[2J.csv"
+    hostile.write_text("name,phone\nAnn \u009b31m Lee\u202e,+7 916 000 00 01\n;;;\n", encoding="utf-8")
+    bad = hotline(db, "clients", "import", str(hostile), "--map", "emails=nothing")
+    assert bad.exit_code == 2
+    assert "list]0;owned[2J.csv" not in bad.output  # the sequences are removed, not just ESC
+    assert "\x1b" not in bad.output and "\x07" not in bad.output
+    assert "list.csv" in bad.output
+    good = hotline(db, "clients", "import", str(hostile), "--json")
+    assert good.exit_code == 0, good.output
+    assert "\x1b" not in good.stdout and "\u009b" not in good.stdout
+    assert json.loads(good.stdout)["file"] == str(hostile)  # escaped in JSON, intact when read
+    shown = hotline(db, "clients", "export", "--format", "json")
+    assert "\u009b" not in shown.stdout and "\u202e" not in shown.stdout
