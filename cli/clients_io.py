@@ -42,7 +42,12 @@ class ExportFormat(StrEnum):
 
 
 def import_clients(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV (, ; or tab), XLSX or vCard (.vcf).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="CSV (, ; or tab), XLSX, vCard (.vcf) or JSON; - reads standard input."
+        ),
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
     ] = False,
@@ -73,8 +78,9 @@ def import_clients(
     """Import clients from a spreadsheet or address book; atomic unless --skip-invalid. Admins only."""
     from hotline.core.importing.headers import parse_overrides
     from hotline.core.importing.outcome import ImportRejected
-    from hotline.core.importing.service import ImportOptions
+    from hotline.core.importing.service import MAX_IMPORT_BYTES, ImportOptions
     from hotline.core.importing.service import import_clients as run_import
+    from hotline.core.importing.spool import spooled
 
     state = cli_state()
     options = ImportOptions(
@@ -88,8 +94,12 @@ def import_clients(
         force=force,
     )
     try:
-        with _progress(enabled=not as_json) as progress, state.uow(readonly=dry_run) as uow:
-            outcome = run_import(uow, path=file, options=options, progress=progress)
+        with (
+            spooled(file, stdin=sys.stdin.buffer, limit=MAX_IMPORT_BYTES) as readable,
+            _progress(enabled=not as_json) as progress,
+            state.uow(readonly=dry_run) as uow,
+        ):
+            outcome = run_import(uow, path=readable, options=options, progress=progress)
         outcome.committed = not dry_run
     except ImportRejected as rejected:
         _report(rejected.outcome, as_json=as_json)

@@ -281,3 +281,49 @@ def test_file_names_and_values_reach_the_terminal_only_through_the_printable_fil
     assert json.loads(good.stdout)["file"] == str(hostile)  # escaped in JSON, intact when read
     shown = hotline(db, "clients", "export", "--format", "json")
     assert "\u009b" not in shown.stdout and "\u202e" not in shown.stdout
+
+
+def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path, monkeypatch) -> None:
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from hotline.core.importing import spool
+
+    if backend != "sqlite":
+        pytest.skip("reading a stream is the same on both backends")
+    text = "name,phone\nAnn Lee,+7 916 000-00-01\n"
+    piped = runner.invoke(
+        app, ["--db", db, "clients", "import", "-", "--json"], input=text.encode(),
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+    )  # fmt: skip
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)["created"] == 1
+    via_device = subprocess.run(
+        [sys.executable, "-m", "hotline.cli", "--db", db, "clients", "import", "/dev/stdin", "--json"],
+        input=b"name,phone\nBob Kim,+7 916 000-00-02\n",
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+        check=False,
+    )
+    assert via_device.returncode == 0, via_device.stderr
+    assert json.loads(via_device.stdout)["created"] == 1
+    monkeypatch.setattr(spool, "WRITER_WAIT_SECONDS", 0.5)
+    fifo = tmp_path / "clients.fifo"
+    os.mkfifo(fifo)
+    nobody = hotline(db, "clients", "import", str(fifo))  # no writer: said, not waited for forever
+    assert nobody.exit_code == 2, nobody.output
+    assert "the file is empty" in nobody.output
+
+    def write_later() -> None:
+        with fifo.open("w", encoding="utf-8") as writer:
+            writer.write("name,phone\nVera Sokolova,+7 916 000-00-03\n")
+
+    writer = threading.Thread(target=write_later)
+    writer.start()
+    fed = hotline(db, "clients", "import", str(fifo), "--json")
+    writer.join(timeout=10)
+    assert fed.exit_code == 0, fed.output
+    assert json.loads(fed.stdout)["created"] == 1
