@@ -352,3 +352,58 @@ def test_real_multi_line_fields_are_read(tmp_path: Path) -> None:
         ("Ann", "+7 916 000-00-01", "call after 5, not before\nthanks"),
         ("Bob", "+7 916 000-00-02", "line one\nsee: a, b, c"),
     ]
+
+
+def test_a_workbook_that_inflates_is_refused_before_parsing(tmp_path: Path, monkeypatch) -> None:
+    import time
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from hotline.core.importing import xlsx_source
+
+    book = Workbook()
+    book.active.append(["name", "phone"])
+    book.active.append(["Ann Lee", "+7 916 000-00-01"])
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    padded = tmp_path / "padded.xlsx"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (8 << 20))  # 8 MB of padding
+            target.writestr(member, data)
+    assert padded.stat().st_size < 100_000
+    monkeypatch.setattr(xlsx_source, "MAX_UNPACKED_BYTES", 4 << 20)
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput, match="the workbook unpacks to 8 MB; at most 4 MB") as caught:
+        open_source(padded)
+    assert time.perf_counter() - started < 1.0
+    assert caught.value.where == str(padded)
+    source = open_source(small)  # within the bounds: read as before
+    assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
+    source.close()
+
+
+def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "phone"])
+    book.active.append(["Ann Lee", "+7 916 000-00-01"])
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    wide = tmp_path / "wide.xlsx"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(wide, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD2"/>')
+            target.writestr(member, data)
+    source = open_source(wide)
+    assert source.header == ("name", "phone")
+    assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
+    source.close()
