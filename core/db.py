@@ -8,10 +8,12 @@ together or not at all.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from hotline.core.models import Operator
     from hotline.core.models.enums import Role
 
+_T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reading through memory mapping saves a copy per page: full-text doclists and the lookup index are big.
 SQLITE_MMAP_BYTES = 1 << 30
@@ -181,6 +184,32 @@ def classify_database_error(error: BaseException) -> HotlineError | None:
     if isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error):
         return DatabaseFailure(f"database error: {reason}")
     return None
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Whether ``error`` says another writer holds the lock (SQLite's "database is locked", a PostgreSQL
+    lock or serialisation failure): trying again later may well succeed."""
+    reason = database_error_reason(error).lower()
+    if "database is locked" in reason or "database is busy" in reason or "database table is locked" in reason:
+        return True
+    import psycopg
+
+    cause = getattr(error, "orig", None) or error
+    errors = psycopg.errors
+    return isinstance(cause, errors.LockNotAvailable | errors.SerializationFailure | errors.DeadlockDetected)
+
+
+def retry_while_busy(work: Callable[[], _T], *, patience_seconds: float, pause_seconds: float = 0.2) -> _T:
+    """Run ``work`` (one whole unit of work) again while the database is busy, for up to
+    ``patience_seconds``: what must not be lost to a long write elsewhere (a screen pop) waits its turn."""
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            return work()
+        except Exception as error:
+            if not is_database_busy(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause_seconds)
 
 
 def check_connection(engine: Engine) -> None:
