@@ -21,6 +21,7 @@ from hotline.core.importing.store import ClientStore, fold
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
+Update = tuple[Target, ClientDraft, RowDecision | None]
 Progress = Callable[[int, float | None], None]
 """Called now and then with the rows read so far and the share of the file read (None if unknown)."""
 
@@ -51,7 +52,7 @@ class ImportRun:
 
     def __init__(
         self, uow: UnitOfWork, source: RowSource, builder: DraftBuilder, options: ImportOptions,
-        progress: Progress | None,
+        progress: Progress | None, *, staged: bool = False,
     ) -> None:  # fmt: skip
         self.source, self.builder, self.options, self.progress = source, builder, options, progress
         self.store = ClientStore(uow)
@@ -60,11 +61,14 @@ class ImportRun:
         )
         self.identities = Identities(self.store)
         self.pending: list[tuple[ClientDraft, Target]] = []
-        self.updates: list[tuple[Target, ClientDraft, RowDecision | None]] = []
+        self.updates: list[Update] = []
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
         self.unresolved: list[tuple[RowDecision, Target]] = []  # decisions naming a client still to be made
+        # Staged: the writes each flush would make, kept to be made later in one short writing transaction.
+        self.plan: list[tuple[list[tuple[ClientDraft, Target]], list[Update]]] | None = [] if staged else None
+        self._staged_at: dict[int, tuple[list[tuple[ClientDraft, Target]], int]] = {}
 
     def execute(self) -> ImportOutcome:
         for row in self.source:
@@ -103,6 +107,8 @@ class ImportRun:
             self.writing = False  # atomic: the transaction will be rolled back, stop writing
             self.pending.clear()
             self.updates.clear()
+            if self.plan is not None:
+                self.plan.clear()
 
     def _place(self, row: SourceRow, draft: ClientDraft) -> None:
         identities = self.identities
@@ -160,6 +166,9 @@ class ImportRun:
         waiting = next((index for index, (_, t) in enumerate(self.pending) if t is target), None)
         if waiting is not None:
             self.pending[waiting] = (draft, target)
+        elif id(target) in self._staged_at:
+            batch, index = self._staged_at[id(target)]
+            batch[index] = (draft, target)
         elif target.client_id is not None and self.writing:
             self.updates.append((target, draft, None))
 
@@ -191,9 +200,28 @@ class ImportRun:
         self.outcome.organisations_created += 1
 
     def _flush(self) -> None:
-        """Write the queued new clients (organisations first), then merge the queued updates."""
+        """Write the queued new clients (organisations first), then merge the queued updates; staged, keep
+        them for ``apply``."""
         pending, self.pending = self.pending, []
         updates, self.updates = self.updates, []
+        if self.plan is not None and self.writing:
+            for index, (_, target) in enumerate(pending):
+                self._staged_at[id(target)] = (pending, index)
+            self.plan.append((pending, updates))
+            return
+        self._write(pending, updates)
+
+    def apply(self, uow: UnitOfWork) -> None:
+        """Make the staged writes in ``uow`` (the short writing transaction), in the order they were read."""
+        assert self.plan is not None, "only a staged run has writes to apply"
+        self.store.connection = uow.session.connection()
+        plan, self.plan = self.plan, []
+        for pending, updates in plan:
+            self._write(pending, updates)
+        for decision, target in self.unresolved:
+            decision.client_id = target.client_id
+
+    def _write(self, pending: list[tuple[ClientDraft, Target]], updates: list[Update]) -> None:
         if self.writing and pending:
             organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
             people = [(d, t) for d, t in pending if d.kind != "organisation"]
