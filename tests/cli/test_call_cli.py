@@ -12,3 +12,36 @@ def test_call_incoming_needs_a_known_operator(empty_db: str) -> None:
     )
     missing = hotline("--db", empty_db, "call", "incoming", "+7 916 123 45 67", "--operator", "nobody")
     assert missing.exit_code == 2
+
+
+def test_a_screen_pop_waits_out_a_busy_database_and_is_not_lost(empty_db: str, monkeypatch) -> None:
+    import sqlite3
+    import threading
+    import time
+
+    from hotline.core import db
+
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)  # each try gives up quickly; the retries wait
+    path = empty_db.removeprefix("sqlite:///")
+    locked = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(1.5)  # a long import's write
+        writer.execute("COMMIT")
+        writer.close()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    assert locked.wait(5)
+    started = time.monotonic()
+    result = hotline("--db", empty_db, "--operator", "boss", "call", "incoming", "+7 916 123 45 67")
+    holder.join(5)
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started >= 1.0  # it did wait for the lock
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT count(*) FROM screen_pop").fetchone() == (1,)
+    check.close()
