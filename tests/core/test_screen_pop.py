@@ -8,8 +8,9 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
-from hotline.core.changes import ChangeWatcher, signal_change
+from hotline.core.changes import CHANNELS, ChangeWatcher, signal_change
 from hotline.core.clock import FixedClock
 from hotline.core.errors import NotFound
 from hotline.core.services.screen_pop import (
@@ -123,5 +124,28 @@ def test_a_rolled_back_pop_wakes_no_one(engine, uow_factory, staff) -> None:
         with pytest.raises(RuntimeError, match="died"):
             ring_and_die(uow_factory)
         assert watcher.wait(0.3) == set()
+    finally:
+        watcher.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_listening_connection_comes_back_after_it_is_lost(backend, engine, uow_factory, staff) -> None:
+    watcher = ChangeWatcher(engine)
+    try:
+        listener_pid = watcher._connection.info.backend_pid
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener_pid})
+        changed: set[str] = set()
+        deadline = time.monotonic() + 10
+        while changed != set(CHANNELS) and time.monotonic() < deadline:
+            changed |= watcher.wait(0.2)
+        assert changed == set(CHANNELS), "after a reconnect everything may have changed"
+        assert watcher._connection.info.backend_pid != listener_pid
+        with uow_factory() as uow:
+            request_screen_pop(uow, operator_login="olga", number="89161234567")
+        changed = set()
+        while "screen_pop" not in changed and time.monotonic() < deadline:
+            changed |= watcher.wait(0.2)
+        assert "screen_pop" in changed
     finally:
         watcher.close()

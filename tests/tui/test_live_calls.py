@@ -156,3 +156,28 @@ def test_snapshot_missed_calls(backend, world, console, engine, clock, snap_comp
             await pilot.app.workers.wait_for_complete()
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_reminders_appear_when_created_and_announce_when_due(world, console, settle, engine, clock):
+    from hotline.core.services.reminders import create_reminder
+    from hotline.tui.widgets.reminder_list import REFRESH_SECONDS, ReminderList
+
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one("#reminders", ReminderList)
+        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:  # another console, the CLI
+            reminder = create_reminder(
+                uow, text="Call back Ivanov", due_at=clock.now() + timedelta(seconds=1)
+            )
+            reminder_id = reminder.id
+        # Well before the panel's periodic re-read: the change signal brought it.
+        started = time.monotonic()
+        await wait_until(
+            pilot, lambda: [view.id for view in panel.reminders] == [reminder_id], "the reminder"
+        )
+        assert time.monotonic() - started < REFRESH_SECONDS / 3
+        assert reminder_id not in panel.announced
+        clock.advance(seconds=1)  # the panel's timer fires at the due time and finds it due
+        await wait_until(pilot, lambda: reminder_id in panel.announced, "the due reminder's toast")
+        assert time.monotonic() - started < REFRESH_SECONDS / 3
