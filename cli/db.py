@@ -14,20 +14,35 @@ app = typer.Typer(help="Create, upgrade and back up the database.", no_args_is_h
 
 
 @app.command()
-def init() -> None:
-    """Create the schema (or bring it up to date); the first login to run it becomes an admin."""
+def init(
+    group: Annotated[
+        str | None,
+        typer.Option("--group", help="SQLite: share the file with this OS group (0660 instead of 0600)."),
+    ] = None,
+) -> None:
+    """Create the schema (or bring it up to date); the OS user (SQLite) or the database role
+    (PostgreSQL) running it first becomes an admin, with the --operator login if one is named.
+
+    A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
-    from hotline.core.db import UnitOfWork
-    from hotline.core.models.enums import Role
-    from hotline.core.services.operators import add_operator, list_operators
+    from hotline.core.db import UnitOfWork, restrict_sqlite_file
+    from hotline.core.identity import bootstrap_admins
+    from hotline.core.services.operators import has_operators
 
     state = cli_state()
     engine = state.engine(require_schema=False)
+    if migrate.schema_state(engine) == "ready":
+        with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:
+            bootstrapped = has_operators(uow)
+        if bootstrapped:
+            with state.uow() as uow:
+                uow.authorize("db.admin", entity="database")
     migrate.upgrade(engine)
-    with UnitOfWork(engine, clock=state.clock) as uow:
-        if not list_operators(uow):
-            add_operator(uow, login=state.login, role=Role.ADMIN, display_name=state.login)
-            info(f"created admin operator {state.login!r}")
+    restrict_sqlite_file(engine, group=group)
+    with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
+        if not has_operators(uow):
+            for login in bootstrap_admins(uow, requested=state.settings.operator):
+                info(f"created admin operator {login!r}")
     info(f"database ready at revision {migrate.current_revision(engine)}: {engine.url.render_as_string()}")
 
 

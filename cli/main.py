@@ -69,7 +69,15 @@ def main(
     ] = None,
 ) -> None:
     """Global options apply to every command."""
-    set_cli_state(CliState(db=db, config=config, operator=operator, now=now))
+    set_cli_state(
+        CliState(
+            db=db,
+            config=config,
+            operator=operator,
+            now=now,
+            command=ctx.meta.get("hotline.command", "hotline"),
+        )
+    )
     if ctx.invoked_subcommand is None:
         from hotline.cli.console import console
 

@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; default the embedded SQLite database under ``$XDG_DATA_HOME/hotline``."""
     operator: str | None = None
-    """Login of the acting operator; default the OS login name."""
+    """``--operator``: act as this login; honoured only for an admin (SQLite) or the system account
+    (PostgreSQL), see ``core.identity``."""
     now: str | None = None
     """A fixed ISO-8601 instant for the clock (tests and replays)."""
     timezone: str = "Europe/Moscow"
@@ -121,14 +122,6 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    def operator_login(self) -> str:
-        """The acting login: ``--operator``/``HOTLINE_OPERATOR``, else the OS login name."""
-        if self.operator:
-            return self.operator
-        import getpass
-
-        return getpass.getuser()
 
     @classmethod
     def settings_customise_sources(

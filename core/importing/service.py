@@ -23,7 +23,6 @@ from hotline.core.importing.outcome import ImportOutcome, ImportRejected
 from hotline.core.importing.records import SourceRow
 from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
 from hotline.core.models import Client
-from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def import_clients(
 ) -> ImportOutcome:
     """Import the clients in ``path`` (CSV, XLSX or vCard); admins only. Raises ``ImportRejected``
     (nothing written) when an atomic import meets invalid rows."""
-    uow.require_role(Role.ADMIN)
+    uow.authorize("client.import", entity="client", entity_id=path.name)
     size = path.stat().st_size if path.is_file() else 0
     if size > MAX_IMPORT_BYTES:
         raise InvalidInput(

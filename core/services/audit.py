@@ -42,7 +42,11 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the unit of work (it commits with the change it describes)."""
+    """Add an audit entry to the unit of work (it commits with the change it describes).
+
+    Every write records one, so this is also where an unknown or deactivated operator is refused.
+    """
+    uow.require_active()
     entry = AuditEntry(
         at=uow.now(),
         actor=uow.actor_name,
@@ -51,6 +55,7 @@ def record_audit(
         entity_id=None if entity_id is None else str(entity_id),
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
+        via=uow.via[:200],
     )
     uow.session.add(entry)
     return entry
