@@ -28,6 +28,7 @@ def init(
     from hotline.core.db import UnitOfWork, restrict_sqlite_file
     from hotline.core.identity import bootstrap_admins
     from hotline.core.services.operators import has_operators
+    from hotline.core.services.system_runs import start_system_run
 
     state = cli_state()
     engine = state.engine(require_schema=False)
@@ -35,8 +36,8 @@ def init(
         with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:
             bootstrapped = has_operators(uow)
         if bootstrapped:
-            with state.uow() as uow:
-                uow.authorize("db.admin", entity="database")
+            with state.uow(as_system=True) as uow:
+                start_system_run(uow, run="db init")
     migrate.upgrade(engine)
     restrict_sqlite_file(engine, group=group)
     with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
@@ -51,7 +52,13 @@ def upgrade() -> None:
     """Apply the migrations this version of hotline has and the database lacks."""
     from hotline.core import migrate
 
-    engine = cli_state().engine(require_schema=False)
+    state = cli_state()
+    engine = state.engine(require_schema=False)
+    if migrate.schema_state(engine) == "ready":  # an older schema cannot tell who is who yet
+        from hotline.core.services.system_runs import start_system_run
+
+        with state.uow(as_system=True) as uow:
+            start_system_run(uow, run="db upgrade")
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     info(f"schema {before or 'empty'} → {migrate.current_revision(engine)}")
@@ -62,9 +69,13 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist).", dir_okay=False)],
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite backup API; pg_dump for PostgreSQL)."""
-    from hotline.core.backup import backup_database
+    from hotline.core.backup import backup_database, record_backup
 
-    size = backup_database(cli_state().engine(), file)
+    state = cli_state()
+    with state.uow(readonly=True) as uow:
+        size = backup_database(uow, file)
+    with state.uow() as uow:
+        record_backup(uow, target=file, size=size)
     info(f"backup written to {file} ({size:,} bytes)")
 
 

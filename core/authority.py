@@ -31,7 +31,6 @@ PERMISSIONS: dict[str, Role] = {
     "report": Role.SUPERVISOR,
     "audit.read": Role.SUPERVISOR,
     "escalate": Role.SUPERVISOR,
-    "reminders.run": Role.SUPERVISOR,
     "mail.failed.read": Role.SUPERVISOR,
     # admins: the client base as a whole, the system, the people
     "client.import": Role.ADMIN,

@@ -76,6 +76,7 @@ def load_demo(
     clients, their contacts, calls, tickets and reminders are deleted first (operators, queues, groups
     and articles are kept and reused), so loading twice never duplicates anything.
     """
+    uow.authorize("demo.load", entity="database")
     if clients < 1:
         raise InvalidInput("the demo needs at least one client", where="--clients")
     connection = uow.session.connection()

@@ -177,6 +177,7 @@ def delete_article(uow: UnitOfWork, *, article_id: int) -> None:
 
 def reindex_articles(uow: UnitOfWork) -> int:
     """Rebuild the search index from the articles (after a bulk load that bypassed the services)."""
+    uow.authorize("kb.reindex", entity="kb_article")
     count = index.rebuild_index(uow.session)
     record_audit(uow, action="kb.reindex", entity="kb_article", after={"articles": count})
     return count

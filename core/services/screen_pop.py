@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 def request_screen_pop(uow: UnitOfWork, *, operator_login: str, number: str) -> ScreenPop:
     """Queue a pop of ``number`` for that operator's running console."""
+    uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     get_operator(uow, login=operator_login)
