@@ -41,6 +41,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.reminders", "app", "reminders"),
     ("hotline.cli.report", "app", "report"),
     ("hotline.cli.call", "app", "call"),
+    ("hotline.cli.audit", "app", "audit"),
 ]
 
 

@@ -1,13 +1,19 @@
-"""Audit entries: who changed or exported what, with the state before and after."""
+"""Audit entries: who changed or exported what, with the state before and after; and reading them.
+
+Entries are only ever added: hotline has no operation that changes or deletes one (and the database
+refuses UPDATE and DELETE on them, see migration 0006).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
+from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -59,3 +65,60 @@ def record_audit(
     )
     uow.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit trail, newest first; ``more`` when older entries follow."""
+
+    entries: list[AuditEntry]
+    more: bool
+
+
+def parse_entity(text: str, *, where: str = "--entity") -> tuple[str, str | None]:
+    """``ticket:42`` → ("ticket", "42"); ``client`` → ("client", None)."""
+    kind, _, key = text.strip().partition(":")
+    if not kind or not kind.replace("_", "").isalnum():
+        raise InvalidInput(f"not KIND[:ID] (such as ticket:42 or client:7): {text!r}", where=where)
+    return kind.lower(), key.strip() or None
+
+
+def list_audit(
+    uow: UnitOfWork,
+    *,
+    actor: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> AuditPage:
+    """The audit trail, newest first, filtered; supervisors and admins only (a refusal is audited)."""
+    uow.authorize("audit.read", entity=entity or "audit_entry", entity_id=entity_id)
+    query = select(AuditEntry)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).offset(offset)
+    rows = list(uow.session.exec(query.limit(limit + 1)))
+    return AuditPage(entries=rows[:limit], more=len(rows) > limit)
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as ``audit list --json`` prints it."""
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+        "via": entry.via,
+    }
