@@ -91,7 +91,7 @@ def _register() -> None:
         if isinstance(target, typer.Typer):
             app.add_typer(target, name=name)
         else:
-            app.command(name)(target)
+            app.command(name, context_settings=getattr(target, "context_settings", None))(target)
 
 
 _register()
