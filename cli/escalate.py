@@ -37,7 +37,9 @@ def escalate(
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="escalate")
         validate_against_db(uow, setup=setup)
-    steps = run_escalation(engine, setup=setup, clock=clock, dry_run=dry_run)
+    steps = run_escalation(
+        engine, setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)
+    )
     if as_json:
         print_json([step.as_json() for step in steps])
         return

@@ -122,3 +122,15 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
         "after": entry.after,
         "via": entry.via,
     }
+
+
+def describe_change(entry: AuditEntry) -> str:
+    """One line for a history view: the fields that changed (``status: open → pending``), else what
+    was recorded."""
+    before, after = entry.before or {}, entry.after or {}
+    if before and after:
+        changed = [key for key in after if key in before and before[key] != after[key]]
+        if changed:
+            return "; ".join(f"{key}: {before[key]} → {after[key]}" for key in changed[:6])
+    shown = after or before
+    return ", ".join(f"{key}={value}" for key, value in list(shown.items())[:4])
