@@ -42,7 +42,9 @@ def init(
     restrict_sqlite_file(engine, group=group)
     with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
         if not has_operators(uow):
-            for login in bootstrap_admins(uow, requested=state.settings.operator):
+            for login in bootstrap_admins(
+                uow, requested=state.settings.operator, prefix=state.settings.pg_role_prefix
+            ):
                 info(f"created admin operator {login!r}")
     info(f"database ready at revision {migrate.current_revision(engine)}: {engine.url.render_as_string()}")
 
@@ -94,3 +96,20 @@ def status(
         return
     head = migrate.head_revision()
     info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")
+
+
+@app.command()
+def grants(
+    show: Annotated[bool, typer.Option("--show", help="Print the statements run.")] = False,
+) -> None:
+    """PostgreSQL: create the group roles and grant them what each hotline role may (admins; run again
+    after every upgrade). Operators cannot read the audit trail or delete clients; nobody may change it."""
+    from hotline.core.pg_roles import apply_grants
+
+    state = cli_state()
+    with state.uow() as uow:
+        statements = apply_grants(uow, prefix=state.settings.pg_role_prefix)
+    if show:
+        for statement in statements:
+            typer.echo(statement + ";")
+    info(f"{len(statements)} grant statements applied (group roles {state.settings.pg_role_prefix}_*)")

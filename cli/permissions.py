@@ -13,6 +13,7 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "db upgrade": "db.admin",
     "db status": None,
     "db backup": "db.backup",
+    "db grants": "db.admin",
     "config path": None,
     "config init": None,
     "config check": "read",

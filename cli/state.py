@@ -95,7 +95,11 @@ class CliState:
 
             engine = self.engine(require_schema=False)
             self._identity = resolve_identity(
-                engine, requested=self.settings.operator, clock=self.clock, via=self.via
+                engine,
+                requested=self.settings.operator,
+                clock=self.clock,
+                via=self.via,
+                prefix=self.settings.pg_role_prefix,
             )
         return self._identity
 

@@ -23,6 +23,7 @@ from hotline.core.authority import checked_login, with_article
 from hotline.core.db import UnitOfWork
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
+from hotline.core.pg_roles import DEFAULT_PREFIX, system_role
 from hotline.core.text import printable
 
 if TYPE_CHECKING:
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 
     from hotline.core.clock import Clock
     from hotline.core.models import Operator
-
-SYSTEM_GROUP_ROLE = "hotline_system"
-"""The PostgreSQL group role of the system account (cron, the PBX adapter)."""
 
 
 def os_principal() -> tuple[str, bool]:
@@ -62,10 +60,10 @@ class Identity:
         return self.login or "system"
 
 
-def database_principal(engine: Engine) -> tuple[str, bool]:
+def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
     """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
     the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
-    member of ``hotline_system`` is)."""
+    member of ``<prefix>_system`` is)."""
     if engine.dialect.name == "sqlite":
         return os_principal()
     with engine.connect() as connection:
@@ -76,7 +74,7 @@ def database_principal(engine: Engine) -> tuple[str, bool]:
                 " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             ),
-            {"group": SYSTEM_GROUP_ROLE},
+            {"group": system_role(prefix)},
         ).one()
     return str(role), bool(system)
 
@@ -96,10 +94,15 @@ def _operator_for_role(uow: UnitOfWork, role: str) -> Operator | None:
 
 
 def resolve_identity(
-    engine: Engine, *, requested: str | None, clock: Clock | None = None, via: str = "cli"
+    engine: Engine,
+    *,
+    requested: str | None,
+    clock: Clock | None = None,
+    via: str = "cli",
+    prefix: str = DEFAULT_PREFIX,
 ) -> Identity:
     """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited."""
-    authenticated, system = database_principal(engine)
+    authenticated, system = database_principal(engine, prefix=prefix)
     with UnitOfWork(engine, clock=clock, readonly=True, via=via) as uow:
         if requested is not None:
             _checked(uow, requested, authenticated)
@@ -186,7 +189,7 @@ def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> Non
     uow.session.commit()
 
 
-def bootstrap_admins(uow: UnitOfWork, *, requested: str | None) -> list[str]:
+def bootstrap_admins(uow: UnitOfWork, *, requested: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
     """The first admins of a database without operators (``db init``); their logins.
 
     SQLite: the OS user, and the ``--operator`` login too when one is named. PostgreSQL: the named
@@ -194,7 +197,7 @@ def bootstrap_admins(uow: UnitOfWork, *, requested: str | None) -> list[str]:
     """
     from hotline.core.services.operators import add_operator
 
-    authenticated, system = database_principal(uow.engine)
+    authenticated, system = database_principal(uow.engine, prefix=prefix)
     if requested is not None:
         checked_login(requested)
     if uow.engine.dialect.name == "sqlite" and not system:

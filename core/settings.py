@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     operator: str | None = None
     """``--operator``: act as this login; honoured only for an admin (SQLite) or the system account
     (PostgreSQL), see ``core.identity``."""
+    pg_role_prefix: str = "hotline"
+    """PostgreSQL: the group roles are ``<prefix>_operator``, ``_supervisor``, ``_admin`` and ``_system``
+    (the system account: cron, the PBX)."""
     now: str | None = None
     """A fixed ISO-8601 instant for the clock (tests and replays)."""
     timezone: str = "Europe/Moscow"

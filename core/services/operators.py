@@ -42,8 +42,13 @@ def add_operator(
     display_name: str | None = None,
     email: str | None = None,
     db_role: str | None = None,
+    pg_role_prefix: str | None = None,
 ) -> Operator:
-    """Create an operator; only admins may (the system may too, for set-up and demo data)."""
+    """Create an operator; only admins may (the system may too, for set-up and demo data).
+
+    With ``pg_role_prefix`` on PostgreSQL, also its login role in the group role of ``role``, where the
+    acting database role may create roles (see ``core.pg_roles``).
+    """
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     login = login.strip().lower()
     if not _LOGIN.match(login):
@@ -60,6 +65,10 @@ def add_operator(
         created_at=uow.now(),
         db_role=db_role,
     )
+    if pg_role_prefix is not None and db_role is None:
+        from hotline.core.pg_roles import ensure_login_role
+
+        operator.db_role = ensure_login_role(uow, login=login, role=role, prefix=pg_role_prefix)
     uow.session.add(operator)
     uow.session.flush()
     record_audit(

@@ -46,6 +46,7 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "db init": [],
         "db upgrade": [],
         "db backup": [str(tmp / f"backup-{login}.db")],
+        "db grants": [],
         "config check": [],
         "demo": ["--clients", "1"],
         "operators add": [f"new-{login}"],
