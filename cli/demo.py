@@ -31,14 +31,20 @@ def demo(
     ] = False,
 ) -> None:
     """Load a deterministic demo data set: clients, contacts, operators, queues, tickets, calls, articles."""
+    state = cli_state()
+    confirmed = _confirmed_name(ctx.args)
+    if force and confirmed is None:
+        confirmed = _prompt_for_name(state)
+    load_demo_data(clients=clients, seed=seed, force=force, confirmed=confirmed)
+
+
+def load_demo_data(*, clients: int, seed: int = 1, force: bool = False, confirmed: str | None = None) -> None:
+    """Load the demo with a progress bar and say what it made (``demo`` and ``console --prepare-demo``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hotline.core.demo import load_demo
 
     state = cli_state()
-    confirmed = _confirmed_name(ctx.args)
-    if force and confirmed is None:
-        confirmed = _prompt_for_name(state)
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=stderr(), transient=False) as bar:

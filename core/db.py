@@ -221,20 +221,6 @@ def check_connection(engine: Engine) -> None:
         raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
 
 
-def check_operator(engine: Engine, login: str) -> None:
-    """Refuse a login that is unknown (``NotFound``) or deactivated (``PermissionDenied``), both exit 2:
-    the console checks it before its first frame, so an operator whose every save would fail never gets
-    one. Plain SQL on purpose: the ORM is loaded after the first frame."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT active FROM operator WHERE login = :login"), {"login": login}
-        ).first()
-    if row is None:
-        raise NotFound(f"unknown operator {login!r} (add it with: hotline operators add)")
-    if not row[0]:
-        raise PermissionDenied(f"operator {login!r} is deactivated")
-
-
 class UnitOfWork:
     """One transaction on behalf of an operator (or of the system, with no login).
 
