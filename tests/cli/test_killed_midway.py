@@ -17,7 +17,7 @@ import pytest
 
 from tests.cli.invoke import hotline
 
-ROWS = 20_000
+ROWS = 10_000
 ENV = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"}
 
 
