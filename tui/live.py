@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed
+from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed, read_card
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -110,5 +110,7 @@ class LiveUpdates:
                 )
         self.shown.update(int(pop.id or 0) for pop in pops)
         for request in requests:
+            if request.client_id is not None:
+                request.card = read_card(self.ctx, request.client_id)
             if not self._stop.is_set():
                 self.app.post_message(request)
