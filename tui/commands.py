@@ -259,7 +259,7 @@ APP_COMMANDS = register(
     ),
     Command(
         id="app.missed_calls",
-        key="f7",
+        key="f9",
         title="console: missed calls",
         help="Screen pops no console showed while the caller was on the line; open the caller from there.",
         action="app.open_missed_calls",

@@ -1,4 +1,4 @@
-"""Live calls in the console: a stale pop is a missed call (F7, the caller one key away), every console of
+"""Live calls in the console: a stale pop is a missed call (F9, the caller one key away), every console of
 the operator rings, and a call lasts from the ring or from opening the card (an injected clock)."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ async def test_a_stale_pop_is_a_missed_call_and_the_caller_is_one_key_away(
         assert isinstance(app.screen, HomeScreen), "a pop older than 30 s never opens as a live call"
         with UnitOfWork(engine, readonly=True) as uow:
             assert screen_pop_taker(uow, pop_id=fresh) is None
-        await pilot.press("f7")
+        await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, MissedCallsScreen)
         table = app.screen.query_one(DataTable)
@@ -151,7 +151,7 @@ def test_snapshot_missed_calls(backend, world, console, engine, clock, snap_comp
         for _ in range(4):
             await pilot.pause()
             await pilot.app.workers.wait_for_complete()
-        await pilot.press("f7")
+        await pilot.press("f9")
         for _ in range(4):
             await pilot.pause()
             await pilot.app.workers.wait_for_complete()
