@@ -57,7 +57,8 @@ class HotlineApp(App[None]):
             from hotline.tui.live import LiveUpdates
 
             self.live = LiveUpdates(self, self.ctx)
-            self.live.start()
+            # After the first frame: its first look imports the ORM, which would compete with painting.
+            self.call_after_refresh(self.live.start)
 
     def on_unmount(self) -> None:
         if self.live is not None:
