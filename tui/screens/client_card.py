@@ -16,7 +16,13 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import CardLoaded, OpenTicketRequested, TimelinePageLoaded, forward_worker_failure
+from hotline.tui.messages import (
+    CardLoaded,
+    OpenTicketRequested,
+    TimelinePageLoaded,
+    forward_worker_failure,
+    read_card,
+)
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -112,9 +118,16 @@ class ClientCardScreen(Screen[None]):
     BINDINGS: ClassVar = bindings_for("card")
 
     def __init__(
-        self, ctx: ConsoleContext, client_id: int, *, call_started_at: datetime | None = None
+        self,
+        ctx: ConsoleContext,
+        client_id: int,
+        *,
+        call_started_at: datetime | None = None,
+        loaded: CardLoaded | None = None,
     ) -> None:
         super().__init__()
+        self._loaded = loaded
+        """The card already read (a screen pop reads it with the pop): shown at mount, not read again."""
         self.ctx = ctx
         self.client_id = client_id
         self.call_started_at = call_started_at
@@ -145,7 +158,12 @@ class ClientCardScreen(Screen[None]):
         timeline = self.query_one(TimelineTable)
         timeline.focus()
         self.watch(timeline, "scroll_y", self._timeline_scrolled, init=False)
-        self.reload()
+        if self._loaded is not None:
+            self.on_card_loaded(self._loaded)
+            self._loaded = None
+            self._load_page(first=True)  # the reminders panel reads its own list when it mounts
+        else:
+            self.reload()
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
@@ -157,13 +175,7 @@ class ClientCardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card")
     def _load_card(self) -> None:
-        from hotline.core.services.clients import client_card
-        from hotline.core.services.tickets import tickets_by_number
-
-        with self.ctx.uow(readonly=True) as uow:
-            card = client_card(uow, client_id=self.client_id)
-            open_tickets = tickets_by_number(uow, card.open_ticket_numbers[:200])
-        self.post_message(CardLoaded(card, open_tickets))
+        self.post_message(read_card(self.ctx, self.client_id))
 
     @work(thread=True, exit_on_error=False, group="timeline")
     def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
