@@ -1,6 +1,6 @@
-"""Every command of the Typer app, as every role, on both backends: allowed or refused exactly as core's permission table
-says, and every refusal is an audit entry. A command added without a rule (in ``cli/permissions.py``)
-or without a sample invocation here fails."""
+"""Every command of the Typer app, as every role, on both backends: allowed or refused exactly as
+core's permission table says, and every refusal is an audit entry. A command added without a rule
+(in ``cli/permissions.py``) or without a sample invocation here fails."""
 
 from __future__ import annotations
 
