@@ -41,6 +41,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.reminders", "app", "reminders"),
     ("hotline.cli.report", "app", "report"),
     ("hotline.cli.call", "app", "call"),
+    ("hotline.cli.rules", "app", "rules"),
+    ("hotline.cli.shifts", "app", "shifts"),
+    ("hotline.cli.contracts", "app", "contracts"),
 ]
 
 

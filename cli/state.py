@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import Engine, UnitOfWork
+    from hotline.core.rules.book import RuleBook
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 
@@ -25,6 +26,7 @@ class CliState:
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _sla: SlaSetup | None = field(default=None, repr=False)
+    _rules: RuleBook | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -51,6 +53,15 @@ class CliState:
 
             self._sla = SlaSetup.from_settings(self.settings, source=self.config_source)
         return self._sla
+
+    @property
+    def rules(self) -> RuleBook:
+        """The event rules of the configuration, run by every command's changes."""
+        if self._rules is None:
+            from hotline.core.rules.book import RuleBook
+
+            self._rules = RuleBook.from_settings(self.settings, sla=self.sla, source=self.config_source)
+        return self._rules
 
     @property
     def database_url(self) -> str:
@@ -85,7 +96,11 @@ class CliState:
         from hotline.core.db import UnitOfWork
 
         return UnitOfWork(
-            self.engine(), actor_login=None if as_system else self.login, clock=self.clock, readonly=readonly
+            self.engine(),
+            actor_login=None if as_system else self.login,
+            clock=self.clock,
+            readonly=readonly,
+            rules=None if readonly else self.rules,
         )
 
     def close(self) -> None:

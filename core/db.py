@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from hotline.core.models import Operator
     from hotline.core.models.enums import Role
+    from hotline.core.rules.book import RuleBook
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reading through memory mapping saves a copy per page: full-text doclists and the lookup index are big.
@@ -174,11 +175,14 @@ class UnitOfWork:
         actor_login: str | None = None,
         clock: Clock | None = None,
         readonly: bool = False,
+        rules: RuleBook | None = None,
     ) -> None:
         self.engine = engine
         self.actor_login = actor_login
         self.clock: Clock = clock or SystemClock()
         self.readonly = readonly
+        self.rules = rules
+        """The event rules the service operations run (``hotline.core.rules``); None: no rules."""
         self._actor: Operator | None = None
 
     def __enter__(self) -> Self:

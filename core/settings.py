@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hotline.core.errors import ConfigError
+from hotline.core.rules.config import EventRuleConfig, check_rule_references
 from hotline.core.sla.config import (
     CalendarConfig,
     EscalationRuleConfig,
@@ -98,6 +99,8 @@ class Settings(BaseSettings):
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)
     escalation: list[EscalationRuleConfig] = Field(default_factory=list)
+    rules: list[EventRuleConfig] = Field(default_factory=list)
+    """Event rules (``[[rules]]``): on an event, when the conditions hold, do the actions."""
 
     @field_validator("timezone")
     @classmethod
@@ -171,4 +174,5 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     check_references(
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )
+    check_rule_references(rules=settings.rules, calendars=settings.calendars, source=str(path))
     return settings

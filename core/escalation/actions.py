@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import insert, select, update
 
@@ -39,8 +39,14 @@ class ClaimedTicket:
     cycle: int
 
 
-def supervisor_login(uow: UnitOfWork, rule: EscalationRuleConfig) -> str:
-    """Whom ``supervisor`` means for a rule: its ``supervisor``, else the first active supervisor."""
+class _SupervisedRule(Protocol):
+    name: str
+    supervisor: str | None
+
+
+def supervisor_login(uow: UnitOfWork, rule: _SupervisedRule) -> str:
+    """Whom ``supervisor`` means for a rule (escalation or event rule): its ``supervisor``, else the
+    first active supervisor."""
     if rule.supervisor:
         return rule.supervisor
     login = uow.session.execute(
