@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)
     escalation: list[EscalationRuleConfig] = Field(default_factory=list)
+    contract_warning_days: int = Field(default=30, ge=0, le=3650)
+    """Warn of contracts ending within this many days (``reminders due`` makes reminders of them)."""
     rules: list[EventRuleConfig] = Field(default_factory=list)
     """Event rules (``[[rules]]``): on an event, when the conditions hold, do the actions."""
 

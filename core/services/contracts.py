@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from hotline.core.db import UnitOfWork
+    from hotline.core.models import Reminder
 
 EXPIRED_TAG = "contract-expired"
 MAX_CHAIN = 3
@@ -220,3 +221,56 @@ def list_contracts(
 def contracts_ending(uow: UnitOfWork, *, day: date, within_days: int) -> list[ContractView]:
     """Contracts in force on ``day`` whose last day is within ``within_days``."""
     return [view for view in list_contracts(uow, day=day, warn_days=within_days) if view.state == "ending"]
+
+
+def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: int) -> list[Reminder]:
+    """A reminder, due now, for each contract ending within ``within_days``: to the client's owner (else
+    its organisation's), else to every active supervisor; once per contract and end date, however often
+    this runs (``dedupe_key``), so ``reminders due`` and the console's reminder list warn of it."""
+    from hotline.core.models import Operator, Reminder
+    from hotline.core.models.enums import ReminderStatus
+    from hotline.core.services.reminders import ReminderKind
+
+    now = uow.now()
+    today = now.astimezone(zone).date()
+    supervisors: list[int] | None = None
+    created: list[Reminder] = []
+    for view in contracts_ending(uow, day=today, within_days=within_days):
+        owners = [c.owner_id for c in _chain(uow, view.client_id) if c.owner_id is not None][:1]
+        if not owners:
+            if supervisors is None:
+                supervisors = list(
+                    uow.session.exec(
+                        select(Operator.id).where(
+                            Operator.role == Role.SUPERVISOR.value, col(Operator.active).is_(True)
+                        )
+                    )
+                )
+            owners = supervisors
+        days = (view.ends_on - today).days
+        text = f"Contract {view.level} of {view.client} ends {view.ends_on.isoformat()} (in {days} days)"
+        for operator_id in owners:
+            key = f"contract:{view.id}:{view.ends_on.isoformat()}:{operator_id}"
+            if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first() is not None:
+                continue
+            reminder = Reminder(
+                operator_id=operator_id,
+                client_id=view.client_id,
+                kind=ReminderKind.CONTRACT.value,
+                text=text[:1000],
+                due_at=now,
+                status=ReminderStatus.PENDING.value,
+                dedupe_key=key,
+                created_at=now,
+            )
+            uow.session.add(reminder)
+            uow.session.flush()
+            record_audit(
+                uow,
+                action="reminder.create",
+                entity="reminder",
+                entity_id=reminder.id,
+                after=snapshot(reminder),
+            )
+            created.append(reminder)
+    return created
