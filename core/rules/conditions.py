@@ -7,11 +7,21 @@ given by ``hotline rules explain``. Nothing here writes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.rules.config import RuleConditions, word_stems
 
 WORD_CONDITIONS = ("words", "subject_words", "body_words")
+ONE_OF_CONDITIONS = (
+    "queue",
+    "channel",
+    "priority",
+    "status",
+    "client_group",
+    "contract_level",
+    "sender_domain",
+)
 
 if TYPE_CHECKING:
     from hotline.core.rules.facts import EventFacts
@@ -21,11 +31,23 @@ Check = Callable[["EventFacts", Any, "SlaSetup | None"], "str | None"]
 """A condition's check: None when it holds, else why not."""
 
 
-def _one_of(name: str, actual: str | None, wanted: list[Any]) -> str | None:
-    values = [getattr(value, "value", value) for value in wanted]
-    if actual is not None and actual in values:
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """The values a condition accepts, compiled once: a set to test, a text to say what was wanted."""
+
+    values: frozenset[str]
+    text: str
+
+    @classmethod
+    def of(cls, wanted: list[Any]) -> OneOf:
+        values = [str(getattr(value, "value", value)) for value in wanted]
+        return cls(frozenset(values), " or ".join(values))
+
+
+def _one_of(name: str, actual: str | None, wanted: OneOf) -> str | None:
+    if actual is not None and actual in wanted.values:
         return None
-    return f"{name} is {actual or 'none'}, not {' or '.join(values)}"
+    return f"{name} is {actual or 'none'}, not {wanted.text}"
 
 
 def _words(name: str, stems_of: Callable[[EventFacts], frozenset[str]]) -> Check:
@@ -84,17 +106,18 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def _compiled(name: str, wanted: Any) -> Any:
+    if name in WORD_CONDITIONS:
+        return [(phrase, frozenset(word_stems(phrase))) for phrase in wanted]
+    if name in ONE_OF_CONDITIONS:
+        return OneOf.of(wanted)
+    return wanted
+
+
 def compiled(conditions: RuleConditions) -> tuple[tuple[str, Any], ...]:
-    """The conditions given, in order, with the phrases of word conditions stemmed once."""
-    return tuple(
-        (
-            name,
-            [(phrase, frozenset(word_stems(phrase))) for phrase in wanted]
-            if name in WORD_CONDITIONS
-            else wanted,
-        )
-        for name, wanted in conditions.given().items()
-    )
+    """The conditions given, in order, with the phrases of word conditions stemmed and the lists of
+    values made sets, once."""
+    return tuple((name, _compiled(name, wanted)) for name, wanted in conditions.given().items())
 
 
 assert set(CHECKS) == set(RuleConditions.model_fields), "every condition has its check"

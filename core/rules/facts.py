@@ -7,6 +7,7 @@ rule finds «роутера» in a message.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -18,6 +19,22 @@ from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
+
+
+_QUEUE_NAMES: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+"""Queue names by engine and id: queues are never renamed or deleted, and the rules ask for the name of
+the ticket's queue on every event."""
+
+
+def queue_name(uow: UnitOfWork, queue_id: int) -> str | None:
+    names = _QUEUE_NAMES.setdefault(uow.engine, {})
+    name = names.get(queue_id)
+    if name is None:
+        queue = uow.session.get(Queue, queue_id)
+        if queue is None:
+            return None
+        name = names[queue_id] = queue.name
+    return name
 
 
 @dataclass
@@ -35,6 +52,15 @@ class EventFacts:
     sender: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     """Template fields only this event has (``mail.from``, ``call.outcome`` …)."""
+    _rows: dict[tuple[type, int], Any] = field(default_factory=dict, repr=False)
+    """Rows read for the rules, kept referenced (the session's identity map is weak, so a row nobody
+    holds would be read again for every rule)."""
+
+    def _row(self, model: type, key: int) -> Any:
+        found = self._rows.get((model, key))
+        if found is None:
+            found = self._rows[(model, key)] = self.uow.session.get(model, key)
+        return found
 
     @property
     def ticket_number(self) -> int | None:
@@ -43,20 +69,19 @@ class EventFacts:
     @property
     def client(self) -> Client | None:
         client_id = self.ticket.client_id if self.ticket is not None else self.client_id
-        return self.uow.session.get(Client, client_id) if client_id is not None else None
+        return self._row(Client, client_id) if client_id is not None else None
 
     @property
     def queue_name(self) -> str | None:
         if self.ticket is None:
             return None
-        queue = self.uow.session.get(Queue, self.ticket.queue_id)
-        return queue.name if queue is not None else None
+        return queue_name(self.uow, self.ticket.queue_id)
 
     @property
     def assignee_login(self) -> str | None:
         if self.ticket is None or self.ticket.assignee_id is None:
             return None
-        operator = self.uow.session.get(Operator, self.ticket.assignee_id)
+        operator = self._row(Operator, self.ticket.assignee_id)
         return operator.login if operator is not None else None
 
     @cached_property
@@ -64,7 +89,7 @@ class EventFacts:
         client = self.client
         if client is None or client.group_id is None:
             return None
-        group = self.uow.session.get(ClientGroup, client.group_id)
+        group = self._row(ClientGroup, client.group_id)
         return group.name if group is not None else None
 
     @cached_property
