@@ -80,9 +80,11 @@ def fifty_rules_toml(*, matching: bool = True) -> str:
             f'[[rules]]\nname = "rule {index}"\non = "{event}"\nwhen = {{ {when} }}\n'
             f'actions = [{{ tags = ["r{index}"] }}, {{ priority = "high" }}]\n'
         )
-    channel, inside = ("email", "inside") if matching else ("phone", "outside")
+    mail_when, inside = (
+        ('channel = "email"', "inside") if matching else ('sender_domain = "none.example"', "outside")
+    )
     rules.append(
-        f'[[rules]]\nname = "all mail"\non = "mail.received"\nwhen = {{ channel = "{channel}" }}\n'
+        f'[[rules]]\nname = "all mail"\non = "mail.received"\nwhen = {{ {mail_when} }}\n'
         'actions = [{ tags = ["mail"] }]\n'
     )
     rules.append(
