@@ -153,12 +153,16 @@ def contract_expired(
     uow: UnitOfWork, client_id: int | None, *, at: datetime, zone: ZoneInfo | None = None
 ) -> bool:
     """True when the client (or its organisation) has contracts and none covers today."""
-    chain = _chain(uow, client_id)
-    contracts = _contracts_of(uow, [client.id for client in chain if client.id is not None])
-    if not contracts:
+    if client_id is None:
+        return False
+    client_ids = [client.id for client in _chain(uow, client_id) if client.id is not None]
+    spans = uow.session.exec(
+        select(Contract.starts_on, Contract.ends_on).where(col(Contract.client_id).in_(client_ids))
+    ).all()
+    if not spans:
         return False
     day = _local_day(at, zone)
-    return not any(contract.starts_on <= day <= contract.ends_on for contract in contracts)
+    return not any(starts_on <= day <= ends_on for starts_on, ends_on in spans)
 
 
 @dataclass(frozen=True)
