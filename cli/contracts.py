@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, required_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
 app = typer.Typer(
     help="Clients' contracts: the level that chooses the SLA, and until when.", no_args_is_help=True
 )
-
-
-def _day(text: str, where: str) -> date:
-    from hotline.core.errors import InvalidInput
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"bad date {text!r}: write it like 2026-12-31", where=where) from None
 
 
 @app.command()
@@ -39,7 +29,7 @@ def add(
     """Add a contract to a client."""
     from hotline.core.services.contracts import add_contract
 
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = required_day(start, where="--start"), required_day(end, where="--end")
     with cli_state().uow() as uow:
         contract = add_contract(
             uow,
@@ -62,7 +52,7 @@ def end(
     from hotline.core.services.contracts import end_contract
 
     with cli_state().uow() as uow:
-        contract = end_contract(uow, contract_id=contract_id, ends_on=_day(on, "--on"))
+        contract = end_contract(uow, contract_id=contract_id, ends_on=required_day(on, where="--on"))
     info(f"contract {contract_id} now ends {contract.ends_on.isoformat()}")
 
 

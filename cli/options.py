@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON only (for scripts).")]
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many results at most.")]
+
+
+def required_day(text: str, *, where: str) -> date:
+    """A ``YYYY-MM-DD`` value of a required option; blank or anything else is bad usage naming it."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.reports import parse_day
+
+    day = parse_day(text, where=where)
+    if day is None:
+        raise InvalidInput("a date is needed (YYYY-MM-DD)", where=where)
+    return day

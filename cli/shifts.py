@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, required_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
@@ -72,15 +71,6 @@ def clear(login: Annotated[str, typer.Argument(help="Operator login.")], days: D
     info(f"{login}: {removed} shift{'s' if removed != 1 else ''} removed")
 
 
-def _day(text: str, where: str) -> date:
-    from hotline.core.errors import InvalidInput
-
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"bad date {text!r}: write it like 2026-12-31", where=where) from None
-
-
 @app.command()
 def off(
     login: Annotated[str, typer.Argument(help="Operator login.")],
@@ -95,8 +85,8 @@ def off(
 
     if reason not in ("vacation", "sick"):
         raise InvalidInput(f"unknown reason {reason!r}: vacation or sick", where="--reason")
-    first = _day(start, "--from")
-    last = _day(end, "--to") if end else first
+    first = required_day(start, where="--from")
+    last = required_day(end, where="--to") if end else first
     with cli_state().uow() as uow:
         row = add_exception(uow, login=login, kind=reason, starts_on=first, ends_on=last, note=note)
     info(f"{login}: {reason} {first.isoformat()} to {last.isoformat()} (exception {row.id})")
@@ -111,7 +101,7 @@ def swap(
     """The two operators exchange their shifts of one day."""
     from hotline.core.shifts.service import add_exception
 
-    when = _day(day, "--date")
+    when = required_day(day, where="--date")
     with cli_state().uow() as uow:
         row = add_exception(uow, login=login, kind="swap", starts_on=when, other_login=other)
     info(f"{login} and {other} swap {when.isoformat()} (exception {row.id})")
