@@ -277,9 +277,14 @@ def test_mail_received_runs_in_the_intake_with_the_message_text(rules_uow) -> No
 
 def test_the_rules_commit_with_the_event_or_not_at_all(rules_uow) -> None:
     factory = rules_uow(_rules('{ reminder = { text = "x", who = "supervisor" } }', '{ tags = ["t"] }'))
-    with pytest.raises(RuntimeError), factory() as uow:
-        _open(uow)
-        raise RuntimeError("the unit of work fails after the event")
+
+    def fail_after_the_event() -> None:
+        with factory() as uow:
+            _open(uow)
+            raise RuntimeError("the unit of work fails after the event")
+
+    with pytest.raises(RuntimeError):
+        fail_after_the_event()
     with factory() as uow:
         for model in (Reminder, RuleTrace, TicketEvent):
             assert uow.session.exec(select(model)).all() == []
