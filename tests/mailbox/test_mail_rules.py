@@ -32,7 +32,9 @@ def test_mail_received_rules_run_in_the_poll(
     server, user, _ = imap_user
     server.append(user, plain(message_id="<r1@client>", body="Не работает роутера."))
     server.append(user, plain(message_id="<r2@client>", body="Принтер."))
-    settings = mail_settings.model_copy(update={"rules": mail_settings.model_validate({"rules": RULES}).rules})
+    settings = mail_settings.model_copy(
+        update={"rules": mail_settings.model_validate({"rules": RULES}).rules}
+    )
     poller = Poller(engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock)
     [report] = asyncio.run(poller.run_once(list(settings.mail.accounts)))
     assert report.created == 2
