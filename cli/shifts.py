@@ -21,7 +21,7 @@ def join(
     queue: Annotated[str, typer.Argument(help="Queue name.")],
 ) -> None:
     """Make the operator a member of the queue (routing picks among members on shift)."""
-    from hotline.core.shifts.service import join_queue
+    from hotline.core.services.shifts import join_queue
 
     with cli_state().uow() as uow:
         added = join_queue(uow, login=login, queue=queue)
@@ -34,7 +34,7 @@ def leave(
     queue: Annotated[str, typer.Argument(help="Queue name.")],
 ) -> None:
     """Take the operator out of the queue."""
-    from hotline.core.shifts.service import leave_queue
+    from hotline.core.services.shifts import leave_queue
 
     with cli_state().uow() as uow:
         removed = leave_queue(uow, login=login, queue=queue)
@@ -51,7 +51,7 @@ def set_(
     ] = None,
 ) -> None:
     """Set the operator's shift on these weekdays (replacing what those days had)."""
-    from hotline.core.shifts.service import set_shifts
+    from hotline.core.services.shifts import set_shifts
 
     state = cli_state()
     with state.uow() as uow:
@@ -64,7 +64,7 @@ def set_(
 @app.command()
 def clear(login: Annotated[str, typer.Argument(help="Operator login.")], days: DaysOption = "all") -> None:
     """Remove the operator's shifts on these weekdays."""
-    from hotline.core.shifts.service import clear_shifts
+    from hotline.core.services.shifts import clear_shifts
 
     with cli_state().uow() as uow:
         removed = clear_shifts(uow, login=login, days=days)
@@ -81,7 +81,7 @@ def off(
 ) -> None:
     """Days the operator does not work: vacation or sick days (their shifts starting then are off)."""
     from hotline.core.errors import InvalidInput
-    from hotline.core.shifts.service import add_exception
+    from hotline.core.services.shifts import add_exception
 
     if reason not in ("vacation", "sick"):
         raise InvalidInput(f"unknown reason {reason!r}: vacation or sick", where="--reason")
@@ -99,7 +99,7 @@ def swap(
     day: Annotated[str, typer.Option("--date", help="The day (YYYY-MM-DD).")],
 ) -> None:
     """The two operators exchange their shifts of one day."""
-    from hotline.core.shifts.service import add_exception
+    from hotline.core.services.shifts import add_exception
 
     when = required_day(day, where="--date")
     with cli_state().uow() as uow:
@@ -110,7 +110,7 @@ def swap(
 @app.command()
 def unexcept(exception_id: Annotated[int, typer.Argument(help="The exception's number.")]) -> None:
     """Remove an exception (a vacation cancelled, a swap called off)."""
-    from hotline.core.shifts.service import remove_exception
+    from hotline.core.services.shifts import remove_exception
 
     with cli_state().uow() as uow:
         remove_exception(uow, exception_id=exception_id)
@@ -120,7 +120,7 @@ def unexcept(exception_id: Annotated[int, typer.Argument(help="The exception's n
 @app.command()
 def show(login: Annotated[str, typer.Argument(help="Operator login.")], as_json: JsonFlag = False) -> None:
     """The operator's weekly pattern and exceptions."""
-    from hotline.core.shifts.service import schedule_of
+    from hotline.core.services.shifts import schedule_of
 
     with cli_state().uow(readonly=True) as uow:
         view = schedule_of(uow, login=login)
@@ -140,7 +140,7 @@ def now(
     as_json: JsonFlag = False,
 ) -> None:
     """The roster: every operator, today's shifts, and who is on shift now (``--now`` moves the clock)."""
-    from hotline.core.shifts.service import roster
+    from hotline.core.services.shifts import roster
 
     state = cli_state()
     with state.uow(readonly=True) as uow:

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from hotline.core.models import Operator, RoutingCursor, Ticket
 from hotline.core.models.enums import OPEN_STATUSES
-from hotline.core.shifts.service import on_shift_members
+from hotline.core.services.shifts import on_shift_members
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork

@@ -12,7 +12,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Role
 from hotline.core.services.contracts import add_contract
 from hotline.core.services.operators import add_operator
-from hotline.core.shifts.service import add_exception, join_queue, set_shifts
+from hotline.core.services.shifts import add_exception, join_queue, set_shifts
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.roster import RosterScreen
 from tests.tui.conftest import HOSTILE_NAME

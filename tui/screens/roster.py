@@ -86,7 +86,7 @@ class RosterScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="roster")
     def _read(self) -> None:
         from hotline.core.services.contracts import contracts_ending
-        from hotline.core.shifts.service import roster
+        from hotline.core.services.shifts import roster
 
         now = self.ctx.clock.now()
         warn_days = self.ctx.settings.contract_warning_days

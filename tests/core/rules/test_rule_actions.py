@@ -11,8 +11,8 @@ from hotline.core.models import AuditEntry, OutboxMessage, Reminder, RuleTrace, 
 from hotline.core.models.enums import Direction
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call
+from hotline.core.services.shifts import join_queue, set_shifts
 from hotline.core.services.tickets import change_priority, create_ticket, get_ticket
-from hotline.core.shifts.service import join_queue, set_shifts
 
 pytestmark = pytest.mark.usefixtures("centre")
 

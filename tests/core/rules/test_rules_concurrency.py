@@ -18,8 +18,8 @@ from hotline.core.models import Operator, Queue, Ticket
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
+from hotline.core.services.shifts import join_queue, set_shifts
 from hotline.core.services.tickets import create_ticket
-from hotline.core.shifts.service import join_queue, set_shifts
 from tests.conftest import TEST_NOW
 from tests.core.rules.conftest import book_from
 

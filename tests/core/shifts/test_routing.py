@@ -17,8 +17,8 @@ from hotline.core.models import Operator, Ticket
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
+from hotline.core.services.shifts import add_exception, join_queue, set_shifts
 from hotline.core.services.tickets import create_ticket
-from hotline.core.shifts.service import add_exception, join_queue, set_shifts
 from tests.core.escalation.world import setup_from_toml
 from tests.core.rules.conftest import book_from
 

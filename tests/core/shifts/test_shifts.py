@@ -12,8 +12,7 @@ from hotline.core.errors import InvalidInput, PermissionDenied
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
-from hotline.core.shifts.schedule import parse_shift_span, parse_weekdays
-from hotline.core.shifts.service import (
+from hotline.core.services.shifts import (
     add_exception,
     clear_shifts,
     is_on_shift,
@@ -23,6 +22,7 @@ from hotline.core.shifts.service import (
     schedule_of,
     set_shifts,
 )
+from hotline.core.shifts.schedule import parse_shift_span, parse_weekdays
 
 MSK = ZoneInfo("Europe/Moscow")
 
