@@ -43,12 +43,15 @@ def init(
 def check() -> None:
     """Load the file and check what it names (queues, operators) against the database: exit 2 if wrong."""
     from hotline.core.escalation.validate import validate_against_db
+    from hotline.core.rules.validate import check_rules
 
     state = cli_state()
     settings = state.settings
     with state.uow(readonly=True, as_system=True) as uow:
         validate_against_db(uow, setup=state.sla)
+        check_rules(uow, settings.rules, source=state.config_source)
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
-        f"{len(settings.escalation)} escalation rules, {len(settings.mail.accounts)} mail accounts: ok"
+        f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "
+        f"{len(settings.mail.accounts)} mail accounts: ok"
     )

@@ -42,6 +42,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.report", "app", "report"),
     ("hotline.cli.call", "app", "call"),
     ("hotline.cli.audit", "app", "audit"),
+    ("hotline.cli.rules", "app", "rules"),
+    ("hotline.cli.shifts", "app", "shifts"),
+    ("hotline.cli.contracts", "app", "contracts"),
 ]
 
 

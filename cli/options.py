@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -11,3 +12,14 @@ LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help
 
 MAX_ID = 2**63 - 1
 """The largest id or number a database column holds (a signed 64-bit integer): beyond it is bad usage."""
+
+
+def required_day(text: str, *, where: str) -> date:
+    """A ``YYYY-MM-DD`` value of a required option; blank or anything else is bad usage naming it."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.reports import parse_day
+
+    day = parse_day(text, where=where)
+    if day is None:
+        raise InvalidInput("a date is needed (YYYY-MM-DD)", where=where)
+    return day

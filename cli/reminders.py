@@ -81,10 +81,21 @@ def due(
             "--birthdays/--no-birthdays", help="First make today's birthday reminders (and yesterday's)."
         ),
     ] = True,
+    contracts_within: Annotated[
+        int | None,
+        typer.Option(
+            "--contracts-within",
+            min=0,
+            max=3650,
+            help="First make reminders of contracts ending within N days (default: contract_warning_days "
+            "of the configuration; 0: none).",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Reminders whose time has come, earliest first (for cron: everyone's, as the system)."""
     from hotline.cli.state import cli_state
+    from hotline.core.services.contracts import create_contract_reminders
     from hotline.core.services.reminders import create_birthday_reminders, due_reminders
 
     state = cli_state()
@@ -94,6 +105,12 @@ def due(
             created = create_birthday_reminders(uow, zone=zone, catch_up_days=1)
         if created and not as_json:
             info(f"{len(created)} birthday reminders made")
+    within = state.settings.contract_warning_days if contracts_within is None else contracts_within
+    if within:
+        with state.uow(as_system=True) as uow:
+            warned = create_contract_reminders(uow, zone=zone, within_days=within)
+        if warned and not as_json:
+            info(f"{len(warned)} reminders of contracts ending within {within} days made")
     with state.uow(readonly=True, as_system=not mine) as uow:
         views = due_reminders(uow, operator_login=state.login if mine else None)
     if as_json:

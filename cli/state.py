@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import Engine, UnitOfWork
     from hotline.core.identity import Identity
+    from hotline.core.rules.book import RuleBook
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 
@@ -29,6 +30,7 @@ class CliState:
     _engine: Engine | None = field(default=None, repr=False)
     _sla: SlaSetup | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
+    _rules: RuleBook | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -55,6 +57,15 @@ class CliState:
 
             self._sla = SlaSetup.from_settings(self.settings, source=self.config_source)
         return self._sla
+
+    @property
+    def rules(self) -> RuleBook:
+        """The event rules of the configuration, run by every command's changes."""
+        if self._rules is None:
+            from hotline.core.rules.book import RuleBook
+
+            self._rules = RuleBook.from_settings(self.settings, sla=self.sla, source=self.config_source)
+        return self._rules
 
     @property
     def database_url(self) -> str:
@@ -127,6 +138,7 @@ class CliState:
             clock=self.clock,
             readonly=readonly,
             via=via,
+            rules=None if readonly else self.rules,
         )
 
     def close(self) -> None:

@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, Role] = {
     "audit.read": Role.SUPERVISOR,
     "escalate": Role.SUPERVISOR,
     "mail.failed.read": Role.SUPERVISOR,
+    "roster.manage": Role.SUPERVISOR,
+    "contract.manage": Role.SUPERVISOR,
     # admins: the client base as a whole, the system, the people
     "client.import": Role.ADMIN,
     "client.export": Role.ADMIN,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from hotline.core.enums import Role
     from hotline.core.models import Operator
+    from hotline.core.rules.book import RuleBook
 
 _T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -242,6 +243,7 @@ class UnitOfWork:
         readonly: bool = False,
         via: str = "system",
         invoker_login: str | None = None,
+        rules: RuleBook | None = None,
     ) -> None:
         self.engine = engine
         self.actor_login = actor_login
@@ -249,6 +251,8 @@ class UnitOfWork:
         self.readonly = readonly
         self.via = via
         self.invoker_login = invoker_login
+        self.rules = rules
+        """The event rules the service operations run (``hotline.core.rules``); None: no rules."""
         self._actor: Operator | None = None
         self._invoker: Operator | None = None
 

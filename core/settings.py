@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hotline.core.errors import ConfigError
+from hotline.core.rules.config import EventRuleConfig, check_rule_references
 from hotline.core.sla.config import (
     CalendarConfig,
     EscalationRuleConfig,
@@ -154,6 +155,10 @@ class Settings(BaseSettings):
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)
     escalation: list[EscalationRuleConfig] = Field(default_factory=list)
+    contract_warning_days: int = Field(default=30, ge=0, le=3650)
+    """Warn of contracts ending within this many days (``reminders due`` makes reminders of them)."""
+    rules: list[EventRuleConfig] = Field(default_factory=list)
+    """Event rules (``[[rules]]``): on an event, when the conditions hold, do the actions."""
 
     @field_validator("timezone")
     @classmethod
@@ -219,4 +224,5 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     check_references(
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )
+    check_rule_references(rules=settings.rules, calendars=settings.calendars, source=str(path))
     return settings

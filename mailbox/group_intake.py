@@ -25,6 +25,7 @@ from hotline.mailbox.incoming import ConversionFailed, sniff_message_id
 
 if TYPE_CHECKING:
     from hotline.core.db import Engine
+    from hotline.core.rules.book import RuleBook
 
 log = logging.getLogger("hotline.mail")
 
@@ -66,13 +67,18 @@ class GroupIntake:
     clock: Clock
     sla: SlaSetup
     mailbox: MailboxRef
+    rules: RuleBook | None = None
+    """The event rules each message's unit of work runs (mail.received, ticket.created …)."""
 
     def take_in(
         self, uidvalidity: int, converted: list[tuple[int, bytes, Converted]]
     ) -> list[MessageOutcome]:
         """One transaction for the group, committed once; the outcome of each message, in order."""
         outcomes: list[MessageOutcome] = []
-        with database_errors(), UnitOfWork(self.engine, clock=self.clock, via="poller") as uow:
+        with (
+            database_errors(),
+            UnitOfWork(self.engine, clock=self.clock, via="poller", rules=self.rules) as uow,
+        ):
             context = self._prepare(uow)
             for uid, raw, mail in converted:
                 outcomes.append(self._take_in_one(uow, uidvalidity, uid, raw, mail, context))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from hotline.core.clock import Clock, SystemClock
 from hotline.core.db import UnitOfWork
 from hotline.core.errors import ConfigError, Unavailable
+from hotline.core.rules.book import RuleBook
 from hotline.core.services.mail.account_state import account_state, save_account_state
 from hotline.core.services.mail.duplicates import already_processed
 from hotline.core.services.mail.incoming import MailboxRef
@@ -69,10 +70,12 @@ class Poller:
         after_commit: Callable[[int], None] | None = None,
         imap_timeout: float = 30.0,
         workers: int = 1,
+        rules: RuleBook | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.sla = sla
+        self.rules = rules if rules is not None else RuleBook.from_settings(settings, sla=sla)
         self.clock = clock or SystemClock()
         self.after_commit = after_commit
         self.imap_timeout = imap_timeout
@@ -188,6 +191,7 @@ class Poller:
             clock=self.clock,
             sla=self.sla,
             mailbox=MailboxRef.from_settings(account, self.settings),
+            rules=self.rules,
         )
         with self.conversions.pool(parallel=len(groups) > 1) as pool:
             pending: _Pending | None = None

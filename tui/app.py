@@ -176,13 +176,16 @@ def make_app(
 ) -> HotlineApp:
     """The console for ``operator_login`` on ``engine`` (tests pass their own settings and clock);
     ``sla`` is the set-up the caller already built from ``settings`` (else it is built here)."""
+    from hotline.core.rules.book import RuleBook
     from hotline.core.sla.policy import SlaSetup
 
+    sla = sla if sla is not None else SlaSetup.from_settings(settings)
     ctx = ConsoleContext(
         engine=engine,
         settings=settings,
         operator_login=operator_login,
         clock=clock,
-        sla=sla if sla is not None else SlaSetup.from_settings(settings),
+        sla=sla,
+        rules=RuleBook.from_settings(settings, sla=sla),
     )
     return HotlineApp(ctx, poll_screen_pops=poll_screen_pops)

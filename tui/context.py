@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import Engine, UnitOfWork
+    from hotline.core.rules.book import RuleBook
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 
@@ -24,11 +25,18 @@ class ConsoleContext:
     clock: Clock
     sla: SlaSetup
     """Calendars, SLA policies and escalation rules of ``settings``, built once for the console."""
+    rules: RuleBook | None = None
+    """The event rules the console's changes run (built from ``settings`` by ``make_app``)."""
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work as the console's operator: run it in a thread worker, never on the UI loop."""
         from hotline.core.db import UnitOfWork
 
         return UnitOfWork(
-            self.engine, actor_login=self.operator_login, clock=self.clock, readonly=readonly, via="console"
+            self.engine,
+            actor_login=self.operator_login,
+            clock=self.clock,
+            readonly=readonly,
+            via="console",
+            rules=None if readonly else self.rules,
         )

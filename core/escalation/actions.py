@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import insert, select, update
 
@@ -39,8 +39,14 @@ class ClaimedTicket:
     cycle: int
 
 
-def supervisor_login(uow: UnitOfWork, rule: EscalationRuleConfig) -> str:
-    """Whom ``supervisor`` means for a rule: its ``supervisor``, else the first active supervisor."""
+class _SupervisedRule(Protocol):
+    name: str
+    supervisor: str | None
+
+
+def supervisor_login(uow: UnitOfWork, rule: _SupervisedRule) -> str:
+    """Whom ``supervisor`` means for a rule (escalation or event rule): its ``supervisor``, else the
+    first active supervisor."""
     if rule.supervisor:
         return rule.supervisor
     login = uow.session.execute(
@@ -151,12 +157,34 @@ def _queue(uow: UnitOfWork, batch: _Batch, action: Action, tickets: list[Claimed
 
 
 def _assign(uow: UnitOfWork, batch: _Batch, action: Action, tickets: list[ClaimedTicket]) -> None:
+    from hotline.core.shifts.routing import MODES
+
+    if action.target in MODES:
+        _route(uow, batch, action.target, tickets)
+        return
     operator = _operator(uow, batch.rule, action.target)
     moved = [t for t in tickets if t.assignee_id != operator.id]
     _update(uow, [t.id for t in moved], assignee_id=operator.id)
     for ticket in moved:
         batch.event(ticket, EventKind.ASSIGNMENT, f"→ {operator.login}", to=operator.login)
         ticket.assignee_id = operator.id
+
+
+def _route(uow: UnitOfWork, batch: _Batch, mode: str, tickets: list[ClaimedTicket]) -> None:
+    """Reassign each ticket to the next of its queue's members on shift now (round-robin or
+    least-loaded); a ticket whose queue has nobody on shift keeps its assignee and says so."""
+    from hotline.core.shifts.routing import pick_assignee
+
+    for ticket in tickets:
+        chosen = pick_assignee(uow, queue_id=ticket.queue_id, mode=mode, at=batch.now)
+        if chosen is None:
+            batch.event(ticket, EventKind.ESCALATION, f"nobody on shift to reassign to ({mode})")
+            continue
+        if chosen.id == ticket.assignee_id:
+            continue
+        _update(uow, [ticket.id], assignee_id=chosen.id)
+        batch.event(ticket, EventKind.ASSIGNMENT, f"→ {chosen.login} ({mode})", to=chosen.login)
+        ticket.assignee_id = chosen.id
 
 
 def _notify(uow: UnitOfWork, batch: _Batch, action: Action, tickets: list[ClaimedTicket]) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from hotline.core.errors import ConfigError
 from hotline.core.models import Operator, Queue
 from hotline.core.models.enums import Role
+from hotline.core.shifts.routing import MODES as ROUTING_MODES
 from hotline.core.sla.policy import SlaSetup
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def validate_against_db(uow: UnitOfWork, *, setup: SlaSetup) -> None:
         for action in rule.parsed_actions:
             if action.kind == "queue" and action.target not in queues:
                 raise ConfigError(f"{where}: action {action}: unknown queue {action.target!r}", where=source)
+            if action.kind == "assign" and action.target in ROUTING_MODES:
+                continue
             if action.kind in ("assign", "notify"):
                 if action.target == "supervisor":
                     if rule.supervisor is None and not has_supervisor:

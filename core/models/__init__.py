@@ -2,6 +2,14 @@
 
 from hotline.core.models.audit import AuditEntry
 from hotline.core.models.clients import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models.conductor import (
+    Contract,
+    QueueMember,
+    RoutingCursor,
+    RuleTrace,
+    Shift,
+    ShiftException,
+)
 from hotline.core.models.interactions import Interaction
 from hotline.core.models.kb import KbArticle
 from hotline.core.models.mail import FailedMessage, MailAccountState, OutboxMessage, ProcessedMessage
@@ -19,6 +27,7 @@ __all__ = [
     "ClientEmail",
     "ClientGroup",
     "ClientPhone",
+    "Contract",
     "Counter",
     "EscalationStep",
     "FailedMessage",
@@ -29,8 +38,13 @@ __all__ = [
     "OutboxMessage",
     "ProcessedMessage",
     "Queue",
+    "QueueMember",
     "Reminder",
+    "RoutingCursor",
+    "RuleTrace",
     "ScreenPop",
+    "Shift",
+    "ShiftException",
     "Ticket",
     "TicketEvent",
     "TicketSla",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from hotline.core.models.types import UTCDateTime
+from hotline.core.models.types import JSONList, UTCDateTime
 
 
 class Queue(SQLModel, table=True):
@@ -44,6 +44,8 @@ class Ticket(SQLModel, table=True):
     first_response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1)
+    tags: list[Any] = Field(default_factory=list, sa_type=JSONList)
+    """Custom tags (set by people and by event rules; ``contract-expired`` flags a lapsed contract)."""
 
 
 class TicketEvent(SQLModel, table=True):

@@ -14,6 +14,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Ticket
 from hotline.core.models.enums import OPEN_STATUSES, ClientKind
 from hotline.core.phones import normalize_phone
+from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
 
@@ -91,6 +92,7 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str) -
     after["phones"] = list(dict.fromkeys(phone.e164 for phone in phones))
     after["emails"] = list(dict.fromkeys(emails))
     record_audit(uow, action="client.create", entity="client", entity_id=client.id, after=after)
+    conduct(uow, "client.created", client_id=client.id, sender=emails[0] if emails else None)
     return client
 
 

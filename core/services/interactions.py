@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Interaction, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind
+from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.clients import get_client, touch_last_interaction
 
@@ -65,7 +66,24 @@ def log_interaction(
         entity_id=interaction.id,
         after=snapshot(interaction),
     )
+    if kind is InteractionKind.CALL:
+        _conduct_call(uow, interaction)
     return interaction
+
+
+def _conduct_call(uow: UnitOfWork, call: Interaction) -> None:
+    """The event rules of ``call.logged`` (on the call's ticket, when it was logged on one)."""
+    ticket = uow.session.get(Ticket, call.ticket_id) if call.ticket_id is not None else None
+    extra = {"call.outcome": call.outcome or "", "call.direction": call.direction or ""}
+    conduct(
+        uow,
+        "call.logged",
+        ticket=ticket,
+        client_id=call.client_id,
+        channel="phone",
+        body=call.notes,
+        extra=extra,
+    )
 
 
 def log_call(

@@ -42,6 +42,7 @@ class ReminderKind(StrEnum):
     FOLLOW_UP = "follow_up"
     TICKET = "ticket"
     BIRTHDAY = "birthday"
+    CONTRACT = "contract"
 
 
 class Snooze(StrEnum):

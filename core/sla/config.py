@@ -220,7 +220,8 @@ def parse_condition(text: str) -> Condition:
 
 
 def parse_action(text: str) -> Action:
-    """Parse ``priority:X``, ``queue:X``, ``assign:LOGIN``, ``notify:supervisor``, ``event`` and the like."""
+    """Parse ``priority:X``, ``queue:X``, ``assign:LOGIN``, ``assign:round-robin``, ``notify:supervisor``,
+    ``event`` and the like."""
     kind, _, target = str(text).strip().partition(":")
     kind, target = kind.strip().lower(), target.strip()
     if kind == "event" and not target:
@@ -231,7 +232,8 @@ def parse_action(text: str) -> Action:
         return Action(kind, target)
     raise ValueError(
         f"bad action {text!r}: use priority:{'|'.join(PRIORITIES)}, queue:NAME, assign:LOGIN, "
-        "assign:supervisor, notify:LOGIN, notify:supervisor or event"
+        "assign:supervisor, assign:round-robin, assign:least-loaded (among the queue's members on "
+        "shift), notify:LOGIN, notify:supervisor or event"
     )
 
 

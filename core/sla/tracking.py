@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.core.models import Client, ClientGroup, Queue, Ticket
+from hotline.core.models import Queue, Ticket
 from hotline.core.models.sla import TicketSla
 from hotline.core.sla.policy import SlaSetup, target
 
@@ -16,20 +16,12 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
-def contract_of(uow: UnitOfWork, client_id: int | None) -> str | None:
-    """The client's contract level: its group's, else its organisation's group's."""
-    seen = 0
-    while client_id is not None and seen < 3:
-        seen += 1
-        client = uow.session.get(Client, client_id)
-        if client is None:
-            return None
-        if client.group_id is not None:
-            group = uow.session.get(ClientGroup, client.group_id)
-            if group is not None and group.contract_level:
-                return group.contract_level
-        client_id = client.organisation_id
-    return None
+def contract_of(uow: UnitOfWork, ticket: Ticket, queue: str | None) -> str | None:
+    """The level that chooses the ticket's policy: the client's contract active when the ticket was
+    opened (covering its queue), else the client's group's label."""
+    from hotline.core.services.contracts import contract_level_of
+
+    return contract_level_of(uow, ticket.client_id, at=ticket.created_at, queue=queue)
 
 
 def sla_row(uow: UnitOfWork, ticket: Ticket) -> TicketSla | None:
@@ -46,7 +38,7 @@ def start_clocks(
     policy = sla.resolve(
         queue=queue.name if queue else "",
         priority=ticket.priority,
-        contract=contract_of(uow, ticket.client_id),
+        contract=contract_of(uow, ticket, queue.name if queue else None),
     )
     row = None if fresh else sla_row(uow, ticket)
     if row is None:

@@ -42,6 +42,8 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
     (tmp / "kb").mkdir(exist_ok=True)
     people = tmp / "people.csv"
     people.write_text("name,phone\nNew Person,+7 916 000 00 01\n", encoding="utf-8")
+    mail = tmp / "mail.eml"
+    mail.write_text("From: a@example.com\nSubject: router\n\nhello\n", encoding="utf-8")
     return {
         "db init": [],
         "db upgrade": [],
@@ -81,6 +83,22 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "report calls": [],
         "call incoming": ["+7 916 123 45 67", "--operator", "ivan"],
         "audit list": [],
+        "rules list": [],
+        "rules check": [],
+        "rules explain": ["1"],
+        "rules test": ["--event", "mail.received", str(mail)],
+        "shifts join": ["ivan", "Support"],
+        "shifts leave": ["ivan", "Support"],
+        "shifts set": ["ivan", "--hours", "22:00-06:00"],
+        "shifts clear": ["ivan"],
+        "shifts off": ["ivan", "--from", "2030-01-01"],
+        "shifts swap": ["ivan", "--with", "boss", "--date", "2030-01-02"],
+        "shifts unexcept": ["999999"],
+        "shifts show": ["ivan"],
+        "shifts now": [],
+        "contracts add": ["1", "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-31"],
+        "contracts end": ["999999", "--on", "2026-06-30"],
+        "contracts list": [],
     }
 
 

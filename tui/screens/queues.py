@@ -127,6 +127,15 @@ register(
         label="Queue",
         show=False,
     ),
+    _queues(
+        "roster",
+        "w",
+        "queues: who is on shift (roster)",
+        "The roster: every operator's queues, today's shifts and who is on shift now; contracts ending soon.",
+        "open_roster",
+        label="Roster",
+        show=False,
+    ),
     _queues("reload", "f5", "queues: reload", "Read the queues again.", "reload", label="Reload"),
     _queues("back", "escape", "queues: back", "Close the queues.", "back", label="Back"),
 )
@@ -343,6 +352,11 @@ class QueuesScreen(Screen[None]):
             timeout=8,
         )
         self.reload()
+
+    def action_open_roster(self) -> None:
+        from hotline.tui.screens.roster import RosterScreen
+
+        self.app.push_screen(RosterScreen(self.ctx))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -105,6 +105,15 @@ register(
         label="Files",
     ),
     _ticket(
+        "rules",
+        "x",
+        "ticket: why (event rules)",
+        "Show which event rules matched this ticket, which did not and why, and what they did.",
+        "explain_rules",
+        label="Rules",
+        show=False,
+    ),
+    _ticket(
         "reload",
         "f5",
         "ticket: reload",
@@ -303,6 +312,11 @@ class TicketScreen(Screen[None]):
                 self.ctx, entity="ticket", entity_id=str(self.number), title=f"History: ticket #{self.number}"
             )
         )
+
+    def action_explain_rules(self) -> None:
+        from hotline.tui.screens.ticket_rules import TicketRulesScreen
+
+        self.app.push_screen(TicketRulesScreen(self.ctx, self.number))
 
     def action_reload(self) -> None:
         self.reload()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from hotline.core.models import Client, OutboxMessage, Queue, Ticket
+from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import record_audit
 from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
@@ -166,6 +167,7 @@ def _take_in(
     event = add_message_event(uow, ticket=ticket, mail=mail, account_key=where.key, sla=sla)
     if client is not None:
         note_contact(uow, client=client, ticket=ticket)
+    _conduct(uow, mail, ticket, sender, created=outcome is IntakeOutcome.CREATED)
     _record(uow, where, mail, ticket_id=ticket.id, event_id=event.id)
     verdict = send_acknowledgement(uow, decision=verdict, mailbox=where.mailbox, ticket=ticket, mail=mail)
     _audit(uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict)
@@ -223,7 +225,21 @@ def _open_ticket(
         requester=sender,
         sla=sla,
         queue_row=context.queue if context is not None else None,
+        run_rules=False,
     )
+
+
+def _conduct(
+    uow: UnitOfWork, mail: IncomingMail, ticket: Ticket, sender: str | None, *, created: bool
+) -> None:
+    """The event rules: ``ticket.created`` for a new ticket (now that its message is written), then
+    ``mail.received`` for every message taken in."""
+    subject, body = mail.subject or NO_SUBJECT, mail.new_text
+    facts = {"ticket": ticket, "channel": "email", "subject": subject, "body": body, "sender": sender}
+    if created:
+        conduct(uow, "ticket.created", **facts)
+    extra = {"mail.from": sender or "", "mail.subject": subject}
+    conduct(uow, "mail.received", extra=extra, **facts)
 
 
 def _record(

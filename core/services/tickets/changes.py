@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Ticket
+from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
@@ -40,6 +41,7 @@ def update_ticket(
     queue: str | None = None,
     assignee_login: str | None = _UNCHANGED,
     subject: str | None = None,
+    tags: list[str] | None = None,
     sla: SlaSetup | None = None,
 ) -> Ticket:
     """Change any of a ticket's fields at once (None, or no ``assignee_login``: leave it as it is;
@@ -60,11 +62,21 @@ def update_ticket(
         _set_assignee(uow, ticket, assignee_login)
     if subject is not None:
         ticket.subject = clean_subject(subject)
+    if tags is not None:
+        ticket.tags = clean_tags(tags)
     if sla is not None and (ticket.priority, ticket.queue_id) != policy_inputs:
         tracking.reconsider_policy(uow, ticket=ticket, sla=sla)
-    if _fields(snapshot(ticket)) != _fields(before):
-        record_change(uow, ticket, action="ticket.update", before=before, after=snapshot(ticket))
+    after = snapshot(ticket)
+    changed = sorted(key for key, value in _fields(after).items() if before.get(key) != value)
+    if changed:
+        record_change(uow, ticket, action="ticket.update", before=before, after=after)
+        conduct(uow, "ticket.updated", ticket=ticket)
     return ticket
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags as stored: trimmed, lower case, no blanks or repeats, sorted."""
+    return sorted({" ".join(str(tag).split()).lower()[:50] for tag in tags} - {""})
 
 
 def change_status(

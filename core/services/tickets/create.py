@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Queue, Ticket
+from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.services.contracts import EXPIRED_TAG, contract_expired
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import ensure_queue, get_queue
 from hotline.core.services.tickets._chronology import add_event
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 MAX_SUBJECT = 500
+CHANNEL_OF_FIRST_EVENT = {EventKind.MESSAGE_IN: "email", EventKind.CALL: "phone"}
+"""How a ticket came in, for the rules' ``channel`` condition (otherwise: ``manual``)."""
 
 
 def clean_subject(subject: str, *, where: str = "subject") -> str:
@@ -49,13 +53,17 @@ def create_ticket(
     sla: SlaSetup | None = None,
     queue_row: Queue | None = None,
     new_queue: bool = True,
+    run_rules: bool = True,
 ) -> Ticket:
     """Open a ticket with its first event (the client's message, or the operator's note) and start its
-    SLA clocks (first-response and resolution due times) when ``sla`` is given.
+    SLA clocks (first-response and resolution due times) when ``sla`` is given; then the event rules of
+    ``ticket.created`` run. A ticket from a client whose contracts have all ended is tagged
+    ``contract-expired``.
 
     ``queue_row``: the queue already looked up (or created) by a caller opening many tickets, such as
     the mail poller; its name must be ``queue``. ``new_queue=False``: an unknown queue is ``NotFound``
-    (with the close matches) instead of being created."""
+    (with the close matches) instead of being created. ``run_rules=False``: the caller runs the rules
+    itself once it has written the rest (the mail intake, after the message)."""
     if queue_row is None and not new_queue:
         queue_row = get_queue(uow, name=queue)
     subject = clean_subject(subject)
@@ -71,6 +79,7 @@ def create_ticket(
         assignee_id=get_operator(uow, login=assignee_login).id if assignee_login else None,
         created_at=now,
         updated_at=now,
+        tags=[EXPIRED_TAG] if contract_expired(uow, client_id, at=now) else [],
     )
     uow.session.add(ticket)
     uow.session.flush()
@@ -88,4 +97,7 @@ def create_ticket(
     # Kept referenced (the session's identity map is weak) so the next event's touch finds the row
     # without a query; only ever the newest ticket's, and only through session.get.
     uow.session.info["hotline.newest_clocks"] = clocks
+    if run_rules:
+        channel = CHANNEL_OF_FIRST_EVENT.get(first_event, "manual")
+        conduct(uow, "ticket.created", ticket=ticket, channel=channel, body=body, sender=requester)
     return ticket

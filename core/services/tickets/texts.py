@@ -28,14 +28,21 @@ if TYPE_CHECKING:
 
 
 def add_note(
-    uow: UnitOfWork, *, number: int, expected_version: int | None, body: str, sla: SlaSetup | None
+    uow: UnitOfWork,
+    *,
+    number: int,
+    expected_version: int | None,
+    body: str,
+    sla: SlaSetup | None,
+    author: str | None = None,
 ) -> TicketEvent:
-    """An internal note in the chronology (never mailed); counts as activity on the ticket."""
+    """An internal note in the chronology (never mailed); counts as activity on the ticket.
+    ``author``: who wrote it when not the actor (an event rule)."""
     body = body.strip()
     if not body:
         raise InvalidInput("a note needs text", where="--body")
     ticket = locked_ticket(uow, number=number, expected_version=expected_version)
-    event = add_event(uow, ticket=ticket, kind=EventKind.NOTE, body=body, sla=sla)
+    event = add_event(uow, ticket=ticket, kind=EventKind.NOTE, body=body, sla=sla, author=author)
     record_change(uow, ticket, action="ticket.note", before=None, after={"event_id": event.id})
     return event
 

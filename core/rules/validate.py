@@ -1,0 +1,67 @@
+"""Checking the rules against the database (``hotline rules check``): the queues and operators they name
+exist, and someone can be "supervisor" when a rule needs one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from hotline.core.errors import ConfigError
+from hotline.core.models import Operator, Queue
+from hotline.core.rules.config import ROUTING, EventRuleConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hotline.core.db import UnitOfWork
+
+_NOT_LOGINS = {*ROUTING, "supervisor", "assignee"}
+
+
+def _named(rule: EventRuleConfig) -> tuple[set[str], set[str]]:
+    """The queues and the logins a rule names."""
+    queues = set(rule.when.queue or [])
+    logins = {rule.supervisor} if rule.supervisor else set()
+    for action in rule.actions:
+        if action.queue:
+            queues.add(action.queue)
+        for who in (action.assign, action.notify, action.reminder.who if action.reminder else None):
+            if who:
+                logins.add(who)
+    return queues, logins - _NOT_LOGINS
+
+
+def _needs_supervisor(rule: EventRuleConfig) -> bool:
+    whos = [a.assign for a in rule.actions] + [a.notify for a in rule.actions]
+    whos += [a.reminder.who for a in rule.actions if a.reminder]
+    return "supervisor" in whos and not rule.supervisor
+
+
+def rule_problems(uow: UnitOfWork, rules: Sequence[EventRuleConfig]) -> list[str]:
+    """Each problem as ``rules[i] (rule 'name'): reason``; empty when every rule can work."""
+    queues = set(uow.session.exec(select(Queue.name)))
+    active = {login for login, on in uow.session.exec(select(Operator.login, Operator.active)) if on}
+    known = set(uow.session.exec(select(Operator.login)))
+    supervisors = uow.session.exec(
+        select(Operator.login).where(Operator.role == "supervisor", Operator.active == True)  # noqa: E712
+    ).first()
+    problems = []
+    for index, rule in enumerate(rules):
+        where = f"rules[{index}] (rule {rule.name!r})"
+        named_queues, logins = _named(rule)
+        problems += [f"{where}: unknown queue {name!r}" for name in sorted(named_queues - queues)]
+        problems += [f"{where}: unknown operator {login!r}" for login in sorted(logins - known)]
+        problems += [
+            f"{where}: operator {login!r} is deactivated" for login in sorted((logins & known) - active)
+        ]
+        if _needs_supervisor(rule) and supervisors is None:
+            problems.append(f"{where}: there is no active supervisor for 'supervisor'")
+    return problems
+
+
+def check_rules(uow: UnitOfWork, rules: Sequence[EventRuleConfig], *, source: str) -> None:
+    """``ConfigError`` naming the file and every rule that names what is not there."""
+    problems = rule_problems(uow, rules)
+    if problems:
+        raise ConfigError("; ".join(problems), where=source)

@@ -1,0 +1,280 @@
+"""Clients' contracts: a level, a start and an end date, the queues covered (none listed: all).
+
+The active contract on a day chooses the SLA policy of a ticket opened that day (``contract_level_of``:
+the client's own, else its organisation's, else the old group label); a ticket from a client whose
+every contract has ended is flagged (tag ``contract-expired``); contracts ending soon are warned of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.models import Client, ClientGroup, Contract
+from hotline.core.models.enums import Role
+from hotline.core.services.audit import record_audit, snapshot
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import Reminder
+
+EXPIRED_TAG = "contract-expired"
+MAX_CHAIN = 3
+
+
+def _local_day(at: datetime, zone: ZoneInfo | None) -> date:
+    return at.astimezone(zone).date() if zone is not None else at.date()
+
+
+def add_contract(
+    uow: UnitOfWork,
+    *,
+    client_id: int,
+    level: str,
+    starts_on: date,
+    ends_on: date,
+    queues: list[str] | None = None,
+    reference: str = "",
+) -> Contract:
+    """A contract for the client (supervisors and admins); the end is the last day covered."""
+    uow.authorize("contract.manage", entity="client", entity_id=client_id)
+    if uow.session.get(Client, client_id) is None:
+        raise NotFound(f"no client {client_id}")
+    level = " ".join(level.split())
+    if not level:
+        raise InvalidInput("a contract needs a level", where="--level")
+    if ends_on < starts_on:
+        raise InvalidInput("the contract ends before it starts", where="--end")
+    contract = Contract(
+        client_id=client_id,
+        level=level[:50],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        queues=sorted({q.strip() for q in queues or [] if q.strip()}),
+        reference=" ".join(reference.split())[:100],
+        created_at=uow.now(),
+    )
+    uow.session.add(contract)
+    uow.session.flush()
+    record_audit(
+        uow, action="contract.create", entity="contract", entity_id=contract.id, after=snapshot(contract)
+    )
+    return contract
+
+
+def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
+    """Move a contract's last day (to end it early or extend it)."""
+    uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
+    contract = uow.session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(f"no contract {contract_id}")
+    if ends_on < contract.starts_on:
+        raise InvalidInput("the contract would end before it starts", where="--end")
+    before = snapshot(contract)
+    contract.ends_on = ends_on
+    uow.session.add(contract)
+    record_audit(
+        uow,
+        action="contract.update",
+        entity="contract",
+        entity_id=contract_id,
+        before=before,
+        after=snapshot(contract),
+    )
+    return contract
+
+
+def _chain(uow: UnitOfWork, client_id: int | None) -> list[Client]:
+    """The client and the organisations above it (at most a few)."""
+    found: list[Client] = []
+    while client_id is not None and len(found) < MAX_CHAIN:
+        client = uow.session.get(Client, client_id)
+        if client is None:
+            break
+        found.append(client)
+        client_id = client.organisation_id
+    return found
+
+
+def _contracts_of(uow: UnitOfWork, client_ids: list[int]) -> list[Contract]:
+    if not client_ids:
+        return []
+    return list(
+        uow.session.exec(
+            select(Contract).where(col(Contract.client_id).in_(client_ids)).order_by(col(Contract.id))
+        )
+    )
+
+
+def active_contract(
+    uow: UnitOfWork, client_id: int | None, *, day: date, queue: str | None = None
+) -> Contract | None:
+    """The contract covering ``day`` (and ``queue``, when given): the client's own before its
+    organisation's, the latest started first."""
+    for client in _chain(uow, client_id):
+        covering = [
+            contract
+            for contract in _contracts_of(uow, [client.id])  # type: ignore[list-item]
+            if contract.starts_on <= day <= contract.ends_on
+            and (queue is None or not contract.queues or queue in contract.queues)
+        ]
+        if covering:
+            return max(covering, key=lambda contract: (contract.starts_on, contract.id or 0))
+    return None
+
+
+def contract_level_of(
+    uow: UnitOfWork,
+    client_id: int | None,
+    *,
+    at: datetime,
+    queue: str | None = None,
+    zone: ZoneInfo | None = None,
+) -> str | None:
+    """The level that chooses the SLA: the active contract's, else the client's (organisation's) group's."""
+    contract = active_contract(uow, client_id, day=_local_day(at, zone), queue=queue)
+    if contract is not None:
+        return contract.level
+    for client in _chain(uow, client_id):
+        if client.group_id is not None:
+            group = uow.session.get(ClientGroup, client.group_id)
+            if group is not None and group.contract_level:
+                return group.contract_level
+    return None
+
+
+def contract_expired(
+    uow: UnitOfWork, client_id: int | None, *, at: datetime, zone: ZoneInfo | None = None
+) -> bool:
+    """True when the client (or its organisation) has contracts and none covers today."""
+    if client_id is None:
+        return False
+    client_ids = [client.id for client in _chain(uow, client_id) if client.id is not None]
+    spans = uow.session.exec(
+        select(Contract.starts_on, Contract.ends_on).where(col(Contract.client_id).in_(client_ids))
+    ).all()
+    if not spans:
+        return False
+    day = _local_day(at, zone)
+    return not any(starts_on <= day <= ends_on for starts_on, ends_on in spans)
+
+
+@dataclass(frozen=True)
+class ContractView:
+    id: int
+    client_id: int
+    client: str
+    level: str
+    starts_on: date
+    ends_on: date
+    queues: list[str]
+    reference: str
+    state: str
+    """active, ending (within the warning window), ended or future."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "client": {"id": self.client_id, "name": self.client},
+            "level": self.level,
+            "starts_on": self.starts_on.isoformat(),
+            "ends_on": self.ends_on.isoformat(),
+            "queues": self.queues,
+            "reference": self.reference,
+            "state": self.state,
+        }
+
+
+def _state(contract: Contract, day: date, warn_days: int) -> str:
+    if contract.starts_on > day:
+        return "future"
+    if contract.ends_on < day:
+        return "ended"
+    return "ending" if contract.ends_on <= day + timedelta(days=warn_days) else "active"
+
+
+def list_contracts(
+    uow: UnitOfWork, *, day: date, client_id: int | None = None, warn_days: int = 30
+) -> list[ContractView]:
+    query = select(Contract, Client.name).join(Client, col(Client.id) == col(Contract.client_id))
+    if client_id is not None:
+        query = query.where(Contract.client_id == client_id)
+    rows = uow.session.exec(query.order_by(col(Contract.ends_on), col(Contract.id)))
+    return [
+        ContractView(
+            id=contract.id,  # type: ignore[arg-type]
+            client_id=contract.client_id,
+            client=name,
+            level=contract.level,
+            starts_on=contract.starts_on,
+            ends_on=contract.ends_on,
+            queues=list(contract.queues),
+            reference=contract.reference,
+            state=_state(contract, day, warn_days),
+        )
+        for contract, name in rows
+    ]
+
+
+def contracts_ending(uow: UnitOfWork, *, day: date, within_days: int) -> list[ContractView]:
+    """Contracts in force on ``day`` whose last day is within ``within_days``."""
+    return [view for view in list_contracts(uow, day=day, warn_days=within_days) if view.state == "ending"]
+
+
+def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: int) -> list[Reminder]:
+    """A reminder, due now, for each contract ending within ``within_days``: to the client's owner (else
+    its organisation's), else to every active supervisor; once per contract and end date, however often
+    this runs (``dedupe_key``), so ``reminders due`` and the console's reminder list warn of it."""
+    from hotline.core.models import Operator, Reminder
+    from hotline.core.models.enums import ReminderStatus
+    from hotline.core.services.reminders import ReminderKind
+
+    now = uow.now()
+    today = now.astimezone(zone).date()
+    supervisors: list[int] | None = None
+    created: list[Reminder] = []
+    for view in contracts_ending(uow, day=today, within_days=within_days):
+        owners = [c.owner_id for c in _chain(uow, view.client_id) if c.owner_id is not None][:1]
+        if not owners:
+            if supervisors is None:
+                supervisors = list(
+                    uow.session.exec(
+                        select(Operator.id).where(
+                            Operator.role == Role.SUPERVISOR.value, col(Operator.active).is_(True)
+                        )
+                    )
+                )
+            owners = supervisors
+        days = (view.ends_on - today).days
+        text = f"Contract {view.level} of {view.client} ends {view.ends_on.isoformat()} (in {days} days)"
+        for operator_id in owners:
+            key = f"contract:{view.id}:{view.ends_on.isoformat()}:{operator_id}"
+            if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first() is not None:
+                continue
+            reminder = Reminder(
+                operator_id=operator_id,
+                client_id=view.client_id,
+                kind=ReminderKind.CONTRACT.value,
+                text=text[:1000],
+                due_at=now,
+                status=ReminderStatus.PENDING.value,
+                dedupe_key=key,
+                created_at=now,
+            )
+            uow.session.add(reminder)
+            uow.session.flush()
+            record_audit(
+                uow,
+                action="reminder.create",
+                entity="reminder",
+                entity_id=reminder.id,
+                after=snapshot(reminder),
+            )
+            created.append(reminder)
+    return created

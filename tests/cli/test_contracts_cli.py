@@ -1,0 +1,70 @@
+"""``hotline contracts add|end|list`` and ``reminders due`` warning of contracts ending soon."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.models.enums import Role
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.operators import add_operator
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def acme(engine, clock) -> int:
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="sue", role=Role.SUPERVISOR)
+        return create_client(uow, draft=ClientDraft(name="Acme"), default_region="RU").id
+
+
+def hotline(database_url: str, *args: str):
+    return runner.invoke(
+        app,
+        ["--db", database_url, "--operator", "sue", "--now", "2026-11-23T10:00:00+03:00", *args],
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        catch_exceptions=False,
+    )
+
+
+def test_add_list_end_and_warn(database_url, acme) -> None:
+    added = hotline(
+        database_url,
+        "contracts",
+        "add",
+        str(acme),
+        "--level",
+        "gold",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-12-01",
+    )
+    assert added.exit_code == 0, added.output
+    listed = json.loads(hotline(database_url, "contracts", "list", "--json").stdout)
+    assert [(c["client"]["name"], c["level"], c["state"]) for c in listed] == [("Acme", "gold", "ending")]
+    due = hotline(database_url, "reminders", "due", "--json", "--contracts-within", "30")
+    assert due.exit_code == 0, due.output
+    texts = [r["text"] for r in json.loads(due.stdout)]
+    assert texts == ["Contract gold of Acme ends 2026-12-01 (in 8 days)"]
+    extended = hotline(database_url, "contracts", "end", "1", "--on", "2027-12-31")
+    assert extended.exit_code == 0, extended.output
+    assert json.loads(hotline(database_url, "contracts", "list", "--ending", "30", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (("--level", "gold", "--start", "soon", "--end", "2026-12-01"), "--start"),
+        (("--level", "gold", "--start", "2026-12-02", "--end", "2026-12-01"), "--end"),
+        (("--level", " ", "--start", "2026-12-01", "--end", "2026-12-01"), "--level"),
+    ],
+)
+def test_bad_contracts_are_exit_2(database_url, acme, args, where) -> None:
+    result = hotline(database_url, "contracts", "add", str(acme), *args)
+    assert result.exit_code == 2 and where in result.stderr, result.output

@@ -1,0 +1,144 @@
+"""``hotline rules list|check|explain|test``: bad rules are exit 2 naming the file, the rule and the reason;
+explain tells what the rules did to a ticket; test dry-runs a message and writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.models import RuleTrace, Ticket
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+
+runner = CliRunner()
+
+RULES = """
+[[rules]]
+name = "routers to network"
+on = ["ticket.created", "mail.received"]
+when = { words = ["роутер"] }
+actions = [{ queue = "Network" }, { priority = "high" }, { note = "Routed: {ticket.subject}" }]
+
+[[rules]]
+name = "quiet"
+on = "ticket.created"
+enabled = false
+actions = [{ tags = ["never"] }]
+"""
+
+EML = (
+    b"From: Ivan <ivan@client.example>\r\nTo: support@example.com\r\nSubject: =?utf-8?b?"
+    + "Не работает роутера".encode().hex().encode()[:0]
+    + b"?=\r\nMessage-ID: <m1@client.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+    + "Мой роутер мигает.\r\n".encode()
+)
+
+
+@pytest.fixture
+def world(engine, clock, tmp_path):
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="admin", role=Role.ADMIN)
+        ensure_queue(uow, name="Support")
+        ensure_queue(uow, name="Network")
+    return tmp_path
+
+
+def hotline(database_url: str, config: Path, *args: str):
+    return runner.invoke(
+        app,
+        ["--db", database_url, "--config", str(config), "--operator", "admin", *args],
+        catch_exceptions=False,
+    )
+
+
+def config_with(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_list_and_check(database_url, world) -> None:
+    config = config_with(world, RULES)
+    listed = hotline(database_url, config, "rules", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    rules = json.loads(listed.stdout)
+    assert [(r["name"], r["enabled"]) for r in rules] == [("routers to network", True), ("quiet", False)]
+    checked = hotline(database_url, config, "rules", "check")
+    assert checked.exit_code == 0, checked.output
+    assert "2 rules OK (1 enabled)" in checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ('on = "ticket.created"\ncolour = "red"\nactions = [{ priority = "high" }]', "Extra inputs"),
+        ('on = "client.created"\nactions = [{ assign = "round-robin" }]', "cannot apply on client.created"),
+        (
+            'on = "ticket.created"\nwhen = { status = "closed" }\nactions = [{ priority = "high" }]',
+            "never be true",
+        ),
+        (
+            'on = "mail.received"\nwhen = { channel = "phone" }\nactions = [{ priority = "high" }]',
+            "never be true",
+        ),
+        ('on = "ticket.created"\nwhen = { words = [] }\nactions = [{ priority = "high" }]', "never be true"),
+        ('on = "ticket.created"\nactions = [{ note = "From {mail.from}" }]', "{mail.from}"),
+        ('on = "ticket.created"\nactions = [{ queue = "Nowhere" }]', "unknown queue 'Nowhere'"),
+        ('on = "ticket.created"\nactions = [{ assign = "ghost" }]', "unknown operator 'ghost'"),
+        ('on = "ticket.dreamt"\nactions = [{ priority = "high" }]', "rules.0.on.0"),
+    ],
+)
+def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:
+    config = config_with(world, f'[[rules]]\nname = "bad one"\n{rule}\n')
+    result = hotline(database_url, config, "rules", "check")
+    assert result.exit_code == 2, result.output
+    assert str(config) in result.stderr and "bad one" in result.stderr and reason in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_explain_tells_what_the_rules_did(database_url, world) -> None:
+    config = config_with(world, RULES)
+    created = hotline(
+        database_url,
+        config,
+        "tickets",
+        "create",
+        "--subject",
+        "Сломался роутер",
+        "--queue",
+        "Support",
+        "--json",
+    )
+    assert created.exit_code == 0, created.output
+    number = json.loads(created.stdout)["number"]
+    explained = hotline(database_url, config, "rules", "explain", str(number))
+    assert explained.exit_code == 0, explained.output
+    assert "✓ routers to network: queue set to Network; priority set to high; note added" in explained.stdout
+    assert "· quiet: not matched: disabled" in explained.stdout
+    as_json = json.loads(hotline(database_url, config, "rules", "explain", str(number), "--json").stdout)
+    assert as_json[0]["event"] == "ticket.created" and as_json[0]["rules"][0]["matched"] is True
+
+
+def test_a_message_is_dry_run_and_nothing_is_written(database_url, world, engine) -> None:
+    config = config_with(world, RULES)
+    message = world / "router.eml"
+    message.write_bytes(EML.replace(b"=?utf-8?b??=", "Роутер".encode()))
+    result = hotline(
+        database_url, config, "rules", "test", "--event", "mail.received", str(message), "--json"
+    )
+    assert result.exit_code == 0, result.output
+    events = json.loads(result.stdout)
+    assert [e["event"] for e in events] == ["ticket.created", "mail.received"]
+    assert events[1]["rules"][0]["did"][0].startswith("would queue")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Ticket)).scalar_one() == 0
+        assert connection.execute(select(func.count()).select_from(RuleTrace)).scalar_one() == 0
+    missing = hotline(database_url, config, "rules", "test", str(world / "missing.eml"))
+    assert missing.exit_code == 2 and "missing.eml" in missing.stderr

@@ -1,0 +1,114 @@
+"""Who is on shift: weekly patterns, overnight shifts across midnight, vacation, sick days and swaps —
+on SQLite and PostgreSQL, with the roster the console and ``shifts now`` show."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.shifts import (
+    add_exception,
+    clear_shifts,
+    is_on_shift,
+    join_queue,
+    on_shift_members,
+    roster,
+    schedule_of,
+    set_shifts,
+)
+from hotline.core.shifts.schedule import parse_shift_span, parse_weekdays
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def msk(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of the week of Monday 2026-11-23 (day 23) in Moscow."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=MSK)
+
+
+@pytest.fixture
+def night_and_day(uow_factory):
+    """nina works nights Mon-Fri 22:00-06:00; dan works days Mon-Fri 09:00-18:00; both in Support."""
+    with uow_factory() as uow:
+        add_operator(uow, login="sue", role=Role.SUPERVISOR)
+        add_operator(uow, login="nina", role=Role.OPERATOR)
+        add_operator(uow, login="dan", role=Role.OPERATOR)
+        ensure_queue(uow, name="Support")
+        set_shifts(uow, login="nina", days="mon-fri", hours="22:00-06:00", timezone="Europe/Moscow")
+        set_shifts(uow, login="dan", days="mon-fri", hours="09:00-18:00", timezone="Europe/Moscow")
+        for login in ("nina", "dan"):
+            join_queue(uow, login=login, queue="Support")
+
+
+@pytest.mark.parametrize(
+    ("at", "nina", "dan"),
+    [
+        (msk(23, 10), False, True),  # Monday morning
+        (msk(23, 23), True, False),  # Monday night
+        (msk(24, 5, 59), True, False),  # Tuesday, before six: Monday's night shift
+        (msk(24, 6), False, False),  # the night shift is over, the day not begun
+        (msk(22, 3), False, False),  # Sunday night: Saturday had no shift
+        (msk(28, 2), True, False),  # Saturday 02:00: Friday's night shift runs into Saturday
+        (msk(29, 2), False, False),  # Sunday 02:00: Saturday started none
+    ],
+)
+def test_weekly_pattern_and_overnight_shifts(uow_factory, night_and_day, at, nina, dan) -> None:
+    with uow_factory(readonly=True) as uow:
+        assert is_on_shift(uow, login="nina", at=at) is nina
+        assert is_on_shift(uow, login="dan", at=at) is dan
+
+
+def test_vacation_sick_day_and_swap(uow_factory, night_and_day) -> None:
+    with uow_factory() as uow:
+        add_exception(
+            uow, login="nina", kind="vacation", starts_on=date(2026, 11, 23), ends_on=date(2026, 11, 24)
+        )
+        add_exception(uow, login="dan", kind="swap", starts_on=date(2026, 11, 25), other_login="nina")
+        add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 27))
+    with uow_factory(readonly=True) as uow:
+        assert not is_on_shift(uow, login="nina", at=msk(23, 23))  # vacation Monday
+        assert not is_on_shift(uow, login="nina", at=msk(25, 2))  # Tuesday's night shift is vacation too
+        # Wednesday the 25th is swapped: nina works dan's day, dan works nina's night (into Thursday).
+        assert is_on_shift(uow, login="nina", at=msk(25, 10)) and not is_on_shift(
+            uow, login="dan", at=msk(25, 10)
+        )
+        assert is_on_shift(uow, login="dan", at=msk(25, 23)) and is_on_shift(uow, login="dan", at=msk(26, 3))
+        assert not is_on_shift(uow, login="nina", at=msk(25, 23))
+        assert not is_on_shift(uow, login="dan", at=msk(27, 10))  # sick on Friday
+        members = on_shift_members(uow, queue_id=1, at=msk(25, 10))
+        assert [m.login for m in members] == ["nina"]
+        lines = {line.login: line for line in roster(uow, at=msk(25, 10))}
+        assert lines["nina"].on_shift and lines["nina"].today == ["09:00-18:00"]
+        assert lines["dan"].exception == "swap with nina"
+        assert schedule_of(uow, login="nina").week["mon"] == ["22:00-06:00"]
+
+
+def test_clear_and_bad_values(uow_factory, night_and_day) -> None:
+    with uow_factory() as uow:
+        assert clear_shifts(uow, login="dan", days="mon") == 1
+        with pytest.raises(InvalidInput, match="--hours"):
+            set_shifts(uow, login="dan", days="mon", hours="10:00-10:00", timezone="Europe/Moscow")
+        with pytest.raises(InvalidInput, match="--days"):
+            set_shifts(uow, login="dan", days="funday", hours="10:00-11:00", timezone="Europe/Moscow")
+        with pytest.raises(InvalidInput, match="--timezone"):
+            set_shifts(uow, login="dan", days="mon", hours="10:00-11:00", timezone="Mars/Olympus")
+        with pytest.raises(InvalidInput, match="--with"):
+            add_exception(uow, login="dan", kind="swap", starts_on=date(2026, 11, 25))
+    with uow_factory(readonly=True) as uow:
+        assert not is_on_shift(uow, login="dan", at=msk(23, 10))
+    with uow_factory(actor_login="dan") as uow, pytest.raises(PermissionDenied):
+        set_shifts(uow, login="dan", days="sat", hours="10:00-11:00", timezone="Europe/Moscow")
+
+
+def test_parsing_spans_and_days() -> None:
+    assert parse_shift_span("22:00-06:00") == (22 * 60, 6 * 60)
+    assert parse_shift_span("09:00-18:00") == (9 * 60, 18 * 60)
+    assert parse_weekdays("fri-mon") == [0, 4, 5, 6]
+    with pytest.raises(ValueError, match="bad shift"):
+        parse_shift_span("nine to five")

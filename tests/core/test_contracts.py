@@ -1,0 +1,117 @@
+"""Contracts: the one active when a ticket is opened chooses its SLA policy (the client's own, else its
+organisation's, only for the queues it covers); a lapsed client's ticket is flagged; contracts ending
+soon become reminders, once — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.db import UnitOfWork
+from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.core.models import Reminder
+from hotline.core.models.enums import ClientKind, Role
+from hotline.core.models.sla import TicketSla
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.contracts import (
+    EXPIRED_TAG,
+    add_contract,
+    create_contract_reminders,
+    end_contract,
+    list_contracts,
+)
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.tickets import create_ticket
+from tests.core.escalation.world import MOSCOW, setup_from_toml
+
+# The shared clock: Monday 2026-11-23.
+
+
+@pytest.fixture
+def clients(uow_factory) -> dict[str, int]:
+    with uow_factory() as uow:
+        add_operator(uow, login="sue", role=Role.SUPERVISOR)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+        for queue in ("Support", "Billing"):
+            ensure_queue(uow, name=queue)
+        acme = create_client(
+            uow, draft=ClientDraft(name="Acme", kind=ClientKind.ORGANISATION), default_region="RU"
+        )
+        made = {
+            "acme": acme.id,
+            "worker": create_client(
+                uow, draft=ClientDraft(name="Ann Worker", organisation_id=acme.id), default_region="RU"
+            ).id,
+            "lapsed": create_client(
+                uow, draft=ClientDraft(name="Lapsed Ltd", owner_login="olga"), default_region="RU"
+            ).id,
+            "billing_only": create_client(uow, draft=ClientDraft(name="Bill"), default_region="RU").id,
+            "none": create_client(uow, draft=ClientDraft(name="Nobody"), default_region="RU").id,
+        }
+        add_contract(
+            uow, client_id=made["acme"], level="gold", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 10)
+        )
+        add_contract(
+            uow,
+            client_id=made["lapsed"],
+            level="gold",
+            starts_on=date(2025, 1, 1),
+            ends_on=date(2026, 11, 22),
+        )
+        add_contract(
+            uow,
+            client_id=made["billing_only"],
+            level="gold",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2027, 12, 31),
+            queues=["Billing"],
+        )
+    return made
+
+
+@pytest.mark.parametrize(
+    ("who", "queue", "policy", "flagged"),
+    [
+        ("acme", "Support", "Support/*/gold", False),
+        ("worker", "Support", "Support/*/gold", False),  # the organisation's contract
+        ("lapsed", "Support", "Support/*", True),
+        ("billing_only", "Support", "Support/*", False),  # the contract does not cover Support
+        ("none", "Support", "Support/*", False),
+    ],
+)
+def test_the_active_contract_chooses_the_sla(uow_factory, clients, who, queue, policy, flagged) -> None:
+    setup = setup_from_toml()
+    with uow_factory() as uow:
+        ticket = create_ticket(uow, subject="Help", queue=queue, client_id=clients[who], sla=setup)
+        row = uow.session.get(TicketSla, ticket.id)
+        assert row.policy == policy
+        assert (EXPIRED_TAG in ticket.tags) is flagged
+
+
+def test_contracts_ending_soon_become_reminders_once(uow_factory, clients) -> None:
+    with uow_factory() as uow:
+        states = {
+            view.client: view.state for view in list_contracts(uow, day=date(2026, 11, 23), warn_days=30)
+        }
+        assert states == {"Acme": "ending", "Lapsed Ltd": "ended", "Bill": "active"}
+        made = create_contract_reminders(uow, zone=MOSCOW, within_days=30)
+        assert [r.text for r in made] == ["Contract gold of Acme ends 2026-12-10 (in 17 days)"]
+        assert create_contract_reminders(uow, zone=MOSCOW, within_days=30) == []
+        end_contract(uow, contract_id=1, ends_on=date(2026, 12, 1))
+        again = create_contract_reminders(uow, zone=MOSCOW, within_days=30)
+        assert len(again) == 1 and "2026-12-01" in again[0].text
+        assert len(uow.session.exec(select(Reminder)).all()) == 2
+
+
+def test_bad_contracts_and_who_may_add_them(engine, clock, clients) -> None:
+    with UnitOfWork(engine, clock=clock) as uow, pytest.raises(InvalidInput, match="before it starts"):
+        add_contract(
+            uow, client_id=clients["none"], level="gold", starts_on=date(2026, 2, 1), ends_on=date(2026, 1, 1)
+        )
+    with UnitOfWork(engine, clock=clock, actor_login="olga") as uow, pytest.raises(PermissionDenied):
+        add_contract(
+            uow, client_id=clients["none"], level="gold", starts_on=date(2026, 1, 1), ends_on=date(2026, 2, 1)
+        )
