@@ -45,6 +45,8 @@ def show(
         ("tags", ", ".join(card["tags"]) or None),
         ("open tickets", ", ".join(f"#{n}" for n in card["open_tickets"]) or None),
         ("last interaction", card["last_interaction_at"]),
+        ("source", card["source"]),
+        ("campaign", card["campaign"]),
     ]
     console.print(table(None, ["field", "value"], facts))
     if card["contacts"]:

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.errors import ConfigError
+from hotline.core.reports.schedule import ReportSettings, check_schedules
 from hotline.core.sla.config import (
     CalendarConfig,
     EscalationRuleConfig,
@@ -98,6 +100,12 @@ class Settings(BaseSettings):
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)
     escalation: list[EscalationRuleConfig] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    """How clients hear about us ("TV", "search", "a friend"): the list the forms offer."""
+    campaigns: list[CampaignConfig] = Field(default_factory=list)
+    """Advertising campaigns: code, dates, cost and the numbers printed in them."""
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    """Reports mailed by ``hotline report send``: recipients, subject and period per schedule."""
 
     @field_validator("timezone")
     @classmethod
@@ -117,6 +125,11 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}: a two-letter country code such as RU, GB or US")
         return region
+
+    @property
+    def attributions(self) -> Attributions:
+        """The sources and campaigns, with the checks the faces apply to what they are given."""
+        return Attributions(sources=tuple(self.sources), campaigns=tuple(self.campaigns))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -171,4 +184,9 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     check_references(
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )
+    problem = check_campaigns(settings.sources, settings.campaigns) or check_schedules(
+        settings.reports, accounts=[account.name for account in settings.mail.accounts]
+    )
+    if problem:
+        raise ConfigError(problem, where=str(path))
     return settings

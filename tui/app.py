@@ -97,25 +97,35 @@ class HotlineApp(App[None]):
         if not (isinstance(self.screen, TicketScreen) and self.screen.number == number):
             self.push_screen(TicketScreen(self.ctx, number))
 
-    def open_client(self, client_id: int, *, call_started_at: datetime | None = None) -> None:
+    def open_client(
+        self, client_id: int, *, call_started_at: datetime | None = None, campaign: str | None = None
+    ) -> None:
         """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop). A card already
         on top for that client is not opened again, unless a call starts."""
         from hotline.tui.screens.client_card import ClientCardScreen
 
         on_top = isinstance(self.screen, ClientCardScreen) and self.screen.client_id == client_id
         if call_started_at is not None or not on_top:
-            self.push_screen(ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at))
+            self.push_screen(
+                ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at, campaign=campaign)
+            )
 
-    def open_new_client(self, typed: str, *, call_started_at: datetime | None = None) -> None:
-        """The new-client form prefilled from what was typed (digits → phone, words → name)."""
+    def open_new_client(
+        self, typed: str, *, call_started_at: datetime | None = None, campaign: str | None = None
+    ) -> None:
+        """The new-client form prefilled from what was typed (digits → phone, words → name) and, after
+        a screen pop, with the campaign of the number dialled."""
+        from hotline.core.attribution import Attribution
         from hotline.tui.screens.new_client import NewClientScreen
 
         def opened(client_id: int | None) -> None:
             if client_id is not None:
-                self.open_client(client_id, call_started_at=call_started_at)
+                self.open_client(client_id, call_started_at=call_started_at, campaign=campaign)
 
+        known = self.ctx.settings.attributions.campaign(campaign) if campaign else None
+        attribution = Attribution(known.source, known.code) if known else None
         if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
-            self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
+            self.push_screen(NewClientScreen(self.ctx, typed=typed, attribution=attribution), opened)
 
     # -- screen pops -------------------------------------------------------------------------------
 
@@ -147,7 +157,9 @@ class HotlineApp(App[None]):
                         e164 = None
                     callers = find_clients_by_contact(uow, e164s=[e164], emails=[]) if e164 else []
                     client_id = callers[0].id if callers else None
-                    requests.append(ScreenPopRequested(pop.number, client_id, pop.requested_at))
+                    requests.append(
+                        ScreenPopRequested(pop.number, client_id, pop.requested_at, campaign=pop.campaign)
+                    )
             for request in requests:
                 if not get_current_worker().is_cancelled:
                     self.post_message(request)
@@ -159,9 +171,9 @@ class HotlineApp(App[None]):
         started = self.ctx.clock.now()
         if message.client_id is None:
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
-            self.open_new_client(message.number, call_started_at=started)
+            self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
         else:
-            self.open_client(message.client_id, call_started_at=started)
+            self.open_client(message.client_id, call_started_at=started, campaign=message.campaign)
 
     # -- the one handler for failed workers --------------------------------------------------------
 

@@ -40,6 +40,7 @@ class ScreenPopRequested(_Flow):
     number: str
     client_id: int | None
     requested_at: datetime
+    campaign: str | None = None
 
 
 @dataclass

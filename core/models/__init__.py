@@ -4,7 +4,13 @@ from hotline.core.models.audit import AuditEntry
 from hotline.core.models.clients import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.interactions import Interaction
 from hotline.core.models.kb import KbArticle
-from hotline.core.models.mail import FailedMessage, MailAccountState, OutboxMessage, ProcessedMessage
+from hotline.core.models.mail import (
+    FailedMessage,
+    MailAccountState,
+    OutboxFile,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from hotline.core.models.operators import Operator
 from hotline.core.models.reminders import Reminder
 from hotline.core.models.screen_pop import ScreenPop
@@ -25,6 +31,7 @@ __all__ = [
     "KbArticle",
     "MailAccountState",
     "Operator",
+    "OutboxFile",
     "OutboxMessage",
     "ProcessedMessage",
     "Queue",

@@ -17,3 +17,5 @@ class ScreenPop(SQLModel, table=True):
     number: str = Field(max_length=100)
     requested_at: datetime = Field(sa_type=UTCDateTime)
     consumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    campaign: str | None = Field(default=None, max_length=100)
+    """The campaign of the number the caller dialled (``call incoming --dialled``), if one has it."""

@@ -44,6 +44,8 @@ class Ticket(SQLModel, table=True):
     first_response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = Field(default=1)
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=100)
 
 
 class TicketEvent(SQLModel, table=True):

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
+from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import CardLoaded, OpenTicketRequested, TimelinePageLoaded, forward_worker_failure
@@ -98,17 +99,24 @@ register(
 
 
 class ClientCardScreen(Screen[None]):
-    """One client; ``call_started_at`` (a screen pop) shows a running call timer."""
+    """One client; ``call_started_at`` (a screen pop) shows a running call timer; ``campaign``: the
+    campaign of the number the caller dialled, which the log-call form starts with."""
 
     COMMAND_SCOPE = "card"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("card")
 
     def __init__(
-        self, ctx: ConsoleContext, client_id: int, *, call_started_at: datetime | None = None
+        self,
+        ctx: ConsoleContext,
+        client_id: int,
+        *,
+        call_started_at: datetime | None = None,
+        campaign: str | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.campaign = campaign
         self.client_id = client_id
         self.call_started_at = call_started_at
         self._call_monotonic = time.monotonic() if call_started_at is not None else None
@@ -265,9 +273,17 @@ class ClientCardScreen(Screen[None]):
                 client_name=self.card.client.name if self.card else "",
                 call_started_at=self.call_started_at,
                 call_monotonic=self._call_monotonic,
+                attribution=self._call_attribution(),
             ),
             logged,
         )
+
+    def _call_attribution(self) -> Attribution | None:
+        """The dialled campaign of the call being taken (with its source), else none."""
+        if self.campaign is None or self.call_started_at is None:
+            return None
+        campaign = self.ctx.settings.attributions.campaign(self.campaign)
+        return Attribution(source=campaign.source if campaign else None, campaign=self.campaign)
 
     def action_add_note(self) -> None:
         from hotline.tui.screens.note import NoteScreen

@@ -19,9 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.worker import Worker
 
+from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
+from hotline.tui.screens.attribution_pick import PICK_KEY, AttributionScreen, attribution_text
 from hotline.tui.widgets.call_timer import CallTimer, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
@@ -60,6 +62,16 @@ register(
         action="insert_article",
         scope="log_call",
         label="KB article",
+        priority=True,
+    ),
+    Command(
+        id="log_call.pick_source",
+        key=PICK_KEY,
+        title="call: where from (source, campaign)",
+        help="Pick where the caller came from: a configured source and campaign.",
+        action="pick_source",
+        scope="log_call",
+        label="Source",
         priority=True,
     ),
     Command(
@@ -107,8 +119,10 @@ class LogCallScreen(ModalScreen[int | None]):
         client_name: str = "",
         call_started_at: datetime | None = None,
         call_monotonic: float | None = None,
+        attribution: Attribution | None = None,
     ) -> None:
         super().__init__()
+        self.attribution = attribution or Attribution()
         self.ctx = ctx
         self.client_id = client_id
         self.client_name = client_name
@@ -135,6 +149,7 @@ class LogCallScreen(ModalScreen[int | None]):
                     )
                 yield Label("Follow up")
                 yield WhenInput(id="follow-up")
+            yield Static(attribution_text(self.attribution), id="attribution")
             yield Label("Notes")
             yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
 
@@ -146,6 +161,14 @@ class LogCallScreen(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_pick_source(self) -> None:
+        def picked(attribution: Attribution | None) -> None:
+            if attribution is not None:
+                self.attribution = attribution
+                self.query_one("#attribution", Static).update(attribution_text(attribution))
+
+        self.app.push_screen(AttributionScreen(self.ctx.settings.attributions, self.attribution), picked)
 
     def action_save(self) -> None:
         if self._saving:
@@ -190,6 +213,7 @@ class LogCallScreen(ModalScreen[int | None]):
                 outcome=outcome,
                 notes=notes,
                 started_at=self.call_started_at,
+                attribution=self.attribution,
             )
             interaction_id = int(call.id or 0)
             if follow_up_at is not None:

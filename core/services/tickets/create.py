@@ -20,6 +20,7 @@ from hotline.core.sla import tracking
 from hotline.core.sla.policy import SlaSetup
 
 if TYPE_CHECKING:
+    from hotline.core.attribution import Attribution
     from hotline.core.db import UnitOfWork
 
 MAX_SUBJECT = 500
@@ -48,6 +49,7 @@ def create_ticket(
     author: str | None = None,
     sla: SlaSetup | None = None,
     queue_row: Queue | None = None,
+    attribution: Attribution | None = None,
 ) -> Ticket:
     """Open a ticket with its first event (the client's message, or the operator's note) and start its
     SLA clocks (first-response and resolution due times) when ``sla`` is given.
@@ -67,6 +69,8 @@ def create_ticket(
         assignee_id=get_operator(uow, login=assignee_login).id if assignee_login else None,
         created_at=now,
         updated_at=now,
+        source=attribution.source if attribution else None,
+        campaign=attribution.campaign if attribution else None,
     )
     uow.session.add(ticket)
     uow.session.flush()
