@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.errors import ConfigError
-from hotline.core.reports.schedule import ReportSettings, check_schedules
+from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.sla.config import (
     CalendarConfig,
     EscalationRuleConfig,

@@ -7,21 +7,30 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from hotline.core.models import Interaction
-from hotline.core.reports.base import Period, Report
+from hotline.core.reports.base import Report, ReportRequest
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
-def calls_report(uow: UnitOfWork, *, period: Period) -> Report:
+EXPLAIN = """
+Calls (inbound and outbound) by the local day and hour they started, in the configured time zone.
+average_seconds averages the calls whose duration was logged; calls without one count as calls but
+not in the average. --operator keeps the calls that operator logged, --queue the calls logged on a
+ticket of that queue, --group the calls with clients of that group, --source the calls with that source.
+"""
+
+
+def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     """One row per local (day, hour) that had calls: calls, inbound, outbound, average duration.
 
     Hours are bucketed in Python after reading the start times, so both backends agree on the zone.
     """
+    period = request.period
     call = Interaction.__table__
     query = (
         select(call.c.started_at, call.c.direction, call.c.duration_seconds)
-        .where(call.c.kind == "call", *period.where(call.c.started_at))
+        .where(call.c.kind == "call", *period.where(call.c.started_at), *request.filters.interactions(call))
         .execution_options(yield_per=5000)
     )
     buckets: dict[tuple[str, int], list[int]] = {}

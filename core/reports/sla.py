@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import Priority
-from hotline.core.reports.base import Period, Report
+from hotline.core.reports.base import Report, ReportRequest
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -23,9 +23,19 @@ def breached(due: datetime | None, done: datetime | None, now: datetime) -> bool
     return done > due if done is not None else now > due
 
 
-def sla_report(uow: UnitOfWork, *, period: Period) -> Report:
+EXPLAIN = """
+Per queue and priority, the tickets created in the period: with_sla counts those with a first-response
+or a resolution target; a target is breached when it was met after it was due, or is not met and is
+already overdue now (open tickets count). breach_rate is the share of tickets with a target that
+breached either, in per cent. Filters: --queue, --operator (the assignee), --group (the client's),
+--source (the ticket's).
+"""
+
+
+def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     """Per queue and priority, over tickets created in the period: how many had SLA targets, how many
     missed the first response, how many missed the resolution (still-open overdue tickets count)."""
+    period = request.period
     ticket, queue = Ticket.__table__, Queue.__table__
     now = uow.now()
     query = (
@@ -38,7 +48,7 @@ def sla_report(uow: UnitOfWork, *, period: Period) -> Report:
             ticket.c.resolved_at,
         )
         .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
-        .where(*period.where(ticket.c.created_at))
+        .where(*period.where(ticket.c.created_at), *request.filters.tickets(ticket))
     )
     cells: dict[tuple[str, str], list[int]] = {}
     for name, priority, first_due, first_at, resolution_due, resolved_at in uow.session.connection().execute(
