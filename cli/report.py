@@ -128,3 +128,60 @@ def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
 
         raise InvalidInput(f"cannot write: {error.strerror}", where=str(output)) from None
     info(f"{report.title}: {len(report.rows)} rows written to {output}")
+
+
+@app.command()
+def send(
+    name: Annotated[
+        str, typer.Argument(help="A schedule of [reports.schedules] in the config, or a report's name.")
+    ],
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", metavar="ADDRESS", help="Recipient (repeat); default the schedule's."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="xlsx, csv or json (default xlsx).")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's).",
+        ),
+    ] = None,
+    queue: QueueFilter = None,
+    operator: OperatorFilter = None,
+    group: GroupFilter = None,
+    source: SourceFilter = None,
+) -> None:
+    """Queue a report in the outbox, attached to a mail (``mail send`` delivers it): for cron."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.report_schedule import ReportSchedule, period_days
+    from hotline.core.reports import Filters
+    from hotline.core.services.report_mail import send_report
+
+    state = cli_state()
+    settings = state.settings
+    schedule = settings.reports.schedules.get(name)
+    if schedule is None:
+        if name not in REPORTS:
+            known = ", ".join([*settings.reports.schedules, *REPORTS])
+            raise InvalidInput(f"no schedule or report named {name!r} (one of: {known})", where="NAME")
+        schedule = ReportSchedule(report=name)
+    recipients = list(to or schedule.to)
+    if not recipients:
+        raise InvalidInput("no recipient: give --to ADDRESS or set the schedule's `to`", where="--to")
+    first, last = period_days(
+        period or schedule.period, today=state.clock.now().astimezone(settings.zone).date()
+    )
+    request = build_request(first.isoformat(), last.isoformat(),
+                            Filters(queue=queue, operator=operator, group=group, source=source))  # fmt: skip
+    with state.uow() as uow:
+        queued = send_report(
+            uow, name=schedule.report, request=request, to=recipients, fmt=fmt or schedule.format,
+            subject=schedule.subject, account=settings.reports.account,
+        )  # fmt: skip
+    info(
+        f"{queued.filename} ({queued.rows} rows) queued to {', '.join(recipients)}"
+        f" as outbox #{queued.outbox_id}"
+    )
