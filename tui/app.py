@@ -73,6 +73,12 @@ class HotlineApp(App[None]):
         if not isinstance(self.screen, QueuesScreen):
             self.push_screen(QueuesScreen(self.ctx))
 
+    def action_open_wallboard(self) -> None:
+        from hotline.tui.screens.wallboard import WallboardScreen
+
+        if not isinstance(self.screen, WallboardScreen):
+            self.push_screen(WallboardScreen(self.ctx))
+
     def action_open_kb(self) -> None:
         """The knowledge-base panel for reading, over whatever is on screen (a call form included)."""
         from hotline.tui.screens.kb_search import open_kb_search

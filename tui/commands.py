@@ -258,6 +258,16 @@ APP_COMMANDS = register(
         priority=True,
     ),
     Command(
+        id="app.wallboard",
+        key="f7",
+        title="console: wallboard",
+        help="The supervisors' live wallboard: queues, SLA today, operators, calls per hour.",
+        action="app.open_wallboard",
+        label="Wallboard",
+        priority=True,
+        show=False,  # for supervisors: in the help and the palette, not in every operator's footer
+    ),
+    Command(
         id="app.quit",
         key="ctrl+q",
         title="console: quit",

@@ -173,3 +173,10 @@ class ReminderSet(_Flow):
     client_id: int | None
     reminder_id: int
     due_at: datetime
+
+
+@dataclass
+class WallboardLoaded(_Flow):
+    """The wallboard's figures were read (``board``: a ``hotline.core.services.wallboard.Wallboard``)."""
+
+    board: Any
