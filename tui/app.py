@@ -79,6 +79,12 @@ class HotlineApp(App[None]):
         if not isinstance(self.screen, WallboardScreen):
             self.push_screen(WallboardScreen(self.ctx))
 
+    def action_open_client_list(self) -> None:
+        from hotline.tui.screens.client_list import ClientListScreen
+
+        if not isinstance(self.screen, ClientListScreen):
+            self.push_screen(ClientListScreen(self.ctx))
+
     def action_open_kb(self) -> None:
         """The knowledge-base panel for reading, over whatever is on screen (a call form included)."""
         from hotline.tui.screens.kb_search import open_kb_search

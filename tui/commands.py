@@ -268,6 +268,16 @@ APP_COMMANDS = register(
         show=False,  # for supervisors: in the help and the palette, not in every operator's footer
     ),
     Command(
+        id="app.client_list",
+        key="f8",
+        title="console: client lists",
+        help="Clients by group, tag, source, campaign, birthday or silence; groups with ctrl+g.",
+        action="app.open_client_list",
+        label="Clients",
+        priority=True,
+        show=False,
+    ),
+    Command(
         id="app.quit",
         key="ctrl+q",
         title="console: quit",

@@ -180,3 +180,18 @@ class WallboardLoaded(_Flow):
     """The wallboard's figures were read (``board``: a ``hotline.core.services.wallboard.Wallboard``)."""
 
     board: Any
+
+
+@dataclass
+class ClientPageLoaded(_Flow):
+    """A page of the client list was read (``generation``: which filter it answers)."""
+
+    generation: int
+    page: Any
+
+
+@dataclass
+class GroupsLoaded(_Flow):
+    """The client groups were read (``groups``: ``GroupLine`` values)."""
+
+    groups: list[Any]
