@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator, Queue, Ticket
@@ -206,3 +206,45 @@ def _group_ids(name: str) -> Any:
 def _group_client_ids(name: str) -> Any:
     client = Client.__table__
     return select(client.c.id).where(client.c.group_id.in_(_group_ids(name)))
+
+
+def local_time_text(uow: UnitOfWork, column: Any, period: Period, fmt: str) -> Any | None:
+    """``column`` (an instant) as local-time text in SQL, so that reports group by local day or hour in
+    the database: ``fmt`` is ``"day hour"`` (``YYYY-MM-DD HH``) or ``"hour"`` (``HH``).
+
+    PostgreSQL converts with the zone's rules. SQLite knows no zones: it adds the zone's offset, which
+    is only right when the offset is the same over all the instants concerned (the period, or the data
+    when the period is open); None otherwise, and the caller groups in Python.
+    """
+    pattern = {"day hour": ("YYYY-MM-DD HH24", "%Y-%m-%d %H"), "hour": ("HH24", "%H")}[fmt]
+    if uow.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(period.zone.key, column), pattern[0])
+    offset = _fixed_offset(uow, column, period)
+    if offset is None:
+        return None
+    return func.strftime(pattern[1], column, f"{offset:+d} minutes")
+
+
+def _fixed_offset(uow: UnitOfWork, column: Any, period: Period) -> int | None:
+    """The zone's UTC offset in minutes if it is one and the same from the first to the last instant."""
+    first, last = period.start, period.end
+    if first is None or last is None:
+        low, high = uow.session.execute(select(func.min(column), func.max(column))).one()
+        if low is None:
+            return 0
+        first, last = first or _aware(low), last or _aware(high)
+    offsets = set()
+    moment = first
+    while moment <= last + timedelta(days=1):
+        offsets.add(moment.astimezone(period.zone).utcoffset())
+        moment += timedelta(hours=12)
+    if len(offsets) != 1:
+        return None
+    only = offsets.pop()
+    return int(only.total_seconds() // 60) if only is not None else None
+
+
+def _aware(moment: Any) -> datetime:
+    from hotline.core.clock import as_utc
+
+    return as_utc(moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment)))

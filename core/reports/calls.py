@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from hotline.core.models import Interaction
-from hotline.core.reports.base import Report, ReportRequest
+from hotline.core.reports.base import Period, Report, ReportRequest, local_time_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -24,17 +24,55 @@ ticket of that queue, --group the calls with clients of that group, --source the
 def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     """One row per local (day, hour) that had calls: calls, inbound, outbound, average duration.
 
-    Hours are bucketed in Python after reading the start times, so both backends agree on the zone.
+    Grouped in the database by local time (see ``local_time_text``); in Python when SQLite cannot.
     """
     period = request.period
     call = Interaction.__table__
-    query = (
-        select(call.c.started_at, call.c.direction, call.c.duration_seconds)
-        .where(call.c.kind == "call", *period.where(call.c.started_at), *request.filters.interactions(call))
-        .execution_options(yield_per=5000)
+    conditions = [
+        call.c.kind == "call",
+        *period.where(call.c.started_at),
+        *request.filters.interactions(call),
+    ]
+    report = Report(
+        name="calls",
+        title="Calls per day and hour",
+        columns=["day", "hour", "calls", "inbound", "outbound", "average_seconds"],
+        period=period,
     )
+    bucket = local_time_text(uow, call.c.started_at, period, "day hour")
+    if bucket is None:
+        buckets = _buckets_in_python(uow, conditions, period)
+    else:
+        query = (
+            select(
+                bucket.label("bucket"),
+                func.count(),
+                func.sum(case((call.c.direction == "in", 1), else_=0)),
+                func.sum(case((call.c.direction == "out", 1), else_=0)),
+                func.count(call.c.duration_seconds),
+                func.coalesce(func.sum(call.c.duration_seconds), 0),
+            )
+            .where(*conditions)
+            .group_by(bucket)
+        )
+        buckets = {
+            (text[:10], int(text[11:13])): [int(value) for value in values]
+            for text, *values in uow.session.connection().execute(query)
+        }
+    for (day, hour), (calls, inbound, outbound, timed, seconds) in sorted(buckets.items()):
+        report.rows.append(
+            [day, hour, calls, inbound, outbound, round(seconds / timed, 1) if timed else None]
+        )
+    return report
+
+
+def _buckets_in_python(uow: UnitOfWork, conditions: list, period: Period) -> dict[tuple[str, int], list[int]]:
+    call = Interaction.__table__
+    query = select(call.c.started_at, call.c.direction, call.c.duration_seconds).where(*conditions)
     buckets: dict[tuple[str, int], list[int]] = {}
-    for started_at, direction, duration in uow.session.connection().execute(query):
+    for started_at, direction, duration in uow.session.connection().execute(
+        query.execution_options(yield_per=5000)
+    ):
         local = started_at.astimezone(period.zone)
         bucket = buckets.setdefault((local.date().isoformat(), local.hour), [0, 0, 0, 0, 0])
         bucket[0] += 1
@@ -43,14 +81,4 @@ def build(uow: UnitOfWork, request: ReportRequest) -> Report:
         if duration is not None:
             bucket[3] += 1
             bucket[4] += duration
-    report = Report(
-        name="calls",
-        title="Calls per day and hour",
-        columns=["day", "hour", "calls", "inbound", "outbound", "average_seconds"],
-        period=period,
-    )
-    for (day, hour), (calls, inbound, outbound, timed, seconds) in sorted(buckets.items()):
-        report.rows.append(
-            [day, hour, calls, inbound, outbound, round(seconds / timed, 1) if timed else None]
-        )
-    return report
+    return buckets

@@ -3,11 +3,10 @@ SLA met and missed, tickets reopened."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Interval, case, exists, func, literal, select
 
 from hotline.core.models import Interaction, Operator, Ticket, TicketEvent
 from hotline.core.models.enums import DONE_STATUSES, OPEN_STATUSES
@@ -45,76 +44,79 @@ Filters: --operator, --queue (calls logged on tickets of that queue; tickets of 
 
 
 def build(uow: UnitOfWork, request: ReportRequest) -> Report:
+    """Every figure is counted in the database, grouped by operator (a few rows come back)."""
     period, filters = request.period, request.filters
     connection = uow.session.connection()
     call, ticket, event = Interaction.__table__, Ticket.__table__, TicketEvent.__table__
     figures: dict[int | None, dict[str, Any]] = {}
 
     def of(operator_id: int | None) -> dict[str, Any]:
-        return figures.setdefault(operator_id, dict.fromkeys(COLUMNS[2:], 0) | {"inbound": [], "repeat": 0})
+        return figures.setdefault(operator_id, dict.fromkeys(COLUMNS[2:], 0) | {"inbound": 0, "repeat": 0})
 
-    interactions = select(
-        call.c.operator_id,
-        call.c.kind,
-        call.c.direction,
-        call.c.duration_seconds,
-        call.c.client_id,
-        call.c.started_at,
-    ).where(*period.where(call.c.started_at), *filters.interactions(call))
-    for operator_id, kind, direction, seconds, client_id, started_at in connection.execute(interactions):
+    is_call = call.c.kind == "call"
+    seconds = func.coalesce(call.c.duration_seconds, 0)
+    logged = (
+        select(call.c.operator_id, func.sum(case((is_call, 1), else_=0)),
+               func.sum(case((is_call, seconds), else_=0)), func.sum(seconds))
+        .where(*period.where(call.c.started_at), *filters.interactions(call))
+        .group_by(call.c.operator_id)
+    )  # fmt: skip
+    for operator_id, calls, talk, handle in connection.execute(logged):
         row = of(operator_id)
-        row["handle_seconds"] += seconds or 0
-        if kind == "call":
-            row["calls"] += 1
-            row["talk_seconds"] += seconds or 0
-            if direction == "in":
-                row["inbound"].append((client_id, started_at))
-    _first_contact(connection, period, figures)
-    resolved = select(ticket.c.assignee_id, ticket.c.resolved_at, ticket.c.resolution_due_at).where(
-        *period.where(ticket.c.resolved_at), *filters.tickets(ticket)
-    )
-    for assignee_id, resolved_at, due in connection.execute(resolved):
+        row["calls"], row["talk_seconds"], row["handle_seconds"] = (
+            int(calls or 0),
+            int(talk or 0),
+            int(handle or 0),
+        )
+    for operator_id, inbound, repeat in connection.execute(_first_contact(uow, request)):
+        of(operator_id)["inbound"], of(operator_id)["repeat"] = int(inbound), int(repeat or 0)
+    due = ticket.c.resolution_due_at
+    resolved = (
+        select(ticket.c.assignee_id, func.count(), func.sum(case((ticket.c.resolved_at <= due, 1), else_=0)),
+               func.sum(case((ticket.c.resolved_at > due, 1), else_=0)))
+        .where(*period.where(ticket.c.resolved_at), *filters.tickets(ticket))
+        .group_by(ticket.c.assignee_id)
+    )  # fmt: skip
+    for assignee_id, count, met, missed in connection.execute(resolved):
         row = of(assignee_id)
-        row["tickets_resolved"] += 1
-        if due is not None:
-            row["sla_met" if resolved_at <= due else "sla_missed"] += 1
-    changes = (
-        select(ticket.c.assignee_id, event.c.data)
+        row["tickets_resolved"], row["sla_met"], row["sla_missed"] = (
+            int(count),
+            int(met or 0),
+            int(missed or 0),
+        )
+    reopened = (
+        select(ticket.c.assignee_id, func.count())
         .select_from(event.join(ticket, ticket.c.id == event.c.ticket_id))
-        .where(event.c.kind == "status", *period.where(event.c.created_at), *filters.tickets(ticket))
-    )
-    for assignee_id, data in connection.execute(changes):
-        if isinstance(data, dict) and data.get("from") in _DONE and data.get("to") in _OPEN:
-            of(assignee_id)["reopened"] += 1
+        .where(event.c.kind == "status", *period.where(event.c.created_at), *filters.tickets(ticket),
+               event.c.data["from"].as_string().in_(_DONE), event.c.data["to"].as_string().in_(_OPEN))
+        .group_by(ticket.c.assignee_id)
+    )  # fmt: skip
+    for assignee_id, count in connection.execute(reopened):
+        of(assignee_id)["reopened"] = int(count)
     return _report(uow, request, figures)
 
 
-def _first_contact(connection: Any, period: Any, figures: dict[int | None, dict[str, Any]]) -> None:
-    """Count, per operator, the incoming calls followed by another incoming call of the same client
-    within ``FCR_WINDOW`` (looking past the period's end)."""
-    clients = {client_id for row in figures.values() for client_id, _ in row["inbound"]}
-    if not clients:
-        return
+def _first_contact(uow: UnitOfWork, request: ReportRequest) -> Any:
+    """Per operator: their incoming calls in the period, and those after which the same client called
+    in again within ``FCR_WINDOW`` (looking past the period's end)."""
     call = Interaction.__table__
-    conditions = [call.c.kind == "call", call.c.direction == "in"]
-    if period.start is not None:
-        conditions.append(call.c.started_at > period.start)
-    if period.end is not None:
-        conditions.append(call.c.started_at < period.end + FCR_WINDOW)
-    later: dict[int, list[Any]] = {}
-    for client_id, started_at in connection.execute(
-        select(call.c.client_id, call.c.started_at).where(*conditions)
-    ):
-        if client_id in clients:
-            later.setdefault(client_id, []).append(started_at)
-    for times in later.values():
-        times.sort()
-    for row in figures.values():
-        for client_id, started_at in row["inbound"]:
-            times = later.get(client_id, [])
-            index = bisect_right(times, started_at)
-            if index < len(times) and times[index] <= started_at + FCR_WINDOW:
-                row["repeat"] += 1
+    later = call.alias("later")
+    if uow.session.get_bind().dialect.name == "postgresql":
+        window_end: Any = call.c.started_at + literal(FCR_WINDOW, Interval())
+    else:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the same instant a week on, to the millisecond
+        window_end = func.strftime("%Y-%m-%d %H:%M:%f", call.c.started_at, f"+{FCR_WINDOW.days} days")
+    repeated = exists(
+        select(later.c.id).where(
+            later.c.client_id == call.c.client_id, later.c.kind == "call", later.c.direction == "in",
+            later.c.started_at > call.c.started_at, later.c.started_at <= window_end,
+        )
+    )  # fmt: skip
+    return (
+        select(call.c.operator_id, func.count(), func.sum(case((repeated, 1), else_=0)))
+        .where(call.c.kind == "call", call.c.direction == "in", *request.period.where(call.c.started_at),
+               *request.filters.interactions(call))
+        .group_by(call.c.operator_id)
+    )  # fmt: skip
 
 
 def _report(uow: UnitOfWork, request: ReportRequest, figures: dict[int | None, dict[str, Any]]) -> Report:
@@ -133,7 +135,7 @@ def _report(uow: UnitOfWork, request: ReportRequest, figures: dict[int | None, d
         login, name = (
             names.get(operator_id, ("(system)", "")) if operator_id is not None else ("(system)", "")
         )
-        inbound = len(row["inbound"])
+        inbound = row["inbound"]
         fcr = round(100.0 * (inbound - row["repeat"]) / inbound, 1) if inbound else None
         values = [row[column] for column in COLUMNS[2:]]
         values[COLUMNS.index("first_contact_resolution") - 2] = fcr

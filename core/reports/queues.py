@@ -3,18 +3,16 @@ backlog at the end, and how often the SLA was kept."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, not_, or_, select, true
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.reports.base import Report, ReportRequest
-from hotline.core.reports.sla import breached
+from hotline.core.reports.sla import breached_sql
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from hotline.core.db import UnitOfWork
 
 COLUMNS = [
@@ -36,61 +34,48 @@ assignee), --group (the client's), --source (the ticket's).
 
 
 def build(uow: UnitOfWork, request: ReportRequest) -> Report:
+    """Counted in the database, one row per queue."""
     period, filters = request.period, request.filters
     ticket, queue = Ticket.__table__, Queue.__table__
     now, end = uow.now(), period.end
     previous = period.previous()
-    earliest = previous.start if previous is not None else period.start
-    conditions = [*filters.tickets(ticket)]
+
+    def inside(column: Any, span: Any) -> Any:
+        return and_(true(), *span.where(column))
+
+    def tally(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    created = inside(ticket.c.created_at, period)
+    first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
+    with_target = and_(created, or_(first_due.is_not(None), resolution_due.is_not(None)))
+    kept = and_(
+        with_target,
+        not_(breached_sql(first_due, ticket.c.first_response_at, now)),
+        not_(breached_sql(resolution_due, ticket.c.resolved_at, now)),
+    )
+    resolved = and_(ticket.c.resolved_at.is_not(None), inside(ticket.c.resolved_at, period))
+    still_open = ticket.c.status.in_(_OPEN)
     if end is not None:
-        conditions.append(ticket.c.created_at < end)
+        done_at = func.coalesce(ticket.c.resolved_at, ticket.c.closed_at)
+        still_open = or_(still_open, and_(done_at.is_not(None), done_at >= end))
     query = (
         select(
-            queue.c.name, ticket.c.status, ticket.c.created_at, ticket.c.resolved_at, ticket.c.closed_at,
-            ticket.c.first_response_due_at, ticket.c.first_response_at, ticket.c.resolution_due_at,
+            queue.c.name, tally(created),
+            tally(inside(ticket.c.created_at, previous)) if previous is not None else literal(None),
+            tally(resolved), tally(still_open), tally(with_target), tally(kept),
         )
         .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
-        .where(*conditions)
-        .execution_options(yield_per=5000)
+        .where(*([ticket.c.created_at < end] if end is not None else []), *filters.tickets(ticket))
+        .group_by(queue.c.name)
+        .order_by(queue.c.name)
     )  # fmt: skip
-    cells: dict[str, dict[str, int]] = {}
-    for (
-        name,
-        status,
-        created,
-        resolved,
-        closed,
-        first_due,
-        first_at,
-        resolution_due,
-    ) in uow.session.connection().execute(query):
-        cell = cells.setdefault(
-            name, dict.fromkeys(("created", "previous", "resolved", "backlog", "sla", "met"), 0)
-        )
-        done_at = resolved or closed
-        if status in _OPEN or (end is not None and done_at is not None and done_at >= end):
-            cell["backlog"] += 1
-        if resolved is not None and _inside(resolved, period.start, end):
-            cell["resolved"] += 1
-        if previous is not None and earliest is not None and earliest <= created < period.start:  # type: ignore[operator]
-            cell["previous"] += 1
-        if not _inside(created, period.start, end):
-            continue
-        cell["created"] += 1
-        if first_due is not None or resolution_due is not None:
-            cell["sla"] += 1
-            cell["met"] += not (breached(first_due, first_at, now) or breached(resolution_due, resolved, now))
     report = Report(name="queues", title="Queues", columns=COLUMNS, period=period, generated_at=now)
-    for name in sorted(cells):
-        cell = cells[name]
-        before = cell["previous"] if previous is not None else None
-        trend = round(100.0 * (cell["created"] - before) / before, 1) if before else None
-        met = round(100.0 * cell["met"] / cell["sla"], 1) if cell["sla"] else None
+    for name, count, before, resolved, backlog, with_sla, met in uow.session.connection().execute(query):
+        count, before = int(count or 0), (int(before or 0) if previous is not None else None)
+        trend = round(100.0 * (count - before) / before, 1) if before else None
+        rate = round(100.0 * int(met or 0) / int(with_sla), 1) if with_sla else None
         report.rows.append(
-            [name, cell["created"], before, trend, cell["resolved"], cell["backlog"], cell["sla"], met]
+            [name, count, before, trend, int(resolved or 0), int(backlog or 0), int(with_sla or 0), rate]
         )
     return report
-
-
-def _inside(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
-    return (start is None or moment >= start) and (end is None or moment < end)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import Priority
@@ -21,6 +21,11 @@ def breached(due: datetime | None, done: datetime | None, now: datetime) -> bool
     if due is None:
         return False
     return done > due if done is not None else now > due
+
+
+def breached_sql(due: Any, done: Any, now: datetime) -> Any:
+    """:func:`breached` as an SQL condition on columns (the same rule; a test holds them together)."""
+    return and_(due.is_not(None), or_(and_(done.is_not(None), done > due), and_(done.is_(None), due < now)))
 
 
 EXPLAIN = """

@@ -4,7 +4,7 @@ the week below (16–22 November 2026, Moscow time; the clock is Monday 23 Novem
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,3 +206,39 @@ def test_every_report_explains_itself_and_renders(engine, uow_factory, week) -> 
     assert report_csv(result).splitlines()[1] == "anna,Anna,4,210,810,2,66.7,1,1,1"
     assert result.as_json()["filters"] == {}
     assert report(uow_factory, "calls", source="TV").as_json()["filters"] == {"source": "TV"}
+
+
+def test_the_breach_rule_is_the_same_in_sql_and_in_python(engine, uow_factory) -> None:
+    from sqlalchemy import literal, select
+
+    from hotline.core.models.types import UTCDateTime
+    from hotline.core.reports.sla import breached, breached_sql
+
+    now = datetime(2026, 11, 23, 7, tzinfo=UTC)
+    moments = [None, now - timedelta(hours=1), now, now + timedelta(hours=1)]
+    with uow_factory(readonly=True) as uow:
+        for due in moments:
+            for done in moments:
+                as_sql = breached_sql(literal(due, UTCDateTime()), literal(done, UTCDateTime()), now)
+                assert bool(uow.session.execute(select(as_sql)).scalar()) == breached(due, done, now), (
+                    due,
+                    done,
+                )
+
+
+def test_local_hours_across_a_change_of_offset(engine, uow_factory) -> None:
+    """Berlin leaves summer time on 25 October 2026: the same UTC hour is 09 before and 08 after."""
+    berlin = ZoneInfo("Europe/Berlin")
+    with uow_factory() as uow:
+        add_operator(uow, login="anna", role=Role.OPERATOR)
+        client_id = create_client(uow, draft=ClientDraft(name="C"), default_region="RU").id
+    with uow_factory(actor_login="anna") as uow:
+        for day in (24, 26):
+            log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=60, outcome="ok",
+                     started_at=datetime(2026, 10, day, 7, 30, tzinfo=UTC))  # fmt: skip
+    request = ReportRequest(Period(date(2026, 10, 20), date(2026, 10, 31), berlin))
+    with uow_factory(readonly=True) as uow:
+        calls = run_report(uow, name="calls", request=request)
+        hours = run_report(uow, name="inquiries", request=request)
+    assert [row[:3] for row in calls.rows] == [["2026-10-24", 9, 1], ["2026-10-26", 8, 1]]
+    assert [row[1] for row in hours.rows if row[0] == "hour"] == ["08", "09"]
