@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, not_, or_, select
 
 from hotline.core.enums import Role, TicketStatus
 from hotline.core.models import Interaction, Operator, Queue, ScreenPop, Ticket
-from hotline.core.reports.sla import breached
+from hotline.core.reports.sla import breached_sql
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -38,7 +38,7 @@ class QueueFigures:
     sla_today: float | None
     """Per cent of today's tickets with a target that breached neither (None: none had one)."""
     breaching_within_hour: int
-    """Waiting or pending tickets whose next target falls due within the hour."""
+    """Waiting or pending tickets with a target not met yet that falls due within the hour."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def read_wallboard(uow: UnitOfWork, *, zone: ZoneInfo) -> Wallboard:
 
 
 def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[QueueFigures]:
+    """Three grouped queries: waiting and the oldest; due within the hour; today's targets kept."""
     ticket, queue = Ticket.__table__, Queue.__table__
     connection = uow.session.connection()
     names = dict(connection.execute(select(queue.c.id, queue.c.name)).all())
@@ -83,40 +84,45 @@ def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Queue
             .group_by(ticket.c.queue_id)
         )
     }
-    soon: dict[int, int] = {}
     horizon = now + BREACH_HORIZON
-    for queue_id, first_due, first_at, resolution_due in connection.execute(
-        select(
-            ticket.c.queue_id,
-            ticket.c.first_response_due_at,
-            ticket.c.first_response_at,
-            ticket.c.resolution_due_at,
-        ).where(ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]))
-    ):
-        due = [
-            moment
-            for moment in (first_due if first_at is None else None, resolution_due)
-            if moment is not None
-        ]
-        if due and now <= min(due) < horizon:
-            soon[queue_id] = soon.get(queue_id, 0) + 1
-    today: dict[int, list[int]] = {}
-    for queue_id, first_due, first_at, resolution_due, resolved_at in connection.execute(
-        select(ticket.c.queue_id, ticket.c.first_response_due_at, ticket.c.first_response_at,
-               ticket.c.resolution_due_at, ticket.c.resolved_at)
-        .where(ticket.c.created_at >= midnight)
-    ):  # fmt: skip
-        if first_due is None and resolution_due is None:
-            continue
-        cell = today.setdefault(queue_id, [0, 0])
-        cell[0] += 1
-        cell[1] += not (breached(first_due, first_at, now) or breached(resolution_due, resolved_at, now))
+    first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
+    soon = dict(
+        connection.execute(
+            select(ticket.c.queue_id, func.count())
+            .where(
+                ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]),
+                or_(
+                    and_(ticket.c.first_response_at.is_(None), first_due >= now, first_due < horizon),
+                    and_(resolution_due >= now, resolution_due < horizon),
+                ),
+            )
+            .group_by(ticket.c.queue_id)
+        ).all()
+    )
+    with_target = or_(first_due.is_not(None), resolution_due.is_not(None))
+    kept = and_(
+        with_target,
+        not_(breached_sql(first_due, ticket.c.first_response_at, now)),
+        not_(breached_sql(resolution_due, ticket.c.resolved_at, now)),
+    )
+    today = {
+        queue_id: (int(targets or 0), int(met or 0))
+        for queue_id, targets, met in connection.execute(
+            select(
+                ticket.c.queue_id,
+                func.sum(case((with_target, 1), else_=0)),
+                func.sum(case((kept, 1), else_=0)),
+            )
+            .where(ticket.c.created_at >= midnight)
+            .group_by(ticket.c.queue_id)
+        )
+    }
     figures = []
     for queue_id, name in sorted(names.items(), key=lambda item: item[1]):
         count, oldest = waiting.get(queue_id, (0, None))
-        with_target, met = today.get(queue_id, (0, 0))
-        compliance = round(100.0 * met / with_target, 1) if with_target else None
-        figures.append(QueueFigures(name, count, oldest, compliance, soon.get(queue_id, 0)))
+        targets, met = today.get(queue_id, (0, 0))
+        compliance = round(100.0 * met / targets, 1) if targets else None
+        figures.append(QueueFigures(name, count, oldest, compliance, int(soon.get(queue_id, 0))))
     return figures
 
 
@@ -130,11 +136,10 @@ def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Op
         .limit(MAX_OPERATORS)
     ).all()
     last_call_end: dict[int, datetime] = {}
+    # Today's calls by the time index (an operator_id IN list makes SQLite read all their calls ever).
     for operator_id, started_at, seconds in connection.execute(
         select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
-            call.c.kind == "call",
-            call.c.started_at >= midnight,
-            call.c.operator_id.in_([p.id for p in people]),
+            call.c.started_at >= midnight, call.c.kind == "call"
         )
     ):
         ended = started_at + timedelta(seconds=seconds or 0)

@@ -1,7 +1,8 @@
 """the supervisor's seat (issue 17): where clients and inquiries come from, and mailed reports.
 
 ``client``, ``interaction`` and ``ticket`` get ``source`` (one of the configured sources) and
-``campaign`` (a configured campaign's code); the client's are indexed for the client lists.
+``campaign`` (a configured campaign's code); the client's are indexed for the client lists; ``ticket.created_at`` is indexed for the reports and the
+wallboard ("created today").
 ``screen_pop.campaign``: the campaign of the number the caller dialled, for the forms the pop opens.
 ``outbox_file``: files that go out with a mail not about a ticket (a report sent by cron).
 
@@ -29,6 +30,7 @@ def upgrade() -> None:
             batch.add_column(sa.Column("campaign", sa.String(length=100), nullable=True))
     op.create_index("ix_client_source", "client", ["source"])
     op.create_index("ix_client_campaign", "client", ["campaign"])
+    op.create_index("ix_ticket_created_at", "ticket", ["created_at"])
     with op.batch_alter_table("screen_pop") as batch:
         batch.add_column(sa.Column("campaign", sa.String(length=100), nullable=True))
     op.create_table(
@@ -47,6 +49,7 @@ def downgrade() -> None:
     op.drop_table("outbox_file")
     with op.batch_alter_table("screen_pop") as batch:
         batch.drop_column("campaign")
+    op.drop_index("ix_ticket_created_at", table_name="ticket")
     op.drop_index("ix_client_campaign", table_name="client")
     op.drop_index("ix_client_source", table_name="client")
     for table in reversed(ATTRIBUTED):
