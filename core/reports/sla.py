@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import Priority
@@ -43,32 +43,27 @@ def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     period = request.period
     ticket, queue = Ticket.__table__, Queue.__table__
     now = uow.now()
+    first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
+    first_missed = breached_sql(first_due, ticket.c.first_response_at, now)
+    resolution_missed = breached_sql(resolution_due, ticket.c.resolved_at, now)
+
+    def tally(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
     query = (
         select(
-            queue.c.name,
-            ticket.c.priority,
-            ticket.c.first_response_due_at,
-            ticket.c.first_response_at,
-            ticket.c.resolution_due_at,
-            ticket.c.resolved_at,
+            queue.c.name, ticket.c.priority, func.count(),
+            tally(or_(first_due.is_not(None), resolution_due.is_not(None))), tally(first_missed),
+            tally(resolution_missed), tally(or_(first_missed, resolution_missed)),
         )
         .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
         .where(*period.where(ticket.c.created_at), *request.filters.tickets(ticket))
-    )
-    cells: dict[tuple[str, str], list[int]] = {}
-    for name, priority, first_due, first_at, resolution_due, resolved_at in uow.session.connection().execute(
-        query
-    ):
-        cell = cells.setdefault((name, priority), [0, 0, 0, 0, 0])
-        first_missed, resolution_missed = (
-            breached(first_due, first_at, now),
-            breached(resolution_due, resolved_at, now),
-        )
-        cell[0] += 1
-        cell[1] += first_due is not None or resolution_due is not None
-        cell[2] += first_missed
-        cell[3] += resolution_missed
-        cell[4] += first_missed or resolution_missed
+        .group_by(queue.c.name, ticket.c.priority)
+    )  # fmt: skip
+    cells = {
+        (name, priority): [int(value or 0) for value in values]
+        for name, priority, *values in uow.session.connection().execute(query)
+    }
     report = Report(
         name="sla",
         title="SLA breaches",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, text
 
 from hotline.core.models import Interaction, Queue, Ticket, TicketEvent
 from hotline.core.reports.base import Filters, Report, ReportRequest, operator_ids
@@ -25,65 +25,58 @@ the call or note), --group (the client's), --source (the ticket's).
 
 
 def build(uow: UnitOfWork, request: ReportRequest) -> Report:
+    """One query: the interactions and the notes per ticket, summed in subqueries, joined to the tickets."""
     period, filters = request.period, request.filters
-    call, ticket, event = Interaction.__table__, Ticket.__table__, TicketEvent.__table__
-    connection = uow.session.connection()
-    by_ticket: dict[int, list[int]] = {}  # calls, call_seconds, notes, other_seconds
+    call, ticket, event, queue = (
+        Interaction.__table__,
+        Ticket.__table__,
+        TicketEvent.__table__,
+        Queue.__table__,
+    )
     operator_only = Filters(operator=filters.operator)
     ticket_only = Filters(queue=filters.queue, group=filters.group, source=filters.source)
+    is_call, seconds = call.c.kind == "call", func.coalesce(call.c.duration_seconds, 0)
     logged = (
         select(
-            call.c.ticket_id, call.c.kind, func.count(), func.coalesce(func.sum(call.c.duration_seconds), 0)
+            call.c.ticket_id.label("ticket_id"),
+            func.sum(case((is_call, 1), else_=0)).label("calls"),
+            func.sum(case((is_call, seconds), else_=0)).label("call_seconds"),
+            func.sum(case((call.c.kind == "note", 1), else_=0)).label("notes"),
+            func.sum(case((is_call, 0), else_=seconds)).label("other_seconds"),
         )
         .select_from(call.join(ticket, ticket.c.id == call.c.ticket_id))
         .where(
             *period.where(call.c.started_at), *operator_only.interactions(call), *ticket_only.tickets(ticket)
         )
-        .group_by(call.c.ticket_id, call.c.kind)
+        .group_by(call.c.ticket_id)
+        .subquery()
     )
-    for ticket_id, kind, count, seconds in connection.execute(logged):
-        cell = by_ticket.setdefault(ticket_id, [0, 0, 0, 0])
-        if kind == "call":
-            cell[0] += count
-            cell[1] += int(seconds)
-        else:
-            cell[2] += count if kind == "note" else 0
-            cell[3] += int(seconds)
     notes = (
-        select(event.c.ticket_id, func.count())
+        select(event.c.ticket_id.label("ticket_id"), func.count().label("notes"))
         .select_from(event.join(ticket, ticket.c.id == event.c.ticket_id))
         .where(event.c.kind == "note", *period.where(event.c.created_at), *ticket_only.tickets(ticket))
         .group_by(event.c.ticket_id)
     )
     if filters.operator is not None:
         notes = notes.where(event.c.author_id.in_(operator_ids(filters.operator)))
-    for ticket_id, count in connection.execute(notes):
-        by_ticket.setdefault(ticket_id, [0, 0, 0, 0])[2] += count
+    noted = notes.subquery()
+    call_seconds = func.coalesce(logged.c.call_seconds, 0)
+    other_seconds = func.coalesce(logged.c.other_seconds, 0)
+    query = (
+        select(
+            ticket.c.number, ticket.c.subject, queue.c.name, func.coalesce(logged.c.calls, 0), call_seconds,
+            func.coalesce(logged.c.notes, 0) + func.coalesce(noted.c.notes, 0), other_seconds,
+            (call_seconds + other_seconds).label("total"),
+        )
+        .select_from(
+            ticket.join(queue, queue.c.id == ticket.c.queue_id)
+            .outerjoin(logged, logged.c.ticket_id == ticket.c.id)
+            .outerjoin(noted, noted.c.ticket_id == ticket.c.id)
+        )
+        .where(or_(logged.c.ticket_id.is_not(None), noted.c.ticket_id.is_not(None)))
+        .order_by(text("total DESC"), ticket.c.number)
+    )  # fmt: skip
     report = Report(name="time-spent", title="Time spent per ticket", columns=COLUMNS, period=period)
-    if not by_ticket:
-        return report
-    queue = Queue.__table__
-    about = {
-        row.id: row
-        for row in connection.execute(
-            select(ticket.c.id, ticket.c.number, ticket.c.subject, queue.c.name)
-            .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
-            .where(ticket.c.id.in_(list(by_ticket)))
-        )
-    }
-    for ticket_id, (calls, call_seconds, note_count, other_seconds) in by_ticket.items():
-        row = about[ticket_id]
-        report.rows.append(
-            [
-                row.number,
-                row.subject,
-                row.name,
-                calls,
-                call_seconds,
-                note_count,
-                other_seconds,
-                call_seconds + other_seconds,
-            ]
-        )
-    report.rows.sort(key=lambda values: (-values[-1], values[0]))
+    for number, subject, queue_name, *figures in uow.session.connection().execute(query):
+        report.rows.append([number, subject, queue_name, *(int(value) for value in figures)])
     return report
