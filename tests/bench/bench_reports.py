@@ -68,16 +68,19 @@ def hotline(url: str, *args: str) -> None:
         raise SystemExit(f"hotline {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
 
 
-def best_of(work: Callable[[], None]) -> float:
-    timings = []
+def best_of(work: Callable[[], None]) -> tuple[float, float]:
+    """The shortest wall time of ``RUNS`` runs, and the shortest CPU time of this process (on a busy
+    machine the wall time of SQLite's in-process work is mostly waiting for a core)."""
+    walls, cpus = [], []
     for _ in range(RUNS):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         work()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
 
 
-def measure(url: str, backend: str) -> list[tuple[str, float, str, float, str]]:
+def measure(url: str, backend: str) -> list[tuple[str, float, str, float | None, str]]:
     hotline(url, "db", "init")
     hotline(url, "demo", "--clients", str(CLIENTS), "--force")
     engine = make_engine(url)
@@ -94,15 +97,19 @@ def measure(url: str, backend: str) -> list[tuple[str, float, str, float, str]]:
             with UnitOfWork(engine, clock=clock, readonly=True) as uow:
                 run_report(uow, name=name, request=year)
 
-        figures.append((f"report {name} (a year)", best_of(build), "s", REPORT_TARGET, backend))
+        wall, cpu = best_of(build)
+        figures.append((f"report {name} (a year)", wall, "s", REPORT_TARGET, backend))
+        figures.append((f"report {name}: CPU of this process", cpu, "s", None, backend))
 
     def wallboard() -> None:
         with UnitOfWork(engine, clock=clock, readonly=True) as uow:
             read_wallboard(uow, zone=ZONE)
 
-    figures.append(("wallboard refresh", best_of(wallboard) * 1000, "ms", WALLBOARD_TARGET * 1000, backend))
+    wall, cpu = best_of(wallboard)
+    figures.append(("wallboard refresh", wall * 1000, "ms", WALLBOARD_TARGET * 1000, backend))
+    figures.append(("wallboard refresh: CPU of this process", cpu * 1000, "ms", None, backend))
     engine.dispose()
-    figures.extend((f"rows: {table}", float(count), "rows", 0.0, backend) for table, count in counts.items())
+    figures.extend((f"rows: {table}", float(count), "rows", None, backend) for table, count in counts.items())
     return figures
 
 
@@ -124,8 +131,10 @@ def main() -> None:
             if unit == "rows":
                 table.add_row(backend, metric, f"{value:,.0f}", unit, "—")
                 continue
-            verdict = " ok" if value <= target else " MISSED"
-            table.add_row(backend, metric, f"{value:,.3f}", unit, f"≤ {target:,.3g}{verdict}")
+            verdict = (
+                "—" if target is None else f"≤ {target:,.3g}" + (" ok" if value <= target else " MISSED")
+            )
+            table.add_row(backend, metric, f"{value:,.3f}", unit, verdict)
             out.write(json.dumps({"benchmark": "reports", "metric": metric, "value": round(value, 4), "unit": unit,
                                   "target": target, "backend": backend, "scale": SCALE}) + "\n")  # fmt: skip
     console.print(table)
