@@ -9,7 +9,7 @@ from rich.text import Text
 
 from hotline.cli.client_lists import groups_app, list_clients
 from hotline.cli.clients_io import export_clients, import_clients
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
@@ -22,7 +22,7 @@ app.add_typer(groups_app, name="groups")
 
 @app.command()
 def show(
-    client_id: Annotated[int, typer.Argument(metavar="ID", help="The client's id.")],
+    client_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The client's id.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Show a client's card: contacts, group, open tickets, last interaction."""

@@ -12,3 +12,6 @@ SourceOption = Annotated[
     str | None, typer.Option("--source", help="Where it came from: one of the configured sources.")
 ]
 CampaignOption = Annotated[str | None, typer.Option("--campaign", help="The code of a configured campaign.")]
+
+MAX_ID = 2**63 - 1
+"""The largest id or number a database column holds (a signed 64-bit integer): beyond it is bad usage."""

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from hotline.core.clock import within_years
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator, Queue, Ticket
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.attribution import Attributions
@@ -71,9 +73,10 @@ def parse_day(text: str | None, *, where: str) -> date | None:
     if text is None or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}", where=where) from None
+        raise InvalidInput(f"not a date (YYYY-MM-DD): {printable(text)!r}", where=where) from None
+    return within_years(day, text=text, where=where)
 
 
 @dataclass

@@ -7,7 +7,7 @@ wallboard ("created today").
 ``outbox_file``: files that go out with a mail not about a ticket (a report sent by cron).
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
