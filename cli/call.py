@@ -52,7 +52,9 @@ def incoming(
 
     def pop() -> int:
         with state.uow(as_system=True) as uow:
-            return int(request_screen_pop(uow, operator_login=login, number=number, campaign=campaign).id or 0)
+            return int(
+                request_screen_pop(uow, operator_login=login, number=number, campaign=campaign).id or 0
+            )
 
     pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
     if wait is None:
