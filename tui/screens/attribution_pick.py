@@ -7,13 +7,13 @@ the form's values as they were.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Select
+from textual.widgets import Label, Select, Static
 
 from hotline.core.attribution import Attribution
 from hotline.tui.commands import Command, bindings_for, key_hints, register
@@ -46,6 +46,37 @@ register(
         in_palette=False,
     ),
 )
+
+
+def pick_source_command(scope: str, *, title: str, who: str) -> Command:
+    """The form command that opens the picker (``ctrl+g``), the same in every form that has one."""
+    return Command(
+        id=f"{scope}.pick_source",
+        key=PICK_KEY,
+        title=f"{title}: where from (source, campaign)",
+        help=f"Pick where the {who} came from: a configured source and campaign.",
+        action="pick_source",
+        scope=scope,
+        label="Source",
+        priority=True,
+    )
+
+
+class PicksAttribution:
+    """For a form screen with ``ctx``, ``attribution`` and a ``#attribution`` Static: ctrl+g opens the
+    picker and the line shows the choice."""
+
+    ctx: Any
+    attribution: Attribution
+    app: Any
+
+    def action_pick_source(self) -> None:
+        def picked(attribution: Attribution | None) -> None:
+            if attribution is not None:
+                self.attribution = attribution
+                self.query_one("#attribution", Static).update(attribution_text(attribution))  # type: ignore[attr-defined]
+
+        self.app.push_screen(AttributionScreen(self.ctx.settings.attributions, self.attribution), picked)
 
 
 def attribution_text(attribution: Attribution | None) -> Text:

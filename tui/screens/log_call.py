@@ -25,7 +25,7 @@ from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
-from hotline.tui.screens.attribution_pick import PICK_KEY, AttributionScreen, attribution_text
+from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 from hotline.tui.widgets.call_timer import elapsed_seconds, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
@@ -66,16 +66,7 @@ register(
         label="KB article",
         priority=True,
     ),
-    Command(
-        id="log_call.pick_source",
-        key=PICK_KEY,
-        title="call: where from (source, campaign)",
-        help="Pick where the caller came from: a configured source and campaign.",
-        action="pick_source",
-        scope="log_call",
-        label="Source",
-        priority=True,
-    ),
+    pick_source_command("log_call", title="call", who="caller"),
     Command(
         id="log_call.cancel",
         key="escape",
@@ -106,7 +97,7 @@ def parse_duration(text: str) -> int | None:
     return int(first) * 3600 + int(second) * 60 + int(third)
 
 
-class LogCallScreen(ModalScreen[int | None]):
+class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
     """Returns the logged interaction's id, or None when cancelled."""
 
     COMMAND_SCOPE = "log_call"
@@ -191,14 +182,6 @@ class LogCallScreen(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def action_pick_source(self) -> None:
-        def picked(attribution: Attribution | None) -> None:
-            if attribution is not None:
-                self.attribution = attribution
-                self.query_one("#attribution", Static).update(attribution_text(attribution))
-
-        self.app.push_screen(AttributionScreen(self.ctx.settings.attributions, self.attribution), picked)
 
     def action_save(self) -> None:
         if self._saving:

@@ -23,7 +23,7 @@ from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, forward_worker_failure
-from hotline.tui.screens.attribution_pick import PICK_KEY, AttributionScreen, attribution_text
+from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -51,16 +51,7 @@ register(
         label="Open existing",
         priority=True,
     ),
-    Command(
-        id="new_client.pick_source",
-        key=PICK_KEY,
-        title="client form: where from (source, campaign)",
-        help="Pick where the client came from: a configured source and campaign.",
-        action="pick_source",
-        scope="new_client",
-        label="Source",
-        priority=True,
-    ),
+    pick_source_command("new_client", title="client form", who="client"),
     Command(
         id="new_client.cancel",
         key="escape",
@@ -90,7 +81,7 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 
-class NewClientScreen(ModalScreen[int | None]):
+class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     """Returns the saved client's id (or the existing one chosen with ctrl+o), or None."""
 
     COMMAND_SCOPE = "new_client"
@@ -270,14 +261,6 @@ class NewClientScreen(ModalScreen[int | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def action_pick_source(self) -> None:
-        def picked(attribution: Attribution | None) -> None:
-            if attribution is not None:
-                self.attribution = attribution
-                self.query_one("#attribution", Static).update(attribution_text(attribution))
-
-        self.app.push_screen(AttributionScreen(self.ctx.settings.attributions, self.attribution), picked)
 
     def action_save(self) -> None:
         if self._saving:
