@@ -46,17 +46,17 @@ def incoming(
     from hotline.core.services.screen_pop import request_screen_pop
 
     state = cli_state()
-    login = operator or state.login
 
     campaign = state.settings.attributions.for_dialled(dialled).campaign
 
-    def pop() -> int:
+    def pop() -> tuple[str, int]:
+        # Who is acting is proven (and a narrowing audited) inside the retried work: it writes too.
+        login = operator or state.login
         with state.uow(as_system=True) as uow:
-            return int(
-                request_screen_pop(uow, operator_login=login, number=number, campaign=campaign).id or 0
-            )
+            pop = request_screen_pop(uow, operator_login=login, number=number, campaign=campaign)
+            return login, int(pop.id or 0)
 
-    pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
+    login, pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
     if wait is None:
         info(f"screen pop sent to {login}" + (f" (campaign {campaign})" if campaign else ""))
         return

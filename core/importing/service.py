@@ -1,9 +1,11 @@
-"""The import service: a file of clients into the database in one transaction.
+"""The import service: a file of clients into the database in one short writing transaction.
 
 Atomic by default (one invalid row and nothing is written, every error listed); ``skip_invalid`` imports
-the good rows and lists the rest. Duplicates are found by normalised phone and email (and, for rows
-without either, by name), within the file and against the database, and then skipped, merged or refused
-(``run.py`` takes those decisions row by row). A dry run takes every decision and writes nothing.
+the good rows and lists the rest. Who a row is (``identity.py``): the same person as an earlier row or a
+stored client (by address, or by number and name), a new client, or a conflict; matches are then
+skipped, merged or refused (``run.py`` takes those decisions row by row). The file is read and decided
+without the write lock, then written (``import_clients``). A dry run takes every decision and writes
+nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from hotline.core.importing.outcome import ImportOutcome, ImportRejected
 from hotline.core.importing.records import SourceRow
 from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
-from hotline.core.models.enums import Role
 from hotline.core.output_files import check_output, write_atomically
 from hotline.core.services.audit import record_audit
 
@@ -46,17 +47,26 @@ def import_clients(
     between, the decisions are taken again inside ``uow``.
     """
     if options.dry_run:
-        uow.require_role(Role.ADMIN)
+        uow.authorize("client.import", entity="client", entity_id=path.name)
         run = _plan(uow, path, options, progress, staged=False)
         return _finish(uow, run, options)
-    with UnitOfWork(uow.engine, actor_login=uow.actor_login, clock=uow.clock, readonly=True) as reader:
-        reader.require_role(Role.ADMIN)
+    with UnitOfWork(
+        uow.engine,
+        actor_login=uow.actor_login,
+        clock=uow.clock,
+        readonly=True,
+        via=uow.via,
+        invoker_login=uow.invoker_login,
+    ) as reader:
+        reader.authorize("client.import", entity="client", entity_id=path.name)
         before = clients_version(reader)
         run = _plan(reader, path, options, progress, staged=True)
         if run.outcome.errors and not options.skip_invalid:
             return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
     run.outcome.write_started = time.perf_counter()
-    uow.require_role(Role.ADMIN)  # the writing transaction begins here
+    uow.authorize(
+        "client.import", entity="client", entity_id=path.name
+    )  # the writing transaction begins here
     if clients_version(uow) != before:
         run = _plan(uow, path, options, None, staged=False)  # someone wrote meanwhile: decide again
     else:

@@ -13,7 +13,6 @@ import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from hotline.core.enums import Role
 from hotline.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def run_report(
     """Build the report called ``name`` over ``request`` (or just ``period``); supervisors and admins only."""
     from hotline.core.reports.base import ReportRequest
 
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("report", entity="report", entity_id=name)
     module = _module(name)
     if request is None:
         if period is None:

@@ -34,6 +34,7 @@ def request_screen_pop(
 ) -> ScreenPop:
     """Queue a pop of ``number`` for that operator's running consoles; ``campaign``: the campaign of
     the number the caller dialled (see ``Attributions.for_dialled``)."""
+    uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     get_operator(uow, login=operator_login)

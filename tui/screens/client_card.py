@@ -17,7 +17,13 @@ from textual.worker import Worker
 from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import CardLoaded, OpenTicketRequested, TimelinePageLoaded, forward_worker_failure
+from hotline.tui.messages import (
+    CardLoaded,
+    OpenTicketRequested,
+    TimelinePageLoaded,
+    forward_worker_failure,
+    read_card,
+)
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -93,6 +99,14 @@ register(
         show=False,
         in_palette=False,
     ),
+    _card(
+        "history",
+        "h",
+        "client: history of changes",
+        "Who changed this client, when and from where (supervisors and admins).",
+        "show_history",
+        show=False,
+    ),
     _card("back", "escape", "card: back", "Close the card.", "back", label="Back"),
 )
 
@@ -112,8 +126,11 @@ class ClientCardScreen(Screen[None]):
         *,
         call_started_at: datetime | None = None,
         campaign: str | None = None,
+        loaded: CardLoaded | None = None,
     ) -> None:
         super().__init__()
+        self._loaded = loaded
+        """The card already read (a screen pop reads it with the pop): shown at mount, not read again."""
         self.ctx = ctx
         self.campaign = campaign
         self.client_id = client_id
@@ -145,7 +162,12 @@ class ClientCardScreen(Screen[None]):
         timeline = self.query_one(TimelineTable)
         timeline.focus()
         self.watch(timeline, "scroll_y", self._timeline_scrolled, init=False)
-        self.reload()
+        if self._loaded is not None:
+            self.on_card_loaded(self._loaded)
+            self._loaded = None
+            self._load_page(first=True)  # the reminders panel reads its own list when it mounts
+        else:
+            self.reload()
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
@@ -157,13 +179,7 @@ class ClientCardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card")
     def _load_card(self) -> None:
-        from hotline.core.services.clients import client_card
-        from hotline.core.services.tickets import tickets_by_number
-
-        with self.ctx.uow(readonly=True) as uow:
-            card = client_card(uow, client_id=self.client_id)
-            open_tickets = tickets_by_number(uow, card.open_ticket_numbers[:200])
-        self.post_message(CardLoaded(card, open_tickets))
+        self.post_message(read_card(self.ctx, self.client_id))
 
     @work(thread=True, exit_on_error=False, group="timeline")
     def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
@@ -284,6 +300,16 @@ class ClientCardScreen(Screen[None]):
             return None
         campaign = self.ctx.settings.attributions.campaign(self.campaign)
         return Attribution(source=campaign.source if campaign else None, campaign=self.campaign)
+
+    def action_show_history(self) -> None:
+        from hotline.tui.screens.audit_history import AuditHistoryScreen
+
+        name = printable(self.card.client.name) if self.card is not None else f"client {self.client_id}"
+        self.app.push_screen(
+            AuditHistoryScreen(
+                self.ctx, entity="client", entity_id=str(self.client_id), title=f"History: {name}"
+            )
+        )
 
     def action_add_note(self) -> None:
         from hotline.tui.screens.note import NoteScreen

@@ -6,8 +6,8 @@ wallboard ("created today").
 ``screen_pop.campaign``: the campaign of the number the caller dialled, for the forms the pop opens.
 ``outbox_file``: files that go out with a mail not about a ticket (a report sent by cron).
 
-Revision ID: 0011
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
