@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import cast, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from hotline.core.enums import Role
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator
 from hotline.core.services.audit import record_audit
@@ -210,7 +209,7 @@ def _aware(moment: Any) -> datetime | None:
 def export_client_page(uow: UnitOfWork, *, page: ClientPage, fmt: str) -> bytes:
     """The listed page as a CSV or XLSX file, exactly its lines and columns; supervisors and admins,
     recorded in the audit log with the filters that made it."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("client.list_export", entity="client")
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(EXPORT_FORMATS)})", where="--export")
     from hotline.core.reports.base import Report

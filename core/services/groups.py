@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from hotline.core.enums import Role
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup
 from hotline.core.services.audit import record_audit, snapshot
@@ -59,7 +58,7 @@ def list_groups(uow: UnitOfWork) -> list[GroupLine]:
 def create_group(
     uow: UnitOfWork, *, name: str, colour: str | None = None, contract_level: str | None = None
 ) -> ClientGroup:
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
     name = _name(name)
     if _find(uow, name) is not None:
         raise Conflict(f"a group named {name!r} exists already", where="NAME")
@@ -81,7 +80,7 @@ def update_group(
     contract_level: Any = _UNSET,
 ) -> ClientGroup:
     """Change what is given; ``contract_level=None`` (or blank) removes the level."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     before = snapshot(group)
     if new_name is not None and _name(new_name) != group.name:
@@ -101,7 +100,7 @@ def update_group(
 
 def delete_group(uow: UnitOfWork, *, name: str) -> int:
     """Remove the group; its clients stay, in no group. Returns how many clients it had."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     client = Client.__table__
     members = (

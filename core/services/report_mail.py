@@ -45,6 +45,7 @@ def send_report(
 ) -> QueuedReport:
     """Build report ``name`` over ``request`` and queue it to ``to`` as a ``fmt`` attachment, with a
     short text summary in the body; supervisors and admins (and cron, as the system) only."""
+    uow.authorize("report.send", entity="report", entity_id=name)
     if fmt not in FILE_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
     report = run_report(uow, name=name, request=request)

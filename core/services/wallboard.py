@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, not_, or_, select
 
-from hotline.core.enums import Role, TicketStatus
+from hotline.core.enums import TicketStatus
 from hotline.core.models import Interaction, Operator, Queue, ScreenPop, Ticket
 from hotline.core.reports.sla import breached_sql
 
@@ -61,7 +61,7 @@ class Wallboard:
 
 def read_wallboard(uow: UnitOfWork, *, zone: ZoneInfo) -> Wallboard:
     """Everything the wallboard shows, as of the unit of work's clock; supervisors and admins only."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("wallboard.read", entity="wallboard")
     now = uow.now()
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), zone)
     board = Wallboard(now=now)
