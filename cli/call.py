@@ -25,6 +25,10 @@ def incoming(
     operator: Annotated[
         str | None, typer.Option("--operator", help="Whose console pops (default: the global --operator).")
     ] = None,
+    dialled: Annotated[
+        str | None,
+        typer.Option("--dialled", metavar="NUMBER", help="The number the caller dialled (names a campaign)."),
+    ] = None,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -36,21 +40,25 @@ def incoming(
     ] = None,
 ) -> None:
     """Pop the caller's card (or a new-client form) in that operator's running consoles; a busy database
-    (a long import) is waited out, never a reason to lose the call."""
+    (a long import) is waited out, never a reason to lose the call. The number dialled picks the campaign
+    whose printed number it is (``[[campaigns]] dialled`` in the config)."""
     from hotline.core.db import retry_while_busy
     from hotline.core.services.screen_pop import request_screen_pop
 
     state = cli_state()
 
+    campaign = state.settings.attributions.for_dialled(dialled).campaign
+
     def pop() -> tuple[str, int]:
         # Who is acting is proven (and a narrowing audited) inside the retried work: it writes too.
         login = operator or state.login
         with state.uow(as_system=True) as uow:
-            return login, int(request_screen_pop(uow, operator_login=login, number=number).id or 0)
+            pop = request_screen_pop(uow, operator_login=login, number=number, campaign=campaign)
+            return login, int(pop.id or 0)
 
     login, pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
     if wait is None:
-        info(f"screen pop sent to {login}")
+        info(f"screen pop sent to {login}" + (f" (campaign {campaign})" if campaign else ""))
         return
     taker = _wait_for_taker(pop_id, seconds=wait)
     if taker is None:

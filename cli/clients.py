@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from hotline.cli.client_lists import groups_app, list_clients
 from hotline.cli.clients_io import export_clients, import_clients
 from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import print_json, safe, stdout, table
@@ -15,6 +16,8 @@ from hotline.cli.state import cli_state
 app = typer.Typer(help="Show, import and export clients.", no_args_is_help=True)
 app.command("import")(import_clients)
 app.command("export")(export_clients)
+app.command("list")(list_clients)
+app.add_typer(groups_app, name="groups")
 
 
 @app.command()
@@ -45,6 +48,8 @@ def show(
         ("tags", ", ".join(card["tags"]) or None),
         ("open tickets", ", ".join(f"#{n}" for n in card["open_tickets"]) or None),
         ("last interaction", card["last_interaction_at"]),
+        ("source", card["source"]),
+        ("campaign", card["campaign"]),
     ]
     console.print(table(None, ["field", "value"], facts))
     if card["contacts"]:

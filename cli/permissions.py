@@ -26,6 +26,11 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "clients import": "client.import",
     "clients export": "client.export",
     "clients show": "read",
+    "clients list": "read",
+    "clients groups list": "read",
+    "clients groups add": "group.manage",
+    "clients groups set": "group.manage",
+    "clients groups remove": "group.manage",
     "tickets list": "read",
     "tickets show": "read",
     "tickets create": "ticket.write",
@@ -48,6 +53,12 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "report aging": "report",
     "report sla": "report",
     "report calls": "report",
+    "report clients": "report",
+    "report inquiries": "report",
+    "report performance": "report",
+    "report queues": "report",
+    "report time-spent": "report",
+    "report send": "report.send",
     "call incoming": "call.pop",
     "audit list": "audit.read",
     "rules list": "read",
@@ -67,3 +78,8 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "contracts end": "contract.manage",
     "contracts list": "read",
 }
+
+OPTION_OPERATIONS: dict[str, str] = {
+    "clients list --export": "client.list_export",
+}
+"""Options that need more than their command's operation: ``command --option`` → operation."""

@@ -1,21 +1,29 @@
-"""``hotline report operators|aging|sla|calls``: figures for supervisors, as a table, CSV or JSON."""
+"""``hotline report NAME``: figures for supervisors as a table, CSV, XLSX or JSON, with ``--explain``;
+``hotline report send NAME`` mails one (for cron)."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from hotline.cli.options import JsonFlag
-from hotline.cli.output import print_json, stdout, table
+from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
+from hotline.core.reports import REPORTS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hotline.core.reports import Report, ReportRequest
 
 app = typer.Typer(
-    help="Reports: calls per operator, ticket aging, SLA breaches, call volume.", no_args_is_help=True
+    help="Reports: operators, clients and campaigns, inquiries, queues, SLA, time spent; mailed by cron.",
+    no_args_is_help=True,
 )
 
 
@@ -23,6 +31,7 @@ class ReportFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 FromOption = Annotated[
@@ -31,72 +40,148 @@ FromOption = Annotated[
 ToOption = Annotated[
     str | None, typer.Option("--to", metavar="DATE", help="Last day (YYYY-MM-DD), included.")
 ]
-FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, csv or json.")]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, csv, json or xlsx.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (needed for xlsx).")
+]
+QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
+OperatorFilter = Annotated[
+    str | None, typer.Option("--operator", metavar="LOGIN", help="Only this operator.")
+]
+GroupFilter = Annotated[str | None, typer.Option("--group", help="Only clients of this group.")]
+SourceFilter = Annotated[str | None, typer.Option("--source", help="Only this source.")]
+ExplainFlag = Annotated[bool, typer.Option("--explain", help="Say how the numbers are computed, and stop.")]
 
 
-@app.command()
-def operators(
-    first: FromOption = None,
-    last: ToOption = None,
-    fmt: FormatOption = ReportFormat.table,
-    as_json: JsonFlag = False,
-) -> None:
-    """Calls handled and average handle time per operator."""
-    _run("operators", first, last, ReportFormat.json if as_json else fmt)
+def _command(name: str) -> Callable[..., None]:
+    def command(
+        first: FromOption = None,
+        last: ToOption = None,
+        fmt: FormatOption = ReportFormat.table,
+        output: OutputOption = None,
+        queue: QueueFilter = None,
+        operator: OperatorFilter = None,
+        group: GroupFilter = None,
+        source: SourceFilter = None,
+        explain: ExplainFlag = False,
+        as_json: JsonFlag = False,
+    ) -> None:
+        from hotline.core.reports import Filters, explain_report
+
+        if explain:
+            stdout().print(Text(explain_report(name)))
+            return
+        filters = Filters(queue=queue, operator=operator, group=group, source=source)
+        request = build_request(first, last, filters)
+        _print(make_report(name, request), ReportFormat.json if as_json else fmt, output)
+
+    command.__doc__ = REPORTS[name][1]
+    return command
 
 
-@app.command()
-def aging(
-    first: FromOption = None,
-    last: ToOption = None,
-    fmt: FormatOption = ReportFormat.table,
-    as_json: JsonFlag = False,
-) -> None:
-    """Open tickets by age bucket per queue (--from/--to limit by creation day)."""
-    _run("aging", first, last, ReportFormat.json if as_json else fmt)
+for _name in REPORTS:
+    app.command(_name)(_command(_name))
 
 
-@app.command()
-def sla(
-    first: FromOption = None,
-    last: ToOption = None,
-    fmt: FormatOption = ReportFormat.table,
-    as_json: JsonFlag = False,
-) -> None:
-    """SLA breaches (first response, resolution) by queue and priority."""
-    _run("sla", first, last, ReportFormat.json if as_json else fmt)
+def build_request(first: str | None, last: str | None, filters: object = None) -> ReportRequest:
+    from hotline.core.reports import Filters, Period, ReportRequest, parse_day
+
+    settings = cli_state().settings
+    period = Period(parse_day(first, where="--from"), parse_day(last, where="--to"), settings.zone)
+    chosen = filters if isinstance(filters, Filters) else Filters()
+    return ReportRequest(period=period, filters=chosen, attributions=settings.attributions)
 
 
-@app.command()
-def calls(
-    first: FromOption = None,
-    last: ToOption = None,
-    fmt: FormatOption = ReportFormat.table,
-    as_json: JsonFlag = False,
-) -> None:
-    """Calls per day and hour (in the configured time zone)."""
-    _run("calls", first, last, ReportFormat.json if as_json else fmt)
+def make_report(name: str, request: ReportRequest) -> Report:
+    from hotline.core.reports import run_report
+
+    with cli_state().uow(readonly=True) as uow:
+        return run_report(uow, name=name, request=request)
 
 
-def _run(name: str, first: str | None, last: str | None, fmt: ReportFormat) -> None:
-    from hotline.core.reports import Period, parse_day, run_report
+def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+    from hotline.core.reports.render import report_bytes
 
-    state = cli_state()
-    period = Period(parse_day(first, where="--from"), parse_day(last, where="--to"), state.settings.zone)
-    with state.uow(readonly=True) as uow:
-        report = run_report(uow, name=name, period=period)
-    if fmt is ReportFormat.json:
-        print_json(report.as_json())
-    elif fmt is ReportFormat.csv:
-        from hotline.core.exporting import neutralise
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(report.columns)
-        for row in report.rows:
-            writer.writerow([neutralise("" if value is None else str(value)) for value in row])
-    else:
+    if fmt is ReportFormat.table:
         console = stdout()
-        span = f"{period.first or '…'} – {period.last or '…'} ({period.zone.key})"
+        period = report.period
+        span = f"{period.first or '…'} – {period.last or '…'} ({period.zone.key})" if period else ""
         console.print(table(f"{report.title}, {span}", report.columns, report.rows))
         if not report.rows:
             console.print(Text("nothing in this period", style="dim"))
+        return
+    if fmt is ReportFormat.json and output is None:
+        print_json(report.as_json())
+        return
+    if fmt is ReportFormat.xlsx and output is None:
+        from hotline.core.errors import InvalidInput
+
+        raise InvalidInput("an XLSX report is a file: give --output FILE", where="--output")
+    data = report_bytes(report, fmt.value)
+    if output is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        from hotline.core.errors import InvalidInput
+
+        raise InvalidInput(f"cannot write: {error.strerror}", where=str(output)) from None
+    info(f"{report.title}: {len(report.rows)} rows written to {output}")
+
+
+@app.command()
+def send(
+    name: Annotated[
+        str, typer.Argument(help="A schedule of [reports.schedules] in the config, or a report's name.")
+    ],
+    to: Annotated[
+        list[str] | None,
+        typer.Option("--to", metavar="ADDRESS", help="Recipient (repeat); default the schedule's."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="xlsx, csv or json (default xlsx).")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's).",
+        ),
+    ] = None,
+    queue: QueueFilter = None,
+    operator: OperatorFilter = None,
+    group: GroupFilter = None,
+    source: SourceFilter = None,
+) -> None:
+    """Queue a report in the outbox, attached to a mail (``mail send`` delivers it): for cron."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.report_schedule import ReportSchedule, period_days
+    from hotline.core.reports import Filters
+    from hotline.core.services.report_mail import send_report
+
+    state = cli_state()
+    settings = state.settings
+    schedule = settings.reports.schedules.get(name)
+    if schedule is None:
+        if name not in REPORTS:
+            known = ", ".join([*settings.reports.schedules, *REPORTS])
+            raise InvalidInput(f"no schedule or report named {name!r} (one of: {known})", where="NAME")
+        schedule = ReportSchedule(report=name)
+    recipients = list(to or schedule.to)
+    if not recipients:
+        raise InvalidInput("no recipient: give --to ADDRESS or set the schedule's `to`", where="--to")
+    first, last = period_days(
+        period or schedule.period, today=state.clock.now().astimezone(settings.zone).date()
+    )
+    request = build_request(first.isoformat(), last.isoformat(),
+                            Filters(queue=queue, operator=operator, group=group, source=source))  # fmt: skip
+    with state.uow() as uow:
+        queued = send_report(
+            uow, name=schedule.report, request=request, to=recipients, fmt=fmt or schedule.format,
+            subject=schedule.subject, account=settings.reports.account,
+        )  # fmt: skip
+    info(
+        f"{queued.filename} ({queued.rows} rows) queued to {', '.join(recipients)}"
+        f" as outbox #{queued.outbox_id}"
+    )

@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
-from hotline.cli.options import MAX_ID, JsonFlag
+from hotline.cli.options import MAX_ID, CampaignOption, JsonFlag, SourceOption
 from hotline.cli.output import Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
@@ -90,6 +90,8 @@ def create(
     priority: Annotated[str, typer.Option("--priority", help=f"{PRIORITY_NAMES}.")] = Priority.NORMAL.value,
     body: Annotated[str, typer.Option("--body", help="The first note.")] = "",
     requester: Annotated[str | None, typer.Option("--requester", help="Email address to answer.")] = None,
+    source: SourceOption = None,
+    campaign: CampaignOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a ticket; prints its number (its SLA due times start now)."""
@@ -98,6 +100,7 @@ def create(
 
     wanted = parse_priority(priority)
     setup = cli_state().sla
+    came_from = cli_state().settings.attributions.resolve(source=source, campaign=campaign, where="--")
     with cli_state().uow() as uow:
         if client is not None:
             get_client(uow, client_id=client)
@@ -111,6 +114,7 @@ def create(
             requester=requester,
             body=body,
             sla=setup,
+            attribution=came_from,
         ).number
         created = ticket_summary(uow, number=number)
     if as_json:

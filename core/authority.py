@@ -22,13 +22,18 @@ PERMISSIONS: dict[str, Role] = {
     "interaction.write": Role.OPERATOR,
     "reminder.write": Role.OPERATOR,
     "call.pop": Role.OPERATOR,
-    # supervisors: queues, the knowledge base, reports, the audit trail, escalation, failed mail
+    # supervisors: queues, the knowledge base, reports (and mailing them), the wallboard, exporting a
+    # listed page of clients, client groups, the audit trail, escalation, failed mail
     "client.delete": Role.SUPERVISOR,
     "queue.manage": Role.SUPERVISOR,
     "kb.import": Role.SUPERVISOR,
     "kb.reindex": Role.SUPERVISOR,
     "kb.delete": Role.SUPERVISOR,
     "report": Role.SUPERVISOR,
+    "report.send": Role.SUPERVISOR,
+    "wallboard.read": Role.SUPERVISOR,
+    "client.list_export": Role.SUPERVISOR,
+    "group.manage": Role.SUPERVISOR,
     "audit.read": Role.SUPERVISOR,
     "escalate": Role.SUPERVISOR,
     "mail.failed.read": Role.SUPERVISOR,

@@ -29,7 +29,7 @@ ExportFormat = Literal["csv", "json", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
 CSV_COLUMNS = (
     "id", "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails",
-    "group", "birthday", "notes", "tags",
+    "group", "birthday", "notes", "tags", "source", "campaign",
 )  # fmt: skip
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 2000
@@ -53,6 +53,8 @@ class ExportedClient:
     tags: list[str]
     phones: list[tuple[str, str]]  # (raw, e164)
     emails: list[str]
+    source: str | None = None
+    campaign: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,8 @@ class ExportedClient:
             "notes": self.notes,
             "phones": [{"raw": raw, "e164": e164} for raw, e164 in self.phones],
             "emails": self.emails,
+            "source": self.source,
+            "campaign": self.campaign,
         }
 
     def as_cells(self) -> list[str]:
@@ -87,6 +91,8 @@ class ExportedClient:
             self.birthday.isoformat() if self.birthday else "",
             self.notes or "",
             ", ".join(str(tag) for tag in self.tags),
+            self.source or "",
+            self.campaign or "",
         ]
 
 
@@ -121,6 +127,8 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
             client.c.birthday,
             client.c.notes,
             client.c.tags,
+            client.c.source,
+            client.c.campaign,
         )
         .select_from(
             client.outerjoin(org, org.c.id == client.c.organisation_id).outerjoin(
@@ -165,6 +173,8 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
                 tags=list(row.tags or []),
                 phones=phones.get(row.id, []),
                 emails=emails.get(row.id, []),
+                source=row.source,
+                campaign=row.campaign,
             )
         if len(rows) < page_size:
             return

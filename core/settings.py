@@ -22,7 +22,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.errors import ConfigError
+from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.rules.config import EventRuleConfig, check_rule_references
 from hotline.core.sla.config import (
     CalendarConfig,
@@ -159,6 +161,12 @@ class Settings(BaseSettings):
     """Warn of contracts ending within this many days (``reminders due`` makes reminders of them)."""
     rules: list[EventRuleConfig] = Field(default_factory=list)
     """Event rules (``[[rules]]``): on an event, when the conditions hold, do the actions."""
+    sources: list[str] = Field(default_factory=list)
+    """How clients hear about us ("TV", "search", "a friend"): the list the forms offer."""
+    campaigns: list[CampaignConfig] = Field(default_factory=list)
+    """Advertising campaigns: code, dates, cost and the numbers printed in them."""
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    """Reports mailed by ``hotline report send``: recipients, subject and period per schedule."""
 
     @field_validator("timezone")
     @classmethod
@@ -178,6 +186,11 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}: a two-letter country code such as RU, GB or US")
         return region
+
+    @property
+    def attributions(self) -> Attributions:
+        """The sources and campaigns, with the checks the faces apply to what they are given."""
+        return Attributions(sources=tuple(self.sources), campaigns=tuple(self.campaigns))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -225,4 +238,9 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )
     check_rule_references(rules=settings.rules, calendars=settings.calendars, source=str(path))
+    problem = check_campaigns(settings.sources, settings.campaigns) or check_schedules(
+        settings.reports, accounts=[account.name for account in settings.mail.accounts]
+    )
+    if problem:
+        raise ConfigError(problem, where=str(path))
     return settings

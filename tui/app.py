@@ -82,6 +82,18 @@ class HotlineApp(App[None]):
         if not isinstance(self.screen, QueuesScreen):
             self.push_screen(QueuesScreen(self.ctx))
 
+    def action_open_wallboard(self) -> None:
+        from hotline.tui.screens.wallboard import WallboardScreen
+
+        if not isinstance(self.screen, WallboardScreen):
+            self.push_screen(WallboardScreen(self.ctx))
+
+    def action_open_client_list(self) -> None:
+        from hotline.tui.screens.client_list import ClientListScreen
+
+        if not isinstance(self.screen, ClientListScreen):
+            self.push_screen(ClientListScreen(self.ctx))
+
     def action_open_kb(self) -> None:
         """The knowledge-base panel for reading, over whatever is on screen (a call form included)."""
         from hotline.tui.screens.kb_search import open_kb_search
@@ -107,7 +119,12 @@ class HotlineApp(App[None]):
             self.push_screen(TicketScreen(self.ctx, number))
 
     def open_client(
-        self, client_id: int, *, call_started_at: datetime | None = None, loaded: CardLoaded | None = None
+        self,
+        client_id: int,
+        *,
+        call_started_at: datetime | None = None,
+        campaign: str | None = None,
+        loaded: CardLoaded | None = None,
     ) -> None:
         """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop). A card already
         on top for that client is not opened again, unless a call starts."""
@@ -116,19 +133,27 @@ class HotlineApp(App[None]):
         on_top = isinstance(self.screen, ClientCardScreen) and self.screen.client_id == client_id
         if call_started_at is not None or not on_top:
             self.push_screen(
-                ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at, loaded=loaded)
+                ClientCardScreen(
+                    self.ctx, client_id, call_started_at=call_started_at, campaign=campaign, loaded=loaded
+                )
             )
 
-    def open_new_client(self, typed: str, *, call_started_at: datetime | None = None) -> None:
-        """The new-client form prefilled from what was typed (digits → phone, words → name)."""
+    def open_new_client(
+        self, typed: str, *, call_started_at: datetime | None = None, campaign: str | None = None
+    ) -> None:
+        """The new-client form prefilled from what was typed (digits → phone, words → name) and, after
+        a screen pop, with the campaign of the number dialled."""
+        from hotline.core.attribution import Attribution
         from hotline.tui.screens.new_client import NewClientScreen
 
         def opened(client_id: int | None) -> None:
             if client_id is not None:
-                self.open_client(client_id, call_started_at=call_started_at)
+                self.open_client(client_id, call_started_at=call_started_at, campaign=campaign)
 
+        known = self.ctx.settings.attributions.campaign(campaign) if campaign else None
+        attribution = Attribution(known.source, known.code) if known else None
         if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
-            self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
+            self.push_screen(NewClientScreen(self.ctx, typed=typed, attribution=attribution), opened)
 
     # -- live updates: screen pops and reminders --------------------------------------------------
 
@@ -139,9 +164,11 @@ class HotlineApp(App[None]):
         started = min(message.requested_at, now)  # a phone system whose clock runs ahead starts now
         if message.client_id is None:
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
-            self.open_new_client(message.number, call_started_at=started)
+            self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
         else:
-            self.open_client(message.client_id, call_started_at=started, loaded=message.card)
+            self.open_client(
+                message.client_id, call_started_at=started, campaign=message.campaign, loaded=message.card
+            )
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
         from hotline.tui.widgets.reminder_list import ReminderList

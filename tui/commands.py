@@ -258,6 +258,26 @@ APP_COMMANDS = register(
         priority=True,
     ),
     Command(
+        id="app.wallboard",
+        key="f7",
+        title="console: wallboard",
+        help="The supervisors' live wallboard: queues, SLA today, operators, calls per hour.",
+        action="app.open_wallboard",
+        label="Wallboard",
+        priority=True,
+        show=False,  # for supervisors: in the help and the palette, not in every operator's footer
+    ),
+    Command(
+        id="app.client_list",
+        key="f8",
+        title="console: client lists",
+        help="Clients by group, tag, source, campaign, birthday or silence; groups with ctrl+g.",
+        action="app.open_client_list",
+        label="Clients",
+        priority=True,
+        show=False,
+    ),
+    Command(
         id="app.missed_calls",
         key="f9",
         title="console: missed calls",

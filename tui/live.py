@@ -108,7 +108,9 @@ class LiveUpdates:
             for pop in pops:
                 caller = caller_of(uow, number=pop.number, default_region=settings.default_region)
                 requests.append(
-                    ScreenPopRequested(pop.number, caller.id if caller else None, pop.requested_at)
+                    ScreenPopRequested(
+                        pop.number, caller.id if caller else None, pop.requested_at, campaign=pop.campaign
+                    )
                 )
         self.shown.update(int(pop.id or 0) for pop in pops)
         for request in requests:

@@ -42,6 +42,7 @@ class ScreenPopRequested(_Flow):
     number: str
     client_id: int | None
     requested_at: datetime
+    campaign: str | None = None
     card: CardLoaded | None = None
     """The caller's card, read with the pop so the card shows at once (None: the card reads it)."""
 
@@ -195,6 +196,28 @@ class ReminderSet(_Flow):
     client_id: int | None
     reminder_id: int
     due_at: datetime
+
+
+@dataclass
+class WallboardLoaded(_Flow):
+    """The wallboard's figures were read (``board``: a ``hotline.core.services.wallboard.Wallboard``)."""
+
+    board: Any
+
+
+@dataclass
+class ClientPageLoaded(_Flow):
+    """A page of the client list was read (``generation``: which filter it answers)."""
+
+    generation: int
+    page: Any
+
+
+@dataclass
+class GroupsLoaded(_Flow):
+    """The client groups were read (``groups``: ``GroupLine`` values)."""
+
+    groups: list[Any]
 
 
 @dataclass

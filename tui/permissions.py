@@ -16,6 +16,10 @@ _READ = (
     " queues.reload queues.back ticket.files ticket.reload ticket.client ticket.back choice.cancel"
     " ticket_files.save ticket_files.save_all ticket_files.open ticket_files.close"
     " ticket_text.insert_article ticket_text.attach ticket_text.detach ticket_text.cancel"
+    " app.missed_calls missed_calls.open missed_calls.back app.client_list client_list.back client_list.next"
+    " client_list.previous client_list.sort client_list.open client_list.groups groups.close"
+    " group_form.cancel attribution.keep attribution.cancel log_call.pick_source new_client.pick_source"
+    " wallboard.back"
 )
 _WRITES = {
     "reminder_list.done": "reminder.write",
@@ -43,6 +47,13 @@ _WRITES = {
     "ticket_text.save": "ticket.write",
     "card.history": "audit.read",
     "ticket.history": "audit.read",
+    "missed_calls.done": "call.pop",
+    "app.wallboard": "wallboard.read",
+    "wallboard.refresh": "wallboard.read",
+    "groups.add": "group.manage",
+    "groups.edit": "group.manage",
+    "groups.remove": "group.manage",
+    "group_form.save": "group.manage",
 }
 
 COMMAND_OPERATIONS: dict[str, str] = {**dict.fromkeys(_READ.split(), "read"), **_WRITES}

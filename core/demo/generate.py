@@ -23,10 +23,21 @@ DAY = 86_400
 HOUR = 3_600
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
+DEMO_SOURCES = ("TV", "Search", "A friend", "Returning client", None, "Search", None)
+"""The starter configuration's sources; picked by the client's id, so the random draws stay as they were."""
+
+
+def demo_attribution(client_id: int) -> tuple[str | None, str | None]:
+    """A demo client's source and campaign: a third of the TV clients came with the TV campaign."""
+    source = DEMO_SOURCES[client_id % len(DEMO_SOURCES)]
+    return source, "TV-NOV" if source == "TV" and client_id % 3 == 0 else None
+
+
 COLUMNS: dict[str, tuple[str, ...]] = {
     "client": (
         "id", "kind", "name", "first_name", "middle_name", "last_name", "organisation_id", "group_id",
-        "owner_id", "birthday", "notes", "tags", "created_at", "updated_at", "last_interaction_at",
+        "owner_id", "birthday", "notes", "tags", "created_at", "updated_at", "last_interaction_at", "source",
+        "campaign",
     ),
     "client_phone": ("id", "client_id", "raw", "e164", "digits", "label"),
     "client_email": ("id", "client_id", "address"),
@@ -344,6 +355,7 @@ class DemoGenerator:
             client_id, kind, name, first, middle, last, org_id, group_id, owner,
             None if birthday is None else stamp.day(birthday), notes, tags_json,
             stamp.at(created), stamp.at(updated), None if last_seen is None else stamp.at(last_seen),
+            *demo_attribution(client_id),
         )  # fmt: skip
 
     def _phone(self, chunk: Chunk, client_id: int, russian: bool, label: str) -> tuple[str, str, str]:

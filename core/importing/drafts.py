@@ -18,7 +18,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
 """What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
-           "group": 100, "notes": 100_000}  # fmt: skip
+           "group": 100, "notes": 100_000, "source": 100, "campaign": 100}  # fmt: skip
 _KINDS = {
     "person": "person", "физлицо": "person", "физическоелицо": "person", "частноелицо": "person",
     "персона": "person", "человек": "person", "контакт": "person", "individual": "person",
@@ -64,6 +64,8 @@ class ClientDraft:
     birthday: date | None = None
     notes: str = ""
     tags: list[str] = field(default_factory=list)
+    source: str | None = None
+    campaign: str | None = None
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -173,6 +175,8 @@ class DraftBuilder:
                 errors.append(self._error(row.line, "birthday", str(error)))
         draft.group = texts.get("group") or None
         draft.notes = texts.get("notes", "")
+        draft.source = texts.get("source") or None
+        draft.campaign = texts.get("campaign") or None
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
         return errors or draft

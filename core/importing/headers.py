@@ -10,7 +10,7 @@ from hotline.core.errors import InvalidInput
 
 FIELDS = (
     "name", "first_name", "middle_name", "last_name", "organisation", "kind", "phones", "emails", "group",
-    "birthday", "notes", "tags",
+    "birthday", "notes", "tags", "source", "campaign",
 )  # fmt: skip
 MULTI_VALUED = frozenset({"phones", "emails", "tags", "notes"})
 NAME_FIELDS = ("name", "first_name", "last_name", "organisation")
@@ -46,6 +46,8 @@ _HEADERS: dict[str, tuple[str, ...]] = {
         "комментарии", "заметки", "заметка", "описание",
     ),
     "tags": ("tags", "tag", "labels", "categories", "теги", "тег", "метки", "метка", "ярлыки"),
+    "source": ("source", "leadsource", "referral", "howheard", "источник", "откудаузнал", "каналпривлечения"),
+    "campaign": ("campaign", "campaigncode", "adcampaign", "кампания", "рекламнаякампания", "кодкампании"),
 }  # fmt: skip
 _EXACT = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
 _PHONE_WORDS = ("phone", "mobile", "fax", "cellular", "телефон", "мобильн", "сотов")

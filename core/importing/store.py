@@ -225,6 +225,8 @@ class ClientStore:
             "birthday": draft.birthday,
             "notes": draft.notes,
             "tags": sorted(set(draft.tags)),
+            "source": draft.source,
+            "campaign": draft.campaign,
             "created_at": self.now,
             "updated_at": self.now,
         }
@@ -283,7 +285,16 @@ class ClientStore:
     def _merge(self, state: dict[str, Any], draft: ClientDraft, *, apply: bool) -> dict[str, Any]:
         """The column changes ``draft`` makes to a client's ``state`` (which is updated to match)."""
         changes: dict[str, Any] = {}
-        for key in ("name", "first_name", "middle_name", "last_name", "birthday", "notes"):
+        for key in (
+            "name",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "birthday",
+            "notes",
+            "source",
+            "campaign",
+        ):
             value = getattr(draft, key)
             if value and value != state[key]:
                 changes[key] = value

@@ -12,7 +12,13 @@ from hotline.core.models.conductor import (
 )
 from hotline.core.models.interactions import Interaction
 from hotline.core.models.kb import KbArticle
-from hotline.core.models.mail import FailedMessage, MailAccountState, OutboxMessage, ProcessedMessage
+from hotline.core.models.mail import (
+    FailedMessage,
+    MailAccountState,
+    OutboxFile,
+    OutboxMessage,
+    ProcessedMessage,
+)
 from hotline.core.models.operators import Operator
 from hotline.core.models.reminders import Reminder
 from hotline.core.models.screen_pop import ChangeSignal, ScreenPop
@@ -35,6 +41,7 @@ __all__ = [
     "KbArticle",
     "MailAccountState",
     "Operator",
+    "OutboxFile",
     "OutboxMessage",
     "ProcessedMessage",
     "Queue",

@@ -43,6 +43,10 @@ class Client(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     last_interaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    source: str | None = Field(default=None, max_length=100, index=True)
+    """How the client heard about us: one of the configured sources."""
+    campaign: str | None = Field(default=None, max_length=100, index=True)
+    """The code of the campaign that brought the client."""
 
 
 class ClientPhone(SQLModel, table=True):

@@ -22,3 +22,5 @@ class Interaction(SQLModel, table=True):
     operator_id: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", ondelete="SET NULL", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=100)

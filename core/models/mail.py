@@ -81,3 +81,15 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When it failed for good: refused, out of retries, or bounced (a DSN matched to it)."""
+
+
+class OutboxFile(SQLModel, table=True):
+    """A file that goes out with an outbox message not about a ticket (a mailed report)."""
+
+    __tablename__ = "outbox_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", ondelete="CASCADE", index=True)
+    filename: str = Field(max_length=500)
+    content_type: str = Field(max_length=200)
+    content: bytes = Field(sa_type=LargeBinary)

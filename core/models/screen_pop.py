@@ -27,6 +27,8 @@ class ScreenPop(SQLModel, table=True):
     """That console, as ``call incoming --wait`` reports it (host, process, start time)."""
     dismissed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """A missed call the operator marked done (called back): it leaves the missed-calls list."""
+    campaign: str | None = Field(default=None, max_length=100)
+    """The campaign of the number the caller dialled (``call incoming --dialled``), if one has it."""
 
 
 class ChangeSignal(SQLModel, table=True):

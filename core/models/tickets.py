@@ -36,7 +36,7 @@ class Ticket(SQLModel, table=True):
     client_id: int | None = Field(default=None, foreign_key="client.id", ondelete="SET NULL", index=True)
     requester: str | None = Field(default=None, max_length=320)
     assignee_id: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL", index=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -46,6 +46,8 @@ class Ticket(SQLModel, table=True):
     version: int = Field(default=1)
     tags: list[Any] = Field(default_factory=list, sa_type=JSONList)
     """Custom tags (set by people and by event rules; ``contract-expired`` flags a lapsed contract)."""
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=100)
 
 
 class TicketEvent(SQLModel, table=True):

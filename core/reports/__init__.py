@@ -1,40 +1,88 @@
-"""Reports for supervisors and admins: operators, ticket aging, SLA breaches, call volume.
+"""Reports for supervisors and admins: who does what, where clients and inquiries come from, how the
+queues and the SLA fare.
 
-Each report reads the database in one unit of work and returns a :class:`Report` (columns and rows of
-plain values) that the faces render as a table, CSV or JSON.
+Each report is one module with ``build(uow, request)`` (one unit of work, a :class:`Report` of plain
+values that the faces render as a table, CSV, XLSX or JSON) and ``EXPLAIN``, how its numbers are
+computed (``hotline report NAME --explain``). Every report takes the period and the filters by queue,
+operator, group and source; a filter that cannot apply to a report is refused, never ignored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
-from hotline.core.reports.base import Period, Report, parse_day
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
+    from hotline.core.reports.base import Filters, Period, Report, ReportRequest, parse_day
 
-REPORT_NAMES = ("operators", "aging", "sla", "calls")
+# name → (module, one line for the help)
+REPORTS: dict[str, tuple[str, str]] = {
+    "operators": ("operators", "Calls handled and average handle time per operator."),
+    "aging": ("aging", "Open tickets by age bucket per queue (--from/--to limit by creation day)."),
+    "sla": ("sla", "SLA breaches (first response, resolution) by queue and priority."),
+    "calls": ("calls", "Calls per day and hour (in the configured time zone)."),
+    "clients": ("new_clients", "New clients by source and campaign, with the campaign's cost per client."),
+    "inquiries": ("inquiries", "Inquiries (incoming calls, tickets) by channel, topic, source and hour."),
+    "performance": (
+        "performance",
+        "Per operator: calls, talk and handle time, resolved, FCR, SLA, reopened.",
+    ),
+    "queues": ("queues", "Per queue: volume and its trend, resolved, backlog, SLA compliance."),
+    "time-spent": ("time_spent", "Time spent per ticket: the calls and notes on it."),
+}
+REPORT_NAMES = tuple(REPORTS)
 
-__all__ = ["REPORT_NAMES", "Period", "Report", "parse_day", "run_report"]
+__all__ = [
+    "REPORT_NAMES",
+    "Filters",
+    "Period",
+    "Report",
+    "ReportRequest",
+    "explain_report",
+    "parse_day",
+    "run_report",
+]
 
 
-def run_report(uow: UnitOfWork, *, name: str, period: Period) -> Report:
-    """Build the report called ``name`` over ``period``; supervisors and admins only."""
-    uow.authorize("report", entity="report", entity_id=name)
-    builders: dict[str, Callable[..., Report]] = _builders()
-    if name not in builders:
+def __getattr__(attribute: str) -> Any:
+    """The report types load the tables: only when asked for (``hotline report --help`` stays quick)."""
+    if attribute in {"Filters", "Period", "Report", "ReportRequest", "parse_day"}:
+        from hotline.core.reports import base
+
+        return getattr(base, attribute)
+    raise AttributeError(attribute)
+
+
+def _module(name: str) -> ModuleType:
+    if name not in REPORTS:
         raise InvalidInput(f"unknown report {name!r} (one of: {', '.join(REPORT_NAMES)})", where="REPORT")
-    report = builders[name](uow, period=period)
+    return importlib.import_module(f"hotline.core.reports.{REPORTS[name][0]}")
+
+
+def run_report(
+    uow: UnitOfWork, *, name: str, period: Period | None = None, request: ReportRequest | None = None
+) -> Report:
+    """Build the report called ``name`` over ``request`` (or just ``period``); supervisors and admins only."""
+    from hotline.core.reports.base import ReportRequest
+
+    uow.authorize("report", entity="report", entity_id=name)
+    module = _module(name)
+    if request is None:
+        if period is None:
+            raise InvalidInput("a report needs a period", where="--from")
+        request = ReportRequest(period=period)
+    request.filters.check(uow)
+    report = module.build(uow, request)
     report.generated_at = report.generated_at or uow.now()
+    report.filters = request.filters.given()
     return report
 
 
-def _builders() -> dict[str, Callable[..., Report]]:
-    from hotline.core.reports.aging import aging_report
-    from hotline.core.reports.calls import calls_report
-    from hotline.core.reports.operators import operators_report
-    from hotline.core.reports.sla import sla_report
-
-    return {"operators": operators_report, "aging": aging_report, "sla": sla_report, "calls": calls_report}
+def explain_report(name: str) -> str:
+    """How the report's numbers are computed: its ``EXPLAIN`` with each paragraph on one line."""
+    paragraphs = str(_module(name).EXPLAIN).strip().split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.enums import OPEN_STATUSES
-from hotline.core.reports.base import Period, Report
+from hotline.core.reports.base import Report, ReportRequest
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -33,9 +33,19 @@ def bucket_of(age: timedelta) -> str:
     raise AssertionError("the last bucket is open-ended")
 
 
-def aging_report(uow: UnitOfWork, *, period: Period) -> Report:
-    """Per queue: how many open (new, open, pending) tickets are how old now; ``period`` limits the
+EXPLAIN = """
+Open tickets (new, open or pending now) per queue, by their age now: the time since the ticket was
+created, in wall-clock time. Each bucket includes its lower bound and excludes its upper one
+(exactly 1 hour old is in 1-4h). --from/--to keep the tickets created in those days; --operator the
+tickets assigned to that operator, --group those of that group's clients, --source those with that
+source. The last line sums the queues.
+"""
+
+
+def build(uow: UnitOfWork, request: ReportRequest) -> Report:
+    """Per queue: how many open (new, open, pending) tickets are how old now; the period limits the
     tickets to those created in it."""
+    period = request.period
     ticket, queue = Ticket.__table__, Queue.__table__
     now = uow.now()
     query = (
@@ -44,6 +54,7 @@ def aging_report(uow: UnitOfWork, *, period: Period) -> Report:
         .where(
             ticket.c.status.in_([status.value for status in OPEN_STATUSES]),
             *period.where(ticket.c.created_at),
+            *request.filters.tickets(ticket),
         )
     )
     labels = [label for label, _ in BUCKETS]

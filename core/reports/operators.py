@@ -7,15 +7,25 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select
 
 from hotline.core.models import Interaction, Operator
-from hotline.core.reports.base import Period, Report
+from hotline.core.reports.base import Report, ReportRequest
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
-def operators_report(uow: UnitOfWork, *, period: Period) -> Report:
+EXPLAIN = """
+Per operator, the calls they logged that started in the period: inbound, outbound, talk_seconds (the
+sum of the logged durations) and average_handle_seconds (talk_seconds divided by the calls that have
+a duration). Calls logged by no operator (the system, an import) are one line, "(system)". Filters:
+--operator, --queue (calls logged on a ticket of that queue), --group (the client's), --source (the
+call's). The performance report adds tickets, first-contact resolution and the SLA.
+"""
+
+
+def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     """Per operator: calls (in, out), talk time, average handle time in seconds, over calls started in
     the period; calls logged by nobody (the system) are one line of their own."""
+    period = request.period
     call = Interaction.__table__
     operator = Operator.__table__
     timed = call.c.duration_seconds.isnot(None)
@@ -30,7 +40,7 @@ def operators_report(uow: UnitOfWork, *, period: Period) -> Report:
             func.coalesce(func.sum(call.c.duration_seconds), 0).label("talk_seconds"),
         )
         .select_from(call.outerjoin(operator, operator.c.id == call.c.operator_id))
-        .where(call.c.kind == "call", *period.where(call.c.started_at))
+        .where(call.c.kind == "call", *period.where(call.c.started_at), *request.filters.interactions(call))
         .group_by(operator.c.login, operator.c.display_name)
     )
     report = Report(

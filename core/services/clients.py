@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from sqlmodel import col, delete, select
 
+from hotline.core.attribution import Attribution, Attributions
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Ticket
@@ -38,6 +39,8 @@ class ClientDraft(BaseModel):
     tags: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list)
     emails: list[str] = Field(default_factory=list)
+    source: str | None = None
+    campaign: str | None = None
 
 
 class ClientChanges(BaseModel):
@@ -54,6 +57,8 @@ class ClientChanges(BaseModel):
     tags: list[str] | None = None
     phones: list[str] | None = None
     emails: list[str] | None = None
+    source: str | None = None
+    campaign: str | None = None
 
 
 def display_name(first: str | None, middle: str | None, last: str | None) -> str:
@@ -61,8 +66,19 @@ def display_name(first: str | None, middle: str | None, last: str | None) -> str
     return " ".join(part.strip() for part in (first, middle, last) if part and part.strip())
 
 
-def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str) -> Client:
-    """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``)."""
+def attributed(attributions: Attributions | None, *, source: str | None, campaign: str | None) -> Attribution:
+    """A source and a campaign checked against the configured lists (when the caller has them)."""
+    if attributions is not None:
+        return attributions.resolve(source=source, campaign=campaign)
+    return Attribution(source=(source or "").strip() or None, campaign=(campaign or "").strip() or None)
+
+
+def create_client(
+    uow: UnitOfWork, *, draft: ClientDraft, default_region: str, attributions: Attributions | None = None
+) -> Client:
+    """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``); its
+    source and campaign are checked against ``attributions`` (the configured lists) when given."""
+    came_from = attributed(attributions, source=draft.source, campaign=draft.campaign)
     now = uow.now()
     name = (draft.name or display_name(draft.first_name, draft.middle_name, draft.last_name)).strip()
     if not name:
@@ -83,6 +99,8 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str) -
         tags=sorted(set(draft.tags)),
         created_at=now,
         updated_at=now,
+        source=came_from.source,
+        campaign=came_from.campaign,
     )
     uow.session.add(client)
     uow.session.flush()
@@ -96,11 +114,25 @@ def create_client(uow: UnitOfWork, *, draft: ClientDraft, default_region: str) -
     return client
 
 
-def update_client(uow: UnitOfWork, *, client_id: int, changes: ClientChanges, default_region: str) -> Client:
+def update_client(
+    uow: UnitOfWork,
+    *,
+    client_id: int,
+    changes: ClientChanges,
+    default_region: str,
+    attributions: Attributions | None = None,
+) -> Client:
     """Apply the fields set in ``changes``; phones/emails given replace the client's list."""
     client = get_client(uow, client_id=client_id)
     before = _full_snapshot(uow, client)
     values = changes.model_dump(exclude_unset=True)
+    if {"source", "campaign"} & values.keys():
+        came_from = attributed(
+            attributions,
+            source=values.pop("source", client.source),
+            campaign=values.pop("campaign", client.campaign),
+        )
+        client.source, client.campaign = came_from.source, came_from.campaign
     phones = values.pop("phones", None)
     emails = values.pop("emails", None)
     if "group" in values:
@@ -217,6 +249,8 @@ class ClientCard:
             "contacts": [{"id": p.id, "name": p.name} for p in self.contacts],
             "last_interaction_at": _iso(c.last_interaction_at),
             "created_at": _iso(c.created_at),
+            "source": c.source,
+            "campaign": c.campaign,
         }
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import literal, union_all
 from sqlmodel import col, select
 
+from hotline.core.attribution import Attribution
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Interaction, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind
@@ -34,8 +35,10 @@ def log_interaction(
     subject: str | None = None,
     notes: str = "",
     ticket_id: int | None = None,
+    attribution: Attribution | None = None,
 ) -> Interaction:
-    """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given)."""
+    """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given);
+    ``attribution``: the inquiry's source and campaign, checked by ``Attributions.resolve``."""
     client = get_client(uow, client_id=client_id)
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_CALL_SECONDS:
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
@@ -55,6 +58,8 @@ def log_interaction(
         operator_id=actor.id if actor else None,
         ticket_id=ticket_id,
         created_at=now,
+        source=attribution.source if attribution else None,
+        campaign=attribution.campaign if attribution else None,
     )
     uow.session.add(interaction)
     uow.session.flush()
@@ -96,8 +101,9 @@ def log_call(
     notes: str = "",
     started_at: datetime | None = None,
     ticket_id: int | None = None,
+    attribution: Attribution | None = None,
 ) -> Interaction:
-    """Log a phone call with its wrap-up code."""
+    """Log a phone call with its wrap-up code (and where the caller came from, when known)."""
     return log_interaction(
         uow,
         client_id=client_id,
@@ -108,6 +114,7 @@ def log_call(
         notes=notes,
         started_at=started_at,
         ticket_id=ticket_id,
+        attribution=attribution,
     )
 
 

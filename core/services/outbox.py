@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MAX_REFERENCES = 20
 DEFAULT_DOMAIN = "hotline.invalid"
-KINDS = ("reply", "acknowledgement", "notification", "escalation")
+KINDS = ("reply", "acknowledgement", "notification", "escalation", "report")
 
 
 def new_message_id(domain: str | None = None, *, local: str | None = None) -> str:

@@ -29,13 +29,18 @@ if TYPE_CHECKING:
 MISSED_CALLS_LIMIT = 200
 
 
-def request_screen_pop(uow: UnitOfWork, *, operator_login: str, number: str) -> ScreenPop:
-    """Queue a pop of ``number`` for that operator's running consoles."""
+def request_screen_pop(
+    uow: UnitOfWork, *, operator_login: str, number: str, campaign: str | None = None
+) -> ScreenPop:
+    """Queue a pop of ``number`` for that operator's running consoles; ``campaign``: the campaign of
+    the number the caller dialled (see ``Attributions.for_dialled``)."""
     uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     get_operator(uow, login=operator_login)
-    pop = ScreenPop(operator_login=operator_login, number=number.strip(), requested_at=uow.now())
+    pop = ScreenPop(
+        operator_login=operator_login, number=number.strip(), requested_at=uow.now(), campaign=campaign
+    )
     uow.session.add(pop)
     uow.session.flush()
     record_audit(uow, action="screen_pop.request", entity="screen_pop", entity_id=pop.id, after=snapshot(pop))

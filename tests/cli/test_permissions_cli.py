@@ -12,7 +12,7 @@ from core.escalation.world import populate
 from sqlalchemy import select
 
 from hotline.cli.main import app
-from hotline.cli.permissions import COMMAND_OPERATIONS
+from hotline.cli.permissions import COMMAND_OPERATIONS, OPTION_OPERATIONS
 from hotline.core.authority import PERMISSIONS, allows
 from hotline.core.db import UnitOfWork
 from hotline.core.models import AuditEntry
@@ -59,6 +59,11 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "clients import": [str(people), "--dry-run"],
         "clients export": ["--output", str(tmp / f"export-{login}.csv")],
         "clients show": ["1"],
+        "clients list": ["--limit", "5"],
+        "clients groups list": [],
+        "clients groups add": [f"walk-{login}"],
+        "clients groups set": ["nothing", "--colour", "#112233"],
+        "clients groups remove": ["nothing"],
         "tickets list": [],
         "tickets show": ["1"],
         "tickets create": ["--subject", "walk", "--queue", "Support"],
@@ -81,6 +86,12 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "report aging": [],
         "report sla": [],
         "report calls": [],
+        "report clients": [],
+        "report inquiries": [],
+        "report performance": [],
+        "report queues": [],
+        "report time-spent": [],
+        "report send": ["operators", "--to", "boss@example.com"],
         "call incoming": ["+7 916 123 45 67", "--operator", "ivan"],
         "audit list": [],
         "rules list": [],
@@ -102,6 +113,13 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
     }
 
 
+def _option_samples(tmp: Path, login: str) -> dict[str, list[str]]:
+    """A quick invocation of each option that needs more than its command (``OPTION_OPERATIONS``)."""
+    return {
+        "clients list --export": ["--export", "csv", "--output", str(tmp / f"list-{login}.csv")],
+    }
+
+
 NOT_RUN = {"console": "opens the full-screen console (tests/tui walks its commands)"}
 LOCAL = {name for name, operation in COMMAND_OPERATIONS.items() if operation is None}
 
@@ -112,6 +130,10 @@ def test_every_command_has_a_rule_and_every_rule_an_operation(tmp_path: Path) ->
     for operation in COMMAND_OPERATIONS.values():
         assert operation is None or operation in PERMISSIONS
     assert set(_samples(tmp_path, "x")) | set(NOT_RUN) | LOCAL == set(paths)
+    assert set(_option_samples(tmp_path, "x")) == set(OPTION_OPERATIONS)
+    for name, operation in OPTION_OPERATIONS.items():
+        assert name.split(" --")[0] in COMMAND_OPERATIONS
+        assert operation in PERMISSIONS
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -119,8 +141,12 @@ def test_every_command_as_every_role(engine, clock, database_url: str, tmp_path:
     populate(engine, clock)
     login = ROLES[role]
     refused_commands: list[str] = []
-    for path, args in _samples(tmp_path, login).items():
-        operation = COMMAND_OPERATIONS[path]
+    walk = [(path, COMMAND_OPERATIONS[path], args) for path, args in _samples(tmp_path, login).items()]
+    walk += [
+        (name.split(" --")[0], OPTION_OPERATIONS[name], args)
+        for name, args in _option_samples(tmp_path, login).items()
+    ]
+    for path, operation, args in walk:
         assert operation is not None
         result = hotline("--db", database_url, "--operator", login, *path.split(), *args)
         refused = result.exit_code == 2 and f"; {operation} needs " in result.output

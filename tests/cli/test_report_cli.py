@@ -83,3 +83,24 @@ def test_bad_usage_is_exit_2(db: str) -> None:
     assert operator.exit_code == 2
     assert "needs supervisor or admin" in operator.output
     assert hotline(db, "calls", "--format", "pdf").exit_code == 2
+
+
+def test_xlsx_to_a_file_filters_and_explain(db: str, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    path = tmp_path / "perf.xlsx"
+    written = hotline(
+        db, "performance", "--from", "2026-11-20", "--to", "2026-11-20", "-f", "xlsx", "-o", str(path)
+    )
+    assert written.exit_code == 0, written.output
+    rows = list(load_workbook(path)["performance"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("operator", "name", "calls", "talk_seconds")
+    assert rows[1][:4] == ("anna", "=cmd|' /C calc'!A0", 3, 210)  # text, never a formula
+    no_file = hotline(db, "queues", "--format", "xlsx")
+    assert no_file.exit_code == 2 and "--output" in no_file.stderr
+    only_anna = json.loads(hotline(db, "calls", "--operator", "anna", "--json").stdout)
+    assert only_anna["filters"] == {"operator": "anna"} and len(only_anna["rows"]) == 2
+    unknown = hotline(db, "calls", "--queue", "Nowhere")
+    assert unknown.exit_code == 2 and "--queue: no queue named 'Nowhere'" in unknown.stderr
+    explained = hotline(db, "inquiries", "--explain")
+    assert explained.exit_code == 0 and "wrap-up code" in explained.stdout

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 from textual.worker import Worker
 
+from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
@@ -111,7 +112,8 @@ register(
 
 
 class ClientCardScreen(Screen[None]):
-    """One client; ``call_started_at`` (a screen pop) shows a running call timer."""
+    """One client; ``call_started_at`` (a screen pop) shows a running call timer; ``campaign``: the
+    campaign of the number the caller dialled, which the log-call form starts with."""
 
     COMMAND_SCOPE = "card"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
@@ -123,12 +125,14 @@ class ClientCardScreen(Screen[None]):
         client_id: int,
         *,
         call_started_at: datetime | None = None,
+        campaign: str | None = None,
         loaded: CardLoaded | None = None,
     ) -> None:
         super().__init__()
         self._loaded = loaded
         """The card already read (a screen pop reads it with the pop): shown at mount, not read again."""
         self.ctx = ctx
+        self.campaign = campaign
         self.client_id = client_id
         self.call_started_at = call_started_at
         """The ring of the screen pop that opened the card (a call timer runs); None: opened by hand."""
@@ -285,9 +289,17 @@ class ClientCardScreen(Screen[None]):
                 self.client_id,
                 client_name=self.card.client.name if self.card else "",
                 call_started_at=self.call_started_at or self.opened_at,
+                attribution=self._call_attribution(),
             ),
             logged,
         )
+
+    def _call_attribution(self) -> Attribution | None:
+        """The dialled campaign of the call being taken (with its source), else none."""
+        if self.campaign is None or self.call_started_at is None:
+            return None
+        campaign = self.ctx.settings.attributions.campaign(self.campaign)
+        return Attribution(source=campaign.source if campaign else None, campaign=self.campaign)
 
     def action_show_history(self) -> None:
         from hotline.tui.screens.audit_history import AuditHistoryScreen

@@ -21,9 +21,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.worker import Worker
 
+from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
+from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 from hotline.tui.widgets.call_timer import elapsed_seconds, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
@@ -64,6 +66,7 @@ register(
         label="KB article",
         priority=True,
     ),
+    pick_source_command("log_call", title="call", who="caller"),
     Command(
         id="log_call.cancel",
         key="escape",
@@ -94,7 +97,7 @@ def parse_duration(text: str) -> int | None:
     return int(first) * 3600 + int(second) * 60 + int(third)
 
 
-class LogCallScreen(ModalScreen[int | None]):
+class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
     """Returns the logged interaction's id, or None when cancelled."""
 
     COMMAND_SCOPE = "log_call"
@@ -108,8 +111,10 @@ class LogCallScreen(ModalScreen[int | None]):
         *,
         client_name: str = "",
         call_started_at: datetime | None = None,
+        attribution: Attribution | None = None,
     ) -> None:
         super().__init__()
+        self.attribution = attribution or Attribution()
         self.ctx = ctx
         self.client_id = client_id
         self.client_name = client_name
@@ -143,6 +148,7 @@ class LogCallScreen(ModalScreen[int | None]):
                 )
                 yield Label("Follow up")
                 yield WhenInput(id="follow-up")
+            yield Static(attribution_text(self.attribution), id="attribution")
             yield Label("Notes")
             yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
 
@@ -220,6 +226,7 @@ class LogCallScreen(ModalScreen[int | None]):
                 outcome=outcome,
                 notes=notes,
                 started_at=self.call_started_at,
+                attribution=self.attribution,
             )
             interaction_id = int(call.id or 0)
             if follow_up_at is not None:

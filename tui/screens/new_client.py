@@ -19,9 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
+from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, forward_worker_failure
+from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -49,6 +51,7 @@ register(
         label="Open existing",
         priority=True,
     ),
+    pick_source_command("new_client", title="client form", who="client"),
     Command(
         id="new_client.cancel",
         key="escape",
@@ -78,16 +81,25 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 
-class NewClientScreen(ModalScreen[int | None]):
+class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     """Returns the saved client's id (or the existing one chosen with ctrl+o), or None."""
 
     COMMAND_SCOPE = "new_client"
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("new_client")
 
-    def __init__(self, ctx: ConsoleContext, *, typed: str = "", client_id: int | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        *,
+        typed: str = "",
+        client_id: int | None = None,
+        attribution: Attribution | None = None,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.attribution = attribution or Attribution()
+        self._stored_attribution: Attribution | None = None
         self.client_id = client_id
         self.prefill = prefill_from(typed)
         self.duplicates: list[tuple[int, str]] = []
@@ -138,6 +150,7 @@ class NewClientScreen(ModalScreen[int | None]):
                 )
                 yield Label("Tags")
                 yield Input(id="tags", placeholder="vip, wholesale, …", compact=True, select_on_focus=False)
+            yield Static(attribution_text(self.attribution), id="attribution")
             yield Static("", id="duplicates")
 
     def on_mount(self) -> None:
@@ -170,6 +183,8 @@ class NewClientScreen(ModalScreen[int | None]):
             "#birthday": client.birthday.isoformat() if client.birthday else "",
             "#tags": ", ".join(str(tag) for tag in client.tags),
         }
+        self.attribution = self._stored_attribution = Attribution(client.source, client.campaign)
+        self.query_one("#attribution", Static).update(attribution_text(self.attribution))
         for selector, value in values.items():
             field = self.query_one(selector, Input)
             field.value = printable(value)
@@ -269,7 +284,10 @@ class NewClientScreen(ModalScreen[int | None]):
             raise ValueError(f"birthday: not a date (YYYY-MM-DD): {birthday_text}") from None
         if not value("#name"):
             raise ValueError("name: a client needs a name")
-        return {
+        fields: dict[str, Any] = {}
+        if self.attribution != self._stored_attribution:
+            fields = {"source": self.attribution.source, "campaign": self.attribution.campaign}
+        return fields | {
             "kind": str(self.query_one("#kind", Select).value),
             "name": value("#name"),
             "phones": _split(value("#phones")),
@@ -286,11 +304,20 @@ class NewClientScreen(ModalScreen[int | None]):
         region = self.ctx.settings.default_region
         with self.ctx.uow() as uow:
             if self.client_id is None:
-                client = create_client(uow, draft=ClientDraft(**fields), default_region=region)
+                client = create_client(
+                    uow,
+                    draft=ClientDraft(**fields),
+                    default_region=region,
+                    attributions=self.ctx.settings.attributions,
+                )
             else:
                 fields.pop("kind")
                 client = update_client(
-                    uow, client_id=self.client_id, changes=ClientChanges(**fields), default_region=region
+                    uow,
+                    client_id=self.client_id,
+                    changes=ClientChanges(**fields),
+                    default_region=region,
+                    attributions=self.ctx.settings.attributions,
                 )
             client_id = int(client.id or 0)
         self.post_message(ClientSaved(client_id, created=self.client_id is None))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from hotline.core.models import Attachment, OutboxMessage
+from hotline.core.models import Attachment, OutboxFile, OutboxMessage
 from hotline.core.models.enums import OutboxStatus
 from hotline.core.services.audit import record_audit
 from hotline.core.services.outbox import DEFAULT_DOMAIN, domain_of
@@ -164,7 +164,17 @@ def release(uow: UnitOfWork, *, outbox_id: int) -> None:
 
 
 def delivery_files(uow: UnitOfWork, *, delivery: Delivery) -> list[tuple[str, str, bytes]]:
-    """The attachments that go out with a delivery (its event's files): name, type, bytes."""
+    """The attachments that go out with a delivery (its event's files, or the files queued with it,
+    such as a mailed report): name, type, bytes."""
+    if delivery.kind == "report":
+        return [
+            (name, content_type, content)
+            for name, content_type, content in uow.session.exec(
+                select(OutboxFile.filename, OutboxFile.content_type, OutboxFile.content)
+                .where(OutboxFile.outbox_id == delivery.id)
+                .order_by(col(OutboxFile.id))
+            ).all()
+        ]
     if delivery.event_id is None or delivery.kind != "reply":
         return []
     rows = uow.session.exec(

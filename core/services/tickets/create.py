@@ -22,6 +22,7 @@ from hotline.core.sla import tracking
 from hotline.core.sla.policy import SlaSetup
 
 if TYPE_CHECKING:
+    from hotline.core.attribution import Attribution
     from hotline.core.db import UnitOfWork
 
 MAX_SUBJECT = 500
@@ -52,6 +53,7 @@ def create_ticket(
     author: str | None = None,
     sla: SlaSetup | None = None,
     queue_row: Queue | None = None,
+    attribution: Attribution | None = None,
     new_queue: bool = True,
     run_rules: bool = True,
 ) -> Ticket:
@@ -80,6 +82,8 @@ def create_ticket(
         created_at=now,
         updated_at=now,
         tags=[EXPIRED_TAG] if contract_expired(uow, client_id, at=now) else [],
+        source=attribution.source if attribution else None,
+        campaign=attribution.campaign if attribution else None,
     )
     uow.session.add(ticket)
     uow.session.flush()

@@ -44,7 +44,7 @@ def clients(uow_factory) -> list[int]:
                     first_name="Иван", middle_name="Иванович", last_name="Иванов", organisation_id=org.id,
                     group="VIP", birthday=date(1980, 1, 15), notes='первая строка\nвторая "в кавычках", с запятой',
                     tags=["опт", "vip"], phones=["8 (916) 123-45-67", "+7 495 765-43-21"],
-                    emails=["ivan@example.ru", "i.ivanov@example.com"],
+                    emails=["ivan@example.ru", "i.ivanov@example.com"], source="TV", campaign="TV-NOV",
                 ), default_region="RU",
             ).id
         )  # fmt: skip

@@ -1,0 +1,173 @@
+"""``hotline clients list`` (filtered, sorted, paged; ``--export`` writes exactly what is listed) and
+``hotline clients groups`` (name, colour, contract level)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.text import Text
+
+from hotline.cli.options import JsonFlag
+from hotline.cli.output import info, print_json, safe, stdout, table
+from hotline.cli.state import cli_state
+
+if TYPE_CHECKING:
+    from hotline.core.services.client_lists import ClientPage
+
+groups_app = typer.Typer(help="Client groups: name, colour, contract level.", no_args_is_help=True)
+
+
+class ListExport(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def list_clients(
+    group: Annotated[str | None, typer.Option("--group", help="Only this group.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only clients with this tag.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="LOGIN", help="Only this operator's clients.")
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only clients from this source.")] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="Only clients of this campaign.")] = None,
+    birthday_this_week: Annotated[
+        bool, typer.Option("--birthday-this-week", help="Birthday this week.")
+    ] = False,
+    no_contact_days: Annotated[
+        int | None, typer.Option("--no-contact-days", metavar="N", help="No contact for N days (or never).")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="name, created, last-contact or id; a leading - reverses.")
+    ] = "name",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Clients per page.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many.")] = 0,
+    export: Annotated[
+        ListExport | None, typer.Option("--export", help="Write the listed clients as csv or xlsx (audited).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="The export's file.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List clients by group, tag, owner, source, campaign, birthday or silence; sorted and paged."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.client_lists import ClientListFilter, export_client_page
+    from hotline.core.services.client_lists import list_clients as list_page
+
+    state = cli_state()
+    filters = ClientListFilter(
+        group=group, tag=tag, owner=owner, source=source, campaign=campaign,
+        birthday_this_week=birthday_this_week, no_contact_days=no_contact_days,
+    )  # fmt: skip
+    today = state.clock.now().astimezone(state.settings.zone).date()
+    if export is ListExport.xlsx and output is None:
+        raise InvalidInput("an XLSX export is a file: give --output FILE", where="--output")
+    with state.uow(readonly=export is None) as uow:
+        page = list_page(uow, filters=filters, today=today, sort=sort, limit=limit, offset=offset)
+        data = export_client_page(uow, page=page, fmt=export.value) if export is not None else None
+    if data is not None:
+        if output is None:
+            sys.stdout.write(data.decode("utf-8-sig"))
+        else:
+            try:
+                output.write_bytes(data)
+            except OSError as error:
+                raise InvalidInput(f"cannot write: {error.strerror}", where=str(output)) from None
+            info(f"{len(page.lines)} clients written to {output}")
+        return
+    if as_json:
+        print_json(page.as_json())
+        return
+    _print_page(page)
+
+
+def _print_page(page: ClientPage) -> None:
+    result = table(
+        None, ["id", "name", "group", "owner", "source", "campaign", "birthday", "last contact"], []
+    )
+    for line in page.lines:
+        group = safe(line.group)
+        if line.group and line.group_colour:
+            group.stylize(line.group_colour)
+        result.add_row(
+            safe(line.id), safe(line.name), group, safe(line.owner), safe(line.source), safe(line.campaign),
+            safe(line.birthday), safe(line.last_contact.date() if line.last_contact else None),
+        )  # fmt: skip
+    console = stdout()
+    console.print(result)
+    shown = f"{page.offset + 1}–{page.offset + len(page.lines)}" if page.lines else "none"
+    more = f"; more: --offset {page.offset + len(page.lines)}" if page.has_more else ""
+    console.print(Text(f"clients {shown}{more}", style="dim"))
+
+
+@groups_app.command("list")
+def groups_list(as_json: JsonFlag = False) -> None:
+    """The groups with their colour, contract level and number of clients."""
+    from hotline.core.services.groups import list_groups
+
+    with cli_state().uow(readonly=True) as uow:
+        groups = list_groups(uow)
+    if as_json:
+        print_json([group.as_json() for group in groups])
+        return
+    result = table(None, ["group", "colour", "contract level", "clients"], [])
+    for group in groups:
+        name = safe(group.name)
+        name.stylize(group.colour)
+        result.add_row(
+            name, Text(group.colour, style=group.colour), safe(group.contract_level), safe(group.clients)
+        )
+    stdout().print(result)
+
+
+ColourOption = Annotated[str | None, typer.Option("--colour", "--color", help="#rrggbb or #rgb.")]
+LevelOption = Annotated[
+    str | None,
+    typer.Option("--contract-level", help="The contract level SLA policies select on ('' removes it)."),
+]
+
+
+@groups_app.command("add")
+def groups_add(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    colour: ColourOption = None,
+    level: LevelOption = None,
+) -> None:
+    """Create a group."""
+    from hotline.core.services.groups import create_group
+
+    with cli_state().uow() as uow:
+        create_group(uow, name=name, colour=colour, contract_level=level)
+    info(f"group {name.strip()!r} created")
+
+
+@groups_app.command("set")
+def groups_set(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    new_name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    colour: ColourOption = None,
+    level: LevelOption = None,
+) -> None:
+    """Change a group's name, colour or contract level."""
+    from hotline.core.services.groups import update_group
+
+    with cli_state().uow() as uow:
+        if level is None:
+            update_group(uow, name=name, new_name=new_name, colour=colour)
+        else:
+            update_group(uow, name=name, new_name=new_name, colour=colour, contract_level=level)
+    info(f"group {name.strip()!r} changed")
+
+
+@groups_app.command("remove")
+def groups_remove(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Remove a group; its clients stay, in no group."""
+    from hotline.core.services.groups import delete_group
+
+    with cli_state().uow() as uow:
+        members = delete_group(uow, name=name)
+    info(f"group {name.strip()!r} removed ({members} clients are now in no group)")

@@ -1,0 +1,74 @@
+"""A report as a file: CSV (formulas neutralised), XLSX (numbers as numbers, text never a formula) or
+JSON; what the command line prints or writes and what ``report send`` attaches."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from hotline.core.errors import InvalidInput
+from hotline.core.exporting import neutralise
+
+if TYPE_CHECKING:
+    from hotline.core.reports.base import Report
+
+FILE_FORMATS = ("csv", "xlsx", "json")
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def report_bytes(report: Report, fmt: str) -> bytes:
+    """The report as the bytes of a ``fmt`` file."""
+    if fmt == "csv":
+        return report_csv(report).encode("utf-8-sig")
+    if fmt == "xlsx":
+        return report_xlsx(report)
+    if fmt == "json":
+        return (json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
+
+
+def report_filename(report: Report, fmt: str) -> str:
+    """``NAME_FROM_TO.EXT``, e.g. ``performance_2026-11-16_2026-11-22.xlsx``."""
+    period = report.period
+    span = f"_{period.first or 'start'}_{period.last or 'now'}" if period else ""
+    return f"{report.name}{span}.{fmt}"
+
+
+def report_csv(report: Report) -> str:
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(report.columns)
+    for row in report.rows:
+        writer.writerow([neutralise("" if value is None else str(value)) for value in row])
+    return stream.getvalue()
+
+
+def report_xlsx(report: Report) -> bytes:
+    """One sheet named after the report: the header, then the rows; a text cell is never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(report.name[:31])
+    sheet.append(list(report.columns))
+    for row in report.rows:
+        cells: list[Any] = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("", value))
+                cell.data_type = "s"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()

@@ -1,0 +1,148 @@
+"""Client groups: a name, a colour on screen and a contract level (which SLA policies can select on);
+listed by anyone, created, changed and removed by supervisors and admins, every change audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from hotline.core.errors import Conflict, InvalidInput, NotFound
+from hotline.core.models import Client, ClientGroup
+from hotline.core.services.audit import record_audit, snapshot
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+DEFAULT_COLOUR = "#808080"
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    name: str
+    colour: str
+    contract_level: str | None
+    clients: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "colour": self.colour,
+            "contract_level": self.contract_level,
+            "clients": self.clients,
+        }
+
+
+def list_groups(uow: UnitOfWork) -> list[GroupLine]:
+    """Every group by name, with how many clients are in it."""
+    group, client = ClientGroup.__table__, Client.__table__
+    counts = dict(
+        uow.session.connection()
+        .execute(
+            select(client.c.group_id, func.count())
+            .where(client.c.group_id.is_not(None))
+            .group_by(client.c.group_id)
+        )
+        .all()
+    )
+    rows = uow.session.connection().execute(
+        select(group.c.id, group.c.name, group.c.colour, group.c.contract_level).order_by(group.c.name)
+    )
+    return [GroupLine(row.name, row.colour, row.contract_level, counts.get(row.id, 0)) for row in rows]
+
+
+def create_group(
+    uow: UnitOfWork, *, name: str, colour: str | None = None, contract_level: str | None = None
+) -> ClientGroup:
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
+    name = _name(name)
+    if _find(uow, name) is not None:
+        raise Conflict(f"a group named {name!r} exists already", where="NAME")
+    group = ClientGroup(
+        name=name, colour=_colour(colour or DEFAULT_COLOUR), contract_level=_level(contract_level)
+    )
+    uow.session.add(group)
+    uow.session.flush()
+    record_audit(uow, action="group.create", entity="client_group", entity_id=group.id, after=snapshot(group))
+    return group
+
+
+def update_group(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    new_name: str | None = None,
+    colour: str | None = None,
+    contract_level: Any = _UNSET,
+) -> ClientGroup:
+    """Change what is given; ``contract_level=None`` (or blank) removes the level."""
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
+    group = get_group(uow, name=name)
+    before = snapshot(group)
+    if new_name is not None and _name(new_name) != group.name:
+        if _find(uow, _name(new_name)) is not None:
+            raise Conflict(f"a group named {new_name.strip()!r} exists already", where="--name")
+        group.name = _name(new_name)
+    if colour is not None:
+        group.colour = _colour(colour)
+    if contract_level is not _UNSET:
+        group.contract_level = _level(contract_level)
+    uow.session.add(group)
+    uow.session.flush()
+    record_audit(uow, action="group.update", entity="client_group", entity_id=group.id, before=before,
+                 after=snapshot(group))  # fmt: skip
+    return group
+
+
+def delete_group(uow: UnitOfWork, *, name: str) -> int:
+    """Remove the group; its clients stay, in no group. Returns how many clients it had."""
+    uow.authorize("group.manage", entity="client_group", entity_id=name)
+    group = get_group(uow, name=name)
+    client = Client.__table__
+    members = (
+        uow.session.connection()
+        .execute(select(func.count()).select_from(client).where(client.c.group_id == group.id))
+        .scalar_one()
+    )
+    uow.session.execute(client.update().where(client.c.group_id == group.id).values(group_id=None))
+    before = snapshot(group) | {"clients": members}
+    uow.session.delete(group)
+    uow.session.flush()
+    record_audit(uow, action="group.delete", entity="client_group", entity_id=before["id"], before=before)
+    return int(members)
+
+
+def get_group(uow: UnitOfWork, *, name: str) -> ClientGroup:
+    group = _find(uow, name.strip())
+    if group is None:
+        raise NotFound(f"no group named {name.strip()!r}", where="NAME")
+    return group
+
+
+def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
+    return uow.session.scalars(select(ClientGroup).where(ClientGroup.name == name)).first()
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or not name.isprintable() or len(name) > 100:
+        raise InvalidInput("a group name is 1 to 100 printable characters", where="NAME")
+    return name
+
+
+def _colour(colour: str) -> str:
+    colour = colour.strip()
+    if not _COLOUR.fullmatch(colour):
+        raise InvalidInput(f"not a colour: {colour[:20]!r} (#rrggbb or #rgb)", where="--colour")
+    return colour.lower()
+
+
+def _level(level: str | None) -> str | None:
+    level = " ".join((level or "").split()) or None
+    if level is not None and (len(level) > 50 or not level.isprintable()):
+        raise InvalidInput("a contract level is at most 50 printable characters", where="--contract-level")
+    return level

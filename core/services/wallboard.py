@@ -1,0 +1,182 @@
+"""The wallboard's figures, read in one short unit of work: per queue the tickets waiting, the oldest,
+today's SLA compliance and what breaches within the hour; per operator what they are doing; calls per
+hour today.
+
+What an operator is doing comes from the calls and screen pops (the rosters of shifts are not part of
+hotline yet): a pop after their last logged call means on a call since the pop; otherwise idle since
+their last call ended, or no call today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, case, func, not_, or_, select
+
+from hotline.core.enums import TicketStatus
+from hotline.core.models import Interaction, Operator, Queue, ScreenPop, Ticket
+from hotline.core.reports.sla import breached_sql
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.db import UnitOfWork
+
+WAITING = (TicketStatus.NEW.value, TicketStatus.OPEN.value)
+BREACH_HORIZON = timedelta(hours=1)
+MAX_OPERATORS = 40
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    name: str
+    waiting: int
+    """New and open tickets (pending ones wait for the client, not for us)."""
+    oldest_waiting_since: datetime | None
+    sla_today: float | None
+    """Per cent of today's tickets with a target that breached neither (None: none had one)."""
+    breaching_within_hour: int
+    """Waiting or pending tickets with a target not met yet that falls due within the hour."""
+
+
+@dataclass(frozen=True)
+class OperatorActivity:
+    login: str
+    name: str
+    state: str
+    """``on a call``, ``idle`` or ``no calls today``."""
+    since: datetime | None
+
+
+@dataclass
+class Wallboard:
+    now: datetime
+    queues: list[QueueFigures] = field(default_factory=list)
+    operators: list[OperatorActivity] = field(default_factory=list)
+    calls_per_hour: list[int] = field(default_factory=list)
+    """Calls started in each local hour of today, from midnight to the current hour."""
+
+
+def read_wallboard(uow: UnitOfWork, *, zone: ZoneInfo) -> Wallboard:
+    """Everything the wallboard shows, as of the unit of work's clock; supervisors and admins only."""
+    uow.authorize("wallboard.read", entity="wallboard")
+    now = uow.now()
+    midnight = datetime.combine(now.astimezone(zone).date(), time(0), zone)
+    board = Wallboard(now=now)
+    board.queues = _queues(uow, now=now, midnight=midnight)
+    board.operators = _operators(uow, now=now, midnight=midnight)
+    board.calls_per_hour = _calls_per_hour(uow, now=now, midnight=midnight, zone=zone)
+    return board
+
+
+def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[QueueFigures]:
+    """Three grouped queries: waiting and the oldest; due within the hour; today's targets kept."""
+    ticket, queue = Ticket.__table__, Queue.__table__
+    connection = uow.session.connection()
+    names = dict(connection.execute(select(queue.c.id, queue.c.name)).all())
+    waiting = {
+        queue_id: (count, oldest)
+        for queue_id, count, oldest in connection.execute(
+            select(ticket.c.queue_id, func.count(), func.min(ticket.c.created_at))
+            .where(ticket.c.status.in_(WAITING))
+            .group_by(ticket.c.queue_id)
+        )
+    }
+    horizon = now + BREACH_HORIZON
+    first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
+    soon = dict(
+        connection.execute(
+            select(ticket.c.queue_id, func.count())
+            .where(
+                ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]),
+                or_(
+                    and_(ticket.c.first_response_at.is_(None), first_due >= now, first_due < horizon),
+                    and_(resolution_due >= now, resolution_due < horizon),
+                ),
+            )
+            .group_by(ticket.c.queue_id)
+        ).all()
+    )
+    with_target = or_(first_due.is_not(None), resolution_due.is_not(None))
+    kept = and_(
+        with_target,
+        not_(breached_sql(first_due, ticket.c.first_response_at, now)),
+        not_(breached_sql(resolution_due, ticket.c.resolved_at, now)),
+    )
+    today = {
+        queue_id: (int(targets or 0), int(met or 0))
+        for queue_id, targets, met in connection.execute(
+            select(
+                ticket.c.queue_id,
+                func.sum(case((with_target, 1), else_=0)),
+                func.sum(case((kept, 1), else_=0)),
+            )
+            .where(ticket.c.created_at >= midnight)
+            .group_by(ticket.c.queue_id)
+        )
+    }
+    figures = []
+    for queue_id, name in sorted(names.items(), key=lambda item: item[1]):
+        count, oldest = waiting.get(queue_id, (0, None))
+        targets, met = today.get(queue_id, (0, 0))
+        compliance = round(100.0 * met / targets, 1) if targets else None
+        figures.append(QueueFigures(name, count, oldest, compliance, int(soon.get(queue_id, 0))))
+    return figures
+
+
+def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[OperatorActivity]:
+    operator, call, pop = Operator.__table__, Interaction.__table__, ScreenPop.__table__
+    connection = uow.session.connection()
+    people = connection.execute(
+        select(operator.c.id, operator.c.login, operator.c.display_name)
+        .where(operator.c.active.is_(True))
+        .order_by(operator.c.login)
+        .limit(MAX_OPERATORS)
+    ).all()
+    last_call_end: dict[int, datetime] = {}
+    # Today's calls by the time index (an operator_id IN list makes SQLite read all their calls ever).
+    for operator_id, started_at, seconds in connection.execute(
+        select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
+            call.c.started_at >= midnight, call.c.kind == "call"
+        )
+    ):
+        ended = started_at + timedelta(seconds=seconds or 0)
+        if operator_id not in last_call_end or ended > last_call_end[operator_id]:
+            last_call_end[operator_id] = ended
+    last_pop = dict(
+        connection.execute(
+            select(pop.c.operator_login, func.max(pop.c.requested_at))
+            .where(pop.c.requested_at >= midnight, pop.c.operator_login.in_([p.login for p in people]))
+            .group_by(pop.c.operator_login)
+        ).all()
+    )
+    activities = []
+    for person in people:
+        ended, popped = last_call_end.get(person.id), last_pop.get(person.login)
+        if popped is not None and popped <= now and (ended is None or popped > ended):
+            activities.append(OperatorActivity(person.login, person.display_name or "", "on a call", popped))
+        elif ended is not None:
+            activities.append(
+                OperatorActivity(person.login, person.display_name or "", "idle", min(ended, now))
+            )
+        else:
+            activities.append(
+                OperatorActivity(person.login, person.display_name or "", "no calls today", None)
+            )
+    return activities
+
+
+def _calls_per_hour(uow: UnitOfWork, *, now: datetime, midnight: datetime, zone: ZoneInfo) -> list[int]:
+    call = Interaction.__table__
+    hours = [0] * (now.astimezone(zone).hour + 1)
+    for (started_at,) in uow.session.connection().execute(
+        select(call.c.started_at).where(
+            call.c.kind == "call", call.c.started_at >= midnight, call.c.started_at <= now
+        )
+    ):
+        hour = started_at.astimezone(zone).hour
+        if hour < len(hours):
+            hours[hour] += 1
+    return hours

@@ -1,0 +1,51 @@
+"""``hotline clients list`` and ``hotline clients groups`` through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.cli.invoke import hotline
+
+
+def test_list_export_and_groups(empty_db: str, tmp_path: Path) -> None:
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    assert (
+        hotline(
+            *base, "clients", "groups", "add", "VIP", "--colour", "#ff0000", "--contract-level", "gold"
+        ).exit_code
+        == 0
+    )
+    bad = hotline(*base, "clients", "groups", "add", "Other", "--colour", "[red]x")
+    assert bad.exit_code == 2 and "--colour: not a colour" in bad.stderr
+    path = tmp_path / "clients.csv"
+    path.write_text("name,group,tags,source\nАнна,VIP,vip,TV\nБорис,,,\nВера,VIP,,\n", encoding="utf-8")
+    assert hotline(*base, "clients", "import", str(path)).exit_code == 0
+    listed = json.loads(hotline(*base, "clients", "list", "--group", "VIP", "--limit", "1", "--json").stdout)
+    assert [client["name"] for client in listed["clients"]] == ["Анна"]
+    assert (listed["has_more"], listed["next_offset"], listed["clients"][0]["group_colour"]) == (
+        True,
+        1,
+        "#ff0000",
+    )
+    assert listed["clients"][0]["source"] == "TV"
+    table = hotline(*base, "clients", "list", "--sort", "-name")
+    assert table.exit_code == 0 and table.stdout.index("Вера") < table.stdout.index("Анна")
+    out = tmp_path / "vip.xlsx"
+    exported = hotline(*base, "clients", "list", "--group", "VIP", "--export", "xlsx", "-o", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert [row[1] for row in load_workbook(out).active.iter_rows(values_only=True)] == [
+        "name",
+        "Анна",
+        "Вера",
+    ]
+    as_csv = hotline(*base, "clients", "list", "--tag", "vip", "--export", "csv")
+    assert as_csv.stdout.splitlines()[1].split(",")[1] == "Анна"
+    assert hotline(*base, "clients", "groups", "set", "VIP", "--name", "Key").exit_code == 0
+    groups = json.loads(hotline(*base, "clients", "groups", "list", "--json").stdout)
+    assert groups == [{"name": "Key", "colour": "#ff0000", "contract_level": "gold", "clients": 2}]
+    assert hotline(*base, "clients", "groups", "remove", "Key").exit_code == 0
+    assert hotline(*base, "clients", "list", "--group", "Key").exit_code == 2

@@ -1,0 +1,136 @@
+"""Client lists and groups on SQLite and PostgreSQL: every filter, the sort and the pages, the export of
+exactly what is listed, groups changed by supervisors only and audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from hotline.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.core.models import AuditEntry, Client
+from hotline.core.models.enums import Role
+from hotline.core.services.client_lists import ClientListFilter, export_client_page, list_clients
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.groups import create_group, delete_group, list_groups, update_group
+from hotline.core.services.operators import add_operator
+
+TODAY = date(2026, 11, 23)  # a Monday: this week is 23–29 November
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def base(uow_factory) -> dict[str, int]:
+    with uow_factory() as uow:
+        add_operator(uow, login="anna", role=Role.OPERATOR)
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        create_group(uow, name="VIP", colour="#FF0000", contract_level="gold")
+        ids = {}
+        for name, group, tags, owner, source, campaign, birthday, contact_days_ago in [
+            ("Anton", "VIP", ["опт", "vip"], "anna", "TV", "TV-NOV", date(1980, 11, 29), 1),
+            ("Boris", None, ["vip"], "sup", "Search", None, date(1990, 11, 30), 40),
+            ("Clara", "VIP", [], "anna", "TV", None, date(1975, 11, 23), None),
+            ("Dmitri", None, ['he said "hi"'], None, None, None, None, 100),
+        ]:
+            draft = ClientDraft(name=name, group=group, tags=tags, owner_login=owner, source=source,
+                                campaign=campaign, birthday=birthday)  # fmt: skip
+            client = create_client(uow, draft=draft, default_region="RU")
+            last = NOW - timedelta(days=contact_days_ago) if contact_days_ago is not None else None
+            uow.session.execute(update(Client).where(Client.id == client.id).values(last_interaction_at=last))
+            ids[name] = client.id
+    return ids
+
+
+def names(uow_factory, **kwargs) -> list[str]:
+    options = {key: kwargs.pop(key) for key in ("sort", "limit", "offset") if key in kwargs}
+    with uow_factory(readonly=True) as uow:
+        page = list_clients(uow, filters=ClientListFilter(**kwargs), today=TODAY, **options)
+    return [line.name for line in page.lines]
+
+
+def test_each_filter(engine, uow_factory, base) -> None:
+    assert names(uow_factory) == ["Anton", "Boris", "Clara", "Dmitri"]
+    assert names(uow_factory, group="VIP") == ["Anton", "Clara"]
+    assert names(uow_factory, tag="vip") == ["Anton", "Boris"]
+    assert names(uow_factory, tag="опт") == ["Anton"]
+    assert names(uow_factory, tag='he said "hi"') == ["Dmitri"]
+    assert names(uow_factory, tag="v") == []
+    assert names(uow_factory, owner="anna") == ["Anton", "Clara"]
+    assert names(uow_factory, source="TV", campaign="TV-NOV") == ["Anton"]
+    assert names(uow_factory, birthday_this_week=True) == ["Anton", "Clara"]  # the 30th is next week
+    assert names(uow_factory, no_contact_days=30) == [
+        "Boris",
+        "Clara",
+        "Dmitri",
+    ]  # never counts as no contact
+    assert names(uow_factory, group="VIP", no_contact_days=30) == ["Clara"]
+    with pytest.raises(NotFound, match="no group named 'Nobody'"):
+        names(uow_factory, group="Nobody")
+    with pytest.raises(InvalidInput, match="1 or more"):
+        names(uow_factory, no_contact_days=0)
+
+
+def test_sorted_and_paged(engine, uow_factory, base) -> None:
+    assert names(uow_factory, sort="-name") == ["Dmitri", "Clara", "Boris", "Anton"]
+    assert names(uow_factory, sort="-last-contact") == ["Anton", "Boris", "Dmitri", "Clara"]  # never: last
+    assert names(uow_factory, sort="last-contact") == ["Dmitri", "Boris", "Anton", "Clara"]
+    with uow_factory(readonly=True) as uow:
+        first = list_clients(uow, filters=ClientListFilter(), today=TODAY, limit=3)
+        last = list_clients(uow, filters=ClientListFilter(), today=TODAY, limit=3, offset=3)
+    assert (first.has_more, first.as_json()["next_offset"], [line.name for line in last.lines]) == (
+        True,
+        3,
+        ["Dmitri"],
+    )
+    assert not last.has_more
+    assert first.lines[0].group_colour == "#ff0000"
+    with pytest.raises(InvalidInput, match="unknown sort"):
+        names(uow_factory, sort="age")
+
+
+def test_the_export_is_exactly_the_page_and_audited(engine, uow_factory, base) -> None:
+    with uow_factory(actor_login="sup") as uow:
+        page = list_clients(uow, filters=ClientListFilter(group="VIP"), today=TODAY, sort="-name")
+        as_csv = export_client_page(uow, page=page, fmt="csv").decode("utf-8-sig")
+        as_xlsx = export_client_page(uow, page=page, fmt="xlsx")
+    rows = list(csv.reader(io.StringIO(as_csv)))
+    assert [row[1] for row in rows] == ["name", "Clara", "Anton"]
+    assert rows[2][8] == "vip, опт"
+    sheet = load_workbook(io.BytesIO(as_xlsx)).active
+    assert [row[1] for row in sheet.iter_rows(values_only=True)] == ["name", "Clara", "Anton"]
+    with uow_factory(readonly=True) as uow:
+        audits = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "client.list_export")
+        ).all()
+    assert [entry.after["count"] for entry in audits] == [2, 2]
+    assert audits[0].after["filters"] == {"group": "VIP"}
+    with uow_factory(actor_login="anna") as uow, pytest.raises(PermissionDenied):
+        export_client_page(uow, page=page, fmt="csv")
+
+
+def test_groups_are_managed_by_supervisors_and_audited(engine, uow_factory, base) -> None:
+    with uow_factory(actor_login="sup") as uow:
+        create_group(uow, name="  Wholesale   buyers ", colour="#0a0")
+        update_group(uow, name="VIP", new_name="Key accounts", colour="#123456", contract_level="")
+        with pytest.raises(Conflict):
+            create_group(uow, name="Key accounts")
+        with pytest.raises(InvalidInput, match="not a colour"):
+            update_group(uow, name="Key accounts", colour="red; drop")
+    with uow_factory(actor_login="sup") as uow:
+        assert [group.as_json() for group in list_groups(uow)] == [
+            {"name": "Key accounts", "colour": "#123456", "contract_level": None, "clients": 2},
+            {"name": "Wholesale buyers", "colour": "#0a0", "contract_level": None, "clients": 0},
+        ]
+        assert delete_group(uow, name="Key accounts") == 2
+    with uow_factory(actor_login="anna") as uow, pytest.raises(PermissionDenied):
+        create_group(uow, name="Mine")
+    with uow_factory(readonly=True) as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity == "client_group")
+        ).all()
+        assert actions.count("group.update") == 1 and actions.count("group.delete") == 1
+        assert uow.session.get(Client, base["Anton"]).group_id is None

@@ -1,0 +1,107 @@
+"""Client lists (F8) and groups (ctrl+g there) in the console."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from textual.widgets import DataTable, Input
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import AuditEntry, ClientGroup
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.client_list import ClientListScreen
+from hotline.tui.screens.groups import GroupFormScreen, GroupsScreen
+
+SUPERVISOR = "sup"
+
+
+@pytest.fixture
+def supervisor(world, engine, clock) -> None:
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=SUPERVISOR, role=Role.SUPERVISOR, display_name="Supervisor")
+
+
+async def settled(pilot) -> None:
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def rows(screen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
+
+
+async def test_f8_filters_pages_and_opens_a_card(world, supervisor, console) -> None:
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClientListScreen)
+        assert len(rows(screen)) == 3
+        screen.query_one("#filter-group", Input).value = "VIP"
+        await settled(pilot)
+        assert rows(screen) == ["Ivan Ivanov"]
+        screen.query_one("#filter-group", Input).value = "VI"  # typed halfway: no such group, said so
+        await settled(pilot)
+        assert rows(screen) == [] and "no group named 'VI'" in str(
+            screen.query_one("#client-list-status").render()
+        )
+        screen.query_one("#filter-group", Input).value = ""
+        screen.query_one("#filter-tag", Input).value = "wholesale"
+        await settled(pilot)
+        assert rows(screen) == ["Ivan Ivanov"]
+        screen.query_one(DataTable).focus()
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, ClientCardScreen) and app.screen.client_id == world.ivanov_id
+
+
+async def test_groups_are_added_and_changed_from_the_console(world, supervisor, console, engine) -> None:
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8")
+        await settled(pilot)
+        await pilot.press("ctrl+g")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupsScreen)
+        assert rows(app.screen) == ["VIP"]
+        await pilot.press("a")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupFormScreen)
+        app.screen.query_one("#group-name", Input).value = "Wholesale"
+        app.screen.query_one("#group-colour", Input).value = "#00aa00"
+        app.screen.query_one("#group-level", Input).value = "silver"
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == ["VIP", "Wholesale"]
+        await pilot.press("e")
+        await settled(pilot)
+        app.screen.query_one("#group-colour", Input).value = "#zz"  # refused by the field's pattern
+        app.screen.query_one("#group-colour", Input).value = "#123"
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        groups = {
+            group.name: (group.colour, group.contract_level)
+            for group in uow.session.exec(select(ClientGroup))
+        }
+        assert groups == {"VIP": ("#123", None), "Wholesale": ("#00aa00", "silver")}
+        actions = set(uow.session.exec(select(AuditEntry.action).where(AuditEntry.actor == SUPERVISOR)))
+        assert {"group.create", "group.update"} <= actions
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_client_list_snapshot_at_80x24(backend, world, supervisor, console, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("f8")
+        await settled(pilot)
+
+    assert snap_compare(console(operator_login=SUPERVISOR), terminal_size=(80, 24), run_before=run_before)

@@ -1,0 +1,106 @@
+"""The wallboard (F7): live figures for supervisors that refresh by themselves; a snapshot at 80x24 on
+the fixed clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.widgets import DataTable, Static
+from textual_plotext import PlotextPlot
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import ScreenPop
+from hotline.core.models.enums import Direction, Role
+from hotline.core.services.interactions import log_call
+from hotline.core.services.operators import add_operator
+from hotline.core.services.tickets import create_ticket
+from hotline.tui.screens.wallboard import WallboardScreen, age_text
+
+SUPERVISOR = "sup"
+
+
+@pytest.fixture
+def morning(world, engine, clock) -> None:
+    """A supervisor, calls this morning (08:xx and 09:xx Moscow time) and anna on a call since 09:55."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=SUPERVISOR, role=Role.SUPERVISOR, display_name="Supervisor")
+        uow.session.add(
+            ScreenPop(operator_login="anna", number="+7 900", requested_at=clock.now() - timedelta(minutes=5))
+        )
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for minutes in (30, 50, 70, 95):
+            log_call(uow, client_id=world.ivanov_id, direction=Direction.IN, duration_seconds=60, outcome="ok",
+                     started_at=clock.now() - timedelta(minutes=minutes))  # fmt: skip
+
+
+async def settled(pilot) -> None:
+    for _ in range(4):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_age_text() -> None:
+    now = datetime(2026, 11, 23, 7, tzinfo=UTC)
+    assert [age_text(now - timedelta(seconds=s), now) for s in (5, 600, 3 * 3600 + 300, 50 * 3600)] == [
+        "5s", "10m", "3h05m", "2d02h",
+    ]  # fmt: skip
+    assert age_text(None, now) == "—"
+
+
+async def test_f7_shows_the_figures_and_they_refresh_by_themselves(morning, console, engine, clock) -> None:
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f7")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, WallboardScreen)
+        queues = screen.query_one("#wallboard-queues", DataTable)
+        assert [str(cell) for cell in queues.get_row_at(0)][:2] == ["Support", "1"]
+        operators = [[str(cell) for cell in operator] for operator in
+                     (screen.query_one("#wallboard-operators", DataTable).get_row_at(i) for i in range(2))]  # fmt: skip
+        assert operators == [["anna", "on a call", "09:55"], ["sup", "no calls today", "—"]]
+        assert "waiting 1" in str(screen.query_one("#wallboard-title", Static).render())
+        assert screen.query_one(PlotextPlot).plt is not None
+        await pilot.press("escape")
+        await settled(pilot)
+        assert not isinstance(app.screen, WallboardScreen)
+
+        fast = WallboardScreen(app.ctx, refresh_seconds=0.05)
+        await app.push_screen(fast)
+        for _ in range(60):  # its workers cancel each other (exclusive): wait on what they post, bounded
+            await pilot.pause(0.05)
+            if fast.loads:
+                break
+        first = fast.loads
+        with UnitOfWork(engine, clock=clock) as uow:
+            create_ticket(uow, subject="Another one", queue="Support")
+        for _ in range(60):  # bounded: the timer fires every 0.05 s and reloads in a worker
+            await pilot.pause(0.05)
+            if fast.loads > first + 1:
+                break
+        assert fast.loads > first + 1  # nobody pressed anything
+        assert [str(cell) for cell in fast.query_one("#wallboard-queues", DataTable).get_row_at(0)][:2] == [
+            "Support", "2",
+        ]  # fmt: skip
+
+
+async def test_an_operator_gets_a_readable_refusal(world, console) -> None:
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f7")
+        await settled(pilot)
+        assert any("supervisor" in str(notification.message) for notification in app._notifications)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_wallboard_snapshot_at_80x24(backend, morning, console, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("f7")
+        await settled(pilot)
+
+    assert snap_compare(console(operator_login=SUPERVISOR), terminal_size=(80, 24), run_before=run_before)

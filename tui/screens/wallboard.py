@@ -1,0 +1,179 @@
+"""The supervisors' wallboard (F7): per queue the tickets waiting, the oldest, today's SLA compliance and
+what breaches within the hour; what each operator is doing; calls per hour today as a chart.
+
+It re-reads itself every few seconds in a thread worker: nobody has to press anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker
+from textual_plotext import PlotextPlot
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import WallboardLoaded, forward_worker_failure
+
+if TYPE_CHECKING:
+    from hotline.core.services.wallboard import Wallboard
+    from hotline.tui.context import ConsoleContext
+
+REFRESH_SECONDS = 5.0
+
+register(
+    Command(
+        id="wallboard.refresh",
+        key="f5",
+        title="wallboard: refresh now",
+        help="Read the figures again now (they refresh by themselves every few seconds).",
+        action="refresh_board",
+        scope="wallboard",
+        label="Refresh",
+    ),
+    Command(
+        id="wallboard.back",
+        key="escape",
+        title="wallboard: back",
+        help="Close the wallboard.",
+        action="back",
+        scope="wallboard",
+        label="Back",
+        in_palette=False,
+    ),
+)
+
+
+def age_text(since: datetime | None, now: datetime) -> str:
+    """How long ago, short: ``45s``, ``12m``, ``3h05m``, ``2d04h``; ``—`` for nothing."""
+    if since is None:
+        return "—"
+    seconds = max(int((now - since).total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h{minutes % 60:02d}m"
+    return f"{hours // 24}d{hours % 24:02d}h"
+
+
+class WallboardScreen(Screen[None]):
+    """Live figures for supervisors; ``refresh_seconds`` is how often it re-reads them."""
+
+    COMMAND_SCOPE = "wallboard"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("wallboard")
+
+    def __init__(self, ctx: ConsoleContext, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.refresh_seconds = refresh_seconds
+        self.loads = 0
+        """How many times the figures were read (the tests watch it refresh by itself)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Wallboard · loading…", style="dim"), id="wallboard-title")
+        with Horizontal(id="wallboard-tables"):
+            queues = DataTable(id="wallboard-queues", cursor_type="none", zebra_stripes=True)
+            queues.add_columns("Queue", "Wait", "Oldest", "SLA today", "<1h")
+            yield queues
+            operators = DataTable(id="wallboard-operators", cursor_type="none", zebra_stripes=True)
+            operators.add_columns("Operator", "Doing", "Since")
+            yield operators
+        yield PlotextPlot(id="wallboard-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_board()
+        self.set_interval(self.refresh_seconds, self.refresh_board)
+
+    def action_refresh_board(self) -> None:
+        self.refresh_board()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def refresh_board(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="wallboard")
+    def _load(self) -> None:
+        from hotline.core.services.wallboard import read_wallboard
+
+        with self.ctx.uow(readonly=True) as uow:
+            board = read_wallboard(uow, zone=self.ctx.settings.zone)
+        self.post_message(WallboardLoaded(board))
+
+    def on_wallboard_loaded(self, message: WallboardLoaded) -> None:
+        board: Wallboard = message.board
+        self.loads += 1
+        zone = self.ctx.settings.zone
+        local = board.now.astimezone(zone)
+        waiting = sum(queue.waiting for queue in board.queues)
+        soon = sum(queue.breaching_within_hour for queue in board.queues)
+        title = Text.assemble(
+            ("Wallboard", "bold"), f" · {local:%H:%M} · waiting {waiting}",
+            (f" · {soon} breach within the hour" if soon else "", "bold red"),
+        )  # fmt: skip
+        self.query_one("#wallboard-title", Static).update(title)
+        self._fill_queues(board)
+        self._fill_operators(board)
+        self._draw_chart(board, local)
+
+    def _fill_queues(self, board: Wallboard) -> None:
+        table = self.query_one("#wallboard-queues", DataTable)
+        table.clear()
+        for queue in board.queues:
+            sla = "—" if queue.sla_today is None else f"{queue.sla_today:.0f}%"
+            sla_style = "" if queue.sla_today is None or queue.sla_today >= 90 else "bold red"
+            table.add_row(
+                Text(printable(queue.name)),
+                Text(str(queue.waiting), style="bold" if queue.waiting else "dim"),
+                Text(age_text(queue.oldest_waiting_since, board.now)),
+                Text(sla, style=sla_style),
+                Text(
+                    str(queue.breaching_within_hour),
+                    style="bold red" if queue.breaching_within_hour else "dim",
+                ),
+            )
+
+    def _fill_operators(self, board: Wallboard) -> None:
+        table = self.query_one("#wallboard-operators", DataTable)
+        table.clear()
+        zone = self.ctx.settings.zone
+        for person in board.operators:
+            style = {"on a call": "bold green", "idle": "yellow"}.get(person.state, "dim")
+            since = person.since.astimezone(zone).strftime("%H:%M") if person.since else "—"
+            table.add_row(Text(printable(person.login)), Text(person.state, style=style), Text(since))
+
+    def _draw_chart(self, board: Wallboard, local: datetime) -> None:
+        chart = self.query_one(PlotextPlot)
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        first = next((hour for hour, count in enumerate(board.calls_per_hour) if count), local.hour)
+        first = min(first, max(local.hour - 8, 0))
+        hours = list(range(first, len(board.calls_per_hour)))
+        counts = [board.calls_per_hour[hour] for hour in hours]
+        plt.bar([f"{hour:02d}" for hour in hours], counts)
+        top = max(counts, default=0) or 1
+        plt.yticks(list(range(0, top + 1, max(1, -(-top // 4)))))  # whole calls, at most five ticks
+        plt.title(f"Calls per hour today (to {local:%H:%M})")
+        chart.refresh()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        forward_worker_failure(self, event)
+
+
+__all__ = ["WallboardScreen", "age_text"]
