@@ -1,15 +1,18 @@
-"""``hotline call``: what the phone system runs on an incoming call."""
+"""``hotline call``: the phone system's side: screen pops, call records, the PBX listener, dialling."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from hotline.cli.options import JsonFlag
 from hotline.cli.output import info
 from hotline.cli.state import cli_state
+from hotline.core.enums import Direction
 
-app = typer.Typer(help="Tell a running console about a call.", no_args_is_help=True)
+app = typer.Typer(help="The phone system: screen pops, call records, the PBX listener.", no_args_is_help=True)
 
 
 @app.command()
@@ -27,3 +30,100 @@ def incoming(
     with state.uow(as_system=True) as uow:
         request_screen_pop(uow, operator_login=login, number=number)
     info(f"screen pop sent to {login}")
+
+
+@app.command("log")
+def log_call(
+    number: Annotated[str, typer.Argument(help="The other party's number.")],
+    call_id: Annotated[
+        str, typer.Option("--call-id", help="The PBX's id of the call: a second log is a no-op.")
+    ],
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="The operator who took the call.")
+    ] = None,
+    direction: Annotated[Direction, typer.Option("--direction", help="in or out.")] = Direction.IN,
+    start: Annotated[
+        str | None, typer.Option("--start", help="When it started, ISO-8601 (default: now; naive is UTC).")
+    ] = None,
+    duration: Annotated[
+        int | None, typer.Option("--duration", min=0, max=86400, help="Talk time in seconds.")
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="answered, no_answer, busy, failed… (free text).")
+    ] = None,
+    recording: Annotated[
+        str | None, typer.Option("--recording", help="The recording's file name or URL.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a finished call from a script or a CDR hook; idempotent by --call-id."""
+    from datetime import timedelta
+
+    from hotline.cli.output import print_json
+    from hotline.core.clock import parse_instant
+    from hotline.core.services.call_records import CallFacts, record_call
+
+    state = cli_state()
+    started = parse_instant(start, where="--start") if start else state.clock.now()
+    facts = CallFacts(
+        pbx_call_id=call_id,
+        source="cli",
+        direction=direction,
+        number=number,
+        started_at=started,
+        operator_login=operator,
+        ended_at=started + timedelta(seconds=duration) if duration is not None else None,
+        duration_seconds=duration,
+        outcome=outcome,
+        recording=recording,
+    )
+    with state.uow(as_system=True) as uow:
+        recorded = record_call(uow, facts=facts, default_region=state.settings.default_region)
+    said = "recorded" if recorded.created else "updated" if recorded.changed else "already recorded"
+    if as_json:
+        print_json({"id": recorded.record.id, "call_id": recorded.record.pbx_call_id, "result": said})
+    else:
+        info(f"call {recorded.record.pbx_call_id}: {said}")
+
+
+@app.command("import-cdr")
+def import_cdr(
+    file: Annotated[Path, typer.Argument(help="Asterisk's cdr-csv file (Master.csv).", dir_okay=False)],
+    utc: Annotated[bool, typer.Option("--utc", help="The file's times are UTC (usegmtime=yes).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a PBX's CDR file; bad lines are named (exit 2) and nothing is written. Safe to re-run."""
+    from zoneinfo import ZoneInfo
+
+    from hotline.cli.errors import fail
+    from hotline.cli.output import print_json
+    from hotline.core.errors import InvalidInput
+    from hotline.core.pbx.cdr_csv import read_cdr_csv
+    from hotline.core.services.call_records import record_calls
+
+    state = cli_state()
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"cannot read: {error.strerror}", where=str(file)) from None
+    settings = state.settings
+    zone = ZoneInfo("UTC") if utc else settings.pbx_zone
+    parsed = read_cdr_csv(data, name=str(file), extensions=settings.pbx.extensions, zone=zone)
+    if parsed.errors:
+        for error in parsed.errors[:-1]:
+            info(f"hotline: error: {error}")
+        fail(f"{parsed.errors[-1]} ({len(parsed.errors)} bad lines; nothing imported)", 2)
+    calls = [(f"{file}:{line}", facts) for line, facts in parsed.calls]
+    with state.uow(as_system=True) as uow:
+        counts = record_calls(uow, calls=calls, default_region=settings.default_region)
+    summary = {
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "internal_lines": parsed.internal_lines,
+        "merged_lines": parsed.merged_lines,
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        info(", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))

@@ -1,6 +1,7 @@
 """Every table of the domain; importing this package registers them all on ``SQLModel.metadata``."""
 
 from hotline.core.models.audit import AuditEntry
+from hotline.core.models.calls import CallRecord
 from hotline.core.models.clients import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.interactions import Interaction
 from hotline.core.models.kb import KbArticle
@@ -14,6 +15,7 @@ from hotline.core.models.tickets import Attachment, Counter, EscalationStep, Que
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "CallRecord",
     "Client",
     "ClientEmail",
     "ClientGroup",

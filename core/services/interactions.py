@@ -33,8 +33,12 @@ def log_interaction(
     subject: str | None = None,
     notes: str = "",
     ticket_id: int | None = None,
+    link_pbx: bool = True,
 ) -> Interaction:
-    """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given)."""
+    """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given).
+
+    A call is tied to the PBX's record of it when there is one nobody logged yet (unless ``link_pbx``
+    is off: the caller links it itself)."""
     client = get_client(uow, client_id=client_id)
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_CALL_SECONDS:
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
@@ -65,6 +69,10 @@ def log_interaction(
         entity_id=interaction.id,
         after=snapshot(interaction),
     )
+    if link_pbx and kind is InteractionKind.CALL:
+        from hotline.core.services.call_records import link_logged_call
+
+        link_logged_call(uow, interaction=interaction)
     return interaction
 
 
