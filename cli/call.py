@@ -127,3 +127,37 @@ def import_cdr(
         print_json(summary)
     else:
         info(", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))
+
+
+@app.command()
+def listen(
+    ami: Annotated[
+        bool, typer.Option("--ami/--no-ami", help="Connect to Asterisk's AMI ([pbx.ami]).")
+    ] = True,
+    webhook: Annotated[
+        bool, typer.Option("--webhook/--no-webhook", help="Take a cloud PBX's webhooks ([pbx.webhook]).")
+    ] = False,
+) -> None:
+    """Listen to the phone system until SIGTERM: screen pops for ringing extensions, a record per call.
+
+    Reconnects to the AMI with back-off; exit 1 if the AMI refuses the login.
+    """
+    import asyncio
+    import logging
+    import signal
+
+    from hotline.pbx.service import listen as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    state = cli_state()
+
+    async def main() -> dict[str, int]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        engine, settings, clock = state.engine(), state.settings, state.clock
+        return await run(engine=engine, settings=settings, clock=clock, ami=ami, webhook=webhook, stop=stop)
+
+    counts = asyncio.run(main())
+    info("call listener stopped: " + ", ".join(f"{key} {value}" for key, value in sorted(counts.items())))
