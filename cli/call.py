@@ -130,6 +130,29 @@ def import_cdr(
 
 
 @app.command()
+def dial(
+    number: Annotated[str, typer.Argument(help="The number to call.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Ring your phone (your extension in [pbx.extensions]), then dial NUMBER when you answer.
+
+    The running `hotline call listen` sends it to Asterisk; the call is recorded like an incoming one.
+    """
+    from hotline.cli.output import print_json
+    from hotline.core.services.call_records import request_dial
+
+    state = cli_state()
+    settings = state.settings
+    extension = settings.pbx.extension_of(state.login)
+    with state.uow() as uow:
+        record = request_dial(uow, number=number, extension=extension, default_region=settings.default_region)
+    if as_json:
+        print_json({"call_id": record.pbx_call_id, "number": record.number, "extension": extension})
+    else:
+        info(f"dialling {record.number} from extension {extension} (call {record.pbx_call_id})")
+
+
+@app.command()
 def listen(
     ami: Annotated[
         bool, typer.Option("--ami/--no-ami", help="Connect to Asterisk's AMI ([pbx.ami]).")

@@ -32,3 +32,11 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
             kept.append(char)
     result = "".join(kept)
     return result if multiline else " ".join(result.split())
+
+
+def format_duration(seconds: float) -> str:
+    """A call's length as the console and the timeline write it: ``m:ss`` below an hour, ``h:mm:ss`` above."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

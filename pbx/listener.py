@@ -16,6 +16,7 @@ from hotline.core.errors import Unavailable
 from hotline.core.pbx.ami import AmiMessage, MalformedMessage
 from hotline.core.pbx.ami_calls import CallTracker
 from hotline.pbx.ami_client import AmiConnection, AmiLoginRefused
+from hotline.pbx.dialer import Dialer
 
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
@@ -45,6 +46,7 @@ class AmiListener:
         self.recorder = recorder
         self.clock = clock
         self.tracker = CallTracker(extensions=extensions)
+        self.dialer = Dialer(ami=ami, recorder=recorder)
         self.connection: AmiConnection | None = None
         self.connected = asyncio.Event()
         self.connects = 0
@@ -76,8 +78,11 @@ class AmiListener:
         self.connected.set()
         reading = asyncio.ensure_future(connection.read_forever(self._on_event))
         stopping = asyncio.ensure_future(stop.wait())
+        dialling = asyncio.ensure_future(self.dialer.run(connection))
         try:
-            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({reading, stopping, dialling}, return_when=asyncio.FIRST_COMPLETED)
+            if dialling.done() and dialling.exception() is not None:
+                log.error("click-to-dial stopped: %s", dialling.exception())
             if reading.done() and isinstance(reading.exception(), MalformedMessage | OSError):
                 log.warning("the AMI connection broke: %s", reading.exception())
             elif reading.done() and not stop.is_set():
@@ -86,10 +91,11 @@ class AmiListener:
             self.connected.clear()
             self.connection = None
             self.malformed += connection.malformed
-            for task in (reading, stopping):
+            for task in (reading, stopping, dialling):
                 task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reading
+            for task in (reading, dialling):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await connection.close()
 
     def _on_event(self, event: AmiMessage) -> None:
@@ -107,6 +113,8 @@ class AmiListener:
             **self.tracker.counts,
             **self.recorder.counts,
             "connects": self.connects,
+            "dialled": self.dialer.originated,
+            "dial_refused": self.dialer.failed,
             "malformed": self.malformed + live_malformed,
         }
 

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput
 from hotline.core.models import CallRecord, Interaction
 from hotline.core.models.enums import Direction, InteractionKind
+from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.text import printable
@@ -327,3 +328,78 @@ def record_calls(uow: UnitOfWork, *, calls: list[tuple[str, CallFacts]], default
         else:
             unchanged += 1
     return RecordCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+DIAL_PREFIX = "hotline-dial-"
+DIAL_EXPIRES = timedelta(seconds=60)
+"""A dial request the listener has not taken within a minute is dropped: a phone must not ring later."""
+
+
+def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default_region: str) -> CallRecord:
+    """Ask the PBX listener to ring the acting operator's phone, then dial ``number`` (click-to-dial).
+
+    The call is recorded at once (state "dialing", under an id the listener gives the PBX as the
+    channel's id), so the PBX's events for it update this same record.
+    """
+    import uuid
+
+    from hotline.core.errors import PermissionDenied
+
+    actor = uow.actor
+    if actor is None:
+        raise PermissionDenied("dialling needs an operator: the call rings their phone first")
+    if not actor.active:
+        raise PermissionDenied(f"operator {actor.login!r} is deactivated")
+    if not extension:
+        raise InvalidInput(f"no extension is mapped to {actor.login!r}", where="[pbx.extensions]")
+    if not digits_of(number):
+        raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
+    facts = CallFacts(
+        pbx_call_id=f"{DIAL_PREFIX}{uuid.uuid4().hex}",
+        source="dial",
+        direction=Direction.OUT,
+        number=dial_string(number),
+        started_at=uow.now(),
+        state="dialing",
+        operator_login=actor.login,
+        extension=extension,
+    )
+    return record_call(uow, facts=facts, default_region=default_region).record
+
+
+def dial_string(number: str) -> str:
+    """What the PBX dials: the digits, with the leading ``+`` of an international number kept."""
+    digits = digits_of(number)
+    return f"+{digits}" if number.strip().startswith("+") else digits
+
+
+def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:
+    """The dial requests waiting for the listener, now marked taken (ringing); stale ones end failed.
+
+    Marked with a conditional update, so two listeners never originate the same request twice.
+    """
+    from sqlalchemy import update
+
+    now = uow.now()
+    waiting = list(
+        uow.session.exec(select(CallRecord).where(CallRecord.state == "dialing").order_by(col(CallRecord.id)))
+    )
+    taken = []
+    for record in waiting:
+        stale = record.started_at < now - DIAL_EXPIRES
+        changes = {"state": "ended", "outcome": "expired", "ended_at": now} if stale else {"state": "ringing"}
+        result = uow.session.execute(
+            update(CallRecord)
+            .where(col(CallRecord.id) == record.id, col(CallRecord.state) == "dialing")
+            .values(**changes, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        record_audit(
+            uow, action="call_record.dial_taken", entity="call_record", entity_id=record.id, after=changes
+        )
+        if not stale:
+            uow.session.refresh(record)
+            taken.append(record)
+    return taken

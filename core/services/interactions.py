@@ -10,10 +10,11 @@ from sqlalchemy import literal, union_all
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models import Interaction, Ticket, TicketEvent
+from hotline.core.models import CallRecord, Interaction, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.clients import get_client, touch_last_interaction
+from hotline.core.text import format_duration
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -112,6 +113,13 @@ class TimelineItem:
     direction: str | None
     summary: str
     ticket_number: int | None
+    pbx_duration_seconds: int | None = None
+    """The talk time the PBX measured, for a call it recorded."""
+
+    @property
+    def unlogged(self) -> bool:
+        """A call the PBX recorded that no operator has logged yet (a note logs it)."""
+        return self.source == "call_record"
 
 
 def timeline_page(
@@ -131,7 +139,25 @@ def timeline_page(
         col(Interaction.subject).label("subject"),
         col(Interaction.notes).label("body"),
         literal(None).label("ticket_number"),
-    ).where(Interaction.client_id == client_id)
+        col(CallRecord.duration_seconds).label("pbx_duration"),
+    ).outerjoin(CallRecord, col(CallRecord.interaction_id) == col(Interaction.id))
+    interactions = interactions.where(Interaction.client_id == client_id)
+    unlogged = select(
+        literal("call_record").label("source"),
+        col(CallRecord.id).label("id"),
+        col(CallRecord.started_at).label("at"),
+        literal(InteractionKind.CALL.value).label("kind"),
+        col(CallRecord.direction).label("direction"),
+        col(CallRecord.outcome).label("outcome"),
+        literal(None).label("subject"),
+        literal(None).label("body"),
+        literal(None).label("ticket_number"),
+        col(CallRecord.duration_seconds).label("pbx_duration"),
+    ).where(
+        CallRecord.client_id == client_id,
+        CallRecord.state == "ended",
+        col(CallRecord.interaction_id).is_(None),
+    )
     events = (
         select(
             literal("ticket_event").label("source"),
@@ -143,11 +169,12 @@ def timeline_page(
             col(Ticket.subject).label("subject"),
             col(TicketEvent.body).label("body"),
             col(Ticket.number).label("ticket_number"),
+            literal(None).label("pbx_duration"),
         )
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(Ticket.client_id == client_id)
     )
-    merged = union_all(interactions, events).subquery()
+    merged = union_all(interactions, events, unlogged).subquery()
     query = select(merged)
     if before is not None:
         at, source, item_id = before
@@ -169,20 +196,29 @@ def timeline_page(
                 at=as_utc(at),
                 kind=row.kind,
                 direction=row.direction,
-                summary=_summary(row.outcome, row.subject, row.body),
+                summary=_summary(row.outcome, row.subject, row.body, row.pbx_duration, row.source),
                 ticket_number=row.ticket_number,
+                pbx_duration_seconds=row.pbx_duration,
             )
         )
     return items
 
 
-def _summary(outcome: str | None, subject: str | None, body: str | None) -> str:
+def _summary(
+    outcome: str | None,
+    subject: str | None,
+    body: str | None,
+    pbx_duration: int | None = None,
+    source: str = "interaction",
+) -> str:
     parts = [
         part
         for part in (
+            "unlogged" if source == "call_record" else None,
             outcome,
             subject,
             (body or "").strip().splitlines()[0] if body and body.strip() else None,
+            f"PBX {format_duration(pbx_duration)}" if pbx_duration is not None else None,
         )
         if part
     ]

@@ -275,3 +275,80 @@ def inbound_with_transfer(*, call_id: str, target: str) -> bytes:
     whole = render(INBOUND_ANSWERED, call_id=call_id)
     cut = whole.index(b"Event: Hangup")
     return whole[:cut] + render(BLIND_TRANSFER, call_id=call_id, target=target) + whole[cut:]
+
+
+OUTBOUND_ORIGINATED = """\
+Event: Newchannel
+Privilege: call,all
+Timestamp: {t0}
+Channel: PJSIP/{ext}-{seq}1
+ChannelState: 0
+ChannelStateDesc: Down
+CallerIDNum: <unknown>
+ConnectedLineNum: <unknown>
+Context: from-internal
+Exten: s
+Priority: 1
+Uniqueid: {id}
+Linkedid: {id}
+
+Event: Newstate
+Privilege: call,all
+Timestamp: {t1}
+Channel: PJSIP/{ext}-{seq}1
+ChannelState: 5
+ChannelStateDesc: Ringing
+ConnectedLineNum: {number}
+Uniqueid: {id}
+Linkedid: {id}
+
+Event: Newstate
+Privilege: call,all
+Timestamp: {t5}
+Channel: PJSIP/{ext}-{seq}1
+ChannelState: 6
+ChannelStateDesc: Up
+Uniqueid: {id}
+Linkedid: {id}
+
+Event: DialBegin
+Privilege: call,all
+Timestamp: {t5}
+Channel: PJSIP/{ext}-{seq}1
+CallerIDNum: {ext}
+Uniqueid: {id}
+Linkedid: {id}
+DestChannel: PJSIP/trunk-{seq}2
+DestCallerIDNum: {number}
+DestUniqueid: {id}.2
+DestLinkedid: {id}
+DialString: trunk/{number}
+
+Event: DialEnd
+Privilege: call,all
+Timestamp: {t60}
+Channel: PJSIP/{ext}-{seq}1
+Uniqueid: {id}
+Linkedid: {id}
+DestChannel: PJSIP/trunk-{seq}2
+DestUniqueid: {id}.2
+DestLinkedid: {id}
+DialStatus: ANSWER
+
+Event: Hangup
+Privilege: call,all
+Timestamp: {t197}
+Channel: PJSIP/trunk-{seq}2
+Uniqueid: {id}.2
+Linkedid: {id}
+Cause: 16
+
+Event: Hangup
+Privilege: call,all
+Timestamp: {t197}
+Channel: PJSIP/{ext}-{seq}1
+Uniqueid: {id}
+Linkedid: {id}
+Cause: 16
+
+"""

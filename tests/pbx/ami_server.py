@@ -40,6 +40,7 @@ class FakeAsterisk:
         self.refused = 0
         self.actions: list[dict[str, str]] = []
         self.on_originate: Callable[[dict[str, str]], Awaitable[None]] | None = None
+        self.refuse_originate = False
         self._clients: set[asyncio.StreamWriter] = set()
         self._server: asyncio.Server | None = None
         self.logged_in = asyncio.Event()
@@ -91,6 +92,8 @@ class FakeAsterisk:
             return True
         if writer not in self._clients:
             writer.write(message(Response="Error", ActionID=action_id, Message="Authentication Required"))
+        elif name == "originate" and self.refuse_originate:
+            writer.write(message(Response="Error", ActionID=action_id, Message="Originate failed"))
         elif name == "originate":
             writer.write(
                 message(Response="Success", ActionID=action_id, Message="Originate successfully queued")

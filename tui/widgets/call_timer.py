@@ -7,13 +7,9 @@ import time
 from rich.text import Text
 from textual.widgets import Static
 
+from hotline.core.text import format_duration
 
-def format_duration(seconds: float) -> str:
-    """``m:ss`` below an hour, ``h:mm:ss`` above."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+__all__ = ["CallTimer", "format_duration"]
 
 
 class CallTimer(Static):
