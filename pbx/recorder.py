@@ -76,6 +76,7 @@ class CallRecorder:
         await self.queue.join()
 
     def _write(self, batch: list[tuple[Action, float]]) -> None:
+        batch = coalesced(batch)
         try:
             with UnitOfWork(self.engine, clock=self.clock) as uow:
                 for action, _ in batch:
@@ -128,6 +129,27 @@ class CallRecorder:
         self.counts["failed"] += 1
         mapped = classify_database_error(error) or error
         log.error("could not write %s: %s", type(action).__name__, mapped)
+
+
+def coalesced(batch: list[tuple[Action, float]]) -> list[tuple[Action, float]]:
+    """The batch with each call's reports after the first folded into its last one.
+
+    A call's facts carry everything known so far and its state only moves forward, so the last report
+    of a call in a batch says all the earlier ones did: under a flood, one write per call instead of three.
+    """
+    kept: list[tuple[Action, float]] = []
+    where: dict[str, int] = {}
+    for action, asked in batch:
+        if isinstance(action, Pop):
+            kept.append((action, asked))
+            continue
+        index = where.get(action.pbx_call_id)
+        if index is None:
+            where[action.pbx_call_id] = len(kept)
+            kept.append((action, asked))
+        else:
+            kept[index] = (action, kept[index][1])
+    return kept
 
 
 def _expected(error: Exception) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models import CallRecord, Interaction
+from hotline.core.models import CallRecord, Interaction, Operator
 from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
@@ -106,9 +106,11 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
     Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row).
     """
     facts = check_facts(facts)
-    if facts.operator_login is not None:
-        get_operator(uow, login=facts.operator_login)
     existing = _by_call_id(uow, facts.pbx_call_id)
+    if facts.operator_login is not None and (
+        existing is None or existing.operator_login != facts.operator_login
+    ):
+        get_operator(uow, login=facts.operator_login)
     if existing is None:
         record = _new_record(uow, facts, default_region=default_region)
         try:
@@ -145,15 +147,16 @@ def _new_record(uow: UnitOfWork, facts: CallFacts, *, default_region: str) -> Ca
 
 def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> int | None:
     """The client whose phone is ``number`` (the lowest id when several share it), or ``None``."""
+    from sqlmodel import func
+
+    from hotline.core.models import ClientPhone
     from hotline.core.phones import normalize_phone
-    from hotline.core.services.clients import find_clients_by_contact
 
     try:
         e164 = normalize_phone(number, default_region=default_region).e164
     except InvalidInput:
         return None
-    callers = find_clients_by_contact(uow, e164s=[e164], emails=[])
-    return callers[0].id if callers else None
+    return uow.session.exec(select(func.min(ClientPhone.client_id)).where(ClientPhone.e164 == e164)).one()
 
 
 def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
@@ -173,7 +176,6 @@ def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
         setattr(record, name, value)
     record.updated_at = uow.now()
     uow.session.add(record)
-    uow.session.flush()
     record_audit(
         uow,
         action="call_record.update",
@@ -195,15 +197,15 @@ def _link_logged_call(uow: UnitOfWork, record: CallRecord) -> None:
     """Tie a finished PBX call to the call its operator logged for that client (the same call)."""
     if record.state != "ended" or record.interaction_id or not record.client_id or not record.operator_login:
         return
-    operator = get_operator(uow, login=record.operator_login)
     low, high = same_call_window(record.started_at)
     linked = select(CallRecord.interaction_id).where(col(CallRecord.interaction_id).is_not(None))
+    operator_id = select(Operator.id).where(Operator.login == record.operator_login).scalar_subquery()
     interaction = uow.session.exec(
         select(Interaction)
         .where(
             Interaction.client_id == record.client_id,
             Interaction.kind == InteractionKind.CALL.value,
-            Interaction.operator_id == operator.id,
+            Interaction.operator_id == operator_id,
             col(Interaction.started_at).between(low, high),
             col(Interaction.id).not_in(linked),
         )

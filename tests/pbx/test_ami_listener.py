@@ -97,3 +97,21 @@ async def test_hostile_input_is_counted_and_never_pops_the_wrong_console(engine,
     await running.pbx.send(render(INBOUND_ANSWERED, call_id="1795417200.6"))
     await running.settle(EVENTS_PER_INBOUND * 152 + 1)
     assert stored(engine)[0][-1].operator_login == "olga"
+
+
+def test_a_batch_keeps_the_last_report_of_each_call_and_every_pop() -> None:
+    from dataclasses import replace
+
+    from hotline.core.pbx.ami_calls import Pop
+    from hotline.core.services.call_records import CallFacts
+    from hotline.pbx.recorder import coalesced
+    from tests.conftest import TEST_NOW
+
+    ringing = CallFacts(
+        pbx_call_id="a", source="ami", direction="in", number="1", started_at=TEST_NOW, state="ringing"
+    )
+    other = replace(ringing, pbx_call_id="b")
+    ended = replace(ringing, state="ended", duration_seconds=5)
+    pop = Pop(operator_login="olga", number="1", call_id="a")
+    kept = coalesced([(ringing, 1.0), (pop, 2.0), (other, 3.0), (ended, 4.0)])
+    assert kept == [(ended, 1.0), (pop, 2.0), (other, 3.0)]
