@@ -110,7 +110,7 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
     if facts.operator_login is not None and (
         existing is None or existing.operator_login != facts.operator_login
     ):
-        get_operator(uow, login=facts.operator_login)
+        _check_operator(uow, facts.operator_login)
     if existing is None:
         record = _new_record(uow, facts, default_region=default_region)
         try:
@@ -131,6 +131,14 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
             _link_logged_call(uow, record)
             return RecordedCall(record=record, created=True, changed=True)
     return RecordedCall(record=existing, created=False, changed=_update(uow, existing, facts))
+
+
+def _check_operator(uow: UnitOfWork, login: str) -> None:
+    """``NotFound`` for a login nobody added; each login is looked up once per transaction (a batch)."""
+    checked: set[str] = uow.session.info.setdefault("call_records.operators", set())
+    if login not in checked:
+        get_operator(uow, login=login)
+        checked.add(login)
 
 
 def _by_call_id(uow: UnitOfWork, pbx_call_id: str) -> CallRecord | None:

@@ -119,3 +119,24 @@ def test_import_cdr_with_an_operator_nobody_added_writes_nothing(pbx_db, tmp_pat
     result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
     assert result.exit_code == 2 and f"{master}:2" in result.stderr and "ghost" in result.stderr
     assert records(db) == []
+
+
+def test_call_dial_queues_a_request_for_my_extension(pbx_db) -> None:
+    db, config = pbx_db
+    result = hotline(
+        "--db", db, "--config", str(config), "--operator", "olga", "call", "dial", "8 916 123-45-67", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["extension"] == "101"
+    [request] = records(db)
+    assert (request.state, request.number, request.operator_login, request.direction) == (
+        "dialing",
+        "89161234567",
+        "olga",
+        "out",
+    )
+    no_extension = hotline("--db", db, "--config", str(config), "--operator", "admin", "call", "dial", "123")
+    assert no_extension.exit_code == 2 and "[pbx.extensions]" in no_extension.stderr
+    unknown = hotline("--db", db, "--config", str(config), "--operator", "nobody", "call", "dial", "123")
+    assert unknown.exit_code == 2
+    assert len(records(db)) == 1

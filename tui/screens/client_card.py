@@ -18,12 +18,12 @@ from textual.worker import Worker
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
-    CallDialled,
     CardLoaded,
     OpenTicketRequested,
     TimelinePageLoaded,
     forward_worker_failure,
 )
+from hotline.tui.screens.card_calls import CardCallActions
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -120,7 +120,7 @@ register(
 )
 
 
-class ClientCardScreen(Screen[None]):
+class ClientCardScreen(CardCallActions, Screen[None]):
     """One client; ``call_started_at`` (a screen pop) shows a running call timer."""
 
     COMMAND_SCOPE = "card"
@@ -297,53 +297,6 @@ class ClientCardScreen(Screen[None]):
             ),
             logged,
         )
-
-    def _selected_unlogged_call(self) -> int | None:
-        """The PBX call record on the selected timeline line, if it is an unlogged call."""
-        if self.query_one(TabbedContent).active != "timeline":
-            return None
-        timeline = self.query_one(TimelineTable)
-        if timeline.items and 0 <= timeline.cursor_row < len(timeline.items):
-            item = timeline.items[timeline.cursor_row]
-            return item.id if item.unlogged else None
-        return None
-
-    def action_note_unlogged_call(self) -> None:
-        from hotline.tui.screens.unlogged_call_note import UnloggedCallNoteScreen
-
-        call_record_id = self._selected_unlogged_call()
-        if call_record_id is None:
-            self.notify("Select an unlogged call on the timeline.", markup=False)
-            return
-        screen = UnloggedCallNoteScreen(self.ctx, self.client_id, call_record_id=call_record_id)
-        self.app.push_screen(screen, self._saved)
-
-    def action_dial_client(self) -> None:
-        from hotline.tui.screens.dial_pick import DialPickScreen
-
-        phones = [(phone.raw, phone.e164) for phone in self.card.phones] if self.card else []
-        if not phones:
-            self.notify("The client has no phone number.", markup=False)
-        elif len(phones) == 1:
-            self._dial(phones[0][1])
-        else:
-            self.app.push_screen(DialPickScreen(phones), lambda e164: self._dial(e164) if e164 else None)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dial")
-    def _dial(self, number: str) -> None:
-        from hotline.core.services.call_records import request_dial
-
-        settings = self.ctx.settings
-        extension = settings.pbx.extension_of(self.ctx.operator_login)
-        with self.ctx.uow() as uow:
-            record = request_dial(
-                uow, number=number, extension=extension, default_region=settings.default_region
-            )
-            dialled = CallDialled(record.number, extension or "")
-        self.post_message(dialled)
-
-    def on_call_dialled(self, message: CallDialled) -> None:
-        self.notify(f"Dialling {message.number}: your phone ({message.extension}) rings first.", markup=False)
 
     def action_add_note(self) -> None:
         from hotline.tui.screens.note import NoteScreen
