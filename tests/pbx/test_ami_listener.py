@@ -115,3 +115,20 @@ def test_a_batch_keeps_the_last_report_of_each_call_and_every_pop() -> None:
     pop = Pop(operator_login="olga", number="1", call_id="a")
     kept = coalesced([(ringing, 1.0), (pop, 2.0), (other, 3.0), (ended, 4.0)])
     assert kept == [(ended, 1.0), (pop, 2.0), (other, 3.0)]
+
+
+async def test_a_message_past_the_size_limit_drops_the_connection_and_the_listener_reconnects(
+    engine, ami_listener, anna
+) -> None:
+    running = await ami_listener()
+    await running.pbx.send(b"Event: Flood\r\nX: " + b"y" * 200_000)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while running.pbx.logins < 2:
+        assert loop.time() < deadline, "no reconnection after the oversized message"
+        await asyncio.sleep(0.02)
+    await asyncio.wait_for(running.listener.connected.wait(), 10)
+    await running.pbx.send(render(INBOUND_ANSWERED, call_id="1795417200.10"))
+    await running.settle(EVENTS_PER_INBOUND)
+    assert running.listener.counts()["malformed"] == 1
+    assert [r.pbx_call_id for r in stored(engine)[1]] == ["1795417200.10"]
