@@ -19,12 +19,21 @@ def test_card_with_an_unlogged_call_and_its_note_form(backend, world, console, s
     pbx_call(engine, clock)
 
     async def run_before(pilot) -> None:
-        await open_card_then(world.ivanov_id)(pilot)
+        from hotline.tui.screens.unlogged_call_note import UnloggedCallNoteScreen
         from hotline.tui.widgets.timeline_table import TimelineTable
 
+        await open_card_then(world.ivanov_id)(pilot)
         timeline = pilot.app.screen.query_one(TimelineTable)
+        for _ in range(50):  # a loaded machine may need more rounds than settled() gives
+            if any(item.unlogged for item in timeline.items):
+                break
+            await settled(pilot)
         timeline.move_cursor(row=next(n for n, item in enumerate(timeline.items) if item.unlogged))
         await pilot.press("u")
+        for _ in range(50):
+            await settled(pilot)
+            if isinstance(pilot.app.screen, UnloggedCallNoteScreen):
+                break
         await settled(pilot)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
