@@ -135,20 +135,17 @@ def import_cdr(
     utc: Annotated[bool, typer.Option("--utc", help="The file's times are UTC (usegmtime=yes).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Import a PBX's CDR file; bad lines are named (exit 2) and nothing is written. Safe to re-run."""
+    """Import a PBX's CDR file (- reads standard input); bad lines are named (exit 2) and nothing is
+    written. Safe to re-run."""
     from zoneinfo import ZoneInfo
 
     from hotline.cli.errors import fail
     from hotline.cli.output import print_json
-    from hotline.core.errors import InvalidInput
     from hotline.core.pbx.cdr_csv import read_cdr_csv
     from hotline.core.services.call_records import record_calls
 
     state = cli_state()
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise InvalidInput(f"cannot read: {error.strerror}", where=str(file)) from None
+    data = _read_cdr(file)
     settings = state.settings
     zone = ZoneInfo("UTC") if utc else settings.pbx_zone
     parsed = read_cdr_csv(data, name=str(file), extensions=settings.pbx.extensions, zone=zone)
@@ -170,6 +167,23 @@ def import_cdr(
         print_json(summary)
     else:
         info(", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))
+
+
+def _read_cdr(file: Path) -> bytes:
+    """The file's bytes: a pipe, a device or standard input copied first, at most MAX_CDR_BYTES."""
+    import sys
+
+    from hotline.core.errors import InvalidInput
+    from hotline.core.importing.spool import spooled
+    from hotline.core.pbx.cdr_csv import MAX_CDR_BYTES
+
+    with spooled(file, stdin=sys.stdin.buffer, limit=MAX_CDR_BYTES) as readable:
+        try:
+            if readable.stat().st_size > MAX_CDR_BYTES:
+                raise InvalidInput(f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=str(file))
+            return readable.read_bytes()
+        except OSError as error:
+            raise InvalidInput(f"cannot read: {error.strerror or error}", where=str(file)) from None
 
 
 @app.command()

@@ -31,6 +31,8 @@ LAYOUTS: dict[int, tuple[str, ...]] = {
     18: (*BASE_COLUMNS, "uniqueid", "userfield"),
     21: (*BASE_COLUMNS, "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"),
 }
+MAX_CDR_BYTES = 512 << 20
+"""About two million calls: a larger file is to be split (or rotated by logrotate, as Debian does)."""
 DISPOSITIONS = {
     "ANSWERED": "answered",
     "NO ANSWER": "no_answer",

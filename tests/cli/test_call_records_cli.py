@@ -140,3 +140,19 @@ def test_call_dial_queues_a_request_for_my_extension(pbx_db) -> None:
     unknown = hotline("--db", db, "--config", str(config), "--operator", "nobody", "call", "dial", "123")
     assert unknown.exit_code == 2
     assert len(records(db)) == 1
+
+
+def test_import_cdr_reads_standard_input(pbx_db) -> None:
+    from typer.testing import CliRunner
+
+    from hotline.cli.main import app
+
+    db, config = pbx_db
+    result = CliRunner().invoke(
+        app,
+        ["--db", db, "--config", str(config), "call", "import-cdr", "-", "--json"],
+        input=MASTER_CSV.encode(),
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 2
