@@ -74,3 +74,64 @@ async def test_listen_without_the_secret_is_a_configuration_error(database_url, 
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2 and "HOTLINE_AMI_SECRET" in stderr.decode()
+
+
+async def test_listen_webhook_takes_a_signed_event_and_stops_on_sigterm(
+    database_url, engine, anna, tmp_path
+) -> None:
+    import json
+    import socket
+    import time as clock
+
+    from hotline.core.models import ScreenPop
+    from hotline.core.pbx.webhook import hotline_signature
+    from tests.pbx.conftest import http_request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[pbx.extensions]\n"101" = "olga"\n[pbx.webhook]\nport = {port}\n')
+    env = {**os.environ, "HOTLINE_PBX_WEBHOOK_SECRET": "s3cret", "XDG_CONFIG_HOME": str(tmp_path)}
+    process = await asyncio.create_subprocess_exec(
+        HOTLINE, "--db", database_url, "--config", str(config), "call", "listen", "--no-ami", "--webhook",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        now = str(int(clock.time()))
+        body = json.dumps(
+            {
+                "id": "e1",
+                "call_id": "c1",
+                "event": "ringing",
+                "number": "+79161234567",
+                "extension": "101",
+                "at": int(now),
+            }
+        ).encode()
+        headers = {"X-Hotline-Timestamp": now, "X-Hotline-Signature": hotline_signature("s3cret", now, body)}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:
+            try:
+                status, _ = await http_request(port, "POST", "/calls", body, headers)
+                break
+            except OSError:
+                assert loop.time() < deadline, "the webhook did not start"
+                await asyncio.sleep(0.1)
+        assert status == 204
+        while True:
+            with UnitOfWork(engine, readonly=True) as uow:
+                pops = list(uow.session.exec(select(ScreenPop)))
+            if pops:
+                break
+            assert loop.time() < deadline, "no pop"
+            await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0 and "accepted 1" in stderr.decode()
+    assert [p.operator_login for p in pops] == ["olga"]
