@@ -46,9 +46,13 @@ def check() -> None:
 
     state = cli_state()
     settings = state.settings
+    from hotline.core.services.call_records import check_extensions
+
     with state.uow(readonly=True, as_system=True) as uow:
         validate_against_db(uow, setup=state.sla)
+        check_extensions(uow, extensions=settings.pbx.extensions, source=state.config_source)
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
-        f"{len(settings.escalation)} escalation rules, {len(settings.mail.accounts)} mail accounts: ok"
+        f"{len(settings.escalation)} escalation rules, {len(settings.mail.accounts)} mail accounts, "
+        f"{len(settings.pbx.extensions)} PBX extensions: ok"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hotline.core.errors import ConfigError
@@ -81,6 +81,8 @@ class MailSettings(BaseModel):
 class AmiSettings(BaseModel):
     """Asterisk's Manager Interface (``manager.conf``): where ``hotline call listen`` connects."""
 
+    model_config = ConfigDict(extra="forbid")
+
     host: str = "127.0.0.1"
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "hotline"
@@ -102,6 +104,8 @@ class AmiSettings(BaseModel):
 class WebhookSettings(BaseModel):
     """The HTTP endpoint a cloud PBX posts call events to (``hotline call listen --webhook``)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     host: str = "127.0.0.1"
     """Loopback by default: put a TLS reverse proxy in front to take events from the internet."""
     port: int = Field(default=8765, ge=0, le=65535)
@@ -120,6 +124,8 @@ class WebhookSettings(BaseModel):
 
 class PbxSettings(BaseModel):
     """The phone system: which operator sits at which extension, and the adapters' connections."""
+
+    model_config = ConfigDict(extra="forbid")
 
     extensions: dict[str, str] = Field(default_factory=dict)
     """Extension → operator login (``"101" = "olga"``): whose console pops when that phone rings."""

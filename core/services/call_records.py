@@ -413,3 +413,17 @@ def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:
             uow.session.refresh(record)
             taken.append(record)
     return taken
+
+
+def check_extensions(uow: UnitOfWork, *, extensions: dict[str, str], source: str) -> None:
+    """``ConfigError`` naming ``[pbx.extensions]`` for an extension mapped to a login nobody added (or a
+    deactivated one): its calls would pop no console. ``hotline config check`` runs it."""
+    from hotline.core.errors import ConfigError
+
+    logins = set(extensions.values())
+    active = set(
+        uow.session.exec(select(Operator.login).where(col(Operator.login).in_(logins), Operator.active))
+    )
+    for extension, login in extensions.items():
+        if login not in active:
+            raise ConfigError(f'[pbx.extensions] "{extension}": no active operator {login!r}', where=source)

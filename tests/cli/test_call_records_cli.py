@@ -156,3 +156,15 @@ def test_import_cdr_reads_standard_input(pbx_db) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["created"] == 2
+
+
+def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> None:
+    db, config = pbx_db
+    ok = hotline("--db", db, "--config", str(config), "config", "check")
+    assert ok.exit_code == 0 and "2 PBX extensions" in ok.stderr + ok.stdout
+    config.write_text('[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n')
+    ghost = hotline("--db", db, "--config", str(config), "config", "check")
+    assert ghost.exit_code == 2 and '"102"' in ghost.stderr and "ghost" in ghost.stderr
+    config.write_text("[pbx.ami]\nhots = 1\n")
+    typo = hotline("--db", db, "--config", str(config), "config", "check")
+    assert typo.exit_code == 2 and "hots" in typo.stderr
