@@ -2,7 +2,8 @@
 
 One writer keeps the PBX's order (a call is recorded as ringing before it is recorded as ended). A batch
 is one transaction; if it fails, each of its items is tried alone, so one bad item is logged and counted
-and the others are kept. A call whose extension is mapped to a login nobody added is kept without an
+and the others are kept. While the database cannot be reached nothing is dropped: the batch waits and is
+tried again with back-off. A call whose extension is mapped to a login nobody added is kept without an
 operator (and its pop is refused): logged and counted as failed.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hotline.core.db import UnitOfWork, classify_database_error
-from hotline.core.errors import HotlineError, NotFound
+from hotline.core.errors import HotlineError, NotFound, Unavailable
 from hotline.core.pbx.ami_calls import Action, Pop
 from hotline.core.phones import digits_of
 from hotline.core.services.call_records import record_call
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.pbx")
 
 BATCH = 100
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 30.0
 
 
 class CallRecorder:
@@ -67,7 +70,7 @@ class CallRecorder:
             batch = [getter.result()]
             while len(batch) < BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            await asyncio.to_thread(self._write, batch)
+            await self._write_until_done(batch, stop)
             for _ in batch:
                 self.queue.task_done()
 
@@ -75,24 +78,41 @@ class CallRecorder:
         """Wait until everything submitted so far is written."""
         await self.queue.join()
 
-    def _write(self, batch: list[tuple[Action, float]]) -> None:
-        batch = coalesced(batch)
+    async def _write_until_done(self, batch: list[tuple[Action, float]], stop: asyncio.Event) -> None:
+        """Write ``batch``; while the database is unreachable, keep it and try again with back-off (after
+        ``stop``, one more try, then what is left is counted as failed)."""
+        waiting = coalesced(batch)
+        delay = RETRY_FIRST_SECONDS
+        while waiting:
+            try:
+                await asyncio.to_thread(self._write, waiting)
+            except DatabaseDown as error:
+                self.counts["database_waits"] += 1
+                if stop.is_set() and delay > RETRY_FIRST_SECONDS:
+                    self.counts["failed"] += len(waiting)
+                    log.error("%s: %d writes given up at shutdown", error, len(waiting))
+                    return
+                log.warning("%s: %d writes kept, again in %.1f s", error, len(waiting), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+    def _write(self, waiting: list[tuple[Action, float]]) -> None:
+        """Write ``waiting`` in one transaction, else item by item; what is written leaves the list.
+
+        ``DatabaseDown`` leaves the unwritten items in ``waiting``.
+        """
         try:
             with UnitOfWork(self.engine, clock=self.clock) as uow:
-                for action, _ in batch:
+                for action, _ in waiting:
                     self._apply(uow, action)
         except Exception as error:
-            if len(batch) == 1 or not _expected(error):
-                self._failed(batch[0][0], error)
-                if len(batch) == 1:
-                    return
-            for item in batch:
-                self._write_alone(item)
+            _raise_if_down(error)
+            while waiting:
+                self._write_alone(waiting[0])
+                waiting.pop(0)
             return
-        for action, _ in batch:
-            self.counts["pops" if isinstance(action, Pop) else "records"] += 1
-        if self.on_written is not None:
-            self.on_written(batch)
+        self._written(list(waiting))
+        waiting.clear()
 
     def _write_alone(self, item: tuple[Action, float]) -> None:
         action = item[0]
@@ -100,21 +120,22 @@ class CallRecorder:
             with UnitOfWork(self.engine, clock=self.clock) as uow:
                 self._apply(uow, action)
         except NotFound as error:
-            if isinstance(action, Pop) or action.operator_login is None:
-                self._failed(action, error)
-                return
-            # The call is kept without its operator (an extension mapped to a login nobody added).
             self._failed(action, error)
-            self._write_alone((replace(action, operator_login=None), item[1]))
+            if not isinstance(action, Pop) and action.operator_login is not None:
+                # The call is kept without its operator (an extension mapped to a login nobody added).
+                self._write_alone((replace(action, operator_login=None), item[1]))
             return
         except Exception as error:
-            if not _expected(error):
-                raise
+            _raise_if_down(error)
             self._failed(action, error)
             return
-        self.counts["pops" if isinstance(item[0], Pop) else "records"] += 1
+        self._written([item])
+
+    def _written(self, items: list[tuple[Action, float]]) -> None:
+        for action, _ in items:
+            self.counts["pops" if isinstance(action, Pop) else "records"] += 1
         if self.on_written is not None:
-            self.on_written([item])
+            self.on_written(items)
 
     def _apply(self, uow: UnitOfWork, action: Action) -> None:
         if isinstance(action, Pop):
@@ -127,8 +148,11 @@ class CallRecorder:
 
     def _failed(self, action: Action, error: Exception) -> None:
         self.counts["failed"] += 1
-        mapped = classify_database_error(error) or error
-        log.error("could not write %s: %s", type(action).__name__, mapped)
+        mapped = classify_database_error(error)
+        if mapped is None and not isinstance(error, HotlineError):
+            log.exception("could not write %s", type(action).__name__)  # a bug: the traceback is logged
+            return
+        log.error("could not write %s: %s", type(action).__name__, mapped or error)
 
 
 def coalesced(batch: list[tuple[Action, float]]) -> list[tuple[Action, float]]:
@@ -152,6 +176,11 @@ def coalesced(batch: list[tuple[Action, float]]) -> list[tuple[Action, float]]:
     return kept
 
 
-def _expected(error: Exception) -> bool:
-    """A refusal by a service or a database failure: logged and counted, the listener goes on."""
-    return isinstance(error, HotlineError) or classify_database_error(error) is not None
+class DatabaseDown(Exception):
+    """The database cannot be reached: the writes wait (in order) and are tried again."""
+
+
+def _raise_if_down(error: Exception) -> None:
+    mapped = classify_database_error(error)
+    if isinstance(mapped, Unavailable):
+        raise DatabaseDown(str(mapped)) from None

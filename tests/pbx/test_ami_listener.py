@@ -132,3 +132,31 @@ async def test_a_message_past_the_size_limit_drops_the_connection_and_the_listen
     await running.settle(EVENTS_PER_INBOUND)
     assert running.listener.counts()["malformed"] == 1
     assert [r.pbx_call_id for r in stored(engine)[1]] == ["1795417200.10"]
+
+
+async def test_calls_wait_while_the_database_is_unreachable_and_none_is_lost(
+    engine, ami_listener, anna
+) -> None:
+    from hotline.core.db import make_engine
+    from hotline.pbx import recorder as recorder_module
+
+    recorder_module.RETRY_FIRST_SECONDS, first = 0.05, recorder_module.RETRY_FIRST_SECONDS
+    running = await ami_listener()
+    unreachable = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")
+    running.recorder.engine = unreachable
+    try:
+        await running.pbx.send(render(INBOUND_ANSWERED, call_id="1795417200.20"))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while running.recorder.counts["database_waits"] < 2:
+            assert loop.time() < deadline, "the recorder did not wait for the database"
+            await asyncio.sleep(0.02)
+        running.recorder.engine = engine  # the database is back
+        await running.settle(EVENTS_PER_INBOUND)
+    finally:
+        recorder_module.RETRY_FIRST_SECONDS = first
+        unreachable.dispose()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"]
+    assert (record.pbx_call_id, record.state) == ("1795417200.20", "ended")
+    assert running.recorder.counts.get("failed", 0) == 0
