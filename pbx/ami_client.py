@@ -22,6 +22,7 @@ from hotline.core.pbx.ami import (
     parse_banner,
     parse_message,
 )
+from hotline.core.pbx.ami_calls import worth_logging
 
 log = logging.getLogger("hotline.pbx.ami")
 
@@ -90,7 +91,8 @@ class AmiConnection:
             return parse_message(block[: -len(TERMINATOR)])
         except MalformedMessage as error:
             self.malformed += 1
-            log.warning("%s", error)
+            if worth_logging(self.malformed):
+                log.warning("%s (%d so far)", error, self.malformed)
             return None
 
     async def read_forever(self, on_event: Callable[[AmiMessage], None]) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from hotline.core.errors import ConfigError
+from hotline.core.pbx.ami_calls import worth_logging
 from hotline.core.pbx.webhook import (
     MAX_BODY_BYTES,
     CallEvent,
@@ -144,13 +145,15 @@ class WebhookEndpoint:
             event = self._event(headers, body)
         except WebhookRefused as refused:
             self.counts[refused.kind] += 1
-            log.warning("webhook refused (%s): %s", refused.status, refused.message)
+            if worth_logging(self.counts[refused.kind]):
+                log.warning("webhook refused (%s): %s", refused.status, refused.message)
             return refused.status, {"error": refused.message}
         if not self.seen.add(f"{event.call_id}\x1f{event.event_id}"):
             self.counts["replayed"] += 1
-            log.warning(
-                "webhook refused (409): event %s of call %s seen before", event.event_id, event.call_id
-            )
+            if worth_logging(self.counts["replayed"]):
+                log.warning(
+                    "webhook refused (409): event %s of call %s seen before", event.event_id, event.call_id
+                )
             return 409, {"error": "event seen before"}
         self.counts["accepted"] += 1
         for action in self.calls.feed(event):

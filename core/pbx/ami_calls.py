@@ -102,14 +102,16 @@ class CallTracker:
         call_id = event.get("Linkedid") or event.get("DestLinkedid") or _transfer_call_id(event)
         if not call_id:
             self.counts["incomplete"] += 1
-            log.warning("AMI %s without a Linkedid: ignored", name)
+            if worth_logging(self.counts["incomplete"]):
+                log.warning("AMI %s without a Linkedid: ignored (%d so far)", name, self.counts["incomplete"])
             return []
         at = _event_time(event, now)
         try:
             return handler(event, self._call(call_id, event, at), at)
         except (KeyError, ValueError) as error:
             self.counts["incomplete"] += 1
-            log.warning("AMI %s for call %s could not be used: %s", name, call_id, error)
+            if worth_logging(self.counts["incomplete"]):
+                log.warning("AMI %s for call %s could not be used: %s", name, call_id, error)
             return []
 
     def _call(self, call_id: str, event: AmiMessage, at: datetime) -> TrackedCall:
@@ -225,6 +227,11 @@ class CallTracker:
             del self.calls[call_id]
         self.counts["forgotten"] += len(stale)
         return len(stale)
+
+
+def worth_logging(count: int) -> bool:
+    """Log the first ten of a kind of bad input, then every thousandth: a flood is counted, not logged."""
+    return count <= 10 or count % 1000 == 0
 
 
 def _transfer_call_id(event: AmiMessage) -> str | None:
