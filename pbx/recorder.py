@@ -21,7 +21,7 @@ from hotline.core.db import UnitOfWork, classify_database_error
 from hotline.core.errors import HotlineError, NotFound, Unavailable
 from hotline.core.pbx.ami_calls import Action, Pop
 from hotline.core.phones import digits_of
-from hotline.core.services.call_records import record_call
+from hotline.core.services.call_records import end_stale_calls, record_call
 from hotline.core.services.screen_pop import request_screen_pop
 
 if TYPE_CHECKING:
@@ -58,7 +58,9 @@ class CallRecorder:
         self.queue.put_nowait((action, time.perf_counter()))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Write batches until ``stop`` is set and the queue is empty."""
+        """End the calls whose hang-up was missed while nobody listened, then write batches until
+        ``stop`` is set and the queue is empty."""
+        await asyncio.to_thread(self._end_stale_calls)
         while not (stop.is_set() and self.queue.empty()):
             getter = asyncio.ensure_future(self.queue.get())
             stopper = asyncio.ensure_future(stop.wait())
@@ -136,6 +138,20 @@ class CallRecorder:
             self.counts["pops" if isinstance(action, Pop) else "records"] += 1
         if self.on_written is not None:
             self.on_written(items)
+
+    def _end_stale_calls(self) -> None:
+        try:
+            with UnitOfWork(self.engine, clock=self.clock) as uow:
+                ended = end_stale_calls(uow)
+        except Exception as error:
+            mapped = classify_database_error(error)
+            if mapped is None:
+                raise
+            log.warning("stale calls not ended: %s", mapped)
+            return
+        if ended:
+            self.counts["stale_calls_ended"] += ended
+            log.info("%d calls without a hang-up ended as lost", ended)
 
     def _apply(self, uow: UnitOfWork, action: Action) -> None:
         if isinstance(action, Pop):

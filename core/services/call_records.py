@@ -427,3 +427,33 @@ def check_extensions(uow: UnitOfWork, *, extensions: dict[str, str], source: str
     for extension, login in extensions.items():
         if login not in active:
             raise ConfigError(f'[pbx.extensions] "{extension}": no active operator {login!r}', where=source)
+
+
+STALE_AFTER = timedelta(hours=12)
+"""A call still ringing or up this long after its start lost its hang-up (the listener was down)."""
+
+
+def end_stale_calls(uow: UnitOfWork) -> int:
+    """End the calls whose hang-up never came (outcome "lost" unless one is known); how many.
+
+    So they show on the card as finished (and unlogged) instead of staying "up" for ever.
+    """
+    cutoff = uow.now() - STALE_AFTER
+    stale = list(
+        uow.session.exec(
+            select(CallRecord).where(
+                col(CallRecord.state).in_(("ringing", "up")), col(CallRecord.started_at) < cutoff
+            )
+        )
+    )
+    for record in stale:
+        before = snapshot(record)
+        record.state = "ended"
+        record.outcome = record.outcome or "lost"
+        record.updated_at = uow.now()
+        uow.session.add(record)
+        record_audit(
+            uow, action="call_record.lost", entity="call_record", entity_id=record.id,
+            before=before, after=snapshot(record),
+        )  # fmt: skip
+    return len(stale)

@@ -148,3 +148,23 @@ def test_a_finished_call_logged_afterwards_is_linked_from_the_console_side(uow_f
         )
     with uow_factory(readonly=True) as uow:
         assert [r.pbx_call_id for r in unlogged_calls(uow, client_id=anna)] == ["3"]
+
+
+def test_a_call_whose_hang_up_never_came_is_ended_as_lost(uow_factory, anna) -> None:
+    from hotline.core.clock import FixedClock
+    from hotline.core.services.call_records import end_stale_calls
+
+    with uow_factory() as uow:
+        record_call(uow, facts=facts(state="up", answered_at=TEST_NOW), default_region="RU")
+        record_call(
+            uow,
+            facts=facts(pbx_call_id="fresh", state="ringing", started_at=TEST_NOW + timedelta(hours=11)),
+            default_region="RU",
+        )
+    later = FixedClock(TEST_NOW + timedelta(hours=13))
+    with uow_factory(clock_=later) as uow:
+        assert end_stale_calls(uow) == 1
+    with uow_factory(readonly=True) as uow:
+        states = {r.pbx_call_id: (r.state, r.outcome) for r in uow.session.exec(select(CallRecord))}
+        assert states == {"1763881200.1": ("ended", "lost"), "fresh": ("ringing", None)}
+        assert [r.pbx_call_id for r in unlogged_calls(uow, client_id=anna)] == ["1763881200.1"]
