@@ -44,13 +44,14 @@ def incoming(
     from hotline.core.services.screen_pop import request_screen_pop
 
     state = cli_state()
-    login = operator or state.login
 
-    def pop() -> int:
+    def pop() -> tuple[str, int]:
+        # Who is acting is proven (and a narrowing audited) inside the retried work: it writes too.
+        login = operator or state.login
         with state.uow(as_system=True) as uow:
-            return int(request_screen_pop(uow, operator_login=login, number=number).id or 0)
+            return login, int(request_screen_pop(uow, operator_login=login, number=number).id or 0)
 
-    pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
+    login, pop_id = retry_while_busy(pop, patience_seconds=SCREEN_POP_PATIENCE_SECONDS)
     if wait is None:
         info(f"screen pop sent to {login}")
         return
@@ -226,10 +227,13 @@ def listen(
     import logging
     import signal
 
+    from hotline.core.services.system_runs import start_system_run
     from hotline.pbx.service import listen as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="call listen")
 
     async def main() -> dict[str, int]:
         stop = asyncio.Event()

@@ -22,17 +22,15 @@ def console(
     ] = None,
 ) -> None:
     """Open the console for the acting operator (an unknown or deactivated one is refused: exit 2)."""
-    from hotline.core.db import check_operator
-
     state = cli_state()
     if prepare_demo is not None:
         _prepare(prepare_demo)
     engine = state.engine()
-    check_operator(engine, state.login)
+    login = state.login  # an unknown or deactivated operator is refused here, before any frame
     from hotline.tui.app import make_app
 
     make_app(
-        settings=state.settings, engine=engine, operator_login=state.login, clock=state.clock, sla=state.sla
+        settings=state.settings, engine=engine, operator_login=login, clock=state.clock, sla=state.sla
     ).run()
 
 
@@ -43,11 +41,11 @@ def _prepare(demo_clients: int) -> None:
     schema = migrate.schema_state(engine)
     if schema == "empty":
         from hotline.cli.db import init
-        from hotline.cli.demo import demo
+        from hotline.cli.demo import load_demo_data
 
         init()
         engine.dispose()  # the bulk load sets connection pragmas no transaction may be open for
-        demo(clients=demo_clients)
+        load_demo_data(clients=demo_clients)
     elif schema == "behind":
         from hotline.cli.db import upgrade
 

@@ -14,20 +14,38 @@ app = typer.Typer(help="Create, upgrade and back up the database.", no_args_is_h
 
 
 @app.command()
-def init() -> None:
-    """Create the schema (or bring it up to date); the first login to run it becomes an admin."""
+def init(
+    group: Annotated[
+        str | None,
+        typer.Option("--group", help="SQLite: share the file with this OS group (0660 instead of 0600)."),
+    ] = None,
+) -> None:
+    """Create the schema (or bring it up to date); the OS user (SQLite) or the database role
+    (PostgreSQL) running it first becomes an admin, with the --operator login if one is named.
+
+    A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
-    from hotline.core.db import UnitOfWork
-    from hotline.core.models.enums import Role
-    from hotline.core.services.operators import add_operator, list_operators
+    from hotline.core.db import UnitOfWork, restrict_sqlite_file
+    from hotline.core.identity import bootstrap_admins
+    from hotline.core.services.operators import has_operators
+    from hotline.core.services.system_runs import start_system_run
 
     state = cli_state()
     engine = state.engine(require_schema=False)
+    if migrate.schema_state(engine) == "ready":
+        with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:
+            bootstrapped = has_operators(uow)
+        if bootstrapped:
+            with state.uow(as_system=True) as uow:
+                start_system_run(uow, run="db init")
     migrate.upgrade(engine)
-    with UnitOfWork(engine, clock=state.clock) as uow:
-        if not list_operators(uow):
-            add_operator(uow, login=state.login, role=Role.ADMIN, display_name=state.login)
-            info(f"created admin operator {state.login!r}")
+    restrict_sqlite_file(engine, group=group)
+    with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
+        if not has_operators(uow):
+            for login in bootstrap_admins(
+                uow, requested=state.settings.operator, prefix=state.settings.pg_role_prefix
+            ):
+                info(f"created admin operator {login!r}")
     info(f"database ready at revision {migrate.current_revision(engine)}: {engine.url.render_as_string()}")
 
 
@@ -36,7 +54,13 @@ def upgrade() -> None:
     """Apply the migrations this version of hotline has and the database lacks."""
     from hotline.core import migrate
 
-    engine = cli_state().engine(require_schema=False)
+    state = cli_state()
+    engine = state.engine(require_schema=False)
+    if migrate.schema_state(engine) == "ready":  # an older schema cannot tell who is who yet
+        from hotline.core.services.system_runs import start_system_run
+
+        with state.uow(as_system=True) as uow:
+            start_system_run(uow, run="db upgrade")
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     info(f"schema {before or 'empty'} → {migrate.current_revision(engine)}")
@@ -47,9 +71,13 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist).", dir_okay=False)],
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite backup API; pg_dump for PostgreSQL)."""
-    from hotline.core.backup import backup_database
+    from hotline.core.backup import backup_database, record_backup
 
-    size = backup_database(cli_state().engine(), file)
+    state = cli_state()
+    with state.uow(readonly=True) as uow:
+        size = backup_database(uow, file)
+    with state.uow() as uow:
+        record_backup(uow, target=file, size=size)
     info(f"backup written to {file} ({size:,} bytes)")
 
 
@@ -68,3 +96,20 @@ def status(
         return
     head = migrate.head_revision()
     info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")
+
+
+@app.command()
+def grants(
+    show: Annotated[bool, typer.Option("--show", help="Print the statements run.")] = False,
+) -> None:
+    """PostgreSQL: create the group roles and grant them what each hotline role may (admins; run again
+    after every upgrade). Operators cannot read the audit trail or delete clients; nobody may change it."""
+    from hotline.core.pg_roles import apply_grants
+
+    state = cli_state()
+    with state.uow() as uow:
+        statements = apply_grants(uow, prefix=state.settings.pg_role_prefix)
+    if show:
+        for statement in statements:
+            typer.echo(statement + ";")
+    info(f"{len(statements)} grant statements applied (group roles {state.settings.pg_role_prefix}_*)")

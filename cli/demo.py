@@ -6,12 +6,15 @@ import time
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from hotline.cli.output import info, stderr
-from hotline.cli.state import cli_state
+from hotline.cli.state import CliState, cli_state
+from hotline.core.errors import InvalidInput
 
 
 def demo(
+    ctx: typer.Context,
     clients: Annotated[
         int, typer.Option("--clients", min=1, max=1_000_000, help="How many clients to make.")
     ] = 5000,
@@ -20,10 +23,23 @@ def demo(
     ] = 1,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Delete the existing clients, tickets and calls first, then load."),
+        typer.Option(
+            "--force",
+            help="Delete the existing clients, tickets and calls first, then load (admins; data that is"
+            " not a demo's only after typing the database's name, or with --yes-i-mean-DBNAME).",
+        ),
     ] = False,
 ) -> None:
     """Load a deterministic demo data set: clients, contacts, operators, queues, tickets, calls, articles."""
+    state = cli_state()
+    confirmed = _confirmed_name(ctx.args)
+    if force and confirmed is None:
+        confirmed = _prompt_for_name(state)
+    load_demo_data(clients=clients, seed=seed, force=force, confirmed=confirmed)
+
+
+def load_demo_data(*, clients: int, seed: int = 1, force: bool = False, confirmed: str | None = None) -> None:
+    """Load the demo with a progress bar and say what it made (``demo`` and ``console --prepare-demo``)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from hotline.core.demo import load_demo
@@ -45,6 +61,7 @@ def demo(
                 clients=clients,
                 seed=seed,
                 replace=force,
+                confirmed_name=confirmed,
                 default_region=state.settings.default_region,
                 progress=progress,
             )
@@ -52,3 +69,38 @@ def demo(
     counts = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
     phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in report.seconds.items())
     info(f"demo loaded in {elapsed:.1f} s (seed {seed}; {phases}): {counts}, {report.articles} articles")
+
+
+_CONFIRM = "--yes-i-mean-"
+
+
+def _confirmed_name(extra: list[str]) -> str | None:
+    """The database name of ``--yes-i-mean-DBNAME``; any other extra argument is bad usage."""
+    names = [word[len(_CONFIRM) :] for word in extra if word.startswith(_CONFIRM)]
+    unknown = [word for word in extra if not word.startswith(_CONFIRM)]
+    if unknown or len(names) > 1:
+        raise InvalidInput(f"unexpected argument {(unknown or extra)[0]!r}", where="demo")
+    return names[0] if names else None
+
+
+def _prompt_for_name(state: CliState) -> str | None:
+    """Ask for the database's name when the data to delete is not only the demo's (and a terminal asks)."""
+    from hotline.core.demo import check_replacement
+
+    with state.uow(readonly=True) as uow:
+        found = check_replacement(uow)
+    if found is None or found.demo_only:
+        return None
+    kinds = ", ".join(f"{count:,} {action}" for action, count in found.foreign.items())
+    stderr().print(
+        Text(
+            f"The database {found.database!r} holds data that is not the demo's ({kinds}).", style="bold red"
+        )
+    )
+    try:
+        return typer.prompt(f"Type the database's name ({found.database}) to delete it and load the demo")
+    except typer.Abort:
+        return None
+
+
+demo.context_settings = {"allow_extra_args": True, "ignore_unknown_options": True}  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ class HotlineGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         from hotline.core.db import classify_database_error
 
+        ctx.meta["hotline.command"] = self._command_path(ctx)
         try:
             return super().invoke(ctx)
         except HotlineError as error:
@@ -36,6 +37,18 @@ class HotlineGroup(TyperGroup):
             from hotline.cli.state import close_cli_state
 
             close_cli_state()
+
+    def _command_path(self, ctx: typer.Context) -> str:
+        """``hotline tickets create``: the command this invocation runs, for the audit trail."""
+        words = ["hotline"]
+        group: Any = self
+        for token in [*getattr(ctx, "_protected_args", []), *ctx.args]:
+            command = getattr(group, "commands", {}).get(token)
+            if command is None:
+                break
+            words.append(token)
+            group = command
+        return " ".join(words)
 
 
 def fail(message: str, code: int) -> None:

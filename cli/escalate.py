@@ -32,9 +32,14 @@ def escalate(
     setup = state.sla
     clock = clock_for(now) if now else state.clock
     engine = state.engine()
+    from hotline.core.services.system_runs import start_system_run
+
     with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="escalate")
         validate_against_db(uow, setup=setup)
-    steps = run_escalation(engine, setup=setup, clock=clock, dry_run=dry_run)
+    steps = run_escalation(
+        engine, setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)
+    )
     if as_json:
         print_json([step.as_json() for step in steps])
         return

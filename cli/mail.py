@@ -66,9 +66,12 @@ def poll(
 
     from hotline.cli.output import info
     from hotline.cli.state import cli_state
+    from hotline.core.services.system_runs import start_system_run
     from hotline.mailbox.poller import Poller
 
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="mail poll")
     accounts = _accounts(account)
     poller = Poller(
         engine=state.engine(), settings=state.settings, sla=state.sla, clock=state.clock, workers=workers
@@ -129,9 +132,12 @@ def send(
 
     from hotline.cli.output import info, print_json
     from hotline.cli.state import cli_state
+    from hotline.core.services.system_runs import start_system_run
     from hotline.mailbox.sender import Sender
 
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="mail send")
     sender = Sender(engine=state.engine(), settings=state.settings, clock=state.clock)
     if not once:
         asyncio.run(_send_until_stopped(sender, interval))

@@ -41,6 +41,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.reminders", "app", "reminders"),
     ("hotline.cli.report", "app", "report"),
     ("hotline.cli.call", "app", "call"),
+    ("hotline.cli.audit", "app", "audit"),
 ]
 
 
@@ -69,7 +70,15 @@ def main(
     ] = None,
 ) -> None:
     """Global options apply to every command."""
-    set_cli_state(CliState(db=db, config=config, operator=operator, now=now))
+    set_cli_state(
+        CliState(
+            db=db,
+            config=config,
+            operator=operator,
+            now=now,
+            command=ctx.meta.get("hotline.command", "hotline"),
+        )
+    )
     if ctx.invoked_subcommand is None:
         from hotline.cli.console import console
 
@@ -82,7 +91,7 @@ def _register() -> None:
         if isinstance(target, typer.Typer):
             app.add_typer(target, name=name)
         else:
-            app.command(name)(target)
+            app.command(name, context_settings=getattr(target, "context_settings", None))(target)
 
 
 _register()

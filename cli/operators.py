@@ -26,9 +26,18 @@ def add(
 
     parsed_role = parse_role(role)
     address = normalize_email(email, where="--email") if email else None
-    with cli_state().uow() as uow:
-        operator = add_operator(uow, login=login, role=parsed_role, display_name=name, email=address)
-    info(f"added {operator.login} ({operator.role})")
+    state = cli_state()
+    with state.uow() as uow:
+        operator = add_operator(
+            uow,
+            login=login,
+            role=parsed_role,
+            display_name=name,
+            email=address,
+            pg_role_prefix=state.settings.pg_role_prefix,
+        )
+    role_note = f"; database role {operator.db_role!r}" if operator.db_role else ""
+    info(f"added {operator.login} ({operator.role}{role_note})")
 
 
 @app.command("list")

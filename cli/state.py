@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
     from hotline.core.db import Engine, UnitOfWork
+    from hotline.core.identity import Identity
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
 
@@ -22,9 +23,12 @@ class CliState:
     config: Path | None = None
     operator: str | None = None
     now: str | None = None
+    command: str = "hotline"
+    """The command path (``hotline tickets create``), for the audit trail."""
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _sla: SlaSetup | None = field(default=None, repr=False)
+    _identity: Identity | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -59,7 +63,8 @@ class CliState:
         return self.settings.database_url or default_database_url()
 
     def engine(self, *, require_schema: bool = True) -> Engine:
-        """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head."""
+        """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head and
+        the acting operator proven (every command that reads or writes hotline data)."""
         if self._engine is None:
             from hotline.core.db import check_connection, make_engine
 
@@ -68,6 +73,7 @@ class CliState:
             self._engine = engine
         if require_schema:
             _require_schema(self._engine)
+            _ = self.identity
         return self._engine
 
     @property
@@ -77,15 +83,50 @@ class CliState:
         return clock_for(self.settings.now)
 
     @property
+    def via(self) -> str:
+        """Where this command's writes come from, for the audit trail: ``cli: hotline tickets create``."""
+        return f"cli: {self.command}"
+
+    @property
+    def identity(self) -> Identity:
+        """The proven acting operator (see ``core.identity``), resolved once per command."""
+        if self._identity is None:
+            from hotline.core.identity import resolve_identity
+
+            engine = self.engine(require_schema=False)
+            self._identity = resolve_identity(
+                engine,
+                requested=self.settings.operator,
+                clock=self.clock,
+                via=self.via,
+                prefix=self.settings.pg_role_prefix,
+            )
+        return self._identity
+
+    @property
     def login(self) -> str:
-        return self.settings.operator_login()
+        """The acting operator's login; the system account must name one with ``--operator``."""
+        login = self.identity.login
+        if login is None:
+            from hotline.core.errors import InvalidInput
+
+            raise InvalidInput("the system account acts as an operator only when named", where="--operator")
+        return login
 
     def uow(self, *, readonly: bool = False, as_system: bool = False) -> UnitOfWork:
-        """A unit of work acting as the operator (or as the system, for cron jobs)."""
+        """A unit of work acting as the operator, or as the system on the operator's authority (cron)."""
         from hotline.core.db import UnitOfWork
 
+        engine = self.engine()
+        login = self.identity.login
+        via = self.via.replace("cli: ", "cron: ", 1) if as_system else self.via
         return UnitOfWork(
-            self.engine(), actor_login=None if as_system else self.login, clock=self.clock, readonly=readonly
+            engine,
+            actor_login=None if as_system else login,
+            invoker_login=login if as_system else None,
+            clock=self.clock,
+            readonly=readonly,
+            via=via,
         )
 
     def close(self) -> None:

@@ -18,13 +18,20 @@ from hotline.core.db import driver_connection
 from hotline.core.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import URL, Engine
+
+    from hotline.core.db import UnitOfWork
 
 PG_DUMP_TIMEOUT_SECONDS = 3600
 
 
-def backup_database(engine: Engine, target: Path) -> int:
-    """Copy the database behind ``engine`` to the new file ``target``; the size written, in bytes."""
+def backup_database(uow: UnitOfWork, target: Path) -> int:
+    """Copy the whole database to the new file ``target`` (admins only); the size written, in bytes.
+
+    Run it in a read-only unit of work, then :func:`record_backup` in a short writing one.
+    """
+    uow.authorize("db.backup", entity="database", entity_id=target.name)
+    engine = uow.engine
     if target.exists():
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():
@@ -54,17 +61,34 @@ def _sqlite_backup(engine: Engine, target: Path) -> None:
         copy.close()
 
 
+def record_backup(uow: UnitOfWork, *, target: Path, size: int) -> None:
+    """The audit entry of a backup: a full copy of the client base left the database."""
+    from hotline.core.services.audit import record_audit
+
+    record_audit(uow, action="db.backup", entity="database", after={"file": str(target), "bytes": size})
+
+
+def pg_dump_command(url: URL, target: Path, *, program: str = "pg_dump") -> tuple[list[str], dict[str, str]]:
+    """The argv and the environment of ``pg_dump``: the password travels in the environment
+    (``PGPASSWORD``, readable only by the same OS user), never on the command line, which every user
+    can read in ``/proc/PID/cmdline``."""
+    url = url.set(drivername="postgresql")
+    environment = dict(os.environ)
+    environment.pop("PGPASSWORD", None)
+    if url.password is not None:
+        environment["PGPASSWORD"] = str(url.password)
+    # ``URL.set`` ignores None: rebuild the URL without its password.
+    dbname = url._replace(password=None).render_as_string(hide_password=False)
+    return [program, "--format=custom", f"--file={target}", f"--dbname={dbname}"], environment
+
+
 def _pg_dump(engine: Engine, target: Path) -> None:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise Unavailable("pg_dump is not installed; install the PostgreSQL client tools to back up")
-    url = engine.url.set(drivername="postgresql")
-    environment = dict(os.environ)
-    if url.password is not None:  # through the environment: a command line is visible to every user
-        environment["PGPASSWORD"] = str(url.password)
-    dbname = url.set(password=None).render_as_string()
+    argv, environment = pg_dump_command(engine.url, target, program=pg_dump)
     result = subprocess.run(  # noqa: S603 - fixed program, URL from our own settings
-        [pg_dump, "--format=custom", f"--file={target}", f"--dbname={dbname}"],
+        argv,
         capture_output=True,
         text=True,
         check=False,

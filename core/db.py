@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from hotline.core.models import Operator
-    from hotline.core.models.enums import Role
 
 _T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -222,24 +221,13 @@ def check_connection(engine: Engine) -> None:
         raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
 
 
-def check_operator(engine: Engine, login: str) -> None:
-    """Refuse a login that is unknown (``NotFound``) or deactivated (``PermissionDenied``), both exit 2:
-    the console checks it before its first frame, so an operator whose every save would fail never gets
-    one. Plain SQL on purpose: the ORM is loaded after the first frame."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            text("SELECT active FROM operator WHERE login = :login"), {"login": login}
-        ).first()
-    if row is None:
-        raise NotFound(f"unknown operator {login!r} (add it with: hotline operators add)")
-    if not row[0]:
-        raise PermissionDenied(f"operator {login!r} is deactivated")
-
-
 class UnitOfWork:
     """One transaction on behalf of an operator (or of the system, with no login).
 
-    ``readonly`` units take no write lock on SQLite; everything else begins IMMEDIATE there.
+    ``readonly`` units take no write lock on SQLite; everything else begins IMMEDIATE there. ``via`` says
+    where the work comes from (``cli: hotline tickets create``, ``console``, ``poller``, ``cron: ...``)
+    and goes into every audit entry; ``invoker_login`` is whoever started a system run (cron, the PBX):
+    the system writes, but only what the invoker's role allows.
     """
 
     session: Session
@@ -251,12 +239,17 @@ class UnitOfWork:
         actor_login: str | None = None,
         clock: Clock | None = None,
         readonly: bool = False,
+        via: str = "system",
+        invoker_login: str | None = None,
     ) -> None:
         self.engine = engine
         self.actor_login = actor_login
         self.clock: Clock = clock or SystemClock()
         self.readonly = readonly
+        self.via = via
+        self.invoker_login = invoker_login
         self._actor: Operator | None = None
+        self._invoker: Operator | None = None
 
     def __enter__(self) -> Self:
         # The ORM and the tables are loaded on the first unit of work, not when the engine is made:
@@ -285,20 +278,23 @@ class UnitOfWork:
         """The unit's clock."""
         return self.clock.now()
 
+    def _find_operator(self, login: str) -> Operator:
+        from sqlmodel import select
+
+        from hotline.core.models import Operator
+
+        found = self.session.exec(select(Operator).where(Operator.login == login)).first()
+        if found is None:
+            raise NotFound(f"unknown operator {login!r} (add it with: hotline operators add)")
+        return found
+
     @property
     def actor(self) -> Operator | None:
         """The acting operator; ``None`` for the system (cron, the poller). An unknown login is NotFound."""
         if self.actor_login is None:
             return None
         if self._actor is None:
-            from sqlmodel import select
-
-            from hotline.core.models import Operator
-
-            found = self.session.exec(select(Operator).where(Operator.login == self.actor_login)).first()
-            if found is None:
-                raise NotFound(f"unknown operator {self.actor_login!r} (add it with: hotline operators add)")
-            self._actor = found
+            self._actor = self._find_operator(self.actor_login)
         return self._actor
 
     @property
@@ -306,14 +302,83 @@ class UnitOfWork:
         """How the actor is written in audit entries and events."""
         return self.actor_login or "system"
 
-    def require_role(self, *allowed: Role) -> None:
-        """Refuse the operation unless the actor has one of ``allowed`` (the system may do anything)."""
-        if self.actor_login is None:
+    @property
+    def _responsible(self) -> Operator | None:
+        """The operator whose role bounds this unit: the actor, or the invoker of a system run."""
+        if self.actor_login is not None:
+            return self.actor
+        if self.invoker_login is None:
+            return None
+        if self._invoker is None:
+            self._invoker = self._find_operator(self.invoker_login)
+        return self._invoker
+
+    def authorize(
+        self, operation: str, *, entity: str = "operation", entity_id: object | None = None
+    ) -> None:
+        """Refuse ``operation`` (``PermissionDenied``, exit 2) unless the operator may perform it by the
+        permission table; the system itself may do anything. A refusal is recorded in the audit trail."""
+        from hotline.core.authority import least_role, refusal_message
+
+        least_role(operation)
+        operator = self._responsible
+        if operator is None:
             return
-        actor = self.actor
-        assert actor is not None
-        if not actor.active:
-            raise PermissionDenied(f"operator {actor.login!r} is deactivated")
-        if actor.role not in {role.value for role in allowed}:
-            wanted = " or ".join(role.value for role in allowed)
-            raise PermissionDenied(f"operator {actor.login!r} is a {actor.role}; this needs {wanted}")
+        reason = refusal_message(
+            login=operator.login, role=operator.role, active=operator.active, operation=operation
+        )
+        if reason is not None:
+            self.refuse(operation, reason, entity=entity, entity_id=entity_id)
+
+    def require_active(self) -> None:
+        """Refuse any write by an unknown or deactivated operator (``record_audit`` calls it)."""
+        self.authorize("read")
+
+    def refuse(
+        self, operation: str, reason: str, *, entity: str = "operation", entity_id: object | None = None
+    ) -> None:
+        """Drop what this unit did, record the refused attempt (committed on its own), raise."""
+        from hotline.core.models import AuditEntry
+
+        self.session.rollback()
+        self.session.add(
+            AuditEntry(
+                at=self.now(),
+                actor=(self.actor_login or self.invoker_login or "system")[:64],
+                action=f"refused:{operation}"[:64],
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id)[:64],
+                after={"reason": reason},
+                via=self.via[:200],
+            )
+        )
+        self.session.commit()
+        raise PermissionDenied(reason)
+
+
+def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | None:
+    """Make a SQLite database file (and its WAL files) readable by its owner only, 0600, or by its
+    owner and ``group``, 0660: on SQLite the file's permissions are the access boundary. ``None`` on
+    PostgreSQL; an unknown group is ``InvalidInput``."""
+    import grp
+
+    from hotline.core.errors import InvalidInput
+
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    path = Path(engine.url.database).expanduser()
+    if not path.exists():
+        path.touch(mode=0o600)
+    gid = -1
+    if group is not None:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            raise InvalidInput(f"no such group {group!r}", where="--group") from None
+    mode = 0o660 if group is not None else 0o600
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            if gid != -1:
+                os.chown(file, -1, gid)
+            file.chmod(mode)
+    return path

@@ -19,7 +19,6 @@ from sqlalchemy import Connection, select
 
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
-from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
 from hotline.core.text import json_safe
 
@@ -224,7 +223,7 @@ def export_clients(uow: UnitOfWork, *, fmt: ExportFormat, stream: IO[str] | IO[b
     Run it in a read-only unit of work (an export of a million clients must not hold the write lock),
     then call :func:`record_export` in a short writing one.
     """
-    uow.require_role(Role.ADMIN)
+    uow.authorize("client.export", entity="client", entity_id=fmt)
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(EXPORT_FORMATS)})", where="--format")
     clients = iter_clients(uow.session.connection())
@@ -237,7 +236,7 @@ def export_clients(uow: UnitOfWork, *, fmt: ExportFormat, stream: IO[str] | IO[b
 
 def record_export(uow: UnitOfWork, *, fmt: ExportFormat, count: int, destination: str) -> None:
     """The audit entry of an export: who took how many clients where, in which format."""
-    uow.require_role(Role.ADMIN)
+    uow.authorize("client.export", entity="client", entity_id=fmt)
     record_audit(
         uow,
         action="client.export",

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from hotline.core.errors import InvalidInput, Unavailable
+from hotline.core.errors import HotlineError, InvalidInput, Unavailable
 
 
 def _same_file(one: Path, other: Path) -> bool:
@@ -56,6 +56,8 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
         try:
             with target.open(**mode) as stream:
                 yield stream
+        except HotlineError:  # a refusal or an unreachable database while writing: said as it is
+            raise
         except OSError as error:
             raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
         return
@@ -67,6 +69,8 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
         with os.fdopen(handle, **mode) as stream:
             yield stream
         os.replace(temporary, target)
+    except HotlineError:  # PermissionDenied and Unavailable are OSErrors too, but not the file's
+        raise
     except OSError as error:
         raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
     finally:

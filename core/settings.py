@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hotline.core.errors import ConfigError
@@ -26,6 +34,18 @@ from hotline.core.sla.config import (
 Security = Literal["ssl", "starttls", "none"]
 
 
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/hotline/config.toml``."""
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
@@ -33,7 +53,13 @@ def default_config_path() -> Path:
 
 
 class MailAccount(BaseModel):
-    """One support mailbox: where to fetch (IMAP), where to send (SMTP), which queue its tickets go to."""
+    """One support mailbox: where to fetch (IMAP), where to send (SMTP), which queue its tickets go to.
+
+    An unknown key is an error (a misspelt ``password_env`` must not pass as "no password"); a password
+    written in the file is refused; plaintext (``security = "none"``) only to a loopback host.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str
     imap_host: str
@@ -58,6 +84,29 @@ class MailAccount(BaseModel):
     the message it reports even when it quotes none of it; the server must deliver ``+`` addresses."""
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("password" in data or "smtp_password" in data):
+            raise ValueError(
+                "a password never lives in the configuration file: name the environment variable that"
+                " holds it with password_env"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _plaintext_only_to_loopback(self) -> MailAccount:
+        for kind, host, security in (
+            ("imap", self.imap_host, self.imap_security),
+            ("smtp", self.smtp_host, self.smtp_security),
+        ):
+            if security == "none" and host is not None and not _is_loopback(host):
+                raise ValueError(
+                    f'{kind}_security = "none" sends the password in clear: only to a loopback host,'
+                    f" not {host!r} (use ssl or starttls)"
+                )
+        return self
 
     def password(self) -> SecretStr | None:
         """The password from ``password_env``, if that variable is set."""
@@ -161,7 +210,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL; default the embedded SQLite database under ``$XDG_DATA_HOME/hotline``."""
     operator: str | None = None
-    """Login of the acting operator; default the OS login name."""
+    """``--operator``: act as this login; honoured only for an admin (SQLite) or the system account
+    (PostgreSQL), see ``core.identity``."""
+    pg_role_prefix: str = "hotline"
+    """PostgreSQL: the group roles are ``<prefix>_operator``, ``_supervisor``, ``_admin`` and ``_system``
+    (the system account: cron, the PBX)."""
     now: str | None = None
     """A fixed ISO-8601 instant for the clock (tests and replays)."""
     timezone: str = "Europe/Moscow"
@@ -205,14 +258,6 @@ class Settings(BaseSettings):
     def pbx_zone(self) -> ZoneInfo:
         """The PBX's local time zone (CDR times), the call centre's unless ``[pbx] timezone`` says."""
         return ZoneInfo(self.pbx.timezone or self.timezone)
-
-    def operator_login(self) -> str:
-        """The acting login: ``--operator``/``HOTLINE_OPERATOR``, else the OS login name."""
-        if self.operator:
-            return self.operator
-        import getpass
-
-        return getpass.getuser()
 
     @classmethod
     def settings_customise_sources(

@@ -72,7 +72,7 @@ class GroupIntake:
     ) -> list[MessageOutcome]:
         """One transaction for the group, committed once; the outcome of each message, in order."""
         outcomes: list[MessageOutcome] = []
-        with database_errors(), UnitOfWork(self.engine, clock=self.clock) as uow:
+        with database_errors(), UnitOfWork(self.engine, clock=self.clock, via="poller") as uow:
             context = self._prepare(uow)
             for uid, raw, mail in converted:
                 outcomes.append(self._take_in_one(uow, uidvalidity, uid, raw, mail, context))

@@ -131,7 +131,10 @@ class Poller:
     @contextlib.contextmanager
     def _unit_of_work(self, *, readonly: bool = False) -> Iterator[UnitOfWork]:
         """A unit of work whose database failures are read as every face reads them."""
-        with database_errors(), UnitOfWork(self.engine, clock=self.clock, readonly=readonly) as uow:
+        with (
+            database_errors(),
+            UnitOfWork(self.engine, clock=self.clock, readonly=readonly, via="poller") as uow,
+        ):
             yield uow
 
     def _resume_from(self, account: MailAccount, uidvalidity: int, report: PollReport) -> int:

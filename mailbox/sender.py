@@ -108,7 +108,7 @@ class Sender:
 
     async def send_due(self, *, limit: int = 200) -> SendReport:
         report = SendReport()
-        with UnitOfWork(self.engine, clock=self.clock) as uow:
+        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
             claimed = claim_due(uow, limit=limit)
         by_account: dict[str, list[Delivery]] = {}
         for delivery in claimed:
@@ -143,7 +143,7 @@ class Sender:
             return
         try:
             for index, queued in enumerate(deliveries):
-                with UnitOfWork(self.engine, clock=self.clock) as uow:
+                with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
                     delivery = adopt_domain(uow, delivery=queued, from_address=account.from_address)
                     files = delivery_files(uow, delivery=delivery)
                 message = build_message(
@@ -165,7 +165,7 @@ class Sender:
                     report.errors.append(f"lost {where}: {error}")
                     return
                 else:
-                    with UnitOfWork(self.engine, clock=self.clock) as uow:
+                    with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
                         mark_sent(
                             uow,
                             outbox_id=delivery.id,
@@ -199,7 +199,7 @@ class Sender:
         return client
 
     def _failed(self, delivery: Delivery, error: str, permanent: bool, report: SendReport) -> None:
-        with UnitOfWork(self.engine, clock=self.clock) as uow:
+        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
             status = mark_failed_attempt(uow, outbox_id=delivery.id, error=error, permanent=permanent)
         log.warning("outbox %s to %s: %s (%s)", delivery.id, delivery.to_addrs, error, status)
         if status is OutboxStatus.FAILED:
@@ -210,6 +210,6 @@ class Sender:
     def _release(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
-        with UnitOfWork(self.engine, clock=self.clock) as uow:
+        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
             for delivery in deliveries:
                 release(uow, outbox_id=delivery.id)

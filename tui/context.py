@@ -29,4 +29,6 @@ class ConsoleContext:
         """A unit of work as the console's operator: run it in a thread worker, never on the UI loop."""
         from hotline.core.db import UnitOfWork
 
-        return UnitOfWork(self.engine, actor_login=self.operator_login, clock=self.clock, readonly=readonly)
+        return UnitOfWork(
+            self.engine, actor_login=self.operator_login, clock=self.clock, readonly=readonly, via="console"
+        )

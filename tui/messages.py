@@ -185,3 +185,11 @@ class ReminderSet(_Flow):
     client_id: int | None
     reminder_id: int
     due_at: datetime
+
+
+@dataclass
+class AuditHistoryLoaded(_Flow):
+    """A client's or a ticket's audit entries were read (newest first); ``more`` when older ones exist."""
+
+    entries: list[Any]
+    more: bool

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from hotline.core.db import driver_connection
 from hotline.core.demo import content
 from hotline.core.demo.generate import COLUMNS, DemoGenerator, Reference
+from hotline.core.demo.replace import replacement
 from hotline.core.errors import InvalidInput
 from hotline.core.services.audit import record_audit
 
@@ -67,6 +68,7 @@ def load_demo(
     clients: int,
     seed: int = 1,
     replace: bool = False,
+    confirmed_name: str | None = None,
     default_region: str,
     progress: Progress = _quiet,
 ) -> DemoReport:
@@ -74,8 +76,11 @@ def load_demo(
 
     A database that already has clients is refused (``InvalidInput``) unless ``replace``: then the
     clients, their contacts, calls, tickets and reminders are deleted first (operators, queues, groups
-    and articles are kept and reused), so loading twice never duplicates anything.
+    and articles are kept and reused), so loading twice never duplicates anything. Data that is not
+    the demo's is deleted only with ``confirmed_name`` equal to the database's name; the counts deleted
+    are audited. Admins only.
     """
+    uow.authorize("demo.load", entity="database")
     if clients < 1:
         raise InvalidInput("the demo needs at least one client", where="--clients")
     connection = uow.session.connection()
@@ -87,6 +92,7 @@ def load_demo(
             where="demo",
         )
     if existing:
+        _confirm_replacement(uow, connection, confirmed_name)
         progress("deleting the old clients", 0, 1)
         _delete_client_data(connection)
         progress("deleting the old clients", 1, 1)
@@ -115,6 +121,26 @@ def load_demo(
         _timed(report, "lookup index", progress, lambda: rebuild_lookup_index(uow))
     record_audit(uow, action="demo.load", entity="demo", after={"clients": clients, **report.as_dict()})
     return report
+
+
+def _confirm_replacement(uow: UnitOfWork, connection: Connection, confirmed_name: str | None) -> None:
+    """Refuse to delete data that is not the demo's unless confirmed by name; audit what goes."""
+    found = replacement(connection, uow.engine)
+    if not found.demo_only and confirmed_name != found.database:
+        kinds = ", ".join(f"{count:,} {action}" for action, count in found.foreign.items())
+        raise InvalidInput(
+            f"the database {found.database!r} holds data that is not the demo's ({kinds});"
+            f" to delete it, type its name at the prompt or pass --yes-i-mean-{found.database}",
+            where="demo",
+        )
+    record_audit(
+        uow,
+        action="demo.replace",
+        entity="database",
+        entity_id=found.database,
+        before={"deleted": found.counts, "not_demo": found.foreign},
+        after={"confirmed_by_name": not found.demo_only},
+    )
 
 
 def _write_rows(

@@ -108,6 +108,7 @@ def apply_actions(
             "at": batch.now,
             "actor": uow.actor_name,
             "action": "ticket.escalate",
+            "via": uow.via[:200],
             "entity": "ticket",
             "entity_id": str(ticket.number),
             "before": None,

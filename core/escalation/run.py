@@ -135,7 +135,13 @@ def escalate_once(uow: UnitOfWork, *, setup: SlaSetup) -> list[AppliedStep]:
 
 
 def run_escalation(
-    engine: Engine, *, setup: SlaSetup, clock: Clock, dry_run: bool = False, attempts: int = 3
+    engine: Engine,
+    *,
+    setup: SlaSetup,
+    clock: Clock,
+    dry_run: bool = False,
+    attempts: int = 3,
+    via: str = "cron: hotline escalate",
 ) -> list[AppliedStep]:
     """One run in one transaction; a dry run does all of it and rolls back, so it writes nothing.
 
@@ -146,7 +152,7 @@ def run_escalation(
 
     for attempt in range(1, attempts + 1):
         try:
-            with UnitOfWork(engine, clock=clock, readonly=dry_run) as uow:
+            with UnitOfWork(engine, clock=clock, readonly=dry_run, via=via) as uow:
                 return escalate_once(uow, setup=setup)
         except OperationalError as error:
             code = getattr(getattr(error, "orig", None), "sqlstate", None)

@@ -24,7 +24,6 @@ from hotline.core.importing.outcome import ImportOutcome, ImportRejected
 from hotline.core.importing.records import SourceRow
 from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
-from hotline.core.models.enums import Role
 from hotline.core.output_files import check_output, write_atomically
 from hotline.core.services.audit import record_audit
 
@@ -46,17 +45,26 @@ def import_clients(
     between, the decisions are taken again inside ``uow``.
     """
     if options.dry_run:
-        uow.require_role(Role.ADMIN)
+        uow.authorize("client.import", entity="client", entity_id=path.name)
         run = _plan(uow, path, options, progress, staged=False)
         return _finish(uow, run, options)
-    with UnitOfWork(uow.engine, actor_login=uow.actor_login, clock=uow.clock, readonly=True) as reader:
-        reader.require_role(Role.ADMIN)
+    with UnitOfWork(
+        uow.engine,
+        actor_login=uow.actor_login,
+        clock=uow.clock,
+        readonly=True,
+        via=uow.via,
+        invoker_login=uow.invoker_login,
+    ) as reader:
+        reader.authorize("client.import", entity="client", entity_id=path.name)
         before = clients_version(reader)
         run = _plan(reader, path, options, progress, staged=True)
         if run.outcome.errors and not options.skip_invalid:
             return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
     run.outcome.write_started = time.perf_counter()
-    uow.require_role(Role.ADMIN)  # the writing transaction begins here
+    uow.authorize(
+        "client.import", entity="client", entity_id=path.name
+    )  # the writing transaction begins here
     if clients_version(uow) != before:
         run = _plan(uow, path, options, None, staged=False)  # someone wrote meanwhile: decide again
     else:

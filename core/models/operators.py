@@ -17,3 +17,5 @@ class Operator(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    db_role: str | None = Field(default=None, max_length=63, unique=True, index=True)
+    """On PostgreSQL, the database role that authenticates as this operator (default: the login)."""

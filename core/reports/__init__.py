@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models.enums import Role
 from hotline.core.reports.base import Period, Report, parse_day
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ __all__ = ["REPORT_NAMES", "Period", "Report", "parse_day", "run_report"]
 
 def run_report(uow: UnitOfWork, *, name: str, period: Period) -> Report:
     """Build the report called ``name`` over ``period``; supervisors and admins only."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("report", entity="report", entity_id=name)
     builders: dict[str, Callable[..., Report]] = _builders()
     if name not in builders:
         raise InvalidInput(f"unknown report {name!r} (one of: {', '.join(REPORT_NAMES)})", where="REPORT")

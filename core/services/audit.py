@@ -1,13 +1,19 @@
-"""Audit entries: who changed or exported what, with the state before and after."""
+"""Audit entries: who changed or exported what, with the state before and after; and reading them.
+
+Entries are only ever added: hotline has no operation that changes or deletes one (and the database
+refuses UPDATE and DELETE on them, see migration 0006).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
+from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry
 
 if TYPE_CHECKING:
@@ -42,7 +48,11 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the unit of work (it commits with the change it describes)."""
+    """Add an audit entry to the unit of work (it commits with the change it describes).
+
+    Every write records one, so this is also where an unknown or deactivated operator is refused.
+    """
+    uow.require_active()
     entry = AuditEntry(
         at=uow.now(),
         actor=uow.actor_name,
@@ -51,6 +61,76 @@ def record_audit(
         entity_id=None if entity_id is None else str(entity_id),
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
+        via=uow.via[:200],
     )
     uow.session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit trail, newest first; ``more`` when older entries follow."""
+
+    entries: list[AuditEntry]
+    more: bool
+
+
+def parse_entity(text: str, *, where: str = "--entity") -> tuple[str, str | None]:
+    """``ticket:42`` → ("ticket", "42"); ``client`` → ("client", None)."""
+    kind, _, key = text.strip().partition(":")
+    if not kind or not kind.replace("_", "").isalnum():
+        raise InvalidInput(f"not KIND[:ID] (such as ticket:42 or client:7): {text!r}", where=where)
+    return kind.lower(), key.strip() or None
+
+
+def list_audit(
+    uow: UnitOfWork,
+    *,
+    actor: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> AuditPage:
+    """The audit trail, newest first, filtered; supervisors and admins only (a refusal is audited)."""
+    uow.authorize("audit.read", entity=entity or "audit_entry", entity_id=entity_id)
+    query = select(AuditEntry)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).offset(offset)
+    rows = list(uow.session.exec(query.limit(limit + 1)))
+    return AuditPage(entries=rows[:limit], more=len(rows) > limit)
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as ``audit list --json`` prints it."""
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "before": entry.before,
+        "after": entry.after,
+        "via": entry.via,
+    }
+
+
+def describe_change(entry: AuditEntry) -> str:
+    """One line for a history view: the fields that changed (``status: open → pending``), else what
+    was recorded."""
+    before, after = entry.before or {}, entry.after or {}
+    if before and after:
+        changed = [key for key in after if key in before and before[key] != after[key]]
+        if changed:
+            return "; ".join(f"{key}: {before[key]} → {after[key]}" for key in changed[:6])
+    shown = after or before
+    return ", ".join(f"{key}={value}" for key, value in list(shown.items())[:4])

@@ -105,6 +105,11 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
 
     Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row).
     """
+    uow.authorize("call.import", entity="call_record", entity_id=facts.pbx_call_id[:64])
+    return _record(uow, facts=facts, default_region=default_region)
+
+
+def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
     facts = check_facts(facts)
     existing = _by_call_id(uow, facts.pbx_call_id)
     if facts.operator_login is not None and (
@@ -274,6 +279,7 @@ def note_unlogged_call(
     from hotline.core.errors import Conflict, NotFound
     from hotline.core.services.interactions import log_interaction
 
+    uow.authorize("interaction.write", entity="call_record", entity_id=call_record_id)
     record = uow.session.get(CallRecord, call_record_id)
     if record is None:
         raise NotFound(f"no call record {call_record_id}")
@@ -298,6 +304,7 @@ def note_unlogged_call(
 
 def unlogged_calls(uow: UnitOfWork, *, client_id: int) -> list[CallRecord]:
     """The client's finished PBX calls no operator logged, newest first."""
+    uow.authorize("read")
     return list(
         uow.session.exec(
             select(CallRecord)
@@ -324,6 +331,7 @@ def record_calls(uow: UnitOfWork, *, calls: list[tuple[str, CallFacts]], default
     """Record a batch (a CDR file) in the caller's one transaction; an error names its ``where``."""
     from hotline.core.errors import HotlineError
 
+    uow.authorize("call.import", entity="call_record")
     created = updated = unchanged = 0
     for where, facts in calls:
         try:
@@ -358,8 +366,7 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
     actor = uow.actor
     if actor is None:
         raise PermissionDenied("dialling needs an operator: the call rings their phone first")
-    if not actor.active:
-        raise PermissionDenied(f"operator {actor.login!r} is deactivated")
+    uow.authorize("call.dial", entity="call_record")
     if not extension:
         raise InvalidInput(f"no extension is mapped to {actor.login!r}", where="[pbx.extensions]")
     if not digits_of(number):
@@ -374,7 +381,7 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
         operator_login=actor.login,
         extension=extension,
     )
-    return record_call(uow, facts=facts, default_region=default_region).record
+    return _record(uow, facts=facts, default_region=default_region).record
 
 
 def dial_string(number: str) -> str:
@@ -390,6 +397,7 @@ def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:
     """
     from sqlalchemy import update
 
+    uow.authorize("call.import", entity="call_record")
     now = uow.now()
     waiting = list(
         uow.session.exec(select(CallRecord).where(CallRecord.state == "dialing").order_by(col(CallRecord.id)))
@@ -438,6 +446,7 @@ def end_stale_calls(uow: UnitOfWork) -> int:
 
     So they show on the card as finished (and unlogged) instead of staying "up" for ever.
     """
+    uow.authorize("call.import", entity="call_record")
     cutoff = uow.now() - STALE_AFTER
     stale = list(
         uow.session.exec(

@@ -16,7 +16,6 @@ from hotline.core.kb import index
 from hotline.core.kb.index import SearchResult
 from hotline.core.kb.markdown import ArticleSource, parse_article
 from hotline.core.models import KbArticle
-from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
     A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
     ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in.
     """
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("kb.import", entity="kb", entity_id=folder)
     if not folder.is_dir():
         raise InvalidInput("not a folder", where=str(folder))
     report = ImportReport()
@@ -168,7 +167,7 @@ def search_articles(
 
 def delete_article(uow: UnitOfWork, *, article_id: int) -> None:
     """Delete an article and its index row."""
-    uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+    uow.authorize("kb.delete", entity="kb_article", entity_id=article_id)
     article = get_article(uow, article_id=article_id)
     before = _audit_view(article)
     index.remove_from_index(uow.session, [article_id])
@@ -178,6 +177,7 @@ def delete_article(uow: UnitOfWork, *, article_id: int) -> None:
 
 def reindex_articles(uow: UnitOfWork) -> int:
     """Rebuild the search index from the articles (after a bulk load that bypassed the services)."""
+    uow.authorize("kb.reindex", entity="kb_article")
     count = index.rebuild_index(uow.session)
     record_audit(uow, action="kb.reindex", entity="kb_article", after={"articles": count})
     return count

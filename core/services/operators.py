@@ -41,9 +41,15 @@ def add_operator(
     role: Role,
     display_name: str | None = None,
     email: str | None = None,
+    db_role: str | None = None,
+    pg_role_prefix: str | None = None,
 ) -> Operator:
-    """Create an operator; only admins may (the system may too, for set-up and demo data)."""
-    uow.require_role(Role.ADMIN)
+    """Create an operator; only admins may (the system may too, for set-up and demo data).
+
+    With ``pg_role_prefix`` on PostgreSQL, also its login role in the group role of ``role``, where the
+    acting database role may create roles (see ``core.pg_roles``).
+    """
+    uow.authorize("operator.manage", entity="operator", entity_id=login)
     login = login.strip().lower()
     if not _LOGIN.match(login):
         raise InvalidInput(
@@ -52,14 +58,28 @@ def add_operator(
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
     operator = Operator(
-        login=login, role=role.value, display_name=display_name or login, email=email, created_at=uow.now()
+        login=login,
+        role=role.value,
+        display_name=display_name or login,
+        email=email,
+        created_at=uow.now(),
+        db_role=db_role,
     )
+    if pg_role_prefix is not None and db_role is None:
+        from hotline.core.pg_roles import ensure_login_role
+
+        operator.db_role = ensure_login_role(uow, login=login, role=role, prefix=pg_role_prefix)
     uow.session.add(operator)
     uow.session.flush()
     record_audit(
         uow, action="operator.add", entity="operator", entity_id=operator.id, after=snapshot(operator)
     )
     return operator
+
+
+def has_operators(uow: UnitOfWork) -> bool:
+    """Whether any operator exists (``db init`` makes the first admins of an empty database)."""
+    return uow.session.exec(select(Operator.id).limit(1)).first() is not None
 
 
 def list_operators(uow: UnitOfWork, *, include_inactive: bool = True) -> list[Operator]:
@@ -82,7 +102,7 @@ def operator_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
 
 
 def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:
-    uow.require_role(Role.ADMIN)
+    uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     before = snapshot(operator)
     operator.role = role.value
@@ -98,7 +118,7 @@ def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:
 
 
 def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operator:
-    uow.require_role(Role.ADMIN)
+    uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     before = snapshot(operator)
     operator.active = active

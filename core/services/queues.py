@@ -9,7 +9,6 @@ from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
-from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.text import printable
 
@@ -38,7 +37,7 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
         raise InvalidInput("a queue needs a name", where="queue")
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
-        uow.require_role(Role.SUPERVISOR, Role.ADMIN)
+        uow.authorize("queue.manage", entity="queue")
         queue = Queue(name=name, description=description)
         uow.session.add(queue)
         uow.session.flush()

@@ -31,6 +31,7 @@ MISSED_CALLS_LIMIT = 200
 
 def request_screen_pop(uow: UnitOfWork, *, operator_login: str, number: str) -> ScreenPop:
     """Queue a pop of ``number`` for that operator's running consoles."""
+    uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     get_operator(uow, login=operator_login)

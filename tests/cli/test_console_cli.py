@@ -9,10 +9,7 @@ def test_the_console_refuses_an_unknown_or_deactivated_operator(empty_db: str) -
     hotline("--db", empty_db, "--operator", "boss", "db", "init")
     ghost = hotline("--db", empty_db, "--operator", "ghost")
     assert ghost.exit_code == 2
-    assert (
-        ghost.output.strip()
-        == "hotline: error: unknown operator 'ghost' (add it with: hotline operators add)"
-    )
+    assert ghost.output.strip() == "hotline: error: unknown operator 'ghost'"
     assert hotline("--db", empty_db, "--operator", "boss", "operators", "add", "olga").exit_code == 0
     assert hotline("--db", empty_db, "--operator", "boss", "operators", "deactivate", "olga").exit_code == 0
     gone = hotline("--db", empty_db, "--operator", "olga", "console")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from hotline.core.backup import backup_database
-from hotline.core.db import make_engine
+from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.errors import InvalidInput, Unavailable
 
 
@@ -21,7 +21,7 @@ def test_a_sqlite_copy_is_whole_and_readable(backend, engine, uow_factory, tmp_p
     target = tmp_path / "copy.db"
     with uow_factory(readonly=True) as uow:  # a reader in the middle of its transaction
         uow.session.execute(text("SELECT count(*) FROM backup_probe")).one()
-        size = backup_database(engine, target)
+        size = backup_database(UnitOfWork(engine), target)
     assert size == target.stat().st_size > 0
     copy = make_engine(f"sqlite:///{target}")
     with copy.connect() as connection:
@@ -33,11 +33,11 @@ def test_an_existing_file_or_a_missing_folder_is_bad_input(engine, tmp_path: Pat
     existing = tmp_path / "taken.db"
     existing.write_bytes(b"keep me")
     with pytest.raises(InvalidInput, match="exists already") as error:
-        backup_database(engine, existing)
+        backup_database(UnitOfWork(engine), existing)
     assert error.value.where == str(existing)
     assert existing.read_bytes() == b"keep me"
     with pytest.raises(InvalidInput, match="no such folder"):
-        backup_database(engine, tmp_path / "missing" / "copy.db")
+        backup_database(UnitOfWork(engine), tmp_path / "missing" / "copy.db")
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -55,7 +55,7 @@ def test_pg_dump_gets_the_password_from_the_environment(
     monkeypatch.setattr(subprocess, "run", spy)
     engine = make_engine(database_url.replace("://postgres@", "://postgres:s3cret-word@"))
     try:
-        backup_database(engine, tmp_path / "pg.dump")
+        backup_database(UnitOfWork(engine), tmp_path / "pg.dump")
     finally:
         engine.dispose()
     ((arguments, environment),) = calls
@@ -68,5 +68,20 @@ def test_a_failed_pg_dump_leaves_no_file(tmp_path: Path) -> None:
     engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
     target = tmp_path / "pg.dump"
     with pytest.raises(Unavailable, match="pg_dump failed: "):
-        backup_database(engine, target)
+        backup_database(UnitOfWork(engine), target)
     assert not target.exists()
+
+
+def test_the_pg_dump_argv_never_carries_the_password(tmp_path: Path) -> None:
+    """What would run is visible in /proc/PID/cmdline: the argv has no password, the environment has."""
+    from sqlalchemy.engine import make_url
+
+    from hotline.core.backup import pg_dump_command
+
+    url = make_url("postgresql+psycopg://clerk:pa%24%24-word@127.0.0.1:5432/calls")
+    argv, environment = pg_dump_command(url, tmp_path / "x.dump")
+    assert not any(
+        "pa$$-word" in argument or "pa%24%24" in argument or "***" in argument for argument in argv
+    )
+    assert "--dbname=postgresql://clerk@127.0.0.1:5432/calls" in argv
+    assert environment["PGPASSWORD"] == "pa$$-word"

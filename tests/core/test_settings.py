@@ -67,3 +67,60 @@ def test_the_settings_alone_default_the_region() -> None:
         for entry in _region_defaults(path)
     ]
     assert sorted(set(found)) == ["core/settings.py:Settings.default_region"]
+
+
+_ACCOUNT = """
+[[mail.accounts]]
+name = "support"
+imap_host = "{host}"
+username = "support@example.com"
+from_address = "support@example.com"
+imap_security = "{security}"
+{extra}
+"""
+
+
+@pytest.mark.parametrize(
+    ("host", "security", "extra", "says"),
+    [
+        (
+            "imap.example.com",
+            "ssl",
+            'password = "hunter2"',
+            "a password never lives in the configuration file",
+        ),
+        (
+            "imap.example.com",
+            "ssl",
+            'pasword_env = "HOTLINE_PW"',
+            "mail.accounts.0.pasword_env: Extra inputs",
+        ),
+        ("imap.example.com", "none", "", 'imap_security = "none" sends the password in clear'),
+        (
+            "10.0.0.5",
+            "ssl",
+            'smtp_host = "smtp.example.com"\nsmtp_security = "none"',
+            "only to a loopback host",
+        ),
+    ],
+)
+def test_mail_secrets_and_plaintext_are_config_errors(tmp_path, host, security, extra, says) -> None:
+    from hotline.core.errors import ConfigError
+    from hotline.core.settings import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(_ACCOUNT.format(host=host, security=security, extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"mail\.accounts") as error:
+        load_settings(path)
+    assert says in str(error.value)
+    assert str(path) in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.53"])
+def test_plaintext_to_loopback_is_fine(tmp_path, host) -> None:
+    from hotline.core.settings import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(_ACCOUNT.format(host=host, security="none", extra=""), encoding="utf-8")
+    assert load_settings(path).mail.accounts[0].imap_host == host

@@ -115,6 +115,14 @@ register(
         "note_unlogged_call",
         show=False,
     ),
+    _card(
+        "history",
+        "h",
+        "client: history of changes",
+        "Who changed this client, when and from where (supervisors and admins).",
+        "show_history",
+        show=False,
+    ),
     _card("back", "escape", "card: back", "Close the card.", "back", label="Back"),
 )
 
@@ -296,6 +304,16 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 call_started_at=self.call_started_at or self.opened_at,
             ),
             logged,
+        )
+
+    def action_show_history(self) -> None:
+        from hotline.tui.screens.audit_history import AuditHistoryScreen
+
+        name = printable(self.card.client.name) if self.card is not None else f"client {self.client_id}"
+        self.app.push_screen(
+            AuditHistoryScreen(
+                self.ctx, entity="client", entity_id=str(self.client_id), title=f"History: {name}"
+            )
         )
 
     def action_add_note(self) -> None:

@@ -120,6 +120,14 @@ register(
         "open_client",
         label="Client",
     ),
+    _ticket(
+        "history",
+        "h",
+        "ticket: history of changes",
+        "Who changed this ticket, when and from where (supervisors and admins).",
+        "show_history",
+        show=False,
+    ),
     _ticket("back", "escape", "ticket: back", "Close the ticket.", "back", label="Back"),
 )
 
@@ -286,6 +294,15 @@ class TicketScreen(Screen[None]):
             self._files_dir = modal.save_to
 
         self.app.push_screen(modal, closed)
+
+    def action_show_history(self) -> None:
+        from hotline.tui.screens.audit_history import AuditHistoryScreen
+
+        self.app.push_screen(
+            AuditHistoryScreen(
+                self.ctx, entity="ticket", entity_id=str(self.number), title=f"History: ticket #{self.number}"
+            )
+        )
 
     def action_reload(self) -> None:
         self.reload()

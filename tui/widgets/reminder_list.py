@@ -148,7 +148,7 @@ class ReminderList(Vertical):
         from hotline.core.services.reminders import create_birthday_reminders, pending_reminders
 
         if make_birthdays:
-            with UnitOfWork(self.ctx.engine, clock=self.ctx.clock) as uow:
+            with UnitOfWork(self.ctx.engine, clock=self.ctx.clock, via="console") as uow:
                 create_birthday_reminders(uow, zone=self.ctx.settings.zone, catch_up_days=1)
         with self.ctx.uow(readonly=True) as uow:
             views = pending_reminders(uow, client_id=self.client_id)

@@ -4,7 +4,7 @@
 ``pbx_call_id``; ``interaction_id`` links it to the call an operator logged (none: "unlogged").
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from hotline.core.models.types import UTCDateTime
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -68,7 +68,8 @@ def record_failed(
 
 
 def list_failed(uow: UnitOfWork, *, account: str | None = None) -> list[FailedMessage]:
-    """The failed messages, oldest first; of one account when ``account`` is given."""
+    """The failed messages, oldest first; of one account when ``account`` is given (supervisors)."""
+    uow.authorize("mail.failed.read", entity="failed_message")
     query = select(FailedMessage).order_by(FailedMessage.received_at, FailedMessage.id)
     if account:
         query = query.where(FailedMessage.account == account)

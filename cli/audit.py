@@ -1,0 +1,50 @@
+"""``hotline audit list``: who did what, where and when (supervisors and admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.options import JsonFlag, LimitOption
+from hotline.cli.output import info, print_json, stdout, table
+from hotline.cli.state import cli_state
+
+app = typer.Typer(help="Read the audit trail (supervisors and admins).", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this login's entries.")] = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", metavar="KIND[:ID]", help="ticket:42, client:7, operator, ...")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DATE", help="From this day (YYYY-MM-DD, local time).")
+    ] = None,
+    limit: LimitOption = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many newer entries.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Audit entries, newest first; JSON: {"entries": [...], "more": bool}."""
+    from datetime import datetime, time
+
+    from hotline.core.reports.base import parse_day
+    from hotline.core.services.audit import audit_json, list_audit, parse_entity
+
+    state = cli_state()
+    kind, key = parse_entity(entity) if entity else (None, None)
+    day = parse_day(since, where="--since")
+    start = datetime.combine(day, time(), tzinfo=state.settings.zone) if day else None
+    with state.uow(readonly=True) as uow:
+        page = list_audit(
+            uow, actor=actor, entity=kind, entity_id=key, since=start, limit=limit, offset=offset
+        )
+    rows = [audit_json(entry) for entry in page.entries]
+    if as_json:
+        print_json({"entries": rows, "more": page.more})
+        return
+    columns = ["at", "actor", "action", "entity", "entity_id", "via"]
+    stdout().print(table("Audit", columns, [[row[c] for c in columns] for row in rows]))
+    if page.more:
+        info(f"more entries: --offset {offset + limit}")

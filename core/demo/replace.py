@@ -1,0 +1,85 @@
+"""Whether a database may be replaced by the demo, and what the replacement deletes.
+
+The demo replaces only demo data on its own say-so. A database holding anything else (clients or
+tickets that no demo load made: an import, the console, mail) is deleted only when an admin confirms it
+by the database's name; the counts deleted go into the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+    from hotline.core.db import UnitOfWork
+
+DELETED_TABLES = (
+    "client",
+    "client_phone",
+    "client_email",
+    "ticket",
+    "ticket_event",
+    "interaction",
+    "reminder",
+)
+"""What a replacement deletes (operators, queues, groups and articles are kept)."""
+_DEMO_OWN_ACTIONS = ("demo.%", "ticket.escalate", "refused:%", "identity.%")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What loading the demo over this database would delete."""
+
+    database: str
+    """The name to type to confirm: the SQLite file's name, or the PostgreSQL database's."""
+    counts: dict[str, int]
+    foreign: dict[str, int] = field(default_factory=dict)
+    """Audited changes no demo load made, by action: non-empty means the data is not (only) the demo's."""
+
+    @property
+    def demo_only(self) -> bool:
+        return not self.foreign
+
+
+def database_name(engine: Engine) -> str:
+    if engine.dialect.name == "sqlite":
+        return Path(engine.url.database or "memory").name
+    return str(engine.url.database)
+
+
+def replacement(connection: Connection, engine: Engine) -> Replacement:
+    """The counts a replacement would delete, and whether anything in them is not demo data."""
+    counts = {
+        table: int(connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
+        for table in DELETED_TABLES
+    }
+    own = " AND ".join(f"action NOT LIKE '{pattern}'" for pattern in _DEMO_OWN_ACTIONS)
+    foreign = {
+        str(action): int(count)
+        for action, count in connection.execute(
+            text(
+                "SELECT action, count(*) FROM audit_entry WHERE entity IN"
+                f" ('client', 'ticket', 'interaction', 'reminder') AND {own} GROUP BY action ORDER BY action"
+            )
+        )
+    }
+    demo_loads = connection.execute(
+        text("SELECT count(*) FROM audit_entry WHERE action = 'demo.load'")
+    ).scalar_one()
+    if counts["client"] and not demo_loads:
+        foreign["clients not made by a demo load"] = counts["client"]
+    return Replacement(database=database_name(engine), counts=counts, foreign=foreign)
+
+
+def check_replacement(uow: UnitOfWork) -> Replacement | None:
+    """What ``demo --force`` would delete (admins only); ``None`` when the database has no clients."""
+    uow.authorize("demo.load", entity="database")
+    connection = uow.session.connection()
+    if not connection.execute(text("SELECT count(*) FROM client")).scalar_one():
+        return None
+    return replacement(connection, uow.engine)

@@ -1,0 +1,212 @@
+"""Who is acting: proven by the operating system (SQLite) or by PostgreSQL, never just claimed.
+
+- SQLite: the operator is the OS user running hotline (the database file's permissions are the
+  boundary). ``--operator`` is honoured only when that OS user is an active admin, and is audited;
+  root is the system account there (no file permission stops root).
+- PostgreSQL: the operator is the role PostgreSQL authenticated (``current_user``), mapped to an
+  operator row by ``operator.db_role`` (or, without one, by the login). ``--operator`` may only narrow
+  the system account (a superuser or a member of ``hotline_system``: cron, the PBX), and is audited.
+
+Unknown, blank, deactivated and control-character logins are refused (``PermissionDenied``, exit 2),
+and the refusal is an audit entry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from hotline.core.authority import checked_login, with_article
+from hotline.core.db import UnitOfWork
+from hotline.core.enums import Role
+from hotline.core.errors import NotFound, PermissionDenied
+from hotline.core.pg_roles import DEFAULT_PREFIX, system_role
+from hotline.core.text import printable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hotline.core.clock import Clock
+    from hotline.core.models import Operator
+
+
+def os_principal() -> tuple[str, bool]:
+    """The OS user by its user id (not by ``$USER``, which anyone can set), and whether it is root."""
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name, uid == 0
+    except KeyError:
+        return str(uid), uid == 0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The proven actor of one command or console session."""
+
+    login: str | None
+    """The acting operator's login; ``None`` when the system account acts for itself."""
+    authenticated: str
+    """What proved it: the OS user (SQLite) or the database role (PostgreSQL)."""
+    system: bool = False
+    """Authenticated as the system account."""
+
+    @property
+    def name(self) -> str:
+        return self.login or "system"
+
+
+def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
+    """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
+    the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
+    member of ``<prefix>_system`` is)."""
+    if engine.dialect.name == "sqlite":
+        return os_principal()
+    with engine.connect() as connection:
+        role, system = connection.execute(
+            text(
+                "SELECT current_user, r.rolsuper OR EXISTS ("
+                " SELECT 1 FROM pg_roles g WHERE g.rolname = :group"
+                " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
+                " FROM pg_roles r WHERE r.rolname = current_user"
+            ),
+            {"group": system_role(prefix)},
+        ).one()
+    return str(role), bool(system)
+
+
+def _operator_for_role(uow: UnitOfWork, role: str) -> Operator | None:
+    from sqlmodel import col, or_, select
+
+    from hotline.core.models import Operator
+
+    query = select(Operator).where(
+        or_(
+            col(Operator.db_role) == role,
+            (col(Operator.db_role).is_(None)) & (col(Operator.login) == role),
+        )
+    )
+    return uow.session.exec(query).first()
+
+
+def resolve_identity(
+    engine: Engine,
+    *,
+    requested: str | None,
+    clock: Clock | None = None,
+    via: str = "cli",
+    prefix: str = DEFAULT_PREFIX,
+) -> Identity:
+    """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited."""
+    authenticated, system = database_principal(engine, prefix=prefix)
+    with UnitOfWork(engine, clock=clock, readonly=True, via=via) as uow:
+        if requested is not None:
+            _checked(uow, requested, authenticated)
+        if not system:
+            base = _base_operator(uow, authenticated, postgres=engine.dialect.name != "sqlite")
+            if requested is None or requested == base.login:
+                return Identity(base.login, authenticated)
+            if engine.dialect.name != "sqlite":
+                _refuse(
+                    uow,
+                    authenticated,
+                    f"--operator may only narrow the system account, not {authenticated!r}",
+                )
+            if base.role != Role.ADMIN.value:
+                _refuse(
+                    uow,
+                    authenticated,
+                    f"--operator is for admins; OS user {authenticated!r} is {with_article(base.role)}",
+                )
+        elif requested is None:
+            return Identity(None, authenticated, system=True)
+        target = _active_operator(uow, requested, by=authenticated)
+        _record_narrowing(uow, authenticated=authenticated, login=target.login)
+        return Identity(target.login, authenticated, system=system)
+
+
+def _checked(uow: UnitOfWork, login: str, authenticated: str) -> None:
+    try:
+        checked_login(login)
+    except PermissionDenied as error:
+        _refuse(uow, authenticated, str(error), target=printable(login)[:64])
+
+
+def _base_operator(uow: UnitOfWork, authenticated: str, *, postgres: bool) -> Operator:
+    """The operator the OS user or the database role is; refused unless known and active."""
+    operator = _operator_for_role(uow, authenticated) if postgres else _find(uow, authenticated)
+    if operator is None:
+        what = "database role" if postgres else "OS user"
+        _refuse(uow, authenticated, f"the {what} {authenticated!r} is not a hotline operator")
+    assert operator is not None
+    if not operator.active:
+        _refuse(uow, authenticated, f"operator {operator.login!r} is deactivated")
+    return operator
+
+
+def _active_operator(uow: UnitOfWork, login: str, *, by: str) -> Operator:
+    operator = _find(uow, login)
+    if operator is None:
+        _refuse(uow, by, f"unknown operator {login!r}", target=login)
+    assert operator is not None
+    if not operator.active:
+        _refuse(uow, by, f"operator {login!r} is deactivated", target=login)
+    return operator
+
+
+def _find(uow: UnitOfWork, login: str) -> Operator | None:
+    try:
+        return uow._find_operator(login)
+    except NotFound:
+        return None
+
+
+def _refuse(uow: UnitOfWork, authenticated: str, reason: str, *, target: str | None = None) -> None:
+    uow.invoker_login = None
+    uow.actor_login = printable(authenticated)[:64]
+    uow.refuse("login", reason, entity="operator", entity_id=target)
+
+
+def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> None:
+    """``--operator`` honoured: an audit entry of its own, committed now."""
+    from hotline.core.models import AuditEntry
+
+    uow.session.add(
+        AuditEntry(
+            at=uow.now(),
+            actor=authenticated[:64],
+            action="identity.narrow",
+            entity="operator",
+            entity_id=login,
+            after={"operator": login},
+            via=uow.via[:200],
+        )
+    )
+    uow.session.commit()
+
+
+def bootstrap_admins(uow: UnitOfWork, *, requested: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """The first admins of a database without operators (``db init``); their logins.
+
+    SQLite: the OS user, and the ``--operator`` login too when one is named. PostgreSQL: the named
+    login or the authenticated role's name; mapped to that role unless it is the system account.
+    """
+    from hotline.core.services.operators import add_operator
+
+    authenticated, system = database_principal(uow.engine, prefix=prefix)
+    if requested is not None:
+        checked_login(requested)
+    if uow.engine.dialect.name == "sqlite" and not system:
+        logins = [authenticated] + ([requested] if requested and requested != authenticated else [])
+        for login in logins:
+            add_operator(uow, login=login, role=Role.ADMIN, display_name=login)
+        return logins
+    login = requested or authenticated
+    add_operator(
+        uow, login=login, role=Role.ADMIN, display_name=login, db_role=None if system else authenticated
+    )
+    return [login]

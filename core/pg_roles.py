@@ -1,0 +1,129 @@
+"""PostgreSQL roles and grants: the database enforces what matters even to someone holding SQL.
+
+One login role per operator (``operators add`` creates it where the acting role has CREATEROLE), in
+one group role per hotline role: ``<prefix>_operator`` < ``<prefix>_supervisor`` < ``<prefix>_admin``
+(each a member of the next one down), and ``<prefix>_system`` for cron and the PBX. ``db grants``
+applies:
+
+- operators read and write the working tables, but cannot read the audit trail (they may only add
+  entries), cannot delete clients, and get no TRUNCATE anywhere;
+- supervisors also read the audit trail and may delete clients;
+- nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from hotline.core.enums import Role
+from hotline.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from hotline.core.db import UnitOfWork
+
+DEFAULT_PREFIX = "hotline"
+_APPEND_ONLY = "audit_entry"
+
+
+def group_role(role: Role | str, *, prefix: str = DEFAULT_PREFIX) -> str:
+    """The group role of a hotline role: ``hotline_operator``."""
+    return f"{prefix}_{Role(role).value}"
+
+
+def system_role(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}_system"
+
+
+def _quoted(name: str) -> str:
+    if not name or '"' in name or "\x00" in name or len(name) > 63:
+        raise InvalidInput(f"not a usable PostgreSQL role name: {name!r}", where="role")
+    return f'"{name}"'
+
+
+def _role_exists(connection: Connection, name: str) -> bool:
+    found = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :name"), {"name": name})
+    return found.first() is not None
+
+
+def may_create_roles(connection: Connection) -> bool:
+    """Whether the acting database role may create roles (superuser or CREATEROLE)."""
+    row = connection.execute(
+        text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    ).first()
+    return bool(row and row[0])
+
+
+def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """Create the group roles where missing and grant them what their hotline role may; admins only.
+
+    Returns the statements run (``db grants`` prints them). Run again after every ``db upgrade``.
+    """
+    uow.authorize("db.admin", entity="database", entity_id="grants")
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql":
+        raise InvalidInput("grants are for PostgreSQL; on SQLite the file's permissions are the boundary")
+    operator, supervisor, admin = (_quoted(group_role(role, prefix=prefix)) for role in Role)
+    system = _quoted(system_role(prefix))
+    statements: list[str] = []
+    for name in (operator, supervisor, admin, system):
+        if not _role_exists(connection, name.strip('"')):
+            statements.append(f"CREATE ROLE {name} NOLOGIN")
+    statements += [
+        f"GRANT {operator} TO {supervisor}",
+        f"GRANT {supervisor} TO {admin}",
+        f"GRANT {admin} TO {system}",
+    ]
+    tables = [
+        row[0]
+        for row in connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        )
+    ]
+    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version")]
+    deletable = [t for t in working if t != '"client"']
+    everyone = ", ".join((operator, supervisor, admin, system))
+    statements += [
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, {everyone}",
+        f"GRANT USAGE ON SCHEMA public TO {operator}",
+        f'GRANT SELECT ON "alembic_version" TO {operator}',
+        f"GRANT SELECT, INSERT, UPDATE ON {', '.join(working)} TO {operator}",
+        f"GRANT DELETE ON {', '.join(deletable)} TO {operator}",
+        f'GRANT DELETE ON "client" TO {supervisor}',
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {operator}",
+        # Operators add audit entries (the ORM reads back the new id) but never read the trail.
+        f'GRANT INSERT, SELECT (id) ON "{_APPEND_ONLY}" TO {operator}',
+        f'GRANT SELECT ON "{_APPEND_ONLY}" TO {supervisor}',
+    ]
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+    from hotline.core.services.audit import record_audit
+
+    record_audit(
+        uow, action="db.grants", entity="database", after={"prefix": prefix, "statements": statements}
+    )
+    return statements
+
+
+def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = DEFAULT_PREFIX) -> str | None:
+    """Give the operator ``login`` a database role of that name in its group role, where the acting role
+    may (CREATEROLE) and ``db grants`` has made the group roles; the role's name, or ``None`` (then the
+    DBA creates it and sets ``operator.db_role``, or the login is the role's name)."""
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql" or not may_create_roles(connection):
+        return None
+    group = group_role(role, prefix=prefix)
+    if not _role_exists(connection, group):
+        return None
+    if not _role_exists(connection, login):
+        connection.exec_driver_sql(f"CREATE ROLE {_quoted(login)} LOGIN")
+    for other in Role:
+        if other != role and _role_exists(connection, group_role(other, prefix=prefix)):
+            connection.exec_driver_sql(
+                f"REVOKE {_quoted(group_role(other, prefix=prefix))} FROM {_quoted(login)}"
+            )
+    connection.exec_driver_sql(f"GRANT {_quoted(group)} TO {_quoted(login)}")
+    return login

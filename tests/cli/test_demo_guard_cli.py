@@ -1,0 +1,96 @@
+"""``demo --force`` never wipes a real client base by accident: an operator or an unknown login is
+refused (and audited); an admin deletes data that is not the demo's only after typing the database's
+name (or ``--yes-i-mean-DBNAME``), and the audit records what was deleted. Both backends."""
+
+from __future__ import annotations
+
+import json
+
+from core.escalation.world import populate
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork
+from hotline.core.demo.replace import database_name
+from hotline.core.models import AuditEntry, Client
+
+runner = CliRunner()
+
+
+def _run(database_url: str, *args: str, operator: str = "admin", stdin: str | None = None):
+    return runner.invoke(
+        app,
+        ["--db", database_url, "--operator", operator, *args],
+        input=stdin,
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+    )
+
+
+def _clients(engine) -> list[str]:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return list(uow.session.exec(select(Client.name).order_by(Client.id)).scalars())
+
+
+def _audit(engine, action: str) -> list[AuditEntry]:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return list(uow.session.exec(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+
+
+def test_an_operator_or_a_stranger_cannot_replace_the_client_base(engine, clock, database_url: str) -> None:
+    populate(engine, clock)
+    before = _clients(engine)
+    operator = _run(database_url, "demo", "--force", "--clients", "10", operator="ivan")
+    assert operator.exit_code == 2
+    assert "demo.load needs admin" in operator.output
+    stranger = _run(database_url, "demo", "--force", "--clients", "10", operator="ghost")
+    assert stranger.exit_code == 2
+    assert "unknown operator 'ghost'" in stranger.output
+    assert _clients(engine) == before
+    assert [entry.actor for entry in _audit(engine, "refused:demo.load")] == ["ivan"]
+    assert [entry.entity_id for entry in _audit(engine, "refused:login")] == ["ghost"]
+
+
+def test_an_admin_must_name_the_database_to_replace_real_data(engine, clock, database_url: str) -> None:
+    populate(engine, clock)
+    before = _clients(engine)
+    name = database_name(engine)
+    unconfirmed = _run(database_url, "demo", "--force", "--clients", "10", stdin="")
+    assert unconfirmed.exit_code == 2
+    assert f"--yes-i-mean-{name}" in unconfirmed.output
+    wrong = _run(database_url, "demo", "--force", "--clients", "10", stdin="not-the-name\n")
+    assert wrong.exit_code == 2
+    assert _clients(engine) == before
+    typed = _run(database_url, "demo", "--force", "--clients", "10", stdin=f"{name}\n")
+    assert typed.exit_code == 0, typed.output
+    assert len(_clients(engine)) == 10
+    [replaced] = _audit(engine, "demo.replace")
+    assert replaced.actor == "admin"
+    assert replaced.before["deleted"]["client"] == len(before)
+    assert replaced.before["not_demo"] == {"clients not made by a demo load": len(before)}
+    assert replaced.after == {"confirmed_by_name": True}
+
+
+def test_demo_data_is_replaced_without_a_name_and_scripts_confirm_with_a_flag(
+    engine, database_url: str
+) -> None:
+    assert _run(database_url, "db", "init").exit_code == 0
+    assert _run(database_url, "demo", "--clients", "20").exit_code == 0
+    again = _run(database_url, "demo", "--clients", "20", "--force")
+    assert again.exit_code == 0, again.output
+    created = _run(database_url, "tickets", "create", "--subject", "real work", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    refused = _run(database_url, "demo", "--clients", "20", "--force", stdin="")
+    assert refused.exit_code == 2
+    assert "1 ticket.create" in refused.output
+    name = database_name(engine)
+    bogus = _run(database_url, "demo", "--clients", "20", "--force", "--yes-i-mean-it")
+    assert bogus.exit_code == 2
+    forced = _run(database_url, "demo", "--clients", "20", "--force", f"--yes-i-mean-{name}")
+    assert forced.exit_code == 0, forced.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(func.count()).select_from(Client)).scalar_one() == 20
+    replaced = _audit(engine, "demo.replace")
+    assert [entry.after["confirmed_by_name"] for entry in replaced] == [False, True]
+    listed = _run(database_url, "audit", "list", "--entity", "database", "--json")
+    assert [entry["action"] for entry in json.loads(listed.stdout)["entries"]] == ["demo.replace"] * 2

@@ -1,0 +1,142 @@
+"""Every command of the Typer app, as every role: allowed or refused exactly as core's permission table
+says, and every refusal is an audit entry. A command added without a rule (in ``cli/permissions.py``)
+or without a sample invocation here fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from core.escalation.world import populate
+from sqlalchemy import select
+
+from hotline.cli.main import app
+from hotline.cli.permissions import COMMAND_OPERATIONS
+from hotline.core.authority import PERMISSIONS, allows
+from hotline.core.db import UnitOfWork
+from hotline.core.models import AuditEntry
+from tests.cli.invoke import hotline
+
+ROLES = {"admin": "admin", "supervisor": "boss", "operator": "ivan"}
+"""Role → a login of the escalation world that has it."""
+
+
+def _command_paths() -> list[str]:
+    paths: list[str] = []
+
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        commands = getattr(command, "commands", None)
+        if commands is None:
+            paths.append(" ".join(path))
+            return
+        for name, sub in commands.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return sorted(paths)
+
+
+def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
+    """A quick invocation of each command (arguments that need no server and end promptly)."""
+    (tmp / "kb").mkdir(exist_ok=True)
+    people = tmp / "people.csv"
+    people.write_text("name,phone\nNew Person,+7 916 000 00 01\n", encoding="utf-8")
+    (tmp / "Master.csv").write_text("", encoding="utf-8")
+    return {
+        "db init": [],
+        "db upgrade": [],
+        "db backup": [str(tmp / f"backup-{login}.db")],
+        "db grants": [],
+        "config check": [],
+        "demo": ["--clients", "1"],
+        "operators add": [f"new-{login}"],
+        "operators list": [],
+        "operators role": ["nobody", "operator"],
+        "operators deactivate": ["nobody"],
+        "lookup": ["Acme"],
+        "clients import": [str(people), "--dry-run"],
+        "clients export": ["--output", str(tmp / f"export-{login}.csv")],
+        "clients show": ["1"],
+        "tickets list": [],
+        "tickets show": ["1"],
+        "tickets create": ["--subject", "walk", "--queue", "Support"],
+        "tickets reply": ["9999", "--body", "x"],
+        "tickets attachment": ["9999"],
+        "escalate": ["--dry-run"],
+        "mail poll": ["--once"],
+        "mail send": ["--once"],
+        "mail failed": [],
+        "kb import": [str(tmp / "kb")],
+        "kb search": ["printer"],
+        "kb show": ["nothing"],
+        "kb reindex": [],
+        "reminders due": ["--no-birthdays"],
+        "reminders list": [],
+        "reminders add": ["call back", "--at", "1h"],
+        "reminders done": ["9999"],
+        "reminders snooze": ["9999"],
+        "report operators": [],
+        "report aging": [],
+        "report sla": [],
+        "report calls": [],
+        "call incoming": ["+7 916 123 45 67", "--operator", "ivan"],
+        "call log": ["+7 916 123 45 67", "--call-id", f"walk-{login}"],
+        "call import-cdr": [str(tmp / "Master.csv")],
+        "call dial": ["+7 916 123 45 67"],
+        "call listen": ["--no-ami"],
+        "audit list": [],
+    }
+
+
+NOT_RUN = {"console": "opens the full-screen console (tests/tui walks its commands)"}
+LOCAL = {name for name, operation in COMMAND_OPERATIONS.items() if operation is None}
+
+
+def test_every_command_has_a_rule_and_every_rule_an_operation(tmp_path: Path) -> None:
+    paths = _command_paths()
+    assert set(paths) == set(COMMAND_OPERATIONS), "a command without a rule in cli/permissions.py"
+    for operation in COMMAND_OPERATIONS.values():
+        assert operation is None or operation in PERMISSIONS
+    assert set(_samples(tmp_path, "x")) | set(NOT_RUN) | LOCAL == set(paths)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_command_as_every_role(engine, clock, database_url: str, tmp_path: Path, role: str) -> None:
+    populate(engine, clock)
+    login = ROLES[role]
+    refused_commands: list[str] = []
+    for path, args in _samples(tmp_path, login).items():
+        operation = COMMAND_OPERATIONS[path]
+        assert operation is not None
+        result = hotline("--db", database_url, "--operator", login, *path.split(), *args)
+        refused = result.exit_code == 2 and f"; {operation} needs " in result.output
+        assert refused == (not allows(role, operation)), (path, role, result.output)
+        assert "Traceback" not in result.output
+        if refused:
+            refused_commands.append(path)
+    with UnitOfWork(engine, readonly=True) as uow:
+        audited = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action.startswith("refused:"))
+        ).scalars()
+        entries = list(audited)
+    assert len(entries) == len(refused_commands)
+    assert {entry.actor for entry in entries} <= {login}
+    assert sorted(entry.via.removeprefix("cli: ").removeprefix("cron: ") for entry in entries) == sorted(
+        f"hotline {path}" for path in refused_commands
+    )
+
+
+def test_the_walk_can_fail() -> None:
+    """A command planted without a rule is caught."""
+
+    @app.command("planted")
+    def planted() -> None:
+        """Not allowed to exist without a rule."""
+
+    try:
+        assert "planted" in _command_paths()
+        assert set(_command_paths()) != set(COMMAND_OPERATIONS)
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "planted"]

@@ -1,0 +1,159 @@
+"""PostgreSQL: the operator is the role PostgreSQL authenticated, and the grants hold even for someone
+typing SQL. Real roles, unique per run (a uuid prefix), dropped afterwards; trust auth, ``user=``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models import AuditEntry, Operator
+from hotline.core.models.enums import Role
+from hotline.core.pg_roles import apply_grants, group_role, system_role
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from tests.cli.invoke import hotline
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
+
+
+@dataclass
+class Roles:
+    prefix: str
+    anna: str
+    sue: str
+    cron: str
+
+    def url(self, database_url: str, role: str) -> str:
+        return database_url.replace("://postgres@", f"://{role}@")
+
+
+@pytest.fixture
+def roles(backend, engine, clock) -> Iterator[Roles]:
+    prefix = f"hl{uuid.uuid4().hex[:10]}"
+    made = Roles(prefix, anna=f"{prefix}-anna", sue=f"{prefix}-sue", cron=f"{prefix}-cron")
+    created = [
+        made.anna,
+        made.sue,
+        made.cron,
+        *(group_role(r, prefix=prefix) for r in Role),
+        system_role(prefix),
+    ]
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            apply_grants(uow, prefix=prefix)
+            add_operator(uow, login="admin", role=Role.ADMIN)
+            ensure_queue(uow, name="Support")
+            add_operator(uow, login=made.anna, role=Role.OPERATOR, pg_role_prefix=prefix)
+            add_operator(uow, login=made.sue, role=Role.SUPERVISOR, pg_role_prefix=prefix)
+            uow.session.connection().exec_driver_sql(
+                f'CREATE ROLE "{made.cron}" LOGIN IN ROLE "{system_role(prefix)}"'
+            )
+        yield made
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for role in created:
+                if connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+                    connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+                    connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def _audit(engine, action: str) -> list[AuditEntry]:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return list(uow.session.exec(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+
+
+def test_operators_add_creates_the_login_role_in_its_group(roles: Roles, engine) -> None:
+    with engine.connect() as connection:
+        member = connection.execute(
+            text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+            {"role": roles.anna, "group": group_role(Role.OPERATOR, prefix=roles.prefix)},
+        ).scalar_one()
+    assert member
+    with UnitOfWork(engine, readonly=True) as uow:
+        anna = uow.session.exec(select(Operator).where(Operator.login == roles.anna)).scalars().one()
+    assert anna.db_role == roles.anna
+
+
+def test_the_authenticated_role_is_the_operator_and_may_not_claim_another(
+    roles: Roles, engine, database_url: str
+) -> None:
+    as_anna = roles.url(database_url, roles.anna)
+    created = hotline("--db", as_anna, "tickets", "create", "--subject", "from anna", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    [entry] = _audit(engine, "ticket.create")
+    assert entry.actor == roles.anna
+    claimed = hotline("--db", as_anna, "--operator", roles.sue, "tickets", "list")
+    assert claimed.exit_code == 2
+    assert "--operator may only narrow the system account" in claimed.output
+    refused = hotline("--db", as_anna, "audit", "list")
+    assert refused.exit_code == 2
+    assert "audit.read needs supervisor or admin" in refused.output
+    assert [e.actor for e in _audit(engine, "refused:audit.read")] == [roles.anna]
+    assert [e.actor for e in _audit(engine, "refused:login")] == [roles.anna]
+    as_sue = roles.url(database_url, roles.sue)
+    listed = hotline("--db", as_sue, "audit", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+
+
+def test_the_system_role_narrows_to_an_operator_and_it_is_audited(
+    roles: Roles, engine, database_url: str
+) -> None:
+    as_cron = roles.url(database_url, roles.cron)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    plain = hotline("--db", as_cron, "tickets", "list", "--json", env=prefix)
+    assert plain.exit_code == 0, plain.output
+    result = hotline(
+        "--db",
+        as_cron,
+        "--operator",
+        roles.anna,
+        "tickets",
+        "create",
+        "--subject",
+        "pbx",
+        "--queue",
+        "Support",
+        env=prefix,
+    )
+    assert result.exit_code == 0, result.output
+    [narrowed] = _audit(engine, "identity.narrow")
+    assert (narrowed.actor, narrowed.entity_id) == (roles.cron, roles.anna)
+
+
+def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
+    roles: Roles, engine, database_url: str
+) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.session.connection().exec_driver_sql(
+            "INSERT INTO client (name, kind, notes, created_at, updated_at, tags) VALUES ('Acme', 'organisation', '', now(), now(), '[]')"
+        )
+    anna = make_engine(roles.url(database_url, roles.anna))
+    sue = make_engine(roles.url(database_url, roles.sue))
+    try:
+        for statement in (
+            "SELECT * FROM audit_entry",
+            "DELETE FROM client",
+            "UPDATE audit_entry SET actor = 'x'",
+            "TRUNCATE client",
+        ):
+            with pytest.raises(DBAPIError, match="permission denied"), anna.begin() as connection:
+                connection.exec_driver_sql(statement)
+        with anna.begin() as connection:  # what the console needs still works
+            assert connection.exec_driver_sql("SELECT count(*) FROM client").scalar_one() == 1
+        with sue.begin() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM audit_entry").scalar_one() > 0
+        for statement in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry"):
+            with pytest.raises(DBAPIError, match="permission denied"), sue.begin() as connection:
+                connection.exec_driver_sql(statement)
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM audit_entry")  # even the owner: the trigger
+    finally:
+        anna.dispose()
+        sue.dispose()

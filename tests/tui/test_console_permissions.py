@@ -1,0 +1,92 @@
+"""Every console command has a rule in ``tui/permissions.py``; the privileged ones (the history of
+changes, from the card and the ticket) are refused for an operator with a toast and an audit entry,
+and open for a supervisor. Plus the history view's snapshot at 80x24."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from sqlalchemy import select
+
+from hotline.core.authority import PERMISSIONS, allows
+from hotline.core.db import UnitOfWork
+from hotline.core.models import AuditEntry
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from hotline.tui.commands import _REGISTRY
+from hotline.tui.permissions import COMMAND_OPERATIONS
+from hotline.tui.screens.audit_history import AuditHistoryScreen
+from tests.tui.test_snapshots import settled
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+ROLES = {"operator": "anna", "supervisor": "sue", "admin": "root-admin"}
+
+
+def _all_commands() -> set[str]:
+    import hotline.tui.app
+    import hotline.tui.screens
+    import hotline.tui.widgets
+
+    for package in (hotline.tui.screens, hotline.tui.widgets):
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    return set(_REGISTRY)
+
+
+def test_every_console_command_has_a_rule(backend) -> None:
+    assert _all_commands() == set(COMMAND_OPERATIONS)
+    assert set(COMMAND_OPERATIONS.values()) <= set(PERMISSIONS)
+
+
+@pytest.fixture
+def staff(world, engine, clock) -> None:
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="sue", role=Role.SUPERVISOR, display_name="Sue")
+        add_operator(uow, login="root-admin", role=Role.ADMIN, display_name="Admin")
+
+
+PRIVILEGED = sorted(
+    name
+    for name, operation in COMMAND_OPERATIONS.items()
+    if operation != "read" and not allows("operator", operation)
+)
+
+
+@pytest.mark.parametrize("command_id", PRIVILEGED)
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_privileged_console_commands_by_role(
+    backend, world, staff, engine, console, command_id, role
+) -> None:
+    command = _REGISTRY[command_id]
+    app = console(operator_login=ROLES[role])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        if command.scope == "card":
+            app.open_client(world.ivanov_id)
+        else:
+            app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press(command.key.split(",")[0])
+        await settled(pilot)
+        opened = isinstance(app.screen, AuditHistoryScreen)
+        assert opened == allows(role, COMMAND_OPERATIONS[command_id])
+        if not opened:
+            assert any("needs supervisor or admin" in str(n.message) for n in app._notifications)
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = list(
+            uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:audit.read")).scalars()
+        )
+    assert [(entry.actor, entry.via) for entry in refused] == ([] if opened else [(ROLES[role], "console")])
+
+
+def test_ticket_history_at_80x24(backend, world, staff, console, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await settled(pilot)
+        pilot.app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+
+    assert snap_compare(console(operator_login="sue"), terminal_size=(80, 24), run_before=run_before)

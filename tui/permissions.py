@@ -1,0 +1,51 @@
+"""Which operation of core's permission table each console command performs.
+
+The check is in the service operation the command calls; this map is what
+``tests/tui/test_console_permissions.py`` walks, so a command added without a rule fails the test.
+"""
+
+from __future__ import annotations
+
+_READ = (
+    "app.help app.palette app.home app.queues app.kb app.quit history.close reminder_list.open_client"
+    " card.more card.timeline card.tickets card.reminders card.open card.back note.insert_article"
+    " note.cancel file_pick.take file_pick.cancel help.close home.open home.next home.previous home.clear"
+    " home.new_client kb_search.insert kb_search.next kb_search.previous kb_search.close"
+    " log_call.insert_article log_call.cancel new_client.open_duplicate new_client.cancel queues.open"
+    " queues.all queues.mine queues.unassigned queues.breaching queues.next_queue queues.previous_queue"
+    " queues.reload queues.back ticket.files ticket.reload ticket.client ticket.back choice.cancel"
+    " ticket_files.save ticket_files.save_all ticket_files.open ticket_files.close"
+    " ticket_text.insert_article ticket_text.attach ticket_text.detach ticket_text.cancel"
+)
+_WRITES = {
+    "reminder_list.done": "reminder.write",
+    "reminder_list.snooze_10m": "reminder.write",
+    "reminder_list.snooze_1h": "reminder.write",
+    "reminder_list.snooze_tomorrow": "reminder.write",
+    "card.log_call": "interaction.write",
+    "card.new_ticket": "ticket.write",
+    "card.note": "interaction.write",
+    "card.reminder": "reminder.write",
+    "card.edit": "client.write",
+    "note.save": "interaction.write",
+    "log_call.save": "interaction.write",
+    "new_client.save": "client.write",
+    "queues.take": "ticket.write",
+    "queues.assign": "ticket.write",
+    "queues.status": "ticket.write",
+    "ticket.reply": "ticket.write",
+    "ticket.note": "ticket.write",
+    "ticket.status": "ticket.write",
+    "ticket.priority": "ticket.write",
+    "ticket.queue": "ticket.write",
+    "ticket.assign": "ticket.write",
+    "ticket.take": "ticket.write",
+    "ticket_text.save": "ticket.write",
+    "card.history": "audit.read",
+    "card.dial": "call.dial",
+    "card.note_call": "interaction.write",
+    "ticket.history": "audit.read",
+}
+
+COMMAND_OPERATIONS: dict[str, str] = {**dict.fromkeys(_READ.split(), "read"), **_WRITES}
+"""Command id → operation (``read`` for moving around and reading)."""

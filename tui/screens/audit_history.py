@@ -1,0 +1,95 @@
+"""The history of changes of one client or one ticket, from the audit trail (supervisors and admins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker
+
+from hotline.core.text import printable
+from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.messages import AuditHistoryLoaded, forward_worker_failure
+
+if TYPE_CHECKING:
+    from hotline.tui.context import ConsoleContext
+
+HISTORY_LIMIT = 200
+
+register(
+    Command(
+        id="history.close",
+        key="escape,q",
+        title="history: close",
+        help="Close the history.",
+        action="dismiss",
+        scope="history",
+        label="Close",
+        in_palette=False,
+    ),
+)
+
+
+class AuditHistoryScreen(ModalScreen[None]):
+    """Who changed ``entity`` ``entity_id``, when, from where, and what changed; newest first."""
+
+    COMMAND_SCOPE = "history"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar = bindings_for("history")
+
+    def __init__(self, ctx: ConsoleContext, *, entity: str, entity_id: str, title: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.entity = entity
+        self.entity_id = entity_id
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history-box") as box:
+            box.border_title = printable(self.title_text)
+            box.border_subtitle = "Esc to close"
+            yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="history-more")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, width in (("When", 11), ("Who", 10), ("What", 16), ("Where", 8), ("Change", None)):
+            table.add_column(label, width=width)
+        table.focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def _load(self) -> None:
+        from hotline.core.services.audit import list_audit
+
+        with self.ctx.uow(readonly=True) as uow:
+            page = list_audit(uow, entity=self.entity, entity_id=self.entity_id, limit=HISTORY_LIMIT)
+        self.post_message(AuditHistoryLoaded(page.entries, page.more))
+
+    def on_audit_history_loaded(self, message: AuditHistoryLoaded) -> None:
+        from hotline.core.services.audit import describe_change
+
+        table = self.query_one(DataTable)
+        zone = self.ctx.settings.zone
+        for entry in message.entries:
+            table.add_row(
+                Text(entry.at.astimezone(zone).strftime("%d.%m %H:%M")),
+                Text(printable(entry.actor), no_wrap=True, overflow="ellipsis"),
+                Text(printable(entry.action), no_wrap=True, overflow="ellipsis"),
+                Text(printable((entry.via or "").split(":")[0]), no_wrap=True),
+                Text(printable(describe_change(entry)), no_wrap=True, overflow="ellipsis"),
+            )
+        more = f"older entries: hotline audit list --entity {self.entity}:{self.entity_id}"
+        count = f"{len(message.entries)} change{'s' if len(message.entries) != 1 else ''}"
+        self.query_one("#history-more", Static).update(Text(more if message.more else count, style="dim"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event):
+            self.dismiss()
