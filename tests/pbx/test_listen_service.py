@@ -19,6 +19,19 @@ from tests.pbx.ami_server import FakeAsterisk
 HOTLINE = str(Path(sys.executable).parent / "hotline")
 
 
+async def rows_when(engine, query, ready, timeout: float = 30.0) -> list:
+    """The rows of ``query`` once ``ready(rows)`` holds, read every 100 ms (``timeout``: fail)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        with UnitOfWork(engine, readonly=True) as uow:
+            rows = list(uow.session.exec(query))
+        if ready(rows):
+            return rows
+        assert loop.time() < deadline, f"timed out waiting for {query}"
+        await asyncio.sleep(0.1)
+
+
 def config_for(tmp_path: Path, port: int) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(f'[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n[pbx.ami]\nport = {port}\n')
@@ -39,15 +52,7 @@ async def test_listen_records_calls_and_stops_cleanly_on_sigterm(
             # An extension mapped to a login nobody added: logged and counted, the service goes on.
             await pbx.send(render(INBOUND_ANSWERED, call_id="1795417200.8", ext="102"))
             await pbx.send(render(INBOUND_ANSWERED, call_id="1795417200.9"))
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            while True:
-                with UnitOfWork(engine, readonly=True) as uow:
-                    ids = list(uow.session.exec(select(CallRecord.pbx_call_id)))
-                if "1795417200.9" in ids:
-                    break
-                assert loop.time() < deadline, "the call was not recorded"
-                await asyncio.sleep(0.1)
+            ids = await rows_when(engine, select(CallRecord.pbx_call_id), lambda ids: "1795417200.9" in ids)
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), 30)
         finally:
@@ -120,13 +125,7 @@ async def test_listen_webhook_takes_a_signed_event_and_stops_on_sigterm(
                 assert loop.time() < deadline, "the webhook did not start"
                 await asyncio.sleep(0.1)
         assert status == 204
-        while True:
-            with UnitOfWork(engine, readonly=True) as uow:
-                pops = list(uow.session.exec(select(ScreenPop)))
-            if pops:
-                break
-            assert loop.time() < deadline, "no pop"
-            await asyncio.sleep(0.1)
+        pops = await rows_when(engine, select(ScreenPop), bool)
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     finally:
