@@ -108,13 +108,16 @@ def _print_hits(hits: list[SearchHit]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from hotline.core.text import printable
+
     table = Table(title="Knowledge base", title_justify="left", header_style="bold", show_lines=True)
     table.add_column("id", justify="right")
     table.add_column("article", ratio=1)
     for hit in hits:
         cell = _styled(hit.title)
         cell.stylize("bold")
-        cell.append(Text(f"  {hit.slug}" + (" · public" if hit.audience == "public" else ""), style="dim"))
+        slug = printable(hit.slug)
+        cell.append(Text(f"  {slug}" + (" · public" if hit.audience == "public" else ""), style="dim"))
         cell.append("\n")
         cell.append(_styled(hit.snippet))
         table.add_row(Text(str(hit.article_id)), cell)
@@ -162,7 +165,7 @@ def show(
     console = stdout()
     console.print(Text(printable(found.title), style="bold"))
     tags = ", ".join(printable(str(tag)) for tag in found.tags)
-    console.print(Text(f"{found.slug} · {found.audience} · {tags}", style="dim"))
+    console.print(Text(f"{printable(found.slug)} · {found.audience} · {tags}", style="dim"))
     console.print()
     console.print(Markdown(body))
 

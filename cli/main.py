@@ -61,7 +61,9 @@ def main(
     operator: Annotated[
         str | None,
         typer.Option(
-            "--operator", envvar="HOTLINE_OPERATOR", help="Acting operator login (default: OS login)."
+            "--operator",
+            envvar="HOTLINE_OPERATOR",
+            help="Act as this login (an admin OS user on SQLite, the system account on PostgreSQL).",
         ),
     ] = None,
     now: Annotated[

@@ -68,8 +68,9 @@ def role(
     from hotline.core.services.operators import parse_role, set_operator_role
 
     parsed = parse_role(new_role, where="ROLE")
-    with cli_state().uow() as uow:
-        set_operator_role(uow, login=login, role=parsed)
+    state = cli_state()
+    with state.uow() as uow:
+        set_operator_role(uow, login=login, role=parsed, pg_role_prefix=state.settings.pg_role_prefix)
     info(f"{login} is now {parsed.value}")
 
 

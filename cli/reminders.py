@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline.cli.options import MAX_ID, JsonFlag
-from hotline.cli.output import info, print_json, stdout, table
+from hotline.cli.output import Page, info, print_json, stdout, table
 
 if TYPE_CHECKING:
     from hotline.core.services.reminders import ReminderView
@@ -106,18 +106,25 @@ def due(
 
 
 @app.command("list")
-def list_(as_json: JsonFlag = False) -> None:
-    """The acting operator's pending reminders, due or not."""
+def list_(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many at most.")] = 100,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=10**9, help="Skip this many first.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """The acting operator's pending reminders, due or not; a page at a time, saying when there are more."""
     from hotline.cli.state import cli_state
     from hotline.core.services.reminders import pending_reminders
 
     state = cli_state()
     with state.uow(readonly=True) as uow:
-        views = pending_reminders(uow)
+        views = pending_reminders(uow, limit=limit + 1, offset=offset)
+    page = Page(offset=offset, count=min(len(views), limit), more=len(views) > limit)
+    views = views[:limit]
     if as_json:
-        print_json([view.as_dict() for view in views])
+        print_json({"reminders": [view.as_dict() for view in views], **page.as_json()})
         return
     _print(views, title="Pending reminders", zone=state.settings.zone)
+    page.tell()
 
 
 @app.command()

@@ -33,6 +33,7 @@ from hotline.core.text import printable
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from hotline.core.enums import Role
     from hotline.core.models import Operator
 
 _T = TypeVar("_T")
@@ -329,6 +330,18 @@ class UnitOfWork:
         )
         if reason is not None:
             self.refuse(operation, reason, entity=entity, entity_id=entity_id)
+
+    def require_role(self, *allowed: Role) -> None:
+        """Older form of :meth:`authorize` (kept so branches written against it still merge): refuse,
+        audited, unless the operator is active and has one of ``allowed``. New code names an operation."""
+        operator = self._responsible
+        if operator is None:
+            return
+        if not operator.active:
+            self.refuse("read", f"operator {operator.login!r} is deactivated")
+        if operator.role not in {role.value for role in allowed}:
+            wanted = " or ".join(role.value for role in allowed)
+            self.refuse("role", f"operator {operator.login!r} is a {operator.role}; this needs {wanted}")
 
     def require_active(self) -> None:
         """Refuse any write by an unknown or deactivated operator (``record_audit`` calls it)."""

@@ -127,3 +127,14 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
             )
     connection.exec_driver_sql(f"GRANT {_quoted(group)} TO {_quoted(login)}")
     return login
+
+
+def set_login_allowed(uow: UnitOfWork, *, role: str, allowed: bool) -> bool:
+    """``ALTER ROLE … LOGIN | NOLOGIN`` where the acting role may; whether it did."""
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql" or not may_create_roles(connection):
+        return False
+    if not _role_exists(connection, role):
+        return False
+    connection.exec_driver_sql(f"ALTER ROLE {_quoted(role)} {'LOGIN' if allowed else 'NOLOGIN'}")
+    return True

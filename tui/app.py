@@ -15,6 +15,7 @@ from hotline.core.text import printable
 from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import (
+    CardLoaded,
     NewClientRequested,
     OpenClientRequested,
     OpenTicketRequested,
@@ -56,7 +57,8 @@ class HotlineApp(App[None]):
             from hotline.tui.live import LiveUpdates
 
             self.live = LiveUpdates(self, self.ctx)
-            self.live.start()
+            # After the first frame: its first look imports the ORM, which would compete with painting.
+            self.call_after_refresh(self.live.start)
 
     def on_unmount(self) -> None:
         if self.live is not None:
@@ -104,14 +106,18 @@ class HotlineApp(App[None]):
         if not (isinstance(self.screen, TicketScreen) and self.screen.number == number):
             self.push_screen(TicketScreen(self.ctx, number))
 
-    def open_client(self, client_id: int, *, call_started_at: datetime | None = None) -> None:
+    def open_client(
+        self, client_id: int, *, call_started_at: datetime | None = None, loaded: CardLoaded | None = None
+    ) -> None:
         """Show a client's card; ``call_started_at`` runs a call timer on it (a screen pop). A card already
         on top for that client is not opened again, unless a call starts."""
         from hotline.tui.screens.client_card import ClientCardScreen
 
         on_top = isinstance(self.screen, ClientCardScreen) and self.screen.client_id == client_id
         if call_started_at is not None or not on_top:
-            self.push_screen(ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at))
+            self.push_screen(
+                ClientCardScreen(self.ctx, client_id, call_started_at=call_started_at, loaded=loaded)
+            )
 
     def open_new_client(self, typed: str, *, call_started_at: datetime | None = None) -> None:
         """The new-client form prefilled from what was typed (digits → phone, words → name)."""
@@ -135,7 +141,7 @@ class HotlineApp(App[None]):
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
             self.open_new_client(message.number, call_started_at=started)
         else:
-            self.open_client(message.client_id, call_started_at=started)
+            self.open_client(message.client_id, call_started_at=started, loaded=message.card)
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
         from hotline.tui.widgets.reminder_list import ReminderList

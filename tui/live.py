@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed
+from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed, read_card
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -55,7 +55,7 @@ class LiveUpdates:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        from hotline.core.changes import ChangeWatcher
+        from hotline.core.changes import CHANNELS, ChangeWatcher
 
         watcher = None
         failing = False
@@ -64,7 +64,9 @@ class LiveUpdates:
             try:
                 if watcher is None:
                     watcher = ChangeWatcher(self.ctx.engine)
-                    changed = {"screen_pop", "reminder"}
+                    # At start the panels read their reminders as they mount; after a failure, anything
+                    # may have changed meanwhile.
+                    changed = set(CHANNELS) if failing else {"screen_pop"}
                 else:
                     changed = watcher.wait(WAIT_SECONDS)
                 if "screen_pop" in changed or time.monotonic() - last_check > RECHECK_SECONDS:
@@ -110,5 +112,7 @@ class LiveUpdates:
                 )
         self.shown.update(int(pop.id or 0) for pop in pops)
         for request in requests:
+            if request.client_id is not None:
+                request.card = read_card(self.ctx, request.client_id)
             if not self._stop.is_set():
                 self.app.post_message(request)

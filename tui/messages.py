@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from textual.dom import DOMNode
     from textual.worker import Worker
 
+    from hotline.tui.context import ConsoleContext
+
 
 class _Flow(Message):
     """Base for the console's messages (Textual's ``Message.__post_init__`` initialises dataclasses)."""
@@ -40,6 +42,8 @@ class ScreenPopRequested(_Flow):
     number: str
     client_id: int | None
     requested_at: datetime
+    card: CardLoaded | None = None
+    """The caller's card, read with the pop so the card shows at once (None: the card reads it)."""
 
 
 @dataclass
@@ -142,6 +146,20 @@ class CardLoaded(_Flow):
 
     card: Any
     open_tickets: list[Any]
+
+
+OPEN_TICKETS_ON_CARD = 200
+
+
+def read_card(ctx: ConsoleContext, client_id: int) -> CardLoaded:
+    """Read a client's card and open tickets (in a worker thread): the card screen, and a screen pop
+    ahead of it."""
+    from hotline.core.services.clients import client_card
+    from hotline.core.services.tickets import tickets_by_number
+
+    with ctx.uow(readonly=True) as uow:
+        card = client_card(uow, client_id=client_id)
+        return CardLoaded(card, tickets_by_number(uow, card.open_ticket_numbers[:OPEN_TICKETS_ON_CARD]))
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""One import, row by row: validate, recognise duplicates, queue new clients and merges, write in batches.
+"""One import, row by row: validate, recognise who each row is, queue new clients and merges, write in
+batches — or, staged, keep the batches and write them all later in one short transaction (``apply``).
 
 Rows are read as a stream; what is remembered per row is its keys (phones, emails, names) for duplicates
-within the file, and its decision for the report.
+within the file, and its decision for the report (staged: its draft too, until ``apply``).
 """
 
 from __future__ import annotations

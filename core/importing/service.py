@@ -1,9 +1,11 @@
-"""The import service: a file of clients into the database in one transaction.
+"""The import service: a file of clients into the database in one short writing transaction.
 
 Atomic by default (one invalid row and nothing is written, every error listed); ``skip_invalid`` imports
-the good rows and lists the rest. Duplicates are found by normalised phone and email (and, for rows
-without either, by name), within the file and against the database, and then skipped, merged or refused
-(``run.py`` takes those decisions row by row). A dry run takes every decision and writes nothing.
+the good rows and lists the rest. Who a row is (``identity.py``): the same person as an earlier row or a
+stored client (by address, or by number and name), a new client, or a conflict; matches are then
+skipped, merged or refused (``run.py`` takes those decisions row by row). The file is read and decided
+without the write lock, then written (``import_clients``). A dry run takes every decision and writes
+nothing.
 """
 
 from __future__ import annotations

@@ -101,11 +101,18 @@ def operator_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
     ]
 
 
-def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:
+def set_operator_role(
+    uow: UnitOfWork, *, login: str, role: Role, pg_role_prefix: str | None = None
+) -> Operator:
+    """Change the role (admins); on PostgreSQL, move its login role to the new group role too."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     before = snapshot(operator)
     operator.role = role.value
+    if pg_role_prefix is not None and operator.db_role is not None:
+        from hotline.core.pg_roles import ensure_login_role
+
+        ensure_login_role(uow, login=operator.db_role, role=role, prefix=pg_role_prefix)
     record_audit(
         uow,
         action="operator.role",
@@ -118,10 +125,16 @@ def set_operator_role(uow: UnitOfWork, *, login: str, role: Role) -> Operator:
 
 
 def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operator:
+    """Deactivate or reactivate (admins); on PostgreSQL its login role loses or regains LOGIN where
+    the acting role may."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     before = snapshot(operator)
     operator.active = active
+    if operator.db_role is not None:
+        from hotline.core.pg_roles import set_login_allowed
+
+        set_login_allowed(uow, role=operator.db_role, allowed=active)
     record_audit(
         uow,
         action="operator.activate" if active else "operator.deactivate",

@@ -224,16 +224,21 @@ def due_reminders(
 
 
 def pending_reminders(
-    uow: UnitOfWork, *, operator_login: str | None = None, client_id: int | None = None, limit: int = 100
+    uow: UnitOfWork,
+    *,
+    operator_login: str | None = None,
+    client_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[ReminderView]:
     """Pending reminders, due or not, earliest first: an operator's (default the actor; the console's home
-    list), or with ``client_id`` everyone's about that client (the client's card)."""
+    list), or with ``client_id`` everyone's about that client (the client's card); a page of them."""
     statement = select(Reminder).where(Reminder.status == ReminderStatus.PENDING.value)
     if client_id is not None:
         statement = statement.where(Reminder.client_id == client_id)
     else:
         statement = statement.where(Reminder.operator_id == _operator(uow, operator_login).id)
-    statement = statement.order_by(col(Reminder.due_at), col(Reminder.id)).limit(limit)
+    statement = statement.order_by(col(Reminder.due_at), col(Reminder.id)).limit(limit).offset(offset)
     return _views(uow, list(uow.session.exec(statement)))
 
 

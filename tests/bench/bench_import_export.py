@@ -31,10 +31,11 @@ from rich.table import Table
 from sqlalchemy import text
 
 from hotline.core import migrate
-from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.db import UnitOfWork, make_engine, retry_while_busy
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
+from hotline.core.services.screen_pop import request_screen_pop
 
 SCALE = float(os.environ.get("SCALE", "1"))
 IMPORT_ROWS = max(1_000, int(100_000 * SCALE))
@@ -181,28 +182,51 @@ def bench_import(backend: str, csv_path: Path) -> None:
     if calls.latencies:
         record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
                CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if calls.pops:
+        record(f"  of which the screen-pop write (in process, max of {len(calls.pops)})", max(calls.pops), "s",
+               CALL_TARGET_SECONDS, backend)  # fmt: skip
     if calls.failures:
         raise SystemExit(f"{calls.failures} call incoming failed during the import")
 
 
 class ConcurrentCalls:
-    """``hotline call incoming`` run every second in a child process while the import runs; the wall time
-    of each (process start included) is kept."""
+    """``hotline call incoming`` run every second in a child process while the import runs (the wall time
+    of each, process start included), and its write alone every half second in this process (what the
+    import's lock costs it, without the start of a Python process on a busy machine)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.latencies: list[float] = []
+        self.pops: list[float] = []
         self.failures = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True),
+            threading.Thread(target=self._pop_in_process, daemon=True),
+        ]
 
     def __enter__(self) -> ConcurrentCalls:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=120)
+        for thread in self._threads:
+            thread.join(timeout=120)
+
+    def _pop_in_process(self) -> None:
+        engine = make_engine(self.url)
+
+        def pop() -> None:
+            with UnitOfWork(engine) as uow:
+                request_screen_pop(uow, operator_login=BENCH_ADMIN, number="+7 916 000 00 02")
+
+        while not self._stop.wait(0.5):
+            started = time.perf_counter()
+            retry_while_busy(pop, patience_seconds=600)
+            self.pops.append(time.perf_counter() - started)
+        engine.dispose()
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):

@@ -1,6 +1,6 @@
-"""Every command of the Typer app, as every role: allowed or refused exactly as core's permission table
-says, and every refusal is an audit entry. A command added without a rule (in ``cli/permissions.py``)
-or without a sample invocation here fails."""
+"""Every command of the Typer app, as every role, on both backends: allowed or refused exactly as
+core's permission table says, and every refusal is an audit entry. A command added without a rule
+(in ``cli/permissions.py``) or without a sample invocation here fails."""
 
 from __future__ import annotations
 
@@ -101,7 +101,6 @@ def test_every_command_has_a_rule_and_every_rule_an_operation(tmp_path: Path) ->
     assert set(_samples(tmp_path, "x")) | set(NOT_RUN) | LOCAL == set(paths)
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_every_command_as_every_role(engine, clock, database_url: str, tmp_path: Path, role: str) -> None:
     populate(engine, clock)

@@ -96,7 +96,32 @@ def test_table_and_list(database_url: str, client_id: int) -> None:
     assert table.exit_code == 0, table.output
     assert "[bold]Not markup[/]" in table.stdout
     listed = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)
-    assert [r["due_at"] for r in listed] == ["2026-11-23T06:00:00+00:00"]
+    assert [r["due_at"] for r in listed["reminders"]] == ["2026-11-23T06:00:00+00:00"]
+    assert (listed["more"], listed["next_offset"]) == (False, None)
+
+
+def test_the_list_pages_and_says_when_there_is_more(database_url: str, client_id: int) -> None:
+    for hour in range(3):
+        hotline(
+            database_url,
+            "reminders",
+            "add",
+            f"call {hour}",
+            "--at",
+            f"2026-11-24T1{hour}:00",
+            "--for",
+            "anna",
+        )
+    first = json.loads(hotline(database_url, "reminders", "list", "--limit", "2", "--json").stdout)
+    assert ([r["text"] for r in first["reminders"]], first["more"], first["next_offset"]) == (
+        ["call 0", "call 1"], True, 2,
+    )  # fmt: skip
+    rest = json.loads(
+        hotline(database_url, "reminders", "list", "--limit", "2", "--offset", "2", "--json").stdout
+    )
+    assert ([r["text"] for r in rest["reminders"]], rest["more"]) == (["call 2"], False)
+    text = hotline(database_url, "reminders", "list", "--limit", "2")
+    assert "there are more: --offset 2" in text.output
 
 
 @pytest.mark.parametrize(

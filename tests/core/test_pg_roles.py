@@ -157,3 +157,25 @@ def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
     finally:
         anna.dispose()
         sue.dispose()
+
+
+def test_role_changes_and_deactivation_follow_into_postgresql(roles: Roles, engine, clock) -> None:
+    from hotline.core.services.operators import set_operator_active, set_operator_role
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        set_operator_role(uow, login=roles.anna, role=Role.SUPERVISOR, pg_role_prefix=roles.prefix)
+        set_operator_active(uow, login=roles.sue, active=False)
+    with engine.connect() as connection:
+        member = connection.execute(
+            text("SELECT pg_has_role(:role, :group, 'MEMBER'), pg_has_role(:role, :old, 'USAGE')"),
+            {
+                "role": roles.anna,
+                "group": group_role(Role.SUPERVISOR, prefix=roles.prefix),
+                "old": group_role(Role.OPERATOR, prefix=roles.prefix),
+            },
+        ).one()
+        can_login = connection.execute(
+            text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": roles.sue}
+        ).scalar_one()
+    assert tuple(member) == (True, True)  # a supervisor inherits the operator group
+    assert can_login is False

@@ -86,6 +86,7 @@ async def test_both_consoles_of_one_operator_ring(world, console, settle, engine
             assert pilot.app.screen.call_started_at == clock.now()
     with UnitOfWork(engine, readonly=True) as uow:
         assert screen_pop_taker(uow, pop_id=pop_id) in {first.live.label, second.live.label}
+    assert not first.live._thread.is_alive() and not second.live._thread.is_alive(), "stopped on exit"
 
 
 async def test_an_unknown_callers_call_lasts_from_the_ring(world, console, settle, engine, clock):

@@ -21,6 +21,7 @@ from hotline.tui.messages import (
     OpenTicketRequested,
     TimelinePageLoaded,
     forward_worker_failure,
+    read_card,
 )
 from hotline.tui.screens.card_calls import CardCallActions
 from hotline.tui.widgets.call_timer import CallTimer
@@ -135,9 +136,16 @@ class ClientCardScreen(CardCallActions, Screen[None]):
     BINDINGS: ClassVar = bindings_for("card")
 
     def __init__(
-        self, ctx: ConsoleContext, client_id: int, *, call_started_at: datetime | None = None
+        self,
+        ctx: ConsoleContext,
+        client_id: int,
+        *,
+        call_started_at: datetime | None = None,
+        loaded: CardLoaded | None = None,
     ) -> None:
         super().__init__()
+        self._loaded = loaded
+        """The card already read (a screen pop reads it with the pop): shown at mount, not read again."""
         self.ctx = ctx
         self.client_id = client_id
         self.call_started_at = call_started_at
@@ -168,7 +176,12 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         timeline = self.query_one(TimelineTable)
         timeline.focus()
         self.watch(timeline, "scroll_y", self._timeline_scrolled, init=False)
-        self.reload()
+        if self._loaded is not None:
+            self.on_card_loaded(self._loaded)
+            self._loaded = None
+            self._load_page(first=True)  # the reminders panel reads its own list when it mounts
+        else:
+            self.reload()
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
@@ -180,13 +193,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="card")
     def _load_card(self) -> None:
-        from hotline.core.services.clients import client_card
-        from hotline.core.services.tickets import tickets_by_number
-
-        with self.ctx.uow(readonly=True) as uow:
-            card = client_card(uow, client_id=self.client_id)
-            open_tickets = tickets_by_number(uow, card.open_ticket_numbers[:200])
-        self.post_message(CardLoaded(card, open_tickets))
+        self.post_message(read_card(self.ctx, self.client_id))
 
     @work(thread=True, exit_on_error=False, group="timeline")
     def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:

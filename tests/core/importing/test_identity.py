@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hotline.core.importing.identity import same_name
@@ -131,3 +133,49 @@ def test_same_name_reads_one_name_inside_the_other() -> None:
     assert same_name("anna lee", "anna lee")
     assert not same_name("anna lee", "boris kim")
     assert not same_name("anna lee", "anna kim")
+
+
+NAMES = ["Anna Lee", "Boris Kim", "Vera Sokolova", "Anna Lee Petrovna"]
+NUMBERS = ["+7 495 100-00-00", "+7 916 000-00-01", ""]
+ADDRESSES = ["anna@firm.ru", "boris@firm.ru", "vera@firm.ru", ""]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(NAMES), st.sampled_from(NUMBERS), st.sampled_from(ADDRESSES)),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_update_imports_never_give_an_address_to_two_clients(
+    engine, uow_factory, admin, tmp_path, files
+) -> None:
+    with engine.begin() as connection:
+        for table in (
+            "search_doc",
+            "search_word",
+            "search_phone",
+            "search_phone_owner",
+            "search_email",
+            "search_vocab",
+            "client_email",
+            "client_phone",
+            "client",
+        ):  # fmt: skip (the audit trail is append-only)
+            connection.exec_driver_sql(f"DELETE FROM {table}")
+    for index, rows in enumerate(files):
+        path = write(
+            tmp_path, "".join(f"{name},{phone},{email},\n" for name, phone, email in rows), f"{index}.csv"
+        )
+        reasons: list[str] = []
+        try:
+            run(uow_factory, path, on_duplicate="update")
+        except ImportRejected as rejected:
+            reasons = [error.reason for error in rejected.outcome.errors]
+        assert all(reason.startswith("conflict:") for reason in reasons)  # refused only as a conflict
+        assert addresses_on_two_clients(engine) == []

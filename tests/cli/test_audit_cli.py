@@ -1,0 +1,39 @@
+"""``hotline audit list``: filters, paging and JSON, for supervisors (both backends)."""
+
+from __future__ import annotations
+
+import json
+
+from core.escalation.world import populate
+
+from tests.cli.invoke import hotline
+
+
+def test_audit_list_filters_pages_and_says_where(engine, clock, database_url: str) -> None:
+    populate(engine, clock)
+
+    def run(*args: str, operator: str = "boss"):
+        return hotline("--db", database_url, "--operator", operator, *args)
+
+    for login, subject in (("ivan", "one"), ("boss", "two"), ("ivan", "three")):
+        assert (
+            run("tickets", "create", "--subject", subject, "--queue", "Support", operator=login).exit_code
+            == 0
+        )
+    mine = json.loads(run("audit", "list", "--actor", "ivan", "--json").stdout)
+    assert [e["action"] for e in mine["entries"]] == ["ticket.create", "ticket.create"]
+    assert [e["after"]["subject"] for e in mine["entries"]] == ["three", "one"]  # newest first
+    assert {e["via"] for e in mine["entries"]} == {"cli: hotline tickets create"}
+    assert mine["more"] is False
+    ticket = json.loads(run("audit", "list", "--entity", "ticket:2", "--json").stdout)["entries"]
+    assert [(e["actor"], e["entity_id"]) for e in ticket] == [("boss", "2")]
+    page = json.loads(run("audit", "list", "--entity", "ticket", "--limit", "2", "--json").stdout)
+    assert len(page["entries"]) == 2 and page["more"] is True
+    later = json.loads(run("audit", "list", "--since", "2030-01-01", "--json").stdout)
+    assert later == {"entries": [], "more": False}
+    table = run("audit", "list", "--actor", "ivan")
+    assert table.exit_code == 0 and "ticket.create" in table.stdout
+    for bad in (("--entity", "ticket 1"), ("--since", "yesterday")):
+        result = run("audit", "list", *bad)
+        assert result.exit_code == 2
+        assert bad[0] in result.output
