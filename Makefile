@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SCALE  ?= 1.0
 DEMO_CLIENTS ?= 20000
-# Debian packages the tests drive for real: an IMAP server and a terminal multiplexer.
-TEST_DEBS := dovecot-imapd tmux openssl
+# Debian packages the tests drive for real: an IMAP server, a terminal multiplexer, a SIP proxy and
+# a SIP traffic generator (the PBX end-to-end test).
+TEST_DEBS := dovecot-imapd tmux openssl kamailio sip-tester
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench lint install install-dev debs corpus clean

@@ -6,7 +6,7 @@ derived from the folders (every sub-package of a face is ``hotline.<face>.<sub>`
 
 from setuptools import find_packages, setup
 
-FACES = ("core", "cli", "tui", "mailbox")
+FACES = ("core", "cli", "tui", "mailbox", "pbx")
 
 setup(
     packages=[f"hotline.{name}" for name in find_packages(include=[f"{face}*" for face in FACES])],

@@ -1,20 +1,23 @@
-"""``hotline call``: what the phone system runs on an incoming call."""
+"""``hotline call``: the phone system's side: screen pops, call records, the PBX listener, dialling."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from hotline.cli.options import JsonFlag
 from hotline.cli.output import info
 from hotline.cli.state import cli_state
+from hotline.core.enums import Direction
 from hotline.core.text import printable
 
 SCREEN_POP_PATIENCE_SECONDS = 600.0
 """How long a pop waits for a busy database (each try waits the busy timeout) before exit 1."""
 
-app = typer.Typer(help="Tell a running console about a call.", no_args_is_help=True)
+app = typer.Typer(help="The phone system: screen pops, call records, the PBX listener.", no_args_is_help=True)
 
 WAIT_POLL_SECONDS = 0.05
 
@@ -79,3 +82,174 @@ def _wait_for_taker(pop_id: int, *, seconds: float) -> str | None:
         if taker is not None or time.monotonic() >= deadline:
             return taker
         time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+@app.command("log")
+def log_call(
+    number: Annotated[str, typer.Argument(help="The other party's number.")],
+    call_id: Annotated[
+        str, typer.Option("--call-id", help="The PBX's id of the call: a second log is a no-op.")
+    ],
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="The operator who took the call.")
+    ] = None,
+    direction: Annotated[Direction, typer.Option("--direction", help="in or out.")] = Direction.IN,
+    start: Annotated[
+        str | None, typer.Option("--start", help="When it started, ISO-8601 (default: now; naive is UTC).")
+    ] = None,
+    duration: Annotated[
+        int | None, typer.Option("--duration", min=0, max=86400, help="Talk time in seconds.")
+    ] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="answered, no_answer, busy, failed… (free text).")
+    ] = None,
+    recording: Annotated[
+        str | None, typer.Option("--recording", help="The recording's file name or URL.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a finished call from a script or a CDR hook; idempotent by --call-id."""
+    from datetime import timedelta
+
+    from hotline.cli.output import print_json
+    from hotline.core.clock import parse_instant
+    from hotline.core.services.call_records import CallFacts, record_call
+
+    state = cli_state()
+    started = parse_instant(start, where="--start") if start else state.clock.now()
+    facts = CallFacts(
+        pbx_call_id=call_id,
+        source="cli",
+        direction=direction,
+        number=number,
+        started_at=started,
+        operator_login=operator,
+        ended_at=started + timedelta(seconds=duration) if duration is not None else None,
+        duration_seconds=duration,
+        outcome=outcome,
+        recording=recording,
+    )
+    with state.uow(as_system=True) as uow:
+        recorded = record_call(uow, facts=facts, default_region=state.settings.default_region)
+    said = "recorded" if recorded.created else "updated" if recorded.changed else "already recorded"
+    if as_json:
+        print_json({"id": recorded.record.id, "call_id": recorded.record.pbx_call_id, "result": said})
+    else:
+        info(f"call {recorded.record.pbx_call_id}: {said}")
+
+
+@app.command("import-cdr")
+def import_cdr(
+    file: Annotated[Path, typer.Argument(help="Asterisk's cdr-csv file (Master.csv).", dir_okay=False)],
+    utc: Annotated[bool, typer.Option("--utc", help="The file's times are UTC (usegmtime=yes).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import a PBX's CDR file (- reads standard input); bad lines are named (exit 2) and nothing is
+    written. Safe to re-run."""
+    from zoneinfo import ZoneInfo
+
+    from hotline.cli.errors import fail
+    from hotline.cli.output import print_json
+    from hotline.core.pbx.cdr_csv import read_cdr_csv
+    from hotline.core.services.call_records import record_calls
+
+    state = cli_state()
+    data = _read_cdr(file)
+    settings = state.settings
+    zone = ZoneInfo("UTC") if utc else settings.pbx_zone
+    parsed = read_cdr_csv(data, name=str(file), extensions=settings.pbx.extensions, zone=zone)
+    if parsed.errors:
+        for error in parsed.errors[:-1]:
+            info(f"hotline: error: {error}")
+        fail(f"{parsed.errors[-1]} ({len(parsed.errors)} bad lines; nothing imported)", 2)
+    calls = [(f"{file}:{line}", facts) for line, facts in parsed.calls]
+    with state.uow(as_system=True) as uow:
+        counts = record_calls(uow, calls=calls, default_region=settings.default_region)
+    summary = {
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "internal_lines": parsed.internal_lines,
+        "merged_lines": parsed.merged_lines,
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        info(", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.items()))
+
+
+def _read_cdr(file: Path) -> bytes:
+    """The file's bytes: a pipe, a device or standard input copied first, at most MAX_CDR_BYTES."""
+    import sys
+
+    from hotline.core.errors import InvalidInput
+    from hotline.core.importing.spool import spooled
+    from hotline.core.pbx.cdr_csv import MAX_CDR_BYTES
+
+    with spooled(file, stdin=sys.stdin.buffer, limit=MAX_CDR_BYTES) as readable:
+        try:
+            if readable.stat().st_size > MAX_CDR_BYTES:
+                raise InvalidInput(f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=str(file))
+            return readable.read_bytes()
+        except OSError as error:
+            raise InvalidInput(f"cannot read: {error.strerror or error}", where=str(file)) from None
+
+
+@app.command()
+def dial(
+    number: Annotated[str, typer.Argument(help="The number to call.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Ring your phone (your extension in [pbx.extensions]), then dial NUMBER when you answer.
+
+    The running `hotline call listen` sends it to Asterisk; the call is recorded like an incoming one.
+    """
+    from hotline.cli.output import print_json
+    from hotline.core.services.call_records import request_dial
+
+    state = cli_state()
+    settings = state.settings
+    extension = settings.pbx.extension_of(state.login)
+    with state.uow() as uow:
+        record = request_dial(uow, number=number, extension=extension, default_region=settings.default_region)
+    if as_json:
+        print_json({"call_id": record.pbx_call_id, "number": record.number, "extension": extension})
+    else:
+        info(f"dialling {record.number} from extension {extension} (call {record.pbx_call_id})")
+
+
+@app.command()
+def listen(
+    ami: Annotated[
+        bool, typer.Option("--ami/--no-ami", help="Connect to Asterisk's AMI ([pbx.ami]).")
+    ] = True,
+    webhook: Annotated[
+        bool, typer.Option("--webhook/--no-webhook", help="Take a cloud PBX's webhooks ([pbx.webhook]).")
+    ] = False,
+) -> None:
+    """Listen to the phone system until SIGTERM: screen pops for ringing extensions, a record per call.
+
+    Reconnects to the AMI with back-off; exit 1 if the AMI refuses the login.
+    """
+    import asyncio
+    import logging
+    import signal
+
+    from hotline.core.services.system_runs import start_system_run
+    from hotline.pbx.service import listen as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="call listen")
+
+    async def main() -> dict[str, int]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        engine, settings, clock = state.engine(), state.settings, state.clock
+        return await run(engine=engine, settings=settings, clock=clock, ami=ami, webhook=webhook, stop=stop)
+
+    counts = asyncio.run(main())
+    info("call listener stopped: " + ", ".join(f"{key} {value}" for key, value in sorted(counts.items())))

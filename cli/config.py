@@ -47,11 +47,14 @@ def check() -> None:
 
     state = cli_state()
     settings = state.settings
+    from hotline.core.services.call_records import check_extensions
+
     with state.uow(readonly=True, as_system=True) as uow:
         validate_against_db(uow, setup=state.sla)
         check_rules(uow, settings.rules, source=state.config_source)
+        check_extensions(uow, extensions=settings.pbx.extensions, source=state.config_source)
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "
-        f"{len(settings.mail.accounts)} mail accounts: ok"
+        f"{len(settings.mail.accounts)} mail accounts, {len(settings.pbx.extensions)} PBX extensions: ok"
     )

@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, Role] = {
     "interaction.write": Role.OPERATOR,
     "reminder.write": Role.OPERATOR,
     "call.pop": Role.OPERATOR,
+    "call.dial": Role.OPERATOR,
     # supervisors: queues, the knowledge base, reports (and mailing them), the wallboard, exporting a
     # listed page of clients, client groups, the audit trail, escalation, failed mail
     "client.delete": Role.SUPERVISOR,

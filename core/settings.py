@@ -130,6 +130,81 @@ class MailSettings(BaseModel):
     batch_size: int = 50
 
 
+class AmiSettings(BaseModel):
+    """Asterisk's Manager Interface (``manager.conf``): where ``hotline call listen`` connects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = "hotline"
+    secret_env: str = "HOTLINE_AMI_SECRET"  # noqa: S105 (a variable name)
+    """Name of the environment variable holding the AMI secret: secrets never live in the file."""
+    originate_channel: str = "PJSIP/{extension}"
+    """The operator's phone that click-to-dial rings first (``{extension}`` is replaced)."""
+    originate_context: str = "from-internal"
+    """The dialplan context the client's number is dialled in once the operator answers."""
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    """The longest wait between reconnection attempts (the back-off doubles from one second)."""
+
+    def secret(self) -> SecretStr | None:
+        """The secret from ``secret_env``, if that variable is set."""
+        value = os.environ.get(self.secret_env)
+        return SecretStr(value) if value is not None else None
+
+
+class WebhookSettings(BaseModel):
+    """The HTTP endpoint a cloud PBX posts call events to (``hotline call listen --webhook``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """Loopback by default: put a TLS reverse proxy in front to take events from the internet."""
+    port: int = Field(default=8765, ge=0, le=65535)
+    secret_env: str = "HOTLINE_PBX_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
+    """Name of the environment variable holding the shared secret the signatures are made with."""
+    format: Literal["hotline", "zadarma"] = "hotline"
+    """``hotline``: the JSON shape in the README; ``zadarma``: Zadarma's PBX call notifications."""
+    max_age_seconds: int = Field(default=300, ge=1)
+    """A signed request older (or newer) than this is refused as a replay."""
+
+    def secret(self) -> SecretStr | None:
+        """The shared secret from ``secret_env``, if that variable is set."""
+        value = os.environ.get(self.secret_env)
+        return SecretStr(value) if value else None
+
+
+class PbxSettings(BaseModel):
+    """The phone system: which operator sits at which extension, and the adapters' connections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extensions: dict[str, str] = Field(default_factory=dict)
+    """Extension → operator login (``"101" = "olga"``): whose console pops when that phone rings."""
+    timezone: str | None = None
+    """The PBX's local time zone (CDR files carry local times); default the call centre's ``timezone``."""
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def operator_for(self, extension: str | None) -> str | None:
+        """The login mapped to ``extension``; ``None`` for an extension nobody sits at."""
+        return self.extensions.get(extension.strip()) if extension else None
+
+    def extension_of(self, login: str) -> str | None:
+        """The extension mapped to ``login`` (click-to-dial rings it first)."""
+        return next((ext for ext, mapped in self.extensions.items() if mapped == login), None)
+
+
 class Settings(BaseSettings):
     """Everything hotline can be told; ``HOTLINE_<FIELD>`` variables override the file."""
 
@@ -167,6 +242,7 @@ class Settings(BaseSettings):
     """Advertising campaigns: code, dates, cost and the numbers printed in them."""
     reports: ReportSettings = Field(default_factory=ReportSettings)
     """Reports mailed by ``hotline report send``: recipients, subject and period per schedule."""
+    pbx: PbxSettings = Field(default_factory=PbxSettings)
 
     @field_validator("timezone")
     @classmethod
@@ -195,6 +271,11 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def pbx_zone(self) -> ZoneInfo:
+        """The PBX's local time zone (CDR times), the call centre's unless ``[pbx] timezone`` says."""
+        return ZoneInfo(self.pbx.timezone or self.timezone)
 
     @classmethod
     def settings_customise_sources(

@@ -49,3 +49,11 @@ def json_safe(json_text: str) -> str:
 def _utf16(char: str) -> list[int]:
     encoded = char.encode("utf-16-be", "surrogatepass")
     return [int.from_bytes(encoded[index : index + 2], "big") for index in range(0, len(encoded), 2)]
+
+
+def format_duration(seconds: float) -> str:
+    """A call's length as the console and the timeline write it: ``m:ss`` below an hour, ``h:mm:ss`` above."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -17,7 +17,16 @@ def _modules_after(statement: str) -> set[str]:
     return set(result.stdout.split())
 
 
-FACES = ("textual", "typer", "hotline.cli", "hotline.tui", "hotline.mailbox", "aioimaplib", "aiosmtplib")
+FACES = (
+    "textual",
+    "typer",
+    "hotline.cli",
+    "hotline.tui",
+    "hotline.mailbox",
+    "hotline.pbx",
+    "aioimaplib",
+    "aiosmtplib",
+)
 
 
 def faces_among(modules: set[str]) -> list[str]:

@@ -22,7 +22,7 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).parents[1]
-FACES = ("cli", "tui", "mailbox")
+FACES = ("cli", "tui", "mailbox", "pbx")
 WRITE_STEP_MODULES = frozenset({"hotline.core.sla.tracking", "hotline.core.escalation.actions"})
 """Public modules that are nevertheless steps of the services (they write without a version or audit)."""
 WRITE_STEP_NAMES = frozenset({("hotline.core.services.audit", "record_audit")})

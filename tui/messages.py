@@ -92,6 +92,14 @@ class NoteAdded(_Flow):
 
 
 @dataclass
+class CallDialled(_Flow):
+    """A dial request went to the PBX listener: the operator's phone rings first."""
+
+    number: str
+    extension: str
+
+
+@dataclass
 class ClientSaved(_Flow):
     """A client was created or changed."""
 

@@ -46,6 +46,8 @@ _WRITES = {
     "ticket.take": "ticket.write",
     "ticket_text.save": "ticket.write",
     "card.history": "audit.read",
+    "card.dial": "call.dial",
+    "card.note_call": "interaction.write",
     "ticket.history": "audit.read",
     "missed_calls.done": "call.pop",
     "app.wallboard": "wallboard.read",

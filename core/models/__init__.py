@@ -1,6 +1,7 @@
 """Every table of the domain; importing this package registers them all on ``SQLModel.metadata``."""
 
 from hotline.core.models.audit import AuditEntry
+from hotline.core.models.calls import CallRecord
 from hotline.core.models.clients import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.conductor import (
     Contract,
@@ -28,6 +29,7 @@ from hotline.core.models.tickets import Attachment, Counter, EscalationStep, Que
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "CallRecord",
     "ChangeSignal",
     "Client",
     "ClientEmail",

@@ -11,11 +11,12 @@ from sqlmodel import col, select
 
 from hotline.core.attribution import Attribution
 from hotline.core.errors import InvalidInput
-from hotline.core.models import Interaction, Ticket, TicketEvent
+from hotline.core.models import CallRecord, Interaction, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.clients import get_client, touch_last_interaction
+from hotline.core.text import format_duration
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -36,9 +37,13 @@ def log_interaction(
     notes: str = "",
     ticket_id: int | None = None,
     attribution: Attribution | None = None,
+    link_pbx: bool = True,
 ) -> Interaction:
     """Record a call, note, meeting or email on a client's timeline (and on its ticket, if given);
-    ``attribution``: the inquiry's source and campaign, checked by ``Attributions.resolve``."""
+    ``attribution``: the inquiry's source and campaign, checked by ``Attributions.resolve``.
+
+    A call is tied to the PBX's record of it when there is one nobody logged yet (unless ``link_pbx``
+    is off: the caller links it itself)."""
     client = get_client(uow, client_id=client_id)
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_CALL_SECONDS:
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
@@ -72,6 +77,10 @@ def log_interaction(
         after=snapshot(interaction),
     )
     if kind is InteractionKind.CALL:
+        if link_pbx:
+            from hotline.core.services.call_records import link_logged_call
+
+            link_logged_call(uow, interaction=interaction)
         _conduct_call(uow, interaction)
     return interaction
 
@@ -129,6 +138,13 @@ class TimelineItem:
     direction: str | None
     summary: str
     ticket_number: int | None
+    pbx_duration_seconds: int | None = None
+    """The talk time the PBX measured, for a call it recorded."""
+
+    @property
+    def unlogged(self) -> bool:
+        """A call the PBX recorded that no operator has logged yet (a note logs it)."""
+        return self.source == "call_record"
 
 
 def timeline_page(
@@ -148,7 +164,25 @@ def timeline_page(
         col(Interaction.subject).label("subject"),
         col(Interaction.notes).label("body"),
         literal(None).label("ticket_number"),
-    ).where(Interaction.client_id == client_id)
+        col(CallRecord.duration_seconds).label("pbx_duration"),
+    ).outerjoin(CallRecord, col(CallRecord.interaction_id) == col(Interaction.id))
+    interactions = interactions.where(Interaction.client_id == client_id)
+    unlogged = select(
+        literal("call_record").label("source"),
+        col(CallRecord.id).label("id"),
+        col(CallRecord.started_at).label("at"),
+        literal(InteractionKind.CALL.value).label("kind"),
+        col(CallRecord.direction).label("direction"),
+        col(CallRecord.outcome).label("outcome"),
+        literal(None).label("subject"),
+        literal(None).label("body"),
+        literal(None).label("ticket_number"),
+        col(CallRecord.duration_seconds).label("pbx_duration"),
+    ).where(
+        CallRecord.client_id == client_id,
+        CallRecord.state == "ended",
+        col(CallRecord.interaction_id).is_(None),
+    )
     events = (
         select(
             literal("ticket_event").label("source"),
@@ -160,11 +194,12 @@ def timeline_page(
             col(Ticket.subject).label("subject"),
             col(TicketEvent.body).label("body"),
             col(Ticket.number).label("ticket_number"),
+            literal(None).label("pbx_duration"),
         )
         .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
         .where(Ticket.client_id == client_id)
     )
-    merged = union_all(interactions, events).subquery()
+    merged = union_all(interactions, events, unlogged).subquery()
     query = select(merged)
     if before is not None:
         at, source, item_id = before
@@ -186,20 +221,29 @@ def timeline_page(
                 at=as_utc(at),
                 kind=row.kind,
                 direction=row.direction,
-                summary=_summary(row.outcome, row.subject, row.body),
+                summary=_summary(row.outcome, row.subject, row.body, row.pbx_duration, row.source),
                 ticket_number=row.ticket_number,
+                pbx_duration_seconds=row.pbx_duration,
             )
         )
     return items
 
 
-def _summary(outcome: str | None, subject: str | None, body: str | None) -> str:
+def _summary(
+    outcome: str | None,
+    subject: str | None,
+    body: str | None,
+    pbx_duration: int | None = None,
+    source: str = "interaction",
+) -> str:
     parts = [
         part
         for part in (
+            "unlogged" if source == "call_record" else None,
             outcome,
             subject,
             (body or "").strip().splitlines()[0] if body and body.strip() else None,
+            f"PBX {format_duration(pbx_duration)}" if pbx_duration is not None else None,
         )
         if part
     ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 SYSTEM_RUNS = {
     "mail poll": "mail.run",
     "mail send": "mail.run",
+    "call listen": "call.import",
     "escalate": "escalate",
     "db upgrade": "db.admin",
     "db init": "db.admin",

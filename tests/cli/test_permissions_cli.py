@@ -44,6 +44,7 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
     people.write_text("name,phone\nNew Person,+7 916 000 00 01\n", encoding="utf-8")
     mail = tmp / "mail.eml"
     mail.write_text("From: a@example.com\nSubject: router\n\nhello\n", encoding="utf-8")
+    (tmp / "Master.csv").write_text("", encoding="utf-8")
     return {
         "db init": [],
         "db upgrade": [],
@@ -93,6 +94,10 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "report time-spent": [],
         "report send": ["operators", "--to", "boss@example.com"],
         "call incoming": ["+7 916 123 45 67", "--operator", "ivan"],
+        "call log": ["+7 916 123 45 67", "--call-id", f"walk-{login}"],
+        "call import-cdr": [str(tmp / "Master.csv")],
+        "call dial": ["+7 916 123 45 67"],
+        "call listen": ["--no-ami"],
         "audit list": [],
         "rules list": [],
         "rules check": [],

@@ -24,6 +24,7 @@ from hotline.tui.messages import (
     forward_worker_failure,
     read_card,
 )
+from hotline.tui.screens.card_calls import CardCallActions
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.reminder_list import ReminderList
@@ -100,6 +101,23 @@ register(
         in_palette=False,
     ),
     _card(
+        "dial",
+        "d",
+        "client: dial",
+        "Ring my phone, then dial the client's number through the PBX.",
+        "dial_client",
+        label="Dial",
+        show=False,
+    ),
+    _card(
+        "note_call",
+        "u",
+        "timeline: log the unlogged call",
+        "Add a note to the selected PBX call that nobody logged (it is logged with the PBX's times).",
+        "note_unlogged_call",
+        show=False,
+    ),
+    _card(
         "history",
         "h",
         "client: history of changes",
@@ -111,7 +129,7 @@ register(
 )
 
 
-class ClientCardScreen(Screen[None]):
+class ClientCardScreen(CardCallActions, Screen[None]):
     """One client; ``call_started_at`` (a screen pop) shows a running call timer; ``campaign``: the
     campaign of the number the caller dialled, which the log-call form starts with."""
 
@@ -236,7 +254,10 @@ class ClientCardScreen(Screen[None]):
     # -- commands ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"log_call", "new_ticket", "add_note", "edit_client"} and self.card is None:
+        if (
+            action in {"log_call", "new_ticket", "add_note", "edit_client", "dial_client"}
+            and self.card is None
+        ):
             return None
         return True
 
@@ -255,6 +276,9 @@ class ClientCardScreen(Screen[None]):
                 self.query_one(target).focus()
 
     def action_open_ticket(self) -> None:
+        if self._selected_unlogged_call() is not None:
+            self.action_note_unlogged_call()
+            return
         number = self._selected_ticket_number()
         if number is not None:
             self.post_message(OpenTicketRequested(number))

@@ -12,16 +12,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from hotline.core.text import format_duration
+
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
 
-
-def format_duration(seconds: float) -> str:
-    """``m:ss`` below an hour, ``h:mm:ss`` above."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+__all__ = ["CallTimer", "elapsed_seconds", "format_duration"]
 
 
 def elapsed_seconds(started_at: datetime, clock: Clock) -> int:

@@ -1,0 +1,159 @@
+"""Asterisk's ``cdr-csv`` file (``/var/log/asterisk/cdr-csv/Master.csv``) read into call facts.
+
+Columns as ``cdr_csv.c`` writes them (Asterisk 1.8 to 22, no header line): accountcode, src, dst,
+dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, end, duration, billsec,
+disposition, amaflags, then uniqueid (``loguniqueid``, on by default), userfield (``loguserfield``, on
+by default) and, with ``newcdrcolumns``, peeraccount, linkedid and sequence. Times are the PBX's local
+time unless ``usegmtime`` is on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hotline.core.enums import Direction
+from hotline.core.errors import InvalidInput
+from hotline.core.pbx.channels import extension_of_channel
+from hotline.core.services.call_records import CallFacts, check_facts
+
+BASE_COLUMNS = (
+    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
+    "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
+)  # fmt: skip
+LAYOUTS: dict[int, tuple[str, ...]] = {
+    16: BASE_COLUMNS,
+    17: (*BASE_COLUMNS, "uniqueid"),
+    18: (*BASE_COLUMNS, "uniqueid", "userfield"),
+    21: (*BASE_COLUMNS, "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"),
+}
+MAX_CDR_BYTES = 512 << 20
+"""About two million calls: a larger file is to be split (or rotated by logrotate, as Debian does)."""
+DISPOSITIONS = {
+    "ANSWERED": "answered",
+    "NO ANSWER": "no_answer",
+    "BUSY": "busy",
+    "FAILED": "failed",
+    "CONGESTION": "congestion",
+}
+
+
+@dataclass
+class CdrFile:
+    """The calls of a CDR file, the lines that could not be read, and what was left out on purpose."""
+
+    calls: list[tuple[int, CallFacts]] = field(default_factory=list)
+    errors: list[InvalidInput] = field(default_factory=list)
+    internal_lines: int = 0
+    merged_lines: int = 0
+
+
+def read_cdr_csv(data: bytes, *, name: str, extensions: dict[str, str], zone: ZoneInfo) -> CdrFile:
+    """Every line of ``data`` as call facts, or an error naming ``name:line: field``.
+
+    ``extensions`` maps the agents' extensions to logins: a call to one is incoming for that operator,
+    a call from one outgoing; a call between two is internal and left out. Several lines of one call
+    (a queue ringing several agents) become one: the answered line, else the last.
+    """
+    result = CdrFile()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        result.errors.append(InvalidInput("not UTF-8 text", where=f"{name}:{line}"))
+        return result
+    by_call: dict[str, tuple[int, CallFacts]] = {}
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            try:
+                facts = _facts(row, extensions=extensions, zone=zone, where=f"{name}:{line}")
+            except InvalidInput as error:
+                result.errors.append(error)
+                continue
+            if facts is None:
+                result.internal_lines += 1
+                continue
+            earlier = by_call.get(facts.pbx_call_id)
+            if earlier is not None:
+                result.merged_lines += 1
+                if earlier[1].outcome == "answered" and facts.outcome != "answered":
+                    continue
+            by_call[facts.pbx_call_id] = (line, facts)
+    except csv.Error as error:
+        result.errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
+    result.calls = sorted(by_call.values(), key=lambda item: item[0])
+    return result
+
+
+def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where: str) -> CallFacts | None:
+    layout = LAYOUTS.get(len(row))
+    if layout is None:
+        known = ", ".join(str(n) for n in LAYOUTS)
+        raise InvalidInput(f"{len(row)} columns; a cdr-csv line has {known}", where=where)
+    cells = dict(zip(layout, (cell.strip() for cell in row), strict=True))
+    started = _moment(cells["start"], zone, where=f"{where}: start")
+    if started is None:
+        raise InvalidInput("the start time is empty", where=f"{where}: start")
+    answered = _moment(cells["answer"], zone, where=f"{where}: answer")
+    ended = _moment(cells["end"], zone, where=f"{where}: end")
+    _seconds(cells["duration"], where=f"{where}: duration")
+    billsec = _seconds(cells["billsec"], where=f"{where}: billsec")
+    disposition = cells["disposition"].upper()
+    if disposition not in DISPOSITIONS:
+        raise InvalidInput(f"unknown disposition {disposition[:20]!r}", where=f"{where}: disposition")
+    source_ext = cells["src"] if cells["src"] in extensions else extension_of_channel(cells["channel"])
+    target_ext = extension_of_channel(cells["dstchannel"])
+    if target_ext not in extensions and cells["dst"] in extensions:
+        target_ext = cells["dst"]
+    from_agent, to_agent = source_ext in extensions, target_ext in extensions
+    if from_agent and to_agent:
+        return None
+    if from_agent:
+        direction, number, extension = Direction.OUT, cells["dst"], source_ext
+    else:
+        direction, number, extension = Direction.IN, cells["src"] or "anonymous", target_ext
+    call_id = cells.get("linkedid") or cells.get("uniqueid") or _derived_id(cells)
+    facts = CallFacts(
+        pbx_call_id=call_id,
+        source="cdr",
+        direction=direction,
+        number=number,
+        started_at=started,
+        operator_login=extensions.get(extension or ""),
+        extension=extension if extension in extensions else None,
+        answered_at=answered,
+        ended_at=ended,
+        duration_seconds=billsec,
+        outcome=DISPOSITIONS[disposition],
+    )
+    return check_facts(facts, where=where)
+
+
+def _derived_id(cells: dict[str, str]) -> str:
+    """A call id for a file without ``loguniqueid``: the channel name and start (unique in Asterisk)."""
+    key = "\x1f".join((cells["channel"], cells["start"], cells["dst"]))
+    return "cdr-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _moment(text: str, zone: ZoneInfo, *, where: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise InvalidInput(f"not a time like 2026-12-02 14:05:00: {text[:30]!r}", where=where) from None
+    return moment.replace(tzinfo=zone)
+
+
+def _seconds(text: str, *, where: str) -> int:
+    if not text.isdigit() or int(text) > 24 * 3600:
+        raise InvalidInput(f"not a number of seconds up to 86400: {text[:20]!r}", where=where)
+    return int(text)

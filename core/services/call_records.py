@@ -1,0 +1,468 @@
+"""Call records from the phone system: recorded once per PBX call id, then kept up to date.
+
+Every adapter (AMI, webhooks, ``call log``, the CDR import) describes a call as ``CallFacts`` and calls
+``record_call``: the first report inserts the row, later ones fill in what the PBX learnt since (answer,
+end, recording, transfer); a finished call is never changed again, so replays and re-imports are no-ops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from hotline.core.errors import InvalidInput
+from hotline.core.models import CallRecord, Interaction, Operator
+from hotline.core.models.enums import Direction, InteractionKind
+from hotline.core.phones import digits_of
+from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.services.operators import get_operator
+from hotline.core.text import printable
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+
+CallState = Literal["dialing", "ringing", "up", "ended"]
+STATE_ORDER: dict[str, int] = {"dialing": 0, "ringing": 1, "up": 2, "ended": 3}
+MAX_CALL_ID = 128
+SAME_CALL_BEFORE = timedelta(minutes=2)
+SAME_CALL_AFTER = timedelta(minutes=30)
+"""A logged call is the PBX's call when it was logged as started from 2 minutes before the PBX's start
+to 30 minutes after it (a call logged by hand during its wrap-up starts "now")."""
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What one report from the PBX says about a call; ``None`` means "not said in this report"."""
+
+    pbx_call_id: str
+    source: str
+    direction: Direction
+    number: str
+    started_at: datetime
+    state: CallState = "ended"
+    operator_login: str | None = None
+    extension: str | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: int | None = None
+    outcome: str | None = None
+    recording: str | None = None
+    transferred_to: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """The row after ``record_call``, and whether this report created or changed it."""
+
+    record: CallRecord
+    created: bool
+    changed: bool
+
+
+UPDATABLE = (
+    "operator_login",
+    "extension",
+    "answered_at",
+    "ended_at",
+    "duration_seconds",
+    "outcome",
+    "recording",
+    "transferred_to",
+)
+
+
+def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
+    """``facts`` with its text made printable, or ``InvalidInput`` naming the field."""
+
+    def at(field_name: str) -> str:
+        return f"{where}: {field_name}" if where else field_name
+
+    call_id = printable(facts.pbx_call_id)
+    if not call_id or len(call_id) > MAX_CALL_ID:
+        raise InvalidInput(f"a call id of 1 to {MAX_CALL_ID} characters is needed", where=at("call id"))
+    number = printable(facts.number)[:100]
+    if not number:
+        raise InvalidInput("the number is empty", where=at("number"))
+    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= 24 * 3600:
+        raise InvalidInput("duration must be between 0 and 86400 seconds", where=at("duration"))
+    for name in ("answered_at", "ended_at"):
+        moment = getattr(facts, name)
+        if moment is not None and moment < facts.started_at:
+            raise InvalidInput(f"{name.removesuffix('_at')} is before the start", where=at(name))
+    texts = {
+        name: printable(getattr(facts, name))[:limit] or None
+        for name, limit in (("outcome", 50), ("recording", 500), ("transferred_to", 64), ("extension", 32))
+    }
+    return replace(facts, pbx_call_id=call_id, number=number, **texts)
+
+
+def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
+    """Insert the PBX's call or bring its row up to date; a finished call is never changed again.
+
+    Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row).
+    """
+    uow.authorize("call.import", entity="call_record", entity_id=facts.pbx_call_id[:64])
+    return _record(uow, facts=facts, default_region=default_region)
+
+
+def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
+    facts = check_facts(facts)
+    existing = _by_call_id(uow, facts.pbx_call_id)
+    if facts.operator_login is not None and (
+        existing is None or existing.operator_login != facts.operator_login
+    ):
+        _check_operator(uow, facts.operator_login)
+    if existing is None:
+        record = _new_record(uow, facts, default_region=default_region)
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(record)
+        except IntegrityError:
+            existing = _by_call_id(uow, facts.pbx_call_id)
+            if existing is None:
+                raise
+        else:
+            record_audit(
+                uow,
+                action="call_record.create",
+                entity="call_record",
+                entity_id=record.id,
+                after=snapshot(record),
+            )
+            _link_logged_call(uow, record)
+            return RecordedCall(record=record, created=True, changed=True)
+    return RecordedCall(record=existing, created=False, changed=_update(uow, existing, facts))
+
+
+def _check_operator(uow: UnitOfWork, login: str) -> None:
+    """``NotFound`` for a login nobody added; each login is looked up once per transaction (a batch)."""
+    checked: set[str] = uow.session.info.setdefault("call_records.operators", set())
+    if login not in checked:
+        get_operator(uow, login=login)
+        checked.add(login)
+
+
+def _by_call_id(uow: UnitOfWork, pbx_call_id: str) -> CallRecord | None:
+    return uow.session.exec(select(CallRecord).where(CallRecord.pbx_call_id == pbx_call_id)).first()
+
+
+def _new_record(uow: UnitOfWork, facts: CallFacts, *, default_region: str) -> CallRecord:
+    now = uow.now()
+    values = {f.name: getattr(facts, f.name) for f in fields(facts)}
+    values["direction"] = facts.direction.value
+    values["client_id"] = caller_client_id(uow, number=facts.number, default_region=default_region)
+    return CallRecord(**values, created_at=now, updated_at=now)
+
+
+def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> int | None:
+    """The client whose phone is ``number`` (the lowest id when several share it), or ``None``."""
+    from sqlmodel import func
+
+    from hotline.core.models import ClientPhone
+    from hotline.core.phones import normalize_phone
+
+    try:
+        e164 = normalize_phone(number, default_region=default_region).e164
+    except InvalidInput:
+        return None
+    return uow.session.exec(select(func.min(ClientPhone.client_id)).where(ClientPhone.e164 == e164)).one()
+
+
+def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
+    if record.state == "ended":
+        return False
+    before = snapshot(record)
+    changes = {
+        name: getattr(facts, name)
+        for name in UPDATABLE
+        if getattr(facts, name) is not None and getattr(facts, name) != getattr(record, name)
+    }
+    if STATE_ORDER[facts.state] > STATE_ORDER[record.state]:
+        changes["state"] = facts.state
+    if not changes:
+        return False
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.updated_at = uow.now()
+    uow.session.add(record)
+    record_audit(
+        uow,
+        action="call_record.update",
+        entity="call_record",
+        entity_id=record.id,
+        before=before,
+        after=snapshot(record),
+    )
+    _link_logged_call(uow, record)
+    return True
+
+
+def same_call_window(pbx_started_at: datetime) -> tuple[datetime, datetime]:
+    """When a logged call of the PBX call that started at ``pbx_started_at`` may say it started."""
+    return pbx_started_at - SAME_CALL_BEFORE, pbx_started_at + SAME_CALL_AFTER
+
+
+def _link_logged_call(uow: UnitOfWork, record: CallRecord) -> None:
+    """Tie a finished PBX call to the call its operator logged for that client (the same call)."""
+    if record.state != "ended" or record.interaction_id or not record.client_id or not record.operator_login:
+        return
+    low, high = same_call_window(record.started_at)
+    linked = select(CallRecord.interaction_id).where(col(CallRecord.interaction_id).is_not(None))
+    operator_id = select(Operator.id).where(Operator.login == record.operator_login).scalar_subquery()
+    interaction = uow.session.exec(
+        select(Interaction)
+        .where(
+            Interaction.client_id == record.client_id,
+            Interaction.kind == InteractionKind.CALL.value,
+            Interaction.operator_id == operator_id,
+            col(Interaction.started_at).between(low, high),
+            col(Interaction.id).not_in(linked),
+        )
+        .order_by(col(Interaction.started_at).desc())
+    ).first()
+    if interaction is not None:
+        _link(uow, record, interaction)
+
+
+def _link(uow: UnitOfWork, record: CallRecord, interaction: Interaction) -> None:
+    """Link the record and give the logged call the PBX's real duration."""
+    record.interaction_id = interaction.id
+    uow.session.add(record)
+    if record.duration_seconds is not None and interaction.duration_seconds != record.duration_seconds:
+        before = snapshot(interaction)
+        interaction.duration_seconds = record.duration_seconds
+        uow.session.add(interaction)
+        uow.session.flush()
+        record_audit(
+            uow,
+            action="interaction.pbx_duration",
+            entity="interaction",
+            entity_id=interaction.id,
+            before=before,
+            after=snapshot(interaction),
+        )
+    uow.session.flush()
+
+
+def link_logged_call(uow: UnitOfWork, *, interaction: Interaction) -> CallRecord | None:
+    """The unlogged PBX call an operator just logged (same client, operator and time), now linked."""
+    actor = uow.actor
+    if interaction.kind != InteractionKind.CALL.value or actor is None:
+        return None
+    # The same rule as ``same_call_window``, solved for the PBX's start.
+    low = interaction.started_at - SAME_CALL_AFTER
+    high = interaction.started_at + SAME_CALL_BEFORE
+    record = uow.session.exec(
+        select(CallRecord)
+        .where(
+            CallRecord.client_id == interaction.client_id,
+            CallRecord.operator_login == actor.login,
+            CallRecord.state == "ended",
+            col(CallRecord.interaction_id).is_(None),
+            col(CallRecord.started_at).between(low, high),
+        )
+        .order_by(col(CallRecord.started_at).desc())
+    ).first()
+    if record is not None:
+        _link(uow, record, interaction)
+    return record
+
+
+def note_unlogged_call(
+    uow: UnitOfWork, *, call_record_id: int, notes: str, outcome: str | None = None
+) -> Interaction:
+    """Log a PBX call nobody logged: a call on the client's timeline with the PBX's times, linked."""
+    from hotline.core.errors import Conflict, NotFound
+    from hotline.core.services.interactions import log_interaction
+
+    uow.authorize("interaction.write", entity="call_record", entity_id=call_record_id)
+    record = uow.session.get(CallRecord, call_record_id)
+    if record is None:
+        raise NotFound(f"no call record {call_record_id}")
+    if record.client_id is None:
+        raise InvalidInput("the caller is not a client yet: add the client first", where="call")
+    if record.interaction_id is not None:
+        raise Conflict("that call has been logged already")
+    interaction = log_interaction(
+        uow,
+        client_id=record.client_id,
+        kind=InteractionKind.CALL,
+        direction=Direction(record.direction),
+        started_at=record.started_at,
+        duration_seconds=record.duration_seconds,
+        outcome=outcome or record.outcome,
+        notes=notes,
+        link_pbx=False,
+    )
+    _link(uow, record, interaction)
+    return interaction
+
+
+def unlogged_calls(uow: UnitOfWork, *, client_id: int) -> list[CallRecord]:
+    """The client's finished PBX calls no operator logged, newest first."""
+    uow.authorize("read")
+    return list(
+        uow.session.exec(
+            select(CallRecord)
+            .where(
+                CallRecord.client_id == client_id,
+                CallRecord.state == "ended",
+                col(CallRecord.interaction_id).is_(None),
+            )
+            .order_by(col(CallRecord.started_at).desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    """What a batch of reports did: new rows, rows brought up to date, reports that changed nothing."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def record_calls(uow: UnitOfWork, *, calls: list[tuple[str, CallFacts]], default_region: str) -> RecordCounts:
+    """Record a batch (a CDR file) in the caller's one transaction; an error names its ``where``."""
+    from hotline.core.errors import HotlineError
+
+    uow.authorize("call.import", entity="call_record")
+    created = updated = unchanged = 0
+    for where, facts in calls:
+        try:
+            outcome = record_call(uow, facts=facts, default_region=default_region)
+        except HotlineError as error:
+            error.where = f"{where}: {error.where}" if error.where else where
+            raise
+        if outcome.created:
+            created += 1
+        elif outcome.changed:
+            updated += 1
+        else:
+            unchanged += 1
+    return RecordCounts(created=created, updated=updated, unchanged=unchanged)
+
+
+DIAL_PREFIX = "hotline-dial-"
+DIAL_EXPIRES = timedelta(seconds=60)
+"""A dial request the listener has not taken within a minute is dropped: a phone must not ring later."""
+
+
+def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default_region: str) -> CallRecord:
+    """Ask the PBX listener to ring the acting operator's phone, then dial ``number`` (click-to-dial).
+
+    The call is recorded at once (state "dialing", under an id the listener gives the PBX as the
+    channel's id), so the PBX's events for it update this same record.
+    """
+    import uuid
+
+    from hotline.core.errors import PermissionDenied
+
+    actor = uow.actor
+    if actor is None:
+        raise PermissionDenied("dialling needs an operator: the call rings their phone first")
+    uow.authorize("call.dial", entity="call_record")
+    if not extension:
+        raise InvalidInput(f"no extension is mapped to {actor.login!r}", where="[pbx.extensions]")
+    if not digits_of(number):
+        raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
+    facts = CallFacts(
+        pbx_call_id=f"{DIAL_PREFIX}{uuid.uuid4().hex}",
+        source="dial",
+        direction=Direction.OUT,
+        number=dial_string(number),
+        started_at=uow.now(),
+        state="dialing",
+        operator_login=actor.login,
+        extension=extension,
+    )
+    return _record(uow, facts=facts, default_region=default_region).record
+
+
+def dial_string(number: str) -> str:
+    """What the PBX dials: the digits, with the leading ``+`` of an international number kept."""
+    digits = digits_of(number)
+    return f"+{digits}" if number.strip().startswith("+") else digits
+
+
+def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:
+    """The dial requests waiting for the listener, now marked taken (ringing); stale ones end failed.
+
+    Marked with a conditional update, so two listeners never originate the same request twice.
+    """
+    from sqlalchemy import update
+
+    uow.authorize("call.import", entity="call_record")
+    now = uow.now()
+    waiting = list(
+        uow.session.exec(select(CallRecord).where(CallRecord.state == "dialing").order_by(col(CallRecord.id)))
+    )
+    taken = []
+    for record in waiting:
+        stale = record.started_at < now - DIAL_EXPIRES
+        changes = {"state": "ended", "outcome": "expired", "ended_at": now} if stale else {"state": "ringing"}
+        result = uow.session.execute(
+            update(CallRecord)
+            .where(col(CallRecord.id) == record.id, col(CallRecord.state) == "dialing")
+            .values(**changes, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        record_audit(
+            uow, action="call_record.dial_taken", entity="call_record", entity_id=record.id, after=changes
+        )
+        if not stale:
+            uow.session.refresh(record)
+            taken.append(record)
+    return taken
+
+
+def check_extensions(uow: UnitOfWork, *, extensions: dict[str, str], source: str) -> None:
+    """``ConfigError`` naming ``[pbx.extensions]`` for an extension mapped to a login nobody added (or a
+    deactivated one): its calls would pop no console. ``hotline config check`` runs it."""
+    from hotline.core.errors import ConfigError
+
+    logins = set(extensions.values())
+    active = set(
+        uow.session.exec(select(Operator.login).where(col(Operator.login).in_(logins), Operator.active))
+    )
+    for extension, login in extensions.items():
+        if login not in active:
+            raise ConfigError(f'[pbx.extensions] "{extension}": no active operator {login!r}', where=source)
+
+
+STALE_AFTER = timedelta(hours=12)
+"""A call still ringing or up this long after its start lost its hang-up (the listener was down)."""
+
+
+def end_stale_calls(uow: UnitOfWork) -> int:
+    """End the calls whose hang-up never came (outcome "lost" unless one is known); how many.
+
+    So they show on the card as finished (and unlogged) instead of staying "up" for ever.
+    """
+    uow.authorize("call.import", entity="call_record")
+    cutoff = uow.now() - STALE_AFTER
+    stale = list(
+        uow.session.exec(
+            select(CallRecord).where(
+                col(CallRecord.state).in_(("ringing", "up")), col(CallRecord.started_at) < cutoff
+            )
+        )
+    )
+    for record in stale:
+        before = snapshot(record)
+        record.state = "ended"
+        record.outcome = record.outcome or "lost"
+        record.updated_at = uow.now()
+        uow.session.add(record)
+        record_audit(
+            uow, action="call_record.lost", entity="call_record", entity_id=record.id,
+            before=before, after=snapshot(record),
+        )  # fmt: skip
+    return len(stale)

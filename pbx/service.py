@@ -1,0 +1,69 @@
+"""``hotline call listen``: the adapters and the recorder they share, run until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from hotline.core.errors import ConfigError
+from hotline.pbx.recorder import CallRecorder
+
+if TYPE_CHECKING:
+    from hotline.core.clock import Clock
+    from hotline.core.db import Engine
+    from hotline.core.settings import Settings
+
+log = logging.getLogger("hotline.pbx")
+
+
+async def listen(
+    *, engine: Engine, settings: Settings, clock: Clock, ami: bool, webhook: bool, stop: asyncio.Event
+) -> dict[str, int]:
+    """Run the chosen adapters until ``stop``; the counts of what they saw and did."""
+    from hotline.pbx.listener import AmiListener
+
+    if not (ami or webhook):
+        raise ConfigError("choose an adapter: --ami and/or --webhook", where="call listen")
+    recorder = CallRecorder(engine=engine, clock=clock, default_region=settings.default_region)
+    pbx = settings.pbx
+    tasks: list[asyncio.Future[object]] = []
+    listener: AmiListener | None = None
+    endpoint = None
+    if ami:
+        secret = pbx.ami.secret()
+        if secret is None:
+            raise ConfigError(f"set the AMI secret in ${pbx.ami.secret_env}", where="[pbx.ami] secret_env")
+        listener = AmiListener(
+            ami=pbx.ami, secret=secret.get_secret_value(), extensions=pbx.extensions, recorder=recorder,
+            clock=clock,
+        )  # fmt: skip
+    if webhook:
+        from hotline.pbx.webhook import WebhookEndpoint
+
+        endpoint = WebhookEndpoint.from_settings(settings, recorder=recorder, clock=clock)
+        await endpoint.start()
+        log.info("webhook listening on %s:%s", endpoint.host, endpoint.port)
+    writer = asyncio.ensure_future(recorder.run(stop))
+    if listener is not None:
+        tasks.append(asyncio.ensure_future(listener.run_forever(stop)))
+    tasks.append(asyncio.ensure_future(stop.wait()))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # a refused AMI login ends the service (exit 1)
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        if endpoint is not None:
+            await endpoint.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    counts: dict[str, int] = dict(recorder.counts)
+    if listener is not None:
+        counts |= listener.counts()
+    if endpoint is not None:
+        counts |= endpoint.counts
+    return counts

@@ -1,0 +1,174 @@
+"""The webhook endpoint: a small HTTP/1.1 server (asyncio's own) for a cloud PBX's call events.
+
+One route, ``POST /calls`` (and, for Zadarma, its ``GET /calls?zd_echo=…`` check); one request per
+connection; bounded request line, headers and body; a read timeout. Loopback by default: put a TLS
+reverse proxy in front of it to take events from the internet. Each request is checked (signature,
+replay window, event ids already seen) before anything is written; refusals are logged and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlsplit
+
+from hotline.core.errors import ConfigError
+from hotline.core.pbx.ami_calls import worth_logging
+from hotline.core.pbx.webhook import (
+    MAX_BODY_BYTES,
+    CallEvent,
+    SeenIds,
+    WebhookCalls,
+    WebhookRefused,
+    check_hotline_request,
+    check_zadarma_request,
+    parse_hotline_event,
+)
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.clock import Clock
+    from hotline.core.settings import Settings
+    from hotline.pbx.recorder import CallRecorder
+
+log = logging.getLogger("hotline.pbx.webhook")
+
+READ_TIMEOUT = 10.0
+MAX_HEADER_LINES = 64
+MAX_LINE_BYTES = 8 * 1024
+REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large"}  # fmt: skip
+
+
+class WebhookEndpoint:
+    """``await start()``, then it serves until ``close()``; ``counts`` says what it took and refused."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        secret: str,
+        shape: str,
+        extensions: dict[str, str],
+        zone: ZoneInfo,
+        max_age_seconds: int,
+        recorder: CallRecorder,
+        clock: Clock,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.secret = secret
+        self.shape = shape
+        self.zone = zone
+        self.max_age_seconds = max_age_seconds
+        self.recorder = recorder
+        self.clock = clock
+        self.calls = WebhookCalls(extensions=extensions, source=f"webhook:{shape}")
+        self.seen = SeenIds()
+        self.counts: Counter[str] = Counter()
+        self._server: asyncio.Server | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, recorder: CallRecorder, clock: Clock) -> WebhookEndpoint:
+        webhook = settings.pbx.webhook
+        secret = webhook.secret()
+        if secret is None:
+            raise ConfigError(f"set the webhook secret in ${webhook.secret_env}", where="[pbx.webhook]")
+        return cls(
+            host=webhook.host, port=webhook.port, secret=secret.get_secret_value(), shape=webhook.format,
+            extensions=settings.pbx.extensions, zone=settings.pbx_zone,
+            max_age_seconds=webhook.max_age_seconds, recorder=recorder, clock=clock,
+        )  # fmt: skip
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=MAX_LINE_BYTES)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            status, body = await asyncio.wait_for(self._handle(reader), READ_TIMEOUT)
+        except TimeoutError:
+            self.counts["timeouts"] += 1
+            status, body = 400, {"error": "request too slow"}
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, ConnectionError):
+            self.counts["bad_request"] += 1
+            status, body = 400, {"error": "not an HTTP request"}
+        payload = b"" if body is None else json.dumps(body).encode() if isinstance(body, dict) else body
+        head = f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nConnection: close\r\n"
+        head += f"Content-Length: {len(payload)}\r\n"
+        head += (
+            "Content-Type: application/json\r\n" if isinstance(body, dict) else "Content-Type: text/plain\r\n"
+        )
+        with contextlib.suppress(ConnectionError):
+            writer.write(head.encode() + b"\r\n" + payload)
+            await writer.drain()
+        writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str] | bytes | None]:
+        request_line = (await reader.readuntil(b"\r\n")).decode("latin-1").strip()
+        method, target, _version = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        for _ in range(MAX_HEADER_LINES + 1):
+            line = (await reader.readuntil(b"\r\n")).decode("latin-1")
+            if line == "\r\n":
+                break
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        else:
+            raise ValueError("too many headers")
+        url = urlsplit(target)
+        if url.path != "/calls":
+            self.counts["not_found"] += 1
+            return 404, {"error": "no such path"}
+        if method == "GET" and self.shape == "zadarma":
+            echo = dict(parse_qsl(url.query)).get("zd_echo", "")
+            return 200, echo.encode()[:200]
+        if method != "POST":
+            return 405, {"error": "POST only"}
+        length = int(headers.get("content-length", "-1"))
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.counts["too_large"] += 1
+            return 413, {"error": f"a body of 0 to {MAX_BODY_BYTES} bytes with its Content-Length"}
+        body = await reader.readexactly(length)
+        try:
+            event = self._event(headers, body)
+        except WebhookRefused as refused:
+            self.counts[refused.kind] += 1
+            if worth_logging(self.counts[refused.kind]):
+                log.warning("webhook refused (%s): %s", refused.status, refused.message)
+            return refused.status, {"error": refused.message}
+        if not self.seen.add(f"{event.call_id}\x1f{event.event_id}"):
+            self.counts["replayed"] += 1
+            if worth_logging(self.counts["replayed"]):
+                log.warning(
+                    "webhook refused (409): event %s of call %s seen before", event.event_id, event.call_id
+                )
+            return 409, {"error": "event seen before"}
+        self.counts["accepted"] += 1
+        for action in self.calls.feed(event):
+            self.recorder.submit(action)
+        return 204, None
+
+    def _event(self, headers: dict[str, str], body: bytes) -> CallEvent:
+        now = self.clock.now()
+        if self.shape == "zadarma":
+            try:
+                form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50))
+            except (UnicodeDecodeError, ValueError):
+                raise WebhookRefused(400, "not a form", kind="bad_request") from None
+            return check_zadarma_request(headers, form, secret=self.secret, zone=self.zone, now=now)
+        check_hotline_request(
+            headers, body, secret=self.secret, now=now, max_age_seconds=self.max_age_seconds
+        )
+        return parse_hotline_event(body)

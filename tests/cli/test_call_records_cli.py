@@ -1,0 +1,170 @@
+"""``hotline call log`` and ``hotline call import-cdr``: idempotent, bad lines named, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.clock import FixedClock
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models import CallRecord
+from tests.cli.invoke import hotline
+from tests.conftest import TEST_NOW
+from tests.pbx_samples import MASTER_CSV, seed_pbx
+
+
+@pytest.fixture
+def pbx_db(database_url: str, tmp_path: Path) -> tuple[str, Path]:
+    """A database with the PBX staff and a client, and a config mapping 101 → olga, 102 → ivan."""
+    engine = make_engine(database_url)
+    with UnitOfWork(engine, clock=FixedClock(TEST_NOW)) as uow:
+        seed_pbx(uow)
+    engine.dispose()
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "Europe/Moscow"\n[pbx.extensions]\n"101" = "olga"\n"102" = "ivan"\n')
+    return database_url, config
+
+
+def records(database_url: str) -> list[CallRecord]:
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(engine, readonly=True) as uow:
+            return list(uow.session.exec(select(CallRecord).order_by(CallRecord.started_at)))
+    finally:
+        engine.dispose()
+
+
+def test_call_log_is_idempotent_by_the_call_id(pbx_db) -> None:
+    db, config = pbx_db
+    args = ["--db", db, "--config", str(config), "call", "log", "89161234567", "--call-id", "pbx-7",
+            "--operator", "olga", "--start", "2026-11-23T10:00:00+03:00", "--duration", "95",
+            "--outcome", "answered", "--recording", "2026/11/23/pbx-7.wav", "--json"]  # fmt: skip
+    first = hotline(*args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["result"] == "recorded"
+    again = hotline(*args)
+    assert json.loads(again.stdout)["result"] == "already recorded"
+    [row] = records(db)
+    assert (row.operator_login, row.duration_seconds, row.recording, row.direction) == (
+        "olga", 95, "2026/11/23/pbx-7.wav", "in",
+    )  # fmt: skip
+    assert row.client_id is not None and row.ended_at is not None
+
+
+def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "log"]
+    assert hotline(*base, "89161234567", "--call-id", "x", "--operator", "nobody").exit_code == 2
+    bad_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "yesterday")
+    assert bad_start.exit_code == 2 and "--start" in bad_start.stderr
+    assert hotline(*base, "", "--call-id", "x").exit_code == 2
+    assert records(db) == []
+
+
+def test_import_cdr_reads_master_csv_and_a_rerun_changes_nothing(pbx_db, tmp_path: Path) -> None:
+    db, config = pbx_db
+    master = tmp_path / "Master.csv"
+    master.write_text(MASTER_CSV)
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "created": 2, "updated": 0, "unchanged": 0, "internal_lines": 1, "merged_lines": 0,
+    }  # fmt: skip
+    incoming, outgoing = records(db)
+    assert (incoming.direction, incoming.operator_login, incoming.duration_seconds, incoming.outcome) == (
+        "in", "olga", 192, "answered",
+    )  # fmt: skip
+    assert incoming.started_at.isoformat() == "2026-11-23T07:00:00+00:00"  # Moscow time in the file
+    assert incoming.pbx_call_id == "1763881200.1" and incoming.client_id is not None
+    assert (outgoing.direction, outgoing.number, outgoing.operator_login, outgoing.outcome) == (
+        "out", "84959263781", "ivan", "no_answer",
+    )  # fmt: skip
+    rerun = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master), "--json")
+    assert json.loads(rerun.stdout)["unchanged"] == 2
+    assert len(records(db)) == 2
+
+
+def test_import_cdr_names_every_bad_line_and_writes_nothing(pbx_db, tmp_path: Path) -> None:
+    db, config = pbx_db
+    lines = MASTER_CSV.splitlines()
+    broken = [
+        lines[0],
+        lines[1].replace("2026-11-23 10:10:00", "23/11/2026"),
+        lines[2].replace(",60,58,", ",60,lots,"),
+        '"just","three","cells"',
+    ]
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join(broken) + "\n")
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
+    assert result.exit_code == 2
+    assert f"{master}:2: start" in result.stderr
+    assert f"{master}:3: billsec" in result.stderr
+    assert f"{master}:4: 3 columns" in result.stderr
+    assert "Traceback" not in result.output
+    assert records(db) == []
+    master.write_bytes(MASTER_CSV.encode() + b'"\xff\xfe"\n')
+    assert hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master)).exit_code == 2
+    assert hotline("--db", db, "call", "import-cdr", str(tmp_path / "missing.csv")).exit_code == 2
+    assert records(db) == []
+
+
+def test_import_cdr_with_an_operator_nobody_added_writes_nothing(pbx_db, tmp_path: Path) -> None:
+    db, config = pbx_db
+    config.write_text('[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n')
+    master = tmp_path / "Master.csv"
+    master.write_text(MASTER_CSV)
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
+    assert result.exit_code == 2 and f"{master}:2" in result.stderr and "ghost" in result.stderr
+    assert records(db) == []
+
+
+def test_call_dial_queues_a_request_for_my_extension(pbx_db) -> None:
+    db, config = pbx_db
+    result = hotline(
+        "--db", db, "--config", str(config), "--operator", "olga", "call", "dial", "8 916 123-45-67", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["extension"] == "101"
+    [request] = records(db)
+    assert (request.state, request.number, request.operator_login, request.direction) == (
+        "dialing",
+        "89161234567",
+        "olga",
+        "out",
+    )
+    no_extension = hotline("--db", db, "--config", str(config), "--operator", "admin", "call", "dial", "123")
+    assert no_extension.exit_code == 2 and "[pbx.extensions]" in no_extension.stderr
+    unknown = hotline("--db", db, "--config", str(config), "--operator", "nobody", "call", "dial", "123")
+    assert unknown.exit_code == 2
+    assert len(records(db)) == 1
+
+
+def test_import_cdr_reads_standard_input(pbx_db) -> None:
+    from typer.testing import CliRunner
+
+    from hotline.cli.main import app
+
+    db, config = pbx_db
+    result = CliRunner().invoke(
+        app,
+        ["--db", db, "--config", str(config), "call", "import-cdr", "-", "--json"],
+        input=MASTER_CSV.encode(),
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 2
+
+
+def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> None:
+    db, config = pbx_db
+    ok = hotline("--db", db, "--config", str(config), "config", "check")
+    assert ok.exit_code == 0 and "2 PBX extensions" in ok.stderr + ok.stdout
+    config.write_text('[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n')
+    ghost = hotline("--db", db, "--config", str(config), "config", "check")
+    assert ghost.exit_code == 2 and '"102"' in ghost.stderr and "ghost" in ghost.stderr
+    config.write_text("[pbx.ami]\nhots = 1\n")
+    typo = hotline("--db", db, "--config", str(config), "config", "check")
+    assert typo.exit_code == 2 and "hots" in typo.stderr

@@ -1,0 +1,59 @@
+"""Asterisk's cdr-csv lines read into call facts: the column layouts, several lines of one call, the
+direction by the mapped extensions, and every bad line named."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from hotline.core.pbx.cdr_csv import read_cdr_csv
+from tests.pbx_samples import EXTENSIONS, MASTER_CSV
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+BASE = '"","89161234567","support","from-trunk","","PJSIP/trunk-1","{dst}","Queue","support","2026-11-23 10:00:00","{answer}","2026-11-23 10:02:00",120,{billsec},"{disposition}","DOCUMENTATION"'
+
+
+def line(dst: str, disposition: str, billsec: int, *extra: str) -> str:
+    answer = "2026-11-23 10:00:10" if disposition == "ANSWERED" else ""
+    cells = BASE.format(dst=dst, answer=answer, billsec=billsec, disposition=disposition)
+    return ",".join([cells, *(f'"{cell}"' for cell in extra)])
+
+
+def test_a_queue_ringing_two_agents_is_one_call_the_answered_one() -> None:
+    text = "\n".join(
+        [
+            line("PJSIP/102-1", "NO ANSWER", 0, "1795417200.1", ""),
+            line("PJSIP/101-2", "ANSWERED", 110, "1795417200.1", ""),
+            line("PJSIP/102-3", "NO ANSWER", 0, "1795417200.1", ""),
+        ]
+    )
+    parsed = read_cdr_csv(text.encode(), name="Master.csv", extensions=EXTENSIONS, zone=MOSCOW)
+    assert parsed.errors == [] and parsed.merged_lines == 2
+    [(_line, facts)] = parsed.calls
+    assert (facts.operator_login, facts.duration_seconds, facts.outcome) == ("olga", 110, "answered")
+
+
+def test_the_layouts_without_uniqueid_and_with_newcdrcolumns() -> None:
+    plain = line("PJSIP/101-2", "ANSWERED", 110)
+    newer = line("PJSIP/101-2", "ANSWERED", 110, "1795417200.5", "", "", "1795417200.4", "7")
+    parsed = read_cdr_csv(f"{plain}\n{newer}\n".encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    ids = [facts.pbx_call_id for _, facts in parsed.calls]
+    assert ids[0].startswith("cdr-") and len(ids[0]) == 36
+    assert ids[1] == "1795417200.4"  # the linkedid, as the AMI listener keys the call
+
+
+def test_every_bad_line_is_named_with_its_field() -> None:
+    good = MASTER_CSV.splitlines()[0]
+    bad = [
+        good,
+        good.replace('"ANSWERED"', '"EXPLODED"'),
+        good.replace("2026-11-23 10:00:05", "soon"),
+        good.replace(",197,192,", ",197,-4,"),
+        '"unterminated',
+    ]
+    parsed = read_cdr_csv("\n".join(bad).encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["2", " disposition"],
+        ["3", " answer"],
+        ["4", " billsec"],
+        ["5", " not CSV"],
+    ]

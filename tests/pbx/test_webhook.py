@@ -1,0 +1,155 @@
+"""The webhook endpoint: signed events become pops and records; wrong signatures, replays, stale times and
+bad bodies are refused with nothing written; Zadarma's published notifications are understood."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import select
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import CallRecord, ScreenPop
+from hotline.core.pbx.webhook import hotline_signature, zadarma_signature
+from tests.conftest import TEST_NOW
+from tests.pbx.conftest import http_request
+
+NOW = int(TEST_NOW.timestamp())
+
+
+def signed(event: dict, *, secret: str = "s3cret", at: int = NOW) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(event).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hotline-Timestamp": str(at),
+        "X-Hotline-Signature": hotline_signature(secret, str(at), body),
+    }
+    return body, headers
+
+
+def stored(engine) -> tuple[list[ScreenPop], list[CallRecord]]:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return (
+            list(uow.session.exec(select(ScreenPop).order_by(ScreenPop.id))),
+            list(uow.session.exec(select(CallRecord).order_by(CallRecord.id))),
+        )
+
+
+def event(n: int, kind: str, **extra) -> dict:
+    at = (TEST_NOW + timedelta(seconds=n)).isoformat()
+    return {"id": f"e{n}", "call_id": "cloud-1", "event": kind, "number": "+79161234567", "at": at} | extra
+
+
+async def test_signed_events_pop_the_operator_and_record_the_call(engine, webhook, anna) -> None:
+    running = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="101")),
+        signed(event(4, "answered", extension="101")),
+        signed(
+            event(130, "ended", duration=126, outcome="answered", recording="https://pbx.example/r/1.mp3")
+        ),
+    ):
+        assert (await running.post("/calls", body, headers))[0] == 204
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [(p.operator_login, p.number) for p in pops] == [("olga", "+79161234567")]
+    assert (record.pbx_call_id, record.operator_login, record.client_id, record.state) == (
+        "cloud-1", "olga", anna, "ended",
+    )  # fmt: skip
+    assert (record.duration_seconds, record.recording, record.source) == (
+        126, "https://pbx.example/r/1.mp3", "webhook:hotline",
+    )  # fmt: skip
+    assert record.started_at == TEST_NOW
+
+
+async def test_bad_signatures_replays_and_bad_bodies_are_refused(engine, webhook, anna) -> None:
+    running = await webhook()
+    body, headers = signed(event(0, "ringing", extension="101"), secret="guess")
+    assert (await running.post("/calls", body, headers))[0] == 401
+    assert (await running.post("/calls", body, {}))[0] == 401
+    good = signed(event(0, "ringing", extension="101"))
+    assert (await running.post("/calls", *good))[0] == 204
+    assert (await running.post("/calls", *good))[0] == 409  # the same event again
+    stale = signed(event(1, "answered", extension="101"), at=NOW - 3600)
+    assert (await running.post("/calls", *stale))[0] == 409
+    tampered_body, tampered_headers = signed(event(2, "answered", extension="101"))
+    tampered = tampered_body.replace(b"101", b"102")
+    assert (await running.post("/calls", tampered, tampered_headers))[0] == 401
+    not_json = b"{not json"
+    headers = {
+        "X-Hotline-Timestamp": str(NOW),
+        "X-Hotline-Signature": hotline_signature("s3cret", str(NOW), not_json),
+    }
+    assert (await running.post("/calls", not_json, headers))[0] == 400
+    assert (
+        await running.post("/calls", *signed({"id": "x", "call_id": "c", "event": "exploded", "at": NOW}))
+    )[0] == 400
+    assert (await running.post("/elsewhere", *good))[0] == 404
+    assert (await http_request(running.endpoint.port, "GET", "/calls"))[0] == 405
+    huge = b"x" * 70_000
+    assert (await running.post("/calls", huge, {}))[0] == 413
+    garbage_status, _ = await http_request(running.endpoint.port, "BREW", "\x00 nonsense")
+    assert garbage_status in (400, 404)
+    # An unknown extension is taken but pops nobody.
+    assert (await running.post("/calls", *signed(event(9, "ringing", extension="555", call_id="c-2"))))[
+        0
+    ] == 204
+    await running.recorder.drain()
+    pops, _ = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"]
+    counts = running.endpoint.counts
+    assert counts["bad_signature"] == 3 and counts["replayed"] == 2 and counts["accepted"] == 2
+
+
+async def test_zadarma_notifications_are_understood(engine, webhook, anna) -> None:
+    running = await webhook("zadarma")
+    assert await http_request(running.endpoint.port, "GET", "/calls?zd_echo=abc123") == (200, b"abc123")
+    start = "2026-11-23 10:00:00"  # Moscow time: TEST_NOW
+    common = {
+        "call_start": start,
+        "pbx_call_id": "in_5f7a",
+        "caller_id": "79161234567",
+        "called_did": "74959263781",
+    }
+    steps = [
+        {"event": "NOTIFY_START", **common},
+        {"event": "NOTIFY_INTERNAL", **common, "internal": "101"},
+        {"event": "NOTIFY_ANSWER", "call_start": start, "pbx_call_id": "in_5f7a", "caller_id": "79161234567",
+         "destination": "101", "internal": "101"},
+        {"event": "NOTIFY_END", **common, "internal": "101", "duration": "75", "disposition": "answered",
+         "status_code": "16", "is_recorded": "1", "call_id_with_rec": "1763881200.4321"},
+    ]  # fmt: skip
+    from urllib.parse import urlencode
+
+    for form in steps:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Signature": zadarma_signature("s3cret", form),
+        }
+        assert (await running.post("/calls", urlencode(form).encode(), headers))[0] == 204, form["event"]
+    forged = {"event": "NOTIFY_INTERNAL", **common, "internal": "102"}
+    bad = {"Signature": zadarma_signature("other", forged)}
+    assert (await running.post("/calls", urlencode(forged).encode(), bad))[0] == 401
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"]
+    assert (record.pbx_call_id, record.operator_login, record.duration_seconds, record.outcome) == (
+        "in_5f7a", "olga", 75, "answered",
+    )  # fmt: skip
+    assert record.recording == "zadarma:1763881200.4321" and record.started_at == TEST_NOW
+
+
+def test_zadarma_signature_is_base64_of_the_hex_hmac_sha1() -> None:
+    """As Zadarma's PHP examples make it: base64_encode(hash_hmac('sha1', caller_id.called_did.call_start, secret))."""
+    import base64
+    import hashlib
+    import hmac
+
+    form = {
+        "event": "NOTIFY_START",
+        "caller_id": "79161234567",
+        "called_did": "74959263781",
+        "call_start": "2026-11-23 10:00:00",
+    }
+    hexed = hmac.new(b"key", b"79161234567749592637812026-11-23 10:00:00", hashlib.sha1).hexdigest()
+    assert zadarma_signature("key", form) == base64.b64encode(hexed.encode()).decode()
