@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.worker import Worker, get_current_worker
 
@@ -16,6 +16,7 @@ from hotline.core.text import printable
 from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import (
+    KeysHeld,
     NewClientRequested,
     OpenClientRequested,
     OpenTicketRequested,
@@ -24,6 +25,7 @@ from hotline.tui.messages import (
     forward_worker_failure,
     readable_error,
 )
+from hotline.tui.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
@@ -47,6 +49,17 @@ class HotlineApp(App[None]):
         self.ctx = ctx
         self._poll_screen_pops = poll_screen_pops
         self._polling = False
+        self.type_ahead = TypeAhead(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal go through the type-ahead gate, in order."""
+        if self.type_ahead.wants(event):
+            await self.type_ahead.take(event)
+        else:
+            await super().on_event(event)
+
+    def on_keys_held(self, message: KeysHeld) -> None:
+        self.type_ahead.hold(message.holder, message.held)
 
     def on_mount(self) -> None:
         from hotline.tui.screens.home import HomeScreen

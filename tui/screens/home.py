@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from hotline.core.db import database_label
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
+    KeysHeld,
     LookupFinished,
     NewClientRequested,
     OpenClientRequested,
@@ -136,7 +137,7 @@ class HomeScreen(Screen[None]):
     @on(Input.Changed, "#lookup")
     def _typed(self, event: Input.Changed) -> None:
         self._generation += 1
-        self._open_when_ready = False
+        self._set_open_when_ready(False)
         if not event.value.strip():
             self._shown_generation = self._generation
             self.query_one(LookupResults).show_hits([])
@@ -170,13 +171,13 @@ class HomeScreen(Screen[None]):
         self._shown_generation = message.generation
         self.query_one(LookupResults).show_hits(message.hits)
         if self._open_when_ready:
-            self._open_when_ready = False
+            self._set_open_when_ready(False)
             self.action_open_selection()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "lookup" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._in_flight = False
-            self._open_when_ready = False
+            self._set_open_when_ready(False)
         forward_worker_failure(self, event)
 
     # -- commands ----------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class HomeScreen(Screen[None]):
         if not typed:
             return
         if self._shown_generation != self._generation:
-            self._open_when_ready = True
+            self._set_open_when_ready(True)
             return
         hit = self.query_one(LookupResults).selected_hit
         if hit is None:
@@ -205,6 +206,13 @@ class HomeScreen(Screen[None]):
             self.post_message(OpenTicketRequested(hit.id))
         else:
             self.post_message(OpenClientRequested(hit.id))
+
+    def _set_open_when_ready(self, wanted: bool) -> None:
+        """Enter before the results: open the selection when they come, and hold what is typed next
+        (it is meant for the card that will open, not for the lookup box)."""
+        if wanted != self._open_when_ready:
+            self._open_when_ready = wanted
+            self.post_message(KeysHeld(self, wanted))
 
     def action_move_highlight(self, step: int) -> None:
         results = self.query_one(LookupResults)
