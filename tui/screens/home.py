@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from hotline.core.db import database_label
@@ -24,6 +24,7 @@ from hotline.tui.messages import (
     WorkLoaded,
     forward_worker_failure,
 )
+from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.lookup_results import LookupResults
 from hotline.tui.widgets.status_bar import StatusBar
 from hotline.tui.widgets.work_summary import WorkSummary, WorkSummaryData
@@ -114,7 +115,7 @@ class HomeScreen(Screen[None]):
             zone=self.ctx.settings.zone,
             id="status",
         )
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # After the first frame, so the lookup box is usable at once: the reminders panel's first load
