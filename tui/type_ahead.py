@@ -29,9 +29,22 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
 KEY_HOLDING_WORKER_GROUPS = frozenset(
-    {"save", "ticket-save", "queues-save", "queues-pick", "files-save", "kb-choose", "reminder-change"}
+    {
+        "save",
+        "ticket-save",
+        "queues-save",
+        "queues-pick",
+        "files-save",
+        "kb-choose",
+        "reminder-change",
+        "client-load",
+        "ticket-load",
+        "card",
+    }
 )
-"""Worker groups whose end changes what is on screen (a form closes, a ticket reloads): keys wait for them."""
+"""Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
+a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
+that the keys act on. Keys wait for them."""
 
 STUCK_AFTER_SECONDS = 5.0
 """A key waiting this long is let through (with every key behind it) until the console settles again."""

@@ -83,3 +83,37 @@ async def test_a_note_typed_while_the_card_opens(world, console, settle):
         await wait_typed(pilot, settle)
         assert isinstance(app.screen_stack[-2], ClientCardScreen)
         assert app.screen.query_one("#body", TextArea).text == NOTE
+
+
+async def test_home_is_empty_after_a_card_and_up_recalls_the_last_query(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912 345\n")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+        type_at_once(app, "<escape>64617")
+        await wait_typed(pilot, settle)
+        lookup = app.screen.query_one("#lookup", Input)
+        assert lookup.value == "64617"
+        type_at_once(app, "<escape><up>")
+        await wait_typed(pilot, settle)
+        assert lookup.value == "912 345"
+        type_at_once(app, "<f1><escape>")
+        await wait_typed(pilot, settle)
+        assert lookup.value == "912 345"  # help over Home keeps the query
+
+
+async def test_edit_typed_at_once_adds_to_the_name(world, console, settle, engine):
+    """``e`` then a letter: the form opens with the client loaded and the cursor at the end."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        type_at_once(app, "eich<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        from hotline.core.models import Client
+
+        assert uow.session.get(Client, world.ivanov_id).name == "Ivan Ivanovich"

@@ -102,6 +102,9 @@ class HomeScreen(Screen[None]):
         self._in_flight = False
         self._open_when_ready = False
         self.last_lookup_seconds = 0.0
+        self.last_query = ""
+        self._keep_lookup = False
+        """The lookup before the box was cleared; ``up`` in an empty box brings it back."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False)
@@ -128,8 +131,22 @@ class HomeScreen(Screen[None]):
         self._load_work()
         self.query_one("#work", Horizontal).mount(ReminderList(self.ctx, id="reminders"))
 
+    def on_screen_suspend(self) -> None:
+        from textual.command import CommandPalette
+
+        from hotline.tui.screens.help import HelpScreen
+        from hotline.tui.screens.kb_search import KbSearchScreen
+
+        over = self.app.screen
+        self._keep_lookup = isinstance(over, (HelpScreen, KbSearchScreen, CommandPalette))
+
     def on_screen_resume(self) -> None:
-        self.query_one("#lookup", Input).focus()
+        lookup = self.query_one("#lookup", Input)
+        if lookup.value.strip() and not self._keep_lookup:
+            # back from a card, a ticket or a form: the next caller starts from an empty box
+            self.last_query = lookup.value
+            lookup.value = ""
+        lookup.focus()
         if self.is_mounted and self._shown_generation:
             self._load_work()
 
@@ -216,6 +233,11 @@ class HomeScreen(Screen[None]):
             self.post_message(KeysHeld(self, wanted))
 
     def action_move_highlight(self, step: int) -> None:
+        lookup = self.query_one("#lookup", Input)
+        if step < 0 and not lookup.value and self.last_query:
+            lookup.value = self.last_query
+            lookup.cursor_position = len(lookup.value)
+            return
         results = self.query_one(LookupResults)
         if results.option_count:
             current = results.highlighted if results.highlighted is not None else -step

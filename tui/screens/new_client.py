@@ -150,7 +150,7 @@ class NewClientScreen(ModalScreen[int | None]):
 
     # -- editing an existing client ----------------------------------------------------------------
 
-    @work(thread=True, exit_on_error=False, group="load")
+    @work(thread=True, exit_on_error=False, group="client-load")
     def _load(self) -> None:
         from hotline.core.services.clients import client_card
 
