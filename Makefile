@@ -14,20 +14,29 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamp files: pip runs again only when the package's metadata changed (the install is editable, so
+# code changes need none), and a second `make run` goes straight to the console.
+INSTALLED     := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
 
-install-dev: $(BIN)/python
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+install-dev: $(INSTALLED_DEV)
+
+$(INSTALLED_DEV): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(INSTALLED)
 
 ## Install, create the embedded SQLite database with demo data on first run, open the console.
+## A second run starts one process: no pip, no separate status checks.
 run: install
-	@[ -f "$$($(BIN)/hotline config path)" ] || $(BIN)/hotline config init
-	@case "$$($(BIN)/hotline db status --quiet)" in \
-		empty) $(BIN)/hotline db init && $(BIN)/hotline demo --clients $(DEMO_CLIENTS) ;; \
-		behind) $(BIN)/hotline db upgrade ;; \
-	esac
-	$(BIN)/hotline
+	@cfg="$${HOTLINE_CONFIG:-$${XDG_CONFIG_HOME:-$$HOME/.config}/hotline/config.toml}"; \
+		[ -f "$$cfg" ] || $(BIN)/hotline config init
+	$(BIN)/hotline console --prepare-demo $(DEMO_CLIENTS)
 
 debs:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

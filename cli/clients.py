@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from hotline.cli.clients_io import export_clients, import_clients
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
@@ -19,7 +19,7 @@ app.command("export")(export_clients)
 
 @app.command()
 def show(
-    client_id: Annotated[int, typer.Argument(metavar="ID", help="The client's id.")],
+    client_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The client's id.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Show a client's card: contacts, group, open tickets, last interaction."""

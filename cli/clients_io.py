@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -43,7 +42,12 @@ class ExportFormat(StrEnum):
 
 
 def import_clients(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV (, ; or tab), XLSX or vCard (.vcf).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="CSV (, ; or tab), XLSX, vCard (.vcf) or JSON; - reads standard input."
+        ),
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")
     ] = False,
@@ -66,13 +70,17 @@ def import_clients(
             "--map", metavar="FIELD=Header", help="Read FIELD from the column named Header (repeatable)."
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write the --errors file over an existing one.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import clients from a spreadsheet or address book; atomic unless --skip-invalid. Admins only."""
     from hotline.core.importing.headers import parse_overrides
     from hotline.core.importing.outcome import ImportRejected
-    from hotline.core.importing.service import ImportOptions
+    from hotline.core.importing.service import MAX_IMPORT_BYTES, ImportOptions
     from hotline.core.importing.service import import_clients as run_import
+    from hotline.core.importing.spool import spooled
 
     state = cli_state()
     options = ImportOptions(
@@ -83,10 +91,15 @@ def import_clients(
         column_map=parse_overrides(column_map or []),
         default_region=state.settings.default_region,
         errors_path=errors,
+        force=force,
     )
     try:
-        with _progress(enabled=not as_json) as progress, state.uow(readonly=dry_run) as uow:
-            outcome = run_import(uow, path=file, options=options, progress=progress)
+        with (
+            spooled(file, stdin=sys.stdin.buffer, limit=MAX_IMPORT_BYTES) as readable,
+            _progress(enabled=not as_json) as progress,
+            state.uow(readonly=dry_run) as uow,
+        ):
+            outcome = run_import(uow, path=readable, options=options, progress=progress)
         outcome.committed = not dry_run
     except ImportRejected as rejected:
         _report(rejected.outcome, as_json=as_json)
@@ -152,13 +165,18 @@ def export_clients(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).", dir_okay=False)
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write over an existing --output file.")] = False,
 ) -> None:
     """Export every client (streamed; re-imports unchanged). Admins only; audited."""
+    from hotline.core.db import database_files
     from hotline.core.errors import InvalidInput
     from hotline.core.exporting import export_clients as run_export
     from hotline.core.exporting import record_export
+    from hotline.core.output_files import check_output
 
     state = cli_state()
+    if output is not None:
+        check_output(output, force=force, protected=database_files(state.database_url), option="--output")
     if output is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
         raise InvalidInput(
             "an XLSX workbook is binary: give --output FILE or redirect stdout", where="--output"
@@ -179,29 +197,14 @@ def export_clients(
 @contextmanager
 def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
     """Where the export goes: stdout, or a temporary file renamed over ``output`` only on success."""
+    from hotline.core.output_files import write_atomically
+
     binary = fmt is ExportFormat.xlsx
     if output is None:
         stream = sys.stdout.buffer if binary else sys.stdout
         yield stream
         stream.flush()
         return
-    from hotline.core.errors import InvalidInput
-
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or Path("."))
-    except OSError as error:
-        raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(output)) from None
-    try:
-        # A BOM makes Excel read the CSV as UTF-8; the import skips it.
-        mode: dict[str, Any] = (
-            {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8-sig", "newline": ""}
-        )
-        with os.fdopen(handle, **mode) as stream:
-            yield stream
-        try:
-            os.replace(temporary, output)
-        except OSError as error:
-            raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(output)) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    # A BOM makes Excel read the CSV as UTF-8; the import skips it.
+    with write_atomically(output, binary=binary, encoding="utf-8-sig") as stream:
+        yield stream

@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from hotline.cli.state import cli_state
 
 
-def console() -> None:
-    """Open the console for the acting operator."""
+def console(
+    prepare_demo: Annotated[
+        int | None,
+        typer.Option(
+            "--prepare-demo",
+            min=1,
+            metavar="CLIENTS",
+            help="What `make run` does: an empty database is created with CLIENTS demo clients, one behind "
+            "is upgraded; then the console opens (one process, so a second run starts at once).",
+        ),
+    ] = None,
+) -> None:
+    """Open the console for the acting operator (an unknown or deactivated one is refused: exit 2)."""
+    from hotline.core.db import check_operator
+
     state = cli_state()
+    if prepare_demo is not None:
+        _prepare(prepare_demo)
     engine = state.engine()
+    check_operator(engine, state.login)
     from hotline.tui.app import make_app
 
     make_app(
         settings=state.settings, engine=engine, operator_login=state.login, clock=state.clock, sla=state.sla
     ).run()
+
+
+def _prepare(demo_clients: int) -> None:
+    from hotline.core import migrate
+
+    engine = cli_state().engine(require_schema=False)
+    schema = migrate.schema_state(engine)
+    if schema == "empty":
+        from hotline.cli.db import init
+        from hotline.cli.demo import demo
+
+        init()
+        engine.dispose()  # the bulk load sets connection pragmas no transaction may be open for
+        demo(clients=demo_clients)
+    elif schema == "behind":
+        from hotline.cli.db import upgrade
+
+        upgrade()

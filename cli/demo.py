@@ -12,8 +12,12 @@ from hotline.cli.state import cli_state
 
 
 def demo(
-    clients: Annotated[int, typer.Option("--clients", min=1, help="How many clients to make.")] = 5000,
-    seed: Annotated[int, typer.Option("--seed", help="The same seed always gives the same data.")] = 1,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=1_000_000, help="How many clients to make.")
+    ] = 5000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=2**32 - 1, help="The same seed always gives the same data.")
+    ] = 1,
     force: Annotated[
         bool,
         typer.Option("--force", help="Delete the existing clients, tickets and calls first, then load."),

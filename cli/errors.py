@@ -25,9 +25,13 @@ class HotlineGroup(TyperGroup):
             fail("interrupted", 130)
         except Exception as error:
             mapped = classify_database_error(error)
-            if mapped is None:
-                raise
-            fail(str(mapped), mapped.exit_code)
+            if mapped is not None:
+                fail(str(mapped), mapped.exit_code)
+            if isinstance(error, OverflowError):  # a number past what a column or a date can hold
+                fail(f"a value is out of range: {error}", 2)
+            if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
+                fail(f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}", 1)
+            raise
         finally:
             from hotline.cli.state import close_cli_state
 
@@ -39,6 +43,8 @@ def fail(message: str, code: int) -> None:
     from rich.text import Text
 
     from hotline.cli.output import stderr
+    from hotline.core.text import printable
 
-    stderr().print(Text("hotline: error: ", style="bold red") + Text(message))
+    # File names and values in the message come from the user: no escape sequence reaches the terminal.
+    stderr().print(Text("hotline: error: ", style="bold red") + Text(printable(message)))
     raise typer.Exit(code)

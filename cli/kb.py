@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import info, print_json, stdout
 
 if TYPE_CHECKING:
@@ -134,7 +134,9 @@ def show(
 
     with cli_state().uow(readonly=True) as uow:
         found = (
-            get_article(uow, article_id=int(article)) if article.isdigit() else get_article(uow, slug=article)
+            get_article(uow, article_id=int(article))
+            if article.isascii() and article.isdigit() and int(article) <= MAX_ID
+            else get_article(uow, slug=article)
         )
     if as_json:
         print_json(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hotline.core.text import printable
+from hotline.core.text import json_safe, printable
 
 
 def stdout() -> Console:
@@ -33,8 +34,10 @@ def safe(value: object) -> Text:
 
 
 def print_json(data: Any) -> None:
-    """Print JSON only (for ``--json``): UTF-8, dates as ISO-8601."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    """Print JSON only (for ``--json``): UTF-8, dates as ISO-8601; control and format characters (ESC,
+    U+009B, bidi overrides) written as ``\\uXXXX`` escapes, so the data is intact and the terminal safe."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def _json_default(value: object) -> object:
@@ -53,6 +56,32 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[obj
     return result
 
 
+@dataclass(frozen=True)
+class Page:
+    """Where a listing's page is in the whole: said on stderr in text, as keys beside the items in JSON."""
+
+    offset: int
+    count: int
+    more: bool
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.count if self.more else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offset": self.offset,
+            "count": self.count,
+            "more": self.more,
+            "next_offset": self.next_offset,
+        }
+
+    def tell(self) -> None:
+        if self.more:
+            shown = f"{self.offset + 1:,}–{self.offset + self.count:,}"
+            info(f"showing {shown}; there are more: --offset {self.next_offset}")
+
+
 def info(message: str) -> None:
-    """A diagnostic line on stderr."""
-    stderr().print(Text(message))
+    """A diagnostic line on stderr (through the printable filter: it may name files and values)."""
+    stderr().print(Text(printable(message)))

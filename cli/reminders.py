@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import info, print_json, stdout, table
 
 if TYPE_CHECKING:
@@ -24,6 +24,16 @@ _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
 
 def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     """``30m``, ``2h``, ``3d``, ``tomorrow`` (09:00), a date (09:00) or an ISO-8601 time (naive = local)."""
+    from hotline.core.clock import within_years
+    from hotline.core.errors import InvalidInput
+
+    try:
+        return within_years(_parse_when(text, now=now, zone=zone), text=text, where="--at")
+    except OverflowError:
+        raise InvalidInput(f"not a time this calendar can hold: {text!r}", where="--at") from None
+
+
+def _parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     from hotline.core.errors import InvalidInput
 
     cleaned = " ".join(text.strip().lower().split())
@@ -120,8 +130,12 @@ def add(
         list[str] | None,
         typer.Option("--for", help="Operator login (repeat for several; default: yourself)."),
     ] = None,
-    client: Annotated[int | None, typer.Option("--client", help="About this client (id).")] = None,
-    ticket: Annotated[int | None, typer.Option("--ticket", help="About this ticket (number).")] = None,
+    client: Annotated[
+        int | None, typer.Option("--client", min=1, max=MAX_ID, help="About this client (id).")
+    ] = None,
+    ticket: Annotated[
+        int | None, typer.Option("--ticket", min=1, max=MAX_ID, help="About this ticket (number).")
+    ] = None,
 ) -> None:
     """Add a reminder."""
     from hotline.cli.state import cli_state
@@ -147,7 +161,9 @@ def add(
 
 
 @app.command()
-def done(reminder_id: Annotated[int, typer.Argument(metavar="ID", help="The reminder's id.")]) -> None:
+def done(
+    reminder_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The reminder's id.")],
+) -> None:
     """Mark a reminder done."""
     from hotline.cli.state import cli_state
     from hotline.core.services.reminders import complete_reminder
@@ -159,7 +175,7 @@ def done(reminder_id: Annotated[int, typer.Argument(metavar="ID", help="The remi
 
 @app.command()
 def snooze(
-    reminder_id: Annotated[int, typer.Argument(metavar="ID", help="The reminder's id.")],
+    reminder_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="The reminder's id.")],
     by: Annotated[
         str, typer.Argument(metavar="[10m|1h|tomorrow]", help="How long (tomorrow: business hours).")
     ] = "10m",

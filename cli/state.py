@@ -63,7 +63,7 @@ class CliState:
         if self._engine is None:
             from hotline.core.db import check_connection, make_engine
 
-            engine = make_engine(self.database_url)
+            engine = make_engine(self.database_url, create_folder=self.settings.database_url is None)
             check_connection(engine)
             self._engine = engine
         if require_schema:

@@ -11,8 +11,8 @@ import typer
 from rich.text import Text
 
 from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
-from hotline.cli.options import JsonFlag
-from hotline.cli.output import info, print_json, safe, stdout, table
+from hotline.cli.options import MAX_ID, JsonFlag
+from hotline.cli.output import Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="List, show, create and answer tickets.", no_args_is_help=True)
 
+DEFAULT_QUEUE = "Support"
 PRIORITY_NAMES = ", ".join(priority.value for priority in Priority)
 STATUS_NAMES = ", ".join(status.value for status in TicketStatus)
 
@@ -30,28 +31,37 @@ def list_(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
     status: Annotated[str | None, typer.Option("--status", help=f"{STATUS_NAMES}.")] = None,
     assignee: Annotated[str | None, typer.Option("--assignee", help="Only tickets of this login.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many at most.")] = 500,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=10_000, help="How many at most (one page).")
+    ] = 500,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=10**9, help="Skip this many first.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Tickets, the next SLA deadline first."""
+    """Tickets, the next SLA deadline first; a page at a time, saying when there are more."""
     from hotline.core.services.tickets import list_tickets, parse_status
 
     wanted = parse_status(status) if status else None
     with cli_state().uow(readonly=True) as uow:
-        tickets = list_tickets(uow, queue=queue, status=wanted, assignee_login=assignee, limit=limit)
+        tickets = list_tickets(
+            uow, queue=queue, status=wanted, assignee_login=assignee, limit=limit + 1, offset=offset
+        )
+    more = len(tickets) > limit
+    tickets = tickets[:limit]
+    page = Page(offset=offset, count=len(tickets), more=more)
     if as_json:
-        print_json([ticket.as_json() for ticket in tickets])
+        print_json({"tickets": [ticket.as_json() for ticket in tickets], **page.as_json()})
         return
     rows = [
         (f"#{t.number}", t.status, t.priority, t.queue, t.assignee_login, _short(t.due_at), t.subject)
         for t in tickets
     ]
     stdout().print(table(None, ["number", "status", "priority", "queue", "assignee", "due", "subject"], rows))
+    page.tell()
 
 
 @app.command()
 def show(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     as_json: JsonFlag = False,
 ) -> None:
     """A ticket with its whole chronology."""
@@ -68,8 +78,15 @@ def show(
 @app.command()
 def create(
     subject: Annotated[str, typer.Option("--subject", help="What it is about.")],
-    client: Annotated[int | None, typer.Option("--client", help="The client's id.")] = None,
-    queue: Annotated[str, typer.Option("--queue", help="The queue.")] = "Support",
+    client: Annotated[
+        int | None, typer.Option("--client", min=1, max=MAX_ID, help="The client's id.")
+    ] = None,
+    queue: Annotated[
+        str | None, typer.Option("--queue", help="An existing queue (default: Support, made on first use).")
+    ] = None,
+    new_queue: Annotated[
+        bool, typer.Option("--new-queue", help="Create the --queue if it does not exist (supervisors).")
+    ] = False,
     priority: Annotated[str, typer.Option("--priority", help=f"{PRIORITY_NAMES}.")] = Priority.NORMAL.value,
     body: Annotated[str, typer.Option("--body", help="The first note.")] = "",
     requester: Annotated[str | None, typer.Option("--requester", help="Email address to answer.")] = None,
@@ -87,7 +104,8 @@ def create(
         number = create_ticket(
             uow,
             subject=subject,
-            queue=queue,
+            queue=queue or DEFAULT_QUEUE,
+            new_queue=new_queue or queue is None,
             priority=wanted,
             client_id=client,
             requester=requester,
@@ -107,7 +125,7 @@ def create(
 
 @app.command()
 def reply(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
     attach: Annotated[
         list[Path] | None,
@@ -118,6 +136,7 @@ def reply(
         typer.Option(
             "--expect-version",
             min=1,
+            max=MAX_ID,
             help="Only if the ticket is still at this version (its `version` in `tickets show --json`); "
             "otherwise exit 1 and send nothing.",
         ),
@@ -151,7 +170,7 @@ def reply(
 
 @app.command()
 def attachment(
-    number: Annotated[int, typer.Argument(metavar="NUMBER", help="The ticket number.")],
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     name: Annotated[
         str | None, typer.Argument(metavar="[NAME]", help="Only this attachment (as listed); else all.")
     ] = None,

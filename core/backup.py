@@ -1,7 +1,8 @@
 """A copy of the whole database while it is in use: SQLite through its backup API, PostgreSQL through
 ``pg_dump`` (custom format, for ``pg_restore``).
 
-The target must be a new file; a copy that fails is removed, so a backup file is whole or absent.
+The target must be a new file; the copy is made under a temporary name and renamed when whole, so a
+backup file is whole or absent.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ def backup_database(engine: Engine, target: Path) -> int:
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():
         raise InvalidInput("no such folder", where=str(target))
+    # Written beside the target under a temporary name and renamed when whole: a kill leaves no half copy.
+    partial = target.with_name(f".{target.name}.part")
+    partial.unlink(missing_ok=True)
     try:
         if engine.dialect.name == "sqlite":
-            _sqlite_backup(engine, target)
+            _sqlite_backup(engine, partial)
         else:
-            _pg_dump(engine, target)
+            _pg_dump(engine, partial)
+        os.replace(partial, target)
     except BaseException:
-        target.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise
     return target.stat().st_size
 

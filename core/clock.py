@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import UTC, date, datetime
+from typing import Protocol, TypeVar
 
 from hotline.core.errors import InvalidInput
+from hotline.core.text import printable
 
 
 class Clock(Protocol):
@@ -43,12 +44,28 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+_Moment = TypeVar("_Moment", date, datetime)
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
+"""The years a clock may be set to: SLA targets and reminders add years to it; a date must stay a date."""
+
+
 def parse_instant(text: str, *, where: str = "--now") -> datetime:
-    """Parse an ISO-8601 instant (``2026-11-23T10:00:00+03:00``; naive means UTC)."""
+    """Parse an ISO-8601 instant (``2026-11-23T10:00:00+03:00``; naive means UTC) between the years
+    ``EARLIEST_YEAR`` and ``LATEST_YEAR``."""
     try:
-        return as_utc(datetime.fromisoformat(text.strip()))
-    except ValueError:
-        raise InvalidInput(f"not an ISO-8601 date and time: {text!r}", where=where) from None
+        moment = as_utc(datetime.fromisoformat(text.strip()))
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"not an ISO-8601 date and time: {printable(text)!r}", where=where) from None
+    return within_years(moment, text=text, where=where)
+
+
+def within_years(moment: _Moment, *, text: str, where: str) -> _Moment:
+    """``moment`` when its year is between ``EARLIEST_YEAR`` and ``LATEST_YEAR``, else ``InvalidInput``."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise InvalidInput(
+            f"{printable(text)!r} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}", where=where
+        )
+    return moment
 
 
 def clock_for(now: str | None) -> Clock:

@@ -8,17 +8,27 @@ together or not at all.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hotline.core.clock import Clock, SystemClock
-from hotline.core.errors import DatabaseFailure, HotlineError, NotFound, PermissionDenied, Unavailable
+from hotline.core.errors import (
+    DatabaseFailure,
+    HotlineError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -26,6 +36,7 @@ if TYPE_CHECKING:
     from hotline.core.models import Operator
     from hotline.core.models.enums import Role
 
+_T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reading through memory mapping saves a copy per page: full-text doclists and the lookup index are big.
 SQLITE_MMAP_BYTES = 1 << 30
@@ -53,16 +64,34 @@ def database_label(url: str | URL) -> str:
     return f"postgresql {parsed.host or 'localhost'}/{parsed.database}"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1)."""
+def database_files(url: str | URL) -> list[tuple[Path, str]]:
+    """The files of a SQLite database (with its journal, WAL and shared-memory files), each with what it
+    is, so no command writes an export or an error list over them; none for a server."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return []
+    path = Path(parsed.database).expanduser()
+    return [(path, "the database")] + [
+        (path.with_name(path.name + suffix), "a file of the database")
+        for suffix in ("-wal", "-shm", "-journal")
+    ]
+
+
+def make_engine(url: str, *, echo: bool = False, create_folder: bool = False) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1).
+
+    A SQLite file in a folder that does not exist is ``InvalidInput`` (a mistyped path must not become a
+    new empty database), unless ``create_folder`` (the default location, made on first use).
+    """
     url = normalise_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise Unavailable(f"malformed database URL: {url!r}") from None
+        parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
+    except (ArgumentError, ValueError):
+        raise Unavailable(f"malformed database URL: {printable(url)!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url, parsed.database, echo=echo)
+            return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
         if parsed.get_backend_name() == "postgresql":
             return create_engine(
                 url,
@@ -73,12 +102,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             )
     except NoSuchModuleError:
         pass
+    except InvalidInput:
+        raise
+    except (ArgumentError, ValueError) as error:
+        raise Unavailable(f"malformed database URL: {printable(url)!r} ({error})") from None
     raise Unavailable(f"unsupported database URL (use sqlite:///FILE or postgresql://...): {url!r}")
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder: bool) -> Engine:
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().parent
+        if create_folder:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -149,6 +186,32 @@ def classify_database_error(error: BaseException) -> HotlineError | None:
     return None
 
 
+def is_database_busy(error: BaseException) -> bool:
+    """Whether ``error`` says another writer holds the lock (SQLite's "database is locked", a PostgreSQL
+    lock or serialisation failure): trying again later may well succeed."""
+    reason = database_error_reason(error).lower()
+    if "database is locked" in reason or "database is busy" in reason or "database table is locked" in reason:
+        return True
+    import psycopg
+
+    cause = getattr(error, "orig", None) or error
+    errors = psycopg.errors
+    return isinstance(cause, errors.LockNotAvailable | errors.SerializationFailure | errors.DeadlockDetected)
+
+
+def retry_while_busy(work: Callable[[], _T], *, patience_seconds: float, pause_seconds: float = 0.2) -> _T:
+    """Run ``work`` (one whole unit of work) again while the database is busy, for up to
+    ``patience_seconds``: what must not be lost to a long write elsewhere (a screen pop) waits its turn."""
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            return work()
+        except Exception as error:
+            if not is_database_busy(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause_seconds)
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, so an unreachable server is reported as one line and exit 1."""
     try:
@@ -157,6 +220,20 @@ def check_connection(engine: Engine) -> None:
     except DBAPIError as error:
         reason = database_error_reason(error)
         raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
+
+
+def check_operator(engine: Engine, login: str) -> None:
+    """Refuse a login that is unknown (``NotFound``) or deactivated (``PermissionDenied``), both exit 2:
+    the console checks it before its first frame, so an operator whose every save would fail never gets
+    one. Plain SQL on purpose: the ORM is loaded after the first frame."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT active FROM operator WHERE login = :login"), {"login": login}
+        ).first()
+    if row is None:
+        raise NotFound(f"unknown operator {login!r} (add it with: hotline operators add)")
+    if not row[0]:
+        raise PermissionDenied(f"operator {login!r} is deactivated")
 
 
 class UnitOfWork:

@@ -21,6 +21,7 @@ from hotline.core.errors import InvalidInput
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit
+from hotline.core.text import json_safe
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -91,8 +92,16 @@ class ExportedClient:
 
 
 def neutralise(cell: str) -> str:
-    """A CSV cell that no spreadsheet will run as a formula (OWASP's leading apostrophe)."""
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+    """A CSV cell that no spreadsheet will run as a formula (OWASP's leading apostrophe); a value that
+    itself starts with an apostrophe before a formula sign or an apostrophe gets one more, since the
+    import removes one."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else keep_apostrophe(cell)
+
+
+def keep_apostrophe(text: str) -> str:
+    """A value that starts with an apostrophe before a formula sign or another apostrophe, written so the
+    import keeps it: the import's row cleaning removes one such apostrophe (the one a CSV export adds)."""
+    return "'" + text if text[:1] == "'" and text[1:2] in (*FORMULA_TRIGGERS, "'") else text
 
 
 def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Iterator[ExportedClient]:
@@ -179,7 +188,7 @@ def write_json(clients: Iterator[ExportedClient], stream: IO[str]) -> int:
     count = 0
     for count, exported in enumerate(clients, start=1):
         stream.write("\n" if count == 1 else ",\n")
-        stream.write(json.dumps(exported.as_json(), ensure_ascii=False))
+        stream.write(json_safe(json.dumps(exported.as_json(), ensure_ascii=False)))
     stream.write("\n]\n")
     return count
 
@@ -197,7 +206,7 @@ def write_xlsx(clients: Iterator[ExportedClient], stream: IO[bytes]) -> int:
         count += 1
         cells: list[Any] = []
         for text in exported.as_cells():
-            text = _XLSX_ILLEGAL.sub("", text)
+            text = keep_apostrophe(_XLSX_ILLEGAL.sub("", text))
             if text.startswith("="):
                 cell = WriteOnlyCell(sheet, value=text)
                 cell.data_type = "s"

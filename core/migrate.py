@@ -34,9 +34,11 @@ def _config(connection: object) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (default: the newest)."""
+    """Bring the schema up to ``revision`` (default: the newest); a database stamped with a revision this
+    version does not know is ``Unavailable`` (exit 1) and left as it is."""
     from alembic import command
 
+    _require_known(engine)
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
 
@@ -45,6 +47,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to ``revision`` (``-1`` for one step)."""
     from alembic import command
 
+    _require_known(engine)
     with engine.begin() as connection:
         command.downgrade(_config(connection), revision)
 
@@ -56,6 +59,27 @@ def current_revision(engine: Engine) -> str | None:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except DBAPIError:
             return None
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version of hotline has a file for."""
+    return {
+        match.group(1)
+        for path in (MIGRATIONS / "versions").iterdir()
+        if (match := _REVISION_FILE.match(path.name))
+    }
+
+
+def _require_known(engine: Engine) -> None:
+    from hotline.core.errors import Unavailable
+    from hotline.core.text import printable
+
+    current = current_revision(engine)
+    if current is not None and current not in known_revisions():
+        raise Unavailable(
+            f"the database is at schema revision {printable(current)!r}, which this version of hotline does "
+            f"not know (its newest is {head_revision()}); was it made by a newer hotline? Nothing was changed"
+        )
 
 
 def head_revision() -> str:

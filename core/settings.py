@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     default_region: str = "RU"
     """Country for phone numbers typed without a country code: the one place it is set (the entry points
     pass it down; no function has a default of its own)."""
+    screen_pop_max_age_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """A screen pop older than this when a console would show it is not a live call: it goes to the
+    missed-calls list instead of opening the card with a running timer."""
     mail: MailSettings = Field(default_factory=MailSettings)
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     sla: list[SlaPolicyConfig] = Field(default_factory=list)

@@ -1,7 +1,8 @@
 """Untrusted text made safe to show: no control characters, no escape sequences.
 
 Email subjects, CSV cells and client names pass through ``printable`` before any face displays them;
-the faces also never read them as markup (``rich.text.Text``, ``markup=False``).
+the faces also never read them as markup (``rich.text.Text``, ``markup=False``). JSON keeps the data
+whole: ``json_safe`` writes what ``printable`` would drop as ``\\uXXXX`` escapes.
 """
 
 from __future__ import annotations
@@ -32,3 +33,19 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
             kept.append(char)
     result = "".join(kept)
     return result if multiline else " ".join(result.split())
+
+
+def json_safe(json_text: str) -> str:
+    """JSON text with every character that is not printable (controls, bidi overrides, odd spaces) written
+    as a ``\\uXXXX`` escape; outside strings JSON has only spaces and newlines, which are kept."""
+    if json_text.isprintable() or all(char.isprintable() or char in "\n" for char in json_text):
+        return json_text
+    return "".join(
+        char if char == "\n" or char.isprintable() else "".join(f"\\u{unit:04x}" for unit in _utf16(char))
+        for char in json_text
+    )
+
+
+def _utf16(char: str) -> list[int]:
+    encoded = char.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(encoded[index : index + 2], "big") for index in range(0, len(encoded), 2)]

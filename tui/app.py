@@ -1,4 +1,4 @@
-"""The console application: composes the home screen, routes app-wide commands, polls screen pops.
+"""The console application: composes the home screen, routes app-wide commands, shows screen pops.
 
 ``make_app`` is the factory the CLI and the tests call; nothing here touches the database on the UI loop.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, work
+from textual import events
 from textual.app import App
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
@@ -20,6 +20,7 @@ from hotline.tui.messages import (
     NewClientRequested,
     OpenClientRequested,
     OpenTicketRequested,
+    RemindersChanged,
     ScreenPopRequested,
     WorkerFailed,
     forward_worker_failure,
@@ -32,8 +33,7 @@ if TYPE_CHECKING:
     from hotline.core.db import Engine
     from hotline.core.settings import Settings
     from hotline.core.sla.policy import SlaSetup
-
-SCREEN_POP_INTERVAL_SECONDS = 0.5
+    from hotline.tui.live import LiveUpdates
 
 
 class HotlineApp(App[None]):
@@ -48,7 +48,8 @@ class HotlineApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self._poll_screen_pops = poll_screen_pops
-        self._polling = False
+        self.live: LiveUpdates | None = None
+        """The thread that brings screen pops and reminder changes (None: not watching, as in most tests)."""
         self.type_ahead = TypeAhead(self, super().on_event)
 
     async def on_event(self, event: events.Event) -> None:
@@ -66,7 +67,14 @@ class HotlineApp(App[None]):
 
         self.push_screen(HomeScreen(self.ctx))
         if self._poll_screen_pops:
-            self.set_interval(SCREEN_POP_INTERVAL_SECONDS, self._poll)
+            from hotline.tui.live import LiveUpdates
+
+            self.live = LiveUpdates(self, self.ctx)
+            self.live.start()
+
+    def on_unmount(self) -> None:
+        if self.live is not None:
+            self.live.stop()
 
     # -- app-wide commands -------------------------------------------------------------------------
 
@@ -130,51 +138,31 @@ class HotlineApp(App[None]):
         if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
             self.push_screen(NewClientScreen(self.ctx, typed=typed), opened)
 
-    # -- screen pops -------------------------------------------------------------------------------
-
-    def _poll(self) -> None:
-        if not self._polling:
-            self._polling = True
-            self._take_screen_pops()
-
-    @work(thread=True, exit_on_error=False, group="screen-pop")
-    def _take_screen_pops(self) -> None:
-        """Take this operator's pending pops and find each caller by phone, in one transaction."""
-        from hotline.core.errors import InvalidInput
-        from hotline.core.phones import normalize_phone
-        from hotline.core.services.clients import find_clients_by_contact
-        from hotline.core.services.screen_pop import take_screen_pops
-
-        region = self.ctx.settings.default_region
-        try:
-            # A read-only look first (its marks are discarded): the write lock only when a pop waits.
-            with self.ctx.uow(readonly=True) as uow:
-                if not take_screen_pops(uow, operator_login=self.ctx.operator_login):
-                    return
-            with self.ctx.uow() as uow:
-                requests = []
-                for pop in take_screen_pops(uow, operator_login=self.ctx.operator_login):
-                    try:
-                        e164 = normalize_phone(pop.number, default_region=region).e164
-                    except InvalidInput:
-                        e164 = None
-                    callers = find_clients_by_contact(uow, e164s=[e164], emails=[]) if e164 else []
-                    client_id = callers[0].id if callers else None
-                    requests.append(ScreenPopRequested(pop.number, client_id, pop.requested_at))
-            for request in requests:
-                if not get_current_worker().is_cancelled:
-                    self.post_message(request)
-        finally:
-            self._polling = False
+    # -- live updates: screen pops and reminders --------------------------------------------------
 
     def on_screen_pop_requested(self, message: ScreenPopRequested) -> None:
+        """A live call: the card (or the new-client form) with the call timer running from the ring."""
         self.bell()
-        started = self.ctx.clock.now()
+        now = self.ctx.clock.now()
+        started = min(message.requested_at, now)  # a phone system whose clock runs ahead starts now
         if message.client_id is None:
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
             self.open_new_client(message.number, call_started_at=started)
         else:
             self.open_client(message.client_id, call_started_at=started)
+
+    def on_reminders_changed(self, message: RemindersChanged) -> None:
+        from hotline.tui.widgets.reminder_list import ReminderList
+
+        for screen in self.screen_stack:
+            for panel in screen.query(ReminderList):
+                panel.reload()
+
+    def action_open_missed_calls(self) -> None:
+        from hotline.tui.screens.missed_calls import MissedCallsScreen
+
+        if not isinstance(self.screen, MissedCallsScreen):
+            self.push_screen(MissedCallsScreen(self.ctx))
 
     # -- the one handler for failed workers --------------------------------------------------------
 

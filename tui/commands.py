@@ -258,6 +258,16 @@ APP_COMMANDS = register(
         priority=True,
     ),
     Command(
+        id="app.missed_calls",
+        key="f9",
+        title="console: missed calls",
+        help="Screen pops no console showed while the caller was on the line; open the caller from there.",
+        action="app.open_missed_calls",
+        label="Missed",
+        show=False,
+        priority=True,
+    ),
+    Command(
         id="app.quit",
         key="ctrl+q",
         title="console: quit",

@@ -51,6 +51,11 @@ class ScreenPopRequested(_Flow):
 
 
 @dataclass
+class RemindersChanged(_Flow):
+    """A reminder was created, changed or done somewhere: the reminder panels read theirs again."""
+
+
+@dataclass
 class OpenClientRequested(_Flow):
     """A screen asks for a client's card (``call_started_at``: with a call timer running from then)."""
 

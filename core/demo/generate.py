@@ -53,6 +53,8 @@ STATUS_WEIGHTS = (("new", 10), ("open", 25), ("pending", 10), ("resolved", 20), 
 PRIORITY_WEIGHTS = (("low", 20), ("normal", 55), ("high", 18), ("urgent", 7))
 FIRST_RESPONSE_TARGET = {"urgent": HOUR, "high": 2 * HOUR, "normal": 8 * HOUR, "low": 24 * HOUR}
 RESOLUTION_TARGET = {"urgent": 4 * HOUR, "high": DAY, "normal": 3 * DAY, "low": 5 * DAY}
+LATE_OPEN_SHARE = 0.12
+"""Share of open tickets past their SLA deadline: a few, not every queue red."""
 ORGANISATION_UNIT_SHARE = 0.143
 """Share of "units" that are an organisation with 2-4 contacts: about 10 % of clients are organisations."""
 EN_MIDDLE_INITIAL_SHARE = 0.6
@@ -173,6 +175,13 @@ class DemoGenerator:
     def _between(self, low: int, high: int) -> int:
         """A whole number in ``[low, high]``."""
         return low + int(self.rnd() * (high - low + 1))
+
+    def _open_ticket_age(self, target: int) -> int:
+        """How long ago an open ticket was opened: most within the SLA target that applies to it, as in a
+        working call centre; ``LATE_OPEN_SHARE`` of them past it, by up to two weeks."""
+        if self.rnd() < LATE_OPEN_SHARE:
+            return self._below_range(target + 60, target + 14 * DAY)
+        return self._below_range(min(HOUR // 2, target // 4), target - 60)
 
     def _below_range(self, low: int, high: int) -> int:
         """A whole number in ``[low, high)``."""
@@ -462,7 +471,9 @@ class DemoGenerator:
         if by_phone and status == "new":
             status = "open"  # the operator who took the call has answered already
         if status in ("new", "open", "pending"):
-            opened = self._below_range(HOUR // 2, 14 * DAY)
+            # A mail ticket still new waits for its first response; the others for their resolution.
+            target = FIRST_RESPONSE_TARGET[priority] if status == "new" else RESOLUTION_TARGET[priority]
+            opened = self._open_ticket_age(target)
         else:
             opened = self._below_range(2 * DAY, min(max(created, 3 * DAY), 365 * DAY))
         ticket_id, number = self._id("ticket"), self.next_number

@@ -9,7 +9,7 @@ from io import TextIOWrapper
 from pathlib import Path
 
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.encoding import SAMPLE_BYTES, binary_kind, detect_encoding, read_sample
+from hotline.core.importing.encoding import binary_kind, file_encoding, read_sample
 from hotline.core.importing.records import (
     MAX_LINE_CHARS,
     SourceRow,
@@ -72,10 +72,11 @@ class CsvSource:
         kind = binary_kind(sample)
         if kind:
             raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
-        self.encoding = encoding or detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
+        self.encoding = encoding or file_encoding(path)
         self._stream = _LineReader(path, self.encoding)
         self._size = path.stat().st_size
         self._line = 0
+        self._multiline_columns: set[int] = set()  # columns seen holding real multi-line text
         try:
             self.delimiter, self.header = self._read_header(delimiter)
         except BaseException:
@@ -144,4 +145,25 @@ class CsvSource:
                 ) from None
             if not any(cell.strip() for cell in cells):
                 continue
+            if self._line > start:
+                self._check_multiline(cells, start, width)
             yield fit_row(cells, width, path=self.path, line=start)
+
+    def _check_multiline(self, cells: list[str], start: int, width: int) -> None:
+        """A quoted field over several lines that holds whole rows (as many delimiters on a line as the
+        header has) is a quote left open, unless a field of that column already spanned lines as text."""
+        for index, cell in enumerate(cells):
+            if "\n" not in cell and "\r" not in cell:
+                continue
+            continuation = cell.splitlines()[1:]
+            swallowed = [
+                text for text in continuation if width > 1 and text.count(self.delimiter) >= width - 1
+            ]
+            if not swallowed:
+                self._multiline_columns.add(index)
+            elif index not in self._multiline_columns:
+                raise InvalidInput(
+                    f"a quoted field opens here and runs over {self._line - start + 1} lines holding "
+                    f"{len(swallowed)} whole row(s); is a quote left open on line {start}?",
+                    where=where(self.path, start),
+                )

@@ -15,6 +15,8 @@ from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_p
 from hotline.core.services.clients import display_name
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
+"""What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
            "group": 100, "notes": 100_000}  # fmt: skip
 _KINDS = {
@@ -66,7 +68,8 @@ class ClientDraft:
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """Untrusted cell text made safe to store and show: control and bidi characters gone, a leading
-    apostrophe that neutralised a formula on export removed, whitespace trimmed."""
+    apostrophe that neutralised a formula (or protected an apostrophe) on export removed, whitespace
+    trimmed."""
     if (  # the common case, answered quickly: nothing to remove, change or trim
         text.isprintable()
         and text[:1] not in ("'", " ")
@@ -74,7 +77,7 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
         and unicodedata.is_normalized("NFC", text)
     ):
         return text
-    if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS:
+    if text[:1] == "'" and text[1:2] in ESCAPED_BY_APOSTROPHE:
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     if not multiline:

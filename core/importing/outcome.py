@@ -36,6 +36,9 @@ class ImportOutcome:
     decisions: list[RowDecision] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
+    write_started: float | None = None
+    """``time.perf_counter()`` when the writing transaction began (how long it held the lock is measured
+    from here to its commit)."""
 
     def count(self, action: Action) -> int:
         return sum(1 for decision in self.decisions if decision.action == action)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
+from hotline.core.importing.identity import Identities, Match, Target
 from hotline.core.importing.outcome import ImportOutcome, OnDuplicate, RowDecision
 from hotline.core.importing.records import RowSource, SourceRow
 from hotline.core.importing.store import ClientStore, fold
@@ -20,6 +21,7 @@ from hotline.core.importing.store import ClientStore, fold
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
+Update = tuple[Target, ClientDraft, RowDecision | None]
 Progress = Callable[[int, float | None], None]
 """Called now and then with the rows read so far and the share of the file read (None if unknown)."""
 
@@ -40,17 +42,9 @@ class ImportOptions:
     sheet: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     errors_path: Path | None = None
+    force: bool = False
+    """Write the errors file over an existing one."""
     batch_size: int = 2000
-
-
-class _Target:
-    """A client a row resolved to: in the database already, or still to be created from ``line``."""
-
-    __slots__ = ("client_id", "decision", "implicit", "line")
-
-    def __init__(self, line: int, client_id: int | None = None, *, implicit: bool = False) -> None:
-        self.line, self.client_id, self.implicit = line, client_id, implicit
-        self.decision: RowDecision | None = None
 
 
 class ImportRun:
@@ -58,20 +52,23 @@ class ImportRun:
 
     def __init__(
         self, uow: UnitOfWork, source: RowSource, builder: DraftBuilder, options: ImportOptions,
-        progress: Progress | None,
+        progress: Progress | None, *, staged: bool = False,
     ) -> None:  # fmt: skip
         self.source, self.builder, self.options, self.progress = source, builder, options, progress
         self.store = ClientStore(uow)
         self.outcome = ImportOutcome(
             path=str(source.path), dry_run=options.dry_run, on_duplicate=options.on_duplicate
         )
-        self.keys: dict[tuple[str, str], _Target] = {}
-        self.pending: list[tuple[ClientDraft, _Target]] = []
-        self.updates: list[tuple[_Target, ClientDraft, RowDecision | None]] = []
+        self.identities = Identities(self.store)
+        self.pending: list[tuple[ClientDraft, Target]] = []
+        self.updates: list[Update] = []
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
-        self.unresolved: list[tuple[RowDecision, _Target]] = []  # decisions naming a client still to be made
+        self.unresolved: list[tuple[RowDecision, Target]] = []  # decisions naming a client still to be made
+        # Staged: the writes each flush would make, kept to be made later in one short writing transaction.
+        self.plan: list[tuple[list[tuple[ClientDraft, Target]], list[Update]]] | None = [] if staged else None
+        self._staged_at: dict[int, tuple[list[tuple[ClientDraft, Target]], int]] = {}
 
     def execute(self) -> ImportOutcome:
         for row in self.source:
@@ -110,88 +107,72 @@ class ImportRun:
             self.writing = False  # atomic: the transaction will be rolled back, stop writing
             self.pending.clear()
             self.updates.clear()
-
-    def _keys(self, draft: ClientDraft) -> list[tuple[str, str]]:
-        """How a row is recognised: its phones and emails (among clients of its kind); only without any,
-        its name."""
-        keys = [(f"{draft.kind} phone", phone.e164) for phone in draft.phones]
-        keys += [(f"{draft.kind} email", address) for address in draft.emails]
-        if not keys and draft.kind == "organisation":
-            keys.append(("organisation", fold(draft.name)))
-        elif not keys:
-            keys.append(("name", f"{fold(draft.name)}|{fold(draft.organisation)}"))
-        return keys
-
-    def _stored_match(self, keys: list[tuple[str, str]]) -> tuple[int, str] | None:
-        store = self.store
-        for key, value in keys:
-            client_kind, _, contact = key.partition(" ")
-            if contact:  # "person phone", "organisation email", ...
-                owners = store.phone_owner if contact == "phone" else store.email_owner
-                if (client_kind, value) in owners:
-                    return owners[(client_kind, value)], f"{contact} {value}"
-            elif key == "organisation" and value in store.organisation_ids:
-                return store.organisation_ids[value], "organisation name"
-            elif key == "name":
-                name, _, organisation = value.partition("|")
-                if (name, organisation) in store.bare_people:
-                    return store.bare_people[(name, organisation)], "name (no phone or email)"
-        return None
+            if self.plan is not None:
+                self.plan.clear()
 
     def _place(self, row: SourceRow, draft: ClientDraft) -> None:
-        keys = self._keys(draft)
+        identities = self.identities
         self._note_group(draft.group)
-        name_key = ("organisation", fold(draft.name)) if draft.kind == "organisation" else None
-        if name_key is not None and name_key in self.keys and self.keys[name_key].implicit:
-            self._complete_organisation(row, draft, keys, self.keys[name_key])
+        if draft.kind == "organisation":
+            named = identities.by_key.get(("organisation", fold(draft.name)))
+            if named is not None and named.implicit:
+                self._complete_organisation(row, draft, named)
+                return
+        matches = identities.matches(draft)
+        if len(matches) > 1:
+            self._conflict(row, draft, matches)
             return
-        earlier = next((self.keys[key] for key in keys if key in self.keys), None)
-        stored = None if earlier else self._stored_match(keys)
-        if earlier is None and stored is None:
-            target = _Target(row.line)
+        if not matches:
+            target = Target(row.line, fold(draft.name))
             target.decision = RowDecision(row.line, "created")
             self.outcome.decisions.append(target.decision)
-            self._remember([*keys, name_key] if name_key else keys, target)  # people find it by name
+            identities.remember(draft, target)
             self._ensure_organisation(draft)
             self.pending.append((draft, target))
             return
-        if earlier is not None:
-            target, detail = earlier, f"duplicate of line {earlier.line}"
+        match = matches[0]
+        target = match.target
+        if target.line:
+            detail = f"duplicate of line {target.line}"
         else:
-            assert stored is not None
-            target, detail = _Target(row.line, stored[0]), f"matches client #{stored[0]} by {stored[1]}"
+            detail = f"matches client #{target.client_id} by {match.evidence}"
         if self.options.on_duplicate == "fail":
-            field_name = {"phone": "phones", "email": "emails"}.get(keys[0][0].rpartition(" ")[2], "name")
-            self._reject(
-                row, [RowError(row.line, self.builder.columns.label(field_name), f"duplicate: {detail}")]
-            )
+            column = self.builder.columns.label(match.field)
+            self._reject(row, [RowError(row.line, column, f"duplicate: {detail}")])
         elif self.options.on_duplicate == "skip":
             decision = RowDecision(row.line, "skipped", target.client_id, detail)
             self.outcome.decisions.append(decision)
             if target.client_id is None:
                 self.unresolved.append((decision, target))
         else:
-            self._remember(keys, target)
+            identities.remember(draft, target)
             self._ensure_organisation(draft)
             self._update(row, draft, target, detail)
 
-    def _complete_organisation(
-        self, row: SourceRow, draft: ClientDraft, keys: list[tuple[str, str]], target: _Target
-    ) -> None:
+    def _conflict(self, row: SourceRow, draft: ClientDraft, matches: list[Match]) -> None:
+        """A row pointing at two different clients: reported with its line, merged into neither."""
+        named = "; ".join(f"{m.target.describe()} by {m.evidence}" for m in matches)
+        reason = f"conflict: this row points at {len(matches)} different clients ({named}); not merged"
+        self._reject(row, [RowError(row.line, self.builder.columns.label(matches[0].field), reason)])
+
+    def _complete_organisation(self, row: SourceRow, draft: ClientDraft, target: Target) -> None:
         """An organisation's own row after people of it made this import create it: the row creates it
         (it is no duplicate), with all its details."""
         target.implicit = False
         self.outcome.organisations_created -= 1
         target.decision = RowDecision(row.line, "created", target.client_id)
         self.outcome.decisions.append(target.decision)
-        self._remember(keys, target)
+        self.identities.remember(draft, target)
         waiting = next((index for index, (_, t) in enumerate(self.pending) if t is target), None)
         if waiting is not None:
             self.pending[waiting] = (draft, target)
+        elif id(target) in self._staged_at:
+            batch, index = self._staged_at[id(target)]
+            batch[index] = (draft, target)
         elif target.client_id is not None and self.writing:
             self.updates.append((target, draft, None))
 
-    def _update(self, row: SourceRow, draft: ClientDraft, target: _Target, detail: str) -> None:
+    def _update(self, row: SourceRow, draft: ClientDraft, target: Target, detail: str) -> None:
         """Queue a merge into ``target``; the flush decides between "updated" and "unchanged"."""
         decision = RowDecision(row.line, "updated", target.client_id, detail)
         self.outcome.decisions.append(decision)
@@ -199,10 +180,6 @@ class ImportRun:
             self.updates.append((target, draft, decision))
         # Otherwise: a dry run merging into a client this import would create, or an atomic import that
         # already failed; "updated" is then the answer.
-
-    def _remember(self, keys: list[tuple[str, str]], target: _Target) -> None:
-        for key in keys:
-            self.keys.setdefault(key, target)
 
     def _note_group(self, group: str | None) -> None:
         if group and fold(group) not in self.store.group_ids:
@@ -213,19 +190,38 @@ class ImportRun:
         if draft.kind != "person" or not draft.organisation:
             return
         key = ("organisation", fold(draft.organisation))
-        if key in self.keys or key[1] in self.store.organisation_ids:
+        if key in self.identities.by_key or key[1] in self.store.organisation_ids:
             return
-        target = _Target(draft.line, implicit=True)
-        self.keys[key] = target
+        target = Target(draft.line, key[1], implicit=True)
+        self.identities.by_key[key] = target
         self.pending.append(
             (ClientDraft(line=draft.line, kind="organisation", name=draft.organisation), target)
         )
         self.outcome.organisations_created += 1
 
     def _flush(self) -> None:
-        """Write the queued new clients (organisations first), then merge the queued updates."""
+        """Write the queued new clients (organisations first), then merge the queued updates; staged, keep
+        them for ``apply``."""
         pending, self.pending = self.pending, []
         updates, self.updates = self.updates, []
+        if self.plan is not None and self.writing:
+            for index, (_, target) in enumerate(pending):
+                self._staged_at[id(target)] = (pending, index)
+            self.plan.append((pending, updates))
+            return
+        self._write(pending, updates)
+
+    def apply(self, uow: UnitOfWork) -> None:
+        """Make the staged writes in ``uow`` (the short writing transaction), in the order they were read."""
+        assert self.plan is not None, "only a staged run has writes to apply"
+        self.store.connection = uow.session.connection()
+        plan, self.plan = self.plan, []
+        for pending, updates in plan:
+            self._write(pending, updates)
+        for decision, target in self.unresolved:
+            decision.client_id = target.client_id
+
+    def _write(self, pending: list[tuple[ClientDraft, Target]], updates: list[Update]) -> None:
         if self.writing and pending:
             organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
             people = [(d, t) for d, t in pending if d.kind != "organisation"]

@@ -9,11 +9,12 @@ without either, by name), within the file and against the database, and then ski
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from hotline.core.db import UnitOfWork, database_files
 from hotline.core.errors import InvalidInput
 from hotline.core.exporting import neutralise
 from hotline.core.importing import open_source
@@ -22,12 +23,10 @@ from hotline.core.importing.headers import map_columns
 from hotline.core.importing.outcome import ImportOutcome, ImportRejected
 from hotline.core.importing.records import SourceRow
 from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun, Progress
-from hotline.core.models import Client
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.models.enums import Role
+from hotline.core.output_files import check_output, write_atomically
 from hotline.core.services.audit import record_audit
-
-if TYPE_CHECKING:
-    from hotline.core.db import UnitOfWork
 
 __all__ = ["ImportOptions", "Progress", "import_clients", "write_errors_file"]
 
@@ -39,9 +38,38 @@ MAX_IMPORT_BYTES = 256 << 20
 def import_clients(
     uow: UnitOfWork, *, path: Path, options: ImportOptions, progress: Progress | None = None
 ) -> ImportOutcome:
-    """Import the clients in ``path`` (CSV, XLSX or vCard); admins only. Raises ``ImportRejected``
-    (nothing written) when an atomic import meets invalid rows."""
-    uow.require_role(Role.ADMIN)
+    """Import the clients in ``path`` (CSV, XLSX, vCard or JSON); admins only. Raises ``ImportRejected``
+    (nothing written) when an atomic import meets invalid rows.
+
+    Staged: the file is read, checked and every decision taken in a read-only unit of its own, which holds
+    no write lock; then ``uow`` makes the writes in one short transaction. If the clients changed in
+    between, the decisions are taken again inside ``uow``.
+    """
+    if options.dry_run:
+        uow.require_role(Role.ADMIN)
+        run = _plan(uow, path, options, progress, staged=False)
+        return _finish(uow, run, options)
+    with UnitOfWork(uow.engine, actor_login=uow.actor_login, clock=uow.clock, readonly=True) as reader:
+        reader.require_role(Role.ADMIN)
+        before = clients_version(reader)
+        run = _plan(reader, path, options, progress, staged=True)
+        if run.outcome.errors and not options.skip_invalid:
+            return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
+    run.outcome.write_started = time.perf_counter()
+    uow.require_role(Role.ADMIN)  # the writing transaction begins here
+    if clients_version(uow) != before:
+        run = _plan(uow, path, options, None, staged=False)  # someone wrote meanwhile: decide again
+    else:
+        run.apply(uow)
+    return _finish(uow, run, options)
+
+
+def _plan(
+    uow: UnitOfWork, path: Path, options: ImportOptions, progress: Progress | None, *, staged: bool
+) -> ImportRun:
+    if options.errors_path is not None:
+        protected = [(path, "the input file"), *database_files(uow.engine.url)]
+        check_output(options.errors_path, force=options.force, protected=protected, option="--errors")
     size = path.stat().st_size if path.is_file() else 0
     if size > MAX_IMPORT_BYTES:
         raise InvalidInput(
@@ -52,19 +80,20 @@ def import_clients(
     source = open_source(path, sheet=options.sheet)
     try:
         columns = map_columns(source.header, options.column_map, path=path)
-        run = ImportRun(
-            uow,
-            source,
-            DraftBuilder(columns, default_region=options.default_region, today=uow.now().date()),
-            options,
-            progress,
-        )
-        outcome = run.execute()
-        outcome.ignored_columns = columns.ignored
+        builder = DraftBuilder(columns, default_region=options.default_region, today=uow.now().date())
+        run = ImportRun(uow, source, builder, options, progress, staged=staged)
+        run.execute()
+        run.outcome.ignored_columns = columns.ignored
     finally:
         source.close()
+    return run
+
+
+def _finish(uow: UnitOfWork, run: ImportRun, options: ImportOptions) -> ImportOutcome:
+    """The errors file, then the refusal of an atomic import with errors, or the index and the audit."""
+    outcome = run.outcome
     if options.errors_path is not None:
-        write_errors_file(options.errors_path, source.header, run.rejected_rows)
+        write_errors_file(options.errors_path, run.source.header, run.rejected_rows)
     if outcome.errors and not options.skip_invalid:
         raise ImportRejected(outcome)
     if not options.dry_run:
@@ -74,21 +103,36 @@ def import_clients(
     return outcome
 
 
+def clients_version(uow: UnitOfWork) -> tuple[object, ...]:
+    """What an import's decisions depend on, in one cheap read: a change to it means someone wrote
+    clients, contacts or groups since."""
+    connection = uow.session.connection()
+    return tuple(
+        connection.execute(
+            select(
+                select(func.max(Client.id)).scalar_subquery(),
+                select(func.count()).select_from(Client).scalar_subquery(),
+                select(func.max(Client.updated_at)).scalar_subquery(),
+                select(func.count()).select_from(ClientPhone).scalar_subquery(),
+                select(func.max(ClientPhone.id)).scalar_subquery(),
+                select(func.count()).select_from(ClientEmail).scalar_subquery(),
+                select(func.max(ClientEmail.id)).scalar_subquery(),
+                select(func.count()).select_from(ClientGroup).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
 def write_errors_file(
     path: Path, header: tuple[str, ...], rejected: list[tuple[SourceRow, list[RowError]]]
 ) -> None:
     """The rejected rows as CSV: the original columns plus ``line`` and ``reason`` (fix and re-import)."""
-    try:
-        with path.open("w", encoding="utf-8-sig", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow([*header, "line", "reason"])
-            for row, errors in rejected:
-                reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
-                writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
-    except OSError as error:
-        raise InvalidInput(
-            f"cannot write the errors file: {error.strerror or error}", where=str(path)
-        ) from None
+    with write_atomically(path, encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        writer.writerow([*header, "line", "reason"])
+        for row, errors in rejected:
+            reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
+            writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
 
 
 def _reindex(uow: UnitOfWork, client_ids: set[int]) -> None:

@@ -41,10 +41,12 @@ class ClientStore:
         self.now = uow.now()
         actor = uow.actor
         self.owner_id = actor.id if actor is not None else None
-        # (kind, E.164 or address) → client: a company's switchboard number on a contact person's row
-        # does not make the person a duplicate of the company.
-        self.phone_owner: dict[tuple[str, str], int] = {}
-        self.email_owner: dict[tuple[str, str], int] = {}
+        # (kind, E.164 or address) → the clients holding it: a company's switchboard number on a contact
+        # person's row does not make the person a duplicate of the company; colleagues share a number.
+        self.phone_owners: dict[tuple[str, str], list[int]] = {}
+        self.email_owners: dict[tuple[str, str], list[int]] = {}
+        self.client_names: dict[int, str] = {}  # folded, of every client holding a phone or an email
+        self.emailed: set[int] = set()
         self.organisation_ids: dict[str, int] = {}
         self.bare_people: dict[tuple[str, str], int] = {}
         self.group_ids: dict[str, int] = {}
@@ -56,14 +58,20 @@ class ClientStore:
     def _load(self) -> None:
         run = self.connection.execute
         for contact, column, owners in (
-            (PHONE, PHONE.c.e164, self.phone_owner),
-            (EMAIL, EMAIL.c.address, self.email_owner),
+            (PHONE, PHONE.c.e164, self.phone_owners),
+            (EMAIL, EMAIL.c.address, self.email_owners),
         ):
-            query = select(column, contact.c.client_id, CLIENT.c.kind).join(
+            query = select(column, contact.c.client_id, CLIENT.c.kind, CLIENT.c.name).join(
                 CLIENT, CLIENT.c.id == contact.c.client_id
             )
-            for value, client_id, kind in run(query.order_by(contact.c.id)):
-                owners.setdefault((kind, value), client_id)
+            for value, client_id, kind, name in run(query.order_by(contact.c.id)):
+                holders = owners.setdefault((kind, value), [])
+                if client_id not in holders:
+                    holders.append(client_id)
+                if client_id not in self.client_names:
+                    self.client_names[client_id] = fold(name)
+                if contact is EMAIL:
+                    self.emailed.add(client_id)
         self.organisation_ids = {
             fold(name): client_id
             for client_id, name in run(

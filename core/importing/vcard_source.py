@@ -12,7 +12,7 @@ from io import TextIOWrapper
 from pathlib import Path
 
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.encoding import SAMPLE_BYTES, binary_kind, detect_encoding, read_sample
+from hotline.core.importing.encoding import binary_kind, file_encoding, read_sample
 from hotline.core.importing.records import MAX_LINE_CHARS, SourceRow, where
 
 VCARD_HEADER = (
@@ -57,7 +57,7 @@ class VcardSource:
         kind = binary_kind(sample)
         if kind:
             raise InvalidInput(f"this is {kind}, not a vCard file", where=str(path))
-        self.encoding = detect_encoding(sample, complete=len(sample) < SAMPLE_BYTES)
+        self.encoding = file_encoding(path)
         if b"BEGIN:VCARD" not in sample.upper() and "BEGIN:VCARD" not in _safe_upper(sample, self.encoding):
             raise InvalidInput("no BEGIN:VCARD found; this is not a vCard file", where=str(path))
         self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")

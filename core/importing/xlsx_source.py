@@ -9,7 +9,14 @@ from typing import Any
 
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.encoding import read_sample
-from hotline.core.importing.records import SourceRow, check_header, fit_row, where
+from hotline.core.importing.records import MAX_COLUMNS, SourceRow, check_header, fit_row, where
+
+MAX_UNPACKED_BYTES = 256 << 20
+"""What a workbook may unpack to in all (the import's own size limit): a small file padded to gigabytes of
+sheet XML is refused before a byte of it is parsed."""
+MAX_SHARED_STRINGS_BYTES = 64 << 20
+"""openpyxl holds the shared strings in memory; the sheet itself is streamed."""
+MAX_MEMBERS = 10_000
 
 
 def cell_text(value: Any) -> str:
@@ -40,6 +47,7 @@ class XlsxSource:
             raise InvalidInput("the file is empty", where=str(path))
         if not sample.startswith(b"PK\x03\x04"):
             raise InvalidInput("this is not an XLSX workbook (no ZIP signature)", where=str(path))
+        check_archive(path)
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl reports broken files with many exception types
@@ -77,7 +85,11 @@ class XlsxSource:
         worksheet = self._book[self.sheet_name]
         number = 0
         try:
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            # Rows are padded to the width the sheet declares: never wider than a header may be.
+            declared = worksheet.max_column
+            width = min(declared, MAX_COLUMNS + 1) if declared else None
+            rows = worksheet.iter_rows(values_only=True, max_col=width)
+            for number, values in enumerate(rows, start=1):
                 self._row = number
                 yield number, [cell_text(value) for value in values]
         except Exception as error:  # zip, zlib and XML errors from a truncated or damaged sheet
@@ -96,6 +108,34 @@ class XlsxSource:
         for number, cells in self._rows:
             if any(cell.strip() for cell in cells):
                 yield fit_row(cells, width, path=self.path, line=number)
+
+
+def check_archive(path: Path) -> None:
+    """Refuse a workbook whose parts unpack past the bounds, by the sizes its ZIP directory declares
+    (Python's ZIP reader never yields more than a member declares)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise InvalidInput(f"not a readable XLSX workbook ({_describe(error)})", where=str(path)) from None
+    if len(members) > MAX_MEMBERS:
+        raise InvalidInput(f"the workbook has {len(members):,} parts; not a spreadsheet", where=str(path))
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InvalidInput(
+            f"the workbook unpacks to {unpacked / 2**20:,.0f} MB; at most {MAX_UNPACKED_BYTES >> 20} MB "
+            "can be imported: split it, or save it as CSV",
+            where=str(path),
+        )
+    strings = sum(member.file_size for member in members if member.filename.endswith("sharedStrings.xml"))
+    if strings > MAX_SHARED_STRINGS_BYTES:
+        raise InvalidInput(
+            f"the workbook's shared strings unpack to {strings / 2**20:,.0f} MB; at most "
+            f"{MAX_SHARED_STRINGS_BYTES >> 20} MB: save it as CSV",
+            where=str(path),
+        )
 
 
 def _describe(error: BaseException) -> str:

@@ -7,13 +7,14 @@ from hotline.core.models.kb import KbArticle
 from hotline.core.models.mail import FailedMessage, MailAccountState, OutboxMessage, ProcessedMessage
 from hotline.core.models.operators import Operator
 from hotline.core.models.reminders import Reminder
-from hotline.core.models.screen_pop import ScreenPop
+from hotline.core.models.screen_pop import ChangeSignal, ScreenPop
 from hotline.core.models.sla import TicketSla
 from hotline.core.models.tickets import Attachment, Counter, EscalationStep, Queue, Ticket, TicketEvent
 
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "ChangeSignal",
     "Client",
     "ClientEmail",
     "ClientGroup",

@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.core.clock import within_years
 from hotline.core.errors import InvalidInput
+from hotline.core.text import printable
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,10 @@ def parse_day(text: str | None, *, where: str) -> date | None:
     if text is None or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"not a date (YYYY-MM-DD): {text!r}", where=where) from None
+        raise InvalidInput(f"not a date (YYYY-MM-DD): {printable(text)!r}", where=where) from None
+    return within_years(day, text=text, where=where)
 
 
 @dataclass

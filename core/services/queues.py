@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -10,15 +11,23 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
 def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
+    """The queue of that exact name; an unknown name is ``NotFound`` naming the close matches."""
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
-        raise NotFound(f"no queue named {name!r}")
+        names = queue_names(uow)
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or [
+            known for known in names if known.casefold() == name.strip().casefold()
+        ]
+        hint = f"; did you mean {' or '.join(repr(known) for known in close)}?" if close else ""
+        listed = f" (the queues are: {', '.join(names)})" if names and not close and len(names) <= 20 else ""
+        raise NotFound(f"no queue named {printable(name)!r}{hint}{listed}")
     return queue
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import extract, or_
 from sqlmodel import col, select
 
+from hotline.core.changes import signal_change
 from hotline.core.clock import as_utc
 from hotline.core.errors import InvalidInput, NotFound, PermissionDenied
 from hotline.core.models import Client, Operator, Reminder, Ticket
@@ -162,6 +163,7 @@ def create_reminders(
             uow, action="reminder.create", entity="reminder", entity_id=reminder.id, after=snapshot(reminder)
         )
         created.append(reminder)
+    signal_change(uow, "reminder")
     return created
 
 
@@ -280,6 +282,7 @@ def snooze_reminder(
         before=before,
         after=snapshot(reminder),
     )
+    signal_change(uow, "reminder")
     return reminder
 
 
@@ -300,6 +303,7 @@ def complete_reminder(uow: UnitOfWork, *, reminder_id: int) -> Reminder:
         before=before,
         after=snapshot(reminder),
     )
+    signal_change(uow, "reminder")
     return reminder
 
 
@@ -395,6 +399,8 @@ def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: t
             uow, action="reminder.create", entity="reminder", entity_id=reminder.id, after=snapshot(reminder)
         )
         created.append(reminder)
+    if created:
+        signal_change(uow, "reminder")
     return created
 
 

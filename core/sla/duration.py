@@ -12,6 +12,8 @@ from dataclasses import dataclass
 _PART = re.compile(r"(\d+)\s*([wdhm])")
 _WHOLE = re.compile(r"(?:\s*\d+\s*[wdhm])+\s*")
 _MINUTES_PER_UNIT = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+MAX_MINUTES = 10 * 366 * 24 * 60
+"""Ten years: a longer target is a typo, and would run dates past what a calendar can count."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ def parse_duration(text: str) -> Duration:
     cleaned = str(text).strip().lower()
     if not cleaned or not _WHOLE.fullmatch(cleaned):
         raise ValueError(f"bad duration {text!r}: write it like 30m, 1h, 1h30m, 8h or 3d")
+    if len(cleaned) > 40:
+        raise ValueError(f"bad duration {text[:40]!r}…: too long to be a duration")
     parts = _PART.findall(cleaned)
     units = [unit for _, unit in parts]
     if len(set(units)) != len(units):
@@ -51,4 +55,6 @@ def parse_duration(text: str) -> Duration:
         )
     if business + calendar <= 0:
         raise ValueError(f"bad duration {text!r}: must be longer than zero")
+    if business + calendar > MAX_MINUTES:
+        raise ValueError(f"bad duration {text!r}: longer than ten years")
     return Duration(minutes=business, calendar_minutes=calendar, text=cleaned.replace(" ", ""))

@@ -1,5 +1,7 @@
 """Import and export at scale: 100,000 CSV rows in (≤ 30 s on SQLite, progress bar on) and 1,000,000
-clients out (peak memory < 200 MB).
+clients out (peak memory < 200 MB). During the import: the longest write-lock hold (the writing
+transaction, from its first statement to its commit; target ≤ 1 s on SQLite) and the wall time of
+``hotline call incoming`` run every second in a child process (target ≤ 2 s).
 
 The import file is generated here (a Russian Excel export: ``;``-separated windows-1251, phones typed in
 many ways, one row in five belonging to an organisation) and imported into an empty database with a
@@ -18,6 +20,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +42,8 @@ EXPORT_CLIENTS = max(2_000, int(1_000_000 * SCALE))
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 IMPORT_TARGET_SECONDS = 30.0
+LOCK_TARGET_SECONDS = 1.0
+CALL_TARGET_SECONDS = 2.0
 EXPORT_TARGET_MB = 200.0
 SEED = 20261123
 BENCH_ADMIN = "bench-admin"
@@ -149,13 +154,16 @@ def bench_import(backend: str, csv_path: Path) -> None:
     bar = Progress(TextColumn(f"importing ({backend})"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TextColumn("{task.fields[rows]:>9,} rows"), TimeElapsedColumn(), console=terminal)  # fmt: skip
     task = bar.add_task("import", total=1.0, rows=0)
+    calls = ConcurrentCalls(url)
     started = time.perf_counter()
-    with bar, UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
-        outcome = import_clients(
-            uow, path=csv_path, options=ImportOptions(default_region="RU"),  # the file is a Russian export
-            progress=lambda rows, share: bar.update(task, completed=share or 0.0, rows=rows),
-        )  # fmt: skip
-    elapsed = time.perf_counter() - started
+    with calls:
+        with bar, UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
+            outcome = import_clients(
+                uow, path=csv_path, options=ImportOptions(default_region="RU"),  # a Russian export
+                progress=lambda rows, share: bar.update(task, completed=share or 0.0, rows=rows),
+            )  # fmt: skip
+        finished = time.perf_counter()  # committed
+    elapsed = finished - started
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT count(*) FROM client WHERE kind = 'person'")).scalar_one()
     engine.dispose()
@@ -166,6 +174,45 @@ def bench_import(backend: str, csv_path: Path) -> None:
     target = IMPORT_TARGET_SECONDS * SCALE if backend == "sqlite" else None
     record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
     record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
+    assert outcome.write_started is not None
+    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
+    record("longest write-lock hold (the writing transaction)", finished - outcome.write_started, "s",
+           lock_target, backend)  # fmt: skip
+    if calls.latencies:
+        record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
+               CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if calls.failures:
+        raise SystemExit(f"{calls.failures} call incoming failed during the import")
+
+
+class ConcurrentCalls:
+    """``hotline call incoming`` run every second in a child process while the import runs; the wall time
+    of each (process start included) is kept."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.latencies: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ConcurrentCalls:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "hotline.cli", "--db", self.url, "--operator", BENCH_ADMIN, "call",
+                 "incoming", "+7 916 000 00 01"], capture_output=True, check=False, timeout=900,
+            )  # fmt: skip
+            self.latencies.append(time.perf_counter() - started)
+            self.failures += done.returncode != 0
 
 
 def export_database() -> str:

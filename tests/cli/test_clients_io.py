@@ -52,7 +52,7 @@ def test_import_prints_a_summary_and_json(db: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "created" in result.stdout
     listed = hotline(db, "clients", "import", str(path), "--dry-run")
-    assert f"{path}:2: skipped: matches client #1 by phone +74951234567" in listed.output
+    assert f"{path}:2: skipped: matches client #1 by email ivan@example.ru" in listed.output
     again = hotline(db, "clients", "import", str(path), "--json")
     assert again.exit_code == 0
     data = json.loads(again.stdout)
@@ -156,7 +156,7 @@ def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> N
 def test_export_to_an_unwritable_place_is_exit_2(db: str, tmp_path: Path) -> None:
     result = hotline(db, "clients", "export", "--output", str(tmp_path / "missing" / "out.csv"))
     assert result.exit_code == 2
-    assert "cannot write there" in result.output
+    assert "no such folder" in result.output
     assert "Traceback" not in result.output
 
 
@@ -176,3 +176,154 @@ def test_xlsx_sheet_option(db: str, tmp_path: Path) -> None:
     missing = hotline(db, "clients", "import", str(path), "--sheet", "Nope")
     assert missing.exit_code == 2
     assert "the sheets are: Sheet, Contacts" in missing.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_a_demo_export_imports_into_an_empty_database_with_nobody_lost(
+    db: str, backend: str, tmp_path: Path, fmt: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("one backend is enough for the demo's shape; the round-trip property covers both")
+    assert hotline(db, "demo", "--clients", "1000").exit_code == 0
+    target = tmp_path / f"all.{fmt}"
+    assert hotline(db, "clients", "export", "--format", fmt, "--output", str(target)).exit_code == 0
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert hotline(empty, "db", "init").exit_code == 0
+    result = hotline(empty, "clients", "import", str(target), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["rows"], data["created"], data["skipped"], data["organisations_created"]) == (
+        1000,
+        1000,
+        0,
+        0,
+    )
+
+
+def test_nothing_is_written_over_the_database_the_input_or_an_existing_file(
+    db: str, backend: str, tmp_path: Path
+) -> None:
+    path = clients_csv(tmp_path, CSV_TEXT + BAD_ROWS)
+    original = path.read_bytes()
+    refusals = [
+        (("clients", "import", str(path), "--skip-invalid", "--errors", str(path)), "is the input file"),
+        (
+            ("clients", "import", str(path), "--skip-invalid", "--errors", str(path), "--force"),
+            "is the input file",
+        ),
+    ]
+    existing = tmp_path / "taken.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    refusals += [
+        (("clients", "import", str(path), "--skip-invalid", "--errors", str(existing)), "exists already"),
+        (("clients", "export", "-o", str(existing)), "exists already (--force writes over it)"),
+    ]
+    if backend == "sqlite":
+        database = db.removeprefix("sqlite:///")
+        refusals += [
+            (("clients", "export", "-o", database, "--force"), "is the database"),
+            (("clients", "export", "-o", database + "-wal", "--force"), "is a file of the database"),
+            (
+                ("clients", "import", str(path), "--skip-invalid", "--errors", database, "--force"),
+                "is the database",
+            ),
+        ]
+    for arguments, reason in refusals:
+        result = hotline(db, *arguments)
+        assert result.exit_code == 2, (arguments, result.output)
+        assert reason in result.output, (arguments, result.output)
+    assert path.read_bytes() == original
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    assert json.loads(hotline(db, "clients", "export", "--format", "json").stdout) == []  # nothing imported
+    forced = hotline(db, "clients", "export", "-o", str(existing), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_text(encoding="utf-8-sig").startswith("id,kind,name")
+    errors = hotline(
+        db, "clients", "import", str(path), "--skip-invalid", "--errors", str(existing), "--force"
+    )
+    assert errors.exit_code == 0, errors.output
+    assert "reason" in existing.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_an_export_that_fails_midway_leaves_the_old_file(db: str, tmp_path: Path, monkeypatch) -> None:
+    from hotline.core import exporting
+
+    target = tmp_path / "old-export.csv"
+    target.write_text("the old export", encoding="utf-8")
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+
+    def broken(clients, stream) -> int:
+        stream.write("half a line")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exporting, "write_csv", broken)
+    result = hotline(db, "clients", "export", "-o", str(target), "--force")
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output
+    assert target.read_text(encoding="utf-8") == "the old export"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_file_names_and_values_reach_the_terminal_only_through_the_printable_filter(
+    db: str, tmp_path: Path
+) -> None:
+    hostile = tmp_path / "list\x1b]0;owned\x07\x1b[2J.csv"
+    hostile.write_text("name,phone\nAnn \u009b31m Lee\u202e,+7 916 000 00 01\n;;;\n", encoding="utf-8")
+    bad = hotline(db, "clients", "import", str(hostile), "--map", "emails=nothing")
+    assert bad.exit_code == 2
+    assert "list]0;owned[2J.csv" not in bad.output  # the sequences are removed, not just ESC
+    assert "\x1b" not in bad.output and "\x07" not in bad.output
+    assert "list.csv" in bad.output
+    good = hotline(db, "clients", "import", str(hostile), "--json")
+    assert good.exit_code == 0, good.output
+    assert "\x1b" not in good.stdout and "\u009b" not in good.stdout
+    assert json.loads(good.stdout)["file"] == str(hostile)  # escaped in JSON, intact when read
+    shown = hotline(db, "clients", "export", "--format", "json")
+    assert "\u009b" not in shown.stdout and "\u202e" not in shown.stdout
+
+
+def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path, monkeypatch) -> None:
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from hotline.core.importing import spool
+
+    if backend != "sqlite":
+        pytest.skip("reading a stream is the same on both backends")
+    text = "name,phone\nAnn Lee,+7 916 000-00-01\n"
+    piped = runner.invoke(
+        app, ["--db", db, "clients", "import", "-", "--json"], input=text.encode(),
+        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+    )  # fmt: skip
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout)["created"] == 1
+    via_device = subprocess.run(
+        [sys.executable, "-m", "hotline.cli", "--db", db, "clients", "import", "/dev/stdin", "--json"],
+        input=b"name,phone\nBob Kim,+7 916 000-00-02\n",
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+        check=False,
+    )
+    assert via_device.returncode == 0, via_device.stderr
+    assert json.loads(via_device.stdout)["created"] == 1
+    monkeypatch.setattr(spool, "WRITER_WAIT_SECONDS", 0.5)
+    fifo = tmp_path / "clients.fifo"
+    os.mkfifo(fifo)
+    nobody = hotline(db, "clients", "import", str(fifo))  # no writer: said, not waited for forever
+    assert nobody.exit_code == 2, nobody.output
+    assert "the file is empty" in nobody.output
+
+    def write_later() -> None:
+        with fifo.open("w", encoding="utf-8") as writer:
+            writer.write("name,phone\nVera Sokolova,+7 916 000-00-03\n")
+
+    writer = threading.Thread(target=write_later)
+    writer.start()
+    fed = hotline(db, "clients", "import", str(fifo), "--json")
+    writer.join(timeout=10)
+    assert fed.exit_code == 0, fed.output
+    assert json.loads(fed.stdout)["created"] == 1

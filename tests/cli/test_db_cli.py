@@ -33,6 +33,9 @@ def test_commands_on_an_uninitialised_database_say_so(empty_db: str) -> None:
     [
         ("postgresql://nobody@127.0.0.1:1/none", "cannot reach the database"),
         ("bogus:://", "malformed database URL"),
+        ("postgresql://u@127.0.0.1:abc/x", "malformed database URL"),
+        ("postgresql://u@[::1/x", "malformed database URL"),
+        ("postgresql://u@127.0.0.1:99999/x", "invalid port number"),
         ("mysql://x@127.0.0.1/db", "unsupported database URL"),
     ],
 )
@@ -71,3 +74,12 @@ def test_a_broken_index_is_one_line_and_exit_1(empty_db: str) -> None:
     assert result.exit_code == 1
     assert "database unavailable: no such table: search_phone_owner" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "hotline.db"
+    for arguments in (("db", "init"), ("tickets", "list")):
+        result = hotline("--db", f"sqlite:///{missing}", *arguments)
+        assert result.exit_code == 2, result.output
+        assert f"no such folder for the database file: {missing.parent}" in result.output
+    assert not (tmp_path / "no").exists()

@@ -87,7 +87,7 @@ def test_create_show_list_reply(cli, engine) -> None:
     }
     listed = cli("tickets", "list", "--queue", "Support", "--status", "new", "--json")
     assert listed.exit_code == 0, listed.output
-    rows = json.loads(listed.stdout)
+    rows = json.loads(listed.stdout)["tickets"]
     assert [row["number"] for row in rows] == [number]
     assert "events" not in rows[0]
     no_address = cli("tickets", "reply", str(number), "--body", "Чиним")
@@ -166,7 +166,7 @@ def test_reply_with_a_stale_version_is_a_conflict_and_sends_nothing(cli, engine)
 
 def test_list_json_carries_exactly_the_contract_fields(cli) -> None:
     cli("tickets", "create", "--subject", "Fields", "--client", "1", "--body", "x", "--json")
-    (listed,) = json.loads(cli("tickets", "list", "--json").stdout)
+    (listed,) = json.loads(cli("tickets", "list", "--json").stdout)["tickets"]
     assert set(listed) == {
         "number",
         "subject",
@@ -197,3 +197,46 @@ def test_list_json_carries_exactly_the_contract_fields(cli) -> None:
         "delivery",
         "charset_guessed",
     }
+
+
+def test_an_unknown_queue_is_exit_2_with_the_close_matches_and_nothing_made(cli) -> None:
+    assert (
+        cli("tickets", "create", "--subject", "first", "--json").exit_code == 0
+    )  # Support, made on first use
+    for queue, said in [
+        ("Suport", "no queue named 'Suport'; did you mean 'Support'?"),
+        (
+            "Nonexistent Queue Typo",
+            "no queue named 'Nonexistent Queue Typo' (the queues are: Escalated, Support)",
+        ),
+        ("Evil\x1b]0;owned\x07\x1b[2J", "no queue named 'Evil'"),
+    ]:
+        result = cli("tickets", "create", "--subject", "x", "--queue", queue)
+        assert result.exit_code == 2, result.output
+        assert said in result.output
+        assert "\x1b" not in result.output
+    listed = json.loads(cli("tickets", "list", "--json").stdout)
+    assert [ticket["queue"] for ticket in listed["tickets"]] == ["Support"]
+    made = cli("tickets", "create", "--subject", "x", "--queue", "Billing", "--new-queue", "--json")
+    assert made.exit_code == 2  # made on purpose only, and only by supervisors and admins
+    assert "needs supervisor or admin" in made.output
+
+
+def test_listings_page_and_say_when_there_is_more(cli) -> None:
+    for index in range(5):
+        assert cli("tickets", "create", "--subject", f"t{index}").exit_code == 0
+    first = cli("tickets", "list", "--limit", "2", "--json")
+    page = json.loads(first.stdout)
+    assert (len(page["tickets"]), page["more"], page["next_offset"]) == (2, True, 2)
+    last = json.loads(cli("tickets", "list", "--limit", "2", "--offset", "4", "--json").stdout)
+    assert (len(last["tickets"]), last["more"], last["next_offset"]) == (1, False, None)
+    seen = {
+        t["number"]
+        for offset in (0, 2, 4)
+        for t in json.loads(cli("tickets", "list", "--limit", "2", "--offset", str(offset), "--json").stdout)[
+            "tickets"
+        ]
+    }
+    assert len(seen) == 5
+    text = cli("tickets", "list", "--limit", "2")
+    assert "showing 1–2; there are more: --offset 2" in text.output

@@ -297,3 +297,21 @@ def test_phones_are_unique_per_client_and_names_rarely_repeat(
     )
     organisations = _rows(engine, "SELECT count(*) FROM client WHERE kind = 'organisation'")[0][0]
     assert len(domains) == organisations  # each organisation has its own mail domain
+
+
+def test_most_open_tickets_are_within_their_sla_as_in_a_working_call_centre(loaded: Engine) -> None:
+    from sqlmodel import Session, select
+
+    from hotline.core.models import Ticket
+    from hotline.core.models.enums import OPEN_STATUSES
+    from hotline.core.sla.deadline import next_deadline
+
+    with Session(loaded) as session:
+        open_tickets = session.exec(
+            select(Ticket).where(Ticket.status.in_([status.value for status in OPEN_STATUSES]))
+        ).all()
+    deadlines = [next_deadline(ticket) for ticket in open_tickets]
+    late = sum(1 for due in deadlines if due is not None and due <= TEST_NOW)
+    assert len(open_tickets) >= 50
+    assert all(due is not None for due in deadlines)
+    assert 0 < late <= 0.2 * len(open_tickets), f"{late} of {len(open_tickets)} open tickets are late"

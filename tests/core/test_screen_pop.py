@@ -1,27 +1,151 @@
-"""Screen pops: requested for a known operator, taken once, on SQLite and PostgreSQL."""
+"""Screen pops on SQLite and PostgreSQL: live only while young, shown by every console of the operator,
+taken by the first, missed when none showed them; the change signal wakes a watcher."""
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import timedelta
+
 import pytest
-from sqlmodel import col, func, select
+from sqlalchemy import text
 
+from hotline.core.changes import CHANNELS, ChangeWatcher, signal_change
+from hotline.core.clock import FixedClock
 from hotline.core.errors import NotFound
-from hotline.core.models import ScreenPop
-from hotline.core.services.screen_pop import request_screen_pop, take_screen_pops
+from hotline.core.services.screen_pop import (
+    dismiss_missed_call,
+    live_screen_pops,
+    missed_calls,
+    request_screen_pop,
+    screen_pop_taker,
+    take_screen_pops,
+)
+
+MAX_AGE = 30.0
 
 
-def test_screen_pops_are_taken_once(uow_factory, staff) -> None:
+def test_a_pop_is_live_for_every_console_and_taken_by_the_first(uow_factory, staff) -> None:
     with uow_factory() as uow:
-        request_screen_pop(uow, operator_login="olga", number="+7 916 123 45 67")
+        pop_id = request_screen_pop(uow, operator_login="olga", number="+7 916 123 45 67").id
     with pytest.raises(NotFound), uow_factory() as uow:
         request_screen_pop(uow, operator_login="nobody", number="123")
     with uow_factory("olga") as uow:
-        assert [p.number for p in take_screen_pops(uow, operator_login="olga")] == ["+7 916 123 45 67"]
+        assert screen_pop_taker(uow, pop_id=pop_id) is None
+        first = live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE)
+        take_screen_pops(uow, pop_ids=[pop.id for pop in first], console="console A")
     with uow_factory("olga") as uow:
-        assert take_screen_pops(uow, operator_login="olga") == []
+        # The second console, open since before the ring, still sees it; the first keeps having taken it.
+        second = live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE, shown=set())
+        take_screen_pops(uow, pop_ids=[pop.id for pop in second], console="console B")
+        assert [pop.number for pop in first] == [pop.number for pop in second] == ["+7 916 123 45 67"]
+        assert screen_pop_taker(uow, pop_id=pop_id) == "console A"
+        assert live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE, shown={pop_id}) == []
+        assert missed_calls(uow, operator_login="olga", max_age_seconds=MAX_AGE, default_region="RU") == []
+
+
+def test_a_console_opened_after_another_took_the_call_does_not_ring_again(uow_factory, staff, clock) -> None:
+    with uow_factory() as uow:
+        request_screen_pop(uow, operator_login="olga", number="89161234567")
+    with uow_factory("olga") as uow:
+        pops = live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE)
+        take_screen_pops(uow, pop_ids=[pop.id for pop in pops], console="console A")
+    later = FixedClock(clock.now() + timedelta(seconds=5))
+    with uow_factory("olga", later) as uow:
         assert (
-            uow.session.exec(
-                select(func.count()).select_from(ScreenPop).where(col(ScreenPop.consumed_at).is_not(None))
-            ).one()
-            == 1
+            live_screen_pops(
+                uow, operator_login="olga", max_age_seconds=MAX_AGE, console_started_at=later.now()
+            )
+            == []
         )
+
+
+def test_an_old_pop_is_never_live_and_is_a_missed_call_until_done(uow_factory, staff, clock) -> None:
+    rang = FixedClock(clock.now() - timedelta(minutes=4, seconds=43))
+    with uow_factory(None, rang) as uow:
+        pop_id = request_screen_pop(uow, operator_login="olga", number="+7 916 123 45 67").id
+    with uow_factory("olga") as uow:
+        assert live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE) == []
+        # A longer configured age makes the same pop live again: the setting decides.
+        assert len(live_screen_pops(uow, operator_login="olga", max_age_seconds=600)) == 1
+        missed = missed_calls(uow, operator_login="olga", max_age_seconds=MAX_AGE, default_region="RU")
+        assert [(call.pop_id, call.number, call.client_id) for call in missed] == [
+            (pop_id, "+7 916 123 45 67", None)
+        ]
+        assert missed[0].requested_at == rang.now()
+    with pytest.raises(NotFound), uow_factory("sue") as uow:
+        dismiss_missed_call(uow, pop_id=pop_id)  # not his call
+    with uow_factory("olga") as uow:
+        dismiss_missed_call(uow, pop_id=pop_id)
+    with uow_factory("olga") as uow:
+        assert missed_calls(uow, operator_login="olga", max_age_seconds=MAX_AGE, default_region="RU") == []
+
+
+def test_the_watcher_wakes_on_a_committed_pop_and_reminder(engine, uow_factory, staff) -> None:
+    watcher = ChangeWatcher(engine)
+    try:
+        assert watcher.wait(0.05) == set()
+
+        def ring() -> None:
+            time.sleep(0.2)
+            with uow_factory() as uow:
+                request_screen_pop(uow, operator_login="olga", number="89161234567")
+
+        ringer = threading.Thread(target=ring)
+        started = time.monotonic()
+        ringer.start()
+        changed: set[str] = set()
+        while "screen_pop" not in changed and time.monotonic() - started < 10:
+            changed |= watcher.wait(0.5)
+        ringer.join()
+        assert "screen_pop" in changed
+        with uow_factory() as uow:
+            signal_change(uow, "reminder")
+        changed = set()
+        deadline = time.monotonic() + 10
+        while "reminder" not in changed and time.monotonic() < deadline:
+            changed |= watcher.wait(0.5)
+        assert changed == {"reminder"}
+        with uow_factory() as uow, pytest.raises(ValueError, match="unknown change channel"):
+            signal_change(uow, "weather")
+    finally:
+        watcher.close()
+
+
+def ring_and_die(uow_factory) -> None:
+    with uow_factory() as uow:
+        request_screen_pop(uow, operator_login="olga", number="89161234567")
+        raise RuntimeError("the PBX script died")
+
+
+def test_a_rolled_back_pop_wakes_no_one(engine, uow_factory, staff) -> None:
+    watcher = ChangeWatcher(engine)
+    try:
+        with pytest.raises(RuntimeError, match="died"):
+            ring_and_die(uow_factory)
+        assert watcher.wait(0.3) == set()
+    finally:
+        watcher.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_listening_connection_comes_back_after_it_is_lost(backend, engine, uow_factory, staff) -> None:
+    watcher = ChangeWatcher(engine)
+    try:
+        listener_pid = watcher._connection.info.backend_pid
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener_pid})
+        changed: set[str] = set()
+        deadline = time.monotonic() + 10
+        while changed != set(CHANNELS) and time.monotonic() < deadline:
+            changed |= watcher.wait(0.2)
+        assert changed == set(CHANNELS), "after a reconnect everything may have changed"
+        assert watcher._connection.info.backend_pid != listener_pid
+        with uow_factory() as uow:
+            request_screen_pop(uow, operator_login="olga", number="89161234567")
+        changed = set()
+        while "screen_pop" not in changed and time.monotonic() < deadline:
+            changed |= watcher.wait(0.2)
+        assert "screen_pop" in changed
+    finally:
+        watcher.close()

@@ -17,7 +17,7 @@ from hotline.tui.widgets.call_timer import CallTimer
 POP_DEADLINE_SECONDS = 15
 
 
-def call_incoming(database_url: str, number: str) -> subprocess.CompletedProcess[str]:
+def call_incoming(database_url: str, number: str, *options: str) -> subprocess.CompletedProcess[str]:
     """What the PBX runs: a separate process writing the pop request through the database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     return subprocess.run(
@@ -32,6 +32,7 @@ def call_incoming(database_url: str, number: str) -> subprocess.CompletedProcess
             number,
             "--operator",
             "anna",
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -97,3 +98,13 @@ async def test_a_pop_for_another_operator_is_not_shown(world, console, settle, d
         while time.monotonic() < deadline:
             await pilot.pause(0.1)
         assert not isinstance(app.screen, ClientCardScreen)
+
+
+async def test_call_incoming_wait_names_the_console_that_took_it(world, console, settle, database_url):
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        result = await asyncio.to_thread(call_incoming, database_url, "89123456789", "--wait", "20")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"taken by anna's console on {app.live.label}"
+        await wait_for_screen(pilot, ClientCardScreen)

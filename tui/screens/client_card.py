@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -112,15 +111,17 @@ class ClientCardScreen(Screen[None]):
         self.ctx = ctx
         self.client_id = client_id
         self.call_started_at = call_started_at
-        self._call_monotonic = time.monotonic() if call_started_at is not None else None
+        """The ring of the screen pop that opened the card (a call timer runs); None: opened by hand."""
+        self.opened_at = ctx.clock.now()
+        """A call logged from a card opened by hand (found in the lookup) lasts from here."""
         self.card: Any | None = None
         self._loading_page = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="card-top"):
             yield ClientHeader(Text("Loading…", style="dim"), id="header")
-            if self._call_monotonic is not None:
-                yield CallTimer(self._call_monotonic, id="call-timer")
+            if self.call_started_at is not None:
+                yield CallTimer(self.call_started_at, self.ctx.clock, id="call-timer")
         with TabbedContent(id="tabs", initial="timeline"):
             with TabPane("Timeline", id="timeline"):
                 yield TimelineTable(zone=self.ctx.settings.zone, id="timeline-table")
@@ -253,8 +254,8 @@ class ClientCardScreen(Screen[None]):
 
         def logged(interaction_id: int | None) -> None:
             if interaction_id is not None:
-                self._call_monotonic = None
                 self.call_started_at = None
+                self.opened_at = self.ctx.clock.now()  # a next call with this client starts afresh
                 for timer in self.query(CallTimer):
                     timer.remove()
                 self.reload()
@@ -264,8 +265,7 @@ class ClientCardScreen(Screen[None]):
                 self.ctx,
                 self.client_id,
                 client_name=self.card.client.name if self.card else "",
-                call_started_at=self.call_started_at,
-                call_monotonic=self._call_monotonic,
+                call_started_at=self.call_started_at or self.opened_at,
             ),
             logged,
         )

@@ -1,4 +1,7 @@
-"""Log a call: direction, wrap-up code, duration (the running timer after a screen pop), notes.
+"""Log a call: direction, wrap-up code, duration, notes.
+
+The duration runs from the call's start (the ring of a screen pop, or the moment the card was opened from
+the lookup) and ticks in its field until the operator types over it; what the field says is saved.
 
 Saved with ctrl+s from anywhere in the form: open it with ``c`` on the card, pick the outcome, save.
 """
@@ -6,13 +9,12 @@ Saved with ctrl+s from anywhere in the form: open it with ``c`` on the card, pic
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
@@ -22,7 +24,7 @@ from textual.worker import Worker
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
-from hotline.tui.widgets.call_timer import CallTimer, format_duration
+from hotline.tui.widgets.call_timer import elapsed_seconds, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
 
@@ -106,14 +108,16 @@ class LogCallScreen(ModalScreen[int | None]):
         *,
         client_name: str = "",
         call_started_at: datetime | None = None,
-        call_monotonic: float | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.client_id = client_id
         self.client_name = client_name
         self.call_started_at = call_started_at
-        self.call_monotonic = call_monotonic
+        """When the call began; the duration runs from it (None: typed by hand only)."""
+        self._ticking = call_started_at is not None
+        """The duration field follows the clock until the operator changes it."""
+        self._shown_duration = self._running_duration()
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -127,12 +131,16 @@ class LogCallScreen(ModalScreen[int | None]):
                 yield Label("Outcome")
                 yield Select(WRAP_UP_CODES, value="resolved", allow_blank=False, id="outcome", compact=True)
                 yield Label("Duration")
-                if self.call_monotonic is not None:
-                    yield CallTimer(self.call_monotonic, id="duration-timer")
-                else:
-                    yield Input(
-                        placeholder="m:ss", id="duration", restrict=r"[0-9:]*", max_length=8, compact=True
-                    )
+                yield Input(
+                    self._shown_duration,
+                    placeholder="m:ss",
+                    id="duration",
+                    restrict=r"[0-9:]*",
+                    max_length=8,
+                    compact=True,
+                    select_on_focus=False,
+                    tooltip="Runs from the start of the call; type to correct it.",
+                )
                 yield Label("Follow up")
                 yield WhenInput(id="follow-up")
             yield Label("Notes")
@@ -140,6 +148,28 @@ class LogCallScreen(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#notes", TextArea).focus()
+        if self._ticking:
+            self.set_interval(1.0, self._tick)
+
+    def _running_duration(self) -> str:
+        if self.call_started_at is None:
+            return ""
+        return format_duration(elapsed_seconds(self.call_started_at, self.ctx.clock))
+
+    def _following_clock(self) -> bool:
+        if self.query_one("#duration", Input).value != self._shown_duration:
+            self._ticking = False  # typed over, its Changed message not handled yet
+        return self._ticking
+
+    def _tick(self) -> None:
+        if self._following_clock():
+            self._shown_duration = self._running_duration()
+            self.query_one("#duration", Input).value = self._shown_duration
+
+    @on(Input.Changed, "#duration")
+    def _duration_typed(self, event: Input.Changed) -> None:
+        if event.value != self._shown_duration:
+            self._ticking = False  # the operator's correction stands
 
     def action_insert_article(self) -> None:
         insert_article(self, self.ctx, self.query_one("#notes", TextArea))
@@ -150,8 +180,8 @@ class LogCallScreen(ModalScreen[int | None]):
     def action_save(self) -> None:
         if self._saving:
             return
-        if self.call_monotonic is not None:
-            duration = int(time.monotonic() - self.call_monotonic)
+        if self._following_clock() and self.call_started_at is not None:
+            duration: int | None = elapsed_seconds(self.call_started_at, self.ctx.clock)
         else:
             try:
                 duration = parse_duration(self.query_one("#duration", Input).value)

@@ -1,5 +1,6 @@
-"""Pending reminders, earliest first, re-read every half minute: a toast when one falls due while the
-console is open; keys to mark done, snooze (10 minutes, 1 hour, tomorrow morning) and open the client.
+"""Pending reminders, earliest first: a toast when one falls due while the console is open (read again
+at its due time, and whenever a reminder changes anywhere: ``RemindersChanged``); keys to mark done,
+snooze (10 minutes, 1 hour, tomorrow morning) and open the client.
 
 On the home screen it lists the operator's own reminders (and makes today's birthday reminders);
 on a client's card (``client_id``) everyone's reminders about that client.
@@ -25,11 +26,15 @@ from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from hotline.core.services.reminders import ReminderView
     from hotline.tui.context import ConsoleContext
 
 SCOPE = "reminder_list"
 REFRESH_SECONDS = 30.0
+"""A full re-read this often; changes signalled by the database and due times come sooner."""
+DUE_SLACK_SECONDS = 0.05
 
 register(
     Command(
@@ -120,6 +125,7 @@ class ReminderList(Vertical):
         self.announced: set[int] = set()
         """Reminders already shown as a toast (each falls due once per console)."""
         self._first_load = True
+        self._due_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Reminders", id="reminder-title", markup=False)
@@ -163,6 +169,18 @@ class ReminderList(Vertical):
         title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
         self.query_one("#reminder-title", Static).update(title)
         self._announce(message.now)
+        self._wake_when_due(message.now)
+
+    def _wake_when_due(self, now: datetime) -> None:
+        """Read the list again the moment the next reminder falls due (not at the next half-minute)."""
+        if self._due_timer is not None:
+            self._due_timer.stop()
+            self._due_timer = None
+        upcoming = [view.due_at for view in self.reminders if view.due_at > now]
+        if upcoming:
+            delay = (min(upcoming) - now).total_seconds() + DUE_SLACK_SECONDS
+            if delay < self.refresh_seconds:
+                self._due_timer = self.set_timer(delay, self.reload)
 
     def _line(self, view: ReminderView, now: datetime) -> Text:
         local = view.due_at.astimezone(self.ctx.settings.zone)

@@ -13,7 +13,7 @@ from hotline.core.errors import InvalidInput
 from hotline.core.models import Queue, Ticket
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.services.queues import ensure_queue
+from hotline.core.services.queues import ensure_queue, get_queue
 from hotline.core.services.tickets._chronology import add_event
 from hotline.core.services.tickets._numbering import next_number
 from hotline.core.sla import tracking
@@ -48,12 +48,16 @@ def create_ticket(
     author: str | None = None,
     sla: SlaSetup | None = None,
     queue_row: Queue | None = None,
+    new_queue: bool = True,
 ) -> Ticket:
     """Open a ticket with its first event (the client's message, or the operator's note) and start its
     SLA clocks (first-response and resolution due times) when ``sla`` is given.
 
     ``queue_row``: the queue already looked up (or created) by a caller opening many tickets, such as
-    the mail poller; its name must be ``queue``."""
+    the mail poller; its name must be ``queue``. ``new_queue=False``: an unknown queue is ``NotFound``
+    (with the close matches) instead of being created."""
+    if queue_row is None and not new_queue:
+        queue_row = get_queue(uow, name=queue)
     subject = clean_subject(subject)
     now = uow.now()
     ticket = Ticket(

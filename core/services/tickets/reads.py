@@ -180,8 +180,10 @@ def list_tickets(
     status: TicketStatus | None = None,
     assignee_login: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[TicketSummary]:
-    """Tickets: open ones first, the next SLA deadline first (none last), then the newest first."""
+    """Tickets: open ones first, the next SLA deadline first (none last), then the newest first; a page
+    of them with ``limit`` and ``offset``."""
     conditions: list[ColumnElement[bool]] = []
     if queue is not None:
         conditions.append(col(Ticket.queue_id) == get_queue(uow, name=queue).id)
@@ -194,6 +196,8 @@ def list_tickets(
     query = summary_query(*conditions).order_by(done, due.is_(None), due, col(Ticket.number).desc())
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return summaries(uow, query)
 
 

@@ -189,7 +189,7 @@ def test_the_quick_plus7_path_agrees_with_the_full_parser(digits: str, shape: st
 
 
 def _clean_the_long_way(text: str, multiline: bool) -> str:
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r", "'"):
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     if not multiline:

@@ -153,11 +153,42 @@ def test_utf8_file_with_a_broken_byte_later_names_the_line(tmp_path: Path) -> No
     path = tmp_path / "clients.csv"
     head = "name,notes\n" + "Анна,ok\n" * 100_000  # the first megabyte is clean UTF-8
     path.write_bytes(head.encode("utf-8") + "Борис,".encode() + b"\xff\xfe\n")
-    source = open_source(path)
-    with pytest.raises(InvalidInput, match="not valid utf-8") as caught:
-        list(source)
-    source.close()
+    with pytest.raises(InvalidInput, match="this line is not UTF-8 like the other lines") as caught:
+        open_source(path)
     assert caught.value.where == f"{path}:100002"
+
+
+@pytest.mark.parametrize("odd_codec", ["cp1251", "koi8_r"])
+def test_a_file_in_mixed_encodings_names_the_first_line_that_does_not_fit(tmp_path: Path, odd_codec) -> None:
+    path = tmp_path / "clients.csv"
+    rows = [f"Анна Петрова {n},+7 916 000-{n:04d},a{n}@example.ru\n".encode() for n in range(100)]
+    rows.insert(40, "Борис Сидоров,+7 916 111-22-33,b@example.ru\n".encode(odd_codec))
+    path.write_bytes(b"name,phone,email\n" + b"".join(rows))
+    with pytest.raises(InvalidInput, match="mixes text encodings: this line is not UTF-8") as caught:
+        open_source(path)
+    assert caught.value.where == f"{path}:42"
+    # Mostly a code page with one UTF-8 line: the UTF-8 line is the one that does not fit.
+    rows = [f"Анна Петрова {n},+7 916 000-{n:04d}\n".encode(odd_codec) for n in range(50)]
+    rows.insert(7, "Борис Сидоров,+7 916 111-22-33\n".encode())
+    path.write_bytes(b"name,phone\n" + b"".join(rows))
+    with pytest.raises(InvalidInput, match="this line is UTF-8 while the other lines are not") as caught:
+        open_source(path)
+    assert caught.value.where == f"{path}:9"
+
+
+def test_one_code_page_through_the_whole_file_is_read_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    body = "name,notes\n" + "Ann Lee,ok\n" * 60_000 + "Борис Сидоров,перезвонить\n"  # past the first megabyte
+    path.write_bytes(body.encode("cp1251"))
+    source = open_source(path)
+    assert source.encoding == "cp1251"
+    assert list(source)[-1].cells == ("Борис Сидоров", "перезвонить")
+    source.close()
+    western = tmp_path / "western.csv"
+    western.write_bytes("name,notes\nJosé Müller,café crème\n".encode("cp1252"))
+    source = open_source(western)
+    assert next(iter(source)).cells == ("José Müller", "café crème")
+    source.close()
 
 
 def make_workbook(
@@ -287,3 +318,92 @@ def test_vcard_in_windows_1251(tmp_path: Path) -> None:
 
 def test_utf16_bom_is_text_not_binary() -> None:
     assert detect_encoding(codecs.BOM_UTF16_LE + "a,b".encode("utf-16-le"), complete=True) == "utf-16"
+
+
+def test_a_stray_quote_that_swallows_rows_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "name,phone,email\n"
+        "Row One,+7 916 000-00-01,r1@example.ru\n"
+        '"Row Two,+7 916 000-00-02,r2@example.ru\n'
+        "Row Three,+7 916 000-00-03,r3@example.ru\n"
+        'Row Four,+7 916 000-00-04,"r4@example.ru"\n'
+        "Row Five,+7 916 000-00-05,r5@example.ru\n",
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="is a quote left open on line 3") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:3"
+
+
+def test_real_multi_line_fields_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        'name,phone,notes\nAnn,+7 916 000-00-01,"call after 5, not before\nthanks"\n'
+        'Bob,+7 916 000-00-02,"line one\nsee: a, b, c"\n',  # delimiters, but the column is multi-line text
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    rows = [row.cells for row in source]
+    source.close()
+    assert rows == [
+        ("Ann", "+7 916 000-00-01", "call after 5, not before\nthanks"),
+        ("Bob", "+7 916 000-00-02", "line one\nsee: a, b, c"),
+    ]
+
+
+def test_a_workbook_that_inflates_is_refused_before_parsing(tmp_path: Path, monkeypatch) -> None:
+    import time
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from hotline.core.importing import xlsx_source
+
+    book = Workbook()
+    book.active.append(["name", "phone"])
+    book.active.append(["Ann Lee", "+7 916 000-00-01"])
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    padded = tmp_path / "padded.xlsx"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (8 << 20))  # 8 MB of padding
+            target.writestr(member, data)
+    assert padded.stat().st_size < 100_000
+    monkeypatch.setattr(xlsx_source, "MAX_UNPACKED_BYTES", 4 << 20)
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput, match="the workbook unpacks to 8 MB; at most 4 MB") as caught:
+        open_source(padded)
+    assert time.perf_counter() - started < 1.0
+    assert caught.value.where == str(padded)
+    source = open_source(small)  # within the bounds: read as before
+    assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
+    source.close()
+
+
+def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tmp_path: Path) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "phone"])
+    book.active.append(["Ann Lee", "+7 916 000-00-01"])
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    wide = tmp_path / "wide.xlsx"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(wide, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD2"/>')
+            target.writestr(member, data)
+    source = open_source(wide)
+    assert source.header == ("name", "phone")
+    assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
+    source.close()

@@ -1,0 +1,152 @@
+"""Live changes: a writer signals a kind of change inside its transaction; a console's watcher learns of
+it within a few tens of milliseconds, without scanning any table.
+
+PostgreSQL: ``pg_notify('hotline_<kind>')``, delivered at commit; the watcher holds one LISTEN connection
+of its own (outside the pool) and reconnects when it is lost, then reports every kind (notifications
+sent meanwhile are gone).
+SQLite: the writer bumps the kind's counter in ``change_signal``; the watcher asks ``PRAGMA data_version``
+on its own connection (it moves when another connection commits) every ``poll_seconds`` and reads the
+few counters only when it moved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hotline.core.db import UnitOfWork
+
+CHANNELS: tuple[str, ...] = ("screen_pop", "reminder")
+"""The kinds of change a console follows live."""
+POLL_SECONDS = 0.02
+"""SQLite: how often the watcher asks ``PRAGMA data_version`` (a read of one page already in memory)."""
+RECONNECT_SECONDS = 1.0
+
+
+def signal_change(uow: UnitOfWork, channel: str) -> None:
+    """Tell the watchers that ``channel`` changed, when (and only if) the unit of work commits."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown change channel {channel!r}")
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": f"hotline_{channel}"})
+        return
+    uow.session.execute(
+        text(
+            "INSERT INTO change_signal (channel, version) VALUES (:channel, 1)"
+            " ON CONFLICT (channel) DO UPDATE SET version = change_signal.version + 1"
+        ),
+        {"channel": channel},
+    )
+
+
+class ChangeWatcher:
+    """Waits for changes on one engine; made (and so listening) before the first look at the data, so
+    nothing committed after that look is missed. Not thread-safe: one thread owns it."""
+
+    def __init__(self, engine: Engine, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self.engine = engine
+        self.poll_seconds = poll_seconds
+        self.postgres = engine.dialect.name == "postgresql"
+        self._connection: Any | None = None
+        self._data_version: int | None = None
+        self._versions: dict[str, int] = {}
+        self._connect()
+
+    def wait(self, timeout: float) -> set[str]:
+        """The channels that changed since the last call, as soon as one did; empty after ``timeout``."""
+        if self._connection is None:
+            time.sleep(min(timeout, RECONNECT_SECONDS))
+            try:
+                self._connect()
+            except Exception:
+                return set()
+            return set(CHANNELS)  # what happened while disconnected is unknown
+        try:
+            return self._wait_postgres(timeout) if self.postgres else self._wait_sqlite(timeout)
+        except Exception:
+            self._drop()
+            return set()
+
+    def close(self) -> None:
+        self._drop()
+
+    # -- connections -------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        if self.postgres:
+            import psycopg
+
+            conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+            for channel in CHANNELS:
+                connection.execute(f"LISTEN hotline_{channel}")
+            self._connection = connection
+            return
+        connection = self.engine.raw_connection()
+        self._connection = connection
+        self._data_version = self._read_data_version()
+        self._versions = self._read_versions()
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a connection already lost cannot be closed cleanly
+                connection.close()
+
+    # -- PostgreSQL --------------------------------------------------------------------------------
+
+    def _wait_postgres(self, timeout: float) -> set[str]:
+        assert self._connection is not None
+        changed = {
+            notify.channel.removeprefix("hotline_")
+            for notify in self._connection.notifies(timeout=timeout, stop_after=1)
+        }
+        if changed:  # take whatever else already arrived, without waiting
+            changed |= {
+                notify.channel.removeprefix("hotline_") for notify in self._connection.notifies(timeout=0)
+            }
+        return changed & set(CHANNELS)
+
+    # -- SQLite ------------------------------------------------------------------------------------
+
+    def _read_data_version(self) -> int:
+        assert self._connection is not None
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+
+    def _read_versions(self) -> dict[str, int]:
+        assert self._connection is not None
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("SELECT channel, version FROM change_signal")
+            return {str(channel): int(version) for channel, version in cursor.fetchall()}
+        finally:
+            cursor.close()
+
+    def _wait_sqlite(self, timeout: float) -> set[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            version = self._read_data_version()
+            if version != self._data_version:
+                self._data_version = version
+                versions = self._read_versions()
+                changed = {
+                    channel for channel, value in versions.items() if self._versions.get(channel) != value
+                }
+                self._versions = versions
+                if changed:
+                    return changed & set(CHANNELS)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return set()
+            time.sleep(min(self.poll_seconds, left))

@@ -1,0 +1,106 @@
+"""JSON reader: an array of client objects as ``clients export --format json`` writes them.
+
+Each object becomes one row under :data:`JSON_HEADER`; lists (phones, emails, tags) are joined as the
+CSV export joins them, phones given as ``{"raw", "e164"}`` are read by their E.164. The row's line is the
+line its object starts on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hotline.core.errors import InvalidInput
+from hotline.core.exporting import keep_apostrophe
+from hotline.core.importing.records import SourceRow, where
+
+JSON_HEADER = (
+    "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "group",
+    "birthday", "notes", "tags",
+)  # fmt: skip
+
+
+class JsonSource:
+    """A JSON array of objects, decoded one object at a time from the file's text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header = JSON_HEADER
+        text = self._text = read_utf8(path)
+        self._position = 0
+        start = _skip_space(text, 0)
+        if text[start : start + 1] != "[":
+            raise InvalidInput("a JSON import is an array of client objects", where=where(path, 1))
+        self._position = start + 1
+
+    def close(self) -> None:
+        self._text = ""
+
+    def fraction(self) -> float | None:
+        return min(1.0, self._position / len(self._text)) if self._text else None
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        decoder = json.JSONDecoder()
+        text = self._text
+        index = _skip_space(text, self._position)
+        if text[index : index + 1] == "]":
+            return
+        while True:
+            line = text.count("\n", 0, index) + 1
+            try:
+                value, index = decoder.raw_decode(text, index)
+            except json.JSONDecodeError as error:
+                raise InvalidInput(
+                    f"malformed JSON ({error.msg})", where=where(self.path, error.lineno)
+                ) from None
+            self._position = index
+            if not isinstance(value, dict):
+                raise InvalidInput("each element must be a client object", where=where(self.path, line))
+            yield SourceRow(line, tuple(_cell(value.get(name)) for name in JSON_HEADER))
+            index = _skip_space(text, index)
+            separator = text[index : index + 1]
+            index = _skip_space(text, index + 1)
+            if separator == "]":
+                return
+            if separator != ",":
+                raise InvalidInput(
+                    "malformed JSON (expected , or ] after an object)",
+                    where=where(self.path, text.count("\n", 0, index) + 1),
+                )
+
+
+def read_utf8(path: Path) -> str:
+    """The whole file as UTF-8 (JSON's one encoding); a byte that is not names its line."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"cannot read the file: {error.strerror or error}", where=str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InvalidInput(
+            f"bytes that are not valid UTF-8 ({error.reason})", where=where(path, line)
+        ) from None
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return keep_apostrophe(", ".join(_text(item) for item in value if item is not None))
+    return keep_apostrophe(_text(value))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):  # a phone as the export writes it
+        return str(value.get("e164") or value.get("raw") or "")
+    return str(value)

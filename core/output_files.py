@@ -1,0 +1,74 @@
+"""Files a command writes (exports, error lists, backups): never the database or the input, never over an
+existing file without ``force``, and whole or absent.
+
+A regular file is written to a temporary name beside it and renamed into place, so a full disk or a kill
+leaves the old file (or none), never half a new one. A target that exists and is not a regular file
+(``/dev/null``, a FIFO, a terminal) is written directly, with ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from hotline.core.errors import InvalidInput, Unavailable
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve() or (
+            one.exists() and other.exists() and os.path.samefile(one, other)
+        )
+    except OSError:
+        return False
+
+
+def check_output(
+    target: Path, *, force: bool, protected: Iterable[tuple[Path, str]] = (), option: str
+) -> None:
+    """Refuse (exit 2) a ``target`` that is one of ``protected`` (path, what it is: "the database"), or
+    that exists (without ``force``), or whose folder does not exist."""
+    for path, role in protected:
+        if _same_file(target, path):
+            raise InvalidInput(f"{target} is {role}; it is never written over", where=option)
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a directory", where=option)
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} exists already (--force writes over it)", where=option)
+    if not target.exists() and not target.parent.is_dir():
+        raise InvalidInput(f"no such folder: {target.parent}", where=option)
+
+
+@contextmanager
+def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """A stream whose content becomes ``target`` only when the block ends without an error.
+
+    ``OSError`` while writing (a full disk, a vanished folder) is ``Unavailable`` (exit 1).
+    """
+    mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": encoding, "newline": ""}
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+        try:
+            with target.open(**mode) as stream:
+                yield stream
+        except OSError as error:
+            raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as error:
+        raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(target)) from None
+    try:
+        with os.fdopen(handle, **mode) as stream:
+            yield stream
+        os.replace(temporary, target)
+    except OSError as error:
+        raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

@@ -1,0 +1,201 @@
+"""Ring to card: ``hotline call incoming NUMBER`` started → the caller's card on the screen of a console
+running in a real terminal (tmux), on SQLite and on PostgreSQL.
+
+Figures per backend (p50/p95 over ``POP_RINGS`` rings, each a different known caller):
+- ring to card: from starting the ``call incoming`` process until the pane shows the card with the
+  caller's name and the running call timer (target ≤ 300 ms p95);
+- the command's own run time (process start, imports, one transaction): the share of the ring the
+  console cannot influence;
+- the console's share: from the moment the command wrote the pop (its ``requested_at``, taken just
+  before the commit) to the card on screen: the notification, the caller's lookup and the painting.
+
+The demo database has ``POP_CLIENTS`` clients (default 20,000 × SCALE, at least 2,000): finding a caller
+is one indexed phone lookup, so its size barely matters. Built once under ``$HOTLINE_BENCH_DIR`` (SQLite)
+or as database ``hotline_bench_pop`` (PostgreSQL), reused afterwards.
+
+    SCALE=0.1 .venv/bin/python tests/bench/bench_pop.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import time
+
+from bench_console import BENCH_DIR, HOTLINE, RESULTS, SCALE, Tmux, clean_env, console, percentile
+from benchlib import pg_bench_database
+from rich.table import Table
+from sqlalchemy import func, select, text
+
+from hotline.core.db import make_engine
+from hotline.core.models import ScreenPop
+
+POP_CLIENTS = int(os.environ.get("POP_CLIENTS", str(max(2_000, int(20_000 * SCALE)))))
+POP_RINGS = int(os.environ.get("POP_RINGS", "30"))
+HOME_MARK = "hone, name, email"
+RING_DEADLINE_SECONDS = 20.0
+
+
+def hotline(url: str, *args: str) -> str:
+    result = subprocess.run(
+        [*HOTLINE, "--db", url, *args],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=clean_env(),
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"hotline {' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def demo_database(backend: str) -> str | None:
+    if backend == "sqlite":
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{BENCH_DIR / f'pop-{POP_CLIENTS}.db'}"
+        ready = BENCH_DIR / f"pop-{POP_CLIENTS}.ready"
+        if ready.exists():
+            return url
+        for stale in BENCH_DIR.glob(f"pop-{POP_CLIENTS}.db*"):
+            stale.unlink()
+    else:
+        url = pg_bench_database(f"hotline_bench_pop_{POP_CLIENTS}", console)
+        if url is None:
+            return None
+        ready = BENCH_DIR / f"pop-pg-{POP_CLIENTS}.ready"
+        if ready.exists():
+            return url
+        url = pg_bench_database(f"hotline_bench_pop_{POP_CLIENTS}", console, fresh=True)
+        assert url is not None
+    console.print(f"building the {backend} demo database ({POP_CLIENTS:,} clients) …")
+    hotline(url, "db", "init")
+    hotline(url, "demo", "--clients", str(POP_CLIENTS))
+    ready.write_text("ok\n")
+    return url
+
+
+def callers(url: str) -> list[tuple[str, str]]:
+    """(number, name) of distinct clients, each with a single-line name the pane shows whole."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT p.e164, c.name FROM client_phone p JOIN client c ON c.id = p.client_id"
+                    " WHERE p.e164 NOT IN (SELECT e164 FROM client_phone GROUP BY e164 HAVING count(*) > 1)"
+                    " ORDER BY p.id LIMIT :n"
+                ),
+                {"n": POP_RINGS * 4},
+            ).all()
+    finally:
+        engine.dispose()
+    seen: set[str] = set()
+    chosen = []
+    for number, name in rows:
+        if name not in seen and name.isprintable() and 4 <= len(name) <= 40:
+            seen.add(name)
+            chosen.append((number, name))
+    return chosen[:POP_RINGS]
+
+
+def operator_login(url: str) -> str:
+    operators = json.loads(hotline(url, "operators", "list", "--json"))
+    return next(o["login"] for o in operators if o["role"] == "operator" and o["active"])
+
+
+def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[float], list[float], list[float]]:
+    """Per ring: (started → card, the command's run time, the pop written → card)."""
+    to_card, command_time, console_share = [], [], []
+    tmux = Tmux()
+    engine = make_engine(url)
+    try:
+        tmux.start_shell()
+        tmux.send(f"HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={login} {' '.join(HOTLINE)}", literal=True)
+        started = tmux.send("Enter")
+        tmux.wait_for(lambda screen: HOME_MARK in screen, since=started)
+        tmux.wait_for(lambda screen: "open" in screen, since=started)  # the operator's tickets loaded
+        time.sleep(1.0)  # the reminders panel and the live updates are up
+        for number, name in calls:
+            tmux.drain()
+            rang = time.perf_counter()
+            process = subprocess.Popen(
+                [*HOTLINE, "--db", url, "call", "incoming", number, "--operator", login],
+                env=clean_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            shown = tmux.wait_for(
+                lambda screen, name=name: name in screen and "on call" in screen,
+                since=rang,
+                deadline_seconds=RING_DEADLINE_SECONDS,
+            )
+            shown_wall = time.time() - (time.perf_counter() - shown)
+            process.wait(timeout=RING_DEADLINE_SECONDS)
+            exited = time.perf_counter()
+            to_card.append(shown - rang)
+            command_time.append(exited - rang)
+            console_share.append(shown_wall - last_requested_at(engine))
+            back = tmux.send("Escape")
+            tmux.wait_for(lambda screen: HOME_MARK in screen, since=back)
+            time.sleep(0.3)
+        tmux.send("C-q")
+    finally:
+        tmux.kill()
+        engine.dispose()
+    return to_card, command_time, console_share
+
+
+def last_requested_at(engine) -> float:
+    """The newest pop's ``requested_at`` (an aware UTC datetime on both backends) as a Unix time."""
+    with engine.connect() as connection:
+        return connection.execute(select(func.max(ScreenPop.requested_at))).scalar_one().timestamp()
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        raise SystemExit("TMUX NOT INSTALLED: the ring-to-card benchmark needs a real terminal under tmux")
+    ms = 1000.0
+    table = Table(
+        title=f"ring to card under tmux, {POP_CLIENTS:,} demo clients, {POP_RINGS} rings per backend",
+        title_justify="left",
+    )
+    for column in ("backend", "metric", "p50 ms", "p95 ms", "target"):
+        table.add_column(column)
+    with RESULTS.open("a", encoding="utf-8") as out:
+        for backend in ("sqlite", "postgresql"):
+            url = demo_database(backend)
+            if url is None:
+                continue
+            login = operator_login(url)
+            to_card, command_time, console_share = rings(url, login, callers(url))
+            for metric, values, target in (
+                ("ring to card", to_card, 300.0),
+                ("call incoming's run time", command_time, None),
+                ("pop written to card (the console's share)", console_share, None),
+            ):
+                p50, p95 = percentile(values, 0.5) * ms, percentile(values, 0.95) * ms
+                verdict = "—" if target is None else f"≤ {target:g}" + (" ok" if p95 <= target else " MISSED")
+                table.add_row(backend, metric, f"{p50:,.0f}", f"{p95:,.0f}", verdict)
+                for name, value in (("p50", p50), ("p95", p95)):
+                    record = {
+                        "benchmark": "pop",
+                        "metric": f"{metric} {name}",
+                        "value": round(value, 1),
+                        "unit": "ms",
+                        "target": target if name == "p95" else None,
+                        "backend": backend,
+                        "scale": SCALE,
+                    }
+                    out.write(json.dumps(record) + "\n")
+            console.print(
+                f"{backend}: {len(to_card)} rings, median ring to card {statistics.median(to_card):.3f} s"
+            )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

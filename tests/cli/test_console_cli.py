@@ -1,0 +1,67 @@
+"""``hotline`` (the console) refuses an operator it does not know, or one deactivated, before any frame."""
+
+from __future__ import annotations
+
+from tests.cli.invoke import hotline
+
+
+def test_the_console_refuses_an_unknown_or_deactivated_operator(empty_db: str) -> None:
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    ghost = hotline("--db", empty_db, "--operator", "ghost")
+    assert ghost.exit_code == 2
+    assert (
+        ghost.output.strip()
+        == "hotline: error: unknown operator 'ghost' (add it with: hotline operators add)"
+    )
+    assert hotline("--db", empty_db, "--operator", "boss", "operators", "add", "olga").exit_code == 0
+    assert hotline("--db", empty_db, "--operator", "boss", "operators", "deactivate", "olga").exit_code == 0
+    gone = hotline("--db", empty_db, "--operator", "olga", "console")
+    assert gone.exit_code == 2
+    assert gone.output.strip() == "hotline: error: operator 'olga' is deactivated"
+
+
+def test_prepare_demo_creates_an_empty_database_then_opens_the_console(empty_db: str, monkeypatch) -> None:
+    from hotline.tui import app as tui_app
+
+    opened: list[str] = []
+
+    class Console:
+        def __init__(self, operator_login: str) -> None:
+            self.operator_login = operator_login
+
+        def run(self) -> None:
+            opened.append(self.operator_login)
+
+    monkeypatch.setattr(tui_app, "make_app", lambda **kwargs: Console(kwargs["operator_login"]))
+    first = hotline("--db", empty_db, "--operator", "boss", "console", "--prepare-demo", "40")
+    assert first.exit_code == 0, first.output
+    assert "created admin operator 'boss'" in first.output
+    assert hotline("--db", empty_db, "lookup", "a", "--json").output.count('"kind"') > 0, "demo clients"
+    again = hotline("--db", empty_db, "--operator", "boss", "console", "--prepare-demo", "40")
+    assert again.exit_code == 0
+    assert "created admin" not in again.output, "a prepared database is left as it is"
+    assert opened == ["boss", "boss"]
+
+
+def test_a_second_make_run_installs_nothing(tmp_path) -> None:
+    """The install steps are stamp files newer than the package metadata: `make -n run` lists no pip."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        return
+    root = Path(__file__).parents[2]
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    fresh = subprocess.run(
+        ["make", "-n", "-C", str(root), "run", f"VENV={venv}"], capture_output=True, text=True, check=True
+    )
+    assert "pip install" in fresh.stdout
+    (venv / ".installed").write_text("")
+    again = subprocess.run(
+        ["make", "-n", "-C", str(root), "run", f"VENV={venv}"], capture_output=True, text=True, check=True
+    )
+    assert "pip install" not in again.stdout
+    assert f"{venv}/bin/hotline console --prepare-demo" in again.stdout

@@ -1,0 +1,187 @@
+"""Every command under hostile values: one line and exit 2 for bad input, exit 1 for an operational
+failure, never a traceback, never a raw escape sequence, nothing written when it fails."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import make_engine
+
+runner = CliRunner()
+ENV = {"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"}
+HOSTILE = [
+    "", " ", "-1", "0", "1", "2", "99999999999999999999", "-99999999999999999999", "1e309", "nan", "inf",
+    "9999-12-31T23:59:59", "0001-01-01T00:00:00", "2026-13-45", "9999-12-31", "\x1b]0;pwn\x07\x1b[2J",
+    "evil\u009b31m\u202e", "a" * 3000, "99999999999w", "' OR 1=1 --", "%s%n{0}", "..", "-", "/dev/null",
+    "/dev/full", "missing/dir/file.csv", "out.csv", "Support", "root", "update", "csv", "xlsx", "admin",
+    "urgent", "new", "+7 916 000-00-01", "x@y", "*", "²", "tomorrow", "30m",
+]  # fmt: skip
+NOT_WALKED = {
+    ("console",): "the full-screen console (Pilot tests drive it)",
+    ("mail", "poll"): "talks to mail servers (tests/mailbox)",
+    ("mail", "send"): "talks to mail servers (tests/mailbox)",
+    ("demo",): "rebuilds the whole data set (tests/cli/test_demo_cli.py)",
+}
+
+
+def _commands() -> list[tuple[tuple[str, ...], list]]:
+    found = []
+
+    def walk(command, path: tuple[str, ...]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        elif path not in NOT_WALKED:
+            found.append((path, [p for p in command.params if p.name != "help"]))
+
+    walk(typer.main.get_command(app), ())
+    return found
+
+
+COMMANDS = _commands()
+values = st.sampled_from(HOSTILE)
+
+
+@st.composite
+def invocations(draw: st.DrawFn) -> list[str]:
+    path, params = draw(st.sampled_from(COMMANDS))
+    words: list[str] = []
+    if draw(st.booleans()):
+        words += ["--now", draw(values)]
+    if draw(st.integers(0, 4)) == 0:
+        words += ["--operator", draw(values)]
+    words += list(path)
+    arguments: list[str] = []
+    for param in params:
+        is_argument = not param.opts[0].startswith("-")
+        if is_argument:
+            if param.required or draw(st.booleans()):
+                arguments.append(draw(values))
+        elif param.is_flag:
+            if draw(st.booleans()):
+                words.append(param.opts[0])
+        elif param.required or draw(st.booleans()):
+            for _ in range(draw(st.integers(1, 2)) if param.multiple else 1):
+                words += [param.opts[0], draw(values)]
+    return [*words, "--", *arguments] if arguments else words
+
+
+def fingerprint(path: Path) -> str:
+    """A digest of every row of every table (the database is small)."""
+    digest = hashlib.sha256()
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in sorted(tables):
+            rows = sorted(repr(row) for row in connection.execute(f'SELECT * FROM "{table}"'))
+            digest.update(f"{table}:{len(rows)}:{''.join(rows)}".encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("hostile")
+    path = folder / "hotline.db"
+    url = f"sqlite:///{path}"
+    assert runner.invoke(app, ["--db", url, "db", "init"], env=ENV).exit_code == 0
+    assert runner.invoke(app, ["--db", url, "demo", "--clients", "20"], env=ENV).exit_code == 0
+    previous = Path.cwd()
+    os.chdir(folder)  # relative paths among the values land here
+    try:
+        yield url, path
+    finally:
+        os.chdir(previous)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=invocations())
+def test_every_command_under_hostile_values(hostile_db, words: list[str]) -> None:
+    url, path = hostile_db
+    before = fingerprint(path)
+    result = runner.invoke(app, ["--db", url, *words], env=ENV)
+    shown = result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (words, result.exception)
+    assert result.exit_code in (0, 1, 2), (words, shown)
+    assert "Traceback" not in shown, words
+    assert "\x1b" not in shown and "\u009b" not in shown, (words, shown)
+    if result.exit_code in (1, 2):
+        assert fingerprint(path) == before, (words, shown)
+
+
+def test_every_command_is_walked_or_named_as_not_walked() -> None:
+    walked = {path for path, _ in COMMANDS}
+    assert ("clients", "import") in walked and ("tickets", "create") in walked
+    assert len(walked) + len(NOT_WALKED) >= 38
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (("--now", "9999-12-31T23:59:59", "escalate"), "outside the years 1970–2999"),
+        (("--now", "0001-01-01T00:00:00", "reminders", "due"), "outside the years 1970–2999"),
+        (("--now", "9999-12-31T23:59:59", "tickets", "create", "--subject", "x"), "outside the years"),
+        (("clients", "show", "99999999999999999999"), "less than or equal to 9223372036854775807"),
+        (("tickets", "show", "99999999999999999999"), "less than or equal to 9223372036854775807"),
+        (("reminders", "done", "99999999999999999999"), "less than or equal to 9223372036854775807"),
+        (("tickets", "reply", "99999999999999999999", "--body", "x"), "less than or equal to"),
+        (("tickets", "create", "--subject", "x", "--client", "99999999999999999999"), "less than or equal"),
+        (("kb", "show", "99999999999999999999"), "no knowledge-base article"),
+        (("reminders", "add", "x", "--at", "9999-12-31T23:00"), "outside the years"),
+        (("report", "calls", "--from", "0001-01-01"), "outside the years"),
+    ],
+)
+def test_values_past_what_a_column_or_a_date_holds_are_exit_2(hostile_db, words, said) -> None:
+    url, _ = hostile_db
+    result = runner.invoke(app, ["--db", url, *words], env=ENV)
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_sla_of_a_hundred_billion_weeks_fails_config_check(hostile_db, tmp_path: Path) -> None:
+    url, _ = hostile_db
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[calendars.office]\ntimezone = "Europe/Moscow"\n'
+        '[[sla]]\ncalendar = "office"\nfirst_response = "1h"\nresolution = "99999999999w"\n',
+        encoding="utf-8",
+    )
+    for words in (("config", "check"), ("escalate",)):
+        result = runner.invoke(app, ["--db", url, "--config", str(config), *words], env=ENV)
+        assert result.exit_code == 2, result.output
+        assert "99999999999w" in result.output and "longer than ten years" in result.output
+
+
+def test_export_to_a_full_disk_is_exit_1_with_nothing_left(hostile_db) -> None:
+    url, _ = hostile_db
+    result = runner.invoke(app, ["--db", url, "clients", "export", "-o", "/dev/full", "--force"], env=ENV)
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output
+    refused = runner.invoke(app, ["--db", url, "clients", "export", "-o", "/dev/full"], env=ENV)
+    assert refused.exit_code == 2 and "--force" in refused.output
+
+
+def test_upgrade_of_a_database_from_an_unknown_revision_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "newer.db"
+    url = f"sqlite:///{path}"
+    assert runner.invoke(app, ["--db", url, "db", "init"], env=ENV).exit_code == 0
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    before = fingerprint(path)
+    result = runner.invoke(app, ["--db", url, "db", "upgrade"], env=ENV)
+    assert result.exit_code == 1, result.output
+    assert "revision '0099', which this version of hotline does not know" in result.output
+    assert fingerprint(path) == before

@@ -1,0 +1,114 @@
+"""The console's live updates: one thread that waits for changes (LISTEN/NOTIFY on PostgreSQL, the change
+counter on SQLite) and turns them into messages for the app: this operator's screen pops, reminders.
+
+A plain daemon thread rather than a Textual worker: it runs as long as the console does, and
+``workers.wait_for_complete`` (which tests use to settle) must not wait for it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from hotline.tui.context import ConsoleContext
+
+WAIT_SECONDS = 0.25
+"""How long one wait for a change lasts: also how soon the thread notices it should stop."""
+RECHECK_SECONDS = 10.0
+"""Screen pops are looked at this often even without a signal (a lost notification costs no call)."""
+FAILURE_PAUSE_SECONDS = 1.0
+
+
+def console_label(started_at: datetime) -> str:
+    """How ``call incoming --wait`` names this console: host, process and the time it started."""
+    return f"{socket.gethostname()} pid {os.getpid()} (started {started_at:%H:%M:%S} UTC)"
+
+
+class LiveUpdates:
+    """Started by the app when it mounts, stopped when it unmounts."""
+
+    def __init__(self, app: App[None], ctx: ConsoleContext) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.started_at = ctx.clock.now()
+        self.label = console_label(self.started_at)
+        self.shown: set[int] = set()
+        """Pops this console showed (each console keeps its own: all of an operator's consoles ring)."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hotline-live-updates", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from hotline.core.changes import ChangeWatcher
+
+        watcher = None
+        failing = False
+        last_check = 0.0
+        while not self._stop.is_set():
+            try:
+                if watcher is None:
+                    watcher = ChangeWatcher(self.ctx.engine)
+                    changed = {"screen_pop", "reminder"}
+                else:
+                    changed = watcher.wait(WAIT_SECONDS)
+                if "screen_pop" in changed or time.monotonic() - last_check > RECHECK_SECONDS:
+                    last_check = time.monotonic()
+                    self._take_screen_pops()
+                if "reminder" in changed:
+                    self.app.post_message(RemindersChanged())
+                failing = False
+            except Exception as error:
+                if not failing:
+                    self.app.post_message(WorkerFailed(error, "live updates"))
+                failing = True
+                if watcher is not None:
+                    watcher.close()
+                    watcher = None
+                self._stop.wait(FAILURE_PAUSE_SECONDS)
+        if watcher is not None:
+            watcher.close()
+
+    def _take_screen_pops(self) -> None:
+        """Show this operator's live pops not shown here yet; find each caller by phone."""
+        from hotline.core.services.screen_pop import caller_of, live_screen_pops, take_screen_pops
+
+        settings = self.ctx.settings
+        found = {
+            "operator_login": self.ctx.operator_login,
+            "max_age_seconds": settings.screen_pop_max_age_seconds,
+            "shown": self.shown,
+            "console_started_at": self.started_at,
+        }
+        # A read-only look first: the write lock only when a pop waits.
+        with self.ctx.uow(readonly=True) as uow:
+            if not live_screen_pops(uow, **found):
+                return
+        with self.ctx.uow() as uow:
+            pops = live_screen_pops(uow, **found)
+            take_screen_pops(uow, pop_ids=[int(pop.id or 0) for pop in pops], console=self.label)
+            requests = []
+            for pop in pops:
+                caller = caller_of(uow, number=pop.number, default_region=settings.default_region)
+                requests.append(
+                    ScreenPopRequested(pop.number, caller.id if caller else None, pop.requested_at)
+                )
+        self.shown.update(int(pop.id or 0) for pop in pops)
+        for request in requests:
+            if not self._stop.is_set():
+                self.app.post_message(request)
