@@ -66,6 +66,9 @@ class HotlineApp(App[None]):
         from hotline.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen(self.ctx))
+        from hotline.tui.type_ahead import TICK_SECONDS
+
+        self.set_interval(TICK_SECONDS, self.type_ahead.tick)
         if self._poll_screen_pops:
             from hotline.tui.live import LiveUpdates
 

@@ -50,6 +50,7 @@ STUCK_AFTER_SECONDS = 5.0
 """A key waiting this long is let through (with every key behind it) until the console settles again."""
 
 RECHECK_SECONDS = 0.002
+TICK_SECONDS = 0.05
 
 _RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
 
@@ -139,3 +140,9 @@ class TypeAhead:
     async def _rechecked(self) -> None:
         self._recheck_due = False
         await self.release()
+
+    async def tick(self) -> None:
+        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost."""
+        if self._waiting:
+            self._recheck_due = False
+            await self.release()

@@ -117,3 +117,16 @@ async def test_edit_typed_at_once_adds_to_the_name(world, console, settle, engin
         from hotline.core.models import Client
 
         assert uow.session.get(Client, world.ivanov_id).name == "Ivan Ivanovich"
+
+
+async def test_unknown_caller_new_client_then_call_in_one_burst(world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("+7 999 000-00-03", call_started_at=clock.now())
+        type_at_once(app, f"Shift Caller<ctrl+s>c{NOTE}<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
+    assert len(calls) == 1
