@@ -9,8 +9,8 @@ field); a priority key (ctrl+s) runs before the characters still queued in front
 The gate forwards one key (or paste) at a time, and the next only once the console has settled: every
 message the previous key caused handled (its bindings, the screen it pushed composed and focused, the
 screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no screen holding keys
-(``KeysHeld``: the lookup waiting for its results to open the caller's card). A console that has not
-settled within ``STUCK_AFTER_SECONDS`` lets the waiting keys through rather than swallow them.
+(``KeysHeld``: the lookup waiting for its results to open the caller's card). A console where no key has
+gone through for ``STUCK_AFTER_SECONDS`` lets the waiting keys through rather than hold them for ever.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ a load fills the fields being edited (a key typed before would be overwritten) o
 that the keys act on. Keys wait for them."""
 
 STUCK_AFTER_SECONDS = 5.0
-"""A key waiting this long is let through (with every key behind it) until the console settles again."""
+"""When no key has gone through for this long, the waiting keys are let through (until the console
+settles again) rather than held for ever."""
 
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
@@ -78,6 +79,8 @@ class TypeAhead:
         self._holders: set[object] = set()
         self._recheck_due = False
         self._stuck = False
+        self._last_progress = 0.0
+        """When a key last went through (or started waiting in an empty queue)."""
 
     @staticmethod
     def wants(event: events.Event) -> bool:
@@ -91,6 +94,8 @@ class TypeAhead:
 
     async def take(self, event: events.Event) -> None:
         """Queue a key behind those already waiting and forward what may go now."""
+        if not self._waiting:
+            self._last_progress = time.monotonic()
         self._waiting.append((event, time.monotonic()))
         await self.release()
 
@@ -108,11 +113,12 @@ class TypeAhead:
             self._stuck = False
         while self._waiting:
             if not self._stuck and not self.settled():
-                self._stuck = time.monotonic() - self._waiting[0][1] > STUCK_AFTER_SECONDS
+                self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
                 if not self._stuck:
                     self._recheck()
                     return
             event, _ = self._waiting.popleft()
+            self._last_progress = time.monotonic()
             await self._forward(event)
 
     def settled(self) -> bool:
