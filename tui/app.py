@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.worker import Worker
 
@@ -16,6 +17,7 @@ from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import (
     CardLoaded,
+    KeysHeld,
     NewClientRequested,
     OpenClientRequested,
     OpenTicketRequested,
@@ -25,6 +27,7 @@ from hotline.tui.messages import (
     forward_worker_failure,
     readable_error,
 )
+from hotline.tui.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
@@ -48,11 +51,25 @@ class HotlineApp(App[None]):
         self._poll_screen_pops = poll_screen_pops
         self.live: LiveUpdates | None = None
         """The thread that brings screen pops and reminder changes (None: not watching, as in most tests)."""
+        self.type_ahead = TypeAhead(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal go through the type-ahead gate, in order."""
+        if self.type_ahead.wants(event):
+            await self.type_ahead.take(event)
+        else:
+            await super().on_event(event)
+
+    def on_keys_held(self, message: KeysHeld) -> None:
+        self.type_ahead.hold(message.holder, message.held)
 
     def on_mount(self) -> None:
         from hotline.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen(self.ctx))
+        from hotline.tui.type_ahead import TICK_SECONDS
+
+        self.set_interval(TICK_SECONDS, self.type_ahead.tick)
         if self._poll_screen_pops:
             from hotline.tui.live import LiveUpdates
 

@@ -36,6 +36,14 @@ class LookupFinished(_Flow):
 
 
 @dataclass
+class KeysHeld(_Flow):
+    """A screen holds what is typed next until it has done what the last key asked (``held`` False: done)."""
+
+    holder: object
+    held: bool
+
+
+@dataclass
 class ScreenPopRequested(_Flow):
     """The phone system asked this console to show a caller (``client_id`` None: unknown number)."""
 

@@ -120,14 +120,15 @@ async def test_ctrl_k_in_a_reply_offers_public_articles_and_inserts_the_body(
         await settle(pilot)
         assert app.screen is form
         text = form.query_one("#text", TextArea).text
-        assert text.startswith("Hello. Passwords are reset from the [self-service portal]")
+        # the article's text, not its Markdown, on a paragraph of its own
+        assert text.startswith("Hello. \n\nPasswords are reset from the self-service portal (https://portal.")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is ticket
     with UnitOfWork(engine, clock=clock, readonly=True) as uow:
         row = uow.session.exec(select(Ticket).where(Ticket.number == world.ticket_number)).one()
         mail = uow.session.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == row.id)).one()
-    assert "Passwords are reset from the [self-service portal](https://portal.example)." in mail.body
+    assert "Passwords are reset from the self-service portal (https://portal.example)." in mail.body
 
 
 async def test_ctrl_k_in_a_ticket_note_offers_internal_articles_too(articles, world, console, settle):
@@ -155,3 +156,16 @@ async def test_ctrl_k_in_a_ticket_note_offers_internal_articles_too(articles, wo
         await settle(pilot)
         assert app.screen is form
         assert "When the VPN connection drops" in form.query_one("#text", TextArea).text
+
+
+def test_an_article_is_inserted_as_it_reads_not_as_markdown():
+    from hotline.tui.widgets.kb_insert import plain_text
+
+    markdown = (
+        "# Reset a password\n\nOpen **Settings**, then [the portal](https://portal.example).\n\n"
+        "1. Log in\n2. Click *Reset*\n\n- one\n- two\n\n```\ncode  here\n```\n\nDone."
+    )
+    assert plain_text(markdown) == (
+        "Reset a password\n\nOpen Settings, then the portal (https://portal.example).\n\n"
+        "1. Log in\n2. Click Reset\n\n- one\n- two\n\ncode  here\n\nDone."
+    )

@@ -93,3 +93,24 @@ async def test_bad_input_shows_why_and_keeps_the_form(world, console, settle, en
         assert not isinstance(app.screen, NewClientScreen)
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Client).where(Client.name == "Petr")).first() is None
+
+
+async def test_a_number_typed_into_the_name_of_an_empty_form_moves_to_phones(world, console, settle, engine):
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f4>+7 999 111-22-77<ctrl+s>")
+        await wait_typed(pilot, settle)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert form.query_one("#name", Input).value == ""
+        assert form.query_one("#phones", Input).value == "+7 999 111-22-77"
+        assert any("needs a name" in n.message for n in app._notifications)
+        type_at_once(app, "Olga Smirnova<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        phone = uow.session.exec(select(ClientPhone).where(ClientPhone.e164 == "+79991112277")).one()
+        assert uow.session.get(Client, phone.client_id).name == "Olga Smirnova"

@@ -1,14 +1,24 @@
-"""One snapshot per screen and modal, on SQLite with the fixed clock (deterministic data and time).
+"""One snapshot per screen and modal at 80×24 and at 160×48, on SQLite with the fixed clock
+(deterministic data and time).
 
 Update after an intended change of look with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from tests.tui.conftest import World
+
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
+SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
+
+Steps = Callable[[Pilot[None], World], Awaitable[None]]
 
 
 def no_blink(app) -> None:
@@ -26,67 +36,63 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
-def test_home_at_80x24(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=settled)
+def keys(*pressed: str) -> Steps:
+    async def steps(pilot: Pilot[None], world: World) -> None:
+        await pilot.press(*pressed)
+
+    return steps
 
 
-def test_home_with_results(backend, world, console, snap_compare):
-    async def run_before(pilot) -> None:
+def card(client: str, *pressed: str) -> Steps:
+    async def steps(pilot: Pilot[None], world: World) -> None:
+        pilot.app.open_client(getattr(world, client))  # type: ignore[attr-defined]
         await settled(pilot)
-        await pilot.press(*"Ivanov")
+        if pressed:
+            await pilot.press(*pressed)
+
+    return steps
+
+
+def ticket(*pressed: str) -> Steps:
+    async def steps(pilot: Pilot[None], world: World) -> None:
+        pilot.app.open_ticket(world.ticket_number)  # type: ignore[attr-defined]
+        await settled(pilot)
+        if pressed:
+            await pilot.press(*pressed)
+
+    return steps
+
+
+async def new_client(pilot: Pilot[None], world: World) -> None:
+    pilot.app.open_new_client("8 912 345 67 89")  # type: ignore[attr-defined]
+
+
+SCREENS: dict[str, Steps] = {
+    "home": keys(),
+    "home_with_results": keys(*"Ivanov"),
+    "client_card": card("ivanov_id"),
+    "client_card_with_a_hostile_name": card("hostile_id"),
+    "log_call": card("ivanov_id", "c"),
+    "note": card("ivanov_id", "n"),
+    "new_ticket": card("ivanov_id", "t"),
+    "reminder": card("ivanov_id", "r"),
+    "edit_client": card("ivanov_id", "e"),
+    "new_client_with_duplicate_warning": new_client,
+    "help_on_the_card": card("ivanov_id", "f1"),
+    "queues": keys("f3"),
+    "ticket": ticket(),
+    "ticket_reply": ticket("r"),
+    "ticket_status_choice": ticket("s"),
+    "knowledge_base": keys("f6"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_screen(backend, world, console, snap_compare, screen, size):
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        await SCREENS[screen](pilot, world)
         await settled(pilot)
 
-    assert snap_compare(console(), terminal_size=(100, 30), run_before=run_before)
-
-
-def open_card_then(client_id: int, *keys: str):
-    async def run_before(pilot) -> None:
-        await settled(pilot)
-        pilot.app.open_client(client_id)
-        await settled(pilot)
-        if keys:
-            await pilot.press(*keys)
-            await settled(pilot)
-
-    return run_before
-
-
-def test_client_card(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(100, 30), run_before=open_card_then(world.ivanov_id))
-
-
-def test_client_card_at_80x24_with_a_hostile_name(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.hostile_id))
-
-
-def test_log_call(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "c"))
-
-
-def test_note(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "n"))
-
-
-def test_new_ticket(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "t"))
-
-
-def test_edit_client(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "e"))
-
-
-def test_new_client_with_duplicate_warning(backend, world, console, snap_compare):
-    async def run_before(pilot) -> None:
-        await settled(pilot)
-        pilot.app.open_new_client("8 912 345 67 89")
-        await settled(pilot)
-
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
-
-
-def test_help_on_the_card(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(100, 30), run_before=open_card_then(world.ivanov_id, "f1"))
-
-
-def test_reminder(backend, world, console, snap_compare):
-    assert snap_compare(console(), terminal_size=(80, 24), run_before=open_card_then(world.ivanov_id, "r"))
+    assert snap_compare(console(), terminal_size=SIZES[size], run_before=run_before)

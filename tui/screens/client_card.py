@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, TabbedContent, TabPane
 from textual.worker import Worker
 
 from hotline.core.attribution import Attribution
@@ -27,6 +27,7 @@ from hotline.tui.messages import (
 from hotline.tui.screens.card_calls import CardCallActions
 from hotline.tui.widgets.call_timer import CallTimer
 from hotline.tui.widgets.client_header import ClientHeader
+from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.reminder_list import ReminderList
 from hotline.tui.widgets.timeline_table import TimelineTable
 
@@ -171,7 +172,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 yield DataTable(id="tickets-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Reminders", id="reminders"):
                 yield ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         tickets = self.query_one("#tickets-table", DataTable)

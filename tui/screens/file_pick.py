@@ -65,7 +65,7 @@ class FilePickScreen(ModalScreen[Path | None]):
         with Vertical(id="pick-box") as box:
             box.border_title = self.title_text
             box.border_subtitle = "Enter open/take · ctrl+s take · Esc cancel"
-            yield Input(str(self.start), id="pick-path", placeholder="a path")
+            yield Input(str(self.start), id="pick-path", placeholder="a path", select_on_focus=False)
             yield OptionList(id="pick-list")
 
     def on_mount(self) -> None:

@@ -10,12 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from hotline.core.db import database_label
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
+    KeysHeld,
     LookupFinished,
     NewClientRequested,
     OpenClientRequested,
@@ -23,6 +24,7 @@ from hotline.tui.messages import (
     WorkLoaded,
     forward_worker_failure,
 )
+from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.lookup_results import LookupResults
 from hotline.tui.widgets.status_bar import StatusBar
 from hotline.tui.widgets.work_summary import WorkSummary, WorkSummaryData
@@ -100,6 +102,9 @@ class HomeScreen(Screen[None]):
         self._in_flight = False
         self._open_when_ready = False
         self.last_lookup_seconds = 0.0
+        self.last_query = ""
+        self._keep_lookup = False
+        """The lookup before the box was cleared; ``up`` in an empty box brings it back."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False)
@@ -113,7 +118,7 @@ class HomeScreen(Screen[None]):
             zone=self.ctx.settings.zone,
             id="status",
         )
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # After the first frame, so the lookup box is usable at once: the reminders panel's first load
@@ -126,8 +131,22 @@ class HomeScreen(Screen[None]):
         self._load_work()
         self.query_one("#work", Horizontal).mount(ReminderList(self.ctx, id="reminders"))
 
+    def on_screen_suspend(self) -> None:
+        from textual.command import CommandPalette
+
+        from hotline.tui.screens.help import HelpScreen
+        from hotline.tui.screens.kb_search import KbSearchScreen
+
+        over = self.app.screen
+        self._keep_lookup = isinstance(over, (HelpScreen, KbSearchScreen, CommandPalette))
+
     def on_screen_resume(self) -> None:
-        self.query_one("#lookup", Input).focus()
+        lookup = self.query_one("#lookup", Input)
+        if lookup.value.strip() and not self._keep_lookup:
+            # back from a card, a ticket or a form: the next caller starts from an empty box
+            self.last_query = lookup.value
+            lookup.value = ""
+        lookup.focus()
         if self.is_mounted and self._shown_generation:
             self._load_work()
 
@@ -136,7 +155,7 @@ class HomeScreen(Screen[None]):
     @on(Input.Changed, "#lookup")
     def _typed(self, event: Input.Changed) -> None:
         self._generation += 1
-        self._open_when_ready = False
+        self._set_open_when_ready(False)
         if not event.value.strip():
             self._shown_generation = self._generation
             self.query_one(LookupResults).show_hits([])
@@ -170,13 +189,13 @@ class HomeScreen(Screen[None]):
         self._shown_generation = message.generation
         self.query_one(LookupResults).show_hits(message.hits)
         if self._open_when_ready:
-            self._open_when_ready = False
+            self._set_open_when_ready(False)
             self.action_open_selection()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "lookup" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._in_flight = False
-            self._open_when_ready = False
+            self._set_open_when_ready(False)
         forward_worker_failure(self, event)
 
     # -- commands ----------------------------------------------------------------------------------
@@ -195,7 +214,7 @@ class HomeScreen(Screen[None]):
         if not typed:
             return
         if self._shown_generation != self._generation:
-            self._open_when_ready = True
+            self._set_open_when_ready(True)
             return
         hit = self.query_one(LookupResults).selected_hit
         if hit is None:
@@ -206,7 +225,19 @@ class HomeScreen(Screen[None]):
         else:
             self.post_message(OpenClientRequested(hit.id))
 
+    def _set_open_when_ready(self, wanted: bool) -> None:
+        """Enter before the results: open the selection when they come, and hold what is typed next
+        (it is meant for the card that will open, not for the lookup box)."""
+        if wanted != self._open_when_ready:
+            self._open_when_ready = wanted
+            self.post_message(KeysHeld(self, wanted))
+
     def action_move_highlight(self, step: int) -> None:
+        lookup = self.query_one("#lookup", Input)
+        if step < 0 and not lookup.value and self.last_query:
+            lookup.value = self.last_query
+            lookup.cursor_position = len(lookup.value)
+            return
         results = self.query_one(LookupResults)
         if results.option_count:
             current = results.highlighted if results.highlighted is not None else -step

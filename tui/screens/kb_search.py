@@ -273,7 +273,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         else:
             self._read_and_choose(current.article_id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-article")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-choose")
     def _read_and_choose(self, article_id: int) -> None:
         from hotline.core.services.kb import get_article
 

@@ -163,7 +163,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
 
     # -- editing an existing client ----------------------------------------------------------------
 
-    @work(thread=True, exit_on_error=False, group="load")
+    @work(thread=True, exit_on_error=False, group="client-load")
     def _load(self) -> None:
         from hotline.core.services.clients import client_card
 
@@ -277,6 +277,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         def value(selector: str) -> str:
             return self.query_one(selector, Input).value.strip()
 
+        self._number_out_of_the_name()
+
         birthday_text = value("#birthday")
         try:
             birthday = date.fromisoformat(birthday_text) if birthday_text else None
@@ -296,6 +298,15 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             "birthday": birthday,
             "tags": _split(value("#tags")),
         }
+
+    def _number_out_of_the_name(self) -> None:
+        """A phone number typed into an empty form's Name (F4 with nothing in the lookup box) belongs in
+        Phones: it moves there, and the form asks for the name."""
+        name, phones = self.query_one("#name", Input), self.query_one("#phones", Input)
+        if self.client_id is None and not phones.value.strip() and "phone" in prefill_from(name.value):
+            phones.value = name.value.strip()
+            name.value = ""
+            name.focus()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
     def _save(self, fields: dict[str, Any]) -> None:

@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, Tabs
+from textual.widgets import DataTable, Static, Tabs
 from textual.worker import Worker
 
 from hotline.core.enums import TicketStatus
 from hotline.core.services.tickets import QueueView
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenTicketRequested, forward_worker_failure
+from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.ticket_changes import (
     TicketChange,
@@ -179,9 +181,11 @@ class QueuesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield QueueTabs(id="queue-tabs")
-        yield Static(id="queues-filter")
+        with Horizontal(id="queues-filter-bar"):
+            yield Static(id="queues-filter")
+            yield Static(id="queues-total")
         yield TicketTable(id="queue-table")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(TicketTable).focus()
@@ -239,11 +243,16 @@ class QueuesScreen(Screen[None]):
             style = "reverse bold" if view is self.view else "dim"
             text.append(f" {key} {view.value} ", style=style)
             text.append(" ")
-        text.append("  s status: ", style="dim")
+        text.append(" s status: ", style="dim")
         text.append(self.status or "open ones", style="bold")
-        if total is not None:
-            text.append(f"   {shown} of {total}" if shown < total else f"   {total} tickets", style="dim")
         self.query_one("#queues-filter", Static).update(text)
+        if total is None:
+            counted = ""
+        elif shown < total:
+            counted = f"{shown} of {total}"
+        else:
+            counted = f"{total} ticket" if total == 1 else f"{total} tickets"
+        self.query_one("#queues-total", Static).update(Text(counted, style="dim", no_wrap=True))
 
     def _tick(self) -> None:
         self.query_one(TicketTable).tick(self.ctx.clock.now())

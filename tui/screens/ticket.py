@@ -22,12 +22,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
 from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
+from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.ticket_changes import (
     TEXTS,
     TicketChange,
@@ -185,7 +186,7 @@ class TicketScreen(Screen[None]):
         yield Static(id="ticket-conflict")
         yield TicketChronology(zone=zone, id="chronology")
         yield DeliveryWatch(self.ctx, self.number)
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"#{self.number}"

@@ -18,7 +18,7 @@ from textual.widgets import Static, TextArea
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.widgets.kb_insert import article_text
+from hotline.tui.widgets.kb_insert import article_text, insert_as_paragraph
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -158,9 +158,7 @@ class TicketTextScreen(ModalScreen[str | None]):
         def chosen(article: KbChoice | None) -> None:
             text = article_text(article)
             if text:
-                area = self.query_one("#text", TextArea)
-                area.insert(text)
-                area.focus()
+                insert_as_paragraph(self.query_one("#text", TextArea), text)
 
         audience = "public" if self.reply else None
         self.app.push_screen(KbSearchScreen(self.ctx, audience=audience), chosen)

@@ -197,19 +197,25 @@ class ReminderList(Vertical):
         return line
 
     def _announce(self, now: datetime) -> None:
+        """A toast for a reminder falling due; several at once (the console starting after a night)
+        make one summary toast, not a stack over half the screen."""
         if not self.notify_due:
             return
-        for view in self.reminders:
-            if view.due_at <= now and view.id not in self.announced:
-                self.announced.add(view.id)
-                about = f" — {printable(view.client_name)}" if view.client_name else ""
-                self.app.notify(
-                    printable(view.text) + about,
-                    title="Reminder",
-                    markup=False,
-                    timeout=10,
-                    severity="warning",
-                )
+        fresh = [view for view in self.reminders if view.due_at <= now and view.id not in self.announced]
+        self.announced.update(view.id for view in fresh)
+        if not fresh:
+            return
+        first = fresh[0]
+        text = printable(first.text) + (f" — {printable(first.client_name)}" if first.client_name else "")
+        if len(fresh) > 1:
+            text = f"{len(fresh)} reminders are due (see Reminders). First: {text}"
+        self.app.notify(
+            text,
+            title="Reminders" if len(fresh) > 1 else "Reminder",
+            markup=False,
+            timeout=10,
+            severity="warning",
+        )
 
     def _selected(self) -> ReminderView | None:
         index = self.query_one(OptionList).highlighted

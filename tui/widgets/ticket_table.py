@@ -23,9 +23,9 @@ PRIORITY_STYLES = {
     Priority.NORMAL: "",
     Priority.LOW: "dim",
 }
-FIXED_COLUMNS = (("#", "number", 5), ("Due", "due", 9), ("Pri", "priority", 6), ("Status", "status", 8))
+FIXED_COLUMNS = (("#", "number", 5), ("Due", "due", 12), ("Pri", "priority", 6), ("Status", "status", 8))
 TRAILING_COLUMNS = (("Assignee", "assignee", 9), ("Queue", "queue", 10))
-MIN_SUBJECT = 16
+MIN_SUBJECT = 14
 
 
 class TicketTable(DataTable[Text]):

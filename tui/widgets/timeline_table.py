@@ -27,21 +27,43 @@ KIND_LABELS = {
 }
 
 
+FIXED_COLUMNS = (("When", "when", 14), ("What", "what", 9), ("", "direction", 3), ("Ticket", "ticket", 7))
+MIN_SUMMARY = 20
+
+
 class TimelineTable(DataTable[Any]):
-    """Rows are ``TimelineItem``s; ``cursor_key`` is where the next page starts."""
+    """Rows are ``TimelineItem``s; ``cursor_key`` is where the next page starts. The summary column takes
+    the width the others leave (so a long summary ends in an ellipsis, not at the terminal's edge)."""
 
     def __init__(self, *, zone: ZoneInfo, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._zone = zone
         self.items: list[Any] = []
         self.exhausted = False
+        self._summary_width = 0
 
     def on_mount(self) -> None:
-        self.add_column("When", width=14, key="when")
-        self.add_column("What", width=9, key="what")
-        self.add_column("", width=3, key="direction")
-        self.add_column("Ticket", width=7, key="ticket")
-        self.add_column("Summary", key="summary")
+        self._add_columns()
+
+    def _wanted_summary_width(self) -> int:
+        used = sum(width + 2 * self.cell_padding for _, _, width in (*FIXED_COLUMNS, ("", "", 0)))
+        return max(MIN_SUMMARY, self.size.width - used - 1)
+
+    def _add_columns(self) -> None:
+        self._summary_width = self._wanted_summary_width()
+        for label, key, width in FIXED_COLUMNS:
+            self.add_column(label, width=width, key=key)
+        self.add_column("Summary", width=self._summary_width, key="summary")
+
+    def on_resize(self) -> None:
+        if self._wanted_summary_width() != self._summary_width:
+            row = self.cursor_row
+            self.clear(columns=True)
+            self._add_columns()
+            for item in self.items:
+                self._add_item(item)
+            if self.items:
+                self.move_cursor(row=min(row, len(self.items) - 1), animate=False)
 
     def reset(self) -> None:
         self.items = []
@@ -60,11 +82,14 @@ class TimelineTable(DataTable[Any]):
         self.exhausted = len(items) < page_size
         for item in items:
             self.items.append(item)
-            self.add_row(
-                Text(item.at.astimezone(self._zone).strftime("%d.%m.%y %H:%M")),
-                Text(KIND_LABELS.get(item.kind, printable(item.kind))),
-                Text({"in": "←", "out": "→"}.get(item.direction or "", "")),
-                Text(f"#{item.ticket_number}" if item.ticket_number else ""),
-                Text(printable(item.summary), no_wrap=True, overflow="ellipsis"),
-                key=f"{item.source}:{item.id}",
-            )
+            self._add_item(item)
+
+    def _add_item(self, item: Any) -> None:
+        self.add_row(
+            Text(item.at.astimezone(self._zone).strftime("%d.%m.%y %H:%M")),
+            Text(KIND_LABELS.get(item.kind, printable(item.kind))),
+            Text({"in": "←", "out": "→"}.get(item.direction or "", "")),
+            Text(f"#{item.ticket_number}" if item.ticket_number else ""),
+            Text(printable(item.summary), no_wrap=True, overflow="ellipsis"),
+            key=f"{item.source}:{item.id}",
+        )

@@ -1,0 +1,282 @@
+"""A shift in tmux: the real console on a demo database, 30 calls played with keys sent at zero delay.
+
+Screen pops come from ``hotline call incoming --wait`` (known, unknown and shared numbers), some callers
+are found by typing in the lookup box, each call is logged with a note, one caller gets a ticket (with a
+note on it), one a reminder. Every burst of keys (``c``, the note, ``ctrl+s``, ``Esc``…) goes to tmux in
+one command, with no pause between keys. At the end the database holds exactly the expected calls, every
+character of every note, the ticket, its note and the reminder; each popped call's duration runs from the
+ring; a pop older than the limit when the console started was never shown as a live call.
+Skipped (loudly) without tmux.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models import Client, ClientPhone, Interaction, Reminder, Ticket
+from hotline.core.models.screen_pop import ScreenPop
+from hotline.core.models.tickets import TicketEvent
+from tests.e2e.test_console_tmux import HOTLINE, Tmux, clean_env, run_hotline
+
+pytestmark = pytest.mark.tmux
+
+OPERATOR = "a.ivanova"
+MAX_POP_AGE_SECONDS = 3.0
+HOME = "Phone, name, email"
+NEW_CLIENT_FORM = "─ New client ─"
+SHIFT_DEADLINE_SECONDS = 20
+
+
+@dataclass
+class Call:
+    """One call of the script and what it should leave in the database."""
+
+    kind: str  # known, unknown, shared, lookup
+    number: str
+    note: str
+    client_ids: set[int] = field(default_factory=set)
+    """Who the call may be logged on (a shared number: any of its owners; unknown: filled in later)."""
+    new_name: str = ""
+    extra: str = ""  # "ticket" or "reminder"
+    rang_at: datetime | None = None
+    saved_at: datetime | None = None
+
+
+def note_for(index: int) -> str:
+    """A note with what breaks naive key handling: quotes, brackets, markup, Cyrillic, a percent sign."""
+    return f'shift call {index:02d}: "invoice" [b]№{index}[/b] — ёлки, 100% (ok) end{index}'
+
+
+def plan(url: str) -> list[Call]:
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine, readonly=True) as uow:
+            phones = uow.session.exec(select(ClientPhone).order_by(ClientPhone.id)).all()
+    finally:
+        engine.dispose()
+    owners: dict[str, set[int]] = {}
+    raw: dict[str, str] = {}
+    for phone in phones:
+        owners.setdefault(phone.e164, set()).add(phone.client_id)
+        raw.setdefault(phone.e164, phone.raw)
+    single = [e164 for e164, ids in owners.items() if len(ids) == 1 and e164.startswith("+7")]
+    shared = [e164 for e164, ids in owners.items() if len(ids) > 1]
+    assert len(single) >= 24 and len(shared) >= 3, "the demo data changed: not enough numbers"
+    calls: list[Call] = []
+    for index in range(30):
+        note = note_for(index)
+        if (index % 10 == 3 and len([c for c in calls if c.kind == "unknown"]) < 4) or index == 29:
+            number = f"+7999{index:07d}"
+            calls.append(Call("unknown", number, note, new_name=f"Shift Caller {index:02d}"))
+        elif index in (5, 15, 25):
+            e164 = shared.pop()
+            calls.append(Call("shared", e164, note, owners[e164]))
+        elif index in (7, 17, 27):
+            e164 = single.pop()
+            calls.append(Call("lookup", raw[e164], note, owners[e164]))
+        else:
+            e164 = single.pop()
+            extra = "ticket" if index == 10 else "reminder" if index == 20 else ""
+            calls.append(Call("known", e164, note, owners[e164], extra=extra))
+    return calls
+
+
+def ring(url: str, number: str) -> subprocess.Popen[str]:
+    """What the PBX runs on a ring: ``call incoming --wait`` (exit 0 once a console showed the call)."""
+    return subprocess.Popen(
+        [*HOTLINE, "--db", url, "call", "incoming", number, "--operator", OPERATOR, "--wait", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+
+
+class Shift(Tmux):
+    """The console in tmux, with key bursts sent in one tmux command (no delay between keys)."""
+
+    def burst(self, *parts: tuple[str, ...] | str) -> None:
+        """Each part: text typed literally (a str) or key names (a tuple), all in one tmux command."""
+        args: list[str] = []
+        for part in parts:
+            if args:
+                args.append(";")
+            if isinstance(part, str):
+                args += ["send-keys", "-t", "console", "-l", part]
+            else:
+                args += ["send-keys", "-t", "console", *part]
+        self(*args)
+
+    def escape(self) -> None:
+        """Esc in its own write: a terminal reads ESC followed by more bytes as Alt+key (or the start
+        of an escape sequence), so it cannot end a burst; the keys before it were sent at zero delay."""
+        self("send-keys", "-t", "console", "Escape")
+
+    def wait_gone(self, text: str) -> None:
+        deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
+        while text in self.screen():
+            assert time.monotonic() < deadline, f"{text!r} still on screen:\n{self.screen()}"
+            time.sleep(0.05)
+
+    def wait_home(self) -> None:
+        self.wait_for(HOME, deadline_seconds=SHIFT_DEADLINE_SECONDS)
+        self.wait_gone("Timeline")
+
+
+def client_name(url: str, client_id: int) -> str:
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine, readonly=True) as uow:
+            client = uow.session.get(Client, client_id)
+            assert client is not None
+            return client.name
+    finally:
+        engine.dispose()
+
+
+def play(shift: Shift, url: str, call: Call) -> None:
+    log_call = (("c",), call.note, ("C-s",))
+    if call.kind == "lookup":
+        shift.burst(call.number, ("Enter",), *log_call)
+        shift.escape()
+        call.saved_at = datetime.now(UTC)
+        shift.wait_home()
+        return
+    call.rang_at = datetime.now(UTC)
+    pbx = ring(url, call.number)
+    try:
+        if call.kind == "unknown":
+            shift.wait_for(NEW_CLIENT_FORM, deadline_seconds=SHIFT_DEADLINE_SECONDS)
+            shift.burst(call.new_name, ("C-s",), *log_call)
+            shift.escape()
+        else:
+            names = [client_name(url, client_id) for client_id in call.client_ids]
+            deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
+            while not ("Timeline" in (screen := shift.screen()) and any(n[:20] in screen for n in names)):
+                assert time.monotonic() < deadline, f"no card for {call.number}:\n{screen}"
+                time.sleep(0.05)
+            if call.extra == "ticket":
+                shift.burst(
+                    ("t",),
+                    f"Ticket from the shift {call.note}",
+                    ("Tab", "Tab", "Tab"),
+                    f"Body: {call.note}",
+                    ("C-s",),
+                    ("n",),
+                    f"Ticket note: {call.note}",
+                    ("C-s",),
+                )
+                shift.wait_for("Ticket note: ", deadline_seconds=SHIFT_DEADLINE_SECONDS)
+                shift.escape()
+                shift.wait_for("Timeline", deadline_seconds=SHIFT_DEADLINE_SECONDS)  # the card again
+            elif call.extra == "reminder":
+                shift.burst(("r",), ("Tab",), f"Reminder: {call.note}", ("C-s",))
+            shift.burst(*log_call)
+            shift.escape()
+        call.saved_at = datetime.now(UTC)
+        shift.wait_home()
+    finally:
+        out, err = pbx.communicate(timeout=30)
+    assert pbx.returncode == 0, f"call incoming {call.number}: {out} {err}"
+
+
+@pytest.mark.xfail(
+    reason="in a real terminal the console sometimes stops taking keys mid-burst in the call form"
+    " (after 3 to 10 calls; the Pilot zero-delay tests pass): under investigation",
+    strict=False,
+)
+def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        pytest.skip("TMUX NOT INSTALLED: the end-to-end shift test needs tmux")
+    url = f"sqlite:///{tmp_path / 'shift.db'}"
+    run_hotline(url, "db", "init")
+    run_hotline(url, "demo", "--clients", "300")
+    calls = plan(url)
+    stale_number = "+79990000001"
+    stale_at = datetime.now(UTC)
+    run_hotline(url, "call", "incoming", stale_number, "--operator", OPERATOR)
+    time.sleep(MAX_POP_AGE_SECONDS + 0.5)  # the console is closed while the pop grows old
+
+    shift = Shift()
+    env = clean_env()
+    command = (
+        f"HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={OPERATOR} XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}"
+        f" HOTLINE_SCREEN_POP_MAX_AGE_SECONDS={MAX_POP_AGE_SECONDS} {' '.join(HOTLINE)};"
+        " echo CONSOLE-EXITED-$?; sleep 60"
+    )
+    shift("new-session", "-d", "-s", "console", "-x", "120", "-y", "36", command)
+    started = time.monotonic()
+    try:
+        shift.wait_for(HOME)
+        time.sleep(1)  # long enough for a stale pop to (wrongly) open a card
+        assert NEW_CLIENT_FORM not in shift.screen()
+        for call in calls:
+            play(shift, url, call)
+        shift.burst(("C-q",))
+        shift.wait_for("CONSOLE-EXITED-0")
+    finally:
+        shift.kill()
+    assert time.monotonic() - started < 90, "the shift took too long"
+    check_database(url, calls, stale_number, stale_at)
+
+
+def check_database(url: str, calls: list[Call], stale_number: str, stale_at: datetime) -> None:
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine, readonly=True) as uow:
+            logged = uow.session.exec(
+                select(Interaction).where(Interaction.notes.startswith("shift call "))  # type: ignore[attr-defined]
+            ).all()
+            by_note = {interaction.notes: interaction for interaction in logged}
+            assert len(logged) == len(calls) == len(by_note)
+            for call in calls:
+                interaction = by_note.get(call.note)
+                assert interaction is not None, f"no call with the note {call.note!r}"
+                assert (interaction.kind, interaction.direction) == ("call", "in")
+                if call.kind == "unknown":
+                    client = uow.session.get(Client, interaction.client_id)
+                    assert client is not None and client.name == call.new_name
+                    phones = uow.session.exec(
+                        select(ClientPhone.e164).where(ClientPhone.client_id == client.id)
+                    ).all()
+                    assert phones == [call.number]
+                else:
+                    assert interaction.client_id in call.client_ids
+                if call.rang_at is not None and call.saved_at is not None:
+                    started_at = interaction.started_at
+                    assert call.rang_at <= started_at <= call.saved_at
+                    expected = (call.saved_at - started_at).total_seconds()
+                    assert interaction.duration_seconds is not None
+                    assert abs(interaction.duration_seconds - expected) <= 1.0, (call, interaction)
+            ticket_call = next(call for call in calls if call.extra == "ticket")
+            tickets = uow.session.exec(
+                select(Ticket).where(Ticket.subject == f"Ticket from the shift {ticket_call.note}")
+            ).all()
+            assert len(tickets) == 1 and tickets[0].client_id in ticket_call.client_ids
+            bodies = uow.session.exec(
+                select(TicketEvent.body).where(TicketEvent.ticket_id == tickets[0].id)
+            ).all()
+            assert f"Body: {ticket_call.note}" in bodies and f"Ticket note: {ticket_call.note}" in bodies
+            reminder_call = next(call for call in calls if call.extra == "reminder")
+            reminders = uow.session.exec(
+                select(Reminder).where(Reminder.text == f"Reminder: {reminder_call.note}")
+            ).all()
+            assert len(reminders) == 1 and reminders[0].client_id in reminder_call.client_ids
+            pops = uow.session.exec(select(ScreenPop).order_by(ScreenPop.id)).all()
+            stale = [pop for pop in pops if pop.number == stale_number]
+            assert len(stale) == 1 and stale[0].requested_at >= stale_at.replace(microsecond=0)
+            assert stale[0].consumed_at is None, "a pop older than the limit was shown as a live call"
+            live = [pop for pop in pops if pop.number != stale_number]
+            assert len(live) == sum(call.kind != "lookup" for call in calls)
+            assert all(pop.consumed_at is not None for pop in live)
+    finally:
+        engine.dispose()

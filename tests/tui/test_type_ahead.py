@@ -1,0 +1,132 @@
+"""Keys typed at zero delay (a fast typist, a paste, a scanner): each goes to the field that has focus
+once the screen the keys before it opened is ready; nothing is dropped or reordered."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from textual.widgets import Input, TextArea
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Interaction, Ticket
+from hotline.core.models.mail import OutboxMessage
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.new_client import NewClientScreen
+from hotline.tui.screens.ticket import TicketScreen
+from hotline.tui.type_ahead import TypeAhead
+from tests.tui.keys_at_once import type_at_once, wait_typed
+
+NOTE = "Wants the invoice again, by email; (ok) — 100% sure! «ёлки» [b]x[/b]"
+
+
+async def test_new_client_fields_typed_before_the_form_opens(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f4>Test Tabname<tab>+79991112277")
+        await wait_typed(pilot, settle)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert form.query_one("#name", Input).value == "Test Tabname"
+        assert form.query_one("#phones", Input).value == "+79991112277"
+
+
+async def test_without_the_gate_the_same_keys_land_in_one_field(world, console, settle, monkeypatch):
+    """The failure the gate prevents, planted: Textual alone forwards the keys before F4 and Tab act."""
+    monkeypatch.setattr(TypeAhead, "wants", staticmethod(lambda event: False))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f4>Test Tabname<tab>+79991112277")
+        for _ in range(5):
+            await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert form.query_one("#name", Input).value == "Test Tabname+79991112277"
+
+
+async def test_lookup_enter_log_a_call_and_close_the_card_in_one_burst(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, f"912 345-67-89\nc{NOTE}<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
+    assert [call.client_id for call in calls] == [world.ivanov_id]
+
+
+async def test_a_reply_typed_and_sent_at_once_keeps_every_character(world, console, settle, engine):
+    text = "Sent again today, with the corrected total; please check the last line." * 3
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        type_at_once(app, f"r{text}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, TicketScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        ticket = uow.session.exec(select(Ticket).where(Ticket.number == world.ticket_number)).one()
+        mail = uow.session.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)).one()
+    assert mail.body == text
+
+
+async def test_a_note_typed_while_the_card_opens(world, console, settle):
+    """Keys typed after Enter, before the lookup has answered, are for the card that opens."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "ivanov@example.com\nn" + NOTE)
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen_stack[-2], ClientCardScreen)
+        assert app.screen.query_one("#body", TextArea).text == NOTE
+
+
+async def test_home_is_empty_after_a_card_and_up_recalls_the_last_query(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912 345\n")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+        type_at_once(app, "<escape>64617")
+        await wait_typed(pilot, settle)
+        lookup = app.screen.query_one("#lookup", Input)
+        assert lookup.value == "64617"
+        type_at_once(app, "<escape><up>")
+        await wait_typed(pilot, settle)
+        assert lookup.value == "912 345"
+        type_at_once(app, "<f1><escape>")
+        await wait_typed(pilot, settle)
+        assert lookup.value == "912 345"  # help over Home keeps the query
+
+
+async def test_edit_typed_at_once_adds_to_the_name(world, console, settle, engine):
+    """``e`` then a letter: the form opens with the client loaded and the cursor at the end."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        type_at_once(app, "eich<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        from hotline.core.models import Client
+
+        assert uow.session.get(Client, world.ivanov_id).name == "Ivan Ivanovich"
+
+
+async def test_unknown_caller_new_client_then_call_in_one_burst(world, console, settle, engine, clock):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("+7 999 000-00-03", call_started_at=clock.now())
+        type_at_once(app, f"Shift Caller<ctrl+s>c{NOTE}<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
+    assert len(calls) == 1

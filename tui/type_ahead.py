@@ -1,0 +1,154 @@
+"""Type-ahead: keys typed while the console is busy wait, in order, for the field that will take them.
+
+Textual routes a key in stages through message queues: the app forwards it to the focused widget, the
+widget passes what it does not handle up to its parents and back to the app, and only then do the
+non-priority bindings run (Tab, F4, Enter). Keys typed together are all forwarded before the first
+one's binding has run, so they land in the old field or screen ("Test Tabname" Tab "+7999…" all in one
+field); a priority key (ctrl+s) runs before the characters still queued in front of it.
+
+The gate forwards one key (or paste) at a time, and the next only once the console has settled: every
+message the previous key caused handled (its bindings, the screen it pushed composed and focused, the
+screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no screen holding keys
+(``KeysHeld``: the lookup waiting for its results to open the caller's card). A console where no key has
+gone through for ``STUCK_AFTER_SECONDS`` lets the waiting keys through rather than hold them for ever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.worker import WorkerState
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.message_pump import MessagePump
+
+KEY_HOLDING_WORKER_GROUPS = frozenset(
+    {
+        "save",
+        "ticket-save",
+        "queues-save",
+        "queues-pick",
+        "files-save",
+        "kb-choose",
+        "reminder-change",
+        "client-load",
+        "ticket-load",
+        "card",
+    }
+)
+"""Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
+a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
+that the keys act on. Keys wait for them."""
+
+STUCK_AFTER_SECONDS = 5.0
+"""When no key has gone through for this long, the waiting keys are let through (until the console
+settles again) rather than held for ever."""
+
+RECHECK_SECONDS = 0.002
+TICK_SECONDS = 0.05
+
+_RUNNING = (WorkerState.PENDING, WorkerState.RUNNING)
+
+
+def _busy(pump: MessagePump) -> bool:
+    """Whether ``pump`` has a message queued or is still handling one: a running pump that is not
+    waiting for its next message (Textual's queue keeps no count of messages in hand)."""
+    queue = pump._message_queue
+    if queue.qsize():
+        return True
+    task = pump._task
+    if task is None or task.done():
+        return False
+    waiters = getattr(queue.ready_event, "_waiters", None)
+    return waiters is not None and not waiters
+
+
+class TypeAhead:
+    """The app's key gate: ``take`` every raw key and paste; they reach ``forward`` one at a time."""
+
+    def __init__(self, app: App[Any], forward: Callable[[events.Event], Awaitable[None]]) -> None:
+        self._app = app
+        self._forward = forward
+        self._waiting: deque[tuple[events.Event, float]] = deque()
+        self._holders: set[object] = set()
+        self._recheck_due = False
+        self._stuck = False
+        self._last_progress = 0.0
+        """When a key last went through (or started waiting in an empty queue)."""
+
+    @staticmethod
+    def wants(event: events.Event) -> bool:
+        """A key or paste straight from the terminal (not one on its way through the widgets)."""
+        return isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+
+    @property
+    def waiting(self) -> int:
+        """How many keys are waiting."""
+        return len(self._waiting)
+
+    async def take(self, event: events.Event) -> None:
+        """Queue a key behind those already waiting and forward what may go now."""
+        if not self._waiting:
+            self._last_progress = time.monotonic()
+        self._waiting.append((event, time.monotonic()))
+        await self.release()
+
+    def hold(self, holder: object, held: bool) -> None:
+        """``holder`` (a screen) holds the keys until it lets go (or leaves the screen stack)."""
+        if held:
+            self._holders.add(holder)
+        else:
+            self._holders.discard(holder)
+            self._recheck()
+
+    async def release(self) -> None:
+        """Forward waiting keys while the console is settled (one key unsettles it until handled)."""
+        if self._stuck and self.settled():
+            self._stuck = False
+        while self._waiting:
+            if not self._stuck and not self.settled():
+                self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
+                if not self._stuck:
+                    self._recheck()
+                    return
+            event, _ = self._waiting.popleft()
+            self._last_progress = time.monotonic()
+            await self._forward(event)
+
+    def settled(self) -> bool:
+        """Nothing the last key started is still under way (called on the app's own task)."""
+        app = self._app
+        if app.message_queue_size or app._pending_message is not None:
+            return False
+        stack = app.screen_stack
+        self._holders.intersection_update(stack)
+        if self._holders or not stack:
+            return False
+        if any(w.group in KEY_HOLDING_WORKER_GROUPS and w.state in _RUNNING for w in app.workers):
+            return False
+        screen = stack[-1]
+        if screen._callbacks or not screen.is_mounted:
+            return False
+        return not any(_busy(node) for node in screen.walk_children(with_self=True))
+
+    def _recheck(self) -> None:
+        """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""
+        if self._waiting and not self._recheck_due:
+            self._recheck_due = True
+            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._app.call_later, self._rechecked)
+
+    async def _rechecked(self) -> None:
+        self._recheck_due = False
+        await self.release()
+
+    async def tick(self) -> None:
+        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost."""
+        if self._waiting:
+            self._recheck_due = False
+            await self.release()
