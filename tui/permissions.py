@@ -19,7 +19,7 @@ _READ = (
     " app.missed_calls missed_calls.open missed_calls.back app.client_list client_list.back client_list.next"
     " client_list.previous client_list.sort client_list.open client_list.groups groups.close"
     " group_form.cancel attribution.keep attribution.cancel log_call.pick_source new_client.pick_source"
-    " wallboard.back"
+    " wallboard.back ticket.rules ticket_rules.close queues.roster roster.back roster.reload"
 )
 _WRITES = {
     "reminder_list.done": "reminder.write",

@@ -69,12 +69,13 @@ class PicksAttribution:
     ctx: Any
     attribution: Attribution
     app: Any
+    query_one: Any  # the screen's own (the mixin comes before Screen in its bases)
 
     def action_pick_source(self) -> None:
         def picked(attribution: Attribution | None) -> None:
             if attribution is not None:
                 self.attribution = attribution
-                self.query_one("#attribution", Static).update(attribution_text(attribution))  # type: ignore[attr-defined]
+                self.query_one("#attribution", Static).update(attribution_text(attribution))
 
         self.app.push_screen(AttributionScreen(self.ctx.settings.attributions, self.attribution), picked)
 
