@@ -147,8 +147,18 @@ class TypeAhead:
         self._recheck_due = False
         await self.release()
 
-    async def tick(self) -> None:
-        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost."""
+    def tick(self) -> None:
+        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost.
+
+        A Textual timer calls its callback on the timer's own asyncio task, not the app's. Forwarding from
+        there raced the app: while the app's task was suspended inside a handler (a screen being pushed,
+        popped or composed) its queue was empty, so ``settled`` said yes and a key went through in the
+        middle — a ``c`` pushed the call form under the card that a save was still opening, the save then
+        closed the card instead of the form, and an Esc closed the form a second time. The tick only asks
+        the app to look, on its own task, between two of its messages."""
         if self._waiting:
-            self._recheck_due = False
-            await self.release()
+            self._app.call_later(self._ticked)
+
+    async def _ticked(self) -> None:
+        self._recheck_due = False
+        await self.release()
