@@ -60,7 +60,7 @@ def _busy(pump: MessagePump) -> bool:
     """Whether ``pump`` has a message queued or is still handling one: a running pump that is not
     waiting for its next message (Textual's queue keeps no count of messages in hand)."""
     queue = pump._message_queue
-    if queue.qsize():
+    if queue.qsize() or pump._next_callbacks:
         return True
     task = pump._task
     if task is None or task.done():
@@ -124,7 +124,10 @@ class TypeAhead:
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""
         app = self._app
-        if app.message_queue_size or app._pending_message is not None:
+        if app.message_queue_size or app._pending_message is not None or app._next_callbacks:
+            # ``_next_callbacks``: a closed screen's result callback (``call_next``) runs only once the
+            # app's queue is empty; until then the screen it opens (the card after the new-client form)
+            # is not there yet, and a key let through now lands on the screen below
             return False
         stack = app.screen_stack
         self._holders.intersection_update(stack)

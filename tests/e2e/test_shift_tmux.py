@@ -190,8 +190,12 @@ def play(shift: Shift, url: str, call: Call) -> None:
 
 
 @pytest.mark.xfail(
-    reason="in a real terminal the console sometimes stops taking keys mid-burst in the call form"
-    " (after 3 to 10 calls; the Pilot zero-delay tests pass): under investigation",
+    reason="2 of 30 calls missing from the database in the last run (the shift itself now completes and"
+    " the console exits 0). The stall is understood: the card opened by the new-client form's result"
+    " callback came up OVER the call form (stack Home, Card, LogCall, Card), so the form under it never"
+    " got its keys and a later save closed the wrong screen (InvalidStateError on the result future)."
+    " Causes fixed: the tick forwarded keys on the timer's task; settled() ignored app._next_callbacks"
+    " (call_next runs only once the app's queue is empty). Still to find: which keys the 2 calls lost",
     strict=False,
 )
 def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
