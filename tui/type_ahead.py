@@ -60,7 +60,7 @@ def _busy(pump: MessagePump) -> bool:
     """Whether ``pump`` has a message queued or is still handling one: a running pump that is not
     waiting for its next message (Textual's queue keeps no count of messages in hand)."""
     queue = pump._message_queue
-    if queue.qsize():
+    if queue.qsize() or pump._next_callbacks:
         return True
     task = pump._task
     if task is None or task.done():
@@ -124,7 +124,10 @@ class TypeAhead:
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""
         app = self._app
-        if app.message_queue_size or app._pending_message is not None:
+        if app.message_queue_size or app._pending_message is not None or app._next_callbacks:
+            # ``_next_callbacks``: a closed screen's result callback (``call_next``) runs only once the
+            # app's queue is empty; until then the screen it opens (the card after the new-client form)
+            # is not there yet, and a key let through now lands on the screen below
             return False
         stack = app.screen_stack
         self._holders.intersection_update(stack)
@@ -147,8 +150,18 @@ class TypeAhead:
         self._recheck_due = False
         await self.release()
 
-    async def tick(self) -> None:
-        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost."""
+    def tick(self) -> None:
+        """The app's steady timer (``TICK_SECONDS``): look again even if a quick recheck was lost.
+
+        A Textual timer calls its callback on the timer's own asyncio task, not the app's. Forwarding from
+        there raced the app: while the app's task was suspended inside a handler (a screen being pushed,
+        popped or composed) its queue was empty, so ``settled`` said yes and a key went through in the
+        middle — a ``c`` pushed the call form under the card that a save was still opening, the save then
+        closed the card instead of the form, and an Esc closed the form a second time. The tick only asks
+        the app to look, on its own task, between two of its messages."""
         if self._waiting:
-            self._recheck_due = False
-            await self.release()
+            self._app.call_later(self._ticked)
+
+    async def _ticked(self) -> None:
+        self._recheck_due = False
+        await self.release()

@@ -190,8 +190,14 @@ def play(shift: Shift, url: str, call: Call) -> None:
 
 
 @pytest.mark.xfail(
-    reason="in a real terminal the console sometimes stops taking keys mid-burst in the call form"
-    " (after 3 to 10 calls; the Pilot zero-delay tests pass): under investigation",
+    reason="still fails. Found (debug dump of the stalled console): a SECOND ClientCardScreen is pushed over"
+    " the call form (stack Home, Card, LogCall, Card); the form stays on screen but no longer has the keys,"
+    " the Esc and later keys go to the card under the valve, a later save closes the wrong screen"
+    " (InvalidStateError: the form's result future set twice). Fixed so far: the tick forwarded keys on the"
+    " timer's own task; settled() ignored app._next_callbacks. After them: 1 run did all 30 calls (28 in"
+    " the database), 1 stalled at call 3 (unknown caller) with only 's' in the notes. Next: find who pushes"
+    " the second card (open_client with call_started_at always pushes: a second ScreenPopRequested, or the"
+    " new-client form's opened() callback running after the c key)",
     strict=False,
 )
 def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:

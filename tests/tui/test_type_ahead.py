@@ -3,7 +3,11 @@ once the screen the keys before it opened is ready; nothing is dropped or reorde
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
+from textual import events
+from textual._callback import invoke
 from textual.widgets import Input, TextArea
 
 from hotline.core.db import UnitOfWork
@@ -130,3 +134,35 @@ async def test_unknown_caller_new_client_then_call_in_one_burst(world, console, 
     with UnitOfWork(engine, readonly=True) as uow:
         calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
     assert len(calls) == 1
+
+
+async def test_keys_are_forwarded_on_the_apps_own_task(world, console, settle):
+    """The cause of the stalls in the tmux shift: a Textual timer runs its callback on its own task, so
+    the steady tick forwarded keys from there, concurrently with the app's task (and while it was
+    suspended inside a handler with an empty queue, so the console looked settled). Keys let go with no
+    recheck queued, so only the tick can release them: they must still go through on the app's task."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        tasks: list[asyncio.Task[object] | None] = []
+        forward = app.type_ahead._forward
+
+        async def recording_forward(event: events.Event) -> None:
+            tasks.append(asyncio.current_task())
+            await forward(event)
+
+        app.type_ahead._forward = recording_forward
+        holder = app.screen_stack[0]  # any screen on the stack (the lookup lets go of its own hold)
+        app.type_ahead.hold(holder, True)
+        type_at_once(app, "912")
+        await pilot.pause()  # not settle: the held keys keep the console from idling until the valve opens
+        assert app.type_ahead.waiting == 3 and not tasks
+        app.type_ahead._holders.discard(holder)  # let go with no recheck queued
+        await invoke(
+            app.type_ahead.tick
+        )  # as a Textual timer calls it: on the timer's task (here, the test's)
+        await wait_typed(pilot, settle)
+        assert home.query_one("#lookup", Input).value == "912"
+        assert tasks == [app._task] * 3

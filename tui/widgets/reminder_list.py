@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -157,8 +158,11 @@ class ReminderList(Vertical):
 
     def on_reminders_loaded(self, message: RemindersLoaded) -> None:
         message.stop()
+        try:
+            options = self.query_one(OptionList)
+        except NoMatches:
+            return  # the card closed while the list was read: its children are already gone
         self.reminders = message.reminders
-        options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(
