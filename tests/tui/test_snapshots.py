@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from tests.tui.conftest import World
+from tests.tui.conftest import World, wait_for_workers
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -31,9 +31,23 @@ def no_blink(app) -> None:
 async def settled(pilot) -> None:
     for _ in range(4):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     no_blink(pilot.app)
     await pilot.pause()
+
+
+def open_card_then(client_id: int, *pressed: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """A ``run_before`` for other snapshot modules: the card of ``client_id``, then ``pressed``."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settled(pilot)
+        pilot.app.open_client(client_id)  # type: ignore[attr-defined]
+        await settled(pilot)
+        if pressed:
+            await pilot.press(*pressed)
+            await settled(pilot)
+
+    return run_before
 
 
 def keys(*pressed: str) -> Steps:
