@@ -13,6 +13,7 @@ from hotline.core.services.operators import add_operator
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.client_list import ClientListScreen
 from hotline.tui.screens.groups import GroupFormScreen, GroupsScreen
+from tests.tui.conftest import wait_for_workers
 
 SUPERVISOR = "sup"
 
@@ -26,7 +27,7 @@ def supervisor(world, engine, clock) -> None:
 async def settled(pilot) -> None:
     for _ in range(4):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.pause()
 
 

@@ -13,6 +13,7 @@ from hotline.core.models import Reminder
 from hotline.core.services.reminders import create_reminder
 from hotline.tui.screens.kb_search import KbChoice, KbResultsFound, KbSearchScreen
 from hotline.tui.widgets.reminder_list import ReminderList
+from tests.tui.conftest import wait_for_workers
 
 
 def titles(screen: KbSearchScreen) -> list[str]:
@@ -161,7 +162,7 @@ async def test_a_reminder_falling_due_while_open_pops_up_once(world, console, se
 async def _settled_no_blink(pilot) -> None:
     for _ in range(4):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()

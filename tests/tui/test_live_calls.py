@@ -20,6 +20,7 @@ from hotline.tui.screens.log_call import LogCallScreen
 from hotline.tui.screens.missed_calls import MissedCallsScreen
 from hotline.tui.screens.new_client import NewClientScreen
 from hotline.tui.widgets.call_timer import CallTimer
+from tests.tui.conftest import wait_for_workers
 
 DEADLINE_SECONDS = 15
 
@@ -34,7 +35,7 @@ async def wait_until(pilot, condition, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"{what} within {DEADLINE_SECONDS} s"
         await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
+    await wait_for_workers(pilot.app)
     await pilot.pause()
 
 
@@ -150,11 +151,11 @@ def test_snapshot_missed_calls(backend, world, console, engine, clock, snap_comp
     async def run_before(pilot) -> None:
         for _ in range(4):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
         await pilot.press("f9")
         for _ in range(4):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
 

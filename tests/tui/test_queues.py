@@ -19,6 +19,7 @@ from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.sla_countdown import Urgency, countdown, urgency
 from hotline.tui.widgets.ticket_table import TicketTable
+from tests.tui.conftest import wait_for_workers
 
 HOSTILE_SUBJECT = "[bold red]x[/] \x1b[2Jwiped"
 
@@ -210,11 +211,11 @@ def test_urgency_thresholds(clock):
 async def _show_queues(pilot) -> None:
     for _ in range(3):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.press("f3")
     for _ in range(4):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.pause()
 
 

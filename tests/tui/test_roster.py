@@ -15,7 +15,7 @@ from hotline.core.services.operators import add_operator
 from hotline.core.services.shifts import add_exception, join_queue, set_shifts
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.roster import RosterScreen
-from tests.tui.conftest import HOSTILE_NAME
+from tests.tui.conftest import HOSTILE_NAME, wait_for_workers
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_snapshot_roster_at_80x24(backend, rostered, console, snap_compare):
                 await pilot.press(key)
             for _ in range(4):
                 await pilot.pause()
-                await pilot.app.workers.wait_for_complete()
+                await wait_for_workers(pilot.app)
         await pilot.pause()
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)

@@ -19,6 +19,7 @@ from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
+from tests.tui.conftest import wait_for_workers
 
 HOSTILE_BODY = "[bold red]boom[/]\x1b[2J and \x1b]0;title\x07 more"
 
@@ -252,16 +253,16 @@ def _show_ticket(number: int, *keys: str):
     async def run_before(pilot) -> None:
         for _ in range(3):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
         pilot.app.open_ticket(number)
         for _ in range(4):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
         if keys:
             await pilot.press(*keys)
             for _ in range(4):
                 await pilot.pause()
-                await pilot.app.workers.wait_for_complete()
+                await wait_for_workers(pilot.app)
         await pilot.pause()
 
     return run_before
@@ -326,6 +327,6 @@ def test_snapshot_ticket_conflict_at_80x24(backend, world, console, engine, cloc
         await pilot.press("t")
         for _ in range(4):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)

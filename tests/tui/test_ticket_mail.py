@@ -21,7 +21,7 @@ from hotline.tui.screens.file_pick import FilePickScreen
 from hotline.tui.screens.ticket_files import TicketFilesScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.delivery_watch import DeliveryWatch
-from tests.tui.conftest import console_settings
+from tests.tui.conftest import console_settings, wait_for_workers
 from tests.tui.test_ticket import chronology_text, open_ticket
 
 
@@ -194,14 +194,14 @@ def _ticket_then(number: int, *keys: str):
     async def run_before(pilot) -> None:
         for _ in range(4):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
+            await wait_for_workers(pilot.app)
         pilot.app.open_ticket(number)
         for key in ("", *keys):
             if key:
                 await pilot.press(key)
             for _ in range(4):
                 await pilot.pause()
-                await pilot.app.workers.wait_for_complete()
+                await wait_for_workers(pilot.app)
         await pilot.pause()
 
     return run_before

@@ -16,6 +16,7 @@ from hotline.core.services.interactions import log_call
 from hotline.core.services.operators import add_operator
 from hotline.core.services.tickets import create_ticket
 from hotline.tui.screens.wallboard import WallboardScreen, age_text
+from tests.tui.conftest import wait_for_workers
 
 SUPERVISOR = "sup"
 
@@ -37,7 +38,7 @@ def morning(world, engine, clock) -> None:
 async def settled(pilot) -> None:
     for _ in range(4):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.pause()
 
 
