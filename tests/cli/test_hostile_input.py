@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -111,11 +111,17 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=invocations())
+@example(words=["clients", "export", "--format", "xlsx"])  # binary to a pipe (CI found 0x1b in one)
 def test_every_command_under_hostile_values(hostile_db, words: list[str]) -> None:
     url, path = hostile_db
     before = fingerprint(path)
     result = runner.invoke(app, ["--db", url, *words], env=ENV)
     shown = result.output
+    if result.stdout_bytes.startswith(b"PK\x03\x04"):
+        # A workbook written to a pipe is binary by design (a terminal is refused); its bytes may hold
+        # 0x1b by chance. What the user is shown as text is the message on stderr.
+        assert words[:2] in (["clients", "export"], ["report", "send"]) or "xlsx" in words, words
+        shown = result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), (words, result.exception)
     assert result.exit_code in (0, 1, 2), (words, shown)
     assert "Traceback" not in shown, words
