@@ -46,7 +46,11 @@ def hotline(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         NOW,
         *args,
     ]
-    env = {**os.environ, "HOTLINE_OPERATOR": "bench-admin", "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
+    env = {
+        **os.environ,
+        "HOTLINE_OPERATOR": "bench-admin",
+        "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="hotline-no-config-"),
+    }
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, env=env, check=False
     )

@@ -166,7 +166,7 @@ def run_command(url: str, config: Path) -> tuple[float, list[dict], float]:
         sys.executable, "-c", "from hotline.cli.main import run; run()",
         "--db", url, "--config", str(config), "escalate", "--now", NOW, "--json",
     ]  # fmt: skip
-    env = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
+    env = {**os.environ, "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="hotline-no-config-")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(

@@ -60,7 +60,11 @@ def hotline(url: str, *args: str) -> None:
         NOW,
         *args,
     ]
-    env = {**os.environ, "HOTLINE_OPERATOR": "bench-admin", "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
+    env = {
+        **os.environ,
+        "HOTLINE_OPERATOR": "bench-admin",
+        "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="hotline-no-config-"),
+    }
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, env=env, check=False
     )

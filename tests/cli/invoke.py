@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
 
 runner = CliRunner()
 
+NO_CONFIG_HOME = tempfile.mkdtemp(prefix="hotline-no-config-")
+"""An empty ``XDG_CONFIG_HOME`` of this test process: no user configuration file is read.
+
+A fixed path such as ``/nonexistent-xdg-config`` is not safe: a test that saves a setting creates it (tests
+run as root on CI), and every later run on that machine then reads it. ``tests/cli/conftest.py`` checks after
+each test that this folder is still empty.
+"""
+
 
 def hotline(*args: str, env: dict[str, str] | None = None):
-    """``hotline ARGS`` with no user configuration file (a missing XDG config folder)."""
-    return runner.invoke(app, list(args), env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", **(env or {})})
+    """``hotline ARGS`` with no user configuration file (an empty XDG config folder)."""
+    return runner.invoke(app, list(args), env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, **(env or {})})

@@ -11,7 +11,7 @@ from sqlmodel import select
 from hotline.core.clock import FixedClock
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.models import CallRecord
-from tests.cli.invoke import hotline
+from tests.cli.invoke import NO_CONFIG_HOME, hotline
 from tests.conftest import TEST_NOW
 from tests.pbx_samples import MASTER_CSV, seed_pbx
 
@@ -152,7 +152,7 @@ def test_import_cdr_reads_standard_input(pbx_db) -> None:
         app,
         ["--db", db, "--config", str(config), "call", "import-cdr", "-", "--json"],
         input=MASTER_CSV.encode(),
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["created"] == 2

@@ -14,6 +14,7 @@ from hotline.cli.main import app
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -36,7 +37,7 @@ def db(database_url: str) -> str:
 
 
 def hotline(db: str, *args: str, login: str = "root"):
-    env = {"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": login}
+    env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": login}
     return runner.invoke(app, ["--db", db, *args], env=env)
 
 
@@ -296,7 +297,7 @@ def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path
     text = "name,phone\nAnn Lee,+7 916 000-00-01\n"
     piped = runner.invoke(
         app, ["--db", db, "clients", "import", "-", "--json"], input=text.encode(),
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"},
     )  # fmt: skip
     assert piped.exit_code == 0, piped.output
     assert json.loads(piped.stdout)["created"] == 1
@@ -305,7 +306,7 @@ def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path
         input=b"name,phone\nBob Kim,+7 916 000-00-02\n",
         capture_output=True,
         timeout=60,
-        env={**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"},
+        env={**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"},
         check=False,
     )
     assert via_device.returncode == 0, via_device.stderr

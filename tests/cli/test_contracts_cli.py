@@ -12,6 +12,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Role
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -27,7 +28,7 @@ def hotline(database_url: str, *args: str):
     return runner.invoke(
         app,
         ["--db", database_url, "--operator", "sue", "--now", "2026-11-23T10:00:00+03:00", *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
         catch_exceptions=False,
     )
 

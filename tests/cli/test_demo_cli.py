@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 NOW = "2026-11-23T10:00:00+03:00"
@@ -16,7 +17,7 @@ def hotline(database_url: str, *args: str):
     return runner.invoke(
         app,
         ["--db", database_url, "--operator", "demo-admin", "--now", NOW, *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
     )
 
 

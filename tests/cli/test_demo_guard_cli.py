@@ -14,6 +14,7 @@ from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.demo.replace import database_name
 from hotline.core.models import AuditEntry, Client
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -23,7 +24,7 @@ def _run(database_url: str, *args: str, operator: str = "admin", stdin: str | No
         app,
         ["--db", database_url, "--operator", operator, *args],
         input=stdin,
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
     )
 
 

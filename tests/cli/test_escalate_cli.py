@@ -17,6 +17,7 @@ from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.models import EscalationStep
 from hotline.core.models.sla import TicketSla
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
@@ -119,7 +120,7 @@ def test_two_processes_at_once_apply_each_step_exactly_once(database_url, engine
     numbers = [new_ticket(engine, clock, setup, subject=f"race {i}") for i in range(60)]
     with UnitOfWork(engine, clock=clock) as uow:  # half of them as a bulk import leaves them: no SLA state
         uow.session.execute(delete(TicketSla).where(TicketSla.ticket_id % 2 == 0))
-    env = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config"}
+    env = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME}
     command = [HOTLINE, "--db", database_url, "--config", str(config), "escalate", "--now", LATE, "--json"]
     runs = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from hotline.cli.main import app
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
 from tests.core.kb.corpus import write_corpus
 
 runner = CliRunner()
@@ -20,7 +21,7 @@ def hotline(database_url: str, *args: str):
     return runner.invoke(
         app,
         ["--db", database_url, "--operator", "boss", *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "120"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "COLUMNS": "120"},
     )
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.invoke import hotline
+from tests.cli.invoke import NO_CONFIG_HOME, hotline
 
 ROWS = 10_000
-ENV = {**os.environ, "XDG_CONFIG_HOME": "/nonexistent-xdg-config", "HOTLINE_OPERATOR": "root"}
+ENV = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.services.clients import ClientDraft, create_client
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -17,7 +18,7 @@ def hotline(database_url: str, *args: str):
     return runner.invoke(
         app,
         ["--db", database_url, *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "200"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "COLUMNS": "200"},
     )
 
 

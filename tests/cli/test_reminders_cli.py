@@ -12,6 +12,7 @@ from hotline.cli.main import app
 from hotline.core.models.enums import Role
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 MONDAY_10_MSK = "2026-11-23T10:00:00+03:00"
@@ -21,7 +22,7 @@ def hotline(database_url: str, *args: str, now: str = MONDAY_10_MSK, operator: s
     return runner.invoke(
         app,
         ["--db", database_url, "--operator", operator, "--now", now, *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config", "COLUMNS": "160"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "COLUMNS": "160"},
     )
 
 

@@ -17,6 +17,7 @@ from hotline.core.models.enums import Direction, Role
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call
 from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -39,7 +40,7 @@ def db(database_url: str) -> str:
 
 def hotline(db: str, *args: str, login: str = "sup"):
     env = {
-        "XDG_CONFIG_HOME": "/nonexistent-xdg-config",
+        "XDG_CONFIG_HOME": NO_CONFIG_HOME,
         "HOTLINE_OPERATOR": login,
         "HOTLINE_NOW": "2026-11-23T10:00:00+03:00",
     }

@@ -13,6 +13,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
 
@@ -31,7 +32,7 @@ def shifts(database_url: str, *args: str, operator: str = "sue", now: str | None
     return runner.invoke(
         app,
         ["--db", database_url, "--operator", operator, *extra, "shifts", *args],
-        env={"XDG_CONFIG_HOME": "/nonexistent-xdg-config"},
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
         catch_exceptions=False,
     )
 
