@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -60,9 +61,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+_NO_CONFIG_HOME = tempfile.mkdtemp(prefix="hotline-no-config-")
+"""An empty config folder of this process (a fixed path could be created by one run and read by the next)."""
+
+
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TMUX"))}
-    env["XDG_CONFIG_HOME"] = "/nonexistent-hotline-bench-config"
+    env["XDG_CONFIG_HOME"] = _NO_CONFIG_HOME
     return env
 
 

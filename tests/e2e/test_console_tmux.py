@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -41,9 +42,13 @@ def run_hotline(url: str, *args: str) -> str:
     return result.stdout
 
 
+_NO_CONFIG_HOME = tempfile.mkdtemp(prefix="hotline-no-config-")
+"""An empty config folder of this process (a fixed path could be created by one run and read by the next)."""
+
+
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TMUX"))}
-    env["XDG_CONFIG_HOME"] = "/nonexistent-hotline-e2e-config"
+    env["XDG_CONFIG_HOME"] = _NO_CONFIG_HOME
     return env
 
 
