@@ -81,6 +81,7 @@ def import_clients(
     from hotline.core.importing.service import MAX_IMPORT_BYTES, ImportOptions
     from hotline.core.importing.service import import_clients as run_import
     from hotline.core.importing.spool import spooled
+    from hotline.core.statistics import refresh_statistics
 
     state = cli_state()
     options = ImportOptions(
@@ -104,6 +105,10 @@ def import_clients(
     except ImportRejected as rejected:
         _report(rejected.outcome, as_json=as_json)
         raise
+    if not dry_run:
+        # A bulk import leaves the planner's statistics stale: refresh them (not for a few rows).
+        added = outcome.counts["created"] + outcome.organisations_created
+        refresh_statistics(state.engine(), added=added)
     _report(outcome, as_json=as_json)
 
 

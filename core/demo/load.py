@@ -24,6 +24,7 @@ from hotline.core.demo.generate import COLUMNS, DemoGenerator, Reference
 from hotline.core.demo.replace import replacement
 from hotline.core.errors import InvalidInput
 from hotline.core.services.audit import record_audit
+from hotline.core.statistics import analyze
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -119,6 +120,8 @@ def load_demo(
         report.seconds["rows"] = time.perf_counter() - started
         _timed(report, "knowledge base", progress, lambda: _save_articles(uow, report))
         _timed(report, "lookup index", progress, lambda: rebuild_lookup_index(uow))
+        # The tickets, calls and the rest were never analysed either (the lookup index's tables were).
+        _timed(report, "statistics", progress, lambda: analyze(connection))
     record_audit(uow, action="demo.load", entity="demo", after={"clients": clients, **report.as_dict()})
     return report
 

@@ -27,6 +27,7 @@ from hotline.core.search.schema import (
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
 from hotline.core.search.typos import correctable, delete_keys
+from hotline.core.statistics import analyze, lookup_tables
 
 MAX_WORDS_PER_CLIENT = 24
 MAX_INDEXED_WORD = 40
@@ -122,12 +123,10 @@ def rebuild_index(session: Session) -> None:
         )
     ]
     _bulk_insert(connection, "search_vocab", ("dkey", "term"), [sorted(set(vocab_rows(keys)))])
-    if postgres:
-        connection.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
-    else:
+    if not postgres:
         connection.exec_driver_sql(f"PRAGMA cache_size = {previous_cache}")
-        for table in TABLES:
-            connection.exec_driver_sql(f"ANALYZE {table}")
+    # Fresh statistics for the client tables too: a rebuild follows a bulk write (demo, import, repair).
+    analyze(connection, lookup_tables())
 
 
 def _all_word_rows(connection: Connection) -> Iterator[list[tuple[int, str, str, str]]]:
