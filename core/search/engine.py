@@ -25,6 +25,7 @@ from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
     LEVEL_EXACT,
+    LEVEL_KEY_TYPO,
     LEVEL_TRANSLIT,
     LEVEL_TYPO,
     WordOption,
@@ -38,7 +39,7 @@ from hotline.core.search.matching import (
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
-from hotline.core.search.typos import correctable, delete_keys, within_one_edit
+from hotline.core.search.typos import correctable, short_correctable, typed_keys, within_one_edit
 
 MIN_FRAGMENT = 3
 MAX_LIMIT = 500
@@ -187,6 +188,11 @@ class _Search:
                     self.find_words(found, swapped.words, factor=LAYOUT_FACTOR, note="keyboard layout")
             if not found.clients and query.kind is QueryKind.WORDS:
                 self.find_words(found, query.words, typos=True)
+            if not found.clients and query.kind is QueryKind.WORDS and len(query.words) > 1:
+                # Never an empty answer when a one-edit reading matches: a typo may make another real
+                # word ("gary" for "gray"), which the pass above keeps as typed. Try each word as the typo.
+                for position in range(len(query.words)):
+                    self.find_words(found, query.words, typo_word=position)
             if (
                 len(found.clients) < self.limit
                 and len(query.words) == 1
@@ -266,10 +272,16 @@ class _Search:
         typos: bool = False,
         factor: float = 1.0,
         note: str = "",
+        typo_word: int | None = None,
     ) -> None:
+        """Clients matching every word; ``typos``: correct the words that match nothing; ``typo_word``:
+        read that word (by position) only as its corrections, the others as typed."""
         if not query_words:
             return
-        alternatives = [self.word_alternatives(word, short=short, typos=typos) for word in query_words]
+        alternatives = [
+            self.word_alternatives(word, short=short, typos=typos, forced=position == typo_word)
+            for position, word in enumerate(query_words)
+        ]
         if any(not options for options in alternatives):
             return
         ids = self.matching_clients(alternatives)
@@ -296,18 +308,30 @@ class _Search:
                 matched = ", ".join(dict.fromkeys(notes))
                 found.add_client(client_id, score, f"{matched} ({note})" if note else matched)
 
-    def word_alternatives(self, word: str, *, short: bool, typos: bool) -> list[WordOption]:
-        """Ways one typed word may match an index row: its own prefix, its keys, its corrections."""
+    def word_alternatives(
+        self, word: str, *, short: bool, typos: bool, forced: bool = False
+    ) -> list[WordOption]:
+        """Ways one typed word may match an index row: its own prefix, its keys, its corrections (when
+        ``typos`` and nothing matches it as typed, or always when ``forced``)."""
         options = [WordOption("word", word, prefix=True, level=LEVEL_EXACT)]
         if short:
             return options
         for key in query_skeletons(word):
             if key:
                 options.append(WordOption("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
-        if typos and correctable(word) and not self.any_word(options):
+        if not (forced or typos) or not (correctable(word) or short_correctable(word)):
+            return options
+        if forced or not self.any_word(options):
             terms = self.corrections({word, skeleton(word)})
+            # A correction of the word as typed ranks above one found only through its spelling-blind
+            # key ("loew": "lowe" swapped, before "love" through w/v).
             options = [
-                WordOption(column, term, prefix=False, level=LEVEL_TYPO)
+                WordOption(
+                    column,
+                    term,
+                    prefix=False,
+                    level=LEVEL_TYPO if within_one_edit(word, term) else LEVEL_KEY_TYPO,
+                )
                 for term in terms
                 for column in ("word", "wkey")
             ]
@@ -323,7 +347,9 @@ class _Search:
 
     def corrections(self, typed: set[str]) -> list[str]:
         """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
-        keys = sorted({dkey for form in typed if form for dkey in delete_keys(form)})
+        keys = sorted({dkey for form in typed if form for dkey in typed_keys(form)})
+        if not keys:
+            return []
         terms = self.rows(
             "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys", {"keys": keys}, expanding=("keys",)
         )

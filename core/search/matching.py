@@ -11,6 +11,7 @@ LEVEL_PREFIX = 0.8
 LEVEL_TRANSLIT = 0.7
 LEVEL_TRANSLIT_PREFIX = 0.6
 LEVEL_TYPO = 0.45
+LEVEL_KEY_TYPO = 0.43
 ORGANISATION_FACTOR = 0.95
 
 
@@ -71,7 +72,7 @@ def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> t
             option.prefix,
             option.level,
             LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX,
-            option.level == LEVEL_TYPO,
+            option.level <= LEVEL_TYPO,
         )
         for option in options
     ]

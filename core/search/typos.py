@@ -4,11 +4,18 @@ A word of ``MIN_TYPO_LENGTH``+ letters with one wrong, missing, extra or swapped
 The vocabulary stores, for each word, the word itself and every form with one letter deleted; a typed
 word looks up its own deletes the same way, and every candidate sharing a key is within one edit
 (transpositions included) or is dropped by ``within_one_edit``.
+
+Short words (``SHORT_TYPO_LENGTHS``: Holt, Ward, Lowe) have too many one-letter neighbours for that
+(``hold``, ``bolt``, ``holy``…), but two swapped letters are the commonest slip of a fast typist and
+rarely make another name: the vocabulary also stores each of their adjacent transpositions as a key, so
+``hotl`` finds ``holt`` with one indexed probe — and a short typed word may still be a longer word with
+one letter missing (``hol`` is not corrected, ``holt`` may mean ``holtz``).
 """
 
 from __future__ import annotations
 
 MIN_TYPO_LENGTH = 5
+SHORT_TYPO_LENGTHS = (4,)
 MAX_VOCABULARY_WORD = 40
 
 
@@ -20,9 +27,42 @@ def delete_keys(word: str) -> set[str]:
     return keys
 
 
+def transpositions(word: str) -> set[str]:
+    """Every string made by swapping two adjacent, different letters of ``word``."""
+    return {
+        word[:position] + word[position + 1] + word[position] + word[position + 2 :]
+        for position in range(len(word) - 1)
+        if word[position] != word[position + 1]
+    }
+
+
 def correctable(word: str) -> bool:
     """Whether a word is long enough to guess at (short words have too many one-edit neighbours)."""
     return MIN_TYPO_LENGTH <= len(word) <= MAX_VOCABULARY_WORD and word.isalpha()
+
+
+def short_correctable(word: str) -> bool:
+    """Whether a short word gets its transpositions in the vocabulary (and is corrected by them)."""
+    return len(word) in SHORT_TYPO_LENGTHS and word.isalpha()
+
+
+def vocabulary_keys(term: str) -> set[str]:
+    """The keys a vocabulary term is stored under: its deletes, or a short word's transpositions."""
+    if correctable(term):
+        return delete_keys(term)
+    if short_correctable(term):
+        return transpositions(term)
+    return set()
+
+
+def typed_keys(typed: str) -> set[str]:
+    """The keys a typed word looks up: its deletes (a long word), or itself (a short one: it may be a
+    transposition of a short term or a longer term with one letter missing)."""
+    if correctable(typed):
+        return delete_keys(typed)
+    if short_correctable(typed):
+        return {typed}
+    return set()
 
 
 def within_one_edit(typed: str, word: str) -> bool:
