@@ -51,6 +51,14 @@ OperatorFilter = Annotated[
 GroupFilter = Annotated[str | None, typer.Option("--group", help="Only clients of this group.")]
 SourceFilter = Annotated[str | None, typer.Option("--source", help="Only this source.")]
 ExplainFlag = Annotated[bool, typer.Option("--explain", help="Say how the numbers are computed, and stop.")]
+WithinOption = Annotated[
+    int | None,
+    typer.Option(
+        "--within", metavar="DAYS", min=0, max=3660,
+        help="renewals: contracts ending today or in the DAYS days after (instead of --from/--to).",
+    ),
+]  # fmt: skip
+HiddenWithin = Annotated[int | None, typer.Option("--within", hidden=True)]
 
 
 def _command(name: str) -> Callable[..., None]:
@@ -65,18 +73,38 @@ def _command(name: str) -> Callable[..., None]:
         source: SourceFilter = None,
         explain: ExplainFlag = False,
         as_json: JsonFlag = False,
+        within: HiddenWithin = None,
     ) -> None:
         from hotline.core.reports import Filters, explain_report
 
         if explain:
             stdout().print(Text(explain_report(name)))
             return
+        if within is not None:
+            first, last = _within(name, within, first, last)
         filters = Filters(queue=queue, operator=operator, group=group, source=source)
         request = build_request(first, last, filters)
         _print(make_report(name, request), ReportFormat.json if as_json else fmt, output)
 
     command.__doc__ = REPORTS[name][1]
+    if name == "renewals":  # the one report over days to come: shown in its help only
+        command.__annotations__["within"] = WithinOption
     return command
+
+
+def _within(name: str, days: int, first: str | None, last: str | None) -> tuple[str, str]:
+    """``--within DAYS``: today (local) to today + DAYS, for the renewals report only."""
+    from datetime import timedelta
+
+    from hotline.core.errors import InvalidInput
+
+    if name != "renewals":
+        raise InvalidInput(f"--within applies to the renewals report, not {name}", where="--within")
+    if first is not None or last is not None:
+        raise InvalidInput("give --within or --from/--to, not both", where="--within")
+    state = cli_state()
+    today = state.clock.now().astimezone(state.settings.zone).date()
+    return today.isoformat(), (today + timedelta(days=days)).isoformat()
 
 
 for _name in REPORTS:

@@ -33,6 +33,7 @@ REPORTS: dict[str, tuple[str, str]] = {
     ),
     "queues": ("queues", "Per queue: volume and its trend, resolved, backlog, SLA compliance."),
     "time-spent": ("time_spent", "Time spent per ticket: the calls and notes on it."),
+    "renewals": ("renewals", "Contract renewals due: contracts ending in the period (default: 30 days)."),
 }
 REPORT_NAMES = tuple(REPORTS)
 
