@@ -58,6 +58,7 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "report performance": "report",
     "report queues": "report",
     "report time-spent": "report",
+    "report renewals": "report",
     "report send": "report.send",
     "call incoming": "call.pop",
     "call log": "call.import",

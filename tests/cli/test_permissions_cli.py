@@ -92,6 +92,7 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "report performance": [],
         "report queues": [],
         "report time-spent": [],
+        "report renewals": [],
         "report send": ["operators", "--to", "boss@example.com"],
         "call incoming": ["+7 916 123 45 67", "--operator", "ivan"],
         "call log": ["+7 916 123 45 67", "--call-id", f"walk-{login}"],
