@@ -168,9 +168,13 @@ def test_postgresql_three_digit_fragment_reads_by_index(stale_pg: Engine) -> Non
             assert "Seq Scan" not in kinds and "Hash Join" not in text_plan, statement
     with UnitOfWork(stale_pg, readonly=True) as uow:
         hits = lookup(uow.session, "007", default_region="RU")
-        # The settings are put back for the rest of the caller's transaction.
-        settings = uow.session.connection().exec_driver_sql("SHOW enable_seqscan").scalar_one()
-    assert hits and settings == "on"
+        during = uow.session.connection().exec_driver_sql("SHOW enable_seqscan").scalar_one()
+    with UnitOfWork(stale_pg, readonly=True) as uow:
+        after = uow.session.connection().exec_driver_sql("SHOW enable_seqscan").scalar_one()
+        again = lookup(uow.session, "007", default_region="RU")  # a new transaction: set again
+        assert uow.session.connection().exec_driver_sql("SHOW enable_seqscan").scalar_one() == "off"
+    # Transaction-local: the lookup's own transaction plans for indexes, the next one as usual.
+    assert hits == again and (during, after) == ("off", "on")
 
 
 def test_sqlite_plans_stay_on_indexes_with_stale_statistics(tmp_path) -> None:
