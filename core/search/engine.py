@@ -25,6 +25,7 @@ from hotline.core.db import driver_connection
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
+    LEVEL_EDIT_TYPO,
     LEVEL_EXACT,
     LEVEL_KEY_TYPO,
     LEVEL_TRANSLIT,
@@ -40,7 +41,7 @@ from hotline.core.search.matching import (
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
-from hotline.core.search.typos import correctable, short_correctable, typed_keys, within_one_edit
+from hotline.core.search.typos import correctable, delete_keys, transpositions, within_one_edit
 
 MIN_FRAGMENT = 3
 MAX_LIMIT = 500
@@ -320,19 +321,15 @@ class _Search:
         for key in query_skeletons(word):
             if key:
                 options.append(WordOption("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
-        if not (forced or typos) or not (correctable(word) or short_correctable(word)):
+        if not (forced or typos) or not correctable(word):
             return options
         if forced or not self.any_word(options):
             terms = self.corrections({word, skeleton(word)})
-            # A correction of the word as typed ranks above one found only through its spelling-blind
-            # key ("loew": "lowe" swapped, before "love" through w/v).
+            # Two letters swapped (the commonest slip) rank first, then other corrections of the word as
+            # typed, then those found only through its spelling-blind key ("loew": "lowe", then "love").
+            swaps = transpositions(word)
             options = [
-                WordOption(
-                    column,
-                    term,
-                    prefix=False,
-                    level=LEVEL_TYPO if within_one_edit(word, term) else LEVEL_KEY_TYPO,
-                )
+                WordOption(column, term, prefix=False, level=_typo_level(word, term, swaps))
                 for term in terms
                 for column in ("word", "wkey")
             ]
@@ -348,19 +345,18 @@ class _Search:
 
     def corrections(self, typed: set[str]) -> list[str]:
         """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
-        keys = sorted({dkey for form in typed if form for dkey in typed_keys(form)})
-        if not keys:
-            return []
+        keys = sorted({dkey for form in typed if form for dkey in delete_keys(form)})
         terms = self.rows(
             "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys", {"keys": keys}, expanding=("keys",)
         )
-        return sorted(
-            {
-                term
-                for (term,) in terms
-                if term not in typed and any(within_one_edit(form, term) for form in typed)
-            }
-        )[:20]
+        found = {
+            term
+            for (term,) in terms
+            if term not in typed and any(within_one_edit(form, term) for form in typed)
+        }
+        # A swap of two adjacent letters is the commonest slip: those first, then the rest (capped).
+        swaps = {swapped for form in typed if form for swapped in transpositions(form)}
+        return sorted(found, key=lambda term: (term not in swaps, term))[:20]
 
     def matching_clients(self, alternatives: list[list[WordOption]]) -> list[int]:
         """Clients with a row matching every typed word.
@@ -521,6 +517,12 @@ class _Search:
             if len(out.setdefault(client_id, [])) < 1 + source:
                 out[client_id].append(value)
         return out
+
+
+def _typo_level(typed: str, term: str, swaps: set[str]) -> float:
+    if term in swaps:
+        return LEVEL_TYPO
+    return LEVEL_EDIT_TYPO if within_one_edit(typed, term) else LEVEL_KEY_TYPO
 
 
 def _timestamp(moment: datetime | str | None) -> float:

@@ -26,7 +26,7 @@ from hotline.core.search.schema import (
 )
 from hotline.core.search.text import words
 from hotline.core.search.translit import skeleton
-from hotline.core.search.typos import vocabulary_keys
+from hotline.core.search.typos import correctable, delete_keys
 from hotline.core.statistics import analyze, lookup_tables
 
 MAX_WORDS_PER_CLIENT = 24
@@ -82,14 +82,14 @@ def _name_words(
 
 
 def vocab_rows(keys: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """``search_vocab`` rows: every one-letter-deleted form of each correctable term (every adjacent
-    transposition of a short one), pointing at the term.
+    """``search_vocab`` rows: every one-letter-deleted form of each correctable term, pointing at the term.
 
     Terms are name words and their spelling-blind keys, so a typo is corrected in either alphabet.
     """
     for key in keys:
-        for dkey in vocabulary_keys(key):
-            yield dkey, key
+        if correctable(key):
+            for dkey in delete_keys(key):
+                yield dkey, key
 
 
 def rebuild_index(session: Session) -> None:

@@ -5,17 +5,15 @@ The vocabulary stores, for each word, the word itself and every form with one le
 word looks up its own deletes the same way, and every candidate sharing a key is within one edit
 (transpositions included) or is dropped by ``within_one_edit``.
 
-Short words (``SHORT_TYPO_LENGTHS``: Holt, Ward, Lowe) have too many one-letter neighbours for that
-(``hold``, ``bolt``, ``holy``…), but two swapped letters are the commonest slip of a fast typist and
-rarely make another name: the vocabulary also stores each of their adjacent transpositions as a key, so
-``hotl`` finds ``holt`` with one indexed probe — and a short typed word may still be a longer word with
-one letter missing (``hol`` is not corrected, ``holt`` may mean ``holtz``).
+Four-letter words (Holt, Ward, Lowe) are corrected too: a short word has more one-edit neighbours
+(``hold``, ``bolt``, ``holy``…), but corrections are only sought for a word that matches nothing as
+typed, the other words of the query narrow them, and an empty answer where a one-edit reading matches
+is worse. Among the corrections, a swap of two adjacent letters (the commonest slip) comes first.
 """
 
 from __future__ import annotations
 
-MIN_TYPO_LENGTH = 5
-SHORT_TYPO_LENGTHS = (4,)
+MIN_TYPO_LENGTH = 4
 MAX_VOCABULARY_WORD = 40
 
 
@@ -41,30 +39,6 @@ def correctable(word: str) -> bool:
     return MIN_TYPO_LENGTH <= len(word) <= MAX_VOCABULARY_WORD and word.isalpha()
 
 
-def short_correctable(word: str) -> bool:
-    """Whether a short word gets its transpositions in the vocabulary (and is corrected by them)."""
-    return len(word) in SHORT_TYPO_LENGTHS and word.isalpha()
-
-
-def vocabulary_keys(term: str) -> set[str]:
-    """The keys a vocabulary term is stored under: its deletes, or a short word's transpositions."""
-    if correctable(term):
-        return delete_keys(term)
-    if short_correctable(term):
-        return transpositions(term)
-    return set()
-
-
-def typed_keys(typed: str) -> set[str]:
-    """The keys a typed word looks up: its deletes (a long word), or itself (a short one: it may be a
-    transposition of a short term or a longer term with one letter missing)."""
-    if correctable(typed):
-        return delete_keys(typed)
-    if short_correctable(typed):
-        return {typed}
-    return set()
-
-
 def within_one_edit(typed: str, word: str) -> bool:
     """True when ``typed`` becomes ``word`` with at most one insert, delete, substitute or adjacent swap."""
     if typed == word:
@@ -86,5 +60,6 @@ def within_one_edit(typed: str, word: str) -> bool:
 
 
 def corrections(typed: str, candidates: dict[str, set[str]] | list[str]) -> list[str]:
-    """The vocabulary words (from ``candidates``) within one edit of ``typed``."""
-    return sorted({word for word in candidates if word != typed and within_one_edit(typed, word)})
+    """The vocabulary words (from ``candidates``) within one edit of ``typed``, swaps first."""
+    found = {word for word in candidates if word != typed and within_one_edit(typed, word)}
+    return sorted(found, key=lambda word: (word not in transpositions(typed), word))

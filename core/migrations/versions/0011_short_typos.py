@@ -1,6 +1,6 @@
-"""short-word typos (issue 19): the typo vocabulary also holds each adjacent transposition of a
-four-letter name word and key (``hotl`` → ``holt``), so a swapped pair of letters in a short surname is
-corrected. No table changes: the rows are added for the words already indexed (a rebuild makes the same).
+"""short-word typos (issue 19): the typo vocabulary also holds the one-letter-deleted forms of
+four-letter name words and keys, so a slip in a short surname (``hotl`` for ``holt``) is corrected. No
+table changes: the rows are added for the words already indexed (a rebuild makes the same).
 
 Revision ID: 0011
 Revises: 0010
@@ -20,12 +20,8 @@ SHORT_LENGTH = 4
 BATCH = 5_000
 
 
-def _transpositions(word: str) -> set[str]:
-    return {
-        word[:position] + word[position + 1] + word[position] + word[position + 2 :]
-        for position in range(len(word) - 1)
-        if word[position] != word[position + 1]
-    }
+def _delete_keys(word: str) -> set[str]:
+    return {word} | {word[:position] + word[position + 1 :] for position in range(len(word))}
 
 
 def upgrade() -> None:
@@ -41,7 +37,7 @@ def upgrade() -> None:
         )
         if term.isalpha()
     ]
-    rows = sorted({(key, term) for term in terms for key in _transpositions(term)})
+    rows = sorted({(key, term) for term in terms for key in _delete_keys(term)})
     verb, tail = (
         ("INSERT", " ON CONFLICT DO NOTHING")
         if bind.dialect.name == "postgresql"
@@ -53,5 +49,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Only short terms' transpositions have a four-letter term: longer terms' rows are left alone.
+    # Only these rows have a four-letter term: longer terms' rows are left alone.
     op.get_bind().execute(text("DELETE FROM search_vocab WHERE length(term) = :n"), {"n": SHORT_LENGTH})
