@@ -2,9 +2,11 @@
 today's SLA compliance and what breaches within the hour; per operator what they are doing; calls per
 hour today.
 
-What an operator is doing comes from the calls and screen pops (the rosters of shifts are not part of
-hotline yet): a pop after their last logged call means on a call since the pop; otherwise idle since
-their last call ended, or no call today.
+What an operator is doing comes from the calls and screen pops: a pop after their last logged call
+means on a call since the pop; otherwise idle since their last call ended, or no call today. Who is on
+shift comes from the shift roster (weekly patterns and their exceptions): those on shift are listed
+first, with today's hours; an operator off shift is listed only while on a call (with no roster at
+all, everyone is listed).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, case, func, not_, or_, select
 
 from hotline.core.enums import TicketStatus
-from hotline.core.models import Interaction, Operator, Queue, ScreenPop, Ticket
+from hotline.core.models import Interaction, Operator, Queue, ScreenPop, Shift, Ticket
 from hotline.core.reports.sla import breached_sql
+from hotline.core.services.shifts import roster
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -48,6 +51,9 @@ class OperatorActivity:
     state: str
     """``on a call``, ``idle`` or ``no calls today``."""
     since: datetime | None
+    on_shift: bool = False
+    shift: str = ""
+    """Today's hours from the roster (``09:00-18:00``), an exception (``vacation until …``) or empty."""
 
 
 @dataclass
@@ -152,19 +158,26 @@ def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Op
             .group_by(pop.c.operator_login)
         ).all()
     )
+    rostered = connection.execute(select(func.count()).select_from(Shift.__table__)).scalar_one() > 0
+    shifts = {line.login: line for line in roster(uow, at=now)} if rostered else {}
     activities = []
     for person in people:
         ended, popped = last_call_end.get(person.id), last_pop.get(person.login)
         if popped is not None and popped <= now and (ended is None or popped > ended):
-            activities.append(OperatorActivity(person.login, person.display_name or "", "on a call", popped))
+            state, since = "on a call", popped
         elif ended is not None:
-            activities.append(
-                OperatorActivity(person.login, person.display_name or "", "idle", min(ended, now))
-            )
+            state, since = "idle", min(ended, now)
         else:
-            activities.append(
-                OperatorActivity(person.login, person.display_name or "", "no calls today", None)
-            )
+            state, since = "no calls today", None
+        line = shifts.get(person.login)
+        on_shift = bool(line and line.on_shift)
+        if rostered and not on_shift and state != "on a call":
+            continue  # off shift and not on a call: not part of the floor now
+        hours = (line.exception or ", ".join(line.today)) if line else ""
+        activities.append(
+            OperatorActivity(person.login, person.display_name or "", state, since, on_shift, hours)
+        )
+    activities.sort(key=lambda activity: (not activity.on_shift, activity.login))
     return activities
 
 

@@ -69,3 +69,29 @@ def test_queues_operators_and_calls_per_hour(engine, uow_factory) -> None:
     assert board.calls_per_hour == [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0]
     with uow_factory(actor_login="anna", readonly=True) as uow, pytest.raises(PermissionDenied):
         read_wallboard(uow, zone=MOSCOW)
+
+
+def test_operators_on_shift_from_the_roster(engine, uow_factory) -> None:
+    """On shift first with today's hours; off shift only while on a call; the rest not on the floor."""
+    from hotline.core.services.shifts import add_exception, set_shifts
+
+    with uow_factory() as uow:
+        for login in ("anna", "boris", "carl", "dina"):
+            add_operator(uow, login=login, role=Role.OPERATOR, display_name=login.title())
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        uow.session.add(ScreenPop(operator_login="carl", number="+7 900", requested_at=msk(23, 9, 50)))
+    with uow_factory(actor_login="sup") as uow:
+        set_shifts(uow, login="anna", days="mon-fri", hours="09:00-18:00", timezone="Europe/Moscow")
+        set_shifts(uow, login="boris", days="mon-fri", hours="08:00-12:00", timezone="Europe/Moscow")
+        set_shifts(uow, login="carl", days="mon-fri", hours="14:00-22:00", timezone="Europe/Moscow")
+        set_shifts(uow, login="dina", days="mon-fri", hours="09:00-18:00", timezone="Europe/Moscow")
+        add_exception(
+            uow, login="dina", kind="vacation", starts_on=msk(20, 12).date(), ends_on=msk(27, 12).date()
+        )
+    with uow_factory(actor_login="sup", readonly=True) as uow:
+        board = read_wallboard(uow, zone=MOSCOW)
+    assert [(o.login, o.on_shift, o.shift, o.state) for o in board.operators] == [
+        ("anna", True, "09:00-18:00", "no calls today"),
+        ("boris", True, "08:00-12:00", "no calls today"),
+        ("carl", False, "14:00-22:00", "on a call"),  # a call before the shift: shown while it lasts
+    ]  # dina on vacation and sup without a shift: not on the floor

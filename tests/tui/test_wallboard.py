@@ -14,6 +14,7 @@ from hotline.core.models import ScreenPop
 from hotline.core.models.enums import Direction, Role
 from hotline.core.services.interactions import log_call
 from hotline.core.services.operators import add_operator
+from hotline.core.services.shifts import set_shifts
 from hotline.core.services.tickets import create_ticket
 from hotline.tui.screens.wallboard import WallboardScreen, age_text
 from tests.tui.conftest import wait_for_workers
@@ -23,12 +24,17 @@ SUPERVISOR = "sup"
 
 @pytest.fixture
 def morning(world, engine, clock) -> None:
-    """A supervisor, calls this morning (08:xx and 09:xx Moscow time) and anna on a call since 09:55."""
+    """A supervisor, calls this morning (08:xx and 09:xx Moscow time), anna on a call since 09:55 and
+    oleg idle, both on shift (the supervisor has no shift: not on the floor)."""
     with UnitOfWork(engine, clock=clock) as uow:
         add_operator(uow, login=SUPERVISOR, role=Role.SUPERVISOR, display_name="Supervisor")
         uow.session.add(
             ScreenPop(operator_login="anna", number="+7 900", requested_at=clock.now() - timedelta(minutes=5))
         )
+        add_operator(uow, login="oleg", role=Role.OPERATOR, display_name="Oleg")
+    with UnitOfWork(engine, actor_login=SUPERVISOR, clock=clock) as uow:  # the roster: who is on shift
+        set_shifts(uow, login="anna", days="mon-fri", hours="09:00-18:00", timezone="Europe/Moscow")
+        set_shifts(uow, login="oleg", days="mon-fri", hours="08:00-17:00", timezone="Europe/Moscow")
     with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
         for minutes in (30, 50, 70, 95):
             log_call(uow, client_id=world.ivanov_id, direction=Direction.IN, duration_seconds=60, outcome="ok",
@@ -62,7 +68,10 @@ async def test_f7_shows_the_figures_and_they_refresh_by_themselves(morning, cons
         assert [str(cell) for cell in queues.get_row_at(0)][:2] == ["Support", "1"]
         operators = [[str(cell) for cell in operator] for operator in
                      (screen.query_one("#wallboard-operators", DataTable).get_row_at(i) for i in range(2))]  # fmt: skip
-        assert operators == [["anna", "on a call", "09:55"], ["sup", "no calls today", "—"]]
+        assert operators == [
+            ["anna", "on a call", "09:55", "to 18:00"], ["oleg", "no calls", "—", "to 17:00"],
+        ]  # fmt: skip
+        assert screen.query_one("#wallboard-operators", DataTable).row_count == 2
         assert "waiting 1" in str(screen.query_one("#wallboard-title", Static).render())
         assert screen.query_one(PlotextPlot).plt is not None
         await pilot.press("escape")

@@ -1,5 +1,6 @@
 """The supervisors' wallboard (F7): per queue the tickets waiting, the oldest, today's SLA compliance and
-what breaches within the hour; what each operator is doing; calls per hour today as a chart.
+what breaches within the hour; the operators on shift (from the roster) and what each is doing; calls per
+hour today as a chart.
 
 It re-reads itself every few seconds in a thread worker: nobody has to press anything.
 """
@@ -68,6 +69,17 @@ def age_text(since: datetime | None, now: datetime) -> str:
     return f"{hours // 24}d{hours % 24:02d}h"
 
 
+def _shift_end(hours: str) -> str:
+    """``09:00-18:00`` → ``to 18:00`` (what a supervisor needs at a glance, and narrow enough for 80
+    columns); an exception or anything else is shown as it is."""
+    spans = [span.strip() for span in hours.split(",") if span.strip()]
+    last = spans[-1] if spans else ""
+    start, _, end = last.partition("-")
+    if len(start) == 5 and len(end) == 5:
+        return f"to {end}"
+    return printable(hours) or "—"
+
+
 class WallboardScreen(Screen[None]):
     """Live figures for supervisors; ``refresh_seconds`` is how often it re-reads them."""
 
@@ -89,7 +101,7 @@ class WallboardScreen(Screen[None]):
             queues.add_columns("Queue", "Wait", "Oldest", "SLA today", "<1h")
             yield queues
             operators = DataTable(id="wallboard-operators", cursor_type="none", zebra_stripes=True)
-            operators.add_columns("Operator", "Doing", "Since")
+            operators.add_columns("Operator", "Doing", "Since", "Shift")
             yield operators
         yield PlotextPlot(id="wallboard-chart")
         yield Footer()
@@ -155,7 +167,9 @@ class WallboardScreen(Screen[None]):
         for person in board.operators:
             style = {"on a call": "bold green", "idle": "yellow"}.get(person.state, "dim")
             since = person.since.astimezone(zone).strftime("%H:%M") if person.since else "—"
-            table.add_row(Text(printable(person.login)), Text(person.state, style=style), Text(since))
+            shift = Text(_shift_end(person.shift)) if person.on_shift else Text("off", style="dim")
+            doing = "no calls" if person.state == "no calls today" else person.state  # the board is today's
+            table.add_row(Text(printable(person.login)), Text(doing, style=style), Text(since), shift)
 
     def _draw_chart(self, board: Wallboard, local: datetime) -> None:
         chart = self.query_one(PlotextPlot)
