@@ -120,7 +120,11 @@ _letters = st.sampled_from("abcdefghijklmnopqrstuvwxyz")
 _surnames = st.lists(_letters, min_size=4, max_size=10).map("".join).map(str.capitalize)
 
 
-@settings(max_examples=int(os.environ.get("TYPO_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("TYPO_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(surname=_surnames, data=st.data())
 def test_any_one_transposition_of_a_surname_finds_it(
     uow_factory: Uow, add_client, short_people: dict[str, int], surname: str, data: st.DataObject
