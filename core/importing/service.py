@@ -67,7 +67,7 @@ def import_clients(
             return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
     if stageable(uow, run, stage_from=options.stage_from):
         return _publish_staged(uow, run, before, path, options)
-    run.outcome.write_started = time.perf_counter()
+    run.outcome.write_started, run.outcome.write_started_cpu = time.perf_counter(), time.thread_time()
     uow.authorize(
         "client.import", entity="client", entity_id=path.name
     )  # the writing transaction begins here
@@ -91,7 +91,7 @@ def _publish_staged(
     except BaseException:
         stage.close()
         raise
-    run.outcome.write_started = time.perf_counter()
+    run.outcome.write_started, run.outcome.write_started_cpu = time.perf_counter(), time.thread_time()
     uow.authorize("client.import", entity="client", entity_id=path.name)  # BEGIN IMMEDIATE
     if clients_version(uow) != before and not stage.still_valid(uow, before):
         run = _plan(uow, path, options, None, staged=False)

@@ -26,7 +26,7 @@ from hotline.core.db import driver_connection
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.importing.identity import Target
 from hotline.core.importing.store import CLIENT, EMAIL, GROUP, PHONE, fold
-from hotline.core.search.index import vocab_rows, word_rows
+from hotline.core.search.index import BULK_CACHE_KIB, vocab_rows, word_rows
 from hotline.core.search.schema import MIN_PHONE_SUFFIX, digit_positions
 
 if TYPE_CHECKING:
@@ -92,7 +92,10 @@ class TempStage:
             self.numbered.clients += organisations + people
         cursor = self.driver.cursor()
         try:
-            cursor.execute(f"PRAGMA temp.cache_size = -{64 << 10}")
+            # This connection is closed after the publish: a big page cache for it alone keeps the
+            # publish from spilling pages half-way (as ``search.index.rebuild_index`` does).
+            cursor.execute(f"PRAGMA temp.cache_size = -{BULK_CACHE_KIB}")
+            cursor.execute(f"PRAGMA main.cache_size = -{BULK_CACHE_KIB}")
             for name in _TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS temp.stage_{name}")
             self._create(cursor)
@@ -293,7 +296,7 @@ class TempStage:
         """Copy the staged rows into the real tables in ``uow`` (which holds the write lock), with the
         next free ids; tell the run's decisions their client ids."""
         connection = uow.session.connection()
-        assert connection.connection.driver_connection is self.driver, "the unit of work is not bound here"
+        assert connection.connection.driver_connection is driver_connection(self.connection), "not bound here"
         cursor = self.driver.cursor()
         store = self.run.store
         try:
@@ -340,8 +343,8 @@ class TempStage:
                 cursor.execute(statement, {k: v for k, v in values.items() if f":{k}" in statement})
             if _highest(cursor, "client") != base + len(self.numbered.clients):
                 raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
-            for name in _TABLES:
-                cursor.execute(f"DROP TABLE temp.stage_{name}")
+            # The TEMP tables are not dropped here (that took a good part of the lock): they go with the
+            # connection, closed when this transaction ends.
         finally:
             cursor.close()
         for seq, (draft, target) in enumerate(self.numbered.clients, start=1):

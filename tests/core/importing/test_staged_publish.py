@@ -8,6 +8,8 @@ SQLite only: PostgreSQL's writers never wait for an import (MVCC), so it keeps t
 from __future__ import annotations
 
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -207,4 +209,71 @@ def test_another_process_writes_while_the_import_stages(
         assert outcome.count("created") == 599 and outcome.count("skipped") == 1 and clients == 600
         assert published == []
     assert indexed == clients
+    engine.dispose()
+
+
+KILLED_WHILE_STAGING = """
+import sys, time
+from pathlib import Path
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.importing import staging
+from hotline.core.importing.service import ImportOptions, import_clients
+
+url, path, signal_file = sys.argv[1:]
+original = staging.TempStage._write_index
+
+def write_index(self, cursor):
+    original(self, cursor)  # every row is staged in TEMP tables, nothing published yet
+    Path(signal_file).write_text("staged")
+    time.sleep(120)
+
+staging.TempStage._write_index = write_index
+with UnitOfWork(make_engine(url), actor_login="root") as uow:
+    import_clients(uow, path=Path(path), options=ImportOptions(default_region="RU", stage_from=100))
+"""
+
+
+def test_an_import_killed_while_staging_leaves_nothing(sqlite_template: Path, tmp_path: Path) -> None:
+    database = tmp_path / "hotline.db"
+    shutil.copyfile(sqlite_template, database)
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+    path = tmp_path / "people.csv"
+    path.write_text("name,phone,email\n" + "".join(f"P {n},+7 916 {n:07d},p{n}@x.ru\n" for n in range(800)))
+    signal_file = tmp_path / "staged"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_STAGING, url, str(path), str(signal_file)])
+    try:
+        deadline = time.monotonic() + 120
+        while not signal_file.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert signal_file.exists(), "the import never reached the staged state"
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        published = {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in (
+                "client",
+                "client_phone",
+                "client_email",
+                "search_word",
+                "search_phone",
+                "search_doc",
+            )
+        }
+        audit = connection.execute("SELECT count(*) FROM audit_entry WHERE action = 'client.import'")
+        assert audit.fetchone()[0] == 0
+    assert set(published.values()) == {0}, published
+    outcome = import_into(engine, path, stage_from=100)  # and the import then runs whole
+    assert outcome.count("created") == 800
+    with engine.connect() as connection:
+        indexed = connection.execute(text("SELECT count(*) FROM search_doc")).scalar_one()
+    assert indexed == 800
     engine.dispose()
