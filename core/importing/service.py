@@ -4,8 +4,9 @@ Atomic by default (one invalid row and nothing is written, every error listed); 
 the good rows and lists the rest. Who a row is (``identity.py``): the same person as an earlier row or a
 stored client (by address, or by number and name), a new client, or a conflict; matches are then
 skipped, merged or refused (``run.py`` takes those decisions row by row). The file is read and decided
-without the write lock, then written (``import_clients``). A dry run takes every decision and writes
-nothing.
+without the write lock, then written (``import_clients``); on SQLite a big import of new clients is
+written ahead into TEMP tables and only published under the lock (``staging.py``). A dry run takes every
+decision and writes nothing.
 """
 
 from __future__ import annotations
