@@ -39,6 +39,8 @@ class ImportOutcome:
     write_started: float | None = None
     """``time.perf_counter()`` when the writing transaction began (how long it held the lock is measured
     from here to its commit)."""
+    write_started_cpu: float | None = None
+    """``time.thread_time()`` then: the transaction's own CPU time, which a loaded machine inflates less."""
 
     def count(self, action: Action) -> int:
         return sum(1 for decision in self.decisions if decision.action == action)

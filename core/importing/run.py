@@ -17,6 +17,7 @@ from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
 from hotline.core.importing.identity import Identities, Match, Target
 from hotline.core.importing.outcome import ImportOutcome, OnDuplicate, RowDecision
 from hotline.core.importing.records import RowSource, SourceRow
+from hotline.core.importing.staging import STAGE_FROM_NEW_CLIENTS
 from hotline.core.importing.store import ClientStore, fold
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class ImportOptions:
     force: bool = False
     """Write the errors file over an existing one."""
     batch_size: int = 2000
+    stage_from: int = STAGE_FROM_NEW_CLIENTS
+    """On SQLite, an import creating at least this many clients writes them ahead into TEMP tables and
+    holds the write lock only to publish them (``staging.py``)."""
 
 
 class ImportRun:

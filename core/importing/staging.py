@@ -1,0 +1,376 @@
+"""A big import on SQLite written ahead into TEMP tables, then published in one short transaction.
+
+SQLite has one writer at a time: writing 100,000 clients, their contacts and their lookup-index rows
+holds the write lock for many seconds, and a screen pop or a ticket meanwhile waits and fails with
+"database is locked". Tables in the connection's TEMP database are written without the main database's
+write lock, so everything an import of new clients writes is built there first — client rows numbered
+1..N instead of ids, contacts, name words, phone suffixes, address parts, documents and vocabulary — and
+then published in one ``BEGIN IMMEDIATE`` transaction with one ``INSERT … SELECT`` per table, the ids
+assigned there (the next free ones, so writers that created clients meanwhile never collide). A killed
+import leaves nothing: TEMP tables die with their connection, and the publish is one transaction.
+
+The staged rows are exactly those the direct path (``ImportRun._write`` then ``search.index``) writes:
+``tests/core/importing/test_staged_publish.py`` compares both on one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, func, or_, select
+from sqlalchemy.engine import Connection
+
+from hotline.core.db import driver_connection
+from hotline.core.importing.drafts import ClientDraft
+from hotline.core.importing.identity import Target
+from hotline.core.importing.store import CLIENT, EMAIL, GROUP, PHONE, fold
+from hotline.core.search.index import BULK_CACHE_KIB, vocab_rows, word_rows
+from hotline.core.search.schema import MIN_PHONE_SUFFIX, digit_positions
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
+    from hotline.core.importing.run import ImportRun
+
+STAGE_FROM_NEW_CLIENTS = 2_000
+"""Imports creating at least this many clients (and merging none) are staged on SQLite; smaller ones
+hold the lock for well under a second anyway."""
+
+_CLIENT_COLUMNS = (
+    "kind", "name", "first_name", "middle_name", "last_name", "organisation_id", "group_id", "owner_id",
+    "birthday", "notes", "tags", "source", "campaign", "created_at", "updated_at",
+)  # fmt: skip
+_TABLES = ("client", "phone", "email", "word", "suffix", "part", "doc", "vocab")
+
+
+def stageable(uow: UnitOfWork, run: ImportRun, *, stage_from: int) -> bool:
+    """Whether this import takes the staged path: SQLite, a writing import that only creates clients
+    (merges read and change stored rows: they keep the direct path), enough of them, and a unit of work
+    whose transaction has not begun (the publish must run on the connection holding the TEMP tables).
+
+    PostgreSQL needs none of this: its writers do not block readers or other writers' unrelated rows.
+    """
+    if uow.engine.dialect.name != "sqlite" or run.plan is None or not run.writing:
+        return False
+    if uow.session.in_transaction() or any(updates for _, updates in run.plan):
+        return False
+    return sum(len(pending) for pending, _ in run.plan) >= stage_from
+
+
+@dataclass
+class _Numbered:
+    """The staged clients in the order the direct path would insert them (per batch, organisations
+    first), each with its sequence number; ids are base + number at publish."""
+
+    clients: list[tuple[ClientDraft, Target]] = field(default_factory=list)
+    new_groups: list[str] = field(default_factory=list)  # stripped names, in order of first use
+    existing_organisations: set[int] = field(default_factory=set)
+    existing_groups: set[int] = field(default_factory=set)
+
+
+class TempStage:
+    """The TEMP tables of one staged import, on a connection of its own that the publishing unit of work
+    is then bound to."""
+
+    def __init__(self, uow: UnitOfWork, run: ImportRun) -> None:
+        self.run = run
+        self.connection: Connection = uow.engine.connect()
+        self.driver = driver_connection(self.connection)
+        self.numbered = _Numbered()
+        self._closed = False
+
+    # -- writing ahead -------------------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Build every row of the publish in TEMP tables, in short transactions that lock only TEMP."""
+        plan = self.run.plan
+        assert plan is not None
+        for pending, _ in plan:
+            organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
+            people = [(d, t) for d, t in pending if d.kind != "organisation"]
+            self.numbered.clients += organisations + people
+        cursor = self.driver.cursor()
+        try:
+            # This connection is closed after the publish: a big page cache for it alone keeps the
+            # publish from spilling pages half-way (as ``search.index.rebuild_index`` does).
+            cursor.execute(f"PRAGMA temp.cache_size = -{BULK_CACHE_KIB}")
+            cursor.execute(f"PRAGMA main.cache_size = -{BULK_CACHE_KIB}")
+            for name in _TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.stage_{name}")
+            self._create(cursor)
+            cursor.execute("BEGIN")
+            self._write_clients(cursor)
+            cursor.execute("COMMIT")
+            cursor.execute("BEGIN")
+            self._write_index(cursor)
+            cursor.execute("COMMIT")
+        except BaseException:
+            if self.driver.in_transaction:
+                self.driver.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def _create(self, cursor: Any) -> None:
+        client_columns = ", ".join(_CLIENT_COLUMNS)
+        for statement in (
+            f"CREATE TEMP TABLE stage_client (seq INTEGER PRIMARY KEY, organisation_seq INTEGER,"
+            f" group_seq INTEGER, {client_columns})",
+            "CREATE TEMP TABLE stage_phone (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
+            " raw TEXT, e164 TEXT, digits TEXT)",
+            "CREATE TEMP TABLE stage_email (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
+            " address TEXT)",
+            "CREATE TEMP TABLE stage_word (client_seq INTEGER NOT NULL, field TEXT, word TEXT, wkey TEXT)",
+            "CREATE TEMP TABLE stage_suffix (suffix TEXT NOT NULL, phone_seq INTEGER NOT NULL,"
+            " client_seq INTEGER NOT NULL, PRIMARY KEY (suffix, phone_seq)) WITHOUT ROWID",
+            "CREATE TEMP TABLE stage_part (part TEXT NOT NULL, email_seq INTEGER NOT NULL,"
+            " client_seq INTEGER NOT NULL, address TEXT NOT NULL,"
+            " PRIMARY KEY (part, email_seq)) WITHOUT ROWID",
+            "CREATE TEMP TABLE stage_doc (client_seq INTEGER PRIMARY KEY, terms TEXT NOT NULL)",
+            "CREATE TEMP TABLE stage_vocab (dkey TEXT NOT NULL, term TEXT NOT NULL,"
+            " PRIMARY KEY (dkey, term)) WITHOUT ROWID",
+        ):
+            cursor.execute(statement)
+
+    def _write_clients(self, cursor: Any) -> None:
+        store = self.run.store
+        numbered = self.numbered
+        new_organisations: dict[str, int] = {}  # folded name → seq, first one wins (as in the store)
+        new_groups: dict[str, int] = {}
+        client_rows, phone_rows, email_rows = [], [], []
+        processors = _processors(self.connection, _CLIENT_COLUMNS)
+        for seq, (draft, _target) in enumerate(numbered.clients, start=1):
+            organisation_id = organisation_seq = None
+            if draft.organisation:
+                key = fold(draft.organisation)
+                organisation_id = store.organisation_ids.get(key)
+                if organisation_id is None:
+                    organisation_seq = new_organisations.get(key)
+                else:
+                    numbered.existing_organisations.add(organisation_id)
+            group_id = group_seq = None
+            if draft.group:
+                key = fold(draft.group)
+                group_id = store.group_ids.get(key)
+                if group_id is None:
+                    if key not in new_groups:
+                        numbered.new_groups.append(draft.group.strip())
+                        new_groups[key] = len(numbered.new_groups)
+                    group_seq = new_groups[key]
+                else:
+                    numbered.existing_groups.add(group_id)
+            if draft.kind == "organisation":
+                new_organisations.setdefault(fold(draft.name), seq)
+            values = (
+                draft.kind, draft.name, draft.first_name, draft.middle_name, draft.last_name,
+                organisation_id, group_id, store.owner_id, draft.birthday, draft.notes,
+                sorted(set(draft.tags)), draft.source, draft.campaign, store.now, store.now,
+            )  # fmt: skip
+            converted = [
+                v if p is None or v is None else p(v) for p, v in zip(processors, values, strict=True)
+            ]
+            client_rows.append((seq, organisation_seq, group_seq, *converted))
+            phone_rows += [(seq, p.raw, p.e164, p.digits) for p in draft.phones]
+            email_rows += [(seq, address) for address in draft.emails]
+        marks = ", ".join("?" * (3 + len(_CLIENT_COLUMNS)))
+        cursor.executemany(f"INSERT INTO temp.stage_client VALUES ({marks})", client_rows)
+        cursor.executemany(
+            "INSERT INTO temp.stage_phone (client_seq, raw, e164, digits) VALUES (?, ?, ?, ?)", phone_rows
+        )
+        cursor.executemany("INSERT INTO temp.stage_email (client_seq, address) VALUES (?, ?)", email_rows)
+
+    def _write_index(self, cursor: Any) -> None:
+        """The lookup-index rows of the staged clients, as ``search.index.reindex_clients`` makes them."""
+        names = self._organisation_names()
+        words: list[tuple[int, str, str, str]] = []
+        for seq, (draft, _target) in enumerate(self.numbered.clients, start=1):
+            organisation = names.get(fold(draft.organisation)) if draft.organisation else None
+            row = (seq, draft.name, draft.first_name, draft.middle_name, draft.last_name, organisation)
+            words += word_rows(row)
+        cursor.executemany("INSERT INTO temp.stage_word VALUES (?, ?, ?, ?)", words)
+        cursor.execute(
+            "INSERT INTO temp.stage_suffix (phone_seq, client_seq, suffix)"
+            " SELECT p.seq, p.client_seq, substr(p.digits, n.i)"
+            f" FROM temp.stage_phone p CROSS JOIN {digit_positions(postgres=False)}"
+            f" WHERE n.i <= length(p.digits) - {MIN_PHONE_SUFFIX - 1} ORDER BY 3, 1"
+        )
+        # The four parts of an address, as ``search.index._email_sql`` makes them.
+        source = (
+            "(SELECT seq, client_seq, lower(address) AS a, instr(lower(address), '@') AS at"
+            " FROM temp.stage_email) e"
+        )
+        parts = ["a", "substr(a, at)", "substr(a, at + 1)", "substr(a, instr(a, '.') + 1)"]
+        conditions = ["", " WHERE at > 0", " WHERE at > 0", " WHERE instr(a, '.') BETWEEN 1 AND at - 2"]
+        selects = [
+            f"SELECT seq, client_seq, {part}, a FROM {source}{condition}"
+            for part, condition in zip(parts, conditions, strict=True)
+        ]
+        cursor.execute(
+            "INSERT OR IGNORE INTO temp.stage_part (email_seq, client_seq, part, address) "
+            + " UNION ALL ".join(selects)
+        )
+        cursor.execute(
+            "INSERT INTO temp.stage_doc (client_seq, terms) SELECT client_seq,"
+            " group_concat(word || ' ' || wkey, ' ') FROM temp.stage_word GROUP BY client_seq"
+        )
+        terms = {term for *_, word, key in words for term in (word, key)}
+        cursor.executemany("INSERT OR IGNORE INTO temp.stage_vocab VALUES (?, ?)", vocab_rows(sorted(terms)))
+
+    def _organisation_names(self) -> dict[str, str]:
+        """Folded organisation name → the name an index row carries: the stored organisation's own name,
+        or the staged organisation's (the first of that name)."""
+        names: dict[str, str] = {}
+        for draft, _target in self.numbered.clients:
+            if draft.kind == "organisation":
+                names.setdefault(fold(draft.name), draft.name)
+        ids = sorted(self.numbered.existing_organisations)
+        stored: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            stored.update(self.driver.execute(f"SELECT id, name FROM client WHERE id IN ({marks})", chunk))
+        for key, client_id in self.run.store.organisation_ids.items():
+            if client_id in stored:
+                names[key] = stored[client_id]
+        return names
+
+    # -- publishing ----------------------------------------------------------------------------------
+
+    def bind(self, uow: UnitOfWork) -> None:
+        """Make ``uow`` write on this connection (BEGIN IMMEDIATE at its first statement); the connection
+        is closed, TEMP tables and all, when that transaction ends."""
+        uow.session.bind = self.connection.execution_options(sqlite_begin="IMMEDIATE")
+
+        @event.listens_for(uow.session, "after_transaction_end")
+        def _release(_session: Any, transaction: Any) -> None:
+            if transaction.parent is None and not transaction.nested:
+                self.close()
+
+    def close(self) -> None:
+        """Drop the connection for good (not back to the pool): its TEMP tables go with it."""
+        if not self._closed:
+            self._closed = True
+            self.connection.detach()
+            self.connection.close()
+
+    def still_valid(self, uow: UnitOfWork, before: tuple[Any, ...]) -> bool:
+        """Whether the decisions taken without the lock still hold, now that ``uow`` holds it: nobody
+        deleted a client, and no client written since shares a phone, an address or a name with a staged
+        one, and no group of a staged name appeared. (``before`` is ``service.clients_version``.)"""
+        connection = uow.session.connection()
+        max_id, clients, max_updated, _phones, max_phone, _emails, max_email, _groups = before
+        max_id, max_phone, max_email = max_id or 0, max_phone or 0, max_email or 0
+        run = connection.execute
+        added = run(select(func.count()).select_from(CLIENT).where(CLIENT.c.id > max_id)).scalar_one()
+        if run(select(func.count()).select_from(CLIENT)).scalar_one() != clients + added:
+            return False  # a client was deleted: a staged person may name it as organisation
+        changed = CLIENT.c.id > max_id
+        if max_updated is not None:
+            changed = or_(changed, CLIENT.c.updated_at > max_updated)
+        ids = {client_id for (client_id,) in run(select(CLIENT.c.id).where(changed))}
+        ids |= {c for (c,) in run(select(PHONE.c.client_id).where(PHONE.c.id > max_phone))}
+        ids |= {c for (c,) in run(select(EMAIL.c.client_id).where(EMAIL.c.id > max_email))}
+        staged_names = {fold(d.name) for d, _ in self.numbered.clients}
+        staged_names |= {fold(d.organisation) for d, _ in self.numbered.clients if d.organisation}
+        groups = {fold(name) for (name,) in run(select(GROUP.c.name))}
+        if any(fold(name) in groups for name in self.numbered.new_groups):
+            return False
+        if not ids:
+            return True
+        phones = {p.e164 for d, _ in self.numbered.clients for p in d.phones}
+        emails = {a for d, _ in self.numbered.clients for a in d.emails}
+        for chunk in _chunks(sorted(ids)):
+            for (name,) in run(select(CLIENT.c.name).where(CLIENT.c.id.in_(chunk))):
+                if fold(name) in staged_names:
+                    return False
+            found = run(select(PHONE.c.e164).where(PHONE.c.client_id.in_(chunk)))
+            if any(e164 in phones for (e164,) in found):
+                return False
+            found = run(select(EMAIL.c.address).where(EMAIL.c.client_id.in_(chunk)))
+            if any(address in emails for (address,) in found):
+                return False
+        return True
+
+    def publish(self, uow: UnitOfWork) -> None:
+        """Copy the staged rows into the real tables in ``uow`` (which holds the write lock), with the
+        next free ids; tell the run's decisions their client ids."""
+        connection = uow.session.connection()
+        assert connection.connection.driver_connection is driver_connection(self.connection), "not bound here"
+        cursor = self.driver.cursor()
+        store = self.run.store
+        try:
+            group_base = _highest(cursor, "client_group")
+            for name in self.numbered.new_groups:
+                cursor.execute("INSERT INTO client_group (name, colour) VALUES (?, '#808080')", (name,))
+                store.group_ids[fold(name)] = cursor.lastrowid
+                store.groups_created.append(name)
+            if _highest(cursor, "client_group") != group_base + len(self.numbered.new_groups):
+                raise RuntimeError("group ids are not contiguous")
+            base = _highest(cursor, "client")
+            phone_base, email_base = _highest(cursor, "client_phone"), _highest(cursor, "client_email")
+            values = {"base": base, "phone": phone_base, "email": email_base, "group": group_base}
+            columns = [
+                "coalesce(organisation_id, :base + organisation_seq)" if name == "organisation_id"
+                else "coalesce(group_id, :group + group_seq)" if name == "group_id"
+                else name
+                for name in _CLIENT_COLUMNS
+            ]  # fmt: skip
+            for statement in (
+                f"INSERT INTO client (id, {', '.join(_CLIENT_COLUMNS)})"
+                f" SELECT :base + seq, {', '.join(columns)} FROM temp.stage_client ORDER BY seq",
+                "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
+                " SELECT :phone + seq, :base + client_seq, raw, e164, digits"
+                " FROM temp.stage_phone ORDER BY seq",
+                "INSERT INTO client_email (id, client_id, address)"
+                " SELECT :email + seq, :base + client_seq, address FROM temp.stage_email ORDER BY seq",
+                "INSERT INTO search_word (client_id, field, word, wkey)"
+                " SELECT :base + client_seq, field, word, wkey FROM temp.stage_word ORDER BY rowid",
+                "INSERT INTO search_phone_owner (phone_id, client_id, digits)"
+                " SELECT :phone + seq, :base + client_seq, digits FROM temp.stage_phone ORDER BY seq",
+                "INSERT INTO search_phone (suffix, phone_id, client_id)"
+                " SELECT suffix, :phone + phone_seq, :base + client_seq FROM temp.stage_suffix"
+                " ORDER BY suffix, phone_seq",
+                "INSERT INTO search_email (part, email_id, client_id, address)"
+                " SELECT part, :email + email_seq, :base + client_seq, address FROM temp.stage_part"
+                " ORDER BY part, email_seq",
+                "INSERT INTO search_doc (client_id, terms)"
+                " SELECT :base + client_seq, terms FROM temp.stage_doc ORDER BY client_seq",
+                "INSERT INTO search_doc_fts (rowid, terms)"
+                " SELECT :base + client_seq, terms FROM temp.stage_doc ORDER BY client_seq",
+                "INSERT OR IGNORE INTO search_vocab (dkey, term) SELECT dkey, term FROM temp.stage_vocab",
+            ):
+                cursor.execute(statement, {k: v for k, v in values.items() if f":{k}" in statement})
+            if _highest(cursor, "client") != base + len(self.numbered.clients):
+                raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
+            # The TEMP tables are not dropped here (that took a good part of the lock): they go with the
+            # connection, closed when this transaction ends.
+        finally:
+            cursor.close()
+        for seq, (draft, target) in enumerate(self.numbered.clients, start=1):
+            target.client_id = base + seq
+            if target.decision is not None:
+                target.decision.client_id = base + seq
+            if draft.kind == "organisation":
+                store.organisation_ids.setdefault(fold(draft.name), base + seq)
+        for decision, target in self.run.unresolved:
+            decision.client_id = target.client_id
+        self.run.plan = []
+
+
+def _highest(cursor: Any, table: str) -> int:
+    return cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+
+
+def _processors(connection: Connection, names: Iterable[str]) -> list[Any]:
+    """The client columns' bind processors (dates, JSON lists) as the direct path applies them."""
+    dialect = connection.dialect
+    return [CLIENT.c[name].type._cached_bind_processor(dialect) for name in names]
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+__all__ = ["STAGE_FROM_NEW_CLIENTS", "TempStage", "stageable"]
