@@ -64,7 +64,14 @@ def new_client_for(
             uow, draft=ClientDraft(name=name, emails=[address]), default_region=default_region
         )
     now = uow.now()
-    client = Client(kind=ClientKind.PERSON.value, name=name, tags=[], created_at=now, updated_at=now)
+    client = Client(  # its mail is its first interaction (``note_contact`` then has nothing to update)
+        kind=ClientKind.PERSON.value,
+        name=name,
+        tags=[],
+        created_at=now,
+        updated_at=now,
+        last_interaction_at=now,
+    )
     uow.session.add(client)
     uow.session.flush()
     uow.session.execute(
