@@ -15,7 +15,7 @@ from mail_samples import plain, reply
 from mail_servers import Dovecot
 from sqlmodel import func, select
 
-from hotline.core.models import Client, OutboxMessage, Ticket, TicketEvent
+from hotline.core.models import AuditEntry, Client, OutboxMessage, Ticket, TicketEvent
 from hotline.core.search import lookup
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.poll_report import PollReport
@@ -56,6 +56,16 @@ def test_replies_in_the_same_group_thread_onto_the_ticket_their_root_opened(
         ("Printer", "<r1@c>"),
         ("Printer", "<r2@c>"),
         ("Invoice", "<other@c>"),
+    ]
+    with uow_factory(readonly=True) as uow:  # the group's entries, written together at its end
+        audits = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "mail.intake").order_by(AuditEntry.id)
+        ).all()
+    assert [(entry.after["message_id"], entry.after["created"]) for entry in audits] == [
+        ("<root@c>", True),
+        ("<r1@c>", False),
+        ("<r2@c>", False),
+        ("<other@c>", True),
     ]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.core.models import Client, OutboxMessage, Queue, Ticket
 from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
-from hotline.core.services.audit import record_audit
+from hotline.core.services.audit import audit_row, record_audit, record_audits
 from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
     decide_acknowledgement,
@@ -133,8 +133,11 @@ def prepare_intake(
 
 
 def finish_intake(uow: UnitOfWork, context: IntakeContext) -> None:
-    """After the group's last message: index the clients it created for the search, together (the
-    lookup finds them once the group commits, as it would have found each)."""
+    """After the group's last message: write its messages' ``mail.intake`` audit entries and index the
+    clients it created for the search, each in one go (the trail and the lookup have them once the
+    group commits, as they would have had each)."""
+    if context.reads is not None:
+        record_audits(uow, context.reads.audits)
     if context.reads is not None and context.reads.new_clients:
         uow.session.flush()
         reindex_clients(uow.session, context.reads.new_clients)
@@ -230,7 +233,9 @@ def _take_in(
     verdict = send_acknowledgement(uow, decision=verdict, mailbox=where.mailbox, ticket=ticket, mail=mail)
     if reads is not None:
         reads.wrote(ticket=ticket, event_id=event.id, at=event.created_at, acknowledged=verdict.to)
-    _audit(uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict)
+    _audit(
+        uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict, reads=reads
+    )
     return IntakeResult(
         outcome=outcome, ticket_number=ticket.number, event_id=event.id, acknowledgement=verdict
     )
@@ -333,7 +338,9 @@ def _audit(
     ticket_number: int,
     outcome: IntakeOutcome,
     acknowledgement: Acknowledgement,
+    reads: GroupReads | None,
 ) -> None:
+    """The ``mail.intake`` entry; a group's are written together at its end (``finish_intake``)."""
     after: dict[str, Any] = {
         "account": where.mailbox.name,
         "uidvalidity": where.uidvalidity,
@@ -344,4 +351,9 @@ def _audit(
     }
     if not acknowledgement.due:
         after["not_acknowledged"] = acknowledgement.reason  # why not, for a supervisor asking
+    if reads is not None:
+        reads.wrote(
+            audit=audit_row(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
+        )
+        return
     record_audit(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)

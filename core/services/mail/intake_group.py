@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -54,6 +54,7 @@ class _Taken:
     event: _EventKey | None = None
     client: tuple[str, Client] | None = None
     acknowledged: str | None = None
+    audit: dict[str, Any] | None = None
 
 
 @dataclass
@@ -78,6 +79,8 @@ class GroupReads:
     """Sender → acknowledgements it had today (up to the cap)."""
     new_clients: list[int] = field(default_factory=list)
     """Clients the group created, indexed for the search together at the group's end."""
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    """The messages' ``mail.intake`` audit entries, written together at the group's end."""
     pending: _Taken | None = None
 
     # The message being taken in ------------------------------------------------------------------
@@ -109,6 +112,8 @@ class GroupReads:
                 self.new_clients.append(client.id)
         if taken.acknowledged is not None:
             self.acknowledgements[taken.acknowledged] = self.acknowledgements.get(taken.acknowledged, 0) + 1
+        if taken.audit is not None:
+            self.audits.append(taken.audit)
 
     def wrote(
         self,
@@ -118,8 +123,9 @@ class GroupReads:
         at: datetime | None = None,
         client: tuple[str, Client] | None = None,
         acknowledged: str | None = None,
+        audit: dict[str, Any] | None = None,
     ) -> None:
-        """Note what the message being taken in wrote."""
+        """Note what the message being taken in wrote (or, for its audit entry, is to write)."""
         taken = self.pending
         if taken is None:
             return
@@ -131,6 +137,8 @@ class GroupReads:
             taken.client = client
         if acknowledged is not None:
             taken.acknowledged = acknowledged
+        if audit is not None:
+            taken.audit = audit
 
     # Answers from what was read ---------------------------------------------------------------------
 
