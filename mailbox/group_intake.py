@@ -17,8 +17,14 @@ from hotline.core.clock import Clock
 from hotline.core.db import UnitOfWork, classify_database_error
 from hotline.core.errors import HotlineError, Unavailable
 from hotline.core.services.mail.failed import record_failed
-from hotline.core.services.mail.incoming import MailboxRef
-from hotline.core.services.mail.intake import IntakeContext, IntakeOutcome, prepare_intake, take_in
+from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
+from hotline.core.services.mail.intake import (
+    IntakeContext,
+    IntakeOutcome,
+    finish_intake,
+    prepare_intake,
+    take_in,
+)
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.conversion import Converted
 from hotline.mailbox.incoming import ConversionFailed, sniff_message_id
@@ -79,19 +85,23 @@ class GroupIntake:
             database_errors(),
             UnitOfWork(self.engine, clock=self.clock, via="poller", rules=self.rules) as uow,
         ):
-            context = self._prepare(uow)
+            mails = [(uid, mail) for uid, _, mail in converted if not isinstance(mail, ConversionFailed)]
+            context = self._prepare(uow, uidvalidity, mails)
             for uid, raw, mail in converted:
                 outcomes.append(self._take_in_one(uow, uidvalidity, uid, raw, mail, context))
+            finish_intake(uow, context)
         for item in outcomes:
             if item.outcome is IntakeOutcome.FAILED:
                 log.warning("%s: message UID %s recorded as failed", self.mailbox.name, item.uid)
         return outcomes
 
-    def _prepare(self, uow: UnitOfWork) -> IntakeContext:
-        """What the group's messages share, looked up once; on trouble each message looks for itself
-        (and fails alone, as it would have without the group)."""
+    def _prepare(
+        self, uow: UnitOfWork, uidvalidity: int, mails: list[tuple[int, IncomingMail]]
+    ) -> IntakeContext:
+        """What the group's messages share and need, looked up once; on trouble each message looks for
+        itself (and fails alone, as it would have without the group)."""
         try:
-            return prepare_intake(uow, mailbox=self.mailbox)
+            return prepare_intake(uow, mailbox=self.mailbox, uidvalidity=uidvalidity, mails=mails)
         except Exception as error:
             if unreachable(error):
                 raise

@@ -9,8 +9,11 @@ compare runs by.
 Starts its own Dovecot (as the mailbox tests do), APPENDs a generated mix (plain UTF-8, raw 8-bit
 windows-1251 and koi8-r, HTML-only, attachments, replies threaded by In-Reply-To, References and the
 subject tag, a few 5 MB attachments), initialises a fresh SQLite database, then times the real command
-in a child process and reads its peak RSS. Prints a Rich table and appends one JSON object per figure
-to ``bench-results.jsonl``. ``SCALE`` multiplies the number of messages (``SCALE=0.1`` for a tenth).
+in a child process and reads its peak RSS. The child counts the SQL statements it sends (an SQLAlchemy
+event listener), so statements per message are printed too. Prints a Rich table and appends one JSON
+object per figure to ``bench-results.jsonl``. ``SCALE`` multiplies the number of messages (``SCALE=0.1``
+for a tenth). ``PROFILE=FILE`` runs the poll under cProfile (its stats go to FILE, the statements by
+kind to FILE.sql.json): slower, so its throughput is not a figure to compare.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_mail.py
 """
@@ -51,7 +54,45 @@ TEXTS = [
     "Hello, our order #{n} has not arrived yet. Could you check the tracking number, please?",
     "Не приходит SMS с кодом подтверждения, номер +7 916 123-45-67.",
 ]
+PROFILE = os.environ.get("PROFILE")
 console = Console(highlight=False)
+
+# The poll's child process: counts the SQL statements it sends (by kind when profiling) and writes the
+# counts to the file named by argv[1] at exit, optionally under cProfile (argv[2]); then runs the CLI.
+CHILD = """
+import atexit, collections, json, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+counts_path, profile_path = sys.argv[1], sys.argv[2]
+del sys.argv[1:3]
+statements = collections.Counter()
+def count(conn, cursor, statement, parameters, context, executemany):
+    statements[" ".join(statement.split()[:4])[:80] if profile_path else "all"] += 1
+event.listen(Engine, "before_cursor_execute", count)
+def dump():
+    with open(counts_path, "w") as out:
+        json.dump(dict(statements.most_common()), out)
+atexit.register(dump)
+from hotline.cli.main import run
+if profile_path:
+    import cProfile, pstats, threading
+    profilers = [cProfile.Profile()]
+    def in_thread(*_):  # each new thread (the intake runs in one) gets a profiler of its own
+        sys.setprofile(None)
+        profilers.append(cProfile.Profile())
+        profilers[-1].enable()
+    threading.setprofile(in_thread)
+    def dump_profile():
+        profilers[0].disable()
+        stats = pstats.Stats(profilers[0])
+        for other in profilers[1:]:
+            other.create_stats()
+            stats.add(other)
+        stats.dump_stats(profile_path)
+    atexit.register(dump_profile)
+    profilers[0].enable()
+run()
+"""
 
 
 def generate(count: int, seed: int = 7) -> list[bytes]:
@@ -177,8 +218,10 @@ def main() -> None:
             if code != 0:
                 raise SystemExit(f"db init failed: {err[-2000:]}")
             workers = os.environ.get("MAIL_WORKERS", "1")
+            counts_path = Path(folder) / "statements.json"
+            poll = [sys.executable, "-c", CHILD, str(counts_path), PROFILE or "", *base[3:]]
             seconds, peak_mb, cpu, out, err, code = run_measured(
-                [*base, "mail", "poll", "--once", "--json", "--workers", workers], env
+                [*poll, "mail", "poll", "--once", "--json", "--workers", workers], env
             )
             if code != 0:
                 raise SystemExit(f"mail poll failed ({code}): {err[-2000:]}")
@@ -188,6 +231,9 @@ def main() -> None:
                 processed = connection.execute(text("SELECT count(*) FROM processed_message")).scalar_one()
                 tickets = connection.execute(text("SELECT count(*) FROM ticket")).scalar_one()
             engine.dispose()
+            statements = json.loads(counts_path.read_text(encoding="utf-8"))
+            if PROFILE:
+                Path(PROFILE + ".sql.json").write_text(json.dumps(statements, indent=1), encoding="utf-8")
     finally:
         server.stop()
     if processed != MESSAGES or report["failed"]:
@@ -202,6 +248,7 @@ def main() -> None:
         ("CPU time (poll and its worker)", round(cpu, 2), "s", None),
         ("messages per CPU second", round(MESSAGES / cpu, 1), "messages/s", None),
         ("CPU time per message", round(cpu / MESSAGES * 1000, 2), "ms", None),
+        ("SQL statements per message", round(sum(statements.values()) / MESSAGES, 2), "statements", None),
         ("load average at the start", round(load_at_start, 2), "", None),
         ("load average at the end", round(os.getloadavg()[0], 2), "", None),
         ("conversion workers", int(workers), "processes", None),
@@ -210,7 +257,8 @@ def main() -> None:
         ("acknowledgements queued", report["acknowledged"], "messages", None),
         ("APPEND into Dovecot", round(load_seconds, 2), "s", None),
     ]
-    table = Table(title=f"hotline mail poll --once (SQLite, SCALE={SCALE})", title_justify="left")
+    title = f"hotline mail poll --once (SQLite, SCALE={SCALE}{', PROFILED' if PROFILE else ''})"
+    table = Table(title=title, title_justify="left")
     for column in ("figure", "value", "unit", "target", "ok"):
         table.add_column(column)
     for name, value, unit, target in figures:

@@ -54,12 +54,19 @@ class Acknowledgement:
 
 
 def decide_acknowledgement(
-    uow: UnitOfWork, *, mailbox: MailboxRef, mail: IncomingMail, sender: str | None, answers: Ticket | None
+    uow: UnitOfWork,
+    *,
+    mailbox: MailboxRef,
+    mail: IncomingMail,
+    sender: str | None,
+    answers: Ticket | None,
+    sent_today: int | None = None,
 ) -> Acknowledgement:
     """Whether the sender of ``mail`` is acknowledged: only for a new ticket (``answers`` is the ticket
     the mail threads onto, if any), only where the account acknowledges, never for mail a machine sent
     (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves, and at most
-    ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes."""
+    ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes.
+    ``sent_today``: the sender's count today, when the caller read it already (a group's intake)."""
     if answers is not None:
         return Acknowledgement(reason=f"answers ticket #{answers.number}")
     if not mailbox.acknowledge:
@@ -71,7 +78,9 @@ def decide_acknowledgement(
     if sender == normalised_address(mailbox.from_address):
         return Acknowledgement(reason="sent from our own address")
     limit = mailbox.acknowledgements_per_day
-    sent = acknowledgements_today(uow, sender=sender, limit=limit, domain=domain_of(mailbox.from_address))
+    sent = sent_today
+    if sent is None:
+        sent = acknowledgements_today(uow, sender=sender, limit=limit, domain=domain_of(mailbox.from_address))
     if sent >= limit:
         return Acknowledgement(reason=f"{sender} had {sent} today")
     return Acknowledgement(slot=sent + 1, to=sender)

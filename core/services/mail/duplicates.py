@@ -93,17 +93,21 @@ def record_processed(
     """Record this UID as taken in; a plain insert, at once, so that a parallel run's record of the
     same UID makes this one fail here (``IntegrityError``) rather than at the commit."""
     uow.session.execute(
-        insert(ProcessedMessage.__table__).values(  # type: ignore[attr-defined]
-            account=account,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            message_id=message_id,
-            content_digest=content_digest,
-            ticket_id=ticket_id,
-            event_id=event_id,
-            processed_at=uow.now(),
-        )
+        _INSERT_PROCESSED,  # one compiled statement for every message, its values as parameters
+        {
+            "account": account,
+            "uidvalidity": uidvalidity,
+            "uid": uid,
+            "message_id": message_id,
+            "content_digest": content_digest,
+            "ticket_id": ticket_id,
+            "event_id": event_id,
+            "processed_at": uow.now(),
+        },
     )
+
+
+_INSERT_PROCESSED = insert(ProcessedMessage.__table__)  # type: ignore[attr-defined]
 
 
 def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]) -> set[int]:

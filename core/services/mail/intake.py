@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.core.models import Client, OutboxMessage, Queue, Ticket
 from hotline.core.rules.engine import conduct
-from hotline.core.services.audit import record_audit
+from hotline.core.search import reindex_clients
+from hotline.core.services.audit import audit_row, record_audit, record_audits
 from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
     decide_acknowledgement,
@@ -30,6 +31,7 @@ from hotline.core.services.mail.duplicates import (
     earlier_delivery,
     record_processed,
 )
+from hotline.core.services.mail.intake_group import GroupReads, read_group
 from hotline.core.services.mail.message_event import add_message_event
 from hotline.core.services.mail.senders import (
     client_by_address,
@@ -90,9 +92,11 @@ class IntakeResult:
 @dataclass
 class IntakeContext:
     """What stays the same for a group of messages taken in in one unit of work, looked up once: the
-    account's queue (held here, so the session keeps it and reads of it need no query)."""
+    account's queue (held here, so the session keeps it and reads of it need no query), and what the
+    group's messages need from the database, read together (``intake_group``)."""
 
     queue: Queue | None = None
+    reads: GroupReads | None = None
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,35 @@ class _Where:
         return f"{self.mailbox.name}/{self.uidvalidity}/{self.uid}"
 
 
-def prepare_intake(uow: UnitOfWork, *, mailbox: MailboxRef) -> IntakeContext:
-    """Look up (or create) the account's queue once for a group, in its own savepoint; call it outside
-    the messages' savepoints, so a message rolled back alone cannot take the queue with it."""
+def prepare_intake(
+    uow: UnitOfWork,
+    *,
+    mailbox: MailboxRef,
+    uidvalidity: int | None = None,
+    mails: list[tuple[int, IncomingMail]] | None = None,
+) -> IntakeContext:
+    """Look up (or create) the account's queue once for a group, and read what the group's ``mails``
+    (UID, message) need (``read_group``), each in its own savepoint; call it outside the messages'
+    savepoints, so a message rolled back alone cannot take the queue with it. Without ``mails`` each
+    message reads for itself."""
     with uow.session.begin_nested():
-        return IntakeContext(queue=ensure_queue(uow, name=mailbox.queue))
+        queue = ensure_queue(uow, name=mailbox.queue)
+    if mails is None or uidvalidity is None:
+        return IntakeContext(queue=queue)
+    with uow.session.begin_nested():
+        reads = read_group(uow, mailbox=mailbox, uidvalidity=uidvalidity, mails=mails)
+    return IntakeContext(queue=queue, reads=reads)
+
+
+def finish_intake(uow: UnitOfWork, context: IntakeContext) -> None:
+    """After the group's last message: write its messages' ``mail.intake`` audit entries and index the
+    clients it created for the search, each in one go (the trail and the lookup have them once the
+    group commits, as they would have had each)."""
+    if context.reads is not None:
+        record_audits(uow, context.reads.audits)
+    if context.reads is not None and context.reads.new_clients:
+        uow.session.flush()
+        reindex_clients(uow.session, context.reads.new_clients)
 
 
 def take_in(
@@ -129,37 +157,70 @@ def take_in(
     own savepoint: on failure this message alone is rolled back and the error raised. A UID that an
     overlapping run recorded first is a duplicate."""
     where = _Where(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
+    reads = context.reads if context is not None else None
+    if reads is not None:
+        reads.begin(uid, mail)
     try:
         with uow.session.begin_nested():
-            return _take_in(uow, where, mail, sla, context)
+            result = _take_in(uow, where, mail, sla, context)
     except IntegrityError:
+        if reads is not None:
+            reads.drop()
         if not already_processed(uow, account=mailbox.name, uidvalidity=uidvalidity, uids=[uid]):
             raise
         return IntakeResult(outcome=IntakeOutcome.DUPLICATE)
+    except BaseException:
+        if reads is not None:
+            reads.drop()
+        raise
+    if reads is not None:
+        reads.keep()
+    return result
 
 
 def _take_in(
     uow: UnitOfWork, where: _Where, mail: IncomingMail, sla: SlaSetup | None, context: IntakeContext | None
 ) -> IntakeResult:
-    earlier = earlier_delivery(
-        uow,
-        account=where.mailbox.name,
-        uidvalidity=where.uidvalidity,
-        uid=where.uid,
-        message_id=mail.message_id,
-        content_digest=mail.content_digest,
-    )
+    reads = context.reads if context is not None else None
+    if reads is not None:
+        earlier = reads.earlier(where.uid, mail.message_id, mail.content_digest)
+    else:
+        earlier = earlier_delivery(
+            uow,
+            account=where.mailbox.name,
+            uidvalidity=where.uidvalidity,
+            uid=where.uid,
+            message_id=mail.message_id,
+            content_digest=mail.content_digest,
+        )
     if earlier is not None:
-        return _duplicate(uow, where, mail, earlier)
-    if mail.bounce is not None and (bounced := _bounce_of_ours(uow, where, mail)) is not None:
+        return _duplicate(uow, where, mail, earlier, reads)
+    if mail.bounce is not None and (bounced := _bounce_of_ours(uow, where, mail, reads)) is not None:
         return bounced
     # Every read before the first write, so none of them has to flush the writes first.
     sender = normalised_address(mail.from_address)
-    client = client_by_address(uow, sender)
-    answered = ticket_answered(uow, mail)
-    verdict = decide_acknowledgement(uow, mailbox=where.mailbox, mail=mail, sender=sender, answers=answered)
+    if reads is not None:
+        client, answered = reads.client(sender), reads.answered(uow, mail)
+    else:
+        client, answered = client_by_address(uow, sender), ticket_answered(uow, mail)
+    verdict = decide_acknowledgement(
+        uow,
+        mailbox=where.mailbox,
+        mail=mail,
+        sender=sender,
+        answers=answered,
+        sent_today=reads.acknowledgements_today(sender) if reads is not None and sender else None,
+    )
     if client is None:
-        client = new_client_for(uow, address=sender, mail=mail, default_region=where.mailbox.default_region)
+        client = new_client_for(
+            uow,
+            address=sender,
+            mail=mail,
+            default_region=where.mailbox.default_region,
+            index=reads is None,  # the group's new clients are indexed together at its end
+        )
+        if client is not None and reads is not None and sender is not None:
+            reads.wrote(client=(sender, client))
     if answered is not None:
         ticket, outcome = answered, IntakeOutcome.THREADED
     else:
@@ -170,21 +231,31 @@ def _take_in(
     _conduct(uow, mail, ticket, sender, created=outcome is IntakeOutcome.CREATED)
     _record(uow, where, mail, ticket_id=ticket.id, event_id=event.id)
     verdict = send_acknowledgement(uow, decision=verdict, mailbox=where.mailbox, ticket=ticket, mail=mail)
-    _audit(uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict)
+    if reads is not None:
+        reads.wrote(ticket=ticket, event_id=event.id, at=event.created_at, acknowledged=verdict.to)
+    _audit(
+        uow, where, mail, ticket_number=ticket.number, outcome=outcome, acknowledgement=verdict, reads=reads
+    )
     return IntakeResult(
         outcome=outcome, ticket_number=ticket.number, event_id=event.id, acknowledgement=verdict
     )
 
 
-def _duplicate(uow: UnitOfWork, where: _Where, mail: IncomingMail, earlier: EarlierDelivery) -> IntakeResult:
+def _duplicate(
+    uow: UnitOfWork, where: _Where, mail: IncomingMail, earlier: EarlierDelivery, reads: GroupReads | None
+) -> IntakeResult:
     """The same message again: recorded under this UID too when it was taken in under another."""
     if not earlier.same_uid:
         _record(uow, where, mail, ticket_id=earlier.ticket_id, event_id=None)
     ticket = uow.session.get(Ticket, earlier.ticket_id) if earlier.ticket_id is not None else None
+    if reads is not None and ticket is not None:
+        reads.wrote(ticket=ticket)
     return IntakeResult(outcome=IntakeOutcome.DUPLICATE, ticket_number=ticket.number if ticket else None)
 
 
-def _bounce_of_ours(uow: UnitOfWork, where: _Where, mail: IncomingMail) -> IntakeResult | None:
+def _bounce_of_ours(
+    uow: UnitOfWork, where: _Where, mail: IncomingMail, reads: GroupReads | None
+) -> IntakeResult | None:
     """A bounce that names a message of our outbox marks it failed (shown on its ticket) instead of
     opening a ticket; a bounce that names none of ours is taken in like other mail."""
     bounce = mail.bounce
@@ -197,6 +268,8 @@ def _bounce_of_ours(uow: UnitOfWork, where: _Where, mail: IncomingMail) -> Intak
     row = uow.session.get(OutboxMessage, outbox_id)
     ticket = uow.session.get(Ticket, row.ticket_id) if row is not None and row.ticket_id else None
     _record(uow, where, mail, ticket_id=ticket.id if ticket else None, event_id=None)
+    if reads is not None and ticket is not None:
+        reads.wrote(ticket=ticket)
     after = {
         "account": where.mailbox.name,
         "uid": where.uid,
@@ -265,7 +338,9 @@ def _audit(
     ticket_number: int,
     outcome: IntakeOutcome,
     acknowledgement: Acknowledgement,
+    reads: GroupReads | None,
 ) -> None:
+    """The ``mail.intake`` entry; a group's are written together at its end (``finish_intake``)."""
     after: dict[str, Any] = {
         "account": where.mailbox.name,
         "uidvalidity": where.uidvalidity,
@@ -276,4 +351,9 @@ def _audit(
     }
     if not acknowledgement.due:
         after["not_acknowledged"] = acknowledgement.reason  # why not, for a supervisor asking
+    if reads is not None:
+        reads.wrote(
+            audit=audit_row(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
+        )
+        return
     record_audit(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from hotline.core.emails import normalize_email
 from hotline.core.errors import HotlineError
 from hotline.core.models import Client, ClientEmail, Ticket
+from hotline.core.models.enums import ClientKind
+from hotline.core.rules.engine import conduct
+from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.clients import ClientDraft, create_client, touch_last_interaction
 
 if TYPE_CHECKING:
@@ -45,15 +49,39 @@ def client_by_address(uow: UnitOfWork, address: str | None) -> Client | None:
 
 
 def new_client_for(
-    uow: UnitOfWork, *, address: str | None, mail: IncomingMail, default_region: str
+    uow: UnitOfWork, *, address: str | None, mail: IncomingMail, default_region: str, index: bool = True
 ) -> Client | None:
-    """A new client for an unknown person writing from ``address``; None for a machine."""
+    """A new client for an unknown person writing from ``address``; None for a machine.
+
+    ``index=False``: the caller indexes it for the search itself (``reindex_clients``) before its
+    transaction ends, together with the other clients it creates: one set of statements for a group of
+    clients instead of one per client. Otherwise as ``create_client`` (audit entry, ``client.created``)."""
     if address is None or mail.automated_kind not in PERSON_KINDS:
         return None
-    name = mail.from_name.strip() or address
-    return create_client(
-        uow, draft=ClientDraft(name=name[:300], emails=[address]), default_region=default_region
+    name = (mail.from_name.strip() or address)[:300].strip() or address
+    if index:
+        return create_client(
+            uow, draft=ClientDraft(name=name, emails=[address]), default_region=default_region
+        )
+    now = uow.now()
+    client = Client(  # its mail is its first interaction (``note_contact`` then has nothing to update)
+        kind=ClientKind.PERSON.value,
+        name=name,
+        tags=[],
+        created_at=now,
+        updated_at=now,
+        last_interaction_at=now,
     )
+    uow.session.add(client)
+    uow.session.flush()
+    uow.session.execute(
+        insert(ClientEmail.__table__).values(client_id=client.id, address=address)  # type: ignore[attr-defined]
+    )
+    after = snapshot(client)
+    after["phones"], after["emails"] = [], [address]
+    record_audit(uow, action="client.create", entity="client", entity_id=client.id, after=after)
+    conduct(uow, "client.created", client_id=client.id, sender=address)
+    return client
 
 
 def note_contact(uow: UnitOfWork, *, client: Client, ticket: Ticket) -> None:
