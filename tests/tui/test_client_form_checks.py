@@ -263,3 +263,66 @@ async def test_home_starts_empty_after_a_card_and_up_recalls_the_last_query(worl
         assert lookup.value == "" and app.focused is lookup
         await pilot.press("up")
         assert lookup.value == "345 67" and lookup.cursor_position == len("345 67")
+
+
+async def test_the_log_call_form_shows_every_problem_beside_its_field(world, console, settle, engine):
+    from hotline.core.models import Interaction, Reminder
+    from hotline.tui.screens.log_call import LogCallScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        assert form.query_one("#follow-up", Input).placeholder.endswith("01.12.2026 10:00")
+        form.query_one("#duration", Input).value = "1:2:3:4"
+        form.query_one("#follow-up", Input).value = "31.02.2027 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert (
+            str(form.query_one("#duration-error", Static).render())
+            == "⚠ not a duration: '1:2:3:4' (use m:ss)"
+        )
+        assert "February 2027 has 28 days" in str(form.query_one("#follow-up-error", Static).render())
+        assert app.focused is form.query_one("#duration", Input)
+        form.query_one("#duration", Input).value = "2:05"
+        form.query_one("#follow-up", Input).value = "01.12.2026 10:00"
+        await settle(pilot)
+        assert not form.query_one("#duration-error", Static).display
+        assert not form.query_one("#follow-up-error", Static).display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert call.duration_seconds == 125
+        reminder = uow.session.exec(select(Reminder)).one()
+        assert reminder.due_at.isoformat() == "2026-12-01T07:00:00+00:00"  # 10:00 in Moscow
+
+
+async def test_the_reminder_date_is_read_in_the_configured_order(world, console, settle, engine):
+    from textual.widgets import TextArea
+
+    from hotline.core.models import Reminder
+
+    settings = Settings(**(console_settings().model_dump() | {"date_order": "mdy"}))
+    app = console(settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#when", Input).value = "12/01/2026 18:45"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Reminder)).one().due_at.isoformat() == "2026-12-01T15:45:00+00:00"
