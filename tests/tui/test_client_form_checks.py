@@ -326,3 +326,18 @@ async def test_the_reminder_date_is_read_in_the_configured_order(world, console,
         assert isinstance(app.screen, ClientCardScreen)
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Reminder)).one().due_at.isoformat() == "2026-12-01T15:45:00+00:00"
+
+
+async def test_a_yes_typed_with_the_save_answers_the_question_not_the_name(world, console, settle, engine):
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#group", Input).value = "Wholesale"
+        form.query_one("#name", Input).focus()
+        type_at_once(app, "<ctrl+s>y")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    [client] = clients_named(engine, "Olga Smirnova")
+    assert client.group_id is not None
