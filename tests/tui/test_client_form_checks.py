@@ -341,3 +341,32 @@ async def test_a_yes_typed_with_the_save_answers_the_question_not_the_name(world
         assert isinstance(app.screen, ClientCardScreen)
     [client] = clients_named(engine, "Olga Smirnova")
     assert client.group_id is not None
+
+
+async def test_an_edit_asks_only_about_a_shared_contact_it_adds(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.hostile_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#phones", Input).value = f"+7 495 111-22-33, {world.ivanov_phone}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # Ivanov's number is new on this client: asked
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is card
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # the shared number was agreed to: not asked again
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        owners = uow.session.exec(
+            select(ClientPhone.client_id).where(ClientPhone.e164 == "+79123456789")
+        ).all()
+        assert sorted(owners) == sorted([world.ivanov_id, world.hostile_id])

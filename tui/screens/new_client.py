@@ -126,6 +126,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         self._check_generation = 0
         self._shown_errors: dict[str, str] = {}
         """Field → its value when its error was shown: the error goes once the value is changed."""
+        self._own_contacts: set[str] = set()
+        """The edited client's phones (E.164) and emails as loaded: sharing one of those was agreed before."""
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -213,6 +215,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             "#tags": ", ".join(str(tag) for tag in client.tags),
         }
         self.attribution = self._stored_attribution = Attribution(client.source, client.campaign)
+        self._own_contacts = {phone.e164 for phone in card.phones} | {email.address for email in card.emails}
         self.query_one("#attribution", Static).update(attribution_text(self.attribution))
         for selector, value in values.items():
             field = self.query_one(selector, Input)
@@ -449,6 +452,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         region = self.ctx.settings.default_region
         e164s = [normalize_phone(raw, default_region=region).e164 for raw in phones]
         addresses = [normalize_email(raw) for raw in emails]
+        e164s = [e164 for e164 in e164s if e164 not in self._own_contacts]  # kept as they were: asked before
+        addresses = [address for address in addresses if address not in self._own_contacts]
         if not e164s and not addresses:
             return []
         with self.ctx.uow(readonly=True) as uow:
