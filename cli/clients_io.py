@@ -91,6 +91,7 @@ def import_clients(
         sheet=sheet,
         column_map=parse_overrides(column_map or []),
         default_region=state.settings.default_region,
+        date_order=state.settings.date_order,
         errors_path=errors,
         force=force,
     )

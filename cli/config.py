@@ -42,6 +42,7 @@ def init(
 @app.command()
 def check() -> None:
     """Load the file and check what it names (queues, operators) against the database: exit 2 if wrong."""
+    from hotline.core.dates import date_pattern
     from hotline.core.escalation.validate import validate_against_db
     from hotline.core.rules.validate import check_rules
 
@@ -56,5 +57,6 @@ def check() -> None:
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "
-        f"{len(settings.mail.accounts)} mail accounts, {len(settings.pbx.extensions)} PBX extensions: ok"
+        f"{len(settings.mail.accounts)} mail accounts, {len(settings.pbx.extensions)} PBX extensions, "
+        f"dates typed as {date_pattern(settings.date_order)}: ok"
     )

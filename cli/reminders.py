@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import Page, info, print_json, stdout, table
 
 if TYPE_CHECKING:
+    from hotline.core.dates import DateOrder
     from hotline.core.services.reminders import ReminderView
 
 app = typer.Typer(help="Reminders: follow-ups and birthdays.", no_args_is_help=True)
@@ -20,20 +21,23 @@ app = typer.Typer(help="Reminders: follow-ups and birthdays.", no_args_is_help=T
 MORNING = time(9, 0)
 _RELATIVE = re.compile(r"^\+?(\d{1,5})\s*(m|min|h|d)$")
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+_DATE_TIME = re.compile(r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4})(?: (\d{1,2}:\d{2}))?")
 
 
-def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
-    """``30m``, ``2h``, ``3d``, ``tomorrow`` (09:00), a date (09:00) or an ISO-8601 time (naive = local)."""
+def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) -> datetime:
+    """``30m``, ``2h``, ``3d``, ``tomorrow`` (09:00), a date as people here write it (``order``:
+    ``01.12.2026`` day-first) with an optional ``HH:MM`` (else 09:00), or an ISO-8601 time (naive = local)."""
     from hotline.core.clock import within_years
     from hotline.core.errors import InvalidInput
 
     try:
-        return within_years(_parse_when(text, now=now, zone=zone), text=text, where="--at")
+        return within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
     except OverflowError:
         raise InvalidInput(f"not a time this calendar can hold: {text!r}", where="--at") from None
 
 
-def _parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
+def _parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) -> datetime:
+    from hotline.core.dates import date_pattern, parse_date
     from hotline.core.errors import InvalidInput
 
     cleaned = " ".join(text.strip().lower().split())
@@ -43,13 +47,24 @@ def _parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     if cleaned == "tomorrow":
         day = now.astimezone(zone).date() + timedelta(days=1)
         return datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC)
+    if dated := _DATE_TIME.fullmatch(cleaned):
+        try:
+            day = parse_date(dated.group(1), order)
+        except InvalidInput as error:  # says why: no such day in that month, no such month…
+            raise InvalidInput(error.message, where="--at") from None
+        try:
+            clock = time.fromisoformat(dated.group(2).zfill(5)) if dated.group(2) else MORNING
+        except ValueError:
+            raise InvalidInput(f"not a time of day: {dated.group(2)!r}", where="--at") from None
+        return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
-            return datetime.combine(date.fromisoformat(cleaned), MORNING, tzinfo=zone).astimezone(UTC)
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
+        pattern = date_pattern(order)
         raise InvalidInput(
-            f"not a time: {text!r} (use 30m, 2h, 3d, tomorrow, 2026-12-01 or 2026-12-01T10:00)", where="--at"
+            f"not a time: {text!r} (use 30m, 2h, 3d, tomorrow, {pattern}, {pattern} 10:00"
+            " or 2026-12-01T10:00)",
+            where="--at",
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
@@ -168,7 +183,7 @@ def add(
 
     state = cli_state()
     with state.uow() as uow:
-        due_at = parse_when(at, now=uow.now(), zone=state.settings.zone)
+        due_at = parse_when(at, now=uow.now(), zone=state.settings.zone, order=state.settings.date_order)
         ticket_id = get_ticket(uow, number=ticket).id if ticket is not None else None
         created = create_reminders(
             uow,

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
+from hotline.core.dates import DateOrder
 from hotline.core.errors import ConfigError
 from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.rules.config import EventRuleConfig, check_rule_references
@@ -225,6 +226,9 @@ class Settings(BaseSettings):
     default_region: str = "RU"
     """Country for phone numbers typed without a country code: the one place it is set (the entry points
     pass it down; no function has a default of its own)."""
+    date_order: DateOrder = "dmy"
+    """How people here write dates: ``dmy`` (16.01.1999), ``mdy`` (01/16/1999) or ``ymd`` (1999-01-16);
+    the console's forms read typed dates this way (a four-digit year first is always ISO)."""
     screen_pop_max_age_seconds: float = Field(default=30.0, gt=0, le=3600)
     """A screen pop older than this when a console would show it is not a live call: it goes to the
     missed-calls list instead of opening the card with a running timer."""

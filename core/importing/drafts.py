@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
@@ -111,27 +112,27 @@ def quick_plus7_phone(raw: str, *, trunk_8: bool) -> NormalizedPhone | None:
     return NormalizedPhone(raw=typed, e164=f"+7{digits[1:]}", digits=f"7{digits[1:]}")
 
 
-def parse_birthday(text: str, *, today: date | None = None) -> date:
-    """A birth date from ISO, ``DD.MM.YYYY``, ``DD/MM/YYYY``, ``YYYYMMDD`` or an ISO date-time.
+def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = None) -> date:
+    """A birth date from ISO, ``YYYYMMDD``, an ISO date-time or as people write it in ``order`` (the
+    settings' ``date_order``: ``DD.MM.YYYY`` and ``DD/MM/YYYY`` day-first).
 
     Raises ValueError with a reason for a two-digit or missing year, an impossible or a future date.
     """
     value = text.strip().split("T")[0].split(" ")[0]
     if value.startswith("--"):
         raise ValueError(f"birthday {text!r} has no year")
-    if match := re.fullmatch(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})|(\d{4})(\d{2})(\d{2})", value):
-        groups = [group for group in match.groups() if group is not None]
-        year, month, day = (int(part) for part in groups)
-    elif match := re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})", value):
-        day, month, year = (int(part) for part in match.groups())
-        if len(match.group(3)) == 2:
+    if match := re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value):
+        value = "-".join(match.groups())
+    elif match := re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-](\d{2}|\d{4})", value):
+        if len(match.group(1)) == 2:
             raise ValueError(f"birthday {text!r} has a two-digit year; write the year in full")
-    else:
-        raise ValueError(f"birthday {text!r} is not a date (expected DD.MM.YYYY or YYYY-MM-DD)")
+    elif not re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}", value):
+        raise ValueError(f"birthday {text!r} is not a date (expected {date_pattern(order)} or YYYY-MM-DD)")
     try:
-        born = date(year, month, day)
-    except ValueError:
-        raise ValueError(f"birthday {text!r} is an impossible date") from None
+        born = parse_date(value, order)
+    except InvalidInput as error:
+        reason = error.message.split(": ", 1)[-1]
+        raise ValueError(f"birthday {text!r} is an impossible date: {reason}") from None
     if born.year < 1900 or (today is not None and born > today):
         raise ValueError(f"birthday {text!r} is not a plausible birth date")
     return born
@@ -140,9 +141,17 @@ def parse_birthday(text: str, *, today: date | None = None) -> date:
 class DraftBuilder:
     """Turns rows into drafts with the phone region and "today" fixed for the whole import."""
 
-    def __init__(self, columns: ColumnMap, *, default_region: str, today: date | None = None) -> None:
+    def __init__(
+        self,
+        columns: ColumnMap,
+        *,
+        default_region: str,
+        date_order: DateOrder = "dmy",
+        today: date | None = None,
+    ) -> None:
         self.columns = columns
         self.default_region = default_region
+        self.date_order = date_order
         self.today = today
         self._trunk_8 = dials_8_for_plus_7(default_region)
 
@@ -170,7 +179,7 @@ class DraftBuilder:
         self._emails(draft, texts.get("emails", ""), errors)
         if texts.get("birthday"):
             try:
-                draft.birthday = parse_birthday(texts["birthday"], today=self.today)
+                draft.birthday = parse_birthday(texts["birthday"], order=self.date_order, today=self.today)
             except ValueError as error:
                 errors.append(self._error(row.line, "birthday", str(error)))
         draft.group = texts.get("group") or None

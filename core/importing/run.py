@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.core.dates import DateOrder
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
 from hotline.core.importing.identity import Identities, Match, Target
@@ -38,6 +39,8 @@ class ImportOptions:
     typed without a country code (the settings' ``default_region``)."""
 
     default_region: str
+    date_order: DateOrder = "dmy"
+    """How the file's dates are written when not ISO (the settings' ``date_order``)."""
     on_duplicate: OnDuplicate = "skip"
     skip_invalid: bool = False
     dry_run: bool = False

@@ -130,7 +130,12 @@ def _plan(
     source = open_source(path, sheet=options.sheet)
     try:
         columns = map_columns(source.header, options.column_map, path=path)
-        builder = DraftBuilder(columns, default_region=options.default_region, today=uow.now().date())
+        builder = DraftBuilder(
+            columns,
+            default_region=options.default_region,
+            date_order=options.date_order,
+            today=uow.now().date(),
+        )
         run = ImportRun(uow, source, builder, options, progress, staged=staged)
         run.execute()
         run.outcome.ignored_columns = columns.ignored

@@ -328,3 +328,17 @@ def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path
     writer.join(timeout=10)
     assert fed.exit_code == 0, fed.output
     assert json.loads(fed.stdout)["created"] == 1
+
+
+def test_birthdays_are_read_in_the_configured_date_order(db: str, tmp_path: Path) -> None:
+    path = clients_csv(tmp_path, "Имя;Телефон;День рождения\nJohn;+1 212 555 0100;01/16/1980\n")
+    env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+    day_first = runner.invoke(app, ["--db", db, "clients", "import", str(path)], env=env)
+    assert day_first.exit_code == 2
+    assert "birthday '01/16/1980' is an impossible date: there is no month 16" in day_first.output
+    month_first = runner.invoke(
+        app, ["--db", db, "clients", "import", str(path)], env={**env, "HOTLINE_DATE_ORDER": "mdy"}
+    )
+    assert month_first.exit_code == 0, month_first.output
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert [(client["name"], client["birthday"]) for client in exported] == [("John", "1980-01-16")]

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.settings import load_settings
+from tests.cli.invoke import hotline
 
 runner = CliRunner()
 
@@ -35,6 +36,7 @@ def test_starter_file_is_written_once_and_passes_its_own_check(database_url: str
     checked = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
     assert checked.exit_code == 0, checked.output
     assert "4 SLA policies" in checked.output
+    assert "dates typed as DD.MM.YYYY: ok" in checked.output
 
 
 def test_check_names_the_rule_that_refers_to_a_missing_queue(database_url: str, tmp_path: Path) -> None:
@@ -54,3 +56,12 @@ def test_check_names_the_rule_that_refers_to_a_missing_queue(database_url: str, 
 def test_config_path_follows_the_option(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--config", str(tmp_path / "c.toml"), "config", "path"])
     assert result.stdout.strip() == str(tmp_path / "c.toml")
+
+
+def test_check_refuses_an_unknown_date_order_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('date_order = "DD.MM.YYYY"\n', encoding="utf-8")
+    result = hotline("--config", str(config), "config", "check")
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert str(config) in line and "date_order" in line and "'dmy'" in line

@@ -125,10 +125,29 @@ def test_the_list_pages_and_says_when_there_is_more(database_url: str, client_id
     assert "there are more: --offset 2" in text.output
 
 
+def test_add_reads_dates_as_people_write_them(database_url: str, client_id: int) -> None:
+    for at, expected in (("01.12.2026", "2026-12-01 09:00"), ("1/12/2026 18:45", "2026-12-01 18:45")):
+        added = hotline(database_url, "reminders", "add", "Send the contract", "--at", at)
+        assert added.exit_code == 0, added.output
+        assert f"at {expected}" in added.stderr
+    refused = hotline(database_url, "reminders", "add", "x", "--at", "31.02.2027")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == "hotline: error: --at: '31.02.2027': February 2027 has 28 days"
+    args = ["--db", database_url, "--operator", "anna", "--now", MONDAY_10_MSK, "reminders", "add", "x"]
+    month_first = runner.invoke(
+        app,
+        [*args, "--at", "12/01/2026 10:00"],
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_DATE_ORDER": "mdy"},
+    )
+    assert month_first.exit_code == 0, month_first.output
+    assert "at 2026-12-01 10:00" in month_first.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ("reminders", "add", "x", "--at", "someday"),
+        ("reminders", "add", "x", "--at", "01.12.2026 25:00"),
         ("reminders", "add", "x", "--at", "1h", "--for", "nobody"),
         ("reminders", "add", "x", "--at", "1h", "--ticket", "424242"),
         ("reminders", "snooze", "1", "1w"),

@@ -9,6 +9,7 @@ from textual.widgets import Input, Static
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Client, ClientPhone
 from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.confirm import ConfirmScreen
 from hotline.tui.screens.new_client import NewClientScreen, prefill_from
 
 
@@ -59,9 +60,12 @@ async def test_save_creates_the_client_and_opens_its_card(world, console, settle
         form = await open_form(app, pilot, settle, "+7 999 000-11-22")
         form.query_one("#name", Input).value = "Olga Smirnova"
         form.query_one("#emails", Input).value = "olga@example.com"
-        form.query_one("#birthday", Input).value = "1990-05-17"
+        form.query_one("#birthday", Input).value = "17.05.1990"
         form.query_one("#group", Input).value = "Regular"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # "Regular" is a new group: asked, default No
+        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, ClientCardScreen)
         client_id = app.screen.client_id
@@ -80,14 +84,13 @@ async def test_bad_input_shows_why_and_keeps_the_form(world, console, settle, en
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        messages = [n.message for n in app._notifications]
-        assert any(message.startswith("phone") for message in messages), messages
+        assert "not a phone number: 12" in str(form.query_one("#phones-error", Static).render())
         form.query_one("#phones", Input).value = ""
-        form.query_one("#birthday", Input).value = "1990-13-01"
+        form.query_one("#birthday", Input).value = "01.13.1990"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        assert any("birthday" in n.message for n in app._notifications)
+        assert "there is no month 13" in str(form.query_one("#birthday-error", Static).render())
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, NewClientScreen)
@@ -107,7 +110,7 @@ async def test_a_number_typed_into_the_name_of_an_empty_form_moves_to_phones(wor
         assert isinstance(form, NewClientScreen)
         assert form.query_one("#name", Input).value == ""
         assert form.query_one("#phones", Input).value == "+7 999 111-22-77"
-        assert any("needs a name" in n.message for n in app._notifications)
+        assert "a client needs a name" in str(form.query_one("#name-error", Static).render())
         type_at_once(app, "Olga Smirnova<ctrl+s>")
         await wait_typed(pilot, settle)
         assert isinstance(app.screen, ClientCardScreen)

@@ -32,16 +32,37 @@ NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
         ("09:15", datetime(2026, 11, 24, 6, 15, tzinfo=UTC)),
         ("2026-12-01", datetime(2026, 12, 1, 6, 0, tzinfo=UTC)),
         ("2026-12-01 18:45", datetime(2026, 12, 1, 15, 45, tzinfo=UTC)),
+        ("01.12.2026", datetime(2026, 12, 1, 6, 0, tzinfo=UTC)),
+        ("1/12/2026 18:45", datetime(2026, 12, 1, 15, 45, tzinfo=UTC)),
+        (
+            "01.11.2026 08:00",
+            datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        ),  # a date given is that day, past or not
     ],
 )
 def test_parse_when(text, expected):
-    assert parse_when(text, now=NOW, zone=MOSCOW) == expected
+    assert parse_when(text, now=NOW, zone=MOSCOW, order="dmy") == expected
 
 
-@pytest.mark.parametrize("text", ["soon", "25:00", "2026-13-01", "5 weeks"])
+def test_parse_when_reads_dates_in_the_configured_order():
+    assert parse_when("12/01/2026 18:45", now=NOW, zone=MOSCOW, order="mdy") == datetime(
+        2026, 12, 1, 15, 45, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize("text", ["soon", "25:00", "5 weeks", "01.12.2026 25:00", "01.12.2026 x"])
 def test_parse_when_refuses_what_it_does_not_understand(text):
     with pytest.raises(ValueError, match="when: not understood"):
-        parse_when(text, now=NOW, zone=MOSCOW)
+        parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("2026-13-01", "there is no month 13"), ("31.02.2027 10:00", "February 2027 has 28 days")],
+)
+def test_parse_when_says_why_a_date_cannot_be(text, reason):
+    with pytest.raises(ValueError, match=f"when: .*{reason}"):
+        parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
 
 
 async def test_r_sets_a_reminder_about_the_client(world, console, settle, engine):

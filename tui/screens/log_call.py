@@ -146,8 +146,10 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
                     select_on_focus=False,
                     tooltip="Runs from the start of the call; type to correct it.",
                 )
+                yield Static("", id="duration-error", classes="field-error", markup=False)
                 yield Label("Follow up")
-                yield WhenInput(id="follow-up")
+                yield WhenInput(order=self.ctx.settings.date_order, id="follow-up")
+                yield Static("", id="follow-up-error", classes="field-error", markup=False)
             yield Static(attribution_text(self.attribution), id="attribution")
             yield Label("Notes")
             yield TextArea(id="notes", soft_wrap=True, show_line_numbers=False)
@@ -176,6 +178,17 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
     def _duration_typed(self, event: Input.Changed) -> None:
         if event.value != self._shown_duration:
             self._ticking = False  # the operator's correction stands
+            self._show_error("duration", "")
+
+    @on(Input.Changed, "#follow-up")
+    def _follow_up_typed(self) -> None:
+        self._show_error("follow-up", "")
+
+    def _show_error(self, field: str, message: str) -> None:
+        """``message`` under ``field`` (an empty one hides the line)."""
+        line = self.query_one(f"#{field}-error", Static)
+        line.update(Text(f"⚠ {message}" if message else ""))
+        line.set_class(bool(message), "-shown")
 
     def action_insert_article(self) -> None:
         insert_article(self, self.ctx, self.query_one("#notes", TextArea))
@@ -186,20 +199,27 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
     def action_save(self) -> None:
         if self._saving:
             return
+        errors: dict[str, str] = {}
+        duration: int | None = None
         if self._following_clock() and self.call_started_at is not None:
-            duration: int | None = elapsed_seconds(self.call_started_at, self.ctx.clock)
+            duration = elapsed_seconds(self.call_started_at, self.ctx.clock)
         else:
             try:
                 duration = parse_duration(self.query_one("#duration", Input).value)
             except ValueError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
+                errors["duration"] = str(error)
+        follow_up_at: datetime | None = None
         try:
             follow_up_at = self.query_one("#follow-up", WhenInput).when(
                 now=self.ctx.clock.now(), zone=self.ctx.settings.zone
             )
         except ValueError as error:
-            self.notify(str(error), severity="error", markup=False)
+            errors["follow-up"] = str(error).removeprefix("when: ")
+        for field in ("duration", "follow-up"):
+            self._show_error(field, errors.get(field, ""))
+        if errors:
+            self.query_one(f"#{next(iter(errors))}", Input).focus()
+            self.notify("Not logged: " + "; ".join(errors.values()), severity="error", markup=False)
             return
         self._saving = True
         self._save(

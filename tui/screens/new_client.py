@@ -1,7 +1,9 @@
 """New client (prefilled from what was typed in the lookup) and editing an existing one.
 
-A phone or email that already belongs to another client shows a warning with that client's name;
-ctrl+o opens that client instead. ctrl+s saves.
+ctrl+s checks every field at once and shows each problem beside its field. A birthday is typed as people
+here write dates (the ``date_order`` setting: ``16.01.1999`` day-first). A phone or email that already
+belongs to another client shows a warning with that client's name (ctrl+o opens that client instead), and
+saving it anyway needs an explicit yes; so does a group name that does not exist yet (it would be created).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
@@ -20,15 +22,20 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
 from hotline.core.attribution import Attribution
+from hotline.core.dates import date_pattern, format_date, parse_date
+from hotline.core.errors import InvalidInput
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, forward_worker_failure
 from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
+from hotline.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 KINDS = (("Person", "person"), ("Organisation", "organisation"))
+CHECKED_FIELDS = ("name", "phones", "emails", "group", "birthday")
+"""The fields that can be wrong; each has an error line under it (``#<field>-error``)."""
 
 register(
     Command(
@@ -81,6 +88,19 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
 
+def _accepted(normalize: Any, raw: str) -> bool:
+    try:
+        normalize(raw)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _error_line(field: str) -> ComposeResult:
+    """The (hidden until needed) line under ``field`` that says what is wrong with it."""
+    yield Static("", id=f"{field}-error", classes="field-error", markup=False)
+
+
 class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     """Returns the saved client's id (or the existing one chosen with ctrl+o), or None."""
 
@@ -104,6 +124,10 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         self.prefill = prefill_from(typed)
         self.duplicates: list[tuple[int, str]] = []
         self._check_generation = 0
+        self._shown_errors: dict[str, str] = {}
+        """Field → its value when its error was shown: the error goes once the value is changed."""
+        self._own_contacts: set[str] = set()
+        """The edited client's phones (E.164) and emails as loaded: sharing one of those was agreed before."""
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -121,6 +145,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     compact=True,
                     select_on_focus=False,
                 )
+                yield from _error_line("name")
                 yield Label("Phones")
                 yield Input(
                     self.prefill.get("phone", ""),
@@ -129,6 +154,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     compact=True,
                     select_on_focus=False,
                 )
+                yield from _error_line("phones")
                 yield Label("Emails")
                 yield Input(
                     self.prefill.get("email", ""),
@@ -137,17 +163,20 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     compact=True,
                     select_on_focus=False,
                 )
+                yield from _error_line("emails")
                 yield Label("Group")
                 yield Input(id="group", max_length=100, compact=True, select_on_focus=False)
+                yield from _error_line("group")
                 yield Label("Birthday")
                 yield Input(
                     id="birthday",
-                    placeholder="YYYY-MM-DD",
-                    restrict=r"[0-9-]*",
-                    max_length=10,
+                    placeholder=date_pattern(self.ctx.settings.date_order),
+                    restrict=r"[0-9./\- ]*",
+                    max_length=12,
                     compact=True,
                     select_on_focus=False,
                 )
+                yield from _error_line("birthday")
                 yield Label("Tags")
                 yield Input(id="tags", placeholder="vip, wholesale, …", compact=True, select_on_focus=False)
             yield Static(attribution_text(self.attribution), id="attribution")
@@ -180,10 +209,13 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             "#phones": ", ".join(phone.raw or phone.e164 for phone in card.phones),
             "#emails": ", ".join(email.address for email in card.emails),
             "#group": card.group.name if card.group else "",
-            "#birthday": client.birthday.isoformat() if client.birthday else "",
+            "#birthday": format_date(client.birthday, self.ctx.settings.date_order)
+            if client.birthday
+            else "",
             "#tags": ", ".join(str(tag) for tag in client.tags),
         }
         self.attribution = self._stored_attribution = Attribution(client.source, client.campaign)
+        self._own_contacts = {phone.e164 for phone in card.phones} | {email.address for email in card.emails}
         self.query_one("#attribution", Static).update(attribution_text(self.attribution))
         for selector, value in values.items():
             field = self.query_one(selector, Input)
@@ -262,51 +294,171 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    @on(Input.Changed, "#name, #phones, #emails, #group, #birthday")
+    def _edited(self, event: Input.Changed) -> None:
+        """A field being corrected no longer shows its old error."""
+        field = event.input.id or ""
+        if field in self._shown_errors and event.value != self._shown_errors[field]:
+            self._show_error(field, "")
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "name":
+            self._number_out_of_the_name()
+
     def action_save(self) -> None:
         if self._saving:
             return
-        try:
-            fields = self._fields()
-        except ValueError as error:
-            self.notify(str(error), severity="error", markup=False)
+        fields, errors = self._checked()
+        for field in CHECKED_FIELDS:
+            self._show_error(field, errors.get(field, ""))
+        if errors:
+            first = next(field for field in CHECKED_FIELDS if field in errors)
+            self.query_one(f"#{first}", Input).focus()
+            problems = "1 field needs" if len(errors) == 1 else f"{len(errors)} fields need"
+            self.notify(f"Not saved: {problems} correcting.", severity="error", markup=False)
             return
         self._saving = True
-        self._save(fields)
+        self._confirm_and_save(fields)
 
-    def _fields(self) -> dict[str, Any]:
+    def _show_error(self, field: str, message: str) -> None:
+        if message:
+            self._shown_errors[field] = self.query_one(f"#{field}", Input).value
+        else:
+            self._shown_errors.pop(field, None)
+        line = self.query_one(f"#{field}-error", Static)
+        line.update(Text(f"⚠ {message}" if message else ""))
+        line.set_class(bool(message), "-shown")
+
+    def _checked(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form's values for the service, and every field's problem at once (field → reason)."""
+
         def value(selector: str) -> str:
             return self.query_one(selector, Input).value.strip()
 
-        self._number_out_of_the_name()
+        from hotline.core.emails import normalize_email
+        from hotline.core.phones import normalize_phone
 
-        birthday_text = value("#birthday")
-        try:
-            birthday = date.fromisoformat(birthday_text) if birthday_text else None
-        except ValueError:
-            raise ValueError(f"birthday: not a date (YYYY-MM-DD): {birthday_text}") from None
+        self._number_out_of_the_name()
+        errors: dict[str, str] = {}
         if not value("#name"):
-            raise ValueError("name: a client needs a name")
+            errors["name"] = "a client needs a name"
+        phones, emails = _split(value("#phones")), _split(value("#emails"))
+        region = self.ctx.settings.default_region
+        bad_phones = [
+            raw
+            for raw in phones
+            if not _accepted(lambda raw: normalize_phone(raw, default_region=region), raw)
+        ]
+        if bad_phones:
+            errors["phones"] = f"not a phone number: {', '.join(bad_phones)}"
+        bad_emails = [raw for raw in emails if not _accepted(normalize_email, raw)]
+        if bad_emails:
+            errors["emails"] = f"not an email address: {', '.join(bad_emails)}"
+        birthday: date | None = None
+        if birthday_text := value("#birthday"):
+            try:
+                birthday = parse_date(birthday_text, self.ctx.settings.date_order)
+            except InvalidInput as error:
+                errors["birthday"] = error.message
+            else:
+                if birthday > self.ctx.clock.now().astimezone(self.ctx.settings.zone).date():
+                    errors["birthday"] = f"{birthday_text!r} is in the future"
         fields: dict[str, Any] = {}
         if self.attribution != self._stored_attribution:
             fields = {"source": self.attribution.source, "campaign": self.attribution.campaign}
         return fields | {
             "kind": str(self.query_one("#kind", Select).value),
             "name": value("#name"),
-            "phones": _split(value("#phones")),
-            "emails": _split(value("#emails")),
+            "phones": phones,
+            "emails": emails,
             "group": value("#group") or None,
             "birthday": birthday,
             "tags": _split(value("#tags")),
-        }
+        }, errors
 
     def _number_out_of_the_name(self) -> None:
         """A phone number typed into an empty form's Name (F4 with nothing in the lookup box) belongs in
-        Phones: it moves there, and the form asks for the name."""
+        Phones: it moves there when the operator leaves Name or saves, and the form asks for the name."""
         name, phones = self.query_one("#name", Input), self.query_one("#phones", Input)
         if self.client_id is None and not phones.value.strip() and "phone" in prefill_from(name.value):
             phones.value = name.value.strip()
             name.value = ""
             name.focus()
+
+    # -- confirmations, then the write -------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _confirm_and_save(self, fields: dict[str, Any]) -> None:
+        """What needs a yes before the write: a group that does not exist yet, another client's phone or
+        email (looked up afresh, not taken from the live warning)."""
+        group = fields["group"]
+        new_group = bool(group) and not self._group_exists(group)
+        duplicates = self._owners_of(fields["phones"], fields["emails"])
+        self.app.call_from_thread(self._ask_group, fields, new_group, duplicates)
+
+    def _ask_group(self, fields: dict[str, Any], new_group: bool, duplicates: list[tuple[int, str]]) -> None:
+        if not new_group:
+            self._ask_duplicates(fields, duplicates)
+            return
+        group = fields["group"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._ask_duplicates(fields, duplicates)
+                return
+            self._saving = False
+            self._show_error("group", f"no group named {group!r} (not created)")
+            self.query_one("#group", Input).focus()
+
+        question = f"There is no group named {group!r}. Create it and put the client in it?"
+        self.app.push_screen(ConfirmScreen(question, title="New group", yes="Create"), answered)
+
+    def _ask_duplicates(self, fields: dict[str, Any], duplicates: list[tuple[int, str]]) -> None:
+        if not duplicates:
+            self._save(fields)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(fields)
+            else:
+                self._saving = False
+
+        names = ", ".join(f"{printable(name)} #{client_id}" for client_id, name in duplicates[:3])
+        more = f" and {len(duplicates) - 3} more" if len(duplicates) > 3 else ""
+        question = (
+            f"This phone or email already belongs to {names}{more}. Save this client with it too?"
+            " (No, then ctrl+o, opens the existing client instead.)"
+        )
+        self.app.push_screen(ConfirmScreen(question, title="Already a client", yes="Save anyway"), answered)
+
+    def _group_exists(self, name: str) -> bool:
+        from hotline.core.errors import NotFound
+        from hotline.core.services.groups import get_group
+
+        with self.ctx.uow(readonly=True) as uow:
+            try:
+                get_group(uow, name=name)
+            except NotFound:
+                return False
+        return True
+
+    def _owners_of(self, phones: list[str], emails: list[str]) -> list[tuple[int, str]]:
+        """Other clients that already have one of these phones or emails (checked afresh at save)."""
+        from hotline.core.emails import normalize_email
+        from hotline.core.phones import normalize_phone
+        from hotline.core.services.clients import find_clients_by_contact
+
+        region = self.ctx.settings.default_region
+        e164s = [normalize_phone(raw, default_region=region).e164 for raw in phones]
+        addresses = [normalize_email(raw) for raw in emails]
+        e164s = [e164 for e164 in e164s if e164 not in self._own_contacts]  # kept as they were: asked before
+        addresses = [address for address in addresses if address not in self._own_contacts]
+        if not e164s and not addresses:
+            return []
+        with self.ctx.uow(readonly=True) as uow:
+            clients = find_clients_by_contact(uow, e164s=e164s, emails=addresses)
+            return [(int(c.id or 0), c.name) for c in clients if c.id != self.client_id]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
     def _save(self, fields: dict[str, Any]) -> None:

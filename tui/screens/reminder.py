@@ -27,7 +27,7 @@ class ReminderScreen(ClientFormScreen):
     def compose_fields(self) -> ComposeResult:
         with Grid(id="reminder-fields"):
             yield Label("When")
-            yield WhenInput("tomorrow", id="when")
+            yield WhenInput("tomorrow", order=self.ctx.settings.date_order, id="when")
 
     def first_field(self) -> Widget:
         return self.query_one("#when", WhenInput)

@@ -1,4 +1,6 @@
-"""An input for "when": ``30m``, ``2h``, ``3d``, ``tomorrow``, ``14:30`` or ``2026-12-01 10:00``.
+"""An input for "when": ``30m``, ``2h``, ``3d``, ``tomorrow``, ``14:30`` or a date with an optional time,
+written as people here write dates (``01.12.2026 10:00`` day-first, the settings' ``date_order``; ISO
+``2026-12-01 10:00`` always).
 
 Times are the call centre's local time (settings' time zone); a bare date means 09:00 that day.
 """
@@ -11,13 +13,23 @@ from zoneinfo import ZoneInfo
 
 from textual.widgets import Input
 
+from hotline.core.dates import DateOrder, format_date, parse_date
+from hotline.core.errors import InvalidInput
+
 MORNING = time(9, 0)
 _RELATIVE = re.compile(r"^(\d{1,4})\s*(m|min|h|d)$")
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+_DATE_TIME = re.compile(r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4})(?:[ t](\d{1,2}:\d{2}))?")
 
 
-def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """The instant (UTC) ``text`` means, seen from ``now``; blank is None; anything else is ValueError."""
+def examples(order: DateOrder) -> str:
+    """What the field accepts, for its placeholder and its error."""
+    return f"30m, 2h, 3d, tomorrow, 14:30, {format_date(date(2026, 12, 1), order)} 10:00"
+
+
+def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder = "dmy") -> datetime | None:
+    """The instant (UTC) ``text`` means, seen from ``now``, a date read in ``order``; blank is None;
+    anything else is ValueError saying why."""
     text = " ".join(text.strip().lower().split())
     if not text:
         return None
@@ -27,18 +39,24 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
         return (now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})).astimezone(UTC)
     if text == "tomorrow":
         return _at(local_now.date() + timedelta(days=1), MORNING, zone)
+    if dated := _DATE_TIME.fullmatch(text):
+        day_text, clock = dated.groups()
+        try:
+            day = parse_date(day_text, order)
+        except InvalidInput as error:
+            raise ValueError(f"when: {error.message}") from None
+        text = clock or ""
+        if not clock:
+            return _at(day, MORNING, zone)
+    else:
+        day = None
     try:
         if re.fullmatch(r"\d{1,2}:\d{2}", text):
-            moment = _at(local_now.date(), time.fromisoformat(text.zfill(5)), zone)
-            return moment if moment > now else moment + timedelta(days=1)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return _at(date.fromisoformat(text), MORNING, zone)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ t]\d{1,2}:\d{2}", text):
-            day, clock = re.split(r"[ t]", text)
-            return _at(date.fromisoformat(day), time.fromisoformat(clock.zfill(5)), zone)
+            moment = _at(day or local_now.date(), time.fromisoformat(text.zfill(5)), zone)
+            return moment if day or moment > now else moment + timedelta(days=1)
     except ValueError:
         pass
-    raise ValueError(f"when: not understood {text!r} (30m, 2h, 3d, tomorrow, 14:30, 2026-12-01 10:00)")
+    raise ValueError(f"when: not understood {text!r} ({examples(order)})")
 
 
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
@@ -48,10 +66,12 @@ def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
 class WhenInput(Input):
     """An ``Input`` whose value ``parse_when`` reads."""
 
-    def __init__(self, value: str = "", *, id: str | None = None, compact: bool = True) -> None:
-        super().__init__(
-            value, placeholder="30m · 2h · tomorrow · 14:30 · 2026-12-01 10:00", id=id, compact=compact
-        )
+    def __init__(
+        self, value: str = "", *, order: DateOrder = "dmy", id: str | None = None, compact: bool = True
+    ) -> None:
+        placeholder = examples(order).replace(", 3d", "").replace(", ", " · ")
+        super().__init__(value, placeholder=placeholder, id=id, compact=compact)
+        self.order: DateOrder = order
 
     def when(self, *, now: datetime, zone: ZoneInfo) -> datetime | None:
-        return parse_when(self.value, now=now, zone=zone)
+        return parse_when(self.value, now=now, zone=zone, order=self.order)

@@ -151,6 +151,22 @@ def test_bad_birthdays(text: str, reason: str) -> None:
         parse_birthday(text, today=date(2026, 11, 23))
 
 
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [("16/01/1980", "dmy", date(1980, 1, 16)), ("01/16/1980", "mdy", date(1980, 1, 16)),
+     ("1980-01-16", "mdy", date(1980, 1, 16)), ("19800116", "mdy", date(1980, 1, 16))],
+)  # fmt: skip
+def test_birthdays_follow_the_date_order(text: str, order: str, expected: date) -> None:
+    assert parse_birthday(text, order=order, today=date(2026, 11, 23)) == expected
+
+
+def test_an_impossible_birthday_says_why() -> None:
+    with pytest.raises(ValueError, match="impossible date: February 1990 has 28 days"):
+        parse_birthday("31.02.1990", today=date(2026, 11, 23))
+    with pytest.raises(ValueError, match="there is no month 16"):
+        parse_birthday("16.01.1980", order="mdy", today=date(2026, 11, 23))
+
+
 def test_control_characters_and_neutralised_formulas_are_cleaned() -> None:
     assert clean_text("\x1b[31mRed\x07 Name\u202e") == "[31mRed Name"
     assert clean_text('\'=HYPERLINK("x")') == '=HYPERLINK("x")'

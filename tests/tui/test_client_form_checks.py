@@ -1,0 +1,372 @@
+"""The client form checks like a careful colleague: every problem at once beside its field, dates as people
+write them, a yes before a new group or a second client with a known phone, the cursor at the end in an
+edit, and home starts each caller from an empty box with the last one a key away."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Button, Input, Static
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models import Client, ClientGroup, ClientPhone
+from hotline.core.settings import Settings
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.confirm import ConfirmScreen
+from hotline.tui.screens.home import HomeScreen
+from hotline.tui.screens.new_client import NewClientScreen
+from tests.tui.conftest import console_settings
+
+
+async def new_client_form(app, pilot, settle, typed: str = "") -> NewClientScreen:
+    await settle(pilot)
+    app.open_new_client(typed)
+    await settle(pilot)
+    assert isinstance(app.screen, NewClientScreen)
+    return app.screen
+
+
+def error_of(form: NewClientScreen, field: str) -> str:
+    line = form.query_one(f"#{field}-error", Static)
+    return str(line.render()) if line.display else ""
+
+
+def clients_named(engine, name: str) -> list[Client]:
+    with UnitOfWork(engine, readonly=True) as uow:
+        return list(uow.session.exec(select(Client).where(Client.name == name)))
+
+
+async def test_every_problem_is_shown_at_once_beside_its_field(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle)
+        form.query_one("#phones", Input).value = "12, +7 999 000-11-22"
+        form.query_one("#emails", Input).value = "nobody-at-example"
+        form.query_one("#birthday", Input).value = "31.02.1990"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert error_of(form, "name") == "⚠ a client needs a name"
+        assert error_of(form, "phones") == "⚠ not a phone number: 12"
+        assert error_of(form, "emails") == "⚠ not an email address: nobody-at-example"
+        assert error_of(form, "birthday") == "⚠ '31.02.1990': February 1990 has 28 days"
+        assert error_of(form, "group") == ""
+        assert app.focused is form.query_one("#name", Input)  # the first field to correct
+        assert any("4 fields need correcting" in n.message for n in app._notifications)
+        form.query_one("#birthday", Input).value = "28.02.1990"
+        await settle(pilot)
+        assert (
+            error_of(form, "birthday") == "" and error_of(form, "phones") != ""
+        )  # corrected: its error goes
+        await pilot.press("escape")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(ClientPhone).where(ClientPhone.e164 == "+79990001122")).first() is None
+
+
+async def test_a_birthday_in_the_future_is_refused(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#birthday", Input).value = "01.01.2999"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and "in the future" in error_of(form, "birthday")
+    assert clients_named(engine, "Olga Smirnova") == []
+
+
+@pytest.mark.parametrize(
+    ("order", "typed"),
+    [("dmy", "16.01.1999"), ("dmy", "16/01/1999"), ("dmy", "1999-01-16"), ("mdy", "01/16/1999")],
+)
+async def test_the_birthday_is_read_in_the_configured_order(world, console, settle, engine, order, typed):
+    settings = Settings(**(console_settings().model_dump() | {"date_order": order}))
+    app = console(settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        assert (
+            form.query_one("#birthday", Input).placeholder
+            == {"dmy": "DD.MM.YYYY", "mdy": "MM/DD/YYYY"}[order]
+        )
+        form.query_one("#birthday", Input).value = typed
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        shown = app.screen.query_one("#birthday", Input).value
+        assert shown == {"dmy": "16.01.1999", "mdy": "01/16/1999"}[order]  # the edit shows it the same way
+    [client] = clients_named(engine, "Olga Smirnova")
+    assert client.birthday == date(1999, 1, 16)
+
+
+async def test_a_new_group_is_created_only_after_a_yes(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#group", Input).value = "Wholesale"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "no group named 'Wholesale'" in str(app.screen.query_one("#question", Static).render())
+        await pilot.press("enter")  # the default is No
+        await settle(pilot)
+        assert app.screen is form
+        assert error_of(form, "group") == "⚠ no group named 'Wholesale' (not created)"
+        assert app.focused is form.query_one("#group", Input)
+        assert clients_named(engine, "Olga Smirnova") == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        group = uow.session.exec(select(ClientGroup).where(ClientGroup.name == "Wholesale")).one()
+        [client] = uow.session.exec(select(Client).where(Client.name == "Olga Smirnova")).all()
+        assert client.group_id == group.id
+
+
+async def test_an_existing_group_is_not_asked_about(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#group", Input).value = "VIP"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    assert len(clients_named(engine, "Olga Smirnova")) == 1
+
+
+async def test_a_known_phone_needs_an_explicit_yes(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, world.ivanov_phone)
+        form.query_one("#name", Input).value = "Ivan Ivanov junior"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#question", Static).render())
+        assert "already belongs to Ivan Ivanov" in question
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and clients_named(engine, "Ivan Ivanov junior") == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form and clients_named(engine, "Ivan Ivanov junior") == []
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        owners = uow.session.exec(
+            select(ClientPhone.client_id).where(ClientPhone.e164 == "+79123456789")
+        ).all()
+        assert len(owners) == 2
+
+
+async def test_a_known_email_needs_a_yes_but_the_clients_own_does_not(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Maria Ivanova junior")
+        form.query_one("#emails", Input).value = "MARIA@example.com"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # Ivanov's own phone and email are no duplicates of himself
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    assert clients_named(engine, "Maria Ivanova junior") == []
+
+
+async def test_the_confirm_screen_answers_no_unless_told_yes(world, console, settle):
+    answers: list[bool | None] = []
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key in ("enter", "escape", "n", "y", "right,enter"):
+            app.push_screen(ConfirmScreen("Delete [bold]everything[/]?"), answers.append)
+            await settle(pilot)
+            assert app.focused is app.screen.query_one("#no", Button)
+            assert "[bold]" in str(app.screen.query_one("#question", Static).render())  # never markup
+            await pilot.press(*key.split(","))
+            await settle(pilot)
+            assert isinstance(app.screen, HomeScreen)
+    assert answers == [False, False, False, True, True]
+
+
+async def test_f4_with_an_empty_box_moves_a_number_typed_into_name_to_phones(world, console, settle):
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f4>8 999 111-22-77<tab>")
+        await wait_typed(pilot, settle)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert form.query_one("#phones", Input).value == "8 999 111-22-77"
+        assert form.query_one("#name", Input).value == ""
+        assert app.focused is form.query_one("#name", Input)
+        form.query_one("#name", Input).value = "3M Russia"  # a name that starts with a digit stays a name
+        form.query_one("#phones", Input).value = ""
+        await pilot.press("tab")
+        await settle(pilot)
+        assert form.query_one("#name", Input).value == "3M Russia"
+
+
+async def test_edit_opens_with_the_cursor_at_the_end_of_the_name(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        assert app.focused is form.query_one("#name", Input)
+        await pilot.press("space", "J", "r")
+        assert form.query_one("#name", Input).value == "Ivan Ivanov Jr"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.get(Client, world.ivanov_id).name == "Ivan Ivanov Jr"
+
+
+async def test_home_starts_empty_after_a_card_and_up_recalls_the_last_query(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        home.query_one("#lookup", Input).value = "345 67"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is home
+        lookup = home.query_one("#lookup", Input)
+        assert lookup.value == "" and app.focused is lookup
+        await pilot.press("up")
+        assert lookup.value == "345 67" and lookup.cursor_position == len("345 67")
+
+
+async def test_the_log_call_form_shows_every_problem_beside_its_field(world, console, settle, engine):
+    from hotline.core.models import Interaction, Reminder
+    from hotline.tui.screens.log_call import LogCallScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        assert form.query_one("#follow-up", Input).placeholder.endswith("01.12.2026 10:00")
+        form.query_one("#duration", Input).value = "1:2:3:4"
+        form.query_one("#follow-up", Input).value = "31.02.2027 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert (
+            str(form.query_one("#duration-error", Static).render())
+            == "⚠ not a duration: '1:2:3:4' (use m:ss)"
+        )
+        assert "February 2027 has 28 days" in str(form.query_one("#follow-up-error", Static).render())
+        assert app.focused is form.query_one("#duration", Input)
+        form.query_one("#duration", Input).value = "2:05"
+        form.query_one("#follow-up", Input).value = "01.12.2026 10:00"
+        await settle(pilot)
+        assert not form.query_one("#duration-error", Static).display
+        assert not form.query_one("#follow-up-error", Static).display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert call.duration_seconds == 125
+        reminder = uow.session.exec(select(Reminder)).one()
+        assert reminder.due_at.isoformat() == "2026-12-01T07:00:00+00:00"  # 10:00 in Moscow
+
+
+async def test_the_reminder_date_is_read_in_the_configured_order(world, console, settle, engine):
+    from textual.widgets import TextArea
+
+    from hotline.core.models import Reminder
+
+    settings = Settings(**(console_settings().model_dump() | {"date_order": "mdy"}))
+    app = console(settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#when", Input).value = "12/01/2026 18:45"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Reminder)).one().due_at.isoformat() == "2026-12-01T15:45:00+00:00"
+
+
+async def test_a_yes_typed_with_the_save_answers_the_question_not_the_name(world, console, settle, engine):
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#group", Input).value = "Wholesale"
+        form.query_one("#name", Input).focus()
+        type_at_once(app, "<ctrl+s>y")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    [client] = clients_named(engine, "Olga Smirnova")
+    assert client.group_id is not None
+
+
+async def test_an_edit_asks_only_about_a_shared_contact_it_adds(world, console, settle, engine):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.hostile_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#phones", Input).value = f"+7 495 111-22-33, {world.ivanov_phone}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # Ivanov's number is new on this client: asked
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is card
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # the shared number was agreed to: not asked again
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        owners = uow.session.exec(
+            select(ClientPhone.client_id).where(ClientPhone.e164 == "+79123456789")
+        ).all()
+        assert sorted(owners) == sorted([world.ivanov_id, world.hostile_id])
