@@ -167,6 +167,24 @@ async def test_enter_takes_the_organisation_and_esc_does_too(company, console, s
         assert (app.screen.client_id, app.screen.call_started_at) == (company.organisation_id, rang_again)
 
 
+async def test_a_person_opened_from_the_people_of_a_ringing_organisation_takes_the_call(
+    company, console, settle, engine, clock
+) -> None:
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        rang_at = ring(engine, clock, OFFICE)
+        await wait_for_screen(pilot, WhoseCardScreen)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ClientCardScreen)
+        organisation = app.screen
+        await pilot.press("4", "down", "enter")  # the caller turns out to be Sidorova
+        await wait_for_screen(pilot, ClientCardScreen, not_this=organisation)
+        person = app.screen
+        assert (person.client_id, person.call_started_at) == (company.sidorova_id, rang_at)
+        assert len(person.query(CallTimer)) == 1
+
+
 async def test_a_number_with_one_owner_opens_the_card_at_once(
     company, console, settle, engine, clock
 ) -> None:
