@@ -182,6 +182,10 @@ class HotlineApp(App[None]):
         if message.client_id is None:
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
             self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
+        elif message.owners:  # a number several clients share: whose card, organisation first
+            from hotline.tui.screens.whose_card import offer_owners
+
+            offer_owners(self, message, started)
         else:
             self.open_client(
                 message.client_id, call_started_at=started, campaign=message.campaign, loaded=message.card

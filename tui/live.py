@@ -88,7 +88,8 @@ class LiveUpdates:
 
     def _take_screen_pops(self) -> None:
         """Show this operator's live pops not shown here yet; find each caller by phone."""
-        from hotline.core.services.screen_pop import caller_of, live_screen_pops, take_screen_pops
+        from hotline.core.services.screen_pop import callers_of, live_screen_pops, take_screen_pops
+        from hotline.tui.screens.whose_card import number_owners
 
         settings = self.ctx.settings
         found = {
@@ -106,10 +107,15 @@ class LiveUpdates:
             take_screen_pops(uow, pop_ids=[int(pop.id or 0) for pop in pops], console=self.label)
             requests = []
             for pop in pops:
-                caller = caller_of(uow, number=pop.number, default_region=settings.default_region)
+                callers = callers_of(uow, number=pop.number, default_region=settings.default_region)
+                caller = callers[0] if callers else None
                 requests.append(
                     ScreenPopRequested(
-                        pop.number, caller.id if caller else None, pop.requested_at, campaign=pop.campaign
+                        pop.number,
+                        caller.id if caller else None,
+                        pop.requested_at,
+                        campaign=pop.campaign,
+                        owners=number_owners(uow, callers),
                     )
                 )
         self.shown.update(int(pop.id or 0) for pop in pops)

@@ -43,6 +43,16 @@ class KeysHeld(_Flow):
     held: bool
 
 
+@dataclass(frozen=True)
+class NumberOwner:
+    """One of the clients a ringing number belongs to (``organisation``: a person's organisation name)."""
+
+    client_id: int
+    name: str
+    kind: str
+    organisation: str | None = None
+
+
 @dataclass
 class ScreenPopRequested(_Flow):
     """The phone system asked this console to show a caller (``client_id`` None: unknown number)."""
@@ -53,6 +63,9 @@ class ScreenPopRequested(_Flow):
     campaign: str | None = None
     card: CardLoaded | None = None
     """The caller's card, read with the pop so the card shows at once (None: the card reads it)."""
+    owners: tuple[NumberOwner, ...] = ()
+    """Every client the number belongs to when it is more than one (organisation first): the operator
+    picks whose card opens; ``client_id`` is the first of them."""
 
 
 @dataclass

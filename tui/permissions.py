@@ -20,6 +20,8 @@ _READ = (
     " client_list.previous client_list.sort client_list.open client_list.groups groups.close"
     " group_form.cancel attribution.keep attribution.cancel log_call.pick_source new_client.pick_source"
     " wallboard.back ticket.rules ticket_rules.close queues.roster roster.back roster.reload"
+    " card.people card.organisation whose_card.first whose_card.help kb_search.read kb_search.help"
+    " kb_reader.insert kb_reader.help kb_reader.back"
 )
 _WRITES = {
     "reminder_list.done": "reminder.write",

@@ -226,6 +226,8 @@ class ClientCard:
     emails: list[ClientEmail]
     open_ticket_numbers: list[int]
     contacts: list[Client] = field(default_factory=list)
+    contact_phones: dict[int, list[str]] = field(default_factory=dict)
+    """The phones of each contact person as typed, by client id (the People tab of the card)."""
 
     def as_json(self) -> dict[str, Any]:
         c = self.client
@@ -258,6 +260,19 @@ def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     """A client with its organisation, group, contact points, open tickets and contact persons."""
     session = uow.session
     client = get_client(uow, client_id=client_id)
+    contacts = list(
+        session.exec(
+            select(Client).where(Client.organisation_id == client_id).order_by(Client.name).limit(200)
+        )
+    )
+    contact_phones: dict[int, list[str]] = {}
+    if contacts:
+        for phone in session.exec(
+            select(ClientPhone)
+            .where(col(ClientPhone.client_id).in_([c.id for c in contacts]))
+            .order_by(ClientPhone.id)
+        ):
+            contact_phones.setdefault(phone.client_id, []).append(phone.raw or phone.e164)
     return ClientCard(
         client=client,
         organisation=session.get(Client, client.organisation_id) if client.organisation_id else None,
@@ -281,11 +296,8 @@ def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
                 .order_by(Ticket.number)
             )
         ),
-        contacts=list(
-            session.exec(
-                select(Client).where(Client.organisation_id == client_id).order_by(Client.name).limit(200)
-            )
-        ),
+        contacts=contacts,
+        contact_phones=contact_phones,
     )
 
 

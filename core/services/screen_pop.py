@@ -132,16 +132,24 @@ def missed_calls(
 
 
 def caller_of(uow: UnitOfWork, *, number: str, default_region: str) -> Client | None:
-    """The client a ringing number belongs to (the first when several share it), or None."""
+    """The client a ringing number belongs to (the first of ``callers_of`` when several share it), or None."""
+    callers = callers_of(uow, number=number, default_region=default_region)
+    return callers[0] if callers else None
+
+
+def callers_of(uow: UnitOfWork, *, number: str, default_region: str) -> list[Client]:
+    """Every client a ringing number belongs to, organisations first, then by id: a company's office
+    number often is its contact persons' number too, and the pop offers the operator the choice."""
+    from hotline.core.models.enums import ClientKind
     from hotline.core.phones import normalize_phone
     from hotline.core.services.clients import find_clients_by_contact
 
     try:
         e164 = normalize_phone(number, default_region=default_region).e164
     except InvalidInput:
-        return None
+        return []
     callers = find_clients_by_contact(uow, e164s=[e164], emails=[])
-    return callers[0] if callers else None
+    return sorted(callers, key=lambda c: (c.kind != ClientKind.ORGANISATION.value, c.id or 0))
 
 
 def dismiss_missed_call(uow: UnitOfWork, *, pop_id: int) -> ScreenPop:

@@ -13,7 +13,11 @@ from sqlalchemy import text
 from hotline.core.changes import CHANNELS, ChangeWatcher, signal_change
 from hotline.core.clock import FixedClock
 from hotline.core.errors import NotFound
+from hotline.core.models.enums import ClientKind
+from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.screen_pop import (
+    caller_of,
+    callers_of,
     dismiss_missed_call,
     live_screen_pops,
     missed_calls,
@@ -79,6 +83,34 @@ def test_an_old_pop_is_never_live_and_is_a_missed_call_until_done(uow_factory, s
         dismiss_missed_call(uow, pop_id=pop_id)
     with uow_factory("olga") as uow:
         assert missed_calls(uow, operator_login="olga", max_age_seconds=MAX_AGE, default_region="RU") == []
+
+
+def test_a_shared_number_has_every_owner_organisation_first(uow_factory, staff) -> None:
+    with uow_factory("olga") as uow:
+        # The persons are created first: the organisation comes first by its kind, not by its id.
+        petrov = create_client(
+            uow, draft=ClientDraft(name="Petrov", phones=["+7 495 700-00-01"]), default_region="RU"
+        ).id
+        office = create_client(
+            uow,
+            draft=ClientDraft(name="Romashka LLC", kind=ClientKind.ORGANISATION, phones=["+74957000001"]),
+            default_region="RU",
+        ).id
+        sidorov = create_client(
+            uow,
+            draft=ClientDraft(name="Sidorov", phones=["8 (495) 700-00-01"], organisation_id=office),
+            default_region="RU",
+        ).id
+        create_client(uow, draft=ClientDraft(name="Other", phones=["+7 495 700-00-02"]), default_region="RU")
+    with uow_factory("olga", readonly=True) as uow:
+        owners = callers_of(uow, number="84957000001", default_region="RU")
+        assert [client.id for client in owners] == [office, petrov, sidorov]
+        assert owners[0].kind == "organisation"
+        first = caller_of(uow, number="+7 495 700 00 01", default_region="RU")
+        assert first is not None and first.id == office
+        assert [c.name for c in callers_of(uow, number="+74957000002", default_region="RU")] == ["Other"]
+        assert callers_of(uow, number="+74950000000", default_region="RU") == []
+        assert callers_of(uow, number="not a number", default_region="RU") == []
 
 
 def test_the_watcher_wakes_on_a_committed_pop_and_reminder(engine, uow_factory, staff) -> None:

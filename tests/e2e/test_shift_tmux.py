@@ -159,6 +159,9 @@ def play(shift: Shift, url: str, call: Call) -> None:
             shift.burst(call.new_name, ("C-s",), *log_call)
             shift.escape()
         else:
+            if call.kind == "shared":  # whose card? Enter takes the first (the organisation)
+                shift.wait_for("Whose card?", deadline_seconds=SHIFT_DEADLINE_SECONDS)
+                shift.burst(("Enter",))
             names = [client_name(url, client_id) for client_id in call.client_ids]
             deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
             while not ("Timeline" in (screen := shift.screen()) and any(n[:20] in screen for n in names)):

@@ -11,7 +11,7 @@ from hotline.core.models import Ticket
 from hotline.core.models.mail import OutboxMessage
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.home import HomeScreen
-from hotline.tui.screens.kb_search import KbSearchScreen
+from hotline.tui.screens.kb_search import KbReaderScreen, KbSearchScreen
 from hotline.tui.screens.log_call import LogCallScreen
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
@@ -83,7 +83,14 @@ async def test_f6_during_a_call_keeps_the_form_and_what_was_typed(articles, worl
         await settle(pilot)
         assert titles(panel)[0] == "Clearing a paper jam"
         assert panel.shown is not None and "remove the jammed paper" in panel.shown.body
-        await pilot.press("enter")  # read-only from F6: nothing goes into the form
+        await pilot.press("enter")  # from F6 Enter opens the reader: nothing goes into the form
+        await settle(pilot)
+        assert isinstance(app.screen, KbReaderScreen)
+        assert app.screen.choice.title == "Clearing a paper jam"
+        await pilot.press("ctrl+s")  # nothing to insert into from F6
+        await settle(pilot)
+        assert isinstance(app.screen, KbReaderScreen)
+        await pilot.press("escape", "escape")
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#notes", TextArea).text == "printer jam"

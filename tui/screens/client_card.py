@@ -1,4 +1,5 @@
-"""The client's card: header, then tabs for the timeline (paged lazily), open tickets and reminders."""
+"""The client's card: header, then tabs for the timeline (paged lazily), open tickets, reminders and, on an
+organisation's card, its people (Enter opens one; ``o`` on a person's card opens the organisation)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
     CardLoaded,
+    OpenClientRequested,
     OpenTicketRequested,
     TimelinePageLoaded,
     forward_worker_failure,
@@ -93,10 +95,26 @@ register(
         "reminders", "3", "card: reminders tab", "Show the reminders.", "show_tab('reminders')", show=False
     ),
     _card(
+        "people",
+        "4",
+        "card: people tab",
+        "An organisation's contact persons (Enter opens one's card).",
+        "show_tab('people')",
+        show=False,
+    ),
+    _card(
+        "organisation",
+        "o",
+        "client: open the organisation",
+        "Open the card of the organisation this person belongs to.",
+        "open_organisation",
+        show=False,
+    ),
+    _card(
         "open",
         "enter",
-        "card: open the ticket",
-        "Open the ticket of the selected line.",
+        "card: open the line",
+        "Open the ticket of the selected line, or the person selected on the People tab.",
         "open_ticket",
         show=False,
         in_palette=False,
@@ -172,12 +190,18 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 yield DataTable(id="tickets-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Reminders", id="reminders"):
                 yield ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
+            with TabPane("People", id="people"):
+                yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         tickets = self.query_one("#tickets-table", DataTable)
         for label, width in (("Ticket", 8), ("Status", 8), ("Priority", 8), ("Due", 12), ("Subject", None)):
             tickets.add_column(label, width=width)
+        people = self.query_one("#people-table", DataTable)
+        for label, width in (("Name", 32), ("Phone", 24), ("Last contact", 12), ("Tags", None)):
+            people.add_column(label, width=width)
+        self.query_one(TabbedContent).hide_tab("people")  # shown once the card says it is an organisation
         timeline = self.query_one(TimelineTable)
         timeline.focus()
         self.watch(timeline, "scroll_y", self._timeline_scrolled, init=False)
@@ -224,8 +248,34 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 Text(printable(line.subject), no_wrap=True, overflow="ellipsis"),
                 key=str(line.number),
             )
-        self.query_one(TabbedContent).get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
+        self._show_people(message.card)
         self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    def _show_people(self, card: Any) -> None:
+        """The People tab lists an organisation's contact persons; a person's card has no such tab."""
+        tabs = self.query_one(TabbedContent)
+        table = self.query_one("#people-table", DataTable)
+        table.clear()
+        if card.client.kind != "organisation":
+            tabs.hide_tab("people")
+            return
+        zone = self.ctx.settings.zone
+        for person in card.contacts:
+            phones = card.contact_phones.get(person.id, [])
+            last = person.last_interaction_at
+            table.add_row(
+                Text(printable(person.name), no_wrap=True, overflow="ellipsis"),
+                Text(printable(", ".join(phones)), no_wrap=True, overflow="ellipsis"),
+                Text(last.astimezone(zone).strftime("%d.%m.%Y") if last else ""),
+                Text(
+                    printable(", ".join(str(tag) for tag in person.tags)), no_wrap=True, overflow="ellipsis"
+                ),
+                key=str(person.id),
+            )
+        tabs.show_tab("people")
+        tabs.get_tab("people").label = f"People ({len(card.contacts)})"
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
         self._loading_page = False
@@ -260,6 +310,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
             and self.card is None
         ):
             return None
+        if action == "open_organisation" and (self.card is None or self.card.organisation is None):
+            return None
+        if action == "show_tab" and parameters == ("people",):
+            return self.card is not None and self.card.client.kind == "organisation"
         return True
 
     def action_load_more(self) -> None:
@@ -272,17 +326,37 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         tabs = self.query_one(TabbedContent)
         if tabs.query(f"#{tab}"):
             tabs.active = tab
-            target = {"timeline": "#timeline-table", "tickets": "#tickets-table"}.get(tab)
+            target = {
+                "timeline": "#timeline-table",
+                "tickets": "#tickets-table",
+                "people": "#people-table",
+            }.get(tab)
             if target:
                 self.query_one(target).focus()
 
     def action_open_ticket(self) -> None:
+        if self.query_one(TabbedContent).active == "people":
+            self._open_selected_person()
+            return
         if self._selected_unlogged_call() is not None:
             self.action_note_unlogged_call()
             return
         number = self._selected_ticket_number()
         if number is not None:
             self.post_message(OpenTicketRequested(number))
+
+    def _open_selected_person(self) -> None:
+        """A contact person's card; a call ringing on the organisation's card goes on with the person."""
+        table = self.query_one("#people-table", DataTable)
+        if table.row_count:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+            self.post_message(
+                OpenClientRequested(int(str(row_key.value)), call_started_at=self.call_started_at)
+            )
+
+    def action_open_organisation(self) -> None:
+        if self.card is not None and self.card.organisation is not None:
+            self.post_message(OpenClientRequested(int(self.card.organisation.id or 0)))
 
     def _selected_ticket_number(self) -> int | None:
         tabs = self.query_one(TabbedContent)

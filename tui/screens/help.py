@@ -54,13 +54,17 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("help")
 
-    def __init__(self, scope: str, *, title: str = "") -> None:
+    def __init__(self, scope: str, *, title: str = "", about: str = "") -> None:
+        """``about``: a few plain lines shown above the keys (how to use the screen, e.g. a query syntax)."""
         super().__init__()
         self.scope = scope
         self.title_text = title
+        self.about = about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Keys"
             body.border_subtitle = "Esc to close"
+            if self.about:
+                yield Static(Text(self.about), id="about")
             yield Static(keys_table(self.scope), id="keys")

@@ -1,5 +1,7 @@
 """The knowledge-base panel: type to search (ranked, with highlighted snippets), read the highlighted
-article rendered as Markdown, Enter to insert it (returned to the caller), Esc to close.
+article rendered as Markdown beside the results, Esc to close. Opened to insert (ctrl+k in a text field)
+Enter inserts the article (returned to the caller); opened for reading (F6) Enter opens it in the reader,
+a full-size view of the article. ctrl+o opens the reader either way; F1 lists the keys and the syntax.
 
 Searching and reading run in thread workers; a result older than the newest keystroke is discarded.
 A bad query shows its one-line hint, never an error.
@@ -26,6 +28,8 @@ from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import forward_worker_failure
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hotline.core.kb.index import SearchHit, SearchResult
     from hotline.core.kb.snippets import Highlighted
     from hotline.tui.context import ConsoleContext
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
 SCOPE = "kb_search"
 RESULTS_LIMIT = 30
 HIGHLIGHT = "bold reverse"
+
+READER_SCOPE = "kb_reader"
 
 register(
     Command(
@@ -43,6 +49,16 @@ register(
         action="choose",
         scope=SCOPE,
         label="Insert",
+        priority=True,
+    ),
+    Command(
+        id="kb_search.read",
+        key="ctrl+o",
+        title="kb: read the article",
+        help="Open the highlighted article in the reader (Enter does it when the panel is only for reading).",
+        action="read",
+        scope=SCOPE,
+        label="Read",
         priority=True,
     ),
     Command(
@@ -66,6 +82,16 @@ register(
         in_palette=False,
     ),
     Command(
+        id="kb_search.help",
+        key="f1",
+        title="kb: help",
+        help="The keys of the knowledge base and how to write a query.",
+        action="help",
+        scope=SCOPE,
+        label="Help",
+        in_palette=False,
+    ),
+    Command(
         id="kb_search.close",
         key="escape",
         title="kb: close",
@@ -75,6 +101,44 @@ register(
         label="Close",
         in_palette=False,
     ),
+    Command(
+        id="kb_reader.insert",
+        key="ctrl+s",
+        title="kb reader: insert the article",
+        help="Insert this article into the text being written (when the panel was opened with ctrl+k).",
+        action="insert",
+        scope=READER_SCOPE,
+        label="Insert",
+        priority=True,
+    ),
+    Command(
+        id="kb_reader.help",
+        key="f1",
+        title="kb reader: help",
+        help="The keys of the reader.",
+        action="help",
+        scope=READER_SCOPE,
+        label="Help",
+        in_palette=False,
+    ),
+    Command(
+        id="kb_reader.back",
+        key="escape",
+        title="kb reader: back",
+        help="Back to the search results.",
+        action="back",
+        scope=READER_SCOPE,
+        label="Back",
+        in_palette=False,
+    ),
+)
+
+QUERY_SYNTAX = (
+    "Type words to find the articles that have them all, best first; a word matches its other forms.\n"
+    '"two words" finds the phrase; OR finds either word; NOT leaves out articles with a word; print* '
+    "finds every word starting with print.\n"
+    "The highlighted article shows beside the results. ↑↓ move through the results, PgUp/PgDn scroll "
+    "the reader."
 )
 
 
@@ -124,15 +188,19 @@ def hit_prompt(hit: SearchHit) -> Text:
 
 class KbSearchScreen(ModalScreen[KbChoice | None]):
     """Returns the chosen article, or None when closed. ``audience="public"`` lists only articles that
-    may be sent to clients (for replies)."""
+    may be sent to clients (for replies); ``insert=False``: opened for reading, Enter opens the reader
+    and nothing is returned."""
 
     COMMAND_SCOPE = SCOPE
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for(SCOPE)
 
-    def __init__(self, ctx: ConsoleContext, *, query: str = "", audience: str | None = None) -> None:
+    def __init__(
+        self, ctx: ConsoleContext, *, query: str = "", audience: str | None = None, insert: bool = True
+    ) -> None:
         super().__init__()
         self.ctx = ctx
+        self.insert = insert
         self.initial_query = query
         self.audience = audience
         self.generation = 0
@@ -143,7 +211,11 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="kb-panel") as panel:
             panel.border_title = "Knowledge base"
-            panel.border_subtitle = "Enter insert · ↑↓ choose · Esc close"
+            panel.border_subtitle = (
+                "Enter insert · ^o read · ↑↓ choose · F1 help · Esc close"
+                if self.insert
+                else "Enter read · ↑↓ choose · F1 help · Esc close"
+            )
             yield Input(
                 value=self.initial_query,
                 placeholder='words, "phrase", AND / OR / NOT, prefix*',
@@ -198,7 +270,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         elif result.query.strip() and not self.hits:
             hint.update(Text("No articles found.", style="italic"))
         else:
-            hint.update(Text(f"{len(self.hits)} articles" if self.hits else "", style="dim"))
+            hint.update(Text(articles_count(len(self.hits)) if self.hits else "", style="dim"))
         options = self.query_one("#kb-results", OptionList)
         options.clear_options()
         options.add_options([Option(hit_prompt(hit), id=str(hit.article_id)) for hit in self.hits])
@@ -216,18 +288,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-article")
     def _read(self, article_id: int) -> None:
-        from hotline.core.services.kb import get_article
-
-        with self.ctx.uow(readonly=True) as uow:
-            article = get_article(uow, article_id=article_id)
-            choice = KbChoice(
-                article_id=article_id,
-                slug=article.slug,
-                title=article.title,
-                body=printable(article.body, multiline=True),
-                audience=article.audience,
-            )
-        self.post_message(KbArticleRead(choice))
+        self.post_message(KbArticleRead(read_choice(self.ctx, article_id)))
 
     def on_kb_article_read(self, message: KbArticleRead) -> None:
         message.stop()
@@ -241,7 +302,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if choice is None:
             view.update("")
             return
-        view.update(f"# {_markdown_text(printable(choice.title))}\n\n{choice.body}")
+        view.update(article_markdown(choice))
         self.query_one("#kb-article-scroll", VerticalScroll).scroll_home(animate=False)
 
     def _current_hit(self) -> SearchHit | None:
@@ -261,32 +322,50 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
     @on(Input.Submitted, "#kb-query")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_choose()
+        if self.insert:
+            self.action_choose()
+        else:
+            self.action_read()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and not self.insert:
+            return None  # opened for reading: there is nothing to insert into
+        return True
 
     def action_choose(self) -> None:
+        self._with_current("insert", self.dismiss)
+
+    def action_read(self) -> None:
+        self._with_current("read", self._open_reader)
+
+    def action_help(self) -> None:
+        from hotline.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(SCOPE, title="Knowledge base", about=QUERY_SYNTAX))
+
+    def _with_current(self, verb: str, then: Callable[[KbChoice], object]) -> None:
+        """Run ``then`` with the highlighted article, read first when the one shown is another."""
         current = self._current_hit()
         if current is None:
-            self.notify("Nothing to insert: search for an article first.", severity="warning", timeout=3)
+            self.notify(f"Nothing to {verb}: search for an article first.", severity="warning", timeout=3)
             return
         if self.shown is not None and self.shown.article_id == current.article_id:
-            self.dismiss(self.shown)
+            then(self.shown)
         else:
-            self._read_and_choose(current.article_id)
+            self._read_then(current.article_id, then)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-choose")
-    def _read_and_choose(self, article_id: int) -> None:
-        from hotline.core.services.kb import get_article
+    def _read_then(self, article_id: int, then: Callable[[KbChoice], object]) -> None:
+        self.app.call_from_thread(then, read_choice(self.ctx, article_id))
 
-        with self.ctx.uow(readonly=True) as uow:
-            article = get_article(uow, article_id=article_id)
-            choice = KbChoice(
-                article_id,
-                article.slug,
-                article.title,
-                printable(article.body, multiline=True),
-                article.audience,
-            )
-        self.app.call_from_thread(self.dismiss, choice)
+    def _open_reader(self, choice: KbChoice) -> None:
+        def back(chosen: KbChoice | None) -> None:
+            if chosen is not None:
+                self.dismiss(chosen)
+            else:
+                self.query_one("#kb-query", Input).focus()
+
+        self.app.push_screen(KbReaderScreen(choice, can_insert=self.insert), back)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -300,13 +379,83 @@ def _markdown_text(text: str) -> str:
     return "".join("\\" + char if char in "\\`*_{}[]()#+-.!<>|~" else char for char in text)
 
 
+def article_markdown(choice: KbChoice) -> str:
+    """The article as the panel and the reader show it: its title as a heading, then its body."""
+    return f"# {_markdown_text(printable(choice.title))}\n\n{choice.body}"
+
+
+def articles_count(count: int) -> str:
+    """``1 article``, ``2 articles``."""
+    return f"{count} article" if count == 1 else f"{count} articles"
+
+
+def read_choice(ctx: ConsoleContext, article_id: int) -> KbChoice:
+    """Read one article (in a worker thread); its body made printable, never interpreted."""
+    from hotline.core.services.kb import get_article
+
+    with ctx.uow(readonly=True) as uow:
+        article = get_article(uow, article_id=article_id)
+        return KbChoice(
+            article_id=article_id,
+            slug=article.slug,
+            title=article.title,
+            body=printable(article.body, multiline=True),
+            audience=article.audience,
+        )
+
+
 def _empty_result() -> SearchResult:
     from hotline.core.kb.index import SearchResult
 
     return SearchResult("", [], None)
 
 
+class KbReaderScreen(ModalScreen[KbChoice | None]):
+    """One article at full size for reading; returns it when inserted (``can_insert``), else None."""
+
+    COMMAND_SCOPE = READER_SCOPE
+    CSS_PATH = Path(__file__).with_name("kb_search.tcss")
+    BINDINGS: ClassVar = bindings_for(READER_SCOPE)
+
+    def __init__(self, choice: KbChoice, *, can_insert: bool) -> None:
+        super().__init__()
+        self.choice = choice
+        self.can_insert = can_insert
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="kb-reader") as reader:
+            reader.border_title = printable(self.choice.title)[:80]
+            reader.border_subtitle = (
+                "^s insert · ↑↓ PgUp PgDn scroll · F1 help · Esc back"
+                if self.can_insert
+                else "↑↓ PgUp PgDn scroll · F1 help · Esc back"
+            )
+            if self.choice.audience != "public":
+                yield Static(Text("internal: not for clients", style="dim italic"), id="kb-reader-audience")
+            yield Markdown(article_markdown(self.choice), id="kb-reader-article")
+
+    def on_mount(self) -> None:
+        self.query_one("#kb-reader", VerticalScroll).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "insert" and not self.can_insert:
+            return None
+        return True
+
+    def action_insert(self) -> None:
+        self.dismiss(self.choice)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_help(self) -> None:
+        from hotline.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(READER_SCOPE, title="Knowledge base: reader"))
+
+
 def open_kb_search(app: Any, ctx: ConsoleContext, *, query: str = "") -> None:
-    """Show the panel for reading (from anywhere); a chosen article is only shown, nothing is inserted."""
-    if not isinstance(app.screen, KbSearchScreen):
-        app.push_screen(KbSearchScreen(ctx, query=query))
+    """Show the panel for reading (from anywhere): Enter opens an article in the reader, nothing is
+    inserted."""
+    if not isinstance(app.screen, KbSearchScreen | KbReaderScreen):
+        app.push_screen(KbSearchScreen(ctx, query=query, insert=False))
