@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +76,38 @@ def test_import_contracts_hold() -> None:
         cwd=Path(__file__).parents[1],
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("planted", "contract"),
+    [
+        ("tui/planted.py", "the faces never touch a database driver"),
+        ("cli/planted.py", "the faces never touch a database driver"),
+        ("mailbox/planted.py", "the faces never touch a database driver"),
+        ("core/planted.py", "core imports no face"),
+    ],
+)
+def test_the_import_contracts_fail_on_a_planted_violation(
+    tmp_path: Path, planted: str, contract: str
+) -> None:
+    """The contracts above can fail: a copy of the source with one forbidden import is refused by name."""
+    root = Path(__file__).parents[1]
+    package = tmp_path / "hotline"
+    for face in ("core", "cli", "tui", "mailbox", "pbx"):
+        shutil.copytree(root / face, package / face, ignore=shutil.ignore_patterns("__pycache__"))
+    forbidden = "import hotline.tui.app\n" if planted.startswith("core/") else "import sqlite3\n"
+    (package / planted).write_text(f'"""Planted by the test."""\n\n{forbidden}')
+    shutil.copy(root / "pyproject.toml", tmp_path)  # the same contracts, read from the copy's folder
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = [line for line in result.stdout.splitlines() if "BROKEN" in line]
+    assert broken == [f"{contract} BROKEN"], result.stdout
+    assert f"hotline.{planted[:-3].replace('/', '.')}" in result.stdout

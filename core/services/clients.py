@@ -18,6 +18,7 @@ from hotline.core.phones import normalize_phone
 from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.services.groups import group_name
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -188,10 +189,12 @@ def get_client(uow: UnitOfWork, *, client_id: int) -> Client:
 
 
 def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> ClientGroup:
-    """The group of that name, created (with ``colour``) when it does not exist yet."""
-    name = name.strip()
+    """The group of that name, created (with ``colour``) when it does not exist yet: creating one is
+    managing groups (supervisors and admins), whichever form or import asks for it."""
+    name = group_name(name, where="group")
     group = uow.session.exec(select(ClientGroup).where(ClientGroup.name == name)).first()
     if group is None:
+        uow.authorize("group.manage", entity="client_group", entity_id=name)
         group = ClientGroup(name=name, colour=colour or "#808080")
         uow.session.add(group)
         uow.session.flush()

@@ -59,7 +59,7 @@ def create_group(
     uow: UnitOfWork, *, name: str, colour: str | None = None, contract_level: str | None = None
 ) -> ClientGroup:
     uow.authorize("group.manage", entity="client_group", entity_id=name)
-    name = _name(name)
+    name = group_name(name)
     if _find(uow, name) is not None:
         raise Conflict(f"a group named {name!r} exists already", where="NAME")
     group = ClientGroup(
@@ -83,10 +83,10 @@ def update_group(
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     before = snapshot(group)
-    if new_name is not None and _name(new_name) != group.name:
-        if _find(uow, _name(new_name)) is not None:
+    if new_name is not None and group_name(new_name) != group.name:
+        if _find(uow, group_name(new_name)) is not None:
             raise Conflict(f"a group named {new_name.strip()!r} exists already", where="--name")
-        group.name = _name(new_name)
+        group.name = group_name(new_name)
     if colour is not None:
         group.colour = _colour(colour)
     if contract_level is not _UNSET:
@@ -127,10 +127,11 @@ def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
     return uow.session.scalars(select(ClientGroup).where(ClientGroup.name == name)).first()
 
 
-def _name(name: str) -> str:
+def group_name(name: str, *, where: str = "NAME") -> str:
+    """A group's name as stored: spaces collapsed, 1 to 100 printable characters (never a control one)."""
     name = " ".join(name.split())
     if not name or not name.isprintable() or len(name) > 100:
-        raise InvalidInput("a group name is 1 to 100 printable characters", where="NAME")
+        raise InvalidInput("a group name is 1 to 100 printable characters", where=where)
     return name
 
 

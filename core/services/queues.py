@@ -35,6 +35,8 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
     name = name.strip()
     if not name:
         raise InvalidInput("a queue needs a name", where="queue")
+    if not name.isprintable() or len(name) > 100:
+        raise InvalidInput("a queue name is 1 to 100 printable characters", where="queue")
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
         uow.authorize("queue.manage", entity="queue")

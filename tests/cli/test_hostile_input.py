@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +19,10 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.db import make_engine
-from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
-ENV = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+ENV = {"XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="hotline-hostile-config-"), "HOTLINE_OPERATOR": "root"}
+"""The walk's own config folder: ``config init`` among the walked commands writes its starter file there."""
 HOSTILE = [
     "", " ", "-1", "0", "1", "2", "99999999999999999999", "-99999999999999999999", "1e309", "nan", "inf",
     "9999-12-31T23:59:59", "0001-01-01T00:00:00", "2026-13-45", "9999-12-31", "\x1b]0;pwn\x07\x1b[2J",

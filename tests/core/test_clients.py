@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlmodel import func, select
 
-from hotline.core.errors import InvalidInput, NotFound
-from hotline.core.models import AuditEntry, Client, ClientEmail, ClientPhone, Interaction
+from hotline.core.errors import InvalidInput, NotFound, PermissionDenied
+from hotline.core.models import AuditEntry, Client, ClientEmail, ClientGroup, ClientPhone, Interaction
 from hotline.core.models.enums import Direction
 from hotline.core.services.clients import (
     ClientChanges,
@@ -122,3 +122,33 @@ def test_duplicate_contacts_are_found(uow_factory, staff) -> None:
         assert [c.id for c in find_clients_by_contact(uow, e164s=["+79165554433"], emails=[])] == [client_id]
         assert [c.id for c in find_clients_by_contact(uow, e164s=[], emails=["d@x.ru"])] == [client_id]
         assert find_clients_by_contact(uow, e164s=["+70000000000"], emails=["n@x.ru"]) == []
+
+
+def test_only_a_supervisor_creates_a_group_through_a_client(uow_factory, staff) -> None:
+    """A new group typed on a client is managing groups: an operator's save is refused whole and audited."""
+    draft = ClientDraft(first_name="Anna", last_name="Lind", group="Brand New Group", phones=["+79160000001"])
+    with pytest.raises(PermissionDenied, match=r"group\.manage needs supervisor"), uow_factory("olga") as uow:
+        create_client(uow, draft=draft, default_region="RU")
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(func.count()).select_from(Client)).one() == 0
+        assert uow.session.exec(select(func.count()).select_from(ClientGroup)).one() == 0
+        assert "refused:group.manage" in audit_actions(uow)
+    with uow_factory("sue") as uow:
+        create_client(uow, draft=draft, default_region="RU")
+    with uow_factory("olga") as uow:  # an existing group is only a choice
+        create_client(
+            uow,
+            draft=ClientDraft(first_name="Bo", last_name="Berg", group="Brand New Group"),
+            default_region="RU",
+        )
+    with uow_factory(readonly=True) as uow:
+        assert list(uow.session.exec(select(ClientGroup.name))) == ["Brand New Group"]
+
+
+@pytest.mark.parametrize("name", ["VIP\x1b]0;owned\x07", "Gold\x07Line", "x" * 101])
+def test_a_group_name_with_control_characters_is_refused(uow_factory, staff, name: str) -> None:
+    with pytest.raises(InvalidInput, match="printable") as refused, uow_factory("sue") as uow:
+        create_client(
+            uow, draft=ClientDraft(first_name="Anna", last_name="Lind", group=name), default_region="RU"
+        )
+    assert refused.value.where == "group"

@@ -1,0 +1,28 @@
+"""Queues made on first use: only with a name that can be shown as typed, and only by supervisors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.core.models import Queue
+from hotline.core.services.queues import ensure_queue
+
+
+@pytest.mark.parametrize("name", ["Evil\x1b]0;owned\x07", "Tab\tQueue", "Bidi\u202eeuqeuq", "q" * 101])
+def test_a_queue_name_that_cannot_be_shown_as_typed_is_refused(uow_factory, staff, name: str) -> None:
+    with pytest.raises(InvalidInput, match="printable") as refused, uow_factory("sue") as uow:
+        ensure_queue(uow, name=name)
+    assert refused.value.where == "queue"
+    with uow_factory(readonly=True) as uow:
+        assert sorted(uow.session.exec(select(Queue.name))) == ["Billing", "Support"]
+
+
+def test_an_operator_uses_queues_but_does_not_make_them(uow_factory, staff) -> None:
+    with uow_factory("olga") as uow:
+        assert ensure_queue(uow, name=" Support ").name == "Support"
+    with pytest.raises(PermissionDenied), uow_factory("olga") as uow:
+        ensure_queue(uow, name="Night Desk")
+    with uow_factory("sue") as uow:
+        assert ensure_queue(uow, name="Night Desk").id is not None
