@@ -9,8 +9,13 @@ field); a priority key (ctrl+s) runs before the characters still queued in front
 The gate forwards one key (or paste) at a time, and the next only once the console has settled: every
 message the previous key caused handled (its bindings, the screen it pushed composed and focused, the
 screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no screen holding keys
-(``KeysHeld``: the lookup waiting for its results to open the caller's card). A console where no key has
-gone through for ``STUCK_AFTER_SECONDS`` lets the waiting keys through rather than hold them for ever.
+(``KeysHeld``: the lookup waiting for its results to open the caller's card).
+
+A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
+the keys typed before the ring, before those typed after it. A console where no key has gone through for
+``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the waiting keys through
+rather than hold them for ever; a slow save or lookup (a loaded machine) is waited for, however long:
+letting keys go past it sent them to the screen the save was about to close.
 """
 
 from __future__ import annotations
@@ -46,9 +51,12 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
 that the keys act on. Keys wait for them."""
 
+VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
+"""Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""
+
 STUCK_AFTER_SECONDS = 5.0
-"""When no key has gone through for this long, the waiting keys are let through (until the console
-settles again) rather than held for ever."""
+"""When no key has gone through for this long and none of ``VALVE_BLOCKING_WORKER_GROUPS`` runs, the
+waiting keys are let through (until the console settles again) rather than held for ever."""
 
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
@@ -75,7 +83,8 @@ class TypeAhead:
     def __init__(self, app: App[Any], forward: Callable[[events.Event], Awaitable[None]]) -> None:
         self._app = app
         self._forward = forward
-        self._waiting: deque[tuple[events.Event, float]] = deque()
+        self._waiting: deque[tuple[events.Event | Callable[[], object], float]] = deque()
+        """Keys and pastes, and the screen pops that rang while keys were waiting (callables)."""
         self._holders: set[object] = set()
         self._recheck_due = False
         self._stuck = False
@@ -89,8 +98,17 @@ class TypeAhead:
 
     @property
     def waiting(self) -> int:
-        """How many keys are waiting."""
+        """How many keys (and screen pops behind keys) are waiting."""
         return len(self._waiting)
+
+    def in_order(self, action: Callable[[], object]) -> None:
+        """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
+        typed before the ring go where they were typed, keys typed after it go to the card."""
+        if not self._waiting:
+            action()
+            return
+        self._waiting.append((action, time.monotonic()))
+        self._recheck()
 
     async def take(self, event: events.Event) -> None:
         """Queue a key behind those already waiting and forward what may go now."""
@@ -112,14 +130,22 @@ class TypeAhead:
         if self._stuck and self.settled():
             self._stuck = False
         while self._waiting:
-            if not self._stuck and not self.settled():
-                self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
+            if not self.settled():
                 if not self._stuck:
+                    self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
+                if not self._stuck or self.worker_running():
                     self._recheck()
                     return
-            event, _ = self._waiting.popleft()
+            entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
-            await self._forward(event)
+            if isinstance(entry, events.Event):
+                await self._forward(entry)
+            else:
+                entry()
+
+    def worker_running(self) -> bool:
+        """A worker whose end the keys wait for, however long it takes, is still running."""
+        return any(w.group in VALVE_BLOCKING_WORKER_GROUPS and w.state in _RUNNING for w in self._app.workers)
 
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlmodel import select
 from textual import events
 from textual._callback import invoke
@@ -50,11 +49,6 @@ async def test_without_the_gate_the_same_keys_land_in_one_field(world, console, 
         assert form.query_one("#name", Input).value == "Test Tabname+79991112277"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (issue 15 item 1): under CPU contention a burst across screens can reach the"
-    " wrong screen, as in tests/e2e/test_shift_tmux.py; passes on an idle machine",
-)
 async def test_lookup_enter_log_a_call_and_close_the_card_in_one_burst(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -84,11 +78,6 @@ async def test_a_reply_typed_and_sent_at_once_keeps_every_character(world, conso
     assert mail.body == text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open defect (issue 15 item 1): under CPU contention a burst across screens can reach the"
-    " wrong screen, as in tests/e2e/test_shift_tmux.py; passes on an idle machine",
-)
 async def test_a_note_typed_while_the_card_opens(world, console, settle):
     """Keys typed after Enter, before the lookup has answered, are for the card that opens."""
     app = console()
