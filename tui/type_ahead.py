@@ -13,7 +13,7 @@ screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no sc
 
 A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
 the keys typed before the ring, before those typed after it. A console where no key has gone through for
-``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the waiting keys through
+``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the next key through
 rather than hold them for ever; a slow save or lookup (a loaded machine) is waited for, however long:
 letting keys go past it sent them to the screen the save was about to close.
 """
@@ -56,7 +56,7 @@ VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 
 STUCK_AFTER_SECONDS = 5.0
 """When no key has gone through for this long and none of ``VALVE_BLOCKING_WORKER_GROUPS`` runs, the
-waiting keys are let through (until the console settles again) rather than held for ever."""
+next waiting key is let through (one per period) rather than held for ever."""
 
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
@@ -87,7 +87,11 @@ class TypeAhead:
         """Keys and pastes, and the screen pops that rang while keys were waiting (callables)."""
         self._holders: set[object] = set()
         self._recheck_due = False
-        self._stuck = False
+        self._tick_due = False
+        self._queued = 0
+        """Our own look-again callbacks in the app's queue: they are not work the last key caused. Under
+        CPU load the steady tick posted faster than the app handled them, so the queue was never empty,
+        the console never looked settled, and after ``STUCK_AFTER_SECONDS`` the valve let keys go."""
         self._last_progress = 0.0
         """When a key last went through (or started waiting in an empty queue)."""
 
@@ -127,15 +131,14 @@ class TypeAhead:
 
     async def release(self) -> None:
         """Forward waiting keys while the console is settled (one key unsettles it until handled)."""
-        if self._stuck and self.settled():
-            self._stuck = False
         while self._waiting:
             if not self.settled():
-                if not self._stuck:
-                    self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
-                if not self._stuck or self.worker_running():
+                stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
+                if not stuck or self.worker_running():
                     self._recheck()
                     return
+                # The valve lets one key through; the next waits for the console (or the valve) again:
+                # letting the rest follow at once put a note typed after ``c`` on the card, not the form.
             entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
             if isinstance(entry, events.Event):
@@ -150,7 +153,7 @@ class TypeAhead:
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""
         app = self._app
-        if app.message_queue_size or app._pending_message is not None or app._next_callbacks:
+        if app.message_queue_size > self._queued or app._pending_message is not None or app._next_callbacks:
             # ``_next_callbacks``: a closed screen's result callback (``call_next``) runs only once the
             # app's queue is empty; until then the screen it opens (the card after the new-client form)
             # is not there yet, and a key let through now lands on the screen below
@@ -170,9 +173,14 @@ class TypeAhead:
         """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""
         if self._waiting and not self._recheck_due:
             self._recheck_due = True
-            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._app.call_later, self._rechecked)
+            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._post, self._rechecked)
+
+    def _post(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._queued += 1
+        self._app.call_later(callback)
 
     async def _rechecked(self) -> None:
+        self._queued -= 1
         self._recheck_due = False
         await self.release()
 
@@ -185,9 +193,11 @@ class TypeAhead:
         middle — a ``c`` pushed the call form under the card that a save was still opening, the save then
         closed the card instead of the form, and an Esc closed the form a second time. The tick only asks
         the app to look, on its own task, between two of its messages."""
-        if self._waiting:
-            self._app.call_later(self._ticked)
+        if self._waiting and not self._tick_due:
+            self._tick_due = True
+            self._post(self._ticked)
 
     async def _ticked(self) -> None:
-        self._recheck_due = False
+        self._queued -= 1
+        self._tick_due = False
         await self.release()
