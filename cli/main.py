@@ -63,8 +63,10 @@ class LazyGroup(HotlineGroup):
     to list it in ``--help``), not when the program starts."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        # Single commands before groups, as Typer lists those registered on the root.
-        return sorted((name for _, _, name in COMMANDS), key=lambda name: _is_group(name))
+        # Single commands before groups, as Typer lists those registered on the root; then any command
+        # registered on the root directly.
+        names = sorted((name for _, _, name in COMMANDS), key=lambda name: _is_group(name))
+        return names + [name for name in self.commands if name not in names]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
