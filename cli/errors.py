@@ -43,7 +43,9 @@ class HotlineGroup(TyperGroup):
         words = ["hotline"]
         group: Any = self
         for token in [*getattr(ctx, "_protected_args", []), *ctx.args]:
-            command = getattr(group, "commands", {}).get(token)
+            # ``get_command``: the root group imports a command's module only when it is asked for
+            lookup = getattr(group, "get_command", None)
+            command = lookup(ctx, token) if lookup is not None else None
             if command is None:
                 break
             words.append(token)

@@ -181,15 +181,21 @@ class HotlineApp(App[None]):
         started = min(message.requested_at, now)  # a phone system whose clock runs ahead starts now
         if message.client_id is None:
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
-            self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
-        elif message.owners:  # a number several clients share: whose card, organisation first
-            from hotline.tui.screens.whose_card import offer_owners
 
-            offer_owners(self, message, started)
-        else:
-            self.open_client(
-                message.client_id, call_started_at=started, campaign=message.campaign, loaded=message.card
-            )
+        def show() -> None:
+            if message.client_id is None:
+                self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
+            elif message.owners:  # a number several clients share: whose card, organisation first
+                from hotline.tui.screens.whose_card import offer_owners
+
+                offer_owners(self, message, started)
+            else:
+                self.open_client(
+                    message.client_id, call_started_at=started, campaign=message.campaign, loaded=message.card
+                )
+
+        # Keys typed before the ring (still waiting for their screen) go first, those after it to the card.
+        self.type_ahead.in_order(show)
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
         from hotline.tui.widgets.reminder_list import ReminderList

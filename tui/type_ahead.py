@@ -9,8 +9,13 @@ field); a priority key (ctrl+s) runs before the characters still queued in front
 The gate forwards one key (or paste) at a time, and the next only once the console has settled: every
 message the previous key caused handled (its bindings, the screen it pushed composed and focused, the
 screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no screen holding keys
-(``KeysHeld``: the lookup waiting for its results to open the caller's card). A console where no key has
-gone through for ``STUCK_AFTER_SECONDS`` lets the waiting keys through rather than hold them for ever.
+(``KeysHeld``: the lookup waiting for its results to open the caller's card).
+
+A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
+the keys typed before the ring, before those typed after it. A console where no key has gone through for
+``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the next key through
+rather than hold them for ever; a slow save or lookup (a loaded machine) is waited for, however long:
+letting keys go past it sent them to the screen the save was about to close.
 """
 
 from __future__ import annotations
@@ -46,9 +51,12 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
 that the keys act on. Keys wait for them."""
 
+VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
+"""Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""
+
 STUCK_AFTER_SECONDS = 5.0
-"""When no key has gone through for this long, the waiting keys are let through (until the console
-settles again) rather than held for ever."""
+"""When no key has gone through for this long and none of ``VALVE_BLOCKING_WORKER_GROUPS`` runs, the
+next waiting key is let through (one per period) rather than held for ever."""
 
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
@@ -75,10 +83,15 @@ class TypeAhead:
     def __init__(self, app: App[Any], forward: Callable[[events.Event], Awaitable[None]]) -> None:
         self._app = app
         self._forward = forward
-        self._waiting: deque[tuple[events.Event, float]] = deque()
+        self._waiting: deque[tuple[events.Event | Callable[[], object], float]] = deque()
+        """Keys and pastes, and the screen pops that rang while keys were waiting (callables)."""
         self._holders: set[object] = set()
         self._recheck_due = False
-        self._stuck = False
+        self._tick_due = False
+        self._queued = 0
+        """Our own look-again callbacks in the app's queue: they are not work the last key caused. Under
+        CPU load the steady tick posted faster than the app handled them, so the queue was never empty,
+        the console never looked settled, and after ``STUCK_AFTER_SECONDS`` the valve let keys go."""
         self._last_progress = 0.0
         """When a key last went through (or started waiting in an empty queue)."""
 
@@ -89,8 +102,17 @@ class TypeAhead:
 
     @property
     def waiting(self) -> int:
-        """How many keys are waiting."""
+        """How many keys (and screen pops behind keys) are waiting."""
         return len(self._waiting)
+
+    def in_order(self, action: Callable[[], object]) -> None:
+        """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
+        typed before the ring go where they were typed, keys typed after it go to the card."""
+        if not self._waiting:
+            action()
+            return
+        self._waiting.append((action, time.monotonic()))
+        self._recheck()
 
     async def take(self, event: events.Event) -> None:
         """Queue a key behind those already waiting and forward what may go now."""
@@ -109,22 +131,29 @@ class TypeAhead:
 
     async def release(self) -> None:
         """Forward waiting keys while the console is settled (one key unsettles it until handled)."""
-        if self._stuck and self.settled():
-            self._stuck = False
         while self._waiting:
-            if not self._stuck and not self.settled():
-                self._stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
-                if not self._stuck:
+            if not self.settled():
+                stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
+                if not stuck or self.worker_running():
                     self._recheck()
                     return
-            event, _ = self._waiting.popleft()
+                # The valve lets one key through; the next waits for the console (or the valve) again:
+                # letting the rest follow at once put a note typed after ``c`` on the card, not the form.
+            entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
-            await self._forward(event)
+            if isinstance(entry, events.Event):
+                await self._forward(entry)
+            else:
+                entry()
+
+    def worker_running(self) -> bool:
+        """A worker whose end the keys wait for, however long it takes, is still running."""
+        return any(w.group in VALVE_BLOCKING_WORKER_GROUPS and w.state in _RUNNING for w in self._app.workers)
 
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""
         app = self._app
-        if app.message_queue_size or app._pending_message is not None or app._next_callbacks:
+        if app.message_queue_size > self._queued or app._pending_message is not None or app._next_callbacks:
             # ``_next_callbacks``: a closed screen's result callback (``call_next``) runs only once the
             # app's queue is empty; until then the screen it opens (the card after the new-client form)
             # is not there yet, and a key let through now lands on the screen below
@@ -144,9 +173,14 @@ class TypeAhead:
         """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""
         if self._waiting and not self._recheck_due:
             self._recheck_due = True
-            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._app.call_later, self._rechecked)
+            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._post, self._rechecked)
+
+    def _post(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._queued += 1
+        self._app.call_later(callback)
 
     async def _rechecked(self) -> None:
+        self._queued -= 1
         self._recheck_due = False
         await self.release()
 
@@ -159,9 +193,11 @@ class TypeAhead:
         middle — a ``c`` pushed the call form under the card that a save was still opening, the save then
         closed the card instead of the form, and an Esc closed the form a second time. The tick only asks
         the app to look, on its own task, between two of its messages."""
-        if self._waiting:
-            self._app.call_later(self._ticked)
+        if self._waiting and not self._tick_due:
+            self._tick_due = True
+            self._post(self._ticked)
 
     async def _ticked(self) -> None:
-        self._recheck_due = False
+        self._queued -= 1
+        self._tick_due = False
         await self.release()

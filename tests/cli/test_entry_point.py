@@ -38,3 +38,33 @@ def test_bad_config_file_is_exit_2(empty_db: str, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert str(config) in result.output
     assert "unknown time zone" in result.output
+
+
+def test_a_command_imports_only_its_own_module(empty_db: str) -> None:
+    """The phone system starts ``call incoming`` on every ring: the other commands' modules stay out of
+    its start-up; ``--help`` still names every noun (it imports them all)."""
+    probe = (
+        "import sys\n"
+        "from hotline.cli.main import app\n"
+        "try:\n"
+        "    app(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('hotline.cli.'))))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe, "--db", empty_db, "call", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    loaded = set(ran.stdout.splitlines()[-1].split())  # the last line: the modules loaded
+    assert "hotline.cli.call" in loaded
+    assert not loaded & {"hotline.cli.tickets", "hotline.cli.console", "hotline.cli.mail", "hotline.cli.kb"}
+    everything = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert {"hotline.cli.tickets", "hotline.cli.console", "hotline.cli.mail"} <= set(
+        everything.stdout.split()
+    )

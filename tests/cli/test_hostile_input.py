@@ -44,8 +44,9 @@ def _commands() -> list[tuple[tuple[str, ...], list]]:
 
     def walk(command, path: tuple[str, ...]) -> None:
         if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                walk(sub, (*path, name))
+            # through the group's own look-up: the root imports each command's module when asked for it
+            for name in command.list_commands(None):
+                walk(command.get_command(None, name), (*path, name))
         elif path not in NOT_WALKED:
             found.append((path, [p for p in command.params if p.name != "help"]))
 

@@ -26,12 +26,12 @@ def _command_paths() -> list[str]:
     paths: list[str] = []
 
     def walk(command: object, path: tuple[str, ...]) -> None:
-        commands = getattr(command, "commands", None)
-        if commands is None:
+        if getattr(command, "commands", None) is None:
             paths.append(" ".join(path))
             return
-        for name, sub in commands.items():
-            walk(sub, (*path, name))
+        # through the group's own look-up: the root imports each command's module when asked for it
+        for name in command.list_commands(None):  # type: ignore[attr-defined]
+            walk(command.get_command(None, name), (*path, name))  # type: ignore[attr-defined]
 
     walk(typer.main.get_command(app), ())
     return sorted(paths)

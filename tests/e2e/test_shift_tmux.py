@@ -193,14 +193,12 @@ def play(shift: Shift, url: str, call: Call) -> None:
 
 
 @pytest.mark.xfail(
-    reason="still fails. Found (debug dump of the stalled console): a SECOND ClientCardScreen is pushed over"
-    " the call form (stack Home, Card, LogCall, Card); the form stays on screen but no longer has the keys,"
-    " the Esc and later keys go to the card under the valve, a later save closes the wrong screen"
-    " (InvalidStateError: the form's result future set twice). Fixed so far: the tick forwarded keys on the"
-    " timer's own task; settled() ignored app._next_callbacks. After them: 1 run did all 30 calls (28 in"
-    " the database), 1 stalled at call 3 (unknown caller) with only 's' in the notes. Next: find who pushes"
-    " the second card (open_client with call_started_at always pushes: a second ScreenPopRequested, or the"
-    " new-client form's opened() callback running after the c key)",
+    reason="still fails, now later in the shift. After the type-ahead fixes (a pop waits its turn behind"
+    " waiting keys; the gate's own tick no longer clogs the app's queue under CPU load, so the valve no"
+    " longer opens and floods the call form's keys onto the card) two runs at load 2-7: one logged 29 of 30"
+    " calls, one logged all 30 with every character but call 28 lasted 2 s against the script's 0.2 s:"
+    " the console handled ctrl+s 1.8 s after the keys were sent, and the duration runs to the save, not"
+    " to when ctrl+s arrived (issue 15 item 3)",
     strict=False,
 )
 def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
@@ -246,6 +244,8 @@ def check_database(url: str, calls: list[Call], stale_number: str, stale_at: dat
                 select(Interaction).where(Interaction.notes.startswith("shift call "))  # type: ignore[attr-defined]
             ).all()
             by_note = {interaction.notes: interaction for interaction in logged}
+            missing = [call for call in calls if call.note not in by_note]
+            assert not missing, f"{len(missing)} calls not logged: {missing}"
             assert len(logged) == len(calls) == len(by_note)
             for call in calls:
                 interaction = by_note.get(call.note)

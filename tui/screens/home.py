@@ -103,6 +103,8 @@ class HomeScreen(Screen[None]):
         self._open_when_ready = False
         self.last_lookup_seconds = 0.0
         self.last_query = ""
+        self._lookup_worker: Worker[None] | None = None
+        """The newest lookup (the one whose answer is awaited)."""
         self._keep_lookup = False
         """The lookup before the box was cleared; ``up`` in an empty box brings it back."""
 
@@ -165,7 +167,7 @@ class HomeScreen(Screen[None]):
 
     def _start_lookup(self) -> None:
         self._in_flight = True
-        self._run_lookup(self._generation, self.query_one("#lookup", Input).value)
+        self._lookup_worker = self._run_lookup(self._generation, self.query_one("#lookup", Input).value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lookup")
     def _run_lookup(self, generation: int, query: str) -> None:
@@ -193,7 +195,15 @@ class HomeScreen(Screen[None]):
             self.action_open_selection()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "lookup" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+        if (
+            event.worker.group == "lookup"
+            and event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+            and event.worker is self._lookup_worker
+        ):
+            # Only the newest lookup's end counts: an older one cancelled when its successor started
+            # (it had posted its answer, but its thread had not returned yet) must not let go of the
+            # hold the newer one keeps for the card that Enter will open.
+            self._lookup_worker = None
             self._in_flight = False
             self._set_open_when_ready(False)
         forward_worker_failure(self, event)
