@@ -335,6 +335,15 @@ class UnitOfWork:
         if reason is not None:
             self.refuse(operation, reason, entity=entity, entity_id=entity_id)
 
+    def may(self, operation: str) -> bool:
+        """Whether the operator may perform ``operation``: a question a form asks before offering it, not an
+        attempt (nothing is audited; the operation itself still calls :meth:`authorize`)."""
+        from hotline.core.authority import allows, least_role
+
+        least_role(operation)
+        operator = self._responsible
+        return operator is None or (operator.active and allows(operator.role, operation))
+
     def require_role(self, *allowed: Role) -> None:
         """Older form of :meth:`authorize` (kept so branches written against it still merge): refuse,
         audited, unless the operator is active and has one of ``allowed``. New code names an operation."""

@@ -17,7 +17,7 @@ from textual.worker import WorkerCancelled
 from hotline.core.clock import FixedClock
 from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Direction, Role
-from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.clients import ClientDraft, create_client, ensure_group
 from hotline.core.services.interactions import log_call
 from hotline.core.services.operators import add_operator
 from hotline.core.services.tickets import create_ticket
@@ -44,6 +44,7 @@ def world(engine: Engine, clock: FixedClock) -> World:
     """An operator, a client with phones, a ticket and calls, and a client with a hostile name."""
     with UnitOfWork(engine, clock=clock) as uow:
         add_operator(uow, login=OPERATOR, role=Role.OPERATOR, display_name="Anna Petrova")
+        ensure_group(uow, name="VIP")  # groups are a supervisor's to make; the operator only chooses one
     with UnitOfWork(engine, actor_login=OPERATOR, clock=clock) as uow:
         ivanov_id = create_client(
             uow,
@@ -106,6 +107,17 @@ def console_settings(*, mail: bool = True) -> Settings:
         from_address="support@example.com",
     )
     return Settings(timezone="Europe/Moscow", mail=MailSettings(accounts=[account] if mail else []))
+
+
+SUPERVISOR = "sofia"
+
+
+@pytest.fixture
+def supervisor(world: World, engine: Engine, clock: FixedClock) -> str:
+    """A supervisor beside ``world``'s operator: who may make a group from the client form."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=SUPERVISOR, role=Role.SUPERVISOR, display_name="Sofia Lind")
+    return SUPERVISOR
 
 
 @pytest.fixture

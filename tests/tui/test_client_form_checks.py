@@ -102,8 +102,26 @@ async def test_the_birthday_is_read_in_the_configured_order(world, console, sett
     assert client.birthday == date(1999, 1, 16)
 
 
-async def test_a_new_group_is_created_only_after_a_yes(world, console, settle, engine):
+async def test_an_operator_chooses_a_group_but_does_not_make_one(world, console, settle, engine):
     app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle, "Olga Smirnova")
+        form.query_one("#group", Input).value = "Wholesale"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # no question: the answer could only be a refusal
+        assert error_of(form, "group") == "⚠ no group named 'Wholesale'; a supervisor makes new groups"
+        assert app.focused is form.query_one("#group", Input)
+        form.query_one("#group", Input).value = "VIP"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert list(uow.session.exec(select(ClientGroup.name))) == ["VIP"]
+
+
+async def test_a_new_group_is_created_only_after_a_yes(world, supervisor, console, settle, engine):
+    app = console(operator_login=supervisor)
     async with app.run_test(size=(100, 30)) as pilot:
         form = await new_client_form(app, pilot, settle, "Olga Smirnova")
         form.query_one("#group", Input).value = "Wholesale"
@@ -328,10 +346,12 @@ async def test_the_reminder_date_is_read_in_the_configured_order(world, console,
         assert uow.session.exec(select(Reminder)).one().due_at.isoformat() == "2026-12-01T15:45:00+00:00"
 
 
-async def test_a_yes_typed_with_the_save_answers_the_question_not_the_name(world, console, settle, engine):
+async def test_a_yes_typed_with_the_save_answers_the_question_not_the_name(
+    world, supervisor, console, settle, engine
+):
     from tests.tui.keys_at_once import type_at_once, wait_typed
 
-    app = console()
+    app = console(operator_login=supervisor)
     async with app.run_test(size=(100, 30)) as pilot:
         form = await new_client_form(app, pilot, settle, "Olga Smirnova")
         form.query_one("#group", Input).value = "Wholesale"

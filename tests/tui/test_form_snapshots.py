@@ -32,8 +32,8 @@ def test_the_form_with_every_error_beside_its_field(backend, world, console, sna
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_question_before_a_new_group(backend, world, console, snap_compare, size):
+def test_the_question_before_a_new_group(backend, world, supervisor, console, snap_compare, size):
     async def run_before(pilot: Pilot[None]) -> None:
         await _filled(pilot, name="Olga Smirnova", group="Wholesale")
 
-    assert snap_compare(console(), terminal_size=SIZES[size], run_before=run_before)
+    assert snap_compare(console(operator_login=supervisor), terminal_size=SIZES[size], run_before=run_before)

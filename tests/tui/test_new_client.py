@@ -9,7 +9,6 @@ from textual.widgets import Input, Static
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Client, ClientPhone
 from hotline.tui.screens.client_card import ClientCardScreen
-from hotline.tui.screens.confirm import ConfirmScreen
 from hotline.tui.screens.new_client import NewClientScreen, prefill_from
 
 
@@ -61,11 +60,8 @@ async def test_save_creates_the_client_and_opens_its_card(world, console, settle
         form.query_one("#name", Input).value = "Olga Smirnova"
         form.query_one("#emails", Input).value = "olga@example.com"
         form.query_one("#birthday", Input).value = "17.05.1990"
-        form.query_one("#group", Input).value = "Regular"
+        form.query_one("#group", Input).value = "VIP"
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)  # "Regular" is a new group: asked, default No
-        await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, ClientCardScreen)
         client_id = app.screen.client_id

@@ -393,8 +393,17 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         email (looked up afresh, not taken from the live warning)."""
         group = fields["group"]
         new_group = bool(group) and not self._group_exists(group)
+        if new_group and not self._may_make_groups():
+            self.app.call_from_thread(self._refuse_group, group)
+            return
         duplicates = self._owners_of(fields["phones"], fields["emails"])
         self.app.call_from_thread(self._ask_group, fields, new_group, duplicates)
+
+    def _refuse_group(self, group: str) -> None:
+        """An operator chooses among the groups; making one is a supervisor's (F8, then g)."""
+        self._saving = False
+        self._show_error("group", f"no group named {group!r}; a supervisor makes new groups")
+        self.query_one("#group", Input).focus()
 
     def _ask_group(self, fields: dict[str, Any], new_group: bool, duplicates: list[tuple[int, str]]) -> None:
         if not new_group:
@@ -431,6 +440,10 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             " (No, then ctrl+o, opens the existing client instead.)"
         )
         self.app.push_screen(ConfirmScreen(question, title="Already a client", yes="Save anyway"), answered)
+
+    def _may_make_groups(self) -> bool:
+        with self.ctx.uow(readonly=True) as uow:
+            return uow.may("group.manage")
 
     def _group_exists(self, name: str) -> bool:
         from hotline.core.errors import NotFound
