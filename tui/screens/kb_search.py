@@ -347,7 +347,12 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         """Run ``then`` with the highlighted article, read first when the one shown is another."""
         current = self._current_hit()
         if current is None:
-            self.notify(f"Nothing to {verb}: search for an article first.", severity="warning", timeout=3)
+            self.notify(
+                f"Nothing to {verb}: search for an article first.",
+                severity="warning",
+                timeout=3,
+                markup=False,
+            )
             return
         if self.shown is not None and self.shown.article_id == current.article_id:
             then(self.shown)
