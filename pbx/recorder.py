@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from hotline.core.attribution import Attributions
 from hotline.core.db import UnitOfWork, classify_database_error
 from hotline.core.errors import HotlineError, NotFound, Unavailable
 from hotline.core.pbx.ami_calls import Action, Pop
@@ -44,11 +45,14 @@ class CallRecorder:
         engine: Engine,
         clock: Clock,
         default_region: str,
+        attributions: Attributions | None = None,
         on_written: Callable[[list[tuple[Action, float]]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.default_region = default_region
+        self.attributions = attributions or Attributions(sources=(), campaigns=())
+        """The campaigns by the numbers they advertise: a pop's dialled number names its campaign."""
         self.on_written = on_written
         self.queue: asyncio.Queue[tuple[Action, float]] = asyncio.Queue()
         self.counts: Counter[str] = Counter()
@@ -158,7 +162,10 @@ class CallRecorder:
             if not digits_of(action.number):
                 self.counts["pops_without_number"] += 1
                 return
-            request_screen_pop(uow, operator_login=action.operator_login, number=action.number)
+            campaign = self.attributions.for_dialled(action.dialled).campaign if action.dialled else None
+            request_screen_pop(
+                uow, operator_login=action.operator_login, number=action.number, campaign=campaign
+            )
         else:
             record_call(uow, facts=action, default_region=self.default_region)
 

@@ -26,7 +26,9 @@ async def listen(
 
     if not (ami or webhook):
         raise ConfigError("choose an adapter: --ami and/or --webhook", where="call listen")
-    recorder = CallRecorder(engine=engine, clock=clock, default_region=settings.default_region)
+    recorder = CallRecorder(
+        engine=engine, clock=clock, default_region=settings.default_region, attributions=settings.attributions
+    )
     pbx = settings.pbx
     tasks: list[asyncio.Future[object]] = []
     listener: AmiListener | None = None

@@ -37,6 +37,8 @@ class Pop:
     operator_login: str
     number: str
     call_id: str
+    dialled: str | None = None
+    """The number the caller dialled (a DID), where the PBX says it: it names the campaign."""
 
 
 @dataclass
@@ -54,6 +56,7 @@ class TrackedCall:
     transferred_to: str | None = None
     busy: bool = False
     popped: set[str] = field(default_factory=set)
+    dialled: str = ""
 
     def facts(self, state: CallState, *, ended_at: datetime | None = None) -> CallFacts:
         outcome = None
@@ -139,6 +142,9 @@ class CallTracker:
             call.number = event.get("Exten", "") if event.get("Exten") not in (None, "s") else ""
         else:
             call.number = _number(event.get("CallerIDNum"))
+            # The trunk channel's Exten is the number the caller dialled (a DID); "s" means none was given.
+            if event.get("Exten") not in (None, "", "s"):
+                call.dialled = event.get("Exten", "")
         return []
 
     def _ringing(self, call: TrackedCall, extension: str | None, number: str | None) -> list[Action]:
@@ -156,7 +162,10 @@ class CallTracker:
         if call.direction is Direction.IN and not call.answered_at:
             call.operator_login, call.extension = login, extension
             actions.append(call.facts("ringing"))
-        actions.append(Pop(operator_login=login, number=_number(number) or call.number, call_id=call.call_id))
+        number = _number(number) or call.number
+        actions.append(
+            Pop(operator_login=login, number=number, call_id=call.call_id, dialled=call.dialled or None)
+        )
         return actions
 
     def _on_dialbegin(self, event: AmiMessage, call: TrackedCall, at: datetime) -> list[Action]:

@@ -56,6 +56,8 @@ class CallEvent:
     outcome: str | None = None
     recording: str | None = None
     transferred_to: str | None = None
+    dialled: str | None = None
+    """The number the caller dialled (a DID): it names the campaign."""
 
 
 def hotline_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -109,6 +111,7 @@ def parse_hotline_event(body: bytes) -> CallEvent:
         outcome=_optional(data, "outcome"),
         recording=_optional(data, "recording"),
         transferred_to=_optional(data, "transferred_to"),
+        dialled=_optional(data, "dialled"),
     )
 
 
@@ -199,6 +202,7 @@ def check_zadarma_request(
         duration_seconds=int(duration) if duration.isdigit() else None,
         outcome=disposition,
         recording=f"zadarma:{recorded}" if recorded else None,
+        dialled=None if outgoing else (form.get("called_did", "").strip()[:64] or None),
     )
 
 
@@ -246,6 +250,7 @@ class WebhookCalls:
             if len(self.calls) > SEEN_IDS:
                 self.calls.popitem(last=False)
         call.number = call.number or event.number
+        call.dialled = call.dialled or event.dialled or ""
         login = self.extensions.get(event.extension or "")
         if event.direction is Direction.OUT and login and not call.operator_login:
             call.operator_login, call.extension = login, event.extension
@@ -256,7 +261,10 @@ class WebhookCalls:
                 call.operator_login, call.extension = login, event.extension
                 actions.append(self._facts(call, "ringing"))
             if call.direction is Direction.IN:
-                actions.append(Pop(operator_login=login, number=call.number, call_id=call.call_id))
+                dialled = call.dialled or None
+                actions.append(
+                    Pop(operator_login=login, number=call.number, call_id=call.call_id, dialled=dialled)
+                )
         elif event.kind == "answered" and call.answered_at is None:
             call.answered_at = event.at
             if login and call.direction is Direction.IN:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.core.attribution import Attributions, CampaignConfig
 from hotline.core.db import UnitOfWork
 from hotline.core.settings import AmiSettings
 from hotline.pbx.listener import AmiListener
@@ -101,13 +102,19 @@ async def http_request(
     return status, response.split(b"\r\n\r\n", 1)[1]
 
 
+CAMPAIGN_LINE = Attributions(
+    sources=("TV",), campaigns=(CampaignConfig(code="TV-NOV", source="TV", dialled=["+7 495 926-37-81"]),)
+)
+"""The number the test calls dial (74959263781) is printed in the TV-NOV campaign."""
+
+
 @pytest.fixture
 async def webhook(engine, clock, anna) -> AsyncIterator[Callable[..., RunningWebhook]]:
     """``await start(shape)``: the endpoint on a free loopback port with the secret ``s3cret``."""
     started: list[RunningWebhook] = []
 
     async def start(shape: str = "hotline") -> RunningWebhook:
-        recorder = CallRecorder(engine=engine, clock=clock, default_region="RU")
+        recorder = CallRecorder(engine=engine, clock=clock, default_region="RU", attributions=CAMPAIGN_LINE)
         endpoint = WebhookEndpoint(
             host="127.0.0.1", port=0, secret="s3cret", shape=shape, extensions=EXTENSIONS,
             zone=ZoneInfo("Europe/Moscow"), max_age_seconds=300, recorder=recorder, clock=clock,

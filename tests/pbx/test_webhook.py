@@ -52,7 +52,7 @@ async def test_signed_events_pop_the_operator_and_record_the_call(engine, webhoo
         assert (await running.post("/calls", body, headers))[0] == 204
     await running.recorder.drain()
     pops, [record] = stored(engine)
-    assert [(p.operator_login, p.number) for p in pops] == [("olga", "+79161234567")]
+    assert [(p.operator_login, p.number, p.campaign) for p in pops] == [("olga", "+79161234567", None)]
     assert (record.pbx_call_id, record.operator_login, record.client_id, record.state) == (
         "cloud-1", "olga", anna, "ended",
     )  # fmt: skip
@@ -132,7 +132,7 @@ async def test_zadarma_notifications_are_understood(engine, webhook, anna) -> No
     assert (await running.post("/calls", urlencode(forged).encode(), bad))[0] == 401
     await running.recorder.drain()
     pops, [record] = stored(engine)
-    assert [p.operator_login for p in pops] == ["olga"]
+    assert [(p.operator_login, p.campaign) for p in pops] == [("olga", "TV-NOV")]  # called_did is its number
     assert (record.pbx_call_id, record.operator_login, record.duration_seconds, record.outcome) == (
         "in_5f7a", "olga", 75, "answered",
     )  # fmt: skip
@@ -153,3 +153,13 @@ def test_zadarma_signature_is_base64_of_the_hex_hmac_sha1() -> None:
     }
     hexed = hmac.new(b"key", b"79161234567749592637812026-11-23 10:00:00", hashlib.sha1).hexdigest()
     assert zadarma_signature("key", form) == base64.b64encode(hexed.encode()).decode()
+
+
+async def test_the_number_dialled_names_the_campaign_of_the_pop(engine, webhook, anna) -> None:
+    running = await webhook()
+    for n, dialled in enumerate(("8 (495) 926-37-81", "74950000000", "\x1b[2J")):
+        ring = event(n, "ringing", extension="101", call_id=f"cloud-{n}", dialled=dialled)
+        assert (await running.post("/calls", *signed(ring)))[0] == 204
+    await running.recorder.drain()
+    pops, _ = stored(engine)
+    assert [p.campaign for p in pops] == ["TV-NOV", None, None]  # an unknown or hostile number: none

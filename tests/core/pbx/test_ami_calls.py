@@ -29,7 +29,9 @@ def test_an_answered_call_pops_once_and_ends_with_the_real_talk_time() -> None:
     tracker = CallTracker(extensions=EXTENSIONS)
     actions = feed_all(tracker, render(INBOUND_ANSWERED, call_id="1795417200.1"))
     pops = [a for a in actions if isinstance(a, Pop)]
-    assert pops == [Pop(operator_login="olga", number="79161234567", call_id="1795417200.1")]
+    assert pops == [
+        Pop(operator_login="olga", number="79161234567", call_id="1795417200.1", dialled="74959263781")
+    ]  # the trunk channel's Exten: the number the caller dialled, which names a campaign
     facts = [a for a in actions if isinstance(a, CallFacts)]
     assert [f.state for f in facts] == ["ringing", "up", "ended"]
     ended = facts[-1]
