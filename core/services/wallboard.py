@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 WAITING = (TicketStatus.NEW.value, TicketStatus.OPEN.value)
 BREACH_HORIZON = timedelta(hours=1)
+Call = tuple[int | None, datetime, int | None]
+"""A call of today: its operator, its start and its length in seconds."""
 MAX_OPERATORS = 40
 
 
@@ -72,55 +74,60 @@ def read_wallboard(uow: UnitOfWork, *, zone: ZoneInfo) -> Wallboard:
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), zone)
     board = Wallboard(now=now)
     board.queues = _queues(uow, now=now, midnight=midnight)
-    board.operators = _operators(uow, now=now, midnight=midnight)
-    board.calls_per_hour = _calls_per_hour(uow, now=now, midnight=midnight, zone=zone)
+    calls = _todays_calls(uow, midnight=midnight)
+    board.operators = _operators(uow, now=now, midnight=midnight, calls=calls)
+    board.calls_per_hour = _calls_per_hour(calls, now=now, zone=zone)
     return board
 
 
 def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[QueueFigures]:
-    """Three grouped queries: waiting and the oldest; due within the hour; today's targets kept."""
+    """Two grouped queries: the open tickets (waiting, the oldest, due within the hour); today's targets
+    kept."""
     ticket, queue = Ticket.__table__, Queue.__table__
     connection = uow.session.connection()
     names = dict(connection.execute(select(queue.c.id, queue.c.name)).all())
-    waiting = {
-        queue_id: (count, oldest)
-        for queue_id, count, oldest in connection.execute(
-            select(ticket.c.queue_id, func.count(), func.min(ticket.c.created_at))
-            .where(ticket.c.status.in_(WAITING))
-            .group_by(ticket.c.queue_id)
-        )
-    }
     horizon = now + BREACH_HORIZON
     first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
-    soon = dict(
-        connection.execute(
-            select(ticket.c.queue_id, func.count())
-            .where(
-                ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]),
-                or_(
-                    and_(ticket.c.first_response_at.is_(None), first_due >= now, first_due < horizon),
-                    and_(resolution_due >= now, resolution_due < horizon),
-                ),
-            )
-            .group_by(ticket.c.queue_id)
-        ).all()
+    is_waiting = ticket.c.status.in_(WAITING)
+    due_soon = or_(
+        and_(ticket.c.first_response_at.is_(None), first_due >= now, first_due < horizon),
+        and_(resolution_due >= now, resolution_due < horizon),
     )
+    # One pass over the open tickets (waiting, and pending for what falls due within the hour).
+    waiting: dict[int, tuple[int, datetime | None]] = {}
+    soon: dict[int, int] = {}
+    for queue_id, count, oldest, due in connection.execute(
+        select(
+            ticket.c.queue_id,
+            func.sum(case((is_waiting, 1), else_=0)),
+            func.min(case((is_waiting, ticket.c.created_at))),
+            func.sum(case((due_soon, 1), else_=0)),
+        )
+        .where(ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]))
+        .group_by(ticket.c.queue_id)
+    ):
+        waiting[queue_id] = (int(count or 0), oldest)
+        soon[queue_id] = int(due or 0)
     with_target = or_(first_due.is_not(None), resolution_due.is_not(None))
     kept = and_(
         with_target,
         not_(breached_sql(first_due, ticket.c.first_response_at, now)),
         not_(breached_sql(resolution_due, ticket.c.resolved_at, now)),
     )
+    # Grouped by queue_id + 0, not the bare column: SQLite would otherwise walk the whole table in
+    # ix_ticket_queue_id order to skip a sort, instead of reading today's tickets by ix_ticket_created_at
+    # (65 ms against 25 ms at a million clients).
+    queue_of = (ticket.c.queue_id + 0).label("queue_of")
     today = {
         queue_id: (int(targets or 0), int(met or 0))
         for queue_id, targets, met in connection.execute(
             select(
-                ticket.c.queue_id,
+                queue_of,
                 func.sum(case((with_target, 1), else_=0)),
                 func.sum(case((kept, 1), else_=0)),
             )
             .where(ticket.c.created_at >= midnight)
-            .group_by(ticket.c.queue_id)
+            .group_by(queue_of)
         )
     }
     figures = []
@@ -132,8 +139,24 @@ def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Queue
     return figures
 
 
-def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[OperatorActivity]:
-    operator, call, pop = Operator.__table__, Interaction.__table__, ScreenPop.__table__
+def _todays_calls(uow: UnitOfWork, *, midnight: datetime) -> list[Call]:
+    """Today's calls (operator, start, seconds), read once for the operators and the hourly chart, by the
+    time index (an operator_id IN list makes SQLite read all their calls ever)."""
+    call = Interaction.__table__
+    return [
+        (operator_id, started_at, seconds)
+        for operator_id, started_at, seconds in uow.session.connection().execute(
+            select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
+                call.c.started_at >= midnight, call.c.kind == "call"
+            )
+        )
+    ]
+
+
+def _operators(
+    uow: UnitOfWork, *, now: datetime, midnight: datetime, calls: list[Call]
+) -> list[OperatorActivity]:
+    operator, pop = Operator.__table__, ScreenPop.__table__
     connection = uow.session.connection()
     people = connection.execute(
         select(operator.c.id, operator.c.login, operator.c.display_name)
@@ -142,12 +165,9 @@ def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Op
         .limit(MAX_OPERATORS)
     ).all()
     last_call_end: dict[int, datetime] = {}
-    # Today's calls by the time index (an operator_id IN list makes SQLite read all their calls ever).
-    for operator_id, started_at, seconds in connection.execute(
-        select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
-            call.c.started_at >= midnight, call.c.kind == "call"
-        )
-    ):
+    for operator_id, started_at, seconds in calls:
+        if operator_id is None:
+            continue
         ended = started_at + timedelta(seconds=seconds or 0)
         if operator_id not in last_call_end or ended > last_call_end[operator_id]:
             last_call_end[operator_id] = ended
@@ -181,14 +201,11 @@ def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Op
     return activities
 
 
-def _calls_per_hour(uow: UnitOfWork, *, now: datetime, midnight: datetime, zone: ZoneInfo) -> list[int]:
-    call = Interaction.__table__
+def _calls_per_hour(calls: list[Call], *, now: datetime, zone: ZoneInfo) -> list[int]:
     hours = [0] * (now.astimezone(zone).hour + 1)
-    for (started_at,) in uow.session.connection().execute(
-        select(call.c.started_at).where(
-            call.c.kind == "call", call.c.started_at >= midnight, call.c.started_at <= now
-        )
-    ):
+    for _, started_at, _ in calls:
+        if started_at > now:
+            continue
         hour = started_at.astimezone(zone).hour
         if hour < len(hours):
             hours[hour] += 1
