@@ -18,7 +18,7 @@ from hotline.core.phones import normalize_phone
 from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.services.groups import group_name
+from hotline.core.services.groups import create_group, group_name
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -194,13 +194,7 @@ def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> Cl
     name = group_name(name, where="group")
     group = uow.session.exec(select(ClientGroup).where(ClientGroup.name == name)).first()
     if group is None:
-        uow.authorize("group.manage", entity="client_group", entity_id=name)
-        group = ClientGroup(name=name, colour=colour or "#808080")
-        uow.session.add(group)
-        uow.session.flush()
-        record_audit(
-            uow, action="group.create", entity="client_group", entity_id=group.id, after=snapshot(group)
-        )
+        group = create_group(uow, name=name, colour=colour)
     return group
 
 
