@@ -6,32 +6,18 @@ Against the real Dovecot, on SQLite and PostgreSQL; each poll here fetches its m
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from typing import Any
 
 import pytest
 from mail_samples import plain, reply
 from mail_servers import Dovecot
-from sqlmodel import func, select
+from polling import count, overlapping_polls, poll
+from sqlmodel import select
 
 from hotline.core.models import AuditEntry, Client, OutboxMessage, Ticket, TicketEvent
 from hotline.core.search import lookup
-from hotline.core.sla.policy import SlaSetup
-from hotline.mailbox.poll_report import PollReport
-from hotline.mailbox.poller import Poller
 
 pytestmark = pytest.mark.dovecot
-
-
-def poll(engine: Any, settings: Any, clock: Any) -> PollReport:
-    poller = Poller(engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock)
-    return asyncio.run(poller.run_once(list(settings.mail.accounts)))[0]
-
-
-def count(uow_factory: Any, model: Any) -> int:
-    with uow_factory(readonly=True) as uow:
-        return uow.session.exec(select(func.count()).select_from(model)).one()
 
 
 def test_replies_in_the_same_group_thread_onto_the_ticket_their_root_opened(
@@ -95,23 +81,7 @@ def test_two_overlapping_polls_keep_the_daily_acknowledgement_cap(
     server, user, _ = imap_user
     for i in range(8):
         server.append(user, plain(message_id=f"<o{i}@c>", subject=f"o{i}", sender="robot@example.org"))
-    reports: list[PollReport] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            reports.append(poll(engine, mail_settings, clock))
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    reports = overlapping_polls(engine, mail_settings, clock)
     assert sum(report.created for report in reports) == 8
     assert count(uow_factory, Ticket) == 8
     assert count(uow_factory, OutboxMessage) == 3

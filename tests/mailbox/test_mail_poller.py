@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
@@ -13,8 +12,9 @@ from typing import Any
 import pytest
 from mail_samples import deeply_nested, html_only, plain, raw_8bit, reply, with_attachments
 from mail_servers import Dovecot
+from polling import count, overlapping_polls, poll
 from sqlalchemy import text
-from sqlmodel import func, select
+from sqlmodel import select
 
 from hotline.core.models import (
     Attachment,
@@ -31,22 +31,9 @@ from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import get_ticket, update_ticket
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.poll_report import PollReport
 from hotline.mailbox.poller import Poller
 
 pytestmark = pytest.mark.dovecot
-
-
-def poll(engine: Any, settings: Any, clock: Any, **options: Any) -> PollReport:
-    poller = Poller(
-        engine=engine, settings=settings, sla=SlaSetup.from_settings(settings), clock=clock, **options
-    )
-    return asyncio.run(poller.run_once(list(settings.mail.accounts)))[0]
-
-
-def count(uow_factory: Any, model: Any, *where: Any) -> int:
-    with uow_factory(readonly=True) as uow:
-        return uow.session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def tickets(uow_factory: Any) -> list[Ticket]:
@@ -333,23 +320,7 @@ def test_two_overlapping_polls_import_each_message_once(
     server, user = mailbox
     for i in range(12):
         server.append(user, plain(message_id=f"<p{i}@c>", subject=f"p{i}", sender=f"c{i}@example.com"))
-    reports: list[PollReport] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def run() -> None:
-        try:
-            start.wait(timeout=10)
-            reports.append(poll(engine, mail_settings, clock))
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    reports = overlapping_polls(engine, mail_settings, clock)
     assert sum(report.created for report in reports) == 12
     assert count(uow_factory, Ticket) == 12
     assert count(uow_factory, OutboxMessage) == 12
