@@ -25,7 +25,13 @@ class Counter(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (Index("ix_ticket_status_queue", "status", "queue_id"),)
+    # Both carry what the wallboard's figures need, so it reads them without the table (migration 0012).
+    __table_args__ = (
+        Index("ix_ticket_status_queue", "status", "queue_id", "created_at", "first_response_at",
+              "first_response_due_at", "resolution_due_at"),
+        Index("ix_ticket_created_at", "created_at", "queue_id", "first_response_due_at", "first_response_at",
+              "resolution_due_at", "resolved_at"),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True)
@@ -36,7 +42,7 @@ class Ticket(SQLModel, table=True):
     client_id: int | None = Field(default=None, foreign_key="client.id", ondelete="SET NULL", index=True)
     requester: str | None = Field(default=None, max_length=320)
     assignee_id: int | None = Field(default=None, foreign_key="operator.id", ondelete="SET NULL", index=True)
-    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

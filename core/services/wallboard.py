@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, not_, or_, select
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 WAITING = (TicketStatus.NEW.value, TicketStatus.OPEN.value)
 BREACH_HORIZON = timedelta(hours=1)
-Call = tuple[int | None, datetime, int | None]
-"""A call of today: its operator, its start and its length in seconds."""
 MAX_OPERATORS = 40
 
 
@@ -74,50 +73,51 @@ def read_wallboard(uow: UnitOfWork, *, zone: ZoneInfo) -> Wallboard:
     midnight = datetime.combine(now.astimezone(zone).date(), time(0), zone)
     board = Wallboard(now=now)
     board.queues = _queues(uow, now=now, midnight=midnight)
-    calls = _todays_calls(uow, midnight=midnight)
-    board.operators = _operators(uow, now=now, midnight=midnight, calls=calls)
-    board.calls_per_hour = _calls_per_hour(calls, now=now, zone=zone)
+    board.operators = _operators(uow, now=now, midnight=midnight)
+    board.calls_per_hour = _calls_per_hour(uow, now=now, midnight=midnight, zone=zone)
     return board
 
 
 def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[QueueFigures]:
-    """Two grouped queries: the open tickets (waiting, the oldest, due within the hour); today's targets
-    kept."""
+    """Three grouped queries, each answered from an index alone (migration 0012): the waiting tickets and
+    the oldest; what falls due within the hour; today's targets kept.
+
+    Grouped by ``queue_id + 0`` where the bare column would make SQLite walk the whole table in
+    ix_ticket_queue_id order to skip a sort, instead of reading the few rows it needs by the covering
+    index (at a million clients 100 ms against 20).
+    """
     ticket, queue = Ticket.__table__, Queue.__table__
     connection = uow.session.connection()
     names = dict(connection.execute(select(queue.c.id, queue.c.name)).all())
+    queue_of = (ticket.c.queue_id + 0).label("queue_of")
+    waiting: dict[int, tuple[int, datetime | None]] = {}
+    # By status and queue, in the index's own order: no sort, and no expression per row.
+    for queue_id, count, oldest in connection.execute(
+        select(ticket.c.queue_id, func.count(), func.min(ticket.c.created_at))
+        .where(ticket.c.status.in_(WAITING))
+        .group_by(ticket.c.status, ticket.c.queue_id)
+    ):
+        total, earliest = waiting.get(queue_id, (0, None))
+        waiting[queue_id] = (total + count, oldest if earliest is None or oldest < earliest else earliest)
     horizon = now + BREACH_HORIZON
     first_due, resolution_due = ticket.c.first_response_due_at, ticket.c.resolution_due_at
-    is_waiting = ticket.c.status.in_(WAITING)
     due_soon = or_(
         and_(ticket.c.first_response_at.is_(None), first_due >= now, first_due < horizon),
         and_(resolution_due >= now, resolution_due < horizon),
     )
-    # One pass over the open tickets (waiting, and pending for what falls due within the hour).
-    waiting: dict[int, tuple[int, datetime | None]] = {}
-    soon: dict[int, int] = {}
-    for queue_id, count, oldest, due in connection.execute(
-        select(
-            ticket.c.queue_id,
-            func.sum(case((is_waiting, 1), else_=0)),
-            func.min(case((is_waiting, ticket.c.created_at))),
-            func.sum(case((due_soon, 1), else_=0)),
-        )
-        .where(ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]))
-        .group_by(ticket.c.queue_id)
-    ):
-        waiting[queue_id] = (int(count or 0), oldest)
-        soon[queue_id] = int(due or 0)
+    soon: dict[int, int] = dict(
+        connection.execute(  # type: ignore[arg-type]
+            select(queue_of, func.count())
+            .where(ticket.c.status.in_([*WAITING, TicketStatus.PENDING.value]), due_soon)
+            .group_by(queue_of)
+        ).all()
+    )
     with_target = or_(first_due.is_not(None), resolution_due.is_not(None))
     kept = and_(
         with_target,
         not_(breached_sql(first_due, ticket.c.first_response_at, now)),
         not_(breached_sql(resolution_due, ticket.c.resolved_at, now)),
     )
-    # Grouped by queue_id + 0, not the bare column: SQLite would otherwise walk the whole table in
-    # ix_ticket_queue_id order to skip a sort, instead of reading today's tickets by ix_ticket_created_at
-    # (65 ms against 25 ms at a million clients).
-    queue_of = (ticket.c.queue_id + 0).label("queue_of")
     today = {
         queue_id: (int(targets or 0), int(met or 0))
         for queue_id, targets, met in connection.execute(
@@ -139,23 +139,53 @@ def _queues(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Queue
     return figures
 
 
-def _todays_calls(uow: UnitOfWork, *, midnight: datetime) -> list[Call]:
-    """Today's calls (operator, start, seconds), read once for the operators and the hourly chart, by the
-    time index (an operator_id IN list makes SQLite read all their calls ever)."""
+def _calls_per_hour(uow: UnitOfWork, *, now: datetime, midnight: datetime, zone: ZoneInfo) -> list[int]:
+    """Calls started in each local hour of today up to now, counted by the database in one pass over
+    today's calls (the hours' bounds are computed here, so a zone's offset changes need no SQL)."""
     call = Interaction.__table__
-    return [
-        (operator_id, started_at, seconds)
-        for operator_id, started_at, seconds in uow.session.connection().execute(
-            select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
-                call.c.started_at >= midnight, call.c.kind == "call"
-            )
+    local = now.astimezone(zone)
+    bounds = [datetime.combine(local.date(), time(hour), zone) for hour in range(local.hour + 1)]
+    bounds[0] = midnight
+    started = call.c.started_at
+    buckets = [and_(started >= low, started < high) for low, high in pairwise(bounds)]
+    buckets.append(started >= bounds[-1])  # the current hour, up to now
+    counted = select(*[func.sum(case((bucket, 1), else_=0)) for bucket in buckets]).where(
+        started >= midnight, started <= now, call.c.kind == "call"
+    )
+    return [int(count or 0) for count in uow.session.connection().execute(counted).one()]
+
+
+def _last_calls(uow: UnitOfWork, *, midnight: datetime) -> dict[int, datetime]:
+    """When each operator's latest call of today ended: the call they started last (one person's calls do
+    not overlap). Two short queries by the time index: the latest start per operator, then those calls'
+    lengths (a row-value IN of the two makes SQLite rescan today's calls per row)."""
+    call = Interaction.__table__
+    connection = uow.session.connection()
+    todays = and_(call.c.started_at >= midnight, call.c.kind == "call", call.c.operator_id.is_not(None))
+    operator_of = (call.c.operator_id + 0).label("operator_of")  # by the time index, as in _queues
+    latest = dict(
+        connection.execute(
+            select(operator_of, func.max(call.c.started_at)).where(todays).group_by(operator_of)
+        ).all()
+    )
+    if not latest:
+        return {}
+    ended: dict[int, datetime] = {}
+    for operator_id, started_at, seconds in connection.execute(
+        select(call.c.operator_id, call.c.started_at, call.c.duration_seconds).where(
+            call.c.kind == "call",
+            call.c.started_at.in_(set(latest.values())),
+            (call.c.operator_id + 0).in_(latest),
         )
-    ]
+    ):
+        if latest[operator_id] != started_at:
+            continue  # another operator's latest start, at this operator's earlier call
+        end = started_at + timedelta(seconds=seconds or 0)
+        ended[operator_id] = max(end, ended.get(operator_id, end))
+    return ended
 
 
-def _operators(
-    uow: UnitOfWork, *, now: datetime, midnight: datetime, calls: list[Call]
-) -> list[OperatorActivity]:
+def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[OperatorActivity]:
     operator, pop = Operator.__table__, ScreenPop.__table__
     connection = uow.session.connection()
     people = connection.execute(
@@ -164,13 +194,7 @@ def _operators(
         .order_by(operator.c.login)
         .limit(MAX_OPERATORS)
     ).all()
-    last_call_end: dict[int, datetime] = {}
-    for operator_id, started_at, seconds in calls:
-        if operator_id is None:
-            continue
-        ended = started_at + timedelta(seconds=seconds or 0)
-        if operator_id not in last_call_end or ended > last_call_end[operator_id]:
-            last_call_end[operator_id] = ended
+    last_call_end = _last_calls(uow, midnight=midnight)
     last_pop = dict(
         connection.execute(
             select(pop.c.operator_login, func.max(pop.c.requested_at))
@@ -199,14 +223,3 @@ def _operators(
         )
     activities.sort(key=lambda activity: (not activity.on_shift, activity.login))
     return activities
-
-
-def _calls_per_hour(calls: list[Call], *, now: datetime, zone: ZoneInfo) -> list[int]:
-    hours = [0] * (now.astimezone(zone).hour + 1)
-    for _, started_at, _ in calls:
-        if started_at > now:
-            continue
-        hour = started_at.astimezone(zone).hour
-        if hour < len(hours):
-            hours[hour] += 1
-    return hours

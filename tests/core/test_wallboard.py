@@ -95,3 +95,29 @@ def test_operators_on_shift_from_the_roster(engine, uow_factory) -> None:
         ("boris", True, "08:00-12:00", "no calls today"),
         ("carl", False, "14:00-22:00", "on a call"),  # a call before the shift: shown while it lasts
     ]  # dina on vacation and sup without a shift: not on the floor
+
+
+def test_each_operator_is_idle_since_the_end_of_their_own_latest_call(engine, uow_factory) -> None:
+    """Read by two short queries (the latest start per operator, then those calls): an operator's earlier
+    call that starts when another's latest does is not taken for theirs; a call that starts at this very
+    instant counts in this hour, one after the clock does not count at all."""
+    with uow_factory() as uow:
+        for login in ("anna", "boris"):
+            add_operator(uow, login=login, role=Role.OPERATOR, display_name=login.title())
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        client_id = create_client(uow, draft=ClientDraft(name="Client"), default_region="RU").id
+    for login, calls in {"anna": [(msk(23, 9, 0), 600), (msk(23, 9, 30), 60)],
+                         "boris": [(msk(23, 9, 30), 120), (msk(23, 8, 0), 30), (msk(23, 10, 0), 5),
+                                   (msk(23, 10, 5), 5)]}.items():  # fmt: skip
+        with uow_factory(actor_login=login) as uow:
+            for started, seconds in calls:
+                log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=seconds, outcome="ok",
+                         started_at=started)  # fmt: skip
+    with uow_factory(actor_login="sup", readonly=True) as uow:
+        board = read_wallboard(uow, zone=MOSCOW)
+    assert [(o.login, o.state, o.since) for o in board.operators] == [
+        ("anna", "idle", msk(23, 9, 31)),
+        ("boris", "idle", msk(23, 10, 0)),  # the call of 10:05 is after the clock: its end is capped at now
+        ("sup", "no calls today", None),
+    ]
+    assert board.calls_per_hour == [0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1]
