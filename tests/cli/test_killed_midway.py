@@ -1,9 +1,15 @@
-"""``kill -9`` in the middle of each writing command leaves the SQLite database consistent: the integrity
-and foreign-key checks pass, an import or a demo is all there or not at all, the lookup index matches the
-clients, an export or a backup file is whole or absent, and the command then runs again."""
+"""``kill -9`` in the middle of each writing command leaves the database consistent, on SQLite and
+PostgreSQL: the integrity and foreign-key checks pass (SQLite), an import or a demo is all there or not at
+all, the lookup index matches the clients, an export or a backup file is whole or absent, and the command
+then runs again.
+
+The kill comes mid-write: on SQLite once the write-ahead log has grown past a size, on PostgreSQL once the
+command's server session has held a writing transaction (one with a transaction id) for a moment.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -14,35 +20,112 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
 from tests.cli.invoke import NO_CONFIG_HOME, hotline
 
 ROWS = 10_000
+UPDATE_ROWS = 3_000
+"""An update import is slower per row (each row is matched and compared): fewer rows keep it mid-way
+for long enough without a long test."""
 ENV = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+WRITING_FOR_SECONDS = 0.3
+"""On PostgreSQL: how long the command's transaction has been writing when it is killed."""
+SETTLE_SECONDS = 30
+
+
+class Target:
+    """The database under test: its URL, the SQLite file (None on PostgreSQL), and the kill triggers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+
+    def writing(self, sqlite_wal_bytes: int) -> Callable[[], bool]:
+        """True once the command is writing: SQLite's WAL past a size, or a PostgreSQL transaction of
+        another session on this database that has held a transaction id for a moment."""
+        if self.path is not None:
+            wal = Path(f"{self.path}-wal")
+            return lambda: wal.exists() and wal.stat().st_size > sqlite_wal_bytes
+        engine = make_engine(self.url)
+
+        def pg_writing() -> bool:
+            with engine.connect() as connection:
+                return bool(
+                    connection.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+                            " AND clock_timestamp() - xact_start > make_interval(secs => :seconds)"
+                        ),
+                        {"seconds": WRITING_FOR_SECONDS},
+                    ).scalar_one()
+                )
+
+        return pg_writing
+
+    def consistent(self) -> dict[str, int]:
+        """Integrity and foreign keys checked; the counts that tell all-or-nothing. On PostgreSQL the
+        killed command's server session is waited for first: it rolls back once it sees the client gone (the
+        test's own idle pooled sessions do not count)."""
+        tables = ("client", "client_phone", "client_email", "search_doc", "ticket")
+        if self.path is not None:
+            with sqlite3.connect(self.path) as connection:
+                assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+                assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+                counts = {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        else:
+            engine = make_engine(self.url)
+            try:
+                with engine.connect() as connection:
+                    deadline = time.monotonic() + SETTLE_SECONDS
+                    others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()" \
+                        " AND pid <> pg_backend_pid() AND (backend_xid IS NOT NULL OR state <> 'idle')"  # fmt: skip
+                    while connection.execute(text(others)).scalar_one() and time.monotonic() < deadline:
+                        connection.rollback()
+                        time.sleep(0.05)
+                    assert connection.execute(text(others)).scalar_one() == 0, "the killed session lingers"
+                    counts = {
+                        t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
+                    }
+            finally:
+                engine.dispose()
+        assert counts["search_doc"] == counts["client"]  # the lookup index matches the clients
+        return counts
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> tuple[str, Path]:
-    path = tmp_path / "hotline.db"
-    url = f"sqlite:///{path}"
-    assert hotline("--db", url, "--operator", "root", "db", "init").exit_code == 0
-    return url, path
+def db(database_url: str) -> Target:
+    engine = make_engine(database_url)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+    engine.dispose()
+    return Target(database_url)
 
 
-def people_file(tmp_path: Path, *, with_emails: bool = False) -> Path:
+def people_file(tmp_path: Path, *, with_emails: bool = False, rows: int = ROWS) -> Path:
     path = tmp_path / ("people-emails.csv" if with_emails else "people.csv")
-    rows = (f"Person {n},+7 916 {n:07d},{f'p{n}@example.ru' if with_emails else ''}\n" for n in range(ROWS))
-    path.write_text("name,phone,email\n" + "".join(rows), encoding="utf-8")
+    lines = (f"Person {n},+7 916 {n:07d},{f'p{n}@example.ru' if with_emails else ''}\n" for n in range(rows))
+    path.write_text("name,phone,email\n" + "".join(lines), encoding="utf-8")
     return path
 
 
+def run(db: Target, *args: str) -> int:
+    return hotline("--db", db.url, *args, env={"HOTLINE_OPERATOR": "root"}).exit_code
+
+
 def kill_when(url: str, args: list[str], ready: Callable[[], bool], *, timeout: float = 120) -> bool:
-    """Run ``hotline ARGS`` and kill -9 it once ``ready()``; whether it was still running then."""
+    """Run ``hotline ARGS`` and kill -9 it once ``ready()``; whether it was still running then. The
+    command's own children (``pg_dump``) are killed after it, so none outlives the test."""
     process = subprocess.Popen(
         [sys.executable, "-m", "hotline.cli", "--db", url, *args],
         env=ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + timeout
     try:
@@ -57,74 +140,56 @@ def kill_when(url: str, args: list[str], ready: Callable[[], bool], *, timeout: 
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
-def wal_over(path: Path, size: int) -> Callable[[], bool]:
-    wal = Path(f"{path}-wal")
-    return lambda: wal.exists() and wal.stat().st_size > size
-
-
-def consistent(path: Path) -> dict[str, int]:
-    """Integrity and foreign keys checked; the counts that tell all-or-nothing."""
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
-        counts = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("client", "client_phone", "client_email", "search_doc", "ticket")
-        }
-    assert counts["search_doc"] == counts["client"]  # the lookup index matches the clients
-    return counts
-
-
-def test_a_killed_import_leaves_nothing_and_runs_again(db, tmp_path: Path) -> None:
-    url, path = db
+def test_a_killed_import_leaves_nothing_and_runs_again(db: Target, tmp_path: Path) -> None:
     source = people_file(tmp_path)
-    assert kill_when(url, ["clients", "import", str(source)], wal_over(path, 256 << 10))
-    assert consistent(path)["client"] == 0
-    assert hotline("--db", url, "--operator", "root", "clients", "import", str(source)).exit_code == 0
-    assert consistent(path)["client"] == ROWS
+    assert kill_when(db.url, ["clients", "import", str(source)], db.writing(256 << 10))
+    assert db.consistent()["client"] == 0
+    assert run(db, "clients", "import", str(source)) == 0
+    assert db.consistent()["client"] == ROWS
 
 
-def test_a_killed_update_import_is_all_old_or_all_new(db, tmp_path: Path) -> None:
-    url, path = db
-    assert (
-        hotline("--db", url, "--operator", "root", "clients", "import", str(people_file(tmp_path))).exit_code
-        == 0
-    )
-    updated = people_file(tmp_path, with_emails=True)
+def test_a_killed_update_import_is_all_old_or_all_new(db: Target, tmp_path: Path) -> None:
+    assert run(db, "clients", "import", str(people_file(tmp_path, rows=UPDATE_ROWS))) == 0
+    updated = people_file(tmp_path, with_emails=True, rows=UPDATE_ROWS)
     args = ["clients", "import", str(updated), "--on-duplicate", "update"]
-    assert kill_when(url, args, wal_over(path, 128 << 10))
-    counts = consistent(path)
-    assert (counts["client"], counts["client_email"]) == (ROWS, 0)
-    assert hotline("--db", url, "--operator", "root", *args).exit_code == 0
-    assert consistent(path)["client_email"] == ROWS
+    assert kill_when(db.url, args, db.writing(128 << 10))
+    counts = db.consistent()
+    assert (counts["client"], counts["client_email"]) == (UPDATE_ROWS, 0)
+    assert run(db, *args) == 0
+    assert db.consistent()["client_email"] == UPDATE_ROWS
 
 
-def test_a_killed_demo_leaves_nothing_and_runs_again(db) -> None:
-    url, path = db
-    assert kill_when(url, ["demo", "--clients", str(ROWS)], wal_over(path, 2 << 20))
-    counts = consistent(path)
+def test_a_killed_demo_leaves_nothing_and_runs_again(db: Target) -> None:
+    assert kill_when(db.url, ["demo", "--clients", str(ROWS)], db.writing(2 << 20))
+    counts = db.consistent()
     assert (counts["client"], counts["ticket"]) == (0, 0)
-    assert hotline("--db", url, "--operator", "root", "demo", "--clients", "500").exit_code == 0
-    assert consistent(path)["client"] == 500
+    assert run(db, "demo", "--clients", "500") == 0
+    assert db.consistent()["client"] == 500
 
 
-def test_a_killed_export_or_backup_leaves_the_database_and_no_half_file(db, tmp_path: Path) -> None:
-    url, path = db
-    assert hotline("--db", url, "--operator", "root", "demo", "--clients", str(ROWS)).exit_code == 0
-    before = consistent(path)
+def test_a_killed_export_or_backup_leaves_the_database_and_no_half_file(db: Target, tmp_path: Path) -> None:
+    assert run(db, "demo", "--clients", str(ROWS)) == 0
+    before = db.consistent()
     target = tmp_path / "clients.json"
     parts = lambda: [p for p in tmp_path.iterdir() if p.name.endswith(".part") and p.stat().st_size]  # noqa: E731
-    assert kill_when(url, ["clients", "export", "--format", "json", "-o", str(target)], lambda: bool(parts()))
+    assert kill_when(
+        db.url, ["clients", "export", "--format", "json", "-o", str(target)], lambda: bool(parts())
+    )
     assert not target.exists()
-    assert consistent(path) == before
+    assert db.consistent() == before
     for leftover in parts():
         leftover.unlink()
     backup = tmp_path / "copy.db"
-    killed = kill_when(url, ["db", "backup", str(backup)], lambda: bool(parts()))
-    assert consistent(path) == before
+    killed = kill_when(db.url, ["db", "backup", str(backup)], lambda: bool(parts()))
+    assert db.consistent() == before
     if killed:
         assert not backup.exists()
-    else:  # the copy finished before it could be caught: then it is whole
-        assert consistent(backup) == before
+    elif db.path is not None:  # the copy finished before it could be caught: then it is whole
+        assert Target(f"sqlite:///{backup}").consistent() == before
+    else:  # a whole pg_dump archive: pg_restore reads its table of contents
+        listing = subprocess.run(["pg_restore", "--list", str(backup)], capture_output=True, timeout=60)
+        assert listing.returncode == 0, listing.stderr
