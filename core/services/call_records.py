@@ -114,10 +114,12 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
 def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
     facts = check_facts(facts)
     existing = _by_call_id(uow, facts.pbx_call_id)
+    adopted = False
     if existing is None and facts.direction is Direction.OUT:
         from hotline.core.services.dial_requests import adopt_dial_request
 
         existing = adopt_dial_request(uow, facts=facts, default_region=default_region)
+        adopted = existing is not None
     if facts.operator_login is not None and (
         existing is None or existing.operator_login != facts.operator_login
     ):
@@ -141,7 +143,8 @@ def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Record
             )
             _link_logged_call(uow, record)
             return RecordedCall(record=record, created=True, changed=True)
-    return RecordedCall(record=existing, created=False, changed=_update(uow, existing, facts))
+    changed = _update(uow, existing, facts)
+    return RecordedCall(record=existing, created=False, changed=changed or adopted)
 
 
 def _check_operator(uow: UnitOfWork, login: str) -> None:
