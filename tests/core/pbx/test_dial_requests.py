@@ -37,9 +37,10 @@ def taken(uow_factory, number: str = "8 916 123-45-67", login: str = "olga", ext
 
 def out(call_id: str = "out_1", *, ext: str | None = "101", number: str = "79161234567", at=TEST_NOW, **more):
     login = {"101": "olga", "102": "ivan"}.get(ext or "")
+    facts = {"state": "ringing", "operator_login": login, "extension": ext} | more
     return CallFacts(
         pbx_call_id=call_id, source="webhook:zadarma", direction=Direction.OUT, number=number, started_at=at,
-        state="ringing", operator_login=login, extension=ext, **more,
+        **facts,
     )  # fmt: skip
 
 
