@@ -26,7 +26,11 @@ VECTORS = [
         {"to": "50688887777", "from": "499499-100", "sip": "499499-100"},
         "OGIxZDkyNzJmNzQzMmQwNzUzMTJlYjhmMTM4NGU2MzgxY2VhODhhOQ==",
     ),
-    ("/v1/webrtc/get_key/", {"sip": "499499-101"}, "MmJmM2RmMjEwZTVjZWQ4NzIzODBlNjcwNmFjOWMxMmE1ZjY5MmNiZQ=="),
+    (
+        "/v1/webrtc/get_key/",
+        {"sip": "499499-101"},
+        "MmJmM2RmMjEwZTVjZWQ4NzIzODBlNjcwNmFjOWMxMmE1ZjY5MmNiZQ==",
+    ),
     ("/v1/info/balance/", {}, "NjlkOTQzYjZhNzRhMmZjZjQ1YTY5MjYxYzE1YTM1YTEwMWE3ZWMxOA=="),
 ]
 
@@ -79,7 +83,7 @@ def test_the_number_goes_in_international_form(number: str, to: str) -> None:
     ],
 )
 def test_hostile_extensions_and_numbers_are_refused(extension: str, number: str) -> None:
-    with pytest.raises(DialRefused, match="not an? (extension|number) Zadarma can"):
+    with pytest.raises(DialRefused, match=r"not an? (extension|number) Zadarma can"):
         callback_params(extension=extension, number=number, default_region="RU")
 
 
@@ -114,7 +118,11 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_api_section_defaults_to_zadarma_over_https(tmp_path: Path, monkeypatch) -> None:
     api = load_settings(write(tmp_path, API)).pbx.webhook.api
-    assert api is not None and (api.url, api.key, api.timeout_seconds) == ("https://api.zadarma.com", "k1", 10)
+    assert api is not None and (api.url, api.key, api.timeout_seconds) == (
+        "https://api.zadarma.com",
+        "k1",
+        10,
+    )
     monkeypatch.delenv("HOTLINE_PBX_WEBHOOK_SECRET", raising=False)
     assert api.secret("HOTLINE_PBX_WEBHOOK_SECRET") is None
     monkeypatch.setenv("HOTLINE_PBX_WEBHOOK_SECRET", "s3cret")
@@ -138,6 +146,6 @@ def test_the_api_section_defaults_to_zadarma_over_https(tmp_path: Path, monkeypa
     ],
 )
 def test_bad_api_settings_name_the_field(tmp_path: Path, text: str, says: str) -> None:
-    with pytest.raises(ConfigError, match="pbx.webhook") as error:
+    with pytest.raises(ConfigError, match=r"pbx\.webhook") as error:
         load_settings(write(tmp_path, text))
     assert says in str(error.value)
