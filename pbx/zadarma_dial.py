@@ -44,8 +44,6 @@ class ZadarmaCallback:
         self.api = api
         self.secret = secret
         self.default_region = default_region
-        self.sent = 0
-        self.refused_unsent = 0
 
     async def dial(self, request: DialRequest) -> str | None:
         try:
@@ -54,10 +52,8 @@ class ZadarmaCallback:
                 default_region=self.default_region,
             )  # fmt: skip
         except DialRefused as refused:
-            self.refused_unsent += 1
             return str(refused)
         timeout = self.api.timeout_seconds
-        self.sent += 1
         try:
             status, body = await asyncio.wait_for(
                 asyncio.to_thread(self._get, self.api.url + path, headers), timeout
