@@ -202,7 +202,8 @@ def dial(
 ) -> None:
     """Ring your phone (your extension in [pbx.extensions]), then dial NUMBER when you answer.
 
-    The running `hotline call listen` sends it to Asterisk; the call is recorded like an incoming one.
+    The running `hotline call listen` sends it to the PBX (Asterisk's AMI, or Zadarma's callback API
+    with [pbx.webhook.api]); the call is recorded like an incoming one.
     """
     from hotline.cli.output import print_json
     from hotline.core.services.call_records import request_dial

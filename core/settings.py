@@ -154,6 +154,68 @@ class AmiSettings(BaseModel):
         return SecretStr(value) if value is not None else None
 
 
+class WebhookApiSettings(BaseModel):
+    """The cloud PBX's own API, for click-to-dial (``[pbx.webhook.api]``; Zadarma's callback for now).
+
+    The key may sit in the file (it names the account, like the AMI's username); the secret never does:
+    it comes from ``secret_env``, by default the webhook's (Zadarma signs its notifications with the
+    same API secret). Plain ``http`` only to a loopback host.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "https://api.zadarma.com"
+    """Where the API is (``https://api-sandbox.zadarma.com`` for Zadarma's sandbox)."""
+    key: str
+    """The API key (the public half of the pair in Zadarma's personal account)."""
+    secret_env: str | None = None
+    """Name of the environment variable holding the API secret; default the webhook's ``secret_env``."""
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """A request not answered in this time fails (and the dial request ends failed)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "secret" in data:
+            raise ValueError(
+                "a secret never lives in the configuration file: name the environment variable that"
+                " holds it with secret_env"
+            )
+        return data
+
+    @field_validator("key")
+    @classmethod
+    def _plain_key(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", value):
+            raise ValueError("the API key as Zadarma shows it: letters and digits only")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(value.strip())
+        try:
+            url.port  # noqa: B018 (a bad port raises here)
+        except ValueError:
+            raise ValueError(f"not a URL: {value!r}") from None
+        if url.scheme not in ("https", "http") or not url.hostname:
+            raise ValueError(f"an https:// URL is needed, not {value!r}")
+        if url.query or url.fragment or url.username or url.password:
+            raise ValueError(f"only the scheme, host, port and path: {value!r}")
+        if url.scheme == "http" and not _is_loopback(url.hostname):
+            raise ValueError(f"plain http sends the signed requests in clear: use https, not {value!r}")
+        return value.strip().rstrip("/")
+
+    def secret(self, default_env: str) -> SecretStr | None:
+        """The API secret from ``secret_env`` (else ``default_env``), if that variable is set."""
+        value = os.environ.get(self.secret_env or default_env)
+        return SecretStr(value) if value else None
+
+
 class WebhookSettings(BaseModel):
     """The HTTP endpoint a cloud PBX posts call events to (``hotline call listen --webhook``)."""
 
@@ -168,6 +230,14 @@ class WebhookSettings(BaseModel):
     """``hotline``: the JSON shape in the README; ``zadarma``: Zadarma's PBX call notifications."""
     max_age_seconds: int = Field(default=300, ge=1)
     """A signed request older (or newer) than this is refused as a replay."""
+    api: WebhookApiSettings | None = None
+    """The PBX's API (``[pbx.webhook.api]``): with it, ``call listen --webhook`` dials (click-to-dial)."""
+
+    @model_validator(mode="after")
+    def _api_is_zadarmas(self) -> WebhookSettings:
+        if self.api is not None and self.format != "zadarma":
+            raise ValueError('api: Zadarma\'s callback API, for format = "zadarma" only')
+        return self
 
     def secret(self) -> SecretStr | None:
         """The shared secret from ``secret_env``, if that variable is set."""

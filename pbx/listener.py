@@ -16,7 +16,7 @@ from hotline.core.errors import Unavailable
 from hotline.core.pbx.ami import AmiMessage, MalformedMessage
 from hotline.core.pbx.ami_calls import CallTracker
 from hotline.pbx.ami_client import AmiConnection, AmiLoginRefused
-from hotline.pbx.dialer import Dialer
+from hotline.pbx.dialer import AmiOriginate, Dialer
 
 if TYPE_CHECKING:
     from hotline.core.clock import Clock
@@ -40,13 +40,17 @@ class AmiListener:
         extensions: dict[str, str],
         recorder: CallRecorder,
         clock: Clock,
+        dial: bool = True,
     ) -> None:
         self.ami = ami
         self.secret = secret
         self.recorder = recorder
         self.clock = clock
         self.tracker = CallTracker(extensions=extensions)
-        self.dialer = Dialer(ami=ami, recorder=recorder)
+        self.originate = AmiOriginate(ami)
+        self.dialer = Dialer(backend=self.originate, engine=recorder.engine, clock=recorder.clock)
+        self.dial = dial
+        """False when another back-end (a cloud PBX's API) takes the dial requests."""
         self.connection: AmiConnection | None = None
         self.connected = asyncio.Event()
         self.connects = 0
@@ -78,7 +82,8 @@ class AmiListener:
         self.connected.set()
         reading = asyncio.ensure_future(connection.read_forever(self._on_event))
         stopping = asyncio.ensure_future(stop.wait())
-        dialling = asyncio.ensure_future(self.dialer.run(connection))
+        self.originate.connection = connection
+        dialling = asyncio.ensure_future(self.dialer.run() if self.dial else stop.wait())
         try:
             await asyncio.wait({reading, stopping, dialling}, return_when=asyncio.FIRST_COMPLETED)
             if dialling.done() and dialling.exception() is not None:
@@ -90,6 +95,7 @@ class AmiListener:
         finally:
             self.connected.clear()
             self.connection = None
+            self.originate.connection = None
             self.malformed += connection.malformed
             for task in (reading, stopping, dialling):
                 task.cancel()
@@ -113,8 +119,7 @@ class AmiListener:
             **self.tracker.counts,
             **self.recorder.counts,
             "connects": self.connects,
-            "dialled": self.dialer.originated,
-            "dial_refused": self.dialer.failed,
+            **(self.dialer.counts() if self.dial else {}),
             "malformed": self.malformed + live_malformed,
         }
 

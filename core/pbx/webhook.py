@@ -255,7 +255,11 @@ class WebhookCalls:
         if event.direction is Direction.OUT and login and not call.operator_login:
             call.operator_login, call.extension = login, event.extension
         actions: list[Action] = []
-        if event.kind == "ringing" and login and login not in call.popped:
+        if event.kind == "started" and call.direction is Direction.OUT and call.answered_at is None:
+            # Zadarma's NOTIFY_OUT_START: the number is being dialled (a click-to-dial request's call
+            # becomes this call here, see ``dial_requests``).
+            actions.append(self._facts(call, "ringing"))
+        elif event.kind == "ringing" and login and login not in call.popped:
             call.popped.add(login)
             if call.direction is Direction.IN and call.answered_at is None:
                 call.operator_login, call.extension = login, event.extension

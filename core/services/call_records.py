@@ -103,7 +103,9 @@ def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
 def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
     """Insert the PBX's call or bring its row up to date; a finished call is never changed again.
 
-    Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row).
+    Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row). A webhook's
+    first report of an outgoing call updates the click-to-dial request it matches
+    (``dial_requests.adopt_dial_request``) instead of inserting a second row.
     """
     uow.authorize("call.import", entity="call_record", entity_id=facts.pbx_call_id[:64])
     return _record(uow, facts=facts, default_region=default_region)
@@ -112,6 +114,12 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
 def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
     facts = check_facts(facts)
     existing = _by_call_id(uow, facts.pbx_call_id)
+    adopted = False
+    if existing is None and facts.direction is Direction.OUT:
+        from hotline.core.services.dial_requests import adopt_dial_request
+
+        existing = adopt_dial_request(uow, facts=facts, default_region=default_region)
+        adopted = existing is not None
     if facts.operator_login is not None and (
         existing is None or existing.operator_login != facts.operator_login
     ):
@@ -135,7 +143,8 @@ def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Record
             )
             _link_logged_call(uow, record)
             return RecordedCall(record=record, created=True, changed=True)
-    return RecordedCall(record=existing, created=False, changed=_update(uow, existing, facts))
+    changed = _update(uow, existing, facts)
+    return RecordedCall(record=existing, created=False, changed=changed or adopted)
 
 
 def _check_operator(uow: UnitOfWork, login: str) -> None:
