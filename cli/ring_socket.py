@@ -29,6 +29,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 """A request longer than this is refused by the listener (the ring then runs the full path, which
 answers over-long values with its usual messages)."""
 MAX_ANSWER_BYTES = 1024 * 1024
+MAX_SOCKET_PATH_BYTES = 107
+"""Linux's limit for a Unix socket's path (``sun_path`` less its final NUL)."""
 BEAT_SECONDS = 1.0
 """The listener says it is still working this often; the ring gives up after ``BEAT_PATIENCE_SECONDS``
 without a word."""
@@ -100,10 +102,14 @@ def runtime_dir(environ: dict[str, str]) -> str:
 
 
 def socket_path(db: str | None, config: str | None, environ: dict[str, str]) -> str:
-    """The socket of the listener for this database and configuration file."""
+    """The socket of the listener for this database and configuration file (in ``/tmp/hotline-UID`` when
+    the runtime folder is too deep for a socket's path)."""
     key = json.dumps([db, config_path(config, environ)], ensure_ascii=False).encode("utf-8", "surrogatepass")
-    digest = f"{zlib.crc32(key):08x}{zlib.adler32(key):08x}"  # a name, not a secret: the listener checks
-    return os.path.join(runtime_dir(environ), f"ring-{digest}.sock")
+    name = f"ring-{zlib.crc32(key):08x}{zlib.adler32(key):08x}.sock"  # a name, not a secret: both ends check
+    path = os.path.join(runtime_dir(environ), name)
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES:
+        path = os.path.join(runtime_dir({}), name)
+    return path
 
 
 def private_dir_problem(path: str, uid: int | None = None) -> str | None:

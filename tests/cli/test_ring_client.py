@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,14 +22,13 @@ ARGV = ["--db", "sqlite:////nowhere/ring.db", "call", "incoming", "89161234567",
 
 
 @pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
-    return {
-        "XDG_RUNTIME_DIR": str(runtime),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "HOME": str(tmp_path),
-    }
+def environ(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The ring's variables, with a short private runtime folder (pytest's are too deep for a socket)."""
+    runtime = tempfile.mkdtemp(prefix="hotline-ring-")
+    try:
+        yield {"XDG_RUNTIME_DIR": runtime, "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 class FakeListener:
@@ -80,7 +81,7 @@ def test_no_listener_means_the_full_path(environ: dict[str, str]) -> None:
 
 def test_a_runtime_folder_open_to_others_is_not_used(environ: dict[str, str], listener) -> None:
     fake = listener(lambda connection: connection.sendall(encode({"answer": "accepted"})))
-    os.chmod(environ["XDG_RUNTIME_DIR"] + "/hotline", 0o777)
+    os.chmod(os.path.dirname(fake.server.getsockname()), 0o777)
     assert ring_client.ring(ARGV, prog="hotline", environ=environ) is None
     socket.socket(socket.AF_UNIX).connect(fake.server.getsockname())  # lets the fake finish
 

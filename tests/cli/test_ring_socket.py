@@ -80,6 +80,13 @@ def test_the_socket_is_named_after_database_and_configuration(tmp_path: Path) ->
     assert config_path(None, environ) == "/etc/xdg-test/hotline/config.toml"
 
 
+def test_a_runtime_folder_too_deep_for_a_socket_path_gives_way_to_tmp() -> None:
+    deep = "/run/" + "d" * 120
+    assert socket_path(None, "/c.toml", {"XDG_RUNTIME_DIR": deep}).startswith(
+        f"/tmp/hotline-{os.geteuid()}/ring-"
+    )
+
+
 def test_runtime_dir_without_xdg_runtime_dir_is_per_user() -> None:
     assert runtime_dir({"TMPDIR": "/var/tmp"}) == f"/var/tmp/hotline-{os.geteuid()}"
     assert (
