@@ -251,12 +251,12 @@ def listen(
     from hotline.core.services.system_runs import start_system_run
     from hotline.pbx.service import listen as run
 
-    if not (ami or webhook or ring_socket):
-        raise ConfigError("choose an adapter: --ami, --webhook and/or --ring-socket", where="call listen")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     state = cli_state()
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="call listen")
+    if not (ami or webhook or ring_socket):
+        raise ConfigError("choose an adapter: --ami, --webhook and/or --ring-socket", where="call listen")
 
     async def main() -> dict[str, int]:
         stop = asyncio.Event()
