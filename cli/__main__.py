@@ -1,5 +1,5 @@
-"""``python -m hotline.cli`` runs the ``hotline`` command."""
+"""``python -m hotline.cli`` runs the ``hotline`` command (a ring through the listener when one runs)."""
 
-from hotline.cli.main import run
+from hotline.cli.entry import run
 
-run()
+run(prog="python -m hotline.cli")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,10 @@ from hotline.cli.output import info
 from hotline.cli.state import cli_state
 from hotline.core.enums import Direction
 from hotline.core.text import printable
+
+if TYPE_CHECKING:
+    from hotline.cli.ring_server import RingServer
+    from hotline.cli.state import CliState
 
 SCREEN_POP_PATIENCE_SECONDS = 600.0
 """How long a pop waits for a busy database (each try waits the busy timeout) before exit 1."""
@@ -227,6 +231,14 @@ def listen(
     webhook: Annotated[
         bool, typer.Option("--webhook/--no-webhook", help="Take a cloud PBX's webhooks ([pbx.webhook]).")
     ] = False,
+    ring_socket: Annotated[
+        bool,
+        typer.Option(
+            "--ring-socket/--no-ring-socket",
+            help="Serve `hotline call incoming` of this user on a private local socket: a ring pops in "
+            "milliseconds instead of starting the whole program.",
+        ),
+    ] = True,
 ) -> None:
     """Listen to the phone system until SIGTERM: screen pops for ringing extensions, a record per call.
 
@@ -236,6 +248,7 @@ def listen(
     import logging
     import signal
 
+    from hotline.core.errors import ConfigError
     from hotline.core.services.system_runs import start_system_run
     from hotline.pbx.service import listen as run
 
@@ -243,14 +256,47 @@ def listen(
     state = cli_state()
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="call listen")
+    if not (ami or webhook or ring_socket):
+        raise ConfigError("choose an adapter: --ami, --webhook and/or --ring-socket", where="call listen")
 
     async def main() -> dict[str, int]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        engine, settings, clock = state.engine(), state.settings, state.clock
-        return await run(engine=engine, settings=settings, clock=clock, ami=ami, webhook=webhook, stop=stop)
+        rings = await _ring_server(state, required=not (ami or webhook)) if ring_socket else None
+        try:
+            if ami or webhook:
+                engine, settings, clock = state.engine(), state.settings, state.clock
+                counts = await run(
+                    engine=engine, settings=settings, clock=clock, ami=ami, webhook=webhook, stop=stop
+                )
+            else:
+                await stop.wait()
+                counts = {}
+        finally:
+            if rings is not None:
+                await rings.close()
+        return counts | (dict(rings.counts) if rings is not None else {})
 
     counts = asyncio.run(main())
     info("call listener stopped: " + ", ".join(f"{key} {value}" for key, value in sorted(counts.items())))
+
+
+async def _ring_server(state: CliState, *, required: bool) -> RingServer | None:
+    """The started ring socket; if it cannot be served, a warning (or exit 1 when it is all there is)."""
+    import logging
+
+    from hotline.cli.ring_server import RingServer, RingSocketUnavailable
+    from hotline.core.errors import Unavailable
+
+    server = RingServer.for_state(state)
+    try:
+        await server.start()
+    except RingSocketUnavailable as error:
+        if required:
+            raise Unavailable(f"cannot serve rings: {error}") from None
+        logging.getLogger("hotline.cli.rings").warning("not serving rings on a socket: %s", error)
+        return None
+    server.counts.update(rings=0, ring_fallbacks=0, ring_refused=0)
+    return server

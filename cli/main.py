@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from hotline.cli.errors import HotlineGroup
-from hotline.cli.state import CliState, set_cli_state
+from hotline.cli.state import CliState, adopt_resident, set_cli_state
 
 # (module, attribute, name): sub-apps (Typer) are added as groups, functions as single commands.
 COMMANDS: list[tuple[str, str, str]] = [
@@ -114,15 +114,10 @@ def main(
     ] = None,
 ) -> None:
     """Global options apply to every command."""
-    set_cli_state(
-        CliState(
-            db=db,
-            config=config,
-            operator=operator,
-            now=now,
-            command=ctx.meta.get("hotline.command", "hotline"),
-        )
+    fresh = CliState(
+        db=db, config=config, operator=operator, now=now, command=ctx.meta.get("hotline.command", "hotline")
     )
+    set_cli_state(adopt_resident(fresh))
     if ctx.invoked_subcommand is None:
         from hotline.cli.console import console
 

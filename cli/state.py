@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +34,10 @@ class CliState:
     _sla: SlaSetup | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
     _rules: RuleBook | None = field(default=None, repr=False)
+    owns_engine: bool = field(default=True, repr=False)
+    """False for a ring's state that shares the resident listener's engine: closing it leaves that open."""
+    _config_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
+    """The configuration file's (inode, size, mtime) when a resident state read it; None: absent."""
 
     @property
     def settings(self) -> Settings:
@@ -142,8 +149,46 @@ class CliState:
         )
 
     def close(self) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self.owns_engine:
             self._engine.dispose()
+
+    def config_file(self) -> str:
+        """The absolute path of the configuration file this invocation reads (it may be missing)."""
+        from hotline.core.settings import default_config_path
+
+        return os.path.abspath(self.config or default_config_path())
+
+    def make_resident(self) -> CliState:
+        """This state, ready to serve rings in ``hotline call listen``: the settings, the engine and the
+        rules loaded once; the configuration file's stamp kept, so that a changed file is noticed."""
+        self._config_stamp = _file_stamp(self.config_file())
+        _ = self.settings, self.engine(), self.rules
+        return self
+
+    def config_changed(self) -> bool:
+        """Whether the configuration file changed since this resident state read it."""
+        return _file_stamp(self.config_file()) != self._config_stamp
+
+    def serves(self, fresh: CliState) -> bool:
+        """Whether ``fresh`` (a ring's global options) would build the same settings as this resident state:
+        the same options and an unchanged configuration file."""
+        return (
+            (fresh.db, fresh.operator, fresh.now) == (self.db, self.operator, self.now)
+            and fresh.config_file() == self.config_file()
+            and not self.config_changed()
+        )
+
+    def shared_with(self, *, command: str) -> CliState:
+        """A ring's state on this resident one's settings and engine; its identity is proven afresh."""
+        return replace(self, command=command, _identity=None, owns_engine=False)
+
+
+def _file_stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _require_schema(engine: Engine) -> None:
@@ -160,6 +205,26 @@ def _require_schema(engine: Engine) -> None:
 
 
 _current: ContextVar[CliState | None] = ContextVar("hotline_cli_state", default=None)
+_resident: ContextVar[CliState | None] = ContextVar("hotline_resident_state", default=None)
+
+
+@contextmanager
+def serving_resident(state: CliState) -> Iterator[None]:
+    """Within this block (a ring run by ``hotline call listen``), the root callback adopts ``state``."""
+    token = _resident.set(state)
+    try:
+        yield
+    finally:
+        _resident.reset(token)
+
+
+def adopt_resident(fresh: CliState) -> CliState:
+    """The state a command runs with: ``fresh``, or, for a ring the listener runs with the same options and
+    configuration as its own, a state sharing the listener's loaded settings and engine."""
+    resident = _resident.get()
+    if resident is None or not resident.serves(fresh):
+        return fresh
+    return resident.shared_with(command=fresh.command)
 
 
 def set_cli_state(state: CliState) -> None:

@@ -98,7 +98,7 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "call log": ["+7 916 123 45 67", "--call-id", f"walk-{login}"],
         "call import-cdr": [str(tmp / "Master.csv")],
         "call dial": ["+7 916 123 45 67"],
-        "call listen": ["--no-ami"],
+        "call listen": ["--no-ami", "--no-ring-socket"],
         "audit list": [],
         "rules list": [],
         "rules check": [],
