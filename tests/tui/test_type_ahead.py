@@ -256,3 +256,77 @@ async def test_a_cancelled_older_lookup_keeps_the_newer_ones_hold(world, console
         assert isinstance(app.screen_stack[-2], ClientCardScreen)
         assert app.screen_stack[-2].client_id == world.ivanov_id
         assert isinstance(app.screen.query_one("#body", TextArea), TextArea)
+
+
+async def test_a_call_saved_late_lasts_until_ctrl_s_was_pressed(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """On a busy machine the console gets to keys typed ahead seconds after they were pressed (the tmux
+    shift: ctrl+s handled 1.8 s late): the call lasts until ctrl+s was pressed, not until its save ran.
+    The console's clock stands in for the monotonic clock Textual stamps keys with as the driver reads
+    them, so the keys can wait 30 s on it while the console is busy."""
+    monkeypatch.setattr(type_ahead, "get_time", lambda: clock.now().timestamp())
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rang = clock.now()
+        app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, rang))
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+        clock.advance(seconds=20)
+        holder = app.screen_stack[0]
+        app.type_ahead.hold(holder, True)  # the console is busy: the keys wait
+        typed = type_at_once(app, "cLate save<ctrl+s>", read_at=clock.now().timestamp())
+        await pilot.pause()
+        assert app.type_ahead.waiting == typed
+        clock.advance(seconds=30)
+        app.type_ahead.hold(holder, False)
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).where(Interaction.notes == "Late save")).one()
+    assert (call.started_at, call.duration_seconds) == (rang, 20)
+
+
+async def test_a_pop_from_the_client_whose_card_the_waiting_keys_open(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """The call the tmux shift lost: a call found in the lookup, its keys still waiting, then a pop from
+    the same client. The keys typed before the ring (lookup, Enter, the call, Esc) log the first call on
+    the lookup's card; those typed after it go to the pop's card, and that call lasts from the ring to its
+    ctrl+s. (The shift's script sent the second call's keys as soon as it saw the lookup's card, the same
+    client's name and Timeline, before the pop had rung: the console rightly put them after the first
+    call's Esc, into Home's lookup box, and the pop's card was left open with no call logged.)"""
+    monkeypatch.setattr(type_ahead, "get_time", lambda: clock.now().timestamp())
+    first, second = "Found in the lookup", "Rang right after"
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        holder = app.screen_stack[0]
+        app.type_ahead.hold(holder, True)  # the console is busy: the keys wait
+        before = type_at_once(
+            app, f"912 345-67-89\nc{first}<ctrl+s><escape>", read_at=clock.now().timestamp()
+        )
+        await pilot.pause()
+        clock.advance(seconds=2)
+        rang = clock.now()
+        app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, rang))
+        await pilot.pause()
+        clock.advance(seconds=7)
+        after = type_at_once(app, f"c{second}<ctrl+s>", read_at=clock.now().timestamp())
+        await pilot.pause()
+        assert app.screen is home and app.type_ahead.waiting == before + 1 + after
+        clock.advance(seconds=5)
+        app.type_ahead.hold(holder, False)
+        await wait_typed(pilot, settle)
+        card = app.screen
+        assert isinstance(card, ClientCardScreen) and card.client_id == world.ivanov_id
+        assert home.query_one("#lookup", Input).value == ""
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = {
+            call.notes: call
+            for call in uow.session.exec(select(Interaction).where(Interaction.notes.in_([first, second])))
+        }
+    assert calls[first].client_id == calls[second].client_id == world.ivanov_id
+    assert (calls[second].started_at, calls[second].duration_seconds) == (rang, 7)

@@ -1,7 +1,9 @@
 """Log a call: direction, wrap-up code, duration, notes.
 
 The duration runs from the call's start (the ring of a screen pop, or the moment the card was opened from
-the lookup) and ticks in its field until the operator types over it; what the field says is saved.
+the lookup) and ticks in its field until the operator types over it; what the field says is saved. A
+running duration ends when ctrl+s was pressed: keys typed ahead wait their turn, and on a busy machine
+the save may run seconds later.
 
 Saved with ctrl+s from anywhere in the form: open it with ``c`` on the card, pick the outcome, save.
 """
@@ -26,6 +28,7 @@ from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CallLogged, forward_worker_failure
 from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
+from hotline.tui.type_ahead import pressed_at
 from hotline.tui.widgets.call_timer import elapsed_seconds, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
 from hotline.tui.widgets.when_input import WhenInput
@@ -202,7 +205,8 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
         errors: dict[str, str] = {}
         duration: int | None = None
         if self._following_clock() and self.call_started_at is not None:
-            duration = elapsed_seconds(self.call_started_at, self.ctx.clock)
+            ended = pressed_at(self.app, self.ctx.clock)
+            duration = elapsed_seconds(self.call_started_at, self.ctx.clock, until=ended)
         else:
             try:
                 duration = parse_duration(self.query_one("#duration", Input).value)

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 __all__ = ["CallTimer", "elapsed_seconds", "format_duration"]
 
 
-def elapsed_seconds(started_at: datetime, clock: Clock) -> int:
-    """Whole seconds since ``started_at`` on ``clock`` (never negative)."""
-    return max(0, int((clock.now() - started_at).total_seconds()))
+def elapsed_seconds(started_at: datetime, clock: Clock, *, until: datetime | None = None) -> int:
+    """Seconds from ``started_at`` to ``until`` (default: now on ``clock``), to the nearest second and
+    never negative."""
+    end = clock.now() if until is None else until
+    return max(0, round((end - started_at).total_seconds()))
 
 
 class CallTimer(Static):
