@@ -159,6 +159,8 @@ class IndexPublisher:
         def step(_connection: Connection) -> None:
             for statement in statements:
                 self._execute(statement, {k: v for k, v in values.items() if f":{k}" in statement})
+            if statements is _WORDS:
+                self._note_words()
 
         return step
 
@@ -192,8 +194,15 @@ class IndexPublisher:
         touched = {seq for (seq,) in self._execute("SELECT seq FROM temp.stage_touched")}
         found = sorted(self.base + seq for seq in touched - self._touched)
         if found:
-            reindex_ids(connection, found)
-            self._touched = touched
+            # An organisation's contact persons are reindexed with it: left out of the chunks too.
+            reindexed = {client_id - self.base for client_id in reindex_ids(connection, found)}
+            members = sorted(seq for seq in reindexed - touched if 1 <= seq <= self.clients)
+            self._driver.executemany("INSERT INTO temp.stage_touched VALUES (?)", [(seq,) for seq in members])
+            self._touched = touched | set(members)
+            self._note_words()
+
+    def _note_words(self) -> None:
+        """Remember the newest word row: those this import wrote itself are no sign of anyone else."""
         self.words_seen = self._execute("SELECT coalesce(max(rowid), 0) FROM search_word").fetchone()[0]
 
     def _execute(self, sql: str, parameters: Any = ()) -> Any:

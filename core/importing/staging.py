@@ -23,6 +23,7 @@ The staged rows are exactly those the direct path (``ImportRun._write`` then ``s
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 
 from hotline.core.db import driver_connection
 from hotline.core.importing import stage_index
@@ -253,9 +254,9 @@ class TempStage:
         assert self._index is not None
         try:
             run = self._index.run(analyse_lookup if self.analyse else None)
-        except DBAPIError:
+        except (OperationalError, sqlite3.OperationalError):
             self.run.outcome.index_pending = True
-            with contextlib.suppress(DBAPIError), self.connection.begin():
+            with contextlib.suppress(OperationalError), self.connection.begin():
                 release(self.connection, self._index.marker)
             return
         self.run.outcome.lock_holds += [("index", wall, cpu) for wall, cpu in run.holds]

@@ -166,11 +166,12 @@ def reindex_range(connection: Connection, first_id: int, last_id: int) -> None:
     reindex_ids(connection, range(first_id, last_id + 1))
 
 
-def reindex_ids(connection: Connection, client_ids: Iterable[int]) -> None:
-    """``reindex_clients`` on a connection (in its transaction)."""
+def reindex_ids(connection: Connection, client_ids: Iterable[int]) -> list[int]:
+    """``reindex_clients`` on a connection (in its transaction); returns the ids it reindexed (the
+    contact persons of the organisations among them too)."""
     ids = sorted({int(client_id) for client_id in client_ids if client_id is not None})
     if not ids:
-        return
+        return []
     postgres = connection.dialect.name == "postgresql"
     members = connection.execute(
         text("SELECT id FROM client WHERE organisation_id IN :ids").bindparams(
@@ -181,6 +182,7 @@ def reindex_ids(connection: Connection, client_ids: Iterable[int]) -> None:
     ids = sorted(set(ids) | {member_id for (member_id,) in members})
     for chunk_start in range(0, len(ids), 500):
         _reindex_chunk(connection, ids[chunk_start : chunk_start + 500], postgres=postgres)
+    return ids
 
 
 def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) -> None:

@@ -31,9 +31,11 @@ from hotline.core.services.clients import (
     update_client,
 )
 from hotline.core.services.operators import add_operator
+from hotline.core.services.screen_pop import request_screen_pop
 from tests.cli.invoke import hotline
 
 ROWS = 600
+ORGANISATIONS = 7
 
 
 def surname(n: int) -> str:
@@ -46,12 +48,15 @@ def surname(n: int) -> str:
 
 
 def people_file(tmp_path: Path, rows: int = ROWS) -> Path:
+    """People with a phone each, half with an address, one in five at one of ``ORGANISATIONS`` firms
+    (which the import creates)."""
     path = tmp_path / "people.csv"
     lines = [
-        f"{surname(n)} Ivan,+7 916 {n:07d},{f'{surname(n).lower()}@mail.example.ru' if n % 2 else ''}\n"
+        f"{surname(n)} Ivan,+7 916 {n:07d},{f'{surname(n).lower()}@mail.example.ru' if n % 2 else ''},"
+        f"{f'Firm {n % ORGANISATIONS}' if n % 5 == 0 else ''}\n"
         for n in range(rows)
     ]
-    path.write_text("name,phone,email\n" + "".join(lines), encoding="utf-8")
+    path.write_text("name,phone,email,organisation\n" + "".join(lines), encoding="utf-8")
     return path
 
 
@@ -147,10 +152,12 @@ def test_clients_changed_while_their_index_is_written_are_indexed_as_they_now_ar
     small_chunks(monkeypatch)
     pauses = 0
 
-    def meanwhile() -> None:  # between two index transactions, another writer
+    def meanwhile() -> None:  # between two index transactions, other writers
         nonlocal pauses
         pauses += 1
-        if pauses != 5:  # the phone owners and the words of the first 100 clients are written
+        with UnitOfWork(engine) as uow:  # a write to another table, every time
+            request_screen_pop(uow, operator_login="olga", number="+7 916 000 00 01")
+        if pauses != 5:  # the phone owners and the words of the first clients are written
             return
         with UnitOfWork(engine, actor_login="root") as uow:
             connection = uow.session.connection()
@@ -241,9 +248,10 @@ def test_an_import_killed_between_its_clients_and_their_index_is_completed_later
         }
         imports = connection.execute("SELECT count(*) FROM audit_entry WHERE action = 'client.import'")
         assert imports.fetchone()[0] == 1
-    assert counts["client"] == counts["client_phone"] == ROWS and counts["client_email"] == ROWS // 2
+    assert counts["client"] == ROWS + ORGANISATIONS
+    assert counts["client_phone"] == ROWS and counts["client_email"] == ROWS // 2
     assert counts["search_doc"] < ROWS and (counts["search_doc"] > 0) == (after > 0)
-    assert pending.owed_clients(engine) == ROWS
+    assert pending.owed_clients(engine) == ROWS + ORGANISATIONS
 
     if completed_by == "the next import":  # the file again: every row a duplicate, the index completed
         outcome = import_file(engine, path)
