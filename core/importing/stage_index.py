@@ -115,9 +115,10 @@ class IndexPublisher:
     def __post_init__(self) -> None:
         self._driver = driver_connection(self.connection)
 
-    def run(self, finish: Callable[[Connection], None] | None) -> IndexRun:
-        """Write every staged index row in short transactions; the last deletes the marker and runs
-        ``finish``. Stops early if another process took the marker over (it then writes them)."""
+    def run(self, finish: Callable[[Connection], None] | None, *, between: Callable[[], None]) -> IndexRun:
+        """Write every staged index row in short transactions (``between`` after each); the last
+        deletes the marker and runs ``finish``. Stops early if another process took the marker over
+        (it then writes them)."""
 
         @contextmanager
         def begin() -> Iterator[Connection]:
@@ -129,7 +130,7 @@ class IndexPublisher:
             if finish is not None:
                 finish(connection)
 
-        return in_short_transactions(begin, self.steps(), start=self._start, finish=last)
+        return in_short_transactions(begin, self.steps(), start=self._start, finish=last, between=between)
 
     def steps(self) -> list[Step]:
         """The chunks, in the order they must go: phone owners before phone suffixes (a reindex of a

@@ -115,11 +115,12 @@ def in_short_transactions(
     *,
     start: Callable[[Connection], bool],
     finish: Callable[[Connection], None],
+    between: Callable[[], None] | None = None,
 ) -> IndexRun:
     """Run ``steps`` in order in transactions opened by ``begin()`` (each begins IMMEDIATE and commits
     on leaving), each taking steps until it has held the lock ``BUDGET_SECONDS``, with a pause before
     each. Every transaction first calls ``start`` (False: stop here, someone else took over); the one
-    running the last step then calls ``finish``."""
+    running the last step then calls ``finish``. ``between`` runs after each commit, lock free."""
     run = IndexRun()
     done = 0
     while not run.finished:
@@ -136,6 +137,8 @@ def in_short_transactions(
                 finish(connection)
                 run.finished = True
         run.holds.append((time.perf_counter() - started, time.thread_time() - started_cpu))
+        if between is not None:
+            between()
     return run
 
 

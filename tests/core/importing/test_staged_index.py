@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from hotline.core.db import UnitOfWork, make_engine
-from hotline.core.importing import stage_index
+from hotline.core.importing import stage_index, staging
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models.enums import Role
 from hotline.core.search import lookup, pending, rebuild_index
@@ -30,6 +30,7 @@ from hotline.core.services.clients import (
     delete_client,
     update_client,
 )
+from hotline.core.services.groups import create_group, delete_group
 from hotline.core.services.operators import add_operator
 from hotline.core.services.screen_pop import request_screen_pop
 from tests.cli.invoke import hotline
@@ -189,11 +190,42 @@ def test_clients_changed_while_their_index_is_written_are_indexed_as_they_now_ar
     assert_as_rebuilt(engine)
 
 
+def test_a_group_deleted_while_the_import_stages_is_made_again(sqlite_engine, tmp_path, monkeypatch) -> None:
+    """The publish does not check its references row by row (foreign keys off): a stored group the file
+    names, deleted meanwhile, sends the import down the direct path, which makes the group again."""
+    engine = sqlite_engine
+    with UnitOfWork(engine, actor_login="root") as uow:
+        create_group(uow, name="VIP")
+    path = tmp_path / "vip.csv"
+    path.write_text("name,phone,group\n" + "".join(f"{surname(n)},+7 916 {n:07d},vip\n" for n in range(300)))
+    original = staging.TempStage._write_index
+
+    def write_index(self, cursor) -> None:  # staged: the group is known by its id
+        with UnitOfWork(engine, actor_login="root") as uow:
+            delete_group(uow, name="VIP")
+        original(self, cursor)
+
+    monkeypatch.setattr(staging.TempStage, "_write_index", write_index)
+    publish = staging.TempStage.publish
+    published: list[int] = []
+    monkeypatch.setattr(
+        staging.TempStage, "publish", lambda self, uow: (published.append(1), publish(self, uow))
+    )
+    outcome = import_file(engine, path)
+    assert outcome.count("created") == 300 and outcome.groups_created == ["vip"] and published == []
+    with sqlite3.connect(Path(engine.url.database)) as connection:
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        grouped = connection.execute(
+            "SELECT count(*) FROM client c JOIN client_group g ON g.id = c.group_id WHERE g.name = 'vip'"
+        )
+        assert grouped.fetchone()[0] == 300
+
+
 KILLED_BETWEEN = """
 import os, sys, time
 from pathlib import Path
 from hotline.core.db import UnitOfWork, make_engine
-from hotline.core.importing import stage_index
+from hotline.core.importing import stage_index, staging
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.search import pending
 
