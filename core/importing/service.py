@@ -67,10 +67,8 @@ def import_clients(
         run = _plan(reader, path, options, progress, staged=True)
         if run.outcome.errors and not options.skip_invalid:
             return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
-    if (
-        not uow.session.in_transaction()
-    ):  # (an open one may hold SQLite's write lock: it would wait on itself)
-        complete_pending(uow.engine)  # the lookup-index rows a killed import still owes
+    if not uow.session.in_transaction():  # (an open one may hold SQLite's lock: it would wait on itself)
+        complete_pending(uow.engine)  # the lookup-index rows an import killed after its clients owes
     if stageable(uow, run, stage_from=options.stage_from):
         return _publish_staged(uow, run, before, path, options)
     run.outcome.write_started, run.outcome.write_started_cpu = time.perf_counter(), time.thread_time()
@@ -88,8 +86,9 @@ def _publish_staged(
     uow: UnitOfWork, run: ImportRun, before: tuple[object, ...], path: Path, options: ImportOptions
 ) -> ImportOutcome:
     """SQLite, many new clients: written ahead into TEMP tables without the write lock, then published
-    in ``uow``'s one short transaction (``staging.py``). Should a client written meanwhile touch what was
-    decided, the decisions are taken again inside ``uow``, as on the direct path."""
+    in ``uow``'s one short transaction (``staging.py``), their lookup-index rows in short ones once it
+    has committed. Should a client written meanwhile touch what was decided, the decisions are taken
+    again inside ``uow``, as on the direct path."""
     stage = TempStage(uow, run)
     stage.analyse = sum(len(pending) for pending, _ in run.plan or []) > REINDEX_ONE_BY_ONE_UP_TO
     try:

@@ -159,7 +159,7 @@ class IndexPublisher:
 
         def step(_connection: Connection) -> None:
             for statement in statements:
-                self._execute(statement, {k: v for k, v in values.items() if f":{k}" in statement})
+                self._execute(statement, values)
             if statements is _WORDS:
                 self._note_words()
 
@@ -178,20 +178,17 @@ class IndexPublisher:
         return True
 
     def _reindex_touched(self, connection: Connection) -> None:
-        first, last = self.base + 1, self.base + self.clients
-        bounds = {
+        values = {
             "base": self.base,
-            "first": first,
-            "last": last,
+            "first": self.base + 1,
+            "last": self.base + self.clients,
             "seen": self.words_seen,
             "stamp": self.stamp,
         }
-        self._execute(_INDEXED_BY_OTHERS, {k: v for k, v in bounds.items() if f":{k}" in _INDEXED_BY_OTHERS})
-        unchanged = self._execute(_UNCHANGED, {"first": first, "last": last, "stamp": self.stamp}).fetchone()[
-            0
-        ]
+        self._execute(_INDEXED_BY_OTHERS, values)
+        (unchanged,) = self._execute(_UNCHANGED, values).fetchone()
         if unchanged != self.clients:
-            self._execute(_CHANGED_BY_OTHERS, {"base": self.base, "stamp": self.stamp})
+            self._execute(_CHANGED_BY_OTHERS, values)
         touched = {seq for (seq,) in self._execute("SELECT seq FROM temp.stage_touched")}
         found = sorted(self.base + seq for seq in touched - self._touched)
         if found:
@@ -199,14 +196,18 @@ class IndexPublisher:
             reindexed = {client_id - self.base for client_id in reindex_ids(connection, found)}
             members = sorted(seq for seq in reindexed - touched if 1 <= seq <= self.clients)
             self._driver.executemany("INSERT INTO temp.stage_touched VALUES (?)", [(seq,) for seq in members])
-            self._touched = touched | set(members)
-            self._note_words()
+            touched |= set(members)
+        self._touched = touched
+        self._note_words()
 
     def _note_words(self) -> None:
         """Remember the newest word row: those this import wrote itself are no sign of anyone else."""
         self.words_seen = self._execute("SELECT coalesce(max(rowid), 0) FROM search_word").fetchone()[0]
 
     def _execute(self, sql: str, parameters: Any = ()) -> Any:
+        """``sql`` on the driver; of a dict of values, those ``sql`` names."""
+        if isinstance(parameters, dict):
+            parameters = {key: value for key, value in parameters.items() if f":{key}" in sql}
         return self._driver.execute(sql, parameters)
 
 

@@ -9,12 +9,12 @@ write lock, so everything an import of new clients writes is built there first â
 Then the clients, their phones and emails (and new groups, and the import's audit entry) are published
 in one ``BEGIN IMMEDIATE`` transaction with one ``INSERT â€¦ SELECT`` per table, the ids assigned there
 (the next free ones, so writers that created clients meanwhile never collide): the import is there
-whole or not at all. Their lookup-index rows, four fifths of the bytes, follow once that transaction
-has committed, a block of clients at a time in short transactions with pauses between them
-(``stage_index.py``, ``search.pending``), so no writer waits behind the import for more than a fraction
-of a second. A marker committed with the clients names the clients still without index rows; a process
-killed before the last block leaves it, and the next import (or ``hotline db upgrade``) completes them.
-A killed import otherwise leaves nothing: TEMP tables die with their connection.
+whole or not at all. Their lookup-index rows, two thirds of the bytes, follow once that transaction
+has committed, in chunks of rows in short transactions with pauses between them (``stage_index.py``,
+``search.pending``), so no writer waits behind the import for more than a fraction of a second. A marker
+committed with the clients names the clients still owed index rows; a process killed before the last
+chunk leaves it, and the next import (or ``hotline db upgrade``) indexes them. A killed import otherwise
+leaves nothing: TEMP tables die with their connection.
 
 The staged rows are exactly those the direct path (``ImportRun._write`` then ``search.index``) writes:
 ``tests/core/importing/test_staged_publish.py`` compares both on one file.
@@ -362,6 +362,7 @@ class TempStage:
             if _highest(cursor, "client") != base + clients:
                 raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
             if clients:
+                stamp = cursor.execute("SELECT updated_at FROM temp.stage_client WHERE seq = 1").fetchone()
                 self._index = stage_index.IndexPublisher(
                     self.connection,
                     marker=mark_pending(connection, base + 1, base + clients),
@@ -369,9 +370,7 @@ class TempStage:
                     phone_base=phone_base,
                     email_base=email_base,
                     clients=clients,
-                    stamp=cursor.execute("SELECT updated_at FROM temp.stage_client WHERE seq = 1").fetchone()[
-                        0
-                    ],
+                    stamp=stamp[0],
                     words_seen=_highest(cursor, "search_word", "rowid"),
                     data_version=cursor.execute("PRAGMA data_version").fetchone()[0],
                 )
