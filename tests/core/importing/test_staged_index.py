@@ -289,7 +289,11 @@ def test_an_import_killed_between_its_clients_and_their_index_is_completed_later
         outcome = import_file(engine, path)
         assert outcome.count("skipped") == ROWS and outcome.count("created") == 0
     else:
-        assert hotline("--db", url, "--operator", "root", "db", "upgrade").exit_code == 0
+        status = hotline("--db", url, "db", "status")
+        assert f"{ROWS + ORGANISATIONS:,} imported clients not indexed yet" in status.stderr
+        upgrade = hotline("--db", url, "--operator", "root", "db", "upgrade")
+        assert upgrade.exit_code == 0
+        assert f"lookup index completed for {ROWS + ORGANISATIONS:,} imported clients" in upgrade.stderr
     assert pending.owed_clients(engine) == 0
     assert_found(engine, stored_clients(engine))
     assert_as_rebuilt(engine)
