@@ -221,6 +221,42 @@ def test_a_group_deleted_while_the_import_stages_is_made_again(sqlite_engine, tm
         assert grouped.fetchone()[0] == 300
 
 
+def test_an_index_transaction_that_fails_leaves_the_rest_to_the_next_import(
+    sqlite_engine, tmp_path, monkeypatch
+) -> None:
+    """A database error while the index is written (a writer holding the lock past the busy timeout):
+    the import is done, says that part of its lookup rows is owed, and gives the marker up at once."""
+    engine = sqlite_engine
+    small_chunks(monkeypatch)
+    steps = 0
+    step = stage_index.IndexPublisher._step
+
+    def failing_step(self, statements, **bounds):
+        run = step(self, statements, **bounds)
+
+        def counted(connection):
+            nonlocal steps
+            steps += 1
+            if steps == 4:
+                raise sqlite3.OperationalError("database is locked")
+            run(connection)
+
+        return counted
+
+    monkeypatch.setattr(stage_index.IndexPublisher, "_step", failing_step)
+    path = people_file(tmp_path)
+    outcome = import_file(engine, path)
+    assert outcome.count("created") == ROWS and outcome.index_pending
+    with engine.connect() as connection:
+        [owed] = pending.pending_ranges(connection)
+    assert owed.owner == 0  # given up: anyone may write the rest
+    monkeypatch.setattr(stage_index.IndexPublisher, "_step", step)
+    assert import_file(engine, path).count("skipped") == ROWS
+    assert pending.owed_clients(engine) == 0
+    assert_found(engine, stored_clients(engine))
+    assert_as_rebuilt(engine)
+
+
 KILLED_BETWEEN = """
 import os, sys, time
 from pathlib import Path
