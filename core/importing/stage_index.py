@@ -2,9 +2,10 @@
 clients in chunks of rows, in short transactions (``search.pending.in_short_transactions``).
 
 Each table goes in the order of its own key, a chunk being a range of that key: phone suffixes by
-suffix, address parts by part, typo-vocabulary by key, the rest by client. A chunk is then one range
-read of its TEMP table, and every page of the real table is written by one transaction only (chunks of
-clients would each touch pages all over the suffix table; that doubled the work).
+suffix, address parts by part, typo-vocabulary by key, the rest by client. The key-ordered TEMP tables
+are filled in that order, so a row's rowid is its rank and a chunk is a range of rowids (one range read),
+and every page of the real table is written by one transaction only (chunks of clients would each touch
+pages all over the suffix table; that doubled the work).
 
 Other writers may change one of the new clients between two chunks. Every transaction therefore first
 looks for clients someone changed (another ``updated_at``), deleted, or indexed (word rows newer than
@@ -36,15 +37,12 @@ CHUNK_CLIENTS = 10_000
 
 TABLES = (
     "CREATE TEMP TABLE stage_word (client_seq INTEGER NOT NULL, field TEXT, word TEXT, wkey TEXT)",
-    "CREATE TEMP TABLE stage_suffix (chunk INTEGER NOT NULL, suffix TEXT NOT NULL,"
-    " phone_seq INTEGER NOT NULL, client_seq INTEGER NOT NULL,"
-    " PRIMARY KEY (chunk, suffix, phone_seq)) WITHOUT ROWID",
-    "CREATE TEMP TABLE stage_part (chunk INTEGER NOT NULL, part TEXT NOT NULL,"
-    " email_seq INTEGER NOT NULL, client_seq INTEGER NOT NULL, address TEXT NOT NULL,"
-    " PRIMARY KEY (chunk, part, email_seq)) WITHOUT ROWID",
+    "CREATE TEMP TABLE stage_suffix (suffix TEXT NOT NULL, phone_seq INTEGER NOT NULL,"
+    " client_seq INTEGER NOT NULL)",
+    "CREATE TEMP TABLE stage_part (part TEXT NOT NULL, email_seq INTEGER NOT NULL,"
+    " client_seq INTEGER NOT NULL, address TEXT NOT NULL)",
     "CREATE TEMP TABLE stage_doc (client_seq INTEGER PRIMARY KEY, terms TEXT NOT NULL)",
-    "CREATE TEMP TABLE stage_vocab (chunk INTEGER NOT NULL, dkey TEXT NOT NULL, term TEXT NOT NULL,"
-    " PRIMARY KEY (chunk, dkey, term)) WITHOUT ROWID",
+    "CREATE TEMP TABLE stage_vocab (dkey TEXT NOT NULL, term TEXT NOT NULL)",
     "CREATE TEMP TABLE stage_touched (seq INTEGER PRIMARY KEY)",
 )
 NAMES = ("word", "suffix", "part", "doc", "vocab", "touched")
@@ -52,15 +50,14 @@ NAMES = ("word", "suffix", "part", "doc", "vocab", "touched")
 
 def write_index_rows(cursor: Any, words: Sequence[tuple[int, str, str, str]]) -> None:
     """Fill the TEMP index tables from the staged clients' ``words`` (client seq, field, word, key, in
-    seq order) and the staged phones and emails, each key-ordered table numbered in chunks."""
+    seq order) and the staged phones and emails, the key-ordered tables in the order of their key."""
     cursor.executemany("INSERT INTO temp.stage_word VALUES (?, ?, ?, ?)", words)
     cursor.execute("CREATE INDEX temp.stage_word_client ON stage_word (client_seq)")
     cursor.execute(
-        "INSERT INTO temp.stage_suffix (chunk, suffix, phone_seq, client_seq)"
-        f" SELECT (row_number() OVER (ORDER BY suffix, phone_seq) - 1) / {CHUNK_ROWS}, * FROM"
-        " (SELECT substr(p.digits, n.i) AS suffix, p.seq AS phone_seq, p.client_seq"
+        "INSERT INTO temp.stage_suffix (suffix, phone_seq, client_seq)"
+        " SELECT substr(p.digits, n.i), p.seq, p.client_seq"
         f" FROM temp.stage_phone p CROSS JOIN {digit_positions(postgres=False)}"
-        f" WHERE n.i <= length(p.digits) - {MIN_PHONE_SUFFIX - 1})"
+        f" WHERE n.i <= length(p.digits) - {MIN_PHONE_SUFFIX - 1} ORDER BY 1, 2"
     )
     # The four parts of an address, as ``search.index._email_sql`` makes them (a part twice: once).
     source = (
@@ -74,9 +71,8 @@ def write_index_rows(cursor: Any, words: Sequence[tuple[int, str, str, str]]) ->
         for part, condition in zip(parts, conditions, strict=True)
     ]
     cursor.execute(
-        "INSERT INTO temp.stage_part (chunk, part, email_seq, client_seq, address)"
-        f" SELECT (row_number() OVER (ORDER BY part, email_seq) - 1) / {CHUNK_ROWS}, * FROM"
-        f" ({' UNION '.join(selects)})"
+        "INSERT INTO temp.stage_part (part, email_seq, client_seq, address)"
+        f" {' UNION '.join(selects)} ORDER BY 1, 2"
     )
     cursor.execute(
         "INSERT INTO temp.stage_doc (client_seq, terms) SELECT client_seq,"
@@ -84,10 +80,7 @@ def write_index_rows(cursor: Any, words: Sequence[tuple[int, str, str, str]]) ->
     )
     terms = sorted({term for *_, word, key in words for term in (word, key)})
     vocabulary = sorted(set(vocab_rows(terms)))
-    cursor.executemany(
-        "INSERT INTO temp.stage_vocab VALUES (?, ?, ?)",
-        ((index // CHUNK_ROWS, dkey, term) for index, (dkey, term) in enumerate(vocabulary)),
-    )
+    cursor.executemany("INSERT INTO temp.stage_vocab VALUES (?, ?)", vocabulary)
 
 
 @dataclass
@@ -135,23 +128,19 @@ class IndexPublisher:
     def steps(self) -> list[Step]:
         """The chunks, in the order they must go: phone owners before phone suffixes (a reindex of a
         client meanwhile deletes its suffix rows through its owner rows)."""
-        chunks = {
-            table: self._execute(f"SELECT coalesce(max(chunk) + 1, 0) FROM temp.stage_{table}").fetchone()[0]
-            for table in ("suffix", "part", "vocab")
-        }
-        phones = self._execute("SELECT coalesce(max(seq), 0) FROM temp.stage_phone").fetchone()[0]
         steps: list[Step] = []
-        steps += [
-            self._step(_OWNERS, first=first, last=first + CHUNK_ROWS - 1)
-            for first in range(1, phones + 1, CHUNK_ROWS)
-        ]
-        steps += [
-            self._step(_WORDS, first=first, last=first + CHUNK_CLIENTS - 1)
-            for first in range(1, self.clients + 1, CHUNK_CLIENTS)
-        ]
-        steps += [self._step(_SUFFIXES, chunk=chunk) for chunk in range(chunks["suffix"])]
-        steps += [self._step(_PARTS, chunk=chunk) for chunk in range(chunks["part"])]
-        steps += [self._step(_VOCABULARY, chunk=chunk) for chunk in range(chunks["vocab"])]
+        for statements, table, size in (
+            (_OWNERS, "phone", CHUNK_ROWS),  # by phone seq: by client
+            (_WORDS, "client", CHUNK_CLIENTS),
+            (_SUFFIXES, "suffix", CHUNK_ROWS),  # by rank: by key
+            (_PARTS, "part", CHUNK_ROWS),
+            (_VOCABULARY, "vocab", CHUNK_ROWS),
+        ):
+            rows = self._execute(f"SELECT coalesce(max(rowid), 0) FROM temp.stage_{table}").fetchone()[0]
+            steps += [
+                self._step(statements, first=first, last=first + size - 1)
+                for first in range(1, rows + 1, size)
+            ]
         return steps
 
     def _step(self, statements: tuple[str, ...], **bounds: int) -> Step:
@@ -229,16 +218,16 @@ _WORDS = (
 _SUFFIXES = (
     "INSERT INTO search_phone (suffix, phone_id, client_id)"
     " SELECT suffix, :phone + phone_seq, :base + client_seq FROM temp.stage_suffix"
-    f" WHERE chunk = :chunk AND {_NOT_TOUCHED} ORDER BY suffix, phone_seq",
+    f" WHERE rowid BETWEEN :first AND :last AND {_NOT_TOUCHED} ORDER BY rowid",
 )
 _PARTS = (
     "INSERT INTO search_email (part, email_id, client_id, address)"
     " SELECT part, :email + email_seq, :base + client_seq, address FROM temp.stage_part"
-    f" WHERE chunk = :chunk AND {_NOT_TOUCHED} ORDER BY part, email_seq",
+    f" WHERE rowid BETWEEN :first AND :last AND {_NOT_TOUCHED} ORDER BY rowid",
 )
 _VOCABULARY = (
     "INSERT OR IGNORE INTO search_vocab (dkey, term)"
-    " SELECT dkey, term FROM temp.stage_vocab WHERE chunk = :chunk ORDER BY dkey, term",
+    " SELECT dkey, term FROM temp.stage_vocab WHERE rowid BETWEEN :first AND :last ORDER BY rowid",
 )
 _INDEXED_BY_OTHERS = (
     "INSERT OR IGNORE INTO temp.stage_touched SELECT client_id - :base FROM search_word"
