@@ -13,6 +13,8 @@ the last this import saw) since it last held the lock, reindexes those from thei
 (``search.index.reindex_ids``, which removes the rows this import wrote for them so far) and leaves them
 out of every later chunk. The search only happens when ``PRAGMA data_version`` says that someone else
 committed meanwhile. The phone owners go first, so that such a reindex finds the suffix rows to delete.
+(Unseen: a client left without a single word by someone renaming its organisation, its own name having
+none; its next reindex puts it right.)
 """
 
 from __future__ import annotations
