@@ -136,6 +136,12 @@ def _report(outcome: ImportOutcome, *, as_json: bool) -> None:
     if outcome.ignored_columns:
         rows.append(("ignored columns", ", ".join(outcome.ignored_columns)))
     stdout().print(table(title, ["", "rows"], rows))
+    if outcome.index_pending:
+        console.print(
+            "the clients are imported; part of their lookup index could not be written yet "
+            "(the next import or `hotline db upgrade` completes it)",
+            markup=False,
+        )
 
 
 @contextmanager

@@ -51,7 +51,8 @@ def init(
 
 @app.command()
 def upgrade() -> None:
-    """Apply the migrations this version of hotline has and the database lacks."""
+    """Apply the migrations this version of hotline has and the database lacks; complete the lookup
+    index of an import killed after committing its clients."""
     from hotline.core import migrate
 
     state = cli_state()
@@ -64,6 +65,11 @@ def upgrade() -> None:
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     info(f"schema {before or 'empty'} → {migrate.current_revision(engine)}")
+    from hotline.core.search.pending import complete_pending
+
+    completed = complete_pending(engine)  # what an import killed after committing its clients left
+    if completed:
+        info(f"lookup index completed for {completed:,} imported clients")
 
 
 @app.command()
@@ -96,6 +102,11 @@ def status(
         return
     head = migrate.head_revision()
     info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")
+    if state == "ready":
+        from hotline.core.search.pending import owed_clients
+
+        if owed := owed_clients(engine):
+            info(f"lookup index: {owed:,} imported clients not indexed yet (hotline db upgrade completes it)")
 
 
 @app.command()

@@ -41,6 +41,13 @@ class ImportOutcome:
     from here to its commit)."""
     write_started_cpu: float | None = None
     """``time.thread_time()`` then: the transaction's own CPU time, which a loaded machine inflates less."""
+    lock_holds: list[tuple[str, float, float]] = field(default_factory=list)
+    """A staged import's writing transactions, each (what, wall seconds, CPU seconds): the ``publish`` of
+    the clients, then each ``index`` transaction. Empty on the direct path (one transaction, measured
+    from ``write_started`` to its commit)."""
+    index_pending: bool = False
+    """The clients committed but some of their lookup-index rows could not be written yet (a database
+    error after the commit): the next import or ``hotline db upgrade`` writes them."""
 
     def count(self, action: Action) -> int:
         return sum(1 for decision in self.decisions if decision.action == action)

@@ -5,8 +5,9 @@ the good rows and lists the rest. Who a row is (``identity.py``): the same perso
 stored client (by address, or by number and name), a new client, or a conflict; matches are then
 skipped, merged or refused (``run.py`` takes those decisions row by row). The file is read and decided
 without the write lock, then written (``import_clients``); on SQLite a big import of new clients is
-written ahead into TEMP tables and only published under the lock (``staging.py``). A dry run takes every
-decision and writes nothing.
+written ahead into TEMP tables and only published under the lock (``staging.py``): the clients in one
+transaction, their lookup-index rows after it in short ones. A dry run takes every decision and writes
+nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hotline.core.importing.run import MAX_IMPORT_ROWS, ImportOptions, ImportRun
 from hotline.core.importing.staging import TempStage, stageable
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
 from hotline.core.output_files import check_output, write_atomically
-from hotline.core.search.schema import TABLES
+from hotline.core.search.pending import complete_pending
 from hotline.core.services.audit import record_audit
 
 __all__ = ["ImportOptions", "Progress", "import_clients", "write_errors_file"]
@@ -66,6 +67,8 @@ def import_clients(
         run = _plan(reader, path, options, progress, staged=True)
         if run.outcome.errors and not options.skip_invalid:
             return _finish(reader, run, options)  # raises ImportRejected: no write lock was ever taken
+    if not uow.session.in_transaction():  # (an open one may hold SQLite's lock: it would wait on itself)
+        complete_pending(uow.engine)  # the lookup-index rows an import killed after its clients owes
     if stageable(uow, run, stage_from=options.stage_from):
         return _publish_staged(uow, run, before, path, options)
     run.outcome.write_started, run.outcome.write_started_cpu = time.perf_counter(), time.thread_time()
@@ -83,9 +86,11 @@ def _publish_staged(
     uow: UnitOfWork, run: ImportRun, before: tuple[object, ...], path: Path, options: ImportOptions
 ) -> ImportOutcome:
     """SQLite, many new clients: written ahead into TEMP tables without the write lock, then published
-    in ``uow``'s one short transaction (``staging.py``). Should a client written meanwhile touch what was
-    decided, the decisions are taken again inside ``uow``, as on the direct path."""
+    in ``uow``'s one short transaction (``staging.py``), their lookup-index rows in short ones once it
+    has committed. Should a client written meanwhile touch what was decided, the decisions are taken
+    again inside ``uow``, as on the direct path."""
     stage = TempStage(uow, run)
+    stage.analyse = sum(len(pending) for pending, _ in run.plan or []) > REINDEX_ONE_BY_ONE_UP_TO
     try:
         stage.write()
         stage.bind(uow)
@@ -97,21 +102,8 @@ def _publish_staged(
     if clients_version(uow) != before and not stage.still_valid(uow, before):
         run = _plan(uow, path, options, None, staged=False)
     else:
-        stage.publish(uow)
-        if len(stage.numbered.clients) > REINDEX_ONE_BY_ONE_UP_TO:
-            analyse_lookup(uow)
+        stage.publish(uow)  # the index rows follow the commit (``TempStage.publish_index``)
     return _finish(uow, run, options)
-
-
-def analyse_lookup(uow: UnitOfWork) -> None:
-    """Fresh planner statistics for the lookup tables after many rows went in (``rebuild_index`` ends
-    the same way), sampled (``analysis_limit``) so that it costs milliseconds under the write lock."""
-    connection = uow.session.connection()
-    previous = connection.exec_driver_sql("PRAGMA analysis_limit").scalar_one()
-    connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-    for table in TABLES:
-        connection.exec_driver_sql(f"ANALYZE {table}")
-    connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(previous)}")
 
 
 def _plan(

@@ -1,13 +1,20 @@
-"""A big import on SQLite written ahead into TEMP tables, then published in one short transaction.
+"""A big import on SQLite written ahead into TEMP tables, then published in short transactions.
 
 SQLite has one writer at a time: writing 100,000 clients, their contacts and their lookup-index rows
 holds the write lock for many seconds, and a screen pop or a ticket meanwhile waits and fails with
 "database is locked". Tables in the connection's TEMP database are written without the main database's
 write lock, so everything an import of new clients writes is built there first — client rows numbered
-1..N instead of ids, contacts, name words, phone suffixes, address parts, documents and vocabulary — and
-then published in one ``BEGIN IMMEDIATE`` transaction with one ``INSERT … SELECT`` per table, the ids
-assigned there (the next free ones, so writers that created clients meanwhile never collide). A killed
-import leaves nothing: TEMP tables die with their connection, and the publish is one transaction.
+1..N instead of ids, contacts, name words, phone suffixes, address parts, documents and vocabulary.
+
+Then the clients, their phones and emails (and new groups, and the import's audit entry) are published
+in one ``BEGIN IMMEDIATE`` transaction with one ``INSERT … SELECT`` per table, the ids assigned there
+(the next free ones, so writers that created clients meanwhile never collide): the import is there
+whole or not at all. Their lookup-index rows, two thirds of the bytes, follow once that transaction
+has committed, in chunks of rows in short transactions with pauses between them (``stage_index.py``,
+``search.pending``), so no writer waits behind the import for more than a fraction of a second. A marker
+committed with the clients names the clients still owed index rows; a process killed before the last
+chunk leaves it, and the next import (or ``hotline db upgrade``) indexes them. A killed import otherwise
+leaves nothing: TEMP tables die with their connection.
 
 The staged rows are exactly those the direct path (``ImportRun._write`` then ``search.index``) writes:
 ``tests/core/importing/test_staged_publish.py`` compares both on one file.
@@ -15,19 +22,25 @@ The staged rows are exactly those the direct path (``ImportRun._write`` then ``s
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from hotline.core.db import driver_connection
+from hotline.core.importing import stage_index
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.importing.identity import Target
 from hotline.core.importing.store import CLIENT, EMAIL, GROUP, PHONE, fold
-from hotline.core.search.index import BULK_CACHE_KIB, vocab_rows, word_rows
-from hotline.core.search.schema import MIN_PHONE_SUFFIX, digit_positions
+from hotline.core.search.index import BULK_CACHE_KIB, word_rows
+from hotline.core.search.pending import mark_pending, release
+from hotline.core.search.schema import TABLES as SEARCH_TABLES
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -41,7 +54,7 @@ _CLIENT_COLUMNS = (
     "kind", "name", "first_name", "middle_name", "last_name", "organisation_id", "group_id", "owner_id",
     "birthday", "notes", "tags", "source", "campaign", "created_at", "updated_at",
 )  # fmt: skip
-_TABLES = ("client", "phone", "email", "word", "suffix", "part", "doc", "vocab")
+_TABLES = ("client", "phone", "email", *stage_index.NAMES)
 
 
 def stageable(uow: UnitOfWork, run: ImportRun, *, stage_from: int) -> bool:
@@ -79,6 +92,10 @@ class TempStage:
         self.driver = driver_connection(self.connection)
         self.numbered = _Numbered()
         self._closed = False
+        self._index: stage_index.IndexPublisher | None = None  # set by the publish
+        self._committed = False
+        self.analyse = False
+        """Whether the last index transaction refreshes the lookup tables' statistics (many clients)."""
 
     # -- writing ahead -------------------------------------------------------------------------------
 
@@ -96,6 +113,14 @@ class TempStage:
             # publish from spilling pages half-way (as ``search.index.rebuild_index`` does).
             cursor.execute(f"PRAGMA temp.cache_size = -{BULK_CACHE_KIB}")
             cursor.execute(f"PRAGMA main.cache_size = -{BULK_CACHE_KIB}")
+            # Its commits do not fold the WAL back into the file (a checkpoint, fsync included, that
+            # SQLite runs inside COMMIT, after the lock is free): ``_checkpoint`` does it just after,
+            # so that the figures of the lock's holds are the holds alone.
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            # Every reference the publish writes is checked at the publish instead of row by row
+            # (a quarter of its time): the client ids are its own, the organisations and groups it
+            # names are checked by ``still_valid`` when anything changed, the owner is the actor.
+            cursor.execute("PRAGMA foreign_keys = OFF")
             for name in _TABLES:
                 cursor.execute(f"DROP TABLE IF EXISTS temp.stage_{name}")
             self._create(cursor)
@@ -121,15 +146,7 @@ class TempStage:
             " raw TEXT, e164 TEXT, digits TEXT)",
             "CREATE TEMP TABLE stage_email (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
             " address TEXT)",
-            "CREATE TEMP TABLE stage_word (client_seq INTEGER NOT NULL, field TEXT, word TEXT, wkey TEXT)",
-            "CREATE TEMP TABLE stage_suffix (suffix TEXT NOT NULL, phone_seq INTEGER NOT NULL,"
-            " client_seq INTEGER NOT NULL, PRIMARY KEY (suffix, phone_seq)) WITHOUT ROWID",
-            "CREATE TEMP TABLE stage_part (part TEXT NOT NULL, email_seq INTEGER NOT NULL,"
-            " client_seq INTEGER NOT NULL, address TEXT NOT NULL,"
-            " PRIMARY KEY (part, email_seq)) WITHOUT ROWID",
-            "CREATE TEMP TABLE stage_doc (client_seq INTEGER PRIMARY KEY, terms TEXT NOT NULL)",
-            "CREATE TEMP TABLE stage_vocab (dkey TEXT NOT NULL, term TEXT NOT NULL,"
-            " PRIMARY KEY (dkey, term)) WITHOUT ROWID",
+            *stage_index.TABLES,
         ):
             cursor.execute(statement)
 
@@ -188,34 +205,7 @@ class TempStage:
             organisation = names.get(fold(draft.organisation)) if draft.organisation else None
             row = (seq, draft.name, draft.first_name, draft.middle_name, draft.last_name, organisation)
             words += word_rows(row)
-        cursor.executemany("INSERT INTO temp.stage_word VALUES (?, ?, ?, ?)", words)
-        cursor.execute(
-            "INSERT INTO temp.stage_suffix (phone_seq, client_seq, suffix)"
-            " SELECT p.seq, p.client_seq, substr(p.digits, n.i)"
-            f" FROM temp.stage_phone p CROSS JOIN {digit_positions(postgres=False)}"
-            f" WHERE n.i <= length(p.digits) - {MIN_PHONE_SUFFIX - 1} ORDER BY 3, 1"
-        )
-        # The four parts of an address, as ``search.index._email_sql`` makes them.
-        source = (
-            "(SELECT seq, client_seq, lower(address) AS a, instr(lower(address), '@') AS at"
-            " FROM temp.stage_email) e"
-        )
-        parts = ["a", "substr(a, at)", "substr(a, at + 1)", "substr(a, instr(a, '.') + 1)"]
-        conditions = ["", " WHERE at > 0", " WHERE at > 0", " WHERE instr(a, '.') BETWEEN 1 AND at - 2"]
-        selects = [
-            f"SELECT seq, client_seq, {part}, a FROM {source}{condition}"
-            for part, condition in zip(parts, conditions, strict=True)
-        ]
-        cursor.execute(
-            "INSERT OR IGNORE INTO temp.stage_part (email_seq, client_seq, part, address) "
-            + " UNION ALL ".join(selects)
-        )
-        cursor.execute(
-            "INSERT INTO temp.stage_doc (client_seq, terms) SELECT client_seq,"
-            " group_concat(word || ' ' || wkey, ' ') FROM temp.stage_word GROUP BY client_seq"
-        )
-        terms = {term for *_, word, key in words for term in (word, key)}
-        cursor.executemany("INSERT OR IGNORE INTO temp.stage_vocab VALUES (?, ?)", vocab_rows(sorted(terms)))
+        stage_index.write_index_rows(cursor, words)
 
     def _organisation_names(self) -> dict[str, str]:
         """Folded organisation name → the name an index row carries: the stored organisation's own name,
@@ -238,14 +228,52 @@ class TempStage:
     # -- publishing ----------------------------------------------------------------------------------
 
     def bind(self, uow: UnitOfWork) -> None:
-        """Make ``uow`` write on this connection (BEGIN IMMEDIATE at its first statement); the connection
-        is closed, TEMP tables and all, when that transaction ends."""
+        """Make ``uow`` write on this connection (BEGIN IMMEDIATE at its first statement). When that
+        transaction has committed the clients, their index rows are published (``publish_index``);
+        the connection is then closed, TEMP tables and all, however the transaction ended."""
         uow.session.bind = self.connection.execution_options(sqlite_begin="IMMEDIATE")
+
+        @event.listens_for(uow.session, "after_commit")
+        def _committed(_session: Any) -> None:
+            if self._index is not None:
+                self._committed = True
+                self._note_hold("publish")
 
         @event.listens_for(uow.session, "after_transaction_end")
         def _release(_session: Any, transaction: Any) -> None:
             if transaction.parent is None and not transaction.nested:
-                self.close()
+                try:
+                    if self._committed:
+                        self.publish_index()
+                finally:
+                    self.close()
+
+    def _note_hold(self, what: str) -> None:
+        outcome = self.run.outcome
+        if outcome.write_started is not None and outcome.write_started_cpu is not None:
+            wall = time.perf_counter() - outcome.write_started
+            outcome.lock_holds.append((what, wall, time.thread_time() - outcome.write_started_cpu))
+
+    def publish_index(self) -> None:
+        """After the clients committed: their index rows, in short transactions on this connection
+        (``stage_index``), the last one refreshing the lookup tables' statistics. A database error (a
+        writer holding the lock past the busy timeout, a full disk) gives the marker up: the next import
+        or ``hotline db upgrade`` writes the rest, and the outcome says so."""
+        assert self._index is not None
+        self._checkpoint()
+        try:
+            run = self._index.run(analyse_lookup if self.analyse else None, between=self._checkpoint)
+        except (OperationalError, sqlite3.OperationalError):
+            self.run.outcome.index_pending = True
+            with contextlib.suppress(OperationalError), self.connection.begin():
+                release(self.connection, self._index.marker)
+            return
+        self.run.outcome.lock_holds += [("index", wall, cpu) for wall, cpu in run.holds]
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL back into the database file after a commit, outside the write lock (PASSIVE:
+        never waits for, nor blocks, a writer; a writer committing meanwhile skips its own)."""
+        self.driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
         """Drop the connection for good (not back to the pool): its TEMP tables go with it."""
@@ -257,7 +285,8 @@ class TempStage:
     def still_valid(self, uow: UnitOfWork, before: tuple[Any, ...]) -> bool:
         """Whether the decisions taken without the lock still hold, now that ``uow`` holds it: nobody
         deleted a client, and no client written since shares a phone, an address or a name with a staged
-        one, and no group of a staged name appeared. (``before`` is ``service.clients_version``.)"""
+        one, and no group of a staged name appeared or of a stored one vanished. (``before`` is
+        ``service.clients_version``.)"""
         connection = uow.session.connection()
         max_id, clients, max_updated, _phones, max_phone, _emails, max_email, _groups = before
         max_id, max_phone, max_email = max_id or 0, max_phone or 0, max_email or 0
@@ -273,9 +302,11 @@ class TempStage:
         ids |= {c for (c,) in run(select(EMAIL.c.client_id).where(EMAIL.c.id > max_email))}
         staged_names = {fold(d.name) for d, _ in self.numbered.clients}
         staged_names |= {fold(d.organisation) for d, _ in self.numbered.clients if d.organisation}
-        groups = {fold(name) for (name,) in run(select(GROUP.c.name))}
-        if any(fold(name) in groups for name in self.numbered.new_groups):
+        groups = run(select(GROUP.c.id, GROUP.c.name)).all()
+        if {fold(name) for _, name in groups} & {fold(name) for name in self.numbered.new_groups}:
             return False
+        if not self.numbered.existing_groups <= {group_id for group_id, _ in groups}:
+            return False  # a group deleted meanwhile (the publish does not check references row by row)
         if not ids:
             return True
         phones = {p.e164 for d, _ in self.numbered.clients for p in d.phones}
@@ -293,8 +324,9 @@ class TempStage:
         return True
 
     def publish(self, uow: UnitOfWork) -> None:
-        """Copy the staged rows into the real tables in ``uow`` (which holds the write lock), with the
-        next free ids; tell the run's decisions their client ids."""
+        """Copy the staged clients, phones and emails into the real tables in ``uow`` (which holds the
+        write lock), with the next free ids, and mark them as owed their index rows (written after the
+        commit); tell the run's decisions their client ids."""
         connection = uow.session.connection()
         assert connection.connection.driver_connection is driver_connection(self.connection), "not bound here"
         cursor = self.driver.cursor()
@@ -324,25 +356,24 @@ class TempStage:
                 " FROM temp.stage_phone ORDER BY seq",
                 "INSERT INTO client_email (id, client_id, address)"
                 " SELECT :email + seq, :base + client_seq, address FROM temp.stage_email ORDER BY seq",
-                "INSERT INTO search_word (client_id, field, word, wkey)"
-                " SELECT :base + client_seq, field, word, wkey FROM temp.stage_word ORDER BY rowid",
-                "INSERT INTO search_phone_owner (phone_id, client_id, digits)"
-                " SELECT :phone + seq, :base + client_seq, digits FROM temp.stage_phone ORDER BY seq",
-                "INSERT INTO search_phone (suffix, phone_id, client_id)"
-                " SELECT suffix, :phone + phone_seq, :base + client_seq FROM temp.stage_suffix"
-                " ORDER BY suffix, phone_seq",
-                "INSERT INTO search_email (part, email_id, client_id, address)"
-                " SELECT part, :email + email_seq, :base + client_seq, address FROM temp.stage_part"
-                " ORDER BY part, email_seq",
-                "INSERT INTO search_doc (client_id, terms)"
-                " SELECT :base + client_seq, terms FROM temp.stage_doc ORDER BY client_seq",
-                "INSERT INTO search_doc_fts (rowid, terms)"
-                " SELECT :base + client_seq, terms FROM temp.stage_doc ORDER BY client_seq",
-                "INSERT OR IGNORE INTO search_vocab (dkey, term) SELECT dkey, term FROM temp.stage_vocab",
             ):
                 cursor.execute(statement, {k: v for k, v in values.items() if f":{k}" in statement})
-            if _highest(cursor, "client") != base + len(self.numbered.clients):
+            clients = len(self.numbered.clients)
+            if _highest(cursor, "client") != base + clients:
                 raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
+            if clients:
+                stamp = cursor.execute("SELECT updated_at FROM temp.stage_client WHERE seq = 1").fetchone()
+                self._index = stage_index.IndexPublisher(
+                    self.connection,
+                    marker=mark_pending(connection, base + 1, base + clients),
+                    base=base,
+                    phone_base=phone_base,
+                    email_base=email_base,
+                    clients=clients,
+                    stamp=stamp[0],
+                    words_seen=_highest(cursor, "search_word", "rowid"),
+                    data_version=cursor.execute("PRAGMA data_version").fetchone()[0],
+                )
             # The TEMP tables are not dropped here (that took a good part of the lock): they go with the
             # connection, closed when this transaction ends.
         finally:
@@ -358,8 +389,8 @@ class TempStage:
         self.run.plan = []
 
 
-def _highest(cursor: Any, table: str) -> int:
-    return cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+def _highest(cursor: Any, table: str, column: str = "id") -> int:
+    return cursor.execute(f"SELECT coalesce(max({column}), 0) FROM {table}").fetchone()[0]
 
 
 def _processors(connection: Connection, names: Iterable[str]) -> list[Any]:
@@ -373,4 +404,14 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
-__all__ = ["STAGE_FROM_NEW_CLIENTS", "TempStage", "stageable"]
+def analyse_lookup(connection: Connection) -> None:
+    """Fresh planner statistics for the lookup tables after many rows went in (``rebuild_index`` ends
+    the same way), sampled (``analysis_limit``) so that it costs milliseconds under the write lock."""
+    previous = connection.exec_driver_sql("PRAGMA analysis_limit").scalar_one()
+    connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+    for table in SEARCH_TABLES:
+        connection.exec_driver_sql(f"ANALYZE {table}")
+    connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(previous)}")
+
+
+__all__ = ["STAGE_FROM_NEW_CLIENTS", "TempStage", "analyse_lookup", "stageable"]

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from hotline.core.db import driver_connection
+from hotline.core.search.pending import clear_pending
 from hotline.core.search.schema import (
     TABLES,
     create_indexes,
@@ -98,6 +99,7 @@ def rebuild_index(session: Session) -> None:
     postgres = connection.dialect.name == "postgresql"
     for table in TABLES:
         connection.exec_driver_sql(f"DELETE FROM {table}")
+    clear_pending(connection)  # every client's rows are written below
     if not postgres:
         connection.exec_driver_sql("INSERT INTO search_doc_fts(search_doc_fts) VALUES ('delete-all')")
     drop_indexes(connection)
@@ -155,10 +157,21 @@ def reindex_clients(session: Session, client_ids: Iterable[int]) -> None:
     Contact persons of an organisation in ``client_ids`` are refreshed too. Ids of deleted clients
     simply lose their rows.
     """
+    reindex_ids(session.connection(), client_ids)
+
+
+def reindex_range(connection: Connection, first_id: int, last_id: int) -> None:
+    """Refresh the index rows of the clients with ids ``first_id..last_id`` (``pending.index_pending``
+    completing what a killed staged import left, or a block someone changed meanwhile)."""
+    reindex_ids(connection, range(first_id, last_id + 1))
+
+
+def reindex_ids(connection: Connection, client_ids: Iterable[int]) -> list[int]:
+    """``reindex_clients`` on a connection (in its transaction); returns the ids it reindexed (the
+    contact persons of the organisations among them too)."""
     ids = sorted({int(client_id) for client_id in client_ids if client_id is not None})
     if not ids:
-        return
-    connection = session.connection()
+        return []
     postgres = connection.dialect.name == "postgresql"
     members = connection.execute(
         text("SELECT id FROM client WHERE organisation_id IN :ids").bindparams(
@@ -169,6 +182,7 @@ def reindex_clients(session: Session, client_ids: Iterable[int]) -> None:
     ids = sorted(set(ids) | {member_id for (member_id,) in members})
     for chunk_start in range(0, len(ids), 500):
         _reindex_chunk(connection, ids[chunk_start : chunk_start + 500], postgres=postgres)
+    return ids
 
 
 def _reindex_chunk(connection: Connection, ids: list[int], *, postgres: bool) -> None:
