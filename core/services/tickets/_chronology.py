@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
+from hotline.core.bulk import insert_objects
 from hotline.core.enums import DONE_STATUSES, EventKind, TicketStatus
 from hotline.core.models import Ticket, TicketEvent
 from hotline.core.models.sla import TicketSla
@@ -141,11 +141,7 @@ class _Lines:
         session = self.uow.session
         for ticket in self.tickets:
             session.add(ticket)
-        events = list(
-            session.scalars(
-                insert(TicketEvent).returning(TicketEvent, sort_by_parameter_order=True), self.rows
-            )
-        )
+        events = insert_objects(session, TicketEvent, self.rows)
         session.flush()
         return events
 

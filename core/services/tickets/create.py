@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
-
+from hotline.core.bulk import insert_objects
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Queue, Ticket
@@ -152,14 +151,12 @@ def create_tickets(
             clocks.append(_start_clocks(row, sla, rows_of_queue[draft.queue].name, facts, now))
         rows.append(row)
     session = uow.session
-    tickets = list(session.scalars(insert(Ticket).returning(Ticket, sort_by_parameter_order=True), rows))
+    tickets = insert_objects(session, Ticket, rows)
     held_clocks: list[TicketSla] = []
     if clocks:
         for clock, ticket in zip(clocks, tickets, strict=True):
             clock["ticket_id"] = ticket.id
-        held_clocks = list(
-            session.scalars(insert(TicketSla).returning(TicketSla, sort_by_parameter_order=True), clocks)
-        )
+        held_clocks = insert_objects(session, TicketSla, clocks)  # in the tickets' order
     # Kept referenced (the session's identity map is weak) so the next events' touches find the rows
     # without a query; only ever the newest tickets', and only through session.get.
     session.info[NEWEST_CLOCKS] = held_clocks
