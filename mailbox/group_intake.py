@@ -1,8 +1,10 @@
-"""Taking a fetched group of messages in: one unit of work, each message in its own savepoint.
+"""Taking a fetched group of messages in: one unit of work; runs of messages written together, in a
+savepoint each (``take_in_together``), and the messages a run cannot take each in its own savepoint.
 
-A message that fails is rolled back alone and kept as a failed message; the group commits once, and
-only then does the poller tell the server. A database that cannot be reached rolls the whole group
-back (``Unavailable``): nothing is flagged on the server, and the next run takes the group in again.
+A run whose write fails is taken in again message by message; a message that fails is rolled back
+alone and kept as a failed message. The group commits once, and only then does the poller tell the
+server. A database that cannot be reached rolls the whole group back (``Unavailable``): nothing is
+flagged on the server, and the next run takes the group in again.
 """
 
 from __future__ import annotations
