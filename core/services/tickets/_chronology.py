@@ -101,8 +101,9 @@ class _Lines:
                 missing.append(ticket_id)
             else:
                 self._clocks.append(held)  # type: ignore[arg-type]
+        missing.sort()
         for start in range(0, len(missing), _CHUNK):
-            chunk = sorted(missing)[start : start + _CHUNK]
+            chunk = missing[start : start + _CHUNK]
             self._clocks += session.exec(select(TicketSla).where(col(TicketSla.ticket_id).in_(chunk))).all()
 
     def append(self, draft: EventDraft) -> int:
