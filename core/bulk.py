@@ -34,3 +34,15 @@ def insert_objects(session: Session, entity: type[_Row], rows: Sequence[dict[str
         [key] = inspect(entity).primary_key
         objects.sort(key=lambda row: getattr(row, key.key))
     return objects
+
+
+def insert_ids(session: Session, entity: type[Any], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` as ``insert_objects`` does, without making objects of them (nor reading their
+    columns back): the new ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    [key] = inspect(entity).primary_key
+    statement = insert(entity).returning(key, sort_by_parameter_order=not sqlite)
+    ids = list(session.scalars(statement, list(rows), execution_options={"render_nulls": True}))
+    return sorted(ids) if sqlite else ids

@@ -211,8 +211,16 @@ def test_many_lines_at_once_are_what_one_at_a_time_appends(uow_factory, world) -
         ]
 
     def together(uow) -> None:
-        events = add_events(uow, lines(uow), sla=setup)
-        assert [event.body for event in events] == ["more", "back", "again", "Answer", "noted", "and more"]
+        written = add_events(uow, lines(uow), sla=setup)
+        bodies = {event.id: event.body for event in uow.session.exec(select(TicketEvent)).all()}
+        assert [bodies[event.id] for event in written] == [
+            "more",
+            "back",
+            "again",
+            "Answer",
+            "noted",
+            "and more",
+        ]
 
     def one_by_one(uow) -> None:
         from hotline.core.services.tickets import add_event

@@ -45,12 +45,12 @@ from hotline.core.services.mail.message_event import add_message_events
 from hotline.core.services.mail.senders import is_person, new_clients_for, normalised_address, note_contact
 from hotline.core.services.mail.threads import MAX_THREAD_IDS
 from hotline.core.services.outbox import enqueue_mails
-from hotline.core.services.tickets import TicketDraft, create_tickets
+from hotline.core.services.tickets import TicketDraft, WrittenEvent, create_tickets
 from hotline.core.services.tickets.create import clean_subject
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
-    from hotline.core.models import Client, Queue, TicketEvent
+    from hotline.core.models import Client, Queue
     from hotline.core.services.mail.duplicates import EarlierDelivery
     from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
     from hotline.core.services.mail.intake_group import GroupReads
@@ -96,7 +96,7 @@ class _Message:
     opens: int | None = None
     """Index of the run's new ticket it goes onto."""
     created: bool = False
-    event: TicketEvent | None = None
+    event: WrittenEvent | None = None
     acknowledgement: Acknowledgement = TAKEN_IN_BEFORE
 
 

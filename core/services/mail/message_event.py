@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
-from hotline.core.models import Attachment, Ticket, TicketEvent
+from hotline.core.models import Attachment, Ticket
 from hotline.core.models.enums import EventKind
-from hotline.core.services.tickets import EventDraft, add_events
+from hotline.core.services.tickets import EventDraft, WrittenEvent, add_events
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -25,7 +25,7 @@ MAX_CONTENT_TYPE_CHARS = 200
 
 def add_message_event(
     uow: UnitOfWork, *, ticket: Ticket, mail: IncomingMail, account_key: str, sla: SlaSetup | None
-) -> TicketEvent:
+) -> WrittenEvent:
     """The message as an event on its ticket (``account_key`` says where on the server it was), with
     its attachments."""
     return add_message_events(uow, [(ticket, mail, account_key)], sla=sla)[0]
@@ -33,7 +33,7 @@ def add_message_event(
 
 def add_message_events(
     uow: UnitOfWork, messages: Sequence[tuple[Ticket, IncomingMail, str]], *, sla: SlaSetup | None
-) -> list[TicketEvent]:
+) -> list[WrittenEvent]:
     """Messages as events on their tickets, in order (``add_message_event`` for each), with one INSERT
     for the events and one for all their attachments."""
     events = add_events(
@@ -52,7 +52,7 @@ def add_message_events(
         sla=sla,
     )
     files = [
-        _attachment_row(event.id or 0, item)
+        _attachment_row(event.id, item)
         for event, (_, mail, _) in zip(events, messages, strict=True)
         for item in mail.attachments
     ]

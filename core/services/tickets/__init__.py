@@ -24,6 +24,7 @@ at the next ``hotline escalate`` run, counted from its creation.
 """
 
 from hotline.core.services.tickets._chronology import EventDraft as EventDraft  # for core services only
+from hotline.core.services.tickets._chronology import WrittenEvent as WrittenEvent  # for core services only
 from hotline.core.services.tickets._chronology import add_event as add_event  # for core services only
 from hotline.core.services.tickets._chronology import add_events as add_events  # for core services only
 from hotline.core.services.tickets.changes import (

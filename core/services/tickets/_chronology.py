@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
-from hotline.core.bulk import insert_objects
+from hotline.core.bulk import insert_ids
 from hotline.core.enums import DONE_STATUSES, EventKind, TicketStatus
 from hotline.core.models import Ticket, TicketEvent
 from hotline.core.models.sla import TicketSla
@@ -51,6 +53,13 @@ class EventDraft:
     author: str | None = None
 
 
+class WrittenEvent(NamedTuple):
+    """A line ``add_events`` wrote: its id and time."""
+
+    id: int
+    created_at: datetime
+
+
 def add_event(
     uow: UnitOfWork,
     *,
@@ -62,24 +71,29 @@ def add_event(
     author: str | None = None,
     sla: SlaSetup | None = None,
 ) -> TicketEvent:
-    """Append a line to the ticket's chronology; the author is the actor unless named (a mail sender)."""
+    """Append a line to the ticket's chronology; the author is the actor unless named (a mail sender).
+    ``add_events`` for one line; the event as an object of the session."""
     draft = EventDraft(ticket=ticket, kind=kind, body=body, data=data, message_id=message_id, author=author)
-    return add_events(uow, [draft], sla=sla)[0]
+    lines = _Lines(uow, sla=sla)
+    lines.hold_clocks({ticket.id} if ticket.id is not None else set())
+    index = lines.append(draft)
+    lines.write()
+    return lines.event(index)
 
 
 def add_events(
     uow: UnitOfWork, drafts: Sequence[EventDraft], *, sla: SlaSetup | None = None
-) -> list[TicketEvent]:
+) -> list[WrittenEvent]:
     """Append lines to their tickets' chronologies in this order, each with what it implies (the first
-    response, a reopening: their status lines follow it), all in one INSERT; the events of ``drafts``,
-    in order. The SLA clocks of the tickets the session does not hold yet are read in one query."""
+    response, a reopening: their status lines follow it), all in one INSERT; the lines of ``drafts``
+    written, in order. The SLA clocks of the tickets the session does not hold yet are read in one query."""
     if not drafts:
         return []
     lines = _Lines(uow, sla=sla)
     lines.hold_clocks({draft.ticket.id for draft in drafts if draft.ticket.id is not None})
     wanted = [lines.append(draft) for draft in drafts]
-    events = lines.write()
-    return [events[index] for index in wanted]
+    ids = lines.write()
+    return [WrittenEvent(id=ids[index], created_at=lines.rows[index]["created_at"]) for index in wanted]
 
 
 class _Lines:
@@ -90,6 +104,7 @@ class _Lines:
         self.rows: list[dict[str, Any]] = []
         self.tickets: list[Ticket] = []
         self._clocks: list[TicketSla] = []  # held: the session's identity map is weak
+        self.ids: list[int] = []
 
     def hold_clocks(self, ticket_ids: set[int]) -> None:
         """The clocks of these tickets, from the session or one query, so each line's touch finds them."""
@@ -137,14 +152,21 @@ class _Lines:
             _client_returns(uow, ticket, sla=self.sla, lines=self)
         return index
 
-    def write(self) -> list[TicketEvent]:
-        """Insert every row in one statement (the tickets' changes flushed with it); the events, in order."""
+    def write(self) -> list[int]:
+        """Insert every row in one statement (the tickets' changes flushed with it); their ids, in order."""
         session = self.uow.session
         for ticket in self.tickets:
             session.add(ticket)
-        events = insert_objects(session, TicketEvent, self.rows)
+        self.ids = insert_ids(session, TicketEvent, self.rows)
         session.flush()
-        return events
+        return self.ids
+
+    def event(self, index: int) -> TicketEvent:
+        """A written line as an object of the session, made from what was written (no query)."""
+        event = TicketEvent(id=self.ids[index], **self.rows[index])
+        make_transient_to_detached(event)
+        self.uow.session.add(event)
+        return event
 
 
 def _client_returns(uow: UnitOfWork, ticket: Ticket, *, sla: SlaSetup | None, lines: _Lines) -> None:
