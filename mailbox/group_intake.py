@@ -1,8 +1,10 @@
-"""Taking a fetched group of messages in: one unit of work, each message in its own savepoint.
+"""Taking a fetched group of messages in: one unit of work; runs of messages written together, in a
+savepoint each (``take_in_together``), and the messages a run cannot take each in its own savepoint.
 
-A message that fails is rolled back alone and kept as a failed message; the group commits once, and
-only then does the poller tell the server. A database that cannot be reached rolls the whole group
-back (``Unavailable``): nothing is flagged on the server, and the next run takes the group in again.
+A run whose write fails is taken in again message by message; a message that fails is rolled back
+alone and kept as a failed message. The group commits once, and only then does the poller tell the
+server. A database that cannot be reached rolls the whole group back (``Unavailable``): nothing is
+flagged on the server, and the next run takes the group in again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hotline.core.services.mail.intake import (
     prepare_intake,
     take_in,
 )
+from hotline.core.services.mail.intake_together import Together, take_in_together
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.conversion import Converted
 from hotline.mailbox.incoming import ConversionFailed, sniff_message_id
@@ -75,6 +78,9 @@ class GroupIntake:
     mailbox: MailboxRef
     rules: RuleBook | None = None
     """The event rules each message's unit of work runs (mail.received, ticket.created …)."""
+    together: bool = True
+    """Take runs of messages in together (``take_in_together``); False: every message alone, as a run
+    whose write failed is taken in (the tests compare the two)."""
 
     def take_in(
         self, uidvalidity: int, converted: list[tuple[int, bytes, Converted]]
@@ -87,12 +93,44 @@ class GroupIntake:
         ):
             mails = [(uid, mail) for uid, _, mail in converted if not isinstance(mail, ConversionFailed)]
             context = self._prepare(uow, uidvalidity, mails)
-            for uid, raw, mail in converted:
-                outcomes.append(self._take_in_one(uow, uidvalidity, uid, raw, mail, context))
+            index = 0
+            while index < len(converted):
+                outcomes += self._take_in_from(uow, uidvalidity, converted, index, context)
+                index = len(outcomes)
             finish_intake(uow, context)
         for item in outcomes:
             if item.outcome is IntakeOutcome.FAILED:
                 log.warning("%s: message UID %s recorded as failed", self.mailbox.name, item.uid)
+        return outcomes
+
+    def _take_in_from(
+        self,
+        uow: UnitOfWork,
+        uidvalidity: int,
+        converted: list[tuple[int, bytes, Converted]],
+        start: int,
+        context: IntakeContext,
+    ) -> list[MessageOutcome]:
+        """From ``start`` on: the converted messages before the next failed conversion, as many as can
+        be taken in together, then those that go alone (a failed conversion is recorded alone)."""
+        run: list[tuple[int, IncomingMail]] = []
+        for uid, _, mail in converted[start:]:
+            if isinstance(mail, ConversionFailed):
+                break
+            run.append((uid, mail))
+        together = Together(results=[], alone=1)
+        if run and self.together:
+            together = take_in_together(
+                uow, mailbox=self.mailbox, uidvalidity=uidvalidity, mails=run, sla=self.sla, context=context
+            )
+        outcomes = [
+            MessageOutcome(uid=uid, outcome=result.outcome, acknowledged=result.acknowledged)
+            for (uid, _), result in zip(run, together.results, strict=False)
+        ]
+        position = start + len(outcomes)
+        alone = together.alone if outcomes else max(1, together.alone)  # always a step forward
+        for uid, raw, mail in converted[position : position + alone]:
+            outcomes.append(self._take_in_one(uow, uidvalidity, uid, raw, mail, context))
         return outcomes
 
     def _prepare(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import aioimaplib
 
 from hotline.core.errors import ConfigError, Unavailable
+from hotline.mailbox.imap_client import QuietIMAP4
 
 _FETCH_HEAD = re.compile(rb"^\d+ FETCH \(.*?UID (\d+)")
 _FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -100,12 +101,8 @@ class ImapConnection:
         if security not in ("ssl", "starttls", "none"):
             raise ConfigError(f"imap_security must be ssl, starttls or none, not {security!r}")
         try:
-            if security == "ssl":
-                client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                    host=host, port=port, timeout=timeout, ssl_context=ssl_context(ca_file)
-                )
-            else:
-                client = aioimaplib.IMAP4(host=host, port=port, timeout=timeout)
+            context = ssl_context(ca_file) if security == "ssl" else None
+            client: aioimaplib.IMAP4 = QuietIMAP4(host=host, port=port, timeout=timeout, ssl_context=context)
             await client.wait_hello_from_server()
             if security == "starttls":
                 await _starttls(client, host, ssl_context(ca_file), timeout)

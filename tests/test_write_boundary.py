@@ -181,7 +181,7 @@ def test_the_faces_are_looked_at() -> None:
         "from hotline.core.services.tickets import add_event",
         "from hotline.core.services.tickets._chronology import move_status",
         "from hotline.core.services.tickets import _chronology",
-        "from hotline.core.services.tickets._numbering import next_number",
+        "from hotline.core.services.tickets._numbering import reserve_numbers",
         "from hotline.core.services.tickets.changes import _set_priority",
         "from hotline.core.services import tickets\ntickets.add_event(uow, ticket=ticket, kind=kind)",
         "import hotline.core.services.tickets as t\nt.add_event(uow, ticket=ticket, kind=kind)",

@@ -7,10 +7,12 @@ every contract has ended is flagged (tag ``contract-expired``); contracts ending
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
@@ -92,24 +94,113 @@ def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contrac
 
 def _chain(uow: UnitOfWork, client_id: int | None) -> list[Client]:
     """The client and the organisations above it (at most a few)."""
-    found: list[Client] = []
-    while client_id is not None and len(found) < MAX_CHAIN:
-        client = uow.session.get(Client, client_id)
-        if client is None:
+    return contract_facts(uow, [client_id]).chain(client_id)
+
+
+@dataclass
+class ContractFacts:
+    """What decides the contract of some clients' tickets, read at once: each client's chain (the client
+    and the organisations above it, at most ``MAX_CHAIN``), the contracts of every client in the chains
+    and the contract levels of their groups. The single-client questions below ask it for one client,
+    so the rule is written once for one ticket and for a mail group's many."""
+
+    clients: dict[int, Client] = field(default_factory=dict)
+    contracts: dict[int, list[Contract]] = field(default_factory=dict)
+    """Client id → its contracts, oldest first."""
+    group_levels: dict[int, str | None] = field(default_factory=dict)
+
+    def chain(self, client_id: int | None) -> list[Client]:
+        found: list[Client] = []
+        while client_id is not None and len(found) < MAX_CHAIN:
+            client = self.clients.get(client_id)
+            if client is None:
+                break
+            found.append(client)
+            client_id = client.organisation_id
+        return found
+
+    def active(self, client_id: int | None, *, day: date, queue: str | None = None) -> Contract | None:
+        """As ``active_contract``."""
+        for client in self.chain(client_id):
+            covering = [
+                contract
+                for contract in self.contracts.get(client.id or 0, [])
+                if contract.starts_on <= day <= contract.ends_on
+                and (queue is None or not contract.queues or queue in contract.queues)
+            ]
+            if covering:
+                return max(covering, key=lambda contract: (contract.starts_on, contract.id or 0))
+        return None
+
+    def level(
+        self, client_id: int | None, *, at: datetime, queue: str | None = None, zone: ZoneInfo | None = None
+    ) -> str | None:
+        """As ``contract_level_of``."""
+        contract = self.active(client_id, day=_local_day(at, zone), queue=queue)
+        if contract is not None:
+            return contract.level
+        for client in self.chain(client_id):
+            if client.group_id is not None and self.group_levels.get(client.group_id):
+                return self.group_levels[client.group_id]
+        return None
+
+    def expired(self, client_id: int | None, *, at: datetime, zone: ZoneInfo | None = None) -> bool:
+        """As ``contract_expired``."""
+        spans = [
+            (contract.starts_on, contract.ends_on)
+            for client in self.chain(client_id)
+            for contract in self.contracts.get(client.id or 0, [])
+        ]
+        if not spans:
+            return False
+        day = _local_day(at, zone)
+        return not any(starts_on <= day <= ends_on for starts_on, ends_on in spans)
+
+
+def contract_facts(uow: UnitOfWork, client_ids: Iterable[int | None]) -> ContractFacts:
+    """The ``ContractFacts`` of these clients: the chains level by level (clients the session holds
+    need no query), then one query for all their contracts and one for their groups' levels."""
+    facts = ContractFacts()
+    wanted = {client_id for client_id in client_ids if client_id is not None}
+    for _ in range(MAX_CHAIN):
+        if not wanted:
             break
-        found.append(client)
-        client_id = client.organisation_id
-    return found
-
-
-def _contracts_of(uow: UnitOfWork, client_ids: list[int]) -> list[Contract]:
-    if not client_ids:
-        return []
-    return list(
-        uow.session.exec(
-            select(Contract).where(col(Contract.client_id).in_(client_ids)).order_by(col(Contract.id))
+        _load_clients(uow, facts, wanted)
+        wanted = {
+            client.organisation_id
+            for client_id in wanted
+            if (client := facts.clients.get(client_id)) is not None
+            and client.organisation_id is not None
+            and client.organisation_id not in facts.clients
+        }
+    if not facts.clients:
+        return facts
+    for contract in uow.session.exec(
+        select(Contract).where(col(Contract.client_id).in_(sorted(facts.clients))).order_by(col(Contract.id))
+    ):
+        facts.contracts.setdefault(contract.client_id, []).append(contract)
+    group_ids = sorted({client.group_id for client in facts.clients.values() if client.group_id is not None})
+    if group_ids:
+        facts.group_levels.update(
+            uow.session.exec(
+                select(ClientGroup.id, ClientGroup.contract_level).where(col(ClientGroup.id).in_(group_ids))
+            ).all()
         )
-    )
+    return facts
+
+
+def _load_clients(uow: UnitOfWork, facts: ContractFacts, client_ids: set[int]) -> None:
+    """The clients the session holds from its identity map, the others in one query."""
+    session, missing = uow.session, []
+    for client_id in client_ids:
+        held = session.identity_map.get(identity_key(Client, client_id))
+        if held is not None:
+            facts.clients[client_id] = held  # type: ignore[assignment]
+        else:
+            missing.append(client_id)
+    if missing:
+        for client in session.exec(select(Client).where(col(Client.id).in_(sorted(missing)))):
+            facts.clients[client.id] = client  # type: ignore[index]
 
 
 def active_contract(
@@ -117,16 +208,7 @@ def active_contract(
 ) -> Contract | None:
     """The contract covering ``day`` (and ``queue``, when given): the client's own before its
     organisation's, the latest started first."""
-    for client in _chain(uow, client_id):
-        covering = [
-            contract
-            for contract in _contracts_of(uow, [client.id])  # type: ignore[list-item]
-            if contract.starts_on <= day <= contract.ends_on
-            and (queue is None or not contract.queues or queue in contract.queues)
-        ]
-        if covering:
-            return max(covering, key=lambda contract: (contract.starts_on, contract.id or 0))
-    return None
+    return contract_facts(uow, [client_id]).active(client_id, day=day, queue=queue)
 
 
 def contract_level_of(
@@ -138,15 +220,7 @@ def contract_level_of(
     zone: ZoneInfo | None = None,
 ) -> str | None:
     """The level that chooses the SLA: the active contract's, else the client's (organisation's) group's."""
-    contract = active_contract(uow, client_id, day=_local_day(at, zone), queue=queue)
-    if contract is not None:
-        return contract.level
-    for client in _chain(uow, client_id):
-        if client.group_id is not None:
-            group = uow.session.get(ClientGroup, client.group_id)
-            if group is not None and group.contract_level:
-                return group.contract_level
-    return None
+    return contract_facts(uow, [client_id]).level(client_id, at=at, queue=queue, zone=zone)
 
 
 def contract_expired(
@@ -155,14 +229,7 @@ def contract_expired(
     """True when the client (or its organisation) has contracts and none covers today."""
     if client_id is None:
         return False
-    client_ids = [client.id for client in _chain(uow, client_id) if client.id is not None]
-    spans = uow.session.exec(
-        select(Contract.starts_on, Contract.ends_on).where(col(Contract.client_id).in_(client_ids))
-    ).all()
-    if not spans:
-        return False
-    day = _local_day(at, zone)
-    return not any(starts_on <= day <= ends_on for starts_on, ends_on in spans)
+    return contract_facts(uow, [client_id]).expired(client_id, at=at, zone=zone)
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from hotline.core.bulk import insert_objects
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.models import OutboxMessage, Ticket, TicketEvent
 from hotline.core.models.enums import OutboxStatus
-from hotline.core.services.audit import record_audit
+from hotline.core.services.audit import audit_row, record_audits
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from hotline.core.db import UnitOfWork
 
 MAX_REFERENCES = 20
@@ -49,6 +54,24 @@ def ticket_subject(number: int, subject: str) -> str:
     return f"{head}{tag} {subject[len(head) :]}".strip()
 
 
+@dataclass(frozen=True)
+class MailDraft:
+    """One message to queue (``enqueue_mails``); as ``enqueue_mail`` takes it."""
+
+    to: list[str]
+    subject: str
+    body: str
+    kind: str = "reply"
+    account: str | None = None
+    from_address: str | None = None
+    ticket_id: int | None = None
+    event_id: int | None = None
+    in_reply_to: str | None = None
+    references: list[str] | None = None
+    headers: dict[str, str] | None = None
+    message_id: str | None = None
+
+
 def enqueue_mail(
     uow: UnitOfWork,
     *,
@@ -71,41 +94,81 @@ def enqueue_mail(
     overrides the account's sender; mail about a ticket gets its threading headers from it when none
     are given.
     """
-    recipients = _checked_recipients(kind, to)
-    subject = " ".join(subject.split())
-    if ticket_id is not None and in_reply_to is None and references is None:
-        in_reply_to, references = thread_headers(uow, ticket_id=ticket_id)
-    extra = dict(headers or {})
-    if from_address:
-        extra["From"] = from_address
-    now = uow.now()
-    message = OutboxMessage(
+    draft = MailDraft(
+        to=to,
+        subject=subject,
+        body=body,
         kind=kind,
         account=account,
-        to_addrs=recipients,
-        subject=subject[:998],
-        body=body,
-        message_id=message_id or new_message_id(domain_of(from_address)),
-        in_reply_to=in_reply_to,
-        references=" ".join(references or []) or None,
-        headers=extra,
+        from_address=from_address,
         ticket_id=ticket_id,
         event_id=event_id,
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        in_reply_to=in_reply_to,
+        references=references,
+        headers=headers,
+        message_id=message_id,
     )
-    uow.session.add(message)
-    uow.session.flush()
-    record_audit(
+    return enqueue_mails(uow, [draft])[0]
+
+
+def enqueue_mails(uow: UnitOfWork, drafts: Sequence[MailDraft]) -> list[OutboxMessage]:
+    """Queue messages as ``enqueue_mail`` does each, in one INSERT and one audit statement (a mail
+    group's acknowledgements); nothing is queued when one is refused."""
+    if not drafts:
+        return []
+    now = uow.now()
+    rows = [_outbox_row(uow, draft, now) for draft in drafts]
+    messages = insert_objects(uow.session, OutboxMessage, rows)
+    record_audits(
         uow,
-        action="outbox.enqueue",
-        entity="outbox",
-        entity_id=message.id,
-        after={"kind": kind, "to": recipients, "subject": message.subject, "ticket_id": ticket_id},
+        [
+            audit_row(
+                uow,
+                action="outbox.enqueue",
+                entity="outbox",
+                entity_id=message.id,
+                after={
+                    "kind": message.kind,
+                    "to": message.to_addrs,
+                    "subject": message.subject,
+                    "ticket_id": message.ticket_id,
+                },
+            )
+            for message in messages
+        ],
     )
-    return message
+    return messages
+
+
+def _outbox_row(uow: UnitOfWork, draft: MailDraft, now: datetime) -> dict[str, Any]:
+    recipients = _checked_recipients(draft.kind, draft.to)
+    subject = " ".join(draft.subject.split())
+    in_reply_to, references = draft.in_reply_to, draft.references
+    if draft.ticket_id is not None and in_reply_to is None and references is None:
+        in_reply_to, references = thread_headers(uow, ticket_id=draft.ticket_id)
+    extra = dict(draft.headers or {})
+    if draft.from_address:
+        extra["From"] = draft.from_address
+    return {
+        "kind": draft.kind,
+        "account": draft.account,
+        "to_addrs": recipients,
+        "subject": subject[:998],
+        "body": draft.body,
+        "message_id": draft.message_id or new_message_id(domain_of(draft.from_address)),
+        "in_reply_to": in_reply_to,
+        "references": " ".join(references or []) or None,
+        "headers": extra,
+        "ticket_id": draft.ticket_id,
+        "event_id": draft.event_id,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+        "failed_at": None,
+    }
 
 
 def _checked_recipients(kind: str, to: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ The ticket services call these; each works on the ticket in the unit of work and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hotline.core.models import Queue, Ticket
 from hotline.core.models.sla import TicketSla
@@ -14,6 +14,7 @@ from hotline.core.sla.policy import SlaSetup, target
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
+    from hotline.core.sla.config import SlaPolicyConfig
 
 
 def contract_of(uow: UnitOfWork, ticket: Ticket, queue: str | None) -> str | None:
@@ -43,27 +44,56 @@ def start_clocks(
     row = None if fresh else sla_row(uow, ticket)
     if row is None:
         row = TicketSla(ticket_id=ticket.id, clock_started_at=start, last_activity_at=start)
-    row.policy = policy.label if policy else ""
-    row.calendar = policy.calendar if policy else ""
-    row.first_response_target = str(policy.first_response) if policy else ""
-    row.resolution_target = str(policy.resolution) if policy else ""
-    row.pause_when_pending = bool(policy and policy.pause_when_pending)
-    row.clock_started_at = start
-    row.paused_at = None
+    for key, value in clock_values(policy, start=start).items():
+        setattr(row, key, value)
     row.last_activity_at = max(row.last_activity_at, start)
     uow.session.add(row)
     _set_due_times(ticket, row, sla)
     return row
 
 
+def clock_values(policy: SlaPolicyConfig | None, *, start: datetime) -> dict[str, Any]:
+    """A clocks row's columns for ``policy`` started at ``start`` (running, not paused): what
+    ``start_clocks`` sets, and a new ticket's row as ``create_tickets`` inserts it."""
+    return {
+        "policy": policy.label if policy else "",
+        "calendar": policy.calendar if policy else "",
+        "first_response_target": str(policy.first_response) if policy else "",
+        "resolution_target": str(policy.resolution) if policy else "",
+        "pause_when_pending": bool(policy and policy.pause_when_pending),
+        "clock_started_at": start,
+        "paused_at": None,
+    }
+
+
+def due_times(
+    sla: SlaSetup,
+    *,
+    created_at: datetime,
+    calendar: str,
+    first_response_target: str,
+    resolution_target: str,
+    clock_started_at: datetime,
+    paused: bool,
+) -> tuple[datetime | None, datetime | None]:
+    """The first-response and resolution due times of a ticket whose clocks stand so."""
+    business = sla.calendar(calendar)
+    first, resolution = target(first_response_target), target(resolution_target)
+    return (
+        business.add_duration(created_at, first) if first else None,
+        business.add_duration(clock_started_at, resolution) if resolution and not paused else None,
+    )
+
+
 def _set_due_times(ticket: Ticket, row: TicketSla, sla: SlaSetup) -> None:
-    calendar = sla.calendar(row.calendar)
-    first, resolution = target(row.first_response_target), target(row.resolution_target)
-    ticket.first_response_due_at = calendar.add_duration(ticket.created_at, first) if first else None
-    ticket.resolution_due_at = (
-        calendar.add_duration(row.clock_started_at, resolution)
-        if resolution and row.paused_at is None
-        else None
+    ticket.first_response_due_at, ticket.resolution_due_at = due_times(
+        sla,
+        created_at=ticket.created_at,
+        calendar=row.calendar,
+        first_response_target=row.first_response_target,
+        resolution_target=row.resolution_target,
+        clock_started_at=row.clock_started_at,
+        paused=row.paused_at is not None,
     )
 
 

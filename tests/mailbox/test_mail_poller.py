@@ -239,10 +239,13 @@ def test_crash_between_commit_and_flag_then_rerun_makes_no_duplicate(
 def interrupt_take_in(
     patch: pytest.MonkeyPatch, *, on_call: int, interruption: Callable[[Any], None]
 ) -> None:
-    """Have the intake of the ``on_call``-th message run ``interruption(uow)`` first."""
+    """Have the intake of the ``on_call``-th message run ``interruption(uow)``: before its writes when
+    it is taken in alone, and half-way through the run's writes (its clients and tickets written, its
+    events not) when it is taken in with others."""
+    import hotline.core.services.mail.intake_together as together_module
     import hotline.mailbox.group_intake as intake_module
 
-    real_take_in = intake_module.take_in
+    real_take_in, real_events = intake_module.take_in, together_module.add_message_events
     calls: list[int] = []
 
     def interrupted_take_in(uow: Any, **arguments: Any) -> Any:
@@ -251,7 +254,15 @@ def interrupt_take_in(
             interruption(uow)
         return real_take_in(uow, **arguments)
 
+    def interrupted_events(uow: Any, messages: Any, **arguments: Any) -> Any:
+        before = len(calls)
+        calls.extend(ticket.id for ticket, _, _ in messages)
+        if before < on_call <= len(calls):
+            interruption(uow)
+        return real_events(uow, messages, **arguments)
+
     patch.setattr(intake_module, "take_in", interrupted_take_in)
+    patch.setattr(together_module, "add_message_events", interrupted_events)
 
 
 def test_crash_inside_the_transaction_leaves_nothing_and_the_rerun_imports_everything_once(

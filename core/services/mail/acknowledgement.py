@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 
 from hotline.core.models import OutboxMessage, Ticket
 from hotline.core.services.mail.senders import normalised_address
-from hotline.core.services.outbox import domain_of, enqueue_mail, new_message_id, ticket_subject
+from hotline.core.services.outbox import MailDraft, domain_of, enqueue_mails, new_message_id, ticket_subject
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -99,27 +99,38 @@ def send_acknowledgement(
     not sent (the verdict returned says so)."""
     if decision.slot is None or decision.to is None:
         return decision
-    greeting = f" {mail.from_name}" if mail.from_name else ""
-    domain = domain_of(mailbox.from_address)
     try:
         with uow.session.begin_nested():
-            enqueue_mail(
-                uow,
-                to=[decision.to],
-                subject=ticket_subject(ticket.number, f"Re: {ticket.subject}"),
-                body=ACKNOWLEDGEMENT.format(name=greeting, number=ticket.number, subject=ticket.subject),
-                kind="acknowledgement",
-                account=mailbox.name,
-                from_address=mailbox.from_address,
-                ticket_id=ticket.id,
-                in_reply_to=mail.message_id,
-                references=[mail.message_id] if mail.message_id else [],
-                headers=dict(LOOP_HEADERS),
-                message_id=acknowledgement_id(decision.to, uow.now(), decision.slot, domain),
+            enqueue_mails(
+                uow, [acknowledgement_mail(uow, decision, mailbox=mailbox, ticket=ticket, mail=mail)]
             )
     except IntegrityError:
         return Acknowledgement(reason="a parallel run took the same slot")
     return decision
+
+
+def acknowledgement_mail(
+    uow: UnitOfWork, decision: Acknowledgement, *, mailbox: MailboxRef, ticket: Ticket, mail: IncomingMail
+) -> MailDraft:
+    """The acknowledgement ``decision`` allows (it has a slot and an address), as a mail to queue. A
+    caller queuing several together (``enqueue_mails``) has no savepoint for each: a slot a parallel
+    run took makes them all fail, and the caller takes the messages in one by one."""
+    to, slot = decision.to or "", decision.slot or 0
+    greeting = f" {mail.from_name}" if mail.from_name else ""
+    domain = domain_of(mailbox.from_address)
+    return MailDraft(
+        to=[to],
+        subject=ticket_subject(ticket.number, f"Re: {ticket.subject}"),
+        body=ACKNOWLEDGEMENT.format(name=greeting, number=ticket.number, subject=ticket.subject),
+        kind="acknowledgement",
+        account=mailbox.name,
+        from_address=mailbox.from_address,
+        ticket_id=ticket.id,
+        in_reply_to=mail.message_id,
+        references=[mail.message_id] if mail.message_id else [],
+        headers=dict(LOOP_HEADERS),
+        message_id=acknowledgement_id(to, uow.now(), slot, domain),
+    )
 
 
 def acknowledgement_id(sender: str, day: datetime, slot: int, domain: str | None) -> str:

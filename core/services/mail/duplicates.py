@@ -92,19 +92,52 @@ def record_processed(
 ) -> None:
     """Record this UID as taken in; a plain insert, at once, so that a parallel run's record of the
     same UID makes this one fail here (``IntegrityError``) rather than at the commit."""
-    uow.session.execute(
-        _INSERT_PROCESSED,  # one compiled statement for every message, its values as parameters
-        {
-            "account": account,
-            "uidvalidity": uidvalidity,
-            "uid": uid,
-            "message_id": message_id,
-            "content_digest": content_digest,
-            "ticket_id": ticket_id,
-            "event_id": event_id,
-            "processed_at": uow.now(),
-        },
+    record_processed_rows(
+        uow,
+        [
+            processed_row(
+                uow,
+                account=account,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                message_id=message_id,
+                content_digest=content_digest,
+                ticket_id=ticket_id,
+                event_id=event_id,
+            )
+        ],
     )
+
+
+def processed_row(
+    uow: UnitOfWork,
+    *,
+    account: str,
+    uidvalidity: int,
+    uid: int,
+    message_id: str | None,
+    content_digest: str | None,
+    ticket_id: int | None,
+    event_id: int | None,
+) -> dict[str, object]:
+    """A processed record as a row, for ``record_processed_rows``."""
+    return {
+        "account": account,
+        "uidvalidity": uidvalidity,
+        "uid": uid,
+        "message_id": message_id,
+        "content_digest": content_digest,
+        "ticket_id": ticket_id,
+        "event_id": event_id,
+        "processed_at": uow.now(),
+    }
+
+
+def record_processed_rows(uow: UnitOfWork, rows: list[dict[str, object]]) -> None:
+    """Write processed records (``processed_row``) in one statement, at once: a parallel run's record
+    of one of the UIDs makes it fail here (``IntegrityError``)."""
+    if rows:
+        uow.session.execute(_INSERT_PROCESSED, rows)  # one compiled statement, the values as parameters
 
 
 _INSERT_PROCESSED = insert(ProcessedMessage.__table__)  # type: ignore[attr-defined]

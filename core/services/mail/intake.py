@@ -100,7 +100,7 @@ class IntakeContext:
 
 
 @dataclass(frozen=True)
-class _Where:
+class MessagePlace:
     """The message's place on the server: account, folder generation and UID."""
 
     mailbox: MailboxRef
@@ -156,7 +156,7 @@ def take_in(
     """Turn one converted message into a ticket or an event on one, plus its processed record, in its
     own savepoint: on failure this message alone is rolled back and the error raised. A UID that an
     overlapping run recorded first is a duplicate."""
-    where = _Where(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
+    where = MessagePlace(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid)
     reads = context.reads if context is not None else None
     if reads is not None:
         reads.begin(uid, mail)
@@ -179,7 +179,11 @@ def take_in(
 
 
 def _take_in(
-    uow: UnitOfWork, where: _Where, mail: IncomingMail, sla: SlaSetup | None, context: IntakeContext | None
+    uow: UnitOfWork,
+    where: MessagePlace,
+    mail: IncomingMail,
+    sla: SlaSetup | None,
+    context: IntakeContext | None,
 ) -> IntakeResult:
     reads = context.reads if context is not None else None
     if reads is not None:
@@ -242,7 +246,11 @@ def _take_in(
 
 
 def _duplicate(
-    uow: UnitOfWork, where: _Where, mail: IncomingMail, earlier: EarlierDelivery, reads: GroupReads | None
+    uow: UnitOfWork,
+    where: MessagePlace,
+    mail: IncomingMail,
+    earlier: EarlierDelivery,
+    reads: GroupReads | None,
 ) -> IntakeResult:
     """The same message again: recorded under this UID too when it was taken in under another."""
     if not earlier.same_uid:
@@ -254,7 +262,7 @@ def _duplicate(
 
 
 def _bounce_of_ours(
-    uow: UnitOfWork, where: _Where, mail: IncomingMail, reads: GroupReads | None
+    uow: UnitOfWork, where: MessagePlace, mail: IncomingMail, reads: GroupReads | None
 ) -> IntakeResult | None:
     """A bounce that names a message of our outbox marks it failed (shown on its ticket) instead of
     opening a ticket; a bounce that names none of ours is taken in like other mail."""
@@ -282,7 +290,7 @@ def _bounce_of_ours(
 
 def _open_ticket(
     uow: UnitOfWork,
-    where: _Where,
+    where: MessagePlace,
     mail: IncomingMail,
     client: Client | None,
     sender: str | None,
@@ -316,7 +324,7 @@ def _conduct(
 
 
 def _record(
-    uow: UnitOfWork, where: _Where, mail: IncomingMail, *, ticket_id: int | None, event_id: int | None
+    uow: UnitOfWork, where: MessagePlace, mail: IncomingMail, *, ticket_id: int | None, event_id: int | None
 ) -> None:
     record_processed(
         uow,
@@ -332,7 +340,7 @@ def _record(
 
 def _audit(
     uow: UnitOfWork,
-    where: _Where,
+    where: MessagePlace,
     mail: IncomingMail,
     *,
     ticket_number: int,
@@ -341,6 +349,19 @@ def _audit(
     reads: GroupReads | None,
 ) -> None:
     """The ``mail.intake`` entry; a group's are written together at its end (``finish_intake``)."""
+    after = intake_audit_after(where, mail, outcome=outcome, acknowledgement=acknowledgement)
+    if reads is not None:
+        reads.wrote(
+            audit=audit_row(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
+        )
+        return
+    record_audit(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
+
+
+def intake_audit_after(
+    where: MessagePlace, mail: IncomingMail, *, outcome: IntakeOutcome, acknowledgement: Acknowledgement
+) -> dict[str, Any]:
+    """What a ``mail.intake`` audit entry records of a message taken in."""
     after: dict[str, Any] = {
         "account": where.mailbox.name,
         "uidvalidity": where.uidvalidity,
@@ -351,9 +372,4 @@ def _audit(
     }
     if not acknowledgement.due:
         after["not_acknowledged"] = acknowledgement.reason  # why not, for a supervisor asking
-    if reads is not None:
-        reads.wrote(
-            audit=audit_row(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
-        )
-        return
-    record_audit(uow, action="mail.intake", entity="ticket", entity_id=ticket_number, after=after)
+    return after

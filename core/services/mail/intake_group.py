@@ -6,7 +6,8 @@ before), the clients by sender address, the tickets its In-Reply-To/References a
 and the acknowledgements its senders had today. Each message taken in adds what it wrote (its processed
 record, its new client, its event's Message-ID, its ticket, its acknowledgement) once its savepoint is
 released, so a later message of the same group sees it as it would have seen the database; a message
-rolled back adds nothing.
+rolled back adds nothing. A run of messages written together (``intake_together``) adds each message's
+writes the same way, in order, once the run's savepoint is released.
 
 On PostgreSQL the group first takes the advisory locks of all its Message-IDs (in one order, so two
 overlapping pollers cannot deadlock on them); the second poller's group waits for the first one's

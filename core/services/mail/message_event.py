@@ -4,13 +4,14 @@ the quoted rest kept beside it, and the attachments (what was left out for the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
-from hotline.core.models import Attachment, Ticket, TicketEvent
+from hotline.core.models import Attachment, Ticket
 from hotline.core.models.enums import EventKind
-from hotline.core.services.tickets import add_event
+from hotline.core.services.tickets import EventDraft, WrittenEvent, add_events
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -24,23 +25,45 @@ MAX_CONTENT_TYPE_CHARS = 200
 
 def add_message_event(
     uow: UnitOfWork, *, ticket: Ticket, mail: IncomingMail, account_key: str, sla: SlaSetup | None
-) -> TicketEvent:
+) -> WrittenEvent:
     """The message as an event on its ticket (``account_key`` says where on the server it was), with
     its attachments."""
-    author = f"{mail.from_name} <{mail.from_address}>" if mail.from_name else mail.from_address
-    event = add_event(
+    return add_message_events(uow, [(ticket, mail, account_key)], sla=sla)[0]
+
+
+def add_message_events(
+    uow: UnitOfWork, messages: Sequence[tuple[Ticket, IncomingMail, str]], *, sla: SlaSetup | None
+) -> list[WrittenEvent]:
+    """Messages as events on their tickets, in order (``add_message_event`` for each), with one INSERT
+    for the events and one for all their attachments."""
+    events = add_events(
         uow,
-        ticket=ticket,
-        kind=EventKind.MESSAGE_IN,
-        body=_event_body(mail),
-        data=_event_data(mail, account_key),
-        message_id=mail.message_id,
-        author=author[:MAX_AUTHOR_CHARS],
+        [
+            EventDraft(
+                ticket=ticket,
+                kind=EventKind.MESSAGE_IN,
+                body=_event_body(mail),
+                data=_event_data(mail, account_key),
+                message_id=mail.message_id,
+                author=_author(mail),
+            )
+            for ticket, mail, account_key in messages
+        ],
         sla=sla,
     )
-    if mail.attachments:
-        _store_attachments(uow, event.id or 0, mail.attachments)
-    return event
+    files = [
+        _attachment_row(event.id, item)
+        for event, (_, mail, _) in zip(events, messages, strict=True)
+        for item in mail.attachments
+    ]
+    if files:
+        uow.session.execute(insert(Attachment.__table__), files)  # type: ignore[attr-defined]
+    return events
+
+
+def _author(mail: IncomingMail) -> str:
+    author = f"{mail.from_name} <{mail.from_address}>" if mail.from_name else mail.from_address
+    return author[:MAX_AUTHOR_CHARS]
 
 
 def _event_body(mail: IncomingMail) -> str:
@@ -74,18 +97,11 @@ def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
     return data
 
 
-def _store_attachments(uow: UnitOfWork, event_id: int, files: tuple[MailFile, ...]) -> None:
-    """One statement for all of them (their ids are not needed here)."""
-    uow.session.execute(
-        insert(Attachment.__table__),  # type: ignore[attr-defined]
-        [
-            {
-                "event_id": event_id,
-                "filename": item.filename[:MAX_FILENAME_CHARS],
-                "content_type": item.content_type[:MAX_CONTENT_TYPE_CHARS],
-                "size": item.size,
-                "content": item.content,
-            }
-            for item in files
-        ],
-    )
+def _attachment_row(event_id: int, item: MailFile) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "filename": item.filename[:MAX_FILENAME_CHARS],
+        "content_type": item.content_type[:MAX_CONTENT_TYPE_CHARS],
+        "size": item.size,
+        "content": item.content,
+    }

@@ -6,17 +6,19 @@ sender) does not. An auto-reply comes from a person's mailbox, so its sender doe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from hotline.core.bulk import insert_objects
 from hotline.core.emails import normalize_email
 from hotline.core.errors import HotlineError
 from hotline.core.models import Client, ClientEmail, Ticket
 from hotline.core.models.enums import ClientKind
 from hotline.core.rules.engine import conduct
-from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.services.audit import audit_row, record_audits, snapshot
 from hotline.core.services.clients import ClientDraft, create_client, touch_last_interaction
 
 if TYPE_CHECKING:
@@ -48,40 +50,80 @@ def client_by_address(uow: UnitOfWork, address: str | None) -> Client | None:
     ).first()
 
 
+def is_person(address: str | None, mail: IncomingMail) -> bool:
+    """Whether the sender of ``mail`` (at ``address``) is one to make a client for: a person's mailbox
+    with a usable address, not a machine."""
+    return address is not None and mail.automated_kind in PERSON_KINDS
+
+
 def new_client_for(
     uow: UnitOfWork, *, address: str | None, mail: IncomingMail, default_region: str, index: bool = True
 ) -> Client | None:
     """A new client for an unknown person writing from ``address``; None for a machine.
 
     ``index=False``: the caller indexes it for the search itself (``reindex_clients``) before its
-    transaction ends, together with the other clients it creates: one set of statements for a group of
-    clients instead of one per client. Otherwise as ``create_client`` (audit entry, ``client.created``)."""
-    if address is None or mail.automated_kind not in PERSON_KINDS:
+    transaction ends, together with the other clients it creates (``new_clients_for``). Otherwise as
+    ``create_client`` (audit entry, ``client.created``)."""
+    if address is None or not is_person(address, mail):
         return None
-    name = (mail.from_name.strip() or address)[:300].strip() or address
     if index:
         return create_client(
-            uow, draft=ClientDraft(name=name, emails=[address]), default_region=default_region
+            uow, draft=ClientDraft(name=_name(address, mail), emails=[address]), default_region=default_region
         )
+    return new_clients_for(uow, [(address, mail)])[0]
+
+
+def new_clients_for(uow: UnitOfWork, people: Sequence[tuple[str, IncomingMail]]) -> list[Client]:
+    """New clients for unknown persons (each ``is_person``), one per (address, mail), in order: one
+    INSERT for the clients, one for their addresses and one for their audit entries, then
+    ``client.created`` for each. Not indexed for the search: the caller indexes them
+    (``reindex_clients``) before its transaction ends, one set of statements for all."""
+    if not people:
+        return []
     now = uow.now()
-    client = Client(  # its mail is its first interaction (``note_contact`` then has nothing to update)
-        kind=ClientKind.PERSON.value,
-        name=name,
-        tags=[],
-        created_at=now,
-        updated_at=now,
-        last_interaction_at=now,
+    rows = [
+        {  # its mail is its first interaction (``note_contact`` then has nothing to update)
+            "kind": ClientKind.PERSON.value,
+            "name": _name(address, mail),
+            "first_name": None,
+            "middle_name": None,
+            "last_name": None,
+            "organisation_id": None,
+            "group_id": None,
+            "owner_id": None,
+            "birthday": None,
+            "notes": "",
+            "tags": [],
+            "created_at": now,
+            "updated_at": now,
+            "last_interaction_at": now,
+            "source": None,
+            "campaign": None,
+        }
+        for address, mail in people
+    ]
+    session = uow.session
+    clients = insert_objects(session, Client, rows)
+    pairs = list(zip(clients, (address for address, _ in people), strict=True))
+    session.execute(
+        insert(ClientEmail.__table__),  # type: ignore[attr-defined]
+        [{"client_id": client.id, "address": address} for client, address in pairs],
     )
-    uow.session.add(client)
-    uow.session.flush()
-    uow.session.execute(
-        insert(ClientEmail.__table__).values(client_id=client.id, address=address)  # type: ignore[attr-defined]
-    )
-    after = snapshot(client)
-    after["phones"], after["emails"] = [], [address]
-    record_audit(uow, action="client.create", entity="client", entity_id=client.id, after=after)
-    conduct(uow, "client.created", client_id=client.id, sender=address)
-    return client
+    audits = []
+    for client, address in pairs:
+        after = snapshot(client)
+        after["phones"], after["emails"] = [], [address]
+        audits.append(
+            audit_row(uow, action="client.create", entity="client", entity_id=client.id, after=after)
+        )
+    record_audits(uow, audits)
+    for client, address in pairs:
+        conduct(uow, "client.created", client_id=client.id, sender=address)
+    return clients
+
+
+def _name(address: str, mail: IncomingMail) -> str:
+    return (mail.from_name.strip() or address)[:300].strip() or address
 
 
 def note_contact(uow: UnitOfWork, *, client: Client, ticket: Ticket) -> None:

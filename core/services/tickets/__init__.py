@@ -2,7 +2,8 @@
 
 What the faces call (``__all__``):
 
-- ``create``: ``create_ticket`` (number, subject, first event, SLA clocks, audit).
+- ``create``: ``create_ticket`` (number, subject, first event, SLA clocks, audit) and
+  ``create_tickets``, the same for many at once (the mail intake's groups); one is the other's case.
 - ``changes``: ``update_ticket`` and its named uses (status, priority, queue, assignee, take, subject).
 - ``texts``: ``add_note`` and ``reply_ticket`` (the reply's mail goes through the outbox).
 - ``reads``/``read_model``/``queue_views``: ``TicketSummary``/``TicketDetail`` and their JSON, the
@@ -22,7 +23,10 @@ reopens it, and reconsidered when its priority or queue changes. Without one the
 at the next ``hotline escalate`` run, counted from its creation.
 """
 
+from hotline.core.services.tickets._chronology import EventDraft as EventDraft  # for core services only
+from hotline.core.services.tickets._chronology import WrittenEvent as WrittenEvent  # for core services only
 from hotline.core.services.tickets._chronology import add_event as add_event  # for core services only
+from hotline.core.services.tickets._chronology import add_events as add_events  # for core services only
 from hotline.core.services.tickets.changes import (
     assign_ticket,
     change_priority,
@@ -32,7 +36,7 @@ from hotline.core.services.tickets.changes import (
     take_ticket,
     update_ticket,
 )
-from hotline.core.services.tickets.create import MAX_SUBJECT, create_ticket
+from hotline.core.services.tickets.create import MAX_SUBJECT, TicketDraft, create_ticket, create_tickets
 from hotline.core.services.tickets.delivery_state import delivery_fingerprint
 from hotline.core.services.tickets.queue_views import (
     QueueCount,
@@ -74,6 +78,7 @@ __all__ = [
     "QueueListing",
     "QueueView",
     "TicketDetail",
+    "TicketDraft",
     "TicketSummary",
     "add_note",
     "assign_ticket",
@@ -82,6 +87,7 @@ __all__ = [
     "change_status",
     "change_subject",
     "create_ticket",
+    "create_tickets",
     "delivery_fingerprint",
     "get_ticket",
     "list_tickets",

@@ -1,6 +1,6 @@
 """Ticket numbers: the next value of a named counter, taken under the counter row's lock.
 
-Internal to the ticket services (``create_ticket`` calls it); faces never number anything.
+Internal to the ticket services (``create_tickets`` calls it); faces never number anything.
 """
 
 from __future__ import annotations
@@ -18,20 +18,24 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
-def next_number(uow: UnitOfWork, counter: str = "ticket") -> int:
-    """The next value of ``counter``; no two callers ever get the same one, even concurrently."""
+def reserve_numbers(uow: UnitOfWork, count: int, counter: str = "ticket") -> range:
+    """The next ``count`` values of ``counter``, consecutive, taken in one statement; no two callers
+    ever get the same one, even concurrently (the counter row stays locked to the end of the
+    transaction, and a rollback gives the values back)."""
+    if count < 1:
+        return range(0)
     session = uow.session
     bump = (
         update(Counter)
         .where(col(Counter.name) == counter)
-        .values(value=Counter.value + 1)
+        .values(value=Counter.value + count)
         .returning(Counter.value)
     )
-    value = session.execute(bump).scalar_one_or_none()  # one statement once the counter exists
-    if value is not None:
-        return value
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Counter).values(name=counter, value=0).on_conflict_do_nothing(index_elements=["name"])
-    )
-    return session.execute(bump).scalar_one()
+    last = session.execute(bump).scalar_one_or_none()  # one statement once the counter exists
+    if last is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(Counter).values(name=counter, value=0).on_conflict_do_nothing(index_elements=["name"])
+        )
+        last = session.execute(bump).scalar_one()
+    return range(last - count + 1, last + 1)
