@@ -96,6 +96,7 @@ class Target:
                     counts = {
                         t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables
                     }
+                    counts["markers"] = connection.execute(text(MARKERS)).scalar_one()
             finally:
                 engine.dispose()
         if not (index_owed and counts["markers"]):
