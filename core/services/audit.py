@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 
 def snapshot(record: SQLModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
-    """A JSON-safe copy of a record's columns, for ``before``/``after``."""
-    return {key: _jsonable(value) for key, value in record.model_dump(exclude=exclude or set()).items()}
+    """A JSON-safe copy of a record's columns, for ``before``/``after``, in the model's field order (a
+    record's own attribute order depends on how it was built and loaded, so it would vary)."""
+    dumped = record.model_dump(exclude=exclude or set())
+    ordered = [key for key in type(record).model_fields if key in dumped]
+    return {key: _jsonable(dumped[key]) for key in [*ordered, *(key for key in dumped if key not in ordered)]}
 
 
 def _jsonable(value: Any) -> Any:
