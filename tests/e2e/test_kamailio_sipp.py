@@ -1,10 +1,12 @@
 """End to end with a real SIP server: SIPp sends an INVITE through Kamailio, whose route runs a hook
-(Kamailio's exec module) that posts a signed event to ``hotline call listen --webhook``; the pop for
-the operator at the called extension is in the database. Skipped (loudly) without kamailio or sipp.
+(Kamailio's exec module) that posts a signed event to ``hotline call listen --webhook``; the console
+of the operator at the called extension, open beside it, shows the caller's card with the call timer
+running. Skipped (loudly) without kamailio or sipp.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -18,6 +20,10 @@ from sqlmodel import select
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import CallRecord, ScreenPop
+from hotline.core.settings import Settings
+from hotline.tui.app import make_app
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.widgets.call_timer import CallTimer
 from tests.pbx_samples import seed_pbx
 
 pytestmark = pytest.mark.kamailio
@@ -127,12 +133,29 @@ def sip_binaries() -> tuple[str, str, str]:
     return kamailio, sipp, modules
 
 
-def test_an_invite_through_kamailio_pops_the_operators_console(
+async def test_an_invite_through_kamailio_pops_the_operators_console(
     sip_binaries, database_url, engine, clock, tmp_path
 ) -> None:
-    kamailio, sipp, modules = sip_binaries
     with UnitOfWork(engine, clock=clock) as uow:
-        seed_pbx(uow)
+        anna_id = seed_pbx(uow)
+    olga = make_app(
+        settings=Settings(timezone="Europe/Moscow"), engine=engine, operator_login="olga", clock=clock
+    )
+    async with olga.run_test(size=(100, 30)) as pilot:
+        await asyncio.to_thread(_invite_through_kamailio, sip_binaries, database_url, engine, tmp_path)
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while not isinstance(olga.screen, ClientCardScreen):
+            assert time.monotonic() < deadline, "olga's console did not open the caller's card"
+            await pilot.pause(0.05)
+        card = olga.screen
+        assert card.client_id == anna_id and card.call_started_at is not None
+        assert "on call" in card.query_one(CallTimer).render().plain
+
+
+def _invite_through_kamailio(sip_binaries, database_url, engine, tmp_path) -> None:
+    """SIPp's INVITE to extension 101 through Kamailio and the hook to ``call listen --webhook``: the
+    pop row and the call record it leaves, and what each process said."""
+    kamailio, sipp, modules = sip_binaries
     webhook_port, sip_port, sipp_port = (
         free_port(socket.SOCK_STREAM),
         free_port(socket.SOCK_DGRAM),
