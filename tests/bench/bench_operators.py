@@ -400,13 +400,15 @@ def mail_stream(
         for name in ("support", "sales")
     ]
     uid = 0
+    # A fresh UIDVALIDITY per run: a UID an earlier run recorded would be skipped as already taken in.
+    uidvalidity = random.randint(1, 2**31 - 1)
     lock = threading.Lock()
 
     def take(account: MailboxRef, mail: IncomingMail, uid: int) -> None:
         started = time.perf_counter()
         try:
             with UnitOfWork(engine, via="poller") as uow:
-                take_in(uow, mailbox=account, uidvalidity=1, uid=uid, mail=mail, sla=None)
+                take_in(uow, mailbox=account, uidvalidity=uidvalidity, uid=uid, mail=mail, sla=None)
         except Exception as error:
             with lock:
                 result.errors["mail intake"] += 1
