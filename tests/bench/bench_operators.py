@@ -93,20 +93,18 @@ class Plan:
 
 
 class Relay:
-    """One LISTEN connection for the whole process: on each notification, one query for the new pops,
-    each handed to the inbox of its operator (if it sits in this process)."""
+    """One LISTEN connection for the whole process: on each notification, one query for the live pops
+    not yet taken (as a console asks: young, not taken; not by the highest id seen, since ids are given
+    at insert and two pops may commit in the other order), each handed once to its operator's inbox."""
 
     def __init__(self, plan: Plan, engine: Any, inboxes: dict[str, queue.Queue[tuple[int, float]]]) -> None:
         import psycopg
 
         self.engine = engine
         self.inboxes = inboxes
+        self.delivered: set[int] = set()
         self.connection = psycopg.connect(plan.listen_url, autocommit=True, connect_timeout=5)
         self.connection.execute("LISTEN hotline_screen_pop")
-        with engine.connect() as connection:
-            self.last_id = int(
-                connection.execute(text("SELECT coalesce(max(id), 0) FROM screen_pop")).scalar()
-            )
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -118,14 +116,16 @@ class Relay:
                 continue
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    text("SELECT id, operator_login FROM screen_pop WHERE id > :last ORDER BY id"),
-                    {"last": self.last_id},
+                    text(
+                        "SELECT id, operator_login FROM screen_pop WHERE consumed_at IS NULL"
+                        " AND dismissed_at IS NULL AND requested_at >= now() - interval '30 seconds'"
+                    )
                 ).all()
             seen = time.monotonic()
             for pop_id, login in rows:
-                self.last_id = max(self.last_id, pop_id)
                 inbox = self.inboxes.get(login)
-                if inbox is not None:
+                if inbox is not None and pop_id not in self.delivered:
+                    self.delivered.add(pop_id)
                     inbox.put((pop_id, seen))
 
     def close(self) -> None:
