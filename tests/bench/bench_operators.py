@@ -29,6 +29,7 @@ import queue
 import random
 import resource
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -570,10 +571,12 @@ def main() -> None:
     if args.direct:
         run(args, url, url, clients)
         return
-    folder = Path(f"/tmp/hotline-bench-pgbouncer-{os.getpid()}")
-    with running_pgbouncer(
-        url, folder, pool_size=args.server_connections, max_client_conn=args.operators * 2 + 100
-    ) as bouncer:
+    with (
+        tempfile.TemporaryDirectory(prefix="hotline-bench-pgbouncer-") as folder,
+        running_pgbouncer(
+            url, Path(folder), pool_size=args.server_connections, max_client_conn=args.operators * 2 + 100
+        ) as bouncer,
+    ):
         run(args, bouncer.url, url, clients)
 
 
