@@ -51,7 +51,7 @@ from hotline.core import migrate
 from hotline.core.clock import SystemClock
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.settings import DatabaseSettings
-from tests.pgbouncer import running_pgbouncer
+from tests.pgbouncer import pgbouncer_missing, running_pgbouncer
 
 SCALE = float(os.environ.get("SCALE", "1"))
 CLIENTS = max(500, int(5_000 * SCALE))
@@ -570,6 +570,10 @@ def main() -> None:
     clients = prepare(url, args.operators)
     if args.direct:
         run(args, url, url, clients)
+        return
+    missing = pgbouncer_missing()
+    if missing:
+        console.print(f"[red]PGBOUNCER NOT AVAILABLE: {missing} — skipped (--direct runs without it)[/red]")
         return
     with (
         tempfile.TemporaryDirectory(prefix="hotline-bench-pgbouncer-") as folder,

@@ -203,3 +203,66 @@ def test_the_database_section_is_read(tmp_path) -> None:
         assert listen_conninfo(engine) == "postgresql://hotline@127.0.0.1:5432/hotline"
     finally:
         engine.dispose()
+
+
+def test_two_accounts_taking_in_one_group_at_once_make_one_ticket_per_message(
+    bouncer, engine, uow_factory, staff, clock
+) -> None:
+    """Two pollers (two accounts sent the same five messages) take the group in at the same moment, each
+    in one transaction through the pooler: the group's advisory locks (transaction-scoped) serialise
+    them, so every Message-ID is one ticket, recorded as processed for both accounts."""
+    from hotline.core.models import ProcessedMessage, Ticket, TicketEvent
+    from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
+    from hotline.mailbox.group_intake import GroupIntake
+    from tests.core.escalation.world import setup_from_toml
+
+    mails = [
+        IncomingMail(
+            message_id=f"<group-{n}@client.example>",
+            subject=f"Question {n}",
+            from_address=f"client{n}@client.example",
+            from_name=f"Client {n}",
+            new_text="It does not work.",
+        )
+        for n in range(5)
+    ]
+    start = threading.Barrier(2, timeout=20)
+    errors: list[BaseException] = []
+
+    def poll(account: str) -> None:
+        own = make_engine(bouncer.url, database=pooled_settings(bouncer))
+        mailbox = MailboxRef(
+            name=account,
+            queue="Support",
+            from_address=f"{account}@example.com",
+            acknowledge=False,
+            acknowledgements_per_day=0,
+            default_region="RU",
+        )
+        intake = GroupIntake(engine=own, clock=clock, sla=setup_from_toml(), mailbox=mailbox)
+        try:
+            start.wait()
+            intake.take_in(7, [(uid, f"raw {uid}".encode(), mail) for uid, mail in enumerate(mails, 1)])
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            own.dispose()
+
+    pollers = [threading.Thread(target=poll, args=(account,)) for account in ("support", "sales")]
+    for thread in pollers:
+        thread.start()
+    for thread in pollers:
+        thread.join(timeout=60)
+    assert errors == []
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.execute(select(func.count()).select_from(Ticket)).scalar_one() == len(mails)
+        per_message = uow.session.execute(
+            select(TicketEvent.message_id, func.count(func.distinct(TicketEvent.ticket_id)))
+            .where(TicketEvent.message_id.is_not(None))  # type: ignore[union-attr]
+            .group_by(TicketEvent.message_id)
+        ).all()
+        processed = uow.session.execute(
+            select(ProcessedMessage.account, func.count()).group_by(ProcessedMessage.account)
+        ).all()
+    assert sorted(per_message) == sorted((mail.message_id, 1) for mail in mails)
+    assert sorted(processed) == [("sales", len(mails)), ("support", len(mails))]
