@@ -47,12 +47,15 @@ class Bouncer:
     pid: int
     folder: Path
 
-    def admin_show(self, what: str) -> list[tuple[object, ...]]:
-        """``SHOW <what>`` on PgBouncer's admin console (``pools``, ``stats``, ``clients``)."""
+    def admin_show(self, what: str) -> list[dict[str, object]]:
+        """``SHOW <what>`` with each row as column name → value."""
         import psycopg
+        from psycopg.rows import dict_row
 
         conninfo = f"host=127.0.0.1 port={self.port} dbname=pgbouncer user=postgres connect_timeout=5"
-        with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as connection:
+        with psycopg.connect(
+            conninfo, autocommit=True, prepare_threshold=None, row_factory=dict_row
+        ) as connection:
             return list(connection.execute(f"SHOW {what}").fetchall())
 
 

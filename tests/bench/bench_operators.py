@@ -51,7 +51,7 @@ from hotline.core import migrate
 from hotline.core.clock import SystemClock
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.settings import DatabaseSettings
-from tests.pgbouncer import pgbouncer_missing, running_pgbouncer
+from tests.pgbouncer import Bouncer, pgbouncer_missing, running_pgbouncer
 
 SCALE = float(os.environ.get("SCALE", "1"))
 CLIENTS = max(500, int(5_000 * SCALE))
@@ -581,10 +581,16 @@ def main() -> None:
             url, Path(folder), pool_size=args.server_connections, max_client_conn=args.operators * 2 + 100
         ) as bouncer,
     ):
-        run(args, bouncer.url, url, clients)
+        run(args, bouncer.url, url, clients, bouncer)
 
 
-def run(args: argparse.Namespace, url: str, direct_url: str, clients: list[tuple[int, str, str]]) -> None:
+def run(
+    args: argparse.Namespace,
+    url: str,
+    direct_url: str,
+    clients: list[tuple[int, str, str]],
+    bouncer: Bouncer | None = None,
+) -> None:
     plan = Plan(
         url=url,
         listen_url=direct_url,
@@ -640,6 +646,32 @@ def run(args: argparse.Namespace, url: str, direct_url: str, clients: list[tuple
         load_before,
         load_after,
     )
+    if bouncer is not None:
+        pooler_figures(bouncer, args.operators)
+
+
+def pooler_figures(bouncer: Bouncer, operators: int) -> None:
+    """PgBouncer's own counts for the bench database: how long a query took on the server side of the
+    pooler, and how long clients waited for a server connection (the pool being too small shows here)."""
+    rows = bouncer.admin_show("stats")
+    row = next(row for row in rows if row["database"] == DATABASE)
+    xacts, queries = max(1, int(row["total_xact_count"])), max(1, int(row["total_query_count"]))
+    query_ms = int(row["total_query_time"]) / queries / 1000
+    xact_ms = int(row["total_xact_time"]) / xacts / 1000
+    wait_ms = int(row["total_wait_time"]) / xacts / 1000
+    console.print(
+        f"PgBouncer: {xacts:,} transactions, {queries:,} queries; mean query {query_ms:.2f} ms, mean"
+        f" transaction {xact_ms:.2f} ms, clients waited for a server {wait_ms:.2f} ms per transaction"
+    )
+    with RESULTS.open("a", encoding="utf-8") as out:
+        for metric, value in (("pooler mean query", query_ms), ("pooler wait per transaction", wait_ms)):
+            record = {
+                "benchmark": "operators",
+                "operators": operators,
+                "metric": metric,
+                "value": round(value, 3),
+            }
+            out.write(json.dumps({**record, "unit": "ms", "scale": SCALE, "backend": "postgresql"}) + "\n")
 
 
 def report(
