@@ -6,7 +6,7 @@
 
 Each operator is a console of its own (an engine with hotline's small pool) on a thread; the operators
 are spread over a few processes. In a busy shift each takes a call every ``--call-seconds`` on average
-(exponential): the PBX's service path (``call incoming``) writes a screen pop; one LISTEN connection per
+(exponential; default 120 s, talk and wrap-up included; 30 s is a stress test at four times the pace): the PBX's service path (``call incoming``) writes a screen pop; one LISTEN connection per
 simulator process — the per-host relay — reads the new pops once per notification and hands each to its
 operator (delivery: from the pop's commit to that hand-over). The operator takes the pop, opens the card,
 often types a lookup (one query per keystroke, 4–12 keystrokes, 80–250 ms apart), logs the call and now
@@ -559,7 +559,10 @@ def main() -> None:
     parser.add_argument("--direct", action="store_true", help="straight to PostgreSQL, no PgBouncer")
     parser.add_argument("--processes", type=int, default=2, help="simulator processes (default 2)")
     parser.add_argument(
-        "--call-seconds", type=float, default=30.0, help="mean time between an operator's calls"
+        "--call-seconds",
+        type=float,
+        default=120.0,
+        help="mean time between an operator's calls (default 120: a busy shift; 30 is a stress test)",
     )
     parser.add_argument("--mail-seconds", type=float, default=2.0, help="time between new messages")
     parser.add_argument("--server-connections", type=int, default=40, help="PgBouncer's pool (default 40)")
