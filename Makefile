@@ -4,9 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SCALE  ?= 1.0
 DEMO_CLIENTS ?= 20000
-# Debian packages the tests drive for real: an IMAP server, a terminal multiplexer, a SIP proxy and
-# a SIP traffic generator (the PBX end-to-end test).
-TEST_DEBS := dovecot-imapd tmux openssl kamailio sip-tester
+# Debian packages the tests drive for real: an IMAP server, a terminal multiplexer, a SIP proxy,
+# a SIP traffic generator (the PBX end-to-end test) and a connection pooler (PostgreSQL behind PgBouncer).
+TEST_DEBS := dovecot-imapd tmux openssl kamailio sip-tester pgbouncer
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench lint install install-dev debs corpus clean
@@ -47,6 +47,8 @@ debs:
 	fi
 	@# Debian starts dovecot as a system service on install; the tests run their own on a free port.
 	@if [ -f /run/dovecot/master.pid ]; then $(SUDO) kill "$$(cat /run/dovecot/master.pid)" 2>/dev/null || true; fi
+	@# Likewise pgbouncer (on 6432); the tests and the operators benchmark start their own.
+	@if [ -f /run/postgresql/pgbouncer.pid ]; then $(SUDO) kill "$$(cat /run/postgresql/pgbouncer.pid)" 2>/dev/null || true; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -86,7 +86,11 @@ class CliState:
         if self._engine is None:
             from hotline.core.db import check_connection, make_engine
 
-            engine = make_engine(self.database_url, create_folder=self.settings.database_url is None)
+            engine = make_engine(
+                self.database_url,
+                create_folder=self.settings.database_url is None,
+                database=self.settings.database,
+            )
             check_connection(engine)
             self._engine = engine
         if require_schema:

@@ -82,7 +82,10 @@ class ChangeWatcher:
         if self.postgres:
             import psycopg
 
-            conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            from hotline.core.db import listen_conninfo
+
+            # Directly to the server when the engine goes through a transaction pooler.
+            conninfo = listen_conninfo(self.engine)
             connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
             for channel in CHANNELS:
                 connection.execute(f"LISTEN hotline_{channel}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -36,11 +37,15 @@ if TYPE_CHECKING:
     from hotline.core.enums import Role
     from hotline.core.models import Operator
     from hotline.core.rules.book import RuleBook
+    from hotline.core.settings import DatabaseSettings
 
 _T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Reading through memory mapping saves a copy per page: full-text doclists and the lookup index are big.
 SQLITE_MMAP_BYTES = 1 << 30
+# The direct URL each PostgreSQL engine's LISTEN connection uses, keyed by the engine's pool (shared by
+# every ``execution_options`` copy of the engine).
+_LISTEN_URLS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def default_database_url() -> str:
@@ -78,11 +83,19 @@ def database_files(url: str | URL) -> list[tuple[Path, str]]:
     ]
 
 
-def make_engine(url: str, *, echo: bool = False, create_folder: bool = False) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    create_folder: bool = False,
+    database: DatabaseSettings | None = None,
+) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1).
 
     A SQLite file in a folder that does not exist is ``InvalidInput`` (a mistyped path must not become a
     new empty database), unless ``create_folder`` (the default location, made on first use).
+    ``database`` (the ``[database]`` settings) sizes the PostgreSQL pool and names the direct URL the
+    live-update watcher listens on when ``url`` goes through a transaction pooler.
     """
     url = normalise_url(url)
     try:
@@ -94,13 +107,7 @@ def make_engine(url: str, *, echo: bool = False, create_folder: bool = False) ->
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
         if parsed.get_backend_name() == "postgresql":
-            return create_engine(
-                url,
-                echo=echo,
-                pool_pre_ping=True,
-                # Automatic server-side prepared statements made trigram queries slower here.
-                connect_args={"prepare_threshold": None, "connect_timeout": 5},
-            )
+            return _postgres_engine(url, echo=echo, database=database)
     except NoSuchModuleError:
         pass
     except InvalidInput:
@@ -108,6 +115,38 @@ def make_engine(url: str, *, echo: bool = False, create_folder: bool = False) ->
     except (ArgumentError, ValueError) as error:
         raise Unavailable(f"malformed database URL: {printable(url)!r} ({error})") from None
     raise Unavailable(f"unsupported database URL (use sqlite:///FILE or postgresql://...): {url!r}")
+
+
+def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None) -> Engine:
+    if database is None:
+        from hotline.core.settings import DatabaseSettings
+
+        database = DatabaseSettings()
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        # Small and releasing: ``pool_size`` connections stay open while idle, a burst opens up to
+        # ``max_overflow`` more and closes them as they come back (see ``DatabaseSettings``).
+        pool_size=database.pool_size,
+        max_overflow=database.max_overflow,
+        pool_timeout=database.pool_timeout_seconds,
+        # No server-side prepared statements, ever: behind PgBouncer in transaction mode (1.18 has no
+        # protocol-level support) the next transaction may run on a server connection that never saw
+        # the statement; and automatic preparing made trigram queries slower here anyway.
+        connect_args={"prepare_threshold": None, "connect_timeout": 5},
+    )
+    if database.listen_url is not None:
+        _LISTEN_URLS[engine.pool] = normalise_url(database.listen_url)
+    return engine
+
+
+def listen_conninfo(engine: Engine) -> str:
+    """The libpq URL the live-update watcher's ``LISTEN`` connection uses: the ``[database] listen_url``
+    the engine was made with (a transaction pooler cannot hold a LISTEN), else the engine's own URL."""
+    direct = _LISTEN_URLS.get(engine.pool)
+    parsed = make_url(direct) if direct is not None else engine.url
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder: bool) -> Engine:

@@ -276,6 +276,52 @@ class PbxSettings(BaseModel):
         return next((ext for ext, mapped in self.extensions.items() if mapped == login), None)
 
 
+class DatabaseSettings(BaseModel):
+    """``[database]``: how a process holds its PostgreSQL connections (SQLite ignores the pool sizes).
+
+    Many consoles on one server go through PgBouncer in transaction mode (``pooler = "transaction"``):
+    a server connection is then lent for one transaction only, so nothing hotline does may outlive its
+    transaction (no session ``SET``, session advisory locks, prepared statements or ``LISTEN``). The
+    live-update watcher's ``LISTEN`` needs a session: it connects to ``listen_url``, the server itself.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    pooler: Literal["none", "transaction"] = "none"
+    """``transaction``: ``database_url`` points to a transaction pooler (PgBouncer ``pool_mode =
+    transaction``); then ``listen_url`` is required."""
+    listen_url: str | None = None
+    """A direct PostgreSQL URL (not through the pooler) for the one ``LISTEN`` connection of the
+    live-update watcher."""
+    pool_size: int = Field(default=1, ge=0, le=100)
+    """Connections a process keeps open while idle. A console runs one unit of work at a time on its
+    screen (its live updates wait on their own connection), so one is kept: 500 idle consoles cost
+    500 server connections at most without a pooler, and none behind one."""
+    max_overflow: int = Field(default=8, ge=0, le=100)
+    """Connections opened beyond ``pool_size`` for a burst (a background read beside the screen's)
+    and closed as soon as they are given back."""
+    pool_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    """How long a unit of work waits for a free connection before failing (never forever)."""
+
+    @field_validator("listen_url")
+    @classmethod
+    def _postgres_listen_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(
+            ("postgresql://", "postgres://", "postgresql+psycopg://")
+        ):
+            raise ValueError("listen_url must be a postgresql:// URL (LISTEN exists only on PostgreSQL)")
+        return value
+
+    @model_validator(mode="after")
+    def _listen_behind_pooler(self) -> DatabaseSettings:
+        if self.pooler == "transaction" and self.listen_url is None:
+            raise ValueError(
+                'pooler = "transaction" needs listen_url, a direct URL to the server: LISTEN cannot work'
+                " through a transaction pooler"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """Everything hotline can be told; ``HOTLINE_<FIELD>`` variables override the file."""
 
@@ -283,6 +329,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     """SQLAlchemy URL; default the embedded SQLite database under ``$XDG_DATA_HOME/hotline``."""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    """``[database]``: connection pools, a transaction pooler in front of PostgreSQL, the listen URL."""
     operator: str | None = None
     """``--operator``: act as this login; honoured only for an admin (SQLite) or the system account
     (PostgreSQL), see ``core.identity``."""
@@ -336,6 +384,15 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}: a two-letter country code such as RU, GB or US")
         return region
+
+    @model_validator(mode="after")
+    def _pooler_needs_postgres(self) -> Settings:
+        url = self.database_url or ""
+        if self.database.pooler != "none" and not url.startswith(("postgresql", "postgres://")):
+            raise ValueError(
+                f'[database] pooler = "{self.database.pooler}" needs a postgresql:// database_url'
+            )
+        return self
 
     @property
     def attributions(self) -> Attributions:
