@@ -4,11 +4,12 @@ A big import on SQLite commits its clients first and their lookup-index rows ove
 marker ``search-pending:FIRST-LAST`` names the clients still owed. Until it is gone, a lookup also reads
 those clients' own rows, each probe bounded by the range of ids: an exact phone by ``client_phone.e164``,
 an exact address by ``client_email.address`` (both indexed), and name words by a scan of the range's
-``client`` rows (ids are the primary key) for names holding each typed word as written (any case,
-``ё`` as ``е``). The candidates are then scored exactly as the index scores them, from the word rows the
-index would hold (``search.index.word_rows``), so a just-imported client ranks where it will once
-indexed. Not covered until the index catches up: transliterated or misspelt names, and number or
-address fragments (the index's suffix and prefix searches). PostgreSQL never owes rows (no staged path).
+``client`` rows (ids are the primary key: some 15-50 ms for 100,000) for names holding each typed word
+as written (any case, ``ё`` as ``е``). The candidates are then scored exactly as the index scores them,
+from the word rows the index would hold (``search.index.word_rows``), so a just-imported client ranks
+where it will once indexed. Not covered until the index catches up: transliterated or misspelt names, a
+word only in the first, middle or last name field and not in the name, and number or address fragments
+(the index's suffix and prefix searches). PostgreSQL never owes rows (no staged path).
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from hotline.core.search.engine import _Found, _Search
 
 _AFTER_PREFIX = MARKER_PREFIX[:-1] + chr(ord(MARKER_PREFIX[-1]) + 1)
-_NAME = (
-    "replace(replace(c.name || ' ' || coalesce(c.first_name, '') || ' ' || coalesce(c.middle_name, '')"
-    " || ' ' || coalesce(c.last_name, ''), 'ё', 'е'), 'Ё', 'Е')"
-)
 
 
 def owed_ranges(search: _Search) -> list[tuple[int, int]]:
@@ -81,12 +78,12 @@ def find_words(
         return
     conditions, params = [], {}
     for position, word in enumerate(query_words):
-        params.update({f"like{position}": f"%{_escaped(word)}%", f"title{position}": word.capitalize(),
-                       f"upper{position}": word.upper()})  # fmt: skip
-        conditions.append(
-            f"({_NAME} LIKE :like{position} ESCAPE '\\' OR instr({_NAME}, :title{position}) > 0"
-            f" OR instr({_NAME}, :upper{position}) > 0)"
+        patterns = _patterns(word)
+        params.update({f"w{position}_{number}": pattern for number, pattern in enumerate(patterns)})
+        alternatives = " OR ".join(
+            f"c.name LIKE :w{position}_{number} ESCAPE '\\'" for number in range(len(patterns))
         )
+        conditions.append(f"({alternatives})")
     rows = []
     for first, last in ranges:
         rows += search.rows(
@@ -102,8 +99,16 @@ def find_words(
     search.score_words(found, alternatives, scored)
 
 
-def _escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _patterns(word: str) -> list[str]:
+    """``LIKE`` patterns of the names that may hold the folded ``word``: LIKE ignores the case of ASCII
+    letters only, so a word in another script is looked for with any first letter (a capital) and in
+    capitals; ``е`` stands for ``ё`` too (the index folds it). Candidates only: each is then scored."""
+    forms = [_escaped(word)] if word.isascii() else ["_" + _escaped(word[1:]), _escaped(word.upper())]
+    return [f"%{form.replace('е', '_').replace('Е', '_')}%" for form in forms]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 __all__ = ["find_email", "find_phones", "find_words", "owed_ranges"]
