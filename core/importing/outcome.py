@@ -45,6 +45,9 @@ class ImportOutcome:
     """A staged import's writing transactions, each (what, wall seconds, CPU seconds): the ``publish`` of
     the clients, then each ``index`` transaction. Empty on the direct path (one transaction, measured
     from ``write_started`` to its commit)."""
+    publish_check_seconds: float | None = None
+    """Of a staged publish's hold, the wall time of its check that nothing changed since the file was
+    read (``service.clients_version``, then ``TempStage.still_valid`` if something did)."""
     index_pending: bool = False
     """The clients committed but some of their lookup-index rows could not be written yet (a database
     error after the commit): the next import or ``hotline db upgrade`` writes them."""

@@ -99,7 +99,10 @@ def _publish_staged(
         raise
     run.outcome.write_started, run.outcome.write_started_cpu = time.perf_counter(), time.thread_time()
     uow.authorize("client.import", entity="client", entity_id=path.name)  # BEGIN IMMEDIATE
-    if clients_version(uow) != before and not stage.still_valid(uow, before):
+    checking = time.perf_counter()
+    changed = clients_version(uow) != before and not stage.still_valid(uow, before)
+    run.outcome.publish_check_seconds = time.perf_counter() - checking
+    if changed:
         run = _plan(uow, path, options, None, staged=False)
     else:
         stage.publish(uow)  # the index rows follow the commit (``TempStage.publish_index``)

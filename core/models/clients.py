@@ -41,7 +41,8 @@ class Client(SQLModel, table=True):
     notes: str = Field(default="")
     tags: list[Any] = Field(default_factory=list, sa_type=JSONList)
     created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    """Indexed: an import's publish asks "any client updated since?" by a range probe (migration 0013)."""
     last_interaction_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     source: str | None = Field(default=None, max_length=100, index=True)
     """How the client heard about us: one of the configured sources."""

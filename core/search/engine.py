@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from hotline.core.db import driver_connection
 from hotline.core.models.enums import OPEN_STATUSES
+from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
     LEVEL_EDIT_TYPO,
@@ -174,16 +175,25 @@ class _Search:
 
     def run(self, query: Query) -> _Found:
         found = _Found()
+        # Clients a staged import committed but has not indexed yet (nearly always none): ``owed.py``.
+        owing = owed.owed_ranges(self) if query.kind is not QueryKind.TICKET else []
         if query.kind is QueryKind.TICKET:
             self.find_ticket(found, query.ticket_number, hashed=True)
         elif query.kind is QueryKind.PHONE:
             self.find_phone(found, query)
+            if owing:
+                exact = exact_forms(query.text, query.digits, region=self.region)
+                owed.find_phones(self, found, exact, owing)
         elif query.kind is QueryKind.EMAIL:
             self.find_email(found, query.fragment)
+            if owing:
+                owed.find_email(self, found, query.fragment, owing)
             if not found.clients and query.words:
                 self.find_words(found, query.words)
         else:
             self.find_words(found, query.words, short=query.kind is QueryKind.SHORT)
+            if owing and query.kind is QueryKind.WORDS:
+                owed.find_words(self, found, query.words, owing)
             if not found.clients:
                 swapped = classify(swap_layout(query.text))
                 if swapped.kind in (QueryKind.WORDS, QueryKind.SHORT):
@@ -296,6 +306,18 @@ class _Search:
             expanding=("ids",),
         ):
             word_rows.setdefault(client_id, []).append((field_code, word, wkey))
+        self.score_words(found, alternatives, word_rows, factor=factor, note=note)
+
+    def score_words(
+        self,
+        found: _Found,
+        alternatives: list[list[WordOption]],
+        word_rows: dict[int, list[tuple[str, str, str]]],
+        *,
+        factor: float = 1.0,
+        note: str = "",
+    ) -> None:
+        """Add the clients whose word rows match every typed word (its ``alternatives``), scored."""
         for client_id, rows in word_rows.items():
             levels: list[float] = []
             notes: list[str] = []

@@ -4,16 +4,27 @@ SQLite), measured twice — the import's writing transactions from their first s
 (wall and CPU time; a staged import commits its clients in one, then their lookup index in short ones),
 and from outside: a second process takes and drops the write lock (``BEGIN IMMEDIATE``)
 every 50 ms and records its longest wait — and the wall time of ``hotline call incoming`` run every
-second in a child process (target ≤ 2 s). The machine's load average is printed with the figures.
+second in a child process (target ≤ 2 s), twice: cold (the ring starts the whole program) and through a
+resident ``hotline call listen`` (as a deployment runs it: the ring hands the pop to its socket). And
+lookups from another process meanwhile, by an imported row's phone, by a common name and by a name
+nobody has: their p95 while the import's clients are committed but owed their index rows (the lookup
+then also reads those clients' own rows) and otherwise, and whether each phone committed is found. The
+machine's load average is printed with the figures.
 
 The import file is generated here (a Russian Excel export: ``;``-separated windows-1251, phones typed in
 many ways, one row in five belonging to an organisation) and imported into an empty database with a
 Rich progress bar drawn on a forced terminal, as ``hotline clients import`` draws it. The export database
 is built with ``hotline demo --clients N`` (reusing the lookup benchmark's database when it holds as many
 clients); the export runs as ``hotline clients export`` in a child process whose peak RSS is measured.
+
+``BASE_CLIENTS=N`` (SQLite) imports into a copy of a database already holding N demo clients (built once
+with ``hotline demo``, kept in the bench directory), one of them edited every second meanwhile: the
+publish then checks, under the write lock, what changed among the stored clients (an empty database
+hides what that check costs). Rows the base already holds are skipped as duplicates.
 Prints a Rich table and appends one JSON object per figure to ``bench-results.jsonl``.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_import_export.py
+    BENCH_BACKENDS=sqlite EXPORT_FORMATS= BASE_CLIENTS=1000000 .venv/bin/python tests/bench/bench_import_export.py
 """
 
 from __future__ import annotations
@@ -22,6 +33,9 @@ import contextlib
 import json
 import os
 import random
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -38,12 +52,14 @@ from hotline.core import migrate
 from hotline.core.db import UnitOfWork, make_engine, retry_while_busy
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models.enums import Role
+from hotline.core.services.clients import ClientChanges, update_client
 from hotline.core.services.operators import add_operator
 from hotline.core.services.screen_pop import request_screen_pop
 
 SCALE = float(os.environ.get("SCALE", "1"))
 IMPORT_ROWS = max(1_000, int(100_000 * SCALE))
 EXPORT_CLIENTS = max(2_000, int(1_000_000 * SCALE))
+BASE_CLIENTS = int(os.environ.get("BASE_CLIENTS", "0"))
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 IMPORT_TARGET_SECONDS = 30.0
@@ -137,6 +153,13 @@ def fresh_database(backend: str) -> str | None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
+        if BASE_CLIENTS:
+            shutil.copyfile(base_database(), path)
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            engine.dispose()
+            ensure_admin(url)
+            return url
     else:
         pg_url = pg_bench_database(f"hotline_bench_import_{IMPORT_ROWS}", console, fresh=True)
         if pg_url is None:
@@ -150,6 +173,26 @@ def fresh_database(backend: str) -> str | None:
     return url
 
 
+def base_database() -> Path:
+    """A SQLite file holding BASE_CLIENTS demo clients, its WAL folded in (built once, then reused)."""
+    path = BENCH_DIR / f"base-{BASE_CLIENTS}.db"
+    if not path.exists() or client_count(f"sqlite:///{path}") < BASE_CLIENTS:
+        path.unlink(missing_ok=True)
+        building = path.with_suffix(".building")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{building}"
+        started = time.perf_counter()
+        hotline(url, "db", "init")
+        hotline(url, "demo", "--clients", str(BASE_CLIENTS))
+        record(f"build a base of {BASE_CLIENTS:,} clients (hotline demo)", time.perf_counter() - started, "s",
+               None, "sqlite")  # fmt: skip
+        with contextlib.closing(sqlite3.connect(building)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        building.rename(path)
+    return path
+
+
 def bench_import(backend: str, csv_path: Path) -> None:
     url = fresh_database(backend)
     if url is None:
@@ -161,8 +204,16 @@ def bench_import(backend: str, csv_path: Path) -> None:
     task = bar.add_task("import", total=1.0, rows=0)
     calls = ConcurrentCalls(url)
     probe = LockProbe(url) if backend == "sqlite" else None
-    started = time.perf_counter()
-    with calls, probe or contextlib.nullcontext():
+    listener = ListenerCalls(url)
+    lookups = LookupProbe(url) if backend == "sqlite" else None
+    writer = BaseWriter(url) if BASE_CLIENTS and backend == "sqlite" else None
+    base_people = person_count(url)
+    with contextlib.ExitStack() as running:
+        running.enter_context(listener)  # its start is not the import's time
+        started = time.perf_counter()
+        for context in (calls, probe, writer, lookups):
+            if context is not None:
+                running.enter_context(context)
         with bar, UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
             outcome = import_clients(
                 uow, path=csv_path, options=ImportOptions(default_region="RU"),  # a Russian export
@@ -171,13 +222,18 @@ def bench_import(backend: str, csv_path: Path) -> None:
             finished_cpu = time.thread_time()
         finished = time.perf_counter()  # committed
     elapsed = finished - started
-    with engine.connect() as connection:
-        stored = connection.execute(text("SELECT count(*) FROM client WHERE kind = 'person'")).scalar_one()
+    stored = person_count(url) - base_people
     engine.dispose()
-    if outcome.count("created") != IMPORT_ROWS or stored != IMPORT_ROWS:
+    created, skipped = outcome.count("created"), outcome.count("skipped")
+    if created + skipped != IMPORT_ROWS or stored != created or (skipped and not BASE_CLIENTS):
         raise SystemExit(
-            f"import created {outcome.count('created')} / stored {stored}, expected {IMPORT_ROWS}"
+            f"import created {created} (skipped {skipped}) / stored {stored}, expected {IMPORT_ROWS}"
         )
+    if BASE_CLIENTS and backend == "sqlite":
+        record(f"people stored before the import ({skipped:,} rows skipped as theirs)", base_people, "", None,
+               backend)  # fmt: skip
+        assert writer is not None
+        record(f"  of which edited during the import ({writer.edits} times)", 1, "", None, backend)
     target = IMPORT_TARGET_SECONDS * SCALE if backend == "sqlite" else None
     record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
     record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
@@ -194,6 +250,9 @@ def bench_import(backend: str, csv_path: Path) -> None:
                 _, wall, cpu = max(holds, key=lambda hold: hold[1])
                 record(f"  longest {what} transaction (of {len(holds)})", wall, "s", None, backend)
                 record("    its CPU time", cpu, "s", None, backend)
+                if what == "publish" and outcome.publish_check_seconds is not None:
+                    record("    of which the check that nothing changed", outcome.publish_check_seconds, "s",
+                           None, backend)  # fmt: skip
         index_cpu = sum(hold[2] for hold in outcome.lock_holds if hold[0] == "index")
         record("  CPU time of all index transactions", index_cpu, "s", None, backend)
     else:
@@ -207,11 +266,17 @@ def bench_import(backend: str, csv_path: Path) -> None:
     if calls.latencies:
         record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
                CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if listener.latencies:
+        record(f"call incoming through a running call listen (max of {len(listener.latencies)})",
+               max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+        record("  its median", sorted(listener.latencies)[len(listener.latencies) // 2], "s", None, backend)
+    if lookups is not None:
+        lookups.report(backend)
     if calls.pops:
         record(f"  of which the screen-pop write (in process, max of {len(calls.pops)})", max(calls.pops), "s",
                CALL_TARGET_SECONDS, backend)  # fmt: skip
-    if calls.failures:
-        raise SystemExit(f"{calls.failures} call incoming failed during the import")
+    if calls.failures or listener.failures:
+        raise SystemExit(f"{calls.failures + listener.failures} call incoming failed during the import")
 
 
 LOCK_PROBE = """
@@ -312,6 +377,161 @@ class ConcurrentCalls:
             )  # fmt: skip
             self.latencies.append(time.perf_counter() - started)
             self.failures += done.returncode != 0
+
+
+LOOKUPS = """
+import json, sys, time
+from pathlib import Path
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.search import lookup
+from hotline.core.search.pending import pending_ranges
+
+engine, rows, stop = make_engine(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+samples, n = [], 0
+while not stop.exists():
+    n = (n + 7919) % rows
+    for kind, query in (("phone", "+7" + f"9{n:09d}"[-10:]), ("common name", "Smith John"),
+                        ("absent name", "Qwertyuiop Zxcvbnm")):
+        started = time.perf_counter()
+        with UnitOfWork(engine, readonly=True) as uow:
+            owed = bool(pending_ranges(uow.session.connection()))
+            hits = lookup(uow.session, query, default_region="RU")
+        samples.append((kind, owed, time.perf_counter() - started, bool(hits)))
+    time.sleep(0.2)  # a few operators typing, not a busy loop taking a core from the import
+print(json.dumps(samples))
+"""
+
+
+class LookupProbe:
+    """A process looking clients up while the import runs (``LOOKUPS``): per lookup its kind, whether
+    index rows were owed then, its wall time and whether it found anyone."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = BENCH_DIR / "lookups.stop"
+        self.samples: list[tuple[str, bool, float, bool]] = []
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> LookupProbe:
+        self.stop.unlink(missing_ok=True)
+        self._process = subprocess.Popen([sys.executable, "-c", LOOKUPS, self.url, str(IMPORT_ROWS), str(self.stop)],
+                                         stdout=subprocess.PIPE, text=True)  # fmt: skip
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.write_text("stop")
+        assert self._process is not None
+        output, _ = self._process.communicate(timeout=600)
+        self.samples = [tuple(sample) for sample in json.loads(output)]  # type: ignore[misc]
+
+    def report(self, backend: str) -> None:
+        for owed in (True, False):
+            for kind in ("phone", "common name", "absent name"):
+                times = sorted(wall for k, o, wall, _ in self.samples if k == kind and o == owed)
+                if times:
+                    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+                    state = "while index rows are owed" if owed else "otherwise"
+                    record(f"lookup by {kind} {state}: p95 of {len(times)}", p95, "s", None, backend)
+        found = [hit for kind, owed, _, hit in self.samples if kind == "phone" and owed]
+        if found:
+            record("  imported phones found while owed (all committed)", sum(found) / len(found) * 100, "%", None,
+                   backend)  # fmt: skip
+
+
+class ListenerCalls:
+    """``hotline call incoming`` run every second while the import runs, with ``hotline call listen``
+    running for the database (its socket in a runtime folder of the bench's own, which the cold rings of
+    ``ConcurrentCalls`` do not look in): each ring's wall time, from its process start to its exit."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.latencies: list[float] = []
+        self.failures = 0
+        runtime = BENCH_DIR / "ring-runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        self.env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
+        self.log = BENCH_DIR / "import-listener.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ListenerCalls:
+        with self.log.open("wb") as err:
+            self._process = subprocess.Popen([sys.executable, "-m", "hotline.cli", "--db", self.url, "call", "listen",
+                                              "--no-ami"], env=self.env, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while "serving rings on" not in self.log.read_text(errors="replace"):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise SystemExit(f"call listen did not start: {self.log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=120)
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=30)
+        if self.latencies and "ring served" not in self.log.read_text(errors="replace"):
+            raise SystemExit("the rings did not go through call listen")
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "hotline.cli", "--db", self.url, "--operator", BENCH_ADMIN, "call",
+                 "incoming", "+7 916 000 00 03"], env=self.env, capture_output=True, check=False, timeout=900,
+            )  # fmt: skip
+            self.latencies.append(time.perf_counter() - started)
+            self.failures += done.returncode != 0
+
+
+def person_count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM client WHERE kind = 'person'")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+class BaseWriter:
+    """Edits one stored client every second while the import runs (as an operator would), so that the
+    publish finds the clients changed and checks, under the lock, that none touches the import."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.edits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> BaseWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+    def _run(self) -> None:
+        engine = make_engine(self.url)
+
+        def edit() -> None:
+            with UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
+                changes = ClientChanges(notes=f"edited during the import ({self.edits})")
+                update_client(uow, client_id=1, changes=changes, default_region="RU")
+
+        while not self._stop.wait(1.0):
+            retry_while_busy(edit, patience_seconds=600)
+            self.edits += 1
+        engine.dispose()
 
 
 def export_database() -> str:

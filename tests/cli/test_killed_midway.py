@@ -10,9 +10,7 @@ command's server session has held a writing transaction (one with a transaction 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +25,7 @@ from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from tests.cli.invoke import NO_CONFIG_HOME, hotline
+from tests.killing import kill_when as kill_child_when
 
 ROWS = 10_000
 UPDATE_ROWS = 3_000
@@ -126,30 +125,10 @@ def run(db: Target, *args: str) -> int:
 
 
 def kill_when(url: str, args: list[str], ready: Callable[[], bool], *, timeout: float = 120) -> bool:
-    """Run ``hotline ARGS`` and kill -9 it once ``ready()``; whether it was still running then. The
-    command's own children (``pg_dump``) are killed after it, so none outlives the test."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hotline.cli", "--db", url, *args],
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    """Run ``hotline ARGS`` on ``url`` and kill -9 it once ``ready()``; whether it was still running then."""
+    return kill_child_when(
+        [sys.executable, "-m", "hotline.cli", "--db", url, *args], ready, env=ENV, timeout=timeout
     )
-    deadline = time.monotonic() + timeout
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            if ready():
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-                return True
-            time.sleep(0.005)
-        return False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_a_killed_import_leaves_nothing_and_runs_again(db: Target, tmp_path: Path) -> None:

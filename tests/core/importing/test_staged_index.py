@@ -7,7 +7,6 @@ The tests shrink the chunks (and the pauses) so that a few hundred rows take man
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,10 +17,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.db import UnitOfWork
 from hotline.core.importing import stage_index, staging
 from hotline.core.importing.service import ImportOptions, import_clients
-from hotline.core.models.enums import Role
 from hotline.core.search import lookup, pending, rebuild_index
 from hotline.core.services.clients import (
     ClientChanges,
@@ -31,9 +29,9 @@ from hotline.core.services.clients import (
     update_client,
 )
 from hotline.core.services.groups import create_group, delete_group
-from hotline.core.services.operators import add_operator
 from hotline.core.services.screen_pop import request_screen_pop
 from tests.cli.invoke import hotline
+from tests.killing import kill_script_once_signalled
 
 ROWS = 600
 ORGANISATIONS = 7
@@ -292,20 +290,7 @@ def test_an_import_killed_between_its_clients_and_their_index_is_completed_later
     database = Path(engine.url.database)
     path = people_file(tmp_path)
     signal_file = tmp_path / "committed"
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_BETWEEN, url, str(path), str(signal_file), str(after)]
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not signal_file.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert signal_file.exists(), "the import never committed its clients"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(timeout=30)
+    kill_script_once_signalled(KILLED_BETWEEN, [url, str(path), str(signal_file), str(after)], signal_file)
 
     with sqlite3.connect(database) as connection:  # consistent: the clients whole, the index owed
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -399,16 +384,3 @@ def test_another_process_writes_within_a_second_while_the_index_is_written(
     assert len(index) >= 8 and sum(index) > 1.5  # the index phase was long
     assert int(pops) >= 20
     assert float(longest) < 1.0, f"a screen pop waited {float(longest):.2f} s"
-
-
-@pytest.fixture
-def sqlite_engine(sqlite_template: Path, tmp_path: Path):
-    """A SQLite database with an admin ``root`` and an operator ``olga`` (the staged path is SQLite's)."""
-    database = tmp_path / "hotline.db"
-    database.write_bytes(sqlite_template.read_bytes())
-    engine = make_engine(f"sqlite:///{database}")
-    with UnitOfWork(engine) as uow:
-        add_operator(uow, login="root", role=Role.ADMIN)
-        add_operator(uow, login="olga", role=Role.OPERATOR)
-    yield engine
-    engine.dispose()

@@ -8,7 +8,6 @@ SQLite only: PostgreSQL's writers never wait for an import (MVCC), so it keeps t
 from __future__ import annotations
 
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models.enums import Role
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.operators import add_operator
+from tests.killing import kill_script_once_signalled
 
 CLOCK = FixedClock(datetime(2026, 11, 23, 9, 30, tzinfo=UTC))  # both paths stamp the same time
 HEADER = "Фамилия;Имя;Отчество;Организация;Телефон;E-mail;Группа;День рождения;Примечание;Теги\n"
@@ -243,18 +243,7 @@ def test_an_import_killed_while_staging_leaves_nothing(sqlite_template: Path, tm
     path = tmp_path / "people.csv"
     path.write_text("name,phone,email\n" + "".join(f"P {n},+7 916 {n:07d},p{n}@x.ru\n" for n in range(800)))
     signal_file = tmp_path / "staged"
-    child = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_STAGING, url, str(path), str(signal_file)])
-    try:
-        deadline = time.monotonic() + 120
-        while not signal_file.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert signal_file.exists(), "the import never reached the staged state"
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(timeout=30)
+    kill_script_once_signalled(KILLED_WHILE_STAGING, [url, str(path), str(signal_file)], signal_file)
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         published = {
