@@ -199,10 +199,10 @@ class Poller:
                 for group, limit in groups:
                     bodies = await connection.bodies(group, limit=limit)
                     present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
-                    futures = [self.conversions.start(pool, bodies[uid]) for uid in present]
+                    started = self.conversions.start(pool, [bodies[uid] for uid in present])
                     if pending is not None:
                         await self._report_group(account, connection, uidvalidity, pending, report)
-                    converting = self.conversions.collect(present, bodies, futures)
+                    converting = self.conversions.collect(present, bodies, started)
                     pending = (
                         group,
                         asyncio.create_task(self._take_in_group(intake, uidvalidity, converting)),

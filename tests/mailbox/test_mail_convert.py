@@ -281,6 +281,17 @@ def _padding_inside() -> bytes:
     )
 
 
+def _base64_part(body: bytes, encoding: bytes = b"Content-Transfer-Encoding: base64\n") -> bytes:
+    """A multipart message whose one part declares ``encoding`` and holds ``body``."""
+    return (
+        b"From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\n"
+        b"--BB\nContent-Type: application/pdf\n" + encoding + b"\n" + body + b"\n--BB--\n"
+    )
+
+
+_LONG_BASE64 = base64.encodebytes(bytes(range(256)) * 160)
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -290,14 +301,31 @@ def _padding_inside() -> bytes:
         _pem_in_text(b"\r\n"),
         _padding_inside(),
         _padding_inside().rstrip(b"\n"),
+        _base64_part(_LONG_BASE64.rstrip(b"\n")[:-1]),
+        _base64_part(_LONG_BASE64 + b"--not-the-boundary\nmore text\n"),
+        _base64_part(_LONG_BASE64 + b"--x\n\xff\xfe 8-bit after it\n"),
+        _base64_part(_LONG_BASE64, b"Content-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n"),
+        _base64_part(_LONG_BASE64 + b"\n"),
     ],
-    ids=["lf", "crlf", "pem-lf", "pem-crlf", "padding-inside", "no-final-newline"],
+    ids=[
+        "lf",
+        "crlf",
+        "pem-lf",
+        "pem-crlf",
+        "padding-inside",
+        "no-final-newline",
+        "padding-missing",
+        "dash-line-after",
+        "8-bit-after",
+        "two-encodings",
+        "blank-line-after",
+    ],
 )
 def test_setting_long_base64_bodies_aside_changes_nothing(
     raw: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fast path (long base64 bodies kept out of the line-by-line parser) gives exactly what the
-    standard parser alone gives."""
+    """The fast path (long base64 bodies kept out of the line-by-line parser, and decoded from their
+    bytes) gives exactly what the standard parser alone gives, its defects included."""
     from email.parser import BytesParser
     from email.policy import compat32
 
