@@ -1,20 +1,26 @@
-"""Live queue and ticket screens: tickets written through another connection show without a key, a burst
-of writes is folded into a few reloads, and the selection and scroll position survive a reload."""
+"""Live queue and ticket screens: tickets written through another connection (a reply's mail sent
+included) show without a key, a burst of writes is folded into a few reloads, and the selection and
+scroll position survive a reload."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from sqlmodel import select
+
 from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import TicketStatus
-from hotline.core.services.tickets import add_note, change_status, create_ticket
+from hotline.core.models.mail import OutboxMessage
+from hotline.core.services.mail.delivery import mark_sent
+from hotline.core.services.tickets import add_note, change_status, create_ticket, reply_ticket
 from hotline.tui.coalesce import RELOAD_GAP_SECONDS
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
 from hotline.tui.widgets.ticket_table import TicketTable
+from tests.conftest import SENDING
 from tests.tui.conftest import wait_for_workers
 
 DEADLINE_SECONDS = 15
@@ -210,3 +216,26 @@ async def test_ticket_screen_burst_is_folded_and_keeps_the_reader_in_place(
         assert screen.loads - loads <= elapsed / RELOAD_GAP_SECONDS + 2
         await settle(pilot)
         assert round(log.scroll_y) == 5, "a reader scrolled up stays where they were"
+
+
+def reply(engine, clock, number: int, body: str) -> None:
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        reply_ticket(uow, number=number, expected_version=None, body=body, sla=None, sending=SENDING)
+
+
+def sent(engine, clock) -> None:
+    """What the mail sender records once the server took the reply."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        mark_sent(uow, outbox_id=int(uow.session.exec(select(OutboxMessage.id)).one()))
+
+
+async def test_ticket_screen_follows_a_reply_mail_from_queued_to_sent_without_polling(
+    world, console, settle, engine, clock
+):
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_live_ticket(app, pilot, settle, world.ticket_number)
+        await asyncio.to_thread(reply, engine, clock, world.ticket_number, "Sent from another console.")
+        await wait_until(pilot, lambda: "mail: queued" in chronology_text(screen), "the queued reply")
+        await asyncio.to_thread(sent, engine, clock)
+        await wait_until(pilot, lambda: "→ sent" in chronology_text(screen), "the reply sent")

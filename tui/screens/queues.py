@@ -203,8 +203,9 @@ class QueuesScreen(Screen[None]):
             self.reload()
 
     def on_tickets_changed(self, message: TicketsChanged) -> None:
-        """A ticket was written somewhere: read the list again soon (under another screen: on resume)."""
-        if self.loaded and self.is_current:
+        """A ticket was written somewhere: read the list again soon (under another screen: on resume).
+        Also before the first listing arrives: it may have been read before that write."""
+        if self.is_current:
             self.live_reloads.request()
 
     def reload(self) -> None:

@@ -8,8 +8,8 @@ newest line) with the one it showed. At most twice a second; the chronology stay
 (at the end: it follows the new lines). Not while a change of this screen is being saved, nor over a
 conflict (F5 is asked for), nor under another screen (it looks again when back on top).
 
-A reply's mail shows in the chronology as queued → sent → failed; ``DeliveryWatch`` polls the ticket's
-outbox state and the screen reads the ticket again when it changes. A
+A reply's mail shows in the chronology as queued → sent → failed; on each pushed change of the ticket
+``DeliveryWatch`` looks at its outbox state and the screen reads the ticket again when it moved. A
 reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
 is said in a banner and its text and files stay a draft.
 
@@ -243,6 +243,8 @@ class TicketScreen(Screen[None]):
         self.query_one(TicketHeader).show(message.detail, self.ctx.clock.now())
         self.query_one(TicketChronology).show(message.detail.events, keep_scroll=not first)
         self.refresh_bindings()
+        if self._stale and self.is_current:  # written while this was being read or saved
+            self.live_rechecks.request()
 
     # -- live: written elsewhere -------------------------------------------------------------------
 
@@ -261,8 +263,9 @@ class TicketScreen(Screen[None]):
     def _recheck(self) -> None:
         """Read the ticket again if it changed (named: it did; else its stamp says)."""
         if self.detail is None or self._saving or self.conflicted:
-            return  # the load, the save or F5 reads it anyway
+            return  # still stale: looked at again once loaded (after the save, or F5)
         named, self._named, self._stale = self._named, False, False
+        self.query_one(DeliveryWatch).poll()  # a reply's mail sent, failed or bounced
         if named:
             self.reload()
         else:
