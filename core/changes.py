@@ -1,18 +1,21 @@
 """Live changes: a writer signals a kind of change inside its transaction; a console's watcher learns of
 it within a few tens of milliseconds, without scanning any table.
 
-PostgreSQL: ``pg_notify('hotline_<kind>')``, delivered at commit; the watcher holds one LISTEN connection
-of its own (outside the pool) and reconnects when it is lost, then reports every kind (notifications
-sent meanwhile are gone).
+PostgreSQL: ``pg_notify('hotline_<kind>', '<ids>')``, delivered at commit; the payload names the
+records changed (ticket numbers: never client data), empty when unknown or too many. The watcher holds
+one LISTEN connection of its own (outside the pool) and reconnects when it is lost, then reports every
+kind (notifications sent meanwhile are gone).
 SQLite: the writer bumps the kind's counter in ``change_signal``; the watcher asks ``PRAGMA data_version``
 on its own connection (it moves when another connection commits) every ``poll_seconds`` and reads the
-few counters only when it moved.
+few counters only when it moved. Which records changed is not known there: readers compare what they
+show (a ticket's ``updated_at``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -22,19 +25,28 @@ if TYPE_CHECKING:
 
     from hotline.core.db import UnitOfWork
 
-CHANNELS: tuple[str, ...] = ("screen_pop", "reminder")
+CHANNELS: tuple[str, ...] = ("screen_pop", "reminder", "ticket")
 """The kinds of change a console follows live."""
 POLL_SECONDS = 0.02
 """SQLite: how often the watcher asks ``PRAGMA data_version`` (a read of one page already in memory)."""
 RECONNECT_SECONDS = 1.0
+MAX_PAYLOAD_IDS = 400
+"""More records than this in one signal: the payload is left empty ("some of them", readers look)."""
 
 
-def signal_change(uow: UnitOfWork, channel: str) -> None:
-    """Tell the watchers that ``channel`` changed, when (and only if) the unit of work commits."""
+def signal_change(uow: UnitOfWork, channel: str, ids: Iterable[int] = ()) -> None:
+    """Tell the watchers that ``channel`` changed, when (and only if) the unit of work commits;
+    ``ids``: which records (PostgreSQL carries them to the watchers, SQLite only counts)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown change channel {channel!r}")
     if uow.session.get_bind().dialect.name == "postgresql":
-        uow.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": f"hotline_{channel}"})
+        named = sorted({int(record) for record in ids})
+        payload = ",".join(map(str, named)) if len(named) <= MAX_PAYLOAD_IDS else ""
+        # PostgreSQL folds identical notifications of one transaction into one.
+        uow.session.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": f"hotline_{channel}", "payload": payload},
+        )
         return
     uow.session.execute(
         text(
@@ -56,10 +68,12 @@ class ChangeWatcher:
         self._connection: Any | None = None
         self._data_version: int | None = None
         self._versions: dict[str, int] = {}
+        self._ids: dict[str, set[int] | None] = {}
         self._connect()
 
     def wait(self, timeout: float) -> set[str]:
         """The channels that changed since the last call, as soon as one did; empty after ``timeout``."""
+        self._ids = {}
         if self._connection is None:
             time.sleep(min(timeout, RECONNECT_SECONDS))
             try:
@@ -72,6 +86,12 @@ class ChangeWatcher:
         except Exception:
             self._drop()
             return set()
+
+    def ids(self, channel: str) -> frozenset[int] | None:
+        """The records of ``channel`` the last ``wait`` reported changed; None when not known which
+        (SQLite, a signal naming too many, a reconnection): the reader looks at what it shows."""
+        named = self._ids.get(channel)
+        return frozenset(named) if named is not None else None
 
     def close(self) -> None:
         self._drop()
@@ -106,15 +126,23 @@ class ChangeWatcher:
 
     def _wait_postgres(self, timeout: float) -> set[str]:
         assert self._connection is not None
-        changed = {
-            notify.channel.removeprefix("hotline_")
-            for notify in self._connection.notifies(timeout=timeout, stop_after=1)
-        }
-        if changed:  # take whatever else already arrived, without waiting
-            changed |= {
-                notify.channel.removeprefix("hotline_") for notify in self._connection.notifies(timeout=0)
-            }
-        return changed & set(CHANNELS)
+        notifies = list(self._connection.notifies(timeout=timeout, stop_after=1))
+        if notifies:  # take whatever else already arrived, without waiting
+            notifies += self._connection.notifies(timeout=0)
+        changed: set[str] = set()
+        for notify in notifies:
+            channel = notify.channel.removeprefix("hotline_")
+            if channel not in CHANNELS:
+                continue
+            known = self._ids.get(channel) if channel in changed else set()
+            changed.add(channel)
+            parts = notify.payload.split(",") if notify.payload else []
+            if known is None or not parts or not all(part.isdigit() for part in parts):
+                self._ids[channel] = None  # some records, not said which
+            else:
+                known.update(map(int, parts))
+                self._ids[channel] = known
+        return changed
 
     # -- SQLite ------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from hotline.tui.messages import (
     OpenTicketRequested,
     RemindersChanged,
     ScreenPopRequested,
+    TicketsChanged,
     WorkerFailed,
     forward_worker_failure,
     readable_error,
@@ -172,7 +173,7 @@ class HotlineApp(App[None]):
         if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
             self.push_screen(NewClientScreen(self.ctx, typed=typed, attribution=attribution), opened)
 
-    # -- live updates: screen pops and reminders --------------------------------------------------
+    # -- live updates: screen pops, reminders, tickets ------------------------------------------
 
     def on_screen_pop_requested(self, message: ScreenPopRequested) -> None:
         """A live call: the card (or the new-client form) with the call timer running from the ring."""
@@ -203,6 +204,11 @@ class HotlineApp(App[None]):
         for screen in self.screen_stack:
             for panel in screen.query(ReminderList):
                 panel.reload()
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """Every open screen hears of it (the queue and ticket screens read again; the rest ignore it)."""
+        for screen in self.screen_stack:
+            screen.post_message(TicketsChanged(message.numbers))
 
     def action_open_missed_calls(self) -> None:
         from hotline.tui.screens.missed_calls import MissedCallsScreen

@@ -1,5 +1,6 @@
 """The console's live updates: one thread that waits for changes (LISTEN/NOTIFY on PostgreSQL, the change
-counter on SQLite) and turns them into messages for the app: this operator's screen pops, reminders.
+counter on SQLite) and turns them into messages for the app: this operator's screen pops, reminders,
+tickets written (the queue and ticket screens read again).
 
 A plain daemon thread rather than a Textual worker: it runs as long as the console does, and
 ``workers.wait_for_complete`` (which tests use to settle) must not wait for it.
@@ -14,7 +15,13 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.tui.messages import RemindersChanged, ScreenPopRequested, WorkerFailed, read_card
+from hotline.tui.messages import (
+    RemindersChanged,
+    ScreenPopRequested,
+    TicketsChanged,
+    WorkerFailed,
+    read_card,
+)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -43,6 +50,8 @@ class LiveUpdates:
         self.label = console_label(self.started_at)
         self.shown: set[int] = set()
         """Pops this console showed (each console keeps its own: all of an operator's consoles ring)."""
+        self.watching = threading.Event()
+        """Set once the thread listens: a change committed after that is never missed."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hotline-live-updates", daemon=True)
 
@@ -64,6 +73,7 @@ class LiveUpdates:
             try:
                 if watcher is None:
                     watcher = ChangeWatcher(self.ctx.engine)
+                    self.watching.set()
                     # At start the panels read their reminders as they mount; after a failure, anything
                     # may have changed meanwhile.
                     changed = set(CHANNELS) if failing else {"screen_pop"}
@@ -74,6 +84,8 @@ class LiveUpdates:
                     self._take_screen_pops()
                 if "reminder" in changed:
                     self.app.post_message(RemindersChanged())
+                if "ticket" in changed:
+                    self.app.post_message(TicketsChanged(watcher.ids("ticket")))
                 failing = False
             except Exception as error:
                 if not failing:

@@ -74,6 +74,14 @@ class RemindersChanged(_Flow):
 
 
 @dataclass
+class TicketsChanged(_Flow, bubble=False):
+    """Tickets or their chronologies were written somewhere; ``numbers``: which (None: not known which,
+    as on SQLite). The app hands one to each open screen; the queue and ticket screens read again."""
+
+    numbers: frozenset[int] | None = None
+
+
+@dataclass
 class OpenClientRequested(_Flow):
     """A screen asks for a client's card (``call_started_at``: with a call timer running from then)."""
 

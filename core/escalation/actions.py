@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import insert, select, update
 
+from hotline.core.changes import signal_change
 from hotline.core.errors import ConfigError
 from hotline.core.models import AuditEntry, Operator, Queue, Ticket, TicketEvent
 from hotline.core.models.enums import EventKind, Priority, Role
@@ -106,6 +107,7 @@ def apply_actions(
         _APPLY[action.kind](uow, batch, action, tickets)
     ids = [ticket.id for ticket in tickets]
     _update(uow, ids, version=T.c.version + 1, updated_at=batch.now)
+    signal_change(uow, "ticket", (ticket.number for ticket in tickets))
     session = uow.session
     for start in range(0, len(batch.events), INSERT_CHUNK):
         session.execute(insert(TicketEvent.__table__), batch.events[start : start + INSERT_CHUNK])  # type: ignore[attr-defined]

@@ -2,7 +2,10 @@
 filter, next SLA deadline first, with the due time as a countdown coloured by urgency.
 
 Keys take a ticket (assign it to me), assign it (a modal of operators) or open it. The list is read in
-a thread worker; a timer redraws the countdowns every few seconds and re-reads the list now and then.
+a thread worker; a timer redraws the countdowns every few seconds (no database work). The list is read
+again when a ticket is written anywhere (``TicketsChanged``, pushed by the console's live thread), at
+most twice a second however many are written, keeping the selected ticket and the scroll position; a
+screen under another one reads again when it comes back on top. Nothing polls.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from textual.worker import Worker
 
 from hotline.core.enums import TicketStatus
 from hotline.core.services.tickets import QueueView
+from hotline.tui.coalesce import Coalescer
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import OpenTicketRequested, forward_worker_failure
+from hotline.tui.messages import OpenTicketRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.queue_tabs import QueueTabs
 from hotline.tui.widgets.ticket_changes import (
@@ -39,7 +43,6 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 COUNTDOWN_SECONDS = 5.0
-RELOAD_SECONDS = 30.0
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(status.value for status in TicketStatus))
 """The status filter, in the order ``s`` steps through it (None: every open status)."""
 
@@ -178,6 +181,8 @@ class QueuesScreen(Screen[None]):
         self.loaded = False
         self._generation = 0
         self._saving = False
+        self.live_reloads = Coalescer(self, self.reload)
+        """Reloads asked by pushed changes, a burst folded into a few."""
 
     def compose(self) -> ComposeResult:
         yield QueueTabs(id="queue-tabs")
@@ -191,12 +196,17 @@ class QueuesScreen(Screen[None]):
         self.query_one(TicketTable).focus()
         self._show_filter(total=None, shown=0)
         self.set_interval(COUNTDOWN_SECONDS, self._tick)
-        self.set_interval(RELOAD_SECONDS, self.reload)
         self.reload()
 
     def on_screen_resume(self) -> None:
         if self.loaded:
             self.reload()
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """A ticket was written somewhere: read the list again soon (under another screen: on resume).
+        Also before the first listing arrives: it may have been read before that write."""
+        if self.is_current:
+            self.live_reloads.request()
 
     def reload(self) -> None:
         """Read the counts and the listing again for the current queue, view and status."""

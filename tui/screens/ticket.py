@@ -1,8 +1,15 @@
 """One ticket: its whole chronology (newest last), reply through the outbox (with attachments), note,
 its attachments (save, open), and changes of status, priority, queue and assignee.
 
-A reply's mail shows in the chronology as queued → sent → failed; ``DeliveryWatch`` polls the ticket's
-outbox state and the screen reads the ticket again when it changes. A
+A ticket written elsewhere (an event, a change, a mail taken in) shows without a key: the console's
+live thread posts ``TicketsChanged``; when it names this ticket (PostgreSQL) the screen reads it again,
+when it does not say which (SQLite) the screen first compares the ticket's stamp (version, last touch,
+newest line) with the one it showed. At most twice a second; the chronology stays where it was scrolled
+(at the end: it follows the new lines). Not while a change of this screen is being saved, nor over a
+conflict (F5 is asked for), nor under another screen (it looks again when back on top).
+
+A reply's mail shows in the chronology as queued → sent → failed; on each pushed change of the ticket
+``DeliveryWatch`` looks at its outbox state and the screen reads the ticket again when it moved. A
 reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
 is said in a banner and its text and files stay a draft.
 
@@ -25,8 +32,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker
 
+from hotline.tui.coalesce import Coalescer
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import OpenClientRequested, forward_worker_failure
+from hotline.tui.messages import OpenClientRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
 from hotline.tui.widgets.key_footer import KeyFooter
 from hotline.tui.widgets.ticket_changes import (
@@ -147,6 +155,14 @@ class TicketLoaded(Message):
     """Ticket ``detail`` (with its chronology) was read."""
 
     detail: Any
+    stamp: tuple[Any, ...] = ()
+
+
+@dataclass
+class TicketStamped(Message):
+    """The ticket's stamp was read (``ticket_stamp``): the screen reads the ticket when it moved."""
+
+    stamp: tuple[Any, ...]
 
 
 @dataclass
@@ -174,6 +190,14 @@ class TicketScreen(Screen[None]):
         self.draft_files: tuple[Path, ...] = ()
         self._saving = False
         self._files_dir: Path | None = None
+        self.stamp: tuple[Any, ...] = ()
+        """The stamp of the ticket as shown (see ``ticket_stamp``)."""
+        self.loads = 0
+        """How many times the ticket was read and shown (what the live tests count)."""
+        self._stale = False
+        self._named = False
+        self.live_rechecks = Coalescer(self, self._recheck)
+        """Looks asked by pushed changes, a burst folded into a few."""
 
     @property
     def version(self) -> int | None:
@@ -201,20 +225,64 @@ class TicketScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-load")
     def _load(self) -> None:
-        from hotline.core.services.tickets import ticket_detail
+        from hotline.core.services.tickets import ticket_detail, ticket_stamp
 
         with self.ctx.uow(readonly=True) as uow:
+            stamp = ticket_stamp(uow, number=self.number)
             detail = ticket_detail(uow, number=self.number)
-        self.post_message(TicketLoaded(detail))
+        self.post_message(TicketLoaded(detail, stamp))
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         message.stop()
+        first = self.detail is None
+        self.loads += 1
         self.detail = message.detail
+        self.stamp = message.stamp
         self.conflicted = False
         self.query_one("#ticket-conflict", Static).display = False
         self.query_one(TicketHeader).show(message.detail, self.ctx.clock.now())
-        self.query_one(TicketChronology).show(message.detail.events)
+        self.query_one(TicketChronology).show(message.detail.events, keep_scroll=not first)
         self.refresh_bindings()
+        if self._stale and self.is_current:  # written while this was being read or saved
+            self.live_rechecks.request()
+
+    # -- live: written elsewhere -------------------------------------------------------------------
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        if message.numbers is not None and self.number not in message.numbers:
+            return
+        self._named = self._named or message.numbers is not None
+        self._stale = True
+        if self.is_current:
+            self.live_rechecks.request()
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.live_rechecks.request()
+
+    def _recheck(self) -> None:
+        """Read the ticket again if it changed (named: it did; else its stamp says)."""
+        if self.detail is None or self._saving or self.conflicted:
+            return  # still stale: looked at again once loaded (after the save, or F5)
+        named, self._named, self._stale = self._named, False, False
+        self.query_one(DeliveryWatch).poll()  # a reply's mail sent, failed or bounced
+        if named:
+            self.reload()
+        else:
+            self._read_stamp()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-stamp")
+    def _read_stamp(self) -> None:
+        from hotline.core.services.tickets import ticket_stamp
+
+        with self.ctx.uow(readonly=True) as uow:
+            stamp = ticket_stamp(uow, number=self.number)
+        self.post_message(TicketStamped(stamp))
+
+    def on_ticket_stamped(self, message: TicketStamped) -> None:
+        message.stop()
+        if message.stamp != self.stamp and not self._saving and not self.conflicted:
+            self.reload()
 
     def _tick(self) -> None:
         self.query_one(TicketHeader).tick(self.ctx.clock.now())

@@ -1,9 +1,10 @@
-"""Watching a ticket's outgoing mail for the ticket screen: a cheap poll of its outbox state.
+"""Watching a ticket's outgoing mail for the ticket screen: a cheap look at its outbox state.
 
-Every ``POLL_SECONDS`` a thread worker reads one small fingerprint of the ticket's outbox rows (how
-many, how many sent, how many failed, their attempts); when it changes, ``TicketMailMoved`` is posted
-and the screen reads the ticket again, so queued → sent → failed shows without a key. (On PostgreSQL
-this may later ride on LISTEN/NOTIFY like the screen pops; the message stays the same.)
+When the console hears the ticket was written (the mail sender signals each reply sent, failed or
+bounced, like every ticket write: ``TicketsChanged``), the screen asks for a look: a thread worker reads
+one small fingerprint of the ticket's outbox rows (how many, how many sent, how many failed, their
+attempts); when it changed, ``TicketMailMoved`` is posted and the screen reads the ticket again, so
+queued → sent → failed shows without a key. Nothing polls on a timer.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from textual.widget import Widget
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
-
-POLL_SECONDS = 2.0
 
 
 @dataclass
@@ -34,7 +33,7 @@ class _Polled(Message):
 
 
 class DeliveryWatch(Widget):
-    """An invisible widget that polls ticket ``number``'s outbox state."""
+    """An invisible widget that looks at ticket ``number``'s outbox state when asked."""
 
     DEFAULT_CSS = "DeliveryWatch { display: none; }"
 
@@ -45,12 +44,11 @@ class DeliveryWatch(Widget):
         self.fingerprint: tuple[int, ...] | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(POLL_SECONDS, self.poll)
         self.poll()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-delivery")
     def poll(self) -> None:
-        """Read the fingerprint now (the timer calls this; a test may too)."""
+        """Read the fingerprint now (the screen calls this on a pushed change; a test may too)."""
         from hotline.core.services.tickets import delivery_fingerprint
 
         with self.ctx.uow(readonly=True) as uow:

@@ -71,13 +71,21 @@ class TicketChronology(RichLog):
         self._zone = zone
         self.events: list[EventLine] = []
 
-    def show(self, events: list[EventLine]) -> None:
+    def show(self, events: list[EventLine], *, keep_scroll: bool = False) -> None:
+        """Show ``events``, at the newest; ``keep_scroll`` (a reload): where the reader was, unless they
+        were at the end (then at the new end, so new lines show)."""
+        top = round(self.scroll_y)
+        stay = keep_scroll and not self.is_vertical_scroll_end
+        follow = False if stay else None  # None: the log's auto-scroll, also for writes it defers
         self.events = list(events)
         self.clear()
         if not events:
-            self.write(Text("No events yet.", style="dim"))
+            self.write(Text("No events yet.", style="dim"), scroll_end=follow)
         for index, event in enumerate(events):
             if index:
-                self.write(Text(""))
-            self.write(event_text(event, self._zone))
-        self.scroll_end(animate=False)
+                self.write(Text(""), scroll_end=follow)
+            self.write(event_text(event, self._zone), scroll_end=follow)
+        if stay:
+            self.call_after_refresh(self.scroll_to, y=top, animate=False)
+        else:
+            self.scroll_end(animate=False)

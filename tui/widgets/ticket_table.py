@@ -57,8 +57,10 @@ class TicketTable(DataTable[Text]):
             self.show(list(self.rows_shown.values()), self._now, show_queue=self.show_queue)
 
     def show(self, rows: list[TicketSummary], now: datetime, *, show_queue: bool = True) -> None:
-        """Replace the rows, keeping the cursor on the same ticket when it is still listed."""
+        """Replace the rows, keeping the cursor on the same ticket when it is still listed (on the same
+        line of the screen), else on the same row; the rest of the view scrolls around it."""
         current = self.selected_row() if self.columns else None
+        old_row, old_top = self.cursor_row, round(self.scroll_y)
         self._now = now
         self.show_queue = show_queue
         self._ensure_columns()
@@ -76,8 +78,16 @@ class TicketTable(DataTable[Text]):
             if show_queue:
                 cells.append(Text(printable(row.queue), no_wrap=True, overflow="ellipsis"))
             self.add_row(*cells, key=str(row.number))
-        if current is not None and current.number in self.rows_shown:
-            self.move_cursor(row=self.get_row_index(str(current.number)))
+        if current is None or not rows:
+            return
+        if current.number in self.rows_shown:
+            row_index = self.get_row_index(str(current.number))
+        else:
+            row_index = min(old_row, len(rows) - 1)
+        self.move_cursor(row=row_index, scroll=False)
+        offset = old_row - old_top  # one line per row: the cursor's line on screen
+        top = max(0, row_index - offset) if 0 <= offset < self.size.height else old_top
+        self.call_after_refresh(self.scroll_to, y=top, animate=False)
 
     def tick(self, now: datetime) -> None:
         """Redraw the countdowns for ``now`` (no database work)."""

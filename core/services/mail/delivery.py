@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from hotline.core.models import Attachment, OutboxFile, OutboxMessage
+from hotline.core.changes import signal_change
+from hotline.core.models import Attachment, OutboxFile, OutboxMessage, Ticket
 from hotline.core.models.enums import OutboxStatus
 from hotline.core.services.audit import record_audit
 from hotline.core.services.outbox import DEFAULT_DOMAIN, domain_of
@@ -113,6 +114,7 @@ def mark_sent(uow: UnitOfWork, *, outbox_id: int, refused: dict[str, str] | None
     message.attempts += 1
     message.last_error = "; ".join(f"{rcpt}: {why}" for rcpt, why in (refused or {}).items()) or None
     uow.session.add(message)
+    _signal_ticket(uow, message)
     record_audit(
         uow,
         action="outbox.sent",
@@ -151,7 +153,17 @@ def mark_failed_attempt(uow: UnitOfWork, *, outbox_id: int, error: str, permanen
     else:
         message.next_attempt_at = uow.now() + retry_delay(message.attempts)
     uow.session.add(message)
+    _signal_ticket(uow, message)
     return OutboxStatus(message.status)
+
+
+def _signal_ticket(uow: UnitOfWork, message: OutboxMessage) -> None:
+    """A ticket's screen shows where each reply's mail is: tell the consoles (the ticket's number)."""
+    if message.ticket_id is None:
+        return
+    number = uow.session.exec(select(Ticket.number).where(Ticket.id == message.ticket_id)).first()
+    if number is not None:
+        signal_change(uow, "ticket", [number])
 
 
 def release(uow: UnitOfWork, *, outbox_id: int) -> None:
@@ -196,6 +208,7 @@ def record_bounce(uow: UnitOfWork, *, outbox_id: int, reason: str, bounce_messag
     message.failed_at = uow.now()
     message.last_error = f"bounced: {reason}"[:2000]
     uow.session.add(message)
+    _signal_ticket(uow, message)
     record_audit(
         uow,
         action="outbox.bounced",

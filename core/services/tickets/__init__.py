@@ -57,6 +57,7 @@ from hotline.core.services.tickets.reads import (
     list_tickets,
     ticket_detail,
     ticket_events,
+    ticket_stamp,
     ticket_summary,
     tickets_by_number,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "take_ticket",
     "ticket_detail",
     "ticket_events",
+    "ticket_stamp",
     "ticket_summary",
     "tickets_by_number",
     "update_ticket",

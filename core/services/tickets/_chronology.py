@@ -20,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
 from hotline.core.bulk import insert_ids
+from hotline.core.changes import signal_change
 from hotline.core.enums import DONE_STATUSES, EventKind, TicketStatus
 from hotline.core.models import Ticket, TicketEvent
 from hotline.core.models.sla import TicketSla
@@ -159,6 +160,7 @@ class _Lines:
             session.add(ticket)
         self.ids = insert_ids(session, TicketEvent, self.rows)
         session.flush()
+        signal_change(self.uow, "ticket", (ticket.number for ticket in self.tickets))
         return self.ids
 
     def event(self, index: int) -> TicketEvent:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hotline.core.changes import signal_change
 from hotline.core.errors import Conflict
 from hotline.core.models import Ticket
 from hotline.core.services.audit import record_audit
@@ -45,4 +46,5 @@ def record_change(
     ticket.updated_at = uow.now()
     uow.session.add(ticket)
     uow.session.flush()
+    signal_change(uow, "ticket", [ticket.number])
     record_audit(uow, action=action, entity="ticket", entity_id=ticket.number, before=before, after=after)

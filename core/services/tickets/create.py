@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.bulk import insert_objects
+from hotline.core.changes import signal_change
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Queue, Ticket
@@ -160,6 +161,7 @@ def create_tickets(
     # Kept referenced (the session's identity map is weak) so the next events' touches find the rows
     # without a query; only ever the newest tickets', and only through session.get.
     session.info[NEWEST_CLOCKS] = held_clocks
+    signal_change(uow, "ticket", (ticket.number for ticket in tickets))
     add_events(uow, _first_events(drafts, tickets), sla=sla)
     record_audits(
         uow,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from hotline.core.enums import DONE_STATUSES, TicketStatus
@@ -163,6 +163,18 @@ def ticket_detail(uow: UnitOfWork, *, number: int) -> TicketDetail:
     if found is None:
         raise NotFound(f"no ticket #{number}")
     return TicketDetail(ticket=_summary(found), events=_event_lines(uow, found.id))
+
+
+def ticket_stamp(uow: UnitOfWork, *, number: int) -> tuple[Any, ...]:
+    """A value that changes whenever ticket ``number`` does (its version, its last touch, its newest
+    chronology line): how a screen learns cheaply whether to read it again. ``NotFound`` when gone."""
+    newest_line = select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id == Ticket.id).scalar_subquery()
+    found = uow.session.exec(
+        select(Ticket.version, Ticket.updated_at, newest_line).where(Ticket.number == number)
+    ).first()
+    if found is None:
+        raise NotFound(f"no ticket #{number}")
+    return tuple(found)
 
 
 def tickets_by_number(uow: UnitOfWork, numbers: Sequence[int]) -> list[TicketSummary]:
