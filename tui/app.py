@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -42,7 +43,9 @@ class HotlineApp(App[None]):
     """The operator console."""
 
     TITLE = "hotline"
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar = ["app.tcss", Path(__file__).parent / "screens" / "client_card.tcss"]
+    """The card's rules too (the path as the card names it): read with the app's, so the first screen
+    pop does not parse every rule again."""
     BINDINGS: ClassVar = bindings_for("app")
     COMMANDS: ClassVar = {CommandsProvider}
 

@@ -15,6 +15,7 @@ Actions are Textual action strings run on the screen (``"log_call"`` → ``actio
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,20 +77,29 @@ class Command:
 
 
 _REGISTRY: dict[str, Command] = {}
+_REGISTERING = threading.Lock()
+"""Modules register as they are imported, also on the live-updates thread (it imports the card ahead
+of the first ring): one registration at a time, and readers iterate over a copy (``_commands``)."""
 
 
 def register(*commands: Command) -> tuple[Command, ...]:
     """Declare commands, all or none: an id declared twice differently or a key bound twice in one
     scope is a ``ValueError`` and leaves the registry as it was."""
-    candidate = dict(_REGISTRY)
-    for command in commands:
-        existing = candidate.get(command.id)
-        if existing is not None and existing != command:
-            raise ValueError(f"command id {command.id!r} declared twice differently")
-        candidate[command.id] = command
-    _check_keys(candidate)
-    _REGISTRY.update(candidate)
+    with _REGISTERING:
+        candidate = dict(_REGISTRY)
+        for command in commands:
+            existing = candidate.get(command.id)
+            if existing is not None and existing != command:
+                raise ValueError(f"command id {command.id!r} declared twice differently")
+            candidate[command.id] = command
+        _check_keys(candidate)
+        _REGISTRY.update(candidate)
     return commands
+
+
+def _commands() -> tuple[Command, ...]:
+    """The registered commands (a copy made in one step: another thread may register meanwhile)."""
+    return tuple(_REGISTRY.values())
 
 
 def _check_keys(registry: dict[str, Command]) -> None:
@@ -103,9 +113,10 @@ def _check_keys(registry: dict[str, Command]) -> None:
 
 def commands_for(scope: str, *, with_app: bool = False) -> list[Command]:
     """The commands of one scope in declaration order (then the app-wide ones, with ``with_app``)."""
-    mine = [c for c in _REGISTRY.values() if c.scope == scope]
+    registered = _commands()
+    mine = [c for c in registered if c.scope == scope]
     if with_app and scope != APP_SCOPE:
-        mine += [c for c in _REGISTRY.values() if c.scope == APP_SCOPE]
+        mine += [c for c in registered if c.scope == APP_SCOPE]
     return mine
 
 
@@ -125,7 +136,7 @@ def key_hints(screen: Screen[object]) -> str:
 
 
 def all_commands() -> list[Command]:
-    return list(_REGISTRY.values())
+    return list(_commands())
 
 
 def scope_of(screen: Screen[object]) -> str:

@@ -20,7 +20,7 @@ from hotline.tui.messages import (
     ScreenPopRequested,
     TicketsChanged,
     WorkerFailed,
-    read_card,
+    read_card_in,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +38,24 @@ FAILURE_PAUSE_SECONDS = 1.0
 def console_label(started_at: datetime) -> str:
     """How ``call incoming --wait`` names this console: host, process and the time it started."""
     return f"{socket.gethostname()} pid {os.getpid()} (started {started_at:%H:%M:%S} UTC)"
+
+
+WARM_UP_MODULES = (
+    "hotline.tui.screens.client_card",
+    # what the home screen looks at as a screen covers it
+    "hotline.tui.screens.help",
+    "hotline.tui.screens.kb_search",
+    "textual.command",
+)
+
+
+def warm_up_screen_pop() -> None:
+    """Import what showing a caller's card needs, once the console is idle after its start: the first
+    ring does not pay for it (tens of milliseconds, several times that on a loaded machine)."""
+    import importlib
+
+    for module in WARM_UP_MODULES:
+        importlib.import_module(module)
 
 
 class LiveUpdates:
@@ -68,6 +86,7 @@ class LiveUpdates:
 
         watcher = None
         failing = False
+        warm = False
         last_check = 0.0
         while not self._stop.is_set():
             try:
@@ -79,6 +98,9 @@ class LiveUpdates:
                     changed = set(CHANNELS) if failing else {"screen_pop"}
                 else:
                     changed = watcher.wait(WAIT_SECONDS)
+                    if not changed and not warm:
+                        warm = True
+                        warm_up_screen_pop()
                 if "screen_pop" in changed or time.monotonic() - last_check > RECHECK_SECONDS:
                     last_check = time.monotonic()
                     self._take_screen_pops()
@@ -110,10 +132,12 @@ class LiveUpdates:
             "shown": self.shown,
             "console_started_at": self.started_at,
         }
-        # A read-only look first: the write lock only when a pop waits.
-        with self.ctx.uow(readonly=True) as uow:
-            if not live_screen_pops(uow, **found):
-                return
+        # On SQLite a read-only look first: its one write lock only when a pop waits. PostgreSQL has no
+        # such lock; the look would cost a transaction more before the card.
+        if self.ctx.engine.dialect.name != "postgresql":
+            with self.ctx.uow(readonly=True) as uow:
+                if not live_screen_pops(uow, **found):
+                    return
         with self.ctx.uow() as uow:
             pops = live_screen_pops(uow, **found)
             take_screen_pops(uow, pop_ids=[int(pop.id or 0) for pop in pops], console=self.label)
@@ -128,11 +152,11 @@ class LiveUpdates:
                         pop.requested_at,
                         campaign=pop.campaign,
                         owners=number_owners(uow, callers),
+                        # read with the pop, so the card shows at once
+                        card=read_card_in(uow, caller.id) if caller is not None and caller.id else None,
                     )
                 )
         self.shown.update(int(pop.id or 0) for pop in pops)
         for request in requests:
-            if request.client_id is not None:
-                request.card = read_card(self.ctx, request.client_id)
             if not self._stop.is_set():
                 self.app.post_message(request)

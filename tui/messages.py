@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from textual.dom import DOMNode
     from textual.worker import Worker
 
+    from hotline.core.db import UnitOfWork
     from hotline.tui.context import ConsoleContext
 
 
@@ -182,14 +183,19 @@ OPEN_TICKETS_ON_CARD = 200
 
 
 def read_card(ctx: ConsoleContext, client_id: int) -> CardLoaded:
-    """Read a client's card and open tickets (in a worker thread): the card screen, and a screen pop
-    ahead of it."""
+    """Read a client's card and open tickets (in a worker thread) for the card screen."""
+    with ctx.uow(readonly=True) as uow:
+        return read_card_in(uow, client_id)
+
+
+def read_card_in(uow: UnitOfWork, client_id: int) -> CardLoaded:
+    """A client's card and open tickets read in ``uow``: a screen pop reads it in the transaction that
+    takes the pop (one round of connection, begin and commit fewer before the card shows)."""
     from hotline.core.services.clients import client_card
     from hotline.core.services.tickets import tickets_by_number
 
-    with ctx.uow(readonly=True) as uow:
-        card = client_card(uow, client_id=client_id)
-        return CardLoaded(card, tickets_by_number(uow, card.open_ticket_numbers[:OPEN_TICKETS_ON_CARD]))
+    card = client_card(uow, client_id=client_id)
+    return CardLoaded(card, tickets_by_number(uow, card.open_ticket_numbers[:OPEN_TICKETS_ON_CARD]))
 
 
 @dataclass

@@ -22,6 +22,9 @@ is one indexed phone lookup, so its size barely matters. Built once under ``$HOT
 or as database ``hotline_bench_pop`` (PostgreSQL), reused afterwards.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_pop.py
+
+``POP_BACKENDS=sqlite`` (or ``postgresql``) rings one backend only; ``POP_COLD=0`` leaves out the cold
+rings (the resident listener's are the target): a shorter run to compare a change before and after.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ HOME_MARK = "hone, name, email"
 RING_DEADLINE_SECONDS = 20.0
 LISTENER_DEADLINE_SECONDS = 60.0
 WAYS = ("resident listener", "cold start")
+BACKENDS = [name for name in os.environ.get("POP_BACKENDS", "sqlite,postgresql").split(",") if name]
+POP_COLD = os.environ.get("POP_COLD", "1") != "0"
 
 
 def hotline(url: str, *args: str) -> str:
@@ -272,13 +277,13 @@ def main() -> None:
         table.add_column(column)
     floor = interpreter_start_ms()
     with RESULTS.open("a", encoding="utf-8") as out:
-        for backend in ("sqlite", "postgresql"):
+        for backend in BACKENDS:
             url = demo_database(backend)
             if url is None:
                 continue
             login = operator_login(url)
             calls = callers(url)
-            for way in WAYS:
+            for way in WAYS if POP_COLD else WAYS[:1]:
                 listening = resident_listener(url) if way == WAYS[0] else contextlib.nullcontext([])
                 with listening as listener_work:
                     to_card, command_time, console_share = rings(url, login, calls)

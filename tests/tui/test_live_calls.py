@@ -183,3 +183,57 @@ async def test_reminders_appear_when_created_and_announce_when_due(world, consol
         clock.advance(seconds=1)  # the panel's timer fires at the due time and finds it due
         await wait_until(pilot, lambda: reminder_id in panel.announced, "the due reminder's toast")
         assert time.monotonic() - started < REFRESH_SECONDS / 3
+
+
+async def test_a_pops_card_comes_read_with_the_pop_then_its_timeline_and_reminders(
+    world, console, settle, engine, clock
+):
+    """The card is read in the transaction that takes the pop and shown as the card mounts; its
+    timeline and its reminders tab are filled after the first paint, as on a card opened by hand."""
+    from hotline.core.services.reminders import create_reminder
+    from hotline.tui.widgets.reminder_list import ReminderList
+    from hotline.tui.widgets.timeline_table import TimelineTable
+
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        reminder_id = create_reminder(
+            uow,
+            text="Ask about the invoice",
+            due_at=clock.now() + timedelta(days=1),
+            client_id=world.ivanov_id,
+        ).id
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # The card's rules were read with the app's: the first pop does not parse the stylesheet again.
+        assert app.stylesheet.has_source(str(ClientCardScreen.CSS_PATH), "")
+        ring(engine, clock, world.ivanov_phone)
+        await wait_until(pilot, lambda: isinstance(app.screen, ClientCardScreen), "the card")
+        card = app.screen
+        assert card.card is not None and card.card.client.id == world.ivanov_id
+        tickets = card.query_one("#tickets-table", DataTable)
+        assert tickets.row_count == len(card.card.open_ticket_numbers) >= 1
+        await wait_until(pilot, lambda: bool(card.query(ReminderList)), "the reminders tab's list")
+        panel = card.query_one("#reminder-list", ReminderList)
+        await wait_until(
+            pilot, lambda: [view.id for view in panel.reminders] == [reminder_id], "the reminder"
+        )
+        assert card.query_one(TimelineTable).items, "the calls on the timeline"
+        await pilot.press("3")
+        await settle(pilot)
+        assert card.query_one("#tabs").active == "reminders"
+
+
+async def test_a_card_closed_before_its_first_paint_loads_nothing_after(world, console, settle):
+    """A card closed in the turn it opened (Esc typed ahead of it): what it meant to load after its first
+    paint is not loaded into the closed screen, and nothing fails."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        card = app.screen_stack[-1]
+        assert isinstance(card, ClientCardScreen)
+        await pilot.pause()  # mounted: its after-the-first-paint call is queued
+        app.pop_screen()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert not card.query("#reminder-list"), "no reminders list mounted into the closed card"

@@ -188,8 +188,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 yield TimelineTable(zone=self.ctx.settings.zone, id="timeline-table")
             with TabPane("Open tickets", id="tickets"):
                 yield DataTable(id="tickets-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Reminders", id="reminders"):
-                yield ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
+            yield TabPane("Reminders", id="reminders")  # its list is mounted after the first paint
             with TabPane("People", id="people"):
                 yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
@@ -208,15 +207,27 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         if self._loaded is not None:
             self.on_card_loaded(self._loaded)
             self._loaded = None
-            self._load_page(first=True)  # the reminders panel reads its own list when it mounts
         else:
-            self.reload()
+            self._load_card()
+        # The timeline and the reminders (a tab not shown yet) once the card is on the screen: their
+        # reading and filling would compete with the first paint, which a ring waits for.
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if not self.is_attached:  # closed at once (Esc typed ahead)
+            return
+        self._load_page(first=True)
+        # the panel reads its own list as it mounts
+        self.query_one("#reminders", TabPane).mount(
+            ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
+        )
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""
         self._load_card()
         self._load_page(first=True)
-        self.query_one("#reminder-list", ReminderList).reload()
+        for panel in self.query("#reminder-list").results(ReminderList):
+            panel.reload()
 
     # -- loading -----------------------------------------------------------------------------------
 
