@@ -1,5 +1,10 @@
 """Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
 
+Console tests (``tests/tui``) drive the screens through the same services: they run on SQLite, and on
+PostgreSQL too where the backend changes what the console sees (live updates, screen pops, writers on
+other connections): those modules or tests carry ``@pytest.mark.both_backends``. The long tests are
+handed out first, so no worker is left with one at the end.
+
 PostgreSQL is reached at ``HOTLINE_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``);
 each test session creates its own database and drops it at the end. If the server cannot be reached the
 PostgreSQL variants are skipped with the reason, and the summary says so in capitals.
@@ -145,7 +150,42 @@ def uow_factory(engine: Engine, clock: Clock) -> UowFactory:
     return factory
 
 
+SLOW_MARKERS = ("tmux", "kamailio", "slow")
+"""Handed out first, in this order (the tmux shift is the longest test of all)."""
+_console_pg_deselected: list[int] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Console tests' PostgreSQL variants only where marked ``both_backends``; long tests first."""
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("backend") == "postgresql"
+        console = item.path.is_relative_to(Path(__file__).parent / "tui")
+        if on_pg and console and item.get_closest_marker("both_backends") is None:
+            deselected.append(item)
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        _console_pg_deselected.append(len(deselected))
+    kept.sort(key=_how_soon)
+    items[:] = kept
+
+
+def _how_soon(item: pytest.Item) -> int:
+    return next(
+        (rank for rank, name in enumerate(SLOW_MARKERS) if item.get_closest_marker(name)), len(SLOW_MARKERS)
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _console_pg_deselected:
+        terminalreporter.write_line(
+            f"{_console_pg_deselected[0]} console tests run on SQLite only: their PostgreSQL variants are"
+            " deselected (the services under them run on both backends in tests/core and tests/cli)"
+        )
     if _pg_skip_reason:
         terminalreporter.section("POSTGRESQL TESTS SKIPPED", sep="!", red=True, bold=True)
         terminalreporter.write_line(_pg_skip_reason[0], red=True, bold=True)

@@ -115,6 +115,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=invocations())
 @example(words=["clients", "export", "--format", "xlsx"])  # binary to a pipe (CI found 0x1b in one)
+@pytest.mark.slow
 def test_every_command_under_hostile_values(hostile_db, words: list[str]) -> None:
     url, path = hostile_db
     before = fingerprint(path)

@@ -27,6 +27,8 @@ from hotline.core.services.operators import add_operator
 from tests.cli.invoke import NO_CONFIG_HOME, hotline
 from tests.killing import kill_when as kill_child_when
 
+pytestmark = pytest.mark.slow
+
 ROWS = 10_000
 UPDATE_ROWS = 3_000
 """An update import is slower per row (each row is matched and compared): fewer rows keep it mid-way

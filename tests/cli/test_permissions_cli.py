@@ -143,6 +143,7 @@ def test_every_command_has_a_rule_and_every_rule_an_operation(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.slow
 def test_every_command_as_every_role(engine, clock, database_url: str, tmp_path: Path, role: str) -> None:
     populate(engine, clock)
     login = ROLES[role]

@@ -22,6 +22,8 @@ from hotline.tui.screens.new_client import NewClientScreen
 from hotline.tui.widgets.call_timer import CallTimer
 from tests.tui.conftest import wait_for_workers
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 DEADLINE_SECONDS = 15
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlmodel import select
 
 from hotline.core.db import UnitOfWork
@@ -22,6 +23,8 @@ from hotline.tui.widgets.ticket_header import TicketHeader
 from hotline.tui.widgets.ticket_table import TicketTable
 from tests.conftest import SENDING
 from tests.tui.conftest import wait_for_workers
+
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
 DEADLINE_SECONDS = 15
 """How long a pushed change may take to show (it takes well under a second; the machine is shared)."""

@@ -20,6 +20,8 @@ from hotline.tui.widgets.call_timer import CallTimer
 from tests.tui.conftest import OPERATOR, wait_for_workers
 from tests.tui.test_snapshots import SIZES, settled
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 OFFICE = "+7 495 700-00-01"
 POP_DEADLINE_SECONDS = 15
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 from textual.widgets import TextArea
 
@@ -17,6 +18,8 @@ from hotline.tui.screens.unlogged_call_note import UnloggedCallNoteScreen
 from hotline.tui.widgets.timeline_table import TimelineTable
 from tests.tui.conftest import OPERATOR, console_settings
 from tests.tui.test_client_card import open_card
+
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
 
 def pbx_call(engine, clock, *, call_id: str = "1795417200.1", seconds: int = 192) -> None:

@@ -21,6 +21,8 @@ from hotline.tui.widgets.sla_countdown import Urgency, countdown, urgency
 from hotline.tui.widgets.ticket_table import TicketTable
 from tests.tui.conftest import wait_for_workers
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 HOSTILE_SUBJECT = "[bold red]x[/] \x1b[2Jwiped"
 
 

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 from textual.widgets import Input
 
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.new_client import NewClientScreen
 from hotline.tui.widgets.call_timer import CallTimer
 from tests.tui.conftest import wait_for_workers
+
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
 POP_DEADLINE_SECONDS = 15
 

@@ -21,6 +21,8 @@ from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
 from tests.tui.conftest import wait_for_workers
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 HOSTILE_BODY = "[bold red]boom[/]\x1b[2J and \x1b]0;title\x07 more"
 
 

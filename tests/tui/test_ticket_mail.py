@@ -24,6 +24,8 @@ from hotline.tui.widgets.delivery_watch import DeliveryWatch
 from tests.tui.conftest import console_settings, wait_for_workers
 from tests.tui.test_ticket import chronology_text, open_ticket
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 
 def seed_files(engine, clock, number: int) -> None:
     with UnitOfWork(engine, clock=clock) as uow:

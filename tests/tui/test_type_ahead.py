@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from sqlmodel import select
 from textual import events
 from textual._callback import invoke
@@ -288,6 +289,7 @@ async def test_a_call_saved_late_lasts_until_ctrl_s_was_pressed(
     assert (call.started_at, call.duration_seconds) == (rang, 20)
 
 
+@pytest.mark.both_backends
 async def test_a_pop_from_the_client_whose_card_the_waiting_keys_open(
     world, console, settle, engine, clock, monkeypatch
 ):

@@ -19,6 +19,8 @@ from hotline.core.services.tickets import create_ticket
 from hotline.tui.screens.wallboard import WallboardScreen, age_text
 from tests.tui.conftest import wait_for_workers
 
+pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
+
 SUPERVISOR = "sup"
 
 

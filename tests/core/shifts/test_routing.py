@@ -64,6 +64,7 @@ def _route(engine, clock, mode: str, count: int) -> Counter[str]:
     return Counter(rows)
 
 
+@pytest.mark.slow
 def test_round_robin_over_1000_tickets_is_fair_among_those_on_shift(engine, clock, ten_operators) -> None:
     counts = _route(engine, clock, "round-robin", 1000)
     assert set(counts) == ON_SHIFT
@@ -71,6 +72,7 @@ def test_round_robin_over_1000_tickets_is_fair_among_those_on_shift(engine, cloc
     assert all(abs(count - mean) <= 1 for count in counts.values()), counts
 
 
+@pytest.mark.slow
 def test_least_loaded_evens_out_what_people_already_have(engine, clock, ten_operators) -> None:
     with UnitOfWork(engine, clock=clock) as uow:
         for index in range(30):
