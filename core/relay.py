@@ -125,7 +125,10 @@ class RelayServer:
 
     def start(self) -> None:
         """Listen to the database, then open the socket (a console that connects hears every change)."""
-        self._watcher = ChangeWatcher(self.engine)
+        try:
+            self._watcher = ChangeWatcher(self.engine)
+        except Exception as error:  # the driver's own error: a listen_url the engine's check did not try
+            raise Unavailable(f"the relay cannot listen to the database: {error}") from None
         try:
             self._listener = self._bind()
         except BaseException:
@@ -145,7 +148,10 @@ class RelayServer:
             try:
                 probe.connect(self.path)
             except OSError:
-                os.unlink(self.path)  # left by a relay that died
+                try:
+                    os.unlink(self.path)  # left by a relay that died
+                except OSError as error:
+                    raise Unavailable(f"cannot replace {self.path}: {error.strerror}") from None
             else:
                 raise Unavailable(f"a relay already serves {self.path}")
             finally:
@@ -393,7 +399,7 @@ class RelayWatcher:
             return changed
         except OSError:
             chunk = b""
-        if not chunk or len(self._pending) + len(chunk) > MAX_LINE_BYTES * 64:
+        if not chunk:
             return self._lose_relay()
         *lines, self._pending = (self._pending + chunk).split(b"\n")
         if len(self._pending) > MAX_LINE_BYTES:
