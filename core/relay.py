@@ -26,7 +26,7 @@ import socket
 import stat
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hotline.core.changes import CHANNELS, ChangeWatcher
 from hotline.core.errors import ConfigError, Unavailable
@@ -439,7 +439,7 @@ class RelayWatcher:
             direct.close()
 
 
-def open_watcher(engine: Engine, settings: Settings) -> Any:
+def open_watcher(engine: Engine, settings: Settings) -> ChangeWatcher | RelayWatcher:
     """The console's watcher: through the host's relay on PostgreSQL when it answers, else its own."""
     if engine.dialect.name == "postgresql":
         path = relay_socket_of(settings)
