@@ -32,6 +32,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("hotline.cli.reminders", "app", "reminders"),
     ("hotline.cli.report", "app", "report"),
     ("hotline.cli.call", "app", "call"),
+    ("hotline.cli.live", "app", "live"),
     ("hotline.cli.audit", "app", "audit"),
     ("hotline.cli.rules", "app", "rules"),
     ("hotline.cli.shifts", "app", "shifts"),

@@ -293,6 +293,10 @@ class DatabaseSettings(BaseModel):
     listen_url: str | None = None
     """A direct PostgreSQL URL (not through the pooler) for the one ``LISTEN`` connection of the
     live-update watcher."""
+    relay_socket: str | None = None
+    """PostgreSQL: the Unix socket of this host's ``hotline live relay`` (one ``LISTEN`` connection for
+    every console of the host); an absolute path in a folder the admin made (``/run/hotline/live.sock``).
+    Default: ``$XDG_RUNTIME_DIR/hotline/live.sock`` (a single-user host)."""
     pool_size: int = Field(default=1, ge=0, le=100)
     """Connections a process keeps open while idle. A console runs one unit of work at a time on its
     screen (its live updates wait on their own connection), so one is kept: 500 idle consoles cost
@@ -310,6 +314,19 @@ class DatabaseSettings(BaseModel):
             ("postgresql://", "postgres://", "postgresql+psycopg://")
         ):
             raise ValueError("listen_url must be a postgresql:// URL (LISTEN exists only on PostgreSQL)")
+        return value
+
+    @field_validator("relay_socket")
+    @classmethod
+    def _socket_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if "\0" in value or not value.startswith("/") or value.endswith("/"):
+            raise ValueError(
+                "relay_socket must be the absolute path of a socket file (/run/hotline/live.sock)"
+            )
+        if len(value.encode("utf-8", "surrogateescape")) > 107:
+            raise ValueError("relay_socket is longer than a Unix socket path may be (107 bytes)")
         return value
 
     @model_validator(mode="after")

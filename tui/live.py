@@ -82,7 +82,8 @@ class LiveUpdates:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        from hotline.core.changes import CHANNELS, ChangeWatcher
+        from hotline.core.changes import CHANNELS
+        from hotline.core.relay import open_watcher
 
         watcher = None
         failing = False
@@ -91,7 +92,8 @@ class LiveUpdates:
         while not self._stop.is_set():
             try:
                 if watcher is None:
-                    watcher = ChangeWatcher(self.ctx.engine)
+                    # The host's relay when it answers (PostgreSQL), else a LISTEN of its own.
+                    watcher = open_watcher(self.ctx.engine, self.ctx.settings)
                     self.watching.set()
                     # At start the panels read their reminders as they mount; after a failure, anything
                     # may have changed meanwhile.

@@ -36,6 +36,7 @@ NOT_WALKED = {
     ("mail", "send"): "talks to mail servers (tests/mailbox)",
     ("demo",): "rebuilds the whole data set (tests/cli/test_demo_cli.py)",
     ("call", "listen"): "the PBX listener runs until SIGTERM (tests/pbx)",
+    ("live", "relay"): "runs until SIGTERM (tests/core/test_live_relay.py)",
 }
 
 
