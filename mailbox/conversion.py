@@ -17,18 +17,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 from hotline.core.services.mail.incoming import IncomingMail
 from hotline.mailbox.convert import parse_message
-from hotline.mailbox.incoming import ConversionFailed, Converter, convert_for_intake
+from hotline.mailbox.incoming import (
+    ConversionFailed,
+    Converter,
+    convert_for_intake,
+    convert_group,
+    worker_ready,
+)
 
 Converted = IncomingMail | ConversionFailed
-
-
-def convert_group(raws: list[bytes], max_bytes: int) -> list[Converted]:
-    """A group's conversions, as the worker process runs them (each failure a value, in order)."""
-    return [convert_for_intake(raw, max_bytes) for raw in raws]
-
-
-def _ready() -> None:
-    """The first task of a new worker: it starts the process (and its imports) before mail arrives."""
 
 
 class Conversions:
@@ -49,7 +46,7 @@ class Conversions:
             return
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
         try:
-            pool.submit(_ready)
+            pool.submit(worker_ready)
             self._starting = True
             yield pool
         finally:

@@ -34,6 +34,16 @@ def convert_for_intake(
         return ConversionFailed(f"{type(error).__name__}: {error}")
 
 
+def convert_group(raws: list[bytes], max_bytes: int) -> list[IncomingMail | ConversionFailed]:
+    """A group's conversions, as the worker process runs them (each failure a value, in order). Here,
+    not beside the pool in ``conversion``, so that the worker does not import asyncio."""
+    return [convert_for_intake(raw, max_bytes) for raw in raws]
+
+
+def worker_ready() -> None:
+    """The first task of a new worker: it starts the process (and its imports) before mail arrives."""
+
+
 def to_incoming(parsed: ParsedMessage, raw: bytes) -> IncomingMail:
     """The converted message as the core intake takes it (with the loop verdict)."""
     verdict = classify(parsed)

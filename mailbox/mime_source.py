@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from email._encoded_words import decode_b
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 from typing import Any
+
+from hotline.mailbox.base64_decode import decode_base64
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _BASE64_ENCODING = re.compile(
@@ -59,8 +60,8 @@ def _unswallowed_headers(source: bytes) -> bytes | None:
 
 class SourceMessage(Message):
     """A ``Message`` that decodes a body set aside before parsing from that body's own bytes: the same
-    value and defects as ``Message.get_payload(decode=True)`` (the same ``decode_b`` on the same
-    characters), without its passes over the text (a str checked and turned back into bytes, split
+    value and defects as ``Message.get_payload(decode=True)`` (``decode_b``'s on the same characters,
+    see ``decode_base64``), without its passes over the text (a str checked and turned back into bytes, split
     into lines and joined again; a 5 MB attachment is 70,000 lines)."""
 
     set_aside: tuple[str, bytes] | None = None
@@ -79,7 +80,7 @@ class SourceMessage(Message):
             return super().get_payload(i, decode)
         payload, body = kept
         rest = payload[len(body) :].encode("ascii")  # what the parser kept after the body (a line break)
-        value, defects = decode_b((body + rest if rest else body).translate(None, b"\r\n"))
+        value, defects = decode_base64((body + rest if rest else body).translate(None, b"\r\n"))
         for defect in defects:
             self.policy.handle_defect(self, defect)
         return value

@@ -11,8 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import snowballstemmer
+if TYPE_CHECKING:
+    import snowballstemmer
 
 # Letters and digits (no underscore), with any combining marks that follow a letter; every stem is made of
 # letters and digits only, so SQLite's unicode61 tokenizer splits the stemmed text exactly as we do.
@@ -152,6 +154,8 @@ STOP_WORDS = frozenset(
 
 @lru_cache(maxsize=1)
 def _stemmers() -> tuple[snowballstemmer.stemmer, snowballstemmer.stemmer]:
+    import snowballstemmer  # on first use: the settings import this module, most commands never stem
+
     return snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english")
 
 
