@@ -22,8 +22,11 @@ def relay() -> None:
     import threading
 
     from hotline.core.relay import RelayServer, relay_socket_of
+    from hotline.core.services.system_runs import start_system_run
 
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="live relay")  # it carries only channel names and ticket numbers
     server = RelayServer(state.engine(), relay_socket_of(state.settings))
     server.start()
     stop = threading.Event()

@@ -65,6 +65,7 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "call import-cdr": "call.import",
     "call dial": "call.dial",
     "call listen": "call.import",
+    "live relay": "read",
     "audit list": "audit.read",
     "rules list": "read",
     "rules check": "read",

@@ -15,6 +15,7 @@ SYSTEM_RUNS = {
     "mail poll": "mail.run",
     "mail send": "mail.run",
     "call listen": "call.import",
+    "live relay": "read",
     "escalate": "escalate",
     "db upgrade": "db.admin",
     "db init": "db.admin",

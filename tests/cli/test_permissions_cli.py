@@ -126,7 +126,10 @@ def _option_samples(tmp: Path, login: str) -> dict[str, list[str]]:
     }
 
 
-NOT_RUN = {"console": "opens the full-screen console (tests/tui walks its commands)"}
+NOT_RUN = {
+    "console": "opens the full-screen console (tests/tui walks its commands)",
+    "live relay": "serves until SIGTERM on PostgreSQL (tests/core/test_live_relay.py runs it); any role may",
+}
 LOCAL = {name for name, operation in COMMAND_OPERATIONS.items() if operation is None}
 
 
