@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -154,6 +155,20 @@ async def wait_for_workers(app: App[None]) -> None:
     for worker in list(app.workers):
         with contextlib.suppress(WorkerCancelled):
             await worker.wait()
+
+
+LIVE_DEADLINE_SECONDS = 15
+"""How long a pushed change may take to show (well under a second; the machine is shared)."""
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object], what: str) -> None:
+    """Let the console run (no key pressed) until ``condition()``, at most ``LIVE_DEADLINE_SECONDS``."""
+    deadline = time.monotonic() + LIVE_DEADLINE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {LIVE_DEADLINE_SECONDS} s"
+        await pilot.pause(0.05)
+    await wait_for_workers(pilot.app)
+    await pilot.pause()
 
 
 async def _settle(pilot: Pilot[None]) -> None:

@@ -20,25 +20,14 @@ from hotline.tui.screens.log_call import LogCallScreen
 from hotline.tui.screens.missed_calls import MissedCallsScreen
 from hotline.tui.screens.new_client import NewClientScreen
 from hotline.tui.widgets.call_timer import CallTimer
-from tests.tui.conftest import wait_for_workers
+from tests.tui.conftest import wait_for_workers, wait_until
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
-
-DEADLINE_SECONDS = 15
 
 
 def ring(engine, clock, number: str, *, ago: timedelta = timedelta(0)) -> int:
     with UnitOfWork(engine, clock=FixedClock(clock.now() - ago)) as uow:
         return int(request_screen_pop(uow, operator_login="anna", number=number).id or 0)
-
-
-async def wait_until(pilot, condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {DEADLINE_SECONDS} s"
-        await pilot.pause(0.05)
-    await wait_for_workers(pilot.app)
-    await pilot.pause()
 
 
 async def test_a_stale_pop_is_a_missed_call_and_the_caller_is_one_key_away(

@@ -22,23 +22,11 @@ from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
 from hotline.tui.widgets.ticket_table import TicketTable
 from tests.conftest import SENDING
-from tests.tui.conftest import wait_for_workers
+from tests.tui.conftest import wait_until
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
-DEADLINE_SECONDS = 15
-"""How long a pushed change may take to show (it takes well under a second; the machine is shared)."""
 BURST = 200
-
-
-async def wait_until(pilot, condition, what: str) -> None:
-    """Let the console run (no key pressed) until ``condition()``, at most ``DEADLINE_SECONDS``."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} within {DEADLINE_SECONDS} s"
-        await pilot.pause(0.05)
-    await wait_for_workers(pilot.app)
-    await pilot.pause()
 
 
 def new_ticket(engine, clock, subject: str) -> int:
