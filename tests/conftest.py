@@ -181,10 +181,15 @@ def _how_soon(item: pytest.Item) -> int:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    why = "(the services under them run on both backends in tests/core and tests/cli)"
     if _console_pg_deselected:
         terminalreporter.write_line(
             f"{_console_pg_deselected[0]} console tests run on SQLite only: their PostgreSQL variants are"
-            " deselected (the services under them run on both backends in tests/core and tests/cli)"
+            f" deselected {why}"
+        )
+    elif terminalreporter.config.pluginmanager.hasplugin("dsession"):  # xdist: the workers collected
+        terminalreporter.write_line(
+            "console tests run on SQLite, and on PostgreSQL only where marked both_backends " + why
         )
     if _pg_skip_reason:
         terminalreporter.section("POSTGRESQL TESTS SKIPPED", sep="!", red=True, bold=True)
