@@ -13,7 +13,6 @@ the mix's 5 MB attachments. ``SCALE`` multiplies the 2,000 messages, as for ``be
 from __future__ import annotations
 
 import base64
-import json
 import os
 import sys
 import time
@@ -22,12 +21,12 @@ from email._encoded_words import decode_b
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mailbox"))
 
 from bench_mail import MESSAGES, generate
+from benchlib import report_figures
 
 from hotline.core.settings import MailSettings
 from hotline.mailbox.base64_decode import decode_base64
@@ -72,22 +71,14 @@ def main() -> None:
         ("load average at the start", round(load_at_start, 2), ""),
         ("load average at the end", round(os.getloadavg()[0], 2), ""),
     ]
-    table = Table(title=f"mail conversion alone (SCALE={SCALE})", title_justify="left")
-    for column in ("figure", "value", "unit"):
-        table.add_column(column)
-    for name, value, unit in figures:
-        table.add_row(name, str(value), unit)
-    console.print(table)
-    with RESULTS.open("a", encoding="utf-8") as out_file:
-        for name, value, unit in figures:
-            record = {
-                "benchmark": "mail_convert",
-                "metric": name,
-                "value": value,
-                "unit": unit,
-                "scale": SCALE,
-            }
-            out_file.write(json.dumps(record, ensure_ascii=False) + "\n")
+    report_figures(
+        console,
+        f"mail conversion alone (SCALE={SCALE})",
+        figures,
+        RESULTS,
+        benchmark="mail_convert",
+        scale=SCALE,
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ changes of the intake by. ``SCALE`` multiplies the 2,000 messages, as for ``benc
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -29,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mailbox"))
 
 from bench_mail import MESSAGES, NOW, generate
+from benchlib import report_figures
 
 from hotline.core.clock import FixedClock
 from hotline.core.db import make_engine
@@ -107,18 +106,15 @@ def main() -> None:
         ("load average at the start", round(load_at_start, 2), ""),
         ("load average at the end", round(os.getloadavg()[0], 2), ""),
     ]
-    table = Table(title=f"mail intake alone (SQLite, SCALE={SCALE})", title_justify="left")
-    for column in ("figure", "value", "unit"):
-        table.add_column(column)
-    for name, value, unit in figures:
-        table.add_row(name, str(value), unit)
-    console.print(table)
-    with RESULTS.open("a", encoding="utf-8") as out_file:
-        for name, value, unit in figures:
-            record = {"benchmark": "mail_intake", "metric": name, "value": value, "unit": unit}
-            out_file.write(
-                json.dumps({**record, "backend": "sqlite", "scale": SCALE}, ensure_ascii=False) + "\n"
-            )
+    report_figures(
+        console,
+        f"mail intake alone (SQLite, SCALE={SCALE})",
+        figures,
+        RESULTS,
+        benchmark="mail_intake",
+        backend="sqlite",
+        scale=SCALE,
+    )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
-"""What several benchmarks share: a PostgreSQL database of their own, made once and reused.
+"""What several benchmarks share: a PostgreSQL database of their own, made once and reused; a table of
+figures printed and appended to the results file.
 
 The benchmark scripts run as ``python tests/bench/bench_X.py``, so this module is importable beside them.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy import text
 
 from hotline.core.db import make_engine
@@ -36,3 +41,24 @@ def pg_bench_database(name: str, console: Console, *, fresh: bool = False) -> st
     finally:
         admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def report_figures(
+    console: Console,
+    title: str,
+    figures: list[tuple[str, float, str]],
+    results: Path,
+    **record: Any,
+) -> None:
+    """Print ``(figure, value, unit)`` rows as a table and append each to ``results`` as one JSON line
+    carrying ``record`` (the benchmark's name, backend, scale…)."""
+    table = Table(title=title, title_justify="left")
+    for column in ("figure", "value", "unit"):
+        table.add_column(column)
+    for name, value, unit in figures:
+        table.add_row(name, str(value), unit)
+    console.print(table)
+    with results.open("a", encoding="utf-8") as out_file:
+        for name, value, unit in figures:
+            line = {**record, "metric": name, "value": value, "unit": unit}
+            out_file.write(json.dumps(line, ensure_ascii=False) + "\n")
