@@ -13,9 +13,11 @@ screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no sc
 
 A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
 the keys typed before the ring, before those typed after it. A console where no key has gone through for
-``STUCK_AFTER_SECONDS`` and where no worker the keys wait for is running lets the next key through
-rather than hold them for ever; a slow save or lookup (a loaded machine) is waited for, however long:
-letting keys go past it sent them to the screen the save was about to close.
+``STUCK_AFTER_SECONDS`` while nothing the keys wait for was under way (only a widget that stays busy)
+lets the next key through rather than hold them for ever. Work the keys wait for is waited for however
+long it takes, including the steps between workers on a starved machine (a lookup's end, the card it
+opens, a screen holding the keys): letting keys go past it sent them to the wrong screen (a call's note
+into the lookup box, the call never saved).
 
 Keys wait, so what a key does may happen seconds after it was pressed. ``pressed_at`` says when the key
 whose binding runs now was read from the terminal (Textual stamps every message with the time it was
@@ -66,8 +68,9 @@ VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""
 
 STUCK_AFTER_SECONDS = 5.0
-"""When no key has gone through for this long and none of ``VALVE_BLOCKING_WORKER_GROUPS`` runs, the
-next waiting key is let through (one per period) rather than held for ever."""
+"""When no key has gone through for this long and nothing the keys wait for was seen under way meanwhile
+(no app message, holder, mounting screen or ``VALVE_BLOCKING_WORKER_GROUPS`` worker), the next waiting key
+is let through (one per period) rather than held for ever."""
 
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
@@ -154,8 +157,12 @@ class TypeAhead:
         """Forward waiting keys while the console is settled (one key unsettles it until handled)."""
         while self._waiting:
             if not self.settled():
-                stuck = time.monotonic() - self._last_progress > STUCK_AFTER_SECONDS
-                if not stuck or self.worker_running():
+                now = time.monotonic()
+                if self._awaited_work() or self.worker_running():
+                    # Work the keys wait for is under way, however slowly (a starved machine can take
+                    # seconds between a lookup's end and the card it opens): that is not a stuck console.
+                    self._last_progress = now
+                if now - self._last_progress <= STUCK_AFTER_SECONDS:
                     self._recheck()
                     return
                 trace(self._app, "valve opens")
@@ -187,22 +194,28 @@ class TypeAhead:
 
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""
+        if self._awaited_work():
+            return False
+        return not any(_busy(node) for node in self._app.screen_stack[-1].walk_children(with_self=True))
+
+    def _awaited_work(self) -> bool:
+        """The console is still on its way to the screen the next key is meant for: messages for the app,
+        a screen holding the keys, a save or load running, the top screen not mounted yet. Only a widget
+        that stays busy (``_busy``) is left out: that is what the valve is for."""
         app = self._app
         if app.message_queue_size > self._queued or app._pending_message is not None or app._next_callbacks:
             # ``_next_callbacks``: a closed screen's result callback (``call_next``) runs only once the
             # app's queue is empty; until then the screen it opens (the card after the new-client form)
             # is not there yet, and a key let through now lands on the screen below
-            return False
+            return True
         stack = app.screen_stack
         self._holders.intersection_update(stack)
         if self._holders or not stack:
-            return False
+            return True
         if any(w.group in KEY_HOLDING_WORKER_GROUPS and w.state in _RUNNING for w in app.workers):
-            return False
+            return True
         screen = stack[-1]
-        if screen._callbacks or not screen.is_mounted:
-            return False
-        return not any(_busy(node) for node in screen.walk_children(with_self=True))
+        return bool(screen._callbacks) or not screen.is_mounted
 
     def _recheck(self) -> None:
         """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""

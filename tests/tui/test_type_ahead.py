@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
@@ -215,8 +216,8 @@ async def test_the_valve_waits_for_a_running_save(world, console, settle, monkey
         saving.set()
         await wait_typed(pilot, settle)
         assert lookup.value == "912"
-        # the valve itself still opens when nothing runs (a screen that holds keys for ever)
-        app.type_ahead.hold(app.screen_stack[0], True)
+        # the valve itself still opens when nothing the keys wait for runs (a widget that stays busy)
+        monkeypatch.setattr(type_ahead, "_busy", lambda node: True)
         type_at_once(app, "45")
         for _ in range(50):
             await pilot.pause(0.01)
@@ -332,3 +333,35 @@ async def test_a_pop_from_the_client_whose_card_the_waiting_keys_open(
         }
     assert calls[first].client_id == calls[second].client_id == world.ivanov_id
     assert (calls[second].started_at, calls[second].duration_seconds) == (rang, 7)
+
+
+async def test_a_console_stalled_between_the_lookup_and_the_card_keeps_the_keys_for_the_card(
+    world, console, settle, engine, monkeypatch
+):
+    """A starved machine: seconds pass between the lookup's end and its results being shown, and
+    between the card's load and its paint, with no worker running meanwhile. The safety valve must not
+    take that for a stuck console: it sent ``c`` and the note to the lookup box and no call was saved."""
+    offset = [0.0]
+    real_monotonic = type_ahead.time.monotonic
+    monkeypatch.setattr(type_ahead, "time", SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0]))
+
+    def stalled(handler):
+        async def run(self, message):
+            offset[0] += 2 * type_ahead.STUCK_AFTER_SECONDS
+            await asyncio.sleep(0.2)  # the event loop turns meanwhile: the gate looks again and again
+            handler(self, message)
+
+        return run
+
+    monkeypatch.setattr(HomeScreen, "on_lookup_finished", stalled(HomeScreen.on_lookup_finished))
+    monkeypatch.setattr(ClientCardScreen, "on_card_loaded", stalled(ClientCardScreen.on_card_loaded))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, f"912 345-67-89\nc{NOTE}<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#lookup", Input).value == ""
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
+    assert [call.client_id for call in calls] == [world.ivanov_id]
