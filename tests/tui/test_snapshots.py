@@ -6,11 +6,13 @@ Update after an intended change of look with ``pytest tests/tui/test_snapshots.p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
+from textual.worker import WorkerState
 
 from tests.tui.conftest import World, wait_for_workers
 
@@ -28,10 +30,26 @@ def no_blink(app) -> None:
         widget.cursor_blink = False
 
 
+QUIET_DEADLINE_SECONDS = 30
+"""How long a screen may take to settle on a starved machine (a few frames on a quiet one)."""
+
+
+def _quiet(app) -> bool:
+    gate = app.type_ahead
+    running = any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers)
+    return not gate.waiting and not running and gate.settled()
+
+
 async def settled(pilot) -> None:
-    for _ in range(4):
+    """Until the keys pressed went through and what they opened is loaded and drawn: three looks in a row
+    with no key waiting, no worker running and every widget idle (a fixed number of pauses was not
+    enough on a slow machine: the snapshot caught the card before the pressed key's form opened)."""
+    deadline = time.monotonic() + QUIET_DEADLINE_SECONDS
+    in_a_row = 0
+    while in_a_row < 3 and time.monotonic() < deadline:
         await pilot.pause()
         await wait_for_workers(pilot.app)
+        in_a_row = in_a_row + 1 if _quiet(pilot.app) else 0
     no_blink(pilot.app)
     await pilot.pause()
 
