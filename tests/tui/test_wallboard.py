@@ -17,7 +17,7 @@ from hotline.core.services.operators import add_operator
 from hotline.core.services.shifts import set_shifts
 from hotline.core.services.tickets import create_ticket
 from hotline.tui.screens.wallboard import WallboardScreen, age_text
-from tests.tui.conftest import wait_for_workers
+from tests.tui.conftest import wait_for_workers, wait_until
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
@@ -82,21 +82,19 @@ async def test_f7_shows_the_figures_and_they_refresh_by_themselves(morning, cons
 
         fast = WallboardScreen(app.ctx, refresh_seconds=0.05)
         await app.push_screen(fast)
-        for _ in range(60):  # its workers cancel each other (exclusive): wait on what they post, bounded
-            await pilot.pause(0.05)
-            if fast.loads:
-                break
+        # its workers cancel each other (exclusive): wait on what they post, bounded
+        await wait_until(pilot, lambda: fast.loads, "the wallboard's first load")
         first = fast.loads
         with UnitOfWork(engine, clock=clock) as uow:
             create_ticket(uow, subject="Another one", queue="Support")
-        for _ in range(60):  # bounded: the timer fires every 0.05 s and reloads in a worker
-            await pilot.pause(0.05)
-            if fast.loads > first + 1:
-                break
-        assert fast.loads > first + 1  # nobody pressed anything
-        assert [str(cell) for cell in fast.query_one("#wallboard-queues", DataTable).get_row_at(0)][:2] == [
-            "Support", "2",
-        ]  # fmt: skip
+
+        def support_waiting() -> list[str]:
+            return [str(cell) for cell in fast.query_one("#wallboard-queues", DataTable).get_row_at(0)][:2]
+
+        # nobody presses anything: the timer (every 0.05 s) reloads in a worker
+        await wait_until(
+            pilot, lambda: fast.loads > first + 1 and support_waiting() == ["Support", "2"], "a refresh"
+        )
 
 
 async def test_an_operator_gets_a_readable_refusal(world, console) -> None:
