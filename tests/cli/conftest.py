@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ import pytest
 def empty_db(tmp_path: Path) -> str:
     """The URL of a SQLite file that does not exist yet."""
     return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _config_home_removed():
+    """The shared empty config folder goes with the test process (each run made one in /tmp)."""
+    from tests.cli.invoke import NO_CONFIG_HOME
+
+    yield
+    shutil.rmtree(NO_CONFIG_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

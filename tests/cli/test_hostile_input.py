@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +18,10 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.db import make_engine
+from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
-ENV = {"XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="hotline-hostile-config-"), "HOTLINE_OPERATOR": "root"}
+ENV = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
 """The walk's own config folder: ``config init`` among the walked commands writes its starter file there."""
 HOSTILE = [
     "", " ", "-1", "0", "1", "2", "99999999999999999999", "-99999999999999999999", "1e309", "nan", "inf",
