@@ -47,7 +47,6 @@ PERMISSIONS: dict[str, Role] = {
     "db.admin": Role.ADMIN,
     "demo.load": Role.ADMIN,
     "operator.manage": Role.ADMIN,
-    "config.change": Role.ADMIN,
     "mail.run": Role.ADMIN,
     "call.import": Role.ADMIN,
 }
