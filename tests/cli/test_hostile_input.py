@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.db import make_engine
-from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
-ENV = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
-"""The walk's own config folder: ``config init`` among the walked commands writes its starter file there."""
+ENV = {"XDG_CONFIG_HOME": "", "HOTLINE_OPERATOR": "root"}
+"""The walk's own config folder (``_config_home``): ``config init`` among the walked commands writes its
+starter file there."""
 HOSTILE = [
     "", " ", "-1", "0", "1", "2", "99999999999999999999", "-99999999999999999999", "1e309", "nan", "inf",
     "9999-12-31T23:59:59", "0001-01-01T00:00:00", "2026-13-45", "9999-12-31", "\x1b]0;pwn\x07\x1b[2J",
@@ -98,6 +98,12 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _config_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A config folder of this module's own, under pytest's temporary folder (removed with it)."""
+    ENV["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("hostile-config"))
+
+
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("hostile")
@@ -131,7 +137,9 @@ def test_every_command_under_hostile_values(hostile_db, words: list[str]) -> Non
     assert result.exit_code in (0, 1, 2), (words, shown)
     assert "Traceback" not in shown, words
     assert "\x1b" not in shown and "\u009b" not in shown, (words, shown)
-    if result.exit_code in (1, 2):
+    rang_untaken = result.exit_code == 1 and "incoming" in words and "took the call within" in shown
+    if result.exit_code in (1, 2) and not rang_untaken:
+        # (``call incoming --wait`` records the ring, then exits 1 when no console took it: documented)
         assert fingerprint(path) == before, (words, shown)
 
 
