@@ -7,7 +7,8 @@ Figures:
   shows the hits for the new text (p50/p95; target ≤ 80 ms p95);
 - lookup's share: ``lookup`` itself for the same queries, in process (p95; target ≤ 15 ms).
 
-Builds (or reuses) ``$HOTLINE_BENCH_DIR/console-N.db`` with ``hotline demo``. Prints a Rich table and
+Builds (or reuses) ``$HOTLINE_BENCH_DIR/console-N.db`` and the PostgreSQL database
+``hotline_bench_console_N`` with ``hotline demo`` (``CONSOLE_BACKENDS=sqlite,postgresql``, the default). Prints a Rich table and
 appends one JSON object per figure to ``bench-results.jsonl``.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_console.py
@@ -16,7 +17,7 @@ appends one JSON object per figure to ``bench-results.jsonl``.
 (``SCALE=0.001``: 1,000 clients, built in seconds) it checks a start-up change without the 1M build; the
 cold start reads nothing that grows with the clients (Home's lists load after its first frame).
 
-    CONSOLE_ONLY=cold SCALE=0.001 .venv/bin/python tests/bench/bench_console.py
+    CONSOLE_ONLY=cold CONSOLE_BACKENDS=sqlite SCALE=0.001 .venv/bin/python tests/bench/bench_console.py
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import time
 import uuid
 from pathlib import Path
 
+from benchlib import pg_bench_database
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -48,6 +50,7 @@ from hotline.core.settings import load_settings
 SCALE = float(os.environ.get("SCALE", "1"))
 CLIENTS = max(1_000, int(1_000_000 * SCALE))
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
+BACKENDS = os.environ.get("CONSOLE_BACKENDS", "sqlite,postgresql").split(",")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 COLD_STARTS = int(os.environ.get("CONSOLE_COLD_STARTS", "7"))
 ONLY = os.environ.get("CONSOLE_ONLY", "")
@@ -93,17 +96,28 @@ def hotline(url: str, *args: str, timeout: float = 3600) -> str:
     return result.stdout
 
 
-def demo_database() -> str:
+def demo_database(backend: str) -> str | None:
+    """The benchmark's demo database on ``backend``, built once with ``hotline demo`` and reused (a marker
+    file says the build finished); ``None`` when PostgreSQL cannot be reached (said loudly)."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    path = BENCH_DIR / f"console-{CLIENTS}.db"
-    url = f"sqlite:///{path}"
-    ready = BENCH_DIR / f"console-{CLIENTS}.ready"
+    ready = BENCH_DIR / f"console-{backend}-{CLIENTS}.ready"
+    if backend == "sqlite":
+        path = BENCH_DIR / f"console-{CLIENTS}.db"
+        url = f"sqlite:///{path}"
+        if not ready.exists():
+            for stale in BENCH_DIR.glob(f"console-{CLIENTS}.db*"):
+                stale.unlink()
+    else:
+        built = pg_bench_database(f"hotline_bench_console_{CLIENTS}", console, fresh=not ready.exists())
+        if built is None:
+            return None
+        url = built
     if not ready.exists():
-        for stale in BENCH_DIR.glob(f"console-{CLIENTS}.db*"):
-            stale.unlink()
-        console.print(f"building the demo database ({CLIENTS:,} clients) …")
+        console.print(f"building the demo database ({CLIENTS:,} clients, {backend}) …")
+        started = time.perf_counter()
         hotline(url, "db", "init")
         hotline(url, "demo", "--clients", str(CLIENTS))
+        console.print(f"built in {time.perf_counter() - started:,.0f} s")
         ready.write_text("ok\n")
     return url
 
@@ -303,12 +317,10 @@ def operator_login(url: str) -> str:
     return next(o["login"] for o in operators if o["role"] == "operator" and o["active"])
 
 
-def main() -> None:
-    if shutil.which("tmux") is None:
-        raise SystemExit("TMUX NOT INSTALLED: the console benchmark needs a real terminal under tmux")
-    if ONLY not in ("", "cold"):
-        raise SystemExit(f"CONSOLE_ONLY={ONLY!r}: the only part measured alone is 'cold'")
-    url = demo_database()
+def measure(backend: str) -> None:
+    url = demo_database(backend)
+    if url is None:
+        return
     login = operator_login(url)
     starts = cold_starts(console_command(url, login), HOME_MARK)
     floor = cold_starts(EMPTY_APP, EMPTY_APP_MARK)
@@ -330,8 +342,8 @@ def main() -> None:
             ("lookup p95 (its share)", percentile(share, 0.95) * ms, "ms", 15.0),
         ]
     table = Table(
-        title=f"console under tmux, {CLIENTS:,} clients (SQLite, scale {SCALE}); "
-        f"{len(starts)} starts, {len(typed)} keystrokes",
+        title=f"console under tmux, {CLIENTS:,} clients ({backend}, scale {SCALE}); "
+        f"{len(starts)} starts, {len(typed)} keystrokes; load {os.getloadavg()[0]:.2f}",
         title_justify="left",
     )
     for column in ("metric", "value", "unit", "target"):
@@ -351,11 +363,22 @@ def main() -> None:
                 "value": round(value, 4),
                 "unit": unit,
                 "target": target,
-                "backend": "sqlite",
+                "backend": backend,
                 "scale": SCALE,
             }
             out.write(json.dumps(record) + "\n")
     console.print(table)
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        raise SystemExit("TMUX NOT INSTALLED: the console benchmark needs a real terminal under tmux")
+    if ONLY not in ("", "cold"):
+        raise SystemExit(f"CONSOLE_ONLY={ONLY!r}: the only part measured alone is 'cold'")
+    for backend in BACKENDS:
+        if backend not in ("sqlite", "postgresql"):
+            raise SystemExit(f"CONSOLE_BACKENDS: unknown backend {backend!r} (sqlite, postgresql)")
+        measure(backend)
 
 
 if __name__ == "__main__":
