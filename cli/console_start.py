@@ -1,11 +1,12 @@
 """Starting the console: the one body ``hotline console`` runs, and its direct start without Typer.
 
 ``hotline`` and ``hotline console`` (with nothing but the root options) are what an operator types at the
-start of a shift, and building the Typer program costs a fifth of the cold start. ``console_argv`` reads
-such a command line with the standard library; ``run_console`` then opens the console as the root group
-would: the same state, the same one-line errors and exit codes (``hotline.cli.failures``). Anything else
-(``--help``, another option, a value that looks like an option, a configuration path click would reject,
-shell completion) returns None from ``console_argv``, and the full program runs as before.
+start of a shift, and importing and building the Typer program (click, and pydantic for its parameters)
+costs about a tenth of a second of the cold start. ``console_argv`` reads such a command line with the
+standard library; ``run_console`` then opens the console as the root group would: the same state, the same
+one-line errors and exit codes (``hotline.cli.failures``). Anything else (``--help``, another option, a
+value that looks like an option, a configuration path click would reject, shell completion) returns None
+from ``console_argv``, and the full program runs as before.
 """
 
 from __future__ import annotations
