@@ -22,16 +22,11 @@ def console(
     ] = None,
 ) -> None:
     """Open the console for the acting operator (an unknown or deactivated one is refused: exit 2)."""
-    state = cli_state()
+    from hotline.cli.console_start import open_console
+
     if prepare_demo is not None:
         _prepare(prepare_demo)
-    engine = state.engine()
-    login = state.login  # an unknown or deactivated operator is refused here, before any frame
-    from hotline.tui.app import make_app
-
-    make_app(
-        settings=state.settings, engine=engine, operator_login=login, clock=state.clock, sla=state.sla
-    ).run()
+    open_console(cli_state())
 
 
 def _prepare(demo_clients: int) -> None:

@@ -2,8 +2,10 @@
 
 The phone system starts ``hotline call incoming`` on every ring, and importing the whole program (Typer,
 SQLAlchemy, pydantic, the models) is most of a cold ring's second. ``hotline call listen`` has all of it
-loaded, so a ring is first offered to its socket with the standard library alone (``ring_client``);
-every other command, and a ring no listener takes, runs the full program exactly as before.
+loaded, so a ring is first offered to its socket with the standard library alone (``ring_client``).
+``hotline`` and ``hotline console`` open the console without building the Typer program
+(``console_start``). Every other command, and a ring no listener takes, runs the full program exactly as
+before.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ def run(prog: str | None = None) -> None:
         sys.exit(130)
     if code is not None:
         sys.exit(code)
+    from hotline.cli.console_start import console_argv, run_console
+
+    console = console_argv(sys.argv[1:], dict(os.environ))
+    if console is not None:  # ``hotline`` or ``hotline console``: straight to the console, without Typer
+        sys.exit(run_console(*console))
     from hotline.cli.main import run as run_the_program
 
     run_the_program()

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hotline.core.errors import HotlineError
+from hotline.cli.failures import failure_of, print_failure
 
 
 class HotlineGroup(TyperGroup):
@@ -15,24 +15,16 @@ class HotlineGroup(TyperGroup):
     and its exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:
-        from hotline.core.db import classify_database_error
-
         ctx.meta["hotline.command"] = self._command_path(ctx)
         try:
             return super().invoke(ctx)
-        except HotlineError as error:
-            fail(str(error), error.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except Exception as error:
-            mapped = classify_database_error(error)
-            if mapped is not None:
-                fail(str(mapped), mapped.exit_code)
-            if isinstance(error, OverflowError):  # a number past what a column or a date can hold
-                fail(f"a value is out of range: {error}", 2)
-            if isinstance(error, OSError) and not isinstance(error, BrokenPipeError):
-                fail(f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}", 1)
-            raise
+            failure = failure_of(error)
+            if failure is None:
+                raise
+            fail(*failure)
         finally:
             from hotline.cli.state import close_cli_state
 
@@ -55,11 +47,5 @@ class HotlineGroup(TyperGroup):
 
 def fail(message: str, code: int) -> None:
     """Print ``hotline: error: message`` to stderr and exit with ``code``."""
-    from rich.text import Text
-
-    from hotline.cli.output import stderr
-    from hotline.core.text import printable
-
-    # File names and values in the message come from the user: no escape sequence reaches the terminal.
-    stderr().print(Text("hotline: error: ", style="bold red") + Text(printable(message)))
+    print_failure(message)
     raise typer.Exit(code)

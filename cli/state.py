@@ -80,9 +80,10 @@ class CliState:
 
         return self.settings.database_url or default_database_url()
 
-    def engine(self, *, require_schema: bool = True) -> Engine:
+    def engine(self, *, require_schema: bool = True, quick_identity: bool = False) -> Engine:
         """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head and
-        the acting operator proven (every command that reads or writes hotline data)."""
+        the acting operator proven (every command that reads or writes hotline data); ``quick_identity``
+        proves a granted operator without the ORM (the console, before its first frame)."""
         if self._engine is None:
             from hotline.core.db import check_connection, make_engine
 
@@ -95,6 +96,16 @@ class CliState:
             self._engine = engine
         if require_schema:
             _require_schema(self._engine)
+            if quick_identity and self._identity is None:
+                from hotline.core.identity import quick_identity as prove_quickly
+
+                self._identity = prove_quickly(
+                    self._engine,
+                    requested=self.settings.operator,
+                    clock=self.clock,
+                    via=self.via,
+                    prefix=self.settings.pg_role_prefix,
+                )  # None: not granted there, the full check below refuses in its own words
             _ = self.identity
         return self._engine
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -27,7 +28,8 @@ from hotline.core.pg_roles import DEFAULT_PREFIX, system_role
 from hotline.core.text import printable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy import Insert
+    from sqlalchemy.engine import Connection, Engine, Row
 
     from hotline.core.clock import Clock
     from hotline.core.models import Operator
@@ -127,6 +129,107 @@ def resolve_identity(
         target = _active_operator(uow, requested, by=authenticated)
         _record_narrowing(uow, authenticated=authenticated, login=target.login)
         return Identity(target.login, authenticated, system=system)
+
+
+def quick_identity(
+    engine: Engine,
+    *,
+    requested: str | None,
+    clock: Clock | None = None,
+    via: str = "cli",
+    prefix: str = DEFAULT_PREFIX,
+) -> Identity | None:
+    """The identity ``resolve_identity`` grants, proven with plain SQL (no ORM): None whenever the full
+    check must run instead, which then refuses (and audits the refusal) with its own words.
+
+    The console proves its operator before the first frame, and importing the ORM models costs a quarter
+    of a second there; they load after the frame. The same rules in the same order decide; a granted
+    ``--operator`` is recorded as the same audit entry. Any database error here leaves it to the full check.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if requested is not None:
+        try:
+            checked_login(requested)
+        except PermissionDenied:
+            return None
+    try:
+        authenticated, system = database_principal(engine, prefix=prefix)
+        postgres = engine.dialect.name != "sqlite"
+        with engine.connect() as connection:
+            if not system:
+                base = _operator_row(connection, authenticated, by_role=postgres)
+                if base is None or not base.active:
+                    return None
+                if requested is None or requested == base.login:
+                    return Identity(base.login, authenticated)
+                if postgres or base.role != Role.ADMIN.value:
+                    return None
+            elif requested is None:
+                return Identity(None, authenticated, system=True)
+            assert requested is not None
+            target = _operator_row(connection, requested, by_role=False)
+            if target is None or not target.active:
+                return None
+            at = (clock or _system_clock()).now()
+            connection.execute(
+                _narrowing_entry(engine, at=at, authenticated=authenticated, login=target.login, via=via)
+            )
+            connection.commit()
+            return Identity(target.login, authenticated, system=system)
+    except DBAPIError:
+        return None
+
+
+def _system_clock() -> Clock:
+    from hotline.core.clock import SystemClock
+
+    return SystemClock()
+
+
+def _operator_row(connection: Connection, name: str, *, by_role: bool) -> Row[Any] | None:
+    """The operator's login, role and active flag: by login, or (PostgreSQL) by the database role as
+    ``_operator_for_role`` finds it."""
+    from sqlalchemy import and_, column, or_, select, table
+
+    operator = table("operator", column("login"), column("role"), column("active"), column("db_role"))
+    found = (
+        or_(operator.c.db_role == name, and_(operator.c.db_role.is_(None), operator.c.login == name))
+        if by_role
+        else operator.c.login == name
+    )
+    return connection.execute(
+        select(operator.c.login, operator.c.role, operator.c.active).where(found).limit(1)
+    ).first()
+
+
+def _narrowing_entry(engine: Engine, *, at: datetime, authenticated: str, login: str, via: str) -> Insert:
+    """The audit entry ``_record_narrowing`` adds, as a plain insert: the same columns, the instant bound as
+    ``UTCDateTime`` binds it (naive UTC on SQLite), the JSON columns as the ORM writes them."""
+    from sqlalchemy import JSON, DateTime, column, insert, table
+
+    audit = table(
+        "audit_entry",
+        column("at", DateTime(timezone=True)),
+        column("actor"),
+        column("action"),
+        column("entity"),
+        column("entity_id"),
+        column("before", JSON),
+        column("after", JSON),
+        column("via"),
+    )
+    at = at.astimezone(UTC)
+    return insert(audit).values(
+        at=at.replace(tzinfo=None) if engine.dialect.name == "sqlite" else at,
+        actor=authenticated[:64],
+        action="identity.narrow",
+        entity="operator",
+        entity_id=login,
+        before=None,
+        after={"operator": login},
+        via=via[:200],
+    )
 
 
 def _checked(uow: UnitOfWork, login: str, authenticated: str) -> None:

@@ -12,6 +12,12 @@ Builds (or reuses) ``$HOTLINE_BENCH_DIR/console-N.db`` and the PostgreSQL databa
 appends one JSON object per figure to ``bench-results.jsonl``.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_console.py
+
+``CONSOLE_ONLY=cold`` measures the cold start (and the empty app's floor) alone: with a small ``SCALE``
+(``SCALE=0.001``: 1,000 clients, built in seconds) it checks a start-up change without the 1M build; the
+cold start reads nothing that grows with the clients (Home's lists load after its first frame).
+
+    CONSOLE_ONLY=cold CONSOLE_BACKENDS=sqlite SCALE=0.001 .venv/bin/python tests/bench/bench_console.py
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 BACKENDS = os.environ.get("CONSOLE_BACKENDS", "sqlite,postgresql").split(",")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 COLD_STARTS = int(os.environ.get("CONSOLE_COLD_STARTS", "7"))
+ONLY = os.environ.get("CONSOLE_ONLY", "")
+"""``cold``: the cold-start figures alone (no keystrokes, no lookups)."""
 TYPED_CLIENTS = int(os.environ.get("CONSOLE_TYPED_CLIENTS", "40"))
 MEASURED_DIGITS = (4, 5, 6, 7)
 STEP_DEADLINE_SECONDS = 20.0
@@ -314,21 +322,25 @@ def measure(backend: str) -> None:
     if url is None:
         return
     login = operator_login(url)
-    suffixes = sample_phones(url)
     starts = cold_starts(console_command(url, login), HOME_MARK)
     floor = cold_starts(EMPTY_APP, EMPTY_APP_MARK)
-    typed = keystrokes(url, login, suffixes)
-    share = lookup_share(url, suffixes)
     ms = 1000.0
     figures = [
         ("cold start to home (median)", statistics.median(starts), "s", 1.0),
         ("cold start to home (max)", max(starts), "s", None),
         ("empty Textual app first frame (median, the floor here)", statistics.median(floor), "s", None),
-        ("keystroke to results p50", percentile(typed, 0.5) * ms, "ms", None),
-        ("keystroke to results p95", percentile(typed, 0.95) * ms, "ms", 80.0),
-        ("lookup p50", percentile(share, 0.5) * ms, "ms", None),
-        ("lookup p95 (its share)", percentile(share, 0.95) * ms, "ms", 15.0),
     ]
+    typed: list[float] = []
+    if ONLY != "cold":
+        suffixes = sample_phones(url)
+        typed = keystrokes(url, login, suffixes)
+        share = lookup_share(url, suffixes)
+        figures += [
+            ("keystroke to results p50", percentile(typed, 0.5) * ms, "ms", None),
+            ("keystroke to results p95", percentile(typed, 0.95) * ms, "ms", 80.0),
+            ("lookup p50", percentile(share, 0.5) * ms, "ms", None),
+            ("lookup p95 (its share)", percentile(share, 0.95) * ms, "ms", 15.0),
+        ]
     table = Table(
         title=f"console under tmux, {CLIENTS:,} clients ({backend}, scale {SCALE}); "
         f"{len(starts)} starts, {len(typed)} keystrokes; load {os.getloadavg()[0]:.2f}",
@@ -361,6 +373,8 @@ def measure(backend: str) -> None:
 def main() -> None:
     if shutil.which("tmux") is None:
         raise SystemExit("TMUX NOT INSTALLED: the console benchmark needs a real terminal under tmux")
+    if ONLY not in ("", "cold"):
+        raise SystemExit(f"CONSOLE_ONLY={ONLY!r}: the only part measured alone is 'cold'")
     for backend in BACKENDS:
         if backend not in ("sqlite", "postgresql"):
             raise SystemExit(f"CONSOLE_BACKENDS: unknown backend {backend!r} (sqlite, postgresql)")

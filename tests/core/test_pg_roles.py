@@ -179,3 +179,18 @@ def test_role_changes_and_deactivation_follow_into_postgresql(roles: Roles, engi
         ).scalar_one()
     assert tuple(member) == (True, True)  # a supervisor inherits the operator group
     assert can_login is False
+
+
+def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
+    """``quick_identity`` (the console, before its first frame) finds the operator by ``db_role`` as the
+    full check does, and leaves a narrowing the role may not do to the full check's refusal."""
+    from hotline.core.identity import quick_identity, resolve_identity
+
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        proven = quick_identity(anna, requested=None, prefix=roles.prefix)
+        assert proven == resolve_identity(anna, requested=None, prefix=roles.prefix)
+        assert proven is not None and proven.login == roles.anna
+        assert quick_identity(anna, requested="admin", prefix=roles.prefix) is None
+    finally:
+        anna.dispose()

@@ -1,0 +1,70 @@
+"""The console's quick identity check grants exactly what the full check grants, and writes the same audit
+entry for a granted ``--operator``; everything the full check refuses is left to it (None)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from hotline.core.db import UnitOfWork
+from hotline.core.enums import Role
+from hotline.core.errors import PermissionDenied
+from hotline.core.identity import os_principal, quick_identity, resolve_identity
+from hotline.core.services.operators import add_operator, set_operator_active
+
+REQUESTS = [None, "boss", "olga", "gone", "ghost", "", "a b", "a\x1bb"]
+
+
+def _operators(engine, clock) -> None:
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+        add_operator(uow, login="gone", role=Role.OPERATOR)
+        user, root = os_principal()
+        if engine.dialect.name == "sqlite" and not root:
+            add_operator(uow, login=user, role=Role.ADMIN)
+    with UnitOfWork(engine, clock=clock) as uow:
+        set_operator_active(uow, login="gone", active=False)
+
+
+def _audit_rows(engine, action: str) -> list[tuple]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT at, actor, action, entity, entity_id, before, after, via FROM audit_entry"
+                    " WHERE action = :action ORDER BY id"
+                ),
+                {"action": action},
+            )
+        ]
+
+
+@pytest.mark.parametrize("requested", REQUESTS)
+def test_quick_identity_grants_what_the_full_check_grants(engine, clock, requested) -> None:
+    _operators(engine, clock)
+    quick = quick_identity(engine, requested=requested, clock=clock, via="cli: hotline")
+    quick_entries = _audit_rows(engine, "identity.narrow")
+    try:
+        full = resolve_identity(engine, requested=requested, clock=clock, via="cli: hotline")
+    except PermissionDenied:
+        full = None
+    full_entries = _audit_rows(engine, "identity.narrow")[len(quick_entries) :]
+    assert quick == full
+    assert quick_entries == full_entries, "the same audit entry, column by column"
+    if requested in ("boss", "olga"):
+        assert quick is not None and quick.login == requested
+        assert len(quick_entries) == (0 if quick.authenticated == requested else 1)
+    if requested in ("gone", "ghost", "", "a b", "a\x1bb"):
+        assert _audit_rows(engine, "refused:login"), "the full check refused it and audited the refusal"
+
+
+def test_quick_identity_leaves_a_database_without_tables_to_the_full_check(tmp_path) -> None:
+    from hotline.core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
+    try:
+        assert quick_identity(engine, requested="boss") is None
+    finally:
+        engine.dispose()
