@@ -110,8 +110,9 @@ def owe_clients(connection: Connection, select_ids: str, parameters: dict[str, o
     A client another import still owes is taken over. Returns how many clients are owed now."""
     connection.execute(
         text(
-            f"INSERT INTO search_owed (client_id, owner) SELECT DISTINCT owed.id, :owner FROM ({select_ids})"
-            " AS owed (id) WHERE true ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner"
+            f"WITH owed (id) AS ({select_ids}) INSERT INTO search_owed (client_id, owner)"
+            " SELECT DISTINCT id, :owner FROM owed WHERE true"
+            " ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner"
         ),
         {**(parameters or {}), "owner": os.getpid()},
     )
