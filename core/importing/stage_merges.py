@@ -63,10 +63,10 @@ _APPLY = (
     "UPDATE client SET "
     + ", ".join(_assignment(bit, column) for bit, column in enumerate(MERGED_COLUMNS))
     + ", updated_at = :now FROM temp.stage_merge s WHERE client.id = s.client_id",
-    "INSERT INTO client_phone (client_id, raw, e164, digits)"
-    " SELECT client_id, raw, e164, digits FROM temp.stage_merge_phone ORDER BY seq",
-    "INSERT INTO client_email (client_id, address) SELECT client_id, address FROM temp.stage_merge_email"
-    " ORDER BY seq",
+    "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
+    " SELECT :phone + seq, client_id, raw, e164, digits FROM temp.stage_merge_phone ORDER BY seq",
+    "INSERT INTO client_email (id, client_id, address)"
+    " SELECT :email + seq, client_id, address FROM temp.stage_merge_email ORDER BY seq",
 )
 _OWED = (
     "SELECT client_id FROM temp.stage_merge UNION"
@@ -83,6 +83,10 @@ class MergeStage:
         self.updates = list(updates)
         self.merges: Merges | None = None
         self.stamps: list[tuple[int, Any]] = []
+        self.phone_seqs: list[int] = []
+        self.email_seqs: list[int] = []
+        """The numbers of the phones and emails the merges add among all the import adds (ids are the
+        highest stored one plus these): the direct path's order (``staging.TempStage``)."""
         self.owed: list[int] = []
         """The clients whose index rows the publish left to rebuild after its commit."""
 
@@ -143,12 +147,18 @@ class MergeStage:
         marks = ", ".join("?" * (2 + len(MERGED_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_merge VALUES ({marks})", rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_merge_phone (client_id, raw, e164, digits) VALUES (?, ?, ?, ?)",
-            [(p["client_id"], p["raw"], p["e164"], p["digits"]) for p in merges.phones],
+            "INSERT INTO temp.stage_merge_phone VALUES (?, ?, ?, ?, ?)",
+            [
+                (seq, p["client_id"], p["raw"], p["e164"], p["digits"])
+                for seq, p in zip(self.phone_seqs, merges.phones, strict=True)
+            ],
         )
         cursor.executemany(
-            "INSERT INTO temp.stage_merge_email (client_id, address) VALUES (?, ?)",
-            [(e["client_id"], e["address"]) for e in merges.emails],
+            "INSERT INTO temp.stage_merge_email VALUES (?, ?, ?)",
+            [
+                (seq, e["client_id"], e["address"])
+                for seq, e in zip(self.email_seqs, merges.emails, strict=True)
+            ],
         )
 
     def unchanged(self, connection: Connection) -> bool:
@@ -162,13 +172,14 @@ class MergeStage:
         ).scalar_one()
         return same == len(self.stamps)
 
-    def publish(self, connection: Connection, *, base: int, group_base: int, now: Any) -> None:
+    def publish(self, connection: Connection, *, now: Any, **bases: int) -> None:
         """Under the lock, after the new clients and groups went in: apply the merges, and record the
-        clients whose index rows are now stale as owed (rebuilt by ``rebuild`` after the commit)."""
+        clients whose index rows are now stale as owed (rebuilt by ``rebuild`` after the commit).
+        ``bases``: the highest ``base`` client, ``group``, ``phone`` and ``email`` ids before the import."""
         if not self.updates:
             return
         stamp = CLIENT.c.updated_at.type._cached_bind_processor(connection.dialect)
-        values = {"base": base, "group": group_base, "now": now if stamp is None else stamp(now)}
+        values = {**bases, "now": now if stamp is None else stamp(now)}
         for statement in _APPLY:
             connection.exec_driver_sql(statement, {k: v for k, v in values.items() if f":{k}" in statement})
         if owe_clients(connection, _OWED):

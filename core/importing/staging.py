@@ -101,6 +101,7 @@ class TempStage:
         )
         self._published = False
         self._group_seqs: dict[str, int] = {}  # folded name of a group this import creates → its seq
+        self._contact_seqs: list[tuple[int, int]] = []  # per staged client: its first phone and email seq
         self._closed = False
         self._index: stage_index.IndexPublisher | None = None  # set by the publish
         self._committed = False
@@ -135,6 +136,7 @@ class TempStage:
                     stand_ins.setdefault(fold(draft.name), -seq)
             groups = {key: -seq for key, seq in self._group_seqs.items()}
             self.merges.plan(organisations=stand_ins, groups=groups)
+        self._number_contacts()
         drafts = [d for d, _ in self.numbered.clients] + self.merges.drafts
         names = {fold(d.name) for d in drafts}
         names |= {fold(d.organisation) for d in drafts if d.organisation}
@@ -171,6 +173,23 @@ class TempStage:
             raise
         finally:
             cursor.close()
+
+    def _number_contacts(self) -> None:
+        """The phones and emails get the ids the direct path gives them: batch by batch, the new
+        clients' (organisations first) and then those the batch's merges add."""
+        plan = self.run.plan or []
+        added = iter(self.merges.merges.added if self.merges.merges is not None else [])
+        phone = email = 0
+        for pending, updates in plan:
+            organisations = [d for d, _ in pending if d.kind == "organisation"]
+            for draft in organisations + [d for d, _ in pending if d.kind != "organisation"]:
+                self._contact_seqs.append((phone + 1, email + 1))
+                phone, email = phone + len(draft.phones), email + len(draft.emails)
+            for _ in updates:
+                phones, emails = next(added)
+                self.merges.phone_seqs += range(phone + 1, phone + phones + 1)
+                self.merges.email_seqs += range(email + 1, email + emails + 1)
+                phone, email = phone + phones, email + emails
 
     def _create(self, cursor: Any) -> None:
         client_columns = ", ".join(_CLIENT_COLUMNS)
@@ -220,14 +239,18 @@ class TempStage:
                 v if p is None or v is None else p(v) for p, v in zip(processors, values, strict=True)
             ]
             client_rows.append((seq, organisation_seq, group_seq, *converted))
-            phone_rows += [(seq, p.raw, p.e164, p.digits) for p in draft.phones]
-            email_rows += [(seq, address) for address in draft.emails]
+            phone, email = self._contact_seqs[seq - 1]
+            phone_rows += [(phone + n, seq, p.raw, p.e164, p.digits) for n, p in enumerate(draft.phones)]
+            email_rows += [(email + n, seq, address) for n, address in enumerate(draft.emails)]
         marks = ", ".join("?" * (3 + len(_CLIENT_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_client VALUES ({marks})", client_rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_phone (client_seq, raw, e164, digits) VALUES (?, ?, ?, ?)", phone_rows
+            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits) VALUES (?, ?, ?, ?, ?)",
+            phone_rows,
         )
-        cursor.executemany("INSERT INTO temp.stage_email (client_seq, address) VALUES (?, ?)", email_rows)
+        cursor.executemany(
+            "INSERT INTO temp.stage_email (seq, client_seq, address) VALUES (?, ?, ?)", email_rows
+        )
 
     def _write_index(self, cursor: Any) -> None:
         """The lookup-index rows of the staged clients, as ``search.index.reindex_clients`` makes them."""
@@ -408,7 +431,7 @@ class TempStage:
             clients = len(self.numbered.clients)
             if _highest(cursor, "client") != base + clients:
                 raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
-            self.merges.publish(connection, base=base, group_base=group_base, now=store.now)
+            self.merges.publish(connection, now=store.now, **values)
             if clients:
                 stamp = cursor.execute("SELECT updated_at FROM temp.stage_client WHERE seq = 1").fetchone()
                 self._index = stage_index.IndexPublisher(

@@ -38,6 +38,8 @@ class Merges:
     states: dict[int, dict[str, Any]]
     answers: list[bool] = field(default_factory=list)
     changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    added: list[tuple[int, int]] = field(default_factory=list)
+    """Per row, how many phones and emails it adds."""
     phones: list[dict[str, Any]] = field(default_factory=list)
     emails: list[dict[str, Any]] = field(default_factory=list)
 
@@ -309,6 +311,7 @@ class ClientStore:
                 for p in added_phones
             ]
             merges.emails += [{"client_id": client_id, "address": address} for address in added_emails]
+            merges.added.append((len(added_phones), len(added_emails)))
             merges.answers.append(bool(changes or added_phones or added_emails))
             if merges.answers[-1]:
                 merges.changes.setdefault(client_id, {}).update(changes)
