@@ -18,7 +18,7 @@ again from its stored rows (``importing/stage_index.py``).
 
 Clients an update import merged are no contiguous range: ``search_owed`` (migration 0014) names each,
 with the process rebuilding its rows (``owe_clients``, in the transaction committing the merges). Their
-old index rows stay until the rebuild, which ``rebuild_owed`` makes in blocks of ``BLOCK_CLIENTS``, each
+old index rows stay until the rebuild, which ``rebuild_owed`` makes in blocks of ``OWED_BLOCK_CLIENTS``, each
 block deleting its ``search_owed`` rows in the transaction that rewrites its index rows; the lookup
 meanwhile leaves those clients' index rows aside and reads their own rows (``search/owed.py``). A process
 killed first leaves its rows, taken over by ``complete_pending`` like an abandoned marker.
@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 MARKER_PREFIX = "search-pending:"
 BLOCK_CLIENTS = 1_000
 """Clients a recovery reindexes in one go (its transactions take as many blocks as their budget allows)."""
+OWED_BLOCK_CLIENTS = 200
+"""Merged clients ``rebuild_owed`` reindexes in one step: a client's rows are deleted and written again
+(a few times the work of a new client's), so a fifth of a recovery's block keeps a step well inside
+``BUDGET_SECONDS`` on a busy machine."""
 BUDGET_SECONDS = 0.25
 """An index transaction takes steps until it has held the write lock this long (one step more at most,
 then its commit)."""
@@ -125,7 +129,7 @@ def rebuild_owed(
     begin: Callable[[], AbstractContextManager[Connection]], client_ids: Sequence[int]
 ) -> IndexRun:
     """Rebuild the index rows of ``client_ids`` that this process owes, in short transactions (``begin``),
-    a block of ``BLOCK_CLIENTS`` each, every block clearing its ``search_owed`` rows as it commits. A
+    a block of ``OWED_BLOCK_CLIENTS`` each, every block clearing its ``search_owed`` rows as it commits. A
     client someone else took over (a later import merged it again) is left to them."""
     from hotline.core.search.index import reindex_ids
 
@@ -154,7 +158,8 @@ def rebuild_owed(
 
         return step
 
-    steps = [block(ids[start : start + BLOCK_CLIENTS]) for start in range(0, len(ids), BLOCK_CLIENTS)]
+    size = OWED_BLOCK_CLIENTS
+    steps = [block(ids[start : start + size]) for start in range(0, len(ids), size)]
     if not steps:
         return IndexRun(finished=True)
     return in_short_transactions(

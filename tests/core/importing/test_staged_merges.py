@@ -218,7 +218,7 @@ from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.search import pending
 
 url, path, signal_file, after = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
-pending.BLOCK_CLIENTS, pending.BUDGET_SECONDS = 20, 0.0
+pending.OWED_BLOCK_CLIENTS, pending.BUDGET_SECONDS = 20, 0.0
 pauses = 0
 
 def pause():  # before each index transaction; the merges are committed
