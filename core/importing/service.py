@@ -102,7 +102,7 @@ def _publish_staged(
     uow.authorize("client.import", entity="client", entity_id=path.name)  # BEGIN IMMEDIATE
     checking = time.perf_counter()
     changed = clients_version(uow) != before and not stage.still_valid(uow, before)
-    changed = changed or not stage.merges.unchanged(uow.session.connection())
+    changed = changed or not stage.merges.unchanged(uow.session.connection())  # the merged clients' own
     run.outcome.publish_check_seconds = time.perf_counter() - checking
     if changed:
         run = _plan(uow, path, options, None, staged=False)

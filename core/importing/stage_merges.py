@@ -21,6 +21,7 @@ upgrade``. A merge into a client this same import creates is left to the direct 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -185,19 +186,13 @@ class MergeStage:
         if owe_clients(connection, _OWED):
             self.owed = list(
                 connection.execute(
-                    text("SELECT client_id FROM search_owed WHERE owner = :me"), {"me": _pid()}
+                    text("SELECT client_id FROM search_owed WHERE owner = :me"), {"me": os.getpid()}
                 ).scalars()
             )
 
     def rebuild(self, begin: Callable[[], AbstractContextManager[Connection]]) -> IndexRun:
         """After the commit: the owed clients' index rows, in short transactions."""
         return rebuild_owed(begin, self.owed)
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 __all__ = ["NAMES", "TABLES", "MergeStage"]

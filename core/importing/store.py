@@ -31,11 +31,10 @@ CLIENT, PHONE, EMAIL, GROUP = (
 
 @dataclass
 class Merges:
-    """What merging an import's rows into stored clients changes: per row whether it changes anything,
-    per changed client its column changes, the phones and emails to add, and every merged client's row
-    as read and then merged (``states``)."""
+    """What merging an import's rows into stored clients changes: per row whether it changes anything
+    and how many phones and emails it adds, per changed client its column changes, the phones and emails
+    to add."""
 
-    states: dict[int, dict[str, Any]]
     answers: list[bool] = field(default_factory=list)
     changes: dict[int, dict[str, Any]] = field(default_factory=dict)
     added: list[tuple[int, int]] = field(default_factory=list)
@@ -293,7 +292,7 @@ class ClientStore:
                 select(EMAIL.c.client_id, EMAIL.c.address).where(EMAIL.c.client_id.in_(chunk))
             ):
                 emails[client_id].add(address)
-        merges = Merges(states=current)
+        merges = Merges()
         for client_id, draft in items:
             changes = self._merge(
                 current[client_id],
