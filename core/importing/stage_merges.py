@@ -8,9 +8,9 @@ stored clients read in one snapshot, and what changes is written to ``stage_merg
 that changes), the contacts added to ``stage_merge_phone`` and ``stage_merge_email``, and every merged
 client's ``updated_at`` as read to ``stage_target``. Under the lock, ``unchanged`` checks that nobody
 wrote any targeted client since (one join on ``stage_target``; otherwise the import decides again inside
-the lock, as a staged import of new clients does), then one ``UPDATE … FROM`` and two ``INSERT …
-SELECT`` apply the lot. Organisations and groups this import creates are named by stand-in ids (minus
-their sequence number) until the publish gives them theirs.
+the lock, as a staged import of new clients does), then one ``UPDATE … FROM`` per set of columns that
+change (a handful) and two ``INSERT … SELECT`` apply the lot. Organisations and groups this import
+creates are named by stand-in ids (minus their sequence number) until the publish gives them theirs.
 
 The merged clients' index rows are rebuilt after the commit, in short transactions: the transaction that
 applies the merges records them (and the contact persons of merged organisations, whose rows carry the
@@ -51,19 +51,27 @@ TABLES = (
 )
 
 
-def _assignment(bit: int, column: str) -> str:
+def _assignment(column: str) -> str:
     value = f"s.{column}"
     if column == "group_id":  # a stand-in: a group this import creates
         value = "CASE WHEN s.group_id < 0 THEN :group - s.group_id ELSE s.group_id END"
     elif column == "organisation_id":  # a stand-in: an organisation this import creates
         value = "CASE WHEN s.organisation_id < 0 THEN :base - s.organisation_id ELSE s.organisation_id END"
-    return f"{column} = CASE WHEN s.changed & {1 << bit} THEN {value} ELSE client.{column} END"
+    return f"{column} = {value}"
 
 
-_APPLY = (
-    "UPDATE client SET "
-    + ", ".join(_assignment(bit, column) for bit, column in enumerate(MERGED_COLUMNS))
-    + ", updated_at = :now FROM temp.stage_merge s WHERE client.id = s.client_id",
+def _update(changed: int) -> str:
+    """The ``UPDATE … FROM`` of the merges that change the columns of bitmask ``changed``: only those are
+    set (an index on a column set is rewritten for every row, changed or not: ``source``, ``campaign``
+    and ``organisation_id`` have one); 0: contacts added only, ``updated_at`` alone."""
+    columns = [column for bit, column in enumerate(MERGED_COLUMNS) if changed & (1 << bit)]
+    return (
+        f"UPDATE client SET {''.join(_assignment(column) + ', ' for column in columns)}updated_at = :now"
+        f" FROM temp.stage_merge s WHERE s.changed = {int(changed)} AND client.id = s.client_id"
+    )
+
+
+_INSERT_CONTACTS = (
     "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
     " SELECT :phone + seq, client_id, raw, e164, digits FROM temp.stage_merge_phone ORDER BY seq",
     "INSERT INTO client_email (id, client_id, address)"
@@ -181,7 +189,8 @@ class MergeStage:
             return
         stamp = CLIENT.c.updated_at.type._cached_bind_processor(connection.dialect)
         values = {**bases, "now": now if stamp is None else stamp(now)}
-        for statement in _APPLY:
+        masks = connection.exec_driver_sql("SELECT DISTINCT changed FROM temp.stage_merge").scalars().all()
+        for statement in [_update(changed) for changed in masks] + list(_INSERT_CONTACTS):
             connection.exec_driver_sql(statement, {k: v for k, v in values.items() if f":{k}" in statement})
         if owe_clients(connection, _OWED):
             self.owed = list(
