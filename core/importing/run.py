@@ -51,8 +51,8 @@ class ImportOptions:
     """Write the errors file over an existing one."""
     batch_size: int = 2000
     stage_from: int = STAGE_FROM_NEW_CLIENTS
-    """On SQLite, an import creating at least this many clients writes them ahead into TEMP tables and
-    holds the write lock only to publish them (``staging.py``)."""
+    """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
+    tables and holds the write lock only to publish them (``staging.py``, ``stage_merges.py``)."""
 
 
 class ImportRun:

@@ -4,10 +4,10 @@ Atomic by default (one invalid row and nothing is written, every error listed); 
 the good rows and lists the rest. Who a row is (``identity.py``): the same person as an earlier row or a
 stored client (by address, or by number and name), a new client, or a conflict; matches are then
 skipped, merged or refused (``run.py`` takes those decisions row by row). The file is read and decided
-without the write lock, then written (``import_clients``); on SQLite a big import of new clients is
-written ahead into TEMP tables and only published under the lock (``staging.py``): the clients in one
-transaction, their lookup-index rows after it in short ones. A dry run takes every decision and writes
-nothing.
+without the write lock, then written (``import_clients``); on SQLite a big import is written ahead
+into TEMP tables and only published under the lock (``staging.py``): the new clients and the merges
+into stored ones in one transaction, their lookup-index rows after it in short ones. A dry run takes
+every decision and writes nothing.
 """
 
 from __future__ import annotations
@@ -85,10 +85,11 @@ def import_clients(
 def _publish_staged(
     uow: UnitOfWork, run: ImportRun, before: tuple[object, ...], path: Path, options: ImportOptions
 ) -> ImportOutcome:
-    """SQLite, many new clients: written ahead into TEMP tables without the write lock, then published
-    in ``uow``'s one short transaction (``staging.py``), their lookup-index rows in short ones once it
-    has committed. Should a client written meanwhile touch what was decided, the decisions are taken
-    again inside ``uow``, as on the direct path."""
+    """SQLite, many new or merged clients: written ahead into TEMP tables without the write lock, then
+    published in ``uow``'s one short transaction (``staging.py``, ``stage_merges.py``), their
+    lookup-index rows in short ones once it has committed. Should a client written meanwhile touch what
+    was decided, or be one the import merges into, the decisions are taken again inside ``uow``, as on
+    the direct path."""
     stage = TempStage(uow, run)
     stage.analyse = sum(len(pending) for pending, _ in run.plan or []) > REINDEX_ONE_BY_ONE_UP_TO
     try:
@@ -101,6 +102,7 @@ def _publish_staged(
     uow.authorize("client.import", entity="client", entity_id=path.name)  # BEGIN IMMEDIATE
     checking = time.perf_counter()
     changed = clients_version(uow) != before and not stage.still_valid(uow, before)
+    changed = changed or not stage.merges.unchanged(uow.session.connection())  # the merged clients' own
     run.outcome.publish_check_seconds = time.perf_counter() - checking
     if changed:
         run = _plan(uow, path, options, None, staged=False)

@@ -34,9 +34,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from hotline.core.db import driver_connection
-from hotline.core.importing import stage_index
+from hotline.core.importing import stage_index, stage_merges
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.importing.identity import Target
+from hotline.core.importing.stage_merges import MergeStage
 from hotline.core.importing.store import CLIENT, EMAIL, GROUP, PHONE, fold
 from hotline.core.search.index import BULK_CACHE_KIB, word_rows
 from hotline.core.search.pending import mark_pending, release
@@ -47,28 +48,32 @@ if TYPE_CHECKING:
     from hotline.core.importing.run import ImportRun
 
 STAGE_FROM_NEW_CLIENTS = 2_000
-"""Imports creating at least this many clients (and merging none) are staged on SQLite; smaller ones
-hold the lock for well under a second anyway."""
+"""Imports creating or merging at least this many clients are staged on SQLite; smaller ones hold the
+lock for well under a second anyway."""
 
 _CLIENT_COLUMNS = (
     "kind", "name", "first_name", "middle_name", "last_name", "organisation_id", "group_id", "owner_id",
     "birthday", "notes", "tags", "source", "campaign", "created_at", "updated_at",
 )  # fmt: skip
-_TABLES = ("client", "phone", "email", *stage_index.NAMES)
+_TABLES = ("client", "phone", "email", *stage_index.NAMES, *stage_merges.NAMES)
 
 
 def stageable(uow: UnitOfWork, run: ImportRun, *, stage_from: int) -> bool:
-    """Whether this import takes the staged path: SQLite, a writing import that only creates clients
-    (merges read and change stored rows: they keep the direct path), enough of them, and a unit of work
-    whose transaction has not begun (the publish must run on the connection holding the TEMP tables).
+    """Whether this import takes the staged path: SQLite, a writing import creating or merging enough
+    clients, whose merges all go into stored clients (one into a client this import creates keeps the
+    direct path: ``stage_merges``), and a unit of work whose transaction has not begun (the publish
+    must run on the connection holding the TEMP tables).
 
     PostgreSQL needs none of this: its writers do not block readers or other writers' unrelated rows.
     """
     if uow.engine.dialect.name != "sqlite" or run.plan is None or not run.writing:
         return False
-    if uow.session.in_transaction() or any(updates for _, updates in run.plan):
+    if uow.session.in_transaction():
         return False
-    return sum(len(pending) for pending, _ in run.plan) >= stage_from
+    targets = [target for _, updates in run.plan for target, _, _ in updates]
+    if any(target.client_id is None for target in targets):
+        return False
+    return sum(len(pending) for pending, _ in run.plan) + len(targets) >= stage_from
 
 
 @dataclass
@@ -91,6 +96,12 @@ class TempStage:
         self.connection: Connection = uow.engine.connect()
         self.driver = driver_connection(self.connection)
         self.numbered = _Numbered()
+        self.merges = MergeStage(
+            self.connection, run.store, [update for _, updates in run.plan or [] for update in updates]
+        )
+        self._published = False
+        self._group_seqs: dict[str, int] = {}  # folded name of a group this import creates → its seq
+        self._contact_seqs: list[tuple[int, int]] = []  # per staged client: its first phone and email seq
         self._closed = False
         self._index: stage_index.IndexPublisher | None = None  # set by the publish
         self._committed = False
@@ -107,15 +118,30 @@ class TempStage:
         """Build every row of the publish in TEMP tables, in short transactions that lock only TEMP."""
         plan = self.run.plan
         assert plan is not None
-        for pending, _ in plan:
+        group_names: dict[str, str] = {}  # folded → as first named, in the order the direct path makes them
+        for pending, updates in plan:
             organisations = [(d, t) for d, t in pending if d.kind == "organisation"]
             people = [(d, t) for d, t in pending if d.kind != "organisation"]
             self.numbered.clients += organisations + people
-        clients = self.numbered.clients
-        names = {fold(d.name) for d, _ in clients}
-        names |= {fold(d.organisation) for d, _ in clients if d.organisation}
-        phones = {p.e164 for d, _ in clients for p in d.phones}
-        self._keys = (names, phones, {address for d, _ in clients for address in d.emails})
+            named = [d.group for d, _ in organisations + people] + [d.group for _, d, _ in updates]
+            for group in named:
+                if group and fold(group) not in self.run.store.group_ids:
+                    group_names.setdefault(fold(group), group.strip())
+        self.numbered.new_groups = list(group_names.values())
+        self._group_seqs = {key: seq for seq, key in enumerate(group_names, start=1)}
+        if self.merges:
+            stand_ins: dict[str, int] = {}
+            for seq, (draft, _target) in enumerate(self.numbered.clients, start=1):
+                if draft.kind == "organisation":
+                    stand_ins.setdefault(fold(draft.name), -seq)
+            groups = {key: -seq for key, seq in self._group_seqs.items()}
+            self.merges.plan(organisations=stand_ins, groups=groups)
+        self._number_contacts()
+        drafts = [d for d, _ in self.numbered.clients] + self.merges.drafts
+        names = {fold(d.name) for d in drafts}
+        names |= {fold(d.organisation) for d in drafts if d.organisation}
+        phones = {p.e164 for d in drafts for p in d.phones}
+        self._keys = (names, phones, {address for d in drafts for address in d.emails})
         cursor = self.driver.cursor()
         try:
             # This connection is closed after the publish: a big page cache for it alone keeps the
@@ -135,6 +161,8 @@ class TempStage:
             self._create(cursor)
             cursor.execute("BEGIN")
             self._write_clients(cursor)
+            if self.merges:
+                self.merges.write(cursor)
             cursor.execute("COMMIT")
             cursor.execute("BEGIN")
             self._write_index(cursor)
@@ -146,6 +174,23 @@ class TempStage:
         finally:
             cursor.close()
 
+    def _number_contacts(self) -> None:
+        """The phones and emails get the ids the direct path gives them: batch by batch, the new
+        clients' (organisations first) and then those the batch's merges add."""
+        plan = self.run.plan or []
+        added = iter(self.merges.merges.added if self.merges.merges is not None else [])
+        phone = email = 0
+        for pending, updates in plan:
+            organisations = [d for d, _ in pending if d.kind == "organisation"]
+            for draft in organisations + [d for d, _ in pending if d.kind != "organisation"]:
+                self._contact_seqs.append((phone + 1, email + 1))
+                phone, email = phone + len(draft.phones), email + len(draft.emails)
+            for _ in updates:
+                phones, emails = next(added)
+                self.merges.phone_seqs += range(phone + 1, phone + phones + 1)
+                self.merges.email_seqs += range(email + 1, email + emails + 1)
+                phone, email = phone + phones, email + emails
+
     def _create(self, cursor: Any) -> None:
         client_columns = ", ".join(_CLIENT_COLUMNS)
         for statement in (
@@ -156,6 +201,7 @@ class TempStage:
             "CREATE TEMP TABLE stage_email (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
             " address TEXT)",
             *stage_index.TABLES,
+            *stage_merges.TABLES,
         ):
             cursor.execute(statement)
 
@@ -163,7 +209,6 @@ class TempStage:
         store = self.run.store
         numbered = self.numbered
         new_organisations: dict[str, int] = {}  # folded name → seq, first one wins (as in the store)
-        new_groups: dict[str, int] = {}
         client_rows, phone_rows, email_rows = [], [], []
         processors = _processors(self.connection, _CLIENT_COLUMNS)
         for seq, (draft, _target) in enumerate(numbered.clients, start=1):
@@ -180,10 +225,7 @@ class TempStage:
                 key = fold(draft.group)
                 group_id = store.group_ids.get(key)
                 if group_id is None:
-                    if key not in new_groups:
-                        numbered.new_groups.append(draft.group.strip())
-                        new_groups[key] = len(numbered.new_groups)
-                    group_seq = new_groups[key]
+                    group_seq = self._group_seqs[key]
                 else:
                     numbered.existing_groups.add(group_id)
             if draft.kind == "organisation":
@@ -197,14 +239,18 @@ class TempStage:
                 v if p is None or v is None else p(v) for p, v in zip(processors, values, strict=True)
             ]
             client_rows.append((seq, organisation_seq, group_seq, *converted))
-            phone_rows += [(seq, p.raw, p.e164, p.digits) for p in draft.phones]
-            email_rows += [(seq, address) for address in draft.emails]
+            phone, email = self._contact_seqs[seq - 1]
+            phone_rows += [(phone + n, seq, p.raw, p.e164, p.digits) for n, p in enumerate(draft.phones)]
+            email_rows += [(email + n, seq, address) for n, address in enumerate(draft.emails)]
         marks = ", ".join("?" * (3 + len(_CLIENT_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_client VALUES ({marks})", client_rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_phone (client_seq, raw, e164, digits) VALUES (?, ?, ?, ?)", phone_rows
+            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits) VALUES (?, ?, ?, ?, ?)",
+            phone_rows,
         )
-        cursor.executemany("INSERT INTO temp.stage_email (client_seq, address) VALUES (?, ?)", email_rows)
+        cursor.executemany(
+            "INSERT INTO temp.stage_email (seq, client_seq, address) VALUES (?, ?, ?)", email_rows
+        )
 
     def _write_index(self, cursor: Any) -> None:
         """The lookup-index rows of the staged clients, as ``search.index.reindex_clients`` makes them."""
@@ -244,7 +290,7 @@ class TempStage:
 
         @event.listens_for(uow.session, "after_commit")
         def _committed(_session: Any) -> None:
-            if self._index is not None:
+            if self._published:
                 self._committed = True
                 self._note_hold("publish")
 
@@ -267,17 +313,31 @@ class TempStage:
         """After the clients committed: their index rows, in short transactions on this connection
         (``stage_index``), the last one refreshing the lookup tables' statistics. A database error (a
         writer holding the lock past the busy timeout, a full disk) gives the marker up: the next import
-        or ``hotline db upgrade`` writes the rest, and the outcome says so."""
-        assert self._index is not None
+        or ``hotline db upgrade`` writes the rest, and the outcome says so. Then the merged clients'
+        rows are rebuilt (``stage_merges``), in short transactions too, the same way."""
         self._checkpoint()
-        try:
-            run = self._index.run(analyse_lookup if self.analyse else None, between=self._checkpoint)
-        except (OperationalError, sqlite3.OperationalError):
-            self.run.outcome.index_pending = True
-            with contextlib.suppress(OperationalError), self.connection.begin():
-                release(self.connection, self._index.marker)
-            return
-        self.run.outcome.lock_holds += [("index", wall, cpu) for wall, cpu in run.holds]
+        if self._index is not None:
+            try:
+                run = self._index.run(analyse_lookup if self.analyse else None, between=self._checkpoint)
+            except (OperationalError, sqlite3.OperationalError):
+                self.run.outcome.index_pending = True
+                with contextlib.suppress(OperationalError), self.connection.begin():
+                    release(self.connection, self._index.marker)
+                return
+            self.run.outcome.lock_holds += [("index", wall, cpu) for wall, cpu in run.holds]
+        if self.merges.owed:
+            try:
+                run = self.merges.rebuild(self._begin)
+            except (OperationalError, sqlite3.OperationalError):
+                self.run.outcome.index_pending = True  # the rows stay owed, this process's: taken over
+                return
+            self.run.outcome.lock_holds += [("index", wall, cpu) for wall, cpu in run.holds]
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction on this connection (BEGIN IMMEDIATE), committed on leaving."""
+        with self.connection.begin():
+            yield self.connection
 
     def _checkpoint(self) -> None:
         """Fold the WAL back into the database file after a commit, outside the write lock (PASSIVE:
@@ -311,6 +371,8 @@ class TempStage:
             ids |= {client_id for (client_id,) in run(updated)}
         ids |= {c for (c,) in run(select(PHONE.c.client_id).where(PHONE.c.id > max_phone))}
         ids |= {c for (c,) in run(select(EMAIL.c.client_id).where(EMAIL.c.id > max_email))}
+        if ids & self.merges.targets:
+            return False  # a client this import merges into was written meanwhile
         staged_names, phones, emails = self._keys
         groups = run(select(GROUP.c.id, GROUP.c.name)).all()
         if {fold(name) for _, name in groups} & {fold(name) for name in self.numbered.new_groups}:
@@ -369,6 +431,7 @@ class TempStage:
             clients = len(self.numbered.clients)
             if _highest(cursor, "client") != base + clients:
                 raise RuntimeError("client ids are not contiguous")  # never: we hold the write lock
+            self.merges.publish(connection, now=store.now, **values)
             if clients:
                 stamp = cursor.execute("SELECT updated_at FROM temp.stage_client WHERE seq = 1").fetchone()
                 self._index = stage_index.IndexPublisher(
@@ -395,6 +458,7 @@ class TempStage:
         for decision, target in self.run.unresolved:
             decision.client_id = target.client_id
         self.run.plan = []
+        self._published = True
 
 
 def _highest(cursor: Any, table: str, column: str = "id") -> int:

@@ -7,7 +7,8 @@ ORM object per row: that is what makes 100,000 rows a matter of seconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, update
@@ -26,6 +27,20 @@ CLIENT, PHONE, EMAIL, GROUP = (
     ClientEmail.__table__,
     ClientGroup.__table__,
 )
+
+
+@dataclass
+class Merges:
+    """What merging an import's rows into stored clients changes: per row whether it changes anything
+    and how many phones and emails it adds, per changed client its column changes, the phones and emails
+    to add."""
+
+    answers: list[bool] = field(default_factory=list)
+    changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    added: list[tuple[int, int]] = field(default_factory=list)
+    """Per row, how many phones and emails it adds."""
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fold(text: str | None) -> str:
@@ -238,6 +253,27 @@ class ClientStore:
         only what changes is written. Returns, per item, whether it changed anything; ``apply=False`` (a
         dry run) only answers that.
         """
+        merges = self.plan_merges(items, creating=apply)
+        if apply:
+            self._insert_many(PHONE, merges.phones)
+            self._insert_many(EMAIL, merges.emails)
+            run = self.connection.execute
+            for client_id, changes in merges.changes.items():
+                run(update(CLIENT).where(CLIENT.c.id == client_id).values(**changes, updated_at=self.now))
+            self.touched.update(merges.changes)
+        return merges.answers
+
+    def plan_merges(
+        self,
+        items: Sequence[tuple[int, ClientDraft]],
+        *,
+        creating: bool = False,
+        organisations: Mapping[str, int] | None = None,
+        groups: Mapping[str, int] | None = None,
+    ) -> Merges:
+        """What merging ``items`` into the stored clients changes, read in one go, nothing written (but
+        new groups when ``creating``). ``organisations`` and ``groups`` name (folded) those an import is
+        about to create, by stand-in ids: a staged merge is computed before they exist."""
         ids = sorted({client_id for client_id, _ in items})
         current: dict[int, dict[str, Any]] = {}
         phones: dict[int, set[str]] = {client_id: set() for client_id in ids}
@@ -256,33 +292,39 @@ class ClientStore:
                 select(EMAIL.c.client_id, EMAIL.c.address).where(EMAIL.c.client_id.in_(chunk))
             ):
                 emails[client_id].add(address)
-        changed: dict[int, dict[str, Any]] = {}
-        new_phones: list[dict[str, Any]] = []
-        new_emails: list[dict[str, Any]] = []
-        answers = []
+        merges = Merges()
         for client_id, draft in items:
-            changes = self._merge(current[client_id], draft, apply=apply)
+            changes = self._merge(
+                current[client_id],
+                draft,
+                apply=creating,
+                organisations=organisations or {},
+                groups=groups or {},
+            )
             added_phones = [p for p in draft.phones if p.e164 not in phones[client_id]]
             added_emails = [address for address in draft.emails if address not in emails[client_id]]
             phones[client_id].update(p.e164 for p in added_phones)
             emails[client_id].update(added_emails)
-            new_phones += [
+            merges.phones += [
                 {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
                 for p in added_phones
             ]
-            new_emails += [{"client_id": client_id, "address": address} for address in added_emails]
-            answers.append(bool(changes or added_phones or added_emails))
-            if answers[-1]:
-                changed.setdefault(client_id, {}).update(changes)
-        if apply:
-            self._insert_many(PHONE, new_phones)
-            self._insert_many(EMAIL, new_emails)
-            for client_id, changes in changed.items():
-                run(update(CLIENT).where(CLIENT.c.id == client_id).values(**changes, updated_at=self.now))
-            self.touched.update(changed)
-        return answers
+            merges.emails += [{"client_id": client_id, "address": address} for address in added_emails]
+            merges.added.append((len(added_phones), len(added_emails)))
+            merges.answers.append(bool(changes or added_phones or added_emails))
+            if merges.answers[-1]:
+                merges.changes.setdefault(client_id, {}).update(changes)
+        return merges
 
-    def _merge(self, state: dict[str, Any], draft: ClientDraft, *, apply: bool) -> dict[str, Any]:
+    def _merge(
+        self,
+        state: dict[str, Any],
+        draft: ClientDraft,
+        *,
+        apply: bool,
+        organisations: Mapping[str, int],
+        groups: Mapping[str, int],
+    ) -> dict[str, Any]:
         """The column changes ``draft`` makes to a client's ``state`` (which is updated to match)."""
         changes: dict[str, Any] = {}
         for key in (
@@ -302,13 +344,14 @@ class ClientStore:
         if tags != sorted(state["tags"] or []):
             changes["tags"] = tags
         if draft.group:
-            known_group = self.group_ids.get(fold(draft.group))
+            known_group = self.group_ids.get(fold(draft.group), groups.get(fold(draft.group)))
             if known_group is None:
                 changes["group_id"] = self.group_id(draft.group) if apply else -1  # a group to be made
             elif known_group != state["group_id"]:
                 changes["group_id"] = known_group
         if draft.organisation and state["kind"] == "person":
-            organisation_id = self.organisation_ids.get(fold(draft.organisation))
+            key = fold(draft.organisation)
+            organisation_id = self.organisation_ids.get(key, organisations.get(key))
             if organisation_id not in (None, state["organisation_id"], state["id"]):
                 changes["organisation_id"] = organisation_id
         state.update(changes)

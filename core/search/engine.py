@@ -175,25 +175,33 @@ class _Search:
 
     def run(self, query: Query) -> _Found:
         found = _Found()
-        # Clients a staged import committed but has not indexed yet (nearly always none): ``owed.py``.
-        owing = owed.owed_ranges(self) if query.kind is not QueryKind.TICKET else []
+        # Clients a staged import committed or merged but has not indexed yet (nearly always none): what
+        # the index says of merged ones is stale, their own rows answer instead (``owed.py``).
+        owing = owed.owing(self) if query.kind is not QueryKind.TICKET else owed.Owing()
+        fresh: set[int] = set()
         if query.kind is QueryKind.TICKET:
             self.find_ticket(found, query.ticket_number, hashed=True)
         elif query.kind is QueryKind.PHONE:
             self.find_phone(found, query)
+            if owing.merged:
+                owed.drop_stale(self, found)
             if owing:
                 exact = exact_forms(query.text, query.digits, region=self.region)
-                owed.find_phones(self, found, exact, owing)
+                fresh |= owed.find_phones(self, found, exact, owing)
         elif query.kind is QueryKind.EMAIL:
             self.find_email(found, query.fragment)
+            if owing.merged:
+                owed.drop_stale(self, found)
             if owing:
-                owed.find_email(self, found, query.fragment, owing)
+                fresh |= owed.find_email(self, found, query.fragment, owing)
             if not found.clients and query.words:
                 self.find_words(found, query.words)
         else:
             self.find_words(found, query.words, short=query.kind is QueryKind.SHORT)
+            if owing.merged:
+                owed.drop_stale(self, found)
             if owing and query.kind is QueryKind.WORDS:
-                owed.find_words(self, found, query.words, owing)
+                fresh |= owed.find_words(self, found, query.words, owing)
             if not found.clients:
                 swapped = classify(swap_layout(query.text))
                 if swapped.kind in (QueryKind.WORDS, QueryKind.SHORT):
@@ -211,6 +219,8 @@ class _Search:
                 and len(query.words[0]) >= MIN_FRAGMENT
             ):
                 self.find_email(found, query.words[0], weak=True)
+        if owing.merged:
+            owed.drop_stale(self, found, keep=fresh)
         return found
 
     # --- tickets and phones ---------------------------------------------------------------------

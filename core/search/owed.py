@@ -10,10 +10,15 @@ from the word rows the index would hold (``search.index.word_rows``), so a just-
 where it will once indexed. Not covered until the index catches up: transliterated or misspelt names, a
 word only in the first, middle or last name field and not in the name, and number or address fragments
 (the index's suffix and prefix searches). PostgreSQL never owes rows (no staged path).
+
+An update import owes the clients it merged (``search_owed``, ``search.pending.owe_clients``): their
+index rows still hold the old names and numbers until rebuilt. The lookup then leaves whatever the index
+found of them aside (``drop_stale``) and finds them by their own rows, as it does a range's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hotline.core.search.index import word_rows
@@ -23,6 +28,48 @@ if TYPE_CHECKING:
     from hotline.core.search.engine import _Found, _Search
 
 _AFTER_PREFIX = MARKER_PREFIX[:-1] + chr(ord(MARKER_PREFIX[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class Owing:
+    """What the index does not answer for yet: ranges of new clients, and whether any merged client
+    (``search_owed``) waits for its rows to be rebuilt."""
+
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    merged: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges) or self.merged
+
+    def scopes(self, column: str) -> list[tuple[str, dict[str, int]]]:
+        """A condition on ``column`` (a client id) per part of what is owed, with its parameters."""
+        scopes = [
+            (f"{column} BETWEEN :first AND :last", {"first": first, "last": last})
+            for first, last in self.ranges
+        ]
+        if self.merged:
+            scopes.append((f"{column} IN (SELECT client_id FROM search_owed)", {}))
+        return scopes
+
+
+def owing(search: _Search) -> Owing:
+    """The owed ranges and whether any merged client is owed: two probes of a key, nearly always empty."""
+    if search.postgres:
+        return Owing()
+    merged = bool(search.rows("SELECT 1 FROM search_owed LIMIT 1", {}))
+    return Owing(owed_ranges(search), merged)
+
+
+def drop_stale(search: _Search, found: _Found, *, keep: set[int] | frozenset[int] = frozenset()) -> None:
+    """Forget what the index found of merged clients still owed their rows (their old names and numbers),
+    except ``keep``: those the owed lookups found by their own rows."""
+    candidates = [client_id for client_id in found.clients if client_id not in keep]
+    if not candidates:
+        return
+    for (client_id,) in search.rows(
+        "SELECT client_id FROM search_owed WHERE client_id IN :ids", {"ids": candidates}, expanding=("ids",)
+    ):
+        del found.clients[client_id]
 
 
 def owed_ranges(search: _Search) -> list[tuple[int, int]]:
@@ -40,42 +87,46 @@ def owed_ranges(search: _Search) -> list[tuple[int, int]]:
     return ranges
 
 
-def find_phones(search: _Search, found: _Found, exact: list[str], ranges: list[tuple[int, int]]) -> None:
-    """Owed clients with one of the ``exact`` numbers (E.164 digits), scored as the index's exact match."""
+def find_phones(search: _Search, found: _Found, exact: list[str], owing: Owing) -> set[int]:
+    """Owed clients with one of the ``exact`` numbers (E.164 digits), scored as the index's exact match;
+    returns their ids."""
     from hotline.core.search.engine import SCORE_EXACT_PHONE
 
+    ids: set[int] = set()
     if not exact:
-        return
-    for first, last in ranges:
+        return ids
+    for condition, params in owing.scopes("client_id"):
         for client_id, digits in search.rows(
-            "SELECT client_id, digits FROM client_phone"
-            " WHERE e164 IN :forms AND client_id BETWEEN :first AND :last",
-            {"forms": ["+" + form for form in exact], "first": first, "last": last},
+            f"SELECT client_id, digits FROM client_phone WHERE e164 IN :forms AND {condition}",
+            {"forms": ["+" + form for form in exact], **params},
             expanding=("forms",),
         ):
             if digits in exact:
                 found.add_client(client_id, SCORE_EXACT_PHONE, f"phone +{digits}")
+                ids.add(client_id)
+    return ids
 
 
-def find_email(search: _Search, found: _Found, needle: str, ranges: list[tuple[int, int]]) -> None:
-    """Owed clients with exactly this address, scored as the index's exact match."""
+def find_email(search: _Search, found: _Found, needle: str, owing: Owing) -> set[int]:
+    """Owed clients with exactly this address, scored as the index's exact match; returns their ids."""
     from hotline.core.search.engine import SCORE_EMAIL_EXACT
 
-    for first, last in ranges:
+    ids: set[int] = set()
+    for condition, params in owing.scopes("client_id"):
         for client_id, address in search.rows(
-            "SELECT client_id, address FROM client_email"
-            " WHERE address = :a AND client_id BETWEEN :first AND :last",
-            {"a": needle.strip(), "first": first, "last": last},
+            f"SELECT client_id, address FROM client_email WHERE address = :a AND {condition}",
+            {"a": needle.strip(), **params},
         ):
             found.add_client(client_id, SCORE_EMAIL_EXACT, f"email {address}")
+            ids.add(client_id)
+    return ids
 
 
-def find_words(
-    search: _Search, found: _Found, query_words: tuple[str, ...], ranges: list[tuple[int, int]]
-) -> None:
-    """Owed clients whose names hold every typed word, scored from the word rows the index would hold."""
+def find_words(search: _Search, found: _Found, query_words: tuple[str, ...], owing: Owing) -> set[int]:
+    """Owed clients whose names hold every typed word, scored from the word rows the index would hold;
+    returns the ids of those it scored."""
     if not query_words:
-        return
+        return set()
     conditions, params = [], {}
     for position, word in enumerate(query_words):
         patterns = _patterns(word)
@@ -85,18 +136,20 @@ def find_words(
         )
         conditions.append(f"({alternatives})")
     rows = []
-    for first, last in ranges:
+    for condition, scope in owing.scopes("c.id"):
         rows += search.rows(
             "SELECT c.id, c.name, c.first_name, c.middle_name, c.last_name, o.name FROM client c"
             " LEFT JOIN client o ON o.id = c.organisation_id"
-            f" WHERE c.id BETWEEN :first AND :last AND {' AND '.join(conditions)} LIMIT :cap",
-            {**params, "first": first, "last": last, "cap": search.cap},
+            f" WHERE {condition} AND {' AND '.join(conditions)} LIMIT :cap",
+            {**params, **scope, "cap": search.cap},
         )
     if not rows:
-        return
+        return set()
     alternatives = [search.word_alternatives(word, short=False, typos=False) for word in query_words]
     scored = {row[0]: [(field, word, key) for _, field, word, key in word_rows(row)] for row in rows}
+    before = {client_id: found.clients.get(client_id) for client_id in scored}
     search.score_words(found, alternatives, scored)
+    return {client_id for client_id in scored if found.clients.get(client_id) is not before[client_id]}
 
 
 def _patterns(word: str) -> list[str]:
@@ -111,4 +164,4 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-__all__ = ["find_email", "find_phones", "find_words", "owed_ranges"]
+__all__ = ["Owing", "drop_stale", "find_email", "find_phones", "find_words", "owed_ranges", "owing"]

@@ -15,6 +15,13 @@ markers with everything else it recomputes.
 The owner check only saves work: two processes indexing one range at once stay correct, because each
 transaction writes under the write lock and a client indexed meanwhile by someone else is indexed
 again from its stored rows (``importing/stage_index.py``).
+
+Clients an update import merged are no contiguous range: ``search_owed`` (migration 0014) names each,
+with the process rebuilding its rows (``owe_clients``, in the transaction committing the merges). Their
+old index rows stay until the rebuild, which ``rebuild_owed`` makes in blocks of ``OWED_BLOCK_CLIENTS``, each
+block deleting its ``search_owed`` rows in the transaction that rewrites its index rows; the lookup
+meanwhile leaves those clients' index rows aside and reads their own rows (``search/owed.py``). A process
+killed first leaves its rows, taken over by ``complete_pending`` like an abandoned marker.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -34,6 +41,10 @@ if TYPE_CHECKING:
 MARKER_PREFIX = "search-pending:"
 BLOCK_CLIENTS = 1_000
 """Clients a recovery reindexes in one go (its transactions take as many blocks as their budget allows)."""
+OWED_BLOCK_CLIENTS = 200
+"""Merged clients ``rebuild_owed`` reindexes in one step: a client's rows are deleted and written again
+(a few times the work of a new client's), so a fifth of a recovery's block keeps a step well inside
+``BUDGET_SECONDS`` on a busy machine."""
 BUDGET_SECONDS = 0.25
 """An index transaction takes steps until it has held the write lock this long (one step more at most,
 then its commit)."""
@@ -89,10 +100,70 @@ def pending_ranges(connection: Connection) -> list[PendingRange]:
 
 
 def clear_pending(connection: Connection) -> None:
-    """Forget every marker (a full rebuild of the index writes every client's rows)."""
+    """Forget every marker and owed client (a full rebuild of the index writes every client's rows)."""
     connection.execute(
         text("DELETE FROM counter WHERE substr(name, 1, :k) = :prefix"),
         {"k": len(MARKER_PREFIX), "prefix": MARKER_PREFIX},
+    )
+    connection.execute(text("DELETE FROM search_owed"))
+
+
+def owe_clients(connection: Connection, select_ids: str, parameters: dict[str, object] | None = None) -> int:
+    """Record, in the caller's transaction (the one committing the merges), that the clients whose ids
+    ``select_ids`` (a SELECT of one column) yields have stale index rows that this process rebuilds.
+    A client another import still owes is taken over. Returns how many clients are owed now."""
+    connection.execute(
+        text(
+            f"WITH owed (id) AS ({select_ids}) INSERT INTO search_owed (client_id, owner)"
+            " SELECT DISTINCT id, :owner FROM owed WHERE true"
+            " ON CONFLICT (client_id) DO UPDATE SET owner = excluded.owner"
+        ),
+        {**(parameters or {}), "owner": os.getpid()},
+    )
+    return connection.execute(
+        text("SELECT count(*) FROM search_owed WHERE owner = :owner"), {"owner": os.getpid()}
+    ).scalar_one()
+
+
+def rebuild_owed(
+    begin: Callable[[], AbstractContextManager[Connection]], client_ids: Sequence[int]
+) -> IndexRun:
+    """Rebuild the index rows of ``client_ids`` that this process owes, in short transactions (``begin``),
+    a block of ``OWED_BLOCK_CLIENTS`` each, every block clearing its ``search_owed`` rows as it commits. A
+    client someone else took over (a later import merged it again) is left to them."""
+    from hotline.core.search.index import reindex_ids
+
+    me = os.getpid()
+    ids = sorted(client_ids)
+
+    def block(chunk: list[int]) -> Step:
+        def step(connection: Connection) -> None:
+            still = [
+                client_id
+                for (client_id,) in connection.execute(
+                    text(
+                        "SELECT client_id FROM search_owed WHERE owner = :me AND client_id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"me": me, "ids": chunk},
+                )
+            ]
+            if still:
+                reindex_ids(connection, still)
+                connection.execute(
+                    text("DELETE FROM search_owed WHERE owner = :me AND client_id IN :ids").bindparams(
+                        bindparam("ids", expanding=True)
+                    ),
+                    {"me": me, "ids": still},
+                )
+
+        return step
+
+    size = OWED_BLOCK_CLIENTS
+    steps = [block(ids[start : start + size]) for start in range(0, len(ids), size)]
+    if not steps:
+        return IndexRun(finished=True)
+    return in_short_transactions(
+        begin, steps, start=lambda _connection: True, finish=lambda _connection: None
     )
 
 
@@ -147,7 +218,9 @@ def owed_clients(engine: Engine) -> int:
     from hotline.core.db import UnitOfWork
 
     with UnitOfWork(engine, readonly=True) as reader:
-        return sum(p.last_id - p.first_id + 1 for p in pending_ranges(reader.session.connection()))
+        connection = reader.session.connection()
+        owed = connection.execute(text("SELECT count(*) FROM search_owed")).scalar_one()
+        return owed + sum(p.last_id - p.first_id + 1 for p in pending_ranges(connection))
 
 
 def pause() -> None:
@@ -156,8 +229,9 @@ def pause() -> None:
 
 
 def complete_pending(engine: Engine) -> int:
-    """Index the clients of every marker whose owner is gone (an import killed after committing its
-    clients), from the client tables, in short transactions. Returns how many clients that covered.
+    """Index the clients of every marker, and rebuild those of every ``search_owed`` row, whose owner is
+    gone (an import killed after committing its clients or its merges), from the client tables, in
+    short transactions. Returns how many clients that covered.
 
     Derived data only: it writes what the committed clients already imply, so it needs no authority.
     """
@@ -201,7 +275,33 @@ def complete_pending(engine: Engine) -> int:
             for first in range(pending.first_id, pending.last_id + 1, BLOCK_CLIENTS)
         ]
         in_short_transactions(begin, blocks, start=start, finish=finish)
-    return sum(pending.last_id - pending.first_id + 1 for pending in ranges)
+    return sum(pending.last_id - pending.first_id + 1 for pending in ranges) + _complete_owed(engine, begin)
+
+
+def _complete_owed(engine: Engine, begin: Callable[[], AbstractContextManager[Connection]]) -> int:
+    """Take over the ``search_owed`` rows of owners that are gone, and rebuild those clients' rows."""
+    from hotline.core.db import UnitOfWork
+
+    with UnitOfWork(engine, readonly=True) as reader:
+        owners = reader.session.connection().execute(text("SELECT DISTINCT owner FROM search_owed")).scalars()
+        abandoned = [owner for owner in owners if _abandoned(owner)]
+    if not abandoned:
+        return 0
+    me = os.getpid()
+    with begin() as connection:
+        connection.execute(
+            text("UPDATE search_owed SET owner = :me WHERE owner IN :owners").bindparams(
+                bindparam("owners", expanding=True)
+            ),
+            {"me": me, "owners": abandoned},
+        )
+        ids = list(
+            connection.execute(
+                text("SELECT client_id FROM search_owed WHERE owner = :me"), {"me": me}
+            ).scalars()
+        )
+    rebuild_owed(begin, ids)
+    return len(ids)
 
 
 def _reindex_block(reindex: Callable[[Connection, int, int], None], first: int, last: int) -> Step:
@@ -230,8 +330,10 @@ __all__ = [
     "complete_pending",
     "in_short_transactions",
     "mark_pending",
+    "owe_clients",
     "owed_clients",
     "owner_of",
     "pending_ranges",
+    "rebuild_owed",
     "release",
 ]

@@ -21,6 +21,11 @@ clients); the export runs as ``hotline clients export`` in a child process whose
 with ``hotline demo``, kept in the bench directory), one of them edited every second meanwhile: the
 publish then checks, under the write lock, what changed among the stored clients (an empty database
 hides what that check costs). Rows the base already holds are skipped as duplicates.
+
+``UPDATE=1`` then imports the file again with ``--on-duplicate update``, every row changed (a new note,
+one in seven a second number): every client is merged, with the same probes and figures, then the merged
+clients' lookup rows rebuilt. ``UPDATE_STAGE_FROM=N`` sets the size from which it is staged (say
+``1000000000`` for the direct path, one transaction, to compare).
 Prints a Rich table and appends one JSON object per figure to ``bench-results.jsonl``.
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_import_export.py
@@ -50,6 +55,7 @@ from sqlalchemy import text
 
 from hotline.core import migrate
 from hotline.core.db import UnitOfWork, make_engine, retry_while_busy
+from hotline.core.importing.outcome import ImportOutcome
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models.enums import Role
 from hotline.core.services.clients import ClientChanges, update_client
@@ -60,6 +66,8 @@ SCALE = float(os.environ.get("SCALE", "1"))
 IMPORT_ROWS = max(1_000, int(100_000 * SCALE))
 EXPORT_CLIENTS = max(2_000, int(1_000_000 * SCALE))
 BASE_CLIENTS = int(os.environ.get("BASE_CLIENTS", "0"))
+UPDATE = os.environ.get("UPDATE", "") not in ("", "0")
+UPDATE_STAGE_FROM = int(os.environ.get("UPDATE_STAGE_FROM") or 0) or None
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 IMPORT_TARGET_SECONDS = 30.0
@@ -193,6 +201,57 @@ def base_database() -> Path:
     return path
 
 
+def write_update_file(source: Path, path: Path) -> None:
+    """``source`` as a later export would have it: every row a new note, one in seven a second number."""
+    with (
+        source.open(encoding="cp1251", newline="") as lines,
+        path.open("w", encoding="cp1251", newline="") as out,
+    ):
+        out.write(next(lines))
+        for index, line in enumerate(lines):
+            cells = line.rstrip("\r\n").split(";")
+            cells[8] = f"обновлено {index}"
+            if index % 7 == 0:
+                cells[4] += f", +7 903 {index:07d}"
+            out.write(";".join(cells) + "\r\n")
+
+
+def bench_update(backend: str, url: str, path: Path) -> None:
+    """The file again with ``--on-duplicate update``: every row merges into the client it made."""
+    engine = make_engine(url)
+    calls = ConcurrentCalls(url)
+    probe = LockProbe(url) if backend == "sqlite" else None
+    options = ImportOptions(default_region="RU", on_duplicate="update")
+    if UPDATE_STAGE_FROM is not None:
+        options.stage_from = UPDATE_STAGE_FROM
+    with contextlib.ExitStack() as running:
+        started = time.perf_counter()
+        for context in (calls, probe):
+            if context is not None:
+                running.enter_context(context)
+        with UnitOfWork(engine, actor_login=BENCH_ADMIN) as uow:
+            outcome = import_clients(uow, path=path, options=options)
+            finished_cpu = time.thread_time()
+        finished = time.perf_counter()
+    engine.dispose()
+    elapsed = finished - started
+    updated = outcome.count("updated")
+    if updated != IMPORT_ROWS:
+        raise SystemExit(f"the update import merged {updated} rows, expected {IMPORT_ROWS}")
+    staged = "staged" if outcome.lock_holds else "direct"
+    record(f"update import of {IMPORT_ROWS:,} rows, every one merged ({staged})", elapsed, "s", None, backend)
+    record_holds(outcome, finished, finished_cpu, backend)
+    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
+    if probe is not None and probe.longest is not None:
+        record(f"  longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)", probe.longest, "s",
+               lock_target, backend)  # fmt: skip
+    if calls.latencies:
+        record(f"  call incoming during the update import (max of {len(calls.latencies)})", max(calls.latencies),
+               "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if calls.failures:
+        raise SystemExit(f"{calls.failures} call incoming failed during the update import")
+
+
 def bench_import(backend: str, csv_path: Path) -> None:
     url = fresh_database(backend)
     if url is None:
@@ -237,6 +296,34 @@ def bench_import(backend: str, csv_path: Path) -> None:
     target = IMPORT_TARGET_SECONDS * SCALE if backend == "sqlite" else None
     record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
     record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
+    record_holds(outcome, finished, finished_cpu, backend)
+    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
+    if probe is not None and probe.longest is not None:
+        record(f"longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)", probe.longest, "s",
+               lock_target, backend)  # fmt: skip
+    if calls.latencies:
+        record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
+               CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if listener.latencies:
+        record(f"call incoming through a running call listen (max of {len(listener.latencies)})",
+               max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+        record("  its median", sorted(listener.latencies)[len(listener.latencies) // 2], "s", None, backend)
+    if lookups is not None:
+        lookups.report(backend)
+    if calls.pops:
+        record(f"  of which the screen-pop write (in process, max of {len(calls.pops)})", max(calls.pops), "s",
+               CALL_TARGET_SECONDS, backend)  # fmt: skip
+    if calls.failures or listener.failures:
+        raise SystemExit(f"{calls.failures + listener.failures} call incoming failed during the import")
+    if UPDATE:
+        update_path = csv_path.with_name(f"update-{csv_path.name}")
+        write_update_file(csv_path, update_path)
+        bench_update(backend, url, update_path)
+
+
+def record_holds(outcome: ImportOutcome, finished: float, finished_cpu: float, backend: str) -> None:
+    """The import's holds of the write lock, as it timed them (staged: the publish, then the index's
+    short transactions; direct: the one writing transaction, to its commit)."""
     assert outcome.write_started is not None
     lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
     if outcome.lock_holds:  # staged: the clients' transaction, then the index's short ones
@@ -260,23 +347,6 @@ def bench_import(backend: str, csv_path: Path) -> None:
                lock_target, backend)  # fmt: skip
         if outcome.write_started_cpu is not None:
             record("  its CPU time", finished_cpu - outcome.write_started_cpu, "s", None, backend)
-    if probe is not None and probe.longest is not None:
-        record(f"longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)", probe.longest, "s",
-               lock_target, backend)  # fmt: skip
-    if calls.latencies:
-        record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
-               CALL_TARGET_SECONDS, backend)  # fmt: skip
-    if listener.latencies:
-        record(f"call incoming through a running call listen (max of {len(listener.latencies)})",
-               max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
-        record("  its median", sorted(listener.latencies)[len(listener.latencies) // 2], "s", None, backend)
-    if lookups is not None:
-        lookups.report(backend)
-    if calls.pops:
-        record(f"  of which the screen-pop write (in process, max of {len(calls.pops)})", max(calls.pops), "s",
-               CALL_TARGET_SECONDS, backend)  # fmt: skip
-    if calls.failures or listener.failures:
-        raise SystemExit(f"{calls.failures + listener.failures} call incoming failed during the import")
 
 
 LOCK_PROBE = """
