@@ -18,11 +18,12 @@ unassigned one and updates it, or adds a note. Meanwhile the mail intake takes i
 escalation runs every minute.
 
 Printed: per operation p50/p95/p99 and errors, the peak server connections (``pg_stat_activity``), the
-simulator's own CPU and the whole machine's (on one small machine the simulated consoles share the cores
-with PostgreSQL and PgBouncer: the figures are a console's whole wait, its own Python included), and the
-check that every write it made is in the database exactly once. Figures are
-appended to ``bench-results.jsonl``. ``SCALE`` multiplies the demo clients (default 5,000);
-``BENCH_DATABASE`` names the database (default ``hotline_bench_operators``, kept between runs).
+simulator's own CPU and the whole machine's, from the moment every process has loaded (on one small
+machine the simulated consoles share the cores with PostgreSQL and PgBouncer: the figures are a
+console's whole wait, its own Python included), and the check that every write it made is in the
+database exactly once. Figures are appended to ``bench-results.jsonl``. ``SCALE`` multiplies the demo
+clients (default 5,000); ``BENCH_DATABASE`` names the database (default ``hotline_bench_operators``,
+kept between runs).
 """
 
 from __future__ import annotations
@@ -372,11 +373,21 @@ def hand_over(pops: Any, inboxes: dict[str, queue.Queue[tuple[int, float]]], sto
         inboxes[login].put((pop_id, time.monotonic()))
 
 
-def worker(plan: Plan, logins: list[str], clients: list[tuple[int, str, str]], pops: Any, out: Any) -> None:
+def worker(
+    plan: Plan, logins: list[str], clients: list[tuple[int, str, str]], pops: Any, start: Any, out: Any
+) -> None:
     """Run ``logins`` as threads, their pops coming from the relay through ``pops``; send back a
     ``WorkerResult``. A few operators per process: threads of one process take turns on its GIL (each
     round trip gives it up and waits to take it back), so with hundreds per process the figures were
-    mostly those turns, not the database's time."""
+    mostly those turns, not the database's time. ``start`` (ready, go): the process says it is ready
+    and every process starts at once, so no operator runs while other processes still load Python."""
+    import hotline.core.search
+    import hotline.core.services.clients
+    import hotline.core.services.interactions
+    import hotline.core.services.screen_pop
+    import hotline.core.services.tickets  # noqa: F401 - loaded before the clock starts
+
+    ready, go = start
     settings = (
         DatabaseSettings(pooler="transaction", listen_url=plan.listen_url)
         if plan.pooled
@@ -392,6 +403,9 @@ def worker(plan: Plan, logins: list[str], clients: list[tuple[int, str, str]], p
         daemon=True,
     )
     handing.start()
+    ready.put(os.getpid())
+    go.wait()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     deadline = time.monotonic() + plan.duration
     threads = [threading.Thread(target=operator.run, args=(deadline,), daemon=True) for operator in operators]
     for thread in threads:
@@ -401,7 +415,7 @@ def worker(plan: Plan, logins: list[str], clients: list[tuple[int, str, str]], p
     handed.set()
     handing.join(timeout=5)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result.cpu_seconds = usage.ru_utime + usage.ru_stime
+    result.cpu_seconds = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     result.times_ms = dict(result.times_ms)  # type: ignore[assignment]
     out.put(result)
 
@@ -653,15 +667,20 @@ def run(
     relay = Relay(
         plan, relay_engine, {login: pops[index] for index, share in enumerate(shares) for login in share}
     )
-    load_before = os.getloadavg()
-    machine_before = machine_busy()
-    started = time.monotonic()
+    ready, go = context.Queue(), context.Event()
     children = [
-        context.Process(target=worker, args=(plan, shares[index], clients, pops[index], out))
+        context.Process(target=worker, args=(plan, shares[index], clients, pops[index], (ready, go), out))
         for index in range(processes)
     ]
     for child in children:
         child.start()
+    for _ in children:
+        ready.get(timeout=600)
+    load_before = os.getloadavg()
+    machine_before = machine_busy()
+    main_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    go.set()
     background = WorkerResult()
     stop = threading.Event()
     peak = [0]
@@ -684,7 +703,8 @@ def run(
     relay_engine.dispose()
     load_after = os.getloadavg()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    simulator_cpu = sum(result.cpu_seconds for result in results) + usage.ru_utime + usage.ru_stime
+    main_cpu = usage.ru_utime + usage.ru_stime - main_before.ru_utime - main_before.ru_stime
+    simulator_cpu = sum(result.cpu_seconds for result in results) + main_cpu
     results.append(background)
     report(
         args,
