@@ -39,6 +39,13 @@ from hotline.core.search.matching import (
     ts_term,
     whole,
 )
+from hotline.core.search.pg_fetch import (
+    KIND_EMAIL,
+    KIND_WORD,
+    clients_sql,
+    contact_line,
+    one_word_sql,
+)
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.text import Query, QueryKind, classify, strip_controls
 from hotline.core.search.translit import query_skeletons, skeleton
@@ -125,8 +132,9 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
     (a bulk load not analysed yet) the planner chose parallel sequential scans and hash joins instead:
     119 ms per lookup at a million clients. The settings are ``SET LOCAL``: they last until the end of
     the caller's transaction (every caller runs a lookup in a unit of work of its own) and are set once
-    per transaction — one round trip, where putting them back after each lookup cost a second one
-    (measured: +0.6 ms p50 on every lookup for nothing).
+    per transaction, where putting them back after each lookup cost a round trip (measured: +0.6 ms
+    p50 on every lookup for nothing). When the lookup opens the transaction, the settings travel with
+    its ``BEGIN`` (``_begin_with``): no round trip of their own.
     """
     if connection.dialect.name != "postgresql":
         yield
@@ -135,10 +143,30 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
     done = connection.info.get(_PLANS_SET_IN)
     if transaction is None or done is None or done() is not transaction:
         sets = ", ".join(f"set_config('{name}', 'off', true)" for name in INDEX_DRIVEN_SETTINGS)
-        connection.exec_driver_sql(f"SELECT {sets}")
+        if not _begin_with(driver_connection(connection), f"SELECT {sets}"):
+            connection.exec_driver_sql(f"SELECT {sets}")
         if transaction is not None:
             connection.info[_PLANS_SET_IN] = weakref.ref(transaction)
     yield
+
+
+def _begin_with(driver: Any, statement: str) -> bool:
+    """Open the transaction with ``statement`` in one round trip, where psycopg would send its ``BEGIN``
+    alone first; False (nothing done) when a transaction is open already or psycopg's ``BEGIN`` would
+    carry options. Both go as one simple query through libpq (``pgconn``, psycopg's documented way to
+    low-level commands); psycopg reads the transaction status from libpq, so it then sends no ``BEGIN``
+    of its own, and ends the transaction as usual."""
+    import psycopg
+    from psycopg.pq import ExecStatus, TransactionStatus
+
+    plain = driver.isolation_level is None and driver.read_only is None and not driver.deferrable
+    if driver.autocommit or not plain or driver.info.transaction_status != TransactionStatus.IDLE:
+        return False
+    result = driver.pgconn.exec_(f"BEGIN; {statement}".encode())
+    if result.status != ExecStatus.TUPLES_OK:
+        message = (result.error_message or driver.pgconn.error_message).decode(errors="replace")
+        raise psycopg.OperationalError(message.strip() or "could not begin the lookup's transaction")
+    return True
 
 
 class _Search:
@@ -153,6 +181,13 @@ class _Search:
         self.limit = limit
         self.cap = max(limit * 3, 60)
         self.region = region
+        # PostgreSQL (``pg_fetch``): the lines fetched with the candidates (None: no such client), their
+        # contact points, the weak email matches fetched ahead with a word's candidates, and the
+        # fragment the next word fetch should bring those for.
+        self.lines: dict[int, Any] = {}
+        self.line_contacts: dict[int, list[str]] = {}
+        self.emails_ahead: dict[str, list[tuple[int, str]]] = {}
+        self.email_wanted: str | None = None
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
         if self.driver is not None:
@@ -197,6 +232,8 @@ class _Search:
             if not found.clients and query.words:
                 self.find_words(found, query.words)
         else:
+            if self.postgres and len(query.words) == 1:
+                self.email_wanted = _email_needle(query.words[0])
             self.find_words(found, query.words, short=query.kind is QueryKind.SHORT)
             if owing.merged:
                 owed.drop_stale(self, found)
@@ -265,13 +302,15 @@ class _Search:
     def find_email(self, found: _Found, fragment: str, *, weak: bool = False) -> None:
         """Addresses with a part (the address, from its first local dot, ``@domain``, the domain) that
         starts with the fragment: one B-tree range scan."""
-        needle = fragment.strip()
-        if len(needle.replace("@", "").replace(".", "")) < 2 or len(needle) < MIN_FRAGMENT:
+        needle = _email_needle(fragment)
+        if needle is None:
             return
-        rows = self.rows(
-            "SELECT client_id, address FROM search_email WHERE part >= :lo AND part < :hi LIMIT :cap",
-            {"lo": needle, "hi": after_prefix(needle), "cap": self.cap},
-        )
+        rows = self.emails_ahead.pop(needle, None) if weak else None
+        if rows is None:
+            rows = self.rows(
+                "SELECT client_id, address FROM search_email WHERE part >= :lo AND part < :hi LIMIT :cap",
+                {"lo": needle, "hi": after_prefix(needle), "cap": self.cap},
+            )
         for client_id, address in rows:
             if address == needle:
                 score = SCORE_EMAIL_EXACT
@@ -306,17 +345,58 @@ class _Search:
         ]
         if any(not options for options in alternatives):
             return
-        ids = self.matching_clients(alternatives)
-        if not ids:
-            return
-        word_rows: dict[int, list[tuple[str, str, str]]] = {}
-        for client_id, field_code, word, wkey in self.rows(
-            "SELECT client_id, field, word, wkey FROM search_word WHERE client_id IN :ids",
-            {"ids": ids},
-            expanding=("ids",),
-        ):
-            word_rows.setdefault(client_id, []).append((field_code, word, wkey))
+        if self.postgres:
+            word_rows = self.fetch_candidates(alternatives)
+        else:
+            word_rows = {}
+            ids = self.matching_clients(alternatives)
+            if not ids:
+                return
+            for client_id, field_code, word, wkey in self.rows(
+                "SELECT client_id, field, word, wkey FROM search_word WHERE client_id IN :ids",
+                {"ids": ids},
+                expanding=("ids",),
+            ):
+                word_rows.setdefault(client_id, []).append((field_code, word, wkey))
         self.score_words(found, alternatives, word_rows, factor=factor, note=note)
+
+    def fetch_candidates(self, alternatives: list[list[WordOption]]) -> dict[int, list[tuple[str, str, str]]]:
+        """PostgreSQL: the candidates' word rows, their lines kept for the result list (``pg_fetch``).
+
+        One word: its scans, the word rows, the lines (and the weak email matches wanted) in one
+        statement. Several words: the full-text match, then one statement for the rest."""
+        email = None
+        if len(alternatives) == 1:
+            email, self.email_wanted = self.email_wanted, None
+            sql, params = one_word_sql(alternatives[0], cap=self.cap, email=email)
+        else:
+            ids = self.matching_clients(alternatives)
+            if not ids:
+                return {}
+            sql, params = clients_sql(ids, words=True)
+        word_rows, email_rows = self.take_lines(self.rows(sql, params))
+        if email is not None:
+            self.emails_ahead[email] = email_rows
+        return word_rows
+
+    def take_lines(
+        self, rows: list[Any]
+    ) -> tuple[dict[int, list[tuple[str, str, str]]], list[tuple[int, str]]]:
+        """Keep the lines and contact points of fetched rows; the word rows of the word candidates and
+        the email matches, each in the order fetched."""
+        word_rows: dict[int, list[tuple[str, str, str]]] = {}
+        email_rows: list[tuple[int, str]] = []
+        for kind, client_id, address, fields, words, wkeys, *line in rows:
+            line_id, name, last, organisation, open_count, phone, emails = line
+            self.lines[client_id] = (
+                None if line_id is None else (line_id, name, last, organisation, open_count)
+            )
+            self.line_contacts[client_id] = contact_line(phone, emails)
+            if kind == KIND_WORD and fields is not None:
+                word_rows[client_id] = list(zip(fields, words, wkeys, strict=True))
+            elif kind == KIND_EMAIL:
+                email_rows.append((client_id, address))
+        return word_rows, email_rows
 
     def score_words(
         self,
@@ -402,6 +482,8 @@ class _Search:
         if len(alternatives) == 1:
             return self.matching_one_word(alternatives[0])
         complete = [[whole(option) for option in options] for options in alternatives[:-1]]
+        if self.postgres:
+            return self.matching_all_pg(complete + alternatives[-1:], alternatives)
         found = self.matching_all(complete + alternatives[-1:])
         if len(found) < self.limit:
             found = list(dict.fromkeys(found + self.matching_all(alternatives)))
@@ -422,6 +504,40 @@ class _Search:
             return [
                 client_id for (client_id,) in self.rows(sql, {"query": " AND ".join(groups), "cap": self.cap})
             ]
+        query, cap = self.ts_query(alternatives)
+        # Planned without the LIMIT, the match goes through the GIN index: with it, PostgreSQL may bet
+        # on a sequential scan finding enough rows early, which costs ~0.7 s when few rows match.
+        sql = (
+            "WITH matches AS MATERIALIZED"
+            " (SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery))"
+            " SELECT client_id FROM matches LIMIT :cap"
+        )
+        return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": cap})]
+
+    def matching_all_pg(
+        self, complete: list[list[WordOption]], prefixed: list[list[WordOption]]
+    ) -> list[int]:
+        """PostgreSQL: ``matching_all`` of the words before the last taken whole, then (only when that finds
+        fewer than a page) of every word as a prefix, in one statement; first-found order, capped."""
+        whole_query, cap = self.ts_query(complete)
+        prefix_query, _ = self.ts_query(prefixed)
+        sql = (
+            "WITH whole AS MATERIALIZED"
+            " (SELECT client_id FROM search_doc WHERE terms @@ CAST(:whole AS tsquery)),"
+            " firsts AS (SELECT client_id, row_number() OVER () AS n"
+            "  FROM (SELECT client_id FROM whole LIMIT :cap) w),"
+            " prefixed AS MATERIALIZED (SELECT client_id FROM search_doc"
+            "  WHERE terms @@ CAST(:prefix AS tsquery) AND (SELECT count(*) FROM firsts) < :page)"
+            " SELECT client_id, 0 AS o, n FROM firsts UNION ALL"
+            " SELECT client_id, 1, row_number() OVER () FROM (SELECT client_id FROM prefixed LIMIT :cap) p"
+            " ORDER BY 2, 3"
+        )
+        params = {"whole": whole_query, "prefix": prefix_query, "cap": cap, "page": self.limit}
+        found = dict.fromkeys(client_id for client_id, _, _ in self.rows(sql, params))
+        return list(found)[: self.cap]
+
+    def ts_query(self, alternatives: list[list[WordOption]]) -> tuple[str, int]:
+        """The tsquery of the words and how many matches to read (see ``matching_all``)."""
         long_words = [options for options in alternatives if max(len(o.value) for o in options) > 2]
         cap = self.cap
         if long_words and len(long_words) < len(alternatives):
@@ -432,14 +548,7 @@ class _Search:
             "(" + " | ".join(dict.fromkeys(ts_term(option) for option in options)) + ")"
             for options in long_words
         )
-        # Planned without the LIMIT, the match goes through the GIN index: with it, PostgreSQL may bet
-        # on a sequential scan finding enough rows early, which costs ~0.7 s when few rows match.
-        sql = (
-            "WITH matches AS MATERIALIZED"
-            " (SELECT client_id FROM search_doc WHERE terms @@ CAST(:query AS tsquery))"
-            " SELECT client_id FROM matches LIMIT :cap"
-        )
-        return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": cap})]
+        return query, cap
 
     def matching_one_word(self, options: list[WordOption]) -> list[int]:
         """Clients with a word (or key) matching one typed word: one capped B-tree range scan per option."""
@@ -491,6 +600,8 @@ class _Search:
 
     def client_hits(self, clients: dict[int, _Candidate]) -> list[Hit]:
         ids = sorted(clients)
+        if self.postgres:
+            return self.client_lines(clients, ids)
         # Open tickets are counted with a CASE over the client's tickets: given a status filter, planners
         # prefer the status index and scan every open ticket.
         open_list = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
@@ -507,32 +618,53 @@ class _Search:
             details[row[0]] = row
             if row[4]:
                 open_tickets[row[0]] = int(row[4])
-
-        def rank(client_id: int) -> tuple[float, int, float, int]:
-            last = details[client_id][2]
-            return (-clients[client_id].score, -open_tickets.get(client_id, 0), -_timestamp(last), client_id)
-
-        best = sorted((client_id for client_id in ids if client_id in details), key=rank)[: self.limit]
+        best = sorted(
+            (client_id for client_id in ids if client_id in details),
+            key=lambda client_id: _rank(clients, details, open_tickets, client_id),
+        )[: self.limit]
         contacts = self.contacts(best)
-        out = []
-        for client_id in best:
-            _, name, _, organisation, _ = details[client_id]
-            parts = [organisation or "", *contacts.get(client_id, [])]
-            if open_tickets.get(client_id):
-                parts.append(f"{open_tickets[client_id]} open")
-            candidate = clients[client_id]
-            subtitle = " · ".join(part for part in parts if part)
-            out.append(
-                Hit(
-                    "client",
-                    client_id,
-                    _clean(name),
-                    _clean(subtitle),
-                    _clean(candidate.matched),
-                    candidate.score,
-                )
-            )
-        return out
+        return [
+            self.line(client_id, clients[client_id], details[client_id], open_tickets, contacts)
+            for client_id in best
+        ]
+
+    def client_lines(self, clients: dict[int, _Candidate], ids: list[int]) -> list[Hit]:
+        """PostgreSQL: the result lines from the lines fetched with the candidates (one statement for
+        the clients found otherwise: by phone, by email), ranked as ``client_hits`` ranks them."""
+        missing = [client_id for client_id in ids if client_id not in self.lines]
+        if missing:
+            sql, params = clients_sql(missing, words=False)
+            self.take_lines(self.rows(sql, params))
+        details = {client_id: self.lines[client_id] for client_id in ids if self.lines[client_id] is not None}
+        open_tickets = {client_id: int(row[4]) for client_id, row in details.items() if row[4]}
+        best = sorted(details, key=lambda client_id: _rank(clients, details, open_tickets, client_id))
+        return [
+            self.line(client_id, clients[client_id], details[client_id], open_tickets, self.line_contacts)
+            for client_id in best[: self.limit]
+        ]
+
+    def line(
+        self,
+        client_id: int,
+        candidate: _Candidate,
+        row: Any,
+        open_tickets: dict[int, int],
+        contacts: dict[int, list[str]],
+    ) -> Hit:
+        """One client's result line."""
+        _, name, _, organisation, _ = row
+        parts = [organisation or "", *contacts.get(client_id, [])]
+        if open_tickets.get(client_id):
+            parts.append(f"{open_tickets[client_id]} open")
+        subtitle = " · ".join(part for part in parts if part)
+        return Hit(
+            "client",
+            client_id,
+            _clean(name),
+            _clean(subtitle),
+            _clean(candidate.matched),
+            candidate.score,
+        )
 
     def contacts(self, ids: list[int]) -> dict[int, list[str]]:
         if not ids:
@@ -549,6 +681,22 @@ class _Search:
             if len(out.setdefault(client_id, [])) < 1 + source:
                 out[client_id].append(value)
         return out
+
+
+def _rank(
+    clients: dict[int, _Candidate], details: dict[int, Any], open_tickets: dict[int, int], client_id: int
+) -> tuple[float, int, float, int]:
+    """Best score first, then more open tickets, then the latest interaction, then the id."""
+    last = details[client_id][2]
+    return (-clients[client_id].score, -open_tickets.get(client_id, 0), -_timestamp(last), client_id)
+
+
+def _email_needle(fragment: str) -> str | None:
+    """The fragment an email search looks for, or None when it is too short to be worth one."""
+    needle = fragment.strip()
+    if len(needle.replace("@", "").replace(".", "")) < 2 or len(needle) < MIN_FRAGMENT:
+        return None
+    return needle
 
 
 def _typo_level(typed: str, term: str, swaps: set[str]) -> float:

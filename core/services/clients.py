@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, select
 
 from hotline.core.attribution import Attribution, Attributions
@@ -254,9 +255,21 @@ class ClientCard:
 
 
 def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
-    """A client with its organisation, group, contact points, open tickets and contact persons."""
+    """A client with its organisation, group, contact points, open tickets and contact persons.
+
+    The client, its organisation and its group come in one statement: each statement is a round trip,
+    and a card opens with every call an operator takes."""
     session = uow.session
-    client = get_client(uow, client_id=client_id)
+    organisation_row = aliased(Client)
+    found = session.exec(
+        select(Client, organisation_row, ClientGroup)
+        .outerjoin(organisation_row, col(organisation_row.id) == col(Client.organisation_id))
+        .outerjoin(ClientGroup, col(ClientGroup.id) == col(Client.group_id))
+        .where(Client.id == client_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no client with id {client_id}")
+    client, organisation, group = found
     contacts = list(
         session.exec(
             select(Client).where(Client.organisation_id == client_id).order_by(Client.name).limit(200)
@@ -272,8 +285,8 @@ def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
             contact_phones.setdefault(phone.client_id, []).append(phone.raw or phone.e164)
     return ClientCard(
         client=client,
-        organisation=session.get(Client, client.organisation_id) if client.organisation_id else None,
-        group=session.get(ClientGroup, client.group_id) if client.group_id else None,
+        organisation=organisation,
+        group=group,
         phones=list(
             session.exec(
                 select(ClientPhone).where(ClientPhone.client_id == client_id).order_by(ClientPhone.id)

@@ -1,0 +1,95 @@
+"""The lookup's fused statements on PostgreSQL: candidates with everything the result list shows.
+
+Each statement of a lookup is a round trip (through PgBouncer, two hops and three processes woken), and
+at 500 operators on two cores the round trips, not the index probes, were most of a keystroke's time.
+So on PostgreSQL one statement returns, for the candidates of a word: the ranked candidate ids (every
+option's capped range scan, first-seen order kept, as the separate scans gave them), each candidate's
+word rows (as arrays, for the scoring in Python), the client's line (name, organisation, last
+interaction, open tickets) and its first contact points; and, for a one-word query, the weak email
+matches the lookup adds when words find too few, speculatively, with their lines too. A keystroke is
+then one statement after the planner settings (which ride with ``BEGIN``). SQLite runs in-process, where
+a statement costs microseconds: it keeps the separate statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.core.models.enums import OPEN_STATUSES
+from hotline.core.search.matching import WordOption, after_prefix, option_sql
+
+KIND_WORD = "w"
+KIND_EMAIL = "e"
+KIND_DETAILS = "d"
+
+_OPEN_LIST = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+
+# One row per found client: what it was found by, its word rows, its line, its first contact points.
+# Open tickets are counted with a CASE over the client's tickets: given a status filter, planners prefer
+# the status index and scan every open ticket. A client with no phone shows its first two addresses.
+_LINES = (
+    " SELECT f.kind, f.client_id, f.address, w.fields, w.words, w.wkeys,"
+    " c.id, c.name, c.last_interaction_at, o.name,"
+    f" (SELECT sum(CASE WHEN t.status IN ({_OPEN_LIST}) THEN 1 ELSE 0 END)"
+    "  FROM ticket t WHERE t.client_id = c.id),"
+    " (SELECT p.e164 FROM client_phone p WHERE p.client_id = c.id ORDER BY p.id LIMIT 1),"
+    " ARRAY(SELECT e.address FROM client_email e WHERE e.client_id = c.id ORDER BY e.id LIMIT 2)"
+    " FROM found f"
+    " LEFT JOIN LATERAL (SELECT array_agg(s.field) AS fields, array_agg(s.word) AS words,"
+    "  array_agg(s.wkey) AS wkeys FROM search_word s"
+    f"  WHERE s.client_id = f.client_id AND f.kind = '{KIND_WORD}') w ON true"
+    " LEFT JOIN client c ON c.id = f.client_id"
+    " LEFT JOIN client o ON o.id = c.organisation_id"
+    " ORDER BY f.kind, f.pos"
+)
+
+
+def one_word_sql(options: list[WordOption], *, cap: int, email: str | None) -> tuple[str, dict[str, Any]]:
+    """Candidates of one typed word (each option a capped range scan of the word B-trees, the ids kept
+    in the order the scans found them, at most ``cap``), and the ``email`` prefix matches when given."""
+    params: dict[str, Any] = {"cap": cap}
+    scans = []
+    for number, option in enumerate(options):
+        where, option_params = option_sql("a", [option], tag=f"o{number}")
+        params.update(option_params)
+        scans.append(
+            f"o{number} AS (SELECT client_id, row_number() OVER () AS n"
+            f" FROM (SELECT a.client_id FROM search_word a WHERE {where} LIMIT :cap) s)"
+        )
+    hits = " UNION ALL ".join(
+        f"SELECT client_id, {number} AS o, n FROM o{number}" for number in range(len(options))
+    )
+    span = cap + 1  # positions of the first option's rows, then the second's...
+    ctes = [
+        *scans,
+        f"hits AS ({hits})",
+        f"ids AS (SELECT client_id, min(o * {span} + n) AS pos FROM hits GROUP BY client_id"
+        " ORDER BY pos LIMIT :cap)",
+    ]
+    found = f"SELECT '{KIND_WORD}' AS kind, client_id, pos, NULL AS address FROM ids"
+    if email is not None:
+        ctes.append(
+            "mails AS (SELECT client_id, address, row_number() OVER () AS n FROM (SELECT client_id,"
+            " address FROM search_email WHERE part >= :e_lo AND part < :e_hi LIMIT :cap) m)"
+        )
+        params.update({"e_lo": email, "e_hi": after_prefix(email)})
+        found += f" UNION ALL SELECT '{KIND_EMAIL}', client_id, n, address FROM mails"
+    ctes.append(f"found AS ({found})")
+    return "WITH " + ", ".join(ctes) + _LINES, params
+
+
+def clients_sql(ids: list[int], *, words: bool) -> tuple[str, dict[str, Any]]:
+    """The lines of these clients (in this order), with their word rows when ``words``."""
+    kind = KIND_WORD if words else KIND_DETAILS
+    found = (
+        f"found AS (SELECT '{kind}' AS kind, x.client_id, x.pos, NULL AS address"
+        " FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS x(client_id, pos))"
+    )
+    return "WITH " + found + _LINES, {"ids": list(ids)}
+
+
+def contact_line(phone: str | None, emails: list[str] | None) -> list[str]:
+    """The contact points a result line shows: the first phone and the first address, or without a
+    phone the first two addresses."""
+    emails = list(emails or [])
+    return [phone, *emails[:1]] if phone is not None else emails[:2]
