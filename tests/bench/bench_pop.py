@@ -205,7 +205,7 @@ def trace_breakdown(path: str) -> None:
     with open(path, encoding="utf-8") as trace_file:
         lines = [line.split() for line in trace_file if line.strip()]
     steps: dict[str, list[float]] = {step: [] for step in (*TRACE_STEPS, "shown")}
-    collections: list[tuple[int, float]] = []
+    collections: list[tuple[int, float, float]] = []
     window: list[list[str]] = []
     rings_seen = 0
     for line in lines:
@@ -218,7 +218,7 @@ def trace_breakdown(path: str) -> None:
         firsts: dict[str, float] = {}
         for at, _thread, step, *detail in window:
             if step == "gc" and requested <= float(at) <= shown:
-                collections.append((int(detail[1]), float(detail[2])))
+                collections.append((int(detail[1]), float(detail[2]), float(detail[5])))
             elif step in steps and step not in firsts and float(at) >= requested - 0.001:
                 firsts[step] = float(at)
         for step, at in firsts.items():
@@ -236,10 +236,14 @@ def trace_breakdown(path: str) -> None:
                 f"{percentile(values, 0.95) * 1000:,.0f}",
             )
     console.print(table)
-    by_gen = {gen: [ms for g, ms in collections if g == gen] for gen in (0, 1, 2)}
+    by_gen = {gen: [(ms, cpu) for g, ms, cpu in collections if g == gen] for gen in (0, 1, 2)}
     console.print(
         "collections during rings: "
-        + ", ".join(f"gen {gen}: {len(ms)} ({sum(ms):.0f} ms in all)" for gen, ms in by_gen.items())
+        + ", ".join(
+            f"gen {gen}: {len(runs)} ({sum(ms for ms, _ in runs):.0f} ms in all,"
+            f" {sum(cpu for _, cpu in runs):.0f} ms of CPU)"
+            for gen, runs in by_gen.items()
+        )
     )
 
 
