@@ -25,6 +25,13 @@ or as database ``hotline_bench_pop`` (PostgreSQL), reused afterwards.
 
 ``POP_BACKENDS=sqlite`` (or ``postgresql``) rings one backend only; ``POP_COLD=0`` leaves out the cold
 rings (the resident listener's are the target): a shorter run to compare a change before and after.
+``POP_PAUSE`` (seconds, default 0.3) is the quiet time between one card closed and the next ring: a
+console idle for a while (2 s) was slower to show the next card than one rung in quick succession.
+``POP_PG_DATABASE`` names the PostgreSQL demo database (default ``hotline_bench_pop_<clients>``), so
+that two people benchmarking on one server do not share it.
+
+``POP_TRACE=<file>`` has the console trace each ring's steps (``hotline.tui.pop_trace``) and prints, per
+step, the time from the ring's commit (p50/p95), and the garbage collections that ran during rings.
 """
 
 from __future__ import annotations
@@ -58,6 +65,10 @@ LISTENER_DEADLINE_SECONDS = 60.0
 WAYS = ("resident listener", "cold start")
 BACKENDS = [name for name in os.environ.get("POP_BACKENDS", "sqlite,postgresql").split(",") if name]
 POP_COLD = os.environ.get("POP_COLD", "1") != "0"
+POP_PAUSE = float(os.environ.get("POP_PAUSE", "0.3"))
+POP_PG_DATABASE = os.environ.get("POP_PG_DATABASE", f"hotline_bench_pop_{POP_CLIENTS}")
+POP_TRACE = os.environ.get("POP_TRACE", "")
+TRACE_STEPS = ("woke", "read", "posted", "built", "composed", "mounting", "mounted", "painted")
 
 
 def hotline(url: str, *args: str) -> str:
@@ -84,13 +95,13 @@ def demo_database(backend: str) -> str | None:
         for stale in BENCH_DIR.glob(f"pop-{POP_CLIENTS}.db*"):
             stale.unlink()
     else:
-        url = pg_bench_database(f"hotline_bench_pop_{POP_CLIENTS}", console)
+        url = pg_bench_database(POP_PG_DATABASE, console)
         if url is None:
             return None
-        ready = BENCH_DIR / f"pop-pg-{POP_CLIENTS}.ready"
+        ready = BENCH_DIR / f"pop-pg-{POP_PG_DATABASE}.ready"
         if ready.exists():
             return url
-        url = pg_bench_database(f"hotline_bench_pop_{POP_CLIENTS}", console, fresh=True)
+        url = pg_bench_database(POP_PG_DATABASE, console, fresh=True)
         assert url is not None
     console.print(f"building the {backend} demo database ({POP_CLIENTS:,} clients) …")
     hotline(url, "db", "init")
@@ -135,7 +146,10 @@ def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[floa
     engine = make_engine(url)
     try:
         tmux.start_shell()
-        tmux.send(f"HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={login} {' '.join(HOTLINE)}", literal=True)
+        trace = f"HOTLINE_POP_TRACE={POP_TRACE} " if POP_TRACE else ""
+        tmux.send(
+            f"{trace}HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={login} {' '.join(HOTLINE)}", literal=True
+        )
         started = tmux.send("Enter")
         tmux.wait_for(lambda screen: HOME_MARK in screen, since=started)
         tmux.wait_for(lambda screen: "open" in screen, since=started)  # the operator's tickets loaded
@@ -168,15 +182,69 @@ def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[floa
             waiter.join(RING_DEADLINE_SECONDS)
             to_card.append(shown - rang)
             command_time.append(exits[0] - rang)
-            console_share.append(shown_wall - last_requested_at(engine))
+            requested_wall = last_requested_at(engine)
+            console_share.append(shown_wall - requested_wall)
+            if POP_TRACE:
+                with open(POP_TRACE, "a", encoding="utf-8") as trace_file:
+                    trace_file.write(f"{requested_wall:.6f} bench ring {shown_wall:.6f}\n")
             back = tmux.send("Escape")
             tmux.wait_for(lambda screen: HOME_MARK in screen, since=back)
-            time.sleep(0.3)
+            time.sleep(POP_PAUSE)
         tmux.send("C-q")
     finally:
         tmux.kill()
         engine.dispose()
     return to_card, command_time, console_share
+
+
+def trace_breakdown(path: str) -> None:
+    """Per traced step, the time from the ring's commit (p50/p95 ms), and the collections during rings.
+
+    The console's lines (``<wall time> <thread> <step> …``) come in order; the benchmark appends one
+    ``<requested_at> bench ring <card shown>`` line after each ring, which closes that ring's window."""
+    with open(path, encoding="utf-8") as trace_file:
+        lines = [line.split() for line in trace_file if line.strip()]
+    steps: dict[str, list[float]] = {step: [] for step in (*TRACE_STEPS, "shown")}
+    collections: list[tuple[int, float, float]] = []
+    window: list[list[str]] = []
+    rings_seen = 0
+    for line in lines:
+        if line[1:3] != ["bench", "ring"]:
+            window.append(line)
+            continue
+        requested, shown = float(line[0]), float(line[3])
+        rings_seen += 1
+        steps["shown"].append(shown - requested)
+        firsts: dict[str, float] = {}
+        for at, _thread, step, *detail in window:
+            if step == "gc" and requested <= float(at) <= shown:
+                collections.append((int(detail[1]), float(detail[2]), float(detail[5])))
+            elif step in steps and step not in firsts and float(at) >= requested - 0.001:
+                firsts[step] = float(at)
+        for step, at in firsts.items():
+            steps[step].append(at - requested)
+        window = []
+    table = Table(title=f"traced steps from the ring's commit, {rings_seen} rings", title_justify="left")
+    for column in ("step", "rings", "p50 ms", "p95 ms"):
+        table.add_column(column)
+    for step, values in steps.items():
+        if values:
+            table.add_row(
+                step,
+                str(len(values)),
+                f"{percentile(values, 0.5) * 1000:,.0f}",
+                f"{percentile(values, 0.95) * 1000:,.0f}",
+            )
+    console.print(table)
+    by_gen = {gen: [(ms, cpu) for g, ms, cpu in collections if g == gen] for gen in (0, 1, 2)}
+    console.print(
+        "collections during rings: "
+        + ", ".join(
+            f"gen {gen}: {len(runs)} ({sum(ms for ms, _ in runs):.0f} ms in all,"
+            f" {sum(cpu for _, cpu in runs):.0f} ms of CPU)"
+            for gen, runs in by_gen.items()
+        )
+    )
 
 
 def last_requested_at(engine) -> float:
@@ -313,6 +381,9 @@ def main() -> None:
                 console.print(
                     f"{backend}, {way}: {len(to_card)} rings, median ring to card {statistics.median(to_card):.3f} s"
                 )
+                if POP_TRACE:
+                    trace_breakdown(POP_TRACE)
+                    os.replace(POP_TRACE, f"{POP_TRACE}.{backend}.{way.split()[0]}")
         table.add_row("—", "—", "interpreter start (python -c pass)", f"{floor:,.0f}", "", "—")
         write(out, "interpreter start", floor, None, "—")
     console.print(table)

@@ -17,6 +17,7 @@ from textual.worker import Worker
 
 from hotline.core.attribution import Attribution
 from hotline.core.text import printable
+from hotline.tui import pop_trace
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
     CardLoaded,
@@ -37,6 +38,19 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 TIMELINE_PAGE = 50
+
+
+def forget_rendered_lines() -> None:
+    """Let the rendered lines of widgets gone with a closed card go too.
+
+    Textual memoises ``StylesCache.get_inner_outer`` per widget's styles cache (an ``lru_cache`` of 1,024
+    entries on a method: the cache instance is part of the key), and each of those caches holds its
+    widget's rendered lines. Closed cards' lines so stayed alive until a thousand other widgets pushed
+    them out: tens of thousands of objects that every full garbage collection walked. Emptying the memo
+    costs the widgets on screen one recomputation of two styles each."""
+    from textual._styles_cache import StylesCache
+
+    StylesCache.get_inner_outer.cache_clear()
 
 
 def _card(id: str, key: str, title: str, help: str, action: str, **extra: Any) -> Command:
@@ -177,6 +191,15 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         """A call logged from a card opened by hand (found in the lookup) lasts from here."""
         self.card: Any | None = None
         self._loading_page = False
+        self._painted = False
+        pop_trace.mark("built")
+
+    def _compositor_refresh(self) -> None:
+        """Textual's: the screen's changes to the terminal (traced the first time, for ``pop_trace``)."""
+        super()._compositor_refresh()
+        if not self._painted and self.is_mounted:
+            self._painted = True
+            pop_trace.mark("painted")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="card-top"):
@@ -192,8 +215,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
             with TabPane("People", id="people"):
                 yield DataTable(id="people-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
+        pop_trace.mark("composed")
 
     def on_mount(self) -> None:
+        pop_trace.mark("mounting")
         tickets = self.query_one("#tickets-table", DataTable)
         for label, width in (("Ticket", 8), ("Status", 8), ("Priority", 8), ("Due", 12), ("Subject", None)):
             tickets.add_column(label, width=width)
@@ -212,6 +237,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         # The timeline and the reminders (a tab not shown yet) once the card is on the screen: their
         # reading and filling would compete with the first paint, which a ring waits for.
         self.call_after_refresh(self._after_first_paint)
+        pop_trace.mark("mounted")
 
     def _after_first_paint(self) -> None:
         if not self.is_attached:  # closed at once (Esc typed ahead)
@@ -221,6 +247,9 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.query_one("#reminders", TabPane).mount(
             ReminderList(self.ctx, client_id=self.client_id, id="reminder-list")
         )
+
+    def on_unmount(self) -> None:
+        forget_rendered_lines()
 
     def reload(self) -> None:
         """Read the card and the first timeline page again (after a call, a note, an edit)."""

@@ -54,6 +54,7 @@ class KeyFooter(Footer):
         return keys_that_fit(self._widths, width - self._palette_width) if width else len(self._widths)
 
     def compose(self) -> ComposeResult:
+        self._forget_removed_keys()
         widgets: list[Widget] = list(super().compose())
         keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class("-command-palette")]
         palettes = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
@@ -62,6 +63,19 @@ class KeyFooter(Footer):
         self._shown = self._fitting(self.size.width)
         left_out = set(keys[self._shown :])
         yield from (widget for widget in widgets if widget not in left_out)
+
+    def _forget_removed_keys(self) -> None:
+        """Drop the watchers of keys a recompose removed.
+
+        Textual's footer binds each key's ``compact`` to its own (``data_bind``): a watcher in the footer's
+        list that Textual prunes only when ``compact`` changes, which it never does here. The footer is
+        composed again at every change of the bindings (each card closed, each screen shown), so the
+        removed keys, with their rendered lines, stayed alive for as long as the console ran: thousands of
+        dead widgets after a shift of calls, walked by every full garbage collection."""
+        watchers = getattr(self, "__watchers", None)
+        if watchers and "compact" in watchers:
+            bound = watchers["compact"]
+            watchers["compact"] = [(node, callback) for node, callback in bound if node.is_attached]
 
     def on_resize(self, event: events.Resize) -> None:
         if self._fitting(event.size.width) != self._shown:

@@ -25,6 +25,7 @@ from textual.worker import Worker
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, forward_worker_failure
+from hotline.tui.timers import long_interval, long_timer
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -134,7 +135,7 @@ class ReminderList(Vertical):
 
     def on_mount(self) -> None:
         self.reload()
-        self.set_interval(self.refresh_seconds, self.reload)
+        long_interval(self, self.refresh_seconds, self.reload)
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -184,7 +185,7 @@ class ReminderList(Vertical):
         if upcoming:
             delay = (min(upcoming) - now).total_seconds() + DUE_SLACK_SECONDS
             if delay < self.refresh_seconds:
-                self._due_timer = self.set_timer(delay, self.reload)
+                self._due_timer = long_timer(self, delay, self.reload)
 
     def _line(self, view: ReminderView, now: datetime) -> Text:
         local = view.due_at.astimezone(self.ctx.settings.zone)
