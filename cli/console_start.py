@@ -17,16 +17,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.cli.ring_socket import effective_globals, leading_options
+
 if TYPE_CHECKING:
     from hotline.cli.state import CliState
-
-ROOT_OPTIONS = {
-    "--db": "HOTLINE_DATABASE_URL",
-    "--config": "HOTLINE_CONFIG",
-    "--operator": "HOTLINE_OPERATOR",
-    "--now": "HOTLINE_NOW",
-}
-"""The root options (``hotline.cli.main.main``) with their environment variables."""
 
 
 def open_console(state: CliState) -> None:
@@ -45,28 +39,14 @@ def console_argv(argv: list[str], environ: dict[str, str]) -> tuple[dict[str, st
     None for any other command line, which the full program runs."""
     if any(name.startswith("_") and name.endswith("_COMPLETE") for name in environ):
         return None  # click's shell completion
-    given: dict[str, str] = {}
-    index = 0
-    while index < len(argv) and argv[index] != "console":
-        name, equals, value = argv[index].partition("=")
-        if name not in ROOT_OPTIONS:
-            return None
-        if not equals:
-            if index + 1 >= len(argv):
-                return None
-            value = argv[index + 1]
-            index += 1
-        if value.startswith("-"):
-            return None  # click's reading of it is the full program's to give
-        given[name] = value  # the last one wins, as in click
-        index += 1
+    leading = leading_options(argv, "console", plain_values=True)
+    if leading is None:
+        return None
+    given, index = leading
     rest = argv[index:]
     if rest not in ([], ["console"]):
         return None
-    options = {
-        option: given[option] if option in given else (environ.get(variable) or None)
-        for option, variable in ROOT_OPTIONS.items()
-    }
+    options = effective_globals(given, environ)
     if options["--config"] is not None and not _plain_config_path(options["--config"]):
         return None
     return options, "hotline console" if rest else "hotline"

@@ -50,12 +50,16 @@ ENV_NAMES = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "TZ")
 """Variables that decide default paths (configuration, database, ``.pgpass``) and local time."""
 
 
-def ring_globals(argv: list[str]) -> dict[str, str] | None:
-    """The root options given before ``call incoming`` (last one wins, as on the full path), or None
-    when ``argv`` is anything else: another command, another root option, a help request."""
+def leading_options(
+    argv: list[str], stop: str, *, plain_values: bool = False
+) -> tuple[dict[str, str], int] | None:
+    """The root options before the word ``stop`` (the last one wins, as in click) and where ``stop`` is;
+    None when a word before it is not a root option, an option lacks its value, or (``plain_values``) a
+    value starts with ``-`` (how click reads that is the full program's to say). The console's and the
+    ring's fast paths both read their command lines with it."""
     given: dict[str, str] = {}
     index = 0
-    while index < len(argv) and argv[index] != "call":
+    while index < len(argv) and argv[index] != stop:
         name, equals, value = argv[index].partition("=")
         if name not in GLOBAL_OPTIONS:
             return None
@@ -64,8 +68,20 @@ def ring_globals(argv: list[str]) -> dict[str, str] | None:
                 return None
             value = argv[index + 1]
             index += 1
+        if plain_values and value.startswith("-"):
+            return None
         given[name] = value
         index += 1
+    return given, index
+
+
+def ring_globals(argv: list[str]) -> dict[str, str] | None:
+    """The root options given before ``call incoming`` (last one wins, as on the full path), or None
+    when ``argv`` is anything else: another command, another root option, a help request."""
+    leading = leading_options(argv, "call")
+    if leading is None:
+        return None
+    given, index = leading
     if argv[index : index + 2] != ["call", "incoming"]:
         return None
     if any(word in HELP_WORDS for word in argv[index + 2 :]):
