@@ -54,16 +54,23 @@ async def test_without_the_gate_the_same_keys_land_in_one_field(world, console, 
         assert form.query_one("#name", Input).value == "Test Tabname+79991112277"
 
 
-async def test_lookup_enter_log_a_call_and_close_the_card_in_one_burst(world, console, settle, engine):
+async def lookup_log_and_close_in_one_burst(world, console, settle, engine) -> None:
+    """Lookup, Enter, ``c``, the note, ctrl+s and Esc typed at once: back on an empty Home, and the call
+    logged once, on the caller's card."""
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         type_at_once(app, f"912 345-67-89\nc{NOTE}<ctrl+s><escape>")
         await wait_typed(pilot, settle)
         assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#lookup", Input).value == ""
     with UnitOfWork(engine, readonly=True) as uow:
         calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
     assert [call.client_id for call in calls] == [world.ivanov_id]
+
+
+async def test_lookup_enter_log_a_call_and_close_the_card_in_one_burst(world, console, settle, engine):
+    await lookup_log_and_close_in_one_burst(world, console, settle, engine)
 
 
 async def test_a_reply_typed_and_sent_at_once_keeps_every_character(world, console, settle, engine):
@@ -355,13 +362,4 @@ async def test_a_console_stalled_between_the_lookup_and_the_card_keeps_the_keys_
 
     monkeypatch.setattr(HomeScreen, "on_lookup_finished", stalled(HomeScreen.on_lookup_finished))
     monkeypatch.setattr(ClientCardScreen, "on_card_loaded", stalled(ClientCardScreen.on_card_loaded))
-    app = console()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        type_at_once(app, f"912 345-67-89\nc{NOTE}<ctrl+s><escape>")
-        await wait_typed(pilot, settle)
-        assert isinstance(app.screen, HomeScreen)
-        assert app.screen.query_one("#lookup", Input).value == ""
-    with UnitOfWork(engine, readonly=True) as uow:
-        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
-    assert [call.client_id for call in calls] == [world.ivanov_id]
+    await lookup_log_and_close_in_one_burst(world, console, settle, engine)
