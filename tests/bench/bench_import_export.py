@@ -241,13 +241,7 @@ def bench_update(backend: str, url: str, path: Path) -> None:
     staged = "staged" if outcome.lock_holds else "direct"
     record(f"update import of {IMPORT_ROWS:,} rows, every one merged ({staged})", elapsed, "s", None, backend)
     record_holds(outcome, finished, finished_cpu, backend)
-    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
-    if probe is not None and probe.longest is not None:
-        record(f"  longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)", probe.longest, "s",
-               lock_target, backend)  # fmt: skip
-    if calls.latencies:
-        record(f"  call incoming during the update import (max of {len(calls.latencies)})", max(calls.latencies),
-               "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+    record_interference(probe, calls, backend, during="the update import", indent="  ")
     if calls.failures:
         raise SystemExit(f"{calls.failures} call incoming failed during the update import")
 
@@ -297,13 +291,7 @@ def bench_import(backend: str, csv_path: Path) -> None:
     record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
     record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
     record_holds(outcome, finished, finished_cpu, backend)
-    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
-    if probe is not None and probe.longest is not None:
-        record(f"longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)", probe.longest, "s",
-               lock_target, backend)  # fmt: skip
-    if calls.latencies:
-        record(f"call incoming during the import (max of {len(calls.latencies)})", max(calls.latencies), "s",
-               CALL_TARGET_SECONDS, backend)  # fmt: skip
+    record_interference(probe, calls, backend, during="the import")
     if listener.latencies:
         record(f"call incoming through a running call listen (max of {len(listener.latencies)})",
                max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
@@ -319,6 +307,17 @@ def bench_import(backend: str, csv_path: Path) -> None:
         update_path = csv_path.with_name(f"update-{csv_path.name}")
         write_update_file(csv_path, update_path)
         bench_update(backend, url, update_path)
+
+
+def record_interference(probe, calls, backend: str, *, during: str, indent: str = "") -> None:
+    """What another process met meanwhile: its longest wait for the write lock, the slowest ring."""
+    lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
+    if probe is not None and probe.longest is not None:
+        record(f"{indent}longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)",
+               probe.longest, "s", lock_target, backend)  # fmt: skip
+    if calls.latencies:
+        record(f"{indent}call incoming during {during} (max of {len(calls.latencies)})", max(calls.latencies),
+               "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
 
 
 def record_holds(outcome: ImportOutcome, finished: float, finished_cpu: float, backend: str) -> None:

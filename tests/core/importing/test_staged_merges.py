@@ -110,6 +110,16 @@ def people(count: int, *, renamed: bool = False) -> str:
     return "name,phone,email\n" + "".join(lines)
 
 
+def base_imported(engine: Engine, tmp_path: Path, count: int, *, clock: FixedClock | None = None) -> Path:
+    """``count`` people imported (the base); the file of the same people renamed, to merge, not yet."""
+    base, renamed = tmp_path / "base.csv", tmp_path / "renamed.csv"
+    base.write_text(people(count), encoding="utf-8")
+    renamed.write_text(people(count, renamed=True), encoding="utf-8")
+    with UnitOfWork(engine, actor_login="root", clock=clock) as uow:
+        import_clients(uow, path=base, options=ImportOptions(default_region="RU"))
+    return renamed
+
+
 def ids_found(engine: Engine, query: str) -> list[int]:
     with UnitOfWork(engine, readonly=True) as uow:
         return [hit.id for hit in lookup(uow.session, query, default_region="RU", limit=50)]
@@ -120,11 +130,7 @@ def test_a_merged_client_is_found_under_its_new_name_and_number_at_commit(
 ) -> None:
     small_chunks(monkeypatch)
     count = 120
-    base, renamed = tmp_path / "base.csv", tmp_path / "renamed.csv"
-    base.write_text(people(count), encoding="utf-8")
-    renamed.write_text(people(count, renamed=True), encoding="utf-8")
-    with UnitOfWork(engine, actor_login="root") as uow:
-        import_clients(uow, path=base, options=ImportOptions(default_region="RU"))
+    renamed = base_imported(engine, tmp_path, count)
     with engine.connect() as connection:
         ids = dict(connection.execute(text("SELECT name, id FROM client")).all())
     sample = range(0, count, 17)
@@ -173,11 +179,7 @@ def test_a_merged_client_written_while_the_import_stages_makes_it_decide_again(
     merged clients' own ``updated_at`` can see it."""
     engine = sqlite_engine
     count = 120
-    base, renamed = tmp_path / "base.csv", tmp_path / "renamed.csv"
-    base.write_text(people(count), encoding="utf-8")
-    renamed.write_text(people(count, renamed=True), encoding="utf-8")
-    with UnitOfWork(engine, actor_login="root", clock=CLOCK) as uow:
-        import_clients(uow, path=base, options=ImportOptions(default_region="RU"))
+    renamed = base_imported(engine, tmp_path, count, clock=CLOCK)
     target = f"{surname(7)} Ivan"
     with engine.connect() as connection:
         client_id = connection.execute(
@@ -243,11 +245,7 @@ def test_an_update_import_killed_after_its_merges_is_rebuilt_later(
     engine = sqlite_engine
     url = engine.url.render_as_string()
     count = 200
-    base, renamed = tmp_path / "base.csv", tmp_path / "renamed.csv"
-    base.write_text(people(count), encoding="utf-8")
-    renamed.write_text(people(count, renamed=True), encoding="utf-8")
-    with UnitOfWork(engine, actor_login="root") as uow:
-        import_clients(uow, path=base, options=ImportOptions(default_region="RU"))
+    renamed = base_imported(engine, tmp_path, count)
     signal_file = tmp_path / "committed"
     kill_script_once_signalled(
         KILLED_AFTER_PUBLISH, [url, str(renamed), str(signal_file), str(after)], signal_file
