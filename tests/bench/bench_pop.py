@@ -1,13 +1,17 @@
 """Ring to card: ``hotline call incoming NUMBER`` started → the caller's card on the screen of a console
 running in a real terminal (tmux), on SQLite and on PostgreSQL.
 
-Each backend is rung two ways: with a resident ``hotline call listen --no-ami`` running (the ring hands
-the pop to its socket with the standard library only: the way a PBX should run it, and the target) and
-cold (no listener: the ring starts the whole program, as it falls back to when no listener runs).
+Each backend is rung three ways: with a resident ``hotline call listen --no-ami`` running (the ring hands
+the pop to its socket with the standard library only: the way a PBX should run it, and the target);
+cold (no listener: the ring starts the whole program, as it falls back to when no listener runs); and
+by the phone system itself: ``hotline call listen`` logged in to a test Asterisk Manager Interface
+(``tests/pbx/ami_server.py``, Asterisk 18's captured events with today's timestamps), which sends the
+ring of an extension mapped to the console's operator (issue 18's event to card).
 
 Figures per backend and way (p50/p95 over ``POP_RINGS`` rings, each a different known caller):
-- ring to card: from starting the ``call incoming`` process until the pane shows the card with the
-  caller's name and the running call timer (target ≤ 300 ms p95, resident);
+- ring to card: from starting the ``call incoming`` process (or writing the AMI ringing events on the
+  listener's socket) until the pane shows the card with the caller's name and the running call timer
+  (target ≤ 300 ms p95, resident and AMI);
 - the command's own run time (process start, imports, one transaction): the share of the ring the
   console cannot influence;
 - the console's share: from the moment the command wrote the pop (its ``requested_at``, taken just
@@ -24,7 +28,8 @@ or as database ``hotline_bench_pop`` (PostgreSQL), reused afterwards.
     SCALE=0.1 .venv/bin/python tests/bench/bench_pop.py
 
 ``POP_BACKENDS=sqlite`` (or ``postgresql``) rings one backend only; ``POP_COLD=0`` leaves out the cold
-rings (the resident listener's are the target): a shorter run to compare a change before and after.
+rings and ``POP_AMI=0`` the AMI ones (the resident listener's are the target): a shorter run to compare
+a change before and after.
 ``POP_PAUSE`` (seconds, default 0.3) is the quiet time between one card closed and the next ring: a
 console idle for a while (2 s) was slower to show the next card than one rung in quick succession.
 ``POP_PG_DATABASE`` names the PostgreSQL demo database (default ``hotline_bench_pop_<clients>``), so
@@ -36,6 +41,7 @@ step, the time from the ring's commit (p50/p95), and the garbage collections tha
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -48,6 +54,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: tests.pbx helpers
 
 from bench_console import BENCH_DIR, HOTLINE, RESULTS, SCALE, Tmux, clean_env, console, percentile
 from benchlib import pg_bench_database
@@ -56,15 +65,20 @@ from sqlalchemy import func, select, text
 
 from hotline.core.db import make_engine
 from hotline.core.models import ScreenPop
+from tests.pbx.ami_captures import INBOUND_ANSWERED
+from tests.pbx.ami_server import FakeAsterisk
 
 POP_CLIENTS = int(os.environ.get("POP_CLIENTS", str(max(2_000, int(20_000 * SCALE)))))
 POP_RINGS = int(os.environ.get("POP_RINGS", "30"))
 HOME_MARK = "hone, name, email"
 RING_DEADLINE_SECONDS = 20.0
 LISTENER_DEADLINE_SECONDS = 60.0
-WAYS = ("resident listener", "cold start")
+WAYS = ("resident listener", "cold start", "AMI event")
+AMI_EXTENSION = "101"
+AMI_SECRET = "s3cret"
 BACKENDS = [name for name in os.environ.get("POP_BACKENDS", "sqlite,postgresql").split(",") if name]
 POP_COLD = os.environ.get("POP_COLD", "1") != "0"
+POP_AMI = os.environ.get("POP_AMI", "1") != "0"
 POP_PAUSE = float(os.environ.get("POP_PAUSE", "0.3"))
 POP_PG_DATABASE = os.environ.get("POP_PG_DATABASE", f"hotline_bench_pop_{POP_CLIENTS}")
 POP_TRACE = os.environ.get("POP_TRACE", "")
@@ -139,8 +153,13 @@ def operator_login(url: str) -> str:
     return next(o["login"] for o in operators if o["role"] == "operator" and o["active"])
 
 
-def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[float], list[float], list[float]]:
-    """Per ring: (started → card, the command's run time, the pop written → card)."""
+def rings(
+    url: str, login: str, calls: list[tuple[str, str]], pbx: AmiPbx | None = None
+) -> tuple[list[float], list[float], list[float]]:
+    """Per ring: (started → card, the command's run time, the pop written → card).
+
+    With ``pbx`` the ring is the PBX's: its ringing events written on the AMI socket (there is no
+    command, so no run time), and the rest of the call (answer, hang-up) once the card is closed."""
     to_card, command_time, console_share = [], [], []
     tmux = Tmux()
     engine = make_engine(url)
@@ -154,34 +173,41 @@ def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[floa
         tmux.wait_for(lambda screen: HOME_MARK in screen, since=started)
         tmux.wait_for(lambda screen: "open" in screen, since=started)  # the operator's tickets loaded
         time.sleep(1.0)  # the reminders panel and the live updates are up
-        for number, name in calls:
+        for n, (number, name) in enumerate(calls):
             tmux.drain()
-            rang = time.perf_counter()
-            process = subprocess.Popen(
-                [*HOTLINE, "--db", url, "call", "incoming", number, "--operator", login],
-                env=clean_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            # The moment the command exits, taken by a thread: it may well be before the card shows.
+            rest = b""
             exits: list[float] = []
-            waiter = threading.Thread(
-                target=lambda process=process, exits=exits: (
-                    process.wait(),
-                    exits.append(time.perf_counter()),
-                ),
-                daemon=True,
-            )
-            waiter.start()
+            waiter = None
+            rang = time.perf_counter()
+            if pbx is not None:
+                ring, rest = ami_call(f"{int(time.time())}.{n}", number)
+                pbx.send(ring)
+            else:
+                process = subprocess.Popen(
+                    [*HOTLINE, "--db", url, "call", "incoming", number, "--operator", login],
+                    env=clean_env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                # The moment the command exits, taken by a thread: it may well be before the card shows.
+                waiter = threading.Thread(
+                    target=lambda process=process, exits=exits: (
+                        process.wait(),
+                        exits.append(time.perf_counter()),
+                    ),
+                    daemon=True,
+                )
+                waiter.start()
             shown = tmux.wait_for(
                 lambda screen, name=name: name in screen and "on call" in screen,
                 since=rang,
                 deadline_seconds=RING_DEADLINE_SECONDS,
             )
             shown_wall = time.time() - (time.perf_counter() - shown)
-            waiter.join(RING_DEADLINE_SECONDS)
             to_card.append(shown - rang)
-            command_time.append(exits[0] - rang)
+            if waiter is not None:
+                waiter.join(RING_DEADLINE_SECONDS)
+                command_time.append(exits[0] - rang)
             requested_wall = last_requested_at(engine)
             console_share.append(shown_wall - requested_wall)
             if POP_TRACE:
@@ -189,12 +215,57 @@ def rings(url: str, login: str, calls: list[tuple[str, str]]) -> tuple[list[floa
                     trace_file.write(f"{requested_wall:.6f} bench ring {shown_wall:.6f}\n")
             back = tmux.send("Escape")
             tmux.wait_for(lambda screen: HOME_MARK in screen, since=back)
+            if pbx is not None:
+                pbx.send(rest)
             time.sleep(POP_PAUSE)
         tmux.send("C-q")
     finally:
         tmux.kill()
         engine.dispose()
     return to_card, command_time, console_share
+
+
+def ami_call(call_id: str, caller: str) -> tuple[bytes, bytes]:
+    """Asterisk 18's captured inbound call to ``AMI_EXTENSION`` from ``caller``, stamped with today's
+    time (an old stamp would be a stale pop, shown as missed): the ringing events, and the rest."""
+    now = time.time()
+    times = {f"t{n}": f"{now - 1 + n:.6f}" for n in (0, 1, 5, 60, 197)}
+    seq = call_id.replace(".", "")[-8:].rjust(8, "0")
+    wire = INBOUND_ANSWERED.format(id=call_id, caller=caller, ext=AMI_EXTENSION, seq=seq, blank="", **times)
+    wire = wire.replace("\n", "\r\n").encode()
+    cut = wire.index(b"Event: VarSet")
+    return wire[:cut], wire[cut:]
+
+
+class AmiPbx:
+    """The test Asterisk Manager Interface on loopback, run by its own event loop in a thread."""
+
+    def __enter__(self) -> AmiPbx:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = self._call(FakeAsterisk(secret=AMI_SECRET).__aenter__())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._call(self.server.__aexit__())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+    def _call(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(LISTENER_DEADLINE_SECONDS)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def logins(self) -> int:
+        return self.server.logins
+
+    def send(self, data: bytes) -> None:
+        self._call(self.server.send(data))
 
 
 def trace_breakdown(path: str) -> None:
@@ -258,23 +329,48 @@ def resident_listener(url: str) -> Iterator[list[float]]:
     """``hotline call listen --no-ami`` on ``url`` (the rings' own environment), serving rings until the
     block ends; yields a list that then holds the listener's own time per ring (seconds, from its log)."""
     served_seconds: list[float] = []
+    with listener(url, ["call", "listen", "--no-ami"], clean_env(), lambda: True):
+        yield served_seconds
+    text = (BENCH_DIR / "pop-listener.log").read_text(errors="replace")
+    served_seconds += [int(ms) / 1000.0 for ms in re.findall(r"ring served: exit 0 in (\d+) ms", text)]
+    served = re.search(r"rings (\d+)", text)
+    console.print(f"the listener served {served.group(1) if served else '?'} rings")
+
+
+@contextlib.contextmanager
+def ami_listener(url: str, login: str) -> Iterator[AmiPbx]:
+    """The test AMI server, and ``hotline call listen`` logged in to it with ``AMI_EXTENSION`` mapped to
+    ``login``; yields the server to send events with."""
+    with AmiPbx() as pbx:
+        config = BENCH_DIR / "pop-ami.toml"
+        config.write_text(
+            f'[pbx.ami]\nhost = "127.0.0.1"\nport = {pbx.port}\nusername = "hotline"\n'
+            'secret_env = "HOTLINE_AMI_SECRET"\nreconnect_max_seconds = 1\n\n'
+            f'[pbx.extensions]\n"{AMI_EXTENSION}" = "{login}"\n',
+            encoding="utf-8",
+        )
+        env = {**clean_env(), "HOTLINE_AMI_SECRET": AMI_SECRET}
+        with listener(url, ["--config", str(config), "call", "listen"], env, lambda: pbx.logins > 0):
+            yield pbx
+
+
+@contextlib.contextmanager
+def listener(url: str, args: list[str], env: dict[str, str], logged_in) -> Iterator[None]:
+    """``hotline --db url ARGS`` running until the block ends, once it serves rings and ``logged_in()``."""
     log = BENCH_DIR / "pop-listener.log"
     with log.open("wb") as err:
         process = subprocess.Popen(
-            [*HOTLINE, "--db", url, "call", "listen", "--no-ami"],
-            env=clean_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            [*HOTLINE, "--db", url, *args], env=env, stdout=subprocess.DEVNULL, stderr=err
         )
     try:
         deadline = time.monotonic() + LISTENER_DEADLINE_SECONDS
-        while "serving rings on" not in log.read_text(errors="replace"):
+        while "serving rings on" not in log.read_text(errors="replace") or not logged_in():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(
                     f"the call listener did not start: {log.read_text(errors='replace')[-2000:]}"
                 )
             time.sleep(0.1)
-        yield served_seconds
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -282,10 +378,6 @@ def resident_listener(url: str) -> Iterator[list[float]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    text = log.read_text(errors="replace")
-    served_seconds += [int(ms) / 1000.0 for ms in re.findall(r"ring served: exit 0 in (\d+) ms", text)]
-    served = re.search(r"rings (\d+)", text)
-    console.print(f"the listener served {served.group(1) if served else '?'} rings")
 
 
 def interpreter_start_ms(runs: int = 15) -> float:
@@ -351,19 +443,32 @@ def main() -> None:
                 continue
             login = operator_login(url)
             calls = callers(url)
-            for way in WAYS if POP_COLD else WAYS[:1]:
-                listening = resident_listener(url) if way == WAYS[0] else contextlib.nullcontext([])
-                with listening as listener_work:
-                    to_card, command_time, console_share = rings(url, login, calls)
-                    imports = fast_path_imports_ms(url, calls[0][0]) if way == WAYS[0] else None
+            ways = [way for way in WAYS if (way != WAYS[1] or POP_COLD) and (way != WAYS[2] or POP_AMI)]
+            for way in ways:
+                listener_work: list[float] = []
+                imports = None
+                if way == WAYS[2]:
+                    with ami_listener(url, login) as pbx:
+                        to_card, command_time, console_share = rings(url, login, calls, pbx)
+                else:
+                    listening = resident_listener(url) if way == WAYS[0] else contextlib.nullcontext([])
+                    with listening as listener_work:
+                        to_card, command_time, console_share = rings(url, login, calls)
+                        imports = fast_path_imports_ms(url, calls[0][0]) if way == WAYS[0] else None
                 figures = [
-                    ("ring to card", to_card, 300.0 if way == WAYS[0] else None),
+                    (
+                        "ring to card" if way != WAYS[2] else "event to card",
+                        to_card,
+                        300.0 if way != WAYS[1] else None,
+                    ),
                     ("call incoming's run time", command_time, None),
                     ("pop written to card (the console's share)", console_share, None),
                 ]
                 if listener_work:
                     figures.append(("the listener's work per ring (in its process)", listener_work, None))
                 for metric, values, target in figures:
+                    if not values:
+                        continue
                     p50, p95 = percentile(values, 0.5) * ms, percentile(values, 0.95) * ms
                     verdict = (
                         "—" if target is None else f"≤ {target:g}" + (" ok" if p95 <= target else " MISSED")
