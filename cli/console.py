@@ -25,8 +25,24 @@ def console(
     from hotline.cli.console_start import open_console
 
     if prepare_demo is not None:
+        _name_roots_own_operator()
         _prepare(prepare_demo)
     open_console(cli_state())
+
+
+def _name_roots_own_operator() -> None:
+    """``make run`` as root (a container): root is the system account, which acts as an operator only
+    when named, so on SQLite it names the admin of its own name that the demo's first run makes for it
+    (as ``--operator root`` would, audited as a narrowing). A named operator, or PostgreSQL, is left be."""
+    from hotline.core.identity import os_principal
+
+    state = cli_state()
+    if state.settings.operator is not None or not state.database_url.startswith("sqlite"):
+        return
+    name, root = os_principal()
+    if root:
+        state.operator = name
+        state._settings = None  # read again, with the operator named
 
 
 def _prepare(demo_clients: int) -> None:

@@ -40,6 +40,39 @@ def test_prepare_demo_creates_an_empty_database_then_opens_the_console(empty_db:
     assert opened == ["boss", "boss"]
 
 
+def test_make_run_as_root_opens_the_console_as_the_admin_its_first_run_made(
+    empty_db: str, monkeypatch
+) -> None:
+    """Root is the system account, which must name the operator it acts as: `make run` in a container
+    (as root, no --operator) opened nothing ("the system account acts as an operator only when named")."""
+    from hotline.core import identity
+    from hotline.tui import app as tui_app
+
+    opened: list[str] = []
+
+    class Console:
+        def __init__(self, operator_login: str) -> None:
+            self.operator_login = operator_login
+
+        def run(self) -> None:
+            opened.append(self.operator_login)
+
+    monkeypatch.setattr(tui_app, "make_app", lambda **kwargs: Console(kwargs["operator_login"]))
+    monkeypatch.setattr(identity, "os_principal", lambda: ("root", True))
+    first = hotline("--db", empty_db, "console", "--prepare-demo", "40")
+    assert first.exit_code == 0, first.output
+    assert "created admin operator 'root'" in first.output
+    again = hotline("--db", empty_db, "console", "--prepare-demo", "40")
+    assert again.exit_code == 0, again.output
+    assert opened == ["root", "root"]
+    named = hotline("--db", empty_db, "--operator", "nobody", "console", "--prepare-demo", "40")
+    assert named.exit_code == 2, "a named operator is the one asked for"
+    assert named.output.strip() == "hotline: error: unknown operator 'nobody'"
+    plain = hotline("--db", empty_db, "console")
+    assert plain.exit_code == 2, "only make run's start names root's own operator"
+    assert "only when named" in plain.output
+
+
 def test_a_second_make_run_installs_nothing(tmp_path) -> None:
     """The install steps are stamp files newer than the package metadata: `make -n run` lists no pip."""
     import shutil
