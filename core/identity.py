@@ -172,6 +172,7 @@ def quick_identity(
             if target is None or not target.active:
                 return None
             at = (clock or _system_clock()).now()
+            connection.commit()  # the read ends: the entry is written in a transaction of its own
             connection.execute(
                 _narrowing_entry(engine, at=at, authenticated=authenticated, login=target.login, via=via)
             )
@@ -275,9 +276,15 @@ def _refuse(uow: UnitOfWork, authenticated: str, reason: str, *, target: str | N
 
 
 def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> None:
-    """``--operator`` honoured: an audit entry of its own, committed now."""
+    """``--operator`` honoured: an audit entry of its own, committed now, in a transaction of its own.
+
+    Not in the read transaction that checked the operator: SQLite refuses a write begun from a read at
+    once, without the busy wait, whenever another connection holds the write lock or has committed since
+    the read began; a ring during an import's short index transactions then lost try after try. A
+    transaction whose first statement writes waits for the lock like any writer."""
     from hotline.core.models import AuditEntry
 
+    uow.session.commit()  # ends the read (nothing to write; loaded objects stay loaded)
     uow.session.add(
         AuditEntry(
             at=uow.now(),

@@ -318,6 +318,9 @@ def record_interference(probe, calls, backend: str, *, during: str, indent: str 
     if calls.latencies:
         record(f"{indent}call incoming during {during} (max of {len(calls.latencies)})", max(calls.latencies),
                "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+        median = sorted(calls.latencies)[len(calls.latencies) // 2]
+        record(f"{indent}  its median", median, "s", None, backend)
+        record(f"{indent}  its CPU time (user + system, max)", max(calls.cpu), "s", None, backend)
 
 
 def record_holds(outcome: ImportOutcome, finished: float, finished_cpu: float, backend: str) -> None:
@@ -400,12 +403,14 @@ class LockProbe:
 
 class ConcurrentCalls:
     """``hotline call incoming`` run every second in a child process while the import runs (the wall time
-    of each, process start included), and its write alone every half second in this process (what the
+    of each, process start included, and its own CPU time), and its write alone every half second in this process (what the
     import's lock costs it, without the start of a Python process on a busy machine)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.latencies: list[float] = []
+        self.cpu: list[float] = []
+        """Each cold ring's own CPU time (what it costs; the rest of its wall time is waiting)."""
         self.pops: list[float] = []
         self.failures = 0
         self._stop = threading.Event()
@@ -440,12 +445,15 @@ class ConcurrentCalls:
     def _run(self) -> None:
         while not self._stop.wait(1.0):
             started = time.perf_counter()
-            done = subprocess.run(
+            ring = subprocess.Popen(
                 [sys.executable, "-m", "hotline.cli", "--db", self.url, "--operator", BENCH_ADMIN, "call",
-                 "incoming", "+7 916 000 00 01"], capture_output=True, check=False, timeout=900,
+                 "incoming", "+7 916 000 00 01"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
+            _, status, usage = os.wait4(ring.pid, 0)  # this ring's own resource use, not the other children's
             self.latencies.append(time.perf_counter() - started)
-            self.failures += done.returncode != 0
+            self.cpu.append(usage.ru_utime + usage.ru_stime)
+            ring.returncode = os.waitstatus_to_exitcode(status)
+            self.failures += ring.returncode != 0
 
 
 LOOKUPS = """

@@ -68,3 +68,49 @@ def test_quick_identity_leaves_a_database_without_tables_to_the_full_check(tmp_p
         assert quick_identity(engine, requested="boss") is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("check", [quick_identity, resolve_identity])
+def test_a_narrowing_waits_for_another_writer_instead_of_failing(engine, clock, check) -> None:
+    """Another process holds SQLite's write lock, with a write, while ``--operator`` is checked, and
+    commits when the narrowing's entry is written. Written from the read that checked the operator, the
+    entry was refused at once (a lock upgrade does not wait): the quick check gave up, the full check
+    raised "database is locked". Written in a transaction of its own, it waits its turn."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+
+    _operators(engine, clock)
+    narrowing = threading.Event()
+
+    def before(_conn, _cursor, statement: str, parameters, _context, _many) -> None:
+        if statement.startswith("INSERT INTO audit_entry") and "identity.narrow" in repr(parameters):
+            narrowing.set()
+
+    writer = sqlite3.connect(engine.url.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO counter (name, value) VALUES ('another-writer', 1)")
+    event.listen(engine, "before_cursor_execute", before)
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(check(engine, requested="boss", clock=clock, via="cli: hotline"))
+        except Exception as error:  # the failure is what the test reports
+            outcomes.append(error)
+
+    thread = threading.Thread(target=run)
+    try:
+        thread.start()
+        assert narrowing.wait(30), "the check reached the narrowing's entry"
+        writer.execute("COMMIT")
+        thread.join(60)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        writer.close()
+    [identity] = outcomes
+    assert not isinstance(identity, Exception), identity
+    assert identity is not None and identity.login == "boss"
+    assert len(_audit_rows(engine, "identity.narrow")) == 1
