@@ -140,3 +140,21 @@ def test_references_between_sections() -> None:
         check_references(calendars=calendars, sla=[good, bad], escalation=[], source="c.toml")
     with pytest.raises(ConfigError, match=r"escalation\[1\] \(rule 'late'\): the name is used twice"):
         check_references(calendars=calendars, sla=[], escalation=[rule, rule], source="c.toml")
+
+
+def test_checking_the_country_imports_no_country_module() -> None:
+    """Any country's module imports all 250 (0.1 s); every command that reads a configuration with a
+    calendar (a cold ring among them) checked the country that way before it had built a calendar."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from hotline.core.sla.config import CalendarConfig\n"
+        "config = CalendarConfig(timezone='UTC', hours={'mon': '09:00-18:00'}, country_holidays='ru')\n"
+        "assert config.country_holidays == 'RU'\n"
+        "print(sorted(m for m in sys.modules if m.startswith('holidays.countries')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
