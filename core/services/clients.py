@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -333,41 +334,48 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     the client, its organisation and group as entities and its own lists as arrays. The lists come from
     a materialised CTE, read once however many contacts the organisation has; the phones and emails
     are JSON, made into the session's instances here (as the ORM would load them)."""
-    from sqlalchemy import func, true
-    from sqlalchemy.dialects.postgresql import aggregate_order_by
     from sqlalchemy.orm import make_transient_to_detached
 
     session = uow.session
-    phone_fields = [column.name for column in ClientPhone.__table__.columns]  # type: ignore[attr-defined]
-    email_fields = [column.name for column in ClientEmail.__table__.columns]  # type: ignore[attr-defined]
-    phones = (
-        select(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_object(
-                        *(part for name in phone_fields for part in (name, getattr(ClientPhone, name)))
-                    ),
-                    col(ClientPhone.id),
-                )
-            )
-        )
-        .where(ClientPhone.client_id == Client.id)
-        .scalar_subquery()
+    rows = session.exec(_card_query(), params={"card_client_id": client_id}).all()  # type: ignore[call-overload]
+    if not rows:
+        raise NotFound(f"no client with id {client_id}")
+    client, organisation, group, _, phone_rows, email_rows, ticket_numbers, _ = rows[0]
+
+    def loaded(instance: Any) -> Any:
+        make_transient_to_detached(instance)
+        return session.merge(instance, load=False)
+
+    contacts = [row[3] for row in rows if row[3] is not None]
+    return ClientCard(
+        client=client,
+        organisation=organisation,
+        group=group,
+        phones=[loaded(ClientPhone(**fields)) for fields in phone_rows or []],
+        emails=[loaded(ClientEmail(**fields)) for fields in email_rows or []],
+        open_ticket_numbers=list(ticket_numbers or []),
+        contacts=contacts,
+        contact_phones={row[3].id: list(row[7]) for row in rows if row[3] is not None and row[7]},
     )
-    emails = (
-        select(
-            func.json_agg(
-                aggregate_order_by(
-                    func.json_build_object(
-                        *(part for name in email_fields for part in (name, getattr(ClientEmail, name)))
-                    ),
-                    col(ClientEmail.id),
-                )
-            )
+
+
+@cache
+def _card_query() -> Any:
+    """The card's one statement, built once (its client is the ``card_client_id`` parameter): building
+    it is a few hundred SQLAlchemy objects, a cost each card would pay on a shared core."""
+    from sqlalchemy import bindparam, func, true
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    def as_json(model: Any) -> Any:
+        """The rows of ``model`` for the card's client, as a JSON array of objects (id order)."""
+        table = model.__table__
+        pairs = (part for column in table.columns for part in (column.name, column))
+        return (
+            select(func.json_agg(aggregate_order_by(func.json_build_object(*pairs), table.c.id)))
+            .where(table.c.client_id == Client.id)
+            .scalar_subquery()
         )
-        .where(ClientEmail.client_id == Client.id)
-        .scalar_subquery()
-    )
+
     tickets = (
         select(func.array_agg(aggregate_order_by(col(Ticket.number), col(Ticket.number))))
         .where(Ticket.client_id == Client.id, col(Ticket.status).in_([s.value for s in OPEN_STATUSES]))
@@ -376,15 +384,14 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     head = (
         select(
             col(Client.id).label("client_id"),
-            phones.label("phones"),
-            emails.label("emails"),
+            as_json(ClientPhone).label("phones"),
+            as_json(ClientEmail).label("emails"),
             tickets.label("tickets"),
         )
-        .where(Client.id == client_id)
+        .where(col(Client.id) == bindparam("card_client_id"))
         .cte("card_head")
         .prefix_with("MATERIALIZED")
     )
-    organisation_row = aliased(Client)
     contact_rows = (
         select(Client)
         .where(Client.organisation_id == head.c.client_id)
@@ -405,7 +412,8 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
         .scalar_subquery()
     )
     card_client = aliased(Client)
-    rows = session.exec(
+    organisation_row = aliased(Client)
+    return (
         select(  # type: ignore[call-overload]
             card_client,
             organisation_row,
@@ -422,25 +430,6 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
         .outerjoin(ClientGroup, col(ClientGroup.id) == card_client.group_id)
         .outerjoin(contact_rows, true())
         .order_by(contact.name)
-    ).all()
-    if not rows:
-        raise NotFound(f"no client with id {client_id}")
-    client, organisation, group, _, phone_rows, email_rows, ticket_numbers, _ = rows[0]
-
-    def loaded(instance: Any) -> Any:
-        make_transient_to_detached(instance)
-        return session.merge(instance, load=False)
-
-    contacts = [row[3] for row in rows if row[3] is not None]
-    return ClientCard(
-        client=client,
-        organisation=organisation,
-        group=group,
-        phones=[loaded(ClientPhone(**fields)) for fields in phone_rows or []],
-        emails=[loaded(ClientEmail(**fields)) for fields in email_rows or []],
-        open_ticket_numbers=list(ticket_numbers or []),
-        contacts=contacts,
-        contact_phones={row[3].id: list(row[7]) for row in rows if row[3] is not None and row[7]},
     )
 
 
