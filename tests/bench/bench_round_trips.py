@@ -155,9 +155,13 @@ def operations(
         yield "call log", log
 
 
-def measure(url: str, clients: list[tuple[int, str, str]], *, pooled: bool, calls: int) -> bool:
-    """Print and record the figures; False when an operation took more round trips than it may."""
-    settings = DatabaseSettings(pooler="transaction") if pooled else DatabaseSettings()
+def measure(
+    url: str, clients: list[tuple[int, str, str]], *, calls: int, direct_url: str | None = None
+) -> bool:
+    """Print and record the figures; False when an operation took more round trips than it may.
+    ``direct_url``: ``url`` is PgBouncer's, and this the server's (for LISTEN, as a deployment says)."""
+    pooled = direct_url is not None
+    settings = DatabaseSettings(pooler="transaction", listen_url=direct_url) if pooled else DatabaseSettings()
     engine = make_engine(url, database=settings)
     counter = WireCounter(engine)
     figures: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -220,7 +224,7 @@ def main() -> None:
         return
     clients = prepare(url, 1)
     if not args.pgbouncer:
-        if not measure(url, clients, pooled=False, calls=args.calls):
+        if not measure(url, clients, calls=args.calls):
             raise SystemExit(1)
         return
     missing = pgbouncer_missing()
@@ -231,7 +235,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="hotline-bench-pgbouncer-") as folder,
         running_pgbouncer(url, Path(folder), pool_size=5) as bouncer,
     ):
-        kept = measure(bouncer.url, clients, pooled=True, calls=args.calls)
+        kept = measure(bouncer.url, clients, calls=args.calls, direct_url=bouncer.direct_url)
     if not kept:
         raise SystemExit(1)
 
