@@ -125,7 +125,10 @@ def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None)
     engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
+        # No ``pool_pre_ping``: it cost every unit of work a round trip (one of a card open's eight
+        # through PgBouncer). ``_check_on_checkout`` looks at the socket instead, and pings only a
+        # connection that sat idle long enough for something on the way to the server to drop it.
+        pool_pre_ping=False,
         # Small and releasing: ``pool_size`` connections stay open while idle, a burst opens up to
         # ``max_overflow`` more and closes them as they come back (see ``DatabaseSettings``).
         pool_size=database.pool_size,
@@ -138,7 +141,56 @@ def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None)
     )
     if database.listen_url is not None:
         _LISTEN_URLS[engine.pool] = normalise_url(database.listen_url)
+    event.listen(engine, "checkout", _check_on_checkout)
+    event.listen(engine, "checkin", _note_return)
     return engine
+
+
+# A pooled connection given back longer ago than this is pinged (one round trip) before it is used again:
+# a firewall or a NAT may forget an idle connection without a word. A busy console reuses its
+# connection within seconds and pays nothing.
+PING_AFTER_IDLE_SECONDS = 30.0
+_RETURNED_AT = "hotline.returned_at"
+
+
+def _note_return(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+
+def connection_lost(dbapi_connection: Any) -> bool:
+    """Whether an idle psycopg connection is gone, seen without a round trip: an idle connection has
+    nothing to read, so a readable socket is the server's goodbye (``pg_terminate_backend``, a restart,
+    PgBouncer closing the client) or its end of file."""
+    import select
+
+    from psycopg.pq import ConnStatus
+
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != ConnStatus.OK:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+def _check_on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """The pool's check before lending a PostgreSQL connection (instead of ``pool_pre_ping``): raising
+    ``DisconnectionError`` makes the pool drop it and lend a fresh one, so the unit of work never sees it."""
+    from sqlalchemy.exc import DisconnectionError
+
+    if connection_lost(dbapi_connection):
+        raise DisconnectionError("the server closed the connection while it was idle")
+    returned = record.info.get(_RETURNED_AT)
+    if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        # Outside a transaction: the unit of work's own BEGIN stays its own (what ``do_ping`` does).
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
+    except Exception as error:
+        raise DisconnectionError(f"the connection did not answer a ping: {error}") from error
 
 
 def listen_conninfo(engine: Engine) -> str:
@@ -340,6 +392,18 @@ class UnitOfWork:
         if self._actor is None:
             self._actor = self._find_operator(self.actor_login)
         return self._actor
+
+    @property
+    def actor_pending(self) -> bool:
+        """Whether the acting operator has still to be read: a statement that reads more can bring it
+        along (``adopt_actor``) and save the round trip of its own."""
+        return self.actor_login is not None and self._actor is None
+
+    def adopt_actor(self, operator: Operator) -> None:
+        """Take ``operator``, read by a statement of this unit, as the actor (it must be that login)."""
+        if operator.login != self.actor_login:
+            raise ValueError(f"{operator.login!r} is not the acting operator {self.actor_login!r}")
+        self._actor = operator
 
     @property
     def actor_name(self) -> str:

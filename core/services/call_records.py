@@ -23,6 +23,8 @@ from hotline.core.services.operators import get_operator
 from hotline.core.text import printable
 
 if TYPE_CHECKING:
+    from sqlmodel.sql.expression import SelectOfScalar
+
     from hotline.core.db import UnitOfWork
 
 CallState = Literal["dialing", "ringing", "up", "ended"]
@@ -234,11 +236,11 @@ def _link_logged_call(uow: UnitOfWork, record: CallRecord) -> None:
         .order_by(col(Interaction.started_at).desc())
     ).first()
     if interaction is not None:
-        _link(uow, record, interaction)
+        link_record(uow, record, interaction)
 
 
-def _link(uow: UnitOfWork, record: CallRecord, interaction: Interaction) -> None:
-    """Link the record and give the logged call the PBX's real duration."""
+def link_record(uow: UnitOfWork, record: CallRecord, interaction: Interaction) -> None:
+    """Link the PBX's record to the logged call and give that call the PBX's real duration."""
     record.interaction_id = interaction.id
     uow.session.add(record)
     if record.duration_seconds is not None and interaction.duration_seconds != record.duration_seconds:
@@ -262,23 +264,32 @@ def link_logged_call(uow: UnitOfWork, *, interaction: Interaction) -> CallRecord
     actor = uow.actor
     if interaction.kind != InteractionKind.CALL.value or actor is None:
         return None
+    query = unlogged_call_of(
+        client_id=interaction.client_id, login=actor.login, started_at=interaction.started_at
+    )
+    record = uow.session.exec(query).first()
+    if record is not None:
+        link_record(uow, record, interaction)
+    return record
+
+
+def unlogged_call_of(*, client_id: int, login: str, started_at: datetime) -> SelectOfScalar[CallRecord]:
+    """The query for the unlogged PBX call that a call logged by ``login`` at ``started_at`` is (the
+    latest first); the call log on PostgreSQL asks it inside its first statement."""
     # The same rule as ``same_call_window``, solved for the PBX's start.
-    low = interaction.started_at - SAME_CALL_AFTER
-    high = interaction.started_at + SAME_CALL_BEFORE
-    record = uow.session.exec(
+    low = started_at - SAME_CALL_AFTER
+    high = started_at + SAME_CALL_BEFORE
+    return (
         select(CallRecord)
         .where(
-            CallRecord.client_id == interaction.client_id,
-            CallRecord.operator_login == actor.login,
+            CallRecord.client_id == client_id,
+            CallRecord.operator_login == login,
             CallRecord.state == "ended",
             col(CallRecord.interaction_id).is_(None),
             col(CallRecord.started_at).between(low, high),
         )
         .order_by(col(CallRecord.started_at).desc())
-    ).first()
-    if record is not None:
-        _link(uow, record, interaction)
-    return record
+    )
 
 
 def note_unlogged_call(
@@ -307,7 +318,7 @@ def note_unlogged_call(
         notes=notes,
         link_pbx=False,
     )
-    _link(uow, record, interaction)
+    link_record(uow, record, interaction)
     return interaction
 
 

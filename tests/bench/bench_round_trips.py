@@ -6,10 +6,13 @@
 Each operation runs in a unit of work of its own, as the console runs it: a lookup per keystroke of
 names drawn from the demo clients (1-12 letters), a card open, a call log, a screen pop requested and
 taken. Counted per operation, from libpq's own protocol trace of every connection (so the ``BEGIN``
-psycopg sends itself, the pool's ping and the ``COMMIT`` are in): round trips (one per ``ReadyForQuery``
-the server sends back) and, among them, the statements SQLAlchemy executed (its ``before_cursor_execute``
-event); and the median time. ``BENCH_DATABASE`` names the database (default
+psycopg sends itself, the pool's ping when it makes one and the ``COMMIT`` are in): round trips (one
+per ``ReadyForQuery`` the server sends back) and, among them, the statements SQLAlchemy executed (its
+``before_cursor_execute`` event); and the median time. ``BENCH_DATABASE`` names the database (default
 ``hotline_bench_operators``, shared with ``bench_operators.py``, demo clients made once).
+
+The card and the call log are held to their counts (``MOST_ROUND_TRIPS``): a change that adds a round
+trip to either makes this benchmark fail (exit 1), as the test in ``tests/core/search`` does.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ from tests.pgbouncer import pgbouncer_missing, running_pgbouncer
 DATABASE = os.environ.get("BENCH_DATABASE", "hotline_bench_operators")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 console = Console(highlight=False, width=150)
+MOST_ROUND_TRIPS = {
+    # BEGIN; the card in one statement; ROLLBACK (before: a ping, BEGIN, five or six statements, ROLLBACK).
+    "card open": 3,
+    # BEGIN; client, operator, the call's id, the PBX's record; the call with its audit entry and the
+    # client's last interaction; COMMIT (before: a ping, BEGIN, six statements, COMMIT).
+    "call log": 4,
+}
+"""The most round trips each of these operations may take on a pooled connection."""
 
 
 class WireCounter:
@@ -144,8 +155,13 @@ def operations(
         yield "call log", log
 
 
-def measure(url: str, clients: list[tuple[int, str, str]], *, pooled: bool, calls: int) -> None:
-    settings = DatabaseSettings(pooler="transaction") if pooled else DatabaseSettings()
+def measure(
+    url: str, clients: list[tuple[int, str, str]], *, calls: int, direct_url: str | None = None
+) -> bool:
+    """Print and record the figures; False when an operation took more round trips than it may.
+    ``direct_url``: ``url`` is PgBouncer's, and this the server's (for LISTEN, as a deployment says)."""
+    pooled = direct_url is not None
+    settings = DatabaseSettings(pooler="transaction", listen_url=direct_url) if pooled else DatabaseSettings()
     engine = make_engine(url, database=settings)
     counter = WireCounter(engine)
     figures: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -189,6 +205,13 @@ def measure(url: str, clients: list[tuple[int, str, str]], *, pooled: bool, call
         mode=mode,
         load=round(load, 2),
     )
+    kept = True
+    for operation, most in MOST_ROUND_TRIPS.items():
+        taken = int(max(figures[operation]["round trips"]))
+        if taken > most:
+            console.print(f"[red]{operation}: {taken} round trips, more than its {most}[/red]")
+            kept = False
+    return kept
 
 
 def main() -> None:
@@ -201,7 +224,8 @@ def main() -> None:
         return
     clients = prepare(url, 1)
     if not args.pgbouncer:
-        measure(url, clients, pooled=False, calls=args.calls)
+        if not measure(url, clients, calls=args.calls):
+            raise SystemExit(1)
         return
     missing = pgbouncer_missing()
     if missing:
@@ -211,7 +235,9 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="hotline-bench-pgbouncer-") as folder,
         running_pgbouncer(url, Path(folder), pool_size=5) as bouncer,
     ):
-        measure(bouncer.url, clients, pooled=True, calls=args.calls)
+        kept = measure(bouncer.url, clients, calls=args.calls, direct_url=bouncer.direct_url)
+    if not kept:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

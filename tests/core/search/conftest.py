@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Queue, Ticket
@@ -53,6 +58,57 @@ def add_ticket(uow_factory: Callable[..., UnitOfWork]) -> Callable[..., int]:
         return number
 
     return add
+
+
+@pytest.fixture
+def wire(engine: Engine) -> Iterator[Callable[[], Any]]:
+    """``counting()``: a context yielding a dict that gets the block's round trips and statements, on
+    fresh connections (``counting(fresh=False)``: on the connection the pool kept, as a console's next
+    unit of work gets it)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("round trips are a PostgreSQL matter (SQLite runs in-process)")
+    import psycopg
+
+    trace = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the fixture ends
+    statements = [0]
+    traced: list[Any] = []
+
+    def start_trace(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.pgconn.trace(trace.fileno())
+        dbapi_connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        traced.append(dbapi_connection.pgconn)
+
+    def count(*_args: Any) -> None:
+        statements[0] += 1
+
+    def round_trips() -> int:
+        traced[:] = [pgconn for pgconn in traced if pgconn.status == psycopg.pq.ConnStatus.OK]
+        for pgconn in traced:  # libpq buffers its trace: stopping writes it out; then trace on
+            pgconn.untrace()
+            pgconn.trace(trace.fileno())
+            pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        trace.seek(0)
+        return sum(1 for line in trace if b"\tReadyForQuery\t" in line)
+
+    @contextmanager
+    def counting(fresh: bool = True) -> Iterator[dict[str, int]]:
+        if fresh:
+            engine.dispose()  # fresh connections, each traced from its first message
+        figures: dict[str, int] = {}
+        before, executed = round_trips(), statements[0]
+        yield figures
+        figures["round trips"] = round_trips() - before
+        figures["statements"] = statements[0] - executed
+
+    event.listen(engine, "connect", start_trace)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counting
+    finally:
+        event.remove(engine, "connect", start_trace)
+        event.remove(engine, "before_cursor_execute", count)
+        engine.dispose()
+        trace.close()
 
 
 def at(text: str) -> datetime:

@@ -4,63 +4,11 @@ settings: counted on the wire from libpq's own protocol trace (every round trip 
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from hotline.core.db import UnitOfWork
 from hotline.core.search import lookup
-
-
-@pytest.fixture
-def wire(engine: Engine) -> Iterator[Callable[[], Any]]:
-    """``counting()``: a context yielding a dict that gets the block's round trips and statements."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("round trips are a PostgreSQL matter (SQLite runs in-process)")
-    import psycopg
-
-    trace = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the fixture ends
-    statements = [0]
-    traced: list[Any] = []
-
-    def start_trace(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.pgconn.trace(trace.fileno())
-        dbapi_connection.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-        traced.append(dbapi_connection.pgconn)
-
-    def count(*_args: Any) -> None:
-        statements[0] += 1
-
-    def round_trips() -> int:
-        for pgconn in traced:
-            pgconn.untrace()  # libpq buffers its trace: this writes it out
-        traced.clear()
-        trace.seek(0)
-        return sum(1 for line in trace if b"\tReadyForQuery\t" in line)
-
-    @contextmanager
-    def counting() -> Iterator[dict[str, int]]:
-        engine.dispose()  # fresh connections, each traced from its first message (no pool ping either)
-        figures: dict[str, int] = {}
-        before, executed = round_trips(), statements[0]
-        yield figures
-        figures["round trips"] = round_trips() - before
-        figures["statements"] = statements[0] - executed
-
-    event.listen(engine, "connect", start_trace)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counting
-    finally:
-        event.remove(engine, "connect", start_trace)
-        event.remove(engine, "before_cursor_execute", count)
-        engine.dispose()
-        trace.close()
 
 
 @pytest.mark.parametrize(("query", "found"), [("Кузнецов", 3), ("Куз", 4), ("kuz", 4), ("Ку", 4)])
