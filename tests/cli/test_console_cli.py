@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.invoke import hotline
 
 
@@ -17,19 +19,25 @@ def test_the_console_refuses_an_unknown_or_deactivated_operator(empty_db: str) -
     assert gone.output.strip() == "hotline: error: operator 'olga' is deactivated"
 
 
-def test_prepare_demo_creates_an_empty_database_then_opens_the_console(empty_db: str, monkeypatch) -> None:
+@pytest.fixture
+def opened(monkeypatch) -> list[str]:
+    """The operators the console was opened for (the console itself is not run)."""
     from hotline.tui import app as tui_app
 
-    opened: list[str] = []
+    logins: list[str] = []
 
     class Console:
         def __init__(self, operator_login: str) -> None:
             self.operator_login = operator_login
 
         def run(self) -> None:
-            opened.append(self.operator_login)
+            logins.append(self.operator_login)
 
     monkeypatch.setattr(tui_app, "make_app", lambda **kwargs: Console(kwargs["operator_login"]))
+    return logins
+
+
+def test_prepare_demo_creates_an_empty_database_then_opens_the_console(empty_db: str, opened) -> None:
     first = hotline("--db", empty_db, "--operator", "boss", "console", "--prepare-demo", "40")
     assert first.exit_code == 0, first.output
     assert "created admin operator 'boss'" in first.output
@@ -41,23 +49,12 @@ def test_prepare_demo_creates_an_empty_database_then_opens_the_console(empty_db:
 
 
 def test_make_run_as_root_opens_the_console_as_the_admin_its_first_run_made(
-    empty_db: str, monkeypatch
+    empty_db: str, opened, monkeypatch
 ) -> None:
     """Root is the system account, which must name the operator it acts as: `make run` in a container
     (as root, no --operator) opened nothing ("the system account acts as an operator only when named")."""
     from hotline.core import identity
-    from hotline.tui import app as tui_app
 
-    opened: list[str] = []
-
-    class Console:
-        def __init__(self, operator_login: str) -> None:
-            self.operator_login = operator_login
-
-        def run(self) -> None:
-            opened.append(self.operator_login)
-
-    monkeypatch.setattr(tui_app, "make_app", lambda **kwargs: Console(kwargs["operator_login"]))
     monkeypatch.setattr(identity, "os_principal", lambda: ("root", True))
     first = hotline("--db", empty_db, "console", "--prepare-demo", "40")
     assert first.exit_code == 0, first.output
