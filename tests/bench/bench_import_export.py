@@ -221,10 +221,12 @@ def bench_update(backend: str, url: str, path: Path) -> None:
     engine = make_engine(url)
     calls = ConcurrentCalls(url)
     probe = LockProbe(url) if backend == "sqlite" else None
+    listener = ListenerCalls(url)
     options = ImportOptions(default_region="RU", on_duplicate="update")
     if UPDATE_STAGE_FROM is not None:
         options.stage_from = UPDATE_STAGE_FROM
     with contextlib.ExitStack() as running:
+        running.enter_context(listener)  # its start is not the import's time
         started = time.perf_counter()
         for context in (calls, probe):
             if context is not None:
@@ -241,9 +243,11 @@ def bench_update(backend: str, url: str, path: Path) -> None:
     staged = "staged" if outcome.lock_holds else "direct"
     record(f"update import of {IMPORT_ROWS:,} rows, every one merged ({staged})", elapsed, "s", None, backend)
     record_holds(outcome, finished, finished_cpu, backend)
-    record_interference(probe, calls, backend, during="the update import", indent="  ")
-    if calls.failures:
-        raise SystemExit(f"{calls.failures} call incoming failed during the update import")
+    record_interference(probe, calls, backend, during="the update import", indent="  ", listener=listener)
+    if calls.failures or listener.failures:
+        raise SystemExit(
+            f"{calls.failures + listener.failures} call incoming failed during the update import"
+        )
 
 
 def bench_import(backend: str, csv_path: Path) -> None:
@@ -291,11 +295,7 @@ def bench_import(backend: str, csv_path: Path) -> None:
     record(f"import {IMPORT_ROWS:,} CSV rows", elapsed, "s", target, backend)
     record("import rate", IMPORT_ROWS / elapsed, "rows/s", None, backend)
     record_holds(outcome, finished, finished_cpu, backend)
-    record_interference(probe, calls, backend, during="the import")
-    if listener.latencies:
-        record(f"call incoming through a running call listen (max of {len(listener.latencies)})",
-               max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
-        record("  its median", sorted(listener.latencies)[len(listener.latencies) // 2], "s", None, backend)
+    record_interference(probe, calls, backend, during="the import", listener=listener)
     if lookups is not None:
         lookups.report(backend)
     if calls.pops:
@@ -309,8 +309,9 @@ def bench_import(backend: str, csv_path: Path) -> None:
         bench_update(backend, url, update_path)
 
 
-def record_interference(probe, calls, backend: str, *, during: str, indent: str = "") -> None:
-    """What another process met meanwhile: its longest wait for the write lock, the slowest ring."""
+def record_interference(probe, calls, backend: str, *, during: str, indent: str = "", listener=None) -> None:
+    """What another process met meanwhile: its longest wait for the write lock, the slowest ring (cold,
+    and through a running ``call listen``)."""
     lock_target = LOCK_TARGET_SECONDS if backend == "sqlite" else None
     if probe is not None and probe.longest is not None:
         record(f"{indent}longest BEGIN IMMEDIATE wait of another process ({probe.samples} tries)",
@@ -321,6 +322,11 @@ def record_interference(probe, calls, backend: str, *, during: str, indent: str 
         median = sorted(calls.latencies)[len(calls.latencies) // 2]
         record(f"{indent}  its median", median, "s", None, backend)
         record(f"{indent}  its CPU time (user + system, max)", max(calls.cpu), "s", None, backend)
+    if listener is not None and listener.latencies:
+        record(f"{indent}call incoming through a running call listen (max of {len(listener.latencies)})",
+               max(listener.latencies), "s", CALL_TARGET_SECONDS, backend)  # fmt: skip
+        record(f"{indent}  its median", sorted(listener.latencies)[len(listener.latencies) // 2], "s", None,
+               backend)  # fmt: skip
 
 
 def record_holds(outcome: ImportOutcome, finished: float, finished_cpu: float, backend: str) -> None:
