@@ -581,19 +581,23 @@ def verify(direct_url: str, results: list[WorkerResult]) -> dict[str, tuple[int,
         every("mails"),
         "SELECT message_id FROM ticket_event WHERE message_id = ANY(:tags) GROUP BY message_id, ticket_id",
     )
+    # A take is written once if the taker's own audit entry moved the ticket from nobody to them exactly
+    # once: the ticket's assignee now is no proof, as escalation's "assign:supervisor" may have moved it
+    # on since (counted as missing before).
     taken = every("taken")
     with engine.connect() as connection:
-        assignees = dict(
-            connection.execute(
-                text(
-                    "SELECT t.number, o.login FROM ticket t JOIN operator o ON o.id = t.assignee_id"
-                    " WHERE t.number = ANY(:numbers)"
-                ),
-                {"numbers": [number for number, _ in taken]},
-            ).all()
-        )
-    wrong = sum(1 for number, login in taken if assignees.get(number) != login)
-    checks["takes"] = (len(taken), wrong, len(taken) - len({number for number, _ in taken}))
+        rows = connection.execute(
+            text(
+                "SELECT (after->>'number')::int, actor FROM audit_entry WHERE entity = 'ticket'"
+                " AND action = 'ticket.update' AND before->>'assignee_id' IS NULL"
+                " AND after->>'assignee_id' IS NOT NULL AND (after->>'number')::int = ANY(:numbers)"
+            ),
+            {"numbers": [number for number, _ in taken]},
+        ).all()
+    written = Counter((number, actor) for number, actor in rows)
+    missing = sum(1 for take in taken if written[take] == 0)
+    duplicated = sum(written[take] - 1 for take in set(taken) if written[take] > 1)
+    checks["takes"] = (len(taken), missing, duplicated + len(taken) - len(set(taken)))
     engine.dispose()
     return checks
 
