@@ -436,9 +436,14 @@ def _card_query() -> Any:
 def touch_last_interaction(uow: UnitOfWork, *, client: Client, at: datetime) -> None:
     """Move the client's last-interaction time forward to ``at``, never back (the lookup's ranking and the
     card use it). Every write that is an interaction with the client calls this: calls and notes, mail."""
-    if client.last_interaction_at is None or client.last_interaction_at < at:
+    if last_interaction_moves(client, at):
         client.last_interaction_at = at
         uow.session.add(client)
+
+
+def last_interaction_moves(client: Client, at: datetime) -> bool:
+    """Whether an interaction at ``at`` moves the client's last-interaction time: forward only."""
+    return client.last_interaction_at is None or client.last_interaction_at < at
 
 
 def _replace_contacts(

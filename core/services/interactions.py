@@ -17,7 +17,7 @@ from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import audit_row, record_audit, snapshot
 from hotline.core.services.call_records import link_logged_call, link_record, unlogged_call_of
-from hotline.core.services.clients import get_client, touch_last_interaction
+from hotline.core.services.clients import get_client, last_interaction_moves, touch_last_interaction
 from hotline.core.text import format_duration
 
 if TYPE_CHECKING:
@@ -138,8 +138,8 @@ class _PostgresCallLog:
         )
         next_id = func.nextval(func.pg_get_serial_sequence("interaction", "id"))
         query = select(Client, next_id, pbx)
-        if acting is not None and actor_row is not None:
-            query = select(Client, next_id, pbx, acting).outerjoin(actor_row, true())
+        if acting is not None:
+            query = query.add_columns(acting).outerjoin(actor_row, true())
         row = uow.session.exec(query.where(Client.id == client_id)).first()  # type: ignore[call-overload]
         if row is None:
             raise NotFound(f"no client with id {client_id}")
@@ -169,17 +169,15 @@ class _PostgresCallLog:
         statement = statement.add_cte(
             insert(AuditEntry.__table__).values(audit).cte("call_audit")  # type: ignore[attr-defined]
         )
-        moves = client.last_interaction_at is None or client.last_interaction_at < at
-        if moves:
+        moves = last_interaction_moves(client, at)
+        if moves:  # the same rule again in SQL: another writer may have moved it since the read
+            clients = Client.__table__  # type: ignore[attr-defined]
             touched = (
-                update(Client.__table__)  # type: ignore[attr-defined]
+                update(clients)
                 .where(
                     and_(
-                        Client.__table__.c.id == client.id,  # type: ignore[attr-defined]
-                        or_(
-                            Client.__table__.c.last_interaction_at.is_(None),  # type: ignore[attr-defined]
-                            Client.__table__.c.last_interaction_at < at,  # type: ignore[attr-defined]
-                        ),
+                        clients.c.id == client.id,
+                        or_(clients.c.last_interaction_at.is_(None), clients.c.last_interaction_at < at),
                     )
                 )
                 .values(last_interaction_at=at)
