@@ -41,8 +41,7 @@ def _name_roots_own_operator() -> None:
         return
     name, root = os_principal()
     if root:
-        state.operator = name
-        state._settings = None  # read again, with the operator named
+        state.name_operator(name)
 
 
 def _prepare(demo_clients: int) -> None:

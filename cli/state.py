@@ -193,6 +193,12 @@ class CliState:
             and not self.config_changed()
         )
 
+    def name_operator(self, login: str) -> None:
+        """Act as ``login``, as ``--operator LOGIN`` would have said (before anything proved who acts)."""
+        assert self._identity is None, "the acting operator is already proven"
+        self.operator = login
+        self._settings = None  # read again, with the operator named
+
     def shared_with(self, *, command: str) -> CliState:
         """A ring's state on this resident one's settings and engine; its identity is proven afresh."""
         return replace(self, command=command, _identity=None, owns_engine=False)
