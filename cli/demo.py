@@ -16,7 +16,10 @@ from hotline.core.errors import InvalidInput
 def demo(
     ctx: typer.Context,
     clients: Annotated[
-        int, typer.Option("--clients", min=1, max=1_000_000, help="How many clients to make.")
+        int,
+        typer.Option(
+            "--clients", min=1, max=10_000_000, help="How many clients to make (at most 10 million)."
+        ),
     ] = 5000,
     seed: Annotated[
         int, typer.Option("--seed", min=0, max=2**32 - 1, help="The same seed always gives the same data.")
