@@ -4,9 +4,13 @@ Builds (or reuses) a demo database of ``1,000,000 × SCALE`` clients per backend
 when that command exists, otherwise with a bulk generator here — then times ``lookup`` on queries drawn
 from the stored clients (warm cache: every query runs once before it is timed) and the same queries
 done the naive way (``LIKE '%q%'`` over the raw columns). Prints a Rich table and appends one JSON object
-per figure to ``bench-results.jsonl``.
+per figure to ``bench-results.jsonl``. It also prints the lookup index's size per client (the
+``search_*`` tables with their indexes, and the whole database beside it).
 
     SCALE=0.1 .venv/bin/python tests/bench/bench_lookup.py
+
+``LOOKUP_BACKENDS=postgresql`` measures one backend (the 10,000,000-client run is PostgreSQL's:
+``LOOKUP_BACKENDS=postgresql SCALE=10``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from hotline.core import migrate
 from hotline.core.db import UnitOfWork, make_engine
 from hotline.core.search import lookup, rebuild_index
 from hotline.core.search.layout import to_english_layout
+from hotline.core.search.schema import TABLES as SEARCH_TABLES
 from hotline.core.search.text import is_cyrillic
 from hotline.core.search.translit import to_cyrillic, to_latin
 from hotline.core.settings import load_settings
@@ -46,6 +51,7 @@ NAIVE_BUDGET_SECONDS = 90.0
 BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}
+BACKENDS = os.environ.get("LOOKUP_BACKENDS", "sqlite,postgresql").split(",")
 SEED = 20261123
 
 console = Console(highlight=False, width=150)
@@ -72,11 +78,34 @@ class KindResult:
 
 
 def database_urls() -> Iterator[tuple[str, str]]:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    yield "sqlite", f"sqlite:///{BENCH_DIR / f'lookup-{CLIENTS}.db'}"
-    url = pg_bench_database(f"hotline_bench_lookup_{CLIENTS}", console)
-    if url is not None:
-        yield "postgresql", url
+    if "sqlite" in BACKENDS:
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        yield "sqlite", f"sqlite:///{BENCH_DIR / f'lookup-{CLIENTS}.db'}"
+    if "postgresql" in BACKENDS:
+        url = pg_bench_database(f"hotline_bench_lookup_{CLIENTS}", console)
+        if url is not None:
+            yield "postgresql", url
+
+
+def storage_bytes(engine: Engine) -> tuple[int, int]:
+    """Bytes of the lookup index (its tables with their indexes) and of the whole database."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            index = connection.execute(
+                text("SELECT sum(pg_total_relation_size(t)) FROM unnest(CAST(:tables AS regclass[])) AS t"),
+                {"tables": list(SEARCH_TABLES)},
+            ).scalar_one()
+            whole = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            return int(index), int(whole)
+        # dbstat names each table and index page by the b-tree it belongs to; FTS5 shadow tables
+        # (search_doc_fts_data, …) are the lookup's too.
+        pages = connection.execute(
+            text(
+                "SELECT s.name, coalesce(m.tbl_name, s.name), s.pgsize FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name"
+            )
+        ).all()
+        index = sum(size for _name, table, size in pages if table.startswith("search_"))
+        return index, sum(size for *_rest, size in pages)
 
 
 def count_clients(engine: Engine) -> int:
@@ -463,11 +492,21 @@ def main() -> None:
     ):
         table.add_column(column, justify="left" if column in {"backend", "kind"} else "right")
     builds: list[tuple[str, str, float]] = []
+    sizes: list[tuple[str, float, float]] = []
     for backend, url in database_urls():
         console.print(f"[{backend}] preparing {url.split('@')[-1]} …", markup=False)
         for what, seconds in ensure_database(backend, url).items():
             builds.append((backend, what, seconds))
             record(lines, what, seconds, "s", 120.0, backend)
+        engine = make_engine(url)
+        try:
+            index_bytes, database_bytes = storage_bytes(engine)
+            clients = count_clients(engine)
+        finally:
+            engine.dispose()
+        sizes.append((backend, index_bytes / clients, database_bytes / clients))
+        record(lines, "lookup index bytes per client", index_bytes / clients, "B", None, backend)
+        record(lines, "database bytes per client", database_bytes / clients, "B", None, backend)
         passes = [(backend, False)]
         if backend == "postgresql" and os.environ.get("LOOKUP_PLAIN_PLANS", "1") != "0":
             passes.append(("postgresql (plain plans)", True))
@@ -477,6 +516,12 @@ def main() -> None:
     console.print(table)
     for backend, what, seconds in builds:
         console.print(f"{backend}: {what} {seconds:.1f} s", markup=False)
+    for backend, index_per_client, database_per_client in sizes:
+        console.print(
+            f"{backend}: lookup index {index_per_client:,.0f} bytes per client"
+            f" (whole database {database_per_client:,.0f} bytes per client)",
+            markup=False,
+        )
     with RESULTS.open("a", encoding="utf-8") as out:
         for line in lines:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
