@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -25,6 +25,7 @@ from hotline.tui.messages import (
     forward_worker_failure,
 )
 from hotline.tui.widgets.key_footer import KeyFooter
+from hotline.tui.widgets.lookup_box import LookupBox
 from hotline.tui.widgets.lookup_results import LookupResults
 from hotline.tui.widgets.status_bar import StatusBar
 from hotline.tui.widgets.work_summary import WorkSummary, WorkSummaryData
@@ -105,11 +106,15 @@ class HomeScreen(Screen[None]):
         self.last_query = ""
         self._lookup_worker: Worker[None] | None = None
         """The newest lookup (the one whose answer is awaited)."""
+        self._paint_results = False
+        """New results are waiting for their frame (painted at once, see ``_on_idle``)."""
         self._keep_lookup = False
         """The lookup before the box was cleared; ``up`` in an empty box brings it back."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False)
+        yield LookupBox(
+            placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False
+        )
         yield LookupResults(id="results")
         with Horizontal(id="work"):
             yield WorkSummary(zone=self.ctx.settings.zone, id="summary")
@@ -190,9 +195,24 @@ class HomeScreen(Screen[None]):
             return
         self._shown_generation = message.generation
         self.query_one(LookupResults).show_hits(message.hits)
+        self._paint_results = True
         if self._open_when_ready:
             self._set_open_when_ready(False)
             self.action_open_selection()
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        """Put new results on the terminal the moment the list has asked for its repaint.
+
+        Textual paints at most 60 frames a second on a fixed grid, so results that come a few
+        milliseconds after the frame that echoed the keystroke would wait up to 17 ms for the next tick:
+        a fifth of the keystroke's budget, spent idle. This does the tick's own work (layout if asked,
+        then the dirty widgets) now, once per shown lookup; the tick stays paused until something else
+        asks for a frame. Screen's own ``_on_idle`` runs next (Textual calls each class's handler).
+        (textual is pinned, ==8.2.8: ``_on_timer_update`` is the screen's update-timer callback.)
+        """
+        if self._paint_results and self._dirty_widgets and self.is_current and not self.app._batch_count:
+            self._paint_results = False
+            self._on_timer_update()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if (

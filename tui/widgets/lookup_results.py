@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -29,6 +31,11 @@ class LookupResults(OptionList):
     """Hits of the current lookup; the lookup box keeps the focus and moves the highlight."""
 
     can_focus = False
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """The list's height is the screen's to give (``1fr``), not its hits': a new number of hits repaints
+    the list, and OptionList updates its scrolling bounds itself, instead of a layout of the whole
+    screen (Widget's virtual size asks for one). A scrollbar that must show or hide still asks for it."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
