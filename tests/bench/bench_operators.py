@@ -47,6 +47,16 @@ from typing import Any
 
 from bench_console import percentile
 from bench_escalate import load_setup
+from bench_phases import (
+    Heartbeat,
+    Samples,
+    Unit,
+    UnitPhases,
+    pooler_sampler,
+    report_phases,
+    run_queue_sampler,
+    wait_sampler,
+)
 from benchlib import pg_bench_database
 from rich.console import Console
 from rich.table import Table
@@ -85,7 +95,12 @@ class WorkerResult:
     taken: list[tuple[int, str]] = field(default_factory=list)
     mails: list[str] = field(default_factory=list)
     escalation_runs: int = 0
+    escalations: list[tuple[float, float]] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    units: list[Unit] = field(default_factory=list)
+    stalls: list[tuple[float, float]] = field(default_factory=list)
+    lateness: Counter[int] = field(default_factory=Counter)
+    pid: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,7 @@ class Plan:
     duration: float
     call_seconds: float
     tag: str
+    phases: bool = False
 
 
 # -- the simulated operators ---------------------------------------------------------------------------
@@ -145,11 +161,20 @@ class Relay:
 
 class Operator:
     def __init__(
-        self, login: str, plan: Plan, settings: DatabaseSettings, result: WorkerResult, shared: dict[str, Any]
+        self,
+        login: str,
+        plan: Plan,
+        settings: DatabaseSettings,
+        result: WorkerResult,
+        shared: dict[str, Any],
+        phases: UnitPhases | None = None,
     ) -> None:
         self.login = login
         self.plan = plan
         self.engine = make_engine(plan.url, database=settings)
+        self.phases = phases
+        if phases is not None:
+            phases.attach(self.engine)
         self.result = result
         self.shared = shared
         self.inbox: queue.Queue[tuple[int, float]] = queue.Queue()
@@ -166,6 +191,8 @@ class Operator:
         from hotline.core.errors import Conflict
 
         started = time.perf_counter()
+        if self.phases is not None:
+            self.phases.start()
         try:
             value = work()
         except Conflict:
@@ -179,6 +206,8 @@ class Operator:
                     self.result.error_samples.append(f"{operation}: {str(error).splitlines()[0][:200]}")
             return False, None
         elapsed = (time.perf_counter() - started) * 1000
+        if self.phases is not None:
+            self.phases.finish(operation, self.login)
         with self.lock:
             self.result.times_ms[operation].append(elapsed)
         return True, value
@@ -393,9 +422,11 @@ def worker(
         if plan.pooled
         else DatabaseSettings()
     )
-    result = WorkerResult()
+    result = WorkerResult(pid=os.getpid())
     shared: dict[str, Any] = {"lock": threading.Lock(), "clients": clients}
-    operators = [Operator(login, plan, settings, result, shared) for login in logins]
+    phases = UnitPhases(os.getpid()) if plan.phases else None
+    heartbeat = Heartbeat() if plan.phases else None
+    operators = [Operator(login, plan, settings, result, shared, phases) for login in logins]
     handed = threading.Event()
     handing = threading.Thread(
         target=hand_over,
@@ -406,6 +437,8 @@ def worker(
     ready.put(os.getpid())
     go.wait()
     before = resource.getrusage(resource.RUSAGE_SELF)
+    if heartbeat is not None:
+        heartbeat.thread.start()
     deadline = time.monotonic() + plan.duration
     threads = [threading.Thread(target=operator.run, args=(deadline,), daemon=True) for operator in operators]
     for thread in threads:
@@ -414,6 +447,10 @@ def worker(
         thread.join(timeout=plan.duration + 60)
     handed.set()
     handing.join(timeout=5)
+    if heartbeat is not None and phases is not None:
+        heartbeat.stop.set()
+        heartbeat.thread.join(timeout=5)
+        result.units, result.stalls, result.lateness = phases.units, heartbeat.stalls, heartbeat.lateness
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result.cpu_seconds = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     result.times_ms = dict(result.times_ms)  # type: ignore[assignment]
@@ -488,10 +525,11 @@ def escalation_runs(
     engine = make_engine(plan.url, database=settings)
     setup = load_setup()
     while True:
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         try:
             run_escalation(engine, setup=setup, clock=SystemClock())
             result.times_ms["escalate"].append((time.perf_counter() - started) * 1000)
+            result.escalations.append((wall, time.time()))
             result.escalation_runs += 1
         except Exception as error:
             result.errors["escalate"] += 1
@@ -621,6 +659,11 @@ def main() -> None:
     )
     parser.add_argument("--mail-seconds", type=float, default=2.0, help="time between new messages")
     parser.add_argument("--server-connections", type=int, default=40, help="PgBouncer's pool (default 40)")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="split the slowest units of work into their parts (bench_phases)",
+    )
     args = parser.parse_args()
     url = pg_bench_database(DATABASE, console)
     if url is None:
@@ -656,6 +699,7 @@ def run(
         duration=args.duration,
         call_seconds=args.call_seconds,
         tag=f"bench-{uuid.uuid4().hex[:8]}",
+        phases=args.phases,
     )
     settings = (
         DatabaseSettings(pooler="transaction", listen_url=direct_url) if plan.pooled else DatabaseSettings()
@@ -693,6 +737,12 @@ def run(
         threading.Thread(target=escalation_runs, args=(plan, settings, background, stop)),
         threading.Thread(target=connection_sampler, args=(direct_url, peak, stop)),
     ]
+    samples = Samples()
+    if plan.phases:
+        helpers.append(threading.Thread(target=run_queue_sampler, args=(samples, stop)))
+        helpers.append(threading.Thread(target=wait_sampler, args=(direct_url, samples, stop)))
+        if bouncer is not None:
+            helpers.append(threading.Thread(target=pooler_sampler, args=(bouncer, DATABASE, samples, stop)))
     for helper in helpers:
         helper.start()
     results = [out.get(timeout=args.duration + 300) for _ in children]
@@ -725,6 +775,18 @@ def run(
     )
     if bouncer is not None:
         pooler_figures(bouncer, args.operators)
+    if plan.phases:
+        lateness: Counter[int] = Counter()
+        for result in results:
+            lateness.update(result.lateness)
+        report_phases(
+            console,
+            [unit for result in results for unit in result.units],
+            {result.pid: result.stalls for result in results if result.pid},
+            lateness,
+            samples,
+            background.escalations,
+        )
 
 
 def pooler_figures(bouncer: Bouncer, operators: int) -> None:
