@@ -75,6 +75,8 @@ CLIENTS = max(500, int(5_000 * SCALE))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 DATABASE = os.environ.get("BENCH_DATABASE", "hotline_bench_operators")
 POP_WAIT_SECONDS = 5.0
+WARMING = " (console's first)"
+"""Appended to an operation done in a console's first call, made before the clock starts (``--warm-up``)."""
 OPERATORS_PER_PROCESS = 25
 TARGETS_MS = {"lookup": 20.0, "card open": 50.0, "call log": 50.0, "pop delivered": 300.0}
 console = Console(highlight=False, width=150)
@@ -112,6 +114,7 @@ class Plan:
     call_seconds: float
     tag: str
     phases: bool = False
+    warm_up: bool = False
 
 
 # -- the simulated operators ---------------------------------------------------------------------------
@@ -181,6 +184,8 @@ class Operator:
         self.random = random.Random(login)
         self.lock: threading.Lock = shared["lock"]
         self.sequence = 0
+        self.warming = False
+        """The console's first call, before the clock starts: timed apart (``WARMING``), typed at once."""
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, actor_login=self.login, readonly=readonly, via="console")
@@ -190,6 +195,8 @@ class Operator:
         (another operator changed the ticket first) is a conflict the console shows, not an error."""
         from hotline.core.errors import Conflict
 
+        if self.warming:
+            operation += WARMING
         started = time.perf_counter()
         if self.phases is not None:
             self.phases.start()
@@ -268,7 +275,8 @@ class Operator:
                         lookup(uow.session, typed, default_region="RU", limit=20)
 
                 self.timed("lookup", find)
-                time.sleep(self.random.uniform(0.08, 0.25))
+                if not self.warming:
+                    time.sleep(self.random.uniform(0.08, 0.25))
         tag = self.unique("call")
 
         def log() -> None:
@@ -434,6 +442,11 @@ def worker(
         daemon=True,
     )
     handing.start()
+    if plan.warm_up:
+        for operator in operators:  # one at a time: each pays its own first use, not a burst's queue
+            operator.warming = True
+            operator.one_call()
+            operator.warming = False
     ready.put(os.getpid())
     go.wait()
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -664,6 +677,11 @@ def main() -> None:
         action="store_true",
         help="split the slowest units of work into their parts (bench_phases)",
     )
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help='each console makes its first call before the clock starts (timed apart, as "console\'s first")',
+    )
     args = parser.parse_args()
     url = pg_bench_database(DATABASE, console)
     if url is None:
@@ -700,6 +718,7 @@ def run(
         call_seconds=args.call_seconds,
         tag=f"bench-{uuid.uuid4().hex[:8]}",
         phases=args.phases,
+        warm_up=args.warm_up,
     )
     settings = (
         DatabaseSettings(pooler="transaction", listen_url=direct_url) if plan.pooled else DatabaseSettings()

@@ -91,8 +91,10 @@ class UnitPhases:
         if record["end"] is not None:
             end_wall, end_cpu = now - record["end"][0], cpu - record["end"][1]
         with self.lock:
-            first = (who, operation) not in self.seen
-            self.seen.add((who, operation))
+            # A console's first of an operation, its warm-up included ("call log (console's first)").
+            key = (who, operation.split(" (")[0])
+            first = key not in self.seen
+            self.seen.add(key)
             self.units.append(
                 Unit(
                     operation=operation,
@@ -280,7 +282,7 @@ def report_phases(
                 f"{sum(any(a <= u.ended and u.started <= b for a, b in escalations) for u in group) / len(group):.0%}",
                 ", ".join(f"{name} ×{count}" for name, count in server.most_common(3)),
             )
-    console.print(table)
+    Console(highlight=False, width=260).print(table)
     console.print(
         "columns: ms per unit (mean); py = the Python around the statements; stmt = inside cursor.execute"
         " (psycopg's BEGIN with the first); end = COMMIT/ROLLBACK; wait = wall − the thread's CPU; run"
