@@ -47,6 +47,16 @@ from typing import Any
 
 from bench_console import percentile
 from bench_escalate import load_setup
+from bench_phases import (
+    Heartbeat,
+    Samples,
+    Unit,
+    UnitPhases,
+    pooler_sampler,
+    report_phases,
+    run_queue_sampler,
+    wait_sampler,
+)
 from benchlib import pg_bench_database
 from rich.console import Console
 from rich.table import Table
@@ -65,6 +75,8 @@ CLIENTS = max(500, int(5_000 * SCALE))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 DATABASE = os.environ.get("BENCH_DATABASE", "hotline_bench_operators")
 POP_WAIT_SECONDS = 5.0
+WARMING = " (console's first)"
+"""Appended to an operation done in a console's first call, made before the clock starts (``--warm-up``)."""
 OPERATORS_PER_PROCESS = 25
 TARGETS_MS = {"lookup": 20.0, "card open": 50.0, "call log": 50.0, "pop delivered": 300.0}
 console = Console(highlight=False, width=150)
@@ -85,7 +97,12 @@ class WorkerResult:
     taken: list[tuple[int, str]] = field(default_factory=list)
     mails: list[str] = field(default_factory=list)
     escalation_runs: int = 0
+    escalations: list[tuple[float, float]] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    units: list[Unit] = field(default_factory=list)
+    stalls: list[tuple[float, float]] = field(default_factory=list)
+    lateness: Counter[int] = field(default_factory=Counter)
+    pid: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,8 @@ class Plan:
     duration: float
     call_seconds: float
     tag: str
+    phases: bool = False
+    warm_up: bool = False
 
 
 # -- the simulated operators ---------------------------------------------------------------------------
@@ -145,17 +164,28 @@ class Relay:
 
 class Operator:
     def __init__(
-        self, login: str, plan: Plan, settings: DatabaseSettings, result: WorkerResult, shared: dict[str, Any]
+        self,
+        login: str,
+        plan: Plan,
+        settings: DatabaseSettings,
+        result: WorkerResult,
+        shared: dict[str, Any],
+        phases: UnitPhases | None = None,
     ) -> None:
         self.login = login
         self.plan = plan
         self.engine = make_engine(plan.url, database=settings)
+        self.phases = phases
+        if phases is not None:
+            phases.attach(self.engine)
         self.result = result
         self.shared = shared
         self.inbox: queue.Queue[tuple[int, float]] = queue.Queue()
         self.random = random.Random(login)
         self.lock: threading.Lock = shared["lock"]
         self.sequence = 0
+        self.warming = False
+        """The console's first call, before the clock starts: timed apart (``WARMING``), typed at once."""
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, actor_login=self.login, readonly=readonly, via="console")
@@ -165,7 +195,11 @@ class Operator:
         (another operator changed the ticket first) is a conflict the console shows, not an error."""
         from hotline.core.errors import Conflict
 
+        if self.warming:
+            operation += WARMING
         started = time.perf_counter()
+        if self.phases is not None:
+            self.phases.start()
         try:
             value = work()
         except Conflict:
@@ -179,6 +213,8 @@ class Operator:
                     self.result.error_samples.append(f"{operation}: {str(error).splitlines()[0][:200]}")
             return False, None
         elapsed = (time.perf_counter() - started) * 1000
+        if self.phases is not None:
+            self.phases.finish(operation, self.login)
         with self.lock:
             self.result.times_ms[operation].append(elapsed)
         return True, value
@@ -239,7 +275,8 @@ class Operator:
                         lookup(uow.session, typed, default_region="RU", limit=20)
 
                 self.timed("lookup", find)
-                time.sleep(self.random.uniform(0.08, 0.25))
+                if not self.warming:
+                    time.sleep(self.random.uniform(0.08, 0.25))
         tag = self.unique("call")
 
         def log() -> None:
@@ -393,9 +430,11 @@ def worker(
         if plan.pooled
         else DatabaseSettings()
     )
-    result = WorkerResult()
+    result = WorkerResult(pid=os.getpid())
     shared: dict[str, Any] = {"lock": threading.Lock(), "clients": clients}
-    operators = [Operator(login, plan, settings, result, shared) for login in logins]
+    phases = UnitPhases(os.getpid()) if plan.phases else None
+    heartbeat = Heartbeat() if plan.phases else None
+    operators = [Operator(login, plan, settings, result, shared, phases) for login in logins]
     handed = threading.Event()
     handing = threading.Thread(
         target=hand_over,
@@ -403,9 +442,16 @@ def worker(
         daemon=True,
     )
     handing.start()
+    if plan.warm_up:
+        for operator in operators:  # one at a time: each pays its own first use, not a burst's queue
+            operator.warming = True
+            operator.one_call()
+            operator.warming = False
     ready.put(os.getpid())
     go.wait()
     before = resource.getrusage(resource.RUSAGE_SELF)
+    if heartbeat is not None:
+        heartbeat.thread.start()
     deadline = time.monotonic() + plan.duration
     threads = [threading.Thread(target=operator.run, args=(deadline,), daemon=True) for operator in operators]
     for thread in threads:
@@ -414,6 +460,10 @@ def worker(
         thread.join(timeout=plan.duration + 60)
     handed.set()
     handing.join(timeout=5)
+    if heartbeat is not None and phases is not None:
+        heartbeat.stop.set()
+        heartbeat.thread.join(timeout=5)
+        result.units, result.stalls, result.lateness = phases.units, heartbeat.stalls, heartbeat.lateness
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result.cpu_seconds = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     result.times_ms = dict(result.times_ms)  # type: ignore[assignment]
@@ -488,10 +538,11 @@ def escalation_runs(
     engine = make_engine(plan.url, database=settings)
     setup = load_setup()
     while True:
-        started = time.perf_counter()
+        started, wall = time.perf_counter(), time.time()
         try:
             run_escalation(engine, setup=setup, clock=SystemClock())
             result.times_ms["escalate"].append((time.perf_counter() - started) * 1000)
+            result.escalations.append((wall, time.time()))
             result.escalation_runs += 1
         except Exception as error:
             result.errors["escalate"] += 1
@@ -621,6 +672,16 @@ def main() -> None:
     )
     parser.add_argument("--mail-seconds", type=float, default=2.0, help="time between new messages")
     parser.add_argument("--server-connections", type=int, default=40, help="PgBouncer's pool (default 40)")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="split the slowest units of work into their parts (bench_phases)",
+    )
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help='each console makes its first call before the clock starts (timed apart, as "console\'s first")',
+    )
     args = parser.parse_args()
     url = pg_bench_database(DATABASE, console)
     if url is None:
@@ -656,6 +717,8 @@ def run(
         duration=args.duration,
         call_seconds=args.call_seconds,
         tag=f"bench-{uuid.uuid4().hex[:8]}",
+        phases=args.phases,
+        warm_up=args.warm_up,
     )
     settings = (
         DatabaseSettings(pooler="transaction", listen_url=direct_url) if plan.pooled else DatabaseSettings()
@@ -693,6 +756,12 @@ def run(
         threading.Thread(target=escalation_runs, args=(plan, settings, background, stop)),
         threading.Thread(target=connection_sampler, args=(direct_url, peak, stop)),
     ]
+    samples = Samples()
+    if plan.phases:
+        helpers.append(threading.Thread(target=run_queue_sampler, args=(samples, stop)))
+        helpers.append(threading.Thread(target=wait_sampler, args=(direct_url, samples, stop)))
+        if bouncer is not None:
+            helpers.append(threading.Thread(target=pooler_sampler, args=(bouncer, DATABASE, samples, stop)))
     for helper in helpers:
         helper.start()
     results = [out.get(timeout=args.duration + 300) for _ in children]
@@ -725,6 +794,18 @@ def run(
     )
     if bouncer is not None:
         pooler_figures(bouncer, args.operators)
+    if plan.phases:
+        lateness: Counter[int] = Counter()
+        for result in results:
+            lateness.update(result.lateness)
+        report_phases(
+            console,
+            [unit for result in results for unit in result.units],
+            {result.pid: result.stalls for result in results if result.pid},
+            lateness,
+            samples,
+            background.escalations,
+        )
 
 
 def pooler_figures(bouncer: Bouncer, operators: int) -> None:
