@@ -143,127 +143,7 @@ def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None)
         _LISTEN_URLS[engine.pool] = normalise_url(database.listen_url)
     event.listen(engine, "checkout", _check_on_checkout)
     event.listen(engine, "checkin", _note_return)
-    begin_with_first_statement(engine)
     return engine
-
-
-# -- BEGIN in the same flight as the transaction's first statement ---------------------------------------
-#
-# psycopg opens a transaction by sending ``BEGIN`` alone and waiting for its answer: a round trip (through
-# PgBouncer, a hop more) before every unit of work's first statement. Here the driver connection is left
-# in psycopg's autocommit mode, so psycopg never sends a ``BEGIN`` of its own, and the engine sends it
-# itself, pipelined with the first statement of each transaction: one flight, one ``Sync``, one answer.
-# The server is then inside the transaction as before; psycopg's ``commit()`` and ``rollback()`` read the
-# transaction status from libpq and end it as usual. Statements queued with ``send_with_begin`` (a
-# lookup's ``SET LOCAL`` planner settings) ride in the same flight. A connection SQLAlchemy was asked to
-# run in ``AUTOCOMMIT`` runs each statement on its own, as before; another isolation level goes back to
-# psycopg's own ``BEGIN`` (SQLAlchemy turns psycopg's autocommit off to set it) until the connection is
-# back in the pool; a read-only or deferrable transaction gets its ``BEGIN`` with those words. A
-# server-side cursor cannot run in a pipeline: its ``BEGIN`` goes alone first.
-
-_RIDING = "hotline.statements_riding_with_begin"
-
-
-def begin_with_first_statement(engine: Engine) -> None:
-    """Make ``engine`` (PostgreSQL, psycopg) send each transaction's ``BEGIN`` with its first statement."""
-    event.listen(engine, "connect", _leave_begin_to_us)
-    event.listen(engine, "checkout", _leave_begin_to_us_again)
-    event.listen(engine, "do_execute", _execute_with_begin)
-    event.listen(engine, "do_execute_no_params", _execute_no_params_with_begin)
-    event.listen(engine, "do_executemany", _executemany_with_begin)
-    event.listen(engine, "commit", _forget_riders)
-    event.listen(engine, "rollback", _forget_riders)
-
-
-def _leave_begin_to_us(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.autocommit = True
-
-
-def _leave_begin_to_us_again(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Back in our mode after SQLAlchemy reset an isolation level it had set on the connection."""
-    from psycopg.pq import TransactionStatus
-
-    plain = dbapi_connection.read_only is None and not dbapi_connection.deferrable
-    if plain and dbapi_connection.info.transaction_status == TransactionStatus.IDLE:
-        dbapi_connection.autocommit = True
-        dbapi_connection.isolation_level = None
-
-
-def _opens_transaction(driver: Any, options: Any) -> bool:
-    """Whether the next statement on ``driver`` must open the transaction itself (our mode, idle)."""
-    from psycopg.pq import TransactionStatus
-
-    return (
-        driver.autocommit
-        and options.get("isolation_level") != "AUTOCOMMIT"
-        and driver.info.transaction_status == TransactionStatus.IDLE
-    )
-
-
-def _begin_statement(driver: Any) -> str:
-    """``BEGIN`` with what the connection asks of its transactions (as psycopg itself would send it)."""
-    words = ["BEGIN"]
-    if driver.isolation_level is not None:
-        words.append("ISOLATION LEVEL " + driver.isolation_level.name.replace("_", " "))
-    if driver.read_only is not None:
-        words.append("READ ONLY" if driver.read_only else "READ WRITE")
-    if driver.deferrable is not None:
-        words.append("DEFERRABLE" if driver.deferrable else "NOT DEFERRABLE")
-    return " ".join(words)
-
-
-def _flight(cursor: Any, context: Any, send: Callable[[], None]) -> bool:
-    """Send ``BEGIN``, the statements riding with it and ``send``'s statement in one flight; False when
-    the transaction is open already (or the statement is not to have one), for SQLAlchemy to run it."""
-    import psycopg
-
-    driver = cursor.connection
-    if not _opens_transaction(driver, context.execution_options):
-        return False
-    riders = context.root_connection.info.pop(_RIDING, [])
-    if isinstance(cursor, psycopg.ServerCursor):
-        for statement in [_begin_statement(driver), *riders]:
-            driver.execute(statement)
-        return False
-    with driver.pipeline():
-        for statement in [_begin_statement(driver), *riders]:
-            driver.execute(statement)
-        send()
-    return True
-
-
-def _execute_with_begin(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    return _flight(cursor, context, lambda: cursor.execute(statement, parameters))
-
-
-def _execute_no_params_with_begin(cursor: Any, statement: str, context: Any) -> bool:
-    return _flight(cursor, context, lambda: cursor.execute(statement))
-
-
-def _executemany_with_begin(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    return _flight(cursor, context, lambda: cursor.executemany(statement, parameters))
-
-
-def _forget_riders(connection: Connection) -> None:
-    connection.info.pop(_RIDING, None)
-
-
-def riding_with_begin(connection: Connection) -> bool:
-    """Whether ``connection``'s transaction has yet to start on the server, to be started by the engine
-    with its first statement (``send_with_begin`` then queues a statement for that flight)."""
-    if connection.dialect.name != "postgresql":
-        return False
-    driver = connection.connection.driver_connection
-    return driver is not None and _opens_transaction(driver, connection.get_execution_options())
-
-
-def send_with_begin(connection: Connection, statement: str) -> None:
-    """Run ``statement`` (no parameters, no rows wanted) in ``connection``'s transaction: in the flight of
-    the transaction's ``BEGIN`` when the transaction has not started on the server yet, else now."""
-    if riding_with_begin(connection):
-        connection.info.setdefault(_RIDING, []).append(statement)
-    else:
-        connection.exec_driver_sql(statement)
 
 
 # A pooled connection given back longer ago than this is pinged (one round trip) before it is used again:
@@ -360,12 +240,6 @@ def driver_connection(connection: Connection) -> Any:
     """
     driver = connection.connection.driver_connection
     assert driver is not None, "the connection is closed"
-    if connection.dialect.name == "postgresql" and _opens_transaction(
-        driver, connection.get_execution_options()
-    ):
-        # The caller's statements go straight to psycopg, past the engine's first-statement flight: the
-        # transaction must be open on the server before (what psycopg itself would have sent).
-        connection.exec_driver_sql("SELECT 1")
     return driver
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.db import driver_connection, riding_with_begin, send_with_begin
+from hotline.core.db import driver_connection
 from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
@@ -134,8 +134,7 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
     the caller's transaction (every caller runs a lookup in a unit of work of its own) and are set once
     per transaction, where putting them back after each lookup cost a round trip (measured: +0.6 ms
     p50 on every lookup for nothing). When the lookup opens the transaction, the settings travel with
-    its ``BEGIN`` and its first statement (``send_with_begin``; ``_begin_with`` on an engine not made by
-    ``make_engine``): no round trip of their own.
+    its ``BEGIN`` (``_begin_with``): no round trip of their own.
     """
     if connection.dialect.name != "postgresql":
         yield
@@ -144,9 +143,7 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
     done = connection.info.get(_PLANS_SET_IN)
     if transaction is None or done is None or done() is not transaction:
         sets = ", ".join(f"set_config('{name}', 'off', true)" for name in INDEX_DRIVEN_SETTINGS)
-        if riding_with_begin(connection):
-            send_with_begin(connection, f"SELECT {sets}")
-        elif not _begin_with(driver_connection(connection), f"SELECT {sets}"):
+        if not _begin_with(driver_connection(connection), f"SELECT {sets}"):
             connection.exec_driver_sql(f"SELECT {sets}")
         if transaction is not None:
             connection.info[_PLANS_SET_IN] = weakref.ref(transaction)

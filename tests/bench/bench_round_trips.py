@@ -5,9 +5,9 @@
 
 Each operation runs in a unit of work of its own, as the console runs it: a lookup per keystroke of
 names drawn from the demo clients (1-12 letters), a card open, a call log, a screen pop requested and
-taken. Counted per operation, from libpq's own protocol trace of every connection (so the pool's ping
-when it makes one and the ``COMMIT`` are in; the ``BEGIN`` rides with the first statement): round trips
-(one per ``ReadyForQuery`` the server sends back) and, among them, the statements SQLAlchemy executed (its
+taken. Counted per operation, from libpq's own protocol trace of every connection (so the ``BEGIN``
+psycopg sends itself, the pool's ping when it makes one and the ``COMMIT`` are in): round trips (one
+per ``ReadyForQuery`` the server sends back) and, among them, the statements SQLAlchemy executed (its
 ``before_cursor_execute`` event); and the median time. ``BENCH_DATABASE`` names the database (default
 ``hotline_bench_operators``, shared with ``bench_operators.py``, demo clients made once).
 
@@ -43,12 +43,11 @@ DATABASE = os.environ.get("BENCH_DATABASE", "hotline_bench_operators")
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 console = Console(highlight=False, width=150)
 MOST_ROUND_TRIPS = {
-    # BEGIN with the card in one statement; ROLLBACK (before: a ping, BEGIN, five or six statements,
-    # ROLLBACK; then BEGIN alone, the card, ROLLBACK).
-    "card open": 2,
-    # BEGIN with client, operator, the call's id, the PBX's record; the call with its audit entry and the
-    # client's last interaction; COMMIT (before: a ping, BEGIN, six statements, COMMIT; then 4).
-    "call log": 3,
+    # BEGIN; the card in one statement; ROLLBACK (before: a ping, BEGIN, five or six statements, ROLLBACK).
+    "card open": 3,
+    # BEGIN; client, operator, the call's id, the PBX's record; the call with its audit entry and the
+    # client's last interaction; COMMIT (before: a ping, BEGIN, six statements, COMMIT).
+    "call log": 4,
 }
 """The most round trips each of these operations may take on a pooled connection."""
 

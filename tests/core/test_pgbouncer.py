@@ -26,15 +26,6 @@ from hotline.core.services.clients import ClientDraft, client_card, create_clien
 from hotline.core.services.interactions import log_call
 from hotline.core.services.screen_pop import request_screen_pop
 from hotline.core.settings import load_settings
-from tests.core.test_begin_with_first_statement import (  # noqa: F401 - run through PgBouncer
-    pg,
-    test_a_statement_queued_for_begin_stays_in_its_own_transaction,
-    test_an_error_in_the_first_flight_rolls_back_and_the_connection_serves_again,
-    test_another_isolation_level_is_kept_and_gone_afterwards,
-    test_autocommit_still_runs_each_statement_on_its_own,
-    test_statements_straight_to_the_driver_run_inside_the_unit,
-    test_the_first_statement_runs_inside_the_transaction,
-)
 from tests.core.test_clients import (  # noqa: F401 - run through PgBouncer
     test_client_round_trip_with_contacts_and_audit,
     test_client_update_replaces_contacts_and_records_before_after,

@@ -1,8 +1,8 @@
 """What a card open and a call log cost the wire on PostgreSQL, and that the fused statements behind them
 give what the statement-by-statement way gives (the card) and write what it writes (the call).
 
-Counted from libpq's own protocol trace (see ``wire``): the ``COMMIT`` or ``ROLLBACK`` is a round trip
-too; the ``BEGIN`` travels with the transaction's first statement (``core.db``: one flight, one answer). The pool's connections are checked without a round trip (the socket
+Counted from libpq's own protocol trace (see ``wire``): psycopg's ``BEGIN`` and the ``COMMIT`` or
+``ROLLBACK`` are round trips too. The pool's connections are checked without a round trip (the socket
 is looked at; a ping only after a long idle): a pooled connection whose server went away is replaced
 before the unit of work gets it.
 """
@@ -98,23 +98,23 @@ def test_the_one_statement_card_is_the_statement_by_statement_card(engine: Engin
     assert card.organisation is not None and card.organisation.id == organisation["organisation"]
 
 
-def test_a_card_is_one_statement_and_two_round_trips(engine: Engine, wire, organisation) -> None:
+def test_a_card_is_one_statement_and_three_round_trips(engine: Engine, wire, organisation) -> None:
     for client_id, contacts in ((organisation["person"], 0), (organisation["organisation"], 3)):
         with wire() as figures, UnitOfWork(engine, readonly=True) as uow:
             card = client_card(uow, client_id=client_id)
         assert len(card.contacts) == contacts
-        # BEGIN with the card; ROLLBACK. Before: a ping, BEGIN, five statements (six with contacts), ROLLBACK.
-        assert figures == {"round trips": 2, "statements": 1}
+        # BEGIN; the card; ROLLBACK. Before: a ping, BEGIN, five statements (six with contacts), ROLLBACK.
+        assert figures == {"round trips": 3, "statements": 1}
     with (
         wire() as figures,
         UnitOfWork(engine, readonly=True) as uow,
         pytest.raises(Exception, match="no client"),
     ):
         client_card(uow, client_id=987654)
-    assert figures == {"round trips": 2, "statements": 1}
+    assert figures == {"round trips": 3, "statements": 1}
 
 
-def test_a_call_log_is_two_statements_and_three_round_trips(engine: Engine, wire, olga, add_client) -> None:
+def test_a_call_log_is_two_statements_and_four_round_trips(engine: Engine, wire, olga, add_client) -> None:
     client_id = add_client(first_name="Анна", last_name="Петрова", phones=["+7 916 000-00-00"])
     with wire() as figures, UnitOfWork(engine, actor_login=olga, via="console") as uow:
         call = log_call(
@@ -126,9 +126,9 @@ def test_a_call_log_is_two_statements_and_three_round_trips(engine: Engine, wire
             notes="ok",
         )
         started = call.started_at
-    # BEGIN with the client, the operator, the call's id and the PBX's record; the call, its audit entry
-    # and the client's last interaction; COMMIT. Before: a ping, BEGIN, six statements, COMMIT.
-    assert figures == {"round trips": 3, "statements": 2}
+    # BEGIN; the client, the operator, the call's id and the PBX's record; the call, its audit entry and
+    # the client's last interaction; COMMIT. Before: a ping, BEGIN, six statements, COMMIT.
+    assert figures == {"round trips": 4, "statements": 2}
     with UnitOfWork(engine, readonly=True) as uow:
         stored = uow.session.get(Interaction, call.id)
         assert stored is not None and stored.notes == "ok" and stored.operator_id is not None
@@ -143,7 +143,7 @@ def test_a_call_log_is_two_statements_and_three_round_trips(engine: Engine, wire
         assert uow.actor is not None
         log_call(uow, client_id=client_id, direction=Direction.OUT, duration_seconds=5, outcome="no answer")
         log_call(uow, client_id=client_id, direction=Direction.OUT, duration_seconds=6, outcome="no answer")
-    assert figures == {"round trips": 6, "statements": 5}
+    assert figures == {"round trips": 7, "statements": 5}
 
 
 def test_the_fused_call_log_keeps_its_checks(engine: Engine, olga, add_client, uow_factory) -> None:
@@ -199,11 +199,11 @@ def test_a_reused_connection_costs_no_ping_until_it_was_idle_long(
         client_card(uow, client_id=client_id)
     with wire(fresh=False) as figures, UnitOfWork(engine, readonly=True) as uow:
         client_card(uow, client_id=client_id)
-    assert figures["round trips"] == 2
+    assert figures["round trips"] == 3
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
     with wire(fresh=False) as figures, UnitOfWork(engine, readonly=True) as uow:
         client_card(uow, client_id=client_id)
-    assert figures["round trips"] == 3  # the ping, outside the unit's transaction
+    assert figures["round trips"] == 4  # the ping, outside the unit's transaction
 
 
 def test_a_terminated_server_connection_is_replaced_before_the_next_unit(engine: Engine, add_client) -> None:
