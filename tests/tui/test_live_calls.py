@@ -144,6 +144,14 @@ def test_snapshot_missed_calls(backend, world, console, engine, clock, snap_comp
             await pilot.pause()
             await wait_for_workers(pilot.app)
         await pilot.press("f9")
+        # The list is read by a worker the new screen starts: wait for its rows, not for a number of
+        # pauses (a loaded CI machine once took the picture before the rows were in).
+        await wait_until(
+            pilot,
+            lambda: isinstance(pilot.app.screen, MissedCallsScreen)
+            and pilot.app.screen.query_one(DataTable).row_count == 2,
+            "both missed calls listed",
+        )
         for _ in range(4):
             await pilot.pause()
             await wait_for_workers(pilot.app)
