@@ -9,11 +9,13 @@ through the KB service, the lookup index is rebuilt once at the end, and one aud
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -30,10 +32,14 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 CHUNK_CLIENTS = 50_000
+GENERATED_AHEAD = 2
+"""Chunks the generator thread may be ahead of the writer (each is about 50,000 clients' rows)."""
+BULK_MAINTENANCE_KIB = 262_144
 BULK_CACHE_KIB = -262_144
 BULK_SORT_THREADS = 2
 TICKET_COUNTER = "ticket"
 SEQUENCED_TABLES = ("client_group", "operator", "queue", *COLUMNS)
+_Item = TypeVar("_Item")
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as the load goes (the CLI draws a bar)."""
 
@@ -110,7 +116,7 @@ def load_demo(
             default_region=default_region,
             reference=reference,
         )
-        _write_rows(connection, generator, report, progress)
+        remake = _write_rows(connection, generator, report, progress)
         if report.rows["ticket"]:
             report.first_ticket_number = reference.first_ticket_number
             report.last_ticket_number = generator.last_ticket_number
@@ -118,6 +124,7 @@ def load_demo(
         if not sqlite:
             _advance_sequences(connection)
         report.seconds["rows"] = time.perf_counter() - started
+        _timed(report, "indexes and keys", progress, lambda: _remake(connection, remake))
         _timed(report, "knowledge base", progress, lambda: _save_articles(uow, report))
         _timed(report, "lookup index", progress, lambda: rebuild_lookup_index(uow))
         # The tickets, calls and the rest were never analysed either (the lookup index's tables were).
@@ -148,20 +155,116 @@ def _confirm_replacement(uow: UnitOfWork, connection: Connection, confirmed_name
 
 def _write_rows(
     connection: Connection, generator: DemoGenerator, report: DemoReport, progress: Progress
-) -> None:
-    """Generate and write the clients and everything around them, chunk by chunk."""
+) -> list[str]:
+    """Generate and write the clients and everything around them, chunk by chunk; returns the statements
+    that make the set-aside indexes and keys again.
+
+    The next chunk is generated in a thread while this one is written: the writer mostly waits on the
+    database (COPY on PostgreSQL), so generating and ingesting overlap. The keys and indexes the loaded
+    tables would check and update row by row are set aside and made again once, over all the rows.
+    """
     writer = _writer(connection)
     progress("clients", 0, generator.count)
-    dropped = _drop_secondary_indexes(connection) if connection.dialect.name == "sqlite" else []
+    if connection.dialect.name == "sqlite":
+        remake = _drop_secondary_indexes(connection)
+    else:
+        remake = _set_aside_pg_indexes_and_keys(connection)
     with _no_cyclic_gc():
-        for chunk, made in generator.chunks(CHUNK_CLIENTS):
+        for chunk, made in _generated_ahead(generator.chunks(CHUNK_CLIENTS)):
             for table, rows in chunk.rows.items():
                 if rows:
                     writer(table, COLUMNS[table], rows)
                     report.rows[table] += len(rows)
             progress("clients", made, generator.count)
-    for create_statement in dropped:
-        connection.exec_driver_sql(create_statement)
+    return remake
+
+
+def _generated_ahead(chunks: Iterator[_Item], *, ahead: int = GENERATED_AHEAD) -> Iterator[_Item]:
+    """``chunks``, produced by a thread up to ``ahead`` items in advance; its error is raised here, and
+    the thread stops when the consumer does (an error while writing, or the generator closed)."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in chunks:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            outcome: tuple[str, Any] = ("done", None)
+        except BaseException as error:  # handed to the consumer, which raises it
+            outcome = ("error", error)
+        while not stop.is_set():
+            try:
+                handoff.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=produce, name="demo-generator", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _set_aside_pg_indexes_and_keys(connection: Connection) -> list[str]:
+    """PostgreSQL: drop the loaded tables' foreign keys and non-unique indexes; returns the statements
+    that make them again (indexes first, then the keys, each checked in one pass over the table).
+
+    COPY otherwise checks every foreign key row by row (a trigger and an index probe per row) and inserts
+    into every index in arrival order; at 10 million clients that was most of the load. Unique indexes
+    and primary keys stay: they guard the data as it goes in. The drop is part of the load's
+    transaction, so a failed load leaves the schema as it was.
+    """
+    tables = list(COLUMNS)
+    indexes = connection.execute(
+        text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = to_regnamespace(i.schemaname)"
+            " JOIN pg_index x ON x.indexrelid = c.oid"
+            " WHERE i.schemaname = current_schema() AND i.tablename IN :tables AND NOT x.indisunique"
+            " ORDER BY i.tablename, i.indexname"
+        ).bindparams(_expanding("tables")),
+        {"tables": tables},
+    ).all()
+    keys = connection.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid IN (SELECT oid FROM pg_class"
+            "  WHERE relnamespace = to_regnamespace(current_schema()) AND relname IN :tables)"
+            " ORDER BY 1, 2"
+        ).bindparams(_expanding("tables")),
+        {"tables": tables},
+    ).all()
+    for table, name, _definition in keys:
+        connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [definition for _name, definition in indexes] + [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in keys
+    ]
+
+
+def _remake(connection: Connection, statements: list[str]) -> None:
+    """Make the set-aside indexes and keys again (PostgreSQL sorts with more memory for the load)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_KIB}kB'")
+    for statement in statements:
+        connection.exec_driver_sql(statement)
 
 
 @contextmanager

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import threading
 from collections import Counter
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from hotline.core.demo import load as load_module
 from hotline.core.demo import load_demo
+from hotline.core.demo.generate import COLUMNS
 from hotline.core.demo.names import RU_FEMALE, RU_MALE
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
@@ -239,17 +244,109 @@ def test_services_keep_working_after_the_bulk_load(loaded: Engine, uow_factory: 
     assert client.id == CLIENTS + 1
 
 
-def _index_names(engine: Engine) -> set[str]:
+def _schema(engine: Engine) -> set[str]:
+    """Every index and key of the database, as its definition (and whether PostgreSQL checked it)."""
     if engine.dialect.name == "sqlite":
-        return {name for (name,) in _rows(engine, "SELECT name FROM sqlite_master WHERE type = 'index'")}
-    return {name for (name,) in _rows(engine, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+        return {
+            f"{name}: {sql}"
+            for name, sql in _rows(engine, "SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+        } | {
+            f"{table}: {row}"
+            for (table,) in _rows(engine, "SELECT name FROM sqlite_master WHERE type = 'table'")
+            for row in _rows(engine, f"PRAGMA foreign_key_list('{table}')")
+        }
+    return {
+        f"{table}: {definition}"
+        for table, definition in _rows(
+            engine, "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    } | {
+        f"{table} {name}: {definition} validated={valid}"
+        for table, name, definition, valid in _rows(
+            engine,
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+            " WHERE connamespace = 'public'::regnamespace",
+        )
+    }
 
 
-def test_the_schema_keeps_its_indexes(engine: Engine, uow_factory: UowFactory) -> None:
-    before = _index_names(engine)
+def test_the_schema_keeps_its_indexes_and_keys(engine: Engine, uow_factory: UowFactory) -> None:
+    before = _schema(engine)
     _load(uow_factory, clients=300)
-    assert _index_names(engine) == before
-    assert "ix_client_phone_e164" in before
+    assert _schema(engine) == before
+    assert any("ix_client_phone_e164" in entry for entry in before)
+    assert [
+        entry
+        for entry in before
+        if entry.startswith("client_phone") and ("REFERENCES" in entry or "'client'" in entry)
+    ]
+
+
+def test_a_load_that_fails_halfway_leaves_the_database_as_it_was(
+    engine: Engine, uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _load(uow_factory, clients=200, seed=3)
+    before, data = _schema(engine), _digest(engine)
+    real_chunks = load_module.DemoGenerator.chunks
+
+    def failing(self, size):
+        for number, item in enumerate(real_chunks(self, size)):
+            if number == 2:
+                raise RuntimeError("the generator broke")
+            yield item
+
+    monkeypatch.setattr(load_module, "CHUNK_CLIENTS", 100)
+    monkeypatch.setattr(load_module.DemoGenerator, "chunks", failing)
+    with pytest.raises(RuntimeError, match="the generator broke"):
+        _load(uow_factory, clients=1000, seed=4, replace=True)
+    assert _schema(engine) == before
+    assert _digest(engine) == data
+
+
+def test_the_set_aside_keys_are_checked_when_they_come_back(
+    engine: Engine, uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A phone of a client that does not exist is refused: the foreign keys still guard a bulk load."""
+    real_chunks = load_module.DemoGenerator.chunks
+
+    def orphaned(self, size):
+        for chunk, made in real_chunks(self, size):
+            row = list(chunk.rows["client_phone"][0])
+            row[COLUMNS["client_phone"].index("client_id")] = 10_000_000
+            chunk.rows["client_phone"][0] = tuple(row)
+            yield chunk, made
+
+    monkeypatch.setattr(load_module.DemoGenerator, "chunks", orphaned)
+    with pytest.raises((IntegrityError, sqlite3.IntegrityError)):  # SQLite's, straight from executemany
+        _load(uow_factory, clients=100)
+    assert _rows(engine, "SELECT count(*) FROM client") == [(0,)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # no database: the generator thread alone
+def test_chunks_generated_ahead_hand_over_errors_and_stop_with_the_writer(backend: str) -> None:
+    def chunks():
+        yield from range(3)
+        raise ValueError("broken at 3")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="broken at 3"):
+        got.extend(load_module._generated_ahead(chunks()))
+    assert got == [0, 1, 2]
+
+    made = []
+
+    def endless():
+        number = 0
+        while True:
+            made.append(number)
+            yield number
+            number += 1
+
+    ahead = load_module._generated_ahead(endless(), ahead=2)
+    assert [next(ahead) for _ in range(5)] == [0, 1, 2, 3, 4]
+    ahead.close()  # the writer stops (an error while writing): the thread stops too
+    assert not [thread for thread in threading.enumerate() if thread.name == "demo-generator"]
+    assert len(made) <= 5 + 2 + 1
 
 
 UNIQUE_CLIENTS = 20_000

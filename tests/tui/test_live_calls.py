@@ -148,8 +148,10 @@ def test_snapshot_missed_calls(backend, world, console, engine, clock, snap_comp
         # pauses (a loaded CI machine once took the picture before the rows were in).
         await wait_until(
             pilot,
-            lambda: isinstance(pilot.app.screen, MissedCallsScreen)
-            and pilot.app.screen.query_one(DataTable).row_count == 2,
+            lambda: (
+                isinstance(pilot.app.screen, MissedCallsScreen)
+                and pilot.app.screen.query_one(DataTable).row_count == 2
+            ),
             "both missed calls listed",
         )
         for _ in range(4):
