@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hotline.core.search.schema import PREFIX_LEXEMES, PREFIX_MARK
+
 LEVEL_EXACT = 1.0
 LEVEL_PREFIX = 0.8
 LEVEL_TRANSLIT = 0.7
@@ -55,10 +57,16 @@ def fts_term(option: WordOption) -> str:
 
 
 def ts_term(option: WordOption) -> str:
-    """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one)."""
-    value = option.value
-    value = value.replace("\\", "\\\\").replace("'", "''")
-    return f"'{value}'" + (":*" if option.prefix else "")
+    """A tsquery lexeme for one option (quoted, so no operator in a value is ever read as one): a prefix
+    of 3 to 16 letters is the exact prefix lexeme ``search_doc_prefixed`` indexes (``'горд~'``), a longer
+    one a prefix match."""
+    value = option.value.replace("\\", "\\\\").replace("'", "''")
+    if not option.prefix:
+        return f"'{value}'"
+    shortest, longest = PREFIX_LEXEMES
+    if shortest <= len(option.value) <= longest:
+        return f"'{value}{PREFIX_MARK}'"
+    return f"'{value}':*"
 
 
 def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> tuple[float, str]:

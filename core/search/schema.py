@@ -20,6 +20,15 @@ queries, which intersect posting lists in a full-text index.
   spelling of the word, so a Latin prefix may match it: that is the transliteration match), for
   several-word queries: SQLite FTS5 with prefix indexes / a PostgreSQL tsvector under GIN intersect the
   words' posting lists far faster than B-tree probes when every word is common.
+
+  On PostgreSQL the GIN index is over ``search_doc_prefixed(terms)``: the terms and, for each, its
+  prefixes of 3 to 16 letters as lexemes of their own (``горд~``). A typed prefix is then one exact
+  lexeme, which GIN intersects by skipping through the rarest posting list, where a prefix match
+  (``горд:*``) first gathers every client of every word it begins: at 10,000,000 clients a two-word
+  query with a prefix took 11–145 ms in the index alone, with the prefix lexeme 1–2 ms. 16 letters
+  cover nearly every name word (patronymics included: 28 prefix lexemes a client, against 25.6 up to
+  8 letters); a longer prefix is still a prefix match. The prefixes live in the index only, not in the
+  table, which stays as it was.
 """
 
 from __future__ import annotations
@@ -30,6 +39,10 @@ TABLES = ("search_word", "search_phone", "search_phone_owner", "search_email", "
 SQLITE_FTS = ("search_doc_fts",)
 MIN_PHONE_SUFFIX = 3
 MAX_PHONE_DIGITS = 20
+PREFIX_LEXEMES = (3, 16)
+"""The lengths of the prefix lexemes ``search_doc_prefixed`` adds (PostgreSQL)."""
+PREFIX_MARK = "~"
+"""Ends a prefix lexeme (never part of a folded word), so ``горд~`` is no word's whole spelling."""
 
 _INDEXES = {
     "search_word": [
@@ -42,7 +55,27 @@ _INDEXES = {
     "search_email": [("search_email_part", "part"), ("search_email_client", "client_id")],
 }
 _CLUSTERED_ON_SQLITE = {"search_phone_suffix", "search_email_part"}
-_PG_GIN_INDEXES = [("search_doc_terms", "search_doc", "terms")]
+_PG_GIN_INDEXES = [("search_doc_prefixed", "search_doc", "search_doc_prefixed(terms)")]
+PG_FUNCTIONS = ("search_doc_prefixed(tsvector)",)
+
+
+def prefixed_function_sql() -> str:
+    """PostgreSQL: ``search_doc_prefixed(terms)``, the terms with their prefix lexemes (immutable, so an
+    index may be built on it; PL/pgSQL measured twice as fast as the set-based SQL form, 11 µs a row)."""
+    shortest, longest = PREFIX_LEXEMES
+    return (
+        "CREATE OR REPLACE FUNCTION search_doc_prefixed(terms tsvector) RETURNS tsvector"
+        " LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$"
+        " DECLARE prefixes text[] := '{}'; lexeme text; size int;"
+        " BEGIN"
+        "  FOREACH lexeme IN ARRAY tsvector_to_array(terms) LOOP"
+        f"   FOR size IN {shortest} .. least(length(lexeme), {longest}) LOOP"
+        f"    prefixes := prefixes || (left(lexeme, size) || '{PREFIX_MARK}');"
+        "   END LOOP;"
+        "  END LOOP;"
+        "  RETURN terms || array_to_tsvector(prefixes);"
+        " END $$"
+    )
 
 
 def create_schema(connection: Connection) -> None:
@@ -68,6 +101,8 @@ def create_schema(connection: Connection) -> None:
         " PRIMARY KEY (dkey, term))",
         f"CREATE TABLE search_doc (client_id INTEGER PRIMARY KEY, terms {doc_type} NOT NULL)",
     ]
+    if postgres:
+        statements.append(prefixed_function_sql())
     for statement in statements:
         connection.exec_driver_sql(statement)
     create_indexes(connection)
@@ -87,8 +122,10 @@ def create_indexes(connection: Connection) -> None:
             if postgres or name not in _CLUSTERED_ON_SQLITE:
                 connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
     if postgres:
-        for name, table, column in _PG_GIN_INDEXES:
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column})")
+        for name, table, expression in _PG_GIN_INDEXES:
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression})"
+            )
 
 
 def drop_indexes(connection: Connection) -> None:
@@ -107,6 +144,9 @@ def drop_schema(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     for name in TABLES:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    if connection.dialect.name == "postgresql":
+        for signature in PG_FUNCTIONS:
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature}")
 
 
 def digit_positions(*, postgres: bool) -> str:
