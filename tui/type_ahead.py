@@ -158,7 +158,7 @@ class TypeAhead:
         while self._waiting:
             if not self.settled():
                 now = time.monotonic()
-                if self._awaited_work() or self.worker_running():
+                if self._awaited_work() or self.worker_running() or self._screen_awaits():
                     # Work the keys wait for is under way, however slowly (a starved machine can take
                     # seconds between a lookup's end and the card it opens): that is not a stuck console.
                     self._last_progress = now
@@ -191,6 +191,16 @@ class TypeAhead:
     def worker_running(self) -> bool:
         """A worker whose end the keys wait for, however long it takes, is still running."""
         return any(w.group in VALVE_BLOCKING_WORKER_GROUPS and w.state in _RUNNING for w in self._app.workers)
+
+    def _screen_awaits(self) -> bool:
+        """The top screen says what the keys wait for is on its way (``keys_await``): the lookup's results
+        read but not shown yet, the card read but not filled in. On a starved machine the handler that
+        shows them can take seconds after its worker ended, with a key already queued behind it (Enter
+        for the first hit); the valve took that for a stuck console and sent ``c`` and the call's note
+        into the lookup box."""
+        stack = self._app.screen_stack
+        awaits = getattr(stack[-1], "keys_await", None) if stack else None
+        return bool(awaits is not None and awaits())
 
     def settled(self) -> bool:
         """Nothing the last key started is still under way (called on the app's own task)."""

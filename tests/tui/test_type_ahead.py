@@ -363,3 +363,57 @@ async def test_a_console_stalled_between_the_lookup_and_the_card_keeps_the_keys_
     monkeypatch.setattr(HomeScreen, "on_lookup_finished", stalled(HomeScreen.on_lookup_finished))
     monkeypatch.setattr(ClientCardScreen, "on_card_loaded", stalled(ClientCardScreen.on_card_loaded))
     await lookup_log_and_close_in_one_burst(world, console, settle, engine)
+
+
+async def test_enter_queued_behind_results_shown_late_waits_for_them(
+    world, console, settle, engine, monkeypatch
+):
+    """The lookup has ended and its results take seconds to show (a starved machine); Enter, ``c`` and the
+    note are typed meanwhile. Enter waits behind the results, and the valve must not take the wait for a
+    stuck console: before the screen said its results were on their way (``keys_await``), it sent ``c``
+    and the note into the lookup box and no call was saved (seen under load in CI)."""
+    offset = [0.0]
+    real_monotonic = type_ahead.time.monotonic
+    monkeypatch.setattr(type_ahead, "time", SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0]))
+    stalling = asyncio.Event()
+    go_on = asyncio.Event()
+    shown = HomeScreen.on_lookup_finished
+
+    async def late(self, message):
+        if self.query_one("#lookup", Input).value == "912 345-67-89":
+            stalling.set()
+            await go_on.wait()  # the rest is typed now, while the results wait to be shown
+        shown(self, message)
+
+    monkeypatch.setattr(HomeScreen, "on_lookup_finished", late)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912 345-67-89")
+        for _ in range(200):
+            if stalling.is_set():
+                break
+            await asyncio.sleep(0.01)  # not pilot.pause: that waits for the screen the handler holds
+        assert stalling.is_set(), "the last lookup ended"
+        type_at_once(app, f"\nc{NOTE}<ctrl+s><escape>")
+        await keys_while_results_wait(offset, go_on, app)
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).all()
+    assert [call.client_id for call in calls] == [world.ivanov_id]
+
+
+async def keys_while_results_wait(offset: list[float], go_on: asyncio.Event, app) -> None:
+    """Let seconds pass (on the gate's clock) while the results wait, then let them show (always: a
+    handler left waiting would keep the console from closing)."""
+    try:
+        for _ in range(5):
+            await asyncio.sleep(0.01)  # Enter goes through, and waits behind the results
+        for _ in range(3):  # the starved machine: seconds pass, again and again
+            offset[0] += 2 * type_ahead.STUCK_AFTER_SECONDS
+            for _ in range(10):
+                await asyncio.sleep(0.01)  # the gate looks again and again while the results wait
+        assert app.screen.query_one("#lookup", Input).value == "912 345-67-89", "nothing went past Enter"
+    finally:
+        go_on.set()

@@ -272,6 +272,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
             items = timeline_page(uow, client_id=self.client_id, before=before, limit=TIMELINE_PAGE)
         self.post_message(TimelinePageLoaded(self.client_id, items, first))
 
+    def keys_await(self) -> bool:
+        """The card is not filled in yet (the type-ahead valve waits for it)."""
+        return self.card is None
+
     def on_card_loaded(self, message: CardLoaded) -> None:
         self.card = message.card
         self.query_one(ClientHeader).show(message.card)

@@ -239,6 +239,10 @@ class HomeScreen(Screen[None]):
         self.query_one(LookupResults).highlighted = event.option_index
         self.action_open_selection()
 
+    def keys_await(self) -> bool:
+        """A lookup is under way or its results are not shown yet (the type-ahead valve waits for them)."""
+        return self._shown_generation != self._generation
+
     def action_open_selection(self) -> None:
         typed = self.query_one("#lookup", Input).value.strip()
         if not typed:
