@@ -25,6 +25,7 @@ from hotline.core.demo import content
 from hotline.core.demo.generate import COLUMNS, DemoGenerator, Reference
 from hotline.core.demo.replace import replacement
 from hotline.core.errors import InvalidInput
+from hotline.core.search.index import BULK_CACHE_KIB
 from hotline.core.services.audit import record_audit
 from hotline.core.statistics import analyze
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 CHUNK_CLIENTS = 50_000
 GENERATED_AHEAD = 2
 """Chunks the generator thread may be ahead of the writer (each is about 50,000 clients' rows)."""
-BULK_MAINTENANCE_KIB = 262_144
-BULK_CACHE_KIB = -262_144
 BULK_SORT_THREADS = 2
 TICKET_COUNTER = "ticket"
 SEQUENCED_TABLES = ("client_group", "operator", "queue", *COLUMNS)
@@ -185,26 +184,25 @@ def _generated_ahead(chunks: Iterator[_Item], *, ahead: int = GENERATED_AHEAD) -
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
+    def handed(entry: tuple[str, Any]) -> bool:
+        """Put ``entry`` in the handoff unless the consumer stops first; whether it was put."""
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in chunks:
-                while not stop.is_set():
-                    try:
-                        handoff.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not handed(("item", item)):
                     return
             outcome: tuple[str, Any] = ("done", None)
         except BaseException as error:  # handed to the consumer, which raises it
             outcome = ("error", error)
-        while not stop.is_set():
-            try:
-                handoff.put(outcome, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        handed(outcome)
 
     thread = threading.Thread(target=produce, name="demo-generator", daemon=True)
     thread.start()
@@ -262,7 +260,7 @@ def _set_aside_pg_indexes_and_keys(connection: Connection) -> list[str]:
 def _remake(connection: Connection, statements: list[str]) -> None:
     """Make the set-aside indexes and keys again (PostgreSQL sorts with more memory for the load)."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_KIB}kB'")
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_CACHE_KIB}kB'")
     for statement in statements:
         connection.exec_driver_sql(statement)
 
@@ -303,7 +301,7 @@ def _bulk_settings(connection: Connection) -> Iterator[None]:
     cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     temp_store = connection.exec_driver_sql("PRAGMA temp_store").scalar_one()
     threads = connection.exec_driver_sql("PRAGMA threads").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size={BULK_CACHE_KIB}")
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
     connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
     connection.exec_driver_sql(f"PRAGMA threads={BULK_SORT_THREADS}")  # CREATE INDEX sorts in parallel
     try:

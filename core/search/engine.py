@@ -495,10 +495,7 @@ class _Search:
         """
         if len(alternatives) == 1:
             return self.matching_one_word(alternatives[0])
-        shortest = PREFIX_LEXEMES[0]
-        if self.postgres and all(
-            len(option.value) < shortest for options in alternatives for option in options
-        ):
+        if self.postgres and all(_too_short(option) for options in alternatives for option in options):
             # Only words of one or two letters ("ли а"): as prefixes in the full-text index each gathers
             # millions of clients (300-860 ms at 10,000,000). The longest word's B-tree scan gives the
             # candidates instead, and the scoring checks the other words on them.
@@ -562,7 +559,7 @@ class _Search:
 
     def ts_query(self, alternatives: list[list[WordOption]]) -> tuple[str, int]:
         """The tsquery of the words and how many matches to read (see ``matching_all``)."""
-        long_words = [options for options in alternatives if max(len(o.value) for o in options) > 2]
+        long_words = [options for options in alternatives if not all(_too_short(o) for o in options)]
         cap = self.cap
         if long_words and len(long_words) < len(alternatives):
             cap *= SHORT_WORDS_FACTOR  # the short words are checked on these candidates when they are scored
@@ -722,10 +719,14 @@ def _long_enough(options: list[WordOption]) -> list[WordOption]:
     has a longer option. As a prefix it would gather every client of every term it begins (145 ms at
     10,000,000 clients for ``мельникова анн``) for candidates the longer options find anyway; the scoring
     still reads it as a prefix."""
-    shortest = PREFIX_LEXEMES[0]
-    if all(len(option.value) < shortest for option in options):
+    if all(_too_short(option) for option in options):
         return options
-    return [whole(option) if option.prefix and len(option.value) < shortest else option for option in options]
+    return [whole(option) if option.prefix and _too_short(option) else option for option in options]
+
+
+def _too_short(option: WordOption) -> bool:
+    """Shorter than the shortest prefix lexeme: as a PostgreSQL prefix it gathers every term it begins."""
+    return len(option.value) < PREFIX_LEXEMES[0]
 
 
 def _email_needle(fragment: str) -> str | None:
