@@ -49,6 +49,7 @@ _AMBIGUOUS_LATIN: dict[str, tuple[str, ...]] = {
 # After the letters are keys: sequences that spell one sound differently in the two traditions.
 _KEY_MERGES: list[tuple[str, str]] = [("io", "e"), ("ie", "e"), ("ei", "e"), ("ks", "ks")]
 
+_VOWELS = frozenset("aeiou")
 MAX_VARIANTS = 8
 """How many spellings a query word may expand to; beyond this the rarest choices are dropped."""
 
@@ -93,6 +94,11 @@ def _latin_keys(latin: str, *, ambiguous: bool) -> list[str]:
     """Apply the Latin spelling rules; with ``ambiguous``, branch on letters that have two readings."""
     results = [""]
     position = 0
+    if ambiguous and latin[:1] == "y" and latin[1:2] in _VOWELS:
+        # A word's first ``ю``/``я``/``е`` (``yu``/``ya``/``ye``) also stands for an English ``J``: ``Юлия``
+        # is how ``Julia`` is written in Cyrillic, as ``julia`` already reads as ``Yulia`` the other way.
+        results = ["i", "J"]
+        position = 1
     while position < len(latin):
         for spelling, symbol in _LATIN_KEY_RULES:
             if latin.startswith(spelling, position):

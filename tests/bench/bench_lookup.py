@@ -122,8 +122,9 @@ def ensure_database(backend: str, url: str) -> dict[str, float]:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)  # also brings a kept database's index up to date (0011: short typos)
-        if count_clients(engine) < CLIENTS * 0.95:
-            if count_clients(engine):
+        stored = count_clients(engine)
+        if stored < CLIENTS * 0.95:
+            if stored:
                 raise SystemExit(f"{url} holds a different number of clients; remove it and run again")
             started = time.perf_counter()
             if importlib.util.find_spec("hotline.cli.demo") is not None:

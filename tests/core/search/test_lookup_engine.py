@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
-from hotline.core.db import UnitOfWork
+from hotline.core.db import UnitOfWork, driver_connection
 from hotline.core.models import Client
 from hotline.core.search import Hit, lookup, rebuild_index, reindex_clients
 from hotline.core.services.clients import ClientChanges, delete_client, update_client
@@ -148,6 +150,47 @@ def test_transliteration_both_ways(uow_factory: Uow, people: dict[str, int], typ
     hits = find(uow_factory, typed)
     assert client_ids(hits)[0] == people[who]
     assert "translit" in hits[0].matched
+
+
+def test_a_cyrillic_ju_reads_as_an_english_j(uow_factory: Uow, add_client) -> None:
+    """``Юлия`` is how ``Julia`` is written in Cyrillic: found as a transliteration, not as a typo."""
+    julia = add_client(first_name="Julia", last_name="Marsh")
+    hits = find(uow_factory, "юлия марш")
+    assert client_ids(hits) == [julia]
+    assert "translit" in hits[0].matched and "typo" not in hits[0].matched
+
+
+@pytest.mark.parametrize(
+    "typed", ["kjrr jane", "юлия марш", "hotl louise", "ivnaov", "bdfyjd bdfy", "smiht jo"]
+)
+def test_a_lookup_reads_the_same_thing_once(
+    uow_factory: Uow, people: dict[str, int], add_client, typed: str
+) -> None:
+    """The later passes (keyboard layout, typos, each word as the typo) often ask for words an earlier
+    pass asked for: each statement is sent once per lookup, whatever the passes."""
+    for first, last in [("Jane", "Kerr"), ("Julia", "Marsh"), ("Louise", "Holt")]:
+        add_client(first_name=first, last_name=last)
+    sent: list[str] = []
+    with uow_factory(readonly=True) as uow:
+        connection = uow.session.connection()
+        if connection.dialect.name == "sqlite":
+            driver = driver_connection(connection)
+            # statements with their parameters filled in; FTS5's own ("-- ...") are not the lookup's
+            driver.set_trace_callback(lambda statement: statement.startswith("--") or sent.append(statement))
+        else:
+
+            def note(_conn, _cursor, statement, parameters, _context, _many) -> None:
+                sent.append(f"{statement} {sorted(parameters.items()) if parameters else ''}")
+
+            event.listen(connection, "before_cursor_execute", note)
+        try:
+            assert lookup(uow.session, typed, default_region="RU")
+        finally:
+            if connection.dialect.name == "sqlite":
+                driver.set_trace_callback(None)
+            else:
+                event.remove(connection, "before_cursor_execute", note)
+    assert [statement for statement, times in Counter(sent).items() if times > 1] == []
 
 
 @pytest.mark.parametrize(("typed", "who"), [("bdfyjd", "ivanov"), ("Зуекщм", "petrov"), ("cvbn", "smith")])
