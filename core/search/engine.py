@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -381,16 +381,28 @@ class _Search:
 
     def sqlite_word_rows(self, alternatives: list[list[WordOption]]) -> dict[int, list[tuple[str, str, str]]]:
         """SQLite: the matching clients, then their word rows (in-process statements cost microseconds)."""
-        ids = self.matching_clients(alternatives)
+
+        def read(ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+            rows: dict[int, list[tuple[str, str, str]]] = {}
+            for client_id, field_code, word, wkey in self.rows(
+                "SELECT client_id, field, word, wkey FROM search_word WHERE client_id IN :ids",
+                {"ids": ids},
+                expanding=("ids",),
+            ):
+                rows.setdefault(client_id, []).append((field_code, word, wkey))
+            return rows
+
+        return self.words_of_clients(self.matching_clients(alternatives), read)
+
+    def words_of_clients(
+        self, ids: list[int], read: Callable[[list[int]], dict[int, list[tuple[str, str, str]]]]
+    ) -> dict[int, list[tuple[str, str, str]]]:
+        """The word rows of these clients (in this order, those with any), reading only the clients no
+        earlier pass of this lookup has read."""
         new = [client_id for client_id in ids if client_id not in self.words_of]
         if new:
             self.words_of.update({client_id: [] for client_id in new})
-            for client_id, field_code, word, wkey in self.rows(
-                "SELECT client_id, field, word, wkey FROM search_word WHERE client_id IN :ids",
-                {"ids": new},
-                expanding=("ids",),
-            ):
-                self.words_of[client_id].append((field_code, word, wkey))
+            self.words_of.update(read(new))
         return {client_id: self.words_of[client_id] for client_id in ids if self.words_of[client_id]}
 
     def fetch_candidates(self, alternatives: list[list[WordOption]]) -> dict[int, list[tuple[str, str, str]]]:
@@ -404,13 +416,10 @@ class _Search:
             email, self.email_wanted = self.email_wanted, None
             sql, params = one_word_sql(alternatives[0], cap=self.cap, email=email)
         else:
-            ids = self.matching_clients(alternatives)
-            new = [client_id for client_id in ids if client_id not in self.words_of]
-            if new:
-                sql, params = clients_sql(new, words=True)
-                self.words_of.update({client_id: [] for client_id in new})
-                self.words_of.update(self.take_lines(self.rows(sql, params))[0])
-            return {client_id: self.words_of[client_id] for client_id in ids if self.words_of[client_id]}
+            return self.words_of_clients(
+                self.matching_clients(alternatives),
+                lambda ids: self.take_lines(self.rows(*clients_sql(ids, words=True)))[0],
+            )
         word_rows, email_rows = self.take_lines(self.rows(sql, params))
         self.words_of.update(word_rows)
         if email is not None:
