@@ -182,6 +182,16 @@ def test_a_swapped_reading_that_fills_the_candidates_is_read_alone(uow_factory: 
     assert not any("hotel" in statement for statement in sent)
 
 
+def test_a_word_that_begins_no_indexed_word_sends_no_full_text_query(uow_factory: Uow, add_client) -> None:
+    """SQLite: ``hotl`` begins no word in the index, so no FTS5 query can match it as typed (each would
+    still expand ``lou*``); the typo pass finds Holt. PostgreSQL asks its full-text index anyway: there
+    the probe would be a round trip on every two-word lookup."""
+    holt = add_client(first_name="Louise", last_name="Holt")
+    hits, sent = lookup_sending(uow_factory, "hotl lou")
+    assert client_ids(hits) == [holt]
+    assert [statement for statement in sent if "MATCH" in statement and '"hotl"' in statement] == []
+
+
 @pytest.mark.parametrize(
     "typed", ["kjrr jane", "юлия марш", "hotl louise", "ivnaov", "bdfyjd bdfy", "smiht jo"]
 )
