@@ -371,7 +371,7 @@ class _Search:
     def word_rows(self, alternatives: list[list[WordOption]]) -> dict[int, list[tuple[str, str, str]]]:
         """The word rows of the clients matching every word, read once per lookup for the same words: a
         later pass (typos, another word as the typo) often asks again for what an earlier one found."""
-        key = tuple(tuple((o.column, o.value, o.prefix) for o in options) for options in alternatives)
+        key = tuple(_options_key(options) for options in alternatives)
         known = self.fetched.get(key)
         if known is not None:
             return known
@@ -498,7 +498,7 @@ class _Search:
     def any_word(self, options: list[WordOption]) -> bool:
         """Whether any index row matches any option: one indexed probe per option (an OR inside one scan
         defeats the planner), all in one statement (a round trip each was most of their cost)."""
-        key = tuple((option.column, option.value, option.prefix) for option in options)
+        key = _options_key(options)
         if key in self.words_exist:
             return self.words_exist[key]
         probes: list[str] = []
@@ -781,6 +781,11 @@ def _typo_tiers(alternatives: list[list[WordOption]]) -> list[list[list[WordOpti
         [swaps if number == position else options for number, options in enumerate(alternatives)],
         [others if number == position else options for number, options in enumerate(alternatives)],
     ]
+
+
+def _options_key(options: list[WordOption]) -> tuple[tuple[str, str, bool], ...]:
+    """What a word's options ask the index, as a key for what a lookup has already read."""
+    return tuple((option.column, option.value, option.prefix) for option in options)
 
 
 def _long_enough(options: list[WordOption]) -> list[WordOption]:

@@ -111,14 +111,14 @@ def create_schema(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
     create_indexes(connection)
     if not postgres:
-        connection.exec_driver_sql(fts_table_sql(FTS_PREFIXES))
+        connection.exec_driver_sql(fts_table_sql())
 
 
-def fts_table_sql(prefixes: str) -> str:
-    """SQLite: the full-text table over ``search_doc`` with prefix indexes of these lengths."""
+def fts_table_sql() -> str:
+    """SQLite: the full-text table over ``search_doc``, with prefix indexes of ``FTS_PREFIXES`` letters."""
     return (
         "CREATE VIRTUAL TABLE search_doc_fts USING fts5(terms, content='search_doc',"
-        f" content_rowid='client_id', tokenize='unicode61 remove_diacritics 0', prefix='{prefixes}',"
+        f" content_rowid='client_id', tokenize='unicode61 remove_diacritics 0', prefix='{FTS_PREFIXES}',"
         " detail='none')"
     )
 

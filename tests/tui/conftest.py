@@ -161,11 +161,15 @@ LIVE_DEADLINE_SECONDS = 15
 """How long a pushed change may take to show (well under a second; the machine is shared)."""
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], object], what: str) -> None:
-    """Let the console run (no key pressed) until ``condition()``, at most ``LIVE_DEADLINE_SECONDS``."""
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], object], what: str | Callable[[], str]
+) -> None:
+    """Let the console run (no key pressed) until ``condition()``, at most ``LIVE_DEADLINE_SECONDS``;
+    ``what`` may be computed when the wait fails (to name what is still wrong)."""
     deadline = time.monotonic() + LIVE_DEADLINE_SECONDS
     while not condition():
-        assert time.monotonic() < deadline, f"{what} within {LIVE_DEADLINE_SECONDS} s"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what() if callable(what) else what} within {LIVE_DEADLINE_SECONDS} s")
         await pilot.pause(0.05)
     await wait_for_workers(pilot.app)
     await pilot.pause()

@@ -58,11 +58,7 @@ async def test_a_closed_card_and_its_rendered_lines_are_freed(world, console, se
         # Freed, not freed at once: on a loaded machine a message or a finished worker of the first card
         # may still be on its way through the app's queues when the second card closes (seen in CI).
         # Bounded: anything that keeps the card for good still fails here, naming what it keeps.
-        for _ in range(100):
-            if not alive():
-                break
-            await pilot.pause(0.05)
-        assert not alive(), f"still alive after the card closed: {alive()}"
+        await wait_until(pilot, lambda: not alive(), lambda: f"the first card freed (still alive: {alive()})")
 
 
 async def test_the_footer_lets_go_of_the_keys_it_no_longer_shows(world, console, settle, clock):
