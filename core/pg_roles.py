@@ -113,7 +113,16 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
     may (CREATEROLE) and ``db grants`` has made the group roles; the role's name, or ``None`` (then the
     DBA creates it and sets ``operator.db_role``, or the login is the role's name)."""
     connection = uow.session.connection()
-    if connection.dialect.name != "postgresql" or not may_create_roles(connection):
+    if connection.dialect.name != "postgresql":
+        return None
+    hotline_roles = [group_role(each, prefix=prefix) for each in Role] + [system_role(prefix)]
+    if login in hotline_roles:
+        # Made an operator's login role, the group would lose its place (``hotline_system`` its admin rights).
+        raise InvalidInput(
+            f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
+            where="LOGIN",
+        )
+    if not may_create_roles(connection):
         return None
     group = group_role(role, prefix=prefix)
     if not _role_exists(connection, group):

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry, Operator
 from hotline.core.models.enums import Role
 from hotline.core.pg_roles import apply_grants, group_role, system_role
@@ -194,3 +195,23 @@ def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, d
         assert quick_identity(anna, requested="admin", prefix=roles.prefix) is None
     finally:
         anna.dispose()
+
+
+def test_a_group_role_is_never_made_an_operators_login_role(roles: Roles, engine, clock) -> None:
+    """``operators add hotline_system`` demoted the system account (REVOKE hotline_admin FROM it), and
+    ``operators add hotline_admin`` failed as a database error: both are bad input, and nothing changes."""
+    system, admin = system_role(roles.prefix), group_role(Role.ADMIN, prefix=roles.prefix)
+    for login, role in ((system, Role.OPERATOR), (admin, Role.ADMIN)):
+        with (
+            pytest.raises(InvalidInput, match="one of hotline's group roles"),
+            UnitOfWork(engine, clock=clock) as uow,
+        ):
+            add_operator(uow, login=login, role=role, pg_role_prefix=roles.prefix)
+    with engine.connect() as connection:
+        still_admin = connection.execute(
+            text("SELECT pg_has_role(:role, :group, 'MEMBER')"), {"role": system, "group": admin}
+        ).scalar_one()
+    assert still_admin
+    with UnitOfWork(engine, readonly=True) as uow:
+        logins = set(uow.session.exec(select(Operator.login)).scalars())
+    assert not logins & {system, admin}
