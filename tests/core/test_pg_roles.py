@@ -215,3 +215,23 @@ def test_a_group_role_is_never_made_an_operators_login_role(roles: Roles, engine
     with UnitOfWork(engine, readonly=True) as uow:
         logins = set(uow.session.exec(select(Operator.login)).scalars())
     assert not logins & {system, admin}
+
+
+def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Without grants it cannot read the schema: that was "empty" (exit 0) and "run `hotline db init`"."""
+    stranger = f"{roles.prefix}-stranger"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{stranger}" LOGIN')
+    try:
+        as_stranger = roles.url(database_url, stranger)
+        for command in (["db", "status"], ["db", "init"], ["tickets", "list"]):
+            result = hotline("--db", as_stranger, *command)
+            assert result.exit_code == 2, (command, result.output)
+            said = f"hotline: error: the database role {stranger!r} is not a hotline operator"
+            assert result.output.strip() == said + " (it may not read the schema)"
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
