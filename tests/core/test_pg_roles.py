@@ -143,6 +143,11 @@ def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
             "DELETE FROM client",
             "UPDATE audit_entry SET actor = 'x'",
             "TRUNCATE client",
+            # an operator making herself an admin in hotline's eyes, or taking another's row
+            f"UPDATE operator SET role = 'admin' WHERE login = '{roles.anna}'",
+            f"UPDATE operator SET db_role = '{roles.anna}x' WHERE login = 'admin'",
+            "INSERT INTO operator (login, display_name, role, active, created_at)"
+            " VALUES ('mallory', 'm', 'admin', true, now())",
         ):
             with pytest.raises(DBAPIError, match="permission denied"), anna.begin() as connection:
                 connection.exec_driver_sql(statement)
@@ -150,7 +155,11 @@ def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
             assert connection.exec_driver_sql("SELECT count(*) FROM client").scalar_one() == 1
         with sue.begin() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM audit_entry").scalar_one() > 0
-        for statement in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry"):
+        for statement in (
+            "UPDATE audit_entry SET actor = 'x'",
+            "DELETE FROM audit_entry",
+            f"UPDATE operator SET role = 'admin' WHERE login = '{roles.sue}'",
+        ):
             with pytest.raises(DBAPIError, match="permission denied"), sue.begin() as connection:
                 connection.exec_driver_sql(statement)
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
