@@ -52,6 +52,15 @@ def test_an_operator_or_a_stranger_cannot_replace_the_client_base(engine, clock,
     assert [entry.entity_id for entry in _audit(engine, "refused:login")] == ["ghost"]
 
 
+def test_a_refused_demo_is_one_line(engine, clock, database_url: str) -> None:
+    populate(engine, clock)
+    refused = _run(database_url, "demo", "--clients", "10", operator="ivan")
+    assert refused.exit_code == 2
+    assert refused.output.splitlines() == [
+        "hotline: error: operator 'ivan' is an operator; demo.load needs admin"
+    ]
+
+
 def test_an_admin_must_name_the_database_to_replace_real_data(engine, clock, database_url: str) -> None:
     populate(engine, clock)
     before = _clients(engine)
