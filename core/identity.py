@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from hotline.core.authority import checked_login, with_article
+from hotline.core.clock import FixedClock, SystemClock
 from hotline.core.db import UnitOfWork
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
@@ -110,6 +111,9 @@ def resolve_identity(
             _checked(uow, requested, authenticated)
         if not system:
             base = _base_operator(uow, authenticated, postgres=engine.dialect.name != "sqlite")
+            if _fixed(clock):
+                uow.clock = SystemClock()  # the refusal itself is at the real time
+                _refuse(uow, authenticated, _FIXED_CLOCK_REFUSED)
             if requested is None or requested == base.login:
                 return Identity(base.login, authenticated)
             if engine.dialect.name != "sqlite":
@@ -159,7 +163,7 @@ def quick_identity(
         with engine.connect() as connection:
             if not system:
                 base = _operator_row(connection, authenticated, by_role=postgres)
-                if base is None or not base.active:
+                if base is None or not base.active or _fixed(clock):
                     return None
                 if requested is None or requested == base.login:
                     return Identity(base.login, authenticated)
@@ -180,6 +184,18 @@ def quick_identity(
             return Identity(target.login, authenticated, system=system)
     except DBAPIError:
         return None
+
+
+_FIXED_CLOCK_REFUSED = (
+    "--now: a fixed clock is for the system account (tests and replays); an operator's entries carry the"
+    " real time"
+)
+
+
+def _fixed(clock: Clock | None) -> bool:
+    """Whether ``clock`` is set by hand (``--now``): only the system account may, or anyone could date the
+    audit trail's entries (and tickets, calls, SLA clocks) as they please."""
+    return isinstance(clock, FixedClock)
 
 
 def _system_clock() -> Clock:

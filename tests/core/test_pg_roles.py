@@ -244,3 +244,23 @@ def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
         engine.dispose()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
+
+
+def test_an_operator_role_may_not_set_the_clock_and_the_system_role_may(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """``--now`` would date the operator's audit entries as she pleases; cron's system role replays."""
+    backdated = ("--now", "2020-01-01T00:00:00")
+    as_anna = roles.url(database_url, roles.anna)
+    refused = hotline(
+        "--db", as_anna, *backdated, "tickets", "create", "--subject", "x", "--queue", "Support"
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "--now: a fixed clock is for the system account" in refused.output
+    assert _audit(engine, "ticket.create") == []
+    [entry] = _audit(engine, "refused:login")
+    assert entry.actor == roles.anna and entry.at.year > 2020
+    as_cron = roles.url(database_url, roles.cron)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    replay = hotline("--db", as_cron, *backdated, "--operator", roles.anna, "tickets", "list", env=prefix)
+    assert replay.exit_code == 0, replay.output
