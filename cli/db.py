@@ -25,7 +25,7 @@ def init(
 
     A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
-    from hotline.core.db import UnitOfWork, restrict_sqlite_file
+    from hotline.core.db import UnitOfWork, restrict_sqlite_file, shown_url
     from hotline.core.identity import bootstrap_admins
     from hotline.core.services.operators import has_operators
     from hotline.core.services.system_runs import start_system_run
@@ -46,7 +46,7 @@ def init(
                 uow, requested=state.settings.operator, prefix=state.settings.pg_role_prefix
             ):
                 info(f"created admin operator {login!r}")
-    info(f"database ready at revision {migrate.current_revision(engine)}: {engine.url.render_as_string()}")
+    info(f"database ready at revision {migrate.current_revision(engine)}: {shown_url(engine.url)}")
 
 
 @app.command()
@@ -93,6 +93,7 @@ def status(
 ) -> None:
     """Tell whether the database is ready (schema at the newest revision), behind, or empty."""
     from hotline.core import migrate
+    from hotline.core.db import shown_url
 
     engine = cli_state().engine(require_schema=False)
     current = migrate.current_revision(engine)
@@ -101,7 +102,7 @@ def status(
         typer.echo(state)
         return
     head = migrate.head_revision()
-    info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")
+    info(f"{shown_url(engine.url)}: {state} (at {current or 'nothing'}, newest {head})")
     if state == "ready":
         from hotline.core.search.pending import owed_clients
 

@@ -46,6 +46,29 @@ def test_bad_database_url_is_one_line_and_exit_1(url: str, reason: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://clerk:s3cret-word@127.0.0.1:1/none",  # unreachable
+        "postgresql://clerk@127.0.0.1:1/none?sslmode=prefer&password=s3cret-word",  # libpq's parameter
+        "postgresql://clerk@127.0.0.1:1/none?sslpassword=s3cret-word",  # a key's passphrase
+        "postgresql://clerk:s3cret-word@127.0.0.1:abc/x",  # malformed
+        "mysql://clerk:s3cret-word@127.0.0.1/db",  # unsupported
+    ],
+)
+def test_a_message_naming_the_database_never_shows_its_password(url: str) -> None:
+    result = hotline("--db", url, "db", "init")
+    assert result.exit_code == 1
+    assert "s3cret-word" not in result.output
+    assert "***" in result.output
+
+
+def test_db_status_hides_a_password_given_as_a_url_parameter(pg_database_url: str) -> None:
+    result = hotline("--db", f"{pg_database_url}?password=s3cret-word", "db", "status")
+    assert result.exit_code == 0, result.output
+    assert "s3cret-word" not in result.output and "password=***" in result.output
+
+
 def test_backup_copies_a_live_sqlite_database(empty_db: str, tmp_path: Path) -> None:
     hotline("--db", empty_db, "--operator", "boss", "db", "init")
     target = tmp_path / "backup.db"
