@@ -66,14 +66,19 @@ class Identity:
 def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
     """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
     the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
-    member of ``<prefix>_system`` is)."""
+    member of ``<prefix>_system`` is).
+
+    The prefix is the caller's setting (``HOTLINE_PG_ROLE_PREFIX``), so the group must be what ``db grants``
+    made: a group role (NOLOGIN) other than the login itself, that reads this database's audit trail.
+    Otherwise an operator whose login is ``ops_system`` was the system account with the prefix ``ops``."""
     if engine.dialect.name == "sqlite":
         return os_principal()
     with engine.connect() as connection:
         role, system = connection.execute(
             text(
                 "SELECT current_user, r.rolsuper OR EXISTS ("
-                " SELECT 1 FROM pg_roles g WHERE g.rolname = :group"
+                " SELECT 1 FROM pg_roles g WHERE g.rolname = :group AND NOT g.rolcanlogin AND g.oid <> r.oid"
+                " AND has_table_privilege(g.oid, to_regclass('public.audit_entry'), 'SELECT')"
                 " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             ),

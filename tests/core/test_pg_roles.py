@@ -264,3 +264,25 @@ def test_an_operator_role_may_not_set_the_clock_and_the_system_role_may(
     prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
     replay = hotline("--db", as_cron, *backdated, "--operator", roles.anna, "tickets", "list", env=prefix)
     assert replay.exit_code == 0, replay.output
+
+
+def test_a_login_named_like_a_system_group_is_not_the_system_account(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """The prefix is the caller's setting: ``<x>_system`` must be the group ``db grants`` made, not the
+    operator's own login role (she was the system account with the prefix ``x``, then any admin)."""
+    login = f"{roles.prefix}ops_system"
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            add_operator(uow, login=login, role=Role.OPERATOR, pg_role_prefix=roles.prefix)
+        as_her = roles.url(database_url, login)
+        posing = {"HOTLINE_PG_ROLE_PREFIX": f"{roles.prefix}ops"}
+        result = hotline("--db", as_her, "--operator", "admin", "clients", "export", env=posing)
+        assert result.exit_code == 2, result.output
+        assert "--operator may only narrow the system account" in result.output
+        assert _audit(engine, "client.export") == []
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{login}"')
+            connection.exec_driver_sql(f'DROP ROLE "{login}"')
