@@ -28,7 +28,7 @@ def init(
     from hotline.core.db import UnitOfWork, restrict_sqlite_file, shown_url
     from hotline.core.identity import bootstrap_admins
     from hotline.core.services.operators import has_operators
-    from hotline.core.services.system_runs import start_system_run
+    from hotline.core.services.system_runs import record_schema_change, start_system_run
 
     state = cli_state()
     engine = state.engine(require_schema=False)
@@ -38,14 +38,19 @@ def init(
         if bootstrapped:
             with state.uow(as_system=True) as uow:
                 start_system_run(uow, run="db init")
+    before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     restrict_sqlite_file(engine, group=group)
     with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
-        if not has_operators(uow):
+        bootstrapping = not has_operators(uow)
+        if bootstrapping:
             for login in bootstrap_admins(
                 uow, requested=state.settings.operator, prefix=state.settings.pg_role_prefix
             ):
                 info(f"created admin operator {login!r}")
+    if not bootstrapping and before is not None:
+        with state.uow(as_system=True) as uow:
+            record_schema_change(uow, before=before, after=migrate.current_revision(engine))
     info(f"database ready at revision {migrate.current_revision(engine)}: {shown_url(engine.url)}")
 
 
@@ -64,7 +69,13 @@ def upgrade() -> None:
             start_system_run(uow, run="db upgrade")
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
-    info(f"schema {before or 'empty'} → {migrate.current_revision(engine)}")
+    after = migrate.current_revision(engine)
+    if before is not None and after != before:
+        from hotline.core.services.system_runs import record_schema_change
+
+        with state.uow(as_system=True) as uow:
+            record_schema_change(uow, before=before, after=after)
+    info(f"schema {before or 'empty'} → {after}")
     from hotline.core.search.pending import complete_pending
 
     completed = complete_pending(engine)  # what an import killed after committing its clients left

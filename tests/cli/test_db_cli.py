@@ -106,3 +106,27 @@ def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(t
         assert result.exit_code == 2, result.output
         assert f"no such folder for the database file: {missing.parent}" in result.output
     assert not (tmp_path / "no").exists()
+
+
+def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
+    """The schema of every table changed, and nothing said who or when."""
+    from sqlalchemy import select
+
+    from hotline.core import migrate
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import AuditEntry
+
+    assert hotline("--db", database_url, "--operator", "boss", "db", "init").exit_code == 0
+    head = migrate.current_revision(engine)
+    migrate.downgrade(engine, "-1")
+    older = migrate.current_revision(engine)
+    result = hotline("--db", database_url, "--operator", "boss", "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert hotline("--db", database_url, "--operator", "boss", "db", "upgrade").exit_code == 0  # no change
+    with UnitOfWork(engine, readonly=True) as uow:
+        entries = (
+            uow.session.exec(select(AuditEntry).where(AuditEntry.action == "db.upgrade")).scalars().all()
+        )
+    assert [(e.actor, e.before, e.after, e.via) for e in entries] == [
+        ("system", {"revision": older}, {"revision": head}, "cron: hotline db upgrade")
+    ]
