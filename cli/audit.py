@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag, LimitOption
+from hotline.cli.options import MAX_ID, JsonFlag, LimitOption
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
@@ -23,7 +23,9 @@ def list_(
         str | None, typer.Option("--since", metavar="DATE", help="From this day (YYYY-MM-DD, local time).")
     ] = None,
     limit: LimitOption = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many newer entries.")] = 0,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, max=MAX_ID, help="Skip this many newer entries.")
+    ] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """Audit entries, newest first; JSON: {"entries": [...], "more": bool}."""

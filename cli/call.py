@@ -58,7 +58,7 @@ def incoming(
 
     def pop() -> tuple[str, int]:
         # Who is acting is proven (and a narrowing audited) inside the retried work: it writes too.
-        login = operator or state.login
+        login = state.login if operator is None else operator  # a blank --operator is refused, not ignored
         with state.uow(as_system=True) as uow:
             pop = request_screen_pop(uow, operator_login=login, number=number, campaign=campaign)
             return login, int(pop.id or 0)

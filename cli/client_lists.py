@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
@@ -44,7 +44,7 @@ def list_clients(
         str, typer.Option("--sort", help="name, created, last-contact or id; a leading - reverses.")
     ] = "name",
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Clients per page.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many.")] = 0,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=MAX_ID, help="Skip this many.")] = 0,
     export: Annotated[
         ListExport | None, typer.Option("--export", help="Write the listed clients as csv or xlsx (audited).")
     ] = None,

@@ -25,10 +25,10 @@ def init(
 
     A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
-    from hotline.core.db import UnitOfWork, restrict_sqlite_file
+    from hotline.core.db import UnitOfWork, restrict_sqlite_file, shown_url
     from hotline.core.identity import bootstrap_admins
     from hotline.core.services.operators import has_operators
-    from hotline.core.services.system_runs import start_system_run
+    from hotline.core.services.system_runs import record_schema_change, start_system_run
 
     state = cli_state()
     engine = state.engine(require_schema=False)
@@ -38,15 +38,20 @@ def init(
         if bootstrapped:
             with state.uow(as_system=True) as uow:
                 start_system_run(uow, run="db init")
+    before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     restrict_sqlite_file(engine, group=group)
     with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
-        if not has_operators(uow):
+        bootstrapping = not has_operators(uow)
+        if bootstrapping:
             for login in bootstrap_admins(
                 uow, requested=state.settings.operator, prefix=state.settings.pg_role_prefix
             ):
                 info(f"created admin operator {login!r}")
-    info(f"database ready at revision {migrate.current_revision(engine)}: {engine.url.render_as_string()}")
+    if not bootstrapping and before is not None:
+        with state.uow(as_system=True) as uow:
+            record_schema_change(uow, before=before, after=migrate.current_revision(engine))
+    info(f"database ready at revision {migrate.current_revision(engine)}: {shown_url(engine.url)}")
 
 
 @app.command()
@@ -64,7 +69,13 @@ def upgrade() -> None:
             start_system_run(uow, run="db upgrade")
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
-    info(f"schema {before or 'empty'} → {migrate.current_revision(engine)}")
+    after = migrate.current_revision(engine)
+    if before is not None and after != before:
+        from hotline.core.services.system_runs import record_schema_change
+
+        with state.uow(as_system=True) as uow:
+            record_schema_change(uow, before=before, after=after)
+    info(f"schema {before or 'empty'} → {after}")
     from hotline.core.search.pending import complete_pending
 
     completed = complete_pending(engine)  # what an import killed after committing its clients left
@@ -93,6 +104,7 @@ def status(
 ) -> None:
     """Tell whether the database is ready (schema at the newest revision), behind, or empty."""
     from hotline.core import migrate
+    from hotline.core.db import shown_url
 
     engine = cli_state().engine(require_schema=False)
     current = migrate.current_revision(engine)
@@ -101,7 +113,7 @@ def status(
         typer.echo(state)
         return
     head = migrate.head_revision()
-    info(f"{engine.url.render_as_string()}: {state} (at {current or 'nothing'}, newest {head})")
+    info(f"{shown_url(engine.url)}: {state} (at {current or 'nothing'}, newest {head})")
     if state == "ready":
         from hotline.core.search.pending import owed_clients
 

@@ -50,14 +50,18 @@ def load_demo_data(*, clients: int, seed: int = 1, force: bool = False, confirme
     state = cli_state()
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr(), transient=False) as bar:
-        tasks: dict[str, int] = {}
+    # Started at the first stage, not before: a refusal is one line, with no empty bar before it.
+    bar = Progress(*columns, console=stderr(), transient=False)
+    tasks: dict[str, int] = {}
 
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+    def progress(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
 
+    try:
         with state.uow() as uow:
             report = load_demo(
                 uow,
@@ -68,6 +72,9 @@ def load_demo_data(*, clients: int, seed: int = 1, force: bool = False, confirme
                 default_region=state.settings.default_region,
                 progress=progress,
             )
+    finally:
+        if tasks:
+            bar.stop()
     elapsed = time.perf_counter() - started
     counts = ", ".join(f"{count:,} {table}" for table, count in report.rows.items())
     phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in report.seconds.items())

@@ -111,7 +111,11 @@ def main(
     ] = None,
     now: Annotated[
         str | None,
-        typer.Option("--now", envvar="HOTLINE_NOW", help="The clock, ISO-8601 (tests and replays)."),
+        typer.Option(
+            "--now",
+            envvar="HOTLINE_NOW",
+            help="The clock, ISO-8601 (tests and replays; the system account only).",
+        ),
     ] = None,
 ) -> None:
     """Global options apply to every command."""

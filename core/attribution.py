@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hotline.core.errors import InvalidInput
 from hotline.core.phones import digits_of
@@ -21,6 +21,8 @@ NAME_LENGTH = 100
 
 class CampaignConfig(BaseModel):
     """One advertising campaign: a code clients and inquiries carry, what it cost, when it ran."""
+
+    model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=NAME_LENGTH)
     name: str = ""

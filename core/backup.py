@@ -40,6 +40,8 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     partial = target.with_name(f".{target.name}.part")
     partial.unlink(missing_ok=True)
     try:
+        # A full copy of the client base: readable by its owner only, as ``db init`` makes the database.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if engine.dialect.name == "sqlite":
             _sqlite_backup(engine, partial)
         else:
@@ -69,14 +71,27 @@ def record_backup(uow: UnitOfWork, *, target: Path, size: int) -> None:
 
 
 def pg_dump_command(url: URL, target: Path, *, program: str = "pg_dump") -> tuple[list[str], dict[str, str]]:
-    """The argv and the environment of ``pg_dump``: the password travels in the environment
-    (``PGPASSWORD``, readable only by the same OS user), never on the command line, which every user
-    can read in ``/proc/PID/cmdline``."""
+    """The argv and the environment of ``pg_dump``: the password (the URL's or its ``?password=``) travels
+    in the environment (``PGPASSWORD``, readable only by the same OS user), never on the command line, which
+    every user can read in ``/proc/PID/cmdline``; an ``sslpassword``, which libpq takes from no variable,
+    is refused."""
     url = url.set(drivername="postgresql")
+    if "sslpassword" in url.query:
+        raise InvalidInput(
+            "a key's passphrase (sslpassword) would show on pg_dump's command line, which every user of the"
+            " machine can read: back up with pg_dump and the passphrase typed, or use a key without one",
+            where="database_url",
+        )
     environment = dict(os.environ)
     environment.pop("PGPASSWORD", None)
-    if url.password is not None:
-        environment["PGPASSWORD"] = str(url.password)
+    # libpq takes the password from the URL's user part or from its ``password`` parameter.
+    given = url.query.get("password")
+    if isinstance(given, tuple):  # ``?password=a&password=b``: libpq takes the last
+        given = given[-1]
+    password = url.password if url.password is not None else given
+    if password is not None:
+        environment["PGPASSWORD"] = str(password)
+    url = url.difference_update_query(["password"])
     # ``URL.set`` ignores None: rebuild the URL without its password.
     dbname = url._replace(password=None).render_as_string(hide_password=False)
     return [program, "--format=custom", f"--file={target}", f"--dbname={dbname}"], environment

@@ -8,6 +8,7 @@ together or not at all.
 from __future__ import annotations
 
 import os
+import re
 import time
 import weakref
 from collections.abc import Callable
@@ -62,6 +63,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
+_USER_PASSWORD = re.compile(r"^([a-z0-9+.-]+://[^:@/?#]*):[^@]*@", re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"([?&](?:ssl)?password=)[^&#]*", re.IGNORECASE)
+
+
+def shown_url(url: str | URL) -> str:
+    """The URL as a message may show it: the password hidden, the user part's and ``?password=`` (libpq
+    reads both) and a key's ``sslpassword``; works on a URL too malformed to parse."""
+    text_ = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    return _PASSWORD_PARAMETER.sub(r"\1***", _USER_PASSWORD.sub(r"\1:***@", text_))
+
+
 def database_label(url: str | URL) -> str:
     """The database as an operator recognises it: the SQLite file name, or the server and the database."""
     parsed = make_url(url)
@@ -102,7 +114,7 @@ def make_engine(
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
     except (ArgumentError, ValueError):
-        raise Unavailable(f"malformed database URL: {printable(url)!r}") from None
+        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}") from None
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
@@ -113,8 +125,10 @@ def make_engine(
     except InvalidInput:
         raise
     except (ArgumentError, ValueError) as error:
-        raise Unavailable(f"malformed database URL: {printable(url)!r} ({error})") from None
-    raise Unavailable(f"unsupported database URL (use sqlite:///FILE or postgresql://...): {url!r}")
+        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r} ({error})") from None
+    raise Unavailable(
+        f"unsupported database URL (use sqlite:///FILE or postgresql://...): {shown_url(url)!r}"
+    )
 
 
 def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None) -> Engine:
@@ -311,7 +325,7 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except DBAPIError as error:
         reason = database_error_reason(error)
-        raise Unavailable(f"cannot reach the database {engine.url.render_as_string()}: {reason}") from None
+        raise Unavailable(f"cannot reach the database {shown_url(engine.url)}: {reason}") from None
 
 
 class UnitOfWork:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from hotline.core.authority import checked_login, with_article
+from hotline.core.clock import FixedClock, SystemClock
 from hotline.core.db import UnitOfWork
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
@@ -65,14 +66,19 @@ class Identity:
 def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
     """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
     the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
-    member of ``<prefix>_system`` is)."""
+    member of ``<prefix>_system`` is).
+
+    The prefix is the caller's setting (``HOTLINE_PG_ROLE_PREFIX``), so the group must be what ``db grants``
+    made: a group role (NOLOGIN) other than the login itself, that reads this database's audit trail.
+    Otherwise an operator whose login is ``ops_system`` was the system account with the prefix ``ops``."""
     if engine.dialect.name == "sqlite":
         return os_principal()
     with engine.connect() as connection:
         role, system = connection.execute(
             text(
                 "SELECT current_user, r.rolsuper OR EXISTS ("
-                " SELECT 1 FROM pg_roles g WHERE g.rolname = :group"
+                " SELECT 1 FROM pg_roles g WHERE g.rolname = :group AND NOT g.rolcanlogin AND g.oid <> r.oid"
+                " AND has_table_privilege(g.oid, to_regclass('public.audit_entry'), 'SELECT')"
                 " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
                 " FROM pg_roles r WHERE r.rolname = current_user"
             ),
@@ -110,6 +116,9 @@ def resolve_identity(
             _checked(uow, requested, authenticated)
         if not system:
             base = _base_operator(uow, authenticated, postgres=engine.dialect.name != "sqlite")
+            if _fixed(clock):
+                uow.clock = SystemClock()  # the refusal itself is at the real time
+                _refuse(uow, authenticated, _FIXED_CLOCK_REFUSED)
             if requested is None or requested == base.login:
                 return Identity(base.login, authenticated)
             if engine.dialect.name != "sqlite":
@@ -159,7 +168,7 @@ def quick_identity(
         with engine.connect() as connection:
             if not system:
                 base = _operator_row(connection, authenticated, by_role=postgres)
-                if base is None or not base.active:
+                if base is None or not base.active or _fixed(clock):
                     return None
                 if requested is None or requested == base.login:
                     return Identity(base.login, authenticated)
@@ -180,6 +189,18 @@ def quick_identity(
             return Identity(target.login, authenticated, system=system)
     except DBAPIError:
         return None
+
+
+_FIXED_CLOCK_REFUSED = (
+    "--now: a fixed clock is for the system account (tests and replays); an operator's entries carry the"
+    " real time"
+)
+
+
+def _fixed(clock: Clock | None) -> bool:
+    """Whether ``clock`` is set by hand (``--now``): only the system account may, or anyone could date the
+    audit trail's entries (and tickets, calls, SLA clocks) as they please."""
+    return isinstance(clock, FixedClock)
 
 
 def _system_clock() -> Clock:

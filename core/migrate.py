@@ -53,12 +53,26 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or ``None`` for an empty database."""
+    """The revision the database is at, or ``None`` for an empty database.
+
+    A PostgreSQL role that may not read it is not one of hotline's (``db grants`` lets every group role
+    read it): ``PermissionDenied``, not "empty, run db init". The refusal cannot be audited: such a role may
+    not write the audit trail either; PostgreSQL's own log has it."""
+    import psycopg
+
+    from hotline.core.errors import PermissionDenied
+
     with engine.connect() as connection:
         try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except DBAPIError:
-            return None
+        except DBAPIError as error:
+            if not isinstance(error.orig, psycopg.errors.InsufficientPrivilege):
+                return None
+            connection.rollback()
+            role = connection.execute(text("SELECT current_user")).scalar_one()
+    raise PermissionDenied(
+        f"the database role {role!r} is not a hotline operator (it may not read the schema)"
+    )
 
 
 def known_revisions() -> set[str]:

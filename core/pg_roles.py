@@ -6,7 +6,8 @@ one group role per hotline role: ``<prefix>_operator`` < ``<prefix>_supervisor``
 applies:
 
 - operators read and write the working tables, but cannot read the audit trail (they may only add
-  entries), cannot delete clients, and get no TRUNCATE anywhere;
+  entries), cannot delete clients, cannot change who is an operator with which role (admins only), and
+  get no TRUNCATE anywhere;
 - supervisors also read the audit trail and may delete clients;
 - nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger).
 """
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PREFIX = "hotline"
 _APPEND_ONLY = "audit_entry"
+_PEOPLE = "operator"
 
 
 def group_role(role: Role | str, *, prefix: str = DEFAULT_PREFIX) -> str:
@@ -83,7 +85,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         )
     ]
-    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version")]
+    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE)]
     deletable = [t for t in working if t != '"client"']
     everyone = ", ".join((operator, supervisor, admin, system))
     statements += [
@@ -93,6 +95,10 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE ON {', '.join(working)} TO {operator}",
         f"GRANT DELETE ON {', '.join(deletable)} TO {operator}",
         f'GRANT DELETE ON "client" TO {supervisor}',
+        # Who is an operator, with which role, mapped to which database role: a row an operator could
+        # change in SQL would make her an admin in hotline's eyes. Only admins manage operators.
+        f'GRANT SELECT ON "{_PEOPLE}" TO {operator}',
+        f'GRANT INSERT, UPDATE, DELETE ON "{_PEOPLE}" TO {admin}',
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {operator}",
         # Operators add audit entries (the ORM reads back the new id) but never read the trail.
         f'GRANT INSERT, SELECT (id) ON "{_APPEND_ONLY}" TO {operator}',
@@ -113,7 +119,16 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
     may (CREATEROLE) and ``db grants`` has made the group roles; the role's name, or ``None`` (then the
     DBA creates it and sets ``operator.db_role``, or the login is the role's name)."""
     connection = uow.session.connection()
-    if connection.dialect.name != "postgresql" or not may_create_roles(connection):
+    if connection.dialect.name != "postgresql":
+        return None
+    hotline_roles = [group_role(each, prefix=prefix) for each in Role] + [system_role(prefix)]
+    if login in hotline_roles:
+        # Made an operator's login role, the group would lose its place (``hotline_system`` its admin rights).
+        raise InvalidInput(
+            f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
+            where="LOGIN",
+        )
+    if not may_create_roles(connection):
         return None
     group = group_role(role, prefix=prefix)
     if not _role_exists(connection, group):

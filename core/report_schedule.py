@@ -10,7 +10,7 @@ import re
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.core.emails import normalize_email
 from hotline.core.errors import HotlineError, InvalidInput
@@ -22,6 +22,8 @@ SendFormat = Literal["xlsx", "csv", "json"]
 
 class ReportSchedule(BaseModel):
     """One mailed report: ``hotline report send NAME`` with NAME the schedule's key."""
+
+    model_config = ConfigDict(extra="forbid")
 
     report: str
     to: list[str] = Field(default_factory=list)
@@ -55,6 +57,8 @@ class ReportSchedule(BaseModel):
 
 
 class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     account: str | None = None
     """The mail account whose SMTP server and sender address carry the reports (default the first)."""
     schedules: dict[str, ReportSchedule] = Field(default_factory=dict)

@@ -120,6 +120,11 @@ class MailAccount(BaseModel):
 
 
 class MailSettings(BaseModel):
+    """``[mail]``: an unknown key is an error (``[[mail.account]]`` must not pass as "no accounts", with its
+    inline password unseen)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     accounts: list[MailAccount] = Field(default_factory=list)
     max_message_bytes: int = 25 * 1024 * 1024
     """Incoming: attachments beyond this size are left out (the ticket notes what was left out)."""

@@ -85,6 +85,11 @@ class Poller:
 
     async def connect(self, account: MailAccount) -> ImapConnection:
         password = account.password()
+        if password is None and account.password_env is None:
+            raise ConfigError(
+                f"mail account {account.name!r} has no password_env: name the environment variable that"
+                " holds its password"
+            )
         if password is None:
             raise ConfigError(
                 f"no password for mail account {account.name!r}: set the variable {account.password_env!r}"

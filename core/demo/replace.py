@@ -26,8 +26,10 @@ DELETED_TABLES = (
     "ticket_event",
     "interaction",
     "reminder",
+    "contract",
 )
-"""What a replacement deletes (operators, queues, groups and articles are kept)."""
+"""What a replacement deletes (operators, queues, groups and articles are kept); contracts go with their
+clients (ON DELETE CASCADE)."""
 _DEMO_OWN_ACTIONS = ("demo.%", "ticket.escalate", "refused:%", "identity.%")
 
 
@@ -64,7 +66,8 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
         for action, count in connection.execute(
             text(
                 "SELECT action, count(*) FROM audit_entry WHERE entity IN"
-                f" ('client', 'ticket', 'interaction', 'reminder') AND {own} GROUP BY action ORDER BY action"
+                " ('client', 'ticket', 'interaction', 'reminder', 'contract')"
+                f" AND {own} GROUP BY action ORDER BY action"
             )
         )
     }

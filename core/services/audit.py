@@ -106,11 +106,16 @@ class AuditPage:
 
 
 def parse_entity(text: str, *, where: str = "--entity") -> tuple[str, str | None]:
-    """``ticket:42`` → ("ticket", "42"); ``client`` → ("client", None)."""
+    """``ticket:42`` → ("ticket", "42"); ``client`` → ("client", None). A number is written as entries
+    store it: ``ticket:#42`` (as the CLI prints a ticket) and ``ticket:042`` are ``42``, not nothing found."""
     kind, _, key = text.strip().partition(":")
     if not kind or not kind.replace("_", "").isalnum():
         raise InvalidInput(f"not KIND[:ID] (such as ticket:42 or client:7): {text!r}", where=where)
-    return kind.lower(), key.strip() or None
+    key = key.strip()
+    number = key.removeprefix("#")
+    if number.isascii() and number.isdigit():
+        key = number.lstrip("0") or "0"
+    return kind.lower(), key or None
 
 
 def list_audit(

@@ -129,6 +129,10 @@ def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operato
     the acting role may."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
+    if not active and operator.login == uow.actor_login:
+        # It was refused anyway, as "operator 'x' is deactivated" (its own audit entry saw her so), and
+        # rolled back: say why, and that another admin can.
+        raise InvalidInput(f"operator {login!r} cannot deactivate herself; another admin can", where="LOGIN")
     before = snapshot(operator)
     operator.active = active
     if operator.db_role is not None:

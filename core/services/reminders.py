@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from hotline.core.changes import signal_change
 from hotline.core.clock import as_utc
-from hotline.core.errors import InvalidInput, NotFound, PermissionDenied
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
 from hotline.core.services.audit import record_audit, snapshot
@@ -250,7 +250,13 @@ def _own_reminder(uow: UnitOfWork, reminder_id: int) -> Reminder:
         raise NotFound(f"no reminder with id {reminder_id}")
     actor = uow.actor
     if actor is not None and actor.id != reminder.operator_id and actor.role == Role.OPERATOR.value:
-        raise PermissionDenied(f"reminder {reminder_id} belongs to another operator")
+        # A refused attempt is an audit entry like every other refusal (``refuse`` raises PermissionDenied).
+        uow.refuse(
+            "reminder.write",
+            f"reminder {reminder_id} belongs to another operator",
+            entity="reminder",
+            entity_id=reminder_id,
+        )
     return reminder
 
 

@@ -37,7 +37,8 @@ def request_screen_pop(
     uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
-    get_operator(uow, login=operator_login)
+    if not get_operator(uow, login=operator_login).active:  # no console of theirs opens: the call is lost
+        raise InvalidInput(f"operator {operator_login!r} is deactivated: no console of theirs takes calls")
     pop = ScreenPop(
         operator_login=operator_login, number=number.strip(), requested_at=uow.now(), campaign=campaign
     )

@@ -26,3 +26,21 @@ SYSTEM_RUNS = {
 def start_system_run(uow: UnitOfWork, *, run: str) -> None:
     """Refuse the run (``PermissionDenied``) unless the invoker's role allows it."""
     uow.authorize(SYSTEM_RUNS[run], entity="run", entity_id=run)
+
+
+def record_schema_change(uow: UnitOfWork, *, before: str | None, after: str | None) -> None:
+    """The audit entry of a schema upgrade (``db init``, ``db upgrade``): written once the schema can say
+    who is who again, on the invoker's authority like the run itself. Nothing changed: no entry."""
+    from hotline.core.services.audit import record_audit
+
+    if before == after:
+        return
+    uow.authorize("db.admin", entity="database", entity_id="schema")
+    record_audit(
+        uow,
+        action="db.upgrade",
+        entity="database",
+        entity_id="schema",
+        before={"revision": before},
+        after={"revision": after},
+    )

@@ -27,6 +27,9 @@ def test_audit_list_filters_pages_and_says_where(engine, clock, database_url: st
     assert mine["more"] is False
     ticket = json.loads(run("audit", "list", "--entity", "ticket:2", "--json").stdout)["entries"]
     assert [(e["actor"], e["entity_id"]) for e in ticket] == [("boss", "2")]
+    for typed in ("ticket:#2", "ticket:002", "TICKET: 2"):  # as `tickets create` prints it, or padded
+        same = json.loads(run("audit", "list", "--entity", typed, "--json").stdout)["entries"]
+        assert same == ticket, typed
     page = json.loads(run("audit", "list", "--entity", "ticket", "--limit", "2", "--json").stdout)
     assert len(page["entries"]) == 2 and page["more"] is True
     later = json.loads(run("audit", "list", "--since", "2030-01-01", "--json").stdout)
@@ -37,3 +40,12 @@ def test_audit_list_filters_pages_and_says_where(engine, clock, database_url: st
         result = run("audit", "list", *bad)
         assert result.exit_code == 2
         assert bad[0] in result.output
+
+
+def test_an_offset_past_what_a_column_holds_is_bad_usage(engine, clock, database_url: str) -> None:
+    """PostgreSQL said "database error: bigint out of range" (exit 1), SQLite exit 2: both are usage."""
+    populate(engine, clock)
+    for command in (["audit", "list"], ["clients", "list"]):
+        result = hotline("--db", database_url, "--operator", "boss", *command, "--offset", str(2**63))
+        assert result.exit_code == 2, (command, result.output)
+        assert "--offset" in result.output

@@ -15,6 +15,11 @@ def test_call_incoming_needs_a_known_operator(empty_db: str) -> None:
     )
     missing = hotline("--db", empty_db, "call", "incoming", "+7 916 123 45 67", "--operator", "nobody")
     assert missing.exit_code == 2
+    blank = hotline(
+        "--db", empty_db, "--operator", "boss", "call", "incoming", "+7 916 123 45 67", "--operator", ""
+    )
+    assert blank.exit_code == 2, blank.output  # not a pop for boss, the global --operator
+    assert "unknown operator ''" in blank.output
 
 
 def test_a_screen_pop_waits_out_a_busy_database_and_is_not_lost(empty_db: str, monkeypatch) -> None:

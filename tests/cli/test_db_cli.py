@@ -46,6 +46,29 @@ def test_bad_database_url_is_one_line_and_exit_1(url: str, reason: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://clerk:s3cret-word@127.0.0.1:1/none",  # unreachable
+        "postgresql://clerk@127.0.0.1:1/none?sslmode=prefer&password=s3cret-word",  # libpq's parameter
+        "postgresql://clerk@127.0.0.1:1/none?sslpassword=s3cret-word",  # a key's passphrase
+        "postgresql://clerk:s3cret-word@127.0.0.1:abc/x",  # malformed
+        "mysql://clerk:s3cret-word@127.0.0.1/db",  # unsupported
+    ],
+)
+def test_a_message_naming_the_database_never_shows_its_password(url: str) -> None:
+    result = hotline("--db", url, "db", "init")
+    assert result.exit_code == 1
+    assert "s3cret-word" not in result.output
+    assert "***" in result.output
+
+
+def test_db_status_hides_a_password_given_as_a_url_parameter(pg_database_url: str) -> None:
+    result = hotline("--db", f"{pg_database_url}?password=s3cret-word", "db", "status")
+    assert result.exit_code == 0, result.output
+    assert "s3cret-word" not in result.output and "password=***" in result.output
+
+
 def test_backup_copies_a_live_sqlite_database(empty_db: str, tmp_path: Path) -> None:
     hotline("--db", empty_db, "--operator", "boss", "db", "init")
     target = tmp_path / "backup.db"
@@ -83,3 +106,27 @@ def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(t
         assert result.exit_code == 2, result.output
         assert f"no such folder for the database file: {missing.parent}" in result.output
     assert not (tmp_path / "no").exists()
+
+
+def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
+    """The schema of every table changed, and nothing said who or when."""
+    from sqlalchemy import select
+
+    from hotline.core import migrate
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import AuditEntry
+
+    assert hotline("--db", database_url, "--operator", "boss", "db", "init").exit_code == 0
+    head = migrate.current_revision(engine)
+    migrate.downgrade(engine, "-1")
+    older = migrate.current_revision(engine)
+    result = hotline("--db", database_url, "--operator", "boss", "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert hotline("--db", database_url, "--operator", "boss", "db", "upgrade").exit_code == 0  # no change
+    with UnitOfWork(engine, readonly=True) as uow:
+        entries = (
+            uow.session.exec(select(AuditEntry).where(AuditEntry.action == "db.upgrade")).scalars().all()
+        )
+    assert [(e.actor, e.before, e.after, e.via) for e in entries] == [
+        ("system", {"revision": older}, {"revision": head}, "cron: hotline db upgrade")
+    ]

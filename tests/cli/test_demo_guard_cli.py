@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.demo.replace import database_name
-from hotline.core.models import AuditEntry, Client
+from hotline.core.models import AuditEntry, Client, Contract
 from tests.cli.invoke import NO_CONFIG_HOME
 
 runner = CliRunner()
@@ -50,6 +50,15 @@ def test_an_operator_or_a_stranger_cannot_replace_the_client_base(engine, clock,
     assert _clients(engine) == before
     assert [entry.actor for entry in _audit(engine, "refused:demo.load")] == ["ivan"]
     assert [entry.entity_id for entry in _audit(engine, "refused:login")] == ["ghost"]
+
+
+def test_a_refused_demo_is_one_line(engine, clock, database_url: str) -> None:
+    populate(engine, clock)
+    refused = _run(database_url, "demo", "--clients", "10", operator="ivan")
+    assert refused.exit_code == 2
+    assert refused.output.splitlines() == [
+        "hotline: error: operator 'ivan' is an operator; demo.load needs admin"
+    ]
 
 
 def test_an_admin_must_name_the_database_to_replace_real_data(engine, clock, database_url: str) -> None:
@@ -95,3 +104,35 @@ def test_demo_data_is_replaced_without_a_name_and_scripts_confirm_with_a_flag(
     assert [entry.after["confirmed_by_name"] for entry in replaced] == [False, True]
     listed = _run(database_url, "audit", "list", "--entity", "database", "--json")
     assert [entry["action"] for entry in json.loads(listed.stdout)["entries"]] == ["demo.replace"] * 2
+
+
+def test_a_contract_added_to_a_demo_client_is_real_data_and_its_deletion_is_counted(
+    engine, database_url: str
+) -> None:
+    """A contract goes with its client (ON DELETE CASCADE): signed on a demo client, it is not the demo's."""
+    assert _run(database_url, "db", "init").exit_code == 0
+    assert _run(database_url, "demo", "--clients", "20").exit_code == 0
+    signed = _run(
+        database_url,
+        "contracts",
+        "add",
+        "1",
+        "--level",
+        "gold",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2027-01-01",
+    )
+    assert signed.exit_code == 0, signed.output
+    refused = _run(database_url, "demo", "--clients", "20", "--force", stdin="")
+    assert refused.exit_code == 2, refused.output
+    assert "1 contract.create" in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(func.count()).select_from(Contract)).scalar_one() == 1
+    name = database_name(engine)
+    forced = _run(database_url, "demo", "--clients", "20", "--force", f"--yes-i-mean-{name}")
+    assert forced.exit_code == 0, forced.output
+    [replaced] = _audit(engine, "demo.replace")
+    assert replaced.before["deleted"]["contract"] == 1
+    assert replaced.after == {"confirmed_by_name": True}

@@ -127,6 +127,32 @@ def test_the_os_user_is_the_operator_without_an_option(sqlite_world, engine, dat
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("os_user", ["ivan", "admin"])
+def test_only_the_system_account_sets_the_clock(
+    sqlite_world, engine, database_url: str, os_user: str
+) -> None:
+    """``--now 2020-…`` dated an operator's ticket and its audit entry in 2020: the trail's time was hers."""
+    sqlite_world(os_user)
+    backdated = ("--now", "2020-01-01T00:00:00")
+    for command in (
+        ["tickets", "create", "--subject", "backdated", "--queue", "Support"],
+        ["tickets", "list"],
+        ["--operator", "ivan", "tickets", "list"],
+        ["console"],
+    ):
+        result = hotline("--db", database_url, *backdated, *command)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.splitlines() == [
+            "hotline: error: --now: a fixed clock is for the system account (tests and replays); an"
+            " operator's entries carry the real time"
+        ]
+    assert _tickets(engine) == 0
+    refused = _audit(engine, "refused:login")
+    assert [entry.actor for entry in refused] == [os_user] * 4
+    assert all(entry.at.year > 2020 for entry in refused)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_console_refuses_an_unknown_login_at_start(sqlite_world, database_url: str) -> None:
     sqlite_world("admin")
     result = hotline("--db", database_url, "--operator", "ghost")

@@ -85,3 +85,31 @@ def test_the_pg_dump_argv_never_carries_the_password(tmp_path: Path) -> None:
     )
     assert "--dbname=postgresql://clerk@127.0.0.1:5432/calls" in argv
     assert environment["PGPASSWORD"] == "pa$$-word"
+
+
+def test_a_password_given_as_a_url_parameter_stays_off_the_pg_dump_argv(tmp_path: Path) -> None:
+    """libpq also reads ``?password=``: it travels in the environment too, never in ``--dbname``."""
+    from sqlalchemy.engine import make_url
+
+    from hotline.core.backup import pg_dump_command
+
+    url = make_url("postgresql+psycopg://clerk@127.0.0.1:5432/calls?sslmode=require&password=pa-word")
+    argv, environment = pg_dump_command(url, tmp_path / "x.dump")
+    assert not any("pa-word" in argument for argument in argv), argv
+    assert "--dbname=postgresql://clerk@127.0.0.1:5432/calls?sslmode=require" in argv
+    assert environment["PGPASSWORD"] == "pa-word"
+    with pytest.raises(InvalidInput, match="sslpassword"):
+        pg_dump_command(make_url("postgresql://clerk@db/calls?sslpassword=key-word"), tmp_path / "x.dump")
+
+
+def test_a_backup_is_readable_by_its_owner_only(engine, tmp_path: Path) -> None:
+    """The database is 0600 (``db init``): its full copy is no more readable than it, whatever the umask."""
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        target = tmp_path / "copy.backup"
+        backup_database(UnitOfWork(engine), target)
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o600

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from hotline.core.errors import Conflict, PermissionDenied
+from hotline.core.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.core.models import Operator
 from hotline.core.models.enums import Role
-from hotline.core.services.operators import add_operator, list_operators, set_operator_role
+from hotline.core.services.operators import (
+    add_operator,
+    list_operators,
+    set_operator_active,
+    set_operator_role,
+)
 from tests.core.conftest import audit_actions
 
 
@@ -31,3 +36,16 @@ def test_operator_round_trip_and_roles(uow_factory, staff) -> None:
 def test_duplicate_login_is_a_conflict(uow_factory, staff) -> None:
     with pytest.raises(Conflict), uow_factory("admin") as uow:
         add_operator(uow, login="olga", role=Role.OPERATOR)
+
+
+def test_an_admin_cannot_deactivate_herself_and_is_told_why(uow_factory, staff) -> None:
+    """It said "operator 'admin' is deactivated" (and audited that), while nothing had changed."""
+    with (
+        pytest.raises(InvalidInput, match="cannot deactivate herself; another admin can"),
+        uow_factory("admin") as uow,
+    ):
+        set_operator_active(uow, login="admin", active=False)
+    with uow_factory(readonly=True) as uow:
+        admin = uow.session.exec(select(Operator).where(Operator.login == "admin")).one()
+        assert admin.active
+        assert "refused:read" not in audit_actions(uow)

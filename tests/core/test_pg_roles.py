@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry, Operator
 from hotline.core.models.enums import Role
 from hotline.core.pg_roles import apply_grants, group_role, system_role
@@ -142,6 +143,11 @@ def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
             "DELETE FROM client",
             "UPDATE audit_entry SET actor = 'x'",
             "TRUNCATE client",
+            # an operator making herself an admin in hotline's eyes, or taking another's row
+            f"UPDATE operator SET role = 'admin' WHERE login = '{roles.anna}'",
+            f"UPDATE operator SET db_role = '{roles.anna}x' WHERE login = 'admin'",
+            "INSERT INTO operator (login, display_name, role, active, created_at)"
+            " VALUES ('mallory', 'm', 'admin', true, now())",
         ):
             with pytest.raises(DBAPIError, match="permission denied"), anna.begin() as connection:
                 connection.exec_driver_sql(statement)
@@ -149,7 +155,11 @@ def test_sql_cannot_read_the_audit_trail_delete_clients_or_rewrite_history(
             assert connection.exec_driver_sql("SELECT count(*) FROM client").scalar_one() == 1
         with sue.begin() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM audit_entry").scalar_one() > 0
-        for statement in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry"):
+        for statement in (
+            "UPDATE audit_entry SET actor = 'x'",
+            "DELETE FROM audit_entry",
+            f"UPDATE operator SET role = 'admin' WHERE login = '{roles.sue}'",
+        ):
             with pytest.raises(DBAPIError, match="permission denied"), sue.begin() as connection:
                 connection.exec_driver_sql(statement)
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
@@ -194,3 +204,85 @@ def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, d
         assert quick_identity(anna, requested="admin", prefix=roles.prefix) is None
     finally:
         anna.dispose()
+
+
+def test_a_group_role_is_never_made_an_operators_login_role(roles: Roles, engine, clock) -> None:
+    """``operators add hotline_system`` demoted the system account (REVOKE hotline_admin FROM it), and
+    ``operators add hotline_admin`` failed as a database error: both are bad input, and nothing changes."""
+    system, admin = system_role(roles.prefix), group_role(Role.ADMIN, prefix=roles.prefix)
+    for login, role in ((system, Role.OPERATOR), (admin, Role.ADMIN)):
+        with (
+            pytest.raises(InvalidInput, match="one of hotline's group roles"),
+            UnitOfWork(engine, clock=clock) as uow,
+        ):
+            add_operator(uow, login=login, role=role, pg_role_prefix=roles.prefix)
+    with engine.connect() as connection:
+        still_admin = connection.execute(
+            text("SELECT pg_has_role(:role, :group, 'MEMBER')"), {"role": system, "group": admin}
+        ).scalar_one()
+    assert still_admin
+    with UnitOfWork(engine, readonly=True) as uow:
+        logins = set(uow.session.exec(select(Operator.login)).scalars())
+    assert not logins & {system, admin}
+
+
+def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Without grants it cannot read the schema: that was "empty" (exit 0) and "run `hotline db init`"."""
+    stranger = f"{roles.prefix}-stranger"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{stranger}" LOGIN')
+    try:
+        as_stranger = roles.url(database_url, stranger)
+        for command in (["db", "status"], ["db", "init"], ["tickets", "list"]):
+            result = hotline("--db", as_stranger, *command)
+            assert result.exit_code == 2, (command, result.output)
+            said = f"hotline: error: the database role {stranger!r} is not a hotline operator"
+            assert result.output.strip() == said + " (it may not read the schema)"
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
+
+
+def test_an_operator_role_may_not_set_the_clock_and_the_system_role_may(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """``--now`` would date the operator's audit entries as she pleases; cron's system role replays."""
+    backdated = ("--now", "2020-01-01T00:00:00")
+    as_anna = roles.url(database_url, roles.anna)
+    refused = hotline(
+        "--db", as_anna, *backdated, "tickets", "create", "--subject", "x", "--queue", "Support"
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "--now: a fixed clock is for the system account" in refused.output
+    assert _audit(engine, "ticket.create") == []
+    [entry] = _audit(engine, "refused:login")
+    assert entry.actor == roles.anna and entry.at.year > 2020
+    as_cron = roles.url(database_url, roles.cron)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    replay = hotline("--db", as_cron, *backdated, "--operator", roles.anna, "tickets", "list", env=prefix)
+    assert replay.exit_code == 0, replay.output
+
+
+def test_a_login_named_like_a_system_group_is_not_the_system_account(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """The prefix is the caller's setting: ``<x>_system`` must be the group ``db grants`` made, not the
+    operator's own login role (she was the system account with the prefix ``x``, then any admin)."""
+    login = f"{roles.prefix}ops_system"
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            add_operator(uow, login=login, role=Role.OPERATOR, pg_role_prefix=roles.prefix)
+        as_her = roles.url(database_url, login)
+        posing = {"HOTLINE_PG_ROLE_PREFIX": f"{roles.prefix}ops"}
+        result = hotline("--db", as_her, "--operator", "admin", "clients", "export", env=posing)
+        assert result.exit_code == 2, result.output
+        assert "--operator may only narrow the system account" in result.output
+        assert _audit(engine, "client.export") == []
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{login}"')
+            connection.exec_driver_sql(f'DROP ROLE "{login}"')

@@ -12,9 +12,10 @@ from sqlalchemy import text
 
 from hotline.core.changes import CHANNELS, ChangeWatcher, signal_change
 from hotline.core.clock import FixedClock
-from hotline.core.errors import NotFound
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models.enums import ClientKind
 from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.operators import set_operator_active
 from hotline.core.services.screen_pop import (
     caller_of,
     callers_of,
@@ -46,6 +47,16 @@ def test_a_pop_is_live_for_every_console_and_taken_by_the_first(uow_factory, sta
         assert screen_pop_taker(uow, pop_id=pop_id) == "console A"
         assert live_screen_pops(uow, operator_login="olga", max_age_seconds=MAX_AGE, shown={pop_id}) == []
         assert missed_calls(uow, operator_login="olga", max_age_seconds=MAX_AGE, default_region="RU") == []
+
+
+def test_a_pop_for_a_deactivated_operator_is_refused_not_lost_in_silence(uow_factory, staff) -> None:
+    """No console of hers opens (the login is refused): a pop queued for her would ring nowhere."""
+    with uow_factory() as uow:
+        set_operator_active(uow, login="olga", active=False)
+    with pytest.raises(InvalidInput, match="operator 'olga' is deactivated"), uow_factory() as uow:
+        request_screen_pop(uow, operator_login="olga", number="+7 916 123 45 67")
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM screen_pop")).scalar_one() == 0
 
 
 def test_a_console_opened_after_another_took_the_call_does_not_ring_again(uow_factory, staff, clock) -> None:

@@ -124,3 +124,33 @@ def test_plaintext_to_loopback_is_fine(tmp_path, host) -> None:
     path = tmp_path / "config.toml"
     path.write_text(_ACCOUNT.format(host=host, security="none", extra=""), encoding="utf-8")
     assert load_settings(path).mail.accounts[0].imap_host == host
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        # singular: the account (and its inline password) was silently no account at all
+        (
+            '[[mail.account]]\nname = "support"\nimap_host = "imap.example.com"\nusername = "u"\n'
+            'from_address = "s@example.com"\npassword = "hunter2"\n',
+            "mail.account: Extra inputs are not permitted",
+        ),
+        ('[mail]\npassword = "hunter2"\n', "mail.password: Extra inputs are not permitted"),
+        ('[reports]\nacount = "support"\n', "reports.acount: Extra inputs are not permitted"),
+        (
+            '[reports.schedules.weekly]\nreport = "performance"\nperiodd = "last-month"\n',
+            "reports.schedules.weekly.periodd: Extra inputs are not permitted",
+        ),
+        (
+            'sources = ["TV"]\n[[campaigns]]\ncode = "TV-NOV"\nsource = "TV"\ncosts = 100\n',
+            "campaigns.0.costs: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_an_unknown_key_in_a_section_is_a_config_error(tmp_path: Path, text: str, says: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert says in str(error.value)

@@ -172,3 +172,18 @@ def test_the_service_polls_with_idle_and_stops_on_sigterm(database_url: str, eng
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert b"mail poller stopped" in stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_account_without_password_env_is_named_as_such(database_url: str, tmp_path: Path) -> None:
+    """Not "set the variable None": the file names no variable at all."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[mail.accounts]]\nname = "support"\nimap_host = "imap.example.com"\nusername = "u"\n'
+        'from_address = "support@example.com"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "poll", "--once"])
+    assert result.exit_code == 2, result.output
+    assert "mail account 'support' has no password_env" in result.output
+    assert "None" not in result.output

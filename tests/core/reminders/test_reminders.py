@@ -122,6 +122,27 @@ def test_only_the_owner_or_a_supervisor_may_change_it(
         snooze_reminder(uow, reminder_id=reminder_id, snooze="1h", zone=MOSCOW)
 
 
+def test_a_refused_change_of_anothers_reminder_is_audited(
+    uow_factory: UowFactory, clock: FixedClock, people: int
+) -> None:
+    with uow_factory(actor_login="anna") as uow:
+        reminder_id = create_reminder(uow, text="x", due_at=clock.now()).id or 0
+    with (
+        pytest.raises(PermissionDenied, match="belongs to another operator"),
+        uow_factory(actor_login="boris") as uow,
+    ):
+        snooze_reminder(uow, reminder_id=reminder_id, snooze="1h", zone=MOSCOW)
+    with uow_factory(readonly=True) as uow:
+        refused = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "refused:reminder.write")
+        ).all()
+        reminder = uow.session.get(Reminder, reminder_id)
+    assert [(entry.actor, entry.entity, entry.entity_id) for entry in refused] == [
+        ("boris", "reminder", str(reminder_id))
+    ]
+    assert reminder is not None and reminder.due_at == clock.now()
+
+
 def test_from_a_ticket_the_client_comes_along(
     uow_factory: UowFactory, clock: FixedClock, people: int
 ) -> None:
