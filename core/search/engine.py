@@ -583,23 +583,41 @@ class _Search:
     def matching_all_pg(
         self, complete: list[list[WordOption]], prefixed: list[list[WordOption]]
     ) -> list[int]:
-        """PostgreSQL: ``matching_all`` of the words before the last taken whole, then (only when that finds
-        fewer than a page) of every word as a prefix, in one statement; first-found order, capped."""
-        whole_query, cap = self.ts_query(complete)
-        prefix_query, _ = self.ts_query(prefixed)
-        sql = (
-            "WITH whole AS MATERIALIZED"
-            " (SELECT client_id FROM search_doc WHERE search_doc_prefixed(terms) @@ CAST(:whole AS tsquery)),"
-            " firsts AS (SELECT client_id, row_number() OVER () AS n"
-            "  FROM (SELECT client_id FROM whole LIMIT :cap) w),"
-            " prefixed AS MATERIALIZED (SELECT client_id FROM search_doc"
-            "  WHERE search_doc_prefixed(terms) @@ CAST(:prefix AS tsquery)"
-            "  AND (SELECT count(*) FROM firsts) < :page)"
-            " SELECT client_id, 0 AS o, n FROM firsts UNION ALL"
-            " SELECT client_id, 1, row_number() OVER () FROM (SELECT client_id FROM prefixed LIMIT :cap) p"
-            " ORDER BY 2, 3"
+        """PostgreSQL: ``matching_all`` in one statement, reading by reading, each read only while the
+        ones before it leave places empty; first-found order, capped.
+
+        1. The words as typed (the words before the last whole): a client it finds scores above one
+           found only through a spelling-blind key (a key's level is below a prefix's; only matches in an
+           organisation's name, weighed down, can tie), so when it fills the candidate places the keys
+           are not read. Keys are common (``rose``, ``lau~``: tens of thousands of clients each at
+           10,000,000), and merging their posting lists was most of a two-word lookup (``rosie law``:
+           18.5 ms with the keys, 2.6 ms without, every page in memory).
+        2. With the keys, when the first left candidate places empty.
+        3. Every word as a prefix, when the first two found fewer than a page.
+        """
+        strict = [[option for option in options if option.column == "word"] for options in complete]
+        readings: dict[str, str] = {}  # tsquery: while what the readings before it found is below this
+        for alternatives, wanted in [(strict, ""), (complete, ":cap"), (prefixed, ":page")]:
+            if all(alternatives):  # a reading that asks what one before it asked is left out
+                readings.setdefault(self.ts_query(alternatives)[0], wanted)
+        params: dict[str, Any] = {"page": self.limit, "cap": self.ts_query(complete)[1]}
+        ctes: list[str] = []
+        for number, (query, wanted) in enumerate(readings.items()):
+            params[f"q{number}"] = query
+            earlier = " UNION ALL ".join(f"SELECT client_id FROM f{before}" for before in range(number))
+            condition = (
+                f" AND (SELECT count(DISTINCT client_id) FROM ({earlier}) e) < {wanted}" if number else ""
+            )
+            ctes += [
+                f"r{number} AS MATERIALIZED (SELECT client_id FROM search_doc"
+                f" WHERE search_doc_prefixed(terms) @@ CAST(:q{number} AS tsquery){condition})",
+                f"f{number} AS (SELECT client_id, row_number() OVER () AS n"
+                f" FROM (SELECT client_id FROM r{number} LIMIT :cap) s)",
+            ]
+        found_sql = " UNION ALL ".join(
+            f"SELECT client_id, {number} AS o, n FROM f{number}" for number in range(len(readings))
         )
-        params = {"whole": whole_query, "prefix": prefix_query, "cap": cap, "page": self.limit}
+        sql = f"WITH {', '.join(ctes)} {found_sql} ORDER BY 2, 3"
         found = dict.fromkeys(client_id for client_id, _, _ in self.rows(sql, params))
         return list(found)[: self.cap]
 

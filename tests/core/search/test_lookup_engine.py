@@ -182,6 +182,48 @@ def test_a_swapped_reading_that_fills_the_candidates_is_read_alone(uow_factory: 
     assert not any("hotel" in statement for statement in sent)
 
 
+def test_a_name_as_typed_comes_before_its_spelling_blind_readings(uow_factory: Uow, add_client) -> None:
+    """``rosie law``: Rosie Lawson as typed, then Rose Lawson through the key both names share, found
+    too while the names as typed leave candidate places empty."""
+    rose = add_client(first_name="Rose", last_name="Lawson")
+    rosie = add_client(first_name="Rosie", last_name="Lawson")
+    assert client_ids(find(uow_factory, "rosie law")) == [rosie, rose]
+
+
+def test_a_name_as_typed_that_fills_the_candidates_leaves_its_keys_unread(
+    uow_factory: Uow, add_client
+) -> None:
+    """PostgreSQL: when the words as typed give as many candidates as a lookup weighs (60), the
+    spelling-blind keys, whose posting lists are long (``rose``, ``lau~``), are not read: every client
+    they add would rank below those. SQLite's FTS5 reads them together, cheaply."""
+    for _ in range(60):
+        add_client(first_name="Rosie", last_name="Lawson")
+    add_client(first_name="Rose", last_name="Lawson")
+    sent: list[tuple[str, dict]] = []
+    with uow_factory(readonly=True) as uow:
+        connection = uow.session.connection()
+        if connection.dialect.name != "postgresql":
+            pytest.skip("the readings in turn are PostgreSQL's full-text statement")
+
+        def note(_conn, _cursor, statement, parameters, _context, _many) -> None:
+            if "tsquery" in statement and not statement.startswith("EXPLAIN"):
+                sent.append((statement, parameters))
+
+        event.listen(connection, "before_cursor_execute", note)
+        try:
+            hits = lookup(uow.session, "rosie law", default_region="RU")
+        finally:
+            event.remove(connection, "before_cursor_execute", note)
+        assert len(client_ids(hits)) == 20
+        [(statement, parameters)] = sent
+        assert parameters["q0"] == "('rosie') & ('law~')"
+        plan = [row[0] for row in connection.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)]
+    scans = [line for line in plan if "Bitmap Heap Scan" in line or "Seq Scan" in line]
+    assert len(scans) == 3, plan  # as typed, with the keys, as prefixes
+    assert "never executed" not in scans[0]
+    assert all("never executed" in line for line in scans[1:]), plan
+
+
 def test_a_word_that_begins_no_indexed_word_sends_no_full_text_query(uow_factory: Uow, add_client) -> None:
     """SQLite: ``hotl`` begins no word in the index, so no FTS5 query can match it as typed (each would
     still expand ``lou*``); the typo pass finds Holt. PostgreSQL asks its full-text index anyway: there
