@@ -596,6 +596,10 @@ class _Search:
         3. Every word as a prefix, when the first two found fewer than a page.
         """
         strict = [[option for option in options if option.column == "word"] for options in complete]
+        if any(option.level <= LEVEL_TYPO for options in complete for option in options):
+            # A correction read through a key is as likely as one read as typed (the same level), and
+            # corrections are few: the keys are read with them, as one reading.
+            strict = complete
         readings: dict[str, str] = {}  # tsquery: while what the readings before it found is below this
         for alternatives, wanted in [(strict, ""), (complete, ":cap"), (prefixed, ":page")]:
             if all(alternatives):  # a reading that asks what one before it asked is left out
