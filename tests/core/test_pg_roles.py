@@ -286,3 +286,80 @@ def test_a_login_named_like_a_system_group_is_not_the_system_account(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{login}"')
             connection.exec_driver_sql(f'DROP ROLE "{login}"')
+
+
+_FORGED = (
+    "INSERT INTO audit_entry (at, actor, action, entity, via)"
+    " VALUES (now(), :actor, 'client.export', 'client', 'cli: hotline clients export')"
+)
+
+
+def _insert_entry(as_role, actor: str, *, owner) -> str:
+    """Insert an entry naming ``actor`` in SQL as ``as_role``; the actor the database recorded."""
+    with as_role.begin() as connection:  # an operator may read back the id only
+        entry = connection.execute(text(_FORGED + " RETURNING id"), {"actor": actor}).scalar_one()
+    with owner.connect() as connection:
+        return connection.execute(
+            text("SELECT actor FROM audit_entry WHERE id = :id"), {"id": entry}
+        ).scalar_one()
+
+
+def test_an_operator_role_may_not_write_another_actors_audit_entry_in_sql(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Anna could INSERT an entry naming the admin (or the system) and forge it; hotline's own entries,
+    her writes and her refused attempts, still land as hers, and the system account may name anyone."""
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        for forged in ("admin", roles.sue):
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(anna, forged, owner=engine)
+        assert _insert_entry(anna, roles.anna, owner=engine) == roles.anna
+        assert _insert_entry(anna, "system", owner=engine) == roles.anna  # recorded as who wrote it
+    finally:
+        anna.dispose()
+    assert [e.actor for e in _audit(engine, "client.export")] == [roles.anna, roles.anna]
+    as_anna = roles.url(database_url, roles.anna)
+    created = hotline("--db", as_anna, "tickets", "create", "--subject", "mine", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    refused = hotline("--db", as_anna, "clients", "export")
+    assert refused.exit_code == 2, refused.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna]
+    assert [e.actor for e in _audit(engine, "refused:client.export")] == [roles.anna]
+    as_cron = roles.url(database_url, roles.cron)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    narrowed = hotline(
+        "--db", as_cron, "--operator", roles.sue, "tickets", "create", "--subject", "pbx", "--queue",
+        "Support", env=prefix,
+    )  # fmt: skip
+    assert narrowed.exit_code == 0, narrowed.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna, roles.sue]
+    cron = make_engine(as_cron)
+    try:
+        assert _insert_entry(cron, "admin", owner=engine) == "admin"
+    finally:
+        cron.dispose()
+
+
+def test_a_database_granted_before_the_actor_trigger_keeps_its_system_account(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Upgraded past 0017, the group ``db grants`` made is found without running it again; and
+    ``db grants`` then runs as before."""
+    from hotline.core import migrate
+
+    migrate.downgrade(engine, "0016")
+    try:
+        migrate.upgrade(engine)
+        cron = make_engine(roles.url(database_url, roles.cron))
+        try:
+            assert _insert_entry(cron, "admin", owner=engine) == "admin"
+        finally:
+            cron.dispose()
+        granted = hotline(
+            "--db", database_url, "--operator", "admin", "db", "grants",
+            env={"HOTLINE_PG_ROLE_PREFIX": roles.prefix},
+        )  # fmt: skip
+        assert granted.exit_code == 0, granted.output
+    finally:
+        migrate.upgrade(engine)
