@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, given_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.reports import REPORTS
@@ -112,10 +112,10 @@ for _name in REPORTS:
 
 
 def build_request(first: str | None, last: str | None, filters: object = None) -> ReportRequest:
-    from hotline.core.reports import Filters, Period, ReportRequest, parse_day
+    from hotline.core.reports import Filters, Period, ReportRequest
 
     settings = cli_state().settings
-    period = Period(parse_day(first, where="--from"), parse_day(last, where="--to"), settings.zone)
+    period = Period(given_day(first, where="--from"), given_day(last, where="--to"), settings.zone)
     chosen = filters if isinstance(filters, Filters) else Filters()
     return ReportRequest(period=period, filters=chosen, attributions=settings.attributions)
 
