@@ -34,6 +34,7 @@ def list_(
     from hotline.core.services.audit import audit_json, list_audit, parse_entity
 
     state = cli_state()
+    state.authorize("audit.read", entity="audit_entry")
     kind, key = parse_entity(entity) if entity else (None, None)
     day = given_day(since, where="--since")
     start = datetime.combine(day, time(), tzinfo=state.settings.zone) if day else None

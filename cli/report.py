@@ -80,6 +80,7 @@ def _command(name: str) -> Callable[..., None]:
         if explain:
             stdout().print(Text(explain_report(name)))
             return
+        cli_state().authorize("report", entity="report", entity_id=name)
         if within is not None:
             first, last = _within(name, within, first, last)
         filters = Filters(queue=queue, operator=operator, group=group, source=source)
@@ -187,8 +188,10 @@ def send(
     from hotline.core.report_schedule import ReportSchedule, period_days
     from hotline.core.reports import Filters
     from hotline.core.services.report_mail import send_report
+    from hotline.core.text import printable
 
     state = cli_state()
+    state.authorize("report.send", entity="report", entity_id=printable(name)[:64])
     settings = state.settings
     schedule = settings.reports.schedules.get(name)
     if schedule is None:
