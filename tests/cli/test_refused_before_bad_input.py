@@ -24,6 +24,8 @@ ATTEMPTS = [
     (("clients", "export", "--output", "{existing}"), "client.export"),
     (("operators", "add", "newbie", "--role", "emperor"), "operator.manage"),
     (("operators", "role", "ivan", "emperor"), "operator.manage"),
+    (("clients", "list", "--export", "xlsx", "--sort", "nonsense"), "client.list_export"),
+    (("demo", "--clients", "10", "--unexpected"), "demo.load"),
 ]
 
 
