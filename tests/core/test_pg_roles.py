@@ -344,22 +344,65 @@ def test_an_operator_role_may_not_write_another_actors_audit_entry_in_sql(
 def test_a_database_granted_before_the_actor_trigger_keeps_its_system_account(
     roles: Roles, engine, database_url: str
 ) -> None:
-    """Upgraded past 0017, the group ``db grants`` made is found without running it again; and
-    ``db grants`` then runs as before."""
+    """``db upgrade`` past 0017 finds the group ``db grants`` made before (cron keeps writing as the system
+    and anna as herself, before grants run again); ``db grants`` then runs as before."""
     from hotline.core import migrate
 
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
     migrate.downgrade(engine, "0016")
     try:
-        migrate.upgrade(engine)
-        cron = make_engine(roles.url(database_url, roles.cron))
-        try:
-            assert _insert_entry(cron, "admin", owner=engine) == "admin"
-        finally:
-            cron.dispose()
-        granted = hotline(
-            "--db", database_url, "--operator", "admin", "db", "grants",
-            env={"HOTLINE_PG_ROLE_PREFIX": roles.prefix},
-        )  # fmt: skip
+        granted_early = hotline("--db", database_url, "db", "grants", env=prefix)
+        assert granted_early.exit_code == 1 and "run `hotline db upgrade`" in granted_early.output
+        upgraded = hotline("--db", database_url, "db", "upgrade", env=prefix)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        for role, actor, recorded in ((roles.cron, "admin", "admin"), (roles.anna, "system", roles.anna)):
+            as_role = make_engine(roles.url(database_url, role))
+            try:
+                assert _insert_entry(as_role, actor, owner=engine) == recorded
+            finally:
+                as_role.dispose()
+        granted = hotline("--db", database_url, "db", "grants", env=prefix)
         assert granted.exit_code == 0, granted.output
+        as_anna = roles.url(database_url, roles.anna)
+        created = hotline("--db", as_anna, "tickets", "create", "--subject", "after", "--queue", "Support")
+        assert created.exit_code == 0, created.output
     finally:
         migrate.upgrade(engine)
+
+
+def test_a_role_mapped_to_another_login_writes_as_its_operator(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """The DBA's role for operator ``bob`` (``operator.db_role``) writes bob's entries, not its own name's
+    nor anyone else's; refused at login (``--now``, deactivated), hotline's entry names the role and lands."""
+    role, bob = f"{roles.prefix}-pg-bob", f"{roles.prefix}bob"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{role}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            add_operator(uow, login=bob, role=Role.OPERATOR, db_role=role)
+        as_bob = roles.url(database_url, role)
+        created = hotline("--db", as_bob, "tickets", "create", "--subject", "bob's", "--queue", "Support")
+        assert created.exit_code == 0, created.output
+        assert [e.actor for e in _audit(engine, "ticket.create")] == [bob]
+        bob_engine = make_engine(as_bob)
+        try:
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(bob_engine, roles.anna, owner=engine)
+        finally:
+            bob_engine.dispose()
+        backdated = hotline("--db", as_bob, "--now", "2020-01-01T00:00:00", "tickets", "list")
+        assert backdated.exit_code == 2 and "--now" in backdated.output, backdated.output
+        with engine.begin() as connection:  # deactivated where hotline could not make the role NOLOGIN
+            connection.execute(text("UPDATE operator SET active = false WHERE login = :l"), {"l": bob})
+        refused = hotline("--db", as_bob, "tickets", "list")
+        assert refused.exit_code == 2 and "is deactivated" in refused.output, refused.output
+        assert [e.actor for e in _audit(engine, "refused:login")] == [role, role]
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')
