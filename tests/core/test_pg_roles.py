@@ -406,3 +406,32 @@ def test_a_role_mapped_to_another_login_writes_as_its_operator(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
             connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_a_system_unit_started_by_an_operators_role_is_recorded_as_hers(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """Her console makes the day's birthday reminders as the system (no actor): the entry lands, as hers."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.services.clients import ClientDraft, create_client
+    from hotline.core.services.reminders import create_birthday_reminders
+
+    zone = ZoneInfo("Europe/Moscow")
+    today = clock.now().astimezone(zone).date()
+    with UnitOfWork(engine, clock=clock) as uow:
+        create_client(
+            uow,
+            draft=ClientDraft(
+                name="Anna's client", birthday=date(1990, today.month, today.day), owner_login=roles.anna
+            ),
+            default_region="RU",
+        )
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with UnitOfWork(anna, clock=clock, via="console") as uow:
+            assert len(create_birthday_reminders(uow, zone=zone, catch_up_days=0)) == 1
+    finally:
+        anna.dispose()
+    assert [e.actor for e in _audit(engine, "reminder.create")] == [roles.anna]
