@@ -26,6 +26,11 @@ ATTEMPTS = [
     (("operators", "role", "ivan", "emperor"), "operator.manage"),
     (("clients", "list", "--export", "xlsx", "--sort", "nonsense"), "client.list_export"),
     (("demo", "--clients", "10", "--unexpected"), "demo.load"),
+    (("shifts", "off", "ivan", "--from", "someday"), "roster.manage"),
+    (("shifts", "swap", "ivan", "--with", "boss", "--date", "someday"), "roster.manage"),
+    (("contracts", "add", "1", "--level", "gold", "--start", "x", "--end", "y"), "contract.manage"),
+    (("contracts", "end", "1", "--on", "someday"), "contract.manage"),
+    (("escalate", "--now", "not-an-instant"), "escalate"),
 ]
 
 
