@@ -435,3 +435,31 @@ def test_a_system_unit_started_by_an_operators_role_is_recorded_as_hers(
     finally:
         anna.dispose()
     assert [e.actor for e in _audit(engine, "reminder.create")] == [roles.anna]
+
+
+def test_a_role_in_an_operator_group_that_is_no_operator_is_refused_and_named(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Hotline's refusal of a role it cannot map names the role, and lands; in SQL that role may write its
+    own name (``system`` becomes it), never an operator's."""
+    stray = f"{roles.prefix}-stray"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{stray}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        refused = hotline("--db", roles.url(database_url, stray), "tickets", "list")
+        assert refused.exit_code == 2 and "is not a hotline operator" in refused.output, refused.output
+        assert [e.actor for e in _audit(engine, "refused:login")] == [stray]
+        as_stray = make_engine(roles.url(database_url, stray))
+        try:
+            assert _insert_entry(as_stray, "system", owner=engine) == stray
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(as_stray, roles.anna, owner=engine)
+        finally:
+            as_stray.dispose()
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{stray}"')
+            connection.exec_driver_sql(f'DROP ROLE "{stray}"')
