@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.options import MAX_ID, JsonFlag, LimitOption
+from hotline.cli.options import MAX_ID, JsonFlag, LimitOption, given_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
@@ -31,12 +31,12 @@ def list_(
     """Audit entries, newest first; JSON: {"entries": [...], "more": bool}."""
     from datetime import datetime, time
 
-    from hotline.core.reports.base import parse_day
     from hotline.core.services.audit import audit_json, list_audit, parse_entity
 
     state = cli_state()
+    state.authorize("audit.read", entity="audit_entry")
     kind, key = parse_entity(entity) if entity else (None, None)
-    day = parse_day(since, where="--since")
+    day = given_day(since, where="--since")
     start = datetime.combine(day, time(), tzinfo=state.settings.zone) if day else None
     with state.uow(readonly=True) as uow:
         page = list_audit(

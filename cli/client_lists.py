@@ -59,6 +59,8 @@ def list_clients(
     from hotline.core.services.client_lists import list_clients as list_page
 
     state = cli_state()
+    if export is not None:
+        state.authorize("client.list_export", entity="client")
     filters = ClientListFilter(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,
         birthday_this_week=birthday_this_week, no_contact_days=no_contact_days,

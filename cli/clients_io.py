@@ -84,6 +84,7 @@ def import_clients(
     from hotline.core.statistics import refresh_statistics
 
     state = cli_state()
+    state.authorize("client.import", entity="client", entity_id=file.name)
     options = ImportOptions(
         on_duplicate=on_duplicate.value,
         skip_invalid=skip_invalid,
@@ -187,6 +188,7 @@ def export_clients(
     from hotline.core.output_files import check_output
 
     state = cli_state()
+    state.authorize("client.export", entity="client", entity_id=fmt.value)
     if output is not None:
         check_output(output, force=force, protected=database_files(state.database_url), option="--output")
     if output is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():

@@ -29,6 +29,7 @@ def add(
     """Add a contract to a client."""
     from hotline.core.services.contracts import add_contract
 
+    cli_state().authorize("contract.manage", entity="client", entity_id=client_id)
     first, last = required_day(start, where="--start"), required_day(end, where="--end")
     with cli_state().uow() as uow:
         contract = add_contract(
@@ -51,8 +52,11 @@ def end(
     """Move a contract's last day (end it early, or extend it)."""
     from hotline.core.services.contracts import end_contract
 
-    with cli_state().uow() as uow:
-        contract = end_contract(uow, contract_id=contract_id, ends_on=required_day(on, where="--on"))
+    state = cli_state()
+    state.authorize("contract.manage", entity="contract", entity_id=contract_id)
+    ends_on = required_day(on, where="--on")
+    with state.uow() as uow:
+        contract = end_contract(uow, contract_id=contract_id, ends_on=ends_on)
     info(f"contract {contract_id} now ends {contract.ends_on.isoformat()}")
 
 

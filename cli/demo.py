@@ -35,6 +35,7 @@ def demo(
 ) -> None:
     """Load a deterministic demo data set: clients, contacts, operators, queues, tickets, calls, articles."""
     state = cli_state()
+    state.authorize("demo.load", entity="database")
     confirmed = _confirmed_name(ctx.args)
     if force and confirmed is None:
         confirmed = _prompt_for_name(state)

@@ -27,15 +27,15 @@ def escalate(
     from hotline.core.clock import clock_for
     from hotline.core.escalation.run import run_escalation
     from hotline.core.escalation.validate import validate_against_db
+    from hotline.core.services.system_runs import start_system_run
 
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="escalate")  # refused (audited) before --now or the rules are read
     setup = state.sla
     clock = clock_for(now) if now else state.clock
     engine = state.engine()
-    from hotline.core.services.system_runs import start_system_run
-
     with state.uow(readonly=True, as_system=True) as uow:
-        start_system_run(uow, run="escalate")
         validate_against_db(uow, setup=setup)
     steps = run_escalation(
         engine, setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)

@@ -23,10 +23,12 @@ def add(
     """Add an operator."""
     from hotline.core.emails import normalize_email
     from hotline.core.services.operators import add_operator, parse_role
+    from hotline.core.text import printable
 
+    state = cli_state()
+    state.authorize("operator.manage", entity="operator", entity_id=printable(login)[:64])
     parsed_role = parse_role(role)
     address = normalize_email(email, where="--email") if email else None
-    state = cli_state()
     with state.uow() as uow:
         operator = add_operator(
             uow,
@@ -66,9 +68,11 @@ def role(
 ) -> None:
     """Change an operator's role."""
     from hotline.core.services.operators import parse_role, set_operator_role
+    from hotline.core.text import printable
 
-    parsed = parse_role(new_role, where="ROLE")
     state = cli_state()
+    state.authorize("operator.manage", entity="operator", entity_id=printable(login)[:64])
+    parsed = parse_role(new_role, where="ROLE")
     with state.uow() as uow:
         set_operator_role(uow, login=login, role=parsed, pg_role_prefix=state.settings.pg_role_prefix)
     info(f"{login} is now {parsed.value}")

@@ -18,6 +18,17 @@ MAX_ID = 2**63 - 1
 """The largest id or number a database column holds (a signed 64-bit integer): beyond it is bad usage."""
 
 
+def given_day(text: str | None, *, where: str) -> date | None:
+    """A ``YYYY-MM-DD`` value of an optional option: left out is ``None``; given blank (``--since ""``, an
+    unset variable in a script) is bad usage naming it, not silently "no filter"."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.reports import parse_day
+
+    if text is not None and not text.strip():
+        raise InvalidInput("a blank date: give YYYY-MM-DD or leave the option out", where=where)
+    return parse_day(text, where=where)
+
+
 def required_day(text: str, *, where: str) -> date:
     """A ``YYYY-MM-DD`` value of a required option; blank or anything else is bad usage naming it."""
     from hotline.core.errors import InvalidInput

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, given_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.reports import REPORTS
@@ -80,6 +80,7 @@ def _command(name: str) -> Callable[..., None]:
         if explain:
             stdout().print(Text(explain_report(name)))
             return
+        cli_state().authorize("report", entity="report", entity_id=name)
         if within is not None:
             first, last = _within(name, within, first, last)
         filters = Filters(queue=queue, operator=operator, group=group, source=source)
@@ -112,10 +113,10 @@ for _name in REPORTS:
 
 
 def build_request(first: str | None, last: str | None, filters: object = None) -> ReportRequest:
-    from hotline.core.reports import Filters, Period, ReportRequest, parse_day
+    from hotline.core.reports import Filters, Period, ReportRequest
 
     settings = cli_state().settings
-    period = Period(parse_day(first, where="--from"), parse_day(last, where="--to"), settings.zone)
+    period = Period(given_day(first, where="--from"), given_day(last, where="--to"), settings.zone)
     chosen = filters if isinstance(filters, Filters) else Filters()
     return ReportRequest(period=period, filters=chosen, attributions=settings.attributions)
 
@@ -187,8 +188,10 @@ def send(
     from hotline.core.report_schedule import ReportSchedule, period_days
     from hotline.core.reports import Filters
     from hotline.core.services.report_mail import send_report
+    from hotline.core.text import printable
 
     state = cli_state()
+    state.authorize("report.send", entity="report", entity_id=printable(name)[:64])
     settings = state.settings
     schedule = settings.reports.schedules.get(name)
     if schedule is None:

@@ -83,6 +83,7 @@ def off(
     from hotline.core.errors import InvalidInput
     from hotline.core.services.shifts import add_exception
 
+    cli_state().authorize("roster.manage", entity="roster")
     if reason not in ("vacation", "sick"):
         raise InvalidInput(f"unknown reason {reason!r}: vacation or sick", where="--reason")
     first = required_day(start, where="--from")
@@ -101,6 +102,7 @@ def swap(
     """The two operators exchange their shifts of one day."""
     from hotline.core.services.shifts import add_exception
 
+    cli_state().authorize("roster.manage", entity="roster")
     when = required_day(day, where="--date")
     with cli_state().uow() as uow:
         row = add_exception(uow, login=login, kind="swap", starts_on=when, other_login=other)

@@ -163,6 +163,15 @@ class CliState:
             rules=None if readonly else self.rules,
         )
 
+    def authorize(
+        self, operation: str, *, entity: str = "operation", entity_id: object | None = None
+    ) -> None:
+        """Refuse a privileged command (audited, exit 2) before its arguments are checked: an operator's
+        attempt is recorded whatever she typed, not turned away as bad usage with no trace. The service
+        operation checks again (the permission table is core's; this only puts the refusal first)."""
+        with self.uow(readonly=True) as uow:
+            uow.authorize(operation, entity=entity, entity_id=entity_id)
+
     def close(self) -> None:
         if self._engine is not None and self.owns_engine:
             self._engine.dispose()

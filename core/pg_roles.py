@@ -9,7 +9,9 @@ applies:
   entries), cannot delete clients, cannot change who is an operator with which role (admins only), and
   get no TRUNCATE anywhere;
 - supervisors also read the audit trail and may delete clients;
-- nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger).
+- nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger);
+- an audit entry names the operator whose role inserts it, unless that role is the system account
+  (a trigger, migration 0017: ``db grants`` records which group role that is).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 DEFAULT_PREFIX = "hotline"
 _APPEND_ONLY = "audit_entry"
 _PEOPLE = "operator"
+_SYSTEM_GROUP = "system_group_role"
+"""Which group role is the system account's (migration 0017): the audit trigger reads it, the owner
+writes it (``db grants``), nobody else may."""
 
 
 def group_role(role: Role | str, *, prefix: str = DEFAULT_PREFIX) -> str:
@@ -44,6 +49,11 @@ def _quoted(name: str) -> str:
     if not name or '"' in name or "\x00" in name or len(name) > 63:
         raise InvalidInput(f"not a usable PostgreSQL role name: {name!r}", where="role")
     return f'"{name}"'
+
+
+def _literal(value: str) -> str:
+    """A string as an SQL literal (``db grants`` prints its statements, so they are written out)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _role_exists(connection: Connection, name: str) -> bool:
@@ -85,7 +95,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         )
     ]
-    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE)]
+    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE, _SYSTEM_GROUP)]
     deletable = [t for t in working if t != '"client"']
     everyone = ", ".join((operator, supervisor, admin, system))
     statements += [
@@ -104,6 +114,12 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
         f'GRANT INSERT, SELECT (id) ON "{_APPEND_ONLY}" TO {operator}',
         f'GRANT SELECT ON "{_APPEND_ONLY}" TO {supervisor}',
     ]
+    if _SYSTEM_GROUP in tables:  # the audit trigger tells the system account by this group (0017)
+        statements += [
+            f'INSERT INTO "{_SYSTEM_GROUP}" (name) VALUES ({_literal(system_role(prefix))})'
+            " ON CONFLICT DO NOTHING",
+            f'GRANT SELECT ON "{_SYSTEM_GROUP}" TO {operator}',
+        ]
     for statement in statements:
         connection.exec_driver_sql(statement)
     from hotline.core.services.audit import record_audit

@@ -89,6 +89,10 @@ def _operator(uow: UnitOfWork, login: str | None) -> Operator:
     found = uow.session.exec(select(Operator).where(Operator.login == login)).first()
     if found is None:
         raise NotFound(f"unknown operator {login!r}")
+    if not found.active:  # her console refuses her: nobody would ever see it (a rule's action fails so)
+        raise InvalidInput(
+            f"operator {login!r} is deactivated: nobody would see the reminder", where="operator"
+        )
     return found
 
 

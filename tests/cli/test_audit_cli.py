@@ -42,6 +42,18 @@ def test_audit_list_filters_pages_and_says_where(engine, clock, database_url: st
         assert bad[0] in result.output
 
 
+def test_a_blank_since_is_bad_usage_not_no_filter(engine, clock, database_url: str) -> None:
+    """``--since ""`` (an unset variable in a script) listed the whole trail as if left out."""
+    populate(engine, clock)
+    for blank in ("", "  "):
+        result = hotline("--db", database_url, "--operator", "boss", "audit", "list", "--since", blank)
+        assert result.exit_code == 2, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert "--since" in result.output and "blank" in result.output
+    report = hotline("--db", database_url, "--operator", "boss", "report", "queues", "--from", "")
+    assert report.exit_code == 2 and "--from" in report.output, report.output
+
+
 def test_an_offset_past_what_a_column_holds_is_bad_usage(engine, clock, database_url: str) -> None:
     """PostgreSQL said "database error: bigint out of range" (exit 1), SQLite exit 2: both are usage."""
     populate(engine, clock)

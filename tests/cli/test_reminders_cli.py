@@ -158,3 +158,19 @@ def test_bad_input_is_exit_2(database_url: str, client_id: int, args: tuple[str,
     result = hotline(database_url, *args)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("hotline: error: ")
+
+
+def test_no_reminder_for_a_deactivated_operator(database_url: str, client_id: int, uow_factory) -> None:
+    """It was created for her, and nobody would ever see it: her console refuses her."""
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="boris", active=False)
+    for logins in (["boris"], ["anna", "boris"]):
+        result = hotline(database_url, "reminders", "add", "call back", "--at", "2h", *(
+            arg for login in logins for arg in ("--for", login)))  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert "operator 'boris' is deactivated" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    listed = hotline(database_url, "reminders", "list", "--json")
+    assert json.loads(listed.stdout)["reminders"] == []

@@ -286,3 +286,180 @@ def test_a_login_named_like_a_system_group_is_not_the_system_account(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{login}"')
             connection.exec_driver_sql(f'DROP ROLE "{login}"')
+
+
+_FORGED = (
+    "INSERT INTO audit_entry (at, actor, action, entity, via)"
+    " VALUES (now(), :actor, 'client.export', 'client', 'cli: hotline clients export')"
+)
+
+
+def _insert_entry(as_role, actor: str, *, owner) -> str:
+    """Insert an entry naming ``actor`` in SQL as ``as_role``; the actor the database recorded."""
+    with as_role.begin() as connection:  # an operator may read back the id only
+        entry = connection.execute(text(_FORGED + " RETURNING id"), {"actor": actor}).scalar_one()
+    with owner.connect() as connection:
+        return connection.execute(
+            text("SELECT actor FROM audit_entry WHERE id = :id"), {"id": entry}
+        ).scalar_one()
+
+
+def test_an_operator_role_may_not_write_another_actors_audit_entry_in_sql(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Anna could INSERT an entry naming the admin (or the system) and forge it; hotline's own entries,
+    her writes and her refused attempts, still land as hers, and the system account may name anyone."""
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        for forged in ("admin", roles.sue):
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(anna, forged, owner=engine)
+        assert _insert_entry(anna, roles.anna, owner=engine) == roles.anna
+        assert _insert_entry(anna, "system", owner=engine) == roles.anna  # recorded as who wrote it
+    finally:
+        anna.dispose()
+    assert [e.actor for e in _audit(engine, "client.export")] == [roles.anna, roles.anna]
+    as_anna = roles.url(database_url, roles.anna)
+    created = hotline("--db", as_anna, "tickets", "create", "--subject", "mine", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    refused = hotline("--db", as_anna, "clients", "export")
+    assert refused.exit_code == 2, refused.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna]
+    assert [e.actor for e in _audit(engine, "refused:client.export")] == [roles.anna]
+    as_cron = roles.url(database_url, roles.cron)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    narrowed = hotline(
+        "--db", as_cron, "--operator", roles.sue, "tickets", "create", "--subject", "pbx", "--queue",
+        "Support", env=prefix,
+    )  # fmt: skip
+    assert narrowed.exit_code == 0, narrowed.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna, roles.sue]
+    cron = make_engine(as_cron)
+    try:
+        assert _insert_entry(cron, "admin", owner=engine) == "admin"
+    finally:
+        cron.dispose()
+
+
+def test_a_database_granted_before_the_actor_trigger_keeps_its_system_account(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """``db upgrade`` past 0017 finds the group ``db grants`` made before (cron keeps writing as the system
+    and anna as herself, before grants run again); ``db grants`` then runs as before."""
+    from hotline.core import migrate
+
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    migrate.downgrade(engine, "0016")
+    try:
+        granted_early = hotline("--db", database_url, "db", "grants", env=prefix)
+        assert granted_early.exit_code == 1 and "run `hotline db upgrade`" in granted_early.output
+        upgraded = hotline("--db", database_url, "db", "upgrade", env=prefix)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert migrate.current_revision(engine) == migrate.head_revision()
+        for role, actor, recorded in ((roles.cron, "admin", "admin"), (roles.anna, "system", roles.anna)):
+            as_role = make_engine(roles.url(database_url, role))
+            try:
+                assert _insert_entry(as_role, actor, owner=engine) == recorded
+            finally:
+                as_role.dispose()
+        granted = hotline("--db", database_url, "db", "grants", env=prefix)
+        assert granted.exit_code == 0, granted.output
+        as_anna = roles.url(database_url, roles.anna)
+        created = hotline("--db", as_anna, "tickets", "create", "--subject", "after", "--queue", "Support")
+        assert created.exit_code == 0, created.output
+    finally:
+        migrate.upgrade(engine)
+
+
+def test_a_role_mapped_to_another_login_writes_as_its_operator(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """The DBA's role for operator ``bob`` (``operator.db_role``) writes bob's entries, not its own name's
+    nor anyone else's; refused at login (``--now``, deactivated), hotline's entry names the role and lands."""
+    role, bob = f"{roles.prefix}-pg-bob", f"{roles.prefix}bob"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{role}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            add_operator(uow, login=bob, role=Role.OPERATOR, db_role=role)
+        as_bob = roles.url(database_url, role)
+        created = hotline("--db", as_bob, "tickets", "create", "--subject", "bob's", "--queue", "Support")
+        assert created.exit_code == 0, created.output
+        assert [e.actor for e in _audit(engine, "ticket.create")] == [bob]
+        bob_engine = make_engine(as_bob)
+        try:
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(bob_engine, roles.anna, owner=engine)
+        finally:
+            bob_engine.dispose()
+        backdated = hotline("--db", as_bob, "--now", "2020-01-01T00:00:00", "tickets", "list")
+        assert backdated.exit_code == 2 and "--now" in backdated.output, backdated.output
+        with engine.begin() as connection:  # deactivated where hotline could not make the role NOLOGIN
+            connection.execute(text("UPDATE operator SET active = false WHERE login = :l"), {"l": bob})
+        refused = hotline("--db", as_bob, "tickets", "list")
+        assert refused.exit_code == 2 and "is deactivated" in refused.output, refused.output
+        assert [e.actor for e in _audit(engine, "refused:login")] == [role, role]
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_a_system_unit_started_by_an_operators_role_is_recorded_as_hers(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """Her console makes the day's birthday reminders as the system (no actor): the entry lands, as hers."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.services.clients import ClientDraft, create_client
+    from hotline.core.services.reminders import create_birthday_reminders
+
+    zone = ZoneInfo("Europe/Moscow")
+    today = clock.now().astimezone(zone).date()
+    with UnitOfWork(engine, clock=clock) as uow:
+        create_client(
+            uow,
+            draft=ClientDraft(
+                name="Anna's client", birthday=date(1990, today.month, today.day), owner_login=roles.anna
+            ),
+            default_region="RU",
+        )
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with UnitOfWork(anna, clock=clock, via="console") as uow:
+            assert len(create_birthday_reminders(uow, zone=zone, catch_up_days=0)) == 1
+    finally:
+        anna.dispose()
+    assert [e.actor for e in _audit(engine, "reminder.create")] == [roles.anna]
+
+
+def test_a_role_in_an_operator_group_that_is_no_operator_is_refused_and_named(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """Hotline's refusal of a role it cannot map names the role, and lands; in SQL that role may write its
+    own name (``system`` becomes it), never an operator's."""
+    stray = f"{roles.prefix}-stray"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{stray}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        refused = hotline("--db", roles.url(database_url, stray), "tickets", "list")
+        assert refused.exit_code == 2 and "is not a hotline operator" in refused.output, refused.output
+        assert [e.actor for e in _audit(engine, "refused:login")] == [stray]
+        as_stray = make_engine(roles.url(database_url, stray))
+        try:
+            assert _insert_entry(as_stray, "system", owner=engine) == stray
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                _insert_entry(as_stray, roles.anna, owner=engine)
+        finally:
+            as_stray.dispose()
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{stray}"')
+            connection.exec_driver_sql(f'DROP ROLE "{stray}"')

@@ -289,3 +289,19 @@ def test_the_rules_commit_with_the_event_or_not_at_all(rules_uow) -> None:
         for model in (Reminder, RuleTrace, TicketEvent):
             assert uow.session.exec(select(model)).all() == []
         assert _rule_audits(uow, "act") == []
+
+
+def test_a_reminder_for_a_deactivated_person_fails_the_rule_not_the_ticket(rules_uow, uow_factory) -> None:
+    """Nobody would see it (her console refuses her): the rule fails, written on the ticket; the ticket stays."""
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="anna", active=False)
+    factory = rules_uow(_rules('{ reminder = { text = "x", who = "anna" } }', name="remind anna"))
+    with factory() as uow:
+        number = _open(uow)
+    with factory() as uow:
+        assert get_ticket(uow, number=number).subject == "Router down"
+        assert uow.session.exec(select(Reminder)).all() == []
+        failed = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "rule.failed")).one()
+        assert failed.after["rule"] == "remind anna" and "'anna' is deactivated" in failed.after["failed"]
