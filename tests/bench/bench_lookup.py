@@ -538,7 +538,7 @@ def show(table: Table, lines: list[dict], backend: str, result: KindResult, targ
     found = f"{result.found}/{result.checked}" if result.checked else "—"
     table.add_row(
         backend, result.kind, f"{p50:.2f}", f"{p95:.2f}", f"[{style}]{p99:.2f}[/]", f"≤{target:g}",
-        f"{naive_p50:.0f}", f"{speedup:,.0f}×", found,
+        f"{naive_p50:.0f}" if result.naive_ms else "—", f"{speedup:,.0f}×" if result.naive_ms else "—", found,
     )  # fmt: skip
     record(lines, f"{result.kind} p50", p50, "ms", None, backend)
     record(lines, f"{result.kind} p95", p95, "ms", None, backend)
