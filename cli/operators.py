@@ -23,10 +23,9 @@ def add(
     """Add an operator."""
     from hotline.core.emails import normalize_email
     from hotline.core.services.operators import add_operator, parse_role
-    from hotline.core.text import printable
 
     state = cli_state()
-    state.authorize("operator.manage", entity="operator", entity_id=printable(login)[:64])
+    state.authorize("operator.manage", entity="operator", entity_id=login)
     parsed_role = parse_role(role)
     address = normalize_email(email, where="--email") if email else None
     with state.uow() as uow:
@@ -68,10 +67,9 @@ def role(
 ) -> None:
     """Change an operator's role."""
     from hotline.core.services.operators import parse_role, set_operator_role
-    from hotline.core.text import printable
 
     state = cli_state()
-    state.authorize("operator.manage", entity="operator", entity_id=printable(login)[:64])
+    state.authorize("operator.manage", entity="operator", entity_id=login)
     parsed = parse_role(new_role, where="ROLE")
     with state.uow() as uow:
         set_operator_role(uow, login=login, role=parsed, pg_role_prefix=state.settings.pg_role_prefix)

@@ -188,10 +188,9 @@ def send(
     from hotline.core.report_schedule import ReportSchedule, period_days
     from hotline.core.reports import Filters
     from hotline.core.services.report_mail import send_report
-    from hotline.core.text import printable
 
     state = cli_state()
-    state.authorize("report.send", entity="report", entity_id=printable(name)[:64])
+    state.authorize("report.send", entity="report", entity_id=name)
     settings = state.settings
     schedule = settings.reports.schedules.get(name)
     if schedule is None:

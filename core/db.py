@@ -490,7 +490,8 @@ class UnitOfWork:
                 actor=(self.actor_login or self.invoker_login or "system")[:64],
                 action=f"refused:{operation}"[:64],
                 entity=entity,
-                entity_id=None if entity_id is None else str(entity_id)[:64],
+                # often typed by whoever was refused (a login, a report's name): never a control sequence
+                entity_id=None if entity_id is None else printable(str(entity_id))[:64],
                 after={"reason": reason},
                 via=self.via[:200],
             )
