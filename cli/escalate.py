@@ -32,13 +32,11 @@ def escalate(
     state = cli_state()
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="escalate")  # refused (audited) before --now or the rules are read
-    setup = state.sla
-    clock = clock_for(now) if now else state.clock
-    engine = state.engine()
-    with state.uow(readonly=True, as_system=True) as uow:
+        setup = state.sla
+        clock = clock_for(now) if now else state.clock
         validate_against_db(uow, setup=setup)
     steps = run_escalation(
-        engine, setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)
+        state.engine(), setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)
     )
     if as_json:
         print_json([step.as_json() for step in steps])
