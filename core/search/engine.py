@@ -42,9 +42,11 @@ from hotline.core.search.matching import (
 from hotline.core.search.pg_fetch import (
     KIND_EMAIL,
     KIND_WORD,
-    clients_sql,
     contact_line,
+    ids_words_sql,
+    lines_sql,
     one_word_sql,
+    words_sql,
 )
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
 from hotline.core.search.schema import PREFIX_LEXEMES
@@ -55,6 +57,8 @@ from hotline.core.search.typos import correctable, delete_keys, transpositions, 
 MIN_FRAGMENT = 3
 SHORT_WORDS_FACTOR = 5
 """How many more candidates are read when words of one or two letters are checked on them by scoring."""
+READING_SPAN = 1_000_000
+"""Above any row number within one reading of the full-text match (each reads a few hundred at most)."""
 MAX_LIMIT = 500
 
 SCORE_EXACT_PHONE = 1000.0
@@ -205,6 +209,7 @@ class _Search:
         self.words_of: dict[int, list[tuple[str, str, str]]] = {}  # the word rows fetched, by client
         self.words_exist: dict[tuple[tuple[str, str, bool], ...], bool] = {}  # any_word's answers
         self.fetched: dict[tuple[tuple[tuple[str, str, bool], ...], ...], dict[int, Any]] = {}
+        self.corrections_of: dict[frozenset[str], list[str]] = {}  # corrections' answers, by typed forms
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
         if self.driver is not None:
@@ -356,6 +361,8 @@ class _Search:
         read that word (by position) only as its corrections, the others as typed."""
         if not query_words:
             return
+        if (typos or typo_word is not None) and not short:
+            self.probe_for_typos(query_words)
         alternatives = [
             self.word_alternatives(word, short=short, typos=typos, forced=position == typo_word)
             for position, word in enumerate(query_words)
@@ -410,22 +417,40 @@ class _Search:
         """PostgreSQL: the candidates' word rows, their lines kept for the result list (``pg_fetch``).
 
         One word: its scans, the word rows, the lines (and the weak email matches wanted) in one
-        statement. Several words: the full-text match, then one statement for the rest, for the clients
-        an earlier pass of this lookup has not fetched already."""
-        email = None
-        if len(alternatives) == 1:
-            email, self.email_wanted = self.email_wanted, None
-            sql, params = one_word_sql(alternatives[0], cap=self.cap, email=email)
-        else:
-            return self.words_of_clients(
-                self.matching_clients(alternatives),
-                lambda ids: self.take_lines(self.rows(*clients_sql(ids, words=True)))[0],
-            )
+        statement. Several words: the full-text match with the word rows of the candidates an earlier
+        pass of this lookup has not read, in one statement; their lines are read at the end, only for
+        those that can rank in the list (``client_lines``)."""
+        if len(alternatives) > 1:
+            return self.several_words_pg(alternatives)
+        email, self.email_wanted = self.email_wanted, None
+        sql, params = one_word_sql(alternatives[0], cap=self.cap, email=email)
         word_rows, email_rows = self.take_lines(self.rows(sql, params))
         self.words_of.update(word_rows)
         if email is not None:
             self.emails_ahead[email] = email_rows
         return word_rows
+
+    def several_words_pg(self, alternatives: list[list[WordOption]]) -> dict[int, list[tuple[str, str, str]]]:
+        """PostgreSQL: the candidates of several words (``matching_clients``) with their word rows."""
+        if all(_too_short(option) for options in alternatives for option in options):
+            ids = self.matching_clients(alternatives)
+            return self.words_of_clients(ids, lambda new: self.read_words(*ids_words_sql(new)))
+        complete = [[whole(option) for option in options] for options in alternatives[:-1]]
+        found, params = self.readings_pg(complete + alternatives[-1:], alternatives)
+        known = list(self.words_of)
+        read = self.read_words(*words_sql(found, params, known))
+        ids = list(read)
+        for client_id in ids:
+            if client_id not in self.words_of:
+                self.words_of[client_id] = read[client_id]
+        return {client_id: self.words_of[client_id] for client_id in ids if self.words_of[client_id]}
+
+    def read_words(self, sql: str, params: dict[str, Any]) -> dict[int, list[tuple[str, str, str]]]:
+        """Client ids (in the order read) with their word rows (empty when not read)."""
+        return {
+            client_id: list(zip(fields, words, wkeys, strict=True)) if fields is not None else []
+            for client_id, fields, words, wkeys in self.rows(sql, params)
+        }
 
     def take_lines(
         self, rows: list[Any]
@@ -484,7 +509,7 @@ class _Search:
         if not (forced or typos) or not correctable(word):
             return options
         if forced or not self.any_word(options):
-            terms = self.corrections({word, skeleton(word)})
+            terms = self.corrections(_typed_forms(word))
             # Two letters swapped (the commonest slip) rank first, then other corrections of the word as
             # typed, then those found only through its spelling-blind key ("loew": "lowe", then "love").
             swaps = transpositions(word)
@@ -494,6 +519,54 @@ class _Search:
                 for column in ("word", "wkey")
             ]
         return options
+
+    def probe_for_typos(self, words: tuple[str, ...]) -> None:
+        """Whether each correctable word matches as typed (``any_word``) and its corrections, for every
+        word at once, in one statement: the typo pass asks both for each word, and each word as the typo
+        asks for its corrections (a round trip each was ~0.5 ms, half a short lookup's SQL)."""
+        probes: list[str] = []
+        params: dict[str, Any] = {}
+        asked: list[tuple[tuple[tuple[str, str, bool], ...], ...]] = []
+        forms_wanted: list[frozenset[str]] = []
+        for number, word in enumerate(dict.fromkeys(words)):
+            if not correctable(word):
+                continue
+            options = self.word_alternatives(word, short=False, typos=False)
+            key = _options_key(options)
+            if key not in self.words_exist and key not in asked:
+                exists = []
+                for option_number, option in enumerate(options):
+                    where, option_params = option_sql("a", [option], tag=f"w{number}_{option_number}")
+                    params.update(option_params)
+                    exists.append(f"EXISTS (SELECT 1 FROM search_word a WHERE {where})")
+                probes.append(
+                    f"SELECT {len(asked)} AS n, {' OR '.join(exists)} AS hit, CAST(NULL AS text) AS term"
+                )
+                asked.append(key)
+            forms = _typed_forms(word)
+            if forms not in self.corrections_of and forms not in forms_wanted:
+                forms_wanted.append(forms)
+        keys = sorted({dkey for forms in forms_wanted for form in forms for dkey in delete_keys(form)})
+        if keys:
+            # (typed NULLs: PostgreSQL makes an untyped one text under DISTINCT, which a boolean can't join)
+            probes.append(
+                "SELECT DISTINCT -1, CAST(NULL AS boolean), term FROM search_vocab WHERE dkey IN :keys"
+            )
+            params["keys"] = keys
+        if not probes:
+            return
+        terms: set[str] = set()
+        for number, hit, term in self.rows(
+            " UNION ALL ".join(probes), params, expanding=("keys",) if keys else ()
+        ):
+            if number >= 0:
+                self.words_exist[asked[number]] = bool(hit)
+            else:
+                terms.add(term)
+        for forms in forms_wanted:
+            self.corrections_of[forms] = _pick_corrections(forms, terms)
+        for key in asked:
+            self.words_exist.setdefault(key, False)
 
     def any_word(self, options: list[WordOption]) -> bool:
         """Whether any index row matches any option: one indexed probe per option (an OR inside one scan
@@ -511,20 +584,17 @@ class _Search:
         self.words_exist[key] = exists
         return exists
 
-    def corrections(self, typed: set[str]) -> list[str]:
+    def corrections(self, typed: frozenset[str]) -> list[str]:
         """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
-        keys = sorted({dkey for form in typed if form for dkey in delete_keys(form)})
-        terms = self.rows(
-            "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys", {"keys": keys}, expanding=("keys",)
-        )
-        found = {
-            term
-            for (term,) in terms
-            if term not in typed and any(within_one_edit(form, term) for form in typed)
-        }
-        # A swap of two adjacent letters is the commonest slip: those first, then the rest (capped).
-        swaps = {swapped for form in typed if form for swapped in transpositions(form)}
-        return sorted(found, key=lambda term: (term not in swaps, term))[:20]
+        if typed not in self.corrections_of:
+            keys = sorted({dkey for form in typed for dkey in delete_keys(form)})
+            terms = self.rows(
+                "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys",
+                {"keys": keys},
+                expanding=("keys",),
+            )
+            self.corrections_of[typed] = _pick_corrections(typed, {term for (term,) in terms})
+        return self.corrections_of[typed]
 
     def matching_clients(self, alternatives: list[list[WordOption]]) -> list[int]:
         """Clients with a row matching every typed word.
@@ -548,8 +618,6 @@ class _Search:
             driver = max(alternatives, key=lambda options: max(len(option.value) for option in options))
             return self.matching_one_word(driver, cap=self.cap * SHORT_WORDS_FACTOR)
         complete = [[whole(option) for option in options] for options in alternatives[:-1]]
-        if self.postgres:
-            return self.matching_all_pg(complete + alternatives[-1:], alternatives)
         found = self.matching_all(complete + alternatives[-1:])
         if len(found) < self.limit and complete != alternatives[:-1]:
             found = list(dict.fromkeys(found + self.matching_all(alternatives)))
@@ -580,11 +648,12 @@ class _Search:
         )
         return [client_id for (client_id,) in self.rows(sql, {"query": query, "cap": cap})]
 
-    def matching_all_pg(
+    def readings_pg(
         self, complete: list[list[WordOption]], prefixed: list[list[WordOption]]
-    ) -> list[int]:
-        """PostgreSQL: ``matching_all`` in one statement, reading by reading, each read only while the
-        ones before it leave places empty; first-found order, capped.
+    ) -> tuple[str, dict[str, Any]]:
+        """PostgreSQL: ``matching_all`` as the CTEs of one statement (ending with ``found``: client_id,
+        pos), reading by reading, each read only while the ones before it leave places empty;
+        first-found order, capped.
 
         1. The words as typed (the words before the last whole): a client it finds scores above one
            found only through a spelling-blind key (a key's level is below a prefix's; only matches in an
@@ -623,12 +692,16 @@ class _Search:
                 f"f{number} AS (SELECT client_id, row_number() OVER () AS n"
                 f" FROM (SELECT client_id FROM r{number} LIMIT :cap) s)",
             ]
-        found_sql = " UNION ALL ".join(
+        hits = " UNION ALL ".join(
             f"SELECT client_id, {number} AS o, n FROM f{number}" for number in range(len(readings))
         )
-        sql = f"WITH {', '.join(ctes)} {found_sql} ORDER BY 2, 3"
-        found = dict.fromkeys(client_id for client_id, _, _ in self.rows(sql, params))
-        return list(found)[: self.cap]
+        # first-found order: a reading's rows after those of the readings before it
+        ctes.append(
+            f"found AS (SELECT client_id, min(o * {READING_SPAN} + n) AS pos FROM ({hits}) h"
+            " GROUP BY client_id ORDER BY pos LIMIT :found_cap)"
+        )
+        params["found_cap"] = self.cap
+        return f"WITH {', '.join(ctes)}", params
 
     def ts_query(self, alternatives: list[list[WordOption]]) -> tuple[str, int]:
         """The tsquery of the words and how many matches to read (see ``matching_all``)."""
@@ -726,11 +799,20 @@ class _Search:
     def client_lines(self, clients: dict[int, _Candidate], ids: list[int]) -> list[Hit]:
         """PostgreSQL: the result lines from the lines fetched with the candidates (one statement for
         the clients found otherwise: by phone, by email), ranked as ``client_hits`` ranks them."""
-        missing = [client_id for client_id in ids if client_id not in self.lines]
-        if missing:
-            sql, params = clients_sql(missing, words=False)
-            self.take_lines(self.rows(sql, params))
-        details = {client_id: self.lines[client_id] for client_id in ids if self.lines[client_id] is not None}
+        # Only a client scoring at least the limit-th best can be listed (the ties after the score are
+        # broken by its line): the lines of the others are not read. A candidate without a client row
+        # (None) makes room for the next.
+        by_score = sorted(ids, key=lambda client_id: -clients[client_id].score)
+        while True:
+            listable = [client_id for client_id in by_score if self.lines.get(client_id, ()) is not None]
+            if len(listable) > self.limit:
+                floor = clients[listable[self.limit - 1]].score
+                listable = [client_id for client_id in listable if clients[client_id].score >= floor]
+            missing = [client_id for client_id in listable if client_id not in self.lines]
+            if not missing:
+                break
+            self.take_lines(self.rows(*lines_sql(missing)))
+        details = {client_id: self.lines[client_id] for client_id in listable}
         open_tickets = {client_id: int(row[4]) for client_id, row in details.items() if row[4]}
         best = sorted(details, key=lambda client_id: _rank(clients, details, open_tickets, client_id))
         return [
@@ -808,6 +890,21 @@ def _typo_tiers(alternatives: list[list[WordOption]]) -> list[list[list[WordOpti
         [swaps if number == position else options for number, options in enumerate(alternatives)],
         [others if number == position else options for number, options in enumerate(alternatives)],
     ]
+
+
+def _typed_forms(word: str) -> frozenset[str]:
+    """The forms a typed word is corrected from: as typed and its spelling-blind key."""
+    return frozenset(form for form in (word, skeleton(word)) if form)
+
+
+def _pick_corrections(typed: frozenset[str], terms: set[str]) -> list[str]:
+    """Of vocabulary ``terms`` sharing a deletion key with a typed form, those one edit away from one:
+    a swap of two adjacent letters (the commonest slip) first, then the rest, at most 20."""
+    found = {
+        term for term in terms if term not in typed and any(within_one_edit(form, term) for form in typed)
+    }
+    swaps = {swapped for form in typed for swapped in transpositions(form)}
+    return sorted(found, key=lambda term: (term not in swaps, term))[:20]
 
 
 def _options_key(options: list[WordOption]) -> tuple[tuple[str, str, bool], ...]:

@@ -7,8 +7,10 @@ option's capped range scan, first-seen order kept, as the separate scans gave th
 word rows (as arrays, for the scoring in Python), the client's line (name, organisation, last
 interaction, open tickets) and its first contact points; and, for a one-word query, the weak email
 matches the lookup adds when words find too few, speculatively, with their lines too. A keystroke is
-then one statement after the planner settings (which ride with ``BEGIN``). SQLite runs in-process, where
-a statement costs microseconds: it keeps the separate statements.
+then one statement after the planner settings (which ride with ``BEGIN``). Several words: the full-text
+match with the candidates' word rows, then, once at the end of the lookup, the lines of only those that
+can rank in the list (a typo lookup's passes each read their lines before). SQLite runs in-process,
+where a statement costs microseconds: it keeps the separate statements.
 """
 
 from __future__ import annotations
@@ -78,14 +80,41 @@ def one_word_sql(options: list[WordOption], *, cap: int, email: str | None) -> t
     return "WITH " + ", ".join(ctes) + _LINES, params
 
 
-def clients_sql(ids: list[int], *, words: bool) -> tuple[str, dict[str, Any]]:
-    """The lines of these clients (in this order), with their word rows when ``words``."""
-    kind = KIND_WORD if words else KIND_DETAILS
+def lines_sql(ids: list[int]) -> tuple[str, dict[str, Any]]:
+    """The lines of these clients (in this order)."""
     found = (
-        f"found AS (SELECT '{kind}' AS kind, x.client_id, x.pos, NULL AS address"
+        f"found AS (SELECT '{KIND_DETAILS}' AS kind, x.client_id, x.pos, NULL AS address"
         " FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS x(client_id, pos))"
     )
     return "WITH " + found + _LINES, {"ids": list(ids)}
+
+
+# The word rows of a several-word lookup's candidates (``found``: client_id, pos), without their lines:
+# the scoring needs every candidate's words, the list only the lines of those that can rank in it, which
+# are read once at the end (``lines_sql``). The word rows of a client read earlier in the lookup
+# (``:known``) are not read again.
+_WORDS = (
+    " SELECT f.client_id, w.fields, w.words, w.wkeys FROM found f"
+    " LEFT JOIN LATERAL (SELECT array_agg(s.field) AS fields, array_agg(s.word) AS words,"
+    "  array_agg(s.wkey) AS wkeys FROM search_word s"
+    "  WHERE s.client_id = f.client_id AND f.client_id <> ALL (CAST(:known AS integer[]))) w ON true"
+    " ORDER BY f.pos"
+)
+
+
+def words_sql(found: str, params: dict[str, Any], known: list[int]) -> tuple[str, dict[str, Any]]:
+    """The candidates a statement's CTEs find (``found``: ``WITH …, found AS (client_id, pos)``), with
+    the word rows of those not ``known``."""
+    return found + _WORDS, {**params, "known": known}
+
+
+def ids_words_sql(ids: list[int]) -> tuple[str, dict[str, Any]]:
+    """These clients (in this order) with their word rows."""
+    found = (
+        "WITH found AS (SELECT x.client_id, x.pos"
+        " FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS x(client_id, pos))"
+    )
+    return words_sql(found, {"ids": list(ids)}, [])
 
 
 def contact_line(phone: str | None, emails: list[str] | None) -> list[str]:

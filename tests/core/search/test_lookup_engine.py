@@ -219,10 +219,39 @@ def test_a_name_as_typed_that_fills_the_candidates_leaves_its_keys_unread(
         [(statement, parameters)] = sent
         assert parameters["q0"] == "('rosie') & ('law~')"
         plan = [row[0] for row in connection.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)]
-    scans = [line for line in plan if "Bitmap Heap Scan" in line or "Seq Scan" in line]
+    scans = [line for line in plan if "Scan on search_doc " in line]
     assert len(scans) == 3, plan  # as typed, with the keys, as prefixes
     assert "never executed" not in scans[0]
     assert all("never executed" in line for line in scans[1:]), plan
+
+
+def test_only_the_clients_that_can_be_listed_have_their_lines_read(uow_factory: Uow, add_client) -> None:
+    """PostgreSQL: a several-word lookup reads its candidates' words to score them, and the lines (open
+    tickets, contacts, organisation) only of those scoring at least the twentieth: 25 Roses match
+    ``lawson rose`` whole, the 10 Rosemarys as a prefix, below every Rose."""
+    roses = {add_client(first_name="Rose", last_name="Lawson") for _ in range(25)}
+    rosemarys = {add_client(first_name="Rosemary", last_name="Lawson") for _ in range(10)}
+    hits, sent = lookup_sending(uow_factory, "lawson rose")
+    assert len(hits) == 20 and set(client_ids(hits)) <= roses
+    if "search_doc_fts" in " ".join(sent):
+        return  # SQLite reads the details of the candidates in one in-process statement
+    [lines] = [statement for statement in sent if "unnest" in statement and "ticket" in statement]
+    listed = {int(number) for number in re.findall(r"\d+", lines.split("'ids'")[1])}
+    assert listed == roses and not listed & rosemarys
+
+
+@pytest.mark.parametrize("typed", ["coko tess", "tess coko", "hotl louise"])
+def test_the_typo_pass_asks_for_every_word_at_once(uow_factory: Uow, add_client, typed: str) -> None:
+    """Whether each word matches as typed, and its corrections, are one statement for all the words
+    (the typo pass, then each word as the typo, asked them word by word). SQLite also probes each word
+    alone before its full-text query (``matching_clients``), in-process."""
+    cook = add_client(first_name="Tess", last_name="Cook")
+    holt = add_client(first_name="Louise", last_name="Holt")
+    hits, sent = lookup_sending(uow_factory, typed)
+    assert client_ids(hits)[:1] == [holt if "hotl" in typed else cook]
+    assert len([statement for statement in sent if "search_vocab" in statement]) == 1
+    if "search_doc_fts" not in " ".join(sent):
+        assert [statement for statement in sent if statement.startswith("SELECT EXISTS")] == []
 
 
 @pytest.mark.parametrize("typed", ["kb[fx`d", "ли а", "мельникова анн", "rosie law", "an bo"])
