@@ -44,8 +44,8 @@ from hotline.core.search.pg_fetch import (
     KIND_WORD,
     contact_line,
     ids_words_sql,
-    lines_sql,
     one_word_sql,
+    ranked_lines_sql,
     words_sql,
 )
 from hotline.core.search.phones import MIN_CONTAINS_DIGITS, exact_forms, suffix_forms
@@ -800,8 +800,8 @@ class _Search:
         """PostgreSQL: the result lines from the lines fetched with the candidates (one statement for
         the clients found otherwise: by phone, by email), ranked as ``client_hits`` ranks them."""
         # Only a client scoring at least the limit-th best can be listed (the ties after the score are
-        # broken by its line): the lines of the others are not read. A candidate without a client row
-        # (None) makes room for the next.
+        # broken by its line): the others' lines are not read, and of those without a line yet only the
+        # limit best, ranked in SQL. A candidate without a client row (None) makes room for the next.
         by_score = sorted(ids, key=lambda client_id: -clients[client_id].score)
         while True:
             listable = [client_id for client_id in by_score if self.lines.get(client_id, ()) is not None]
@@ -811,8 +811,18 @@ class _Search:
             missing = [client_id for client_id in listable if client_id not in self.lines]
             if not missing:
                 break
-            self.take_lines(self.rows(*lines_sql(missing)))
-        details = {client_id: self.lines[client_id] for client_id in listable}
+            scores = [clients[client_id].score for client_id in missing]
+            rows = self.rows(*ranked_lines_sql(missing, scores, self.limit))
+            self.take_lines(rows)
+            if len(rows) == self.limit:
+                break  # the rest of the missing rank below these
+            for client_id in missing:
+                self.lines.setdefault(client_id, None)  # no such client
+        details = {
+            client_id: self.lines[client_id]
+            for client_id in listable
+            if self.lines.get(client_id) is not None
+        }
         open_tickets = {client_id: int(row[4]) for client_id, row in details.items() if row[4]}
         best = sorted(details, key=lambda client_id: _rank(clients, details, open_tickets, client_id))
         return [

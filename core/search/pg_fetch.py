@@ -80,18 +80,28 @@ def one_word_sql(options: list[WordOption], *, cap: int, email: str | None) -> t
     return "WITH " + ", ".join(ctes) + _LINES, params
 
 
-def lines_sql(ids: list[int]) -> tuple[str, dict[str, Any]]:
-    """The lines of these clients (in this order)."""
-    found = (
-        f"found AS (SELECT '{KIND_DETAILS}' AS kind, x.client_id, x.pos, NULL AS address"
-        " FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS x(client_id, pos))"
+def ranked_lines_sql(ids: list[int], scores: list[float], limit: int) -> tuple[str, dict[str, Any]]:
+    """The lines of the ``limit`` best of these clients, ranked as the result list ranks them (score,
+    then open tickets, then the latest interaction, then the id): a client's open tickets and last
+    interaction are read for each, its contacts and organisation only for those ranked in."""
+    ranked = (
+        "WITH x AS (SELECT client_id, score FROM unnest(CAST(:ids AS integer[]),"
+        " CAST(:scores AS double precision[])) AS x(client_id, score)),"
+        " ranked AS (SELECT x.client_id, row_number() OVER (ORDER BY x.score DESC,"
+        "  coalesce(t.open_count, 0) DESC, coalesce(extract(epoch FROM c.last_interaction_at), 0) DESC,"
+        "  x.client_id) AS pos"
+        "  FROM x JOIN client c ON c.id = x.client_id CROSS JOIN LATERAL"
+        f"  (SELECT sum(CASE WHEN t.status IN ({_OPEN_LIST}) THEN 1 ELSE 0 END) AS open_count"
+        "   FROM ticket t WHERE t.client_id = x.client_id) t),"
+        f" found AS (SELECT '{KIND_DETAILS}' AS kind, client_id, pos, NULL AS address FROM ranked"
+        " WHERE pos <= :limit)"
     )
-    return "WITH " + found + _LINES, {"ids": list(ids)}
+    return ranked + _LINES, {"ids": list(ids), "scores": list(scores), "limit": limit}
 
 
 # The word rows of a several-word lookup's candidates (``found``: client_id, pos), without their lines:
 # the scoring needs every candidate's words, the list only the lines of those that can rank in it, which
-# are read once at the end (``lines_sql``). The word rows of a client read earlier in the lookup
+# are read once at the end (``ranked_lines_sql``). The word rows of a client read earlier in the lookup
 # (``:known``) are not read again.
 _WORDS = (
     " SELECT f.client_id, w.fields, w.words, w.wkeys FROM found f"
