@@ -63,7 +63,7 @@ corpus: install-dev
 ## Two workers on two cores: three were a fifth faster on a quiet machine (11 min), but on a slow one
 ## timing-bound console tests then failed (4 of 5,279), while two workers stayed green at load 16.
 test: install-dev debs lint corpus
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25
 
 ## Benchmarks at full scale (SCALE=0.1 for a tenth); figures go to bench-results.jsonl.
 bench: install-dev debs

@@ -31,9 +31,9 @@ from hotline.core.search.matching import (
     LEVEL_KEY_TYPO,
     LEVEL_TRANSLIT,
     LEVEL_TYPO,
+    WordMatch,
     WordOption,
     after_prefix,
-    best_level,
     fts_term,
     option_sql,
     ts_term,
@@ -481,11 +481,12 @@ class _Search:
         note: str = "",
     ) -> None:
         """Add the clients whose word rows match every typed word (its ``alternatives``), scored."""
+        matches = [WordMatch(options) for options in alternatives]
         for client_id, rows in word_rows.items():
             levels: list[float] = []
             notes: list[str] = []
-            for options in alternatives:
-                level, label = best_level(options, rows)
+            for match in matches:
+                level, label = match.best(rows)
                 if level <= 0:
                     break
                 levels.append(level)

@@ -69,45 +69,61 @@ def ts_term(option: WordOption) -> str:
     return f"'{value}':*"
 
 
-def best_level(options: list[WordOption], rows: list[tuple[str, str, str]]) -> tuple[float, str]:
-    """The best match level of one typed word (its ``options``) among a client's word rows, and a label
-    saying which word matched and how (``name: иванов (translit)``)."""
-    typed = next((option.value for option in options if option.column == "word"), "")
-    # (reads the word?, value, prefix?, level, prefix level, typo?) once, not per row
-    compiled = [
-        (
-            option.column == "word",
-            option.value,
-            option.prefix,
-            option.level,
-            LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX,
-            option.level <= LEVEL_TYPO,
-        )
-        for option in options
-    ]
-    best, label = 0.0, ""
-    for field_code, word, wkey in rows:
-        organisation = field_code == "o"
-        weight = ORGANISATION_FACTOR if organisation else 1.0
-        for on_word, wanted, prefix, exact_level, prefix_level, typo in compiled:
-            value = word if on_word else wkey
-            if value == wanted:
-                level = exact_level
-            elif prefix and value.startswith(wanted):
-                level = prefix_level
-            else:
+class WordMatch:
+    """One typed word's options, compiled once to score many clients' word rows (``best``): exact
+    values in a dictionary per column, the few prefixes in a list (a typo pass has up to 40 exact
+    corrections and 60 candidates: compiling them per client was most of the scoring's time)."""
+
+    __slots__ = ("exact", "prefixes", "typed")
+
+    def __init__(self, options: list[WordOption]) -> None:
+        self.typed = next((option.value for option in options if option.column == "word"), "")
+        # column -> value -> (level, -index, typo): the best option for that value, the first of equals
+        self.exact: dict[bool, dict[str, tuple[float, int, bool]]] = {True: {}, False: {}}
+        self.prefixes: list[tuple[bool, str, float, int, bool]] = []
+        for index, option in enumerate(options):
+            on_word = option.column == "word"
+            typo = option.level <= LEVEL_TYPO
+            known = self.exact[on_word].get(option.value)
+            if known is None or (option.level, -index) > known[:2]:
+                self.exact[on_word][option.value] = (option.level, -index, typo)
+            if option.prefix:
+                prefix_level = LEVEL_PREFIX if on_word else LEVEL_TRANSLIT_PREFIX
+                self.prefixes.append((on_word, option.value, prefix_level, -index, typo))
+
+    def best(self, rows: list[tuple[str, str, str]]) -> tuple[float, str]:
+        """The best match level of the word among a client's word rows, and a label saying which word
+        matched and how (``name: иванов (translit)``). Of equal levels the first row wins, and in a row
+        the first option."""
+        best, label = 0.0, ""
+        for field_code, word, wkey in rows:
+            found: tuple[float, int, bool, bool] | None = None  # level, -index, typo, on the word?
+            for on_word, value in ((True, word), (False, wkey)):
+                hit = self.exact[on_word].get(value)
+                if hit is not None and (found is None or hit[:2] > found[:2]):
+                    found = (hit[0], hit[1], hit[2], on_word)
+            for on_word, wanted, level, rank, typo in self.prefixes:
+                value = word if on_word else wkey
+                if (
+                    value != wanted
+                    and value.startswith(wanted)
+                    and (found is None or (level, rank) > found[:2])
+                ):
+                    found = (level, rank, typo, on_word)
+            if found is None:
                 continue
-            level *= weight
+            organisation = field_code == "o"
+            level = found[0] * (ORGANISATION_FACTOR if organisation else 1.0)
             if level > best:
                 best = level
-                if typo:
+                if found[2]:
                     kind = " (typo)"
-                elif not on_word and not (typed and word.startswith(typed)):
+                elif not found[3] and not (self.typed and word.startswith(self.typed)):
                     kind = " (translit)"
                 else:
                     kind = ""
                 label = f"{'organisation' if organisation else 'name'}: {word}{kind}"
-    return best, label
+        return best, label
 
 
 def after_prefix(prefix: str) -> str:

@@ -7,6 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.core.search.layout import swap_layout, to_english_layout, to_russian_layout
+from hotline.core.search.matching import (
+    LEVEL_EDIT_TYPO,
+    LEVEL_EXACT,
+    LEVEL_PREFIX,
+    LEVEL_TRANSLIT,
+    LEVEL_TRANSLIT_PREFIX,
+    LEVEL_TYPO,
+    ORGANISATION_FACTOR,
+    WordMatch,
+    WordOption,
+)
 from hotline.core.search.phones import exact_forms, suffix_forms
 from hotline.core.search.text import MAX_QUERY_CHARS, QueryKind, classify, digits_of, fold, words
 from hotline.core.search.translit import (
@@ -173,3 +184,35 @@ def test_phone_forms() -> None:
     assert suffix_forms("3781", "3781", region="RU") == ["3781"]
     assert suffix_forms("37", "37", region="RU") == []
     assert digits_of("+7 (495) 926-37-81") == "74959263781"
+
+
+_OPTION = st.builds(
+    WordOption,
+    st.sampled_from(["word", "wkey"]),
+    st.text("abc", min_size=1, max_size=3),
+    st.booleans(),
+    st.sampled_from([LEVEL_EXACT, LEVEL_TRANSLIT, LEVEL_TYPO, LEVEL_EDIT_TYPO]),
+)
+_ROW = st.tuples(st.sampled_from("fo"), st.text("abc", min_size=1, max_size=4), st.text("abc", max_size=4))
+
+
+@given(st.lists(_OPTION, min_size=1, max_size=6), st.lists(_ROW, max_size=5))
+def test_a_word_match_scores_as_every_row_against_every_option(
+    options: list[WordOption], rows: list[tuple[str, str, str]]
+) -> None:
+    """``WordMatch`` looks exact values up instead of trying each option on each row: the same level
+    as the plain reading (each row against each option, in order, the first best kept)."""
+    plain = 0.0
+    for field_code, word, wkey in rows:
+        for option in options:
+            value = word if option.column == "word" else wkey
+            if value == option.value:
+                level = option.level
+            elif option.prefix and value.startswith(option.value):
+                level = LEVEL_PREFIX if option.column == "word" else LEVEL_TRANSLIT_PREFIX
+            else:
+                continue
+            plain = max(plain, level * (ORGANISATION_FACTOR if field_code == "o" else 1.0))
+    level, label = WordMatch(options).best(rows)
+    assert level == plain
+    assert bool(label) == (level > 0)
