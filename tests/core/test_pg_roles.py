@@ -463,3 +463,37 @@ def test_a_role_in_an_operator_group_that_is_no_operator_is_refused_and_named(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{stray}"')
             connection.exec_driver_sql(f'DROP ROLE "{stray}"')
+
+
+def test_a_role_with_capitals_is_refused_saying_why_and_maps_by_db_role(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """PostgreSQL role names are case-sensitive (``"Anna"`` is not ``anna``) and logins lower-case: the role
+    is refused with the reason, never taken for the lower-case operator; ``operator.db_role`` maps it."""
+    capitalised = f"{roles.prefix}-Anna"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{capitalised}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        as_capitalised = roles.url(database_url, capitalised)
+        env = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+        refused = hotline("--db", as_capitalised, "tickets", "list", env=env)
+        assert refused.exit_code == 2, refused.output
+        assert refused.output.strip() == (
+            f"hotline: error: the database role {capitalised!r} is not a hotline operator (logins are"
+            f" lower-case and role names case-sensitive: {capitalised!r} is not {capitalised.lower()!r};"
+            " map the role with operator.db_role)"
+        )
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE operator SET db_role = :role WHERE login = :login"),
+                {"role": capitalised, "login": roles.anna},
+            )
+        mapped = hotline("--db", as_capitalised, "tickets", "list", env=env)
+        assert mapped.exit_code == 0, mapped.output
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{capitalised}"')
+            connection.exec_driver_sql(f'DROP ROLE "{capitalised}"')
