@@ -19,6 +19,7 @@ from hotline.core.pg_roles import apply_grants, group_role, system_role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from tests.cli.invoke import hotline
+from tests.conftest import TEST_ROLE_PREFIX, drop_session_roles, session_roles
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
@@ -36,7 +37,7 @@ class Roles:
 
 @pytest.fixture
 def roles(backend, engine, clock) -> Iterator[Roles]:
-    prefix = f"hl{uuid.uuid4().hex[:10]}"
+    prefix = f"{TEST_ROLE_PREFIX}{uuid.uuid4().hex[:6]}"  # the session's: its guard sees a role left
     made = Roles(prefix, anna=f"{prefix}-anna", sue=f"{prefix}-sue", cron=f"{prefix}-cron")
     created = [
         made.anna,
@@ -497,3 +498,25 @@ def test_a_role_with_capitals_is_refused_saying_why_and_maps_by_db_role(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{capitalised}"')
             connection.exec_driver_sql(f'DROP ROLE "{capitalised}"')
+
+
+def test_the_roles_hotline_commands_make_are_dropped_after_the_test(database_url: str, engine) -> None:
+    """Roles are the cluster's: ``db grants`` and ``operators add`` in a test made roles that outlived the
+    test database (``hotline_*``, ``new-admin``, ``sue``). The session's prefix names the group roles (so
+    two xdist workers never share one), and ``database_url`` drops them and the login roles in them."""
+    login = f"{TEST_ROLE_PREFIX}-sue"
+    groups = [group_role(r, prefix=TEST_ROLE_PREFIX) for r in Role] + [system_role(TEST_ROLE_PREFIX)]
+    populated = hotline("--db", database_url, "db", "init")
+    assert populated.exit_code == 0, populated.output
+    for command in (["db", "grants"], ["operators", "add", login, "--role", "supervisor"]):
+        result = hotline("--db", database_url, *command)  # no HOTLINE_PG_ROLE_PREFIX given: the session's
+        assert result.exit_code == 0, (command, result.output)
+    with engine.connect() as connection:
+        assert set(session_roles(connection)) == {login, *groups}
+    engine.dispose()
+    assert set(drop_session_roles(database_url)) == {login, *groups}
+    with engine.connect() as connection:
+        left = connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": [login, *groups]}
+        )
+        assert list(left) == []
