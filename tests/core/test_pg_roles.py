@@ -520,3 +520,46 @@ def test_the_roles_hotline_commands_make_are_dropped_after_the_test(database_url
             text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": [login, *groups]}
         )
         assert list(left) == []
+
+
+def test_an_admin_role_cannot_remap_herself_in_sql(roles: Roles, engine, database_url: str, clock) -> None:
+    """Admins may change ``operator`` (``db grants``), but not the row their own role maps to (login, role,
+    active, db_role), nor make another row theirs: that would be outside hotline and its audit trail
+    (migration 0018). Other rows, and her own display name, stay an admin's to change."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        for statement in (
+            f"UPDATE operator SET role = 'operator' WHERE login = '{ada}'",
+            f"UPDATE operator SET active = false WHERE login = '{ada}'",
+            f"UPDATE operator SET login = '{ada}2' WHERE login = '{ada}'",
+            f"UPDATE operator SET db_role = NULL WHERE login = '{ada}'",
+            f"DELETE FROM operator WHERE login = '{ada}'",
+            f"UPDATE operator SET db_role = '{ada}' WHERE login = 'admin'",  # another row made hers
+            f"UPDATE operator SET db_role = NULL, login = '{ada}' WHERE login = 'admin'",
+            "INSERT INTO operator (login, display_name, role, active, created_at, db_role)"
+            f" VALUES ('mallory', 'm', 'admin', true, now(), '{ada}')",
+        ):
+            with (
+                pytest.raises(
+                    DBAPIError, match=r"may not (change its own operator|make operator .* its own)"
+                ),
+                as_ada.begin() as connection,
+            ):
+                connection.exec_driver_sql(statement)
+        with as_ada.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE operator SET display_name = 'Ada' WHERE login = '{ada}'")
+            connection.exec_driver_sql(
+                f"UPDATE operator SET role = 'supervisor' WHERE login = '{roles.anna}'"
+            )
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT login, role FROM operator")).all())
+        assert rows[ada] == "admin" and rows[roles.anna] == "supervisor" and "mallory" not in rows
+        said = hotline("--db", roles.url(database_url, ada), "operators", "role", ada, "operator")
+        assert said.exit_code == 2, said.output
+        assert said.output.strip().endswith("cannot change her own role; another admin can"), said.output
+        assert "Traceback" not in said.output
+    finally:
+        as_ada.dispose()
