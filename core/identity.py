@@ -266,11 +266,29 @@ def _base_operator(uow: UnitOfWork, authenticated: str, *, postgres: bool) -> Op
     operator = _operator_for_role(uow, authenticated) if postgres else _find(uow, authenticated)
     if operator is None:
         what = "database role" if postgres else "OS user"
-        _refuse(uow, authenticated, f"the {what} {authenticated!r} is not a hotline operator")
+        _refuse(
+            uow,
+            authenticated,
+            f"the {what} {authenticated!r} is not a hotline operator{_case_note(what, authenticated)}",
+        )
     assert operator is not None
     if not operator.active:
         _refuse(uow, authenticated, f"operator {operator.login!r} is deactivated")
     return operator
+
+
+def _case_note(what: str, name: str) -> str:
+    """Why a name with capitals is never an operator: logins are lower-case (``operators add Sue`` adds
+    ``sue``), and OS user names and PostgreSQL role names are case-sensitive (``Sue`` and ``sue`` may be
+    two people), so mapping them case-insensitively would let one act as the other. Said, not guessed."""
+    if name == name.lower():
+        return ""
+    if what == "OS user":
+        return " (logins are lower-case and OS user names case-sensitive: run hotline as a lower-case user)"
+    return (
+        f" (logins are lower-case and role names case-sensitive: {name!r} is not {name.lower()!r}; map the"
+        " role with operator.db_role)"
+    )
 
 
 def _active_operator(uow: UnitOfWork, login: str, *, by: str) -> Operator:

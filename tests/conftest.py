@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from hotline.core import migrate
 from hotline.core.clock import Clock, FixedClock
@@ -40,6 +40,49 @@ SENDING = MailSending(
 """One account that can send: what ``reply_ticket`` needs when a test is not about sending accounts."""
 
 _pg_skip_reason: list[str] = []
+
+TEST_ROLE_PREFIX = os.environ.setdefault(
+    f"TESTS_PG_ROLES_OF_{os.getpid()}", f"hlt{os.getpid()}x{uuid.uuid4().hex[:6]}"
+)
+"""PostgreSQL roles are the cluster's, not a database's: dropping the test database leaves them. Every role
+a test makes carries this prefix (per session, so per xdist worker: two workers never share a name): the
+group roles of ``db grants`` (``HOTLINE_PG_ROLE_PREFIX``, set for the whole session, subprocesses too), and
+the login roles tests name. ``database_url`` drops them after each test (with the login roles hotline made
+in those groups); any left at the end of the session is an error (``pg_database_url``). Kept by process
+id in the environment: pytest loads this file as ``conftest`` and tests import it as ``tests.conftest``,
+two modules that must agree."""
+os.environ["HOTLINE_PG_ROLE_PREFIX"] = TEST_ROLE_PREFIX
+
+
+def session_roles(connection: Connection) -> list[str]:
+    """The roles this session made: named with ``TEST_ROLE_PREFIX``, and the members of its group roles
+    (``operators add`` names a login role after the login), members first so they drop first."""
+    rows = connection.execute(
+        text(
+            "WITH ours AS (SELECT oid FROM pg_roles WHERE starts_with(rolname, :prefix))"
+            " SELECT r.rolname FROM pg_roles r"
+            " WHERE r.oid IN (SELECT oid FROM ours)"
+            " OR r.oid IN (SELECT member FROM pg_auth_members WHERE roleid IN (SELECT oid FROM ours))"
+            " ORDER BY r.rolcanlogin DESC, r.rolname"
+        ),
+        {"prefix": TEST_ROLE_PREFIX},
+    )
+    return [row[0] for row in rows]
+
+
+def drop_session_roles(url: str) -> list[str]:
+    """Drop the roles this session made (their privileges in the test database first); their names."""
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            roles = session_roles(connection)
+            for role in roles:
+                quoted = '"' + role.replace('"', '""') + '"'
+                connection.exec_driver_sql(f"DROP OWNED BY {quoted}")
+                connection.exec_driver_sql(f"DROP ROLE IF EXISTS {quoted}")
+            return roles
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +105,17 @@ def pg_database_url() -> Iterator[str]:
     try:
         yield url
     finally:
+        # The guard: ``database_url`` drops the roles of each test; what is left here a test made
+        # around it (and did not drop). Dropped all the same, then the session ends in an error.
+        left = drop_session_roles(url)
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            left += session_roles(connection)
         admin.dispose()
+        if left:
+            raise AssertionError(
+                f"POSTGRESQL ROLES LEFT BEHIND by the tests (cluster-wide): {', '.join(left)}"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +168,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     finally:
         _truncate_all(cleaner)
         cleaner.dispose()
+        drop_session_roles(
+            url
+        )  # the login and group roles its commands made (``db grants``, ``operators add``)
 
 
 @pytest.fixture

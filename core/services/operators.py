@@ -107,6 +107,10 @@ def set_operator_role(
     """Change the role (admins); on PostgreSQL, move its login role to the new group role too."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
+    if operator.login == uow.actor_login and operator.role != role.value:
+        # Who may do what is decided by someone else: an admin making herself anything is another
+        # admin's change (PostgreSQL refuses it in SQL too, migration 0018), as is deactivating herself.
+        raise InvalidInput(f"operator {login!r} cannot change her own role; another admin can", where="LOGIN")
     before = snapshot(operator)
     operator.role = role.value
     if pg_role_prefix is not None and operator.db_role is not None:

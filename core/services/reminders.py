@@ -361,8 +361,9 @@ def create_birthday_reminders(
     """Reminders for the owners of clients whose birthday is today (local date in ``zone``).
 
     ``catch_up_days`` also covers that many days before (a cron run that was missed). A person without an
-    owner falls back to their organisation's owner; with neither, no reminder. Each birthday makes one
-    reminder a year, however often this runs (``dedupe_key``).
+    owner falls back to their organisation's owner; with neither, no reminder. A deactivated owner is no
+    owner (nobody would see her reminder). Each birthday makes one reminder a year, however often this
+    runs (``dedupe_key``).
     """
     today = uow.now().astimezone(zone).date()
     created: list[Reminder] = []
@@ -389,10 +390,20 @@ def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: t
     organisation_owners = dict(
         uow.session.exec(select(Client.id, Client.owner_id).where(col(Client.id).in_(organisation_ids))).all()
     )
+    # A deactivated owner counts as no owner (her console refuses her, as ``add_reminder`` refuses a
+    # reminder for her): the person falls back to the organisation's owner, if that one is active.
+    owners = {client.owner_id for client in clients} | set(organisation_owners.values())
+    active = set(
+        uow.session.exec(
+            select(Operator.id).where(col(Operator.id).in_(owners - {None}), col(Operator.active).is_(True))
+        )
+    )
     due_at = as_utc(datetime.combine(day, at, tzinfo=zone))
     created: list[Reminder] = []
     for client in clients:
-        owner_id = client.owner_id or organisation_owners.get(client.organisation_id)
+        own = client.owner_id if client.owner_id in active else None
+        of_organisation = organisation_owners.get(client.organisation_id)
+        owner_id = own or (of_organisation if of_organisation in active else None)
         if owner_id is None or keys[client.id] in existing or client.id is None or client.birthday is None:
             continue
         age = day.year - client.birthday.year

@@ -174,3 +174,17 @@ def test_db_init_makes_a_new_sqlite_file_private(tmp_path) -> None:
     unknown = hotline("--db", f"sqlite:///{tmp_path / 'x.db'}", "db", "init", "--group", "no-such-group-xyz")
     assert unknown.exit_code == 2
     assert "no such group" in unknown.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_os_user_with_capitals_is_refused_saying_why(sqlite_world, engine, database_url: str) -> None:
+    """Logins are lower-case and OS user names case-sensitive (``Ivan`` and ``ivan`` may be two people):
+    OS user ``Ivan`` is not the operator ``ivan``, and the one line says so instead of a bare "unknown"."""
+    sqlite_world("Ivan")
+    result = hotline("--db", database_url, "tickets", "list")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        "hotline: error: the OS user 'Ivan' is not a hotline operator (logins are lower-case and OS user"
+        " names case-sensitive: run hotline as a lower-case user)"
+    )
+    assert [entry.actor for entry in _audit(engine, "refused:login")] == ["Ivan"]

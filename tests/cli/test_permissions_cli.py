@@ -17,6 +17,7 @@ from hotline.core.authority import PERMISSIONS, allows
 from hotline.core.db import UnitOfWork
 from hotline.core.models import AuditEntry
 from tests.cli.invoke import hotline
+from tests.conftest import TEST_ROLE_PREFIX
 
 ROLES = {"admin": "admin", "supervisor": "boss", "operator": "ivan"}
 """Role → a login of the escalation world that has it."""
@@ -52,7 +53,8 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "db grants": [],
         "config check": [],
         "demo": ["--clients", "1"],
-        "operators add": [f"new-{login}"],
+        # the session's role prefix: on PostgreSQL it becomes a login role, dropped after the test
+        "operators add": [f"{TEST_ROLE_PREFIX}-new-{login}"],
         "operators list": [],
         "operators role": ["nobody", "operator"],
         "operators deactivate": ["nobody"],

@@ -49,3 +49,13 @@ def test_an_admin_cannot_deactivate_herself_and_is_told_why(uow_factory, staff) 
         admin = uow.session.exec(select(Operator).where(Operator.login == "admin")).one()
         assert admin.active
         assert "refused:read" not in audit_actions(uow)
+
+
+def test_an_admin_does_not_change_her_own_role(uow_factory, staff) -> None:
+    """Another admin does (PostgreSQL refuses it in SQL too, migration 0018): nothing written."""
+    refused = pytest.raises(InvalidInput, match="cannot change her own role; another admin can")
+    with refused, uow_factory("admin") as uow:
+        set_operator_role(uow, login="admin", role=Role.OPERATOR)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Operator.role).where(Operator.login == "admin")).one() == "admin"
+        assert "operator.role" not in audit_actions(uow)

@@ -19,6 +19,7 @@ from hotline.core.pg_roles import apply_grants, group_role, system_role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from tests.cli.invoke import hotline
+from tests.conftest import TEST_ROLE_PREFIX, drop_session_roles, session_roles
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
@@ -36,7 +37,7 @@ class Roles:
 
 @pytest.fixture
 def roles(backend, engine, clock) -> Iterator[Roles]:
-    prefix = f"hl{uuid.uuid4().hex[:10]}"
+    prefix = f"{TEST_ROLE_PREFIX}{uuid.uuid4().hex[:6]}"  # the session's: its guard sees a role left
     made = Roles(prefix, anna=f"{prefix}-anna", sue=f"{prefix}-sue", cron=f"{prefix}-cron")
     created = [
         made.anna,
@@ -463,3 +464,102 @@ def test_a_role_in_an_operator_group_that_is_no_operator_is_refused_and_named(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{stray}"')
             connection.exec_driver_sql(f'DROP ROLE "{stray}"')
+
+
+def test_a_role_with_capitals_is_refused_saying_why_and_maps_by_db_role(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """PostgreSQL role names are case-sensitive (``"Anna"`` is not ``anna``) and logins lower-case: the role
+    is refused with the reason, never taken for the lower-case operator; ``operator.db_role`` maps it."""
+    capitalised = f"{roles.prefix}-Anna"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{capitalised}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    try:
+        as_capitalised = roles.url(database_url, capitalised)
+        env = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+        refused = hotline("--db", as_capitalised, "tickets", "list", env=env)
+        assert refused.exit_code == 2, refused.output
+        assert refused.output.strip() == (
+            f"hotline: error: the database role {capitalised!r} is not a hotline operator (logins are"
+            f" lower-case and role names case-sensitive: {capitalised!r} is not {capitalised.lower()!r};"
+            " map the role with operator.db_role)"
+        )
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE operator SET db_role = :role WHERE login = :login"),
+                {"role": capitalised, "login": roles.anna},
+            )
+        mapped = hotline("--db", as_capitalised, "tickets", "list", env=env)
+        assert mapped.exit_code == 0, mapped.output
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{capitalised}"')
+            connection.exec_driver_sql(f'DROP ROLE "{capitalised}"')
+
+
+def test_the_roles_hotline_commands_make_are_dropped_after_the_test(database_url: str, engine) -> None:
+    """Roles are the cluster's: ``db grants`` and ``operators add`` in a test made roles that outlived the
+    test database (``hotline_*``, ``new-admin``, ``sue``). The session's prefix names the group roles (so
+    two xdist workers never share one), and ``database_url`` drops them and the login roles in them."""
+    login = f"{TEST_ROLE_PREFIX}-sue"
+    groups = [group_role(r, prefix=TEST_ROLE_PREFIX) for r in Role] + [system_role(TEST_ROLE_PREFIX)]
+    populated = hotline("--db", database_url, "db", "init")
+    assert populated.exit_code == 0, populated.output
+    for command in (["db", "grants"], ["operators", "add", login, "--role", "supervisor"]):
+        result = hotline("--db", database_url, *command)  # no HOTLINE_PG_ROLE_PREFIX given: the session's
+        assert result.exit_code == 0, (command, result.output)
+    with engine.connect() as connection:
+        assert set(session_roles(connection)) == {login, *groups}
+    engine.dispose()
+    assert set(drop_session_roles(database_url)) == {login, *groups}
+    with engine.connect() as connection:
+        left = connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": [login, *groups]}
+        )
+        assert list(left) == []
+
+
+def test_an_admin_role_cannot_remap_herself_in_sql(roles: Roles, engine, database_url: str, clock) -> None:
+    """Admins may change ``operator`` (``db grants``), but not the row their own role maps to (login, role,
+    active, db_role), nor make another row theirs: that would be outside hotline and its audit trail
+    (migration 0018). Other rows, and her own display name, stay an admin's to change."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        for statement in (
+            f"UPDATE operator SET role = 'operator' WHERE login = '{ada}'",
+            f"UPDATE operator SET active = false WHERE login = '{ada}'",
+            f"UPDATE operator SET login = '{ada}2' WHERE login = '{ada}'",
+            f"UPDATE operator SET db_role = NULL WHERE login = '{ada}'",
+            f"DELETE FROM operator WHERE login = '{ada}'",
+            f"UPDATE operator SET db_role = '{ada}' WHERE login = 'admin'",  # another row made hers
+            f"UPDATE operator SET db_role = NULL, login = '{ada}' WHERE login = 'admin'",
+            "INSERT INTO operator (login, display_name, role, active, created_at, db_role)"
+            f" VALUES ('mallory', 'm', 'admin', true, now(), '{ada}')",
+        ):
+            with (
+                pytest.raises(
+                    DBAPIError, match=r"may not (change its own operator|make operator .* its own)"
+                ),
+                as_ada.begin() as connection,
+            ):
+                connection.exec_driver_sql(statement)
+        with as_ada.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE operator SET display_name = 'Ada' WHERE login = '{ada}'")
+            connection.exec_driver_sql(
+                f"UPDATE operator SET role = 'supervisor' WHERE login = '{roles.anna}'"
+            )
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT login, role FROM operator")).all())
+        assert rows[ada] == "admin" and rows[roles.anna] == "supervisor" and "mallory" not in rows
+        said = hotline("--db", roles.url(database_url, ada), "operators", "role", ada, "operator")
+        assert said.exit_code == 2, said.output
+        assert said.output.strip().endswith("cannot change her own role; another admin can"), said.output
+        assert "Traceback" not in said.output
+    finally:
+        as_ada.dispose()

@@ -132,3 +132,36 @@ def test_birthdays_on() -> None:
     assert birthdays_on(date(2026, 2, 28)) == [(2, 28), (2, 29)]
     assert birthdays_on(date(2024, 2, 28)) == [(2, 28)]
     assert birthdays_on(date(2026, 12, 31)) == [(12, 31)]
+
+
+def test_none_for_a_deactivated_owner(uow_factory: UowFactory, contacts: dict[str, int]) -> None:
+    """Her console refuses her, so nobody would see it: the console's and cron's birthday run (one service)
+    skip her, as ``reminders add`` refuses her; a person of hers falls back to the organisation's owner."""
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="anna", active=False)
+        create_client(
+            uow,
+            draft=ClientDraft(
+                name="Anna's Org Contact",
+                birthday=date(1975, 11, 23),
+                owner_login="anna",
+                organisation_id=_organisation_of(uow, contacts["OrgContact"]),
+            ),
+            default_region="RU",
+        )
+    with uow_factory(clock_=moscow(2026, 11, 23, 8, 0)) as uow:
+        made = create_birthday_reminders(uow, zone=MOSCOW)
+    assert {login for _, login, _, _ in birthday_rows(uow_factory)} == {"boris"}
+    assert len(made) == 2  # the organisation's contact, and anna's contact of that organisation
+    with uow_factory(clock_=moscow(2026, 12, 31, 8, 0)) as uow:  # hers, and no organisation to fall back on
+        assert create_birthday_reminders(uow, zone=MOSCOW) == []
+
+
+def _organisation_of(uow, client_id: int) -> int | None:
+    from hotline.core.models import Client
+
+    client = uow.session.get(Client, client_id)
+    assert client is not None
+    return client.organisation_id
