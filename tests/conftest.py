@@ -70,19 +70,15 @@ def session_roles(connection: Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def drop_session_roles(url: str) -> list[str]:
+def drop_session_roles(engine: Engine) -> list[str]:
     """Drop the roles this session made (their privileges in the test database first); their names."""
-    engine = make_engine(url)
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            roles = session_roles(connection)
-            for role in roles:
-                quoted = '"' + role.replace('"', '""') + '"'
-                connection.exec_driver_sql(f"DROP OWNED BY {quoted}")
-                connection.exec_driver_sql(f"DROP ROLE IF EXISTS {quoted}")
-            return roles
-    finally:
-        engine.dispose()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        roles = session_roles(connection)
+        for role in roles:
+            quoted = '"' + role.replace('"', '""') + '"'
+            connection.exec_driver_sql(f"DROP OWNED BY {quoted}")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {quoted}")
+        return roles
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +103,9 @@ def pg_database_url() -> Iterator[str]:
     finally:
         # The guard: ``database_url`` drops the roles of each test; what is left here a test made
         # around it (and did not drop). Dropped all the same, then the session ends in an error.
-        left = drop_session_roles(url)
+        dropper = make_engine(url)
+        left = drop_session_roles(dropper)
+        dropper.dispose()
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             left += session_roles(connection)
@@ -167,10 +165,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         yield url
     finally:
         _truncate_all(cleaner)
+        drop_session_roles(cleaner)  # the login and group roles its commands made (db grants, operators add)
         cleaner.dispose()
-        drop_session_roles(
-            url
-        )  # the login and group roles its commands made (``db grants``, ``operators add``)
 
 
 @pytest.fixture

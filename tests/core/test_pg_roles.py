@@ -514,7 +514,7 @@ def test_the_roles_hotline_commands_make_are_dropped_after_the_test(database_url
     with engine.connect() as connection:
         assert set(session_roles(connection)) == {login, *groups}
     engine.dispose()
-    assert set(drop_session_roles(database_url)) == {login, *groups}
+    assert set(drop_session_roles(engine)) == {login, *groups}
     with engine.connect() as connection:
         left = connection.execute(
             text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": [login, *groups]}
