@@ -62,6 +62,7 @@ corpus: install-dev
 ## Install everything the tests need (Python and Debian packages), lint, run the suite.
 ## Two workers on two cores: three were a fifth faster on a quiet machine (11 min), but on a slow one
 ## timing-bound console tests then failed (4 of 5,279), while two workers stayed green at load 16.
+## --durations=25: every run's log names its slowest tests, so a slower suite shows where it went.
 test: install-dev debs lint corpus
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25
 
