@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -212,23 +212,23 @@ class _Search:
         self.corrections_of: dict[frozenset[str], list[str]] = {}  # corrections' answers, by typed forms
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
+        """The rows of one statement (``:name`` parameters; ``expanding``: lists spelt out for ``IN``)."""
+        if expanding:
+            params = dict(params)
+            for name in expanding:
+                values = list(params.pop(name)) or [None]
+                marks = [f"{name}_{number}" for number in range(len(values))]
+                params.update(zip(marks, values, strict=True))
+                sql = re.sub(rf":{name}\b", "(" + ", ".join(f":{mark}" for mark in marks) + ")", sql)
         if self.driver is not None:
-            if expanding:
-                params = dict(params)
-                for name in expanding:
-                    values = list(params.pop(name)) or [None]
-                    marks = [f"{name}_{number}" for number in range(len(values))]
-                    params.update(zip(marks, values, strict=True))
-                    sql = re.sub(rf":{name}\b", "(" + ", ".join(f":{mark}" for mark in marks) + ")", sql)
             cursor = self.driver.execute(sql, params)
             try:
                 return cursor.fetchall()
             finally:
                 cursor.close()
-        statement = text(sql)
-        if expanding:
-            statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
-        return self.connection.execute(statement, params).all()
+        # Straight to psycopg's placeholders: SQLAlchemy's text() costs ~0.2 ms a statement to compile
+        # and cache, a tenth of a typo lookup's Python time; its cursor events still see every statement.
+        return self.connection.exec_driver_sql(_psycopg_placeholders(sql), params).all()
 
     def run(self, query: Query) -> _Found:
         found = _Found()
@@ -901,6 +901,16 @@ def _typo_tiers(alternatives: list[list[WordOption]]) -> list[list[list[WordOpti
         [swaps if number == position else options for number, options in enumerate(alternatives)],
         [others if number == position else options for number, options in enumerate(alternatives)],
     ]
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=512)
+def _psycopg_placeholders(sql: str) -> str:
+    """``:name`` as psycopg's ``%(name)s`` (a literal ``%`` doubled). The lookup's statements hold no
+    ``:`` but their parameters and ``::`` casts (none: they use ``CAST``)."""
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 def _typed_forms(word: str) -> frozenset[str]:

@@ -11,6 +11,7 @@ letter is truly ambiguous (``x`` is ``ks`` or ``h``). ``to_cyrillic``/``to_latin
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 from hotline.core.search.text import fold
 
@@ -84,10 +85,12 @@ def skeleton(word: str) -> str:
     return _finish(_latin_keys(to_latin(word), ambiguous=False)[0])
 
 
-def query_skeletons(word: str) -> list[str]:
-    """The keys a typed word may stand for (a few, when a Latin letter like ``x`` is ambiguous)."""
+@lru_cache(maxsize=4096)
+def query_skeletons(word: str) -> tuple[str, ...]:
+    """The keys a typed word may stand for (a few, when a Latin letter like ``x`` is ambiguous). Kept for
+    the words typed lately: every keystroke asks again for the words before the last, in every pass."""
     keys = [_finish(key) for key in _latin_keys(to_latin(word), ambiguous=True)]
-    return list(dict.fromkeys(keys))[:MAX_VARIANTS]
+    return tuple(dict.fromkeys(keys))[:MAX_VARIANTS]
 
 
 def _latin_keys(latin: str, *, ambiguous: bool) -> list[str]:

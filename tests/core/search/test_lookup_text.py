@@ -122,7 +122,7 @@ def test_ambiguous_letters_give_several_query_keys() -> None:
     assert skeleton("Smith").startswith(skeleton("Смит"))
     assert skeleton("Julia") in query_skeletons("Юлия")  # a first Ю, Я or Е may be an English J
     assert skeleton("Юлия") in query_skeletons("Юлия")
-    assert query_skeletons("Ульяна") == [skeleton("Ульяна")]  # only the word's first letter
+    assert query_skeletons("Ульяна") == (skeleton("Ульяна"),)  # only the word's first letter
 
 
 def test_wrong_layout_both_ways() -> None:
