@@ -179,15 +179,19 @@ def attachment(
         str | None, typer.Argument(metavar="[NAME]", help="Only this attachment (as listed); else all.")
     ] = None,
     save: Annotated[
-        Path | None, typer.Option("--save", metavar="DIR", help="Write the file(s) into this directory.")
+        str | None, typer.Option("--save", metavar="DIR", help="Write the file(s) into this directory.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Write over files that exist.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List a ticket's attachments, or save them (``--save DIR``) under safe names. An unknown name is
     exit 2; an existing file is never written over without ``--force``."""
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.attachments import ticket_files
 
+    if save is not None and not save.strip():
+        # Read as a path, a blank --save (an unset shell variable) was "." and wrote into the current folder.
+        raise InvalidInput("a blank directory; name the one to save into", where="--save")
     with cli_state().uow(readonly=True) as uow:
         files = ticket_files(uow, number=number, name=name, with_content=save is not None)
     if save is None:
@@ -198,7 +202,7 @@ def attachment(
         rows = [(item["name"], item["content_type"], item["size"], item["stored"]) for item in listed]
         stdout().print(table(f"#{number}: attachments", ["name", "type", "bytes", "stored"], rows))
         return
-    written = save_attachments(files, save, force=force)
+    written = save_attachments(files, Path(save), force=force)
     if as_json:
         print_json([str(path) for path in written])
         return
