@@ -24,7 +24,7 @@ HIGHLIGHT_STYLE = "bold yellow"
 @app.command("import")
 def import_(
     folder: Annotated[
-        Path, typer.Argument(help="Folder of Markdown files (front matter: title, tags, audience).")
+        str, typer.Argument(help="Folder of Markdown files (front matter: title, tags, audience).")
     ],
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave bad files out instead of importing nothing.")
@@ -33,10 +33,16 @@ def import_(
 ) -> None:
     """Import (or re-import, updating in place) every Markdown file under FOLDER."""
     from hotline.cli.state import cli_state
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.kb import import_folder
 
     with cli_state().uow() as uow:
-        report = import_folder(uow, folder=folder, skip_invalid=skip_invalid)
+        if not folder.strip():
+            # Read as a path, a blank FOLDER (an unset shell variable) was "." and imported every Markdown
+            # file under the current folder. Refused after the permission check, as every bad input is.
+            uow.authorize("kb.import", entity="kb", entity_id=folder)
+            raise InvalidInput("a blank folder; name the folder of articles", where="FOLDER")
+        report = import_folder(uow, folder=Path(folder), skip_invalid=skip_invalid)
     if as_json:
         print_json(report.as_dict())
         return

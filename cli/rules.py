@@ -125,6 +125,10 @@ def try_message(
     if as_json:
         print_json([item.as_dict() for item in explained])
         return
+    if not explained:  # it printed nothing at all, as if the command had not run
+        from hotline.cli.output import info
+
+        info(f"no rule listens to {event}: the rules would do nothing with this message")
     for item in explained:
         for line in item.lines():
             stdout().print(Text(line))

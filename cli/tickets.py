@@ -95,9 +95,13 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a ticket; prints its number (its SLA due times start now)."""
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.clients import get_client
-    from hotline.core.services.tickets import create_ticket, parse_priority, ticket_summary
+    from hotline.core.services.tickets import MAX_SUBJECT, create_ticket, parse_priority, ticket_summary
 
+    if len(" ".join(subject.split())) > MAX_SUBJECT:
+        # Core cuts a longer subject (a mail's cannot be refused); one typed here is refused, not cut unseen.
+        raise InvalidInput(f"a subject is at most {MAX_SUBJECT} characters", where="--subject")
     wanted = parse_priority(priority)
     setup = cli_state().sla
     came_from = cli_state().settings.attributions.resolve(source=source, campaign=campaign, where="--")
@@ -179,15 +183,19 @@ def attachment(
         str | None, typer.Argument(metavar="[NAME]", help="Only this attachment (as listed); else all.")
     ] = None,
     save: Annotated[
-        Path | None, typer.Option("--save", metavar="DIR", help="Write the file(s) into this directory.")
+        str | None, typer.Option("--save", metavar="DIR", help="Write the file(s) into this directory.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Write over files that exist.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List a ticket's attachments, or save them (``--save DIR``) under safe names. An unknown name is
     exit 2; an existing file is never written over without ``--force``."""
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.attachments import ticket_files
 
+    if save is not None and not save.strip():
+        # Read as a path, a blank --save (an unset shell variable) was "." and wrote into the current folder.
+        raise InvalidInput("a blank directory; name the one to save into", where="--save")
     with cli_state().uow(readonly=True) as uow:
         files = ticket_files(uow, number=number, name=name, with_content=save is not None)
     if save is None:
@@ -198,7 +206,7 @@ def attachment(
         rows = [(item["name"], item["content_type"], item["size"], item["stored"]) for item in listed]
         stdout().print(table(f"#{number}: attachments", ["name", "type", "bytes", "stored"], rows))
         return
-    written = save_attachments(files, save, force=force)
+    written = save_attachments(files, Path(save), force=force)
     if as_json:
         print_json([str(path) for path in written])
         return

@@ -67,7 +67,8 @@ class MailAccount(BaseModel):
 
     name: str
     imap_host: str
-    imap_port: int = 993
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    """A TCP port (``-5`` or ``99999`` passed ``config check`` as ok and failed at the first poll)."""
     imap_security: Security = "ssl"
     username: str
     password_env: str | None = None
@@ -78,7 +79,7 @@ class MailAccount(BaseModel):
     failed_folder: str = "Failed"
     queue: str = "Support"
     smtp_host: str | None = None
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Security = "starttls"
     smtp_username: str | None = None
     from_address: str

@@ -51,15 +51,22 @@ def add_contract(
     level = " ".join(level.split())
     if not level:
         raise InvalidInput("a contract needs a level", where="--level")
+    # Refused, not cut or stored as typed: a level over 50 characters was silently cut (and no longer
+    # matched its [[sla]] contract), an escape sequence was stored and replayed by every listing.
+    if len(level) > 50 or not level.isprintable():
+        raise InvalidInput("a contract level is at most 50 printable characters", where="--level")
+    reference = " ".join(reference.split())
+    if len(reference) > 100 or not reference.isprintable():
+        raise InvalidInput("a contract reference is at most 100 printable characters", where="--reference")
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
     contract = Contract(
         client_id=client_id,
-        level=level[:50],
+        level=level,
         starts_on=starts_on,
         ends_on=ends_on,
         queues=sorted({q.strip() for q in queues or [] if q.strip()}),
-        reference=" ".join(reference.split())[:100],
+        reference=reference,
         created_at=uow.now(),
     )
     uow.session.add(contract)

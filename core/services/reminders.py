@@ -249,6 +249,9 @@ def pending_reminders(
 
 def _own_reminder(uow: UnitOfWork, reminder_id: int) -> Reminder:
     """The reminder, if the actor may change it: its operator, a supervisor or admin, or the system."""
+    # Asked first: marking done a reminder already done writes nothing, so a deactivated operator's console
+    # (its list shown before someone else did it) went through unrefused and unaudited.
+    uow.authorize("reminder.write", entity="reminder", entity_id=reminder_id)
     reminder = uow.session.get(Reminder, reminder_id)
     if reminder is None:
         raise NotFound(f"no reminder with id {reminder_id}")

@@ -35,8 +35,14 @@ def parse_shift_span(text: str) -> tuple[int, int]:
         return parse_span(text)
     except ValueError:
         # An end at or before the start runs past midnight: check both halves as times of day.
-        start, _ = parse_span(f"{start_text}-24:00")
-        _, end = parse_span(f"00:00-{end_text}") if end_text.strip() not in ("00:00", "0:00") else (0, 0)
+        # The halves are checked as ranges of their own; a fault is told with the range as typed (it
+        # said "bad time range '25:00-24:00'" for "25:00-26:00", a range no one wrote).
+        try:
+            start, _ = parse_span(f"{start_text}-24:00")
+            _, end = parse_span(f"00:00-{end_text}") if end_text.strip() not in ("00:00", "0:00") else (0, 0)
+        except ValueError as error:
+            reason = str(error).rpartition(": ")[2]
+            raise ValueError(f"bad shift {text!r}: {reason}") from None
         if end == start:
             raise ValueError(f"bad shift {text!r}: it would last no time or a whole day") from None
         return start, end

@@ -116,3 +116,27 @@ def test_reindex(database_url: str, tmp_path: Path) -> None:
     result = hotline(database_url, "kb", "reindex")
     assert result.exit_code == 0, result.output
     assert "10 articles indexed" in result.stderr
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_folder_is_refused_not_the_current_one(
+    database_url: str, tmp_path: Path, monkeypatch, uow_factory, blank: str
+) -> None:
+    """``kb import ""`` (an unset shell variable) was read as ``.``: every Markdown file under the folder the
+    command ran in became an article, exit 0. Now exit 2 and nothing imported; an operator is still told
+    she may not import at all, first."""
+    write_corpus(tmp_path / "here")
+    monkeypatch.chdir(tmp_path / "here")
+    result = hotline(database_url, "kb", "import", blank, "--json")
+    assert result.exit_code == 2, result.output
+    assert "FOLDER: a blank folder" in result.output
+    assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
+    with uow_factory() as uow:
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+    refused = runner.invoke(
+        app,
+        ["--db", database_url, "--operator", "olga", "kb", "import", blank],
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
+    )
+    assert refused.exit_code == 2
+    assert "kb.import needs supervisor or admin" in refused.output

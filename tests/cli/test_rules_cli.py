@@ -142,3 +142,13 @@ def test_a_message_is_dry_run_and_nothing_is_written(database_url, world, engine
         assert connection.execute(select(func.count()).select_from(RuleTrace)).scalar_one() == 0
     missing = hotline(database_url, config, "rules", "test", str(world / "missing.eml"))
     assert missing.exit_code == 2 and "missing.eml" in missing.stderr
+
+
+def test_a_message_no_rule_listens_to_is_said_not_silence(database_url, world) -> None:
+    """Without rules ``rules test`` printed nothing at all, exit 0: as if it had not run."""
+    config = config_with(world, 'timezone = "Europe/Moscow"\n')
+    message = world / "router.eml"
+    message.write_bytes(EML.replace(b"=?utf-8?b??=", "Роутер".encode()))
+    result = hotline(database_url, config, "rules", "test", str(message))
+    assert result.exit_code == 0, result.output
+    assert "no rule listens to mail.received" in result.stderr

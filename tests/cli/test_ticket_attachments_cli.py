@@ -169,3 +169,22 @@ def test_with_no_account_to_send_from_a_reply_is_refused_and_nothing_written(
         assert (
             uow.session.execute(select(TicketEvent).where(TicketEvent.kind == "message_out")).first() is None
         )
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_save_directory_is_refused_not_the_current_folder(
+    cli, tmp_path: Path, monkeypatch, blank: str
+) -> None:
+    """``--save ""`` (an unset shell variable) was read as ``.``: the files went into whatever folder the
+    command ran in, exit 0. Now exit 2, naming --save, and nothing written."""
+    number = _ticket(cli)
+    file = tmp_path / "a.txt"
+    file.write_bytes(b"one")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(file)).exit_code == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    saved = cli("tickets", "attachment", str(number), "--save", blank)
+    assert saved.exit_code == 2, saved.output
+    assert "--save" in saved.output and "blank" in saved.output
+    assert list(here.iterdir()) == []

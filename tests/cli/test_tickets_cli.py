@@ -240,3 +240,14 @@ def test_listings_page_and_say_when_there_is_more(cli) -> None:
     assert len(seen) == 5
     text = cli("tickets", "list", "--limit", "2")
     assert "showing 1–2; there are more: --offset 2" in text.output
+
+
+def test_a_subject_over_500_characters_is_refused_not_cut(cli) -> None:
+    """It was cut to 500 characters without a word, exit 0 (a mail's subject is still cut: mail cannot be
+    refused); 500 after folding whitespace still passes."""
+    long = cli("tickets", "create", "--subject", "s" * 501, "--json")
+    assert long.exit_code == 2, long.output
+    assert "--subject: a subject is at most 500 characters" in long.output
+    assert json.loads(cli("tickets", "list", "--json").stdout)["tickets"] == []
+    folded = cli("tickets", "create", "--subject", "  " + "s" * 500 + "\n", "--json")
+    assert folded.exit_code == 0, folded.output

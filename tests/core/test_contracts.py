@@ -115,3 +115,31 @@ def test_bad_contracts_and_who_may_add_them(engine, clock, clients) -> None:
         add_contract(
             uow, client_id=clients["none"], level="gold", starts_on=date(2026, 1, 1), ends_on=date(2026, 2, 1)
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("level", "g" * 51, "--level"),
+        ("level", "gold\x1b[2J", "--level"),
+        ("reference", "R" * 101, "--reference"),
+        ("reference", "R-1\x07", "--reference"),
+    ],
+)
+def test_a_too_long_or_unprintable_level_or_reference_is_refused(
+    uow_factory, clients, field, value, where
+) -> None:
+    """They were cut to 50 and 100 characters without a word (a cut level no longer matched its [[sla]]
+    contract) and an escape sequence was stored as typed: now one clear refusal, and nothing written."""
+    given = {"level": "gold", "reference": "", field: value}
+    with pytest.raises(InvalidInput) as refused, uow_factory("sue") as uow:
+        add_contract(
+            uow,
+            client_id=clients["none"],
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 12, 31),
+            **given,
+        )
+    assert refused.value.where == where
+    with uow_factory(readonly=True) as uow:
+        assert list_contracts(uow, day=date(2026, 6, 1), client_id=clients["none"]) == []

@@ -192,3 +192,13 @@ def test_the_listening_connection_comes_back_after_it_is_lost(backend, engine, u
         assert "screen_pop" in changed
     finally:
         watcher.close()
+
+
+@pytest.mark.parametrize("number", ["+7 916\x1b[2J 123", "+7\x07916", "1" + "x" * 120])
+def test_a_pop_for_a_number_with_escapes_or_too_long_is_refused(uow_factory, staff, number: str) -> None:
+    """``call incoming`` stored the escape sequence for every console to show, and a number over the
+    column's 100 characters was kept on SQLite but a database error on PostgreSQL: both are exit 2 now."""
+    with pytest.raises(InvalidInput, match="at most 100 printable characters"), uow_factory() as uow:
+        request_screen_pop(uow, operator_login="olga", number=number)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM screen_pop")).scalar_one() == 0

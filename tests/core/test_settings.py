@@ -117,6 +117,18 @@ def test_mail_secrets_and_plaintext_are_config_errors(tmp_path, host, security, 
     assert "hunter2" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "extra", ["imap_port = -5", "imap_port = 0", "smtp_port = 65536", 'smtp_host = "s"\nsmtp_port = 99999']
+)
+def test_a_mail_port_outside_1_to_65535_is_a_config_error(tmp_path, extra) -> None:
+    """``config check`` said "ok" for them; the first poll or send failed on the socket."""
+    path = tmp_path / "config.toml"
+    path.write_text(_ACCOUNT.format(host="imap.example.com", security="ssl", extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"mail\.accounts\.0\.(imap|smtp)_port") as error:
+        load_settings(path)
+    assert str(path) in str(error.value)
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.53"])
 def test_plaintext_to_loopback_is_fine(tmp_path, host) -> None:
     from hotline.core.settings import load_settings

@@ -79,3 +79,28 @@ def test_every_table_round_trips(uow_factory, staff) -> None:
         "client@x.ru",
     )
     assert event.created_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"assignee_login": "olga"},  # taking her own ticket
+        {"queue": "Support"},
+        {"priority": Priority.NORMAL},
+    ],
+)
+def test_a_deactivated_operators_no_op_change_is_refused_and_audited(uow_factory, staff, change) -> None:
+    """A change to what the ticket already is writes nothing, and so asked no one: from a console left open
+    after she was deactivated, an operator "took" her own ticket, was told it was assigned to her, and no
+    refusal was recorded."""
+    from hotline.core.errors import PermissionDenied
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory("olga") as uow:
+        number = create_ticket(uow, subject="S", queue="Support", assignee_login="olga").number
+    with uow_factory("admin") as uow:
+        set_operator_active(uow, login="olga", active=False)
+    with pytest.raises(PermissionDenied, match="deactivated"), uow_factory("olga") as uow:
+        update_ticket(uow, number=number, expected_version=None, **change)
+    with uow_factory(readonly=True) as uow:
+        assert audit_actions(uow)[-1] == "refused:ticket.write"

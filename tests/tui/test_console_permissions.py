@@ -147,3 +147,29 @@ def test_ticket_history_at_80x24(backend, world, staff, console, snap_compare) -
         await settled(pilot)
 
     assert snap_compare(console(operator_login="sue"), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_deactivated_while_the_console_is_open_taking_her_own_ticket_is_refused(
+    backend, world, engine, console, clock
+) -> None:
+    """Deactivated while her console was open, anna pressed ``t`` on her own ticket: the change changed
+    nothing, so nothing asked, and she was told "#1: assigned to anna." with no refusal in the audit
+    trail. Now one error toast and one refusal, from the console."""
+    from hotline.core.services.operators import set_operator_active
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        with UnitOfWork(engine, clock=clock) as uow:
+            set_operator_active(uow, login="anna", active=False)
+        await pilot.press("t")
+        await settled(pilot)
+        told = [(n.severity, str(n.message)) for n in app._notifications]
+    assert told == [("error", "operator 'anna' is deactivated")]
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = list(
+            uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:ticket.write")).scalars()
+        )
+    assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]

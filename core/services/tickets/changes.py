@@ -49,6 +49,10 @@ def update_ticket(
 
     ``expected_version`` is the version the person saw; None skips the check (cron, the mail poller).
     """
+    # Asked first, not left to the audit entry of a change: a change to what the ticket already is writes
+    # nothing, and a deactivated operator's no-op (taking her own ticket from a console left open) went
+    # through unrefused and unaudited, told "assigned to anna".
+    uow.authorize("ticket.write", entity="ticket", entity_id=number)
     ticket = locked_ticket(uow, number=number, expected_version=expected_version)
     before = snapshot(ticket)
     policy_inputs = (ticket.priority, ticket.queue_id)

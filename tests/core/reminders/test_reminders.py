@@ -215,3 +215,26 @@ def test_a_clients_reminders_are_everyones(uow_factory: UowFactory, clock: Fixed
         create_reminder(uow, text="Not about them", due_at=clock.now())
     with uow_factory(readonly=True) as uow:
         assert [r.text for r in pending_reminders(uow, client_id=people)] == ["Anna's", "Boris's"]
+
+
+def test_a_deactivated_operator_marking_a_done_reminder_done_is_refused_and_audited(
+    uow_factory: UowFactory, clock: FixedClock, people: int
+) -> None:
+    """Done twice changes nothing, so it asked no one: a console left open after its operator was
+    deactivated marked her (already done) reminder done, unrefused and unaudited."""
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory(actor_login="anna") as uow:
+        reminder_id = create_reminder(uow, text="x", due_at=clock.now()).id or 0
+        complete_reminder(uow, reminder_id=reminder_id)
+    with uow_factory() as uow:
+        set_operator_active(uow, login="anna", active=False)
+    with pytest.raises(PermissionDenied, match="deactivated"), uow_factory(actor_login="anna") as uow:
+        complete_reminder(uow, reminder_id=reminder_id)
+    with uow_factory(readonly=True) as uow:
+        refused = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "refused:reminder.write")
+        ).all()
+    assert [(entry.actor, entry.entity, entry.entity_id) for entry in refused] == [
+        ("anna", "reminder", str(reminder_id))
+    ]

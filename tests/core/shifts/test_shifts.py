@@ -112,3 +112,14 @@ def test_parsing_spans_and_days() -> None:
     assert parse_weekdays("fri-mon") == [0, 4, 5, 6]
     with pytest.raises(ValueError, match="bad shift"):
         parse_shift_span("nine to five")
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [("25:00-26:00", "no such time of day"), ("22:00-06:61", "no such time of day"), ("x-06:00", "write it")],
+)
+def test_a_bad_shift_is_told_as_typed(typed: str, reason: str) -> None:
+    """The range "25:00-26:00" was refused as "bad time range '25:00-24:00'": a range the operator never typed."""
+    with pytest.raises(ValueError, match=r"^bad shift ") as refused:
+        parse_shift_span(typed)
+    assert str(refused.value).startswith(f"bad shift {typed!r}: {reason}")
