@@ -61,6 +61,10 @@ def list_clients(
     state = cli_state()
     if export is not None:
         state.authorize("client.list_export", entity="client")
+    for option, value in (("--group", group), ("--tag", tag), ("--owner", owner), ("--source", source),
+                          ("--campaign", campaign)):  # fmt: skip
+        if value is not None and not value.strip():  # matched no client: an empty list, exit 0
+            raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
     filters = ClientListFilter(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,
         birthday_this_week=birthday_this_week, no_contact_days=no_contact_days,

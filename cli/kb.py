@@ -72,6 +72,8 @@ def search(
 
     if audience is not None and audience not in ("internal", "public"):
         raise InvalidInput("use internal or public", where="--audience")
+    if not query.strip():  # "no articles found" (exit 0) for a search that never asked anything
+        raise InvalidInput("nothing to search for: give words", where="QUERY")
     with cli_state().uow(readonly=True) as uow:
         result = search_articles(uow, query=query, limit=limit, audience=audience)
     if result.hint:

@@ -294,7 +294,8 @@ def _case_note(what: str, name: str) -> str:
 def _active_operator(uow: UnitOfWork, login: str, *, by: str) -> Operator:
     operator = _find(uow, login)
     if operator is None:
-        _refuse(uow, by, f"unknown operator {login!r}", target=login)
+        hint = f" (logins are lower-case: {login.lower()!r}?)" if login != login.lower() else ""
+        _refuse(uow, by, f"unknown operator {login!r}{hint}", target=login)
     assert operator is not None
     if not operator.active:
         _refuse(uow, by, f"operator {login!r} is deactivated", target=login)

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hotline.core.models import Shift, ShiftException
-from hotline.core.sla.config import WEEKDAYS
 
 EXCEPTION_KINDS = ("vacation", "sick", "swap")
 MINUTES_A_DAY = 24 * 60
@@ -57,12 +56,25 @@ def parse_weekdays(text: str) -> list[int]:
     for part in cleaned.split(","):
         first, _, last = part.strip().partition("-")
         try:
-            a = WEEKDAYS.index(first.strip()[:3])
-            b = WEEKDAYS.index(last.strip()[:3]) if last else a
+            a = _weekday(first)
+            b = _weekday(last) if last else a
         except ValueError:
             raise ValueError(f"bad days {text!r}: write them like mon-fri, sat,sun or all") from None
         days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
     return sorted(set(days))
+
+
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(text: str) -> int:
+    """A day's number from its name or a start of it of three letters or more (``mon``, ``Monday``):
+    ``mon\x1b`` or ``monkey`` is no day (they were read by their first three letters)."""
+    word = text.strip()
+    for number, name in enumerate(_DAY_NAMES):
+        if len(word) >= 3 and name.startswith(word):
+            return number
+    raise ValueError(text)
 
 
 def _covers(exception: ShiftException, day: date) -> bool:

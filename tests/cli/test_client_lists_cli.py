@@ -49,3 +49,13 @@ def test_list_export_and_groups(empty_db: str, tmp_path: Path) -> None:
     assert groups == [{"name": "Key", "colour": "#ff0000", "contract_level": "gold", "clients": 2}]
     assert hotline(*base, "clients", "groups", "remove", "Key").exit_code == 0
     assert hotline(*base, "clients", "list", "--group", "Key").exit_code == 2
+
+
+def test_a_blank_filter_is_bad_usage(empty_db: str) -> None:
+    """``--tag ""`` (an unset shell variable) matched no client: an empty list with exit 0."""
+    base = ("--db", empty_db, "--operator", "boss")
+    assert hotline(*base, "db", "init").exit_code == 0
+    for option in ("--group", "--tag", "--owner", "--source", "--campaign"):
+        result = hotline(*base, "clients", "list", option, " ")
+        assert result.exit_code == 2, (option, result.output)
+        assert f"a blank {option}" in result.stderr

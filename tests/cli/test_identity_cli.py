@@ -47,6 +47,7 @@ def _tickets(engine) -> int:
     [
         ("stranger", None, "the OS user 'stranger' is not a hotline operator"),
         ("admin", "ghost", "unknown operator 'ghost'"),
+        ("admin", "Ivan", "unknown operator 'Ivan' (logins are lower-case: 'ivan'?)"),
         ("admin", "", "a blank login is not an operator"),
         ("admin", "  ", "a blank login is not an operator"),
         ("admin", "bo\x1b[31mss", "never holds control characters"),

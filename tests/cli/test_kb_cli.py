@@ -80,6 +80,15 @@ def test_bad_queries_give_a_hint_and_exit_0(database_url: str, tmp_path: Path) -
         assert result.stderr.count("\n") == 1
 
 
+def test_a_blank_search_is_bad_usage(database_url: str, tmp_path: Path) -> None:
+    """``kb search ""`` (an unset shell variable) said "no articles found", exit 0: it asked nothing."""
+    imported(database_url, write_corpus(tmp_path / "kb"))
+    for query in ["", "   "]:
+        result = hotline(database_url, "kb", "search", query)
+        assert result.exit_code == 2, result.output
+        assert "QUERY: nothing to search for" in result.stderr
+
+
 def test_a_bad_file_is_exit_2_naming_file_line_field(database_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()

@@ -110,6 +110,15 @@ def test_parsing_spans_and_days() -> None:
     assert parse_shift_span("22:00-06:00") == (22 * 60, 6 * 60)
     assert parse_shift_span("09:00-18:00") == (9 * 60, 18 * 60)
     assert parse_weekdays("fri-mon") == [0, 4, 5, 6]
+    assert parse_weekdays("Monday, wednes") == [0, 2]
+
+
+@pytest.mark.parametrize("typed", ["mon\x1b", "monkey", "mo", "tuesdays", "sat,"])
+def test_a_day_is_its_name_or_the_start_of_it(typed: str) -> None:
+    """Days were read by their first three letters: ``mon\x1b`` (an escape typed after it) and
+    ``monkey`` were Monday."""
+    with pytest.raises(ValueError, match="bad days"):
+        parse_weekdays(typed)
     with pytest.raises(ValueError, match="bad shift"):
         parse_shift_span("nine to five")
 
