@@ -210,6 +210,8 @@ def attachment(
     if as_json:
         print_json([str(path) for path in written])
         return
+    if not written:  # it printed nothing, as if the files had been saved somewhere
+        info(f"#{number} has no attachments: nothing saved")
     for path in written:
         info(f"saved {path}")
 

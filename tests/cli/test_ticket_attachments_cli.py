@@ -188,3 +188,11 @@ def test_a_blank_save_directory_is_refused_not_the_current_folder(
     assert saved.exit_code == 2, saved.output
     assert "--save" in saved.output and "blank" in saved.output
     assert list(here.iterdir()) == []
+
+
+def test_saving_a_ticket_without_attachments_says_so(cli, tmp_path: Path) -> None:
+    """``--save DIR`` on a ticket with no attachments printed nothing, as if it had saved them."""
+    number = _ticket(cli)
+    saved = cli("tickets", "attachment", str(number), "--save", str(tmp_path))
+    assert saved.exit_code == 0, saved.output
+    assert f"#{number} has no attachments: nothing saved" in saved.stderr
