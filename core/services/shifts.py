@@ -140,6 +140,8 @@ def add_exception(
     other = get_operator(uow, login=other_login) if other_login else None
     if other is not None and other.id == operator.id:
         raise InvalidInput("an operator cannot swap with themselves", where="--with")
+    if other is not None:
+        _neither_away(uow, (operator, other), starts_on, ends_on)
     row = ShiftException(
         operator_id=operator.id,  # type: ignore[arg-type]
         kind=kind,
@@ -152,6 +154,27 @@ def add_exception(
     uow.session.flush()
     record_audit(uow, action="shift.exception", entity="operator", entity_id=login, after=snapshot(row))
     return row
+
+
+def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: date, last: date) -> None:
+    """A swap on a day one of the two is on vacation or sick leaves a shift with nobody: the one away
+    works neither shift (it was accepted, and the roster showed the swap)."""
+    away = uow.session.exec(
+        select(ShiftException).where(
+            col(ShiftException.operator_id).in_([operator.id for operator in operators]),
+            col(ShiftException.kind).in_(("vacation", "sick")),
+            col(ShiftException.starts_on) <= last,
+            col(ShiftException.ends_on) >= first,
+        )
+    ).first()
+    if away is not None:
+        who = next(operator.login for operator in operators if operator.id == away.operator_id)
+        raise InvalidInput(
+            f"{who} is {'on vacation' if away.kind == 'vacation' else 'off sick'} from"
+            f" {away.starts_on.isoformat()} to {away.ends_on.isoformat()}:"
+            " a swap would leave a shift uncovered",
+            where="--date",
+        )
 
 
 def remove_exception(uow: UnitOfWork, *, exception_id: int) -> None:

@@ -89,6 +89,24 @@ def test_vacation_sick_day_and_swap(uow_factory, night_and_day) -> None:
         assert schedule_of(uow, login="nina").week["mon"] == ["22:00-06:00"]
 
 
+def test_no_swap_on_a_day_one_of_the_two_is_away(uow_factory, night_and_day) -> None:
+    """A swap with a colleague on vacation (or while off sick oneself) left a shift with nobody, and the
+    roster showed the swap."""
+    with uow_factory() as uow:
+        add_exception(
+            uow, login="nina", kind="vacation", starts_on=date(2026, 11, 23), ends_on=date(2026, 11, 24)
+        )
+        add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 26))
+    for day, refused in [
+        (date(2026, 11, 24), "nina is on vacation from 2026-11-23 to 2026-11-24"),
+        (date(2026, 11, 26), "dan is off sick from 2026-11-26 to 2026-11-26"),
+    ]:
+        with uow_factory() as uow, pytest.raises(InvalidInput, match=refused):
+            add_exception(uow, login="dan", kind="swap", starts_on=day, other_login="nina")
+    with uow_factory() as uow:
+        add_exception(uow, login="dan", kind="swap", starts_on=date(2026, 11, 25), other_login="nina")
+
+
 def test_clear_and_bad_values(uow_factory, night_and_day) -> None:
     with uow_factory() as uow:
         assert clear_shifts(uow, login="dan", days="mon") == 1
