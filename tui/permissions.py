@@ -12,7 +12,8 @@ _READ = (
     " note.cancel file_pick.take file_pick.cancel help.close home.open home.next home.previous home.clear"
     " home.new_client kb_search.insert kb_search.next kb_search.previous kb_search.close"
     " log_call.insert_article log_call.cancel new_client.open_duplicate new_client.cancel queues.open"
-    " queues.all queues.mine queues.unassigned queues.breaching queues.next_queue queues.previous_queue"
+    " queues.all queues.mine queues.unassigned queues.breaching queues.status queues.next_queue"
+    " queues.previous_queue"
     " queues.reload queues.back ticket.files ticket.reload ticket.client ticket.back choice.cancel"
     " ticket_files.save ticket_files.save_all ticket_files.open ticket_files.close"
     " ticket_text.insert_article ticket_text.attach ticket_text.detach ticket_text.cancel"
@@ -38,7 +39,6 @@ _WRITES = {
     "new_client.save": "client.write",
     "queues.take": "ticket.write",
     "queues.assign": "ticket.write",
-    "queues.status": "ticket.write",
     "ticket.reply": "ticket.write",
     "ticket.note": "ticket.write",
     "ticket.status": "ticket.write",
