@@ -22,7 +22,6 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from hotline.core.db import driver_connection
-from hotline.core.models.enums import OPEN_STATUSES
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
@@ -45,6 +44,7 @@ from hotline.core.search.pg_fetch import (
     contact_line,
     ids_words_sql,
     one_word_sql,
+    open_count_sql,
     ranked_lines_sql,
     words_sql,
 )
@@ -437,13 +437,8 @@ class _Search:
             return self.words_of_clients(ids, lambda new: self.read_words(*ids_words_sql(new)))
         complete = [[whole(option) for option in options] for options in alternatives[:-1]]
         found, params = self.readings_pg(complete + alternatives[-1:], alternatives)
-        known = list(self.words_of)
-        read = self.read_words(*words_sql(found, params, known))
-        ids = list(read)
-        for client_id in ids:
-            if client_id not in self.words_of:
-                self.words_of[client_id] = read[client_id]
-        return {client_id: self.words_of[client_id] for client_id in ids if self.words_of[client_id]}
+        read = self.read_words(*words_sql(found, params, known=list(self.words_of)))
+        return self.words_of_clients(list(read), lambda new: {number: read[number] for number in new})
 
     def read_words(self, sql: str, params: dict[str, Any]) -> dict[int, list[tuple[str, str, str]]]:
         """Client ids (in the order read) with their word rows (empty when not read)."""
@@ -510,7 +505,7 @@ class _Search:
         if not (forced or typos) or not correctable(word):
             return options
         if forced or not self.any_word(options):
-            terms = self.corrections(_typed_forms(word))
+            terms = self.corrections(word)
             # Two letters swapped (the commonest slip) rank first, then other corrections of the word as
             # typed, then those found only through its spelling-blind key ("loew": "lowe", then "love").
             swaps = transpositions(word)
@@ -535,14 +530,9 @@ class _Search:
             options = self.word_alternatives(word, short=False, typos=False)
             key = _options_key(options)
             if key not in self.words_exist and key not in asked:
-                exists = []
-                for option_number, option in enumerate(options):
-                    where, option_params = option_sql("a", [option], tag=f"w{number}_{option_number}")
-                    params.update(option_params)
-                    exists.append(f"EXISTS (SELECT 1 FROM search_word a WHERE {where})")
-                probes.append(
-                    f"SELECT {len(asked)} AS n, {' OR '.join(exists)} AS hit, CAST(NULL AS text) AS term"
-                )
+                probe, probe_params = _exists_sql(options, tag=f"w{number}_")
+                params.update(probe_params)
+                probes.append(f"SELECT {len(asked)} AS n, {probe} AS hit, CAST(NULL AS text) AS term")
                 asked.append(key)
             forms = _typed_forms(word)
             if forms not in self.corrections_of and forms not in forms_wanted:
@@ -566,8 +556,6 @@ class _Search:
                 terms.add(term)
         for forms in forms_wanted:
             self.corrections_of[forms] = _pick_corrections(forms, terms)
-        for key in asked:
-            self.words_exist.setdefault(key, False)
 
     def any_word(self, options: list[WordOption]) -> bool:
         """Whether any index row matches any option: one indexed probe per option (an OR inside one scan
@@ -575,27 +563,20 @@ class _Search:
         key = _options_key(options)
         if key in self.words_exist:
             return self.words_exist[key]
-        probes: list[str] = []
-        params: dict[str, Any] = {}
-        for number, option in enumerate(options):
-            where, option_params = option_sql("a", [option], tag=f"o{number}")
-            params.update(option_params)
-            probes.append(f"EXISTS (SELECT 1 FROM search_word a WHERE {where})")
-        exists = bool(probes) and bool(self.rows("SELECT " + " OR ".join(probes), params)[0][0])
+        exists = False
+        if options:
+            probe, params = _exists_sql(options, tag="o")
+            exists = bool(self.rows(f"SELECT {probe}", params)[0][0])
         self.words_exist[key] = exists
         return exists
 
-    def corrections(self, typed: frozenset[str]) -> list[str]:
-        """Vocabulary terms (name words and their keys) one edit away from any of the ``typed`` forms."""
-        if typed not in self.corrections_of:
-            keys = sorted({dkey for form in typed for dkey in delete_keys(form)})
-            terms = self.rows(
-                "SELECT DISTINCT term FROM search_vocab WHERE dkey IN :keys",
-                {"keys": keys},
-                expanding=("keys",),
-            )
-            self.corrections_of[typed] = _pick_corrections(typed, {term for (term,) in terms})
-        return self.corrections_of[typed]
+    def corrections(self, word: str) -> list[str]:
+        """Vocabulary terms (name words and their keys) one edit away from the word or its key (read by
+        ``probe_for_typos``, which a typo pass runs first for all its words)."""
+        forms = _typed_forms(word)
+        if forms not in self.corrections_of:
+            self.probe_for_typos((word,))
+        return self.corrections_of[forms]
 
     def matching_clients(self, alternatives: list[list[WordOption]]) -> list[int]:
         """Clients with a row matching every typed word.
@@ -771,15 +752,10 @@ class _Search:
         ids = sorted(clients)
         if self.postgres:
             return self.client_lines(clients, ids)
-        # Open tickets are counted with a CASE over the client's tickets: given a status filter, planners
-        # prefer the status index and scan every open ticket.
-        open_list = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
         details: dict[int, Any] = {}
         open_tickets: dict[int, int] = {}
         for row in self.rows(
-            "SELECT c.id, c.name, c.last_interaction_at, o.name,"
-            f" (SELECT sum(CASE WHEN t.status IN ({open_list}) THEN 1 ELSE 0 END)"
-            "  FROM ticket t WHERE t.client_id = c.id)"
+            f"SELECT c.id, c.name, c.last_interaction_at, o.name, {open_count_sql('c.id')}"
             " FROM client c LEFT JOIN client o ON o.id = c.organisation_id WHERE c.id IN :ids",
             {"ids": ids},
             expanding=("ids",),
@@ -911,6 +887,18 @@ def _psycopg_placeholders(sql: str) -> str:
     """``:name`` as psycopg's ``%(name)s`` (a literal ``%`` doubled). The lookup's statements hold no
     ``:`` but their parameters and ``::`` casts (none: they use ``CAST``)."""
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _exists_sql(options: list[WordOption], *, tag: str) -> tuple[str, dict[str, Any]]:
+    """Whether any index row matches any option, as one SQL expression: one indexed probe per option
+    (an OR inside one scan defeats the planner)."""
+    probes: list[str] = []
+    params: dict[str, Any] = {}
+    for number, option in enumerate(options):
+        where, option_params = option_sql("a", [option], tag=f"{tag}{number}")
+        params.update(option_params)
+        probes.append(f"EXISTS (SELECT 1 FROM search_word a WHERE {where})")
+    return " OR ".join(probes), params
 
 
 def _typed_forms(word: str) -> frozenset[str]:

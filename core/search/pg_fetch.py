@@ -26,14 +26,23 @@ KIND_DETAILS = "d"
 
 _OPEN_LIST = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
 
+
+def open_count_sql(client: str) -> str:
+    """The number of open tickets of ``client`` (a column), NULL with none (both backends). Counted with
+    a CASE over the client's tickets: given a status filter, planners prefer the status index and scan
+    every open ticket."""
+    return (
+        f"(SELECT sum(CASE WHEN t.status IN ({_OPEN_LIST}) THEN 1 ELSE 0 END)"
+        f" FROM ticket t WHERE t.client_id = {client})"
+    )
+
+
 # One row per found client: what it was found by, its word rows, its line, its first contact points.
-# Open tickets are counted with a CASE over the client's tickets: given a status filter, planners prefer
-# the status index and scan every open ticket. A client with no phone shows its first two addresses.
+# A client with no phone shows its first two addresses.
 _LINES = (
     " SELECT f.kind, f.client_id, f.address, w.fields, w.words, w.wkeys,"
     " c.id, c.name, c.last_interaction_at, o.name,"
-    f" (SELECT sum(CASE WHEN t.status IN ({_OPEN_LIST}) THEN 1 ELSE 0 END)"
-    "  FROM ticket t WHERE t.client_id = c.id),"
+    f" {open_count_sql('c.id')},"
     " (SELECT p.e164 FROM client_phone p WHERE p.client_id = c.id ORDER BY p.id LIMIT 1),"
     " ARRAY(SELECT e.address FROM client_email e WHERE e.client_id = c.id ORDER BY e.id LIMIT 2)"
     " FROM found f"
@@ -91,8 +100,7 @@ def ranked_lines_sql(ids: list[int], scores: list[float], limit: int) -> tuple[s
         "  coalesce(t.open_count, 0) DESC, coalesce(extract(epoch FROM c.last_interaction_at), 0) DESC,"
         "  x.client_id) AS pos"
         "  FROM x JOIN client c ON c.id = x.client_id CROSS JOIN LATERAL"
-        f"  (SELECT sum(CASE WHEN t.status IN ({_OPEN_LIST}) THEN 1 ELSE 0 END) AS open_count"
-        "   FROM ticket t WHERE t.client_id = x.client_id) t),"
+        f"  (SELECT {open_count_sql('x.client_id')} AS open_count) t),"
         f" found AS (SELECT '{KIND_DETAILS}' AS kind, client_id, pos, NULL AS address FROM ranked"
         " WHERE pos <= :limit)"
     )
@@ -112,7 +120,7 @@ _WORDS = (
 )
 
 
-def words_sql(found: str, params: dict[str, Any], known: list[int]) -> tuple[str, dict[str, Any]]:
+def words_sql(found: str, params: dict[str, Any], *, known: list[int]) -> tuple[str, dict[str, Any]]:
     """The candidates a statement's CTEs find (``found``: ``WITH …, found AS (client_id, pos)``), with
     the word rows of those not ``known``."""
     return found + _WORDS, {**params, "known": known}
@@ -124,7 +132,7 @@ def ids_words_sql(ids: list[int]) -> tuple[str, dict[str, Any]]:
         "WITH found AS (SELECT x.client_id, x.pos"
         " FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS x(client_id, pos))"
     )
-    return words_sql(found, {"ids": list(ids)}, [])
+    return words_sql(found, {"ids": list(ids)}, known=[])
 
 
 def contact_line(phone: str | None, emails: list[str] | None) -> list[str]:
