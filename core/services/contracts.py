@@ -19,6 +19,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.services.groups import clean_contract_level
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -48,13 +49,9 @@ def add_contract(
     uow.authorize("contract.manage", entity="client", entity_id=client_id)
     if uow.session.get(Client, client_id) is None:
         raise NotFound(f"no client {client_id}")
-    level = " ".join(level.split())
-    if not level:
+    level = clean_contract_level(level, where="--level")  # refused, not cut, as a group's
+    if level is None:
         raise InvalidInput("a contract needs a level", where="--level")
-    # Refused, not cut or stored as typed: a level over 50 characters was silently cut (and no longer
-    # matched its [[sla]] contract), an escape sequence was stored and replayed by every listing.
-    if len(level) > 50 or not level.isprintable():
-        raise InvalidInput("a contract level is at most 50 printable characters", where="--level")
     reference = " ".join(reference.split())
     if len(reference) > 100 or not reference.isprintable():
         raise InvalidInput("a contract reference is at most 100 printable characters", where="--reference")

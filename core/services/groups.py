@@ -63,7 +63,9 @@ def create_group(
     if _find(uow, name) is not None:
         raise Conflict(f"a group named {name!r} exists already", where="NAME")
     group = ClientGroup(
-        name=name, colour=_colour(colour or DEFAULT_COLOUR), contract_level=_level(contract_level)
+        name=name,
+        colour=_colour(colour or DEFAULT_COLOUR),
+        contract_level=clean_contract_level(contract_level),
     )
     uow.session.add(group)
     uow.session.flush()
@@ -90,7 +92,7 @@ def update_group(
     if colour is not None:
         group.colour = _colour(colour)
     if contract_level is not _UNSET:
-        group.contract_level = _level(contract_level)
+        group.contract_level = clean_contract_level(contract_level)
     uow.session.add(group)
     uow.session.flush()
     record_audit(uow, action="group.update", entity="client_group", entity_id=group.id, before=before,
@@ -142,8 +144,10 @@ def _colour(colour: str) -> str:
     return colour.lower()
 
 
-def _level(level: str | None) -> str | None:
+def clean_contract_level(level: str | None, *, where: str = "--contract-level") -> str | None:
+    """A contract level as stored (a group's, a contract's): spaces collapsed, None when blank, at most 50
+    printable characters (refused, not cut: a cut level no longer matches its ``[[sla]]`` contract)."""
     level = " ".join((level or "").split()) or None
     if level is not None and (len(level) > 50 or not level.isprintable()):
-        raise InvalidInput("a contract level is at most 50 printable characters", where="--contract-level")
+        raise InvalidInput("a contract level is at most 50 printable characters", where=where)
     return level
