@@ -35,7 +35,11 @@ def _clients(engine) -> list[str]:
 
 def _audit(engine, action: str) -> list[AuditEntry]:
     with UnitOfWork(engine, readonly=True) as uow:
-        return list(uow.session.exec(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+        return list(
+            uow.session.exec(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            ).scalars()
+        )
 
 
 def test_an_operator_or_a_stranger_cannot_replace_the_client_base(engine, clock, database_url: str) -> None:

@@ -33,7 +33,11 @@ def sqlite_world(engine, clock, backend: str, monkeypatch: pytest.MonkeyPatch) -
 
 def _audit(engine, action: str) -> list[AuditEntry]:
     with UnitOfWork(engine, readonly=True) as uow:
-        return list(uow.session.exec(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+        return list(
+            uow.session.exec(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            ).scalars()
+        )
 
 
 def _tickets(engine) -> int:

@@ -68,7 +68,11 @@ def roles(backend, engine, clock) -> Iterator[Roles]:
 
 def _audit(engine, action: str) -> list[AuditEntry]:
     with UnitOfWork(engine, readonly=True) as uow:
-        return list(uow.session.exec(select(AuditEntry).where(AuditEntry.action == action)).scalars())
+        return list(
+            uow.session.exec(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            ).scalars()
+        )
 
 
 def test_operators_add_creates_the_login_role_in_its_group(roles: Roles, engine) -> None:
