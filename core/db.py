@@ -47,6 +47,8 @@ SQLITE_MMAP_BYTES = 1 << 30
 # The direct URL each PostgreSQL engine's LISTEN connection uses, keyed by the engine's pool (shared by
 # every ``execution_options`` copy of the engine).
 _LISTEN_URLS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# The pools of PostgreSQL engines whose URL goes through a transaction pooler (``pooler = "transaction"``).
+_BEHIND_POOLER: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def default_database_url() -> str:
@@ -155,6 +157,8 @@ def _postgres_engine(url: str, *, echo: bool, database: DatabaseSettings | None)
     )
     if database.listen_url is not None:
         _LISTEN_URLS[engine.pool] = normalise_url(database.listen_url)
+    if database.pooler == "transaction":
+        _BEHIND_POOLER[engine.pool] = True
     event.listen(engine, "checkout", _check_on_checkout)
     event.listen(engine, "checkin", _note_return)
     return engine
@@ -244,6 +248,13 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def may_prepare(connection: Connection) -> bool:
+    """Whether a statement prepared on this connection's server session is there for the next
+    transaction: PostgreSQL reached directly, not through a transaction pooler (which may run the next
+    transaction on a server connection that never saw the statement)."""
+    return connection.dialect.name == "postgresql" and connection.engine.pool not in _BEHIND_POOLER
 
 
 def driver_connection(connection: Connection) -> Any:
@@ -380,9 +391,28 @@ class UnitOfWork:
                 self.session.rollback()
             elif not self.readonly:
                 self.session.commit()
-            # A read-only unit just closes: what it loaded stays readable after the block.
+            else:
+                # A read-only unit just closes: what it loaded stays readable after the block.
+                self._end_reading()
         finally:
             self.session.close()
+
+    def _end_reading(self) -> None:
+        """End a read-only unit's PostgreSQL transaction with a ``ROLLBACK`` said to libpq directly.
+
+        The same rollback the session's close would send, but psycopg's own also forgets every statement
+        prepared on the connection (a rolled-back transaction may have made what one refers to; a
+        read-only unit makes nothing): the lookup's statements (``plans_kept``) would be prepared again,
+        a round trip each, at every keystroke. psycopg reads the transaction's state from libpq, so the
+        session's rollback that follows finds nothing to do.
+        """
+        if not self.session.in_transaction() or self.engine.dialect.name != "postgresql":
+            return
+        from psycopg.pq import TransactionStatus
+
+        driver = driver_connection(self.session.connection())
+        if driver.info.transaction_status == TransactionStatus.INTRANS:
+            driver.pgconn.exec_(b"ROLLBACK")
 
     def now(self) -> datetime:
         """The unit's clock."""

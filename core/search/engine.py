@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.db import driver_connection
+from hotline.core.db import driver_connection, may_prepare
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
@@ -122,7 +122,7 @@ def lookup(session: Session, query: str, *, default_region: str, limit: int = 20
         return []
     connection = session.connection()
     search = _Search(connection, limit=limit, region=default_region)
-    with index_driven_plans(connection):
+    with index_driven_plans(connection), plans_kept(connection):
         found = search.run(parsed)
         return search.hits(found)
 
@@ -136,6 +136,8 @@ INDEX_DRIVEN_SETTINGS = {
     # (measured at 10,000,000 clients on a newly built index).
     "max_parallel_workers_per_gather": "0",
     "jit": "off",
+    # The statements ``plans_kept`` prepares are planned once, with the settings above, for any values.
+    "plan_cache_mode": "force_generic_plan",
 }
 _PLANS_SET_IN = "hotline.search.index_driven_plans"
 
@@ -166,6 +168,33 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
         if transaction is not None:
             connection.info[_PLANS_SET_IN] = weakref.ref(transaction)
     yield
+
+
+PREPARED_MAX = 256
+"""Statements psycopg keeps prepared per connection (its default, 100, is about what lookups send)."""
+
+
+@contextmanager
+def plans_kept(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL reached directly, the lookup's statements are prepared on the server the first time
+    a connection sends them and planned once (a generic plan, index-driven by ``index_driven_plans``).
+
+    Planning was half of a several-word lookup's time in SQL: 2.2 of 4.5 ms per lookup at 1,000,000
+    clients (``EXPLAIN ANALYZE``: the statements are short, their CTEs many). The statements' texts do
+    not depend on what was typed (every value is a parameter; lists go as arrays), so a few dozen cover
+    every lookup. Behind a transaction pooler (``may_prepare``) nothing is prepared.
+    """
+    if not may_prepare(connection):
+        yield
+        return
+    driver = driver_connection(connection)
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = 0
+    driver.prepared_max = max(driver.prepared_max or 0, PREPARED_MAX)
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def _begin_with(driver: Any, statement: str) -> bool:
@@ -213,7 +242,12 @@ class _Search:
 
     def rows(self, sql: str, params: dict[str, Any], *, expanding: tuple[str, ...] = ()) -> list[Any]:
         """The rows of one statement (``:name`` parameters; ``expanding``: lists spelt out for ``IN``)."""
-        if expanding:
+        if expanding and self.postgres:
+            # One array parameter: the statement's text is the same whatever the list's length.
+            for name in expanding:
+                sql = re.sub(rf"\bIN :{name}\b", f"= ANY(:{name})", sql)
+            params = {**params, **{name: list(params[name]) for name in expanding}}
+        elif expanding:
             params = dict(params)
             for name in expanding:
                 values = list(params.pop(name)) or [None]
