@@ -305,6 +305,15 @@ def is_database_busy(error: BaseException) -> bool:
     return isinstance(cause, errors.LockNotAvailable | errors.SerializationFailure | errors.DeadlockDetected)
 
 
+def is_permission_denied(error: BaseException) -> bool:
+    """Whether ``error`` is PostgreSQL refusing the acting role a table (``insufficient_privilege``):
+    for a console already open, its operator's group roles were revoked (deactivated)."""
+    import psycopg
+
+    cause = getattr(error, "orig", None) or error
+    return isinstance(cause, psycopg.errors.InsufficientPrivilege)
+
+
 def retry_while_busy(work: Callable[[], _T], *, patience_seconds: float, pause_seconds: float = 0.2) -> _T:
     """Run ``work`` (one whole unit of work) again while the database is busy, for up to
     ``patience_seconds``: what must not be lost to a long write elsewhere (a screen pop) waits its turn."""

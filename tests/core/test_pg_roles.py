@@ -196,6 +196,67 @@ def test_role_changes_and_deactivation_follow_into_postgresql(roles: Roles, engi
     assert can_login is False
 
 
+def test_deactivation_cuts_a_session_already_open_and_reactivation_restores_it(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """``NOLOGIN`` stops new sessions only: anna's console, connected before, kept reading clients. Her
+    group roles are revoked too (PostgreSQL checks them at each statement); reactivating grants the group
+    of her current role, also when it changed meanwhile (a deactivated role is given no group)."""
+    from hotline.core.services.operators import set_operator_active, set_operator_role
+
+    def reads(connection) -> bool:
+        """Whether the session may read clients (else PostgreSQL's "permission denied", nothing else)."""
+        try:
+            connection.exec_driver_sql("SELECT count(*) FROM client").scalar_one()
+        except DBAPIError as error:
+            return "permission denied for table client" not in str(error)
+        finally:
+            connection.rollback()
+        return True
+
+    def member(group: Role) -> bool:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+                {"role": roles.anna, "group": group_role(group, prefix=roles.prefix)},
+            ).scalar_one()
+
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with anna.connect() as open_session:
+            assert reads(open_session)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_active(uow, login=roles.anna, active=False, pg_role_prefix=roles.prefix)
+            assert not reads(open_session)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_role(uow, login=roles.anna, role=Role.SUPERVISOR, pg_role_prefix=roles.prefix)
+            assert not reads(open_session) and not member(Role.OPERATOR)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_active(uow, login=roles.anna, active=True, pg_role_prefix=roles.prefix)
+            assert reads(open_session)
+    finally:
+        anna.dispose()
+    assert member(Role.SUPERVISOR)
+    with engine.connect() as connection:
+        can_login = connection.execute(
+            text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": roles.anna}
+        ).scalar_one()
+    assert can_login is True
+    operator_group = group_role(Role.OPERATOR, prefix=roles.prefix)
+    supervisor_group = group_role(Role.SUPERVISOR, prefix=roles.prefix)
+    [deactivated] = _audit(engine, "operator.deactivate")
+    assert deactivated.actor == "admin"
+    assert deactivated.after["database"] == [
+        f'ALTER ROLE "{roles.anna}" NOLOGIN',
+        f'REVOKE "{operator_group}" FROM "{roles.anna}"',
+    ]
+    [activated] = _audit(engine, "operator.activate")
+    assert activated.after["database"] == [
+        f'ALTER ROLE "{roles.anna}" LOGIN',
+        f'GRANT "{supervisor_group}" TO "{roles.anna}"',
+    ]
+
+
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
     """``quick_identity`` (the console, before its first frame) finds the operator by ``db_role`` as the
     full check does, and leaves a narrowing the role may not do to the full check's refusal."""
