@@ -306,12 +306,16 @@ def is_database_busy(error: BaseException) -> bool:
 
 
 def is_permission_denied(error: BaseException) -> bool:
-    """Whether ``error`` is PostgreSQL refusing the acting role a table (``insufficient_privilege``):
-    for a console already open, its operator's group roles were revoked (deactivated)."""
+    """Whether ``error`` is PostgreSQL's own privilege check refusing the acting role a table, sequence or
+    schema ("permission denied for …"): for a console already open, its operator's group roles were
+    revoked (deactivated). Hotline's triggers raise the same SQLSTATE (an audit entry forged, a role
+    remapping itself, migrations 0017 and 0018) with messages of their own: those are not this."""
     import psycopg
 
     cause = getattr(error, "orig", None) or error
-    return isinstance(cause, psycopg.errors.InsufficientPrivilege)
+    if not isinstance(cause, psycopg.errors.InsufficientPrivilege):
+        return False
+    return (cause.diag.message_primary or "").startswith("permission denied for ")
 
 
 def retry_while_busy(work: Callable[[], _T], *, patience_seconds: float, pause_seconds: float = 0.2) -> _T:

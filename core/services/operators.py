@@ -121,11 +121,15 @@ def set_operator_role(
         raise InvalidInput(f"operator {login!r} cannot change her own role; another admin can", where="LOGIN")
     before = snapshot(operator)
     operator.role = role.value
-    if pg_role_prefix is not None and operator.db_role is not None and operator.active:
-        # A deactivated operator's role stays out of every group (reactivating grants the new one).
-        from hotline.core.pg_roles import ensure_login_role
+    if pg_role_prefix is not None and operator.db_role is not None:
+        from hotline.core.pg_roles import ensure_login_role, set_database_access
 
-        ensure_login_role(uow, login=operator.db_role, role=role, prefix=pg_role_prefix)
+        if operator.active:
+            ensure_login_role(uow, login=operator.db_role, role=role, prefix=pg_role_prefix)
+        else:  # a deactivated operator's role stays out of every group (reactivating grants the new one)
+            set_database_access(
+                uow, role=operator.db_role, operator_role=role, allowed=False, prefix=pg_role_prefix
+            )
     record_audit(
         uow,
         action="operator.role",

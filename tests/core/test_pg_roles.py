@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.db import UnitOfWork, is_permission_denied, make_engine
 from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry, Operator
 from hotline.core.models.enums import Role
@@ -211,6 +211,7 @@ def test_deactivation_cuts_a_session_already_open_and_reactivation_restores_it(
         except DBAPIError as error:
             if "permission denied for table client" not in str(error):
                 raise
+            assert is_permission_denied(error)  # noqa: PT017 (what the console locks on)
             return False
         finally:
             connection.rollback()
@@ -225,6 +226,9 @@ def test_deactivation_cuts_a_session_already_open_and_reactivation_restores_it(
 
     anna = make_engine(roles.url(database_url, roles.anna))
     try:
+        with pytest.raises(DBAPIError, match="may not write an audit entry as") as forged:
+            _insert_entry(anna, "admin", owner=engine)
+        assert not is_permission_denied(forged.value)  # a trigger's refusal (0017), not a revoked role
         with anna.connect() as open_session:
             assert reads(open_session)
             with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
@@ -257,6 +261,28 @@ def test_deactivation_cuts_a_session_already_open_and_reactivation_restores_it(
         f'ALTER ROLE "{roles.anna}" LOGIN',
         f'GRANT "{supervisor_group}" TO "{roles.anna}"',
     ]
+
+
+def test_operators_deactivate_and_activate_move_the_login_role_out_of_its_group_and_back(
+    roles: Roles, database_url: str, engine
+) -> None:
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    operator_group = group_role(Role.OPERATOR, prefix=roles.prefix)
+
+    def member() -> bool:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+                {"role": roles.anna, "group": operator_group},
+            ).scalar_one()
+
+    deactivated = hotline("--db", database_url, "operators", "deactivate", roles.anna, env=prefix)
+    assert deactivated.exit_code == 0, deactivated.output
+    assert not member()
+    activated = hotline("--db", database_url, "operators", "activate", roles.anna, env=prefix)
+    assert activated.exit_code == 0, activated.output
+    assert activated.output.strip() == f"{roles.anna} activated"
+    assert member()
 
 
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
