@@ -14,7 +14,9 @@ applies:
   (a trigger, migration 0017: ``db grants`` records which group role that is);
 - no role below a superuser, the owner or the system account changes who it is: the login, role,
   active flag or ``db_role`` of the operator row it maps to, nor makes another row map to it (a trigger,
-  migration 0018): another admin does, through hotline.
+  migration 0018): another admin does, through hotline;
+- a deactivated operator's login role is ``NOLOGIN`` and in no hotline group (``set_database_access``),
+  so a session she still has open reads nothing more; reactivating grants her current role's group.
 """
 
 from __future__ import annotations
