@@ -19,6 +19,7 @@ from hotline.core.pg_roles import apply_grants, group_role, system_role
 from hotline.core.services.operators import add_operator, set_operator_active, set_operator_role
 from hotline.tui import live
 from hotline.tui.app import make_app
+from hotline.tui.messages import ScreenPopRequested
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.home import HomeScreen
 from hotline.tui.screens.locked import DEACTIVATED, REFUSED, LockedScreen, role_changed
@@ -82,6 +83,13 @@ async def test_deactivated_elsewhere_the_open_console_locks_and_reads_nothing(
         await wait_until(pilot, lambda: isinstance(app.screen, LockedScreen), "the lock screen")
         assert reason(app) == DEACTIVATED
         await typed_makes_no_query(app, pilot, engine)
+        with Statements(engine) as statements:  # a call that rings now, a card asked for: nothing opens
+            app.post_message(ScreenPopRequested(world.ivanov_phone, world.ivanov_id, clock.now()))
+            app.open_client(world.ivanov_id)
+            app.action_open_queues()
+            await settle(pilot)
+        assert statements.count == 0
+        assert [type(screen) for screen in app.screen_stack[1:]] == [LockedScreen]
         assert not [n for n in app._notifications if n.severity == "error"]
         await pilot.press("ctrl+q")
         await pilot.pause()
