@@ -81,6 +81,18 @@ def deactivate(login: Annotated[str, typer.Argument(help="Login name.")]) -> Non
     """Stop an operator from logging in (history keeps their name)."""
     from hotline.core.services.operators import set_operator_active
 
-    with cli_state().uow() as uow:
-        set_operator_active(uow, login=login, active=False)
+    state = cli_state()
+    with state.uow() as uow:
+        set_operator_active(uow, login=login, active=False, pg_role_prefix=state.settings.pg_role_prefix)
     info(f"{login} deactivated")
+
+
+@app.command()
+def activate(login: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Let a deactivated operator log in again (in her current role)."""
+    from hotline.core.services.operators import set_operator_active
+
+    state = cli_state()
+    with state.uow() as uow:
+        set_operator_active(uow, login=login, active=True, pg_role_prefix=state.settings.pg_role_prefix)
+    info(f"{login} activated")

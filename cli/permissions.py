@@ -22,6 +22,7 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
     "operators list": "read",
     "operators role": "operator.manage",
     "operators deactivate": "operator.manage",
+    "operators activate": "operator.manage",
     "lookup": "read",
     "clients import": "client.import",
     "clients export": "client.export",

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
     from hotline.core.db import UnitOfWork
 
-CHANNELS: tuple[str, ...] = ("screen_pop", "reminder", "ticket")
-"""The kinds of change a console follows live."""
+CHANNELS: tuple[str, ...] = ("screen_pop", "reminder", "ticket", "operator")
+"""The kinds of change a console follows live (``operator``: one deactivated, reactivated or given
+another role; the ids are operator ids)."""
 POLL_SECONDS = 0.02
 """SQLite: how often the watcher asks ``PRAGMA data_version`` (a read of one page already in memory)."""
 RECONNECT_SECONDS = 1.0

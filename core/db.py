@@ -316,6 +316,19 @@ def is_database_busy(error: BaseException) -> bool:
     return isinstance(cause, errors.LockNotAvailable | errors.SerializationFailure | errors.DeadlockDetected)
 
 
+def is_permission_denied(error: BaseException) -> bool:
+    """Whether ``error`` is PostgreSQL's own privilege check refusing the acting role a table, sequence or
+    schema ("permission denied for …"): for a console already open, its operator's group roles were
+    revoked (deactivated). Hotline's triggers raise the same SQLSTATE (an audit entry forged, a role
+    remapping itself, migrations 0017 and 0018) with messages of their own: those are not this."""
+    import psycopg
+
+    cause = getattr(error, "orig", None) or error
+    if not isinstance(cause, psycopg.errors.InsufficientPrivilege):
+        return False
+    return (cause.diag.message_primary or "").startswith("permission denied for ")
+
+
 def retry_while_busy(work: Callable[[], _T], *, patience_seconds: float, pause_seconds: float = 0.2) -> _T:
     """Run ``work`` (one whole unit of work) again while the database is busy, for up to
     ``patience_seconds``: what must not be lost to a long write elsewhere (a screen pop) waits its turn."""

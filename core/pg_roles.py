@@ -14,7 +14,9 @@ applies:
   (a trigger, migration 0017: ``db grants`` records which group role that is);
 - no role below a superuser, the owner or the system account changes who it is: the login, role,
   active flag or ``db_role`` of the operator row it maps to, nor makes another row map to it (a trigger,
-  migration 0018): another admin does, through hotline.
+  migration 0018): another admin does, through hotline;
+- a deactivated operator's login role is ``NOLOGIN`` and in no hotline group (``set_database_access``),
+  so a session she still has open reads nothing more; reactivating grants her current role's group.
 """
 
 from __future__ import annotations
@@ -172,3 +174,44 @@ def set_login_allowed(uow: UnitOfWork, *, role: str, allowed: bool) -> bool:
         return False
     connection.exec_driver_sql(f"ALTER ROLE {_quoted(role)} {'LOGIN' if allowed else 'NOLOGIN'}")
     return True
+
+
+def set_database_access(
+    uow: UnitOfWork, *, role: str, operator_role: Role, allowed: bool, prefix: str = DEFAULT_PREFIX
+) -> list[str]:
+    """An operator's login role deactivated or reactivated, where the acting role may (CREATEROLE): the
+    statements run (none where it may not, or the role is not there).
+
+    Deactivated: ``NOLOGIN`` (no new session) and every hotline group role it is a direct member of
+    revoked, so a session already open reads nothing more either: PostgreSQL checks a role's groups at
+    each statement, ``NOLOGIN`` only at connection. Reactivated: ``LOGIN``, and the group of the
+    operator's current role granted again. The acting role's own memberships are never touched (nobody
+    deactivates herself, ``set_operator_active`` says so first), nor the system group's.
+    """
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql" or not may_create_roles(connection):
+        return []
+    if not _role_exists(connection, role):
+        return []
+    acting = connection.execute(text("SELECT current_user")).scalar_one()
+    hotline_roles = [group_role(each, prefix=prefix) for each in Role]
+    if role == acting or role in (*hotline_roles, system_role(prefix)):
+        return []
+    statements = [f"ALTER ROLE {_quoted(role)} {'LOGIN' if allowed else 'NOLOGIN'}"]
+    if allowed:
+        group = group_role(operator_role, prefix=prefix)
+        if _role_exists(connection, group):
+            statements.append(f"GRANT {_quoted(group)} TO {_quoted(role)}")
+    else:
+        member_of = connection.execute(
+            text(
+                "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+                " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = :role AND g.rolname = ANY(:groups)"
+                " ORDER BY g.rolname"
+            ),
+            {"role": role, "groups": hotline_roles},
+        ).scalars()
+        statements += [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in member_of]
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+    return statements

@@ -9,9 +9,11 @@ when no relay answers or the relay goes away.
 The protocol is lines of ASCII, relay to console only. First ``hotline-live 1 <database>`` (which
 database the relay listens to: a console of another one does not use it), sent once the console is
 among those the relay writes to (a change committed after the console read it is never missed); then one
-line per changed channel: ``<channel> <ticket numbers, comma-separated>`` (nothing after the channel when
-not known which: after a reconnection of the relay's watcher, every channel so). Nothing else travels:
-no client data, so the socket may be open to every user of the host.
+line per changed channel: ``<channel> <record ids, comma-separated>`` (ticket numbers; operator ids for
+``operator``; nothing after the channel when not known which: after a reconnection of the relay's
+watcher, every channel so). A console still looks at its own operator every ``RECHECK_SECONDS`` (a
+relay that keeps an ``operator`` line back keeps no deactivated operator's console open). Nothing else
+travels: no client data, so the socket may be open to every user of the host.
 
 A console that does not read is dropped once its buffer exceeds ``MAX_CLIENT_BUFFER_BYTES``; it never
 holds the others back (each write is non-blocking).

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker
 
 from hotline.core.text import printable
@@ -18,6 +21,7 @@ from hotline.tui.commands import CommandsProvider, bindings_for, scope_of
 from hotline.tui.context import ConsoleContext
 from hotline.tui.messages import (
     CardLoaded,
+    ConsoleLocked,
     KeysHeld,
     NewClientRequested,
     OpenClientRequested,
@@ -56,6 +60,8 @@ class HotlineApp(App[None]):
         self.live: LiveUpdates | None = None
         """The thread that brings screen pops and reminder changes (None: not watching, as in most tests)."""
         self.type_ahead = TypeAhead(self, super().on_event)
+        self.locked: str | None = None
+        """Why the console is locked (its operator deactivated), or None: see :meth:`lock`."""
 
     async def on_event(self, event: events.Event) -> None:
         """Keys and pastes from the terminal go through the type-ahead gate, in order."""
@@ -84,6 +90,46 @@ class HotlineApp(App[None]):
     def on_unmount(self) -> None:
         if self.live is not None:
             self.live.stop()
+
+    # -- the lock: an operator deactivated while her console is open --------------------------------
+
+    def lock(self, reason: str) -> None:
+        """Cover everything with the lock screen; from now on the console reads nothing: no unit of work
+        starts (``ConsoleContext.locked``), every worker is cancelled and the screens it would answer are
+        closed (what they post is dropped), no screen opens but the lock, no call pops, only quitting."""
+        if self.locked is not None:
+            return
+        from hotline.tui.screens.locked import LockedScreen
+
+        self.locked = reason
+        self.ctx.locked.set()
+        if self.live is not None:
+            self.live.halt()
+        self.workers.cancel_all()
+        self.clear_notifications()
+        while len(self.screen_stack) > 1:
+            super().pop_screen()
+        super().push_screen(LockedScreen(reason))
+
+    def on_console_locked(self, message: ConsoleLocked) -> None:
+        self.lock(message.reason)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.locked is None or action == "quit"
+
+    def push_screen(self, screen: Screen[Any] | str, *args: Any, **kwargs: Any) -> Any:
+        """As Textual's, but once locked only the lock screen is shown."""
+        from hotline.tui.screens.locked import LockedScreen
+
+        if self.locked is not None and not isinstance(screen, LockedScreen):
+            return AwaitMount(self.screen, [])
+        return super().push_screen(screen, *args, **kwargs)
+
+    def pop_screen(self) -> AwaitComplete:
+        """As Textual's, but the lock screen stays (a form's late ``dismiss`` cannot uncover the console)."""
+        if self.locked is not None:
+            return AwaitComplete()
+        return super().pop_screen()
 
     # -- app-wide commands -------------------------------------------------------------------------
 
@@ -180,6 +226,8 @@ class HotlineApp(App[None]):
 
     def on_screen_pop_requested(self, message: ScreenPopRequested) -> None:
         """A live call: the card (or the new-client form) with the call timer running from the ring."""
+        if self.locked is not None:
+            return
         self.bell()
         now = self.ctx.clock.now()
         started = min(message.requested_at, now)  # a phone system whose clock runs ahead starts now
@@ -202,6 +250,8 @@ class HotlineApp(App[None]):
         self.type_ahead.in_order(show)
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
+        if self.locked is not None:
+            return
         from hotline.tui.widgets.reminder_list import ReminderList
 
         for screen in self.screen_stack:
@@ -210,6 +260,8 @@ class HotlineApp(App[None]):
 
     def on_tickets_changed(self, message: TicketsChanged) -> None:
         """Every open screen hears of it (the queue and ticket screens read again; the rest ignore it)."""
+        if self.locked is not None:
+            return
         for screen in self.screen_stack:
             screen.post_message(TicketsChanged(message.numbers))
 
@@ -225,6 +277,15 @@ class HotlineApp(App[None]):
         forward_worker_failure(self, event)
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
+        from hotline.core.db import is_permission_denied
+
+        if self.locked is not None:
+            return  # what was under way when the console locked
+        if is_permission_denied(message.error):  # PostgreSQL revoked her groups before the signal came
+            from hotline.tui.screens.locked import REFUSED
+
+            self.lock(REFUSED)
+            return
         self.notify(readable_error(message.error), title="Error", severity="error", markup=False, timeout=8)
 
 

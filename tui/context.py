@@ -6,7 +6,8 @@ Made once by ``make_app`` and passed to screens explicitly, so tests build the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,10 +28,18 @@ class ConsoleContext:
     """Calendars, SLA policies and escalation rules of ``settings``, built once for the console."""
     rules: RuleBook | None = None
     """The event rules the console's changes run (built from ``settings`` by ``make_app``)."""
+    locked: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+    """Set when the console is locked (its operator deactivated): no unit of work starts after it."""
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        """A unit of work as the console's operator: run it in a thread worker, never on the UI loop."""
+        """A unit of work as the console's operator: run it in a thread worker, never on the UI loop.
+        Once the console is locked, ``PermissionDenied`` before any statement."""
         from hotline.core.db import UnitOfWork
+
+        if self.locked.is_set():
+            from hotline.core.errors import PermissionDenied
+
+            raise PermissionDenied("this console is locked")
 
         return UnitOfWork(
             self.engine,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from hotline.tui import pop_trace
 from hotline.tui.messages import (
+    ConsoleLocked,
     RemindersChanged,
     ScreenPopRequested,
     TicketsChanged,
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
 WAIT_SECONDS = 0.25
 """How long one wait for a change lasts: also how soon the thread notices it should stop."""
 RECHECK_SECONDS = 10.0
-"""Screen pops are looked at this often even without a signal (a lost notification costs no call)."""
+"""Screen pops and the console's own operator are looked at this often even without a signal (a lost
+notification costs no call, and keeps no deactivated operator's console open)."""
 FAILURE_PAUSE_SECONDS = 1.0
 
 
@@ -90,6 +92,8 @@ class LiveUpdates:
         self.label = console_label(self.started_at)
         self.shown: set[int] = set()
         """Pops this console showed (each console keeps its own: all of an operator's consoles ring)."""
+        self.role: str | None = None
+        """The operator's role when the console first looked (another one later locks the console)."""
         self.watching = threading.Event()
         """Set once the thread listens: a change committed after that is never missed."""
         self._stop = threading.Event()
@@ -97,6 +101,10 @@ class LiveUpdates:
 
     def start(self) -> None:
         self._thread.start()
+
+    def halt(self) -> None:
+        """Stop at the next wait, without waiting for it (the console locked: called on the UI loop)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -120,17 +128,22 @@ class LiveUpdates:
                     self.watching.set()
                     # At start the panels read their reminders as they mount; after a failure, anything
                     # may have changed meanwhile.
-                    changed = set(CHANNELS) if failing else {"screen_pop"}
+                    changed = set(CHANNELS) if failing else {"screen_pop", "operator"}
                 else:
                     changed = watcher.wait(WAIT_SECONDS)
                     if not changed and not warm:
                         warm = True
                         warm_up_screen_pop()
                         freeze_start_up_heap()
+                due = time.monotonic() - last_check > RECHECK_SECONDS
+                if due:
+                    last_check = time.monotonic()
+                # Who the console is, first: a deactivated operator's console takes no pop.
+                if ("operator" in changed or due) and self._lock_if_refused(self._operator_changed()):
+                    break
                 if "screen_pop" in changed:
                     pop_trace.mark("woke")
-                if "screen_pop" in changed or time.monotonic() - last_check > RECHECK_SECONDS:
-                    last_check = time.monotonic()
+                if "screen_pop" in changed or due:
                     self._take_screen_pops()
                 if "reminder" in changed:
                     self.app.post_message(RemindersChanged())
@@ -138,6 +151,11 @@ class LiveUpdates:
                     self.app.post_message(TicketsChanged(watcher.ids("ticket")))
                 failing = False
             except Exception as error:
+                from hotline.core.db import is_permission_denied
+                from hotline.tui.screens.locked import REFUSED
+
+                if is_permission_denied(error) and self._lock_if_refused(REFUSED):
+                    break  # PostgreSQL revoked the role's groups before the signal came
                 if not failing:
                     self.app.post_message(WorkerFailed(error, "live updates"))
                 failing = True
@@ -147,6 +165,30 @@ class LiveUpdates:
                 self._stop.wait(FAILURE_PAUSE_SECONDS)
         if watcher is not None:
             watcher.close()
+
+    def _lock_if_refused(self, reason: str | None) -> bool:
+        """Lock the console for ``reason`` (None: nothing to lock for) and stop watching; whether it did."""
+        if reason is None:
+            return False
+        self._stop.set()
+        self.app.post_message(ConsoleLocked(reason))
+        return True
+
+    def _operator_changed(self) -> str | None:
+        """Why the console must lock, if its operator was deactivated or given another role; else None."""
+        from hotline.core.services.operators import operator_standing
+        from hotline.tui.screens.locked import DEACTIVATED, role_changed
+
+        with self.ctx.uow(readonly=True) as uow:
+            found = operator_standing(uow, login=self.ctx.operator_login)
+        if found is None or not found[1]:
+            return DEACTIVATED
+        role = found[0]
+        if self.role is None:
+            self.role = role
+        elif role != self.role:
+            return role_changed(role)
+        return None
 
     def _take_screen_pops(self) -> None:
         """Show this operator's live pops not shown here yet; find each caller by phone."""

@@ -83,6 +83,14 @@ class TicketsChanged(_Flow, bubble=False):
 
 
 @dataclass
+class ConsoleLocked(_Flow):
+    """The console's operator was deactivated (or given another role): ``reason``, said on the lock
+    screen. The app locks the console; nothing reads after it."""
+
+    reason: str
+
+
+@dataclass
 class OpenClientRequested(_Flow):
     """A screen asks for a client's card (``call_started_at``: with a call timer running from then)."""
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from hotline.core.changes import signal_change
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Operator
 from hotline.core.models.enums import Role
@@ -77,6 +78,12 @@ def add_operator(
     return operator
 
 
+def operator_standing(uow: UnitOfWork, *, login: str) -> tuple[str, bool] | None:
+    """An operator's role and active flag, or None when no such login: what her open console checks."""
+    found = uow.session.exec(select(Operator.role, Operator.active).where(Operator.login == login)).first()
+    return None if found is None else (str(found[0]), bool(found[1]))
+
+
 def has_operators(uow: UnitOfWork) -> bool:
     """Whether any operator exists (``db init`` makes the first admins of an empty database)."""
     return uow.session.exec(select(Operator.id).limit(1)).first() is not None
@@ -104,7 +111,8 @@ def operator_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
 def set_operator_role(
     uow: UnitOfWork, *, login: str, role: Role, pg_role_prefix: str | None = None
 ) -> Operator:
-    """Change the role (admins); on PostgreSQL, move its login role to the new group role too."""
+    """Change the role (admins); on PostgreSQL, move its login role to the new group role too (not a
+    deactivated one's: it is in none). Her consoles hear of it (the ``operator`` change)."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     if operator.login == uow.actor_login and operator.role != role.value:
@@ -114,9 +122,14 @@ def set_operator_role(
     before = snapshot(operator)
     operator.role = role.value
     if pg_role_prefix is not None and operator.db_role is not None:
-        from hotline.core.pg_roles import ensure_login_role
+        from hotline.core.pg_roles import ensure_login_role, set_database_access
 
-        ensure_login_role(uow, login=operator.db_role, role=role, prefix=pg_role_prefix)
+        if operator.active:
+            ensure_login_role(uow, login=operator.db_role, role=role, prefix=pg_role_prefix)
+        else:  # a deactivated operator's role stays out of every group (reactivating grants the new one)
+            set_database_access(
+                uow, role=operator.db_role, operator_role=role, allowed=False, prefix=pg_role_prefix
+            )
     record_audit(
         uow,
         action="operator.role",
@@ -125,12 +138,16 @@ def set_operator_role(
         before=before,
         after=snapshot(operator),
     )
+    signal_change(uow, "operator", [int(operator.id or 0)])
     return operator
 
 
-def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operator:
-    """Deactivate or reactivate (admins); on PostgreSQL its login role loses or regains LOGIN where
-    the acting role may."""
+def set_operator_active(
+    uow: UnitOfWork, *, login: str, active: bool, pg_role_prefix: str | None = None
+) -> Operator:
+    """Deactivate or reactivate (admins). On PostgreSQL its login role loses or regains LOGIN where the
+    acting role may; with ``pg_role_prefix`` also its group roles (``core.pg_roles.set_database_access``):
+    a console she has open reads nothing more. Her consoles hear of it (the ``operator`` change)."""
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     operator = get_operator(uow, login=login)
     if not active and operator.login == uow.actor_login:
@@ -139,16 +156,30 @@ def set_operator_active(uow: UnitOfWork, *, login: str, active: bool) -> Operato
         raise InvalidInput(f"operator {login!r} cannot deactivate herself; another admin can", where="LOGIN")
     before = snapshot(operator)
     operator.active = active
+    database: list[str] = []
     if operator.db_role is not None:
-        from hotline.core.pg_roles import set_login_allowed
+        from hotline.core.pg_roles import set_database_access, set_login_allowed
 
-        set_login_allowed(uow, role=operator.db_role, allowed=active)
+        if pg_role_prefix is None:
+            set_login_allowed(uow, role=operator.db_role, allowed=active)
+        else:
+            database = set_database_access(
+                uow,
+                role=operator.db_role,
+                operator_role=Role(operator.role),
+                allowed=active,
+                prefix=pg_role_prefix,
+            )
+    after = snapshot(operator)
+    if database:  # what changed in PostgreSQL, beside the row: the trail says so
+        after["database"] = database
     record_audit(
         uow,
         action="operator.activate" if active else "operator.deactivate",
         entity="operator",
         entity_id=operator.id,
         before=before,
-        after=snapshot(operator),
+        after=after,
     )
+    signal_change(uow, "operator", [int(operator.id or 0)])
     return operator

@@ -138,6 +138,9 @@ def create_reminders(
     kind: ReminderKind = ReminderKind.MANUAL,
 ) -> list[Reminder]:
     """The same reminder for each of ``operator_logins`` (none: the acting operator)."""
+    # Who may, before what she typed: a deactivated operator's attempt is refused and audited, never
+    # turned away as bad input first.
+    uow.authorize("reminder.write", entity="reminder")
     if due_at.tzinfo is None:
         raise InvalidInput("a reminder's time needs a time zone", where="due_at")
     cleaned = _clean_text(text)

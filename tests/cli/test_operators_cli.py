@@ -30,3 +30,23 @@ def test_operators_add_checks_role_and_acting_operator(empty_db: str) -> None:
     not_admin = hotline("--db", empty_db, "--operator", "olga", "operators", "add", "z")
     assert not_admin.exit_code == 2
     assert "needs admin" in not_admin.output
+
+
+def test_operators_activate_undoes_deactivate(empty_db: str) -> None:
+    import json
+
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    assert hotline("--db", empty_db, "--operator", "boss", "operators", "add", "olga").exit_code == 0
+
+    def active() -> bool:
+        listed = hotline("--db", empty_db, "--operator", "boss", "operators", "list", "--json")
+        return next(row["active"] for row in json.loads(listed.stdout) if row["login"] == "olga")
+
+    assert hotline("--db", empty_db, "--operator", "boss", "operators", "deactivate", "olga").exit_code == 0
+    assert not active()
+    activated = hotline("--db", empty_db, "--operator", "boss", "operators", "activate", "olga")
+    assert activated.exit_code == 0, activated.output
+    assert activated.output.strip() == "olga activated"
+    assert active()
+    ghost = hotline("--db", empty_db, "--operator", "boss", "operators", "activate", "ghost")
+    assert ghost.exit_code == 2 and ghost.output.strip() == "hotline: error: unknown operator 'ghost'"

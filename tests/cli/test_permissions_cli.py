@@ -58,6 +58,7 @@ def _samples(tmp: Path, login: str) -> dict[str, list[str]]:
         "operators list": [],
         "operators role": ["nobody", "operator"],
         "operators deactivate": ["nobody"],
+        "operators activate": ["nobody"],
         "lookup": ["Acme"],
         "clients import": [str(people), "--dry-run"],
         "clients export": ["--output", str(tmp / f"export-{login}.csv")],

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.db import UnitOfWork, is_permission_denied, make_engine
 from hotline.core.errors import InvalidInput
 from hotline.core.models import AuditEntry, Operator
 from hotline.core.models.enums import Role
@@ -194,6 +194,95 @@ def test_role_changes_and_deactivation_follow_into_postgresql(roles: Roles, engi
         ).scalar_one()
     assert tuple(member) == (True, True)  # a supervisor inherits the operator group
     assert can_login is False
+
+
+def test_deactivation_cuts_a_session_already_open_and_reactivation_restores_it(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """``NOLOGIN`` stops new sessions only: anna's console, connected before, kept reading clients. Her
+    group roles are revoked too (PostgreSQL checks them at each statement); reactivating grants the group
+    of her current role, also when it changed meanwhile (a deactivated role is given no group)."""
+    from hotline.core.services.operators import set_operator_active, set_operator_role
+
+    def reads(connection) -> bool:
+        """Whether the session may read clients (else PostgreSQL's "permission denied", nothing else)."""
+        try:
+            connection.exec_driver_sql("SELECT count(*) FROM client").scalar_one()
+        except DBAPIError as error:
+            if "permission denied for table client" not in str(error):
+                raise
+            assert is_permission_denied(error)  # noqa: PT017 (what the console locks on)
+            return False
+        finally:
+            connection.rollback()
+        return True
+
+    def member(group: Role) -> bool:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+                {"role": roles.anna, "group": group_role(group, prefix=roles.prefix)},
+            ).scalar_one()
+
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with pytest.raises(DBAPIError, match="may not write an audit entry as") as forged:
+            _insert_entry(anna, "admin", owner=engine)
+        assert not is_permission_denied(forged.value)  # a trigger's refusal (0017), not a revoked role
+        with anna.connect() as open_session:
+            assert reads(open_session)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_active(uow, login=roles.anna, active=False, pg_role_prefix=roles.prefix)
+            assert not reads(open_session)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_role(uow, login=roles.anna, role=Role.SUPERVISOR, pg_role_prefix=roles.prefix)
+            assert not reads(open_session) and not member(Role.OPERATOR)
+            with UnitOfWork(engine, actor_login="admin", clock=clock) as uow:
+                set_operator_active(uow, login=roles.anna, active=True, pg_role_prefix=roles.prefix)
+            assert reads(open_session)
+    finally:
+        anna.dispose()
+    assert member(Role.SUPERVISOR)
+    with engine.connect() as connection:
+        can_login = connection.execute(
+            text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": roles.anna}
+        ).scalar_one()
+    assert can_login is True
+    operator_group = group_role(Role.OPERATOR, prefix=roles.prefix)
+    supervisor_group = group_role(Role.SUPERVISOR, prefix=roles.prefix)
+    [deactivated] = _audit(engine, "operator.deactivate")
+    assert deactivated.actor == "admin"
+    assert deactivated.after["database"] == [
+        f'ALTER ROLE "{roles.anna}" NOLOGIN',
+        f'REVOKE "{operator_group}" FROM "{roles.anna}"',
+    ]
+    [activated] = _audit(engine, "operator.activate")
+    assert activated.after["database"] == [
+        f'ALTER ROLE "{roles.anna}" LOGIN',
+        f'GRANT "{supervisor_group}" TO "{roles.anna}"',
+    ]
+
+
+def test_operators_deactivate_and_activate_move_the_login_role_out_of_its_group_and_back(
+    roles: Roles, database_url: str, engine
+) -> None:
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    operator_group = group_role(Role.OPERATOR, prefix=roles.prefix)
+
+    def member() -> bool:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+                {"role": roles.anna, "group": operator_group},
+            ).scalar_one()
+
+    deactivated = hotline("--db", database_url, "operators", "deactivate", roles.anna, env=prefix)
+    assert deactivated.exit_code == 0, deactivated.output
+    assert not member()
+    activated = hotline("--db", database_url, "operators", "activate", roles.anna, env=prefix)
+    assert activated.exit_code == 0, activated.output
+    assert activated.output.strip() == f"{roles.anna} activated"
+    assert member()
 
 
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:

@@ -104,3 +104,86 @@ async def test_log_call_with_a_follow_up(world, console, settle, engine):
         assert reminder.client_id == world.ivanov_id
         assert reminder.kind == "follow_up"
         assert reminder.due_at == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+async def test_a_deactivated_operators_bad_time_is_refused_not_reported(
+    world, console, settle, engine, clock
+):
+    """Deactivated while her console was open, anna typed a time the form cannot read: she was told about
+    the time (checked on the screen before anything asked who she is), with no refusal in the trail."""
+    from hotline.core.models import AuditEntry
+    from hotline.core.services.operators import set_operator_active
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        with UnitOfWork(engine, clock=clock) as uow:
+            set_operator_active(uow, login="anna", active=False)
+        app.screen.query_one("#when", WhenInput).value = "soon"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        told = [(n.severity, str(n.message)) for n in app._notifications]
+        assert isinstance(app.screen, ReminderScreen)
+    assert told == [("error", "operator 'anna' is deactivated")]
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "refused:reminder.write")
+        ).all()
+        assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]
+        assert uow.session.exec(select(Reminder)).first() is None
+
+
+async def test_a_bad_time_is_still_said_and_the_form_stays(world, console, settle):
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#when", WhenInput).value = "soon"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        told = [(n.severity, str(n.message)) for n in app._notifications]
+        assert isinstance(app.screen, ReminderScreen)
+    assert len(told) == 1 and told[0][0] == "error" and told[0][1].startswith("when: not understood 'soon'")
+
+
+async def test_a_deactivated_operators_bad_follow_up_on_the_call_form_is_refused_not_reported(
+    world, console, settle, engine, clock
+):
+    """The call form's follow-up time, as the reminder form's: refused before the field says why."""
+    from textual.widgets import Static
+
+    from hotline.core.models import AuditEntry
+    from hotline.core.services.operators import set_operator_active
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        with UnitOfWork(engine, clock=clock) as uow:
+            set_operator_active(uow, login="anna", active=False)
+        form.query_one("#follow-up", WhenInput).value = "soon"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        told = [(n.severity, str(n.message)) for n in app._notifications]
+        assert app.screen is form
+        assert not form.query_one("#follow-up-error", Static).display
+    assert told == [("error", "operator 'anna' is deactivated")]
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "refused:interaction.write")
+        ).all()
+        assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]

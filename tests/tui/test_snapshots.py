@@ -99,6 +99,12 @@ async def new_client(pilot: Pilot[None], world: World) -> None:
     pilot.app.open_new_client("8 912 345 67 89")  # type: ignore[attr-defined]
 
 
+async def locked(pilot: Pilot[None], world: World) -> None:
+    from hotline.tui.screens.locked import DEACTIVATED
+
+    pilot.app.lock(DEACTIVATED)  # type: ignore[attr-defined]
+
+
 SCREENS: dict[str, Steps] = {
     "home": keys(),
     "home_with_results": keys(*"Ivanov"),
@@ -116,6 +122,7 @@ SCREENS: dict[str, Steps] = {
     "ticket_reply": ticket("r"),
     "ticket_status_choice": ticket("s"),
     "knowledge_base": keys("f6"),
+    "locked": locked,
 }
 
 

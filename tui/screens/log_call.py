@@ -219,13 +219,13 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
             )
         except ValueError as error:
             errors["follow-up"] = str(error).removeprefix("when: ")
-        for field in ("duration", "follow-up"):
-            self._show_error(field, errors.get(field, ""))
-        if errors:
-            self.query_one(f"#{next(iter(errors))}", Input).focus()
-            self.notify("Not logged: " + "; ".join(errors.values()), severity="error", markup=False)
-            return
         self._saving = True
+        if errors:
+            # Said once the operator is known to be allowed: a deactivated one is refused (audited), not
+            # told about what she typed.
+            self._authorize_then_show(errors)
+            return
+        self._show_errors({})
         self._save(
             direction=str(self.query_one("#direction", Select).value),
             outcome=str(self.query_one("#outcome", Select).value),
@@ -233,6 +233,20 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
             notes=self.query_one("#notes", TextArea).text.strip(),
             follow_up_at=follow_up_at,
         )
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for field in ("duration", "follow-up"):
+            self._show_error(field, errors.get(field, ""))
+        if errors:
+            self._saving = False
+            self.query_one(f"#{next(iter(errors))}", Input).focus()
+            self.notify("Not logged: " + "; ".join(errors.values()), severity="error", markup=False)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _authorize_then_show(self, errors: dict[str, str]) -> None:
+        with self.ctx.uow(readonly=True) as uow:
+            uow.authorize("interaction.write", entity="interaction")
+        self.app.call_from_thread(self._show_errors, errors)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
     def _save(

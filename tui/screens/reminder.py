@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,7 +14,7 @@ from textual.widgets import Label
 
 from hotline.tui.messages import ReminderSet
 from hotline.tui.screens.client_form import FORM_CSS, ClientFormScreen
-from hotline.tui.widgets.when_input import WhenInput
+from hotline.tui.widgets.when_input import WhenInput, parse_when
 
 
 class ReminderScreen(ClientFormScreen):
@@ -33,24 +32,25 @@ class ReminderScreen(ClientFormScreen):
         return self.query_one("#when", WhenInput)
 
     def start_saving(self, body: str) -> bool:
-        try:
-            due_at = self.query_one("#when", WhenInput).when(
-                now=self.ctx.clock.now(), zone=self.ctx.settings.zone
-            )
-        except ValueError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return False
-        if due_at is None or not body:
-            self.notify("A reminder needs a time and a text.", severity="error")
-            return False
-        self._add_reminder(due_at, body)
+        # Everything is checked in the worker, after the operator is: a deactivated one typing a bad
+        # time is refused (and audited), not told about the time.
+        self._add_reminder(self.query_one("#when", WhenInput).value, body)
         return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
-    def _add_reminder(self, due_at: datetime, text: str) -> None:
+    def _add_reminder(self, when: str, text: str) -> None:
+        from hotline.core.errors import InvalidInput
         from hotline.core.services.reminders import create_reminder
 
+        settings = self.ctx.settings
         with self.ctx.uow() as uow:
+            uow.authorize("reminder.write", entity="reminder")
+            try:
+                due_at = parse_when(when, now=uow.now(), zone=settings.zone, order=settings.date_order)
+            except ValueError as error:
+                raise InvalidInput(str(error)) from None
+            if due_at is None or not text:
+                raise InvalidInput("A reminder needs a time and a text.")
             reminder = create_reminder(uow, text=text, due_at=due_at, client_id=self.client_id)
             reminder_id = int(reminder.id or 0)
         self.post_message(ReminderSet(self.client_id, reminder_id, due_at))

@@ -238,3 +238,20 @@ def test_a_deactivated_operator_marking_a_done_reminder_done_is_refused_and_audi
     assert [(entry.actor, entry.entity, entry.entity_id) for entry in refused] == [
         ("anna", "reminder", str(reminder_id))
     ]
+
+
+def test_a_deactivated_operators_reminder_is_refused_before_its_text_is_checked(
+    uow_factory: UowFactory, clock: FixedClock, people: int
+) -> None:
+    """A blank text was "bad input" first: the attempt was turned away unaudited. Now the refusal."""
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="anna", active=False)
+    with pytest.raises(PermissionDenied, match="deactivated"), uow_factory(actor_login="anna") as uow:
+        create_reminder(uow, text="  ", due_at=clock.now())
+    with uow_factory(readonly=True) as uow:
+        refused = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "refused:reminder.write")
+        ).all()
+    assert [(entry.actor, entry.entity) for entry in refused] == [("anna", "reminder")]
