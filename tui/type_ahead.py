@@ -128,12 +128,22 @@ class TypeAhead:
 
     def in_order(self, action: Callable[[], object]) -> None:
         """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
-        typed before the ring go where they were typed, keys typed after it go to the card."""
-        if not self._waiting:
+        typed before the ring go where they were typed, keys typed after it go to the card.
+
+        With no key waiting, the card still waits for what the last key started (``settled``): a save in
+        flight closes its form with Textual's ``dismiss``, which pops whatever screen is on top. A card
+        pushed over a new-client form being saved was closed in its place, and the new client's card
+        (with the previous call's timer) opened over it: the next call was logged on the previous
+        caller's card. Over a call form being saved, the card was closed and the form stayed on top."""
+        if not self._waiting and self.settled():
             trace(self._app, "pop: now")
             action()
             return
-        trace(self._app, f"pop: behind {len(self._waiting)} keys")
+        if self._waiting:
+            trace(self._app, f"pop: behind {len(self._waiting)} keys")
+        else:
+            trace(self._app, "pop: waits for the console to settle")
+            self._last_progress = time.monotonic()
         self._waiting.append((action, time.monotonic()))
         self._recheck()
 
