@@ -524,3 +524,43 @@ async def test_a_ring_while_a_call_is_saved_opens_its_card_once_the_form_has_clo
         "First caller": world.hostile_id,
         NOTE: world.ivanov_id,
     }
+
+
+async def test_a_ring_just_after_esc_was_forwarded_opens_its_card_once_the_card_has_closed(
+    world, console, settle, engine, clock
+):
+    """The tmux shift's lost call: an unknown caller's form, card, call and Esc typed at once; the next
+    call rang just as the console forwarded that Esc. With no key waiting the card opened at once, while
+    the Esc was still on its way through the widgets to its binding, which then closed the card on top:
+    the new card. The new client's card was left on top and the next call's keys were logged on it
+    (call 14 on the client call 13 had created)."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("+7 999 000-00-13", call_started_at=clock.now())
+        await settle(pilot)
+        forward = app.type_ahead._forward
+
+        async def ring_after_esc(event: events.Event) -> None:
+            await forward(event)
+            if isinstance(event, events.Key) and event.key == "escape":
+                app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, clock.now()))
+
+        app.type_ahead._forward = ring_after_esc
+        type_at_once(app, "Shift Caller<ctrl+s>cFirst caller<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
+        card = app.screen
+        assert card.client_id == world.ivanov_id and card.call_started_at is not None
+        type_at_once(app, f"c{NOTE}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(
+            select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
+        ).all()
+        new_client = uow.session.exec(select(Client).where(Client.name == "Shift Caller")).one()
+    assert {call.notes: call.client_id for call in calls} == {
+        "First caller": new_client.id,
+        NOTE: world.ivanov_id,
+    }
