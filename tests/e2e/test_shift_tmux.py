@@ -1,6 +1,8 @@
 """A shift in tmux: the real console on a demo database, 30 calls played with keys sent at zero delay.
 
-Screen pops come from ``hotline call incoming --wait`` (known, unknown and shared numbers), some callers
+Screen pops come from ``hotline call incoming --wait`` (known, unknown and shared numbers): a known
+caller's ring goes through a resident ``hotline call listen`` (as a phone system is set up), the others
+run the whole program cold (which took most of each call's time under load). Some callers
 are found by typing in the lookup box, each call is logged with a note, one caller gets a ticket (with a
 note on it), one a reminder. Every burst of keys (``c``, the note, ``ctrl+s``, ``Esc``…) goes to tmux in
 one command, with no pause between keys. At the end the database holds exactly the expected calls, every
@@ -21,8 +23,12 @@ whole, however long the shift's trace. Skipped (loudly) without tmux.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,15 +129,67 @@ def plan(url: str) -> list[Call]:
     return calls
 
 
-def ring(url: str, number: str) -> subprocess.Popen[str]:
-    """What the PBX runs on a ring: ``call incoming --wait`` (exit 0 once a console showed the call)."""
+def ring(url: str, number: str, runtime: Path) -> subprocess.Popen[str]:
+    """What the PBX runs on a ring: ``call incoming --wait`` (exit 0 once a console showed the call),
+    handed to the listener whose socket is in ``runtime`` if one serves there, else run cold."""
     return subprocess.Popen(
         [*HOTLINE, "--db", url, "call", "incoming", number, "--operator", OPERATOR, "--wait", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=clean_env(),
+        env=clean_env() | {"XDG_RUNTIME_DIR": str(runtime)},
     )
+
+
+@dataclass
+class Rings:
+    """Where rings go: ``warm`` has a listener's socket, ``cold`` none (the whole program runs)."""
+
+    warm: Path
+    cold: Path
+    log: Path
+    listener: subprocess.Popen[bytes] | None = None
+
+    def served(self) -> int:
+        return self.log.read_text(encoding="utf-8").count("ring served")
+
+
+@contextmanager
+def listening(url: str, log: Path) -> Iterator[Rings]:
+    """``hotline call listen --no-ami`` for the shift's database (stopped with SIGTERM at the end); the
+    runtime folders are short-named (a socket's path is at most 107 bytes: a longer one falls back to a
+    shared folder, where the cold rings would find the listener too)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="hl-warm-") as warm,
+        tempfile.TemporaryDirectory(prefix="hl-cold-") as cold,
+    ):
+        with log.open("ab") as err:
+            listener = subprocess.Popen(
+                [*HOTLINE, "--db", url, "call", "listen", "--no-ami"],
+                env=clean_env() | {"XDG_RUNTIME_DIR": warm},
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        try:
+            yield Rings(Path(warm), Path(cold), log, listener)
+        finally:
+            if listener.poll() is None:
+                listener.send_signal(signal.SIGTERM)
+                try:
+                    listener.wait(30)
+                except subprocess.TimeoutExpired:
+                    listener.kill()
+                    listener.wait()
+
+
+def wait_listening(rings: Rings) -> None:
+    deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
+    while "serving rings on" not in rings.log.read_text(encoding="utf-8"):
+        gone = rings.listener is not None and rings.listener.poll() is not None
+        assert not gone and time.monotonic() < deadline, (
+            f"the listener never served:\n{rings.log.read_text()}"
+        )
+        time.sleep(0.05)
 
 
 class Shift(Tmux):
@@ -207,7 +265,7 @@ def wait_popped_card(shift: Shift, call: Call) -> None:
         time.sleep(0.05)
 
 
-def play(shift: Shift, url: str, call: Call) -> None:
+def play(shift: Shift, url: str, call: Call, rings: Rings) -> None:
     log_call = (("c",), call.note, ("C-s",))
     if call.kind == "lookup":
         # Home is still on screen when the keys are sent: the next call rings while they wait their turn.
@@ -217,7 +275,7 @@ def play(shift: Shift, url: str, call: Call) -> None:
         shift.wait_home()
         return
     call.rang_at = datetime.now(UTC)
-    pbx = ring(url, call.number)
+    pbx = ring(url, call.number, rings.warm if call.kind == "known" else rings.cold)
     try:
         if call.kind == "unknown":
             shift.wait_for(NEW_CLIENT_FORM, deadline_seconds=SHIFT_DEADLINE_SECONDS)
@@ -268,8 +326,24 @@ def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
     stale_number = "+79990000001"
     stale_at = datetime.now(UTC)
     run_hotline(url, "call", "incoming", stale_number, "--operator", OPERATOR)
-    time.sleep(MAX_POP_AGE_SECONDS + 0.5)  # the console is closed while the pop grows old
+    aged = time.monotonic() + MAX_POP_AGE_SECONDS + 0.5
+    with listening(url, tmp_path / "listener.log") as rings:
+        wait_listening(rings)
+        time.sleep(max(0.0, aged - time.monotonic()))  # the console is closed while the pop grows old
 
+        def check() -> None:
+            check_database(url, calls, stale_number, stale_at)
+            warm = sum(call.kind == "known" for call in calls)
+            assert rings.served() == warm, f"{rings.served()} of {warm} rings went through the listener"
+
+        shift_through(tmp_path, url, calls, rings, check)
+
+
+def shift_through(
+    tmp_path: Path, url: str, calls: list[Call], rings: Rings, check: Callable[[], None]
+) -> None:
+    """The console in tmux, every call of the script played on it, the console quit, then ``check``;
+    a failure on the way prints what there is to read."""
     shift = Shift()
     env = clean_env()
     trace = tmp_path / "keys.trace"
@@ -288,15 +362,16 @@ def test_a_shift_of_thirty_calls_at_zero_delay(tmp_path: Path) -> None:
             began = time.monotonic()
             mark_call(trace, index, call)
             try:
-                play(shift, url, call)
+                play(shift, url, call, rings)
             except AssertionError as error:
                 raise CallFailed(index, str(error)) from error
             print(f"call {index:02d} {call.kind:7} played in {time.monotonic() - began:4.1f} s")
         shift.burst(("C-q",))
         shift.wait_for("CONSOLE-EXITED-0", deadline_seconds=SHIFT_DEADLINE_SECONDS)
-        check_database(url, calls, stale_number, stale_at)
+        check()
     except BaseException as error:
         report_failure(shift, url, calls, trace, error.index if isinstance(error, CallFailed) else None)
+        print("LISTENER LOG (its last 20 lines):\n" + "\n".join(rings.log.read_text().splitlines()[-20:]))
         raise
     finally:
         shift.kill()
