@@ -12,7 +12,9 @@ screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no sc
 (``KeysHeld``: the lookup waiting for its results to open the caller's card).
 
 A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
-the keys typed before the ring, before those typed after it. A console where no key has gone through for
+the keys typed before the ring, before those typed after it; with none waiting, once the console has
+settled (a form being saved closes the top screen, whichever it is; an Esc still on its way to its
+binding closes the card on top). A console where no key has gone through for
 ``STUCK_AFTER_SECONDS`` while nothing the keys wait for was under way (only a widget that stays busy)
 lets the next key through rather than hold them for ever. Work the keys wait for is waited for however
 long it takes, including the steps between workers on a starved machine (a lookup's end, the card it
