@@ -231,8 +231,6 @@ class HotlineApp(App[None]):
         self.bell()
         now = self.ctx.clock.now()
         started = min(message.requested_at, now)  # a phone system whose clock runs ahead starts now
-        if message.client_id is None:
-            self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
 
         def show() -> None:
             if message.client_id is None:
@@ -248,6 +246,9 @@ class HotlineApp(App[None]):
 
         # Keys typed before the ring (still waiting for their screen) go first, those after it to the card.
         self.type_ahead.in_order(show)
+        if message.client_id is None:
+            # after: the toast's message in the app's queue would hold the form until it was handled
+            self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
         if self.locked is not None:

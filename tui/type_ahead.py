@@ -12,7 +12,9 @@ screen it closed gone), no save in flight (``KEY_HOLDING_WORKER_GROUPS``), no sc
 (``KeysHeld``: the lookup waiting for its results to open the caller's card).
 
 A screen pop that rings while keys are waiting opens its card in the queue's order (``in_order``): after
-the keys typed before the ring, before those typed after it. A console where no key has gone through for
+the keys typed before the ring, before those typed after it; with none waiting, once the console has
+settled (a form being saved closes the top screen, whichever it is; an Esc still on its way to its
+binding closes the card on top). A console where no key has gone through for
 ``STUCK_AFTER_SECONDS`` while nothing the keys wait for was under way (only a widget that stays busy)
 lets the next key through rather than hold them for ever. Work the keys wait for is waited for however
 long it takes, including the steps between workers on a starved machine (a lookup's end, the card it
@@ -128,12 +130,22 @@ class TypeAhead:
 
     def in_order(self, action: Callable[[], object]) -> None:
         """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
-        typed before the ring go where they were typed, keys typed after it go to the card."""
-        if not self._waiting:
+        typed before the ring go where they were typed, keys typed after it go to the card.
+
+        With no key waiting, the card still waits for what the last key started (``settled``): a save in
+        flight closes its form with Textual's ``dismiss``, which pops whatever screen is on top. A card
+        pushed over a new-client form being saved was closed in its place, and the new client's card
+        (with the previous call's timer) opened over it: the next call was logged on the previous
+        caller's card. Over a call form being saved, the card was closed and the form stayed on top."""
+        if not self._waiting and self.settled():
             trace(self._app, "pop: now")
             action()
             return
-        trace(self._app, f"pop: behind {len(self._waiting)} keys")
+        if self._waiting:
+            trace(self._app, f"pop: behind {len(self._waiting)} keys")
+        else:
+            trace(self._app, "pop: waits for the console to settle")
+            self._last_progress = time.monotonic()
         self._waiting.append((action, time.monotonic()))
         self._recheck()
 

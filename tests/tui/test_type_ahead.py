@@ -14,7 +14,7 @@ from textual._callback import invoke
 from textual.widgets import Input, TextArea
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import Interaction, Ticket
+from hotline.core.models import Client, Interaction, Ticket
 from hotline.core.models.mail import OutboxMessage
 from hotline.tui import type_ahead
 from hotline.tui.messages import ScreenPopRequested
@@ -417,3 +417,150 @@ async def keys_while_results_wait(offset: list[float], go_on: asyncio.Event, app
         assert app.screen.query_one("#lookup", Input).value == "912 345-67-89", "nothing went past Enter"
     finally:
         go_on.set()
+
+
+def held_save(
+    monkeypatch: pytest.MonkeyPatch, module: object, name: str
+) -> tuple[threading.Event, threading.Event]:
+    """``module.name`` (the service a form's save calls) waits for the second event before it writes; the
+    first says the save has begun (the form's ctrl+s is the last key: none wait behind it)."""
+    begun, go_on = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        begun.set()
+        assert go_on.wait(30), "the test never let the save go on"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return begun, go_on
+
+
+async def ring_while_saving(app, pilot, begun: threading.Event, go_on: threading.Event, world, clock):
+    """The save has begun and holds; a known caller rings meanwhile, then the save goes on."""
+    try:
+        for _ in range(500):
+            if begun.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert begun.is_set(), "the save began"
+        await pilot.pause()
+        assert app.type_ahead.waiting == 0
+        app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, clock.now()))
+        for _ in range(5):
+            await pilot.pause()
+    finally:
+        go_on.set()
+
+
+@pytest.mark.both_backends
+async def test_a_ring_while_the_new_client_is_saved_opens_its_card_after_the_new_clients(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """An unknown caller's form saved with ctrl+s, and the next call rings before the save has ended. The
+    card used to open at once over the form; the save's ``dismiss`` then closed that card (Textual pops
+    the top screen) and opened the new client's card, with the first call's timer, over it: the second
+    call was logged on the new client (the tmux shift: call 14 on the card of call 13's new client)."""
+    from hotline.core.services import clients
+
+    begun, go_on = held_save(monkeypatch, clients, "create_client")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("+7 999 000-00-13", call_started_at=clock.now())
+        await settle(pilot)
+        type_at_once(app, "Shift Caller<ctrl+s>")
+        await ring_while_saving(app, pilot, begun, go_on, world, clock)
+        await wait_typed(pilot, settle)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [
+            HomeScreen,
+            ClientCardScreen,
+            ClientCardScreen,
+        ]
+        new_card, card = app.screen_stack[-2:]
+        assert card.client_id == world.ivanov_id and card.call_started_at is not None
+        type_at_once(app, f"c{NOTE}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).where(Interaction.notes == NOTE)).one()
+        new_client = uow.session.exec(select(Client).where(Client.name == "Shift Caller")).one()
+    assert call.client_id == world.ivanov_id and new_card.client_id == new_client.id
+
+
+@pytest.mark.both_backends
+async def test_a_ring_while_a_call_is_saved_opens_its_card_once_the_form_has_closed(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """A call saved with ctrl+s, and the next call rings before the save has ended. The card used to open
+    over the form being saved and its ``dismiss`` closed the card instead: the form stayed on top and the
+    next call's keys went into the first call's note."""
+    from hotline.core.services import interactions
+
+    begun, go_on = held_save(monkeypatch, interactions, "log_call")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.hostile_id, call_started_at=clock.now())
+        await settle(pilot)
+        type_at_once(app, "cFirst caller<ctrl+s>")
+        await ring_while_saving(app, pilot, begun, go_on, world, clock)
+        await wait_typed(pilot, settle)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [
+            HomeScreen,
+            ClientCardScreen,
+            ClientCardScreen,
+        ]
+        first, card = app.screen_stack[-2:]
+        assert (first.client_id, card.client_id) == (world.hostile_id, world.ivanov_id)
+        type_at_once(app, f"c{NOTE}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(
+            select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
+        ).all()
+    assert {call.notes: call.client_id for call in calls} == {
+        "First caller": world.hostile_id,
+        NOTE: world.ivanov_id,
+    }
+
+
+async def test_a_ring_just_after_esc_was_forwarded_opens_its_card_once_the_card_has_closed(
+    world, console, settle, engine, clock
+):
+    """The tmux shift's lost call: an unknown caller's form, card, call and Esc typed at once; the next
+    call rang just as the console forwarded that Esc. With no key waiting the card opened at once, while
+    the Esc was still on its way through the widgets to its binding, which then closed the card on top:
+    the new card. The new client's card was left on top and the next call's keys were logged on it
+    (call 14 on the client call 13 had created)."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("+7 999 000-00-13", call_started_at=clock.now())
+        await settle(pilot)
+        forward = app.type_ahead._forward
+
+        async def ring_after_esc(event: events.Event) -> None:
+            await forward(event)
+            if isinstance(event, events.Key) and event.key == "escape":
+                app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, clock.now()))
+
+        app.type_ahead._forward = ring_after_esc
+        type_at_once(app, "Shift Caller<ctrl+s>cFirst caller<ctrl+s><escape>")
+        await wait_typed(pilot, settle)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
+        card = app.screen
+        assert card.client_id == world.ivanov_id and card.call_started_at is not None
+        type_at_once(app, f"c{NOTE}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(
+            select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
+        ).all()
+        new_client = uow.session.exec(select(Client).where(Client.name == "Shift Caller")).one()
+    assert {call.notes: call.client_id for call in calls} == {
+        "First caller": new_client.id,
+        NOTE: world.ivanov_id,
+    }
