@@ -76,7 +76,7 @@ async def test_the_footer_lets_go_of_the_keys_it_no_longer_shows(world, console,
         assert footer.query(FooterKey), "the footer still shows its keys"
 
 
-async def test_the_start_up_heap_is_frozen_once_the_live_updates_are_idle(console, settle):
+async def test_the_start_up_heap_is_frozen_once_the_live_updates_are_idle(world, console, settle):
     app = console(poll_screen_pops=True)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
