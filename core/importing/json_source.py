@@ -18,7 +18,7 @@ from hotline.core.importing.records import SourceRow, where
 
 JSON_HEADER = (
     "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "group",
-    "birthday", "notes", "tags",
+    "birthday", "notes", "tags", "source", "campaign",
 )  # fmt: skip
 
 
