@@ -2,7 +2,8 @@
 
 Each object becomes one row under :data:`JSON_HEADER`; lists (phones, emails, tags) are joined as the
 CSV export joins them, phones given as ``{"raw", "e164"}`` are read by their E.164. The row's line is the
-line its object starts on.
+line its object starts on. A key that is no client field is ignored and named in ``ignored_keys`` (the
+import reports it with the ignored columns), never dropped silently.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class JsonSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.header = JSON_HEADER
+        self.ignored_keys: dict[str, None] = {}  # keys that are no client field, in order of appearance
         text = self._text = read_utf8(path)
         self._position = 0
         start = _skip_space(text, 0)
@@ -58,6 +60,7 @@ class JsonSource:
             self._position = index
             if not isinstance(value, dict):
                 raise InvalidInput("each element must be a client object", where=where(self.path, line))
+            self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
             yield SourceRow(line, tuple(_cell(value.get(name)) for name in JSON_HEADER))
             index = _skip_space(text, index)
             separator = text[index : index + 1]

@@ -135,7 +135,8 @@ def _plan(
         )
         run = ImportRun(uow, source, builder, options, progress, staged=staged)
         run.execute()
-        run.outcome.ignored_columns = columns.ignored
+        # A JSON file's keys that are no client field are its ignored columns (known once it is read).
+        run.outcome.ignored_columns = [*columns.ignored, *getattr(source, "ignored_keys", ())]
     finally:
         source.close()
     return run

@@ -294,6 +294,21 @@ def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_pa
     assert emails == ["maria@example.ru"]
 
 
+def test_json_keys_that_are_no_client_field_are_reported_as_ignored(
+    engine, uow_factory, admin, tmp_path
+) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"id": 7, "name": "Jay Phone", "phone": "+7 900 555-44-33", "emails": ["jay@example.ru"]},\n'
+        ' {"name": "Kay", "Notes": "call back"}]\n',
+        encoding="utf-8",
+    )
+    outcome = run(uow_factory, path)
+    assert outcome.counts["created"] == 2
+    assert outcome.ignored_columns == ["id", "phone", "Notes"]
+    assert count(engine, ClientPhone) == 0
+
+
 def test_files_beyond_one_import_are_refused_with_nothing_written(
     engine, uow_factory, admin, tmp_path, monkeypatch
 ) -> None:
