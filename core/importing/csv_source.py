@@ -11,6 +11,7 @@ from pathlib import Path
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.encoding import binary_kind, file_encoding, read_sample
 from hotline.core.importing.records import (
+    MAX_CELL_CHARS,
     MAX_LINE_CHARS,
     SourceRow,
     check_header,
@@ -139,6 +140,11 @@ class CsvSource:
             except StopIteration:
                 return
             except csv.Error as error:
+                if self._line == start and "field limit" in str(error):
+                    # One line, one huge cell: too long, not a quote left open (that spans lines).
+                    raise InvalidInput(
+                        f"a cell is longer than {MAX_CELL_CHARS:,} characters", where=where(self.path, start)
+                    ) from None
                 raise InvalidInput(
                     f"malformed CSV ({error}); is a quote left open from line {start}?",
                     where=where(self.path, start),

@@ -358,6 +358,17 @@ def test_an_organisation_row_after_its_people_completes_it(
     assert next(c.notes for c in clients if c.id == head_office) == "Главный офис"
 
 
+def test_a_cell_past_the_csv_field_limit_is_too_long_not_a_quote_left_open(
+    engine, uow_factory, admin, tmp_path
+) -> None:
+    path = write(tmp_path, GOOD_ROWS + "Длинный;Текст;;+7 916 555-44-33;;;;" + "я" * 200_000 + ";\n")
+    before = table_state(engine)
+    with pytest.raises(InvalidInput) as caught:
+        run(uow_factory, path)
+    assert str(caught.value) == f"{path}:7: a cell is longer than 100,000 characters"
+    assert table_state(engine) == before
+
+
 def test_a_person_sharing_the_company_phone_is_not_the_company(engine, uow_factory, admin, tmp_path) -> None:
     body = (
         "Иванов;Иван;ООО Ромашка;+7 495 100-00-00;;;;;\n"  # the switchboard number on a contact person
