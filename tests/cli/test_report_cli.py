@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -105,3 +106,26 @@ def test_xlsx_to_a_file_filters_and_explain(db: str, tmp_path) -> None:
     assert unknown.exit_code == 2 and "--queue: no queue named 'Nowhere'" in unknown.stderr
     explained = hotline(db, "inquiries", "--explain")
     assert explained.exit_code == 0 and "wrap-up code" in explained.stdout
+
+
+def test_output_never_writes_over_a_file_or_the_database_and_a_table_is_not_a_file(db: str, tmp_path) -> None:
+    from sqlalchemy.engine import make_url
+
+    existing = tmp_path / "calls.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    over = hotline(db, "calls", "-f", "csv", "-o", str(existing))
+    assert over.exit_code == 2 and "exists already (--force writes over it)" in over.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    forced = hotline(db, "calls", "-f", "csv", "-o", str(existing), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_text(encoding="utf-8-sig").startswith("day,hour,calls")
+    table_file = tmp_path / "calls.txt"
+    as_table = hotline(db, "calls", "-o", str(table_file))  # it printed to the screen and said nothing
+    assert as_table.exit_code == 2 and "--output" in as_table.stderr
+    assert not table_file.exists()
+    url = make_url(db)
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database)
+        onto = hotline(db, "calls", "-f", "csv", "-o", str(database), "--force")
+        assert onto.exit_code == 2 and "is the database" in onto.stderr
+        assert database.read_bytes().startswith(b"SQLite format 3\x00")  # it became the CSV
