@@ -28,6 +28,20 @@ def rows_of(path: Path, **options: str) -> tuple[tuple[str, ...], list[tuple[int
         source.close()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "utf-16"])
+def test_lines_ending_in_a_bare_cr_are_lines(tmp_path: Path, encoding: str) -> None:
+    """Excel for Mac's "CSV (Macintosh)": every line ends in CR alone; it was refused with the csv
+    module's "new-line character seen in unquoted field" on the header."""
+    path = tmp_path / "clients.csv"
+    text = RUSSIAN_ROWS.replace("\n", "\r") + 'Соколова;Анна;;"две\rстроки"\r'
+    path.write_bytes(text.replace(";Анна;;", ";Анна;+7 916 000-33-44;").encode(encoding))
+    header, rows = rows_of(path)
+    assert header == ("Фамилия", "Имя", "Телефон", "E-mail")
+    assert rows[0] == (2, ("Щербакова", "Юлия", "+7 916 000-11-22", "julia@example.ru"))
+    assert rows[1][1][:2] == ("Ёжиков", "Пётр")
+    assert rows[2] == (4, ("Соколова", "Анна", "+7 916 000-33-44", "две\rстроки"))
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "koi8_r", "utf-16"])
 def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "clients.csv"
