@@ -45,7 +45,7 @@ class ImportOptions:
     skip_invalid: bool = False
     dry_run: bool = False
     sheet: str | None = None
-    column_map: dict[str, str] = field(default_factory=dict)
+    column_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
     errors_path: Path | None = None
     force: bool = False
     """Write the errors file over an existing one."""
