@@ -100,6 +100,16 @@ def test_a_file_with_nul_bytes_is_a_bad_file_skipped_like_the_others(
     assert report.skipped == ["en/zz-nul.md:5: a binary file (it contains NUL bytes), not Markdown text"]
 
 
+def test_an_empty_file_is_a_bad_file_not_an_empty_article(uow_factory: UowFactory, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    (folder / "en/zz-empty.md").write_bytes(b"")
+    (folder / "en/zz-blank.md").write_bytes(b" \n\r\n\t\n")
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert len(report.created) == 10  # "created" an article titled "zz-empty" with nothing in it
+    assert report.skipped == ["en/zz-blank.md:1: the file is empty", "en/zz-empty.md:1: the file is empty"]
+
+
 def test_not_a_folder(uow_factory: UowFactory, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput), uow_factory() as uow:
         import_folder(uow, folder=tmp_path / "missing")
