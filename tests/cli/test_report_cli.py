@@ -31,6 +31,7 @@ def db(database_url: str) -> str:
         add_operator(uow, login="sup", role=Role.SUPERVISOR, display_name="Супервайзер")
         add_operator(uow, login="anna", role=Role.OPERATOR, display_name="=cmd|' /C calc'!A0")
         client_id = create_client(uow, draft=ClientDraft(name="Клиент"), default_region="RU").id
+        create_client(uow, draft=ClientDraft(name="Зритель", source="TV"), default_region="RU")
     with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
         for hour, seconds in [(6, 60), (6, 120), (9, 30)]:  # UTC: 09:xx and 12:xx in Moscow
             log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=seconds, outcome="ok",
@@ -129,3 +130,13 @@ def test_output_never_writes_over_a_file_or_the_database_and_a_table_is_not_a_fi
         onto = hotline(db, "calls", "-f", "csv", "-o", str(database), "--force")
         assert onto.exit_code == 2 and "is the database" in onto.stderr
         assert database.read_bytes().startswith(b"SQLite format 3\x00")  # it became the CSV
+
+
+def test_a_source_no_client_has_and_no_configuration_names_is_bad_usage_not_an_empty_report(db: str) -> None:
+    for given in ("", "Nowhere", "tv"):  # blank (an unset variable), unknown, and the wrong case
+        result = hotline(db, "performance", "--source", given)
+        assert result.exit_code == 2, (given, result.output)
+        assert f"--source: no client has the source {given!r} and no configured source is it" in result.stderr
+    known = hotline(db, "performance", "--source", "TV", "--json")
+    assert known.exit_code == 0, known.output
+    assert json.loads(known.stdout)["filters"] == {"source": "TV"}
