@@ -57,6 +57,10 @@ class JsonSource:
                 raise InvalidInput(
                     f"malformed JSON ({error.msg})", where=where(self.path, error.lineno)
                 ) from None
+            except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
+                raise InvalidInput(
+                    "malformed JSON (nested too deeply for client objects)", where=where(self.path, line)
+                ) from None
             self._position = index
             if not isinstance(value, dict):
                 raise InvalidInput("each element must be a client object", where=where(self.path, line))

@@ -421,3 +421,20 @@ def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tm
     assert source.header == ("name", "phone")
     assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
     source.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('[{"name": ' + "[" * 100_000 + "]" * 100_000 + "}]", id="in-an-object"),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="arrays-in-the-array"),
+    ],
+)
+def test_json_nested_past_the_interpreters_depth_is_bad_input_not_a_traceback(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="nested too deeply") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:1"
