@@ -44,7 +44,7 @@ class JsonSource:
         return min(1.0, self._position / len(self._text)) if self._text else None
 
     def __iter__(self) -> Iterator[SourceRow]:
-        decoder = json.JSONDecoder()
+        decoder = json.JSONDecoder(object_pairs_hook=_one_value_per_key)
         text = self._text
         index = _skip_space(text, self._position)
         if text[index : index + 1] == "]":
@@ -56,6 +56,10 @@ class JsonSource:
             except json.JSONDecodeError as error:
                 raise InvalidInput(
                     f"malformed JSON ({error.msg})", where=where(self.path, error.lineno)
+                ) from None
+            except _KeyGivenTwice as error:  # the last one won silently
+                raise InvalidInput(
+                    f"the key {error.key!r} is given twice in one object", where=where(self.path, line)
                 ) from None
             except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
                 raise InvalidInput(
@@ -91,6 +95,21 @@ def read_utf8(path: Path) -> str:
         raise InvalidInput(
             f"bytes that are not valid UTF-8 ({error.reason})", where=where(path, line)
         ) from None
+
+
+class _KeyGivenTwice(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _KeyGivenTwice(key)
+        value[key] = item
+    return value
 
 
 def _skip_space(text: str, index: int) -> int:

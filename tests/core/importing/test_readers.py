@@ -438,3 +438,15 @@ def test_json_nested_past_the_interpreters_depth_is_bad_input_not_a_traceback(
     with pytest.raises(InvalidInput, match="nested too deeply") as caught:
         rows_of(path)
     assert caught.value.where == f"{path}:1"
+
+
+def test_a_json_key_given_twice_in_an_object_is_bad_input_not_the_last_one_silently(tmp_path: Path) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"name": "Анна", "phones": ["+7 916 000-11-22"]},\n'
+        ' {"name": "Борис", "phones": ["+7 916 000-33-44"], "name": "Вера"}]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="the key 'name' is given twice in one object") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:2"
