@@ -44,7 +44,7 @@ class JsonSource:
         return min(1.0, self._position / len(self._text)) if self._text else None
 
     def __iter__(self) -> Iterator[SourceRow]:
-        decoder = json.JSONDecoder(object_pairs_hook=_one_value_per_key)
+        decoder = json.JSONDecoder(object_pairs_hook=_one_value_per_key, parse_constant=_not_json)
         text = self._text
         index = _skip_space(text, self._position)
         if text[index : index + 1] == "]":
@@ -60,6 +60,10 @@ class JsonSource:
             except _KeyGivenTwice as error:  # the last one won silently
                 raise InvalidInput(
                     f"the key {error.key!r} is given twice in one object", where=where(self.path, line)
+                ) from None
+            except _NotJson as error:  # NaN and Infinity: Python's reader takes them, "nan" became a name
+                raise InvalidInput(
+                    f"malformed JSON ({error.constant} is not JSON)", where=where(self.path, line)
                 ) from None
             except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
                 raise InvalidInput(
@@ -110,6 +114,16 @@ def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _KeyGivenTwice(key)
         value[key] = item
     return value
+
+
+class _NotJson(Exception):
+    def __init__(self, constant: str) -> None:
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJson(constant)
 
 
 def _skip_space(text: str, index: int) -> int:

@@ -450,3 +450,13 @@ def test_a_json_key_given_twice_in_an_object_is_bad_input_not_the_last_one_silen
     with pytest.raises(InvalidInput, match="the key 'name' is given twice in one object") as caught:
         rows_of(path)
     assert caught.value.where == f"{path}:2"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_nan_and_infinity_are_not_json(tmp_path: Path, constant: str) -> None:
+    """Python's reader takes them: a client called 'nan' was created."""
+    path = tmp_path / "clients.json"
+    path.write_text(f'[{{"name": "Анна"}},\n {{"name": {constant}}}]\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match=f"malformed JSON \\({constant} is not JSON\\)") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:2"
