@@ -145,6 +145,16 @@ def test_skip_invalid_imports_the_rest_and_writes_the_errors_file(
     assert ",8,E-mail: invalid email" in lines[2]
 
 
+def test_the_errors_files_header_is_neutralised_like_its_rows(engine, uow_factory, admin, tmp_path) -> None:
+    """The header is the input file's own: a formula there went into the errors file as it was."""
+    path = tmp_path / "clients.csv"
+    path.write_text("name;phone;@SUM(1+1)*cmd|\nПлохой;12;x\n", encoding="utf-8")
+    errors_path = tmp_path / "errors.csv"
+    run(uow_factory, path, skip_invalid=True, errors_path=errors_path)
+    header = errors_path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "name,phone,'@SUM(1+1)*cmd|,line,reason"
+
+
 def test_dry_run_reports_the_same_decisions_and_writes_nothing(engine, uow_factory, admin, tmp_path) -> None:
     path = write(tmp_path, GOOD_ROWS + GOOD_ROWS.splitlines(keepends=True)[2])
     before = table_state(engine)
