@@ -460,3 +460,11 @@ def test_json_nan_and_infinity_are_not_json(tmp_path: Path, constant: str) -> No
     with pytest.raises(InvalidInput, match=f"malformed JSON \\({constant} is not JSON\\)") as caught:
         rows_of(path)
     assert caught.value.where == f"{path}:2"
+
+
+@pytest.mark.parametrize("name", ["clients", "clients.dat", "stdin"])  # "stdin": the copy of `import -`
+def test_a_workbook_is_read_whatever_its_name_ends_in(tmp_path: Path, name: str) -> None:
+    """openpyxl refuses a file name without an Excel extension: the workbook was 'not readable'."""
+    path = tmp_path / name
+    make_workbook(path, [["name", "phone"], ["Анна", "+7 916 000-11-22"]])
+    assert rows_of(path) == (("name", "phone"), [(2, ("Анна", "+7 916 000-11-22"))])
