@@ -51,6 +51,7 @@ def list_clients(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="FILE", help="The export's file.")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write over an existing --output file.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List clients by group, tag, owner, source, campaign, birthday or silence; sorted and paged."""
@@ -72,17 +73,25 @@ def list_clients(
     today = state.clock.now().astimezone(state.settings.zone).date()
     if export is ListExport.xlsx and output is None:
         raise InvalidInput("an XLSX export is a file: give --output FILE", where="--output")
+    if output is not None and export is not None:
+        # Checked before the export is made (and audited): it wrote over any file, the database included.
+        from hotline.core.db import database_files
+        from hotline.core.output_files import check_output
+
+        check_output(output, force=force, protected=database_files(state.database_url), option="--output")
     with state.uow(readonly=export is None) as uow:
         page = list_page(uow, filters=filters, today=today, sort=sort, limit=limit, offset=offset)
+        if output is not None and export is None:  # the list went to the screen, --output ignored
+            raise InvalidInput("--output is the export's file: give --export csv or xlsx", where="--output")
         data = export_client_page(uow, page=page, fmt=export.value) if export is not None else None
     if data is not None:
         if output is None:
             sys.stdout.write(data.decode("utf-8-sig"))
         else:
-            try:
-                output.write_bytes(data)
-            except OSError as error:
-                raise InvalidInput(f"cannot write: {error.strerror}", where=str(output)) from None
+            from hotline.core.output_files import write_atomically
+
+            with write_atomically(output, binary=True) as stream:
+                stream.write(data)
             info(f"{len(page.lines)} clients written to {output}")
         return
     if as_json:

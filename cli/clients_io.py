@@ -76,6 +76,9 @@ def import_clients(
     as_json: JsonFlag = False,
 ) -> None:
     """Import clients from a spreadsheet or address book; atomic unless --skip-invalid. Admins only."""
+    from dataclasses import replace
+
+    from hotline.core.errors import InvalidInput
     from hotline.core.importing.headers import parse_overrides
     from hotline.core.importing.outcome import ImportRejected
     from hotline.core.importing.service import MAX_IMPORT_BYTES, ImportOptions
@@ -96,16 +99,24 @@ def import_clients(
         errors_path=errors,
         force=force,
     )
+    copy: Path | None = None  # standard input or a pipe, read from a private copy of it
     try:
         with (
             spooled(file, stdin=sys.stdin.buffer, limit=MAX_IMPORT_BYTES) as readable,
             _progress(enabled=not as_json) as progress,
             state.uow(readonly=dry_run) as uow,
         ):
+            if readable != file:
+                copy, options = readable, replace(options, name=str(file))
             outcome = run_import(uow, path=readable, options=options, progress=progress)
         outcome.committed = not dry_run
     except ImportRejected as rejected:
         _report(rejected.outcome, as_json=as_json)
+        raise
+    except InvalidInput as error:
+        # The readers name the file they read: the copy, in a folder the user never saw.
+        if copy is not None and error.where and error.where.startswith(str(copy)):
+            error.where = str(file) + error.where[len(str(copy)) :]
         raise
     if not dry_run:
         # A bulk import leaves the planner's statistics stale: refresh them (not for a few rows).

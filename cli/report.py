@@ -50,6 +50,7 @@ OperatorFilter = Annotated[
 ]
 GroupFilter = Annotated[str | None, typer.Option("--group", help="Only clients of this group.")]
 SourceFilter = Annotated[str | None, typer.Option("--source", help="Only this source.")]
+ForceFlag = Annotated[bool, typer.Option("--force", help="Write over an existing --output file.")]
 ExplainFlag = Annotated[bool, typer.Option("--explain", help="Say how the numbers are computed, and stop.")]
 WithinOption = Annotated[
     int | None,
@@ -71,6 +72,7 @@ def _command(name: str) -> Callable[..., None]:
         operator: OperatorFilter = None,
         group: GroupFilter = None,
         source: SourceFilter = None,
+        force: ForceFlag = False,
         explain: ExplainFlag = False,
         as_json: JsonFlag = False,
         within: HiddenWithin = None,
@@ -81,16 +83,33 @@ def _command(name: str) -> Callable[..., None]:
             stdout().print(Text(explain_report(name)))
             return
         cli_state().authorize("report", entity="report", entity_id=name)
+        chosen = ReportFormat.json if as_json else fmt
+        if output is not None:
+            _check_output(output, chosen, force=force)
         if within is not None:
             first, last = _within(name, within, first, last)
         filters = Filters(queue=queue, operator=operator, group=group, source=source)
         request = build_request(first, last, filters)
-        _print(make_report(name, request), ReportFormat.json if as_json else fmt, output)
+        _print(make_report(name, request), chosen, output)
 
     command.__doc__ = REPORTS[name][1]
     if name == "renewals":  # the one report over days to come: shown in its help only
         command.__annotations__["within"] = WithinOption
     return command
+
+
+def _check_output(output: Path, fmt: ReportFormat, *, force: bool) -> None:
+    """Before the report runs: a file format, and a file that is neither the database nor one that exists
+    (without --force). A table went to the screen with --output ignored; a file, the database's own
+    included, was written over."""
+    from hotline.core.db import database_files
+    from hotline.core.errors import InvalidInput
+    from hotline.core.output_files import check_output
+
+    if fmt is ReportFormat.table:
+        raise InvalidInput("a table is for the screen: give --format csv, json or xlsx", where="--output")
+    protected = database_files(cli_state().database_url)
+    check_output(output, force=force, protected=protected, option="--output")
 
 
 def _within(name: str, days: int, first: str | None, last: str | None) -> tuple[str, str]:
@@ -150,12 +169,10 @@ def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(data.decode("utf-8-sig"))
         return
-    try:
-        output.write_bytes(data)
-    except OSError as error:
-        from hotline.core.errors import InvalidInput
+    from hotline.core.output_files import write_atomically
 
-        raise InvalidInput(f"cannot write: {error.strerror}", where=str(output)) from None
+    with write_atomically(output, binary=True) as stream:
+        stream.write(data)
     info(f"{report.title}: {len(report.rows)} rows written to {output}")
 
 

@@ -51,8 +51,9 @@ def list_(
     if as_json:
         print_json({"tickets": [ticket.as_json() for ticket in tickets], **page.as_json()})
         return
+    zone = cli_state().settings.zone
     rows = [
-        (f"#{t.number}", t.status, t.priority, t.queue, t.assignee_login, _short(t.due_at), t.subject)
+        (f"#{t.number}", t.status, t.priority, t.queue, t.assignee_login, _short(t.due_at, zone), t.subject)
         for t in tickets
     ]
     stdout().print(table(None, ["number", "status", "priority", "queue", "assignee", "due", "subject"], rows))
@@ -216,8 +217,10 @@ def attachment(
         info(f"saved {path}")
 
 
-def _short(moment: datetime | None) -> str | None:
-    return moment.isoformat()[:16].replace("T", " ") if moment is not None else None
+def _short(moment: datetime | None, zone: tzinfo) -> str | None:
+    """A time in the call centre's zone, as the mail notes and the reminders show it (the bare UTC time
+    read three hours early in Moscow, beside a mail note in local time)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment is not None else None
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -244,7 +247,7 @@ def _print_ticket(detail: TicketDetail) -> None:
     ]
     console.print(table(None, ["field", "value"], facts))
     rows = [
-        (_short(e.created_at), e.kind, e.author, _event_text(e, zone), len(e.attachments) or None)
+        (_short(e.created_at, zone), e.kind, e.author, _event_text(e, zone), len(e.attachments) or None)
         for e in detail.events
     ]
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))

@@ -43,6 +43,13 @@ class CampaignConfig(BaseModel):
             raise ValueError("a campaign code is printable text")
         return value
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("a campaign name is printable text")
+        return value
+
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
         if self.starts and self.ends and self.starts > self.ends:
@@ -58,6 +65,13 @@ def check_campaigns(sources: list[str], campaigns: list[CampaignConfig]) -> str 
     that is not listed), or None."""
     if len(set(sources)) != len(sources):
         return "sources: a source is listed twice"
+    for source in sources:  # stored on clients, tickets and calls, printed raw in CSV reports
+        if not source.strip():
+            return "sources: a source is blank"
+        if not source.isprintable():
+            return f"sources: {source!r} is not printable text"
+        if len(source) > NAME_LENGTH:
+            return f"sources: {source[:40]!r}… is longer than {NAME_LENGTH} characters"
     seen_codes: set[str] = set()
     seen_numbers: dict[str, str] = {}
     for campaign in campaigns:

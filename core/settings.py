@@ -457,6 +457,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"not valid TOML: {error}", where=str(path)) from None
+        except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
+            raise ConfigError("not valid TOML: nested too deeply", where=str(path)) from None
         except OSError as error:
             raise ConfigError(f"cannot read: {error.strerror}", where=str(path)) from None
     elif config_file:

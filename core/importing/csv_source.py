@@ -11,6 +11,7 @@ from pathlib import Path
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.encoding import binary_kind, file_encoding, read_sample
 from hotline.core.importing.records import (
+    MAX_CELL_CHARS,
     MAX_LINE_CHARS,
     SourceRow,
     check_header,
@@ -41,9 +42,11 @@ class _LineReader:
     two bytes) is the exception and goes through one.
     """
 
-    def __init__(self, path: Path, encoding: str) -> None:
+    def __init__(self, path: Path, encoding: str, *, cr_lines: bool = False) -> None:
         self._binary = path.open("rb")
         self._text: TextIOWrapper | None = None
+        self._cr_lines = cr_lines  # lines end in a bare CR (Excel for Mac's "CSV (Macintosh)")
+        self._pending = b""
         if encoding == "utf-16":
             self._text = TextIOWrapper(self._binary, encoding=encoding, errors="strict", newline="")
         else:
@@ -52,7 +55,20 @@ class _LineReader:
     def readline(self) -> str:
         if self._text is not None:
             return self._text.readline(MAX_LINE_CHARS + 1)
+        if self._cr_lines:
+            return self._decoder.decode(self._read_to_cr(MAX_LINE_CHARS + 1))
         return self._decoder.decode(self._binary.readline(MAX_LINE_CHARS + 1))
+
+    def _read_to_cr(self, limit: int) -> bytes:
+        """The bytes up to and including the next CR, at most ``limit`` (as ``readline`` for LF)."""
+        while (end := self._pending.find(b"\r", 0, limit)) < 0 and len(self._pending) < limit:
+            chunk = self._binary.read(1 << 16)
+            if not chunk:
+                break
+            self._pending += chunk
+        cut = end + 1 if end >= 0 else min(limit, len(self._pending))
+        line, self._pending = self._pending[:cut], self._pending[cut:]
+        return line
 
     def close(self) -> None:
         self._binary.close()
@@ -73,7 +89,9 @@ class CsvSource:
         if kind:
             raise InvalidInput(f"this is {kind}, not a CSV text file", where=str(path))
         self.encoding = encoding or file_encoding(path)
-        self._stream = _LineReader(path, self.encoding)
+        # A bare CR ends every line when the first megabyte has CRs and no LF at all.
+        cr_lines = b"\r" in sample and b"\n" not in sample
+        self._stream = _LineReader(path, self.encoding, cr_lines=cr_lines)
         self._size = path.stat().st_size
         self._line = 0
         self._multiline_columns: set[int] = set()  # columns seen holding real multi-line text
@@ -139,6 +157,11 @@ class CsvSource:
             except StopIteration:
                 return
             except csv.Error as error:
+                if self._line == start and "field limit" in str(error):
+                    # One line, one huge cell: too long, not a quote left open (that spans lines).
+                    raise InvalidInput(
+                        f"a cell is longer than {MAX_CELL_CHARS:,} characters", where=where(self.path, start)
+                    ) from None
                 raise InvalidInput(
                     f"malformed CSV ({error}); is a quote left open from line {start}?",
                     where=where(self.path, start),

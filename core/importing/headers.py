@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,9 +76,11 @@ def _auto_field(header: str) -> str | None:
     return None
 
 
-def parse_overrides(pairs: list[str]) -> dict[str, str]:
-    """``["phones=Моб. тел.", ...]`` → ``{"phones": "Моб. тел."}``; an unknown field is bad usage."""
-    overrides: dict[str, str] = {}
+def parse_overrides(pairs: list[str]) -> dict[str, tuple[str, ...]]:
+    """``["phones=Моб. тел.", "phones=Раб. тел."]`` → ``{"phones": ("Моб. тел.", "Раб. тел.")}``; an unknown
+    field is bad usage, and so is a second column for a field that holds one value (the last --map won
+    silently; a field of several values, phones or tags, reads every column it is given)."""
+    overrides: dict[str, tuple[str, ...]] = {}
     for pair in pairs:
         name, equals, header = pair.partition("=")
         name = name.strip().lower().replace("-", "_")
@@ -86,7 +89,13 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput(f"expected FIELD=Header, got {pair!r}", where="--map")
         if name not in FIELDS:
             raise InvalidInput(f"unknown field {name!r}; the fields are: {', '.join(FIELDS)}", where="--map")
-        overrides[name] = header.strip()
+        given = overrides.get(name, ())
+        if given and name not in MULTI_VALUED:
+            raise InvalidInput(
+                f"{name} is one column: --map {name}={given[0]} and --map {name}={header.strip()}",
+                where="--map",
+            )
+        overrides[name] = (*given, header.strip())
     return overrides
 
 
@@ -118,22 +127,25 @@ class ColumnMap:
         return found
 
 
-def map_columns(header: tuple[str, ...], overrides: dict[str, str], *, path: Path) -> ColumnMap:
+def map_columns(
+    header: tuple[str, ...], overrides: Mapping[str, str | tuple[str, ...]], *, path: Path
+) -> ColumnMap:
     """Assign columns to fields: overrides first (a missing header is an error), then by recognised names."""
     keys = [header_key(name) for name in header]
     taken: set[int] = set()
     columns: dict[str, list[int]] = {}
-    for field_name, wanted in overrides.items():
-        matches = [index for index, name in enumerate(header) if name == wanted] or [
-            index for index, key in enumerate(keys) if key and key == header_key(wanted)
-        ]
-        if not matches:
-            raise InvalidInput(
-                f"--map {field_name}={wanted}: no such column; the columns are: {', '.join(header)}",
-                where=str(path),
-            )
-        columns[field_name] = matches
-        taken.update(matches)
+    for field_name, given in overrides.items():
+        for wanted in (given,) if isinstance(given, str) else given:
+            matches = [index for index, name in enumerate(header) if name == wanted] or [
+                index for index, key in enumerate(keys) if key and key == header_key(wanted)
+            ]
+            if not matches:
+                raise InvalidInput(
+                    f"--map {field_name}={wanted}: no such column; the columns are: {', '.join(header)}",
+                    where=str(path),
+                )
+            columns.setdefault(field_name, []).extend(index for index in matches if index not in taken)
+            taken.update(matches)
     for index, name in enumerate(header):
         guessed = _auto_field(name)
         if index in taken or guessed is None or guessed in overrides:

@@ -2,7 +2,8 @@
 
 Each object becomes one row under :data:`JSON_HEADER`; lists (phones, emails, tags) are joined as the
 CSV export joins them, phones given as ``{"raw", "e164"}`` are read by their E.164. The row's line is the
-line its object starts on.
+line its object starts on. A key that is no client field is ignored and named in ``ignored_keys`` (the
+import reports it with the ignored columns), never dropped silently.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hotline.core.importing.records import SourceRow, where
 
 JSON_HEADER = (
     "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "group",
-    "birthday", "notes", "tags",
+    "birthday", "notes", "tags", "source", "campaign",
 )  # fmt: skip
 
 
@@ -28,6 +29,7 @@ class JsonSource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.header = JSON_HEADER
+        self.ignored_keys: dict[str, None] = {}  # keys that are no client field, in order of appearance
         text = self._text = read_utf8(path)
         self._position = 0
         start = _skip_space(text, 0)
@@ -42,7 +44,7 @@ class JsonSource:
         return min(1.0, self._position / len(self._text)) if self._text else None
 
     def __iter__(self) -> Iterator[SourceRow]:
-        decoder = json.JSONDecoder()
+        decoder = json.JSONDecoder(object_pairs_hook=_one_value_per_key, parse_constant=_not_json)
         text = self._text
         index = _skip_space(text, self._position)
         if text[index : index + 1] == "]":
@@ -55,9 +57,22 @@ class JsonSource:
                 raise InvalidInput(
                     f"malformed JSON ({error.msg})", where=where(self.path, error.lineno)
                 ) from None
+            except _KeyGivenTwice as error:  # the last one won silently
+                raise InvalidInput(
+                    f"the key {error.key!r} is given twice in one object", where=where(self.path, line)
+                ) from None
+            except _NotJson as error:  # NaN and Infinity: Python's reader takes them, "nan" became a name
+                raise InvalidInput(
+                    f"malformed JSON ({error.constant} is not JSON)", where=where(self.path, line)
+                ) from None
+            except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
+                raise InvalidInput(
+                    "malformed JSON (nested too deeply for client objects)", where=where(self.path, line)
+                ) from None
             self._position = index
             if not isinstance(value, dict):
                 raise InvalidInput("each element must be a client object", where=where(self.path, line))
+            self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
             yield SourceRow(line, tuple(_cell(value.get(name)) for name in JSON_HEADER))
             index = _skip_space(text, index)
             separator = text[index : index + 1]
@@ -84,6 +99,31 @@ def read_utf8(path: Path) -> str:
         raise InvalidInput(
             f"bytes that are not valid UTF-8 ({error.reason})", where=where(path, line)
         ) from None
+
+
+class _KeyGivenTwice(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _KeyGivenTwice(key)
+        value[key] = item
+    return value
+
+
+class _NotJson(Exception):
+    def __init__(self, constant: str) -> None:
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJson(constant)
 
 
 def _skip_space(text: str, index: int) -> int:

@@ -45,10 +45,12 @@ class ImportOptions:
     skip_invalid: bool = False
     dry_run: bool = False
     sheet: str | None = None
-    column_map: dict[str, str] = field(default_factory=dict)
+    column_map: dict[str, tuple[str, ...]] = field(default_factory=dict)
     errors_path: Path | None = None
     force: bool = False
     """Write the errors file over an existing one."""
+    name: str | None = None
+    """How the file is named in messages and the audit (``-`` for standard input); default its path."""
     batch_size: int = 2000
     stage_from: int = STAGE_FROM_NEW_CLIENTS
     """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
@@ -65,7 +67,7 @@ class ImportRun:
         self.source, self.builder, self.options, self.progress = source, builder, options, progress
         self.store = ClientStore(uow)
         self.outcome = ImportOutcome(
-            path=str(source.path), dry_run=options.dry_run, on_duplicate=options.on_duplicate
+            path=options.name or str(source.path), dry_run=options.dry_run, on_duplicate=options.on_duplicate
         )
         self.identities = Identities(self.store)
         self.pending: list[tuple[ClientDraft, Target]] = []

@@ -135,7 +135,8 @@ def _plan(
         )
         run = ImportRun(uow, source, builder, options, progress, staged=staged)
         run.execute()
-        run.outcome.ignored_columns = columns.ignored
+        # A JSON file's keys that are no client field are its ignored columns (known once it is read).
+        run.outcome.ignored_columns = [*columns.ignored, *getattr(source, "ignored_keys", ())]
     finally:
         source.close()
     return run
@@ -181,7 +182,7 @@ def write_errors_file(
     """The rejected rows as CSV: the original columns plus ``line`` and ``reason`` (fix and re-import)."""
     with write_atomically(path, encoding="utf-8-sig") as stream:
         writer = csv.writer(stream)
-        writer.writerow([*header, "line", "reason"])
+        writer.writerow([neutralise(cell) for cell in (*header, "line", "reason")])  # the input's own header
         for row, errors in rejected:
             reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
             writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])

@@ -48,9 +48,13 @@ class XlsxSource:
         if not sample.startswith(b"PK\x03\x04"):
             raise InvalidInput("this is not an XLSX workbook (no ZIP signature)", where=str(path))
         check_archive(path)
+        # Opened here and handed over as a stream: given a path, openpyxl refuses a name without an Excel
+        # extension ("clients", "book.dat", the "stdin" copy of `import -`) as an unsupported format.
+        self._file = path.open("rb")
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            self._book = openpyxl.load_workbook(self._file, read_only=True, data_only=True)
         except Exception as error:  # openpyxl reports broken files with many exception types
+            self._file.close()
             raise InvalidInput(
                 f"not a readable XLSX workbook ({_describe(error)})", where=str(path)
             ) from None
@@ -59,11 +63,12 @@ class XlsxSource:
             self._rows = self._iter_values()
             self.header = self._read_header()
         except BaseException:
-            self._book.close()
+            self.close()
             raise
 
     def close(self) -> None:
         self._book.close()
+        self._file.close()
 
     def fraction(self) -> float | None:
         total = self._book[self.sheet_name].max_row

@@ -91,6 +91,8 @@ def _parse_meta(lines: list[str], *, source: str, first_line: int) -> dict[str, 
             )
         key, raw = match.group(1).lower(), match.group(2).strip()
         where = f"{source}:{number}: {key}"
+        if key in meta:  # the last one silently won: "audience: public" undone by a later line
+            raise InvalidInput(f"given twice (first on line {meta[key][0]})", where=where)
         if not raw:
             current_list = []
             meta[key] = (number, current_list)

@@ -76,7 +76,7 @@ def run_report(
         if period is None:
             raise InvalidInput("a report needs a period", where="--from")
         request = ReportRequest(period=period)
-    request.filters.check(uow)
+    request.filters.check(uow, sources=request.attributions.sources if request.attributions else ())
     report = module.build(uow, request)
     report.generated_at = report.generated_at or uow.now()
     report.filters = request.filters.given()

@@ -118,8 +118,17 @@ class Filters:
     def given(self) -> dict[str, str]:
         return {name: value for name in FILTER_NAMES if (value := getattr(self, name)) is not None}
 
-    def check(self, uow: UnitOfWork) -> None:
-        """A filter naming a queue, login or group that does not exist is bad usage, not an empty report."""
+    def check(self, uow: UnitOfWork, *, sources: tuple[str, ...] = ()) -> None:
+        """A filter naming a queue, login or group that does not exist is bad usage, not an empty report;
+        so is a source that no client has and that is not one of the configured ``sources`` (tickets and
+        calls take theirs from the configuration)."""
+        if self.source is not None and self.source not in sources:
+            column = Client.__table__.c.source  # indexed
+            if uow.session.execute(select(column).where(column == self.source).limit(1)).first() is None:
+                raise NotFound(
+                    f"no client has the source {self.source!r} and no configured source is it",
+                    where="--source",
+                )
         for name, column in (
             ("queue", Queue.__table__.c.name),
             ("operator", Operator.__table__.c.login),

@@ -134,6 +134,13 @@ class ReminderAction(BaseModel):
     after: str | None = Field(default=None, description="Wall-clock time from the event, e.g. 2h or 1d.")
     who: str = Field(default="assignee", description='"assignee", "supervisor" or a login.')
 
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, value: str) -> str:
+        if not value.strip():  # accepted by the check, then refused on every event
+            raise ValueError("the text is blank, so the reminder could never be made")
+        return value
+
     @field_validator("after")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
@@ -173,6 +180,9 @@ class RuleAction(BaseModel):
                 "an action is exactly one of assign, priority, queue, status, tags, note, mail, "
                 f"reminder, notify (got {', '.join(self.given()) or 'none'})"
             )
+        kind, value = self.kind, self.argument
+        if isinstance(value, str) and not value.strip():  # accepted by the check, failed on every event
+            raise ValueError(f"{kind} is blank, so the action could never apply")
         return self
 
     def given(self) -> dict[str, Any]:

@@ -143,6 +143,13 @@ def _read(path: Path, relative: Path) -> ArticleSource:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise InvalidInput("not UTF-8 text", where=f"{relative}:{line}") from None
+    if not text.strip():  # "created" an article named after the file, with nothing in it
+        raise InvalidInput("the file is empty", where=f"{relative}:1")
+    if "\x00" in text:  # PostgreSQL refuses NUL in text: one bad file failed the whole import there
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidInput(
+            "a binary file (it contains NUL bytes), not Markdown text", where=f"{relative}:{line}"
+        )
     return parse_article(text, source=str(relative), fallback_title=path.stem)
 
 

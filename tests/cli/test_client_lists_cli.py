@@ -59,3 +59,24 @@ def test_a_blank_filter_is_bad_usage(empty_db: str) -> None:
         result = hotline(*base, "clients", "list", option, " ")
         assert result.exit_code == 2, (option, result.output)
         assert f"a blank {option}" in result.stderr
+
+
+def test_the_export_file_is_never_written_over_nor_the_database(empty_db: str, tmp_path: Path) -> None:
+    base = ("--db", empty_db, "--operator", "boss")
+    assert hotline(*base, "db", "init").exit_code == 0
+    path = tmp_path / "clients.csv"
+    path.write_text("name\nАнна\n", encoding="utf-8")
+    assert hotline(*base, "clients", "import", str(path)).exit_code == 0
+    over = hotline(*base, "clients", "list", "--export", "csv", "-o", str(path))
+    assert over.exit_code == 2 and "exists already (--force writes over it)" in over.stderr
+    assert path.read_text(encoding="utf-8") == "name\nАнна\n"
+    assert hotline(*base, "clients", "list", "--export", "csv", "-o", str(path), "--force").exit_code == 0
+    assert path.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[1] == "Анна"
+    database = tmp_path / "cli.db"
+    onto = hotline(*base, "clients", "list", "--export", "csv", "-o", str(database), "--force")
+    assert onto.exit_code == 2 and "is the database" in onto.stderr
+    assert database.read_bytes().startswith(b"SQLite format 3\x00")  # it became the CSV
+    listed = tmp_path / "listed.csv"
+    no_export = hotline(*base, "clients", "list", "-o", str(listed))  # listed on the screen, exit 0
+    assert no_export.exit_code == 2 and "--export" in no_export.stderr
+    assert not listed.exists()

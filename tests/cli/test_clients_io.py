@@ -342,3 +342,31 @@ def test_birthdays_are_read_in_the_configured_date_order(db: str, tmp_path: Path
     assert month_first.exit_code == 0, month_first.output
     exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
     assert [(client["name"], client["birthday"]) for client in exported] == [("John", "1980-01-16")]
+
+
+def test_standard_input_is_named_dash_in_messages_and_the_audit(db: str, tmp_path: Path) -> None:
+    """They named the private copy of it, /tmp/hotline-import-…/stdin, which the user never saw."""
+    from sqlmodel import col, select
+
+    from hotline.core.models import AuditEntry
+
+    def piped(text: str, *args: str):
+        env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+        return runner.invoke(app, ["--db", db, "clients", "import", "-", *args], input=text.encode(), env=env)
+
+    empty = piped("")
+    assert empty.exit_code == 2 and "hotline: error: -: the file is empty" in empty.stderr
+    bad = piped("name,phone\nAnn Lee,12\nBob Kim,+7 916 000-00-02\n")
+    assert bad.exit_code == 2
+    assert "-:2: phone: " in bad.stderr and "-: 1 invalid row" in bad.stderr
+    assert "hotline-import-" not in bad.stderr
+    good = piped("name,phone\nBob Kim,+7 916 000-00-02\n", "--json")
+    assert good.exit_code == 0, good.output
+    assert json.loads(good.stdout)["file"] == "-"
+    engine = make_engine(db)
+    with UnitOfWork(engine, readonly=True) as uow:
+        entry = uow.session.exec(
+            select(AuditEntry).where(AuditEntry.action == "client.import").order_by(col(AuditEntry.id).desc())
+        ).first()
+    engine.dispose()
+    assert entry is not None and entry.after["file"] == "-"

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -30,6 +31,7 @@ def db(database_url: str) -> str:
         add_operator(uow, login="sup", role=Role.SUPERVISOR, display_name="Супервайзер")
         add_operator(uow, login="anna", role=Role.OPERATOR, display_name="=cmd|' /C calc'!A0")
         client_id = create_client(uow, draft=ClientDraft(name="Клиент"), default_region="RU").id
+        create_client(uow, draft=ClientDraft(name="Зритель", source="TV"), default_region="RU")
     with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
         for hour, seconds in [(6, 60), (6, 120), (9, 30)]:  # UTC: 09:xx and 12:xx in Moscow
             log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=seconds, outcome="ok",
@@ -105,3 +107,36 @@ def test_xlsx_to_a_file_filters_and_explain(db: str, tmp_path) -> None:
     assert unknown.exit_code == 2 and "--queue: no queue named 'Nowhere'" in unknown.stderr
     explained = hotline(db, "inquiries", "--explain")
     assert explained.exit_code == 0 and "wrap-up code" in explained.stdout
+
+
+def test_output_never_writes_over_a_file_or_the_database_and_a_table_is_not_a_file(db: str, tmp_path) -> None:
+    from sqlalchemy.engine import make_url
+
+    existing = tmp_path / "calls.csv"
+    existing.write_text("keep me", encoding="utf-8")
+    over = hotline(db, "calls", "-f", "csv", "-o", str(existing))
+    assert over.exit_code == 2 and "exists already (--force writes over it)" in over.stderr
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    forced = hotline(db, "calls", "-f", "csv", "-o", str(existing), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert existing.read_text(encoding="utf-8-sig").startswith("day,hour,calls")
+    table_file = tmp_path / "calls.txt"
+    as_table = hotline(db, "calls", "-o", str(table_file))  # it printed to the screen and said nothing
+    assert as_table.exit_code == 2 and "--output" in as_table.stderr
+    assert not table_file.exists()
+    url = make_url(db)
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database)
+        onto = hotline(db, "calls", "-f", "csv", "-o", str(database), "--force")
+        assert onto.exit_code == 2 and "is the database" in onto.stderr
+        assert database.read_bytes().startswith(b"SQLite format 3\x00")  # it became the CSV
+
+
+def test_a_source_no_client_has_and_no_configuration_names_is_bad_usage_not_an_empty_report(db: str) -> None:
+    for given in ("", "Nowhere", "tv"):  # blank (an unset variable), unknown, and the wrong case
+        result = hotline(db, "performance", "--source", given)
+        assert result.exit_code == 2, (given, result.output)
+        assert f"--source: no client has the source {given!r} and no configured source is it" in result.stderr
+    known = hotline(db, "performance", "--source", "TV", "--json")
+    assert known.exit_code == 0, known.output
+    assert json.loads(known.stdout)["filters"] == {"source": "TV"}

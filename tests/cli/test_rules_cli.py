@@ -93,6 +93,12 @@ def test_list_and_check(database_url, world) -> None:
         ('on = "ticket.created"\nactions = [{ queue = "Nowhere" }]', "unknown queue 'Nowhere'"),
         ('on = "ticket.created"\nactions = [{ assign = "ghost" }]', "unknown operator 'ghost'"),
         ('on = "ticket.dreamt"\nactions = [{ priority = "high" }]', "rules.0.on.0"),
+        # blank: "OK" to the check, then failed on every ticket
+        ('on = "ticket.created"\nactions = [{ note = "  " }]', "note is blank"),
+        ('on = "ticket.created"\nactions = [{ queue = "" }]', "queue is blank"),
+        ('on = "ticket.created"\nactions = [{ notify = "" }]', "notify is blank"),
+        ('on = "ticket.created"\nactions = [{ assign = " " }]', "assign is blank"),
+        ('on = "ticket.created"\nactions = [{ reminder = { text = " " } }]', "text is blank"),
     ],
 )
 def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:

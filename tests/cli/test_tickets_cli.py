@@ -109,6 +109,24 @@ def test_reply_goes_through_the_outbox(cli, engine) -> None:
     assert f"[#{number}]" in mail.subject
 
 
+def test_human_times_are_the_call_centres_like_the_mail_note_beside_them(cli, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapped cells
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    assert cli("tickets", "reply", str(number), "--body", "Done.").exit_code == 0
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    # 07:00 UTC is 10:00 in Moscow: the "when" column said 07:00 beside "queued 23.11.2026 10:00"
+    reply = next(line for line in shown.stdout.splitlines() if "message_out" in line)
+    assert "2026-11-23 10:00" in reply
+    assert "queued 23.11.2026 10:00" in reply
+    (due,) = [ticket["due_at"] for ticket in json.loads(cli("tickets", "list", "--json").stdout)["tickets"]]
+    assert due == "2026-11-24T07:00:00+00:00"
+    listed = cli("tickets", "list")
+    assert "2026-11-24 10:00" in listed.stdout
+    assert "07:00" not in listed.stdout
+
+
 def test_human_output_does_not_interpret_markup(cli) -> None:
     created = cli("tickets", "create", "--subject", "[bold red]boom[/] \x1b[31m", "--json")
     number = json.loads(created.stdout)["number"]

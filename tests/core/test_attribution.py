@@ -56,6 +56,11 @@ def test_the_dialled_number_names_the_campaign() -> None:
         ('[[campaigns]]\ncode = "A"\nstarts = 2026-11-02\nends = 2026-11-01', "ends (2026-11-01) before it starts"),
         ('[[campaigns]]\ncode = "A"\ncost = -1', "greater than or equal to 0"),
         ('[[campaigns]]\ncode = "A"\ndialled = ["call us"]', "not a phone number"),
+        # written raw into a CSV report on the terminal, stored on every ticket and client of the source
+        ('sources = ["TV\\u001b[31m"]', "is not printable text"),
+        ('sources = [" "]', "sources: a source is blank"),
+        (f'sources = ["{"x" * 101}"]', "is longer than 100 characters"),
+        ('[[campaigns]]\ncode = "A"\nname = "Evil \\u001b]0;x\\u0007"', "a campaign name is printable text"),
     ],
 )  # fmt: skip
 def test_bad_campaign_configuration_is_refused_when_loaded(tmp_path: Path, toml: str, reason: str) -> None:

@@ -166,3 +166,13 @@ def test_an_unknown_key_in_a_section_is_a_config_error(tmp_path: Path, text: str
         load_settings(config)
     assert error.value.where == str(config)
     assert says in str(error.value)
+
+
+def test_a_file_nested_past_the_interpreters_depth_is_not_valid_toml(tmp_path: Path) -> None:
+    """It was a RecursionError traceback from the TOML parser, for every command."""
+    config = tmp_path / "config.toml"
+    config.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert "not valid TOML: nested too deeply" in str(error.value)

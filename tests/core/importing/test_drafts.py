@@ -66,7 +66,7 @@ def test_look_alike_headers_are_not_contact_fields(header: str) -> None:
 
 def test_map_overrides_win_and_missing_headers_are_named() -> None:
     overrides = parse_overrides(["phone=Контакт", "name = Клиент"])
-    assert overrides == {"phones": "Контакт", "name": "Клиент"}
+    assert overrides == {"phones": ("Контакт",), "name": ("Клиент",)}
     columns = map_columns(("Клиент", "Контакт", "Телефон"), overrides, path=PATH)
     assert columns.columns["phones"] == (1,)
     assert columns.ignored == ["Телефон"]
@@ -77,6 +77,16 @@ def test_map_overrides_win_and_missing_headers_are_named() -> None:
         parse_overrides(["colour=x"])
     with pytest.raises(InvalidInput, match="FIELD=Header"):
         parse_overrides(["name"])
+
+
+def test_a_field_of_several_values_reads_every_column_it_is_mapped_to() -> None:
+    """The last --map of a field won silently: the first column's phones were left out."""
+    overrides = parse_overrides(["phones=Моб", "phones=Раб", "name=Клиент"])
+    columns = map_columns(("Клиент", "Моб", "Раб", "Факс"), overrides, path=PATH)
+    assert columns.columns["phones"] == (1, 2)
+    assert columns.ignored == ["Факс"]
+    with pytest.raises(InvalidInput, match="name is one column: --map name=Клиент and --map name=ФИО"):
+        parse_overrides(["name=Клиент", "name=ФИО"])
 
 
 def test_a_file_without_any_name_column_is_refused() -> None:

@@ -109,12 +109,12 @@ def test_xlsx_cells_are_text_never_formulas(engine, uow_factory, clients, tmp_pa
     assert TRICKY_NAMES[0] in [cell.value for cell in cells]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
 def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt) -> None:
     before = comparable(json.loads(export_text(uow_factory, "json")))
     path = tmp_path / f"clients.{fmt}"
     with path.open("wb") as stream, uow_factory(actor_login="root", readonly=True) as uow:
-        writable = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if fmt == "csv" else stream
+        writable = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") if fmt != "xlsx" else stream
         export_clients(uow, fmt=fmt, stream=writable)
         writable.flush()
     again = import_clients_from(uow_factory, path)

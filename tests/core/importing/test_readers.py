@@ -28,6 +28,20 @@ def rows_of(path: Path, **options: str) -> tuple[tuple[str, ...], list[tuple[int
         source.close()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "utf-16"])
+def test_lines_ending_in_a_bare_cr_are_lines(tmp_path: Path, encoding: str) -> None:
+    """Excel for Mac's "CSV (Macintosh)": every line ends in CR alone; it was refused with the csv
+    module's "new-line character seen in unquoted field" on the header."""
+    path = tmp_path / "clients.csv"
+    text = RUSSIAN_ROWS.replace("\n", "\r") + 'Соколова;Анна;;"две\rстроки"\r'
+    path.write_bytes(text.replace(";Анна;;", ";Анна;+7 916 000-33-44;").encode(encoding))
+    header, rows = rows_of(path)
+    assert header == ("Фамилия", "Имя", "Телефон", "E-mail")
+    assert rows[0] == (2, ("Щербакова", "Юлия", "+7 916 000-11-22", "julia@example.ru"))
+    assert rows[1][1][:2] == ("Ёжиков", "Пётр")
+    assert rows[2] == (4, ("Соколова", "Анна", "+7 916 000-33-44", "две\rстроки"))
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "koi8_r", "utf-16"])
 def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "clients.csv"
@@ -407,3 +421,50 @@ def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tm
     assert source.header == ("name", "phone")
     assert [row.cells for row in source] == [("Ann Lee", "+7 916 000-00-01")]
     source.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('[{"name": ' + "[" * 100_000 + "]" * 100_000 + "}]", id="in-an-object"),
+        pytest.param("[" * 100_000 + "]" * 100_000, id="arrays-in-the-array"),
+    ],
+)
+def test_json_nested_past_the_interpreters_depth_is_bad_input_not_a_traceback(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput, match="nested too deeply") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:1"
+
+
+def test_a_json_key_given_twice_in_an_object_is_bad_input_not_the_last_one_silently(tmp_path: Path) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"name": "Анна", "phones": ["+7 916 000-11-22"]},\n'
+        ' {"name": "Борис", "phones": ["+7 916 000-33-44"], "name": "Вера"}]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="the key 'name' is given twice in one object") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:2"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_nan_and_infinity_are_not_json(tmp_path: Path, constant: str) -> None:
+    """Python's reader takes them: a client called 'nan' was created."""
+    path = tmp_path / "clients.json"
+    path.write_text(f'[{{"name": "Анна"}},\n {{"name": {constant}}}]\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match=f"malformed JSON \\({constant} is not JSON\\)") as caught:
+        rows_of(path)
+    assert caught.value.where == f"{path}:2"
+
+
+@pytest.mark.parametrize("name", ["clients", "clients.dat", "stdin"])  # "stdin": the copy of `import -`
+def test_a_workbook_is_read_whatever_its_name_ends_in(tmp_path: Path, name: str) -> None:
+    """openpyxl refuses a file name without an Excel extension: the workbook was 'not readable'."""
+    path = tmp_path / name
+    make_workbook(path, [["name", "phone"], ["Анна", "+7 916 000-11-22"]])
+    assert rows_of(path) == (("name", "phone"), [(2, ("Анна", "+7 916 000-11-22"))])

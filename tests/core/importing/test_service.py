@@ -145,6 +145,16 @@ def test_skip_invalid_imports_the_rest_and_writes_the_errors_file(
     assert ",8,E-mail: invalid email" in lines[2]
 
 
+def test_the_errors_files_header_is_neutralised_like_its_rows(engine, uow_factory, admin, tmp_path) -> None:
+    """The header is the input file's own: a formula there went into the errors file as it was."""
+    path = tmp_path / "clients.csv"
+    path.write_text("name;phone;@SUM(1+1)*cmd|\nПлохой;12;x\n", encoding="utf-8")
+    errors_path = tmp_path / "errors.csv"
+    run(uow_factory, path, skip_invalid=True, errors_path=errors_path)
+    header = errors_path.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "name,phone,'@SUM(1+1)*cmd|,line,reason"
+
+
 def test_dry_run_reports_the_same_decisions_and_writes_nothing(engine, uow_factory, admin, tmp_path) -> None:
     path = write(tmp_path, GOOD_ROWS + GOOD_ROWS.splitlines(keepends=True)[2])
     before = table_state(engine)
@@ -294,6 +304,21 @@ def test_xlsx_and_vcard_files_import_like_csv(engine, uow_factory, admin, tmp_pa
     assert emails == ["maria@example.ru"]
 
 
+def test_json_keys_that_are_no_client_field_are_reported_as_ignored(
+    engine, uow_factory, admin, tmp_path
+) -> None:
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"id": 7, "name": "Jay Phone", "phone": "+7 900 555-44-33", "emails": ["jay@example.ru"]},\n'
+        ' {"name": "Kay", "Notes": "call back"}]\n',
+        encoding="utf-8",
+    )
+    outcome = run(uow_factory, path)
+    assert outcome.counts["created"] == 2
+    assert outcome.ignored_columns == ["id", "phone", "Notes"]
+    assert count(engine, ClientPhone) == 0
+
+
 def test_files_beyond_one_import_are_refused_with_nothing_written(
     engine, uow_factory, admin, tmp_path, monkeypatch
 ) -> None:
@@ -341,6 +366,17 @@ def test_an_organisation_row_after_its_people_completes_it(
     people = [c for c in clients if c.kind == "person"]
     assert {person.organisation_id for person in people} == {head_office}
     assert next(c.notes for c in clients if c.id == head_office) == "Главный офис"
+
+
+def test_a_cell_past_the_csv_field_limit_is_too_long_not_a_quote_left_open(
+    engine, uow_factory, admin, tmp_path
+) -> None:
+    path = write(tmp_path, GOOD_ROWS + "Длинный;Текст;;+7 916 555-44-33;;;;" + "я" * 200_000 + ";\n")
+    before = table_state(engine)
+    with pytest.raises(InvalidInput) as caught:
+        run(uow_factory, path)
+    assert str(caught.value) == f"{path}:7: a cell is longer than 100,000 characters"
+    assert table_state(engine) == before
 
 
 def test_a_person_sharing_the_company_phone_is_not_the_company(engine, uow_factory, admin, tmp_path) -> None:

@@ -51,6 +51,8 @@ def test_comma_separated_tags() -> None:
         ('---\ntitle: "open\n---\n', "kb/a.md:2: title"),
         ("---\ntitle: [a, b]\n---\n", "kb/a.md:2: title"),
         ("no title here", "kb/a.md:1"),
+        ("---\ntitle: x\naudience: public\nAudience: internal\n---\n", "kb/a.md:4: audience"),
+        ("---\ntitle: x\ntags: [a]\ntags:\n  - b\n---\n", "kb/a.md:4: tags"),
     ],
 )
 def test_bad_files_name_the_line_and_field(text: str, where: str) -> None:

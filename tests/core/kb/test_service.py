@@ -86,6 +86,30 @@ def test_skip_invalid_imports_the_rest(uow_factory: UowFactory, tmp_path: Path) 
     assert [line.split(":")[0] for line in report.skipped] == ["en/zz-bad.md", "en/zz-dup.md"]
 
 
+def test_a_file_with_nul_bytes_is_a_bad_file_skipped_like_the_others(
+    uow_factory: UowFactory, tmp_path: Path
+) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    (folder / "en/zz-nul.md").write_bytes(b"---\ntitle: Nul\n---\nfirst\nA\x00B\n")
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    assert raised.value.where == "en/zz-nul.md:5"
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert len(report.created) == 10
+    assert report.skipped == ["en/zz-nul.md:5: a binary file (it contains NUL bytes), not Markdown text"]
+
+
+def test_an_empty_file_is_a_bad_file_not_an_empty_article(uow_factory: UowFactory, tmp_path: Path) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    (folder / "en/zz-empty.md").write_bytes(b"")
+    (folder / "en/zz-blank.md").write_bytes(b" \n\r\n\t\n")
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert len(report.created) == 10  # "created" an article titled "zz-empty" with nothing in it
+    assert report.skipped == ["en/zz-blank.md:1: the file is empty", "en/zz-empty.md:1: the file is empty"]
+
+
 def test_not_a_folder(uow_factory: UowFactory, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput), uow_factory() as uow:
         import_folder(uow, folder=tmp_path / "missing")
