@@ -207,10 +207,29 @@ class Shift(Tmux):
                 args += ["send-keys", "-t", "console", *part]
         self(*args)
 
+    trace: Path | None = None
+    """The console's key trace (``HOTLINE_KEY_TRACE``): what it has read from the terminal."""
+
     def escape(self) -> None:
         """Esc in its own write: a terminal reads ESC followed by more bytes as Alt+key (or the start
-        of an escape sequence), so it cannot end a burst; the keys before it were sent at zero delay."""
+        of an escape sequence), so it cannot end a burst; the keys before it were sent at zero delay.
+
+        Returns once the console has read it: a write of its own reaches the console a moment after the
+        burst, and a ring started meanwhile came first. The console then rightly took the Esc as typed
+        after the ring and closed the card that rang (call 18 was logged on the card of the lookup
+        before it, call 17's, the Esc read 28 ms after the ring)."""
+        read = self.escapes_read()
         self("send-keys", "-t", "console", "Escape")
+        deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
+        while self.escapes_read() == read:
+            assert time.monotonic() < deadline, "the console never read an Esc"
+            time.sleep(0.02)
+
+    def escapes_read(self) -> int:
+        """How many Esc keys the console has taken from the terminal so far (its key trace says)."""
+        if self.trace is None or not self.trace.exists():
+            return 0
+        return self.trace.read_text(encoding="utf-8").count("take 'escape' read at")
 
     def wait_gone(self, text: str) -> None:
         deadline = time.monotonic() + SHIFT_DEADLINE_SECONDS
@@ -347,6 +366,7 @@ def shift_through(
     shift = Shift()
     env = clean_env()
     trace = tmp_path / "keys.trace"
+    shift.trace = trace
     command = (
         f"HOTLINE_DATABASE_URL={url} HOTLINE_OPERATOR={OPERATOR} XDG_CONFIG_HOME={env['XDG_CONFIG_HOME']}"
         f" HOTLINE_SCREEN_POP_MAX_AGE_SECONDS={MAX_POP_AGE_SECONDS} HOTLINE_KEY_TRACE={trace}"
