@@ -245,7 +245,7 @@ class HotlineApp(App[None]):
                 )
 
         # Keys typed before the ring (still waiting for their screen) go first, those after it to the card.
-        self.type_ahead.in_order(show)
+        self.type_ahead.in_order(show, rang_at=message.time)
         if message.client_id is None:
             # after: the toast's message in the app's queue would hold the form until it was handled
             self.notify(f"Incoming call from an unknown number: {printable(message.number)}", markup=False)

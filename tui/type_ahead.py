@@ -74,6 +74,11 @@ STUCK_AFTER_SECONDS = 5.0
 (no app message, holder, mounting screen or ``VALVE_BLOCKING_WORKER_GROUPS`` worker), the next waiting key
 is let through (one per period) rather than held for ever."""
 
+REACTION_SECONDS = 0.25
+"""A key read this soon after a ring was meant for what was on screen before it: nobody sees a card pop
+and reacts in less (a person's visual reaction takes 0.2–0.3 s). It goes before the card, which waits
+that long only for an operator who is typing."""
+
 RECHECK_SECONDS = 0.002
 TICK_SECONDS = 0.05
 
@@ -98,13 +103,24 @@ def _name(event: events.Event) -> str:
     return repr(event.key) if isinstance(event, events.Key) else f"paste of {len(getattr(event, 'text', ''))}"
 
 
+class _Pop:
+    """A screen pop waiting in the key queue: its action and when the console heard the ring (the
+    message's ``time``, on the clock keys are stamped with)."""
+
+    __slots__ = ("action", "rang_at")
+
+    def __init__(self, action: Callable[[], object], rang_at: float) -> None:
+        self.action = action
+        self.rang_at = rang_at
+
+
 class TypeAhead:
     """The app's key gate: ``take`` every raw key and paste; they reach ``forward`` one at a time."""
 
     def __init__(self, app: App[Any], forward: Callable[[events.Event], Awaitable[None]]) -> None:
         self._app = app
         self._forward = forward
-        self._waiting: deque[tuple[events.Event | Callable[[], object], float]] = deque()
+        self._waiting: deque[tuple[events.Event | _Pop, float]] = deque()
         """Keys and pastes, and the screen pops that rang while keys were waiting (callables)."""
         self._holders: set[object] = set()
         self._recheck_due = False
@@ -117,6 +133,8 @@ class TypeAhead:
         """When a key last went through (or started waiting in an empty queue)."""
         self._in_hand: events.Event | None = None
         """The key (or paste) being forwarded: its priority bindings (ctrl+s) run while it is in hand."""
+        self._last_read = float("-inf")
+        """When the terminal driver read the latest key taken (``Message.time``)."""
 
     @staticmethod
     def wants(event: events.Event) -> bool:
@@ -128,7 +146,7 @@ class TypeAhead:
         """How many keys (and screen pops behind keys) are waiting."""
         return len(self._waiting)
 
-    def in_order(self, action: Callable[[], object]) -> None:
+    def in_order(self, action: Callable[[], object], *, rang_at: float | None = None) -> None:
         """Run ``action`` (a screen pop opening its card) now, or after the keys already waiting: keys
         typed before the ring go where they were typed, keys typed after it go to the card.
 
@@ -136,8 +154,15 @@ class TypeAhead:
         flight closes its form with Textual's ``dismiss``, which pops whatever screen is on top. A card
         pushed over a new-client form being saved was closed in its place, and the new client's card
         (with the previous call's timer) opened over it: the next call was logged on the previous
-        caller's card. Over a call form being saved, the card was closed and the form stayed on top."""
-        if not self._waiting and self.settled():
+        caller's card. Over a call form being saved, the card was closed and the form stayed on top.
+
+        ``rang_at`` (when the console heard the ring, on the keys' clock): keys read before it, or less
+        than ``REACTION_SECONDS`` after it, were typed for the screen before the card, and go first
+        (``take``); an operator who is typing gets her card that much later. An Esc typed to close the
+        previous card 28 ms after the ring closed the new one instead, and the next call's keys were
+        logged on the previous caller's card."""
+        pop = _Pop(action, get_time() if rang_at is None else rang_at)
+        if not self._waiting and self.settled() and not self._typing_at(pop):
             trace(self._app, "pop: now")
             action()
             return
@@ -146,15 +171,29 @@ class TypeAhead:
         else:
             trace(self._app, "pop: waits for the console to settle")
             self._last_progress = time.monotonic()
-        self._waiting.append((action, time.monotonic()))
+        self._waiting.append((pop, time.monotonic()))
         self._recheck()
+
+    def _typing_at(self, pop: _Pop) -> bool:
+        """Whether the operator was typing when the ring came, and could still be typing for the screen
+        before the card: a key read less than ``REACTION_SECONDS`` before the ring, and its window open."""
+        window = REACTION_SECONDS
+        return self._last_read > pop.rang_at - window and get_time() < pop.rang_at + window
 
     async def take(self, event: events.Event) -> None:
         """Queue a key behind those already waiting and forward what may go now."""
         if not self._waiting:
             self._last_progress = time.monotonic()
-        self._waiting.append((event, time.monotonic()))
-        trace(self._app, f"take {_name(event)} read at {event.time:.3f}, {len(self._waiting)} waiting")
+        self._last_read = max(self._last_read, event.time)
+        # Before the pops that rang after it was read, or too shortly before it for anyone to react.
+        place = len(self._waiting)
+        while place and isinstance(pop := self._waiting[place - 1][0], _Pop):
+            if event.time >= pop.rang_at + REACTION_SECONDS:
+                break
+            place -= 1
+        self._waiting.insert(place, (event, time.monotonic()))
+        ahead = f", before {len(self._waiting) - 1 - place} pops" if place < len(self._waiting) - 1 else ""
+        trace(self._app, f"take {_name(event)} read at {event.time:.3f}, {len(self._waiting)} waiting{ahead}")
         await self.release()
 
     def hold(self, holder: object, held: bool) -> None:
@@ -180,6 +219,11 @@ class TypeAhead:
                 trace(self._app, "valve opens")
                 # The valve lets one key through; the next waits for the console (or the valve) again:
                 # letting the rest follow at once put a note typed after ``c`` on the card, not the form.
+            head = self._waiting[0][0]
+            if isinstance(head, _Pop) and self._typing_at(head):
+                # keys typed for the screen before the card may still come: look again when they can't
+                self._recheck()
+                return
             entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
             if isinstance(entry, events.Event):
@@ -191,7 +235,7 @@ class TypeAhead:
                     self._in_hand = None
             else:
                 trace(self._app, "pop: its turn")
-                entry()
+                entry.action()
 
     def key_age_seconds(self) -> float:
         """How long ago the terminal driver read the key whose binding runs now (0 when none does: the

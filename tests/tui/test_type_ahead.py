@@ -564,3 +564,33 @@ async def test_a_ring_just_after_esc_was_forwarded_opens_its_card_once_the_card_
         "First caller": new_client.id,
         NOTE: world.ivanov_id,
     }
+
+
+async def test_an_esc_read_just_after_a_ring_closes_the_card_it_was_typed_for(
+    world, console, settle, engine, clock
+):
+    """The tmux shift's call 18: a caller found, logged and closed in one burst, and the next call rang
+    as the console read the burst; the Esc came 28 ms after the ring, before anyone could see the card
+    that rang. Taken as typed after the ring, it closed that card, and the next call was logged on the
+    card under it. A key read within ``REACTION_SECONDS`` of the ring goes to the screen before it."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912 345-67-89\ncFirst caller<ctrl+s>")
+        app.post_message(ScreenPopRequested("+79990000018", world.hostile_id, clock.now()))
+        type_at_once(app, "<escape>")
+        await wait_typed(pilot, settle)
+        assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
+        card = app.screen
+        assert card.client_id == world.hostile_id and card.call_started_at is not None
+        type_at_once(app, f"c{NOTE}<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(
+            select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
+        ).all()
+    assert {call.notes: call.client_id for call in calls} == {
+        "First caller": world.ivanov_id,
+        NOTE: world.hostile_id,
+    }
