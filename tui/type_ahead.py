@@ -59,12 +59,14 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "reminder-change",
         "client-load",
         "ticket-load",
+        "ticket-choices",
         "card",
     }
 )
 """Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
-that the keys act on. Keys wait for them."""
+that the keys act on, a ticket's choices open the picker that the keys after ``a`` or ``q`` are for (they
+went to the ticket screen, and the picker opened with nothing chosen). Keys wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

@@ -1,0 +1,66 @@
+"""Console flows typed at zero delay, each in one burst, while the work the keys depend on is slow: a
+queue's listing, a ticket's choices, a new ticket's queues, a knowledge-base search. Every key goes to
+the screen and the row it was typed for; what was saved is read back from the database."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hotline.core.db import UnitOfWork
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from hotline.core.services.queues import ensure_queue
+from hotline.core.services.tickets import ticket_detail
+from hotline.tui.screens.ticket import TicketScreen
+from tests.tui.keys_at_once import type_at_once, wait_typed
+
+SLOW_SECONDS = 0.4
+"""How long a slowed read takes: far longer than the console takes to forward a burst of keys."""
+
+
+def slowed(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+    """``module.name`` (a read a screen's worker makes) takes ``SLOW_SECONDS`` longer."""
+    real = getattr(module, name)
+
+    def slow(*args, **kwargs):
+        time.sleep(SLOW_SECONDS)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, slow)
+
+
+@pytest.fixture
+def boris_and_sales(world, engine, clock) -> None:
+    """A second operator and a second queue (Sales) beside ``world``'s."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boris", role=Role.OPERATOR, display_name="Boris Orlov")
+        ensure_queue(uow, name="Sales")
+
+
+def assignee(engine, clock, number: int) -> str | None:
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        return ticket_detail(uow, number=number).ticket.assignee_login
+
+
+@pytest.mark.both_backends
+async def test_assign_typed_at_once_on_the_ticket_goes_to_the_picker(
+    world, boris_and_sales, console, settle, engine, clock, monkeypatch
+):
+    """``a``, then the operator chosen in the picker, typed before the operators are read: the keys wait
+    for the picker (they went to the ticket screen, and the picker opened with nothing chosen)."""
+    from hotline.core.services import operators
+
+    slowed(monkeypatch, operators, "operator_choices")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        type_at_once(app, "a<home><down><enter>")  # Anna Petrova, Boris Orlov, nobody → Boris
+        await wait_typed(pilot, settle)
+        assert app.screen is ticket
+    assert assignee(engine, clock, world.ticket_number) == "boris"
