@@ -54,6 +54,7 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "ticket-save",
         "queues-save",
         "queues-pick",
+        "queues-load",
         "files-save",
         "kb-choose",
         "reminder-change",
@@ -66,7 +67,9 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
 """Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
 that the keys act on, a ticket's choices open the picker that the keys after ``a`` or ``q`` are for (they
-went to the ticket screen, and the picker opened with nothing chosen). Keys wait for them."""
+went to the ticket screen, and the picker opened with nothing chosen), a queue's listing is what ``t``, ``a``
+and Enter act on (typed as the queues opened they were lost, or took the ticket of the listing being
+replaced). Keys wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

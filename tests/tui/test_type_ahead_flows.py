@@ -13,6 +13,7 @@ from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from hotline.core.services.tickets import ticket_detail
+from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from tests.tui.keys_at_once import type_at_once, wait_typed
 
@@ -64,3 +65,32 @@ async def test_assign_typed_at_once_on_the_ticket_goes_to_the_picker(
         await wait_typed(pilot, settle)
         assert app.screen is ticket
     assert assignee(engine, clock, world.ticket_number) == "boris"
+
+
+@pytest.fixture
+def sales_ticket(world, boris_and_sales, engine, clock) -> int:
+    """An unassigned ticket in Sales (``world``'s is anna's, in Support)."""
+    from hotline.core.services.tickets import create_ticket
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        return create_ticket(uow, subject="Price list please", queue="Sales", body="hello").number
+
+
+@pytest.mark.both_backends
+async def test_queues_opened_and_a_ticket_taken_in_one_burst(
+    world, sales_ticket, console, settle, engine, clock, monkeypatch
+):
+    """F3, the next queue (Sales) and ``t`` typed at once while the listings are read slowly: ``t`` takes
+    the ticket of the queue it was typed for (it took the one selected in the listing being replaced, or
+    was lost before the first listing came)."""
+    from hotline.core.services import tickets
+
+    slowed(monkeypatch, tickets, "queue_tickets")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f3><right_square_bracket>t")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, QueuesScreen) and app.screen.queue == "Sales"
+    assert assignee(engine, clock, sales_ticket) == "anna"
+    assert assignee(engine, clock, world.ticket_number) == "anna"
