@@ -61,6 +61,7 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "client-load",
         "ticket-load",
         "ticket-choices",
+        "new-ticket-queues",
         "card",
     }
 )
@@ -69,7 +70,8 @@ a load fills the fields being edited (a key typed before would be overwritten) o
 that the keys act on, a ticket's choices open the picker that the keys after ``a`` or ``q`` are for (they
 went to the ticket screen, and the picker opened with nothing chosen), a queue's listing is what ``t``, ``a``
 and Enter act on (typed as the queues opened they were lost, or took the ticket of the listing being
-replaced). Keys wait for them."""
+replaced), a new ticket's queues are what its queue field offers (a queue picked before they were read
+fell on the only one there: the ticket went to Support). Keys wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

@@ -23,12 +23,12 @@ SLOW_SECONDS = 0.4
 """How long a slowed read takes: far longer than the console takes to forward a burst of keys."""
 
 
-def slowed(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
-    """``module.name`` (a read a screen's worker makes) takes ``SLOW_SECONDS`` longer."""
+def slowed(monkeypatch: pytest.MonkeyPatch, module: object, name: str, seconds: float = SLOW_SECONDS) -> None:
+    """``module.name`` (a read a screen's worker makes) takes ``seconds`` longer."""
     real = getattr(module, name)
 
     def slow(*args, **kwargs):
-        time.sleep(SLOW_SECONDS)
+        time.sleep(seconds)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, slow)
@@ -132,3 +132,34 @@ async def test_a_kb_search_typed_and_inserted_at_once_inserts_what_was_searched(
         assert app.screen is ticket
     [note] = notes_of(engine, world.ticket_number)[-1:]
     assert note.startswith("See: ") and "Order a new toner cartridge" in note
+
+
+@pytest.mark.both_backends
+async def test_a_new_ticket_typed_saved_and_worked_on_in_one_burst(
+    world, sales_ticket, console, settle, engine, clock, monkeypatch
+):
+    """On the card: ``t``, the subject, the queue chosen (Sales, read slowly), the first note, ctrl+s; then
+    on the ticket it opens a note, a status, a priority, ``t`` and Esc, all typed at once. The queue typed
+    for is the ticket's (the choices were not read yet: the pick fell on the only one there, Support)."""
+    from hotline.core.services import queues
+
+    slowed(monkeypatch, queues, "list_queues", seconds=2.0)  # longer than the form's keys take
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        type_at_once(
+            app,
+            "tToner leak<tab><enter><up><enter><tab><tab>Leaks on the desk<ctrl+s>"
+            "nCalled back<ctrl+s>s<down><enter>p<end><enter><escape>",
+        )
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        number = uow.session.exec(select(Ticket.number).where(Ticket.subject == "Toner leak")).one()
+        ticket = ticket_detail(uow, number=number).ticket
+    assert (ticket.client_id, ticket.queue, ticket.priority) == (world.ivanov_id, "Sales", "urgent")
+    assert ticket.status != "new"
+    assert notes_of(engine, number)[-1:] == ["Called back"]
