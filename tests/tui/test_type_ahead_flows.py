@@ -5,9 +5,11 @@ the screen and the row it was typed for; what was saved is read back from the da
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
+from textual.widgets import Input
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Ticket
@@ -15,6 +17,8 @@ from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from hotline.core.services.tickets import ticket_detail
+from hotline.tui.screens.client_card import ClientCardScreen
+from hotline.tui.screens.home import HomeScreen
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from tests.tui.keys_at_once import type_at_once, wait_typed
@@ -163,3 +167,59 @@ async def test_a_new_ticket_typed_saved_and_worked_on_in_one_burst(
     assert (ticket.client_id, ticket.queue, ticket.priority) == (world.ivanov_id, "Sales", "urgent")
     assert ticket.status != "new"
     assert notes_of(engine, number)[-1:] == ["Called back"]
+
+
+def calls_by_note(engine, notes: list[str]) -> dict[str, int]:
+    from hotline.core.models import Interaction
+
+    with UnitOfWork(engine, readonly=True) as uow:
+        calls = uow.session.exec(select(Interaction).where(Interaction.notes.in_(notes))).all()
+    return {call.notes: call.client_id for call in calls}
+
+
+async def test_two_calls_found_logged_and_closed_in_one_burst_with_a_slow_lookup(
+    world, console, settle, engine, monkeypatch
+):
+    """Two callers, one after the other, typed at once while every lookup takes far longer than the keys:
+    each call is logged once, on its caller's card, and Home is left empty."""
+    from hotline.core import search
+
+    slowed(monkeypatch, search, "lookup")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(
+            app,
+            "912 345-67-89\ncFirst caller<ctrl+s><escape>"
+            "495 111-22-33\ncSecond caller<ctrl+s><escape>"
+            "maria@example\nnPrefers email<ctrl+s><escape>",
+        )
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#lookup", Input).value == ""
+    assert calls_by_note(engine, ["First caller", "Second caller"]) == {
+        "First caller": world.ivanov_id,
+        "Second caller": world.hostile_id,
+    }
+
+
+@pytest.mark.both_backends
+async def test_missed_calls_opened_and_a_caller_chosen_in_one_burst(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """F9, ↓ and Enter typed at once while the missed calls are read slowly: the second caller's card
+    opens (the keys went to an empty list and were lost)."""
+    from hotline.core.clock import FixedClock
+    from hotline.core.services import screen_pop
+    from hotline.core.services.screen_pop import request_screen_pop
+
+    for number, ago in ((world.ivanov_phone, 5), ("+7 999 000-11-22", 4)):
+        with UnitOfWork(engine, clock=FixedClock(clock.now() - timedelta(minutes=ago))) as uow:
+            request_screen_pop(uow, operator_login="anna", number=number)
+    slowed(monkeypatch, screen_pop, "missed_calls")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f9><down><enter>")  # newest first: the unknown number, then Ivanov
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen) and app.screen.client_id == world.ivanov_id
