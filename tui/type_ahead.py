@@ -64,6 +64,7 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "new-ticket-queues",
         "missed-calls",
         "missed-call-done",
+        "client-list",
         "card",
     }
 )
@@ -74,7 +75,9 @@ went to the ticket screen, and the picker opened with nothing chosen), a queue's
 and Enter act on (typed as the queues opened they were lost, or took the ticket of the listing being
 replaced), a new ticket's queues are what its queue field offers (a queue picked before they were read
 fell on the only one there: the ticket went to Support), the missed calls are the rows ↓ and Enter choose
-from (typed with F9 they went to an empty list), and one marked done changes them. Keys wait for them."""
+from (typed with F9 they went to an empty list), and one marked done changes them; the client list's page is
+what Enter opens (a filter and Enter typed at once opened the first client of the unfiltered list). Keys
+wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

@@ -12,7 +12,7 @@ from sqlmodel import select
 from textual.widgets import Input
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import Ticket
+from hotline.core.models import Client, Ticket
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
@@ -223,3 +223,25 @@ async def test_missed_calls_opened_and_a_caller_chosen_in_one_burst(
         type_at_once(app, "<f9><down><enter>")  # newest first: the unknown number, then Ivanov
         await wait_typed(pilot, settle)
         assert isinstance(app.screen, ClientCardScreen) and app.screen.client_id == world.ivanov_id
+
+
+@pytest.mark.both_backends
+async def test_client_list_filtered_and_a_client_opened_in_one_burst(
+    world, console, settle, engine, monkeypatch
+):
+    """F8, a filter (silent for a day or more: not Ivanov, called yesterday), back to the list and Enter,
+    typed at once while the list is read slowly: the first client of the filtered list opens (Enter
+    opened the first of the list being replaced: Ivanov's card, for a call about someone else)."""
+    from hotline.core.services import client_lists
+
+    slowed(monkeypatch, client_lists, "list_clients")
+    app = console()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f8><shift+tab><shift+tab>1<tab><tab><enter>")
+        await wait_typed(pilot, settle)
+        card = app.screen
+        assert isinstance(card, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        maria = uow.session.exec(select(Client.id).where(Client.name == "Maria Ivanova")).one()
+    assert card.client_id == maria  # first by name of those silent for a day: Maria, then the hostile name
