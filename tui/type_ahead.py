@@ -65,19 +65,17 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "missed-calls",
         "missed-call-done",
         "client-list",
+        "timeline",
         "card",
     }
 )
 """Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
-that the keys act on, a ticket's choices open the picker that the keys after ``a`` or ``q`` are for (they
-went to the ticket screen, and the picker opened with nothing chosen), a queue's listing is what ``t``, ``a``
-and Enter act on (typed as the queues opened they were lost, or took the ticket of the listing being
-replaced), a new ticket's queues are what its queue field offers (a queue picked before they were read
-fell on the only one there: the ticket went to Support), the missed calls are the rows ↓ and Enter choose
-from (typed with F9 they went to an empty list), and one marked done changes them; the client list's page is
-what Enter opens (a filter and Enter typed at once opened the first client of the unfiltered list). Keys
-wait for them."""
+that the keys act on. So do the lists and choices the keys pick from: a ticket's choices (the pick typed
+after ``a`` or ``q`` went to the ticket screen), the queues' listing (``t`` took the ticket of the listing
+being replaced), a new ticket's queues (the ticket went to the only queue offered yet), the missed calls
+and the client list (Enter on the empty or unfiltered list: lost, or the wrong client's card), a card's
+timeline (Enter on its newest line lost). Keys wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

@@ -245,3 +245,21 @@ async def test_client_list_filtered_and_a_client_opened_in_one_burst(
     with UnitOfWork(engine, readonly=True) as uow:
         maria = uow.session.exec(select(Client.id).where(Client.name == "Maria Ivanova")).one()
     assert card.client_id == maria  # first by name of those silent for a day: Maria, then the hostile name
+
+
+@pytest.mark.both_backends
+async def test_a_ticket_opened_from_the_card_timeline_in_the_lookups_burst(
+    world, console, settle, monkeypatch
+):
+    """The lookup, Enter for the card, Enter again for the newest line of its timeline (the ticket), typed
+    at once while the timeline is read slowly: the ticket opens (the second Enter went to the empty
+    timeline and was lost)."""
+    from hotline.core.services import interactions
+
+    slowed(monkeypatch, interactions, "timeline_page")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912 345-67-89\n\n")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == world.ticket_number
