@@ -56,6 +56,7 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "queues-pick",
         "queues-load",
         "files-save",
+        "files-list",
         "kb-choose",
         "reminder-change",
         "client-load",
@@ -75,7 +76,8 @@ that the keys act on. So do the lists and choices the keys pick from: a ticket's
 after ``a`` or ``q`` went to the ticket screen), the queues' listing (``t`` took the ticket of the listing
 being replaced), a new ticket's queues (the ticket went to the only queue offered yet), the missed calls
 and the client list (Enter on the empty or unfiltered list: lost, or the wrong client's card), a card's
-timeline (Enter on its newest line lost). Keys wait for them."""
+timeline (Enter on its newest line lost), a ticket's attachments (``f``, ↓, ``o``: nothing opened). Keys
+wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

@@ -263,3 +263,28 @@ async def test_a_ticket_opened_from_the_card_timeline_in_the_lookups_burst(
         type_at_once(app, "912 345-67-89\n\n")
         await wait_typed(pilot, settle)
         assert isinstance(app.screen, TicketScreen) and app.screen.number == world.ticket_number
+
+
+async def test_attachments_listed_and_the_second_opened_in_one_burst(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """On the ticket, ``f``, ↓ and ``o`` typed at once while the attachments are listed slowly: the second
+    one opens, on its key (the keys went to the empty list and were lost: nothing opened)."""
+    from hotline.core.services import attachments
+    from hotline.tui.screens import ticket_files
+    from tests.tui.test_ticket_mail import seed_files
+
+    seed_files(engine, clock, world.ticket_number)
+    opened: list[list[str]] = []
+    monkeypatch.setattr(ticket_files.subprocess, "Popen", lambda args, **_: opened.append(args))
+    monkeypatch.setattr(ticket_files.shutil, "which", lambda name: f"/usr/bin/{name}")
+    slowed(monkeypatch, attachments, "ticket_files")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        type_at_once(app, "f<down>o")
+        await wait_typed(pilot, settle)
+    [[viewer, path]] = opened
+    assert viewer == "xdg-open" and path.endswith("evil.sh")
