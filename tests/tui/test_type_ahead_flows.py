@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Client, Ticket
@@ -288,3 +288,42 @@ async def test_attachments_listed_and_the_second_opened_in_one_burst(
         await wait_typed(pilot, settle)
     [[viewer, path]] = opened
     assert viewer == "xdg-open" and path.endswith("evil.sh")
+
+
+async def test_a_ring_just_after_enter_in_the_kb_panel_opens_its_card_once_the_article_is_in(
+    articles, world, console, settle, engine, clock, monkeypatch
+):
+    """A note on the ticket, ctrl+k, a search and Enter typed at once; a caller rings as Enter is forwarded,
+    before the search has answered. The article goes into the note, then the caller's card opens over
+    the note form (the ring does not close the panel or the form); Esc on the card is back at the note."""
+    from hotline.core.services import kb
+    from hotline.tui.messages import ScreenPopRequested
+    from hotline.tui.screens.ticket_reply import TicketTextScreen
+
+    slowed(monkeypatch, kb, "search_articles")
+    app = console()
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        forward = app.type_ahead._forward
+
+        async def ring_after_enter(event) -> None:
+            await forward(event)
+            if getattr(event, "key", None) == "enter":
+                app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, clock.now()))
+
+        app.type_ahead._forward = ring_after_enter
+        type_at_once(app, "nSee: <ctrl+k>toner<enter>")
+        await wait_typed(pilot, settle)
+        card = app.screen
+        assert isinstance(card, ClientCardScreen) and card.client_id == world.ivanov_id
+        form = app.screen_stack[-2]
+        assert isinstance(form, TicketTextScreen)
+        assert "Order a new toner cartridge" in form.query_one("#text", TextArea).text
+        app.type_ahead._forward = forward
+        type_at_once(app, "<escape><ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, TicketScreen)
+    [note] = notes_of(engine, world.ticket_number)[-1:]
+    assert note.startswith("See: ") and "Order a new toner cartridge" in note
