@@ -327,3 +327,40 @@ async def test_a_ring_just_after_enter_in_the_kb_panel_opens_its_card_once_the_a
         assert isinstance(app.screen, TicketScreen)
     [note] = notes_of(engine, world.ticket_number)[-1:]
     assert note.startswith("See: ") and "Order a new toner cartridge" in note
+
+
+@pytest.mark.both_backends
+async def test_reminder_note_and_edit_typed_and_saved_in_one_burst_then_esc(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """On the card: a reminder, a note and an edit of the name, each typed and saved with ctrl+s, then Esc,
+    all at once while every save is slow: each lands on this client, once, and Esc (typed while the
+    last save ran) closes the card after the form, back at Home."""
+    from hotline.core.models import Interaction, Reminder
+    from hotline.core.services import clients, interactions, reminders
+
+    for module, name in (
+        (reminders, "create_reminder"),
+        (interactions, "log_interaction"),
+        (clients, "update_client"),
+    ):
+        if hasattr(module, name):
+            slowed(monkeypatch, module, name)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.hostile_id)
+        await settle(pilot)
+        type_at_once(
+            app, "r<tab>Call back about the invoice<ctrl+s>nPrefers email<ctrl+s>e Jr<ctrl+s><escape>"
+        )
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        reminder = uow.session.exec(
+            select(Reminder).where(Reminder.text == "Call back about the invoice")
+        ).one()
+        note = uow.session.exec(select(Interaction).where(Interaction.notes == "Prefers email")).one()
+        client = uow.session.get(Client, world.hostile_id)
+    assert reminder.client_id == note.client_id == world.hostile_id
+    assert client.name.endswith(" Jr")
