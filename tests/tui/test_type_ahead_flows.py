@@ -364,3 +364,43 @@ async def test_reminder_note_and_edit_typed_and_saved_in_one_burst_then_esc(
         client = uow.session.get(Client, world.hostile_id)
     assert reminder.client_id == note.client_id == world.hostile_id
     assert client.name.endswith(" Jr")
+
+
+@pytest.mark.both_backends
+async def test_queue_keys_while_another_console_reorders_the_listing(
+    world, sales_ticket, console, settle, engine, clock, monkeypatch
+):
+    """On the queues, ↓ then ``t``, ``a`` and the pick typed at once; just as ↓ is forwarded another
+    console's change (a deadline on the selected ticket) commits and reorders the listing, read again
+    slowly. ``t`` and the assignment go to the ticket ↓ selected, wherever the reload put it; the ticket
+    screen opened from it with Enter gets the note."""
+    from hotline.core.services import tickets
+    from hotline.tui.messages import TicketsChanged
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "<f3>")
+        await wait_typed(pilot, settle)
+        screen = app.screen
+        assert isinstance(screen, QueuesScreen)
+        first, second = (row for row in screen.query_one("TicketTable").rows_shown)
+        slowed(monkeypatch, tickets, "queue_tickets")
+        forward = app.type_ahead._forward
+
+        async def change_after_down(event) -> None:
+            await forward(event)
+            if getattr(event, "key", None) == "down":
+                with UnitOfWork(engine, clock=clock) as uow:
+                    ticket = tickets.get_ticket(uow, number=int(second))
+                    ticket.first_response_due_at = clock.now() + timedelta(minutes=5)
+                    uow.session.add(ticket)
+                app.post_message(TicketsChanged(frozenset({int(second)})))
+
+        app.type_ahead._forward = change_after_down
+        type_at_once(app, "<down>ta<home><down><enter><enter>nTaken by Anna, given to Boris<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == int(second)
+    assert assignee(engine, clock, int(second)) == "boris"
+    assert notes_of(engine, int(second))[-1:] == ["Taken by Anna, given to Boris"]
+    assert assignee(engine, clock, int(first)) == ("anna" if int(first) == world.ticket_number else None)
