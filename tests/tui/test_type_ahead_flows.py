@@ -404,3 +404,47 @@ async def test_queue_keys_while_another_console_reorders_the_listing(
     assert assignee(engine, clock, int(second)) == "boris"
     assert notes_of(engine, int(second))[-1:] == ["Taken by Anna, given to Boris"]
     assert assignee(engine, clock, int(first)) == ("anna" if int(first) == world.ticket_number else None)
+
+
+async def test_a_ring_while_a_refused_history_is_read_keeps_its_card(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """An operator (not allowed to read the audit) presses ``h`` on a ticket; a caller rings as it is
+    forwarded. The history screen is refused and closes, but the caller's card that opened over it stays
+    (the refusal's ``dismiss`` popped the top screen: the card, with its call timer), and the call typed
+    on it is logged on the caller."""
+    from hotline.core.models import Interaction
+    from hotline.core.services import audit
+    from hotline.tui.messages import ScreenPopRequested
+    from hotline.tui.screens.audit_history import AuditHistoryScreen
+
+    slowed(monkeypatch, audit, "list_audit")  # the refusal comes once the card is open
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        ticket = app.screen
+        forward = app.type_ahead._forward
+
+        async def ring_after_h(event) -> None:
+            await forward(event)
+            if getattr(event, "key", None) == "h":
+                app.post_message(ScreenPopRequested("+79123456789", world.ivanov_id, clock.now()))
+
+        app.type_ahead._forward = ring_after_h
+        type_at_once(app, "h")
+        await wait_typed(pilot, settle)
+        app.type_ahead._forward = forward
+        card = app.screen
+        assert isinstance(card, ClientCardScreen), app.screen_stack
+        assert card.call_started_at is not None
+        type_at_once(app, "cAbout the history<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is card
+        type_at_once(app, "<escape>")
+        await wait_typed(pilot, settle)
+        assert app.screen is ticket and not any(isinstance(s, AuditHistoryScreen) for s in app.screen_stack)
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).where(Interaction.notes == "About the history")).one()
+    assert call.client_id == world.ivanov_id
