@@ -448,3 +448,30 @@ async def test_a_ring_while_a_refused_history_is_read_keeps_its_card(
     with UnitOfWork(engine, readonly=True) as uow:
         call = uow.session.exec(select(Interaction).where(Interaction.notes == "About the history")).one()
     assert call.client_id == world.ivanov_id
+
+
+async def test_kb_read_from_home_typed_at_once_and_back_to_the_lookup(articles, console, settle, monkeypatch):
+    """On Home with a query typed, F6, a search, Enter (read), Esc and Esc typed at once while the
+    search is slow: the reader showed the article searched for, and the console is back on Home with the
+    query kept."""
+    from hotline.core.services import kb
+    from hotline.tui.screens.kb_search import KbReaderScreen
+
+    slowed(monkeypatch, kb, "search_articles")
+    read: list[str] = []
+    mounted = KbReaderScreen.on_mount if hasattr(KbReaderScreen, "on_mount") else None
+
+    def remember(self) -> None:
+        read.append(self.choice.title)
+        if mounted is not None:
+            mounted(self)
+
+    monkeypatch.setattr(KbReaderScreen, "on_mount", remember)
+    app = console()
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        type_at_once(app, "912<f6>toner<enter><escape><escape>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#lookup", Input).value == "912"
+    assert read == ["Replacing the toner cartridge"]
