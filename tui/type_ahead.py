@@ -54,17 +54,30 @@ KEY_HOLDING_WORKER_GROUPS = frozenset(
         "ticket-save",
         "queues-save",
         "queues-pick",
+        "queues-load",
         "files-save",
+        "files-list",
         "kb-choose",
         "reminder-change",
         "client-load",
         "ticket-load",
+        "ticket-choices",
+        "new-ticket-queues",
+        "missed-calls",
+        "missed-call-done",
+        "client-list",
+        "timeline",
         "card",
     }
 )
 """Worker groups whose end changes what the next key acts on: a save closes a form or reloads a ticket,
 a load fills the fields being edited (a key typed before would be overwritten) or the ticket and card
-that the keys act on. Keys wait for them."""
+that the keys act on. So do the lists and choices the keys pick from: a ticket's choices (the pick typed
+after ``a`` or ``q`` went to the ticket screen), the queues' listing (``t`` took the ticket of the listing
+being replaced), a new ticket's queues (the ticket went to the only queue offered yet), the missed calls
+and the client list (Enter on the empty or unfiltered list: lost, or the wrong client's card), a card's
+timeline (Enter on its newest line lost), a ticket's attachments (``f``, ↓, ``o``: nothing opened). Keys
+wait for them."""
 
 VALVE_BLOCKING_WORKER_GROUPS = KEY_HOLDING_WORKER_GROUPS | {"lookup"}
 """Workers whose end the keys wait for however long they take (the lookup: Enter opens its first hit)."""

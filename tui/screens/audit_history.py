@@ -48,6 +48,8 @@ class AuditHistoryScreen(ModalScreen[None]):
         self.ctx = ctx
         self.entity = entity
         self.entity_id = entity_id
+        self._close_on_resume = False
+        """The history was refused or failed while another screen (a ringing caller's card) was over it."""
         self.title_text = title
 
     def compose(self) -> ComposeResult:
@@ -92,4 +94,18 @@ class AuditHistoryScreen(ModalScreen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if forward_worker_failure(self, event):
+            self._close()
+
+    def _close(self) -> None:
+        """Close this screen, now if it is on top, else once it is back on top: ``dismiss`` pops the top
+        screen, whichever it is (a caller's card that rang while the history was read closed instead,
+        its call timer with it, and the refused history stayed)."""
+        if self.app.screen is self:  # not ``is_current``: also true under a screen that lets it show
+            self.dismiss()
+        else:
+            self._close_on_resume = True
+
+    def on_screen_resume(self) -> None:
+        if self._close_on_resume:
+            self._close_on_resume = False
             self.dismiss()

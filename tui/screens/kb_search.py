@@ -4,6 +4,9 @@ Enter inserts the article (returned to the caller); opened for reading (F6) Ente
 a full-size view of the article. ctrl+o opens the reader either way; F1 lists the keys and the syntax.
 
 Searching and reading run in thread workers; a result older than the newest keystroke is discarded.
+A key that acts on the results (Enter, ctrl+s, ctrl+o, ↑↓) typed before the newest query's results are
+shown waits for them, and holds the keys typed after it (``KeysHeld``): typed at once, the search and Enter
+found nothing yet, said so, and the keys after Enter were lost.
 A bad query shows its one-line hint, never an error.
 """
 
@@ -21,11 +24,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import forward_worker_failure
+from hotline.tui.messages import KeysHeld, forward_worker_failure
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -207,6 +210,10 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         """Bumped on every change of the query; only the newest generation's results are shown."""
         self.hits: list[SearchHit] = []
         self.shown: KbChoice | None = None
+        self._shown_generation = 0
+        self._search_worker: Worker[None] | None = None
+        self._when_shown: list[Callable[[], object]] = []
+        """What the keys typed before the newest results asked (run in order once they are shown)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="kb-panel") as panel:
@@ -245,7 +252,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if not query.strip():
             self._show(KbResultsFound(self.generation, _empty_result()))
             return
-        self._search(query, self.generation)
+        self._search_worker = self._search(query, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-search")
     def _search(self, query: str, generation: int) -> None:
@@ -262,6 +269,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
     def _show(self, message: KbResultsFound) -> None:
         if message.generation != self.generation:
             return  # a stale answer to an older query
+        self._shown_generation = message.generation
         result = message.result
         self.hits = list(result.hits)
         hint = self.query_one("#kb-hint", Static)
@@ -278,6 +286,29 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
             options.highlighted = 0
         else:
             self._show_article(None)
+        self._run_when_shown()
+
+    def keys_await(self) -> bool:
+        """The newest query's results are not shown yet (the type-ahead valve waits for them)."""
+        return self._shown_generation != self.generation
+
+    def _once_shown(self, action: Callable[[], object]) -> None:
+        """Run ``action`` (a key acting on the results) now, or once the newest results are shown,
+        holding the keys typed after it meanwhile."""
+        if not self._when_shown and not self.keys_await():
+            action()
+            return
+        if not self._when_shown:
+            self.post_message(KeysHeld(self, True))
+        self._when_shown.append(action)
+
+    def _run_when_shown(self) -> None:
+        waiting, self._when_shown = self._when_shown, []
+        if waiting:
+            self.post_message(KeysHeld(self, False))
+        for action in waiting:
+            if self.is_attached and self.app.screen is self:
+                action()
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -314,6 +345,9 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
     # -- actions ------------------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
+        self._once_shown(lambda: self._move(step))
+
+    def _move(self, step: int) -> None:
         options = self.query_one("#kb-results", OptionList)
         if options.option_count:
             current = options.highlighted if options.highlighted is not None else -1
@@ -333,10 +367,10 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         return True
 
     def action_choose(self) -> None:
-        self._with_current("insert", self.dismiss)
+        self._once_shown(lambda: self._with_current("insert", self.dismiss))
 
     def action_read(self) -> None:
-        self._with_current("read", self._open_reader)
+        self._once_shown(lambda: self._with_current("read", self._open_reader))
 
     def action_help(self) -> None:
         from hotline.tui.screens.help import HelpScreen
@@ -376,6 +410,15 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         self.dismiss(None)
 
     def on_worker_state_changed(self, event: Worker[Any].StateChanged) -> None:
+        if (
+            event.worker is self._search_worker
+            and event.worker.group == "kb-search"
+            and event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+        ):
+            # the newest search failed: its results never come; the keys waiting for them act on
+            # what is shown (the failure is said) rather than wait for ever
+            self._shown_generation = self.generation
+            self._run_when_shown()
         forward_worker_failure(self, event)
 
 

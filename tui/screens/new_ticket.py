@@ -51,7 +51,7 @@ class NewTicketScreen(ClientFormScreen):
         super().on_mount()
         self._load_queues()
 
-    @work(thread=True, exit_on_error=False, group="queues")
+    @work(thread=True, exit_on_error=False, group="new-ticket-queues")
     def _load_queues(self) -> None:
         from hotline.core.services.queues import list_queues
 
