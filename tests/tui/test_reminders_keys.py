@@ -187,3 +187,29 @@ async def test_a_deactivated_operators_bad_follow_up_on_the_call_form_is_refused
             select(AuditEntry).where(AuditEntry.action == "refused:interaction.write")
         ).all()
         assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]
+
+
+async def test_d_on_the_cards_reminders_tab_marks_the_reminder_done(world, console, settle, engine):
+    """``3`` shows the card's reminders and puts the keys there: ``d`` marks the selected one done. The
+    tab left the focus on the card, whose ``d`` dials the client: the reminder stayed, the phone rang."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one("#when", WhenInput).value = "2h"
+        app.screen.query_one("#body", TextArea).insert("Send the contract")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is card
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.screen is card
+    with UnitOfWork(engine, readonly=True) as uow:
+        reminder = uow.session.exec(select(Reminder)).one()
+        assert reminder.status == "done"

@@ -374,9 +374,13 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 "timeline": "#timeline-table",
                 "tickets": "#tickets-table",
                 "people": "#people-table",
+                # the list's own keys then act on it: ``d`` marks the selected reminder done (left on
+                # the card, ``d`` dialled the client)
+                "reminders": "#reminder-list #reminder-options",
             }.get(tab)
             if target:
-                self.query_one(target).focus()
+                for found in self.query(target):  # the reminders' list is mounted after the first paint
+                    found.focus()
 
     def action_open_ticket(self) -> None:
         if self.query_one(TabbedContent).active == "people":
