@@ -66,9 +66,12 @@ def list_clients(
                           ("--campaign", campaign)):  # fmt: skip
         if value is not None and not value.strip():  # matched no client: an empty list, exit 0
             raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
+    attributions = state.settings.attributions
     filters = ClientListFilter(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,
         birthday_this_week=birthday_this_week, no_contact_days=no_contact_days,
+        known_sources=attributions.sources,
+        known_campaigns=tuple(each.code for each in attributions.campaigns),
     )  # fmt: skip
     today = state.clock.now().astimezone(state.settings.zone).date()
     if export is ListExport.xlsx and output is None:

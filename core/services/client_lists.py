@@ -43,9 +43,17 @@ class ClientListFilter:
     campaign: str | None = None
     birthday_this_week: bool = False
     no_contact_days: int | None = None
+    known_sources: tuple[str, ...] = ()
+    """The configured sources and campaign codes: one of them that no client has lists nobody; any other
+    that no client has is a mistake (``NotFound``)."""
+    known_campaigns: tuple[str, ...] = ()
 
     def given(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value not in (None, False)}
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if value not in (None, False) and not key.startswith("known_")
+        }
 
 
 @dataclass(frozen=True)
@@ -159,10 +167,23 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
         if owner_id is None:
             raise NotFound(f"no operator {filters.owner!r}", where="--owner")
         conditions.append(client.c.owner_id == owner_id)
-    if filters.source is not None:
-        conditions.append(client.c.source == filters.source)
-    if filters.campaign is not None:
-        conditions.append(client.c.campaign == filters.campaign)
+    for name, column, known in (
+        ("source", client.c.source, filters.known_sources),
+        ("campaign", client.c.campaign, filters.known_campaigns),
+    ):
+        value = getattr(filters, name)
+        if value is None:
+            continue
+        # A typo (or the wrong case) listed nobody with exit 0; a configured one nobody has yet is an
+        # honest empty list.
+        if (
+            value not in known
+            and uow.session.execute(select(column).where(column == value).limit(1)).first() is None
+        ):
+            raise NotFound(
+                f"no client has the {name} {value!r} and no configured {name} is it", where=f"--{name}"
+            )
+        conditions.append(column == value)
     if filters.tag is not None:
         conditions.append(_has_tag(uow, filters.tag))
     if filters.birthday_this_week:

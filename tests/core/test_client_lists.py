@@ -70,6 +70,13 @@ def test_each_filter(engine, uow_factory, base) -> None:
     assert names(uow_factory, group="VIP", no_contact_days=30) == ["Clara"]
     with pytest.raises(NotFound, match="no group named 'Nobody'"):
         names(uow_factory, group="Nobody")
+    # a source or campaign nobody has: a typo (or the wrong case) is said, a configured one lists nobody
+    with pytest.raises(NotFound, match="no client has the source 'tv'"):
+        names(uow_factory, source="tv")
+    with pytest.raises(NotFound, match="no client has the campaign 'TV-DEC'"):
+        names(uow_factory, campaign="TV-DEC")
+    assert names(uow_factory, source="Expo", known_sources=("TV", "Expo")) == []
+    assert names(uow_factory, campaign="TV-DEC", known_campaigns=("TV-NOV", "TV-DEC")) == []
     with pytest.raises(InvalidInput, match="1 or more"):
         names(uow_factory, no_contact_days=0)
 

@@ -100,11 +100,14 @@ class ClientListScreen(Screen[None]):
             return self.query_one(selector, Input).value.strip() or None
 
         silent = text("#filter-silent")
+        attributions = self.ctx.settings.attributions
         return ClientListFilter(
             group=text("#filter-group"), tag=text("#filter-tag"), source=text("#filter-source"),
             campaign=text("#filter-campaign"),
             no_contact_days=int(silent) if silent and int(silent) > 0 else None,
             birthday_this_week=self.query_one("#filter-birthday", Checkbox).value,
+            known_sources=attributions.sources,
+            known_campaigns=tuple(each.code for each in attributions.campaigns),
         )  # fmt: skip
 
     def reload(self) -> None:
