@@ -9,11 +9,13 @@ The front matter is the YAML subset people write by hand between two ``---`` lin
     slug: printer-not-printing     # optional; otherwise the file's path
     ---
 
-Anything else between the lines is kept in ``extra``. A mistake names the file, the line and the field.
+Anything else between the lines is kept in ``extra``, but for a key that looks like a misspelt known one
+(``audeince``). A mistake names the file, the line and the field.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +23,7 @@ from enum import StrEnum
 from hotline.core.errors import InvalidInput
 
 FENCE = "---"
+KNOWN_KEYS = ("title", "tags", "audience", "slug")
 _KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 _LIST_ITEM_RE = re.compile(r"^\s+-\s*(.*)$|^-\s+(.*)$")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -68,7 +71,15 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
     tags = _tags(meta, source)
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)
-    extra = {key: value for key, value in values.items() if key not in {"title", "tags", "audience", "slug"}}
+    extra = {key: value for key, value in values.items() if key not in KNOWN_KEYS}
+    for key in extra:
+        # A misspelt key was kept as an extra one and its value ignored: "audeince: public" left the
+        # article internal, "tgas:" left it untagged, without a word.
+        meant = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
+        if meant:
+            raise InvalidInput(
+                f"unknown key {key!r}: is it {meant[0]!r}?", where=f"{source}:{meta[key][0]}: {key}"
+            )
     return ArticleSource(title=title.strip(), body=body, tags=tags, audience=audience, slug=slug, extra=extra)
 
 

@@ -53,12 +53,22 @@ def test_comma_separated_tags() -> None:
         ("no title here", "kb/a.md:1"),
         ("---\ntitle: x\naudience: public\nAudience: internal\n---\n", "kb/a.md:4: audience"),
         ("---\ntitle: x\ntags: [a]\ntags:\n  - b\n---\n", "kb/a.md:4: tags"),
+        # a misspelt key: its value was ignored (the article stayed internal, untagged)
+        ("---\ntitle: x\naudeince: public\n---\n", "kb/a.md:3: audeince"),
+        ("---\ntitle: x\ntgas: [a]\n---\n", "kb/a.md:3: tgas"),
     ],
 )
 def test_bad_files_name_the_line_and_field(text: str, where: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         parse_article(text, source="kb/a.md")
     assert raised.value.where == where
+
+
+def test_a_misspelt_key_says_which_it_looks_like_and_other_keys_are_kept() -> None:
+    with pytest.raises(InvalidInput, match="unknown key 'audeince': is it 'audience'"):
+        parse_article("---\ntitle: x\naudeince: public\n---\n", source="kb/a.md")
+    article = parse_article("---\ntitle: x\nauthor: Anna\ndate: 2026-12-01\n---\n", source="kb/a.md")
+    assert article.extra == {"author": "Anna", "date": "2026-12-01"}
 
 
 def test_plain_text_keeps_words_and_drops_markup() -> None:
