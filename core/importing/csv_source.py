@@ -80,6 +80,8 @@ class _LineReader:
 class CsvSource:
     """A CSV file opened for streaming; ``header`` is read on construction, rows on iteration."""
 
+    nothing_read = "there are no data rows below the header"
+
     def __init__(self, path: Path, *, encoding: str | None = None, delimiter: str | None = None) -> None:
         self.path = path
         sample = read_sample(path)

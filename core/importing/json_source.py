@@ -26,6 +26,8 @@ JSON_HEADER = (
 class JsonSource:
     """A JSON array of objects, decoded one object at a time from the file's text."""
 
+    nothing_read = "the array holds no client"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.header = JSON_HEADER

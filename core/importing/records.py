@@ -30,6 +30,8 @@ class RowSource(Protocol):
 
     path: Path
     header: tuple[str, ...]
+    nothing_read: str
+    """What an import of a source with no row says (a JSON array or an address book has no header)."""
 
     def __iter__(self) -> Iterator[SourceRow]: ...
 

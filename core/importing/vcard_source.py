@@ -48,6 +48,8 @@ def unescape(value: str) -> str:
 class VcardSource:
     """A .vcf file read card by card; each card becomes one row under :data:`VCARD_HEADER`."""
 
+    nothing_read = "there is no card in the file"
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.header = VCARD_HEADER

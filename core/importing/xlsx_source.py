@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -37,6 +38,8 @@ def cell_text(value: Any) -> str:
 class XlsxSource:
     """One sheet of a workbook opened for streaming; the first non-empty row is the header."""
 
+    nothing_read = "there are no data rows below the header"
+
     def __init__(self, path: Path, *, sheet: str | None = None) -> None:
         import openpyxl  # a heavy import, paid only when a workbook is read
 
@@ -60,6 +63,7 @@ class XlsxSource:
             ) from None
         try:
             self.sheet_name = self._pick_sheet(sheet)
+            check_formulas(path, self._book[self.sheet_name])
             self._rows = self._iter_values()
             self.header = self._read_header()
         except BaseException:
@@ -113,6 +117,43 @@ class XlsxSource:
         for number, cells in self._rows:
             if any(cell.strip() for cell in cells):
                 yield fit_row(cells, width, path=self.path, line=number)
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>(?:(?!</c>).)*?<f\b', re.S)
+_NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>$")
+_CELL = re.compile(rb'<c r="[A-Z]{1,3}\d+"[^>]*(?:/>|>.*?</c>)', re.S)
+
+
+def check_formulas(path: Path, worksheet: Any) -> None:
+    """Refuse a sheet with a formula cell that holds no computed value: read for its values, such a cell
+    is empty, and a phone computed as ``="+7"&A2`` was imported as no phone, without a word. Programs
+    that write workbooks without computing them (scripts, some exports) leave them so; a spreadsheet
+    program computes and stores them when it saves. The sheet's XML is scanned in chunks, and only when
+    it holds a formula at all."""
+    import zipfile
+
+    member = getattr(worksheet, "_worksheet_path", None)
+    if not member:
+        return
+    with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as stream:
+        carry = b""
+        while chunk := stream.read(1 << 20):
+            data = carry + chunk
+            end = data.rfind(b"</c>")
+            whole, carry = (data[: end + 4], data[end + 4 :]) if end >= 0 else (b"", data)
+            if b"<f" not in whole:
+                continue
+            for cell in _CELL.finditer(whole):
+                text = cell.group(0)
+                found = _FORMULA_CELL.match(text)
+                if found and _NO_VALUE.search(text):
+                    column, row = found.group(1).decode(), int(found.group(2))
+                    raise InvalidInput(
+                        f"cell {column}{row} is a formula with no computed value (the file was saved by a"
+                        " program that does not compute formulas): open and save it in a spreadsheet"
+                        " program, or save it as CSV",
+                        where=where(path, row),
+                    )
 
 
 def check_archive(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -239,6 +240,27 @@ def test_xlsx_first_sheet_values_become_text(tmp_path: Path) -> None:
         (3, ("Анна", "79161234567", "1990-05-17", "12.5")),
         (5, ("Борис", "8 (495) 123-45-67", "1985-01-02", "3")),
     ]
+
+
+def test_xlsx_formula_without_a_computed_value_is_refused_and_one_with_it_read(tmp_path: Path) -> None:
+    """A formula whose value was never computed (written by a script) read as an empty cell: the phone
+    ``="+7"&…`` imported as no phone, silently. As a spreadsheet program saves it (with the value), it
+    is read."""
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["Имя", "Телефон"], ["Анна", "+79161234567"], ["Борис", '="+7"&"9161234568"']])
+    with pytest.raises(InvalidInput, match="cell B3 is a formula with no computed value") as raised:
+        rows_of(path)
+    assert raised.value.where == f"{path}:3"
+    computed = tmp_path / "computed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(computed, "w") as target:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="B3">', b'<c r="B3" t="str">').replace(
+                    b"<v />", b"<v>+79161234568</v>"
+                )
+            target.writestr(member, data)
+    assert rows_of(computed)[1] == [(2, ("Анна", "+79161234567")), (3, ("Борис", "+79161234568"))]
 
 
 def test_xlsx_named_sheet_and_missing_sheet(tmp_path: Path) -> None:

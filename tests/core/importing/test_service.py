@@ -248,6 +248,10 @@ def test_only_admins_may_import(engine, uow_factory, admin, tmp_path) -> None:
 def test_header_only_and_unknown_files_are_bad_input(engine, uow_factory, admin, tmp_path) -> None:
     with pytest.raises(InvalidInput, match="no data rows below the header"):
         run(uow_factory, write(tmp_path, ""))
+    empty_array = tmp_path / "clients.json"
+    empty_array.write_text("[]\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="the array holds no client"):  # a JSON file has no header
+        run(uow_factory, empty_array)
     pdf = tmp_path / "scan.csv"
     pdf.write_bytes(b"%PDF-1.4\n...")
     with pytest.raises(InvalidInput, match="PDF"):
