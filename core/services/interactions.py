@@ -56,6 +56,9 @@ def log_interaction(
     at = started_at or now
     fused = _PostgresCallLog.read(uow, client_id, at=at, link_pbx=link_pbx) if postgres else None
     client = fused.client if fused is not None else get_client(uow, client_id=client_id)
+    # Who may, before what was given is checked: a deactivated operator is refused (and audited), not
+    # told her duration is wrong. On PostgreSQL the read above brought the operator: no round trip.
+    uow.authorize("interaction.write", entity="client", entity_id=client_id)
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_CALL_SECONDS:
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
     if kind is InteractionKind.NOTE and not notes.strip():

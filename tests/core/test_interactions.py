@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.core.models import Client
+import pytest
+from sqlmodel import select
+
+from hotline.core.errors import PermissionDenied
+from hotline.core.models import Client, Interaction
 from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call, log_interaction, timeline_page
+from hotline.core.services.operators import set_operator_active
 from hotline.core.services.tickets import create_ticket
+from tests.core.conftest import audit_actions
 
 
 def test_calls_and_timeline_are_paged_newest_first(uow_factory, staff, clock) -> None:
@@ -54,3 +60,21 @@ def test_a_call_logged_late_never_moves_the_last_interaction_back(uow_factory, s
         )
     with uow_factory(readonly=True) as uow:
         assert uow.session.get(Client, client_id).last_interaction_at == clock.now()
+
+
+def test_a_deactivated_operator_is_refused_before_what_she_gave_is_checked(uow_factory, staff) -> None:
+    """Logging a call or a note asks who may first: a deactivated operator's bad duration or blank note
+    is a refusal (audited), not a message about the duration. The console's note form asked nobody."""
+    with uow_factory() as uow:
+        client_id = create_client(uow, draft=ClientDraft(name="Caller"), default_region="RU").id
+        set_operator_active(uow, login="olga", active=False)
+    for kwargs in (
+        {"kind": InteractionKind.NOTE, "notes": "a note"},
+        {"kind": InteractionKind.NOTE, "notes": "  "},
+        {"kind": InteractionKind.CALL, "duration_seconds": -5},
+    ):
+        with pytest.raises(PermissionDenied, match="deactivated"), uow_factory("olga") as uow:
+            log_interaction(uow, client_id=client_id, **kwargs)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Interaction)).all() == []
+        assert audit_actions(uow).count("refused:interaction.write") == 3
