@@ -79,12 +79,20 @@ def role(
 @app.command()
 def deactivate(login: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Stop an operator from logging in (history keeps their name)."""
+    from hotline.core.pg_roles import access_left
     from hotline.core.services.operators import set_operator_active
 
     state = cli_state()
+    prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
-        set_operator_active(uow, login=login, active=False, pg_role_prefix=state.settings.pg_role_prefix)
+        operator = set_operator_active(uow, login=login, active=False, pg_role_prefix=prefix)
+        left = access_left(uow, role=operator.db_role, prefix=prefix)
     info(f"{login} deactivated")
+    if left:
+        info(
+            f"her database role {operator.db_role!r} can still read (your role may not manage roles:"
+            f" CREATEROLE); a database administrator must run: {'; '.join(left)}"
+        )
 
 
 @app.command()

@@ -203,7 +203,33 @@ def set_database_access(
         if _role_exists(connection, group):
             statements.append(f"GRANT {_quoted(group)} TO {_quoted(role)}")
     else:
-        member_of = connection.execute(
+        member_of = _groups_of(connection, role, prefix=prefix)
+        statements += [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in member_of]
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+    return statements
+
+
+def access_left(uow: UnitOfWork, *, role: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """After an operator was deactivated: what a database administrator must still run so that her login
+    role ``role`` reads nothing, where the acting role could not (no CREATEROLE); empty when nothing is
+    left (or not on PostgreSQL). Said, not left to be found: her open sessions keep reading."""
+    connection = uow.session.connection()
+    if role is None or connection.dialect.name != "postgresql" or not _role_exists(connection, role):
+        return []
+    groups = _groups_of(connection, role, prefix=prefix)
+    left = [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups]
+    can_login = connection.execute(
+        text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).scalar()
+    return [f"ALTER ROLE {_quoted(role)} NOLOGIN", *left] if can_login else left
+
+
+def _groups_of(connection: Connection, role: str, *, prefix: str) -> list[str]:
+    """The hotline group roles ``role`` is a direct member of."""
+    hotline_roles = [group_role(each, prefix=prefix) for each in Role]
+    return list(
+        connection.execute(
             text(
                 "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
                 " JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = :role AND g.rolname = ANY(:groups)"
@@ -211,7 +237,4 @@ def set_database_access(
             ),
             {"role": role, "groups": hotline_roles},
         ).scalars()
-        statements += [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in member_of]
-    for statement in statements:
-        connection.exec_driver_sql(statement)
-    return statements
+    )

@@ -285,6 +285,37 @@ def test_operators_deactivate_and_activate_move_the_login_role_out_of_its_group_
     assert member()
 
 
+def test_an_admin_who_may_not_manage_roles_is_told_what_is_left_to_revoke(
+    roles: Roles, database_url: str, engine
+) -> None:
+    """An admin whose role has no CREATEROLE deactivates anna in hotline, but cannot take her login role
+    out of its group: her open sessions keep reading. She is told so, with what a DBA must run."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    operator_group = group_role(Role.OPERATOR, prefix=roles.prefix)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    try:
+        done = hotline(
+            "--db", roles.url(database_url, boss), "operators", "deactivate", roles.anna, env=prefix
+        )
+        assert done.exit_code == 0, done.output
+        assert f"{roles.anna} deactivated" in done.output
+        assert "a database administrator must run" in done.output, done.output
+        assert f'REVOKE "{operator_group}" FROM "{roles.anna}"' in done.output, done.output
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT pg_has_role(:role, :group, 'MEMBER')"),
+                {"role": roles.anna, "group": operator_group},
+            ).scalar_one()
+        again = hotline("--db", database_url, "operators", "deactivate", roles.anna, env=prefix)
+        assert again.exit_code == 0 and "must run" not in again.output, again.output  # a superuser could
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
     """``quick_identity`` (the console, before its first frame) finds the operator by ``db_role`` as the
     full check does, and leaves a narrowing the role may not do to the full check's refusal."""
