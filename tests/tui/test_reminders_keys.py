@@ -65,21 +65,27 @@ def test_parse_when_says_why_a_date_cannot_be(text, reason):
         parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
 
 
+async def remind_from_the_card(app, pilot, settle, client_id: int) -> ClientCardScreen:
+    """The client's card, ``r``, "Send the contract" in two hours, ctrl+s: back on the card (returned)."""
+    app.open_client(client_id)
+    await settle(pilot)
+    card = app.screen
+    await pilot.press("r")
+    await settle(pilot)
+    assert isinstance(app.screen, ReminderScreen)
+    app.screen.query_one("#when", WhenInput).value = "2h"
+    app.screen.query_one("#body", TextArea).insert("Send the contract")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    assert app.screen is card
+    return card
+
+
 async def test_r_sets_a_reminder_about_the_client(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.open_client(world.ivanov_id)
-        await settle(pilot)
-        card = app.screen
-        await pilot.press("r")
-        await settle(pilot)
-        assert isinstance(app.screen, ReminderScreen)
-        app.screen.query_one("#when", WhenInput).value = "2h"
-        app.screen.query_one("#body", TextArea).insert("Send the contract")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert app.screen is card
+        await remind_from_the_card(app, pilot, settle, world.ivanov_id)
     with UnitOfWork(engine, readonly=True) as uow:
         reminder = uow.session.exec(select(Reminder)).one()
         assert (reminder.client_id, reminder.text) == (world.ivanov_id, "Send the contract")
@@ -195,16 +201,7 @@ async def test_d_on_the_cards_reminders_tab_marks_the_reminder_done(world, conso
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.open_client(world.ivanov_id)
-        await settle(pilot)
-        card = app.screen
-        await pilot.press("r")
-        await settle(pilot)
-        app.screen.query_one("#when", WhenInput).value = "2h"
-        app.screen.query_one("#body", TextArea).insert("Send the contract")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert app.screen is card
+        card = await remind_from_the_card(app, pilot, settle, world.ivanov_id)
         await pilot.press("3")
         await settle(pilot)
         await pilot.press("d")

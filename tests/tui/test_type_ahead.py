@@ -549,21 +549,29 @@ async def test_a_ring_just_after_esc_was_forwarded_opens_its_card_once_the_card_
         app.type_ahead._forward = ring_after_esc
         type_at_once(app, "Shift Caller<ctrl+s>cFirst caller<ctrl+s><escape>")
         await wait_typed(pilot, settle)
-        assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
-        card = app.screen
-        assert card.client_id == world.ivanov_id and card.call_started_at is not None
-        type_at_once(app, f"c{NOTE}<ctrl+s>")
-        await wait_typed(pilot, settle)
-        assert app.screen is card
+        await log_on_the_card_that_rang(app, pilot, settle, world.ivanov_id)
+    with UnitOfWork(engine, readonly=True) as uow:
+        new_client = uow.session.exec(select(Client).where(Client.name == "Shift Caller")).one()
+    assert logged_on(engine) == {"First caller": new_client.id, NOTE: world.ivanov_id}
+
+
+async def log_on_the_card_that_rang(app, pilot, settle, client_id: int) -> None:
+    """The card that rang is on top, over Home only, with the call timer; a call logged on it stays."""
+    assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
+    card = app.screen
+    assert card.client_id == client_id and card.call_started_at is not None
+    type_at_once(app, f"c{NOTE}<ctrl+s>")
+    await wait_typed(pilot, settle)
+    assert app.screen is card
+
+
+def logged_on(engine) -> dict[str, int]:
+    """Which client each of the two calls (``First caller``, ``NOTE``) was logged on."""
     with UnitOfWork(engine, readonly=True) as uow:
         calls = uow.session.exec(
             select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
         ).all()
-        new_client = uow.session.exec(select(Client).where(Client.name == "Shift Caller")).one()
-    assert {call.notes: call.client_id for call in calls} == {
-        "First caller": new_client.id,
-        NOTE: world.ivanov_id,
-    }
+    return {call.notes: call.client_id for call in calls}
 
 
 async def test_an_esc_read_just_after_a_ring_closes_the_card_it_was_typed_for(
@@ -580,17 +588,5 @@ async def test_an_esc_read_just_after_a_ring_closes_the_card_it_was_typed_for(
         app.post_message(ScreenPopRequested("+79990000018", world.hostile_id, clock.now()))
         type_at_once(app, "<escape>")
         await wait_typed(pilot, settle)
-        assert [type(screen) for screen in app.screen_stack[1:]] == [HomeScreen, ClientCardScreen]
-        card = app.screen
-        assert card.client_id == world.hostile_id and card.call_started_at is not None
-        type_at_once(app, f"c{NOTE}<ctrl+s>")
-        await wait_typed(pilot, settle)
-        assert app.screen is card
-    with UnitOfWork(engine, readonly=True) as uow:
-        calls = uow.session.exec(
-            select(Interaction).where(Interaction.notes.in_(["First caller", NOTE]))
-        ).all()
-    assert {call.notes: call.client_id for call in calls} == {
-        "First caller": world.ivanov_id,
-        NOTE: world.hostile_id,
-    }
+        await log_on_the_card_that_rang(app, pilot, settle, world.hostile_id)
+    assert logged_on(engine) == {"First caller": world.ivanov_id, NOTE: world.hostile_id}
