@@ -7,14 +7,18 @@ campaign's code as plain text, checked against this list when they are written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hotline.core.errors import InvalidInput
+from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.phones import digits_of
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
 
 NAME_LENGTH = 100
 
@@ -135,3 +139,22 @@ class Attributions:
                 if known == digits or (len(digits) >= 10 and known[-10:] == digits[-10:]):
                     return Attribution(source=campaign.source, campaign=campaign.code)
         return Attribution()
+
+
+def check_filter(
+    uow: UnitOfWork, *, name: Literal["source", "campaign"], value: str, configured: Iterable[str]
+) -> None:
+    """A list or report kept to a source or campaign that no client has and the configuration does not
+    name is a mistake (a typo, the wrong case): ``NotFound``, not an empty answer with exit 0. One that
+    is configured but nobody has yet is an honest empty answer."""
+    if value in configured:
+        return
+    from sqlalchemy import select
+
+    from hotline.core.models import Client
+
+    column = Client.__table__.c[name]  # indexed
+    if uow.session.execute(select(column).where(column == value).limit(1)).first() is None:
+        raise NotFound(
+            f"no client has the {name} {value!r} and no configured {name} is it", where=f"--{name}"
+        )

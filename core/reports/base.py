@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from hotline.core.attribution import check_filter
 from hotline.core.clock import within_years
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator, Queue, Ticket
@@ -122,13 +123,8 @@ class Filters:
         """A filter naming a queue, login or group that does not exist is bad usage, not an empty report;
         so is a source that no client has and that is not one of the configured ``sources`` (tickets and
         calls take theirs from the configuration)."""
-        if self.source is not None and self.source not in sources:
-            column = Client.__table__.c.source  # indexed
-            if uow.session.execute(select(column).where(column == self.source).limit(1)).first() is None:
-                raise NotFound(
-                    f"no client has the source {self.source!r} and no configured source is it",
-                    where="--source",
-                )
+        if self.source is not None:
+            check_filter(uow, name="source", value=self.source, configured=sources)
         for name, column in (
             ("queue", Queue.__table__.c.name),
             ("operator", Operator.__table__.c.login),

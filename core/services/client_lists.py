@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import cast, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from hotline.core.attribution import check_filter
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator
 from hotline.core.services.audit import record_audit
@@ -167,23 +168,12 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
         if owner_id is None:
             raise NotFound(f"no operator {filters.owner!r}", where="--owner")
         conditions.append(client.c.owner_id == owner_id)
-    for name, column, known in (
-        ("source", client.c.source, filters.known_sources),
-        ("campaign", client.c.campaign, filters.known_campaigns),
-    ):
-        value = getattr(filters, name)
-        if value is None:
-            continue
-        # A typo (or the wrong case) listed nobody with exit 0; a configured one nobody has yet is an
-        # honest empty list.
-        if (
-            value not in known
-            and uow.session.execute(select(column).where(column == value).limit(1)).first() is None
-        ):
-            raise NotFound(
-                f"no client has the {name} {value!r} and no configured {name} is it", where=f"--{name}"
-            )
-        conditions.append(column == value)
+    if filters.source is not None:
+        check_filter(uow, name="source", value=filters.source, configured=filters.known_sources)
+        conditions.append(client.c.source == filters.source)
+    if filters.campaign is not None:
+        check_filter(uow, name="campaign", value=filters.campaign, configured=filters.known_campaigns)
+        conditions.append(client.c.campaign == filters.campaign)
     if filters.tag is not None:
         conditions.append(_has_tag(uow, filters.tag))
     if filters.birthday_this_week:
