@@ -33,6 +33,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -116,15 +117,18 @@ def _name(event: events.Event) -> str:
     return repr(event.key) if isinstance(event, events.Key) else f"paste of {len(getattr(event, 'text', ''))}"
 
 
+@dataclass(frozen=True, slots=True)
 class _Pop:
     """A screen pop waiting in the key queue: its action and when the console heard the ring (the
     message's ``time``, on the clock keys are stamped with)."""
 
-    __slots__ = ("action", "rang_at")
+    action: Callable[[], object]
+    rang_at: float
 
-    def __init__(self, action: Callable[[], object], rang_at: float) -> None:
-        self.action = action
-        self.rang_at = rang_at
+    def too_soon(self, moment: float) -> bool:
+        """Whether ``moment`` is within ``REACTION_SECONDS`` of the ring (or before it): a key read then was
+        typed for the screen before the card."""
+        return moment < self.rang_at + REACTION_SECONDS
 
 
 class TypeAhead:
@@ -134,7 +138,7 @@ class TypeAhead:
         self._app = app
         self._forward = forward
         self._waiting: deque[tuple[events.Event | _Pop, float]] = deque()
-        """Keys and pastes, and the screen pops that rang while keys were waiting (callables)."""
+        """Keys and pastes, and the screen pops waiting their turn behind them (``_Pop``)."""
         self._holders: set[object] = set()
         self._recheck_due = False
         self._tick_due = False
@@ -190,19 +194,17 @@ class TypeAhead:
     def _typing_at(self, pop: _Pop) -> bool:
         """Whether the operator was typing when the ring came, and could still be typing for the screen
         before the card: a key read less than ``REACTION_SECONDS`` before the ring, and its window open."""
-        window = REACTION_SECONDS
-        return self._last_read > pop.rang_at - window and get_time() < pop.rang_at + window
+        return self._last_read > pop.rang_at - REACTION_SECONDS and pop.too_soon(get_time())
 
     async def take(self, event: events.Event) -> None:
         """Queue a key behind those already waiting and forward what may go now."""
         if not self._waiting:
             self._last_progress = time.monotonic()
         self._last_read = max(self._last_read, event.time)
-        # Before the pops that rang after it was read, or too shortly before it for anyone to react.
+        # Before the pops that rang after it was read, or too shortly before it for anyone to have seen
+        # the card.
         place = len(self._waiting)
-        while place and isinstance(pop := self._waiting[place - 1][0], _Pop):
-            if event.time >= pop.rang_at + REACTION_SECONDS:
-                break
+        while place and isinstance(pop := self._waiting[place - 1][0], _Pop) and pop.too_soon(event.time):
             place -= 1
         self._waiting.insert(place, (event, time.monotonic()))
         ahead = f", before {len(self._waiting) - 1 - place} pops" if place < len(self._waiting) - 1 else ""
@@ -235,7 +237,7 @@ class TypeAhead:
             head = self._waiting[0][0]
             if isinstance(head, _Pop) and self._typing_at(head):
                 # keys typed for the screen before the card may still come: look again when they can't
-                self._recheck()
+                self._recheck(after=head.rang_at + REACTION_SECONDS - get_time())
                 return
             entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
@@ -296,11 +298,12 @@ class TypeAhead:
         screen = stack[-1]
         return bool(screen._callbacks) or not screen.is_mounted
 
-    def _recheck(self) -> None:
-        """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""
+    def _recheck(self, *, after: float = RECHECK_SECONDS) -> None:
+        """Look again shortly (or ``after`` seconds: a card waiting out the reaction window), on the app's
+        task (a timer, so the widgets get their turn first)."""
         if self._waiting and not self._recheck_due:
             self._recheck_due = True
-            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._post, self._rechecked)
+            asyncio.get_running_loop().call_later(max(after, RECHECK_SECONDS), self._post, self._rechecked)
 
     def _post(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._queued += 1
