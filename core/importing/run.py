@@ -103,7 +103,7 @@ class ImportRun:
         if self.progress is not None:
             self.progress(self.outcome.rows, 1.0)
         if self.outcome.rows == 0:
-            raise InvalidInput(self.source.nothing_read, where=str(self.source.path))
+            raise InvalidInput(self.source.nothing_read, where=self.outcome.path)
         if self.options.dry_run:
             self.outcome.groups_created = list(self.new_groups.values())
         return self.outcome
