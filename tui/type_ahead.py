@@ -236,8 +236,8 @@ class TypeAhead:
                 # letting the rest follow at once put a note typed after ``c`` on the card, not the form.
             head = self._waiting[0][0]
             if isinstance(head, _Pop) and self._typing_at(head):
-                # keys typed for the screen before the card may still come: look again when they can't
-                self._recheck(after=head.rang_at + REACTION_SECONDS - get_time())
+                # keys typed for the screen before the card may still come: look again shortly
+                self._recheck()
                 return
             entry, _ = self._waiting.popleft()
             self._last_progress = time.monotonic()
@@ -298,12 +298,11 @@ class TypeAhead:
         screen = stack[-1]
         return bool(screen._callbacks) or not screen.is_mounted
 
-    def _recheck(self, *, after: float = RECHECK_SECONDS) -> None:
-        """Look again shortly (or ``after`` seconds: a card waiting out the reaction window), on the app's
-        task (a timer, so the widgets get their turn first)."""
+    def _recheck(self) -> None:
+        """Look again shortly, on the app's task (a timer, so the widgets get their turn first)."""
         if self._waiting and not self._recheck_due:
             self._recheck_due = True
-            asyncio.get_running_loop().call_later(max(after, RECHECK_SECONDS), self._post, self._rechecked)
+            asyncio.get_running_loop().call_later(RECHECK_SECONDS, self._post, self._rechecked)
 
     def _post(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._queued += 1
