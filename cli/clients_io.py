@@ -230,6 +230,8 @@ def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
         yield stream
         stream.flush()
         return
-    # A BOM makes Excel read the CSV as UTF-8; the import skips it.
-    with write_atomically(output, binary=binary, encoding="utf-8-sig") as stream:
+    # A BOM makes Excel read the CSV as UTF-8; the import skips it. JSON has none (RFC 8259: json.load
+    # and jq refuse one).
+    encoding = "utf-8-sig" if fmt is ExportFormat.csv else "utf-8"
+    with write_atomically(output, binary=binary, encoding=encoding) as stream:
         yield stream

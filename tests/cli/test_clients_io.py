@@ -143,6 +143,13 @@ def test_export_to_a_file_round_trips(db: str, tmp_path: Path, fmt: str) -> None
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export")]  # no temporary left
 
 
+def test_a_json_export_file_is_json_without_a_byte_order_mark(db: str, tmp_path: Path) -> None:
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    target = tmp_path / "export.json"
+    assert hotline(db, "clients", "export", "--format", "json", "--output", str(target)).exit_code == 0
+    assert len(json.loads(target.read_text(encoding="utf-8"))) == 2  # it began with a BOM: refused
+
+
 def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text('name,phone\n"=HYPERLINK(""http://x"",""y"")",+7 916 000 00 01\n', encoding="utf-8")
