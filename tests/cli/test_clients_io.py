@@ -150,6 +150,17 @@ def test_a_json_export_file_is_json_without_a_byte_order_mark(db: str, tmp_path:
     assert len(json.loads(target.read_text(encoding="utf-8"))) == 2  # it began with a BOM: refused
 
 
+def test_an_xlsx_export_refuses_a_value_longer_than_a_cell_holds(db: str, tmp_path: Path) -> None:
+    source = tmp_path / "long.json"
+    source.write_text(json.dumps([{"name": "Long Notes", "notes": "N" * 40_000}]), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(source)).exit_code == 0
+    target = tmp_path / "export.xlsx"
+    result = hotline(db, "clients", "export", "--format", "xlsx", "--output", str(target))
+    assert result.exit_code == 2  # it wrote the notes cut to 32,767 characters, exit 0
+    assert "notes of 40,000 characters, more than an XLSX cell holds (32,767)" in result.output
+    assert not target.exists()
+
+
 def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text('name,phone\n"=HYPERLINK(""http://x"",""y"")",+7 916 000 00 01\n', encoding="utf-8")
