@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, stdout_for_dash
 from hotline.cli.output import info, print_json, safe, stderr, stdout, table
 from hotline.cli.state import cli_state
 
@@ -200,6 +200,7 @@ def export_clients(
 
     state = cli_state()
     state.authorize("client.export", entity="client", entity_id=fmt.value)
+    output = stdout_for_dash(output)
     if output is not None:
         check_output(output, force=force, protected=database_files(state.database_url), option="--output")
     if output is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():

@@ -161,6 +161,18 @@ def test_an_xlsx_export_refuses_a_value_longer_than_a_cell_holds(db: str, tmp_pa
     assert not target.exists()
 
 
+def test_output_dash_is_standard_output(db: str, tmp_path: Path, monkeypatch) -> None:
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    exported = hotline(db, "clients", "export", "--output", "-")
+    listed = hotline(db, "clients", "list", "--export", "csv", "--output", "-")
+    report = hotline(db, "report", "clients", "--format", "csv", "--output", "-")
+    assert [r.exit_code for r in (exported, listed, report)] == [0, 0, 0], exported.output + listed.output
+    assert exported.stdout.startswith("id,kind,name") and listed.stdout.startswith("id,name,kind")
+    assert report.stdout.startswith("source,")
+    assert not (tmp_path / "-").exists()  # each wrote a file named "-" (the next one: "exists already")
+
+
 def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text('name,phone\n"=HYPERLINK(""http://x"",""y"")",+7 916 000 00 01\n', encoding="utf-8")
