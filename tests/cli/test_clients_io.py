@@ -85,6 +85,18 @@ def test_skip_invalid_with_errors_file(db: str, tmp_path: Path) -> None:
     assert [row[-2] for row in rows[1:]] == ["4", "5"]
 
 
+def test_a_fixed_errors_file_imports_as_the_original_would(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("name;phone\n'=Quoted;bad\n=Formula;bad\n", encoding="utf-8")
+    errors = tmp_path / "rejected.csv"
+    rejected = hotline(db, "clients", "import", str(path), "--skip-invalid", "--errors", str(errors))
+    assert rejected.exit_code == 0
+    errors.write_text(errors.read_text(encoding="utf-8-sig").replace(",bad,", ",,"), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(errors)).exit_code == 0
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert sorted(client["name"] for client in exported) == ["=Formula", "=Quoted"]  # was "'=Quoted"
+
+
 def test_dry_run_writes_nothing(db: str, tmp_path: Path) -> None:
     result = hotline(db, "clients", "import", str(clients_csv(tmp_path)), "--dry-run", "--json")
     assert result.exit_code == 0, result.output
