@@ -185,6 +185,18 @@ def test_output_dash_is_standard_output(db: str, tmp_path: Path, monkeypatch) ->
     assert not (tmp_path / "-").exists()  # each wrote a file named "-" (the next one: "exists already")
 
 
+def test_a_csv_export_whose_note_holds_a_csv_line_imports_back(db: str, tmp_path: Path) -> None:
+    source = tmp_path / "pasted.json"
+    note = "Prices pasted from the list:\n" + ",".join(str(n) for n in range(15))  # as many commas as columns
+    source.write_text(json.dumps([{"name": "Pasted Prices", "notes": note}]), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(source)).exit_code == 0
+    target = tmp_path / "export.csv"
+    assert hotline(db, "clients", "export", "--output", str(target)).exit_code == 0
+    back = hotline(db, "clients", "import", str(target), "--dry-run", "--json")
+    assert back.exit_code == 0, back.output  # "is a quote left open on line 2?"
+    assert json.loads(back.stdout)["skipped"] == 1
+
+
 def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text('name,phone\n"=HYPERLINK(""http://x"",""y"")",+7 916 000 00 01\n', encoding="utf-8")
