@@ -66,7 +66,7 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
     ``OSError`` while writing (a full disk, a vanished folder) is ``Unavailable`` (exit 1).
     """
     mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": encoding, "newline": ""}
-    if (target.exists() and not stat.S_ISREG(target.stat().st_mode)) or _names_a_descriptor(target):
+    if target.exists() and (not stat.S_ISREG(target.stat().st_mode) or _names_a_descriptor(target)):
         try:
             with target.open(**mode) as stream:
                 yield stream
