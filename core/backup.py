@@ -42,6 +42,9 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     try:
         # A full copy of the client base: readable by its owner only, as ``db init`` makes the database.
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:  # a read-only folder: said as the exports say it, naming the file given
+        raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(target)) from None
+    try:
         if engine.dialect.name == "sqlite":
             _sqlite_backup(engine, partial)
         else:

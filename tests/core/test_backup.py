@@ -38,6 +38,9 @@ def test_an_existing_file_or_a_missing_folder_is_bad_input(engine, tmp_path: Pat
     assert existing.read_bytes() == b"keep me"
     with pytest.raises(InvalidInput, match="no such folder"):
         backup_database(UnitOfWork(engine), tmp_path / "missing" / "copy.db")
+    with pytest.raises(InvalidInput, match="cannot write there") as error:  # exit 1, naming .copy.db.part
+        backup_database(UnitOfWork(engine), Path("/proc/copy.db"))  # a folder nobody can create files in
+    assert error.value.where == "/proc/copy.db"
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
