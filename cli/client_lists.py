@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from hotline.cli.options import MAX_ID, JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag, stdout_for_dash
 from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
@@ -74,6 +74,7 @@ def list_clients(
         known_campaigns=tuple(each.code for each in attributions.campaigns),
     )  # fmt: skip
     today = state.clock.now().astimezone(state.settings.zone).date()
+    output = stdout_for_dash(output)
     if export is ListExport.xlsx and output is None:
         raise InvalidInput("an XLSX export is a file: give --output FILE", where="--output")
     if output is not None and export is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import JsonFlag, stdout_for_dash
 from hotline.cli.output import info, print_json, safe, stderr, stdout, table
 from hotline.cli.state import cli_state
 
@@ -200,6 +200,7 @@ def export_clients(
 
     state = cli_state()
     state.authorize("client.export", entity="client", entity_id=fmt.value)
+    output = stdout_for_dash(output)
     if output is not None:
         check_output(output, force=force, protected=database_files(state.database_url), option="--output")
     if output is None and fmt is ExportFormat.xlsx and sys.stdout.isatty():
@@ -230,6 +231,8 @@ def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
         yield stream
         stream.flush()
         return
-    # A BOM makes Excel read the CSV as UTF-8; the import skips it.
-    with write_atomically(output, binary=binary, encoding="utf-8-sig") as stream:
+    # A BOM makes Excel read the CSV as UTF-8; the import skips it. JSON has none (RFC 8259: json.load
+    # and jq refuse one).
+    encoding = "utf-8-sig" if fmt is ExportFormat.csv else "utf-8"
+    with write_atomically(output, binary=binary, encoding=encoding) as stream:
         yield stream

@@ -31,11 +31,20 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a starter file (office calendar with public holidays, SLA targets, escalation rules)."""
+    from hotline.core.db import database_files, default_database_url
+    from hotline.core.output_files import check_output, write_atomically
+
     target = _target()
     if target.exists() and not force:
         raise InvalidInput("the configuration file exists already (--force to overwrite)", where=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    # Never the database (``--config`` naming it and ``--force`` wrote text over it), and whole or absent:
+    # a full disk left an empty file, which the next run read as the configuration. The database is the
+    # one named without reading the file: --force replaces a file that does not load.
+    database = cli_state().db or default_database_url()
+    check_output(target, force=True, protected=database_files(database), option="--config")
+    with write_atomically(target) as stream:
+        stream.write(STARTER.read_text(encoding="utf-8"))
     info(f"wrote {target}")
 
 

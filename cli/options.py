@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +17,12 @@ CampaignOption = Annotated[str | None, typer.Option("--campaign", help="The code
 
 MAX_ID = 2**63 - 1
 """The largest id or number a database column holds (a signed 64-bit integer): beyond it is bad usage."""
+
+
+def stdout_for_dash(output: Path | None) -> Path | None:
+    """``--output -`` is standard output, as ``-`` is standard input to the imports (it wrote a file named
+    ``-`` in the current folder)."""
+    return None if output is not None and str(output) == "-" else output
 
 
 def given_day(text: str | None, *, where: str) -> date | None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from hotline.cli.options import JsonFlag, given_day
+from hotline.cli.options import JsonFlag, given_day, stdout_for_dash
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.reports import REPORTS
@@ -83,6 +83,7 @@ def _command(name: str) -> Callable[..., None]:
             stdout().print(Text(explain_report(name)))
             return
         cli_state().authorize("report", entity="report", entity_id=name)
+        output = stdout_for_dash(output)
         chosen = ReportFormat.json if as_json else fmt
         if output is not None:
             _check_output(output, chosen, force=force)

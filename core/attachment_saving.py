@@ -1,8 +1,9 @@
 """Writing a ticket's attachments to a directory the operator chose, all or nothing.
 
 Every target is checked before the first byte is written: the directory exists and is one, no file
-would be written over (unless ``force``), every file has its bytes. Each file is written to a
-temporary name beside its target and renamed into place, so a crash never leaves half a file.
+would be written over (unless ``force``), every file has its bytes. Every file is written to a
+temporary name beside its target first, and only when all are whole are they renamed into place, so a
+crash or a full disk never leaves half a file, nor some of the files.
 """
 
 from __future__ import annotations
@@ -34,26 +35,32 @@ def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = Fa
             raise InvalidInput(f"{target}: already exists (--force writes over it)", where="--save")
         if target.exists() and not target.is_file():
             raise InvalidInput(f"{target}: exists and is not a file", where="--save")
-    written: list[Path] = []
-    for item, target in targets:
-        _write_atomically(target, item.content or b"")
-        written.append(target)
-    return written
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
+    temporaries: list[str] = []
     try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".hotline-", suffix=".part")
+        for item, _ in targets:
+            temporaries.append(_write_temporary(folder, item.content or b""))
+        for temporary, (_, target) in zip(temporaries, targets, strict=True):
+            os.replace(temporary, target)
+    except BaseException:
+        for temporary in temporaries:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise
+    return [target for _, target in targets]
+
+
+def _write_temporary(folder: Path, content: bytes) -> str:
+    """``content`` in a new file beside the targets (readable by its owner only); its path."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".hotline-", suffix=".part")
     except OSError as error:
-        raise InvalidInput(
-            f"{target.parent}: cannot write there ({error.strerror})", where="--save"
-        ) from None
+        raise InvalidInput(f"{folder}: cannot write there ({error.strerror})", where="--save") from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
         os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    return temporary

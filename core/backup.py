@@ -42,8 +42,11 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     try:
         # A full copy of the client base: readable by its owner only, as ``db init`` makes the database.
         os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:  # a read-only folder: said as the exports say it, naming the file given
+        raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(target)) from None
+    try:
         if engine.dialect.name == "sqlite":
-            _sqlite_backup(engine, partial)
+            _sqlite_backup(engine, partial, target)
         else:
             _pg_dump(engine, partial)
         os.replace(partial, target)
@@ -53,12 +56,18 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     return target.stat().st_size
 
 
-def _sqlite_backup(engine: Engine, target: Path) -> None:
-    """Page by page through SQLite's online backup, from one of the engine's own connections."""
-    copy = sqlite3.connect(target)
+def _sqlite_backup(engine: Engine, partial: Path, target: Path) -> None:
+    """Page by page through SQLite's online backup, from one of the engine's own connections. A failure
+    of the copy names the backup: it said "database unavailable: database or disk is full" when the
+    backup's own disk filled up."""
+    copy = sqlite3.connect(partial)
     try:
         with engine.connect() as connection:
-            driver_connection(connection).backup(copy)
+            source = driver_connection(connection)
+            try:
+                source.backup(copy)
+            except sqlite3.Error as error:
+                raise Unavailable(f"the backup to {target} failed: {error}") from None
     finally:
         copy.close()
 

@@ -34,6 +34,8 @@ CSV_COLUMNS = (
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 2000
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_MAX_CELL_CHARS = 32_767
+"""What a spreadsheet cell holds; openpyxl cut a longer value there without a word."""
 
 
 @dataclass(slots=True)
@@ -203,28 +205,44 @@ def write_json(clients: Iterator[ExportedClient], stream: IO[str]) -> int:
 
 
 def write_xlsx(clients: Iterator[ExportedClient], stream: IO[bytes]) -> int:
-    """Write a one-sheet workbook in openpyxl's write-only mode; every cell is text, never a formula."""
+    """Write a one-sheet workbook in openpyxl's write-only mode; every cell is text, never a formula. A value
+    longer than a cell holds is refused (``InvalidInput``), never cut."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("clients")
     sheet.append(list(CSV_COLUMNS))
     count = 0
-    for exported in clients:
-        count += 1
-        cells: list[Any] = []
-        for text in exported.as_cells():
-            text = keep_apostrophe(_XLSX_ILLEGAL.sub("", text))
-            if text.startswith("="):
-                cell = WriteOnlyCell(sheet, value=text)
-                cell.data_type = "s"
-                cells.append(cell)
-            else:
-                cells.append(text)
-        sheet.append(cells)
+    try:
+        for exported in clients:
+            sheet.append(_xlsx_row(sheet, exported))
+            count += 1
+    except BaseException:
+        sheet.close()  # ends openpyxl's row writer, which said "Exception ignored" with a traceback at exit
+        raise
     book.save(stream)
     return count
+
+
+def _xlsx_row(sheet: Any, exported: ExportedClient) -> list[Any]:
+    from openpyxl.cell import WriteOnlyCell
+
+    cells: list[Any] = []
+    for column, text in zip(CSV_COLUMNS, exported.as_cells(), strict=True):
+        text = keep_apostrophe(_XLSX_ILLEGAL.sub("", text))
+        if len(text) > XLSX_MAX_CELL_CHARS:
+            raise InvalidInput(
+                f"client #{exported.id}: {column} of {len(text):,} characters, more than an XLSX cell holds"
+                f" ({XLSX_MAX_CELL_CHARS:,}): export it as csv or json",
+                where="--format",
+            )
+        if text.startswith("="):
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(text)
+    return cells
 
 
 def export_clients(uow: UnitOfWork, *, fmt: ExportFormat, stream: IO[str] | IO[bytes]) -> int:

@@ -45,6 +45,20 @@ def check_output(
         raise InvalidInput(f"no such folder: {target.parent}", where=option)
 
 
+def _names_a_descriptor(target: Path) -> bool:
+    """Whether ``target`` is, or links to, a name in ``/dev`` or ``/proc`` (``/dev/stdout``, ``/dev/fd/1``):
+    written in place even when it leads to a regular file (stdout redirected to one), since renaming over
+    it replaced the link itself (as root, ``/dev/stdout`` became a plain file) and the output was lost."""
+    path = os.path.abspath(target)
+    for _ in range(40):
+        if path.startswith(("/dev/", "/proc/")):
+            return True
+        if not os.path.islink(path):
+            return False
+        path = os.path.abspath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return False
+
+
 @contextmanager
 def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """A stream whose content becomes ``target`` only when the block ends without an error.
@@ -52,7 +66,7 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
     ``OSError`` while writing (a full disk, a vanished folder) is ``Unavailable`` (exit 1).
     """
     mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": encoding, "newline": ""}
-    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+    if target.exists() and (not stat.S_ISREG(target.stat().st_mode) or _names_a_descriptor(target)):
         try:
             with target.open(**mode) as stream:
                 yield stream
@@ -61,6 +75,7 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
         except OSError as error:
             raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
         return
+    target = Path(os.path.realpath(target))  # a link to the file stays a link: the file is replaced
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as error:

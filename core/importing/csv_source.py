@@ -97,6 +97,7 @@ class CsvSource:
         self._size = path.stat().st_size
         self._line = 0
         self._multiline_columns: set[int] = set()  # columns seen holding real multi-line text
+        self._record: list[str] = []  # the physical lines of the row being read
         try:
             self.delimiter, self.header = self._read_header(delimiter)
         except BaseException:
@@ -122,6 +123,7 @@ class CsvSource:
             if not text:
                 return
             self._line += 1
+            self._record.append(text)
             if len(text) > MAX_LINE_CHARS and not text.endswith(("\n", "\r")):
                 raise InvalidInput(
                     f"the line is longer than {MAX_LINE_CHARS:,} characters",
@@ -154,6 +156,7 @@ class CsvSource:
         reader = csv.reader(self._lines(), delimiter=self.delimiter)
         while True:
             start = self._line + 1
+            self._record = []
             try:
                 cells = next(reader)
             except StopIteration:
@@ -174,9 +177,21 @@ class CsvSource:
                 self._check_multiline(cells, start, width)
             yield fit_row(cells, width, path=self.path, line=start)
 
+    def _well_formed(self, width: int) -> bool:
+        """Whether the row's lines are strict CSV (every quoted field closed and followed by a delimiter or
+        the line's end) with exactly ``width`` fields: a stray quote pairs with one in a later row, and what
+        follows that one is not a delimiter."""
+        try:
+            rows = list(csv.reader(self._record, delimiter=self.delimiter, strict=True))
+        except csv.Error:
+            return False
+        return len(rows) == 1 and len(rows[0]) == width
+
     def _check_multiline(self, cells: list[str], start: int, width: int) -> None:
         """A quoted field over several lines that holds whole rows (as many delimiters on a line as the
-        header has) is a quote left open, unless a field of that column already spanned lines as text."""
+        header has) is a quote left open, unless a field of that column already spanned lines as text or
+        the row is well-formed CSV of the header's width (a note holding a pasted CSV line: the export's
+        own file was refused)."""
         for index, cell in enumerate(cells):
             if "\n" not in cell and "\r" not in cell:
                 continue
@@ -186,7 +201,7 @@ class CsvSource:
             ]
             if not swallowed:
                 self._multiline_columns.add(index)
-            elif index not in self._multiline_columns:
+            elif index not in self._multiline_columns and not self._well_formed(width):
                 raise InvalidInput(
                     f"a quoted field opens here and runs over {self._line - start + 1} lines holding "
                     f"{len(swallowed)} whole row(s); is a quote left open on line {start}?",

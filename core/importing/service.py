@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from hotline.core.db import UnitOfWork, database_files
 from hotline.core.errors import InvalidInput
-from hotline.core.exporting import neutralise
+from hotline.core.exporting import FORMULA_TRIGGERS
 from hotline.core.importing import open_source
 from hotline.core.importing.drafts import DraftBuilder, RowError
 from hotline.core.importing.headers import map_columns
@@ -182,10 +182,17 @@ def write_errors_file(
     """The rejected rows as CSV: the original columns plus ``line`` and ``reason`` (fix and re-import)."""
     with write_atomically(path, encoding="utf-8-sig") as stream:
         writer = csv.writer(stream)
-        writer.writerow([neutralise(cell) for cell in (*header, "line", "reason")])  # the input's own header
+        writer.writerow([_as_read(cell) for cell in (*header, "line", "reason")])  # the input's own header
         for row, errors in rejected:
             reason = "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in errors)
-            writer.writerow([neutralise(cell) for cell in (*row.cells, str(row.line), reason)])
+            writer.writerow([_as_read(cell) for cell in (*row.cells, str(row.line), reason)])
+
+
+def _as_read(cell: str) -> str:
+    """A cell as the import read it, neutralised: a formula sign gets an apostrophe, and a cell that begins
+    with one already is the import's own escape, kept as it is (one more made ``'=x`` read as ``'=x``, not
+    ``=x``, when the fixed file was imported)."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
 def _reindex(uow: UnitOfWork, client_ids: set[int]) -> None:

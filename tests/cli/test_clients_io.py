@@ -85,6 +85,18 @@ def test_skip_invalid_with_errors_file(db: str, tmp_path: Path) -> None:
     assert [row[-2] for row in rows[1:]] == ["4", "5"]
 
 
+def test_a_fixed_errors_file_imports_as_the_original_would(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("name;phone\n'=Quoted;bad\n=Formula;bad\n", encoding="utf-8")
+    errors = tmp_path / "rejected.csv"
+    rejected = hotline(db, "clients", "import", str(path), "--skip-invalid", "--errors", str(errors))
+    assert rejected.exit_code == 0
+    errors.write_text(errors.read_text(encoding="utf-8-sig").replace(",bad,", ",,"), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(errors)).exit_code == 0
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert sorted(client["name"] for client in exported) == ["=Formula", "=Quoted"]  # was "'=Quoted"
+
+
 def test_dry_run_writes_nothing(db: str, tmp_path: Path) -> None:
     result = hotline(db, "clients", "import", str(clients_csv(tmp_path)), "--dry-run", "--json")
     assert result.exit_code == 0, result.output
@@ -141,6 +153,48 @@ def test_export_to_a_file_round_trips(db: str, tmp_path: Path, fmt: str) -> None
     back = hotline(db, "clients", "import", str(target), "--json")
     assert json.loads(back.stdout)["skipped"] == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export")]  # no temporary left
+
+
+def test_a_json_export_file_is_json_without_a_byte_order_mark(db: str, tmp_path: Path) -> None:
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    target = tmp_path / "export.json"
+    assert hotline(db, "clients", "export", "--format", "json", "--output", str(target)).exit_code == 0
+    assert len(json.loads(target.read_text(encoding="utf-8"))) == 2  # it began with a BOM: refused
+
+
+def test_an_xlsx_export_refuses_a_value_longer_than_a_cell_holds(db: str, tmp_path: Path) -> None:
+    source = tmp_path / "long.json"
+    source.write_text(json.dumps([{"name": "Long Notes", "notes": "N" * 40_000}]), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(source)).exit_code == 0
+    target = tmp_path / "export.xlsx"
+    result = hotline(db, "clients", "export", "--format", "xlsx", "--output", str(target))
+    assert result.exit_code == 2  # it wrote the notes cut to 32,767 characters, exit 0
+    assert "notes of 40,000 characters, more than an XLSX cell holds (32,767)" in result.output
+    assert not target.exists()
+
+
+def test_output_dash_is_standard_output(db: str, tmp_path: Path, monkeypatch) -> None:
+    hotline(db, "clients", "import", str(clients_csv(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    exported = hotline(db, "clients", "export", "--output", "-")
+    listed = hotline(db, "clients", "list", "--export", "csv", "--output", "-")
+    report = hotline(db, "report", "clients", "--format", "csv", "--output", "-")
+    assert [r.exit_code for r in (exported, listed, report)] == [0, 0, 0], exported.output + listed.output
+    assert exported.stdout.startswith("id,kind,name") and listed.stdout.startswith("id,name,kind")
+    assert report.stdout.startswith("source,")
+    assert not (tmp_path / "-").exists()  # each wrote a file named "-" (the next one: "exists already")
+
+
+def test_a_csv_export_whose_note_holds_a_csv_line_imports_back(db: str, tmp_path: Path) -> None:
+    source = tmp_path / "pasted.json"
+    note = "Prices pasted from the list:\n" + ",".join(str(n) for n in range(15))  # as many commas as columns
+    source.write_text(json.dumps([{"name": "Pasted Prices", "notes": note}]), encoding="utf-8")
+    assert hotline(db, "clients", "import", str(source)).exit_code == 0
+    target = tmp_path / "export.csv"
+    assert hotline(db, "clients", "export", "--output", str(target)).exit_code == 0
+    back = hotline(db, "clients", "import", str(target), "--dry-run", "--json")
+    assert back.exit_code == 0, back.output  # "is a quote left open on line 2?"
+    assert json.loads(back.stdout)["skipped"] == 1
 
 
 def test_export_csv_to_stdout_neutralises_formulas(db: str, tmp_path: Path) -> None:

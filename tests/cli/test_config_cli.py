@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
@@ -37,6 +41,25 @@ def test_starter_file_is_written_once_and_passes_its_own_check(database_url: str
     assert checked.exit_code == 0, checked.output
     assert "4 SLA policies" in checked.output
     assert "dates typed as DD.MM.YYYY: ok" in checked.output
+
+
+def test_init_never_writes_over_the_database_or_leaves_half_a_file(database_url: str, tmp_path: Path) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the database is a file on SQLite only")
+    database = Path(database_url.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    over = runner.invoke(app, ["--db", database_url, "--config", str(database), "config", "init", "--force"])
+    assert over.exit_code == 2 and "is the database" in over.output  # it wrote the starter file over it
+    assert database.read_bytes() == before
+    config = tmp_path / "config.toml"
+    config.write_text("# mine\n")
+    script = "import resource, signal, sys; from hotline.cli.main import app; signal.signal(signal.SIGXFSZ, \
+signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100)); sys.argv[0] = 'hotline'; app()"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    full = subprocess.run([sys.executable, "-c", script, "--config", str(config), "config", "init", "--force"],
+                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert full.returncode == 1, full.stderr  # a disk that fills up: the file was cut at 100 bytes
+    assert config.read_text() == "# mine\n"
 
 
 def test_check_names_the_rule_that_refers_to_a_missing_queue(database_url: str, tmp_path: Path) -> None:

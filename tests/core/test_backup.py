@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ def test_an_existing_file_or_a_missing_folder_is_bad_input(engine, tmp_path: Pat
     assert existing.read_bytes() == b"keep me"
     with pytest.raises(InvalidInput, match="no such folder"):
         backup_database(UnitOfWork(engine), tmp_path / "missing" / "copy.db")
+    with pytest.raises(InvalidInput, match="cannot write there") as error:  # exit 1, naming .copy.db.part
+        backup_database(UnitOfWork(engine), Path("/proc/copy.db"))  # a folder nobody can create files in
+    assert error.value.where == "/proc/copy.db"
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])
@@ -100,6 +104,27 @@ def test_a_password_given_as_a_url_parameter_stays_off_the_pg_dump_argv(tmp_path
     assert environment["PGPASSWORD"] == "pa-word"
     with pytest.raises(InvalidInput, match="sslpassword"):
         pg_dump_command(make_url("postgresql://clerk@db/calls?sslpassword=key-word"), tmp_path / "x.dump")
+
+
+def test_a_backup_whose_disk_fills_up_names_the_backup(tmp_path: Path) -> None:
+    database, target = tmp_path / "live.db", tmp_path / "copy.db"
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE filler (t TEXT)"))
+        connection.execute(text("INSERT INTO filler VALUES (zeroblob(100000))"))
+    engine.dispose()
+    script = (  # the database opened first: the limit is for the files the backup writes
+        "import resource, signal, sys; from pathlib import Path; from hotline.core.db import UnitOfWork, make_engine;"
+        " from hotline.core.backup import backup_database; engine = make_engine(sys.argv[1]);"
+        " engine.connect().close(); signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+        " resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))\n"
+        "try:\n backup_database(UnitOfWork(engine), Path(sys.argv[2]))\n"
+        "except Exception as error:\n print(type(error).__name__, error)"
+    )
+    said = subprocess.run([sys.executable, "-c", script, f"sqlite:///{database}", str(target)],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert said.startswith(f"Unavailable the backup to {target} failed:"), said  # "database unavailable"
+    assert list(tmp_path.iterdir()) == [database]
 
 
 def test_a_backup_is_readable_by_its_owner_only(engine, tmp_path: Path) -> None:

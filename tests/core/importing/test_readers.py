@@ -390,6 +390,16 @@ def test_real_multi_line_fields_are_read(tmp_path: Path) -> None:
     ]
 
 
+def test_a_quoted_field_holding_a_csv_line_is_text_when_the_row_is_well_formed(tmp_path: Path) -> None:
+    """An export's note with a pasted CSV line: the export's own file was refused as a quote left open."""
+    path = tmp_path / "clients.csv"
+    path.write_text('name,phone,notes\nAnn,+7 916 000-00-01,"prices:\n1,2,3"\n', encoding="utf-8")
+    source = open_source(path)
+    rows = [row.cells for row in source]
+    source.close()
+    assert rows == [("Ann", "+7 916 000-00-01", "prices:\n1,2,3")]
+
+
 def test_a_workbook_that_inflates_is_refused_before_parsing(tmp_path: Path, monkeypatch) -> None:
     import time
     import zipfile

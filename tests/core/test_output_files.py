@@ -1,0 +1,31 @@
+"""Files commands write (``core/output_files.py``): through a link, the file it names gets the content."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hotline.core.output_files import write_atomically
+
+
+def test_a_link_to_a_descriptor_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """``-o /dev/stdout --force > out.csv``: the rename replaced the link (as root, ``/dev/stdout`` itself)."""
+    redirected = tmp_path / "out.csv"
+    with redirected.open("w") as stream:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{stream.fileno()}")
+        with write_atomically(link) as out:
+            out.write("id,name\r\n")
+    assert link.is_symlink()
+    assert redirected.read_bytes() == b"id,name\r\n"
+
+
+def test_a_link_to_a_regular_file_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "2026-12.csv"
+    real.write_text("old")
+    latest = tmp_path / "latest.csv"
+    latest.symlink_to(real.name)
+    with write_atomically(latest) as out:
+        out.write("new")
+    assert latest.is_symlink() and os.readlink(latest) == real.name
+    assert real.read_text() == "new"
