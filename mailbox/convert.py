@@ -22,7 +22,11 @@ from hotline.mailbox.textclean import clean_line, clean_text
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 TICKET_TAG = re.compile(r"\[#(\d{1,9})\]")
-_MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
+# Message-ID characters: no brackets, spaces, line breaks or controls (they would break the headers
+# of our answers, the terminal, and the database).
+_ID_CHARS = r"[^<>\s\x00-\x1f\x7f-\x9f]{1,990}"
+_MESSAGE_ID = re.compile(f"<({_ID_CHARS})>")
+_BARE_ID = re.compile(_ID_CHARS)
 _MAX_HEADERS = 500
 
 
@@ -49,13 +53,13 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
     subject = clean_line(decode_header(raw_first(raw_headers, "Subject"), hint=hint, guesses=subject_guesses))
     collected.guesses.extend(("subject", decoded) for decoded in subject_guesses)
     from_name, from_address = _first_address(raw_all(raw_headers, "From"), hint, collected)
-    references = tuple(_ids(raw_first(raw_headers, "References")))
-    reply_ids = _ids(raw_first(raw_headers, "In-Reply-To"))
-    message_ids = _ids(raw_first(raw_headers, "Message-ID"))
+    references = tuple(message_ids(raw_first(raw_headers, "References")))
+    reply_ids = message_ids(raw_first(raw_headers, "In-Reply-To"))
+    own_ids = message_ids(raw_first(raw_headers, "Message-ID"))
     tag = TICKET_TAG.search(subject)
     report_type = header_str(message.get_param("report-type")) if message.get_param("report-type") else ""
     return ParsedMessage(
-        message_id=message_ids[0] if message_ids else None,
+        message_id=own_ids[0] if own_ids else None,
         in_reply_to=reply_ids[0] if reply_ids else None,
         references=references,
         subject=subject,
@@ -140,10 +144,14 @@ def _pairs(
     return [pair for pair in pairs if pair[0] or pair[1]]
 
 
-def _ids(value: str) -> list[str]:
+def message_ids(value: str) -> list[str]:
+    """The Message-IDs in a raw header value, in angle brackets; raw 8-bit bytes (surrogate escapes)
+    read as UTF-8, any that are not written as ``\\xNN``; an id with controls or line breaks is none."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     found = [f"<{match}>" for match in _MESSAGE_ID.findall(value)]
-    if not found and value.strip() and " " not in value.strip():
-        found = [f"<{value.strip().strip('<>')[:990]}>"]
+    bare = value.strip().strip("<>")[:990]
+    if not found and _BARE_ID.fullmatch(bare):
+        found = [f"<{bare}>"]
     return found
 
 

@@ -87,6 +87,29 @@ def test_acknowledgement_round_trip_threads_back(
     assert answer["References"].split() == ["<question@client>", ack["Message-ID"]]
 
 
+def test_hostile_message_ids_stop_neither_the_poll_nor_the_outbox(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    """A raw 8-bit byte in a Message-ID crashed every poll (the database refused it); one folded over
+    two lines without brackets went into the acknowledgement's In-Reply-To and crashed every send."""
+    server, user, _ = imap_user
+    for number, message_id in enumerate((b"folded\r\n\tid@client", b"<caf\xe9@client>", b"<ok@client>")):
+        head = b"From: p%d@example.com\r\nSubject: s\r\nMessage-ID: " % number
+        server.append(user, head + message_id + b"\r\n\r\nHi.\r\n")
+    asyncio.run(
+        Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        ).run_once(mail_settings.mail.accounts)
+    )
+    assert send(engine, mail_settings, clock).sent == 3
+    assert [ack["In-Reply-To"] for ack in smtp_server.messages][1:] == ["<caf\\xe9@client>", "<ok@client>"]
+
+
 def test_smtp_down_loses_nothing_and_exits_with_an_error(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:
@@ -113,6 +136,20 @@ def test_permanent_refusal_is_recorded(
     [row] = outbox(uow_factory)
     assert row.status == "failed"
     assert "550" in (row.last_error or "")
+
+
+def test_a_row_that_cannot_be_written_as_a_mail_fails_alone(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """It crashed ``mail send`` before the rows after it, every run, leaving them all unsent."""
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["a@example.com"], subject="x", body="x", in_reply_to="<a\r\n\tb@c>")
+        enqueue_mail(uow, to=["b@example.com"], subject="y", body="y")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (1, 1)
+    first, second = outbox(uow_factory)
+    assert (first.status, second.status) == ("failed", "sent")
+    assert "linefeed" in (first.last_error or "")
 
 
 def test_temporary_refusal_is_retried_with_back_off(
