@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from mail_samples import plain
 from mail_servers import Dovecot, SmtpCapture, free_port
+from polling import poll
 from sqlmodel import select
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models import OutboxMessage
+from hotline.core.models import ClientEmail, OutboxMessage, TicketEvent
+from hotline.core.models.enums import TicketStatus
 from hotline.core.services.mail.delivery import retry_delay
 from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply
-from hotline.core.services.tickets import create_ticket, get_ticket
+from hotline.core.services.tickets import create_ticket, get_ticket, update_ticket
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.poller import Poller
 from hotline.mailbox.sender import Sender, SendReport
@@ -85,6 +87,34 @@ def test_acknowledgement_round_trip_threads_back(
     answer = smtp_server.messages[1]
     assert answer["In-Reply-To"] == "<question@client>"
     assert answer["References"].split() == ["<question@client>", ack["Message-ID"]]
+
+
+def test_our_own_mail_come_back_to_the_mailbox_is_not_taken_in_again(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    """Copies of our acknowledgement and reply in the support mailbox (an alias or a list that includes
+    it) were taken in as the client's messages: our words in the chronology as theirs, a client for our
+    own address, and the resolved ticket reopened."""
+    server, user, _ = imap_user
+    server.append(user, plain(message_id="<question@client>", subject="Help", sender="ann@example.com"))
+    poll(engine, mail_settings, clock)
+    with uow_factory() as uow:
+        enqueue_ticket_reply(uow, ticket=get_ticket(uow, number=1), body="Done.", account="support")
+        update_ticket(uow, number=1, expected_version=None, status=TicketStatus.RESOLVED)
+    assert send(engine, mail_settings, clock).sent == 2
+    for message in smtp_server.messages:
+        server.append(user, message.as_bytes())
+    report = poll(engine, mail_settings, clock)
+    assert (report.duplicates, report.threaded, report.created) == (2, 0, 0)
+    with uow_factory(readonly=True) as uow:
+        assert get_ticket(uow, number=1).status == TicketStatus.RESOLVED.value
+        assert uow.session.exec(select(ClientEmail.address)).all() == ["ann@example.com"]
+        assert len(uow.session.exec(select(TicketEvent).where(TicketEvent.kind == "message_in")).all()) == 1
 
 
 def test_hostile_message_ids_stop_neither_the_poll_nor_the_outbox(

@@ -3,7 +3,8 @@
 A message was taken in before when its account + UIDVALIDITY + UID has a processed record (a re-poll,
 or a crash after the commit and before the server was told), or when another delivery with its
 Message-ID *and its content digest* has one (the same mail fetched twice, or sent to two accounts,
-whatever Received headers the servers added). The same Message-ID with other content is another
+whatever Received headers the servers added), or when its Message-ID is one of our outbox's (our
+own mail come back). The same Message-ID with other content is another
 message: real senders reuse Message-IDs. A record from before digests (None) matches by Message-ID
 alone, as it did then. The processed record is written with the ticket or event, in the same
 transaction, so the two exist together or not at all.
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, insert, or_, text
 from sqlmodel import col, select
 
-from hotline.core.models import FailedMessage, ProcessedMessage
+from hotline.core.models import FailedMessage, OutboxMessage, ProcessedMessage
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -74,9 +75,21 @@ def earlier_delivery(
         .limit(1)
     ).first()
     if found is None:
-        return None
+        return our_own(uow, message_id)
     ticket_id, other_uid = found
     return EarlierDelivery(ticket_id=ticket_id, same_uid=not other_uid)
+
+
+def our_own(uow: UnitOfWork, message_id: str | None) -> EarlierDelivery | None:
+    """Our own mail come back (a copy to the mailbox, a list or alias that includes it): its Message-ID
+    is an outbox row's, and its ticket has it already. Taking it in again would add our words as the
+    client's and reopen the ticket."""
+    if not message_id:
+        return None
+    found = uow.session.exec(
+        select(OutboxMessage.id, OutboxMessage.ticket_id).where(OutboxMessage.message_id == message_id)
+    ).first()
+    return EarlierDelivery(ticket_id=found[1], same_uid=False) if found is not None else None
 
 
 def record_processed(
