@@ -632,3 +632,26 @@ def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_re
     retries = [record for record in caplog.records if "retrying in" in record.getMessage()]
     assert len(retries) >= 3  # 1 s, then 0.5 s (the cap), and so on
     assert shutdown_seconds < 1.0
+
+
+def test_a_failed_message_whose_move_a_crash_stopped_is_moved_by_the_rerun(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """The rerun flagged it \\Seen and left it in the inbox (or moved it to the processed folder)."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<ok@c>", subject="fine"))
+    bad_uid = server.append(user, plain(message_id="<bad@c>", subject="BOOM"))
+
+    def fragile(raw: bytes, **options: Any) -> Any:
+        if b"BOOM" in raw:
+            raise ValueError("the parser gave up")
+        return parse_message(raw, **options)
+
+    def crash(uid: int) -> None:
+        raise RuntimeError("killed after the commit")
+
+    with pytest.raises(RuntimeError):
+        poll(engine, mail_settings, clock, converter=fragile, after_commit=crash)
+    assert poll(engine, mail_settings, clock).duplicates == 2
+    assert bad_uid not in server.uids(user)
+    assert len(server.uids(user, folder="Failed")) == 1

@@ -158,8 +158,18 @@ _INSERT_PROCESSED = insert(ProcessedMessage.__table__)  # type: ignore[attr-defi
 
 def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]) -> set[int]:
     """Which of these UIDs are recorded as processed or failed (a re-run only tells the server)."""
-    done: set[int] = set()
+    taken, failed = recorded_uids(uow, account=account, uidvalidity=uidvalidity, uids=uids)
+    return taken | failed
+
+
+def recorded_uids(
+    uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]
+) -> tuple[set[int], set[int]]:
+    """Which of these UIDs are recorded as taken in, and which as failed: a re-run tells the server of
+    each as the run that recorded it would have (flag or move, or move to the failed folder)."""
+    found: list[set[int]] = []
     for table in (ProcessedMessage, FailedMessage):
+        done: set[int] = set()
         for start in range(0, len(uids), _UID_CHUNK):
             chunk = uids[start : start + _UID_CHUNK]
             done |= set(
@@ -169,4 +179,5 @@ def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: 
                     )
                 )
             )
-    return done
+        found.append(done)
+    return found[0], found[1]
