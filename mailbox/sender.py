@@ -163,6 +163,8 @@ class Sender:
                     self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
+                except aiosmtplib.SMTPNotSupported as error:  # e.g. a non-ASCII address, no SMTPUTF8
+                    self._failed(delivery, str(error), True, report)
                 except _CONNECTION_ERRORS as error:
                     self._failed(delivery, f"{where}: {error}", False, report)
                     self._release(deliveries[index + 1 :])

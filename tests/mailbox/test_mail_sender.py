@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from mail_samples import plain
-from mail_servers import Dovecot, SmtpCapture, free_port
+from mail_servers import Dovecot, SmtpCapture, free_port, start_smtp
 from polling import poll
 from sqlmodel import select
 
@@ -180,6 +180,24 @@ def test_a_row_that_cannot_be_written_as_a_mail_fails_alone(
     first, second = outbox(uow_factory)
     assert (first.status, second.status) == ("failed", "sent")
     assert "linefeed" in (first.last_error or "")
+
+
+def test_an_address_the_server_cannot_take_fails_alone(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any
+) -> None:
+    """An acknowledgement to a Cyrillic address through a server without SMTPUTF8 crashed ``mail send``
+    before the rows after it, every run."""
+    server = start_smtp(smtputf8=False)
+    mail_settings.mail.accounts[0].smtp_port = server.port
+    try:
+        with uow_factory() as uow:
+            enqueue_mail(uow, to=["иван@почта.рф"], subject="x", body="x")
+            enqueue_mail(uow, to=["b@example.com"], subject="y", body="y")
+        report = send(engine, mail_settings, clock)
+    finally:
+        server.stop()
+    assert (report.sent, report.failed) == (1, 1)
+    assert "SMTPUTF8" in (outbox(uow_factory)[0].last_error or "")
 
 
 def test_temporary_refusal_is_retried_with_back_off(
