@@ -655,3 +655,13 @@ def test_a_failed_message_whose_move_a_crash_stopped_is_moved_by_the_rerun(
     assert poll(engine, mail_settings, clock).duplicates == 2
     assert bad_uid not in server.uids(user)
     assert len(server.uids(user, folder="Failed")) == 1
+
+
+def test_mail_forged_from_our_own_address_is_a_ticket_but_makes_no_client(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Spam sent "from" the mailbox itself made our own support address a client."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<forged@spam>", subject="Invoice", sender="Support@Example.com"))
+    assert poll(engine, mail_settings, clock).created == 1
+    assert count(uow_factory, Client) == 0
