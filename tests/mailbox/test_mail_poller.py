@@ -601,6 +601,41 @@ def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "during"]
 
 
+def test_mail_that_comes_during_a_poll_is_not_left_waiting_for_the_idle_timeout(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """The server announced it before IDLE began, so IDLE did not: it waited up to 25 minutes."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<first@c>", subject="first"))
+    arrived: list[int] = []
+
+    def mail_arrives(uid: int) -> None:
+        if not arrived:
+            arrived.append(server.append(user, plain(message_id="<during@c>", subject="during")))
+
+    async def scenario() -> None:
+        poller = Poller(
+            engine=engine,
+            settings=mail_settings,
+            sla=SlaSetup.from_settings(mail_settings),
+            clock=clock,
+            after_commit=mail_arrives,
+        )
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=60)
+        )
+        for _ in range(100):
+            if count(uow_factory, Ticket) == 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=20)
+
+    asyncio.run(scenario())
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["first", "during"]
+
+
 def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_request(
     engine: Any, clock: Any, mail_settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
