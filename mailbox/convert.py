@@ -53,13 +53,13 @@ def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMe
     subject = clean_line(decode_header(raw_first(raw_headers, "Subject"), hint=hint, guesses=subject_guesses))
     collected.guesses.extend(("subject", decoded) for decoded in subject_guesses)
     from_name, from_address = _first_address(raw_all(raw_headers, "From"), hint, collected)
-    references = tuple(message_ids(raw_first(raw_headers, "References")))
-    reply_ids = message_ids(raw_first(raw_headers, "In-Reply-To"))
-    own_ids = message_ids(raw_first(raw_headers, "Message-ID"))
+    references = tuple(_ids(raw_first(raw_headers, "References")))
+    reply_ids = _ids(raw_first(raw_headers, "In-Reply-To"))
+    message_ids = _ids(raw_first(raw_headers, "Message-ID"))
     tag = TICKET_TAG.search(subject)
     report_type = header_str(message.get_param("report-type")) if message.get_param("report-type") else ""
     return ParsedMessage(
-        message_id=own_ids[0] if own_ids else None,
+        message_id=message_ids[0] if message_ids else None,
         in_reply_to=reply_ids[0] if reply_ids else None,
         references=references,
         subject=subject,
@@ -144,7 +144,7 @@ def _pairs(
     return [pair for pair in pairs if pair[0] or pair[1]]
 
 
-def message_ids(value: str) -> list[str]:
+def _ids(value: str) -> list[str]:
     """The Message-IDs in a raw header value, in angle brackets; raw 8-bit bytes (surrogate escapes)
     read as UTF-8, any that are not written as ``\\xNN``; an id with controls or line breaks is none."""
     value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

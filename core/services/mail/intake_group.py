@@ -1,9 +1,10 @@
 """What a fetched group of messages needs from the database, read at once instead of per message.
 
 Before the group's first message, a few set-based queries read what every message of the group would
-otherwise ask for on its own: the processed records of its UIDs and Message-IDs (was it taken in
-before), the clients by sender address, the tickets its In-Reply-To/References and ``[#N]`` tags name,
-and the acknowledgements its senders had today. Each message taken in adds what it wrote (its processed
+otherwise ask for on its own: the processed records of its UIDs and Message-IDs and the outbox rows of
+those Message-IDs (was it taken in before, is it our own mail come back), the clients by sender
+address, the tickets its In-Reply-To/References and ``[#N]`` tags name, and the acknowledgements its
+senders had today. Each message taken in adds what it wrote (its processed
 record, its new client, its event's Message-ID, its ticket, its acknowledgement) once its savepoint is
 released, so a later message of the same group sees it as it would have seen the database; a message
 rolled back adds nothing. A run of messages written together (``intake_together``) adds each message's
