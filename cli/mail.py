@@ -117,13 +117,23 @@ def _watch(poller: Poller, accounts: list[MailAccount]) -> None:
     asyncio.run(watch())
 
 
+def _seconds(value: float) -> float:
+    """A round's pause: 0, a negative number or nan would send round after round without one."""
+    if not 1 <= value <= 86400:  # False for nan too
+        raise typer.BadParameter(f"{value} is not between 1 and 86400 seconds")
+    return value
+
+
 @app.command()
 def send(
     once: Annotated[
         bool, typer.Option("--once", help="Deliver what is due once and exit (for cron).")
     ] = False,
     interval: Annotated[
-        float, typer.Option("--interval", help="Seconds between rounds without --once.")
+        float,
+        typer.Option(
+            "--interval", callback=_seconds, help="Seconds between rounds without --once (1 to 86400)."
+        ),
     ] = 30.0,
     as_json: JsonFlag = False,
 ) -> None:

@@ -15,8 +15,9 @@ SourceOption = Annotated[
 ]
 CampaignOption = Annotated[str | None, typer.Option("--campaign", help="The code of a configured campaign.")]
 
-MAX_ID = 2**63 - 1
-"""The largest id or number a database column holds (a signed 64-bit integer): beyond it is bad usage."""
+MAX_ID = 2**31 - 1
+"""The largest id or number a database column holds (a signed 32-bit integer: PostgreSQL's
+``integer``): beyond it is bad usage, not a database error."""
 
 
 def stdout_for_dash(output: Path | None) -> Path | None:

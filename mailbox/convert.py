@@ -22,7 +22,11 @@ from hotline.mailbox.textclean import clean_line, clean_text
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 TICKET_TAG = re.compile(r"\[#(\d{1,9})\]")
-_MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
+# Message-ID characters: no brackets, spaces, line breaks or controls (they would break the headers
+# of our answers, the terminal, and the database).
+_ID_CHARS = r"[^<>\s\x00-\x1f\x7f-\x9f]{1,990}"
+_MESSAGE_ID = re.compile(f"<({_ID_CHARS})>")
+_BARE_ID = re.compile(_ID_CHARS)
 _MAX_HEADERS = 500
 
 
@@ -141,9 +145,13 @@ def _pairs(
 
 
 def _ids(value: str) -> list[str]:
+    """The Message-IDs in a raw header value, in angle brackets; raw 8-bit bytes (surrogate escapes)
+    read as UTF-8, any that are not written as ``\\xNN``; an id with controls or line breaks is none."""
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     found = [f"<{match}>" for match in _MESSAGE_ID.findall(value)]
-    if not found and value.strip() and " " not in value.strip():
-        found = [f"<{value.strip().strip('<>')[:990]}>"]
+    bare = value.strip().strip("<>")[:990]
+    if not found and _BARE_ID.fullmatch(bare):
+        found = [f"<{bare}>"]
     return found
 
 

@@ -22,7 +22,7 @@ from hotline.core.db import UnitOfWork
 from hotline.core.errors import ConfigError, Unavailable
 from hotline.core.rules.book import RuleBook
 from hotline.core.services.mail.account_state import account_state, save_account_state
-from hotline.core.services.mail.duplicates import already_processed
+from hotline.core.services.mail.duplicates import recorded_uids
 from hotline.core.services.mail.incoming import MailboxRef
 from hotline.core.services.mail.intake import IntakeOutcome
 from hotline.core.settings import MailAccount, Settings
@@ -170,11 +170,13 @@ class Poller:
         """The UIDs not recorded yet; those recorded by an earlier run that stopped before telling the
         server are told now (and counted as duplicates)."""
         with self._unit_of_work(readonly=True) as uow:
-            recorded = already_processed(uow, account=account.name, uidvalidity=uidvalidity, uids=uids)
+            taken, failed = recorded_uids(uow, account=account.name, uidvalidity=uidvalidity, uids=uids)
+        recorded = taken | failed
         if recorded:
             for _ in recorded:
                 report.count(IntakeOutcome.DUPLICATE)
-            await self._tell_server(account, connection, _Batch(done=sorted(recorded)))
+            batch = _Batch(done=sorted(taken), failed=sorted(failed - taken))
+            await self._tell_server(account, connection, batch)
         return [uid for uid in uids if uid not in recorded]
 
     async def _take_in_new(

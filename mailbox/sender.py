@@ -146,9 +146,13 @@ class Sender:
                 with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
                     delivery = adopt_domain(uow, delivery=queued, from_address=account.from_address)
                     files = delivery_files(uow, delivery=delivery)
-                message = build_message(
-                    delivery, from_address=account.from_address, clock=self.clock, files=files
-                )
+                try:
+                    message = build_message(
+                        delivery, from_address=account.from_address, clock=self.clock, files=files
+                    )
+                except ValueError as error:  # a header no retry can mend: this row fails, not the run
+                    self._failed(delivery, f"cannot be written as a mail: {error}", True, report)
+                    continue
                 envelope = verp_address(account.from_address, delivery.id) if account.verp else None
                 try:
                     refused, _ = await client.send_message(message, sender=envelope or account.from_address)
@@ -159,6 +163,8 @@ class Sender:
                     self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
+                except aiosmtplib.SMTPNotSupported as error:  # e.g. a non-ASCII address, no SMTPUTF8
+                    self._failed(delivery, str(error), True, report)
                 except _CONNECTION_ERRORS as error:
                     self._failed(delivery, f"{where}: {error}", False, report)
                     self._release(deliveries[index + 1 :])

@@ -25,8 +25,9 @@ async def watch_account(
     poll_interval: float,
     max_backoff: float,
 ) -> None:
-    """Keep one account's mail flowing until ``stop``: poll, then IDLE (or sleep ``poll_interval``
-    where the server has no IDLE); a lost connection is retried after 1, 2, 4 … ``max_backoff`` s."""
+    """Keep one account's mail flowing until ``stop``: poll until a poll finds nothing new, then IDLE
+    (or sleep ``poll_interval`` where the server has no IDLE); a lost connection is retried after 1,
+    2, 4 … ``max_backoff`` s."""
     backoff = 1.0
     while not stop.is_set():
         connection: ImapConnection | None = None
@@ -37,6 +38,7 @@ async def watch_account(
                 report = await poller.poll_account(account, connection)
                 if report.new:
                     log.info("%s: %s", account.name, report.as_dict())
+                    continue  # mail that came during the poll is not announced to IDLE: look again
                 if connection.has_idle():
                     await connection.idle(stop, idle_timeout)
                 else:

@@ -196,3 +196,11 @@ def test_saving_a_ticket_without_attachments_says_so(cli, tmp_path: Path) -> Non
     saved = cli("tickets", "attachment", str(number), "--save", str(tmp_path))
     assert saved.exit_code == 0, saved.output
     assert f"#{number} has no attachments: nothing saved" in saved.stderr
+
+
+def test_a_number_past_what_the_column_holds_is_bad_usage(cli) -> None:
+    """PostgreSQL said "database error: integer out of range" (exit 1): ticket numbers are 32-bit."""
+    for words in (("show", "3000000000"), ("attachment", "3000000000")):
+        result = cli("tickets", *words)
+        assert result.exit_code == 2, (words, result.output)
+        assert "2147483647" in result.output

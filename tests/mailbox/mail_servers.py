@@ -277,10 +277,13 @@ class SmtpCapture:
             self.controller.stop()
 
 
-def start_smtp() -> SmtpCapture:
+def start_smtp(*, smtputf8: bool = True) -> SmtpCapture:
+    """``smtputf8=False``: a server that does not offer SMTPUTF8 (addresses must be ASCII)."""
     messages: list[Message] = []
     handler = _CaptureHandler(messages, threading.Lock(), {})
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, ready_timeout=10, enable_SMTPUTF8=smtputf8
+    )
     controller.start()
     return SmtpCapture(host="127.0.0.1", port=port, controller=controller, messages=messages, handler=handler)

@@ -114,6 +114,14 @@ def test_send_with_smtp_down_exits_1_and_keeps_the_mail(
     assert (row.status, row.attempts) == ("pending", 0)
 
 
+@pytest.mark.parametrize("interval", ["0", "-5", "nan", "inf"])
+def test_an_interval_that_would_send_without_pause_is_bad_usage(database_url: str, interval: str) -> None:
+    """They were taken: the sender then ran round after round without a pause."""
+    result = runner.invoke(app, ["--db", database_url, "mail", "send", "--interval", interval])
+    assert result.exit_code == 2, result.output
+    assert "--interval" in result.output
+
+
 def test_unknown_account_is_bad_usage(database_url: str, setup: Any) -> None:
     _, _, _, config = setup
     result = runner.invoke(

@@ -168,3 +168,23 @@ def test_a_bounce_of_mail_we_never_sent_is_taken_in_like_other_mail(
     server.append(user, _corpus_message("flufl.bounce/tests/data/dsn_01.txt"))
     report = _poll(engine, mail_settings, clock)
     assert (report.bounces, report.created) == (0, 1)
+
+
+def test_a_bounce_naming_mail_not_sent_yet_fails_nothing(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    """A bounce can only be of mail that went out. One naming a reply still waiting in the outbox (a
+    forged one: the VERP number is a counter anyone can write) marked it failed, and it was never sent."""
+    server, user, _ = imap_user
+    number = _reply(uow_factory, mail_settings)
+    with uow_factory(readonly=True) as uow:
+        waiting = uow.session.exec(select(OutboxMessage.id)).one()
+    bounce = _corpus_message("flufl.bounce/tests/data/qmail_01.txt")
+    server.append(user, b"Delivered-To: support+bounce-%d@example.com\r\n" % waiting + bounce)
+    assert (_poll(engine, mail_settings, clock).bounces, _send(engine, mail_settings, clock).sent) == (0, 1)
+    assert _delivery(uow_factory, number)["status"] == "sent"

@@ -601,6 +601,41 @@ def test_idle_loop_picks_up_new_mail_and_stops_cleanly(
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "during"]
 
 
+def test_mail_that_comes_during_a_poll_is_not_left_waiting_for_the_idle_timeout(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """The server announced it before IDLE began, so IDLE did not: it waited up to 25 minutes."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<first@c>", subject="first"))
+    arrived: list[int] = []
+
+    def mail_arrives(uid: int) -> None:
+        if not arrived:
+            arrived.append(server.append(user, plain(message_id="<during@c>", subject="during")))
+
+    async def scenario() -> None:
+        poller = Poller(
+            engine=engine,
+            settings=mail_settings,
+            sla=SlaSetup.from_settings(mail_settings),
+            clock=clock,
+            after_commit=mail_arrives,
+        )
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=60)
+        )
+        for _ in range(100):
+            if count(uow_factory, Ticket) == 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=20)
+
+    asyncio.run(scenario())
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["first", "during"]
+
+
 def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_request(
     engine: Any, clock: Any, mail_settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -632,3 +667,36 @@ def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_re
     retries = [record for record in caplog.records if "retrying in" in record.getMessage()]
     assert len(retries) >= 3  # 1 s, then 0.5 s (the cap), and so on
     assert shutdown_seconds < 1.0
+
+
+def test_a_failed_message_whose_move_a_crash_stopped_is_moved_by_the_rerun(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """The rerun flagged it \\Seen and left it in the inbox (or moved it to the processed folder)."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<ok@c>", subject="fine"))
+    bad_uid = server.append(user, plain(message_id="<bad@c>", subject="BOOM"))
+
+    def fragile(raw: bytes, **options: Any) -> Any:
+        if b"BOOM" in raw:
+            raise ValueError("the parser gave up")
+        return parse_message(raw, **options)
+
+    def crash(uid: int) -> None:
+        raise RuntimeError("killed after the commit")
+
+    with pytest.raises(RuntimeError):
+        poll(engine, mail_settings, clock, converter=fragile, after_commit=crash)
+    assert poll(engine, mail_settings, clock).duplicates == 2
+    assert bad_uid not in server.uids(user)
+    assert len(server.uids(user, folder="Failed")) == 1
+
+
+def test_mail_forged_from_our_own_address_is_a_ticket_but_makes_no_client(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """Spam sent "from" the mailbox itself made our own support address a client."""
+    server, user = mailbox
+    server.append(user, plain(message_id="<forged@spam>", subject="Invoice", sender="Support@Example.com"))
+    assert poll(engine, mail_settings, clock).created == 1
+    assert count(uow_factory, Client) == 0

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 from mail_samples import plain
-from mail_servers import Dovecot, SmtpCapture, free_port
+from mail_servers import Dovecot, SmtpCapture, free_port, start_smtp
+from polling import poll
 from sqlmodel import select
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models import OutboxMessage
+from hotline.core.models import ClientEmail, OutboxMessage, TicketEvent
+from hotline.core.models.enums import TicketStatus
 from hotline.core.services.mail.delivery import retry_delay
 from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply
-from hotline.core.services.tickets import create_ticket, get_ticket
+from hotline.core.services.tickets import create_ticket, get_ticket, update_ticket
 from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.poller import Poller
 from hotline.mailbox.sender import Sender, SendReport
@@ -87,6 +89,57 @@ def test_acknowledgement_round_trip_threads_back(
     assert answer["References"].split() == ["<question@client>", ack["Message-ID"]]
 
 
+def test_our_own_mail_come_back_to_the_mailbox_is_not_taken_in_again(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    """Copies of our acknowledgement and reply in the support mailbox (an alias or a list that includes
+    it) were taken in as the client's messages: our words in the chronology as theirs, a client for our
+    own address, and the resolved ticket reopened."""
+    server, user, _ = imap_user
+    server.append(user, plain(message_id="<question@client>", subject="Help", sender="ann@example.com"))
+    poll(engine, mail_settings, clock)
+    with uow_factory() as uow:
+        enqueue_ticket_reply(uow, ticket=get_ticket(uow, number=1), body="Done.", account="support")
+        update_ticket(uow, number=1, expected_version=None, status=TicketStatus.RESOLVED)
+    assert send(engine, mail_settings, clock).sent == 2
+    for message in smtp_server.messages:
+        server.append(user, message.as_bytes())
+    report = poll(engine, mail_settings, clock)
+    assert (report.duplicates, report.threaded, report.created) == (2, 0, 0)
+    with uow_factory(readonly=True) as uow:
+        assert get_ticket(uow, number=1).status == TicketStatus.RESOLVED.value
+        assert uow.session.exec(select(ClientEmail.address)).all() == ["ann@example.com"]
+        assert len(uow.session.exec(select(TicketEvent).where(TicketEvent.kind == "message_in")).all()) == 1
+
+
+def test_hostile_message_ids_stop_neither_the_poll_nor_the_outbox(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    smtp_server: SmtpCapture,
+    imap_user: tuple[Dovecot, str, str],
+) -> None:
+    """A raw 8-bit byte in a Message-ID crashed every poll (the database refused it); one folded over
+    two lines without brackets went into the acknowledgement's In-Reply-To and crashed every send."""
+    server, user, _ = imap_user
+    for number, message_id in enumerate((b"folded\r\n\tid@client", b"<caf\xe9@client>", b"<ok@client>")):
+        head = b"From: p%d@example.com\r\nSubject: s\r\nMessage-ID: " % number
+        server.append(user, head + message_id + b"\r\n\r\nHi.\r\n")
+    asyncio.run(
+        Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        ).run_once(mail_settings.mail.accounts)
+    )
+    assert send(engine, mail_settings, clock).sent == 3
+    assert [ack["In-Reply-To"] for ack in smtp_server.messages][1:] == ["<caf\\xe9@client>", "<ok@client>"]
+
+
 def test_smtp_down_loses_nothing_and_exits_with_an_error(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:
@@ -113,6 +166,38 @@ def test_permanent_refusal_is_recorded(
     [row] = outbox(uow_factory)
     assert row.status == "failed"
     assert "550" in (row.last_error or "")
+
+
+def test_a_row_that_cannot_be_written_as_a_mail_fails_alone(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """It crashed ``mail send`` before the rows after it, every run, leaving them all unsent."""
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["a@example.com"], subject="x", body="x", in_reply_to="<a\r\n\tb@c>")
+        enqueue_mail(uow, to=["b@example.com"], subject="y", body="y")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (1, 1)
+    first, second = outbox(uow_factory)
+    assert (first.status, second.status) == ("failed", "sent")
+    assert "linefeed" in (first.last_error or "")
+
+
+def test_an_address_the_server_cannot_take_fails_alone(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any
+) -> None:
+    """An acknowledgement to a Cyrillic address through a server without SMTPUTF8 crashed ``mail send``
+    before the rows after it, every run."""
+    server = start_smtp(smtputf8=False)
+    mail_settings.mail.accounts[0].smtp_port = server.port
+    try:
+        with uow_factory() as uow:
+            enqueue_mail(uow, to=["иван@почта.рф"], subject="x", body="x")
+            enqueue_mail(uow, to=["b@example.com"], subject="y", body="y")
+        report = send(engine, mail_settings, clock)
+    finally:
+        server.stop()
+    assert (report.sent, report.failed) == (1, 1)
+    assert "SMTPUTF8" in (outbox(uow_factory)[0].last_error or "")
 
 
 def test_temporary_refusal_is_retried_with_back_off(

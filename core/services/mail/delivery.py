@@ -223,15 +223,19 @@ def record_bounce(uow: UnitOfWork, *, outbox_id: int, reason: str, bounce_messag
 def outbox_row_bounced(
     uow: UnitOfWork, *, original_ids: tuple[str, ...], verp_ids: tuple[int, ...]
 ) -> int | None:
-    """The outbox row a bounce names: by VERP id, else by the Message-ID of the original it quotes."""
+    """The outbox row a bounce names: by VERP id, else by the Message-ID of the original it quotes.
+    Only a row that went out can bounce: one still waiting (a forged bounce) is not failed unsent."""
+    went_out = OutboxMessage.status != OutboxStatus.PENDING.value
     if verp_ids:
         found = uow.session.exec(
-            select(OutboxMessage.id).where(col(OutboxMessage.id).in_(list(verp_ids))).limit(1)
+            select(OutboxMessage.id).where(col(OutboxMessage.id).in_(list(verp_ids)), went_out).limit(1)
         ).first()
         if found is not None:
             return found
     if original_ids:
         return uow.session.exec(
-            select(OutboxMessage.id).where(col(OutboxMessage.message_id).in_(list(original_ids))).limit(1)
+            select(OutboxMessage.id)
+            .where(col(OutboxMessage.message_id).in_(list(original_ids)), went_out)
+            .limit(1)
         ).first()
     return None

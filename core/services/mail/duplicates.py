@@ -3,10 +3,11 @@
 A message was taken in before when its account + UIDVALIDITY + UID has a processed record (a re-poll,
 or a crash after the commit and before the server was told), or when another delivery with its
 Message-ID *and its content digest* has one (the same mail fetched twice, or sent to two accounts,
-whatever Received headers the servers added). The same Message-ID with other content is another
-message: real senders reuse Message-IDs. A record from before digests (None) matches by Message-ID
-alone, as it did then. The processed record is written with the ticket or event, in the same
-transaction, so the two exist together or not at all.
+whatever Received headers the servers added), or when its Message-ID is one of our outbox's (our
+own mail come back). The same Message-ID with other content is another message: real senders reuse
+Message-IDs. A record from before digests (None) matches by Message-ID alone, as it did then. The
+processed record is written with the ticket or event, in the same transaction, so the two exist
+together or not at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, insert, or_, text
 from sqlmodel import col, select
 
-from hotline.core.models import FailedMessage, ProcessedMessage
+from hotline.core.models import FailedMessage, OutboxMessage, ProcessedMessage
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -74,9 +75,21 @@ def earlier_delivery(
         .limit(1)
     ).first()
     if found is None:
-        return None
+        return our_own(uow, message_id)
     ticket_id, other_uid = found
     return EarlierDelivery(ticket_id=ticket_id, same_uid=not other_uid)
+
+
+def our_own(uow: UnitOfWork, message_id: str | None) -> EarlierDelivery | None:
+    """Our own mail come back (a copy to the mailbox, a list or alias that includes it): its Message-ID
+    is an outbox row's, and its ticket has it already. Taking it in again would add our words as the
+    client's and reopen the ticket."""
+    if not message_id:
+        return None
+    found = uow.session.exec(
+        select(OutboxMessage.id, OutboxMessage.ticket_id).where(OutboxMessage.message_id == message_id)
+    ).first()
+    return EarlierDelivery(ticket_id=found[1], same_uid=False) if found is not None else None
 
 
 def record_processed(
@@ -145,8 +158,18 @@ _INSERT_PROCESSED = insert(ProcessedMessage.__table__)  # type: ignore[attr-defi
 
 def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]) -> set[int]:
     """Which of these UIDs are recorded as processed or failed (a re-run only tells the server)."""
-    done: set[int] = set()
+    taken, failed = recorded_uids(uow, account=account, uidvalidity=uidvalidity, uids=uids)
+    return taken | failed
+
+
+def recorded_uids(
+    uow: UnitOfWork, *, account: str, uidvalidity: int, uids: list[int]
+) -> tuple[set[int], set[int]]:
+    """Which of these UIDs are recorded as taken in, and which as failed: a re-run tells the server of
+    each as the run that recorded it would have (flag or move, or move to the failed folder)."""
+    found: list[set[int]] = []
     for table in (ProcessedMessage, FailedMessage):
+        done: set[int] = set()
         for start in range(0, len(uids), _UID_CHUNK):
             chunk = uids[start : start + _UID_CHUNK]
             done |= set(
@@ -156,4 +179,5 @@ def already_processed(uow: UnitOfWork, *, account: str, uidvalidity: int, uids: 
                     )
                 )
             )
-    return done
+        found.append(done)
+    return found[0], found[1]

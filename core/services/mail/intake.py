@@ -222,6 +222,7 @@ def _take_in(
             mail=mail,
             default_region=where.mailbox.default_region,
             index=reads is None,  # the group's new clients are indexed together at its end
+            ours=normalised_address(where.mailbox.from_address),
         )
         if client is not None and reads is not None and sender is not None:
             reads.wrote(client=(sender, client))

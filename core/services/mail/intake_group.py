@@ -1,9 +1,10 @@
 """What a fetched group of messages needs from the database, read at once instead of per message.
 
 Before the group's first message, a few set-based queries read what every message of the group would
-otherwise ask for on its own: the processed records of its UIDs and Message-IDs (was it taken in
-before), the clients by sender address, the tickets its In-Reply-To/References and ``[#N]`` tags name,
-and the acknowledgements its senders had today. Each message taken in adds what it wrote (its processed
+otherwise ask for on its own: the processed records of its UIDs and Message-IDs and the outbox rows of
+those Message-IDs (was it taken in before, is it our own mail come back), the clients by sender
+address, the tickets its In-Reply-To/References and ``[#N]`` tags name, and the acknowledgements its
+senders had today. Each message taken in adds what it wrote (its processed
 record, its new client, its event's Message-ID, its ticket, its acknowledgement) once its savepoint is
 released, so a later message of the same group sees it as it would have seen the database; a message
 rolled back adds nothing. A run of messages written together (``intake_together``) adds each message's
@@ -72,6 +73,8 @@ class GroupReads:
     """Message-ID → the latest event carrying it."""
     outbox: dict[str, int] = field(default_factory=dict)
     """Message-ID → the ticket of an outbox row carrying it (our reply or acknowledgement)."""
+    own: dict[str, int | None] = field(default_factory=dict)
+    """Message-ID of a message of the group → the ticket of the outbox row with it (our own mail)."""
     tickets: dict[int, Ticket] = field(default_factory=dict)
     """Tickets the group may thread onto, by id (held: the session's identity map is weak)."""
     numbers: dict[int, Ticket] = field(default_factory=dict)
@@ -145,12 +148,14 @@ class GroupReads:
 
     def earlier(self, uid: int, message_id: str | None, digest: str | None) -> EarlierDelivery | None:
         """As ``duplicates.earlier_delivery``: this UID's own record first, else the same Message-ID
-        with the same content (or a record from before digests)."""
+        with the same content (or a record from before digests), else our own outbox mail's."""
         if uid in self.same_uid:
             return EarlierDelivery(ticket_id=self.same_uid[uid], same_uid=True)
         for recorded_digest, ticket_id in self.deliveries.get(message_id or "", []) if message_id else []:
             if recorded_digest is None or (digest is not None and recorded_digest == digest):
                 return EarlierDelivery(ticket_id=ticket_id, same_uid=False)
+        if message_id in self.own:
+            return EarlierDelivery(ticket_id=self.own[message_id], same_uid=False)
         return None
 
     def client(self, address: str | None) -> Client | None:
@@ -245,6 +250,12 @@ def _read_processed(
             .order_by(col(ProcessedMessage.id))
         ):
             reads.deliveries.setdefault(message_id or "", []).append((digest, ticket_id))
+        for message_id, ticket_id in session.exec(
+            select(OutboxMessage.message_id, OutboxMessage.ticket_id).where(
+                col(OutboxMessage.message_id).in_(chunk)
+            )
+        ):
+            reads.own[message_id] = ticket_id
 
 
 def _read_clients(uow: UnitOfWork, reads: GroupReads, senders: set[str]) -> None:

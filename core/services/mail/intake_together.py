@@ -225,7 +225,7 @@ class _Run:
             return
         if sender in self.new_client_of:
             message.new_client = self.new_client_of[sender]
-        elif is_person(sender, message.mail):
+        elif is_person(sender, message.mail, ours=normalised_address(self.mailbox.from_address)):
             message.new_client = self.new_client_of[sender] = len(self.people)
             message.introduces_client = True
             self.people.append((sender, message.mail))

@@ -50,21 +50,28 @@ def client_by_address(uow: UnitOfWork, address: str | None) -> Client | None:
     ).first()
 
 
-def is_person(address: str | None, mail: IncomingMail) -> bool:
+def is_person(address: str | None, mail: IncomingMail, *, ours: str | None = None) -> bool:
     """Whether the sender of ``mail`` (at ``address``) is one to make a client for: a person's mailbox
-    with a usable address, not a machine."""
-    return address is not None and mail.automated_kind in PERSON_KINDS
+    with a usable address, not a machine, and not ``ours``, the mailbox's own address (spam forges it)."""
+    return address is not None and address != ours and mail.automated_kind in PERSON_KINDS
 
 
 def new_client_for(
-    uow: UnitOfWork, *, address: str | None, mail: IncomingMail, default_region: str, index: bool = True
+    uow: UnitOfWork,
+    *,
+    address: str | None,
+    mail: IncomingMail,
+    default_region: str,
+    index: bool = True,
+    ours: str | None = None,
 ) -> Client | None:
-    """A new client for an unknown person writing from ``address``; None for a machine.
+    """A new client for an unknown person writing from ``address``; None for a machine or for our own
+    address (``ours``).
 
     ``index=False``: the caller indexes it for the search itself (``reindex_clients``) before its
     transaction ends, together with the other clients it creates (``new_clients_for``). Otherwise as
     ``create_client`` (audit entry, ``client.created``)."""
-    if address is None or not is_person(address, mail):
+    if address is None or not is_person(address, mail, ours=ours):
         return None
     if index:
         return create_client(
