@@ -528,6 +528,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             return
         if event.worker.group == "save":
             self._saving = False
-        elif event.worker.group == "duplicates" and self._open_when_answered:
-            self._open_when_answered = False  # no answer will come: the keys go on, ctrl+o opened nothing
-            self.post_message(KeysHeld(self, False))
+        elif event.worker.group == "duplicates":
+            self._answered_generation = self._check_generation  # no answer will come: nothing to wait for
+            if self._open_when_answered:
+                self._open_when_answered = False  # the keys go on; ctrl+o opened nothing
+                self.post_message(KeysHeld(self, False))
