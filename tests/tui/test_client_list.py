@@ -128,3 +128,16 @@ async def test_a_refused_group_keeps_its_form_and_what_was_typed(world, supervis
         await pilot.press("escape")
         await settled(pilot)
         assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == ["VIP"]
+
+
+async def test_enter_on_a_group_edits_it(world, supervisor, console) -> None:
+    """The keys say Enter edits the selected group: the table took Enter and nothing opened."""
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8", "ctrl+g")
+        await settled(pilot)
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupFormScreen)
+        assert app.screen.query_one("#group-name", Input).value == "VIP"

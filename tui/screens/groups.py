@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
@@ -91,6 +91,11 @@ class GroupsScreen(ModalScreen[None]):
     def _selected(self) -> Any | None:
         row = self.query_one(DataTable).cursor_row
         return self.groups[row] if self.groups and 0 <= row < len(self.groups) else None
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        """Enter on a row (the table takes the key before the screen's binding)."""
+        self.action_edit_group()
 
     def action_add_group(self) -> None:
         self.app.push_screen(GroupFormScreen(self.ctx, None), self._edited)
