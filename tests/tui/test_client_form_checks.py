@@ -225,6 +225,18 @@ async def test_the_confirm_screen_answers_no_unless_told_yes(world, console, set
     assert answers == [False, False, False, True, True]
 
 
+async def test_a_long_question_on_a_small_terminal_keeps_its_buttons_in_sight(world, console, settle):
+    """A duplicate's long name (300 characters) made the question taller than a 40x12 terminal: the focused
+    No and the y/n hint were below the screen's edge."""
+    app = console()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        app.push_screen(ConfirmScreen(f"This phone already belongs to {'W' * 300} #1. Save it too?"))
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#no", Button)
+        assert app.screen.region.contains_region(app.focused.region)
+
+
 async def test_f4_with_an_empty_box_moves_a_number_typed_into_name_to_phones(world, console, settle):
     from tests.tui.keys_at_once import type_at_once, wait_typed
 
