@@ -402,3 +402,23 @@ async def test_an_edit_asks_only_about_a_shared_contact_it_adds(world, console, 
             select(ClientPhone.client_id).where(ClientPhone.e164 == "+79123456789")
         ).all()
         assert sorted(owners) == sorted([world.ivanov_id, world.hostile_id])
+
+
+async def test_on_a_small_terminal_the_call_form_scrolls_to_the_focused_field(world, console, settle):
+    """At 40x12, with the duration's and the follow-up's problems shown under them, the call's notes were
+    below the screen's edge: Tab went there and the operator typed blind."""
+    app = console()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        app.screen.query_one("#duration", Input).value = "1:2:3:4"
+        app.screen.query_one("#follow-up", Input).value = "someday"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # from the duration, past the follow-up, to the notes
+        await settle(pilot)
+        assert app.focused.id == "notes"
+        assert app.screen.region.contains_point(app.focused.region.offset)
