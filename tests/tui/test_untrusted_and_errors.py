@@ -163,3 +163,34 @@ async def test_a_hostile_article_title_in_the_reader_is_shown_literally(
         await settle(pilot)
         assert isinstance(app.screen, KbReaderScreen)
         assert "Zebra [bold]B[/] [link=x://y]L" in screen_text(app)
+
+
+async def test_pasted_escape_sequences_never_reach_the_terminal_or_the_database(
+    world, console, settle, engine
+):
+    """A paste into a field kept its escape sequences: the field drew them (a screen clear, an OSC 52
+    clipboard write) to the operator's terminal, and the note was saved with them."""
+    from sqlmodel import select
+    from textual import events
+    from textual.widgets import TextArea
+
+    from hotline.core.models import Interaction
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.post_message(events.Paste("Line \x1b[2Jone\r\n\x1b]52;c;SGVsbG8=\x07two\u202e\tend"))
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == "Line one\ntwo\tend"
+        assert not any(
+            "\x1b" in segment.text for strip in app.screen._compositor.render_strips() for segment in strip
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        note = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert note.notes == "Line one\ntwo\tend"
