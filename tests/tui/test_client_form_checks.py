@@ -422,3 +422,24 @@ async def test_on_a_small_terminal_the_call_form_scrolls_to_the_focused_field(wo
         await settle(pilot)
         assert app.focused.id == "notes"
         assert app.screen.region.contains_point(app.focused.region.offset)
+
+
+async def test_a_follow_up_beyond_the_calendar_is_refused_beside_its_field(world, console, settle):
+    """'01.01.0001 00:30' in Moscow is before the first instant a computer date holds: ctrl+s on the call
+    form ended the console with a traceback (OverflowError); the reminder form said 'OverflowError'."""
+    from hotline.tui.screens.log_call import LogCallScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#follow-up", Input).value = "01.01.0001 00:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.is_running and app.screen is form and isinstance(form, LogCallScreen)
+        error = str(form.query_one("#follow-up-error", Static).render())
+        assert error == "⚠ 01.01.0001 00:30 is out of range"
