@@ -132,3 +132,20 @@ async def test_ctrl_o_typed_with_the_number_waits_for_the_duplicate_check(
         await wait_typed(pilot, settle)
         assert isinstance(app.screen, ClientCardScreen)
         assert app.screen.client_id == world.ivanov_id
+
+
+async def test_a_name_prefilled_longer_than_a_name_can_be_is_refused_beside_it(
+    world, console, settle, engine
+):
+    """A long paste in the lookup, then Enter: the form's Name held all of it (the field's limit stops only
+    typing), and ctrl+s saved a 400-character name on SQLite, a database error on PostgreSQL."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "zed " * 100)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        error = str(form.query_one("#name-error", Static).render())
+        assert error == "⚠ a name is at most 300 characters (this one has 399)"
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert not uow.session.exec(select(Client).where(Client.name.startswith("zed"))).all()

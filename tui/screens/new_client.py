@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 KINDS = (("Person", "person"), ("Organisation", "organisation"))
+NAME_MAX = 300
+"""A client's name is at most this long (the column's width): the field takes no more, but a name prefilled
+from the lookup can be longer."""
 CHECKED_FIELDS = ("name", "phones", "emails", "group", "birthday")
 """The fields that can be wrong; each has an error line under it (``#<field>-error``)."""
 
@@ -145,7 +148,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 yield Input(
                     self.prefill.get("name", ""),
                     id="name",
-                    max_length=300,
+                    max_length=NAME_MAX,
                     compact=True,
                     select_on_focus=False,
                 )
@@ -362,6 +365,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         errors: dict[str, str] = {}
         if not value("#name"):
             errors["name"] = "a client needs a name"
+        elif len(value("#name")) > NAME_MAX:
+            errors["name"] = f"a name is at most {NAME_MAX} characters (this one has {len(value('#name'))})"
         phones, emails = _split(value("#phones")), _split(value("#emails"))
         region = self.ctx.settings.default_region
         bad_phones = [
