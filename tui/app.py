@@ -64,7 +64,11 @@ class HotlineApp(App[None]):
         """Why the console is locked (its operator deactivated), or None: see :meth:`lock`."""
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys and pastes from the terminal go through the type-ahead gate, in order."""
+        """Keys and pastes from the terminal go through the type-ahead gate, in order. A paste loses its
+        escape sequences and other control characters (newlines and tabs stay): a field draws its text
+        as it is, so a pasted screen clear or clipboard write reached the terminal, and was saved."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event.text = printable(event.text, multiline=True)
         if self.type_ahead.wants(event):
             await self.type_ahead.take(event)
         else:

@@ -14,6 +14,7 @@ from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.log_call import LogCallScreen
 from hotline.tui.screens.new_client import NewClientScreen
 from tests.tui.conftest import console_settings
+from tests.tui.test_untrusted_and_errors import screen_text
 
 
 def settings():
@@ -60,3 +61,24 @@ async def test_a_pop_of_a_campaign_number_prefills_the_new_client(world, console
     with UnitOfWork(engine, readonly=True) as uow:
         client = uow.session.exec(select(Client).where(Client.name == "Caller From TV")).one()
         assert (client.source, client.campaign) == ("TV", "TV-NOV")
+
+
+async def test_sources_and_campaigns_with_brackets_are_offered_as_they_are(world, console, settle):
+    """A source named 'Radio [FM]' was offered as 'Radio ', a campaign name with '[link=x:y]' crashed the
+    console (MarkupError) when ctrl+g opened the choice."""
+    campaigns = [CampaignConfig(code="TV-NOV", name="Black Friday [link=x:y]", source="TV")]
+    update = {"sources": ["TV", "Radio [FM]"], "campaigns": campaigns}
+    app = console(settings=console_settings().model_copy(update=update))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_new_client("Someone")
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, AttributionScreen)
+        await pilot.press("enter")  # the sources list opens
+        await settle(pilot)
+        assert "Radio [FM]" in screen_text(app)
+        await pilot.press("escape", "tab", "enter")  # the campaigns' list
+        await settle(pilot)
+        assert "TV-NOV — Black Friday [link=x:y]" in screen_text(app)

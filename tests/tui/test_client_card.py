@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import select
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, Input, Select, TextArea
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import Interaction, Ticket
+from hotline.core.models import Interaction, Queue, Ticket
 from hotline.core.models.enums import InteractionKind
 from hotline.core.services.interactions import log_interaction
 from hotline.tui.screens.client_card import TIMELINE_PAGE, ClientCardScreen
@@ -20,6 +20,7 @@ from hotline.tui.screens.new_ticket import NewTicketScreen
 from hotline.tui.screens.note import NoteScreen
 from hotline.tui.widgets.client_header import ClientHeader
 from hotline.tui.widgets.timeline_table import TimelineTable
+from tests.tui.test_untrusted_and_errors import screen_text
 
 
 async def open_card(app, pilot, settle, client_id: int) -> ClientCardScreen:
@@ -179,3 +180,32 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_refuses_junk():
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("12:ab")
+
+
+async def test_queue_names_with_brackets_are_offered_as_they_are(world, console, settle, engine):
+    """A queue named 'Sales [EU]' was offered as 'Sales ' and one named '[link=x:y]Q' crashed the console
+    (MarkupError) when the new ticket's queue list opened; chosen, the ticket goes to that queue."""
+    from hotline.core.services.queues import ensure_queue
+
+    with UnitOfWork(engine) as uow:
+        ensure_queue(uow, name="Sales [EU]")
+        ensure_queue(uow, name="[link=x:y]Q")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_card(app, pilot, settle, world.ivanov_id)
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#subject", Input).value = "Bracketed"
+        await pilot.press("tab", "enter")  # the queue list opens
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Sales [EU]" in shown and "[link=x:y]Q" in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        form.query_one("#queue", Select).value = "Sales [EU]"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        ticket = uow.session.exec(select(Ticket).where(Ticket.subject == "Bracketed")).one()
+        assert uow.session.get(Queue, ticket.queue_id).name == "Sales [EU]"

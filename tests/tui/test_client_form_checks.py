@@ -225,6 +225,18 @@ async def test_the_confirm_screen_answers_no_unless_told_yes(world, console, set
     assert answers == [False, False, False, True, True]
 
 
+async def test_a_long_question_on_a_small_terminal_keeps_its_buttons_in_sight(world, console, settle):
+    """A duplicate's long name (300 characters) made the question taller than a 40x12 terminal: the focused
+    No and the y/n hint were below the screen's edge."""
+    app = console()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        app.push_screen(ConfirmScreen(f"This phone already belongs to {'W' * 300} #1. Save it too?"))
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#no", Button)
+        assert app.screen.region.contains_region(app.focused.region)
+
+
 async def test_f4_with_an_empty_box_moves_a_number_typed_into_name_to_phones(world, console, settle):
     from tests.tui.keys_at_once import type_at_once, wait_typed
 
@@ -390,3 +402,44 @@ async def test_an_edit_asks_only_about_a_shared_contact_it_adds(world, console, 
             select(ClientPhone.client_id).where(ClientPhone.e164 == "+79123456789")
         ).all()
         assert sorted(owners) == sorted([world.ivanov_id, world.hostile_id])
+
+
+async def test_on_a_small_terminal_the_call_form_scrolls_to_the_focused_field(world, console, settle):
+    """At 40x12, with the duration's and the follow-up's problems shown under them, the call's notes were
+    below the screen's edge: Tab went there and the operator typed blind."""
+    app = console()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        app.screen.query_one("#duration", Input).value = "1:2:3:4"
+        app.screen.query_one("#follow-up", Input).value = "someday"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # from the duration, past the follow-up, to the notes
+        await settle(pilot)
+        assert app.focused.id == "notes"
+        assert app.screen.region.contains_point(app.focused.region.offset)
+
+
+async def test_a_follow_up_beyond_the_calendar_is_refused_beside_its_field(world, console, settle):
+    """'01.01.0001 00:30' in Moscow is before the first instant a computer date holds: ctrl+s on the call
+    form ended the console with a traceback (OverflowError); the reminder form said 'OverflowError'."""
+    from hotline.tui.screens.log_call import LogCallScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#follow-up", Input).value = "01.01.0001 00:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.is_running and app.screen is form and isinstance(form, LogCallScreen)
+        error = str(form.query_one("#follow-up-error", Static).render())
+        assert error == "⚠ 01.01.0001 00:30 is out of range"

@@ -106,3 +106,38 @@ def test_client_list_snapshot_at_80x24(backend, world, supervisor, console, snap
         await settled(pilot)
 
     assert snap_compare(console(operator_login=SUPERVISOR), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_refused_group_keeps_its_form_and_what_was_typed(world, supervisor, console, engine) -> None:
+    """A group named like an existing one: the form closed and what was typed was lost, with only a toast
+    (the write ran after the form was gone). The form stays, as typed, and says why; then Esc."""
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8", "ctrl+g", "a")
+        await settled(pilot)
+        form = app.screen
+        assert isinstance(form, GroupFormScreen)
+        form.query_one("#group-name", Input).value = "VIP"
+        form.query_one("#group-level", Input).value = "gold"
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        assert app.screen is form
+        assert form.query_one("#group-level", Input).value == "gold"
+        assert [str(n.message) for n in app._notifications] == ["a group named 'VIP' exists already"]
+        await pilot.press("escape")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == ["VIP"]
+
+
+async def test_enter_on_a_group_edits_it(world, supervisor, console) -> None:
+    """The keys say Enter edits the selected group: the table took Enter and nothing opened."""
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8", "ctrl+g")
+        await settled(pilot)
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupFormScreen)
+        assert app.screen.query_one("#group-name", Input).value == "VIP"

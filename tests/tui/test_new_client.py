@@ -10,6 +10,8 @@ from hotline.core.db import UnitOfWork
 from hotline.core.models import Client, ClientPhone
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.new_client import NewClientScreen, prefill_from
+from tests.tui.keys_at_once import type_at_once, wait_typed
+from tests.tui.test_type_ahead_flows import slowed
 
 
 @pytest.mark.parametrize(
@@ -113,3 +115,37 @@ async def test_a_number_typed_into_the_name_of_an_empty_form_moves_to_phones(wor
     with UnitOfWork(engine, readonly=True) as uow:
         phone = uow.session.exec(select(ClientPhone).where(ClientPhone.e164 == "+79991112277")).one()
         assert uow.session.get(Client, phone.client_id).name == "Olga Smirnova"
+
+
+async def test_ctrl_o_typed_with_the_number_waits_for_the_duplicate_check(
+    world, console, settle, monkeypatch
+):
+    """The number and ctrl+o typed at once, before the slow check answers: the existing client opens (ctrl+o
+    was dropped, and the operator went on to make a second Ivanov)."""
+    from hotline.core.services import clients
+
+    slowed(monkeypatch, clients, "find_clients_by_contact")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_form(app, pilot, settle, "")
+        type_at_once(app, "<tab>+7 912 345-67-89<ctrl+o>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ClientCardScreen)
+        assert app.screen.client_id == world.ivanov_id
+
+
+async def test_a_name_prefilled_longer_than_a_name_can_be_is_refused_beside_it(
+    world, console, settle, engine
+):
+    """A long paste in the lookup, then Enter: the form's Name held all of it (the field's limit stops only
+    typing), and ctrl+s saved a 400-character name on SQLite, a database error on PostgreSQL."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "zed " * 100)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        error = str(form.query_one("#name-error", Static).render())
+        assert error == "⚠ a name is at most 300 characters (this one has 399)"
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert not uow.session.exec(select(Client).where(Client.name.startswith("zed"))).all()

@@ -19,6 +19,7 @@ from hotline.tui.screens.whose_card import WhoseCardScreen
 from hotline.tui.widgets.call_timer import CallTimer
 from tests.tui.conftest import OPERATOR, wait_for_workers
 from tests.tui.test_snapshots import SIZES, settled
+from tests.tui.test_untrusted_and_errors import screen_text
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
@@ -238,3 +239,16 @@ def test_snapshot_whose_card(backend, size, company, console, snap_compare, engi
         await settled(pilot)
 
     assert snap_compare(console(poll_screen_pops=True), terminal_size=SIZES[size], run_before=run_before)
+
+
+async def test_a_caller_id_with_a_rich_tag_asks_whose_card_shown_literally(
+    company, console, settle, engine, clock
+):
+    """The phone system passes the caller ID as it came: ``+7 495 700-00-01 [/]`` is still the office's
+    number, and the choice's frame, which names it, crashed the console (MarkupError)."""
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        ring(engine, clock, OFFICE + " [/]")
+        await wait_for_screen(pilot, WhoseCardScreen)
+        assert f"Whose card? {OFFICE} [/]" in screen_text(app)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Attachment, OutboxMessage, TicketEvent
@@ -23,6 +23,7 @@ from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.delivery_watch import DeliveryWatch
 from tests.tui.conftest import console_settings, wait_for_workers
 from tests.tui.test_ticket import chronology_text, open_ticket
+from tests.tui.test_untrusted_and_errors import screen_text
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
@@ -236,3 +237,29 @@ def test_snapshot_delivery_statuses_at_80x24(backend, world, console, engine, cl
             permanent=True,
         )
     assert snap_compare(console(), terminal_size=(80, 24), run_before=_ticket_then(world.ticket_number))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_file_picker_shows_names_with_brackets_as_they_are(
+    backend, world, console, settle, tmp_path, monkeypatch
+):
+    """Files saved from mail keep their senders' names: 'report [final].pdf' was listed as 'report .pdf'
+    a name with '[link=x:y]' crashed the console (MarkupError) when the reply's ctrl+o listed its folder, and
+    one with '[@click=app.quit]' quit it when clicked."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("report [final].pdf", "[link=x:y]a.pdf", "[@click=app.quit]q.pdf"):
+        (home / name).write_bytes(b"x")
+    monkeypatch.setenv("HOME", str(home))  # where the picker starts
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        listing = app.screen.query_one("#pick-list", OptionList)
+        shown = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert shown == ["..", "[@click=app.quit]q.pdf", "[link=x:y]a.pdf", "report [final].pdf"]
+        await pilot.pause()
+        assert "report [final].pdf" in screen_text(app)

@@ -6,6 +6,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input
 
+from hotline.core.db import UnitOfWork
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.home import HomeScreen
 from hotline.tui.widgets.client_header import ClientHeader
@@ -106,3 +107,90 @@ async def test_a_raw_driver_error_is_the_same_toast_as_the_cli_line(backend, wor
         assert "database unavailable: no such table: search_phone_owner" in messages, messages
         assert isinstance(app.screen, HomeScreen)
         assert app.screen._in_flight is False
+
+
+def screen_text(app) -> str:
+    """The characters on screen (the screenshot's text, spaces as spaces)."""
+    import html
+    import re
+
+    parts = re.findall(r"<text[^>]*>(.*?)</text>", app.export_screenshot(), re.DOTALL)
+    return html.unescape("".join(parts)).replace("\xa0", " ")
+
+
+async def test_a_hostile_name_in_the_history_title_is_shown_literally(
+    world, supervisor, console, settle, engine
+):
+    """The history's title names the client: a name with a link tag crashed the console (MarkupError) and
+    ``[bold]`` was read as markup."""
+    from hotline.core.services.clients import ClientChanges, update_client
+    from hotline.tui.screens.audit_history import AuditHistoryScreen
+
+    with UnitOfWork(engine, actor_login=supervisor) as uow:
+        update_client(
+            uow,
+            client_id=world.hostile_id,
+            changes=ClientChanges(name="[bold]B[/] [link=x://y]L"),
+            default_region="RU",
+        )
+    app = console(operator_login=supervisor)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.hostile_id)
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditHistoryScreen)
+        assert "History: [bold]B[/] [link=x://y]L" in screen_text(app)
+
+
+async def test_a_hostile_article_title_in_the_reader_is_shown_literally(
+    world, console, settle, engine, tmp_path
+):
+    """The reader's frame shows the article's title: a title with a link tag crashed the console."""
+    from hotline.core.services.kb import import_folder
+    from hotline.tui.screens.kb_search import KbReaderScreen
+
+    (tmp_path / "a.md").write_text('---\ntitle: "Zebra [bold]B[/] [link=x://y]L"\n---\nZebra crossing.\n')
+    with UnitOfWork(engine) as uow:
+        import_folder(uow, folder=tmp_path)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6", *"zebra")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KbReaderScreen)
+        assert "Zebra [bold]B[/] [link=x://y]L" in screen_text(app)
+
+
+async def test_pasted_escape_sequences_never_reach_the_terminal_or_the_database(
+    world, console, settle, engine
+):
+    """A paste into a field kept its escape sequences: the field drew them (a screen clear, an OSC 52
+    clipboard write) to the operator's terminal, and the note was saved with them."""
+    from sqlmodel import select
+    from textual import events
+    from textual.widgets import TextArea
+
+    from hotline.core.models import Interaction
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.post_message(events.Paste("Line \x1b[2Jone\r\n\x1b]52;c;SGVsbG8=\x07two\u202e\tend"))
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == "Line one\ntwo\tend"
+        assert not any(
+            "\x1b" in segment.text for strip in app.screen._compositor.render_strips() for segment in strip
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        note = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert note.notes == "Line one\ntwo\tend"

@@ -113,7 +113,7 @@ class AttributionScreen(ModalScreen[Attribution | None]):
             with Grid(id="attribution-fields"):
                 yield Label("Source")
                 yield Select(
-                    [(name, name) for name in self.attributions.sources],
+                    [(Text(name), name) for name in self.attributions.sources],  # never markup
                     value=self.current.source
                     if self.current.source in self.attributions.sources
                     else Select.NULL,
@@ -124,7 +124,7 @@ class AttributionScreen(ModalScreen[Attribution | None]):
                 yield Label("Campaign")
                 codes = [campaign.code for campaign in self.attributions.campaigns]
                 yield Select(
-                    [(self._campaign_label(code), code) for code in codes],
+                    [(Text(self._campaign_label(code)), code) for code in codes],
                     value=self.current.campaign if self.current.campaign in codes else Select.NULL,
                     prompt="(none)",
                     id="campaign",

@@ -54,7 +54,7 @@ class AuditHistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="history-box") as box:
-            box.border_title = printable(self.title_text)
+            box.border_title = Text(printable(self.title_text))  # a client's name: never markup
             box.border_subtitle = "Esc to close"
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="history-more")

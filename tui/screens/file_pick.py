@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -84,11 +85,11 @@ class FilePickScreen(ModalScreen[Path | None]):
         except OSError as error:
             self.notify(f"{folder}: {error.strerror}", severity="warning", markup=False)
             entries = []
-        for entry in entries[:MAX_ENTRIES]:
+        for entry in entries[:MAX_ENTRIES]:  # names as they are (saved from mail): never markup
             if entry.is_dir():
-                options.append(Option(printable(entry.name) + "/", id=entry.name))
+                options.append(Option(Text(printable(entry.name) + "/"), id=entry.name))
             elif self.want == "file":
-                options.append(Option(printable(entry.name), id=entry.name))
+                options.append(Option(Text(printable(entry.name)), id=entry.name))
         listing.add_options(options)
 
     @on(Input.Submitted, "#pick-path")

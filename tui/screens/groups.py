@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
@@ -92,39 +92,33 @@ class GroupsScreen(ModalScreen[None]):
         row = self.query_one(DataTable).cursor_row
         return self.groups[row] if self.groups and 0 <= row < len(self.groups) else None
 
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        """Enter on a row (the table takes the key before the screen's binding)."""
+        self.action_edit_group()
+
     def action_add_group(self) -> None:
-        self.app.push_screen(GroupFormScreen(None), self._edited)
+        self.app.push_screen(GroupFormScreen(self.ctx, None), self._edited)
 
     def action_edit_group(self) -> None:
         if (group := self._selected()) is not None:
-            self.app.push_screen(GroupFormScreen(group), self._edited)
+            self.app.push_screen(GroupFormScreen(self.ctx, group), self._edited)
 
     def action_remove_group(self) -> None:
         if (group := self._selected()) is not None:
-            self._write(("remove", group.name))
+            self._remove(group.name)
 
     def _edited(self, edit: GroupEdit | None) -> None:
-        if edit is not None:
-            self._write(("save", edit))
+        if edit is not None:  # the form wrote it
+            self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="groups-write")
-    def _write(self, change: tuple[str, Any]) -> None:
-        from hotline.core.services.groups import create_group, delete_group, update_group
+    def _remove(self, name: str) -> None:
+        from hotline.core.services.groups import delete_group
 
-        kind, value = change
         with self.ctx.uow() as uow:
-            if kind == "remove":
-                delete_group(uow, name=value)
-            elif value.original is None:
-                create_group(
-                    uow, name=value.name, colour=value.colour or None, contract_level=value.contract_level
-                )
-            else:
-                update_group(uow, name=value.original, new_name=value.name, colour=value.colour or None,
-                             contract_level=value.contract_level)  # fmt: skip
-        self.app.call_from_thread(
-            self.notify, "Group removed." if kind == "remove" else "Group saved.", timeout=3
-        )
+            delete_group(uow, name=name)
+        self.app.call_from_thread(self.notify, "Group removed.", timeout=3)
         self._load()
 
     def action_close(self) -> None:
@@ -139,9 +133,11 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("group_form")
 
-    def __init__(self, group: Any | None) -> None:
+    def __init__(self, ctx: ConsoleContext, group: Any | None) -> None:
         super().__init__()
+        self.ctx = ctx
         self.group = group
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         group = self.group
@@ -164,11 +160,47 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
         def value(selector: str) -> str:
             return self.query_one(selector, Input).value.strip()
 
+        if self._saving:
+            return
         if not value("#group-name"):
             self.notify("name: a group needs a name", severity="error", markup=False)
             return
-        self.dismiss(GroupEdit(self.group.name if self.group else None, value("#group-name"),
-                               value("#group-colour"), value("#group-level")))  # fmt: skip
+        self._saving = True
+        self._save(GroupEdit(self.group.name if self.group else None, value("#group-name"),
+                             value("#group-colour"), value("#group-level")))  # fmt: skip
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def _save(self, edit: GroupEdit) -> None:
+        """Write the group, then close the form; refused (a name taken, a bad colour), the form stays as
+        typed and says why (it closed first, and what was typed was lost)."""
+        from hotline.core.errors import HotlineError
+        from hotline.core.services.groups import create_group, update_group
+
+        try:
+            with self.ctx.uow() as uow:
+                if edit.original is None:
+                    create_group(
+                        uow, name=edit.name, colour=edit.colour or None, contract_level=edit.contract_level
+                    )
+                else:
+                    update_group(uow, name=edit.original, new_name=edit.name, colour=edit.colour or None,
+                                 contract_level=edit.contract_level)  # fmt: skip
+        except HotlineError as error:
+            self.app.call_from_thread(self._refused, error.message)
+            return
+        self.app.call_from_thread(self._saved, edit)
+
+    def _refused(self, message: str) -> None:
+        self._saving = False
+        self.notify(message, severity="error", markup=False)
+
+    def _saved(self, edit: GroupEdit) -> None:
+        self.notify("Group saved.", timeout=3)
+        self.dismiss(edit)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if forward_worker_failure(self, event):
+            self._saving = False
 
     def action_cancel(self) -> None:
         self.dismiss(None)

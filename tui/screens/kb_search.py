@@ -472,7 +472,7 @@ class KbReaderScreen(ModalScreen[KbChoice | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="kb-reader") as reader:
-            reader.border_title = printable(self.choice.title)[:80]
+            reader.border_title = Text(printable(self.choice.title)[:80])  # an article's title: never markup
             reader.border_subtitle = (
                 "^s insert · ↑↓ PgUp PgDn scroll · F1 help · Esc back"
                 if self.can_insert

@@ -26,7 +26,7 @@ from hotline.core.dates import date_pattern, format_date, parse_date
 from hotline.core.errors import InvalidInput
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
-from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, forward_worker_failure
+from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, KeysHeld, forward_worker_failure
 from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 from hotline.tui.screens.confirm import ConfirmScreen
 
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 KINDS = (("Person", "person"), ("Organisation", "organisation"))
+NAME_MAX = 300
+"""A client's name is at most this long (the column's width): the field takes no more, but a name prefilled
+from the lookup can be longer."""
 CHECKED_FIELDS = ("name", "phones", "emails", "group", "birthday")
 """The fields that can be wrong; each has an error line under it (``#<field>-error``)."""
 
@@ -124,6 +127,10 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         self.prefill = prefill_from(typed)
         self.duplicates: list[tuple[int, str]] = []
         self._check_generation = 0
+        self._answered_generation = 0
+        """The newest duplicate check answered (``keys_await`` while it is behind ``_check_generation``)."""
+        self._open_when_answered = False
+        """ctrl+o came before the newest check answered: open the duplicate once it does."""
         self._shown_errors: dict[str, str] = {}
         """Field → its value when its error was shown: the error goes once the value is changed."""
         self._own_contacts: set[str] = set()
@@ -141,7 +148,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 yield Input(
                     self.prefill.get("name", ""),
                     id="name",
-                    max_length=300,
+                    max_length=NAME_MAX,
                     compact=True,
                     select_on_focus=False,
                 )
@@ -264,6 +271,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     def on_duplicates_found(self, message: DuplicatesFound) -> None:
         if message.generation != self._check_generation:
             return
+        self._answered_generation = message.generation
         self.duplicates = message.clients
         warning = Text()
         if message.clients:
@@ -279,15 +287,30 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         self.query_one("#duplicates", Static).update(warning)
         self.query_one("#duplicates").set_class(bool(message.clients), "-warning")
         self.refresh_bindings()
+        if self._open_when_answered:
+            self._open_when_answered = False
+            self.post_message(KeysHeld(self, False))
+            self.action_open_duplicate()
+
+    def keys_await(self) -> bool:
+        """The newest duplicate check has not answered yet (the type-ahead valve waits for it)."""
+        return self._answered_generation != self._check_generation
 
     # -- commands ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_duplicate":
-            return bool(self.duplicates)
+            return bool(self.duplicates) or self.keys_await()
         return True
 
     def action_open_duplicate(self) -> None:
+        """Open the client who has the phone or email; typed before the check answered (at once with the
+        number), it waits for the answer and holds the keys after it (it was dropped: a new client made)."""
+        if self.keys_await():
+            if not self._open_when_answered:
+                self._open_when_answered = True
+                self.post_message(KeysHeld(self, True))
+            return
         if self.duplicates:
             self.dismiss(self.duplicates[0][0])
 
@@ -342,6 +365,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         errors: dict[str, str] = {}
         if not value("#name"):
             errors["name"] = "a client needs a name"
+        elif len(value("#name")) > NAME_MAX:
+            errors["name"] = f"a name is at most {NAME_MAX} characters (this one has {len(value('#name'))})"
         phones, emails = _split(value("#phones")), _split(value("#emails"))
         region = self.ctx.settings.default_region
         bad_phones = [
@@ -504,5 +529,12 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         self.dismiss(message.client_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if forward_worker_failure(self, event) and event.worker.group == "save":
+        if not forward_worker_failure(self, event):
+            return
+        if event.worker.group == "save":
             self._saving = False
+        elif event.worker.group == "duplicates":
+            self._answered_generation = self._check_generation  # no answer will come: nothing to wait for
+            if self._open_when_answered:
+                self._open_when_answered = False  # the keys go on; ctrl+o opened nothing
+                self.post_message(KeysHeld(self, False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid
@@ -63,7 +64,7 @@ class NewTicketScreen(ClientFormScreen):
         if names:
             select = self.query_one("#queue", Select)
             current = select.value
-            select.set_options([(name, name) for name in names])
+            select.set_options([(Text(name), name) for name in names])  # a queue's name: never markup
             select.value = current if current in names else names[0]
 
     def start_saving(self, body: str) -> bool:

@@ -86,7 +86,7 @@ class WhoseCardScreen(ModalScreen[int]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="whose-box") as box:
-            box.border_title = f"Whose card? {printable(self.number)[:40]}"
+            box.border_title = Text(f"Whose card? {printable(self.number)[:40]}")  # caller ID: not markup
             box.border_subtitle = "Enter open · ↑↓ choose · Esc the first"
             yield CallTimer(self.rang_at, self.clock, id="whose-timer")
             yield OptionList(

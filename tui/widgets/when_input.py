@@ -29,8 +29,16 @@ def examples(order: DateOrder) -> str:
 
 def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder = "dmy") -> datetime | None:
     """The instant (UTC) ``text`` means, seen from ``now``, a date read in ``order``; blank is None;
-    anything else is ValueError saying why."""
-    text = " ".join(text.strip().lower().split())
+    anything else is ValueError saying why (a date whose instant no ``datetime`` holds too: 01.01.0001
+    00:30 in Moscow is before year 1 in UTC, and its OverflowError ended the console)."""
+    shown = " ".join(text.split())
+    try:
+        return _parse_when(shown.lower(), now=now, zone=zone, order=order)
+    except OverflowError:
+        raise ValueError(f"when: {shown} is out of range") from None
+
+
+def _parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) -> datetime | None:
     if not text:
         return None
     local_now = now.astimezone(zone)
