@@ -35,7 +35,8 @@ def add_message_events(
     uow: UnitOfWork, messages: Sequence[tuple[Ticket, IncomingMail, str]], *, sla: SlaSetup | None
 ) -> list[WrittenEvent]:
     """Messages as events on their tickets, in order (``add_message_event`` for each), with one INSERT
-    for the events and one for all their attachments."""
+    for the events and one for all their attachments. A machine's message (an out-of-office answer to
+    our reply) is kept on its ticket but reopens nothing: only a person's message brings a client back."""
     events = add_events(
         uow,
         [
@@ -46,6 +47,7 @@ def add_message_events(
                 data=_event_data(mail, account_key),
                 message_id=mail.message_id,
                 author=_author(mail),
+                by_machine=mail.automated_kind is not None,
             )
             for ticket, mail, account_key in messages
         ],

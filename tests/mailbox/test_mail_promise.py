@@ -1,0 +1,48 @@
+"""The mail promise against a real Dovecot, on SQLite and PostgreSQL: what machines, strangers and
+hard servers send is recorded, and none of it reopens, loops, merges or blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mail_samples import plain, reply
+from polling import count, poll
+from sqlmodel import select
+
+from hotline.core.models import OutboxMessage, Ticket, TicketEvent
+from hotline.core.models.enums import TicketStatus
+from hotline.core.services.tickets import update_ticket
+
+pytestmark = pytest.mark.dovecot
+
+
+def tickets(uow_factory: Any) -> list[Ticket]:
+    with uow_factory(readonly=True) as uow:
+        return list(uow.session.exec(select(Ticket).order_by(Ticket.number)))
+
+
+@pytest.mark.parametrize(
+    "extra", [b"Auto-Submitted: auto-replied\r\n", b"X-Autoreply: yes\r\n", b"Precedence: bulk\r\n"]
+)
+def test_an_auto_reply_is_recorded_but_reopens_nothing(
+    extra: bytes, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    server.append(user, plain(message_id="<done@c>", subject="Done", sender="anna@example.com"))
+    server.append(user, plain(message_id="<wait@c>", subject="Wait", sender="anna@example.com"))
+    poll(engine, mail_settings, clock)
+    done, waiting = tickets(uow_factory)
+    with uow_factory() as uow:
+        update_ticket(uow, number=done.number, expected_version=None, status=TicketStatus.RESOLVED)
+        update_ticket(uow, number=waiting.number, expected_version=None, status=TicketStatus.PENDING)
+    acknowledgements = count(uow_factory, OutboxMessage)
+    for root in ("<done@c>", "<wait@c>"):
+        away = reply(message_id=f"<away{root[1:]}", in_reply_to=root, sender="anna@example.com", extra=extra)
+        server.append(user, away)
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.threaded, report.acknowledged) == (None, 2, 0)
+    done, waiting = tickets(uow_factory)
+    assert (done.status, waiting.status) == (TicketStatus.RESOLVED.value, TicketStatus.PENDING.value)
+    assert count(uow_factory, TicketEvent, TicketEvent.kind == "message_in") == 4
+    assert count(uow_factory, OutboxMessage) == acknowledgements
