@@ -46,3 +46,17 @@ def test_an_auto_reply_is_recorded_but_reopens_nothing(
     assert (done.status, waiting.status) == (TicketStatus.RESOLVED.value, TicketStatus.PENDING.value)
     assert count(uow_factory, TicketEvent, TicketEvent.kind == "message_in") == 4
     assert count(uow_factory, OutboxMessage) == acknowledgements
+
+
+def test_a_repeated_alert_without_message_id_or_date_is_each_time_a_new_message(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    alert = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: disk full\r\n\r\n/ 100%\r\n"
+    server.append(user, alert)
+    server.append(user, alert)
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.duplicates) == (None, 2, 0)
+    server.append(user, alert)
+    assert poll(engine, mail_settings, clock).created == 1
+    assert count(uow_factory, Ticket) == 3

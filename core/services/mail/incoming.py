@@ -71,6 +71,18 @@ class IncomingMail:
     """The text parts exactly as the client wrote them, (content type, text): the display text is
     made printable, split from its quotes, and HTML rendered; this is kept unchanged beside it."""
 
+    @property
+    def sender_message_id(self) -> str | None:
+        """The Message-ID the sender gave: the only thing that shows two deliveries are one message.
+        None for mail that had none: its stand-in (``synthetic_message_id``) names its content, and two
+        monitoring alerts alike to the byte are still two alerts (their UIDs keep a rerun exactly-once)."""
+        message_id = self.message_id
+        if message_id is None or (
+            message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
+        ):
+            return None
+        return message_id
+
 
 @dataclass(frozen=True)
 class MailboxRef:
@@ -99,7 +111,10 @@ class MailboxRef:
         )
 
 
+SYNTHETIC_PREFIX, SYNTHETIC_DOMAIN = "<sha256.", "@hotline.invalid>"
+
+
 def synthetic_message_id(content_digest: str) -> str:
-    """A stable stand-in Message-ID for mail that has none, from its content digest, so a re-run (or
-    the same mail delivered again through other servers) still recognises it."""
-    return f"<sha256.{content_digest[:40]}@hotline.invalid>"
+    """A stand-in Message-ID for mail that has none, from its content digest, kept on its event and
+    record; never taken as proof that two deliveries are one (``IncomingMail.sender_message_id``)."""
+    return f"{SYNTHETIC_PREFIX}{content_digest[:40]}{SYNTHETIC_DOMAIN}"

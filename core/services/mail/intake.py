@@ -187,14 +187,14 @@ def _take_in(
 ) -> IntakeResult:
     reads = context.reads if context is not None else None
     if reads is not None:
-        earlier = reads.earlier(where.uid, mail.message_id, mail.content_digest)
+        earlier = reads.earlier(where.uid, mail.sender_message_id, mail.content_digest)
     else:
         earlier = earlier_delivery(
             uow,
             account=where.mailbox.name,
             uidvalidity=where.uidvalidity,
             uid=where.uid,
-            message_id=mail.message_id,
+            message_id=mail.sender_message_id,
             content_digest=mail.content_digest,
         )
     if earlier is not None:

@@ -192,7 +192,7 @@ def read_group(
     """Read what the group's messages need, in a few queries (after locking their Message-IDs on
     PostgreSQL). Reads only."""
     reads = GroupReads()
-    message_ids = sorted({mail.message_id for _, mail in mails if mail.message_id})
+    message_ids = sorted({mail.sender_message_id for _, mail in mails if mail.sender_message_id})
     _lock_message_ids(uow, message_ids)
     _read_processed(uow, reads, mailbox.name, uidvalidity, [uid for uid, _ in mails], message_ids)
     senders = {address for _, mail in mails if (address := normalised_address(mail.from_address))}
