@@ -13,6 +13,7 @@ from sqlmodel import select
 from hotline.core.models import OutboxMessage, Ticket, TicketEvent
 from hotline.core.models.enums import TicketStatus
 from hotline.core.services.tickets import update_ticket
+from hotline.mailbox.convert import parse_message
 
 pytestmark = pytest.mark.dovecot
 
@@ -60,3 +61,26 @@ def test_a_repeated_alert_without_message_id_or_date_is_each_time_a_new_message(
     server.append(user, alert)
     assert poll(engine, mail_settings, clock).created == 1
     assert count(uow_factory, Ticket) == 3
+
+
+def test_a_failed_message_the_server_will_not_move_does_not_hold_back_later_mail(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    mail_settings.mail.accounts[0].failed_folder = "~Failed"
+    mail_settings.mail.batch_size = 1
+    server.append(user, plain(message_id="<bad@c>", subject="BOOM"))
+    server.append(user, plain(message_id="<ok1@c>", subject="fine"))
+
+    def fragile(raw: bytes, **options: Any) -> Any:
+        if b"BOOM" in raw:
+            raise ValueError("the parser gave up")
+        return parse_message(raw, **options)
+
+    first = poll(engine, mail_settings, clock, converter=fragile)
+    assert (first.created, first.failed) == (1, 1)
+    assert first.error is not None and "~Failed" in first.error
+    server.append(user, plain(message_id="<ok2@c>", subject="later"))
+    again = poll(engine, mail_settings, clock, converter=fragile)
+    assert (again.error, again.created) == (None, 1)
+    assert count(uow_factory, Ticket) == 2
