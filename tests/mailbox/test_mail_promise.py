@@ -11,8 +11,9 @@ from polling import count, poll
 from sqlmodel import select
 
 from hotline.core.models import OutboxMessage, Ticket, TicketEvent
-from hotline.core.models.enums import TicketStatus
-from hotline.core.services.tickets import update_ticket
+from hotline.core.models.enums import ClientKind, TicketStatus
+from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.tickets import create_ticket, update_ticket
 from hotline.mailbox.convert import parse_message
 
 pytestmark = pytest.mark.dovecot
@@ -84,3 +85,32 @@ def test_a_failed_message_the_server_will_not_move_does_not_hold_back_later_mail
     again = poll(engine, mail_settings, clock, converter=fragile)
     assert (again.error, again.created) == (None, 1)
     assert count(uow_factory, Ticket) == 2
+
+
+def test_a_ticket_tag_alone_threads_only_mail_from_someone_on_the_ticket(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    with uow_factory() as uow:
+        firm = create_client(
+            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="Firm"), default_region="RU"
+        )
+        draft = ClientDraft(name="Olga", organisation_id=firm.id, emails=["olga@firm.example"])
+        create_client(uow, draft=draft, default_region="RU")
+        ticket = create_ticket(uow, subject="Printer", queue="Support", client_id=firm.id)
+        update_ticket(uow, number=ticket.number, expected_version=None, status=TicketStatus.RESOLVED)
+    tag = f"Re: [#{ticket.number}] Printer"
+    server.append(user, plain(message_id="<x@evil>", subject=tag, sender="mallory@evil.example"))
+    server.append(user, plain(message_id="<o@firm>", subject=tag, sender="olga@firm.example"))
+    server.append(user, plain(message_id="<y@evil>", subject=tag, sender="mallory@evil.example"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        strangers = uow.session.exec(
+            select(TicketEvent).where(TicketEvent.author == "mallory@evil.example")
+        ).all()
+        olga = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<o@firm>")).one()
+    assert {event.ticket_id for event in strangers}.isdisjoint({ticket.id, None})
+    assert all(event.data["names_ticket"] == ticket.number for event in strangers)
+    assert strangers[0].body.startswith(f"[The subject names ticket #{ticket.number};")
+    assert olga.ticket_id == ticket.id

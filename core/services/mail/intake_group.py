@@ -32,7 +32,7 @@ from hotline.core.models import Client, ClientEmail, OutboxMessage, ProcessedMes
 from hotline.core.services.mail.acknowledgement import acknowledgement_id
 from hotline.core.services.mail.duplicates import MESSAGE_ID_LOCK, EarlierDelivery
 from hotline.core.services.mail.senders import normalised_address
-from hotline.core.services.mail.threads import MAX_THREAD_IDS
+from hotline.core.services.mail.threads import MAX_THREAD_IDS, on_ticket
 from hotline.core.services.outbox import domain_of
 
 if TYPE_CHECKING:
@@ -163,7 +163,8 @@ class GroupReads:
 
     def answered(self, uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
         """As ``threads.ticket_answered``: the ticket of the latest event carrying one of the message's
-        thread ids, else of our outbox mail carrying one, else the ticket its subject's tag names."""
+        thread ids, else of our outbox mail carrying one, else the ticket its subject's tag names when
+        the sender is on it (``on_ticket``)."""
         ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
         found = [self.events[message_id] for message_id in ids if message_id in self.events]
         ticket_id: int | None = max(found)[2] if found else None
@@ -173,8 +174,9 @@ class GroupReads:
             )
         if ticket_id is not None:
             return self.tickets.get(ticket_id) or uow.session.get(Ticket, ticket_id)
-        if mail.ticket_number is not None:
-            return self.numbers.get(mail.ticket_number)
+        tagged = self.numbers.get(mail.ticket_number) if mail.ticket_number is not None else None
+        if tagged is not None and on_ticket(uow, tagged, normalised_address(mail.from_address)):
+            return tagged
         return None
 
     def acknowledgements_today(self, sender: str) -> int:

@@ -189,8 +189,9 @@ class _Run:
             message.ticket, message.opens = answered_in_run.ticket, answered_in_run.opens
         else:
             message.ticket = reads.answered(self.uow, mail)
-            if message.ticket is None and mail.ticket_number is not None and self.openers:
-                return _Verdict.ENDS_RUN  # the tag may name one of the run's new tickets
+            if message.ticket is None and mail.ticket_number is not None and self.messages:
+                # the tag may name one of the run's new tickets, or one its sender wrote on in the run
+                return _Verdict.ENDS_RUN
         if message.ticket is None and message.opens is None:
             clean_subject(mail.subject or NO_SUBJECT)  # refused: InvalidInput, and the message goes alone
             message.created = True

@@ -43,8 +43,8 @@ def add_message_events(
             EventDraft(
                 ticket=ticket,
                 kind=EventKind.MESSAGE_IN,
-                body=_event_body(mail),
-                data=_event_data(mail, account_key),
+                body=_mention(ticket, mail) + _event_body(mail),
+                data=_event_data(ticket, mail, account_key),
                 message_id=mail.message_id,
                 author=_author(mail),
                 by_machine=mail.automated_kind is not None,
@@ -75,7 +75,24 @@ def _event_body(mail: IncomingMail) -> str:
     return mail.new_text + "\n\n" + "\n".join(f"[left out: {note}]" for note in mail.omitted)
 
 
-def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
+def _named(ticket: Ticket, mail: IncomingMail) -> int | None:
+    """The ticket number the subject's ``[#N]`` names when the message went onto another ticket (its
+    sender is not on #N, ``threads.on_ticket``), so an operator can merge it by hand."""
+    number = mail.ticket_number
+    return number if number is not None and number != ticket.number else None
+
+
+def _mention(ticket: Ticket, mail: IncomingMail) -> str:
+    number = _named(ticket, mail)
+    if number is None:
+        return ""
+    return (
+        f"[The subject names ticket #{number}; this mail was not added to it (a tag alone does not"
+        " thread mail from a sender not on that ticket). Merge by hand if it belongs there.]\n\n"
+    )
+
+
+def _event_data(ticket: Ticket, mail: IncomingMail, account_key: str) -> dict[str, Any]:
     """The message's headers and the rest of its text, kept on the event."""
     data: dict[str, Any] = {
         "subject": mail.subject,
@@ -90,6 +107,8 @@ def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
     }
     if mail.omitted:
         data["omitted"] = list(mail.omitted)
+    if (named := _named(ticket, mail)) is not None:
+        data["names_ticket"] = named
     if mail.original:
         data["original"] = [{"content_type": kind, "text": text} for kind, text in mail.original]
     if mail.charset_guesses:
