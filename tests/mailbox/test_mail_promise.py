@@ -10,7 +10,7 @@ from mail_samples import plain, reply
 from polling import count, poll
 from sqlmodel import select
 
-from hotline.core.models import OutboxMessage, Ticket, TicketEvent
+from hotline.core.models import AuditEntry, OutboxMessage, Ticket, TicketEvent
 from hotline.core.models.enums import ClientKind, TicketStatus
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.tickets import create_ticket, update_ticket
@@ -114,3 +114,17 @@ def test_a_ticket_tag_alone_threads_only_mail_from_someone_on_the_ticket(
     assert all(event.data["names_ticket"] == ticket.number for event in strangers)
     assert strangers[0].body.startswith(f"[The subject names ticket #{ticket.number};")
     assert olga.ticket_id == ticket.id
+
+
+def test_an_account_without_smtp_queues_no_acknowledgement_it_cannot_send(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    mail_settings.mail.accounts[0].smtp_host = None
+    server.append(user, plain(message_id="<n@c>", subject="Printer"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.acknowledged) == (None, 1, 0)
+    assert count(uow_factory, OutboxMessage) == 0
+    with uow_factory(readonly=True) as uow:
+        entry = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "mail.intake")).one()
+    assert entry.after["not_acknowledged"] == "the account has no SMTP server to send it"

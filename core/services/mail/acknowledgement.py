@@ -63,7 +63,8 @@ def decide_acknowledgement(
     sent_today: int | None = None,
 ) -> Acknowledgement:
     """Whether the sender of ``mail`` is acknowledged: only for a new ticket (``answers`` is the ticket
-    the mail threads onto, if any), only where the account acknowledges, never for mail a machine sent
+    the mail threads onto, if any), only where the account acknowledges and can send (has an SMTP
+    server), never for mail a machine sent
     (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves, and at most
     ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes.
     ``sent_today``: the sender's count today, when the caller read it already (a group's intake)."""
@@ -71,6 +72,8 @@ def decide_acknowledgement(
         return Acknowledgement(reason=f"answers ticket #{answers.number}")
     if not mailbox.acknowledge:
         return Acknowledgement(reason="acknowledgements off for this account")
+    if not mailbox.can_send:
+        return Acknowledgement(reason="the account has no SMTP server to send it")
     if mail.automated_kind:
         return Acknowledgement(reason=f"sent by a machine ({mail.automated_kind})")
     if sender is None:

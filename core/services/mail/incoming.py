@@ -97,6 +97,9 @@ class MailboxRef:
     """At most this many acknowledgements to one sender a day (two auto-answering systems cannot loop)."""
     default_region: str
     """Country for phone numbers typed without a country code, for the clients the intake creates."""
+    can_send: bool = True
+    """Whether the account has an SMTP server: an acknowledgement it cannot send is not queued (it
+    would wait in the outbox for ever and make every ``hotline mail send`` fail)."""
 
     @classmethod
     def from_settings(cls, account: MailAccount, settings: Settings) -> MailboxRef:
@@ -108,6 +111,7 @@ class MailboxRef:
             acknowledge=account.acknowledge,
             acknowledgements_per_day=settings.mail.acknowledgements_per_sender_per_day,
             default_region=settings.default_region,
+            can_send=bool(account.smtp_host),
         )
 
 

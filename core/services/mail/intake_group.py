@@ -204,7 +204,7 @@ def read_group(
     }
     numbers = {mail.ticket_number for _, mail in mails if mail.ticket_number is not None}
     _read_threads(uow, reads, sorted(thread_ids), sorted(numbers))
-    if mailbox.acknowledge:
+    if mailbox.acknowledge and mailbox.can_send:
         _read_acknowledgements(uow, reads, mailbox, senders)
     return reads
 
