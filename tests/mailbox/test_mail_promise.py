@@ -128,3 +128,30 @@ def test_an_account_without_smtp_queues_no_acknowledgement_it_cannot_send(
     with uow_factory(readonly=True) as uow:
         entry = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "mail.intake")).one()
     assert entry.after["not_acknowledged"] == "the account has no SMTP server to send it"
+
+
+def test_a_rule_mail_answers_a_person_once_a_day_and_a_machine_never(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    server, user, _ = imap_user
+    rule = {
+        "name": "thanks",
+        "on": ["mail.received"],
+        "actions": [{"mail": {"subject": "Got it", "body": "Hi"}}],
+    }
+    settings = mail_settings.model_copy(
+        update={"rules": mail_settings.model_validate({"rules": [rule]}).rules}
+    )
+    loop = b"Auto-Submitted: auto-replied\r\n"
+    server.append(user, plain(message_id="<p1@c>", subject="one", sender="anna@example.com"))
+    server.append(user, plain(message_id="<p2@c>", subject="two", sender="anna@example.com"))
+    server.append(user, plain(message_id="<m1@c>", subject="away", sender="bot@example.com", extra=loop))
+    assert poll(engine, settings, clock).created == 3
+    with uow_factory(readonly=True) as uow:
+        sent = uow.session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notification")).all()
+    assert [mail.to_addrs for mail in sent] == [["anna@example.com"]]
+    assert sent[0].headers["Auto-Submitted"] == "auto-replied"
+    clock.advance(days=1)
+    server.append(user, plain(message_id="<p3@c>", subject="three", sender="anna@example.com"))
+    poll(engine, settings, clock)
+    assert count(uow_factory, OutboxMessage, OutboxMessage.kind == "notification") == 2

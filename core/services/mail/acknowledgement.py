@@ -136,17 +136,23 @@ def acknowledgement_mail(
     )
 
 
-def acknowledgement_id(sender: str, day: datetime, slot: int, domain: str | None) -> str:
-    """The Message-ID of the ``slot``-th acknowledgement to ``sender`` on ``day``: deterministic, so
-    the per-sender daily cap is a lookup of a few unique keys."""
+def acknowledgement_id(
+    sender: str, day: datetime, slot: int, domain: str | None, *, kind: str = "ack"
+) -> str:
+    """The Message-ID of the ``slot``-th automatic mail of ``kind`` (``ack``: an acknowledgement,
+    ``rule``: a rule's mail answering a message) to ``sender`` on ``day``: deterministic, so the
+    per-sender daily cap is a lookup of a few unique keys, and a parallel run's mail in the same slot
+    makes this one's insert fail."""
     digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:20]
-    return new_message_id(domain, local=f"ack.{day:%Y%m%d}.{digest}.{slot}")
+    return new_message_id(domain, local=f"{kind}.{day:%Y%m%d}.{digest}.{slot}")
 
 
-def acknowledgements_today(uow: UnitOfWork, *, sender: str, limit: int, domain: str | None) -> int:
-    """How many acknowledgements ``sender`` got today (UTC), counting up to ``limit``."""
+def acknowledgements_today(
+    uow: UnitOfWork, *, sender: str, limit: int, domain: str | None, kind: str = "ack"
+) -> int:
+    """How many automatic mails of ``kind`` ``sender`` got today (UTC), counting up to ``limit``."""
     today = uow.now()
-    keys = [acknowledgement_id(sender, today, slot, domain) for slot in range(1, limit + 1)]
+    keys = [acknowledgement_id(sender, today, slot, domain, kind=kind) for slot in range(1, limit + 1)]
     if not keys:
         return 0
     return uow.session.exec(

@@ -318,6 +318,7 @@ def _conduct(
     ``mail.received`` for every message taken in."""
     subject, body = mail.subject or NO_SUBJECT, mail.new_text
     facts = {"ticket": ticket, "channel": "email", "subject": subject, "body": body, "sender": sender}
+    facts |= {"from_mail": True, "automated": mail.automated_kind}
     if created:
         conduct(uow, "ticket.created", **facts)
     extra = {"mail.from": sender or "", "mail.subject": subject}
