@@ -3,6 +3,7 @@ hard servers send is recorded, and none of it reopens, loops, merges or blocks."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from sqlmodel import select
 from hotline.core.models import AuditEntry, OutboxMessage, Ticket, TicketEvent
 from hotline.core.models.enums import ClientKind, TicketStatus
 from hotline.core.services.clients import ClientDraft, create_client
+from hotline.core.services.outbox import enqueue_mail, enqueue_ticket_reply
 from hotline.core.services.tickets import create_ticket, update_ticket
 from hotline.mailbox.convert import parse_message
+from hotline.mailbox.sender import Sender
 
 pytestmark = pytest.mark.dovecot
 
@@ -155,3 +158,22 @@ def test_a_rule_mail_answers_a_person_once_a_day_and_a_machine_never(
     server.append(user, plain(message_id="<p3@c>", subject="three", sender="anna@example.com"))
     poll(engine, settings, clock)
     assert count(uow_factory, OutboxMessage, OutboxMessage.kind == "notification") == 2
+
+
+def test_every_automatic_mail_goes_out_marked_auto_submitted_and_a_reply_does_not(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: Any
+) -> None:
+    with uow_factory() as uow:
+        ticket = create_ticket(uow, subject="Printer", queue="Support", requester="client@example.com")
+        enqueue_ticket_reply(uow, ticket=ticket, body="Please restart it.", account="support")
+        for kind in ("notification", "escalation", "report"):
+            enqueue_mail(uow, to=["boss@example.com"], subject=kind, body="x", kind=kind, account="support")
+    report = asyncio.run(Sender(engine=engine, settings=mail_settings, clock=clock, timeout=10).send_due())
+    assert (report.sent, report.errors) == (4, [])
+    marks = {message["Subject"]: message["Auto-Submitted"] for message in smtp_server.messages}
+    assert marks == {
+        f"Re: [#{ticket.number}] Printer": None,
+        "notification": "auto-generated",
+        "escalation": "auto-generated",
+        "report": "auto-generated",
+    }
