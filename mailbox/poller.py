@@ -253,21 +253,23 @@ class Poller:
     async def _tell_server(
         self, account: MailAccount, connection: ImapConnection, batch: _Batch, report: PollReport
     ) -> None:
-        """Flag or move what is committed; runs only after the commits it reports on. A failed
-        message the server refuses to move is recorded as failed already (``hotline mail failed``):
-        the refusal is the run's error, and later mail still comes in rather than waiting behind it."""
-        if batch.done:
-            if account.processed_folder:
+        """Flag or move what is committed; runs only after the commits it reports on. A message the
+        server refuses to move is recorded already (as taken in, or as failed: ``hotline mail failed``):
+        the refusal is the run's error, a message taken in is flagged \\Seen instead, and later mail
+        still comes in rather than waiting behind it."""
+        if batch.done and account.processed_folder:
+            try:
                 await connection.move(batch.done, account.processed_folder)
-            else:
+            except Refused as error:
+                _refused(report, account.name, "messages", account.processed_folder, batch.done, error)
                 await connection.mark_seen(batch.done)
+        elif batch.done:
+            await connection.mark_seen(batch.done)
         if batch.failed:
             try:
                 await connection.move(batch.failed, account.failed_folder)
             except Refused as error:
-                log.error("%s: failed messages %s left in place: %s", account.name, batch.failed, error)
-                problem = f"failed messages not moved to {account.failed_folder!r}: {error}"
-                report.error = report.error or problem
+                _refused(report, account.name, "failed messages", account.failed_folder, batch.failed, error)
 
     async def run_forever(
         self,
@@ -288,6 +290,14 @@ class Poller:
                 for account in accounts
             )
         )
+
+
+def _refused(
+    report: PollReport, account: str, what: str, folder: str, uids: list[int], error: Refused
+) -> None:
+    """A move the server refused: logged and made the run's error (its first), the messages left."""
+    log.error("%s: %s %s left in place: %s", account, what, uids, error)
+    report.error = report.error or f"{what} not moved to {folder!r}: {error}"
 
 
 async def _settle(pending: _Pending | None) -> None:
