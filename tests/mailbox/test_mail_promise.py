@@ -28,10 +28,16 @@ def tickets(uow_factory: Any) -> list[Ticket]:
 
 
 @pytest.mark.parametrize(
-    "extra", [b"Auto-Submitted: auto-replied\r\n", b"X-Autoreply: yes\r\n", b"Precedence: bulk\r\n"]
+    ("extra", "reopens"),
+    [
+        (b"Auto-Submitted: auto-replied\r\n", False),
+        (b"X-Autoreply: yes\r\n", False),
+        (b"Precedence: bulk\r\n", False),
+        (b"List-Id: <team.example.com>\r\n", True),  # a person's answer, through a list
+    ],
 )
 def test_an_auto_reply_is_recorded_but_reopens_nothing(
-    extra: bytes, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+    extra: bytes, reopens: bool, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
 ) -> None:
     server, user, _ = imap_user
     server.append(user, plain(message_id="<done@c>", subject="Done", sender="anna@example.com"))
@@ -48,7 +54,8 @@ def test_an_auto_reply_is_recorded_but_reopens_nothing(
     report = poll(engine, mail_settings, clock)
     assert (report.error, report.threaded, report.acknowledged) == (None, 2, 0)
     done, waiting = tickets(uow_factory)
-    assert (done.status, waiting.status) == (TicketStatus.RESOLVED.value, TicketStatus.PENDING.value)
+    before = (TicketStatus.RESOLVED.value, TicketStatus.PENDING.value)
+    assert (done.status, waiting.status) == ((TicketStatus.OPEN.value,) * 2 if reopens else before)
     assert count(uow_factory, TicketEvent, TicketEvent.kind == "message_in") == 4
     assert count(uow_factory, OutboxMessage) == acknowledgements
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MAX_AUTHOR_CHARS = 320
 MAX_FILENAME_CHARS = 500
 MAX_CONTENT_TYPE_CHARS = 200
+WRITTEN_BY_A_PERSON = (None, "list")
+"""Loop verdicts of mail a person wrote (a list only relays it): it brings a client back to a ticket."""
 
 
 def add_message_event(
@@ -47,7 +49,7 @@ def add_message_events(
                 data=_event_data(ticket, mail, account_key),
                 message_id=mail.message_id,
                 author=_author(mail),
-                by_machine=mail.automated_kind is not None,
+                by_machine=mail.automated_kind not in WRITTEN_BY_A_PERSON,
             )
             for ticket, mail, account_key in messages
         ],
