@@ -69,3 +69,9 @@ def check() -> None:
         f"{len(settings.mail.accounts)} mail accounts, {len(settings.pbx.extensions)} PBX extensions, "
         f"dates typed as {date_pattern(settings.date_order)}: ok"
     )
+    for account in settings.mail.accounts:
+        if account.acknowledge and not account.smtp_host:
+            info(
+                f"mail account {account.name!r} has no smtp_host: new tickets from it are not"
+                " acknowledged (set smtp_host to send them, or acknowledge = false to say so)"
+            )

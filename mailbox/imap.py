@@ -23,6 +23,10 @@ _FETCH_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _UID_IN = re.compile(rb"UID (\d+)")
 
 
+class Refused(Unavailable):
+    """The server answered a command with NO or BAD: the connection still serves other commands."""
+
+
 @dataclass(frozen=True)
 class Folder:
     """What SELECT says about a folder."""
@@ -230,7 +234,7 @@ class ImapConnection:
 
     def _check(self, response: aioimaplib.Response, what: str) -> None:
         if response.result != "OK":
-            raise Unavailable(f"{self.where}: {what} failed: {_text(response)}")
+            raise Refused(f"{self.where}: {what} failed: {_text(response)}")
 
 
 async def _starttls(client: aioimaplib.IMAP4, host: str, context: ssl.SSLContext, timeout: float) -> None:

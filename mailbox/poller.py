@@ -30,7 +30,7 @@ from hotline.core.sla.policy import SlaSetup
 from hotline.mailbox.conversion import Conversions, Converted
 from hotline.mailbox.convert import parse_message
 from hotline.mailbox.group_intake import GroupIntake, MessageOutcome, database_errors
-from hotline.mailbox.imap import ImapConnection
+from hotline.mailbox.imap import ImapConnection, Refused
 from hotline.mailbox.incoming import Converter
 from hotline.mailbox.poll_report import PollReport
 
@@ -176,7 +176,7 @@ class Poller:
             for _ in recorded:
                 report.count(IntakeOutcome.DUPLICATE)
             batch = _Batch(done=sorted(taken), failed=sorted(failed - taken))
-            await self._tell_server(account, connection, batch)
+            await self._tell_server(account, connection, batch, report)
         return [uid for uid in uids if uid not in recorded]
 
     async def _take_in_new(
@@ -245,20 +245,31 @@ class Poller:
                 self.after_commit(item.uid)
             report.count(item.outcome, acknowledged=item.acknowledged)
             (batch.failed if item.outcome is IntakeOutcome.FAILED else batch.done).append(item.uid)
-        await self._tell_server(account, connection, batch)
+        await self._tell_server(account, connection, batch, report)
         if group:
             with self._unit_of_work() as uow:
                 save_account_state(uow, account=account.name, uidvalidity=uidvalidity, last_uid=max(group))
 
-    async def _tell_server(self, account: MailAccount, connection: ImapConnection, batch: _Batch) -> None:
-        """Flag or move what is committed; runs only after the commits it reports on."""
-        if batch.done:
-            if account.processed_folder:
+    async def _tell_server(
+        self, account: MailAccount, connection: ImapConnection, batch: _Batch, report: PollReport
+    ) -> None:
+        """Flag or move what is committed; runs only after the commits it reports on. A message the
+        server refuses to move is recorded already (as taken in, or as failed: ``hotline mail failed``):
+        the refusal is the run's error, a message taken in is flagged \\Seen instead, and later mail
+        still comes in rather than waiting behind it."""
+        if batch.done and account.processed_folder:
+            try:
                 await connection.move(batch.done, account.processed_folder)
-            else:
+            except Refused as error:
+                _refused(report, account.name, "messages", account.processed_folder, batch.done, error)
                 await connection.mark_seen(batch.done)
+        elif batch.done:
+            await connection.mark_seen(batch.done)
         if batch.failed:
-            await connection.move(batch.failed, account.failed_folder)
+            try:
+                await connection.move(batch.failed, account.failed_folder)
+            except Refused as error:
+                _refused(report, account.name, "failed messages", account.failed_folder, batch.failed, error)
 
     async def run_forever(
         self,
@@ -279,6 +290,14 @@ class Poller:
                 for account in accounts
             )
         )
+
+
+def _refused(
+    report: PollReport, account: str, what: str, folder: str, uids: list[int], error: Refused
+) -> None:
+    """A move the server refused: logged and made the run's error (its first), the messages left."""
+    log.error("%s: %s %s left in place: %s", account, what, uids, error)
+    report.error = report.error or f"{what} not moved to {folder!r}: {error}"
 
 
 async def _settle(pending: _Pending | None) -> None:

@@ -122,7 +122,10 @@ def _note(
 def _mail(
     uow: UnitOfWork, book: RuleBook, rule: EventRuleConfig, action: RuleAction, facts: EventFacts
 ) -> str:
-    from hotline.core.services.outbox import enqueue_mail, ticket_subject
+    from sqlalchemy.exc import IntegrityError
+
+    from hotline.core.services.mail.acknowledgement import LOOP_HEADERS
+    from hotline.core.services.outbox import MailDraft, enqueue_mails, ticket_subject
 
     mail = action.mail
     assert mail is not None
@@ -143,18 +146,48 @@ def _mail(
     account = None
     if book.sending is not None and book.sending.accounts:
         account = book.sending.account_for(facts.queue_name or "")
-    enqueue_mail(
-        uow,
+    from_address = account.from_address if account is not None else None
+    answer = facts.from_mail and mail.to != "assignee"  # an operator's mailbox answers nobody
+    message_id = None
+    if answer:
+        refused, message_id = _answer_slot(uow, facts, address, from_address)
+        if refused:
+            return f"mail to {address} not sent: {refused}"
+    draft = MailDraft(
         to=[address],
         subject=ticket_subject(ticket.number, subject) if ticket is not None else subject,
         body=render(mail.body, values),
         kind="notification",
         account=account.name if account is not None else None,
-        from_address=account.from_address if account is not None else None,
+        from_address=from_address,
         ticket_id=ticket.id if ticket is not None else None,
-        headers={"Auto-Submitted": "auto-generated"},
+        headers=dict(LOOP_HEADERS) if answer else {"Auto-Submitted": "auto-generated"},
+        message_id=message_id,
     )
+    try:
+        with uow.session.begin_nested():
+            enqueue_mails(uow, [draft])
+    except IntegrityError:  # a parallel run took today's slot first
+        return f"mail to {address} not sent: {address} had an automatic answer today"
     return f"mail to {address} queued"
+
+
+def _answer_slot(
+    uow: UnitOfWork, facts: EventFacts, address: str, from_address: str | None
+) -> tuple[str, str | None]:
+    """A rule's mail raised by an incoming message is an automatic answer (RFC 3834): never to a
+    machine's mail, and at most one a day to an address, as acknowledgements are capped
+    (``acknowledgement_id`` names today's slot). (Why not, or "") and the Message-ID of the slot."""
+    from hotline.core.services.mail.acknowledgement import acknowledgement_id, acknowledgements_today
+    from hotline.core.services.outbox import domain_of
+
+    if facts.automated:
+        return f"{facts.event} came from a machine ({facts.automated})", None
+    domain = domain_of(from_address)
+    to = address.strip().lower()
+    if acknowledgements_today(uow, sender=to, limit=1, domain=domain, kind="rule"):
+        return f"{address} had an automatic answer today", None
+    return "", acknowledgement_id(to, uow.now(), 1, domain, kind="rule")
 
 
 def _reminder(

@@ -86,8 +86,11 @@ def conduct(
     body: str = "",
     sender: str | None = None,
     extra: dict[str, str] | None = None,
+    from_mail: bool = False,
+    automated: str | None = None,
 ) -> list[RuleVerdict]:
-    """Run the rules of ``event`` (nothing when the unit of work has no rules or none listen)."""
+    """Run the rules of ``event`` (nothing when the unit of work has no rules or none listen).
+    ``from_mail``/``automated``: raised by an incoming message, and its loop verdict (``EventFacts``)."""
     book = rule_book(uow)
     if book is None or not book.for_event(event) or depth(uow) > MAX_DEPTH:
         return []
@@ -104,6 +107,8 @@ def conduct(
         body=body,
         sender=sender,
         extra=extra or {},
+        from_mail=from_mail,
+        automated=automated,
     )
     return evaluate(uow, book, facts)
 

@@ -52,6 +52,10 @@ class EventFacts:
     sender: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     """Template fields only this event has (``mail.from``, ``call.outcome`` …)."""
+    from_mail: bool = False
+    """Raised by an incoming message (the mail intake): a mail the rules send is an automatic answer."""
+    automated: str | None = None
+    """That message's loop verdict (``IncomingMail.automated_kind``): None for a person's mail."""
     _rows: dict[tuple[type, int], Any] = field(default_factory=dict, repr=False)
     """Rows read for the rules, kept referenced (the session's identity map is weak, so a row nobody
     holds would be read again for every rule)."""

@@ -147,6 +147,8 @@ def _outbox_row(uow: UnitOfWork, draft: MailDraft, now: datetime) -> dict[str, A
     if draft.ticket_id is not None and in_reply_to is None and references is None:
         in_reply_to, references = thread_headers(uow, ticket_id=draft.ticket_id)
     extra = dict(draft.headers or {})
+    if draft.kind != "reply":  # no person wrote it: an autoresponder must not answer it (RFC 3834)
+        extra.setdefault("Auto-Submitted", "auto-generated")
     if draft.from_address:
         extra["From"] = draft.from_address
     return {

@@ -88,3 +88,16 @@ def test_check_refuses_an_unknown_date_order_in_one_line(tmp_path: Path) -> None
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert str(config) in line and "date_order" in line and "'dmy'" in line
+
+
+def test_check_says_an_account_without_smtp_acknowledges_nothing(database_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[mail.accounts]]\nname = "intake"\nimap_host = "imap.example.com"\nusername = "u"\n'
+        'from_address = "support@example.com"\n',
+        encoding="utf-8",
+    )
+    _init_db(database_url)
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "mail account 'intake' has no smtp_host: new tickets from it are not acknowledged" in result.output

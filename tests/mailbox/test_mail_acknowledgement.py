@@ -176,4 +176,5 @@ def test_the_mailbox_takes_the_cap_and_the_region_from_the_settings() -> None:
         acknowledge=False,
         acknowledgements_per_day=7,
         default_region="DE",
+        can_send=False,  # no smtp_host
     )

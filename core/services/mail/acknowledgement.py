@@ -63,7 +63,8 @@ def decide_acknowledgement(
     sent_today: int | None = None,
 ) -> Acknowledgement:
     """Whether the sender of ``mail`` is acknowledged: only for a new ticket (``answers`` is the ticket
-    the mail threads onto, if any), only where the account acknowledges, never for mail a machine sent
+    the mail threads onto, if any), only where the account acknowledges and can send (has an SMTP
+    server), never for mail a machine sent
     (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves, and at most
     ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes.
     ``sent_today``: the sender's count today, when the caller read it already (a group's intake)."""
@@ -71,6 +72,8 @@ def decide_acknowledgement(
         return Acknowledgement(reason=f"answers ticket #{answers.number}")
     if not mailbox.acknowledge:
         return Acknowledgement(reason="acknowledgements off for this account")
+    if not mailbox.can_send:
+        return Acknowledgement(reason="the account has no SMTP server to send it")
     if mail.automated_kind:
         return Acknowledgement(reason=f"sent by a machine ({mail.automated_kind})")
     if sender is None:
@@ -133,17 +136,23 @@ def acknowledgement_mail(
     )
 
 
-def acknowledgement_id(sender: str, day: datetime, slot: int, domain: str | None) -> str:
-    """The Message-ID of the ``slot``-th acknowledgement to ``sender`` on ``day``: deterministic, so
-    the per-sender daily cap is a lookup of a few unique keys."""
+def acknowledgement_id(
+    sender: str, day: datetime, slot: int, domain: str | None, *, kind: str = "ack"
+) -> str:
+    """The Message-ID of the ``slot``-th automatic mail of ``kind`` (``ack``: an acknowledgement,
+    ``rule``: a rule's mail answering a message) to ``sender`` on ``day``: deterministic, so the
+    per-sender daily cap is a lookup of a few unique keys, and a parallel run's mail in the same slot
+    makes this one's insert fail."""
     digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:20]
-    return new_message_id(domain, local=f"ack.{day:%Y%m%d}.{digest}.{slot}")
+    return new_message_id(domain, local=f"{kind}.{day:%Y%m%d}.{digest}.{slot}")
 
 
-def acknowledgements_today(uow: UnitOfWork, *, sender: str, limit: int, domain: str | None) -> int:
-    """How many acknowledgements ``sender`` got today (UTC), counting up to ``limit``."""
+def acknowledgements_today(
+    uow: UnitOfWork, *, sender: str, limit: int, domain: str | None, kind: str = "ack"
+) -> int:
+    """How many automatic mails of ``kind`` ``sender`` got today (UTC), counting up to ``limit``."""
     today = uow.now()
-    keys = [acknowledgement_id(sender, today, slot, domain) for slot in range(1, limit + 1)]
+    keys = [acknowledgement_id(sender, today, slot, domain, kind=kind) for slot in range(1, limit + 1)]
     if not keys:
         return 0
     return uow.session.exec(

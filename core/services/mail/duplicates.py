@@ -5,9 +5,10 @@ or a crash after the commit and before the server was told), or when another del
 Message-ID *and its content digest* has one (the same mail fetched twice, or sent to two accounts,
 whatever Received headers the servers added), or when its Message-ID is one of our outbox's (our
 own mail come back). The same Message-ID with other content is another message: real senders reuse
-Message-IDs. A record from before digests (None) matches by Message-ID alone, as it did then. The
-processed record is written with the ticket or event, in the same transaction, so the two exist
-together or not at all.
+Message-IDs. Mail without a Message-ID is matched by its UID alone (``IncomingMail.sender_message_id``):
+nothing else shows two such deliveries to be one. A record from before digests (None) matches by
+Message-ID alone, as it did then. The processed record is written with the ticket or event, in the
+same transaction, so the two exist together or not at all.
 """
 
 from __future__ import annotations

@@ -71,6 +71,18 @@ class IncomingMail:
     """The text parts exactly as the client wrote them, (content type, text): the display text is
     made printable, split from its quotes, and HTML rendered; this is kept unchanged beside it."""
 
+    @property
+    def sender_message_id(self) -> str | None:
+        """The Message-ID the sender gave: the only thing that shows two deliveries are one message.
+        None for mail that had none: its stand-in (``synthetic_message_id``) names its content, and two
+        monitoring alerts alike to the byte are still two alerts (their UIDs keep a rerun exactly-once)."""
+        message_id = self.message_id
+        if message_id is None or (
+            message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
+        ):
+            return None
+        return message_id
+
 
 @dataclass(frozen=True)
 class MailboxRef:
@@ -85,6 +97,9 @@ class MailboxRef:
     """At most this many acknowledgements to one sender a day (two auto-answering systems cannot loop)."""
     default_region: str
     """Country for phone numbers typed without a country code, for the clients the intake creates."""
+    can_send: bool = True
+    """Whether the account has an SMTP server: an acknowledgement it cannot send is not queued (it
+    would wait in the outbox for ever and make every ``hotline mail send`` fail)."""
 
     @classmethod
     def from_settings(cls, account: MailAccount, settings: Settings) -> MailboxRef:
@@ -96,10 +111,14 @@ class MailboxRef:
             acknowledge=account.acknowledge,
             acknowledgements_per_day=settings.mail.acknowledgements_per_sender_per_day,
             default_region=settings.default_region,
+            can_send=bool(account.smtp_host),
         )
 
 
+SYNTHETIC_PREFIX, SYNTHETIC_DOMAIN = "<sha256.", "@hotline.invalid>"
+
+
 def synthetic_message_id(content_digest: str) -> str:
-    """A stable stand-in Message-ID for mail that has none, from its content digest, so a re-run (or
-    the same mail delivered again through other servers) still recognises it."""
-    return f"<sha256.{content_digest[:40]}@hotline.invalid>"
+    """A stand-in Message-ID for mail that has none, from its content digest, kept on its event and
+    record; never taken as proof that two deliveries are one (``IncomingMail.sender_message_id``)."""
+    return f"{SYNTHETIC_PREFIX}{content_digest[:40]}{SYNTHETIC_DOMAIN}"

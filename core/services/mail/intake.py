@@ -187,14 +187,14 @@ def _take_in(
 ) -> IntakeResult:
     reads = context.reads if context is not None else None
     if reads is not None:
-        earlier = reads.earlier(where.uid, mail.message_id, mail.content_digest)
+        earlier = reads.earlier(where.uid, mail.sender_message_id, mail.content_digest)
     else:
         earlier = earlier_delivery(
             uow,
             account=where.mailbox.name,
             uidvalidity=where.uidvalidity,
             uid=where.uid,
-            message_id=mail.message_id,
+            message_id=mail.sender_message_id,
             content_digest=mail.content_digest,
         )
     if earlier is not None:
@@ -318,6 +318,7 @@ def _conduct(
     ``mail.received`` for every message taken in."""
     subject, body = mail.subject or NO_SUBJECT, mail.new_text
     facts = {"ticket": ticket, "channel": "email", "subject": subject, "body": body, "sender": sender}
+    facts |= {"from_mail": True, "automated": mail.automated_kind}
     if created:
         conduct(uow, "ticket.created", **facts)
     extra = {"mail.from": sender or "", "mail.subject": subject}

@@ -32,7 +32,7 @@ from hotline.core.models import Client, ClientEmail, OutboxMessage, ProcessedMes
 from hotline.core.services.mail.acknowledgement import acknowledgement_id
 from hotline.core.services.mail.duplicates import MESSAGE_ID_LOCK, EarlierDelivery
 from hotline.core.services.mail.senders import normalised_address
-from hotline.core.services.mail.threads import MAX_THREAD_IDS
+from hotline.core.services.mail.threads import MAX_THREAD_IDS, on_ticket
 from hotline.core.services.outbox import domain_of
 
 if TYPE_CHECKING:
@@ -163,7 +163,8 @@ class GroupReads:
 
     def answered(self, uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
         """As ``threads.ticket_answered``: the ticket of the latest event carrying one of the message's
-        thread ids, else of our outbox mail carrying one, else the ticket its subject's tag names."""
+        thread ids, else of our outbox mail carrying one, else the ticket its subject's tag names when
+        the sender is on it (``on_ticket``)."""
         ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
         found = [self.events[message_id] for message_id in ids if message_id in self.events]
         ticket_id: int | None = max(found)[2] if found else None
@@ -173,8 +174,9 @@ class GroupReads:
             )
         if ticket_id is not None:
             return self.tickets.get(ticket_id) or uow.session.get(Ticket, ticket_id)
-        if mail.ticket_number is not None:
-            return self.numbers.get(mail.ticket_number)
+        tagged = self.numbers.get(mail.ticket_number) if mail.ticket_number is not None else None
+        if tagged is not None and on_ticket(uow, tagged, normalised_address(mail.from_address)):
+            return tagged
         return None
 
     def acknowledgements_today(self, sender: str) -> int:
@@ -192,7 +194,7 @@ def read_group(
     """Read what the group's messages need, in a few queries (after locking their Message-IDs on
     PostgreSQL). Reads only."""
     reads = GroupReads()
-    message_ids = sorted({mail.message_id for _, mail in mails if mail.message_id})
+    message_ids = sorted({mail.sender_message_id for _, mail in mails if mail.sender_message_id})
     _lock_message_ids(uow, message_ids)
     _read_processed(uow, reads, mailbox.name, uidvalidity, [uid for uid, _ in mails], message_ids)
     senders = {address for _, mail in mails if (address := normalised_address(mail.from_address))}
@@ -202,7 +204,7 @@ def read_group(
     }
     numbers = {mail.ticket_number for _, mail in mails if mail.ticket_number is not None}
     _read_threads(uow, reads, sorted(thread_ids), sorted(numbers))
-    if mailbox.acknowledge:
+    if mailbox.acknowledge and mailbox.can_send:
         _read_acknowledgements(uow, reads, mailbox, senders)
     return reads
 

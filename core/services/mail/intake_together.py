@@ -171,7 +171,7 @@ class _Run:
 
     def _plan(self, place: MessagePlace, mail: IncomingMail) -> _Verdict:
         reads, message = self.reads, _Message(place=place, mail=mail)
-        earlier = reads.earlier(place.uid, mail.message_id, mail.content_digest)
+        earlier = reads.earlier(place.uid, mail.sender_message_id, mail.content_digest)
         if earlier is None and self._duplicate_in_run(mail):
             return _Verdict.ENDS_RUN
         if earlier is not None:
@@ -189,8 +189,9 @@ class _Run:
             message.ticket, message.opens = answered_in_run.ticket, answered_in_run.opens
         else:
             message.ticket = reads.answered(self.uow, mail)
-            if message.ticket is None and mail.ticket_number is not None and self.openers:
-                return _Verdict.ENDS_RUN  # the tag may name one of the run's new tickets
+            if message.ticket is None and mail.ticket_number is not None and self.messages:
+                # the tag may name one of the run's new tickets, or one its sender wrote on in the run
+                return _Verdict.ENDS_RUN
         if message.ticket is None and message.opens is None:
             clean_subject(mail.subject or NO_SUBJECT)  # refused: InvalidInput, and the message goes alone
             message.created = True
@@ -204,11 +205,11 @@ class _Run:
 
     def _duplicate_in_run(self, mail: IncomingMail) -> bool:
         """Whether an earlier message of the run is this one again (``GroupReads.earlier``'s rule)."""
-        if not mail.message_id:
+        if not mail.sender_message_id:
             return False
         return any(
             digest is None or (mail.content_digest is not None and digest == mail.content_digest)
-            for digest in self.digests.get(mail.message_id, [])
+            for digest in self.digests.get(mail.sender_message_id, [])
         )
 
     def _answered_in_run(self, mail: IncomingMail) -> _Message | None:
@@ -235,7 +236,8 @@ class _Run:
         self.messages.append(message)
         message_id = message.mail.message_id
         if message_id:
-            self.digests.setdefault(message_id, []).append(message.mail.content_digest)
+            if message.mail.sender_message_id:
+                self.digests.setdefault(message_id, []).append(message.mail.content_digest)
             if message.earlier is None:
                 self.event_of[message_id] = index
 

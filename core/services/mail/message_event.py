@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MAX_AUTHOR_CHARS = 320
 MAX_FILENAME_CHARS = 500
 MAX_CONTENT_TYPE_CHARS = 200
+WRITTEN_BY_A_PERSON = (None, "list")
+"""Loop verdicts of mail a person wrote (a list only relays it): it brings a client back to a ticket."""
 
 
 def add_message_event(
@@ -35,17 +37,19 @@ def add_message_events(
     uow: UnitOfWork, messages: Sequence[tuple[Ticket, IncomingMail, str]], *, sla: SlaSetup | None
 ) -> list[WrittenEvent]:
     """Messages as events on their tickets, in order (``add_message_event`` for each), with one INSERT
-    for the events and one for all their attachments."""
+    for the events and one for all their attachments. A machine's message (an out-of-office answer to
+    our reply) is kept on its ticket but reopens nothing: only a person's message brings a client back."""
     events = add_events(
         uow,
         [
             EventDraft(
                 ticket=ticket,
                 kind=EventKind.MESSAGE_IN,
-                body=_event_body(mail),
-                data=_event_data(mail, account_key),
+                body=_mention(ticket, mail) + _event_body(mail),
+                data=_event_data(ticket, mail, account_key),
                 message_id=mail.message_id,
                 author=_author(mail),
+                by_machine=mail.automated_kind not in WRITTEN_BY_A_PERSON,
             )
             for ticket, mail, account_key in messages
         ],
@@ -73,7 +77,24 @@ def _event_body(mail: IncomingMail) -> str:
     return mail.new_text + "\n\n" + "\n".join(f"[left out: {note}]" for note in mail.omitted)
 
 
-def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
+def _named(ticket: Ticket, mail: IncomingMail) -> int | None:
+    """The ticket number the subject's ``[#N]`` names when the message went onto another ticket (its
+    sender is not on #N, ``threads.on_ticket``), so an operator can merge it by hand."""
+    number = mail.ticket_number
+    return number if number is not None and number != ticket.number else None
+
+
+def _mention(ticket: Ticket, mail: IncomingMail) -> str:
+    number = _named(ticket, mail)
+    if number is None:
+        return ""
+    return (
+        f"[The subject names ticket #{number}; this mail was not added to it (a tag alone does not"
+        " thread mail from a sender not on that ticket). Merge by hand if it belongs there.]\n\n"
+    )
+
+
+def _event_data(ticket: Ticket, mail: IncomingMail, account_key: str) -> dict[str, Any]:
     """The message's headers and the rest of its text, kept on the event."""
     data: dict[str, Any] = {
         "subject": mail.subject,
@@ -88,6 +109,8 @@ def _event_data(mail: IncomingMail, account_key: str) -> dict[str, Any]:
     }
     if mail.omitted:
         data["omitted"] = list(mail.omitted)
+    if (named := _named(ticket, mail)) is not None:
+        data["names_ticket"] = named
     if mail.original:
         data["original"] = [{"content_type": kind, "text": text} for kind, text in mail.original]
     if mail.charset_guesses:

@@ -1,8 +1,11 @@
 """Which ticket a message answers: by the Message-IDs it names, else by the ``[#N]`` tag in its subject.
 
 A Message-ID names a ticket when one of its events carries it (a message that came in) or when an
-outbox row about the ticket does (our reply or acknowledgement). A message that answers nothing we
-know opens a new ticket.
+outbox row about the ticket does (our reply or acknowledgement). A tag alone is a guessable number, so
+it counts only for a sender who is on that ticket (``on_ticket``): its requester, an address of its
+client or of the client's contact persons, or someone who wrote on it before. Anyone else's mail
+opens a new ticket, which says that it named #N (``message_event``), for an operator to merge by hand.
+A message that answers nothing we know opens a new ticket.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from hotline.core.enums import EventKind
 from hotline.core.errors import NotFound
-from hotline.core.models import OutboxMessage, Ticket, TicketEvent
+from hotline.core.models import Client, ClientEmail, OutboxMessage, Ticket, TicketEvent
+from hotline.core.services.mail.senders import normalised_address
 from hotline.core.services.tickets import get_ticket
 
 if TYPE_CHECKING:
@@ -30,10 +35,46 @@ def ticket_answered(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
         return uow.session.get(Ticket, ticket_id)
     if mail.ticket_number is not None:
         try:
-            return get_ticket(uow, number=mail.ticket_number)
+            tagged = get_ticket(uow, number=mail.ticket_number)
         except NotFound:
             return None
+        return tagged if on_ticket(uow, tagged, normalised_address(mail.from_address)) else None
     return None
+
+
+def on_ticket(uow: UnitOfWork, ticket: Ticket, sender: str | None) -> bool:
+    """Whether ``sender`` (normalised) may thread onto ``ticket`` by its tag alone: its requester, an
+    address of its client or of one of the client's contact persons, or an author of its mail."""
+    if sender is None:
+        return False
+    if ticket.requester is not None and normalised_address(ticket.requester) == sender:
+        return True
+    if ticket.client_id is not None:
+        found = uow.session.exec(
+            select(ClientEmail.id)
+            .join(Client, col(ClientEmail.client_id) == col(Client.id))
+            .where(
+                ClientEmail.address == sender,
+                (col(Client.id) == ticket.client_id) | (col(Client.organisation_id) == ticket.client_id),
+            )
+            .limit(1)
+        ).first()
+        if found is not None:
+            return True
+    authors = uow.session.exec(
+        select(TicketEvent.author).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.MESSAGE_IN.value
+        )
+    )
+    return any(_address_of(author) == sender for author in authors)
+
+
+def _address_of(author: str | None) -> str | None:
+    """The address in an incoming message's author line (``Name <address>`` or the address alone)."""
+    if not author:
+        return None
+    inside = author.rsplit("<", 1)[-1].rstrip(">") if author.endswith(">") else author
+    return normalised_address(inside)
 
 
 def _ticket_naming(uow: UnitOfWork, message_ids: list[str]) -> int | None:

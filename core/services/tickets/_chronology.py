@@ -52,6 +52,9 @@ class EventDraft:
     data: dict[str, Any] | None = None
     message_id: str | None = None
     author: str | None = None
+    by_machine: bool = False
+    """A message in that a machine sent (an auto-reply, a bounce, bulk mail): recorded, but it is no
+    client's return and no activity, so it moves no status and no clock."""
 
 
 class WrittenEvent(NamedTuple):
@@ -142,14 +145,14 @@ class _Lines:
         self.tickets.append(ticket)
         index = len(self.rows) - 1
         ticket.updated_at = now
-        if kind not in ACTIVITY_FREE_KINDS:
+        if kind not in ACTIVITY_FREE_KINDS and not draft.by_machine:
             tracking.touch(uow, ticket=ticket)
         if kind in RESPONSE_KINDS and author is None and actor is not None:
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
             if ticket.status == TicketStatus.NEW.value:
                 move_status(uow, ticket, TicketStatus.OPEN, sla=self.sla, lines=self)
-        elif kind is EventKind.MESSAGE_IN and ticket.status in CLIENT_RETURNS_FROM:
+        elif kind is EventKind.MESSAGE_IN and not draft.by_machine and ticket.status in CLIENT_RETURNS_FROM:
             _client_returns(uow, ticket, sla=self.sla, lines=self)
         return index
 
