@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.core.attribution import Attributions
 from hotline.core.dates import DateOrder
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
@@ -53,6 +54,9 @@ class ImportOptions:
     """How the file is named in messages and the audit (``-`` for standard input); default its path."""
     batch_size: int = 2000
     stage_from: int = STAGE_FROM_NEW_CLIENTS
+    attributions: Attributions | None = None
+    """The configured sources and campaigns: a row naming one that is neither configured nor held by a
+    stored client is refused (a typo must not start a new attribution). None: not checked."""
     """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
     tables and holds the write lock only to publish them (``staging.py``, ``stage_merges.py``)."""
 
@@ -89,6 +93,8 @@ class ImportRun:
                     where=f"{self.source.path}:{row.line}",
                 )
             result = self.builder.build(row)
+            if not isinstance(result, list):
+                result = self._check_attribution(result)
             if isinstance(result, list):
                 self._reject(row, result)
             else:
@@ -107,6 +113,24 @@ class ImportRun:
         if self.options.dry_run:
             self.outcome.groups_created = list(self.new_groups.values())
         return self.outcome
+
+    def _check_attribution(self, draft: ClientDraft) -> ClientDraft | list[RowError]:
+        """The row's source and campaign must be configured or already held by a stored client (what
+        ``clients list --source`` accepts): a typo'd one is a row error, never a new attribution."""
+        attributions = self.options.attributions
+        if attributions is None:
+            return draft
+        errors: list[RowError] = []
+        for name, value, configured in (
+            ("source", draft.source, attributions.sources),
+            ("campaign", draft.campaign, [campaign.code for campaign in attributions.campaigns]),
+        ):
+            if value is None or value in configured or self.store.holds(name, value):
+                continue
+            known = ", ".join(configured) or "none configured"
+            reason = f"unknown {name} {value!r} (not configured, no client has it; known: {known})"
+            errors.append(RowError(draft.line, self.builder.columns.label(name), reason))
+        return errors or draft
 
     def _reject(self, row: SourceRow, errors: list[RowError]) -> None:
         self.outcome.errors.extend(errors)

@@ -67,6 +67,7 @@ class ClientStore:
         self.group_ids: dict[str, int] = {}
         self.groups_created: list[str] = []
         self.touched: set[int] = set()
+        self._held: dict[str, set[str]] = {}  # source/campaign → the values stored clients hold
         if load:
             self._load()
 
@@ -109,6 +110,14 @@ class ClientStore:
         for client_id, name, organisation in run(contactless):
             self.bare_people.setdefault((fold(name), fold(organisation)), client_id)
         self.group_ids = {fold(name): group_id for group_id, name in run(select(GROUP.c.id, GROUP.c.name))}
+
+    def holds(self, column: str, value: str) -> bool:
+        """Whether a stored client has this ``source`` or ``campaign`` (read once, on first ask)."""
+        held = self._held.get(column)
+        if held is None:
+            found = self.connection.execute(select(CLIENT.c[column]).distinct()).scalars()
+            held = self._held[column] = {value for value in found if value}
+        return value in held
 
     def group_id(self, name: str | None) -> int | None:
         """The id of the group named ``name`` (any case), created when new."""

@@ -244,7 +244,13 @@ def test_a_demo_export_imports_into_an_empty_database_with_nobody_lost(
     assert hotline(db, "clients", "export", "--format", fmt, "--output", str(target)).exit_code == 0
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert hotline(empty, "db", "init").exit_code == 0
-    result = hotline(empty, "clients", "import", str(target), "--json")
+    config = tmp_path / "config.toml"  # the starter configuration's sources and campaign, which the demo uses
+    config.write_text(
+        'sources = ["TV", "Search", "A friend", "Returning client"]\n'
+        '[[campaigns]]\ncode = "TV-NOV"\nsource = "TV"\n',
+        encoding="utf-8",
+    )
+    result = hotline(empty, "--config", str(config), "clients", "import", str(target), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert (data["rows"], data["created"], data["skipped"], data["organisations_created"]) == (

@@ -1,0 +1,80 @@
+"""An export imported into a database without clients gives back the same clients, on both backends:
+phones as typed with their labels, owner, created_at, organisations of one name kept apart, and a
+source or campaign the configuration does not list refused per row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
+
+runner = CliRunner()
+CONFIG = 'sources = ["TV"]\n\n[[campaigns]]\ncode = "TV-NOV"\nsource = "TV"\n'
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    engine = make_engine(database_url)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+    engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def hotline(db: str, config: Path, *args: str):
+    env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+    return runner.invoke(app, ["--db", db, "--config", str(config), *args], env=env)
+
+
+def sql(db: str, statement: str, **params: object) -> list[tuple]:
+    engine = make_engine(db)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def export_and_empty(db: str, config: Path, tmp_path: Path, fmt: str) -> Path:
+    """Export every client, then delete them all: the import goes into a database without clients."""
+    target = tmp_path / f"export.{fmt}"
+    result = hotline(db, config, "clients", "export", "--format", fmt, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    sql(db, "DELETE FROM client_phone")
+    sql(db, "DELETE FROM client_email")
+    sql(db, "UPDATE client SET organisation_id = NULL")
+    sql(db, "DELETE FROM client")
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_an_unknown_source_or_campaign_in_a_file_is_a_row_error(
+    db: str, config: Path, tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("name,phones,source,campaign\nIvan,+7 916 111-22-33,TV,TV-NOV\n", encoding="utf-8")
+    assert hotline(db, config, "clients", "import", str(path)).exit_code == 0
+    sql(db, "UPDATE client SET source = 'Tv', campaign = 'TV-NOVV'")  # typos of an older configuration
+    exported = export_and_empty(db, config, tmp_path, fmt)
+    result = hotline(db, config, "clients", "import", str(exported))
+    assert result.exit_code == 2, result.output
+    assert ": source: unknown source 'Tv'" in result.output
+    assert ": campaign: unknown campaign 'TV-NOVV'" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
