@@ -29,8 +29,11 @@ ExportFormat = Literal["csv", "json", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
 CSV_COLUMNS = (
     "id", "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails",
-    "group", "birthday", "notes", "tags", "source", "campaign",
+    "group", "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels",
 )  # fmt: skip
+"""``phones`` holds the E.164 forms (they re-import in any region); ``phones_as_typed`` and
+``phone_labels`` hold, one line per phone in the same order, each as typed (extension included) and its
+label, which the import keeps. Files without those two columns import as before."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 2000
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -53,7 +56,7 @@ class ExportedClient:
     birthday: date | None
     notes: str
     tags: list[str]
-    phones: list[tuple[str, str]]  # (raw, e164)
+    phones: list[tuple[str, str, str | None]]  # (raw, e164, label)
     emails: list[str]
     source: str | None = None
     campaign: str | None = None
@@ -71,7 +74,7 @@ class ExportedClient:
             "birthday": self.birthday.isoformat() if self.birthday else None,
             "tags": self.tags,
             "notes": self.notes,
-            "phones": [{"raw": raw, "e164": e164} for raw, e164 in self.phones],
+            "phones": [{"raw": raw, "e164": e164, "label": label} for raw, e164, label in self.phones],
             "emails": self.emails,
             "source": self.source,
             "campaign": self.campaign,
@@ -87,7 +90,7 @@ class ExportedClient:
             self.first_name or "",
             self.middle_name or "",
             self.organisation or "",
-            ", ".join(e164 for _, e164 in self.phones),
+            ", ".join(e164 for _, e164, _ in self.phones),
             ", ".join(self.emails),
             self.group or "",
             self.birthday.isoformat() if self.birthday else "",
@@ -95,6 +98,8 @@ class ExportedClient:
             ", ".join(str(tag) for tag in self.tags),
             self.source or "",
             self.campaign or "",
+            "\n".join(raw for raw, _, _ in self.phones),
+            "\n".join(label or "" for _, _, label in self.phones) if any(p[2] for p in self.phones) else "",
         ]
 
 
@@ -146,13 +151,13 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
         if not rows:
             return
         first_id, last_id = rows[0].id, rows[-1].id
-        phones: dict[int, list[tuple[str, str]]] = {}
-        for client_id, raw, e164 in connection.execute(
-            select(phone.c.client_id, phone.c.raw, phone.c.e164)
+        phones: dict[int, list[tuple[str, str, str | None]]] = {}
+        for client_id, raw, e164, label in connection.execute(
+            select(phone.c.client_id, phone.c.raw, phone.c.e164, phone.c.label)
             .where(phone.c.client_id.between(first_id, last_id))
             .order_by(phone.c.client_id, phone.c.id)
         ):
-            phones.setdefault(client_id, []).append((raw, e164))
+            phones.setdefault(client_id, []).append((raw, e164, label))
         emails: dict[int, list[str]] = {}
         for client_id, address in connection.execute(
             select(email.c.client_id, email.c.address)

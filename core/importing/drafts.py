@@ -7,12 +7,20 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+import phonenumbers
+
 from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
+from hotline.core.importing.headers import NAME_FIELDS, PER_PHONE, ColumnMap
 from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
-from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_phone
+from hotline.core.phones import (
+    MAX_PHONE_LENGTH,
+    NormalizedPhone,
+    dials_8_for_plus_7,
+    digits_of,
+    normalize_phone,
+)
 from hotline.core.services.clients import display_name
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -112,6 +120,13 @@ def quick_plus7_phone(raw: str, *, trunk_8: bool) -> NormalizedPhone | None:
     return NormalizedPhone(raw=typed, e164=f"+7{digits[1:]}", digits=f"7{digits[1:]}")
 
 
+def _same_number(typed: str, e164: str) -> bool:
+    """Whether a number as typed is ``e164`` (its national digits, with a trunk prefix or extension
+    around them): what an export's ``phones_as_typed`` must agree with."""
+    national = str(phonenumbers.parse(e164).national_number)
+    return national in _NOT_DIGIT.sub("", digits_of(typed))
+
+
 def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = None) -> date:
     """A birth date from ISO, ``YYYYMMDD``, an ISO date-time or as people write it in ``order`` (the
     settings' ``date_order``: ``DD.MM.YYYY`` and ``DD/MM/YYYY`` day-first).
@@ -167,15 +182,19 @@ class DraftBuilder:
         for name, cells in values.items():
             multiline = name == "notes"
             joiner = "\n" if multiline else ", "
-            cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
-            texts[name] = joiner.join(part for part in cleaned if part)
+            if name in PER_PHONE:  # a line per phone: blank lines hold their place
+                lines = "\n".join(text for _, text in cells).replace("\r\n", "\n").split("\n")
+                texts[name] = "\n".join(clean_text(line) for line in lines)
+            else:
+                cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
+                texts[name] = joiner.join(part for part in cleaned if part)
             limit = _LIMITS.get(name, 10_000)
             # Too long a field is said once: not again when one of its cells was refused above.
             if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
                 errors.append(self._error(row.line, name, f"longer than {limit} characters"))
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
-        self._phones(draft, texts.get("phones", ""), errors)
+        self._phones(draft, texts, errors)
         self._emails(draft, texts.get("emails", ""), errors)
         if texts.get("birthday"):
             try:
@@ -225,11 +244,11 @@ class DraftBuilder:
         draft.name, draft.first_name, draft.middle_name, draft.last_name = name, first, middle, last
         draft.organisation = organisation
 
-    def _phones(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
+    def _phones(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:
+        parts = [part for part in _PHONE_SEPARATORS.split(texts.get("phones", "")) if part.strip()]
+        typed, labels = (self._per_phone(draft.line, texts, name, len(parts), errors) for name in PER_PHONE)
         seen: set[str] = set()
-        for part in _PHONE_SEPARATORS.split(text):
-            if not part.strip():
-                continue
+        for index, part in enumerate(parts):
             try:
                 phone = quick_plus7_phone(part, trunk_8=self._trunk_8) or normalize_phone(
                     part.strip(), default_region=self.default_region
@@ -237,9 +256,40 @@ class DraftBuilder:
             except InvalidInput as error:
                 errors.append(self._error(draft.line, "phones", f"unparseable phone: {error.message}"))
                 continue
-            if phone.e164 not in seen:
+            raw = typed[index] if typed and typed[index] else phone.raw
+            if raw != phone.raw:
+                if not _same_number(raw, phone.e164):
+                    reason = f"{raw!r} is not the number {phone.e164} of the phones column"
+                    errors.append(self._error(draft.line, "phones_as_typed", reason))
+                    continue
+                phone = NormalizedPhone(raw=raw, e164=phone.e164, digits=phone.digits)
+            label = labels[index] if labels and labels[index] else None
+            if label is not None:
+                phone = NormalizedPhone(raw=phone.raw, e164=phone.e164, digits=phone.digits, label=label)
+            if phone.e164 not in seen:  # one number is one phone of a client, as the client card has it
                 seen.add(phone.e164)
                 draft.phones.append(phone)
+
+    def _per_phone(
+        self, line: int, texts: dict[str, str], name: str, count: int, errors: list[RowError]
+    ) -> list[str]:
+        """An export's column of a line per phone (as typed, labels): at most one line for each phone
+        (blank or missing trailing lines: none given for that phone)."""
+        text = texts.get(name, "")
+        if not text:
+            return []
+        lines = [" ".join(entry.split()) for entry in text.split("\n")]
+        limit = MAX_PHONE_LENGTH if name == "phones_as_typed" else 50
+        while len(lines) > count and not lines[-1]:
+            lines.pop()
+        if len(lines) > count:
+            errors.append(self._error(line, name, f"{len(lines)} lines for {count} phones: one line a phone"))
+            return []
+        lines += [""] * (count - len(lines))
+        if any(len(entry) > limit for entry in lines):
+            errors.append(self._error(line, name, f"a line longer than {limit} characters"))
+            return []
+        return lines
 
     def _emails(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
         for part in _EMAIL_SEPARATORS.split(text):

@@ -46,7 +46,7 @@ TABLES = (
     f"CREATE TEMP TABLE stage_merge (client_id INTEGER PRIMARY KEY, changed INTEGER NOT NULL,"
     f" {', '.join(MERGED_COLUMNS)})",
     "CREATE TEMP TABLE stage_merge_phone (seq INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
-    " raw TEXT, e164 TEXT, digits TEXT)",
+    " raw TEXT, e164 TEXT, digits TEXT, label TEXT)",
     "CREATE TEMP TABLE stage_merge_email (seq INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, address TEXT)",
 )
 
@@ -72,8 +72,8 @@ def _update(changed: int) -> str:
 
 
 _INSERT_CONTACTS = (
-    "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
-    " SELECT :phone + seq, client_id, raw, e164, digits FROM temp.stage_merge_phone ORDER BY seq",
+    "INSERT INTO client_phone (id, client_id, raw, e164, digits, label)"
+    " SELECT :phone + seq, client_id, raw, e164, digits, label FROM temp.stage_merge_phone ORDER BY seq",
     "INSERT INTO client_email (id, client_id, address)"
     " SELECT :email + seq, client_id, address FROM temp.stage_merge_email ORDER BY seq",
 )
@@ -156,9 +156,9 @@ class MergeStage:
         marks = ", ".join("?" * (2 + len(MERGED_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_merge VALUES ({marks})", rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_merge_phone VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO temp.stage_merge_phone VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (seq, p["client_id"], p["raw"], p["e164"], p["digits"])
+                (seq, p["client_id"], p["raw"], p["e164"], p["digits"], p["label"])
                 for seq, p in zip(self.phone_seqs, merges.phones, strict=True)
             ],
         )

@@ -197,7 +197,7 @@ class TempStage:
             f"CREATE TEMP TABLE stage_client (seq INTEGER PRIMARY KEY, organisation_seq INTEGER,"
             f" group_seq INTEGER, {client_columns})",
             "CREATE TEMP TABLE stage_phone (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
-            " raw TEXT, e164 TEXT, digits TEXT)",
+            " raw TEXT, e164 TEXT, digits TEXT, label TEXT)",
             "CREATE TEMP TABLE stage_email (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
             " address TEXT)",
             *stage_index.TABLES,
@@ -240,12 +240,15 @@ class TempStage:
             ]
             client_rows.append((seq, organisation_seq, group_seq, *converted))
             phone, email = self._contact_seqs[seq - 1]
-            phone_rows += [(phone + n, seq, p.raw, p.e164, p.digits) for n, p in enumerate(draft.phones)]
+            phone_rows += [
+                (phone + n, seq, p.raw, p.e164, p.digits, p.label) for n, p in enumerate(draft.phones)
+            ]
             email_rows += [(email + n, seq, address) for n, address in enumerate(draft.emails)]
         marks = ", ".join("?" * (3 + len(_CLIENT_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_client VALUES ({marks})", client_rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits, label)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             phone_rows,
         )
         cursor.executemany(
@@ -421,8 +424,8 @@ class TempStage:
             for statement in (
                 f"INSERT INTO client (id, {', '.join(_CLIENT_COLUMNS)})"
                 f" SELECT :base + seq, {', '.join(columns)} FROM temp.stage_client ORDER BY seq",
-                "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
-                " SELECT :phone + seq, :base + client_seq, raw, e164, digits"
+                "INSERT INTO client_phone (id, client_id, raw, e164, digits, label)"
+                " SELECT :phone + seq, :base + client_seq, raw, e164, digits, label"
                 " FROM temp.stage_phone ORDER BY seq",
                 "INSERT INTO client_email (id, client_id, address)"
                 " SELECT :email + seq, :base + client_seq, address FROM temp.stage_email ORDER BY seq",

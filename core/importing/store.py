@@ -141,7 +141,7 @@ class ClientStore:
         emails: list[dict[str, Any]] = []
         for client_id, draft in zip(ids, drafts, strict=True):
             phones += [
-                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits, "label": p.label}
                 for p in draft.phones
             ]
             emails += [{"client_id": client_id, "address": address} for address in draft.emails]
@@ -315,7 +315,7 @@ class ClientStore:
             phones[client_id].update(p.e164 for p in added_phones)
             emails[client_id].update(added_emails)
             merges.phones += [
-                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits, "label": p.label}
                 for p in added_phones
             ]
             merges.emails += [{"client_id": client_id, "address": address} for address in added_emails]

@@ -78,3 +78,33 @@ def test_an_unknown_source_or_campaign_in_a_file_is_a_row_error(
     assert ": source: unknown source 'Tv'" in result.output
     assert ": campaign: unknown campaign 'TV-NOVV'" in result.output
     assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_a_phone_as_typed_that_is_not_the_number_is_a_row_error(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
+        '"8 (495) 765-43-21 доб. 123\n8 916 999-99-99","\nмобильный"\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:2: phones_as_typed: '8 916 999-99-99' is not the number +79161112233" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_phones_as_typed_and_labels_are_kept_line_by_line(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
+        '"8 (495) 765-43-21 доб. 123","\nмобильный"\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT raw, label FROM client_phone ORDER BY id") == [
+        ("8 (495) 765-43-21 доб. 123", None),
+        ("+79161112233", "мобильный"),
+    ]
