@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import phonenumbers
 
@@ -22,12 +22,14 @@ from hotline.core.phones import (
     normalize_phone,
 )
 from hotline.core.services.clients import display_name
+from hotline.core.services.groups import clean_colour, clean_contract_level
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
 """What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
-           "group": 100, "notes": 100_000, "source": 100, "campaign": 100}  # fmt: skip
+           "group": 100, "notes": 100_000, "source": 100, "campaign": 100, "owner": 64,
+           "group_contract_level": 50}  # fmt: skip
 _KINDS = {
     "person": "person", "физлицо": "person", "физическоелицо": "person", "частноелицо": "person",
     "персона": "person", "человек": "person", "контакт": "person", "individual": "person",
@@ -75,6 +77,14 @@ class ClientDraft:
     tags: list[str] = field(default_factory=list)
     source: str | None = None
     campaign: str | None = None
+    owner: str | None = None
+    """The owning operator's login; blank is nobody. Read only when the file has an owner column."""
+    owner_given: bool = False
+    owner_id: int | None = None
+    """Set by the import from ``owner`` (``ImportRun``); without an owner column the importer owns."""
+    created_at: datetime | None = None
+    group_colour: str | None = None
+    group_contract_level: str | None = None
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -125,6 +135,21 @@ def _same_number(typed: str, e164: str) -> bool:
     around them): what an export's ``phones_as_typed`` must agree with."""
     national = str(phonenumbers.parse(e164).national_number)
     return national in _NOT_DIGIT.sub("", digits_of(typed))
+
+
+def parse_instant(text: str, *, today: date | None = None) -> datetime:
+    """A moment as an export writes it (ISO-8601; without an offset: UTC). Raises ValueError with a
+    reason for anything else, or a day after ``today``."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date and time (expected ISO-8601, as an export writes)"
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if today is not None and moment.date() > today:
+        raise ValueError(f"{text!r} is in the future")
+    return moment
 
 
 def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = None) -> date:
@@ -205,9 +230,25 @@ class DraftBuilder:
         draft.notes = texts.get("notes", "")
         draft.source = texts.get("source") or None
         draft.campaign = texts.get("campaign") or None
+        draft.owner_given = "owner" in self.columns.columns
+        draft.owner = texts.get("owner") or None
+        self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
         return errors or draft
+
+    def _created_and_group(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:
+        if texts.get("created_at"):
+            try:
+                draft.created_at = parse_instant(texts["created_at"], today=self.today)
+            except ValueError as error:
+                errors.append(self._error(draft.line, "created_at", str(error)))
+        for name, clean in (("group_colour", clean_colour), ("group_contract_level", clean_contract_level)):
+            if texts.get(name):
+                try:
+                    setattr(draft, name, clean(texts[name], where=""))
+                except InvalidInput as error:
+                    errors.append(self._error(draft.line, name, error.message))
 
     def _overlong_cells(self, row: SourceRow) -> list[RowError]:
         """A cell past the readers' bound is refused wherever it is, read into a field or not."""

@@ -11,7 +11,8 @@ from hotline.core.errors import InvalidInput
 
 FIELDS = (
     "name", "first_name", "middle_name", "last_name", "organisation", "kind", "phones", "emails", "group",
-    "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels",
+    "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels", "owner",
+    "created_at", "group_colour", "group_contract_level",
 )  # fmt: skip
 MULTI_VALUED = frozenset({"phones", "emails", "tags", "notes"})
 PER_PHONE = ("phones_as_typed", "phone_labels")
@@ -53,6 +54,10 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "campaign": ("campaign", "campaigncode", "adcampaign", "кампания", "рекламнаякампания", "кодкампании"),
     "phones_as_typed": ("phonesastyped",),
     "phone_labels": ("phonelabels",),
+    "owner": ("owner", "ownerlogin"),
+    "created_at": ("createdat", "created"),
+    "group_colour": ("groupcolour", "groupcolor"),
+    "group_contract_level": ("groupcontractlevel",),
 }  # fmt: skip
 _EXACT = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
 _PHONE_WORDS = ("phone", "mobile", "fax", "cellular", "телефон", "мобильн", "сотов")

@@ -95,6 +95,8 @@ class ImportRun:
             result = self.builder.build(row)
             if not isinstance(result, list):
                 result = self._check_attribution(result)
+            if not isinstance(result, list):
+                result = self._check_owner(result)
             if isinstance(result, list):
                 self._reject(row, result)
             else:
@@ -132,6 +134,17 @@ class ImportRun:
             errors.append(RowError(draft.line, self.builder.columns.label(name), reason))
         return errors or draft
 
+    def _check_owner(self, draft: ClientDraft) -> ClientDraft | list[RowError]:
+        """An owner column names operators by login: an unknown one is a row error (a client is never
+        given to somebody else, nor silently to nobody); a blank cell is nobody."""
+        if not draft.owner_given or draft.owner is None:
+            return draft
+        draft.owner_id = self.store.operator_id(draft.owner)
+        if draft.owner_id is None:
+            reason = f"unknown operator {draft.owner!r}: add the operator first, or clear the cell (nobody)"
+            return [RowError(draft.line, self.builder.columns.label("owner"), reason)]
+        return draft
+
     def _reject(self, row: SourceRow, errors: list[RowError]) -> None:
         self.outcome.errors.extend(errors)
         self.outcome.decisions.append(RowDecision(row.line, "rejected", detail=errors[0].reason))
@@ -146,7 +159,7 @@ class ImportRun:
 
     def _place(self, row: SourceRow, draft: ClientDraft) -> None:
         identities = self.identities
-        self._note_group(draft.group)
+        self._note_group(draft)
         if draft.kind == "organisation":
             named = identities.by_key.get(("organisation", fold(draft.name)))
             if named is not None and named.implicit:
@@ -215,9 +228,13 @@ class ImportRun:
         # Otherwise: a dry run merging into a client this import would create, or an atomic import that
         # already failed; "updated" is then the answer.
 
-    def _note_group(self, group: str | None) -> None:
+    def _note_group(self, draft: ClientDraft) -> None:
+        """A group the import creates takes the colour and contract level its first row gives (an
+        export's); a stored group keeps its own."""
+        group = draft.group
         if group and fold(group) not in self.store.group_ids:
             self.new_groups.setdefault(fold(group), group.strip())
+            self.store.group_details.setdefault(fold(group), (draft.group_colour, draft.group_contract_level))
 
     def _ensure_organisation(self, draft: ClientDraft) -> None:
         """A person's organisation that exists nowhere yet is created (once) along with the person."""

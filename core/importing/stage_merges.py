@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MERGED_COLUMNS = (
     "name", "first_name", "middle_name", "last_name", "birthday", "notes", "source", "campaign", "tags",
-    "group_id", "organisation_id",
+    "group_id", "organisation_id", "owner_id",
 )  # fmt: skip
 NAMES = ("target", "merge", "merge_phone", "merge_email")
 TABLES = (

@@ -232,8 +232,9 @@ class TempStage:
                 new_organisations.setdefault(fold(draft.name), seq)
             values = (
                 draft.kind, draft.name, draft.first_name, draft.middle_name, draft.last_name,
-                organisation_id, group_id, store.owner_id, draft.birthday, draft.notes,
-                sorted(set(draft.tags)), draft.source, draft.campaign, store.now, store.now,
+                organisation_id, group_id, draft.owner_id if draft.owner_given else store.owner_id,
+                draft.birthday, draft.notes, sorted(set(draft.tags)), draft.source, draft.campaign,
+                draft.created_at or store.now, store.now,
             )  # fmt: skip
             converted = [
                 v if p is None or v is None else p(v) for p, v in zip(processors, values, strict=True)
@@ -407,7 +408,11 @@ class TempStage:
         try:
             group_base = _highest(cursor, "client_group")
             for name in self.numbered.new_groups:
-                cursor.execute("INSERT INTO client_group (name, colour) VALUES (?, '#808080')", (name,))
+                group = store.new_group_values(name)
+                cursor.execute(
+                    "INSERT INTO client_group (name, colour, contract_level) VALUES (?, ?, ?)",
+                    (group["name"], group["colour"], group["contract_level"]),
+                )
                 store.group_ids[fold(name)] = cursor.lastrowid
                 store.groups_created.append(name)
             if _highest(cursor, "client_group") != group_base + len(self.numbered.new_groups):

@@ -15,17 +15,18 @@ from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, up
 
 from hotline.core.db import driver_connection
 from hotline.core.importing.drafts import ClientDraft
-from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Operator
 from hotline.core.models.types import JSONList
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
-CLIENT, PHONE, EMAIL, GROUP = (
+CLIENT, PHONE, EMAIL, GROUP, OPERATOR = (
     Client.__table__,
     ClientPhone.__table__,
     ClientEmail.__table__,
     ClientGroup.__table__,
+    Operator.__table__,
 )
 
 
@@ -68,6 +69,9 @@ class ClientStore:
         self.groups_created: list[str] = []
         self.touched: set[int] = set()
         self._held: dict[str, set[str]] = {}  # source/campaign → the values stored clients hold
+        self._operators: dict[str, int] | None = None  # login → id, read on first ask
+        self.group_details: dict[str, tuple[str | None, str | None]] = {}
+        """Folded name of a group the import creates → (colour, contract level) its first row gave."""
         if load:
             self._load()
 
@@ -119,6 +123,18 @@ class ClientStore:
             held = self._held[column] = {value for value in found if value}
         return value in held
 
+    def operator_id(self, login: str) -> int | None:
+        """The id of the operator with this login (any case), or None."""
+        if self._operators is None:
+            found = self.connection.execute(select(OPERATOR.c.login, OPERATOR.c.id))
+            self._operators = {name.casefold(): operator_id for name, operator_id in found}
+        return self._operators.get(login.strip().casefold())
+
+    def new_group_values(self, name: str) -> dict[str, Any]:
+        """The columns of a group the import creates: its first row's colour and level, or the default."""
+        colour, level = self.group_details.get(fold(name), (None, None))
+        return {"name": name.strip(), "colour": colour or "#808080", "contract_level": level}
+
     def group_id(self, name: str | None) -> int | None:
         """The id of the group named ``name`` (any case), created when new."""
         if not name:
@@ -126,7 +142,7 @@ class ClientStore:
         key = fold(name)
         if key not in self.group_ids:
             self.group_ids[key] = self.connection.execute(
-                insert(GROUP).values(name=name.strip(), colour="#808080").returning(GROUP.c.id)
+                insert(GROUP).values(**self.new_group_values(name)).returning(GROUP.c.id)
             ).scalar_one()
             self.groups_created.append(name.strip())
         return self.group_ids[key]
@@ -245,13 +261,13 @@ class ClientStore:
             if draft.organisation
             else None,
             "group_id": self.group_id(draft.group),
-            "owner_id": self.owner_id,
+            "owner_id": draft.owner_id if draft.owner_given else self.owner_id,
             "birthday": draft.birthday,
             "notes": draft.notes,
             "tags": sorted(set(draft.tags)),
             "source": draft.source,
             "campaign": draft.campaign,
-            "created_at": self.now,
+            "created_at": draft.created_at or self.now,
             "updated_at": self.now,
         }
 
@@ -349,6 +365,8 @@ class ClientStore:
             value = getattr(draft, key)
             if value and value != state[key]:
                 changes[key] = value
+        if draft.owner_id is not None and draft.owner_id != state["owner_id"]:
+            changes["owner_id"] = draft.owner_id  # a login given replaces; a blank cell changes nothing
         tags = sorted(set(state["tags"] or []) | set(draft.tags))
         if tags != sorted(state["tags"] or []):
             changes["tags"] = tags

@@ -108,3 +108,21 @@ def test_phones_as_typed_and_labels_are_kept_line_by_line(db: str, config: Path,
         ("8 (495) 765-43-21 доб. 123", None),
         ("+79161112233", "мобильный"),
     ]
+
+
+def test_an_owner_unknown_to_the_target_is_a_row_error(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "name,phones,owner\nIvan,+7 916 111-22-33,olga\nAnna,+7 916 111-22-34,\n", encoding="utf-8"
+    )
+    assert hotline(db, config, "clients", "import", str(path)).exit_code == 0
+    assert sql(
+        db, "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
+    ) == [
+        ("Anna", None),
+        ("Ivan", "olga"),
+    ]
+    path.write_text("name,phones,owner\nBoris,+7 916 111-22-35,petr\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:2: owner: unknown operator 'petr'" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from hotline.core.exporting import CSV_COLUMNS, export_clients, iter_clients, ne
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models import AuditEntry
 from hotline.core.models.enums import ClientKind, Role
+from hotline.core.search.schema import TABLES as SEARCH_TABLES
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.operators import add_operator
 
@@ -55,7 +56,15 @@ def clients(uow_factory) -> list[int]:
             )
             ids.append(create_client(uow, draft=draft, default_region="RU").id)
         ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов"), default_region="RU").id)
-        uow.session.execute(text("UPDATE client_phone SET label = 'мобильный' WHERE e164 = '+79161234567'"))
+        run = uow.session.execute
+        run(text("UPDATE client_phone SET label = 'мобильный' WHERE e164 = '+79161234567'"))
+        run(text("UPDATE client_group SET colour = '#ff0000', contract_level = 'gold' WHERE name = 'VIP'"))
+        olga = run(text("SELECT id FROM operator WHERE login = 'olga'")).scalar_one()
+        run(text("UPDATE client SET owner_id = NULL"))  # nobody's, but Ivan: Olga's since 2020
+        run(
+            text("UPDATE client SET owner_id = :olga, created_at = :then WHERE id = :ivan"),
+            {"olga": olga, "then": datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC), "ivan": ids[1]},
+        )
     return ids
 
 
@@ -111,7 +120,8 @@ def test_xlsx_cells_are_text_never_formulas(engine, uow_factory, clients, tmp_pa
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
-def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt) -> None:
+@pytest.mark.parametrize("stage_from", [2000, 1], ids=["direct", "staged"])
+def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt, stage_from) -> None:
     before = comparable(json.loads(export_text(uow_factory, "json")))
     path = tmp_path / f"clients.{fmt}"
     with path.open("wb") as stream, uow_factory(actor_login="root", readonly=True) as uow:
@@ -121,17 +131,34 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
     again = import_clients_from(uow_factory, path)
     assert again.count("created") == 0  # the same base: every row is a duplicate
     with engine.begin() as connection:
+        for table in SEARCH_TABLES:  # the lookup index of the deleted clients (their phone ids come again)
+            connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("DELETE FROM client"))
         connection.execute(text("DELETE FROM client_group"))
-    outcome = import_clients_from(uow_factory, path)
+    outcome = import_clients_from(uow_factory, path, stage_from=stage_from)  # staged: SQLite's big import
     assert outcome.count("created") == len(clients)
     assert outcome.organisations_created == 0
     assert comparable(json.loads(export_text(uow_factory, "json"))) == before
+    with engine.connect() as connection:
+        owners = connection.execute(
+            text(
+                "SELECT o.login, count(*) FROM client c LEFT JOIN operator o ON o.id = c.owner_id GROUP BY o.login"
+            )
+        ).all()
+        ivan = connection.execute(
+            text("SELECT created_at FROM client WHERE last_name = 'Иванов'")
+        ).scalar_one()
+        group = connection.execute(text("SELECT colour, contract_level FROM client_group")).one()
+    assert sorted(owners, key=str) == sorted([("olga", 1), (None, len(clients) - 1)], key=str)
+    assert str(ivan).startswith("2020-01-02 03:04:05")
+    assert tuple(group) == ("#ff0000", "gold")
 
 
-def import_clients_from(uow_factory, path: Path):
+def import_clients_from(uow_factory, path: Path, stage_from: int = 2000):
     with uow_factory(actor_login="root") as uow:
-        return import_clients(uow, path=path, options=ImportOptions(default_region="RU"))
+        return import_clients(
+            uow, path=path, options=ImportOptions(default_region="RU", stage_from=stage_from)
+        )
 
 
 def test_only_admins_export_and_every_export_is_audited(engine, uow_factory, clients) -> None:
