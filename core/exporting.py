@@ -30,14 +30,15 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
 CSV_COLUMNS = (
     "id", "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails",
     "group", "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels", "owner",
-    "created_at", "group_colour", "group_contract_level",
+    "created_at", "group_colour", "group_contract_level", "organisation_id",
 )  # fmt: skip
 """``phones`` holds the E.164 forms (they re-import in any region); ``phones_as_typed`` and
 ``phone_labels`` hold, one line per phone in the same order, each as typed (extension included) and its
 label, which the import keeps. ``owner`` is the owning operator's login (blank: nobody), ``created_at``
 ISO-8601 in UTC; ``group_colour`` and ``group_contract_level`` are the group's, repeated on each of its
 clients' rows: they give a group the import creates its colour and level. Files without these columns
-import as before."""
+import as before. ``organisation_id`` is the ``id`` of the client's organisation in the same file: two
+organisations of one name stay apart."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 2000
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -68,6 +69,7 @@ class ExportedClient:
     created_at: datetime | None = None
     group_colour: str | None = None
     group_contract_level: str | None = None
+    organisation_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +92,7 @@ class ExportedClient:
             "created_at": _instant(self.created_at),
             "group_colour": self.group_colour,
             "group_contract_level": self.group_contract_level,
+            "organisation_id": self.organisation_id,
         }
 
     def as_cells(self) -> list[str]:
@@ -116,6 +119,7 @@ class ExportedClient:
             _instant(self.created_at) or "",
             self.group_colour or "",
             self.group_contract_level or "",
+            str(self.organisation_id) if self.organisation_id is not None else "",
         ]
 
 
@@ -165,6 +169,7 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
             client.c.created_at,
             group.c.colour.label("group_colour"),
             group.c.contract_level.label("group_contract_level"),
+            client.c.organisation_id,
         )
         .select_from(
             client.outerjoin(org, org.c.id == client.c.organisation_id)
@@ -215,6 +220,7 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
                 created_at=row.created_at,
                 group_colour=row.group_colour,
                 group_contract_level=row.group_contract_level,
+                organisation_id=row.organisation_id,
             )
         if len(rows) < page_size:
             return

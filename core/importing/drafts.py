@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import phonenumbers
 
@@ -24,12 +25,15 @@ from hotline.core.phones import (
 from hotline.core.services.clients import display_name
 from hotline.core.services.groups import clean_colour, clean_contract_level
 
+if TYPE_CHECKING:
+    from hotline.core.importing.identity import Target
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
 """What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
            "group": 100, "notes": 100_000, "source": 100, "campaign": 100, "owner": 64,
-           "group_contract_level": 50}  # fmt: skip
+           "group_contract_level": 50, "id": 100, "organisation_id": 100}  # fmt: skip
 _KINDS = {
     "person": "person", "физлицо": "person", "физическоелицо": "person", "частноелицо": "person",
     "персона": "person", "человек": "person", "контакт": "person", "individual": "person",
@@ -85,6 +89,12 @@ class ClientDraft:
     created_at: datetime | None = None
     group_colour: str | None = None
     group_contract_level: str | None = None
+    ref: str | None = None
+    """The row's ``id`` in the file (an export's client id): what ``organisation_ref`` names."""
+    organisation_ref: str | None = None
+    """The ``id`` of the person's organisation in the same file: same-named organisations stay apart."""
+    organisation_target: Target | None = None
+    """The organisation the import links the person to (set by ``ImportRun``), else found by name."""
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -230,6 +240,8 @@ class DraftBuilder:
         draft.notes = texts.get("notes", "")
         draft.source = texts.get("source") or None
         draft.campaign = texts.get("campaign") or None
+        draft.ref = texts.get("id") or None
+        draft.organisation_ref = texts.get("organisation_id") or None
         draft.owner_given = "owner" in self.columns.columns
         draft.owner = texts.get("owner") or None
         self._created_and_group(draft, texts, errors)

@@ -12,7 +12,7 @@ from hotline.core.errors import InvalidInput
 FIELDS = (
     "name", "first_name", "middle_name", "last_name", "organisation", "kind", "phones", "emails", "group",
     "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels", "owner",
-    "created_at", "group_colour", "group_contract_level",
+    "created_at", "group_colour", "group_contract_level", "id", "organisation_id",
 )  # fmt: skip
 MULTI_VALUED = frozenset({"phones", "emails", "tags", "notes"})
 PER_PHONE = ("phones_as_typed", "phone_labels")
@@ -58,6 +58,8 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "created_at": ("createdat", "created"),
     "group_colour": ("groupcolour", "groupcolor"),
     "group_contract_level": ("groupcontractlevel",),
+    "id": ("id",),
+    "organisation_id": ("organisationid", "organizationid"),
 }  # fmt: skip
 _EXACT = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
 _PHONE_WORDS = ("phone", "mobile", "fax", "cellular", "телефон", "мобильн", "сотов")

@@ -21,7 +21,7 @@ from hotline.core.importing.records import SourceRow, where
 JSON_HEADER = (
     "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "group",
     "birthday", "notes", "tags", "source", "campaign", "owner", "created_at", "group_colour",
-    "group_contract_level",
+    "group_contract_level", "id", "organisation_id",
 )  # fmt: skip
 _PER_PHONE = ("phones_as_typed", "phone_labels")
 """Made from the phones' objects (``raw``, ``label``), as the CSV export writes them."""

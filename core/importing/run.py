@@ -79,6 +79,9 @@ class ImportRun:
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
+        self.same_named: dict[str, list[Target]] = {}
+        """Folded name → the organisations this file creates under that name (ids of the file tell them
+        apart; a person naming the name alone then cannot be linked)."""
         self.unresolved: list[tuple[RowDecision, Target]] = []  # decisions naming a client still to be made
         # Staged: the writes each flush would make, kept to be made later in one short writing transaction.
         self.plan: list[tuple[list[tuple[ClientDraft, Target]], list[Update]]] | None = [] if staged else None
@@ -161,9 +164,21 @@ class ImportRun:
         identities = self.identities
         self._note_group(draft)
         if draft.kind == "organisation":
-            named = identities.by_key.get(("organisation", fold(draft.name)))
+            named = identities.by_key.get(("organisation ref", draft.ref)) if draft.ref else None
+            if named is not None and not named.implicit:
+                reason = f"the id {draft.ref!r} is given to another organisation too ({named.describe()})"
+                self._reject(row, [RowError(row.line, self.builder.columns.label("id"), reason)])
+                return
+            if named is None:
+                named = identities.by_key.get(("organisation", fold(draft.name)))
+                named = named if named is not None and named.ref is None else None
             if named is not None and named.implicit:
                 self._complete_organisation(row, draft, named)
+                return
+        elif draft.organisation:
+            ambiguous = self._link_organisation(draft)
+            if ambiguous is not None:
+                self._reject(row, [ambiguous])
                 return
         matches = identities.matches(draft)
         if len(matches) > 1:
@@ -174,6 +189,8 @@ class ImportRun:
             target.decision = RowDecision(row.line, "created")
             self.outcome.decisions.append(target.decision)
             identities.remember(draft, target)
+            if draft.kind == "organisation":
+                self.same_named.setdefault(target.name, []).append(target)
             self._ensure_organisation(draft)
             self.pending.append((draft, target))
             return
@@ -187,6 +204,7 @@ class ImportRun:
             column = self.builder.columns.label(match.field)
             self._reject(row, [RowError(row.line, column, f"duplicate: {detail}")])
         elif self.options.on_duplicate == "skip":
+            identities.remember_ref(draft, target)  # its people in the file are linked to it
             decision = RowDecision(row.line, "skipped", target.client_id, detail)
             self.outcome.decisions.append(decision)
             if target.client_id is None:
@@ -236,9 +254,43 @@ class ImportRun:
             self.new_groups.setdefault(fold(group), group.strip())
             self.store.group_details.setdefault(fold(group), (draft.group_colour, draft.group_contract_level))
 
+    def _link_organisation(self, draft: ClientDraft) -> RowError | None:
+        """A person's organisation: the one the file's ``organisation_id`` names (its row already read,
+        else ``_ensure_organisation`` makes it, to be completed by that row); by name, when the name
+        names one organisation. A name that names several, with no id to tell them apart, is a row
+        error: linking the person to the first would merge two organisations' people silently."""
+        by_key = self.identities.by_key
+        if draft.organisation_ref:
+            draft.organisation_target = by_key.get(("organisation ref", draft.organisation_ref))
+            return None
+        key = fold(draft.organisation)
+        stored = set(self.store.organisations_named.get(key, ()))
+        created = {id(t) for t in self.same_named.get(key, ()) if t.client_id not in stored}
+        if len(stored) + len(created) < 2:
+            return None
+        column = self.builder.columns.label("organisation")
+        reason = (
+            f"{len(stored) + len(created)} organisations are named {draft.organisation!r}: give the"
+            " organisation_id of this person's one; not linked to either"
+        )
+        return RowError(draft.line, column, reason)
+
     def _ensure_organisation(self, draft: ClientDraft) -> None:
         """A person's organisation that exists nowhere yet is created (once) along with the person."""
         if draft.kind != "person" or not draft.organisation:
+            return
+        if draft.organisation_ref:
+            if draft.organisation_target is None:
+                target = Target(
+                    draft.line, fold(draft.organisation), implicit=True, ref=draft.organisation_ref
+                )
+                self.identities.by_key[("organisation ref", draft.organisation_ref)] = target
+                self.same_named.setdefault(target.name, []).append(target)
+                self.pending.append(
+                    (ClientDraft(line=draft.line, kind="organisation", name=draft.organisation), target)
+                )
+                self.outcome.organisations_created += 1
+                draft.organisation_target = target
             return
         key = ("organisation", fold(draft.organisation))
         if key in self.identities.by_key or key[1] in self.store.organisation_ids:

@@ -110,14 +110,21 @@ class MergeStage:
     def targets(self) -> set[int]:
         return {target.client_id for target, _, _ in self.updates if target.client_id is not None}
 
-    def plan(self, *, organisations: dict[str, int], groups: dict[str, int]) -> None:
+    def plan(
+        self, *, organisations: dict[str, int], groups: dict[str, int], organisation_targets: dict[int, int]
+    ) -> None:
         """Compute the merges from the stored clients (one snapshot, no write lock), as the direct path
         would: ``organisations`` and ``groups`` give the stand-in ids of those this import creates. The
         rows' decisions learn whether they change their client."""
         items = [(target.client_id, draft) for target, draft, _ in self.updates]
         with self.connection.begin():  # BEGIN DEFERRED: the reads below see one state of the database
             self.store.connection = self.connection
-            self.merges = self.store.plan_merges(items, organisations=organisations, groups=groups)  # type: ignore[arg-type]
+            self.merges = self.store.plan_merges(
+                items,  # type: ignore[arg-type]
+                organisations=organisations,
+                groups=groups,
+                organisation_targets=organisation_targets,
+            )
             ids = sorted(self.targets)
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]

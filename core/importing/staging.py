@@ -131,11 +131,13 @@ class TempStage:
         self._group_seqs = {key: seq for seq, key in enumerate(group_names, start=1)}
         if self.merges:
             stand_ins: dict[str, int] = {}
-            for seq, (draft, _target) in enumerate(self.numbered.clients, start=1):
+            targets: dict[int, int] = {}
+            for seq, (draft, target) in enumerate(self.numbered.clients, start=1):
                 if draft.kind == "organisation":
                     stand_ins.setdefault(fold(draft.name), -seq)
+                    targets[id(target)] = -seq
             groups = {key: -seq for key, seq in self._group_seqs.items()}
-            self.merges.plan(organisations=stand_ins, groups=groups)
+            self.merges.plan(organisations=stand_ins, groups=groups, organisation_targets=targets)
         self._number_contacts()
         drafts = [d for d, _ in self.numbered.clients] + self.merges.drafts
         names = {fold(d.name) for d in drafts}
@@ -211,9 +213,17 @@ class TempStage:
         new_organisations: dict[str, int] = {}  # folded name → seq, first one wins (as in the store)
         client_rows, phone_rows, email_rows = [], [], []
         processors = _processors(self.connection, _CLIENT_COLUMNS)
+        seqs = {id(target): seq for seq, (_, target) in enumerate(numbered.clients, start=1)}
         for seq, (draft, _target) in enumerate(numbered.clients, start=1):
             organisation_id = organisation_seq = None
-            if draft.organisation:
+            linked = draft.organisation_target
+            if linked is not None:  # linked by the file's ids: stored already, or staged here
+                organisation_id = linked.client_id
+                if organisation_id is None:
+                    organisation_seq = seqs[id(linked)]
+                else:
+                    numbered.existing_organisations.add(organisation_id)
+            elif draft.organisation:
                 key = fold(draft.organisation)
                 organisation_id = store.organisation_ids.get(key)
                 if organisation_id is None:
@@ -463,6 +473,7 @@ class TempStage:
                 target.decision.client_id = base + seq
             if draft.kind == "organisation":
                 store.organisation_ids.setdefault(fold(draft.name), base + seq)
+                store.organisations_named.setdefault(fold(draft.name), []).append(base + seq)
         for decision, target in self.run.unresolved:
             decision.client_id = target.client_id
         self.run.plan = []

@@ -64,6 +64,7 @@ class ClientStore:
         self.client_names: dict[int, str] = {}  # folded, of every client holding a phone or an email
         self.emailed: set[int] = set()
         self.organisation_ids: dict[str, int] = {}
+        self.organisations_named: dict[str, list[int]] = {}  # folded name → every stored organisation
         self.bare_people: dict[tuple[str, str], int] = {}
         self.group_ids: dict[str, int] = {}
         self.groups_created: list[str] = []
@@ -92,15 +93,11 @@ class ClientStore:
                     self.client_names[client_id] = fold(name)
                 if contact is EMAIL:
                     self.emailed.add(client_id)
-        self.organisation_ids = {
-            fold(name): client_id
-            for client_id, name in run(
-                select(CLIENT.c.id, CLIENT.c.name)
-                .where(CLIENT.c.kind == "organisation")
-                .order_by(CLIENT.c.id)
-            )
-            if fold(name) not in self.organisation_ids
-        }
+        for client_id, name in run(
+            select(CLIENT.c.id, CLIENT.c.name).where(CLIENT.c.kind == "organisation").order_by(CLIENT.c.id)
+        ):
+            self.organisations_named.setdefault(fold(name), []).append(client_id)
+        self.organisation_ids = {key: ids[0] for key, ids in self.organisations_named.items()}
         org = CLIENT.alias("org")
         contactless = (
             select(CLIENT.c.id, CLIENT.c.name, org.c.name)
@@ -163,6 +160,7 @@ class ClientStore:
             emails += [{"client_id": client_id, "address": address} for address in draft.emails]
             if draft.kind == "organisation":
                 self.organisation_ids.setdefault(fold(draft.name), client_id)
+                self.organisations_named.setdefault(fold(draft.name), []).append(client_id)
         self._insert_many(PHONE, phones)
         self._insert_many(EMAIL, emails)
         self.touched.update(ids)
@@ -257,9 +255,7 @@ class ClientStore:
             "first_name": draft.first_name,
             "middle_name": draft.middle_name,
             "last_name": draft.last_name,
-            "organisation_id": self.organisation_ids.get(fold(draft.organisation))
-            if draft.organisation
-            else None,
+            "organisation_id": self.organisation_of(draft),
             "group_id": self.group_id(draft.group),
             "owner_id": draft.owner_id if draft.owner_given else self.owner_id,
             "birthday": draft.birthday,
@@ -270,6 +266,13 @@ class ClientStore:
             "created_at": draft.created_at or self.now,
             "updated_at": self.now,
         }
+
+    def organisation_of(self, draft: ClientDraft) -> int | None:
+        """The id of a person's organisation: the one the import linked (by the file's ids), else the
+        stored or created one of that name."""
+        if draft.organisation_target is not None:
+            return draft.organisation_target.client_id
+        return self.organisation_ids.get(fold(draft.organisation)) if draft.organisation else None
 
     def update_many(self, items: Sequence[tuple[int, ClientDraft]], *, apply: bool = True) -> list[bool]:
         """Merge each draft into its stored client: non-empty values replace, contacts and tags are added.
@@ -295,10 +298,12 @@ class ClientStore:
         creating: bool = False,
         organisations: Mapping[str, int] | None = None,
         groups: Mapping[str, int] | None = None,
+        organisation_targets: Mapping[int, int] | None = None,
     ) -> Merges:
         """What merging ``items`` into the stored clients changes, read in one go, nothing written (but
         new groups when ``creating``). ``organisations`` and ``groups`` name (folded) those an import is
-        about to create, by stand-in ids: a staged merge is computed before they exist."""
+        about to create, by stand-in ids: a staged merge is computed before they exist (and
+        ``organisation_targets`` those a row links by the file's ids: ``id(target)`` → stand-in)."""
         ids = sorted({client_id for client_id, _ in items})
         current: dict[int, dict[str, Any]] = {}
         phones: dict[int, set[str]] = {client_id: set() for client_id in ids}
@@ -325,6 +330,7 @@ class ClientStore:
                 apply=creating,
                 organisations=organisations or {},
                 groups=groups or {},
+                organisation_targets=organisation_targets or {},
             )
             added_phones = [p for p in draft.phones if p.e164 not in phones[client_id]]
             added_emails = [address for address in draft.emails if address not in emails[client_id]]
@@ -349,6 +355,7 @@ class ClientStore:
         apply: bool,
         organisations: Mapping[str, int],
         groups: Mapping[str, int],
+        organisation_targets: Mapping[int, int],
     ) -> dict[str, Any]:
         """The column changes ``draft`` makes to a client's ``state`` (which is updated to match)."""
         changes: dict[str, Any] = {}
@@ -378,7 +385,14 @@ class ClientStore:
                 changes["group_id"] = known_group
         if draft.organisation and state["kind"] == "person":
             key = fold(draft.organisation)
-            organisation_id = self.organisation_ids.get(key, organisations.get(key))
+            linked = draft.organisation_target
+            if linked is not None:
+                organisation_id = linked.client_id
+                organisation_id = (
+                    organisation_targets.get(id(linked), -1) if organisation_id is None else organisation_id
+                )
+            else:
+                organisation_id = self.organisation_ids.get(key, organisations.get(key))
             if organisation_id not in (None, state["organisation_id"], state["id"]):
                 changes["organisation_id"] = organisation_id
         state.update(changes)

@@ -126,3 +126,18 @@ def test_an_owner_unknown_to_the_target_is_a_row_error(db: str, config: Path, tm
     result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 2, result.output
     assert "in.csv:2: owner: unknown operator 'petr'" in result.output
+
+
+def test_a_person_naming_one_of_two_same_named_organisations_without_its_id_is_a_row_error(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "orgs.csv"
+    path.write_text("id,kind,name\n1,organisation,Twin Org\n2,organisation,Twin Org\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
+    path.write_text("name,phones,organisation\nIvan,+7 916 111-22-33,Twin Org\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "orgs.csv:2: organisation: 2 organisations are named 'Twin Org'" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(2,)]

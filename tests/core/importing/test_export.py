@@ -56,6 +56,21 @@ def clients(uow_factory) -> list[int]:
             )
             ids.append(create_client(uow, draft=draft, default_region="RU").id)
         ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов"), default_region="RU").id)
+        # Two organisations of one name, each with a person; the second's person exported before it.
+        first = create_client(
+            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="Twin Org"), default_region="RU"
+        )
+        peter = ClientDraft(name="Пётр Первый", organisation_id=first.id, phones=["+7 916 000-00-01"])
+        pavel = ClientDraft(name="Павел Второй", phones=["+7 916 000-00-02"])
+        ids += [first.id, create_client(uow, draft=peter, default_region="RU").id]
+        ids.append(create_client(uow, draft=pavel, default_region="RU").id)
+        second = create_client(
+            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="Twin Org"), default_region="RU"
+        )
+        ids.append(second.id)
+        uow.session.execute(
+            text("UPDATE client SET organisation_id = :o WHERE id = :p"), {"o": second.id, "p": ids[-2]}
+        )
         run = uow.session.execute
         run(text("UPDATE client_phone SET label = 'мобильный' WHERE e164 = '+79161234567'"))
         run(text("UPDATE client_group SET colour = '#ff0000', contract_level = 'gold' WHERE name = 'VIP'"))
@@ -79,7 +94,7 @@ def comparable(exported: list[dict]) -> list[dict]:
     """Exported clients without what a re-import legitimately changes (ids)."""
     out = []
     for item in exported:
-        item = {key: value for key, value in item.items() if key != "id"}
+        item = {key: value for key, value in item.items() if key not in ("id", "organisation_id")}
         out.append(item)
     return sorted(out, key=lambda item: item["name"])
 
@@ -152,6 +167,14 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
     assert sorted(owners, key=str) == sorted([("olga", 1), (None, len(clients) - 1)], key=str)
     assert str(ivan).startswith("2020-01-02 03:04:05")
     assert tuple(group) == ("#ff0000", "gold")
+    with engine.connect() as connection:  # each person in their own Twin Org, not both in the first
+        twins = connection.execute(
+            text(
+                "SELECT p.name, o.id FROM client p JOIN client o ON o.id = p.organisation_id"
+                " WHERE o.name = 'Twin Org' ORDER BY p.name"
+            )
+        ).all()
+    assert [name for name, _ in twins] == ["Павел Второй", "Пётр Первый"] and twins[0][1] != twins[1][1]
 
 
 def import_clients_from(uow_factory, path: Path, stage_from: int = 2000):
