@@ -242,7 +242,7 @@ class DraftBuilder:
         draft.campaign = texts.get("campaign") or None
         draft.ref = texts.get("id") or None
         draft.organisation_ref = texts.get("organisation_id") or None
-        draft.owner_given = "owner" in self.columns.columns
+        draft.owner_given = "owner" in self.columns.columns and "owner" not in row.absent
         draft.owner = texts.get("owner") or None
         self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))

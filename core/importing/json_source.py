@@ -23,6 +23,9 @@ JSON_HEADER = (
     "birthday", "notes", "tags", "source", "campaign", "owner", "created_at", "group_colour",
     "group_contract_level", "id", "organisation_id",
 )  # fmt: skip
+_ABSENT_MATTERS = ("owner",)
+"""A key whose absence is not a blank: an object without ``owner`` (an older export) is owned by the
+importer, one with ``"owner": null`` by nobody."""
 _PER_PHONE = ("phones_as_typed", "phone_labels")
 """Made from the phones' objects (``raw``, ``label``), as the CSV export writes them."""
 
@@ -80,7 +83,8 @@ class JsonSource:
                 raise InvalidInput("each element must be a client object", where=where(self.path, line))
             self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
             cells = tuple(_cell(value.get(name)) for name in JSON_HEADER)
-            yield SourceRow(line, cells + _per_phone(value.get("phones")))
+            absent = frozenset(name for name in _ABSENT_MATTERS if name not in value)
+            yield SourceRow(line, cells + _per_phone(value.get("phones")), absent=absent)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
             index = _skip_space(text, index + 1)

@@ -141,3 +141,18 @@ def test_a_person_naming_one_of_two_same_named_organisations_without_its_id_is_a
     assert result.exit_code == 2, result.output
     assert "orgs.csv:2: organisation: 2 organisations are named 'Twin Org'" in result.output
     assert sql(db, "SELECT count(*) FROM client") == [(2,)]
+
+
+def test_an_older_json_export_without_owners_is_owned_by_the_importer(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(
+        '[{"name": "Ivan", "phones": [{"raw": "+7 916 111-22-33", "e164": "+79161112233"}]},\n'
+        ' {"name": "Anna", "owner": null}, {"name": "Oleg", "owner": "olga"}]\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    owners = "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
+    assert sql(db, owners) == [("Anna", None), ("Ivan", "root"), ("Oleg", "olga")]
