@@ -54,11 +54,11 @@ class ImportOptions:
     """How the file is named in messages and the audit (``-`` for standard input); default its path."""
     batch_size: int = 2000
     stage_from: int = STAGE_FROM_NEW_CLIENTS
+    """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
+    tables and holds the write lock only to publish them (``staging.py``, ``stage_merges.py``)."""
     attributions: Attributions | None = None
     """The configured sources and campaigns: a row naming one that is neither configured nor held by a
     stored client is refused (a typo must not start a new attribution). None: not checked."""
-    """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
-    tables and holds the write lock only to publish them (``staging.py``, ``stage_merges.py``)."""
 
 
 class ImportRun:
@@ -165,11 +165,11 @@ class ImportRun:
         self._note_group(draft)
         if draft.kind == "organisation":
             named = identities.by_key.get(("organisation ref", draft.ref)) if draft.ref else None
-            if named is not None and not named.implicit:
+            if named is not None and not named.implicit and named.line != 0:
                 reason = f"the id {draft.ref!r} is given to another organisation too ({named.describe()})"
                 self._reject(row, [RowError(row.line, self.builder.columns.label("id"), reason)])
                 return
-            if named is None:
+            if named is None or named.line == 0:  # (a stored one: matched below, by its id)
                 named = identities.by_key.get(("organisation", fold(draft.name)))
                 named = named if named is not None and named.ref is None else None
             if named is not None and named.implicit:
@@ -261,7 +261,14 @@ class ImportRun:
         error: linking the person to the first would merge two organisations' people silently."""
         by_key = self.identities.by_key
         if draft.organisation_ref:
-            draft.organisation_target = by_key.get(("organisation ref", draft.organisation_ref))
+            ref = draft.organisation_ref
+            target = by_key.get(("organisation ref", ref))
+            if target is None and ref in map(
+                str, self.store.organisations_named.get(fold(draft.organisation), ())
+            ):
+                target = self.identities.stored_target(int(ref))  # its own export, read back: that one
+                by_key[("organisation ref", ref)] = target
+            draft.organisation_target = target
             return None
         key = fold(draft.organisation)
         stored = set(self.store.organisations_named.get(key, ()))

@@ -145,6 +145,9 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
         writable.flush()
     again = import_clients_from(uow_factory, path)
     assert again.count("created") == 0  # the same base: every row is a duplicate
+    merged = import_clients_from(uow_factory, path, on_duplicate="update")
+    assert (merged.count("created"), merged.organisations_created, merged.count("rejected")) == (0, 0, 0)
+    assert comparable(json.loads(export_text(uow_factory, "json"))) == before  # twins included
     with engine.begin() as connection:
         for table in SEARCH_TABLES:  # the lookup index of the deleted clients (their phone ids come again)
             connection.execute(text(f"DELETE FROM {table}"))
@@ -177,10 +180,12 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
     assert [name for name, _ in twins] == ["Павел Второй", "Пётр Первый"] and twins[0][1] != twins[1][1]
 
 
-def import_clients_from(uow_factory, path: Path, stage_from: int = 2000):
+def import_clients_from(uow_factory, path: Path, stage_from: int = 2000, on_duplicate: str = "skip"):
     with uow_factory(actor_login="root") as uow:
         return import_clients(
-            uow, path=path, options=ImportOptions(default_region="RU", stage_from=stage_from)
+            uow,
+            path=path,
+            options=ImportOptions(default_region="RU", stage_from=stage_from, on_duplicate=on_duplicate),
         )
 
 
