@@ -55,7 +55,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "phones_as_typed": ("phonesastyped",),
     "phone_labels": ("phonelabels",),
     "owner": ("owner", "ownerlogin"),
-    "created_at": ("createdat", "created"),
+    "created_at": ("createdat",),
     "group_colour": ("groupcolour", "groupcolor"),
     "group_contract_level": ("groupcontractlevel",),
     "id": ("id",),

@@ -156,3 +156,22 @@ def test_an_older_json_export_without_owners_is_owned_by_the_importer(
     assert result.exit_code == 0, result.output
     owners = "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
     assert sql(db, owners) == [("Anna", None), ("Ivan", "root"), ("Oleg", "olga")]
+
+
+def test_an_older_csv_export_imports_as_before(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "id,kind,name,last_name,first_name,middle_name,organisation,phones,emails,group,birthday,notes,tags,"
+        "source,campaign\r\n"
+        "1,organisation,Acme,,,,,+74951112233,,VIP,,,,,\r\n"
+        "2,person,Иван Иванов,Иванов,Иван,,Acme,'+79161234567,ivan@example.ru,VIP,1980-01-15,,,TV,TV-NOV\r\n",
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(
+        db,
+        "SELECT c.name, o.name, p.raw, op.login, g.colour FROM client c JOIN client o ON o.id = c.organisation_id"
+        " JOIN client_phone p ON p.client_id = c.id JOIN operator op ON op.id = c.owner_id"
+        " JOIN client_group g ON g.id = c.group_id",
+    ) == [("Иван Иванов", "Acme", "+79161234567", "root", "#808080")]
