@@ -96,6 +96,7 @@ def import_clients(
         column_map=parse_overrides(column_map or []),
         default_region=state.settings.default_region,
         date_order=state.settings.date_order,
+        attributions=state.settings.attributions,
         errors_path=errors,
         force=force,
     )

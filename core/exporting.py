@@ -12,13 +12,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, select
 
 from hotline.core.errors import InvalidInput
-from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Operator
 from hotline.core.services.audit import record_audit
 from hotline.core.text import json_safe
 
@@ -29,8 +29,16 @@ ExportFormat = Literal["csv", "json", "xlsx"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "json", "xlsx")
 CSV_COLUMNS = (
     "id", "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails",
-    "group", "birthday", "notes", "tags", "source", "campaign",
+    "group", "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels", "owner",
+    "created_at", "group_colour", "group_contract_level", "organisation_id",
 )  # fmt: skip
+"""``phones`` holds the E.164 forms (they re-import in any region); ``phones_as_typed`` and
+``phone_labels`` hold, one line per phone in the same order, each as typed (extension included) and its
+label, which the import keeps. ``owner`` is the owning operator's login (blank: nobody), ``created_at``
+ISO-8601 in UTC; ``group_colour`` and ``group_contract_level`` are the group's, repeated on each of its
+clients' rows: they give a group the import creates its colour and level. Files without these columns
+import as before. ``organisation_id`` is the ``id`` of the client's organisation in the same file: two
+organisations of one name stay apart."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PAGE_SIZE = 2000
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -53,10 +61,15 @@ class ExportedClient:
     birthday: date | None
     notes: str
     tags: list[str]
-    phones: list[tuple[str, str]]  # (raw, e164)
+    phones: list[tuple[str, str, str | None]]  # (raw, e164, label)
     emails: list[str]
     source: str | None = None
     campaign: str | None = None
+    owner: str | None = None
+    created_at: datetime | None = None
+    group_colour: str | None = None
+    group_contract_level: str | None = None
+    organisation_id: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -71,10 +84,15 @@ class ExportedClient:
             "birthday": self.birthday.isoformat() if self.birthday else None,
             "tags": self.tags,
             "notes": self.notes,
-            "phones": [{"raw": raw, "e164": e164} for raw, e164 in self.phones],
+            "phones": [{"raw": raw, "e164": e164, "label": label} for raw, e164, label in self.phones],
             "emails": self.emails,
             "source": self.source,
             "campaign": self.campaign,
+            "owner": self.owner,
+            "created_at": _instant(self.created_at),
+            "group_colour": self.group_colour,
+            "group_contract_level": self.group_contract_level,
+            "organisation_id": self.organisation_id,
         }
 
     def as_cells(self) -> list[str]:
@@ -87,7 +105,7 @@ class ExportedClient:
             self.first_name or "",
             self.middle_name or "",
             self.organisation or "",
-            ", ".join(e164 for _, e164 in self.phones),
+            ", ".join(e164 for _, e164, _ in self.phones),
             ", ".join(self.emails),
             self.group or "",
             self.birthday.isoformat() if self.birthday else "",
@@ -95,7 +113,23 @@ class ExportedClient:
             ", ".join(str(tag) for tag in self.tags),
             self.source or "",
             self.campaign or "",
+            "\n".join(raw for raw, _, _ in self.phones),
+            "\n".join(label or "" for _, _, label in self.phones) if any(p[2] for p in self.phones) else "",
+            self.owner or "",
+            _instant(self.created_at) or "",
+            self.group_colour or "",
+            self.group_contract_level or "",
+            str(self.organisation_id) if self.organisation_id is not None else "",
         ]
+
+
+def _instant(moment: datetime | None) -> str | None:
+    """A timestamp as ISO-8601 in UTC (seconds), as the import reads it back."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def neutralise(cell: str) -> str:
@@ -113,7 +147,7 @@ def keep_apostrophe(text: str) -> str:
 
 def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Iterator[ExportedClient]:
     """Every client in id order, fetched a page at a time (keyset on id), with phones and emails."""
-    client, group = Client.__table__, ClientGroup.__table__
+    client, group, operator = Client.__table__, ClientGroup.__table__, Operator.__table__
     org = client.alias("org")
     phone, email = ClientPhone.__table__, ClientEmail.__table__
     page_query = (
@@ -131,11 +165,16 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
             client.c.tags,
             client.c.source,
             client.c.campaign,
+            operator.c.login.label("owner"),
+            client.c.created_at,
+            group.c.colour.label("group_colour"),
+            group.c.contract_level.label("group_contract_level"),
+            client.c.organisation_id,
         )
         .select_from(
-            client.outerjoin(org, org.c.id == client.c.organisation_id).outerjoin(
-                group, group.c.id == client.c.group_id
-            )
+            client.outerjoin(org, org.c.id == client.c.organisation_id)
+            .outerjoin(group, group.c.id == client.c.group_id)
+            .outerjoin(operator, operator.c.id == client.c.owner_id)
         )
         .order_by(client.c.id)
         .limit(page_size)
@@ -146,13 +185,13 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
         if not rows:
             return
         first_id, last_id = rows[0].id, rows[-1].id
-        phones: dict[int, list[tuple[str, str]]] = {}
-        for client_id, raw, e164 in connection.execute(
-            select(phone.c.client_id, phone.c.raw, phone.c.e164)
+        phones: dict[int, list[tuple[str, str, str | None]]] = {}
+        for client_id, raw, e164, label in connection.execute(
+            select(phone.c.client_id, phone.c.raw, phone.c.e164, phone.c.label)
             .where(phone.c.client_id.between(first_id, last_id))
             .order_by(phone.c.client_id, phone.c.id)
         ):
-            phones.setdefault(client_id, []).append((raw, e164))
+            phones.setdefault(client_id, []).append((raw, e164, label))
         emails: dict[int, list[str]] = {}
         for client_id, address in connection.execute(
             select(email.c.client_id, email.c.address)
@@ -177,6 +216,11 @@ def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Itera
                 emails=emails.get(row.id, []),
                 source=row.source,
                 campaign=row.campaign,
+                owner=row.owner,
+                created_at=row.created_at,
+                group_colour=row.group_colour,
+                group_contract_level=row.group_contract_level,
+                organisation_id=row.organisation_id,
             )
         if len(rows) < page_size:
             return

@@ -19,6 +19,8 @@ class NormalizedPhone:
     raw: str
     e164: str
     digits: str
+    label: str | None = None
+    """The phone's label ("work", "mobile"), when the source gave one (an export does)."""
 
 
 def normalize_phone(raw: str, *, default_region: str, where: str | None = None) -> NormalizedPhone:

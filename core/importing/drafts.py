@@ -5,21 +5,35 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import phonenumbers
 
 from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
-from hotline.core.importing.headers import NAME_FIELDS, ColumnMap
+from hotline.core.importing.headers import NAME_FIELDS, PER_PHONE, ColumnMap
 from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
-from hotline.core.phones import NormalizedPhone, dials_8_for_plus_7, normalize_phone
+from hotline.core.phones import (
+    MAX_PHONE_LENGTH,
+    NormalizedPhone,
+    dials_8_for_plus_7,
+    digits_of,
+    normalize_phone,
+)
 from hotline.core.services.clients import display_name
+from hotline.core.services.groups import clean_colour, clean_contract_level
+
+if TYPE_CHECKING:
+    from hotline.core.importing.identity import Target
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
 """What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
-           "group": 100, "notes": 100_000, "source": 100, "campaign": 100}  # fmt: skip
+           "group": 100, "notes": 100_000, "source": 100, "campaign": 100, "owner": 64,
+           "group_contract_level": 50, "id": 100, "organisation_id": 100}  # fmt: skip
 _KINDS = {
     "person": "person", "физлицо": "person", "физическоелицо": "person", "частноелицо": "person",
     "персона": "person", "человек": "person", "контакт": "person", "individual": "person",
@@ -67,6 +81,20 @@ class ClientDraft:
     tags: list[str] = field(default_factory=list)
     source: str | None = None
     campaign: str | None = None
+    owner: str | None = None
+    """The owning operator's login; blank is nobody. Read only when the file has an owner column."""
+    owner_given: bool = False
+    owner_id: int | None = None
+    """Set by the import from ``owner`` (``ImportRun``); without an owner column the importer owns."""
+    created_at: datetime | None = None
+    group_colour: str | None = None
+    group_contract_level: str | None = None
+    ref: str | None = None
+    """The row's ``id`` in the file (an export's client id): what ``organisation_ref`` names."""
+    organisation_ref: str | None = None
+    """The ``id`` of the person's organisation in the same file: same-named organisations stay apart."""
+    organisation_target: Target | None = None
+    """The organisation the import links the person to (set by ``ImportRun``), else found by name."""
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -110,6 +138,28 @@ def quick_plus7_phone(raw: str, *, trunk_8: bool) -> NormalizedPhone | None:
     if not (international or national):
         return None
     return NormalizedPhone(raw=typed, e164=f"+7{digits[1:]}", digits=f"7{digits[1:]}")
+
+
+def _same_number(typed: str, e164: str) -> bool:
+    """Whether a number as typed is ``e164`` (its national digits, with a trunk prefix or extension
+    around them): what an export's ``phones_as_typed`` must agree with."""
+    national = str(phonenumbers.parse(e164).national_number)
+    return national in _NOT_DIGIT.sub("", digits_of(typed))
+
+
+def parse_instant(text: str, *, today: date | None = None) -> datetime:
+    """A moment as an export writes it (ISO-8601; without an offset: UTC). Raises ValueError with a
+    reason for anything else, or a day after ``today``."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date and time (expected ISO-8601, as an export writes)"
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if today is not None and moment.date() > today:
+        raise ValueError(f"{text!r} is in the future")
+    return moment
 
 
 def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = None) -> date:
@@ -167,15 +217,19 @@ class DraftBuilder:
         for name, cells in values.items():
             multiline = name == "notes"
             joiner = "\n" if multiline else ", "
-            cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
-            texts[name] = joiner.join(part for part in cleaned if part)
+            if name in PER_PHONE:  # a line per phone: blank lines hold their place
+                lines = "\n".join(text for _, text in cells).replace("\r\n", "\n").split("\n")
+                texts[name] = "\n".join(clean_text(line) for line in lines)
+            else:
+                cleaned = (clean_text(text, multiline=multiline) for _, text in cells)
+                texts[name] = joiner.join(part for part in cleaned if part)
             limit = _LIMITS.get(name, 10_000)
             # Too long a field is said once: not again when one of its cells was refused above.
             if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
                 errors.append(self._error(row.line, name, f"longer than {limit} characters"))
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
-        self._phones(draft, texts.get("phones", ""), errors)
+        self._phones(draft, texts, errors)
         self._emails(draft, texts.get("emails", ""), errors)
         if texts.get("birthday"):
             try:
@@ -186,9 +240,27 @@ class DraftBuilder:
         draft.notes = texts.get("notes", "")
         draft.source = texts.get("source") or None
         draft.campaign = texts.get("campaign") or None
+        draft.ref = texts.get("id") or None
+        draft.organisation_ref = texts.get("organisation_id") or None
+        draft.owner_given = "owner" in self.columns.columns and "owner" not in row.absent
+        draft.owner = texts.get("owner") or None
+        self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
         return errors or draft
+
+    def _created_and_group(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:
+        if texts.get("created_at"):
+            try:
+                draft.created_at = parse_instant(texts["created_at"], today=self.today)
+            except ValueError as error:
+                errors.append(self._error(draft.line, "created_at", str(error)))
+        for name, clean in (("group_colour", clean_colour), ("group_contract_level", clean_contract_level)):
+            if texts.get(name):
+                try:
+                    setattr(draft, name, clean(texts[name], where=""))
+                except InvalidInput as error:
+                    errors.append(self._error(draft.line, name, error.message))
 
     def _overlong_cells(self, row: SourceRow) -> list[RowError]:
         """A cell past the readers' bound is refused wherever it is, read into a field or not."""
@@ -225,11 +297,11 @@ class DraftBuilder:
         draft.name, draft.first_name, draft.middle_name, draft.last_name = name, first, middle, last
         draft.organisation = organisation
 
-    def _phones(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
+    def _phones(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:
+        parts = [part for part in _PHONE_SEPARATORS.split(texts.get("phones", "")) if part.strip()]
+        typed, labels = (self._per_phone(draft.line, texts, name, len(parts), errors) for name in PER_PHONE)
         seen: set[str] = set()
-        for part in _PHONE_SEPARATORS.split(text):
-            if not part.strip():
-                continue
+        for index, part in enumerate(parts):
             try:
                 phone = quick_plus7_phone(part, trunk_8=self._trunk_8) or normalize_phone(
                     part.strip(), default_region=self.default_region
@@ -237,9 +309,40 @@ class DraftBuilder:
             except InvalidInput as error:
                 errors.append(self._error(draft.line, "phones", f"unparseable phone: {error.message}"))
                 continue
-            if phone.e164 not in seen:
+            raw = typed[index] if typed and typed[index] else phone.raw
+            if raw != phone.raw:
+                if not _same_number(raw, phone.e164):
+                    reason = f"{raw!r} is not the number {phone.e164} of the phones column"
+                    errors.append(self._error(draft.line, "phones_as_typed", reason))
+                    continue
+                phone = NormalizedPhone(raw=raw, e164=phone.e164, digits=phone.digits)
+            label = labels[index] if labels and labels[index] else None
+            if label is not None:
+                phone = NormalizedPhone(raw=phone.raw, e164=phone.e164, digits=phone.digits, label=label)
+            if phone.e164 not in seen:  # one number is one phone of a client, as the client card has it
                 seen.add(phone.e164)
                 draft.phones.append(phone)
+
+    def _per_phone(
+        self, line: int, texts: dict[str, str], name: str, count: int, errors: list[RowError]
+    ) -> list[str]:
+        """An export's column of a line per phone (as typed, labels): at most one line for each phone
+        (blank or missing trailing lines: none given for that phone)."""
+        text = texts.get(name, "")
+        if not text:
+            return []
+        lines = [" ".join(entry.split()) for entry in text.split("\n")]
+        limit = MAX_PHONE_LENGTH if name == "phones_as_typed" else 50
+        while len(lines) > count and not lines[-1]:
+            lines.pop()
+        if len(lines) > count:
+            errors.append(self._error(line, name, f"{len(lines)} lines for {count} phones: one line a phone"))
+            return []
+        lines += [""] * (count - len(lines))
+        if any(len(entry) > limit for entry in lines):
+            errors.append(self._error(line, name, f"a line longer than {limit} characters"))
+            return []
+        return lines
 
     def _emails(self, draft: ClientDraft, text: str, errors: list[RowError]) -> None:
         for part in _EMAIL_SEPARATORS.split(text):

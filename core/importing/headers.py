@@ -11,9 +11,12 @@ from hotline.core.errors import InvalidInput
 
 FIELDS = (
     "name", "first_name", "middle_name", "last_name", "organisation", "kind", "phones", "emails", "group",
-    "birthday", "notes", "tags", "source", "campaign",
+    "birthday", "notes", "tags", "source", "campaign", "phones_as_typed", "phone_labels", "owner",
+    "created_at", "group_colour", "group_contract_level", "id", "organisation_id",
 )  # fmt: skip
 MULTI_VALUED = frozenset({"phones", "emails", "tags", "notes"})
+PER_PHONE = ("phones_as_typed", "phone_labels")
+"""An export's columns of one line per phone of ``phones``: each as typed, and its label."""
 NAME_FIELDS = ("name", "first_name", "last_name", "organisation")
 
 _FIELD_ALIASES = {
@@ -49,6 +52,14 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "tags": ("tags", "tag", "labels", "categories", "теги", "тег", "метки", "метка", "ярлыки"),
     "source": ("source", "leadsource", "referral", "howheard", "источник", "откудаузнал", "каналпривлечения"),
     "campaign": ("campaign", "campaigncode", "adcampaign", "кампания", "рекламнаякампания", "кодкампании"),
+    "phones_as_typed": ("phonesastyped",),
+    "phone_labels": ("phonelabels",),
+    "owner": ("owner", "ownerlogin"),
+    "created_at": ("createdat",),
+    "group_colour": ("groupcolour", "groupcolor"),
+    "group_contract_level": ("groupcontractlevel",),
+    "id": ("id",),
+    "organisation_id": ("organisationid", "organizationid"),
 }  # fmt: skip
 _EXACT = {alias: name for name, aliases in _HEADERS.items() for alias in aliases}
 _PHONE_WORDS = ("phone", "mobile", "fax", "cellular", "телефон", "мобильн", "сотов")

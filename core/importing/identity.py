@@ -36,6 +36,8 @@ class Target:
     has_emails: bool = False
     implicit: bool = False
     decision: RowDecision | None = None
+    ref: str | None = None
+    """An organisation's ``id`` in the file: a row of the same name and another id is another one."""
 
     def describe(self) -> str:
         return f"client #{self.client_id}" if self.line == 0 else f"line {self.line}"
@@ -104,13 +106,16 @@ class Identities:
     def _name_match(self, draft: ClientDraft, add: Callable[[Target, str, str], None]) -> None:
         key = name_key(draft)
         earlier = self.by_key.get(key)
-        if earlier is not None:
+        if earlier is not None and not (draft.ref and earlier.ref and earlier.ref != draft.ref):
             add(earlier, "name (no phone or email)", "name")
             return
         store = self.store
         if key[0] == "organisation":
-            client_id = store.organisation_ids.get(key[1])
-            if client_id is not None:
+            named = store.organisations_named.get(key[1], [])
+            same_id = [client_id for client_id in named if draft.ref == str(client_id)]
+            if draft.ref and earlier is not None:
+                named = []  # a same-named organisation of another id in the file: this one is new
+            for client_id in same_id or named:  # two of one name and no id to tell: a conflict
                 add(self.stored_target(client_id), "organisation name", "name")
         else:
             client_id = store.bare_people.get((fold(draft.name), fold(draft.organisation)))
@@ -133,6 +138,13 @@ class Identities:
             self.by_key.setdefault(name_key(draft), target)
         if draft.kind == "organisation":
             self.by_key.setdefault(("organisation", fold(draft.name)), target)
+            self.remember_ref(draft, target)
+
+    def remember_ref(self, draft: ClientDraft, target: Target) -> None:
+        """An organisation row's ``id`` names ``target`` for the people of it (``organisation_id``)."""
+        if draft.kind == "organisation" and draft.ref:
+            target.ref = target.ref or draft.ref
+            self.by_key.setdefault(("organisation ref", draft.ref), target)
 
 
 def same_name(one: str, other: str) -> bool:

@@ -1,9 +1,10 @@
 """JSON reader: an array of client objects as ``clients export --format json`` writes them.
 
 Each object becomes one row under :data:`JSON_HEADER`; lists (phones, emails, tags) are joined as the
-CSV export joins them, phones given as ``{"raw", "e164"}`` are read by their E.164. The row's line is the
-line its object starts on. A key that is no client field is ignored and named in ``ignored_keys`` (the
-import reports it with the ignored columns), never dropped silently.
+CSV export joins them, phones given as ``{"raw", "e164", "label"}`` are read by their E.164, with the
+number as typed (extension included) and the label kept. The row's line is the line its object starts
+on. A key that is no client field is ignored and named in ``ignored_keys`` (the import reports it with
+the ignored columns), never dropped silently.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ from hotline.core.importing.records import SourceRow, where
 
 JSON_HEADER = (
     "kind", "name", "last_name", "first_name", "middle_name", "organisation", "phones", "emails", "group",
-    "birthday", "notes", "tags", "source", "campaign",
+    "birthday", "notes", "tags", "source", "campaign", "owner", "created_at", "group_colour",
+    "group_contract_level", "id", "organisation_id",
 )  # fmt: skip
+_ABSENT_MATTERS = ("owner",)
+"""A key whose absence is not a blank: an object without ``owner`` (an older export) is owned by the
+importer, one with ``"owner": null`` by nobody."""
+_PER_PHONE = ("phones_as_typed", "phone_labels")
+"""Made from the phones' objects (``raw``, ``label``), as the CSV export writes them."""
 
 
 class JsonSource:
@@ -30,7 +37,7 @@ class JsonSource:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.header = JSON_HEADER
+        self.header = JSON_HEADER + _PER_PHONE
         self.ignored_keys: dict[str, None] = {}  # keys that are no client field, in order of appearance
         text = self._text = read_utf8(path)
         self._position = 0
@@ -75,7 +82,9 @@ class JsonSource:
             if not isinstance(value, dict):
                 raise InvalidInput("each element must be a client object", where=where(self.path, line))
             self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
-            yield SourceRow(line, tuple(_cell(value.get(name)) for name in JSON_HEADER))
+            cells = tuple(_cell(value.get(name)) for name in JSON_HEADER)
+            absent = frozenset(name for name in _ABSENT_MATTERS if name not in value)
+            yield SourceRow(line, cells + _per_phone(value.get("phones")), absent=absent)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
             index = _skip_space(text, index + 1)
@@ -140,6 +149,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return keep_apostrophe(", ".join(_text(item) for item in value if item is not None))
     return keep_apostrophe(_text(value))
+
+
+def _per_phone(phones: Any) -> tuple[str, str]:
+    """The phones as typed and their labels, a line each, when every phone is an export's object."""
+    if not isinstance(phones, list) or not phones or not all(isinstance(p, dict) for p in phones):
+        return ("", "")
+    typed = "\n".join(str(p.get("raw") or p.get("e164") or "") for p in phones)
+    labels = "\n".join(str(p.get("label") or "") for p in phones)
+    return (keep_apostrophe(typed), keep_apostrophe(labels) if labels.strip() else "")
 
 
 def _text(value: Any) -> str:

@@ -23,6 +23,8 @@ class SourceRow:
     line: int
     cells: tuple[str, ...]
     problem: str | None = None
+    absent: frozenset[str] = frozenset()
+    """Header names this row does not have at all (a JSON object without the key), unlike a blank."""
 
 
 class RowSource(Protocol):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.core.attribution import Attributions
 from hotline.core.dates import DateOrder
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.drafts import ClientDraft, DraftBuilder, RowError
@@ -55,6 +56,9 @@ class ImportOptions:
     stage_from: int = STAGE_FROM_NEW_CLIENTS
     """On SQLite, an import creating or merging at least this many clients writes them ahead into TEMP
     tables and holds the write lock only to publish them (``staging.py``, ``stage_merges.py``)."""
+    attributions: Attributions | None = None
+    """The configured sources and campaigns: a row naming one that is neither configured nor held by a
+    stored client is refused (a typo must not start a new attribution). None: not checked."""
 
 
 class ImportRun:
@@ -75,6 +79,9 @@ class ImportRun:
         self.writing = not options.dry_run
         self.rejected_rows: list[tuple[SourceRow, list[RowError]]] = []
         self.new_groups: dict[str, str] = {}
+        self.same_named: dict[str, list[Target]] = {}
+        """Folded name → the organisations this file creates under that name (ids of the file tell them
+        apart; a person naming the name alone then cannot be linked)."""
         self.unresolved: list[tuple[RowDecision, Target]] = []  # decisions naming a client still to be made
         # Staged: the writes each flush would make, kept to be made later in one short writing transaction.
         self.plan: list[tuple[list[tuple[ClientDraft, Target]], list[Update]]] | None = [] if staged else None
@@ -89,6 +96,10 @@ class ImportRun:
                     where=f"{self.source.path}:{row.line}",
                 )
             result = self.builder.build(row)
+            if not isinstance(result, list):
+                result = self._check_attribution(result)
+            if not isinstance(result, list):
+                result = self._check_owner(result)
             if isinstance(result, list):
                 self._reject(row, result)
             else:
@@ -108,6 +119,35 @@ class ImportRun:
             self.outcome.groups_created = list(self.new_groups.values())
         return self.outcome
 
+    def _check_attribution(self, draft: ClientDraft) -> ClientDraft | list[RowError]:
+        """The row's source and campaign must be configured or already held by a stored client (what
+        ``clients list --source`` accepts): a typo'd one is a row error, never a new attribution."""
+        attributions = self.options.attributions
+        if attributions is None:
+            return draft
+        errors: list[RowError] = []
+        for name, value, configured in (
+            ("source", draft.source, attributions.sources),
+            ("campaign", draft.campaign, [campaign.code for campaign in attributions.campaigns]),
+        ):
+            if value is None or value in configured or self.store.holds(name, value):
+                continue
+            known = ", ".join(configured) or "none configured"
+            reason = f"unknown {name} {value!r} (not configured, no client has it; known: {known})"
+            errors.append(RowError(draft.line, self.builder.columns.label(name), reason))
+        return errors or draft
+
+    def _check_owner(self, draft: ClientDraft) -> ClientDraft | list[RowError]:
+        """An owner column names operators by login: an unknown one is a row error (a client is never
+        given to somebody else, nor silently to nobody); a blank cell is nobody."""
+        if not draft.owner_given or draft.owner is None:
+            return draft
+        draft.owner_id = self.store.operator_id(draft.owner)
+        if draft.owner_id is None:
+            reason = f"unknown operator {draft.owner!r}: add the operator first, or clear the cell (nobody)"
+            return [RowError(draft.line, self.builder.columns.label("owner"), reason)]
+        return draft
+
     def _reject(self, row: SourceRow, errors: list[RowError]) -> None:
         self.outcome.errors.extend(errors)
         self.outcome.decisions.append(RowDecision(row.line, "rejected", detail=errors[0].reason))
@@ -122,11 +162,23 @@ class ImportRun:
 
     def _place(self, row: SourceRow, draft: ClientDraft) -> None:
         identities = self.identities
-        self._note_group(draft.group)
+        self._note_group(draft)
         if draft.kind == "organisation":
-            named = identities.by_key.get(("organisation", fold(draft.name)))
+            named = identities.by_key.get(("organisation ref", draft.ref)) if draft.ref else None
+            if named is not None and not named.implicit and named.line != 0:
+                reason = f"the id {draft.ref!r} is given to another organisation too ({named.describe()})"
+                self._reject(row, [RowError(row.line, self.builder.columns.label("id"), reason)])
+                return
+            if named is None or named.line == 0:  # (a stored one: matched below, by its id)
+                named = identities.by_key.get(("organisation", fold(draft.name)))
+                named = named if named is not None and named.ref is None else None
             if named is not None and named.implicit:
                 self._complete_organisation(row, draft, named)
+                return
+        elif draft.organisation:
+            ambiguous = self._link_organisation(draft)
+            if ambiguous is not None:
+                self._reject(row, [ambiguous])
                 return
         matches = identities.matches(draft)
         if len(matches) > 1:
@@ -137,6 +189,8 @@ class ImportRun:
             target.decision = RowDecision(row.line, "created")
             self.outcome.decisions.append(target.decision)
             identities.remember(draft, target)
+            if draft.kind == "organisation":
+                self.same_named.setdefault(target.name, []).append(target)
             self._ensure_organisation(draft)
             self.pending.append((draft, target))
             return
@@ -150,6 +204,7 @@ class ImportRun:
             column = self.builder.columns.label(match.field)
             self._reject(row, [RowError(row.line, column, f"duplicate: {detail}")])
         elif self.options.on_duplicate == "skip":
+            identities.remember_ref(draft, target)  # its people in the file are linked to it
             decision = RowDecision(row.line, "skipped", target.client_id, detail)
             self.outcome.decisions.append(decision)
             if target.client_id is None:
@@ -191,13 +246,58 @@ class ImportRun:
         # Otherwise: a dry run merging into a client this import would create, or an atomic import that
         # already failed; "updated" is then the answer.
 
-    def _note_group(self, group: str | None) -> None:
+    def _note_group(self, draft: ClientDraft) -> None:
+        """A group the import creates takes the colour and contract level its first row gives (an
+        export's); a stored group keeps its own."""
+        group = draft.group
         if group and fold(group) not in self.store.group_ids:
             self.new_groups.setdefault(fold(group), group.strip())
+            self.store.group_details.setdefault(fold(group), (draft.group_colour, draft.group_contract_level))
+
+    def _link_organisation(self, draft: ClientDraft) -> RowError | None:
+        """A person's organisation: the one the file's ``organisation_id`` names (its row already read,
+        else ``_ensure_organisation`` makes it, to be completed by that row); by name, when the name
+        names one organisation. A name that names several, with no id to tell them apart, is a row
+        error: linking the person to the first would merge two organisations' people silently."""
+        by_key = self.identities.by_key
+        if draft.organisation_ref:
+            ref = draft.organisation_ref
+            target = by_key.get(("organisation ref", ref))
+            if target is None and ref in map(
+                str, self.store.organisations_named.get(fold(draft.organisation), ())
+            ):
+                target = self.identities.stored_target(int(ref))  # its own export, read back: that one
+                by_key[("organisation ref", ref)] = target
+            draft.organisation_target = target
+            return None
+        key = fold(draft.organisation)
+        stored = set(self.store.organisations_named.get(key, ()))
+        created = {id(t) for t in self.same_named.get(key, ()) if t.client_id not in stored}
+        if len(stored) + len(created) < 2:
+            return None
+        column = self.builder.columns.label("organisation")
+        reason = (
+            f"{len(stored) + len(created)} organisations are named {draft.organisation!r}: give the"
+            " organisation_id of this person's one; not linked to either"
+        )
+        return RowError(draft.line, column, reason)
 
     def _ensure_organisation(self, draft: ClientDraft) -> None:
         """A person's organisation that exists nowhere yet is created (once) along with the person."""
         if draft.kind != "person" or not draft.organisation:
+            return
+        if draft.organisation_ref:
+            if draft.organisation_target is None:
+                target = Target(
+                    draft.line, fold(draft.organisation), implicit=True, ref=draft.organisation_ref
+                )
+                self.identities.by_key[("organisation ref", draft.organisation_ref)] = target
+                self.same_named.setdefault(target.name, []).append(target)
+                self.pending.append(
+                    (ClientDraft(line=draft.line, kind="organisation", name=draft.organisation), target)
+                )
+                self.outcome.organisations_created += 1
+                draft.organisation_target = target
             return
         key = ("organisation", fold(draft.organisation))
         if key in self.identities.by_key or key[1] in self.store.organisation_ids:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MERGED_COLUMNS = (
     "name", "first_name", "middle_name", "last_name", "birthday", "notes", "source", "campaign", "tags",
-    "group_id", "organisation_id",
+    "group_id", "organisation_id", "owner_id",
 )  # fmt: skip
 NAMES = ("target", "merge", "merge_phone", "merge_email")
 TABLES = (
@@ -46,7 +46,7 @@ TABLES = (
     f"CREATE TEMP TABLE stage_merge (client_id INTEGER PRIMARY KEY, changed INTEGER NOT NULL,"
     f" {', '.join(MERGED_COLUMNS)})",
     "CREATE TEMP TABLE stage_merge_phone (seq INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
-    " raw TEXT, e164 TEXT, digits TEXT)",
+    " raw TEXT, e164 TEXT, digits TEXT, label TEXT)",
     "CREATE TEMP TABLE stage_merge_email (seq INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, address TEXT)",
 )
 
@@ -72,8 +72,8 @@ def _update(changed: int) -> str:
 
 
 _INSERT_CONTACTS = (
-    "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
-    " SELECT :phone + seq, client_id, raw, e164, digits FROM temp.stage_merge_phone ORDER BY seq",
+    "INSERT INTO client_phone (id, client_id, raw, e164, digits, label)"
+    " SELECT :phone + seq, client_id, raw, e164, digits, label FROM temp.stage_merge_phone ORDER BY seq",
     "INSERT INTO client_email (id, client_id, address)"
     " SELECT :email + seq, client_id, address FROM temp.stage_merge_email ORDER BY seq",
 )
@@ -110,14 +110,21 @@ class MergeStage:
     def targets(self) -> set[int]:
         return {target.client_id for target, _, _ in self.updates if target.client_id is not None}
 
-    def plan(self, *, organisations: dict[str, int], groups: dict[str, int]) -> None:
+    def plan(
+        self, *, organisations: dict[str, int], groups: dict[str, int], organisation_targets: dict[int, int]
+    ) -> None:
         """Compute the merges from the stored clients (one snapshot, no write lock), as the direct path
         would: ``organisations`` and ``groups`` give the stand-in ids of those this import creates. The
         rows' decisions learn whether they change their client."""
         items = [(target.client_id, draft) for target, draft, _ in self.updates]
         with self.connection.begin():  # BEGIN DEFERRED: the reads below see one state of the database
             self.store.connection = self.connection
-            self.merges = self.store.plan_merges(items, organisations=organisations, groups=groups)  # type: ignore[arg-type]
+            self.merges = self.store.plan_merges(
+                items,  # type: ignore[arg-type]
+                organisations=organisations,
+                groups=groups,
+                organisation_targets=organisation_targets,
+            )
             ids = sorted(self.targets)
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
@@ -156,9 +163,9 @@ class MergeStage:
         marks = ", ".join("?" * (2 + len(MERGED_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_merge VALUES ({marks})", rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_merge_phone VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO temp.stage_merge_phone VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (seq, p["client_id"], p["raw"], p["e164"], p["digits"])
+                (seq, p["client_id"], p["raw"], p["e164"], p["digits"], p["label"])
                 for seq, p in zip(self.phone_seqs, merges.phones, strict=True)
             ],
         )

@@ -131,11 +131,13 @@ class TempStage:
         self._group_seqs = {key: seq for seq, key in enumerate(group_names, start=1)}
         if self.merges:
             stand_ins: dict[str, int] = {}
-            for seq, (draft, _target) in enumerate(self.numbered.clients, start=1):
+            targets: dict[int, int] = {}
+            for seq, (draft, target) in enumerate(self.numbered.clients, start=1):
                 if draft.kind == "organisation":
                     stand_ins.setdefault(fold(draft.name), -seq)
+                    targets[id(target)] = -seq
             groups = {key: -seq for key, seq in self._group_seqs.items()}
-            self.merges.plan(organisations=stand_ins, groups=groups)
+            self.merges.plan(organisations=stand_ins, groups=groups, organisation_targets=targets)
         self._number_contacts()
         drafts = [d for d, _ in self.numbered.clients] + self.merges.drafts
         names = {fold(d.name) for d in drafts}
@@ -197,7 +199,7 @@ class TempStage:
             f"CREATE TEMP TABLE stage_client (seq INTEGER PRIMARY KEY, organisation_seq INTEGER,"
             f" group_seq INTEGER, {client_columns})",
             "CREATE TEMP TABLE stage_phone (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
-            " raw TEXT, e164 TEXT, digits TEXT)",
+            " raw TEXT, e164 TEXT, digits TEXT, label TEXT)",
             "CREATE TEMP TABLE stage_email (seq INTEGER PRIMARY KEY, client_seq INTEGER NOT NULL,"
             " address TEXT)",
             *stage_index.TABLES,
@@ -211,9 +213,17 @@ class TempStage:
         new_organisations: dict[str, int] = {}  # folded name → seq, first one wins (as in the store)
         client_rows, phone_rows, email_rows = [], [], []
         processors = _processors(self.connection, _CLIENT_COLUMNS)
+        seqs = {id(target): seq for seq, (_, target) in enumerate(numbered.clients, start=1)}
         for seq, (draft, _target) in enumerate(numbered.clients, start=1):
             organisation_id = organisation_seq = None
-            if draft.organisation:
+            linked = draft.organisation_target
+            if linked is not None:  # linked by the file's ids: stored already, or staged here
+                organisation_id = linked.client_id
+                if organisation_id is None:
+                    organisation_seq = seqs[id(linked)]
+                else:
+                    numbered.existing_organisations.add(organisation_id)
+            elif draft.organisation:
                 key = fold(draft.organisation)
                 organisation_id = store.organisation_ids.get(key)
                 if organisation_id is None:
@@ -232,20 +242,24 @@ class TempStage:
                 new_organisations.setdefault(fold(draft.name), seq)
             values = (
                 draft.kind, draft.name, draft.first_name, draft.middle_name, draft.last_name,
-                organisation_id, group_id, store.owner_id, draft.birthday, draft.notes,
-                sorted(set(draft.tags)), draft.source, draft.campaign, store.now, store.now,
+                organisation_id, group_id, draft.owner_id if draft.owner_given else store.owner_id,
+                draft.birthday, draft.notes, sorted(set(draft.tags)), draft.source, draft.campaign,
+                draft.created_at or store.now, store.now,
             )  # fmt: skip
             converted = [
                 v if p is None or v is None else p(v) for p, v in zip(processors, values, strict=True)
             ]
             client_rows.append((seq, organisation_seq, group_seq, *converted))
             phone, email = self._contact_seqs[seq - 1]
-            phone_rows += [(phone + n, seq, p.raw, p.e164, p.digits) for n, p in enumerate(draft.phones)]
+            phone_rows += [
+                (phone + n, seq, p.raw, p.e164, p.digits, p.label) for n, p in enumerate(draft.phones)
+            ]
             email_rows += [(email + n, seq, address) for n, address in enumerate(draft.emails)]
         marks = ", ".join("?" * (3 + len(_CLIENT_COLUMNS)))
         cursor.executemany(f"INSERT INTO temp.stage_client VALUES ({marks})", client_rows)
         cursor.executemany(
-            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO temp.stage_phone (seq, client_seq, raw, e164, digits, label)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             phone_rows,
         )
         cursor.executemany(
@@ -404,7 +418,11 @@ class TempStage:
         try:
             group_base = _highest(cursor, "client_group")
             for name in self.numbered.new_groups:
-                cursor.execute("INSERT INTO client_group (name, colour) VALUES (?, '#808080')", (name,))
+                group = store.new_group_values(name)
+                cursor.execute(
+                    "INSERT INTO client_group (name, colour, contract_level) VALUES (?, ?, ?)",
+                    (group["name"], group["colour"], group["contract_level"]),
+                )
                 store.group_ids[fold(name)] = cursor.lastrowid
                 store.groups_created.append(name)
             if _highest(cursor, "client_group") != group_base + len(self.numbered.new_groups):
@@ -421,8 +439,8 @@ class TempStage:
             for statement in (
                 f"INSERT INTO client (id, {', '.join(_CLIENT_COLUMNS)})"
                 f" SELECT :base + seq, {', '.join(columns)} FROM temp.stage_client ORDER BY seq",
-                "INSERT INTO client_phone (id, client_id, raw, e164, digits)"
-                " SELECT :phone + seq, :base + client_seq, raw, e164, digits"
+                "INSERT INTO client_phone (id, client_id, raw, e164, digits, label)"
+                " SELECT :phone + seq, :base + client_seq, raw, e164, digits, label"
                 " FROM temp.stage_phone ORDER BY seq",
                 "INSERT INTO client_email (id, client_id, address)"
                 " SELECT :email + seq, :base + client_seq, address FROM temp.stage_email ORDER BY seq",
@@ -455,6 +473,7 @@ class TempStage:
                 target.decision.client_id = base + seq
             if draft.kind == "organisation":
                 store.organisation_ids.setdefault(fold(draft.name), base + seq)
+                store.organisations_named.setdefault(fold(draft.name), []).append(base + seq)
         for decision, target in self.run.unresolved:
             decision.client_id = target.client_id
         self.run.plan = []

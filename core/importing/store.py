@@ -15,17 +15,18 @@ from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, up
 
 from hotline.core.db import driver_connection
 from hotline.core.importing.drafts import ClientDraft
-from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone
+from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Operator
 from hotline.core.models.types import JSONList
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
-CLIENT, PHONE, EMAIL, GROUP = (
+CLIENT, PHONE, EMAIL, GROUP, OPERATOR = (
     Client.__table__,
     ClientPhone.__table__,
     ClientEmail.__table__,
     ClientGroup.__table__,
+    Operator.__table__,
 )
 
 
@@ -63,10 +64,15 @@ class ClientStore:
         self.client_names: dict[int, str] = {}  # folded, of every client holding a phone or an email
         self.emailed: set[int] = set()
         self.organisation_ids: dict[str, int] = {}
+        self.organisations_named: dict[str, list[int]] = {}  # folded name → every stored organisation
         self.bare_people: dict[tuple[str, str], int] = {}
         self.group_ids: dict[str, int] = {}
         self.groups_created: list[str] = []
         self.touched: set[int] = set()
+        self._held: dict[str, set[str]] = {}  # source/campaign → the values stored clients hold
+        self._operators: dict[str, int] | None = None  # login → id, read on first ask
+        self.group_details: dict[str, tuple[str | None, str | None]] = {}
+        """Folded name of a group the import creates → (colour, contract level) its first row gave."""
         if load:
             self._load()
 
@@ -87,15 +93,11 @@ class ClientStore:
                     self.client_names[client_id] = fold(name)
                 if contact is EMAIL:
                     self.emailed.add(client_id)
-        self.organisation_ids = {
-            fold(name): client_id
-            for client_id, name in run(
-                select(CLIENT.c.id, CLIENT.c.name)
-                .where(CLIENT.c.kind == "organisation")
-                .order_by(CLIENT.c.id)
-            )
-            if fold(name) not in self.organisation_ids
-        }
+        for client_id, name in run(
+            select(CLIENT.c.id, CLIENT.c.name).where(CLIENT.c.kind == "organisation").order_by(CLIENT.c.id)
+        ):
+            self.organisations_named.setdefault(fold(name), []).append(client_id)
+        self.organisation_ids = {key: ids[0] for key, ids in self.organisations_named.items()}
         org = CLIENT.alias("org")
         contactless = (
             select(CLIENT.c.id, CLIENT.c.name, org.c.name)
@@ -110,6 +112,26 @@ class ClientStore:
             self.bare_people.setdefault((fold(name), fold(organisation)), client_id)
         self.group_ids = {fold(name): group_id for group_id, name in run(select(GROUP.c.id, GROUP.c.name))}
 
+    def holds(self, column: str, value: str) -> bool:
+        """Whether a stored client has this ``source`` or ``campaign`` (read once, on first ask)."""
+        held = self._held.get(column)
+        if held is None:
+            found = self.connection.execute(select(CLIENT.c[column]).distinct()).scalars()
+            held = self._held[column] = {value for value in found if value}
+        return value in held
+
+    def operator_id(self, login: str) -> int | None:
+        """The id of the operator with this login (any case), or None."""
+        if self._operators is None:
+            found = self.connection.execute(select(OPERATOR.c.login, OPERATOR.c.id))
+            self._operators = {name.casefold(): operator_id for name, operator_id in found}
+        return self._operators.get(login.strip().casefold())
+
+    def new_group_values(self, name: str) -> dict[str, Any]:
+        """The columns of a group the import creates: its first row's colour and level, or the default."""
+        colour, level = self.group_details.get(fold(name), (None, None))
+        return {"name": name.strip(), "colour": colour or "#808080", "contract_level": level}
+
     def group_id(self, name: str | None) -> int | None:
         """The id of the group named ``name`` (any case), created when new."""
         if not name:
@@ -117,7 +139,7 @@ class ClientStore:
         key = fold(name)
         if key not in self.group_ids:
             self.group_ids[key] = self.connection.execute(
-                insert(GROUP).values(name=name.strip(), colour="#808080").returning(GROUP.c.id)
+                insert(GROUP).values(**self.new_group_values(name)).returning(GROUP.c.id)
             ).scalar_one()
             self.groups_created.append(name.strip())
         return self.group_ids[key]
@@ -132,12 +154,13 @@ class ClientStore:
         emails: list[dict[str, Any]] = []
         for client_id, draft in zip(ids, drafts, strict=True):
             phones += [
-                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits, "label": p.label}
                 for p in draft.phones
             ]
             emails += [{"client_id": client_id, "address": address} for address in draft.emails]
             if draft.kind == "organisation":
                 self.organisation_ids.setdefault(fold(draft.name), client_id)
+                self.organisations_named.setdefault(fold(draft.name), []).append(client_id)
         self._insert_many(PHONE, phones)
         self._insert_many(EMAIL, emails)
         self.touched.update(ids)
@@ -232,19 +255,24 @@ class ClientStore:
             "first_name": draft.first_name,
             "middle_name": draft.middle_name,
             "last_name": draft.last_name,
-            "organisation_id": self.organisation_ids.get(fold(draft.organisation))
-            if draft.organisation
-            else None,
+            "organisation_id": self.organisation_of(draft),
             "group_id": self.group_id(draft.group),
-            "owner_id": self.owner_id,
+            "owner_id": draft.owner_id if draft.owner_given else self.owner_id,
             "birthday": draft.birthday,
             "notes": draft.notes,
             "tags": sorted(set(draft.tags)),
             "source": draft.source,
             "campaign": draft.campaign,
-            "created_at": self.now,
+            "created_at": draft.created_at or self.now,
             "updated_at": self.now,
         }
+
+    def organisation_of(self, draft: ClientDraft) -> int | None:
+        """The id of a person's organisation: the one the import linked (by the file's ids), else the
+        stored or created one of that name."""
+        if draft.organisation_target is not None:
+            return draft.organisation_target.client_id
+        return self.organisation_ids.get(fold(draft.organisation)) if draft.organisation else None
 
     def update_many(self, items: Sequence[tuple[int, ClientDraft]], *, apply: bool = True) -> list[bool]:
         """Merge each draft into its stored client: non-empty values replace, contacts and tags are added.
@@ -270,10 +298,12 @@ class ClientStore:
         creating: bool = False,
         organisations: Mapping[str, int] | None = None,
         groups: Mapping[str, int] | None = None,
+        organisation_targets: Mapping[int, int] | None = None,
     ) -> Merges:
         """What merging ``items`` into the stored clients changes, read in one go, nothing written (but
         new groups when ``creating``). ``organisations`` and ``groups`` name (folded) those an import is
-        about to create, by stand-in ids: a staged merge is computed before they exist."""
+        about to create, by stand-in ids: a staged merge is computed before they exist (and
+        ``organisation_targets`` those a row links by the file's ids: ``id(target)`` → stand-in)."""
         ids = sorted({client_id for client_id, _ in items})
         current: dict[int, dict[str, Any]] = {}
         phones: dict[int, set[str]] = {client_id: set() for client_id in ids}
@@ -300,13 +330,14 @@ class ClientStore:
                 apply=creating,
                 organisations=organisations or {},
                 groups=groups or {},
+                organisation_targets=organisation_targets or {},
             )
             added_phones = [p for p in draft.phones if p.e164 not in phones[client_id]]
             added_emails = [address for address in draft.emails if address not in emails[client_id]]
             phones[client_id].update(p.e164 for p in added_phones)
             emails[client_id].update(added_emails)
             merges.phones += [
-                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits}
+                {"client_id": client_id, "raw": p.raw, "e164": p.e164, "digits": p.digits, "label": p.label}
                 for p in added_phones
             ]
             merges.emails += [{"client_id": client_id, "address": address} for address in added_emails]
@@ -324,6 +355,7 @@ class ClientStore:
         apply: bool,
         organisations: Mapping[str, int],
         groups: Mapping[str, int],
+        organisation_targets: Mapping[int, int],
     ) -> dict[str, Any]:
         """The column changes ``draft`` makes to a client's ``state`` (which is updated to match)."""
         changes: dict[str, Any] = {}
@@ -340,6 +372,8 @@ class ClientStore:
             value = getattr(draft, key)
             if value and value != state[key]:
                 changes[key] = value
+        if draft.owner_id is not None and draft.owner_id != state["owner_id"]:
+            changes["owner_id"] = draft.owner_id  # a login given replaces; a blank cell changes nothing
         tags = sorted(set(state["tags"] or []) | set(draft.tags))
         if tags != sorted(state["tags"] or []):
             changes["tags"] = tags
@@ -351,7 +385,14 @@ class ClientStore:
                 changes["group_id"] = known_group
         if draft.organisation and state["kind"] == "person":
             key = fold(draft.organisation)
-            organisation_id = self.organisation_ids.get(key, organisations.get(key))
+            linked = draft.organisation_target
+            if linked is not None:
+                organisation_id = linked.client_id
+                organisation_id = (
+                    organisation_targets.get(id(linked), -1) if organisation_id is None else organisation_id
+                )
+            else:
+                organisation_id = self.organisation_ids.get(key, organisations.get(key))
             if organisation_id not in (None, state["organisation_id"], state["id"]):
                 changes["organisation_id"] = organisation_id
         state.update(changes)

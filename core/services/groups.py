@@ -137,11 +137,15 @@ def group_name(name: str, *, where: str = "NAME") -> str:
     return name
 
 
-def _colour(colour: str) -> str:
+def _colour(colour: str, *, where: str = "--colour") -> str:
     colour = colour.strip()
     if not _COLOUR.fullmatch(colour):
-        raise InvalidInput(f"not a colour: {colour[:20]!r} (#rrggbb or #rgb)", where="--colour")
+        raise InvalidInput(f"not a colour: {colour[:20]!r} (#rrggbb or #rgb)", where=where)
     return colour.lower()
+
+
+clean_colour = _colour
+"""A group's colour as stored (``#rrggbb`` or ``#rgb``, lower case); anything else is ``InvalidInput``."""
 
 
 def clean_contract_level(level: str | None, *, where: str = "--contract-level") -> str | None:

@@ -11,7 +11,18 @@ from tests.cli.invoke import hotline
 
 
 def test_list_export_and_groups(empty_db: str, tmp_path: Path) -> None:
-    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    config = tmp_path / "config.toml"  # the file's source must be a configured one
+    config.write_text('sources = ["TV"]\n', encoding="utf-8")
+    base = (
+        "--db",
+        empty_db,
+        "--config",
+        str(config),
+        "--operator",
+        "boss",
+        "--now",
+        "2026-11-23T10:00:00+03:00",
+    )
     assert hotline(*base, "db", "init").exit_code == 0
     assert (
         hotline(

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
@@ -244,8 +245,28 @@ def test_a_demo_export_imports_into_an_empty_database_with_nobody_lost(
     assert hotline(db, "clients", "export", "--format", fmt, "--output", str(target)).exit_code == 0
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert hotline(empty, "db", "init").exit_code == 0
-    result = hotline(empty, "clients", "import", str(target), "--json")
+    config = tmp_path / "config.toml"  # the starter configuration's sources and campaign, which the demo uses
+    config.write_text(
+        'sources = ["TV", "Search", "A friend", "Returning client"]\n'
+        '[[campaigns]]\ncode = "TV-NOV"\nsource = "TV"\n',
+        encoding="utf-8",
+    )
+    owners = (
+        "SELECT o.login, count(*) FROM client c LEFT JOIN operator o ON o.id = c.owner_id GROUP BY o.login"
+    )
+    source, copy = make_engine(db), make_engine(empty)
+    with source.connect() as connection:
+        logins = connection.execute(text("SELECT login FROM operator WHERE login != 'root'")).scalars().all()
+        owned = sorted(connection.execute(text(owners)).all(), key=str)
+    with UnitOfWork(copy) as uow:  # the clients' owners, as a new installation sets its operators up first
+        for login in logins:
+            add_operator(uow, login=login, role=Role.OPERATOR)
+    result = hotline(empty, "--config", str(config), "clients", "import", str(target), "--json")
     assert result.exit_code == 0, result.output
+    with copy.connect() as connection:
+        assert sorted(connection.execute(text(owners)).all(), key=str) == owned
+    source.dispose()
+    copy.dispose()
     data = json.loads(result.stdout)
     assert (data["rows"], data["created"], data["skipped"], data["organisations_created"]) == (
         1000,

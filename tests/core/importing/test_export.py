@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from hotline.core.exporting import CSV_COLUMNS, export_clients, iter_clients, ne
 from hotline.core.importing.service import ImportOptions, import_clients
 from hotline.core.models import AuditEntry
 from hotline.core.models.enums import ClientKind, Role
+from hotline.core.search.schema import TABLES as SEARCH_TABLES
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.operators import add_operator
 
@@ -43,7 +44,8 @@ def clients(uow_factory) -> list[int]:
                 draft=ClientDraft(
                     first_name="Иван", middle_name="Иванович", last_name="Иванов", organisation_id=org.id,
                     group="VIP", birthday=date(1980, 1, 15), notes='первая строка\nвторая "в кавычках", с запятой',
-                    tags=["опт", "vip"], phones=["8 (916) 123-45-67", "+7 495 765-43-21"],
+                    tags=["опт", "vip"],
+                    phones=["8 (916) 123-45-67", "8 (495) 765-43-21 доб. 123"],
                     emails=["ivan@example.ru", "i.ivanov@example.com"], source="TV", campaign="TV-NOV",
                 ), default_region="RU",
             ).id
@@ -54,6 +56,30 @@ def clients(uow_factory) -> list[int]:
             )
             ids.append(create_client(uow, draft=draft, default_region="RU").id)
         ids.append(create_client(uow, draft=ClientDraft(name="Без Контактов"), default_region="RU").id)
+        # Two organisations of one name, each with a person; the second's person exported before it.
+        first = create_client(
+            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="Twin Org"), default_region="RU"
+        )
+        peter = ClientDraft(name="Пётр Первый", organisation_id=first.id, phones=["+7 916 000-00-01"])
+        pavel = ClientDraft(name="Павел Второй", phones=["+7 916 000-00-02"])
+        ids += [first.id, create_client(uow, draft=peter, default_region="RU").id]
+        ids.append(create_client(uow, draft=pavel, default_region="RU").id)
+        second = create_client(
+            uow, draft=ClientDraft(kind=ClientKind.ORGANISATION, name="Twin Org"), default_region="RU"
+        )
+        ids.append(second.id)
+        uow.session.execute(
+            text("UPDATE client SET organisation_id = :o WHERE id = :p"), {"o": second.id, "p": ids[-2]}
+        )
+        run = uow.session.execute
+        run(text("UPDATE client_phone SET label = 'мобильный' WHERE e164 = '+79161234567'"))
+        run(text("UPDATE client_group SET colour = '#ff0000', contract_level = 'gold' WHERE name = 'VIP'"))
+        olga = run(text("SELECT id FROM operator WHERE login = 'olga'")).scalar_one()
+        run(text("UPDATE client SET owner_id = NULL"))  # nobody's, but Ivan: Olga's since 2020
+        run(
+            text("UPDATE client SET owner_id = :olga, created_at = :then WHERE id = :ivan"),
+            {"olga": olga, "then": datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC), "ivan": ids[1]},
+        )
     return ids
 
 
@@ -65,11 +91,10 @@ def export_text(uow_factory, fmt: str, login: str = "root") -> str:
 
 
 def comparable(exported: list[dict]) -> list[dict]:
-    """Exported clients without what a re-import legitimately changes (ids, phones as typed)."""
+    """Exported clients without what a re-import legitimately changes (ids)."""
     out = []
     for item in exported:
-        item = {key: value for key, value in item.items() if key != "id"}
-        item["phones"] = [phone["e164"] for phone in item["phones"]]
+        item = {key: value for key, value in item.items() if key not in ("id", "organisation_id")}
         out.append(item)
     return sorted(out, key=lambda item: item["name"])
 
@@ -81,7 +106,7 @@ def test_iter_clients_pages_keep_contacts_with_their_client(engine, uow_factory,
     assert [c.id for c in paged] == sorted(clients)
     assert [c.as_json() for c in paged] == [c.as_json() for c in whole]
     ivan = next(c for c in paged if c.last_name == "Иванов")
-    assert [e164 for _, e164 in ivan.phones] == ["+79161234567", "+74957654321"]
+    assert [e164 for _, e164, _ in ivan.phones] == ["+79161234567", "+74957654321"]
     assert ivan.organisation == "ООО «Ромашка»; филиал"
     assert ivan.group == "VIP"
 
@@ -110,7 +135,8 @@ def test_xlsx_cells_are_text_never_formulas(engine, uow_factory, clients, tmp_pa
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
-def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt) -> None:
+@pytest.mark.parametrize("stage_from", [2000, 1], ids=["direct", "staged"])
+def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, fmt, stage_from) -> None:
     before = comparable(json.loads(export_text(uow_factory, "json")))
     path = tmp_path / f"clients.{fmt}"
     with path.open("wb") as stream, uow_factory(actor_login="root", readonly=True) as uow:
@@ -119,18 +145,48 @@ def test_export_imports_back_unchanged(engine, uow_factory, clients, tmp_path, f
         writable.flush()
     again = import_clients_from(uow_factory, path)
     assert again.count("created") == 0  # the same base: every row is a duplicate
+    merged = import_clients_from(uow_factory, path, on_duplicate="update")
+    assert (merged.count("created"), merged.organisations_created, merged.count("rejected")) == (0, 0, 0)
+    assert comparable(json.loads(export_text(uow_factory, "json"))) == before  # twins included
     with engine.begin() as connection:
+        for table in SEARCH_TABLES:  # the lookup index of the deleted clients (their phone ids come again)
+            connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("DELETE FROM client"))
         connection.execute(text("DELETE FROM client_group"))
-    outcome = import_clients_from(uow_factory, path)
+    outcome = import_clients_from(uow_factory, path, stage_from=stage_from)  # staged: SQLite's big import
     assert outcome.count("created") == len(clients)
     assert outcome.organisations_created == 0
     assert comparable(json.loads(export_text(uow_factory, "json"))) == before
+    with engine.connect() as connection:
+        owners = connection.execute(
+            text(
+                "SELECT o.login, count(*) FROM client c LEFT JOIN operator o ON o.id = c.owner_id GROUP BY o.login"
+            )
+        ).all()
+        ivan = connection.execute(
+            text("SELECT created_at FROM client WHERE last_name = 'Иванов'")
+        ).scalar_one()
+        group = connection.execute(text("SELECT colour, contract_level FROM client_group")).one()
+    assert sorted(owners, key=str) == sorted([("olga", 1), (None, len(clients) - 1)], key=str)
+    assert str(ivan).startswith("2020-01-02 03:04:05")
+    assert tuple(group) == ("#ff0000", "gold")
+    with engine.connect() as connection:  # each person in their own Twin Org, not both in the first
+        twins = connection.execute(
+            text(
+                "SELECT p.name, o.id FROM client p JOIN client o ON o.id = p.organisation_id"
+                " WHERE o.name = 'Twin Org' ORDER BY p.name"
+            )
+        ).all()
+    assert [name for name, _ in twins] == ["Павел Второй", "Пётр Первый"] and twins[0][1] != twins[1][1]
 
 
-def import_clients_from(uow_factory, path: Path):
+def import_clients_from(uow_factory, path: Path, stage_from: int = 2000, on_duplicate: str = "skip"):
     with uow_factory(actor_login="root") as uow:
-        return import_clients(uow, path=path, options=ImportOptions(default_region="RU"))
+        return import_clients(
+            uow,
+            path=path,
+            options=ImportOptions(default_region="RU", stage_from=stage_from, on_duplicate=on_duplicate),
+        )
 
 
 def test_only_admins_export_and_every_export_is_audited(engine, uow_factory, clients) -> None:

@@ -100,11 +100,11 @@ def export(uow_factory, fmt: str) -> bytes:
 
 
 def comparable(exported_json: bytes) -> list[dict[str, Any]]:
-    """The exported clients without their ids, phones by E.164, in name order."""
+    """The exported clients without their ids (and their organisation's, named by name), in name order;
+    phones whole (as typed, E.164, label)."""
     clients = json.loads(exported_json)
     for client in clients:
-        del client["id"]
-        client["phones"] = [phone["e164"] for phone in client["phones"]]
+        del client["id"], client["organisation_id"]
     return sorted(clients, key=lambda client: client["name"])
 
 

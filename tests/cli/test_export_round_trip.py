@@ -1,0 +1,177 @@
+"""An export imported into a database without clients gives back the same clients, on both backends:
+phones as typed with their labels, owner, created_at, organisations of one name kept apart, and a
+source or campaign the configuration does not list refused per row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from hotline.cli.main import app
+from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
+from tests.cli.invoke import NO_CONFIG_HOME
+
+runner = CliRunner()
+CONFIG = 'sources = ["TV"]\n\n[[campaigns]]\ncode = "TV-NOV"\nsource = "TV"\n'
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    engine = make_engine(database_url)
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login="root", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+    engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def hotline(db: str, config: Path, *args: str):
+    env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
+    return runner.invoke(app, ["--db", db, "--config", str(config), *args], env=env)
+
+
+def sql(db: str, statement: str, **params: object) -> list[tuple]:
+    engine = make_engine(db)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def export_and_empty(db: str, config: Path, tmp_path: Path, fmt: str) -> Path:
+    """Export every client, then delete them all: the import goes into a database without clients."""
+    target = tmp_path / f"export.{fmt}"
+    result = hotline(db, config, "clients", "export", "--format", fmt, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    sql(db, "DELETE FROM client_phone")
+    sql(db, "DELETE FROM client_email")
+    sql(db, "UPDATE client SET organisation_id = NULL")
+    sql(db, "DELETE FROM client")
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_an_unknown_source_or_campaign_in_a_file_is_a_row_error(
+    db: str, config: Path, tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("name,phones,source,campaign\nIvan,+7 916 111-22-33,TV,TV-NOV\n", encoding="utf-8")
+    assert hotline(db, config, "clients", "import", str(path)).exit_code == 0
+    sql(db, "UPDATE client SET source = 'Tv', campaign = 'TV-NOVV'")  # typos of an older configuration
+    exported = export_and_empty(db, config, tmp_path, fmt)
+    result = hotline(db, config, "clients", "import", str(exported))
+    assert result.exit_code == 2, result.output
+    assert ": source: unknown source 'Tv'" in result.output
+    assert ": campaign: unknown campaign 'TV-NOVV'" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_a_phone_as_typed_that_is_not_the_number_is_a_row_error(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
+        '"8 (495) 765-43-21 доб. 123\n8 916 999-99-99","\nмобильный"\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:2: phones_as_typed: '8 916 999-99-99' is not the number +79161112233" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_phones_as_typed_and_labels_are_kept_line_by_line(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
+        '"8 (495) 765-43-21 доб. 123","\nмобильный"\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT raw, label FROM client_phone ORDER BY id") == [
+        ("8 (495) 765-43-21 доб. 123", None),
+        ("+79161112233", "мобильный"),
+    ]
+
+
+def test_an_owner_unknown_to_the_target_is_a_row_error(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "name,phones,owner\nIvan,+7 916 111-22-33,olga\nAnna,+7 916 111-22-34,\n", encoding="utf-8"
+    )
+    assert hotline(db, config, "clients", "import", str(path)).exit_code == 0
+    assert sql(
+        db, "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
+    ) == [
+        ("Anna", None),
+        ("Ivan", "olga"),
+    ]
+    path.write_text("name,phones,owner\nBoris,+7 916 111-22-35,petr\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:2: owner: unknown operator 'petr'" in result.output
+
+
+def test_a_person_naming_one_of_two_same_named_organisations_without_its_id_is_a_row_error(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "orgs.csv"
+    path.write_text("id,kind,name\n1,organisation,Twin Org\n2,organisation,Twin Org\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
+    path.write_text("name,phones,organisation\nIvan,+7 916 111-22-33,Twin Org\n", encoding="utf-8")
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "orgs.csv:2: organisation: 2 organisations are named 'Twin Org'" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(2,)]
+
+
+def test_an_older_json_export_without_owners_is_owned_by_the_importer(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(
+        '[{"name": "Ivan", "phones": [{"raw": "+7 916 111-22-33", "e164": "+79161112233"}]},\n'
+        ' {"name": "Anna", "owner": null}, {"name": "Oleg", "owner": "olga"}]\n',
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    owners = "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
+    assert sql(db, owners) == [("Anna", None), ("Ivan", "root"), ("Oleg", "olga")]
+
+
+def test_an_older_csv_export_imports_as_before(db: str, config: Path, tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "id,kind,name,last_name,first_name,middle_name,organisation,phones,emails,group,birthday,notes,tags,"
+        "source,campaign\r\n"
+        "1,organisation,Acme,,,,,+74951112233,,VIP,,,,,\r\n"
+        "2,person,Иван Иванов,Иванов,Иван,,Acme,'+79161234567,ivan@example.ru,VIP,1980-01-15,,,TV,TV-NOV\r\n",
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(
+        db,
+        "SELECT c.name, o.name, p.raw, op.login, g.colour FROM client c JOIN client o ON o.id = c.organisation_id"
+        " JOIN client_phone p ON p.client_id = c.id JOIN operator op ON op.id = c.owner_id"
+        " JOIN client_group g ON g.id = c.group_id",
+    ) == [("Иван Иванов", "Acme", "+79161234567", "root", "#808080")]
