@@ -52,6 +52,7 @@ BENCH_DIR = Path(os.environ.get("HOTLINE_BENCH_DIR", "/tmp/hotline-bench"))
 RESULTS = Path(os.environ.get("BENCH_RESULTS", "bench-results.jsonl"))
 TARGET_MS = {"sqlite": 10.0, "postgresql": 20.0}
 BACKENDS = os.environ.get("LOOKUP_BACKENDS", "sqlite,postgresql").split(",")
+SLOWEST = int(os.environ.get("LOOKUP_SLOWEST", "0"))  # print each kind's N slowest queries (the p99 tail)
 SEED = 20261123
 
 console = Console(highlight=False, width=150)
@@ -69,6 +70,7 @@ class Sample:
 class KindResult:
     kind: str
     times_ms: list[float] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
     naive_ms: list[float] = field(default_factory=list)
     found: int = 0
     checked: int = 0
@@ -423,6 +425,7 @@ def _run_backend(backend: str, url: str, *, with_naive: bool) -> list[KindResult
                 started = time.perf_counter()
                 hits = look(sample.query)
                 result.times_ms.append((time.perf_counter() - started) * 1000)
+                result.queries.append(sample.query)
                 if sample.expected is not None:
                     result.checked += 1
                     top = [hit.id for hit in hits if hit.kind == "client"][:10]
@@ -520,6 +523,7 @@ def main() -> None:
         for label, plain in passes:
             for result in run_backend(backend, url, plain_plans=plain):
                 show(table, lines, label, result, TARGET_MS[backend])
+                show_slowest(label, result)
     console.print(table)
     for backend, what, seconds in builds:
         console.print(f"{backend}: {what} {seconds:.1f} s", markup=False)
@@ -532,6 +536,15 @@ def main() -> None:
     with RESULTS.open("a", encoding="utf-8") as out:
         for line in lines:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def show_slowest(backend: str, result: KindResult) -> None:
+    """The kind's ``LOOKUP_SLOWEST`` slowest queries, to read the tail its p99 comes from."""
+    if SLOWEST <= 0:
+        return
+    tail = sorted(zip(result.times_ms, result.queries, strict=True), reverse=True)[:SLOWEST]
+    listed = ", ".join(f"{query!r} {ms:.1f}" for ms, query in tail)
+    console.print(f"{backend}: {result.kind}: slowest (ms) {listed}", markup=False)
 
 
 def show(table: Table, lines: list[dict], backend: str, result: KindResult, target: float) -> None:
