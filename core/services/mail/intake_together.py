@@ -192,7 +192,8 @@ class _Run:
             if message.ticket is None and mail.ticket_number is not None and self.openers:
                 return _Verdict.ENDS_RUN  # the tag may name one of the run's new tickets
         if message.ticket is None and message.opens is None:
-            clean_subject(mail.subject or NO_SUBJECT)  # refused: InvalidInput, and the message goes alone
+            # Refused when blank: InvalidInput, and the message goes alone.
+            clean_subject(mail.subject or NO_SUBJECT, typed=False)
             message.created = True
         message.sender = normalised_address(mail.from_address)
         self._choose_client(message)
@@ -271,6 +272,7 @@ class _Run:
                 queue=self.mailbox.queue,
                 client_id=message.client.id if message.client is not None else None,
                 requester=message.sender,
+                typed=False,
             )
             for message in self.openers
         ]
