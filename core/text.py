@@ -64,6 +64,9 @@ def format_duration(seconds: float) -> str:
 MAX_NOTES = 100_000
 """The most characters of typed notes (a client's, a call's, a ticket's): far above any written by hand."""
 
+MAX_TAG = 50
+"""The most characters of a tag (a client's, a ticket's)."""
+
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -21,7 +21,7 @@ from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import create_group, group_name
-from hotline.core.text import MAX_NOTES, checked_text
+from hotline.core.text import MAX_NOTES, MAX_TAG, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -82,7 +82,7 @@ def create_client(
 ) -> Client:
     """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``); its
     source and campaign are checked against ``attributions`` (the configured lists) when given."""
-    _check_texts(draft.model_dump(include=set(_TEXT_FIELDS)))
+    _check_texts(draft.model_dump(include={*_TEXT_FIELDS, "tags"}))
     came_from = attributed(attributions, source=draft.source, campaign=draft.campaign)
     now = uow.now()
     name = (draft.name or display_name(draft.first_name, draft.middle_name, draft.last_name)).strip()
@@ -469,6 +469,8 @@ def _check_texts(values: dict[str, Any]) -> None:
             checked_text(
                 values[key], what=what, at_most=at_most, where=key.replace("_", " "), multiline=multiline
             )
+    for tag in values.get("tags") or ():
+        checked_text(tag, what="a tag", at_most=MAX_TAG, where="tags")
 
 
 def _replace_contacts(

@@ -115,3 +115,16 @@ def test_groups_queues_contracts_shifts_refuse_control_characters(uow_factory, s
     for attempt in attempts:
         with pytest.raises(InvalidInput, match="printable characters"), uow_factory("admin") as uow:
             attempt(uow)
+
+
+def test_tags_with_a_control_character_are_refused(uow_factory, staff) -> None:
+    """A NUL in a tag went into the JSON column: a database error on PostgreSQL."""
+    from hotline.core.services.tickets import update_ticket
+
+    with pytest.raises(InvalidInput, match="a tag is at most 50"), uow_factory("olga") as uow:
+        create_client(uow, draft=ClientDraft(name="Ann", tags=["vip\x00"]), default_region="RU")
+    with uow_factory("olga") as uow:
+        number = create_ticket(uow, subject="Printer", queue="Support").number
+    for tags in (["urgent\x00"], ["t" * 51]):
+        with pytest.raises(InvalidInput, match="a tag is at most 50"), uow_factory("olga") as uow:
+            update_ticket(uow, number=number, expected_version=None, tags=tags)
