@@ -96,13 +96,9 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a ticket; prints its number (its SLA due times start now)."""
-    from hotline.core.errors import InvalidInput
     from hotline.core.services.clients import get_client
-    from hotline.core.services.tickets import MAX_SUBJECT, create_ticket, parse_priority, ticket_summary
+    from hotline.core.services.tickets import create_ticket, parse_priority, ticket_summary
 
-    if len(" ".join(subject.split())) > MAX_SUBJECT:
-        # Core cuts a longer subject (a mail's cannot be refused); one typed here is refused, not cut unseen.
-        raise InvalidInput(f"a subject is at most {MAX_SUBJECT} characters", where="--subject")
     wanted = parse_priority(priority)
     setup = cli_state().sla
     came_from = cli_state().settings.attributions.resolve(source=source, campaign=campaign, where="--")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from hotline.core.errors import InvalidInput
+
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 
 
@@ -57,3 +59,33 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+MAX_NOTES = 100_000
+"""The most characters of typed notes (a client's, a call's, a ticket's): far above any written by hand."""
+
+MAX_TAG = 50
+"""The most characters of a tag (a client's, a ticket's)."""
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def checked_text(
+    text: str, *, what: str, at_most: int, where: str | None = None, multiline: bool = False
+) -> str:
+    """``text`` unchanged if it is at most ``at_most`` printable characters, else ``InvalidInput`` naming
+    the field: typed text (a face, the CLI, a script) is refused, never cut or stored with a NUL (a
+    database error on PostgreSQL). ``multiline`` keeps newlines and tabs. Mail-borne text is cleaned
+    instead (mailbox/textclean.py): a message cannot be refused."""
+    if len(text) > at_most or any(_control(char, multiline) for char in text):
+        raise InvalidInput(f"{what} is at most {at_most} printable characters", where=where or what)
+    return text
+
+
+def _control(char: str, multiline: bool) -> bool:
+    if char.isprintable():
+        return False
+    if multiline and char in "\n\r\t":
+        return False
+    category = unicodedata.category(char)
+    return category in {"Cc", "Cs", "Zl", "Zp"} or char in _BIDI_CONTROLS

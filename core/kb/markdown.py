@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hotline.core.errors import InvalidInput
+from hotline.core.text import checked_text
 
 FENCE = "---"
 KNOWN_KEYS = ("title", "tags", "audience", "slug")
@@ -68,6 +69,8 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
     title = _scalar(meta, "title", source) or _first_heading(body) or fallback_title
     if not title:
         raise InvalidInput("no title: add 'title:' to the front matter or a '# heading'", where=f"{source}:1")
+    title_line = meta["title"][0] if "title" in meta else 1
+    checked_text(title.strip(), what="a title", at_most=500, where=f"{source}:{title_line}: title")
     tags = _tags(meta, source)
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)

@@ -21,6 +21,7 @@ from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import create_group, group_name
+from hotline.core.text import MAX_NOTES, MAX_TAG, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -81,11 +82,13 @@ def create_client(
 ) -> Client:
     """Create a client with its phones and emails (normalised; a bad one is ``InvalidInput``); its
     source and campaign are checked against ``attributions`` (the configured lists) when given."""
+    _check_texts(draft.model_dump(include={*_TEXT_FIELDS, "tags"}))
     came_from = attributed(attributions, source=draft.source, campaign=draft.campaign)
     now = uow.now()
     name = (draft.name or display_name(draft.first_name, draft.middle_name, draft.last_name)).strip()
     if not name:
         raise InvalidInput("a client needs a name", where="name")
+    checked_text(name, what="a client's name", at_most=300, where="name")  # first+middle+last may be longer
     phones = [normalize_phone(raw, default_region=default_region, where="phone") for raw in draft.phones]
     emails = [normalize_email(raw, where="email") for raw in draft.emails]
     client = Client(
@@ -129,6 +132,7 @@ def update_client(
     client = get_client(uow, client_id=client_id)
     before = _full_snapshot(uow, client)
     values = changes.model_dump(exclude_unset=True)
+    _check_texts(values)
     if {"source", "campaign"} & values.keys():
         came_from = attributed(
             attributions,
@@ -149,6 +153,7 @@ def update_client(
         client.name = display_name(client.first_name, client.middle_name, client.last_name) or client.name
     if not client.name.strip():
         raise InvalidInput("a client needs a name", where="name")
+    checked_text(client.name, what="a client's name", at_most=300, where="name")
     if phones is not None or emails is not None:
         _replace_contacts(
             uow,
@@ -444,6 +449,28 @@ def touch_last_interaction(uow: UnitOfWork, *, client: Client, at: datetime) -> 
 def last_interaction_moves(client: Client, at: datetime) -> bool:
     """Whether an interaction at ``at`` moves the client's last-interaction time: forward only."""
     return client.last_interaction_at is None or client.last_interaction_at < at
+
+
+_TEXT_FIELDS: dict[str, tuple[str, int, bool]] = {
+    "name": ("a client's name", 300, False),
+    "first_name": ("a first name", 100, False),
+    "middle_name": ("a middle name", 100, False),
+    "last_name": ("a last name", 100, False),
+    "notes": ("a client's note", MAX_NOTES, True),
+}
+"""The typed text of a client: what it is called in a refusal, its most characters, whether multi-line."""
+
+
+def _check_texts(values: dict[str, Any]) -> None:
+    """Refuse a control character or an over-long value in any typed field given (``InvalidInput``
+    naming it): a NUL was a database error on PostgreSQL and stored as-is on SQLite."""
+    for key, (what, at_most, multiline) in _TEXT_FIELDS.items():
+        if values.get(key) is not None:
+            checked_text(
+                values[key], what=what, at_most=at_most, where=key.replace("_", " "), multiline=multiline
+            )
+    for tag in values.get("tags") or ():
+        checked_text(tag, what="a tag", at_most=MAX_TAG, where="tags")
 
 
 def _replace_contacts(

@@ -20,6 +20,7 @@ from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import clean_contract_level
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -53,8 +54,7 @@ def add_contract(
     if level is None:
         raise InvalidInput("a contract needs a level", where="--level")
     reference = " ".join(reference.split())
-    if len(reference) > 100 or not reference.isprintable():
-        raise InvalidInput("a contract reference is at most 100 printable characters", where="--reference")
+    checked_text(reference, what="a contract reference", at_most=100, where="--reference")
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
     contract = Contract(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -132,9 +133,9 @@ def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
 def group_name(name: str, *, where: str = "NAME") -> str:
     """A group's name as stored: spaces collapsed, 1 to 100 printable characters (never a control one)."""
     name = " ".join(name.split())
-    if not name or not name.isprintable() or len(name) > 100:
-        raise InvalidInput("a group name is 1 to 100 printable characters", where=where)
-    return name
+    if not name:
+        raise InvalidInput("a group needs a name", where=where)
+    return checked_text(name, what="a group name", at_most=100, where=where)
 
 
 def _colour(colour: str, *, where: str = "--colour") -> str:
@@ -152,6 +153,4 @@ def clean_contract_level(level: str | None, *, where: str = "--contract-level") 
     """A contract level as stored (a group's, a contract's): spaces collapsed, None when blank, at most 50
     printable characters (refused, not cut: a cut level no longer matches its ``[[sla]]`` contract)."""
     level = " ".join((level or "").split()) or None
-    if level is not None and (len(level) > 50 or not level.isprintable()):
-        raise InvalidInput("a contract level is at most 50 printable characters", where=where)
-    return level
+    return None if level is None else checked_text(level, what="a contract level", at_most=50, where=where)

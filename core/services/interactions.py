@@ -18,7 +18,7 @@ from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import audit_row, record_audit, snapshot
 from hotline.core.services.call_records import link_logged_call, link_record, unlogged_call_of
 from hotline.core.services.clients import get_client, last_interaction_moves, touch_last_interaction
-from hotline.core.text import format_duration
+from hotline.core.text import MAX_NOTES, checked_text, format_duration
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -63,6 +63,9 @@ def log_interaction(
         raise InvalidInput(f"duration must be between 0 and {MAX_CALL_SECONDS} seconds", where="duration")
     if kind is InteractionKind.NOTE and not notes.strip():
         raise InvalidInput("a note needs text", where="notes")
+    checked_text(notes, what="a note", at_most=MAX_NOTES, where="notes", multiline=True)
+    checked_text(outcome or "", what="an outcome", at_most=50, where="outcome")
+    checked_text(subject or "", what="a subject", at_most=500, where="subject")
     actor = uow.actor
     interaction = Interaction(
         id=fused.interaction_id if fused is not None else None,

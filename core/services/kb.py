@@ -17,6 +17,7 @@ from hotline.core.kb.index import SearchResult
 from hotline.core.kb.markdown import ArticleSource, parse_article
 from hotline.core.models import KbArticle
 from hotline.core.services.audit import record_audit
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -61,8 +62,7 @@ def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[
     slug = slug.strip()
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
-    if len(source.title) > 500:
-        raise InvalidInput("a title is at most 500 characters", where=f"{slug}: title")
+    checked_text(source.title, what="a title", at_most=500, where=f"{slug}: title")
     now = uow.now()
     article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
     fields = {

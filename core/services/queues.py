@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.text import printable
+from hotline.core.text import MAX_NOTES, checked_text, printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -35,8 +35,10 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
     name = name.strip()
     if not name:
         raise InvalidInput("a queue needs a name", where="queue")
-    if not name.isprintable() or len(name) > 100:
-        raise InvalidInput("a queue name is 1 to 100 printable characters", where="queue")
+    checked_text(name, what="a queue name", at_most=100, where="queue")
+    checked_text(
+        description, what="a queue's description", at_most=MAX_NOTES, where="description", multiline=True
+    )
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
         uow.authorize("queue.manage", entity="queue")

@@ -24,6 +24,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -100,9 +101,8 @@ def _clean_text(text: str) -> str:
     cleaned = " ".join(_CONTROL_RE.sub(" ", text).split())
     if not cleaned:
         raise InvalidInput("a reminder needs a text", where="text")
-    if len(cleaned) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"a reminder's text is at most {MAX_TEXT_CHARS} characters", where="text")
-    return cleaned
+    # Cleaned, not refused: an event rule's reminder carries a mail's subject (a message cannot be refused).
+    return checked_text(cleaned, what="a reminder's text", at_most=MAX_TEXT_CHARS, where="text")
 
 
 def create_reminder(

@@ -22,7 +22,7 @@ from hotline.core.models import Client, ScreenPop
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.text import printable
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -40,11 +40,7 @@ def request_screen_pop(
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     # The number is kept as the phone system sent it, for the console to show: an escape sequence was kept
     # too, and one over the column's 100 characters was stored on SQLite but a database error on PostgreSQL.
-    if len(number.strip()) > 100 or not number.strip().isprintable():
-        raise InvalidInput(
-            f"not a phone number (at most 100 printable characters): {printable(number)[:40]!r}",
-            where="NUMBER",
-        )
+    checked_text(number.strip(), what="a phone number", at_most=100, where="NUMBER")
     if not get_operator(uow, login=operator_login).active:  # no console of theirs opens: the call is lost
         raise InvalidInput(f"operator {operator_login!r} is deactivated: no console of theirs takes calls")
     pop = ScreenPop(

@@ -28,6 +28,7 @@ from hotline.core.shifts.schedule import (
     span_text,
 )
 from hotline.core.sla.config import WEEKDAYS
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -148,7 +149,7 @@ def add_exception(
         starts_on=starts_on,
         ends_on=ends_on,
         other_operator_id=other.id if other else None,
-        note=" ".join(note.split())[:500],
+        note=checked_text(" ".join(note.split()), what="a note", at_most=500, where="--note"),
     )
     uow.session.add(row)
     uow.session.flush()

@@ -110,14 +110,15 @@ def test_untrusted_titles_are_not_markup(database_url: str, tmp_path: Path) -> N
     folder = tmp_path / "kb"
     folder.mkdir()
     (folder / "evil.md").write_text("---\ntitle: '[bold red]Evil[/] \x1b[31mprinter'\n---\nThe printer.\n")
+    refused = hotline(database_url, "kb", "import", str(folder))  # an escape (a NUL: a PostgreSQL error)
+    assert refused.exit_code == 2 and "evil.md:2: title: a title is at most 500 printable" in refused.stderr
+    (folder / "evil.md").write_text("---\ntitle: '[bold red]Evil[/] printer'\n---\nThe printer.\n")
     imported_result = hotline(database_url, "kb", "import", str(folder))
     assert imported_result.exit_code == 0, imported_result.output
     result = hotline(database_url, "kb", "search", "printer")
     assert "[bold red]Evil[/]" in result.stdout
-    assert "\x1b[31m" not in result.stdout
     shown = hotline(database_url, "kb", "show", "evil")
     assert "[bold red]Evil[/]" in shown.stdout
-    assert "\x1b[31m" not in shown.stdout
 
 
 def test_reindex(database_url: str, tmp_path: Path) -> None:

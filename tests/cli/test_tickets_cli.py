@@ -127,9 +127,13 @@ def test_human_times_are_the_call_centres_like_the_mail_note_beside_them(cli, mo
     assert "07:00" not in listed.stdout
 
 
-def test_human_output_does_not_interpret_markup(cli) -> None:
-    created = cli("tickets", "create", "--subject", "[bold red]boom[/] \x1b[31m", "--json")
-    number = json.loads(created.stdout)["number"]
+def test_human_output_does_not_interpret_markup(cli, engine) -> None:
+    """Typed, the escape is refused; a mail's subject (cut, not refused) is shown without it."""
+    from hotline.core.services.tickets import create_ticket
+
+    assert cli("tickets", "create", "--subject", "[bold red]boom[/] \x1b[31m").exit_code == 2
+    with UnitOfWork(engine) as uow:
+        number = create_ticket(uow, subject="[bold red]boom[/] \x1b[31m", queue="Support", typed=False).number
     shown = cli("tickets", "show", str(number))
     assert shown.exit_code == 0, shown.output
     assert "[bold red]boom[/]" in shown.stdout
@@ -265,7 +269,16 @@ def test_a_subject_over_500_characters_is_refused_not_cut(cli) -> None:
     refused); 500 after folding whitespace still passes."""
     long = cli("tickets", "create", "--subject", "s" * 501, "--json")
     assert long.exit_code == 2, long.output
-    assert "--subject: a subject is at most 500 characters" in long.output
+    assert "a ticket's subject is at most 500 printable characters" in long.output
     assert json.loads(cli("tickets", "list", "--json").stdout)["tickets"] == []
     folded = cli("tickets", "create", "--subject", "  " + "s" * 500 + "\n", "--json")
     assert folded.exit_code == 0, folded.output
+
+
+def test_a_control_character_in_a_subject_or_note_is_exit_2_on_one_line(cli) -> None:
+    """A NUL reached the database from the CLI: a database error on PostgreSQL, stored as-is on SQLite."""
+    for args in (["--subject", "Printer\x00"], ["--subject", "Printer", "--body", "jams\x00"]):
+        refused = cli("tickets", "create", *args, "--json")
+        assert refused.exit_code == 2, refused.output
+        assert len(refused.stderr.strip().splitlines()) == 1 and "printable characters" in refused.stderr
+    assert json.loads(cli("tickets", "list", "--json").stdout)["tickets"] == []

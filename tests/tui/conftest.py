@@ -18,6 +18,7 @@ from textual.worker import WorkerCancelled
 from hotline.core.clock import FixedClock
 from hotline.core.db import UnitOfWork
 from hotline.core.models.enums import Direction, Role
+from hotline.core.search import reindex_clients
 from hotline.core.services.clients import ClientDraft, create_client, ensure_group
 from hotline.core.services.interactions import log_call
 from hotline.core.services.operators import add_operator
@@ -64,13 +65,18 @@ def world(engine: Engine, clock: FixedClock) -> World:
             draft=ClientDraft(first_name="Maria", last_name="Ivanova", emails=["maria@example.com"]),
             default_region="RU",
         )
-        hostile_id = create_client(
-            uow, draft=ClientDraft(name=HOSTILE_NAME, phones=["+7 495 111-22-33"]), default_region="RU"
-        ).id
+        hostile = create_client(
+            uow, draft=ClientDraft(name="Mallory", phones=["+7 495 111-22-33"]), default_region="RU"
+        )
+        hostile.name = HOSTILE_NAME  # core refuses it typed; stored before that, or by a direct SQL write
+        uow.session.flush()
+        reindex_clients(uow.session, [hostile.id])
+        hostile_id = hostile.id
     with UnitOfWork(engine, clock=clock) as uow:
         ticket = create_ticket(
             uow,
             subject="Invoice \x1b[31mnot\x1b[0m received",
+            typed=False,  # as a mail's subject, cut not refused (typed, core refuses the escape)
             queue="Support",
             client_id=ivanov_id,
             body="Please resend the invoice.",

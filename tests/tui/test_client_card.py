@@ -182,6 +182,13 @@ def test_parse_duration_refuses_junk():
         parse_duration("12:ab")
 
 
+@pytest.mark.parametrize("text", ["1:60", "0:99", "1:60:00", "1:00:60"])
+def test_parse_duration_refuses_60_seconds_or_minutes(text):
+    """``1:60`` was logged as 2:00 without a word."""
+    with pytest.raises(ValueError, match="go up to 59"):
+        parse_duration(text)
+
+
 async def test_queue_names_with_brackets_are_offered_as_they_are(world, console, settle, engine):
     """A queue named 'Sales [EU]' was offered as 'Sales ' and one named '[link=x:y]Q' crashed the console
     (MarkupError) when the new ticket's queue list opened; chosen, the ticket goes to that queue."""

@@ -321,6 +321,13 @@ async def test_the_log_call_form_shows_every_problem_beside_its_field(world, con
         )
         assert "February 2027 has 28 days" in str(form.query_one("#follow-up-error", Static).render())
         assert app.focused is form.query_one("#duration", Input)
+        form.query_one("#duration", Input).value = "1:60"  # was logged as 2:00 without a word
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert str(form.query_one("#duration-error", Static).render()) == (
+            "⚠ not a duration: '1:60' (seconds go up to 59; use m:ss)"
+        )
         form.query_one("#duration", Input).value = "2:05"
         form.query_one("#follow-up", Input).value = "01.12.2026 10:00"
         await settle(pilot)

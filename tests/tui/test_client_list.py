@@ -31,6 +31,14 @@ async def settled(pilot) -> None:
     await pilot.pause()
 
 
+async def open_groups(pilot) -> None:
+    """F8, then ctrl+g: the groups screen, loaded."""
+    for key in ("f8", "ctrl+g"):
+        await settled(pilot)
+        await pilot.press(key)
+    await settled(pilot)
+
+
 def rows(screen) -> list[str]:
     table = screen.query_one(DataTable)
     return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
@@ -66,11 +74,7 @@ async def test_f8_filters_pages_and_opens_a_card(world, supervisor, console) -> 
 async def test_groups_are_added_and_changed_from_the_console(world, supervisor, console, engine) -> None:
     app = console(operator_login=SUPERVISOR)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settled(pilot)
-        await pilot.press("f8")
-        await settled(pilot)
-        await pilot.press("ctrl+g")
-        await settled(pilot)
+        await open_groups(pilot)
         assert isinstance(app.screen, GroupsScreen)
         assert rows(app.screen) == ["VIP"]
         await pilot.press("a")
@@ -141,3 +145,25 @@ async def test_enter_on_a_group_edits_it(world, supervisor, console) -> None:
         await settled(pilot)
         assert isinstance(app.screen, GroupFormScreen)
         assert app.screen.query_one("#group-name", Input).value == "VIP"
+
+
+async def test_ctrl_d_asks_before_a_group_is_removed(world, supervisor, console, engine) -> None:
+    """One stray ctrl+d removed the group at once; now it asks, No focused, and only y removes it."""
+    from hotline.tui.screens.confirm import ConfirmScreen
+
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_groups(pilot)
+        await pilot.press("ctrl+d")
+        await settled(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")  # No is focused: a habitual Enter keeps the group
+        await settled(pilot)
+        assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == ["VIP"]
+        await pilot.press("ctrl+d")
+        await settled(pilot)
+        await pilot.press("y")
+        await settled(pilot)
+        assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == []
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert list(uow.session.exec(select(ClientGroup))) == []

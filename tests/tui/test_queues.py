@@ -47,6 +47,7 @@ def queue_world(world, engine, clock):
                 priority=Priority.HIGH,
                 body="hello",
                 assignee_login=assignee,
+                typed=False,  # as from mail: a hostile subject typed is refused in core
             )
             ticket.first_response_due_at = now + due_in
             uow.session.add(ticket)

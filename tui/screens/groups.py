@@ -18,6 +18,7 @@ from textual.worker import Worker
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import GroupsLoaded, forward_worker_failure
+from hotline.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -105,8 +106,18 @@ class GroupsScreen(ModalScreen[None]):
             self.app.push_screen(GroupFormScreen(self.ctx, group), self._edited)
 
     def action_remove_group(self) -> None:
-        if (group := self._selected()) is not None:
-            self._remove(group.name)
+        """Asked first (No focused): one stray ctrl+d removed a group at once."""
+        if (group := self._selected()) is None:
+            return
+        name = group.name
+        clients = f" Its {group.clients} clients stay, in no group." if group.clients else ""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(name)
+
+        question = f"Remove the group {name!r}?{clients}"
+        self.app.push_screen(ConfirmScreen(question, title="Remove group", yes="Remove"), answered)
 
     def _edited(self, edit: GroupEdit | None) -> None:
         if edit is not None:  # the form wrote it

@@ -86,7 +86,8 @@ _DURATION = re.compile(r"^\s*(?:(\d+):)?(\d+)(?::(\d{1,2}))?\s*$")
 
 
 def parse_duration(text: str) -> int | None:
-    """Seconds from ``m:ss``, ``h:mm:ss`` or plain minutes (``5``); blank is None; junk is ValueError."""
+    """Seconds from ``m:ss``, ``h:mm:ss`` or plain minutes (``5``); blank is None; junk is ValueError, and
+    so are seconds (or minutes after hours) of 60 and more: ``1:60`` was taken as 2:00 without a word."""
     if not text.strip():
         return None
     match = _DURATION.match(text)
@@ -96,8 +97,16 @@ def parse_duration(text: str) -> int | None:
     if first is None and third is None:
         return int(second) * 60
     if third is None:
+        _below_60(text, int(second), "seconds")
         return int(first) * 60 + int(second)
+    _below_60(text, int(second), "minutes")
+    _below_60(text, int(third), "seconds")
     return int(first) * 3600 + int(second) * 60 + int(third)
+
+
+def _below_60(text: str, value: int, unit: str) -> None:
+    if value >= 60:
+        raise ValueError(f"not a duration: {text.strip()!r} ({unit} go up to 59; use m:ss)")
 
 
 class LogCallScreen(PicksAttribution, ModalScreen[int | None]):

@@ -308,6 +308,7 @@ def _open_ticket(
         sla=sla,
         queue_row=context.queue if context is not None else None,
         run_rules=False,
+        typed=False,
     )
 
 

@@ -193,7 +193,8 @@ class _Run:
                 # the tag may name one of the run's new tickets, or one its sender wrote on in the run
                 return _Verdict.ENDS_RUN
         if message.ticket is None and message.opens is None:
-            clean_subject(mail.subject or NO_SUBJECT)  # refused: InvalidInput, and the message goes alone
+            # Refused when blank: InvalidInput, and the message goes alone.
+            clean_subject(mail.subject or NO_SUBJECT, typed=False)
             message.created = True
         message.sender = normalised_address(mail.from_address)
         self._choose_client(message)
@@ -273,6 +274,7 @@ class _Run:
                 queue=self.mailbox.queue,
                 client_id=message.client.id if message.client is not None else None,
                 requester=message.sender,
+                typed=False,
             )
             for message in self.openers
         ]

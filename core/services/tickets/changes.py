@@ -24,6 +24,7 @@ from hotline.core.services.tickets._guard import locked_ticket, record_change
 from hotline.core.services.tickets.create import clean_subject
 from hotline.core.sla import tracking
 from hotline.core.sla.policy import SlaSetup
+from hotline.core.text import MAX_TAG, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -79,8 +80,10 @@ def update_ticket(
 
 
 def clean_tags(tags: list[str]) -> list[str]:
-    """Tags as stored: trimmed, lower case, no blanks or repeats, sorted."""
-    return sorted({" ".join(str(tag).split()).lower()[:50] for tag in tags} - {""})
+    """Tags as stored: trimmed, lower case, no blanks or repeats, sorted; one with a control character or
+    over ``MAX_TAG`` characters is refused (it was cut, or stored with a NUL)."""
+    folded = {" ".join(str(tag).split()).lower() for tag in tags} - {""}
+    return sorted(checked_text(tag, what="a tag", at_most=MAX_TAG, where="tags") for tag in folded)
 
 
 def change_status(

@@ -29,6 +29,7 @@ from hotline.core.services.queues import ensure_queue, get_queue
 from hotline.core.services.tickets._chronology import EventDraft, add_events
 from hotline.core.services.tickets._numbering import reserve_numbers
 from hotline.core.sla import tracking
+from hotline.core.text import MAX_NOTES, checked_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -44,11 +45,15 @@ CHANNEL_OF_FIRST_EVENT = {EventKind.MESSAGE_IN: "email", EventKind.CALL: "phone"
 NEWEST_CLOCKS = "hotline.newest_clocks"
 
 
-def clean_subject(subject: str, *, where: str = "subject") -> str:
-    """The subject as stored: runs of whitespace (newlines too) as one space, cut at ``MAX_SUBJECT``."""
+def clean_subject(subject: str, *, where: str = "subject", typed: bool = True) -> str:
+    """The subject as stored: runs of whitespace (newlines too) as one space. A typed one with a control
+    character or over ``MAX_SUBJECT`` characters is refused; a mail's (``typed=False``, already made
+    printable by the mailbox) is cut: a message cannot be refused."""
     cleaned = " ".join(subject.split())
     if not cleaned:
         raise InvalidInput("a ticket needs a subject", where=where)
+    if typed:
+        return checked_text(cleaned, what="a ticket's subject", at_most=MAX_SUBJECT, where=where)
     return cleaned[:MAX_SUBJECT]
 
 
@@ -68,6 +73,9 @@ class TicketDraft:
     message_id: str | None = None
     author: str | None = None
     attribution: Attribution | None = None
+    typed: bool = True
+    """Typed by an operator or a script: a control character or an over-long subject is refused. A mail's
+    (False) is cut instead: the message cannot be refused."""
 
 
 def create_ticket(
@@ -88,6 +96,7 @@ def create_ticket(
     attribution: Attribution | None = None,
     new_queue: bool = True,
     run_rules: bool = True,
+    typed: bool = True,
 ) -> Ticket:
     """Open one ticket: ``create_tickets`` for one draft. ``queue_row``: the queue already looked up
     (or created) by the caller; its name must be ``queue``."""
@@ -103,6 +112,7 @@ def create_ticket(
         message_id=message_id,
         author=author,
         attribution=attribution,
+        typed=typed,
     )
     queues = {queue: queue_row} if queue_row is not None else None
     [ticket] = create_tickets(uow, [draft], sla=sla, queues=queues, new_queue=new_queue, run_rules=run_rules)
@@ -135,7 +145,10 @@ def create_tickets(
     if not new_queue:
         for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
             rows_of_queue[name] = get_queue(uow, name=name)
-    subjects = [clean_subject(draft.subject) for draft in drafts]
+    subjects = [clean_subject(draft.subject, typed=draft.typed) for draft in drafts]
+    for draft in drafts:
+        if draft.typed:
+            checked_text(draft.body, what="a note", at_most=MAX_NOTES, where="body", multiline=True)
     for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
         rows_of_queue[name] = ensure_queue(uow, name=name)
     assignees = {

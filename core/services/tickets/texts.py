@@ -22,6 +22,7 @@ from hotline.core.services.outbox import enqueue_ticket_reply
 from hotline.core.services.tickets._chronology import add_event
 from hotline.core.services.tickets._guard import locked_ticket, record_change
 from hotline.core.sla.policy import SlaSetup
+from hotline.core.text import MAX_NOTES, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -41,6 +42,7 @@ def add_note(
     body = body.strip()
     if not body:
         raise InvalidInput("a note needs text", where="--body")
+    checked_text(body, what="a note", at_most=MAX_NOTES, where="--body", multiline=True)
     ticket = locked_ticket(uow, number=number, expected_version=expected_version)
     event = add_event(uow, ticket=ticket, kind=EventKind.NOTE, body=body, sla=sla, author=author)
     record_change(uow, ticket, action="ticket.note", before=None, after={"event_id": event.id})
@@ -63,6 +65,7 @@ def reply_ticket(
     body = body.strip()
     if not body:
         raise InvalidInput("a reply needs a body", where="--body")
+    checked_text(body, what="a reply", at_most=MAX_NOTES, where="--body", multiline=True)
     sending.check_size(body, attachments)
     ticket = locked_ticket(uow, number=number, expected_version=expected_version)
     account = sending.account_for(_queue_name(uow, ticket.queue_id))
