@@ -77,8 +77,12 @@ def checked_text(
     the field: typed text (a face, the CLI, a script) is refused, never cut or stored with a NUL (a
     database error on PostgreSQL). ``multiline`` keeps newlines and tabs. Mail-borne text is cleaned
     instead (mailbox/textclean.py): a message cannot be refused."""
-    if len(text) > at_most or any(_control(char, multiline) for char in text):
-        raise InvalidInput(f"{what} is at most {at_most} printable characters", where=where or what)
+    rule = f"{what} is at most {at_most} printable characters"
+    if len(text) > at_most:
+        raise InvalidInput(f"{rule} (this one has {len(text):,})", where=where or what)
+    control = next((char for char in text if _control(char, multiline)), None)
+    if control is not None:  # said, not only counted: a NUL in a short name is no length problem
+        raise InvalidInput(f"{rule} (this one holds U+{ord(control):04X})", where=where or what)
     return text
 
 

@@ -24,7 +24,12 @@ from hotline.core.text import checked_text
 def test_one_wording_for_every_field() -> None:
     with pytest.raises(InvalidInput) as refused:
         checked_text("a\x00b", what="a group name", at_most=100, where="NAME")
-    assert str(refused.value) == "NAME: a group name is at most 100 printable characters"
+    assert (
+        str(refused.value) == "NAME: a group name is at most 100 printable characters (this one holds U+0000)"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        checked_text("x" * 1001, what="a group name", at_most=100, where="NAME")
+    assert str(refused.value) == "NAME: a group name is at most 100 printable characters (this one has 1,001)"
     assert checked_text("two\nlines\tand\u00a0more", what="notes", at_most=50, multiline=True)
     with pytest.raises(InvalidInput):
         checked_text("two\nlines", what="a name", at_most=50)
