@@ -107,16 +107,23 @@ class GroupsScreen(ModalScreen[None]):
 
     def action_remove_group(self) -> None:
         """Asked first (No focused): one stray ctrl+d removed a group at once."""
-        if (group := self._selected()) is None:
-            return
-        name = group.name
-        clients = f" Its {group.clients} clients stay, in no group." if group.clients else ""
+        if (group := self._selected()) is not None:
+            self._ask_to_remove(group.name, group.clients)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="groups-write")
+    def _ask_to_remove(self, name: str, clients: int) -> None:
+        """Who may is asked before the question (refused and audited, not asked and then refused)."""
+        with self.ctx.uow() as uow:
+            uow.authorize("group.manage", entity="client_group", entity_id=name)
+        self.app.call_from_thread(self._confirm_removal, name, clients)
+
+    def _confirm_removal(self, name: str, clients: int) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self._remove(name)
 
-        question = f"Remove the group {name!r}?{clients}"
+        stay = f" Its {clients} clients stay, in no group." if clients else ""
+        question = f"Remove the group {name!r}?{stay}"
         self.app.push_screen(ConfirmScreen(question, title="Remove group", yes="Remove"), answered)
 
     def _edited(self, edit: GroupEdit | None) -> None:
