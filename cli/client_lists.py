@@ -71,7 +71,7 @@ def list_clients(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,
         birthday_this_week=birthday_this_week, no_contact_days=no_contact_days,
         known_sources=attributions.sources,
-        known_campaigns=tuple(each.code for each in attributions.campaigns),
+        known_campaigns=attributions.campaign_codes,
     )  # fmt: skip
     today = state.clock.now().astimezone(state.settings.zone).date()
     output = stdout_for_dash(output)

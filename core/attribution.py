@@ -108,6 +108,11 @@ class Attributions:
     sources: tuple[str, ...]
     campaigns: tuple[CampaignConfig, ...]
 
+    @property
+    def campaign_codes(self) -> tuple[str, ...]:
+        """The configured campaigns' codes (what a campaign is given as)."""
+        return tuple(campaign.code for campaign in self.campaigns)
+
     def campaign(self, code: str) -> CampaignConfig | None:
         return next((campaign for campaign in self.campaigns if campaign.code == code), None)
 
@@ -122,7 +127,7 @@ class Attributions:
         if code is not None:
             found = self.campaign(code)
             if found is None:
-                known = ", ".join(item.code for item in self.campaigns) or "none configured"
+                known = ", ".join(self.campaign_codes) or "none configured"
                 raise InvalidInput(f"unknown campaign {code!r} (known: {known})", where=f"{where}campaign")
             source = source or found.source
         return Attribution(source=source, campaign=code)

@@ -40,6 +40,9 @@ clients' rows: they give a group the import creates its colour and level. Files 
 import as before. ``organisation_id`` is the ``id`` of the client's organisation in the same file: two
 organisations of one name stay apart."""
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
+"""What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself (the
+import's row cleaning removes one such apostrophe)."""
 PAGE_SIZE = 2000
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 XLSX_MAX_CELL_CHARS = 32_767
@@ -142,7 +145,7 @@ def neutralise(cell: str) -> str:
 def keep_apostrophe(text: str) -> str:
     """A value that starts with an apostrophe before a formula sign or another apostrophe, written so the
     import keeps it: the import's row cleaning removes one such apostrophe (the one a CSV export adds)."""
-    return "'" + text if text[:1] == "'" and text[1:2] in (*FORMULA_TRIGGERS, "'") else text
+    return "'" + text if text[:1] == "'" and text[1:2] in ESCAPED_BY_APOSTROPHE else text
 
 
 def iter_clients(connection: Connection, *, page_size: int = PAGE_SIZE) -> Iterator[ExportedClient]:

@@ -13,6 +13,7 @@ import phonenumbers
 from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
+from hotline.core.exporting import ESCAPED_BY_APOSTROPHE
 from hotline.core.importing.headers import NAME_FIELDS, PER_PHONE, ColumnMap
 from hotline.core.importing.records import MAX_CELL_CHARS, SourceRow
 from hotline.core.phones import (
@@ -28,9 +29,6 @@ from hotline.core.services.groups import clean_colour, clean_contract_level
 if TYPE_CHECKING:
     from hotline.core.importing.identity import Target
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
-"""What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself."""
 _LIMITS = {"name": 300, "first_name": 100, "middle_name": 100, "last_name": 100, "organisation": 300,
            "group": 100, "notes": 100_000, "source": 100, "campaign": 100, "owner": 64,
            "group_contract_level": 50, "id": 100, "organisation_id": 100}  # fmt: skip

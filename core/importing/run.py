@@ -128,7 +128,7 @@ class ImportRun:
         errors: list[RowError] = []
         for name, value, configured in (
             ("source", draft.source, attributions.sources),
-            ("campaign", draft.campaign, [campaign.code for campaign in attributions.campaigns]),
+            ("campaign", draft.campaign, attributions.campaign_codes),
         ):
             if value is None or value in configured or self.store.holds(name, value):
                 continue

@@ -65,7 +65,7 @@ def create_group(
         raise Conflict(f"a group named {name!r} exists already", where="NAME")
     group = ClientGroup(
         name=name,
-        colour=_colour(colour or DEFAULT_COLOUR),
+        colour=clean_colour(colour or DEFAULT_COLOUR),
         contract_level=clean_contract_level(contract_level),
     )
     uow.session.add(group)
@@ -91,7 +91,7 @@ def update_group(
             raise Conflict(f"a group named {new_name.strip()!r} exists already", where="--name")
         group.name = group_name(new_name)
     if colour is not None:
-        group.colour = _colour(colour)
+        group.colour = clean_colour(colour)
     if contract_level is not _UNSET:
         group.contract_level = clean_contract_level(contract_level)
     uow.session.add(group)
@@ -138,15 +138,12 @@ def group_name(name: str, *, where: str = "NAME") -> str:
     return checked_text(name, what="a group name", at_most=100, where=where)
 
 
-def _colour(colour: str, *, where: str = "--colour") -> str:
+def clean_colour(colour: str, *, where: str = "--colour") -> str:
+    """A group's colour as stored (``#rrggbb`` or ``#rgb``, lower case); anything else is ``InvalidInput``."""
     colour = colour.strip()
     if not _COLOUR.fullmatch(colour):
         raise InvalidInput(f"not a colour: {colour[:20]!r} (#rrggbb or #rgb)", where=where)
     return colour.lower()
-
-
-clean_colour = _colour
-"""A group's colour as stored (``#rrggbb`` or ``#rgb``, lower case); anything else is ``InvalidInput``."""
 
 
 def clean_contract_level(level: str | None, *, where: str = "--contract-level") -> str | None:

@@ -122,7 +122,7 @@ class AttributionScreen(ModalScreen[Attribution | None]):
                     compact=True,
                 )
                 yield Label("Campaign")
-                codes = [campaign.code for campaign in self.attributions.campaigns]
+                codes = list(self.attributions.campaign_codes)
                 yield Select(
                     [(Text(self._campaign_label(code)), code) for code in codes],
                     value=self.current.campaign if self.current.campaign in codes else Select.NULL,

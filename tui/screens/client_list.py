@@ -107,7 +107,7 @@ class ClientListScreen(Screen[None]):
             no_contact_days=int(silent) if silent and int(silent) > 0 else None,
             birthday_this_week=self.query_one("#filter-birthday", Checkbox).value,
             known_sources=attributions.sources,
-            known_campaigns=tuple(each.code for each in attributions.campaigns),
+            known_campaigns=attributions.campaign_codes,
         )  # fmt: skip
 
     def reload(self) -> None:
