@@ -80,15 +80,23 @@ def test_an_unknown_source_or_campaign_in_a_file_is_a_row_error(
     assert sql(db, "SELECT count(*) FROM client") == [(0,)]
 
 
+OWNERS = "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
+
+
+def two_phones(path: Path, typed: str) -> Path:
+    """A row of two phones (E.164), ``typed`` as their ``phones_as_typed`` and the second labelled."""
+    path.write_text(
+        f'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233","{typed}",'
+        '"\nмобильный"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_a_phone_as_typed_that_is_not_the_number_is_a_row_error(
     db: str, config: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "in.csv"
-    path.write_text(
-        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
-        '"8 (495) 765-43-21 доб. 123\n8 916 999-99-99","\nмобильный"\n',
-        encoding="utf-8",
-    )
+    path = two_phones(tmp_path / "in.csv", "8 (495) 765-43-21 доб. 123\n8 916 999-99-99")
     result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 2, result.output
     assert "in.csv:2: phones_as_typed: '8 916 999-99-99' is not the number +79161112233" in result.output
@@ -96,12 +104,7 @@ def test_a_phone_as_typed_that_is_not_the_number_is_a_row_error(
 
 
 def test_phones_as_typed_and_labels_are_kept_line_by_line(db: str, config: Path, tmp_path: Path) -> None:
-    path = tmp_path / "in.csv"
-    path.write_text(
-        'name,phones,phones_as_typed,phone_labels\nIvan,"+74957654321, +79161112233",'
-        '"8 (495) 765-43-21 доб. 123","\nмобильный"\n',
-        encoding="utf-8",
-    )
+    path = two_phones(tmp_path / "in.csv", "8 (495) 765-43-21 доб. 123")
     result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 0, result.output
     assert sql(db, "SELECT raw, label FROM client_phone ORDER BY id") == [
@@ -116,12 +119,7 @@ def test_an_owner_unknown_to_the_target_is_a_row_error(db: str, config: Path, tm
         "name,phones,owner\nIvan,+7 916 111-22-33,olga\nAnna,+7 916 111-22-34,\n", encoding="utf-8"
     )
     assert hotline(db, config, "clients", "import", str(path)).exit_code == 0
-    assert sql(
-        db, "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
-    ) == [
-        ("Anna", None),
-        ("Ivan", "olga"),
-    ]
+    assert sql(db, OWNERS) == [("Anna", None), ("Ivan", "olga")]
     path.write_text("name,phones,owner\nBoris,+7 916 111-22-35,petr\n", encoding="utf-8")
     result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 2, result.output
@@ -154,8 +152,7 @@ def test_an_older_json_export_without_owners_is_owned_by_the_importer(
     )
     result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 0, result.output
-    owners = "SELECT c.name, o.login FROM client c LEFT JOIN operator o ON o.id = c.owner_id ORDER BY c.name"
-    assert sql(db, owners) == [("Anna", None), ("Ivan", "root"), ("Oleg", "olga")]
+    assert sql(db, OWNERS) == [("Anna", None), ("Ivan", "root"), ("Oleg", "olga")]
 
 
 def test_an_older_csv_export_imports_as_before(db: str, config: Path, tmp_path: Path) -> None:
