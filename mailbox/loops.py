@@ -43,8 +43,12 @@ _DAEMON_SENDERS = re.compile(r"^(mailer-daemon|mailerdaemon|mdaemon|mail-daemon)
 _SYSTEM_SENDERS = re.compile(r"^(postmaster|mailer|mail-delivery)@", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|noreply-[\w.-]+|bounces?(\+[^@]*)?)@", re.IGNORECASE)
 _AUTO_REPLY_SUBJECT = re.compile(
+    # An autoresponder's phrase as the whole subject or before a colon ("Out of Office: <subject>",
+    # "Out of Office AutoReply: …"): a person's "Out of office printer broken" or "On vacation, card
+    # blocked abroad" is a person's mail, acknowledged, and reopens her ticket.
     r"^(auto(matic)?[ -]?(reply|response|respons|answer)|out of (the )?office|away from (the )?office"
     r"|on vacation|vacation reply|автоответ|автоматический ответ|abwesenheitsnotiz|réponse automatique)"
+    r"(\s+auto[ -]?reply)?\s*(:|[.!]*$)"
     # Outlook's "Automatic reply:" in other languages, wherever the subject puts it
     r"|\b(automatische antwort|respuesta automática|risposta automatica|resposta automática"
     r"|automatisch antwoord|automatyczna odpowiedź|automatisk svar|automaattinen vastaus"
