@@ -240,6 +240,10 @@ class DraftBuilder:
         draft.campaign = texts.get("campaign") or None
         draft.ref = texts.get("id") or None
         draft.organisation_ref = texts.get("organisation_id") or None
+        if draft.organisation_ref and draft.kind == "person" and not draft.organisation:
+            # The id only tells same-named organisations apart: alone, the person was linked to none.
+            reason = "names an organisation but the organisation column is empty: give its name too"
+            errors.append(self._error(row.line, "organisation_id", reason))
         draft.owner_given = "owner" in self.columns.columns and "owner" not in row.absent
         draft.owner = texts.get("owner") or None
         self._created_and_group(draft, texts, errors)

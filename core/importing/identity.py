@@ -37,7 +37,8 @@ class Target:
     implicit: bool = False
     decision: RowDecision | None = None
     ref: str | None = None
-    """An organisation's ``id`` in the file: a row of the same name and another id is another one."""
+    """The client's ``id`` in the file (an export's): a row of another id is another client, even of
+    the same name and number (two branches at one switchboard, two namesakes at one office phone)."""
 
     def describe(self) -> str:
         return f"client #{self.client_id}" if self.line == 0 else f"line {self.line}"
@@ -88,9 +89,20 @@ class Identities:
                 add(self.stored_target(client_id), f"email {address}", "emails")
         by_email = bool(found)
         for phone in draft.phones:
-            for target in self._phone_candidates(kind, phone.e164):
-                if same_name(target.name, name) and not (by_email and target.has_emails):
-                    add(target, f"phone {phone.e164}", "phones")
+            candidates = [
+                target
+                for target in self._phone_candidates(kind, phone.e164)
+                if same_name(target.name, name)
+                and not (by_email and target.has_emails)
+                and not told_apart(draft, target)
+            ]
+            # Several stored clients of this name and number: the file's id names one where it is that
+            # client's (an export of this very database, read back); otherwise a conflict.
+            chosen = [
+                target for target in candidates if target.line == 0 and draft.ref == str(target.client_id)
+            ]
+            for target in chosen or candidates:
+                add(target, f"phone {phone.e164}", "phones")
         if not draft.emails and not draft.phones:
             self._name_match(draft, add)
         return list(found.values())
@@ -106,7 +118,7 @@ class Identities:
     def _name_match(self, draft: ClientDraft, add: Callable[[Target, str, str], None]) -> None:
         key = name_key(draft)
         earlier = self.by_key.get(key)
-        if earlier is not None and not (draft.ref and earlier.ref and earlier.ref != draft.ref):
+        if earlier is not None and not told_apart(draft, earlier):
             add(earlier, "name (no phone or email)", "name")
             return
         store = self.store
@@ -133,6 +145,7 @@ class Identities:
                 owners.append(target)
         if draft.name:
             target.name = fold(draft.name)
+        target.ref = target.ref or draft.ref
         target.has_emails = target.has_emails or bool(draft.emails)
         if not draft.emails and not draft.phones:
             self.by_key.setdefault(name_key(draft), target)
@@ -145,6 +158,11 @@ class Identities:
         if draft.kind == "organisation" and draft.ref:
             target.ref = target.ref or draft.ref
             self.by_key.setdefault(("organisation ref", draft.ref), target)
+
+
+def told_apart(draft: ClientDraft, target: Target) -> bool:
+    """Whether the file's ids say the row and the client a row before it named are two clients."""
+    return draft.ref is not None and target.ref is not None and target.ref != draft.ref
 
 
 def same_name(one: str, other: str) -> bool:

@@ -172,3 +172,72 @@ def test_an_older_csv_export_imports_as_before(db: str, config: Path, tmp_path: 
         " JOIN client_phone p ON p.client_id = c.id JOIN operator op ON op.id = c.owner_id"
         " JOIN client_group g ON g.id = c.group_id",
     ) == [("Иван Иванов", "Acme", "+79161234567", "root", "#808080")]
+
+
+TWINS = (
+    "SELECT p.name, o.id FROM client p JOIN client o ON o.id = p.organisation_id"
+    " WHERE p.kind = 'person' ORDER BY p.name"
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_organisations_of_one_name_and_one_number_stay_two_both_ways(
+    db: str, config: Path, tmp_path: Path, fmt: str
+) -> None:
+    """Two branches at one switchboard number: the second was skipped as a duplicate of the first
+    (exit 0) and its people moved to the first."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "id,kind,name,phones,emails,organisation,organisation_id\n"
+        "1,organisation,Twin Org,+74957654321,,,\n"
+        "2,organisation,Twin Org,+74957654321,,,\n"
+        "3,person,Ann Lee,,ann@example.com,Twin Org,2\n"
+        "4,person,Bob Ray,,bob@example.com,Twin Org,1\n",
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
+    (ann, ann_org), (bob, bob_org) = sql(db, TWINS)
+    assert (ann, bob) == ("Ann Lee", "Bob Ray") and ann_org != bob_org
+    exported = tmp_path / f"again.{fmt}"
+    assert hotline(db, config, "clients", "export", "-f", fmt, "-o", str(exported)).exit_code == 0
+    result = hotline(db, config, "clients", "import", str(exported))  # read back into itself: nothing new
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(4,)]
+    result = hotline(db, config, "clients", "import", str(export_and_empty(db, config, tmp_path, fmt)))
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
+    (_, ann_org), (_, bob_org) = sql(db, TWINS)
+    assert ann_org != bob_org
+
+
+def test_namesakes_at_one_office_number_with_two_ids_are_two_clients(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "id,name,phones\n5,Анна Иванова,+74957654321\n6,Анна Иванова,+74957654321\n"
+        "6,Анна Иванова,+74957654321\n",  # the same id again: the same client, a duplicate row
+        encoding="utf-8",
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "in.csv:4: skipped: duplicate of line 3" in result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(2,)]
+
+
+def test_an_organisation_id_without_the_organisation_is_a_row_error(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    """The person was created in no organisation, exit 0."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "id,kind,name,organisation_id\n1,organisation,Acme,\n2,person,Ann Lee,1\n", encoding="utf-8"
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:3: organisation_id: names an organisation but the organisation column is empty" in (
+        result.output
+    )
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
