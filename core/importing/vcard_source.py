@@ -172,7 +172,7 @@ def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str],
     elif name == "ORG":
         card.setdefault("organisation", []).append(split_unescaped(value, ";")[0].strip())
     elif name == "TEL":
-        card.setdefault("phones", []).append(unescape(value).removeprefix("tel:").strip())
+        card.setdefault("phones", []).append(_tel(unescape(value).strip()))
     elif name == "EMAIL":
         card.setdefault("emails", []).append(unescape(value).removeprefix("mailto:").strip())
     elif name == "BDAY":
@@ -181,3 +181,13 @@ def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str],
         card.setdefault("notes", []).append(unescape(value).strip())
     elif name == "CATEGORIES":
         card.setdefault("tags", []).extend(part.strip() for part in split_unescaped(value, ","))
+
+
+def _tel(value: str) -> str:
+    """A TEL value as typed: vCard 4.0 writes a ``tel:`` URI (``tel:+1-555-555-5555;ext=5555``), whose
+    parameters were split off as a second, unparseable phone and the whole card refused."""
+    if value[:4].lower() != "tel:":
+        return value
+    number, *params = value[4:].split(";")
+    extension = next((p.partition("=")[2] for p in params if p.lower().startswith("ext=")), "")
+    return f"{number} ext. {extension}" if extension.strip() else number

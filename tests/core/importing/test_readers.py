@@ -332,6 +332,22 @@ def test_vcard_cards_become_rows(tmp_path: Path) -> None:
     assert third["emails"] == "long@example.com"
 
 
+def test_vcard_4_tel_uris_keep_their_extension(tmp_path: Path) -> None:
+    """vCard 4.0 writes phones as tel: URIs; ``;ext=5555`` was split off as a second phone, and the
+    card refused as unparseable."""
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Carl\r\nTEL;VALUE=uri;TYPE=cell:tel:+1-555-555-5555;ext=5555\r\n"
+        "TEL;VALUE=uri:TEL:+7-916-123-45-67\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    header, rows = rows_of(path)
+    assert (
+        dict(zip(header, rows[0][1], strict=True))["phones"] == "+1-555-555-5555 ext. 5555, +7-916-123-45-67"
+    )
+
+
 def test_vcard_without_end_is_a_row_problem_and_non_vcard_refused(tmp_path: Path) -> None:
     path = tmp_path / "contacts.vcf"
     path.write_text("BEGIN:VCARD\nFN:A\nEND:VCARD\nBEGIN:VCARD\nFN:B\n", encoding="utf-8")
