@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.utils import getaddresses
 
 from hotline.core.errors import InvalidInput
 
@@ -30,6 +31,18 @@ def normalize_email(raw: str, *, where: str | None = None) -> str:
     if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
         raise InvalidInput(f"not an email domain: {domain!r}", where=where)
     return f"{local.lower()}@{ascii_domain}"
+
+
+def typed_address(raw: str, *, where: str) -> str:
+    """One address an operator or a script typed, normalised: ``Иван <ivan@пример.рф>`` is its address;
+    two addresses, a line break (a header of its own in the mail) or a phrase are refused."""
+    control = next((char for char in raw if not char.isprintable()), None)
+    if control is not None:
+        raise InvalidInput(f"not an email address: it holds U+{ord(control):04X}", where=where)
+    found = getaddresses([raw]) if "<" in raw else [("", raw)]
+    if len(found) != 1:
+        raise InvalidInput(f"one email address, not {len(found)}: {raw[:60]!r}", where=where)
+    return normalize_email(found[0][1] or raw, where=where)
 
 
 def _valid_local(local: str) -> bool:

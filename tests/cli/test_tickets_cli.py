@@ -282,3 +282,29 @@ def test_a_control_character_in_a_subject_or_note_is_exit_2_on_one_line(cli) -> 
         assert refused.exit_code == 2, refused.output
         assert len(refused.stderr.strip().splitlines()) == 1 and "printable characters" in refused.stderr
     assert json.loads(cli("tickets", "list", "--json").stdout)["tickets"] == []
+
+
+@pytest.mark.parametrize(
+    ("requester", "message"),
+    [
+        ("not an address", "not an email address: 'not an address'"),
+        ("anna@example.org\r\nBcc: all@example.org", "not an email address: it holds U+000D"),
+        ("Anna <anna@example.org>, <boris@example.org>", "one email address, not 2"),
+        ("anna@localhost", "not an email domain"),
+    ],
+)
+def test_a_requester_that_is_not_one_address_is_refused(cli, requester: str, message: str) -> None:
+    """Each was stored as the requester (exit 0), and every reply then went to it: a line break a header
+    of its own in the mail."""
+    refused = cli("tickets", "create", "--subject", "Help", "--requester", requester, "--json")
+    assert refused.exit_code == 2, refused.output
+    assert f"requester: {message}" in refused.stderr
+    assert json.loads(cli("tickets", "list", "--json").stdout)["tickets"] == []
+
+
+def test_a_requester_typed_with_a_name_is_its_address(cli) -> None:
+    created = cli(
+        "tickets", "create", "--subject", "Help", "--requester", "Анна <Anna@Example.org>", "--json"
+    )
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["requester"] == "anna@example.org"

@@ -12,11 +12,12 @@ lives here and is applied by a change of subject too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.bulk import insert_objects
 from hotline.core.changes import signal_change
+from hotline.core.emails import typed_address
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
 from hotline.core.models import Queue, Ticket
@@ -141,6 +142,12 @@ def create_tickets(
     mail intake, after the message)."""
     if not drafts:
         return []
+    drafts = [  # a typed requester is one address: "not an address" or a line break was stored and mailed
+        replace(draft, requester=typed_address(draft.requester, where="requester"))
+        if draft.typed and draft.requester
+        else draft
+        for draft in drafts
+    ]
     rows_of_queue = dict(queues or {})
     if not new_queue:
         for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
