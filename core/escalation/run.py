@@ -57,7 +57,7 @@ class AppliedStep:
             "when": self.when,
             "actions": self.actions,
             "changes": self.changes,
-            "applied_at": self.applied_at,
+            "applied_at": self.applied_at or None,  # null in a dry run: nothing was applied
         }
 
 
@@ -153,7 +153,11 @@ def run_escalation(
     for attempt in range(1, attempts + 1):
         try:
             with UnitOfWork(engine, clock=clock, readonly=dry_run, via=via) as uow:
-                return escalate_once(uow, setup=setup)
+                steps = escalate_once(uow, setup=setup)
+            if dry_run:  # rolled back: none of them was applied, at any time
+                for step in steps:
+                    step.applied_at = ""
+            return steps
         except OperationalError as error:
             code = getattr(getattr(error, "orig", None), "sqlstate", None)
             if attempt == attempts or code not in ("40P01", "40001"):

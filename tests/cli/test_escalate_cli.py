@@ -64,11 +64,15 @@ def test_dry_run_prints_the_plan_and_writes_nothing(database_url, engine, clock,
     planned = escalate(database_url, config, "--now", LATE, "--dry-run", "--json")
     assert planned.exit_code == 0, planned.output
     assert len(json.loads(planned.stdout)) == 4
+    # Nothing was applied, at any time (the plan said applied_at: <the run's time>).
+    assert {step["applied_at"] for step in json.loads(planned.stdout)} == {None}
     assert counts(engine) == before
     human = escalate(database_url, config, "--now", LATE, "--dry-run")
     assert human.exit_code == 0
     assert "4 steps would apply" in human.output
     assert counts(engine) == before
+    applied = json.loads(escalate(database_url, config, "--now", LATE, "--json").stdout)
+    assert len(applied) == 4 and None not in {step["applied_at"] for step in applied}
 
 
 @pytest.mark.parametrize(
