@@ -52,6 +52,12 @@ def sql(db: str, statement: str, **params: object) -> list[tuple]:
         engine.dispose()
 
 
+def import_text(db: str, config: Path, path: Path, content: str):
+    """``content`` written to ``path`` and imported."""
+    path.write_text(content, encoding="utf-8")
+    return hotline(db, config, "clients", "import", str(path))
+
+
 def export_and_empty(db: str, config: Path, tmp_path: Path, fmt: str) -> Path:
     """Export every client, then delete them all: the import goes into a database without clients."""
     target = tmp_path / f"export.{fmt}"
@@ -130,12 +136,10 @@ def test_a_person_naming_one_of_two_same_named_organisations_without_its_id_is_a
     db: str, config: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "orgs.csv"
-    path.write_text("id,kind,name\n1,organisation,Twin Org\n2,organisation,Twin Org\n", encoding="utf-8")
-    result = hotline(db, config, "clients", "import", str(path))
+    result = import_text(db, config, path, "id,kind,name\n1,organisation,Twin Org\n2,organisation,Twin Org\n")
     assert result.exit_code == 0, result.output
     assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
-    path.write_text("name,phones,organisation\nIvan,+7 916 111-22-33,Twin Org\n", encoding="utf-8")
-    result = hotline(db, config, "clients", "import", str(path))
+    result = import_text(db, config, path, "name,phones,organisation\nIvan,+7 916 111-22-33,Twin Org\n")
     assert result.exit_code == 2, result.output
     assert "orgs.csv:2: organisation: 2 organisations are named 'Twin Org'" in result.output
     assert sql(db, "SELECT count(*) FROM client") == [(2,)]
@@ -186,16 +190,16 @@ def test_organisations_of_one_name_and_one_number_stay_two_both_ways(
 ) -> None:
     """Two branches at one switchboard number: the second was skipped as a duplicate of the first
     (exit 0) and its people moved to the first."""
-    path = tmp_path / "in.csv"
-    path.write_text(
+    result = import_text(
+        db,
+        config,
+        tmp_path / "in.csv",
         "id,kind,name,phones,emails,organisation,organisation_id\n"
         "1,organisation,Twin Org,+74957654321,,,\n"
         "2,organisation,Twin Org,+74957654321,,,\n"
         "3,person,Ann Lee,,ann@example.com,Twin Org,2\n"
         "4,person,Bob Ray,,bob@example.com,Twin Org,1\n",
-        encoding="utf-8",
     )
-    result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 0, result.output
     assert sql(db, "SELECT count(*) FROM client WHERE name = 'Twin Org'") == [(2,)]
     (ann, ann_org), (bob, bob_org) = sql(db, TWINS)
@@ -215,13 +219,13 @@ def test_organisations_of_one_name_and_one_number_stay_two_both_ways(
 def test_namesakes_at_one_office_number_with_two_ids_are_two_clients(
     db: str, config: Path, tmp_path: Path
 ) -> None:
-    path = tmp_path / "in.csv"
-    path.write_text(
+    result = import_text(
+        db,
+        config,
+        tmp_path / "in.csv",
         "id,name,phones\n5,Анна Иванова,+74957654321\n6,Анна Иванова,+74957654321\n"
         "6,Анна Иванова,+74957654321\n",  # the same id again: the same client, a duplicate row
-        encoding="utf-8",
     )
-    result = hotline(db, config, "clients", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "in.csv:4: skipped: duplicate of line 3" in result.output
     assert sql(db, "SELECT count(*) FROM client") == [(2,)]
@@ -231,11 +235,8 @@ def test_an_organisation_id_without_the_organisation_is_a_row_error(
     db: str, config: Path, tmp_path: Path
 ) -> None:
     """The person was created in no organisation, exit 0."""
-    path = tmp_path / "in.csv"
-    path.write_text(
-        "id,kind,name,organisation_id\n1,organisation,Acme,\n2,person,Ann Lee,1\n", encoding="utf-8"
-    )
-    result = hotline(db, config, "clients", "import", str(path))
+    content = "id,kind,name,organisation_id\n1,organisation,Acme,\n2,person,Ann Lee,1\n"
+    result = import_text(db, config, tmp_path / "in.csv", content)
     assert result.exit_code == 2, result.output
     assert "in.csv:3: organisation_id: names an organisation but the organisation column is empty" in (
         result.output
