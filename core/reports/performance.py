@@ -74,7 +74,8 @@ def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     resolved = (
         select(ticket.c.assignee_id, func.count(), func.sum(case((ticket.c.resolved_at <= due, 1), else_=0)),
                func.sum(case((ticket.c.resolved_at > due, 1), else_=0)))
-        .where(*period.where(ticket.c.resolved_at), *filters.tickets(ticket))
+        .where(ticket.c.resolved_at.is_not(None), *period.where(ticket.c.resolved_at),
+               *filters.tickets(ticket))
         .group_by(ticket.c.assignee_id)
     )  # fmt: skip
     for assignee_id, count, met, missed in connection.execute(resolved):

@@ -159,6 +159,14 @@ def test_performance_per_operator(engine, uow_factory, week) -> None:
     assert [row[0] for row in report(uow_factory, "performance", operator="anna").rows] == ["anna"]
 
 
+def test_performance_over_all_time_counts_only_resolved_tickets(engine, uow_factory, week) -> None:
+    """Without --from/--to the open tickets (T3, T4 of boris, T6 of nobody) were counted as resolved."""
+    assert report(uow_factory, "performance", period=(None, None)).rows == [
+        ["anna", "Anna", 4, 210, 810, 2, 66.7, 1, 1, 2],
+        ["boris", "Boris", 3, 390, 390, 1, 66.7, 0, 0, 0],
+    ]
+
+
 def test_queues_volume_trend_backlog_and_sla(engine, uow_factory, week) -> None:
     assert report(uow_factory, "queues").rows == [
         ["Sales", 2, 0, None, 0, 2, 2, 50.0],
