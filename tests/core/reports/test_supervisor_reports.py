@@ -15,7 +15,15 @@ from hotline.core.attribution import Attributions, CampaignConfig
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind, Role
-from hotline.core.reports import REPORT_NAMES, Filters, Period, ReportRequest, explain_report, run_report
+from hotline.core.reports import (
+    REPORT_NAMES,
+    Filters,
+    Period,
+    Report,
+    ReportRequest,
+    explain_report,
+    run_report,
+)
 from hotline.core.reports.render import report_bytes, report_csv
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call, log_interaction
@@ -176,6 +184,14 @@ def test_queues_volume_trend_backlog_and_sla(engine, uow_factory, week) -> None:
         ["Sales", 2, None, None, 0, 2, 2, 50.0],
         ["Support", 4, None, None, 3, 1, 2, 50.0],
     ]
+
+
+def test_a_falling_trend_is_a_number_in_csv(engine, uow_factory, week) -> None:
+    """A negative figure was written as text ('-100.0, the apostrophe that stops a formula)."""
+    result = report(uow_factory, "queues", period=(date(2026, 11, 23), date(2026, 11, 29)))
+    assert [row[:4] for row in result.rows] == [["Sales", 0, 2, -100.0], ["Support", 0, 2, -100.0]]
+    assert report_csv(result).splitlines()[1:] == ["Sales,0,2,-100.0,0,2,0,", "Support,0,2,-100.0,0,1,0,"]
+    assert report_csv(Report("x", "X", ["name"], [["-1+2"]])).splitlines()[1] == "'-1+2"
 
 
 def test_time_spent_per_ticket(engine, uow_factory, week) -> None:
