@@ -8,13 +8,14 @@ one row more read to say whether there is more.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import cast, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from hotline.core.attribution import check_filter
+from hotline.core.clock import EARLIEST_YEAR
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator
 from hotline.core.services.audit import record_audit
@@ -183,9 +184,16 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
     if filters.no_contact_days is not None:
         if filters.no_contact_days < 1:
             raise InvalidInput("--no-contact-days must be 1 or more", where="--no-contact-days")
-        since = uow.now() - timedelta(days=filters.no_contact_days)
+        since = _days_before(uow.now(), filters.no_contact_days)
         conditions.append(client.c.last_interaction_at.is_(None) | (client.c.last_interaction_at < since))
     return conditions
+
+
+def _days_before(now: datetime, days: int) -> datetime:
+    """``days`` before ``now``; no contact is dated before 1970, so any span reaching past it is 1970
+    (``--no-contact-days 99999999`` failed as "date value out of range", naming no option)."""
+    earliest = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+    return earliest if days >= (now - earliest).days else now - timedelta(days=days)
 
 
 def _has_tag(uow: UnitOfWork, tag: str) -> Any:

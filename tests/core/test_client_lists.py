@@ -79,6 +79,8 @@ def test_each_filter(engine, uow_factory, base) -> None:
     assert names(uow_factory, campaign="TV-DEC", known_campaigns=("TV-NOV", "TV-DEC")) == []
     with pytest.raises(InvalidInput, match="1 or more"):
         names(uow_factory, no_contact_days=0)
+    for days in (99_999_999, 2**31, 10**30):  # reaching back past 1970: the never contacted and no other
+        assert names(uow_factory, no_contact_days=days) == ["Clara"]
 
 
 def test_sorted_and_paged(engine, uow_factory, base) -> None:
