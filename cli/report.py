@@ -209,6 +209,9 @@ def send(
 
     state = cli_state()
     state.authorize("report.send", entity="report", entity_id=name)
+    for option, value in (("--period", period), ("--format", fmt)):
+        if value is not None and not value.strip():  # a blank is a mistake, not the schedule's value
+            raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
     settings = state.settings
     schedule = settings.reports.schedules.get(name)
     if schedule is None:
