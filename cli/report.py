@@ -79,10 +79,10 @@ def _command(name: str) -> Callable[..., None]:
     ) -> None:
         from hotline.core.reports import Filters, explain_report
 
+        cli_state().authorize("report", entity="report", entity_id=name)
         if explain:
             stdout().print(Text(explain_report(name)))
             return
-        cli_state().authorize("report", entity="report", entity_id=name)
         output = stdout_for_dash(output)
         chosen = ReportFormat.json if as_json else fmt
         if output is not None:

@@ -152,3 +152,14 @@ def test_a_blank_period_or_format_is_not_the_default(db: str, option: str) -> No
     assert f"{option}: a blank {option}" in result.stderr
     with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
         assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("login", "said"), [("anna", "needs supervisor or admin"), ("nobody", "unknown operator")]
+)
+def test_explain_is_a_report_command_like_the_others(db: str, login: str, said: str) -> None:
+    """``report calls --explain`` printed its text to an operator and to an unknown login, exit 0: the
+    one command that proved nobody (every command establishes the acting operator)."""
+    result = hotline(db, "calls", "--explain", login=login)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr and not result.stdout
