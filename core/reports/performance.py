@@ -105,7 +105,9 @@ def _first_contact(uow: UnitOfWork, request: ReportRequest) -> Any:
     if uow.session.get_bind().dialect.name == "postgresql":
         window_end: Any = call.c.started_at + literal(FCR_WINDOW, Interval())
     else:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the same instant a week on, to the millisecond
-        window_end = func.strftime("%Y-%m-%d %H:%M:%f", call.c.started_at, f"+{FCR_WINDOW.days} days")
+        # ('HH:MM:SS.SSS', padded with 999 so the week's last instant, '….SSS000', compares within it)
+        week_on = func.strftime("%Y-%m-%d %H:%M:%f", call.c.started_at, f"+{FCR_WINDOW.days} days")
+        window_end = week_on.concat("999")
     repeated = exists(
         select(later.c.id).where(
             later.c.client_id == call.c.client_id, later.c.kind == "call", later.c.direction == "in",

@@ -175,6 +175,21 @@ def test_performance_over_all_time_counts_only_resolved_tickets(engine, uow_fact
     ]
 
 
+def test_a_call_again_exactly_seven_days_later_is_a_repeat_on_both_backends(engine, uow_factory) -> None:
+    """ "Within 7 days" held its last instant on PostgreSQL and not on SQLite (text compared to the
+    millisecond: '…00.000000' sorts after '…00.000'): the same calls gave 50 % there and 100 % here."""
+    with uow_factory() as uow:
+        add_operator(uow, login="anna", role=Role.OPERATOR, display_name="Anna")
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        client_id = create_client(uow, draft=ClientDraft(name="Ivan"), default_region="RU").id
+    with uow_factory(actor_login="anna") as uow:
+        for day in (16, 23):
+            log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=60, outcome="ok",
+                     started_at=msk(day, 10))  # fmt: skip
+    result = report(uow_factory, "performance", period=(date(2026, 11, 16), date(2026, 11, 23)))
+    assert [row[:3] + row[6:7] for row in result.rows] == [["anna", "Anna", 2, 50.0]]
+
+
 def test_queues_volume_trend_backlog_and_sla(engine, uow_factory, week) -> None:
     assert report(uow_factory, "queues").rows == [
         ["Sales", 2, 0, None, 0, 2, 2, 50.0],
