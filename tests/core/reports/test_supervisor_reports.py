@@ -137,6 +137,23 @@ def test_new_clients_by_source_and_campaign(engine, uow_factory, week) -> None:
         report(uow_factory, "clients", queue="Support")
 
 
+def test_a_campaign_under_two_sources_is_costed_once(engine, uow_factory, week) -> None:
+    """A client may give another source than the campaign's: its cost was then shown whole on each row,
+    divided by that row's clients only (45,000 and 90,000 a client for one campaign of three clients) and
+    summed twice in the last line."""
+    with uow_factory() as uow:
+        draft = ClientDraft(name="Zoya", source="Friend", campaign="TV-NOV")
+        client = create_client(uow, draft=draft, default_region="RU", attributions=CAMPAIGNS)
+        uow.session.execute(update(Client).where(Client.id == client.id).values(created_at=msk(19, 9)))
+    assert report(uow_factory, "clients").rows == [
+        ["Friend", "TV-NOV", 1, 90000.0, 30000.0],
+        ["Friend", "(none)", 1, None, None],
+        ["Search", "(none)", 1, None, None],
+        ["TV", "TV-NOV", 2, 90000.0, 30000.0],
+        ["(all)", "", 5, 90000.0, None],
+    ]
+
+
 def test_inquiries_by_channel_topic_source_and_hour(engine, uow_factory, week) -> None:
     assert report(uow_factory, "inquiries").rows == [
         ["channel", "phone", 5, 5, 0], ["channel", "desk", 3, 0, 3], ["channel", "email", 1, 0, 1],
