@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 SORTS = {
     "name": ("name", False), "-name": ("name", True), "created": ("created_at", False),
     "-created": ("created_at", True), "last-contact": ("last_interaction_at", False),
-    "-last-contact": ("last_interaction_at", True), "id": ("id", False),
+    "-last-contact": ("last_interaction_at", True), "id": ("id", False), "-id": ("id", True),
 }  # fmt: skip
 COLUMNS = ["id", "name", "kind", "group", "owner", "source", "campaign", "birthday", "tags", "last_contact"]
 MAX_PAGE = 1000

@@ -85,6 +85,7 @@ def test_each_filter(engine, uow_factory, base) -> None:
 
 def test_sorted_and_paged(engine, uow_factory, base) -> None:
     assert names(uow_factory, sort="-name") == ["Dmitri", "Clara", "Boris", "Anton"]
+    assert names(uow_factory, sort="-id") == ["Dmitri", "Clara", "Boris", "Anton"]  # "- reverses" id too
     assert names(uow_factory, sort="-last-contact") == ["Anton", "Boris", "Dmitri", "Clara"]  # never: last
     assert names(uow_factory, sort="last-contact") == ["Dmitri", "Boris", "Anton", "Clara"]
     with uow_factory(readonly=True) as uow:
