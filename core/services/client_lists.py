@@ -7,6 +7,7 @@ one row more read to say whether there is more.
 
 from __future__ import annotations
 
+from calendar import isleap
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -178,15 +179,24 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
     if filters.tag is not None:
         conditions.append(_has_tag(uow, filters.tag))
     if filters.birthday_this_week:
-        monday = today - timedelta(days=today.weekday())
-        days = [(monday + timedelta(days=offset)).strftime("%m-%d") for offset in range(7)]
-        conditions.append(_month_day(uow, client.c.birthday).in_(days))
+        conditions.append(_month_day(uow, client.c.birthday).in_(_week_days(today)))
     if filters.no_contact_days is not None:
         if filters.no_contact_days < 1:
             raise InvalidInput("--no-contact-days must be 1 or more", where="--no-contact-days")
         since = _days_before(uow.now(), filters.no_contact_days)
         conditions.append(client.c.last_interaction_at.is_(None) | (client.c.last_interaction_at < since))
     return conditions
+
+
+def _week_days(today: date) -> list[str]:
+    """The ``MM-DD`` of this week's days (Monday to Sunday); in a common year 28 February also stands for
+    29 February, so that a leap-day birthday has a week every year."""
+    monday = today - timedelta(days=today.weekday())
+    week = [monday + timedelta(days=offset) for offset in range(7)]
+    days = [day.strftime("%m-%d") for day in week]
+    if any(day.month == 2 and day.day == 28 and not isleap(day.year) for day in week):
+        days.append("02-29")
+    return days
 
 
 def _days_before(now: datetime, days: int) -> datetime:

@@ -144,3 +144,20 @@ def test_groups_are_managed_by_supervisors_and_audited(engine, uow_factory, base
         ).all()
         assert actions.count("group.update") == 1 and actions.count("group.delete") == 1
         assert uow.session.get(Client, base["Anton"]).group_id is None
+
+
+def test_a_leap_day_birthday_has_a_week_in_common_years_too(engine, uow_factory) -> None:
+    """Born on 29 February: never in "birthday this week" three years in four (the week holds no 02-29)."""
+    with uow_factory() as uow:
+        create_client(uow, draft=ClientDraft(name="Leap", birthday=date(2000, 2, 29)), default_region="RU")
+        create_client(uow, draft=ClientDraft(name="March", birthday=date(2001, 3, 1)), default_region="RU")
+    birthdays = ClientListFilter(birthday_this_week=True)
+
+    def week_of(today: date) -> list[str]:
+        with uow_factory(readonly=True) as uow:
+            return [line.name for line in list_clients(uow, filters=birthdays, today=today).lines]
+
+    assert week_of(date(2027, 2, 24)) == ["Leap"]  # 22–28 February 2027: the 28th stands for the 29th
+    assert week_of(date(2027, 3, 3)) == ["March"]  # 1–7 March: once, not twice
+    assert week_of(date(2028, 2, 29)) == ["Leap", "March"]  # 28 February – 5 March 2028, a leap year
+    assert week_of(date(2028, 2, 22)) == []  # 21–27 February 2028
