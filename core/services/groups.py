@@ -120,10 +120,16 @@ def delete_group(uow: UnitOfWork, *, name: str) -> int:
 
 
 def get_group(uow: UnitOfWork, *, name: str) -> ClientGroup:
-    group = _find(uow, name.strip())
+    """The group named ``name`` as it was typed when made (its spaces collapsed, as stored)."""
+    group = _find(uow, as_stored(name))
     if group is None:
-        raise NotFound(f"no group named {name.strip()!r}", where="NAME")
+        raise NotFound(f"no group named {as_stored(name)!r}", where="NAME")
     return group
+
+
+def as_stored(name: str) -> str:
+    """A group name typed to find a group: its spaces collapsed, as ``group_name`` stores it."""
+    return " ".join(name.split())
 
 
 def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
@@ -132,7 +138,7 @@ def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
 
 def group_name(name: str, *, where: str = "NAME") -> str:
     """A group's name as stored: spaces collapsed, 1 to 100 printable characters (never a control one)."""
-    name = " ".join(name.split())
+    name = as_stored(name)
     if not name:
         raise InvalidInput("a group needs a name", where=where)
     return checked_text(name, what="a group name", at_most=100, where=where)

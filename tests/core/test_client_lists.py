@@ -161,3 +161,25 @@ def test_a_leap_day_birthday_has_a_week_in_common_years_too(engine, uow_factory)
     assert week_of(date(2027, 3, 3)) == ["March"]  # 1–7 March: once, not twice
     assert week_of(date(2028, 2, 29)) == ["Leap", "March"]  # 28 February – 5 March 2028, a leap year
     assert week_of(date(2028, 2, 22)) == []  # 21–27 February 2028
+
+
+def test_a_group_is_found_as_it_was_typed_when_made(engine, uow_factory, base) -> None:
+    """A name is stored with its spaces collapsed: typed again as it was made ("Key  accounts"), the list,
+    the reports, changing and removing it said "no group named 'Key accounts'"."""
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.reports import Filters, Period, ReportRequest, run_report
+
+    typed = "  Key  accounts "
+    with uow_factory(actor_login="sup") as uow:
+        create_group(uow, name=typed)
+    assert names(uow_factory, group=typed) == []
+    with uow_factory(actor_login="sup", readonly=True) as uow:
+        request = ReportRequest(Period(None, None, ZoneInfo("UTC")), Filters(group=typed))
+        assert run_report(uow, name="clients", request=request).filters == {"group": "Key accounts"}
+    with uow_factory(actor_login="sup") as uow:
+        update_group(uow, name=typed, colour="#00ff00")
+    with uow_factory(actor_login="sup") as uow:
+        assert delete_group(uow, name=typed) == 0
+    with uow_factory(readonly=True) as uow:
+        assert [group.name for group in list_groups(uow)] == ["VIP"]
