@@ -183,3 +183,23 @@ def test_a_group_is_found_as_it_was_typed_when_made(engine, uow_factory, base) -
         assert delete_group(uow, name=typed) == 0
     with uow_factory(readonly=True) as uow:
         assert [group.name for group in list_groups(uow)] == ["VIP"]
+
+
+def test_two_groups_are_never_a_letter_case_apart(engine, uow_factory, base) -> None:
+    """ "vip" beside "VIP" was a second group, which the import (matching names in any case) took for
+    either; now it is the same group: refused as a new one, found when typed, and a form's "vip" joins it."""
+    from hotline.core.services.clients import ensure_group
+
+    with uow_factory(actor_login="sup") as uow:
+        for name in ("vip", " Vip "):
+            with pytest.raises(Conflict, match="'VIP' exists already"):
+                create_group(uow, name=name)
+        create_group(uow, name="Опт")
+        with pytest.raises(Conflict):
+            create_group(uow, name="ОПТ")
+        with pytest.raises(Conflict):
+            update_group(uow, name="Опт", new_name="vip")
+        update_group(uow, name="опт", new_name="ОПТ")  # its own name in another case: a rename
+        assert ensure_group(uow, name="vip").name == "VIP"
+    with uow_factory(readonly=True) as uow:
+        assert [group.name for group in list_groups(uow)] == ["VIP", "ОПТ"]
