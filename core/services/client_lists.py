@@ -20,7 +20,7 @@ from hotline.core.clock import EARLIEST_YEAR
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator
 from hotline.core.services.audit import record_audit
-from hotline.core.services.groups import as_stored
+from hotline.core.services.groups import as_stored, find_group
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -158,12 +158,10 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
     client = Client.__table__
     conditions: list[Any] = []
     if filters.group is not None:
-        group = ClientGroup.__table__
-        name = as_stored(filters.group)
-        group_id = uow.session.execute(select(group.c.id).where(group.c.name == name)).scalar()
-        if group_id is None:
-            raise NotFound(f"no group named {name!r}", where="--group")
-        conditions.append(client.c.group_id == group_id)
+        found = find_group(uow, name=filters.group)  # as typed: spaces collapsed, any case
+        if found is None:
+            raise NotFound(f"no group named {as_stored(filters.group)!r}", where="--group")
+        conditions.append(client.c.group_id == found.id)
     if filters.owner is not None:
         operator = Operator.__table__
         owner_id = uow.session.execute(

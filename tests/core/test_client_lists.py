@@ -201,5 +201,6 @@ def test_two_groups_are_never_a_letter_case_apart(engine, uow_factory, base) -> 
             update_group(uow, name="Опт", new_name="vip")
         update_group(uow, name="опт", new_name="ОПТ")  # its own name in another case: a rename
         assert ensure_group(uow, name="vip").name == "VIP"
+    assert names(uow_factory, group="vip") == ["Anton", "Clara"]
     with uow_factory(readonly=True) as uow:
         assert [group.name for group in list_groups(uow)] == ["VIP", "ОПТ"]
