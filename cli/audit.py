@@ -31,11 +31,15 @@ def list_(
     """Audit entries, newest first; JSON: {"entries": [...], "more": bool}."""
     from datetime import datetime, time
 
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.audit import audit_json, list_audit, parse_entity
 
     state = cli_state()
     state.authorize("audit.read", entity="audit_entry")
-    kind, key = parse_entity(entity) if entity else (None, None)
+    for option, value in (("--actor", actor), ("--entity", entity)):
+        if value is not None and not value.strip():  # an unset variable in a script: not "no filter"
+            raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
+    kind, key = parse_entity(entity) if entity is not None else (None, None)
     day = given_day(since, where="--since")
     start = datetime.combine(day, time(), tzinfo=state.settings.zone) if day else None
     with state.uow(readonly=True) as uow:

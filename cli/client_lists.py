@@ -16,6 +16,8 @@ from hotline.cli.output import info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from hotline.core.services.client_lists import ClientPage
 
 groups_app = typer.Typer(help="Client groups: name, colour, contract level.", no_args_is_help=True)
@@ -101,10 +103,10 @@ def list_clients(
     if as_json:
         print_json(page.as_json())
         return
-    _print_page(page)
+    _print_page(page, zone=state.settings.zone)
 
 
-def _print_page(page: ClientPage) -> None:
+def _print_page(page: ClientPage, *, zone: ZoneInfo) -> None:
     result = table(
         None, ["id", "name", "group", "owner", "source", "campaign", "birthday", "last contact"], []
     )
@@ -112,9 +114,10 @@ def _print_page(page: ClientPage) -> None:
         group = safe(line.group)
         if line.group and line.group_colour:
             group.stylize(line.group_colour)
+        contact = line.last_contact.astimezone(zone).date() if line.last_contact else None  # the local day
         result.add_row(
             safe(line.id), safe(line.name), group, safe(line.owner), safe(line.source), safe(line.campaign),
-            safe(line.birthday), safe(line.last_contact.date() if line.last_contact else None),
+            safe(line.birthday), safe(contact),
         )  # fmt: skip
     console = stdout()
     console.print(result)

@@ -79,10 +79,10 @@ def _command(name: str) -> Callable[..., None]:
     ) -> None:
         from hotline.core.reports import Filters, explain_report
 
+        cli_state().authorize("report", entity="report", entity_id=name)
         if explain:
             stdout().print(Text(explain_report(name)))
             return
-        cli_state().authorize("report", entity="report", entity_id=name)
         output = stdout_for_dash(output)
         chosen = ReportFormat.json if as_json else fmt
         if output is not None:
@@ -209,6 +209,9 @@ def send(
 
     state = cli_state()
     state.authorize("report.send", entity="report", entity_id=name)
+    for option, value in (("--period", period), ("--format", fmt)):
+        if value is not None and not value.strip():  # a blank is a mistake, not the schedule's value
+            raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
     settings = state.settings
     schedule = settings.reports.schedules.get(name)
     if schedule is None:

@@ -116,6 +116,10 @@ class Filters:
     group: str | None = None
     source: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.group is not None and self.group.strip():  # as stored: spaces collapsed (a blank: refused)
+            object.__setattr__(self, "group", " ".join(self.group.split()))
+
     def given(self) -> dict[str, str]:
         return {name: value for name in FILTER_NAMES if (value := getattr(self, name)) is not None}
 

@@ -74,7 +74,8 @@ def build(uow: UnitOfWork, request: ReportRequest) -> Report:
     resolved = (
         select(ticket.c.assignee_id, func.count(), func.sum(case((ticket.c.resolved_at <= due, 1), else_=0)),
                func.sum(case((ticket.c.resolved_at > due, 1), else_=0)))
-        .where(*period.where(ticket.c.resolved_at), *filters.tickets(ticket))
+        .where(ticket.c.resolved_at.is_not(None), *period.where(ticket.c.resolved_at),
+               *filters.tickets(ticket))
         .group_by(ticket.c.assignee_id)
     )  # fmt: skip
     for assignee_id, count, met, missed in connection.execute(resolved):
@@ -104,7 +105,9 @@ def _first_contact(uow: UnitOfWork, request: ReportRequest) -> Any:
     if uow.session.get_bind().dialect.name == "postgresql":
         window_end: Any = call.c.started_at + literal(FCR_WINDOW, Interval())
     else:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the same instant a week on, to the millisecond
-        window_end = func.strftime("%Y-%m-%d %H:%M:%f", call.c.started_at, f"+{FCR_WINDOW.days} days")
+        # ('HH:MM:SS.SSS', padded with 999 so the week's last instant, '….SSS000', compares within it)
+        week_on = func.strftime("%Y-%m-%d %H:%M:%f", call.c.started_at, f"+{FCR_WINDOW.days} days")
+        window_end = week_on.concat("999")
     repeated = exists(
         select(later.c.id).where(
             later.c.client_id == call.c.client_id, later.c.kind == "call", later.c.direction == "in",

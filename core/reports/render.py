@@ -47,8 +47,15 @@ def report_csv(report: Report) -> str:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(report.columns)
     for row in report.rows:
-        writer.writerow([neutralise("" if value is None else str(value)) for value in row])
+        writer.writerow([_csv_cell(value) for value in row])
     return stream.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    """Text never starts a formula; a number is written as it is (``-100.0`` is a figure, not a formula)."""
+    if value is None:
+        return ""
+    return neutralise(value) if isinstance(value, str) else str(value)
 
 
 def report_xlsx(report: Report) -> bytes:

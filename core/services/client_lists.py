@@ -7,17 +7,20 @@ one row more read to say whether there is more.
 
 from __future__ import annotations
 
+from calendar import isleap
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import cast, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from hotline.core.attribution import check_filter
+from hotline.core.clock import EARLIEST_YEAR
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Operator
 from hotline.core.services.audit import record_audit
+from hotline.core.services.groups import as_stored, find_group
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 SORTS = {
     "name": ("name", False), "-name": ("name", True), "created": ("created_at", False),
     "-created": ("created_at", True), "last-contact": ("last_interaction_at", False),
-    "-last-contact": ("last_interaction_at", True), "id": ("id", False),
+    "-last-contact": ("last_interaction_at", True), "id": ("id", False), "-id": ("id", True),
 }  # fmt: skip
 COLUMNS = ["id", "name", "kind", "group", "owner", "source", "campaign", "birthday", "tags", "last_contact"]
 MAX_PAGE = 1000
@@ -155,11 +158,10 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
     client = Client.__table__
     conditions: list[Any] = []
     if filters.group is not None:
-        group = ClientGroup.__table__
-        group_id = uow.session.execute(select(group.c.id).where(group.c.name == filters.group)).scalar()
-        if group_id is None:
-            raise NotFound(f"no group named {filters.group!r}", where="--group")
-        conditions.append(client.c.group_id == group_id)
+        found = find_group(uow, name=filters.group)  # as typed: spaces collapsed, any case
+        if found is None:
+            raise NotFound(f"no group named {as_stored(filters.group)!r}", where="--group")
+        conditions.append(client.c.group_id == found.id)
     if filters.owner is not None:
         operator = Operator.__table__
         owner_id = uow.session.execute(
@@ -177,15 +179,31 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
     if filters.tag is not None:
         conditions.append(_has_tag(uow, filters.tag))
     if filters.birthday_this_week:
-        monday = today - timedelta(days=today.weekday())
-        days = [(monday + timedelta(days=offset)).strftime("%m-%d") for offset in range(7)]
-        conditions.append(_month_day(uow, client.c.birthday).in_(days))
+        conditions.append(_month_day(uow, client.c.birthday).in_(_week_days(today)))
     if filters.no_contact_days is not None:
         if filters.no_contact_days < 1:
             raise InvalidInput("--no-contact-days must be 1 or more", where="--no-contact-days")
-        since = uow.now() - timedelta(days=filters.no_contact_days)
+        since = _days_before(uow.now(), filters.no_contact_days)
         conditions.append(client.c.last_interaction_at.is_(None) | (client.c.last_interaction_at < since))
     return conditions
+
+
+def _week_days(today: date) -> list[str]:
+    """The ``MM-DD`` of this week's days (Monday to Sunday); in a common year 28 February also stands for
+    29 February, so that a leap-day birthday has a week every year."""
+    monday = today - timedelta(days=today.weekday())
+    week = [monday + timedelta(days=offset) for offset in range(7)]
+    days = [day.strftime("%m-%d") for day in week]
+    if any(day.month == 2 and day.day == 28 and not isleap(day.year) for day in week):
+        days.append("02-29")
+    return days
+
+
+def _days_before(now: datetime, days: int) -> datetime:
+    """``days`` before ``now``; no contact is dated before 1970, so any span reaching past it is 1970
+    (``--no-contact-days 99999999`` failed as "date value out of range", naming no option)."""
+    earliest = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+    return earliest if days >= (now - earliest).days else now - timedelta(days=days)
 
 
 def _has_tag(uow: UnitOfWork, tag: str) -> Any:

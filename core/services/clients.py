@@ -20,7 +20,7 @@ from hotline.core.phones import normalize_phone
 from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.services.groups import create_group, group_name
+from hotline.core.services.groups import create_group, find_group, group_name
 from hotline.core.text import MAX_NOTES, MAX_TAG, checked_text
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> Cl
     """The group of that name, created (with ``colour``) when it does not exist yet: creating one is
     managing groups (supervisors and admins), whichever form or import asks for it."""
     name = group_name(name, where="group")
-    group = uow.session.exec(select(ClientGroup).where(ClientGroup.name == name)).first()
+    group = find_group(uow, name=name)
     if group is None:
         group = create_group(uow, name=name, colour=colour)
     return group

@@ -61,8 +61,8 @@ def create_group(
 ) -> ClientGroup:
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     name = group_name(name)
-    if _find(uow, name) is not None:
-        raise Conflict(f"a group named {name!r} exists already", where="NAME")
+    if (existing := _find(uow, name)) is not None:
+        raise Conflict(f"a group named {existing.name!r} exists already", where="NAME")
     group = ClientGroup(
         name=name,
         colour=clean_colour(colour or DEFAULT_COLOUR),
@@ -87,8 +87,8 @@ def update_group(
     group = get_group(uow, name=name)
     before = snapshot(group)
     if new_name is not None and group_name(new_name) != group.name:
-        if _find(uow, group_name(new_name)) is not None:
-            raise Conflict(f"a group named {new_name.strip()!r} exists already", where="--name")
+        if (existing := _find(uow, group_name(new_name))) not in (None, group):
+            raise Conflict(f"a group named {existing.name!r} exists already", where="--name")
         group.name = group_name(new_name)
     if colour is not None:
         group.colour = clean_colour(colour)
@@ -120,19 +120,37 @@ def delete_group(uow: UnitOfWork, *, name: str) -> int:
 
 
 def get_group(uow: UnitOfWork, *, name: str) -> ClientGroup:
-    group = _find(uow, name.strip())
+    """The group named ``name`` as it was typed when made (its spaces collapsed, as stored)."""
+    group = _find(uow, as_stored(name))
     if group is None:
-        raise NotFound(f"no group named {name.strip()!r}", where="NAME")
+        raise NotFound(f"no group named {as_stored(name)!r}", where="NAME")
     return group
 
 
+def as_stored(name: str) -> str:
+    """A group name typed to find a group: its spaces collapsed, as ``group_name`` stores it."""
+    return " ".join(name.split())
+
+
 def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
-    return uow.session.scalars(select(ClientGroup).where(ClientGroup.name == name)).first()
+    """The group of exactly that name, else the one whose name differs only in case ("vip" is "VIP", as
+    the import matches them): two groups a letter's case apart would be one to the import."""
+    exact = uow.session.scalars(select(ClientGroup).where(ClientGroup.name == name)).first()
+    if exact is not None:
+        return exact
+    folded = name.casefold()
+    alike = [group for group in uow.session.scalars(select(ClientGroup)) if group.name.casefold() == folded]
+    return alike[0] if len(alike) == 1 else None
+
+
+def find_group(uow: UnitOfWork, *, name: str) -> ClientGroup | None:
+    """The group ``name`` names (as typed: spaces collapsed, any case), or None."""
+    return _find(uow, as_stored(name))
 
 
 def group_name(name: str, *, where: str = "NAME") -> str:
     """A group's name as stored: spaces collapsed, 1 to 100 printable characters (never a control one)."""
-    name = " ".join(name.split())
+    name = as_stored(name)
     if not name:
         raise InvalidInput("a group needs a name", where=where)
     return checked_text(name, what="a group name", at_most=100, where=where)

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 WAITING = (TicketStatus.NEW.value, TicketStatus.OPEN.value)
 BREACH_HORIZON = timedelta(hours=1)
-MAX_OPERATORS = 40
 
 
 @dataclass(frozen=True)
@@ -195,13 +194,12 @@ def _operators(uow: UnitOfWork, *, now: datetime, midnight: datetime) -> list[Op
         select(operator.c.id, operator.c.login, operator.c.display_name)
         .where(operator.c.active.is_(True))
         .order_by(operator.c.login)
-        .limit(MAX_OPERATORS)
     ).all()
     last_call_end = _last_calls(uow, midnight=midnight)
     last_pop = dict(
         connection.execute(
             select(pop.c.operator_login, func.max(pop.c.requested_at))
-            .where(pop.c.requested_at >= midnight, pop.c.operator_login.in_([p.login for p in people]))
+            .where(pop.c.requested_at >= midnight)
             .group_by(pop.c.operator_login)
         ).all()
     )

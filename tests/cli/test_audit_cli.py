@@ -61,3 +61,14 @@ def test_an_offset_past_what_a_column_holds_is_bad_usage(engine, clock, database
         result = hotline("--db", database_url, "--operator", "boss", *command, "--offset", str(2**63))
         assert result.exit_code == 2, (command, result.output)
         assert "--offset" in result.output
+
+
+def test_a_blank_actor_or_entity_is_bad_usage_not_no_filter(engine, clock, database_url: str) -> None:
+    """``--entity ""`` listed the whole trail as if left out; ``--actor ""`` an empty one, exit 0."""
+    populate(engine, clock)
+    for option in ("--entity", "--actor"):
+        for blank in ("", "  "):
+            result = hotline("--db", database_url, "--operator", "boss", "audit", "list", option, blank)
+            assert result.exit_code == 2, result.output
+            assert len(result.output.strip().splitlines()) == 1
+            assert option in result.output and "blank" in result.output

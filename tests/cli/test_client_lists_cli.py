@@ -91,3 +91,37 @@ def test_the_export_file_is_never_written_over_nor_the_database(empty_db: str, t
     no_export = hotline(*base, "clients", "list", "-o", str(listed))  # listed on the screen, exit 0
     assert no_export.exit_code == 2 and "--export" in no_export.stderr
     assert not listed.exists()
+
+
+def test_the_last_contact_is_the_local_day(empty_db: str, tmp_path: Path) -> None:
+    """A call at 01:30 in Moscow (22:30 UTC the day before) showed as the day before in the table."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from hotline.core.db import UnitOfWork, make_engine
+    from hotline.core.models import Client
+    from hotline.core.services.clients import ClientDraft, create_client
+
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "Europe/Moscow"\n', encoding="utf-8")
+    base = (
+        "--db",
+        empty_db,
+        "--config",
+        str(config),
+        "--operator",
+        "boss",
+        "--now",
+        "2026-11-23T10:00:00+03:00",
+    )
+    assert hotline(*base, "db", "init").exit_code == 0
+    engine = make_engine(empty_db)
+    with UnitOfWork(engine, actor_login="boss") as uow:
+        client = create_client(uow, draft=ClientDraft(name="Night caller"), default_region="RU")
+        contact = datetime(2026, 11, 22, 22, 30, tzinfo=UTC)
+        uow.session.execute(update(Client).where(Client.id == client.id).values(last_interaction_at=contact))
+    engine.dispose()
+    table = hotline(*base, "clients", "list")
+    assert table.exit_code == 0, table.output
+    assert "2026-11-23" in table.stdout and "2026-11-22" not in table.stdout

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.core.clock import FixedClock
 from hotline.core.db import UnitOfWork, make_engine
+from hotline.core.models import OutboxMessage
 from hotline.core.models.enums import Direction, Role
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call
@@ -140,3 +142,24 @@ def test_a_source_no_client_has_and_no_configuration_names_is_bad_usage_not_an_e
     known = hotline(db, "performance", "--source", "TV", "--json")
     assert known.exit_code == 0, known.output
     assert json.loads(known.stdout)["filters"] == {"source": "TV"}
+
+
+@pytest.mark.parametrize("option", ["--period", "--format"])
+def test_a_blank_period_or_format_is_not_the_default(db: str, option: str) -> None:
+    """``report send calls --period ""`` (an unset variable in a cron line) mailed last week's report."""
+    result = hotline(db, "send", "calls", "--to", "boss@example.com", option, " ")
+    assert result.exit_code == 2, result.output
+    assert f"{option}: a blank {option}" in result.stderr
+    with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
+        assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("login", "said"), [("anna", "needs supervisor or admin"), ("nobody", "unknown operator")]
+)
+def test_explain_is_a_report_command_like_the_others(db: str, login: str, said: str) -> None:
+    """``report calls --explain`` printed its text to an operator and to an unknown login, exit 0: the
+    one command that proved nobody (every command establishes the acting operator)."""
+    result = hotline(db, "calls", "--explain", login=login)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr and not result.stdout

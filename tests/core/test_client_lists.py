@@ -79,10 +79,13 @@ def test_each_filter(engine, uow_factory, base) -> None:
     assert names(uow_factory, campaign="TV-DEC", known_campaigns=("TV-NOV", "TV-DEC")) == []
     with pytest.raises(InvalidInput, match="1 or more"):
         names(uow_factory, no_contact_days=0)
+    for days in (99_999_999, 2**31, 10**30):  # reaching back past 1970: the never contacted and no other
+        assert names(uow_factory, no_contact_days=days) == ["Clara"]
 
 
 def test_sorted_and_paged(engine, uow_factory, base) -> None:
     assert names(uow_factory, sort="-name") == ["Dmitri", "Clara", "Boris", "Anton"]
+    assert names(uow_factory, sort="-id") == ["Dmitri", "Clara", "Boris", "Anton"]  # "- reverses" id too
     assert names(uow_factory, sort="-last-contact") == ["Anton", "Boris", "Dmitri", "Clara"]  # never: last
     assert names(uow_factory, sort="last-contact") == ["Dmitri", "Boris", "Anton", "Clara"]
     with uow_factory(readonly=True) as uow:
@@ -141,3 +144,63 @@ def test_groups_are_managed_by_supervisors_and_audited(engine, uow_factory, base
         ).all()
         assert actions.count("group.update") == 1 and actions.count("group.delete") == 1
         assert uow.session.get(Client, base["Anton"]).group_id is None
+
+
+def test_a_leap_day_birthday_has_a_week_in_common_years_too(engine, uow_factory) -> None:
+    """Born on 29 February: never in "birthday this week" three years in four (the week holds no 02-29)."""
+    with uow_factory() as uow:
+        create_client(uow, draft=ClientDraft(name="Leap", birthday=date(2000, 2, 29)), default_region="RU")
+        create_client(uow, draft=ClientDraft(name="March", birthday=date(2001, 3, 1)), default_region="RU")
+    birthdays = ClientListFilter(birthday_this_week=True)
+
+    def week_of(today: date) -> list[str]:
+        with uow_factory(readonly=True) as uow:
+            return [line.name for line in list_clients(uow, filters=birthdays, today=today).lines]
+
+    assert week_of(date(2027, 2, 24)) == ["Leap"]  # 22–28 February 2027: the 28th stands for the 29th
+    assert week_of(date(2027, 3, 3)) == ["March"]  # 1–7 March: once, not twice
+    assert week_of(date(2028, 2, 29)) == ["Leap", "March"]  # 28 February – 5 March 2028, a leap year
+    assert week_of(date(2028, 2, 22)) == []  # 21–27 February 2028
+
+
+def test_a_group_is_found_as_it_was_typed_when_made(engine, uow_factory, base) -> None:
+    """A name is stored with its spaces collapsed: typed again as it was made ("Key  accounts"), the list,
+    the reports, changing and removing it said "no group named 'Key accounts'"."""
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.reports import Filters, Period, ReportRequest, run_report
+
+    typed = "  Key  accounts "
+    with uow_factory(actor_login="sup") as uow:
+        create_group(uow, name=typed)
+    assert names(uow_factory, group=typed) == []
+    with uow_factory(actor_login="sup", readonly=True) as uow:
+        request = ReportRequest(Period(None, None, ZoneInfo("UTC")), Filters(group=typed))
+        assert run_report(uow, name="clients", request=request).filters == {"group": "Key accounts"}
+    with uow_factory(actor_login="sup") as uow:
+        update_group(uow, name=typed, colour="#00ff00")
+    with uow_factory(actor_login="sup") as uow:
+        assert delete_group(uow, name=typed) == 0
+    with uow_factory(readonly=True) as uow:
+        assert [group.name for group in list_groups(uow)] == ["VIP"]
+
+
+def test_two_groups_are_never_a_letter_case_apart(engine, uow_factory, base) -> None:
+    """ "vip" beside "VIP" was a second group, which the import (matching names in any case) took for
+    either; now it is the same group: refused as a new one, found when typed, and a form's "vip" joins it."""
+    from hotline.core.services.clients import ensure_group
+
+    with uow_factory(actor_login="sup") as uow:
+        for name in ("vip", " Vip "):
+            with pytest.raises(Conflict, match="'VIP' exists already"):
+                create_group(uow, name=name)
+        create_group(uow, name="Опт")
+        with pytest.raises(Conflict):
+            create_group(uow, name="ОПТ")
+        with pytest.raises(Conflict):
+            update_group(uow, name="Опт", new_name="vip")
+        update_group(uow, name="опт", new_name="ОПТ")  # its own name in another case: a rename
+        assert ensure_group(uow, name="vip").name == "VIP"
+    assert names(uow_factory, group="vip") == ["Anton", "Clara"]
+    with uow_factory(readonly=True) as uow:
+        assert [group.name for group in list_groups(uow)] == ["VIP", "ОПТ"]

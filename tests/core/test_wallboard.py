@@ -121,3 +121,18 @@ def test_each_operator_is_idle_since_the_end_of_their_own_latest_call(engine, uo
         ("sup", "no calls today", None),
     ]
     assert board.calls_per_hour == [0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1]
+
+
+def test_every_operator_on_the_floor_is_listed_however_many(engine, uow_factory) -> None:
+    """Only the first 40 logins were read: with more operators, one on a call late in the alphabet was
+    missing from the wallboard without a word."""
+    logins = [f"op{index:02d}" for index in range(45)]
+    with uow_factory() as uow:
+        for login in logins:
+            add_operator(uow, login=login, role=Role.OPERATOR)
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        uow.session.add(ScreenPop(operator_login="op44", number="+7 900", requested_at=msk(23, 9, 50)))
+    with uow_factory(actor_login="sup", readonly=True) as uow:
+        board = read_wallboard(uow, zone=MOSCOW)
+    assert [o.login for o in board.operators] == [*logins, "sup"]
+    assert [(o.login, o.state) for o in board.operators if o.state == "on a call"] == [("op44", "on a call")]

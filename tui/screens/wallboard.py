@@ -69,6 +69,16 @@ def age_text(since: datetime | None, now: datetime) -> str:
     return f"{hours // 24}d{hours % 24:02d}h"
 
 
+def percent_text(share: float | None) -> str:
+    """A compliance share as the wallboard shows it: whole per cents, but never 100 % for less (99.6 is
+    ``99.6%``: one breach in 250 tickets showed as a perfect ``100%``); ``—`` for none."""
+    if share is None:
+        return "—"
+    if share < 100 and round(share) >= 100:
+        return f"{min(share, 99.9):.1f}%"
+    return f"{share:.0f}%"
+
+
 def _shift_end(hours: str) -> str:
     """``09:00-18:00`` → ``to 18:00`` (what a supervisor needs at a glance, and narrow enough for 80
     columns); an exception or anything else is shown as it is."""
@@ -147,7 +157,7 @@ class WallboardScreen(Screen[None]):
         table = self.query_one("#wallboard-queues", DataTable)
         table.clear()
         for queue in board.queues:
-            sla = "—" if queue.sla_today is None else f"{queue.sla_today:.0f}%"
+            sla = percent_text(queue.sla_today)
             sla_style = "" if queue.sla_today is None or queue.sla_today >= 90 else "bold red"
             table.add_row(
                 Text(printable(queue.name)),
@@ -190,4 +200,4 @@ class WallboardScreen(Screen[None]):
         forward_worker_failure(self, event)
 
 
-__all__ = ["WallboardScreen", "age_text"]
+__all__ = ["WallboardScreen", "age_text", "percent_text"]

@@ -15,7 +15,15 @@ from hotline.core.attribution import Attributions, CampaignConfig
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Ticket, TicketEvent
 from hotline.core.models.enums import Direction, InteractionKind, Role
-from hotline.core.reports import REPORT_NAMES, Filters, Period, ReportRequest, explain_report, run_report
+from hotline.core.reports import (
+    REPORT_NAMES,
+    Filters,
+    Period,
+    Report,
+    ReportRequest,
+    explain_report,
+    run_report,
+)
 from hotline.core.reports.render import report_bytes, report_csv
 from hotline.core.services.clients import ClientDraft, create_client
 from hotline.core.services.interactions import log_call, log_interaction
@@ -129,6 +137,23 @@ def test_new_clients_by_source_and_campaign(engine, uow_factory, week) -> None:
         report(uow_factory, "clients", queue="Support")
 
 
+def test_a_campaign_under_two_sources_is_costed_once(engine, uow_factory, week) -> None:
+    """A client may give another source than the campaign's: its cost was then shown whole on each row,
+    divided by that row's clients only (45,000 and 90,000 a client for one campaign of three clients) and
+    summed twice in the last line."""
+    with uow_factory() as uow:
+        draft = ClientDraft(name="Zoya", source="Friend", campaign="TV-NOV")
+        client = create_client(uow, draft=draft, default_region="RU", attributions=CAMPAIGNS)
+        uow.session.execute(update(Client).where(Client.id == client.id).values(created_at=msk(19, 9)))
+    assert report(uow_factory, "clients").rows == [
+        ["Friend", "TV-NOV", 1, 90000.0, 30000.0],
+        ["Friend", "(none)", 1, None, None],
+        ["Search", "(none)", 1, None, None],
+        ["TV", "TV-NOV", 2, 90000.0, 30000.0],
+        ["(all)", "", 5, 90000.0, None],
+    ]
+
+
 def test_inquiries_by_channel_topic_source_and_hour(engine, uow_factory, week) -> None:
     assert report(uow_factory, "inquiries").rows == [
         ["channel", "phone", 5, 5, 0], ["channel", "desk", 3, 0, 3], ["channel", "email", 1, 0, 1],
@@ -159,6 +184,29 @@ def test_performance_per_operator(engine, uow_factory, week) -> None:
     assert [row[0] for row in report(uow_factory, "performance", operator="anna").rows] == ["anna"]
 
 
+def test_performance_over_all_time_counts_only_resolved_tickets(engine, uow_factory, week) -> None:
+    """Without --from/--to the open tickets (T3, T4 of boris, T6 of nobody) were counted as resolved."""
+    assert report(uow_factory, "performance", period=(None, None)).rows == [
+        ["anna", "Anna", 4, 210, 810, 2, 66.7, 1, 1, 2],
+        ["boris", "Boris", 3, 390, 390, 1, 66.7, 0, 0, 0],
+    ]
+
+
+def test_a_call_again_exactly_seven_days_later_is_a_repeat_on_both_backends(engine, uow_factory) -> None:
+    """ "Within 7 days" held its last instant on PostgreSQL and not on SQLite (text compared to the
+    millisecond: '…00.000000' sorts after '…00.000'): the same calls gave 50 % there and 100 % here."""
+    with uow_factory() as uow:
+        add_operator(uow, login="anna", role=Role.OPERATOR, display_name="Anna")
+        add_operator(uow, login="sup", role=Role.SUPERVISOR)
+        client_id = create_client(uow, draft=ClientDraft(name="Ivan"), default_region="RU").id
+    with uow_factory(actor_login="anna") as uow:
+        for day in (16, 23):
+            log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=60, outcome="ok",
+                     started_at=msk(day, 10))  # fmt: skip
+    result = report(uow_factory, "performance", period=(date(2026, 11, 16), date(2026, 11, 23)))
+    assert [row[:3] + row[6:7] for row in result.rows] == [["anna", "Anna", 2, 50.0]]
+
+
 def test_queues_volume_trend_backlog_and_sla(engine, uow_factory, week) -> None:
     assert report(uow_factory, "queues").rows == [
         ["Sales", 2, 0, None, 0, 2, 2, 50.0],
@@ -168,6 +216,14 @@ def test_queues_volume_trend_backlog_and_sla(engine, uow_factory, week) -> None:
         ["Sales", 2, None, None, 0, 2, 2, 50.0],
         ["Support", 4, None, None, 3, 1, 2, 50.0],
     ]
+
+
+def test_a_falling_trend_is_a_number_in_csv(engine, uow_factory, week) -> None:
+    """A negative figure was written as text ('-100.0, the apostrophe that stops a formula)."""
+    result = report(uow_factory, "queues", period=(date(2026, 11, 23), date(2026, 11, 29)))
+    assert [row[:4] for row in result.rows] == [["Sales", 0, 2, -100.0], ["Support", 0, 2, -100.0]]
+    assert report_csv(result).splitlines()[1:] == ["Sales,0,2,-100.0,0,2,0,", "Support,0,2,-100.0,0,1,0,"]
+    assert report_csv(Report("x", "X", ["name"], [["-1+2"]])).splitlines()[1] == "'-1+2"
 
 
 def test_time_spent_per_ticket(engine, uow_factory, week) -> None:
