@@ -158,3 +158,23 @@ def test_a_message_no_rule_listens_to_is_said_not_silence(database_url, world) -
     result = hotline(database_url, config, "rules", "test", str(message))
     assert result.exit_code == 0, result.output
     assert "no rule listens to mail.received" in result.stderr
+
+
+def test_explain_and_test_send_no_escape_sequence_to_the_terminal(database_url, world) -> None:
+    """A rule named with an escape sequence reached the terminal raw through ``rules explain`` and
+    ``rules test`` (``list`` and the console filtered it)."""
+    config = config_with(
+        world,
+        '[[rules]]\nname = "red \\u001b[31m\\u001b]0;title\\u0007 rule"\n'
+        'on = ["ticket.created"]\nactions = [{ priority = "high" }]\n',
+    )
+    created = hotline(database_url, config, "tickets", "create", "--subject", "x", "--json")
+    assert created.exit_code == 0, created.output
+    number = json.loads(created.stdout)["number"]
+    message = world / "router.eml"
+    message.write_bytes(EML.replace(b"=?utf-8?b??=", "Роутер".encode()))
+    for args in (("explain", str(number)), ("test", str(message))):
+        result = hotline(database_url, config, "rules", *args)
+        assert result.exit_code == 0, result.output
+        assert "red [31m]0;title rule" not in result.stdout
+        assert "red rule" in result.stdout and "\x1b" not in result.stdout and "\x07" not in result.stdout
