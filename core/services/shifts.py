@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
@@ -29,6 +29,7 @@ from hotline.core.shifts.schedule import (
 )
 from hotline.core.sla.config import WEEKDAYS
 from hotline.core.text import checked_text
+from hotline.core.zones import known_zone
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -74,9 +75,9 @@ def set_shifts(uow: UnitOfWork, *, login: str, days: str, hours: str, timezone: 
     except ValueError as error:
         raise InvalidInput(str(error), where="--hours") from None
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {timezone!r}", where="--timezone") from None
+        known_zone(timezone)
+    except ValueError as error:
+        raise InvalidInput(str(error), where="--timezone") from None
     operator = get_operator(uow, login=login)
     _delete_shifts(uow, operator, weekdays)
     made = [
