@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -82,7 +82,10 @@ def check() -> None:
 
 
 @app.command("explain")
-def explain(number: Annotated[int, typer.Argument(help="Ticket number.")], as_json: JsonFlag = False) -> None:
+def explain(
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="Ticket number.")],
+    as_json: JsonFlag = False,
+) -> None:
     """Which rules matched the ticket's events, which did not and why, and what they did."""
     from hotline.cli.output import info, print_json, stdout
     from hotline.cli.state import cli_state

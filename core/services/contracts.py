@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
+from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import clean_contract_level
 from hotline.core.text import checked_text
@@ -48,7 +49,7 @@ def add_contract(
 ) -> Contract:
     """A contract for the client (supervisors and admins); the end is the last day covered."""
     uow.authorize("contract.manage", entity="client", entity_id=client_id)
-    if uow.session.get(Client, client_id) is None:
+    if not fits_id(client_id) or uow.session.get(Client, client_id) is None:
         raise NotFound(f"no client {client_id}")
     level = clean_contract_level(level, where="--level")  # refused, not cut, as a group's
     if level is None:
@@ -77,7 +78,7 @@ def add_contract(
 def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
     """Move a contract's last day (to end it early or extend it)."""
     uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
-    contract = uow.session.get(Contract, contract_id)
+    contract = uow.session.get(Contract, contract_id) if fits_id(contract_id) else None
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
     if ends_on < contract.starts_on:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Operator, Queue, QueueMember, Shift, ShiftException
+from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
@@ -181,7 +182,7 @@ def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: 
 
 def remove_exception(uow: UnitOfWork, *, exception_id: int) -> None:
     _supervisor(uow)
-    row = uow.session.get(ShiftException, exception_id)
+    row = uow.session.get(ShiftException, exception_id) if fits_id(exception_id) else None
     if row is None:
         raise NotFound(f"no shift exception {exception_id}")
     before = snapshot(row)

@@ -69,3 +69,33 @@ def test_add_list_end_and_warn(database_url, acme) -> None:
 def test_bad_contracts_are_exit_2(database_url, acme, args, where) -> None:
     result = hotline(database_url, "contracts", "add", str(acme), *args)
     assert result.exit_code == 2 and where in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            (
+                "contracts",
+                "add",
+                "2147483648",
+                "--level",
+                "gold",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-02-01",
+            ),
+            "no client 2147483648",
+        ),
+        (("contracts", "end", "99999999999", "--on", "2026-06-30"), "no contract 99999999999"),
+        (("contracts", "list", "--client", "2147483648"), "--client"),
+        (("shifts", "unexcept", "2147483648"), "no shift exception 2147483648"),
+        (("rules", "explain", "2147483648"), "NUMBER"),
+    ],
+)
+def test_ids_past_32_bits_are_exit_2_on_both_backends(database_url, acme, args, says) -> None:
+    """On PostgreSQL they were "database error: integer out of range", exit 1; on SQLite exit 2."""
+    result = hotline(database_url, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "database error" not in result.output
