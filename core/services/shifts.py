@@ -144,7 +144,13 @@ def add_exception(
     if other is not None and other.id == operator.id:
         raise InvalidInput("an operator cannot swap with themselves", where="--with")
     if other is not None:
+        for who in (operator, other):
+            if not who.active:
+                raise InvalidInput(
+                    f"operator {who.login!r} is deactivated: nobody would work", where="--with"
+                )
         _neither_away(uow, (operator, other), starts_on, ends_on)
+    _no_swap_then(uow, (operator, other) if other is not None else (operator,), starts_on, ends_on)
     row = ShiftException(
         operator_id=operator.id,  # type: ignore[arg-type]
         kind=kind,
@@ -178,6 +184,36 @@ def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: 
             " a swap would leave a shift uncovered",
             where="--date",
         )
+
+
+def _no_swap_then(uow: UnitOfWork, operators: tuple[Operator, ...], first: date, last: date) -> None:
+    """A day one of them already swaps takes no second swap (three shifts changing hands leave one
+    doubled and one with nobody) and no vacation or sick day (the colleague would work a shift that is
+    off, and nobody the colleague's): both were accepted, and the roster showed the first swap only."""
+    ids = [operator.id for operator in operators]
+    swap = uow.session.exec(
+        select(ShiftException).where(
+            ShiftException.kind == "swap",
+            col(ShiftException.operator_id).in_(ids) | col(ShiftException.other_operator_id).in_(ids),
+            col(ShiftException.starts_on) <= last,
+            col(ShiftException.ends_on) >= first,
+        )
+    ).first()
+    if swap is None:
+        return
+    logins = dict(
+        uow.session.exec(
+            select(Operator.id, Operator.login).where(
+                col(Operator.id).in_([swap.operator_id, swap.other_operator_id])
+            )
+        ).all()
+    )
+    raise InvalidInput(
+        f"{logins.get(swap.operator_id)} and {logins.get(swap.other_operator_id)} swap"
+        f" {swap.starts_on.isoformat()} (exception {swap.id}): call that off first"
+        f" (hotline shifts unexcept {swap.id})",
+        where="--date" if len(operators) == 2 else "--from",
+    )
 
 
 def remove_exception(uow: UnitOfWork, *, exception_id: int) -> None:
