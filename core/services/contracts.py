@@ -58,12 +58,13 @@ def add_contract(
     checked_text(reference, what="a contract reference", at_most=100, where="--reference")
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
+    covered = _covered_queues(uow, queues or [])
     contract = Contract(
         client_id=client_id,
         level=level,
         starts_on=starts_on,
         ends_on=ends_on,
-        queues=sorted({q.strip() for q in queues or [] if q.strip()}),
+        queues=covered,
         reference=reference,
         created_at=uow.now(),
     )
@@ -75,6 +76,24 @@ def add_contract(
     return contract
 
 
+def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:
+    """The queues a contract covers, each an existing queue: a typo (``Suport``) covered nothing and a
+    blank one was dropped, leaving a contract for every queue."""
+    from hotline.core.services.queues import get_queue
+
+    covered = set()
+    for name in names:
+        if not name.strip():
+            raise InvalidInput(
+                "a blank queue: name one, or leave --queue out to cover every queue", where="--queue"
+            )
+        try:
+            covered.add(get_queue(uow, name=name.strip()).name)
+        except NotFound as error:
+            raise NotFound(error.message, where="--queue") from None
+    return sorted(covered)
+
+
 def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
     """Move a contract's last day (to end it early or extend it)."""
     uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
@@ -82,7 +101,7 @@ def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contrac
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
     if ends_on < contract.starts_on:
-        raise InvalidInput("the contract would end before it starts", where="--end")
+        raise InvalidInput("the contract would end before it starts", where="--on")
     before = snapshot(contract)
     contract.ends_on = ends_on
     uow.session.add(contract)
