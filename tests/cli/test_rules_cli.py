@@ -99,6 +99,14 @@ def test_list_and_check(database_url, world) -> None:
         ('on = "ticket.created"\nactions = [{ notify = "" }]', "notify is blank"),
         ('on = "ticket.created"\nactions = [{ assign = " " }]', "assign is blank"),
         ('on = "ticket.created"\nactions = [{ reminder = { text = " " } }]', "text is blank"),
+        # "OK" to the check, then failed on every ticket (or added nothing)
+        (
+            'on = "ticket.created"\nactions = [{ mail = { to = "the boss", subject = "s", body = "b" } }]',
+            "mail.to (rule 'bad one'): to is requester, client, assignee or one address",
+        ),
+        ('on = "ticket.created"\nactions = [{ tags = [] }]', "tags names no tag"),
+        ('on = "ticket.created"\nactions = [{ tags = ["vip", " "] }]', "a tag is blank"),
+        ('on = "ticket.created"\nactions = [{ tags = ["a\\u001bb"] }]', "holds U+001B"),
     ],
 )
 def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:
