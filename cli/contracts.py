@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag, required_day
+from hotline.cli.options import MAX_ID, JsonFlag, required_day
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
@@ -62,7 +62,9 @@ def end(
 
 @app.command("list")
 def list_(
-    client_id: Annotated[int | None, typer.Option("--client", help="Only this client's.")] = None,
+    client_id: Annotated[
+        int | None, typer.Option("--client", min=1, max=MAX_ID, help="Only this client's.")
+    ] = None,
     ending: Annotated[
         int | None, typer.Option("--ending", min=0, max=3650, help="Only those ending within N days.")
     ] = None,

@@ -27,6 +27,7 @@ def escalate(
     from hotline.core.clock import clock_for
     from hotline.core.escalation.run import run_escalation
     from hotline.core.escalation.validate import validate_against_db
+    from hotline.core.identity import refuse_foreign_clock
     from hotline.core.services.system_runs import start_system_run
 
     state = cli_state()
@@ -34,6 +35,7 @@ def escalate(
         start_system_run(uow, run="escalate")  # refused (audited) before --now or the rules are read
         setup = state.sla
         clock = clock_for(now) if now else state.clock
+        refuse_foreign_clock(uow, state.identity, clock)
         validate_against_db(uow, setup=setup)
     steps = run_escalation(
         state.engine(), setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)

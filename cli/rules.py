@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag
+from hotline.cli.options import MAX_ID, JsonFlag
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 app = typer.Typer(help="Event rules: list, check, explain a ticket, test a message.", no_args_is_help=True)
 
@@ -29,7 +32,9 @@ def list_rules(as_json: JsonFlag = False) -> None:
     from hotline.cli.output import print_json, stdout, table
     from hotline.cli.state import cli_state
 
-    rules = cli_state().settings.rules
+    state = cli_state()
+    _ = state.identity  # who reads the rules is proven first, as for every other read
+    rules = state.settings.rules
     if as_json:
         print_json(
             [
@@ -77,7 +82,10 @@ def check() -> None:
 
 
 @app.command("explain")
-def explain(number: Annotated[int, typer.Argument(help="Ticket number.")], as_json: JsonFlag = False) -> None:
+def explain(
+    number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="Ticket number.")],
+    as_json: JsonFlag = False,
+) -> None:
     """Which rules matched the ticket's events, which did not and why, and what they did."""
     from hotline.cli.output import info, print_json, stdout
     from hotline.cli.state import cli_state
@@ -91,11 +99,9 @@ def explain(number: Annotated[int, typer.Argument(help="Ticket number.")], as_js
     if not explained:
         info(f"no rule was evaluated on ticket #{number}")
         return
-    from rich.text import Text
-
     for item in explained:
         for line in item.lines():
-            stdout().print(Text(line))
+            stdout().print(_line(line))
 
 
 @app.command("test")
@@ -108,8 +114,6 @@ def try_message(
     as_json: JsonFlag = False,
 ) -> None:
     """Dry-run the rules against a message: what they would do if it arrived now. Nothing is written."""
-    from rich.text import Text
-
     from hotline.cli.output import print_json, stdout
     from hotline.cli.state import cli_state
     from hotline.core.errors import InvalidInput
@@ -131,7 +135,18 @@ def try_message(
         info(f"no rule listens to {event}: the rules would do nothing with this message")
     for item in explained:
         for line in item.lines():
-            stdout().print(Text(line))
+            stdout().print(_line(line))
+
+
+def _line(line: str) -> Text:
+    """A line of an explanation, its indent kept, through the printable filter: rule names, reasons and
+    what was done carry configuration and ticket text."""
+    from rich.text import Text
+
+    from hotline.core.text import printable
+
+    indent = len(line) - len(line.lstrip(" "))
+    return Text(" " * indent + printable(line))
 
 
 def _read_message(path: Path, max_bytes: int):  # type: ignore[no-untyped-def]

@@ -203,6 +203,14 @@ def _fixed(clock: Clock | None) -> bool:
     return isinstance(clock, FixedClock)
 
 
+def refuse_foreign_clock(uow: UnitOfWork, identity: Identity, clock: Clock) -> None:
+    """A clock a command takes of its own (``escalate --now``) is the system account's, as ``--now`` is:
+    anyone else is refused (audited, at the real time), or she would date the steps and entries it writes."""
+    if _fixed(clock) and not identity.system:
+        uow.clock = SystemClock()
+        _refuse(uow, identity.authenticated, _FIXED_CLOCK_REFUSED)
+
+
 def _system_clock() -> Clock:
     from hotline.core.clock import SystemClock
 

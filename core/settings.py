@@ -9,7 +9,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ from hotline.core.sla.config import (
     check_references,
     config_error,
 )
+from hotline.core.zones import known_zone
 
 Security = Literal["ssl", "starttls", "none"]
 
@@ -267,10 +268,7 @@ class PbxSettings(BaseModel):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r}") from None
+            known_zone(value)
         return value
 
     def operator_for(self, extension: str | None) -> str | None:
@@ -392,10 +390,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        known_zone(value)
         return value
 
     @field_validator("default_region")

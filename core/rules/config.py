@@ -115,6 +115,9 @@ class RuleConditions(BaseModel):
         return {name: value for name, value in self if value is not None}
 
 
+MAIL_RECIPIENTS = ("requester", "client", "assignee")
+
+
 class MailAction(BaseModel):
     """A templated mail through the outbox."""
 
@@ -123,6 +126,22 @@ class MailAction(BaseModel):
     to: str = Field(default="requester", description='"requester", "client", "assignee" or an address.')
     subject: str
     body: str
+
+    @field_validator("to")
+    @classmethod
+    def _recipient(cls, value: str) -> str:
+        """Anything but the three names must be one address (it was checked only when mailing, so the
+        rule failed on every event)."""
+        if value in MAIL_RECIPIENTS:
+            return value
+        from hotline.core.emails import normalize_email
+        from hotline.core.errors import InvalidInput
+
+        try:
+            normalize_email(value)
+        except InvalidInput as error:
+            raise ValueError(f"to is {', '.join(MAIL_RECIPIENTS)} or one address; {error.message}") from None
+        return value
 
 
 class ReminderAction(BaseModel):
@@ -172,6 +191,27 @@ class RuleAction(BaseModel):
     notify: str | None = Field(default=None, description='"supervisor" or a login.')
 
     _tags = field_validator("tags", mode="before")(classmethod(lambda cls, value: _as_list(value)))
+
+    @field_validator("tags")
+    @classmethod
+    def _storable_tags(cls, value: list[str] | None) -> list[str] | None:
+        """Tags the ticket or client can take: a blank one added nothing, one with a control character
+        or too long failed on every event."""
+        if value is None:
+            return value
+        from hotline.core.errors import InvalidInput
+        from hotline.core.text import MAX_TAG, checked_text
+
+        if not any(tag.strip() for tag in value):
+            raise ValueError("tags names no tag, so the action could never apply")
+        for tag in value:
+            if not tag.strip():
+                raise ValueError("a tag is blank")
+            try:
+                checked_text(" ".join(tag.split()), what="a tag", at_most=MAX_TAG)
+            except InvalidInput as error:
+                raise ValueError(error.message) from None
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> RuleAction:

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
+from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import clean_contract_level
 from hotline.core.text import checked_text
@@ -48,7 +49,7 @@ def add_contract(
 ) -> Contract:
     """A contract for the client (supervisors and admins); the end is the last day covered."""
     uow.authorize("contract.manage", entity="client", entity_id=client_id)
-    if uow.session.get(Client, client_id) is None:
+    if not fits_id(client_id) or uow.session.get(Client, client_id) is None:
         raise NotFound(f"no client {client_id}")
     level = clean_contract_level(level, where="--level")  # refused, not cut, as a group's
     if level is None:
@@ -57,12 +58,13 @@ def add_contract(
     checked_text(reference, what="a contract reference", at_most=100, where="--reference")
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
+    covered = _covered_queues(uow, queues or [])
     contract = Contract(
         client_id=client_id,
         level=level,
         starts_on=starts_on,
         ends_on=ends_on,
-        queues=sorted({q.strip() for q in queues or [] if q.strip()}),
+        queues=covered,
         reference=reference,
         created_at=uow.now(),
     )
@@ -74,14 +76,32 @@ def add_contract(
     return contract
 
 
+def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:
+    """The queues a contract covers, each an existing queue: a typo (``Suport``) covered nothing and a
+    blank one was dropped, leaving a contract for every queue."""
+    from hotline.core.services.queues import get_queue
+
+    covered = set()
+    for name in names:
+        if not name.strip():
+            raise InvalidInput(
+                "a blank queue: name one, or leave --queue out to cover every queue", where="--queue"
+            )
+        try:
+            covered.add(get_queue(uow, name=name.strip()).name)
+        except NotFound as error:
+            raise NotFound(error.message, where="--queue") from None
+    return sorted(covered)
+
+
 def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
     """Move a contract's last day (to end it early or extend it)."""
     uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
-    contract = uow.session.get(Contract, contract_id)
+    contract = uow.session.get(Contract, contract_id) if fits_id(contract_id) else None
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
     if ends_on < contract.starts_on:
-        raise InvalidInput("the contract would end before it starts", where="--end")
+        raise InvalidInput("the contract would end before it starts", where="--on")
     before = snapshot(contract)
     contract.ends_on = ends_on
     uow.session.add(contract)

@@ -35,6 +35,17 @@ def get_operator(uow: UnitOfWork, *, login: str) -> Operator:
     return operator
 
 
+def get_assignee(uow: UnitOfWork, *, login: str) -> Operator:
+    """The operator a ticket may be given to: known and active (a deactivated one's console is locked,
+    so nobody would ever work it; a rule that names her fails on the ticket instead)."""
+    operator = get_operator(uow, login=login)
+    if not operator.active:
+        raise InvalidInput(
+            f"operator {login!r} is deactivated: nobody would work the ticket", where="assignee"
+        )
+    return operator
+
+
 def add_operator(
     uow: UnitOfWork,
     *,

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Operator, Queue, QueueMember, Shift, ShiftException
+from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
@@ -29,6 +30,7 @@ from hotline.core.shifts.schedule import (
 )
 from hotline.core.sla.config import WEEKDAYS
 from hotline.core.text import checked_text
+from hotline.core.zones import known_zone
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -74,9 +76,9 @@ def set_shifts(uow: UnitOfWork, *, login: str, days: str, hours: str, timezone: 
     except ValueError as error:
         raise InvalidInput(str(error), where="--hours") from None
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {timezone!r}", where="--timezone") from None
+        known_zone(timezone)
+    except ValueError as error:
+        raise InvalidInput(str(error), where="--timezone") from None
     operator = get_operator(uow, login=login)
     _delete_shifts(uow, operator, weekdays)
     made = [
@@ -142,7 +144,13 @@ def add_exception(
     if other is not None and other.id == operator.id:
         raise InvalidInput("an operator cannot swap with themselves", where="--with")
     if other is not None:
+        for who in (operator, other):
+            if not who.active:
+                raise InvalidInput(
+                    f"operator {who.login!r} is deactivated: nobody would work", where="--with"
+                )
         _neither_away(uow, (operator, other), starts_on, ends_on)
+    _no_swap_then(uow, (operator, other) if other is not None else (operator,), starts_on, ends_on)
     row = ShiftException(
         operator_id=operator.id,  # type: ignore[arg-type]
         kind=kind,
@@ -178,9 +186,39 @@ def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: 
         )
 
 
+def _no_swap_then(uow: UnitOfWork, operators: tuple[Operator, ...], first: date, last: date) -> None:
+    """A day one of them already swaps takes no second swap (three shifts changing hands leave one
+    doubled and one with nobody) and no vacation or sick day (the colleague would work a shift that is
+    off, and nobody the colleague's): both were accepted, and the roster showed the first swap only."""
+    ids = [operator.id for operator in operators]
+    swap = uow.session.exec(
+        select(ShiftException).where(
+            ShiftException.kind == "swap",
+            col(ShiftException.operator_id).in_(ids) | col(ShiftException.other_operator_id).in_(ids),
+            col(ShiftException.starts_on) <= last,
+            col(ShiftException.ends_on) >= first,
+        )
+    ).first()
+    if swap is None:
+        return
+    logins = dict(
+        uow.session.exec(
+            select(Operator.id, Operator.login).where(
+                col(Operator.id).in_([swap.operator_id, swap.other_operator_id])
+            )
+        ).all()
+    )
+    raise InvalidInput(
+        f"{logins.get(swap.operator_id)} and {logins.get(swap.other_operator_id)} swap"
+        f" {swap.starts_on.isoformat()} (exception {swap.id}): call that off first"
+        f" (hotline shifts unexcept {swap.id})",
+        where="--date" if len(operators) == 2 else "--from",
+    )
+
+
 def remove_exception(uow: UnitOfWork, *, exception_id: int) -> None:
     _supervisor(uow)
-    row = uow.session.get(ShiftException, exception_id)
+    row = uow.session.get(ShiftException, exception_id) if fits_id(exception_id) else None
     if row is None:
         raise NotFound(f"no shift exception {exception_id}")
     before = snapshot(row)

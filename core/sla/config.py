@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hotline.core.enums import Priority
 from hotline.core.errors import ConfigError
-from hotline.core.sla.duration import Duration, parse_duration
+from hotline.core.sla.duration import MAX_MINUTES, Duration, parse_duration
+from hotline.core.zones import known_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = tuple(priority.value for priority in Priority)
@@ -81,10 +81,7 @@ class CalendarConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        known_zone(value)
         return value
 
     @field_validator("country_holidays")
@@ -130,6 +127,10 @@ class CalendarConfig(BaseModel):
         if not any(self.day_spans(day) for day in WEEKDAYS):
             raise ValueError("the calendar has no working hours (after breaks) on any weekday")
         return self
+
+    def weekly_minutes(self) -> int:
+        """Working minutes in a week of the weekly hours (breaks cut out, holidays not)."""
+        return sum(end - start for day in WEEKDAYS for start, end in self.day_spans(day))
 
     def day_spans(self, weekday: str) -> list[Span]:
         """The working spans of a weekday (``mon`` …), breaks cut out."""
@@ -327,8 +328,21 @@ def check_references(
             raise ConfigError(
                 f"sla[{index}] ({policy.label}): unknown calendar {policy.calendar!r}", where=source
             )
+    for index, policy in enumerate(sla):
+        for name in ("first_response", "resolution"):
+            reason = _too_long(getattr(policy, name), calendars[policy.calendar], policy.calendar)
+            if reason:
+                raise ConfigError(f"sla[{index}] ({policy.label}): {name} {reason}", where=source)
+    used = {policy.calendar for policy in sla}
     seen: set[str] = set()
     for index, rule in enumerate(escalation):
+        duration = rule.condition.duration
+        for name in sorted({rule.calendar} if rule.calendar in calendars else used):
+            reason = _too_long(duration, calendars[name], name) if duration is not None else None
+            if reason:
+                raise ConfigError(
+                    f"escalation[{index}] (rule {rule.name!r}): when {rule.when!r}: {reason}", where=source
+                )
         if rule.name in seen:
             raise ConfigError(
                 f"escalation[{index}] (rule {rule.name!r}): the name is used twice", where=source
@@ -338,3 +352,17 @@ def check_references(
             raise ConfigError(
                 f"escalation[{index}] (rule {rule.name!r}): unknown calendar {rule.calendar!r}", where=source
             )
+
+
+def _too_long(duration: Duration, calendar: CalendarConfig, name: str) -> str | None:
+    """Why a business duration is past ten years of the calendar's working time (a few minutes a week
+    make 87600h last millennia: every ticket's deadline was "out of range", after seconds of counting)."""
+    if not duration.is_business:
+        return None
+    weekly = calendar.weekly_minutes()
+    if duration.minutes / weekly * 7 * 24 * 60 <= MAX_MINUTES:
+        return None
+    return (
+        f"{duration} is more than ten years of working time on calendar {name!r}"
+        f" ({weekly // 60}h{weekly % 60:02}m a week)"
+    )

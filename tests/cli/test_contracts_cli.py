@@ -69,3 +69,54 @@ def test_add_list_end_and_warn(database_url, acme) -> None:
 def test_bad_contracts_are_exit_2(database_url, acme, args, where) -> None:
     result = hotline(database_url, "contracts", "add", str(acme), *args)
     assert result.exit_code == 2 and where in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            (
+                "contracts",
+                "add",
+                "2147483648",
+                "--level",
+                "gold",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-02-01",
+            ),
+            "no client 2147483648",
+        ),
+        (("contracts", "end", "99999999999", "--on", "2026-06-30"), "no contract 99999999999"),
+        (("contracts", "list", "--client", "2147483648"), "--client"),
+        (("shifts", "unexcept", "2147483648"), "no shift exception 2147483648"),
+        (("rules", "explain", "2147483648"), "NUMBER"),
+    ],
+)
+def test_ids_past_32_bits_are_exit_2_on_both_backends(database_url, acme, args, says) -> None:
+    """On PostgreSQL they were "database error: integer out of range", exit 1; on SQLite exit 2."""
+    result = hotline(database_url, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "database error" not in result.output
+
+
+def test_the_queues_covered_exist(database_url, acme, engine, clock) -> None:
+    """``--queue Suport`` made a contract covering a queue nobody has (so never applying), and
+    ``--queue ''`` one covering every queue; ``end --on`` too early named ``--end``."""
+    from hotline.core.services.queues import ensure_queue
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        ensure_queue(uow, name="Support")
+    dates = ("--level", "gold", "--start", "2026-01-01", "--end", "2026-12-01")
+    typo = hotline(database_url, "contracts", "add", str(acme), *dates, "--queue", "Suport")
+    assert typo.exit_code == 2 and "--queue: no queue named 'Suport'; did you mean 'Support'?" in typo.stderr
+    blank = hotline(database_url, "contracts", "add", str(acme), *dates, "--queue", " ")
+    assert blank.exit_code == 2 and "--queue: a blank queue" in blank.stderr
+    assert json.loads(hotline(database_url, "contracts", "list", "--json").stdout) == []
+    added = hotline(database_url, "contracts", "add", str(acme), *dates, "--queue", " Support ")
+    assert added.exit_code == 0, added.output
+    [contract] = json.loads(hotline(database_url, "contracts", "list", "--json").stdout)
+    assert contract["queues"] == ["Support"]
+    early = hotline(database_url, "contracts", "end", str(contract["id"]), "--on", "2025-12-31")
+    assert early.exit_code == 2 and "--on: the contract would end before it starts" in early.stderr

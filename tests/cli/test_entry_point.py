@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hotline.cli.main import app
 from tests.cli.invoke import runner
 
@@ -33,13 +35,23 @@ def test_installed_entry_point_runs(empty_db: str) -> None:
     assert "database ready" in result.stderr
 
 
-def test_bad_config_file_is_exit_2(empty_db: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        'timezone = "Mars/Olympus"\n',
+        # a folder of the zone database: exit 1 with the folder's path, no file or field named
+        'timezone = "Europe"\n',
+        '[pbx]\ntimezone = "America"\n',
+        '[calendars.office]\ntimezone = "Europe"\nhours = { mon = "09:00-18:00" }\n',
+    ],
+)
+def test_bad_config_file_is_exit_2(empty_db: str, tmp_path: Path, text: str) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    config.write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["--db", empty_db, "--config", str(config), "db", "init"])
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.output
     assert str(config) in result.output
-    assert "unknown time zone" in result.output
+    assert "unknown time zone" in result.output and "directory" not in result.output
 
 
 def test_a_command_imports_only_its_own_module(empty_db: str) -> None:

@@ -5,14 +5,15 @@ reads included, with exit 2, one line and an audit entry."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from core.escalation.world import populate
+from core.escalation.world import CONFIG_TOML, new_ticket, populate, setup_from_toml
 from sqlalchemy import select
 
 from hotline.core.db import UnitOfWork
-from hotline.core.models import AuditEntry, Ticket
+from hotline.core.models import AuditEntry, EscalationStep, Ticket
 from hotline.core.services.operators import set_operator_active
 from tests.cli.invoke import hotline
 
@@ -155,6 +156,27 @@ def test_only_the_system_account_sets_the_clock(
     refused = _audit(engine, "refused:login")
     assert [entry.actor for entry in refused] == [os_user] * 4
     assert all(entry.at.year > 2020 for entry in refused)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("os_user", ["boss", "admin"])
+def test_escalate_takes_its_own_now_from_the_system_account_only(
+    sqlite_world, engine, clock, database_url: str, tmp_path: Path, os_user: str
+) -> None:
+    """``escalate --now 2999-…`` by a supervisor escalated every ticket as if long overdue, the steps and
+    their audit entries dated 2999: the clock the global ``--now`` refuses her, taken by the command."""
+    sqlite_world(os_user)
+    new_ticket(engine, clock, setup_from_toml())
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG_TOML, encoding="utf-8")
+    late = ("escalate", "--now", "2999-01-01T00:00:00Z")
+    result = hotline("--db", database_url, "--config", str(config), *late)
+    assert result.exit_code == 2, result.output
+    assert "--now: a fixed clock is for the system account" in result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(EscalationStep.id)).all() == []
+    [refused] = _audit(engine, "refused:login")
+    assert refused.actor == os_user and refused.at.year < 2999
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

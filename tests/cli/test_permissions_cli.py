@@ -15,7 +15,9 @@ from hotline.cli.main import app
 from hotline.cli.permissions import COMMAND_OPERATIONS, OPTION_OPERATIONS
 from hotline.core.authority import PERMISSIONS, allows
 from hotline.core.db import UnitOfWork
-from hotline.core.models import AuditEntry
+from hotline.core.models import AuditEntry, Operator
+from hotline.core.models.enums import Role
+from hotline.core.services.operators import add_operator
 from tests.cli.invoke import hotline
 from tests.conftest import TEST_ROLE_PREFIX
 
@@ -191,3 +193,25 @@ def test_the_walk_can_fail() -> None:
         assert set(_command_paths()) != set(COMMAND_OPERATIONS)
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "planted"]
+
+
+@pytest.mark.parametrize("login", ["ghost", "gone"])
+def test_every_command_refuses_an_unknown_or_deactivated_login(
+    engine, clock, database_url: str, tmp_path: Path, login: str
+) -> None:
+    """``rules list`` printed the rules to a login no operator has (and to a deactivated one), exit 0."""
+    populate(engine, clock)
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="gone", role=Role.SUPERVISOR)
+        uow.session.exec(select(Operator).where(Operator.login == "gone")).scalar_one().active = False
+    says = "unknown operator 'ghost'" if login == "ghost" else "operator 'gone' is deactivated"
+    let_through = [
+        path
+        for path, args in _samples(tmp_path, login).items()
+        if not (
+            (result := hotline("--db", database_url, "--operator", login, *path.split(), *args)).exit_code
+            == 2
+            and says in result.output
+        )
+    ]
+    assert let_through == []

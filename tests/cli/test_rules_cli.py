@@ -99,6 +99,14 @@ def test_list_and_check(database_url, world) -> None:
         ('on = "ticket.created"\nactions = [{ notify = "" }]', "notify is blank"),
         ('on = "ticket.created"\nactions = [{ assign = " " }]', "assign is blank"),
         ('on = "ticket.created"\nactions = [{ reminder = { text = " " } }]', "text is blank"),
+        # "OK" to the check, then failed on every ticket (or added nothing)
+        (
+            'on = "ticket.created"\nactions = [{ mail = { to = "the boss", subject = "s", body = "b" } }]',
+            "mail.to (rule 'bad one'): to is requester, client, assignee or one address",
+        ),
+        ('on = "ticket.created"\nactions = [{ tags = [] }]', "tags names no tag"),
+        ('on = "ticket.created"\nactions = [{ tags = ["vip", " "] }]', "a tag is blank"),
+        ('on = "ticket.created"\nactions = [{ tags = ["a\\u001bb"] }]', "holds U+001B"),
     ],
 )
 def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:
@@ -158,3 +166,23 @@ def test_a_message_no_rule_listens_to_is_said_not_silence(database_url, world) -
     result = hotline(database_url, config, "rules", "test", str(message))
     assert result.exit_code == 0, result.output
     assert "no rule listens to mail.received" in result.stderr
+
+
+def test_explain_and_test_send_no_escape_sequence_to_the_terminal(database_url, world) -> None:
+    """A rule named with an escape sequence reached the terminal raw through ``rules explain`` and
+    ``rules test`` (``list`` and the console filtered it)."""
+    config = config_with(
+        world,
+        '[[rules]]\nname = "red \\u001b[31m\\u001b]0;title\\u0007 rule"\n'
+        'on = ["ticket.created"]\nactions = [{ priority = "high" }]\n',
+    )
+    created = hotline(database_url, config, "tickets", "create", "--subject", "x", "--json")
+    assert created.exit_code == 0, created.output
+    number = json.loads(created.stdout)["number"]
+    message = world / "router.eml"
+    message.write_bytes(EML.replace(b"=?utf-8?b??=", "Роутер".encode()))
+    for args in (("explain", str(number)), ("test", str(message))):
+        result = hotline(database_url, config, "rules", *args)
+        assert result.exit_code == 0, result.output
+        assert "red [31m]0;title rule" not in result.stdout
+        assert "red rule" in result.stdout and "\x1b" not in result.stdout and "\x07" not in result.stdout

@@ -70,6 +70,7 @@ def test_a_week_with_nights_days_off_and_a_swap(database_url, staff) -> None:
         (("off", "nina", "--from", "2026-11-24", "--reason", "bored"), "--reason"),
         (("swap", "nina", "--with", "nina", "--date", "2026-11-24"), "--with"),
         (("join", "ghost", "Support"), "ghost"),
+        (("set", "nina", "--hours", "09:00-18:00", "--timezone", "Europe"), "unknown time zone 'Europe'"),
     ],
 )
 def test_bad_values_are_exit_2_naming_the_option(database_url, staff, args, where) -> None:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.core.enums import EventKind, Priority, TicketStatus
 from hotline.core.errors import InvalidInput
-from hotline.core.models import Ticket
+from hotline.core.models import Operator, Ticket
 from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import snapshot
-from hotline.core.services.operators import get_operator
+from hotline.core.services.operators import get_assignee
 from hotline.core.services.queues import get_queue
 from hotline.core.services.tickets._chronology import add_change_line, add_event, move_status
 from hotline.core.services.tickets._guard import locked_ticket, record_change
@@ -158,9 +158,10 @@ def _set_queue(uow: UnitOfWork, ticket: Ticket, name: str) -> None:
 
 
 def _set_assignee(uow: UnitOfWork, ticket: Ticket, login: str | None) -> None:
-    assignee = get_operator(uow, login=login) if login else None
-    if (assignee.id if assignee else None) == ticket.assignee_id:
+    current = uow.session.get(Operator, ticket.assignee_id) if ticket.assignee_id is not None else None
+    if login == (current.login if current is not None else None):
         return
+    assignee = get_assignee(uow, login=login) if login else None
     add_event(
         uow,
         ticket=ticket,

@@ -25,7 +25,7 @@ from hotline.core.models.sla import TicketSla
 from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import audit_row, record_audits, snapshot
 from hotline.core.services.contracts import EXPIRED_TAG, contract_facts
-from hotline.core.services.operators import get_operator
+from hotline.core.services.operators import get_assignee
 from hotline.core.services.queues import ensure_queue, get_queue
 from hotline.core.services.tickets._chronology import EventDraft, add_events
 from hotline.core.services.tickets._numbering import reserve_numbers
@@ -159,7 +159,7 @@ def create_tickets(
     for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
         rows_of_queue[name] = ensure_queue(uow, name=name)
     assignees = {
-        login: get_operator(uow, login=login).id
+        login: get_assignee(uow, login=login).id
         for login in dict.fromkeys(draft.assignee_login for draft in drafts if draft.assignee_login)
     }
     now = uow.now()

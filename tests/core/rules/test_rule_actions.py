@@ -305,3 +305,24 @@ def test_a_reminder_for_a_deactivated_person_fails_the_rule_not_the_ticket(rules
         assert uow.session.exec(select(Reminder)).all() == []
         failed = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "rule.failed")).one()
         assert failed.after["rule"] == "remind anna" and "'anna' is deactivated" in failed.after["failed"]
+
+
+def test_assigning_to_a_deactivated_person_fails_the_rule_not_the_ticket(rules_uow, uow_factory) -> None:
+    """``assign = "anna"`` after anna was deactivated gave her the ticket ("assigned to anna"): her
+    console is locked, so nobody worked it. Now the rule fails on the ticket, as a reminder for her does;
+    a person assigning it by hand is refused the same way."""
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.operators import set_operator_active
+    from hotline.core.services.tickets import assign_ticket
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="anna", active=False)
+    factory = rules_uow(_rules('{ assign = "anna" }', name="to anna"))
+    with factory() as uow:
+        number = _open(uow)
+    with factory() as uow:
+        assert get_ticket(uow, number=number).assignee_id is None
+        failed = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "rule.failed")).one()
+        assert failed.after["rule"] == "to anna" and "'anna' is deactivated" in failed.after["failed"]
+    with uow_factory() as uow, pytest.raises(InvalidInput, match="'anna' is deactivated"):
+        assign_ticket(uow, number=number, expected_version=None, assignee_login="anna", sla=None)

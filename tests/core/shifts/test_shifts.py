@@ -7,8 +7,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 
 from hotline.core.errors import InvalidInput, PermissionDenied
+from hotline.core.models import Operator
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
@@ -150,3 +152,34 @@ def test_a_bad_shift_is_told_as_typed(typed: str, reason: str) -> None:
     with pytest.raises(ValueError, match=r"^bad shift ") as refused:
         parse_shift_span(typed)
     assert str(refused.value).startswith(f"bad shift {typed!r}: {reason}")
+
+
+def test_a_swapped_day_takes_no_second_swap_nor_days_off(uow_factory, night_and_day) -> None:
+    """A vacation on a day nina had swapped with dan was accepted: dan worked nina's night, and dan's day
+    had nobody; a second swap of that day (or the same one again, or with a deactivated colleague) was
+    accepted too, and the roster showed the first only."""
+    with uow_factory() as uow:
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+        add_operator(uow, login="gone", role=Role.OPERATOR)
+        uow.session.exec(select(Operator).where(Operator.login == "gone")).one().active = False
+        swap = add_exception(uow, login="nina", kind="swap", starts_on=date(2026, 11, 25), other_login="dan")
+    called_off = f"nina and dan swap 2026-11-25 \\(exception {swap.id}\\): call that off first"
+    tried = [
+        {"login": "nina", "kind": "vacation", "starts_on": date(2026, 11, 24), "ends_on": date(2026, 11, 25)},
+        {"login": "dan", "kind": "sick", "starts_on": date(2026, 11, 25)},
+        {"login": "nina", "kind": "swap", "starts_on": date(2026, 11, 25), "other_login": "dan"},
+        {"login": "dan", "kind": "swap", "starts_on": date(2026, 11, 25), "other_login": "nina"},
+        {"login": "olga", "kind": "swap", "starts_on": date(2026, 11, 25), "other_login": "nina"},
+    ]
+    for exception in tried:
+        with uow_factory() as uow, pytest.raises(InvalidInput, match=called_off):
+            add_exception(uow, **exception)  # type: ignore[arg-type]
+    with uow_factory() as uow, pytest.raises(InvalidInput, match="operator 'gone' is deactivated"):
+        add_exception(uow, login="olga", kind="swap", starts_on=date(2026, 11, 26), other_login="gone")
+    with uow_factory() as uow:  # the days around it are free
+        add_exception(uow, login="nina", kind="vacation", starts_on=date(2026, 11, 26))
+        add_exception(uow, login="olga", kind="swap", starts_on=date(2026, 11, 24), other_login="dan")
+    with uow_factory(readonly=True) as uow:
+        assert is_on_shift(uow, login="dan", at=msk(25, 23)) and is_on_shift(
+            uow, login="nina", at=msk(25, 10)
+        )

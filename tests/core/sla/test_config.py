@@ -158,3 +158,35 @@ def test_checking_the_country_imports_no_country_module() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+A_MINUTE_A_WEEK = CalendarConfig(timezone="Europe/Moscow", hours={"mon": "09:00-09:01"})
+
+
+@pytest.mark.parametrize(
+    ("policy", "rule", "reason"),
+    [
+        ("87600h", "idle >= 1h", r"sla\[0\] \(\*/\*\): first_response 87600h is more than ten years"),
+        (
+            "1h",
+            "idle >= 1000h",
+            r"escalation\[0\] \(rule 'r'\): when 'idle >= 1000h': 1000h is more than ten",
+        ),
+    ],
+)
+def test_a_target_past_ten_years_of_working_time_is_refused(policy: str, rule: str, reason: str) -> None:
+    """``87600h`` on a calendar of one minute a week was accepted: every ticket's deadline was then
+    "date value out of range", after seconds of counting, and an escalation run counted back for ever."""
+    sla = [SlaPolicyConfig(calendar="odd", first_response=policy, resolution="2h")]
+    escalation = [EscalationRuleConfig(name="r", when=rule, actions=["event"])]
+    with pytest.raises(ConfigError, match=reason):
+        check_references(calendars={"odd": A_MINUTE_A_WEEK}, sla=sla, escalation=escalation, source="f")
+    # a full week takes ten years of targets; calendar days (d, w) are the wall clock's
+    full = CalendarConfig(
+        timezone="UTC",
+        hours={day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    )
+    sla = [SlaPolicyConfig(calendar="odd", first_response="87600h", resolution="3000d")]
+    check_references(calendars={"odd": full}, sla=sla, escalation=[], source="f")
+    sla = [SlaPolicyConfig(calendar="odd", first_response="1h", resolution="3000d")]
+    check_references(calendars={"odd": A_MINUTE_A_WEEK}, sla=sla, escalation=[], source="f")
