@@ -8,16 +8,14 @@ from typing import Annotated
 
 import typer
 
+from hotline.core.limits import MAX_ID as MAX_ID
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON only (for scripts).")]
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many results at most.")]
 SourceOption = Annotated[
     str | None, typer.Option("--source", help="Where it came from: one of the configured sources.")
 ]
 CampaignOption = Annotated[str | None, typer.Option("--campaign", help="The code of a configured campaign.")]
-
-MAX_ID = 2**31 - 1
-"""The largest id or number a database column holds (a signed 32-bit integer: PostgreSQL's
-``integer``): beyond it is bad usage, not a database error."""
 
 
 def stdout_for_dash(output: Path | None) -> Path | None:

@@ -43,12 +43,3 @@ class JSONList(TypeDecorator[list[Any]]):
 
     def process_result_value(self, value: list[Any] | None, dialect: Dialect) -> list[Any]:
         return list(value or [])
-
-
-MAX_ID = 2**31 - 1
-"""The largest id an integer key column holds (PostgreSQL's ``integer``)."""
-
-
-def fits_id(value: int) -> bool:
-    """True when ``value`` can be an id: PostgreSQL refuses a larger one as a database error."""
-    return 1 <= value <= MAX_ID

@@ -16,9 +16,9 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.limits import fits_id
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
-from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import clean_contract_level
 from hotline.core.text import checked_text

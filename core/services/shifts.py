@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.limits import fits_id
 from hotline.core.models import Operator, Queue, QueueMember, Shift, ShiftException
-from hotline.core.models.types import fits_id
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
 from hotline.core.services.queues import get_queue
