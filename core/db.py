@@ -7,6 +7,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -226,6 +227,7 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
+        _create_private(Path(database).expanduser())
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -248,6 +250,14 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing database file owner-only (0600) before SQLite opens it: SQLite makes it with the
+    umask's mode (0644, readable by every local user), and the schema and data went in before
+    ``restrict_sqlite_file`` narrowed it, or without it when ``db init`` was then refused."""
+    with contextlib.suppress(OSError):  # it exists, or cannot be made here: SQLite says why, as before
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def may_prepare(connection: Connection) -> bool:

@@ -108,6 +108,28 @@ def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(t
     assert not (tmp_path / "no").exists()
 
 
+def test_an_unknown_group_leaves_no_database_readable_by_everyone(tmp_path: Path) -> None:
+    """``db init --group typo`` said "no such group" (exit 2) after writing the whole schema into a file
+    SQLite had made 0644: every local user could read it, and a second ``db init`` used it. Now the
+    group is checked before the schema goes in, and a new file is owner-only from its first byte."""
+    import os
+
+    path = tmp_path / "shared.db"
+    url = f"sqlite:///{path}"
+    old_umask = os.umask(0o022)
+    try:
+        refused = hotline("--db", url, "--operator", "boss", "db", "init", "--group", "hotline-no-such-group")
+        assert refused.exit_code == 2, refused.output
+        assert "--group: no such group 'hotline-no-such-group'" in refused.output
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert hotline("--db", url, "db", "status", "--quiet").stdout.strip() == "empty"
+        assert hotline("--db", url, "--operator", "boss", "db", "init").exit_code == 0
+    finally:
+        os.umask(old_umask)
+    for file in tmp_path.iterdir():
+        assert file.stat().st_mode & 0o777 == 0o600, file
+
+
 def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
     """The schema of every table changed, and nothing said who or when."""
     from sqlalchemy import select
