@@ -61,14 +61,20 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
         for table in DELETED_TABLES
     }
     own = " AND ".join(f"action NOT LIKE '{pattern}'" for pattern in _DEMO_OWN_ACTIONS)
+    # Only changes since the last replacement: it deleted every row they made (else data confirmed and
+    # deleted once was "not the demo's" for ever, and every later --force asked for the name again).
+    replaced = connection.execute(
+        text("SELECT coalesce(max(id), 0) FROM audit_entry WHERE action = 'demo.replace'")
+    ).scalar_one()
     foreign = {
         str(action): int(count)
         for action, count in connection.execute(
             text(
                 "SELECT action, count(*) FROM audit_entry WHERE entity IN"
                 " ('client', 'ticket', 'interaction', 'reminder', 'contract')"
-                f" AND {own} GROUP BY action ORDER BY action"
-            )
+                f" AND {own} AND id > :replaced GROUP BY action ORDER BY action"
+            ),
+            {"replaced": replaced},
         )
     }
     demo_loads = connection.execute(
