@@ -113,10 +113,13 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
         raise InvalidInput("not a folder", where=str(folder))
     report = ImportReport()
     seen: dict[str, Path] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()):
+    root = folder.resolve()
+    for path in sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
+    ):
         relative = path.relative_to(folder)
         try:
-            source = _read(path, relative)
+            source = _read(path, relative, root)
             slug = source.slug or relative.with_suffix("").as_posix()
             if slug in seen:
                 raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
@@ -134,10 +137,23 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
     return report
 
 
-def _read(path: Path, relative: Path) -> ArticleSource:
-    if path.stat().st_size > MAX_ARTICLE_BYTES:
-        raise InvalidInput(f"larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB", where=f"{relative}:1")
-    raw = path.read_bytes()
+def _read(path: Path, relative: Path, root: Path) -> ArticleSource:
+    where = f"{relative}:1"
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a loop of links: it was left out without a word
+        raise InvalidInput("a link to nothing (its target does not exist)", where=where) from None
+    if not target.is_relative_to(root):
+        # Followed, a link to /etc/passwd (or /proc/self/environ) became an article every operator reads.
+        raise InvalidInput(f"a link to a file outside the folder ({target})", where=where)
+    if not target.is_file():  # a named pipe or a device: left out without a word, or read for ever
+        raise InvalidInput("not a regular file", where=where)
+    try:
+        if target.stat().st_size > MAX_ARTICLE_BYTES:
+            raise InvalidInput(f"larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB", where=where)
+        raw = target.read_bytes()
+    except OSError as error:  # "Input/output error", exit 1, naming no file
+        raise InvalidInput(f"cannot read it: {error.strerror or error}", where=where) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -150,3 +150,37 @@ def test_a_blank_folder_is_refused_not_the_current_one(
     )
     assert refused.exit_code == 2
     assert "kb.import needs supervisor or admin" in refused.output
+
+
+def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A link ``passwd.md -> /etc/passwd`` was followed: the file became an article every operator could
+    read. A link to nothing and a named pipe were left out without a word. Now each is a bad file naming
+    itself (exit 2, nothing imported), or skipped with --skip-invalid; a link inside the folder is read."""
+    import os
+
+    folder = tmp_path / "kb"
+    (folder / "sub").mkdir(parents=True)
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\nthe root password\n")
+    (folder / "good.md").write_text("# Good\nthe printer\n")
+    (folder / "sub" / "same.md").symlink_to(folder / "good.md")
+    (folder / "out.md").symlink_to(secret)
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert f"out.md:1: a link to a file outside the folder ({secret})" in refused.stderr
+    assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
+
+    (folder / "dangling.md").symlink_to(tmp_path / "gone.md")
+    os.mkfifo(folder / "pipe.md")
+    skipped = hotline(database_url, "kb", "import", str(folder), "--skip-invalid", "--json")
+    assert skipped.exit_code == 0, skipped.output
+    report = json.loads(skipped.stdout)
+    assert report["created"] == ["good", "sub/same"]
+    assert report["skipped"] == [
+        "dangling.md:1: a link to nothing (its target does not exist)",
+        f"out.md:1: a link to a file outside the folder ({secret})",
+        "pipe.md:1: not a regular file",
+    ]
+    assert json.loads(hotline(database_url, "kb", "search", "password", "--json").stdout) == []
