@@ -14,7 +14,7 @@ from sqlmodel import select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.kb import index
 from hotline.core.kb.index import SearchResult
-from hotline.core.kb.markdown import ArticleSource, parse_article
+from hotline.core.kb.markdown import MAX_SLUG_CHARS, ArticleSource, parse_article
 from hotline.core.models import KbArticle
 from hotline.core.services.audit import record_audit
 from hotline.core.text import checked_text
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-MAX_SLUG_CHARS = 300
 
 
 @dataclass
@@ -121,6 +120,8 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
         try:
             source = _read(path, relative, root)
             slug = source.slug or relative.with_suffix("").as_posix()
+            # A file's name makes its slug: one with a newline or an escape in it was stored so.
+            checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{relative}:1: slug")
             if slug in seen:
                 raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
             seen[slug] = relative

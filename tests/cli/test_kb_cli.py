@@ -184,3 +184,38 @@ def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
         "pipe.md:1: not a regular file",
     ]
     assert json.loads(hotline(database_url, "kb", "search", "password", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "tag.md",
+            "---\ntitle: T\ntags: [ok, 'a\x1b[31mb']\n---\nx\n",
+            "tag.md:3: tags: a tag is at most 50",
+        ),
+        (
+            "long.md",
+            f"---\ntitle: T\ntags:\n  - {'t' * 51}\n---\nx\n",
+            "long.md:3: tags: a tag is at most 50",
+        ),
+        ("slug.md", "---\ntitle: T\nslug: 'a\x07b'\n---\nx\n", "slug.md:3: slug: a slug is at most 300"),
+        ("new\nline.md", "# T\nx\n", "new line.md:1: slug: a slug is at most 300"),
+        ("x" * 200 + "/" + "y" * 200 + ".md", "# T\nx\n", f"{'y' * 200}.md:1: slug: a slug is at most 300"),
+    ],
+    ids=["escape in a tag", "long tag", "bell in a slug", "newline in a file name", "long path"],
+)
+def test_tags_and_slugs_with_control_characters_or_too_long_are_refused_by_file_and_line(
+    database_url: str, tmp_path: Path, name: str, text: str, where: str
+) -> None:
+    """Tags and slugs were stored as written: an escape sequence, a bell, a newline from the file's name,
+    a tag of any length; a slug from a path over 300 characters was refused naming no file. Now each
+    is the file's error, with its line and field (exit 2), as a title already was."""
+    folder = tmp_path / "kb"
+    (folder / name).parent.mkdir(parents=True)
+    (folder / name).write_text(text)
+    (folder / "a-good.md").write_text("# Good\nthe printer\n")
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert where in refused.stderr
+    assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
