@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_DISPLAY_NAME_CHARS = 200
+SYSTEM_ACTOR = "system"
 
 
 def parse_role(text: str, *, where: str = "--role") -> Role:
@@ -57,6 +58,11 @@ def add_operator(
     if not _LOGIN.match(login):
         raise InvalidInput(
             f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
+        )
+    if login == SYSTEM_ACTOR:
+        # Her entries would read as the system account's (cron, the PBX): no one could tell them apart.
+        raise InvalidInput(
+            f"{SYSTEM_ACTOR!r} is the audit trail's name for the system account, not a login", where="LOGIN"
         )
     if display_name is not None:  # stored as typed: a NUL or 5,000 characters were a PostgreSQL error
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")

@@ -73,3 +73,14 @@ def test_a_display_name_with_a_control_character_or_too_long_is_refused(uow_fact
         assert uow.session.exec(select(Operator).where(Operator.login == "bob")).first() is None
     with uow_factory("admin") as uow:
         add_operator(uow, login="bob", role=Role.OPERATOR, display_name="Боб " + "n" * 196)
+
+
+@pytest.mark.parametrize("login", ["system", "System", " SYSTEM "])
+def test_system_is_no_login(uow_factory, staff, login: str) -> None:
+    """An operator added as ``system`` wrote audit entries under the system account's name (cron, the PBX,
+    and on PostgreSQL what any role's ``system`` entry is recorded as): nobody could tell hers apart."""
+    refusal = pytest.raises(InvalidInput, match="the audit trail's name for the system account")
+    with refusal, uow_factory("admin") as uow:
+        add_operator(uow, login=login, role=Role.ADMIN)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Operator).where(Operator.login == "system")).first() is None
