@@ -152,3 +152,19 @@ def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
     assert [(e.actor, e.before, e.after, e.via) for e in entries] == [
         ("system", {"revision": older}, {"revision": head}, "cron: hotline db upgrade")
     ]
+
+
+def test_a_backup_to_dash_is_refused_not_a_file_named_dash(
+    engine, database_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """``db backup - | gzip`` said "backup written to -" (exit 0): a file named ``-`` in the current folder,
+    nothing on standard output. A backup goes to a new file only: exit 2, nothing written."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert hotline("--db", database_url, "--operator", "boss", "db", "init").exit_code == 0
+    result = hotline("--db", database_url, "--operator", "boss", "db", "backup", "-")
+    assert result.exit_code == 2, result.output
+    assert "FILE: a backup is written to a new file, not to standard output" in result.output
+    assert result.stdout == ""
+    assert list(here.iterdir()) == []
