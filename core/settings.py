@@ -444,6 +444,23 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
+def _variables_at_fault(error: ValidationError, data: dict[str, Any]) -> str | None:
+    """The ``HOTLINE_*`` variables the refused values came from, when none came from the file or an
+    option: a bad variable was reported as the configuration file's, which did not hold the setting."""
+    environment = {name.upper(): name for name in os.environ}
+    names: set[str] = set()
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        if not loc or loc[0] in data:
+            return None
+        candidates = ("HOTLINE_" + "__".join(loc[:depth]).upper() for depth in range(len(loc), 0, -1))
+        name = next((environment[c] for c in candidates if c in environment), None)
+        if name is None:
+            return None
+        names.add(name)
+    return ", ".join(sorted(names)) or None
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (the default one may be missing; a named one must exist), apply the
     environment and then ``overrides`` (command-line options; ``None`` values are ignored).
@@ -470,7 +487,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     try:
         settings = Settings(**data)
     except ValidationError as error:
-        raise config_error(error, source=str(path), data=data) from None
+        source = _variables_at_fault(error, data) or str(path)
+        raise config_error(error, source=source, data=data) from None
     check_references(
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )
