@@ -56,8 +56,11 @@ def _audit_view(article: KbArticle) -> dict[str, Any]:
     }
 
 
-def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[KbArticle, str]:
-    """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``."""
+def save_article(
+    uow: UnitOfWork, *, source: ArticleSource, slug: str, where: str | None = None
+) -> tuple[KbArticle, str]:
+    """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``.
+    ``where`` names its file in a refusal."""
     slug = slug.strip()
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
@@ -70,6 +73,9 @@ def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[
         "tags": list(source.tags),
         "audience": source.audience.value,
     }
+    if article is not None and all(getattr(article, key) == value for key, value in fields.items()):
+        return article, "unchanged"
+    index.check_indexable(title=source.title, tags=source.tags, body=source.body, where=where or slug)
     if article is None:
         article = KbArticle(slug=slug, **fields, updated_by=uow.actor_name, created_at=now, updated_at=now)
         uow.session.add(article)
@@ -78,8 +84,6 @@ def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[
             uow, action="kb.create", entity="kb_article", entity_id=article.id, after=_audit_view(article)
         )
         change = "created"
-    elif all(getattr(article, key) == value for key, value in fields.items()):
-        return article, "unchanged"
     else:
         before = _audit_view(article)
         for key, value in fields.items():
@@ -125,7 +129,7 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
             if slug in seen:
                 raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
             seen[slug] = relative
-            _article, change = save_article(uow, source=source, slug=slug)
+            _article, change = save_article(uow, source=source, slug=slug, where=f"{relative}:1")
         except InvalidInput as error:
             if not skip_invalid:
                 raise

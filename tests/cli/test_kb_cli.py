@@ -219,3 +219,49 @@ def test_tags_and_slugs_with_control_characters_or_too_long_are_refused_by_file_
     assert refused.exit_code == 2, refused.output
     assert where in refused.stderr
     assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
+
+
+def _many_words(count: int) -> str:
+    """``count`` different made-up words (no stem is another's), as a Markdown article."""
+    letters = "bcdfghjklmnpqrtvwxz"
+    words = []
+    for number in range(count):
+        word = "q"
+        for _ in range(7):
+            word += letters[number % len(letters)]
+            number //= len(letters)
+        words.append(word)
+    return "# Glossary\n\n" + " ".join(words) + "\n"
+
+
+def test_an_article_with_more_words_than_postgresql_indexes_is_refused_on_both(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A 0.5 MB glossary (well under the 2 MiB bound) imported on SQLite and failed the whole import on
+    PostgreSQL: "database unavailable: string is too long for tsvector", exit 1, naming no file. Now it is
+    that file's error on both backends (exit 2); one word fewer imports on both."""
+    from hotline.core.kb.markdown import parse_article, plain_text
+    from hotline.core.kb.render import PG_MAX_TSVECTOR_BYTES, IndexedDocument
+
+    def index_bytes(text: str) -> int:
+        source = parse_article(text)
+        document = IndexedDocument.build(
+            title=source.title, tags=source.tags, body_text=plain_text(source.body)
+        )
+        return document.tsvector_bytes()
+
+    fits, too_many = _many_words(40_328), _many_words(40_329)
+    assert index_bytes(fits) <= PG_MAX_TSVECTOR_BYTES < index_bytes(too_many)
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "glossary.md").write_text(too_many)
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert "glossary.md:1: too many words to index (1,048,582 bytes in the index, at most 1,048,575)" in (
+        refused.stderr.replace("\n", " ")
+    )
+    (folder / "glossary.md").write_text(fits)
+    imported_result = hotline(database_url, "kb", "import", str(folder))
+    assert imported_result.exit_code == 0, imported_result.output
+    found = json.loads(hotline(database_url, "kb", "search", "qbbbbbbb", "--json").stdout)
+    assert [hit["slug"] for hit in found] == ["glossary"]
