@@ -48,10 +48,15 @@ class Replacement:
         return not self.foreign
 
 
-def database_name(engine: Engine) -> str:
+def database_name(engine: Engine, connection: Connection | None = None) -> str:
+    """The name to type: the SQLite file's, or the PostgreSQL database's as the server names it (a URL
+    without one, read through ``PGDATABASE`` or a service file, asked to confirm with the name "None")."""
     if engine.dialect.name == "sqlite":
         return Path(engine.url.database or "memory").name
-    return str(engine.url.database)
+    if connection is not None:
+        return str(connection.execute(text("SELECT current_database()")).scalar_one())
+    with engine.connect() as own:
+        return str(own.execute(text("SELECT current_database()")).scalar_one())
 
 
 def replacement(connection: Connection, engine: Engine) -> Replacement:
@@ -82,7 +87,7 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
     ).scalar_one()
     if counts["client"] and not demo_loads:
         foreign["clients not made by a demo load"] = counts["client"]
-    return Replacement(database=database_name(engine), counts=counts, foreign=foreign)
+    return Replacement(database=database_name(engine, connection), counts=counts, foreign=foreign)
 
 
 def check_replacement(uow: UnitOfWork) -> Replacement | None:
