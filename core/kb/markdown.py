@@ -76,9 +76,12 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)
     if slug is not None:  # stored and shown as written: an escape or a newline in it was kept
-        checked_text(
-            slug.strip(), what="a slug", at_most=MAX_SLUG_CHARS, where=f"{source}:{meta['slug'][0]}: slug"
-        )
+        where = f"{source}:{meta['slug'][0]}: slug"
+        slug = checked_text(slug.strip(), what="a slug", at_most=MAX_SLUG_CHARS, where=where)
+        if not slug:  # slug: " " was refused later naming no file ("slug: an article needs a slug")
+            raise InvalidInput(
+                "a blank slug: give one or leave the line out (the file's path is used)", where=where
+            )
     extra = {key: value for key, value in values.items() if key not in KNOWN_KEYS}
     for key in extra:
         # A misspelt key was kept as an extra one and its value ignored: "audeince: public" left the

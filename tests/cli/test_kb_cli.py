@@ -200,10 +200,18 @@ def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
             "long.md:3: tags: a tag is at most 50",
         ),
         ("slug.md", "---\ntitle: T\nslug: 'a\x07b'\n---\nx\n", "slug.md:3: slug: a slug is at most 300"),
+        ("blank.md", "---\ntitle: T\nslug: ' '\n---\nx\n", "blank.md:3: slug: a blank slug"),
         ("new\nline.md", "# T\nx\n", "new line.md:1: slug: a slug is at most 300"),
         ("x" * 200 + "/" + "y" * 200 + ".md", "# T\nx\n", f"{'y' * 200}.md:1: slug: a slug is at most 300"),
     ],
-    ids=["escape in a tag", "long tag", "bell in a slug", "newline in a file name", "long path"],
+    ids=[
+        "escape in a tag",
+        "long tag",
+        "bell in a slug",
+        "blank slug",
+        "newline in a file name",
+        "long path",
+    ],
 )
 def test_tags_and_slugs_with_control_characters_or_too_long_are_refused_by_file_and_line(
     database_url: str, tmp_path: Path, name: str, text: str, where: str
