@@ -566,6 +566,8 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
     path = Path(engine.url.database).expanduser()
     if not path.exists():
         path.touch(mode=0o600)
+    elif not path.is_file():  # /dev/null: made 0600 for every user of the machine, then "disk I/O error"
+        raise InvalidInput(f"not a regular file: {path}", where="--db")
     gid = -1
     if group is not None:
         try:
@@ -574,7 +576,7 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
             raise InvalidInput(f"no such group {group!r}", where="--group") from None
     mode = 0o660 if group is not None else 0o600
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if file.exists():
+        if file.is_file():
             if gid != -1:
                 os.chown(file, -1, gid)
             file.chmod(mode)

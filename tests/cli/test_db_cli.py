@@ -168,3 +168,21 @@ def test_a_backup_to_dash_is_refused_not_a_file_named_dash(
     assert "FILE: a backup is written to a new file, not to standard output" in result.output
     assert result.stdout == ""
     assert list(here.iterdir()) == []
+
+
+def test_a_device_as_the_database_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """``db init`` on ``sqlite:////dev/null`` (as root) made the device 0600 for every user before the
+    schema failed on it; a device is no database file: exit 2 before anything is written or changed."""
+    import os
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    device.chmod(0o666)
+    result = hotline("--db", f"sqlite:///{device}", "--operator", "boss", "db", "init")
+    assert result.exit_code == 2, result.output
+    assert f"--db: not a regular file: {device}" in result.output
+    assert stat.S_IMODE(device.stat().st_mode) == 0o666
+    assert stat.S_ISCHR(device.stat().st_mode)
