@@ -146,8 +146,10 @@ def _read(path: Path, relative: Path, root: Path) -> ArticleSource:
     where = f"{relative}:1"
     try:
         target = path.resolve(strict=True)
-    except (OSError, RuntimeError):  # a dangling link or a loop of links: it was left out without a word
+    except FileNotFoundError:  # a dangling link: it was left out without a word
         raise InvalidInput("a link to nothing (its target does not exist)", where=where) from None
+    except (OSError, RuntimeError):  # links that lead to each other (Python 3.11 says RuntimeError)
+        raise InvalidInput("a loop of links, leading to no file", where=where) from None
     if not target.is_relative_to(root):
         # Followed, a link to /etc/passwd (or /proc/self/environ) became an article every operator reads.
         raise InvalidInput(f"a link to a file outside the folder ({target})", where=where)

@@ -173,6 +173,7 @@ def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
     assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
 
     (folder / "dangling.md").symlink_to(tmp_path / "gone.md")
+    (folder / "loop.md").symlink_to(folder / "loop.md")
     os.mkfifo(folder / "pipe.md")
     skipped = hotline(database_url, "kb", "import", str(folder), "--skip-invalid", "--json")
     assert skipped.exit_code == 0, skipped.output
@@ -180,6 +181,7 @@ def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
     assert report["created"] == ["good", "sub/same"]
     assert report["skipped"] == [
         "dangling.md:1: a link to nothing (its target does not exist)",
+        "loop.md:1: a loop of links, leading to no file",
         f"out.md:1: a link to a file outside the folder ({secret})",
         "pipe.md:1: not a regular file",
     ]
