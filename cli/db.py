@@ -38,9 +38,11 @@ def init(
         if bootstrapped:
             with state.uow(as_system=True) as uow:
                 start_system_run(uow, run="db init")
+    # Before the schema goes in: an unknown --group left a whole database behind, readable by everyone.
+    restrict_sqlite_file(engine, group=group)
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
-    restrict_sqlite_file(engine, group=group)
+    restrict_sqlite_file(engine, group=group)  # and the WAL files the upgrade made
     with UnitOfWork(engine, clock=state.clock, via=state.via) as uow:
         bootstrapping = not has_operators(uow)
         if bootstrapping:

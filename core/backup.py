@@ -32,6 +32,10 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     """
     uow.authorize("db.backup", entity="database", entity_id=target.name)
     engine = uow.engine
+    if str(target) == "-":  # elsewhere "-" is standard output: a file named "-" was written instead
+        raise InvalidInput(
+            "a backup is written to a new file, not to standard output: name one", where="FILE"
+        )
     if target.exists():
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():

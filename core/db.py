@@ -7,6 +7,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -226,6 +227,7 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
+        _create_private(Path(database).expanduser())
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -248,6 +250,14 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing database file owner-only (0600) before SQLite opens it: SQLite makes it with the
+    umask's mode (0644, readable by every local user), and the schema and data went in before
+    ``restrict_sqlite_file`` narrowed it, or without it when ``db init`` was then refused."""
+    with contextlib.suppress(OSError):  # it exists, or cannot be made here: SQLite says why, as before
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def may_prepare(connection: Connection) -> bool:
@@ -556,6 +566,8 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
     path = Path(engine.url.database).expanduser()
     if not path.exists():
         path.touch(mode=0o600)
+    elif not path.is_file():  # /dev/null: made 0600 for every user of the machine, then "disk I/O error"
+        raise InvalidInput(f"not a regular file: {path}", where="--db")
     gid = -1
     if group is not None:
         try:
@@ -564,7 +576,7 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
             raise InvalidInput(f"no such group {group!r}", where="--group") from None
     mode = 0o660 if group is not None else 0o600
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if file.exists():
+        if file.is_file():
             if gid != -1:
                 os.chown(file, -1, gid)
             file.chmod(mode)

@@ -6,6 +6,7 @@ Nothing is read at import; entry points call ``load_settings`` and pass the resu
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -439,6 +440,39 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
+_TOML_AT = re.compile(r"^(?P<reason>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+_TOML_AT_END = re.compile(r"^(?P<reason>.*) \(at end of document\)$")
+
+
+def _syntax_error(error: tomllib.TOMLDecodeError, path: Path, text: str) -> ConfigError:
+    """``FILE:LINE: not valid TOML: reason (column N)``, as every other file's mistake is named: the line
+    was only inside the message's parentheses."""
+    if found := _TOML_AT.match(str(error)):
+        reason = f"not valid TOML: {found['reason']} (column {found['column']})"
+        return ConfigError(reason, where=f"{path}:{found['line']}")
+    if found := _TOML_AT_END.match(str(error)):  # an unclosed string or table: where the file ends
+        reason = f"not valid TOML: {found['reason']} (at the end of the file)"
+        return ConfigError(reason, where=f"{path}:{len(text.splitlines()) or 1}")
+    return ConfigError(f"not valid TOML: {error}", where=str(path))
+
+
+def _variables_at_fault(error: ValidationError, data: dict[str, Any]) -> str | None:
+    """The ``HOTLINE_*`` variables the refused values came from, when none came from the file or an
+    option: a bad variable was reported as the configuration file's, which did not hold the setting."""
+    environment = {name.upper(): name for name in os.environ}
+    names: set[str] = set()
+    for problem in error.errors():
+        loc = [str(part) for part in problem["loc"]]
+        if not loc or loc[0] in data:
+            return None
+        candidates = ("HOTLINE_" + "__".join(loc[:depth]).upper() for depth in range(len(loc), 0, -1))
+        name = next((environment[c] for c in candidates if c in environment), None)
+        if name is None:
+            return None
+        names.add(name)
+    return ", ".join(sorted(names)) or None
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (the default one may be missing; a named one must exist), apply the
     environment and then ``overrides`` (command-line options; ``None`` values are ignored).
@@ -449,9 +483,14 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     data: dict[str, Any] = {}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"not valid TOML: {error}", where=str(path)) from None
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise _syntax_error(error, path, text) from None
+        except UnicodeDecodeError as error:  # a windows-1251 comment, say: the line it is on
+            line = raw[: error.start].count(b"\n") + 1
+            raise ConfigError("not valid TOML: not UTF-8 text", where=f"{path}:{line}") from None
         except RecursionError:  # arrays in arrays past the interpreter's depth: it was a traceback
             raise ConfigError("not valid TOML: nested too deeply", where=str(path)) from None
         except OSError as error:
@@ -465,7 +504,8 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     try:
         settings = Settings(**data)
     except ValidationError as error:
-        raise config_error(error, source=str(path), data=data) from None
+        source = _variables_at_fault(error, data) or str(path)
+        raise config_error(error, source=source, data=data) from None
     check_references(
         calendars=settings.calendars, sla=settings.sla, escalation=settings.escalation, source=str(path)
     )

@@ -48,10 +48,15 @@ class Replacement:
         return not self.foreign
 
 
-def database_name(engine: Engine) -> str:
+def database_name(engine: Engine, connection: Connection | None = None) -> str:
+    """The name to type: the SQLite file's, or the PostgreSQL database's as the server names it (a URL
+    without one, read through ``PGDATABASE`` or a service file, asked to confirm with the name "None")."""
     if engine.dialect.name == "sqlite":
         return Path(engine.url.database or "memory").name
-    return str(engine.url.database)
+    if connection is not None:
+        return str(connection.execute(text("SELECT current_database()")).scalar_one())
+    with engine.connect() as own:
+        return str(own.execute(text("SELECT current_database()")).scalar_one())
 
 
 def replacement(connection: Connection, engine: Engine) -> Replacement:
@@ -61,14 +66,20 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
         for table in DELETED_TABLES
     }
     own = " AND ".join(f"action NOT LIKE '{pattern}'" for pattern in _DEMO_OWN_ACTIONS)
+    # Only changes since the last replacement: it deleted every row they made (else data confirmed and
+    # deleted once was "not the demo's" for ever, and every later --force asked for the name again).
+    replaced = connection.execute(
+        text("SELECT coalesce(max(id), 0) FROM audit_entry WHERE action = 'demo.replace'")
+    ).scalar_one()
     foreign = {
         str(action): int(count)
         for action, count in connection.execute(
             text(
                 "SELECT action, count(*) FROM audit_entry WHERE entity IN"
                 " ('client', 'ticket', 'interaction', 'reminder', 'contract')"
-                f" AND {own} GROUP BY action ORDER BY action"
-            )
+                f" AND {own} AND id > :replaced GROUP BY action ORDER BY action"
+            ),
+            {"replaced": replaced},
         )
     }
     demo_loads = connection.execute(
@@ -76,7 +87,7 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
     ).scalar_one()
     if counts["client"] and not demo_loads:
         foreign["clients not made by a demo load"] = counts["client"]
-    return Replacement(database=database_name(engine), counts=counts, foreign=foreign)
+    return Replacement(database=database_name(engine, connection), counts=counts, foreign=foreign)
 
 
 def check_replacement(uow: UnitOfWork) -> Replacement | None:

@@ -17,9 +17,16 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from hotline.core.db import driver_connection
+from hotline.core.errors import InvalidInput
 from hotline.core.kb.markdown import plain_text
 from hotline.core.kb.query import ParsedQuery, parse
-from hotline.core.kb.render import IndexedDocument, to_fts5, to_rank_tsquery, to_tsquery
+from hotline.core.kb.render import (
+    PG_MAX_TSVECTOR_BYTES,
+    IndexedDocument,
+    to_fts5,
+    to_rank_tsquery,
+    to_tsquery,
+)
 from hotline.core.kb.snippets import Highlighted, Matcher, highlight, snippet
 from hotline.core.models import KbArticle
 
@@ -61,6 +68,18 @@ def document_for(article: KbArticle) -> IndexedDocument:
     return IndexedDocument.build(
         title=article.title, tags=[str(tag) for tag in article.tags], body_text=plain_text(article.body)
     )
+
+
+def check_indexable(*, title: str, tags: Sequence[str], body: str, where: str) -> None:
+    """``InvalidInput`` for an article with more different words than a PostgreSQL index row holds,
+    refused on SQLite too: the same file must not import on one database and fail on the other."""
+    size = IndexedDocument.build(title=title, tags=tags, body_text=plain_text(body)).tsvector_bytes()
+    if size > PG_MAX_TSVECTOR_BYTES:
+        raise InvalidInput(
+            f"too many words to index ({size:,} bytes in the index, at most {PG_MAX_TSVECTOR_BYTES:,}):"
+            " split the article",
+            where=where,
+        )
 
 
 def _is_postgres(session: Session) -> bool:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hotline.core.errors import InvalidInput
-from hotline.core.text import checked_text
+from hotline.core.text import MAX_TAG, checked_text
 
 FENCE = "---"
 KNOWN_KEYS = ("title", "tags", "audience", "slug")
+MAX_SLUG_CHARS = 300
 _KEY_RE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 _LIST_ITEM_RE = re.compile(r"^\s+-\s*(.*)$|^-\s+(.*)$")
 _HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -74,6 +75,13 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
     tags = _tags(meta, source)
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)
+    if slug is not None:  # stored and shown as written: an escape or a newline in it was kept
+        where = f"{source}:{meta['slug'][0]}: slug"
+        slug = checked_text(slug.strip(), what="a slug", at_most=MAX_SLUG_CHARS, where=where)
+        if not slug:  # slug: " " was refused later naming no file ("slug: an article needs a slug")
+            raise InvalidInput(
+                "a blank slug: give one or leave the line out (the file's path is used)", where=where
+            )
     extra = {key: value for key, value in values.items() if key not in KNOWN_KEYS}
     for key in extra:
         # A misspelt key was kept as an extra one and its value ignored: "audeince: public" left the
@@ -178,9 +186,12 @@ def _scalar(meta: dict[str, tuple[int, str | list[str]]], key: str, source: str)
 def _tags(meta: dict[str, tuple[int, str | list[str]]], source: str) -> list[str]:
     if "tags" not in meta:
         return []
-    _number, value = meta["tags"]
+    number, value = meta["tags"]
     items = value if isinstance(value, list) else value.split(",")
-    return list(dict.fromkeys(tag.strip() for tag in items if tag.strip()))
+    tags = list(dict.fromkeys(tag.strip() for tag in items if tag.strip()))
+    for tag in tags:  # as a client's or a ticket's: an escape sequence or a paragraph was stored as a tag
+        checked_text(tag, what="a tag", at_most=MAX_TAG, where=f"{source}:{number}: tags")
+    return tags
 
 
 def _audience(meta: dict[str, tuple[int, str | list[str]]], source: str) -> Audience:

@@ -26,6 +26,7 @@ FTS5_WORD_MARK = "\ua66e"  # ꙮ, a letter to unicode61: typed words in FTS5, so
 WORD_MARK = "="  # typed words in the tsvector, likewise
 PG_MAX_POSITION = 16383
 PG_MAX_POSITIONS_PER_LEXEME = 256
+PG_MAX_TSVECTOR_BYTES = 1_048_575  # a tsvector's lexemes and positions together (PostgreSQL's MAXSTRPOS)
 FIELD_GAP = 2  # positions left empty between fields: no phrase spans two of them
 
 
@@ -51,12 +52,26 @@ class IndexedDocument:
             words=" ".join([*title_words, *tag_words, *body_words]),
         )
 
+    def tsvector_bytes(self) -> int:
+        """What PostgreSQL counts against ``PG_MAX_TSVECTOR_BYTES`` in this document's tsvector: each
+        lexeme's bytes (rounded up to even) and two bytes per position, plus two ("string is too long for
+        tsvector" past it)."""
+        return sum(
+            (len(lexeme.encode()) + 1) // 2 * 2 + 2 * (len(slots) + 1)
+            for lexeme, slots in self._positions().items()
+        )
+
     def fts5_words(self) -> str:
         """The typed words as the FTS5 ``words`` column holds them (each marked)."""
         return " ".join(FTS5_WORD_MARK + word for word in self.words.split())
 
     def tsvector_literal(self) -> str:
         """The PostgreSQL ``tsvector`` input text: ``'lexeme':1A,7C ...``."""
+        positions = self._positions()
+        return " ".join(f"{pg_quote(lexeme)}:{','.join(slots)}" for lexeme, slots in positions.items())
+
+    def _positions(self) -> dict[str, list[str]]:
+        """Each lexeme's weighted positions, as the tsvector holds them."""
         positions: dict[str, list[str]] = defaultdict(list)
         position = 1
         fields = (
@@ -73,7 +88,7 @@ class IndexedDocument:
                     slots.append(f"{at}{weight}")
                 position += 1
             position += FIELD_GAP
-        return " ".join(f"{pg_quote(lexeme)}:{','.join(slots)}" for lexeme, slots in positions.items())
+        return positions
 
 
 def fts5_quote(word: str) -> str:

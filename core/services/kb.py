@@ -14,7 +14,7 @@ from sqlmodel import select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.kb import index
 from hotline.core.kb.index import SearchResult
-from hotline.core.kb.markdown import ArticleSource, parse_article
+from hotline.core.kb.markdown import MAX_SLUG_CHARS, ArticleSource, parse_article
 from hotline.core.models import KbArticle
 from hotline.core.services.audit import record_audit
 from hotline.core.text import checked_text
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
-MAX_SLUG_CHARS = 300
 
 
 @dataclass
@@ -57,8 +56,11 @@ def _audit_view(article: KbArticle) -> dict[str, Any]:
     }
 
 
-def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[KbArticle, str]:
-    """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``."""
+def save_article(
+    uow: UnitOfWork, *, source: ArticleSource, slug: str, where: str | None = None
+) -> tuple[KbArticle, str]:
+    """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``.
+    ``where`` names its file in a refusal."""
     slug = slug.strip()
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
@@ -71,6 +73,9 @@ def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[
         "tags": list(source.tags),
         "audience": source.audience.value,
     }
+    if article is not None and all(getattr(article, key) == value for key, value in fields.items()):
+        return article, "unchanged"
+    index.check_indexable(title=source.title, tags=source.tags, body=source.body, where=where or slug)
     if article is None:
         article = KbArticle(slug=slug, **fields, updated_by=uow.actor_name, created_at=now, updated_at=now)
         uow.session.add(article)
@@ -79,8 +84,6 @@ def save_article(uow: UnitOfWork, *, source: ArticleSource, slug: str) -> tuple[
             uow, action="kb.create", entity="kb_article", entity_id=article.id, after=_audit_view(article)
         )
         change = "created"
-    elif all(getattr(article, key) == value for key, value in fields.items()):
-        return article, "unchanged"
     else:
         before = _audit_view(article)
         for key, value in fields.items():
@@ -113,15 +116,20 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
         raise InvalidInput("not a folder", where=str(folder))
     report = ImportReport()
     seen: dict[str, Path] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()):
+    root = folder.resolve()
+    for path in sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
+    ):
         relative = path.relative_to(folder)
         try:
-            source = _read(path, relative)
+            source = _read(path, relative, root)
             slug = source.slug or relative.with_suffix("").as_posix()
+            # A file's name makes its slug: one with a newline or an escape in it was stored so.
+            checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{relative}:1: slug")
             if slug in seen:
                 raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
             seen[slug] = relative
-            _article, change = save_article(uow, source=source, slug=slug)
+            _article, change = save_article(uow, source=source, slug=slug, where=f"{relative}:1")
         except InvalidInput as error:
             if not skip_invalid:
                 raise
@@ -134,10 +142,25 @@ def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) 
     return report
 
 
-def _read(path: Path, relative: Path) -> ArticleSource:
-    if path.stat().st_size > MAX_ARTICLE_BYTES:
-        raise InvalidInput(f"larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB", where=f"{relative}:1")
-    raw = path.read_bytes()
+def _read(path: Path, relative: Path, root: Path) -> ArticleSource:
+    where = f"{relative}:1"
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:  # a dangling link: it was left out without a word
+        raise InvalidInput("a link to nothing (its target does not exist)", where=where) from None
+    except (OSError, RuntimeError):  # links that lead to each other (Python 3.11 says RuntimeError)
+        raise InvalidInput("a loop of links, leading to no file", where=where) from None
+    if not target.is_relative_to(root):
+        # Followed, a link to /etc/passwd (or /proc/self/environ) became an article every operator reads.
+        raise InvalidInput(f"a link to a file outside the folder ({target})", where=where)
+    if not target.is_file():  # a named pipe or a device: left out without a word, or read for ever
+        raise InvalidInput("not a regular file", where=where)
+    try:
+        if target.stat().st_size > MAX_ARTICLE_BYTES:
+            raise InvalidInput(f"larger than {MAX_ARTICLE_BYTES // 1024 // 1024} MiB", where=where)
+        raw = target.read_bytes()
+    except OSError as error:  # "Input/output error", exit 1, naming no file
+        raise InvalidInput(f"cannot read it: {error.strerror or error}", where=where) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -12,11 +12,14 @@ from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Operator
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
+from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_DISPLAY_NAME_CHARS = 200
+SYSTEM_ACTOR = "system"
 
 
 def parse_role(text: str, *, where: str = "--role") -> Role:
@@ -67,6 +70,13 @@ def add_operator(
         raise InvalidInput(
             f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
         )
+    if login == SYSTEM_ACTOR:
+        # Her entries would read as the system account's (cron, the PBX): no one could tell them apart.
+        raise InvalidInput(
+            f"{SYSTEM_ACTOR!r} is the audit trail's name for the system account, not a login", where="LOGIN"
+        )
+    if display_name is not None:  # stored as typed: a NUL or 5,000 characters were a PostgreSQL error
+        checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
     operator = Operator(

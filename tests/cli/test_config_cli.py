@@ -101,3 +101,35 @@ def test_check_says_an_account_without_smtp_acknowledges_nothing(database_url: s
     result = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
     assert result.exit_code == 0, result.output
     assert "mail account 'intake' has no smtp_host: new tickets from it are not acknowledged" in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        (
+            "HOTLINE_SCREEN_POP_MAX_AGE_SECONDS",
+            "abc",
+            "HOTLINE_SCREEN_POP_MAX_AGE_SECONDS: screen_pop_max_age_",
+        ),
+        ("HOTLINE_DATE_ORDER", "xyz", "HOTLINE_DATE_ORDER: date_order: Input should be 'dmy'"),
+        ("HOTLINE_DATABASE__POOL_SIZE", "-5", "HOTLINE_DATABASE__POOL_SIZE: database.pool_size:"),
+    ],
+)
+def test_a_bad_variable_is_named_not_the_file(tmp_path: Path, variable: str, value: str, said: str) -> None:
+    """A bad ``HOTLINE_*`` variable was reported as the configuration file's (``config.toml: date_order:
+    ...``), sending the admin to a file that did not hold the setting; now the variable is named. A bad
+    value in the file is still the file's."""
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "UTC"\n')
+    database = ("--db", f"sqlite:///{tmp_path / 'none.db'}")
+    result = hotline(*database, "--config", str(config), "config", "check", env={variable: value})
+    assert result.exit_code == 2, result.output
+    assert f"hotline: error: {said}" in result.output
+    assert str(config) not in result.output
+    config.write_text('timezone = "UTC"\ndate_order = "xyz"\n')
+    overridden = hotline(
+        *database, "--config", str(config), "config", "check", env={"HOTLINE_DATE_ORDER": "dmy"}
+    )
+    assert "no hotline schema yet" in overridden.output  # the settings loaded: the variable won
+    from_file = hotline(*database, "--config", str(config), "config", "check")
+    assert f"{config}: date_order: Input should be" in from_file.output

@@ -108,6 +108,28 @@ def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(t
     assert not (tmp_path / "no").exists()
 
 
+def test_an_unknown_group_leaves_no_database_readable_by_everyone(tmp_path: Path) -> None:
+    """``db init --group typo`` said "no such group" (exit 2) after writing the whole schema into a file
+    SQLite had made 0644: every local user could read it, and a second ``db init`` used it. Now the
+    group is checked before the schema goes in, and a new file is owner-only from its first byte."""
+    import os
+
+    path = tmp_path / "shared.db"
+    url = f"sqlite:///{path}"
+    old_umask = os.umask(0o022)
+    try:
+        refused = hotline("--db", url, "--operator", "boss", "db", "init", "--group", "hotline-no-such-group")
+        assert refused.exit_code == 2, refused.output
+        assert "--group: no such group 'hotline-no-such-group'" in refused.output
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert hotline("--db", url, "db", "status", "--quiet").stdout.strip() == "empty"
+        assert hotline("--db", url, "--operator", "boss", "db", "init").exit_code == 0
+    finally:
+        os.umask(old_umask)
+    for file in tmp_path.iterdir():
+        assert file.stat().st_mode & 0o777 == 0o600, file
+
+
 def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
     """The schema of every table changed, and nothing said who or when."""
     from sqlalchemy import select
@@ -130,3 +152,37 @@ def test_a_schema_upgrade_is_an_audit_entry(engine, database_url: str) -> None:
     assert [(e.actor, e.before, e.after, e.via) for e in entries] == [
         ("system", {"revision": older}, {"revision": head}, "cron: hotline db upgrade")
     ]
+
+
+def test_a_backup_to_dash_is_refused_not_a_file_named_dash(
+    engine, database_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """``db backup - | gzip`` said "backup written to -" (exit 0): a file named ``-`` in the current folder,
+    nothing on standard output. A backup goes to a new file only: exit 2, nothing written."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert hotline("--db", database_url, "--operator", "boss", "db", "init").exit_code == 0
+    result = hotline("--db", database_url, "--operator", "boss", "db", "backup", "-")
+    assert result.exit_code == 2, result.output
+    assert "FILE: a backup is written to a new file, not to standard output" in result.output
+    assert result.stdout == ""
+    assert list(here.iterdir()) == []
+
+
+def test_a_device_as_the_database_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """``db init`` on ``sqlite:////dev/null`` (as root) made the device 0600 for every user before the
+    schema failed on it; a device is no database file: exit 2 before anything is written or changed."""
+    import os
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    device.chmod(0o666)
+    result = hotline("--db", f"sqlite:///{device}", "--operator", "boss", "db", "init")
+    assert result.exit_code == 2, result.output
+    assert f"--db: not a regular file: {device}" in result.output
+    assert stat.S_IMODE(device.stat().st_mode) == 0o666
+    assert stat.S_ISCHR(device.stat().st_mode)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from core.escalation.world import populate
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -140,3 +141,54 @@ def test_a_contract_added_to_a_demo_client_is_real_data_and_its_deletion_is_coun
     [replaced] = _audit(engine, "demo.replace")
     assert replaced.before["deleted"]["contract"] == 1
     assert replaced.after == {"confirmed_by_name": True}
+
+
+def test_real_data_deleted_once_by_name_does_not_make_the_next_demo_ask_again(
+    engine, database_url: str
+) -> None:
+    """After a confirmed replacement the database held the demo only, yet every later ``demo --force``
+    still said it held data that was not the demo's (the deleted ticket's audit entry) and wanted the
+    name; now only changes since the last replacement count, and new real data is still guarded."""
+    assert _run(database_url, "db", "init").exit_code == 0
+    assert _run(database_url, "demo", "--clients", "20").exit_code == 0
+    created = _run(database_url, "tickets", "create", "--subject", "real work", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    name = database_name(engine)
+    forced = _run(database_url, "demo", "--clients", "20", "--force", f"--yes-i-mean-{name}")
+    assert forced.exit_code == 0, forced.output
+    again = _run(database_url, "demo", "--clients", "20", "--force", stdin="")
+    assert again.exit_code == 0, again.output
+    assert [entry.after for entry in _audit(engine, "demo.replace")] == [
+        {"confirmed_by_name": True},
+        {"confirmed_by_name": False},
+    ]
+    created = _run(database_url, "tickets", "create", "--subject", "more work", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    refused = _run(database_url, "demo", "--clients", "20", "--force", stdin="")
+    assert refused.exit_code == 2
+    assert "(1 ticket.create)" in refused.output
+
+
+def test_a_postgresql_url_without_a_database_asks_for_the_servers_name_for_it(
+    engine, database_url: str
+) -> None:
+    """With the database named by ``PGDATABASE`` (or a service file) and not in the URL, the guard asked to
+    type "None" (``--yes-i-mean-None`` deleted the real data); now it asks for the database's real name."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite database is named by its file")
+    assert _run(database_url, "db", "init").exit_code == 0
+    assert _run(database_url, "demo", "--clients", "20").exit_code == 0
+    created = _run(database_url, "tickets", "create", "--subject", "real work", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    server, name = database_url.rsplit("/", 1)
+    with_none = runner.invoke(
+        app,
+        ["--db", server, "--operator", "admin", "demo", "--clients", "20", "--force", "--yes-i-mean-None"],
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME, "PGDATABASE": name},
+    )
+    assert with_none.exit_code == 2, with_none.output
+    assert f"the database {name!r} holds data that is not the demo's (1 ticket.create)" in with_none.output
+    assert f"--yes-i-mean-{name}" in with_none.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(func.count()).select_from(Client)).scalar_one() == 20
+    assert database_name(engine) == name

@@ -150,3 +150,128 @@ def test_a_blank_folder_is_refused_not_the_current_one(
     )
     assert refused.exit_code == 2
     assert "kb.import needs supervisor or admin" in refused.output
+
+
+def test_links_out_of_the_folder_dangling_links_and_pipes_are_refused_by_name(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A link ``passwd.md -> /etc/passwd`` was followed: the file became an article every operator could
+    read. A link to nothing and a named pipe were left out without a word. Now each is a bad file naming
+    itself (exit 2, nothing imported), or skipped with --skip-invalid; a link inside the folder is read."""
+    import os
+
+    folder = tmp_path / "kb"
+    (folder / "sub").mkdir(parents=True)
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\nthe root password\n")
+    (folder / "good.md").write_text("# Good\nthe printer\n")
+    (folder / "sub" / "same.md").symlink_to(folder / "good.md")
+    (folder / "out.md").symlink_to(secret)
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert f"out.md:1: a link to a file outside the folder ({secret})" in refused.stderr
+    assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
+
+    (folder / "dangling.md").symlink_to(tmp_path / "gone.md")
+    (folder / "loop.md").symlink_to(folder / "loop.md")
+    os.mkfifo(folder / "pipe.md")
+    skipped = hotline(database_url, "kb", "import", str(folder), "--skip-invalid", "--json")
+    assert skipped.exit_code == 0, skipped.output
+    report = json.loads(skipped.stdout)
+    assert report["created"] == ["good", "sub/same"]
+    assert report["skipped"] == [
+        "dangling.md:1: a link to nothing (its target does not exist)",
+        "loop.md:1: a loop of links, leading to no file",
+        f"out.md:1: a link to a file outside the folder ({secret})",
+        "pipe.md:1: not a regular file",
+    ]
+    assert json.loads(hotline(database_url, "kb", "search", "password", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "tag.md",
+            "---\ntitle: T\ntags: [ok, 'a\x1b[31mb']\n---\nx\n",
+            "tag.md:3: tags: a tag is at most 50",
+        ),
+        (
+            "long.md",
+            f"---\ntitle: T\ntags:\n  - {'t' * 51}\n---\nx\n",
+            "long.md:3: tags: a tag is at most 50",
+        ),
+        ("slug.md", "---\ntitle: T\nslug: 'a\x07b'\n---\nx\n", "slug.md:3: slug: a slug is at most 300"),
+        ("blank.md", "---\ntitle: T\nslug: ' '\n---\nx\n", "blank.md:3: slug: a blank slug"),
+        ("new\nline.md", "# T\nx\n", "new line.md:1: slug: a slug is at most 300"),
+        ("x" * 200 + "/" + "y" * 200 + ".md", "# T\nx\n", f"{'y' * 200}.md:1: slug: a slug is at most 300"),
+    ],
+    ids=[
+        "escape in a tag",
+        "long tag",
+        "bell in a slug",
+        "blank slug",
+        "newline in a file name",
+        "long path",
+    ],
+)
+def test_tags_and_slugs_with_control_characters_or_too_long_are_refused_by_file_and_line(
+    database_url: str, tmp_path: Path, name: str, text: str, where: str
+) -> None:
+    """Tags and slugs were stored as written: an escape sequence, a bell, a newline from the file's name,
+    a tag of any length; a slug from a path over 300 characters was refused naming no file. Now each
+    is the file's error, with its line and field (exit 2), as a title already was."""
+    folder = tmp_path / "kb"
+    (folder / name).parent.mkdir(parents=True)
+    (folder / name).write_text(text)
+    (folder / "a-good.md").write_text("# Good\nthe printer\n")
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert where in refused.stderr
+    assert json.loads(hotline(database_url, "kb", "search", "printer", "--json").stdout) == []
+
+
+def _many_words(count: int) -> str:
+    """``count`` different made-up words (no stem is another's), as a Markdown article."""
+    letters = "bcdfghjklmnpqrtvwxz"
+    words = []
+    for number in range(count):
+        word = "q"
+        for _ in range(7):
+            word += letters[number % len(letters)]
+            number //= len(letters)
+        words.append(word)
+    return "# Glossary\n\n" + " ".join(words) + "\n"
+
+
+def test_an_article_with_more_words_than_postgresql_indexes_is_refused_on_both(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A 0.5 MB glossary (well under the 2 MiB bound) imported on SQLite and failed the whole import on
+    PostgreSQL: "database unavailable: string is too long for tsvector", exit 1, naming no file. Now it is
+    that file's error on both backends (exit 2); one word fewer imports on both."""
+    from hotline.core.kb.markdown import parse_article, plain_text
+    from hotline.core.kb.render import PG_MAX_TSVECTOR_BYTES, IndexedDocument
+
+    def index_bytes(text: str) -> int:
+        source = parse_article(text)
+        document = IndexedDocument.build(
+            title=source.title, tags=source.tags, body_text=plain_text(source.body)
+        )
+        return document.tsvector_bytes()
+
+    fits, too_many = _many_words(40_328), _many_words(40_329)
+    assert index_bytes(fits) <= PG_MAX_TSVECTOR_BYTES < index_bytes(too_many)
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "glossary.md").write_text(too_many)
+    refused = hotline(database_url, "kb", "import", str(folder))
+    assert refused.exit_code == 2, refused.output
+    assert "glossary.md:1: too many words to index (1,048,582 bytes in the index, at most 1,048,575)" in (
+        refused.stderr.replace("\n", " ")
+    )
+    (folder / "glossary.md").write_text(fits)
+    imported_result = hotline(database_url, "kb", "import", str(folder))
+    assert imported_result.exit_code == 0, imported_result.output
+    found = json.loads(hotline(database_url, "kb", "search", "qbbbbbbb", "--json").stdout)
+    assert [hit["slug"] for hit in found] == ["glossary"]

@@ -59,3 +59,28 @@ def test_an_admin_does_not_change_her_own_role(uow_factory, staff) -> None:
     with uow_factory(readonly=True) as uow:
         assert uow.session.exec(select(Operator.role).where(Operator.login == "admin")).one() == "admin"
         assert "operator.role" not in audit_actions(uow)
+
+
+@pytest.mark.parametrize("name", ["B\x1b[31mob", "Bob\x00", "n" * 201], ids=["escape", "nul", "201 chars"])
+def test_a_display_name_with_a_control_character_or_too_long_is_refused(uow_factory, staff, name) -> None:
+    """``operators add --name`` stored an escape sequence, and 5,000 characters on SQLite where PostgreSQL
+    failed with a database error (exit 1); now one line naming --name, and nothing added."""
+    refusal = pytest.raises(InvalidInput, match="a display name is at most 200 printable characters")
+    with refusal as refused, uow_factory("admin") as uow:
+        add_operator(uow, login="bob", role=Role.OPERATOR, display_name=name)
+    assert refused.value.where == "--name"
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Operator).where(Operator.login == "bob")).first() is None
+    with uow_factory("admin") as uow:
+        add_operator(uow, login="bob", role=Role.OPERATOR, display_name="Боб " + "n" * 196)
+
+
+@pytest.mark.parametrize("login", ["system", "System", " SYSTEM "])
+def test_system_is_no_login(uow_factory, staff, login: str) -> None:
+    """An operator added as ``system`` wrote audit entries under the system account's name (cron, the PBX,
+    and on PostgreSQL what any role's ``system`` entry is recorded as): nobody could tell hers apart."""
+    refusal = pytest.raises(InvalidInput, match="the audit trail's name for the system account")
+    with refusal, uow_factory("admin") as uow:
+        add_operator(uow, login=login, role=Role.ADMIN)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Operator).where(Operator.login == "system")).first() is None

@@ -176,3 +176,34 @@ def test_a_file_nested_past_the_interpreters_depth_is_not_valid_toml(tmp_path: P
         load_settings(config)
     assert error.value.where == str(config)
     assert "not valid TOML: nested too deeply" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "says"),
+    [
+        (
+            b'timezone = "UTC"\n\n[database]\npool_size = = 3\n',
+            4,
+            "not valid TOML: Invalid value (column 13)",
+        ),
+        (b'timezone = "UTC"\na = 1\na = 2\n', 3, "not valid TOML: Cannot overwrite a value (column 6)"),
+        (
+            b'timezone = "UTC"\nname = "open',
+            2,
+            "not valid TOML: Unterminated string (at the end of the file)",
+        ),
+        ('timezone = "UTC"\n# Настройки\n'.encode("cp1251"), 2, "not valid TOML: not UTF-8 text"),
+    ],
+    ids=["bad value", "key twice", "unclosed string", "windows-1251"],
+)
+def test_a_toml_mistake_names_the_file_and_its_line(
+    tmp_path: Path, content: bytes, line: int, says: str
+) -> None:
+    """``config.toml: not valid TOML: Invalid value (at line 4, column 13)``: the line was only in the
+    parentheses (a windows-1251 comment not at all), where every other file's mistake is ``FILE:LINE``."""
+    config = tmp_path / "config.toml"
+    config.write_bytes(content)
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == f"{config}:{line}"
+    assert error.value.message == says
