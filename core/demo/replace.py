@@ -68,8 +68,13 @@ def replacement(connection: Connection, engine: Engine) -> Replacement:
     own = " AND ".join(f"action NOT LIKE '{pattern}'" for pattern in _DEMO_OWN_ACTIONS)
     # Only changes since the last replacement: it deleted every row they made (else data confirmed and
     # deleted once was "not the demo's" for ever, and every later --force asked for the name again).
+    # An admin's replacement: an operator may add audit entries in SQL (the actor is hers, migration
+    # 0017), and one saying "demo.replace" would otherwise hide every real change before it.
     replaced = connection.execute(
-        text("SELECT coalesce(max(id), 0) FROM audit_entry WHERE action = 'demo.replace'")
+        text(
+            "SELECT coalesce(max(a.id), 0) FROM audit_entry a JOIN operator o ON o.login = a.actor"
+            " WHERE a.action = 'demo.replace' AND o.role = 'admin'"
+        )
     ).scalar_one()
     foreign = {
         str(action): int(count)

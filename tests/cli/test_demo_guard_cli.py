@@ -169,6 +169,25 @@ def test_real_data_deleted_once_by_name_does_not_make_the_next_demo_ask_again(
     assert "(1 ticket.create)" in refused.output
 
 
+def test_an_operators_demo_replace_entry_hides_no_real_data(engine, clock, database_url: str) -> None:
+    """Only an admin's replacement resets what counts: an operator may add audit entries (in SQL too,
+    under her own name), and a "demo.replace" of hers made the guard forget every real change."""
+    populate(engine, clock)
+    assert (
+        _run(
+            database_url, "demo", "--clients", "20", "--force", "--yes-i-mean-" + database_name(engine)
+        ).exit_code
+        == 0
+    )
+    created = _run(database_url, "tickets", "create", "--subject", "real work", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    with UnitOfWork(engine) as uow:
+        uow.session.add(AuditEntry(at=clock.now(), actor="ivan", action="demo.replace", entity="database"))
+    refused = _run(database_url, "demo", "--clients", "20", "--force", stdin="")
+    assert refused.exit_code == 2
+    assert "(1 ticket.create)" in refused.output
+
+
 def test_a_postgresql_url_without_a_database_asks_for_the_servers_name_for_it(
     engine, database_url: str
 ) -> None:
