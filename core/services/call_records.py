@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 CallState = Literal["dialing", "ringing", "up", "ended"]
 STATE_ORDER: dict[str, int] = {"dialing": 0, "ringing": 1, "up": 2, "ended": 3}
 MAX_CALL_ID = 128
+MAX_DURATION = 24 * 3600
 SAME_CALL_BEFORE = timedelta(minutes=2)
 SAME_CALL_AFTER = timedelta(minutes=30)
 """A logged call is the PBX's call when it was logged as started from 2 minutes before the PBX's start
@@ -89,7 +90,7 @@ def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
     number = printable(facts.number)[:100]
     if not number:
         raise InvalidInput("the number is empty", where=at("number"))
-    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= 24 * 3600:
+    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= MAX_DURATION:
         raise InvalidInput("duration must be between 0 and 86400 seconds", where=at("duration"))
     for name in ("answered_at", "ended_at"):
         moment = getattr(facts, name)
