@@ -390,8 +390,6 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
     uow.authorize("call.dial", entity="call_record")
     if not extension:
         raise InvalidInput(f"no extension is mapped to {actor.login!r}", where="[pbx.extensions]")
-    if not digits_of(number):
-        raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     facts = CallFacts(
         pbx_call_id=f"{DIAL_PREFIX}{uuid.uuid4().hex}",
         source="dial",
@@ -405,10 +403,34 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
     return _record(uow, facts=facts, default_region=default_region).record
 
 
+MAX_DIALLED_DIGITS = 20
+"""E.164's 15 digits and room for a trunk or international prefix (``8 10``)."""
+DIAL_SEPARATORS = frozenset(" ()-./")
+
+
 def dial_string(number: str) -> str:
-    """What the PBX dials: the digits, with the leading ``+`` of an international number kept."""
-    digits = digits_of(number)
-    return f"+{digits}" if number.strip().startswith("+") else digits
+    """What the PBX dials: the digits, with the leading ``+`` of an international number kept.
+
+    ``InvalidInput`` for anything else in it (a letter, an extension, ``#``, a pause) or more than
+    ``MAX_DIALLED_DIGITS`` digits: "8 800 FLOWERS" dialled 8800, "… ext 123" the number with 123 after it.
+    """
+    typed = number.strip()
+    bare = typed.removeprefix("+")
+    stray = next((char for char in bare if char not in DIAL_SEPARATORS and not digits_of(char)), None)
+    if stray is not None or not digits_of(bare):
+        what = f"{stray!r} cannot be dialled" if stray is not None else "no digits"
+        raise InvalidInput(
+            f"not a phone number to dial: {printable(typed)[:40]!r} ({what}; digits, spaces, ( ) - . / "
+            "and a leading + only)",
+            where="NUMBER",
+        )
+    digits = digits_of(bare)
+    if len(digits) > MAX_DIALLED_DIGITS:
+        raise InvalidInput(
+            f"a number to dial has at most {MAX_DIALLED_DIGITS} digits (this one {len(digits)})",
+            where="NUMBER",
+        )
+    return f"+{digits}" if typed.startswith("+") else digits
 
 
 def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:

@@ -142,6 +142,29 @@ def test_call_dial_queues_a_request_for_my_extension(pbx_db) -> None:
     assert len(records(db)) == 1
 
 
+def test_call_dial_refuses_what_it_cannot_dial_instead_of_dropping_it(pbx_db) -> None:
+    """Letters, an extension, ``#`` or a pause were dropped and the rest dialled ("8 800 FLOWERS" rang
+    8800, "… ext 123" the number with 123 after it); 150 digits were cut to the column's 100."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "--operator", "olga", "call", "dial"]
+    for number, said in (
+        ("8 800 FLOWERS", "'F' cannot be dialled"),
+        ("+7 916 123-45-67 ext 123", "'e' cannot be dialled"),
+        ("+7 916 123-45-67 доб. 5", "'д' cannot be dialled"),
+        ("89161234567;,w123", "';' cannot be dialled"),
+        ("+79161234567#", "'#' cannot be dialled"),
+        ("++79161234567", "'+' cannot be dialled"),
+        ("7" * 150, "at most 20 digits"),
+    ):
+        refused = hotline(*base, "--", number)
+        assert refused.exit_code == 2 and said in refused.stderr, (number, refused.output)
+        assert "NUMBER" in refused.stderr and "Traceback" not in refused.output
+    assert records(db) == []
+    for number, dialled in (("+7 (916) 123-45-67", "+79161234567"), ("８９１６", "8916"), ("0", "0")):
+        result = hotline(*base, number, "--json")
+        assert result.exit_code == 0 and json.loads(result.stdout)["number"] == dialled, result.output
+
+
 def test_import_cdr_reads_standard_input(pbx_db) -> None:
     from typer.testing import CliRunner
 
