@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hotline.core.clock import within_years
 from hotline.core.enums import Direction
 from hotline.core.errors import InvalidInput
 from hotline.core.pbx.channels import extension_of_channel
-from hotline.core.services.call_records import CallFacts, check_facts
+from hotline.core.services.call_records import MAX_DURATION, CallFacts, check_facts
 
 BASE_COLUMNS = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
@@ -144,16 +145,19 @@ def _derived_id(cells: dict[str, str]) -> str:
 
 
 def _moment(text: str, zone: ZoneInfo, *, where: str) -> datetime | None:
+    """The time in ``zone``; one outside the years a clock may show (``0001-01-01``, ``9999-12-31``) is
+    named like any bad time (it was stored, or a database error at the end: exit 1, the line unnamed)."""
     if not text:
         return None
     try:
         moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise InvalidInput(f"not a time like 2026-12-02 14:05:00: {text[:30]!r}", where=where) from None
-    return moment.replace(tzinfo=zone)
+    return within_years(moment.replace(tzinfo=zone), text=text, where=where)
 
 
 def _seconds(text: str, *, where: str) -> int:
-    if not text.isdigit() or int(text) > 24 * 3600:
-        raise InvalidInput(f"not a number of seconds up to 86400: {text[:20]!r}", where=where)
+    """Whole seconds up to a day, in ASCII digits (``²`` passes ``isdigit`` and was a traceback)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_DURATION:
+        raise InvalidInput(f"not a number of seconds up to {MAX_DURATION}: {text[:20]!r}", where=where)
     return int(text)

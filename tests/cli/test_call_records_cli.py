@@ -111,6 +111,19 @@ def test_import_cdr_names_every_bad_line_and_writes_nothing(pbx_db, tmp_path: Pa
     assert records(db) == []
 
 
+def test_import_cdr_names_a_time_in_year_1_and_a_superscript_instead_of_failing(pbx_db, tmp_path) -> None:
+    """Year 1 was "database error: date value out of range", exit 1, no line named; ``²`` a traceback."""
+    db, config = pbx_db
+    lines = MASTER_CSV.splitlines()
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join([lines[0].replace("2026-11-23 10:00:00", "0001-01-01 00:00:00"),
+                                  lines[1].replace(",20,0,", ",²,0,")]) + "\n")  # fmt: skip
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
+    assert result.exit_code == 2, result.output
+    assert f"{master}:1: start" in result.stderr and f"{master}:2: duration" in result.stderr
+    assert "Traceback" not in result.output and records(db) == []
+
+
 def test_import_cdr_with_an_operator_nobody_added_writes_nothing(pbx_db, tmp_path: Path) -> None:
     db, config = pbx_db
     config.write_text('[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n')

@@ -57,3 +57,27 @@ def test_every_bad_line_is_named_with_its_field() -> None:
         ["4", " billsec"],
         ["5", " not CSV"],
     ]
+
+
+def test_a_time_outside_the_years_or_seconds_in_other_digits_is_a_named_bad_line() -> None:
+    """``²`` passed ``isdigit`` and was a traceback; year 1 was a database error (exit 1, no line named)
+    and years 1000 or 9999 were stored."""
+    good = MASTER_CSV.splitlines()[0]
+    bad = [
+        good.replace("2026-11-23 10:00:00", "0001-01-01 00:00:00"),
+        good.replace("2026-11-23 10:03:17", "9999-12-31 23:59:59"),
+        good.replace("2026-11-23 10:00:05", "1000-01-01 00:00:00"),
+        good.replace(",197,192,", ",197,²,"),
+        good.replace(",197,192,", ",١٩٧,192,"),
+        good.replace(",197,192,", ",197,86401,"),
+    ]
+    parsed = read_cdr_csv("\n".join(bad).encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " start"],
+        ["2", " end"],
+        ["3", " answer"],
+        ["4", " billsec"],
+        ["5", " duration"],
+        ["6", " billsec"],
+    ]
+    assert parsed.calls == []
