@@ -26,14 +26,15 @@ from hotline.core.clock import EARLIEST_YEAR, LATEST_YEAR
 from hotline.core.enums import Direction
 from hotline.core.errors import InvalidInput
 from hotline.core.pbx.ami_calls import Action, Pop, TrackedCall
-from hotline.core.services.call_records import MAX_CALL_ID, MAX_DURATION, CallFacts, CallState
+from hotline.core.services.call_records import MAX_CALL_ID, MAX_DURATION, TEXT_LIMITS, CallFacts, CallState
 from hotline.core.text import checked_text
 
 EVENTS = ("ringing", "answered", "transferred", "ended")
 MAX_BODY_BYTES = 64 * 1024
 SEEN_IDS = 100_000
-FIELD_LIMITS = {"id": 200, "call_id": MAX_CALL_ID, "number": 100, "extension": 32, "outcome": 50,
-                "recording": 500, "transferred_to": 64}  # fmt: skip
+FIELD_LIMITS = {"id": 200, "call_id": MAX_CALL_ID} | {
+    name: limit for name, limit in TEXT_LIMITS.items() if name != "pbx_call_id"
+}
 """The longest each field that is written may be (what the call record's column holds): a longer one,
 or one holding a control character, is a 400, never cut or taken and then refused by the writer. The
 number dialled is only looked up (an unknown or hostile one names no campaign)."""

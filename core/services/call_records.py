@@ -20,7 +20,7 @@ from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.text import printable
+from hotline.core.text import checked_text, printable
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -78,11 +78,24 @@ UPDATABLE = (
 )
 
 
-def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
-    """``facts`` with its text made printable, or ``InvalidInput`` naming the field."""
+TEXT_LIMITS = {"pbx_call_id": MAX_CALL_ID, "number": 100, "outcome": 50, "recording": 500,
+               "transferred_to": 64, "extension": 32}  # fmt: skip
+
+
+def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = False) -> CallFacts:
+    """``facts`` with its text made printable, or ``InvalidInput`` naming the field. ``typed`` (``call
+    log``: a script's arguments) refuses a text too long or holding a control character instead of cutting
+    or cleaning it, as typed text is; what the PBX passes on from the network (a caller id) is cleaned."""
 
     def at(field_name: str) -> str:
         return f"{where}: {field_name}" if where else field_name
+
+    if typed:
+        for name, limit in TEXT_LIMITS.items():
+            value = getattr(facts, name)
+            if value is not None:
+                label = name.removeprefix("pbx_").replace("_", " ")
+                checked_text(value.strip(), what=f"the {label}", at_most=limit, where=at(label))
 
     call_id = printable(facts.pbx_call_id)
     if not call_id or len(call_id) > MAX_CALL_ID:
@@ -98,12 +111,15 @@ def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
             raise InvalidInput(f"{name.removesuffix('_at')} is before the start", where=at(name))
     texts = {
         name: printable(getattr(facts, name))[:limit] or None
-        for name, limit in (("outcome", 50), ("recording", 500), ("transferred_to", 64), ("extension", 32))
+        for name, limit in TEXT_LIMITS.items()
+        if name not in ("pbx_call_id", "number")
     }
     return replace(facts, pbx_call_id=call_id, number=number, **texts)
 
 
-def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
+def record_call(
+    uow: UnitOfWork, *, facts: CallFacts, default_region: str, typed: bool = False
+) -> RecordedCall:
     """Insert the PBX's call or bring its row up to date; a finished call is never changed again.
 
     Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row). A webhook's
@@ -111,11 +127,11 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
     (``dial_requests.adopt_dial_request``) instead of inserting a second row.
     """
     uow.authorize("call.import", entity="call_record", entity_id=facts.pbx_call_id[:64])
-    return _record(uow, facts=facts, default_region=default_region)
+    return _record(uow, facts=facts, default_region=default_region, typed=typed)
 
 
-def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
-    facts = check_facts(facts)
+def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str, typed: bool = False) -> RecordedCall:
+    facts = check_facts(facts, typed=typed)
     existing = _by_call_id(uow, facts.pbx_call_id)
     adopted = False
     if existing is None and facts.direction is Direction.OUT:

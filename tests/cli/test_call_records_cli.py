@@ -64,6 +64,30 @@ def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     assert records(db) == []
 
 
+def test_call_log_refuses_a_value_it_would_cut_or_clean(pbx_db) -> None:
+    """A 150-digit number was stored cut to 100, a 60-character outcome to 50, a 600-character recording
+    path to 500, and an escape sequence dropped from a call id (so another id's record answered "already
+    recorded"), each with exit 0."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "log"]
+    for args, field in (
+        (["7" * 150, "--call-id", "c1"], "number"),
+        (["89161234567", "--call-id", "a\x1b[2Jb"], "call id"),
+        (["89161234567", "--call-id", "c3", "--outcome", "x" * 51], "outcome"),
+        (["89161234567", "--call-id", "c4", "--recording", "/r/" + "x" * 500], "recording"),
+        (["89161234567\u202e", "--call-id", "c5"], "number"),
+    ):
+        refused = hotline(*base, *args)
+        assert refused.exit_code == 2 and refused.stderr.startswith(f"hotline: error: {field}:"), (
+            refused.output
+        )
+    assert records(db) == []
+    kept = hotline(*base, "89161234567", "--call-id", "c6", "--outcome", "x" * 50, "--recording", "r" * 500)
+    assert kept.exit_code == 0, kept.output
+    [row] = records(db)
+    assert (len(row.outcome), len(row.recording)) == (50, 500)
+
+
 def test_import_cdr_reads_master_csv_and_a_rerun_changes_nothing(pbx_db, tmp_path: Path) -> None:
     db, config = pbx_db
     master = tmp_path / "Master.csv"
