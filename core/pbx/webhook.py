@@ -96,6 +96,8 @@ def parse_hotline_event(body: bytes) -> CallEvent:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise WebhookRefused(400, "the body is not JSON", kind="bad_request") from None
+    except RecursionError:  # 60 KB of "[" (signed): an unhandled error, no answer, a traceback logged
+        raise WebhookRefused(400, "the body is nested too deep", kind="bad_request") from None
     if not isinstance(data, dict):
         raise WebhookRefused(400, "the body is not a JSON object", kind="bad_request")
     kind = _text(data, "event")

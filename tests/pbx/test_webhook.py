@@ -196,7 +196,13 @@ async def test_a_field_no_call_record_holds_is_a_400_naming_it_and_nothing_is_wr
     await zadarma.recorder.drain()
     assert stored(engine) == ([], [])
     assert "Unhandled exception" not in caplog.text
-    assert running.endpoint.counts["bad_request"] == len(hostile)
+    nested = b"[" * 60_000
+    headers = {
+        "X-Hotline-Timestamp": str(NOW),
+        "X-Hotline-Signature": hotline_signature("s3cret", str(NOW), nested),
+    }
+    assert await running.post("/calls", nested, headers) == (400, b'{"error": "the body is nested too deep"}')
+    assert running.endpoint.counts["bad_request"] == len(hostile) + 1
     assert (await running.post("/calls", *signed(event(9, "ended", call_id="c-9", duration=86_400))))[
         0
     ] == 204
