@@ -228,3 +228,31 @@ def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> 
     config.write_text("[pbx.ami]\nhots = 1\n")
     typo = hotline("--db", db, "--config", str(config), "config", "check")
     assert typo.exit_code == 2 and "hots" in typo.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[pbx.extensions]\n"" = "olga"\n', "pbx.extensions"),  # popped olga for any event without one
+        ('[pbx.extensions]\n"1\\u001b[2J" = "olga"\n', "pbx.extensions"),
+        ('[pbx.extensions]\n"10 1" = "olga"\n', "pbx.extensions"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{ext}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{0}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension.__class__}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension"\n', "pbx.ami.originate_channel"),
+        ("[pbx.webhook]\nmax_age_seconds = 99999999999999999\n", "pbx.webhook.max_age_seconds"),
+    ],
+)
+def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text: str, says: str) -> None:
+    """Each passed the check, then: every dial ended "internal error" with a traceback in the listener's
+    log (a channel with another field than {extension}); every webhook request went unanswered with an
+    OverflowError (a replay window past what a timedelta holds)."""
+    db, config = pbx_db
+    config.write_text(text)
+    result = hotline("--db", db, "--config", str(config), "config", "check")
+    assert result.exit_code == 2 and says in result.stderr, result.output
+    assert "Traceback" not in result.output
+    config.write_text(
+        '[pbx.ami]\noriginate_channel = "SIP/{extension}@office"\n[pbx.webhook]\nmax_age_seconds = 86400\n'
+    )
+    assert hotline("--db", db, "--config", str(config), "config", "check").exit_code == 0
