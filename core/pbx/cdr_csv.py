@@ -63,9 +63,8 @@ def read_cdr_csv(data: bytes, *, name: str, extensions: dict[str, str], zone: Zo
     result = CdrFile()
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        result.errors.append(InvalidInput("not UTF-8 text", where=f"{name}:{line}"))
+    except UnicodeDecodeError:
+        result.errors.extend(_undecodable_lines(data, name=name))
         return result
     by_call: dict[str, tuple[int, CallFacts]] = {}
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -92,6 +91,30 @@ def read_cdr_csv(data: bytes, *, name: str, extensions: dict[str, str], zone: Zo
         result.errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
     result.calls = sorted(by_call.values(), key=lambda item: item[0])
     return result
+
+
+def _undecodable_lines(data: bytes, *, name: str) -> list[InvalidInput]:
+    """Every line that is not UTF-8, with the column that is not where the line is a cdr-csv line (only
+    the first line was named, without its column: a file from a PBX writing windows-1251 caller names)."""
+    errors = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            cells = next(csv.reader([raw.decode("latin-1")]), [])
+            layout = LAYOUTS.get(len(cells), ())
+            bad = next((column for column, cell in zip(layout, cells, strict=False) if not _utf8(cell)), None)
+            where = f"{name}:{number}" + (f": {bad}" if bad else "")
+            errors.append(InvalidInput("not UTF-8 text (the PBX's files are read as UTF-8)", where=where))
+    return errors
+
+
+def _utf8(latin1_cell: str) -> bool:
+    try:
+        latin1_cell.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where: str) -> CallFacts | None:

@@ -81,3 +81,19 @@ def test_a_time_outside_the_years_or_seconds_in_other_digits_is_a_named_bad_line
         ["6", " billsec"],
     ]
     assert parsed.calls == []
+
+
+def test_every_line_that_is_not_utf8_is_named_with_its_column() -> None:
+    """Only the first such line was named, without its column."""
+    lines = MASTER_CSV.encode().splitlines()
+    cp1251 = '"""Анна"" <89161234567>"'.encode("cp1251")
+    data = b"\n".join(
+        [lines[0].replace(b'"""Anna"" <89161234567>"', cp1251), lines[1], lines[2] + b"\xff", b"\xfe,broken"]
+    )
+    parsed = read_cdr_csv(data, name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " clid"],
+        ["3", " userfield"],
+        ["4", " not UTF-8 text (the PBX's files are read as UTF-8)"],
+    ]
+    assert parsed.calls == []
