@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -67,30 +68,40 @@ def read_cdr_csv(data: bytes, *, name: str, extensions: dict[str, str], zone: Zo
         result.errors.extend(_undecodable_lines(data, name=name))
         return result
     by_call: dict[str, tuple[int, CallFacts]] = {}
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row or not any(cell.strip() for cell in row):
+    for line, row in _rows(text, name=name, errors=result.errors):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        try:
+            facts = _facts(row, extensions=extensions, zone=zone, where=f"{name}:{line}")
+        except InvalidInput as error:
+            result.errors.append(error)
+            continue
+        if facts is None:
+            result.internal_lines += 1
+            continue
+        earlier = by_call.get(facts.pbx_call_id)
+        if earlier is not None:
+            result.merged_lines += 1
+            if earlier[1].outcome == "answered" and facts.outcome != "answered":
                 continue
-            try:
-                facts = _facts(row, extensions=extensions, zone=zone, where=f"{name}:{line}")
-            except InvalidInput as error:
-                result.errors.append(error)
-                continue
-            if facts is None:
-                result.internal_lines += 1
-                continue
-            earlier = by_call.get(facts.pbx_call_id)
-            if earlier is not None:
-                result.merged_lines += 1
-                if earlier[1].outcome == "answered" and facts.outcome != "answered":
-                    continue
-            by_call[facts.pbx_call_id] = (line, facts)
-    except csv.Error as error:
-        result.errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
+        by_call[facts.pbx_call_id] = (line, facts)
     result.calls = sorted(by_call.values(), key=lambda item: item[0])
     return result
+
+
+def _rows(text: str, *, name: str, errors: list[InvalidInput]) -> Iterator[tuple[int, list[str]]]:
+    """Each row with its line; a line that is not CSV is added to ``errors`` and the reading goes on
+    (it stopped there, so the bad lines after the first were not named)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
+            continue
+        yield reader.line_num, row
 
 
 def _undecodable_lines(data: bytes, *, name: str) -> list[InvalidInput]:

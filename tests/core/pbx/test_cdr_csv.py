@@ -97,3 +97,15 @@ def test_every_line_that_is_not_utf8_is_named_with_its_column() -> None:
         ["4", " not UTF-8 text (the PBX's files are read as UTF-8)"],
     ]
     assert parsed.calls == []
+
+
+def test_the_lines_after_one_that_is_not_csv_are_still_read_and_named() -> None:
+    """The reading stopped at the first line that was not CSV: the bad lines after it went unnamed."""
+    lines = MASTER_CSV.splitlines()
+    broken = lines[0].replace('"DOCUMENTATION"', '"DOC"UMENTATION"')
+    data = "\n".join([broken, lines[1].replace("NO ANSWER", "EXPLODED"), lines[2]]).encode()
+    parsed = read_cdr_csv(data, name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " not CSV"],
+        ["2", " disposition"],
+    ]
