@@ -317,7 +317,14 @@ def note_unlogged_call(
     from hotline.core.services.interactions import log_interaction
 
     uow.authorize("interaction.write", entity="call_record", entity_id=call_record_id)
-    record = uow.session.get(CallRecord, call_record_id)
+    # Locked: two operators noting the same call at once each logged it on PostgreSQL (two calls on the
+    # client's timeline for one PBX call); the second now waits and finds it logged.
+    record = uow.session.exec(
+        select(CallRecord)
+        .where(CallRecord.id == call_record_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if record is None:
         raise NotFound(f"no call record {call_record_id}")
     if record.client_id is None:
