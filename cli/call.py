@@ -134,7 +134,7 @@ def log_call(
         recording=recording,
     )
     with state.uow(as_system=True) as uow:
-        recorded = record_call(uow, facts=facts, default_region=state.settings.default_region)
+        recorded = record_call(uow, facts=facts, default_region=state.settings.default_region, typed=True)
     said = "recorded" if recorded.created else "updated" if recorded.changed else "already recorded"
     if as_json:
         print_json({"id": recorded.record.id, "call_id": recorded.record.pbx_call_id, "result": said})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,19 @@ class AmiSettings(BaseModel):
     reconnect_max_seconds: float = Field(default=30.0, gt=0)
     """The longest wait between reconnection attempts (the back-off doubles from one second)."""
 
+    @field_validator("originate_channel")
+    @classmethod
+    def _only_the_extension(cls, value: str) -> str:
+        """``{extension}`` is the one field: ``{ext}`` or ``{0}`` passed and every dial then failed as
+        "internal error" with a traceback in the listener's log."""
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as error:
+            raise ValueError(f"{value!r}: {error}") from None
+        if any(name != "extension" for name in fields):
+            raise ValueError(f"{value!r}: the one field is {{extension}}, as in PJSIP/{{extension}}")
+        return value
+
     def secret(self) -> SecretStr | None:
         """The secret from ``secret_env``, if that variable is set."""
         value = os.environ.get(self.secret_env)
@@ -236,7 +250,7 @@ class WebhookSettings(BaseModel):
     """Name of the environment variable holding the shared secret the signatures are made with."""
     format: Literal["hotline", "zadarma"] = "hotline"
     """``hotline``: the JSON shape in the README; ``zadarma``: Zadarma's PBX call notifications."""
-    max_age_seconds: int = Field(default=300, ge=1)
+    max_age_seconds: int = Field(default=300, ge=1, le=86_400)
     """A signed request older (or newer) than this is refused as a replay."""
     api: WebhookApiSettings | None = None
     """The PBX's API (``[pbx.webhook.api]``): with it, ``call listen --webhook`` dials (click-to-dial)."""
@@ -264,6 +278,22 @@ class PbxSettings(BaseModel):
     """The PBX's local time zone (CDR files carry local times); default the call centre's ``timezone``."""
     ami: AmiSettings = Field(default_factory=AmiSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions(cls, value: dict[str, str]) -> dict[str, str]:
+        """An extension is 1 to 32 printable characters without spaces: an empty one (``"" = "olga"``)
+        popped its operator for every webhook event that named no extension."""
+        for extension in value:
+            if (
+                not 1 <= len(extension) <= 32
+                or not extension.isprintable()
+                or extension != "".join(extension.split())
+            ):
+                raise ValueError(
+                    f"{extension[:40]!r}: an extension is 1 to 32 characters, no space or control"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -180,7 +180,7 @@ class HotlineApp(App[None]):
         self.open_ticket(message.number)
 
     def on_new_client_requested(self, message: NewClientRequested) -> None:
-        self.open_new_client(message.typed, call_started_at=message.call_started_at)
+        self.open_new_client(message.typed, call_started_at=message.call_started_at, caller=message.caller)
 
     def open_ticket(self, number: int) -> None:
         """Show a ticket, unless it is on top already (a key pressed twice before the first push)."""
@@ -210,10 +210,16 @@ class HotlineApp(App[None]):
             )
 
     def open_new_client(
-        self, typed: str, *, call_started_at: datetime | None = None, campaign: str | None = None
+        self,
+        typed: str,
+        *,
+        call_started_at: datetime | None = None,
+        campaign: str | None = None,
+        caller: bool = False,
     ) -> None:
-        """The new-client form prefilled from what was typed (digits → phone, words → name) and, after
-        a screen pop, with the campaign of the number dialled."""
+        """The new-client form prefilled from what was typed (digits → phone, words → name; ``caller``:
+        a caller's number, always the phone) and, after a screen pop, with the campaign of the number
+        dialled."""
         from hotline.core.attribution import Attribution
         from hotline.tui.screens.new_client import NewClientScreen
 
@@ -224,7 +230,8 @@ class HotlineApp(App[None]):
         known = self.ctx.settings.attributions.campaign(campaign) if campaign else None
         attribution = Attribution(known.source, known.code) if known else None
         if call_started_at is not None or not isinstance(self.screen, NewClientScreen):
-            self.push_screen(NewClientScreen(self.ctx, typed=typed, attribution=attribution), opened)
+            screen = NewClientScreen(self.ctx, typed=typed, attribution=attribution, caller=caller)
+            self.push_screen(screen, opened)
 
     # -- live updates: screen pops, reminders, tickets ------------------------------------------
 
@@ -238,7 +245,9 @@ class HotlineApp(App[None]):
 
         def show() -> None:
             if message.client_id is None:
-                self.open_new_client(message.number, call_started_at=started, campaign=message.campaign)
+                self.open_new_client(
+                    message.number, call_started_at=started, campaign=message.campaign, caller=True
+                )
             elif message.owners:  # a number several clients share: whose card, organisation first
                 from hotline.tui.screens.whose_card import offer_owners
 

@@ -107,10 +107,12 @@ class OpenTicketRequested(_Flow):
 
 @dataclass
 class NewClientRequested(_Flow):
-    """A screen asks for the new-client form, prefilled from what was typed (digits: phone, words: name)."""
+    """A screen asks for the new-client form, prefilled from what was typed (digits: phone, words: name);
+    ``caller``: the text is a caller's number (a missed call), which goes in Phones whatever it holds."""
 
     typed: str
     call_started_at: datetime | None = None
+    caller: bool = False
 
 
 @dataclass

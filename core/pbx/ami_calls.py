@@ -21,6 +21,7 @@ from hotline.core.enums import Direction
 from hotline.core.pbx.ami import AmiMessage
 from hotline.core.pbx.channels import agent_extension, extension_of_channel
 from hotline.core.services.call_records import CallFacts, CallState
+from hotline.core.text import printable
 
 log = logging.getLogger("hotline.pbx.ami")
 
@@ -162,7 +163,7 @@ class CallTracker:
         if call.direction is Direction.IN and not call.answered_at:
             call.operator_login, call.extension = login, extension
             actions.append(call.facts("ringing"))
-        number = _number(number) or call.number
+        number = caller_id(_number(number) or call.number)
         actions.append(
             Pop(operator_login=login, number=number, call_id=call.call_id, dialled=call.dialled or None)
         )
@@ -245,6 +246,17 @@ def worth_logging(count: int) -> bool:
 
 def _transfer_call_id(event: AmiMessage) -> str | None:
     return event.get("TransfereeLinkedid") or event.get("OrigTransfererLinkedid")
+
+
+MAX_CALLER_ID = 100
+"""What a pop keeps of a caller id (the screen pop's and the call record's column)."""
+
+
+def caller_id(text: str) -> str:
+    """A caller id as the PBX passed it on from the network, made fit to pop: escape sequences and
+    control characters dropped, at most ``MAX_CALLER_ID`` characters. The caller chose it; refused as
+    typed text is, it lost the operator her pop while her phone rang (the record kept it cleaned)."""
+    return printable(text)[:MAX_CALLER_ID]
 
 
 def _number(text: str | None) -> str:

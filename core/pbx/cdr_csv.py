@@ -12,14 +12,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hotline.core.clock import within_years
 from hotline.core.enums import Direction
 from hotline.core.errors import InvalidInput
 from hotline.core.pbx.channels import extension_of_channel
-from hotline.core.services.call_records import CallFacts, check_facts
+from hotline.core.services.call_records import MAX_DURATION, CallFacts, check_facts
 
 BASE_COLUMNS = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
@@ -62,35 +64,68 @@ def read_cdr_csv(data: bytes, *, name: str, extensions: dict[str, str], zone: Zo
     result = CdrFile()
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        result.errors.append(InvalidInput("not UTF-8 text", where=f"{name}:{line}"))
+    except UnicodeDecodeError:
+        result.errors.extend(_undecodable_lines(data, name=name))
         return result
     by_call: dict[str, tuple[int, CallFacts]] = {}
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row or not any(cell.strip() for cell in row):
+    for line, row in _rows(text, name=name, errors=result.errors):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        try:
+            facts = _facts(row, extensions=extensions, zone=zone, where=f"{name}:{line}")
+        except InvalidInput as error:
+            result.errors.append(error)
+            continue
+        if facts is None:
+            result.internal_lines += 1
+            continue
+        earlier = by_call.get(facts.pbx_call_id)
+        if earlier is not None:
+            result.merged_lines += 1
+            if earlier[1].outcome == "answered" and facts.outcome != "answered":
                 continue
-            try:
-                facts = _facts(row, extensions=extensions, zone=zone, where=f"{name}:{line}")
-            except InvalidInput as error:
-                result.errors.append(error)
-                continue
-            if facts is None:
-                result.internal_lines += 1
-                continue
-            earlier = by_call.get(facts.pbx_call_id)
-            if earlier is not None:
-                result.merged_lines += 1
-                if earlier[1].outcome == "answered" and facts.outcome != "answered":
-                    continue
-            by_call[facts.pbx_call_id] = (line, facts)
-    except csv.Error as error:
-        result.errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
+        by_call[facts.pbx_call_id] = (line, facts)
     result.calls = sorted(by_call.values(), key=lambda item: item[0])
     return result
+
+
+def _rows(text: str, *, name: str, errors: list[InvalidInput]) -> Iterator[tuple[int, list[str]]]:
+    """Each row with its line; a line that is not CSV is added to ``errors`` and the reading goes on
+    (it stopped there, so the bad lines after the first were not named)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            errors.append(InvalidInput(f"not CSV: {error}", where=f"{name}:{reader.line_num}"))
+            continue
+        yield reader.line_num, row
+
+
+def _undecodable_lines(data: bytes, *, name: str) -> list[InvalidInput]:
+    """Every line that is not UTF-8, with the column that is not where the line is a cdr-csv line (only
+    the first line was named, without its column: a file from a PBX writing windows-1251 caller names)."""
+    errors = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            cells = next(csv.reader([raw.decode("latin-1")]), [])
+            layout = LAYOUTS.get(len(cells), ())
+            bad = next((column for column, cell in zip(layout, cells, strict=False) if not _utf8(cell)), None)
+            where = f"{name}:{number}" + (f": {bad}" if bad else "")
+            errors.append(InvalidInput("not UTF-8 text (the PBX's files are read as UTF-8)", where=where))
+    return errors
+
+
+def _utf8(latin1_cell: str) -> bool:
+    try:
+        latin1_cell.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where: str) -> CallFacts | None:
@@ -144,16 +179,19 @@ def _derived_id(cells: dict[str, str]) -> str:
 
 
 def _moment(text: str, zone: ZoneInfo, *, where: str) -> datetime | None:
+    """The time in ``zone``; one outside the years a clock may show (``0001-01-01``, ``9999-12-31``) is
+    named like any bad time (it was stored, or a database error at the end: exit 1, the line unnamed)."""
     if not text:
         return None
     try:
         moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise InvalidInput(f"not a time like 2026-12-02 14:05:00: {text[:30]!r}", where=where) from None
-    return moment.replace(tzinfo=zone)
+    return within_years(moment.replace(tzinfo=zone), text=text, where=where)
 
 
 def _seconds(text: str, *, where: str) -> int:
-    if not text.isdigit() or int(text) > 24 * 3600:
-        raise InvalidInput(f"not a number of seconds up to 86400: {text[:20]!r}", where=where)
+    """Whole seconds up to a day, in ASCII digits (``²`` passes ``isdigit`` and was a traceback)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_DURATION:
+        raise InvalidInput(f"not a number of seconds up to {MAX_DURATION}: {text[:20]!r}", where=where)
     return int(text)

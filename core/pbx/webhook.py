@@ -22,14 +22,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.core.clock import EARLIEST_YEAR, LATEST_YEAR
 from hotline.core.enums import Direction
 from hotline.core.errors import InvalidInput
 from hotline.core.pbx.ami_calls import Action, Pop, TrackedCall
-from hotline.core.services.call_records import CallFacts, CallState
+from hotline.core.services.call_records import MAX_CALL_ID, MAX_DURATION, TEXT_LIMITS, CallFacts, CallState
+from hotline.core.text import checked_text
 
 EVENTS = ("ringing", "answered", "transferred", "ended")
 MAX_BODY_BYTES = 64 * 1024
 SEEN_IDS = 100_000
+FIELD_LIMITS = {"id": 200, "call_id": MAX_CALL_ID} | {
+    name: limit for name, limit in TEXT_LIMITS.items() if name != "pbx_call_id"
+}
+"""The longest each field that is written may be (what the call record's column holds): a longer one,
+or one holding a control character, is a 400, never cut or taken and then refused by the writer. The
+number dialled is only looked up (an unknown or hostile one names no campaign)."""
 
 
 class WebhookRefused(InvalidInput):
@@ -88,6 +96,8 @@ def parse_hotline_event(body: bytes) -> CallEvent:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise WebhookRefused(400, "the body is not JSON", kind="bad_request") from None
+    except RecursionError:  # 60 KB of "[" (signed): an unhandled error, no answer, a traceback logged
+        raise WebhookRefused(400, "the body is nested too deep", kind="bad_request") from None
     if not isinstance(data, dict):
         raise WebhookRefused(400, "the body is not a JSON object", kind="bad_request")
     kind = _text(data, "event")
@@ -97,22 +107,43 @@ def parse_hotline_event(body: bytes) -> CallEvent:
     if direction not in ("in", "out"):
         raise WebhookRefused(400, "direction: in or out", kind="bad_request")
     duration = data.get("duration")
-    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)):
         raise WebhookRefused(400, "duration: whole seconds", kind="bad_request")
-    return CallEvent(
-        event_id=_text(data, "id"),
-        call_id=_text(data, "call_id"),
-        kind=kind,
-        direction=Direction(direction),
-        number=_text(data, "number", default=""),
-        at=_instant(data.get("at")),
-        extension=_optional(data, "extension"),
-        duration_seconds=duration,
-        outcome=_optional(data, "outcome"),
-        recording=_optional(data, "recording"),
-        transferred_to=_optional(data, "transferred_to"),
-        dialled=_optional(data, "dialled"),
+    return checked_event(
+        CallEvent(
+            event_id=_text(data, "id"),
+            call_id=_text(data, "call_id"),
+            kind=kind,
+            direction=Direction(direction),
+            number=_text(data, "number", default=""),
+            at=_instant(data.get("at")),
+            extension=_optional(data, "extension"),
+            duration_seconds=duration,
+            outcome=_optional(data, "outcome"),
+            recording=_optional(data, "recording"),
+            transferred_to=_optional(data, "transferred_to"),
+            dialled=_optional(data, "dialled"),
+        )
     )
+
+
+def checked_event(event: CallEvent) -> CallEvent:
+    """``event`` if every field fits what a call record holds, else a 400 naming the field: a request is
+    answered 204 only when what it says can be written (a call id of 200 characters, a duration of a
+    week or a time in year 1 was taken, then refused by the writer or stored as it came)."""
+    texts = {"id": event.event_id, "call_id": event.call_id, "number": event.number,
+             "extension": event.extension, "outcome": event.outcome, "recording": event.recording,
+             "transferred_to": event.transferred_to}  # fmt: skip
+    for key, value in texts.items():
+        try:
+            checked_text(value or "", what=key, at_most=FIELD_LIMITS[key])
+        except InvalidInput as error:
+            raise WebhookRefused(400, error.message, kind="bad_request") from None
+    if event.duration_seconds is not None and not 0 <= event.duration_seconds <= MAX_DURATION:
+        raise WebhookRefused(400, f"duration: whole seconds, 0 to {MAX_DURATION}", kind="bad_request")
+    if not EARLIEST_YEAR <= event.at.year <= LATEST_YEAR:
+        raise WebhookRefused(400, f"at: outside the years {EARLIEST_YEAR}–{LATEST_YEAR}", kind="bad_request")
+    return event
 
 
 def _text(data: dict[str, Any], key: str, *, default: str | None = None) -> str:
@@ -191,18 +222,22 @@ def check_zadarma_request(
     duration = form.get("duration", "")
     recorded = form.get("is_recorded") == "1" and form.get("call_id_with_rec")
     disposition = form.get("disposition", "").strip().lower().replace(" ", "_") or None
-    return CallEvent(
-        event_id=f"{event}:{form.get('pbx_call_id', '')}:{form.get('internal', '')}",
-        call_id=_form_text(form, "pbx_call_id"),
-        kind=kind,
-        direction=Direction.OUT if outgoing else Direction.IN,
-        number=form.get("destination" if outgoing else "caller_id", ""),
-        at=now if kind != "started" else started.astimezone(UTC),
-        extension=form.get("internal") or None,
-        duration_seconds=int(duration) if duration.isdigit() else None,
-        outcome=disposition,
-        recording=f"zadarma:{recorded}" if recorded else None,
-        dialled=None if outgoing else (form.get("called_did", "").strip()[:64] or None),
+    if duration and not (duration.isascii() and duration.isdigit() and int(duration) <= MAX_DURATION):
+        raise WebhookRefused(400, f"duration: whole seconds, 0 to {MAX_DURATION}", kind="bad_request")
+    return checked_event(
+        CallEvent(
+            event_id=f"{event}:{form.get('pbx_call_id', '')}:{form.get('internal', '')}",
+            call_id=_form_text(form, "pbx_call_id"),
+            kind=kind,
+            direction=Direction.OUT if outgoing else Direction.IN,
+            number=form.get("destination" if outgoing else "caller_id", ""),
+            at=now if kind != "started" else started.astimezone(UTC),
+            extension=form.get("internal") or None,
+            duration_seconds=int(duration) if duration.isdigit() else None,
+            outcome=disposition,
+            recording=f"zadarma:{recorded}" if recorded else None,
+            dialled=None if outgoing else (form.get("called_did", "").strip()[:64] or None),
+        )
     )
 
 

@@ -20,7 +20,7 @@ from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.text import printable
+from hotline.core.text import checked_text, printable
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 CallState = Literal["dialing", "ringing", "up", "ended"]
 STATE_ORDER: dict[str, int] = {"dialing": 0, "ringing": 1, "up": 2, "ended": 3}
 MAX_CALL_ID = 128
+MAX_DURATION = 24 * 3600
 SAME_CALL_BEFORE = timedelta(minutes=2)
 SAME_CALL_AFTER = timedelta(minutes=30)
 """A logged call is the PBX's call when it was logged as started from 2 minutes before the PBX's start
@@ -77,11 +78,24 @@ UPDATABLE = (
 )
 
 
-def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
-    """``facts`` with its text made printable, or ``InvalidInput`` naming the field."""
+TEXT_LIMITS = {"pbx_call_id": MAX_CALL_ID, "number": 100, "outcome": 50, "recording": 500,
+               "transferred_to": 64, "extension": 32}  # fmt: skip
+
+
+def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = False) -> CallFacts:
+    """``facts`` with its text made printable, or ``InvalidInput`` naming the field. ``typed`` (``call
+    log``: a script's arguments) refuses a text too long or holding a control character instead of cutting
+    or cleaning it, as typed text is; what the PBX passes on from the network (a caller id) is cleaned."""
 
     def at(field_name: str) -> str:
         return f"{where}: {field_name}" if where else field_name
+
+    if typed:
+        for name, limit in TEXT_LIMITS.items():
+            value = getattr(facts, name)
+            if value is not None:
+                label = name.removeprefix("pbx_").replace("_", " ")
+                checked_text(value.strip(), what=f"the {label}", at_most=limit, where=at(label))
 
     call_id = printable(facts.pbx_call_id)
     if not call_id or len(call_id) > MAX_CALL_ID:
@@ -89,7 +103,7 @@ def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
     number = printable(facts.number)[:100]
     if not number:
         raise InvalidInput("the number is empty", where=at("number"))
-    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= 24 * 3600:
+    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= MAX_DURATION:
         raise InvalidInput("duration must be between 0 and 86400 seconds", where=at("duration"))
     for name in ("answered_at", "ended_at"):
         moment = getattr(facts, name)
@@ -97,12 +111,15 @@ def check_facts(facts: CallFacts, *, where: str | None = None) -> CallFacts:
             raise InvalidInput(f"{name.removesuffix('_at')} is before the start", where=at(name))
     texts = {
         name: printable(getattr(facts, name))[:limit] or None
-        for name, limit in (("outcome", 50), ("recording", 500), ("transferred_to", 64), ("extension", 32))
+        for name, limit in TEXT_LIMITS.items()
+        if name not in ("pbx_call_id", "number")
     }
     return replace(facts, pbx_call_id=call_id, number=number, **texts)
 
 
-def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
+def record_call(
+    uow: UnitOfWork, *, facts: CallFacts, default_region: str, typed: bool = False
+) -> RecordedCall:
     """Insert the PBX's call or bring its row up to date; a finished call is never changed again.
 
     Idempotent by ``pbx_call_id`` (a unique column: two listeners racing insert one row). A webhook's
@@ -110,11 +127,11 @@ def record_call(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> Re
     (``dial_requests.adopt_dial_request``) instead of inserting a second row.
     """
     uow.authorize("call.import", entity="call_record", entity_id=facts.pbx_call_id[:64])
-    return _record(uow, facts=facts, default_region=default_region)
+    return _record(uow, facts=facts, default_region=default_region, typed=typed)
 
 
-def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str) -> RecordedCall:
-    facts = check_facts(facts)
+def _record(uow: UnitOfWork, *, facts: CallFacts, default_region: str, typed: bool = False) -> RecordedCall:
+    facts = check_facts(facts, typed=typed)
     existing = _by_call_id(uow, facts.pbx_call_id)
     adopted = False
     if existing is None and facts.direction is Direction.OUT:
@@ -300,7 +317,14 @@ def note_unlogged_call(
     from hotline.core.services.interactions import log_interaction
 
     uow.authorize("interaction.write", entity="call_record", entity_id=call_record_id)
-    record = uow.session.get(CallRecord, call_record_id)
+    # Locked: two operators noting the same call at once each logged it on PostgreSQL (two calls on the
+    # client's timeline for one PBX call); the second now waits and finds it logged.
+    record = uow.session.exec(
+        select(CallRecord)
+        .where(CallRecord.id == call_record_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if record is None:
         raise NotFound(f"no call record {call_record_id}")
     if record.client_id is None:
@@ -389,8 +413,6 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
     uow.authorize("call.dial", entity="call_record")
     if not extension:
         raise InvalidInput(f"no extension is mapped to {actor.login!r}", where="[pbx.extensions]")
-    if not digits_of(number):
-        raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     facts = CallFacts(
         pbx_call_id=f"{DIAL_PREFIX}{uuid.uuid4().hex}",
         source="dial",
@@ -404,10 +426,34 @@ def request_dial(uow: UnitOfWork, *, number: str, extension: str | None, default
     return _record(uow, facts=facts, default_region=default_region).record
 
 
+MAX_DIALLED_DIGITS = 20
+"""E.164's 15 digits and room for a trunk or international prefix (``8 10``)."""
+DIAL_SEPARATORS = frozenset(" ()-./")
+
+
 def dial_string(number: str) -> str:
-    """What the PBX dials: the digits, with the leading ``+`` of an international number kept."""
-    digits = digits_of(number)
-    return f"+{digits}" if number.strip().startswith("+") else digits
+    """What the PBX dials: the digits, with the leading ``+`` of an international number kept.
+
+    ``InvalidInput`` for anything else in it (a letter, an extension, ``#``, a pause) or more than
+    ``MAX_DIALLED_DIGITS`` digits: "8 800 FLOWERS" dialled 8800, "… ext 123" the number with 123 after it.
+    """
+    typed = number.strip()
+    bare = typed.removeprefix("+")
+    stray = next((char for char in bare if char not in DIAL_SEPARATORS and not digits_of(char)), None)
+    if stray is not None or not digits_of(bare):
+        what = f"{stray!r} cannot be dialled" if stray is not None else "no digits"
+        raise InvalidInput(
+            f"not a phone number to dial: {printable(typed)[:40]!r} ({what}; digits, spaces, ( ) - . / "
+            "and a leading + only)",
+            where="NUMBER",
+        )
+    digits = digits_of(bare)
+    if len(digits) > MAX_DIALLED_DIGITS:
+        raise InvalidInput(
+            f"a number to dial has at most {MAX_DIALLED_DIGITS} digits (this one {len(digits)})",
+            where="NUMBER",
+        )
+    return f"+{digits}" if typed.startswith("+") else digits
 
 
 def take_dial_requests(uow: UnitOfWork) -> list[CallRecord]:

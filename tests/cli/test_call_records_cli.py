@@ -64,6 +64,30 @@ def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     assert records(db) == []
 
 
+def test_call_log_refuses_a_value_it_would_cut_or_clean(pbx_db) -> None:
+    """A 150-digit number was stored cut to 100, a 60-character outcome to 50, a 600-character recording
+    path to 500, and an escape sequence dropped from a call id (so another id's record answered "already
+    recorded"), each with exit 0."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "log"]
+    for args, field in (
+        (["7" * 150, "--call-id", "c1"], "number"),
+        (["89161234567", "--call-id", "a\x1b[2Jb"], "call id"),
+        (["89161234567", "--call-id", "c3", "--outcome", "x" * 51], "outcome"),
+        (["89161234567", "--call-id", "c4", "--recording", "/r/" + "x" * 500], "recording"),
+        (["89161234567\u202e", "--call-id", "c5"], "number"),
+    ):
+        refused = hotline(*base, *args)
+        assert refused.exit_code == 2 and refused.stderr.startswith(f"hotline: error: {field}:"), (
+            refused.output
+        )
+    assert records(db) == []
+    kept = hotline(*base, "89161234567", "--call-id", "c6", "--outcome", "x" * 50, "--recording", "r" * 500)
+    assert kept.exit_code == 0, kept.output
+    [row] = records(db)
+    assert (len(row.outcome), len(row.recording)) == (50, 500)
+
+
 def test_import_cdr_reads_master_csv_and_a_rerun_changes_nothing(pbx_db, tmp_path: Path) -> None:
     db, config = pbx_db
     master = tmp_path / "Master.csv"
@@ -111,6 +135,19 @@ def test_import_cdr_names_every_bad_line_and_writes_nothing(pbx_db, tmp_path: Pa
     assert records(db) == []
 
 
+def test_import_cdr_names_a_time_in_year_1_and_a_superscript_instead_of_failing(pbx_db, tmp_path) -> None:
+    """Year 1 was "database error: date value out of range", exit 1, no line named; ``²`` a traceback."""
+    db, config = pbx_db
+    lines = MASTER_CSV.splitlines()
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join([lines[0].replace("2026-11-23 10:00:00", "0001-01-01 00:00:00"),
+                                  lines[1].replace(",20,0,", ",²,0,")]) + "\n")  # fmt: skip
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
+    assert result.exit_code == 2, result.output
+    assert f"{master}:1: start" in result.stderr and f"{master}:2: duration" in result.stderr
+    assert "Traceback" not in result.output and records(db) == []
+
+
 def test_import_cdr_with_an_operator_nobody_added_writes_nothing(pbx_db, tmp_path: Path) -> None:
     db, config = pbx_db
     config.write_text('[pbx.extensions]\n"101" = "olga"\n"102" = "ghost"\n')
@@ -142,6 +179,29 @@ def test_call_dial_queues_a_request_for_my_extension(pbx_db) -> None:
     assert len(records(db)) == 1
 
 
+def test_call_dial_refuses_what_it_cannot_dial_instead_of_dropping_it(pbx_db) -> None:
+    """Letters, an extension, ``#`` or a pause were dropped and the rest dialled ("8 800 FLOWERS" rang
+    8800, "… ext 123" the number with 123 after it); 150 digits were cut to the column's 100."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "--operator", "olga", "call", "dial"]
+    for number, said in (
+        ("8 800 FLOWERS", "'F' cannot be dialled"),
+        ("+7 916 123-45-67 ext 123", "'e' cannot be dialled"),
+        ("+7 916 123-45-67 доб. 5", "'д' cannot be dialled"),
+        ("89161234567;,w123", "';' cannot be dialled"),
+        ("+79161234567#", "'#' cannot be dialled"),
+        ("++79161234567", "'+' cannot be dialled"),
+        ("7" * 150, "at most 20 digits"),
+    ):
+        refused = hotline(*base, "--", number)
+        assert refused.exit_code == 2 and said in refused.stderr, (number, refused.output)
+        assert "NUMBER" in refused.stderr and "Traceback" not in refused.output
+    assert records(db) == []
+    for number, dialled in (("+7 (916) 123-45-67", "+79161234567"), ("８９１６", "8916"), ("0", "0")):
+        result = hotline(*base, number, "--json")
+        assert result.exit_code == 0 and json.loads(result.stdout)["number"] == dialled, result.output
+
+
 def test_import_cdr_reads_standard_input(pbx_db) -> None:
     from typer.testing import CliRunner
 
@@ -168,3 +228,31 @@ def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> 
     config.write_text("[pbx.ami]\nhots = 1\n")
     typo = hotline("--db", db, "--config", str(config), "config", "check")
     assert typo.exit_code == 2 and "hots" in typo.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[pbx.extensions]\n"" = "olga"\n', "pbx.extensions"),  # popped olga for any event without one
+        ('[pbx.extensions]\n"1\\u001b[2J" = "olga"\n', "pbx.extensions"),
+        ('[pbx.extensions]\n"10 1" = "olga"\n', "pbx.extensions"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{ext}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{0}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension.__class__}"\n', "pbx.ami.originate_channel"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension"\n', "pbx.ami.originate_channel"),
+        ("[pbx.webhook]\nmax_age_seconds = 99999999999999999\n", "pbx.webhook.max_age_seconds"),
+    ],
+)
+def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text: str, says: str) -> None:
+    """Each passed the check, then: every dial ended "internal error" with a traceback in the listener's
+    log (a channel with another field than {extension}); every webhook request went unanswered with an
+    OverflowError (a replay window past what a timedelta holds)."""
+    db, config = pbx_db
+    config.write_text(text)
+    result = hotline("--db", db, "--config", str(config), "config", "check")
+    assert result.exit_code == 2 and says in result.stderr, result.output
+    assert "Traceback" not in result.output
+    config.write_text(
+        '[pbx.ami]\noriginate_channel = "SIP/{extension}@office"\n[pbx.webhook]\nmax_age_seconds = 86400\n'
+    )
+    assert hotline("--db", db, "--config", str(config), "config", "check").exit_code == 0

@@ -160,3 +160,22 @@ async def test_calls_wait_while_the_database_is_unreachable_and_none_is_lost(
     assert [p.operator_login for p in pops] == ["olga"]
     assert (record.pbx_call_id, record.state) == ("1795417200.20", "ended")
     assert running.recorder.counts.get("failed", 0) == 0
+
+
+async def test_a_caller_id_with_escapes_bidi_or_150_digits_still_pops_the_operator(
+    engine, ami_listener, anna
+) -> None:
+    """The caller chooses the caller id: one with an escape sequence, a bidi override or 150 digits was
+    refused at the pop ("could not write Pop"), so Olga's phone rang and no card opened, a known client's
+    included; the record kept it cleaned."""
+    running = await ami_listener()
+    callers = ["+7916\x1b[2J1234567", "\u202e79161234567", "7" * 150]
+    for n, caller in enumerate(callers):
+        await running.pbx.send(render(INBOUND_ANSWERED, call_id=f"1795417200.{n}", caller=caller))
+    await running.settle(EVENTS_PER_INBOUND * len(callers))
+    pops, records = stored(engine)
+    assert [(p.operator_login, p.number) for p in pops] == [
+        ("olga", "+79161234567"), ("olga", "79161234567"), ("olga", "7" * 100),
+    ]  # fmt: skip
+    assert [r.client_id for r in records] == [anna, anna, None]
+    assert running.listener.counts().get("failed", 0) == 0

@@ -163,3 +163,46 @@ async def test_the_number_dialled_names_the_campaign_of_the_pop(engine, webhook,
     await running.recorder.drain()
     pops, _ = stored(engine)
     assert [p.campaign for p in pops] == ["TV-NOV", None, None]  # an unknown or hostile number: none
+
+
+async def test_a_field_no_call_record_holds_is_a_400_naming_it_and_nothing_is_written(
+    engine, webhook, anna, caplog
+) -> None:
+    """A duration of 10**30 was an unhandled OverflowError (no answer at all, a traceback in the log); a
+    week's duration, a 200-character call id or a time in year 1 were answered 204 and then refused by the
+    writer (the call lost) or stored as they came; a 150-digit or escape-laden number lost the pop."""
+    from urllib.parse import urlencode
+
+    running = await webhook()
+    hostile = {
+        "duration": event(1, "ended", call_id="c-1", duration=10**30),
+        "duration ": event(2, "ended", call_id="c-2", duration=86_401),
+        "call_id": event(3, "ringing", call_id="c" * 129, extension="101"),
+        "number": event(4, "ringing", call_id="c-4", number="7" * 101, extension="101"),
+        "number ": event(5, "ringing", call_id="c-5", number="+7916\x1b[2J1234567", extension="101"),
+        "at": event(6, "ended", call_id="c-6", at="0001-01-02T00:00:00+00:00", duration=5),
+        "extension": event(7, "ringing", call_id="c-7", extension="1" * 33),
+        "outcome": event(8, "ended", call_id="c-8", outcome="x" * 51),
+    }
+    for field, body in hostile.items():
+        status, answer = await running.post("/calls", *signed(body))
+        assert (status, json.loads(answer)["error"].split(":")[0].split(" ")[0]) == (400, field.strip())
+    zadarma = await webhook("zadarma")
+    form = {"event": "NOTIFY_END", "call_start": "2026-11-23 10:00:00", "pbx_call_id": "in_1",
+            "caller_id": "79161234567", "called_did": "74959263781", "internal": "101", "duration": "9" * 30}  # fmt: skip
+    headers = {"Signature": zadarma_signature("s3cret", form)}
+    assert (await zadarma.post("/calls", urlencode(form).encode(), headers))[0] == 400
+    await running.recorder.drain()
+    await zadarma.recorder.drain()
+    assert stored(engine) == ([], [])
+    assert "Unhandled exception" not in caplog.text
+    nested = b"[" * 60_000
+    headers = {
+        "X-Hotline-Timestamp": str(NOW),
+        "X-Hotline-Signature": hotline_signature("s3cret", str(NOW), nested),
+    }
+    assert await running.post("/calls", nested, headers) == (400, b'{"error": "the body is nested too deep"}')
+    assert running.endpoint.counts["bad_request"] == len(hostile) + 1
+    assert (await running.post("/calls", *signed(event(9, "ended", call_id="c-9", duration=86_400))))[
+        0
+    ] == 204

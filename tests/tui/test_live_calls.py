@@ -106,6 +106,33 @@ async def test_an_unknown_callers_call_lasts_from_the_ring(world, console, settl
         assert call.started_at == clock.now() - timedelta(seconds=25)
 
 
+@pytest.mark.parametrize(
+    "number", ["79165554433@sip.example.com", "[@click=app.quit]79165554433", "8 916 555-44-33 (Anna)"]
+)
+async def test_an_unknown_callers_number_is_the_forms_phone_whatever_it_holds(
+    world, console, settle, engine, clock, number
+):
+    """The pop's form was prefilled as a lookup query is: a SIP address's "@" put the caller's number in
+    Emails, letters or markup put it in Name, and Phones stayed empty (README: "prefilled with the
+    number"). The missed call's Enter opens the same form."""
+    ring(engine, clock, number, ago=timedelta(minutes=2))  # missed before the console started
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewClientScreen), "the form from F9")
+        assert app.screen.query_one("#phones", Input).value == number
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        ring(engine, clock, number)
+        await wait_until(pilot, lambda: isinstance(app.screen, NewClientScreen), "the new-client form")
+        fields = {field.id: field.value for field in app.screen.query(Input)}
+        assert (fields["phones"], fields["emails"], fields["name"]) == (number, "", "")
+        assert app.is_running
+
+
 async def test_a_call_found_in_the_lookup_lasts_from_opening_the_card_and_can_be_corrected(
     world, console, settle, engine, clock
 ):

@@ -85,6 +85,32 @@ async def test_d_dials_the_clients_phone_from_my_extension(world, console, settl
     assert request.client_id == world.ivanov_id
 
 
+async def test_d_at_zero_delay_dials_once(world, console, settle, engine):
+    """Keys "ddd" handed over at once wrote a dial request per key: the operator's phone, then the
+    client's, rang three times. A request refused (no extension) may be tried again at once."""
+    from tests.tui.keys_at_once import type_at_once
+
+    settings = console_settings().model_copy(update={"pbx": PbxSettings(extensions={"201": OPERATOR})})
+    app = console(settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_card(app, pilot, settle, world.ivanov_id)
+        type_at_once(app, "ddd")
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said.count("Already dialling: your phone rings first.") == 2, said
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(list(uow.session.exec(select(CallRecord)))) == 1
+    refused = console()  # no extension: each d is refused, and says so
+    async with refused.run_test(size=(100, 30)) as pilot:
+        await open_card(refused, pilot, settle, world.ivanov_id)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        said = [str(n.message) for n in refused._notifications]
+        assert sum("no extension is mapped" in line for line in said) == 2, said
+
+
 async def test_d_without_an_extension_is_a_readable_error(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -3,6 +3,7 @@ recorded that nobody logged (``u``, or Enter on its timeline line)."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -13,8 +14,12 @@ from hotline.tui.widgets.timeline_table import TimelineTable
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.worker import Worker
 
     from hotline.tui.context import ConsoleContext
+
+
+DIAL_AGAIN_SECONDS = 3.0
 
 
 class CardCallActions:
@@ -23,6 +28,28 @@ class CardCallActions:
     ctx: ConsoleContext
     client_id: int
     card: Any | None
+    _dialling: Worker[None] | None = None
+    _dialled_at: float = float("-inf")
+    """The dial request being written, and when (``time.monotonic``): ``d`` again meanwhile or within
+    ``DIAL_AGAIN_SECONDS`` (a key at zero delay, a double press) rang the operator's phone, then the
+    client, twice."""
+
+    def _dial_busy(self) -> bool:
+        """A request is being written, or was written just now (a refused one may be tried again)."""
+        from textual.worker import WorkerState
+
+        worker = self._dialling
+        if worker is None:
+            return False
+        if not worker.is_finished:
+            return True
+        return (
+            worker.state is WorkerState.SUCCESS and time.monotonic() - self._dialled_at < DIAL_AGAIN_SECONDS
+        )
+
+    def _start_dial(self, e164: str) -> None:
+        self._dialled_at = time.monotonic()
+        self._dialling = self._dial(e164)
 
     if TYPE_CHECKING:
         app: App[Any]
@@ -56,12 +83,18 @@ class CardCallActions:
         from hotline.tui.screens.dial_pick import DialPickScreen
 
         phones = [(phone.raw, phone.e164) for phone in self.card.phones] if self.card else []
-        if not phones:
+        if self._dial_busy():
+            self.notify("Already dialling: your phone rings first.", markup=False)
+        elif not phones:
             self.notify("The client has no phone number.", markup=False)
         elif len(phones) == 1:
-            self._dial(phones[0][1])
+            self._start_dial(phones[0][1])
         else:
-            self.app.push_screen(DialPickScreen(phones), lambda e164: self._dial(e164) if e164 else None)
+            self.app.push_screen(DialPickScreen(phones), self._picked)
+
+    def _picked(self, e164: str | None) -> None:
+        if e164 and not self._dial_busy():
+            self._start_dial(e164)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dial")
     def _dial(self, number: str) -> None:

@@ -142,7 +142,7 @@ class MissedCallsScreen(Screen[None]):
         if call is None:
             return
         if call.client_id is None:
-            self.post_message(NewClientRequested(call.number))
+            self.post_message(NewClientRequested(call.number, caller=True))
         else:
             self.post_message(OpenClientRequested(call.client_id))
 

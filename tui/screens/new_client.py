@@ -118,13 +118,16 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         typed: str = "",
         client_id: int | None = None,
         attribution: Attribution | None = None,
+        caller: bool = False,
     ) -> None:
+        """``caller``: ``typed`` is a caller's number (a screen pop, a missed call): it goes in Phones as
+        the PBX gave it, never in Emails or Name as a lookup query's "@" or letters would send it."""
         super().__init__()
         self.ctx = ctx
         self.attribution = attribution or Attribution()
         self._stored_attribution: Attribution | None = None
         self.client_id = client_id
-        self.prefill = prefill_from(typed)
+        self.prefill = {"phone": printable(typed)} if caller and printable(typed) else prefill_from(typed)
         self.duplicates: list[tuple[int, str]] = []
         self._check_generation = 0
         self._answered_generation = 0

@@ -168,3 +168,42 @@ def test_a_call_whose_hang_up_never_came_is_ended_as_lost(uow_factory, anna) -> 
         states = {r.pbx_call_id: (r.state, r.outcome) for r in uow.session.exec(select(CallRecord))}
         assert states == {"1763881200.1": ("ended", "lost"), "fresh": ("ringing", None)}
         assert [r.pbx_call_id for r in unlogged_calls(uow, client_id=anna)] == ["1763881200.1"]
+
+
+def test_two_operators_noting_one_unlogged_call_at_once_log_it_once(uow_factory, anna) -> None:
+    """On PostgreSQL both read the call as unlogged and each logged it: two calls on the timeline for one
+    PBX call. Olga's transaction stays open a second; Ivan starts within it and now finds it logged."""
+    import threading
+    import time
+
+    from hotline.core.errors import Conflict
+
+    done = facts(state="ended", ended_at=TEST_NOW + timedelta(seconds=70), duration_seconds=64)
+    with uow_factory() as uow:
+        record_id = record_call(uow, facts=done, default_region="RU").record.id
+    olga_noted = threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def note(login: str) -> None:
+        try:
+            with uow_factory(login) as uow:
+                if login == "ivan":
+                    assert olga_noted.wait(10)
+                note_unlogged_call(uow, call_record_id=record_id, notes=f"{login}'s note")
+                if login == "olga":
+                    olga_noted.set()
+                    time.sleep(1.0)  # still uncommitted while Ivan reads and notes
+            outcomes[login] = "logged"
+        except Exception as error:  # the outcome is what the test checks
+            outcomes[login] = error
+
+    threads = [threading.Thread(target=note, args=(login,)) for login in ("olga", "ivan")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes["olga"] == "logged"
+    assert isinstance(outcomes["ivan"], Conflict), outcomes
+    with uow_factory(readonly=True) as uow:
+        [logged] = uow.session.exec(select(Interaction)).all()
+        assert uow.session.get(CallRecord, record_id).interaction_id == logged.id

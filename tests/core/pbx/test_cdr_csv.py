@@ -57,3 +57,55 @@ def test_every_bad_line_is_named_with_its_field() -> None:
         ["4", " billsec"],
         ["5", " not CSV"],
     ]
+
+
+def test_a_time_outside_the_years_or_seconds_in_other_digits_is_a_named_bad_line() -> None:
+    """``²`` passed ``isdigit`` and was a traceback; year 1 was a database error (exit 1, no line named)
+    and years 1000 or 9999 were stored."""
+    good = MASTER_CSV.splitlines()[0]
+    bad = [
+        good.replace("2026-11-23 10:00:00", "0001-01-01 00:00:00"),
+        good.replace("2026-11-23 10:03:17", "9999-12-31 23:59:59"),
+        good.replace("2026-11-23 10:00:05", "1000-01-01 00:00:00"),
+        good.replace(",197,192,", ",197,²,"),
+        good.replace(",197,192,", ",١٩٧,192,"),
+        good.replace(",197,192,", ",197,86401,"),
+    ]
+    parsed = read_cdr_csv("\n".join(bad).encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " start"],
+        ["2", " end"],
+        ["3", " answer"],
+        ["4", " billsec"],
+        ["5", " duration"],
+        ["6", " billsec"],
+    ]
+    assert parsed.calls == []
+
+
+def test_every_line_that_is_not_utf8_is_named_with_its_column() -> None:
+    """Only the first such line was named, without its column."""
+    lines = MASTER_CSV.encode().splitlines()
+    cp1251 = '"""Анна"" <89161234567>"'.encode("cp1251")
+    data = b"\n".join(
+        [lines[0].replace(b'"""Anna"" <89161234567>"', cp1251), lines[1], lines[2] + b"\xff", b"\xfe,broken"]
+    )
+    parsed = read_cdr_csv(data, name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " clid"],
+        ["3", " userfield"],
+        ["4", " not UTF-8 text (the PBX's files are read as UTF-8)"],
+    ]
+    assert parsed.calls == []
+
+
+def test_the_lines_after_one_that_is_not_csv_are_still_read_and_named() -> None:
+    """The reading stopped at the first line that was not CSV: the bad lines after it went unnamed."""
+    lines = MASTER_CSV.splitlines()
+    broken = lines[0].replace('"DOCUMENTATION"', '"DOC"UMENTATION"')
+    data = "\n".join([broken, lines[1].replace("NO ANSWER", "EXPLODED"), lines[2]]).encode()
+    parsed = read_cdr_csv(data, name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [
+        ["1", " not CSV"],
+        ["2", " disposition"],
+    ]
