@@ -193,7 +193,8 @@ def send(
         str | None,
         typer.Option(
             "--period",
-            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's).",
+            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's, "
+            "else last-week; renewals: the next 30 days).",
         ),
     ] = None,
     queue: QueueFilter = None,
@@ -203,7 +204,7 @@ def send(
 ) -> None:
     """Queue a report in the outbox, attached to a mail (``mail send`` delivers it): for cron."""
     from hotline.core.errors import InvalidInput
-    from hotline.core.report_schedule import ReportSchedule, period_days
+    from hotline.core.report_schedule import ReportSchedule, send_days
     from hotline.core.reports import Filters
     from hotline.core.services.report_mail import send_report
 
@@ -222,10 +223,11 @@ def send(
     recipients = list(to or schedule.to)
     if not recipients:
         raise InvalidInput("no recipient: give --to ADDRESS or set the schedule's `to`", where="--to")
-    first, last = period_days(
-        period or schedule.period, today=state.clock.now().astimezone(settings.zone).date()
-    )
-    request = build_request(first.isoformat(), last.isoformat(),
+    first, last = send_days(
+        period or schedule.period, report=schedule.report,
+        today=state.clock.now().astimezone(settings.zone).date(),
+    )  # fmt: skip
+    request = build_request(first.isoformat() if first else None, last.isoformat() if last else None,
                             Filters(queue=queue, operator=operator, group=group, source=source))  # fmt: skip
     with state.uow() as uow:
         queued = send_report(
