@@ -85,9 +85,9 @@ def update_group(
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     before = snapshot(group)
-    if new_name is not None and group_name(new_name) != group.name:
-        _refuse_taken(uow, group_name(new_name), keeping=group, where="--name")
-        group.name = group_name(new_name)
+    if new_name is not None and (renamed := group_name(new_name, where="--name")) != group.name:
+        _refuse_taken(uow, renamed, keeping=group, where="--name")
+        group.name = renamed
     if colour is not None:
         group.colour = clean_colour(colour)
     if contract_level is not _UNSET:
