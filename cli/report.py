@@ -203,6 +203,7 @@ def send(
     source: SourceFilter = None,
 ) -> None:
     """Queue a report in the outbox, attached to a mail (``mail send`` delivers it): for cron."""
+    from hotline.core.emails import normalize_email
     from hotline.core.errors import InvalidInput
     from hotline.core.report_schedule import ReportSchedule, send_days
     from hotline.core.reports import Filters
@@ -220,12 +221,13 @@ def send(
             known = ", ".join([*settings.reports.schedules, *REPORTS])
             raise InvalidInput(f"no schedule or report named {name!r} (one of: {known})", where="NAME")
         schedule = ReportSchedule(report=name)
-    recipients = list(to or schedule.to)
+    recipients = [normalize_email(address, where="--to") for address in to] if to else list(schedule.to)
     if not recipients:
         raise InvalidInput("no recipient: give --to ADDRESS or set the schedule's `to`", where="--to")
     first, last = send_days(
         period or schedule.period, report=schedule.report,
         today=state.clock.now().astimezone(settings.zone).date(),
+        where="--period" if period else f"reports.schedules.{name}.period",
     )  # fmt: skip
     request = build_request(first.isoformat() if first else None, last.isoformat() if last else None,
                             Filters(queue=queue, operator=operator, group=group, source=source))  # fmt: skip

@@ -86,15 +86,17 @@ FORWARD_REPORTS = ("renewals",)
 week that has passed."""
 
 
-def send_days(period: str | None, *, report: str, today: date) -> tuple[date | None, date | None]:
+def send_days(
+    period: str | None, *, report: str, today: date, where: str = "period"
+) -> tuple[date | None, date | None]:
     """The days a mailed report covers: the named ``period``; none named, the week before, or for a report
     over days to come its own default (both ends open)."""
     if period is None and report in FORWARD_REPORTS:
         return None, None
-    return period_days(period or DEFAULT_PERIOD, today=today)
+    return period_days(period or DEFAULT_PERIOD, today=today, where=where)
 
 
-def period_days(name: str, *, today: date) -> tuple[date, date]:
+def period_days(name: str, *, today: date, where: str = "period") -> tuple[date, date]:
     """The first and last day of a named period, relative to ``today`` (which it never includes,
     except "this-month")."""
     if name == "yesterday":
@@ -111,4 +113,4 @@ def period_days(name: str, *, today: date) -> tuple[date, date]:
     match = _LAST_DAYS.fullmatch(name)
     if match and int(match.group(1)) >= 1:
         return today - timedelta(days=int(match.group(1))), today - timedelta(days=1)
-    raise InvalidInput(f"unknown period {name!r} (one of: {', '.join(PERIOD_NAMES)})", where="period")
+    raise InvalidInput(f"unknown period {name!r} (one of: {', '.join(PERIOD_NAMES)})", where=where)
