@@ -193,7 +193,8 @@ def send(
         str | None,
         typer.Option(
             "--period",
-            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's).",
+            help="yesterday, last-week, last-month, this-month or last-N-days (default: the schedule's, "
+            "else last-week; renewals: the next 30 days).",
         ),
     ] = None,
     queue: QueueFilter = None,
@@ -202,8 +203,9 @@ def send(
     source: SourceFilter = None,
 ) -> None:
     """Queue a report in the outbox, attached to a mail (``mail send`` delivers it): for cron."""
+    from hotline.core.emails import normalize_email
     from hotline.core.errors import InvalidInput
-    from hotline.core.report_schedule import ReportSchedule, period_days
+    from hotline.core.report_schedule import ReportSchedule, send_days
     from hotline.core.reports import Filters
     from hotline.core.services.report_mail import send_report
 
@@ -219,13 +221,15 @@ def send(
             known = ", ".join([*settings.reports.schedules, *REPORTS])
             raise InvalidInput(f"no schedule or report named {name!r} (one of: {known})", where="NAME")
         schedule = ReportSchedule(report=name)
-    recipients = list(to or schedule.to)
+    recipients = [normalize_email(address, where="--to") for address in to] if to else list(schedule.to)
     if not recipients:
         raise InvalidInput("no recipient: give --to ADDRESS or set the schedule's `to`", where="--to")
-    first, last = period_days(
-        period or schedule.period, today=state.clock.now().astimezone(settings.zone).date()
-    )
-    request = build_request(first.isoformat(), last.isoformat(),
+    first, last = send_days(
+        period or schedule.period, report=schedule.report,
+        today=state.clock.now().astimezone(settings.zone).date(),
+        where="--period" if period else f"reports.schedules.{name}.period",
+    )  # fmt: skip
+    request = build_request(first.isoformat() if first else None, last.isoformat() if last else None,
                             Filters(queue=queue, operator=operator, group=group, source=source))  # fmt: skip
     with state.uow() as uow:
         queued = send_report(

@@ -37,11 +37,15 @@ def check_output(
     for path, role in protected:
         if _same_file(target, path):
             raise InvalidInput(f"{target} is {role}; it is never written over", where=option)
-    if target.is_dir():
+    try:
+        exists, is_dir, parent_is_dir = target.exists(), target.is_dir(), target.parent.is_dir()
+    except OSError as error:  # a name too long, a loop of links: the name is wrong, not the system
+        raise InvalidInput(f"{target}: {error.strerror or error}", where=option) from None
+    if is_dir:
         raise InvalidInput(f"{target} is a directory", where=option)
-    if target.exists() and not force:
+    if exists and not force:
         raise InvalidInput(f"{target} exists already (--force writes over it)", where=option)
-    if not target.exists() and not target.parent.is_dir():
+    if not exists and not parent_is_dir:
         raise InvalidInput(f"no such folder: {target.parent}", where=option)
 
 

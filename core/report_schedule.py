@@ -29,7 +29,9 @@ class ReportSchedule(BaseModel):
     to: list[str] = Field(default_factory=list)
     subject: str = "{title}: {from} – {to}"
     """``{title}``, ``{from}`` and ``{to}`` are replaced by the report's title and period."""
-    period: str = "last-week"
+    period: str | None = None
+    """A named period (``period_days``); left out, the report's own: the week before, or for renewals the
+    next 30 days."""
     format: SendFormat = "xlsx"
 
     @field_validator("to")
@@ -42,8 +44,9 @@ class ReportSchedule(BaseModel):
 
     @field_validator("period")
     @classmethod
-    def _known_period(cls, value: str) -> str:
-        period_days(value, today=date(2000, 1, 1))
+    def _known_period(cls, value: str | None) -> str | None:
+        if value is not None:
+            period_days(value, today=date(2000, 1, 1))
         return value
 
     @field_validator("subject")
@@ -77,7 +80,23 @@ def check_schedules(settings: ReportSettings, *, accounts: list[str]) -> str | N
     return None
 
 
-def period_days(name: str, *, today: date) -> tuple[date, date]:
+DEFAULT_PERIOD = "last-week"
+FORWARD_REPORTS = ("renewals",)
+"""Reports over days to come: without a period they take their own (renewals: the next 30 days), not the
+week that has passed."""
+
+
+def send_days(
+    period: str | None, *, report: str, today: date, where: str = "period"
+) -> tuple[date | None, date | None]:
+    """The days a mailed report covers: the named ``period``; none named, the week before, or for a report
+    over days to come its own default (both ends open)."""
+    if period is None and report in FORWARD_REPORTS:
+        return None, None
+    return period_days(period or DEFAULT_PERIOD, today=today, where=where)
+
+
+def period_days(name: str, *, today: date, where: str = "period") -> tuple[date, date]:
     """The first and last day of a named period, relative to ``today`` (which it never includes,
     except "this-month")."""
     if name == "yesterday":
@@ -94,4 +113,4 @@ def period_days(name: str, *, today: date) -> tuple[date, date]:
     match = _LAST_DAYS.fullmatch(name)
     if match and int(match.group(1)) >= 1:
         return today - timedelta(days=int(match.group(1))), today - timedelta(days=1)
-    raise InvalidInput(f"unknown period {name!r} (one of: {', '.join(PERIOD_NAMES)})", where="period")
+    raise InvalidInput(f"unknown period {name!r} (one of: {', '.join(PERIOD_NAMES)})", where=where)

@@ -97,6 +97,10 @@ def record_audits(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
 _INSERT_ENTRY = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
 
+LARGEST_ID = 2**31 - 1
+"""The largest id a column holds (PostgreSQL's ``integer``)."""
+
+
 @dataclass(frozen=True)
 class AuditPage:
     """One page of the audit trail, newest first; ``more`` when older entries follow."""
@@ -115,6 +119,8 @@ def parse_entity(text: str, *, where: str = "--entity") -> tuple[str, str | None
     number = key.removeprefix("#")
     if number.isascii() and number.isdigit():
         key = number.lstrip("0") or "0"
+        if int(key) > LARGEST_ID:  # no entry names one: said, not an empty trail
+            raise InvalidInput(f"no id is past {LARGEST_ID}: {text.strip()!r}", where=where)
     return kind.lower(), key or None
 
 

@@ -61,8 +61,7 @@ def create_group(
 ) -> ClientGroup:
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     name = group_name(name)
-    if (existing := _find(uow, name)) is not None:
-        raise Conflict(f"a group named {existing.name!r} exists already", where="NAME")
+    _refuse_taken(uow, name, where="NAME")
     group = ClientGroup(
         name=name,
         colour=clean_colour(colour or DEFAULT_COLOUR),
@@ -86,10 +85,9 @@ def update_group(
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     before = snapshot(group)
-    if new_name is not None and group_name(new_name) != group.name:
-        if (existing := _find(uow, group_name(new_name))) not in (None, group):
-            raise Conflict(f"a group named {existing.name!r} exists already", where="--name")
-        group.name = group_name(new_name)
+    if new_name is not None and (renamed := group_name(new_name, where="--name")) != group.name:
+        _refuse_taken(uow, renamed, keeping=group, where="--name")
+        group.name = renamed
     if colour is not None:
         group.colour = clean_colour(colour)
     if contract_level is not _UNSET:
@@ -135,12 +133,22 @@ def as_stored(name: str) -> str:
 def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
     """The group of exactly that name, else the one whose name differs only in case ("vip" is "VIP", as
     the import matches them): two groups a letter's case apart would be one to the import."""
-    exact = uow.session.scalars(select(ClientGroup).where(ClientGroup.name == name)).first()
-    if exact is not None:
-        return exact
+    alike = _alike(uow, name)
+    exact = [group for group in alike if group.name == name]
+    return exact[0] if exact else alike[0] if len(alike) == 1 else None
+
+
+def _refuse_taken(uow: UnitOfWork, name: str, *, where: str, keeping: ClientGroup | None = None) -> None:
+    """``Conflict`` when another group has this name in any case (``keeping``: the group being renamed)."""
+    for existing in _alike(uow, name):
+        if existing is not keeping:
+            raise Conflict(f"a group named {existing.name!r} exists already", where=where)
+
+
+def _alike(uow: UnitOfWork, name: str) -> list[ClientGroup]:
+    """The groups named ``name`` in any case (groups are few: compared here, in every alphabet)."""
     folded = name.casefold()
-    alike = [group for group in uow.session.scalars(select(ClientGroup)) if group.name.casefold() == folded]
-    return alike[0] if len(alike) == 1 else None
+    return [group for group in uow.session.scalars(select(ClientGroup)) if group.name.casefold() == folded]
 
 
 def find_group(uow: UnitOfWork, *, name: str) -> ClientGroup | None:

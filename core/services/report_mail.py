@@ -49,7 +49,7 @@ def send_report(
     if fmt not in FILE_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
     report = run_report(uow, name=name, request=request)
-    period = request.period
+    period = report.period or request.period  # a report may settle an open period (renewals: 30 days)
     fields = {
         "title": report.title,
         "from": period.first.isoformat() if period.first else "…",

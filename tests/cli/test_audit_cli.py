@@ -72,3 +72,16 @@ def test_a_blank_actor_or_entity_is_bad_usage_not_no_filter(engine, clock, datab
             assert result.exit_code == 2, result.output
             assert len(result.output.strip().splitlines()) == 1
             assert option in result.output and "blank" in result.output
+
+
+def test_an_entity_id_past_what_a_column_holds_is_bad_usage(engine, clock, database_url: str) -> None:
+    """``--entity client:99999999999`` listed an empty trail, exit 0, where ``clients show`` says exit 2."""
+    populate(engine, clock)
+    for typed in ("client:99999999999", "ticket:#2147483648"):
+        result = hotline("--db", database_url, "--operator", "boss", "audit", "list", "--entity", typed)
+        assert result.exit_code == 2, result.output
+        assert "--entity: no id is past 2147483647" in result.output
+    largest = hotline(
+        "--db", database_url, "--operator", "boss", "audit", "list", "--entity", "client:2147483647"
+    )
+    assert largest.exit_code == 0, largest.output

@@ -125,3 +125,14 @@ def test_the_last_contact_is_the_local_day(empty_db: str, tmp_path: Path) -> Non
     table = hotline(*base, "clients", "list")
     assert table.exit_code == 0, table.output
     assert "2026-11-23" in table.stdout and "2026-11-22" not in table.stdout
+
+
+def test_a_bad_new_name_names_the_name_option(empty_db: str) -> None:
+    """``groups set VIP --name ""`` said "NAME: a group needs a name", pointing at the group it changes."""
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    assert hotline(*base, "clients", "groups", "add", "VIP").exit_code == 0
+    for bad, said in (("", "a group needs a name"), ("x" * 101, "a group name is at most 100")):
+        result = hotline(*base, "clients", "groups", "set", "VIP", "--name", bad)
+        assert result.exit_code == 2, result.output
+        assert f"--name: {said}" in result.stderr

@@ -163,3 +163,14 @@ def test_explain_is_a_report_command_like_the_others(db: str, login: str, said: 
     result = hotline(db, "calls", "--explain", login=login)
     assert result.exit_code == 2, result.output
     assert said in result.stderr and not result.stdout
+
+
+def test_a_bad_to_or_period_names_its_option(db: str) -> None:
+    """``report send`` said "to: not an email address" and "period: unknown period", naming no option."""
+    for args, said in (
+        (["--to", "boss@example.com\nBcc: evil@example.com"], "--to: not an email address"),
+        (["--to", "boss@example.com", "--period", "fortnight"], "--period: unknown period 'fortnight'"),
+    ):
+        result = hotline(db, "send", "calls", *args)
+        assert result.exit_code == 2, result.output
+        assert said in result.stderr and len(result.stderr.splitlines()) == 1

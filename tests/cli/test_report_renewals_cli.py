@@ -92,3 +92,19 @@ def test_within_is_for_renewals_only(db: str) -> None:
     env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "sup"}
     result = runner.invoke(app, ["--db", db, "report", "calls", "--within", "7"], env=env)
     assert result.exit_code == 2 and "--within applies to the renewals report" in result.output
+
+
+def test_mailed_without_a_period_it_is_the_renewals_to_come(db: str) -> None:
+    """``report send renewals --to …`` (cron) mailed the contracts that ended last week, none of those due."""
+    env = {
+        "XDG_CONFIG_HOME": NO_CONFIG_HOME,
+        "HOTLINE_OPERATOR": "sup",
+        "HOTLINE_NOW": "2026-11-23T10:00:00+03:00",
+    }
+    sent = runner.invoke(app, ["--db", db, "report", "send", "renewals", "--to", "boss@example.com"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "renewals_2026-11-23_2026-12-23.xlsx (4 rows) queued" in sent.stderr
+    weekly = runner.invoke(
+        app, ["--db", db, "report", "send", "calls", "--to", "boss@example.com"], env=env
+    )  # the others: the week before
+    assert "calls_2026-11-16_2026-11-22.xlsx" in weekly.stderr, weekly.output

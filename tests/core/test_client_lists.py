@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from hotline.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from hotline.core.models import AuditEntry, Client
+from hotline.core.models import AuditEntry, Client, ClientGroup
 from hotline.core.models.enums import Role
 from hotline.core.services.client_lists import ClientListFilter, export_client_page, list_clients
 from hotline.core.services.clients import ClientDraft, create_client
@@ -204,3 +204,9 @@ def test_two_groups_are_never_a_letter_case_apart(engine, uow_factory, base) -> 
     assert names(uow_factory, group="vip") == ["Anton", "Clara"]
     with uow_factory(readonly=True) as uow:
         assert [group.name for group in list_groups(uow)] == ["VIP", "ОПТ"]
+    with uow_factory(actor_login="sup") as uow:  # two made before this rule: a third is refused all the same
+        uow.session.add_all(
+            [ClientGroup(name="Key", colour="#808080"), ClientGroup(name="KEY", colour="#808080")]
+        )
+    with uow_factory(actor_login="sup") as uow, pytest.raises(Conflict):
+        create_group(uow, name="key")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hotline.core.output_files import write_atomically
+import pytest
+
+from hotline.core.errors import InvalidInput
+from hotline.core.output_files import check_output, write_atomically
 
 
 def test_a_link_to_a_descriptor_is_written_through_not_replaced(tmp_path: Path) -> None:
@@ -29,3 +32,10 @@ def test_a_link_to_a_regular_file_stays_a_link(tmp_path: Path) -> None:
         out.write("new")
     assert latest.is_symlink() and os.readlink(latest) == real.name
     assert real.read_text() == "new"
+
+
+def test_a_name_too_long_for_the_file_system_is_bad_usage(tmp_path: Path) -> None:
+    """``--output`` with a 300-character name failed as an operational error (exit 1) naming no option."""
+    with pytest.raises(InvalidInput, match="File name too long") as refused:
+        check_output(tmp_path / ("a" * 300 + ".csv"), force=False, option="--output")
+    assert refused.value.where == "--output"
