@@ -687,3 +687,47 @@ def test_an_admin_role_cannot_remap_herself_in_sql(roles: Roles, engine, databas
         assert "Traceback" not in said.output
     finally:
         as_ada.dispose()
+
+
+_SHADOWS = {
+    "pg_roles": "CREATE TEMP TABLE pg_roles AS SELECT oid, rolname, true AS rolsuper, rolcanlogin"
+    " FROM pg_catalog.pg_roles",
+    "pg_class": "CREATE TEMP TABLE pg_class AS SELECT c.oid, r.oid AS relowner FROM pg_catalog.pg_class c"
+    " CROSS JOIN pg_catalog.pg_roles r WHERE r.rolname = current_user",
+}
+"""A temporary table named like a catalog the triggers of 0017 and 0018 read: searched before
+``pg_catalog`` unless the function's path names ``pg_temp``. Any role may create one (``TEMPORARY``)."""
+
+
+@pytest.mark.parametrize("shadow", sorted(_SHADOWS))
+def test_a_temporary_table_named_like_a_catalog_fools_neither_trigger(
+    roles: Roles, engine, database_url: str, clock, shadow: str
+) -> None:
+    """Anna made herself a superuser (or the table's owner) in a temporary ``pg_roles`` (``pg_class``) and
+    wrote the admin's entry; an admin's role remapped itself the same way. Both are refused (0019)."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    anna = make_engine(roles.url(database_url, roles.anna))
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        with anna.connect() as connection:
+            connection.exec_driver_sql(_SHADOWS[shadow])
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                connection.execute(text(_FORGED), {"actor": "admin"})
+        with as_ada.connect() as connection:
+            connection.exec_driver_sql(_SHADOWS[shadow])
+            remap = text("UPDATE operator SET role = 'operator' WHERE login = :ada")
+            with pytest.raises(DBAPIError, match="may not change its own operator"):
+                connection.execute(remap, {"ada": ada})
+    finally:
+        anna.dispose()
+        as_ada.dispose()
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT role FROM operator WHERE login = :ada"), {"ada": ada}).scalar()
+            == "admin"
+        )
+        assert (
+            connection.execute(text("SELECT count(*) FROM audit_entry WHERE actor = 'admin'")).scalar() == 0
+        )
