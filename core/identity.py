@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from hotline.core.authority import checked_login, with_article
 from hotline.core.clock import FixedClock, SystemClock
-from hotline.core.db import UnitOfWork
+from hotline.core.db import UnitOfWork, is_permission_denied
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
 from hotline.core.pg_roles import DEFAULT_PREFIX, system_role
@@ -111,6 +112,21 @@ def resolve_identity(
 ) -> Identity:
     """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited."""
     authenticated, system = database_principal(engine, prefix=prefix)
+    try:
+        return _resolve(engine, authenticated, system, requested=requested, clock=clock, via=via)
+    except DBAPIError as error:
+        if not is_permission_denied(error):
+            raise
+    # PostgreSQL refused the role the operator table (or the audit trail its refusal goes to): in no
+    # hotline group, so no operator; said as the schema check says it (nothing to audit it in).
+    raise PermissionDenied(
+        f"the database role {authenticated!r} is not a hotline operator (it may not read the operator table)"
+    )
+
+
+def _resolve(
+    engine: Engine, authenticated: str, system: bool, *, requested: str | None, clock: Clock | None, via: str
+) -> Identity:
     with UnitOfWork(engine, clock=clock, readonly=True, via=via) as uow:
         if requested is not None:
             _checked(uow, requested, authenticated)

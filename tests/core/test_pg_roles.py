@@ -371,6 +371,40 @@ def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
             connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
 
 
+def test_the_call_commands_refuse_a_role_in_no_hotline_group(roles: Roles, engine, database_url: str) -> None:
+    """``call incoming`` and ``call dial`` prove who acts before the schema check the other commands make:
+    a role PostgreSQL refuses the operator table (a stranger, an operator deactivated by hotline: her
+    groups revoked) was "database error: permission denied for table operator", exit 1."""
+    stranger = f"{roles.prefix}-stranger"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{stranger}" LOGIN')
+    deactivated = hotline(
+        "--db", database_url, "--operator", "admin", "operators", "deactivate", roles.anna,
+        env={"HOTLINE_PG_ROLE_PREFIX": roles.prefix},
+    )  # fmt: skip
+    assert deactivated.exit_code == 0, deactivated.output
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'ALTER ROLE "{roles.anna}" LOGIN')  # a session she still had, say
+    try:
+        for role in (stranger, roles.anna):
+            for command in (
+                ["call", "incoming", "+7 916 123 45 67"],
+                ["call", "incoming", "+7 916 123 45 67", "--operator", roles.sue],
+                ["call", "dial", "+7 916 123 45 67"],
+            ):
+                result = hotline("--db", roles.url(database_url, role), *command)
+                assert result.exit_code == 2, (role, command, result.output)
+                said = (
+                    f"hotline: error: the database role {role!r} is not a hotline operator (it may not read"
+                )
+                assert result.output.startswith(said), (role, command, result.output)
+                assert result.output.count("\n") == 1, (role, command, result.output)
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
+
+
 def test_an_operator_role_may_not_set_the_clock_and_the_system_role_may(
     roles: Roles, engine, database_url: str
 ) -> None:
