@@ -29,7 +29,9 @@ def list_rules(as_json: JsonFlag = False) -> None:
     from hotline.cli.output import print_json, stdout, table
     from hotline.cli.state import cli_state
 
-    rules = cli_state().settings.rules
+    state = cli_state()
+    state.authorize("read")  # the file's rules name queues and operators: who reads them is proven first
+    rules = state.settings.rules
     if as_json:
         print_json(
             [
