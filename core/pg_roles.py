@@ -7,7 +7,8 @@ applies:
 
 - operators read and write the working tables, but cannot read the audit trail (they may only add
   entries), cannot delete clients, cannot change who is an operator with which role (admins only), and
-  get no TRUNCATE anywhere;
+  get no TRUNCATE anywhere; no hotline role creates anything in schema ``public`` (PUBLIC's ``CREATE``
+  there, before PostgreSQL 15, is revoked);
 - supervisors also read the audit trail and may delete clients;
 - nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger);
 - an audit entry names the operator whose role inserts it, unless that role is the system account
@@ -103,6 +104,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE, _SYSTEM_GROUP)]
     deletable = [t for t in working if t != '"client"']
     everyone = ", ".join((operator, supervisor, admin, system))
+    statements += _schema_closed(connection, everyone)
     statements += [
         f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, {everyone}",
         f"GRANT USAGE ON SCHEMA public TO {operator}",
@@ -133,6 +135,28 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
         uow, action="db.grants", entity="database", after={"prefix": prefix, "statements": statements}
     )
     return statements
+
+
+def _schema_closed(connection: Connection, everyone: str) -> list[str]:
+    """No hotline role creates anything in ``public``: PostgreSQL before 15 (and a database upgraded from
+    one) grants ``CREATE`` on it to PUBLIC, and a function an operator put there (``public.lower(varchar)``)
+    is preferred to the catalog's for the argument types it matches exactly, so it ran as whoever called
+    it next: an admin, the superuser running ``db upgrade``. The role owning hotline's tables keeps
+    ``CREATE`` (granted by name where it had it only as PUBLIC), so ``db upgrade`` still works. Only the
+    schema's owner or a superuser may revoke it: for anyone else there is nothing to run here."""
+    may_revoke, tables_owner = connection.execute(
+        text(
+            "SELECT pg_has_role(current_user, n.nspowner, 'USAGE'), (SELECT pg_get_userbyid(c.relowner)"
+            " FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = :table"
+            " AND NOT pg_has_role(c.relowner, n.nspowner, 'USAGE'))"
+            " FROM pg_namespace n WHERE n.nspname = 'public'"
+        ),
+        {"table": _APPEND_ONLY},
+    ).one()
+    if not may_revoke:
+        return []
+    keep = [] if tables_owner is None else [f"GRANT CREATE ON SCHEMA public TO {_quoted(tables_owner)}"]
+    return [*keep, f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {everyone}"]
 
 
 def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = DEFAULT_PREFIX) -> str | None:

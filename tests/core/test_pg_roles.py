@@ -765,3 +765,32 @@ def test_a_temporary_table_named_like_a_catalog_fools_neither_trigger(
         assert (
             connection.execute(text("SELECT count(*) FROM audit_entry WHERE actor = 'admin'")).scalar() == 0
         )
+
+
+def test_no_hotline_role_creates_objects_in_schema_public(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """Before PostgreSQL 15 (and in a database upgraded from one) PUBLIC may ``CREATE`` in ``public``: an
+    operator's ``public.lower(varchar)`` then ran, as the superuser, in the superuser's next query that
+    lowered a varchar column. ``db grants`` revokes it; the owner keeps creating (``db upgrade``)."""
+    hijack = "CREATE FUNCTION public.lower(character varying) RETURNS text LANGUAGE sql AS 'SELECT ''x'''"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("GRANT CREATE ON SCHEMA public TO PUBLIC")  # what PostgreSQL 14 gives
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            statements = apply_grants(uow, prefix=roles.prefix)
+        with (
+            anna.connect() as connection,
+            pytest.raises(DBAPIError, match="permission denied for schema public"),
+        ):
+            connection.exec_driver_sql(hijack)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE public.owner_still_creates (x int)")
+            connection.exec_driver_sql("DROP TABLE public.owner_still_creates")
+        assert any(s.startswith("REVOKE CREATE ON SCHEMA public FROM PUBLIC") for s in statements)
+    finally:
+        anna.dispose()
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS public.lower(character varying)")
+            connection.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
