@@ -12,7 +12,9 @@ applies:
 - supervisors also read the audit trail and may delete clients;
 - nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger);
 - an audit entry names the operator whose role inserts it, unless that role is the system account
-  (a trigger, migration 0017: ``db grants`` records which group role that is);
+  (a trigger, migration 0017: ``db grants`` records which group role that is); the role that logged in
+  (``session_user``: ``SET ROLE`` to a group changes nothing) and the catalog, never a temporary table
+  shadowing it (migration 0019);
 - no role below a superuser, the owner or the system account changes who it is: the login, role,
   active flag or ``db_role`` of the operator row it maps to, nor makes another row map to it (a trigger,
   migration 0018): another admin does, through hotline;

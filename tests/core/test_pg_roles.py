@@ -794,3 +794,47 @@ def test_no_hotline_role_creates_objects_in_schema_public(
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP FUNCTION IF EXISTS public.lower(character varying)")
             connection.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+
+
+def test_set_role_to_a_hotline_group_changes_nobody_the_triggers_see(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """``SET ROLE`` to a group the login is a member of made ``current_user`` that group: Anna wrote entries
+    as ``<prefix>_operator`` (no operator: "its own name"), and an admin, as ``<prefix>_admin``, gave her own
+    role to Sue's row and then acted in hotline as Sue. The triggers check the role that logged in (0019)."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    operators = group_role(Role.OPERATOR, prefix=roles.prefix)
+    anna = make_engine(roles.url(database_url, roles.anna))
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        with anna.begin() as connection:
+            connection.exec_driver_sql(f'SET ROLE "{operators}"')
+            entry = connection.execute(text(_FORGED + " RETURNING id"), {"actor": "system"}).scalar_one()
+            with (
+                pytest.raises(DBAPIError, match="may not write an audit entry as"),
+                connection.begin_nested(),
+            ):
+                connection.execute(text(_FORGED), {"actor": operators})
+        with as_ada.connect() as connection:
+            connection.exec_driver_sql(f'SET ROLE "{group_role(Role.ADMIN, prefix=roles.prefix)}"')
+            free = text("UPDATE operator SET db_role = NULL, login = :old WHERE login = :ada")
+            with pytest.raises(DBAPIError, match="may not change its own operator"):
+                connection.execute(free, {"old": f"{ada}-old", "ada": ada})
+            connection.rollback()
+            take = text("UPDATE operator SET db_role = :ada WHERE login = :sue")
+            connection.exec_driver_sql(f'SET ROLE "{group_role(Role.ADMIN, prefix=roles.prefix)}"')
+            with pytest.raises(DBAPIError, match=r"may not make operator .* its own"):
+                connection.execute(take, {"ada": ada, "sue": roles.sue})
+    finally:
+        anna.dispose()
+        as_ada.dispose()
+    with engine.connect() as connection:
+        actor = connection.execute(
+            text("SELECT actor FROM audit_entry WHERE id = :id"), {"id": entry}
+        ).scalar()
+        rows = dict(connection.execute(text("SELECT login, db_role FROM operator")).all())
+    assert actor == roles.anna  # recorded as hers, not the group's
+    assert rows[ada] == ada
+    assert rows[roles.sue] == roles.sue
