@@ -175,6 +175,13 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
             f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
             where="LOGIN",
         )
+    if login.startswith("pg_") or login in ("public", "none"):
+        # PostgreSQL reserves these: CREATE ROLE failed (exit 1), and an existing one (pg_monitor) is a
+        # predefined group, whose members would all have become this operator and her group's grants.
+        raise InvalidInput(
+            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none), not an operator's",
+            where="LOGIN",
+        )
     if not may_create_roles(connection):
         return None
     group = group_role(role, prefix=prefix)

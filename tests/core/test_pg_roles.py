@@ -351,6 +351,29 @@ def test_a_group_role_is_never_made_an_operators_login_role(roles: Roles, engine
     assert not logins & {system, admin}
 
 
+def test_a_role_name_postgresql_reserves_is_never_made_an_operators_login_role(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """``operators add public`` (``none``, ``pg_…``) was "database error: role name … is reserved", exit 1;
+    ``operators add pg_monitor`` granted the operator group to that predefined role, so every monitoring
+    role in it became the operator. Bad input now, exit 2, and nothing granted."""
+    env = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    for login in ("public", "none", f"pg_{roles.prefix}", "pg_monitor"):
+        added = hotline("--db", database_url, "--operator", "admin", "operators", "add", login, env=env)
+        assert added.exit_code == 2, (login, added.output)
+        assert added.output == f"hotline: error: LOGIN: {login!r} is a role name PostgreSQL reserves" + (
+            " (pg_…, public, none), not an operator's\n"
+        )
+    with engine.connect() as connection:
+        granted = connection.execute(
+            text("SELECT pg_has_role('pg_monitor', :group, 'MEMBER')"),
+            {"group": group_role(Role.OPERATOR, prefix=roles.prefix)},
+        ).scalar_one()
+        logins = set(connection.execute(text("SELECT login FROM operator")).scalars())
+    assert not granted
+    assert logins == {"admin", roles.anna, roles.sue}
+
+
 def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
     roles: Roles, engine, database_url: str
 ) -> None:
