@@ -56,6 +56,10 @@ def add_operator(
         raise InvalidInput(
             f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
         )
+    if login == "system":
+        raise InvalidInput(
+            "'system' is the system account's name in the audit trail, not an operator's", where="LOGIN"
+        )
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
     operator = Operator(
