@@ -243,19 +243,32 @@ def set_database_access(
     return statements
 
 
-def access_left(uow: UnitOfWork, *, role: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """After an operator was deactivated: what a database administrator must still run so that her login
-    role ``role`` reads nothing, where the acting role could not (no CREATEROLE); empty when nothing is
-    left (or not on PostgreSQL). Said, not left to be found: her open sessions keep reading."""
+def access_left(
+    uow: UnitOfWork, *, role: str | None, prefix: str = DEFAULT_PREFIX, operator_role: Role | None = None
+) -> list[str]:
+    """What a database administrator must still run, where the acting role could not (no CREATEROLE), so
+    that the login role ``role`` has what its operator has: after a deactivation (no ``operator_role``)
+    ``NOLOGIN`` and no hotline group, her open sessions reading nothing more; for an active operator of
+    ``operator_role`` (a role changed, reactivated) ``LOGIN`` and that group alone. Empty when nothing is
+    left (or not on PostgreSQL). Said, not left to be found: a demoted supervisor's role kept reading the
+    audit trail and deleting clients in SQL, a promoted one's was refused what hotline now let her do."""
     connection = uow.session.connection()
     if role is None or connection.dialect.name != "postgresql" or not _role_exists(connection, role):
         return []
+    if operator_role is not None and may_create_roles(connection):
+        return []  # hotline moved her groups itself; a LOGIN a DBA took away is the DBA's
     groups = _groups_of(connection, role, prefix=prefix)
-    left = [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups]
     can_login = connection.execute(
         text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": role}
     ).scalar()
-    return [f"ALTER ROLE {_quoted(role)} NOLOGIN", *left] if can_login else left
+    if operator_role is None:
+        left = [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups]
+        return [f"ALTER ROLE {_quoted(role)} NOLOGIN", *left] if can_login else left
+    wanted = group_role(operator_role, prefix=prefix)
+    left = [] if can_login else [f"ALTER ROLE {_quoted(role)} LOGIN"]
+    if wanted not in groups and _role_exists(connection, wanted):
+        left.append(f"GRANT {_quoted(wanted)} TO {_quoted(role)}")
+    return left + [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups if group != wanted]
 
 
 def _groups_of(connection: Connection, role: str, *, prefix: str) -> list[str]:

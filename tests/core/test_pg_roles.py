@@ -316,6 +316,54 @@ def test_an_admin_who_may_not_manage_roles_is_told_what_is_left_to_revoke(
             connection.exec_driver_sql(f'DROP ROLE "{boss}"')
 
 
+def test_an_admin_who_may_not_manage_roles_is_told_what_a_role_change_leaves(
+    roles: Roles, database_url: str, engine
+) -> None:
+    """Without CREATEROLE, ``operators role sue operator`` said only "is now operator": her login role kept
+    reading the audit trail and deleting clients in SQL. ``operators role anna supervisor`` left anna's
+    role refused what hotline now let her do (``audit list``: "database error", exit 1); reactivating left
+    her NOLOGIN. Each says what a DBA must run, and running it gives the role what the operator has."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    operators, supervisors = (group_role(r, prefix=roles.prefix) for r in (Role.OPERATOR, Role.SUPERVISOR))
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    as_boss = roles.url(database_url, boss)
+    try:
+        demoted = hotline("--db", as_boss, "operators", "role", roles.sue, "operator", env=prefix)
+        assert demoted.exit_code == 0, demoted.output
+        assert demoted.output.splitlines()[1] == (
+            f"her database role {roles.sue!r} is not yet what an operator has (your role may not manage roles:"
+            f' CREATEROLE); a database administrator must run: GRANT "{operators}" TO "{roles.sue}";'
+            f' REVOKE "{supervisors}" FROM "{roles.sue}"'
+        )
+        promoted = hotline("--db", as_boss, "operators", "role", roles.anna, "supervisor", env=prefix)
+        assert f'GRANT "{supervisors}" TO "{roles.anna}"; REVOKE "{operators}"' in promoted.output
+        for statement in (demoted.output + promoted.output).split("must run: ")[1:]:
+            with engine.begin() as connection:
+                for each in statement.split("\n")[0].split("; "):
+                    connection.exec_driver_sql(each)
+        listed = hotline("--db", roles.url(database_url, roles.anna), "audit", "list", "--json")
+        assert listed.exit_code == 0, listed.output
+        with engine.connect() as connection:
+            assert not connection.execute(
+                text("SELECT has_table_privilege(:role, 'audit_entry', 'SELECT')"), {"role": roles.sue}
+            ).scalar_one()
+        hotline("--db", database_url, "operators", "deactivate", roles.anna, env=prefix)
+        back = hotline("--db", as_boss, "operators", "activate", roles.anna, env=prefix)
+        assert back.exit_code == 0, back.output
+        assert (
+            f'must run: ALTER ROLE "{roles.anna}" LOGIN; GRANT "{supervisors}" TO "{roles.anna}"'
+            in back.output
+        )
+        again = hotline("--db", database_url, "operators", "role", roles.anna, "operator", env=prefix)
+        assert again.exit_code == 0 and "must run" not in again.output, again.output  # a superuser could
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
     """``quick_identity`` (the console, before its first frame) finds the operator by ``db_role`` as the
     full check does, and leaves a narrowing the role may not do to the full check's refusal."""
