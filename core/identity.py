@@ -3,7 +3,7 @@
 - SQLite: the operator is the OS user running hotline (the database file's permissions are the
   boundary). ``--operator`` is honoured only when that OS user is an active admin, and is audited;
   root is the system account there (no file permission stops root).
-- PostgreSQL: the operator is the role PostgreSQL authenticated (``current_user``), mapped to an
+- PostgreSQL: the operator is the role PostgreSQL authenticated (``session_user``), mapped to an
   operator row by ``operator.db_role`` (or, without one, by the login). ``--operator`` may only narrow
   the system account (a superuser or a member of ``hotline_system``: cron, the PBX), and is audited.
 
@@ -66,8 +66,9 @@ class Identity:
 
 def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
     """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
-    the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
-    member of ``<prefix>_system`` is).
+    the system account: no file permission stops it); on PostgreSQL ``session_user`` (a superuser or a
+    member of ``<prefix>_system`` is): the role that logged in, whatever ``SET ROLE`` or ``options=-c role=…``
+    in the URL made ``current_user``, as the audit trail's trigger checks it (migration 0019).
 
     The prefix is the caller's setting (``HOTLINE_PG_ROLE_PREFIX``), so the group must be what ``db grants``
     made: a group role (NOLOGIN) other than the login itself, that reads this database's audit trail.
@@ -77,11 +78,11 @@ def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple
     with engine.connect() as connection:
         role, system = connection.execute(
             text(
-                "SELECT current_user, r.rolsuper OR EXISTS ("
+                "SELECT session_user, r.rolsuper OR EXISTS ("
                 " SELECT 1 FROM pg_roles g WHERE g.rolname = :group AND NOT g.rolcanlogin AND g.oid <> r.oid"
                 " AND has_table_privilege(g.oid, to_regclass('public.audit_entry'), 'SELECT')"
-                " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
-                " FROM pg_roles r WHERE r.rolname = current_user"
+                " AND pg_has_role(session_user, g.oid, 'MEMBER'))"
+                " FROM pg_roles r WHERE r.rolname = session_user"
             ),
             {"group": system_role(prefix)},
         ).one()

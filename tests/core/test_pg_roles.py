@@ -909,3 +909,14 @@ def test_set_role_to_a_hotline_group_changes_nobody_the_triggers_see(
     assert actor == roles.anna  # recorded as hers, not the group's
     assert rows[ada] == ada
     assert rows[roles.sue] == roles.sue
+
+
+def test_a_role_set_in_the_url_is_not_who_acts(roles: Roles, engine, database_url: str) -> None:
+    """``options=-c role=<group>`` in the URL made ``current_user`` the operator group: hotline took it for a
+    role that is no operator's, and its refusal's audit entry, refused by the trigger (which checks the role
+    that logged in), ended as "database error", exit 1. The role that logged in is who acts."""
+    group = group_role(Role.OPERATOR, prefix=roles.prefix)
+    url = roles.url(database_url, roles.anna) + f"?options=-c%20role%3D{group}"
+    created = hotline("--db", url, "tickets", "create", "--subject", "set role", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna]
