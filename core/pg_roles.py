@@ -86,6 +86,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
         raise InvalidInput("grants are for PostgreSQL; on SQLite the file's permissions are the boundary")
+    _may_grant(uow, connection)
     operator, supervisor, admin = (_quoted(group_role(role, prefix=prefix)) for role in Role)
     system = _quoted(system_role(prefix))
     statements: list[str] = []
@@ -137,6 +138,27 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
         uow, action="db.grants", entity="database", after={"prefix": prefix, "statements": statements}
     )
     return statements
+
+
+def _may_grant(uow: UnitOfWork, connection: Connection) -> None:
+    """Refuse (exit 2, one line, audited) a role that cannot apply the grants, before any of them: they need a
+    superuser, or the owner of hotline's tables holding CREATEROLE. An admin's or the system account's
+    role got the first statement PostgreSQL refused ("must have admin option on role …"), exit 1."""
+    role, able = connection.execute(
+        text(
+            "SELECT session_user, rolsuper OR (rolcreaterole AND pg_has_role(session_user,"
+            f" (SELECT relowner FROM pg_class WHERE oid = to_regclass('public.{_APPEND_ONLY}')), 'USAGE'))"
+            " FROM pg_roles WHERE rolname = session_user"
+        )
+    ).one()
+    if not able:
+        uow.refuse(
+            "db.admin",
+            f"db grants: the database role {role!r} may not apply them; run it as a superuser or as the owner"
+            " of hotline's tables with CREATEROLE",
+            entity="database",
+            entity_id="grants",
+        )
 
 
 def _schema_closed(connection: Connection, everyone: str) -> list[str]:

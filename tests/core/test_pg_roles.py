@@ -920,3 +920,28 @@ def test_a_role_set_in_the_url_is_not_who_acts(roles: Roles, engine, database_ur
     created = hotline("--db", url, "tickets", "create", "--subject", "set role", "--queue", "Support")
     assert created.exit_code == 0, created.output
     assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna]
+
+
+def test_db_grants_by_a_role_that_cannot_apply_them_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """An admin's role (no CREATEROLE, not the tables' owner) and the system account's got "database error:
+    must have admin option on role …", exit 1. Refused before any statement, said and audited."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    try:
+        for role, actor in ((boss, boss), (roles.cron, "system")):
+            refused = hotline("--db", roles.url(database_url, role), "db", "grants", env=prefix)
+            assert refused.exit_code == 2, refused.output
+            assert refused.output == (
+                f"hotline: error: db grants: the database role {role!r} may not apply them; run it as a"
+                " superuser or as the owner of hotline's tables with CREATEROLE\n"
+            )
+            assert _audit(engine, "refused:db.admin")[-1].actor == actor
+        assert hotline("--db", database_url, "db", "grants", env=prefix).exit_code == 0
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
