@@ -945,3 +945,44 @@ def test_db_grants_by_a_role_that_cannot_apply_them_is_refused_first(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
             connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
+def test_a_database_role_that_is_another_operators_is_not_mapped_again(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """Olga's operator row maps the role ``…-ops`` (``db_role``). ``operators add …-ops`` by an admin whose
+    role may not create roles added a row mapped to it by its login: the role was then two operators
+    (which one acted was the table's row order); by a superuser it failed on a duplicate key, exit 1."""
+    ops, boss = f"{roles.prefix}-ops", f"{roles.prefix}-boss"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{ops}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=f"{roles.prefix}-olga", role=Role.OPERATOR, db_role=ops)
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    try:
+        said = f"hotline: error: the database role {ops!r} already maps to operator '{roles.prefix}-olga'\n"
+        for acting in (
+            ["--db", roles.url(database_url, boss)],
+            ["--db", database_url, "--operator", "admin"],
+        ):
+            added = hotline(*acting, "operators", "add", ops, "--role", "admin", env=prefix)
+            assert added.exit_code == 1, added.output
+            assert added.output == said
+        as_ops = hotline("--db", roles.url(database_url, ops), "audit", "list", env=prefix)
+        assert as_ops.exit_code == 2, as_ops.output  # Olga, an operator: not an admin by another row
+        with engine.connect() as connection:
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM operator WHERE login = :ops"), {"ops": ops}
+                ).scalar()
+                == 0
+            )
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for role in (ops, boss):
+                connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+                connection.exec_driver_sql(f'DROP ROLE "{role}"')
