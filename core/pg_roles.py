@@ -140,18 +140,25 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     return statements
 
 
+def owns_the_tables(connection: Connection) -> tuple[str, bool]:
+    """The role that logged in, and whether it is a superuser or owns hotline's tables (is, or is in, the
+    role owning ``audit_entry``): what DDL needs (a demo load setting keys and indexes aside, the grants)."""
+    role, owns = connection.execute(
+        text(
+            "SELECT session_user, rolsuper OR coalesce(pg_has_role(session_user, (SELECT relowner"
+            f" FROM pg_class WHERE oid = to_regclass('public.{_APPEND_ONLY}')), 'USAGE'), false)"
+            " FROM pg_roles WHERE rolname = session_user"
+        )
+    ).one()
+    return str(role), bool(owns)
+
+
 def _may_grant(uow: UnitOfWork, connection: Connection) -> None:
     """Refuse (exit 2, one line, audited) a role that cannot apply the grants, before any of them: they need a
     superuser, or the owner of hotline's tables holding CREATEROLE. An admin's or the system account's
     role got the first statement PostgreSQL refused ("must have admin option on role …"), exit 1."""
-    role, able = connection.execute(
-        text(
-            "SELECT session_user, rolsuper OR (rolcreaterole AND pg_has_role(session_user,"
-            f" (SELECT relowner FROM pg_class WHERE oid = to_regclass('public.{_APPEND_ONLY}')), 'USAGE'))"
-            " FROM pg_roles WHERE rolname = session_user"
-        )
-    ).one()
-    if not able:
+    role, owns = owns_the_tables(connection)
+    if not (owns and may_create_roles(connection)):
         uow.refuse(
             "db.admin",
             f"db grants: the database role {role!r} may not apply them; run it as a superuser or as the owner"

@@ -986,3 +986,29 @@ def test_a_database_role_that_is_another_operators_is_not_mapped_again(
             for role in (ops, boss):
                 connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
                 connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_a_demo_load_by_a_role_that_does_not_own_the_tables_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """An admin's role (not the tables' owner) got "database error: must be owner of table …", exit 1:
+    the load sets keys and indexes aside. Refused before anything, said and audited; the owner loads it."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    try:
+        refused = hotline("--db", roles.url(database_url, boss), "demo", "--clients", "1", env=prefix)
+        assert refused.exit_code == 2, refused.output
+        assert refused.output == (
+            f"hotline: error: demo: the database role {boss!r} may not load it (it sets the tables' keys and"
+            " indexes aside); run it as a superuser or as the owner of hotline's tables\n"
+        )
+        assert [e.actor for e in _audit(engine, "refused:demo.load")] == [boss]
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar_one() == 0
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
