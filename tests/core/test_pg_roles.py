@@ -1012,3 +1012,29 @@ def test_a_demo_load_by_a_role_that_does_not_own_the_tables_is_refused_first(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
             connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
+def test_db_upgrade_by_a_role_that_does_not_own_the_schema_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """A schema one revision behind: an admin's or an operator's login role got "database error: must be
+    owner of function …", exit 1. Refused before any change, saying who may; the owner upgrades."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    with engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        before = f"{int(head) - 1:04d}"
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": before})
+    try:
+        for role in (roles.anna, roles.sue):
+            refused = hotline("--db", roles.url(database_url, role), "db", "upgrade", env=prefix)
+            assert refused.exit_code == 2, refused.output
+            assert refused.output == (
+                f"hotline: error: db upgrade: the database role {role!r} may not change the schema; run it as"
+                " a superuser or as the owner of hotline's tables\n"
+            )
+        upgraded = hotline("--db", database_url, "db", "upgrade", env=prefix)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert f"schema {before} → {head}" in upgraded.output
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
