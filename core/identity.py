@@ -327,9 +327,19 @@ def _find(uow: UnitOfWork, login: str) -> Operator | None:
 
 
 def _refuse(uow: UnitOfWork, authenticated: str, reason: str, *, target: str | None = None) -> None:
+    """Refuse the login (``PermissionDenied``), audited where the database takes the entry: a role name
+    holding a control character is written printable, so the audit trigger (its own name, or nothing)
+    refuses it, and that was "database error", exit 1. The PostgreSQL log keeps that one."""
     uow.invoker_login = None
     uow.actor_login = printable(authenticated)[:64]
-    uow.refuse("login", reason, entity="operator", entity_id=target)
+    try:
+        uow.refuse("login", reason, entity="operator", entity_id=target)
+    except DBAPIError as error:
+        import psycopg
+
+        if not isinstance(getattr(error, "orig", None), psycopg.errors.InsufficientPrivilege):
+            raise
+        raise PermissionDenied(reason) from None
 
 
 def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> None:

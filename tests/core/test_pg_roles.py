@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select, text
@@ -1038,3 +1039,24 @@ def test_db_upgrade_by_a_role_that_does_not_own_the_schema_is_refused_first(
     finally:
         with engine.begin() as connection:
             connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+
+
+def test_a_role_name_with_a_control_character_is_refused_not_a_database_error(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """A role ``…-e<ESC>[31m`` in the operator group, no operator: the refusal's audit entry names it
+    printable, the audit trigger refused that entry, and the refusal was "database error", exit 1."""
+    odd = f"{roles.prefix}-e\x1b[31m"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        group = group_role(Role.OPERATOR, prefix=roles.prefix)
+        connection.exec_driver_sql(f'CREATE ROLE "{odd}" LOGIN IN ROLE "{group}"')
+    try:
+        url = roles.url(database_url, quote(odd, safe=""))
+        refused = hotline("--db", url, "tickets", "list")
+        assert refused.exit_code == 2, refused.output
+        assert refused.output == f"hotline: error: the database role {odd!r} is not a hotline operator\n"
+        assert "\x1b" not in refused.output
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{odd}"')
