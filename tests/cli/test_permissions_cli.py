@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import typer
 from core.escalation.world import populate
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hotline.cli.main import app
 from hotline.cli.permissions import COMMAND_OPERATIONS, OPTION_OPERATIONS
@@ -191,3 +191,48 @@ def test_the_walk_can_fail() -> None:
         assert set(_command_paths()) != set(COMMAND_OPERATIONS)
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "planted"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("who", ["stranger", "no-operator", "deactivated", "revoked"])
+def test_every_command_refuses_a_database_role_that_is_no_active_operator(
+    engine, clock, database_url: str, tmp_path: Path, who: str
+) -> None:
+    """With real PostgreSQL roles (trust auth, ``user=``): a role with no grants, one in the operator group
+    that no operator maps, a deactivated operator's role still in its group (an admin without CREATEROLE
+    deactivated her) and one deactivated by hotline (groups revoked). Every command but the local ones is
+    refused: exit 2, one line (``call incoming`` and ``call dial`` were "database error", exit 1)."""
+    from hotline.core.models.enums import Role
+    from hotline.core.pg_roles import apply_grants, group_role
+    from hotline.core.services.operators import add_operator, set_operator_active
+
+    role = f"{TEST_ROLE_PREFIX}-{who}"  # dropped after the test with the session's other roles
+    group = f'"{group_role(Role.OPERATOR, prefix=TEST_ROLE_PREFIX)}"'
+    with UnitOfWork(engine, clock=clock) as uow:
+        apply_grants(uow, prefix=TEST_ROLE_PREFIX)
+        add_operator(uow, login="admin", role=Role.ADMIN)
+        connection = uow.session.connection()
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{role}" LOGIN' + ("" if who == "stranger" else f" IN ROLE {group}")
+        )
+        if who in ("deactivated", "revoked"):
+            add_operator(uow, login=role, role=Role.OPERATOR, db_role=role)
+    if who == "deactivated":  # as an admin without CREATEROLE leaves her role: LOGIN, in its group
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE operator SET active = false WHERE login = :role"), {"role": role})
+    if who == "revoked":  # deactivated by hotline (NOLOGIN, no group), then a session still open: LOGIN
+        with UnitOfWork(engine, clock=clock, actor_login="admin") as uow:
+            set_operator_active(uow, login=role, active=False, pg_role_prefix=TEST_ROLE_PREFIX)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'ALTER ROLE "{role}" LOGIN')
+    url = database_url.replace("://postgres@", f"://{role}@")
+    walk = [(path, args) for path, args in _samples(tmp_path, who).items()]
+    walk += [(name.split(" --")[0], args) for name, args in _option_samples(tmp_path, who).items()]
+    for path, args in walk:
+        result = hotline("--db", url, *path.split(), *args)
+        assert result.exit_code == 2, (path, result.output)
+        assert result.output.startswith("hotline: error: ") and result.output.count("\n") == 1, (
+            path,
+            result.output,
+        )
