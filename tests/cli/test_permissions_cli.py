@@ -236,3 +236,34 @@ def test_every_command_refuses_a_database_role_that_is_no_active_operator(
             path,
             result.output,
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("role", ["operator", "supervisor", "admin"])
+def test_every_command_refuses_narrowing_by_a_role_that_is_not_the_system_account(
+    engine, clock, database_url: str, tmp_path: Path, role: str
+) -> None:
+    """``--operator`` narrows only the system account: an operator's, a supervisor's or an admin's own
+    login role naming another login is refused by every command (exit 2, one line, audited as hers)."""
+    from hotline.core.models.enums import Role
+    from hotline.core.pg_roles import apply_grants
+    from hotline.core.services.operators import add_operator
+
+    login = f"{TEST_ROLE_PREFIX}-{role}"  # its login role is made in its group, dropped after the test
+    with UnitOfWork(engine, clock=clock) as uow:
+        apply_grants(uow, prefix=TEST_ROLE_PREFIX)
+        add_operator(uow, login="admin", role=Role.ADMIN)
+        add_operator(uow, login=login, role=Role(role), pg_role_prefix=TEST_ROLE_PREFIX)
+    url = database_url.replace("://postgres@", f"://{login}@")
+    walk = [(path, args) for path, args in _samples(tmp_path, role).items()]
+    walk += [(name.split(" --")[0], args) for name, args in _option_samples(tmp_path, role).items()]
+    said = f"hotline: error: --operator may only narrow the system account, not {login!r}\n"
+    for path, args in walk:
+        result = hotline("--db", url, "--operator", "admin", *path.split(), *args)
+        assert (result.exit_code, result.output) == (2, said), path
+    with UnitOfWork(engine, readonly=True) as uow:
+        actors = set(
+            uow.session.exec(select(AuditEntry.actor).where(AuditEntry.action == "refused:login")).scalars()
+        )
+    assert actors == {login}
