@@ -66,14 +66,23 @@ def role(
     new_role: Annotated[str, typer.Argument(metavar="ROLE", help="operator, supervisor or admin.")],
 ) -> None:
     """Change an operator's role."""
+    from hotline.core.authority import with_article
+    from hotline.core.pg_roles import access_left
     from hotline.core.services.operators import parse_role, set_operator_role
 
     state = cli_state()
     state.authorize("operator.manage", entity="operator", entity_id=login)
     parsed = parse_role(new_role, where="ROLE")
+    prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
-        set_operator_role(uow, login=login, role=parsed, pg_role_prefix=state.settings.pg_role_prefix)
+        operator = set_operator_role(uow, login=login, role=parsed, pg_role_prefix=prefix)
+        left = (
+            access_left(uow, role=operator.db_role, prefix=prefix, operator_role=parsed)
+            if operator.active
+            else []
+        )
     info(f"{login} is now {parsed.value}")
+    _say_left(operator.db_role, left, f"is not yet what {with_article(parsed.value)} has")
 
 
 @app.command()
@@ -88,19 +97,30 @@ def deactivate(login: Annotated[str, typer.Argument(help="Login name.")]) -> Non
         operator = set_operator_active(uow, login=login, active=False, pg_role_prefix=prefix)
         left = access_left(uow, role=operator.db_role, prefix=prefix)
     info(f"{login} deactivated")
-    if left:
-        info(
-            f"her database role {operator.db_role!r} can still read (your role may not manage roles:"
-            f" CREATEROLE); a database administrator must run: {'; '.join(left)}"
-        )
+    _say_left(operator.db_role, left, "can still read")
 
 
 @app.command()
 def activate(login: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Let a deactivated operator log in again (in her current role)."""
+    from hotline.core.authority import with_article
+    from hotline.core.models.enums import Role
+    from hotline.core.pg_roles import access_left
     from hotline.core.services.operators import set_operator_active
 
     state = cli_state()
+    prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
-        set_operator_active(uow, login=login, active=True, pg_role_prefix=state.settings.pg_role_prefix)
+        operator = set_operator_active(uow, login=login, active=True, pg_role_prefix=prefix)
+        left = access_left(uow, role=operator.db_role, prefix=prefix, operator_role=Role(operator.role))
     info(f"{login} activated")
+    _say_left(operator.db_role, left, f"is not yet what {with_article(operator.role)} has")
+
+
+def _say_left(db_role: str | None, left: list[str], what: str) -> None:
+    """What a database administrator must still run on her login role, where the acting role could not."""
+    if left:
+        info(
+            f"her database role {db_role!r} {what} (your role may not manage roles: CREATEROLE);"
+            f" a database administrator must run: {'; '.join(left)}"
+        )

@@ -33,7 +33,7 @@ def list_rules(as_json: JsonFlag = False) -> None:
     from hotline.cli.state import cli_state
 
     state = cli_state()
-    _ = state.identity  # who reads the rules is proven first, as for every other read
+    state.authorize("read")  # the file's rules name queues and operators: who reads them is proven first
     rules = state.settings.rules
     if as_json:
         print_json(

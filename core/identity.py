@@ -3,7 +3,7 @@
 - SQLite: the operator is the OS user running hotline (the database file's permissions are the
   boundary). ``--operator`` is honoured only when that OS user is an active admin, and is audited;
   root is the system account there (no file permission stops root).
-- PostgreSQL: the operator is the role PostgreSQL authenticated (``current_user``), mapped to an
+- PostgreSQL: the operator is the role PostgreSQL authenticated (``session_user``), mapped to an
   operator row by ``operator.db_role`` (or, without one, by the login). ``--operator`` may only narrow
   the system account (a superuser or a member of ``hotline_system``: cron, the PBX), and is audited.
 
@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from hotline.core.authority import checked_login, with_article
 from hotline.core.clock import FixedClock, SystemClock
-from hotline.core.db import UnitOfWork
+from hotline.core.db import UnitOfWork, is_permission_denied
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
 from hotline.core.pg_roles import DEFAULT_PREFIX, system_role
@@ -65,8 +66,9 @@ class Identity:
 
 def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple[str, bool]:
     """Who the database sees, and whether that is the system account: on SQLite the OS user (root is
-    the system account: no file permission stops it); on PostgreSQL ``current_user`` (a superuser or a
-    member of ``<prefix>_system`` is).
+    the system account: no file permission stops it); on PostgreSQL ``session_user`` (a superuser or a
+    member of ``<prefix>_system`` is): the role that logged in, whatever ``SET ROLE`` or ``options=-c role=…``
+    in the URL made ``current_user``, as the audit trail's trigger checks it (migration 0019).
 
     The prefix is the caller's setting (``HOTLINE_PG_ROLE_PREFIX``), so the group must be what ``db grants``
     made: a group role (NOLOGIN) other than the login itself, that reads this database's audit trail.
@@ -76,11 +78,11 @@ def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple
     with engine.connect() as connection:
         role, system = connection.execute(
             text(
-                "SELECT current_user, r.rolsuper OR EXISTS ("
+                "SELECT session_user, r.rolsuper OR EXISTS ("
                 " SELECT 1 FROM pg_roles g WHERE g.rolname = :group AND NOT g.rolcanlogin AND g.oid <> r.oid"
                 " AND has_table_privilege(g.oid, to_regclass('public.audit_entry'), 'SELECT')"
-                " AND pg_has_role(current_user, g.oid, 'MEMBER'))"
-                " FROM pg_roles r WHERE r.rolname = current_user"
+                " AND pg_has_role(session_user, g.oid, 'MEMBER'))"
+                " FROM pg_roles r WHERE r.rolname = session_user"
             ),
             {"group": system_role(prefix)},
         ).one()
@@ -111,6 +113,21 @@ def resolve_identity(
 ) -> Identity:
     """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited."""
     authenticated, system = database_principal(engine, prefix=prefix)
+    try:
+        return _resolve(engine, authenticated, system, requested=requested, clock=clock, via=via)
+    except DBAPIError as error:
+        if not is_permission_denied(error):
+            raise
+    # PostgreSQL refused the role the operator table (or the audit trail its refusal goes to): in no
+    # hotline group, so no operator; said as the schema check says it (nothing to audit it in).
+    raise PermissionDenied(
+        f"the database role {authenticated!r} is not a hotline operator (it may not read the operator table)"
+    )
+
+
+def _resolve(
+    engine: Engine, authenticated: str, system: bool, *, requested: str | None, clock: Clock | None, via: str
+) -> Identity:
     with UnitOfWork(engine, clock=clock, readonly=True, via=via) as uow:
         if requested is not None:
             _checked(uow, requested, authenticated)
@@ -318,9 +335,19 @@ def _find(uow: UnitOfWork, login: str) -> Operator | None:
 
 
 def _refuse(uow: UnitOfWork, authenticated: str, reason: str, *, target: str | None = None) -> None:
+    """Refuse the login (``PermissionDenied``), audited where the database takes the entry: a role name
+    holding a control character is written printable, so the audit trigger (its own name, or nothing)
+    refuses it, and that was "database error", exit 1. The PostgreSQL log keeps that one."""
     uow.invoker_login = None
     uow.actor_login = printable(authenticated)[:64]
-    uow.refuse("login", reason, entity="operator", entity_id=target)
+    try:
+        uow.refuse("login", reason, entity="operator", entity_id=target)
+    except DBAPIError as error:
+        import psycopg
+
+        if not isinstance(getattr(error, "orig", None), psycopg.errors.InsufficientPrivilege):
+            raise
+        raise PermissionDenied(reason) from None
 
 
 def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> None:

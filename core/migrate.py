@@ -39,8 +39,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     _require_known(engine)
+    _require_the_owner(engine)
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
+
+
+def _require_the_owner(engine: Engine) -> None:
+    """On PostgreSQL a schema to change (not an empty one) is changed by its owner or a superuser: an admin's
+    login role got the first statement PostgreSQL refused ("must be owner of …"), exit 1. Refused first."""
+    if engine.dialect.name != "postgresql":
+        return
+    current = current_revision(engine)
+    if current is None or current == head_revision():
+        return
+    from hotline.core.errors import PermissionDenied
+    from hotline.core.pg_roles import owns_the_tables
+
+    with engine.connect() as connection:
+        role, owns = owns_the_tables(connection)
+    if not owns:
+        raise PermissionDenied(
+            f"db upgrade: the database role {role!r} may not change the schema; run it as a superuser or as"
+            " the owner of hotline's tables"
+        )
 
 
 def downgrade(engine: Engine, revision: str) -> None:

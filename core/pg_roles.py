@@ -7,11 +7,14 @@ applies:
 
 - operators read and write the working tables, but cannot read the audit trail (they may only add
   entries), cannot delete clients, cannot change who is an operator with which role (admins only), and
-  get no TRUNCATE anywhere;
+  get no TRUNCATE anywhere; no hotline role creates anything in schema ``public`` (PUBLIC's ``CREATE``
+  there, before PostgreSQL 15, is revoked);
 - supervisors also read the audit trail and may delete clients;
 - nobody below a superuser may UPDATE or DELETE an audit entry (no grant, and a trigger);
 - an audit entry names the operator whose role inserts it, unless that role is the system account
-  (a trigger, migration 0017: ``db grants`` records which group role that is);
+  (a trigger, migration 0017: ``db grants`` records which group role that is); the role that logged in
+  (``session_user``: ``SET ROLE`` to a group changes nothing) and the catalog, never a temporary table
+  shadowing it (migration 0019);
 - no role below a superuser, the owner or the system account changes who it is: the login, role,
   active flag or ``db_role`` of the operator row it maps to, nor makes another row map to it (a trigger,
   migration 0018): another admin does, through hotline;
@@ -83,6 +86,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
         raise InvalidInput("grants are for PostgreSQL; on SQLite the file's permissions are the boundary")
+    _may_grant(uow, connection)
     operator, supervisor, admin = (_quoted(group_role(role, prefix=prefix)) for role in Role)
     system = _quoted(system_role(prefix))
     statements: list[str] = []
@@ -103,6 +107,7 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE, _SYSTEM_GROUP)]
     deletable = [t for t in working if t != '"client"']
     everyone = ", ".join((operator, supervisor, admin, system))
+    statements += _schema_closed(connection, everyone)
     statements += [
         f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, {everyone}",
         f"GRANT USAGE ON SCHEMA public TO {operator}",
@@ -135,6 +140,56 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     return statements
 
 
+def owns_the_tables(connection: Connection) -> tuple[str, bool]:
+    """The role that logged in, and whether it is a superuser or owns hotline's tables (is, or is in, the
+    role owning ``audit_entry``): what DDL needs (a demo load setting keys and indexes aside, the grants)."""
+    role, owns = connection.execute(
+        text(
+            "SELECT session_user, rolsuper OR coalesce(pg_has_role(session_user, (SELECT relowner"
+            f" FROM pg_class WHERE oid = to_regclass('public.{_APPEND_ONLY}')), 'USAGE'), false)"
+            " FROM pg_roles WHERE rolname = session_user"
+        )
+    ).one()
+    return str(role), bool(owns)
+
+
+def _may_grant(uow: UnitOfWork, connection: Connection) -> None:
+    """Refuse (exit 2, one line, audited) a role that cannot apply the grants, before any of them: they need a
+    superuser, or the owner of hotline's tables holding CREATEROLE. An admin's or the system account's
+    role got the first statement PostgreSQL refused ("must have admin option on role …"), exit 1."""
+    role, owns = owns_the_tables(connection)
+    if not (owns and may_create_roles(connection)):
+        uow.refuse(
+            "db.admin",
+            f"db grants: the database role {role!r} may not apply them; run it as a superuser or as the owner"
+            " of hotline's tables with CREATEROLE",
+            entity="database",
+            entity_id="grants",
+        )
+
+
+def _schema_closed(connection: Connection, everyone: str) -> list[str]:
+    """No hotline role creates anything in ``public``: PostgreSQL before 15 (and a database upgraded from
+    one) grants ``CREATE`` on it to PUBLIC, and a function an operator put there (``public.lower(varchar)``)
+    is preferred to the catalog's for the argument types it matches exactly, so it ran as whoever called
+    it next: an admin, the superuser running ``db upgrade``. The role owning hotline's tables keeps
+    ``CREATE`` (granted by name where it had it only as PUBLIC), so ``db upgrade`` still works. Only the
+    schema's owner or a superuser may revoke it: for anyone else there is nothing to run here."""
+    may_revoke, tables_owner = connection.execute(
+        text(
+            "SELECT pg_has_role(current_user, n.nspowner, 'USAGE'), (SELECT pg_get_userbyid(c.relowner)"
+            " FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = :table"
+            " AND NOT pg_has_role(c.relowner, n.nspowner, 'USAGE'))"
+            " FROM pg_namespace n WHERE n.nspname = 'public'"
+        ),
+        {"table": _APPEND_ONLY},
+    ).one()
+    if not may_revoke:
+        return []
+    keep = [] if tables_owner is None else [f"GRANT CREATE ON SCHEMA public TO {_quoted(tables_owner)}"]
+    return [*keep, f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {everyone}"]
+
+
 def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = DEFAULT_PREFIX) -> str | None:
     """Give the operator ``login`` a database role of that name in its group role, where the acting role
     may (CREATEROLE) and ``db grants`` has made the group roles; the role's name, or ``None`` (then the
@@ -147,6 +202,13 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
         # Made an operator's login role, the group would lose its place (``hotline_system`` its admin rights).
         raise InvalidInput(
             f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
+            where="LOGIN",
+        )
+    if login.startswith("pg_") or login in ("public", "none"):
+        # PostgreSQL reserves these: CREATE ROLE failed (exit 1), and an existing one (pg_monitor) is a
+        # predefined group, whose members would all have become this operator and her group's grants.
+        raise InvalidInput(
+            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none), not an operator's",
             where="LOGIN",
         )
     if not may_create_roles(connection):
@@ -210,19 +272,32 @@ def set_database_access(
     return statements
 
 
-def access_left(uow: UnitOfWork, *, role: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """After an operator was deactivated: what a database administrator must still run so that her login
-    role ``role`` reads nothing, where the acting role could not (no CREATEROLE); empty when nothing is
-    left (or not on PostgreSQL). Said, not left to be found: her open sessions keep reading."""
+def access_left(
+    uow: UnitOfWork, *, role: str | None, prefix: str = DEFAULT_PREFIX, operator_role: Role | None = None
+) -> list[str]:
+    """What a database administrator must still run, where the acting role could not (no CREATEROLE), so
+    that the login role ``role`` has what its operator has: after a deactivation (no ``operator_role``)
+    ``NOLOGIN`` and no hotline group, her open sessions reading nothing more; for an active operator of
+    ``operator_role`` (a role changed, reactivated) ``LOGIN`` and that group alone. Empty when nothing is
+    left (or not on PostgreSQL). Said, not left to be found: a demoted supervisor's role kept reading the
+    audit trail and deleting clients in SQL, a promoted one's was refused what hotline now let her do."""
     connection = uow.session.connection()
     if role is None or connection.dialect.name != "postgresql" or not _role_exists(connection, role):
         return []
+    if operator_role is not None and may_create_roles(connection):
+        return []  # hotline moved her groups itself; a LOGIN a DBA took away is the DBA's
     groups = _groups_of(connection, role, prefix=prefix)
-    left = [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups]
     can_login = connection.execute(
         text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :role"), {"role": role}
     ).scalar()
-    return [f"ALTER ROLE {_quoted(role)} NOLOGIN", *left] if can_login else left
+    if operator_role is None:
+        left = [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups]
+        return [f"ALTER ROLE {_quoted(role)} NOLOGIN", *left] if can_login else left
+    wanted = group_role(operator_role, prefix=prefix)
+    left = [] if can_login else [f"ALTER ROLE {_quoted(role)} LOGIN"]
+    if wanted not in groups and _role_exists(connection, wanted):
+        left.append(f"GRANT {_quoted(wanted)} TO {_quoted(role)}")
+    return left + [f"REVOKE {_quoted(group)} FROM {_quoted(role)}" for group in groups if group != wanted]
 
 
 def _groups_of(connection: Connection, role: str, *, prefix: str) -> list[str]:

@@ -90,6 +90,7 @@ def load_demo(
     if clients < 1:
         raise InvalidInput("the demo needs at least one client", where="--clients")
     connection = uow.session.connection()
+    _require_the_owner(uow, connection)
     existing = connection.execute(text("SELECT count(*) FROM client")).scalar_one()
     if existing and not replace:
         raise InvalidInput(
@@ -130,6 +131,23 @@ def load_demo(
         _timed(report, "statistics", progress, lambda: analyze(connection))
     record_audit(uow, action="demo.load", entity="demo", after={"clients": clients, **report.as_dict()})
     return report
+
+
+def _require_the_owner(uow: UnitOfWork, connection: Connection) -> None:
+    """On PostgreSQL the load sets the tables' keys and indexes aside (``ALTER TABLE``): only their owner
+    or a superuser may. An admin's role got "database error: must be owner of table client", exit 1."""
+    if connection.dialect.name != "postgresql":
+        return
+    from hotline.core.pg_roles import owns_the_tables
+
+    role, owns = owns_the_tables(connection)
+    if not owns:
+        uow.refuse(
+            "demo.load",
+            f"demo: the database role {role!r} may not load it (it sets the tables' keys and indexes aside);"
+            " run it as a superuser or as the owner of hotline's tables",
+            entity="database",
+        )
 
 
 def _confirm_replacement(uow: UnitOfWork, connection: Connection, confirmed_name: str | None) -> None:

@@ -79,6 +79,7 @@ def add_operator(
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
+    _refuse_a_taken_database_role(uow, db_role or login)
     operator = Operator(
         login=login,
         role=role.value,
@@ -97,6 +98,18 @@ def add_operator(
         uow, action="operator.add", entity="operator", entity_id=operator.id, after=snapshot(operator)
     )
     return operator
+
+
+def _refuse_a_taken_database_role(uow: UnitOfWork, name: str) -> None:
+    """The database role the new operator maps to (its ``db_role``, else its login) must be no other
+    operator's: ``operators add ops`` where Olga's ``db_role`` is ``ops`` made the role ``ops`` two
+    operators (which one it acted as was the table's row order), or failed on a duplicate key (exit 1)."""
+    mapped = (col(Operator.db_role) == name) | (
+        col(Operator.db_role).is_(None) & (col(Operator.login) == name)
+    )
+    other = uow.session.exec(select(Operator.login).where(mapped)).first()
+    if other is not None:
+        raise Conflict(f"the database role {name!r} already maps to operator {other!r}")
 
 
 def operator_standing(uow: UnitOfWork, *, login: str) -> tuple[str, bool] | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import typer
 from core.escalation.world import populate
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hotline.cli.main import app
 from hotline.cli.permissions import COMMAND_OPERATIONS, OPTION_OPERATIONS
@@ -215,3 +215,79 @@ def test_every_command_refuses_an_unknown_or_deactivated_login(
         )
     ]
     assert let_through == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("who", ["stranger", "no-operator", "deactivated", "revoked"])
+def test_every_command_refuses_a_database_role_that_is_no_active_operator(
+    engine, clock, database_url: str, tmp_path: Path, who: str
+) -> None:
+    """With real PostgreSQL roles (trust auth, ``user=``): a role with no grants, one in the operator group
+    that no operator maps, a deactivated operator's role still in its group (an admin without CREATEROLE
+    deactivated her) and one deactivated by hotline (groups revoked). Every command but the local ones is
+    refused: exit 2, one line (``call incoming`` and ``call dial`` were "database error", exit 1)."""
+    from hotline.core.models.enums import Role
+    from hotline.core.pg_roles import apply_grants, group_role
+    from hotline.core.services.operators import add_operator, set_operator_active
+
+    role = f"{TEST_ROLE_PREFIX}-{who}"  # dropped after the test with the session's other roles
+    group = f'"{group_role(Role.OPERATOR, prefix=TEST_ROLE_PREFIX)}"'
+    with UnitOfWork(engine, clock=clock) as uow:
+        apply_grants(uow, prefix=TEST_ROLE_PREFIX)
+        add_operator(uow, login="admin", role=Role.ADMIN)
+        connection = uow.session.connection()
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{role}" LOGIN' + ("" if who == "stranger" else f" IN ROLE {group}")
+        )
+        if who in ("deactivated", "revoked"):
+            add_operator(uow, login=role, role=Role.OPERATOR, db_role=role)
+    if who == "deactivated":  # as an admin without CREATEROLE leaves her role: LOGIN, in its group
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE operator SET active = false WHERE login = :role"), {"role": role})
+    if who == "revoked":  # deactivated by hotline (NOLOGIN, no group), then a session still open: LOGIN
+        with UnitOfWork(engine, clock=clock, actor_login="admin") as uow:
+            set_operator_active(uow, login=role, active=False, pg_role_prefix=TEST_ROLE_PREFIX)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'ALTER ROLE "{role}" LOGIN')
+    url = database_url.replace("://postgres@", f"://{role}@")
+    walk = [(path, args) for path, args in _samples(tmp_path, who).items()]
+    walk += [(name.split(" --")[0], args) for name, args in _option_samples(tmp_path, who).items()]
+    for path, args in walk:
+        result = hotline("--db", url, *path.split(), *args)
+        assert result.exit_code == 2, (path, result.output)
+        assert result.output.startswith("hotline: error: ") and result.output.count("\n") == 1, (
+            path,
+            result.output,
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("role", ["operator", "supervisor", "admin"])
+def test_every_command_refuses_narrowing_by_a_role_that_is_not_the_system_account(
+    engine, clock, database_url: str, tmp_path: Path, role: str
+) -> None:
+    """``--operator`` narrows only the system account: an operator's, a supervisor's or an admin's own
+    login role naming another login is refused by every command (exit 2, one line, audited as hers)."""
+    from hotline.core.models.enums import Role
+    from hotline.core.pg_roles import apply_grants
+    from hotline.core.services.operators import add_operator
+
+    login = f"{TEST_ROLE_PREFIX}-{role}"  # its login role is made in its group, dropped after the test
+    with UnitOfWork(engine, clock=clock) as uow:
+        apply_grants(uow, prefix=TEST_ROLE_PREFIX)
+        add_operator(uow, login="admin", role=Role.ADMIN)
+        add_operator(uow, login=login, role=Role(role), pg_role_prefix=TEST_ROLE_PREFIX)
+    url = database_url.replace("://postgres@", f"://{login}@")
+    walk = [(path, args) for path, args in _samples(tmp_path, role).items()]
+    walk += [(name.split(" --")[0], args) for name, args in _option_samples(tmp_path, role).items()]
+    said = f"hotline: error: --operator may only narrow the system account, not {login!r}\n"
+    for path, args in walk:
+        result = hotline("--db", url, "--operator", "admin", *path.split(), *args)
+        assert (result.exit_code, result.output) == (2, said), path
+    with UnitOfWork(engine, readonly=True) as uow:
+        actors = set(
+            uow.session.exec(select(AuditEntry.actor).where(AuditEntry.action == "refused:login")).scalars()
+        )
+    assert actors == {login}

@@ -14,7 +14,7 @@ from hotline.cli.main import app
 from hotline.core.db import UnitOfWork
 from hotline.core.models import RuleTrace, Ticket
 from hotline.core.models.enums import Role
-from hotline.core.services.operators import add_operator
+from hotline.core.services.operators import add_operator, set_operator_active
 from hotline.core.services.queues import ensure_queue
 
 runner = CliRunner()
@@ -73,6 +73,21 @@ def test_list_and_check(database_url, world) -> None:
     checked = hotline(database_url, config, "rules", "check")
     assert checked.exit_code == 0, checked.output
     assert "2 rules OK (1 enabled)" in checked.stderr
+
+
+def test_list_is_refused_to_an_unknown_or_deactivated_operator(database_url, world, engine, clock) -> None:
+    """Every command proves who acts first: ``rules list`` read the file for anyone (exit 0)."""
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="gone", role=Role.OPERATOR)
+    with UnitOfWork(engine, clock=clock) as uow:
+        set_operator_active(uow, login="gone", active=False)
+    config = config_with(world, RULES)
+    for login, said in (("ghost", "unknown operator 'ghost'"), ("gone", "operator 'gone' is deactivated")):
+        listed = runner.invoke(
+            app, ["--db", database_url, "--config", str(config), "--operator", login, "rules", "list"]
+        )
+        assert listed.exit_code == 2, listed.output
+        assert listed.output == f"hotline: error: {said}\n"
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select, text
@@ -316,6 +317,54 @@ def test_an_admin_who_may_not_manage_roles_is_told_what_is_left_to_revoke(
             connection.exec_driver_sql(f'DROP ROLE "{boss}"')
 
 
+def test_an_admin_who_may_not_manage_roles_is_told_what_a_role_change_leaves(
+    roles: Roles, database_url: str, engine
+) -> None:
+    """Without CREATEROLE, ``operators role sue operator`` said only "is now operator": her login role kept
+    reading the audit trail and deleting clients in SQL. ``operators role anna supervisor`` left anna's
+    role refused what hotline now let her do (``audit list``: "database error", exit 1); reactivating left
+    her NOLOGIN. Each says what a DBA must run, and running it gives the role what the operator has."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    operators, supervisors = (group_role(r, prefix=roles.prefix) for r in (Role.OPERATOR, Role.SUPERVISOR))
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    as_boss = roles.url(database_url, boss)
+    try:
+        demoted = hotline("--db", as_boss, "operators", "role", roles.sue, "operator", env=prefix)
+        assert demoted.exit_code == 0, demoted.output
+        assert demoted.output.splitlines()[1] == (
+            f"her database role {roles.sue!r} is not yet what an operator has (your role may not manage roles:"
+            f' CREATEROLE); a database administrator must run: GRANT "{operators}" TO "{roles.sue}";'
+            f' REVOKE "{supervisors}" FROM "{roles.sue}"'
+        )
+        promoted = hotline("--db", as_boss, "operators", "role", roles.anna, "supervisor", env=prefix)
+        assert f'GRANT "{supervisors}" TO "{roles.anna}"; REVOKE "{operators}"' in promoted.output
+        for statement in (demoted.output + promoted.output).split("must run: ")[1:]:
+            with engine.begin() as connection:
+                for each in statement.split("\n")[0].split("; "):
+                    connection.exec_driver_sql(each)
+        listed = hotline("--db", roles.url(database_url, roles.anna), "audit", "list", "--json")
+        assert listed.exit_code == 0, listed.output
+        with engine.connect() as connection:
+            assert not connection.execute(
+                text("SELECT has_table_privilege(:role, 'audit_entry', 'SELECT')"), {"role": roles.sue}
+            ).scalar_one()
+        hotline("--db", database_url, "operators", "deactivate", roles.anna, env=prefix)
+        back = hotline("--db", as_boss, "operators", "activate", roles.anna, env=prefix)
+        assert back.exit_code == 0, back.output
+        assert (
+            f'must run: ALTER ROLE "{roles.anna}" LOGIN; GRANT "{supervisors}" TO "{roles.anna}"'
+            in back.output
+        )
+        again = hotline("--db", database_url, "operators", "role", roles.anna, "operator", env=prefix)
+        assert again.exit_code == 0 and "must run" not in again.output, again.output  # a superuser could
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
 def test_the_consoles_quick_check_proves_an_operator_by_her_role(roles: Roles, database_url: str) -> None:
     """``quick_identity`` (the console, before its first frame) finds the operator by ``db_role`` as the
     full check does, and leaves a narrowing the role may not do to the full check's refusal."""
@@ -351,6 +400,29 @@ def test_a_group_role_is_never_made_an_operators_login_role(roles: Roles, engine
     assert not logins & {system, admin}
 
 
+def test_a_role_name_postgresql_reserves_is_never_made_an_operators_login_role(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """``operators add public`` (``none``, ``pg_…``) was "database error: role name … is reserved", exit 1;
+    ``operators add pg_monitor`` granted the operator group to that predefined role, so every monitoring
+    role in it became the operator. Bad input now, exit 2, and nothing granted."""
+    env = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    for login in ("public", "none", f"pg_{roles.prefix}", "pg_monitor"):
+        added = hotline("--db", database_url, "--operator", "admin", "operators", "add", login, env=env)
+        assert added.exit_code == 2, (login, added.output)
+        assert added.output == f"hotline: error: LOGIN: {login!r} is a role name PostgreSQL reserves" + (
+            " (pg_…, public, none), not an operator's\n"
+        )
+    with engine.connect() as connection:
+        granted = connection.execute(
+            text("SELECT pg_has_role('pg_monitor', :group, 'MEMBER')"),
+            {"group": group_role(Role.OPERATOR, prefix=roles.prefix)},
+        ).scalar_one()
+        logins = set(connection.execute(text("SELECT login FROM operator")).scalars())
+    assert not granted
+    assert logins == {"admin", roles.anna, roles.sue}
+
+
 def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
     roles: Roles, engine, database_url: str
 ) -> None:
@@ -365,6 +437,40 @@ def test_a_role_that_is_not_hotlines_is_refused_not_sent_to_db_init(
             assert result.exit_code == 2, (command, result.output)
             said = f"hotline: error: the database role {stranger!r} is not a hotline operator"
             assert result.output.strip() == said + " (it may not read the schema)"
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{stranger}"')
+
+
+def test_the_call_commands_refuse_a_role_in_no_hotline_group(roles: Roles, engine, database_url: str) -> None:
+    """``call incoming`` and ``call dial`` prove who acts before the schema check the other commands make:
+    a role PostgreSQL refuses the operator table (a stranger, an operator deactivated by hotline: her
+    groups revoked) was "database error: permission denied for table operator", exit 1."""
+    stranger = f"{roles.prefix}-stranger"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{stranger}" LOGIN')
+    deactivated = hotline(
+        "--db", database_url, "--operator", "admin", "operators", "deactivate", roles.anna,
+        env={"HOTLINE_PG_ROLE_PREFIX": roles.prefix},
+    )  # fmt: skip
+    assert deactivated.exit_code == 0, deactivated.output
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'ALTER ROLE "{roles.anna}" LOGIN')  # a session she still had, say
+    try:
+        for role in (stranger, roles.anna):
+            for command in (
+                ["call", "incoming", "+7 916 123 45 67"],
+                ["call", "incoming", "+7 916 123 45 67", "--operator", roles.sue],
+                ["call", "dial", "+7 916 123 45 67"],
+            ):
+                result = hotline("--db", roles.url(database_url, role), *command)
+                assert result.exit_code == 2, (role, command, result.output)
+                said = (
+                    f"hotline: error: the database role {role!r} is not a hotline operator (it may not read"
+                )
+                assert result.output.startswith(said), (role, command, result.output)
+                assert result.output.count("\n") == 1, (role, command, result.output)
     finally:
         engine.dispose()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -687,3 +793,270 @@ def test_an_admin_role_cannot_remap_herself_in_sql(roles: Roles, engine, databas
         assert "Traceback" not in said.output
     finally:
         as_ada.dispose()
+
+
+_SHADOWS = {
+    "pg_roles": "CREATE TEMP TABLE pg_roles AS SELECT oid, rolname, true AS rolsuper, rolcanlogin"
+    " FROM pg_catalog.pg_roles",
+    "pg_class": "CREATE TEMP TABLE pg_class AS SELECT c.oid, r.oid AS relowner FROM pg_catalog.pg_class c"
+    " CROSS JOIN pg_catalog.pg_roles r WHERE r.rolname = current_user",
+}
+"""A temporary table named like a catalog the triggers of 0017 and 0018 read: searched before
+``pg_catalog`` unless the function's path names ``pg_temp``. Any role may create one (``TEMPORARY``)."""
+
+
+@pytest.mark.parametrize("shadow", sorted(_SHADOWS))
+def test_a_temporary_table_named_like_a_catalog_fools_neither_trigger(
+    roles: Roles, engine, database_url: str, clock, shadow: str
+) -> None:
+    """Anna made herself a superuser (or the table's owner) in a temporary ``pg_roles`` (``pg_class``) and
+    wrote the admin's entry; an admin's role remapped itself the same way. Both are refused (0019)."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    anna = make_engine(roles.url(database_url, roles.anna))
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        with anna.connect() as connection:
+            connection.exec_driver_sql(_SHADOWS[shadow])
+            with pytest.raises(DBAPIError, match="may not write an audit entry as"):
+                connection.execute(text(_FORGED), {"actor": "admin"})
+        with as_ada.connect() as connection:
+            connection.exec_driver_sql(_SHADOWS[shadow])
+            remap = text("UPDATE operator SET role = 'operator' WHERE login = :ada")
+            with pytest.raises(DBAPIError, match="may not change its own operator"):
+                connection.execute(remap, {"ada": ada})
+    finally:
+        anna.dispose()
+        as_ada.dispose()
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT role FROM operator WHERE login = :ada"), {"ada": ada}).scalar()
+            == "admin"
+        )
+        assert (
+            connection.execute(text("SELECT count(*) FROM audit_entry WHERE actor = 'admin'")).scalar() == 0
+        )
+
+
+def test_no_hotline_role_creates_objects_in_schema_public(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """Before PostgreSQL 15 (and in a database upgraded from one) PUBLIC may ``CREATE`` in ``public``: an
+    operator's ``public.lower(varchar)`` then ran, as the superuser, in the superuser's next query that
+    lowered a varchar column. ``db grants`` revokes it; the owner keeps creating (``db upgrade``)."""
+    hijack = "CREATE FUNCTION public.lower(character varying) RETURNS text LANGUAGE sql AS 'SELECT ''x'''"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("GRANT CREATE ON SCHEMA public TO PUBLIC")  # what PostgreSQL 14 gives
+    anna = make_engine(roles.url(database_url, roles.anna))
+    try:
+        with UnitOfWork(engine, clock=clock) as uow:
+            statements = apply_grants(uow, prefix=roles.prefix)
+        with (
+            anna.connect() as connection,
+            pytest.raises(DBAPIError, match="permission denied for schema public"),
+        ):
+            connection.exec_driver_sql(hijack)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE public.owner_still_creates (x int)")
+            connection.exec_driver_sql("DROP TABLE public.owner_still_creates")
+        assert any(s.startswith("REVOKE CREATE ON SCHEMA public FROM PUBLIC") for s in statements)
+    finally:
+        anna.dispose()
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP FUNCTION IF EXISTS public.lower(character varying)")
+            connection.exec_driver_sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+
+
+def test_set_role_to_a_hotline_group_changes_nobody_the_triggers_see(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """``SET ROLE`` to a group the login is a member of made ``current_user`` that group: Anna wrote entries
+    as ``<prefix>_operator`` (no operator: "its own name"), and an admin, as ``<prefix>_admin``, gave her own
+    role to Sue's row and then acted in hotline as Sue. The triggers check the role that logged in (0019)."""
+    ada = f"{roles.prefix}-ada"
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=ada, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    operators = group_role(Role.OPERATOR, prefix=roles.prefix)
+    anna = make_engine(roles.url(database_url, roles.anna))
+    as_ada = make_engine(roles.url(database_url, ada))
+    try:
+        with anna.begin() as connection:
+            connection.exec_driver_sql(f'SET ROLE "{operators}"')
+            entry = connection.execute(text(_FORGED + " RETURNING id"), {"actor": "system"}).scalar_one()
+            with (
+                pytest.raises(DBAPIError, match="may not write an audit entry as"),
+                connection.begin_nested(),
+            ):
+                connection.execute(text(_FORGED), {"actor": operators})
+        with as_ada.connect() as connection:
+            connection.exec_driver_sql(f'SET ROLE "{group_role(Role.ADMIN, prefix=roles.prefix)}"')
+            free = text("UPDATE operator SET db_role = NULL, login = :old WHERE login = :ada")
+            with pytest.raises(DBAPIError, match="may not change its own operator"):
+                connection.execute(free, {"old": f"{ada}-old", "ada": ada})
+            connection.rollback()
+            take = text("UPDATE operator SET db_role = :ada WHERE login = :sue")
+            connection.exec_driver_sql(f'SET ROLE "{group_role(Role.ADMIN, prefix=roles.prefix)}"')
+            with pytest.raises(DBAPIError, match=r"may not make operator .* its own"):
+                connection.execute(take, {"ada": ada, "sue": roles.sue})
+    finally:
+        anna.dispose()
+        as_ada.dispose()
+    with engine.connect() as connection:
+        actor = connection.execute(
+            text("SELECT actor FROM audit_entry WHERE id = :id"), {"id": entry}
+        ).scalar()
+        rows = dict(connection.execute(text("SELECT login, db_role FROM operator")).all())
+    assert actor == roles.anna  # recorded as hers, not the group's
+    assert rows[ada] == ada
+    assert rows[roles.sue] == roles.sue
+
+
+def test_a_role_set_in_the_url_is_not_who_acts(roles: Roles, engine, database_url: str) -> None:
+    """``options=-c role=<group>`` in the URL made ``current_user`` the operator group: hotline took it for a
+    role that is no operator's, and its refusal's audit entry, refused by the trigger (which checks the role
+    that logged in), ended as "database error", exit 1. The role that logged in is who acts."""
+    group = group_role(Role.OPERATOR, prefix=roles.prefix)
+    url = roles.url(database_url, roles.anna) + f"?options=-c%20role%3D{group}"
+    created = hotline("--db", url, "tickets", "create", "--subject", "set role", "--queue", "Support")
+    assert created.exit_code == 0, created.output
+    assert [e.actor for e in _audit(engine, "ticket.create")] == [roles.anna]
+
+
+def test_db_grants_by_a_role_that_cannot_apply_them_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """An admin's role (no CREATEROLE, not the tables' owner) and the system account's got "database error:
+    must have admin option on role …", exit 1. Refused before any statement, said and audited."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    try:
+        for role, actor in ((boss, boss), (roles.cron, "system")):
+            refused = hotline("--db", roles.url(database_url, role), "db", "grants", env=prefix)
+            assert refused.exit_code == 2, refused.output
+            assert refused.output == (
+                f"hotline: error: db grants: the database role {role!r} may not apply them; run it as a"
+                " superuser or as the owner of hotline's tables with CREATEROLE\n"
+            )
+            assert _audit(engine, "refused:db.admin")[-1].actor == actor
+        assert hotline("--db", database_url, "db", "grants", env=prefix).exit_code == 0
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
+def test_a_database_role_that_is_another_operators_is_not_mapped_again(
+    roles: Roles, engine, database_url: str, clock
+) -> None:
+    """Olga's operator row maps the role ``…-ops`` (``db_role``). ``operators add …-ops`` by an admin whose
+    role may not create roles added a row mapped to it by its login: the role was then two operators
+    (which one acted was the table's row order); by a superuser it failed on a duplicate key, exit 1."""
+    ops, boss = f"{roles.prefix}-ops", f"{roles.prefix}-boss"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f'CREATE ROLE "{ops}" LOGIN IN ROLE "{group_role(Role.OPERATOR, prefix=roles.prefix)}"'
+        )
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login=f"{roles.prefix}-olga", role=Role.OPERATOR, db_role=ops)
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    try:
+        said = f"hotline: error: the database role {ops!r} already maps to operator '{roles.prefix}-olga'\n"
+        for acting in (
+            ["--db", roles.url(database_url, boss)],
+            ["--db", database_url, "--operator", "admin"],
+        ):
+            added = hotline(*acting, "operators", "add", ops, "--role", "admin", env=prefix)
+            assert added.exit_code == 1, added.output
+            assert added.output == said
+        as_ops = hotline("--db", roles.url(database_url, ops), "audit", "list", env=prefix)
+        assert as_ops.exit_code == 2, as_ops.output  # Olga, an operator: not an admin by another row
+        with engine.connect() as connection:
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM operator WHERE login = :ops"), {"ops": ops}
+                ).scalar()
+                == 0
+            )
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for role in (ops, boss):
+                connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+                connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_a_demo_load_by_a_role_that_does_not_own_the_tables_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """An admin's role (not the tables' owner) got "database error: must be owner of table …", exit 1:
+    the load sets keys and indexes aside. Refused before anything, said and audited; the owner loads it."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    boss = f"{roles.prefix}-boss"
+    with UnitOfWork(engine) as uow:
+        add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=roles.prefix)
+    try:
+        refused = hotline("--db", roles.url(database_url, boss), "demo", "--clients", "1", env=prefix)
+        assert refused.exit_code == 2, refused.output
+        assert refused.output == (
+            f"hotline: error: demo: the database role {boss!r} may not load it (it sets the tables' keys and"
+            " indexes aside); run it as a superuser or as the owner of hotline's tables\n"
+        )
+        assert [e.actor for e in _audit(engine, "refused:demo.load")] == [boss]
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM client")).scalar_one() == 0
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{boss}"')
+            connection.exec_driver_sql(f'DROP ROLE "{boss}"')
+
+
+def test_db_upgrade_by_a_role_that_does_not_own_the_schema_is_refused_first(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """A schema one revision behind: an admin's or an operator's login role got "database error: must be
+    owner of function …", exit 1. Refused before any change, saying who may; the owner upgrades."""
+    prefix = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
+    with engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        before = f"{int(head) - 1:04d}"
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": before})
+    try:
+        for role in (roles.anna, roles.sue):
+            refused = hotline("--db", roles.url(database_url, role), "db", "upgrade", env=prefix)
+            assert refused.exit_code == 2, refused.output
+            assert refused.output == (
+                f"hotline: error: db upgrade: the database role {role!r} may not change the schema; run it as"
+                " a superuser or as the owner of hotline's tables\n"
+            )
+        upgraded = hotline("--db", database_url, "db", "upgrade", env=prefix)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert f"schema {before} → {head}" in upgraded.output
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+
+
+def test_a_role_name_with_a_control_character_is_refused_not_a_database_error(
+    roles: Roles, engine, database_url: str
+) -> None:
+    """A role ``…-e<ESC>[31m`` in the operator group, no operator: the refusal's audit entry names it
+    printable, the audit trigger refused that entry, and the refusal was "database error", exit 1."""
+    odd = f"{roles.prefix}-e\x1b[31m"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        group = group_role(Role.OPERATOR, prefix=roles.prefix)
+        connection.exec_driver_sql(f'CREATE ROLE "{odd}" LOGIN IN ROLE "{group}"')
+    try:
+        url = roles.url(database_url, quote(odd, safe=""))
+        refused = hotline("--db", url, "tickets", "list")
+        assert refused.exit_code == 2, refused.output
+        assert refused.output == f"hotline: error: the database role {odd!r} is not a hotline operator\n"
+        assert "\x1b" not in refused.output
+    finally:
+        engine.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f'DROP ROLE "{odd}"')
