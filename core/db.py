@@ -359,7 +359,24 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except DBAPIError as error:
         reason = database_error_reason(error)
+        if _login_refused(error):  # who you are is refused, as an unknown or deactivated login is: exit 2
+            raise PermissionDenied(f"the database refused the login: {reason}") from None
         raise Unavailable(f"cannot reach the database {shown_url(engine.url)}: {reason}") from None
+
+
+_REFUSED_LOGIN = re.compile(r'role ".*" (is not permitted to log in|does not exist)|password authentication')
+
+
+def _login_refused(error: DBAPIError) -> bool:
+    """PostgreSQL refused the role itself (SQLSTATE class 28: a ``NOLOGIN`` role, as ``operators
+    deactivate`` leaves one, a role that does not exist, a wrong password), not the server's reach."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if sqlstate is not None:
+        return str(sqlstate).startswith("28")
+    text_of = str(getattr(error, "orig", error))  # a refused connection carries no SQLSTATE, only its text
+    return bool(
+        re.search(r'role ".*" (is not permitted to log in|does not exist)|password authentication', text_of)
+    )
 
 
 class UnitOfWork:

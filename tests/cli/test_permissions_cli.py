@@ -291,3 +291,20 @@ def test_every_command_refuses_narrowing_by_a_role_that_is_not_the_system_accoun
             uow.session.exec(select(AuditEntry.actor).where(AuditEntry.action == "refused:login")).scalars()
         )
     assert actors == {login}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("who", ["nologin", "missing"])
+def test_a_role_the_server_will_not_log_in_is_refused_with_exit_2(
+    engine, database_url: str, who: str
+) -> None:
+    """A deactivated operator's role (``NOLOGIN``, as ``operators deactivate`` leaves it) or a role that
+    does not exist was "cannot reach the database", exit 1: an operational failure, not a refused login."""
+    role = f"{TEST_ROLE_PREFIX}-{who}"  # dropped after the test with the session's other roles
+    if who == "nologin":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE ROLE "{role}" NOLOGIN')
+    result = hotline("--db", database_url.replace("://postgres@", f"://{role}@"), "tickets", "list")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("hotline: error: the database refused the login: ")
+    assert result.output.count("\n") == 1

@@ -33,19 +33,6 @@ def test_operator_round_trip_and_roles(uow_factory, staff) -> None:
     assert actions[-1] == "operator.role"
 
 
-def test_system_is_not_an_operators_login(uow_factory, staff) -> None:
-    """The audit trail names the system account ``system``: an operator of that login wrote entries no one
-    could tell from the system's (on PostgreSQL her role's ``system`` entries were not even rewritten)."""
-    for typed in ("system", " SYSTEM "):
-        with (
-            pytest.raises(InvalidInput, match="'system' is the system account's name in the audit trail"),
-            uow_factory("admin") as uow,
-        ):
-            add_operator(uow, login=typed, role=Role.OPERATOR)
-    with uow_factory(readonly=True) as uow:
-        assert "system" not in {operator.login for operator in list_operators(uow)}
-
-
 def test_duplicate_login_is_a_conflict(uow_factory, staff) -> None:
     with pytest.raises(Conflict), uow_factory("admin") as uow:
         add_operator(uow, login="olga", role=Role.OPERATOR)
