@@ -88,5 +88,6 @@ COMMAND_OPERATIONS: dict[str, str | None] = {
 
 OPTION_OPERATIONS: dict[str, str] = {
     "clients list --export": "client.list_export",
+    "call incoming --operator": "call.pop.other",
 }
 """Options that need more than their command's operation: ``command --option`` → operation."""

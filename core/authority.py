@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, Role] = {
     "reminder.write": Role.OPERATOR,
     "call.pop": Role.OPERATOR,
     "call.dial": Role.OPERATOR,
+    "call.pop.other": Role.SUPERVISOR,  # ring another operator's console (the phone system: any one)
     # supervisors: queues, the knowledge base, reports (and mailing them), the wallboard, exporting a
     # listed page of clients, client groups, the audit trail, escalation, failed mail
     "client.delete": Role.SUPERVISOR,

@@ -36,6 +36,9 @@ def request_screen_pop(
     """Queue a pop of ``number`` for that operator's running consoles; ``campaign``: the campaign of
     the number the caller dialled (see ``Attributions.for_dialled``)."""
     uow.authorize("call.pop", entity="screen_pop", entity_id=operator_login)
+    asking = uow.actor_login or uow.invoker_login  # None: the system account (the phone system) itself
+    if asking is not None and asking != operator_login:  # an operator rang a colleague's console, a prank
+        uow.authorize("call.pop.other", entity="screen_pop", entity_id=operator_login)
     if not digits_of(number):
         raise InvalidInput(f"not a phone number: {number[:40]!r}", where="NUMBER")
     # The number is kept as the phone system sent it, for the console to show: an escape sequence was kept

@@ -128,6 +128,7 @@ def _option_samples(tmp: Path, login: str) -> dict[str, list[str]]:
     """A quick invocation of each option that needs more than its command (``OPTION_OPERATIONS``)."""
     return {
         "clients list --export": ["--export", "csv", "--output", str(tmp / f"list-{login}.csv")],
+        "call incoming --operator": ["+7 916 123 45 67", "--operator", "ivan" if login != "ivan" else "boss"],
     }
 
 
