@@ -332,3 +332,32 @@ def test_snapshot_ticket_conflict_at_80x24(backend, world, console, engine, cloc
             await wait_for_workers(pilot.app)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_refused_note_is_worded_for_the_console_and_names_its_own_key(
+    world, console, settle, engine, clock
+):
+    """An RTL note with an embedding control, or a reply over the limit: the banner said
+    '--body: …' (the CLI's option) and, for a note, 'press r to edit it' (r opens the reply)."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("مرحبا \u202b abc")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "--body" not in banner and "U+202B" in banner
+        assert "press n to edit it" in banner
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == "مرحبا \u202b abc"
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("x" * 100_001)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "--body" not in banner and "100,001" in banner and "press r to edit it" in banner
+    assert [event.kind for event in detail(engine, clock, world.ticket_number).events] == ["note"]

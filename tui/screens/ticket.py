@@ -338,7 +338,8 @@ class TicketScreen(Screen[None]):
         """Core refused the change: say why; a reply's text and files stay the draft (``r`` again)."""
         message.stop()
         self._saving = False
-        kept = " Your text is kept as a draft: press r to edit it." if message.change.what in TEXTS else ""
+        key = {"reply": "r", "note": "n"}.get(message.change.what)
+        kept = f" Your text is kept as a draft: press {key} to edit it." if key else ""
         notice = Text(f"#{message.number}: not saved: {message.reason}.{kept}")
         banner = self.query_one("#ticket-conflict", Static)
         banner.update(notice)

@@ -65,7 +65,8 @@ class TicketChangeConflicted(Message):
 
 @dataclass
 class TicketChangeRefused(Message):
-    """Core refused the change to ticket ``number`` (``reason`` says why): nothing was saved."""
+    """Core refused the change to ticket ``number`` (``reason`` says why, without the CLI's option that
+    core's error names, ``--body``): nothing was saved."""
 
     number: int
     change: TicketChange
@@ -92,7 +93,7 @@ def apply_change(
     except (ConfigError, InvalidInput) as refused:
         if change.what not in TEXTS:
             raise  # a field change: the screen's worker-failure toast says it, as it always did
-        return TicketChangeRefused(number, change, str(refused))
+        return TicketChangeRefused(number, change, refused.message)  # ``where`` names a CLI option
     return TicketChanged(number, change)
 
 
