@@ -174,7 +174,9 @@ async def test_attachments_are_saved_to_a_picked_directory_and_opened_only_on_th
         await pilot.press("s")
         await settle(pilot)
         await _type_path(app, pilot, settle, target)
-        assert any("already exists" in n.message for n in app._notifications)
+        # worded for the console: the CLI's --save and --force were named here
+        [refused] = [n.message for n in app._notifications if "already exists" in n.message]
+        assert refused == f"Nothing was saved: {target / 'счёт.pdf'}: already exists."
         await pilot.press("o")
         await settle(pilot)
         [[viewer, path]] = opened
