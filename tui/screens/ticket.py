@@ -13,7 +13,8 @@ A reply's mail shows in the chronology as queued → sent → failed; on each pu
 reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
 is said in a banner and its text and files stay a draft.
 
-Every change carries the version this screen loaded. When someone else changed the ticket meanwhile the
+Every change carries the version this screen showed when the operator began it (pressed ``s`` or ``r``:
+a reload under the open picker does not count as seen). When someone else changed the ticket meanwhile the
 service refuses (``Conflict``): the screen says so, keeps any text typed as a draft, and offers to reload
 (F5) — it never overwrites the other change.
 """
@@ -299,8 +300,9 @@ class TicketScreen(Screen[None]):
 
     # -- saving ------------------------------------------------------------------------------------
 
-    def _change(self, change: TicketChange) -> None:
-        version = self.version
+    def _change(self, change: TicketChange, version: int | None) -> None:
+        """Save ``change`` if the ticket still has ``version``: the one shown when the operator began it
+        (a reload can land under an open picker or text; its change must not then pass as seen)."""
         if version is None or self._saving:
             return
         self._saving = True
@@ -409,6 +411,7 @@ class TicketScreen(Screen[None]):
 
         what = "reply" if reply else "note"
         files = self.draft_files if reply else ()
+        version = self.version
         modal = TicketTextScreen(
             self.ctx, self.number, reply=reply, draft=self.drafts.get(what, ""), files=files
         )
@@ -421,7 +424,7 @@ class TicketScreen(Screen[None]):
                     self.drafts[what] = modal.draft
                 return
             self.drafts[what] = text
-            self._change(TicketChange(what, text, files=modal.files if reply else ()))
+            self._change(TicketChange(what, text, files=modal.files if reply else ()), version)
 
         self.app.push_screen(modal, done)
 
@@ -448,7 +451,7 @@ class TicketScreen(Screen[None]):
 
     def action_take(self) -> None:
         if self.detail is not None:
-            self._change(TicketChange("take", self.ctx.operator_login))
+            self._change(TicketChange("take", self.ctx.operator_login), self.version)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-choices")
     def _load_choices(self, what: str) -> None:
@@ -481,9 +484,11 @@ class TicketScreen(Screen[None]):
             "assignee": "Assign to",
         }
 
+        version = self.version
+
         def chosen(value: str | None) -> None:
             if value is not None and value != current:
-                self._change(TicketChange(what, value))
+                self._change(TicketChange(what, value), version)
 
         self.app.push_screen(
             ChoiceScreen(f"{titles[what]} of #{self.number}", choices, current=current), chosen
