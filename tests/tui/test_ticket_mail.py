@@ -16,6 +16,7 @@ from hotline.core.models import Attachment, OutboxMessage, TicketEvent
 from hotline.core.models.enums import EventKind
 from hotline.core.services.mail.delivery import mark_failed_attempt, mark_sent
 from hotline.core.services.tickets import add_event, get_ticket
+from hotline.tui.commands import commands_for
 from hotline.tui.screens import ticket_files
 from hotline.tui.screens.file_pick import FilePickScreen
 from hotline.tui.screens.ticket_files import TicketFilesScreen
@@ -265,3 +266,10 @@ async def test_the_file_picker_shows_names_with_brackets_as_they_are(
         assert shown == ["..", "[@click=app.quit]q.pdf", "[link=x:y]a.pdf", "report [final].pdf"]
         await pilot.pause()
         assert "report [final].pdf" in screen_text(app)
+
+
+def test_the_key_that_queues_a_reply_never_calls_it_sent():
+    """ctrl+s in the reply was 'Send' in the help and the palette ('Send the reply'): it only queues it."""
+    [save] = [command for command in commands_for("ticket_text") if command.key == "ctrl+s"]
+    words = f"{save.title} {save.help} {save.footer_label}".lower()
+    assert "queue" in save.footer_label.lower() and "send the" not in words
