@@ -18,7 +18,7 @@ from hotline.core.services.mail.delivery import mark_failed_attempt, mark_sent
 from hotline.core.services.tickets import add_event, get_ticket
 from hotline.tui.commands import commands_for
 from hotline.tui.screens import ticket_files
-from hotline.tui.screens.file_pick import FilePickScreen
+from hotline.tui.screens.file_pick import MAX_ENTRIES, FilePickScreen
 from hotline.tui.screens.ticket_files import TicketFilesScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.delivery_watch import DeliveryWatch
@@ -273,3 +273,27 @@ def test_the_key_that_queues_a_reply_never_calls_it_sent():
     [save] = [command for command in commands_for("ticket_text") if command.key == "ctrl+s"]
     words = f"{save.title} {save.help} {save.footer_label}".lower()
     assert "queue" in save.footer_label.lower() and "send the" not in words
+
+
+async def test_the_file_picker_says_how_many_names_it_did_not_list(
+    world, console, settle, tmp_path, monkeypatch
+):
+    """A folder of 502 files listed 500 and said nothing: the last two could not be found in it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for index in range(MAX_ENTRIES + 2):
+        (home / f"scan {index:04d}.pdf").write_bytes(b"x")
+    monkeypatch.setenv("HOME", str(home))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        listing = app.screen.query_one("#pick-list", OptionList)
+        last = listing.get_option_at_index(listing.option_count - 1)
+        assert listing.option_count == 1 + MAX_ENTRIES + 1  # .., the files, the count of the rest
+        assert str(last.prompt) == "… 2 more not listed: type the name above" and last.disabled
+        await _type_path(app, pilot, settle, home / "scan 0501.pdf")  # the unlisted one, typed
+        assert app.screen.files == (home / "scan 0501.pdf",)
