@@ -425,3 +425,29 @@ async def test_assigning_to_an_operator_deactivated_meanwhile_is_refused(
         assert app.screen is screen
         assert any("'boris' is deactivated" in n.message for n in app._notifications)
     assert detail(engine, clock, world.ticket_number).ticket.assignee_login == OPERATOR
+
+
+async def test_a_draft_emptied_and_left_with_esc_does_not_come_back(world, console, settle, engine, clock):
+    """A reply kept as a draft (someone else's change), emptied by the operator, Esc: the next r brought
+    the deleted text back, ready to be sent with the next ctrl+s."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=screen.version, priority=Priority.LOW
+            )
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("We refund you 1000 EUR.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.drafts["reply"] == "We refund you 1000 EUR."
+        await pilot.press("f5", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).clear()
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == ""

@@ -419,9 +419,11 @@ class TicketScreen(Screen[None]):
         def done(text: str | None) -> None:
             if reply:
                 self.draft_files = modal.files
-            if text is None:
+            if text is None:  # Esc: what is left in the field is the draft; emptied, there is none
                 if modal.draft.strip():
                     self.drafts[what] = modal.draft
+                else:
+                    self.drafts.pop(what, None)
                 return
             self.drafts[what] = text
             self._change(TicketChange(what, text, files=modal.files if reply else ()), version)
