@@ -297,3 +297,34 @@ async def test_the_file_picker_says_how_many_names_it_did_not_list(
         assert str(last.prompt) == "… 2 more not listed: type the name above" and last.disabled
         await _type_path(app, pilot, settle, home / "scan 0501.pdf")  # the unlisted one, typed
         assert app.screen.files == (home / "scan 0501.pdf",)
+
+
+async def test_a_file_larger_than_a_mail_is_refused_before_it_is_read(
+    world, console, settle, engine, clock, tmp_path, monkeypatch
+):
+    """A 4 GB film picked by mistake was read whole into the console's memory before the mail's size
+    limit refused it (the machine swapped, mid-call); it is refused from its size on disk, unread."""
+    film = tmp_path / "holiday.mkv"
+    with film.open("wb") as sparse:
+        sparse.truncate(4 * 1024**3)
+    read: list[Path] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path) or real_read(path))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        form.query_one(TextArea).insert("The photos.")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await _type_path(app, pilot, settle, film)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and read == []
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "holiday.mkv is 4,294,967,296 bytes, over the 10,485,760-byte limit of a mail" in banner
+        assert screen.drafts["reply"] == "The photos." and screen.draft_files == (film,)
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        assert uow.session.exec(select(OutboxMessage)).first() is None
