@@ -26,7 +26,7 @@ from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.ticket_chronology import TicketChronology
 from hotline.tui.widgets.ticket_header import TicketHeader
-from tests.tui.conftest import OPERATOR, wait_for_workers
+from tests.tui.conftest import wait_for_workers
 
 pytestmark = pytest.mark.both_backends  # live updates and other connections' writes
 
@@ -401,30 +401,6 @@ async def test_a_reload_under_an_open_picker_is_no_consent_to_overwrite(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.conflicted and screen.drafts["note"] == "Seen."
-
-
-async def test_assigning_to_an_operator_deactivated_meanwhile_is_refused(
-    world, console, settle, engine, clock
-):
-    """Boris was deactivated while the assign picker listed him: the pick gave him the ticket, which
-    nobody would then see (his console refuses him); now it is refused and says why."""
-    from hotline.core.services.operators import set_operator_active
-
-    seed(engine, clock, world.ticket_number)
-    app = console()
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_ticket(app, pilot, settle, world.ticket_number)
-        await pilot.press("a")
-        await settle(pilot)
-        picker = app.screen
-        assert isinstance(picker, ChoiceScreen) and [v for v, _ in picker.choices][:2] == ["anna", "boris"]
-        with UnitOfWork(engine, clock=clock) as uow:
-            set_operator_active(uow, login="boris", active=False)
-        await pilot.press("down", "enter")  # boris
-        await settle(pilot)
-        assert app.screen is screen
-        assert any("'boris' is deactivated" in n.message for n in app._notifications)
-    assert detail(engine, clock, world.ticket_number).ticket.assignee_login == OPERATOR
 
 
 async def test_a_draft_emptied_and_left_with_esc_does_not_come_back(world, console, settle, engine, clock):

@@ -161,10 +161,6 @@ def _set_assignee(uow: UnitOfWork, ticket: Ticket, login: str | None) -> None:
     assignee = get_operator(uow, login=login) if login else None
     if (assignee.id if assignee else None) == ticket.assignee_id:
         return
-    if assignee is not None and not assignee.active:  # picked from a list before, or typed
-        raise InvalidInput(
-            f"operator {assignee.login!r} is deactivated: nobody would see the ticket", where="assignee"
-        )
     add_event(
         uow,
         ticket=ticket,
