@@ -51,6 +51,10 @@ def attachment_json(item: StoredFile) -> dict[str, Any]:
 
 
 def save_attachments(files: Sequence[StoredFile], directory: Path, *, force: bool) -> list[Path]:
-    from hotline.core.attachment_saving import save_files
+    from hotline.core.attachment_saving import TargetExists, save_files
 
-    return save_files(files, directory, force=force)
+    try:
+        return save_files(files, directory, force=force)
+    except TargetExists as exists:
+        hint = f"{exists.target}: already exists (--force writes over it)"
+        raise InvalidInput(hint, where="--save") from None

@@ -19,6 +19,15 @@ from hotline.core.filenames import safe_filename
 from hotline.core.services.attachments import StoredFile
 
 
+class TargetExists(InvalidInput):
+    """A file to be saved is there already (and ``force`` was not given): nothing was written. Each face
+    says how to write over it, if it can."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__(f"{target}: already exists", where="--save")
+        self.target = target
+
+
 def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = False) -> list[Path]:
     """Write ``files`` into ``directory`` under their safe names; the paths written."""
     folder = directory.expanduser()
@@ -32,7 +41,7 @@ def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = Fa
                 where="attachment",
             )
         if target.exists() and not force:
-            raise InvalidInput(f"{target}: already exists (--force writes over it)", where="--save")
+            raise TargetExists(target)
         if target.exists() and not target.is_file():
             raise InvalidInput(f"{target}: exists and is not a file", where="--save")
     temporaries: list[str] = []

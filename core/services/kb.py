@@ -17,7 +17,7 @@ from hotline.core.kb.index import SearchResult
 from hotline.core.kb.markdown import MAX_SLUG_CHARS, ArticleSource, parse_article
 from hotline.core.models import KbArticle
 from hotline.core.services.audit import record_audit
-from hotline.core.text import checked_text
+from hotline.core.text import checked_text, printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -176,8 +176,12 @@ def _read(path: Path, relative: Path, root: Path) -> ArticleSource:
     return parse_article(text, source=str(relative), fallback_title=path.stem)
 
 
-def get_article(uow: UnitOfWork, *, article_id: int | None = None, slug: str | None = None) -> KbArticle:
-    """An article by id or slug; a missing one is ``NotFound``."""
+def get_article(
+    uow: UnitOfWork, *, article_id: int | None = None, slug: str | None = None, audience: str | None = None
+) -> KbArticle:
+    """An article by id or slug; a missing one is ``NotFound``. With ``audience`` (``public``: what goes
+    into a reply to a client) an article for another audience, made internal since it was listed, is
+    ``InvalidInput``."""
     article = None
     if article_id is not None:
         article = uow.session.get(KbArticle, article_id)
@@ -185,6 +189,11 @@ def get_article(uow: UnitOfWork, *, article_id: int | None = None, slug: str | N
         article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
     if article is None:
         raise NotFound(f"no knowledge-base article {article_id if article_id is not None else slug!r}")
+    if audience is not None and article.audience != audience:
+        title = printable(article.title)
+        raise InvalidInput(
+            f"the article {title!r} is {article.audience} now (only {audience} ones may go here)"
+        )
     return article
 
 

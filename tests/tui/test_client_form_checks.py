@@ -450,3 +450,34 @@ async def test_a_follow_up_beyond_the_calendar_is_refused_beside_its_field(world
         assert app.is_running and app.screen is form and isinstance(form, LogCallScreen)
         error = str(form.query_one("#follow-up-error", Static).render())
         assert error == "⚠ 01.01.0001 00:30 is out of range"
+
+
+async def test_a_call_over_a_day_is_refused_beside_the_duration(world, console, settle, engine):
+    """25:00:00 in Duration: core refused it in a toast worded for the CLI ('duration: duration must be
+    between 0 and 86400 seconds'), the field said nothing; now it says so beside it, in its units."""
+    from hotline.core.models import Interaction
+    from hotline.tui.screens.log_call import LogCallScreen
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        form.query_one("#duration", Input).value = "25:00:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and app.focused is form.query_one("#duration", Input)
+        error = str(form.query_one("#duration-error", Static).render())
+        assert error == "⚠ a call lasts at most 24:00:00, not 25:00:00"
+        assert not any("86400" in n.message for n in app._notifications)
+        form.query_one("#duration", Input).value = "24:00:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+    with UnitOfWork(engine, readonly=True) as uow:
+        call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
+        assert call.duration_seconds == 86400

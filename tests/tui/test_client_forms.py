@@ -53,3 +53,47 @@ async def test_the_ticket_form_saves_the_chosen_priority(backend, world, console
         assert (
             uow.session.exec(select(Ticket.priority).where(Ticket.subject == "Server down")).one() == "urgent"
         )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_pasted_subject_keeps_all_its_lines_and_a_long_one_is_said(
+    backend, world, console, settle, engine
+):
+    """A subject pasted from a mail's two lines kept the first and dropped the rest without a word; one
+    over 500 characters was not pasted, with only the terminal's bell to say so."""
+    from sqlmodel import select
+    from textual import events
+    from textual.widgets import Input
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import Ticket
+    from hotline.core.services.tickets import MAX_SUBJECT
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewTicketScreen)
+        subject = form.query_one("#subject", Input)
+        app.post_message(events.Paste("x" * (MAX_SUBJECT + 1)))
+        await settle(pilot)
+        assert subject.value == ""
+        assert any(
+            n.message
+            == f"Not pasted: a subject holds at most {MAX_SUBJECT} characters and the paste has 501."
+            for n in app._notifications
+        )
+        app.post_message(events.Paste("Printer jams\r\n  on page two \n"))
+        await settle(pilot)
+        assert subject.value == "Printer jams on page two"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert (
+            uow.session.exec(select(Ticket.subject).order_by(Ticket.id.desc())).first()
+            == "Printer jams on page two"
+        )

@@ -176,3 +176,42 @@ def test_an_article_is_inserted_as_it_reads_not_as_markdown():
         "Reset a password\n\nOpen Settings, then the portal (https://portal.example).\n\n"
         "1. Log in\n2. Click Reset\n\n- one\n- two\n\ncode  here\n\nDone."
     )
+
+
+async def test_an_article_made_internal_while_shown_is_not_inserted_into_a_reply(
+    articles, world, console, settle, engine, clock
+):
+    """The reply's panel showed a public article; an admin made it internal meanwhile; Enter inserted
+    the copy read before, and it went to the client. It is read again, and refused."""
+    from hotline.core.models import KbArticle
+
+    app = console()
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        panel = app.screen
+        panel.query_one("#kb-query", Input).value = "vpn"
+        await settle(pilot)
+        assert titles(panel) == ["Resetting a password"] and panel.shown is not None
+        with UnitOfWork(engine, clock=clock) as uow:
+            article = uow.session.exec(
+                select(KbArticle).where(KbArticle.title == "Resetting a password")
+            ).one()
+            article.audience = "internal"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is panel
+        assert any(
+            n.message == "Not inserted: the article 'Resetting a password' is internal now"
+            " (only public ones may go here)."
+            for n in app._notifications
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#text", TextArea).text == ""

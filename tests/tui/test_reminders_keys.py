@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +12,13 @@ from textual.widgets import TextArea
 
 from hotline.core.db import UnitOfWork
 from hotline.core.models import Reminder
+from hotline.core.services.reminders import create_reminder
 from hotline.tui.screens.client_card import ClientCardScreen
 from hotline.tui.screens.log_call import LogCallScreen
 from hotline.tui.screens.reminder import ReminderScreen
 from hotline.tui.widgets.when_input import WhenInput, parse_when
+from tests.tui.conftest import LIVE_DEADLINE_SECONDS
+from tests.tui.keys_at_once import type_at_once, wait_typed
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 10:00 in Moscow
@@ -210,3 +214,51 @@ async def test_d_on_the_cards_reminders_tab_marks_the_reminder_done(world, conso
     with UnitOfWork(engine, readonly=True) as uow:
         reminder = uow.session.exec(select(Reminder)).one()
         assert reminder.status == "done"
+
+
+async def test_d_typed_twice_at_once_marks_two_reminders_done(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """``dd`` at zero delay on the card's reminders: the second ``d`` waited for the first to be saved, not
+    for the list to be read again, and marked the same reminder done again (two "Reminder done." toasts,
+    one reminder done); it is the next one's turn. The re-read is held back, as on a busy database."""
+    from hotline.core.services import reminders
+
+    held, read_back = threading.Event(), threading.Event()
+    pending = reminders.pending_reminders
+
+    def held_once_typing(*args, **kwargs):
+        if held.is_set():
+            read_back.wait(LIVE_DEADLINE_SECONDS)
+        return pending(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "pending_reminders", held_once_typing)
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for hours in (1, 2, 3):
+            create_reminder(
+                uow,
+                text=f"in {hours} h",
+                due_at=clock.now() + timedelta(hours=hours),
+                client_id=world.ivanov_id,
+            )
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        held.set()
+        type_at_once(app, "dd")
+        changing = [True]
+        for _ in range(2000):  # no settle here: it would wait for the held re-read
+            await pilot.pause(0.005)
+            changing = [w for w in app.workers if w.group == "reminder-change" and w.is_running]
+            if not app.type_ahead.waiting and not changing:
+                break
+        assert not app.type_ahead.waiting and not changing
+        read_back.set()
+        await wait_typed(pilot, settle)
+    with UnitOfWork(engine, readonly=True) as uow:
+        done = {r.text: r.status for r in uow.session.exec(select(Reminder))}
+    assert done == {"in 1 h": "done", "in 2 h": "done", "in 3 h": "pending"}

@@ -13,7 +13,14 @@ from hotline.core.models.enums import EventKind, Priority, Role
 from hotline.core.models.mail import OutboxMessage
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
-from hotline.core.services.tickets import add_event, create_ticket, get_ticket, ticket_detail, update_ticket
+from hotline.core.services.tickets import (
+    add_event,
+    add_note,
+    create_ticket,
+    get_ticket,
+    ticket_detail,
+    update_ticket,
+)
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
@@ -332,3 +339,91 @@ def test_snapshot_ticket_conflict_at_80x24(backend, world, console, engine, cloc
             await wait_for_workers(pilot.app)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_refused_note_is_worded_for_the_console_and_names_its_own_key(
+    world, console, settle, engine, clock
+):
+    """An RTL note with an embedding control, or a reply over the limit: the banner said
+    '--body: …' (the CLI's option) and, for a note, 'press r to edit it' (r opens the reply)."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("مرحبا \u202b abc")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "--body" not in banner and "U+202B" in banner
+        assert "press n to edit it" in banner
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == "مرحبا \u202b abc"
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("x" * 100_001)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "--body" not in banner and "100,001" in banner and "press r to edit it" in banner
+    assert [event.kind for event in detail(engine, clock, world.ticket_number).events] == ["note"]
+
+
+async def test_a_reload_under_an_open_picker_is_no_consent_to_overwrite(
+    world, console, settle, engine, clock
+):
+    """A recheck planned before ``p`` (a pushed change, a reply's mail moving on) read boris's priority
+    under the open picker: the pick then saved against his version and overwrote it unseen."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        shown = screen.version
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(uow, number=world.ticket_number, expected_version=shown, priority=Priority.HIGH)
+        screen.live_rechecks.request()  # the recheck planned before the picker opened runs now
+        await settle(pilot)
+        assert screen.version == shown + 1 and isinstance(app.screen, ChoiceScreen)
+        await pilot.press("end", "enter")  # urgent, chosen over what was shown when p was pressed
+        await settle(pilot)
+        assert screen.conflicted
+        assert detail(engine, clock, world.ticket_number).ticket.priority == "high"  # his change stands
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Seen.")
+        with UnitOfWork(engine, clock=clock) as uow:
+            add_note(uow, number=world.ticket_number, expected_version=None, body="Called them.", sla=None)
+        screen.reload()  # lands under the note's form: the note was begun before it
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.conflicted and screen.drafts["note"] == "Seen."
+
+
+async def test_a_draft_emptied_and_left_with_esc_does_not_come_back(world, console, settle, engine, clock):
+    """A reply kept as a draft (someone else's change), emptied by the operator, Esc: the next r brought
+    the deleted text back, ready to be sent with the next ctrl+s."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(
+                uow, number=world.ticket_number, expected_version=screen.version, priority=Priority.LOW
+            )
+        await pilot.press("r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("We refund you 1000 EUR.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.drafts["reply"] == "We refund you 1000 EUR."
+        await pilot.press("f5", "r")
+        await settle(pilot)
+        app.screen.query_one(TextArea).clear()
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.query_one(TextArea).text == ""

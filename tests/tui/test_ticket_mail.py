@@ -16,8 +16,9 @@ from hotline.core.models import Attachment, OutboxMessage, TicketEvent
 from hotline.core.models.enums import EventKind
 from hotline.core.services.mail.delivery import mark_failed_attempt, mark_sent
 from hotline.core.services.tickets import add_event, get_ticket
+from hotline.tui.commands import commands_for
 from hotline.tui.screens import ticket_files
-from hotline.tui.screens.file_pick import FilePickScreen
+from hotline.tui.screens.file_pick import MAX_ENTRIES, FilePickScreen
 from hotline.tui.screens.ticket_files import TicketFilesScreen
 from hotline.tui.screens.ticket_reply import TicketTextScreen
 from hotline.tui.widgets.delivery_watch import DeliveryWatch
@@ -174,7 +175,9 @@ async def test_attachments_are_saved_to_a_picked_directory_and_opened_only_on_th
         await pilot.press("s")
         await settle(pilot)
         await _type_path(app, pilot, settle, target)
-        assert any("already exists" in n.message for n in app._notifications)
+        # worded for the console: the CLI's --save and --force were named here
+        [refused] = [n.message for n in app._notifications if "already exists" in n.message]
+        assert refused == f"Nothing was saved: {target / 'счёт.pdf'}: already exists."
         await pilot.press("o")
         await settle(pilot)
         [[viewer, path]] = opened
@@ -263,3 +266,65 @@ async def test_the_file_picker_shows_names_with_brackets_as_they_are(
         assert shown == ["..", "[@click=app.quit]q.pdf", "[link=x:y]a.pdf", "report [final].pdf"]
         await pilot.pause()
         assert "report [final].pdf" in screen_text(app)
+
+
+def test_the_key_that_queues_a_reply_never_calls_it_sent():
+    """ctrl+s in the reply was 'Send' in the help and the palette ('Send the reply'): it only queues it."""
+    [save] = [command for command in commands_for("ticket_text") if command.key == "ctrl+s"]
+    words = f"{save.title} {save.help} {save.footer_label}".lower()
+    assert "queue" in save.footer_label.lower() and "send the" not in words
+
+
+async def test_the_file_picker_says_how_many_names_it_did_not_list(
+    world, console, settle, tmp_path, monkeypatch
+):
+    """A folder of 502 files listed 500 and said nothing: the last two could not be found in it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for index in range(MAX_ENTRIES + 2):
+        (home / f"scan {index:04d}.pdf").write_bytes(b"x")
+    monkeypatch.setenv("HOME", str(home))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        listing = app.screen.query_one("#pick-list", OptionList)
+        last = listing.get_option_at_index(listing.option_count - 1)
+        assert listing.option_count == 1 + MAX_ENTRIES + 1  # .., the files, the count of the rest
+        assert str(last.prompt) == "… 2 more not listed: type the name above" and last.disabled
+        await _type_path(app, pilot, settle, home / "scan 0501.pdf")  # the unlisted one, typed
+        assert app.screen.files == (home / "scan 0501.pdf",)
+
+
+async def test_a_file_larger_than_a_mail_is_refused_before_it_is_read(
+    world, console, settle, engine, clock, tmp_path, monkeypatch
+):
+    """A 4 GB film picked by mistake was read whole into the console's memory before the mail's size
+    limit refused it (the machine swapped, mid-call); it is refused from its size on disk, unread."""
+    film = tmp_path / "holiday.mkv"
+    with film.open("wb") as sparse:
+        sparse.truncate(4 * 1024**3)
+    read: list[Path] = []
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path) or real_read(path))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        form.query_one(TextArea).insert("The photos.")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await _type_path(app, pilot, settle, film)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and read == []
+        banner = str(screen.query_one("#ticket-conflict", Static).render())
+        assert "holiday.mkv is 4,294,967,296 bytes, over the 10,485,760-byte limit of a mail" in banner
+        assert screen.drafts["reply"] == "The photos." and screen.draft_files == (film,)
+    with UnitOfWork(engine, clock=clock, readonly=True) as uow:
+        assert uow.session.exec(select(OutboxMessage)).first() is None

@@ -3,7 +3,8 @@
 The path can be typed (``~`` works) or chosen in the listing below: Enter on a folder goes into it
 (``..`` up), Enter on a file takes it; Enter in the field takes what is typed, ctrl+s takes the typed
 path (the folder shown, when choosing a directory). Returns the path, or None when cancelled with Esc.
-Only the folder's names are read here (at most ``MAX_ENTRIES``); nothing is written.
+Only the folder's names are read here (at most ``MAX_ENTRIES`` listed, the rest counted: type their
+name); nothing is written.
 """
 
 from __future__ import annotations
@@ -85,11 +86,16 @@ class FilePickScreen(ModalScreen[Path | None]):
         except OSError as error:
             self.notify(f"{folder}: {error.strerror}", severity="warning", markup=False)
             entries = []
+        if self.want == "directory":
+            entries = [entry for entry in entries if entry.is_dir()]
         for entry in entries[:MAX_ENTRIES]:  # names as they are (saved from mail): never markup
             if entry.is_dir():
                 options.append(Option(Text(printable(entry.name) + "/"), id=entry.name))
-            elif self.want == "file":
+            else:
                 options.append(Option(Text(printable(entry.name)), id=entry.name))
+        if len(entries) > MAX_ENTRIES:  # said, not silently left out
+            more = f"… {len(entries) - MAX_ENTRIES:,} more not listed: type the name above"
+            options.append(Option(Text(more, style="dim italic"), disabled=True))
         listing.add_options(options)
 
     @on(Input.Submitted, "#pick-path")

@@ -367,7 +367,15 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         return True
 
     def action_choose(self) -> None:
-        self._once_shown(lambda: self._with_current("insert", self.dismiss))
+        self._once_shown(lambda: self._with_current("insert", self._insert))
+
+    def _insert(self, choice: KbChoice) -> None:
+        """Return ``choice`` to be inserted; for a reply, as it is now: the one shown (or opened in the
+        reader) may have been made internal meanwhile, and went to the client."""
+        if self.audience is None:
+            self.dismiss(choice)
+        else:
+            self._read_then(choice.article_id, self.dismiss)
 
     def action_read(self) -> None:
         self._once_shown(lambda: self._with_current("read", self._open_reader))
@@ -395,12 +403,22 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-choose")
     def _read_then(self, article_id: int, then: Callable[[KbChoice], object]) -> None:
-        self.app.call_from_thread(then, read_choice(self.ctx, article_id))
+        from hotline.core.errors import InvalidInput
+
+        try:
+            choice = read_choice(self.ctx, article_id, audience=self.audience)
+        except InvalidInput as refused:
+            self.app.call_from_thread(self._refused, refused.message)
+            return
+        self.app.call_from_thread(then, choice)
+
+    def _refused(self, reason: str) -> None:
+        self.notify(f"Not inserted: {reason}.", severity="warning", timeout=6, markup=False)
 
     def _open_reader(self, choice: KbChoice) -> None:
         def back(chosen: KbChoice | None) -> None:
             if chosen is not None:
-                self.dismiss(chosen)
+                self._insert(chosen)
             else:
                 self.query_one("#kb-query", Input).focus()
 
@@ -437,12 +455,13 @@ def articles_count(count: int) -> str:
     return f"{count} article" if count == 1 else f"{count} articles"
 
 
-def read_choice(ctx: ConsoleContext, article_id: int) -> KbChoice:
-    """Read one article (in a worker thread); its body made printable, never interpreted."""
+def read_choice(ctx: ConsoleContext, article_id: int, *, audience: str | None = None) -> KbChoice:
+    """Read one article (in a worker thread); its body made printable, never interpreted. ``audience``:
+    refused (``InvalidInput``) when the article is for another one now."""
     from hotline.core.services.kb import get_article
 
     with ctx.uow(readonly=True) as uow:
-        article = get_article(uow, article_id=article_id)
+        article = get_article(uow, article_id=article_id, audience=audience)
         return KbChoice(
             article_id=article_id,
             slug=article.slug,

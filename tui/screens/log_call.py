@@ -261,25 +261,36 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
     def _save(
         self, *, direction: str, outcome: str, duration: int | None, notes: str, follow_up_at: datetime | None
     ) -> None:
+        from hotline.core.errors import InvalidInput
         from hotline.core.models.enums import Direction
-        from hotline.core.services.interactions import log_call
+        from hotline.core.services.interactions import MAX_CALL_SECONDS, log_call
 
-        with self.ctx.uow() as uow:
-            call = log_call(
-                uow,
-                client_id=self.client_id,
-                direction=Direction(direction),
-                duration_seconds=duration,
-                outcome=outcome,
-                notes=notes,
-                started_at=self.call_started_at,
-                attribution=self.attribution,
+        try:
+            with self.ctx.uow() as uow:
+                call = log_call(
+                    uow,
+                    client_id=self.client_id,
+                    direction=Direction(direction),
+                    duration_seconds=duration,
+                    outcome=outcome,
+                    notes=notes,
+                    started_at=self.call_started_at,
+                    attribution=self.attribution,
+                )
+                interaction_id = int(call.id or 0)
+                if follow_up_at is not None:
+                    from hotline.core.services.reminders import follow_up
+
+                    follow_up(uow, client_id=self.client_id, due_at=follow_up_at)
+        except InvalidInput as refused:
+            if refused.where != "duration" or duration is None:
+                raise
+            # core's refusal in the field's units, beside it (it counts seconds: "between 0 and 86400")
+            limit = (
+                f"a call lasts at most {format_duration(MAX_CALL_SECONDS)}, not {format_duration(duration)}"
             )
-            interaction_id = int(call.id or 0)
-            if follow_up_at is not None:
-                from hotline.core.services.reminders import follow_up
-
-                follow_up(uow, client_id=self.client_id, due_at=follow_up_at)
+            self.app.call_from_thread(self._show_errors, {"duration": limit})
+            return
         self.post_message(CallLogged(self.client_id, interaction_id))
 
     def on_call_logged(self, message: CallLogged) -> None:

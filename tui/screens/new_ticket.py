@@ -16,6 +16,7 @@ from hotline.core.enums import Priority
 from hotline.core.services.tickets import MAX_SUBJECT
 from hotline.tui.messages import TicketOpened
 from hotline.tui.screens.client_form import FORM_CSS, ClientFormScreen
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 DEFAULT_QUEUE = "Support"
 PRIORITIES = tuple((priority.value.capitalize(), priority.value) for priority in Priority)
@@ -31,7 +32,7 @@ class NewTicketScreen(ClientFormScreen):
     def compose_fields(self) -> ComposeResult:
         with Grid(id="ticket-fields"):
             yield Label("Subject")
-            yield Input(id="subject", max_length=MAX_SUBJECT, compact=True)
+            yield OneLineInput(id="subject", max_length=MAX_SUBJECT, compact=True, what="a subject")
             yield Label("Queue")
             yield Select(
                 [(DEFAULT_QUEUE, DEFAULT_QUEUE)],

@@ -13,7 +13,8 @@ A reply's mail shows in the chronology as queued → sent → failed; on each pu
 reply core refuses (no mail account to send it from, a file that cannot be read, over the size limit)
 is said in a banner and its text and files stay a draft.
 
-Every change carries the version this screen loaded. When someone else changed the ticket meanwhile the
+Every change carries the version this screen showed when the operator began it (pressed ``s`` or ``r``:
+a reload under the open picker does not count as seen). When someone else changed the ticket meanwhile the
 service refuses (``Conflict``): the screen says so, keeps any text typed as a draft, and offers to reload
 (F5) — it never overwrites the other change.
 """
@@ -299,8 +300,9 @@ class TicketScreen(Screen[None]):
 
     # -- saving ------------------------------------------------------------------------------------
 
-    def _change(self, change: TicketChange) -> None:
-        version = self.version
+    def _change(self, change: TicketChange, version: int | None) -> None:
+        """Save ``change`` if the ticket still has ``version``: the one shown when the operator began it
+        (a reload can land under an open picker or text; its change must not then pass as seen)."""
         if version is None or self._saving:
             return
         self._saving = True
@@ -338,7 +340,8 @@ class TicketScreen(Screen[None]):
         """Core refused the change: say why; a reply's text and files stay the draft (``r`` again)."""
         message.stop()
         self._saving = False
-        kept = " Your text is kept as a draft: press r to edit it." if message.change.what in TEXTS else ""
+        key = {"reply": "r", "note": "n"}.get(message.change.what)
+        kept = f" Your text is kept as a draft: press {key} to edit it." if key else ""
         notice = Text(f"#{message.number}: not saved: {message.reason}.{kept}")
         banner = self.query_one("#ticket-conflict", Static)
         banner.update(notice)
@@ -408,6 +411,7 @@ class TicketScreen(Screen[None]):
 
         what = "reply" if reply else "note"
         files = self.draft_files if reply else ()
+        version = self.version
         modal = TicketTextScreen(
             self.ctx, self.number, reply=reply, draft=self.drafts.get(what, ""), files=files
         )
@@ -415,12 +419,14 @@ class TicketScreen(Screen[None]):
         def done(text: str | None) -> None:
             if reply:
                 self.draft_files = modal.files
-            if text is None:
+            if text is None:  # Esc: what is left in the field is the draft; emptied, there is none
                 if modal.draft.strip():
                     self.drafts[what] = modal.draft
+                else:
+                    self.drafts.pop(what, None)
                 return
             self.drafts[what] = text
-            self._change(TicketChange(what, text, files=modal.files if reply else ()))
+            self._change(TicketChange(what, text, files=modal.files if reply else ()), version)
 
         self.app.push_screen(modal, done)
 
@@ -447,7 +453,7 @@ class TicketScreen(Screen[None]):
 
     def action_take(self) -> None:
         if self.detail is not None:
-            self._change(TicketChange("take", self.ctx.operator_login))
+            self._change(TicketChange("take", self.ctx.operator_login), self.version)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-choices")
     def _load_choices(self, what: str) -> None:
@@ -480,9 +486,11 @@ class TicketScreen(Screen[None]):
             "assignee": "Assign to",
         }
 
+        version = self.version
+
         def chosen(value: str | None) -> None:
             if value is not None and value != current:
-                self._change(TicketChange(what, value))
+                self._change(TicketChange(what, value), version)
 
         self.app.push_screen(
             ChoiceScreen(f"{titles[what]} of #{self.number}", choices, current=current), chosen

@@ -187,8 +187,8 @@ class TicketFilesScreen(ModalScreen[None]):
 
         try:
             written = save_files(self._read(names), directory)
-        except InvalidInput as refused:
-            self.post_message(FilesDone(str(refused), warning=True))
+        except InvalidInput as refused:  # its ``where`` and hints name the CLI's options (--save, --force)
+            self.post_message(FilesDone(f"Nothing was saved: {refused.message}.", warning=True))
             return
         shown = ", ".join(path.name for path in written)
         self.post_message(FilesDone(f"Saved to {directory}: {shown}"))
@@ -215,7 +215,7 @@ class TicketFilesScreen(ModalScreen[None]):
         try:
             [path] = save_files(self._read([name]), folder)
         except InvalidInput as refused:
-            self.post_message(FilesDone(str(refused), warning=True))
+            self.post_message(FilesDone(f"Not opened: {refused.message}.", warning=True))
             return
         subprocess.Popen(  # noqa: S603 - a fixed program and a path we wrote
             [VIEWER, str(path)],

@@ -28,11 +28,11 @@ register(
     Command(
         id="ticket_text.save",
         key="ctrl+s",
-        title="ticket text: send",
-        help="Send the reply (or save the note).",
+        title="ticket text: queue the reply (or save the note)",
+        help="Queue the reply in the outbox (the chronology shows when it is sent), or save the note.",
         action="save",
         scope="ticket_text",
-        label="Send",
+        label="Queue / save",
         priority=True,
     ),
     Command(

@@ -8,6 +8,7 @@ on a client's card (``client_id``) everyone's reminders about that client.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -128,6 +129,8 @@ class ReminderList(Vertical):
         """Reminders already shown as a toast (each falls due once per console)."""
         self._first_load = True
         self._due_timer: Timer | None = None
+        self._shown_at = datetime.min
+        """When the shown reminders were read (what is due is red)."""
 
     def compose(self) -> ComposeResult:
         yield Static("Reminders", id="reminder-title", markup=False)
@@ -164,17 +167,22 @@ class ReminderList(Vertical):
         except NoMatches:
             return  # the card closed while the list was read: its children are already gone
         self.reminders = message.reminders
+        self._shown_at = message.now
+        self._show(options)
+        self._announce(message.now)
+        self._wake_when_due(message.now)
+
+    def _show(self, options: OptionList) -> None:
+        """List ``reminders``, the highlight kept at its place (clamped)."""
         highlighted = options.highlighted
         options.clear_options()
         options.add_options(
-            [Option(self._line(view, message.now), id=str(view.id)) for view in self.reminders]
+            [Option(self._line(view, self._shown_at), id=str(view.id)) for view in self.reminders]
         )
         if self.reminders:
             options.highlighted = min(highlighted or 0, len(self.reminders) - 1)
         title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
         self.query_one("#reminder-title", Static).update(title)
-        self._announce(message.now)
-        self._wake_when_due(message.now)
 
     def _wake_when_due(self, now: datetime) -> None:
         """Read the list again the moment the next reminder falls due (not at the next half-minute)."""
@@ -260,6 +268,11 @@ class ReminderList(Vertical):
     def on_reminder_changed(self, message: ReminderChanged) -> None:
         message.stop()
         self.announced.discard(message.reminder_id)  # a snoozed reminder pops up again when due
+        # Off the list at once, the highlight on the next one: a second ``d`` typed with the first (the keys
+        # wait for the change, not for the re-read) marked the same reminder done again, not the next.
+        self.reminders = [view for view in self.reminders if view.id != message.reminder_id]
+        with contextlib.suppress(NoMatches):  # the card closed meanwhile
+            self._show(self.query_one(OptionList))
         words = {
             "done": "done",
             "10m": "snoozed 10 minutes",

@@ -65,7 +65,8 @@ class TicketChangeConflicted(Message):
 
 @dataclass
 class TicketChangeRefused(Message):
-    """Core refused the change to ticket ``number`` (``reason`` says why): nothing was saved."""
+    """Core refused the change to ticket ``number`` (``reason`` says why, without the CLI's option that
+    core's error names, ``--body``): nothing was saved."""
 
     number: int
     change: TicketChange
@@ -92,7 +93,7 @@ def apply_change(
     except (ConfigError, InvalidInput) as refused:
         if change.what not in TEXTS:
             raise  # a field change: the screen's worker-failure toast says it, as it always did
-        return TicketChangeRefused(number, change, str(refused))
+        return TicketChangeRefused(number, change, refused.message)  # ``where`` names a CLI option
     return TicketChanged(number, change)
 
 
@@ -108,7 +109,10 @@ def _operation(ctx: ConsoleContext, change: TicketChange) -> Callable[..., objec
         case "reply":
             sending = MailSending.from_settings(ctx.settings)
             return partial(
-                tickets.reply_ticket, body=value, sending=sending, attachments=read_files(change.files)
+                tickets.reply_ticket,
+                body=value,
+                sending=sending,
+                attachments=read_files(change.files, at_most=sending.max_outgoing_bytes),
             )
         case "note":
             return partial(tickets.add_note, body=value)
@@ -125,15 +129,23 @@ def _operation(ctx: ConsoleContext, change: TicketChange) -> Callable[..., objec
     raise ValueError(f"unknown ticket change {change.what!r}")
 
 
-def read_files(paths: tuple[Path, ...]) -> list[OutgoingFile]:
-    """The files picked for a reply, read whole (in the worker); one that cannot be read is
-    ``InvalidInput`` naming it, and nothing is sent."""
+def read_files(paths: tuple[Path, ...], *, at_most: int) -> list[OutgoingFile]:
+    """The files picked for a reply, read whole (in the worker); one that cannot be read, or larger on
+    disk than a whole outgoing mail may be (``at_most`` bytes: a film picked by mistake was read into
+    memory, gigabytes, before the size was checked), is ``InvalidInput`` naming it, and nothing is sent."""
     from hotline.core.errors import InvalidInput
     from hotline.core.services.mail.sending import OutgoingFile
 
     files: list[OutgoingFile] = []
     for path in paths:
         try:
+            size = path.stat().st_size
+            if size > at_most:
+                raise InvalidInput(
+                    f"{path.name} is {size:,} bytes, over the {at_most:,}-byte limit of a mail:"
+                    " ctrl+u takes it off the reply",
+                    where="attachment",
+                )
             files.append(OutgoingFile.named(path.name, path.read_bytes()))
         except OSError as error:
             raise InvalidInput(f"{path}: cannot read it ({error.strerror})", where="attachment") from None
