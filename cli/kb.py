@@ -34,15 +34,18 @@ def import_(
     """Import (or re-import, updating in place) every Markdown file under FOLDER."""
     from hotline.cli.state import cli_state
     from hotline.core.errors import InvalidInput
-    from hotline.core.services.kb import import_folder
+    from hotline.core.services.kb import import_folder, read_folder
 
-    with cli_state().uow() as uow:
-        if not folder.strip():
-            # Read as a path, a blank FOLDER (an unset shell variable) was "." and imported every Markdown
-            # file under the current folder. Refused after the permission check, as every bad input is.
-            uow.authorize("kb.import", entity="kb", entity_id=folder)
-            raise InvalidInput("a blank folder; name the folder of articles", where="FOLDER")
-        report = import_folder(uow, folder=Path(folder), skip_invalid=skip_invalid)
+    state = cli_state()
+    state.authorize("kb.import", entity="kb", entity_id=folder)
+    if not folder.strip():
+        # Read as a path, a blank FOLDER (an unset shell variable) was "." and imported every Markdown
+        # file under the current folder. Refused after the permission check, as every bad input is.
+        raise InvalidInput("a blank folder; name the folder of articles", where="FOLDER")
+    # Read and stemmed before the write lock is taken: only the writes hold it.
+    read = read_folder(Path(folder), skip_invalid=skip_invalid)
+    with state.uow() as uow:
+        report = import_folder(uow, folder=Path(folder), skip_invalid=skip_invalid, read=read)
     if as_json:
         print_json(report.as_dict())
         return

@@ -8,7 +8,7 @@ same stemmed document (``render.IndexedDocument``), so both find the same articl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,25 +70,36 @@ def document_for(article: KbArticle) -> IndexedDocument:
     )
 
 
-def check_indexable(*, title: str, tags: Sequence[str], body: str, where: str) -> None:
-    """``InvalidInput`` for an article with more different words than a PostgreSQL index row holds,
-    refused on SQLite too: the same file must not import on one database and fail on the other."""
-    size = IndexedDocument.build(title=title, tags=tags, body_text=plain_text(body)).tsvector_bytes()
+def checked_document(*, title: str, tags: Sequence[str], body: str, where: str) -> IndexedDocument:
+    """The article's index entry; ``InvalidInput`` when it has more different words than a PostgreSQL
+    index row holds, refused on SQLite too: the same file must not import on one database and fail on
+    the other."""
+    document = IndexedDocument.build(title=title, tags=tags, body_text=plain_text(body))
+    size = document.tsvector_bytes()
     if size > PG_MAX_TSVECTOR_BYTES:
         raise InvalidInput(
             f"too many words to index ({size:,} bytes in the index, at most {PG_MAX_TSVECTOR_BYTES:,}):"
             " split the article",
             where=where,
         )
+    return document
 
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def index_articles(session: Session, articles: Iterable[KbArticle]) -> int:
-    """Write (or rewrite) the index rows of ``articles``; they must have ids (flushed). Returns the count."""
-    rows = [(article.id, document_for(article)) for article in articles if article.id is not None]
+def index_articles(
+    session: Session, articles: Sequence[KbArticle], documents: Sequence[IndexedDocument] | None = None
+) -> int:
+    """Write (or rewrite) the index rows of ``articles``; they must have ids (flushed). ``documents``, in
+    the same order, are their entries when already built. Returns the count."""
+    built = documents if documents is not None else [document_for(article) for article in articles]
+    rows = [
+        (article.id, document)
+        for article, document in zip(articles, built, strict=True)
+        if article.id is not None
+    ]
     if not rows:
         return 0
     ids = [article_id for article_id, _ in rows]

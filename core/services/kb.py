@@ -15,6 +15,7 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.kb import index
 from hotline.core.kb.index import SearchResult
 from hotline.core.kb.markdown import MAX_SLUG_CHARS, ArticleSource, parse_article
+from hotline.core.kb.render import IndexedDocument
 from hotline.core.models import KbArticle
 from hotline.core.services.audit import record_audit
 from hotline.core.text import checked_text, printable
@@ -57,10 +58,15 @@ def _audit_view(article: KbArticle) -> dict[str, Any]:
 
 
 def save_article(
-    uow: UnitOfWork, *, source: ArticleSource, slug: str, where: str | None = None
+    uow: UnitOfWork,
+    *,
+    source: ArticleSource,
+    slug: str,
+    where: str | None = None,
+    document: IndexedDocument | None = None,
 ) -> tuple[KbArticle, str]:
     """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``.
-    ``where`` names its file in a refusal."""
+    ``where`` names its file in a refusal; ``document`` is its index entry when already built."""
     slug = slug.strip()
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
@@ -75,7 +81,10 @@ def save_article(
     }
     if article is not None and all(getattr(article, key) == value for key, value in fields.items()):
         return article, "unchanged"
-    index.check_indexable(title=source.title, tags=source.tags, body=source.body, where=where or slug)
+    if document is None:
+        document = index.checked_document(
+            title=source.title, tags=source.tags, body=source.body, where=where or slug
+        )
     if article is None:
         article = KbArticle(slug=slug, **fields, updated_by=uow.actor_name, created_at=now, updated_at=now)
         uow.session.add(article)
@@ -101,41 +110,86 @@ def save_article(
             after=_audit_view(article),
         )
         change = "updated"
-    index.index_articles(uow.session, [article])
+    index.index_articles(uow.session, [article], documents=[document])
     return article, change
 
 
-def import_folder(uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False) -> ImportReport:
-    """Import every Markdown file under ``folder``; the slug is the front matter's or the file's path.
+@dataclass(frozen=True, slots=True)
+class ArticleFile:
+    """A Markdown file read, checked and indexed in memory: what ``import_folder`` writes."""
 
-    A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
-    ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in.
+    relative: Path
+    slug: str
+    source: ArticleSource
+    document: IndexedDocument
+
+
+@dataclass
+class FolderRead:
+    """The articles of a folder, and the bad files left out (``skip_invalid``)."""
+
+    folder: Path
+    files: list[ArticleFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
+    """Read, check and index every Markdown file under ``folder`` without the database: the writing
+    transaction then holds the lock only for the writes (it held it while 3,000 files were read and
+    stemmed, 90 s in which every console's save failed with "database is locked").
+
+    A bad file is ``InvalidInput`` naming its file, line and field, unless ``skip_invalid``: then it is
+    listed in ``skipped``. Call it after the permission check (``uow.authorize("kb.import")``).
     """
-    uow.authorize("kb.import", entity="kb", entity_id=folder)
     if not folder.is_dir():
         raise InvalidInput("not a folder", where=str(folder))
-    report = ImportReport()
+    read = FolderRead(folder=folder)
     seen: dict[str, Path] = {}
     root = folder.resolve()
     for path in sorted(
         p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
     ):
         relative = path.relative_to(folder)
+        where = f"{relative}:1"
         try:
             source = _read(path, relative, root)
             slug = source.slug or relative.with_suffix("").as_posix()
             # A file's name makes its slug: one with a newline or an escape in it was stored so.
-            checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{relative}:1: slug")
+            checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{where}: slug")
             if slug in seen:
-                raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{relative}:1: slug")
-            seen[slug] = relative
-            _article, change = save_article(uow, source=source, slug=slug, where=f"{relative}:1")
+                raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{where}: slug")
+            document = index.checked_document(
+                title=source.title, tags=source.tags, body=source.body, where=where
+            )
         except InvalidInput as error:
             if not skip_invalid:
                 raise
-            report.skipped.append(str(error))
+            read.skipped.append(str(error))
             continue
-        getattr(report, change).append(slug)
+        seen[slug] = relative
+        read.files.append(ArticleFile(relative=relative, slug=slug, source=source, document=document))
+    return read
+
+
+def import_folder(
+    uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False, read: FolderRead | None = None
+) -> ImportReport:
+    """Import every Markdown file under ``folder``; the slug is the front matter's or the file's path.
+
+    A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
+    ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in. ``read`` is the folder as
+    ``read_folder`` read it before this unit of work took the write lock.
+    """
+    uow.authorize("kb.import", entity="kb", entity_id=folder)
+    if read is None:
+        read = read_folder(folder, skip_invalid=skip_invalid)
+    report = ImportReport(skipped=list(read.skipped))
+    for item in read.files:
+        where = f"{item.relative}:1"
+        _article, change = save_article(
+            uow, source=item.source, slug=item.slug, where=where, document=item.document
+        )
+        getattr(report, change).append(item.slug)
     record_audit(
         uow, action="kb.import", entity="kb_article", after={"folder": str(folder), **report.as_dict()}
     )

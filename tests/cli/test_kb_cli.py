@@ -275,3 +275,34 @@ def test_an_article_with_more_words_than_postgresql_indexes_is_refused_on_both(
     assert imported_result.exit_code == 0, imported_result.output
     found = json.loads(hotline(database_url, "kb", "search", "qbbbbbbb", "--json").stdout)
     assert [hit["slug"] for hit in found] == ["glossary"]
+
+
+def test_the_files_are_read_before_the_write_lock_is_taken(database_url: str, tmp_path: Path) -> None:
+    """The import read and stemmed every file inside its writing transaction: 3,000 articles held SQLite's
+    write lock for 90 s, and every console's save failed meanwhile ("database is locked"). Now the files
+    are read, checked and indexed in memory first: a bad file is reported while another writer holds the
+    lock, without waiting for it."""
+    import sqlite3
+    import time
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "a-good.md").write_text("# Good\nthe printer\n")
+    (folder / "bad.md").write_text("---\ntitle: x\naudience: everyone\n---\n")
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        # As the system account (cron, root): naming an operator with --operator writes its audit entry.
+        result = runner.invoke(
+            app, ["--db", database_url, "kb", "import", str(folder)], env={"XDG_CONFIG_HOME": NO_CONFIG_HOME}
+        )
+        waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.exit_code == 2, result.output
+    assert "bad.md:3: audience" in result.stderr
+    assert waited < 10
