@@ -186,3 +186,21 @@ def test_explain_and_test_send_no_escape_sequence_to_the_terminal(database_url, 
         assert result.exit_code == 0, result.output
         assert "red [31m]0;title rule" not in result.stdout
         assert "red rule" in result.stdout and "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_a_message_is_read_only_as_far_as_a_message_goes(database_url, world) -> None:
+    """``rules test /dev/zero`` (or a huge file) read on until memory ran out: a MemoryError traceback;
+    an empty file was tested as a message."""
+    config = config_with(world, "[mail]\nmax_message_bytes = 1000\n" + RULES)
+    huge = world / "huge.eml"
+    huge.write_bytes(EML + b"x" * 5000)
+    empty = world / "empty.eml"
+    empty.write_bytes(b"")
+    for path, says in (
+        ("/dev/zero", "more than 4,000 bytes"),
+        (huge, "more than 4,000 bytes"),
+        (empty, "empty"),
+    ):
+        result = hotline(database_url, config, "rules", "test", str(path))
+        assert result.exit_code == 2, result.output
+        assert f"{path}: " in result.stderr and says in result.stderr and "Traceback" not in result.output
