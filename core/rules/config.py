@@ -286,7 +286,11 @@ class EventRuleConfig(BaseModel):
 
     def problems(self) -> list[str]:
         """Why this rule could never do what it says (empty: it can)."""
-        found: list[str] = []
+        found: list[str] = [
+            f"on lists {event} twice: the rule would run twice on each"  # it did: two notes, two mails
+            for event in dict.fromkeys(self.on)
+            if self.on.count(event) > 1
+        ]
         given = self.when.given()
         for name, value in given.items():
             if isinstance(value, list) and not value:

@@ -105,6 +105,10 @@ def test_list_and_check(database_url, world) -> None:
             "mail.to (rule 'bad one'): to is requester, client, assignee or one address",
         ),
         ('on = "ticket.created"\nactions = [{ tags = [] }]', "tags names no tag"),
+        (
+            'on = ["ticket.created", "mail.received", "ticket.created"]\nactions = [{ note = "x" }]',
+            "on lists ticket.created twice",
+        ),
         ('on = "ticket.created"\nactions = [{ tags = ["vip", " "] }]', "a tag is blank"),
         ('on = "ticket.created"\nactions = [{ tags = ["a\\u001bb"] }]', "holds U+001B"),
     ],
