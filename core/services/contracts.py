@@ -295,6 +295,8 @@ def list_contracts(
 ) -> list[ContractView]:
     query = select(Contract, Client.name).join(Client, col(Client.id) == col(Contract.client_id))
     if client_id is not None:
+        if not fits_id(client_id) or uow.session.get(Client, client_id) is None:
+            raise NotFound(f"no client {client_id}", where="--client")  # not an empty list, as if it had none
         query = query.where(Contract.client_id == client_id)
     rows = uow.session.exec(query.order_by(col(Contract.ends_on), col(Contract.id)))
     return [
