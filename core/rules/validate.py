@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
     from hotline.core.db import UnitOfWork
 
-_NOT_LOGINS = {*ROUTING, "supervisor", "assignee"}
+_ASSIGN_WORDS = {*ROUTING, "supervisor"}
+_PERSON_WORDS = {"supervisor", "assignee"}
+"""What assign, and notify or a reminder's who, take besides a login: "round-robin" names nobody to
+notify and "assignee" nobody to assign (they passed the check as words, then failed on every event)."""
 
 
 def _named(rule: EventRuleConfig) -> tuple[set[str], set[str]]:
@@ -26,10 +29,12 @@ def _named(rule: EventRuleConfig) -> tuple[set[str], set[str]]:
     for action in rule.actions:
         if action.queue:
             queues.add(action.queue)
-        for who in (action.assign, action.notify, action.reminder.who if action.reminder else None):
-            if who:
+        if action.assign and action.assign not in _ASSIGN_WORDS:
+            logins.add(action.assign)
+        for who in (action.notify, action.reminder.who if action.reminder else None):
+            if who and who not in _PERSON_WORDS:
                 logins.add(who)
-    return queues, logins - _NOT_LOGINS
+    return queues, logins
 
 
 def _needs_supervisor(rule: EventRuleConfig) -> bool:

@@ -92,6 +92,12 @@ def test_list_and_check(database_url, world) -> None:
         ('on = "ticket.created"\nactions = [{ note = "From {mail.from}" }]', "{mail.from}"),
         ('on = "ticket.created"\nactions = [{ queue = "Nowhere" }]', "unknown queue 'Nowhere'"),
         ('on = "ticket.created"\nactions = [{ assign = "ghost" }]', "unknown operator 'ghost'"),
+        ('on = "ticket.created"\nactions = [{ notify = "round-robin" }]', "unknown operator 'round-robin'"),
+        ('on = "ticket.created"\nactions = [{ assign = "assignee" }]', "unknown operator 'assignee'"),
+        (
+            'on = "ticket.created"\nactions = [{ reminder = { text = "x", who = "least-loaded" } }]',
+            "unknown operator 'least-loaded'",
+        ),
         ('on = "ticket.dreamt"\nactions = [{ priority = "high" }]', "rules.0.on.0"),
         # blank: "OK" to the check, then failed on every ticket
         ('on = "ticket.created"\nactions = [{ note = "  " }]', "note is blank"),
