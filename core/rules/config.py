@@ -108,7 +108,20 @@ class RuleConditions(BaseModel):
     @field_validator("sender_domain")
     @classmethod
     def _domains(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [domain.strip().lower().lstrip("@") for domain in value]
+        """As addresses are stored: lower case, IDNA (``почта.рф`` never matched the sender's
+        ``xn--80a1acny.xn--p1ai``)."""
+        if value is None:
+            return None
+        domains = []
+        for domain in value:
+            cleaned = domain.strip().lower().lstrip("@").rstrip(".")
+            if not cleaned:
+                raise ValueError("a blank sender domain can never match")
+            try:
+                domains.append(cleaned.encode("idna").decode("ascii"))
+            except UnicodeError:
+                raise ValueError(f"not an email domain: {domain!r}") from None
+        return domains
 
     def given(self) -> dict[str, Any]:
         """The conditions set, by name."""

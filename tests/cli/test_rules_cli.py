@@ -214,3 +214,22 @@ def test_a_message_is_read_only_as_far_as_a_message_goes(database_url, world) ->
         result = hotline(database_url, config, "rules", "test", str(path))
         assert result.exit_code == 2, result.output
         assert f"{path}: " in result.stderr and says in result.stderr and "Traceback" not in result.output
+
+
+def test_a_sender_domain_matches_as_written_in_any_script(database_url, world) -> None:
+    """``sender_domain = ["почта.рф"]`` never matched: the sender's address is stored in IDNA
+    (``xn--80a1acny.xn--p1ai``); a blank domain, never true, passed the check."""
+    config = config_with(
+        world,
+        '[[rules]]\nname = "rf"\non = "mail.received"\nwhen = { sender_domain = ["Почта.РФ"] }\n'
+        'actions = [{ priority = "high" }]\n',
+    )
+    message = world / "rf.eml"
+    message.write_bytes(EML.replace(b"ivan@client.example", "ivan@почта.рф".encode()))
+    result = hotline(database_url, config, "rules", "test", str(message), "--json")
+    assert result.exit_code == 0, result.output
+    [verdict] = json.loads(result.stdout)[-1]["rules"]
+    assert verdict["matched"], verdict
+    blank = config_with(world, config.read_text(encoding="utf-8").replace("Почта.РФ", " "))
+    refused = hotline(database_url, blank, "rules", "check")
+    assert refused.exit_code == 2 and "a blank sender domain can never match" in refused.stderr
