@@ -92,6 +92,10 @@ def test_list_and_check(database_url, world) -> None:
         ('on = "ticket.created"\nactions = [{ note = "From {mail.from}" }]', "{mail.from}"),
         ('on = "ticket.created"\nactions = [{ queue = "Nowhere" }]', "unknown queue 'Nowhere'"),
         ('on = "ticket.created"\nactions = [{ assign = "ghost" }]', "unknown operator 'ghost'"),
+        (
+            'on = "ticket.created"\nwhen = { client_group = ["Glod"] }\nactions = [{ priority = "high" }]',
+            "unknown client group 'Glod'",
+        ),
         ('on = "ticket.created"\nactions = [{ notify = "round-robin" }]', "unknown operator 'round-robin'"),
         ('on = "ticket.created"\nactions = [{ assign = "assignee" }]', "unknown operator 'assignee'"),
         (
