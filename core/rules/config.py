@@ -21,6 +21,7 @@ from hotline.core.enums import Priority, TicketStatus
 from hotline.core.errors import ConfigError
 from hotline.core.kb.text import stems
 from hotline.core.sla.duration import parse_duration
+from hotline.core.text import MAX_NOTES, MAX_REMINDER_TEXT
 
 EVENTS = ("ticket.created", "ticket.updated", "mail.received", "call.logged", "client.created")
 TICKET_EVENTS = frozenset({"ticket.created", "ticket.updated", "mail.received"})
@@ -236,7 +237,22 @@ class RuleAction(BaseModel):
         kind, value = self.kind, self.argument
         if isinstance(value, str) and not value.strip():  # accepted by the check, failed on every event
             raise ValueError(f"{kind} is blank, so the action could never apply")
+        for what, template, at_most in self._capped():
+            written = len(_TEMPLATE_FIELD.sub("", template))  # the fields only add to it
+            if written > at_most:
+                raise ValueError(
+                    f"{what} is {written:,} characters without its fields; one holds at most {at_most:,},"
+                    " so the action could never apply"
+                )
         return self
+
+    def _capped(self) -> list[tuple[str, str, int]]:
+        """The templates a service caps (a note, a reminder's text), with their caps."""
+        if self.note is not None:
+            return [("the note", self.note, MAX_NOTES)]
+        if self.reminder is not None:
+            return [("the reminder's text", self.reminder.text, MAX_REMINDER_TEXT)]
+        return []
 
     def given(self) -> dict[str, Any]:
         return {name: value for name, value in self if value is not None}

@@ -116,12 +116,23 @@ def test_list_and_check(database_url, world) -> None:
         ),
         ('on = "ticket.created"\nactions = [{ tags = [] }]', "tags names no tag"),
         (
+            'on = "ticket.created"\nactions = [{ note = "' + "x" * 100_001 + '{ticket.subject}" }]',
+            "the note is 100,001 characters without its fields; one holds at most 100,000",
+        ),
+        (
+            'on = "ticket.created"\nactions = [{ reminder = { text = "'
+            + "r" * 1001
+            + '", who = "admin" } }]',
+            "the reminder's text is 1,001 characters without its fields",
+        ),
+        (
             'on = ["ticket.created", "mail.received", "ticket.created"]\nactions = [{ note = "x" }]',
             "on lists ticket.created twice",
         ),
         ('on = "ticket.created"\nactions = [{ tags = ["vip", " "] }]', "a tag is blank"),
         ('on = "ticket.created"\nactions = [{ tags = ["a\\u001bb"] }]', "holds U+001B"),
     ],
+    ids=lambda value: value[:60],  # a note of 100,001 characters is no test id
 )
 def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:
     config = config_with(world, f'[[rules]]\nname = "bad one"\n{rule}\n')
