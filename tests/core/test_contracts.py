@@ -143,3 +143,26 @@ def test_a_too_long_or_unprintable_level_or_reference_is_refused(
     assert refused.value.where == where
     with uow_factory(readonly=True) as uow:
         assert list_contracts(uow, day=date(2026, 6, 1), client_id=clients["none"]) == []
+
+
+def test_a_deactivated_owner_is_not_the_one_warned(uow_factory, clients) -> None:
+    """The reminder of a contract ending went to the client's owner even when she was deactivated: her
+    console is locked, so nobody was warned. Now the supervisors are, as for a client without an owner."""
+    from hotline.core.models import Operator
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="olga", active=False)
+        add_contract(
+            uow,
+            client_id=clients["lapsed"],
+            level="gold",
+            starts_on=date(2026, 11, 23),
+            ends_on=date(2026, 12, 5),
+        )
+        made = create_contract_reminders(uow, zone=MOSCOW, within_days=30)
+        whose = {
+            reminder.text: uow.session.get(Operator, reminder.operator_id).login  # type: ignore[union-attr]
+            for reminder in made
+        }
+        assert whose["Contract gold of Lapsed Ltd ends 2026-12-05 (in 12 days)"] == "sue"
