@@ -150,13 +150,29 @@ def _line(line: str) -> Text:
 
 
 def _read_message(path: Path, max_bytes: int):  # type: ignore[no-untyped-def]
+    """The message file, read at most to what a message may hold: ``/dev/zero`` or a huge file was read
+    whole (a traceback, out of memory); a pipe nobody writes to says so instead of hanging."""
+    import sys
+
     from hotline.core.errors import InvalidInput
+    from hotline.core.importing.spool import spooled
     from hotline.mailbox.incoming import ConversionFailed, convert_for_intake
 
+    limit = 4 * max_bytes  # what the parser reads of one message
+    too_big = InvalidInput(
+        f"more than {limit:,} bytes: larger than any message hotline reads", where=str(path)
+    )
     try:
-        raw = path.read_bytes()
+        with spooled(path, stdin=sys.stdin.buffer, limit=limit) as readable, readable.open("rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as error:
         raise InvalidInput(f"cannot read: {error.strerror}", where=str(path)) from None
+    except InvalidInput as error:
+        raise too_big if error.message.startswith("more than") else error from None
+    if len(raw) > limit:
+        raise too_big
+    if not raw.strip():
+        raise InvalidInput("the file is empty", where=str(path))
     converted = convert_for_intake(raw, max_bytes)
     if isinstance(converted, ConversionFailed):
         raise InvalidInput(f"not a readable message: {converted}", where=str(path))

@@ -47,7 +47,10 @@ def set_(
     hours: Annotated[str, typer.Option("--hours", help="09:00-18:00, or 22:00-06:00 across midnight.")],
     days: DaysOption = "mon-fri",
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="Zone of the hours (default: the configuration's).")
+        str | None,
+        typer.Option(
+            "--timezone", help="Zone of the hours (default: her other shifts', else the configuration's)."
+        ),
     ] = None,
 ) -> None:
     """Set the operator's shift on these weekdays (replacing what those days had)."""
@@ -56,7 +59,12 @@ def set_(
     state = cli_state()
     with state.uow() as uow:
         made = set_shifts(
-            uow, login=login, days=days, hours=hours, timezone=timezone or state.settings.timezone
+            uow,
+            login=login,
+            days=days,
+            hours=hours,
+            timezone=timezone,
+            default_timezone=state.settings.timezone,
         )
     info(f"{login}: {hours} on {len(made)} day{'s' if len(made) != 1 else ''}")
 

@@ -67,6 +67,9 @@ MAX_NOTES = 100_000
 MAX_TAG = 50
 """The most characters of a tag (a client's, a ticket's)."""
 
+MAX_REMINDER_TEXT = 1000
+"""The most characters of a reminder's text."""
+
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -21,6 +21,7 @@ from hotline.core.enums import Priority, TicketStatus
 from hotline.core.errors import ConfigError
 from hotline.core.kb.text import stems
 from hotline.core.sla.duration import parse_duration
+from hotline.core.text import MAX_NOTES, MAX_REMINDER_TEXT
 
 EVENTS = ("ticket.created", "ticket.updated", "mail.received", "call.logged", "client.created")
 TICKET_EVENTS = frozenset({"ticket.created", "ticket.updated", "mail.received"})
@@ -108,7 +109,20 @@ class RuleConditions(BaseModel):
     @field_validator("sender_domain")
     @classmethod
     def _domains(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [domain.strip().lower().lstrip("@") for domain in value]
+        """As addresses are stored: lower case, IDNA (``почта.рф`` never matched the sender's
+        ``xn--80a1acny.xn--p1ai``)."""
+        if value is None:
+            return None
+        domains = []
+        for domain in value:
+            cleaned = domain.strip().lower().lstrip("@").rstrip(".")
+            if not cleaned:
+                raise ValueError("a blank sender domain can never match")
+            try:
+                domains.append(cleaned.encode("idna").decode("ascii"))
+            except UnicodeError:
+                raise ValueError(f"not an email domain: {domain!r}") from None
+        return domains
 
     def given(self) -> dict[str, Any]:
         """The conditions set, by name."""
@@ -223,7 +237,22 @@ class RuleAction(BaseModel):
         kind, value = self.kind, self.argument
         if isinstance(value, str) and not value.strip():  # accepted by the check, failed on every event
             raise ValueError(f"{kind} is blank, so the action could never apply")
+        for what, template, at_most in self._capped():
+            written = len(_TEMPLATE_FIELD.sub("", template))  # the fields only add to it
+            if written > at_most:
+                raise ValueError(
+                    f"{what} is {written:,} characters without its fields; one holds at most {at_most:,},"
+                    " so the action could never apply"
+                )
         return self
+
+    def _capped(self) -> list[tuple[str, str, int]]:
+        """The templates a service caps (a note, a reminder's text), with their caps."""
+        if self.note is not None:
+            return [("the note", self.note, MAX_NOTES)]
+        if self.reminder is not None:
+            return [("the reminder's text", self.reminder.text, MAX_REMINDER_TEXT)]
+        return []
 
     def given(self) -> dict[str, Any]:
         return {name: value for name, value in self if value is not None}
@@ -286,7 +315,11 @@ class EventRuleConfig(BaseModel):
 
     def problems(self) -> list[str]:
         """Why this rule could never do what it says (empty: it can)."""
-        found: list[str] = []
+        found: list[str] = [
+            f"on lists {event} twice: the rule would run twice on each"  # it did: two notes, two mails
+            for event in dict.fromkeys(self.on)
+            if self.on.count(event) > 1
+        ]
         given = self.when.given()
         for name, value in given.items():
             if isinstance(value, list) and not value:

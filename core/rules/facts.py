@@ -101,7 +101,9 @@ class EventFacts:
         from hotline.core.services.contracts import contract_level_of
 
         client = self.client
-        return contract_level_of(self.uow, client.id, at=self.at) if client is not None else None
+        book = getattr(self.uow, "rules", None)  # the rule book carries the centre's zone
+        zone = book.zone if book is not None else None
+        return contract_level_of(self.uow, client.id, at=self.at, zone=zone) if client is not None else None
 
     @cached_property
     def client_email(self) -> str | None:

@@ -1,5 +1,5 @@
-"""Checking the rules against the database (``hotline rules check``): the queues and operators they name
-exist, and someone can be "supervisor" when a rule needs one."""
+"""Checking the rules against the database (``hotline rules check``): the queues, client groups and
+operators they name exist, and someone can be "supervisor" when a rule needs one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from hotline.core.errors import ConfigError
-from hotline.core.models import Operator, Queue
+from hotline.core.models import ClientGroup, Operator, Queue
 from hotline.core.rules.config import ROUTING, EventRuleConfig
 
 if TYPE_CHECKING:
@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
     from hotline.core.db import UnitOfWork
 
-_NOT_LOGINS = {*ROUTING, "supervisor", "assignee"}
+_ASSIGN_WORDS = {*ROUTING, "supervisor"}
+_PERSON_WORDS = {"supervisor", "assignee"}
+"""What assign, and notify or a reminder's who, take besides a login: "round-robin" names nobody to
+notify and "assignee" nobody to assign (they passed the check as words, then failed on every event)."""
 
 
 def _named(rule: EventRuleConfig) -> tuple[set[str], set[str]]:
@@ -26,10 +29,12 @@ def _named(rule: EventRuleConfig) -> tuple[set[str], set[str]]:
     for action in rule.actions:
         if action.queue:
             queues.add(action.queue)
-        for who in (action.assign, action.notify, action.reminder.who if action.reminder else None):
-            if who:
+        if action.assign and action.assign not in _ASSIGN_WORDS:
+            logins.add(action.assign)
+        for who in (action.notify, action.reminder.who if action.reminder else None):
+            if who and who not in _PERSON_WORDS:
                 logins.add(who)
-    return queues, logins - _NOT_LOGINS
+    return queues, logins
 
 
 def _needs_supervisor(rule: EventRuleConfig) -> bool:
@@ -41,6 +46,7 @@ def _needs_supervisor(rule: EventRuleConfig) -> bool:
 def rule_problems(uow: UnitOfWork, rules: Sequence[EventRuleConfig]) -> list[str]:
     """Each problem as ``rules[i] (rule 'name'): reason``; empty when every rule can work."""
     queues = set(uow.session.exec(select(Queue.name)))
+    groups = set(uow.session.exec(select(ClientGroup.name)))
     active = {login for login, on in uow.session.exec(select(Operator.login, Operator.active)) if on}
     known = set(uow.session.exec(select(Operator.login)))
     supervisors = uow.session.exec(
@@ -51,6 +57,10 @@ def rule_problems(uow: UnitOfWork, rules: Sequence[EventRuleConfig]) -> list[str
         where = f"rules[{index}] (rule {rule.name!r})"
         named_queues, logins = _named(rule)
         problems += [f"{where}: unknown queue {name!r}" for name in sorted(named_queues - queues)]
+        problems += [  # a typo never matched, as a queue's would not
+            f"{where}: unknown client group {name!r}"
+            for name in sorted(set(rule.when.client_group or []) - groups)
+        ]
         problems += [f"{where}: unknown operator {login!r}" for login in sorted(logins - known)]
         problems += [
             f"{where}: operator {login!r} is deactivated" for login in sorted((logins & known) - active)

@@ -295,6 +295,8 @@ def list_contracts(
 ) -> list[ContractView]:
     query = select(Contract, Client.name).join(Client, col(Client.id) == col(Contract.client_id))
     if client_id is not None:
+        if not fits_id(client_id) or uow.session.get(Client, client_id) is None:
+            raise NotFound(f"no client {client_id}", where="--client")  # not an empty list, as if it had none
         query = query.where(Contract.client_id == client_id)
     rows = uow.session.exec(query.order_by(col(Contract.ends_on), col(Contract.id)))
     return [
@@ -318,9 +320,16 @@ def contracts_ending(uow: UnitOfWork, *, day: date, within_days: int) -> list[Co
     return [view for view in list_contracts(uow, day=day, warn_days=within_days) if view.state == "ending"]
 
 
+def _active(uow: UnitOfWork, operator_id: int) -> bool:
+    from hotline.core.models import Operator
+
+    operator = uow.session.get(Operator, operator_id)
+    return operator is not None and operator.active
+
+
 def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: int) -> list[Reminder]:
-    """A reminder, due now, for each contract ending within ``within_days``: to the client's owner (else
-    its organisation's), else to every active supervisor; once per contract and end date, however often
+    """A reminder, due now, for each contract ending within ``within_days``: to the client's active owner
+    (else its organisation's), else to every active supervisor; once per contract and end date, however often
     this runs (``dedupe_key``), so ``reminders due`` and the console's reminder list warn of it."""
     from hotline.core.models import Operator, Reminder
     from hotline.core.models.enums import ReminderStatus
@@ -331,7 +340,11 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
     supervisors: list[int] | None = None
     created: list[Reminder] = []
     for view in contracts_ending(uow, day=today, within_days=within_days):
-        owners = [c.owner_id for c in _chain(uow, view.client_id) if c.owner_id is not None][:1]
+        owners = [
+            c.owner_id
+            for c in _chain(uow, view.client_id)
+            if c.owner_id is not None and _active(uow, c.owner_id)  # a deactivated owner sees nothing
+        ][:1]
         if not owners:
             if supervisors is None:
                 supervisors = list(

@@ -24,13 +24,13 @@ from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.text import checked_text
+from hotline.core.text import MAX_REMINDER_TEXT, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
     from hotline.core.sla.calendar import BusinessCalendar
 
-MAX_TEXT_CHARS = 1000
+MAX_TEXT_CHARS = MAX_REMINDER_TEXT
 DEFAULT_MORNING = time(9, 0)
 WORKING_WEEKDAYS = range(5)  # Monday to Friday, when no business calendar is configured
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -63,9 +63,19 @@ def leave_queue(uow: UnitOfWork, *, login: str, queue: str) -> bool:
     return True
 
 
-def set_shifts(uow: UnitOfWork, *, login: str, days: str, hours: str, timezone: str) -> list[Shift]:
+def set_shifts(
+    uow: UnitOfWork,
+    *,
+    login: str,
+    days: str,
+    hours: str,
+    timezone: str | None,
+    default_timezone: str | None = None,
+) -> list[Shift]:
     """Replace the operator's shifts on ``days`` (``mon-fri``) by ``hours`` (``22:00-06:00`` runs past
-    midnight); ``InvalidInput`` names a bad value."""
+    midnight); ``InvalidInput`` names a bad value. One operator's week is in one zone: ``timezone``
+    None is the zone of her other shifts, else ``default_timezone``; another zone than theirs is refused
+    (``shifts show`` named the first shift's zone for every day, and the roster read today by it)."""
     _supervisor(uow)
     try:
         weekdays = parse_weekdays(days)
@@ -75,11 +85,25 @@ def set_shifts(uow: UnitOfWork, *, login: str, days: str, hours: str, timezone: 
         start, end = parse_shift_span(hours)
     except ValueError as error:
         raise InvalidInput(str(error), where="--hours") from None
+    operator = get_operator(uow, login=login)
+    kept = uow.session.exec(
+        select(Shift.timezone).where(Shift.operator_id == operator.id, col(Shift.weekday).notin_(weekdays))
+    ).first()
+    if timezone is not None and not timezone.strip():
+        raise InvalidInput("a blank time zone", where="--timezone")
+    timezone = timezone or kept or default_timezone
+    if not timezone:
+        raise InvalidInput("say in which time zone the hours are", where="--timezone")
     try:
         known_zone(timezone)
     except ValueError as error:
         raise InvalidInput(str(error), where="--timezone") from None
-    operator = get_operator(uow, login=login)
+    if kept is not None and kept != timezone:
+        raise InvalidInput(
+            f"{login}'s other shifts are in {kept}: one operator's week is in one zone"
+            f" (give --timezone {kept}, or set every day with --days all)",
+            where="--timezone",
+        )
     _delete_shifts(uow, operator, weekdays)
     made = [
         Shift(operator_id=operator.id, weekday=day, start_minute=start, end_minute=end, timezone=timezone)  # type: ignore[arg-type]

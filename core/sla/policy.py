@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotline.core.sla.calendar import BusinessCalendar
 from hotline.core.sla.config import CalendarConfig, EscalationRuleConfig, SlaPolicyConfig
@@ -28,6 +29,8 @@ class SlaSetup:
     policies: Sequence[SlaPolicyConfig] = ()
     rules: Sequence[EscalationRuleConfig] = ()
     source: str = "configuration"
+    zone: ZoneInfo | None = None
+    """The call centre's zone: a contract's first and last days are its local days (None: UTC's)."""
     _calendars: dict[str, BusinessCalendar] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -38,6 +41,7 @@ class SlaSetup:
             policies=list(settings.sla),
             rules=list(settings.escalation),
             source=source,
+            zone=settings.zone,
         )
 
     def calendar(self, name: str | None) -> BusinessCalendar:

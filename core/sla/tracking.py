@@ -13,16 +13,20 @@ from hotline.core.models.sla import TicketSla
 from hotline.core.sla.policy import SlaSetup, target
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from hotline.core.db import UnitOfWork
     from hotline.core.sla.config import SlaPolicyConfig
 
 
-def contract_of(uow: UnitOfWork, ticket: Ticket, queue: str | None) -> str | None:
-    """The level that chooses the ticket's policy: the client's contract active when the ticket was
-    opened (covering its queue), else the client's group's label."""
+def contract_of(
+    uow: UnitOfWork, ticket: Ticket, queue: str | None, zone: ZoneInfo | None = None
+) -> str | None:
+    """The level that chooses the ticket's policy: the client's contract active on the (local) day the
+    ticket was opened (covering its queue), else the client's group's label."""
     from hotline.core.services.contracts import contract_level_of
 
-    return contract_level_of(uow, ticket.client_id, at=ticket.created_at, queue=queue)
+    return contract_level_of(uow, ticket.client_id, at=ticket.created_at, queue=queue, zone=zone)
 
 
 def sla_row(uow: UnitOfWork, ticket: Ticket) -> TicketSla | None:
@@ -39,7 +43,7 @@ def start_clocks(
     policy = sla.resolve(
         queue=queue.name if queue else "",
         priority=ticket.priority,
-        contract=contract_of(uow, ticket, queue.name if queue else None),
+        contract=contract_of(uow, ticket, queue.name if queue else None, sla.zone),
     )
     row = None if fresh else sla_row(uow, ticket)
     if row is None:

@@ -120,3 +120,10 @@ def test_the_queues_covered_exist(database_url, acme, engine, clock) -> None:
     assert contract["queues"] == ["Support"]
     early = hotline(database_url, "contracts", "end", str(contract["id"]), "--on", "2025-12-31")
     assert early.exit_code == 2 and "--on: the contract would end before it starts" in early.stderr
+
+
+def test_listing_the_contracts_of_a_client_nobody_has_is_exit_2(database_url, acme) -> None:
+    """``contracts list --client 999`` printed an empty table, exit 0, as for a client without any."""
+    result = hotline(database_url, "contracts", "list", "--client", str(acme + 999))
+    assert result.exit_code == 2 and f"--client: no client {acme + 999}" in result.stderr, result.output
+    assert hotline(database_url, "contracts", "list", "--client", str(acme)).exit_code == 0

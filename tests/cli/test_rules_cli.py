@@ -107,6 +107,16 @@ def test_list_is_refused_to_an_unknown_or_deactivated_operator(database_url, wor
         ('on = "ticket.created"\nactions = [{ note = "From {mail.from}" }]', "{mail.from}"),
         ('on = "ticket.created"\nactions = [{ queue = "Nowhere" }]', "unknown queue 'Nowhere'"),
         ('on = "ticket.created"\nactions = [{ assign = "ghost" }]', "unknown operator 'ghost'"),
+        (
+            'on = "ticket.created"\nwhen = { client_group = ["Glod"] }\nactions = [{ priority = "high" }]',
+            "unknown client group 'Glod'",
+        ),
+        ('on = "ticket.created"\nactions = [{ notify = "round-robin" }]', "unknown operator 'round-robin'"),
+        ('on = "ticket.created"\nactions = [{ assign = "assignee" }]', "unknown operator 'assignee'"),
+        (
+            'on = "ticket.created"\nactions = [{ reminder = { text = "x", who = "least-loaded" } }]',
+            "unknown operator 'least-loaded'",
+        ),
         ('on = "ticket.dreamt"\nactions = [{ priority = "high" }]', "rules.0.on.0"),
         # blank: "OK" to the check, then failed on every ticket
         ('on = "ticket.created"\nactions = [{ note = "  " }]', "note is blank"),
@@ -120,9 +130,24 @@ def test_list_is_refused_to_an_unknown_or_deactivated_operator(database_url, wor
             "mail.to (rule 'bad one'): to is requester, client, assignee or one address",
         ),
         ('on = "ticket.created"\nactions = [{ tags = [] }]', "tags names no tag"),
+        (
+            'on = "ticket.created"\nactions = [{ note = "' + "x" * 100_001 + '{ticket.subject}" }]',
+            "the note is 100,001 characters without its fields; one holds at most 100,000",
+        ),
+        (
+            'on = "ticket.created"\nactions = [{ reminder = { text = "'
+            + "r" * 1001
+            + '", who = "admin" } }]',
+            "the reminder's text is 1,001 characters without its fields",
+        ),
+        (
+            'on = ["ticket.created", "mail.received", "ticket.created"]\nactions = [{ note = "x" }]',
+            "on lists ticket.created twice",
+        ),
         ('on = "ticket.created"\nactions = [{ tags = ["vip", " "] }]', "a tag is blank"),
         ('on = "ticket.created"\nactions = [{ tags = ["a\\u001bb"] }]', "holds U+001B"),
     ],
+    ids=lambda value: value[:60],  # a note of 100,001 characters is no test id
 )
 def test_bad_rules_name_the_file_the_rule_and_the_reason(database_url, world, rule, reason) -> None:
     config = config_with(world, f'[[rules]]\nname = "bad one"\n{rule}\n')
@@ -201,3 +226,40 @@ def test_explain_and_test_send_no_escape_sequence_to_the_terminal(database_url, 
         assert result.exit_code == 0, result.output
         assert "red [31m]0;title rule" not in result.stdout
         assert "red rule" in result.stdout and "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_a_message_is_read_only_as_far_as_a_message_goes(database_url, world) -> None:
+    """``rules test /dev/zero`` (or a huge file) read on until memory ran out: a MemoryError traceback;
+    an empty file was tested as a message."""
+    config = config_with(world, "[mail]\nmax_message_bytes = 1000\n" + RULES)
+    huge = world / "huge.eml"
+    huge.write_bytes(EML + b"x" * 5000)
+    empty = world / "empty.eml"
+    empty.write_bytes(b"")
+    for path, says in (
+        ("/dev/zero", "more than 4,000 bytes"),
+        (huge, "more than 4,000 bytes"),
+        (empty, "empty"),
+    ):
+        result = hotline(database_url, config, "rules", "test", str(path))
+        assert result.exit_code == 2, result.output
+        assert f"{path}: " in result.stderr and says in result.stderr and "Traceback" not in result.output
+
+
+def test_a_sender_domain_matches_as_written_in_any_script(database_url, world) -> None:
+    """``sender_domain = ["почта.рф"]`` never matched: the sender's address is stored in IDNA
+    (``xn--80a1acny.xn--p1ai``); a blank domain, never true, passed the check."""
+    config = config_with(
+        world,
+        '[[rules]]\nname = "rf"\non = "mail.received"\nwhen = { sender_domain = ["Почта.РФ"] }\n'
+        'actions = [{ priority = "high" }]\n',
+    )
+    message = world / "rf.eml"
+    message.write_bytes(EML.replace(b"ivan@client.example", "ivan@почта.рф".encode()))
+    result = hotline(database_url, config, "rules", "test", str(message), "--json")
+    assert result.exit_code == 0, result.output
+    [verdict] = json.loads(result.stdout)[-1]["rules"]
+    assert verdict["matched"], verdict
+    blank = config_with(world, config.read_text(encoding="utf-8").replace("Почта.РФ", " "))
+    refused = hotline(database_url, blank, "rules", "check")
+    assert refused.exit_code == 2 and "a blank sender domain can never match" in refused.stderr

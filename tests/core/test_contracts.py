@@ -143,3 +143,58 @@ def test_a_too_long_or_unprintable_level_or_reference_is_refused(
     assert refused.value.where == where
     with uow_factory(readonly=True) as uow:
         assert list_contracts(uow, day=date(2026, 6, 1), client_id=clients["none"]) == []
+
+
+def test_a_deactivated_owner_is_not_the_one_warned(uow_factory, clients) -> None:
+    """The reminder of a contract ending went to the client's owner even when she was deactivated: her
+    console is locked, so nobody was warned. Now the supervisors are, as for a client without an owner."""
+    from hotline.core.models import Operator
+    from hotline.core.services.operators import set_operator_active
+
+    with uow_factory() as uow:
+        set_operator_active(uow, login="olga", active=False)
+        add_contract(
+            uow,
+            client_id=clients["lapsed"],
+            level="gold",
+            starts_on=date(2026, 11, 23),
+            ends_on=date(2026, 12, 5),
+        )
+        made = create_contract_reminders(uow, zone=MOSCOW, within_days=30)
+        whose = {
+            reminder.text: uow.session.get(Operator, reminder.operator_id).login  # type: ignore[union-attr]
+            for reminder in made
+        }
+        assert whose["Contract gold of Lapsed Ltd ends 2026-12-05 (in 12 days)"] == "sue"
+
+
+@pytest.mark.parametrize(
+    ("local", "policy", "flagged"),
+    [
+        ("2026-12-01T01:00:00+03:00", "Support/*/gold", False),  # the first day, at one in the morning
+        ("2026-11-30T23:00:00+03:00", "Support/*", True),  # the day before: not yet
+        ("2026-12-31T23:30:00+03:00", "Support/*/gold", False),  # the last day, late in the evening
+        ("2027-01-01T01:00:00+03:00", "Support/*", True),  # the day after
+    ],
+)
+def test_a_contracts_days_are_the_centres_local_days(engine, clients, local, policy, flagged) -> None:
+    """A Moscow ticket opened at 01:00 on a contract's first day (22:00 UTC the day before) got no
+    contract and was tagged contract-expired; one at 01:00 the day after its last was still covered:
+    the days were UTC's, while ``contracts list`` and the README count the centre's."""
+    from dataclasses import replace
+    from datetime import datetime
+
+    from hotline.core.clock import FixedClock
+
+    setup = replace(setup_from_toml(), zone=MOSCOW)
+    with UnitOfWork(engine, clock=FixedClock(datetime.fromisoformat(local))) as uow:
+        add_contract(
+            uow,
+            client_id=clients["lapsed"],
+            level="gold",
+            starts_on=date(2026, 12, 1),
+            ends_on=date(2026, 12, 31),
+        )
+        ticket = create_ticket(uow, subject="Help", queue="Support", client_id=clients["lapsed"], sla=setup)
+        assert uow.session.get(TicketSla, ticket.id).policy == policy
+        assert (EXPIRED_TAG in ticket.tags) is flagged

@@ -34,6 +34,7 @@ from hotline.core.text import MAX_NOTES, checked_text
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from hotline.core.attribution import Attribution
     from hotline.core.db import UnitOfWork
@@ -164,10 +165,11 @@ def create_tickets(
     }
     now = uow.now()
     facts = contract_facts(uow, [draft.client_id for draft in drafts])
+    zone = sla.zone if sla is not None else None  # a contract's days are the centre's local days
     numbers = reserve_numbers(uow, len(drafts))
     rows, clocks = [], []
     for draft, subject, number in zip(drafts, subjects, numbers, strict=True):
-        row = _ticket_row(draft, subject, number, rows_of_queue[draft.queue], assignees, facts, now)
+        row = _ticket_row(draft, subject, number, rows_of_queue[draft.queue], assignees, facts, now, zone)
         if sla is not None:
             clocks.append(_start_clocks(row, sla, rows_of_queue[draft.queue].name, facts, now))
         rows.append(row)
@@ -209,6 +211,7 @@ def _ticket_row(
     assignees: Mapping[str, int | None],
     facts: ContractFacts,
     now: datetime,
+    zone: ZoneInfo | None,
 ) -> dict[str, Any]:
     return {
         "number": number,
@@ -227,7 +230,7 @@ def _ticket_row(
         "first_response_due_at": None,
         "resolution_due_at": None,
         "version": 1,
-        "tags": [EXPIRED_TAG] if facts.expired(draft.client_id, at=now) else [],
+        "tags": [EXPIRED_TAG] if facts.expired(draft.client_id, at=now, zone=zone) else [],
         "source": draft.attribution.source if draft.attribution else None,
         "campaign": draft.attribution.campaign if draft.attribution else None,
     }
@@ -238,9 +241,8 @@ def _start_clocks(
 ) -> dict[str, Any]:
     """The new ticket's clocks row (without its ticket id), its policy chosen by the queue, the
     priority and the client's contract; sets the ticket's due times in ``row``."""
-    policy = sla.resolve(
-        queue=queue, priority=row["priority"], contract=facts.level(row["client_id"], at=now, queue=queue)
-    )
+    level = facts.level(row["client_id"], at=now, queue=queue, zone=sla.zone)
+    policy = sla.resolve(queue=queue, priority=row["priority"], contract=level)
     clock = tracking.clock_values(policy, start=now) | {
         "last_activity_at": now,
         "pending_since": None,

@@ -183,3 +183,25 @@ def test_a_swapped_day_takes_no_second_swap_nor_days_off(uow_factory, night_and_
         assert is_on_shift(uow, login="dan", at=msk(25, 23)) and is_on_shift(
             uow, login="nina", at=msk(25, 10)
         )
+
+
+def test_one_operators_week_is_in_one_zone(uow_factory, night_and_day) -> None:
+    """dan's Monday in Tokyo and the rest in Moscow was accepted; ``shifts show`` then named Tokyo for
+    every day, and the roster read "today" by it."""
+    with uow_factory() as uow, pytest.raises(InvalidInput, match="dan's other shifts are in Europe/Moscow"):
+        set_shifts(uow, login="dan", days="mon", hours="09:00-18:00", timezone="Asia/Tokyo")
+    with uow_factory() as uow, pytest.raises(InvalidInput, match="a blank time zone"):
+        set_shifts(uow, login="dan", days="mon", hours="09:00-18:00", timezone=" ")
+    with uow_factory() as uow:  # no zone: her other shifts' (not the default); every day: any zone
+        [monday] = set_shifts(
+            uow, login="dan", days="mon", hours="10:00-19:00", timezone=None, default_timezone="UTC"
+        )
+        assert monday.timezone == "Europe/Moscow"
+        set_shifts(uow, login="dan", days="all", hours="09:00-18:00", timezone="Asia/Tokyo")
+        add_operator(uow, login="new", role=Role.OPERATOR)
+        [first] = set_shifts(
+            uow, login="new", days="sat", hours="09:00-18:00", timezone=None, default_timezone="UTC"
+        )
+        assert first.timezone == "UTC"
+    with uow_factory(readonly=True) as uow:
+        assert schedule_of(uow, login="dan").timezone == "Asia/Tokyo"
