@@ -29,6 +29,7 @@ from hotline.core.services.mail.delivery import (
     mark_sent,
     release,
 )
+from hotline.core.services.mail.queued_rows import not_queued_by_hotline
 from hotline.core.settings import MailAccount, Settings
 from hotline.mailbox.imap import ssl_context
 
@@ -146,6 +147,10 @@ class Sender:
                 with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
                     delivery = adopt_domain(uow, delivery=queued, from_address=account.from_address)
                     files = delivery_files(uow, delivery=delivery)
+                forged = not_queued_by_hotline(delivery, from_address=account.from_address)
+                if forged is not None:  # an operator's role wrote it in SQL: never sent
+                    self._failed(delivery, f"not sent: {forged}", True, report)
+                    continue
                 try:
                     message = build_message(
                         delivery, from_address=account.from_address, clock=self.clock, files=files

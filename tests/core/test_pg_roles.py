@@ -1060,3 +1060,96 @@ def test_a_role_name_with_a_control_character_is_refused_not_a_database_error(
         engine.dispose()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f'DROP ROLE "{odd}"')
+
+
+_EVENT = (
+    "INSERT INTO ticket_event (ticket_id, kind, author_id, author, body, data, created_at)"
+    " VALUES (:ticket, 'note', :author_id, :author, 'forged', '{}', now()) RETURNING id"
+)
+_CALL = (
+    "INSERT INTO interaction (client_id, kind, started_at, notes, operator_id, created_at)"
+    " VALUES (:client, 'call', now(), 'forged', :operator, now()) RETURNING id"
+)
+
+
+def _ids(engine, *logins: str) -> list[int]:
+    with engine.connect() as connection:
+        return [
+            connection.execute(text("SELECT id FROM operator WHERE login = :l"), {"l": login}).scalar_one()
+            for login in logins
+        ]
+
+
+def test_an_operator_role_may_not_name_another_operator_as_an_author_in_sql(
+    roles: Roles, engine, clock, database_url: str
+) -> None:
+    """Anna's role could INSERT a note or a call naming Sue (or the admin) as who wrote it, or UPDATE
+    her own line to name Sue; each is refused. Her own lines, a mail sender's address and a rule's
+    name still land, a ``system`` line is recorded as hers, and the system account names anyone."""
+    from hotline.core.models.enums import InteractionKind
+    from hotline.core.services.clients import ClientDraft, create_client
+    from hotline.core.services.interactions import log_interaction
+    from hotline.core.services.tickets import add_note, create_ticket
+
+    anna_id, sue_id = _ids(engine, roles.anna, roles.sue)
+    anna = make_engine(roles.url(database_url, roles.anna))
+    cron = make_engine(roles.url(database_url, roles.cron))
+    try:
+        with UnitOfWork(anna, clock=clock, via="console") as uow:  # the normal flows, as her console
+            client = create_client(uow, draft=ClientDraft(name="Ivan"), default_region="RU").id
+            log_interaction(uow, client_id=client, kind=InteractionKind.NOTE, notes="hers")
+            ticket = create_ticket(uow, subject="hers", queue="Support", body="first", client_id=client)
+            add_note(uow, number=ticket.number, expected_version=None, body="a note", sla=None)
+            number, ticket_id = ticket.number, ticket.id
+        forgeries = [
+            (_EVENT, {"ticket": ticket_id, "author_id": sue_id, "author": roles.sue}),
+            (_EVENT, {"ticket": ticket_id, "author_id": None, "author": roles.sue}),
+            (_EVENT, {"ticket": ticket_id, "author_id": None, "author": f" {roles.sue.upper()} "}),
+            (_EVENT, {"ticket": ticket_id, "author_id": anna_id, "author": "admin"}),
+            (_EVENT, {"ticket": ticket_id, "author_id": sue_id, "author": roles.anna}),
+            (_CALL, {"client": client, "operator": sue_id}),
+            (
+                "UPDATE ticket_event SET author = :who WHERE ticket_id = :t",
+                {"who": roles.sue, "t": ticket_id},
+            ),
+            ("UPDATE ticket_event SET author_id = :id WHERE ticket_id = :t", {"id": sue_id, "t": ticket_id}),
+            ("UPDATE interaction SET operator_id = :id WHERE client_id = :c", {"id": sue_id, "c": client}),
+        ]
+        for statement, values in forgeries:
+            refused = r"may not (write a ticket line|log an interaction) as"
+            with pytest.raises(DBAPIError, match=refused), anna.begin() as connection:
+                connection.execute(text(statement), values)
+        kept = {}
+        with anna.begin() as connection:
+            for author in (roles.anna, "ivan@example.com", "rule: vip", "system"):
+                kept[author] = connection.execute(
+                    text(_EVENT), {"ticket": ticket_id, "author_id": None, "author": author}
+                ).scalar_one()
+            connection.execute(
+                text(_EVENT), {"ticket": ticket_id, "author_id": anna_id, "author": roles.anna}
+            )
+            connection.execute(text(_CALL), {"client": client, "operator": anna_id})
+            connection.execute(text(_CALL), {"client": client, "operator": None})
+            connection.execute(
+                text("UPDATE ticket_event SET body = 'edited' WHERE ticket_id = :t"), {"t": ticket_id}
+            )
+        with cron.begin() as connection:  # the system account: mail intake names the sender, a PBX the agent
+            connection.execute(text(_EVENT), {"ticket": ticket_id, "author_id": sue_id, "author": roles.sue})
+            connection.execute(text(_CALL), {"client": client, "operator": sue_id})
+    finally:
+        anna.dispose()
+        cron.dispose()
+    with engine.connect() as connection:
+        written = dict(
+            connection.execute(
+                text("SELECT id, author FROM ticket_event WHERE id = ANY(:ids)"), {"ids": list(kept.values())}
+            ).all()
+        )
+        authors = connection.execute(
+            text("SELECT author FROM ticket_event WHERE ticket_id = :t ORDER BY id"), {"t": ticket_id}
+        ).scalars()
+        assert sorted(set(authors)) == sorted({roles.anna, roles.sue, "ivan@example.com", "rule: vip"})
+    assert [written[kept[a]] for a in kept] == [roles.anna, "ivan@example.com", "rule: vip", roles.anna]
+    as_anna = roles.url(database_url, roles.anna)
+    noted = hotline("--db", as_anna, "tickets", "show", str(number))
+    assert noted.exit_code == 0, noted.output

@@ -182,6 +182,32 @@ def test_a_row_that_cannot_be_written_as_a_mail_fails_alone(
     assert "linefeed" in (first.last_error or "")
 
 
+def test_a_row_hotline_never_queues_is_failed_unsent(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """An operator's database role could write the outbox in SQL: a mail from another sender, or with a
+    Bcc or Cc, went out through the account's server. Such a row now fails, unsent; hotline's own go out."""
+    forged = [
+        {"headers": {"Bcc": "spy@example.org"}},
+        {"headers": {"cc": "spy@example.org"}},
+        {"headers": {"Reply-To": "spy@example.org"}},
+        {"from_address": "ceo@example.com"},
+        {"headers": {"From": "The CEO <support@example.com>"}},
+        {"headers": {"From": "support@example.com, spy@example.org"}},
+    ]
+    with uow_factory() as uow:
+        for index, extra in enumerate(forged):
+            enqueue_mail(uow, to=[f"c{index}@example.com"], subject="x", body="x", account="support", **extra)
+        enqueue_mail(uow, to=["ok@example.com"], subject="ok", body="x", from_address="Support@Example.com")
+    queue_reply(uow_factory)
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (2, len(forged))
+    assert sorted(m["To"] for m in smtp_server.messages) == ["client@example.com", "ok@example.com"]
+    rows = outbox(uow_factory)
+    assert [r.status for r in rows] == ["failed"] * len(forged) + ["sent", "sent"]
+    assert all((r.last_error or "").startswith("not sent: ") for r in rows[: len(forged)])
+
+
 def test_an_address_the_server_cannot_take_fails_alone(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any
 ) -> None:
