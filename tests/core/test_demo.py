@@ -255,19 +255,29 @@ def _schema(engine: Engine) -> set[str]:
             for (table,) in _rows(engine, "SELECT name FROM sqlite_master WHERE type = 'table'")
             for row in _rows(engine, f"PRAGMA foreign_key_list('{table}')")
         }
-    return {
-        f"{table}: {definition}"
-        for table, definition in _rows(
-            engine, "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-        )
-    } | {
-        f"{table} {name}: {definition} validated={valid}"
-        for table, name, definition, valid in _rows(
-            engine,
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
-            " WHERE connamespace = 'public'::regnamespace",
-        )
-    }
+    return (
+        {
+            f"{table}: {definition}"
+            for table, definition in _rows(
+                engine, "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+            )
+        }
+        | {
+            f"{table} {name}: {definition} validated={valid}"
+            for table, name, definition, valid in _rows(
+                engine,
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+                " WHERE connamespace = 'public'::regnamespace",
+            )
+        }
+        | {
+            f"{table} trigger {name}: enabled={enabled}"  # set aside for the load (0020's), on again after it
+            for table, name, enabled in _rows(
+                engine,
+                "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal",
+            )
+        }
+    )
 
 
 def test_the_schema_keeps_its_indexes_and_keys(engine: Engine, uow_factory: UowFactory) -> None:
@@ -275,6 +285,8 @@ def test_the_schema_keeps_its_indexes_and_keys(engine: Engine, uow_factory: UowF
     _load(uow_factory, clients=300)
     assert _schema(engine) == before
     assert any("ix_client_phone_e164" in entry for entry in before)
+    if engine.dialect.name == "postgresql":
+        assert "ticket_event trigger ticket_event_author_is_the_writer: enabled=O" in before
     assert [
         entry
         for entry in before
