@@ -108,7 +108,8 @@ def due(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Reminders whose time has come, earliest first (for cron: everyone's, as the system)."""
+    """Reminders whose time has come, earliest first: everyone's for the system account (cron), supervisors
+    and admins; an operator's own for an operator."""
     from hotline.cli.state import cli_state
     from hotline.core.services.contracts import create_contract_reminders
     from hotline.core.services.reminders import create_birthday_reminders, due_reminders
@@ -126,7 +127,7 @@ def due(
             warned = create_contract_reminders(uow, zone=zone, within_days=within)
         if warned and not as_json:
             info(f"{len(warned)} reminders of contracts ending within {within} days made")
-    with state.uow(readonly=True, as_system=not mine) as uow:
+    with state.uow(readonly=True) as uow:
         views = due_reminders(uow, operator_login=state.login if mine else None)
     if as_json:
         print_json([view.as_dict() for view in views])

@@ -219,10 +219,18 @@ def _views(uow: UnitOfWork, reminders: Sequence[Reminder]) -> list[ReminderView]
 def due_reminders(
     uow: UnitOfWork, *, operator_login: str | None = None, limit: int | None = None
 ) -> list[ReminderView]:
-    """Pending reminders whose time has come, earliest first; for one operator, or everyone's (cron)."""
+    """Pending reminders whose time has come, earliest first; for one operator, or everyone's (cron).
+
+    An operator sees only her own (another's are private): everyone's is for supervisors, admins and the
+    system account; an operator naming another operator is refused (audited)."""
     statement = select(Reminder).where(
         Reminder.status == ReminderStatus.PENDING.value, Reminder.due_at <= uow.now()
     )
+    actor = uow.actor
+    if actor is not None and actor.role == Role.OPERATOR.value:
+        if operator_login is not None and operator_login != actor.login:
+            uow.refuse("read", f"the reminders of {operator_login!r} are hers", entity="reminder")
+        operator_login = actor.login
     if operator_login is not None:
         statement = statement.where(Reminder.operator_id == _operator(uow, operator_login).id)
     statement = statement.order_by(col(Reminder.due_at), col(Reminder.id))

@@ -39,8 +39,8 @@ def client_id(uow_factory) -> int:
         return client.id or 0
 
 
-def due_json(database_url: str, now: str, *extra: str) -> list[dict]:
-    result = hotline(database_url, "reminders", "due", "--json", *extra, now=now)
+def due_json(database_url: str, now: str, *extra: str, operator: str = "anna") -> list[dict]:
+    result = hotline(database_url, "reminders", "due", "--json", *extra, now=now, operator=operator)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -80,13 +80,31 @@ def test_add_due_snooze_done(database_url: str, client_id: int) -> None:
 
 
 def test_due_makes_birthday_reminders_for_the_owner(database_url: str, client_id: int) -> None:
-    due = due_json(database_url, MONDAY_10_MSK)
+    due = due_json(database_url, MONDAY_10_MSK, operator="boris")
     assert [(r["kind"], r["operator"], r["text"]) for r in due] == [
         ("birthday", "boris", "Birthday: Анна Иванова (36)")
     ]
-    assert due_json(database_url, MONDAY_10_MSK) == due  # no duplicate on the next cron run
+    assert due_json(database_url, MONDAY_10_MSK, operator="boris") == due  # no duplicate on the next run
     mine = hotline(database_url, "reminders", "due", "--mine", "--json", operator="anna")
     assert json.loads(mine.stdout) == []
+
+
+def test_an_operator_sees_only_her_own_due_reminders(database_url: str, client_id: int, uow_factory) -> None:
+    """Boris's reminders are his: Anna's ``due`` (without ``--mine``) showed them all the same."""
+    with uow_factory() as uow:
+        add_operator(uow, login="sveta", role=Role.SUPERVISOR)
+        add_operator(uow, login="adam", role=Role.ADMIN)
+    for login in ("anna", "boris"):
+        added = hotline(database_url, "reminders", "add", f"private to {login}", "--at", "2026-11-23T09:00",
+                        operator=login)  # fmt: skip
+        assert added.exit_code == 0, added.output
+
+    def texts(operator: str) -> list[str]:
+        return [r["text"] for r in due_json(database_url, MONDAY_10_MSK, "--no-birthdays", operator=operator)]
+
+    assert texts("anna") == ["private to anna"]
+    assert texts("boris") == ["private to boris"]
+    assert texts("sveta") == texts("adam") == ["private to anna", "private to boris"]
 
 
 def test_table_and_list(database_url: str, client_id: int) -> None:
