@@ -19,7 +19,7 @@ from sqlalchemy import extract, or_
 from sqlmodel import col, select
 
 from hotline.core.changes import signal_change
-from hotline.core.clock import as_utc
+from hotline.core.clock import as_utc, within_years
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
@@ -296,11 +296,15 @@ def snooze_reminder(
     before = snapshot(reminder)
     now = uow.now()
     if choice is Snooze.TEN_MINUTES:
-        reminder.due_at = now + timedelta(minutes=10)
+        due_at = now + timedelta(minutes=10)
     elif choice is Snooze.ONE_HOUR:
-        reminder.due_at = now + timedelta(hours=1)
+        due_at = now + timedelta(hours=1)
     else:
-        reminder.due_at = next_morning(now, zone=zone, calendar=calendar)
+        due_at = next_morning(now, zone=zone, calendar=calendar)
+    # Past the last year a date may have (3000-01-01 from 31 December 2999) was saved all the same.
+    within_years(due_at, text=due_at.isoformat(), where="snooze")
+    within_years(due_at.astimezone(zone), text=due_at.astimezone(zone).isoformat(), where="snooze")
+    reminder.due_at = due_at
     reminder.status = ReminderStatus.PENDING.value
     reminder.done_at = None
     uow.session.add(reminder)

@@ -192,3 +192,17 @@ def test_no_reminder_for_a_deactivated_operator(database_url: str, client_id: in
         assert len(result.output.strip().splitlines()) == 1
     listed = hotline(database_url, "reminders", "list", "--json")
     assert json.loads(listed.stdout)["reminders"] == []
+
+
+@pytest.mark.parametrize("by", ["tomorrow", "1h", "10m"])
+def test_no_snooze_past_the_last_year(database_url: str, client_id: int, by: str) -> None:
+    """Snoozed on 31 December 2999 it was saved as due in 3000, outside the years a date may have."""
+    added = hotline(database_url, "reminders", "add", "last call", "--at", "2999-12-31T10:00")
+    assert added.exit_code == 0, added.output
+    (reminder,) = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    late = "2999-12-31T23:55:00+00:00"
+    result = hotline(database_url, "reminders", "snooze", str(reminder["id"]), by, now=late)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("hotline: error: snooze: ") and "1970–2999" in result.stderr
+    (after,) = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    assert after["due_at"] == reminder["due_at"]
