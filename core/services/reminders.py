@@ -148,6 +148,12 @@ def create_reminders(
         ticket = uow.session.get(Ticket, ticket_id)
         if ticket is None:
             raise NotFound(f"no ticket with id {ticket_id}")
+        if client_id is not None and ticket.client_id is not None and client_id != ticket.client_id:
+            # Saved as typed, the reminder showed on one client's card about another client's ticket.
+            raise InvalidInput(
+                f"ticket #{ticket.number} is about client {ticket.client_id}, not client {client_id}",
+                where="client",
+            )
         client_id = client_id if client_id is not None else ticket.client_id
     if client_id is not None and uow.session.get(Client, client_id) is None:
         raise NotFound(f"no client with id {client_id}")

@@ -206,3 +206,28 @@ def test_no_snooze_past_the_last_year(database_url: str, client_id: int, by: str
     assert result.stderr.startswith("hotline: error: snooze: ") and "1970–2999" in result.stderr
     (after,) = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
     assert after["due_at"] == reminder["due_at"]
+
+
+def test_a_reminder_about_another_clients_ticket_is_refused(
+    database_url: str, client_id: int, uow_factory
+) -> None:
+    """``--client 7 --ticket 1`` was saved though ticket 1 is another client's: the card showed it."""
+    from hotline.core.services.tickets import create_ticket
+
+    with uow_factory() as uow:
+        other = create_client(uow, draft=ClientDraft(name="Other"), default_region="RU").id
+        theirs = create_ticket(uow, subject="theirs", queue="support", client_id=other).number
+        nobodys = create_ticket(uow, subject="no client", queue="support").number
+    refused = hotline(database_url, "reminders", "add", "x", "--at", "1h", "--client", str(client_id),
+                      "--ticket", str(theirs))  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.strip() == (
+        f"hotline: error: client: ticket #{theirs} is about client {other}, not client {client_id}"
+    )
+    assert json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"] == []
+    for ticket, client in ((theirs, other), (nobodys, client_id)):
+        added = hotline(database_url, "reminders", "add", "x", "--at", "1h", "--client", str(client),
+                        "--ticket", str(ticket))  # fmt: skip
+        assert added.exit_code == 0, added.output
+    listed = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    assert [(r["client"]["id"], r["ticket"]) for r in listed] == [(other, theirs), (client_id, nobodys)]
