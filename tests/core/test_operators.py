@@ -84,3 +84,32 @@ def test_system_is_no_login(uow_factory, staff, login: str) -> None:
         add_operator(uow, login=login, role=Role.ADMIN)
     with uow_factory(readonly=True) as uow:
         assert uow.session.exec(select(Operator).where(Operator.login == "system")).first() is None
+
+
+@pytest.mark.parametrize("change", ["deactivate", "operator", "supervisor"])
+def test_the_last_active_admin_stays_one(uow_factory, staff, change: str) -> None:
+    """The system account could deactivate or demote the only admin: nobody could manage operators."""
+
+    def apply(uow, login: str) -> None:
+        if change == "deactivate":
+            set_operator_active(uow, login=login, active=False)
+        else:
+            set_operator_role(uow, login=login, role=Role(change))
+
+    with pytest.raises(PermissionDenied, match=r"'admin'.* the last active admin"), uow_factory() as uow:
+        apply(uow, "admin")
+    with uow_factory(readonly=True) as uow:
+        admin = uow.session.exec(select(Operator).where(Operator.login == "admin")).one()
+        assert (admin.role, admin.active) == ("admin", True)
+        assert audit_actions(uow)[-1] == "refused:operator.manage"
+    with uow_factory() as uow:  # with another active admin it goes through
+        add_operator(uow, login="ada2", role=Role.ADMIN)
+        set_operator_active(uow, login="ada2", active=False)
+    with pytest.raises(PermissionDenied, match="last active admin"), uow_factory() as uow:
+        apply(uow, "admin")  # a deactivated admin is no admin to fall back on
+    with uow_factory() as uow:
+        set_operator_active(uow, login="ada2", active=True)
+    with uow_factory() as uow:
+        apply(uow, "admin")
+    with uow_factory(readonly=True) as uow:
+        assert audit_actions(uow)[-1] in {"operator.deactivate", "operator.role"}
