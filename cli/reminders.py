@@ -31,7 +31,9 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) ->
     from hotline.core.errors import InvalidInput
 
     try:
-        return within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
+        moment = within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
+        # The day it is here too: 23:59 UTC on 31 December 2999 was saved, and shown as 3000-01-01.
+        return within_years(moment.astimezone(zone), text=text, where="--at").astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"not a time this calendar can hold: {text!r}", where="--at") from None
 

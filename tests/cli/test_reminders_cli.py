@@ -169,6 +169,8 @@ def test_add_reads_dates_as_people_write_them(database_url: str, client_id: int)
         ("reminders", "add", "x", "--at", "1h", "--for", "nobody"),
         ("reminders", "add", "x", "--at", "1h", "--ticket", "424242"),
         ("reminders", "snooze", "1", "1w"),
+        ("reminders", "add", "x", "--at", "2999-12-31T23:59+00:00"),  # 3000-01-01 02:59 in Moscow
+        ("reminders", "add", "x", "--at", "1970-01-01T02:00"),  # 1969 in UTC
         ("reminders", "done", "424242"),
     ],
 )
