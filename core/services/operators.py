@@ -147,12 +147,11 @@ def _keep_an_active_admin(uow: UnitOfWork, operator: Operator, *, change: str) -
     system account, which may act when no admin is named, could demote or deactivate her)."""
     if operator.role != Role.ADMIN.value or not operator.active:
         return
-    others = select(Operator.id).where(
-        col(Operator.role) == Role.ADMIN.value,
-        col(Operator.active).is_(True),
-        col(Operator.id) != operator.id,
-    )
-    if uow.session.exec(others.limit(1).with_for_update()).first() is None:
+    # Every active admin locked in one order (PostgreSQL): two admins taking each other away at once wait
+    # for one another, and the second finds herself the last, instead of both going through.
+    admins = select(Operator.id).where(col(Operator.role) == Role.ADMIN.value, col(Operator.active).is_(True))
+    locked = uow.session.exec(admins.order_by(col(Operator.id)).with_for_update()).all()
+    if not set(locked) - {operator.id}:
         uow.refuse(
             "operator.manage",
             f"cannot {change}: she is the last active admin (make another admin first)",
