@@ -31,7 +31,9 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) ->
     from hotline.core.errors import InvalidInput
 
     try:
-        return within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
+        moment = within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
+        # The day it is here too: 23:59 UTC on 31 December 2999 was saved, and shown as 3000-01-01.
+        return within_years(moment.astimezone(zone), text=text, where="--at").astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"not a time this calendar can hold: {text!r}", where="--at") from None
 
@@ -108,7 +110,8 @@ def due(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Reminders whose time has come, earliest first (for cron: everyone's, as the system)."""
+    """Reminders whose time has come, earliest first: everyone's for the system account (cron), supervisors
+    and admins; an operator's own for an operator."""
     from hotline.cli.state import cli_state
     from hotline.core.services.contracts import create_contract_reminders
     from hotline.core.services.reminders import create_birthday_reminders, due_reminders
@@ -126,7 +129,7 @@ def due(
             warned = create_contract_reminders(uow, zone=zone, within_days=within)
         if warned and not as_json:
             info(f"{len(warned)} reminders of contracts ending within {within} days made")
-    with state.uow(readonly=True, as_system=not mine) as uow:
+    with state.uow(readonly=True) as uow:
         views = due_reminders(uow, operator_login=state.login if mine else None)
     if as_json:
         print_json([view.as_dict() for view in views])

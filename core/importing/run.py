@@ -146,6 +146,10 @@ class ImportRun:
         if draft.owner_id is None:
             reason = f"unknown operator {draft.owner!r}: add the operator first, or clear the cell (nobody)"
             return [RowError(draft.line, self.builder.columns.label("owner"), reason)]
+        if not self.store.operator_active(draft.owner):
+            # Saved as hers all the same: her console refuses her, so nobody saw the client's reminders.
+            reason = f"operator {draft.owner!r} is deactivated: name an active one, or clear the cell"
+            return [RowError(draft.line, self.builder.columns.label("owner"), reason)]
         return draft
 
     def _reject(self, row: SourceRow, errors: list[RowError]) -> None:

@@ -70,7 +70,7 @@ class ClientStore:
         self.groups_created: list[str] = []
         self.touched: set[int] = set()
         self._held: dict[str, set[str]] = {}  # source/campaign → the values stored clients hold
-        self._operators: dict[str, int] | None = None  # login → id, read on first ask
+        self._operators: dict[str, tuple[int, bool]] | None = None  # login → (id, active), read on first ask
         self.group_details: dict[str, tuple[str | None, str | None]] = {}
         """Folded name of a group the import creates → (colour, contract level) its first row gave."""
         if load:
@@ -122,9 +122,18 @@ class ClientStore:
 
     def operator_id(self, login: str) -> int | None:
         """The id of the operator with this login (any case), or None."""
+        found = self._operator(login)
+        return None if found is None else found[0]
+
+    def operator_active(self, login: str) -> bool:
+        """Whether the operator with this login (any case) is known and active."""
+        found = self._operator(login)
+        return found is not None and found[1]
+
+    def _operator(self, login: str) -> tuple[int, bool] | None:
         if self._operators is None:
-            found = self.connection.execute(select(OPERATOR.c.login, OPERATOR.c.id))
-            self._operators = {name.casefold(): operator_id for name, operator_id in found}
+            found = self.connection.execute(select(OPERATOR.c.login, OPERATOR.c.id, OPERATOR.c.active))
+            self._operators = {name.casefold(): (int(id_), bool(active)) for name, id_, active in found}
         return self._operators.get(login.strip().casefold())
 
     def new_group_values(self, name: str) -> dict[str, Any]:

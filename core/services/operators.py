@@ -142,6 +142,24 @@ def operator_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
     ]
 
 
+def _keep_an_active_admin(uow: UnitOfWork, operator: Operator, *, change: str) -> None:
+    """Refuse (audited) taking the last active admin away: nobody could manage operators any more (the
+    system account, which may act when no admin is named, could demote or deactivate her)."""
+    if operator.role != Role.ADMIN.value or not operator.active:
+        return
+    # Every active admin locked in one order (PostgreSQL): two admins taking each other away at once wait
+    # for one another, and the second finds herself the last, instead of both going through.
+    admins = select(Operator.id).where(col(Operator.role) == Role.ADMIN.value, col(Operator.active).is_(True))
+    locked = uow.session.exec(admins.order_by(col(Operator.id)).with_for_update()).all()
+    if not set(locked) - {operator.id}:
+        uow.refuse(
+            "operator.manage",
+            f"cannot {change}: she is the last active admin (make another admin first)",
+            entity="operator",
+            entity_id=operator.login,
+        )
+
+
 def set_operator_role(
     uow: UnitOfWork, *, login: str, role: Role, pg_role_prefix: str | None = None
 ) -> Operator:
@@ -153,6 +171,8 @@ def set_operator_role(
         # Who may do what is decided by someone else: an admin making herself anything is another
         # admin's change (PostgreSQL refuses it in SQL too, migration 0018), as is deactivating herself.
         raise InvalidInput(f"operator {login!r} cannot change her own role; another admin can", where="LOGIN")
+    if role is not Role.ADMIN:
+        _keep_an_active_admin(uow, operator, change=f"make {login!r} {role.value}")
     before = snapshot(operator)
     operator.role = role.value
     if pg_role_prefix is not None and operator.db_role is not None:
@@ -188,6 +208,8 @@ def set_operator_active(
         # It was refused anyway, as "operator 'x' is deactivated" (its own audit entry saw her so), and
         # rolled back: say why, and that another admin can.
         raise InvalidInput(f"operator {login!r} cannot deactivate herself; another admin can", where="LOGIN")
+    if not active:
+        _keep_an_active_admin(uow, operator, change=f"deactivate {login!r}")
     before = snapshot(operator)
     operator.active = active
     database: list[str] = []

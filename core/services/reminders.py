@@ -19,7 +19,7 @@ from sqlalchemy import extract, or_
 from sqlmodel import col, select
 
 from hotline.core.changes import signal_change
-from hotline.core.clock import as_utc
+from hotline.core.clock import as_utc, within_years
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
@@ -148,6 +148,12 @@ def create_reminders(
         ticket = uow.session.get(Ticket, ticket_id)
         if ticket is None:
             raise NotFound(f"no ticket with id {ticket_id}")
+        if client_id is not None and ticket.client_id is not None and client_id != ticket.client_id:
+            # Saved as typed, the reminder showed on one client's card about another client's ticket.
+            raise InvalidInput(
+                f"ticket #{ticket.number} is about client {ticket.client_id}, not client {client_id}",
+                where="client",
+            )
         client_id = client_id if client_id is not None else ticket.client_id
     if client_id is not None and uow.session.get(Client, client_id) is None:
         raise NotFound(f"no client with id {client_id}")
@@ -219,10 +225,18 @@ def _views(uow: UnitOfWork, reminders: Sequence[Reminder]) -> list[ReminderView]
 def due_reminders(
     uow: UnitOfWork, *, operator_login: str | None = None, limit: int | None = None
 ) -> list[ReminderView]:
-    """Pending reminders whose time has come, earliest first; for one operator, or everyone's (cron)."""
+    """Pending reminders whose time has come, earliest first; for one operator, or everyone's (cron).
+
+    An operator sees only her own (another's are private): everyone's is for supervisors, admins and the
+    system account; an operator naming another operator is refused (audited)."""
     statement = select(Reminder).where(
         Reminder.status == ReminderStatus.PENDING.value, Reminder.due_at <= uow.now()
     )
+    actor = uow.actor
+    if actor is not None and actor.role == Role.OPERATOR.value:
+        if operator_login is not None and operator_login != actor.login:
+            uow.refuse("read", f"the reminders of {operator_login!r} are hers", entity="reminder")
+        operator_login = actor.login
     if operator_login is not None:
         statement = statement.where(Reminder.operator_id == _operator(uow, operator_login).id)
     statement = statement.order_by(col(Reminder.due_at), col(Reminder.id))
@@ -288,11 +302,15 @@ def snooze_reminder(
     before = snapshot(reminder)
     now = uow.now()
     if choice is Snooze.TEN_MINUTES:
-        reminder.due_at = now + timedelta(minutes=10)
+        due_at = now + timedelta(minutes=10)
     elif choice is Snooze.ONE_HOUR:
-        reminder.due_at = now + timedelta(hours=1)
+        due_at = now + timedelta(hours=1)
     else:
-        reminder.due_at = next_morning(now, zone=zone, calendar=calendar)
+        due_at = next_morning(now, zone=zone, calendar=calendar)
+    # Past the last year a date may have (3000-01-01 from 31 December 2999) was saved all the same.
+    within_years(due_at, text=due_at.isoformat(), where="snooze")
+    within_years(due_at.astimezone(zone), text=due_at.astimezone(zone).isoformat(), where="snooze")
+    reminder.due_at = due_at
     reminder.status = ReminderStatus.PENDING.value
     reminder.done_at = None
     uow.session.add(reminder)

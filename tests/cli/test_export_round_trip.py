@@ -242,3 +242,16 @@ def test_an_organisation_id_without_the_organisation_is_a_row_error(
         result.output
     )
     assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_a_deactivated_owner_is_a_row_error(db: str, config: Path, tmp_path: Path) -> None:
+    """A deactivated operator in the owner column was taken: her console refuses her, nobody saw them."""
+    sql(db, "UPDATE operator SET active = false WHERE login = 'olga'")
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "name,phones,owner\nAnna,+7 916 111-22-34,\nIvan,+7 916 111-22-33,OLGA\n", encoding="utf-8"
+    )
+    result = hotline(db, config, "clients", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "in.csv:3: owner: operator 'OLGA' is deactivated" in result.output
+    assert sql(db, OWNERS) == []

@@ -39,8 +39,8 @@ def client_id(uow_factory) -> int:
         return client.id or 0
 
 
-def due_json(database_url: str, now: str, *extra: str) -> list[dict]:
-    result = hotline(database_url, "reminders", "due", "--json", *extra, now=now)
+def due_json(database_url: str, now: str, *extra: str, operator: str = "anna") -> list[dict]:
+    result = hotline(database_url, "reminders", "due", "--json", *extra, now=now, operator=operator)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -80,13 +80,31 @@ def test_add_due_snooze_done(database_url: str, client_id: int) -> None:
 
 
 def test_due_makes_birthday_reminders_for_the_owner(database_url: str, client_id: int) -> None:
-    due = due_json(database_url, MONDAY_10_MSK)
+    due = due_json(database_url, MONDAY_10_MSK, operator="boris")
     assert [(r["kind"], r["operator"], r["text"]) for r in due] == [
         ("birthday", "boris", "Birthday: Анна Иванова (36)")
     ]
-    assert due_json(database_url, MONDAY_10_MSK) == due  # no duplicate on the next cron run
+    assert due_json(database_url, MONDAY_10_MSK, operator="boris") == due  # no duplicate on the next run
     mine = hotline(database_url, "reminders", "due", "--mine", "--json", operator="anna")
     assert json.loads(mine.stdout) == []
+
+
+def test_an_operator_sees_only_her_own_due_reminders(database_url: str, client_id: int, uow_factory) -> None:
+    """Boris's reminders are his: Anna's ``due`` (without ``--mine``) showed them all the same."""
+    with uow_factory() as uow:
+        add_operator(uow, login="sveta", role=Role.SUPERVISOR)
+        add_operator(uow, login="adam", role=Role.ADMIN)
+    for login in ("anna", "boris"):
+        added = hotline(database_url, "reminders", "add", f"private to {login}", "--at", "2026-11-23T09:00",
+                        operator=login)  # fmt: skip
+        assert added.exit_code == 0, added.output
+
+    def texts(operator: str) -> list[str]:
+        return [r["text"] for r in due_json(database_url, MONDAY_10_MSK, "--no-birthdays", operator=operator)]
+
+    assert texts("anna") == ["private to anna"]
+    assert texts("boris") == ["private to boris"]
+    assert texts("sveta") == texts("adam") == ["private to anna", "private to boris"]
 
 
 def test_table_and_list(database_url: str, client_id: int) -> None:
@@ -151,6 +169,8 @@ def test_add_reads_dates_as_people_write_them(database_url: str, client_id: int)
         ("reminders", "add", "x", "--at", "1h", "--for", "nobody"),
         ("reminders", "add", "x", "--at", "1h", "--ticket", "424242"),
         ("reminders", "snooze", "1", "1w"),
+        ("reminders", "add", "x", "--at", "2999-12-31T23:59+00:00"),  # 3000-01-01 02:59 in Moscow
+        ("reminders", "add", "x", "--at", "1970-01-01T02:00"),  # 1969 in UTC
         ("reminders", "done", "424242"),
     ],
 )
@@ -174,3 +194,42 @@ def test_no_reminder_for_a_deactivated_operator(database_url: str, client_id: in
         assert len(result.output.strip().splitlines()) == 1
     listed = hotline(database_url, "reminders", "list", "--json")
     assert json.loads(listed.stdout)["reminders"] == []
+
+
+@pytest.mark.parametrize("by", ["tomorrow", "1h", "10m"])
+def test_no_snooze_past_the_last_year(database_url: str, client_id: int, by: str) -> None:
+    """Snoozed on 31 December 2999 it was saved as due in 3000, outside the years a date may have."""
+    added = hotline(database_url, "reminders", "add", "last call", "--at", "2999-12-31T10:00")
+    assert added.exit_code == 0, added.output
+    (reminder,) = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    late = "2999-12-31T23:55:00+00:00"
+    result = hotline(database_url, "reminders", "snooze", str(reminder["id"]), by, now=late)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("hotline: error: snooze: ") and "1970–2999" in result.stderr
+    (after,) = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    assert after["due_at"] == reminder["due_at"]
+
+
+def test_a_reminder_about_another_clients_ticket_is_refused(
+    database_url: str, client_id: int, uow_factory
+) -> None:
+    """``--client 7 --ticket 1`` was saved though ticket 1 is another client's: the card showed it."""
+    from hotline.core.services.tickets import create_ticket
+
+    with uow_factory() as uow:
+        other = create_client(uow, draft=ClientDraft(name="Other"), default_region="RU").id
+        theirs = create_ticket(uow, subject="theirs", queue="support", client_id=other).number
+        nobodys = create_ticket(uow, subject="no client", queue="support").number
+    refused = hotline(database_url, "reminders", "add", "x", "--at", "1h", "--client", str(client_id),
+                      "--ticket", str(theirs))  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.strip() == (
+        f"hotline: error: client: ticket #{theirs} is about client {other}, not client {client_id}"
+    )
+    assert json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"] == []
+    for ticket, client in ((theirs, other), (nobodys, client_id)):
+        added = hotline(database_url, "reminders", "add", "x", "--at", "1h", "--client", str(client),
+                        "--ticket", str(ticket))  # fmt: skip
+        assert added.exit_code == 0, added.output
+    listed = json.loads(hotline(database_url, "reminders", "list", "--json").stdout)["reminders"]
+    assert [(r["client"]["id"], r["ticket"]) for r in listed] == [(other, theirs), (client_id, nobodys)]

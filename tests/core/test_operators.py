@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hotline.core.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.core.models import Operator
@@ -84,3 +84,68 @@ def test_system_is_no_login(uow_factory, staff, login: str) -> None:
         add_operator(uow, login=login, role=Role.ADMIN)
     with uow_factory(readonly=True) as uow:
         assert uow.session.exec(select(Operator).where(Operator.login == "system")).first() is None
+
+
+@pytest.mark.parametrize("change", ["deactivate", "operator", "supervisor"])
+def test_the_last_active_admin_stays_one(uow_factory, staff, change: str) -> None:
+    """The system account could deactivate or demote the only admin: nobody could manage operators."""
+
+    def apply(uow, login: str) -> None:
+        if change == "deactivate":
+            set_operator_active(uow, login=login, active=False)
+        else:
+            set_operator_role(uow, login=login, role=Role(change))
+
+    with pytest.raises(PermissionDenied, match=r"'admin'.* the last active admin"), uow_factory() as uow:
+        apply(uow, "admin")
+    with uow_factory(readonly=True) as uow:
+        admin = uow.session.exec(select(Operator).where(Operator.login == "admin")).one()
+        assert (admin.role, admin.active) == ("admin", True)
+        assert audit_actions(uow)[-1] == "refused:operator.manage"
+    with uow_factory() as uow:  # with another active admin it goes through
+        add_operator(uow, login="ada2", role=Role.ADMIN)
+        set_operator_active(uow, login="ada2", active=False)
+    with pytest.raises(PermissionDenied, match="last active admin"), uow_factory() as uow:
+        apply(uow, "admin")  # a deactivated admin is no admin to fall back on
+    with uow_factory() as uow:
+        set_operator_active(uow, login="ada2", active=True)
+    with uow_factory() as uow:
+        apply(uow, "admin")
+    with uow_factory(readonly=True) as uow:
+        assert audit_actions(uow)[-1] in {"operator.deactivate", "operator.role"}
+
+
+def test_two_admins_taking_each_other_away_at_once_leave_one(uow_factory, staff, backend: str) -> None:
+    """Each saw the other still active and both went through: no admin left (PostgreSQL; SQLite's one
+    writer at a time refuses the later write instead)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite writes one at a time: the second write fails on the stale read")
+    import threading
+
+    with uow_factory() as uow:
+        add_operator(uow, login="ada2", role=Role.ADMIN)
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            with uow_factory() as uow:
+                set_operator_active(uow, login="ada2", active=False)
+            outcome.append(None)
+        except BaseException as error:  # handed to the test
+            outcome.append(error)
+
+    first = uow_factory()
+    with first as uow:
+        set_operator_active(uow, login="admin", active=False)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1)
+        assert thread.is_alive()  # waits for the first to commit
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], PermissionDenied) and "last active admin" in str(outcome[0])
+    with uow_factory(readonly=True) as uow:
+        active = uow.session.exec(
+            select(Operator.login).where(Operator.role == "admin", col(Operator.active).is_(True))
+        ).all()
+    assert active == ["ada2"]

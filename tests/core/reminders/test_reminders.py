@@ -255,3 +255,23 @@ def test_a_deactivated_operators_reminder_is_refused_before_its_text_is_checked(
             select(AuditEntry).where(AuditEntry.action == "refused:reminder.write")
         ).all()
     assert [(entry.actor, entry.entity) for entry in refused] == [("anna", "reminder")]
+
+
+def test_due_reminders_are_each_operators_own(
+    uow_factory: UowFactory, clock: FixedClock, people: int
+) -> None:
+    """An operator's due list is hers, whatever she asks; another operator's is refused and audited."""
+    with uow_factory(actor_login="anna") as uow:
+        create_reminder(uow, text="Anna's", due_at=clock.now())
+        create_reminder(uow, text="Boris's", due_at=clock.now(), operator_login="boris")
+    with uow_factory("anna", readonly=True) as uow:
+        assert [r.text for r in due_reminders(uow)] == ["Anna's"]
+        assert [r.text for r in due_reminders(uow, operator_login="anna")] == ["Anna's"]
+    with pytest.raises(PermissionDenied, match="'boris'"), uow_factory("anna", readonly=True) as uow:
+        due_reminders(uow, operator_login="boris")
+    with uow_factory("sveta", readonly=True) as uow:
+        assert [r.text for r in due_reminders(uow)] == ["Anna's", "Boris's"]
+        assert [r.text for r in due_reminders(uow, operator_login="boris")] == ["Boris's"]
+    with uow_factory(readonly=True) as uow:
+        refused = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:read")).all()
+    assert [(entry.actor, entry.entity) for entry in refused] == [("anna", "reminder")]
