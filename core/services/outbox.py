@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 MAX_REFERENCES = 20
 DEFAULT_DOMAIN = "hotline.invalid"
+SUBJECT_COLUMN = 998
+"""What the outbox's ``subject`` column holds; a longer subject goes whole in its ``headers``."""
 KINDS = ("reply", "acknowledgement", "notification", "escalation", "report")
 
 
@@ -130,7 +132,7 @@ def enqueue_mails(uow: UnitOfWork, drafts: Sequence[MailDraft]) -> list[OutboxMe
                 after={
                     "kind": message.kind,
                     "to": message.to_addrs,
-                    "subject": message.subject,
+                    "subject": (message.headers or {}).get("Subject") or message.subject,
                     "ticket_id": message.ticket_id,
                 },
             )
@@ -151,11 +153,14 @@ def _outbox_row(uow: UnitOfWork, draft: MailDraft, now: datetime) -> dict[str, A
         extra.setdefault("Auto-Submitted", "auto-generated")
     if draft.from_address:
         extra["From"] = draft.from_address
+    extra.pop("Subject", None)
+    if len(subject) > SUBJECT_COLUMN:  # RFC 5322 limits a line, not a header: the sender folds it
+        extra["Subject"] = subject
     return {
         "kind": draft.kind,
         "account": draft.account,
         "to_addrs": recipients,
-        "subject": subject[:998],
+        "subject": subject[:SUBJECT_COLUMN],
         "body": draft.body,
         "message_id": draft.message_id or new_message_id(domain_of(draft.from_address)),
         "in_reply_to": in_reply_to,
