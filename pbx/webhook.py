@@ -149,6 +149,9 @@ class WebhookEndpoint:
                 log.warning("webhook refused (%s): %s", refused.status, refused.message)
             return refused.status, {"error": refused.message}
         if not self.seen.add(f"{event.call_id}\x1f{event.event_id}"):
+            if self.shape == "zadarma":  # no event id: the same notification again, e.g. a second ring
+                self.counts["repeated"] += 1
+                return 204, None
             self.counts["replayed"] += 1
             if worth_logging(self.counts["replayed"]):
                 log.warning(

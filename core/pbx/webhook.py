@@ -226,6 +226,9 @@ def check_zadarma_request(
         raise WebhookRefused(400, f"duration: whole seconds, 0 to {MAX_DURATION}", kind="bad_request")
     return checked_event(
         CallEvent(
+            # Zadarma's notifications carry no event id (its API documents event, call_start,
+            # pbx_call_id, caller_id, called_did, internal): an extension rung twice in one call sends the
+            # same notification twice, so a repeat is answered 204 and changes nothing (pbx/webhook.py).
             event_id=f"{event}:{form.get('pbx_call_id', '')}:{form.get('internal', '')}",
             call_id=_form_text(form, "pbx_call_id"),
             kind=kind,

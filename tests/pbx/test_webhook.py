@@ -206,3 +206,31 @@ async def test_a_field_no_call_record_holds_is_a_400_naming_it_and_nothing_is_wr
     assert (await running.post("/calls", *signed(event(9, "ended", call_id="c-9", duration=86_400))))[
         0
     ] == 204
+
+
+def zadarma_post(form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    from urllib.parse import urlencode
+
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Signature": zadarma_signature("s3cret", form),
+    }
+    return urlencode(form).encode(), headers
+
+
+async def test_an_extension_ringing_twice_in_one_zadarma_call_is_not_a_replay(engine, webhook, anna) -> None:
+    """Zadarma's notifications carry no event id (NOTIFY_INTERNAL: event, call_start, pbx_call_id,
+    caller_id, called_did, internal), so a call back from the menu ringing 101 again is the very same
+    notification: it was refused 409 as a replay (a warning logged, Zadarma told it failed). The same
+    notification again is answered 204 and changes nothing (101 popped once for the call)."""
+    running = await webhook("zadarma")
+    ring = {"event": "NOTIFY_INTERNAL", "call_start": "2026-11-23 10:00:00", "pbx_call_id": "in_77",
+            "caller_id": "79161234567", "called_did": "74959263781", "internal": "101"}  # fmt: skip
+    for _ in range(2):
+        assert (await running.post("/calls", *zadarma_post(ring)))[0] == 204
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"]
+    assert record.state == "ringing"
+    counts = running.endpoint.counts
+    assert (counts["accepted"], counts["repeated"], counts["replayed"]) == (1, 1, 0)
