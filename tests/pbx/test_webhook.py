@@ -234,3 +234,33 @@ async def test_an_extension_ringing_twice_in_one_zadarma_call_is_not_a_replay(en
     assert record.state == "ringing"
     counts = running.endpoint.counts
     assert (counts["accepted"], counts["repeated"], counts["replayed"]) == (1, 1, 0)
+
+
+async def test_a_replay_after_a_restart_or_to_a_second_listener_is_refused(
+    engine, webhook, anna, uow_factory
+) -> None:
+    """The ids seen were kept in memory only: the same signed ``ringing`` replayed within the window
+    after the listener restarted was taken again and popped the operator's console again, and two
+    listeners each took it. Now the database remembers taken events for the window."""
+    import asyncio
+
+    from hotline.core.services.webhook_events import forget_events_before, take_event
+
+    first = await webhook()
+    ring = signed(event(1, "ringing", extension="101", call_id="cloud-r"))
+    assert (await first.post("/calls", *ring))[0] == 204
+    await first.recorder.drain()
+    await first.endpoint.close()
+    restarted = await webhook()
+    assert (await restarted.post("/calls", *ring))[0] == 409
+    two = [await webhook(), await webhook()]
+    again = signed(event(2, "ringing", extension="101", call_id="cloud-s"))
+    answers = await asyncio.gather(*(listener.post("/calls", *again) for listener in two))
+    assert sorted(status for status, _ in answers) == [204, 409]
+    for listener in (restarted, *two):
+        await listener.recorder.drain()
+    pops, _ = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga", "olga"]  # one per call
+    with uow_factory() as uow:  # past the window they are forgotten (a replay is then refused by its time)
+        assert forget_events_before(uow, TEST_NOW + timedelta(minutes=11)) == 2
+        assert take_event(uow, "hotline\x1fcloud-r\x1fe1")
