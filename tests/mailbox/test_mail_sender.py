@@ -270,3 +270,26 @@ def test_a_subject_longer_than_a_line_arrives_whole_and_folded(
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     [message] = smtp_server.messages
     assert str(make_header(decode_header(message["Subject"]))).replace("\r\n", "") == subject
+
+
+def test_a_message_id_too_long_for_a_header_line_is_left_out_of_the_threading(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """A client's Message-ID of 990 characters (taken in, up to 998) went into the reply's In-Reply-To
+    and References as one token: lines of 1 011 characters, over RFC 5322's 998. Now such an id is left
+    out of the threading; the ids that fit stay."""
+    long_id, short_id = "<" + "a" * 985 + "@example.com>", "<ok@example.com>"
+    with uow_factory() as uow:
+        enqueue_mail(
+            uow,
+            to=["a@example.com"],
+            subject="x",
+            body="x",
+            in_reply_to=long_id,
+            references=[short_id, long_id],
+        )
+    assert send(engine, mail_settings, clock).sent == 1
+    raw = smtp_server.handler.envelopes[0].original_content or b""
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    [message] = smtp_server.messages
+    assert (message["In-Reply-To"], message["References"]) == (None, short_id)
