@@ -194,11 +194,17 @@ class WebhookEndpoint:
             return True
 
     def _take(self, key: str) -> bool:
+        now = self.clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            try:  # its own transaction: two listeners pruning at once never cost an event its check
+                with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
+                    forget_events_before(uow, now - self.keep_seen)
+            except Exception as error:
+                if classify_database_error(error) is None:
+                    raise
+                log.info("webhook: events taken before not pruned this time: %s", error)
         with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
-            now = uow.now()
-            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-                forget_events_before(uow, now - self.keep_seen)
-                self._pruned_at = now
             return take_event(uow, key)
 
     def _event(self, headers: dict[str, str], body: bytes) -> CallEvent:
