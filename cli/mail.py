@@ -137,15 +137,19 @@ def send(
     ] = 30.0,
     as_json: JsonFlag = False,
 ) -> None:
-    """Deliver the outbox: retries with back-off, permanent failures recorded. Exit 1 if SMTP is down."""
+    """Deliver the outbox: retries with back-off, permanent failures recorded. Exit 1 if SMTP is down,
+    2 if no mail account names an SMTP server (bad configuration, as ``mail poll`` without an account)."""
     import asyncio
 
     from hotline.cli.output import info, print_json
     from hotline.cli.state import cli_state
+    from hotline.core.errors import ConfigError
     from hotline.core.services.system_runs import start_system_run
     from hotline.mailbox.sender import Sender
 
     state = cli_state()
+    if not any(account.smtp_host for account in state.settings.mail.accounts):
+        raise ConfigError("no [[mail.accounts]] with an smtp_host in the configuration file")
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="mail send")
     sender = Sender(engine=state.engine(), settings=state.settings, clock=state.clock)

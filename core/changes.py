@@ -14,6 +14,8 @@ show (a ticket's ``updated_at``).
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,17 @@ POLL_SECONDS = 0.02
 RECONNECT_SECONDS = 1.0
 MAX_PAYLOAD_IDS = 400
 """More records than this in one signal: the payload is left empty ("some of them", readers look)."""
+_IDS = re.compile(r"[0-9]{1,18}(?:,[0-9]{1,18})*")
+
+log = logging.getLogger("hotline.core.changes")
+
+
+def parse_ids(payload: str) -> list[int] | None:
+    """The record ids a signal's payload names (``[]``: empty, not said which); None when it is not what
+    ``signal_change`` writes (ASCII digits, commas between): any role may NOTIFY, so it is checked."""
+    if not payload:
+        return []
+    return [int(part) for part in payload.split(",")] if _IDS.fullmatch(payload) else None
 
 
 def signal_change(uow: UnitOfWork, channel: str, ids: Iterable[int] = ()) -> None:
@@ -70,6 +83,7 @@ class ChangeWatcher:
         self._data_version: int | None = None
         self._versions: dict[str, int] = {}
         self._ids: dict[str, set[int] | None] = {}
+        self._malformed_logged = False
         self._connect()
 
     def wait(self, timeout: float) -> set[str]:
@@ -135,13 +149,18 @@ class ChangeWatcher:
             channel = notify.channel.removeprefix("hotline_")
             if channel not in CHANNELS:
                 continue
+            parts = parse_ids(notify.payload)
+            if parts is None:  # not one of ours: ignored, never a reason to drop the connection
+                if not self._malformed_logged:
+                    self._malformed_logged = True
+                    log.warning("ignored a malformed notification on %s", notify.channel)
+                continue
             known = self._ids.get(channel) if channel in changed else set()
             changed.add(channel)
-            parts = notify.payload.split(",") if notify.payload else []
-            if known is None or not parts or not all(part.isdigit() for part in parts):
+            if known is None or not parts:
                 self._ids[channel] = None  # some records, not said which
             else:
-                known.update(map(int, parts))
+                known.update(parts)
                 self._ids[channel] = known
         return changed
 

@@ -30,7 +30,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from hotline.core.changes import CHANNELS, ChangeWatcher
+from hotline.core.changes import CHANNELS, ChangeWatcher, parse_ids
 from hotline.core.errors import ConfigError, Unavailable
 
 if TYPE_CHECKING:
@@ -97,10 +97,10 @@ def decode_change(line: bytes) -> tuple[str, frozenset[int] | None] | None:
         return None
     if channel not in CHANNELS:
         return None
-    parts = numbers.split(",") if numbers else []
-    if not all(part.isdigit() for part in parts):
+    parts = parse_ids(numbers)
+    if parts is None:
         return None
-    return channel, (frozenset(map(int, parts)) if parts else None)
+    return channel, (frozenset(parts) if parts else None)
 
 
 # -- the relay ---------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 One route, ``POST /calls`` (and, for Zadarma, its ``GET /calls?zd_echo=…`` check); one request per
 connection; bounded request line, headers and body; a read timeout. Loopback by default: put a TLS
 reverse proxy in front of it to take events from the internet. Each request is checked (signature,
-replay window, event ids already seen) before anything is written; refusals are logged and counted.
+replay window, event ids already taken here or, within the window, by any listener: the database
+remembers them) before anything is written; refusals are logged and counted.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import contextlib
 import json
 import logging
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
+from hotline.core.db import UnitOfWork, classify_database_error
 from hotline.core.errors import ConfigError
 from hotline.core.pbx.ami_calls import worth_logging
 from hotline.core.pbx.webhook import (
     MAX_BODY_BYTES,
+    ZADARMA_EARLY,
+    ZADARMA_MAX_CALL,
     CallEvent,
     SeenIds,
     WebhookCalls,
@@ -28,6 +33,7 @@ from hotline.core.pbx.webhook import (
     check_zadarma_request,
     parse_hotline_event,
 )
+from hotline.core.services.webhook_events import forget_events_before, take_event
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.pbx.webhook")
 
 READ_TIMEOUT = 10.0
+PRUNE_EVERY = timedelta(minutes=1)
 MAX_HEADER_LINES = 64
 MAX_LINE_BYTES = 8 * 1024
 REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
@@ -71,6 +78,12 @@ class WebhookEndpoint:
         self.clock = clock
         self.calls = WebhookCalls(extensions=extensions, source=f"webhook:{shape}")
         self.seen = SeenIds()
+        self.keep_seen = (
+            ZADARMA_MAX_CALL + ZADARMA_EARLY if shape == "zadarma" else 2 * timedelta(seconds=max_age_seconds)
+        )
+        """How long a taken event is remembered: a replay older than that is refused by its time (a
+        request's time may be up to the window either side of now)."""
+        self._pruned_at: datetime | None = None
         self.counts: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
 
@@ -148,7 +161,10 @@ class WebhookEndpoint:
             if worth_logging(self.counts[refused.kind]):
                 log.warning("webhook refused (%s): %s", refused.status, refused.message)
             return refused.status, {"error": refused.message}
-        if not self.seen.add(f"{event.call_id}\x1f{event.event_id}"):
+        if not await self._first_sight(f"{self.shape}\x1f{event.call_id}\x1f{event.event_id}"):
+            if self.shape == "zadarma":  # no event id: the same notification again, e.g. a second ring
+                self.counts["repeated"] += 1
+                return 204, None
             self.counts["replayed"] += 1
             if worth_logging(self.counts["replayed"]):
                 log.warning(
@@ -159,6 +175,37 @@ class WebhookEndpoint:
         for action in self.calls.feed(event):
             self.recorder.submit(action)
         return 204, None
+
+    async def _first_sight(self, key: str) -> bool:
+        """Whether the event ``key`` is new: not seen by this process, nor taken by any listener within
+        the replay window (the database remembers it across restarts). While the database cannot be
+        reached, this process's memory decides (the event is still taken, as the writer waits)."""
+        if not self.seen.add(key):
+            return False
+        try:
+            return await asyncio.to_thread(self._take, key)
+        except Exception as error:
+            mapped = classify_database_error(error)
+            if mapped is None:
+                raise
+            self.counts["seen_unchecked"] += 1
+            if worth_logging(self.counts["seen_unchecked"]):
+                log.warning("webhook: events taken before not checked in the database: %s", mapped)
+            return True
+
+    def _take(self, key: str) -> bool:
+        now = self.clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            try:  # its own transaction: two listeners pruning at once never cost an event its check
+                with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
+                    forget_events_before(uow, now - self.keep_seen)
+            except Exception as error:
+                if classify_database_error(error) is None:
+                    raise
+                log.info("webhook: events taken before not pruned this time: %s", error)
+        with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
+            return take_event(uow, key)
 
     def _event(self, headers: dict[str, str], body: bytes) -> CallEvent:
         now = self.clock.now()

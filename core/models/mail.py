@@ -66,6 +66,8 @@ class OutboxMessage(SQLModel, table=True):
     account: str | None = Field(default=None, max_length=100)
     to_addrs: list[Any] = Field(default_factory=list, sa_type=JSONList)
     subject: str = Field(max_length=998)
+    """The subject's first 998 characters (what lists show); a longer one is whole in ``headers``
+    under ``Subject``, which the sender sends (folded)."""
     body: str
     message_id: str = Field(max_length=998, unique=True)
     in_reply_to: str | None = Field(default=None, max_length=998)

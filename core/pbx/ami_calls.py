@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from hotline.core.enums import Direction
 from hotline.core.pbx.ami import AmiMessage
 from hotline.core.pbx.channels import agent_extension, extension_of_channel
-from hotline.core.services.call_records import CallFacts, CallState
+from hotline.core.services.call_records import LONGEST_CALL, CallFacts, CallState
 from hotline.core.text import printable
 
 log = logging.getLogger("hotline.pbx.ami")
@@ -231,8 +231,13 @@ class CallTracker:
         return [call.facts("ended", ended_at=max(at, call.started_at))]
 
     def forget_older_than(self, moment: datetime) -> int:
-        """Drop calls that started before ``moment`` (a hang-up that never came); how many."""
-        stale = [call_id for call_id, call in self.calls.items() if call.started_at < moment]
+        """Drop calls never answered that started before ``moment``, and answered ones that started
+        ``LONGEST_CALL`` before it (a hang-up that never came); how many. A call up for a day is real."""
+        stale = [
+            call_id
+            for call_id, call in self.calls.items()
+            if call.started_at < (moment if call.answered_at is None else moment - LONGEST_CALL)
+        ]
         for call_id in stale:
             del self.calls[call_id]
         self.counts["forgotten"] += len(stale)

@@ -21,7 +21,7 @@ from hotline.core.clock import within_years
 from hotline.core.enums import Direction
 from hotline.core.errors import InvalidInput
 from hotline.core.pbx.channels import extension_of_channel
-from hotline.core.services.call_records import MAX_DURATION, CallFacts, check_facts
+from hotline.core.services.call_records import LONGEST_CALL, MAX_DURATION, CallFacts, check_facts
 
 BASE_COLUMNS = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
@@ -141,6 +141,11 @@ def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where:
     ended = _moment(cells["end"], zone, where=f"{where}: end")
     _seconds(cells["duration"], where=f"{where}: duration")
     billsec = _seconds(cells["billsec"], where=f"{where}: billsec")
+    span = (ended - answered).total_seconds() if answered and ended else None
+    if billsec > MAX_DURATION and (span is None or abs(span - billsec) > 1):
+        raise InvalidInput(
+            f"over {MAX_DURATION} seconds and not the time from answer to end", where=f"{where}: billsec"
+        )
     disposition = cells["disposition"].upper()
     if disposition not in DISPOSITIONS:
         raise InvalidInput(f"unknown disposition {disposition[:20]!r}", where=f"{where}: disposition")
@@ -191,7 +196,9 @@ def _moment(text: str, zone: ZoneInfo, *, where: str) -> datetime | None:
 
 
 def _seconds(text: str, *, where: str) -> int:
-    """Whole seconds up to a day, in ASCII digits (``²`` passes ``isdigit`` and was a traceback)."""
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_DURATION:
-        raise InvalidInput(f"not a number of seconds up to {MAX_DURATION}: {text[:20]!r}", where=where)
+    """Whole seconds up to ``LONGEST_CALL``, in ASCII digits (``²`` passes ``isdigit`` and was a
+    traceback); a talk time over a day is taken when it is the answer-to-end span (``check_facts``)."""
+    longest = int(LONGEST_CALL.total_seconds())
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) > longest:
+        raise InvalidInput(f"not a number of seconds up to {longest}: {text[:20]!r}", where=where)
     return int(text)

@@ -31,6 +31,9 @@ CallState = Literal["dialing", "ringing", "up", "ended"]
 STATE_ORDER: dict[str, int] = {"dialing": 0, "ringing": 1, "up": 2, "ended": 3}
 MAX_CALL_ID = 128
 MAX_DURATION = 24 * 3600
+"""The longest talk time a PBX may report (a CDR line, a webhook, ``call log``)."""
+LONGEST_CALL = timedelta(days=7)
+"""The longest call taken from the PBX's own answer and hang-up times (AMI): a call can be up for days."""
 SAME_CALL_BEFORE = timedelta(minutes=2)
 SAME_CALL_AFTER = timedelta(minutes=30)
 """A logged call is the PBX's call when it was logged as started from 2 minutes before the PBX's start
@@ -103,7 +106,9 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
     number = printable(facts.number)[:100]
     if not number:
         raise InvalidInput("the number is empty", where=at("number"))
-    if facts.duration_seconds is not None and not 0 <= facts.duration_seconds <= MAX_DURATION:
+    if facts.duration_seconds is not None and not (
+        0 <= facts.duration_seconds <= MAX_DURATION or _is_the_span(facts)
+    ):
         raise InvalidInput("duration must be between 0 and 86400 seconds", where=at("duration"))
     for name in ("answered_at", "ended_at"):
         moment = getattr(facts, name)
@@ -115,6 +120,15 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
         if name not in ("pbx_call_id", "number")
     }
     return replace(facts, pbx_call_id=call_id, number=number, **texts)
+
+
+def _is_the_span(facts: CallFacts) -> bool:
+    """The duration is the time from the answer to the hang-up the facts give (within a second), and
+    at most ``LONGEST_CALL``: a call up for more than a day, as the PBX timed it."""
+    if facts.answered_at is None or facts.ended_at is None or facts.duration_seconds is None:
+        return False
+    span = (facts.ended_at - facts.answered_at).total_seconds()
+    return abs(span - facts.duration_seconds) <= 1 and span <= LONGEST_CALL.total_seconds()
 
 
 def record_call(

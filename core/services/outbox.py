@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 MAX_REFERENCES = 20
 DEFAULT_DOMAIN = "hotline.invalid"
+SUBJECT_COLUMN = 998
+MAX_THREAD_ID = 998 - len("In-Reply-To: ")
+"""The longest Message-ID a threading header carries: its line then fits RFC 5322's 998 characters."""
+"""What the outbox's ``subject`` column holds; a longer subject goes whole in its ``headers``."""
 KINDS = ("reply", "acknowledgement", "notification", "escalation", "report")
 
 
@@ -130,7 +134,7 @@ def enqueue_mails(uow: UnitOfWork, drafts: Sequence[MailDraft]) -> list[OutboxMe
                 after={
                     "kind": message.kind,
                     "to": message.to_addrs,
-                    "subject": message.subject,
+                    "subject": (message.headers or {}).get("Subject") or message.subject,
                     "ticket_id": message.ticket_id,
                 },
             )
@@ -146,16 +150,24 @@ def _outbox_row(uow: UnitOfWork, draft: MailDraft, now: datetime) -> dict[str, A
     in_reply_to, references = draft.in_reply_to, draft.references
     if draft.ticket_id is not None and in_reply_to is None and references is None:
         in_reply_to, references = thread_headers(uow, ticket_id=draft.ticket_id)
+    # A Message-ID is one token: one too long for a header line (a client's, up to 998 characters)
+    # would make a line over RFC 5322's 998; it is left out of the threading (the subject's [#N] stays).
+    if in_reply_to is not None and len(in_reply_to) > MAX_THREAD_ID:
+        in_reply_to = None
+    references = [ref for ref in references or [] if len(ref) <= MAX_THREAD_ID]
     extra = dict(draft.headers or {})
     if draft.kind != "reply":  # no person wrote it: an autoresponder must not answer it (RFC 3834)
         extra.setdefault("Auto-Submitted", "auto-generated")
     if draft.from_address:
         extra["From"] = draft.from_address
+    extra.pop("Subject", None)
+    if len(subject) > SUBJECT_COLUMN:  # RFC 5322 limits a line, not a header: the sender folds it
+        extra["Subject"] = subject
     return {
         "kind": draft.kind,
         "account": draft.account,
         "to_addrs": recipients,
-        "subject": subject[:998],
+        "subject": subject[:SUBJECT_COLUMN],
         "body": draft.body,
         "message_id": draft.message_id or new_message_id(domain_of(draft.from_address)),
         "in_reply_to": in_reply_to,

@@ -85,3 +85,40 @@ def test_a_signal_naming_too_many_tickets_names_none(uow_factory, staff, watcher
         signal_change(uow, "ticket", [7])
         signal_change(uow, "ticket", [8, 9])
     assert changes(watcher) == ({"ticket"}, named(backend, {7, 8, 9}))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    "payload",
+    ["²", "٣", "1" * 5000, "7,,8", "-1", " 7", "7\n"],
+    ids=["sup2", "arabic", "huge", "empty", "neg", "sp", "nl"],
+)
+def test_a_malformed_payload_is_ignored_and_the_watcher_stays(
+    uow_factory, staff, watcher, payload, caplog
+) -> None:
+    """Any role may NOTIFY: '²' passed the digit check, int() then raised, and every console's watcher
+    dropped its connection and reconnected (everything reported changed). Now that notification is
+    ignored, logged once, and the genuine one sent with it names its ticket."""
+    from sqlalchemy import text
+
+    connection = watcher._connection
+    for _ in range(2):
+        with uow_factory() as uow:
+            uow.session.execute(text("SELECT pg_notify('hotline_ticket', :p)"), {"p": payload})
+            signal_change(uow, "ticket", [7])
+        assert changes(watcher) == ({"ticket"}, frozenset({7}))
+    assert watcher._connection is connection
+    assert [r.message for r in caplog.records if "malformed" in r.message] == [
+        "ignored a malformed notification on hotline_ticket"
+    ]
+
+
+def test_the_relay_line_of_a_malformed_payload_is_refused() -> None:
+    """The console's side of the relay read its numbers with the same check ('²' raised there too)."""
+    from hotline.core.relay import decode_change
+
+    assert decode_change(b"ticket \xc2\xb2\n") is None
+    assert decode_change("ticket ²\n".encode()) is None
+    assert decode_change(b"ticket " + b"1" * 5000 + b"\n") is None
+    assert decode_change(b"ticket 7,8\n") == ("ticket", frozenset({7, 8}))
+    assert decode_change(b"ticket\n") == ("ticket", None)

@@ -195,3 +195,33 @@ def test_an_account_without_password_env_is_named_as_such(database_url: str, tmp
     assert result.exit_code == 2, result.output
     assert "mail account 'support' has no password_env" in result.output
     assert "None" not in result.output
+
+
+@pytest.mark.parametrize(
+    "smtp_lines",
+    [
+        "",
+        '[[mail.accounts]]\nname = "support"\nimap_host = "127.0.0.1"\nusername = "u"\n'
+        'from_address = "support@example.com"\n',
+    ],
+)
+def test_send_without_an_smtp_account_is_bad_configuration(
+    database_url: str, tmp_path: Path, uow_factory: Any, smtp_lines: str
+) -> None:
+    """It exited 1 (an outage, retry later) while ``mail poll`` without an account exits 2: a file that
+    names no SMTP server is bad configuration, whatever the outbox holds; the mail stays queued."""
+    from hotline.core.services.outbox import enqueue_mail
+
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["a@example.com"], subject="x", body="y")
+    config = tmp_path / "config.toml"
+    config.write_text(smtp_lines, encoding="utf-8")
+    for extra in ([], ["--json"]):
+        result = runner.invoke(
+            app, ["--db", database_url, "--config", str(config), "mail", "send", "--once", *extra]
+        )
+        assert result.exit_code == 2, result.output
+        assert "smtp_host" in result.output
+    with uow_factory(readonly=True) as uow:
+        [row] = uow.session.exec(select(OutboxMessage)).all()
+    assert (row.status, row.attempts) == ("pending", 0)

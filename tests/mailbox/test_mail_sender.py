@@ -270,3 +270,52 @@ def test_enqueue_validates_recipients(uow_factory: Any) -> None:
         enqueue_mail(uow, to=["not an address"], subject="x", body="y")
     with uow_factory() as uow, pytest.raises(InvalidInput):
         enqueue_mail(uow, to=[], subject="x", body="y")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        " ".join(f"word{n}" for n in range(300)),  # 2 389 characters of ASCII words
+        " ".join(["заявка"] * 250) + " [#42]",  # Cyrillic: encoded words
+        "x" * 1500,  # one word longer than a line may be
+    ],
+    ids=["ascii", "cyrillic", "one-word"],
+)
+def test_a_subject_longer_than_a_line_arrives_whole_and_folded(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture, subject: str
+) -> None:
+    """RFC 5322 limits a line to 998 characters, not a header: it was cut at 998 without a word (a rule
+    template's subject, a long ticket subject in a reply). Now it is folded and arrives whole."""
+    from email.header import decode_header, make_header
+
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["a@example.com"], subject=subject, body="x")
+    assert send(engine, mail_settings, clock).sent == 1
+    [envelope] = smtp_server.handler.envelopes
+    raw = envelope.original_content or b""
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    [message] = smtp_server.messages
+    assert str(make_header(decode_header(message["Subject"]))).replace("\r\n", "") == subject
+
+
+def test_a_message_id_too_long_for_a_header_line_is_left_out_of_the_threading(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """A client's Message-ID of 990 characters (taken in, up to 998) went into the reply's In-Reply-To
+    and References as one token: lines of 1 011 characters, over RFC 5322's 998. Now such an id is left
+    out of the threading; the ids that fit stay."""
+    long_id, short_id = "<" + "a" * 985 + "@example.com>", "<ok@example.com>"
+    with uow_factory() as uow:
+        enqueue_mail(
+            uow,
+            to=["a@example.com"],
+            subject="x",
+            body="x",
+            in_reply_to=long_id,
+            references=[short_id, long_id],
+        )
+    assert send(engine, mail_settings, clock).sent == 1
+    raw = smtp_server.handler.envelopes[0].original_content or b""
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    [message] = smtp_server.messages
+    assert (message["In-Reply-To"], message["References"]) == (None, short_id)

@@ -206,3 +206,61 @@ async def test_a_field_no_call_record_holds_is_a_400_naming_it_and_nothing_is_wr
     assert (await running.post("/calls", *signed(event(9, "ended", call_id="c-9", duration=86_400))))[
         0
     ] == 204
+
+
+def zadarma_post(form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    from urllib.parse import urlencode
+
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Signature": zadarma_signature("s3cret", form),
+    }
+    return urlencode(form).encode(), headers
+
+
+async def test_an_extension_ringing_twice_in_one_zadarma_call_is_not_a_replay(engine, webhook, anna) -> None:
+    """Zadarma's notifications carry no event id (NOTIFY_INTERNAL: event, call_start, pbx_call_id,
+    caller_id, called_did, internal), so a call back from the menu ringing 101 again is the very same
+    notification: it was refused 409 as a replay (a warning logged, Zadarma told it failed). The same
+    notification again is answered 204 and changes nothing (101 popped once for the call)."""
+    running = await webhook("zadarma")
+    ring = {"event": "NOTIFY_INTERNAL", "call_start": "2026-11-23 10:00:00", "pbx_call_id": "in_77",
+            "caller_id": "79161234567", "called_did": "74959263781", "internal": "101"}  # fmt: skip
+    for _ in range(2):
+        assert (await running.post("/calls", *zadarma_post(ring)))[0] == 204
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"]
+    assert record.state == "ringing"
+    counts = running.endpoint.counts
+    assert (counts["accepted"], counts["repeated"], counts["replayed"]) == (1, 1, 0)
+
+
+async def test_a_replay_after_a_restart_or_to_a_second_listener_is_refused(
+    engine, webhook, anna, uow_factory
+) -> None:
+    """The ids seen were kept in memory only: the same signed ``ringing`` replayed within the window
+    after the listener restarted was taken again and popped the operator's console again, and two
+    listeners each took it. Now the database remembers taken events for the window."""
+    import asyncio
+
+    from hotline.core.services.webhook_events import forget_events_before, take_event
+
+    first = await webhook()
+    ring = signed(event(1, "ringing", extension="101", call_id="cloud-r"))
+    assert (await first.post("/calls", *ring))[0] == 204
+    await first.recorder.drain()
+    await first.endpoint.close()
+    restarted = await webhook()
+    assert (await restarted.post("/calls", *ring))[0] == 409
+    two = [await webhook(), await webhook()]
+    again = signed(event(2, "ringing", extension="101", call_id="cloud-s"))
+    answers = await asyncio.gather(*(listener.post("/calls", *again) for listener in two))
+    assert sorted(status for status, _ in answers) == [204, 409]
+    for listener in (restarted, *two):
+        await listener.recorder.drain()
+    pops, _ = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga", "olga"]  # one per call
+    with uow_factory() as uow:  # past the window they are forgotten (a replay is then refused by its time)
+        assert forget_events_before(uow, TEST_NOW + timedelta(minutes=11)) == 2
+        assert take_event(uow, "hotline\x1fcloud-r\x1fe1")

@@ -207,3 +207,47 @@ def test_two_operators_noting_one_unlogged_call_at_once_log_it_once(uow_factory,
     with uow_factory(readonly=True) as uow:
         [logged] = uow.session.exec(select(Interaction)).all()
         assert uow.session.get(CallRecord, record_id).interaction_id == logged.id
+
+
+def test_a_call_up_for_more_than_a_day_on_ami_is_recorded_as_it_was(uow_factory, anna) -> None:
+    """A 25-hour AMI call: the tracker forgot it after 12 hours (its hang-up then wrote nothing) and its
+    talk time was refused as over a day when it hung up; the record stayed "up" and a listener's start
+    later ended it as ``lost``. The PBX's own answer and hang-up times are the call as it was."""
+    from hotline.core.pbx.ami import parse_message
+    from hotline.core.pbx.ami_calls import CallTracker
+    from tests.pbx.ami_captures import INBOUND_ANSWERED, render
+    from tests.pbx_samples import EXTENSIONS
+
+    tracker = CallTracker(extensions=EXTENSIONS)
+    wire = render(INBOUND_ANSWERED, call_id="1795417200.9")
+    cut = wire.index(b"Event: Hangup")
+    ends_at = TEST_NOW + timedelta(hours=25)
+    actions = []
+    for part, now in ((wire[:cut], TEST_NOW), (wire[cut:], ends_at)):
+        if now == ends_at:
+            assert tracker.forget_older_than(now - timedelta(hours=12)) == 0  # an answered call stays
+        for block in part.split(b"\r\n\r\n"):
+            if block.strip():
+                actions += tracker.feed(parse_message(block), now=now)
+    ended = [a for a in actions if isinstance(a, CallFacts) and a.state == "ended"]
+    assert len(ended) == 1
+    with uow_factory() as uow:
+        record = record_call(uow, facts=ended[0], default_region="RU").record
+    talk = round((ends_at - (TEST_NOW + timedelta(seconds=5))).total_seconds())
+    assert (record.state, record.outcome, record.duration_seconds) == ("ended", "answered", talk)
+    with uow_factory() as uow, pytest.raises(InvalidInput, match="duration"):  # a reported day-plus stays out
+        record_call(uow, facts=facts(pbx_call_id="x", duration_seconds=talk), default_region="RU")
+
+
+def test_a_call_never_answered_is_still_forgotten_after_12_hours() -> None:
+    from hotline.core.pbx.ami import parse_message
+    from hotline.core.pbx.ami_calls import CallTracker
+    from tests.pbx.ami_captures import INBOUND_ANSWERED, render
+    from tests.pbx_samples import EXTENSIONS
+
+    tracker = CallTracker(extensions=EXTENSIONS)
+    wire = render(INBOUND_ANSWERED, call_id="1795417200.8")
+    for block in wire[: wire.index(b"Event: DialEnd")].split(b"\r\n\r\n"):
+        if block.strip():
+            tracker.feed(parse_message(block), now=TEST_NOW)
+    assert tracker.forget_older_than(TEST_NOW + timedelta(hours=1)) == 1

@@ -109,3 +109,21 @@ def test_the_lines_after_one_that_is_not_csv_are_still_read_and_named() -> None:
         ["1", " not CSV"],
         ["2", " disposition"],
     ]
+
+
+def test_a_call_up_for_more_than_a_day_is_read_as_it_was() -> None:
+    """Asterisk wrote a 25-hour call's line (billsec 90 000 = end − answer): it was a bad line, and as a
+    bad line refuses the whole file, every later cron import of Master.csv failed. A billsec over a day
+    that is not the answer-to-end span is still named."""
+    long_call = (
+        '"","89161234567","101","from-trunk","","PJSIP/trunk-1","PJSIP/101-2","Dial","PJSIP/101",'
+        '"2026-11-22 09:00:00","2026-11-22 09:00:10","2026-11-23 10:00:10",90010,90000,"ANSWERED",'
+        '"DOCUMENTATION","1795417200.7",""'
+    )
+    parsed = read_cdr_csv(long_call.encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert parsed.errors == []
+    [(_line, facts)] = parsed.calls
+    assert (facts.duration_seconds, facts.outcome, facts.operator_login) == (90_000, "answered", "olga")
+    wrong = long_call.replace(",90000,", ",95000,")
+    parsed = read_cdr_csv(wrong.encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error).split(":")[1:3] for error in parsed.errors] == [["1", " billsec"]]
