@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hotline.core.services.mail.delivery import Delivery
 
-QUEUED_HEADERS = frozenset({"from", "auto-submitted", "x-auto-response-suppress"})
-"""The headers hotline puts in an outbox row (``outbox.enqueue_mail`` and its callers), lower-case."""
+QUEUED_HEADERS = frozenset({"from", "subject", "auto-submitted", "x-auto-response-suppress"})
+"""The headers hotline puts in an outbox row (``outbox.enqueue_mail`` and its callers), lower-case: a
+``Subject`` there is one longer than the subject column, sent whole (an operator may write any subject
+anyway)."""
 
 
 def not_queued_by_hotline(delivery: Delivery, *, from_address: str) -> str | None:
