@@ -17,7 +17,7 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
-from hotline.tui.messages import GroupsLoaded, forward_worker_failure
+from hotline.tui.messages import GroupsLoaded, forward_worker_failure, readable_error
 from hotline.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
                     update_group(uow, name=edit.original, new_name=edit.name, colour=edit.colour or None,
                                  contract_level=edit.contract_level)  # fmt: skip
         except HotlineError as error:
-            self.app.call_from_thread(self._refused, error.message)
+            self.app.call_from_thread(self._refused, readable_error(error))
             return
         self.app.call_from_thread(self._saved, edit)
 
