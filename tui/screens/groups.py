@@ -191,7 +191,7 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
     def _save(self, edit: GroupEdit) -> None:
         """Write the group, then close the form; refused (a name taken, a bad colour), the form stays as
         typed and says why (it closed first, and what was typed was lost)."""
-        from hotline.core.errors import HotlineError
+        from hotline.core.errors import HotlineError, PermissionDenied
         from hotline.core.services.groups import create_group, update_group
 
         try:
@@ -204,7 +204,8 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
                     update_group(uow, name=edit.original, new_name=edit.name, colour=edit.colour or None,
                                  contract_level=edit.contract_level)  # fmt: skip
         except HotlineError as error:
-            self.app.call_from_thread(self._refused, readable_error(error))
+            said = readable_error(error) if isinstance(error, PermissionDenied) else error.message
+            self.app.call_from_thread(self._refused, said)
             return
         self.app.call_from_thread(self._saved, edit)
 
