@@ -7,7 +7,8 @@ The check is in the service operation the command calls; this map is what
 from __future__ import annotations
 
 _READ = (
-    "app.help app.palette app.home app.queues app.kb app.quit history.close reminder_list.open_client"
+    "app.help app.palette app.home app.queues app.kb app.quit history.close history.more"
+    " reminder_list.open_client"
     " card.more card.timeline card.tickets card.reminders card.open card.back note.insert_article"
     " note.cancel file_pick.take file_pick.cancel help.close home.open home.next home.previous home.clear"
     " home.new_client kb_search.insert kb_search.next kb_search.previous kb_search.close"

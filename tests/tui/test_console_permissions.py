@@ -184,3 +184,46 @@ async def test_deactivated_while_the_console_is_open_taking_her_own_ticket_is_re
             uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:ticket.write")).scalars()
         )
     assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]
+
+
+async def test_the_history_pages_to_older_entries_in_the_console(
+    backend, world, staff, engine, console, monkeypatch
+):
+    """The history showed its newest entries and, for older ones, "older entries: hotline audit list
+    --entity …", a command of another program; now ``m`` shows the next page below, in the console."""
+    from textual.widgets import DataTable, Static
+
+    import hotline.tui.screens.audit_history as history
+    from hotline.core.enums import Priority
+    from hotline.core.services.tickets import update_ticket
+
+    for priority in (Priority.HIGH, Priority.LOW, Priority.URGENT):
+        with UnitOfWork(engine, actor_login="anna") as uow:
+            update_ticket(uow, number=world.ticket_number, expected_version=None, priority=priority)
+    monkeypatch.setattr(history, "HISTORY_LIMIT", 1)
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditHistoryScreen)
+        first = str(screen.query_one("#history-more", Static).render())
+        assert "hotline" not in first and "m" in first, first
+        with UnitOfWork(engine, readonly=True) as uow:
+            total = len(
+                uow.session.exec(
+                    select(AuditEntry).where(
+                        AuditEntry.entity == "ticket", AuditEntry.entity_id == screen.entity_id
+                    )
+                ).all()
+            )
+        assert total >= 3
+        for _ in range(total):
+            await pilot.press("m")
+            await settled(pilot)
+        assert screen.query_one(DataTable).row_count == total
+        last = str(screen.query_one("#history-more", Static).render())
+        assert f"{total} changes" in last and "older" not in last, last

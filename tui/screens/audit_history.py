@@ -33,6 +33,15 @@ register(
         label="Close",
         in_palette=False,
     ),
+    Command(
+        id="history.more",
+        key="m",
+        title="history: older changes",
+        help="Show the next page of older changes below those shown.",
+        action="more",
+        scope="history",
+        label="Older",
+    ),
 )
 
 
@@ -50,6 +59,9 @@ class AuditHistoryScreen(ModalScreen[None]):
         self.entity_id = entity_id
         self._close_on_resume = False
         """The history was refused or failed while another screen (a ringing caller's card) was over it."""
+        self._shown = 0
+        self._more = False
+        """Older entries than those shown exist (``m`` reads the next page)."""
         self.title_text = title
 
     def compose(self) -> ComposeResult:
@@ -65,14 +77,23 @@ class AuditHistoryScreen(ModalScreen[None]):
         for label, width in (("When", 11), ("Who", 10), ("What", 16), ("Where", 8), ("Change", None)):
             table.add_column(label, width=width)
         table.focus()
-        self._load()
+        self._load(0)
+
+    def action_more(self) -> None:
+        if not self._more:
+            self.notify("No older changes: all of them are shown.", markup=False, timeout=3)
+            return
+        self._more = False  # one page at a time: a second m waits for this one
+        self._load(self._shown)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
-    def _load(self) -> None:
+    def _load(self, offset: int) -> None:
         from hotline.core.services.audit import list_audit
 
         with self.ctx.uow(readonly=True) as uow:
-            page = list_audit(uow, entity=self.entity, entity_id=self.entity_id, limit=HISTORY_LIMIT)
+            page = list_audit(
+                uow, entity=self.entity, entity_id=self.entity_id, limit=HISTORY_LIMIT, offset=offset
+            )
         self.post_message(AuditHistoryLoaded(page.entries, page.more))
 
     def on_audit_history_loaded(self, message: AuditHistoryLoaded) -> None:
@@ -88,9 +109,11 @@ class AuditHistoryScreen(ModalScreen[None]):
                 Text(printable((entry.via or "").split(":")[0]), no_wrap=True),
                 Text(printable(describe_change(entry)), no_wrap=True, overflow="ellipsis"),
             )
-        more = f"older entries: hotline audit list --entity {self.entity}:{self.entity_id}"
-        count = f"{len(message.entries)} change{'s' if len(message.entries) != 1 else ''}"
-        self.query_one("#history-more", Static).update(Text(more if message.more else count, style="dim"))
+        self._shown += len(message.entries)
+        self._more = message.more
+        count = f"{self._shown} change{'s' if self._shown != 1 else ''}"
+        said = f"the newest {count} shown; m for older ones" if message.more else count
+        self.query_one("#history-more", Static).update(Text(said, style="dim"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if forward_worker_failure(self, event):
