@@ -8,6 +8,7 @@ from __future__ import annotations
 
 _READ = (
     "app.help app.palette app.home app.queues app.kb app.quit history.close history.more"
+    " timeline_text.close"
     " reminder_list.open_client"
     " card.more card.timeline card.tickets card.reminders card.open card.back note.insert_article"
     " note.cancel file_pick.take file_pick.cancel help.close home.open home.next home.previous home.clear"
