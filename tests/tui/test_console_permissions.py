@@ -227,3 +227,37 @@ async def test_the_history_pages_to_older_entries_in_the_console(
         assert screen.query_one(DataTable).row_count == total
         last = str(screen.query_one("#history-more", Static).render())
         assert f"{total} changes" in last and "older" not in last, last
+
+
+async def test_enter_on_a_change_in_the_history_shows_all_of_it(
+    backend, world, staff, engine, console
+) -> None:
+    """A change's column ended in "…" and held at most four or six of its fields; Enter on its line shows
+    every field, one a line, in a read-only view."""
+    from textual.widgets import DataTable, Static
+
+    from hotline.tui.screens.timeline_text import TimelineTextScreen
+
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        history = app.screen
+        assert isinstance(history, AuditHistoryScreen)
+        table = history.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)  # the ticket's creation: all its fields
+        await pilot.press("enter")
+        await settled(pilot)
+        reader = app.screen
+        assert isinstance(reader, TimelineTextScreen), app.screen_stack
+        shown = str(reader.query_one("#timeline-text", Static).render())
+        entry = history._entries[-1]
+        fields = {**(entry.before or {}), **(entry.after or {})}
+        assert len(fields) > 4
+        assert all(f"{key}: " in shown for key in fields), shown
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.screen is history

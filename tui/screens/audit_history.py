@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -60,6 +60,7 @@ class AuditHistoryScreen(ModalScreen[None]):
         self._close_on_resume = False
         """The history was refused or failed while another screen (a ringing caller's card) was over it."""
         self._shown = 0
+        self._entries: list[Any] = []
         self._more = False
         """Older entries than those shown exist (``m`` reads the next page)."""
         self.title_text = title
@@ -109,11 +110,25 @@ class AuditHistoryScreen(ModalScreen[None]):
                 Text(printable((entry.via or "").split(":")[0]), no_wrap=True),
                 Text(printable(describe_change(entry)), no_wrap=True, overflow="ellipsis"),
             )
+        self._entries.extend(message.entries)
         self._shown += len(message.entries)
         self._more = message.more
         count = f"{self._shown} change{'s' if self._shown != 1 else ''}"
         said = f"the newest {count} shown; m for older ones" if message.more else count
         self.query_one("#history-more", Static).update(Text(said, style="dim"))
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _read_change(self, event: DataTable.RowSelected) -> None:
+        """The selected entry in full (the table cuts its change to a few fields on one line)."""
+        from hotline.core.services.audit import change_in_full
+        from hotline.tui.screens.timeline_text import TimelineTextScreen
+
+        if not 0 <= event.cursor_row < len(self._entries):
+            return
+        entry = self._entries[event.cursor_row]
+        when = entry.at.astimezone(self.ctx.settings.zone).strftime("%d.%m.%y %H:%M")
+        about = f"{entry.action} by {entry.actor}, {when}" + (f", via {entry.via}" if entry.via else "")
+        self.app.push_screen(TimelineTextScreen(about, change_in_full(entry)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if forward_worker_failure(self, event):

@@ -1,5 +1,5 @@
-"""The whole text of one timeline line (a note, a call's notes, a mail), read-only and scrollable: the
-card's table shows its first line, cut at the column's width."""
+"""The whole text of one line of a table, read-only and scrollable: a timeline's note, call or mail (the
+card's table shows its first line, cut at the column's width), a change in the history of changes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ register(
         id="timeline_text.close",
         key="escape,q",
         title="text: close",
-        help="Close the text and go back to the card.",
+        help="Close the text and go back.",
         action="dismiss",
         scope="timeline_text",
         label="Close",
