@@ -261,3 +261,48 @@ async def test_enter_on_a_change_in_the_history_shows_all_of_it(
         await pilot.press("escape")
         await settled(pilot)
         assert app.screen is history
+
+
+async def test_m_while_older_changes_are_read_says_so(
+    backend, world, staff, engine, console, monkeypatch
+) -> None:
+    """``m`` clicked again while the older page was still read said "No older changes: all of them are
+    shown.", which was not so; now it says they are still being read."""
+    import threading
+
+    import hotline.tui.screens.audit_history as history
+    from hotline.core.enums import Priority
+    from hotline.core.services import audit
+    from hotline.core.services.tickets import update_ticket
+
+    with UnitOfWork(engine, actor_login="anna") as uow:
+        update_ticket(uow, number=world.ticket_number, expected_version=None, priority=Priority.HIGH)
+    monkeypatch.setattr(history, "HISTORY_LIMIT", 1)
+    release, calls = threading.Event(), []
+    real = audit.list_audit
+
+    def held(*args, **kwargs):
+        calls.append(kwargs.get("offset", 0))
+        if len(calls) > 1:
+            release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "list_audit", held)
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditHistoryScreen)
+        assert screen._more
+        await screen.run_action("more")
+        await screen.run_action("more")  # a second click while the first page is read
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        release.set()
+        await settled(pilot)
+    assert "Still reading the older changes…" in said, said
+    assert not any(line.startswith("No older changes") for line in said), said

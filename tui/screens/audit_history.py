@@ -63,6 +63,7 @@ class AuditHistoryScreen(ModalScreen[None]):
         self._entries: list[Any] = []
         self._more = False
         """Older entries than those shown exist (``m`` reads the next page)."""
+        self._reading = False
         self.title_text = title
 
     def compose(self) -> ComposeResult:
@@ -81,10 +82,13 @@ class AuditHistoryScreen(ModalScreen[None]):
         self._load(0)
 
     def action_more(self) -> None:
+        if self._reading:
+            self.notify("Still reading the older changes…", markup=False, timeout=3)
+            return
         if not self._more:
             self.notify("No older changes: all of them are shown.", markup=False, timeout=3)
             return
-        self._more = False  # one page at a time: a second m waits for this one
+        self._reading = True  # one page at a time: an m clicked meanwhile is told so
         self._load(self._shown)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
@@ -110,6 +114,7 @@ class AuditHistoryScreen(ModalScreen[None]):
                 Text(printable((entry.via or "").split(":")[0]), no_wrap=True),
                 Text(printable(describe_change(entry)), no_wrap=True, overflow="ellipsis"),
             )
+        self._reading = False
         self._entries.extend(message.entries)
         self._shown += len(message.entries)
         self._more = message.more
