@@ -520,7 +520,8 @@ class UnitOfWork:
             login=operator.login, role=operator.role, active=operator.active, operation=operation
         )
         if reason is not None:
-            self.refuse(operation, reason, entity=entity, entity_id=entity_id)
+            rule = "role" if operator.active else None
+            self.refuse(operation, reason, entity=entity, entity_id=entity_id, rule=rule)
 
     def may(self, operation: str) -> bool:
         """Whether the operator may perform ``operation``: a question a form asks before offering it, not an
@@ -548,9 +549,16 @@ class UnitOfWork:
         self.authorize("read")
 
     def refuse(
-        self, operation: str, reason: str, *, entity: str = "operation", entity_id: object | None = None
+        self,
+        operation: str,
+        reason: str,
+        *,
+        entity: str = "operation",
+        entity_id: object | None = None,
+        rule: str | None = None,
     ) -> None:
-        """Drop what this unit did, record the refused attempt (committed on its own), raise."""
+        """Drop what this unit did, record the refused attempt (committed on its own), raise
+        (``PermissionDenied`` naming ``operation`` and the ``rule`` that refused it)."""
         from hotline.core.models import AuditEntry
 
         self.session.rollback()
@@ -567,7 +575,7 @@ class UnitOfWork:
             )
         )
         self.session.commit()
-        raise PermissionDenied(reason)
+        raise PermissionDenied(reason, operation=operation, rule=rule)
 
 
 def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | None:

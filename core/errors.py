@@ -34,9 +34,23 @@ class NotFound(HotlineError, LookupError):
 
 
 class PermissionDenied(HotlineError, PermissionError):
-    """The acting operator's role does not allow the operation."""
+    """The acting operator's role does not allow the operation. ``operation`` names it (from the permission
+    table) and ``rule`` says which rule refused: ``role`` (the role is too low), ``owner`` (someone else's
+    record), or ``None``; a face may say it in its own words from these, the message stays the CLI's."""
 
     exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        operation: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
+        self.operation = operation
+        self.rule = rule
 
 
 class ConfigError(HotlineError):

@@ -170,8 +170,11 @@ def forward_worker_failure(node: DOMNode, event: Worker.StateChanged) -> bool:
 def readable_error(error: BaseException) -> str:
     """One line an operator can act on, never a traceback."""
     from hotline.core.db import classify_database_error
-    from hotline.core.errors import HotlineError
+    from hotline.core.errors import HotlineError, PermissionDenied
+    from hotline.tui.permissions import REFUSED_WORK, refusal_in_words
 
+    if isinstance(error, PermissionDenied) and error.rule == "role" and error.operation in REFUSED_WORK:
+        return refusal_in_words(error.operation)  # a person's words, not the operation's name
     if isinstance(error, HotlineError):
         return str(error)  # names where the problem is, when it knows
     database_error = classify_database_error(error)

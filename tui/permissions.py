@@ -7,7 +7,9 @@ The check is in the service operation the command calls; this map is what
 from __future__ import annotations
 
 _READ = (
-    "app.help app.palette app.home app.queues app.kb app.quit history.close reminder_list.open_client"
+    "app.help app.palette app.home app.queues app.kb app.quit history.close history.more"
+    " timeline_text.close"
+    " reminder_list.open_client"
     " card.more card.timeline card.tickets card.reminders card.open card.back note.insert_article"
     " note.cancel file_pick.take file_pick.cancel help.close home.open home.next home.previous home.clear"
     " home.new_client kb_search.insert kb_search.next kb_search.previous kb_search.close"
@@ -62,3 +64,52 @@ _WRITES = {
 
 COMMAND_OPERATIONS: dict[str, str] = {**dict.fromkeys(_READ.split(), "read"), **_WRITES}
 """Command id → operation (``read`` for moving around and reading)."""
+
+REFUSED_WORK: dict[str, str] = {
+    "read": "use the console",
+    "client.write": "add or change clients",
+    "ticket.write": "change tickets",
+    "interaction.write": "log calls and notes",
+    "reminder.write": "set or change reminders",
+    "call.pop": "take calls on this console",
+    "call.dial": "dial from the console",
+    "call.pop.other": "ring another operator's console",
+    "client.delete": "delete clients",
+    "queue.manage": "manage queues",
+    "kb.import": "add articles to the knowledge base",
+    "kb.reindex": "rebuild the knowledge base's index",
+    "kb.delete": "delete knowledge base articles",
+    "report": "see reports",
+    "report.send": "send reports",
+    "wallboard.read": "see the wallboard",
+    "client.list_export": "export a list of clients",
+    "group.manage": "manage client groups",
+    "audit.read": "see the history of changes",
+    "escalate": "escalate tickets",
+    "mail.failed.read": "see mail that failed",
+    "roster.manage": "change the roster",
+    "contract.manage": "manage contracts",
+    "client.import": "import clients",
+    "client.export": "export the client base",
+    "db.backup": "back up the database",
+    "db.admin": "administer the database",
+    "demo.load": "load demo data",
+    "operator.manage": "manage operators",
+    "mail.run": "run the mail",
+    "call.import": "import calls",
+}
+"""Operation of core's permission table → what it lets a person do, in words for the console's refusals
+(``test_console_permissions`` checks every operation has them, so a new one without words fails)."""
+
+_PLURALS = {"operator": "operators", "supervisor": "supervisors", "admin": "admins"}
+
+
+def refusal_in_words(operation: str) -> str:
+    """``Only supervisors and admins can see the history of changes.``: a role refusal of ``operation``
+    said for a person (the CLI keeps core's message naming the operation)."""
+    from hotline.core.authority import RANK, least_role
+
+    least = RANK[least_role(operation).value]
+    roles = [_PLURALS[name] for name, rank in RANK.items() if rank >= least]
+    who = roles[0] if len(roles) == 1 else f"{', '.join(roles[:-1])} and {roles[-1]}"
+    return f"Only {who} can {REFUSED_WORK[operation]}."

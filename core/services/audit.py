@@ -175,3 +175,16 @@ def describe_change(entry: AuditEntry) -> str:
             return "; ".join(f"{key}: {before[key]} → {after[key]}" for key in changed[:6])
     shown = after or before
     return ", ".join(f"{key}={value}" for key, value in list(shown.items())[:4])
+
+
+def change_in_full(entry: AuditEntry) -> str:
+    """Every field of an entry, one a line (``status: open → pending`` when it changed, else
+    ``key: value``): what :func:`describe_change` cuts to a few fields on one line."""
+    before, after = entry.before or {}, entry.after or {}
+    lines = []
+    for key in dict.fromkeys([*before, *after]):
+        if key in before and key in after and before[key] != after[key]:
+            lines.append(f"{key}: {before[key]} → {after[key]}")
+        else:
+            lines.append(f"{key}: {after.get(key, before.get(key))}")
+    return "\n".join(lines)

@@ -252,6 +252,8 @@ class TimelineItem:
     ticket_number: int | None
     pbx_duration_seconds: int | None = None
     """The talk time the PBX measured, for a call it recorded."""
+    text: str = ""
+    """The line's whole text (outcome, subject, every line of the body): the summary is cut to one line."""
 
     @property
     def unlogged(self) -> bool:
@@ -336,6 +338,9 @@ def timeline_page(
                 summary=_summary(row.outcome, row.subject, row.body, row.pbx_duration, row.source),
                 ticket_number=row.ticket_number,
                 pbx_duration_seconds=row.pbx_duration,
+                text="\n\n".join(
+                    part for part in (row.outcome, row.subject, (row.body or "").strip()) if part
+                ),
             )
         )
     return items

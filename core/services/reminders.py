@@ -280,6 +280,7 @@ def _own_reminder(uow: UnitOfWork, reminder_id: int) -> Reminder:
             f"reminder {reminder_id} belongs to another operator",
             entity="reminder",
             entity_id=reminder_id,
+            rule="owner",
         )
     return reminder
 

@@ -216,3 +216,32 @@ async def test_queue_names_with_brackets_are_offered_as_they_are(world, console,
     with UnitOfWork(engine, readonly=True) as uow:
         ticket = uow.session.exec(select(Ticket).where(Ticket.subject == "Bracketed")).one()
         assert uow.session.get(Queue, ticket.queue_id).name == "Sales [EU]"
+
+
+async def test_enter_on_a_note_opens_its_whole_text(world, console, settle, engine, clock):
+    """A long note ended in "…" on the card (its first line only, cut at the column's width) and could not
+    be read in full anywhere in the console; Enter on its line opens the whole text, scrollable, read-only."""
+    from textual.widgets import Static
+
+    from hotline.tui.screens.timeline_text import TimelineTextScreen
+
+    words = "The client says the invoice " + "was charged twice " * 40 + "\nSecond line [bold]kept[/bold]."
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        log_interaction(uow, client_id=world.hostile_id, kind=InteractionKind.NOTE, notes=words)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.hostile_id)
+        timeline = card.query_one(TimelineTable)
+        timeline.move_cursor(row=0)
+        timeline.focus()
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        reader = app.screen
+        assert isinstance(reader, TimelineTextScreen), app.screen_stack
+        shown = str(reader.query_one("#timeline-text", Static).render())
+        assert words.split("\n")[0] in shown
+        assert "Second line [bold]kept[/bold]." in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is card

@@ -16,7 +16,7 @@ from hotline.core.models import AuditEntry
 from hotline.core.models.enums import Role
 from hotline.core.services.operators import add_operator
 from hotline.tui.commands import _REGISTRY
-from hotline.tui.permissions import COMMAND_OPERATIONS
+from hotline.tui.permissions import COMMAND_OPERATIONS, REFUSED_WORK, refusal_in_words
 from hotline.tui.screens.audit_history import AuditHistoryScreen
 from tests.tui.test_snapshots import settled
 
@@ -38,6 +38,13 @@ def _all_commands() -> set[str]:
 def test_every_console_command_has_a_rule(backend) -> None:
     assert _all_commands() == set(COMMAND_OPERATIONS)
     assert set(COMMAND_OPERATIONS.values()) <= set(PERMISSIONS)
+
+
+def test_every_operation_has_words_for_a_refusal(backend) -> None:
+    """An operation added to core's table without the console's words for it fails here."""
+    assert set(REFUSED_WORK) == set(PERMISSIONS)
+    assert refusal_in_words("audit.read") == "Only supervisors and admins can see the history of changes."
+    assert refusal_in_words("db.backup") == "Only admins can back up the database."
 
 
 @pytest.fixture
@@ -99,7 +106,9 @@ async def test_supervisor_console_commands_by_role(
             else:
                 await pilot.press(_REGISTRY[step].key.split(",")[0])
             await settled(pilot)
-        told = any(f"{operation} needs supervisor or admin" in str(n.message) for n in app._notifications)
+        said = [str(n.message) for n in app._notifications]
+        told = refusal_in_words(operation) in said
+        assert not any(operation in line for line in said), said  # the operation's name is not the operator's
     allowed = allows(role, operation)
     assert told == (not allowed)
     with UnitOfWork(engine, readonly=True) as uow:
@@ -130,7 +139,9 @@ async def test_privileged_console_commands_by_role(
         opened = isinstance(app.screen, AuditHistoryScreen)
         assert opened == allows(role, COMMAND_OPERATIONS[command_id])
         if not opened:
-            assert any("needs supervisor or admin" in str(n.message) for n in app._notifications)
+            said = [str(n.message) for n in app._notifications]
+            assert "Only supervisors and admins can see the history of changes." in said, said
+            assert not any("audit.read" in line or "'anna'" in line for line in said), said
     with UnitOfWork(engine, readonly=True) as uow:
         refused = list(
             uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:audit.read")).scalars()
@@ -173,3 +184,125 @@ async def test_deactivated_while_the_console_is_open_taking_her_own_ticket_is_re
             uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:ticket.write")).scalars()
         )
     assert [(entry.actor, entry.via) for entry in refused] == [("anna", "console")]
+
+
+async def test_the_history_pages_to_older_entries_in_the_console(
+    backend, world, staff, engine, console, monkeypatch
+):
+    """The history showed its newest entries and, for older ones, "older entries: hotline audit list
+    --entity …", a command of another program; now ``m`` shows the next page below, in the console."""
+    from textual.widgets import DataTable, Static
+
+    import hotline.tui.screens.audit_history as history
+    from hotline.core.enums import Priority
+    from hotline.core.services.tickets import update_ticket
+
+    for priority in (Priority.HIGH, Priority.LOW, Priority.URGENT):
+        with UnitOfWork(engine, actor_login="anna") as uow:
+            update_ticket(uow, number=world.ticket_number, expected_version=None, priority=priority)
+    monkeypatch.setattr(history, "HISTORY_LIMIT", 1)
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditHistoryScreen)
+        first = str(screen.query_one("#history-more", Static).render())
+        assert "hotline" not in first and "m" in first, first
+        with UnitOfWork(engine, readonly=True) as uow:
+            total = len(
+                uow.session.exec(
+                    select(AuditEntry).where(
+                        AuditEntry.entity == "ticket", AuditEntry.entity_id == screen.entity_id
+                    )
+                ).all()
+            )
+        assert total >= 3
+        for _ in range(total):
+            await pilot.press("m")
+            await settled(pilot)
+        assert screen.query_one(DataTable).row_count == total
+        last = str(screen.query_one("#history-more", Static).render())
+        assert f"{total} changes" in last and "older" not in last, last
+
+
+async def test_enter_on_a_change_in_the_history_shows_all_of_it(
+    backend, world, staff, engine, console
+) -> None:
+    """A change's column ended in "…" and held at most four or six of its fields; Enter on its line shows
+    every field, one a line, in a read-only view."""
+    from textual.widgets import DataTable, Static
+
+    from hotline.tui.screens.timeline_text import TimelineTextScreen
+
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        history = app.screen
+        assert isinstance(history, AuditHistoryScreen)
+        table = history.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)  # the ticket's creation: all its fields
+        await pilot.press("enter")
+        await settled(pilot)
+        reader = app.screen
+        assert isinstance(reader, TimelineTextScreen), app.screen_stack
+        shown = str(reader.query_one("#timeline-text", Static).render())
+        entry = history._entries[-1]
+        fields = {**(entry.before or {}), **(entry.after or {})}
+        assert len(fields) > 4
+        assert all(f"{key}: " in shown for key in fields), shown
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.screen is history
+
+
+async def test_m_while_older_changes_are_read_says_so(
+    backend, world, staff, engine, console, monkeypatch
+) -> None:
+    """``m`` clicked again while the older page was still read said "No older changes: all of them are
+    shown.", which was not so; now it says they are still being read."""
+    import threading
+
+    import hotline.tui.screens.audit_history as history
+    from hotline.core.enums import Priority
+    from hotline.core.services import audit
+    from hotline.core.services.tickets import update_ticket
+
+    with UnitOfWork(engine, actor_login="anna") as uow:
+        update_ticket(uow, number=world.ticket_number, expected_version=None, priority=Priority.HIGH)
+    monkeypatch.setattr(history, "HISTORY_LIMIT", 1)
+    release, calls = threading.Event(), []
+    real = audit.list_audit
+
+    def held(*args, **kwargs):
+        calls.append(kwargs.get("offset", 0))
+        if len(calls) > 1:
+            release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "list_audit", held)
+    app = console(operator_login="sue")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        app.open_ticket(world.ticket_number)
+        await settled(pilot)
+        await pilot.press("h")
+        await settled(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditHistoryScreen)
+        assert screen._more
+        await screen.run_action("more")
+        await screen.run_action("more")  # a second click while the first page is read
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        release.set()
+        await settled(pilot)
+    assert "Still reading the older changes…" in said, said
+    assert not any(line.startswith("No older changes") for line in said), said

@@ -149,3 +149,54 @@ async def test_a_name_prefilled_longer_than_a_name_can_be_is_refused_beside_it(
         assert error == "⚠ a name is at most 300 characters (this one has 399)"
     with UnitOfWork(engine, readonly=True) as uow:
         assert not uow.session.exec(select(Client).where(Client.name.startswith("zed"))).all()
+
+
+async def test_pastes_into_the_forms_fields_are_whole_or_said(world, console, settle) -> None:
+    """Every one-line field took only the first line of a paste (phones copied from a mail, one a line, kept
+    the first) and dropped a paste over its length with only the bell; now lines are joined (phones and
+    emails by commas) and a paste too long is said in a toast, as the new ticket's subject already was."""
+    from textual import events
+    from textual.widgets import Input
+
+    from hotline.tui.screens.new_client import NAME_MAX
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_form(app, pilot, settle, "")
+        name = form.query_one("#name", Input)
+        name.focus()
+        await settle(pilot)
+        app.post_message(events.Paste("x" * (NAME_MAX + 1)))
+        await settle(pilot)
+        assert name.value == ""
+        said = [str(n.message) for n in app._notifications]
+        assert (
+            f"Not pasted: a name holds at most {NAME_MAX} characters and the paste has {NAME_MAX + 1}."
+            in said
+        )
+        app.post_message(events.Paste("Ivan\n Petrov\n"))
+        await settle(pilot)
+        assert name.value == "Ivan Petrov"
+        phones = form.query_one("#phones", Input)
+        phones.focus()
+        await settle(pilot)
+        app.post_message(events.Paste("+7 912 345-67-89\r\n+7 495 123-45-67\n"))
+        await settle(pilot)
+        assert phones.value == "+7 912 345-67-89, +7 495 123-45-67"
+
+
+def test_every_one_line_field_of_the_console_takes_pastes_whole() -> None:
+    """The console's one-line fields are ``OneLineInput`` (or built on it), never a bare ``Input``."""
+    import re
+    from pathlib import Path
+
+    import hotline.tui
+
+    root = Path(hotline.tui.__file__).parent
+    bare = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"(?<![\w.])Input\(|\(Input\)", line) and path.name != "one_line_input.py"
+    ]
+    assert bare == []

@@ -262,3 +262,33 @@ async def test_d_typed_twice_at_once_marks_two_reminders_done(
     with UnitOfWork(engine, readonly=True) as uow:
         done = {r.text: r.status for r in uow.session.exec(select(Reminder))}
     assert done == {"in 1 h": "done", "in 2 h": "done", "in 3 h": "pending"}
+
+
+async def test_d_on_another_operators_reminder_names_it_by_its_text(world, console, settle, engine, clock):
+    """An operator's ``d`` on a colleague's reminder (the card lists everyone's) was refused as "reminder 5
+    belongs to another operator", an id the console never shows; the refusal names it by text and due time."""
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boris", role=Role.OPERATOR, display_name="Boris")
+    with UnitOfWork(engine, actor_login="boris", clock=clock) as uow:
+        create_reminder(
+            uow, text="Call back about the invoice", due_at=clock.now() + timedelta(hours=1),
+            client_id=world.ivanov_id,
+        )  # fmt: skip
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+    due = (clock.now() + timedelta(hours=1)).astimezone(app.ctx.settings.zone).strftime("%d.%m %H:%M")
+    assert any("'Call back about the invoice'" in line and due in line for line in said), said
+    assert not any("reminder " in line and line.split("reminder ")[1][:1].isdigit() for line in said), said
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Reminder)).one().status == "pending"

@@ -427,3 +427,35 @@ async def test_a_draft_emptied_and_left_with_esc_does_not_come_back(world, conso
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == ""
+
+
+async def test_a_change_clicked_while_a_save_runs_is_said_not_dropped(world, console, settle, monkeypatch):
+    """A footer key clicked while a change is still being saved (a click does not wait like typed keys)
+    did nothing and said nothing; now the console says the ticket is still saving and the change was not made."""
+    import threading
+
+    import hotline.tui.screens.ticket as ticket_module
+
+    release = threading.Event()
+    apply = ticket_module.apply_change
+
+    def held(*args, **kwargs):
+        release.wait(10)
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(ticket_module, "apply_change", held)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        screen._change(ticket_module.TicketChange("priority", Priority.HIGH.value), screen.version)
+        await pilot.pause()
+        await screen.run_action("take")  # what a click on the footer's key runs
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        release.set()
+        await settle(pilot)
+    assert any("still saving" in line.lower() for line in said), said

@@ -449,7 +449,7 @@ async def test_a_ring_while_a_refused_history_is_read_keeps_its_card(
         type_at_once(app, "h")
         await wait_typed(pilot, settle_through_the_refusal)
         app.type_ahead._forward = forward
-        assert any("audit.read needs supervisor or admin" in str(n.message) for n in app._notifications)
+        assert any("can see the history of changes" in str(n.message) for n in app._notifications)
         card = app.screen
         assert isinstance(card, ClientCardScreen), app.screen_stack
         assert card.call_started_at is not None

@@ -128,7 +128,8 @@ register(
         "open",
         "enter",
         "card: open the line",
-        "Open the ticket of the selected line, or the person selected on the People tab.",
+        "Open the ticket of the selected line (a note's or a call's whole text: its line has no ticket),"
+        " or the person selected on the People tab.",
         "open_ticket",
         show=False,
         in_palette=False,
@@ -392,6 +393,22 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         number = self._selected_ticket_number()
         if number is not None:
             self.post_message(OpenTicketRequested(number))
+        elif self.query_one(TabbedContent).active == "timeline":
+            self._read_selected_line()
+
+    def _read_selected_line(self) -> None:
+        """The selected timeline line's whole text (the table shows its first line, cut to the column)."""
+        from hotline.tui.screens.timeline_text import TimelineTextScreen
+        from hotline.tui.widgets.timeline_table import KIND_LABELS
+
+        timeline = self.query_one(TimelineTable)
+        if not timeline.items or not 0 <= timeline.cursor_row < len(timeline.items):
+            return
+        item = timeline.items[timeline.cursor_row]
+        when = item.at.astimezone(self.ctx.settings.zone).strftime("%d.%m.%y %H:%M")
+        self.app.push_screen(
+            TimelineTextScreen(f"{KIND_LABELS.get(item.kind, item.kind)}, {when}", item.text)
+        )
 
     def _open_selected_person(self) -> None:
         """A contact person's card; a call ringing on the organisation's card goes on with the person."""

@@ -20,6 +20,7 @@ from textual.worker import Worker
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import ClientPageLoaded, OpenClientRequested, forward_worker_failure
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -65,11 +66,16 @@ class ClientListScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="client-filters"):
-            yield Input(placeholder="group", id="filter-group", compact=True)
-            yield Input(placeholder="tag", id="filter-tag", compact=True)
-            yield Input(placeholder="source", id="filter-source", compact=True)
-            yield Input(placeholder="campaign", id="filter-campaign", compact=True)
-            yield Input(
+            yield OneLineInput(placeholder="group", id="filter-group", compact=True, what="the group filter")
+            yield OneLineInput(placeholder="tag", id="filter-tag", compact=True, what="the tag filter")
+            yield OneLineInput(
+                placeholder="source", id="filter-source", compact=True, what="the source filter"
+            )
+            yield OneLineInput(
+                placeholder="campaign", id="filter-campaign", compact=True, what="the campaign filter"
+            )
+            yield OneLineInput(
+                what="the silent-days filter (a number)",
                 placeholder="silent ≥ days",
                 id="filter-silent",
                 restrict=r"[0-9]*",

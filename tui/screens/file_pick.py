@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 register(
     Command(
@@ -67,7 +68,9 @@ class FilePickScreen(ModalScreen[Path | None]):
         with Vertical(id="pick-box") as box:
             box.border_title = self.title_text
             box.border_subtitle = "Enter open/take · ctrl+s take · Esc cancel"
-            yield Input(str(self.start), id="pick-path", placeholder="a path", select_on_focus=False)
+            yield OneLineInput(
+                str(self.start), id="pick-path", placeholder="a path", select_on_focus=False, what="a path"
+            )
             yield OptionList(id="pick-list")
 
     def on_mount(self) -> None:

@@ -17,8 +17,9 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, key_hints, register
-from hotline.tui.messages import GroupsLoaded, forward_worker_failure
+from hotline.tui.messages import GroupsLoaded, forward_worker_failure, readable_error
 from hotline.tui.screens.confirm import ConfirmScreen
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -164,15 +165,33 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
             form.border_subtitle = key_hints(self)
             with Grid(id="group-fields"):
                 yield Label("Name")
-                yield Input(
-                    printable(group.name) if group else "", id="group-name", max_length=100, compact=True
+                yield OneLineInput(
+                    printable(group.name) if group else "",
+                    id="group-name",
+                    max_length=100,
+                    compact=True,
+                    what="a group's name",
                 )
                 yield Label("Colour")
                 colour = group.colour if group else "#808080"
-                yield Input(colour, id="group-colour", max_length=7, compact=True, restrict=r"#?[0-9a-fA-F]*")
+                yield OneLineInput(
+                    colour,
+                    id="group-colour",
+                    max_length=7,
+                    compact=True,
+                    restrict=r"#?[0-9a-fA-F]*",
+                    what="a colour (#rrggbb)",
+                )
                 yield Label("Contract")
                 level = printable(group.contract_level or "") if group else ""
-                yield Input(level, id="group-level", max_length=50, placeholder="none", compact=True)
+                yield OneLineInput(
+                    level,
+                    id="group-level",
+                    max_length=50,
+                    placeholder="none",
+                    compact=True,
+                    what="a contract level",
+                )
 
     def action_save(self) -> None:
         def value(selector: str) -> str:
@@ -191,7 +210,7 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
     def _save(self, edit: GroupEdit) -> None:
         """Write the group, then close the form; refused (a name taken, a bad colour), the form stays as
         typed and says why (it closed first, and what was typed was lost)."""
-        from hotline.core.errors import HotlineError
+        from hotline.core.errors import HotlineError, PermissionDenied
         from hotline.core.services.groups import create_group, update_group
 
         try:
@@ -204,7 +223,8 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
                     update_group(uow, name=edit.original, new_name=edit.name, colour=edit.colour or None,
                                  contract_level=edit.contract_level)  # fmt: skip
         except HotlineError as error:
-            self.app.call_from_thread(self._refused, error.message)
+            said = readable_error(error) if isinstance(error, PermissionDenied) else error.message
+            self.app.call_from_thread(self._refused, said)
             return
         self.app.call_from_thread(self._saved, edit)
 

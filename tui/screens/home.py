@@ -113,7 +113,10 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield LookupBox(
-            placeholder="Phone, name, email, company or #ticket", id="lookup", select_on_focus=False
+            placeholder="Phone, name, email, company or #ticket",
+            id="lookup",
+            select_on_focus=False,
+            what="the lookup",
         )
         yield LookupResults(id="results")
         with Horizontal(id="work"):

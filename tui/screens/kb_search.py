@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import KeysHeld, forward_worker_failure
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -223,7 +224,8 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
                 if self.insert
                 else "Enter read · ↑↓ choose · F1 help · Esc close"
             )
-            yield Input(
+            yield OneLineInput(
+                what="the search",
                 value=self.initial_query,
                 placeholder='words, "phrase", AND / OR / NOT, prefix*',
                 id="kb-query",

@@ -31,6 +31,7 @@ from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_t
 from hotline.tui.type_ahead import pressed_at
 from hotline.tui.widgets.call_timer import elapsed_seconds, format_duration
 from hotline.tui.widgets.kb_insert import insert_article
+from hotline.tui.widgets.one_line_input import OneLineInput
 from hotline.tui.widgets.when_input import WhenInput
 
 if TYPE_CHECKING:
@@ -148,8 +149,9 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
                 yield Label("Outcome")
                 yield Select(WRAP_UP_CODES, value="resolved", allow_blank=False, id="outcome", compact=True)
                 yield Label("Duration")
-                yield Input(
+                yield OneLineInput(
                     self._shown_duration,
+                    what="a duration (m:ss)",
                     placeholder="m:ss",
                     id="duration",
                     restrict=r"[0-9:]*",

@@ -29,6 +29,7 @@ from hotline.tui.commands import Command, bindings_for, key_hints, register
 from hotline.tui.messages import CardLoaded, ClientSaved, DuplicatesFound, KeysHeld, forward_worker_failure
 from hotline.tui.screens.attribution_pick import PicksAttribution, attribution_text, pick_source_command
 from hotline.tui.screens.confirm import ConfirmScreen
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -148,8 +149,9 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 yield Label("Kind")
                 yield Select(KINDS, value="person", allow_blank=False, id="kind", compact=True)
                 yield Label("Name")
-                yield Input(
+                yield OneLineInput(
                     self.prefill.get("name", ""),
+                    what="a name",
                     id="name",
                     max_length=NAME_MAX,
                     compact=True,
@@ -157,8 +159,10 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 )
                 yield from _error_line("name")
                 yield Label("Phones")
-                yield Input(
+                yield OneLineInput(
                     self.prefill.get("phone", ""),
+                    what="phones",
+                    joiner=", ",
                     id="phones",
                     placeholder="+7 912 345-67-89, …",
                     compact=True,
@@ -166,8 +170,10 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 )
                 yield from _error_line("phones")
                 yield Label("Emails")
-                yield Input(
+                yield OneLineInput(
                     self.prefill.get("email", ""),
+                    what="emails",
+                    joiner=", ",
                     id="emails",
                     placeholder="name@example.com, …",
                     compact=True,
@@ -175,10 +181,13 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 )
                 yield from _error_line("emails")
                 yield Label("Group")
-                yield Input(id="group", max_length=100, compact=True, select_on_focus=False)
+                yield OneLineInput(
+                    id="group", max_length=100, compact=True, select_on_focus=False, what="a group"
+                )
                 yield from _error_line("group")
                 yield Label("Birthday")
-                yield Input(
+                yield OneLineInput(
+                    what="a birthday",
                     id="birthday",
                     placeholder=date_pattern(self.ctx.settings.date_order),
                     restrict=r"[0-9./\- ]*",
@@ -188,7 +197,14 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 )
                 yield from _error_line("birthday")
                 yield Label("Tags")
-                yield Input(id="tags", placeholder="vip, wholesale, …", compact=True, select_on_focus=False)
+                yield OneLineInput(
+                    id="tags",
+                    placeholder="vip, wholesale, …",
+                    compact=True,
+                    select_on_focus=False,
+                    what="tags",
+                    joiner=", ",
+                )
             yield Static(attribution_text(self.attribution), id="attribution")
             yield Static("", id="duplicates")
 

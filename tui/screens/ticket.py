@@ -174,6 +174,18 @@ class ChoicesLoaded(Message):
     choices: list[tuple[str, str]]
 
 
+NOT_MADE = {
+    "reply": "the reply was not queued",
+    "note": "the note was not saved",
+    "take": "it was not taken",
+    "assignee": "it was not reassigned",
+    "status": "its status was not changed",
+    "priority": "its priority was not changed",
+    "queue": "it was not moved",
+}
+"""What a change asked for while the ticket was busy did not do, said in its toast."""
+
+
 class TicketScreen(Screen[None]):
     """Ticket ``number`` for the console's operator."""
 
@@ -302,8 +314,18 @@ class TicketScreen(Screen[None]):
 
     def _change(self, change: TicketChange, version: int | None) -> None:
         """Save ``change`` if the ticket still has ``version``: the one shown when the operator began it
-        (a reload can land under an open picker or text; its change must not then pass as seen)."""
+        (a reload can land under an open picker or text; its change must not then pass as seen). Asked
+        while the ticket is read or another change saved (a clicked key does not wait as typed ones do),
+        it says so: the change is not made, a text stays as the draft."""
         if version is None or self._saving:
+            kept = " Your text is kept as a draft." if change.what in TEXTS else ""
+            busy = "still saving the last change" if self._saving else "still being read"
+            self.notify(
+                f"#{self.number} is {busy}: {NOT_MADE.get(change.what, 'the change was not made')};"
+                f" try again in a moment.{kept}",
+                severity="warning",
+                markup=False,
+            )
             return
         self._saving = True
         self._save(version, change)
@@ -315,7 +337,8 @@ class TicketScreen(Screen[None]):
     def on_ticket_changed(self, message: TicketChanged) -> None:
         message.stop()
         self._saving = False
-        self.drafts.pop(message.change.what, None)
+        if self.drafts.get(message.change.what) == message.change.value:
+            self.drafts.pop(message.change.what)  # not a second text written while this one was saved
         if message.change.what == "reply":
             self.draft_files = ()
         self.notify(f"#{message.number}: {message.change.describe()}.", markup=False, timeout=3)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.geometry import Size
 from textual.reactive import Reactive
-from textual.widgets import Input
+
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 
-class LookupBox(Input):
+class LookupBox(OneLineInput):
     """The home screen's lookup box.
 
     Textual's ``Input`` sets its virtual size (the text's width + 1) on every change of its value, and a

@@ -1,34 +1,41 @@
-"""A one-line field that takes a pasted text whole: Textual's ``Input`` keeps only the first line of a
-paste and drops the rest without a word, and rings the bell, nothing more, for a paste over its length."""
+"""The console's one-line field, which takes a pasted text whole: Textual's ``Input`` keeps only the first
+line of a paste and drops the rest without a word, and rings the bell, nothing more, for a paste over its
+length or of characters it does not take. Every one-line field of the console is one (a test checks)."""
 
 from __future__ import annotations
+
+import re
 
 from textual import events
 from textual.widgets import Input
 
 
 class OneLineInput(Input):
-    """An ``Input`` whose pastes keep every line (joined by a space); ``what`` names it when a paste is
-    too long for it ("the subject"), said in a toast and nothing pasted."""
+    """An ``Input`` whose pastes keep every line (joined by ``joiner``: a space, or ``", "`` in a field
+    holding a list); ``what`` names it ("a subject") when a paste does not fit, said in a toast and
+    nothing pasted."""
 
-    def __init__(self, *args: object, what: str, **kwargs: object) -> None:
+    def __init__(self, *args: object, what: str = "this field", joiner: str = " ", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.what = what
+        self.joiner = joiner
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # not Input's own: it keeps the first line
         event.stop()
-        text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        text = self.joiner.join(line.strip() for line in event.text.splitlines() if line.strip())
         if not text:
             return
         start, end = sorted(self.selection)
         room = self.max_length - (len(self.value) - (end - start)) if self.max_length else None
         if room is not None and len(text) > room:
-            self.notify(
-                f"Not pasted: {self.what} holds at most {self.max_length:,} characters"
-                f" and the paste has {len(text):,}.",
-                severity="warning",
-                markup=False,
-            )
+            self._not_pasted(f"holds at most {self.max_length:,} characters and the paste has {len(text):,}")
+            return
+        value = f"{self.value[:start]}{text}{self.value[end:]}"
+        if self.restrict and re.fullmatch(self.restrict, value) is None:
+            self._not_pasted("does not take some of the pasted characters")
             return
         self.replace(text, start, end)
+
+    def _not_pasted(self, why: str) -> None:
+        self.notify(f"Not pasted: {self.what} {why}.", severity="warning", markup=False)

@@ -241,15 +241,36 @@ class ReminderList(Vertical):
     def action_done(self) -> None:
         selected = self._selected()
         if selected is not None:
-            self._change(selected.id, "done")
+            self._change(selected, "done")
 
     def action_snooze(self, choice: str) -> None:
         selected = self._selected()
         if selected is not None:
-            self._change(selected.id, choice)
+            self._change(selected, choice)
 
     @work(thread=True, exit_on_error=False, group="reminder-change")
-    def _change(self, reminder_id: int, what: str) -> None:
+    def _change(self, view: ReminderView, what: str) -> None:
+        from hotline.core.errors import PermissionDenied
+
+        reminder_id = view.id
+        try:
+            self._write_change(reminder_id, what)
+        except PermissionDenied as error:
+            if error.rule != "owner":
+                raise
+            # core names the reminder by its id (the CLI's), the console by what the operator sees
+            due = view.due_at.astimezone(self.ctx.settings.zone).strftime("%d.%m %H:%M")
+            self.app.call_from_thread(
+                self.app.notify,
+                f"'{printable(view.text)}' (due {due}) is {printable(view.operator)}'s reminder: only they, "
+                "a supervisor or an admin can mark it done or put it off.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.post_message(ReminderChanged(reminder_id, what))
+
+    def _write_change(self, reminder_id: int, what: str) -> None:
         from hotline.core.services.reminders import complete_reminder, reminder_calendar, snooze_reminder
 
         with self.ctx.uow() as uow:
@@ -263,7 +284,6 @@ class ReminderList(Vertical):
                     zone=self.ctx.settings.zone,
                     calendar=reminder_calendar(self.ctx.settings),
                 )
-        self.post_message(ReminderChanged(reminder_id, what))
 
     def on_reminder_changed(self, message: ReminderChanged) -> None:
         message.stop()

@@ -11,10 +11,9 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from textual.widgets import Input
-
 from hotline.core.dates import DateOrder, format_date, parse_date
 from hotline.core.errors import InvalidInput
+from hotline.tui.widgets.one_line_input import OneLineInput
 
 MORNING = time(9, 0)
 _RELATIVE = re.compile(r"^(\d{1,4})\s*(m|min|h|d)$")
@@ -71,14 +70,14 @@ def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
 
 
-class WhenInput(Input):
+class WhenInput(OneLineInput):
     """An ``Input`` whose value ``parse_when`` reads."""
 
     def __init__(
         self, value: str = "", *, order: DateOrder = "dmy", id: str | None = None, compact: bool = True
     ) -> None:
         placeholder = examples(order).replace(", 3d", "").replace(", ", " · ")
-        super().__init__(value, placeholder=placeholder, id=id, compact=compact)
+        super().__init__(value, placeholder=placeholder, id=id, compact=compact, what="a time")
         self.order: DateOrder = order
 
     def when(self, *, now: datetime, zone: ZoneInfo) -> datetime | None:
