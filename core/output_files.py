@@ -80,6 +80,7 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
             raise Unavailable(f"{target}: cannot write: {error.strerror or error}") from None
         return
     target = Path(os.path.realpath(target))  # a link to the file stays a link: the file is replaced
+    kept = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as error:
@@ -87,6 +88,8 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
     try:
         with os.fdopen(handle, **mode) as stream:
             yield stream
+        if kept is not None:  # written over: its permissions stay (a new file is its owner's only, 0600)
+            os.chmod(temporary, kept)
         os.replace(temporary, target)
     except HotlineError:  # PermissionDenied and Unavailable are OSErrors too, but not the file's
         raise

@@ -39,3 +39,17 @@ def test_a_name_too_long_for_the_file_system_is_bad_usage(tmp_path: Path) -> Non
     with pytest.raises(InvalidInput, match="File name too long") as refused:
         check_output(tmp_path / ("a" * 300 + ".csv"), force=False, option="--output")
     assert refused.value.where == "--output"
+
+
+def test_a_file_written_over_keeps_its_permissions_and_a_new_one_is_the_owners(tmp_path: Path) -> None:
+    """``--force`` over a report the team reads (0644) made it 0600: the replacement was a new file."""
+    shared = tmp_path / "weekly.csv"
+    shared.write_text("old")
+    shared.chmod(0o644)
+    with write_atomically(shared) as out:
+        out.write("new")
+    assert (shared.read_text(), shared.stat().st_mode & 0o777) == ("new", 0o644)
+    fresh = tmp_path / "clients.csv"
+    with write_atomically(fresh) as out:  # the client base, perhaps: readable by its owner only
+        out.write("id,name\r\n")
+    assert fresh.stat().st_mode & 0o777 == 0o600
