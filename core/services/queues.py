@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 
 def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
-    """The queue of that exact name; an unknown name is ``NotFound`` naming the close matches."""
+    """The queue of that exact name (as stored: without the spaces around it, as ``ensure_queue`` makes
+    it); an unknown name is ``NotFound`` naming the close matches."""
+    name = name.strip()  # ' Support ' was "no queue named 'Support'; did you mean 'Support'?"
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
         names = queue_names(uow)

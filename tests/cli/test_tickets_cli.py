@@ -308,3 +308,15 @@ def test_a_requester_typed_with_a_name_is_its_address(cli) -> None:
     )
     assert created.exit_code == 0, created.output
     assert json.loads(created.stdout)["requester"] == "anna@example.org"
+
+
+def test_a_queue_typed_with_spaces_around_it_is_that_queue(cli) -> None:
+    """' Support ' was "no queue named 'Support'; did you mean 'Support'?" (queue names are stored
+    without the spaces around them)."""
+    assert (
+        cli("tickets", "create", "--subject", "first", "--json").exit_code == 0
+    )  # Support, made on first use
+    created = cli("tickets", "create", "--subject", "x", "--queue", " Support ", "--json")
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["queue"] == "Support"
+    assert cli("tickets", "list", "--queue", "Support  ").exit_code == 0
