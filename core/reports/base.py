@@ -129,10 +129,16 @@ class Filters:
         calls take theirs from the configuration)."""
         if self.source is not None:
             check_filter(uow, name="source", value=self.source, configured=sources)
+        if self.group is not None:  # in any case, as every other command finds a group ("vip" is VIP)
+            from hotline.core.services.groups import find_group
+
+            found = find_group(uow, name=self.group)
+            if found is None:
+                raise NotFound(f"no group named {self.group!r}", where="--group")
+            object.__setattr__(self, "group", found.name)
         for name, column in (
             ("queue", Queue.__table__.c.name),
             ("operator", Operator.__table__.c.login),
-            ("group", ClientGroup.__table__.c.name),
         ):
             value = getattr(self, name)
             if (

@@ -137,6 +137,13 @@ def test_new_clients_by_source_and_campaign(engine, uow_factory, week) -> None:
         report(uow_factory, "clients", queue="Support")
 
 
+def test_a_group_filter_finds_its_group_in_any_case(engine, uow_factory, week) -> None:
+    """``--group vip`` was "no group named 'vip'" in a report, while every other command found VIP."""
+    assert (
+        report(uow_factory, "clients", group="vip").rows == report(uow_factory, "clients", group="VIP").rows
+    )
+
+
 def test_a_campaign_under_two_sources_is_costed_once(engine, uow_factory, week) -> None:
     """A client may give another source than the campaign's: its cost was then shown whole on each row,
     divided by that row's clients only (45,000 and 90,000 a client for one campaign of three clients) and
