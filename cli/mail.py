@@ -148,10 +148,10 @@ def send(
     from hotline.mailbox.sender import Sender
 
     state = cli_state()
+    with state.uow(readonly=True, as_system=True) as uow:
+        start_system_run(uow, run="mail send")  # who runs it is proven (and refused, audited) first
     if not any(account.smtp_host for account in state.settings.mail.accounts):
         raise ConfigError("no [[mail.accounts]] with an smtp_host in the configuration file")
-    with state.uow(readonly=True, as_system=True) as uow:
-        start_system_run(uow, run="mail send")
     sender = Sender(engine=state.engine(), settings=state.settings, clock=state.clock)
     if not once:
         asyncio.run(_send_until_stopped(sender, interval))
