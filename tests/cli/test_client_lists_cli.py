@@ -10,19 +10,15 @@ from openpyxl import load_workbook
 from tests.cli.invoke import hotline
 
 
+def _as_boss(db: str, config: Path) -> tuple[str, ...]:
+    """The global options of these tests: the database, the configuration, boss, a fixed now."""
+    return ("--db", db, "--config", str(config), "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+
+
 def test_list_export_and_groups(empty_db: str, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"  # the file's source must be a configured one
     config.write_text('sources = ["TV"]\n', encoding="utf-8")
-    base = (
-        "--db",
-        empty_db,
-        "--config",
-        str(config),
-        "--operator",
-        "boss",
-        "--now",
-        "2026-11-23T10:00:00+03:00",
-    )
+    base = _as_boss(empty_db, config)
     assert hotline(*base, "db", "init").exit_code == 0
     assert (
         hotline(
@@ -105,16 +101,7 @@ def test_the_last_contact_is_the_local_day(empty_db: str, tmp_path: Path) -> Non
 
     config = tmp_path / "config.toml"
     config.write_text('timezone = "Europe/Moscow"\n', encoding="utf-8")
-    base = (
-        "--db",
-        empty_db,
-        "--config",
-        str(config),
-        "--operator",
-        "boss",
-        "--now",
-        "2026-11-23T10:00:00+03:00",
-    )
+    base = _as_boss(empty_db, config)
     assert hotline(*base, "db", "init").exit_code == 0
     engine = make_engine(empty_db)
     with UnitOfWork(engine, actor_login="boss") as uow:
