@@ -74,6 +74,8 @@ def _copy_pipe(path: Path, copy: Path, *, limit: int) -> None:
         if os.isatty(descriptor):
             raise InvalidInput("this is a terminal: pipe the file in, or give its name", where=str(path))
         deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        # Only a pipe may still get a writer; a device's empty read is its end (/dev/null waited 10 s).
+        waits = stat.S_ISFIFO(os.fstat(descriptor).st_mode)
         size = 0
         with copy.open("wb") as out:
             while True:
@@ -87,7 +89,7 @@ def _copy_pipe(path: Path, copy: Path, *, limit: int) -> None:
                     _check_size(size, limit, str(path))
                     out.write(chunk)
                     continue
-                if size or time.monotonic() >= deadline:
+                if size or not waits or time.monotonic() >= deadline:
                     return  # the end of the data; or no writer came (the readers then say "empty")
                 time.sleep(0.05)  # no writer yet: wait a little for one to open the pipe
     finally:

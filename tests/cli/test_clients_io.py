@@ -405,6 +405,23 @@ def test_standard_input_and_pipes_are_read(db: str, backend: str, tmp_path: Path
     assert json.loads(fed.stdout)["created"] == 1
 
 
+def test_a_device_that_is_empty_is_said_at_once(db: str, backend: str, monkeypatch) -> None:
+    """``clients import /dev/null`` (a cron job's empty input) waited the ten seconds a pipe is given for
+    a writer: only a pipe can still get one; a device's empty read is its end."""
+    import time
+
+    from hotline.core.importing import spool
+
+    if backend != "sqlite":
+        pytest.skip("reading a stream is the same on both backends")
+    monkeypatch.setattr(spool, "WRITER_WAIT_SECONDS", 30.0)
+    started = time.monotonic()
+    result = hotline(db, "clients", "import", "/dev/null")
+    assert result.exit_code == 2, result.output
+    assert "/dev/null: the file is empty" in result.output
+    assert time.monotonic() - started < 10
+
+
 def test_birthdays_are_read_in_the_configured_date_order(db: str, tmp_path: Path) -> None:
     path = clients_csv(tmp_path, "Имя;Телефон;День рождения\nJohn;+1 212 555 0100;01/16/1980\n")
     env = {"XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"}
