@@ -10,7 +10,9 @@ from hotline.cli.options import JsonFlag
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
 
-app = typer.Typer(help="Manage operators (admins only).", no_args_is_help=True)
+app = typer.Typer(
+    help="Operators: anyone may list them; admins add, change and deactivate them.", no_args_is_help=True
+)
 
 
 @app.command()
