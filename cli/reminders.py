@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
@@ -18,59 +17,16 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Reminders: follow-ups and birthdays.", no_args_is_help=True)
 
-MORNING = time(9, 0)
-_RELATIVE = re.compile(r"^\+?(\d{1,5})\s*(m|min|h|d)$")
-_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
-_DATE_TIME = re.compile(r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4})(?: (\d{1,2}:\d{2}))?")
-
 
 def parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) -> datetime:
-    """``30m``, ``2h``, ``3d``, ``tomorrow`` (09:00), a date as people here write it (``order``:
-    ``01.12.2026`` day-first) with an optional ``HH:MM`` (else 09:00), or an ISO-8601 time (naive = local)."""
-    from hotline.core.clock import within_years
+    """``--at``: the instant ``text`` means (``hotline.core.when``, the console's grammar too)."""
     from hotline.core.errors import InvalidInput
+    from hotline.core.when import parse_when as when
 
-    try:
-        moment = within_years(_parse_when(text, now=now, zone=zone, order=order), text=text, where="--at")
-        # The day it is here too: 23:59 UTC on 31 December 2999 was saved, and shown as 3000-01-01.
-        return within_years(moment.astimezone(zone), text=text, where="--at").astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(f"not a time this calendar can hold: {text!r}", where="--at") from None
-
-
-def _parse_when(text: str, *, now: datetime, zone: ZoneInfo, order: DateOrder) -> datetime:
-    from hotline.core.dates import date_pattern, parse_date
-    from hotline.core.errors import InvalidInput
-
-    cleaned = " ".join(text.strip().lower().split())
-    match = _RELATIVE.match(cleaned)
-    if match:
-        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    if cleaned == "tomorrow":
-        day = now.astimezone(zone).date() + timedelta(days=1)
-        return datetime.combine(day, MORNING, tzinfo=zone).astimezone(UTC)
-    if dated := _DATE_TIME.fullmatch(cleaned):
-        try:
-            day = parse_date(dated.group(1), order)
-        except InvalidInput as error:  # says why: no such day in that month, no such month…
-            raise InvalidInput(error.message, where="--at") from None
-        try:
-            clock = time.fromisoformat(dated.group(2).zfill(5)) if dated.group(2) else MORNING
-        except ValueError:
-            raise InvalidInput(f"not a time of day: {dated.group(2)!r}", where="--at") from None
-        return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        pattern = date_pattern(order)
-        raise InvalidInput(
-            f"not a time: {text!r} (use 30m, 2h, 3d, tomorrow, {pattern}, {pattern} 10:00"
-            " or 2026-12-01T10:00)",
-            where="--at",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    moment = when(text, now=now, zone=zone, order=order, where="--at")
+    if moment is None:
+        raise InvalidInput("a reminder needs a time", where="--at")
+    return moment
 
 
 def _print(views: list[ReminderView], *, title: str, zone: ZoneInfo) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol, TypeVar
 
 from hotline.core.errors import InvalidInput
@@ -66,6 +66,13 @@ def within_years(moment: _Moment, *, text: str, where: str) -> _Moment:
             f"{printable(text)!r} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}", where=where
         )
     return moment
+
+
+def within_years_here(moment: datetime, zone: tzinfo, *, text: str, where: str) -> datetime:
+    """``within_years`` in UTC and on the local day too: 23:59 UTC on 31 December 2999 is already 3000
+    in Moscow, and a reminder there was saved and shown so."""
+    within_years(moment.astimezone(zone), text=text, where=where)
+    return within_years(moment, text=text, where=where)
 
 
 def clock_for(now: str | None) -> Clock:

@@ -19,19 +19,20 @@ from sqlalchemy import extract, or_
 from sqlmodel import col, select
 
 from hotline.core.changes import signal_change
-from hotline.core.clock import as_utc, within_years
+from hotline.core.clock import as_utc, within_years, within_years_here
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, Operator, Reminder, Ticket
 from hotline.core.models.enums import ReminderStatus, Role
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.text import MAX_REMINDER_TEXT, checked_text
+from hotline.core.when import MORNING
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
     from hotline.core.sla.calendar import BusinessCalendar
 
 MAX_TEXT_CHARS = MAX_REMINDER_TEXT
-DEFAULT_MORNING = time(9, 0)
+DEFAULT_MORNING = MORNING
 WORKING_WEEKDAYS = range(5)  # Monday to Friday, when no business calendar is configured
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -143,6 +144,8 @@ def create_reminders(
     uow.authorize("reminder.write", entity="reminder")
     if due_at.tzinfo is None:
         raise InvalidInput("a reminder's time needs a time zone", where="due_at")
+    # Whoever computed the time (a face's "when", a rule's delay, a follow-up): a date stays a date.
+    within_years(as_utc(due_at), text=due_at.isoformat(), where="due_at")
     cleaned = _clean_text(text)
     if ticket_id is not None:
         ticket = uow.session.get(Ticket, ticket_id)
@@ -309,8 +312,7 @@ def snooze_reminder(
     else:
         due_at = next_morning(now, zone=zone, calendar=calendar)
     # Past the last year a date may have (3000-01-01 from 31 December 2999) was saved all the same.
-    within_years(due_at, text=due_at.isoformat(), where="snooze")
-    within_years(due_at.astimezone(zone), text=due_at.astimezone(zone).isoformat(), where="snooze")
+    within_years_here(due_at, zone, text=due_at.astimezone(zone).isoformat(), where="snooze")
     reminder.due_at = due_at
     reminder.status = ReminderStatus.PENDING.value
     reminder.done_at = None

@@ -161,6 +161,15 @@ def test_add_reads_dates_as_people_write_them(database_url: str, client_id: int)
     assert "at 2026-12-01 10:00" in month_first.stderr
 
 
+def test_add_reads_what_the_console_reads(database_url: str, client_id: int) -> None:
+    """One grammar for "when": ``14:30`` (its next coming) and ``01.12.2026t10:00`` were the console's
+    only ("not a time" here)."""
+    for at, expected in (("14:30", "2026-11-23 14:30"), ("01.12.2026t10:00", "2026-12-01 10:00")):
+        added = hotline(database_url, "reminders", "add", "Send the contract", "--at", at)
+        assert added.exit_code == 0, added.output
+        assert f"at {expected}" in added.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -54,10 +54,38 @@ def test_parse_when_reads_dates_in_the_configured_order():
     )
 
 
-@pytest.mark.parametrize("text", ["soon", "25:00", "5 weeks", "01.12.2026 25:00", "01.12.2026 x"])
+@pytest.mark.parametrize("text", ["soon", "5 weeks", "01.12.2026 x"])
 def test_parse_when_refuses_what_it_does_not_understand(text):
     with pytest.raises(ValueError, match="when: not understood"):
         parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
+
+
+@pytest.mark.parametrize("text", ["25:00", "01.12.2026 25:00"])
+def test_parse_when_names_a_time_of_day_that_is_not_one(text):
+    with pytest.raises(ValueError, match="when: not a time of day: '25:00'"):
+        parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.01.3500", "01.01.1970 02:00"],  # the first was saved as due in 3500; the second is 1969 in UTC
+)
+def test_parse_when_keeps_a_date_within_the_years(text):
+    """The console had no year check at all (the CLI's ``--at`` had its own): 01.01.3500 was saved."""
+    with pytest.raises(ValueError, match=r"when: .*outside the years 1970–2999"):
+        parse_when(text, now=NOW, zone=MOSCOW, order="dmy")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+2h", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),  # the CLI's: now the console's too
+        ("2026-12-01T10:00+00:00", datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
+        ("2026-12-01T10:00", datetime(2026, 12, 1, 7, 0, tzinfo=UTC)),  # naive: local
+    ],
+)
+def test_the_console_reads_what_the_cli_reads(text, expected):
+    assert parse_when(text, now=NOW, zone=MOSCOW, order="dmy") == expected
 
 
 @pytest.mark.parametrize(

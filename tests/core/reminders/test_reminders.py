@@ -275,3 +275,13 @@ def test_due_reminders_are_each_operators_own(
     with uow_factory(readonly=True) as uow:
         refused = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "refused:read")).all()
     assert [(entry.actor, entry.entity) for entry in refused] == [("anna", "reminder")]
+
+
+@pytest.mark.parametrize("year", [3500, 1900])
+def test_a_reminder_stays_within_the_years(uow_factory: UowFactory, people: int, year: int) -> None:
+    """The console's follow-up (and its own "when" parser) saved a reminder due in 3500: whoever
+    computes the time, core keeps it within 1970–2999, and nothing is written."""
+    with uow_factory(actor_login="anna") as uow, pytest.raises(InvalidInput, match="outside the years"):
+        follow_up(uow, client_id=people, due_at=datetime(year, 1, 1, 9, 0, tzinfo=UTC))
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(Reminder)).all() == []
