@@ -37,6 +37,22 @@ def safe_filename(name: str, *, fallback: str = FALLBACK) -> str:
     return _shortened(kept)
 
 
+def numbered_filename(name: str, number: int) -> str:
+    """A safe ``name`` with ``-number`` before its extension (``report.pdf``, ``report-2.pdf``), still within
+    ``MAX_NAME_BYTES``: the stem is cut to make room, so the numbered name stays itself when made safe
+    again (appended to a name at the limit, the suffix was cut off on saving, back to the first name)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        stem, extension = name, ""
+    suffix = f"-{number}" + (f".{extension}" if extension else "")
+    room = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    if room < 1:  # an extension as long as the limit: the whole name is the stem
+        stem, suffix = name, f"-{number}"
+        room = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip(". ")
+    return (cut or FALLBACK) + suffix
+
+
 def _shortened(name: str) -> str:
     """At most ``MAX_NAME_BYTES`` bytes of UTF-8, the extension kept (whole characters only)."""
     if len(name.encode("utf-8")) <= MAX_NAME_BYTES:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, literal
 from sqlmodel import col, select
 
 from hotline.core.errors import NotFound
-from hotline.core.filenames import safe_filename
+from hotline.core.filenames import numbered_filename, safe_filename
 from hotline.core.models import Attachment, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -102,8 +102,7 @@ def _uniquely_named(rows: Sequence[Any]) -> list[StoredFile]:
         name, counter = base, 1
         while name.casefold() in taken:
             counter += 1
-            stem, dot, extension = base.rpartition(".")
-            name = f"{stem}-{counter}.{extension}" if dot and stem else f"{base}-{counter}"
+            name = numbered_filename(base, counter)
         taken.add(name.casefold())
         files.append(
             StoredFile(

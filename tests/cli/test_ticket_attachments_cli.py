@@ -204,3 +204,30 @@ def test_a_number_past_what_the_column_holds_is_bad_usage(cli) -> None:
         result = cli("tickets", *words)
         assert result.exit_code == 2, (words, result.output)
         assert "2147483647" in result.output
+
+
+def test_two_long_names_alike_are_saved_as_two_files(cli, tmp_path: Path) -> None:
+    """Two attachments of one name at the length limit were listed as two (``…a.pdf``, ``…a-2.pdf``), but
+    the second's name, cut again when saved, was the first's: one file was written over the other and
+    'saved' was said twice for one path, exit 0."""
+    number = _ticket(cli)
+    name = "a" * 246 + ".pdf"
+    paths = []
+    for folder, content in (("one", b"first"), ("two", b"second")):
+        path = tmp_path / folder / name
+        path.parent.mkdir()
+        path.write_bytes(content)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Both.", *paths).exit_code == 0
+    listed = [item["name"] for item in json.loads(cli("tickets", "attachment", str(number), "--json").stdout)]
+    assert len(set(listed)) == 2
+    assert all(len(listed_name.encode("utf-8")) <= 200 for listed_name in listed)
+    target = tmp_path / "saved"
+    target.mkdir()
+    saved = cli("tickets", "attachment", str(number), "--save", str(target), "--json")
+    assert saved.exit_code == 0, saved.output
+    assert sorted(Path(path).name for path in json.loads(saved.stdout)) == sorted(listed)
+    assert sorted(path.read_bytes() for path in target.iterdir()) == [b"first", b"second"]
+    second = cli("tickets", "attachment", str(number), listed[1], "--save", str(tmp_path / "one"), "--json")
+    assert second.exit_code == 0, second.output
+    assert [Path(path).name for path in json.loads(second.stdout)] == [listed[1]]
