@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.text import MAX_NOTES, checked_text, printable
+from hotline.core.text import MAX_NOTES, checked_text, is_utf8_text, printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -20,6 +20,8 @@ def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
     """The queue of that exact name (as stored: without the spaces around it, as ``ensure_queue`` makes
     it); an unknown name is ``NotFound`` naming the close matches."""
     name = name.strip()  # ' Support ' was "no queue named 'Support'; did you mean 'Support'?"
+    if not is_utf8_text(name):  # sent to the database, it was a UnicodeEncodeError and its traceback
+        raise NotFound(f"no queue named {name!r}: it is not UTF-8 text")
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
         names = queue_names(uow)

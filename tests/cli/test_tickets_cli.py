@@ -320,3 +320,26 @@ def test_a_queue_typed_with_spaces_around_it_is_that_queue(cli) -> None:
     assert created.exit_code == 0, created.output
     assert json.loads(created.stdout)["queue"] == "Support"
     assert cli("tickets", "list", "--queue", "Support  ").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tickets", "list", "--queue", "\udcff"), "no queue named '\\udcff'"),
+        (("tickets", "list", "--assignee", "\udcff"), "unknown operator '\\udcff'"),
+        (("tickets", "create", "--subject", "x", "--queue", "\udcff"), "no queue named '\\udcff'"),
+    ],
+)
+def test_a_name_that_is_not_utf8_is_exit_2_not_a_traceback(cli, engine, args, message) -> None:
+    """A byte that is not UTF-8 in an argument (a name typed in a koi8-r terminal) reaches Python as a
+    lone surrogate; sent to the database it was a UnicodeEncodeError with its traceback, exit 1."""
+    from hotline.core.models import Ticket
+
+    with UnitOfWork(engine, readonly=True) as uow:
+        before = len(uow.session.execute(select(Ticket)).all())
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.execute(select(Ticket)).all()) == before
