@@ -40,7 +40,7 @@ def list_(
     """Tickets, the next SLA deadline first; a page at a time, saying when there are more."""
     from hotline.core.services.tickets import list_tickets, parse_status
 
-    wanted = parse_status(status) if status else None
+    wanted = parse_status(status) if status is not None else None  # blank ("$S" unset) dropped the filter
     with cli_state().uow(readonly=True) as uow:
         tickets = list_tickets(
             uow, queue=queue, status=wanted, assignee_login=assignee, limit=limit + 1, offset=offset

@@ -343,3 +343,13 @@ def test_a_name_that_is_not_utf8_is_exit_2_not_a_traceback(cli, engine, args, me
     assert "Traceback" not in result.output
     with UnitOfWork(engine, readonly=True) as uow:
         assert len(uow.session.execute(select(Ticket)).all()) == before
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_status_filter_is_refused_not_every_ticket(cli, blank: str) -> None:
+    """``--status "$S"`` with S unset listed every ticket, closed ones too, exit 0: the filter was dropped."""
+    assert cli("tickets", "create", "--subject", "Help").exit_code == 0
+    result = cli("tickets", "list", "--status", blank)
+    assert result.exit_code == 2, result.output
+    assert "unknown status" in result.output
+    assert "Help" not in result.stdout
