@@ -108,7 +108,7 @@ def create(
         number = create_ticket(
             uow,
             subject=subject,
-            queue=queue or DEFAULT_QUEUE,
+            queue=DEFAULT_QUEUE if queue is None else queue,  # a blank one ("$Q" unset) is refused
             new_queue=new_queue or queue is None,
             priority=wanted,
             client_id=client,

@@ -353,3 +353,15 @@ def test_a_blank_status_filter_is_refused_not_every_ticket(cli, blank: str) -> N
     assert result.exit_code == 2, result.output
     assert "unknown status" in result.output
     assert "Help" not in result.stdout
+
+
+@pytest.mark.parametrize("new_queue", [[], ["--new-queue"]])
+def test_a_blank_queue_is_refused_not_support(cli, engine, new_queue: list[str]) -> None:
+    """``--queue "$Q"`` with Q unset opened the ticket in Support, exit 0 (with spaces it was refused)."""
+    from hotline.core.models import Ticket
+
+    result = cli("tickets", "create", "--subject", "Help", "--queue", "", *new_queue)
+    assert result.exit_code == 2, result.output
+    assert "queue" in result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(Ticket)).all() == []
