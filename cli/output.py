@@ -47,10 +47,11 @@ def _json_default(value: object) -> object:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
-    """A Rich table whose every cell goes through ``safe``."""
+    """A Rich table whose every cell goes through ``safe``. A word longer than its column (an address, a
+    link, a file name) is folded onto the next line, never cut to an ellipsis: the value is all there."""
     result = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        result.add_column(column)
+        result.add_column(column, overflow="fold")
     for row in rows:
         result.add_row(*(safe(cell) for cell in row))
     return result

@@ -365,3 +365,22 @@ def test_a_blank_queue_is_refused_not_support(cli, engine, new_queue: list[str])
     assert "queue" in result.output
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.execute(select(Ticket)).all() == []
+
+
+def test_a_long_address_in_a_narrow_terminal_is_wrapped_not_cut(cli, monkeypatch) -> None:
+    """At 80 columns (a pipe, a small window) ``tickets show`` cut a requester's address that did not fit
+    its cell to 'averyveryverylongaddress.of.someone@subdomain.example-…': no space to wrap at, the rest
+    was dropped for an ellipsis; a long word in a subject or a chronology line (a link) the same."""
+    monkeypatch.setenv("COLUMNS", "80")
+    address = "averyveryverylongaddress.of.someone@subdomain.example-company.org"
+    link = "https://example.org/" + "x" * 90 + "/end"
+    created = cli("tickets", "create", "--subject", "Help", "--requester", address, "--body", link, "--json")
+    number = json.loads(created.stdout)["number"]
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    assert "…" not in shown.stdout
+    rows = [line.split("│") for line in shown.stdout.splitlines() if line.startswith("│")]
+    values = "".join(cells[2].strip() for cells in rows if len(cells) == 4)  # field │ value
+    texts = "".join(cells[4].strip() for cells in rows if len(cells) == 7)  # when │ kind │ author │ text │ …
+    assert address in values
+    assert link in texts
