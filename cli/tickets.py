@@ -154,7 +154,8 @@ def reply(
     from hotline.core.services.tickets import reply_ticket, ticket_summary
 
     state = cli_state()
-    files = read_attachments(attach or [])
+    sending = MailSending.from_settings(state.settings)
+    files = read_attachments(attach or [], at_most=sending.max_outgoing_bytes)
     with state.uow() as uow:
         reply_ticket(
             uow,
@@ -162,7 +163,7 @@ def reply(
             expected_version=expect_version,
             body=body,
             sla=state.sla,
-            sending=MailSending.from_settings(state.settings),
+            sending=sending,
             attachments=files,
         )
         replied = ticket_summary(uow, number=number)

@@ -231,3 +231,33 @@ def test_two_long_names_alike_are_saved_as_two_files(cli, tmp_path: Path) -> Non
     second = cli("tickets", "attachment", str(number), listed[1], "--save", str(tmp_path / "one"), "--json")
     assert second.exit_code == 0, second.output
     assert [Path(path).name for path in json.loads(second.stdout)] == [listed[1]]
+
+
+def test_files_over_the_outgoing_limit_are_refused_before_they_are_read(
+    cli, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """A film attached by mistake (or the same one ten times) was read into memory whole, up to 200 MB a
+    file and without a bound in all, before the size of the mail was checked: gigabytes for a refusal."""
+    number = _ticket(cli)
+    small = tmp_path / "note.txt"
+    small.write_bytes(b"x" * 2000)
+    film = tmp_path / "film.mkv"
+    with film.open("wb") as out:  # sparse: 150 MB on paper, nothing on disk
+        out.truncate(150 * 1024 * 1024)
+
+    read_bytes = Path.read_bytes
+
+    def no_reading(self: Path) -> bytes:
+        if self in (small, film):
+            raise AssertionError(f"{self} was read")
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    for files in ([film], [small, small]):  # 2 × 2,000 bytes are 5,332 in base64: over the 4,096 configured
+        attach = [word for path in files for word in ("--attach", str(path))]
+        refused = cli("tickets", "reply", str(number), "--body", "x", *attach)
+        assert refused.exit_code == 2, refused.output
+        assert "over the 4,096-byte limit" in refused.output
+        assert files[-1].name in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(OutboxMessage)).first() is None
