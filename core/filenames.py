@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 MAX_NAME_BYTES = 200
 """Below every common file system's limit (255 bytes) with room for a ``-2`` suffix."""
@@ -35,6 +36,23 @@ def safe_filename(name: str, *, fallback: str = FALLBACK) -> str:
     if _RESERVED.match(kept):
         kept = "_" + kept
     return _shortened(kept)
+
+
+def unique_names(filenames: Iterable[str]) -> list[str]:
+    """Each of ``filenames`` made safe, in order, none the same as an earlier one whatever its case: the
+    second ``report.pdf`` is ``report-2.pdf``. How a ticket's attachments are named to list, show, pick
+    and save (the same names everywhere, the order being that of the attachments' ids)."""
+    taken: set[str] = set()
+    names: list[str] = []
+    for filename in filenames:
+        base = safe_filename(filename)
+        name, counter = base, 1
+        while name.casefold() in taken:
+            counter += 1
+            name = numbered_filename(base, counter)
+        taken.add(name.casefold())
+        names.append(name)
+    return names
 
 
 def numbered_filename(name: str, number: int) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import insert, literal
 from sqlmodel import col, select
 
 from hotline.core.errors import NotFound
-from hotline.core.filenames import numbered_filename, safe_filename
+from hotline.core.filenames import unique_names
 from hotline.core.models import Attachment, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -95,24 +95,18 @@ def ticket_files(
 
 
 def _uniquely_named(rows: Sequence[Any]) -> list[StoredFile]:
-    taken: set[str] = set()
-    files: list[StoredFile] = []
-    for attachment_id, event_id, filename, content_type, size, content, stored in rows:
-        base = safe_filename(filename)
-        name, counter = base, 1
-        while name.casefold() in taken:
-            counter += 1
-            name = numbered_filename(base, counter)
-        taken.add(name.casefold())
-        files.append(
-            StoredFile(
-                id=int(attachment_id),
-                event_id=int(event_id),
-                name=name,
-                content_type=content_type,
-                size=int(size),
-                content=content,
-                stored=bool(stored),
-            )
+    names = unique_names(row[2] for row in rows)
+    return [
+        StoredFile(
+            id=int(attachment_id),
+            event_id=int(event_id),
+            name=name,
+            content_type=content_type,
+            size=int(size),
+            content=content,
+            stored=bool(stored),
         )
-    return files
+        for (attachment_id, event_id, _, content_type, size, content, stored), name in zip(
+            rows, names, strict=True
+        )
+    ]

@@ -261,3 +261,36 @@ def test_files_over_the_outgoing_limit_are_refused_before_they_are_read(
         assert files[-1].name in refused.output
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.execute(select(OutboxMessage)).first() is None
+
+
+def test_show_json_names_each_attachment_as_the_attachment_command_takes_it(
+    cli, engine, tmp_path: Path
+) -> None:
+    """``tickets show --json`` gave both of two files called ``a.txt`` as ``a.txt`` (and a mail's
+    ``../../.bashrc`` as that): a script that fetched what it read there got the first file twice and
+    never the second, and the other not at all. Each now also carries its ``name``, the one ``tickets
+    attachment`` lists and takes."""
+    number = _ticket(cli)
+    paths = []
+    for folder, content in (("one", b"first"), ("two", b"second"), ("three", b"third")):
+        path = tmp_path / folder / "a.txt"
+        path.parent.mkdir()
+        path.write_bytes(content)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Files.", *paths).exit_code == 0
+    with UnitOfWork(engine) as uow:
+        last = uow.session.execute(select(Attachment).order_by(Attachment.id.desc())).scalars().first()
+        last.filename = "../../.bashrc"
+    (reply,) = [
+        e
+        for e in json.loads(cli("tickets", "show", str(number), "--json").stdout)["events"]
+        if e["attachments"]
+    ]
+    assert [item["filename"] for item in reply["attachments"]] == ["a.txt", "a.txt", "../../.bashrc"]
+    names = [item["name"] for item in reply["attachments"]]
+    assert names == ["a.txt", "a-2.txt", "bashrc"]
+    for name, content in zip(names, (b"first", b"second", b"third"), strict=True):
+        target = tmp_path / f"saved-{content.decode()}"
+        target.mkdir()
+        assert cli("tickets", "attachment", str(number), name, "--save", str(target)).exit_code == 0
+        assert (target / name).read_bytes() == content
