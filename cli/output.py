@@ -24,10 +24,19 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
+class Multiline(str):
+    """A cell whose line breaks are kept (a chronology line's text): still printable, never markup."""
+
+    __slots__ = ()
+
+
 def safe(value: object) -> Text:
-    """A table cell from untrusted data: control characters stripped, never read as markup."""
+    """A table cell from untrusted data: control characters stripped, never read as markup; line breaks
+    kept in a ``Multiline`` value (elsewhere they are spaces)."""
     if value is None:
         return Text("—", style="dim")
+    if isinstance(value, Multiline):
+        return Text(printable(value, multiline=True).expandtabs(4))
     if isinstance(value, datetime):
         return Text(value.isoformat(timespec="minutes"))
     return Text(printable(str(value)))

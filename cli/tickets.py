@@ -12,9 +12,10 @@ from rich.text import Text
 
 from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
 from hotline.cli.options import MAX_ID, CampaignOption, JsonFlag, SourceOption
-from hotline.cli.output import Page, info, print_json, safe, stdout, table
+from hotline.cli.output import Multiline, Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.services.tickets import EventLine, TicketDetail
@@ -250,10 +251,11 @@ def _print_ticket(detail: TicketDetail) -> None:
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))
 
 
-def _event_text(event: EventLine, zone: tzinfo) -> str:
-    """The line's text, then where its mail is (a reply) or that its charset was guessed (a message)."""
+def _event_text(event: EventLine, zone: tzinfo) -> Multiline:
+    """The line's text (its lines kept, as the console shows them), then where its mail is (a reply) or
+    that its charset was guessed (a message), each on a line of its own."""
     notes = []
     if event.delivery is not None:
-        notes.append(f"[mail: {event.delivery.summary(zone)}]")
-    notes.extend(f"[charset guessed: {note}]" for note in event.charset_guessed)
-    return "\n".join([event.body, *notes]) if notes else event.body
+        notes.append(f"[mail: {printable(event.delivery.summary(zone))}]")
+    notes.extend(f"[charset guessed: {printable(note)}]" for note in event.charset_guessed)
+    return Multiline("\n".join([event.body.strip("\n"), *notes]))

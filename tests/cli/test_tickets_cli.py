@@ -117,9 +117,10 @@ def test_human_times_are_the_call_centres_like_the_mail_note_beside_them(cli, mo
     shown = cli("tickets", "show", str(number))
     assert shown.exit_code == 0, shown.output
     # 07:00 UTC is 10:00 in Moscow: the "when" column said 07:00 beside "queued 23.11.2026 10:00"
-    reply = next(line for line in shown.stdout.splitlines() if "message_out" in line)
-    assert "2026-11-23 10:00" in reply
-    assert "queued 23.11.2026 10:00" in reply
+    lines = shown.stdout.splitlines()
+    at = next(index for index, line in enumerate(lines) if "message_out" in line)
+    assert "2026-11-23 10:00" in lines[at]
+    assert "queued 23.11.2026 10:00" in lines[at + 1]  # the mail's note, on the line under the reply's text
     (due,) = [ticket["due_at"] for ticket in json.loads(cli("tickets", "list", "--json").stdout)["tickets"]]
     assert due == "2026-11-24T07:00:00+00:00"
     listed = cli("tickets", "list")
@@ -384,3 +385,24 @@ def test_a_long_address_in_a_narrow_terminal_is_wrapped_not_cut(cli, monkeypatch
     texts = "".join(cells[4].strip() for cells in rows if len(cells) == 7)  # when │ kind │ author │ text │ …
     assert address in values
     assert link in texts
+
+
+def test_show_keeps_the_lines_of_a_chronology_text(cli, monkeypatch) -> None:
+    """``tickets show`` ran a reply's lines into one ('Hello, line two > quoted [mail: queued …]'): its
+    paragraphs, a quoted mail and the note on its delivery read as one sentence (the console keeps them)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    body = "Hello,\n\nline two\n> quoted\tred"
+    assert cli("tickets", "reply", str(number), "--body", body).exit_code == 0
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    texts = [line.split("│")[4].strip() for line in shown.stdout.splitlines() if line.count("│") == 6]
+    start = texts.index("Hello,")
+    assert texts[start : start + 5] == [
+        "Hello,",
+        "",
+        "line two",
+        "> quoted    red",
+        "[mail: queued 23.11.2026 10:00]",
+    ]
