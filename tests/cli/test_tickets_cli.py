@@ -406,3 +406,15 @@ def test_show_keeps_the_lines_of_a_chronology_text(cli, monkeypatch) -> None:
         "> quoted    red",
         "[mail: queued 23.11.2026 10:00]",
     ]
+
+
+def test_a_blank_first_note_is_no_note(cli) -> None:
+    """``--body '  '`` (or a line break alone) wrote an empty note as the ticket's first line, where a
+    note of only spaces is refused anywhere else ('a note needs text'); now it is as if no body was given."""
+    created = cli("tickets", "create", "--subject", "Help", "--body", "  \n \t", "--json")
+    assert created.exit_code == 0, created.output
+    shown = json.loads(cli("tickets", "show", str(json.loads(created.stdout)["number"]), "--json").stdout)
+    assert shown["events"] == []
+    kept = cli("tickets", "create", "--subject", "Help", "--body", "\n  indented\n", "--json")
+    shown = json.loads(cli("tickets", "show", str(json.loads(kept.stdout)["number"]), "--json").stdout)
+    assert [event["body"] for event in shown["events"]] == ["indented"]

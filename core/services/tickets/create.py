@@ -149,6 +149,8 @@ def create_tickets(
         else draft
         for draft in drafts
     ]
+    # A typed first note of only spaces was written as an empty line (a note is refused blank elsewhere).
+    drafts = [replace(draft, body=draft.body.strip()) if draft.typed else draft for draft in drafts]
     rows_of_queue = dict(queues or {})
     if not new_queue:
         for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
