@@ -242,7 +242,7 @@ def test_an_unknown_queue_is_exit_2_with_the_close_matches_and_nothing_made(cli)
     assert [ticket["queue"] for ticket in listed["tickets"]] == ["Support"]
     made = cli("tickets", "create", "--subject", "x", "--queue", "Billing", "--new-queue", "--json")
     assert made.exit_code == 2  # made on purpose only, and only by supervisors and admins
-    assert "needs supervisor or admin" in made.output
+    assert "only a supervisor or an admin makes one" in made.output
 
 
 def test_listings_page_and_say_when_there_is_more(cli) -> None:
@@ -418,3 +418,25 @@ def test_a_blank_first_note_is_no_note(cli) -> None:
     kept = cli("tickets", "create", "--subject", "Help", "--body", "\n  indented\n", "--json")
     shown = json.loads(cli("tickets", "show", str(json.loads(kept.stdout)["number"]), "--json").stdout)
     assert [event["body"] for event in shown["events"]] == ["indented"]
+
+
+def test_an_operators_first_ticket_where_there_is_no_support_queue_says_why(cli, engine) -> None:
+    """On a new database an operator's ``tickets create --subject x`` (no --queue asked for) was refused
+    with 'operator 'ivan' is an operator; queue.manage needs supervisor or admin': she had asked to
+    manage nothing. It says which queue is missing and who makes it; nothing is written."""
+    from sqlalchemy import delete
+
+    from hotline.core.models import Queue, Ticket
+
+    with UnitOfWork(engine) as uow:
+        uow.session.execute(delete(Queue).where(Queue.name == "Support"))
+    refused = cli("tickets", "create", "--subject", "Printer")
+    assert refused.exit_code == 2, refused.output
+    assert "no queue named 'Support' yet" in refused.output
+    assert "supervisor" in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(Ticket)).all() == []
+        assert uow.session.execute(select(Queue).where(Queue.name == "Support")).all() == []
+    made = cli("tickets", "create", "--subject", "Printer", operator="boss")
+    assert made.exit_code == 0, made.output
+    assert cli("tickets", "create", "--subject", "Printer").exit_code == 0
