@@ -5,6 +5,7 @@ without ``--force``), and a reply refused with exit 2 when no mail account can s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,42 @@ def test_show_json_names_each_attachment_as_the_attachment_command_takes_it(
         target.mkdir()
         assert cli("tickets", "attachment", str(number), name, "--save", str(target)).exit_code == 0
         assert (target / name).read_bytes() == content
+
+
+def test_saving_one_attachment_reads_only_its_bytes(cli, tmp_path: Path) -> None:
+    """``tickets attachment N NAME --save DIR`` (and the console's save or open of one file) read the bytes
+    of every attachment of the ticket to keep one: for a ticket of ten 20 MB scans, 200 MB for each file
+    saved. The names are read first; then the chosen file's bytes alone."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    number = _ticket(cli)
+    paths = []
+    for name in ("first.txt", "second.txt", "third.txt"):
+        path = tmp_path / name
+        path.write_bytes(name.encode() * 10)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Files.", *paths).exit_code == 0
+    statements: list[str] = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        target = tmp_path / "out"
+        target.mkdir()
+        saved = cli("tickets", "attachment", str(number), "second.txt", "--save", str(target))
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert saved.exit_code == 0, saved.output
+    assert [path.name for path in target.iterdir()] == ["second.txt"]
+    assert (target / "second.txt").read_bytes() == b"second.txt" * 10
+    reading_bytes = [  # the statements whose columns are the bytes (not only whether they were kept)
+        s
+        for s in statements
+        if re.search(r"attachment\.content(?!_type)(?! IS NOT NULL)", s.split(" FROM ", 1)[0])
+    ]
+    assert reading_bytes, statements
+    where = [s.split(" WHERE ", 1)[-1].split(" ORDER BY ")[0] for s in reading_bytes]
+    assert all("attachment.id" in clause for clause in where), reading_bytes
