@@ -143,8 +143,8 @@ def reply(
             "--expect-version",
             min=1,
             max=MAX_ID,
-            help="Only if the ticket is still at this version (its `version` in `tickets show --json`); "
-            "otherwise exit 1 and send nothing.",
+            help="Only if the ticket is still at this version (its `version` in `tickets show --json`; "
+            "a change, a note or the client's new message moves it); otherwise exit 1 and send nothing.",
         ),
     ] = None,
     as_json: JsonFlag = False,

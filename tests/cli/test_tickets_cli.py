@@ -440,3 +440,46 @@ def test_an_operators_first_ticket_where_there_is_no_support_queue_says_why(cli,
     made = cli("tickets", "create", "--subject", "Printer", operator="boss")
     assert made.exit_code == 0, made.output
     assert cli("tickets", "create", "--subject", "Printer").exit_code == 0
+
+
+@pytest.mark.parametrize("status", ["new", "open"])
+def test_a_reply_to_a_version_before_the_clients_new_message_is_a_conflict(cli, engine, status: str) -> None:
+    """A client's message on a new or open ticket left its version as it was (only a pending or done
+    ticket's, which it reopens, moved): ``tickets reply --expect-version V`` with V read before the client
+    wrote again went out, answering a ticket its author had not seen whole. Now it is exit 1, nothing
+    queued; an automatic answer (out of office) changes nothing, as it changes no status."""
+    from hotline.core.models.enums import EventKind
+    from hotline.core.services.tickets import EventDraft, add_events, get_ticket
+
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    if status == "open":
+        assert cli("tickets", "reply", str(number), "--body", "On it.").exit_code == 0
+    seen = json.loads(cli("tickets", "show", str(number), "--json").stdout)
+    assert seen["status"] == status
+    with UnitOfWork(engine) as uow:
+        ticket = get_ticket(uow, number=number)
+        auto = EventDraft(ticket=ticket, kind=EventKind.MESSAGE_IN, body="Out of office", by_machine=True)
+        add_events(uow, [auto])
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert get_ticket(uow, number=number).version == seen["version"]
+    with UnitOfWork(engine) as uow:
+        ticket = get_ticket(uow, number=number)
+        add_events(
+            uow, [EventDraft(ticket=ticket, kind=EventKind.MESSAGE_IN, body="Also the fax.", author="anna")]
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        queued = len(uow.session.execute(select(OutboxMessage)).all())
+    blind = cli("tickets", "reply", str(number), "--body", "Done.", "--expect-version", str(seen["version"]))
+    assert blind.exit_code == 1, blind.output
+    assert "changed by someone else" in blind.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.execute(select(OutboxMessage)).all()) == queued
+    now = json.loads(cli("tickets", "show", str(number), "--json").stdout)
+    assert now["version"] == seen["version"] + 1
+    assert (
+        cli(
+            "tickets", "reply", str(number), "--body", "Done.", "--expect-version", str(now["version"])
+        ).exit_code
+        == 0
+    )
