@@ -18,20 +18,30 @@ MAX_READ_BYTES = 200 * 1024 * 1024
 """Never read more than this of one file (the outgoing limit refuses far less anyway)."""
 
 
-def read_attachments(paths: Sequence[Path]) -> list[OutgoingFile]:
-    """The files to attach, read whole; a missing, unreadable or non-regular file is exit 2."""
+def read_attachments(paths: Sequence[Path], *, at_most: int) -> list[OutgoingFile]:
+    """The files to attach, read whole; a missing, unreadable or non-regular file is exit 2, and so are
+    files that together would make a mail over ``at_most`` bytes (``mail.max_outgoing_bytes``), said
+    before any is read (a film attached by mistake was read into memory whole before it was refused)."""
     from hotline.core.services.mail.sending import OutgoingFile
 
-    files: list[OutgoingFile] = []
+    total = 0
     for path in paths:
         if not path.exists():
             raise InvalidInput(f"{path}: no such file", where="--attach")
         if not path.is_file():
             raise InvalidInput(f"{path}: not a file", where="--attach")
-        if path.stat().st_size > MAX_READ_BYTES:
+        size = path.stat().st_size
+        if size > MAX_READ_BYTES:
+            raise InvalidInput(f"{path}: {size:,} bytes is too large to attach", where="--attach")
+        total += size
+        if total * 4 // 3 > at_most:  # base64 on the wire, as the reply's own check counts it
             raise InvalidInput(
-                f"{path}: {path.stat().st_size:,} bytes is too large to attach", where="--attach"
+                f"{path}: with it the attachments would be {total * 4 // 3:,} bytes on the wire, over the "
+                f"{at_most:,}-byte limit (mail.max_outgoing_bytes): attach less",
+                where="--attach",
             )
+    files: list[OutgoingFile] = []
+    for path in paths:
         try:
             content = path.read_bytes()
         except OSError as error:

@@ -14,6 +14,9 @@ def failure_of(error: Exception) -> tuple[str, int] | None:
     explain (a bug: it propagates with its traceback)."""
     if isinstance(error, HotlineError):
         return str(error), error.exit_code
+    not_text = _not_utf8(error)
+    if not_text is not None:  # a byte of another encoding in an argument, sent to the database unchecked
+        return f"a value is not UTF-8 text ({not_text!r}): type it again in UTF-8", 2
     from hotline.core.db import classify_database_error
 
     mapped = classify_database_error(error)
@@ -35,3 +38,12 @@ def print_failure(message: str) -> None:
     from hotline.core.text import printable
 
     stderr().print(Text("hotline: error: ", style="bold red") + Text(printable(message)))
+
+
+def _not_utf8(error: BaseException) -> str | None:
+    """The part of a value that is not UTF-8 text (a lone surrogate: a byte of another encoding in an
+    argument), when that is what ``error`` (or the driver's error under it) says; else None."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, UnicodeEncodeError) and "surrogates" in cause.reason:
+        return cause.object[cause.start : cause.end]
+    return None

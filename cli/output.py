@@ -24,10 +24,19 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
+class Multiline(str):
+    """A cell whose line breaks are kept (a chronology line's text): still printable, never markup."""
+
+    __slots__ = ()
+
+
 def safe(value: object) -> Text:
-    """A table cell from untrusted data: control characters stripped, never read as markup."""
+    """A table cell from untrusted data: control characters stripped, never read as markup; line breaks
+    kept in a ``Multiline`` value (elsewhere they are spaces)."""
     if value is None:
         return Text("—", style="dim")
+    if isinstance(value, Multiline):
+        return Text(printable(value, multiline=True).expandtabs(4))
     if isinstance(value, datetime):
         return Text(value.isoformat(timespec="minutes"))
     return Text(printable(str(value)))
@@ -47,10 +56,11 @@ def _json_default(value: object) -> object:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
-    """A Rich table whose every cell goes through ``safe``."""
+    """A Rich table whose every cell goes through ``safe``. A word longer than its column (an address, a
+    link, a file name) is folded onto the next line, never cut to an ellipsis: the value is all there."""
     result = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        result.add_column(column)
+        result.add_column(column, overflow="fold")
     for row in rows:
         result.add_row(*(safe(cell) for cell in row))
     return result

@@ -12,9 +12,10 @@ from rich.text import Text
 
 from hotline.cli.attachment_files import attachment_json, read_attachments, save_attachments
 from hotline.cli.options import MAX_ID, CampaignOption, JsonFlag, SourceOption
-from hotline.cli.output import Page, info, print_json, safe, stdout, table
+from hotline.cli.output import Multiline, Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.services.tickets import EventLine, TicketDetail
@@ -40,7 +41,7 @@ def list_(
     """Tickets, the next SLA deadline first; a page at a time, saying when there are more."""
     from hotline.core.services.tickets import list_tickets, parse_status
 
-    wanted = parse_status(status) if status else None
+    wanted = parse_status(status) if status is not None else None  # blank ("$S" unset) dropped the filter
     with cli_state().uow(readonly=True) as uow:
         tickets = list_tickets(
             uow, queue=queue, status=wanted, assignee_login=assignee, limit=limit + 1, offset=offset
@@ -108,7 +109,7 @@ def create(
         number = create_ticket(
             uow,
             subject=subject,
-            queue=queue or DEFAULT_QUEUE,
+            queue=DEFAULT_QUEUE if queue is None else queue,  # a blank one ("$Q" unset) is refused
             new_queue=new_queue or queue is None,
             priority=wanted,
             client_id=client,
@@ -142,8 +143,8 @@ def reply(
             "--expect-version",
             min=1,
             max=MAX_ID,
-            help="Only if the ticket is still at this version (its `version` in `tickets show --json`); "
-            "otherwise exit 1 and send nothing.",
+            help="Only if the ticket is still at this version (its `version` in `tickets show --json`; "
+            "a change, a note or the client's new message moves it); otherwise exit 1 and send nothing.",
         ),
     ] = None,
     as_json: JsonFlag = False,
@@ -154,7 +155,8 @@ def reply(
     from hotline.core.services.tickets import reply_ticket, ticket_summary
 
     state = cli_state()
-    files = read_attachments(attach or [])
+    sending = MailSending.from_settings(state.settings)
+    files = read_attachments(attach or [], at_most=sending.max_outgoing_bytes)
     with state.uow() as uow:
         reply_ticket(
             uow,
@@ -162,7 +164,7 @@ def reply(
             expected_version=expect_version,
             body=body,
             sla=state.sla,
-            sending=MailSending.from_settings(state.settings),
+            sending=sending,
             attachments=files,
         )
         replied = ticket_summary(uow, number=number)
@@ -249,10 +251,11 @@ def _print_ticket(detail: TicketDetail) -> None:
     console.print(table("Chronology", ["when", "kind", "author", "text", "attachments"], rows))
 
 
-def _event_text(event: EventLine, zone: tzinfo) -> str:
-    """The line's text, then where its mail is (a reply) or that its charset was guessed (a message)."""
+def _event_text(event: EventLine, zone: tzinfo) -> Multiline:
+    """The line's text (its lines kept, as the console shows them), then where its mail is (a reply) or
+    that its charset was guessed (a message), each on a line of its own."""
     notes = []
     if event.delivery is not None:
-        notes.append(f"[mail: {event.delivery.summary(zone)}]")
-    notes.extend(f"[charset guessed: {note}]" for note in event.charset_guessed)
-    return "\n".join([event.body, *notes]) if notes else event.body
+        notes.append(f"[mail: {printable(event.delivery.summary(zone))}]")
+    notes.extend(f"[charset guessed: {printable(note)}]" for note in event.charset_guessed)
+    return Multiline("\n".join([event.body.strip("\n"), *notes]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 MAX_NAME_BYTES = 200
 """Below every common file system's limit (255 bytes) with room for a ``-2`` suffix."""
@@ -35,6 +36,39 @@ def safe_filename(name: str, *, fallback: str = FALLBACK) -> str:
     if _RESERVED.match(kept):
         kept = "_" + kept
     return _shortened(kept)
+
+
+def unique_names(filenames: Iterable[str]) -> list[str]:
+    """Each of ``filenames`` made safe, in order, none the same as an earlier one whatever its case: the
+    second ``report.pdf`` is ``report-2.pdf``. How a ticket's attachments are named to list, show, pick
+    and save (the same names everywhere, the order being that of the attachments' ids)."""
+    taken: set[str] = set()
+    names: list[str] = []
+    for filename in filenames:
+        base = safe_filename(filename)
+        name, counter = base, 1
+        while name.casefold() in taken:
+            counter += 1
+            name = numbered_filename(base, counter)
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def numbered_filename(name: str, number: int) -> str:
+    """A safe ``name`` with ``-number`` before its extension (``report.pdf``, ``report-2.pdf``), still within
+    ``MAX_NAME_BYTES``: the stem is cut to make room, so the numbered name stays itself when made safe
+    again (appended to a name at the limit, the suffix was cut off on saving, back to the first name)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        stem, extension = name, ""
+    suffix = f"-{number}" + (f".{extension}" if extension else "")
+    room = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    if room < 1:  # an extension as long as the limit: the whole name is the stem
+        stem, suffix = name, f"-{number}"
+        room = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip(". ")
+    return (cut or FALLBACK) + suffix
 
 
 def _shortened(name: str) -> str:

@@ -53,6 +53,16 @@ def _utf16(char: str) -> list[int]:
     return [int.from_bytes(encoded[index : index + 2], "big") for index in range(0, len(encoded), 2)]
 
 
+def is_utf8_text(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: a byte that was not UTF-8 in an argument (typed in a
+    koi8-r terminal) reaches Python as a lone surrogate, which no database takes and no stored name holds."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def format_duration(seconds: float) -> str:
     """A call's length as the console and the timeline write it: ``m:ss`` below an hour, ``h:mm:ss`` above."""
     whole = max(0, int(seconds))

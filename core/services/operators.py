@@ -12,7 +12,7 @@ from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.models import Operator
 from hotline.core.models.enums import Role
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.text import checked_text
+from hotline.core.text import checked_text, is_utf8_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -32,6 +32,8 @@ def parse_role(text: str, *, where: str = "--role") -> Role:
 
 
 def get_operator(uow: UnitOfWork, *, login: str) -> Operator:
+    if not is_utf8_text(login):  # sent to the database, it was a UnicodeEncodeError and its traceback
+        raise NotFound(f"unknown operator {login!r}: it is not UTF-8 text")
     operator = uow.session.exec(select(Operator).where(Operator.login == login)).first()
     if operator is None:
         raise NotFound(f"unknown operator {login!r}")

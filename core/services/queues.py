@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from hotline.core.authority import with_article
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Queue
 from hotline.core.services.audit import record_audit, snapshot
-from hotline.core.text import MAX_NOTES, checked_text, printable
+from hotline.core.text import MAX_NOTES, checked_text, is_utf8_text, printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -20,6 +21,8 @@ def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
     """The queue of that exact name (as stored: without the spaces around it, as ``ensure_queue`` makes
     it); an unknown name is ``NotFound`` naming the close matches."""
     name = name.strip()  # ' Support ' was "no queue named 'Support'; did you mean 'Support'?"
+    if not is_utf8_text(name):  # sent to the database, it was a UnicodeEncodeError and its traceback
+        raise NotFound(f"no queue named {name!r}: it is not UTF-8 text")
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
         names = queue_names(uow)
@@ -43,6 +46,17 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
     )
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
+        if not uow.may("queue.manage") and uow.actor is not None and uow.actor.active:
+            # The operator asked for a ticket, not for a queue: say which queue is missing and who makes it
+            # ("queue.manage needs supervisor or admin" was all an operator's first ticket said).
+            uow.refuse(
+                "queue.manage",
+                f"no queue named {name!r} yet, and only a supervisor or an admin makes one "
+                f"({uow.actor.login!r} is {with_article(uow.actor.role)})",
+                entity="queue",
+                entity_id=name,
+                rule="role",
+            )
         uow.authorize("queue.manage", entity="queue")
         queue = Queue(name=name, description=description)
         uow.session.add(queue)

@@ -5,6 +5,7 @@ without ``--force``), and a reply refused with exit 2 when no mail account can s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,132 @@ def test_a_number_past_what_the_column_holds_is_bad_usage(cli) -> None:
         result = cli("tickets", *words)
         assert result.exit_code == 2, (words, result.output)
         assert "2147483647" in result.output
+
+
+def test_two_long_names_alike_are_saved_as_two_files(cli, tmp_path: Path) -> None:
+    """Two attachments of one name at the length limit were listed as two (``…a.pdf``, ``…a-2.pdf``), but
+    the second's name, cut again when saved, was the first's: one file was written over the other and
+    'saved' was said twice for one path, exit 0."""
+    number = _ticket(cli)
+    name = "a" * 246 + ".pdf"
+    paths = []
+    for folder, content in (("one", b"first"), ("two", b"second")):
+        path = tmp_path / folder / name
+        path.parent.mkdir()
+        path.write_bytes(content)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Both.", *paths).exit_code == 0
+    listed = [item["name"] for item in json.loads(cli("tickets", "attachment", str(number), "--json").stdout)]
+    assert len(set(listed)) == 2
+    assert all(len(listed_name.encode("utf-8")) <= 200 for listed_name in listed)
+    target = tmp_path / "saved"
+    target.mkdir()
+    saved = cli("tickets", "attachment", str(number), "--save", str(target), "--json")
+    assert saved.exit_code == 0, saved.output
+    assert sorted(Path(path).name for path in json.loads(saved.stdout)) == sorted(listed)
+    assert sorted(path.read_bytes() for path in target.iterdir()) == [b"first", b"second"]
+    second = cli("tickets", "attachment", str(number), listed[1], "--save", str(tmp_path / "one"), "--json")
+    assert second.exit_code == 0, second.output
+    assert [Path(path).name for path in json.loads(second.stdout)] == [listed[1]]
+
+
+def test_files_over_the_outgoing_limit_are_refused_before_they_are_read(
+    cli, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """A film attached by mistake (or the same one ten times) was read into memory whole, up to 200 MB a
+    file and without a bound in all, before the size of the mail was checked: gigabytes for a refusal."""
+    number = _ticket(cli)
+    small = tmp_path / "note.txt"
+    small.write_bytes(b"x" * 2000)
+    film = tmp_path / "film.mkv"
+    with film.open("wb") as out:  # sparse: 150 MB on paper, nothing on disk
+        out.truncate(150 * 1024 * 1024)
+
+    read_bytes = Path.read_bytes
+
+    def no_reading(self: Path) -> bytes:
+        if self in (small, film):
+            raise AssertionError(f"{self} was read")
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    for files in ([film], [small, small]):  # 2 × 2,000 bytes are 5,332 in base64: over the 4,096 configured
+        attach = [word for path in files for word in ("--attach", str(path))]
+        refused = cli("tickets", "reply", str(number), "--body", "x", *attach)
+        assert refused.exit_code == 2, refused.output
+        assert "over the 4,096-byte limit" in refused.output
+        assert files[-1].name in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(OutboxMessage)).first() is None
+
+
+def test_show_json_names_each_attachment_as_the_attachment_command_takes_it(
+    cli, engine, tmp_path: Path
+) -> None:
+    """``tickets show --json`` gave both of two files called ``a.txt`` as ``a.txt`` (and a mail's
+    ``../../.bashrc`` as that): a script that fetched what it read there got the first file twice and
+    never the second, and the other not at all. Each now also carries its ``name``, the one ``tickets
+    attachment`` lists and takes."""
+    number = _ticket(cli)
+    paths = []
+    for folder, content in (("one", b"first"), ("two", b"second"), ("three", b"third")):
+        path = tmp_path / folder / "a.txt"
+        path.parent.mkdir()
+        path.write_bytes(content)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Files.", *paths).exit_code == 0
+    with UnitOfWork(engine) as uow:
+        last = uow.session.execute(select(Attachment).order_by(Attachment.id.desc())).scalars().first()
+        last.filename = "../../.bashrc"
+    (reply,) = [
+        e
+        for e in json.loads(cli("tickets", "show", str(number), "--json").stdout)["events"]
+        if e["attachments"]
+    ]
+    assert [item["filename"] for item in reply["attachments"]] == ["a.txt", "a.txt", "../../.bashrc"]
+    names = [item["name"] for item in reply["attachments"]]
+    assert names == ["a.txt", "a-2.txt", "bashrc"]
+    for name, content in zip(names, (b"first", b"second", b"third"), strict=True):
+        target = tmp_path / f"saved-{content.decode()}"
+        target.mkdir()
+        assert cli("tickets", "attachment", str(number), name, "--save", str(target)).exit_code == 0
+        assert (target / name).read_bytes() == content
+
+
+def test_saving_one_attachment_reads_only_its_bytes(cli, tmp_path: Path) -> None:
+    """``tickets attachment N NAME --save DIR`` (and the console's save or open of one file) read the bytes
+    of every attachment of the ticket to keep one: for a ticket of ten 20 MB scans, 200 MB for each file
+    saved. The names are read first; then the chosen file's bytes alone."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    number = _ticket(cli)
+    paths = []
+    for name in ("first.txt", "second.txt", "third.txt"):
+        path = tmp_path / name
+        path.write_bytes(name.encode() * 10)
+        paths += ["--attach", str(path)]
+    assert cli("tickets", "reply", str(number), "--body", "Files.", *paths).exit_code == 0
+    statements: list[str] = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        target = tmp_path / "out"
+        target.mkdir()
+        saved = cli("tickets", "attachment", str(number), "second.txt", "--save", str(target))
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert saved.exit_code == 0, saved.output
+    assert [path.name for path in target.iterdir()] == ["second.txt"]
+    assert (target / "second.txt").read_bytes() == b"second.txt" * 10
+    reading_bytes = [  # the statements whose columns are the bytes (not only whether they were kept)
+        s
+        for s in statements
+        if re.search(r"attachment\.content(?!_type)(?! IS NOT NULL)", s.split(" FROM ", 1)[0])
+    ]
+    assert reading_bytes, statements
+    where = [s.split(" WHERE ", 1)[-1].split(" ORDER BY ")[0] for s in reading_bytes]
+    assert all("attachment.id" in clause for clause in where), reading_bytes

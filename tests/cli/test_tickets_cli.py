@@ -117,9 +117,10 @@ def test_human_times_are_the_call_centres_like_the_mail_note_beside_them(cli, mo
     shown = cli("tickets", "show", str(number))
     assert shown.exit_code == 0, shown.output
     # 07:00 UTC is 10:00 in Moscow: the "when" column said 07:00 beside "queued 23.11.2026 10:00"
-    reply = next(line for line in shown.stdout.splitlines() if "message_out" in line)
-    assert "2026-11-23 10:00" in reply
-    assert "queued 23.11.2026 10:00" in reply
+    lines = shown.stdout.splitlines()
+    at = next(index for index, line in enumerate(lines) if "message_out" in line)
+    assert "2026-11-23 10:00" in lines[at]
+    assert "queued 23.11.2026 10:00" in lines[at + 1]  # the mail's note, on the line under the reply's text
     (due,) = [ticket["due_at"] for ticket in json.loads(cli("tickets", "list", "--json").stdout)["tickets"]]
     assert due == "2026-11-24T07:00:00+00:00"
     listed = cli("tickets", "list")
@@ -241,7 +242,7 @@ def test_an_unknown_queue_is_exit_2_with_the_close_matches_and_nothing_made(cli)
     assert [ticket["queue"] for ticket in listed["tickets"]] == ["Support"]
     made = cli("tickets", "create", "--subject", "x", "--queue", "Billing", "--new-queue", "--json")
     assert made.exit_code == 2  # made on purpose only, and only by supervisors and admins
-    assert "needs supervisor or admin" in made.output
+    assert "only a supervisor or an admin makes one" in made.output
 
 
 def test_listings_page_and_say_when_there_is_more(cli) -> None:
@@ -320,3 +321,165 @@ def test_a_queue_typed_with_spaces_around_it_is_that_queue(cli) -> None:
     assert created.exit_code == 0, created.output
     assert json.loads(created.stdout)["queue"] == "Support"
     assert cli("tickets", "list", "--queue", "Support  ").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tickets", "list", "--queue", "\udcff"), "no queue named '\\udcff'"),
+        (("tickets", "list", "--assignee", "\udcff"), "unknown operator '\\udcff'"),
+        (("tickets", "create", "--subject", "x", "--queue", "\udcff"), "no queue named '\\udcff'"),
+    ],
+)
+def test_a_name_that_is_not_utf8_is_exit_2_not_a_traceback(cli, engine, args, message) -> None:
+    """A byte that is not UTF-8 in an argument (a name typed in a koi8-r terminal) reaches Python as a
+    lone surrogate; sent to the database it was a UnicodeEncodeError with its traceback, exit 1."""
+    from hotline.core.models import Ticket
+
+    with UnitOfWork(engine, readonly=True) as uow:
+        before = len(uow.session.execute(select(Ticket)).all())
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.execute(select(Ticket)).all()) == before
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_status_filter_is_refused_not_every_ticket(cli, blank: str) -> None:
+    """``--status "$S"`` with S unset listed every ticket, closed ones too, exit 0: the filter was dropped."""
+    assert cli("tickets", "create", "--subject", "Help").exit_code == 0
+    result = cli("tickets", "list", "--status", blank)
+    assert result.exit_code == 2, result.output
+    assert "unknown status" in result.output
+    assert "Help" not in result.stdout
+
+
+@pytest.mark.parametrize("new_queue", [[], ["--new-queue"]])
+def test_a_blank_queue_is_refused_not_support(cli, engine, new_queue: list[str]) -> None:
+    """``--queue "$Q"`` with Q unset opened the ticket in Support, exit 0 (with spaces it was refused)."""
+    from hotline.core.models import Ticket
+
+    result = cli("tickets", "create", "--subject", "Help", "--queue", "", *new_queue)
+    assert result.exit_code == 2, result.output
+    assert "queue" in result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(Ticket)).all() == []
+
+
+def test_a_long_address_in_a_narrow_terminal_is_wrapped_not_cut(cli, monkeypatch) -> None:
+    """At 80 columns (a pipe, a small window) ``tickets show`` cut a requester's address that did not fit
+    its cell to 'averyveryverylongaddress.of.someone@subdomain.example-…': no space to wrap at, the rest
+    was dropped for an ellipsis; a long word in a subject or a chronology line (a link) the same."""
+    monkeypatch.setenv("COLUMNS", "80")
+    address = "averyveryverylongaddress.of.someone@subdomain.example-company.org"
+    link = "https://example.org/" + "x" * 90 + "/end"
+    created = cli("tickets", "create", "--subject", "Help", "--requester", address, "--body", link, "--json")
+    number = json.loads(created.stdout)["number"]
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    assert "…" not in shown.stdout
+    rows = [line.split("│") for line in shown.stdout.splitlines() if line.startswith("│")]
+    values = "".join(cells[2].strip() for cells in rows if len(cells) == 4)  # field │ value
+    texts = "".join(cells[4].strip() for cells in rows if len(cells) == 7)  # when │ kind │ author │ text │ …
+    assert address in values
+    assert link in texts
+
+
+def test_show_keeps_the_lines_of_a_chronology_text(cli, monkeypatch) -> None:
+    """``tickets show`` ran a reply's lines into one ('Hello, line two > quoted [mail: queued …]'): its
+    paragraphs, a quoted mail and the note on its delivery read as one sentence (the console keeps them)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    body = "Hello,\n\nline two\n> quoted\tred"
+    assert cli("tickets", "reply", str(number), "--body", body).exit_code == 0
+    shown = cli("tickets", "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    texts = [line.split("│")[4].strip() for line in shown.stdout.splitlines() if line.count("│") == 6]
+    start = texts.index("Hello,")
+    assert texts[start : start + 5] == [
+        "Hello,",
+        "",
+        "line two",
+        "> quoted    red",
+        "[mail: queued 23.11.2026 10:00]",
+    ]
+
+
+def test_a_blank_first_note_is_no_note(cli) -> None:
+    """``--body '  '`` (or a line break alone) wrote an empty note as the ticket's first line, where a
+    note of only spaces is refused anywhere else ('a note needs text'); now it is as if no body was given."""
+    created = cli("tickets", "create", "--subject", "Help", "--body", "  \n \t", "--json")
+    assert created.exit_code == 0, created.output
+    shown = json.loads(cli("tickets", "show", str(json.loads(created.stdout)["number"]), "--json").stdout)
+    assert shown["events"] == []
+    kept = cli("tickets", "create", "--subject", "Help", "--body", "\n  indented\n", "--json")
+    shown = json.loads(cli("tickets", "show", str(json.loads(kept.stdout)["number"]), "--json").stdout)
+    assert [event["body"] for event in shown["events"]] == ["indented"]
+
+
+def test_an_operators_first_ticket_where_there_is_no_support_queue_says_why(cli, engine) -> None:
+    """On a new database an operator's ``tickets create --subject x`` (no --queue asked for) was refused
+    with 'operator 'ivan' is an operator; queue.manage needs supervisor or admin': she had asked to
+    manage nothing. It says which queue is missing and who makes it; nothing is written."""
+    from sqlalchemy import delete
+
+    from hotline.core.models import Queue, Ticket
+
+    with UnitOfWork(engine) as uow:
+        uow.session.execute(delete(Queue).where(Queue.name == "Support"))
+    refused = cli("tickets", "create", "--subject", "Printer")
+    assert refused.exit_code == 2, refused.output
+    assert "no queue named 'Support' yet" in refused.output
+    assert "supervisor" in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(Ticket)).all() == []
+        assert uow.session.execute(select(Queue).where(Queue.name == "Support")).all() == []
+    made = cli("tickets", "create", "--subject", "Printer", operator="boss")
+    assert made.exit_code == 0, made.output
+    assert cli("tickets", "create", "--subject", "Printer").exit_code == 0
+
+
+@pytest.mark.parametrize("status", ["new", "open"])
+def test_a_reply_to_a_version_before_the_clients_new_message_is_a_conflict(cli, engine, status: str) -> None:
+    """A client's message on a new or open ticket left its version as it was (only a pending or done
+    ticket's, which it reopens, moved): ``tickets reply --expect-version V`` with V read before the client
+    wrote again went out, answering a ticket its author had not seen whole. Now it is exit 1, nothing
+    queued; an automatic answer (out of office) changes nothing, as it changes no status."""
+    from hotline.core.models.enums import EventKind
+    from hotline.core.services.tickets import EventDraft, add_events, get_ticket
+
+    created = cli("tickets", "create", "--subject", "Help", "--requester", "anna@example.org", "--json")
+    number = json.loads(created.stdout)["number"]
+    if status == "open":
+        assert cli("tickets", "reply", str(number), "--body", "On it.").exit_code == 0
+    seen = json.loads(cli("tickets", "show", str(number), "--json").stdout)
+    assert seen["status"] == status
+    with UnitOfWork(engine) as uow:
+        ticket = get_ticket(uow, number=number)
+        auto = EventDraft(ticket=ticket, kind=EventKind.MESSAGE_IN, body="Out of office", by_machine=True)
+        add_events(uow, [auto])
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert get_ticket(uow, number=number).version == seen["version"]
+    with UnitOfWork(engine) as uow:
+        ticket = get_ticket(uow, number=number)
+        add_events(
+            uow, [EventDraft(ticket=ticket, kind=EventKind.MESSAGE_IN, body="Also the fax.", author="anna")]
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        queued = len(uow.session.execute(select(OutboxMessage)).all())
+    blind = cli("tickets", "reply", str(number), "--body", "Done.", "--expect-version", str(seen["version"]))
+    assert blind.exit_code == 1, blind.output
+    assert "changed by someone else" in blind.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert len(uow.session.execute(select(OutboxMessage)).all()) == queued
+    now = json.loads(cli("tickets", "show", str(number), "--json").stdout)
+    assert now["version"] == seen["version"] + 1
+    assert (
+        cli(
+            "tickets", "reply", str(number), "--body", "Done.", "--expect-version", str(now["version"])
+        ).exit_code
+        == 0
+    )

@@ -2,10 +2,11 @@
 
 Internal to core. ``add_event`` appends one line and applies what that line implies (an operator's
 message out or call is the first response and opens a new ticket; a client's message in reopens a done
-ticket or takes a pending one back to open); ``move_status`` moves a ticket along the lifecycle with its
-line and its SLA clocks. Neither checks a version nor records the operation's audit entry: the public
-operations (create, changes, texts) do that around them, and the mail intake service calls them for
-what the poller takes in. Faces never call them (tests/test_write_boundary.py).
+ticket or takes a pending one back to open, and is a new version of any ticket it did not open);
+``move_status`` moves a ticket along the lifecycle with its line and its SLA clocks. Neither checks a
+version nor records the operation's audit entry: the public operations (create, changes, texts) do that
+around them, and the mail intake service calls them for what the poller takes in. Faces never call them
+(tests/test_write_boundary.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ ACTIVITY_FREE_KINDS = (EventKind.ESCALATION,)
 CLIENT_RETURNS_FROM = (TicketStatus.PENDING, *DONE_STATUSES)
 """Statuses a client's message takes a ticket out of (back to open)."""
 _CHUNK = 500
+OPENED_HERE = "hotline.tickets_opened_here"
+"""``session.info`` key: ids of the tickets this unit of work opened (their first message is no change)."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,13 @@ class _Lines:
                 ticket.first_response_at = now
             if ticket.status == TicketStatus.NEW.value:
                 move_status(uow, ticket, TicketStatus.OPEN, sla=self.sla, lines=self)
-        elif kind is EventKind.MESSAGE_IN and not draft.by_machine and ticket.status in CLIENT_RETURNS_FROM:
-            _client_returns(uow, ticket, sla=self.sla, lines=self)
+        elif kind is EventKind.MESSAGE_IN and not draft.by_machine:
+            if ticket.status in CLIENT_RETURNS_FROM:
+                _client_returns(uow, ticket, sla=self.sla, lines=self)  # a new version of its own
+            elif ticket.id not in uow.session.info.get(OPENED_HERE, ()):
+                # The client wrote again: whoever read the ticket before did not see it, and must not answer
+                # it blind (a reply or change resting on the older version is a conflict, as after a note).
+                ticket.version += 1
         return index
 
     def write(self) -> list[int]:

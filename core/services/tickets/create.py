@@ -27,7 +27,7 @@ from hotline.core.services.audit import audit_row, record_audits, snapshot
 from hotline.core.services.contracts import EXPIRED_TAG, contract_facts
 from hotline.core.services.operators import get_assignee
 from hotline.core.services.queues import ensure_queue, get_queue
-from hotline.core.services.tickets._chronology import EventDraft, add_events
+from hotline.core.services.tickets._chronology import OPENED_HERE, EventDraft, add_events
 from hotline.core.services.tickets._numbering import reserve_numbers
 from hotline.core.sla import tracking
 from hotline.core.text import MAX_NOTES, checked_text
@@ -149,6 +149,8 @@ def create_tickets(
         else draft
         for draft in drafts
     ]
+    # A typed first note of only spaces was written as an empty line (a note is refused blank elsewhere).
+    drafts = [replace(draft, body=draft.body.strip()) if draft.typed else draft for draft in drafts]
     rows_of_queue = dict(queues or {})
     if not new_queue:
         for name in dict.fromkeys(draft.queue for draft in drafts if draft.queue not in rows_of_queue):
@@ -183,6 +185,7 @@ def create_tickets(
     # Kept referenced (the session's identity map is weak) so the next events' touches find the rows
     # without a query; only ever the newest tickets', and only through session.get.
     session.info[NEWEST_CLOCKS] = held_clocks
+    session.info.setdefault(OPENED_HERE, set()).update(ticket.id for ticket in tickets)
     signal_change(uow, "ticket", (ticket.number for ticket in tickets))
     add_events(uow, _first_events(drafts, tickets), sla=sla)
     record_audits(

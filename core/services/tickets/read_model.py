@@ -68,11 +68,19 @@ class AttachmentInfo:
     """What is known of an attachment without its bytes."""
 
     filename: str
+    """As the mail or the operator named it (unsafe to write: it may hold ``../`` or escapes)."""
     content_type: str
     size: int
+    name: str = ""
+    """The safe name, unique within the ticket, that ``tickets attachment`` lists, takes and saves as."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
+        return {
+            "filename": self.filename,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+        }
 
 
 @dataclass(frozen=True)

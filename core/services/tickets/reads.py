@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from hotline.core.enums import DONE_STATUSES, TicketStatus
 from hotline.core.errors import NotFound
+from hotline.core.filenames import unique_names
 from hotline.core.models import Attachment, Client, Operator, Queue, Ticket, TicketEvent
 from hotline.core.models.sla import TicketSla
 from hotline.core.services.operators import get_operator
@@ -223,9 +224,11 @@ def _event_lines(uow: UnitOfWork, ticket_id: int) -> list[EventLine]:
             .join(TicketEvent, col(TicketEvent.id) == Attachment.event_id)
             .where(TicketEvent.ticket_id == ticket_id)
             .order_by(col(Attachment.id))
-        )
-        for event_id, filename, content_type, size in rows:
-            attachments.setdefault(event_id, []).append(AttachmentInfo(filename, content_type, int(size)))
+        ).all()
+        names = unique_names(row[1] for row in rows)  # in the attachments' order, as ticket_files names them
+        for (event_id, filename, content_type, size), name in zip(rows, names, strict=True):
+            info = AttachmentInfo(filename, content_type, int(size), name)
+            attachments.setdefault(event_id, []).append(info)
         deliveries = event_deliveries(uow, ticket_id=ticket_id)
     return [
         EventLine(
