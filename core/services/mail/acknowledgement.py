@@ -9,6 +9,7 @@ gets more than the daily share, whatever it sends.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ Please keep [#{number}] in the subject when you write to us about it.
 This is an automatic acknowledgement; please do not reply to it only to confirm.
 """
 LOOP_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+_SLOT_ID = re.compile(r"<(?:ack|rule)\.\d{8}\.[0-9a-f]{20}\.\d+@")
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,12 @@ def acknowledgement_id(
     makes this one's insert fail."""
     digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:20]
     return new_message_id(domain, local=f"{kind}.{day:%Y%m%d}.{digest}.{slot}")
+
+
+def is_slot_id(message_id: str) -> bool:
+    """Whether ``message_id`` has the form of ``acknowledgement_id``'s: anyone who knows an address and
+    the day can compute one, so mail naming it proves no more than a ``[#N]`` tag does."""
+    return _SLOT_ID.match(message_id) is not None
 
 
 def acknowledgements_today(

@@ -30,6 +30,7 @@ from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
     acknowledgement_mail,
     decide_acknowledgement,
+    is_slot_id,
 )
 from hotline.core.services.mail.duplicates import processed_row, record_processed_rows
 from hotline.core.services.mail.intake import (
@@ -217,7 +218,11 @@ class _Run:
         """The latest message of the run whose Message-ID this one's thread ids name: its event is
         newer than any the group read, so it is the one ``GroupReads.answered`` would find."""
         ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
-        found = [self.event_of[message_id] for message_id in ids if message_id in self.event_of]
+        found = [
+            self.event_of[message_id]
+            for message_id in ids
+            if message_id in self.event_of and not is_slot_id(message_id)
+        ]
         return self.messages[max(found)] if found else None
 
     def _choose_client(self, message: _Message) -> None:
