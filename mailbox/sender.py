@@ -25,6 +25,7 @@ from hotline.core.services.mail.delivery import (
     adopt_domain,
     claim_due,
     delivery_files,
+    mark_deferred,
     mark_failed_attempt,
     mark_sent,
     release,
@@ -176,13 +177,7 @@ class Sender:
                     report.errors.append(f"lost {where}: {error}")
                     return
                 else:
-                    with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
-                        mark_sent(
-                            uow,
-                            outbox_id=delivery.id,
-                            refused={rcpt: str(answer) for rcpt, answer in refused.items()},
-                        )
-                    report.sent += 1
+                    self._sent(delivery, refused, report)
         finally:
             try:
                 await client.quit()
@@ -208,6 +203,30 @@ class Sender:
         if username and password is not None:
             await client.login(username, password.get_secret_value())
         return client
+
+    def _sent(
+        self, delivery: Delivery, refused: dict[str, aiosmtplib.SMTPResponse], report: SendReport
+    ) -> None:
+        """The server took the message, perhaps not for every recipient: those it put off (4xx) are
+        tried again later, alone; those it refused (5xx) are recorded."""
+        answers = {rcpt: f"{answer.code} {answer.message}" for rcpt, answer in refused.items()}
+        deferred = {rcpt: answers[rcpt] for rcpt, answer in refused.items() if answer.code < 500}
+        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
+            if not deferred:
+                mark_sent(uow, outbox_id=delivery.id, refused=answers)
+                status = OutboxStatus.SENT
+            else:
+                delivered = [rcpt for rcpt in delivery.to_addrs if rcpt not in refused]
+                permanent = {rcpt: why for rcpt, why in answers.items() if rcpt not in deferred}
+                status = mark_deferred(
+                    uow, outbox_id=delivery.id, delivered=delivered, deferred=deferred, refused=permanent
+                )
+        if status is OutboxStatus.SENT:
+            report.sent += 1
+        elif status is OutboxStatus.FAILED:
+            report.failed += 1
+        else:
+            report.retrying += 1
 
     def _failed(self, delivery: Delivery, error: str, permanent: bool, report: SendReport) -> None:
         with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:

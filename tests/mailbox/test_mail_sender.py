@@ -243,6 +243,29 @@ def test_temporary_refusal_is_retried_with_back_off(
     assert retry_delay(30) == timedelta(hours=2)
 
 
+def test_a_recipient_deferred_with_4xx_while_another_took_the_mail_gets_it_on_the_retry(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """Greylisting of one recipient of a mail to two: the row was marked sent, and that recipient never
+    got it. Now the row waits for the deferred recipient alone (the other does not get it twice)."""
+    smtp_server.refuse["busy@example.com"] = "451 4.7.1 greylisted, try again later"
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["boss@example.com", "busy@example.com"], subject="Weekly", body="x")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    [row] = outbox(uow_factory)
+    assert (row.status, row.to_addrs, row.attempts) == ("pending", ["busy@example.com"], 1)
+    assert "451" in (row.last_error or "") and "boss@example.com" in (row.last_error or "")
+    del smtp_server.refuse["busy@example.com"]
+    clock.advance(minutes=2)
+    assert send(engine, mail_settings, clock).sent == 1
+    delivered = [envelope.rcpt_tos for envelope in smtp_server.handler.envelopes]
+    assert delivered == [["boss@example.com"], ["busy@example.com"]]
+    [row] = outbox(uow_factory)
+    assert row.status == "sent"
+    assert len({message["Message-ID"] for message in smtp_server.messages}) == 1  # one mail, twice sent
+
+
 def test_two_senders_at_once_send_each_message_once(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:
