@@ -388,6 +388,50 @@ def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_th
     assert (again.new, again.failed) == (0, 0)
 
 
+def unreadable_on_the_server(server: Dovecot, user: str, marker: bytes) -> None:
+    """Make the stored file of the message containing ``marker`` unreadable to Dovecot (a damaged
+    store): Dovecot answers a FETCH of it with BYE and closes the connection."""
+    import os
+
+    folder = server.root / "mail" / user
+    files = [path for path in folder.rglob("*") if path.is_file() and path.parent.name in ("new", "cur")]
+    [damaged] = [path for path in files if marker in path.read_bytes()]
+    os.chmod(damaged, 0)
+
+
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_a_message_the_server_will_not_return_is_kept_as_failed_and_the_rest_comes_in(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """It stopped every poll at its group (after a 30 s wait), run after run: no later mail came in."""
+    import time
+
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    server.append(user, plain(message_id="<before@c>", subject="before"))
+    bad_uid = server.append(user, plain(message_id="<damaged@c>", subject="DAMAGED"))
+    server.append(user, plain(message_id="<after@c>", subject="after"))
+    unreadable_on_the_server(server, user, b"DAMAGED")
+    started = time.monotonic()
+    report = poll(engine, mail_settings, clock)
+    assert time.monotonic() - started < 20
+    assert (report.error, report.created, report.failed) == (None, 2, 1)
+    assert sorted(ticket.subject for ticket in tickets(uow_factory)) == ["after", "before"]
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert failed.uid == bad_uid
+    assert "would not return it" in failed.reason
+    assert bad_uid not in server.uids(user)  # moved to the failed folder
+    server.append(user, plain(message_id="<later@c>", subject="later"))
+    again = poll(engine, mail_settings, clock)
+    assert (again.error, again.created) == (None, 1)
+
+
 @pytest.mark.parametrize("batch_size", [10, 1], ids=["in-process", "worker-process"])
 def test_a_message_that_makes_the_real_parser_raise_is_kept_as_failed(
     batch_size: int,
