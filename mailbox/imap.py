@@ -245,13 +245,16 @@ class ImapConnection:
         return self.client.has_capability("IDLE")
 
     async def idle(self, stop: asyncio.Event, timeout: float) -> bool:
-        """Wait in IDLE for news or ``stop``; True when the server said something."""
+        """Wait in IDLE for news or ``stop``; True when the server said something, or ended IDLE (the
+        connection lost, say: the poll that follows finds out and reconnects, instead of waiting for
+        the timeout while mail comes in)."""
         idle_task = await self.client.idle_start(timeout=timeout)
         push = asyncio.ensure_future(self.client.wait_server_push(timeout=timeout + 5))
         stopper = asyncio.ensure_future(stop.wait())
         try:
-            done, _ = await asyncio.wait({push, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({push, stopper, idle_task}, return_when=asyncio.FIRST_COMPLETED)
             news = push in done and not push.cancelled() and push.exception() is None
+            news = news or (idle_task in done and not stop.is_set())
         finally:
             for task in (push, stopper):
                 task.cancel()

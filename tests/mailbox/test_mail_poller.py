@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
@@ -678,6 +679,60 @@ def test_mail_that_comes_during_a_poll_is_not_left_waiting_for_the_idle_timeout(
 
     asyncio.run(scenario())
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["first", "during"]
+
+
+def test_a_connection_lost_while_idle_is_noticed_at_once_and_mail_keeps_coming(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """A connection cut while in IDLE (a server restart, a NAT that forgets it) was noticed only when
+    IDLE timed out (25 minutes by default): mail that came meanwhile waited that long."""
+    from mail_servers import free_port
+
+    server, user = mailbox
+    account = mail_settings.mail.accounts[0]
+    account.imap_port = free_port()
+    links: list[asyncio.StreamWriter] = []
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def link(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(server.host, server.port)
+        links.extend([client_writer, server_writer])
+        await asyncio.gather(forward(client_reader, server_writer), forward(server_reader, client_writer))
+
+    async def scenario() -> None:
+        proxy = await asyncio.start_server(link, "127.0.0.1", account.imap_port)
+        poller = Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        )
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=120, max_backoff=0.5)
+        )
+        await asyncio.to_thread(server.append, user, plain(message_id="<before@c>", subject="before"))
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 1:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # in IDLE now
+        for writer in links:
+            writer.transport.abort()
+        await asyncio.to_thread(server.append, user, plain(message_id="<after@c>", subject="after"))
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=20)
+        proxy.close()
+
+    asyncio.run(scenario())
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "after"]
 
 
 def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_request(
