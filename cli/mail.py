@@ -197,7 +197,9 @@ def failed(
     from hotline.cli.state import cli_state
     from hotline.core.services.mail.failed import list_failed
 
-    with cli_state().uow(readonly=True, as_system=True) as uow:
+    state = cli_state()
+    configured = [configured.name for configured in state.settings.mail.accounts]
+    with state.uow(readonly=True, as_system=True) as uow:
         rows = [
             {
                 "account": item.account,
@@ -208,7 +210,7 @@ def failed(
                 "received_at": item.received_at,
                 "size": len(item.raw or b""),
             }
-            for item in list_failed(uow, account=account)
+            for item in list_failed(uow, account=account, configured=configured)
         ]
     if as_json:
         print_json(rows)

@@ -159,6 +159,36 @@ def test_failed_lists_what_could_not_be_converted(database_url: str, setup: Any,
     assert "<bad@c>" in table.stdout
 
 
+def test_failed_of_an_account_nobody_knows_is_bad_usage_not_an_empty_list(
+    database_url: str, setup: Any, uow_factory: Any
+) -> None:
+    """A misspelt --account listed nothing, exit 0 (all well, it seemed), and a blank one listed every
+    account's. An account since removed from the configuration still lists what it left."""
+    from hotline.core.services.mail.failed import record_failed
+
+    _, _, _, config = setup
+    with uow_factory() as uow:
+        for account, uid in (("support", 1), ("retired", 2)):
+            record_failed(
+                uow, account=account, uidvalidity=7, uid=uid, message_id=None, reason="boom", raw=b"x"
+            )
+
+    def failed(account: str) -> Any:
+        arguments = ["--db", database_url, "--config", str(config), "mail", "failed", "--json"]
+        return runner.invoke(app, [*arguments, "--account", account])
+
+    for known, uid in (("support", 1), ("retired", 2)):
+        result = failed(known)
+        assert result.exit_code == 0, result.output
+        assert [row["uid"] for row in json.loads(result.stdout)] == [uid]
+    for unknown in ("suport", "", " ", "\x1b[31m"):
+        result = failed(unknown)
+        assert result.exit_code == 2, (unknown, result.output)
+        assert result.stdout == ""
+        assert "no mail account named" in result.stderr
+        assert "\x1b[31m" not in result.stderr
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_service_polls_with_idle_and_stops_on_sigterm(database_url: str, engine: Any, setup: Any) -> None:
     server, user, _, config = setup

@@ -7,12 +7,15 @@ poller then moves it to the account's failed folder. ``hotline mail failed`` lis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from hotline.core.errors import NotFound
 from hotline.core.models import FailedMessage
 from hotline.core.services.audit import record_audit
+from hotline.core.text import printable
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -67,10 +70,19 @@ def record_failed(
     return failed
 
 
-def list_failed(uow: UnitOfWork, *, account: str | None = None) -> list[FailedMessage]:
-    """The failed messages, oldest first; of one account when ``account`` is given (supervisors)."""
+def list_failed(
+    uow: UnitOfWork, *, account: str | None = None, configured: Sequence[str] = ()
+) -> list[FailedMessage]:
+    """The failed messages, oldest first; of one account when ``account`` is given (supervisors).
+    ``NotFound`` for an account neither ``configured`` nor named by any record (a misspelt or blank
+    name listed nothing, as if all were well); one since removed from the configuration still lists
+    what it left."""
     uow.authorize("mail.failed.read", entity="failed_message")
     query = select(FailedMessage).order_by(FailedMessage.received_at, FailedMessage.id)
-    if account:
+    if account is not None:
         query = query.where(FailedMessage.account == account)
-    return list(uow.session.exec(query))
+    found = list(uow.session.exec(query))
+    if account is not None and not found and account not in configured:
+        known = f" (configured: {', '.join(map(printable, configured))})" if configured else ""
+        raise NotFound(f"no mail account named {printable(account)!r}{known}", where="--account")
+    return found
