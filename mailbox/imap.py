@@ -207,21 +207,34 @@ class ImapConnection:
         response = await self._run(self.client.uid("fetch", uid_set(uids), f"(UID {part})"), slow=True)
         self._check(response, "UID FETCH BODY")
         found: dict[int, bytes] = {}
-        pending_uid: int | None = None
+        uid: int | None = None  # of the message being read; its UID may come before or after the body
+        body: bytes | None = None
         waiting_literal = False
         for line in response.lines:
             if isinstance(line, bytearray | memoryview) or (waiting_literal and isinstance(line, bytes)):
-                if pending_uid is not None:
-                    found[pending_uid] = bytes(line)
-                waiting_literal = False
-                continue
-            if isinstance(line, bytes) and b" FETCH (" in line:
+                body, waiting_literal = bytes(line), False
+            elif isinstance(line, bytes) and b" FETCH (" in line:
                 match = _UID_IN.search(line)
-                pending_uid = int(match.group(1)) if match else None
+                uid, body = (int(match.group(1)) if match else None), None
                 waiting_literal = line.rstrip().endswith(b"}")
-            elif isinstance(line, bytes) and pending_uid is None and (match := _UID_IN.search(line)):
-                pending_uid = int(match.group(1))
+            elif isinstance(line, bytes) and uid is None and (match := _UID_IN.search(line)):
+                uid = int(match.group(1))
+            if uid is not None and body is not None:
+                found[uid], body = body, None
         return found
+
+    async def existing(self, uids: list[int]) -> set[int]:
+        """Which of these UIDs are still in the folder."""
+        response = await self._run(self.client.uid_search(f"UID {uid_set(uids)}", charset=None))
+        self._check(response, "UID SEARCH")
+        found = {
+            int(token)
+            for line in response.lines
+            if isinstance(line, bytes) and line[:1].isdigit()
+            for token in line.split()
+            if token.isdigit()
+        }
+        return found & set(uids)
 
     async def mark_seen(self, uids: list[int]) -> None:
         response = await self._run(self.client.uid("store", uid_set(uids), "+FLAGS.SILENT (\\Seen)"))

@@ -226,24 +226,34 @@ class Poller:
         self, account: MailAccount, connection: ImapConnection, group: list[int], limit: int | None
     ) -> tuple[dict[int, bytes], dict[int, str]]:
         """The group's bodies. When the server will not return them together (a NO, or it closes the
-        connection: Dovecot does on a message it cannot read), each is fetched alone on a live
-        connection; one it will not return alone either is named with the reason, to be kept as a
-        failed message, so that the mail after it still comes in. A server that cannot be reached
-        again is the run's error, and nothing is recorded."""
+        connection: Dovecot does on a message it cannot read), or leaves out one that is still there
+        (not expunged), those are fetched alone on a live connection; one it will not return alone
+        either is named with the reason, to be kept as a failed message, so that the mail after it
+        still comes in and none is passed over unseen. A server that cannot be reached again is the
+        run's error, and nothing is recorded."""
         try:
-            return await connection.bodies(group, limit=limit), {}
+            bodies = await connection.bodies(group, limit=limit)
         except Unavailable as error:
             log.warning("%s: fetching UIDs %s: %s; fetching them one by one", account.name, group, error)
-        bodies: dict[int, bytes] = {}
+            bodies, alone = {}, group
+        else:
+            missing = [uid for uid in group if uid not in bodies]
+            alone = sorted(await connection.existing(missing)) if missing else []  # not expunged
         unreadable: dict[int, str] = {}
-        for uid in group:
+        for uid in alone:
             await connection.reopen()
             try:
-                bodies |= await connection.bodies([uid], limit=limit)
+                found = await connection.bodies([uid], limit=limit)
             except Unavailable as error:
                 await connection.reopen()  # a server that went away is the run's error, not the message's
-                log.error("%s: the server would not return UID %s: %s", account.name, uid, error)
                 unreadable[uid] = f"the IMAP server would not return it: {error}"
+            else:
+                if uid in found:
+                    bodies[uid] = found[uid]
+                elif await connection.existing([uid]):
+                    unreadable[uid] = "the IMAP server answered its FETCH with no body"
+        for uid, reason in unreadable.items():
+            log.error("%s: UID %s: %s", account.name, uid, reason)
         return bodies, unreadable
 
     async def _take_in_group(

@@ -389,6 +389,93 @@ def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_th
     assert (again.new, again.failed) == (0, 0)
 
 
+def test_bodies_are_read_whichever_order_the_server_gives_uid_and_body() -> None:
+    """A server may put UID after the body literal (RFC 3501 fixes no order): each body was dropped,
+    and the poll took the messages for expunged ones and went past them for good."""
+    import aioimaplib
+
+    from hotline.mailbox.imap import ImapConnection
+
+    lines = [
+        b"1 FETCH (BODY[] {5}", bytearray(b"hello"), b" UID 7)",
+        b"2 FETCH (UID 8 BODY[] {3}", bytearray(b"bye"), b")",
+        b"3 FETCH (FLAGS (\\Seen) BODY[] {2}", bytearray(b"hi"), b" UID 9)",
+        b"Fetch completed.",
+    ]  # fmt: skip
+
+    class Client:
+        async def uid(self, *args: str) -> aioimaplib.Response:
+            return aioimaplib.Response("OK", lines)
+
+    connection = ImapConnection(Client(), "IMAP test")  # type: ignore[arg-type]
+    assert asyncio.run(connection.bodies([7, 8, 9])) == {7: b"hello", 8: b"bye", 9: b"hi"}
+
+
+def test_a_message_whose_body_the_server_leaves_out_is_kept_as_failed_not_skipped(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A FETCH answered OK without one message's body was taken for an expunge: the message was
+    passed over for good with no trace. One that is still there is fetched alone, and kept as a failed
+    message when the server still gives nothing."""
+    from hotline.mailbox.imap import ImapConnection
+
+    server, user = mailbox
+    server.append(user, plain(message_id="<one@c>", subject="one"))
+    left_out = server.append(user, plain(message_id="<two@c>", subject="two"))
+    server.append(user, plain(message_id="<three@c>", subject="three"))
+    fetch = ImapConnection.bodies
+
+    async def leaving_one_out(self: ImapConnection, uids: list[int], **options: Any) -> dict[int, bytes]:
+        found = await fetch(self, uids, **options)
+        return {uid: body for uid, body in found.items() if uid != left_out}
+
+    monkeypatch.setattr(ImapConnection, "bodies", leaving_one_out)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.failed) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert failed.uid == left_out
+    assert "no body" in failed.reason
+
+
+def test_a_message_expunged_between_search_and_fetch_is_neither_failed_nor_an_error(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hotline.mailbox.imap import ImapConnection
+
+    server, user = mailbox
+    server.append(user, plain(message_id="<one@c>", subject="one"))
+    gone = server.append(user, plain(message_id="<gone@c>", subject="gone"))
+    server.append(user, plain(message_id="<three@c>", subject="three"))
+    sizes = ImapConnection.sizes
+
+    async def expunged_meanwhile(self: ImapConnection, uids: list[int]) -> dict[int, int]:
+        found = await sizes(self, uids)
+        other = server.connect(user)
+        try:
+            other.select("INBOX")
+            other.uid("STORE", str(gone), "+FLAGS", "(\\Deleted)")
+            other.expunge()
+        finally:
+            other.logout()
+        return found
+
+    monkeypatch.setattr(ImapConnection, "sizes", expunged_meanwhile)
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.failed) == (None, 2, 0)
+    assert count(uow_factory, FailedMessage) == 0
+
+
 def unreadable_on_the_server(server: Dovecot, user: str, marker: bytes) -> None:
     """Make the stored file of the message containing ``marker`` unreadable to Dovecot (a damaged
     store): Dovecot answers a FETCH of it with BYE and closes the connection."""
