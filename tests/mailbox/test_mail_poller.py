@@ -361,6 +361,43 @@ def test_uidvalidity_change_neither_reimports_nor_skips(
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["old", "new"]
 
 
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_uidvalidity_change_does_not_reimport_mail_without_message_id(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """Mail without a Message-ID is known by its UID alone, and a new UIDVALIDITY renames every UID:
+    the restored folder's alerts all became tickets again. Two alerts alike are still two, and a third
+    alike that comes after the restore is a new one."""
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    account = mail_settings.mail.accounts[0]
+    account.folder = "Support"
+    alert = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: disk full\r\n\r\n/ 100%\r\n"
+    other = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: load\r\n\r\nhigh\r\n"
+    for raw in (alert, alert, other):
+        server.append(user, raw, folder="Support")
+    assert poll(engine, mail_settings, clock).created == 3
+    client = server.connect(user)
+    try:
+        assert client.delete("Support")[0] == "OK"
+        assert client.create("Support")[0] == "OK"
+    finally:
+        client.logout()
+    for raw in (alert, alert, other):  # the folder restored: the same mail under new UIDs
+        server.append(user, raw, folder="Support")
+    report = poll(engine, mail_settings, clock)
+    assert report.uidvalidity_changed
+    assert (report.created, report.duplicates) == (0, 3)
+    server.append(user, alert, folder="Support")
+    assert poll(engine, mail_settings, clock).created == 1
+    assert count(uow_factory, Ticket) == 4
+
+
 def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_the_rest(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
 ) -> None:

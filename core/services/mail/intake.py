@@ -30,6 +30,7 @@ from hotline.core.services.mail.duplicates import (
     already_processed,
     earlier_delivery,
     record_processed,
+    restored_copy,
 )
 from hotline.core.services.mail.intake_group import GroupReads, read_group
 from hotline.core.services.mail.message_event import add_message_event
@@ -196,6 +197,10 @@ def _take_in(
             uid=where.uid,
             message_id=mail.sender_message_id,
             content_digest=mail.content_digest,
+        )
+    if earlier is None and mail.sender_message_id is None and mail.message_id:
+        earlier = restored_copy(
+            uow, account=where.mailbox.name, uidvalidity=where.uidvalidity, message_id=mail.message_id
         )
     if earlier is not None:
         return _duplicate(uow, where, mail, earlier, reads)

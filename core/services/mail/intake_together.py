@@ -32,7 +32,7 @@ from hotline.core.services.mail.acknowledgement import (
     decide_acknowledgement,
     is_slot_id,
 )
-from hotline.core.services.mail.duplicates import processed_row, record_processed_rows
+from hotline.core.services.mail.duplicates import processed_row, record_processed_rows, restored_copy
 from hotline.core.services.mail.intake import (
     NO_SUBJECT,
     TAKEN_IN_BEFORE,
@@ -175,6 +175,15 @@ class _Run:
         earlier = reads.earlier(place.uid, mail.sender_message_id, mail.content_digest)
         if earlier is None and self._duplicate_in_run(mail):
             return _Verdict.ENDS_RUN
+        if earlier is None and mail.sender_message_id is None and mail.message_id:
+            restored = restored_copy(
+                self.uow,
+                account=place.mailbox.name,
+                uidvalidity=place.uidvalidity,
+                message_id=mail.message_id,
+            )
+            if restored is not None:  # counted against what is written: alone, after the run
+                return _Verdict.ALONE
         if earlier is not None:
             message.earlier = earlier
             if earlier.ticket_id is not None:
