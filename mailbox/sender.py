@@ -2,8 +2,9 @@
 
 Rows are claimed (leased) in the database first, so two ``mail send`` runs never send one message
 twice at the same time. A 5xx answer is a permanent failure, recorded on the row; a 4xx or a dropped
-connection is retried later with doubling delays; an SMTP server that cannot be reached at all leaves
-the rows untouched (``Unavailable``, exit 1).
+connection is retried later with doubling delays; an SMTP server that cannot be reached at all, or that
+refuses the account's envelope sender (its configuration, not any one mail), leaves the rows untouched
+(exit 1).
 """
 
 from __future__ import annotations
@@ -162,6 +163,12 @@ class Sender:
                 envelope = verp_address(account.from_address, delivery.id) if account.verp else None
                 try:
                     refused, _ = await client.send_message(message, sender=envelope or account.from_address)
+                except aiosmtplib.SMTPSenderRefused as error:  # the account's, not this mail's: none fails
+                    self._release(deliveries[index:])
+                    report.errors.append(
+                        f"{where} refused the sender {error.sender}: {error.code} {error.message}"
+                    )
+                    return
                 except aiosmtplib.SMTPRecipientsRefused as error:
                     codes = [recipient.code for recipient in error.recipients]
                     permanent = all(code >= 500 for code in codes)

@@ -243,6 +243,27 @@ def test_temporary_refusal_is_retried_with_back_off(
     assert retry_delay(30) == timedelta(hours=2)
 
 
+@pytest.mark.parametrize(
+    "reply", ["553 5.7.1 Sender address rejected: not owned by user", "451 4.3.0 later"], ids=["5xx", "4xx"]
+)
+def test_a_refused_sender_is_the_accounts_trouble_and_fails_no_mail(
+    reply: str, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """The server refusing the envelope sender (a from_address it does not let this login use) failed
+    every queued mail for good, one by one, and mail send exited 0: no reply or acknowledgement queued
+    before the configuration was mended ever went out. Now nothing is failed: the run's error (exit 1)."""
+    smtp_server.refuse["mail from:support@example.com"] = reply
+    with uow_factory() as uow:
+        for index in range(3):
+            enqueue_mail(uow, to=[f"c{index}@example.com"], subject="x", body="x")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (0, 0)
+    assert len(report.errors) == 1 and reply.split()[0] in report.errors[0]
+    assert {(row.status, row.attempts) for row in outbox(uow_factory)} == {("pending", 0)}
+    del smtp_server.refuse["mail from:support@example.com"]
+    assert send(engine, mail_settings, clock).sent == 3
+
+
 def test_a_recipient_deferred_with_4xx_while_another_took_the_mail_gets_it_on_the_retry(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:
