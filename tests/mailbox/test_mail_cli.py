@@ -159,6 +159,41 @@ def test_failed_lists_what_could_not_be_converted(database_url: str, setup: Any,
     assert "<bad@c>" in table.stdout
 
 
+def test_failed_outgoing_lists_the_mail_the_smtp_server_refused(
+    database_url: str, setup: Any, uow_factory: Any
+) -> None:
+    """A mail refused for good (5xx) was shown only on its ticket and in the audit trail: an
+    acknowledgement or a mailed report, on no ticket, nowhere a supervisor looks. One put off (4xx)
+    waits for its retry and is not listed; one refused by one recipient of two is."""
+    from hotline.core.services.outbox import enqueue_mail
+    from hotline.core.services.tickets import create_ticket
+
+    _, _, smtp, config = setup
+    smtp.refuse["gone@example.com"] = "550 5.1.1 no such mailbox\x1b[31m"
+    smtp.refuse["busy@example.com"] = "451 4.7.1 greylisted"
+    with uow_factory() as uow:
+        ticket = create_ticket(uow, subject="Printer", queue="Support", requester="gone@example.com")
+        enqueue_mail(uow, to=["gone@example.com"], subject="Re: x", body="x", ticket_id=ticket.id)
+        enqueue_mail(uow, to=["busy@example.com"], subject="later", body="x")
+        enqueue_mail(
+            uow, to=["ok@example.com", "gone@example.com"], subject="Weekly", body="x", kind="report"
+        )
+    base = ["--db", database_url, "--config", str(config), "mail"]
+    assert runner.invoke(app, [*base, "send", "--once"]).exit_code == 0
+    result = runner.invoke(app, [*base, "failed", "--outgoing", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(row["to"], row["ticket"], row["kind"]) for row in rows] == [
+        (["gone@example.com"], ticket.number, "reply"),
+        (["ok@example.com", "gone@example.com"], None, "report"),
+    ]
+    assert all("550" in row["reason"] for row in rows)
+    assert all(row["failed_at"] for row in rows)
+    table = runner.invoke(app, [*base, "failed", "--outgoing"])
+    assert table.exit_code == 0
+    assert "550" in table.stdout and "\x1b[31m" not in table.stdout
+
+
 def test_failed_of_an_account_nobody_knows_is_bad_usage_not_an_empty_list(
     database_url: str, setup: Any, uow_factory: Any
 ) -> None:
