@@ -923,3 +923,30 @@ def test_mail_forged_from_our_own_address_is_a_ticket_but_makes_no_client(
     server.append(user, plain(message_id="<forged@spam>", subject="Invoice", sender="Support@Example.com"))
     assert poll(engine, mail_settings, clock).created == 1
     assert count(uow_factory, Client) == 0
+
+
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_mail_from_another_of_our_accounts_makes_no_client_and_gets_no_acknowledgement(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """Mail from the sales account's address to support made our own sales mailbox a client and was
+    acknowledged into it: hotline writing to itself."""
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    support = mail_settings.mail.accounts[0]
+    sales = support.model_copy(
+        update={"name": "sales", "from_address": "Sales@Example.com", "queue": "Sales"}
+    )
+    mail_settings.mail.accounts.append(sales)
+    server.append(user, plain(message_id="<s1@x>", subject="Lead", sender="Sales Team <sales@example.com>"))
+    server.append(user, plain(message_id="<c1@x>", subject="Hello", sender="client@example.org"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.acknowledged) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(ClientEmail.address)).all() == ["client@example.org"]
+        assert [row.to_addrs for row in uow.session.exec(select(OutboxMessage))] == [["client@example.org"]]

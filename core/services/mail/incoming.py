@@ -100,6 +100,9 @@ class MailboxRef:
     can_send: bool = True
     """Whether the account has an SMTP server: an acknowledgement it cannot send is not queued (it
     would wait in the outbox for ever and make every ``hotline mail send`` fail)."""
+    other_addresses: tuple[str, ...] = ()
+    """The from addresses of the installation's other accounts: mail from one of them is ours too (no
+    client is made for it, and it is not acknowledged: hotline does not write to itself)."""
 
     @classmethod
     def from_settings(cls, account: MailAccount, settings: Settings) -> MailboxRef:
@@ -112,6 +115,9 @@ class MailboxRef:
             acknowledgements_per_day=settings.mail.acknowledgements_per_sender_per_day,
             default_region=settings.default_region,
             can_send=bool(account.smtp_host),
+            other_addresses=tuple(
+                other.from_address for other in settings.mail.accounts if other.name != account.name
+            ),
         )
 
 

@@ -39,6 +39,7 @@ from hotline.core.services.mail.senders import (
     new_client_for,
     normalised_address,
     note_contact,
+    our_addresses,
 )
 from hotline.core.services.mail.threads import ticket_answered
 from hotline.core.services.queues import ensure_queue
@@ -227,7 +228,7 @@ def _take_in(
             mail=mail,
             default_region=where.mailbox.default_region,
             index=reads is None,  # the group's new clients are indexed together at its end
-            ours=normalised_address(where.mailbox.from_address),
+            ours=our_addresses(where.mailbox),
         )
         if client is not None and reads is not None and sender is not None:
             reads.wrote(client=(sender, client))

@@ -43,7 +43,13 @@ from hotline.core.services.mail.intake import (
     intake_audit_after,
 )
 from hotline.core.services.mail.message_event import add_message_events
-from hotline.core.services.mail.senders import is_person, new_clients_for, normalised_address, note_contact
+from hotline.core.services.mail.senders import (
+    is_person,
+    new_clients_for,
+    normalised_address,
+    note_contact,
+    our_addresses,
+)
 from hotline.core.services.mail.threads import MAX_THREAD_IDS
 from hotline.core.services.outbox import enqueue_mails
 from hotline.core.services.tickets import TicketDraft, WrittenEvent, create_tickets
@@ -241,7 +247,7 @@ class _Run:
             return
         if sender in self.new_client_of:
             message.new_client = self.new_client_of[sender]
-        elif is_person(sender, message.mail, ours=normalised_address(self.mailbox.from_address)):
+        elif is_person(sender, message.mail, ours=our_addresses(self.mailbox)):
             message.new_client = self.new_client_of[sender] = len(self.people)
             message.introduces_client = True
             self.people.append((sender, message.mail))
