@@ -215,7 +215,7 @@ def failed(
                 "message_id": item.message_id,
                 "reason": item.reason,
                 "received_at": item.received_at,
-                "size": len(item.raw or b""),
+                "size": item.size,
             }
             for item in list_failed(uow, account=account, configured=configured)
         ]

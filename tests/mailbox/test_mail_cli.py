@@ -194,6 +194,40 @@ def test_failed_outgoing_lists_the_mail_the_smtp_server_refused(
     assert "550" in table.stdout and "\x1b[31m" not in table.stdout
 
 
+def test_failed_reads_the_size_of_each_message_not_its_bytes(
+    database_url: str, engine: Any, setup: Any, uow_factory: Any
+) -> None:
+    """The list read every failed message whole (up to the size limit each) to show its size: a few
+    hundred failed 25 MB messages and ``mail failed`` needed gigabytes."""
+    import re
+
+    from sqlalchemy import event
+
+    from hotline.core.services.mail.failed import list_failed, record_failed
+
+    _, _, _, config = setup
+    with uow_factory() as uow:
+        record_failed(
+            uow, account="support", uidvalidity=7, uid=1, message_id=None, reason="x", raw=b"y" * 5000
+        )
+        record_failed(uow, account="support", uidvalidity=7, uid=2, message_id=None, reason="x", raw=None)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with uow_factory(readonly=True) as uow:
+            sizes = [item.size for item in list_failed(uow)]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert sizes == [5000, 0]
+    assert not [sql for sql in statements if re.search(r"failed_message\.raw(?!\))", sql)]
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "failed", "--json"])
+    assert [row["size"] for row in json.loads(result.stdout)] == [5000, 0]
+
+
 def test_failed_of_an_account_nobody_knows_is_bad_usage_not_an_empty_list(
     database_url: str, setup: Any, uow_factory: Any
 ) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from hotline.core.errors import NotFound
 from hotline.core.models import FailedMessage, OutboxMessage, Ticket
@@ -74,18 +74,40 @@ def record_failed(
     return failed
 
 
+@dataclass(frozen=True)
+class FailedItem:
+    """A failed message as ``mail failed`` lists it: its place, why, when, and its size (not its bytes)."""
+
+    account: str
+    uidvalidity: int
+    uid: int
+    message_id: str | None
+    reason: str
+    received_at: datetime
+    size: int
+
+
 def list_failed(
     uow: UnitOfWork, *, account: str | None = None, configured: Sequence[str] = ()
-) -> list[FailedMessage]:
+) -> list[FailedItem]:
     """The failed messages, oldest first; of one account when ``account`` is given (supervisors).
-    ``NotFound`` for an account neither ``configured`` nor named by any record (a misspelt or blank
-    name listed nothing, as if all were well); one since removed from the configuration still lists
-    what it left."""
+    Their bytes stay in the database (the list read every message whole, up to the size limit each,
+    to show its size). ``NotFound`` for an account neither ``configured`` nor named by any record (a
+    misspelt or blank name listed nothing, as if all were well); one since removed from the
+    configuration still lists what it left."""
     uow.authorize("mail.failed.read", entity="failed_message")
-    query = select(FailedMessage).order_by(FailedMessage.received_at, FailedMessage.id)
+    query = select(
+        FailedMessage.account,
+        FailedMessage.uidvalidity,
+        FailedMessage.uid,
+        FailedMessage.message_id,
+        FailedMessage.reason,
+        FailedMessage.received_at,
+        func.coalesce(func.length(FailedMessage.raw), 0),
+    ).order_by(col(FailedMessage.received_at), col(FailedMessage.id))
     if account is not None:
         query = query.where(FailedMessage.account == account)
-    found = list(uow.session.exec(query))
+    found = [FailedItem(*row) for row in uow.session.exec(query)]
     if account is not None and not found and account not in configured:
         known = f" (configured: {', '.join(map(printable, configured))})" if configured else ""
         raise NotFound(f"no mail account named {printable(account)!r}{known}", where="--account")
