@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.dates import DateOrder
-from hotline.core.errors import ConfigError
+from hotline.core.errors import ConfigError, InvalidInput
 from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.rules.config import EventRuleConfig, check_rule_references
 from hotline.core.sla.config import (
@@ -36,6 +36,7 @@ from hotline.core.sla.config import (
     check_references,
     config_error,
 )
+from hotline.core.text import checked_text
 from hotline.core.zones import known_zone
 
 Security = Literal["ssl", "starttls", "none"]
@@ -57,6 +58,10 @@ def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/hotline/config.toml``."""
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return config_home / "hotline" / "config.toml"
+
+
+MAX_ACCOUNT_NAME = 100
+"""What the database keeps of an account's name (its poll position, processed and failed records)."""
 
 
 class MailAccount(BaseModel):
@@ -92,6 +97,19 @@ class MailAccount(BaseModel):
     the message it reports even when it quotes none of it; the server must deliver ``+`` addresses."""
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
+
+    @field_validator("name")
+    @classmethod
+    def _a_name_to_tell_it_by(cls, value: str) -> str:
+        """The account's key in the database (its poll position, the UIDs it took in): printable, not
+        blank, within the 100 characters the database keeps."""
+        if not value.strip():
+            raise ValueError("an account needs a name (it keys its poll position in the database)")
+        try:
+            checked_text(value, what="a mail account's name", at_most=MAX_ACCOUNT_NAME)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -138,6 +156,19 @@ class MailSettings(BaseModel):
     acknowledgements_per_sender_per_day: int = 3
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
     batch_size: int = 50
+
+    @field_validator("accounts")
+    @classmethod
+    def _names_apart(cls, accounts: list[MailAccount]) -> list[MailAccount]:
+        """Two accounts of one name would share one poll position and one record of the UIDs taken in:
+        the second mailbox's mail under UIDs the first took in would be passed over for good."""
+        seen: dict[str, int] = {}
+        for index, account in enumerate(accounts):
+            key = account.name.strip().casefold()
+            if key in seen:
+                raise ValueError(f"{account.name!r} names two accounts ({seen[key]} and {index})")
+            seen[key] = index
+        return accounts
 
 
 class AmiSettings(BaseModel):

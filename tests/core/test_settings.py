@@ -207,3 +207,51 @@ def test_a_toml_mistake_names_the_file_and_its_line(
         load_settings(config)
     assert error.value.where == f"{config}:{line}"
     assert error.value.message == says
+
+
+@pytest.mark.parametrize(
+    ("names", "says"),
+    [
+        (["support", "support"], "mail.accounts: 'support' names two accounts (0 and 1)"),
+        (["support", "Support"], "mail.accounts: 'Support' names two accounts (0 and 1)"),
+        (["  "], "mail.accounts.0.name"),
+        ([""], "mail.accounts.0.name"),
+        (["sup\x1b[31mport"], "mail.accounts.0.name"),
+        (["s" * 101], "mail.accounts.0.name"),
+    ],
+)
+def test_a_mail_account_name_that_cannot_tell_accounts_apart_is_a_config_error(tmp_path, names, says) -> None:
+    """Two accounts of one name (a block copied for a second mailbox, its name left) shared one poll
+    position and one record of taken-in UIDs: the second mailbox's mail under UIDs the first had taken
+    in was passed over as duplicates, never to come in. A blank, control-character or over-long name
+    (the database keeps 100 characters) was accepted too."""
+    import json
+
+    path = tmp_path / "config.toml"
+    blocks = [
+        _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+            'name = "support"', f"name = {json.dumps(name)}"
+        )
+        for name in names
+    ]
+    path.write_text("".join(blocks), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
+    assert "\x1b" not in str(error.value)
+
+
+def test_mail_account_names_that_differ_are_fine(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    blocks = [
+        _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+            'name = "support"', f'name = "{name}"'
+        )
+        for name in ("support", "sales", "Поддержка")
+    ]
+    path.write_text("".join(blocks), encoding="utf-8")
+    assert [account.name for account in load_settings(path).mail.accounts] == [
+        "support",
+        "sales",
+        "Поддержка",
+    ]
