@@ -110,9 +110,17 @@ class Sender:
         self.timeout = timeout
 
     async def send_due(self, *, limit: int = 200) -> SendReport:
+        """Send everything due, ``limit`` rows at a time; a round with an error (a server down: its rows
+        were released, due again at once) is the last."""
         report = SendReport()
-        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
-            claimed = claim_due(uow, limit=limit)
+        while True:
+            with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
+                claimed = claim_due(uow, limit=limit)
+            await self._send_claimed(claimed, report)
+            if len(claimed) < limit or report.errors:
+                return report
+
+    async def _send_claimed(self, claimed: list[Delivery], report: SendReport) -> None:
         by_account: dict[str, list[Delivery]] = {}
         for delivery in claimed:
             account = self._account(delivery.account)
@@ -124,7 +132,6 @@ class Sender:
                 report.errors.append("no mail account with an SMTP server is configured")
                 continue
             await self._send_account(account, deliveries, report)
-        return report
 
     def _account(self, name: str | None) -> MailAccount | None:
         """The account of that name, else the first one with an SMTP server."""

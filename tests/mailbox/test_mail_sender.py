@@ -287,6 +287,31 @@ def test_a_recipient_deferred_with_4xx_while_another_took_the_mail_gets_it_on_th
     assert len({message["Message-ID"] for message in smtp_server.messages}) == 1  # one mail, twice sent
 
 
+def test_send_once_delivers_everything_due_not_only_the_first_batch(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """A round claimed 200 rows and stopped: after a burst of mail, ``mail send --once`` left the rest
+    due, unsaid, for later cron runs."""
+    for index in range(5):
+        queue_reply(uow_factory, to=f"c{index}@example.com")
+    sender = Sender(engine=engine, settings=mail_settings, clock=clock, timeout=10)
+    report = asyncio.run(sender.send_due(limit=2))
+    assert (report.sent, report.errors) == (5, [])
+    assert {row.status for row in outbox(uow_factory)} == {"sent"}
+
+
+def test_send_once_with_smtp_down_stops_after_one_batch(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    for index in range(5):
+        queue_reply(uow_factory, to=f"c{index}@example.com")
+    mail_settings.mail.accounts[0].smtp_port = free_port()
+    sender = Sender(engine=engine, settings=mail_settings, clock=clock, timeout=10)
+    report = asyncio.run(asyncio.wait_for(sender.send_due(limit=2), timeout=30))
+    assert report.sent == 0 and len(report.errors) == 1
+    assert {(row.status, row.attempts) for row in outbox(uow_factory)} == {("pending", 0)}
+
+
 def test_two_senders_at_once_send_each_message_once(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:
