@@ -60,6 +60,11 @@ def default_config_path() -> Path:
     return config_home / "hotline" / "config.toml"
 
 
+def _folder_key(name: str) -> str:
+    """An IMAP folder name as the server compares it: INBOX in any case is INBOX (RFC 3501 5.1)."""
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
 MAX_ACCOUNT_NAME = 100
 """What the database keeps of an account's name (its poll position, processed and failed records)."""
 
@@ -131,6 +136,21 @@ class MailAccount(BaseModel):
                 raise ValueError(
                     f'{kind}_security = "none" sends the password in clear: only to a loopback host,'
                     f" not {host!r} (use ssl or starttls)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _moves_out_of_the_polled_folder(self) -> MailAccount:
+        """Mail moved into the folder it came from gets a new UID and is taken in again by the next
+        poll: a new ticket every poll for mail without a Message-ID. INBOX is one name in any case."""
+        polled = _folder_key(self.folder)
+        for key, target in (
+            ("processed_folder", self.processed_folder),
+            ("failed_folder", self.failed_folder),
+        ):
+            if target is not None and _folder_key(target) == polled:
+                raise ValueError(
+                    f"{key} {target!r} is the polled folder: mail moved there would come in again"
                 )
         return self
 

@@ -255,3 +255,24 @@ def test_mail_account_names_that_differ_are_fine(tmp_path) -> None:
         "sales",
         "Поддержка",
     ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ('processed_folder = "inbox"', "mail.accounts.0: processed_folder 'inbox' is the polled folder"),
+        ('failed_folder = "INBOX"', "mail.accounts.0: failed_folder 'INBOX' is the polled folder"),
+        (
+            'folder = "Support"\nprocessed_folder = "Support"',
+            "processed_folder 'Support' is the polled folder",
+        ),
+    ],
+)
+def test_a_processed_or_failed_folder_that_is_the_polled_one_is_a_config_error(tmp_path, extra, says) -> None:
+    """Moving taken-in mail into the folder it came from gave it a new UID: the next poll took it in
+    again, a new ticket (and an acknowledgement) every poll for mail without a Message-ID."""
+    path = tmp_path / "config.toml"
+    path.write_text(_ACCOUNT.format(host="imap.example.com", security="ssl", extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
