@@ -116,6 +116,18 @@ class MailAccount(BaseModel):
             raise ValueError(error.message) from None
         return value
 
+    @field_validator("queue")
+    @classmethod
+    def _a_queue_name(cls, value: str) -> str:
+        """A name no queue can have failed every message polled, each moved to the failed folder."""
+        from hotline.core.services.queues import checked_queue_name
+
+        try:
+            checked_queue_name(value)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _no_inline_password(cls, data: Any) -> Any:

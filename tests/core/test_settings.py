@@ -276,3 +276,23 @@ def test_a_processed_or_failed_folder_that_is_the_polled_one_is_a_config_error(t
     with pytest.raises(ConfigError) as error:
         load_settings(path)
     assert says in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("queue", "says"),
+    [
+        ('" "', "mail.accounts.0.queue: a queue needs a name"),
+        ('"x\\u001b[31m"', "mail.accounts.0.queue: a queue name is at most 100 printable characters"),
+        (f'"{"q" * 101}"', "mail.accounts.0.queue: a queue name is at most 100 printable characters"),
+    ],
+)
+def test_a_mail_account_queue_no_queue_can_have_is_a_config_error(tmp_path, queue, says) -> None:
+    """``config check`` said ok; then every message polled failed ("a queue needs a name") and was
+    moved to the failed folder, and the poll exited 0."""
+    path = tmp_path / "config.toml"
+    extra = f"queue = {queue}"
+    path.write_text(_ACCOUNT.format(host="imap.example.com", security="ssl", extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
+    assert "\x1b" not in str(error.value)
