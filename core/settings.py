@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.dates import DateOrder
+from hotline.core.emails import normalize_email
 from hotline.core.errors import ConfigError, InvalidInput
 from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.rules.config import EventRuleConfig, check_rule_references
@@ -112,6 +113,17 @@ class MailAccount(BaseModel):
             raise ValueError("an account needs a name (it keys its poll position in the database)")
         try:
             checked_text(value, what="a mail account's name", at_most=MAX_ACCOUNT_NAME)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
+
+    @field_validator("from_address")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        """What replies and acknowledgements go out from: one plain address (a display name, or none,
+        left replies refused and acknowledgements refused by the SMTP server, run after run)."""
+        try:
+            normalize_email(value)
         except InvalidInput as error:
             raise ValueError(error.message) from None
         return value

@@ -296,3 +296,17 @@ def test_a_mail_account_queue_no_queue_can_have_is_a_config_error(tmp_path, queu
         load_settings(path)
     assert says in str(error.value)
     assert "\x1b" not in str(error.value)
+
+
+@pytest.mark.parametrize("address", ["not an address", "Support <support@example.com>", "support@", ""])
+def test_a_from_address_that_is_not_one_address_is_a_config_error(tmp_path, address) -> None:
+    """``config check`` said ok; replies were then refused for want of a usable from_address, and the
+    acknowledgements queued meanwhile were sent from it, refused by the SMTP server, run after run."""
+    path = tmp_path / "config.toml"
+    text = _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+        'from_address = "support@example.com"', f'from_address = "{address}"'
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert "mail.accounts.0.from_address: not an email" in str(error.value)
