@@ -239,3 +239,25 @@ def test_mail_wearing_an_acknowledgement_id_before_it_is_sent_does_not_catch_the
     with uow_factory(readonly=True) as uow:
         ivan = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<r@ivan>")).one()
     assert ivan.ticket_id == printer.id
+
+
+def test_the_stand_in_id_of_mail_without_message_id_threads_nothing(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    """Mail without a Message-ID gets a stand-in computed from its content: no real answer can name it
+    (the mail had none to name), so one that does was computed from the content, by a stranger."""
+    from hotline.core.services.mail.incoming import synthetic_message_id
+    from hotline.mailbox.digest import content_digest
+
+    server, user, _ = imap_user
+    alert = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: disk full\r\n\r\n/ 100%\r\n"
+    server.append(user, alert)
+    poll(engine, mail_settings, clock)
+    [ticket] = tickets(uow_factory)
+    computed = synthetic_message_id(content_digest(alert))
+    server.append(user, reply(message_id="<m@evil>", in_reply_to=computed, sender="mallory@evil.example"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded) == (1, 0)
+    with uow_factory(readonly=True) as uow:
+        mallory = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<m@evil>")).one()
+    assert mallory.ticket_id != ticket.id

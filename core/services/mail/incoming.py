@@ -77,11 +77,7 @@ class IncomingMail:
         None for mail that had none: its stand-in (``synthetic_message_id``) names its content, and two
         monitoring alerts alike to the byte are still two alerts (their UIDs keep a rerun exactly-once)."""
         message_id = self.message_id
-        if message_id is None or (
-            message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
-        ):
-            return None
-        return message_id
+        return None if message_id is None or is_synthetic_id(message_id) else message_id
 
 
 @dataclass(frozen=True)
@@ -122,6 +118,11 @@ class MailboxRef:
 
 
 SYNTHETIC_PREFIX, SYNTHETIC_DOMAIN = "<sha256.", "@hotline.invalid>"
+
+
+def is_synthetic_id(message_id: str) -> bool:
+    """Whether ``message_id`` has the form of a stand-in (``synthetic_message_id``)."""
+    return message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
 
 
 def synthetic_message_id(content_digest: str) -> str:

@@ -50,7 +50,7 @@ from hotline.core.services.mail.senders import (
     note_contact,
     our_addresses,
 )
-from hotline.core.services.mail.threads import MAX_THREAD_IDS
+from hotline.core.services.mail.threads import answer_ids
 from hotline.core.services.outbox import enqueue_mails
 from hotline.core.services.tickets import TicketDraft, WrittenEvent, create_tickets
 from hotline.core.services.tickets.create import clean_subject
@@ -232,7 +232,7 @@ class _Run:
     def _answered_in_run(self, mail: IncomingMail) -> _Message | None:
         """The latest message of the run whose Message-ID this one's thread ids name: its event is
         newer than any the group read, so it is the one ``GroupReads.answered`` would find."""
-        ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
+        ids = answer_ids(mail)
         found = [
             self.event_of[message_id]
             for message_id in ids

@@ -20,6 +20,7 @@ from hotline.core.enums import EventKind
 from hotline.core.errors import NotFound
 from hotline.core.models import Client, ClientEmail, OutboxMessage, Ticket, TicketEvent
 from hotline.core.services.mail.acknowledgement import is_slot_id
+from hotline.core.services.mail.incoming import is_synthetic_id
 from hotline.core.services.mail.senders import normalised_address
 from hotline.core.services.tickets import get_ticket
 
@@ -30,9 +31,18 @@ if TYPE_CHECKING:
 MAX_THREAD_IDS = 50  # In-Reply-To and the newest References: enough for any real thread
 
 
+def answer_ids(mail: IncomingMail) -> list[str]:
+    """The Message-IDs ``mail`` answers, nearest first, at most ``MAX_THREAD_IDS``; never the stand-in
+    of mail that had none (``synthetic_message_id``): no real answer can name one, so one that does was
+    computed from the content."""
+    return [message_id for message_id in mail.thread_ids if message_id and not is_synthetic_id(message_id)][
+        :MAX_THREAD_IDS
+    ]
+
+
 def ticket_answered(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
     """The ticket this message answers, or None for a new matter."""
-    ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
+    ids = answer_ids(mail)
     proofs = [message_id for message_id in ids if not is_slot_id(message_id)]
     ticket_id = _ticket_naming(uow, proofs) if proofs else None
     if ticket_id is not None:
