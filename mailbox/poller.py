@@ -200,11 +200,14 @@ class Poller:
             mailbox=MailboxRef.from_settings(account, self.settings),
             rules=self.rules,
         )
+        served = False  # whether the server has returned a message in this poll
         with self.conversions.pool(parallel=len(groups) > 1) as pool:
             pending: _Pending | None = None
             try:
-                for group, limit in groups:
-                    bodies, unreadable = await self._fetch(account, connection, group, limit)
+                for index, (group, limit) in enumerate(groups):
+                    later = [uid for uids, _ in groups[index + 1 :] for uid in uids]
+                    bodies, unreadable = await self._fetch(account, connection, group, limit, served, later)
+                    served = served or bool(bodies)
                     present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
                     started = self.conversions.start(pool, [bodies[uid] for uid in present])
                     if pending is not None:
@@ -223,14 +226,22 @@ class Poller:
                 raise
 
     async def _fetch(
-        self, account: MailAccount, connection: ImapConnection, group: list[int], limit: int | None
+        self,
+        account: MailAccount,
+        connection: ImapConnection,
+        group: list[int],
+        limit: int | None,
+        served: bool,
+        later: list[int],
     ) -> tuple[dict[int, bytes], dict[int, str]]:
         """The group's bodies. When the server will not return them together (a NO, or it closes the
         connection: Dovecot does on a message it cannot read), or leaves out one that is still there
         (not expunged), those are fetched alone on a live connection; one it will not return alone
         either is named with the reason, to be kept as a failed message, so that the mail after it
-        still comes in and none is passed over unseen. A server that cannot be reached again is the
-        run's error, and nothing is recorded."""
+        still comes in and none is passed over unseen. A server that cannot be reached again, or that
+        returns no message at all in this poll (``served``, else one of the ``later`` UIDs is tried: a
+        locked mailbox or a storage hiccup says nothing about any one message), is the run's error,
+        and nothing is recorded."""
         try:
             bodies = await connection.bodies(group, limit=limit)
         except Unavailable as error:
@@ -252,9 +263,22 @@ class Poller:
                     bodies[uid] = found[uid]
                 elif await connection.existing([uid]):
                     unreadable[uid] = "the IMAP server answered its FETCH with no body"
+        if unreadable and not bodies and not served and not await self._serves(connection, later):
+            raise Unavailable(next(iter(unreadable.values())))
         for uid, reason in unreadable.items():
             log.error("%s: UID %s: %s", account.name, uid, reason)
         return bodies, unreadable
+
+    async def _serves(self, connection: ImapConnection, later: list[int]) -> bool:
+        """Whether the server returns one of the ``later`` messages (the first it still has)."""
+        for uid in later[:3]:
+            await connection.reopen()
+            try:
+                if await connection.bodies([uid], limit=64):
+                    return True
+            except Unavailable:
+                continue
+        return False
 
     async def _take_in_group(
         self, intake: GroupIntake, uidvalidity: int, converting: Awaitable[list[tuple[int, bytes, Converted]]]

@@ -480,6 +480,37 @@ def test_a_message_whose_body_the_server_leaves_out_is_kept_as_failed_not_skippe
     assert "no body" in failed.reason
 
 
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_a_server_that_returns_no_message_now_fails_none_of_them(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server refusing every FETCH for a while (a locked mailbox, a storage hiccup) says nothing about
+    any one message: the poll is the run's error, nothing is kept as failed, the next run takes all in."""
+    from hotline.mailbox.imap import ImapConnection, Refused
+
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    for name in ("one", "two", "three"):
+        server.append(user, plain(message_id=f"<{name}@c>", subject=name))
+
+    async def refusing(self: ImapConnection, uids: list[int], **options: Any) -> dict[int, bytes]:
+        raise Refused("IMAP test: UID FETCH BODY failed: NO [UNAVAILABLE] Temporary failure")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ImapConnection, "bodies", refusing)
+        report = poll(engine, mail_settings, clock)
+    assert report.error is not None and "Temporary failure" in report.error
+    assert (report.created, report.failed) == (0, 0)
+    assert count(uow_factory, FailedMessage) == 0
+    assert poll(engine, mail_settings, clock).created == 3
+
+
 def test_a_message_expunged_between_search_and_fetch_is_neither_failed_nor_an_error(
     engine: Any,
     uow_factory: Any,
@@ -538,8 +569,8 @@ def test_a_message_the_server_will_not_return_is_kept_as_failed_and_the_rest_com
 
     server, user = mailbox
     mail_settings.mail.batch_size = batch_size
+    bad_uid = server.append(user, plain(message_id="<damaged@c>", subject="DAMAGED"))  # the first new one
     server.append(user, plain(message_id="<before@c>", subject="before"))
-    bad_uid = server.append(user, plain(message_id="<damaged@c>", subject="DAMAGED"))
     server.append(user, plain(message_id="<after@c>", subject="after"))
     unreadable_on_the_server(server, user, b"DAMAGED")
     started = time.monotonic()
