@@ -205,7 +205,7 @@ class Poller:
             pending: _Pending | None = None
             try:
                 for index, (group, limit) in enumerate(groups):
-                    later = [uid for uids, _ in groups[index + 1 :] for uid in uids]
+                    later = [uid for uids, _ in groups[index + 1 : index + 4] for uid in uids][:3]
                     bodies, unreadable = await self._fetch(account, connection, group, limit, served, later)
                     served = served or bool(bodies)
                     present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
@@ -271,7 +271,7 @@ class Poller:
 
     async def _serves(self, connection: ImapConnection, later: list[int]) -> bool:
         """Whether the server returns one of the ``later`` messages (the first it still has)."""
-        for uid in later[:3]:
+        for uid in later:
             await connection.reopen()
             try:
                 if await connection.bodies([uid], limit=64):
