@@ -180,7 +180,13 @@ class Sender:
                     codes = [recipient.code for recipient in error.recipients]
                     permanent = all(code >= 500 for code in codes)
                     said = "; ".join(f"{r.recipient} refused: {r.code} {r.message}" for r in error.recipients)
-                    self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
+                    if permanent or all(code < 500 for code in codes):
+                        self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
+                    else:  # some for good, some for now: the retry goes to those put off alone
+                        answers = {
+                            r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in error.recipients
+                        }
+                        self._sent(delivery, answers, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
                 except aiosmtplib.SMTPNotSupported as error:  # e.g. a non-ASCII address, no SMTPUTF8
@@ -221,8 +227,9 @@ class Sender:
     def _sent(
         self, delivery: Delivery, refused: dict[str, aiosmtplib.SMTPResponse], report: SendReport
     ) -> None:
-        """The server took the message, perhaps not for every recipient: those it put off (4xx) are
-        tried again later, alone; those it refused (5xx) are recorded."""
+        """The server took the message, perhaps not for every recipient (or for none, when it refused
+        some for good and put the others off): those it put off (4xx) are tried again later, alone;
+        those it refused (5xx) are recorded."""
         answers = {rcpt: f"{answer.code} {answer.message}" for rcpt, answer in refused.items()}
         deferred = {rcpt: answers[rcpt] for rcpt, answer in refused.items() if answer.code < 500}
         with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:

@@ -287,6 +287,25 @@ def test_a_recipient_deferred_with_4xx_while_another_took_the_mail_gets_it_on_th
     assert len({message["Message-ID"] for message in smtp_server.messages}) == 1  # one mail, twice sent
 
 
+def test_recipients_all_refused_some_for_now_are_retried_without_the_ones_refused_for_good(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """Every recipient refused, one for good (550) and one for now (451): the row was retried for both,
+    eight times, the 550 each time, and failed for both in the end."""
+    smtp_server.refuse["gone@example.com"] = "550 5.1.1 no such mailbox"
+    smtp_server.refuse["busy@example.com"] = "451 4.7.1 greylisted"
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["gone@example.com", "busy@example.com"], subject="Weekly", body="x")
+    assert send(engine, mail_settings, clock).retrying == 1
+    [row] = outbox(uow_factory)
+    assert (row.status, row.to_addrs) == ("pending", ["busy@example.com"])
+    assert "550" in (row.last_error or "") and "451" in (row.last_error or "")
+    del smtp_server.refuse["busy@example.com"]
+    clock.advance(minutes=2)
+    assert send(engine, mail_settings, clock).sent == 1
+    assert [envelope.rcpt_tos for envelope in smtp_server.handler.envelopes] == [["busy@example.com"]]
+
+
 def test_send_once_delivers_everything_due_not_only_the_first_batch(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:

@@ -148,7 +148,8 @@ def mark_deferred(
         after={"message_id": message.message_id, "to": delivered, "deferred": deferred, "refused": refused},
     )
     answers = "; ".join(f"{rcpt}: {why}" for rcpt, why in {**deferred, **refused}.items())
-    error = f"sent to {', '.join(delivered)}; not yet to {', '.join(deferred)} ({answers})"
+    sent = f"sent to {', '.join(delivered)}; " if delivered else ""
+    error = f"{sent}not yet to {', '.join(deferred)} ({answers})"
     return mark_failed_attempt(uow, outbox_id=outbox_id, error=error, permanent=False)
 
 
