@@ -190,14 +190,23 @@ async def _send_until_stopped(sender: Sender, interval: float) -> None:
 @app.command()
 def failed(
     account: Annotated[str | None, typer.Option("--account", help="Only this account (by name).")] = None,
+    outgoing: Annotated[
+        bool, typer.Option("--outgoing", help="Mail the SMTP server refused for good, instead.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Messages that could not be converted (kept whole, moved to the failed folder)."""
+    """Messages that could not be converted (kept whole, moved to the failed folder); with --outgoing,
+    mail hotline could not send (refused for good, out of retries, or bounced)."""
     from hotline.cli.output import print_json, stdout, table
     from hotline.cli.state import cli_state
     from hotline.core.services.mail.failed import list_failed
 
-    with cli_state().uow(readonly=True, as_system=True) as uow:
+    state = cli_state()
+    configured = [configured.name for configured in state.settings.mail.accounts]
+    if outgoing:
+        _failed_outgoing(account, configured, as_json=as_json)
+        return
+    with state.uow(readonly=True, as_system=True) as uow:
         rows = [
             {
                 "account": item.account,
@@ -206,12 +215,29 @@ def failed(
                 "message_id": item.message_id,
                 "reason": item.reason,
                 "received_at": item.received_at,
-                "size": len(item.raw or b""),
+                "size": item.size,
             }
-            for item in list_failed(uow, account=account)
+            for item in list_failed(uow, account=account, configured=configured)
         ]
     if as_json:
         print_json(rows)
         return
     columns = ["account", "uid", "message_id", "reason", "received_at"]
     stdout().print(table(None, columns, [[row[column] for column in columns] for row in rows]))
+
+
+def _failed_outgoing(account: str | None, configured: list[str], *, as_json: bool) -> None:
+    from hotline.cli.output import print_json, stdout, table
+    from hotline.cli.state import cli_state
+    from hotline.core.services.mail.failed import list_failed_deliveries
+
+    with cli_state().uow(readonly=True, as_system=True) as uow:
+        rows = [
+            item.as_json() for item in list_failed_deliveries(uow, account=account, configured=configured)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    columns = ["account", "kind", "to", "ticket", "reason", "failed_at"]
+    cells = [[", ".join(row["to"]) if key == "to" else row[key] for key in columns] for row in rows]
+    stdout().print(table(None, columns, cells))

@@ -26,7 +26,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hotline.core.attribution import Attributions, CampaignConfig, check_campaigns
 from hotline.core.dates import DateOrder
-from hotline.core.errors import ConfigError
+from hotline.core.emails import normalize_email
+from hotline.core.errors import ConfigError, InvalidInput
 from hotline.core.report_schedule import ReportSettings, check_schedules
 from hotline.core.rules.config import EventRuleConfig, check_rule_references
 from hotline.core.sla.config import (
@@ -36,6 +37,7 @@ from hotline.core.sla.config import (
     check_references,
     config_error,
 )
+from hotline.core.text import checked_text
 from hotline.core.zones import known_zone
 
 Security = Literal["ssl", "starttls", "none"]
@@ -57,6 +59,15 @@ def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/hotline/config.toml``."""
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return config_home / "hotline" / "config.toml"
+
+
+def _folder_key(name: str) -> str:
+    """An IMAP folder name as the server compares it: INBOX in any case is INBOX (RFC 3501 5.1)."""
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
+MAX_ACCOUNT_NAME = 100
+"""What the database keeps of an account's name (its poll position, processed and failed records)."""
 
 
 class MailAccount(BaseModel):
@@ -93,6 +104,42 @@ class MailAccount(BaseModel):
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
 
+    @field_validator("name")
+    @classmethod
+    def _a_name_to_tell_it_by(cls, value: str) -> str:
+        """The account's key in the database (its poll position, the UIDs it took in): printable, not
+        blank, within the 100 characters the database keeps."""
+        if not value.strip():
+            raise ValueError("an account needs a name (it keys its poll position in the database)")
+        try:
+            checked_text(value, what="a mail account's name", at_most=MAX_ACCOUNT_NAME)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
+
+    @field_validator("from_address")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        """What replies and acknowledgements go out from: one plain address (a display name, or none,
+        left replies refused and acknowledgements refused by the SMTP server, run after run)."""
+        try:
+            normalize_email(value)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
+
+    @field_validator("queue")
+    @classmethod
+    def _a_queue_name(cls, value: str) -> str:
+        """A name no queue can have failed every message polled, each moved to the failed folder."""
+        from hotline.core.services.queues import checked_queue_name
+
+        try:
+            checked_queue_name(value)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _no_inline_password(cls, data: Any) -> Any:
@@ -113,6 +160,21 @@ class MailAccount(BaseModel):
                 raise ValueError(
                     f'{kind}_security = "none" sends the password in clear: only to a loopback host,'
                     f" not {host!r} (use ssl or starttls)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _moves_out_of_the_polled_folder(self) -> MailAccount:
+        """Mail moved into the folder it came from gets a new UID and is taken in again by the next
+        poll: a new ticket every poll for mail without a Message-ID. INBOX is one name in any case."""
+        polled = _folder_key(self.folder)
+        for key, target in (
+            ("processed_folder", self.processed_folder),
+            ("failed_folder", self.failed_folder),
+        ):
+            if target is not None and _folder_key(target) == polled:
+                raise ValueError(
+                    f"{key} {target!r} is the polled folder: mail moved there would come in again"
                 )
         return self
 
@@ -138,6 +200,19 @@ class MailSettings(BaseModel):
     acknowledgements_per_sender_per_day: int = 3
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
     batch_size: int = 50
+
+    @field_validator("accounts")
+    @classmethod
+    def _names_apart(cls, accounts: list[MailAccount]) -> list[MailAccount]:
+        """Two accounts of one name would share one poll position and one record of the UIDs taken in:
+        the second mailbox's mail under UIDs the first took in would be passed over for good."""
+        seen: dict[str, int] = {}
+        for index, account in enumerate(accounts):
+            key = account.name.strip().casefold()
+            if key in seen:
+                raise ValueError(f"{account.name!r} names two accounts ({seen[key]} and {index})")
+            seen[key] = index
+        return accounts
 
 
 class AmiSettings(BaseModel):

@@ -28,6 +28,7 @@ _ID_CHARS = r"[^<>\s\x00-\x1f\x7f-\x9f]{1,990}"
 _MESSAGE_ID = re.compile(f"<({_ID_CHARS})>")
 _BARE_ID = re.compile(_ID_CHARS)
 _MAX_HEADERS = 500
+_ANGLE_ADDRESS = re.compile(r"(?P<name>[^<>]*)<(?P<address>[^<>\s@]+@[^<>\s@]+)>")
 
 
 def parse_message(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMessage:
@@ -137,11 +138,25 @@ def _pairs(
 ) -> list[tuple[str, str]]:
     raw_values = [re.sub(r"\r?\n(?=[ \t])", "", header_str(value)) for value in values]
     pairs: list[tuple[str, str]] = []
-    for name, address in getaddresses(raw_values):
+    for name, address in (pair for raw in raw_values for pair in _split_addresses(raw)):
         decoded_name = clean_line(decode_header(name, hint=hint, guesses=guesses)).strip("\"' ")
         decoded_address = clean_line(decode_header(address, hint=hint))
         pairs.append((decoded_name, decoded_address.lower()))
     return [pair for pair in pairs if pair[0] or pair[1]]
+
+
+def _split_addresses(raw: str) -> list[tuple[str, str]]:
+    """(name, address) pairs of one header value. A display name with a bare comma or semicolon (some
+    mailers write ``Smith, John <j@x>`` unquoted, or inside an encoded word) reads as an address list
+    with a non-address in it; then each ``<address>`` is taken with the text before it as its name."""
+    found = getaddresses([raw])
+    if all("@" in address and "=?" not in address for _, address in found if address):
+        return found
+    angled = [
+        (match.group("name").strip(" \t,;\"'"), match.group("address"))
+        for match in _ANGLE_ADDRESS.finditer(raw)
+    ]
+    return angled or found
 
 
 def _ids(value: str) -> list[str]:

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import re
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aioimaplib
@@ -84,10 +85,17 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
 class ImapConnection:
     """One logged-in IMAP session; use ``await ImapConnection.open(...)`` and ``await close()``."""
 
-    def __init__(self, client: aioimaplib.IMAP4, where: str) -> None:
+    def __init__(
+        self,
+        client: aioimaplib.IMAP4,
+        where: str,
+        login: Callable[[], Awaitable[aioimaplib.IMAP4]] | None = None,
+    ) -> None:
         self.client = client
         self.where = where
         self.folder: str | None = None
+        self.uidvalidity: int | None = None
+        self._login = login
 
     @classmethod
     async def open(
@@ -104,18 +112,47 @@ class ImapConnection:
         where = f"IMAP {host}:{port}"
         if security not in ("ssl", "starttls", "none"):
             raise ConfigError(f"imap_security must be ssl, starttls or none, not {security!r}")
-        try:
-            context = ssl_context(ca_file) if security == "ssl" else None
-            client: aioimaplib.IMAP4 = QuietIMAP4(host=host, port=port, timeout=timeout, ssl_context=context)
-            await client.wait_hello_from_server()
-            if security == "starttls":
-                await _starttls(client, host, ssl_context(ca_file), timeout)
-            response = await client.login(username, password)
-        except (OSError, TimeoutError, aioimaplib.AioImapException) as error:
-            raise Unavailable(f"cannot reach {where}: {error or type(error).__name__}") from None
-        if response.result != "OK":
-            raise Unavailable(f"{where} refused the login of {username!r}: {_text(response)}")
-        return cls(client, where)
+
+        async def login() -> aioimaplib.IMAP4:
+            try:
+                context = ssl_context(ca_file) if security == "ssl" else None
+                client: aioimaplib.IMAP4 = QuietIMAP4(
+                    host=host, port=port, timeout=timeout, ssl_context=context
+                )
+                await client.wait_hello_from_server()
+                if security == "starttls":
+                    await _starttls(client, host, ssl_context(ca_file), timeout)
+                response = await client.login(username, password)
+            except (OSError, TimeoutError, aioimaplib.AioImapException) as error:
+                raise Unavailable(f"cannot reach {where}: {error or type(error).__name__}") from None
+            if response.result != "OK":
+                raise Unavailable(f"{where} refused the login of {username!r}: {_text(response)}")
+            return client
+
+        return cls(await login(), where, login)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the connection is still there (the server may have closed it)."""
+        transport = getattr(self.client.protocol, "transport", None)
+        return transport is not None and not transport.is_closing()
+
+    async def reopen(self) -> None:
+        """A new session in place of one the server closed, on the same folder; ``Unavailable`` when
+        the server cannot be reached, or the folder's UIDVALIDITY is no longer the one the poll began
+        with (its UIDs would name other messages)."""
+        if self.is_open:
+            return
+        if self._login is None:
+            raise Unavailable(f"{self.where}: connection lost")
+        began_with = self.uidvalidity
+        self.client = await self._login()
+        if self.folder is not None:
+            folder = await self.select(self.folder)
+            if began_with is not None and folder.uidvalidity != began_with:
+                raise Unavailable(
+                    f"{self.where}: folder {self.folder!r} got a new UIDVALIDITY during the poll"
+                )
 
     async def select(self, folder: str) -> Folder:
         response = await self._run(self.client.select(imap_utf7(folder)))
@@ -135,6 +172,7 @@ class ImapConnection:
                 exists = int(match.group(1))
         if uidvalidity is None:
             raise Unavailable(f"{self.where}: folder {folder!r} has no UIDVALIDITY")
+        self.uidvalidity = uidvalidity
         return Folder(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
 
     async def uids_after(self, last_uid: int) -> list[int]:
@@ -169,21 +207,34 @@ class ImapConnection:
         response = await self._run(self.client.uid("fetch", uid_set(uids), f"(UID {part})"), slow=True)
         self._check(response, "UID FETCH BODY")
         found: dict[int, bytes] = {}
-        pending_uid: int | None = None
+        uid: int | None = None  # of the message being read; its UID may come before or after the body
+        body: bytes | None = None
         waiting_literal = False
         for line in response.lines:
             if isinstance(line, bytearray | memoryview) or (waiting_literal and isinstance(line, bytes)):
-                if pending_uid is not None:
-                    found[pending_uid] = bytes(line)
-                waiting_literal = False
-                continue
-            if isinstance(line, bytes) and b" FETCH (" in line:
+                body, waiting_literal = bytes(line), False
+            elif isinstance(line, bytes) and b" FETCH (" in line:
                 match = _UID_IN.search(line)
-                pending_uid = int(match.group(1)) if match else None
+                uid, body = (int(match.group(1)) if match else None), None
                 waiting_literal = line.rstrip().endswith(b"}")
-            elif isinstance(line, bytes) and pending_uid is None and (match := _UID_IN.search(line)):
-                pending_uid = int(match.group(1))
+            elif isinstance(line, bytes) and uid is None and (match := _UID_IN.search(line)):
+                uid = int(match.group(1))
+            if uid is not None and body is not None:
+                found[uid], body = body, None
         return found
+
+    async def existing(self, uids: list[int]) -> set[int]:
+        """Which of these UIDs are still in the folder."""
+        response = await self._run(self.client.uid_search(f"UID {uid_set(uids)}", charset=None))
+        self._check(response, "UID SEARCH")
+        found = {
+            int(token)
+            for line in response.lines
+            if isinstance(line, bytes) and line[:1].isdigit()
+            for token in line.split()
+            if token.isdigit()
+        }
+        return found & set(uids)
 
     async def mark_seen(self, uids: list[int]) -> None:
         response = await self._run(self.client.uid("store", uid_set(uids), "+FLAGS.SILENT (\\Seen)"))
@@ -207,13 +258,16 @@ class ImapConnection:
         return self.client.has_capability("IDLE")
 
     async def idle(self, stop: asyncio.Event, timeout: float) -> bool:
-        """Wait in IDLE for news or ``stop``; True when the server said something."""
+        """Wait in IDLE for news or ``stop``; True when the server said something, or ended IDLE (the
+        connection lost, say: the poll that follows finds out and reconnects, instead of waiting for
+        the timeout while mail comes in)."""
         idle_task = await self.client.idle_start(timeout=timeout)
         push = asyncio.ensure_future(self.client.wait_server_push(timeout=timeout + 5))
         stopper = asyncio.ensure_future(stop.wait())
         try:
-            done, _ = await asyncio.wait({push, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({push, stopper, idle_task}, return_when=asyncio.FIRST_COMPLETED)
             news = push in done and not push.cancelled() and push.exception() is None
+            news = news or (idle_task in done and not stop.is_set())
         finally:
             for task in (push, stopper):
                 task.cancel()
@@ -223,6 +277,8 @@ class ImapConnection:
         return news
 
     async def close(self) -> None:
+        if not self.is_open:
+            return  # the server closed it already: no LOGOUT to wait 5 s for
         with contextlib.suppress(Exception):  # the connection is going away either way
             await asyncio.wait_for(self.client.logout(), timeout=5)
 

@@ -4,8 +4,8 @@ For each account: SELECT the folder, compare UIDVALIDITY with the stored one (a 
 UID count; Message-IDs keep old mail from coming in twice), find the UIDs above the last one done,
 skip those already recorded, fetch the rest with ``BODY.PEEK[]`` in size-bounded batches, and take
 each group in in one unit of work (``group_intake``). Only then is the group flagged \\Seen or moved,
-and the last UID remembered. A message that cannot be converted becomes a failed-message record and
-goes to the failed folder; one bad message never stops the others.
+and the last UID remembered. A message that cannot be converted, or that the server will not return,
+becomes a failed-message record and goes to the failed folder; one bad message never stops the others.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from hotline.mailbox.conversion import Conversions, Converted
 from hotline.mailbox.convert import parse_message
 from hotline.mailbox.group_intake import GroupIntake, MessageOutcome, database_errors
 from hotline.mailbox.imap import ImapConnection, Refused
-from hotline.mailbox.incoming import Converter
+from hotline.mailbox.incoming import ConversionFailed, Converter
 from hotline.mailbox.poll_report import PollReport
 
 if TYPE_CHECKING:
@@ -200,16 +200,21 @@ class Poller:
             mailbox=MailboxRef.from_settings(account, self.settings),
             rules=self.rules,
         )
+        served = False  # whether the server has returned a message in this poll
         with self.conversions.pool(parallel=len(groups) > 1) as pool:
             pending: _Pending | None = None
             try:
-                for group, limit in groups:
-                    bodies = await connection.bodies(group, limit=limit)
+                for index, (group, limit) in enumerate(groups):
+                    later = [uid for uids, _ in groups[index + 1 : index + 4] for uid in uids][:3]
+                    bodies, unreadable = await self._fetch(account, connection, group, limit, served, later)
+                    served = served or bool(bodies)
                     present = [uid for uid in group if uid in bodies]  # others were expunged meanwhile
                     started = self.conversions.start(pool, [bodies[uid] for uid in present])
                     if pending is not None:
                         await self._report_group(account, connection, uidvalidity, pending, report)
-                    converting = self.conversions.collect(present, bodies, started)
+                    converting = _with_unreadable(
+                        self.conversions.collect(present, bodies, started), unreadable
+                    )
                     pending = (
                         group,
                         asyncio.create_task(self._take_in_group(intake, uidvalidity, converting)),
@@ -219,6 +224,61 @@ class Poller:
             except BaseException:
                 await _settle(pending)
                 raise
+
+    async def _fetch(
+        self,
+        account: MailAccount,
+        connection: ImapConnection,
+        group: list[int],
+        limit: int | None,
+        served: bool,
+        later: list[int],
+    ) -> tuple[dict[int, bytes], dict[int, str]]:
+        """The group's bodies. When the server will not return them together (a NO, or it closes the
+        connection: Dovecot does on a message it cannot read), or leaves out one that is still there
+        (not expunged), those are fetched alone on a live connection; one it will not return alone
+        either is named with the reason, to be kept as a failed message, so that the mail after it
+        still comes in and none is passed over unseen. A server that cannot be reached again, or that
+        returns no message at all in this poll (``served``, else one of the ``later`` UIDs is tried: a
+        locked mailbox or a storage hiccup says nothing about any one message), is the run's error,
+        and nothing is recorded."""
+        try:
+            bodies = await connection.bodies(group, limit=limit)
+        except Unavailable as error:
+            log.warning("%s: fetching UIDs %s: %s; fetching them one by one", account.name, group, error)
+            bodies, alone = {}, group
+        else:
+            missing = [uid for uid in group if uid not in bodies]
+            alone = sorted(await connection.existing(missing)) if missing else []  # not expunged
+        unreadable: dict[int, str] = {}
+        for uid in alone:
+            await connection.reopen()
+            try:
+                found = await connection.bodies([uid], limit=limit)
+            except Unavailable as error:
+                await connection.reopen()  # a server that went away is the run's error, not the message's
+                unreadable[uid] = f"the IMAP server would not return it: {error}"
+            else:
+                if uid in found:
+                    bodies[uid] = found[uid]
+                elif await connection.existing([uid]):
+                    unreadable[uid] = "the IMAP server answered its FETCH with no body"
+        if unreadable and not bodies and not served and not await self._serves(connection, later):
+            raise Unavailable(next(iter(unreadable.values())))
+        for uid, reason in unreadable.items():
+            log.error("%s: UID %s: %s", account.name, uid, reason)
+        return bodies, unreadable
+
+    async def _serves(self, connection: ImapConnection, later: list[int]) -> bool:
+        """Whether the server returns one of the ``later`` messages (the first it still has)."""
+        for uid in later:
+            await connection.reopen()
+            try:
+                if await connection.bodies([uid], limit=64):
+                    return True
+            except Unavailable:
+                continue
+        return False
 
     async def _take_in_group(
         self, intake: GroupIntake, uidvalidity: int, converting: Awaitable[list[tuple[int, bytes, Converted]]]
@@ -298,6 +358,17 @@ def _refused(
     """A move the server refused: logged and made the run's error (its first), the messages left."""
     log.error("%s: %s %s left in place: %s", account, what, uids, error)
     report.error = report.error or f"{what} not moved to {folder!r}: {error}"
+
+
+async def _with_unreadable(
+    converting: Awaitable[list[tuple[int, bytes, Converted]]], unreadable: dict[int, str]
+) -> list[tuple[int, bytes, Converted]]:
+    """A group's conversions, with the messages the server would not return as failed ones (no bytes)."""
+    converted = await converting
+    if not unreadable:
+        return converted
+    failed = [(uid, b"", ConversionFailed(reason)) for uid, reason in unreadable.items()]
+    return sorted([*converted, *failed], key=lambda item: item[0])
 
 
 async def _settle(pending: _Pending | None) -> None:

@@ -2,8 +2,9 @@
 
 Rows are claimed (leased) in the database first, so two ``mail send`` runs never send one message
 twice at the same time. A 5xx answer is a permanent failure, recorded on the row; a 4xx or a dropped
-connection is retried later with doubling delays; an SMTP server that cannot be reached at all leaves
-the rows untouched (``Unavailable``, exit 1).
+connection is retried later with doubling delays; an SMTP server that cannot be reached at all, or that
+refuses the account's envelope sender (its configuration, not any one mail), leaves the rows untouched
+(exit 1).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hotline.core.services.mail.delivery import (
     adopt_domain,
     claim_due,
     delivery_files,
+    mark_deferred,
     mark_failed_attempt,
     mark_sent,
     release,
@@ -108,9 +110,17 @@ class Sender:
         self.timeout = timeout
 
     async def send_due(self, *, limit: int = 200) -> SendReport:
+        """Send everything due, ``limit`` rows at a time; a round with an error (a server down: its rows
+        were released, due again at once) is the last."""
         report = SendReport()
-        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
-            claimed = claim_due(uow, limit=limit)
+        while True:
+            with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
+                claimed = claim_due(uow, limit=limit)
+            await self._send_claimed(claimed, report)
+            if len(claimed) < limit or report.errors:
+                return report
+
+    async def _send_claimed(self, claimed: list[Delivery], report: SendReport) -> None:
         by_account: dict[str, list[Delivery]] = {}
         for delivery in claimed:
             account = self._account(delivery.account)
@@ -122,7 +132,6 @@ class Sender:
                 report.errors.append("no mail account with an SMTP server is configured")
                 continue
             await self._send_account(account, deliveries, report)
-        return report
 
     def _account(self, name: str | None) -> MailAccount | None:
         """The account of that name, else the first one with an SMTP server."""
@@ -161,11 +170,23 @@ class Sender:
                 envelope = verp_address(account.from_address, delivery.id) if account.verp else None
                 try:
                     refused, _ = await client.send_message(message, sender=envelope or account.from_address)
+                except aiosmtplib.SMTPSenderRefused as error:  # the account's, not this mail's: none fails
+                    self._release(deliveries[index:])
+                    report.errors.append(
+                        f"{where} refused the sender {error.sender}: {error.code} {error.message}"
+                    )
+                    return
                 except aiosmtplib.SMTPRecipientsRefused as error:
                     codes = [recipient.code for recipient in error.recipients]
                     permanent = all(code >= 500 for code in codes)
                     said = "; ".join(f"{r.recipient} refused: {r.code} {r.message}" for r in error.recipients)
-                    self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
+                    if permanent or all(code < 500 for code in codes):
+                        self._failed(delivery, said or f"recipients refused: {error}", permanent, report)
+                    else:  # some for good, some for now: the retry goes to those put off alone
+                        answers = {
+                            r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in error.recipients
+                        }
+                        self._sent(delivery, answers, report)
                 except aiosmtplib.SMTPResponseException as error:
                     self._failed(delivery, f"{error.code} {error.message}", error.code >= 500, report)
                 except aiosmtplib.SMTPNotSupported as error:  # e.g. a non-ASCII address, no SMTPUTF8
@@ -176,13 +197,7 @@ class Sender:
                     report.errors.append(f"lost {where}: {error}")
                     return
                 else:
-                    with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
-                        mark_sent(
-                            uow,
-                            outbox_id=delivery.id,
-                            refused={rcpt: str(answer) for rcpt, answer in refused.items()},
-                        )
-                    report.sent += 1
+                    self._sent(delivery, refused, report)
         finally:
             try:
                 await client.quit()
@@ -208,6 +223,31 @@ class Sender:
         if username and password is not None:
             await client.login(username, password.get_secret_value())
         return client
+
+    def _sent(
+        self, delivery: Delivery, refused: dict[str, aiosmtplib.SMTPResponse], report: SendReport
+    ) -> None:
+        """The server took the message, perhaps not for every recipient (or for none, when it refused
+        some for good and put the others off): those it put off (4xx) are tried again later, alone;
+        those it refused (5xx) are recorded."""
+        answers = {rcpt: f"{answer.code} {answer.message}" for rcpt, answer in refused.items()}
+        deferred = {rcpt: answers[rcpt] for rcpt, answer in refused.items() if answer.code < 500}
+        with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:
+            if not deferred:
+                mark_sent(uow, outbox_id=delivery.id, refused=answers)
+                status = OutboxStatus.SENT
+            else:
+                delivered = [rcpt for rcpt in delivery.to_addrs if rcpt not in refused]
+                permanent = {rcpt: why for rcpt, why in answers.items() if rcpt not in deferred}
+                status = mark_deferred(
+                    uow, outbox_id=delivery.id, delivered=delivered, deferred=deferred, refused=permanent
+                )
+        if status is OutboxStatus.SENT:
+            report.sent += 1
+        elif status is OutboxStatus.FAILED:
+            report.failed += 1
+        else:
+            report.retrying += 1
 
     def _failed(self, delivery: Delivery, error: str, permanent: bool, report: SendReport) -> None:
         with UnitOfWork(self.engine, clock=self.clock, via="sender") as uow:

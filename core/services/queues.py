@@ -35,12 +35,18 @@ def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
     return queue
 
 
-def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
-    """The queue of that name, created when missing (supervisors and admins, or the system)."""
+def checked_queue_name(name: str) -> str:
+    """A queue's name without the spaces around it; ``InvalidInput`` for one no queue can have (blank,
+    a control character, over 100 characters): also what a mail account's ``queue`` is checked with."""
     name = name.strip()
     if not name:
         raise InvalidInput("a queue needs a name", where="queue")
-    checked_text(name, what="a queue name", at_most=100, where="queue")
+    return checked_text(name, what="a queue name", at_most=100, where="queue")
+
+
+def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
+    """The queue of that name, created when missing (supervisors and admins, or the system)."""
+    name = checked_queue_name(name)
     checked_text(
         description, what="a queue's description", at_most=MAX_NOTES, where="description", multiline=True
     )

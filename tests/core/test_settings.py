@@ -207,3 +207,106 @@ def test_a_toml_mistake_names_the_file_and_its_line(
         load_settings(config)
     assert error.value.where == f"{config}:{line}"
     assert error.value.message == says
+
+
+@pytest.mark.parametrize(
+    ("names", "says"),
+    [
+        (["support", "support"], "mail.accounts: 'support' names two accounts (0 and 1)"),
+        (["support", "Support"], "mail.accounts: 'Support' names two accounts (0 and 1)"),
+        (["  "], "mail.accounts.0.name"),
+        ([""], "mail.accounts.0.name"),
+        (["sup\x1b[31mport"], "mail.accounts.0.name"),
+        (["s" * 101], "mail.accounts.0.name"),
+    ],
+)
+def test_a_mail_account_name_that_cannot_tell_accounts_apart_is_a_config_error(tmp_path, names, says) -> None:
+    """Two accounts of one name (a block copied for a second mailbox, its name left) shared one poll
+    position and one record of taken-in UIDs: the second mailbox's mail under UIDs the first had taken
+    in was passed over as duplicates, never to come in. A blank, control-character or over-long name
+    (the database keeps 100 characters) was accepted too."""
+    import json
+
+    path = tmp_path / "config.toml"
+    blocks = [
+        _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+            'name = "support"', f"name = {json.dumps(name)}"
+        )
+        for name in names
+    ]
+    path.write_text("".join(blocks), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
+    assert "\x1b" not in str(error.value)
+
+
+def test_mail_account_names_that_differ_are_fine(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    blocks = [
+        _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+            'name = "support"', f'name = "{name}"'
+        )
+        for name in ("support", "sales", "Поддержка")
+    ]
+    path.write_text("".join(blocks), encoding="utf-8")
+    assert [account.name for account in load_settings(path).mail.accounts] == [
+        "support",
+        "sales",
+        "Поддержка",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ('processed_folder = "inbox"', "mail.accounts.0: processed_folder 'inbox' is the polled folder"),
+        ('failed_folder = "INBOX"', "mail.accounts.0: failed_folder 'INBOX' is the polled folder"),
+        (
+            'folder = "Support"\nprocessed_folder = "Support"',
+            "processed_folder 'Support' is the polled folder",
+        ),
+    ],
+)
+def test_a_processed_or_failed_folder_that_is_the_polled_one_is_a_config_error(tmp_path, extra, says) -> None:
+    """Moving taken-in mail into the folder it came from gave it a new UID: the next poll took it in
+    again, a new ticket (and an acknowledgement) every poll for mail without a Message-ID."""
+    path = tmp_path / "config.toml"
+    path.write_text(_ACCOUNT.format(host="imap.example.com", security="ssl", extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("queue", "says"),
+    [
+        ('" "', "mail.accounts.0.queue: a queue needs a name"),
+        ('"x\\u001b[31m"', "mail.accounts.0.queue: a queue name is at most 100 printable characters"),
+        (f'"{"q" * 101}"', "mail.accounts.0.queue: a queue name is at most 100 printable characters"),
+    ],
+)
+def test_a_mail_account_queue_no_queue_can_have_is_a_config_error(tmp_path, queue, says) -> None:
+    """``config check`` said ok; then every message polled failed ("a queue needs a name") and was
+    moved to the failed folder, and the poll exited 0."""
+    path = tmp_path / "config.toml"
+    extra = f"queue = {queue}"
+    path.write_text(_ACCOUNT.format(host="imap.example.com", security="ssl", extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert says in str(error.value)
+    assert "\x1b" not in str(error.value)
+
+
+@pytest.mark.parametrize("address", ["not an address", "Support <support@example.com>", "support@", ""])
+def test_a_from_address_that_is_not_one_address_is_a_config_error(tmp_path, address) -> None:
+    """``config check`` said ok; replies were then refused for want of a usable from_address, and the
+    acknowledgements queued meanwhile were sent from it, refused by the SMTP server, run after run."""
+    path = tmp_path / "config.toml"
+    text = _ACCOUNT.format(host="imap.example.com", security="ssl", extra="").replace(
+        'from_address = "support@example.com"', f'from_address = "{address}"'
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert "mail.accounts.0.from_address: not an email" in str(error.value)

@@ -243,6 +243,15 @@ class _CaptureHandler:
         self.refuse = refuse
         self.envelopes: list[Envelope] = []
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        if f"mail from:{address.lower()}" in self.refuse:
+            return self.refuse[f"mail from:{address.lower()}"]
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
@@ -260,7 +269,8 @@ class _CaptureHandler:
 
 @dataclass
 class SmtpCapture:
-    """An aiosmtpd server on loopback keeping every message it accepts; ``refuse`` maps rcpt → reply."""
+    """An aiosmtpd server on loopback keeping every message it accepts; ``refuse`` maps rcpt → reply
+    (and ``mail from:ADDRESS`` → the reply to that envelope sender)."""
 
     host: str
     port: int

@@ -159,6 +159,105 @@ def test_failed_lists_what_could_not_be_converted(database_url: str, setup: Any,
     assert "<bad@c>" in table.stdout
 
 
+def test_failed_outgoing_lists_the_mail_the_smtp_server_refused(
+    database_url: str, setup: Any, uow_factory: Any
+) -> None:
+    """A mail refused for good (5xx) was shown only on its ticket and in the audit trail: an
+    acknowledgement or a mailed report, on no ticket, nowhere a supervisor looks. One put off (4xx)
+    waits for its retry and is not listed; one refused by one recipient of two is."""
+    from hotline.core.services.outbox import enqueue_mail
+    from hotline.core.services.tickets import create_ticket
+
+    _, _, smtp, config = setup
+    smtp.refuse["gone@example.com"] = "550 5.1.1 no such mailbox\x1b[31m"
+    smtp.refuse["busy@example.com"] = "451 4.7.1 greylisted"
+    with uow_factory() as uow:
+        ticket = create_ticket(uow, subject="Printer", queue="Support", requester="gone@example.com")
+        enqueue_mail(uow, to=["gone@example.com"], subject="Re: x", body="x", ticket_id=ticket.id)
+        enqueue_mail(uow, to=["busy@example.com"], subject="later", body="x")
+        enqueue_mail(
+            uow, to=["ok@example.com", "gone@example.com"], subject="Weekly", body="x", kind="report"
+        )
+    base = ["--db", database_url, "--config", str(config), "mail"]
+    assert runner.invoke(app, [*base, "send", "--once"]).exit_code == 0
+    result = runner.invoke(app, [*base, "failed", "--outgoing", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(row["to"], row["ticket"], row["kind"]) for row in rows] == [
+        (["gone@example.com"], ticket.number, "reply"),
+        (["ok@example.com", "gone@example.com"], None, "report"),
+    ]
+    assert all("550" in row["reason"] for row in rows)
+    assert all(row["failed_at"] for row in rows)
+    table = runner.invoke(app, [*base, "failed", "--outgoing"])
+    assert table.exit_code == 0
+    assert "550" in table.stdout and "\x1b[31m" not in table.stdout
+
+
+def test_failed_reads_the_size_of_each_message_not_its_bytes(
+    database_url: str, engine: Any, setup: Any, uow_factory: Any
+) -> None:
+    """The list read every failed message whole (up to the size limit each) to show its size: a few
+    hundred failed 25 MB messages and ``mail failed`` needed gigabytes."""
+    import re
+
+    from sqlalchemy import event
+
+    from hotline.core.services.mail.failed import list_failed, record_failed
+
+    _, _, _, config = setup
+    with uow_factory() as uow:
+        record_failed(
+            uow, account="support", uidvalidity=7, uid=1, message_id=None, reason="x", raw=b"y" * 5000
+        )
+        record_failed(uow, account="support", uidvalidity=7, uid=2, message_id=None, reason="x", raw=None)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with uow_factory(readonly=True) as uow:
+            sizes = [item.size for item in list_failed(uow)]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert sizes == [5000, 0]
+    assert not [sql for sql in statements if re.search(r"failed_message\.raw(?!\))", sql)]
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "mail", "failed", "--json"])
+    assert [row["size"] for row in json.loads(result.stdout)] == [5000, 0]
+
+
+def test_failed_of_an_account_nobody_knows_is_bad_usage_not_an_empty_list(
+    database_url: str, setup: Any, uow_factory: Any
+) -> None:
+    """A misspelt --account listed nothing, exit 0 (all well, it seemed), and a blank one listed every
+    account's. An account since removed from the configuration still lists what it left."""
+    from hotline.core.services.mail.failed import record_failed
+
+    _, _, _, config = setup
+    with uow_factory() as uow:
+        for account, uid in (("support", 1), ("retired", 2)):
+            record_failed(
+                uow, account=account, uidvalidity=7, uid=uid, message_id=None, reason="boom", raw=b"x"
+            )
+
+    def failed(account: str) -> Any:
+        arguments = ["--db", database_url, "--config", str(config), "mail", "failed", "--json"]
+        return runner.invoke(app, [*arguments, "--account", account])
+
+    for known, uid in (("support", 1), ("retired", 2)):
+        result = failed(known)
+        assert result.exit_code == 0, result.output
+        assert [row["uid"] for row in json.loads(result.stdout)] == [uid]
+    for unknown in ("suport", "", " ", "\x1b[31m"):
+        result = failed(unknown)
+        assert result.exit_code == 2, (unknown, result.output)
+        assert result.stdout == ""
+        assert "no mail account named" in result.stderr
+        assert "\x1b[31m" not in result.stderr
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_service_polls_with_idle_and_stops_on_sigterm(database_url: str, engine: Any, setup: Any) -> None:
     server, user, _, config = setup

@@ -136,6 +136,26 @@ def test_sender_name_encoded_and_address_normalised() -> None:
     assert parsed.from_address == "ivan.petrov@example.ru"
 
 
+@pytest.mark.parametrize(
+    ("sender", "name", "address"),
+    [
+        (b"Smith, John <John@Example.org>", "Smith, John", "john@example.org"),
+        (b"=?utf-8?q?Smith,_John?= <john@example.org>", "Smith, John", "john@example.org"),
+        (b"=?utf-8?q?=1B]0;pwn=07?= <c@example.org>", "]0;pwn", "c@example.org"),
+        (b'"Smith, John" <john@example.org>', "Smith, John", "john@example.org"),
+        (b"john@example.org (John; Smith)", "John; Smith", "john@example.org"),
+    ],
+)
+def test_a_display_name_with_a_comma_or_semicolon_keeps_the_sender_address(
+    sender: bytes, name: str, address: str
+) -> None:
+    """A name with a bare comma or semicolon (some mailers write them unquoted, or inside an encoded
+    word) was read as an address list: the sender became 'smith' or '=?utf-8?q?smith', no address to
+    answer, no client, no acknowledgement."""
+    parsed = parse_message(headers(subject=b"x", message_id="<c@test>", sender=sender) + b"\r\nx\r\n")
+    assert (parsed.from_name, parsed.from_address) == (name, address)
+
+
 def test_html_only_mail_becomes_readable_text() -> None:
     parsed = parse_message(html_only())
     assert "<" not in parsed.body

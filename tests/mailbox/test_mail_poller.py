@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
@@ -360,6 +361,43 @@ def test_uidvalidity_change_neither_reimports_nor_skips(
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["old", "new"]
 
 
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_uidvalidity_change_does_not_reimport_mail_without_message_id(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """Mail without a Message-ID is known by its UID alone, and a new UIDVALIDITY renames every UID:
+    the restored folder's alerts all became tickets again. Two alerts alike are still two, and a third
+    alike that comes after the restore is a new one."""
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    account = mail_settings.mail.accounts[0]
+    account.folder = "Support"
+    alert = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: disk full\r\n\r\n/ 100%\r\n"
+    other = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: load\r\n\r\nhigh\r\n"
+    for raw in (alert, alert, other):
+        server.append(user, raw, folder="Support")
+    assert poll(engine, mail_settings, clock).created == 3
+    client = server.connect(user)
+    try:
+        assert client.delete("Support")[0] == "OK"
+        assert client.create("Support")[0] == "OK"
+    finally:
+        client.logout()
+    for raw in (alert, alert, other):  # the folder restored: the same mail under new UIDs
+        server.append(user, raw, folder="Support")
+    report = poll(engine, mail_settings, clock)
+    assert report.uidvalidity_changed
+    assert (report.created, report.duplicates) == (0, 3)
+    server.append(user, alert, folder="Support")
+    assert poll(engine, mail_settings, clock).created == 1
+    assert count(uow_factory, Ticket) == 4
+
+
 def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_the_rest(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
 ) -> None:
@@ -386,6 +424,168 @@ def test_a_message_that_breaks_conversion_is_recorded_moved_and_does_not_stop_th
     assert bad_uid not in server.uids(user)
     again = poll(engine, mail_settings, clock, converter=fragile)
     assert (again.new, again.failed) == (0, 0)
+
+
+def test_bodies_are_read_whichever_order_the_server_gives_uid_and_body() -> None:
+    """A server may put UID after the body literal (RFC 3501 fixes no order): each body was dropped,
+    and the poll took the messages for expunged ones and went past them for good."""
+    import aioimaplib
+
+    from hotline.mailbox.imap import ImapConnection
+
+    lines = [
+        b"1 FETCH (BODY[] {5}", bytearray(b"hello"), b" UID 7)",
+        b"2 FETCH (UID 8 BODY[] {3}", bytearray(b"bye"), b")",
+        b"3 FETCH (FLAGS (\\Seen) BODY[] {2}", bytearray(b"hi"), b" UID 9)",
+        b"Fetch completed.",
+    ]  # fmt: skip
+
+    class Client:
+        async def uid(self, *args: str) -> aioimaplib.Response:
+            return aioimaplib.Response("OK", lines)
+
+    connection = ImapConnection(Client(), "IMAP test")  # type: ignore[arg-type]
+    assert asyncio.run(connection.bodies([7, 8, 9])) == {7: b"hello", 8: b"bye", 9: b"hi"}
+
+
+def test_a_message_whose_body_the_server_leaves_out_is_kept_as_failed_not_skipped(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A FETCH answered OK without one message's body was taken for an expunge: the message was
+    passed over for good with no trace. One that is still there is fetched alone, and kept as a failed
+    message when the server still gives nothing."""
+    from hotline.mailbox.imap import ImapConnection
+
+    server, user = mailbox
+    server.append(user, plain(message_id="<one@c>", subject="one"))
+    left_out = server.append(user, plain(message_id="<two@c>", subject="two"))
+    server.append(user, plain(message_id="<three@c>", subject="three"))
+    fetch = ImapConnection.bodies
+
+    async def leaving_one_out(self: ImapConnection, uids: list[int], **options: Any) -> dict[int, bytes]:
+        found = await fetch(self, uids, **options)
+        return {uid: body for uid, body in found.items() if uid != left_out}
+
+    monkeypatch.setattr(ImapConnection, "bodies", leaving_one_out)
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.failed) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert failed.uid == left_out
+    assert "no body" in failed.reason
+
+
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_a_server_that_returns_no_message_now_fails_none_of_them(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server refusing every FETCH for a while (a locked mailbox, a storage hiccup) says nothing about
+    any one message: the poll is the run's error, nothing is kept as failed, the next run takes all in."""
+    from hotline.mailbox.imap import ImapConnection, Refused
+
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    for name in ("one", "two", "three"):
+        server.append(user, plain(message_id=f"<{name}@c>", subject=name))
+
+    async def refusing(self: ImapConnection, uids: list[int], **options: Any) -> dict[int, bytes]:
+        raise Refused("IMAP test: UID FETCH BODY failed: NO [UNAVAILABLE] Temporary failure")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ImapConnection, "bodies", refusing)
+        report = poll(engine, mail_settings, clock)
+    assert report.error is not None and "Temporary failure" in report.error
+    assert (report.created, report.failed) == (0, 0)
+    assert count(uow_factory, FailedMessage) == 0
+    assert poll(engine, mail_settings, clock).created == 3
+
+
+def test_a_message_expunged_between_search_and_fetch_is_neither_failed_nor_an_error(
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hotline.mailbox.imap import ImapConnection
+
+    server, user = mailbox
+    server.append(user, plain(message_id="<one@c>", subject="one"))
+    gone = server.append(user, plain(message_id="<gone@c>", subject="gone"))
+    server.append(user, plain(message_id="<three@c>", subject="three"))
+    sizes = ImapConnection.sizes
+
+    async def expunged_meanwhile(self: ImapConnection, uids: list[int]) -> dict[int, int]:
+        found = await sizes(self, uids)
+        other = server.connect(user)
+        try:
+            other.select("INBOX")
+            other.uid("STORE", str(gone), "+FLAGS", "(\\Deleted)")
+            other.expunge()
+        finally:
+            other.logout()
+        return found
+
+    monkeypatch.setattr(ImapConnection, "sizes", expunged_meanwhile)
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.failed) == (None, 2, 0)
+    assert count(uow_factory, FailedMessage) == 0
+
+
+def unreadable_on_the_server(server: Dovecot, user: str, marker: bytes) -> None:
+    """Make the stored file of the message containing ``marker`` unreadable to Dovecot (a damaged
+    store): Dovecot answers a FETCH of it with BYE and closes the connection."""
+    import os
+
+    folder = server.root / "mail" / user
+    files = [path for path in folder.rglob("*") if path.is_file() and path.parent.name in ("new", "cur")]
+    [damaged] = [path for path in files if marker in path.read_bytes()]
+    os.chmod(damaged, 0)
+
+
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_a_message_the_server_will_not_return_is_kept_as_failed_and_the_rest_comes_in(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """It stopped every poll at its group (after a 30 s wait), run after run: no later mail came in."""
+    import time
+
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    bad_uid = server.append(user, plain(message_id="<damaged@c>", subject="DAMAGED"))  # the first new one
+    server.append(user, plain(message_id="<before@c>", subject="before"))
+    server.append(user, plain(message_id="<after@c>", subject="after"))
+    unreadable_on_the_server(server, user, b"DAMAGED")
+    started = time.monotonic()
+    report = poll(engine, mail_settings, clock)
+    assert time.monotonic() - started < 20
+    assert (report.error, report.created, report.failed) == (None, 2, 1)
+    assert sorted(ticket.subject for ticket in tickets(uow_factory)) == ["after", "before"]
+    with uow_factory(readonly=True) as uow:
+        failed = uow.session.exec(select(FailedMessage)).one()
+    assert failed.uid == bad_uid
+    assert "would not return it" in failed.reason
+    assert bad_uid not in server.uids(user)  # moved to the failed folder
+    server.append(user, plain(message_id="<later@c>", subject="later"))
+    again = poll(engine, mail_settings, clock)
+    assert (again.error, again.created) == (None, 1)
 
 
 @pytest.mark.parametrize("batch_size", [10, 1], ids=["in-process", "worker-process"])
@@ -636,6 +836,60 @@ def test_mail_that_comes_during_a_poll_is_not_left_waiting_for_the_idle_timeout(
     assert [ticket.subject for ticket in tickets(uow_factory)] == ["first", "during"]
 
 
+def test_a_connection_lost_while_idle_is_noticed_at_once_and_mail_keeps_coming(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, mailbox: tuple[Dovecot, str]
+) -> None:
+    """A connection cut while in IDLE (a server restart, a NAT that forgets it) was noticed only when
+    IDLE timed out (25 minutes by default): mail that came meanwhile waited that long."""
+    from mail_servers import free_port
+
+    server, user = mailbox
+    account = mail_settings.mail.accounts[0]
+    account.imap_port = free_port()
+    links: list[asyncio.StreamWriter] = []
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def link(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(server.host, server.port)
+        links.extend([client_writer, server_writer])
+        await asyncio.gather(forward(client_reader, server_writer), forward(server_reader, client_writer))
+
+    async def scenario() -> None:
+        proxy = await asyncio.start_server(link, "127.0.0.1", account.imap_port)
+        poller = Poller(
+            engine=engine, settings=mail_settings, sla=SlaSetup.from_settings(mail_settings), clock=clock
+        )
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(
+            poller.run_forever(list(mail_settings.mail.accounts), stop, idle_timeout=120, max_backoff=0.5)
+        )
+        await asyncio.to_thread(server.append, user, plain(message_id="<before@c>", subject="before"))
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 1:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # in IDLE now
+        for writer in links:
+            writer.transport.abort()
+        await asyncio.to_thread(server.append, user, plain(message_id="<after@c>", subject="after"))
+        for _ in range(200):
+            if count(uow_factory, Ticket) == 2:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=20)
+        proxy.close()
+
+    asyncio.run(scenario())
+    assert [ticket.subject for ticket in tickets(uow_factory)] == ["before", "after"]
+
+
 def test_the_service_retries_an_unreachable_server_with_back_off_and_stops_on_request(
     engine: Any, clock: Any, mail_settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -700,3 +954,30 @@ def test_mail_forged_from_our_own_address_is_a_ticket_but_makes_no_client(
     server.append(user, plain(message_id="<forged@spam>", subject="Invoice", sender="Support@Example.com"))
     assert poll(engine, mail_settings, clock).created == 1
     assert count(uow_factory, Client) == 0
+
+
+@pytest.mark.parametrize("batch_size", [10, 1])
+def test_mail_from_another_of_our_accounts_makes_no_client_and_gets_no_acknowledgement(
+    batch_size: int,
+    engine: Any,
+    uow_factory: Any,
+    clock: Any,
+    mail_settings: Any,
+    mailbox: tuple[Dovecot, str],
+) -> None:
+    """Mail from the sales account's address to support made our own sales mailbox a client and was
+    acknowledged into it: hotline writing to itself."""
+    server, user = mailbox
+    mail_settings.mail.batch_size = batch_size
+    support = mail_settings.mail.accounts[0]
+    sales = support.model_copy(
+        update={"name": "sales", "from_address": "Sales@Example.com", "queue": "Sales"}
+    )
+    mail_settings.mail.accounts.append(sales)
+    server.append(user, plain(message_id="<s1@x>", subject="Lead", sender="Sales Team <sales@example.com>"))
+    server.append(user, plain(message_id="<c1@x>", subject="Hello", sender="client@example.org"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.acknowledged) == (2, 1)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(ClientEmail.address)).all() == ["client@example.org"]
+        assert [row.to_addrs for row in uow.session.exec(select(OutboxMessage))] == [["client@example.org"]]

@@ -187,3 +187,77 @@ def test_every_automatic_mail_goes_out_marked_auto_submitted_and_a_reply_does_no
         "escalation": "auto-generated",
         "report": "auto-generated",
     }
+
+
+def test_an_acknowledgement_id_computed_by_a_stranger_does_not_thread_into_the_ticket(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    """An acknowledgement's Message-ID names the sender's address, the day and the slot: anyone can
+    compute it, so naming it proves no more than a [#N] tag, and threads only mail from the ticket's
+    people (the acknowledged sender answering it still threads)."""
+    from hotline.core.services.mail.acknowledgement import acknowledgement_id
+
+    server, user, _ = imap_user
+    server.append(user, plain(message_id="<root@ivan>", subject="Printer", sender="ivan@example.ru"))
+    poll(engine, mail_settings, clock)
+    [ticket] = tickets(uow_factory)
+    forged = acknowledgement_id("ivan@example.ru", clock.now(), 1, "example.com")
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(select(OutboxMessage.message_id)).one() == forged  # computed from outside
+    stranger = reply(message_id="<m@evil>", in_reply_to=forged, sender="mallory@evil.example")
+    server.append(user, stranger)
+    server.append(user, reply(message_id="<r@ivan>", in_reply_to=forged, sender="ivan@example.ru"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.error, report.created, report.threaded) == (None, 1, 1)
+    with uow_factory(readonly=True) as uow:
+        mallory = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<m@evil>")).one()
+        ivan = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<r@ivan>")).one()
+    assert mallory.ticket_id != ticket.id
+    assert ivan.ticket_id == ticket.id
+
+
+def test_mail_wearing_an_acknowledgement_id_before_it_is_sent_does_not_catch_the_answers_to_it(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    """A stranger's mail whose own Message-ID is the one Ivan's acknowledgement will have: Ivan's
+    answer to the acknowledgement goes to Ivan's ticket, not to the stranger's."""
+    from hotline.core.services.mail.acknowledgement import acknowledgement_id
+
+    server, user, _ = imap_user
+    ahead = acknowledgement_id("ivan@example.ru", clock.now(), 1, "example.com")
+    server.append(user, plain(message_id=ahead, subject="Hi", sender="mallory@evil.example"))
+    poll(engine, mail_settings, clock)
+    server.append(user, plain(message_id="<root@ivan>", subject="Printer", sender="ivan@example.ru"))
+    poll(engine, mail_settings, clock)
+    _lure, printer = tickets(uow_factory)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.exec(
+            select(OutboxMessage.ticket_id).where(OutboxMessage.message_id == ahead)
+        ).one() == (printer.id)
+    server.append(user, reply(message_id="<r@ivan>", in_reply_to=ahead, sender="ivan@example.ru"))
+    assert poll(engine, mail_settings, clock).threaded == 1
+    with uow_factory(readonly=True) as uow:
+        ivan = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<r@ivan>")).one()
+    assert ivan.ticket_id == printer.id
+
+
+def test_the_stand_in_id_of_mail_without_message_id_threads_nothing(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, imap_user: Any
+) -> None:
+    """Mail without a Message-ID gets a stand-in computed from its content: no real answer can name it
+    (the mail had none to name), so one that does was computed from the content, by a stranger."""
+    from hotline.core.services.mail.incoming import synthetic_message_id
+    from hotline.mailbox.digest import content_digest
+
+    server, user, _ = imap_user
+    alert = b"From: monitor@example.com\r\nTo: support@example.com\r\nSubject: disk full\r\n\r\n/ 100%\r\n"
+    server.append(user, alert)
+    poll(engine, mail_settings, clock)
+    [ticket] = tickets(uow_factory)
+    computed = synthetic_message_id(content_digest(alert))
+    server.append(user, reply(message_id="<m@evil>", in_reply_to=computed, sender="mallory@evil.example"))
+    report = poll(engine, mail_settings, clock)
+    assert (report.created, report.threaded) == (1, 0)
+    with uow_factory(readonly=True) as uow:
+        mallory = uow.session.exec(select(TicketEvent).where(TicketEvent.message_id == "<m@evil>")).one()
+    assert mallory.ticket_id != ticket.id

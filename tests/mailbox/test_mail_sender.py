@@ -243,6 +243,94 @@ def test_temporary_refusal_is_retried_with_back_off(
     assert retry_delay(30) == timedelta(hours=2)
 
 
+@pytest.mark.parametrize(
+    "reply", ["553 5.7.1 Sender address rejected: not owned by user", "451 4.3.0 later"], ids=["5xx", "4xx"]
+)
+def test_a_refused_sender_is_the_accounts_trouble_and_fails_no_mail(
+    reply: str, engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """The server refusing the envelope sender (a from_address it does not let this login use) failed
+    every queued mail for good, one by one, and mail send exited 0: no reply or acknowledgement queued
+    before the configuration was mended ever went out. Now nothing is failed: the run's error (exit 1)."""
+    smtp_server.refuse["mail from:support@example.com"] = reply
+    with uow_factory() as uow:
+        for index in range(3):
+            enqueue_mail(uow, to=[f"c{index}@example.com"], subject="x", body="x")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.failed) == (0, 0)
+    assert len(report.errors) == 1 and reply.split()[0] in report.errors[0]
+    assert {(row.status, row.attempts) for row in outbox(uow_factory)} == {("pending", 0)}
+    del smtp_server.refuse["mail from:support@example.com"]
+    assert send(engine, mail_settings, clock).sent == 3
+
+
+def test_a_recipient_deferred_with_4xx_while_another_took_the_mail_gets_it_on_the_retry(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """Greylisting of one recipient of a mail to two: the row was marked sent, and that recipient never
+    got it. Now the row waits for the deferred recipient alone (the other does not get it twice)."""
+    smtp_server.refuse["busy@example.com"] = "451 4.7.1 greylisted, try again later"
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["boss@example.com", "busy@example.com"], subject="Weekly", body="x")
+    report = send(engine, mail_settings, clock)
+    assert (report.sent, report.retrying, report.failed) == (0, 1, 0)
+    [row] = outbox(uow_factory)
+    assert (row.status, row.to_addrs, row.attempts) == ("pending", ["busy@example.com"], 1)
+    assert "451" in (row.last_error or "") and "boss@example.com" in (row.last_error or "")
+    del smtp_server.refuse["busy@example.com"]
+    clock.advance(minutes=2)
+    assert send(engine, mail_settings, clock).sent == 1
+    delivered = [envelope.rcpt_tos for envelope in smtp_server.handler.envelopes]
+    assert delivered == [["boss@example.com"], ["busy@example.com"]]
+    [row] = outbox(uow_factory)
+    assert row.status == "sent"
+    assert len({message["Message-ID"] for message in smtp_server.messages}) == 1  # one mail, twice sent
+
+
+def test_recipients_all_refused_some_for_now_are_retried_without_the_ones_refused_for_good(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """Every recipient refused, one for good (550) and one for now (451): the row was retried for both,
+    eight times, the 550 each time, and failed for both in the end."""
+    smtp_server.refuse["gone@example.com"] = "550 5.1.1 no such mailbox"
+    smtp_server.refuse["busy@example.com"] = "451 4.7.1 greylisted"
+    with uow_factory() as uow:
+        enqueue_mail(uow, to=["gone@example.com", "busy@example.com"], subject="Weekly", body="x")
+    assert send(engine, mail_settings, clock).retrying == 1
+    [row] = outbox(uow_factory)
+    assert (row.status, row.to_addrs) == ("pending", ["busy@example.com"])
+    assert "550" in (row.last_error or "") and "451" in (row.last_error or "")
+    del smtp_server.refuse["busy@example.com"]
+    clock.advance(minutes=2)
+    assert send(engine, mail_settings, clock).sent == 1
+    assert [envelope.rcpt_tos for envelope in smtp_server.handler.envelopes] == [["busy@example.com"]]
+
+
+def test_send_once_delivers_everything_due_not_only_the_first_batch(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    """A round claimed 200 rows and stopped: after a burst of mail, ``mail send --once`` left the rest
+    due, unsaid, for later cron runs."""
+    for index in range(5):
+        queue_reply(uow_factory, to=f"c{index}@example.com")
+    sender = Sender(engine=engine, settings=mail_settings, clock=clock, timeout=10)
+    report = asyncio.run(sender.send_due(limit=2))
+    assert (report.sent, report.errors) == (5, [])
+    assert {row.status for row in outbox(uow_factory)} == {"sent"}
+
+
+def test_send_once_with_smtp_down_stops_after_one_batch(
+    engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
+) -> None:
+    for index in range(5):
+        queue_reply(uow_factory, to=f"c{index}@example.com")
+    mail_settings.mail.accounts[0].smtp_port = free_port()
+    sender = Sender(engine=engine, settings=mail_settings, clock=clock, timeout=10)
+    report = asyncio.run(asyncio.wait_for(sender.send_due(limit=2), timeout=30))
+    assert report.sent == 0 and len(report.errors) == 1
+    assert {(row.status, row.attempts) for row in outbox(uow_factory)} == {("pending", 0)}
+
+
 def test_two_senders_at_once_send_each_message_once(
     engine: Any, uow_factory: Any, clock: Any, mail_settings: Any, smtp_server: SmtpCapture
 ) -> None:

@@ -9,6 +9,7 @@ gets more than the daily share, whatever it sends.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from hotline.core.models import OutboxMessage, Ticket
-from hotline.core.services.mail.senders import normalised_address
+from hotline.core.services.mail.senders import our_addresses
 from hotline.core.services.outbox import MailDraft, domain_of, enqueue_mails, new_message_id, ticket_subject
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ Please keep [#{number}] in the subject when you write to us about it.
 This is an automatic acknowledgement; please do not reply to it only to confirm.
 """
 LOOP_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+_SLOT_ID = re.compile(r"<(?:ack|rule)\.\d{8}\.[0-9a-f]{20}\.\d+@")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def decide_acknowledgement(
     """Whether the sender of ``mail`` is acknowledged: only for a new ticket (``answers`` is the ticket
     the mail threads onto, if any), only where the account acknowledges and can send (has an SMTP
     server), never for mail a machine sent
-    (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves, and at most
+    (bounce, auto-reply, list or bulk mail), never without a usable address or to ourselves (any of our
+    accounts' addresses), and at most
     ``acknowledgements_per_day`` times a day per sender. Reads only: the intake asks before it writes.
     ``sent_today``: the sender's count today, when the caller read it already (a group's intake)."""
     if answers is not None:
@@ -78,7 +81,7 @@ def decide_acknowledgement(
         return Acknowledgement(reason=f"sent by a machine ({mail.automated_kind})")
     if sender is None:
         return Acknowledgement(reason="no usable sender address")
-    if sender == normalised_address(mailbox.from_address):
+    if sender in our_addresses(mailbox):
         return Acknowledgement(reason="sent from our own address")
     limit = mailbox.acknowledgements_per_day
     sent = sent_today
@@ -145,6 +148,12 @@ def acknowledgement_id(
     makes this one's insert fail."""
     digest = hashlib.sha256(sender.lower().encode()).hexdigest()[:20]
     return new_message_id(domain, local=f"{kind}.{day:%Y%m%d}.{digest}.{slot}")
+
+
+def is_slot_id(message_id: str) -> bool:
+    """Whether ``message_id`` has the form of ``acknowledgement_id``'s: anyone who knows an address and
+    the day can compute one, so mail naming it proves no more than a ``[#N]`` tag does."""
+    return _SLOT_ID.match(message_id) is not None
 
 
 def acknowledgements_today(

@@ -124,6 +124,35 @@ def mark_sent(uow: UnitOfWork, *, outbox_id: int, refused: dict[str, str] | None
     )
 
 
+def mark_deferred(
+    uow: UnitOfWork,
+    *,
+    outbox_id: int,
+    delivered: list[str],
+    deferred: dict[str, str],
+    refused: dict[str, str],
+) -> OutboxStatus:
+    """The server took the message for ``delivered`` but put off ``deferred`` (a 4xx answer, such as
+    greylisting): the row waits for those alone, retried with back-off, so nobody gets it twice and
+    nobody goes without. ``refused`` (5xx) are not tried again. Returns the new status."""
+    message = uow.session.get(OutboxMessage, outbox_id)
+    if message is None:
+        return OutboxStatus.FAILED
+    message.to_addrs = list(deferred)
+    uow.session.add(message)
+    record_audit(
+        uow,
+        action="outbox.sent",
+        entity="outbox",
+        entity_id=outbox_id,
+        after={"message_id": message.message_id, "to": delivered, "deferred": deferred, "refused": refused},
+    )
+    answers = "; ".join(f"{rcpt}: {why}" for rcpt, why in {**deferred, **refused}.items())
+    sent = f"sent to {', '.join(delivered)}; " if delivered else ""
+    error = f"{sent}not yet to {', '.join(deferred)} ({answers})"
+    return mark_failed_attempt(uow, outbox_id=outbox_id, error=error, permanent=False)
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Back-off after the ``attempts``-th failure: 1, 2, 4, 8 … minutes, at most two hours."""
     return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), LONGEST_RETRY)

@@ -6,7 +6,8 @@ Message-ID *and its content digest* has one (the same mail fetched twice, or sen
 whatever Received headers the servers added), or when its Message-ID is one of our outbox's (our
 own mail come back). The same Message-ID with other content is another message: real senders reuse
 Message-IDs. Mail without a Message-ID is matched by its UID alone (``IncomingMail.sender_message_id``):
-nothing else shows two such deliveries to be one. A record from before digests (None) matches by
+nothing else shows two such deliveries to be one, but after a UIDVALIDITY change its copies are
+counted against the earlier generation's (``restored_copy``). A record from before digests (None) matches by
 Message-ID alone, as it did then. The processed record is written with the ticket or event, in the
 same transaction, so the two exist together or not at all.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, insert, or_, text
+from sqlalchemy import case, func, insert, or_, text
 from sqlmodel import col, select
 
 from hotline.core.models import FailedMessage, OutboxMessage, ProcessedMessage
@@ -79,6 +80,25 @@ def earlier_delivery(
         return our_own(uow, message_id)
     ticket_id, other_uid = found
     return EarlierDelivery(ticket_id=ticket_id, same_uid=not other_uid)
+
+
+def restored_copy(
+    uow: UnitOfWork, *, account: str, uidvalidity: int, message_id: str
+) -> EarlierDelivery | None:
+    """Mail without a Message-ID (``message_id`` is its stand-in, named by its content) is known by its
+    UID alone, and a new UIDVALIDITY (the folder re-created or restored) renames every UID: a copy
+    restored under the new one is a duplicate while an earlier generation of the account holds more
+    deliveries of that content than this one has so far. Two alerts alike stay two, and one more alike
+    that comes after the restore is a new alert."""
+    counts = uow.session.exec(
+        select(ProcessedMessage.uidvalidity, func.count(), func.max(ProcessedMessage.ticket_id))
+        .where(ProcessedMessage.account == account, ProcessedMessage.message_id == message_id)
+        .group_by(col(ProcessedMessage.uidvalidity))
+    ).all()
+    now = next((taken for generation, taken, _ in counts if generation == uidvalidity), 0)
+    before = [(taken, ticket_id) for generation, taken, ticket_id in counts if generation != uidvalidity]
+    taken, ticket_id = max(before, key=lambda item: item[0], default=(0, None))
+    return EarlierDelivery(ticket_id=ticket_id, same_uid=False) if taken > now else None
 
 
 def our_own(uow: UnitOfWork, message_id: str | None) -> EarlierDelivery | None:

@@ -77,11 +77,7 @@ class IncomingMail:
         None for mail that had none: its stand-in (``synthetic_message_id``) names its content, and two
         monitoring alerts alike to the byte are still two alerts (their UIDs keep a rerun exactly-once)."""
         message_id = self.message_id
-        if message_id is None or (
-            message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
-        ):
-            return None
-        return message_id
+        return None if message_id is None or is_synthetic_id(message_id) else message_id
 
 
 @dataclass(frozen=True)
@@ -100,6 +96,9 @@ class MailboxRef:
     can_send: bool = True
     """Whether the account has an SMTP server: an acknowledgement it cannot send is not queued (it
     would wait in the outbox for ever and make every ``hotline mail send`` fail)."""
+    other_addresses: tuple[str, ...] = ()
+    """The from addresses of the installation's other accounts: mail from one of them is ours too (no
+    client is made for it, and it is not acknowledged: hotline does not write to itself)."""
 
     @classmethod
     def from_settings(cls, account: MailAccount, settings: Settings) -> MailboxRef:
@@ -112,10 +111,18 @@ class MailboxRef:
             acknowledgements_per_day=settings.mail.acknowledgements_per_sender_per_day,
             default_region=settings.default_region,
             can_send=bool(account.smtp_host),
+            other_addresses=tuple(
+                other.from_address for other in settings.mail.accounts if other.name != account.name
+            ),
         )
 
 
 SYNTHETIC_PREFIX, SYNTHETIC_DOMAIN = "<sha256.", "@hotline.invalid>"
+
+
+def is_synthetic_id(message_id: str) -> bool:
+    """Whether ``message_id`` has the form of a stand-in (``synthetic_message_id``)."""
+    return message_id.startswith(SYNTHETIC_PREFIX) and message_id.endswith(SYNTHETIC_DOMAIN)
 
 
 def synthetic_message_id(content_digest: str) -> str:

@@ -30,6 +30,7 @@ from hotline.core.services.mail.duplicates import (
     already_processed,
     earlier_delivery,
     record_processed,
+    restored_copy,
 )
 from hotline.core.services.mail.intake_group import GroupReads, read_group
 from hotline.core.services.mail.message_event import add_message_event
@@ -38,6 +39,7 @@ from hotline.core.services.mail.senders import (
     new_client_for,
     normalised_address,
     note_contact,
+    our_addresses,
 )
 from hotline.core.services.mail.threads import ticket_answered
 from hotline.core.services.queues import ensure_queue
@@ -197,6 +199,10 @@ def _take_in(
             message_id=mail.sender_message_id,
             content_digest=mail.content_digest,
         )
+    if earlier is None and mail.sender_message_id is None and mail.message_id:
+        earlier = restored_copy(
+            uow, account=where.mailbox.name, uidvalidity=where.uidvalidity, message_id=mail.message_id
+        )
     if earlier is not None:
         return _duplicate(uow, where, mail, earlier, reads)
     if mail.bounce is not None and (bounced := _bounce_of_ours(uow, where, mail, reads)) is not None:
@@ -222,7 +228,7 @@ def _take_in(
             mail=mail,
             default_region=where.mailbox.default_region,
             index=reads is None,  # the group's new clients are indexed together at its end
-            ours=normalised_address(where.mailbox.from_address),
+            ours=our_addresses(where.mailbox),
         )
         if client is not None and reads is not None and sender is not None:
             reads.wrote(client=(sender, client))

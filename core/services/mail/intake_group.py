@@ -29,10 +29,10 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from hotline.core.models import Client, ClientEmail, OutboxMessage, ProcessedMessage, Ticket, TicketEvent
-from hotline.core.services.mail.acknowledgement import acknowledgement_id
+from hotline.core.services.mail.acknowledgement import acknowledgement_id, is_slot_id
 from hotline.core.services.mail.duplicates import MESSAGE_ID_LOCK, EarlierDelivery
 from hotline.core.services.mail.senders import normalised_address
-from hotline.core.services.mail.threads import MAX_THREAD_IDS, on_ticket
+from hotline.core.services.mail.threads import answer_ids, on_ticket
 from hotline.core.services.outbox import domain_of
 
 if TYPE_CHECKING:
@@ -163,20 +163,26 @@ class GroupReads:
 
     def answered(self, uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
         """As ``threads.ticket_answered``: the ticket of the latest event carrying one of the message's
-        thread ids, else of our outbox mail carrying one, else the ticket its subject's tag names when
-        the sender is on it (``on_ticket``)."""
-        ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
-        found = [self.events[message_id] for message_id in ids if message_id in self.events]
+        thread ids, else of our outbox mail carrying one, else (the sender on it, ``on_ticket``) the
+        ticket of an acknowledgement's computable id it names, else the ticket its subject's tag names."""
+        ids = answer_ids(mail)
+        proofs = [message_id for message_id in ids if not is_slot_id(message_id)]
+        found = [self.events[message_id] for message_id in proofs if message_id in self.events]
         ticket_id: int | None = max(found)[2] if found else None
         if ticket_id is None:
             ticket_id = next(
-                (self.outbox[message_id] for message_id in ids if message_id in self.outbox), None
+                (self.outbox[message_id] for message_id in proofs if message_id in self.outbox), None
             )
         if ticket_id is not None:
             return self.tickets.get(ticket_id) or uow.session.get(Ticket, ticket_id)
-        tagged = self.numbers.get(mail.ticket_number) if mail.ticket_number is not None else None
-        if tagged is not None and on_ticket(uow, tagged, normalised_address(mail.from_address)):
-            return tagged
+        sender = normalised_address(mail.from_address)
+        computed = next((self.outbox[message_id] for message_id in ids if message_id in self.outbox), None)
+        for ticket in (
+            self.tickets.get(computed) if computed is not None else None,
+            self.numbers.get(mail.ticket_number) if mail.ticket_number is not None else None,
+        ):
+            if ticket is not None and on_ticket(uow, ticket, sender):
+                return ticket
         return None
 
     def acknowledgements_today(self, sender: str) -> int:
@@ -199,9 +205,7 @@ def read_group(
     _read_processed(uow, reads, mailbox.name, uidvalidity, [uid for uid, _ in mails], message_ids)
     senders = {address for _, mail in mails if (address := normalised_address(mail.from_address))}
     _read_clients(uow, reads, senders)
-    thread_ids = {
-        message_id for _, mail in mails for message_id in mail.thread_ids[:MAX_THREAD_IDS] if message_id
-    }
+    thread_ids = {message_id for _, mail in mails for message_id in answer_ids(mail)}
     numbers = {mail.ticket_number for _, mail in mails if mail.ticket_number is not None}
     _read_threads(uow, reads, sorted(thread_ids), sorted(numbers))
     if mailbox.acknowledge and mailbox.can_send:

@@ -30,8 +30,9 @@ from hotline.core.services.mail.acknowledgement import (
     Acknowledgement,
     acknowledgement_mail,
     decide_acknowledgement,
+    is_slot_id,
 )
-from hotline.core.services.mail.duplicates import processed_row, record_processed_rows
+from hotline.core.services.mail.duplicates import processed_row, record_processed_rows, restored_copy
 from hotline.core.services.mail.intake import (
     NO_SUBJECT,
     TAKEN_IN_BEFORE,
@@ -42,8 +43,14 @@ from hotline.core.services.mail.intake import (
     intake_audit_after,
 )
 from hotline.core.services.mail.message_event import add_message_events
-from hotline.core.services.mail.senders import is_person, new_clients_for, normalised_address, note_contact
-from hotline.core.services.mail.threads import MAX_THREAD_IDS
+from hotline.core.services.mail.senders import (
+    is_person,
+    new_clients_for,
+    normalised_address,
+    note_contact,
+    our_addresses,
+)
+from hotline.core.services.mail.threads import answer_ids
 from hotline.core.services.outbox import enqueue_mails
 from hotline.core.services.tickets import TicketDraft, WrittenEvent, create_tickets
 from hotline.core.services.tickets.create import clean_subject
@@ -174,6 +181,15 @@ class _Run:
         earlier = reads.earlier(place.uid, mail.sender_message_id, mail.content_digest)
         if earlier is None and self._duplicate_in_run(mail):
             return _Verdict.ENDS_RUN
+        if earlier is None and mail.sender_message_id is None and mail.message_id:
+            restored = restored_copy(
+                self.uow,
+                account=place.mailbox.name,
+                uidvalidity=place.uidvalidity,
+                message_id=mail.message_id,
+            )
+            if restored is not None:  # counted against what is written: alone, after the run
+                return _Verdict.ALONE
         if earlier is not None:
             message.earlier = earlier
             if earlier.ticket_id is not None:
@@ -216,8 +232,12 @@ class _Run:
     def _answered_in_run(self, mail: IncomingMail) -> _Message | None:
         """The latest message of the run whose Message-ID this one's thread ids name: its event is
         newer than any the group read, so it is the one ``GroupReads.answered`` would find."""
-        ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
-        found = [self.event_of[message_id] for message_id in ids if message_id in self.event_of]
+        ids = answer_ids(mail)
+        found = [
+            self.event_of[message_id]
+            for message_id in ids
+            if message_id in self.event_of and not is_slot_id(message_id)
+        ]
         return self.messages[max(found)] if found else None
 
     def _choose_client(self, message: _Message) -> None:
@@ -227,7 +247,7 @@ class _Run:
             return
         if sender in self.new_client_of:
             message.new_client = self.new_client_of[sender]
-        elif is_person(sender, message.mail, ours=normalised_address(self.mailbox.from_address)):
+        elif is_person(sender, message.mail, ours=our_addresses(self.mailbox)):
             message.new_client = self.new_client_of[sender] = len(self.people)
             message.introduces_client = True
             self.people.append((sender, message.mail))

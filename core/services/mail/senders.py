@@ -6,7 +6,8 @@ sender) does not. An auto-reply comes from a person's mailbox, so its sender doe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
@@ -23,7 +24,7 @@ from hotline.core.services.clients import ClientDraft, create_client, touch_last
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
-    from hotline.core.services.mail.incoming import IncomingMail
+    from hotline.core.services.mail.incoming import IncomingMail, MailboxRef
 
 PERSON_KINDS = (None, "auto-reply")
 """Loop verdicts (``IncomingMail.automated_kind``) of mail a person's mailbox sent."""
@@ -50,10 +51,19 @@ def client_by_address(uow: UnitOfWork, address: str | None) -> Client | None:
     ).first()
 
 
-def is_person(address: str | None, mail: IncomingMail, *, ours: str | None = None) -> bool:
+@functools.lru_cache(maxsize=32)
+def our_addresses(mailbox: MailboxRef) -> frozenset[str]:
+    """The normalised from addresses of the mailbox's account and the installation's other accounts
+    (asked for each message: kept per mailbox)."""
+    found = (normalised_address(address) for address in (mailbox.from_address, *mailbox.other_addresses))
+    return frozenset(address for address in found if address is not None)
+
+
+def is_person(address: str | None, mail: IncomingMail, *, ours: Collection[str] = ()) -> bool:
     """Whether the sender of ``mail`` (at ``address``) is one to make a client for: a person's mailbox
-    with a usable address, not a machine, and not ``ours``, the mailbox's own address (spam forges it)."""
-    return address is not None and address != ours and mail.automated_kind in PERSON_KINDS
+    with a usable address, not a machine, and not one of ``ours``, our accounts' own addresses (spam
+    forges them; another account's mail to this one is hotline's, not a client's)."""
+    return address is not None and address not in ours and mail.automated_kind in PERSON_KINDS
 
 
 def new_client_for(
@@ -63,10 +73,10 @@ def new_client_for(
     mail: IncomingMail,
     default_region: str,
     index: bool = True,
-    ours: str | None = None,
+    ours: Collection[str] = (),
 ) -> Client | None:
-    """A new client for an unknown person writing from ``address``; None for a machine or for our own
-    address (``ours``).
+    """A new client for an unknown person writing from ``address``; None for a machine or for one of
+    our own addresses (``ours``).
 
     ``index=False``: the caller indexes it for the search itself (``reindex_clients``) before its
     transaction ends, together with the other clients it creates (``new_clients_for``). Otherwise as

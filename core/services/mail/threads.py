@@ -3,8 +3,10 @@
 A Message-ID names a ticket when one of its events carries it (a message that came in) or when an
 outbox row about the ticket does (our reply or acknowledgement). A tag alone is a guessable number, so
 it counts only for a sender who is on that ticket (``on_ticket``): its requester, an address of its
-client or of the client's contact persons, or someone who wrote on it before. Anyone else's mail
-opens a new ticket, which says that it named #N (``message_event``), for an operator to merge by hand.
+client or of the client's contact persons, or someone who wrote on it before. So does the Message-ID
+of an acknowledgement or a rule's answer, computed from the address and the day (``is_slot_id``).
+Anyone else's mail opens a new ticket, which says that it named #N (``message_event``), for an
+operator to merge by hand.
 A message that answers nothing we know opens a new ticket.
 """
 
@@ -17,6 +19,8 @@ from sqlmodel import col, select
 from hotline.core.enums import EventKind
 from hotline.core.errors import NotFound
 from hotline.core.models import Client, ClientEmail, OutboxMessage, Ticket, TicketEvent
+from hotline.core.services.mail.acknowledgement import is_slot_id
+from hotline.core.services.mail.incoming import is_synthetic_id
 from hotline.core.services.mail.senders import normalised_address
 from hotline.core.services.tickets import get_ticket
 
@@ -27,18 +31,33 @@ if TYPE_CHECKING:
 MAX_THREAD_IDS = 50  # In-Reply-To and the newest References: enough for any real thread
 
 
+def answer_ids(mail: IncomingMail) -> list[str]:
+    """The Message-IDs ``mail`` answers, nearest first, at most ``MAX_THREAD_IDS``; never the stand-in
+    of mail that had none (``synthetic_message_id``): no real answer can name one, so one that does was
+    computed from the content."""
+    return [message_id for message_id in mail.thread_ids if message_id and not is_synthetic_id(message_id)][
+        :MAX_THREAD_IDS
+    ]
+
+
 def ticket_answered(uow: UnitOfWork, mail: IncomingMail) -> Ticket | None:
     """The ticket this message answers, or None for a new matter."""
-    ids = [message_id for message_id in mail.thread_ids if message_id][:MAX_THREAD_IDS]
-    ticket_id = _ticket_naming(uow, ids) if ids else None
+    ids = answer_ids(mail)
+    proofs = [message_id for message_id in ids if not is_slot_id(message_id)]
+    ticket_id = _ticket_naming(uow, proofs) if proofs else None
     if ticket_id is not None:
         return uow.session.get(Ticket, ticket_id)
+    sender = normalised_address(mail.from_address)
+    computed = _outbox_ticket(uow, [message_id for message_id in ids if is_slot_id(message_id)])
+    answered = uow.session.get(Ticket, computed) if computed is not None else None
+    if answered is not None and on_ticket(uow, answered, sender):
+        return answered
     if mail.ticket_number is not None:
         try:
             tagged = get_ticket(uow, number=mail.ticket_number)
         except NotFound:
             return None
-        return tagged if on_ticket(uow, tagged, normalised_address(mail.from_address)) else None
+        return tagged if on_ticket(uow, tagged, sender) else None
     return None
 
 
@@ -85,10 +104,15 @@ def _ticket_naming(uow: UnitOfWork, message_ids: list[str]) -> int | None:
         .order_by(col(TicketEvent.created_at).desc(), col(TicketEvent.id).desc())
         .limit(1)
     ).first()
-    if found is None:
-        found = uow.session.exec(
-            select(OutboxMessage.ticket_id)
-            .where(col(OutboxMessage.message_id).in_(message_ids), col(OutboxMessage.ticket_id).is_not(None))
-            .limit(1)
-        ).first()
-    return found
+    return found if found is not None else _outbox_ticket(uow, message_ids)
+
+
+def _outbox_ticket(uow: UnitOfWork, message_ids: list[str]) -> int | None:
+    """The ticket of an outbox mail carrying one of these Message-IDs."""
+    if not message_ids:
+        return None
+    return uow.session.exec(
+        select(OutboxMessage.ticket_id)
+        .where(col(OutboxMessage.message_id).in_(message_ids), col(OutboxMessage.ticket_id).is_not(None))
+        .limit(1)
+    ).first()
