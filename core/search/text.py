@@ -17,7 +17,10 @@ MAX_WORD_CHARS = 40
 _KEEP_COMPOSED = {"й": "й", "Й": "й", "ё": "е", "Ё": "е"}
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
-_PHONE_CHARS_RE = re.compile(r"^[\d\s()+\-./]+$")
+_PHONE_CHARS_RE = re.compile(r"^[\d\s()\[\]+\-./~]+$")
+_DASH_LIKE = frozenset("\u2053\u2212\u223c")
+"""Read as a hyphen in a number besides every dash (Unicode's Pd): the swung dash and the minus sign and
+tilde operator, which phone numbers copied from documents carry and the phone field takes."""
 _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
 
 
@@ -89,12 +92,13 @@ def classify(raw: str) -> Query:
     ticket = _TICKET_RE.match(text)
     if ticket:
         return Query(QueryKind.TICKET, text, digits=ticket.group(1), ticket_number=int(ticket.group(1)))
-    if _PHONE_CHARS_RE.match(text):
-        digits = digits_of(text)
+    phone = _as_phone(text)
+    if phone is not None:
+        digits = digits_of(phone)
         if digits:
             number = int(digits) if len(digits) <= 12 else None
-            return Query(QueryKind.PHONE, text, digits=digits, ticket_number=number)
-        return Query(QueryKind.EMPTY, text)
+            return Query(QueryKind.PHONE, phone, digits=digits, ticket_number=number)
+        return Query(QueryKind.EMPTY, phone)
     folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])
     if "@" in text or _looks_like_domain(text):
         fragment = fold(text).replace(" ", "")
@@ -106,6 +110,17 @@ def classify(raw: str) -> Query:
     if sum(len(word) for word in folded_words) <= 2:
         return Query(QueryKind.SHORT, text, words=folded_words)
     return Query(QueryKind.WORDS, text, words=folded_words)
+
+
+def _as_phone(text: str) -> str | None:
+    """``text`` as a phone number's characters (full-width forms as ASCII, any dash as ``-``), or None
+    when it holds anything else: a number with the separators the phone field takes is a phone here too
+    (``+7 495 926–37–81``, copied with a document's en dashes, was read as words and found nothing)."""
+    normal = unicodedata.normalize("NFKC", text)
+    normal = "".join(
+        "-" if char in _DASH_LIKE or unicodedata.category(char) == "Pd" else char for char in normal
+    )
+    return normal if _PHONE_CHARS_RE.match(normal) else None
 
 
 def _looks_like_domain(text: str) -> bool:

@@ -62,6 +62,27 @@ def test_phone_typed_any_way(uow_factory: Uow, people: dict[str, int], typed: st
     assert people["ivanov"] in client_ids(find(uow_factory, typed))
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+7 (495) 926\u201337\u201381",  # en dashes: what Word and many web pages put between digits
+        "+7 495 926\u201437\u201481",  # em dashes
+        "+7\u2011495\u2011926\u201137\u201181",  # non-breaking hyphens
+        "8 495 926\u221237\u221281",  # minus signs
+        "\uff0b\uff17 (495) 926\uff0d37\uff0d81",  # full-width plus, digits and hyphen-minus
+        "+7 [495] 926~37~81",
+    ],
+)
+def test_phone_with_any_separator_the_phone_field_takes(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """A number copied with the dashes a web page or a document put in it is a phone, as the client form
+    reads it when it is stored (it was read as words: nothing found)."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "phone +74959263781"
+
+
 def test_exact_phone_ranks_first_then_suffix_then_contains(uow_factory: Uow, people: dict[str, int]) -> None:
     hits = find(uow_factory, "+7 (495) 926-37-81")
     assert hits[0].id == people["ivanov"]
