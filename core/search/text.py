@@ -112,6 +112,13 @@ def classify(raw: str) -> Query:
     return Query(QueryKind.WORDS, text, words=folded_words)
 
 
+def looks_like_phone(text: str) -> bool:
+    """Whether a lookup reads ``text`` as a phone number: digits and only phone punctuation (the faces
+    decide by it where what was typed goes in a new client's form)."""
+    phone = _as_phone(strip_controls(text).strip())
+    return phone is not None and bool(digits_of(phone))
+
+
 def _as_phone(text: str) -> str | None:
     """``text`` as a phone number's characters (full-width forms as ASCII, any dash as ``-``), or None
     when it holds anything else: a number with the separators the phone field takes is a phone here too

@@ -77,13 +77,14 @@ register(
 
 def prefill_from(typed: str) -> dict[str, str]:
     """What a lookup query says about a new client: an address → email, a number → phone, else name."""
+    from hotline.core.search.text import looks_like_phone
+
     typed = printable(typed)
     if not typed:
         return {}
     if "@" in typed:
         return {"email": typed}
-    digits = sum(char.isdigit() for char in typed)
-    if digits and not re.sub(r"[\d\s+()\-.]", "", typed):
+    if looks_like_phone(typed):  # the lookup's rule: a number with a document's dashes is a phone
         return {"phone": typed}
     return {"name": typed}
 
