@@ -25,14 +25,16 @@ _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
 
 
 def fold(text: str) -> str:
-    """Lower-case, ``ё``→``е``, accents dropped (``é``→``e``; ``й`` stays), compatibility forms unified."""
+    """Lower-case, ``ё``→``е``, accents dropped (``é``→``e``; ``й`` stays), compatibility forms unified,
+    invisible format characters dropped (a soft hyphen or a zero-width space inside a pasted name split
+    it into two words, found by neither spelling)."""
     out: list[str] = []
     for char in unicodedata.normalize("NFC", text):
         if char in _KEEP_COMPOSED:
             out.append(_KEEP_COMPOSED[char])
             continue
         for part in unicodedata.normalize("NFKD", char):
-            if not unicodedata.combining(part):
+            if not unicodedata.combining(part) and unicodedata.category(part) != "Cf":
                 out.append(part)
     return "".join(out).casefold()
 
@@ -48,12 +50,16 @@ def is_cyrillic(word: str) -> bool:
 
 
 def strip_controls(text: str) -> str:
-    """``text`` without control characters (C0, C1, DEL, bidi overrides): safe to show in a terminal."""
+    """``text`` without control characters, safe to show in a terminal: C0, C1, DEL and line separators
+    become spaces, invisible format characters (bidi overrides, soft hyphens, zero-width spaces and
+    joiners) are dropped, as nobody sees them where they stand (a word they split was two words)."""
     if text.isprintable():  # no Cc, Cf, Zl or Zp character (nor Zs but the space): nothing to replace
         return text
-    return "".join(
-        ch if ch == " " or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else " " for ch in text
-    )
+    return "".join(_SHOWN.get(unicodedata.category(ch), ch) if ch != " " else ch for ch in text)
+
+
+_SHOWN = {"Cc": " ", "Zl": " ", "Zp": " ", "Cf": ""}
+"""What ``strip_controls`` puts for a character of these categories."""
 
 
 class QueryKind(StrEnum):

@@ -425,6 +425,20 @@ def test_rename_delete_and_new_phone_are_seen_at_once(uow_factory: Uow, people: 
     assert people["petrov"] not in client_ids(find(uow_factory, "ivan"))
 
 
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"])
+def test_an_invisible_character_inside_a_word_breaks_no_word(
+    uow_factory: Uow, add_client, invisible: str
+) -> None:
+    """A soft hyphen or a zero-width space copied from a web page into a name (or into the lookup) is not
+    seen, and split the word in two: the client was found by neither spelling of her name."""
+    pasted = add_client(first_name="Вероника", last_name=f"Яши{invisible}на")
+    typed = add_client(first_name="Пётр", last_name="Шишкин")
+    assert client_ids(find(uow_factory, "Яшина")) == [pasted]
+    assert client_ids(find(uow_factory, "вероника яшина")) == [pasted]
+    assert client_ids(find(uow_factory, f"Шиш{invisible}кин")) == [typed]
+    assert client_ids(find(uow_factory, f"Пётр Шиш{invisible}кин")) == [typed]
+
+
 def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[str, int]) -> None:
     with uow_factory() as uow:
         update_client(
