@@ -6,16 +6,20 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.options import JsonFlag, LimitOption
+from hotline.cli.options import JsonFlag
 from hotline.cli.output import print_json, stdout, table
 from hotline.cli.state import cli_state
+from hotline.core.limits import MAX_LOOKUP_RESULTS
 
 
 def lookup(
     query: Annotated[
         str, typer.Argument(metavar="QUERY", help="A phone fragment, name, email, company or #ticket.")
     ],
-    limit: LimitOption = 20,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-n", min=1, max=MAX_LOOKUP_RESULTS, help="How many results at most."),
+    ] = 20,
     as_json: JsonFlag = False,
 ) -> None:
     """Find clients and tickets by phone (any format, last digits), name, email, company or ticket number."""

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from hotline.core.db import driver_connection, may_prepare
+from hotline.core.limits import MAX_LOOKUP_RESULTS
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
@@ -59,7 +60,7 @@ SHORT_WORDS_FACTOR = 5
 """How many more candidates are read when words of one or two letters are checked on them by scoring."""
 READING_SPAN = 1_000_000
 """Above any row number within one reading of the full-text match (each reads a few hundred at most)."""
-MAX_LIMIT = 500
+MAX_LIMIT = MAX_LOOKUP_RESULTS
 
 SCORE_EXACT_PHONE = 1000.0
 SCORE_TICKET_HASH = 1100.0

@@ -100,3 +100,22 @@ def test_a_number_without_country_code_is_read_in_the_configured_region(
     assert in_gb[0]["id"] == london and in_gb[0]["matched"] == "phone +442079460958"
     in_ru = json.loads(hotline(database_url, "lookup", typed, "--json").stdout)
     assert all(hit["matched"] != "phone +442079460958" for hit in in_ru)
+
+
+def test_a_limit_past_what_a_lookup_lists_is_refused(database_url: str, uow_factory) -> None:
+    """``--limit 1000`` was taken and at most 500 were listed ("500 found" of more, exit 0): the bound
+    the lookup keeps is said, exit 2."""
+    from hotline.core.search.engine import MAX_LIMIT
+
+    with uow_factory() as uow:
+        for number in range(3):
+            create_client(
+                uow, draft=ClientDraft(first_name="Anna", last_name=f"Test{number}"), default_region="RU"
+            )
+    result = hotline(database_url, "lookup", "anna", "--limit", str(MAX_LIMIT + 1), "--json")
+    assert result.exit_code == 2
+    assert f"less than or equal to {MAX_LIMIT}" in result.output
+    assert (
+        len(json.loads(hotline(database_url, "lookup", "anna", "--limit", str(MAX_LIMIT), "--json").stdout))
+        == 3
+    )
