@@ -449,6 +449,18 @@ def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[s
     assert client_ids(find(uow_factory, "acme trading")) == []
 
 
+def test_a_deleted_organisations_people_are_no_longer_found_by_its_name(
+    uow_factory: Uow, people: dict[str, int]
+) -> None:
+    """Its people's index rows kept the organisation's name: "acme" still found Ivanov, matched
+    "organisation: acme", though his card names no organisation any more."""
+    with uow_factory() as uow:
+        delete_client(uow, client_id=people["acme"])
+    assert find(uow_factory, "acme trading") == []
+    assert [hit.matched for hit in find(uow_factory, "acme")] == ["email ivan.ivanov@acme.ru"]
+    assert client_ids(find(uow_factory, "иванов")) == [people["ivanov"]]
+
+
 def test_rebuild_gives_the_same_answers(uow_factory: Uow, people: dict[str, int]) -> None:
     queries = ["ivan", "3781", "@acme.ru", "ivnaov", "Смит", "bdfyjd", "926-37"]
     before = {query: client_ids(find(uow_factory, query)) for query in queries}
