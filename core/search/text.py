@@ -21,6 +21,8 @@ _PHONE_CHARS_RE = re.compile(r"^[\d\s()\[\]+\-./~]+$")
 _DASH_LIKE = frozenset("\u2053\u2212\u223c")
 """Read as a hyphen in a number besides every dash (Unicode's Pd): the swung dash and the minus sign and
 tilde operator, which phone numbers copied from documents carry and the phone field takes."""
+_ADDRESS_RE = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
+"""A whole address in a query: ``local@domain`` between spaces, brackets, quotes, commas or a colon."""
 _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
 
 
@@ -107,7 +109,10 @@ def classify(raw: str) -> Query:
         return Query(QueryKind.EMPTY, phone)
     folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])
     if "@" in text or _looks_like_domain(text):
-        fragment = fold(text).replace(" ", "")
+        address = _ADDRESS_RE.search(fold(text))
+        # A whole address is looked for alone: what was copied around it (a From line's name and angle
+        # brackets, ``mailto:``, a full stop) is no part of it, and read into it nothing was found.
+        fragment = address.group().rstrip(".") if address else fold(text).replace(" ", "")
         fragment = "".join(ch for ch in fragment if ch.isalnum() or ch in "@.-_+")
         if len(fragment.strip("@.")) >= 1:
             return Query(QueryKind.EMAIL, text, words=folded_words, fragment=fragment)

@@ -117,6 +117,27 @@ def test_email_fragments(uow_factory: Uow, people: dict[str, int], typed: str, w
     assert people[who] in client_ids(find(uow_factory, typed))
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Иван Иванов <ivan.ivanov@acme.ru>",  # a mail's From line, copied
+        '"Ivanov, Ivan" <Ivan.Ivanov@ACME.ru>',
+        "mailto:ivan.ivanov@acme.ru",  # a link's address, copied
+        "ivan.ivanov@acme.ru.",  # the end of a sentence
+        "(ivan.ivanov@acme.ru)",
+        "ivan.ivanov@acme.ru; petrov@mail.ru",
+    ],
+)
+def test_an_address_copied_with_what_surrounds_it(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """The name and angle brackets of a From line, ``mailto:`` or a full stop were read into the address
+    (or every word had to be a name): nothing was found."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "email ivan.ivanov@acme.ru"
+
+
 def test_email_hit_says_which_address(uow_factory: Uow, people: dict[str, int]) -> None:
     hit = find(uow_factory, "petrov@")[0]
     assert (hit.id, hit.matched) == (people["petrov"], "email petrov@mail.ru")
