@@ -83,6 +83,17 @@ def test_phone_with_any_separator_the_phone_field_takes(
     assert hits[0].matched == "phone +74959263781"
 
 
+@pytest.mark.parametrize(
+    "typed", ["8 916 55", "8 916 555", "8 (916) 555-1", "8-916-555-12", "8 916 555 12 3"]
+)
+def test_a_number_being_typed_with_the_trunk_8_is_found_as_it_grows(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """In Russia a mobile is dialled 8 916 …: typed so, nothing was found until the last digit (+7 916 …
+    found it from the third), as the 8 is no digit of the stored +7 number."""
+    assert people["petrov"] in client_ids(find(uow_factory, typed))
+
+
 def test_exact_phone_ranks_first_then_suffix_then_contains(uow_factory: Uow, people: dict[str, int]) -> None:
     hits = find(uow_factory, "+7 (495) 926-37-81")
     assert hits[0].id == people["ivanov"]
