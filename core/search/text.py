@@ -21,6 +21,9 @@ _PHONE_CHARS_RE = re.compile(r"^[\d\s()\[\]+\-./~]+$")
 _DASH_LIKE = frozenset("\u2053\u2212\u223c")
 """Read as a hyphen in a number besides every dash (Unicode's Pd): the swung dash and the minus sign and
 tilde operator, which phone numbers copied from documents carry and the phone field takes."""
+_LINK_PREFIX_RE = re.compile(r"^(?:tel|callto):", re.IGNORECASE)
+_EXTENSION_RE = re.compile(r"[\s,;]*(?:доб|ext|вн|x)\.?\s*\d{1,7}\s*$", re.IGNORECASE)
+"""An extension after a number (``доб. 123``, ``ext. 45``, ``x45``): no part of the number as stored."""
 _ADDRESS_RE = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 """A whole address in a query: ``local@domain`` between spaces, brackets, quotes, commas or a colon."""
 _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
@@ -131,10 +134,11 @@ def looks_like_phone(text: str) -> bool:
 
 
 def _as_phone(text: str) -> str | None:
-    """``text`` as a phone number's characters (full-width forms as ASCII, any dash as ``-``), or None
-    when it holds anything else: a number with the separators the phone field takes is a phone here too
-    (``+7 495 926–37–81``, copied with a document's en dashes, was read as words and found nothing)."""
-    normal = unicodedata.normalize("NFKC", text)
+    """``text`` as a phone number's characters (full-width forms as ASCII, any dash as ``-``, without a
+    link's ``tel:`` or an extension), or None when it holds anything else: a number as the phone field
+    takes it is a phone here too (``+7 495 926–37–81``, copied with a document's en dashes, or
+    ``… доб. 123``, were read as words and found nothing)."""
+    normal = _EXTENSION_RE.sub("", _LINK_PREFIX_RE.sub("", unicodedata.normalize("NFKC", text)))
     normal = "".join(
         "-" if char in _DASH_LIKE or unicodedata.category(char) == "Pd" else char for char in normal
     )

@@ -84,6 +84,28 @@ def test_phone_with_any_separator_the_phone_field_takes(
 
 
 @pytest.mark.parametrize(
+    "typed",
+    [
+        "tel:+74959263781",  # a link's address, copied
+        "TEL:+7-495-926-37-81",
+        "callto:84959263781",
+        "+7 (495) 926-37-81 доб. 123",  # an extension, which the phone field drops too
+        "+7 (495) 926-37-81, доб.123",
+        "+7 495 926 37 81 ext. 45",
+        "8 495 926 37 81 x45",
+    ],
+)
+def test_a_number_copied_with_a_link_prefix_or_an_extension(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """The client form stores such a number as the number (the extension is no part of E.164); looked
+    up, the words around it made it a name query: nothing found."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "phone +74959263781"
+
+
+@pytest.mark.parametrize(
     "typed", ["8 916 55", "8 916 555", "8 (916) 555-1", "8-916-555-12", "8 916 555 12 3"]
 )
 def test_a_number_being_typed_with_the_trunk_8_is_found_as_it_grows(
