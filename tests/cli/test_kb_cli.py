@@ -106,6 +106,14 @@ def test_missing_article_is_exit_2(database_url: str) -> None:
     assert hotline(database_url, "kb", "show", "no/such").exit_code == 2
 
 
+def test_an_article_named_in_bytes_that_are_not_utf8_is_not_found(database_url: str) -> None:
+    """``kb show $'\\xff'`` (a shell's undecodable bytes reach Python as lone surrogates) was a traceback
+    (UnicodeEncodeError, exit 1): no slug can hold them, so no such article, exit 2."""
+    result = hotline(database_url, "kb", "show", "ru/\udcff\udcfe")
+    assert result.exit_code == 2, result.output
+    assert "no knowledge-base article 'ru/\\udcff\\udcfe'" in result.stderr
+
+
 def test_untrusted_titles_are_not_markup(database_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()
