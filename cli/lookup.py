@@ -23,8 +23,11 @@ def lookup(
     as_json: JsonFlag = False,
 ) -> None:
     """Find clients and tickets by phone (any format, last digits), name, email, company or ticket number."""
+    from hotline.core.errors import InvalidInput
     from hotline.core.search import lookup as find
 
+    if not query.strip():  # an unset shell variable: "[]", exit 0, said "no such client" to a script
+        raise InvalidInput("nothing to look up: give a phone, name, email or #ticket", where="QUERY")
     state = cli_state()
     with state.uow(readonly=True) as uow:
         hits = find(uow.session, query, limit=limit, default_region=state.settings.default_region)

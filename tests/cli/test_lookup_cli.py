@@ -72,11 +72,21 @@ def test_table_shows_untrusted_names_as_text(database_url: str, clients: dict[st
     assert "2 found" not in result.stdout
 
 
-@pytest.mark.parametrize("typed", ["", "'", "%", "NEAR(", "(((", "🙂", "x" * 10_000])
+@pytest.mark.parametrize("typed", ["'", "%", "NEAR(", "(((", "🙂", "x" * 10_000])
 def test_bad_input_is_no_error(database_url: str, clients: dict[str, int], typed: str) -> None:
     result = hotline(database_url, "lookup", typed, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "\t\n"])
+def test_a_blank_query_is_bad_usage(database_url: str, clients: dict[str, int], typed: str) -> None:
+    """``lookup "$PHONE" --json`` with the variable unset said ``[]``, exit 0: "no such client" for a
+    lookup that asked nothing (a script then created the caller again). Bad usage naming QUERY."""
+    result = hotline(database_url, "lookup", typed, "--json")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "QUERY: nothing to look up" in result.stderr
 
 
 def test_transliteration_from_the_command_line(database_url: str, clients: dict[str, int]) -> None:
