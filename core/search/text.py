@@ -26,6 +26,7 @@ _EXTENSION_RE = re.compile(r"[\s,;]*(?:доб|ext|вн|x)\.?\s*\d{1,7}\s*$", re.
 """An extension after a number (``доб. 123``, ``ext. 45``, ``x45``): no part of the number as stored."""
 _ADDRESS_RE = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 """A whole address in a query: ``local@domain`` between spaces, brackets, quotes, commas or a colon."""
+_MAILTO_RE = re.compile(r"mailto:", re.IGNORECASE)
 _TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
 
 
@@ -112,10 +113,10 @@ def classify(raw: str) -> Query:
         return Query(QueryKind.EMPTY, phone)
     folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])
     if "@" in text or _looks_like_domain(text):
-        address = _ADDRESS_RE.search(fold(text))
+        address = address_and_rest(fold(text))
         # A whole address is looked for alone: what was copied around it (a From line's name and angle
         # brackets, ``mailto:``, a full stop) is no part of it, and read into it nothing was found.
-        fragment = address.group().rstrip(".") if address else fold(text).replace(" ", "")
+        fragment = address[0] if address else fold(text).replace(" ", "")
         fragment = "".join(ch for ch in fragment if ch.isalnum() or ch in "@.-_+")
         if len(fragment.strip("@.")) >= 1:
             return Query(QueryKind.EMAIL, text, words=folded_words, fragment=fragment)
@@ -124,6 +125,16 @@ def classify(raw: str) -> Query:
     if sum(len(word) for word in folded_words) <= 2:
         return Query(QueryKind.SHORT, text, words=folded_words)
     return Query(QueryKind.WORDS, text, words=folded_words)
+
+
+def address_and_rest(text: str) -> tuple[str, str] | None:
+    """The first whole address in ``text`` (as written, trailing dots dropped) and what was around it,
+    quotes, brackets and ``mailto:`` trimmed (a From line's name), or None when it holds no address."""
+    match = _ADDRESS_RE.search(text)
+    if match is None:
+        return None
+    rest = _MAILTO_RE.sub(" ", f"{text[: match.start()]} {text[match.end() :]}")
+    return match.group().rstrip("."), " ".join(rest.split()).strip(" <>\"'(),;:[].")
 
 
 def looks_like_phone(text: str) -> bool:

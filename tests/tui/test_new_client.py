@@ -23,6 +23,10 @@ from tests.tui.test_type_ahead_flows import slowed
         ("\uff18\uff19\uff11\uff12 345 67 89", {"phone": "\uff18\uff19\uff11\uff12 345 67 89"}),
         ("Ivan Petrov", {"name": "Ivan Petrov"}),
         ("ivan@example.com", {"email": "ivan@example.com"}),
+        ("Иван Иванов <Ivan@Example.com>", {"name": "Иван Иванов", "email": "Ivan@Example.com"}),  # From line
+        ('"Ivanov, Ivan" <ivan@example.com>', {"name": "Ivanov, Ivan", "email": "ivan@example.com"}),
+        ("mailto:ivan@example.com", {"email": "ivan@example.com"}),
+        ("ivan@example.com.", {"email": "ivan@example.com"}),
         ("Room 101", {"name": "Room 101"}),
         ("  ", {}),
     ],
