@@ -188,7 +188,6 @@ def test_an_invisible_character_inside_a_word_breaks_no_word(
             result = search_articles(uow, query=query)
         assert [hit.slug for hit in result.hits] == [slug], query
         (start, end), *_ = result.hits[0].snippet.spans
-        highlighted = result.hits[0].snippet.text[
-            start:end
-        ]  # the whole word (shown on one line, a joiner as a space)
+        # the whole word is highlighted (the snippet is one line: a joiner shows as a space)
+        highlighted = result.hits[0].snippet.text[start:end]
         assert highlighted.replace(invisible, "").replace(" ", "") in {"Перезагрузите", "розетки"}
