@@ -94,9 +94,9 @@ class Query:
 def classify(raw: str) -> Query:
     """Classify what the operator typed.
 
-    ``#1234`` is a ticket; only digits and phone punctuation is a phone (and, when short enough, a ticket
-    number as well); anything with ``@`` or a dotted domain is an email fragment; one or two characters in
-    all is a short prefix; the rest is words.
+    ``#1234`` is a ticket; only digits and phone punctuation is a phone (and digits alone, when short
+    enough, a ticket number as well); anything with ``@`` or a dotted domain is an email fragment; one or
+    two characters in all is a short prefix; the rest is words.
     """
     text = strip_controls(raw[:MAX_QUERY_CHARS]).strip()
     if not text:
@@ -108,7 +108,9 @@ def classify(raw: str) -> Query:
     if phone is not None:
         digits = digits_of(phone)
         if digits:
-            number = int(digits) if len(digits) <= 12 else None
+            # Digits alone may be a ticket's number too; a plus, brackets or separators are a phone's
+            # (the first keys of "+7 916 …" listed ticket #7, and Enter opened it).
+            number = int(digits) if len(digits) <= 12 and phone == digits else None
             return Query(QueryKind.PHONE, phone, digits=digits, ticket_number=number)
         return Query(QueryKind.EMPTY, phone)
     folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])
