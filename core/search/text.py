@@ -108,9 +108,10 @@ def classify(raw: str) -> Query:
     if phone is not None:
         digits = digits_of(phone)
         if digits:
-            # Digits alone may be a ticket's number too; a plus, brackets or separators are a phone's
-            # (the first keys of "+7 916 …" listed ticket #7, and Enter opened it).
-            number = int(digits) if len(digits) <= 12 and phone == digits else None
+            # Digits alone may be a ticket's number too; a plus, brackets, separators or leading zeros
+            # are a phone's (the first keys of "+7 916 …" listed ticket #7, and Enter opened it).
+            ticket = len(digits) <= 12 and phone == digits and not digits.startswith("0")
+            number = int(digits) if ticket else None
             return Query(QueryKind.PHONE, phone, digits=digits, ticket_number=number)
         return Query(QueryKind.EMPTY, phone)
     folded_words = tuple(word[:MAX_WORD_CHARS] for word in words(text)[:MAX_QUERY_WORDS])

@@ -136,12 +136,13 @@ def test_ticket_number(uow_factory: Uow, people: dict[str, int], add_ticket) -> 
     assert find(uow_factory, "#99999") == []
 
 
-@pytest.mark.parametrize("typed", ["+7", "+7 9", "8 (1", "+1234", "12-34", "8 (123) 4"])
+@pytest.mark.parametrize("typed", ["+7", "+7 9", "8 (1", "+1234", "12-34", "8 (123) 4", "0079", "0000007"])
 def test_a_number_being_typed_as_a_phone_is_no_ticket_number(
     uow_factory: Uow, add_ticket, typed: str
 ) -> None:
     """The first keys of '+7 916 …' listed ticket #7 (then #79), Enter opened it: a plus, brackets or
-    separators are a phone's, never a ticket number's (a bare number still is both, and #N a ticket)."""
+    separators are a phone's, never a ticket number's, nor are leading zeros (0000007, a number's last
+    digits, listed ticket #7 first). A bare number still is both, and #N a ticket."""
     for number in (7, 79, 81, 1234, 34, 81234):
         add_ticket(number)
     assert [hit for hit in find(uow_factory, typed) if hit.kind == "ticket"] == []
