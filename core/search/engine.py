@@ -534,7 +534,7 @@ class _Search:
         options = [WordOption("word", word, prefix=True, level=LEVEL_EXACT)]
         if short:
             return options
-        for key in query_skeletons(word):
+        for key in () if _held_down(word) else query_skeletons(word):
             if key:
                 options.append(WordOption("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
         if not (forced or typos) or not correctable(word):
@@ -929,7 +929,17 @@ def _exists_sql(options: list[WordOption], *, tag: str) -> tuple[str, dict[str, 
 
 def _typed_forms(word: str) -> frozenset[str]:
     """The forms a typed word is corrected from: as typed and its spelling-blind key."""
-    return frozenset(form for form in (word, skeleton(word)) if form)
+    return frozenset(form for form in (word, "" if _held_down(word) else skeleton(word)) if form)
+
+
+_HELD_DOWN_RE = re.compile(r"(.)\1{3,}")
+
+
+def _held_down(word: str) -> bool:
+    """Four or more of one letter in a row (a key held down, gibberish): no name is spelt so. Its key
+    would be that one letter ('ааааа' is 'a'), a prefix of every name beginning with it, so such a word
+    is read as typed only ('ооо', three, is still a company's form)."""
+    return _HELD_DOWN_RE.search(word) is not None
 
 
 def _pick_corrections(typed: frozenset[str], terms: set[str]) -> list[str]:

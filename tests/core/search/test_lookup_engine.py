@@ -440,6 +440,20 @@ def lookup_sending(uow_factory: Uow, typed: str) -> tuple[list[Hit], list[str]]:
     return hits, sent
 
 
+def test_a_letter_held_down_finds_nobody(uow_factory: Uow, add_client) -> None:
+    """'ааааа', 'xxxxxxxx' (a key held down, or gibberish) listed clients at random as transliterations:
+    a run of one letter is one letter in the spelling-blind key, which as a prefix began every name with
+    that letter (and Enter opened one of them instead of the new-client form). 'ООО' is still a word."""
+    initials = add_client(first_name="Jane", middle_name="A.", last_name="Fuller")
+    add_client(first_name="Захар", last_name="Черкасов")
+    romashka = add_client(kind="organisation", name="ООО Ромашка")
+    for typed in ["ааааа", "aaaaaaa", "xxxxxxxx", "zzzzzz", "ёёёёёё", "чччч"]:
+        assert find(uow_factory, typed) == [], typed
+    assert client_ids(find(uow_factory, "ooo romashka")) == [romashka]
+    assert client_ids(find(uow_factory, "ооо ромашка")) == [romashka]
+    assert client_ids(find(uow_factory, "jane a")) == [initials]
+
+
 @pytest.mark.parametrize(("typed", "who"), [("bdfyjd", "ivanov"), ("Зуекщм", "petrov"), ("cvbn", "smith")])
 def test_wrong_keyboard_layout(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
     hits = find(uow_factory, typed)
