@@ -30,7 +30,11 @@ def lookup(
         raise InvalidInput("nothing to look up: give a phone, name, email or #ticket", where="QUERY")
     state = cli_state()
     with state.uow(readonly=True) as uow:
-        hits = find(uow.session, query, limit=limit, default_region=state.settings.default_region)
+        # One more than asked says whether the list is all there is ("20 found" of more was a silent cut).
+        asked = min(limit + 1, MAX_LOOKUP_RESULTS)
+        hits = find(uow.session, query, limit=asked, default_region=state.settings.default_region)
+    more = len(hits) > limit
+    hits = hits[:limit]
     if as_json:
         print_json([hit.as_json() for hit in hits])
         return
@@ -38,4 +42,7 @@ def lookup(
         (hit.kind, f"#{hit.id}" if hit.kind == "ticket" else hit.id, hit.title, hit.subtitle, hit.matched)
         for hit in hits
     ]
-    stdout().print(table(f"{len(hits)} found", ["kind", "id", "name", "details", "matched"], rows))
+    title = f"the best {len(hits)} of more: --limit N for more" if more else f"{len(hits)} found"
+    if len(hits) == MAX_LOOKUP_RESULTS:
+        title = f"{len(hits)} found, the most a lookup lists: there may be more"
+    stdout().print(table(title, ["kind", "id", "name", "details", "matched"], rows))

@@ -129,3 +129,18 @@ def test_a_limit_past_what_a_lookup_lists_is_refused(database_url: str, uow_fact
         len(json.loads(hotline(database_url, "lookup", "anna", "--limit", str(MAX_LIMIT), "--json").stdout))
         == 3
     )
+
+
+def test_the_table_says_when_more_match_than_it_lists(database_url: str, uow_factory) -> None:
+    """With more matches than --limit the title said "2 found", as if there were two."""
+    with uow_factory() as uow:
+        for number in range(3):
+            create_client(
+                uow, draft=ClientDraft(first_name="Anna", last_name=f"Test{number}"), default_region="RU"
+            )
+    cut = hotline(database_url, "lookup", "anna", "--limit", "2")
+    assert cut.exit_code == 0, cut.output
+    assert "2 found" not in cut.stdout
+    assert "the best 2 of more: --limit N for more" in cut.stdout
+    whole = hotline(database_url, "lookup", "anna", "--limit", "3")
+    assert "3 found" in whole.stdout and "--limit" not in whole.stdout
