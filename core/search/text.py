@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hotline.core.phones import digits_of
+from hotline.core.text import without_escape_sequences
 
 MAX_QUERY_CHARS = 200
 """A longer paste is cut here: nobody types more, and it bounds the work a query can cause."""
@@ -98,7 +99,8 @@ def classify(raw: str) -> Query:
     enough, a ticket number as well); anything with ``@`` or a dotted domain is an email fragment; one or
     two characters in all is a short prefix; the rest is words.
     """
-    text = strip_controls(raw[:MAX_QUERY_CHARS]).strip()
+    # (a name copied from a coloured terminal: its escapes' letters were read as words, '[31m' as '31m')
+    text = strip_controls(without_escape_sequences(raw[:MAX_QUERY_CHARS])).strip()
     if not text:
         return Query(QueryKind.EMPTY, text)
     ticket = _TICKET_RE.match(text)

@@ -568,6 +568,15 @@ def test_bad_input_never_fails(uow_factory: Uow, people: dict[str, int], typed: 
         assert uow.session.get(Client, people["ivanov"]) is not None
 
 
+@pytest.mark.parametrize("typed", ["\x1b[1;31mПетров\x1b[0m", "\x1b]8;;https://x\x1b\\Petrov\x1b]8;;\x1b\\"])
+def test_a_query_pasted_with_terminal_colours_is_its_text(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """A name copied from a coloured terminal kept its escape sequences' letters ('[1;31m' read as the
+    word '31m', '8;;https://x' as others): nobody found."""
+    assert client_ids(find(uow_factory, typed)) == [people["petrov"]]
+
+
 def test_wildcards_are_not_wildcards(uow_factory: Uow, people: dict[str, int]) -> None:
     assert find(uow_factory, "%") == []
     assert find(uow_factory, "_@%") == []
