@@ -28,7 +28,8 @@ _EXTENSION_RE = re.compile(r"[\s,;]*(?:доб|ext|вн|x)\.?\s*\d{1,7}\s*$", re.
 _ADDRESS_RE = re.compile(r"[^\s<>\"'(),;:\[\]]+@[^\s<>\"'(),;:\[\]]+")
 """A whole address in a query: ``local@domain`` between spaces, brackets, quotes, commas or a colon."""
 _MAILTO_RE = re.compile(r"mailto:", re.IGNORECASE)
-_TICKET_RE = re.compile(r"^#\s*(\d{1,12})$")
+_TICKET_RE = re.compile(r"^[#№]\s*(\d{1,12})$")
+"""``#1234``, or ``№1234``: Shift+3 on the Russian layout (the lookup reads names on the wrong layout too)."""
 
 
 def fold(text: str) -> str:

@@ -136,6 +136,14 @@ def test_ticket_number(uow_factory: Uow, people: dict[str, int], add_ticket) -> 
     assert find(uow_factory, "#99999") == []
 
 
+@pytest.mark.parametrize("typed", ["№1234", "№ 1234", "#1234"])
+def test_a_ticket_number_typed_on_the_russian_layout(uow_factory: Uow, add_ticket, typed: str) -> None:
+    """Shift+3 on the Russian layout is '№', not '#': '№1234' was read as the word 'no1234' and found
+    nothing, though the lookup reads every name typed on the wrong layout."""
+    add_ticket(1234)
+    assert [(hit.kind, hit.id) for hit in find(uow_factory, typed)] == [("ticket", 1234)]
+
+
 @pytest.mark.parametrize("typed", ["+7", "+7 9", "8 (1", "+1234", "12-34", "8 (123) 4", "0079", "0000007"])
 def test_a_number_being_typed_as_a_phone_is_no_ticket_number(
     uow_factory: Uow, add_ticket, typed: str
