@@ -300,6 +300,8 @@ class _Search:
                 swapped = classify(swap_layout(query.text))
                 if swapped.kind in (QueryKind.WORDS, QueryKind.SHORT):
                     self.find_words(found, swapped.words, factor=LAYOUT_FACTOR, note="keyboard layout")
+                elif swapped.kind is QueryKind.EMAIL:  # 'зуекщм"ьфшдюкг' is petrov@mail.ru
+                    self.find_email(found, swapped.fragment)
             if not found.clients and query.kind is QueryKind.WORDS:
                 self.find_words(found, query.words, typos=True)
             if not found.clients and query.kind is QueryKind.WORDS and len(query.words) > 1:

@@ -469,6 +469,24 @@ def test_wrong_keyboard_layout(uow_factory: Uow, people: dict[str, int], typed: 
     assert "keyboard layout" in hits[0].matched
 
 
+@pytest.mark.parametrize(
+    ("typed", "who", "address"),
+    [
+        ('зуекщм"ьфшдюкг', "petrov", "petrov@mail.ru"),  # petrov@mail.ru with the Russian layout on
+        ('оы"учфьзду', "smith", "js@example.com"),  # being typed
+        ('"фсьуюкг', "acme", "info@acme.ru"),
+    ],
+)
+def test_an_address_typed_on_the_wrong_layout(
+    uow_factory: Uow, people: dict[str, int], typed: str, who: str, address: str
+) -> None:
+    """Shift+2 is '"' on the Russian layout, where it is '@' on QWERTY: an address typed with the wrong
+    layout on found nobody (only names were read on the other layout)."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people[who]]
+    assert hits[0].matched == f"email {address}"
+
+
 def test_ranking_exact_then_prefix_then_translit_then_typo(uow_factory: Uow, add_client) -> None:
     exact = add_client(first_name="Ivan", last_name="Sidor")
     prefix = add_client(first_name="Ivan", last_name="Sidorenko")
