@@ -137,15 +137,19 @@ def _print_hits(hits: list[SearchHit]) -> None:
 
 @app.command()
 def show(
-    article: Annotated[str, typer.Argument(help="The article's id or slug.")],
+    article: Annotated[str, typer.Argument(metavar="ARTICLE", help="The article's id or slug.")],
     raw: Annotated[bool, typer.Option("--raw", help="Print the Markdown as it is, not rendered.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Show one article, rendered as Markdown."""
     from hotline.cli.state import cli_state
+    from hotline.core.errors import InvalidInput
     from hotline.core.services.kb import get_article
     from hotline.core.text import printable
 
+    article = article.strip()  # slugs are stored without the spaces around them
+    if not article:
+        raise InvalidInput("a blank article: give its id or slug", where="ARTICLE")
     with cli_state().uow(readonly=True) as uow:
         found = (
             get_article(uow, article_id=int(article))

@@ -8,3 +8,8 @@ MAX_ID = 2**31 - 1
 def fits_id(value: int) -> bool:
     """True when ``value`` can be an id: PostgreSQL refuses a larger one as a database error."""
     return 1 <= value <= MAX_ID
+
+
+MAX_LOOKUP_RESULTS = 500
+"""The most lines one lookup lists (each reads three times as many candidates): a face asking for more
+is refused, not cut."""

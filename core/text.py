@@ -15,6 +15,11 @@ from hotline.core.errors import InvalidInput
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 
 
+def without_escape_sequences(text: str) -> str:
+    """``text`` without terminal escape sequences, whole (colours, links), as ``printable`` drops them."""
+    return _ESCAPE_SEQUENCE.sub("", text) if "\x1b" in text else text
+
+
 def printable(text: str | None, *, multiline: bool = False) -> str:
     """``text`` with escape sequences removed and every other control character dropped.
 
@@ -22,7 +27,7 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
     """
     if not text:
         return ""
-    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = without_escape_sequences(text)
     kept = []
     for char in text:
         if char in "\n\t" and multiline:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hotline.core.kb.query import Term
-from hotline.core.kb.text import normalise_word, stem
+from hotline.core.kb.text import WORD_TAIL, normalise_word, stem
 
 SNIPPET_CHARS = 180
 CONTEXT_CHARS = 40  # shown before the first match of a snippet
@@ -53,7 +53,7 @@ def _candidate_pattern(forms: list[str]) -> re.Pattern[str] | None:
     alternatives = "|".join(
         "".join("[её]" if char == "е" else re.escape(char) for char in start) for start in starts
     )
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?:[^\W_]|[\u0300-\u036f])*", re.IGNORECASE)
+    return re.compile(rf"(?<![^\W_])(?:{alternatives}){WORD_TAIL}", re.IGNORECASE)
 
 
 class Matcher:

@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import snowballstemmer
 
-# Letters and digits (no underscore), with any combining marks that follow a letter; every stem is made of
-# letters and digits only, so SQLite's unicode61 tokenizer splits the stemmed text exactly as we do.
-WORD_RE = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f])*")
+# Letters and digits (no underscore), with any combining marks that follow a letter and the invisible
+# characters a pasted web page leaves inside words (soft hyphens, zero-width joiners and non-joiners, word
+# joiners: they cut "Пере<SHY>загрузите" in two; a zero-width space is a break between words); every stem
+# is made of letters and digits only, so SQLite's unicode61 tokenizer splits the stemmed text as we do.
+WORD_TAIL = r"(?:[^\W_]|[\u0300-\u036f\u00ad\u200c\u200d\u2060\ufeff])*"
+"""What may follow a word's first letter or digit in it (``snippets`` finds words by their start with it)."""
+WORD_RE = re.compile(r"[^\W_]" + WORD_TAIL)
 _LETTERS_RE = re.compile(r"[^\W_]+")
 MAX_WORD_CHARS = 100  # longer "words" (hashes, base64) are cut alike in the index and in queries
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")

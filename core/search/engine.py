@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from hotline.core.db import driver_connection, may_prepare
+from hotline.core.limits import MAX_LOOKUP_RESULTS
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
 from hotline.core.search.matching import (
@@ -59,7 +60,7 @@ SHORT_WORDS_FACTOR = 5
 """How many more candidates are read when words of one or two letters are checked on them by scoring."""
 READING_SPAN = 1_000_000
 """Above any row number within one reading of the full-text match (each reads a few hundred at most)."""
-MAX_LIMIT = 500
+MAX_LIMIT = MAX_LOOKUP_RESULTS
 
 SCORE_EXACT_PHONE = 1000.0
 SCORE_TICKET_HASH = 1100.0
@@ -299,6 +300,8 @@ class _Search:
                 swapped = classify(swap_layout(query.text))
                 if swapped.kind in (QueryKind.WORDS, QueryKind.SHORT):
                     self.find_words(found, swapped.words, factor=LAYOUT_FACTOR, note="keyboard layout")
+                elif swapped.kind is QueryKind.EMAIL:  # 'зуекщм"ьфшдюкг' is petrov@mail.ru
+                    self.find_email(found, swapped.fragment)
             if not found.clients and query.kind is QueryKind.WORDS:
                 self.find_words(found, query.words, typos=True)
             if not found.clients and query.kind is QueryKind.WORDS and len(query.words) > 1:
@@ -533,7 +536,7 @@ class _Search:
         options = [WordOption("word", word, prefix=True, level=LEVEL_EXACT)]
         if short:
             return options
-        for key in query_skeletons(word):
+        for key in () if _held_down(word) else query_skeletons(word):
             if key:
                 options.append(WordOption("wkey", key, prefix=True, level=LEVEL_TRANSLIT))
         if not (forced or typos) or not correctable(word):
@@ -928,7 +931,17 @@ def _exists_sql(options: list[WordOption], *, tag: str) -> tuple[str, dict[str, 
 
 def _typed_forms(word: str) -> frozenset[str]:
     """The forms a typed word is corrected from: as typed and its spelling-blind key."""
-    return frozenset(form for form in (word, skeleton(word)) if form)
+    return frozenset(form for form in (word, "" if _held_down(word) else skeleton(word)) if form)
+
+
+_HELD_DOWN_RE = re.compile(r"(.)\1{3,}")
+
+
+def _held_down(word: str) -> bool:
+    """Four or more of one letter in a row (a key held down, gibberish): no name is spelt so. Its key
+    would be that one letter ('ааааа' is 'a'), a prefix of every name beginning with it, so such a word
+    is read as typed only ('ооо', three, is still a company's form)."""
+    return _HELD_DOWN_RE.search(word) is not None
 
 
 def _pick_corrections(typed: frozenset[str], terms: set[str]) -> list[str]:

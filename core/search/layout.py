@@ -11,7 +11,9 @@ _QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./~QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>?
 _JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю.ЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,"
 
 _TO_RUSSIAN = str.maketrans(_QWERTY, _JCUKEN)
-_TO_ENGLISH = str.maketrans(_JCUKEN, _QWERTY)
+_TO_ENGLISH = str.maketrans(_JCUKEN, _QWERTY) | str.maketrans({'"': "@", "№": "#"})
+"""(Shift+2 and Shift+3 type ``"`` and ``№`` on ЙЦУКЕН, ``@`` and ``#`` on QWERTY: an address or a ticket
+typed with the Russian layout on.)"""
 _RUSSIAN_LETTERS = set("ёйцукенгшщзхъфывапролджэячсмитьбюЁЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from hotline.core.phones import dials_8_for_plus_7
+
 MIN_SUFFIX_DIGITS = 3
 MIN_CONTAINS_DIGITS = 4
 MAX_PHONE_DIGITS = 20
@@ -41,8 +43,9 @@ def exact_forms(typed: str, digits: str, *, region: str) -> list[str]:
 
 
 def suffix_forms(typed: str, digits: str, *, region: str) -> list[str]:
-    """Digit strings a stored number may end with: as typed, and the national number when a trunk prefix
-    (``8`` in Russia) or a country code was typed."""
+    """Digit strings a stored number may end with (or contain): as typed, and the national number when a
+    trunk prefix (``8`` in Russia) or a country code was typed; for the beginning of a number typed with
+    that ``8``, the same digits after ``7``."""
     if len(digits) < MIN_SUFFIX_DIGITS:
         return []
     forms = [digits[:MAX_PHONE_DIGITS]]
@@ -51,4 +54,20 @@ def suffix_forms(typed: str, digits: str, *, region: str) -> list[str]:
         national = str(parsed.national_number)
         if national not in forms:
             forms.append(national)
+    elif _trunk_8_begun(typed, digits, region=region):
+        # 8 916 555 (a number still being typed, dialled as in Russia): the stored +7 916 555… contains
+        # 7916555, not 8916555; nothing was found until the number was whole.
+        forms.append("7" + digits[1:])
     return forms
+
+
+def _trunk_8_begun(typed: str, digits: str, *, region: str) -> bool:
+    """Whether the digits are the beginning of a national number dialled with the trunk prefix 8 in a
+    region where that stands for +7: five digits or more (fewer are more likely a number's last ones),
+    no ``+`` typed."""
+    return (
+        digits.startswith("8")
+        and 5 <= len(digits) <= 11
+        and not typed.strip().startswith("+")
+        and dials_8_for_plus_7(region)
+    )

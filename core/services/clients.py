@@ -182,9 +182,12 @@ def delete_client(uow: UnitOfWork, *, client_id: int) -> None:
     """Delete a client with its contact points and interactions (tickets stay, unlinked)."""
     client = get_client(uow, client_id=client_id)
     before = _full_snapshot(uow, client)
+    # An organisation's people: their index rows carry its name, and once it is gone (their link set to
+    # NULL) nothing leads the reindex to them; "acme" kept finding them by a name their cards no longer show.
+    people = uow.session.exec(select(Client.id).where(col(Client.organisation_id) == client_id)).all()
     uow.session.delete(client)
     uow.session.flush()
-    reindex_clients(uow.session, [client_id])
+    reindex_clients(uow.session, [client_id, *people])
     record_audit(uow, action="client.delete", entity="client", entity_id=client_id, before=before)
 
 

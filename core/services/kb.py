@@ -239,7 +239,9 @@ def get_article(
     article = None
     if article_id is not None:
         article = uow.session.get(KbArticle, article_id)
-    elif slug is not None:
+    elif slug is not None and not any("\ud800" <= char <= "\udfff" for char in slug):
+        # (no stored slug holds a lone surrogate, a shell's undecodable byte: such a slug could not even be
+        # sent to the database, and was a UnicodeEncodeError)
         article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
     if article is None:
         raise NotFound(f"no knowledge-base article {article_id if article_id is not None else slug!r}")

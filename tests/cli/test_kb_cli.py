@@ -106,6 +106,28 @@ def test_missing_article_is_exit_2(database_url: str) -> None:
     assert hotline(database_url, "kb", "show", "no/such").exit_code == 2
 
 
+def test_an_article_named_with_spaces_around_it_is_that_article(database_url: str, tmp_path: Path) -> None:
+    """Slugs are stored without the spaces around them: ``kb show ' en/3-toner'`` (or an id pasted with a
+    space) was "no knowledge-base article", exit 2. A blank one is bad usage naming ARTICLE."""
+    imported(database_url, write_corpus(tmp_path / "kb"))
+    toner = json.loads(hotline(database_url, "kb", "show", "en/3-toner", "--json").stdout)
+    for typed in [" en/3-toner", "en/3-toner\t", f" {toner['id']} "]:
+        result = hotline(database_url, "kb", "show", typed, "--json")
+        assert result.exit_code == 0, (typed, result.output)
+        assert json.loads(result.stdout)["slug"] == "en/3-toner"
+    blank = hotline(database_url, "kb", "show", "  ")
+    assert blank.exit_code == 2
+    assert "ARTICLE: " in blank.stderr
+
+
+def test_an_article_named_in_bytes_that_are_not_utf8_is_not_found(database_url: str) -> None:
+    """``kb show $'\\xff'`` (a shell's undecodable bytes reach Python as lone surrogates) was a traceback
+    (UnicodeEncodeError, exit 1): no slug can hold them, so no such article, exit 2."""
+    result = hotline(database_url, "kb", "show", "ru/\udcff\udcfe")
+    assert result.exit_code == 2, result.output
+    assert "no knowledge-base article 'ru/\\udcff\\udcfe'" in result.stderr
+
+
 def test_untrusted_titles_are_not_markup(database_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     folder.mkdir()

@@ -72,11 +72,21 @@ def test_table_shows_untrusted_names_as_text(database_url: str, clients: dict[st
     assert "2 found" not in result.stdout
 
 
-@pytest.mark.parametrize("typed", ["", "'", "%", "NEAR(", "(((", "🙂", "x" * 10_000])
+@pytest.mark.parametrize("typed", ["'", "%", "NEAR(", "(((", "🙂", "x" * 10_000])
 def test_bad_input_is_no_error(database_url: str, clients: dict[str, int], typed: str) -> None:
     result = hotline(database_url, "lookup", typed, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "\t\n"])
+def test_a_blank_query_is_bad_usage(database_url: str, clients: dict[str, int], typed: str) -> None:
+    """``lookup "$PHONE" --json`` with the variable unset said ``[]``, exit 0: "no such client" for a
+    lookup that asked nothing (a script then created the caller again). Bad usage naming QUERY."""
+    result = hotline(database_url, "lookup", typed, "--json")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "QUERY: nothing to look up" in result.stderr
 
 
 def test_transliteration_from_the_command_line(database_url: str, clients: dict[str, int]) -> None:
@@ -100,3 +110,37 @@ def test_a_number_without_country_code_is_read_in_the_configured_region(
     assert in_gb[0]["id"] == london and in_gb[0]["matched"] == "phone +442079460958"
     in_ru = json.loads(hotline(database_url, "lookup", typed, "--json").stdout)
     assert all(hit["matched"] != "phone +442079460958" for hit in in_ru)
+
+
+def test_a_limit_past_what_a_lookup_lists_is_refused(database_url: str, uow_factory) -> None:
+    """``--limit 1000`` was taken and at most 500 were listed ("500 found" of more, exit 0): the bound
+    the lookup keeps is said, exit 2."""
+    from hotline.core.search.engine import MAX_LIMIT
+
+    with uow_factory() as uow:
+        for number in range(3):
+            create_client(
+                uow, draft=ClientDraft(first_name="Anna", last_name=f"Test{number}"), default_region="RU"
+            )
+    result = hotline(database_url, "lookup", "anna", "--limit", str(MAX_LIMIT + 1), "--json")
+    assert result.exit_code == 2
+    assert f"less than or equal to {MAX_LIMIT}" in result.output
+    assert (
+        len(json.loads(hotline(database_url, "lookup", "anna", "--limit", str(MAX_LIMIT), "--json").stdout))
+        == 3
+    )
+
+
+def test_the_table_says_when_more_match_than_it_lists(database_url: str, uow_factory) -> None:
+    """With more matches than --limit the title said "2 found", as if there were two."""
+    with uow_factory() as uow:
+        for number in range(3):
+            create_client(
+                uow, draft=ClientDraft(first_name="Anna", last_name=f"Test{number}"), default_region="RU"
+            )
+    cut = hotline(database_url, "lookup", "anna", "--limit", "2")
+    assert cut.exit_code == 0, cut.output
+    assert "2 found" not in cut.stdout
+    assert "the best 2 of more: --limit N for more" in cut.stdout
+    whole = hotline(database_url, "lookup", "anna", "--limit", "3")
+    assert "3 found" in whole.stdout and "--limit" not in whole.stdout

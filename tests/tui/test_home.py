@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from hotline.tui.screens.client_card import ClientCardScreen
@@ -72,6 +73,22 @@ async def test_no_hit_offers_new_client_prefilled(world, console, settle, typed,
         await settle(pilot)
         assert isinstance(app.screen, NewClientScreen)
         assert app.screen.query_one(field, Input).value == expected
+
+
+async def test_a_number_pasted_with_a_documents_dashes_is_the_new_clients_phone(world, console, settle):
+    """Copied from a page or a document, a number has en dashes: no hit, Enter, and it is in Phones
+    (it was put in Name)."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.post_message(events.Paste("+7 999 000\u201311\u201322"))
+        await settle(pilot)
+        assert app.screen.query_one(LookupResults).hits == []
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        assert app.screen.query_one("#phones", Input).value == "+7 999 000\u201311\u201322"
+        assert app.screen.query_one("#name", Input).value == ""
 
 
 async def test_arrow_keys_move_the_highlight(world, console, settle):

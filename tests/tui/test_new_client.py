@@ -19,8 +19,14 @@ from tests.tui.test_type_ahead_flows import slowed
     [
         ("+7 (912) 345-67-89", {"phone": "+7 (912) 345-67-89"}),
         ("89123456789", {"phone": "89123456789"}),
+        ("+7 912 345\u201367\u201389", {"phone": "+7 912 345\u201367\u201389"}),  # en dashes, as copied
+        ("\uff18\uff19\uff11\uff12 345 67 89", {"phone": "\uff18\uff19\uff11\uff12 345 67 89"}),
         ("Ivan Petrov", {"name": "Ivan Petrov"}),
         ("ivan@example.com", {"email": "ivan@example.com"}),
+        ("Иван Иванов <Ivan@Example.com>", {"name": "Иван Иванов", "email": "Ivan@Example.com"}),  # From line
+        ('"Ivanov, Ivan" <ivan@example.com>', {"name": "Ivanov, Ivan", "email": "ivan@example.com"}),
+        ("mailto:ivan@example.com", {"email": "ivan@example.com"}),
+        ("ivan@example.com.", {"email": "ivan@example.com"}),
         ("Room 101", {"name": "Room 101"}),
         ("  ", {}),
     ],

@@ -77,13 +77,20 @@ register(
 
 def prefill_from(typed: str) -> dict[str, str]:
     """What a lookup query says about a new client: an address → email, a number → phone, else name."""
+    from hotline.core.search.text import address_and_rest, looks_like_phone
+
     typed = printable(typed)
     if not typed:
         return {}
     if "@" in typed:
-        return {"email": typed}
-    digits = sum(char.isdigit() for char in typed)
-    if digits and not re.sub(r"[\d\s+()\-.]", "", typed):
+        # A From line copied whole ('Иван Иванов <ivan@example.com>') went into Emails as it was, which
+        # then refused it; its address is the email, its name the name.
+        found = address_and_rest(typed)
+        if found is None:
+            return {"email": typed}
+        address, name = found
+        return {"name": name, "email": address} if name else {"email": address}
+    if looks_like_phone(typed):  # the lookup's rule: a number with a document's dashes is a phone
         return {"phone": typed}
     return {"name": typed}
 

@@ -164,3 +164,30 @@ def test_unselective_queries_rank_only_the_newest_matches(corpus: UowFactory, mo
 def test_stop_words_are_left_out_beside_other_words(corpus: UowFactory) -> None:
     assert found(corpus, "the printer is not printing") == found(corpus, "printer printing")
     assert found(corpus, "не печатает") == [7]
+
+
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200c", "\u200d", "\u2060"])
+def test_an_invisible_character_inside_a_word_breaks_no_word(
+    uow_factory: UowFactory, tmp_path: Path, invisible: str
+) -> None:
+    """A soft hyphen, a zero-width joiner or a word joiner pasted from a web page inside a word (of an
+    article, or of a query) cut it in two: ``перезагрузите`` did not find ``Пере<SHY>загрузите``, and the
+    other way round. (A zero-width space is a break between words: ``test_snippets``.)"""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "router.md").write_text(
+        f"---\ntitle: Роутер\n---\nПере{invisible}загрузите роутер и подождите минуту.\n", encoding="utf-8"
+    )
+    (folder / "modem.md").write_text(
+        "---\ntitle: Модем\n---\nВыключите модем из розетки.\n", encoding="utf-8"
+    )
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    for query, slug in [("перезагрузите", "router"), (f"роз{invisible}етки", "modem")]:
+        with uow_factory(readonly=True) as uow:
+            result = search_articles(uow, query=query)
+        assert [hit.slug for hit in result.hits] == [slug], query
+        (start, end), *_ = result.hits[0].snippet.spans
+        # the whole word is highlighted (the snippet is one line: a joiner shows as a space)
+        highlighted = result.hits[0].snippet.text[start:end]
+        assert highlighted.replace(invisible, "").replace(" ", "") in {"Перезагрузите", "розетки"}

@@ -62,6 +62,60 @@ def test_phone_typed_any_way(uow_factory: Uow, people: dict[str, int], typed: st
     assert people["ivanov"] in client_ids(find(uow_factory, typed))
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+7 (495) 926\u201337\u201381",  # en dashes: what Word and many web pages put between digits
+        "+7 495 926\u201437\u201481",  # em dashes
+        "+7\u2011495\u2011926\u201137\u201181",  # non-breaking hyphens
+        "8 495 926\u221237\u221281",  # minus signs
+        "\uff0b\uff17 (495) 926\uff0d37\uff0d81",  # full-width plus, digits and hyphen-minus
+        "+7 [495] 926~37~81",
+    ],
+)
+def test_phone_with_any_separator_the_phone_field_takes(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """A number copied with the dashes a web page or a document put in it is a phone, as the client form
+    reads it when it is stored (it was read as words: nothing found)."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "phone +74959263781"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "tel:+74959263781",  # a link's address, copied
+        "TEL:+7-495-926-37-81",
+        "callto:84959263781",
+        "+7 (495) 926-37-81 доб. 123",  # an extension, which the phone field drops too
+        "+7 (495) 926-37-81, доб.123",
+        "+7 495 926 37 81 ext. 45",
+        "8 495 926 37 81 x45",
+    ],
+)
+def test_a_number_copied_with_a_link_prefix_or_an_extension(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """The client form stores such a number as the number (the extension is no part of E.164); looked
+    up, the words around it made it a name query: nothing found."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "phone +74959263781"
+
+
+@pytest.mark.parametrize(
+    "typed", ["8 916 55", "8 916 555", "8 (916) 555-1", "8-916-555-12", "8 916 555 12 3"]
+)
+def test_a_number_being_typed_with_the_trunk_8_is_found_as_it_grows(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """In Russia a mobile is dialled 8 916 …: typed so, nothing was found until the last digit (+7 916 …
+    found it from the third), as the 8 is no digit of the stored +7 number."""
+    assert people["petrov"] in client_ids(find(uow_factory, typed))
+
+
 def test_exact_phone_ranks_first_then_suffix_then_contains(uow_factory: Uow, people: dict[str, int]) -> None:
     hits = find(uow_factory, "+7 (495) 926-37-81")
     assert hits[0].id == people["ivanov"]
@@ -82,6 +136,27 @@ def test_ticket_number(uow_factory: Uow, people: dict[str, int], add_ticket) -> 
     assert find(uow_factory, "#99999") == []
 
 
+@pytest.mark.parametrize("typed", ["№1234", "№ 1234", "#1234"])
+def test_a_ticket_number_typed_on_the_russian_layout(uow_factory: Uow, add_ticket, typed: str) -> None:
+    """Shift+3 on the Russian layout is '№', not '#': '№1234' was read as the word 'no1234' and found
+    nothing, though the lookup reads every name typed on the wrong layout."""
+    add_ticket(1234)
+    assert [(hit.kind, hit.id) for hit in find(uow_factory, typed)] == [("ticket", 1234)]
+
+
+@pytest.mark.parametrize("typed", ["+7", "+7 9", "8 (1", "+1234", "12-34", "8 (123) 4", "0079", "0000007"])
+def test_a_number_being_typed_as_a_phone_is_no_ticket_number(
+    uow_factory: Uow, add_ticket, typed: str
+) -> None:
+    """The first keys of '+7 916 …' listed ticket #7 (then #79), Enter opened it: a plus, brackets or
+    separators are a phone's, never a ticket number's, nor are leading zeros (0000007, a number's last
+    digits, listed ticket #7 first). A bare number still is both, and #N a ticket."""
+    for number in (7, 79, 81, 1234, 34, 81234):
+        add_ticket(number)
+    assert [hit for hit in find(uow_factory, typed) if hit.kind == "ticket"] == []
+    assert [(hit.kind, hit.id) for hit in find(uow_factory, "79")] == [("ticket", 79)]
+
+
 @pytest.mark.parametrize(
     ("typed", "who"),
     [
@@ -94,6 +169,27 @@ def test_ticket_number(uow_factory: Uow, people: dict[str, int], add_ticket) -> 
 )
 def test_email_fragments(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
     assert people[who] in client_ids(find(uow_factory, typed))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Иван Иванов <ivan.ivanov@acme.ru>",  # a mail's From line, copied
+        '"Ivanov, Ivan" <Ivan.Ivanov@ACME.ru>',
+        "mailto:ivan.ivanov@acme.ru",  # a link's address, copied
+        "ivan.ivanov@acme.ru.",  # the end of a sentence
+        "(ivan.ivanov@acme.ru)",
+        "ivan.ivanov@acme.ru; petrov@mail.ru",
+    ],
+)
+def test_an_address_copied_with_what_surrounds_it(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """The name and angle brackets of a From line, ``mailto:`` or a full stop were read into the address
+    (or every word had to be a name): nothing was found."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people["ivanov"]]
+    assert hits[0].matched == "email ivan.ivanov@acme.ru"
 
 
 def test_email_hit_says_which_address(uow_factory: Uow, people: dict[str, int]) -> None:
@@ -352,11 +448,43 @@ def lookup_sending(uow_factory: Uow, typed: str) -> tuple[list[Hit], list[str]]:
     return hits, sent
 
 
+def test_a_letter_held_down_finds_nobody(uow_factory: Uow, add_client) -> None:
+    """'ааааа', 'xxxxxxxx' (a key held down, or gibberish) listed clients at random as transliterations:
+    a run of one letter is one letter in the spelling-blind key, which as a prefix began every name with
+    that letter (and Enter opened one of them instead of the new-client form). 'ООО' is still a word."""
+    initials = add_client(first_name="Jane", middle_name="A.", last_name="Fuller")
+    add_client(first_name="Захар", last_name="Черкасов")
+    romashka = add_client(kind="organisation", name="ООО Ромашка")
+    for typed in ["ааааа", "aaaaaaa", "xxxxxxxx", "zzzzzz", "ёёёёёё", "чччч"]:
+        assert find(uow_factory, typed) == [], typed
+    assert client_ids(find(uow_factory, "ooo romashka")) == [romashka]
+    assert client_ids(find(uow_factory, "ооо ромашка")) == [romashka]
+    assert client_ids(find(uow_factory, "jane a")) == [initials]
+
+
 @pytest.mark.parametrize(("typed", "who"), [("bdfyjd", "ivanov"), ("Зуекщм", "petrov"), ("cvbn", "smith")])
 def test_wrong_keyboard_layout(uow_factory: Uow, people: dict[str, int], typed: str, who: str) -> None:
     hits = find(uow_factory, typed)
     assert client_ids(hits)[0] == people[who]
     assert "keyboard layout" in hits[0].matched
+
+
+@pytest.mark.parametrize(
+    ("typed", "who", "address"),
+    [
+        ('зуекщм"ьфшдюкг', "petrov", "petrov@mail.ru"),  # petrov@mail.ru with the Russian layout on
+        ('оы"учфьзду', "smith", "js@example.com"),  # being typed
+        ('"фсьуюкг', "acme", "info@acme.ru"),
+    ],
+)
+def test_an_address_typed_on_the_wrong_layout(
+    uow_factory: Uow, people: dict[str, int], typed: str, who: str, address: str
+) -> None:
+    """Shift+2 is '"' on the Russian layout, where it is '@' on QWERTY: an address typed with the wrong
+    layout on found nobody (only names were read on the other layout)."""
+    hits = find(uow_factory, typed)
+    assert client_ids(hits)[:1] == [people[who]]
+    assert hits[0].matched == f"email {address}"
 
 
 def test_ranking_exact_then_prefix_then_translit_then_typo(uow_factory: Uow, add_client) -> None:
@@ -404,6 +532,20 @@ def test_rename_delete_and_new_phone_are_seen_at_once(uow_factory: Uow, people: 
     assert people["petrov"] not in client_ids(find(uow_factory, "ivan"))
 
 
+@pytest.mark.parametrize("invisible", ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"])
+def test_an_invisible_character_inside_a_word_breaks_no_word(
+    uow_factory: Uow, add_client, invisible: str
+) -> None:
+    """A soft hyphen or a zero-width space copied from a web page into a name (or into the lookup) is not
+    seen, and split the word in two: the client was found by neither spelling of her name."""
+    pasted = add_client(first_name="Вероника", last_name=f"Яши{invisible}на")
+    typed = add_client(first_name="Пётр", last_name="Шишкин")
+    assert client_ids(find(uow_factory, "Яшина")) == [pasted]
+    assert client_ids(find(uow_factory, "вероника яшина")) == [pasted]
+    assert client_ids(find(uow_factory, f"Шиш{invisible}кин")) == [typed]
+    assert client_ids(find(uow_factory, f"Пётр Шиш{invisible}кин")) == [typed]
+
+
 def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[str, int]) -> None:
     with uow_factory() as uow:
         update_client(
@@ -412,6 +554,18 @@ def test_organisation_rename_reaches_its_people(uow_factory: Uow, people: dict[s
         reindex_clients(uow.session, [people["acme"]])
     assert set(client_ids(find(uow_factory, "globex"))) == {people["acme"], people["ivanov"]}
     assert client_ids(find(uow_factory, "acme trading")) == []
+
+
+def test_a_deleted_organisations_people_are_no_longer_found_by_its_name(
+    uow_factory: Uow, people: dict[str, int]
+) -> None:
+    """Its people's index rows kept the organisation's name: "acme" still found Ivanov, matched
+    "organisation: acme", though his card names no organisation any more."""
+    with uow_factory() as uow:
+        delete_client(uow, client_id=people["acme"])
+    assert find(uow_factory, "acme trading") == []
+    assert [hit.matched for hit in find(uow_factory, "acme")] == ["email ivan.ivanov@acme.ru"]
+    assert client_ids(find(uow_factory, "иванов")) == [people["ivanov"]]
 
 
 def test_rebuild_gives_the_same_answers(uow_factory: Uow, people: dict[str, int]) -> None:
@@ -438,6 +592,15 @@ def test_bad_input_never_fails(uow_factory: Uow, people: dict[str, int], typed: 
     assert all(hit.kind in {"client", "ticket"} for hit in hits)
     with uow_factory(readonly=True) as uow:
         assert uow.session.get(Client, people["ivanov"]) is not None
+
+
+@pytest.mark.parametrize("typed", ["\x1b[1;31mПетров\x1b[0m", "\x1b]8;;https://x\x1b\\Petrov\x1b]8;;\x1b\\"])
+def test_a_query_pasted_with_terminal_colours_is_its_text(
+    uow_factory: Uow, people: dict[str, int], typed: str
+) -> None:
+    """A name copied from a coloured terminal kept its escape sequences' letters ('[1;31m' read as the
+    word '31m', '8;;https://x' as others): nobody found."""
+    assert client_ids(find(uow_factory, typed)) == [people["petrov"]]
 
 
 def test_wildcards_are_not_wildcards(uow_factory: Uow, people: dict[str, int]) -> None:
