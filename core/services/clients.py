@@ -179,7 +179,9 @@ def update_client(
 
 
 def delete_client(uow: UnitOfWork, *, client_id: int) -> None:
-    """Delete a client with its contact points and interactions (tickets stay, unlinked)."""
+    """Delete a client with its contact points and interactions (tickets stay, unlinked); supervisors
+    and admins (the permission table's ``client.delete``, as PostgreSQL's grants have it)."""
+    uow.authorize("client.delete", entity="client", entity_id=client_id)
     client = get_client(uow, client_id=client_id)
     before = _full_snapshot(uow, client)
     # An organisation's people: their index rows carry its name, and once it is gone (their link set to

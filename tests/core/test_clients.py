@@ -102,7 +102,16 @@ def test_delete_client_cascades_contacts(uow_factory, staff) -> None:
             default_region="RU",
         ).id
         log_call(uow, client_id=client_id, direction=Direction.IN, duration_seconds=30, outcome="resolved")
-    with uow_factory("olga") as uow:
+    # The permission table says supervisors and admins (as PostgreSQL's grants do); the service did not
+    # ask, and an operator deleted the client with its history.
+    with pytest.raises(PermissionDenied), uow_factory("olga") as uow:
+        delete_client(uow, client_id=client_id)
+    with uow_factory(readonly=True) as uow:
+        assert uow.session.get(Client, client_id) is not None
+        assert "refused:client.delete" in [
+            e.action for e in uow.session.exec(select(AuditEntry)) if e.actor == "olga"
+        ]
+    with uow_factory("sue") as uow:
         delete_client(uow, client_id=client_id)
     with uow_factory(readonly=True) as uow:
         for table in (ClientPhone, ClientEmail, Interaction):
