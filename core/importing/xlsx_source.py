@@ -10,7 +10,7 @@ from typing import Any
 
 from hotline.core.errors import InvalidInput
 from hotline.core.importing.encoding import read_sample
-from hotline.core.importing.records import MAX_COLUMNS, SourceRow, check_header, fit_row, where
+from hotline.core.importing.records import SourceRow, check_header, fit_row, where
 
 MAX_UNPACKED_BYTES = 256 << 20
 """What a workbook may unpack to in all (the import's own size limit): a small file padded to gigabytes of
@@ -45,6 +45,7 @@ class XlsxSource:
 
         self.path = path
         self._row = 0
+        self._declared_rows: int | None = None
         sample = read_sample(path)
         if not sample:
             raise InvalidInput("the file is empty", where=str(path))
@@ -75,7 +76,7 @@ class XlsxSource:
         self._file.close()
 
     def fraction(self) -> float | None:
-        total = self._book[self.sheet_name].max_row
+        total = self._declared_rows
         return min(1.0, self._row / total) if total else None
 
     def _pick_sheet(self, sheet: str | None) -> str:
@@ -92,12 +93,14 @@ class XlsxSource:
 
     def _iter_values(self) -> Iterator[tuple[int, list[str]]]:
         worksheet = self._book[self.sheet_name]
+        # The size a sheet declares is only its writer's word, and read-only openpyxl stops there: a
+        # sheet declared 'A1' was read as its first cell. It is the progress bar's estimate, no more;
+        # each row is read as wide as its last cell (``fit_row`` pads the short ones).
+        self._declared_rows = worksheet.max_row
+        worksheet.reset_dimensions()
         number = 0
         try:
-            # Rows are padded to the width the sheet declares: never wider than a header may be.
-            declared = worksheet.max_column
-            width = min(declared, MAX_COLUMNS + 1) if declared else None
-            rows = worksheet.iter_rows(values_only=True, max_col=width)
+            rows = worksheet.iter_rows(values_only=True)
             for number, values in enumerate(rows, start=1):
                 self._row = number
                 yield number, [cell_text(value) for value in values]

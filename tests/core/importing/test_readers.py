@@ -463,7 +463,9 @@ def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tm
         for member in source.infolist():
             data = source.read(member)
             if member.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD2"/>')
+                declared = data.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD2"/>')
+                assert declared != data
+                data = declared
             target.writestr(member, data)
     source = open_source(wide)
     assert source.header == ("name", "phone")
@@ -516,3 +518,37 @@ def test_a_workbook_is_read_whatever_its_name_ends_in(tmp_path: Path, name: str)
     path = tmp_path / name
     make_workbook(path, [["name", "phone"], ["Анна", "+7 916 000-11-22"]])
     assert rows_of(path) == (("name", "phone"), [(2, ("Анна", "+7 916 000-11-22"))])
+
+
+@pytest.mark.parametrize("declared", ["A1", "A1:B2"])
+def test_a_sheet_declaring_a_smaller_size_than_it_holds_is_read_whole(tmp_path: Path, declared: str) -> None:
+    """Read-only openpyxl stops at the size a sheet declares: a workbook whose writer declared 'A1' (or
+    a stale 'A1:B2') was imported without its other rows and columns, exit 0 ('A1': 'no data rows')."""
+    import re
+
+    whole = tmp_path / "whole.xlsx"
+    make_workbook(
+        whole,
+        [
+            ["name", "phone", "email"],
+            ["Анна", "+7 916 000-11-22", "anna@example.com"],
+            ["Борис", "+7 916 000-11-23", "boris@example.com"],
+        ],
+    )
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(stale, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(
+                    rb"<dimension ref=\"[^\"]*\"\s*/>", f'<dimension ref="{declared}"/>'.encode(), data
+                )
+                assert count == 1
+            target.writestr(member, data)
+    assert rows_of(stale) == (
+        ("name", "phone", "email"),
+        [
+            (2, ("Анна", "+7 916 000-11-22", "anna@example.com")),
+            (3, ("Борис", "+7 916 000-11-23", "boris@example.com")),
+        ],
+    )
