@@ -92,18 +92,24 @@ class VcardSource:
 
     def _logical_lines(self) -> Iterator[tuple[int, str]]:
         """Unfolded property lines: a leading space or tab continues, so does a quoted-printable ``=`` end."""
-        start, parts = 0, []
+        start, parts, length = (
+            0,
+            [],
+            0,
+        )  # ``length``: of the parts, counted as they come (a photo has 100,000s)
         for number, text in self._physical_lines():
             soft_break = bool(parts) and parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper()
             if parts and (soft_break or text[:1] in (" ", "\t")):
-                if sum(map(len, parts)) < MAX_LINE_CHARS:
+                if length < MAX_LINE_CHARS:
                     if soft_break:
                         parts[-1] = parts[-1][:-1]
                     parts.append(text if soft_break else text[1:])
+                    length += len(parts[-1])
                 continue
             if parts:
                 yield start, "".join(parts)
             start, parts = number, [text] if text.strip() else []
+            length = len(text)
         if parts:
             yield start, "".join(parts)
 
