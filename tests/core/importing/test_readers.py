@@ -573,3 +573,19 @@ def test_a_vcard_with_a_photo_of_megabytes_is_read_in_linear_time(tmp_path: Path
     _header, rows = rows_of(path)
     assert time.monotonic() - started < 5
     assert [cells[:1] + cells[5:6] for _line, cells in rows] == [("Анна", "+7 916 000-11-22")]
+
+
+def test_a_header_cell_merged_over_several_columns_names_each_of_them(tmp_path: Path) -> None:
+    """A header 'Телефоны' merged over two columns (as people lay out a sheet) left the second column
+    without a name, and its phones were dropped without a word, exit 0."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Имя", "Телефоны", None, "E-mail"])
+    sheet.append(["Анна", "+7 916 000-11-22", "+7 495 765-43-21", "anna@example.com"])
+    sheet.merge_cells("B1:C1")
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path) == (
+        ("Имя", "Телефоны", "Телефоны", "E-mail"),
+        [(2, ("Анна", "+7 916 000-11-22", "+7 495 765-43-21", "anna@example.com"))],
+    )
