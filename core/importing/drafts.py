@@ -202,10 +202,16 @@ class DraftBuilder:
         self.date_order = date_order
         self.today = today
         self._trunk_8 = dials_8_for_plus_7(default_region)
+        self._unnamed = tuple(index for index, name in enumerate(columns.header) if not name)
+        self.unnamed_with_cells: set[int] = set()
+        """The columns without a header in which a row had something: the import names them as ignored."""
 
     def build(self, row: SourceRow) -> ClientDraft | list[RowError]:
         """The draft for ``row``, or every problem the row has (never just the first)."""
         errors: list[RowError] = []
+        for index in self._unnamed:
+            if index < len(row.cells) and row.cells[index].strip():
+                self.unnamed_with_cells.add(index)
         if row.problem:
             errors.append(RowError(row.line, "", row.problem))
         if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:

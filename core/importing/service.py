@@ -136,7 +136,11 @@ def _plan(
         run = ImportRun(uow, source, builder, options, progress, staged=staged)
         run.execute()
         # A JSON file's keys that are no client field are its ignored columns (known once it is read).
-        run.outcome.ignored_columns = [*columns.ignored, *getattr(source, "ignored_keys", ())]
+        run.outcome.ignored_columns = [
+            *columns.ignored,
+            *(f"column {index + 1} (no header)" for index in sorted(builder.unnamed_with_cells)),
+            *getattr(source, "ignored_keys", ()),
+        ]
     finally:
         source.close()
     return run
