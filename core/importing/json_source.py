@@ -84,7 +84,8 @@ class JsonSource:
             self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
             cells = tuple(_cell(value.get(name)) for name in JSON_HEADER)
             absent = frozenset(name for name in _ABSENT_MATTERS if name not in value)
-            yield SourceRow(line, cells + _per_phone(value.get("phones")), absent=absent)
+            problem = next(filter(None, (_type_problem(name, value.get(name)) for name in JSON_HEADER)), None)
+            yield SourceRow(line, cells + _per_phone(value.get("phones")), problem=problem, absent=absent)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
             index = _skip_space(text, index + 1)
@@ -141,6 +142,29 @@ def _skip_space(text: str, index: int) -> int:
     while index < len(text) and text[index] in " \t\r\n":
         index += 1
     return index
+
+
+_SEVERAL = frozenset({"phones", "emails", "tags", "notes"})
+"""The keys whose value may be a list (a phone in it may be the export's object)."""
+
+
+def _type_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be what the key ``name`` holds (a hand-edited ``true`` became the text 'True'),
+    or None: text, a number (an id, a phone), null, a list of them where the field holds several."""
+    if isinstance(value, list) and name in _SEVERAL:
+        for item in value:
+            if isinstance(item, list):
+                return f"{name}: a list in a list"
+            if not (name == "phones" and isinstance(item, dict)) and (problem := _type_problem(name, item)):
+                return problem
+        return None
+    if isinstance(value, bool):
+        return f"{name}: {json.dumps(value)} is not text"
+    if isinstance(value, list):
+        return f"{name}: a list where one value goes"
+    if isinstance(value, dict):
+        return f"{name}: an object where text goes"
+    return None
 
 
 def _cell(value: Any) -> str:

@@ -589,3 +589,32 @@ def test_a_header_cell_merged_over_several_columns_names_each_of_them(tmp_path: 
         ("Имя", "Телефоны", "Телефоны", "E-mail"),
         [(2, ("Анна", "+7 916 000-11-22", "+7 495 765-43-21", "anna@example.com"))],
     )
+
+
+def test_a_json_value_of_a_type_no_field_holds_is_a_row_problem(tmp_path: Path) -> None:
+    """An export edited by hand: ``"name": true`` made a client called 'True', ``"name": ["a", "b"]`` one
+    called 'a, b', a tag ``true`` the tag 'True', without a word. Numbers are read as their text (an id,
+    a phone), lists where a field holds several values, a phone's object in the phones."""
+    path = tmp_path / "clients.json"
+    path.write_text(
+        "[\n"
+        '{"name": true},\n'
+        '{"name": ["Анна", "Борис"]},\n'
+        '{"name": "Вера", "tags": ["vip", false]},\n'
+        '{"name": "Глеб", "emails": [["g@example.com"]]},\n'
+        '{"name": "Дина", "group": {"name": "VIP"}},\n'
+        '{"name": 12345, "id": 7, "phones": [79161234567, {"raw": "8 916 123-45-68"}], "tags": ["a", 2]}\n'
+        "]\n",
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [(row.line, row.problem) for row in rows] == [
+        (2, "name: true is not text"),
+        (3, "name: a list where one value goes"),
+        (4, "tags: false is not text"),
+        (5, "emails: a list in a list"),
+        (6, "group: an object where text goes"),
+        (7, None),
+    ]
