@@ -116,24 +116,28 @@ class VcardSource:
     def __iter__(self) -> Iterator[SourceRow]:
         card: dict[str, list[str]] | None = None
         card_line = 0
+        problem: str | None = None  # the card's first value that cannot be read
         for number, text in self._logical_lines():
             name, params, value = _parse_property(text)
             if name == "BEGIN" and value.strip().upper() == "VCARD":
-                card, card_line = {}, number
+                card, card_line, problem = {}, number, None
             elif name == "END" and value.strip().upper() == "VCARD" and card is not None:
-                yield self._row(card, card_line)
+                yield self._row(card, card_line, problem)
                 card = None
             elif card is not None and name not in _SKIPPED:
-                _add_property(card, name, params, value)
+                try:
+                    _add_property(card, name, params, value)
+                except ValueError as error:
+                    problem = problem or f"{name}: {error}"
         if card is not None:
             yield SourceRow(card_line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
 
-    def _row(self, card: dict[str, list[str]], line: int) -> SourceRow:
+    def _row(self, card: dict[str, list[str]], line: int, problem: str | None) -> SourceRow:
         cells = [""] * len(VCARD_HEADER)
         for field, values in card.items():
             joiner = "\n" if field == "notes" else ", "
             cells[_COLUMN[field]] = joiner.join(value for value in values if value)
-        return SourceRow(line, tuple(cells))
+        return SourceRow(line, tuple(cells), problem=problem)
 
 
 def _safe_upper(sample: bytes, encoding: str) -> str:
@@ -157,17 +161,27 @@ def _parse_property(text: str) -> tuple[str, dict[str, str], str]:
 
 
 def _decode_value(params: dict[str, str], value: str) -> str:
+    """The value, its quoted-printable bytes decoded in their CHARSET (UTF-8 when none is said);
+    ``ValueError`` when they are not that charset (they were read with '�' for each letter)."""
     if params.get("ENCODING", "").upper() != "QUOTED-PRINTABLE":
         return value
-    charset = params.get("CHARSET", "utf-8")
+    charset = params.get("CHARSET") or "utf-8"
     raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
     try:
         return raw.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return raw.decode("utf-8", errors="replace")
+    except LookupError:
+        raise ValueError(f"unknown CHARSET {charset!r}") from None
+    except UnicodeDecodeError:
+        said = "its CHARSET" if params.get("CHARSET") else "no CHARSET: UTF-8 was tried"
+        raise ValueError(f"the quoted-printable value is not valid {charset.upper()} ({said})") from None
+
+
+_READ = frozenset({"FN", "N", "ORG", "TEL", "EMAIL", "BDAY", "NOTE", "CATEGORIES"})
 
 
 def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str], value: str) -> None:
+    if name not in _READ:
+        return  # an address, a URL: not read, so never a reason to refuse the card
     value = _decode_value(params, value)
     if name == "FN":
         card.setdefault("name", []).append(unescape(value).strip())

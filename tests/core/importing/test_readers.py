@@ -618,3 +618,43 @@ def test_a_json_value_of_a_type_no_field_holds_is_a_row_problem(tmp_path: Path) 
         (6, "group: an object where text goes"),
         (7, None),
     ]
+
+
+def test_a_quoted_printable_vcard_value_not_in_its_charset_is_a_row_problem(tmp_path: Path) -> None:
+    """A vCard 2.1 value in Windows-1251 that says CHARSET=UTF-8 (or no charset, or one Python does not
+    know) was stored with '�' for each letter: a client called 'Ivan ������'."""
+    import quopri
+
+    surname = quopri.encodestring("Иванов".encode("cp1251")).decode()
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;ENCODING=QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=KOI-9;QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=WINDOWS-1251;QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [(row.line, row.problem) for row in rows] == [
+        (1, "N: the quoted-printable value is not valid UTF-8 (its CHARSET)"),
+        (5, "N: the quoted-printable value is not valid UTF-8 (no CHARSET: UTF-8 was tried)"),
+        (9, "N: unknown CHARSET 'KOI-9'"),
+        (13, None),
+    ]
+    assert rows[3].cells[1:3] == ("Иванов", "Ivan")
+
+
+def test_a_quoted_printable_value_the_import_does_not_read_is_no_problem(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann\r\nADR;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C8=E2\r\n"
+        "END:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    source = open_source(path)
+    assert [(row.problem, row.cells[1:3]) for row in source] == [(None, ("Lee", "Ann"))]
+    source.close()
