@@ -1,7 +1,8 @@
 """Streaming vCard (.vcf, versions 2.1, 3.0 and 4.0) reader producing rows under a fixed header.
 
 Handles line folding, vCard 2.1 quoted-printable values with their own CHARSET, escaped ``\\,`` ``\\;``
-``\\n``, several TEL/EMAIL per card; photos and other binary properties are skipped.
+``\\n``, several TEL/EMAIL per card, a card inside a card (a 2.1 AGENT: both are read); photos and other
+binary properties are skipped.
 """
 
 from __future__ import annotations
@@ -117,20 +118,25 @@ class VcardSource:
         card: dict[str, list[str]] | None = None
         card_line = 0
         problem: str | None = None  # the card's first value that cannot be read
+        outer: list[tuple[dict[str, list[str]], int, str | None]] = []  # cards holding a card (AGENT)
         for number, text in self._logical_lines():
             name, params, value = _parse_property(text)
             if name == "BEGIN" and value.strip().upper() == "VCARD":
+                if card is not None:
+                    outer.append((card, card_line, problem))
                 card, card_line, problem = {}, number, None
             elif name == "END" and value.strip().upper() == "VCARD" and card is not None:
                 yield self._row(card, card_line, problem)
-                card = None
+                card, card_line, problem = outer.pop() if outer else (None, 0, None)
             elif card is not None and name not in _SKIPPED:
                 try:
                     _add_property(card, name, params, value)
                 except ValueError as error:
                     problem = problem or f"{name}: {error}"
         if card is not None:
-            yield SourceRow(card_line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
+            outer.append((card, card_line, problem))
+        for _card, line, _problem in outer:
+            yield SourceRow(line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
 
     def _row(self, card: dict[str, list[str]], line: int, problem: str | None) -> SourceRow:
         cells = [""] * len(VCARD_HEADER)

@@ -658,3 +658,20 @@ def test_a_quoted_printable_value_the_import_does_not_read_is_no_problem(tmp_pat
     source = open_source(path)
     assert [(row.problem, row.cells[1:3]) for row in source] == [(None, ("Lee", "Ann"))]
     source.close()
+
+
+def test_a_vcard_inside_a_vcard_keeps_both(tmp_path: Path) -> None:
+    """vCard 2.1 writes an AGENT (a secretary) as a card inside the card: the outer card's name before
+    it and its phone and email after it were dropped without a word, and only the secretary imported."""
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Boss;Big\r\nAGENT:\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nN:Secretary;Sue\r\n"
+        "TEL:+79167770004\r\nEND:VCARD\r\nTEL:+79167770005\r\nEMAIL:boss@example.com\r\nEND:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    _header, rows = rows_of(path)
+    assert sorted((line, cells[1], cells[2], cells[5], cells[6]) for line, cells in rows) == [
+        (1, "Boss", "Big", "+79167770005", "boss@example.com"),
+        (5, "Secretary", "Sue", "+79167770004", ""),
+    ]
