@@ -210,3 +210,13 @@ def test_two_groups_are_never_a_letter_case_apart(engine, uow_factory, base) -> 
         )
     with uow_factory(actor_login="sup") as uow, pytest.raises(Conflict):
         create_group(uow, name="key")
+
+
+def test_a_group_set_to_what_it_is_writes_no_audit_entry(engine, uow_factory, base) -> None:
+    """``groups set VIP --colour`` its own colour (or the console's form saved unchanged) was audited as a
+    change whose before and after were the same."""
+    with uow_factory(actor_login="sup") as uow:
+        update_group(uow, name="vip", new_name="VIP", colour="#ff0000", contract_level=" gold ")
+    with engine.connect() as connection:
+        actions = connection.execute(select(AuditEntry.action)).scalars().all()
+    assert "group.update" not in actions
