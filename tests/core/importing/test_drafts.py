@@ -253,3 +253,14 @@ def test_a_cell_past_the_bound_is_a_row_error_naming_its_column() -> None:
     assert errors[1].describe("clients.csv") == "clients.csv:7: Balance: longer than 100,000 characters"
     unnamed = build(("name", ""), ("Ann", "x" * (MAX_CELL_CHARS + 1)))
     assert unnamed == [RowError(7, "column 2", "longer than 100,000 characters")]
+
+
+def test_a_column_mapped_to_two_fields_is_bad_usage() -> None:
+    """``--map name=Name --map first_name=Name``: the second field silently read nothing; the same column
+    given twice for one field of several values is still that column once."""
+    with pytest.raises(
+        InvalidInput, match="--map first_name=Name: the column 'Name' is read as name already"
+    ):
+        map_columns(("Name", "Tel"), parse_overrides(["name=Name", "first_name=Name"]), path=PATH)
+    columns = map_columns(("Name", "Tel"), parse_overrides(["phones=Tel", "phones=tel"]), path=PATH)
+    assert columns.columns["phones"] == (1,)
