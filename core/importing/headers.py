@@ -155,6 +155,13 @@ def map_columns(
                     f"--map {field_name}={wanted}: no such column; the columns are: {', '.join(header)}",
                     where=str(path),
                 )
+            if len(matches) > 1 and field_name not in MULTI_VALUED:  # their cells were joined into one
+                numbers = ", ".join(str(index + 1) for index in matches)
+                raise InvalidInput(
+                    f"--map {field_name}={wanted}: {len(matches)} columns are called that ({numbers});"
+                    f" {field_name} is one column: rename one of them",
+                    where="--map",
+                )
             clash = next((index for index in matches if taken.get(index, field_name) != field_name), None)
             if clash is not None:  # the second field read nothing, without a word
                 column, other = header[clash], taken[clash]

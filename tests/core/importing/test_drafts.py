@@ -264,3 +264,13 @@ def test_a_column_mapped_to_two_fields_is_bad_usage() -> None:
         map_columns(("Name", "Tel"), parse_overrides(["name=Name", "first_name=Name"]), path=PATH)
     columns = map_columns(("Name", "Tel"), parse_overrides(["phones=Tel", "phones=tel"]), path=PATH)
     assert columns.columns["phones"] == (1,)
+
+
+def test_a_map_naming_two_columns_for_a_field_of_one_value_is_bad_usage() -> None:
+    """Two columns called 'Name' and ``--map name=Name``: the client was called 'Анна, Борис'."""
+    with pytest.raises(
+        InvalidInput, match=re.escape("--map name=Name: 2 columns are called that (1, 2); name is one")
+    ):
+        map_columns(("Name", "Name", "Tel"), parse_overrides(["name=Name"]), path=PATH)
+    columns = map_columns(("Name", "Tel", "Tel"), parse_overrides(["phones=Tel"]), path=PATH)
+    assert columns.columns["phones"] == (1, 2)
