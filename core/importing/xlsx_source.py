@@ -83,8 +83,9 @@ class XlsxSource:
         names = self._book.sheetnames
         if not names:
             raise InvalidInput("the workbook has no sheets", where=str(self.path))
-        if sheet is None:
-            return names[0]
+        if sheet is None:  # the first one shown: a hidden first sheet (a lookup table) is no one's list
+            shown = [ws.title for ws in self._book.worksheets if ws.sheet_state == "visible"]
+            return (shown or names)[0]
         if sheet in names:
             return sheet
         raise InvalidInput(

@@ -675,3 +675,22 @@ def test_a_vcard_inside_a_vcard_keeps_both(tmp_path: Path) -> None:
         (1, "Boss", "Big", "+79167770005", "boss@example.com"),
         (5, "Secretary", "Sue", "+79167770004", ""),
     ]
+
+
+def test_a_hidden_first_sheet_is_not_the_one_read_by_default(tmp_path: Path) -> None:
+    """A workbook whose first sheet is hidden (a template's lookup table) was imported from that sheet,
+    which the person never saw, instead of the one shown; named with --sheet, it is read."""
+    book = Workbook()
+    hidden = book.active
+    hidden.title = "Lookup"
+    hidden.append(["name", "phone"])
+    hidden.append(["Hidden Harry", "+7 916 555-30-01"])
+    hidden.sheet_state = "hidden"
+    shown = book.create_sheet("Clients")
+    shown.append(["name", "phone"])
+    shown.append(["Visible Vera", "+7 916 555-30-02"])
+    book.active = 1
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path)[1] == [(2, ("Visible Vera", "+7 916 555-30-02"))]
+    assert rows_of(path, sheet="Lookup")[1] == [(2, ("Hidden Harry", "+7 916 555-30-01"))]
