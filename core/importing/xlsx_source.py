@@ -88,6 +88,9 @@ class XlsxSource:
             return (shown or names)[0]
         if sheet in names:
             return sheet
+        alike = [name for name in names if name.casefold() == sheet.casefold()]
+        if len(alike) == 1:  # as a spreadsheet program finds it: sheet names differ in more than case
+            return alike[0]
         raise InvalidInput(
             f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}", where=str(self.path)
         )

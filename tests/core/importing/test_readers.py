@@ -694,3 +694,12 @@ def test_a_hidden_first_sheet_is_not_the_one_read_by_default(tmp_path: Path) -> 
     book.save(path)
     assert rows_of(path)[1] == [(2, ("Visible Vera", "+7 916 555-30-02"))]
     assert rows_of(path, sheet="Lookup")[1] == [(2, ("Hidden Harry", "+7 916 555-30-01"))]
+
+
+def test_a_sheet_is_named_in_any_case(tmp_path: Path) -> None:
+    """A spreadsheet program takes 'клиенты' for the sheet 'Клиенты' (two sheets cannot differ only in
+    case); --sheet клиенты was 'no sheet named'."""
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["name"], ["x"]], extra_sheet=True)
+    assert rows_of(path, sheet="клиенты")[1] == [(2, ("x",))]
+    assert rows_of(path, sheet="SECOND")[1] == [(2, ("Second Sheet Person", "+44 20 7946 0958"))]
