@@ -186,6 +186,12 @@ def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = 
     return born
 
 
+SPREADSHEET_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!", "#GETTING_DATA"}
+)
+"""What a spreadsheet shows (and saves, in the workbook and in a CSV) for a formula that failed."""
+
+
 class DraftBuilder:
     """Turns rows into drafts with the phone region and "today" fixed for the whole import."""
 
@@ -217,6 +223,11 @@ class DraftBuilder:
         if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:
             errors.extend(self._overlong_cells(row))
         values = self.columns.values(row.cells)
+        for name, cells in values.items():
+            failed = next((text.strip() for _, text in cells if text.strip() in SPREADSHEET_ERRORS), None)
+            if failed:
+                reason = f"{failed} is a spreadsheet's error (a formula that failed), not a value"
+                errors.append(self._error(row.line, name, reason))
         texts: dict[str, str] = {}
         for name, cells in values.items():
             multiline = name == "notes"

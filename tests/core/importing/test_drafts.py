@@ -274,3 +274,15 @@ def test_a_map_naming_two_columns_for_a_field_of_one_value_is_bad_usage() -> Non
         map_columns(("Name", "Name", "Tel"), parse_overrides(["name=Name"]), path=PATH)
     columns = map_columns(("Name", "Tel", "Tel"), parse_overrides(["phones=Tel"]), path=PATH)
     assert columns.columns["phones"] == (1, 2)
+
+
+def test_a_spreadsheet_error_in_a_cell_is_a_row_error() -> None:
+    """A formula that failed (a lookup of the group that found nothing) leaves '#N/A' in the cell, in the
+    workbook and in the CSV saved from it: the import made a group called '#N/A' and a client '#REF!'."""
+    errors = build(("name", "group", "tags"), ("#REF!", "#N/A", "vip, #VALUE!"))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [
+        ("name", "#REF! is a spreadsheet's error (a formula that failed), not a value"),
+        ("group", "#N/A is a spreadsheet's error (a formula that failed), not a value"),
+    ]
+    assert not isinstance(build(("name", "notes"), ("Анна", "#N/A was the lookup's answer")), list)
