@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
+from hotline.core.clock import EARLIEST_YEAR
 from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
@@ -150,11 +151,15 @@ def parse_instant(text: str, *, today: date | None = None) -> datetime:
     reason for anything else, or a day after ``today``."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: its UTC is past the year 9999
         raise ValueError(
             f"{text!r} is not a date and time (expected ISO-8601, as an export writes)"
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.year < EARLIEST_YEAR:
+        raise ValueError(
+            f"{text!r} is before {EARLIEST_YEAR}: not when a client was created (a program's empty date?)"
+        )
     if today is not None and moment.date() > today:
         raise ValueError(f"{text!r} is in the future")
     return moment

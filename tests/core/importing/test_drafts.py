@@ -286,3 +286,23 @@ def test_a_spreadsheet_error_in_a_cell_is_a_row_error() -> None:
         ("group", "#N/A is a spreadsheet's error (a formula that failed), not a value"),
     ]
     assert not isinstance(build(("name", "notes"), ("Анна", "#N/A was the lookup's answer")), list)
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        # its UTC was past the year 9999: "a value is out of range", naming no file, line or column
+        ("9999-12-31T23:59:59-14:00", "is not a date and time"),
+        # .NET's empty date, as some programs export an unknown one: a client created in the year 1
+        ("0001-01-01T00:00:00", "is before 1970: not when a client was created"),
+        ("1969-12-31T23:59:59Z", "is before 1970: not when a client was created"),
+    ],
+)
+def test_a_creation_time_no_client_can_have_is_a_row_error(written: str, reason: str) -> None:
+    errors = build(("name", "created_at"), ("Анна", written))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [("created_at", f"{written!r} {reason}" + (
+        " (expected ISO-8601, as an export writes)" if reason == "is not a date and time" else
+        " (a program's empty date?)"
+    ))]  # fmt: skip
+    assert not isinstance(build(("name", "created_at"), ("Анна", "1970-01-01T00:00:00Z")), list)
