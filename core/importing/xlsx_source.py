@@ -81,19 +81,28 @@ class XlsxSource:
 
     def _pick_sheet(self, sheet: str | None) -> str:
         names = self._book.sheetnames
-        if not names:
-            raise InvalidInput("the workbook has no sheets", where=str(self.path))
+        tables = [worksheet.title for worksheet in self._book.worksheets]  # not the chart sheets
+        if not tables:
+            raise InvalidInput("the workbook has no sheets of cells", where=str(self.path))
         if sheet is None:  # the first one shown: a hidden first sheet (a lookup table) is no one's list
             shown = [ws.title for ws in self._book.worksheets if ws.sheet_state == "visible"]
-            return (shown or names)[0]
-        if sheet in names:
-            return sheet
+            return (shown or tables)[0]
+        found = sheet if sheet in names else None
         alike = [name for name in names if name.casefold() == sheet.casefold()]
-        if len(alike) == 1:  # as a spreadsheet program finds it: sheet names differ in more than case
-            return alike[0]
-        raise InvalidInput(
-            f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}", where=str(self.path)
-        )
+        if (
+            found is None and len(alike) == 1
+        ):  # as a spreadsheet program finds it: names differ in more than case
+            found = alike[0]
+        if found is None:
+            raise InvalidInput(
+                f"no sheet named {sheet!r}; the sheets are: {', '.join(tables)}", where=str(self.path)
+            )
+        if found not in tables:
+            raise InvalidInput(
+                f"the sheet {found!r} is a chart, not a table; the sheets are: {', '.join(tables)}",
+                where=str(self.path),
+            )
+        return found
 
     def _iter_values(self) -> Iterator[tuple[int, list[str]]]:
         worksheet = self._book[self.sheet_name]

@@ -703,3 +703,23 @@ def test_a_sheet_is_named_in_any_case(tmp_path: Path) -> None:
     make_workbook(path, [["name"], ["x"]], extra_sheet=True)
     assert rows_of(path, sheet="клиенты")[1] == [(2, ("x",))]
     assert rows_of(path, sheet="SECOND")[1] == [(2, ("Second Sheet Person", "+44 20 7946 0958"))]
+
+
+def test_a_chart_sheet_is_never_read_as_a_table(tmp_path: Path) -> None:
+    """A workbook whose first sheet is a chart was a traceback ('Chartsheet' object has no attribute
+    'max_row'), and so was --sheet naming the chart."""
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook()
+    data = book.active
+    data.title = "Data"
+    data.append(["name", "phone"])
+    data.append(["Анна", "+7 916 000-11-22"])
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=2, min_row=1, max_row=2))
+    book.create_chartsheet("Chart", 0).add_chart(chart)
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path)[1] == [(2, ("Анна", "+7 916 000-11-22"))]
+    with pytest.raises(InvalidInput, match="the sheet 'Chart' is a chart, not a table; the sheets are: Data"):
+        open_source(path, sheet="chart")
