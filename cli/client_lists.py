@@ -68,6 +68,10 @@ def list_clients(
                           ("--campaign", campaign)):  # fmt: skip
         if value is not None and not value.strip():  # matched no client: an empty list, exit 0
             raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
+    if as_json and export is not None:  # the export was written, --json ignored without a word
+        raise InvalidInput(
+            "--json lists the clients, --export writes them as a file: give one", where="--json"
+        )
     attributions = state.settings.attributions
     filters = ClientListFilter(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,

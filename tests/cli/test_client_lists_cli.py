@@ -139,3 +139,13 @@ def test_groups_set_says_when_nothing_changes(empty_db: str) -> None:
     assert "group 'VIP' unchanged" in same.stderr
     renamed = hotline(*base, "clients", "groups", "set", "VIP", "--name", "Key")
     assert "group 'VIP' changed" in renamed.stderr
+
+
+def test_json_and_export_together_is_bad_usage(empty_db: str) -> None:
+    """``clients list --json --export csv`` wrote CSV, --json ignored without a word."""
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    result = hotline(*base, "clients", "list", "--json", "--export", "csv")
+    assert result.exit_code == 2, result.output
+    assert "--json: --json lists the clients, --export writes them as a file: give one" in result.stderr
+    assert result.stdout == ""
