@@ -228,11 +228,12 @@ class DraftBuilder:
         if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:
             errors.extend(self._overlong_cells(row))
         values = self.columns.values(row.cells)
+        sole: list[RowError] = []  # all there is to say of their column: its other errors would repeat them
         for name, cells in values.items():
             failed = next((text.strip() for _, text in cells if text.strip() in SPREADSHEET_ERRORS), None)
             if failed:
                 reason = f"{failed} is a spreadsheet's error (a formula that failed), not a value"
-                errors.append(self._error(row.line, name, reason))
+                sole.append(self._error(row.line, name, reason))
         texts: dict[str, str] = {}
         for name, cells in values.items():
             multiline = name == "notes"
@@ -246,7 +247,8 @@ class DraftBuilder:
             limit = _LIMITS.get(name, 10_000)
             # Too long a field is said once: not again when one of its cells was refused above.
             if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
-                errors.append(self._error(row.line, name, f"longer than {limit} characters"))
+                sole.append(self._error(row.line, name, f"longer than {limit} characters"))
+        errors.extend(sole)
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
         self._phones(draft, texts, errors)
@@ -271,6 +273,9 @@ class DraftBuilder:
         self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
+        if sole:
+            said = {error.column for error in sole}
+            errors = [error for error in errors if error.column not in said or error in sole]
         return errors or draft
 
     def _created_and_group(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:

@@ -306,3 +306,14 @@ def test_a_creation_time_no_client_can_have_is_a_row_error(written: str, reason:
         " (a program's empty date?)"
     ))]  # fmt: skip
     assert not isinstance(build(("name", "created_at"), ("Анна", "1970-01-01T00:00:00Z")), list)
+
+
+def test_a_cell_is_refused_once_for_one_reason() -> None:
+    """A contract level of 51 characters was refused twice ('longer than 50 characters', then 'at most 50
+    printable characters'), a phone cell holding '#N/A' as a spreadsheet's error and as no phone."""
+    errors = build(("name", "group", "group_contract_level", "phone"), ("Анна", "VIP", "L" * 51, "#N/A"))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [
+        ("phone", "#N/A is a spreadsheet's error (a formula that failed), not a value"),
+        ("group_contract_level", "longer than 50 characters"),
+    ]
