@@ -57,6 +57,7 @@ class JsonSource:
         text = self._text
         index = _skip_space(text, self._position)
         if text[index : index + 1] == "]":
+            self._check_end(index + 1)
             return
         while True:
             line = text.count("\n", 0, index) + 1
@@ -88,14 +89,24 @@ class JsonSource:
             yield SourceRow(line, cells + _per_phone(value.get("phones")), problem=problem, absent=absent)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
-            index = _skip_space(text, index + 1)
             if separator == "]":
+                self._check_end(index + 1)
                 return
+            index = _skip_space(text, index + 1)
             if separator != ",":
                 raise InvalidInput(
                     "malformed JSON (expected , or ] after an object)",
                     where=where(self.path, text.count("\n", 0, index) + 1),
                 )
+
+    def _check_end(self, index: int) -> None:
+        """Only white space may follow the array: a second one (two exports in one file) was dropped."""
+        index = _skip_space(self._text, index)
+        if index < len(self._text):
+            raise InvalidInput(
+                "malformed JSON (more after the array's end)",
+                where=where(self.path, self._text.count("\n", 0, index) + 1),
+            )
 
 
 def read_utf8(path: Path) -> str:

@@ -723,3 +723,18 @@ def test_a_chart_sheet_is_never_read_as_a_table(tmp_path: Path) -> None:
     assert rows_of(path)[1] == [(2, ("Анна", "+7 916 000-11-22"))]
     with pytest.raises(InvalidInput, match="the sheet 'Chart' is a chart, not a table; the sheets are: Data"):
         open_source(path, sheet="chart")
+
+
+@pytest.mark.parametrize(
+    "after", ['\n[{"name": "Борис"}]\n', " trailing words", "\n]"], ids=["two-exports", "words", "bracket"]
+)
+def test_anything_after_the_json_array_is_malformed(tmp_path: Path, after: str) -> None:
+    """Two exports put in one file (``cat a.json b.json``): the second array's clients were dropped
+    without a word, and so was any text after the first array's end."""
+    path = tmp_path / "clients.json"
+    path.write_text('[{"name": "Анна"}]' + after, encoding="utf-8")
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="malformed JSON \\(more after the array's end\\)") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:{1 + after.count(chr(10), 0, 2)}"
