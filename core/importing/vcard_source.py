@@ -119,16 +119,23 @@ class VcardSource:
         card_line = 0
         problem: str | None = None  # the card's first value that cannot be read
         outer: list[tuple[dict[str, list[str]], int, str | None]] = []  # cards holding a card (AGENT)
+        orphaned = False  # a property read outside any card was reported since the last BEGIN:VCARD
         for number, text in self._logical_lines():
             name, params, value = _parse_property(text)
             if name == "BEGIN" and value.strip().upper() == "VCARD":
+                orphaned = False
                 if card is not None:
                     outer.append((card, card_line, problem))
                 card, card_line, problem = {}, number, None
             elif name == "END" and value.strip().upper() == "VCARD" and card is not None:
                 yield self._row(card, card_line, problem)
                 card, card_line, problem = outer.pop() if outer else (None, 0, None)
-            elif card is not None and name not in _SKIPPED:
+            elif card is None:
+                if name in _READ and not orphaned:  # once for the lines up to the next BEGIN:VCARD
+                    orphaned = True
+                    problem_text = f"{name} outside a card: no BEGIN:VCARD before it"
+                    yield SourceRow(number, ("",) * len(VCARD_HEADER), problem=problem_text)
+            elif name not in _SKIPPED:
                 try:
                     _add_property(card, name, params, value)
                 except ValueError as error:

@@ -738,3 +738,23 @@ def test_anything_after_the_json_array_is_malformed(tmp_path: Path, after: str) 
         list(source)
     source.close()
     assert caught.value.where == f"{path}:{1 + after.count(chr(10), 0, 2)}"
+
+
+def test_a_card_without_its_begin_is_a_row_problem(tmp_path: Path) -> None:
+    """A card whose BEGIN:VCARD line was lost (a file cut and pasted together): its name and phone were
+    outside any card and dropped without a word."""
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nFN:Анна\r\nEND:VCARD\r\nVERSION:3.0\r\nFN:Борис\r\nTEL:+79167770005\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nFN:Вера\r\nEND:VCARD\r\n\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    source = open_source(path)
+    rows = [(row.line, row.cells[0], row.problem) for row in source]
+    source.close()
+    assert rows == [
+        (1, "Анна", None),
+        (5, "", "FN outside a card: no BEGIN:VCARD before it"),
+        (8, "Вера", None),
+    ]
