@@ -116,6 +116,8 @@ def _plan(
 ) -> ImportRun:
     if options.errors_path is not None:
         protected = [(path, "the input file"), *database_files(uow.engine.url)]
+        if options.name in ("-", "/dev/stdin"):  # read from a copy: the file on standard input is the input
+            protected.append((Path("/dev/stdin"), "the input file (standard input)"))
         check_output(options.errors_path, force=options.force, protected=protected, option="--errors")
     size = path.stat().st_size if path.is_file() else 0
     if size > MAX_IMPORT_BYTES:
