@@ -86,18 +86,29 @@ class VcardSource:
                 return
             number += 1
             if len(text) > MAX_LINE_CHARS and not text.endswith(("\n", "\r")):
-                raise InvalidInput(
-                    f"the line is longer than {MAX_LINE_CHARS:,} characters", where=where(self.path, number)
-                )
+                if _parse_property(text[:1000])[0] not in _SKIPPED:
+                    raise InvalidInput(
+                        f"the line is longer than {MAX_LINE_CHARS:,} characters",
+                        where=where(self.path, number),
+                    )
+                text = text[:1000]  # a photo not folded: skipped, so the rest of its line is never kept
+                while (rest := self._read_line(number)) and not rest.endswith(("\n", "\r")):
+                    pass
             yield number, text.rstrip("\r\n")
+
+    def _read_line(self, number: int) -> str:
+        """The rest of line ``number`` (at most a bound's worth)."""
+        try:
+            return self._stream.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                f"bytes that are not valid {self.encoding} ({error.reason})", where=where(self.path, number)
+            ) from None
 
     def _logical_lines(self) -> Iterator[tuple[int, str]]:
         """Unfolded property lines: a leading space or tab continues, so does a quoted-printable ``=`` end."""
-        start, parts, length = (
-            0,
-            [],
-            0,
-        )  # ``length``: of the parts, counted as they come (a photo has 100,000s)
+        start, parts = 0, []
+        length = 0  # of the parts, counted as they come (a photo's are 100,000s)
         for number, text in self._physical_lines():
             soft_break = bool(parts) and parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper()
             if parts and (soft_break or text[:1] in (" ", "\t")):

@@ -758,3 +758,23 @@ def test_a_card_without_its_begin_is_a_row_problem(tmp_path: Path) -> None:
         (5, "", "FN outside a card: no BEGIN:VCARD before it"),
         (8, "Вера", None),
     ]
+
+
+def test_a_photo_on_one_line_of_megabytes_is_skipped_not_a_refusal(tmp_path: Path) -> None:
+    """A writer that does not fold lines puts a photo on one line of megabytes: the whole address book
+    was refused ('the line is longer than 1,000,000 characters') for a property the import never reads.
+    A line that long of a property it reads is still refused."""
+    import base64
+
+    photo = base64.b64encode(bytes(range(256)) * 4400).decode()  # 1.5 MB of base64 on one line
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Анна\r\nitem1.PHOTO;ENCODING=b:{photo}\r\nTEL:+79161234567\r\n"
+        "END:VCARD\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    assert [(line, cells[0], cells[5]) for line, cells in rows_of(path)[1]] == [(1, "Анна", "+79161234567")]
+    path.write_text(f"BEGIN:VCARD\r\nNOTE:{photo}\r\nEND:VCARD\r\n", encoding="utf-8", newline="")
+    with pytest.raises(InvalidInput, match="the line is longer than 1,000,000 characters"):
+        rows_of(path)
