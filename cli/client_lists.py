@@ -183,8 +183,8 @@ def groups_set(
     from hotline.core.services.groups import get_group, update_group
 
     state = cli_state()
+    state.authorize("group.manage", entity="client_group", entity_id=name)  # refused before bad input
     if new_name is None and colour is None and level is None:
-        state.authorize("group.manage", entity="client_group", entity_id=name)  # refused before bad usage
         raise InvalidInput("nothing to change: give --name, --colour or --contract-level", where="NAME")
     with state.uow() as uow:
         group = get_group(uow, name=name)
