@@ -177,7 +177,7 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
         check_filter(uow, name="campaign", value=filters.campaign, configured=filters.known_campaigns)
         conditions.append(client.c.campaign == filters.campaign)
     if filters.tag is not None:
-        conditions.append(_has_tag(uow, filters.tag))
+        conditions.append(_has_tag(uow, filters.tag.strip()))  # tags are stored without spaces around
     if filters.birthday_this_week:
         conditions.append(_month_day(uow, client.c.birthday).in_(_week_days(today)))
     if filters.no_contact_days is not None:

@@ -235,3 +235,8 @@ def test_an_xlsx_export_of_a_cell_longer_than_a_spreadsheet_holds_is_refused(
             export_client_page(uow, page=page, fmt="xlsx")
         as_csv = export_client_page(uow, page=page, fmt="csv").decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(as_csv)))[1][8]) == 35_698
+
+
+def test_a_tag_typed_with_spaces_around_it_is_that_tag(engine, uow_factory, base) -> None:
+    """``--tag ' vip '`` listed nobody (tags are stored without the spaces), exit 0."""
+    assert names(uow_factory, tag=" vip ") == ["Anton", "Boris"]
