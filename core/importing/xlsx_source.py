@@ -150,6 +150,7 @@ def name_merged(cells: list[str], row: int, merged: list[tuple[int, int, int, in
 
 _MERGED = re.compile(rb'<mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>(?:(?!</c>).)*?<f\b', re.S)
+_TEXT_RESULT = re.compile(rb'\st="str"')
 _NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>$")
 _CELL = re.compile(rb'<c r="[A-Z]{1,3}\d+"[^>]*(?:/>|>.*?</c>)', re.S)
 
@@ -180,7 +181,8 @@ def check_formulas(path: Path, worksheet: Any) -> list[tuple[int, int, int, int]
             for cell in _CELL.finditer(whole):
                 text = cell.group(0)
                 found = _FORMULA_CELL.match(text)
-                if found and _NO_VALUE.search(text):
+                # t="str" with an empty value: the formula computed empty text, as Excel saves =IF(…;"";…).
+                if found and _NO_VALUE.search(text) and not _TEXT_RESULT.search(text[: text.find(b">")]):
                     column, row = found.group(1).decode(), int(found.group(2))
                     raise InvalidInput(
                         f"cell {column}{row} is a formula with no computed value (the file was saved by a"

@@ -778,3 +778,24 @@ def test_a_photo_on_one_line_of_megabytes_is_skipped_not_a_refusal(tmp_path: Pat
     path.write_text(f"BEGIN:VCARD\r\nNOTE:{photo}\r\nEND:VCARD\r\n", encoding="utf-8", newline="")
     with pytest.raises(InvalidInput, match="the line is longer than 1,000,000 characters"):
         rows_of(path)
+
+
+def test_a_formula_that_computed_an_empty_text_is_read_as_empty(tmp_path: Path) -> None:
+    """Excel saves a formula whose result is empty text (=IF(B2="";"";B2)) as ``t="str"`` with an empty
+    value: the workbook was refused as 'a formula with no computed value', and saving it again in Excel
+    (as the message said) wrote it the same way."""
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["Имя", "Телефон", "Примечание"], ["Анна", "+79161234567", "PLACE"]])
+    computed = tmp_path / "computed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(computed, "w") as target:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                placed = data.replace(
+                    b'<c r="C2" t="inlineStr"><is><t>PLACE</t></is></c>',
+                    b'<c r="C2" t="str"><f>IF(B2="","",A2)</f><v/></c>',
+                )
+                assert placed != data
+                data = placed
+            target.writestr(member, data)
+    assert rows_of(computed)[1] == [(2, ("Анна", "+79161234567", ""))]
