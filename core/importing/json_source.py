@@ -187,9 +187,11 @@ def _cell(value: Any) -> str:
 
 
 def _per_phone(phones: Any) -> tuple[str, str]:
-    """The phones as typed and their labels, a line each, when every phone is an export's object."""
-    if not isinstance(phones, list) or not phones or not all(isinstance(p, dict) for p in phones):
+    """The phones as typed and their labels, a line each, when a phone is an export's object (one given as
+    text beside them, added by hand, is typed so and has no label)."""
+    if not isinstance(phones, list) or not any(isinstance(p, dict) for p in phones):
         return ("", "")
+    phones = [p if isinstance(p, dict) else {"raw": p} for p in phones if p is not None]
     typed = "\n".join(str(p.get("raw") or p.get("e164") or "") for p in phones)
     labels = "\n".join(str(p.get("label") or "") for p in phones)
     return (keep_apostrophe(typed), keep_apostrophe(labels) if labels.strip() else "")

@@ -799,3 +799,21 @@ def test_a_formula_that_computed_an_empty_text_is_read_as_empty(tmp_path: Path) 
                 data = placed
             target.writestr(member, data)
     assert rows_of(computed)[1] == [(2, ("Анна", "+79161234567", ""))]
+
+
+def test_a_json_phone_list_mixing_objects_and_text_keeps_the_labels(tmp_path: Path) -> None:
+    """An export edited by hand, a number added as text beside the phones' objects: the other phones lost
+    their labels and as-typed forms without a word."""
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"name": "Анна", "phones": [{"raw": "8 (916) 123-45-67", "e164": "+79161234567", "label": "work"},'
+        ' "+7 916 000-11-22"]}]',
+        encoding="utf-8",
+    )
+    header, rows = rows_of(path)
+    cells = dict(zip(header, rows[0][1], strict=True))
+    assert (cells["phones"], cells["phones_as_typed"], cells["phone_labels"]) == (
+        "+79161234567, +7 916 000-11-22",
+        "8 (916) 123-45-67\n+7 916 000-11-22",
+        "work\n",
+    )
