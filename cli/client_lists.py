@@ -68,6 +68,10 @@ def list_clients(
                           ("--campaign", campaign)):  # fmt: skip
         if value is not None and not value.strip():  # matched no client: an empty list, exit 0
             raise InvalidInput(f"a blank {option}: name one, or leave the option out", where=option)
+    if as_json and export is not None:  # the export was written, --json ignored without a word
+        raise InvalidInput(
+            "--json lists the clients, --export writes them as a file: give one", where="--json"
+        )
     attributions = state.settings.attributions
     filters = ClientListFilter(
         group=group, tag=tag, owner=owner, source=source, campaign=campaign,
@@ -175,14 +179,22 @@ def groups_set(
     level: LevelOption = None,
 ) -> None:
     """Change a group's name, colour or contract level."""
-    from hotline.core.services.groups import update_group
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.groups import get_group, update_group
 
-    with cli_state().uow() as uow:
+    state = cli_state()
+    state.authorize("group.manage", entity="client_group", entity_id=name)  # refused before bad input
+    if new_name is None and colour is None and level is None:
+        raise InvalidInput("nothing to change: give --name, --colour or --contract-level", where="NAME")
+    with state.uow() as uow:
+        group = get_group(uow, name=name)
+        before = (group.name, group.colour, group.contract_level)
         if level is None:
-            update_group(uow, name=name, new_name=new_name, colour=colour)
+            group = update_group(uow, name=name, new_name=new_name, colour=colour)
         else:
-            update_group(uow, name=name, new_name=new_name, colour=colour, contract_level=level)
-    info(f"group {name.strip()!r} changed")
+            group = update_group(uow, name=name, new_name=new_name, colour=colour, contract_level=level)
+        changed = (group.name, group.colour, group.contract_level) != before
+    info(f"group {name.strip()!r} {'changed' if changed else 'unchanged'}")
 
 
 @groups_app.command("remove")

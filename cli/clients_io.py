@@ -62,7 +62,8 @@ def import_clients(
         typer.Option("--errors", help="Write the rejected rows, with a reason column, here (CSV)."),
     ] = None,
     sheet: Annotated[
-        str | None, typer.Option("--sheet", help="XLSX: the sheet to read (default: first).")
+        str | None,
+        typer.Option("--sheet", help="XLSX: the sheet to read (default: the first one not hidden)."),
     ] = None,
     column_map: Annotated[
         list[str] | None,

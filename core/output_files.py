@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -63,6 +64,27 @@ def _names_a_descriptor(target: Path) -> bool:
     return False
 
 
+def _regular_file_descriptor(target: Path) -> int | None:
+    """The descriptor number ``target`` names (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, or a
+    link to one) when it is open on a regular file; None for anything else (a pipe, a terminal)."""
+    path = os.path.abspath(target)
+    for _ in range(40):
+        found = _DESCRIPTOR_NAME.fullmatch(path)
+        if found:
+            number = int(found.group(1)) if found.group(1) else {"stdout": 1, "stderr": 2}[found.group(2)]
+            try:
+                return number if stat.S_ISREG(os.fstat(number).st_mode) else None
+            except OSError:
+                return None
+        if not os.path.islink(path):
+            return None
+        path = os.path.abspath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return None
+
+
+_DESCRIPTOR_NAME = re.compile(r"/(?:proc/self|dev)/fd/(\d+)|/dev/(stdout|stderr)")
+
+
 @contextmanager
 def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
     """A stream whose content becomes ``target`` only when the block ends without an error.
@@ -71,8 +93,12 @@ def write_atomically(target: Path, *, binary: bool = False, encoding: str = "utf
     """
     mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": encoding, "newline": ""}
     if target.exists() and (not stat.S_ISREG(target.stat().st_mode) or _names_a_descriptor(target)):
+        descriptor = _regular_file_descriptor(target)
         try:
-            with target.open(**mode) as stream:
+            # A descriptor of a regular file (stdout redirected to one) is written through, at its place:
+            # opened anew, the file was emptied and what the command wrote on stdout after went over it.
+            opened = os.fdopen(os.dup(descriptor), **mode) if descriptor is not None else target.open(**mode)
+            with opened as stream:
                 yield stream
         except HotlineError:  # a refusal or an unreachable database while writing: said as it is
             raise

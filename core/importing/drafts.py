@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
+from hotline.core.clock import EARLIEST_YEAR
 from hotline.core.dates import DateOrder, date_pattern, parse_date
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
@@ -150,11 +151,15 @@ def parse_instant(text: str, *, today: date | None = None) -> datetime:
     reason for anything else, or a day after ``today``."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: its UTC is past the year 9999
         raise ValueError(
             f"{text!r} is not a date and time (expected ISO-8601, as an export writes)"
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.year < EARLIEST_YEAR:
+        raise ValueError(
+            f"{text!r} is before {EARLIEST_YEAR}: not when a client was created (a program's empty date?)"
+        )
     if today is not None and moment.date() > today:
         raise ValueError(f"{text!r} is in the future")
     return moment
@@ -186,6 +191,12 @@ def parse_birthday(text: str, *, order: DateOrder = "dmy", today: date | None = 
     return born
 
 
+SPREADSHEET_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!", "#GETTING_DATA"}
+)
+"""What a spreadsheet shows (and saves, in the workbook and in a CSV) for a formula that failed."""
+
+
 class DraftBuilder:
     """Turns rows into drafts with the phone region and "today" fixed for the whole import."""
 
@@ -202,15 +213,27 @@ class DraftBuilder:
         self.date_order = date_order
         self.today = today
         self._trunk_8 = dials_8_for_plus_7(default_region)
+        self._unnamed = tuple(index for index, name in enumerate(columns.header) if not name)
+        self.unnamed_with_cells: set[int] = set()
+        """The columns without a header in which a row had something: the import names them as ignored."""
 
     def build(self, row: SourceRow) -> ClientDraft | list[RowError]:
         """The draft for ``row``, or every problem the row has (never just the first)."""
         errors: list[RowError] = []
+        for index in self._unnamed:
+            if index < len(row.cells) and row.cells[index].strip():
+                self.unnamed_with_cells.add(index)
         if row.problem:
             errors.append(RowError(row.line, "", row.problem))
         if max(map(len, row.cells), default=0) > MAX_CELL_CHARS:
             errors.extend(self._overlong_cells(row))
         values = self.columns.values(row.cells)
+        sole: list[RowError] = []  # all there is to say of their column: its other errors would repeat them
+        for name, cells in values.items():
+            failed = next((text.strip() for _, text in cells if text.strip() in SPREADSHEET_ERRORS), None)
+            if failed:
+                reason = f"{failed} is a spreadsheet's error (a formula that failed), not a value"
+                sole.append(self._error(row.line, name, reason))
         texts: dict[str, str] = {}
         for name, cells in values.items():
             multiline = name == "notes"
@@ -224,7 +247,8 @@ class DraftBuilder:
             limit = _LIMITS.get(name, 10_000)
             # Too long a field is said once: not again when one of its cells was refused above.
             if len(texts[name]) > limit and all(len(text) <= MAX_CELL_CHARS for _, text in cells):
-                errors.append(self._error(row.line, name, f"longer than {limit} characters"))
+                sole.append(self._error(row.line, name, f"longer than {limit} characters"))
+        errors.extend(sole)
         draft = ClientDraft(line=row.line, kind="person", name="")
         self._names(draft, texts, errors)
         self._phones(draft, texts, errors)
@@ -249,6 +273,9 @@ class DraftBuilder:
         self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
         draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
+        if sole:
+            said = {error.column for error in sole}
+            errors = [error for error in errors if error.column not in said or error in sole]
         return errors or draft
 
     def _created_and_group(self, draft: ClientDraft, texts: dict[str, str], errors: list[RowError]) -> None:

@@ -143,7 +143,7 @@ def map_columns(
 ) -> ColumnMap:
     """Assign columns to fields: overrides first (a missing header is an error), then by recognised names."""
     keys = [header_key(name) for name in header]
-    taken: set[int] = set()
+    taken: dict[int, str] = {}  # column → the field an override gave it to
     columns: dict[str, list[int]] = {}
     for field_name, given in overrides.items():
         for wanted in (given,) if isinstance(given, str) else given:
@@ -155,8 +155,22 @@ def map_columns(
                     f"--map {field_name}={wanted}: no such column; the columns are: {', '.join(header)}",
                     where=str(path),
                 )
+            if len(matches) > 1 and field_name not in MULTI_VALUED:  # their cells were joined into one
+                numbers = ", ".join(str(index + 1) for index in matches)
+                raise InvalidInput(
+                    f"--map {field_name}={wanted}: {len(matches)} columns are called that ({numbers});"
+                    f" {field_name} is one column: rename one of them",
+                    where="--map",
+                )
+            clash = next((index for index in matches if taken.get(index, field_name) != field_name), None)
+            if clash is not None:  # the second field read nothing, without a word
+                column, other = header[clash], taken[clash]
+                raise InvalidInput(
+                    f"--map {field_name}={wanted}: the column {column!r} is read as {other} already",
+                    where="--map",
+                )
             columns.setdefault(field_name, []).extend(index for index in matches if index not in taken)
-            taken.update(matches)
+            taken.update(dict.fromkeys(matches, field_name))
     for index, name in enumerate(header):
         guessed = _auto_field(name)
         if index in taken or guessed is None or guessed in overrides:

@@ -57,6 +57,7 @@ class JsonSource:
         text = self._text
         index = _skip_space(text, self._position)
         if text[index : index + 1] == "]":
+            self._check_end(index + 1)
             return
         while True:
             line = text.count("\n", 0, index) + 1
@@ -84,17 +85,28 @@ class JsonSource:
             self.ignored_keys.update(dict.fromkeys(str(key) for key in value if key not in JSON_HEADER))
             cells = tuple(_cell(value.get(name)) for name in JSON_HEADER)
             absent = frozenset(name for name in _ABSENT_MATTERS if name not in value)
-            yield SourceRow(line, cells + _per_phone(value.get("phones")), absent=absent)
+            problem = next(filter(None, (_type_problem(name, value.get(name)) for name in JSON_HEADER)), None)
+            yield SourceRow(line, cells + _per_phone(value.get("phones")), problem=problem, absent=absent)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
-            index = _skip_space(text, index + 1)
             if separator == "]":
+                self._check_end(index + 1)
                 return
+            index = _skip_space(text, index + 1)
             if separator != ",":
                 raise InvalidInput(
                     "malformed JSON (expected , or ] after an object)",
                     where=where(self.path, text.count("\n", 0, index) + 1),
                 )
+
+    def _check_end(self, index: int) -> None:
+        """Only white space may follow the array: a second one (two exports in one file) was dropped."""
+        index = _skip_space(self._text, index)
+        if index < len(self._text):
+            raise InvalidInput(
+                "malformed JSON (more after the array's end)",
+                where=where(self.path, self._text.count("\n", 0, index) + 1),
+            )
 
 
 def read_utf8(path: Path) -> str:
@@ -143,6 +155,29 @@ def _skip_space(text: str, index: int) -> int:
     return index
 
 
+_SEVERAL = frozenset({"phones", "emails", "tags", "notes"})
+"""The keys whose value may be a list (a phone in it may be the export's object)."""
+
+
+def _type_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be what the key ``name`` holds (a hand-edited ``true`` became the text 'True'),
+    or None: text, a number (an id, a phone), null, a list of them where the field holds several."""
+    if isinstance(value, list) and name in _SEVERAL:
+        for item in value:
+            if isinstance(item, list):
+                return f"{name}: a list in a list"
+            if not (name == "phones" and isinstance(item, dict)) and (problem := _type_problem(name, item)):
+                return problem
+        return None
+    if isinstance(value, bool):
+        return f"{name}: {json.dumps(value)} is not text"
+    if isinstance(value, list):
+        return f"{name}: a list where one value goes"
+    if isinstance(value, dict):
+        return f"{name}: an object where text goes"
+    return None
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -152,9 +187,11 @@ def _cell(value: Any) -> str:
 
 
 def _per_phone(phones: Any) -> tuple[str, str]:
-    """The phones as typed and their labels, a line each, when every phone is an export's object."""
-    if not isinstance(phones, list) or not phones or not all(isinstance(p, dict) for p in phones):
+    """The phones as typed and their labels, a line each, when a phone is an export's object (one given as
+    text beside them, added by hand, is typed so and has no label)."""
+    if not isinstance(phones, list) or not any(isinstance(p, dict) for p in phones):
         return ("", "")
+    phones = [p if isinstance(p, dict) else {"raw": p} for p in phones if p is not None]
     typed = "\n".join(str(p.get("raw") or p.get("e164") or "") for p in phones)
     labels = "\n".join(str(p.get("label") or "") for p in phones)
     return (keep_apostrophe(typed), keep_apostrophe(labels) if labels.strip() else "")

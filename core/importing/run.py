@@ -83,6 +83,8 @@ class ImportRun:
         """Folded name → the organisations this file creates under that name (ids of the file tell them
         apart; a person naming the name alone then cannot be linked)."""
         self.unresolved: list[tuple[RowDecision, Target]] = []  # decisions naming a client still to be made
+        self.person_refs: dict[str, int] = {}
+        """A person's ``id`` in the file → her line: no organisation's ``organisation_id``."""
         # Staged: the writes each flush would make, kept to be made later in one short writing transaction.
         self.plan: list[tuple[list[tuple[ClientDraft, Target]], list[Update]]] | None = [] if staged else None
         self._staged_at: dict[int, tuple[list[tuple[ClientDraft, Target]], int]] = {}
@@ -177,10 +179,29 @@ class ImportRun:
                 named = identities.by_key.get(("organisation", fold(draft.name)))
                 named = named if named is not None and named.ref is None else None
             if named is not None and named.implicit:
+                if named.ref is not None and named.ref == draft.ref and named.name != fold(draft.name):
+                    # People named it otherwise by this id: the row's name replaced theirs silently.
+                    given = next((d.name for d, t in self.pending if t is named), named.name)
+                    reason = (
+                        f"the id {draft.ref!r} is the organisation {given!r} to line {named.line} (its"
+                        f" organisation_id), not {draft.name!r}"
+                    )
+                    self._reject(row, [RowError(row.line, self.builder.columns.label("name"), reason)])
+                    return
                 self._complete_organisation(row, draft, named)
                 return
-        elif draft.organisation:
-            ambiguous = self._link_organisation(draft)
+        else:
+            if draft.ref:
+                claimed = identities.by_key.get(("organisation ref", draft.ref))
+                if claimed is not None and claimed.line != 0:  # it made an organisation of that id
+                    whose = f"the organisation_id of line {claimed.line}" if claimed.implicit else (
+                        f"line {claimed.line}"
+                    )  # fmt: skip
+                    reason = f"the id {draft.ref!r} is an organisation's ({whose}); a person cannot have it"
+                    self._reject(row, [RowError(row.line, self.builder.columns.label("id"), reason)])
+                    return
+                self.person_refs.setdefault(draft.ref, row.line)
+            ambiguous = self._link_organisation(draft) if draft.organisation else None
             if ambiguous is not None:
                 self._reject(row, [ambiguous])
                 return
@@ -266,12 +287,25 @@ class ImportRun:
         by_key = self.identities.by_key
         if draft.organisation_ref:
             ref = draft.organisation_ref
+            column = self.builder.columns.label("organisation_id")
+            if ref in self.person_refs:  # a second organisation of the name was made for it
+                reason = (
+                    f"{ref!r} is the id of a person (line {self.person_refs[ref]}), not of an organisation"
+                )
+                return RowError(draft.line, column, reason)
             target = by_key.get(("organisation ref", ref))
             if target is None and ref in map(
                 str, self.store.organisations_named.get(fold(draft.organisation), ())
             ):
                 target = self.identities.stored_target(int(ref))  # its own export, read back: that one
                 by_key[("organisation ref", ref)] = target
+            if target is not None and target.line != 0 and target.name != fold(draft.organisation):
+                # The name edited, the id left: she stayed in the organisation the id names, silently.
+                reason = (
+                    f"{draft.organisation!r} is not the organisation whose id is {ref} (line {target.line}):"
+                    " change both, or clear organisation_id"
+                )
+                return RowError(draft.line, self.builder.columns.label("organisation"), reason)
             draft.organisation_target = target
             return None
         key = fold(draft.organisation)

@@ -116,6 +116,8 @@ def _plan(
 ) -> ImportRun:
     if options.errors_path is not None:
         protected = [(path, "the input file"), *database_files(uow.engine.url)]
+        if options.name in ("-", "/dev/stdin"):  # read from a copy: the file on standard input is the input
+            protected.append((Path("/dev/stdin"), "the input file (standard input)"))
         check_output(options.errors_path, force=options.force, protected=protected, option="--errors")
     size = path.stat().st_size if path.is_file() else 0
     if size > MAX_IMPORT_BYTES:
@@ -136,7 +138,11 @@ def _plan(
         run = ImportRun(uow, source, builder, options, progress, staged=staged)
         run.execute()
         # A JSON file's keys that are no client field are its ignored columns (known once it is read).
-        run.outcome.ignored_columns = [*columns.ignored, *getattr(source, "ignored_keys", ())]
+        run.outcome.ignored_columns = [
+            *columns.ignored,
+            *(f"column {index + 1} (no header)" for index in sorted(builder.unnamed_with_cells)),
+            *getattr(source, "ignored_keys", ()),
+        ]
     finally:
         source.close()
     return run

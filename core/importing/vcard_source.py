@@ -1,7 +1,8 @@
 """Streaming vCard (.vcf, versions 2.1, 3.0 and 4.0) reader producing rows under a fixed header.
 
 Handles line folding, vCard 2.1 quoted-printable values with their own CHARSET, escaped ``\\,`` ``\\;``
-``\\n``, several TEL/EMAIL per card; photos and other binary properties are skipped.
+``\\n``, several TEL/EMAIL per card, a card inside a card (a 2.1 AGENT: both are read); photos and other
+binary properties are skipped.
 """
 
 from __future__ import annotations
@@ -85,49 +86,82 @@ class VcardSource:
                 return
             number += 1
             if len(text) > MAX_LINE_CHARS and not text.endswith(("\n", "\r")):
-                raise InvalidInput(
-                    f"the line is longer than {MAX_LINE_CHARS:,} characters", where=where(self.path, number)
-                )
+                if _parse_property(text[:1000])[0] not in _SKIPPED:
+                    raise InvalidInput(
+                        f"the line is longer than {MAX_LINE_CHARS:,} characters",
+                        where=where(self.path, number),
+                    )
+                text = text[:1000]  # a photo not folded: skipped, so the rest of its line is never kept
+                while (rest := self._read_line(number)) and not rest.endswith(("\n", "\r")):
+                    pass
             yield number, text.rstrip("\r\n")
+
+    def _read_line(self, number: int) -> str:
+        """The rest of line ``number`` (at most a bound's worth)."""
+        try:
+            return self._stream.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                f"bytes that are not valid {self.encoding} ({error.reason})", where=where(self.path, number)
+            ) from None
 
     def _logical_lines(self) -> Iterator[tuple[int, str]]:
         """Unfolded property lines: a leading space or tab continues, so does a quoted-printable ``=`` end."""
         start, parts = 0, []
+        length = 0  # of the parts, counted as they come (a photo's are 100,000s)
         for number, text in self._physical_lines():
             soft_break = bool(parts) and parts[-1].endswith("=") and "QUOTED-PRINTABLE" in parts[0].upper()
             if parts and (soft_break or text[:1] in (" ", "\t")):
-                if sum(map(len, parts)) < MAX_LINE_CHARS:
+                if length < MAX_LINE_CHARS:
                     if soft_break:
                         parts[-1] = parts[-1][:-1]
                     parts.append(text if soft_break else text[1:])
+                    length += len(parts[-1])
                 continue
             if parts:
                 yield start, "".join(parts)
             start, parts = number, [text] if text.strip() else []
+            length = len(text)
         if parts:
             yield start, "".join(parts)
 
     def __iter__(self) -> Iterator[SourceRow]:
         card: dict[str, list[str]] | None = None
         card_line = 0
+        problem: str | None = None  # the card's first value that cannot be read
+        outer: list[tuple[dict[str, list[str]], int, str | None]] = []  # cards holding a card (AGENT)
+        orphaned = False  # a property read outside any card was reported since the last BEGIN:VCARD
         for number, text in self._logical_lines():
             name, params, value = _parse_property(text)
             if name == "BEGIN" and value.strip().upper() == "VCARD":
-                card, card_line = {}, number
+                orphaned = False
+                if card is not None:
+                    outer.append((card, card_line, problem))
+                card, card_line, problem = {}, number, None
             elif name == "END" and value.strip().upper() == "VCARD" and card is not None:
-                yield self._row(card, card_line)
-                card = None
-            elif card is not None and name not in _SKIPPED:
-                _add_property(card, name, params, value)
+                yield self._row(card, card_line, problem)
+                card, card_line, problem = outer.pop() if outer else (None, 0, None)
+            elif card is None:
+                if name in _READ and not orphaned:  # once for the lines up to the next BEGIN:VCARD
+                    orphaned = True
+                    problem_text = f"{name} outside a card: no BEGIN:VCARD before it"
+                    yield SourceRow(number, ("",) * len(VCARD_HEADER), problem=problem_text)
+            elif name not in _SKIPPED:
+                try:
+                    _add_property(card, name, params, value)
+                except ValueError as error:
+                    problem = problem or f"{name}: {error}"
         if card is not None:
-            yield SourceRow(card_line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
+            outer.append((card, card_line, problem))
+        for _card, line, _problem in outer:
+            yield SourceRow(line, ("",) * len(VCARD_HEADER), problem="the card has no END:VCARD")
 
-    def _row(self, card: dict[str, list[str]], line: int) -> SourceRow:
+    def _row(self, card: dict[str, list[str]], line: int, problem: str | None) -> SourceRow:
         cells = [""] * len(VCARD_HEADER)
         for field, values in card.items():
             joiner = "\n" if field == "notes" else ", "
             cells[_COLUMN[field]] = joiner.join(value for value in values if value)
-        return SourceRow(line, tuple(cells))
+        return SourceRow(line, tuple(cells), problem=problem)
 
 
 def _safe_upper(sample: bytes, encoding: str) -> str:
@@ -151,17 +185,27 @@ def _parse_property(text: str) -> tuple[str, dict[str, str], str]:
 
 
 def _decode_value(params: dict[str, str], value: str) -> str:
+    """The value, its quoted-printable bytes decoded in their CHARSET (UTF-8 when none is said);
+    ``ValueError`` when they are not that charset (they were read with '�' for each letter)."""
     if params.get("ENCODING", "").upper() != "QUOTED-PRINTABLE":
         return value
-    charset = params.get("CHARSET", "utf-8")
+    charset = params.get("CHARSET") or "utf-8"
     raw = quopri.decodestring(value.encode("latin-1", errors="replace"))
     try:
         return raw.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        return raw.decode("utf-8", errors="replace")
+    except LookupError:
+        raise ValueError(f"unknown CHARSET {charset!r}") from None
+    except UnicodeDecodeError:
+        said = "its CHARSET" if params.get("CHARSET") else "no CHARSET: UTF-8 was tried"
+        raise ValueError(f"the quoted-printable value is not valid {charset.upper()} ({said})") from None
+
+
+_READ = frozenset({"FN", "N", "ORG", "TEL", "EMAIL", "BDAY", "NOTE", "CATEGORIES"})
 
 
 def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str], value: str) -> None:
+    if name not in _READ:
+        return  # an address, a URL: not read, so never a reason to refuse the card
     value = _decode_value(params, value)
     if name == "FN":
         card.setdefault("name", []).append(unescape(value).strip())

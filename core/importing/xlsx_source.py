@@ -45,6 +45,7 @@ class XlsxSource:
 
         self.path = path
         self._row = 0
+        self._declared_rows: int | None = None
         sample = read_sample(path)
         if not sample:
             raise InvalidInput("the file is empty", where=str(path))
@@ -63,7 +64,7 @@ class XlsxSource:
             ) from None
         try:
             self.sheet_name = self._pick_sheet(sheet)
-            check_formulas(path, self._book[self.sheet_name])
+            self._merged = check_formulas(path, self._book[self.sheet_name])
             self._rows = self._iter_values()
             self.header = self._read_header()
         except BaseException:
@@ -75,29 +76,44 @@ class XlsxSource:
         self._file.close()
 
     def fraction(self) -> float | None:
-        total = self._book[self.sheet_name].max_row
+        total = self._declared_rows
         return min(1.0, self._row / total) if total else None
 
     def _pick_sheet(self, sheet: str | None) -> str:
         names = self._book.sheetnames
-        if not names:
-            raise InvalidInput("the workbook has no sheets", where=str(self.path))
-        if sheet is None:
-            return names[0]
-        if sheet in names:
-            return sheet
-        raise InvalidInput(
-            f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}", where=str(self.path)
-        )
+        tables = [worksheet.title for worksheet in self._book.worksheets]  # not the chart sheets
+        if not tables:
+            raise InvalidInput("the workbook has no sheets of cells", where=str(self.path))
+        if sheet is None:  # the first one shown: a hidden first sheet (a lookup table) is no one's list
+            shown = [ws.title for ws in self._book.worksheets if ws.sheet_state == "visible"]
+            return (shown or tables)[0]
+        found = sheet if sheet in names else None
+        alike = [name for name in names if name.casefold() == sheet.casefold()]
+        if (
+            found is None and len(alike) == 1
+        ):  # as a spreadsheet program finds it: names differ in more than case
+            found = alike[0]
+        if found is None:
+            raise InvalidInput(
+                f"no sheet named {sheet!r}; the sheets are: {', '.join(tables)}", where=str(self.path)
+            )
+        if found not in tables:
+            raise InvalidInput(
+                f"the sheet {found!r} is a chart, not a table; the sheets are: {', '.join(tables)}",
+                where=str(self.path),
+            )
+        return found
 
     def _iter_values(self) -> Iterator[tuple[int, list[str]]]:
         worksheet = self._book[self.sheet_name]
+        # The size a sheet declares is only its writer's word, and read-only openpyxl stops there: a
+        # sheet declared 'A1' was read as its first cell. It is the progress bar's estimate, no more;
+        # each row is read as wide as its last cell (``fit_row`` pads the short ones).
+        self._declared_rows = worksheet.max_row
+        worksheet.reset_dimensions()
         number = 0
         try:
-            # Rows are padded to the width the sheet declares: never wider than a header may be.
-            declared = worksheet.max_column
-            width = min(declared, MAX_COLUMNS + 1) if declared else None
-            rows = worksheet.iter_rows(values_only=True, max_col=width)
+            rows = worksheet.iter_rows(values_only=True)
             for number, values in enumerate(rows, start=1):
                 self._row = number
                 yield number, [cell_text(value) for value in values]
@@ -109,7 +125,7 @@ class XlsxSource:
     def _read_header(self) -> tuple[str, ...]:
         for number, cells in self._rows:
             if any(cell.strip() for cell in cells):
-                return check_header(cells, path=self.path, line=number)
+                return check_header(name_merged(cells, number, self._merged), path=self.path, line=number)
         raise InvalidInput(f"the sheet {self.sheet_name!r} is empty", where=str(self.path))
 
     def __iter__(self) -> Iterator[SourceRow]:
@@ -119,23 +135,41 @@ class XlsxSource:
                 yield fit_row(cells, width, path=self.path, line=number)
 
 
+def name_merged(cells: list[str], row: int, merged: list[tuple[int, int, int, int]]) -> list[str]:
+    """A header row whose cell is merged over several columns: each column of it takes the cell's text
+    ('Телефоны' over two columns of phones), as the person who made the sheet sees it."""
+    for first_column, first_row, last_column, last_row in merged:
+        # One over the whole width is a title, not the header of a thousand columns.
+        if first_row <= row <= last_row and first_column <= len(cells) and last_column <= MAX_COLUMNS:
+            text = cells[first_column - 1]
+            cells.extend([""] * (last_column - len(cells)))
+            for index in range(first_column, last_column):
+                cells[index] = cells[index] or text
+    return cells
+
+
+_MERGED = re.compile(rb'<mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>(?:(?!</c>).)*?<f\b', re.S)
+_TEXT_RESULT = re.compile(rb'\st="str"')
 _NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>$")
 _CELL = re.compile(rb'<c r="[A-Z]{1,3}\d+"[^>]*(?:/>|>.*?</c>)', re.S)
 
 
-def check_formulas(path: Path, worksheet: Any) -> None:
+def check_formulas(path: Path, worksheet: Any) -> list[tuple[int, int, int, int]]:
     """Refuse a sheet with a formula cell that holds no computed value: read for its values, such a cell
     is empty, and a phone computed as ``="+7"&A2`` was imported as no phone, without a word. Programs
     that write workbooks without computing them (scripts, some exports) leave them so; a spreadsheet
     program computes and stores them when it saves. The sheet's XML is unpacked a second time for this,
     in chunks (50,000 rows: 0.03 s, beside 2.6 s for openpyxl's parse); its cells are matched only in the
-    chunks that hold a formula."""
+    chunks that hold a formula. Returns the sheet's merged cells (first column, first row, last column,
+    last row), which follow its cells and which read-only openpyxl does not read."""
     import zipfile
+
+    from openpyxl.utils import column_index_from_string
 
     member = getattr(worksheet, "_worksheet_path", None)
     if not member:
-        return
+        return []
     with zipfile.ZipFile(path) as archive, archive.open(member.lstrip("/")) as stream:
         carry = b""
         while chunk := stream.read(1 << 20):
@@ -147,7 +181,8 @@ def check_formulas(path: Path, worksheet: Any) -> None:
             for cell in _CELL.finditer(whole):
                 text = cell.group(0)
                 found = _FORMULA_CELL.match(text)
-                if found and _NO_VALUE.search(text):
+                # t="str" with an empty value: the formula computed empty text, as Excel saves =IF(…;"";…).
+                if found and _NO_VALUE.search(text) and not _TEXT_RESULT.search(text[: text.find(b">")]):
                     column, row = found.group(1).decode(), int(found.group(2))
                     raise InvalidInput(
                         f"cell {column}{row} is a formula with no computed value (the file was saved by a"
@@ -155,6 +190,15 @@ def check_formulas(path: Path, worksheet: Any) -> None:
                         " program, or save it as CSV",
                         where=where(path, row),
                     )
+    return [
+        (
+            column_index_from_string(first.decode()),
+            int(top),
+            column_index_from_string(last.decode()),
+            int(bottom),
+        )
+        for first, top, last, bottom in _MERGED.findall(carry)
+    ]
 
 
 def check_archive(path: Path) -> None:

@@ -177,7 +177,7 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
         check_filter(uow, name="campaign", value=filters.campaign, configured=filters.known_campaigns)
         conditions.append(client.c.campaign == filters.campaign)
     if filters.tag is not None:
-        conditions.append(_has_tag(uow, filters.tag))
+        conditions.append(_has_tag(uow, filters.tag.strip()))  # tags are stored without spaces around
     if filters.birthday_this_week:
         conditions.append(_month_day(uow, client.c.birthday).in_(_week_days(today)))
     if filters.no_contact_days is not None:
@@ -241,9 +241,18 @@ def export_client_page(uow: UnitOfWork, *, page: ClientPage, fmt: str) -> bytes:
     uow.authorize("client.list_export", entity="client")
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(EXPORT_FORMATS)})", where="--export")
+    from hotline.core.exporting import XLSX_MAX_CELL_CHARS
     from hotline.core.reports.base import Report
     from hotline.core.reports.render import report_bytes
 
+    for line in page.lines if fmt == "xlsx" else ():  # a longer cell was cut there without a word
+        for column, cell in zip(COLUMNS, line.cells(), strict=True):
+            if isinstance(cell, str) and len(cell) > XLSX_MAX_CELL_CHARS:
+                raise InvalidInput(
+                    f"client #{line.id}: {column} of {len(cell):,} characters, more than an XLSX cell holds"
+                    f" ({XLSX_MAX_CELL_CHARS:,}): export it as csv",
+                    where="--export",
+                )
     sheet = Report(
         name="clients", title="Clients", columns=COLUMNS, rows=[line.cells() for line in page.lines]
     )

@@ -81,7 +81,8 @@ def update_group(
     colour: str | None = None,
     contract_level: Any = _UNSET,
 ) -> ClientGroup:
-    """Change what is given; ``contract_level=None`` (or blank) removes the level."""
+    """Change what is given; ``contract_level=None`` (or blank) removes the level. Audited when
+    something changed (a group given what it has is left as it is, without an entry)."""
     uow.authorize("group.manage", entity="client_group", entity_id=name)
     group = get_group(uow, name=name)
     before = snapshot(group)
@@ -92,6 +93,8 @@ def update_group(
         group.colour = clean_colour(colour)
     if contract_level is not _UNSET:
         group.contract_level = clean_contract_level(contract_level)
+    if snapshot(group) == before:
+        return group
     uow.session.add(group)
     uow.session.flush()
     record_audit(uow, action="group.update", entity="client_group", entity_id=group.id, before=before,

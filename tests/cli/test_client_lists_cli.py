@@ -123,3 +123,29 @@ def test_a_bad_new_name_names_the_name_option(empty_db: str) -> None:
         result = hotline(*base, "clients", "groups", "set", "VIP", "--name", bad)
         assert result.exit_code == 2, result.output
         assert f"--name: {said}" in result.stderr
+
+
+def test_groups_set_says_when_nothing_changes(empty_db: str) -> None:
+    """``groups set VIP`` with no option said "group 'VIP' changed", exit 0, and so did one that gave the
+    group what it had."""
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    assert hotline(*base, "clients", "groups", "add", "VIP", "--colour", "#ff0000").exit_code == 0
+    bare = hotline(*base, "clients", "groups", "set", "VIP")
+    assert bare.exit_code == 2, bare.output
+    assert "nothing to change: give --name, --colour or --contract-level" in bare.stderr
+    same = hotline(*base, "clients", "groups", "set", "VIP", "--colour", "#FF0000")
+    assert same.exit_code == 0, same.output
+    assert "group 'VIP' unchanged" in same.stderr
+    renamed = hotline(*base, "clients", "groups", "set", "VIP", "--name", "Key")
+    assert "group 'VIP' changed" in renamed.stderr
+
+
+def test_json_and_export_together_is_bad_usage(empty_db: str) -> None:
+    """``clients list --json --export csv`` wrote CSV, --json ignored without a word."""
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    result = hotline(*base, "clients", "list", "--json", "--export", "csv")
+    assert result.exit_code == 2, result.output
+    assert "--json: --json lists the clients, --export writes them as a file: give one" in result.stderr
+    assert result.stdout == ""

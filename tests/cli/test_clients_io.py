@@ -462,3 +462,26 @@ def test_standard_input_is_named_dash_in_messages_and_the_audit(db: str, tmp_pat
         ).first()
     engine.dispose()
     assert entry is not None and entry.after["file"] == "-"
+
+
+def test_the_errors_file_is_never_the_file_on_standard_input(db: str, backend: str, tmp_path: Path) -> None:
+    """``clients import - --errors clients.csv --force < clients.csv``: the input, read through standard
+    input, was written over with its rejected rows (named, it is refused: 'is the input file')."""
+    import os
+    import subprocess
+    import sys
+
+    if backend != "sqlite":
+        pytest.skip("reading standard input is the same on both backends")
+    path = clients_csv(tmp_path, CSV_TEXT + BAD_ROWS)
+    before = path.read_bytes()
+    with path.open("rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "hotline.cli", "--db", db, "clients", "import", "-", "--skip-invalid",
+             "--errors", str(path), "--force"],
+            stdin=stdin, capture_output=True, timeout=60, check=False,
+            env={**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "root"},
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert b"is the input file (standard input); it is never written over" in result.stderr
+    assert path.read_bytes() == before

@@ -255,3 +255,42 @@ def test_a_deactivated_owner_is_a_row_error(db: str, config: Path, tmp_path: Pat
     assert result.exit_code == 2, result.output
     assert "in.csv:3: owner: operator 'OLGA' is deactivated" in result.output
     assert sql(db, OWNERS) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        pytest.param(  # the name edited, the id left: she stayed in Acme without a word
+            "id,kind,name,organisation,organisation_id\n1,organisation,Acme,,\n2,person,Ann Lee,Globex,1\n",
+            "in.csv:3: organisation: 'Globex' is not the organisation whose id is 1 (line 2): change both, "
+            "or clear organisation_id",
+            id="organisation-first",
+        ),
+        pytest.param(
+            "id,kind,name,organisation,organisation_id\n2,person,Ann Lee,Globex,1\n1,organisation,Acme,,\n",
+            "in.csv:3: name: the id '1' is the organisation 'Globex' to line 2 (its organisation_id), not "
+            "'Acme'",
+            id="person-first",
+        ),
+        pytest.param(  # a second 'Acme' was made for her, beside the file's own
+            "id,kind,name,organisation,organisation_id\n1,organisation,Acme,,\n7,person,Bob Ray,,\n"
+            "2,person,Ann Lee,Acme,7\n",
+            "in.csv:4: organisation_id: '7' is the id of a person (line 3), not of an organisation",
+            id="a-persons-id",
+        ),
+        pytest.param(
+            "id,kind,name,organisation,organisation_id\n1,organisation,Acme,,\n2,person,Ann Lee,Acme,7\n"
+            "7,person,Bob Ray,,\n",
+            "in.csv:4: id: the id '7' is an organisation's (the organisation_id of line 3); a person cannot"
+            " have it",
+            id="a-persons-id-after",
+        ),
+    ],
+)
+def test_an_organisation_id_that_contradicts_the_file_is_a_row_error(
+    db: str, config: Path, tmp_path: Path, content: str, said: str
+) -> None:
+    result = import_text(db, config, tmp_path / "in.csv", content)
+    assert result.exit_code == 2, result.output
+    assert said in result.output.replace("\n", " ").replace("  ", " ") or said in result.output, result.output
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]

@@ -31,6 +31,7 @@ ATTEMPTS = [
     (("contracts", "add", "1", "--level", "gold", "--start", "x", "--end", "y"), "contract.manage"),
     (("contracts", "end", "1", "--on", "someday"), "contract.manage"),
     (("escalate", "--now", "not-an-instant"), "escalate"),
+    (("clients", "groups", "set", "VIP"), "group.manage"),
 ]
 
 

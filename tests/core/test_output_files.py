@@ -53,3 +53,17 @@ def test_a_file_written_over_keeps_its_permissions_and_a_new_one_is_the_owners(t
     with write_atomically(fresh) as out:  # the client base, perhaps: readable by its owner only
         out.write("id,name\r\n")
     assert fresh.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_descriptor_leading_to_a_regular_file_is_written_at_its_place_not_over_it(tmp_path: Path) -> None:
+    """``clients import … --errors /dev/stdout --force > out.txt``: opening /dev/stdout anew emptied the
+    file and wrote from its start, and the summary written on stdout after it went over the rejected
+    rows. Written through the descriptor itself, the file gets what came before, the rows, what follows."""
+    redirected = tmp_path / "out.txt"
+    with redirected.open("w") as stream:
+        stream.write("before\n")
+        stream.flush()
+        with write_atomically(Path(f"/proc/self/fd/{stream.fileno()}")) as out:
+            out.write("rejected rows\n")
+        stream.write("summary\n")
+    assert redirected.read_text() == "before\nrejected rows\nsummary\n"

@@ -253,3 +253,67 @@ def test_a_cell_past_the_bound_is_a_row_error_naming_its_column() -> None:
     assert errors[1].describe("clients.csv") == "clients.csv:7: Balance: longer than 100,000 characters"
     unnamed = build(("name", ""), ("Ann", "x" * (MAX_CELL_CHARS + 1)))
     assert unnamed == [RowError(7, "column 2", "longer than 100,000 characters")]
+
+
+def test_a_column_mapped_to_two_fields_is_bad_usage() -> None:
+    """``--map name=Name --map first_name=Name``: the second field silently read nothing; the same column
+    given twice for one field of several values is still that column once."""
+    with pytest.raises(
+        InvalidInput, match="--map first_name=Name: the column 'Name' is read as name already"
+    ):
+        map_columns(("Name", "Tel"), parse_overrides(["name=Name", "first_name=Name"]), path=PATH)
+    columns = map_columns(("Name", "Tel"), parse_overrides(["phones=Tel", "phones=tel"]), path=PATH)
+    assert columns.columns["phones"] == (1,)
+
+
+def test_a_map_naming_two_columns_for_a_field_of_one_value_is_bad_usage() -> None:
+    """Two columns called 'Name' and ``--map name=Name``: the client was called 'Анна, Борис'."""
+    with pytest.raises(
+        InvalidInput, match=re.escape("--map name=Name: 2 columns are called that (1, 2); name is one")
+    ):
+        map_columns(("Name", "Name", "Tel"), parse_overrides(["name=Name"]), path=PATH)
+    columns = map_columns(("Name", "Tel", "Tel"), parse_overrides(["phones=Tel"]), path=PATH)
+    assert columns.columns["phones"] == (1, 2)
+
+
+def test_a_spreadsheet_error_in_a_cell_is_a_row_error() -> None:
+    """A formula that failed (a lookup of the group that found nothing) leaves '#N/A' in the cell, in the
+    workbook and in the CSV saved from it: the import made a group called '#N/A' and a client '#REF!'."""
+    errors = build(("name", "group", "tags"), ("#REF!", "#N/A", "vip, #VALUE!"))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [
+        ("name", "#REF! is a spreadsheet's error (a formula that failed), not a value"),
+        ("group", "#N/A is a spreadsheet's error (a formula that failed), not a value"),
+    ]
+    assert not isinstance(build(("name", "notes"), ("Анна", "#N/A was the lookup's answer")), list)
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        # its UTC was past the year 9999: "a value is out of range", naming no file, line or column
+        ("9999-12-31T23:59:59-14:00", "is not a date and time"),
+        # .NET's empty date, as some programs export an unknown one: a client created in the year 1
+        ("0001-01-01T00:00:00", "is before 1970: not when a client was created"),
+        ("1969-12-31T23:59:59Z", "is before 1970: not when a client was created"),
+    ],
+)
+def test_a_creation_time_no_client_can_have_is_a_row_error(written: str, reason: str) -> None:
+    errors = build(("name", "created_at"), ("Анна", written))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [("created_at", f"{written!r} {reason}" + (
+        " (expected ISO-8601, as an export writes)" if reason == "is not a date and time" else
+        " (a program's empty date?)"
+    ))]  # fmt: skip
+    assert not isinstance(build(("name", "created_at"), ("Анна", "1970-01-01T00:00:00Z")), list)
+
+
+def test_a_cell_is_refused_once_for_one_reason() -> None:
+    """A contract level of 51 characters was refused twice ('longer than 50 characters', then 'at most 50
+    printable characters'), a phone cell holding '#N/A' as a spreadsheet's error and as no phone."""
+    errors = build(("name", "group", "group_contract_level", "phone"), ("Анна", "VIP", "L" * 51, "#N/A"))
+    assert isinstance(errors, list)
+    assert [(error.column, error.reason) for error in errors] == [
+        ("phone", "#N/A is a spreadsheet's error (a formula that failed), not a value"),
+        ("group_contract_level", "longer than 50 characters"),
+    ]

@@ -463,7 +463,9 @@ def test_a_sheet_declaring_every_column_is_read_no_wider_than_a_header_may_be(tm
         for member in source.infolist():
             data = source.read(member)
             if member.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD2"/>')
+                declared = data.replace(b'<dimension ref="A1:B2" />', b'<dimension ref="A1:XFD2"/>')
+                assert declared != data
+                data = declared
             target.writestr(member, data)
     source = open_source(wide)
     assert source.header == ("name", "phone")
@@ -516,3 +518,302 @@ def test_a_workbook_is_read_whatever_its_name_ends_in(tmp_path: Path, name: str)
     path = tmp_path / name
     make_workbook(path, [["name", "phone"], ["Анна", "+7 916 000-11-22"]])
     assert rows_of(path) == (("name", "phone"), [(2, ("Анна", "+7 916 000-11-22"))])
+
+
+@pytest.mark.parametrize("declared", ["A1", "A1:B2"])
+def test_a_sheet_declaring_a_smaller_size_than_it_holds_is_read_whole(tmp_path: Path, declared: str) -> None:
+    """Read-only openpyxl stops at the size a sheet declares: a workbook whose writer declared 'A1' (or
+    a stale 'A1:B2') was imported without its other rows and columns, exit 0 ('A1': 'no data rows')."""
+    import re
+
+    whole = tmp_path / "whole.xlsx"
+    make_workbook(
+        whole,
+        [
+            ["name", "phone", "email"],
+            ["Анна", "+7 916 000-11-22", "anna@example.com"],
+            ["Борис", "+7 916 000-11-23", "boris@example.com"],
+        ],
+    )
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(stale, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(
+                    rb"<dimension ref=\"[^\"]*\"\s*/>", f'<dimension ref="{declared}"/>'.encode(), data
+                )
+                assert count == 1
+            target.writestr(member, data)
+    assert rows_of(stale) == (
+        ("name", "phone", "email"),
+        [
+            (2, ("Анна", "+7 916 000-11-22", "anna@example.com")),
+            (3, ("Борис", "+7 916 000-11-23", "boris@example.com")),
+        ],
+    )
+
+
+def test_a_vcard_with_a_photo_of_megabytes_is_read_in_linear_time(tmp_path: Path) -> None:
+    """A phone's address book holds photos: each folded line of a PHOTO past the first megabyte summed the
+    whole property again, and a card with a 10 MB photo took 50 to 80 s to read (this 4 MB one 20 s)."""
+    import base64
+    import time
+
+    photo = base64.b64encode(bytes(range(256)) * (4 << 12)).decode()
+    folded = "\r\n ".join(photo[start : start + 74] for start in range(0, len(photo), 74))
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Анна\r\nPHOTO;ENCODING=b;TYPE=JPEG:"
+        f"{folded}\r\nTEL:+7 916 000-11-22\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    started = time.monotonic()
+    _header, rows = rows_of(path)
+    assert time.monotonic() - started < 5
+    assert [cells[:1] + cells[5:6] for _line, cells in rows] == [("Анна", "+7 916 000-11-22")]
+
+
+def test_a_header_cell_merged_over_several_columns_names_each_of_them(tmp_path: Path) -> None:
+    """A header 'Телефоны' merged over two columns (as people lay out a sheet) left the second column
+    without a name, and its phones were dropped without a word, exit 0."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Имя", "Телефоны", None, "E-mail"])
+    sheet.append(["Анна", "+7 916 000-11-22", "+7 495 765-43-21", "anna@example.com"])
+    sheet.merge_cells("B1:C1")
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path) == (
+        ("Имя", "Телефоны", "Телефоны", "E-mail"),
+        [(2, ("Анна", "+7 916 000-11-22", "+7 495 765-43-21", "anna@example.com"))],
+    )
+
+
+def test_a_json_value_of_a_type_no_field_holds_is_a_row_problem(tmp_path: Path) -> None:
+    """An export edited by hand: ``"name": true`` made a client called 'True', ``"name": ["a", "b"]`` one
+    called 'a, b', a tag ``true`` the tag 'True', without a word. Numbers are read as their text (an id,
+    a phone), lists where a field holds several values, a phone's object in the phones."""
+    path = tmp_path / "clients.json"
+    path.write_text(
+        "[\n"
+        '{"name": true},\n'
+        '{"name": ["Анна", "Борис"]},\n'
+        '{"name": "Вера", "tags": ["vip", false]},\n'
+        '{"name": "Глеб", "emails": [["g@example.com"]]},\n'
+        '{"name": "Дина", "group": {"name": "VIP"}},\n'
+        '{"name": 12345, "id": 7, "phones": [79161234567, {"raw": "8 916 123-45-68"}], "tags": ["a", 2]}\n'
+        "]\n",
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [(row.line, row.problem) for row in rows] == [
+        (2, "name: true is not text"),
+        (3, "name: a list where one value goes"),
+        (4, "tags: false is not text"),
+        (5, "emails: a list in a list"),
+        (6, "group: an object where text goes"),
+        (7, None),
+    ]
+
+
+def test_a_quoted_printable_vcard_value_not_in_its_charset_is_a_row_problem(tmp_path: Path) -> None:
+    """A vCard 2.1 value in Windows-1251 that says CHARSET=UTF-8 (or no charset, or one Python does not
+    know) was stored with '�' for each letter: a client called 'Ivan ������'."""
+    import quopri
+
+    surname = quopri.encodestring("Иванов".encode("cp1251")).decode()
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;ENCODING=QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=KOI-9;QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n"
+        f"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=WINDOWS-1251;QUOTED-PRINTABLE:{surname};Ivan\r\nEND:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    source = open_source(path)
+    rows = list(source)
+    source.close()
+    assert [(row.line, row.problem) for row in rows] == [
+        (1, "N: the quoted-printable value is not valid UTF-8 (its CHARSET)"),
+        (5, "N: the quoted-printable value is not valid UTF-8 (no CHARSET: UTF-8 was tried)"),
+        (9, "N: unknown CHARSET 'KOI-9'"),
+        (13, None),
+    ]
+    assert rows[3].cells[1:3] == ("Иванов", "Ivan")
+
+
+def test_a_quoted_printable_value_the_import_does_not_read_is_no_problem(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lee;Ann\r\nADR;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C8=E2\r\n"
+        "END:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    source = open_source(path)
+    assert [(row.problem, row.cells[1:3]) for row in source] == [(None, ("Lee", "Ann"))]
+    source.close()
+
+
+def test_a_vcard_inside_a_vcard_keeps_both(tmp_path: Path) -> None:
+    """vCard 2.1 writes an AGENT (a secretary) as a card inside the card: the outer card's name before
+    it and its phone and email after it were dropped without a word, and only the secretary imported."""
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Boss;Big\r\nAGENT:\r\nBEGIN:VCARD\r\nVERSION:2.1\r\nN:Secretary;Sue\r\n"
+        "TEL:+79167770004\r\nEND:VCARD\r\nTEL:+79167770005\r\nEMAIL:boss@example.com\r\nEND:VCARD\r\n",
+        encoding="ascii",
+        newline="",
+    )
+    _header, rows = rows_of(path)
+    assert sorted((line, cells[1], cells[2], cells[5], cells[6]) for line, cells in rows) == [
+        (1, "Boss", "Big", "+79167770005", "boss@example.com"),
+        (5, "Secretary", "Sue", "+79167770004", ""),
+    ]
+
+
+def test_a_hidden_first_sheet_is_not_the_one_read_by_default(tmp_path: Path) -> None:
+    """A workbook whose first sheet is hidden (a template's lookup table) was imported from that sheet,
+    which the person never saw, instead of the one shown; named with --sheet, it is read."""
+    book = Workbook()
+    hidden = book.active
+    hidden.title = "Lookup"
+    hidden.append(["name", "phone"])
+    hidden.append(["Hidden Harry", "+7 916 555-30-01"])
+    hidden.sheet_state = "hidden"
+    shown = book.create_sheet("Clients")
+    shown.append(["name", "phone"])
+    shown.append(["Visible Vera", "+7 916 555-30-02"])
+    book.active = 1
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path)[1] == [(2, ("Visible Vera", "+7 916 555-30-02"))]
+    assert rows_of(path, sheet="Lookup")[1] == [(2, ("Hidden Harry", "+7 916 555-30-01"))]
+
+
+def test_a_sheet_is_named_in_any_case(tmp_path: Path) -> None:
+    """A spreadsheet program takes 'клиенты' for the sheet 'Клиенты' (two sheets cannot differ only in
+    case); --sheet клиенты was 'no sheet named'."""
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["name"], ["x"]], extra_sheet=True)
+    assert rows_of(path, sheet="клиенты")[1] == [(2, ("x",))]
+    assert rows_of(path, sheet="SECOND")[1] == [(2, ("Second Sheet Person", "+44 20 7946 0958"))]
+
+
+def test_a_chart_sheet_is_never_read_as_a_table(tmp_path: Path) -> None:
+    """A workbook whose first sheet is a chart was a traceback ('Chartsheet' object has no attribute
+    'max_row'), and so was --sheet naming the chart."""
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook()
+    data = book.active
+    data.title = "Data"
+    data.append(["name", "phone"])
+    data.append(["Анна", "+7 916 000-11-22"])
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=2, min_row=1, max_row=2))
+    book.create_chartsheet("Chart", 0).add_chart(chart)
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    assert rows_of(path)[1] == [(2, ("Анна", "+7 916 000-11-22"))]
+    with pytest.raises(InvalidInput, match="the sheet 'Chart' is a chart, not a table; the sheets are: Data"):
+        open_source(path, sheet="chart")
+
+
+@pytest.mark.parametrize(
+    "after", ['\n[{"name": "Борис"}]\n', " trailing words", "\n]"], ids=["two-exports", "words", "bracket"]
+)
+def test_anything_after_the_json_array_is_malformed(tmp_path: Path, after: str) -> None:
+    """Two exports put in one file (``cat a.json b.json``): the second array's clients were dropped
+    without a word, and so was any text after the first array's end."""
+    path = tmp_path / "clients.json"
+    path.write_text('[{"name": "Анна"}]' + after, encoding="utf-8")
+    source = open_source(path)
+    with pytest.raises(InvalidInput, match="malformed JSON \\(more after the array's end\\)") as caught:
+        list(source)
+    source.close()
+    assert caught.value.where == f"{path}:{1 + after.count(chr(10), 0, 2)}"
+
+
+def test_a_card_without_its_begin_is_a_row_problem(tmp_path: Path) -> None:
+    """A card whose BEGIN:VCARD line was lost (a file cut and pasted together): its name and phone were
+    outside any card and dropped without a word."""
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nFN:Анна\r\nEND:VCARD\r\nVERSION:3.0\r\nFN:Борис\r\nTEL:+79167770005\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nFN:Вера\r\nEND:VCARD\r\n\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    source = open_source(path)
+    rows = [(row.line, row.cells[0], row.problem) for row in source]
+    source.close()
+    assert rows == [
+        (1, "Анна", None),
+        (5, "", "FN outside a card: no BEGIN:VCARD before it"),
+        (8, "Вера", None),
+    ]
+
+
+def test_a_photo_on_one_line_of_megabytes_is_skipped_not_a_refusal(tmp_path: Path) -> None:
+    """A writer that does not fold lines puts a photo on one line of megabytes: the whole address book
+    was refused ('the line is longer than 1,000,000 characters') for a property the import never reads.
+    A line that long of a property it reads is still refused."""
+    import base64
+
+    photo = base64.b64encode(bytes(range(256)) * 4400).decode()  # 1.5 MB of base64 on one line
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Анна\r\nitem1.PHOTO;ENCODING=b:{photo}\r\nTEL:+79161234567\r\n"
+        "END:VCARD\r\n",
+        encoding="utf-8",
+        newline="",
+    )
+    assert [(line, cells[0], cells[5]) for line, cells in rows_of(path)[1]] == [(1, "Анна", "+79161234567")]
+    path.write_text(f"BEGIN:VCARD\r\nNOTE:{photo}\r\nEND:VCARD\r\n", encoding="utf-8", newline="")
+    with pytest.raises(InvalidInput, match="the line is longer than 1,000,000 characters"):
+        rows_of(path)
+
+
+def test_a_formula_that_computed_an_empty_text_is_read_as_empty(tmp_path: Path) -> None:
+    """Excel saves a formula whose result is empty text (=IF(B2="";"";B2)) as ``t="str"`` with an empty
+    value: the workbook was refused as 'a formula with no computed value', and saving it again in Excel
+    (as the message said) wrote it the same way."""
+    path = tmp_path / "clients.xlsx"
+    make_workbook(path, [["Имя", "Телефон", "Примечание"], ["Анна", "+79161234567", "PLACE"]])
+    computed = tmp_path / "computed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(computed, "w") as target:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                placed = data.replace(
+                    b'<c r="C2" t="inlineStr"><is><t>PLACE</t></is></c>',
+                    b'<c r="C2" t="str"><f>IF(B2="","",A2)</f><v/></c>',
+                )
+                assert placed != data
+                data = placed
+            target.writestr(member, data)
+    assert rows_of(computed)[1] == [(2, ("Анна", "+79161234567", ""))]
+
+
+def test_a_json_phone_list_mixing_objects_and_text_keeps_the_labels(tmp_path: Path) -> None:
+    """An export edited by hand, a number added as text beside the phones' objects: the other phones lost
+    their labels and as-typed forms without a word."""
+    path = tmp_path / "clients.json"
+    path.write_text(
+        '[{"name": "Анна", "phones": [{"raw": "8 (916) 123-45-67", "e164": "+79161234567", "label": "work"},'
+        ' "+7 916 000-11-22"]}]',
+        encoding="utf-8",
+    )
+    header, rows = rows_of(path)
+    cells = dict(zip(header, rows[0][1], strict=True))
+    assert (cells["phones"], cells["phones_as_typed"], cells["phone_labels"]) == (
+        "+79161234567, +7 916 000-11-22",
+        "8 (916) 123-45-67\n+7 916 000-11-22",
+        "work\n",
+    )

@@ -410,3 +410,18 @@ def test_a_cell_past_the_bound_names_the_file_line_and_column(engine, uow_factor
     (error,) = caught.value.outcome.errors
     assert error.describe(str(path)) == f"{path}:7: Примечание: longer than 100,000 characters"
     assert table_state(engine) == before
+
+
+def test_a_column_without_a_header_that_holds_cells_is_reported_as_ignored(
+    engine, uow_factory, admin, tmp_path
+) -> None:
+    """A column whose header cell is blank was dropped without a word (the named ones it did not read are
+    listed as ignored): it is listed too when a row has something in it, by its number."""
+    path = tmp_path / "clients.csv"
+    path.write_text(
+        "name,,phone,\nAnn Lee,VIP caller,+7 900 555-44-33,\nBob Ray,,+7 900 555-44-34,\n",
+        encoding="utf-8",
+    )
+    outcome = run(uow_factory, path)
+    assert outcome.counts["created"] == 2
+    assert outcome.ignored_columns == ["column 2 (no header)"]  # the empty column 4: nothing to say
