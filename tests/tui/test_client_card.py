@@ -245,3 +245,34 @@ async def test_enter_on_a_note_opens_its_whole_text(world, console, settle, engi
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is card
+
+
+async def test_more_open_tickets_than_the_card_reads_are_counted_and_read_as_the_cursor_nears_the_end(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """A client with more open tickets than the card reads at first (200): the tab said "Open tickets
+    (200)" and listed the oldest 200, the newer ones nowhere on the card; the tab counts them all, and the
+    cursor nearing the last row shown reads the next ones."""
+    from hotline.core.services.tickets import create_ticket
+    from hotline.tui import messages
+
+    monkeypatch.setattr(messages, "OPEN_TICKETS_ON_CARD", 8)
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for n in range(11):
+            create_ticket(uow, subject=f"ticket {n}", queue="Support", client_id=world.ivanov_id)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        assert str(card.query_one("#tabs").get_tab("tickets").label) == "Open tickets (12)"
+        await pilot.press("2")
+        tickets = card.query_one("#tickets-table", DataTable)
+        assert tickets.row_count == 8
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert tickets.row_count == 12
+        assert str(tickets.get_row_at(11)[-1]) == "ticket 10"
+        card.reload()  # a call logged: the card read again, the table not doubled
+        await settle(pilot)
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert tickets.row_count == 12

@@ -1,8 +1,10 @@
-"""The client's card: header, then tabs for the timeline (paged lazily), open tickets, reminders and, on an
+"""The client's card: header, then tabs for the timeline (paged lazily), open tickets (every one counted;
+read ``OPEN_TICKETS_ON_CARD`` at a time as the cursor nears the last shown), reminders and, on an
 organisation's card, its people (Enter opens one; ``o`` on a person's card opens the organisation)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,6 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, TabbedContent, TabPane
 from textual.worker import Worker
@@ -38,6 +41,16 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 TIMELINE_PAGE = 50
+
+
+@dataclass
+class MoreOpenTicketsLoaded(Message):
+    """The next open tickets of the card were read (``generation``: the card read they follow)."""
+
+    generation: int
+    asked: int
+    """How many numbers were asked for (a ticket gone meanwhile is not among ``lines``)."""
+    lines: list[Any]
 
 
 def forget_rendered_lines() -> None:
@@ -193,6 +206,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.card: Any | None = None
         self._loading_page = False
         self._painted = False
+        self._tickets_generation = 0
+        """Counts the card's reads: a next page of open tickets read before the last one is dropped."""
+        self._tickets_shown = 0
+        self._loading_tickets = False
         pop_trace.mark("built")
 
     def _compositor_refresh(self) -> None:
@@ -283,8 +300,23 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.sub_title = printable(message.card.client.name)
         table = self.query_one("#tickets-table", DataTable)
         table.clear()
+        self._tickets_generation += 1
+        self._loading_tickets = False
+        from hotline.tui import messages
+
+        self._tickets_shown = min(len(message.card.open_ticket_numbers), messages.OPEN_TICKETS_ON_CARD)
+        self._add_ticket_rows(message.open_tickets)
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tickets").label = f"Open tickets ({len(message.card.open_ticket_numbers)})"
+        self._show_people(message.card)
+        self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    def _add_ticket_rows(self, lines: list[Any]) -> None:
+        table = self.query_one("#tickets-table", DataTable)
         zone = self.ctx.settings.zone
-        for line in message.open_tickets:
+        for line in lines:
+            if str(line.number) in table.rows:
+                continue
             table.add_row(
                 Text(f"#{line.number}"),
                 Text(line.status),
@@ -293,10 +325,33 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 Text(printable(line.subject), no_wrap=True, overflow="ellipsis"),
                 key=str(line.number),
             )
-        tabs = self.query_one(TabbedContent)
-        tabs.get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
-        self._show_people(message.card)
-        self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    @on(DataTable.RowHighlighted, "#tickets-table")
+    def _tickets_near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor near the last open ticket shown, more not shown yet: read the next ones."""
+        if self.card is None or self._loading_tickets or event.cursor_row < event.data_table.row_count - 5:
+            return
+        numbers = self.card.open_ticket_numbers[self._tickets_shown :]
+        if numbers:
+            from hotline.tui import messages
+
+            self._loading_tickets = True
+            self._load_more_tickets(self._tickets_generation, numbers[: messages.OPEN_TICKETS_ON_CARD])
+
+    @work(thread=True, exit_on_error=False, group="card-tickets")
+    def _load_more_tickets(self, generation: int, numbers: list[int]) -> None:
+        from hotline.core.services.tickets import tickets_by_number
+
+        with self.ctx.uow(readonly=True) as uow:
+            lines = tickets_by_number(uow, numbers)
+        self.post_message(MoreOpenTicketsLoaded(generation, len(numbers), lines))
+
+    def on_more_open_tickets_loaded(self, message: MoreOpenTicketsLoaded) -> None:
+        if message.generation != self._tickets_generation:
+            return  # the card was read again meanwhile: its first page replaced what this follows
+        self._loading_tickets = False
+        self._tickets_shown += message.asked
+        self._add_ticket_rows(message.lines)
 
     def _show_people(self, card: Any) -> None:
         """The People tab lists an organisation's contact persons; a person's card has no such tab."""
@@ -330,8 +385,11 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         table.append_page(message.items, page_size=TIMELINE_PAGE)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if forward_worker_failure(self, event) and event.worker.group == "timeline":
-            self._loading_page = False
+        if forward_worker_failure(self, event):
+            if event.worker.group == "timeline":
+                self._loading_page = False
+            elif event.worker.group == "card-tickets":
+                self._loading_tickets = False
 
     @on(DataTable.RowHighlighted, "#timeline-table")
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
