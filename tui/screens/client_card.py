@@ -375,7 +375,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 key=str(person.id),
             )
         tabs.show_tab("people")
-        tabs.get_tab("people").label = f"People ({len(card.contacts)})"
+        shown, count = len(card.contacts), max(card.contact_count, len(card.contacts))
+        # the first ones by name: more than a card reads are found in the lookup
+        label = f"People ({shown} of {count})" if count > shown else f"People ({count})"
+        tabs.get_tab("people").label = label
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
         self._loading_page = False
