@@ -113,6 +113,31 @@ async def test_an_operator_gets_a_readable_refusal(world, console) -> None:
         assert any("supervisor" in str(notification.message) for notification in app._notifications)
 
 
+async def test_an_operators_refusal_is_said_once_and_the_wallboard_closes(world, console, engine) -> None:
+    """An operator's wallboard asked again every 5 seconds for as long as it was open: a refusal toast and
+    a refused entry in the audit trail each time, over a board that said "loading…" for ever."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from hotline.core.models import AuditEntry
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        fast = WallboardScreen(app.ctx, refresh_seconds=0.05)
+        await app.push_screen(fast)
+        await wait_until(pilot, lambda: app._notifications, "the refusal")
+        for _ in range(10):  # ten refresh periods
+            await pilot.pause(0.05)
+        await settled(pilot)
+        said = [str(notification.message) for notification in app._notifications]
+        assert said == ["Only supervisors and admins can see the wallboard."]
+        assert not isinstance(app.screen, WallboardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = select(func.count()).where(AuditEntry.action == "refused:wallboard.read")
+        assert uow.session.exec(refused).one() == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_wallboard_snapshot_at_80x24(backend, morning, console, snap_compare) -> None:
     async def run_before(pilot) -> None:
