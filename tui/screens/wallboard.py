@@ -2,7 +2,8 @@
 what breaches within the hour; the operators on shift (from the roster) and what each is doing; calls per
 hour today as a chart.
 
-It re-reads itself every few seconds in a thread worker: nobody has to press anything. Refused (an
+It re-reads itself every few seconds in a thread worker: nobody has to press anything; under another
+screen it reads nothing, and reads at once when back on top. Refused (an
 operator's F7), it says so once and closes: it does not ask again every few seconds.
 """
 
@@ -16,9 +17,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from hotline.core.text import printable
@@ -107,6 +108,7 @@ class WallboardScreen(Screen[None]):
         self.loads = 0
         """How many times the figures were read (the tests watch it refresh by itself)."""
         self._timer: Timer | None = None
+        self._reading = False
         self._close_on_resume = False
         """Refused while another screen (a ringing caller's card) was over it: it closes once on top."""
 
@@ -133,7 +135,21 @@ class WallboardScreen(Screen[None]):
         self.dismiss(None)
 
     def refresh_board(self) -> None:
-        self._load()
+        # Under another screen (a call's card, F3…) it reads nothing, on top again it does; one read at a
+        # time (a slow database's reads piled up, each tick one more).
+        if self._seen() and not self._reading:
+            self._reading = True
+            self._load()
+
+    def _seen(self) -> bool:
+        """On top, or under modals only (help, the palette): not ``is_current``, which Textual says of the
+        screen right under the top one whatever covers it."""
+        for screen in reversed(self.app.screen_stack):
+            if screen is self:
+                return True
+            if not isinstance(screen, ModalScreen):
+                return False
+        return False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wallboard")
     def _load(self) -> None:
@@ -145,6 +161,7 @@ class WallboardScreen(Screen[None]):
 
     def on_wallboard_loaded(self, message: WallboardLoaded) -> None:
         board: Wallboard = message.board
+        self._reading = False
         self.loads += 1
         zone = self.ctx.settings.zone
         local = board.now.astimezone(zone)
@@ -205,6 +222,8 @@ class WallboardScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         from hotline.core.errors import PermissionDenied
 
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._reading = False
         if forward_worker_failure(self, event) and isinstance(event.worker.error, PermissionDenied):
             # said once: asked again every few seconds, it toasted and audited a refusal each time
             if self._timer is not None:
@@ -218,6 +237,8 @@ class WallboardScreen(Screen[None]):
         if self._close_on_resume:
             self._close_on_resume = False
             self.dismiss(None)
+        elif self.loads:
+            self.refresh_board()
 
 
 __all__ = ["WallboardScreen", "age_text", "percent_text"]
