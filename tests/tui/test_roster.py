@@ -90,3 +90,19 @@ def test_snapshot_roster_at_80x24(backend, rostered, console, snap_compare):
         await pilot.pause()
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_minutely_reread_keeps_the_cursor_where_it_was(rostered, console, settle) -> None:
+    """The roster reads itself again every minute: the cursor jumped back to the first operator each time,
+    under a supervisor reading the tenth."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_roster(app, pilot, settle)
+        table = screen.query_one("#roster-table", DataTable)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        chosen = str(table.get_row_at(table.cursor_row)[1])
+        assert table.cursor_row == 2
+        screen.reload()  # what the minute's timer does
+        await settle(pilot)
+        assert table.cursor_row == 2 and str(table.get_row_at(2)[1]) == chosen

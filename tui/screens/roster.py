@@ -66,6 +66,8 @@ class RosterScreen(Screen[None]):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.lines: list[Any] = []
+        """The operators shown, in order (the cursor stays on its operator when read again)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Roster", style="bold"), id="roster-title")
@@ -99,6 +101,8 @@ class RosterScreen(Screen[None]):
     def on_roster_loaded(self, message: RosterLoaded) -> None:
         message.stop()
         table: DataTable[Text] = self.query_one("#roster-table", DataTable)
+        row = table.cursor_row
+        selected = self.lines[row].login if 0 <= row < len(self.lines) else None
         table.clear()
         on_shift = 0
         for line in message.lines:
@@ -111,6 +115,10 @@ class RosterScreen(Screen[None]):
                 Text(", ".join(line.today) or "—"),
                 Text(printable(line.exception), style="yellow" if line.exception else ""),
             )
+        self.lines = message.lines
+        logins = [line.login for line in message.lines]
+        if message.lines:  # the minutely re-read left the cursor on the first operator
+            table.move_cursor(row=logins.index(selected) if selected in logins else min(row, len(logins) - 1))
         title = f"Roster · {on_shift} of {len(message.lines)} on shift at "
         title += self.ctx.clock.now().astimezone(self.ctx.settings.zone).strftime("%H:%M")
         self.query_one("#roster-title", Static).update(Text(title, style="bold"))
