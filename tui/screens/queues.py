@@ -2,7 +2,9 @@
 filter, next SLA deadline first, with the due time as a countdown coloured by urgency.
 
 Keys take a ticket (assign it to me), assign it (a modal of operators) or open it. The list is read in
-a thread worker; a timer redraws the countdowns every few seconds (no database work). The list is read
+a thread worker, ``PAGE`` tickets at first and ``PAGE`` more each time the cursor reaches the last one shown
+(the count says "500 of 3000" until all are); a timer redraws the countdowns every few seconds (no
+database work). The list is read
 again when a ticket is written anywhere (``TicketsChanged``, pushed by the console's live thread), at
 most twice a second however many are written, keeping the selected ticket and the scroll position; a
 screen under another one reads again when it comes back on top. Nothing polls.
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 COUNTDOWN_SECONDS = 5.0
+PAGE = 500
+"""Tickets read at first, and added each time the cursor reaches the last one shown."""
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(status.value for status in TicketStatus))
 """The status filter, in the order ``s`` steps through it (None: every open status)."""
 
@@ -179,6 +183,9 @@ class QueuesScreen(Screen[None]):
         self.status: str | None = None
         self.queue: str | None = None
         self.loaded = False
+        self.limit = PAGE
+        """How many tickets are read (grows by ``PAGE`` as the cursor reaches the last one shown)."""
+        self._total = 0
         self._generation = 0
         self._saving = False
         self.live_reloads = Coalescer(self, self.reload)
@@ -211,10 +218,17 @@ class QueuesScreen(Screen[None]):
     def reload(self) -> None:
         """Read the counts and the listing again for the current queue, view and status."""
         self._generation += 1
-        self._load(self._generation, self.queue, self.view, self.status)
+        self._load(self._generation, self.queue, self.view, self.status, self.limit)
+
+    def _refilter(self) -> None:
+        """Another queue, view or status: its first page."""
+        self.limit = PAGE
+        self.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-load")
-    def _load(self, generation: int, queue: str | None, view: QueueView, status: str | None) -> None:
+    def _load(
+        self, generation: int, queue: str | None, view: QueueView, status: str | None, limit: int
+    ) -> None:
         from hotline.core.services.tickets import queue_counts, queue_tickets
 
         now = self.ctx.clock.now()
@@ -230,6 +244,7 @@ class QueuesScreen(Screen[None]):
                 queue=queue,
                 view=view,
                 status=TicketStatus(status) if status else None,
+                limit=limit,
             )
         self.post_message(QueuesLoaded(generation, counts, listing))
 
@@ -244,6 +259,7 @@ class QueuesScreen(Screen[None]):
         self.query_one(TicketTable).show(
             message.listing.rows, self.ctx.clock.now(), show_queue=self.queue is None
         )
+        self._total = message.listing.total
         self._show_filter(total=message.listing.total, shown=len(message.listing.rows))
         self.refresh_bindings()  # open / take / assign depend on a row being there
 
@@ -277,6 +293,14 @@ class QueuesScreen(Screen[None]):
         chosen = self.query_one(QueueTabs).queue_of(event.tab.id if event.tab else None)
         if self.loaded and chosen != self.queue:
             self.queue = chosen
+            self._refilter()
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor on the last ticket shown, more not shown: read the next page too."""
+        shown = event.data_table.row_count
+        if shown < self._total and shown >= self.limit and event.cursor_row >= shown - 1:
+            self.limit += PAGE
             self.reload()
 
     @on(DataTable.RowSelected, "#queue-table")
@@ -294,12 +318,12 @@ class QueuesScreen(Screen[None]):
     def action_set_view(self, view: str) -> None:
         self.view = QueueView(view)
         self._show_filter(total=None, shown=0)
-        self.reload()
+        self._refilter()
 
     def action_next_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         self._show_filter(total=None, shown=0)
-        self.reload()
+        self._refilter()
 
     def action_reload(self) -> None:
         self.reload()
