@@ -276,3 +276,37 @@ async def test_more_open_tickets_than_the_card_reads_are_counted_and_read_as_the
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert tickets.row_count == 12
+
+
+@pytest.mark.both_backends  # the live signal of another connection's write
+async def test_the_cards_open_tickets_follow_changes_made_on_the_ticket_and_elsewhere(
+    world, console, settle, engine, clock
+):
+    """The card's open tickets were read once: a ticket set to pending on its screen was still "new" on the
+    card after Esc, and a ticket opened for the client elsewhere (a mail) never showed while the card did."""
+    from hotline.core.services.tickets import create_ticket
+    from hotline.tui.screens.ticket import TicketScreen
+    from tests.tui.conftest import wait_until
+
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        tickets = card.query_one("#tickets-table", DataTable)
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # new → open, pending
+        await wait_until(pilot, lambda: app.screen.detail.ticket.status == "pending", "pending")
+        await pilot.press("escape")
+        await wait_until(
+            pilot,
+            lambda: app.screen is card and str(tickets.get_row_at(0)[1]) == "pending",
+            "the status changed on the ticket",
+        )
+        with UnitOfWork(engine, clock=clock) as uow:  # the mail poller, say
+            number = create_ticket(uow, subject="By mail", queue="Support", client_id=world.ivanov_id).number
+        await wait_until(pilot, lambda: tickets.row_count == 2, "the ticket written elsewhere")
+        assert str(tickets.get_row_at(1)[0]) == f"#{number}"
+        assert str(card.query_one("#tabs").get_tab("tickets").label) == "Open tickets (2)"

@@ -21,11 +21,13 @@ from textual.worker import Worker
 from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui import pop_trace
+from hotline.tui.coalesce import Coalescer
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
     CardLoaded,
     OpenClientRequested,
     OpenTicketRequested,
+    TicketsChanged,
     TimelinePageLoaded,
     forward_worker_failure,
     read_card,
@@ -210,6 +212,10 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         """Counts the card's reads: a next page of open tickets read before the last one is dropped."""
         self._tickets_shown = 0
         self._loading_tickets = False
+        self._covered = False
+        """Another screen was put over the card (a ticket, a form): its tickets are read again on return."""
+        self.card_reloads = Coalescer(self, self._refresh_card)
+        """The card read again on pushed ticket changes, a burst folded into a few."""
         pop_trace.mark("built")
 
     def _compositor_refresh(self) -> None:
@@ -282,6 +288,26 @@ class ClientCardScreen(CardCallActions, Screen[None]):
     def _load_card(self) -> None:
         self.post_message(read_card(self.ctx, self.client_id))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card-refresh")
+    def _refresh_card(self) -> None:
+        """The card read again while shown (its keys need not wait: the card they act on is there)."""
+        self.post_message(read_card(self.ctx, self.client_id))
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back from a ticket changed there (status, a reply), a form…: the open tickets as they are now."""
+        if self._covered and self.card is not None:
+            self._covered = False
+            self._refresh_card()
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """A ticket written anywhere (a mail taken in for this client, one closed elsewhere): the card's
+        open tickets read again while it is on top (under another screen: on return, above)."""
+        if self.card is not None and self.app.screen is self:
+            self.card_reloads.request()
+
     @work(thread=True, exit_on_error=False, group="timeline")
     def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
         from hotline.core.services.interactions import timeline_page
@@ -299,6 +325,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.query_one(ClientHeader).show(message.card)
         self.sub_title = printable(message.card.client.name)
         table = self.query_one("#tickets-table", DataTable)
+        selected = self._selected_key(table)
         table.clear()
         self._tickets_generation += 1
         self._loading_tickets = False
@@ -306,10 +333,19 @@ class ClientCardScreen(CardCallActions, Screen[None]):
 
         self._tickets_shown = min(len(message.card.open_ticket_numbers), messages.OPEN_TICKETS_ON_CARD)
         self._add_ticket_rows(message.open_tickets)
+        if selected is not None and selected in table.rows:  # read again: the cursor stays on its ticket
+            table.move_cursor(row=table.get_row_index(selected))
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("tickets").label = f"Open tickets ({len(message.card.open_ticket_numbers)})"
         self._show_people(message.card)
         self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    @staticmethod
+    def _selected_key(table: DataTable[Any]) -> str | None:
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(row_key.value)
 
     def _add_ticket_rows(self, lines: list[Any]) -> None:
         table = self.query_one("#tickets-table", DataTable)
@@ -357,6 +393,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         """The People tab lists an organisation's contact persons; a person's card has no such tab."""
         tabs = self.query_one(TabbedContent)
         table = self.query_one("#people-table", DataTable)
+        selected = self._selected_key(table)
         table.clear()
         if card.client.kind != "organisation":
             tabs.hide_tab("people")
@@ -374,6 +411,8 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 ),
                 key=str(person.id),
             )
+        if selected is not None and selected in table.rows:  # read again: the cursor stays on its person
+            table.move_cursor(row=table.get_row_index(selected))
         tabs.show_tab("people")
         shown, count = len(card.contacts), max(card.contact_count, len(card.contacts))
         # the first ones by name: more than a card reads are found in the lookup
