@@ -27,7 +27,7 @@ from textual.worker import Worker
 
 from hotline.core.enums import TicketStatus
 from hotline.core.services.tickets import QueueView
-from hotline.tui.coalesce import Coalescer
+from hotline.tui.coalesce import Coalescer, seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenTicketRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.key_footer import KeyFooter
@@ -212,7 +212,7 @@ class QueuesScreen(Screen[None]):
     def on_tickets_changed(self, message: TicketsChanged) -> None:
         """A ticket was written somewhere: read the list again soon (under another screen: on resume).
         Also before the first listing arrives: it may have been read before that write."""
-        if self.is_current:
+        if seen(self):
             self.live_reloads.request()
 
     def reload(self) -> None:

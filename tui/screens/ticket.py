@@ -33,7 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker
 
-from hotline.tui.coalesce import Coalescer
+from hotline.tui.coalesce import Coalescer, seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
@@ -256,7 +256,7 @@ class TicketScreen(Screen[None]):
         self.query_one(TicketHeader).show(message.detail, self.ctx.clock.now())
         self.query_one(TicketChronology).show(message.detail.events, keep_scroll=not first)
         self.refresh_bindings()
-        if self._stale and self.is_current:  # written while this was being read or saved
+        if self._stale and seen(self):  # written while this was being read or saved
             self.live_rechecks.request()
 
     # -- live: written elsewhere -------------------------------------------------------------------
@@ -266,7 +266,7 @@ class TicketScreen(Screen[None]):
             return
         self._named = self._named or message.numbers is not None
         self._stale = True
-        if self.is_current:
+        if seen(self):
             self.live_rechecks.request()
 
     def on_screen_resume(self) -> None:

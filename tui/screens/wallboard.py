@@ -17,12 +17,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from hotline.core.text import printable
+from hotline.tui.coalesce import seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import WallboardLoaded, forward_worker_failure
 
@@ -137,18 +138,10 @@ class WallboardScreen(Screen[None]):
     def refresh_board(self) -> None:
         # Under another screen (a call's card, F3…) it reads nothing, on top again it does; one read at a
         # time (a slow database's reads piled up, each tick one more).
-        if self._seen() and not self._reading:
+        if seen(self) and not self._reading:
             self._reading = True
             self._load()
 
-    def _seen(self) -> bool:
-        """On top, or under modals only (help, the palette): not ``is_current``, which Textual says of the
-        screen right under the top one whatever covers it."""
-        for screen in reversed(self.app.screen_stack):
-            if screen is self:
-                return True
-            if not isinstance(screen, ModalScreen):
-                return False
         return False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wallboard")
