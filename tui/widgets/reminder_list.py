@@ -108,6 +108,8 @@ class ReminderList(Vertical):
     """The reminders panel (home screen and the client's card)."""
 
     BINDINGS: ClassVar = bindings_for(SCOPE)
+    COMMAND_SCOPE: ClassVar = SCOPE
+    HELP_HEADING: ClassVar = "Reminders list (when it has the focus; 3 on a card)"
     DEFAULT_CSS = """
     ReminderList { height: auto; max-height: 12; }
     ReminderList > #reminder-title { height: 1; text-style: bold; }
