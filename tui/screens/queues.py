@@ -372,9 +372,20 @@ class QueuesScreen(Screen[None]):
         )
 
     def _change(self, number: int, version: int, change: TicketChange) -> None:
-        if not self._saving:
-            self._saving = True
-            self._save(number, version, change)
+        """Save ``change``; asked while another change is saved (a clicked key does not wait as typed ones
+        do) it says so, as the ticket screen does: the change is not made."""
+        from hotline.tui.screens.ticket import NOT_MADE
+
+        if self._saving:
+            not_made = NOT_MADE.get(change.what, "it was not changed").removeprefix("it ")
+            self.notify(
+                f"Still saving the last change, so #{number} {not_made}; try again in a moment.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._saving = True
+        self._save(number, version, change)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-save")
     def _save(self, number: int, version: int, change: TicketChange) -> None:
