@@ -310,3 +310,40 @@ async def test_the_cards_open_tickets_follow_changes_made_on_the_ticket_and_else
         await wait_until(pilot, lambda: tickets.row_count == 2, "the ticket written elsewhere")
         assert str(tickets.get_row_at(1)[0]) == f"#{number}"
         assert str(card.query_one("#tabs").get_tab("tickets").label) == "Open tickets (2)"
+
+
+async def test_the_cards_timeline_shows_a_note_written_on_the_ticket_after_esc(
+    world, console, settle, engine, clock
+):
+    """Card, Enter on the ticket, n, a note, Esc: the card's timeline did not show the note until the card
+    was opened again; its newest lines are read again on return, older pages and the cursor kept."""
+    from hotline.tui.screens.ticket import TicketScreen
+
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for minute in range(TIMELINE_PAGE + 5):
+            log_interaction(
+                uow, client_id=world.ivanov_id, kind=InteractionKind.NOTE, notes=f"old note {minute}",
+                started_at=clock.now() - timedelta(days=2, minutes=minute),
+            )  # fmt: skip
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        timeline = card.query_one(TimelineTable)
+        await pilot.press("m")  # the older page too
+        await settle(pilot)
+        shown = len(timeline.items)
+        assert shown > TIMELINE_PAGE
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Called them back")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is card
+        summaries = [item.summary for item in timeline.items]
+        assert summaries[0].endswith("Called them back"), summaries[:3]
+        assert len(timeline.items) == timeline.row_count == shown + 1  # the older page still there

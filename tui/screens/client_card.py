@@ -288,8 +288,14 @@ class ClientCardScreen(CardCallActions, Screen[None]):
     def _load_card(self) -> None:
         self.post_message(read_card(self.ctx, self.client_id))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="card-refresh")
     def _refresh_card(self) -> None:
+        """The card and its newest timeline lines read again while shown (a note on its ticket, a mail)."""
+        self._read_card_again()
+        if self.query_one(TimelineTable).items:
+            self._load_page(first=False, newest=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card-refresh")
+    def _read_card_again(self) -> None:
         """The card read again while shown (its keys need not wait: the card they act on is there)."""
         self.post_message(read_card(self.ctx, self.client_id))
 
@@ -309,12 +315,14 @@ class ClientCardScreen(CardCallActions, Screen[None]):
             self.card_reloads.request()
 
     @work(thread=True, exit_on_error=False, group="timeline")
-    def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
+    def _load_page(
+        self, *, first: bool, before: tuple[datetime, str, int] | None = None, newest: bool = False
+    ) -> None:
         from hotline.core.services.interactions import timeline_page
 
         with self.ctx.uow(readonly=True) as uow:
             items = timeline_page(uow, client_id=self.client_id, before=before, limit=TIMELINE_PAGE)
-        self.post_message(TimelinePageLoaded(self.client_id, items, first))
+        self.post_message(TimelinePageLoaded(self.client_id, items, first, newest))
 
     def keys_await(self) -> bool:
         """The card is not filled in yet (the type-ahead valve waits for it)."""
@@ -420,8 +428,11 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         tabs.get_tab("people").label = label
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
-        self._loading_page = False
         table = self.query_one(TimelineTable)
+        if message.newest:  # not the page ``m`` asked for: that one may still be on its way
+            table.merge_newest(message.items)
+            return
+        self._loading_page = False
         if message.first:
             table.reset()
         table.append_page(message.items, page_size=TIMELINE_PAGE)
