@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
 from hotline.core.text import printable
+from hotline.tui.coalesce import seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import forward_worker_failure
 
@@ -67,6 +68,8 @@ class RosterScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.lines: list[Any] = []
+        self._missed = False
+        """A minute's re-read came while another screen was over the roster: read on return."""
         """The operators shown, in order (the cursor stays on its operator when read again)."""
 
     def compose(self) -> ComposeResult:
@@ -79,8 +82,20 @@ class RosterScreen(Screen[None]):
         table: DataTable[Text] = self.query_one("#roster-table", DataTable)
         table.add_columns("on", "login", "name", "queues", "today", "exception")
         table.focus()
-        self.set_interval(RELOAD_SECONDS, self.reload)
+        self.set_interval(RELOAD_SECONDS, self._every_minute)
         self.reload()
+
+    def _every_minute(self) -> None:
+        """Read again while seen; under another screen nothing is read (it is on return)."""
+        if seen(self):
+            self.reload()
+        else:
+            self._missed = True
+
+    def on_screen_resume(self) -> None:
+        if self._missed:
+            self._missed = False
+            self.reload()
 
     def reload(self) -> None:
         self._read()
