@@ -194,7 +194,7 @@ class ReminderList(Vertical):
         if self.reminders:
             options.highlighted = min(highlighted or 0, len(self.reminders) - 1)
         if self.more:
-            title = f"Reminders (the earliest {len(self.reminders)}; more below: ↓ at the last reads them)"
+            title = f"Reminders: first {len(self.reminders)}, more below"  # fits a half of 80 columns
         else:
             title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
         self.query_one("#reminder-title", Static).update(title)
