@@ -138,10 +138,13 @@ class HotlineApp(App[None]):
     # -- app-wide commands -------------------------------------------------------------------------
 
     def action_show_help(self) -> None:
-        from hotline.tui.screens.help import HelpScreen
+        from hotline.tui.screens.help import HelpScreen, parts_of
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(scope_of(self.screen), title=self.screen.__class__.__name__))
+            screen = self.screen
+            self.push_screen(
+                HelpScreen(scope_of(screen), title=screen.__class__.__name__, parts=parts_of(screen))
+            )
 
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 2:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
+    from textual.screen import Screen
     from textual.timer import Timer
 
 RELOAD_GAP_SECONDS = 0.5
@@ -45,3 +46,18 @@ class Coalescer:
         self._last = time.monotonic()
         self.runs += 1
         self.action()
+
+
+def seen(screen: Screen[object]) -> bool:
+    """Whether ``screen`` is on top, or under modals only (help, a picker, the palette: it shows around
+    them), so that reading itself again is worth it. Not Textual's ``is_current``, which is also true of
+    the screen right under the top one whatever covers it: a queue list under a ticket re-read itself on
+    every burst of mail, unseen."""
+    from textual.screen import ModalScreen
+
+    for shown in reversed(screen.app.screen_stack):
+        if shown is screen:
+            return True
+        if not isinstance(shown, ModalScreen):
+            return False
+    return False

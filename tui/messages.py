@@ -218,6 +218,8 @@ class TimelinePageLoaded(_Flow):
     client_id: int
     items: list[Any]
     first: bool
+    newest: bool = False
+    """The newest page read again (back on the card, a ticket written): merged above what is shown."""
 
 
 @dataclass

@@ -237,6 +237,8 @@ class ClientCard:
     contacts: list[Client] = field(default_factory=list)
     contact_phones: dict[int, list[str]] = field(default_factory=dict)
     """The phones of each contact person as typed, by client id (the People tab of the card)."""
+    contact_count: int = 0
+    """How many contact persons the organisation has: ``contacts`` holds the first ``CARD_CONTACTS``."""
 
     def as_json(self) -> dict[str, Any]:
         c = self.client
@@ -299,6 +301,13 @@ def _card_statement_by_statement(uow: UnitOfWork, *, client_id: int) -> ClientCa
             .limit(CARD_CONTACTS)
         )
     )
+    contact_count = len(contacts)
+    if contact_count == CARD_CONTACTS:  # maybe more: counted (a card that holds them all is not)
+        from sqlalchemy import func
+
+        contact_count = session.exec(
+            select(func.count()).select_from(Client).where(Client.organisation_id == client_id)
+        ).one()
     contact_phones: dict[int, list[str]] = {}
     if contacts:
         for phone in session.exec(
@@ -332,6 +341,7 @@ def _card_statement_by_statement(uow: UnitOfWork, *, client_id: int) -> ClientCa
         ),
         contacts=contacts,
         contact_phones=contact_phones,
+        contact_count=contact_count,
     )
 
 
@@ -350,7 +360,7 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     rows = session.exec(_card_query(), params={"card_client_id": client_id}).all()  # type: ignore[call-overload]
     if not rows:
         raise NotFound(f"no client with id {client_id}")
-    client, organisation, group, _, phone_rows, email_rows, ticket_numbers, _ = rows[0]
+    client, organisation, group, _, phone_rows, email_rows, ticket_numbers, contact_count, _ = rows[0]
 
     def loaded(instance: Any) -> Any:
         make_transient_to_detached(instance)
@@ -365,7 +375,8 @@ def _card_in_one_statement(uow: UnitOfWork, *, client_id: int) -> ClientCard:
         emails=[loaded(ClientEmail(**fields)) for fields in email_rows or []],
         open_ticket_numbers=list(ticket_numbers or []),
         contacts=contacts,
-        contact_phones={row[3].id: list(row[7]) for row in rows if row[3] is not None and row[7]},
+        contact_phones={row[3].id: list(row[8]) for row in rows if row[3] is not None and row[8]},
+        contact_count=int(contact_count or 0),
     )
 
 
@@ -391,12 +402,17 @@ def _card_query() -> Any:
         .where(Ticket.client_id == Client.id, col(Ticket.status).in_([s.value for s in OPEN_STATUSES]))
         .scalar_subquery()
     )
+    member = aliased(Client)
+    people = (
+        select(func.count()).select_from(member).where(member.organisation_id == Client.id).scalar_subquery()
+    )
     head = (
         select(
             col(Client.id).label("client_id"),
             as_json(ClientPhone).label("phones"),
             as_json(ClientEmail).label("emails"),
             tickets.label("tickets"),
+            people.label("contact_count"),
         )
         .where(col(Client.id) == bindparam("card_client_id"))
         .cte("card_head")
@@ -432,6 +448,7 @@ def _card_query() -> Any:
             head.c.phones,
             head.c.emails,
             head.c.tickets,
+            head.c.contact_count,
             contact_phone_list,
         )
         .select_from(head)

@@ -110,9 +110,14 @@ class MissedCall:
 
 
 def missed_calls(
-    uow: UnitOfWork, *, operator_login: str, max_age_seconds: float, default_region: str
+    uow: UnitOfWork,
+    *,
+    operator_login: str,
+    max_age_seconds: float,
+    default_region: str,
+    limit: int = MISSED_CALLS_LIMIT,
 ) -> list[MissedCall]:
-    """The operator's missed calls not marked done, newest first (at most ``MISSED_CALLS_LIMIT``)."""
+    """The operator's missed calls not marked done, newest first (at most ``limit``)."""
     pops = uow.session.exec(
         select(ScreenPop)
         .where(
@@ -122,7 +127,7 @@ def missed_calls(
             ScreenPop.requested_at < uow.now() - timedelta(seconds=max_age_seconds),
         )
         .order_by(col(ScreenPop.requested_at).desc(), col(ScreenPop.id).desc())
-        .limit(MISSED_CALLS_LIMIT)
+        .limit(limit)
     ).all()
     calls = []
     for pop in pops:

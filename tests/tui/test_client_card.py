@@ -245,3 +245,105 @@ async def test_enter_on_a_note_opens_its_whole_text(world, console, settle, engi
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is card
+
+
+async def test_more_open_tickets_than_the_card_reads_are_counted_and_read_as_the_cursor_nears_the_end(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """A client with more open tickets than the card reads at first (200): the tab said "Open tickets
+    (200)" and listed the oldest 200, the newer ones nowhere on the card; the tab counts them all, and the
+    cursor nearing the last row shown reads the next ones."""
+    from hotline.core.services.tickets import create_ticket
+    from hotline.tui import messages
+
+    monkeypatch.setattr(messages, "OPEN_TICKETS_ON_CARD", 8)
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for n in range(11):
+            create_ticket(uow, subject=f"ticket {n}", queue="Support", client_id=world.ivanov_id)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        assert str(card.query_one("#tabs").get_tab("tickets").label) == "Open tickets (12)"
+        await pilot.press("2")
+        tickets = card.query_one("#tickets-table", DataTable)
+        assert tickets.row_count == 8
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert tickets.row_count == 12
+        assert str(tickets.get_row_at(11)[-1]) == "ticket 10"
+        card.reload()  # a call logged: the card read again, the table not doubled
+        await settle(pilot)
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert tickets.row_count == 12
+
+
+@pytest.mark.both_backends  # the live signal of another connection's write
+async def test_the_cards_open_tickets_follow_changes_made_on_the_ticket_and_elsewhere(
+    world, console, settle, engine, clock
+):
+    """The card's open tickets were read once: a ticket set to pending on its screen was still "new" on the
+    card after Esc, and a ticket opened for the client elsewhere (a mail) never showed while the card did."""
+    from hotline.core.services.tickets import create_ticket
+    from hotline.tui.screens.ticket import TicketScreen
+    from tests.tui.conftest import wait_until
+
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        tickets = card.query_one("#tickets-table", DataTable)
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # new → open, pending
+        await wait_until(pilot, lambda: app.screen.detail.ticket.status == "pending", "pending")
+        await pilot.press("escape")
+        await wait_until(
+            pilot,
+            lambda: app.screen is card and str(tickets.get_row_at(0)[1]) == "pending",
+            "the status changed on the ticket",
+        )
+        with UnitOfWork(engine, clock=clock) as uow:  # the mail poller, say
+            number = create_ticket(uow, subject="By mail", queue="Support", client_id=world.ivanov_id).number
+        await wait_until(pilot, lambda: tickets.row_count == 2, "the ticket written elsewhere")
+        assert str(tickets.get_row_at(1)[0]) == f"#{number}"
+        assert str(card.query_one("#tabs").get_tab("tickets").label) == "Open tickets (2)"
+
+
+async def test_the_cards_timeline_shows_a_note_written_on_the_ticket_after_esc(
+    world, console, settle, engine, clock
+):
+    """Card, Enter on the ticket, n, a note, Esc: the card's timeline did not show the note until the card
+    was opened again; its newest lines are read again on return, older pages and the cursor kept."""
+    from hotline.tui.screens.ticket import TicketScreen
+
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for minute in range(TIMELINE_PAGE + 5):
+            log_interaction(
+                uow, client_id=world.ivanov_id, kind=InteractionKind.NOTE, notes=f"old note {minute}",
+                started_at=clock.now() - timedelta(days=2, minutes=minute),
+            )  # fmt: skip
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        card = await open_card(app, pilot, settle, world.ivanov_id)
+        timeline = card.query_one(TimelineTable)
+        await pilot.press("m")  # the older page too
+        await settle(pilot)
+        shown = len(timeline.items)
+        assert shown > TIMELINE_PAGE
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).insert("Called them back")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is card
+        summaries = [item.summary for item in timeline.items]
+        assert summaries[0].endswith("Called them back"), summaries[:3]
+        assert len(timeline.items) == timeline.row_count == shown + 1  # the older page still there

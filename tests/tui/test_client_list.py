@@ -167,3 +167,34 @@ async def test_ctrl_d_asks_before_a_group_is_removed(world, supervisor, console,
         assert isinstance(app.screen, GroupsScreen) and rows(app.screen) == []
     with UnitOfWork(engine, readonly=True) as uow:
         assert list(uow.session.exec(select(ClientGroup))) == []
+
+
+async def test_a_client_changed_from_its_card_shows_changed_back_on_the_list(
+    world, supervisor, console, engine
+) -> None:
+    """F8, Enter, the client renamed on the card (or from elsewhere), Esc: the list still said the old name,
+    and the cursor was back on the first client once read again."""
+    from hotline.core.services.clients import ClientChanges, update_client
+
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8")
+        await settled(pilot)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=rows(screen).index("Ivan Ivanov"))
+        at = table.cursor_row
+        await pilot.press("enter")
+        await settled(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+        with UnitOfWork(engine, actor_login=SUPERVISOR) as uow:  # the card's e, or another console
+            update_client(
+                uow, client_id=world.ivanov_id, changes=ClientChanges(name="Ivan Ivanov-Petrov"),
+                default_region="RU",
+            )  # fmt: skip
+        await pilot.press("escape")
+        await settled(pilot)
+        assert app.screen is screen
+        assert "Ivan Ivanov-Petrov" in rows(screen)
+        assert table.cursor_row == rows(screen).index("Ivan Ivanov-Petrov") == at

@@ -106,3 +106,19 @@ async def test_f2_goes_home_from_anywhere(world, console, settle):
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_help_lists_the_keys_of_the_reminders_list_too(world, console, settle):
+    """The reminders list has keys of its own (d done, s/h/T snooze, Enter the client); F1 on Home or on a
+    card never listed them, and the card's help said d dials and h shows the history: not in that list."""
+    app = console()
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("3", "f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = table_text(keys_table(app.screen.scope, getattr(app.screen, "parts", ())))
+        assert "Reminders list" in text
+        assert "reminder: done" in text and "reminder: snooze an hour" in text

@@ -126,3 +126,39 @@ async def test_f4_opens_new_client_from_the_box(world, console, settle):
         await settle(pilot)
         assert isinstance(app.screen, NewClientScreen)
         assert app.screen.query_one("#emails", Input).value == "new@example.org"
+
+
+@pytest.mark.both_backends  # the live signal of another connection's write
+async def test_my_tickets_follow_what_is_taken_here_and_assigned_elsewhere(
+    world, console, settle, engine, clock
+):
+    """My tickets on Home were read again on coming back only after a lookup had been typed (a ticket taken
+    on F3 first thing stayed out of them), and never for a ticket assigned to me while Home was shown."""
+    from hotline.core.db import UnitOfWork
+    from hotline.core.services.tickets import assign_ticket, create_ticket
+    from tests.tui.conftest import wait_until
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        taken = create_ticket(uow, subject="Take me", queue="Support").number
+        assigned = create_ticket(uow, subject="Given to anna", queue="Support").number
+    app = console(poll_screen_pops=True)
+
+    def summary() -> str:
+        return str(app.screen.query_one("#summary").render())
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        assert "1 open" in summary()
+        await pilot.press("f3")
+        await settle(pilot)
+        table = app.screen.query_one("#queue-table")
+        table.move_cursor(row=table.get_row_index(str(taken)))
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is home and "2 open" in summary(), "the taken ticket")
+        with UnitOfWork(engine, clock=clock) as uow:  # a supervisor, elsewhere
+            assign_ticket(uow, number=assigned, expected_version=None, assignee_login="anna", sla=None)
+        await wait_until(pilot, lambda: "3 open" in summary(), "the ticket assigned elsewhere")
+        assert f"#{assigned}" in summary()

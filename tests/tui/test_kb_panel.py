@@ -190,3 +190,26 @@ def test_snapshot_kb_panel_at_80x24_with_a_hint(backend, articles, world, consol
         await _settled_no_blink(pilot)
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_more_matches_than_the_panel_lists_are_said(
+    world, engine, clock, console, settle, tmp_path
+) -> None:
+    """40 articles match, the panel lists the best 30: it said "30 articles", as if those were all."""
+    from hotline.core.services.kb import import_folder
+    from hotline.tui.screens.kb_search import RESULTS_LIMIT
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    for n in range(RESULTS_LIMIT + 10):
+        (folder / f"{n}.md").write_text(f"---\ntitle: Fax {n}\n---\nThe fax machine number {n}.\n")
+    with UnitOfWork(engine, clock=clock) as uow:
+        import_folder(uow, folder=folder)
+    app = console()
+    async with app.run_test(size=(110, 32)) as pilot:
+        panel = await open_panel(app, pilot, settle, [])
+        await pilot.press(*"fax")
+        await settle(pilot)
+        assert len(panel.hits) == RESULTS_LIMIT
+        hint = str(panel.query_one("#kb-hint", Static).render())
+        assert hint == f"the best {RESULTS_LIMIT} articles; more match: add a word", hint

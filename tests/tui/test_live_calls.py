@@ -66,6 +66,36 @@ async def test_a_stale_pop_is_a_missed_call_and_the_caller_is_one_key_away(
         assert app.screen.query_one(DataTable).row_count == 1
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_more_missed_calls_than_a_page_are_said_and_read_as_the_cursor_goes_down(
+    backend, world, console, settle, engine, clock, monkeypatch
+):
+    """More missed calls than the list reads (200): it said "Missed calls (200)" and the older ones were
+    nowhere; the title says there are older ones, and the cursor nearing the last one reads them."""
+    from hotline.core.services import screen_pop
+    from hotline.tui.screens import missed_calls
+
+    monkeypatch.setattr(screen_pop, "MISSED_CALLS_LIMIT", 6)  # what core read at most
+    monkeypatch.setattr(missed_calls, "PAGE", 6, raising=False)
+    for minutes in range(10):
+        ring(engine, clock, f"+7 999 000-11-{minutes:02d}", ago=timedelta(minutes=5 + minutes))
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MissedCallsScreen)
+        title = str(screen.query_one("#missed-title").render())
+        assert title.startswith("Missed calls (the newest 6; older ones below"), title
+        table = screen.query_one(DataTable)
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert table.row_count == 10
+        assert str(table.get_row_at(9)[1]) == "+7 999 000-11-09"
+        assert str(screen.query_one("#missed-title").render()) == "Missed calls (10)"
+
+
 async def test_both_consoles_of_one_operator_ring(world, console, settle, engine, clock):
     first, second = console(poll_screen_pops=True), console(poll_screen_pops=True)
     async with first.run_test(size=(100, 30)) as pilot_one, second.run_test(size=(100, 30)) as pilot_two:

@@ -230,3 +230,25 @@ async def test_ticket_screen_follows_a_reply_mail_from_queued_to_sent_without_po
         await wait_until(pilot, lambda: "mail: queued" in chronology_text(screen), "the queued reply")
         await asyncio.to_thread(sent, engine, clock)
         await wait_until(pilot, lambda: "→ sent" in chronology_text(screen), "the reply sent")
+
+
+async def test_a_queue_screen_under_a_ticket_reads_nothing_until_back_on_top(
+    world, console, settle, engine, clock
+):
+    """The queue list right under an open ticket re-read itself on every ticket written anywhere (Textual
+    calls the screen under the top one "current"), unseen; it reads once it is back on top."""
+    app = console(poll_screen_pops=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_live_queues(app, pilot, settle)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket")
+        ticket = app.screen
+        runs = screen.live_reloads.runs
+        other = await asyncio.to_thread(new_ticket, engine, clock, "Arrived by mail")
+        await asyncio.to_thread(note, engine, clock, world.ticket_number, "written elsewhere")
+        await wait_until(pilot, lambda: ticket.loads >= 2, "the open ticket read again")
+        for _ in range(2 * round(RELOAD_GAP_SECONDS / 0.05)):  # a folded reload would have run by now
+            await pilot.pause(0.05)
+        assert screen.live_reloads.runs == runs
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: other in listed(screen), f"#{other} listed on return")

@@ -101,6 +101,28 @@ async def test_an_organisation_card_lists_its_people_and_opens_one(company, cons
         assert app.screen is person.app.screen_stack[-1]
 
 
+async def test_more_people_than_a_card_reads_are_counted(company, console, settle, monkeypatch) -> None:
+    """An organisation with more contact persons than a card reads (200, the first by name): the tab said
+    "People (200)" as if those were all; it says how many of how many."""
+    from hotline.core.services import clients
+
+    monkeypatch.setattr(clients, "CARD_CONTACTS", 1)
+    clients._card_query.cache_clear()  # PostgreSQL's statement is built once, with the limit in it
+    try:
+        app = console()
+        async with app.run_test(size=(110, 32)) as pilot:
+            await settle(pilot)
+            app.open_client(company.organisation_id)
+            await settle(pilot)
+            card = app.screen
+            assert isinstance(card, ClientCardScreen)
+            assert card.query_one(TabbedContent).get_tab("people").label.plain == "People (1 of 2)"
+            assert people(card) == [("Petrov Pyotr", "8 (495) 700-00-01")]
+    finally:
+        monkeypatch.undo()
+        clients._card_query.cache_clear()
+
+
 async def test_o_on_a_card_without_an_organisation_does_nothing(company, world, console, settle) -> None:
     app = console()
     async with app.run_test(size=(110, 32)) as pilot:

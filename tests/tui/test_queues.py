@@ -13,6 +13,7 @@ from hotline.core.models.enums import Priority, Role, TicketStatus
 from hotline.core.services.operators import add_operator
 from hotline.core.services.queues import ensure_queue
 from hotline.core.services.tickets import create_ticket, get_ticket, ticket_detail, update_ticket
+from hotline.tui.screens import queues as queues_module
 from hotline.tui.screens.queues import QueuesScreen
 from hotline.tui.screens.ticket import TicketScreen
 from hotline.tui.screens.ticket_edit import ChoiceScreen
@@ -230,3 +231,68 @@ def test_snapshot_queues(backend, queue_world, console, snap_compare):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_snapshot_queues_at_80x24(backend, queue_world, console, snap_compare):
     assert snap_compare(console(), terminal_size=(80, 24), run_before=_show_queues)
+
+
+async def test_more_tickets_than_a_page_are_read_as_the_cursor_nears_the_last(
+    queue_world, console, settle, engine, clock, monkeypatch
+):
+    """A queue listing more tickets than the screen reads (500) said "500 of 3000" and the rest could not
+    be reached from it; the cursor nearing the last one shown reads the next page."""
+    from hotline.core.services import tickets
+    from hotline.tui.screens import queues
+
+    listing = tickets.queue_tickets
+
+    def three_by_default(*args, limit=3, **kwargs):  # core's default, 500, made small
+        return listing(*args, limit=limit, **kwargs)
+
+    monkeypatch.setattr(tickets, "queue_tickets", three_by_default)
+    monkeypatch.setattr(queues, "PAGE", 3, raising=False)
+    with UnitOfWork(engine, clock=clock) as uow:
+        for n in range(4):
+            create_ticket(uow, subject=f"more {n}", queue="Support")
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        assert len(listed(screen)) == 3
+        assert str(screen.query_one("#queues-total").render()) == "3 of 8"
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert len(listed(screen)) == 6
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert len(listed(screen)) == 8
+        assert str(screen.query_one("#queues-total").render()) == "8 tickets"
+        await pilot.press("2")  # another view: its first page
+        await settle(pilot)
+        assert screen.limit == 3
+
+
+async def test_a_take_clicked_while_a_save_runs_is_said_not_dropped(
+    queue_world, console, settle, monkeypatch
+):
+    """``t`` clicked on the footer while another take was still being saved (a click does not wait as typed
+    keys do) did nothing and said nothing; the console says the ticket was not taken, as the ticket screen
+    does."""
+    import threading
+
+    release = threading.Event()
+    apply = queues_module.apply_change
+
+    def held(*args, **kwargs):
+        release.wait(10)
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(queues_module, "apply_change", held)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_queues(app, pilot, settle)
+        await screen.run_action("take_ticket")  # the first: held in its save
+        await pilot.pause()
+        await screen.run_action("take_ticket")  # what a click on the footer's key runs
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        release.set()
+        await settle(pilot)
+    first = queue_world["overdue"]  # the first listed, selected
+    assert f"Still saving the last change, so #{first} was not taken; try again in a moment." in said, said

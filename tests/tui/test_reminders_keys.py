@@ -320,3 +320,44 @@ async def test_d_on_another_operators_reminder_names_it_by_its_text(world, conso
     assert not any("reminder " in line and line.split("reminder ")[1][:1].isdigit() for line in said), said
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Reminder)).one().status == "pending"
+
+
+async def test_more_reminders_than_a_page_are_said_and_read_as_the_highlight_reaches_the_last(
+    world, console, settle, engine, clock
+):
+    """150 reminders about a client: the card's tab (and the home panel) said "Reminders (100)" and listed
+    the earliest 100, the other 50 nowhere in the console; the title says there are more, and ``end`` (the
+    highlight on the last one) reads the rest."""
+    from textual.widgets import OptionList
+
+    from hotline.tui.widgets.reminder_list import ReminderList
+
+    page = 100  # the panel's first read (``reminder_list.PAGE``)
+    count = page + 50
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        for minutes in range(count):
+            create_reminder(
+                uow,
+                text=f"reminder {minutes}",
+                due_at=clock.now() + timedelta(days=1, minutes=minutes),
+                client_id=world.ivanov_id,
+            )
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        home = app.screen.query_one(ReminderList)
+        assert len(home.reminders) == page
+        assert "more below" in str(home.query_one("#reminder-title").render())
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        panel = app.screen.query_one(ReminderList)
+        assert len(panel.reminders) == page
+        assert str(panel.query_one("#reminder-title").render()) == f"Reminders: first {page}, more below"
+        await pilot.press("end")
+        await settle(pilot)
+        assert len(panel.reminders) == count
+        assert panel.reminders[-1].text == f"reminder {count - 1}"
+        assert str(panel.query_one("#reminder-title").render()) == f"Reminders ({count})"
+        assert panel.query_one(OptionList).highlighted == page - 1  # where it was, the next ones below

@@ -90,3 +90,53 @@ def test_snapshot_roster_at_80x24(backend, rostered, console, snap_compare):
         await pilot.pause()
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_minutely_reread_keeps_the_cursor_where_it_was(rostered, console, settle) -> None:
+    """The roster reads itself again every minute: the cursor jumped back to the first operator each time,
+    under a supervisor reading the tenth."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_roster(app, pilot, settle)
+        table = screen.query_one("#roster-table", DataTable)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        chosen = str(table.get_row_at(table.cursor_row)[1])
+        assert table.cursor_row == 2
+        screen.reload()  # what the minute's timer does
+        await settle(pilot)
+        assert table.cursor_row == 2 and str(table.get_row_at(2)[1]) == chosen
+
+
+async def test_a_roster_under_another_screen_reads_nothing_until_back_on_top(
+    rostered, console, settle, monkeypatch
+) -> None:
+    """The roster re-read itself every minute under any screen put over it (F3 from it, a call's card),
+    for as long as the console ran; it reads when seen, and on return what it missed."""
+    from hotline.core.services import shifts
+    from hotline.tui.screens import roster
+    from tests.tui.conftest import wait_until
+
+    monkeypatch.setattr(roster, "RELOAD_SECONDS", 0.05)
+    reads = []
+    read_roster = shifts.roster
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return read_roster(*args, **kwargs)
+
+    monkeypatch.setattr(shifts, "roster", counted)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open_roster(app, pilot, settle)
+        await wait_until(pilot, lambda: len(reads) >= 3, "the roster re-reading itself")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, QueuesScreen), "the queues")
+        await settle(pilot)
+        hidden = len(reads)
+        for _ in range(10):  # ten periods
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert len(reads) == hidden
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen and len(reads) > hidden, "read on return")

@@ -459,3 +459,51 @@ async def test_a_change_clicked_while_a_save_runs_is_said_not_dropped(world, con
         release.set()
         await settle(pilot)
     assert any("still saving" in line.lower() for line in said), said
+
+
+async def test_a_reload_while_the_assignees_are_read_is_no_consent_to_overwrite(
+    world, console, settle, engine, clock, monkeypatch
+):
+    """``a`` (and ``q``) read the choices first: a reload landing meanwhile (boris's priority) set the version
+    the pick was saved against, so it went through over a change the operator had not seen when she
+    pressed ``a``; the version is the one shown when the key was pressed."""
+    import threading
+
+    from hotline.core.services import operators
+
+    seed(engine, clock, world.ticket_number)
+    reading, go_on = threading.Event(), threading.Event()
+    choices = operators.operator_choices
+
+    def slow_choices(*args, **kwargs):
+        reading.set()
+        go_on.wait(15)
+        return choices(*args, **kwargs)
+
+    monkeypatch.setattr(operators, "operator_choices", slow_choices)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_ticket(app, pilot, settle, world.ticket_number)
+        shown = screen.version
+        await pilot.press("a")
+        for _ in range(300):
+            if reading.is_set():
+                break
+            await pilot.pause(0.01)
+        with UnitOfWork(engine, clock=clock) as uow:
+            update_ticket(uow, number=world.ticket_number, expected_version=shown, priority=Priority.HIGH)
+        screen.reload()  # a pushed change read while the choices are
+        for _ in range(300):
+            if screen.version == shown + 1:
+                break
+            await pilot.pause(0.01)
+        assert screen.version == shown + 1
+        go_on.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        values = [value for value, _ in app.screen.choices]
+        app.screen.query_one("#choices").highlighted = values.index("boris")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.conflicted
+        assert detail(engine, clock, world.ticket_number).ticket.priority == "high"

@@ -68,3 +68,22 @@ def test_snapshot_rules_at_80x24(backend, world, routed, console, snap_compare):
     from tests.tui.test_ticket_mail import _ticket_then
 
     assert snap_compare(console(), terminal_size=(80, 24), run_before=_ticket_then(routed, "x"))
+
+
+async def test_rules_that_could_not_be_read_do_not_say_reading_for_ever(world, console, settle, monkeypatch):
+    """The database failed while the rules were read: the toast said so, and the panel went on saying
+    "Reading…" until closed."""
+    from hotline.core.errors import Unavailable
+    from hotline.core.rules import explain
+
+    def unavailable(*args, **kwargs):
+        raise Unavailable("database unavailable: the server closed the connection")
+
+    monkeypatch.setattr(explain, "explain_ticket", unavailable)
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_ticket(app, pilot, settle, world.ticket_number)
+        await pilot.press("x")
+        await settle(pilot)
+        said = str(app.screen.query_one("#rules-text", Static).render())
+        assert said == "Not read: database unavailable: the server closed the connection", said

@@ -113,6 +113,65 @@ async def test_an_operator_gets_a_readable_refusal(world, console) -> None:
         assert any("supervisor" in str(notification.message) for notification in app._notifications)
 
 
+async def test_a_wallboard_under_another_screen_reads_nothing_until_back_on_top(
+    morning, console, engine, clock
+) -> None:
+    """A wallboard under another screen (F3, a call's card, F7 again from there) went on reading every
+    figure every 5 seconds, each one for as long as the console ran: no one could see them."""
+    from hotline.tui.screens.queues import QueuesScreen
+
+    app = console(operator_login=SUPERVISOR)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        fast = WallboardScreen(app.ctx, refresh_seconds=0.05)
+        await app.push_screen(fast)
+        await wait_until(pilot, lambda: fast.loads, "the wallboard's first load")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, QueuesScreen), "the queues")
+        await settled(pilot)
+        hidden = fast.loads
+        for _ in range(10):  # ten refresh periods
+            await pilot.pause(0.05)
+        await settled(pilot)
+        assert fast.loads == hidden
+        with UnitOfWork(engine, clock=clock) as uow:
+            create_ticket(uow, subject="Another one", queue="Support")
+        await pilot.press("escape")
+        await wait_until(
+            pilot,
+            lambda: (
+                [str(cell) for cell in fast.query_one("#wallboard-queues", DataTable).get_row_at(0)][:2]
+                == ["Support", "2"]
+            ),
+            "the figures read again on top",
+        )
+
+
+async def test_an_operators_refusal_is_said_once_and_the_wallboard_closes(world, console, engine) -> None:
+    """An operator's wallboard asked again every 5 seconds for as long as it was open: a refusal toast and
+    a refused entry in the audit trail each time, over a board that said "loading…" for ever."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from hotline.core.models import AuditEntry
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        fast = WallboardScreen(app.ctx, refresh_seconds=0.05)
+        await app.push_screen(fast)
+        await wait_until(pilot, lambda: app._notifications, "the refusal")
+        for _ in range(10):  # ten refresh periods
+            await pilot.pause(0.05)
+        await settled(pilot)
+        said = [str(notification.message) for notification in app._notifications]
+        assert said == ["Only supervisors and admins can see the wallboard."]
+        assert not isinstance(app.screen, WallboardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        refused = select(func.count()).where(AuditEntry.action == "refused:wallboard.read")
+        assert uow.session.exec(refused).one() == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_wallboard_snapshot_at_80x24(backend, morning, console, snap_compare) -> None:
     async def run_before(pilot) -> None:

@@ -1,8 +1,10 @@
-"""The client's card: header, then tabs for the timeline (paged lazily), open tickets, reminders and, on an
+"""The client's card: header, then tabs for the timeline (paged lazily), open tickets (every one counted;
+read ``OPEN_TICKETS_ON_CARD`` at a time as the cursor nears the last shown), reminders and, on an
 organisation's card, its people (Enter opens one; ``o`` on a person's card opens the organisation)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,6 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, TabbedContent, TabPane
 from textual.worker import Worker
@@ -18,11 +21,13 @@ from textual.worker import Worker
 from hotline.core.attribution import Attribution
 from hotline.core.text import printable
 from hotline.tui import pop_trace
+from hotline.tui.coalesce import Coalescer
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
     CardLoaded,
     OpenClientRequested,
     OpenTicketRequested,
+    TicketsChanged,
     TimelinePageLoaded,
     forward_worker_failure,
     read_card,
@@ -38,6 +43,16 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 TIMELINE_PAGE = 50
+
+
+@dataclass
+class MoreOpenTicketsLoaded(Message):
+    """The next open tickets of the card were read (``generation``: the card read they follow)."""
+
+    generation: int
+    asked: int
+    """How many numbers were asked for (a ticket gone meanwhile is not among ``lines``)."""
+    lines: list[Any]
 
 
 def forget_rendered_lines() -> None:
@@ -193,6 +208,14 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.card: Any | None = None
         self._loading_page = False
         self._painted = False
+        self._tickets_generation = 0
+        """Counts the card's reads: a next page of open tickets read before the last one is dropped."""
+        self._tickets_shown = 0
+        self._loading_tickets = False
+        self._covered = False
+        """Another screen was put over the card (a ticket, a form): its tickets are read again on return."""
+        self.card_reloads = Coalescer(self, self._refresh_card)
+        """The card read again on pushed ticket changes, a burst folded into a few."""
         pop_trace.mark("built")
 
     def _compositor_refresh(self) -> None:
@@ -265,13 +288,41 @@ class ClientCardScreen(CardCallActions, Screen[None]):
     def _load_card(self) -> None:
         self.post_message(read_card(self.ctx, self.client_id))
 
+    def _refresh_card(self) -> None:
+        """The card and its newest timeline lines read again while shown (a note on its ticket, a mail)."""
+        self._read_card_again()
+        if self.query_one(TimelineTable).items:
+            self._load_page(first=False, newest=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="card-refresh")
+    def _read_card_again(self) -> None:
+        """The card read again while shown (its keys need not wait: the card they act on is there)."""
+        self.post_message(read_card(self.ctx, self.client_id))
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back from a ticket changed there (status, a reply), a form…: the open tickets as they are now."""
+        if self._covered and self.card is not None:
+            self._covered = False
+            self._refresh_card()
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """A ticket written anywhere (a mail taken in for this client, one closed elsewhere): the card's
+        open tickets read again while it is on top (under another screen: on return, above)."""
+        if self.card is not None and self.app.screen is self:
+            self.card_reloads.request()
+
     @work(thread=True, exit_on_error=False, group="timeline")
-    def _load_page(self, *, first: bool, before: tuple[datetime, str, int] | None = None) -> None:
+    def _load_page(
+        self, *, first: bool, before: tuple[datetime, str, int] | None = None, newest: bool = False
+    ) -> None:
         from hotline.core.services.interactions import timeline_page
 
         with self.ctx.uow(readonly=True) as uow:
             items = timeline_page(uow, client_id=self.client_id, before=before, limit=TIMELINE_PAGE)
-        self.post_message(TimelinePageLoaded(self.client_id, items, first))
+        self.post_message(TimelinePageLoaded(self.client_id, items, first, newest))
 
     def keys_await(self) -> bool:
         """The card is not filled in yet (the type-ahead valve waits for it)."""
@@ -282,9 +333,34 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.query_one(ClientHeader).show(message.card)
         self.sub_title = printable(message.card.client.name)
         table = self.query_one("#tickets-table", DataTable)
+        selected = self._selected_key(table)
         table.clear()
+        self._tickets_generation += 1
+        self._loading_tickets = False
+        from hotline.tui import messages
+
+        self._tickets_shown = min(len(message.card.open_ticket_numbers), messages.OPEN_TICKETS_ON_CARD)
+        self._add_ticket_rows(message.open_tickets)
+        if selected is not None and selected in table.rows:  # read again: the cursor stays on its ticket
+            table.move_cursor(row=table.get_row_index(selected))
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tickets").label = f"Open tickets ({len(message.card.open_ticket_numbers)})"
+        self._show_people(message.card)
+        self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    @staticmethod
+    def _selected_key(table: DataTable[Any]) -> str | None:
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(row_key.value)
+
+    def _add_ticket_rows(self, lines: list[Any]) -> None:
+        table = self.query_one("#tickets-table", DataTable)
         zone = self.ctx.settings.zone
-        for line in message.open_tickets:
+        for line in lines:
+            if str(line.number) in table.rows:
+                continue
             table.add_row(
                 Text(f"#{line.number}"),
                 Text(line.status),
@@ -293,15 +369,39 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 Text(printable(line.subject), no_wrap=True, overflow="ellipsis"),
                 key=str(line.number),
             )
-        tabs = self.query_one(TabbedContent)
-        tabs.get_tab("tickets").label = f"Open tickets ({len(message.open_tickets)})"
-        self._show_people(message.card)
-        self.refresh_bindings()  # call / ticket / note / edit wait for the card
+
+    @on(DataTable.RowHighlighted, "#tickets-table")
+    def _tickets_near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor near the last open ticket shown, more not shown yet: read the next ones."""
+        if self.card is None or self._loading_tickets or event.cursor_row < event.data_table.row_count - 5:
+            return
+        numbers = self.card.open_ticket_numbers[self._tickets_shown :]
+        if numbers:
+            from hotline.tui import messages
+
+            self._loading_tickets = True
+            self._load_more_tickets(self._tickets_generation, numbers[: messages.OPEN_TICKETS_ON_CARD])
+
+    @work(thread=True, exit_on_error=False, group="card-tickets")
+    def _load_more_tickets(self, generation: int, numbers: list[int]) -> None:
+        from hotline.core.services.tickets import tickets_by_number
+
+        with self.ctx.uow(readonly=True) as uow:
+            lines = tickets_by_number(uow, numbers)
+        self.post_message(MoreOpenTicketsLoaded(generation, len(numbers), lines))
+
+    def on_more_open_tickets_loaded(self, message: MoreOpenTicketsLoaded) -> None:
+        if message.generation != self._tickets_generation:
+            return  # the card was read again meanwhile: its first page replaced what this follows
+        self._loading_tickets = False
+        self._tickets_shown += message.asked
+        self._add_ticket_rows(message.lines)
 
     def _show_people(self, card: Any) -> None:
         """The People tab lists an organisation's contact persons; a person's card has no such tab."""
         tabs = self.query_one(TabbedContent)
         table = self.query_one("#people-table", DataTable)
+        selected = self._selected_key(table)
         table.clear()
         if card.client.kind != "organisation":
             tabs.hide_tab("people")
@@ -319,19 +419,30 @@ class ClientCardScreen(CardCallActions, Screen[None]):
                 ),
                 key=str(person.id),
             )
+        if selected is not None and selected in table.rows:  # read again: the cursor stays on its person
+            table.move_cursor(row=table.get_row_index(selected))
         tabs.show_tab("people")
-        tabs.get_tab("people").label = f"People ({len(card.contacts)})"
+        shown, count = len(card.contacts), max(card.contact_count, len(card.contacts))
+        # the first ones by name: more than a card reads are found in the lookup
+        label = f"People ({shown} of {count})" if count > shown else f"People ({count})"
+        tabs.get_tab("people").label = label
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
-        self._loading_page = False
         table = self.query_one(TimelineTable)
+        if message.newest:  # not the page ``m`` asked for: that one may still be on its way
+            table.merge_newest(message.items)
+            return
+        self._loading_page = False
         if message.first:
             table.reset()
         table.append_page(message.items, page_size=TIMELINE_PAGE)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if forward_worker_failure(self, event) and event.worker.group == "timeline":
-            self._loading_page = False
+        if forward_worker_failure(self, event):
+            if event.worker.group == "timeline":
+                self._loading_page = False
+            elif event.worker.group == "card-tickets":
+                self._loading_tickets = False
 
     @on(DataTable.RowHighlighted, "#timeline-table")
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:

@@ -63,6 +63,10 @@ class ClientListScreen(Screen[None]):
         self.sort = SORT_CYCLE[0]
         self.page: Any | None = None
         self._generation = 0
+        self._covered = False
+        """Another screen was put over the list (a card, where the client may change): read on return."""
+        self._keep_cursor = False
+        """The page read again as it was (on return): the cursor stays; another page starts at its top."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="client-filters"):
@@ -92,6 +96,16 @@ class ClientListScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one("#client-table", DataTable).focus()
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        """Back from a card (a client renamed, regrouped…): the page as it is now, the cursor kept."""
+        if self._covered:
+            self._covered = False
+            self._keep_cursor = True
+            self.reload()
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
@@ -140,6 +154,10 @@ class ClientListScreen(Screen[None]):
             return
         self.page = page = message.page
         table = self.query_one("#client-table", DataTable)
+        row = table.cursor_row
+        selected = (
+            str(table.coordinate_to_cell_key(table.cursor_coordinate)[0].value) if table.row_count else None
+        )
         table.clear()
         zone = self.ctx.settings.zone
         for line in page.lines:
@@ -154,6 +172,10 @@ class ClientListScreen(Screen[None]):
                 Text(printable(line.source or "")), Text(printable(line.campaign or "")), Text(contact),
                 key=str(line.id),
             )  # fmt: skip
+        keep, self._keep_cursor = self._keep_cursor, False
+        if keep and page.lines:  # read again (back from a card): the cursor stays on its client, else its row
+            keys = [str(line.id) for line in page.lines]
+            table.move_cursor(row=keys.index(selected) if selected in keys else min(row, len(keys) - 1))
         problem = page.filters.get("problem") if isinstance(page.filters, dict) else None
         shown = f"{page.offset + 1}–{page.offset + len(page.lines)}" if page.lines else "no clients"
         status = Text(f"{shown}{' · more' if page.has_more else ''} · sorted by {self.sort}", style="dim")

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from hotline.tui.commands import APP_SCOPE, Command, bindings_for, commands_for, register
@@ -28,14 +28,16 @@ register(
 )
 
 
-def keys_table(scope: str) -> Table:
-    """The commands of ``scope`` and the app-wide ones: keys, what they do."""
+def keys_table(scope: str, parts: tuple[tuple[str, str], ...] = ()) -> Table:
+    """The commands of ``scope``, of the screen's ``parts`` (heading, scope: a panel with keys of its own,
+    such as the reminders list) and the app-wide ones: keys, what they do."""
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
     table.add_column("keys", style="bold", no_wrap=True)
     table.add_column("what", ratio=1)
     sections: list[tuple[str, list[Command]]] = []
     if scope and scope != APP_SCOPE:
         sections.append(("This screen", commands_for(scope)))
+    sections.extend((heading, commands_for(part)) for heading, part in parts)
     sections.append(("Everywhere", commands_for(APP_SCOPE)))
     for heading, commands in sections:
         if not commands:
@@ -47,6 +49,18 @@ def keys_table(scope: str) -> Table:
     return table
 
 
+def parts_of(screen: Screen[object]) -> tuple[tuple[str, str], ...]:
+    """The panels of ``screen`` whose keys are their own (a widget class with ``COMMAND_SCOPE`` and
+    ``HELP_HEADING``): the reminders list on Home and on the card, where ``d`` marks done and ``h`` snoozes
+    (the screen's own ``d`` dials, ``h`` shows the history)."""
+    parts: list[tuple[str, str]] = []
+    for widget in screen.query("*"):
+        scope, heading = getattr(widget, "COMMAND_SCOPE", ""), getattr(widget, "HELP_HEADING", "")
+        if scope and heading and (heading, scope) not in parts:
+            parts.append((heading, scope))
+    return tuple(parts)
+
+
 class HelpScreen(ModalScreen[None]):
     """A modal listing the keys of the screen underneath."""
 
@@ -54,10 +68,14 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_suffix(".tcss")
     BINDINGS: ClassVar = bindings_for("help")
 
-    def __init__(self, scope: str, *, title: str = "", about: str = "") -> None:
-        """``about``: a few plain lines shown above the keys (how to use the screen, e.g. a query syntax)."""
+    def __init__(
+        self, scope: str, *, title: str = "", about: str = "", parts: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """``about``: a few plain lines shown above the keys (how to use the screen, e.g. a query syntax);
+        ``parts``: panels of the screen with keys of their own (``parts_of``)."""
         super().__init__()
         self.scope = scope
+        self.parts = parts
         self.title_text = title
         self.about = about
 
@@ -67,4 +85,4 @@ class HelpScreen(ModalScreen[None]):
             body.border_subtitle = "Esc to close"
             if self.about:
                 yield Static(Text(self.about), id="about")
-            yield Static(keys_table(self.scope), id="keys")
+            yield Static(keys_table(self.scope, self.parts), id="keys")

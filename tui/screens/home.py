@@ -14,6 +14,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from hotline.core.db import database_label
+from hotline.tui.coalesce import Coalescer
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import (
     KeysHeld,
@@ -21,6 +22,7 @@ from hotline.tui.messages import (
     NewClientRequested,
     OpenClientRequested,
     OpenTicketRequested,
+    TicketsChanged,
     WorkLoaded,
     forward_worker_failure,
 )
@@ -110,6 +112,10 @@ class HomeScreen(Screen[None]):
         """New results are waiting for their frame (painted at once, see ``_on_idle``)."""
         self._keep_lookup = False
         """The lookup before the box was cleared; ``up`` in an empty box brings it back."""
+        self._work_loaded = False
+        """My tickets were read once (then read again on coming back, and on a ticket written anywhere)."""
+        self.work_reloads = Coalescer(self, self._load_work)
+        """My tickets read again on pushed ticket changes, a burst folded into a few."""
 
     def compose(self) -> ComposeResult:
         yield LookupBox(
@@ -157,8 +163,14 @@ class HomeScreen(Screen[None]):
             self.last_query = lookup.value
             lookup.value = ""
         lookup.focus()
-        if self.is_mounted and self._shown_generation:
+        if self.is_mounted and self._work_loaded:  # not only after a lookup: F3 first thing, t, Esc
             self._load_work()
+
+    def on_tickets_changed(self, message: TicketsChanged) -> None:
+        """A ticket written anywhere (assigned to me by a supervisor, say): my tickets read again while
+        Home is on top (under another screen: when back, above)."""
+        if self._work_loaded and self.app.screen is self:
+            self.work_reloads.request()
 
     # -- lookup ------------------------------------------------------------------------------------
 
@@ -316,3 +328,4 @@ class HomeScreen(Screen[None]):
         status.operator = message.operator
         status.role = message.role
         self.query_one(WorkSummary).show(message.summary, self.ctx.clock.now())
+        self._work_loaded = True

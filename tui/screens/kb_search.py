@@ -261,7 +261,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         from hotline.core.services.kb import search_articles
 
         with self.ctx.uow(readonly=True) as uow:
-            result = search_articles(uow, query=query, limit=RESULTS_LIMIT, audience=self.audience)
+            result = search_articles(uow, query=query, limit=RESULTS_LIMIT + 1, audience=self.audience)
         self.post_message(KbResultsFound(generation, result))
 
     def on_kb_results_found(self, message: KbResultsFound) -> None:
@@ -273,12 +273,16 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
             return  # a stale answer to an older query
         self._shown_generation = message.generation
         result = message.result
-        self.hits = list(result.hits)
+        self.hits = list(result.hits[:RESULTS_LIMIT])  # one more is asked for: whether there are more
         hint = self.query_one("#kb-hint", Static)
         if result.hint:
             hint.update(Text(printable(result.hint), style="italic"))
         elif result.query.strip() and not self.hits:
             hint.update(Text("No articles found.", style="italic"))
+        elif len(result.hits) > RESULTS_LIMIT:
+            hint.update(
+                Text(f"the best {articles_count(RESULTS_LIMIT)}; more match: add a word", style="dim")
+            )
         else:
             hint.update(Text(articles_count(len(self.hits)) if self.hits else "", style="dim"))
         options = self.query_one("#kb-results", OptionList)

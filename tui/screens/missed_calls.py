@@ -2,7 +2,8 @@
 or the pop was older than the configured age), newest first.
 
 ``Enter`` opens the caller's card (an unknown number: the new-client form with it), ``d`` marks the call
-done (called back) and takes it off the list.
+done (called back) and takes it off the list. The newest ``PAGE`` at first; when there are more the title
+says so, and the cursor nearing the last one reads the next ``PAGE``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from hotline.tui.messages import NewClientRequested, OpenClientRequested, forwar
 if TYPE_CHECKING:
     from hotline.core.services.screen_pop import MissedCall
     from hotline.tui.context import ConsoleContext
+
+PAGE = 200
+"""Missed calls read at first, and added each time the cursor nears the last one shown."""
 
 register(
     Command(
@@ -63,6 +67,8 @@ class MissedCallsLoaded(Message):
     """The operator's missed calls were read."""
 
     calls: list[MissedCall]
+    more: bool = False
+    """Older missed calls than those read exist."""
 
 
 class MissedCallsScreen(Screen[None]):
@@ -76,6 +82,9 @@ class MissedCallsScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.calls: list[MissedCall] = []
+        self.limit = PAGE
+        """How many are read (grows by ``PAGE`` as the cursor nears the last one shown)."""
+        self.more = False
 
     def compose(self) -> ComposeResult:
         yield Static("Missed calls", id="missed-title", markup=False)
@@ -94,10 +103,10 @@ class MissedCallsScreen(Screen[None]):
             self.reload()
 
     def reload(self) -> None:
-        self._load()
+        self._load(self.limit)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="missed-calls")
-    def _load(self) -> None:
+    def _load(self, limit: int) -> None:
         from hotline.core.services.screen_pop import missed_calls
 
         with self.ctx.uow(readonly=True) as uow:
@@ -106,11 +115,13 @@ class MissedCallsScreen(Screen[None]):
                 operator_login=self.ctx.operator_login,
                 max_age_seconds=self.ctx.settings.screen_pop_max_age_seconds,
                 default_region=self.ctx.settings.default_region,
+                limit=limit + 1,
             )
-        self.post_message(MissedCallsLoaded(calls))
+        self.post_message(MissedCallsLoaded(calls[:limit], more=len(calls) > limit))
 
     def on_missed_calls_loaded(self, message: MissedCallsLoaded) -> None:
         self.calls = message.calls
+        self.more = message.more
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -125,9 +136,18 @@ class MissedCallsScreen(Screen[None]):
         if self.calls:
             table.move_cursor(row=min(cursor, len(self.calls) - 1))
         count = len(self.calls)
-        self.query_one("#missed-title", Static).update(
-            f"Missed calls ({count})" if count else "Missed calls: none"
-        )
+        if self.more:
+            title = f"Missed calls (the newest {count}; older ones below: ↓ at the last reads them)"
+        else:
+            title = f"Missed calls ({count})" if count else "Missed calls: none"
+        self.query_one("#missed-title", Static).update(title)
+
+    @on(DataTable.RowHighlighted)
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor near the last call shown, older ones not read yet: read the next ones too."""
+        if self.more and event.cursor_row >= len(self.calls) - 5 and self.limit <= len(self.calls):
+            self.limit += PAGE
+            self.reload()
 
     def _selected(self) -> MissedCall | None:
         row = self.query_one(DataTable).cursor_row

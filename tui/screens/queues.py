@@ -2,7 +2,9 @@
 filter, next SLA deadline first, with the due time as a countdown coloured by urgency.
 
 Keys take a ticket (assign it to me), assign it (a modal of operators) or open it. The list is read in
-a thread worker; a timer redraws the countdowns every few seconds (no database work). The list is read
+a thread worker, ``PAGE`` tickets at first and ``PAGE`` more each time the cursor reaches the last one shown
+(the count says "500 of 3000" until all are); a timer redraws the countdowns every few seconds (no
+database work). The list is read
 again when a ticket is written anywhere (``TicketsChanged``, pushed by the console's live thread), at
 most twice a second however many are written, keeping the selected ticket and the scroll position; a
 screen under another one reads again when it comes back on top. Nothing polls.
@@ -25,7 +27,7 @@ from textual.worker import Worker
 
 from hotline.core.enums import TicketStatus
 from hotline.core.services.tickets import QueueView
-from hotline.tui.coalesce import Coalescer
+from hotline.tui.coalesce import Coalescer, seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenTicketRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.key_footer import KeyFooter
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
 
 COUNTDOWN_SECONDS = 5.0
+PAGE = 500
+"""Tickets read at first, and added each time the cursor reaches the last one shown."""
 STATUS_CYCLE: tuple[str | None, ...] = (None, *(status.value for status in TicketStatus))
 """The status filter, in the order ``s`` steps through it (None: every open status)."""
 
@@ -179,6 +183,9 @@ class QueuesScreen(Screen[None]):
         self.status: str | None = None
         self.queue: str | None = None
         self.loaded = False
+        self.limit = PAGE
+        """How many tickets are read (grows by ``PAGE`` as the cursor reaches the last one shown)."""
+        self._total = 0
         self._generation = 0
         self._saving = False
         self.live_reloads = Coalescer(self, self.reload)
@@ -205,16 +212,23 @@ class QueuesScreen(Screen[None]):
     def on_tickets_changed(self, message: TicketsChanged) -> None:
         """A ticket was written somewhere: read the list again soon (under another screen: on resume).
         Also before the first listing arrives: it may have been read before that write."""
-        if self.is_current:
+        if seen(self):
             self.live_reloads.request()
 
     def reload(self) -> None:
         """Read the counts and the listing again for the current queue, view and status."""
         self._generation += 1
-        self._load(self._generation, self.queue, self.view, self.status)
+        self._load(self._generation, self.queue, self.view, self.status, self.limit)
+
+    def _refilter(self) -> None:
+        """Another queue, view or status: its first page."""
+        self.limit = PAGE
+        self.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-load")
-    def _load(self, generation: int, queue: str | None, view: QueueView, status: str | None) -> None:
+    def _load(
+        self, generation: int, queue: str | None, view: QueueView, status: str | None, limit: int
+    ) -> None:
         from hotline.core.services.tickets import queue_counts, queue_tickets
 
         now = self.ctx.clock.now()
@@ -230,6 +244,7 @@ class QueuesScreen(Screen[None]):
                 queue=queue,
                 view=view,
                 status=TicketStatus(status) if status else None,
+                limit=limit,
             )
         self.post_message(QueuesLoaded(generation, counts, listing))
 
@@ -244,6 +259,7 @@ class QueuesScreen(Screen[None]):
         self.query_one(TicketTable).show(
             message.listing.rows, self.ctx.clock.now(), show_queue=self.queue is None
         )
+        self._total = message.listing.total
         self._show_filter(total=message.listing.total, shown=len(message.listing.rows))
         self.refresh_bindings()  # open / take / assign depend on a row being there
 
@@ -277,6 +293,14 @@ class QueuesScreen(Screen[None]):
         chosen = self.query_one(QueueTabs).queue_of(event.tab.id if event.tab else None)
         if self.loaded and chosen != self.queue:
             self.queue = chosen
+            self._refilter()
+
+    @on(DataTable.RowHighlighted, "#queue-table")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        """The cursor on the last ticket shown, more not shown: read the next page too."""
+        shown = event.data_table.row_count
+        if shown < self._total and shown >= self.limit and event.cursor_row >= shown - 1:
+            self.limit += PAGE
             self.reload()
 
     @on(DataTable.RowSelected, "#queue-table")
@@ -294,12 +318,12 @@ class QueuesScreen(Screen[None]):
     def action_set_view(self, view: str) -> None:
         self.view = QueueView(view)
         self._show_filter(total=None, shown=0)
-        self.reload()
+        self._refilter()
 
     def action_next_status(self) -> None:
         self.status = STATUS_CYCLE[(STATUS_CYCLE.index(self.status) + 1) % len(STATUS_CYCLE)]
         self._show_filter(total=None, shown=0)
-        self.reload()
+        self._refilter()
 
     def action_reload(self) -> None:
         self.reload()
@@ -348,9 +372,20 @@ class QueuesScreen(Screen[None]):
         )
 
     def _change(self, number: int, version: int, change: TicketChange) -> None:
-        if not self._saving:
-            self._saving = True
-            self._save(number, version, change)
+        """Save ``change``; asked while another change is saved (a clicked key does not wait as typed ones
+        do) it says so, as the ticket screen does: the change is not made."""
+        from hotline.tui.screens.ticket import NOT_MADE
+
+        if self._saving:
+            not_made = NOT_MADE.get(change.what, "it was not changed").removeprefix("it ")
+            self.notify(
+                f"Still saving the last change, so #{number} {not_made}; try again in a moment.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._saving = True
+        self._save(number, version, change)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queues-save")
     def _save(self, number: int, version: int, change: TicketChange) -> None:

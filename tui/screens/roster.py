@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
 from hotline.core.text import printable
+from hotline.tui.coalesce import seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import forward_worker_failure
 
@@ -66,6 +67,10 @@ class RosterScreen(Screen[None]):
     def __init__(self, ctx: ConsoleContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.lines: list[Any] = []
+        self._missed = False
+        """A minute's re-read came while another screen was over the roster: read on return."""
+        """The operators shown, in order (the cursor stays on its operator when read again)."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Roster", style="bold"), id="roster-title")
@@ -77,8 +82,20 @@ class RosterScreen(Screen[None]):
         table: DataTable[Text] = self.query_one("#roster-table", DataTable)
         table.add_columns("on", "login", "name", "queues", "today", "exception")
         table.focus()
-        self.set_interval(RELOAD_SECONDS, self.reload)
+        self.set_interval(RELOAD_SECONDS, self._every_minute)
         self.reload()
+
+    def _every_minute(self) -> None:
+        """Read again while seen; under another screen nothing is read (it is on return)."""
+        if seen(self):
+            self.reload()
+        else:
+            self._missed = True
+
+    def on_screen_resume(self) -> None:
+        if self._missed:
+            self._missed = False
+            self.reload()
 
     def reload(self) -> None:
         self._read()
@@ -99,6 +116,8 @@ class RosterScreen(Screen[None]):
     def on_roster_loaded(self, message: RosterLoaded) -> None:
         message.stop()
         table: DataTable[Text] = self.query_one("#roster-table", DataTable)
+        row = table.cursor_row
+        selected = self.lines[row].login if 0 <= row < len(self.lines) else None
         table.clear()
         on_shift = 0
         for line in message.lines:
@@ -111,6 +130,10 @@ class RosterScreen(Screen[None]):
                 Text(", ".join(line.today) or "—"),
                 Text(printable(line.exception), style="yellow" if line.exception else ""),
             )
+        self.lines = message.lines
+        logins = [line.login for line in message.lines]
+        if message.lines:  # the minutely re-read left the cursor on the first operator
+            table.move_cursor(row=logins.index(selected) if selected in logins else min(row, len(logins) - 1))
         title = f"Roster · {on_shift} of {len(message.lines)} on shift at "
         title += self.ctx.clock.now().astimezone(self.ctx.settings.zone).strftime("%H:%M")
         self.query_one("#roster-title", Static).update(Text(title, style="bold"))

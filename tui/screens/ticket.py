@@ -33,7 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker
 
-from hotline.tui.coalesce import Coalescer
+from hotline.tui.coalesce import Coalescer, seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import OpenClientRequested, TicketsChanged, forward_worker_failure
 from hotline.tui.widgets.delivery_watch import DeliveryWatch, TicketMailMoved
@@ -172,6 +172,8 @@ class ChoicesLoaded(Message):
 
     what: str
     choices: list[tuple[str, str]]
+    version: int | None = None
+    """The version shown when the key was pressed (a reload while the choices are read is not seen)."""
 
 
 NOT_MADE = {
@@ -256,7 +258,7 @@ class TicketScreen(Screen[None]):
         self.query_one(TicketHeader).show(message.detail, self.ctx.clock.now())
         self.query_one(TicketChronology).show(message.detail.events, keep_scroll=not first)
         self.refresh_bindings()
-        if self._stale and self.is_current:  # written while this was being read or saved
+        if self._stale and seen(self):  # written while this was being read or saved
             self.live_rechecks.request()
 
     # -- live: written elsewhere -------------------------------------------------------------------
@@ -266,7 +268,7 @@ class TicketScreen(Screen[None]):
             return
         self._named = self._named or message.numbers is not None
         self._stale = True
-        if self.is_current:
+        if seen(self):
             self.live_rechecks.request()
 
     def on_screen_resume(self) -> None:
@@ -469,17 +471,17 @@ class TicketScreen(Screen[None]):
             self._choose("priority", [(p.value, p.value) for p in Priority], self.detail.ticket.priority)
 
     def action_change_queue(self) -> None:
-        self._load_choices("queue")
+        self._load_choices("queue", self.version)
 
     def action_assign(self) -> None:
-        self._load_choices("assignee")
+        self._load_choices("assignee", self.version)
 
     def action_take(self) -> None:
         if self.detail is not None:
             self._change(TicketChange("take", self.ctx.operator_login), self.version)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="ticket-choices")
-    def _load_choices(self, what: str) -> None:
+    def _load_choices(self, what: str, version: int | None) -> None:
         from hotline.core.services.operators import operator_choices
         from hotline.core.services.queues import queue_names
 
@@ -489,7 +491,7 @@ class TicketScreen(Screen[None]):
             else:
                 choices = [(login, f"{name} ({login})") for login, name in operator_choices(uow)]
                 choices.append(("", "nobody"))
-        self.post_message(ChoicesLoaded(what, choices))
+        self.post_message(ChoicesLoaded(what, choices, version))
 
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
         message.stop()
@@ -497,9 +499,11 @@ class TicketScreen(Screen[None]):
             return
         ticket = self.detail.ticket
         current = ticket.queue if message.what == "queue" else (ticket.assignee_login or "")
-        self._choose(message.what, message.choices, current)
+        self._choose(message.what, message.choices, current, version=message.version)
 
-    def _choose(self, what: str, choices: list[tuple[str, str]], current: str) -> None:
+    def _choose(
+        self, what: str, choices: list[tuple[str, str]], current: str, *, version: int | None = None
+    ) -> None:
         from hotline.tui.screens.ticket_edit import ChoiceScreen
 
         titles = {
@@ -509,7 +513,7 @@ class TicketScreen(Screen[None]):
             "assignee": "Assign to",
         }
 
-        version = self.version
+        version = self.version if version is None else version
 
         def chosen(value: str | None) -> None:
             if value is not None and value != current:

@@ -18,7 +18,7 @@ from textual.worker import Worker
 
 from hotline.core.text import printable
 from hotline.tui.commands import Command, bindings_for, register
-from hotline.tui.messages import forward_worker_failure
+from hotline.tui.messages import forward_worker_failure, readable_error
 
 if TYPE_CHECKING:
     from hotline.tui.context import ConsoleContext
@@ -87,7 +87,10 @@ class TicketRulesScreen(ModalScreen[None]):
         self.query_one("#rules-text", Static).update(text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        forward_worker_failure(self, event)
+        if forward_worker_failure(self, event) and event.worker.error is not None:
+            # the toast says it too; the panel said "Reading…" until closed
+            said = Text(f"Not read: {printable(readable_error(event.worker.error))}", style="bold red")
+            self.query_one("#rules-text", Static).update(said)
 
     def action_close(self) -> None:
         self.dismiss(None)

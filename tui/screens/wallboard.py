@@ -2,7 +2,9 @@
 what breaches within the hour; the operators on shift (from the roster) and what each is doing; calls per
 hour today as a chart.
 
-It re-reads itself every few seconds in a thread worker: nobody has to press anything.
+It re-reads itself every few seconds in a thread worker: nobody has to press anything; under another
+screen it reads nothing, and reads at once when back on top. Refused (an
+operator's F7), it says so once and closes: it does not ask again every few seconds.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 from textual_plotext import PlotextPlot
 
 from hotline.core.text import printable
+from hotline.tui.coalesce import seen
 from hotline.tui.commands import Command, bindings_for, register
 from hotline.tui.messages import WallboardLoaded, forward_worker_failure
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from hotline.core.services.wallboard import Wallboard
     from hotline.tui.context import ConsoleContext
 
@@ -103,6 +108,10 @@ class WallboardScreen(Screen[None]):
         self.refresh_seconds = refresh_seconds
         self.loads = 0
         """How many times the figures were read (the tests watch it refresh by itself)."""
+        self._timer: Timer | None = None
+        self._reading = False
+        self._close_on_resume = False
+        """Refused while another screen (a ringing caller's card) was over it: it closes once on top."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Wallboard · loading…", style="dim"), id="wallboard-title")
@@ -118,7 +127,7 @@ class WallboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_board()
-        self.set_interval(self.refresh_seconds, self.refresh_board)
+        self._timer = self.set_interval(self.refresh_seconds, self.refresh_board)
 
     def action_refresh_board(self) -> None:
         self.refresh_board()
@@ -127,7 +136,13 @@ class WallboardScreen(Screen[None]):
         self.dismiss(None)
 
     def refresh_board(self) -> None:
-        self._load()
+        # Under another screen (a call's card, F3…) it reads nothing, on top again it does; one read at a
+        # time (a slow database's reads piled up, each tick one more).
+        if seen(self) and not self._reading:
+            self._reading = True
+            self._load()
+
+        return False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="wallboard")
     def _load(self) -> None:
@@ -139,6 +154,7 @@ class WallboardScreen(Screen[None]):
 
     def on_wallboard_loaded(self, message: WallboardLoaded) -> None:
         board: Wallboard = message.board
+        self._reading = False
         self.loads += 1
         zone = self.ctx.settings.zone
         local = board.now.astimezone(zone)
@@ -197,7 +213,25 @@ class WallboardScreen(Screen[None]):
         chart.refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        forward_worker_failure(self, event)
+        from hotline.core.errors import PermissionDenied
+
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._reading = False
+        if forward_worker_failure(self, event) and isinstance(event.worker.error, PermissionDenied):
+            # said once: asked again every few seconds, it toasted and audited a refusal each time
+            if self._timer is not None:
+                self._timer.stop()
+            if self.app.screen is self:
+                self.dismiss(None)
+            else:
+                self._close_on_resume = True
+
+    def on_screen_resume(self) -> None:
+        if self._close_on_resume:
+            self._close_on_resume = False
+            self.dismiss(None)
+        elif self.loads:
+            self.refresh_board()
 
 
 __all__ = ["WallboardScreen", "age_text", "percent_text"]

@@ -3,7 +3,8 @@ at its due time, and whenever a reminder changes anywhere: ``RemindersChanged``)
 snooze (10 minutes, 1 hour, tomorrow morning) and open the client.
 
 On the home screen it lists the operator's own reminders (and makes today's birthday reminders);
-on a client's card (``client_id``) everyone's reminders about that client.
+on a client's card (``client_id``) everyone's reminders about that client. The earliest ``PAGE`` at first;
+when there are more the title says so, and the highlight reaching the last one reads the next ``PAGE``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.css.query import NoMatches
@@ -38,6 +39,8 @@ SCOPE = "reminder_list"
 REFRESH_SECONDS = 30.0
 """A full re-read this often; changes signalled by the database and due times come sooner."""
 DUE_SLACK_SECONDS = 0.05
+PAGE = 100
+"""Reminders read at first, and added each time the highlight reaches the last one shown."""
 
 register(
     Command(
@@ -89,6 +92,8 @@ class RemindersLoaded(Message):
 
     reminders: list[ReminderView]
     now: datetime
+    more: bool = False
+    """Later reminders than those read exist."""
 
 
 @dataclass
@@ -103,6 +108,8 @@ class ReminderList(Vertical):
     """The reminders panel (home screen and the client's card)."""
 
     BINDINGS: ClassVar = bindings_for(SCOPE)
+    COMMAND_SCOPE: ClassVar = SCOPE
+    HELP_HEADING: ClassVar = "Reminders list (when it has the focus; 3 on a card)"
     DEFAULT_CSS = """
     ReminderList { height: auto; max-height: 12; }
     ReminderList > #reminder-title { height: 1; text-style: bold; }
@@ -131,6 +138,10 @@ class ReminderList(Vertical):
         self._due_timer: Timer | None = None
         self._shown_at = datetime.min
         """When the shown reminders were read (what is due is red)."""
+        self.limit = PAGE
+        """How many reminders are read (grows by ``PAGE`` as the highlight reaches the last one)."""
+        self.more = False
+        """Later reminders than those shown exist."""
 
     def compose(self) -> ComposeResult:
         yield Static("Reminders", id="reminder-title", markup=False)
@@ -144,11 +155,11 @@ class ReminderList(Vertical):
 
     def reload(self) -> None:
         """Read the reminders again (in a worker)."""
-        self._load(make_birthdays=self._first_load and self.client_id is None)
+        self._load(make_birthdays=self._first_load and self.client_id is None, limit=self.limit)
         self._first_load = False
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="reminder-list")
-    def _load(self, *, make_birthdays: bool) -> None:
+    def _load(self, *, make_birthdays: bool, limit: int) -> None:
         from hotline.core.db import UnitOfWork
         from hotline.core.services.reminders import create_birthday_reminders, pending_reminders
 
@@ -156,9 +167,9 @@ class ReminderList(Vertical):
             with UnitOfWork(self.ctx.engine, clock=self.ctx.clock, via="console") as uow:
                 create_birthday_reminders(uow, zone=self.ctx.settings.zone, catch_up_days=1)
         with self.ctx.uow(readonly=True) as uow:
-            views = pending_reminders(uow, client_id=self.client_id)
+            views = pending_reminders(uow, client_id=self.client_id, limit=limit + 1)
             now = uow.now()
-        self.post_message(RemindersLoaded(views, now))
+        self.post_message(RemindersLoaded(views[:limit], now, more=len(views) > limit))
 
     def on_reminders_loaded(self, message: RemindersLoaded) -> None:
         message.stop()
@@ -167,6 +178,7 @@ class ReminderList(Vertical):
         except NoMatches:
             return  # the card closed while the list was read: its children are already gone
         self.reminders = message.reminders
+        self.more = message.more
         self._shown_at = message.now
         self._show(options)
         self._announce(message.now)
@@ -181,8 +193,18 @@ class ReminderList(Vertical):
         )
         if self.reminders:
             options.highlighted = min(highlighted or 0, len(self.reminders) - 1)
-        title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
+        if self.more:
+            title = f"Reminders: first {len(self.reminders)}, more below"  # fits a half of 80 columns
+        else:
+            title = f"Reminders ({len(self.reminders)})" if self.reminders else "Reminders: none"
         self.query_one("#reminder-title", Static).update(title)
+
+    @on(OptionList.OptionHighlighted, "#reminder-options")
+    def _near_the_end(self, event: OptionList.OptionHighlighted) -> None:
+        """The last one shown highlighted and later ones exist: read the next page too."""
+        if self.more and event.option_index >= len(self.reminders) - 1 and self.limit <= len(self.reminders):
+            self.limit += PAGE
+            self.reload()
 
     def _wake_when_due(self, now: datetime) -> None:
         """Read the list again the moment the next reminder falls due (not at the next half-minute)."""

@@ -81,8 +81,24 @@ class TimelineTable(DataTable[Any]):
     def append_page(self, items: list[Any], *, page_size: int) -> None:
         self.exhausted = len(items) < page_size
         for item in items:
+            if _key(item) in self.rows:  # merged in already with the newest lines
+                continue
             self.items.append(item)
             self._add_item(item)
+
+    def merge_newest(self, fetched: list[Any]) -> None:
+        """The newest page read again: its lines, then the older ones already shown that it does not
+        hold (pages read further down stay); the cursor stays on its line."""
+        row = self.cursor_row
+        selected = _key(self.items[row]) if 0 <= row < len(self.items) else None
+        fetched_keys = {_key(item) for item in fetched}
+        self.items = list(fetched) + [item for item in self.items if _key(item) not in fetched_keys]
+        self.clear()
+        for item in self.items:
+            self._add_item(item)
+        keys = [_key(item) for item in self.items]
+        if keys:
+            self.move_cursor(row=keys.index(selected) if selected in keys else 0, animate=False)
 
     def _add_item(self, item: Any) -> None:
         self.add_row(
@@ -91,5 +107,9 @@ class TimelineTable(DataTable[Any]):
             Text({"in": "←", "out": "→"}.get(item.direction or "", "")),
             Text(f"#{item.ticket_number}" if item.ticket_number else ""),
             Text(printable(item.summary), no_wrap=True, overflow="ellipsis"),
-            key=f"{item.source}:{item.id}",
+            key=_key(item),
         )
+
+
+def _key(item: Any) -> str:
+    return f"{item.source}:{item.id}"

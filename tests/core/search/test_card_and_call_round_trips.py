@@ -86,6 +86,7 @@ def test_the_one_statement_card_is_the_statement_by_statement_card(engine: Engin
         assert _as_values(fused) == _as_values(separate)
     # The last pair compared was the organisation's.
     assert [c.name for c in fused.contacts] == ["Борис Акимов", "Иван Сидоров", "Яна Ершова"]
+    assert fused.contact_count == 3
     assert sorted(fused.contact_phones.values()) == [
         ["+7 903 000-00-01"],
         ["8 (916) 123-45-67", "+7 926 765-43-21"],
