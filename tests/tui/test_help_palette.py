@@ -108,6 +108,29 @@ async def test_f2_goes_home_from_anywhere(world, console, settle):
         assert isinstance(app.screen, HomeScreen)
 
 
+async def test_a_card_read_landing_after_f2_left_the_card_changes_nothing(world, console, settle):
+    """F2 from a form over a card resumes the card for an instant on its way home, and the card begins
+    reading itself again (it re-reads on every return); on a busy machine that read landed while the
+    card's widgets were being removed, and filling them ended the console (``NoMatches`` on a tab's
+    underline; a full CI-like run saw it). A read that lands off the stack is dropped."""
+    from hotline.tui.messages import read_card
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        card = app.screen
+        assert isinstance(card, ClientCardScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        card.on_card_loaded(read_card(app.ctx, world.ivanov_id))  # the late read, delivered
+        assert app.is_running and isinstance(app.screen, HomeScreen)
+
+
 async def test_help_lists_the_keys_of_the_reminders_list_too(world, console, settle):
     """The reminders list has keys of its own (d done, s/h/T snooze, Enter the client); F1 on Home or on a
     card never listed them, and the card's help said d dials and h shows the history: not in that list."""

@@ -328,7 +328,15 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         """The card is not filled in yet (the type-ahead valve waits for it)."""
         return self.card is None
 
+    def _off_the_stack(self) -> bool:
+        """Whether the card has left the screen stack: a read it began (on resuming, as ``F2`` passes it
+        on its way home) may land while its widgets are being removed, and filling them then ended the
+        console (``NoMatches`` from a tab's underline)."""
+        return not self.is_attached or self not in self.app.screen_stack
+
     def on_card_loaded(self, message: CardLoaded) -> None:
+        if self._off_the_stack():
+            return
         self.card = message.card
         self.query_one(ClientHeader).show(message.card)
         self.sub_title = printable(message.card.client.name)
@@ -391,6 +399,8 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         self.post_message(MoreOpenTicketsLoaded(generation, len(numbers), lines))
 
     def on_more_open_tickets_loaded(self, message: MoreOpenTicketsLoaded) -> None:
+        if self._off_the_stack():
+            return
         if message.generation != self._tickets_generation:
             return  # the card was read again meanwhile: its first page replaced what this follows
         self._loading_tickets = False
@@ -428,6 +438,8 @@ class ClientCardScreen(CardCallActions, Screen[None]):
         tabs.get_tab("people").label = label
 
     def on_timeline_page_loaded(self, message: TimelinePageLoaded) -> None:
+        if self._off_the_stack():
+            return
         table = self.query_one(TimelineTable)
         if message.newest:  # not the page ``m`` asked for: that one may still be on its way
             table.merge_newest(message.items)
