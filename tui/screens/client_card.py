@@ -304,7 +304,7 @@ class ClientCardScreen(CardCallActions, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back from a ticket changed there (status, a reply), a form…: the open tickets as they are now."""
-        if self._covered and self.card is not None:
+        if self._covered and self.card is not None and getattr(self.app, "locked", None) is None:
             self._covered = False
             self._refresh_card()
 

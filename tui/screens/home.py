@@ -163,7 +163,9 @@ class HomeScreen(Screen[None]):
             self.last_query = lookup.value
             lookup.value = ""
         lookup.focus()
-        if self.is_mounted and self._work_loaded:  # not only after a lookup: F3 first thing, t, Esc
+        # Not only after a lookup: F3 first thing, t, Esc. Not when the lock uncovered Home on its way to
+        # the lock screen: that read was refused ("this console is locked"), a failed worker.
+        if self.is_mounted and self._work_loaded and getattr(self.app, "locked", None) is None:
             self._load_work()
 
     def on_tickets_changed(self, message: TicketsChanged) -> None:
