@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.core.db import driver_connection
+from hotline.core.db import database_files, driver_connection
 from hotline.core.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
@@ -36,6 +36,11 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
         raise InvalidInput(
             "a backup is written to a new file, not to standard output: name one", where="FILE"
         )
+    # Never a file of the database, even one absent now: a copy named ``hotline.db-journal`` was taken for a
+    # hot journal by the next connection and deleted (a readable one would have been played into it).
+    for path, role in database_files(engine.url):
+        if _same_path(target, path):
+            raise InvalidInput(f"that is {role}; a backup goes to a new file of its own", where=str(target))
     if target.exists():
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():
@@ -58,6 +63,14 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
         partial.unlink(missing_ok=True)
         raise
     return target.stat().st_size
+
+
+def _same_path(one: Path, other: Path) -> bool:
+    """Whether two names lead to one file, whether or not it exists (links followed where they can be)."""
+    try:
+        return one.resolve() == other.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return one.absolute() == other.absolute()
 
 
 def _sqlite_backup(engine: Engine, partial: Path, target: Path) -> None:

@@ -138,3 +138,21 @@ def test_a_backup_is_readable_by_its_owner_only(engine, tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("suffix", ["-journal", "-wal", "-shm"])
+def test_a_backup_never_takes_the_name_of_a_file_of_the_database(
+    backend, engine, database_url: str, tmp_path: Path, suffix: str
+) -> None:
+    """``db backup hotline.db-journal`` said "backup written" (exit 0), and the next connection to the
+    database took the copy for a hot journal and deleted it: the backup was gone, and a journal that
+    SQLite could read would have been played into the database. Refused, naming it, nothing written."""
+    database = Path(engine.url.database or "")
+    target = database.with_name(database.name + suffix)
+    target.unlink(missing_ok=True)
+    with pytest.raises(InvalidInput, match="a file of the database") as error:
+        backup_database(UnitOfWork(engine), target)
+    assert error.value.where == str(target)
+    assert not target.exists()
+    assert not list(tmp_path.glob(".*.part"))
