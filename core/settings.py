@@ -39,6 +39,8 @@ from hotline.core.sla.config import (
 from hotline.core.zones import known_zone
 
 Security = Literal["ssl", "starttls", "none"]
+MAIL_ACCOUNT_NAME_LENGTH = 100
+"""The column that keeps an account's IMAP state by its name (``mail_account_state.account``)."""
 
 
 def _is_loopback(host: str) -> bool:
@@ -93,6 +95,19 @@ class MailAccount(BaseModel):
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        """The account's key: its IMAP state and processed messages are kept by name (100 characters),
+        and ``--account NAME`` chooses it, so it is typed plainly."""
+        if not value.strip():
+            raise ValueError("a name is needed (it keeps the account's place in the mailbox)")
+        if value != value.strip() or not value.isprintable():
+            raise ValueError(f"{value[:100]!r}: no spaces around it and no control characters")
+        if len(value) > MAIL_ACCOUNT_NAME_LENGTH:
+            raise ValueError(f"longer than {MAIL_ACCOUNT_NAME_LENGTH} characters")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _no_inline_password(cls, data: Any) -> Any:
@@ -138,6 +153,18 @@ class MailSettings(BaseModel):
     acknowledgements_per_sender_per_day: int = 3
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
     batch_size: int = 50
+
+    @field_validator("accounts")
+    @classmethod
+    def _named_once(cls, value: list[MailAccount]) -> list[MailAccount]:
+        """Two accounts of one name shared one IMAP state (the second mailbox read against the first one's
+        last UID, its older mail never came in) and ``--account`` chose both."""
+        seen: set[str] = set()
+        for account in value:
+            if account.name in seen:
+                raise ValueError(f"two accounts named {account.name!r}: each account needs a name of its own")
+            seen.add(account.name)
+        return value
 
 
 class AmiSettings(BaseModel):

@@ -207,3 +207,36 @@ def test_a_toml_mistake_names_the_file_and_its_line(
         load_settings(config)
     assert error.value.where == f"{config}:{line}"
     assert error.value.message == says
+
+
+_NAMED = '[[mail.accounts]]\nname = "{name}"\nimap_host = "{host}"\nusername = "u"\nfrom_address = "s@example.com"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            _NAMED.format(name="support", host="imap.one.example")
+            + _NAMED.format(name="support", host="imap.two.example"),
+            "mail.accounts: two accounts named 'support'",
+        ),
+        (_NAMED.format(name="", host="h"), "mail.accounts.0.name: a name is needed"),
+        (_NAMED.format(name="  ", host="h"), "mail.accounts.0.name: a name is needed"),
+        (_NAMED.format(name=" support", host="h"), "mail.accounts.0.name: ' support'"),
+        (_NAMED.format(name="sup\\u001b[31mport", host="h"), "mail.accounts.0.name: 'sup\\x1b[31mport'"),
+        (_NAMED.format(name="s" * 101, host="h"), "mail.accounts.0.name: longer than 100 characters"),
+    ],
+    ids=["twice", "blank", "spaces", "around", "control", "long"],
+)
+def test_a_mail_account_is_named_once_plainly(tmp_path: Path, text: str, says: str) -> None:
+    """``config check`` said "2 mail accounts: ok" for two accounts of one name: the poller keeps each
+    account's IMAP state (UIDVALIDITY, the last UID) and its processed messages by name, so the second
+    mailbox was read against the first one's state (its mail below the other's last UID never came in),
+    and ``--account`` chose both. A blank, padded or control-character name, or one longer than the
+    state's column, passed too and failed at the first poll (or named nothing anyone could type)."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert says in str(error.value)
