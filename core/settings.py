@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import stat
 import string
+import time
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -530,6 +533,61 @@ def _variables_at_fault(error: ValidationError, data: dict[str, Any]) -> str | N
     return ", ".join(sorted(names)) or None
 
 
+CONFIG_MAX_BYTES = 4 << 20
+"""A configuration file is text a person wrote: ``/dev/zero`` was read until the memory ran out."""
+PIPE_WAIT_SECONDS = 10.0
+"""How long a pipe (``--config <(render)``, a FIFO) has to deliver the whole file: one nobody wrote to hung
+every command, cron's included."""
+
+
+def _read_config(path: Path) -> bytes:
+    """The file's bytes, at most ``CONFIG_MAX_BYTES``; a pipe or a device is read without blocking."""
+    if stat.S_ISREG(path.stat().st_mode):
+        with path.open("rb") as stream:
+            raw = stream.read(CONFIG_MAX_BYTES + 1)
+    else:
+        raw = _read_stream(path)
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise ConfigError(f"more than {CONFIG_MAX_BYTES >> 20} MB: not a configuration file", where=str(path))
+    return raw
+
+
+def _read_stream(path: Path) -> bytes:
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if os.isatty(descriptor):
+            raise ConfigError("a terminal, not a configuration file", where=str(path))
+        is_pipe = stat.S_ISFIFO(os.fstat(descriptor).st_mode)
+        deadline = time.monotonic() + PIPE_WAIT_SECONDS
+        chunks: list[bytes] = []
+        size = 0
+        while size <= CONFIG_MAX_BYTES:
+            try:
+                chunk: bytes | None = os.read(descriptor, 1 << 16)
+            except BlockingIOError:  # a writer is there, with nothing to say yet
+                chunk = None
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+                continue
+            if chunk == b"" and (size or not is_pipe):
+                break  # the end of what was written; a device's empty read is its end (/dev/null)
+            if time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"nothing came through the pipe in {PIPE_WAIT_SECONDS:g} s"
+                    if not size
+                    else f"the pipe was not closed within {PIPE_WAIT_SECONDS:g} s",
+                    where=str(path),
+                )
+            if chunk is None:
+                select.select([descriptor], [], [], 0.1)
+            else:
+                time.sleep(0.05)  # no writer yet: wait a little for one to open the pipe
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (the default one may be missing; a named one must exist), apply the
     environment and then ``overrides`` (command-line options; ``None`` values are ignored).
@@ -540,7 +598,7 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     data: dict[str, Any] = {}
     if path.exists():
         try:
-            raw = path.read_bytes()
+            raw = _read_config(path)
             text = raw.decode("utf-8")
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:

@@ -240,3 +240,42 @@ def test_a_mail_account_is_named_once_plainly(tmp_path: Path, text: str, says: s
         load_settings(config)
     assert error.value.where == str(config)
     assert says in str(error.value)
+
+
+@pytest.mark.timeout(30)
+def test_a_pipe_nobody_writes_to_is_no_configuration(tmp_path: Path, monkeypatch) -> None:
+    """``--config`` naming a FIFO with no writer (or the default file made one) hung every command for
+    ever, cron's included: it waits a while for a writer, then says so, exit 2."""
+    import os
+
+    monkeypatch.setattr("hotline.core.settings.PIPE_WAIT_SECONDS", 0.3, raising=False)
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="nothing came through the pipe") as error:
+        load_settings(fifo)
+    assert error.value.where == str(fifo)
+
+
+def test_a_configuration_through_a_pipe_is_read(tmp_path: Path) -> None:
+    """``--config <(render-config)``: what the writer sends is the configuration."""
+    import os
+    import threading
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("w", encoding="utf-8") as stream:
+            stream.write('timezone = "UTC"\n')
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert load_settings(fifo).timezone == "UTC"
+    writer.join()
+
+
+def test_an_endless_device_is_no_configuration(tmp_path: Path) -> None:
+    """``--config /dev/zero`` read until the memory ran out."""
+    with pytest.raises(ConfigError, match="more than 4 MB") as error:
+        load_settings("/dev/zero")
+    assert error.value.where == "/dev/zero"
