@@ -102,9 +102,12 @@ def backup(
 
 @app.command()
 def status(
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only: ready, behind or empty.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only: ready, behind, empty or foreign.")
+    ] = False,
 ) -> None:
-    """Tell whether the database is ready (schema at the newest revision), behind, or empty."""
+    """Tell whether the database is ready (schema at the newest revision), behind, empty, or another
+    application's (foreign: tables, but no hotline schema)."""
     from hotline.core import migrate
     from hotline.core.db import shown_url
 
@@ -115,6 +118,10 @@ def status(
         typer.echo(state)
         return
     head = migrate.head_revision()
+    if state == "foreign":
+        found = migrate.listed(migrate.foreign_tables(engine))
+        info(f"{shown_url(engine.url)}: not a hotline database: it holds {found} and no hotline schema")
+        return
     info(f"{shown_url(engine.url)}: {state} (at {current or 'nothing'}, newest {head})")
     if state == "ready":
         from hotline.core.search.pending import owed_clients

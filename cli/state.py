@@ -228,6 +228,10 @@ def _require_schema(engine: Engine) -> None:
     state = migrate.schema_state(engine)
     if state == "empty":
         raise Unavailable("the database has no hotline schema yet: run `hotline db init`")
+    if state == "foreign":
+        raise Unavailable(
+            "not a hotline database: it holds another application's tables (see `hotline db status`)"
+        )
     if state == "behind":
         raise Unavailable(
             f"the database schema is at {migrate.current_revision(engine)}: run `hotline db upgrade`"

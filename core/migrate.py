@@ -21,7 +21,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Revision files are named NNNN_description.py with revision id NNNN, each revising the one before.
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
-SchemaState = Literal["empty", "behind", "ready"]
+SchemaState = Literal["empty", "foreign", "behind", "ready"]
 
 
 def _config(connection: object) -> Config:
@@ -39,9 +39,42 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     _require_known(engine)
+    _require_hotlines(engine)
     _require_the_owner(engine)
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
+
+
+def foreign_tables(engine: Engine) -> list[str]:
+    """The tables of a database with no hotline schema (no revision): another application's, when any.
+    Read only for such a database (``db init``, ``db status``), never on the console's start."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as connection:
+        names = inspect(connection).get_table_names()
+    return sorted(name for name in names if name != "alembic_version")
+
+
+def listed(tables: list[str]) -> str:
+    """The first few of ``tables``, as a message names them (a table's name is any text)."""
+    from hotline.core.text import printable
+
+    return ", ".join(printable(name) for name in tables[:5]) + (", …" if len(tables) > 5 else "")
+
+
+def _require_hotlines(engine: Engine) -> None:
+    """A database with no hotline schema must be empty: ``db init`` on another application's database
+    put hotline's tables beside its own (or failed half-way on a table of the same name)."""
+    if current_revision(engine) is not None:
+        return
+    if found := foreign_tables(engine):
+        from hotline.core.errors import InvalidInput
+
+        raise InvalidInput(
+            f"the database holds tables that are not hotline's ({listed(found)}) and no hotline schema:"
+            " is it the right database? Nothing was changed",
+            where="--db",
+        )
 
 
 def _require_the_owner(engine: Engine) -> None:
@@ -136,8 +169,9 @@ def alembic_head_revision() -> str:
 
 
 def schema_state(engine: Engine) -> SchemaState:
-    """``empty`` (no schema), ``behind`` (older than this version of hotline) or ``ready``."""
+    """``empty`` (no tables), ``foreign`` (another application's tables, no hotline schema), ``behind``
+    (older than this version of hotline) or ``ready``."""
     current = current_revision(engine)
     if current is None:
-        return "empty"
+        return "foreign" if foreign_tables(engine) else "empty"
     return "ready" if current == head_revision() else "behind"

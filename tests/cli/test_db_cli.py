@@ -186,3 +186,36 @@ def test_a_device_as_the_database_is_refused_and_left_as_it_is(tmp_path: Path) -
     assert f"--db: not a regular file: {device}" in result.output
     assert stat.S_IMODE(device.stat().st_mode) == 0o666
     assert stat.S_ISCHR(device.stat().st_mode)
+
+
+def test_a_database_holding_another_applications_tables_is_not_taken_for_an_empty_one(
+    engine, database_url: str
+) -> None:
+    """``db status`` called a database holding another application's tables (and rows) "empty", and
+    ``db init`` put hotline's forty tables into it (exit 0), or failed half-way on a table of the same name
+    ("database unavailable: table client already exists"). The wrong database is named, nothing changed."""
+    from sqlalchemy import inspect, text
+
+    from hotline.core import migrate
+
+    migrate.downgrade(engine, "base")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE payroll (id INTEGER, name VARCHAR(20))"))
+            connection.execute(text("INSERT INTO payroll VALUES (1, 'x')"))
+        status = hotline("--db", database_url, "db", "status")
+        assert status.exit_code == 0, status.output
+        assert "not a hotline database: it holds payroll" in status.output
+        assert hotline("--db", database_url, "db", "status", "--quiet").stdout.strip() == "foreign"
+        for command in (["db", "init"], ["db", "upgrade"]):
+            result = hotline("--db", database_url, "--operator", "boss", *command)
+            assert result.exit_code == 2, result.output
+            assert "holds tables that are not hotline's (payroll)" in result.output
+            assert "Nothing was changed" in result.output
+        assert set(inspect(engine).get_table_names()) - {"alembic_version"} == {"payroll"}
+        lookup = hotline("--db", database_url, "lookup", "x")
+        assert lookup.exit_code == 1 and "not a hotline database" in lookup.output
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS payroll"))
+        migrate.upgrade(engine)
