@@ -103,11 +103,12 @@ def backup(
 @app.command()
 def status(
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only: ready, behind, empty or foreign.")
+        bool, typer.Option("--quiet", "-q", help="Print only: ready, behind, unknown, empty or foreign.")
     ] = False,
 ) -> None:
-    """Tell whether the database is ready (schema at the newest revision), behind, empty, or another
-    application's (foreign: tables, but no hotline schema)."""
+    """Tell whether the database is ready (schema at the newest revision), behind, at a revision this
+    version does not know (unknown: a newer hotline's), empty, or another application's (foreign:
+    tables, but no hotline schema)."""
     from hotline.core import migrate
     from hotline.core.db import shown_url
 
@@ -121,6 +122,14 @@ def status(
     if state == "foreign":
         found = migrate.listed(migrate.foreign_tables(engine))
         info(f"{shown_url(engine.url)}: not a hotline database: it holds {found} and no hotline schema")
+        return
+    if state == "unknown":
+        from hotline.core.text import printable
+
+        info(
+            f"{shown_url(engine.url)}: at {printable(current or '')}, a revision this version of hotline does"
+            f" not know (its newest is {head}): made by a newer hotline?"
+        )
         return
     info(f"{shown_url(engine.url)}: {state} (at {current or 'nothing'}, newest {head})")
     if state == "ready":

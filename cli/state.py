@@ -232,6 +232,8 @@ def _require_schema(engine: Engine) -> None:
         raise Unavailable(
             "not a hotline database: it holds another application's tables (see `hotline db status`)"
         )
+    if state == "unknown":
+        raise Unavailable(migrate.unknown_revision_message(migrate.current_revision(engine) or ""))
     if state == "behind":
         raise Unavailable(
             f"the database schema is at {migrate.current_revision(engine)}: run `hotline db upgrade`"

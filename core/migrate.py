@@ -21,7 +21,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Revision files are named NNNN_description.py with revision id NNNN, each revising the one before.
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
-SchemaState = Literal["empty", "foreign", "behind", "ready"]
+SchemaState = Literal["empty", "foreign", "behind", "unknown", "ready"]
 
 
 def _config(connection: object) -> Config:
@@ -140,14 +140,20 @@ def known_revisions() -> set[str]:
 
 def _require_known(engine: Engine) -> None:
     from hotline.core.errors import Unavailable
-    from hotline.core.text import printable
 
     current = current_revision(engine)
     if current is not None and current not in known_revisions():
-        raise Unavailable(
-            f"the database is at schema revision {printable(current)!r}, which this version of hotline does "
-            f"not know (its newest is {head_revision()}); was it made by a newer hotline? Nothing was changed"
-        )
+        raise Unavailable(unknown_revision_message(current) + " Nothing was changed")
+
+
+def unknown_revision_message(current: str) -> str:
+    """What is said of a database stamped with a revision this version has no file for."""
+    from hotline.core.text import printable
+
+    return (
+        f"the database is at schema revision {printable(current)!r}, which this version of hotline does "
+        f"not know (its newest is {head_revision()}); was it made by a newer hotline?"
+    )
 
 
 def head_revision() -> str:
@@ -170,8 +176,11 @@ def alembic_head_revision() -> str:
 
 def schema_state(engine: Engine) -> SchemaState:
     """``empty`` (no tables), ``foreign`` (another application's tables, no hotline schema), ``behind``
-    (older than this version of hotline) or ``ready``."""
+    (older than this version of hotline), ``unknown`` (a revision it has no file for: a newer hotline's)
+    or ``ready``."""
     current = current_revision(engine)
     if current is None:
         return "foreign" if foreign_tables(engine) else "empty"
-    return "ready" if current == head_revision() else "behind"
+    if current == head_revision():
+        return "ready"
+    return "behind" if current in known_revisions() else "unknown"

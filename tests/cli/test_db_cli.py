@@ -219,3 +219,31 @@ def test_a_database_holding_another_applications_tables_is_not_taken_for_an_empt
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS payroll"))
         migrate.upgrade(engine)
+
+
+def test_a_database_newer_than_this_hotline_is_not_called_behind(engine, database_url: str) -> None:
+    """A database stamped by a newer hotline was "behind (at 0099, newest 0020)" in ``db status``, and every
+    command said "run `hotline db upgrade`", which then refused it ("does not know"): advice in a circle.
+    Each says the revision is one this version does not know, and changes nothing."""
+    from sqlalchemy import text
+
+    from hotline.core import migrate
+
+    head = migrate.head_revision()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    try:
+        status = hotline("--db", database_url, "db", "status")
+        assert status.exit_code == 0, status.output
+        assert f"at 0099, a revision this version of hotline does not know (its newest is {head})" in (
+            status.output
+        )
+        assert "behind" not in status.output
+        assert hotline("--db", database_url, "db", "status", "--quiet").stdout.strip() == "unknown"
+        lookup = hotline("--db", database_url, "lookup", "x")
+        assert lookup.exit_code == 1, lookup.output
+        assert "schema revision '0099', which this version of hotline does not know" in lookup.output
+        assert "db upgrade" not in lookup.output
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
