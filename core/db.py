@@ -118,6 +118,11 @@ def make_engine(
         parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
     except (ArgumentError, ValueError):
         raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}") from None
+    if parsed.get_backend_name() == "sqlite" and _in_memory(parsed):
+        # "database ready at revision …" (exit 0), and the database went with the process.
+        raise InvalidInput(
+            "a database in memory is gone when the command ends: name a file (sqlite:///PATH)", where="--db"
+        )
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
@@ -131,6 +136,16 @@ def make_engine(
         raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r} ({error})") from None
     raise Unavailable(
         f"unsupported database URL (use sqlite:///FILE or postgresql://...): {shown_url(url)!r}"
+    )
+
+
+def _in_memory(parsed: URL) -> bool:
+    """Whether a SQLite URL names no file: ``sqlite://``, ``:memory:``, or a ``mode=memory`` URI."""
+    mode = parsed.query.get("mode")
+    return (
+        parsed.database in (None, "", ":memory:")
+        or mode == "memory"
+        or (isinstance(mode, tuple) and "memory" in mode)
     )
 
 

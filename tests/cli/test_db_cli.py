@@ -247,3 +247,20 @@ def test_a_database_newer_than_this_hotline_is_not_called_behind(engine, databas
     finally:
         with engine.begin() as connection:
             connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:///file:mem?mode=memory&uri=true"]
+)
+def test_a_database_in_memory_is_refused_not_made_and_forgotten(
+    url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """``db init`` on ``sqlite://`` said "database ready at revision …" (exit 0) and the admin it "created":
+    the database was in the process's memory and went with it; the next command found no schema. A
+    database in memory is bad input naming --db, and nothing is left behind (the URI form left an empty
+    file named ``file:mem`` in the current folder)."""
+    monkeypatch.chdir(tmp_path)
+    result = hotline("--db", url, "--operator", "boss", "db", "init")
+    assert result.exit_code == 2, result.output
+    assert "--db: a database in memory is gone when the command ends" in result.output
+    assert list(tmp_path.iterdir()) == []
