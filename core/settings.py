@@ -407,7 +407,10 @@ class DatabaseSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything hotline can be told; ``HOTLINE_<FIELD>`` variables override the file."""
 
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="forbid", env_nested_delimiter="__")
+    # An empty variable is not set, as click reads the options' variables (``HOTLINE_NOW=`` is no clock).
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", extra="forbid", env_nested_delimiter="__", env_ignore_empty=True
+    )
 
     database_url: str | None = None
     """SQLAlchemy URL; default the embedded SQLite database under ``$XDG_DATA_HOME/hotline``."""

@@ -154,6 +154,9 @@ def test_every_command_is_walked_or_named_as_not_walked() -> None:
     [
         (("--now", "9999-12-31T23:59:59", "escalate"), "outside the years 1970–2999"),
         (("--now", "0001-01-01T00:00:00", "reminders", "due"), "outside the years 1970–2999"),
+        # a replay's ``--now "$AT"`` with AT unset ran on the real clock, exit 0
+        (("--now", "", "reminders", "due"), "--now: a blank date and time"),
+        (("--now", "", "tickets", "create", "--subject", "x"), "--now: a blank date and time"),
         (("--now", "9999-12-31T23:59:59", "tickets", "create", "--subject", "x"), "outside the years"),
         (("clients", "show", "99999999999999999999"), "less than or equal to 2147483647"),
         (("tickets", "show", "99999999999999999999"), "less than or equal to 2147483647"),
