@@ -35,6 +35,10 @@ def init(
     from hotline.core.output_files import check_output, write_atomically
 
     target = _target()
+    if target.exists() and not target.is_file():  # a FIFO hung for ever; /dev/null was "wrote /dev/null"
+        raise InvalidInput(
+            "not a regular file: the configuration is a file read at every start", where=str(target)
+        )
     if target.exists() and not force:
         raise InvalidInput("the configuration file exists already (--force to overwrite)", where=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -133,3 +133,19 @@ def test_a_bad_variable_is_named_not_the_file(tmp_path: Path, variable: str, val
     assert "no hotline schema yet" in overridden.output  # the settings loaded: the variable won
     from_file = hotline(*database, "--config", str(config), "config", "check")
     assert f"{config}: date_order: Input should be" in from_file.output
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_init_writes_a_file_not_into_a_pipe_or_a_device(tmp_path: Path, kind: str) -> None:
+    """``config init --force`` with ``--config`` naming a FIFO hung for ever (no reader), and on
+    ``/dev/null`` said "wrote /dev/null" (exit 0): no starter file anywhere. A configuration is a file read
+    at every start: anything else is refused, exit 2, nothing written."""
+    if kind == "fifo":
+        target = tmp_path / "config.toml"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/null")
+    result = runner.invoke(app, ["--config", str(target), "config", "init", "--force"])
+    assert result.exit_code == 2, result.output
+    assert "not a regular file" in result.output
