@@ -148,14 +148,15 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accounts: list[MailAccount] = Field(default_factory=list)
-    max_message_bytes: int = 25 * 1024 * 1024
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     """Incoming: attachments beyond this size are left out (the ticket notes what was left out)."""
     max_outgoing_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Outgoing: a reply whose text and attachments would be larger on the wire is refused (many
     servers take no more than 10 to 25 MB)."""
-    acknowledgements_per_sender_per_day: int = 3
+    acknowledgements_per_sender_per_day: int = Field(default=3, ge=0, le=1000)
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
-    batch_size: int = 50
+    batch_size: int = Field(default=50, ge=1, le=10_000)
+    """Messages fetched from the server in one go (fewer when they are big)."""
 
     @field_validator("accounts")
     @classmethod

@@ -279,3 +279,26 @@ def test_an_endless_device_is_no_configuration(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="more than 4 MB") as error:
         load_settings("/dev/zero")
     assert error.value.where == "/dev/zero"
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("max_message_bytes = -1", "mail.max_message_bytes"),
+        ("max_message_bytes = 0", "mail.max_message_bytes"),
+        ("acknowledgements_per_sender_per_day = -5", "mail.acknowledgements_per_sender_per_day"),
+        ("batch_size = 0", "mail.batch_size"),
+        ("batch_size = -3", "mail.batch_size"),
+        ("batch_size = 99999999999999", "mail.batch_size"),
+    ],
+)
+def test_the_mail_limits_are_numbers_that_mean_something(tmp_path: Path, line: str, field: str) -> None:
+    """``config check`` said "ok" for them: a negative ``max_message_bytes`` made the poller fetch every
+    message alone and cut to a negative length, a negative acknowledgement cap never acknowledged, a
+    batch of none or of a hundred trillion messages was taken as given."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"[mail]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert f"{field}: Input should be" in str(error.value)
