@@ -596,11 +596,17 @@ class UnitOfWork:
 def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | None:
     """Make a SQLite database file (and its WAL files) readable by its owner only, 0600, or by its
     owner and ``group``, 0660: on SQLite the file's permissions are the access boundary. ``None`` on
-    PostgreSQL; an unknown group is ``InvalidInput``."""
+    PostgreSQL (where a group is ``InvalidInput``); an unknown group is ``InvalidInput``."""
     import grp
 
     from hotline.core.errors import InvalidInput
 
+    if engine.dialect.name != "sqlite" and group is not None:  # "database ready", exit 0, nothing shared
+        raise InvalidInput(
+            "shares a SQLite database file with an OS group; on PostgreSQL the database's roles decide"
+            " (hotline db grants)",
+            where="--group",
+        )
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return None
     path = Path(engine.url.database).expanduser()

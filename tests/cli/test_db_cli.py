@@ -264,3 +264,12 @@ def test_a_database_in_memory_is_refused_not_made_and_forgotten(
     assert result.exit_code == 2, result.output
     assert "--db: a database in memory is gone when the command ends" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_group_on_postgresql_is_refused_not_ignored(backend, database_url: str) -> None:
+    """``db init --group staff`` on PostgreSQL said "database ready" (exit 0) and shared nothing with
+    anyone: the option is a SQLite file's mode. Bad usage, naming --group and where sharing is done."""
+    result = hotline("--db", database_url, "--operator", "boss", "db", "init", "--group", "staff")
+    assert result.exit_code == 2, result.output
+    assert "--group: " in result.output and "db grants" in result.output
