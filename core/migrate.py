@@ -21,6 +21,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Revision files are named NNNN_description.py with revision id NNNN, each revising the one before.
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
+MIGRATION_LOCK = 0x686C6D67  # "hlmg": the advisory lock a migration holds to its commit (PostgreSQL)
 SchemaState = Literal["empty", "foreign", "behind", "unknown", "ready"]
 
 
@@ -41,7 +42,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     _require_known(engine)
     _require_hotlines(engine)
     _require_the_owner(engine)
+    # Two at once (two admins, a deploy run twice) both read "no schema" and made the same tables: one failed
+    # on PostgreSQL's "duplicate key … pg_type_typname_nsp_index", or on SQLite's "database is locked" (a
+    # reader cannot become a writer once another wrote). The second now waits for the first, then finds
+    # its tables made: an advisory lock on PostgreSQL, the write lock from BEGIN on SQLite.
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_config(connection), revision)
 
 
