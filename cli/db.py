@@ -87,7 +87,7 @@ def upgrade() -> None:
 
 @app.command()
 def backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist).", dir_okay=False)],
+    file: Annotated[str, typer.Argument(help="Where to write the backup (must not exist).")],
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite backup API; pg_dump for PostgreSQL)."""
     from hotline.core.backup import backup_database, record_backup
@@ -96,7 +96,7 @@ def backup(
     with state.uow(readonly=True) as uow:
         size = backup_database(uow, file)
     with state.uow() as uow:
-        record_backup(uow, target=file, size=size)
+        record_backup(uow, target=Path(file), size=size)
     info(f"backup written to {file} ({size:,} bytes)")
 
 

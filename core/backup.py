@@ -25,12 +25,15 @@ if TYPE_CHECKING:
 PG_DUMP_TIMEOUT_SECONDS = 3600
 
 
-def backup_database(uow: UnitOfWork, target: Path) -> int:
+def backup_database(uow: UnitOfWork, target: Path | str) -> int:
     """Copy the whole database to the new file ``target`` (admins only); the size written, in bytes.
 
     Run it in a read-only unit of work, then :func:`record_backup` in a short writing one.
     """
-    uow.authorize("db.backup", entity="database", entity_id=target.name)
+    uow.authorize("db.backup", entity="database", entity_id=Path(target).name)
+    if not str(target).strip():  # " " was a file named " " in the current folder
+        raise InvalidInput("a blank file name: name the backup's new file", where="FILE")
+    target = Path(target)
     engine = uow.engine
     if str(target) == "-":  # elsewhere "-" is standard output: a file named "-" was written instead
         raise InvalidInput(
@@ -41,6 +44,8 @@ def backup_database(uow: UnitOfWork, target: Path) -> int:
     for path, role in database_files(engine.url):
         if _same_path(target, path):
             raise InvalidInput(f"that is {role}; a backup goes to a new file of its own", where=str(target))
+    if target.is_dir():
+        raise InvalidInput("a folder: name the backup's new file in it", where=str(target))
     if target.exists():
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():

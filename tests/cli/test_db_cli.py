@@ -273,3 +273,24 @@ def test_a_group_on_postgresql_is_refused_not_ignored(backend, database_url: str
     result = hotline("--db", database_url, "--operator", "boss", "db", "init", "--group", "staff")
     assert result.exit_code == 2, result.output
     assert "--group: " in result.output and "db grants" in result.output
+
+
+@pytest.mark.parametrize("name", ["", " ", "\t"])
+def test_a_backup_to_a_blank_name_is_refused(empty_db: str, tmp_path: Path, monkeypatch, name: str) -> None:
+    """``db backup "$FILE"`` with FILE blank: " " wrote a file named " " in the current folder and said
+    "backup written to  (… bytes)"; "" said "file '' is a directory". One line naming FILE, exit 2."""
+    assert hotline("--db", empty_db, "--operator", "boss", "db", "init").exit_code == 0
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = hotline("--db", empty_db, "--operator", "boss", "db", "backup", name)
+    assert result.exit_code == 2, result.output
+    assert "FILE: a blank file name: name the backup's new file" in result.output
+    assert list(here.iterdir()) == []
+
+
+def test_a_backup_to_a_folder_says_so(empty_db: str, tmp_path: Path) -> None:
+    assert hotline("--db", empty_db, "--operator", "boss", "db", "init").exit_code == 0
+    result = hotline("--db", empty_db, "--operator", "boss", "db", "backup", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path}: a folder: name the backup's new file in it" in result.output
