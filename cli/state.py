@@ -78,7 +78,15 @@ class CliState:
     def database_url(self) -> str:
         from hotline.core.db import default_database_url
 
-        return self.settings.database_url or default_database_url()
+        given = self.settings.database_url
+        if given is not None and not given.strip():  # ``--db "$URL"`` with URL unset
+            from hotline.core.errors import InvalidInput
+
+            raise InvalidInput(
+                "a blank database URL: give one (sqlite:///FILE, postgresql://…) or leave --db out",
+                where="--db",
+            )
+        return given or default_database_url()
 
     def engine(self, *, require_schema: bool = True, quick_identity: bool = False) -> Engine:
         """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head and

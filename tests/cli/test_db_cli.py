@@ -294,3 +294,15 @@ def test_a_backup_to_a_folder_says_so(empty_db: str, tmp_path: Path) -> None:
     result = hotline("--db", empty_db, "--operator", "boss", "db", "backup", str(tmp_path))
     assert result.exit_code == 2, result.output
     assert f"{tmp_path}: a folder: name the backup's new file in it" in result.output
+
+
+@pytest.mark.parametrize("url", ["", " "])
+def test_a_blank_database_url_is_bad_usage(url: str, tmp_path: Path) -> None:
+    """``--db "$URL"`` with URL unset said "no such folder for the database file: ~/.local/share/hotline"
+    (the default database, but not made) and " " was "malformed database URL: ''" (exit 1)."""
+    result = hotline("--db", url, "db", "status", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert "--db: a blank database URL: give one (sqlite:///FILE, postgresql://…) or leave --db out" in (
+        result.output
+    )
+    assert list(tmp_path.iterdir()) == []
