@@ -117,7 +117,8 @@ def make_engine(
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
     except (ArgumentError, ValueError):
-        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}") from None
+        hint = f" (a file is sqlite:///{printable(url)})" if url.startswith(("/", "./", "../")) else ""
+        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}{hint}") from None
     if parsed.get_backend_name() == "sqlite" and _in_memory(parsed):
         # "database ready at revision …" (exit 0), and the database went with the process.
         raise InvalidInput(

@@ -306,3 +306,11 @@ def test_a_blank_database_url_is_bad_usage(url: str, tmp_path: Path) -> None:
         result.output
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plain_path_as_the_database_url_says_how_to_write_it(tmp_path: Path) -> None:
+    result = hotline("--db", str(tmp_path / "x.db"), "db", "status")
+    assert result.exit_code == 1, result.output
+    assert f"malformed database URL: '{tmp_path / 'x.db'}' (a file is sqlite:///{tmp_path / 'x.db'})" in (
+        result.output
+    )
