@@ -119,6 +119,10 @@ def make_engine(
     except (ArgumentError, ValueError):
         hint = f" (a file is sqlite:///{printable(url)})" if url.startswith(("/", "./", "../")) else ""
         raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}{hint}") from None
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or "").startswith("~"):
+        # SQLite opens ``~/hotline.db`` as written (a folder named "~" here): the file it names is used.
+        parsed = parsed.set(database=str(Path(parsed.database or "").expanduser()))
+        url = parsed.render_as_string(hide_password=False)
     if parsed.get_backend_name() == "sqlite" and _in_memory(parsed):
         # "database ready at revision …" (exit 0), and the database went with the process.
         raise InvalidInput(

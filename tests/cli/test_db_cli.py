@@ -314,3 +314,19 @@ def test_a_plain_path_as_the_database_url_says_how_to_write_it(tmp_path: Path) -
     assert f"malformed database URL: '{tmp_path / 'x.db'}' (a file is sqlite:///{tmp_path / 'x.db'})" in (
         result.output
     )
+
+
+def test_a_database_under_the_home_folder_is_the_one_made(tmp_path: Path, monkeypatch) -> None:
+    """``--db sqlite:///~/hotline.db``: hotline made ``~/hotline.db`` (empty, owner-only), then SQLite was
+    given ``~/hotline.db`` as written, a folder named ``~`` under the current one: "cannot reach the
+    database: unable to open database file", exit 1, an empty file left in the home folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    made = hotline("--db", "sqlite:///~/hotline.db", "--operator", "boss", "db", "init")
+    assert made.exit_code == 0, made.output
+    assert hotline("--db", f"sqlite:///{home / 'hotline.db'}", "db", "status", "-q").stdout.strip() == "ready"
+    assert list(here.iterdir()) == []
