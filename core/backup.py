@@ -1,7 +1,7 @@
 """A copy of the whole database while it is in use: SQLite through its backup API, PostgreSQL through
 ``pg_dump`` (custom format, for ``pg_restore``).
 
-The target must be a new file; the copy is made under a temporary name and renamed when whole, so a
+The target must be a new file; the copy is made under a temporary name and linked into place when whole, so a
 backup file is whole or absent.
 """
 
@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,24 +51,42 @@ def backup_database(uow: UnitOfWork, target: Path | str) -> int:
         raise InvalidInput("the backup file exists already; choose a new name", where=str(target))
     if not target.parent.is_dir():
         raise InvalidInput("no such folder", where=str(target))
-    # Written beside the target under a temporary name and renamed when whole: a kill leaves no half copy.
-    partial = target.with_name(f".{target.name}.part")
-    partial.unlink(missing_ok=True)
+    # Written beside the target under a name of its own and linked into place when whole: a kill leaves no
+    # half copy. (One fixed name, ``.NAME.part``, deleted first: a second backup to the same name deleted
+    # the first one's copy in progress, and the first then renamed over the second's finished backup.)
     try:
         # A full copy of the client base: readable by its owner only, as ``db init`` makes the database.
-        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as error:  # a read-only folder: said as the exports say it, naming the file given
         raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(target)) from None
+    os.close(handle)
+    partial = Path(name)
     try:
         if engine.dialect.name == "sqlite":
             _sqlite_backup(engine, partial, target)
         else:
             _pg_dump(engine, partial)
-        os.replace(partial, target)
-    except BaseException:
+        _publish(partial, target)
+    finally:
         partial.unlink(missing_ok=True)
-        raise
     return target.stat().st_size
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Give the whole copy its name, never over a file that took the name meanwhile (another backup)."""
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise InvalidInput(
+            "the backup file exists already (another backup made it meanwhile); choose a new name",
+            where=str(target),
+        ) from None
+    except OSError:  # a file system without hard links: the rename, after one more look
+        if target.exists():
+            raise InvalidInput(
+                "the backup file exists already; choose a new name", where=str(target)
+            ) from None
+        os.replace(partial, target)
 
 
 def _same_path(one: Path, other: Path) -> bool:

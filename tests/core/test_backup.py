@@ -156,3 +156,39 @@ def test_a_backup_never_takes_the_name_of_a_file_of_the_database(
     assert error.value.where == str(target)
     assert not target.exists()
     assert not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_two_backups_to_one_name_at_once_leave_one_whole_copy(
+    backend, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """Two backups to one name at once (cron's and an admin's): each wrote beside it as ``.NAME.part`` and
+    the second began by deleting that file, the first's copy in progress; the first then renamed the
+    second's half copy into place as its own, or died on a traceback (FileNotFoundError). And a rename
+    replaced a backup that another run had just finished. Now one copy is made whole, the other run is
+    told the file exists (exit 2), and no partial file is left."""
+    import sqlite3
+
+    import hotline.core.backup as backup
+
+    target = tmp_path / "nightly.db"
+    original = backup._sqlite_backup
+    outcomes: list[object] = []
+
+    def copy_while_another_runs(engine_, partial, target_) -> None:
+        if not outcomes:
+            outcomes.append("first started")
+            try:
+                outcomes.append(backup_database(UnitOfWork(engine), target))
+            except InvalidInput as error:
+                outcomes.append(error)
+        original(engine_, partial, target_)
+
+    monkeypatch.setattr(backup, "_sqlite_backup", copy_while_another_runs)
+    with pytest.raises(InvalidInput, match="exists already"):
+        backup_database(UnitOfWork(engine), target)
+    assert isinstance(outcomes[1], int) and outcomes[1] == target.stat().st_size
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".part")] == []
