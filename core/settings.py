@@ -458,6 +458,17 @@ class Settings(BaseSettings):
         known_zone(value)
         return value
 
+    @field_validator("pg_role_prefix")
+    @classmethod
+    def _plain_prefix(cls, value: str) -> str:
+        """The start of a role name PostgreSQL takes whole (``<prefix>_supervisor`` within 63 bytes) and a
+        DBA types unquoted: a long one or a quote passed ``config check`` and failed ``db grants``."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,51}", value):
+            raise ValueError(
+                f"{value[:60]!r}: 1 to 52 lower-case letters, digits and underscores, no digit first"
+            )
+        return value
+
     @field_validator("default_region")
     @classmethod
     def _known_region(cls, value: str) -> str:

@@ -302,3 +302,24 @@ def test_the_mail_limits_are_numbers_that_mean_something(tmp_path: Path, line: s
         load_settings(config)
     assert error.value.where == str(config)
     assert f"{field}: Input should be" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["", "a" * 53, 'x"; DROP TABLE client; --', "Hotline", "hot line", "1hotline", "hot\u0000line"]
+)
+def test_the_role_prefix_is_a_plain_postgresql_name(tmp_path: Path, prefix: str) -> None:
+    """``config check`` said "ok" for a prefix PostgreSQL cannot take as the start of a role name (too long
+    for ``_supervisor`` within 63 bytes, a quote): ``db grants`` then failed on it; a capital or a space made
+    roles that a DBA's ``GRANT hotline_operator`` (unquoted, folded to lower case) never finds."""
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, pg_role_prefix=prefix)
+    assert "pg_role_prefix: " in str(error.value)
+
+
+@pytest.mark.parametrize("prefix", ["hotline", "call_centre_2", "_hl", "a" * 52])
+def test_a_plain_role_prefix_passes(tmp_path: Path, prefix: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert load_settings(config, pg_role_prefix=prefix).pg_role_prefix == prefix
