@@ -311,7 +311,7 @@ def config_error(exc: ValidationError, *, source: str, data: Any = None) -> Conf
         reason = str(error["msg"]).removeprefix("Value error, ")
         named = name is not None and f"rule {name!r}" not in reason
         where = ".".join(loc) + (f" (rule {name!r})" if named else "")
-        lines.append(f"{where}: {reason}")
+        lines.append(f"{where}: {reason}" if where else reason)  # a rule of the whole file has no place
     return ConfigError("; ".join(lines), where=source)
 
 

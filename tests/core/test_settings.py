@@ -323,3 +323,14 @@ def test_a_plain_role_prefix_passes(tmp_path: Path, prefix: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text("", encoding="utf-8")
     assert load_settings(config, pg_role_prefix=prefix).pg_role_prefix == prefix
+
+
+def test_a_rule_between_sections_is_said_without_an_empty_place(tmp_path: Path) -> None:
+    """It read "config.toml: : [database] pooler = …": the settings as a whole have no section name."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[database]\npooler = "transaction"\nlisten_url = "postgresql://u@h/db"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, database_url="sqlite:////tmp/x.db")
+    assert str(error.value).startswith(f'{config}: [database] pooler = "transaction" needs'), str(error.value)
