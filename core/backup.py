@@ -117,7 +117,9 @@ def record_backup(uow: UnitOfWork, *, target: Path, size: int) -> None:
     """The audit entry of a backup: a full copy of the client base left the database."""
     from hotline.core.services.audit import record_audit
 
-    record_audit(uow, action="db.backup", entity="database", after={"file": str(target), "bytes": size})
+    # The full path: "nightly.db" could not say to which folder the client base went.
+    where = os.path.abspath(target)
+    record_audit(uow, action="db.backup", entity="database", after={"file": where, "bytes": size})
 
 
 def pg_dump_command(url: URL, target: Path, *, program: str = "pg_dump") -> tuple[list[str], dict[str, str]]:

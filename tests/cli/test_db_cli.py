@@ -330,3 +330,22 @@ def test_a_database_under_the_home_folder_is_the_one_made(tmp_path: Path, monkey
     assert made.exit_code == 0, made.output
     assert hotline("--db", f"sqlite:///{home / 'hotline.db'}", "db", "status", "-q").stdout.strip() == "ready"
     assert list(here.iterdir()) == []
+
+
+def test_the_audit_entry_of_a_backup_says_where_the_copy_went(
+    engine, database_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """``db backup nightly.db`` recorded ``{"file": "nightly.db"}``: a whole copy of the client base left
+    the database, and the audit trail could not say to which folder. It records the full path."""
+    from sqlalchemy import select
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import AuditEntry
+
+    assert hotline("--db", database_url, "--operator", "boss", "db", "init").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    result = hotline("--db", database_url, "--operator", "boss", "db", "backup", "nightly.db")
+    assert result.exit_code == 0, result.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        entry = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "db.backup")).scalars().one()
+    assert entry.after["file"] == str(tmp_path / "nightly.db")
