@@ -26,11 +26,12 @@ def init(
     A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
     from hotline.core.db import UnitOfWork, restrict_sqlite_file, shown_url
-    from hotline.core.identity import bootstrap_admins
+    from hotline.core.identity import bootstrap_admins, check_first_admin
     from hotline.core.services.operators import has_operators
     from hotline.core.services.system_runs import record_schema_change, start_system_run
 
     state = cli_state()
+    check_first_admin(state.settings.operator)
     engine = state.engine(require_schema=False)
     if migrate.schema_state(engine) == "ready":
         with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:

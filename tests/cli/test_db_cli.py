@@ -349,3 +349,16 @@ def test_the_audit_entry_of_a_backup_says_where_the_copy_went(
     with UnitOfWork(engine, readonly=True) as uow:
         entry = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "db.backup")).scalars().one()
     assert entry.after["file"] == str(tmp_path / "nightly.db")
+
+
+@pytest.mark.parametrize("login", ["[bold]x", "system", "anna@example.com"])
+def test_a_first_admin_that_cannot_be_a_login_leaves_the_database_as_it_was(
+    empty_db: str, login: str
+) -> None:
+    """``db init --operator '[bold]x'`` said "a login is lower-case letters, …" (exit 2) after the whole schema
+    had gone in: the database was left at the newest revision with no operator at all. The login is checked
+    first; nothing is made."""
+    result = hotline("--db", empty_db, "--operator", login, "db", "init")
+    assert result.exit_code == 2, result.output
+    assert "LOGIN: " in result.output
+    assert hotline("--db", empty_db, "db", "status", "--quiet").stdout.strip() == "empty"
