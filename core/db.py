@@ -379,6 +379,11 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except DBAPIError as error:
         reason = database_error_reason(error)
+        # a text file, say: the wrong file, not a server down
+        if getattr(error.orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
+            raise InvalidInput(
+                f"{printable(engine.url.database or '')} is not a SQLite database file", where="--db"
+            ) from None
         if _login_refused(error):  # who you are is refused, as an unknown or deactivated login is: exit 2
             raise PermissionDenied(f"the database refused the login: {reason}") from None
         raise Unavailable(f"cannot reach the database {shown_url(engine.url)}: {reason}") from None

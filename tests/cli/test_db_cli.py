@@ -362,3 +362,16 @@ def test_a_first_admin_that_cannot_be_a_login_leaves_the_database_as_it_was(
     assert result.exit_code == 2, result.output
     assert "LOGIN: " in result.output
     assert hotline("--db", empty_db, "db", "status", "--quiet").stdout.strip() == "empty"
+
+
+@pytest.mark.parametrize("command", [["db", "status"], ["db", "init"], ["lookup", "x"]])
+def test_a_file_that_is_no_database_is_named_as_such(tmp_path: Path, command: list[str]) -> None:
+    """``--db sqlite:///notes.txt`` said "cannot reach the database …: file is not a database" (exit 1),
+    as if a server were down: it is the wrong file (exit 2), and it is left as it was."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database, someone's notes\n" * 200)
+    before = notes.read_bytes()
+    result = hotline("--db", f"sqlite:///{notes}", "--operator", "boss", *command)
+    assert result.exit_code == 2, result.output
+    assert f"--db: {notes} is not a SQLite database file" in result.output
+    assert notes.read_bytes() == before
