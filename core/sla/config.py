@@ -333,6 +333,17 @@ def check_references(
             reason = _too_long(getattr(policy, name), calendars[policy.calendar], policy.calendar)
             if reason:
                 raise ConfigError(f"sla[{index}] ({policy.label}): {name} {reason}", where=source)
+    first_of: dict[tuple[str, str, str | None], int] = {}
+    for index, policy in enumerate(sla):
+        scope = (policy.queue, policy.priority, policy.contract)
+        if scope in first_of:  # the first always won: this one's targets were never used
+            earlier = first_of[scope]
+            raise ConfigError(
+                f"sla[{index}] ({policy.label}): for the same tickets as sla[{earlier}]"
+                f" ({sla[earlier].label}); the first would always win: keep one",
+                where=source,
+            )
+        first_of[scope] = index
     used = {policy.calendar for policy in sla}
     seen: set[str] = set()
     for index, rule in enumerate(escalation):

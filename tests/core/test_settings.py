@@ -334,3 +334,31 @@ def test_a_rule_between_sections_is_said_without_an_empty_place(tmp_path: Path) 
     with pytest.raises(ConfigError) as error:
         load_settings(config, database_url="sqlite:////tmp/x.db")
     assert str(error.value).startswith(f'{config}: [database] pooler = "transaction" needs'), str(error.value)
+
+
+_OFFICE = '[calendars.office]\ntimezone = "UTC"\nhours = { mon = "09:00-18:00" }\n'
+
+
+@pytest.mark.parametrize(
+    ("second", "first_label"),
+    [
+        ('calendar = "office"\nfirst_response = "2h"\nresolution = "9h"\n', "*/*"),
+        ('queue = "Support"\ncalendar = "office"\nfirst_response = "2h"\nresolution = "9h"\n', "Support/*"),
+    ],
+)
+def test_two_sla_policies_for_the_same_tickets_are_a_config_error(
+    tmp_path: Path, second: str, first_label: str
+) -> None:
+    """``config check`` said "2 SLA policies: ok" for two policies of one queue, priority and contract: the
+    first always won and the second (its targets, its calendar) was never used, without a word."""
+    first = 'calendar = "office"\nfirst_response = "1h"\nresolution = "8h"\n'
+    if "queue" in second:
+        first = 'queue = "Support"\n' + first
+    config = tmp_path / "config.toml"
+    config.write_text(f"{_OFFICE}[[sla]]\n{first}[[sla]]\n{second}", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert "sla[1] (" in str(error.value) and f"the same tickets as sla[0] ({first_label})" in str(
+        error.value
+    )
