@@ -604,8 +604,9 @@ class UnitOfWork:
 
 
 def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | None:
-    """Make a SQLite database file (and its WAL files) readable by its owner only, 0600, or by its
-    owner and ``group``, 0660: on SQLite the file's permissions are the access boundary. ``None`` on
+    """Make a SQLite database file (and its WAL files) readable by its owner only, 0600 (an existing file
+    keeps its group's access), or by its owner and ``group``, 0660: on SQLite the file's permissions are
+    the access boundary. ``None`` on
     PostgreSQL (where a group is ``InvalidInput``); an unknown group is ``InvalidInput``."""
     import grp
 
@@ -630,10 +631,12 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
             gid = grp.getgrnam(group).gr_gid
         except KeyError:
             raise InvalidInput(f"no such group {group!r}", where="--group") from None
-    mode = 0o660 if group is not None else 0o600
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.is_file():
             if gid != -1:
                 os.chown(file, -1, gid)
+            # Without --group a file keeps its group's access (a second ``db init`` made a database shared
+            # with the operators' group 0600, and their consoles lost it): only everyone else's goes.
+            mode = 0o660 if group is not None else (file.stat().st_mode & 0o660) | 0o600
             file.chmod(mode)
     return path

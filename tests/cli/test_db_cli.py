@@ -375,3 +375,21 @@ def test_a_file_that_is_no_database_is_named_as_such(tmp_path: Path, command: li
     assert result.exit_code == 2, result.output
     assert f"--db: {notes} is not a SQLite database file" in result.output
     assert notes.read_bytes() == before
+
+
+def test_db_init_again_keeps_a_database_shared_with_a_group(tmp_path: Path) -> None:
+    """``db init`` is repeatable (and brings a schema up to date), but run again without ``--group`` on a
+    database shared with the operators' group it made the file 0600: every other operator's console lost
+    it. Run again, it keeps the group's access (and takes only everyone else's)."""
+    import grp
+    import os
+
+    group = grp.getgrgid(os.getgid()).gr_name
+    path = tmp_path / "shared.db"
+    url = f"sqlite:///{path}"
+    assert hotline("--db", url, "--operator", "boss", "db", "init", "--group", group).exit_code == 0
+    assert path.stat().st_mode & 0o777 == 0o660
+    path.chmod(0o664)  # and someone made it readable by everyone meanwhile
+    again = hotline("--db", url, "--operator", "boss", "db", "init")
+    assert again.exit_code == 0, again.output
+    assert path.stat().st_mode & 0o777 == 0o660
