@@ -614,7 +614,7 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     if path.exists():
         try:
             raw = _read_config(path)
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")  # Notepad writes a byte order mark
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise _syntax_error(error, path, text) from None

@@ -362,3 +362,11 @@ def test_two_sla_policies_for_the_same_tickets_are_a_config_error(
     assert "sla[1] (" in str(error.value) and f"the same tickets as sla[0] ({first_label})" in str(
         error.value
     )
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a byte order mark: it was "config.toml:1: not valid TOML: Invalid statement
+    (column 1)", a mistake nobody could see. It is read as the knowledge base's files are (a BOM is fine)."""
+    config = tmp_path / "config.toml"
+    config.write_bytes('timezone = "UTC"\r\n# Настройки\r\n'.encode("utf-8-sig"))
+    assert load_settings(config).timezone == "UTC"
