@@ -78,7 +78,10 @@ def upgrade() -> None:
 
         with state.uow(as_system=True) as uow:
             record_schema_change(uow, before=before, after=after)
-    info(f"schema {before or 'empty'} → {after}")
+    if after == before:  # "schema 0020 → 0020" read as a migration
+        info(f"schema already at {after}, the newest: nothing to do")
+    else:
+        info(f"schema {before or 'empty'} → {after}")
     from hotline.core.search.pending import complete_pending
 
     completed = complete_pending(engine)  # what an import killed after committing its clients left

@@ -393,3 +393,15 @@ def test_db_init_again_keeps_a_database_shared_with_a_group(tmp_path: Path) -> N
     again = hotline("--db", url, "--operator", "boss", "db", "init")
     assert again.exit_code == 0, again.output
     assert path.stat().st_mode & 0o777 == 0o660
+
+
+def test_an_upgrade_with_nothing_to_do_says_so(empty_db: str) -> None:
+    """A second ``db upgrade`` said "schema 0020 → 0020", as if it had migrated something."""
+    from hotline.core import migrate
+
+    assert hotline("--db", empty_db, "--operator", "boss", "db", "init").exit_code == 0
+    again = hotline("--db", empty_db, "--operator", "boss", "db", "upgrade")
+    assert again.exit_code == 0, again.output
+    head = migrate.head_revision()
+    assert f"schema already at {head}, the newest: nothing to do" in again.output
+    assert "→" not in again.output
