@@ -82,6 +82,13 @@ def upgrade() -> None:
         info(f"schema already at {after}, the newest: nothing to do")
     else:
         info(f"schema {before or 'empty'} → {after}")
+    if before is None:
+        from hotline.core.db import UnitOfWork
+        from hotline.core.services.operators import has_operators
+
+        with UnitOfWork(engine, readonly=True) as uow:
+            if not has_operators(uow):  # every command then refused everyone but root: "unknown operator"
+                info("no operator yet: `hotline db init` makes the first admin")
     from hotline.core.search.pending import complete_pending
 
     completed = complete_pending(engine)  # what an import killed after committing its clients left

@@ -405,3 +405,11 @@ def test_an_upgrade_with_nothing_to_do_says_so(empty_db: str) -> None:
     head = migrate.head_revision()
     assert f"schema already at {head}, the newest: nothing to do" in again.output
     assert "→" not in again.output
+
+
+def test_an_upgrade_of_an_empty_database_says_it_has_no_admin_yet(empty_db: str) -> None:
+    """``db upgrade`` on a new database made the schema and said only "schema empty → 0020": no operator,
+    so every command then refused everyone but root ("unknown operator"). It says what makes the first."""
+    result = hotline("--db", empty_db, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "no operator yet: `hotline db init` makes the first admin" in result.output
