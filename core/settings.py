@@ -185,7 +185,7 @@ class AmiSettings(BaseModel):
     """The operator's phone that click-to-dial rings first (``{extension}`` is replaced)."""
     originate_context: str = "from-internal"
     """The dialplan context the client's number is dialled in once the operator answers."""
-    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0, le=3600)
     """The longest wait between reconnection attempts (the back-off doubles from one second)."""
 
     @field_validator("originate_channel")

@@ -370,3 +370,21 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_bytes('timezone = "UTC"\r\n# Настройки\r\n'.encode("utf-8-sig"))
     assert load_settings(config).timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('sources = ["TV"]\n[[campaigns]]\ncode = "X"\nsource = "TV"\ncost = inf\n', "campaigns.0.cost"),
+        ("[pbx.ami]\nreconnect_max_seconds = inf\n", "pbx.ami.reconnect_max_seconds"),
+        ("[pbx.ami]\nreconnect_max_seconds = 1e300\n", "pbx.ami.reconnect_max_seconds"),
+    ],
+)
+def test_endless_numbers_are_a_config_error(tmp_path: Path, text: str, field: str) -> None:
+    """``config check`` said "ok" for a campaign that cost ``inf`` (its cost per client in the reports) and
+    for reconnecting to the PBX at most every ``inf`` seconds (the back-off doubled past what a sleep takes)."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert f"{field}: " in str(error.value)
