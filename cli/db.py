@@ -32,7 +32,7 @@ def init(
 
     state = cli_state()
     check_first_admin(state.settings.operator)
-    engine = state.engine(require_schema=False)
+    engine = state.engine(require_schema=False, create=True)
     if migrate.schema_state(engine) == "ready":
         with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:
             bootstrapped = has_operators(uow)
@@ -64,7 +64,7 @@ def upgrade() -> None:
     from hotline.core import migrate
 
     state = cli_state()
-    engine = state.engine(require_schema=False)
+    engine = state.engine(require_schema=False, create=True)
     if migrate.schema_state(engine) == "ready":  # an older schema cannot tell who is who yet
         from hotline.core.services.system_runs import start_system_run
 
@@ -121,9 +121,16 @@ def status(
     version does not know (unknown: a newer hotline's), empty, or another application's (foreign:
     tables, but no hotline schema)."""
     from hotline.core import migrate
-    from hotline.core.db import shown_url
+    from hotline.core.db import missing_sqlite_file, shown_url
 
-    engine = cli_state().engine(require_schema=False)
+    invocation = cli_state()
+    if (missing := missing_sqlite_file(invocation.database_url)) is not None:  # said, not made
+        if quiet:
+            typer.echo("empty")
+        else:
+            info(f"{missing}: empty (no file yet: `hotline db init` makes it)")
+        return
+    engine = invocation.engine(require_schema=False)
     current = migrate.current_revision(engine)
     state = migrate.schema_state(engine)
     if quiet:

@@ -88,7 +88,9 @@ class CliState:
             )
         return given or default_database_url()
 
-    def engine(self, *, require_schema: bool = True, quick_identity: bool = False) -> Engine:
+    def engine(
+        self, *, require_schema: bool = True, quick_identity: bool = False, create: bool = False
+    ) -> Engine:
         """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head and
         the acting operator proven (every command that reads or writes hotline data); ``quick_identity``
         proves a granted operator without the ORM (the console, before its first frame)."""
@@ -98,6 +100,7 @@ class CliState:
             engine = make_engine(
                 self.database_url,
                 create_folder=self.settings.database_url is None,
+                create_file=create,  # a SQLite file is made by ``db init`` and ``db upgrade`` only
                 database=self.settings.database,
             )
             check_connection(engine)

@@ -103,12 +103,14 @@ def make_engine(
     *,
     echo: bool = False,
     create_folder: bool = False,
+    create_file: bool = True,
     database: DatabaseSettings | None = None,
 ) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1).
 
     A SQLite file in a folder that does not exist is ``InvalidInput`` (a mistyped path must not become a
-    new empty database), unless ``create_folder`` (the default location, made on first use).
+    new empty database), unless ``create_folder`` (the default location, made on first use); so is a
+    missing file unless ``create_file`` (``db init`` and ``db upgrade``) or ``create_folder``.
     ``database`` (the ``[database]`` settings) sizes the PostgreSQL pool and names the direct URL the
     live-update watcher listens on when ``url`` goes through a transaction pooler.
     """
@@ -130,7 +132,9 @@ def make_engine(
         )
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
+            return _sqlite_engine(
+                url, parsed.database, echo=echo, create_folder=create_folder, create_file=create_file
+            )
         if parsed.get_backend_name() == "postgresql":
             return _postgres_engine(url, echo=echo, database=database)
     except NoSuchModuleError:
@@ -240,14 +244,22 @@ def listen_conninfo(engine: Engine) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder: bool) -> Engine:
+def _sqlite_engine(
+    url: str, database: str | None, *, echo: bool, create_folder: bool, create_file: bool
+) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).expanduser().parent
         if create_folder:
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
-        _create_private(Path(database).expanduser())
+        path = Path(database).expanduser()
+        if not create_file and not create_folder and not os.path.lexists(path):
+            # A typo made an empty database there for any command, which then said "no schema yet".
+            raise InvalidInput(
+                f"no database file {printable(str(path))} (`hotline db init` makes one)", where="--db"
+            )
+        _create_private(path)
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -270,6 +282,22 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file ``url`` names and that does not exist (as a message shows it),
+    else ``None`` (it exists, or ``url`` is no SQLite file)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    if os.path.lexists(path) or not path.parent.is_dir():  # a missing folder is said where it is checked
+        return None
+    return printable(str(path))
 
 
 def _create_private(path: Path) -> None:

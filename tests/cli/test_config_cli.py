@@ -130,7 +130,7 @@ def test_a_bad_variable_is_named_not_the_file(tmp_path: Path, variable: str, val
     overridden = hotline(
         *database, "--config", str(config), "config", "check", env={"HOTLINE_DATE_ORDER": "dmy"}
     )
-    assert "no hotline schema yet" in overridden.output  # the settings loaded: the variable won
+    assert "no database file" in overridden.output  # the settings loaded: the variable won
     from_file = hotline(*database, "--config", str(config), "config", "check")
     assert f"{config}: date_order: Input should be" in from_file.output
 

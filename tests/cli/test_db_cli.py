@@ -23,6 +23,7 @@ def test_db_init_makes_the_first_login_an_admin_and_is_repeatable(empty_db: str)
 
 
 def test_commands_on_an_uninitialised_database_say_so(empty_db: str) -> None:
+    Path(empty_db.removeprefix("sqlite:///")).touch()  # a missing file: see the mistyped-file test
     result = hotline("--db", empty_db, "clients", "show", "1")
     assert result.exit_code == 1
     assert "hotline db init" in result.output
@@ -101,7 +102,7 @@ def test_a_broken_index_is_one_line_and_exit_1(empty_db: str) -> None:
 
 def test_a_database_in_a_folder_that_does_not_exist_is_an_error_not_a_new_file(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "hotline.db"
-    for arguments in (("db", "init"), ("tickets", "list")):
+    for arguments in (("db", "init"), ("tickets", "list"), ("db", "status")):
         result = hotline("--db", f"sqlite:///{missing}", *arguments)
         assert result.exit_code == 2, result.output
         assert f"no such folder for the database file: {missing.parent}" in result.output
@@ -413,3 +414,29 @@ def test_an_upgrade_of_an_empty_database_says_it_has_no_admin_yet(empty_db: str)
     result = hotline("--db", empty_db, "db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "no operator yet: `hotline db init` makes the first admin" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["lookup", "x"], ["config", "check"], ["clients", "show", "1"], ["db", "backup", "copy.db"]]
+)
+def test_a_mistyped_database_file_is_not_made_by_a_command_that_only_uses_one(
+    tmp_path: Path, monkeypatch, command: list[str]
+) -> None:
+    """``--db sqlite:///srv/hotlin.db`` (a typo, in a folder that exists) made an empty database file there
+    for any command, a lookup or a ``config check``, which then said "no hotline schema yet: run `hotline
+    db init`", as if the database had lost its schema. Only ``db init`` and ``db upgrade`` make one."""
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "hotlin.db"
+    result = hotline("--db", f"sqlite:///{typo}", "--operator", "boss", *command)
+    assert result.exit_code == 2, result.output
+    assert f"--db: no database file {typo} (`hotline db init` makes one)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_status_of_a_missing_database_file_is_empty_and_makes_none(tmp_path: Path) -> None:
+    missing = tmp_path / "new.db"
+    status = hotline("--db", f"sqlite:///{missing}", "db", "status")
+    assert status.exit_code == 0, status.output
+    assert "empty (no file yet" in status.output
+    assert hotline("--db", f"sqlite:///{missing}", "db", "status", "-q").stdout.strip() == "empty"
+    assert not missing.exists()
