@@ -60,6 +60,10 @@ def parse_instant(text: str, *, where: str = "--now") -> datetime:
         moment = as_utc(datetime.fromisoformat(text.strip()))
     except (ValueError, OverflowError):
         raise InvalidInput(f"not an ISO-8601 date and time: {printable(text)!r}", where=where) from None
+    if EARLIEST_YEAR <= datetime.fromisoformat(text.strip()).year <= LATEST_YEAR:
+        # within the years as typed, not in UTC: say so, or the message names a year nobody typed
+        shown = f"{text} (in UTC {moment.replace(tzinfo=None).isoformat()})"
+        return within_years(moment, text=shown, where=where)
     return within_years(moment, text=text, where=where)
 
 
