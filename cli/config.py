@@ -17,7 +17,11 @@ STARTER = Path(__file__).with_name("starter_config.toml")
 
 
 def _target() -> Path:
-    return Path(cli_state().config_source)
+    from hotline.core.settings import check_config_name
+
+    state = cli_state()
+    check_config_name(state.config)
+    return Path(state.config_source)
 
 
 @app.command()

@@ -603,12 +603,22 @@ def _read_stream(path: Path) -> bytes:
         os.close(descriptor)
 
 
+def check_config_name(config_file: Path | str | None) -> None:
+    """A named configuration file has a name: ``--config " "`` was a file named " " (``config init`` wrote
+    one in the current folder) and ": no such configuration file" for every other command."""
+    if config_file is not None and not str(config_file).strip():
+        raise ConfigError(
+            "a blank file name: name the configuration file or leave --config out", where="--config"
+        )
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (the default one may be missing; a named one must exist), apply the
     environment and then ``overrides`` (command-line options; ``None`` values are ignored).
 
     Every problem is a ``ConfigError`` naming the file and the section or rule.
     """
+    check_config_name(config_file)
     path = Path(config_file) if config_file else default_config_path()
     data: dict[str, Any] = {}
     if path.exists():

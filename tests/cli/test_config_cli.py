@@ -149,3 +149,14 @@ def test_init_writes_a_file_not_into_a_pipe_or_a_device(tmp_path: Path, kind: st
     result = runner.invoke(app, ["--config", str(target), "config", "init", "--force"])
     assert result.exit_code == 2, result.output
     assert "not a regular file" in result.output
+
+
+@pytest.mark.parametrize("command", [["config", "init"], ["config", "check"], ["config", "path"]])
+def test_a_blank_configuration_name_is_bad_usage(tmp_path: Path, monkeypatch, command: list[str]) -> None:
+    """``--config " "``: ``config init`` wrote a starter file named " " in the current folder ("wrote "),
+    and every other command said ": no such configuration file". One line naming --config, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["--config", " ", *command])
+    assert result.exit_code == 2, result.output
+    assert "--config: a blank file name" in result.output
+    assert list(tmp_path.iterdir()) == []
