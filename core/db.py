@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import time
 import weakref
 from collections.abc import Callable
@@ -661,10 +662,13 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
             raise InvalidInput(f"no such group {group!r}", where="--group") from None
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.is_file():
-            if gid != -1:
+            now = file.stat()
+            # Only what is to change: another admin of the group (not the owner) may change neither.
+            if gid != -1 and now.st_gid != gid:
                 os.chown(file, -1, gid)
             # Without --group a file keeps its group's access (a second ``db init`` made a database shared
             # with the operators' group 0600, and their consoles lost it): only everyone else's goes.
-            mode = 0o660 if group is not None else (file.stat().st_mode & 0o660) | 0o600
-            file.chmod(mode)
+            mode = 0o660 if group is not None else (now.st_mode & 0o660) | 0o600
+            if stat.S_IMODE(now.st_mode) != mode:
+                file.chmod(mode)
     return path

@@ -440,3 +440,25 @@ def test_the_status_of_a_missing_database_file_is_empty_and_makes_none(tmp_path:
     assert "empty (no file yet" in status.output
     assert hotline("--db", f"sqlite:///{missing}", "db", "status", "-q").stdout.strip() == "empty"
     assert not missing.exists()
+
+
+def test_db_init_again_by_another_admin_of_the_group_changes_no_mode(tmp_path: Path, monkeypatch) -> None:
+    """Another admin of the group (not the file's owner) running ``db init`` again on the shared database:
+    it set the file's mode although it was already right, and the system said "Operation not permitted"
+    (only the owner may), exit 1. A mode already right is left alone."""
+    import grp
+    import os
+
+    group = grp.getgrgid(os.getgid()).gr_name
+    path = tmp_path / "shared.db"
+    url = f"sqlite:///{path}"
+    assert hotline("--db", url, "--operator", "boss", "db", "init", "--group", group).exit_code == 0
+
+    def not_the_owner(self, *args, **kwargs):
+        raise PermissionError(1, "Operation not permitted", str(self))
+
+    monkeypatch.setattr(Path, "chmod", not_the_owner)
+    monkeypatch.setattr(os, "chown", lambda *args: not_the_owner(Path(args[0])))
+    for command in (["db", "init"], ["db", "init", "--group", group]):
+        again = hotline("--db", url, "--operator", "boss", *command)
+        assert again.exit_code == 0, again.output
