@@ -56,7 +56,7 @@ def backup_database(uow: UnitOfWork, target: Path | str) -> int:
     # the first one's copy in progress, and the first then renamed over the second's finished backup.)
     try:
         # A full copy of the client base: readable by its owner only, as ``db init`` makes the database.
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".part", dir=target.parent)
     except OSError as error:  # a read-only folder: said as the exports say it, naming the file given
         raise InvalidInput(f"cannot write there: {error.strerror or error}", where=str(target)) from None
     os.close(handle)

@@ -192,3 +192,11 @@ def test_two_backups_to_one_name_at_once_leave_one_whole_copy(
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
     assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".part")] == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_backup_name_as_long_as_a_name_may_be_is_written(backend, engine, tmp_path: Path) -> None:
+    """A backup named with 240 characters (a file name takes 255) was "cannot write there: File name too
+    long": the copy in progress was named after it, with more around it."""
+    target = tmp_path / ("b" * 237 + ".db")
+    assert backup_database(UnitOfWork(engine), target) == target.stat().st_size
