@@ -154,14 +154,20 @@ def _pg_dump(engine: Engine, target: Path) -> None:
     if pg_dump is None:
         raise Unavailable("pg_dump is not installed; install the PostgreSQL client tools to back up")
     argv, environment = pg_dump_command(engine.url, target, program=pg_dump)
-    result = subprocess.run(  # noqa: S603 - fixed program, URL from our own settings
-        argv,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=PG_DUMP_TIMEOUT_SECONDS,
-        env=environment,
-    )
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed program, URL from our own settings
+            argv,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=PG_DUMP_TIMEOUT_SECONDS,
+            env=environment,
+        )
+    except subprocess.TimeoutExpired:  # it was a traceback (pg_dump waiting on a lock for ever, say)
+        raise Unavailable(
+            f"pg_dump did not finish within {PG_DUMP_TIMEOUT_SECONDS:g} s and was stopped;"
+            " no backup was written"
+        ) from None
     if result.returncode != 0:
         said = result.stderr.strip().splitlines()
         raise Unavailable(f"pg_dump failed: {said[-1] if said else f'exit status {result.returncode}'}")

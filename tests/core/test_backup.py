@@ -200,3 +200,21 @@ def test_a_backup_name_as_long_as_a_name_may_be_is_written(backend, engine, tmp_
     long": the copy in progress was named after it, with more around it."""
     target = tmp_path / ("b" * 237 + ".db")
     assert backup_database(UnitOfWork(engine), target) == target.stat().st_size
+
+
+def test_a_pg_dump_that_never_ends_is_stopped_and_said(tmp_path: Path, monkeypatch) -> None:
+    """A pg_dump still running after the hour it is given (a lock it waits on for ever) ended the backup
+    with a TimeoutExpired traceback; it is one line, exit 1, and no file."""
+    import hotline.core.backup as backup
+
+    slow = tmp_path / "bin" / "pg_dump"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow.parent}:/usr/bin:/bin")
+    monkeypatch.setattr(backup, "PG_DUMP_TIMEOUT_SECONDS", 0.5)
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    target = tmp_path / "pg.dump"
+    with pytest.raises(Unavailable, match=r"pg_dump did not finish within 0\.5 s"):
+        backup_database(UnitOfWork(engine), target)
+    assert not target.exists() and not list(tmp_path.glob(".*.part"))
