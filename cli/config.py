@@ -66,11 +66,17 @@ def check() -> None:
     state = cli_state()
     settings = state.settings
     from hotline.core.services.call_records import check_extensions
+    from hotline.core.services.queues import check_mail_queues
 
     with state.uow(readonly=True, as_system=True) as uow:
         validate_against_db(uow, setup=state.sla)
         check_rules(uow, settings.rules, source=state.config_source)
         check_extensions(uow, extensions=settings.pbx.extensions, source=state.config_source)
+        check_mail_queues(
+            uow,
+            accounts=[(account.name, account.queue) for account in settings.mail.accounts],
+            source=state.config_source,
+        )
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "

@@ -85,7 +85,7 @@ class MailAccount(BaseModel):
     processed_folder: str | None = None
     """Move processed mail here; without it, processed mail is flagged \\Seen and left in place."""
     failed_folder: str = "Failed"
-    queue: str = "Support"
+    queue: str = "Support"  # queues.MAIL_DEFAULT_QUEUE (not imported: the settings load before the models)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Security = "starttls"

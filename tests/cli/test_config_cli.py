@@ -160,3 +160,26 @@ def test_a_blank_configuration_name_is_bad_usage(tmp_path: Path, monkeypatch, co
     assert result.exit_code == 2, result.output
     assert "--config: a blank file name" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_names_a_mail_account_whose_queue_does_not_exist(database_url: str, tmp_path: Path) -> None:
+    """``config check`` said "ok" for ``queue = "Suport"`` on a mail account: the first mail then made a
+    queue of that name (the intake makes its account's queue) and every mailed ticket went there, seen by
+    nobody. A queue that does not exist is named with the close matches (the default Support, made on first
+    use, excepted), exit 2."""
+    _init_db(database_url)
+    hotline(
+        "--db", database_url, "--operator", "boss", "tickets", "create", "--subject", "x"
+    )  # makes Support
+    config = tmp_path / "config.toml"
+    account = (
+        '[[mail.accounts]]\nname = "in"\nimap_host = "h"\nusername = "u"\nfrom_address = "s@example.com"\n'
+    )
+    config.write_text(account + 'queue = "Suport"\n', encoding="utf-8")
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
+    assert result.exit_code == 2, result.output
+    assert "mail.accounts[0] ('in'): no queue named 'Suport'; did you mean 'Support'?" in result.output
+    config.write_text(account, encoding="utf-8")  # the default queue
+    assert (
+        runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"]).exit_code == 0
+    )
