@@ -58,6 +58,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _variable_name(value: str | None) -> str | None:
+    """A ``*_env`` setting names an environment variable: ``""`` or ``"MY PASSWORD"`` could never be set,
+    and the secret was "missing" at the first poll or call."""
+    if value is not None and not _VARIABLE_NAME.fullmatch(value):
+        raise ValueError(f"{value[:60]!r}: the name of an environment variable (letters, digits, _)")
+    return value
+
+
 def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/hotline/config.toml``."""
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
@@ -97,6 +108,8 @@ class MailAccount(BaseModel):
     the message it reports even when it quotes none of it; the server must deliver ``+`` addresses."""
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
+
+    _password_env = field_validator("password_env")(classmethod(lambda cls, v: _variable_name(v)))
 
     @field_validator("name")
     @classmethod
@@ -181,6 +194,7 @@ class AmiSettings(BaseModel):
     username: str = "hotline"
     secret_env: str = "HOTLINE_AMI_SECRET"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the AMI secret: secrets never live in the file."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     originate_channel: str = "PJSIP/{extension}"
     """The operator's phone that click-to-dial rings first (``{extension}`` is replaced)."""
     originate_context: str = "from-internal"
@@ -223,6 +237,7 @@ class WebhookApiSettings(BaseModel):
     """The API key (the public half of the pair in Zadarma's personal account)."""
     secret_env: str | None = None
     """Name of the environment variable holding the API secret; default the webhook's ``secret_env``."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     """A request not answered in this time fails (and the dial request ends failed)."""
 
@@ -279,6 +294,7 @@ class WebhookSettings(BaseModel):
     port: int = Field(default=8765, ge=0, le=65535)
     secret_env: str = "HOTLINE_PBX_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the shared secret the signatures are made with."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     format: Literal["hotline", "zadarma"] = "hotline"
     """``hotline``: the JSON shape in the README; ``zadarma``: Zadarma's PBX call notifications."""
     max_age_seconds: int = Field(default=300, ge=1, le=86_400)

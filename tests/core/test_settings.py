@@ -388,3 +388,26 @@ def test_endless_numbers_are_a_config_error(tmp_path: Path, text: str, field: st
     with pytest.raises(ConfigError) as error:
         load_settings(config)
     assert f"{field}: " in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (_NAMED.format(name="in", host="h") + 'password_env = ""\n', "mail.accounts.0.password_env"),
+        (
+            _NAMED.format(name="in", host="h") + 'password_env = "MY PASSWORD"\n',
+            "mail.accounts.0.password_env",
+        ),
+        ('[pbx.ami]\nsecret_env = ""\n', "pbx.ami.secret_env"),
+        ('[pbx.webhook]\nsecret_env = "$SECRET"\n', "pbx.webhook.secret_env"),
+    ],
+)
+def test_a_secret_variable_is_named_as_a_variable_can_be(tmp_path: Path, text: str, field: str) -> None:
+    """``config check`` said "ok" for ``password_env = ""`` (or a name with a space, or ``$SECRET``): no
+    environment variable can have that name, so the password was never found, and the poller said only
+    "no password for mail account 'in': set the variable ''" at its first run."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert f"{field}: " in str(error.value) and "the name of an environment variable" in str(error.value)
