@@ -27,7 +27,9 @@ def _target() -> Path:
 @app.command()
 def path() -> None:
     """Print where the configuration file is read from."""
-    typer.echo(str(_target()))
+    from hotline.core.text import printable
+
+    typer.echo(printable(str(_target())))  # an OSC sequence in it set the terminal's title
 
 
 @app.command()

@@ -183,3 +183,13 @@ def test_check_names_a_mail_account_whose_queue_does_not_exist(database_url: str
     assert (
         runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"]).exit_code == 0
     )
+
+
+def test_config_path_writes_no_control_sequence(tmp_path: Path) -> None:
+    """``config path`` echoed the path as it came: a ``--config`` (or ``XDG_CONFIG_HOME``) holding an OSC
+    sequence set the terminal's title, and on a terminal a colour code changed the colours."""
+    hostile = tmp_path / "\x1b]0;pwned\x07config.toml"
+    result = runner.invoke(app, ["--config", str(hostile), "config", "path"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert result.output.startswith(str(tmp_path)) and result.output.endswith("config.toml\n")
