@@ -17,13 +17,19 @@ STARTER = Path(__file__).with_name("starter_config.toml")
 
 
 def _target() -> Path:
-    return Path(cli_state().config_source)
+    from hotline.core.settings import check_config_name
+
+    state = cli_state()
+    check_config_name(state.config)
+    return Path(state.config_source)
 
 
 @app.command()
 def path() -> None:
     """Print where the configuration file is read from."""
-    typer.echo(str(_target()))
+    from hotline.core.text import printable
+
+    typer.echo(printable(str(_target())))  # an OSC sequence in it set the terminal's title
 
 
 @app.command()
@@ -35,6 +41,10 @@ def init(
     from hotline.core.output_files import check_output, write_atomically
 
     target = _target()
+    if target.exists() and not target.is_file():  # a FIFO hung for ever; /dev/null was "wrote /dev/null"
+        raise InvalidInput(
+            "not a regular file: the configuration is a file read at every start", where=str(target)
+        )
     if target.exists() and not force:
         raise InvalidInput("the configuration file exists already (--force to overwrite)", where=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -58,11 +68,17 @@ def check() -> None:
     state = cli_state()
     settings = state.settings
     from hotline.core.services.call_records import check_extensions
+    from hotline.core.services.queues import check_mail_queues
 
     with state.uow(readonly=True, as_system=True) as uow:
         validate_against_db(uow, setup=state.sla)
         check_rules(uow, settings.rules, source=state.config_source)
         check_extensions(uow, extensions=settings.pbx.extensions, source=state.config_source)
+        check_mail_queues(
+            uow,
+            accounts=[(account.name, account.queue) for account in settings.mail.accounts],
+            source=state.config_source,
+        )
     info(
         f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "

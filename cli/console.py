@@ -47,7 +47,7 @@ def _name_roots_own_operator() -> None:
 def _prepare(demo_clients: int) -> None:
     from hotline.core import migrate
 
-    engine = cli_state().engine(require_schema=False)
+    engine = cli_state().engine(require_schema=False, create=True)
     schema = migrate.schema_state(engine)
     if schema == "empty":
         from hotline.cli.db import init

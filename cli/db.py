@@ -26,12 +26,13 @@ def init(
     A new SQLite file is made readable by its owner only (0600; see the README for a shared group)."""
     from hotline.core import migrate
     from hotline.core.db import UnitOfWork, restrict_sqlite_file, shown_url
-    from hotline.core.identity import bootstrap_admins
+    from hotline.core.identity import bootstrap_admins, check_first_admin
     from hotline.core.services.operators import has_operators
     from hotline.core.services.system_runs import record_schema_change, start_system_run
 
     state = cli_state()
-    engine = state.engine(require_schema=False)
+    check_first_admin(state.settings.operator)
+    engine = state.engine(require_schema=False, create=True)
     if migrate.schema_state(engine) == "ready":
         with UnitOfWork(engine, clock=state.clock, readonly=True) as uow:
             bootstrapped = has_operators(uow)
@@ -63,7 +64,7 @@ def upgrade() -> None:
     from hotline.core import migrate
 
     state = cli_state()
-    engine = state.engine(require_schema=False)
+    engine = state.engine(require_schema=False, create=True)
     if migrate.schema_state(engine) == "ready":  # an older schema cannot tell who is who yet
         from hotline.core.services.system_runs import start_system_run
 
@@ -77,7 +78,17 @@ def upgrade() -> None:
 
         with state.uow(as_system=True) as uow:
             record_schema_change(uow, before=before, after=after)
-    info(f"schema {before or 'empty'} → {after}")
+    if after == before:  # "schema 0020 → 0020" read as a migration
+        info(f"schema already at {after}, the newest: nothing to do")
+    else:
+        info(f"schema {before or 'empty'} → {after}")
+    if before is None:
+        from hotline.core.db import UnitOfWork
+        from hotline.core.services.operators import has_operators
+
+        with UnitOfWork(engine, readonly=True) as uow:
+            if not has_operators(uow):  # every command then refused everyone but root: "unknown operator"
+                info("no operator yet: `hotline db init` makes the first admin")
     from hotline.core.search.pending import complete_pending
 
     completed = complete_pending(engine)  # what an import killed after committing its clients left
@@ -87,7 +98,7 @@ def upgrade() -> None:
 
 @app.command()
 def backup(
-    file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist).", dir_okay=False)],
+    file: Annotated[str, typer.Argument(help="Where to write the backup (must not exist).")],
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite backup API; pg_dump for PostgreSQL)."""
     from hotline.core.backup import backup_database, record_backup
@@ -96,25 +107,48 @@ def backup(
     with state.uow(readonly=True) as uow:
         size = backup_database(uow, file)
     with state.uow() as uow:
-        record_backup(uow, target=file, size=size)
+        record_backup(uow, target=Path(file), size=size)
     info(f"backup written to {file} ({size:,} bytes)")
 
 
 @app.command()
 def status(
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only: ready, behind or empty.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only: ready, behind, unknown, empty or foreign.")
+    ] = False,
 ) -> None:
-    """Tell whether the database is ready (schema at the newest revision), behind, or empty."""
+    """Tell whether the database is ready (schema at the newest revision), behind, at a revision this
+    version does not know (unknown: a newer hotline's), empty, or another application's (foreign:
+    tables, but no hotline schema)."""
     from hotline.core import migrate
-    from hotline.core.db import shown_url
+    from hotline.core.db import missing_sqlite_file, shown_url
 
-    engine = cli_state().engine(require_schema=False)
+    invocation = cli_state()
+    if (missing := missing_sqlite_file(invocation.database_url)) is not None:  # said, not made
+        if quiet:
+            typer.echo("empty")
+        else:
+            info(f"{missing}: empty (no file yet: `hotline db init` makes it)")
+        return
+    engine = invocation.engine(require_schema=False)
     current = migrate.current_revision(engine)
     state = migrate.schema_state(engine)
     if quiet:
         typer.echo(state)
         return
     head = migrate.head_revision()
+    if state == "foreign":
+        found = migrate.listed(migrate.foreign_tables(engine))
+        info(f"{shown_url(engine.url)}: not a hotline database: it holds {found} and no hotline schema")
+        return
+    if state == "unknown":
+        from hotline.core.text import printable
+
+        info(
+            f"{shown_url(engine.url)}: at {printable(current or '')}, a revision this version of hotline does"
+            f" not know (its newest is {head}): made by a newer hotline?"
+        )
+        return
     info(f"{shown_url(engine.url)}: {state} (at {current or 'nothing'}, newest {head})")
     if state == "ready":
         from hotline.core.search.pending import owed_clients

@@ -78,9 +78,19 @@ class CliState:
     def database_url(self) -> str:
         from hotline.core.db import default_database_url
 
-        return self.settings.database_url or default_database_url()
+        given = self.settings.database_url
+        if given is not None and not given.strip():  # ``--db "$URL"`` with URL unset
+            from hotline.core.errors import InvalidInput
 
-    def engine(self, *, require_schema: bool = True, quick_identity: bool = False) -> Engine:
+            raise InvalidInput(
+                "a blank database URL: give one (sqlite:///FILE, postgresql://…) or leave --db out",
+                where="--db",
+            )
+        return given or default_database_url()
+
+    def engine(
+        self, *, require_schema: bool = True, quick_identity: bool = False, create: bool = False
+    ) -> Engine:
         """The engine, connected once (unreachable: exit 1) and, unless told, checked to be at head and
         the acting operator proven (every command that reads or writes hotline data); ``quick_identity``
         proves a granted operator without the ORM (the console, before its first frame)."""
@@ -90,6 +100,7 @@ class CliState:
             engine = make_engine(
                 self.database_url,
                 create_folder=self.settings.database_url is None,
+                create_file=create,  # a SQLite file is made by ``db init`` and ``db upgrade`` only
                 database=self.settings.database,
             )
             check_connection(engine)
@@ -228,6 +239,12 @@ def _require_schema(engine: Engine) -> None:
     state = migrate.schema_state(engine)
     if state == "empty":
         raise Unavailable("the database has no hotline schema yet: run `hotline db init`")
+    if state == "foreign":
+        raise Unavailable(
+            "not a hotline database: it holds another application's tables (see `hotline db status`)"
+        )
+    if state == "unknown":
+        raise Unavailable(migrate.unknown_revision_message(migrate.current_revision(engine) or ""))
     if state == "behind":
         raise Unavailable(
             f"the database schema is at {migrate.current_revision(engine)}: run `hotline db upgrade`"

@@ -34,7 +34,7 @@ class CampaignConfig(BaseModel):
     """The source the campaign belongs to (one of ``sources``): a client of the campaign has it."""
     starts: date | None = None
     ends: date | None = None
-    cost: float = Field(default=0.0, ge=0)
+    cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """What the campaign cost in all, in the call centre's currency (cost per client divides it)."""
     dialled: list[str] = Field(default_factory=list)
     """Phone numbers printed in the campaign: a call to one of them carries the campaign."""

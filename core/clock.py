@@ -52,10 +52,18 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 def parse_instant(text: str, *, where: str = "--now") -> datetime:
     """Parse an ISO-8601 instant (``2026-11-23T10:00:00+03:00``; naive means UTC) between the years
     ``EARLIEST_YEAR`` and ``LATEST_YEAR``."""
+    if not text.strip():  # ``--now "$AT"`` with AT unset ran on the real clock
+        raise InvalidInput(
+            "a blank date and time: give one (2026-11-23T10:00:00+03:00) or leave the option out", where=where
+        )
     try:
         moment = as_utc(datetime.fromisoformat(text.strip()))
     except (ValueError, OverflowError):
         raise InvalidInput(f"not an ISO-8601 date and time: {printable(text)!r}", where=where) from None
+    if EARLIEST_YEAR <= datetime.fromisoformat(text.strip()).year <= LATEST_YEAR:
+        # within the years as typed, not in UTC: say so, or the message names a year nobody typed
+        shown = f"{text} (in UTC {moment.replace(tzinfo=None).isoformat()})"
+        return within_years(moment, text=shown, where=where)
     return within_years(moment, text=text, where=where)
 
 
@@ -76,5 +84,6 @@ def within_years_here(moment: datetime, zone: tzinfo, *, text: str, where: str) 
 
 
 def clock_for(now: str | None) -> Clock:
-    """The clock a command runs on: fixed when ``--now``/``HOTLINE_NOW`` is given, else the real one."""
-    return FixedClock(parse_instant(now)) if now else SystemClock()
+    """The clock a command runs on: fixed when ``--now``/``HOTLINE_NOW`` is given, else the real one (an
+    empty variable is not given; a blank option is bad usage)."""
+    return SystemClock() if now is None else FixedClock(parse_instant(now))

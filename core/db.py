@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import time
 import weakref
 from collections.abc import Callable
@@ -103,12 +104,14 @@ def make_engine(
     *,
     echo: bool = False,
     create_folder: bool = False,
+    create_file: bool = True,
     database: DatabaseSettings | None = None,
 ) -> Engine:
     """An engine for a SQLite file or a PostgreSQL URL; a malformed URL is ``Unavailable`` (exit 1).
 
     A SQLite file in a folder that does not exist is ``InvalidInput`` (a mistyped path must not become a
-    new empty database), unless ``create_folder`` (the default location, made on first use).
+    new empty database), unless ``create_folder`` (the default location, made on first use); so is a
+    missing file unless ``create_file`` (``db init`` and ``db upgrade``) or ``create_folder``.
     ``database`` (the ``[database]`` settings) sizes the PostgreSQL pool and names the direct URL the
     live-update watcher listens on when ``url`` goes through a transaction pooler.
     """
@@ -117,10 +120,22 @@ def make_engine(
         parsed = make_url(url)
         parsed.port  # noqa: B018 - a port that is not a number fails here, not at the first query
     except (ArgumentError, ValueError):
-        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}") from None
+        hint = f" (a file is sqlite:///{printable(url)})" if url.startswith(("/", "./", "../")) else ""
+        raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r}{hint}") from None
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or "").startswith("~"):
+        # SQLite opens ``~/hotline.db`` as written (a folder named "~" here): the file it names is used.
+        parsed = parsed.set(database=str(Path(parsed.database or "").expanduser()))
+        url = parsed.render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "sqlite" and _in_memory(parsed):
+        # "database ready at revision …" (exit 0), and the database went with the process.
+        raise InvalidInput(
+            "a database in memory is gone when the command ends: name a file (sqlite:///PATH)", where="--db"
+        )
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url, parsed.database, echo=echo, create_folder=create_folder)
+            return _sqlite_engine(
+                url, parsed.database, echo=echo, create_folder=create_folder, create_file=create_file
+            )
         if parsed.get_backend_name() == "postgresql":
             return _postgres_engine(url, echo=echo, database=database)
     except NoSuchModuleError:
@@ -131,6 +146,16 @@ def make_engine(
         raise Unavailable(f"malformed database URL: {printable(shown_url(url))!r} ({error})") from None
     raise Unavailable(
         f"unsupported database URL (use sqlite:///FILE or postgresql://...): {shown_url(url)!r}"
+    )
+
+
+def _in_memory(parsed: URL) -> bool:
+    """Whether a SQLite URL names no file: ``sqlite://``, ``:memory:``, or a ``mode=memory`` URI."""
+    mode = parsed.query.get("mode")
+    return (
+        parsed.database in (None, "", ":memory:")
+        or mode == "memory"
+        or (isinstance(mode, tuple) and "memory" in mode)
     )
 
 
@@ -220,14 +245,22 @@ def listen_conninfo(engine: Engine) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder: bool) -> Engine:
+def _sqlite_engine(
+    url: str, database: str | None, *, echo: bool, create_folder: bool, create_file: bool
+) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).expanduser().parent
         if create_folder:
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise InvalidInput(f"no such folder for the database file: {folder}", where="--db")
-        _create_private(Path(database).expanduser())
+        path = Path(database).expanduser()
+        if not create_file and not create_folder and not os.path.lexists(path):
+            # A typo made an empty database there for any command, which then said "no schema yet".
+            raise InvalidInput(
+                f"no database file {printable(str(path))} (`hotline db init` makes one)", where="--db"
+            )
+        _create_private(path)
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -250,6 +283,22 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, create_folder:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file ``url`` names and that does not exist (as a message shows it),
+    else ``None`` (it exists, or ``url`` is no SQLite file)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    if os.path.lexists(path) or not path.parent.is_dir():  # a missing folder is said where it is checked
+        return None
+    return printable(str(path))
 
 
 def _create_private(path: Path) -> None:
@@ -359,6 +408,11 @@ def check_connection(engine: Engine) -> None:
             connection.execute(text("SELECT 1"))
     except DBAPIError as error:
         reason = database_error_reason(error)
+        # a text file, say: the wrong file, not a server down
+        if getattr(error.orig, "sqlite_errorname", None) == "SQLITE_NOTADB":
+            raise InvalidInput(
+                f"{printable(engine.url.database or '')} is not a SQLite database file", where="--db"
+            ) from None
         if _login_refused(error):  # who you are is refused, as an unknown or deactivated login is: exit 2
             raise PermissionDenied(f"the database refused the login: {reason}") from None
         raise Unavailable(f"cannot reach the database {shown_url(engine.url)}: {reason}") from None
@@ -579,13 +633,20 @@ class UnitOfWork:
 
 
 def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | None:
-    """Make a SQLite database file (and its WAL files) readable by its owner only, 0600, or by its
-    owner and ``group``, 0660: on SQLite the file's permissions are the access boundary. ``None`` on
-    PostgreSQL; an unknown group is ``InvalidInput``."""
+    """Make a SQLite database file (and its WAL files) readable by its owner only, 0600 (an existing file
+    keeps its group's access), or by its owner and ``group``, 0660: on SQLite the file's permissions are
+    the access boundary. ``None`` on
+    PostgreSQL (where a group is ``InvalidInput``); an unknown group is ``InvalidInput``."""
     import grp
 
     from hotline.core.errors import InvalidInput
 
+    if engine.dialect.name != "sqlite" and group is not None:  # "database ready", exit 0, nothing shared
+        raise InvalidInput(
+            "shares a SQLite database file with an OS group; on PostgreSQL the database's roles decide"
+            " (hotline db grants)",
+            where="--group",
+        )
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return None
     path = Path(engine.url.database).expanduser()
@@ -599,10 +660,15 @@ def restrict_sqlite_file(engine: Engine, *, group: str | None = None) -> Path | 
             gid = grp.getgrnam(group).gr_gid
         except KeyError:
             raise InvalidInput(f"no such group {group!r}", where="--group") from None
-    mode = 0o660 if group is not None else 0o600
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.is_file():
-            if gid != -1:
+            now = file.stat()
+            # Only what is to change: another admin of the group (not the owner) may change neither.
+            if gid != -1 and now.st_gid != gid:
                 os.chown(file, -1, gid)
-            file.chmod(mode)
+            # Without --group a file keeps its group's access (a second ``db init`` made a database shared
+            # with the operators' group 0600, and their consoles lost it): only everyone else's goes.
+            mode = 0o660 if group is not None else (now.st_mode & 0o660) | 0o600
+            if stat.S_IMODE(now.st_mode) != mode:
+                file.chmod(mode)
     return path

@@ -374,6 +374,15 @@ def _record_narrowing(uow: UnitOfWork, *, authenticated: str, login: str) -> Non
     uow.session.commit()
 
 
+def check_first_admin(requested: str | None) -> None:
+    """Refuse (exit 2) a ``--operator`` login that ``bootstrap_admins`` could not make, before ``db init``
+    changes anything: it was refused after the whole schema had gone in, leaving no operator at all."""
+    from hotline.core.services.operators import new_login
+
+    if requested is not None:
+        new_login(checked_login(requested))
+
+
 def bootstrap_admins(uow: UnitOfWork, *, requested: str | None, prefix: str = DEFAULT_PREFIX) -> list[str]:
     """The first admins of a database without operators (``db init``); their logins.
 

@@ -21,7 +21,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Revision files are named NNNN_description.py with revision id NNNN, each revising the one before.
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
-SchemaState = Literal["empty", "behind", "ready"]
+MIGRATION_LOCK = 0x686C6D67  # "hlmg": the advisory lock a migration holds to its commit (PostgreSQL)
+SchemaState = Literal["empty", "foreign", "behind", "unknown", "ready"]
 
 
 def _config(connection: object) -> Config:
@@ -39,9 +40,50 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     _require_known(engine)
+    _require_hotlines(engine)
     _require_the_owner(engine)
+    # Two at once (two admins, a deploy run twice) both read "no schema" and made the same tables: one failed
+    # on PostgreSQL's "duplicate key … pg_type_typname_nsp_index", or on SQLite's "database is locked" (a
+    # reader cannot become a writer once another wrote). The second now waits for the first, then finds
+    # its tables made: an advisory lock on PostgreSQL, the write lock from BEGIN on SQLite.
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_config(connection), revision)
+
+
+def foreign_tables(engine: Engine) -> list[str]:
+    """The tables of a database with no hotline schema (no revision): another application's, when any.
+    Read only for such a database (``db init``, ``db status``), never on the console's start."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as connection:
+        names = inspect(connection).get_table_names()
+    return sorted(name for name in names if name != "alembic_version")
+
+
+def listed(tables: list[str]) -> str:
+    """The first few of ``tables``, as a message names them (a table's name is any text)."""
+    from hotline.core.text import printable
+
+    return ", ".join(printable(name) for name in tables[:5]) + (", …" if len(tables) > 5 else "")
+
+
+def _require_hotlines(engine: Engine) -> None:
+    """A database with no hotline schema must be empty: ``db init`` on another application's database
+    put hotline's tables beside its own (or failed half-way on a table of the same name)."""
+    if current_revision(engine) is not None:
+        return
+    if found := foreign_tables(engine):
+        from hotline.core.errors import InvalidInput
+
+        raise InvalidInput(
+            f"the database holds tables that are not hotline's ({listed(found)}) and no hotline schema:"
+            " is it the right database? Nothing was changed",
+            where="--db",
+        )
 
 
 def _require_the_owner(engine: Engine) -> None:
@@ -107,14 +149,20 @@ def known_revisions() -> set[str]:
 
 def _require_known(engine: Engine) -> None:
     from hotline.core.errors import Unavailable
-    from hotline.core.text import printable
 
     current = current_revision(engine)
     if current is not None and current not in known_revisions():
-        raise Unavailable(
-            f"the database is at schema revision {printable(current)!r}, which this version of hotline does "
-            f"not know (its newest is {head_revision()}); was it made by a newer hotline? Nothing was changed"
-        )
+        raise Unavailable(unknown_revision_message(current) + " Nothing was changed")
+
+
+def unknown_revision_message(current: str) -> str:
+    """What is said of a database stamped with a revision this version has no file for."""
+    from hotline.core.text import printable
+
+    return (
+        f"the database is at schema revision {printable(current)!r}, which this version of hotline does "
+        f"not know (its newest is {head_revision()}); was it made by a newer hotline?"
+    )
 
 
 def head_revision() -> str:
@@ -136,8 +184,12 @@ def alembic_head_revision() -> str:
 
 
 def schema_state(engine: Engine) -> SchemaState:
-    """``empty`` (no schema), ``behind`` (older than this version of hotline) or ``ready``."""
+    """``empty`` (no tables), ``foreign`` (another application's tables, no hotline schema), ``behind``
+    (older than this version of hotline), ``unknown`` (a revision it has no file for: a newer hotline's)
+    or ``ready``."""
     current = current_revision(engine)
     if current is None:
-        return "empty"
-    return "ready" if current == head_revision() else "behind"
+        return "foreign" if foreign_tables(engine) else "empty"
+    if current == head_revision():
+        return "ready"
+    return "behind" if current in known_revisions() else "unknown"

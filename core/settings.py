@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import stat
 import string
+import time
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +58,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _variable_name(value: str | None) -> str | None:
+    """A ``*_env`` setting names an environment variable: ``""`` or ``"MY PASSWORD"`` could never be set,
+    and the secret was "missing" at the first poll or call."""
+    if value is not None and not _VARIABLE_NAME.fullmatch(value):
+        raise ValueError(f"{value[:60]!r}: the name of an environment variable (letters, digits, _)")
+    return value
+
+
 def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/hotline/config.toml``."""
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
@@ -91,7 +105,7 @@ class MailAccount(BaseModel):
     processed_folder: str | None = None
     """Move processed mail here; without it, processed mail is flagged \\Seen and left in place."""
     failed_folder: str = "Failed"
-    queue: str = "Support"
+    queue: str = "Support"  # queues.MAIL_DEFAULT_QUEUE (not imported: the settings load before the models)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: Security = "starttls"
@@ -104,6 +118,8 @@ class MailAccount(BaseModel):
     ca_file: str | None = None
     """Extra CA bundle to verify the servers' certificates with (certificates are always verified)."""
 
+    _password_env = field_validator("password_env")(classmethod(lambda cls, v: _variable_name(v)))
+
     @field_validator("name")
     @classmethod
     def _a_name_to_tell_it_by(cls, value: str) -> str:
@@ -115,6 +131,8 @@ class MailAccount(BaseModel):
             checked_text(value, what="a mail account's name", at_most=MAX_ACCOUNT_NAME)
         except InvalidInput as error:
             raise ValueError(error.message) from None
+        if value != value.strip():  # --account NAME chooses it: typed plainly
+            raise ValueError(f"{value!r}: no spaces around it")
         return value
 
     @field_validator("from_address")
@@ -192,14 +210,15 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accounts: list[MailAccount] = Field(default_factory=list)
-    max_message_bytes: int = 25 * 1024 * 1024
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     """Incoming: attachments beyond this size are left out (the ticket notes what was left out)."""
     max_outgoing_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Outgoing: a reply whose text and attachments would be larger on the wire is refused (many
     servers take no more than 10 to 25 MB)."""
-    acknowledgements_per_sender_per_day: int = 3
+    acknowledgements_per_sender_per_day: int = Field(default=3, ge=0, le=1000)
     """Cap on acknowledgements to one address a day: two auto-answering systems cannot loop."""
-    batch_size: int = 50
+    batch_size: int = Field(default=50, ge=1, le=10_000)
+    """Messages fetched from the server in one go (fewer when they are big)."""
 
     @field_validator("accounts")
     @classmethod
@@ -225,11 +244,12 @@ class AmiSettings(BaseModel):
     username: str = "hotline"
     secret_env: str = "HOTLINE_AMI_SECRET"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the AMI secret: secrets never live in the file."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     originate_channel: str = "PJSIP/{extension}"
     """The operator's phone that click-to-dial rings first (``{extension}`` is replaced)."""
     originate_context: str = "from-internal"
     """The dialplan context the client's number is dialled in once the operator answers."""
-    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0, le=3600)
     """The longest wait between reconnection attempts (the back-off doubles from one second)."""
 
     @field_validator("originate_channel")
@@ -267,6 +287,7 @@ class WebhookApiSettings(BaseModel):
     """The API key (the public half of the pair in Zadarma's personal account)."""
     secret_env: str | None = None
     """Name of the environment variable holding the API secret; default the webhook's ``secret_env``."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     """A request not answered in this time fails (and the dial request ends failed)."""
 
@@ -323,6 +344,7 @@ class WebhookSettings(BaseModel):
     port: int = Field(default=8765, ge=0, le=65535)
     secret_env: str = "HOTLINE_PBX_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
     """Name of the environment variable holding the shared secret the signatures are made with."""
+    _secret_env = field_validator("secret_env")(classmethod(lambda cls, v: _variable_name(v)))
     format: Literal["hotline", "zadarma"] = "hotline"
     """``hotline``: the JSON shape in the README; ``zadarma``: Zadarma's PBX call notifications."""
     max_age_seconds: int = Field(default=300, ge=1, le=86_400)
@@ -452,7 +474,10 @@ class DatabaseSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything hotline can be told; ``HOTLINE_<FIELD>`` variables override the file."""
 
-    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="forbid", env_nested_delimiter="__")
+    # An empty variable is not set, as click reads the options' variables (``HOTLINE_NOW=`` is no clock).
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", extra="forbid", env_nested_delimiter="__", env_ignore_empty=True
+    )
 
     database_url: str | None = None
     """SQLAlchemy URL; default the embedded SQLite database under ``$XDG_DATA_HOME/hotline``."""
@@ -497,6 +522,17 @@ class Settings(BaseSettings):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         known_zone(value)
+        return value
+
+    @field_validator("pg_role_prefix")
+    @classmethod
+    def _plain_prefix(cls, value: str) -> str:
+        """The start of a role name PostgreSQL takes whole (``<prefix>_supervisor`` within 63 bytes) and a
+        DBA types unquoted: a long one or a quote passed ``config check`` and failed ``db grants``."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,51}", value):
+            raise ValueError(
+                f"{value[:60]!r}: 1 to 52 lower-case letters, digits and underscores, no digit first"
+            )
         return value
 
     @field_validator("default_region")
@@ -578,18 +614,83 @@ def _variables_at_fault(error: ValidationError, data: dict[str, Any]) -> str | N
     return ", ".join(sorted(names)) or None
 
 
+CONFIG_MAX_BYTES = 4 << 20
+"""A configuration file is text a person wrote: ``/dev/zero`` was read until the memory ran out."""
+PIPE_WAIT_SECONDS = 10.0
+"""How long a pipe (``--config <(render)``, a FIFO) has to deliver the whole file: one nobody wrote to hung
+every command, cron's included."""
+
+
+def _read_config(path: Path) -> bytes:
+    """The file's bytes, at most ``CONFIG_MAX_BYTES``; a pipe or a device is read without blocking."""
+    if stat.S_ISREG(path.stat().st_mode):
+        with path.open("rb") as stream:
+            raw = stream.read(CONFIG_MAX_BYTES + 1)
+    else:
+        raw = _read_stream(path)
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise ConfigError(f"more than {CONFIG_MAX_BYTES >> 20} MB: not a configuration file", where=str(path))
+    return raw
+
+
+def _read_stream(path: Path) -> bytes:
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if os.isatty(descriptor):
+            raise ConfigError("a terminal, not a configuration file", where=str(path))
+        is_pipe = stat.S_ISFIFO(os.fstat(descriptor).st_mode)
+        deadline = time.monotonic() + PIPE_WAIT_SECONDS
+        chunks: list[bytes] = []
+        size = 0
+        while size <= CONFIG_MAX_BYTES:
+            try:
+                chunk: bytes | None = os.read(descriptor, 1 << 16)
+            except BlockingIOError:  # a writer is there, with nothing to say yet
+                chunk = None
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+                continue
+            if chunk == b"" and (size or not is_pipe):
+                break  # the end of what was written; a device's empty read is its end (/dev/null)
+            if time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"nothing came through the pipe in {PIPE_WAIT_SECONDS:g} s"
+                    if not size
+                    else f"the pipe was not closed within {PIPE_WAIT_SECONDS:g} s",
+                    where=str(path),
+                )
+            if chunk is None:
+                select.select([descriptor], [], [], 0.1)
+            else:
+                time.sleep(0.05)  # no writer yet: wait a little for one to open the pipe
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def check_config_name(config_file: Path | str | None) -> None:
+    """A named configuration file has a name: ``--config " "`` was a file named " " (``config init`` wrote
+    one in the current folder) and ": no such configuration file" for every other command."""
+    if config_file is not None and not str(config_file).strip():
+        raise ConfigError(
+            "a blank file name: name the configuration file or leave --config out", where="--config"
+        )
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (the default one may be missing; a named one must exist), apply the
     environment and then ``overrides`` (command-line options; ``None`` values are ignored).
 
     Every problem is a ``ConfigError`` naming the file and the section or rule.
     """
+    check_config_name(config_file)
     path = Path(config_file) if config_file else default_config_path()
     data: dict[str, Any] = {}
     if path.exists():
         try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
+            raw = _read_config(path)
+            text = raw.decode("utf-8-sig")  # Notepad writes a byte order mark
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise _syntax_error(error, path, text) from None

@@ -51,6 +51,21 @@ def get_assignee(uow: UnitOfWork, *, login: str) -> Operator:
     return operator
 
 
+def new_login(login: str) -> str:
+    """``login`` as an operator's login is stored (lower case), or ``InvalidInput`` naming LOGIN."""
+    login = login.strip().lower()
+    if not _LOGIN.match(login):
+        raise InvalidInput(
+            f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
+        )
+    if login == SYSTEM_ACTOR:
+        # Her entries would read as the system account's (cron, the PBX): no one could tell them apart.
+        raise InvalidInput(
+            f"{SYSTEM_ACTOR!r} is the audit trail's name for the system account, not a login", where="LOGIN"
+        )
+    return login
+
+
 def add_operator(
     uow: UnitOfWork,
     *,
@@ -67,16 +82,7 @@ def add_operator(
     acting database role may create roles (see ``core.pg_roles``).
     """
     uow.authorize("operator.manage", entity="operator", entity_id=login)
-    login = login.strip().lower()
-    if not _LOGIN.match(login):
-        raise InvalidInput(
-            f"a login is lower-case letters, digits, '.', '_' or '-': {login!r}", where="LOGIN"
-        )
-    if login == SYSTEM_ACTOR:
-        # Her entries would read as the system account's (cron, the PBX): no one could tell them apart.
-        raise InvalidInput(
-            f"{SYSTEM_ACTOR!r} is the audit trail's name for the system account, not a login", where="LOGIN"
-        )
+    login = new_login(login)
     if display_name is not None:  # stored as typed: a NUL or 5,000 characters were a PostgreSQL error
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:

@@ -14,7 +14,13 @@ from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.text import MAX_NOTES, checked_text, is_utf8_text, printable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hotline.core.db import UnitOfWork
+
+
+MAIL_DEFAULT_QUEUE = "Support"
+"""A mail account's queue unless it names one (``[[mail.accounts]] queue``)."""
 
 
 def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
@@ -33,6 +39,21 @@ def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
         listed = f" (the queues are: {', '.join(names)})" if names and not close and len(names) <= 20 else ""
         raise NotFound(f"no queue named {printable(name)!r}{hint}{listed}")
     return queue
+
+
+def check_mail_queues(uow: UnitOfWork, *, accounts: Sequence[tuple[str, str]], source: str) -> None:
+    """``ConfigError`` for a mail account (name, queue) whose queue does not exist: the intake makes its
+    account's queue on the first mail, so a typo became a queue of its own that nobody watched. The
+    default (``MAIL_DEFAULT_QUEUE``, made on first use like the tickets' default) is not named."""
+    from hotline.core.errors import ConfigError
+
+    for index, (name, queue) in enumerate(accounts):
+        if queue.strip() == MAIL_DEFAULT_QUEUE:
+            continue
+        try:
+            get_queue(uow, name=queue)
+        except NotFound as error:
+            raise ConfigError(f"mail.accounts[{index}] ({name!r}): {error}", where=source) from None
 
 
 def checked_queue_name(name: str) -> str:

@@ -311,7 +311,7 @@ def config_error(exc: ValidationError, *, source: str, data: Any = None) -> Conf
         reason = str(error["msg"]).removeprefix("Value error, ")
         named = name is not None and f"rule {name!r}" not in reason
         where = ".".join(loc) + (f" (rule {name!r})" if named else "")
-        lines.append(f"{where}: {reason}")
+        lines.append(f"{where}: {reason}" if where else reason)  # a rule of the whole file has no place
     return ConfigError("; ".join(lines), where=source)
 
 
@@ -333,6 +333,17 @@ def check_references(
             reason = _too_long(getattr(policy, name), calendars[policy.calendar], policy.calendar)
             if reason:
                 raise ConfigError(f"sla[{index}] ({policy.label}): {name} {reason}", where=source)
+    first_of: dict[tuple[str, str, str | None], int] = {}
+    for index, policy in enumerate(sla):
+        scope = (policy.queue, policy.priority, policy.contract)
+        if scope in first_of:  # the first always won: this one's targets were never used
+            earlier = first_of[scope]
+            raise ConfigError(
+                f"sla[{index}] ({policy.label}): for the same tickets as sla[{earlier}]"
+                f" ({sla[earlier].label}); the first would always win: keep one",
+                where=source,
+            )
+        first_of[scope] = index
     used = {policy.calendar for policy in sla}
     seen: set[str] = set()
     for index, rule in enumerate(escalation):

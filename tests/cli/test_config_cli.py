@@ -130,6 +130,66 @@ def test_a_bad_variable_is_named_not_the_file(tmp_path: Path, variable: str, val
     overridden = hotline(
         *database, "--config", str(config), "config", "check", env={"HOTLINE_DATE_ORDER": "dmy"}
     )
-    assert "no hotline schema yet" in overridden.output  # the settings loaded: the variable won
+    assert "no database file" in overridden.output  # the settings loaded: the variable won
     from_file = hotline(*database, "--config", str(config), "config", "check")
     assert f"{config}: date_order: Input should be" in from_file.output
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_init_writes_a_file_not_into_a_pipe_or_a_device(tmp_path: Path, kind: str) -> None:
+    """``config init --force`` with ``--config`` naming a FIFO hung for ever (no reader), and on
+    ``/dev/null`` said "wrote /dev/null" (exit 0): no starter file anywhere. A configuration is a file read
+    at every start: anything else is refused, exit 2, nothing written."""
+    if kind == "fifo":
+        target = tmp_path / "config.toml"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/null")
+    result = runner.invoke(app, ["--config", str(target), "config", "init", "--force"])
+    assert result.exit_code == 2, result.output
+    assert "not a regular file" in result.output
+
+
+@pytest.mark.parametrize("command", [["config", "init"], ["config", "check"], ["config", "path"]])
+def test_a_blank_configuration_name_is_bad_usage(tmp_path: Path, monkeypatch, command: list[str]) -> None:
+    """``--config " "``: ``config init`` wrote a starter file named " " in the current folder ("wrote "),
+    and every other command said ": no such configuration file". One line naming --config, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["--config", " ", *command])
+    assert result.exit_code == 2, result.output
+    assert "--config: a blank file name" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_names_a_mail_account_whose_queue_does_not_exist(database_url: str, tmp_path: Path) -> None:
+    """``config check`` said "ok" for ``queue = "Suport"`` on a mail account: the first mail then made a
+    queue of that name (the intake makes its account's queue) and every mailed ticket went there, seen by
+    nobody. A queue that does not exist is named with the close matches (the default Support, made on first
+    use, excepted), exit 2."""
+    _init_db(database_url)
+    hotline(
+        "--db", database_url, "--operator", "boss", "tickets", "create", "--subject", "x"
+    )  # makes Support
+    config = tmp_path / "config.toml"
+    account = (
+        '[[mail.accounts]]\nname = "in"\nimap_host = "h"\nusername = "u"\nfrom_address = "s@example.com"\n'
+    )
+    config.write_text(account + 'queue = "Suport"\n', encoding="utf-8")
+    result = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
+    assert result.exit_code == 2, result.output
+    assert "mail.accounts[0] ('in'): no queue named 'Suport'; did you mean 'Support'?" in result.output
+    config.write_text(account, encoding="utf-8")  # the default queue
+    assert (
+        runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"]).exit_code == 0
+    )
+
+
+def test_config_path_writes_no_control_sequence(tmp_path: Path) -> None:
+    """``config path`` echoed the path as it came: a ``--config`` (or ``XDG_CONFIG_HOME``) holding an OSC
+    sequence set the terminal's title, and on a terminal a colour code changed the colours."""
+    hostile = tmp_path / "\x1b]0;pwned\x07config.toml"
+    result = runner.invoke(app, ["--config", str(hostile), "config", "path"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert result.output.startswith(str(tmp_path)) and result.output.endswith("config.toml\n")

@@ -154,6 +154,11 @@ def test_every_command_is_walked_or_named_as_not_walked() -> None:
     [
         (("--now", "9999-12-31T23:59:59", "escalate"), "outside the years 1970–2999"),
         (("--now", "0001-01-01T00:00:00", "reminders", "due"), "outside the years 1970–2999"),
+        # a replay's ``--now "$AT"`` with AT unset ran on the real clock, exit 0
+        (("--now", "", "reminders", "due"), "--now: a blank date and time"),
+        (("--now", "", "tickets", "create", "--subject", "x"), "--now: a blank date and time"),
+        # typed in 2999, but 3000 in UTC: "outside the years 1970–2999" named a year nobody typed
+        (("--now", "2999-12-31T23:00:00-12:00", "reminders", "due"), "in UTC 3000-01-01T11:00:00"),
         (("--now", "9999-12-31T23:59:59", "tickets", "create", "--subject", "x"), "outside the years"),
         (("clients", "show", "99999999999999999999"), "less than or equal to 2147483647"),
         (("tickets", "show", "99999999999999999999"), "less than or equal to 2147483647"),

@@ -138,3 +138,83 @@ def test_a_backup_is_readable_by_its_owner_only(engine, tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("suffix", ["-journal", "-wal", "-shm"])
+def test_a_backup_never_takes_the_name_of_a_file_of_the_database(
+    backend, engine, database_url: str, tmp_path: Path, suffix: str
+) -> None:
+    """``db backup hotline.db-journal`` said "backup written" (exit 0), and the next connection to the
+    database took the copy for a hot journal and deleted it: the backup was gone, and a journal that
+    SQLite could read would have been played into the database. Refused, naming it, nothing written."""
+    database = Path(engine.url.database or "")
+    target = database.with_name(database.name + suffix)
+    target.unlink(missing_ok=True)
+    with pytest.raises(InvalidInput, match="a file of the database") as error:
+        backup_database(UnitOfWork(engine), target)
+    assert error.value.where == str(target)
+    assert not target.exists()
+    assert not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_two_backups_to_one_name_at_once_leave_one_whole_copy(
+    backend, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """Two backups to one name at once (cron's and an admin's): each wrote beside it as ``.NAME.part`` and
+    the second began by deleting that file, the first's copy in progress; the first then renamed the
+    second's half copy into place as its own, or died on a traceback (FileNotFoundError). And a rename
+    replaced a backup that another run had just finished. Now one copy is made whole, the other run is
+    told the file exists (exit 2), and no partial file is left."""
+    import sqlite3
+
+    import hotline.core.backup as backup
+
+    target = tmp_path / "nightly.db"
+    original = backup._sqlite_backup
+    outcomes: list[object] = []
+
+    def copy_while_another_runs(engine_, partial, target_) -> None:
+        if not outcomes:
+            outcomes.append("first started")
+            try:
+                outcomes.append(backup_database(UnitOfWork(engine), target))
+            except InvalidInput as error:
+                outcomes.append(error)
+        original(engine_, partial, target_)
+
+    monkeypatch.setattr(backup, "_sqlite_backup", copy_while_another_runs)
+    with pytest.raises(InvalidInput, match="exists already"):
+        backup_database(UnitOfWork(engine), target)
+    assert isinstance(outcomes[1], int) and outcomes[1] == target.stat().st_size
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".part")] == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_backup_name_as_long_as_a_name_may_be_is_written(backend, engine, tmp_path: Path) -> None:
+    """A backup named with 240 characters (a file name takes 255) was "cannot write there: File name too
+    long": the copy in progress was named after it, with more around it."""
+    target = tmp_path / ("b" * 237 + ".db")
+    assert backup_database(UnitOfWork(engine), target) == target.stat().st_size
+
+
+def test_a_pg_dump_that_never_ends_is_stopped_and_said(tmp_path: Path, monkeypatch) -> None:
+    """A pg_dump still running after the hour it is given (a lock it waits on for ever) ended the backup
+    with a TimeoutExpired traceback; it is one line, exit 1, and no file."""
+    import hotline.core.backup as backup
+
+    slow = tmp_path / "bin" / "pg_dump"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nsleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow.parent}:/usr/bin:/bin")
+    monkeypatch.setattr(backup, "PG_DUMP_TIMEOUT_SECONDS", 0.5)
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    target = tmp_path / "pg.dump"
+    with pytest.raises(Unavailable, match=r"pg_dump did not finish within 0\.5 s"):
+        backup_database(UnitOfWork(engine), target)
+    assert not target.exists() and not list(tmp_path.glob(".*.part"))

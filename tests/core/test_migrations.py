@@ -69,3 +69,29 @@ def test_models_match_the_migrated_schema(engine: Engine) -> None:
             if not (isinstance(diff, tuple) and diff[0] == "remove_index")
         ]
     assert differences == []
+
+
+def test_two_migrations_at_once_queue_instead_of_one_failing(engine: Engine) -> None:
+    """Two ``db init`` at once on a new database (two admins, or a deploy script run twice): one failed with
+    "database error: duplicate key value violates unique constraint pg_type_typname_nsp_index"
+    (PostgreSQL) or "database is locked" (SQLite), both creating the same tables. The second waits and
+    finds them made."""
+    import subprocess
+    import sys
+
+    migrate.downgrade(engine, "base")
+    url = engine.url.render_as_string(hide_password=False)
+    script = (
+        "import sys; from hotline.core import migrate; from hotline.core.db import make_engine;"
+        " migrate.upgrade(make_engine(sys.argv[1]))"
+    )
+    try:
+        runs = [
+            subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        said = [run.communicate(timeout=120)[1] for run in runs]
+    finally:
+        migrate.upgrade(engine)  # whatever happened, the shared database is left at head
+    assert [run.returncode for run in runs] == [0, 0], said
+    assert migrate.schema_state(engine) == "ready"

@@ -310,3 +310,213 @@ def test_a_from_address_that_is_not_one_address_is_a_config_error(tmp_path, addr
     with pytest.raises(ConfigError) as error:
         load_settings(path)
     assert "mail.accounts.0.from_address: not an email" in str(error.value)
+
+
+_NAMED = '[[mail.accounts]]\nname = "{name}"\nimap_host = "{host}"\nusername = "u"\nfrom_address = "s@example.com"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            _NAMED.format(name="support", host="imap.one.example")
+            + _NAMED.format(name="support", host="imap.two.example"),
+            "mail.accounts: 'support' names two accounts (0 and 1)",
+        ),
+        (_NAMED.format(name="", host="h"), "mail.accounts.0.name: an account needs a name"),
+        (_NAMED.format(name="  ", host="h"), "mail.accounts.0.name: an account needs a name"),
+        (_NAMED.format(name=" support", host="h"), "mail.accounts.0.name: ' support': no spaces around it"),
+        (
+            _NAMED.format(name="sup\\u001b[31mport", host="h"),
+            "mail.accounts.0.name: a mail account's name is",
+        ),
+        (
+            _NAMED.format(name="s" * 101, host="h"),
+            "mail.accounts.0.name: a mail account's name is at most 100",
+        ),
+    ],
+    ids=["twice", "blank", "spaces", "around", "control", "long"],
+)
+def test_a_mail_account_is_named_once_plainly(tmp_path: Path, text: str, says: str) -> None:
+    """``config check`` said "2 mail accounts: ok" for two accounts of one name: the poller keeps each
+    account's IMAP state (UIDVALIDITY, the last UID) and its processed messages by name, so the second
+    mailbox was read against the first one's state (its mail below the other's last UID never came in),
+    and ``--account`` chose both. A blank, padded or control-character name, or one longer than the
+    state's column, passed too and failed at the first poll (or named nothing anyone could type)."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert says in str(error.value)
+
+
+@pytest.mark.timeout(30)
+def test_a_pipe_nobody_writes_to_is_no_configuration(tmp_path: Path, monkeypatch) -> None:
+    """``--config`` naming a FIFO with no writer (or the default file made one) hung every command for
+    ever, cron's included: it waits a while for a writer, then says so, exit 2."""
+    import os
+
+    monkeypatch.setattr("hotline.core.settings.PIPE_WAIT_SECONDS", 0.3, raising=False)
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="nothing came through the pipe") as error:
+        load_settings(fifo)
+    assert error.value.where == str(fifo)
+
+
+def test_a_configuration_through_a_pipe_is_read(tmp_path: Path) -> None:
+    """``--config <(render-config)``: what the writer sends is the configuration."""
+    import os
+    import threading
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("w", encoding="utf-8") as stream:
+            stream.write('timezone = "UTC"\n')
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert load_settings(fifo).timezone == "UTC"
+    writer.join()
+
+
+def test_an_endless_device_is_no_configuration(tmp_path: Path) -> None:
+    """``--config /dev/zero`` read until the memory ran out."""
+    with pytest.raises(ConfigError, match="more than 4 MB") as error:
+        load_settings("/dev/zero")
+    assert error.value.where == "/dev/zero"
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("max_message_bytes = -1", "mail.max_message_bytes"),
+        ("max_message_bytes = 0", "mail.max_message_bytes"),
+        ("acknowledgements_per_sender_per_day = -5", "mail.acknowledgements_per_sender_per_day"),
+        ("batch_size = 0", "mail.batch_size"),
+        ("batch_size = -3", "mail.batch_size"),
+        ("batch_size = 99999999999999", "mail.batch_size"),
+    ],
+)
+def test_the_mail_limits_are_numbers_that_mean_something(tmp_path: Path, line: str, field: str) -> None:
+    """``config check`` said "ok" for them: a negative ``max_message_bytes`` made the poller fetch every
+    message alone and cut to a negative length, a negative acknowledgement cap never acknowledged, a
+    batch of none or of a hundred trillion messages was taken as given."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"[mail]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert f"{field}: Input should be" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["", "a" * 53, 'x"; DROP TABLE client; --', "Hotline", "hot line", "1hotline", "hot\u0000line"]
+)
+def test_the_role_prefix_is_a_plain_postgresql_name(tmp_path: Path, prefix: str) -> None:
+    """``config check`` said "ok" for a prefix PostgreSQL cannot take as the start of a role name (too long
+    for ``_supervisor`` within 63 bytes, a quote): ``db grants`` then failed on it; a capital or a space made
+    roles that a DBA's ``GRANT hotline_operator`` (unquoted, folded to lower case) never finds."""
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, pg_role_prefix=prefix)
+    assert "pg_role_prefix: " in str(error.value)
+
+
+@pytest.mark.parametrize("prefix", ["hotline", "call_centre_2", "_hl", "a" * 52])
+def test_a_plain_role_prefix_passes(tmp_path: Path, prefix: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert load_settings(config, pg_role_prefix=prefix).pg_role_prefix == prefix
+
+
+def test_a_rule_between_sections_is_said_without_an_empty_place(tmp_path: Path) -> None:
+    """It read "config.toml: : [database] pooler = …": the settings as a whole have no section name."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[database]\npooler = "transaction"\nlisten_url = "postgresql://u@h/db"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, database_url="sqlite:////tmp/x.db")
+    assert str(error.value).startswith(f'{config}: [database] pooler = "transaction" needs'), str(error.value)
+
+
+_OFFICE = '[calendars.office]\ntimezone = "UTC"\nhours = { mon = "09:00-18:00" }\n'
+
+
+@pytest.mark.parametrize(
+    ("second", "first_label"),
+    [
+        ('calendar = "office"\nfirst_response = "2h"\nresolution = "9h"\n', "*/*"),
+        ('queue = "Support"\ncalendar = "office"\nfirst_response = "2h"\nresolution = "9h"\n', "Support/*"),
+    ],
+)
+def test_two_sla_policies_for_the_same_tickets_are_a_config_error(
+    tmp_path: Path, second: str, first_label: str
+) -> None:
+    """``config check`` said "2 SLA policies: ok" for two policies of one queue, priority and contract: the
+    first always won and the second (its targets, its calendar) was never used, without a word."""
+    first = 'calendar = "office"\nfirst_response = "1h"\nresolution = "8h"\n'
+    if "queue" in second:
+        first = 'queue = "Support"\n' + first
+    config = tmp_path / "config.toml"
+    config.write_text(f"{_OFFICE}[[sla]]\n{first}[[sla]]\n{second}", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert error.value.where == str(config)
+    assert "sla[1] (" in str(error.value) and f"the same tickets as sla[0] ({first_label})" in str(
+        error.value
+    )
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a byte order mark: it was "config.toml:1: not valid TOML: Invalid statement
+    (column 1)", a mistake nobody could see. It is read as the knowledge base's files are (a BOM is fine)."""
+    config = tmp_path / "config.toml"
+    config.write_bytes('timezone = "UTC"\r\n# Настройки\r\n'.encode("utf-8-sig"))
+    assert load_settings(config).timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('sources = ["TV"]\n[[campaigns]]\ncode = "X"\nsource = "TV"\ncost = inf\n', "campaigns.0.cost"),
+        ("[pbx.ami]\nreconnect_max_seconds = inf\n", "pbx.ami.reconnect_max_seconds"),
+        ("[pbx.ami]\nreconnect_max_seconds = 1e300\n", "pbx.ami.reconnect_max_seconds"),
+    ],
+)
+def test_endless_numbers_are_a_config_error(tmp_path: Path, text: str, field: str) -> None:
+    """``config check`` said "ok" for a campaign that cost ``inf`` (its cost per client in the reports) and
+    for reconnecting to the PBX at most every ``inf`` seconds (the back-off doubled past what a sleep takes)."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert f"{field}: " in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (_NAMED.format(name="in", host="h") + 'password_env = ""\n', "mail.accounts.0.password_env"),
+        (
+            _NAMED.format(name="in", host="h") + 'password_env = "MY PASSWORD"\n',
+            "mail.accounts.0.password_env",
+        ),
+        ('[pbx.ami]\nsecret_env = ""\n', "pbx.ami.secret_env"),
+        ('[pbx.webhook]\nsecret_env = "$SECRET"\n', "pbx.webhook.secret_env"),
+    ],
+)
+def test_a_secret_variable_is_named_as_a_variable_can_be(tmp_path: Path, text: str, field: str) -> None:
+    """``config check`` said "ok" for ``password_env = ""`` (or a name with a space, or ``$SECRET``): no
+    environment variable can have that name, so the password was never found, and the poller said only
+    "no password for mail account 'in': set the variable ''" at its first run."""
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert f"{field}: " in str(error.value) and "the name of an environment variable" in str(error.value)
