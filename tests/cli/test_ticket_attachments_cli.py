@@ -333,3 +333,30 @@ def test_saving_one_attachment_reads_only_its_bytes(cli, tmp_path: Path) -> None
     assert reading_bytes, statements
     where = [s.split(" WHERE ", 1)[-1].split(" ORDER BY ")[0] for s in reading_bytes]
     assert all("attachment.id" in clause for clause in where), reading_bytes
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [("café.txt", "cafe\u0301.txt"), ("cafe\u0301.txt", "café.txt")],
+    ids=["typed-nfd", "typed-nfc"],
+)
+def test_a_name_typed_in_another_unicode_form_picks_its_attachment(
+    cli, engine, tmp_path: Path, stored: str, typed: str
+) -> None:
+    """A macOS terminal types 'é' as e + a combining accent (NFD); the name kept is NFC: ``tickets
+    attachment N café.txt`` was "has no attachment named 'café.txt' (it has: café.txt)", exit 2."""
+    number = _ticket(cli)
+    upload = tmp_path / "upload.txt"
+    upload.write_bytes(b"menu")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    with UnitOfWork(engine) as uow:
+        uow.session.execute(select(Attachment)).scalar_one().filename = stored
+    listed = cli("tickets", "attachment", str(number), typed, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [item["name"] for item in json.loads(listed.stdout)] == ["café.txt"]
+    target = tmp_path / "out"
+    target.mkdir()
+    saved = cli("tickets", "attachment", str(number), typed, "--save", str(target))
+    assert saved.exit_code == 0, saved.output
+    assert [path.name for path in target.iterdir()] == ["café.txt"]
+    assert (target / "café.txt").read_bytes() == b"menu"
