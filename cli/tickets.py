@@ -134,7 +134,7 @@ def reply(
     number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
     attach: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option("--attach", metavar="FILE", help="Attach this file (repeat for more)."),
     ] = None,
     expect_version: Annotated[

@@ -360,3 +360,19 @@ def test_a_name_typed_in_another_unicode_form_picks_its_attachment(
     assert saved.exit_code == 0, saved.output
     assert [path.name for path in target.iterdir()] == ["café.txt"]
     assert (target / "café.txt").read_bytes() == b"menu"
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_attach_is_bad_usage_and_queues_nothing(cli, engine, blank: str) -> None:
+    """``--attach ""`` (an unset shell variable) was read as ``.``: ". : not a file", naming a folder
+    nobody typed. Now a blank name is refused as such, naming --attach; nothing queued."""
+    number = _ticket(cli)
+    refused = cli("tickets", "reply", str(number), "--body", "x", "--attach", blank)
+    assert refused.exit_code == 2, refused.output
+    assert "--attach" in refused.output and "blank" in refused.output
+    assert ". : not a file" not in refused.output and ".: not a file" not in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(OutboxMessage)).first() is None
+        assert (
+            uow.session.execute(select(TicketEvent).where(TicketEvent.kind == "message_out")).first() is None
+        )
