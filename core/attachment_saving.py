@@ -40,7 +40,8 @@ def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = Fa
                 f"{item.name}: its bytes were left out when the mail came in (over the size limit)",
                 where="attachment",
             )
-        if target.exists() and not force:
+        # A link to nothing is something there too (``exists`` follows links: it read as no file).
+        if (target.exists() or target.is_symlink()) and not force:
             raise TargetExists(target)
         if target.exists() and not target.is_file():
             raise InvalidInput(f"{target}: exists and is not a file", where="--save")

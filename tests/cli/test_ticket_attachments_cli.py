@@ -376,3 +376,25 @@ def test_a_blank_attach_is_bad_usage_and_queues_nothing(cli, engine, blank: str)
         assert (
             uow.session.execute(select(TicketEvent).where(TicketEvent.kind == "message_out")).first() is None
         )
+
+
+def test_a_dangling_link_at_the_target_is_not_written_over_without_force(cli, tmp_path: Path) -> None:
+    """A link to nothing where a file was to be saved read as no file there: it was replaced without
+    ``--force`` (never followed, but still something that was there). Now it is refused as an existing
+    file is, and kept; ``--force`` writes the file in its place."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "a.txt").symlink_to(tmp_path / "nowhere")
+    refused = cli("tickets", "attachment", str(number), "--save", str(target))
+    assert refused.exit_code == 2, refused.output
+    assert "already exists" in refused.output and "--force" in refused.output
+    assert (target / "a.txt").is_symlink() and not (tmp_path / "nowhere").exists()
+    assert [path.name for path in target.iterdir()] == ["a.txt"]
+    forced = cli("tickets", "attachment", str(number), "a.txt", "--save", str(target), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert not (target / "a.txt").is_symlink() and (target / "a.txt").read_bytes() == b"payload"
+    assert not (tmp_path / "nowhere").exists()
