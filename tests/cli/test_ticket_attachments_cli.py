@@ -5,6 +5,7 @@ without ``--force``), and a reply refused with exit 2 when no mail account can s
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -398,3 +399,19 @@ def test_a_dangling_link_at_the_target_is_not_written_over_without_force(cli, tm
     assert forced.exit_code == 0, forced.output
     assert not (target / "a.txt").is_symlink() and (target / "a.txt").read_bytes() == b"payload"
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_saved_names_a_folder_of_undecodable_bytes_whole(cli, tmp_path: Path) -> None:
+    """A folder whose name is not UTF-8 (``out\\xff``, made in a koi8-r terminal) was said as "saved
+    …/out/a.txt": the byte was dropped by the printable filter, naming a folder that is not there. It is
+    now written as an escape (``out\\xff``), as is a control character (never raw on the terminal)."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    folder = os.fsencode(tmp_path) + b"/out\xff\x1b[2J"
+    os.mkdir(folder)
+    saved = cli("tickets", "attachment", str(number), "--save", os.fsdecode(folder))
+    assert saved.exit_code == 0, saved.output
+    assert os.listdir(folder) == [b"a.txt"]
+    assert f"saved {tmp_path}/out\\xff\\x1b[2J/a.txt\n" in saved.stderr
