@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
+from hotline.core.text import printable_path
 
 if TYPE_CHECKING:
     from hotline.core.services.attachments import StoredFile
@@ -70,5 +71,5 @@ def save_attachments(files: Sequence[StoredFile], directory: Path, *, force: boo
     try:
         return save_files(files, directory, force=force)
     except TargetExists as exists:
-        hint = f"{exists.target}: already exists (--force writes over it)"
+        hint = f"{printable_path(exists.target)}: already exists (--force writes over it)"
         raise InvalidInput(hint, where="--save") from None

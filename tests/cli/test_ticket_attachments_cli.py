@@ -415,3 +415,23 @@ def test_saved_names_a_folder_of_undecodable_bytes_whole(cli, tmp_path: Path) ->
     assert saved.exit_code == 0, saved.output
     assert os.listdir(folder) == [b"a.txt"]
     assert f"saved {tmp_path}/out\\xff\\x1b[2J/a.txt\n" in saved.stderr
+
+
+def test_save_refusals_name_a_folder_of_undecodable_bytes_whole(cli, tmp_path: Path) -> None:
+    """The refusals of ``--save`` dropped a byte of a folder's koi8-r name as "saved" did: "…/out/a.txt:
+    already exists" and "…/nope: not a directory" named paths that are not there."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    folder = os.fsencode(tmp_path) + b"/out\xff"
+    os.mkdir(folder)
+    (Path(os.fsdecode(folder)) / "a.txt").write_bytes(b"mine")
+    exists = cli("tickets", "attachment", str(number), "--save", os.fsdecode(folder))
+    assert exists.exit_code == 2, exists.output
+    assert f"{tmp_path}/out\\xff/a.txt: already exists" in exists.output
+    missing = cli(
+        "tickets", "attachment", str(number), "--save", os.fsdecode(os.fsencode(tmp_path) + b"/no\xff")
+    )
+    assert missing.exit_code == 2, missing.output
+    assert f"{tmp_path}/no\\xff: not a directory" in missing.output
