@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
+from hotline.core.text import printable_path
 
 if TYPE_CHECKING:
     from hotline.core.services.attachments import StoredFile
@@ -18,12 +19,16 @@ MAX_READ_BYTES = 200 * 1024 * 1024
 """Never read more than this of one file (the outgoing limit refuses far less anyway)."""
 
 
-def read_attachments(paths: Sequence[Path], *, at_most: int) -> list[OutgoingFile]:
-    """The files to attach, read whole; a missing, unreadable or non-regular file is exit 2, and so are
-    files that together would make a mail over ``at_most`` bytes (``mail.max_outgoing_bytes``), said
-    before any is read (a film attached by mistake was read into memory whole before it was refused)."""
+def read_attachments(names: Sequence[str], *, at_most: int) -> list[OutgoingFile]:
+    """The files to attach, read whole; a blank name, a missing, unreadable or non-regular file is exit 2,
+    and so are files that together would make a mail over ``at_most`` bytes (``mail.max_outgoing_bytes``),
+    said before any is read (a film attached by mistake was read into memory whole before it was refused)."""
     from hotline.core.services.mail.sending import OutgoingFile
 
+    if any(not name.strip() for name in names):
+        # Read as a path, a blank --attach (an unset shell variable) was "." and refused as ". : not a file".
+        raise InvalidInput("a blank file name; name the file to attach", where="--attach")
+    paths = [Path(name) for name in names]
     total = 0
     for path in paths:
         if not path.exists():
@@ -66,5 +71,5 @@ def save_attachments(files: Sequence[StoredFile], directory: Path, *, force: boo
     try:
         return save_files(files, directory, force=force)
     except TargetExists as exists:
-        hint = f"{exists.target}: already exists (--force writes over it)"
+        hint = f"{printable_path(exists.target)}: already exists (--force writes over it)"
         raise InvalidInput(hint, where="--save") from None

@@ -15,7 +15,7 @@ from hotline.cli.options import MAX_ID, CampaignOption, JsonFlag, SourceOption
 from hotline.cli.output import Multiline, Page, info, print_json, safe, stdout, table
 from hotline.cli.state import cli_state
 from hotline.core.enums import Priority, TicketStatus
-from hotline.core.text import printable
+from hotline.core.text import printable, printable_path
 
 if TYPE_CHECKING:
     from hotline.core.services.tickets import EventLine, TicketDetail
@@ -134,7 +134,7 @@ def reply(
     number: Annotated[int, typer.Argument(metavar="NUMBER", min=1, max=MAX_ID, help="The ticket number.")],
     body: Annotated[str, typer.Option("--body", help="The answer to the requester.")],
     attach: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option("--attach", metavar="FILE", help="Attach this file (repeat for more)."),
     ] = None,
     expect_version: Annotated[
@@ -212,7 +212,7 @@ def attachment(
     if not written:  # it printed nothing, as if the files had been saved somewhere
         info(f"#{number} has no attachments: nothing saved")
     for path in written:
-        info(f"saved {path}")
+        info(f"saved {printable_path(path)}")  # a byte of a koi8-r folder name was dropped from it
 
 
 def _short(moment: datetime | None, zone: tzinfo) -> str | None:

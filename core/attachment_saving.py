@@ -17,6 +17,7 @@ from pathlib import Path
 from hotline.core.errors import InvalidInput
 from hotline.core.filenames import safe_filename
 from hotline.core.services.attachments import StoredFile
+from hotline.core.text import printable_path
 
 
 class TargetExists(InvalidInput):
@@ -24,7 +25,7 @@ class TargetExists(InvalidInput):
     says how to write over it, if it can."""
 
     def __init__(self, target: Path) -> None:
-        super().__init__(f"{target}: already exists", where="--save")
+        super().__init__(f"{printable_path(target)}: already exists", where="--save")
         self.target = target
 
 
@@ -32,7 +33,7 @@ def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = Fa
     """Write ``files`` into ``directory`` under their safe names; the paths written."""
     folder = directory.expanduser()
     if not folder.is_dir():
-        raise InvalidInput(f"{folder}: not a directory", where="--save")
+        raise InvalidInput(f"{printable_path(folder)}: not a directory", where="--save")
     targets = [(item, folder / safe_filename(item.name)) for item in files]
     for item, target in targets:
         if item.content is None:
@@ -40,10 +41,11 @@ def save_files(files: Sequence[StoredFile], directory: Path, *, force: bool = Fa
                 f"{item.name}: its bytes were left out when the mail came in (over the size limit)",
                 where="attachment",
             )
-        if target.exists() and not force:
+        # A link to nothing is something there too (``exists`` follows links: it read as no file).
+        if (target.exists() or target.is_symlink()) and not force:
             raise TargetExists(target)
         if target.exists() and not target.is_file():
-            raise InvalidInput(f"{target}: exists and is not a file", where="--save")
+            raise InvalidInput(f"{printable_path(target)}: exists and is not a file", where="--save")
     temporaries: list[str] = []
     try:
         for item, _ in targets:
@@ -63,7 +65,8 @@ def _write_temporary(folder: Path, content: bytes) -> str:
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".hotline-", suffix=".part")
     except OSError as error:
-        raise InvalidInput(f"{folder}: cannot write there ({error.strerror})", where="--save") from None
+        where = printable_path(folder)
+        raise InvalidInput(f"{where}: cannot write there ({error.strerror})", where="--save") from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)

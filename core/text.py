@@ -42,6 +42,29 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
     return result if multiline else " ".join(result.split())
 
 
+def printable_path(path: object) -> str:
+    """A file's path to show whole: a byte that was not UTF-8 (a lone surrogate, as Python reads a
+    koi8-r folder name) is written ``\\xff`` and a character ``printable`` would drop (a control, an
+    escape, a bidi override) ``\\x1b`` or ``\\u202e``, so the path said is the one written, nothing
+    left out and nothing raw on the terminal."""
+    text = str(path)
+    if text.isprintable():
+        return text
+    shown = []
+    for char in text:
+        if char.isprintable():
+            shown.append(char)
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # surrogateescape: the byte it stands for
+            shown.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif ord(char) <= 0xFF:
+            shown.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            shown.append(f"\\u{ord(char):04x}")
+        else:
+            shown.append(f"\\U{ord(char):08x}")
+    return "".join(shown)
+
+
 def json_safe(json_text: str) -> str:
     """JSON text with every character that is not printable (controls, bidi overrides, odd spaces) written
     as a ``\\uXXXX`` escape; outside strings JSON has only spaces and newlines, which are kept."""

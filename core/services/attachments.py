@@ -7,6 +7,7 @@ a ticket's files to one directory never writes one over another and a name picks
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -87,8 +88,10 @@ def ticket_files(
     )
     if name is None:
         return files
-    chosen = [item for item in files if item.name == name] or [
-        item for item in files if item.name.casefold() == name.casefold()
+    # The names kept are NFC (``safe_filename``); a macOS terminal types 'é' as e + a combining accent.
+    wanted = unicodedata.normalize("NFC", name)
+    chosen = [item for item in files if item.name == wanted] or [
+        item for item in files if item.name.casefold() == wanted.casefold()
     ]
     if len(chosen) != 1:
         names = ", ".join(item.name for item in files) or "none"

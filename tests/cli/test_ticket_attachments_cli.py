@@ -5,6 +5,7 @@ without ``--force``), and a reply refused with exit 2 when no mail account can s
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -333,3 +334,104 @@ def test_saving_one_attachment_reads_only_its_bytes(cli, tmp_path: Path) -> None
     assert reading_bytes, statements
     where = [s.split(" WHERE ", 1)[-1].split(" ORDER BY ")[0] for s in reading_bytes]
     assert all("attachment.id" in clause for clause in where), reading_bytes
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [("café.txt", "cafe\u0301.txt"), ("cafe\u0301.txt", "café.txt")],
+    ids=["typed-nfd", "typed-nfc"],
+)
+def test_a_name_typed_in_another_unicode_form_picks_its_attachment(
+    cli, engine, tmp_path: Path, stored: str, typed: str
+) -> None:
+    """A macOS terminal types 'é' as e + a combining accent (NFD); the name kept is NFC: ``tickets
+    attachment N café.txt`` was "has no attachment named 'café.txt' (it has: café.txt)", exit 2."""
+    number = _ticket(cli)
+    upload = tmp_path / "upload.txt"
+    upload.write_bytes(b"menu")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    with UnitOfWork(engine) as uow:
+        uow.session.execute(select(Attachment)).scalar_one().filename = stored
+    listed = cli("tickets", "attachment", str(number), typed, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [item["name"] for item in json.loads(listed.stdout)] == ["café.txt"]
+    target = tmp_path / "out"
+    target.mkdir()
+    saved = cli("tickets", "attachment", str(number), typed, "--save", str(target))
+    assert saved.exit_code == 0, saved.output
+    assert [path.name for path in target.iterdir()] == ["café.txt"]
+    assert (target / "café.txt").read_bytes() == b"menu"
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_attach_is_bad_usage_and_queues_nothing(cli, engine, blank: str) -> None:
+    """``--attach ""`` (an unset shell variable) was read as ``.``: ". : not a file", naming a folder
+    nobody typed. Now a blank name is refused as such, naming --attach; nothing queued."""
+    number = _ticket(cli)
+    refused = cli("tickets", "reply", str(number), "--body", "x", "--attach", blank)
+    assert refused.exit_code == 2, refused.output
+    assert "--attach" in refused.output and "blank" in refused.output
+    assert ". : not a file" not in refused.output and ".: not a file" not in refused.output
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.execute(select(OutboxMessage)).first() is None
+        assert (
+            uow.session.execute(select(TicketEvent).where(TicketEvent.kind == "message_out")).first() is None
+        )
+
+
+def test_a_dangling_link_at_the_target_is_not_written_over_without_force(cli, tmp_path: Path) -> None:
+    """A link to nothing where a file was to be saved read as no file there: it was replaced without
+    ``--force`` (never followed, but still something that was there). Now it is refused as an existing
+    file is, and kept; ``--force`` writes the file in its place."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "a.txt").symlink_to(tmp_path / "nowhere")
+    refused = cli("tickets", "attachment", str(number), "--save", str(target))
+    assert refused.exit_code == 2, refused.output
+    assert "already exists" in refused.output and "--force" in refused.output
+    assert (target / "a.txt").is_symlink() and not (tmp_path / "nowhere").exists()
+    assert [path.name for path in target.iterdir()] == ["a.txt"]
+    forced = cli("tickets", "attachment", str(number), "a.txt", "--save", str(target), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert not (target / "a.txt").is_symlink() and (target / "a.txt").read_bytes() == b"payload"
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_saved_names_a_folder_of_undecodable_bytes_whole(cli, tmp_path: Path) -> None:
+    """A folder whose name is not UTF-8 (``out\\xff``, made in a koi8-r terminal) was said as "saved
+    …/out/a.txt": the byte was dropped by the printable filter, naming a folder that is not there. It is
+    now written as an escape (``out\\xff``), as is a control character (never raw on the terminal)."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    folder = os.fsencode(tmp_path) + b"/out\xff\x1b[2J"
+    os.mkdir(folder)
+    saved = cli("tickets", "attachment", str(number), "--save", os.fsdecode(folder))
+    assert saved.exit_code == 0, saved.output
+    assert os.listdir(folder) == [b"a.txt"]
+    assert f"saved {tmp_path}/out\\xff\\x1b[2J/a.txt\n" in saved.stderr
+
+
+def test_save_refusals_name_a_folder_of_undecodable_bytes_whole(cli, tmp_path: Path) -> None:
+    """The refusals of ``--save`` dropped a byte of a folder's koi8-r name as "saved" did: "…/out/a.txt:
+    already exists" and "…/nope: not a directory" named paths that are not there."""
+    number = _ticket(cli)
+    upload = tmp_path / "a.txt"
+    upload.write_bytes(b"payload")
+    assert cli("tickets", "reply", str(number), "--body", "x", "--attach", str(upload)).exit_code == 0
+    folder = os.fsencode(tmp_path) + b"/out\xff"
+    os.mkdir(folder)
+    (Path(os.fsdecode(folder)) / "a.txt").write_bytes(b"mine")
+    exists = cli("tickets", "attachment", str(number), "--save", os.fsdecode(folder))
+    assert exists.exit_code == 2, exists.output
+    assert f"{tmp_path}/out\\xff/a.txt: already exists" in exists.output
+    missing = cli(
+        "tickets", "attachment", str(number), "--save", os.fsdecode(os.fsencode(tmp_path) + b"/no\xff")
+    )
+    assert missing.exit_code == 2, missing.output
+    assert f"{tmp_path}/no\\xff: not a directory" in missing.output
