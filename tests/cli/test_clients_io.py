@@ -485,3 +485,26 @@ def test_the_errors_file_is_never_the_file_on_standard_input(db: str, backend: s
     assert result.returncode == 2, result.stderr
     assert b"is the input file (standard input); it is never written over" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_birthday_without_a_year_leaves_the_card_imported_and_says_so(db: str, tmp_path: Path) -> None:
+    """A vCard ``BDAY:--0415`` (vCard 4.0) or Apple's ``X-APPLE-OMIT-YEAR`` refused the whole card."""
+    path = tmp_path / "cards.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Анна Петрова\r\nTEL:+7 916 222-33-44\r\nBDAY:--0415\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Иван Иванов\r\nTEL:+7 916 222-33-45\r\n"
+        "BDAY;X-APPLE-OMIT-YEAR=1604;VALUE=date:1604-04-15\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Олег\r\nTEL:+7 916 222-33-46\r\nBDAY:1980-03-04\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    result = hotline(db, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "ignored columns" in result.output and "BDAY without a year" in result.output
+    data = json.loads(hotline(db, "clients", "import", str(path), "--dry-run", "--json").stdout)
+    assert data["skipped"] == 3 and data["ignored_columns"] == [
+        "BDAY without a year (a birthday needs one; left out of 2 cards)"
+    ]
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert sorted((c["name"], c["birthday"]) for c in exported) == [
+        ("Анна Петрова", None), ("Иван Иванов", None), ("Олег", "1980-03-04")
+    ]  # fmt: skip
