@@ -508,3 +508,25 @@ def test_a_birthday_without_a_year_leaves_the_card_imported_and_says_so(db: str,
     assert sorted((c["name"], c["birthday"]) for c in exported) == [
         ("Анна Петрова", None), ("Иван Иванов", None), ("Олег", "1980-03-04")
     ]  # fmt: skip
+
+
+def test_two_rows_for_one_client_update_once_then_are_unchanged(db: str, tmp_path: Path) -> None:
+    """Two rows for one client, each with its notes and birthday: ``--on-duplicate update`` said
+    "updated" (twice) on every run, though the client ended the same each time."""
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "name,phone,email,notes,birthday\n"
+        "Анна Петрова,+7 916 222-33-44,anna@example.ru,first,01.01.1980\n"
+        "Анна Петрова,+7 916 222-33-45,anna@example.ru,second,02.02.1981\n",
+        encoding="utf-8",
+    )
+    first = json.loads(
+        hotline(db, "clients", "import", str(path), "--on-duplicate", "update", "--json").stdout
+    )
+    assert (first["created"], first["updated"]) == (1, 1)
+    for dry in ((), ("--dry-run",)):
+        again = hotline(db, "clients", "import", str(path), "--on-duplicate", "update", "--json", *dry)
+        data = json.loads(again.stdout)
+        assert (data["updated"], data["unchanged"]) == (0, 2), (dry, data["decisions"])
+    (client,) = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert (client["notes"], client["birthday"]) == ("second", "1981-02-02")
