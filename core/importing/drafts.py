@@ -234,6 +234,14 @@ class DraftBuilder:
             if failed:
                 reason = f"{failed} is a spreadsheet's error (a formula that failed), not a value"
                 sole.append(self._error(row.line, name, reason))
+        for index in self.columns.columns.get("phones", ()):
+            if index in row.inexact:
+                reason = (
+                    f"the number {row.cells[index]} cannot be read exactly as a phone (a spreadsheet keeps"
+                    " 15 digits, and no fraction is a phone): format the cell as text and type it again"
+                )
+                sole.append(self._error(row.line, "phones", reason))
+                break
         texts: dict[str, str] = {}
         for name, cells in values.items():
             multiline = name == "notes"

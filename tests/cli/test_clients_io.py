@@ -530,3 +530,35 @@ def test_two_rows_for_one_client_update_once_then_are_unchanged(db: str, tmp_pat
         assert (data["updated"], data["unchanged"]) == (0, 2), (dry, data["decisions"])
     (client,) = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
     assert (client["notes"], client["birthday"]) == ("second", "1981-02-02")
+
+
+def test_xlsx_phone_numbers_keep_their_leading_zeros_and_are_never_garbled(db: str, tmp_path: Path) -> None:
+    """A phone cell that is a number formatted ``00000000000`` lost its leading zero (the sheet showed
+    it): 020 7946 0958 was read as 2079460958; one that is a fraction (typed short in scientific form)
+    was stored as other digits."""
+    from openpyxl import Workbook
+
+    config = tmp_path / "config.toml"
+    config.write_text('default_region = "GB"\n', encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["name", "phone", "notes"])
+    sheet.append(["Анна", "+7 916 222-33-44", 1.5])
+    sheet.append(["Борис", 2079460958, None])
+    sheet["B3"].number_format = "00000000000"  # shown 02079460958
+    sheet.append(["Вера", 7.91612345675e10, None])
+    sheet.append(["Глеб", 7.9e20, None])
+    path = tmp_path / "phones.xlsx"
+    book.save(path)
+    base = ("--config", str(config), "clients", "import", str(path))
+    refused = hotline(db, *base)
+    assert refused.exit_code == 2, refused.output
+    assert f"{path}:4: phone: the number 79161234567.5 cannot be read exactly as a phone" in refused.output
+    assert f"{path}:5: phone: the number 790000000000000000000 cannot be read" in refused.output
+    result = hotline(db, *base, "--skip-invalid", "--json")
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.stdout)["created"], json.loads(result.stdout)["rejected"]) == (2, 2)
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    typed = {c["name"]: [p["e164"] for p in c["phones"]] for c in exported}
+    assert typed == {"Анна": ["+79162223344"], "Борис": ["+442079460958"]}
+    assert {c["name"]: c["notes"] for c in exported}["Анна"] == "1.5"  # a fraction elsewhere is read
