@@ -4,6 +4,7 @@ source or campaign the configuration does not list refused per row."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -344,3 +345,14 @@ def test_the_most_tags_a_client_holds_come_back_from_an_export(db: str, config: 
     assert result.exit_code == 2 and "a client has at most 100 tags (this row gives 101)" in result.output
     long = import_text(db, config, many, "name,tags\nБорис," + "x" * 60 + "\n")
     assert long.exit_code == 2 and "a tag is at most 50 characters" in long.output
+
+
+def test_list_by_tag_in_any_case(db: str, config: Path) -> None:
+    """``clients list --tag vip`` found no client tagged "VIP", though ``--group vip`` finds "VIP"."""
+    _create(db, "Анна", ["VIP"])
+    _create(db, "Борис", ["вип", "опт"])
+    _create(db, "Вера", ["Vip"])
+    for typed, names in (("vip", ["Анна", "Вера"]), ("ВИП", ["Борис"]), ("ОПТ ", ["Борис"]), ("нет", [])):
+        result = hotline(db, config, "clients", "list", "--tag", typed, "--json")
+        assert result.exit_code == 0, result.output
+        assert sorted(line["name"] for line in json.loads(result.stdout)["clients"]) == names, typed
