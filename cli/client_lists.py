@@ -83,6 +83,8 @@ def list_clients(
     output = stdout_for_dash(output)
     if export is ListExport.xlsx and output is None:
         raise InvalidInput("an XLSX export is a file: give --output FILE", where="--output")
+    if force and (export is None or output is None):  # nothing to write over: --force ignored
+        raise InvalidInput("--force writes over an existing --output FILE of an --export", where="--force")
     if output is not None and export is not None:
         # Checked before the export is made (and audited): it wrote over any file, the database included.
         from hotline.core.db import database_files

@@ -105,6 +105,13 @@ MAX_NOTES = 100_000
 MAX_TAG = 50
 """The most characters of a tag (a client's, a ticket's)."""
 
+MAX_CLIENT_TAGS = 100
+"""The most tags of one client: written ``, ``-joined by the export (at most 5,200 characters), they are
+read back by the import, which takes 10,000 characters of a field."""
+
+TAG_SEPARATORS = ",;"
+"""What separates a client's tags in an import or export cell: never inside a tag."""
+
 MAX_REMINDER_TEXT = 1000
 """The most characters of a reminder's text."""
 

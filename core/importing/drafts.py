@@ -26,6 +26,7 @@ from hotline.core.phones import (
 )
 from hotline.core.services.clients import display_name
 from hotline.core.services.groups import clean_colour, clean_contract_level
+from hotline.core.text import MAX_CLIENT_TAGS, MAX_TAG
 
 if TYPE_CHECKING:
     from hotline.core.importing.identity import Target
@@ -234,6 +235,14 @@ class DraftBuilder:
             if failed:
                 reason = f"{failed} is a spreadsheet's error (a formula that failed), not a value"
                 sole.append(self._error(row.line, name, reason))
+        for index in self.columns.columns.get("phones", ()):
+            if index in row.inexact:
+                reason = (
+                    f"the number {row.cells[index]} cannot be read exactly as a phone (a spreadsheet keeps"
+                    " 15 digits, and no fraction is a phone): format the cell as text and type it again"
+                )
+                sole.append(self._error(row.line, "phones", reason))
+                break
         texts: dict[str, str] = {}
         for name, cells in values.items():
             multiline = name == "notes"
@@ -272,7 +281,8 @@ class DraftBuilder:
         draft.owner = texts.get("owner") or None
         self._created_and_group(draft, texts, errors)
         tags = (tag.strip() for tag in _TAG_SEPARATORS.split(texts.get("tags", "")))
-        draft.tags = list(dict.fromkeys(tag[:100] for tag in tags if tag))
+        draft.tags = list(dict.fromkeys(tag for tag in tags if tag))
+        self._check_tags(draft, errors)
         if sole:
             said = {error.column for error in sole}
             errors = [error for error in errors if error.column not in said or error in sole]
@@ -290,6 +300,17 @@ class DraftBuilder:
                     setattr(draft, name, clean(texts[name], where=""))
                 except InvalidInput as error:
                     errors.append(self._error(draft.line, name, error.message))
+
+    def _check_tags(self, draft: ClientDraft, errors: list[RowError]) -> None:
+        """Tags as a client holds them (what a card accepts, the export writes): one past 50 characters
+        was cut at 100, silently, and stored past the card's own bound."""
+        long = next((tag for tag in draft.tags if len(tag) > MAX_TAG), None)
+        if long is not None:
+            reason = f"a tag is at most {MAX_TAG} characters ({long[:20]!r}… has {len(long):,})"
+            errors.append(self._error(draft.line, "tags", reason))
+        if len(draft.tags) > MAX_CLIENT_TAGS:
+            reason = f"a client has at most {MAX_CLIENT_TAGS} tags (this row gives {len(draft.tags):,})"
+            errors.append(self._error(draft.line, "tags", reason))
 
     def _overlong_cells(self, row: SourceRow) -> list[RowError]:
         """A cell past the readers' bound is refused wherever it is, read into a field or not."""

@@ -25,6 +25,9 @@ class SourceRow:
     problem: str | None = None
     absent: frozenset[str] = frozenset()
     """Header names this row does not have at all (a JSON object without the key), unlike a blank."""
+    inexact: frozenset[int] = frozenset()
+    """Columns holding a spreadsheet number that cannot be read exactly (a fraction, past 15 digits): as
+    a phone it is refused, never stored garbled."""
 
 
 class RowSource(Protocol):

@@ -44,6 +44,12 @@ class Merges:
     emails: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _same(key: str, value: Any, before: Any) -> bool:
+    if key == "tags":
+        return sorted(value or []) == sorted(before or [])
+    return bool(value == before)
+
+
 def fold(text: str | None) -> str:
     """Case- and space-insensitive form of a name for matching."""
     return " ".join((text or "").split()).casefold()
@@ -331,8 +337,11 @@ class ClientStore:
                 select(EMAIL.c.client_id, EMAIL.c.address).where(EMAIL.c.client_id.in_(chunk))
             ):
                 emails[client_id].add(address)
+        original = {client_id: dict(state) for client_id, state in current.items()}
+        rows: dict[int, list[int]] = {}  # each client's rows, by index
         merges = Merges()
         for client_id, draft in items:
+            rows.setdefault(client_id, []).append(len(merges.answers))
             changes = self._merge(
                 current[client_id],
                 draft,
@@ -354,6 +363,20 @@ class ClientStore:
             merges.answers.append(bool(changes or added_phones or added_emails))
             if merges.answers[-1]:
                 merges.changes.setdefault(client_id, {}).update(changes)
+        # Two rows for one client that set a field each its way (notes "a", then "b") said "updated" on
+        # every run, the end state the same: what counts is the client after all its rows.
+        for client_id, changes in list(merges.changes.items()):
+            before = original[client_id]
+            net = {key: value for key, value in changes.items() if not _same(key, value, before[key])}
+            added = any(merges.added[index] != (0, 0) for index in rows[client_id])
+            if net:
+                merges.changes[client_id] = net
+            elif added:
+                merges.changes[client_id] = {}
+            else:
+                del merges.changes[client_id]
+                for index in rows[client_id]:
+                    merges.answers[index] = False
         return merges
 
     def _merge(

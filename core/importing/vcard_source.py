@@ -65,6 +65,17 @@ class VcardSource:
             raise InvalidInput("no BEGIN:VCARD found; this is not a vCard file", where=str(path))
         self._stream: TextIOWrapper = path.open("r", encoding=self.encoding, errors="strict", newline="")
         self._size = path.stat().st_size
+        self.yearless_birthdays = 0
+        """Cards whose BDAY has no year (``--0415``, Apple's ``X-APPLE-OMIT-YEAR``): imported without it."""
+
+    @property
+    def ignored_keys(self) -> list[str]:
+        """What was left out of the cards, named with the ignored columns once the file is read."""
+        count = self.yearless_birthdays
+        if not count:
+            return []
+        cards = f"{count} card{'s' if count != 1 else ''}"
+        return [f"BDAY without a year (a birthday needs one; left out of {cards})"]
 
     def close(self) -> None:
         self._stream.close()
@@ -146,6 +157,8 @@ class VcardSource:
                     orphaned = True
                     problem_text = f"{name} outside a card: no BEGIN:VCARD before it"
                     yield SourceRow(number, ("",) * len(VCARD_HEADER), problem=problem_text)
+            elif name == "BDAY" and _yearless(params, value):
+                self.yearless_birthdays += 1  # the model holds a full date: left out, said once
             elif name not in _SKIPPED:
                 try:
                     _add_property(card, name, params, value)
@@ -225,6 +238,16 @@ def _add_property(card: dict[str, list[str]], name: str, params: dict[str, str],
         card.setdefault("notes", []).append(unescape(value).strip())
     elif name == "CATEGORIES":
         card.setdefault("tags", []).extend(part.strip() for part in split_unescaped(value, ","))
+
+
+def _yearless(params: dict[str, str], value: str) -> bool:
+    """A BDAY without a year: vCard 4.0's ``--MMDD`` / ``--MM-DD``, or Apple's year placeholder
+    (``BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-15``)."""
+    text = value.strip()
+    if text.startswith("--"):
+        return True
+    omitted = params.get("X-APPLE-OMIT-YEAR", "").strip()
+    return bool(omitted) and text.startswith(omitted)
 
 
 def _tel(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,26 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+_ZEROS = re.compile(r"0+")
+EXACT_DIGITS = 15
+"""A spreadsheet keeps a number to 15 significant digits: a longer whole number is no longer the one typed."""
+
+
+def number_text(value: Any, number_format: str | None) -> tuple[str, bool]:
+    """A cell's text as its number format shows a whole number (``00000000000`` keeps a phone's
+    leading zero, as the sheet shows it), and whether the number can be read exactly: a fraction
+    (``7.9161234567E+10`` typed short, a number divided) or a number past 15 digits cannot be a phone
+    as typed."""
+    text = cell_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text, True
+    if isinstance(value, float) and (not value.is_integer() or abs(value) >= 10**EXACT_DIGITS):
+        return f"{value:.{EXACT_DIGITS}g}" if not value.is_integer() else text, False
+    if number_format and _ZEROS.fullmatch(number_format) and value >= 0:
+        text = text.zfill(len(number_format))
+    return text, True
+
+
 class XlsxSource:
     """One sheet of a workbook opened for streaming; the first non-empty row is the header."""
 
@@ -46,6 +67,7 @@ class XlsxSource:
         self.path = path
         self._row = 0
         self._declared_rows: int | None = None
+        self._inexact: frozenset[int] = frozenset()  # the current row's numbers that cannot be read exactly
         sample = read_sample(path)
         if not sample:
             raise InvalidInput("the file is empty", where=str(path))
@@ -113,10 +135,16 @@ class XlsxSource:
         worksheet.reset_dimensions()
         number = 0
         try:
-            rows = worksheet.iter_rows(values_only=True)
-            for number, values in enumerate(rows, start=1):
+            for number, row in enumerate(worksheet.iter_rows(), start=1):
                 self._row = number
-                yield number, [cell_text(value) for value in values]
+                texts, inexact = [], set()
+                for index, cell in enumerate(row):
+                    text, exact = number_text(cell.value, getattr(cell, "number_format", None))
+                    texts.append(text)
+                    if not exact:
+                        inexact.add(index)
+                self._inexact = frozenset(inexact)
+                yield number, texts
         except Exception as error:  # zip, zlib and XML errors from a truncated or damaged sheet
             raise InvalidInput(
                 f"the workbook is damaged ({_describe(error)})", where=where(self.path, number + 1)
@@ -132,7 +160,8 @@ class XlsxSource:
         width = len(self.header)
         for number, cells in self._rows:
             if any(cell.strip() for cell in cells):
-                yield fit_row(cells, width, path=self.path, line=number)
+                row = fit_row(cells, width, path=self.path, line=number)
+                yield replace(row, inexact=self._inexact) if self._inexact else row
 
 
 def name_merged(cells: list[str], row: int, merged: list[tuple[int, int, int, int]]) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import cast, exists, func, literal, select
+from sqlalchemy import cast, exists, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from hotline.core.attribution import check_filter
@@ -177,7 +177,7 @@ def _conditions(uow: UnitOfWork, filters: ClientListFilter, *, today: date) -> l
         check_filter(uow, name="campaign", value=filters.campaign, configured=filters.known_campaigns)
         conditions.append(client.c.campaign == filters.campaign)
     if filters.tag is not None:
-        conditions.append(_has_tag(uow, filters.tag.strip()))  # tags are stored without spaces around
+        conditions.append(_has_tag_any_case(uow, filters.tag.strip()))  # stored without spaces around
     if filters.birthday_this_week:
         conditions.append(_month_day(uow, client.c.birthday).in_(_week_days(today)))
     if filters.no_contact_days is not None:
@@ -204,6 +204,26 @@ def _days_before(now: datetime, days: int) -> datetime:
     (``--no-contact-days 99999999`` failed as "date value out of range", naming no option)."""
     earliest = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
     return earliest if days >= (now - earliest).days else now - timedelta(days=days)
+
+
+def _has_tag_any_case(uow: UnitOfWork, tag: str) -> Any:
+    """The client holds ``tag`` in any case, as ``--group`` finds a group: ``vip`` finds "VIP". The
+    spellings stored are few; they are compared here (in every alphabet: SQLite's ``lower`` folds only
+    ASCII), then each looked up as stored."""
+    folded = tag.casefold()
+    client = Client.__table__
+    if uow.session.get_bind().dialect.name == "postgresql":
+        element = func.jsonb_array_elements_text(cast(client.c.tags, JSONB))
+        stored = select(element.distinct()).where(client.c.tags.is_not(None))
+    else:
+        values = func.json_each(client.c.tags).table_valued("value")
+        stored = select(values.c.value.distinct()).select_from(client).join(values, true())
+    spellings = [
+        str(value) for value in uow.session.execute(stored).scalars() if str(value).casefold() == folded
+    ]
+    if not spellings:
+        return false()
+    return or_(*(_has_tag(uow, spelling) for spelling in spellings))
 
 
 def _has_tag(uow: UnitOfWork, tag: str) -> Any:

@@ -21,7 +21,7 @@ from hotline.core.rules.engine import conduct
 from hotline.core.search import reindex_clients
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.groups import create_group, find_group, group_name
-from hotline.core.text import MAX_NOTES, MAX_TAG, checked_text
+from hotline.core.text import MAX_CLIENT_TAGS, MAX_NOTES, MAX_TAG, TAG_SEPARATORS, checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
@@ -102,7 +102,7 @@ def create_client(
         owner_id=_owner_id(uow, draft.owner_login),
         birthday=draft.birthday,
         notes=draft.notes,
-        tags=sorted(set(draft.tags)),
+        tags=_stored_tags(draft.tags),
         created_at=now,
         updated_at=now,
         source=came_from.source,
@@ -148,7 +148,7 @@ def update_client(
     if "organisation_id" in values:
         client.organisation_id = _checked_organisation(uow, values.pop("organisation_id"), self_id=client.id)
     for key, value in values.items():
-        setattr(client, key, sorted(set(value)) if key == "tags" else value)
+        setattr(client, key, _stored_tags(value) if key == "tags" else value)
     if {"first_name", "middle_name", "last_name"} & values.keys() and "name" not in values:
         client.name = display_name(client.first_name, client.middle_name, client.last_name) or client.name
     if not client.name.strip():
@@ -491,8 +491,26 @@ def _check_texts(values: dict[str, Any]) -> None:
             checked_text(
                 values[key], what=what, at_most=at_most, where=key.replace("_", " "), multiline=multiline
             )
-    for tag in values.get("tags") or ():
-        checked_text(tag, what="a tag", at_most=MAX_TAG, where="tags")
+    tags = values.get("tags") or ()
+    for tag in tags:
+        checked_text(tag.strip(), what="a tag", at_most=MAX_TAG, where="tags")
+        # The export joins tags with ", " and the import splits on these: "a,b" came back as two tags.
+        separator = next((char for char in TAG_SEPARATORS if char in tag), None)
+        if separator is not None:
+            raise InvalidInput(
+                f"a tag cannot hold {separator!r}: it separates tags in an import or export ({tag!r})",
+                where="tags",
+            )
+        if not tag.strip():
+            raise InvalidInput("a blank tag: name it, or leave it out", where="tags")
+    count = len({tag.strip() for tag in tags})
+    if count > MAX_CLIENT_TAGS:
+        raise InvalidInput(f"a client has at most {MAX_CLIENT_TAGS} tags (these are {count:,})", where="tags")
+
+
+def _stored_tags(tags: list[str]) -> list[str]:
+    """Tags as stored: without spaces around (as the import reads them back), sorted, each once."""
+    return sorted({tag.strip() for tag in tags})
 
 
 def _replace_contacts(

@@ -149,3 +149,14 @@ def test_json_and_export_together_is_bad_usage(empty_db: str) -> None:
     assert result.exit_code == 2, result.output
     assert "--json: --json lists the clients, --export writes them as a file: give one" in result.stderr
     assert result.stdout == ""
+
+
+def test_force_without_an_export_file_is_bad_usage(empty_db: str) -> None:
+    """``clients list --force`` without ``--export … --output FILE`` listed the clients, --force ignored."""
+    base = ("--db", empty_db, "--operator", "boss", "--now", "2026-11-23T10:00:00+03:00")
+    assert hotline(*base, "db", "init").exit_code == 0
+    for extra in ((), ("--export", "csv"), ("--export", "csv", "--output", "-")):
+        result = hotline(*base, "clients", "list", "--force", *extra)
+        assert result.exit_code == 2, (extra, result.output)
+        assert "--force: --force writes over an existing --output FILE of an --export" in result.stderr
+        assert result.stdout == ""

@@ -485,3 +485,80 @@ def test_the_errors_file_is_never_the_file_on_standard_input(db: str, backend: s
     assert result.returncode == 2, result.stderr
     assert b"is the input file (standard input); it is never written over" in result.stderr
     assert path.read_bytes() == before
+
+
+def test_a_birthday_without_a_year_leaves_the_card_imported_and_says_so(db: str, tmp_path: Path) -> None:
+    """A vCard ``BDAY:--0415`` (vCard 4.0) or Apple's ``X-APPLE-OMIT-YEAR`` refused the whole card."""
+    path = tmp_path / "cards.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Анна Петрова\r\nTEL:+7 916 222-33-44\r\nBDAY:--0415\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Иван Иванов\r\nTEL:+7 916 222-33-45\r\n"
+        "BDAY;X-APPLE-OMIT-YEAR=1604;VALUE=date:1604-04-15\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Олег\r\nTEL:+7 916 222-33-46\r\nBDAY:1980-03-04\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    result = hotline(db, "clients", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "ignored columns" in result.output and "BDAY without a year" in result.output
+    data = json.loads(hotline(db, "clients", "import", str(path), "--dry-run", "--json").stdout)
+    assert data["skipped"] == 3 and data["ignored_columns"] == [
+        "BDAY without a year (a birthday needs one; left out of 2 cards)"
+    ]
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert sorted((c["name"], c["birthday"]) for c in exported) == [
+        ("Анна Петрова", None), ("Иван Иванов", None), ("Олег", "1980-03-04")
+    ]  # fmt: skip
+
+
+def test_two_rows_for_one_client_update_once_then_are_unchanged(db: str, tmp_path: Path) -> None:
+    """Two rows for one client, each with its notes and birthday: ``--on-duplicate update`` said
+    "updated" (twice) on every run, though the client ended the same each time."""
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "name,phone,email,notes,birthday\n"
+        "Анна Петрова,+7 916 222-33-44,anna@example.ru,first,01.01.1980\n"
+        "Анна Петрова,+7 916 222-33-45,anna@example.ru,second,02.02.1981\n",
+        encoding="utf-8",
+    )
+    first = json.loads(
+        hotline(db, "clients", "import", str(path), "--on-duplicate", "update", "--json").stdout
+    )
+    assert (first["created"], first["updated"]) == (1, 1)
+    for dry in ((), ("--dry-run",)):
+        again = hotline(db, "clients", "import", str(path), "--on-duplicate", "update", "--json", *dry)
+        data = json.loads(again.stdout)
+        assert (data["updated"], data["unchanged"]) == (0, 2), (dry, data["decisions"])
+    (client,) = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    assert (client["notes"], client["birthday"]) == ("second", "1981-02-02")
+
+
+def test_xlsx_phone_numbers_keep_their_leading_zeros_and_are_never_garbled(db: str, tmp_path: Path) -> None:
+    """A phone cell that is a number formatted ``00000000000`` lost its leading zero (the sheet showed
+    it): 020 7946 0958 was read as 2079460958; one that is a fraction (typed short in scientific form)
+    was stored as other digits."""
+    from openpyxl import Workbook
+
+    config = tmp_path / "config.toml"
+    config.write_text('default_region = "GB"\n', encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["name", "phone", "notes"])
+    sheet.append(["Анна", "+7 916 222-33-44", 1.5])
+    sheet.append(["Борис", 2079460958, None])
+    sheet["B3"].number_format = "00000000000"  # shown 02079460958
+    sheet.append(["Вера", 7.91612345675e10, None])
+    sheet.append(["Глеб", 7.9e20, None])
+    path = tmp_path / "phones.xlsx"
+    book.save(path)
+    base = ("--config", str(config), "clients", "import", str(path))
+    refused = hotline(db, *base)
+    assert refused.exit_code == 2, refused.output
+    assert f"{path}:4: phone: the number 79161234567.5 cannot be read exactly as a phone" in refused.output
+    assert f"{path}:5: phone: the number 790000000000000000000 cannot be read" in refused.output
+    result = hotline(db, *base, "--skip-invalid", "--json")
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.stdout)["created"], json.loads(result.stdout)["rejected"]) == (2, 2)
+    exported = json.loads(hotline(db, "clients", "export", "--format", "json").stdout)
+    typed = {c["name"]: [p["e164"] for p in c["phones"]] for c in exported}
+    assert typed == {"Анна": ["+79162223344"], "Борис": ["+442079460958"]}
+    assert {c["name"]: c["notes"] for c in exported}["Анна"] == "1.5"  # a fraction elsewhere is read

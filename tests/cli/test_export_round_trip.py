@@ -4,6 +4,7 @@ source or campaign the configuration does not list refused per row."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,64 @@ def test_an_organisation_id_that_contradicts_the_file_is_a_row_error(
     assert result.exit_code == 2, result.output
     assert said in result.output.replace("\n", " ").replace("  ", " ") or said in result.output, result.output
     assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def _create(db: str, name: str, tags: list[str]) -> None:
+    from hotline.core.services.clients import ClientDraft, create_client
+
+    engine = make_engine(db)
+    try:
+        with UnitOfWork(engine) as uow:
+            create_client(uow, draft=ClientDraft(name=name, tags=tags), default_region="RU")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("tags", "reason"),
+    [
+        (["опт,розница"], "a tag cannot hold ',': it separates tags in an import or export"),
+        (["a;b"], "a tag cannot hold ';'"),
+        (["  "], "a blank tag"),
+        ([f"t{n}" for n in range(101)], "a client has at most 100 tags (these are 101)"),
+    ],
+)
+def test_core_refuses_tags_the_import_cannot_read_back(db: str, tags: list[str], reason: str) -> None:
+    """A tag holding the import's separator, or more tags than an import field holds, were stored: the
+    export wrote them and the import read back other tags (two for "опт,розница") or refused the row."""
+    from hotline.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        _create(db, "Анна", tags)
+    assert refused.value.where == "tags" and reason in refused.value.message
+    assert sql(db, "SELECT count(*) FROM client") == [(0,)]
+
+
+def test_the_most_tags_a_client_holds_come_back_from_an_export(db: str, config: Path, tmp_path: Path) -> None:
+    tags = [f"{n:03}" + "я" * 47 for n in range(100)]  # 100 tags of 50 characters
+    _create(db, "Анна", [*tags[:50], *(f" {tag} " for tag in tags[50:])])
+    path = tmp_path / "out.csv"
+    assert hotline(db, config, "clients", "export", "--format", "csv", "--output", str(path)).exit_code == 0
+    again = hotline(
+        db, config, "clients", "import", str(path), "--on-duplicate", "update", "--dry-run", "--json"
+    )
+    assert again.exit_code == 0, again.output
+    assert '"unchanged": 1' in again.stdout
+    many = tmp_path / "many.csv"
+    result = import_text(
+        db, config, many, 'name,tags\nБорис,"' + ", ".join(f"t{n}" for n in range(101)) + '"\n'
+    )
+    assert result.exit_code == 2 and "a client has at most 100 tags (this row gives 101)" in result.output
+    long = import_text(db, config, many, "name,tags\nБорис," + "x" * 60 + "\n")
+    assert long.exit_code == 2 and "a tag is at most 50 characters" in long.output
+
+
+def test_list_by_tag_in_any_case(db: str, config: Path) -> None:
+    """``clients list --tag vip`` found no client tagged "VIP", though ``--group vip`` finds "VIP"."""
+    _create(db, "Анна", ["VIP"])
+    _create(db, "Борис", ["вип", "опт"])
+    _create(db, "Вера", ["Vip"])
+    for typed, names in (("vip", ["Анна", "Вера"]), ("ВИП", ["Борис"]), ("ОПТ ", ["Борис"]), ("нет", [])):
+        result = hotline(db, config, "clients", "list", "--tag", typed, "--json")
+        assert result.exit_code == 0, result.output
+        assert sorted(line["name"] for line in json.loads(result.stdout)["clients"]) == names, typed

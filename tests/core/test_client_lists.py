@@ -229,7 +229,9 @@ def test_an_xlsx_export_of_a_cell_longer_than_a_spreadsheet_holds_is_refused(
     a word (the full export refuses it). Refused naming the client and the column; CSV holds it."""
     tags = [f"{number:03d}" + "t" * 46 for number in range(700)]
     with uow_factory(actor_login="sup") as uow:
-        many = create_client(uow, draft=ClientDraft(name="Eva", tags=tags), default_region="RU")
+        many = create_client(uow, draft=ClientDraft(name="Eva"), default_region="RU")
+        many.tags = tags  # core takes 100 tags now: stored before it bounded them
+        uow.session.flush()
         page = list_clients(uow, filters=ClientListFilter(tag=tags[0]), today=TODAY)
         with pytest.raises(InvalidInput, match=f"client #{many.id}: tags of 35,698 characters, more than an"):
             export_client_page(uow, page=page, fmt="xlsx")
