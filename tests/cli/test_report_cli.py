@@ -174,3 +174,23 @@ def test_a_bad_to_or_period_names_its_option(db: str) -> None:
         result = hotline(db, "send", "calls", *args)
         assert result.exit_code == 2, result.output
         assert said in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_xlsx_cell_too_long_for_a_spreadsheet_is_refused_and_nothing_written(db: str, tmp_path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    if make_url(db).get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL holds at most 200 characters in a display name")
+    engine = make_engine(db)
+    with engine.begin() as connection:  # a name no command would take, as an older version or a tool left it
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
+                           {"name": "Анна " * 8_000})  # fmt: skip
+    engine.dispose()
+    path = tmp_path / "operators.xlsx"
+    refused = hotline(db, "operators", "-f", "xlsx", "-o", str(path))  # cut to 32,767 characters, exit 0
+    assert refused.exit_code == 2, refused.output
+    assert "cell B2 (name) of 40,000 characters" in refused.stderr and "csv or json" in refused.stderr
+    assert [file.name for file in tmp_path.iterdir()] == ["hotline.db"]  # no half-written or temporary file
+    as_csv = hotline(db, "operators", "-f", "csv")
+    assert as_csv.exit_code == 0 and "Анна " * 8_000 in as_csv.stdout
