@@ -6,11 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
-from hotline.core.exporting import XLSX_MAX_CELL_CHARS, neutralise
+from hotline.core.exporting import XLSX_ILLEGAL, XLSX_MAX_CELL_CHARS, neutralise
 
 if TYPE_CHECKING:
     from hotline.core.reports.base import Report
@@ -21,7 +20,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def report_bytes(report: Report, fmt: str) -> bytes:
@@ -72,7 +70,7 @@ def report_xlsx(report: Report) -> bytes:
         cells: list[Any] = []
         for index, value in enumerate(row):
             if isinstance(value, str):
-                text = _XLSX_ILLEGAL.sub("", value)
+                text = XLSX_ILLEGAL.sub("", value)
                 if len(text) > XLSX_MAX_CELL_CHARS:
                     sheet.close()  # ends openpyxl's row writer, which said "Exception ignored" at exit
                     raise InvalidInput(

@@ -194,3 +194,19 @@ def test_an_xlsx_cell_too_long_for_a_spreadsheet_is_refused_and_nothing_written(
     assert [file.name for file in tmp_path.iterdir()] == ["hotline.db"]  # no half-written or temporary file
     as_csv = hotline(db, "operators", "-f", "csv")
     assert as_csv.exit_code == 0 and "Анна " * 8_000 in as_csv.stdout
+
+
+def test_an_xlsx_report_with_a_noncharacter_in_a_name_still_opens(db: str, tmp_path) -> None:
+    from openpyxl import load_workbook
+    from sqlalchemy import text
+
+    engine = make_engine(db)
+    with engine.begin() as connection:  # U+FFFE/U+FFFF: UTF-8 both databases take, XML does not
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
+                           {"name": "An\ufffena\uffff"})  # fmt: skip
+    engine.dispose()
+    path = tmp_path / "operators.xlsx"
+    written = hotline(db, "operators", "-f", "xlsx", "-o", str(path))
+    assert written.exit_code == 0, written.output
+    rows = list(load_workbook(path)["operators"].iter_rows(values_only=True))  # it was a corrupt file
+    assert rows[1][:2] == ("anna", "Anna")

@@ -25,3 +25,14 @@ def test_an_xlsx_cell_longer_than_a_spreadsheet_holds_is_refused_naming_it_not_c
     assert "40,000" in str(refused.value)
     assert refused.value.where == "--format"
     assert len(report_bytes(_report(["x" * 32_767, 1]), "xlsx")) > 0  # exactly what a cell holds: written
+
+
+@pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\x0b", "\x1b"])
+def test_an_xlsx_with_a_character_xml_cannot_hold_still_opens(odd: str) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    data = report_bytes(_report([f"Sales{odd}desk", 1]), "xlsx")  # U+FFFE: a file no spreadsheet opened
+    sheet = load_workbook(io.BytesIO(data))["queues"]
+    assert sheet["A2"].value == "Salesdesk"
