@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
 from hotline.core.exporting import XLSX_ILLEGAL, XLSX_MAX_CELL_CHARS, neutralise
+from hotline.core.text import json_safe
 
 if TYPE_CHECKING:
     from hotline.core.reports.base import Report
@@ -29,7 +30,9 @@ def report_bytes(report: Report, fmt: str) -> bytes:
     if fmt == "xlsx":
         return report_xlsx(report)
     if fmt == "json":
-        return (json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        # as ``--json`` prints it and the client export writes it: a control or bidi character as \uXXXX
+        text = json_safe(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return (text + "\n").encode("utf-8")
     raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
 
 

@@ -210,3 +210,20 @@ def test_an_xlsx_report_with_a_noncharacter_in_a_name_still_opens(db: str, tmp_p
     assert written.exit_code == 0, written.output
     rows = list(load_workbook(path)["operators"].iter_rows(values_only=True))  # it was a corrupt file
     assert rows[1][:2] == ("anna", "Anna")
+
+
+def test_a_json_report_file_writes_control_and_bidi_characters_as_escapes(db: str, tmp_path) -> None:
+    from sqlalchemy import text
+
+    name = "An\x7f\u009b2J\u202ena"
+    engine = make_engine(db)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"), {"name": name})
+    engine.dispose()
+    path = tmp_path / "operators.json"
+    written = hotline(db, "operators", "-f", "json", "-o", str(path))
+    assert written.exit_code == 0, written.output
+    raw = path.read_text(encoding="utf-8")
+    assert "\u009b" not in raw and "\u202e" not in raw and "\x7f" not in raw  # as --json on stdout writes
+    assert "\\u009b" in raw
+    assert json.loads(raw)["rows"][0]["name"] == name
