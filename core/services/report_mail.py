@@ -81,7 +81,8 @@ def _body(report: Report, fields: dict[str, str], filename: str) -> str:
     """The mail's text: the title and period, the filters, and the first rows as plain text."""
     lines = [f"{report.title}, {fields['from']} – {fields['to']}.", ""]
     if report.filters:
-        lines.append("Filters: " + ", ".join(f"{key} {value}" for key, value in report.filters.items()))
+        given = ", ".join(f"{key} {printable(value)}" for key, value in report.filters.items())
+        lines.append(f"Filters: {given}")  # a name as stored: no escape sequence, no line of its own
     lines.append(f"{len(report.rows)} rows; the whole report is attached ({filename}).")
     lines.append("")
     for row in [report.columns, *report.rows[:BODY_ROWS]]:

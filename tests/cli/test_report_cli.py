@@ -227,3 +227,19 @@ def test_a_json_report_file_writes_control_and_bidi_characters_as_escapes(db: st
     assert "\u009b" not in raw and "\u202e" not in raw and "\x7f" not in raw  # as --json on stdout writes
     assert "\\u009b" in raw
     assert json.loads(raw)["rows"][0]["name"] == name
+
+
+def test_a_mailed_report_says_its_filters_without_control_characters(db: str) -> None:
+    from sqlalchemy import text
+
+    source = "TV\x1b]8;;http://evil/\x07\nFilters: none"  # a source as a tool left it on a client
+    engine = make_engine(db)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE client SET source = :source WHERE source = 'TV'"), {"source": source})
+    engine.dispose()
+    sent = hotline(db, "send", "clients", "--to", "boss@example.com", "--source", source, "-f", "csv")
+    assert sent.exit_code == 0, sent.output
+    with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
+        body = uow.session.execute(select(OutboxMessage.body)).scalar_one()
+    assert "\x1b" not in body and "\x07" not in body  # the body's rows went through printable, its filters not
+    assert "Filters: source TV Filters: none\n" in body
