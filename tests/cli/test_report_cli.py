@@ -218,7 +218,9 @@ def test_a_json_report_file_writes_control_and_bidi_characters_as_escapes(db: st
     name = "An\x7f\u009b2J\u202ena"
     engine = make_engine(db)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"), {"name": name})
+        connection.execute(
+            text("UPDATE operator SET display_name = :name WHERE login = 'anna'"), {"name": name}
+        )
     engine.dispose()
     path = tmp_path / "operators.json"
     written = hotline(db, "operators", "-f", "json", "-o", str(path))
@@ -241,5 +243,20 @@ def test_a_mailed_report_says_its_filters_without_control_characters(db: str) ->
     assert sent.exit_code == 0, sent.output
     with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
         body = uow.session.execute(select(OutboxMessage.body)).scalar_one()
-    assert "\x1b" not in body and "\x07" not in body  # the body's rows went through printable, its filters not
+    assert (
+        "\x1b" not in body and "\x07" not in body
+    )  # the body's rows went through printable, its filters not
     assert "Filters: source TV Filters: none\n" in body
+
+
+@pytest.mark.parametrize("name", [" ", "\t", "sub/  "])
+def test_a_blank_output_name_is_refused_not_a_file_named_blank(
+    db: str, tmp_path, monkeypatch, name: str
+) -> None:
+    """``--output " "`` (a variable holding a space) wrote a file named " " and said "written to "."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    result = hotline(db, "calls", "-f", "csv", "-o", name)
+    assert result.exit_code == 2, result.output
+    assert "--output: a blank file name" in result.stderr
+    assert [path.name for path in tmp_path.rglob("*") if not path.name.startswith("hotline.db")] == ["sub"]
