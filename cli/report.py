@@ -168,7 +168,12 @@ def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
         raise InvalidInput("an XLSX report is a file: give --output FILE", where="--output")
     data = report_bytes(report, fmt.value)
     if output is None:
-        sys.stdout.write(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        if sys.stdout.isatty():  # to be read, not kept: a name's escape sequences never reach the terminal
+            from hotline.core.text import printable
+
+            text = printable(text, multiline=True)
+        sys.stdout.write(text)
         return
     from hotline.core.output_files import write_atomically
 
