@@ -299,3 +299,12 @@ def test_a_csv_report_on_a_terminal_writes_no_escape_sequence(db: str) -> None:
     assert done.returncode == 0, done.stderr
     assert b"anna,Anna31m," in seen
     assert b"\x1b" not in seen and b"\x07" not in seen and "\u009b".encode() not in seen
+
+
+def test_a_recipient_given_twice_is_refused_not_mailed_twice(db: str) -> None:
+    """``--to boss@example.com --to Boss@Example.com`` queued one mail to the same address twice."""
+    result = hotline(db, "send", "calls", "--to", "boss@example.com", "--to", "Boss@Example.com")
+    assert result.exit_code == 2, result.output
+    assert "--to: boss@example.com is given twice" in result.stderr
+    with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
+        assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
