@@ -84,6 +84,10 @@ def _command(name: str) -> Callable[..., None]:
             stdout().print(Text(explain_report(name)))
             return
         output = stdout_for_dash(output)
+        if as_json and fmt not in (ReportFormat.table, ReportFormat.json):  # it wrote JSON into a .xlsx
+            from hotline.core.errors import InvalidInput
+
+            raise InvalidInput(f"give --json or --format {fmt.value}, not both", where="--json")
         chosen = ReportFormat.json if as_json else fmt
         if output is not None:
             _check_output(output, chosen, force=force)

@@ -308,3 +308,14 @@ def test_a_recipient_given_twice_is_refused_not_mailed_twice(db: str) -> None:
     assert "--to: boss@example.com is given twice" in result.stderr
     with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
         assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_json_and_another_format_is_refused_not_json_in_an_xlsx_file(db: str, tmp_path, fmt: str) -> None:
+    """``--json -f xlsx -o calls.xlsx`` wrote JSON into calls.xlsx, exit 0."""
+    path = tmp_path / f"calls.{fmt}"
+    result = hotline(db, "calls", "--json", "-f", fmt, "-o", str(path))
+    assert result.exit_code == 2, result.output
+    assert f"--json: give --json or --format {fmt}, not both" in result.stderr
+    assert not path.exists()
+    assert hotline(db, "calls", "--json", "-f", "json").exit_code == 0  # the same thing twice is no conflict
