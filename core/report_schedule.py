@@ -55,6 +55,10 @@ class ReportSchedule(BaseModel):
     @field_validator("subject")
     @classmethod
     def _known_fields(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("subject: a subject is blank")
+        if not value.isprintable():  # an ESC was queued in the subject; a line break became a space unsaid
+            raise ValueError("subject: a subject is printable text (no control characters or line breaks)")
         try:
             value.format_map({"title": "", "from": "", "to": ""})
         except (KeyError, ValueError, IndexError) as error:
