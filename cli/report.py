@@ -84,6 +84,10 @@ def _command(name: str) -> Callable[..., None]:
             stdout().print(Text(explain_report(name)))
             return
         output = stdout_for_dash(output)
+        if as_json and fmt not in (ReportFormat.table, ReportFormat.json):  # it wrote JSON into a .xlsx
+            from hotline.core.errors import InvalidInput
+
+            raise InvalidInput(f"give --json or --format {fmt.value}, not both", where="--json")
         chosen = ReportFormat.json if as_json else fmt
         if output is not None:
             _check_output(output, chosen, force=force)
@@ -168,7 +172,12 @@ def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
         raise InvalidInput("an XLSX report is a file: give --output FILE", where="--output")
     data = report_bytes(report, fmt.value)
     if output is None:
-        sys.stdout.write(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        if sys.stdout.isatty():  # to be read, not kept: a name's escape sequences never reach the terminal
+            from hotline.core.text import printable
+
+            text = printable(text, multiline=True)
+        sys.stdout.write(text)
         return
     from hotline.core.output_files import write_atomically
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 NAME_LENGTH = 100
+MAX_COST = 1e15
+"""The most a campaign may cost: far above any budget; the costs of many campaigns sum without overflow."""
 
 
 class CampaignConfig(BaseModel):
@@ -34,8 +36,9 @@ class CampaignConfig(BaseModel):
     """The source the campaign belongs to (one of ``sources``): a client of the campaign has it."""
     starts: date | None = None
     ends: date | None = None
-    cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    """What the campaign cost in all, in the call centre's currency (cost per client divides it)."""
+    cost: float = Field(default=0.0, ge=0, le=MAX_COST, allow_inf_nan=False)
+    """What the campaign cost in all, in the call centre's currency (cost per client divides it): a finite
+    number, at most ``MAX_COST`` (inf or nan became Infinity/NaN in the reports' JSON, which is invalid)."""
     dialled: list[str] = Field(default_factory=list)
     """Phone numbers printed in the campaign: a call to one of them carries the campaign."""
 

@@ -44,7 +44,9 @@ ESCAPED_BY_APOSTROPHE = (*FORMULA_TRIGGERS, "'")
 """What an export's leading apostrophe protects: a formula sign, or an apostrophe of the value itself (the
 import's row cleaning removes one such apostrophe)."""
 PAGE_SIZE = 2000
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0, and so an XLSX cell, cannot hold: left out of a cell (U+FFFE made a file no spreadsheet
+opened)."""
 XLSX_MAX_CELL_CHARS = 32_767
 """What a spreadsheet cell holds; openpyxl cut a longer value there without a word."""
 
@@ -276,7 +278,7 @@ def _xlsx_row(sheet: Any, exported: ExportedClient) -> list[Any]:
 
     cells: list[Any] = []
     for column, text in zip(CSV_COLUMNS, exported.as_cells(), strict=True):
-        text = keep_apostrophe(_XLSX_ILLEGAL.sub("", text))
+        text = keep_apostrophe(XLSX_ILLEGAL.sub("", text))
         if len(text) > XLSX_MAX_CELL_CHARS:
             raise InvalidInput(
                 f"client #{exported.id}: {column} of {len(text):,} characters, more than an XLSX cell holds"

@@ -34,7 +34,10 @@ def check_output(
     target: Path, *, force: bool, protected: Iterable[tuple[Path, str]] = (), option: str
 ) -> None:
     """Refuse (exit 2) a ``target`` that is one of ``protected`` (path, what it is: "the database"), or
-    that exists (without ``force``), or whose folder does not exist."""
+    that exists (without ``force``), or whose folder does not exist, or whose name is blank (``--output " "``,
+    a variable holding a space, wrote a file named " ")."""
+    if target.name and not target.name.strip():
+        raise InvalidInput(f"a blank file name: {str(target)!r}", where=option)
     for path, role in protected:
         if _same_file(target, path):
             raise InvalidInput(f"{target} is {role}; it is never written over", where=option)

@@ -38,9 +38,12 @@ class ReportSchedule(BaseModel):
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         try:
-            return [normalize_email(address) for address in value]
+            addresses = [normalize_email(address) for address in value]
         except HotlineError as error:
             raise ValueError(error.message) from None
+        if twice := repeated(addresses):  # one mail naming an address twice: a server may deliver it twice
+            raise ValueError(f"{twice} is listed twice")
+        return addresses
 
     @field_validator("period")
     @classmethod
@@ -52,6 +55,10 @@ class ReportSchedule(BaseModel):
     @field_validator("subject")
     @classmethod
     def _known_fields(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("subject: a subject is blank")
+        if not value.isprintable():  # an ESC was queued in the subject; a line break became a space unsaid
+            raise ValueError("subject: a subject is printable text (no control characters or line breaks)")
         try:
             value.format_map({"title": "", "from": "", "to": ""})
         except (KeyError, ValueError, IndexError) as error:
@@ -114,3 +121,13 @@ def period_days(name: str, *, today: date, where: str = "period") -> tuple[date,
     if match and int(match.group(1)) >= 1:
         return today - timedelta(days=int(match.group(1))), today - timedelta(days=1)
     raise InvalidInput(f"unknown period {name!r} (one of: {', '.join(PERIOD_NAMES)})", where=where)
+
+
+def repeated(addresses: list[str]) -> str | None:
+    """The first of the (normalised) ``addresses`` that comes again, if one does."""
+    seen: set[str] = set()
+    for address in addresses:
+        if address in seen:
+            return address
+        seen.add(address)
+    return None

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from hotline.core.errors import InvalidInput
-from hotline.core.exporting import neutralise
+from hotline.core.exporting import XLSX_ILLEGAL, XLSX_MAX_CELL_CHARS, neutralise
+from hotline.core.text import json_safe
 
 if TYPE_CHECKING:
     from hotline.core.reports.base import Report
@@ -21,7 +21,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
 }
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def report_bytes(report: Report, fmt: str) -> bytes:
@@ -31,7 +30,9 @@ def report_bytes(report: Report, fmt: str) -> bytes:
     if fmt == "xlsx":
         return report_xlsx(report)
     if fmt == "json":
-        return (json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        # as ``--json`` prints it and the client export writes it: a control or bidi character as \uXXXX
+        text = json_safe(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return (text + "\n").encode("utf-8")
     raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
 
 
@@ -59,18 +60,29 @@ def _csv_cell(value: Any) -> str:
 
 
 def report_xlsx(report: Report) -> bytes:
-    """One sheet named after the report: the header, then the rows; a text cell is never a formula."""
+    """One sheet named after the report: the header, then the rows; a text cell is never a formula. A value
+    longer than a cell holds is refused (``InvalidInput`` naming the cell), never cut."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(report.name[:31])
     sheet.append(list(report.columns))
-    for row in report.rows:
+    for number, row in enumerate(report.rows, start=2):
         cells: list[Any] = []
-        for value in row:
+        for index, value in enumerate(row):
             if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("", value))
+                text = XLSX_ILLEGAL.sub("", value)
+                if len(text) > XLSX_MAX_CELL_CHARS:
+                    sheet.close()  # ends openpyxl's row writer, which said "Exception ignored" at exit
+                    raise InvalidInput(
+                        f"{report.name} report: cell {get_column_letter(index + 1)}{number}"
+                        f" ({report.columns[index]}) of {len(text):,} characters, more than an XLSX cell"
+                        f" holds ({XLSX_MAX_CELL_CHARS:,}): give --format csv or json",
+                        where="--format",
+                    )
+                cell = WriteOnlyCell(sheet, value=text)
                 cell.data_type = "s"
                 cells.append(cell)
             else:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput
 from hotline.core.models import OutboxFile
+from hotline.core.report_schedule import repeated
 from hotline.core.reports import run_report
 from hotline.core.reports.render import CONTENT_TYPES, FILE_FORMATS, report_bytes, report_filename
 from hotline.core.services.outbox import enqueue_mail
@@ -46,6 +48,9 @@ def send_report(
     """Build report ``name`` over ``request`` and queue it to ``to`` as a ``fmt`` attachment, with a
     short text summary in the body; supervisors and admins (and cron, as the system) only."""
     uow.authorize("report.send", entity="report", entity_id=name)
+    # one mail naming the same address twice (RCPT TO twice: a server may deliver it twice)
+    if twice := repeated([normalize_email(address, where="--to") for address in to]):
+        raise InvalidInput(f"{twice} is given twice", where="--to")
     if fmt not in FILE_FORMATS:
         raise InvalidInput(f"unknown format {fmt!r} (one of: {', '.join(FILE_FORMATS)})", where="--format")
     report = run_report(uow, name=name, request=request)
@@ -81,7 +86,8 @@ def _body(report: Report, fields: dict[str, str], filename: str) -> str:
     """The mail's text: the title and period, the filters, and the first rows as plain text."""
     lines = [f"{report.title}, {fields['from']} – {fields['to']}.", ""]
     if report.filters:
-        lines.append("Filters: " + ", ".join(f"{key} {value}" for key, value in report.filters.items()))
+        given = ", ".join(f"{key} {printable(value)}" for key, value in report.filters.items())
+        lines.append(f"Filters: {given}")  # a name as stored: no escape sequence, no line of its own
     lines.append(f"{len(report.rows)} rows; the whole report is attached ({filename}).")
     lines.append("")
     for row in [report.columns, *report.rows[:BODY_ROWS]]:

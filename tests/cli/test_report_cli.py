@@ -174,3 +174,148 @@ def test_a_bad_to_or_period_names_its_option(db: str) -> None:
         result = hotline(db, "send", "calls", *args)
         assert result.exit_code == 2, result.output
         assert said in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_xlsx_cell_too_long_for_a_spreadsheet_is_refused_and_nothing_written(db: str, tmp_path) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    if make_url(db).get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL holds at most 200 characters in a display name")
+    engine = make_engine(db)
+    with engine.begin() as connection:  # a name no command would take, as an older version or a tool left it
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
+                           {"name": "Анна " * 8_000})  # fmt: skip
+    engine.dispose()
+    path = tmp_path / "operators.xlsx"
+    refused = hotline(db, "operators", "-f", "xlsx", "-o", str(path))  # cut to 32,767 characters, exit 0
+    assert refused.exit_code == 2, refused.output
+    assert "cell B2 (name) of 40,000 characters" in refused.stderr and "csv or json" in refused.stderr
+    assert [file.name for file in tmp_path.iterdir()] == ["hotline.db"]  # no half-written or temporary file
+    as_csv = hotline(db, "operators", "-f", "csv")
+    assert as_csv.exit_code == 0 and "Анна " * 8_000 in as_csv.stdout
+
+
+def test_an_xlsx_report_with_a_noncharacter_in_a_name_still_opens(db: str, tmp_path) -> None:
+    from openpyxl import load_workbook
+    from sqlalchemy import text
+
+    engine = make_engine(db)
+    with engine.begin() as connection:  # U+FFFE/U+FFFF: UTF-8 both databases take, XML does not
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
+                           {"name": "An\ufffena\uffff"})  # fmt: skip
+    engine.dispose()
+    path = tmp_path / "operators.xlsx"
+    written = hotline(db, "operators", "-f", "xlsx", "-o", str(path))
+    assert written.exit_code == 0, written.output
+    rows = list(load_workbook(path)["operators"].iter_rows(values_only=True))  # it was a corrupt file
+    assert rows[1][:2] == ("anna", "Anna")
+
+
+def test_a_json_report_file_writes_control_and_bidi_characters_as_escapes(db: str, tmp_path) -> None:
+    from sqlalchemy import text
+
+    name = "An\x7f\u009b2J\u202ena"
+    engine = make_engine(db)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE operator SET display_name = :name WHERE login = 'anna'"), {"name": name}
+        )
+    engine.dispose()
+    path = tmp_path / "operators.json"
+    written = hotline(db, "operators", "-f", "json", "-o", str(path))
+    assert written.exit_code == 0, written.output
+    raw = path.read_text(encoding="utf-8")
+    assert "\u009b" not in raw and "\u202e" not in raw and "\x7f" not in raw  # as --json on stdout writes
+    assert "\\u009b" in raw
+    assert json.loads(raw)["rows"][0]["name"] == name
+
+
+def test_a_mailed_report_says_its_filters_without_control_characters(db: str) -> None:
+    from sqlalchemy import text
+
+    source = "TV\x1b]8;;http://evil/\x07\nFilters: none"  # a source as a tool left it on a client
+    engine = make_engine(db)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE client SET source = :source WHERE source = 'TV'"), {"source": source})
+    engine.dispose()
+    sent = hotline(db, "send", "clients", "--to", "boss@example.com", "--source", source, "-f", "csv")
+    assert sent.exit_code == 0, sent.output
+    with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
+        body = uow.session.execute(select(OutboxMessage.body)).scalar_one()
+    assert (
+        "\x1b" not in body and "\x07" not in body
+    )  # the body's rows went through printable, its filters not
+    assert "Filters: source TV Filters: none\n" in body
+
+
+@pytest.mark.parametrize("name", [" ", "\t", "sub/  "])
+def test_a_blank_output_name_is_refused_not_a_file_named_blank(
+    db: str, tmp_path, monkeypatch, name: str
+) -> None:
+    """``--output " "`` (a variable holding a space) wrote a file named " " and said "written to "."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    result = hotline(db, "calls", "-f", "csv", "-o", name)
+    assert result.exit_code == 2, result.output
+    assert "--output: a blank file name" in result.stderr
+    assert [path.name for path in tmp_path.rglob("*") if not path.name.startswith("hotline.db")] == ["sub"]
+
+
+def test_a_csv_report_on_a_terminal_writes_no_escape_sequence(db: str) -> None:
+    """``report operators -f csv`` on a terminal wrote a name's ESC sequences raw: the terminal ran them."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    engine = make_engine(db)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
+                           {"name": "An\x1b]0;owned\x07na\x1b[2J\u009b31m"})  # fmt: skip
+    engine.dispose()
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "sup",
+           "HOTLINE_NOW": "2026-11-23T10:00:00+03:00"}  # fmt: skip
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hotline.cli", "--db", db, "report", "operators", "-f", "csv"],
+            stdin=subprocess.DEVNULL, stdout=secondary, stderr=subprocess.PIPE, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert done.returncode == 0, done.stderr
+    assert b"anna,Anna31m," in seen
+    assert b"\x1b" not in seen and b"\x07" not in seen and "\u009b".encode() not in seen
+
+
+def test_a_recipient_given_twice_is_refused_not_mailed_twice(db: str) -> None:
+    """``--to boss@example.com --to Boss@Example.com`` queued one mail to the same address twice."""
+    result = hotline(db, "send", "calls", "--to", "boss@example.com", "--to", "Boss@Example.com")
+    assert result.exit_code == 2, result.output
+    assert "--to: boss@example.com is given twice" in result.stderr
+    with UnitOfWork(make_engine(db), clock=FixedClock(datetime(2026, 11, 23, 7, tzinfo=UTC))) as uow:
+        assert uow.session.execute(select(func.count()).select_from(OutboxMessage)).scalar() == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_json_and_another_format_is_refused_not_json_in_an_xlsx_file(db: str, tmp_path, fmt: str) -> None:
+    """``--json -f xlsx -o calls.xlsx`` wrote JSON into calls.xlsx, exit 0."""
+    path = tmp_path / f"calls.{fmt}"
+    result = hotline(db, "calls", "--json", "-f", fmt, "-o", str(path))
+    assert result.exit_code == 2, result.output
+    assert f"--json: give --json or --format {fmt}, not both" in result.stderr
+    assert not path.exists()
+    assert hotline(db, "calls", "--json", "-f", "json").exit_code == 0  # the same thing twice is no conflict

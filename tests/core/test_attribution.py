@@ -55,6 +55,10 @@ def test_the_dialled_number_names_the_campaign() -> None:
         ('[[campaigns]]\ncode = "A"\ndialled = ["1"]\n[[campaigns]]\ncode = "B"\ndialled = ["+1"]', "already belongs"),
         ('[[campaigns]]\ncode = "A"\nstarts = 2026-11-02\nends = 2026-11-01', "ends (2026-11-01) before it starts"),
         ('[[campaigns]]\ncode = "A"\ncost = -1', "greater than or equal to 0"),
+        # inf passed, and every report of the campaign wrote Infinity: a JSON no parser but Python's reads
+        ('[[campaigns]]\ncode = "A"\ncost = inf', "campaigns.0.cost: Input should be a finite number"),
+        ('[[campaigns]]\ncode = "A"\ncost = nan', "campaigns.0.cost: Input should be a finite number"),
+        ('[[campaigns]]\ncode = "A"\ncost = 1e308', "less than or equal to"),  # two of them summed to inf
         ('[[campaigns]]\ncode = "A"\ndialled = ["call us"]', "not a phone number"),
         # written raw into a CSV report on the terminal, stored on every ticket and client of the source
         ('sources = ["TV\\u001b[31m"]', "is not printable text"),

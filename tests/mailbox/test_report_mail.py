@@ -98,8 +98,14 @@ def test_report_send_queues_the_file_and_aiosmtpd_receives_it(
     [
         ('report = "weather"', "unknown report 'weather'"),
         ('report = "sla"\nto = ["not an address"]', "not an email address"),
+        # queued as two recipients of one mail: the boss got the report twice
+        ('report = "sla"\nto = ["boss@example.com", "Boss@Example.com"]', "boss@example.com is listed twice"),
         ('report = "sla"\nperiod = "fortnight"', "unknown period 'fortnight'"),
         ('report = "sla"\nsubject = "{when}"', "only {title}, {from} and {to}"),
+        # queued with the ESC in it; a line break became a space without a word
+        ('report = "sla"\nsubject = "Weekly \\u001b[2J{title}"', "subject: a subject is printable text"),
+        ('report = "sla"\nsubject = "Weekly\\nBcc: x@example.com"', "subject: a subject is printable text"),
+        ('report = "sla"\nsubject = " "', "subject: a subject is blank"),
         ('report = "sla"\nformat = "pdf"', "xlsx"),
     ],
 )
