@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +11,7 @@ import typer
 from rich.text import Text
 
 from hotline.cli.options import MAX_ID, JsonFlag, stdout_for_dash
-from hotline.cli.output import info, print_json, safe, stdout, table
+from hotline.cli.output import info, print_json, safe, stdout, table, text_out
 from hotline.cli.state import cli_state
 
 if TYPE_CHECKING:
@@ -98,7 +97,7 @@ def list_clients(
         data = export_client_page(uow, page=page, fmt=export.value) if export is not None else None
     if data is not None:
         if output is None:
-            sys.stdout.write(data.decode("utf-8-sig"))
+            text_out().write(data.decode("utf-8-sig"))  # on a terminal without escape sequences
         else:
             from hotline.core.output_files import write_atomically
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hotline.cli.options import JsonFlag, stdout_for_dash
-from hotline.cli.output import info, print_json, safe, stderr, stdout, table
+from hotline.cli.output import info, print_json, safe, stderr, stdout, table, text_out
 from hotline.cli.state import cli_state
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ def _destination(output: Path | None, fmt: ExportFormat) -> Iterator[Any]:
 
     binary = fmt is ExportFormat.xlsx
     if output is None:
-        stream = sys.stdout.buffer if binary else sys.stdout
+        stream = sys.stdout.buffer if binary else text_out()  # a terminal gets no escape sequence
         yield stream
         stream.flush()
         return

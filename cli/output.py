@@ -55,6 +55,27 @@ def _json_default(value: object) -> object:
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
+class TerminalText:
+    """Text written to standard output when it is a terminal: what a person reads there, not what a file
+    keeps, so a stored name's escape sequences and control characters are left out (``printable``; the
+    terminal ran them: an OSC title, a clear screen). Redirected, a file or a pipe gets every byte."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        # Character by character, so a sequence split across two writes loses its ESC all the same.
+        return self._stream.write(printable(text, multiline=True))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def text_out() -> Any:
+    """Standard output for an export's or a report's text: ``TerminalText`` on a terminal."""
+    return TerminalText(sys.stdout) if sys.stdout.isatty() else sys.stdout
+
+
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     """A Rich table whose every cell goes through ``safe``. A word longer than its column (an address, a
     link, a file name) is folded onto the next line, never cut to an ellipsis: the value is all there."""

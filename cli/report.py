@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +11,7 @@ import typer
 from rich.text import Text
 
 from hotline.cli.options import JsonFlag, given_day, stdout_for_dash
-from hotline.cli.output import info, print_json, stdout, table
+from hotline.cli.output import info, print_json, stdout, table, text_out
 from hotline.cli.state import cli_state
 from hotline.core.reports import REPORTS
 
@@ -172,12 +171,7 @@ def _print(report: Report, fmt: ReportFormat, output: Path | None) -> None:
         raise InvalidInput("an XLSX report is a file: give --output FILE", where="--output")
     data = report_bytes(report, fmt.value)
     if output is None:
-        text = data.decode("utf-8-sig")
-        if sys.stdout.isatty():  # to be read, not kept: a name's escape sequences never reach the terminal
-            from hotline.core.text import printable
-
-            text = printable(text, multiline=True)
-        sys.stdout.write(text)
+        text_out().write(data.decode("utf-8-sig"))  # on a terminal without escape sequences
         return
     from hotline.core.output_files import write_atomically
 

@@ -562,3 +562,32 @@ def test_xlsx_phone_numbers_keep_their_leading_zeros_and_are_never_garbled(db: s
     typed = {c["name"]: [p["e164"] for p in c["phones"]] for c in exported}
     assert typed == {"Анна": ["+79162223344"], "Борис": ["+442079460958"]}
     assert {c["name"]: c["notes"] for c in exported}["Анна"] == "1.5"  # a fraction elsewhere is read
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("clients", "export", "--format", "csv"), ("clients", "list", "--export", "csv")],
+    ids=["export", "list-export"],
+)
+def test_a_csv_export_on_a_terminal_writes_no_escape_sequence(db: str, args: tuple[str, ...]) -> None:
+    """A stored name's escape sequences went raw to the terminal from ``clients export`` and ``clients list
+    --export csv`` (the report's CSV had been mended; the exports had not): the terminal ran them (an OSC
+    title, a clear screen). On a terminal they are left out; redirected, the file keeps every byte."""
+    from hotline.core.services.clients import ClientDraft, create_client
+    from tests.cli.invoke import on_a_terminal
+
+    engine = make_engine(db)
+    with UnitOfWork(engine, actor_login="root") as uow:
+        create_client(uow, draft=ClientDraft(name="Иван"), default_region="RU")
+    with engine.begin() as connection:  # as a row written before names were checked
+        connection.execute(
+            text("UPDATE client SET name = :name"), {"name": "Ив\x1b]0;owned\x07ан\x1b[2J\u009b31m"}
+        )
+    engine.dispose()
+    code, seen, errors = on_a_terminal("--db", db, *args, env={"HOTLINE_OPERATOR": "root"})
+    assert code == 0, errors
+    assert "Иван31m".encode() in seen
+    assert b"\x1b" not in seen and b"\x07" not in seen and "\u009b".encode() not in seen
+    redirected = hotline(db, *args)
+    assert redirected.exit_code == 0, redirected.output
+    assert "Ив\x1b]0;owned\x07ан\x1b[2J\u009b31m" in redirected.stdout

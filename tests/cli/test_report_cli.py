@@ -264,39 +264,18 @@ def test_a_blank_output_name_is_refused_not_a_file_named_blank(
 
 def test_a_csv_report_on_a_terminal_writes_no_escape_sequence(db: str) -> None:
     """``report operators -f csv`` on a terminal wrote a name's ESC sequences raw: the terminal ran them."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
     from sqlalchemy import text
+
+    from tests.cli.invoke import on_a_terminal
 
     engine = make_engine(db)
     with engine.begin() as connection:
         connection.execute(text("UPDATE operator SET display_name = :name WHERE login = 'anna'"),
                            {"name": "An\x1b]0;owned\x07na\x1b[2J\u009b31m"})  # fmt: skip
     engine.dispose()
-    primary, secondary = pty.openpty()
-    env = {**os.environ, "XDG_CONFIG_HOME": NO_CONFIG_HOME, "HOTLINE_OPERATOR": "sup",
-           "HOTLINE_NOW": "2026-11-23T10:00:00+03:00"}  # fmt: skip
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "hotline.cli", "--db", db, "report", "operators", "-f", "csv"],
-            stdin=subprocess.DEVNULL, stdout=secondary, stderr=subprocess.PIPE, env=env, timeout=60, check=False,
-        )  # fmt: skip
-        os.close(secondary)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:  # the terminal's other end is closed: all read
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(primary)
-    assert done.returncode == 0, done.stderr
+    env = {"HOTLINE_OPERATOR": "sup", "HOTLINE_NOW": "2026-11-23T10:00:00+03:00"}
+    code, seen, errors = on_a_terminal("--db", db, "report", "operators", "-f", "csv", env=env)
+    assert code == 0, errors
     assert b"anna,Anna31m," in seen
     assert b"\x1b" not in seen and b"\x07" not in seen and "\u009b".encode() not in seen
 
