@@ -53,6 +53,8 @@ def show(
     ]
     console.print(table(None, ["field", "value"], facts))
     if card["contacts"]:
-        console.print(
-            table("Contact persons", ["id", "name"], [(c["id"], c["name"]) for c in card["contacts"]])
-        )
+        shown, count = len(card["contacts"]), card["contact_count"]
+        rows = [(c["id"], c["name"]) for c in card["contacts"]]
+        console.print(table("Contact persons", ["id", "name"], rows))
+        if count > shown:  # a card reads the first ones by name: listed as if they were all, a silent cap
+            console.print(f"the first {shown} of {count} contact persons, by name")

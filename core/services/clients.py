@@ -260,6 +260,8 @@ class ClientCard:
             "emails": [e.address for e in self.emails],
             "open_tickets": self.open_ticket_numbers,
             "contacts": [{"id": p.id, "name": p.name} for p in self.contacts],
+            # ``contacts`` are the first CARD_CONTACTS by name: the count says when there are more
+            "contact_count": max(self.contact_count, len(self.contacts)),
             "last_interaction_at": _iso(c.last_interaction_at),
             "created_at": _iso(c.created_at),
             "source": c.source,
