@@ -97,7 +97,9 @@ def log_call(
     operator: Annotated[
         str | None, typer.Option("--operator", help="The operator who took the call.")
     ] = None,
-    direction: Annotated[Direction, typer.Option("--direction", help="in or out.")] = Direction.IN,
+    direction: Annotated[
+        Direction | None, typer.Option("--direction", help="in or out.  [default: in]")
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="When it started, ISO-8601 (default: now; naive is UTC).")
     ] = None,
@@ -117,14 +119,15 @@ def log_call(
 
     from hotline.cli.output import print_json
     from hotline.core.clock import parse_instant
-    from hotline.core.services.call_records import CallFacts, record_call
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.call_records import CallFacts, kept_facts, record_call
 
     state = cli_state()
     started = parse_instant(start, where="--start") if start else state.clock.now()
     facts = CallFacts(
         pbx_call_id=call_id,
         source="cli",
-        direction=direction,
+        direction=direction or Direction.IN,
         number=number,
         started_at=started,
         operator_login=operator,
@@ -135,6 +138,20 @@ def log_call(
     )
     with state.uow(as_system=True) as uow:
         recorded = record_call(uow, facts=facts, default_region=state.settings.default_region, typed=True)
+        given = {"operator_login": operator, "direction": direction, "started_at": start,
+                 "duration_seconds": duration, "outcome": outcome, "recording": recording}  # fmt: skip
+        kept = (
+            []
+            if recorded.created
+            else kept_facts(
+                recorded.record, facts, given={name for name, value in given.items() if value is not None}
+            )
+        )
+        if kept:  # raised inside the unit of work: whatever this report filled in is rolled back
+            raise InvalidInput(
+                f"already recorded with {', '.join(kept)}; a recorded call is never changed",
+                where=f"call {printable(recorded.record.pbx_call_id)}",
+            )
     said = "recorded" if recorded.created else "updated" if recorded.changed else "already recorded"
     if as_json:
         print_json({"id": recorded.record.id, "call_id": recorded.record.pbx_call_id, "result": said})

@@ -122,6 +122,43 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
     return replace(facts, pbx_call_id=call_id, number=number, **texts)
 
 
+KEPT_LABELS = {"operator_login": "operator", "direction": "direction", "started_at": "start",
+               "duration_seconds": "duration", "outcome": "outcome", "recording": "recording"}  # fmt: skip
+
+
+def kept_facts(record: CallRecord, facts: CallFacts, *, given: set[str]) -> list[str]:
+    """What the record says against each fact of ``given`` (names of ``CallFacts`` fields) that a report
+    gave otherwise, as "duration 95 s (not 61 s)": a recorded call is never changed, so a report that
+    differs is not silently taken for done."""
+    from hotline.core.clock import as_utc
+
+    def shown(name: str, value: object) -> str:
+        if value is None or value == "":
+            return f"no {KEPT_LABELS[name]}"
+        if isinstance(value, datetime):
+            value = as_utc(value).isoformat()
+        elif name == "duration_seconds":
+            value = f"{value} s"
+        return f"{KEPT_LABELS[name]} {printable(str(value))}"
+
+    kept = []
+    for name in KEPT_LABELS:
+        if name not in given:
+            continue
+        theirs, ours = getattr(facts, name), getattr(record, name)
+        if name == "direction":
+            theirs = Direction(theirs).value
+        elif isinstance(theirs, datetime):
+            theirs, ours = as_utc(theirs), as_utc(ours)
+        elif isinstance(theirs, str):
+            theirs = printable(theirs) or None
+        if theirs != (ours or None):
+            kept.append(
+                f"{shown(name, ours)} (not {shown(name, theirs).removeprefix(KEPT_LABELS[name] + ' ')})"
+            )
+    return kept
+
+
 def _is_the_span(facts: CallFacts) -> bool:
     """The duration is the time from the answer to the hang-up the facts give (within a second), and
     at most ``LONGEST_CALL``: a call up for more than a day, as the PBX timed it."""

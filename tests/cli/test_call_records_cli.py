@@ -54,6 +54,28 @@ def test_call_log_is_idempotent_by_the_call_id(pbx_db) -> None:
     assert row.client_id is not None and row.ended_at is not None
 
 
+def test_call_log_again_with_other_facts_says_what_was_kept(pbx_db) -> None:
+    """A second ``call log`` of a recorded call with another duration, operator or direction said
+    "already recorded", exit 0, and what it gave was dropped: a script correcting a call believed it
+    done. It now names each fact kept against the one given, exit 2, nothing written; the same facts
+    again (a start left to "now" included) are still a no-op."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "log", "89161234567", "--call-id", "pbx-8"]
+    first = hotline(*base, "--operator", "olga", "--start", "2026-11-23T10:00:00+03:00", "--duration", "95")
+    assert first.exit_code == 0, first.output
+    same = hotline(*base, "--operator", "olga", "--duration", "95", "--direction", "in")
+    assert same.exit_code == 0 and "already recorded" in same.stderr, same.output
+    other = hotline(*base, "--operator", "ivan", "--duration", "61", "--direction", "out",
+                    "--start", "2026-11-23T10:00:00+03:00", "--outcome", "busy")  # fmt: skip
+    assert other.exit_code == 2, other.output
+    assert other.stderr.strip() == (
+        "hotline: error: call pbx-8: already recorded with operator olga (not ivan), direction in (not"
+        " out), duration 95 s (not 61 s), no outcome (not busy); a recorded call is never changed"
+    )
+    [row] = records(db)
+    assert (row.operator_login, row.duration_seconds, row.direction, row.outcome) == ("olga", 95, "in", None)
+
+
 def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     db, config = pbx_db
     base = ["--db", db, "--config", str(config), "call", "log"]
