@@ -123,7 +123,7 @@ def log_call(
     from hotline.core.services.call_records import CallFacts, kept_facts, record_call
 
     state = cli_state()
-    started = parse_instant(start, where="--start") if start else state.clock.now()
+    started = state.clock.now() if start is None else parse_instant(start, where="--start")
     facts = CallFacts(
         pbx_call_id=call_id,
         source="cli",

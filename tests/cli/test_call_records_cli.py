@@ -83,6 +83,8 @@ def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     bad_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "yesterday")
     assert bad_start.exit_code == 2 and "--start" in bad_start.stderr
     assert hotline(*base, "", "--call-id", "x").exit_code == 2
+    blank_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "")  # was taken as "now"
+    assert blank_start.exit_code == 2 and "--start" in blank_start.stderr, blank_start.output
     assert records(db) == []
 
 
