@@ -171,6 +171,11 @@ class WebhookEndpoint:
                     "webhook refused (409): event %s of call %s seen before", event.event_id, event.call_id
                 )
             return 409, {"error": "event seen before"}
+        if self.calls.is_over(event.call_id):  # out of order or sent again: the call is recorded as ended
+            self.counts["after_the_end"] += 1
+            if worth_logging(self.counts["after_the_end"]):
+                log.warning("webhook: %s of call %s after its end: ignored", event.kind, event.call_id)
+            return 204, None
         self.counts["accepted"] += 1
         for action in self.calls.feed(event):
             self.recorder.submit(action)

@@ -263,6 +263,9 @@ class SeenIds:
         self.size = size
         self._ids: OrderedDict[str, None] = OrderedDict()
 
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
     def add(self, event_id: str) -> bool:
         """Remember ``event_id``; False if it was seen before."""
         if event_id in self._ids:
@@ -280,8 +283,17 @@ class WebhookCalls:
         self.extensions = extensions
         self.source = source
         self.calls: OrderedDict[str, TrackedCall] = OrderedDict()
+        self.ended = SeenIds()
+        """The calls whose end was reported: a later event of one (out of order, a retry) is late."""
+
+    def is_over(self, call_id: str) -> bool:
+        """Whether the call's end was reported already: its record never changes again, and a ring
+        reported now would open a live card for a caller who has gone."""
+        return call_id in self.ended
 
     def feed(self, event: CallEvent) -> list[Action]:
+        if self.is_over(event.call_id):
+            return []
         call = self.calls.get(event.call_id)
         if call is None:
             started = event.at - timedelta(seconds=event.duration_seconds or 0)
@@ -319,6 +331,7 @@ class WebhookCalls:
             actions.append(self._facts(call, "up"))
         elif event.kind == "ended":
             self.calls.pop(call.call_id, None)
+            self.ended.add(call.call_id)
             call.recording = event.recording or call.recording
             if login and not call.operator_login:
                 call.operator_login, call.extension = login, event.extension

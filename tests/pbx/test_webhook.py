@@ -264,3 +264,22 @@ async def test_a_replay_after_a_restart_or_to_a_second_listener_is_refused(
     with uow_factory() as uow:  # past the window they are forgotten (a replay is then refused by its time)
         assert forget_events_before(uow, TEST_NOW + timedelta(minutes=11)) == 2
         assert take_event(uow, "hotline\x1fcloud-r\x1fe1")
+
+
+async def test_a_ring_reported_after_the_calls_end_pops_nobody(engine, webhook, anna) -> None:
+    """Events out of order (a PBX's retry queue delivering the ring after the hang-up): the late ring
+    opened the caller's card in olga's console as a live call, minutes after the caller had gone. An event
+    for a call already ended is now answered 204, counted and logged, and changes nothing."""
+    running = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="102")),
+        signed(event(20, "ended", duration=0, outcome="no_answer")),
+        signed(event(1, "ringing", extension="101")),
+        signed(event(2, "answered", extension="101")),
+    ):
+        assert (await running.post("/calls", body, headers))[0] == 204
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["ivan"]
+    assert (record.state, record.operator_login, record.answered_at) == ("ended", "ivan", None)
+    assert running.endpoint.counts["after_the_end"] == 2
