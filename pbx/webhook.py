@@ -49,7 +49,10 @@ PRUNE_EVERY = timedelta(minutes=1)
 MAX_HEADER_LINES = 64
 MAX_LINE_BYTES = 8 * 1024
 REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large"}  # fmt: skip
+           405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
+           413: "Payload Too Large"}  # fmt: skip
+FRAMING = ("content-length", "transfer-encoding")
+"""Headers that say where a body ends: one of each at most (two that differ are refused)."""
 
 
 class WebhookEndpoint:
@@ -137,7 +140,10 @@ class WebhookEndpoint:
             if line == "\r\n":
                 break
             name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+            name, value = name.strip().lower(), value.strip()
+            if name in FRAMING and headers.get(name, value) != value:
+                raise ValueError(f"two {name} headers")  # which one a proxy in front read is unknown
+            headers[name] = value
         else:
             raise ValueError("too many headers")
         url = urlsplit(target)
@@ -149,10 +155,17 @@ class WebhookEndpoint:
             return 200, echo.encode()[:200]
         if method != "POST":
             return 405, {"error": "POST only"}
-        length = int(headers.get("content-length", "-1"))
-        if not 0 <= length <= MAX_BODY_BYTES:
+        if "transfer-encoding" in headers or "content-length" not in headers:
+            self.counts["bad_request"] += 1
+            return 411, {"error": "a body with its Content-Length is needed (no chunked encoding)"}
+        declared = headers["content-length"]
+        if not (declared.isascii() and declared.isdigit()):  # int() takes "+5", "0_5", " 5 "
+            self.counts["bad_request"] += 1
+            return 400, {"error": "Content-Length: a number of bytes is needed"}
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
             self.counts["too_large"] += 1
-            return 413, {"error": f"a body of 0 to {MAX_BODY_BYTES} bytes with its Content-Length"}
+            return 413, {"error": f"a body of at most {MAX_BODY_BYTES} bytes"}
         body = await reader.readexactly(length)
         try:
             event = self._event(headers, body)

@@ -283,3 +283,32 @@ async def test_a_ring_reported_after_the_calls_end_pops_nobody(engine, webhook, 
     assert [p.operator_login for p in pops] == ["ivan"]
     assert (record.state, record.operator_login, record.answered_at) == ("ended", "ivan", None)
     assert running.endpoint.counts["after_the_end"] == 2
+
+
+async def test_a_body_without_a_plain_content_length_is_named_and_not_taken(engine, webhook, anna) -> None:
+    """No Content-Length (a chunked body) was a 413 "Payload Too Large" for a 5-byte body; a length
+    Python's int() reads but HTTP does not ("0_300", "+300") was taken, and of two Content-Lengths the
+    last won (what a proxy in front may have read otherwise): each is now refused, nothing written."""
+    import asyncio
+
+    running = await webhook()
+    body, headers = signed(event(0, "ringing", extension="101"))
+    signature = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+
+    async def raw(head: str) -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.endpoint.port)
+        writer.write(f"POST /calls HTTP/1.1\r\nHost: x\r\n{head}{signature}\r\n".encode() + body)
+        await writer.drain()
+        response = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        return int(response.split(b" ", 2)[1]), response.split(b"\r\n\r\n", 1)[1]
+
+    chunked = await raw("Transfer-Encoding: chunked\r\n")
+    assert chunked == (411, b'{"error": "a body with its Content-Length is needed (no chunked encoding)"}')
+    for length in (f"0_{len(body)}", f"+{len(body)}", f" {len(body)} x"):
+        assert await raw(f"Content-Length: {length}\r\n") == (
+            400, b'{"error": "Content-Length: a number of bytes is needed"}',
+        )  # fmt: skip
+    assert (await raw(f"Content-Length: 5\r\nContent-Length: {len(body)}\r\n"))[0] == 400
+    await running.recorder.drain()
+    assert stored(engine) == ([], [])
