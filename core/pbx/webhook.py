@@ -32,6 +32,8 @@ from hotline.core.text import checked_text
 EVENTS = ("ringing", "answered", "transferred", "ended")
 MAX_BODY_BYTES = 64 * 1024
 SEEN_IDS = 100_000
+MAX_FIELD = 500
+"""The longest text any field may be as it comes (each written one is held to its column's length too)."""
 FIELD_LIMITS = {"id": 200, "call_id": MAX_CALL_ID} | {
     name: limit for name, limit in TEXT_LIMITS.items() if name != "pbx_call_id"
 }
@@ -150,8 +152,14 @@ def _text(data: dict[str, Any], key: str, *, default: str | None = None) -> str:
     value = data.get(key, default)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or (default is None and not value.strip()) or len(value) > 500:
+    if default is None and (value is None or (isinstance(value, str) and not value.strip())):
+        raise WebhookRefused(400, f"{key}: missing or blank", kind="bad_request")
+    if not isinstance(value, str):
         raise WebhookRefused(400, f"{key}: a string is needed", kind="bad_request")
+    if len(value) > MAX_FIELD:
+        raise WebhookRefused(
+            400, f"{key}: at most {MAX_FIELD} characters (this one has {len(value):,})", kind="bad_request"
+        )
     return value.strip()
 
 
@@ -248,8 +256,12 @@ def check_zadarma_request(
 
 def _form_text(form: dict[str, str], key: str) -> str:
     value = form.get(key, "").strip()
-    if not value or len(value) > 128:
+    if not value:
         raise WebhookRefused(400, f"{key}: missing", kind="bad_request")
+    if len(value) > MAX_CALL_ID:
+        raise WebhookRefused(
+            400, f"{key}: at most {MAX_CALL_ID} characters (this one has {len(value):,})", kind="bad_request"
+        )
     return value
 
 

@@ -1,0 +1,51 @@
+"""A webhook's 400 names what is wrong with the field: too long is not "missing" nor "not a string"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hotline.core.pbx.webhook import WebhookRefused, check_zadarma_request, parse_hotline_event
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ({"id": "x" * 600}, "id: at most 500 characters (this one has 600)"),
+        ({"number": "1" * 600}, "number: at most 500 characters (this one has 600)"),
+        ({"id": "   "}, "id: missing or blank"),
+        ({"id": None}, "id: missing or blank"),
+        ({"id": ["e1"]}, "id: a string is needed"),
+    ],
+)
+def test_a_hotline_event_field_is_refused_for_what_is_wrong_with_it(extra: dict, says: str) -> None:
+    event = {"id": "e1", "call_id": "c1", "event": "ringing", "at": 1795417200} | extra
+    with pytest.raises(WebhookRefused) as refused:
+        parse_hotline_event(json.dumps(event).encode())
+    assert (refused.value.status, refused.value.message) == (400, says)
+
+
+def test_a_zadarma_call_id_too_long_is_not_called_missing() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.pbx.webhook import zadarma_signature
+
+    form = {"event": "NOTIFY_START", "call_start": "2026-11-23 10:00:00", "pbx_call_id": "x" * 200,
+            "caller_id": "79161234567", "called_did": "74959263781"}  # fmt: skip
+    headers = {"signature": zadarma_signature("s", form)}
+    now = datetime(2026, 11, 23, 7, 0, 10, tzinfo=UTC)
+    with pytest.raises(WebhookRefused) as refused:
+        check_zadarma_request(headers, form, secret="s", zone=ZoneInfo("Europe/Moscow"), now=now)
+    assert refused.value.message == "pbx_call_id: at most 128 characters (this one has 200)"
+    del form["pbx_call_id"]
+    with pytest.raises(WebhookRefused) as refused:
+        check_zadarma_request(
+            {"signature": zadarma_signature("s", form)},
+            form,
+            secret="s",
+            zone=ZoneInfo("Europe/Moscow"),
+            now=now,
+        )
+    assert refused.value.message == "pbx_call_id: missing"
