@@ -222,9 +222,12 @@ def check_zadarma_request(
     if not hmac.compare_digest(headers.get("signature", "").encode(), expected.encode()):
         raise WebhookRefused(401, "bad signature", kind="bad_signature")
     try:
-        started = datetime.strptime(form.get("call_start", ""), "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        local = datetime.strptime(form.get("call_start", ""), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise WebhookRefused(400, "call_start: not a time", kind="bad_request") from None
+    # A time the clocks showed twice (the hour repeated when they go back): the pass nearest its arrival.
+    passes = {local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    started = min(passes, key=lambda moment: (abs(now - moment), moment))
     if not -ZADARMA_EARLY <= now - started <= ZADARMA_MAX_CALL:
         raise WebhookRefused(409, "call_start outside the window: a replay?", kind="replayed")
     outgoing = event.startswith("NOTIFY_OUT")

@@ -49,3 +49,25 @@ def test_a_zadarma_call_id_too_long_is_not_called_missing() -> None:
             now=now,
         )
     assert refused.value.message == "pbx_call_id: missing"
+
+
+def test_a_zadarma_call_started_in_the_repeated_hour_is_read_on_the_pass_it_came_in() -> None:
+    """Berlin's clocks go back at 03:00 on 25 October 2026: a call_start of 02:30 arriving at 02:30
+    winter time (01:30 UTC) was read as summer time, an hour before it rang: the record's start and the
+    pop's timer an hour out. The pass nearest the notification's arrival is taken."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.core.pbx.webhook import zadarma_signature
+
+    form = {"event": "NOTIFY_START", "call_start": "2026-10-25 02:30:00", "pbx_call_id": "in_1",
+            "caller_id": "79161234567", "called_did": "74959263781"}  # fmt: skip
+    berlin = ZoneInfo("Europe/Berlin")
+    for arrived, started in (
+        (datetime(2026, 10, 25, 1, 30, 2, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        (datetime(2026, 10, 25, 0, 30, 2, tzinfo=UTC), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+    ):
+        event = check_zadarma_request(
+            {"signature": zadarma_signature("s", form)}, form, secret="s", zone=berlin, now=arrived
+        )
+        assert event.at == started
