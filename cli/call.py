@@ -101,7 +101,10 @@ def log_call(
         Direction | None, typer.Option("--direction", help="in or out.  [default: in]")
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--start", help="When it started, ISO-8601 (default: now; naive is UTC).")
+        str | None,
+        typer.Option(
+            "--start", help="When it started, ISO-8601 (default: now less --duration; naive is UTC)."
+        ),
     ] = None,
     duration: Annotated[
         int | None, typer.Option("--duration", min=0, max=86400, help="Talk time in seconds.")
@@ -123,7 +126,10 @@ def log_call(
     from hotline.core.services.call_records import CallFacts, kept_facts, record_call
 
     state = cli_state()
-    started = state.clock.now() if start is None else parse_instant(start, where="--start")
+    if start is None:  # run at the hang-up: the call ends now and started its duration before
+        started = state.clock.now() - timedelta(seconds=duration or 0)
+    else:
+        started = parse_instant(start, where="--start")
     facts = CallFacts(
         pbx_call_id=call_id,
         source="cli",

@@ -76,6 +76,23 @@ def test_call_log_again_with_other_facts_says_what_was_kept(pbx_db) -> None:
     assert (row.operator_login, row.duration_seconds, row.direction, row.outcome) == ("olga", 95, "in", None)
 
 
+def test_call_log_after_the_call_without_a_start_ends_it_now(pbx_db) -> None:
+    """A hook run at the hang-up (``call log N --call-id X --duration 600``, no ``--start``) recorded the
+    call as starting at the hang-up and ending ten minutes in the future: the operator's logged call,
+    started at the ring, fell outside the window that ties it to the PBX's call. Given a duration and no
+    start, the call now ends now and started that long before."""
+    from datetime import UTC, datetime
+
+    db, config = pbx_db
+    done = hotline("--db", db, "--config", str(config), "--now", "2026-11-23T10:10:00+03:00", "call", "log",
+                   "89161234567", "--call-id", "pbx-9", "--operator", "olga", "--duration", "600")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    [row] = records(db)
+    assert (row.started_at, row.ended_at) == (
+        datetime(2026, 11, 23, 7, 0, tzinfo=UTC), datetime(2026, 11, 23, 7, 10, tzinfo=UTC),
+    )  # fmt: skip
+
+
 def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     db, config = pbx_db
     base = ["--db", db, "--config", str(config), "call", "log"]
