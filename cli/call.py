@@ -24,6 +24,8 @@ SCREEN_POP_PATIENCE_SECONDS = 600.0
 app = typer.Typer(help="The phone system: screen pops, call records, the PBX listener.", no_args_is_help=True)
 
 WAIT_POLL_SECONDS = 0.05
+CLOCK_SKEW_SECONDS = 300
+"""How far past our clock a logged call may end (the PBX's clock running ahead)."""
 
 
 @app.command()
@@ -130,6 +132,12 @@ def log_call(
         started = state.clock.now() - timedelta(seconds=duration or 0)
     else:
         started = parse_instant(start, where="--start")
+        latest = state.clock.now() + timedelta(seconds=CLOCK_SKEW_SECONDS)
+        if started + timedelta(seconds=duration or 0) > latest:
+            raise InvalidInput(
+                "the call would end after now: a finished call is logged (a typo in the year?)",
+                where="--start",
+            )
     facts = CallFacts(
         pbx_call_id=call_id,
         source="cli",
