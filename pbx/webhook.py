@@ -236,4 +236,7 @@ class WebhookEndpoint:
         check_hotline_request(
             headers, body, secret=self.secret, now=now, max_age_seconds=self.max_age_seconds
         )
-        return parse_hotline_event(body)
+        event = parse_hotline_event(body)
+        if event.at > now + timedelta(seconds=self.max_age_seconds):  # a call recorded years ahead
+            raise WebhookRefused(400, "at: later than now (the PBX's clock?)", kind="bad_request")
+        return event

@@ -312,3 +312,18 @@ async def test_a_body_without_a_plain_content_length_is_named_and_not_taken(engi
     assert (await raw(f"Content-Length: 5\r\nContent-Length: {len(body)}\r\n"))[0] == 400
     await running.recorder.drain()
     assert stored(engine) == ([], [])
+
+
+async def test_an_event_said_to_happen_in_the_future_is_refused(engine, webhook, anna) -> None:
+    """A signed event whose ``at`` was years ahead (a PBX clock or a template gone wrong: 2999-01-01) was
+    taken: a call record starting in 2999, on top of the caller's timeline for good. An event later than
+    the replay window past now is a 400 naming ``at``; one within it (a clock a little ahead) is taken."""
+    running = await webhook()
+    ahead = event(0, "ringing", extension="101") | {"at": "2999-01-01T00:00:00+00:00"}
+    status, body = await running.post("/calls", *signed(ahead))
+    assert (status, json.loads(body)) == (400, {"error": "at: later than now (the PBX's clock?)"})
+    a_little = event(1, "ringing", extension="101") | {"at": (TEST_NOW + timedelta(seconds=200)).isoformat()}
+    assert (await running.post("/calls", *signed(a_little)))[0] == 204
+    await running.recorder.drain()
+    _, [record] = stored(engine)
+    assert record.started_at == TEST_NOW + timedelta(seconds=200)
