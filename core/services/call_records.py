@@ -101,8 +101,13 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
                 checked_text(value.strip(), what=f"the {label}", at_most=limit, where=at(label))
 
     call_id = printable(facts.pbx_call_id)
-    if not call_id or len(call_id) > MAX_CALL_ID:
-        raise InvalidInput(f"a call id of 1 to {MAX_CALL_ID} characters is needed", where=at("call id"))
+    if not call_id.strip():
+        raise InvalidInput("the call id is blank", where=at("call id"))
+    if len(call_id) > MAX_CALL_ID:
+        raise InvalidInput(
+            f"the call id is at most {MAX_CALL_ID} characters (this one has {len(call_id):,})",
+            where=at("call id"),
+        )
     number = printable(facts.number)[:100]
     if not number:
         raise InvalidInput("the number is empty", where=at("number"))

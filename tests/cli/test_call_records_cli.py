@@ -101,6 +101,8 @@ def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     assert bad_start.exit_code == 2 and "--start" in bad_start.stderr
     assert hotline(*base, "", "--call-id", "x").exit_code == 2
     blank_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "")  # was taken as "now"
+    blank_id = hotline(*base, "89161234567", "--call-id", " ")  # was "a call id of 1 to 128 characters"
+    assert blank_id.stderr.strip() == "hotline: error: call id: the call id is blank", blank_id.output
     future = hotline(*base, "89161234567", "--call-id", "x", "--start", "2062-11-23T10:00:00+03:00")
     assert future.exit_code == 2 and "--start: the call would end after now" in future.stderr, future.output
     assert blank_start.exit_code == 2 and "--start" in blank_start.stderr, blank_start.output

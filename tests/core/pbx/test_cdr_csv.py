@@ -158,3 +158,12 @@ def test_a_call_across_the_autumn_clock_change_is_read_by_its_durations() -> Non
         datetime(2026, 10, 25, 0, 10, tzinfo=UTC),
         datetime(2026, 10, 25, 1, 12, tzinfo=UTC),
     )
+
+
+def test_a_call_id_too_long_says_how_long() -> None:
+    """A 200-character uniqueid was "a call id of 1 to 128 characters is needed", as if it were missing."""
+    text = line("PJSIP/101-2", "ANSWERED", 110, "u" * 200, "")
+    parsed = read_cdr_csv(text.encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error) for error in parsed.errors] == [
+        "M:1: call id: the call id is at most 128 characters (this one has 200)"
+    ]
