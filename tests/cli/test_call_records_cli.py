@@ -286,6 +286,11 @@ def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> 
         ('[pbx.ami]\noriginate_channel = "PJSIP/{extension.__class__}"\n', "pbx.ami.originate_channel"),
         ('[pbx.ami]\noriginate_channel = "PJSIP/{extension"\n', "pbx.ami.originate_channel"),
         ("[pbx.webhook]\nmax_age_seconds = 99999999999999999\n", "pbx.webhook.max_age_seconds"),
+        # a line break no AMI action can carry: the login retried for ever, every dial "failed"
+        ('[pbx.ami]\nusername = "hotline\\r"\n', "pbx.ami.username"),
+        ('[pbx.ami]\nusername = ""\n', "pbx.ami.username"),
+        ('[pbx.ami]\noriginate_context = "from-internal\\r\\nAction: Hangup"\n', "pbx.ami.originate_context"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension}\\n"\n', "pbx.ami.originate_channel"),
     ],
 )
 def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text: str, says: str) -> None:
