@@ -12,7 +12,7 @@ from hotline.cli.options import JsonFlag
 from hotline.cli.output import info
 from hotline.cli.state import cli_state
 from hotline.core.enums import Direction
-from hotline.core.text import printable
+from hotline.core.text import printable, printable_path
 
 if TYPE_CHECKING:
     from hotline.cli.ring_server import RingServer
@@ -192,12 +192,13 @@ def import_cdr(
     data = _read_cdr(file)
     settings = state.settings
     zone = ZoneInfo("UTC") if utc else settings.pbx_zone
-    parsed = read_cdr_csv(data, name=str(file), extensions=settings.pbx.extensions, zone=zone)
+    name = printable_path(file)  # a byte that is not UTF-8 shown as \xff, not dropped
+    parsed = read_cdr_csv(data, name=name, extensions=settings.pbx.extensions, zone=zone)
     if parsed.errors:
         for error in parsed.errors[:-1]:
             info(f"hotline: error: {error}")
         fail(f"{parsed.errors[-1]} ({len(parsed.errors)} bad lines; nothing imported)", 2)
-    calls = [(f"{file}:{line}", facts) for line, facts in parsed.calls]
+    calls = [(f"{name}:{line}", facts) for line, facts in parsed.calls]
     with state.uow(as_system=True) as uow:
         counts = record_calls(uow, calls=calls, default_region=settings.default_region)
     summary = {
@@ -224,10 +225,14 @@ def _read_cdr(file: Path) -> bytes:
     with spooled(file, stdin=sys.stdin.buffer, limit=MAX_CDR_BYTES) as readable:
         try:
             if readable.stat().st_size > MAX_CDR_BYTES:
-                raise InvalidInput(f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=str(file))
+                raise InvalidInput(
+                    f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=printable_path(file)
+                )
             return readable.read_bytes()
         except OSError as error:
-            raise InvalidInput(f"cannot read: {error.strerror or error}", where=str(file)) from None
+            raise InvalidInput(
+                f"cannot read: {error.strerror or error}", where=printable_path(file)
+            ) from None
 
 
 @app.command()

@@ -306,3 +306,20 @@ def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text
         '[pbx.ami]\noriginate_channel = "SIP/{extension}@office"\n[pbx.webhook]\nmax_age_seconds = 86400\n'
     )
     assert hotline("--db", db, "--config", str(config), "config", "check").exit_code == 0
+
+
+def test_import_cdr_names_a_file_whose_name_is_not_utf8_as_it_is(pbx_db, tmp_path: Path) -> None:
+    """A file name with a byte that is not UTF-8 was named without it ("/x/.csv: cannot read", a line
+    error "/x/.csv:1: ..."): not the file given. The byte is shown as \\xff."""
+    import os
+
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "import-cdr"]
+    missing = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff.csv")
+    refused = hotline(*base, missing)
+    assert refused.exit_code == 2 and f"{tmp_path}/\\xff.csv: cannot read" in refused.stderr, refused.output
+    bad = os.fsencode(str(tmp_path)) + b"/\xfe.csv"
+    with open(bad, "wb") as out:
+        out.write(b"not,a,cdr,line\n")
+    refused = hotline(*base, os.fsdecode(bad))
+    assert refused.exit_code == 2 and f"{tmp_path}/\\xfe.csv:1: 4 columns" in refused.stderr, refused.output
