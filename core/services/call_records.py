@@ -146,6 +146,13 @@ def kept_facts(record: CallRecord, facts: CallFacts, *, given: set[str]) -> list
             value = f"{value} s"
         return f"{KEPT_LABELS[name]} {printable(str(value))}"
 
+    def same(theirs: object, ours: object) -> bool:
+        if isinstance(theirs, datetime) and isinstance(ours, datetime):
+            return abs((as_utc(theirs) - as_utc(ours)).total_seconds()) <= 1  # another clock's rounding
+        if isinstance(theirs, int) and isinstance(ours, int):
+            return abs(theirs - ours) <= 1
+        return theirs == ours
+
     kept = []
     for name in KEPT_LABELS:
         if name not in given:
@@ -153,11 +160,9 @@ def kept_facts(record: CallRecord, facts: CallFacts, *, given: set[str]) -> list
         theirs, ours = getattr(facts, name), getattr(record, name)
         if name == "direction":
             theirs = Direction(theirs).value
-        elif isinstance(theirs, datetime):
-            theirs, ours = as_utc(theirs), as_utc(ours)
         elif isinstance(theirs, str):
-            theirs = printable(theirs) or None
-        if theirs != (ours or None):
+            theirs, ours = printable(theirs).strip() or None, ours or None
+        if not same(theirs, ours):
             kept.append(
                 f"{shown(name, ours)} (not {shown(name, theirs).removeprefix(KEPT_LABELS[name] + ' ')})"
             )

@@ -65,6 +65,24 @@ def test_call_log_again_with_other_facts_says_what_was_kept(pbx_db) -> None:
     assert first.exit_code == 0, first.output
     same = hotline(*base, "--operator", "olga", "--duration", "95", "--direction", "in")
     assert same.exit_code == 0 and "already recorded" in same.stderr, same.output
+    rounded = hotline(
+        *base, "--duration", "96", "--start", "2026-11-23T10:00:01+03:00"
+    )  # another clock's second
+    assert rounded.exit_code == 0 and "already recorded" in rounded.stderr, rounded.output
+    zero = [
+        "--db",
+        db,
+        "--config",
+        str(config),
+        "call",
+        "log",
+        "89161234567",
+        "--call-id",
+        "pbx-0",
+        "--duration",
+        "0",
+    ]
+    assert [hotline(*zero).exit_code, hotline(*zero).exit_code] == [0, 0]  # 0 s was "no duration (not 0 s)"
     other = hotline(*base, "--operator", "ivan", "--duration", "61", "--direction", "out",
                     "--start", "2026-11-23T10:00:00+03:00", "--outcome", "busy")  # fmt: skip
     assert other.exit_code == 2, other.output
@@ -72,7 +90,7 @@ def test_call_log_again_with_other_facts_says_what_was_kept(pbx_db) -> None:
         "hotline: error: call pbx-8: already recorded with operator olga (not ivan), direction in (not"
         " out), duration 95 s (not 61 s), no outcome (not busy); a recorded call is never changed"
     )
-    [row] = records(db)
+    [row, _zero] = records(db)
     assert (row.operator_login, row.duration_seconds, row.direction, row.outcome) == ("olga", 95, "in", None)
 
 
