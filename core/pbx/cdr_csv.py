@@ -150,7 +150,9 @@ def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where:
         )
     disposition = cells["disposition"].upper()
     if disposition not in DISPOSITIONS:
-        raise InvalidInput(f"unknown disposition {disposition[:20]!r}", where=f"{where}: disposition")
+        raise InvalidInput(
+            f"unknown disposition {cells['disposition'][:20]!r}", where=f"{where}: disposition"
+        )
     source_ext = cells["src"] if cells["src"] in extensions else extension_of_channel(cells["channel"])
     target_ext = extension_of_channel(cells["dstchannel"])
     if target_ext not in extensions and cells["dst"] in extensions:

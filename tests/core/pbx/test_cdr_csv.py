@@ -167,3 +167,11 @@ def test_a_call_id_too_long_says_how_long() -> None:
     assert [str(error) for error in parsed.errors] == [
         "M:1: call id: the call id is at most 128 characters (this one has 200)"
     ]
+
+
+def test_an_unknown_disposition_is_named_as_the_file_has_it() -> None:
+    """'Answered!' was named as 'ANSWERED!', which is not what the line says."""
+    parsed = read_cdr_csv(
+        line("PJSIP/101-2", "Answered!", 0).encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW
+    )
+    assert [str(error) for error in parsed.errors] == ["M:1: disposition: unknown disposition 'Answered!'"]
