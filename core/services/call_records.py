@@ -20,7 +20,7 @@ from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.text import checked_text, printable
+from hotline.core.text import checked_text, printable, printable_path
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -502,9 +502,10 @@ def dial_string(number: str) -> str:
     bare = typed.removeprefix("+")
     stray = next((char for char in bare if char not in DIAL_SEPARATORS and not digits_of(char)), None)
     if stray is not None or not digits_of(bare):
-        what = f"{stray!r} cannot be dialled" if stray is not None else "no digits"
+        # as typed, a byte that is not UTF-8 or an escape shown (\xff, \x1b), never left out
+        what = f"'{printable_path(stray)}' cannot be dialled" if stray is not None else "no digits"
         raise InvalidInput(
-            f"not a phone number to dial: {printable(typed)[:40]!r} ({what}; digits, spaces, ( ) - . / "
+            f"not a phone number to dial: '{printable_path(typed[:40])}' ({what}; digits, spaces, ( ) - . / "
             "and a leading + only)",
             where="NUMBER",
         )

@@ -255,6 +255,9 @@ def test_call_dial_refuses_what_it_cannot_dial_instead_of_dropping_it(pbx_db) ->
         ("+79161234567#", "'#' cannot be dialled"),
         ("++79161234567", "'+' cannot be dialled"),
         ("7" * 150, "at most 20 digits"),
+        # shown as typed: the byte that is not UTF-8 and the escape were left out of the number named
+        ("12\udcff3", "'12\\xff3' ('\\xff' cannot be dialled"),
+        ("1\x1b[2J", "'1\\x1b[2J' ('\\x1b' cannot be dialled"),
     ):
         refused = hotline(*base, "--", number)
         assert refused.exit_code == 2 and said in refused.stderr, (number, refused.output)
