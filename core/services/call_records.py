@@ -264,6 +264,8 @@ def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> in
 def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
     if record.state == "ended":
         return False
+    if facts.source == "ami" and facts.state == "ended" and facts.answered_at is None and record.answered_at:
+        facts = _answered_before(record, facts)
     before = snapshot(record)
     changes = {
         name: getattr(facts, name)
@@ -288,6 +290,21 @@ def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
     )
     _link_logged_call(uow, record)
     return True
+
+
+def _answered_before(record: CallRecord, facts: CallFacts) -> CallFacts:
+    """The AMI's report of a hang-up from a listener that never saw the answer (it restarted during the
+    call): its outcome ("no_answer") is a guess the record's answer refutes, so the call ends answered
+    (or transferred), its talk time from that answer to the hang-up."""
+    from hotline.core.clock import as_utc
+
+    answered = as_utc(record.answered_at) if record.answered_at else None
+    duration = None
+    if answered is not None and facts.ended_at is not None:
+        span = (as_utc(facts.ended_at) - answered).total_seconds()
+        duration = round(span) if 0 <= span <= LONGEST_CALL.total_seconds() else None
+    outcome = "transferred" if facts.transferred_to or record.transferred_to else "answered"
+    return replace(facts, answered_at=answered, duration_seconds=duration, outcome=outcome)
 
 
 def same_call_window(pbx_started_at: datetime) -> tuple[datetime, datetime]:
