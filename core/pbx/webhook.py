@@ -123,7 +123,9 @@ def parse_hotline_event(body: bytes) -> CallEvent:
             duration_seconds=duration,
             outcome=_optional(data, "outcome"),
             recording=_optional(data, "recording"),
-            transferred_to=_optional(data, "transferred_to"),
+            transferred_to=_text(data, "transferred_to")
+            if kind == "transferred"
+            else _optional(data, "transferred_to"),
             dialled=_optional(data, "dialled"),
         )
     )

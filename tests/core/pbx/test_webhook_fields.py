@@ -71,3 +71,14 @@ def test_a_zadarma_call_started_in_the_repeated_hour_is_read_on_the_pass_it_came
             {"signature": zadarma_signature("s", form)}, form, secret="s", zone=berlin, now=arrived
         )
         assert event.at == started
+
+
+def test_a_transfer_without_its_target_is_a_400_naming_it() -> None:
+    """A "transferred" event without ``transferred_to`` was answered 204 and recorded nothing of the
+    transfer (the call ended "answered", not "transferred")."""
+    event = {"id": "e1", "call_id": "c1", "event": "transferred", "at": 1795417200}
+    with pytest.raises(WebhookRefused) as refused:
+        parse_hotline_event(json.dumps(event).encode())
+    assert (refused.value.status, refused.value.message) == (400, "transferred_to: missing or blank")
+    taken = parse_hotline_event(json.dumps(event | {"transferred_to": "102"}).encode())
+    assert taken.transferred_to == "102"
