@@ -312,6 +312,7 @@ class WebhookCalls:
         if self.is_over(event.call_id):
             return []
         call = self.calls.get(event.call_id)
+        unheard = call is None  # nothing of the call before this event (a restart, or all it says)
         if call is None:
             started = event.at - timedelta(seconds=event.duration_seconds or 0)
             call = TrackedCall(call_id=event.call_id, started_at=started, direction=event.direction)
@@ -359,6 +360,8 @@ class WebhookCalls:
                 facts = replace(facts, duration_seconds=event.duration_seconds)
             if event.outcome:
                 facts = replace(facts, outcome=event.outcome)
+            elif unheard and event.duration_seconds is None:
+                facts = replace(facts, outcome=None)  # not heard ringing nor answered: no guess to make
             actions.append(replace(facts, source=self.source))
         return actions
 

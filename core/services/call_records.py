@@ -264,7 +264,8 @@ def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> in
 def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
     if record.state == "ended":
         return False
-    if facts.source == "ami" and facts.state == "ended" and facts.answered_at is None and record.answered_at:
+    guessed = facts.source == "ami" or facts.outcome is None  # the AMI's outcome is always its deduction
+    if guessed and facts.state == "ended" and facts.answered_at is None and record.answered_at:
         facts = _answered_before(record, facts)
     before = snapshot(record)
     changes = {
@@ -293,14 +294,14 @@ def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
 
 
 def _answered_before(record: CallRecord, facts: CallFacts) -> CallFacts:
-    """The AMI's report of a hang-up from a listener that never saw the answer (it restarted during the
-    call): its outcome ("no_answer") is a guess the record's answer refutes, so the call ends answered
-    (or transferred), its talk time from that answer to the hang-up."""
+    """A report of a hang-up from a listener that never saw the answer (it restarted during the call):
+    its outcome (the AMI's "no_answer", or none) is a guess the record's answer refutes, so the call
+    ends answered (or transferred), its talk time, unless the report gives one, from that answer."""
     from hotline.core.clock import as_utc
 
     answered = as_utc(record.answered_at) if record.answered_at else None
-    duration = None
-    if answered is not None and facts.ended_at is not None:
+    duration = facts.duration_seconds
+    if duration is None and answered is not None and facts.ended_at is not None:
         span = (as_utc(facts.ended_at) - answered).total_seconds()
         duration = round(span) if 0 <= span <= LONGEST_CALL.total_seconds() else None
     outcome = "transferred" if facts.transferred_to or record.transferred_to else "answered"

@@ -327,3 +327,21 @@ async def test_an_event_said_to_happen_in_the_future_is_refused(engine, webhook,
     await running.recorder.drain()
     _, [record] = stored(engine)
     assert record.started_at == TEST_NOW + timedelta(seconds=200)
+
+
+async def test_a_call_answered_before_a_restart_ends_answered(engine, webhook, anna) -> None:
+    """The listener restarted during a call: the new one heard only "ended" (no outcome, no duration),
+    guessed "no_answer" and the record, up since the answer, ended unanswered with no talk time. An end
+    the listener cannot judge now leaves the answer the record holds standing."""
+    first = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="101")),
+        signed(event(4, "answered", extension="101")),
+    ):
+        assert (await first.post("/calls", body, headers))[0] == 204
+    await first.recorder.drain()
+    second = await webhook()  # the restarted listener: nothing of the call in memory
+    assert (await second.post("/calls", *signed(event(130, "ended"))))[0] == 204
+    await second.recorder.drain()
+    _, [record] = stored(engine)
+    assert (record.state, record.outcome, record.duration_seconds) == ("ended", "answered", 126)
