@@ -28,6 +28,13 @@ CLOCK_SKEW_SECONDS = 300
 """How far past our clock a logged call may end (the PBX's clock running ahead)."""
 
 
+def _wait_seconds(value: float | None) -> float | None:
+    """0 to 3600 seconds; nan and inf named as what they are (typer said "less than or equal to 3600")."""
+    if value is not None and not 0 <= value <= 3600:  # False for nan too
+        raise typer.BadParameter(f"{value:g} is not a number of seconds from 0 to 3600")
+    return value
+
+
 @app.command()
 def incoming(
     number: Annotated[str, typer.Argument(help="The caller's number, as the PBX gives it.")],
@@ -42,9 +49,9 @@ def incoming(
         float | None,
         typer.Option(
             "--wait",
-            min=0,
-            max=3600,
-            help="Wait up to SECONDS for a console to show the call; exit 1 if none did (else print which).",
+            callback=_wait_seconds,
+            help="Wait up to SECONDS (0 to 3600) for a console to show the call; exit 1 if none did "
+            "(else print which).",
         ),
     ] = None,
 ) -> None:
