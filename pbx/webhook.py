@@ -33,6 +33,7 @@ from hotline.core.pbx.webhook import (
     check_zadarma_request,
     parse_hotline_event,
 )
+from hotline.core.services.call_records import call_ended
 from hotline.core.services.webhook_events import forget_events_before, take_event
 
 if TYPE_CHECKING:
@@ -174,7 +175,13 @@ class WebhookEndpoint:
             if worth_logging(self.counts[refused.kind]):
                 log.warning("webhook refused (%s): %s", refused.status, refused.message)
             return refused.status, {"error": refused.message}
-        if not await self._first_sight(f"{self.shape}\x1f{event.call_id}\x1f{event.event_id}"):
+        unknown = event.call_id not in self.calls.calls and not self.calls.is_over(event.call_id)
+        first, ended = await self._first_sight(
+            f"{self.shape}\x1f{event.call_id}\x1f{event.event_id}", call_id=event.call_id if unknown else None
+        )
+        if ended:  # a call this process has not heard of, ended before it started (a restart)
+            self.calls.ended.add(event.call_id)
+        if not first:
             if self.shape == "zadarma":  # no event id: the same notification again, e.g. a second ring
                 self.counts["repeated"] += 1
                 return 204, None
@@ -194,14 +201,15 @@ class WebhookEndpoint:
             self.recorder.submit(action)
         return 204, None
 
-    async def _first_sight(self, key: str) -> bool:
+    async def _first_sight(self, key: str, *, call_id: str | None) -> tuple[bool, bool]:
         """Whether the event ``key`` is new: not seen by this process, nor taken by any listener within
-        the replay window (the database remembers it across restarts). While the database cannot be
-        reached, this process's memory decides (the event is still taken, as the writer waits)."""
+        the replay window (the database remembers it across restarts); and whether the call ``call_id``
+        (one this process knows nothing of) is recorded as ended. While the database cannot be reached,
+        this process's memory decides (the event is still taken, as the writer waits)."""
         if not self.seen.add(key):
-            return False
+            return False, False
         try:
-            return await asyncio.to_thread(self._take, key)
+            return await asyncio.to_thread(self._take, key, call_id)
         except Exception as error:
             mapped = classify_database_error(error)
             if mapped is None:
@@ -209,9 +217,9 @@ class WebhookEndpoint:
             self.counts["seen_unchecked"] += 1
             if worth_logging(self.counts["seen_unchecked"]):
                 log.warning("webhook: events taken before not checked in the database: %s", mapped)
-            return True
+            return True, False
 
-    def _take(self, key: str) -> bool:
+    def _take(self, key: str, call_id: str | None) -> tuple[bool, bool]:
         now = self.clock.now()
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
@@ -223,7 +231,7 @@ class WebhookEndpoint:
                     raise
                 log.info("webhook: events taken before not pruned this time: %s", error)
         with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
-            return take_event(uow, key)
+            return take_event(uow, key), call_id is not None and call_ended(uow, pbx_call_id=call_id)
 
     def _event(self, headers: dict[str, str], body: bytes) -> CallEvent:
         now = self.clock.now()

@@ -235,6 +235,13 @@ def _check_operator(uow: UnitOfWork, login: str) -> None:
         checked.add(login)
 
 
+def call_ended(uow: UnitOfWork, *, pbx_call_id: str) -> bool:
+    """Whether the PBX's call is recorded as ended (a listener restarted since: a late event of it)."""
+    uow.authorize("call.import", entity="call_record")
+    state = uow.session.exec(select(CallRecord.state).where(CallRecord.pbx_call_id == pbx_call_id)).first()
+    return state == "ended"
+
+
 def _by_call_id(uow: UnitOfWork, pbx_call_id: str) -> CallRecord | None:
     return uow.session.exec(select(CallRecord).where(CallRecord.pbx_call_id == pbx_call_id)).first()
 

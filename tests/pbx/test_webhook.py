@@ -345,3 +345,21 @@ async def test_a_call_answered_before_a_restart_ends_answered(engine, webhook, a
     await second.recorder.drain()
     _, [record] = stored(engine)
     assert (record.state, record.outcome, record.duration_seconds) == ("ended", "answered", 126)
+
+
+async def test_a_ring_after_the_end_is_late_after_a_restart_too(engine, webhook, anna) -> None:
+    """A restarted listener had forgotten which calls had ended: a ring delivered late opened a live card
+    for a caller long gone. The call's record says it ended."""
+    first = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="101")),
+        signed(event(20, "ended", duration=0)),
+    ):
+        assert (await first.post("/calls", body, headers))[0] == 204
+    await first.recorder.drain()
+    second = await webhook()
+    assert (await second.post("/calls", *signed(event(1, "ringing", extension="102"))))[0] == 204
+    await second.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"] and record.state == "ended"
+    assert second.endpoint.counts["after_the_end"] == 1
