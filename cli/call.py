@@ -12,7 +12,7 @@ from hotline.cli.options import JsonFlag
 from hotline.cli.output import info
 from hotline.cli.state import cli_state
 from hotline.core.enums import Direction
-from hotline.core.text import printable
+from hotline.core.text import printable, printable_path
 
 if TYPE_CHECKING:
     from hotline.cli.ring_server import RingServer
@@ -24,6 +24,15 @@ SCREEN_POP_PATIENCE_SECONDS = 600.0
 app = typer.Typer(help="The phone system: screen pops, call records, the PBX listener.", no_args_is_help=True)
 
 WAIT_POLL_SECONDS = 0.05
+CLOCK_SKEW_SECONDS = 300
+"""How far past our clock a logged call may end (the PBX's clock running ahead)."""
+
+
+def _wait_seconds(value: float | None) -> float | None:
+    """0 to 3600 seconds; nan and inf named as what they are (typer said "less than or equal to 3600")."""
+    if value is not None and not 0 <= value <= 3600:  # False for nan too
+        raise typer.BadParameter(f"{value:g} is not a number of seconds from 0 to 3600")
+    return value
 
 
 @app.command()
@@ -40,9 +49,9 @@ def incoming(
         float | None,
         typer.Option(
             "--wait",
-            min=0,
-            max=3600,
-            help="Wait up to SECONDS for a console to show the call; exit 1 if none did (else print which).",
+            callback=_wait_seconds,
+            help="Wait up to SECONDS (0 to 3600) for a console to show the call; exit 1 if none did "
+            "(else print which).",
         ),
     ] = None,
 ) -> None:
@@ -97,9 +106,14 @@ def log_call(
     operator: Annotated[
         str | None, typer.Option("--operator", help="The operator who took the call.")
     ] = None,
-    direction: Annotated[Direction, typer.Option("--direction", help="in or out.")] = Direction.IN,
+    direction: Annotated[
+        Direction | None, typer.Option("--direction", help="in or out.  [default: in]")
+    ] = None,
     start: Annotated[
-        str | None, typer.Option("--start", help="When it started, ISO-8601 (default: now; naive is UTC).")
+        str | None,
+        typer.Option(
+            "--start", help="When it started, ISO-8601 (default: now less --duration; naive is UTC)."
+        ),
     ] = None,
     duration: Annotated[
         int | None, typer.Option("--duration", min=0, max=86400, help="Talk time in seconds.")
@@ -117,14 +131,24 @@ def log_call(
 
     from hotline.cli.output import print_json
     from hotline.core.clock import parse_instant
-    from hotline.core.services.call_records import CallFacts, record_call
+    from hotline.core.errors import InvalidInput
+    from hotline.core.services.call_records import CallFacts, kept_facts, record_call
 
     state = cli_state()
-    started = parse_instant(start, where="--start") if start else state.clock.now()
+    if start is None:  # run at the hang-up: the call ends now and started its duration before
+        started = state.clock.now() - timedelta(seconds=duration or 0)
+    else:
+        started = parse_instant(start, where="--start")
+        latest = state.clock.now() + timedelta(seconds=CLOCK_SKEW_SECONDS)
+        if started + timedelta(seconds=duration or 0) > latest:
+            raise InvalidInput(
+                "the call would end after now: a finished call is logged (a typo in the year?)",
+                where="--start",
+            )
     facts = CallFacts(
         pbx_call_id=call_id,
         source="cli",
-        direction=direction,
+        direction=direction or Direction.IN,
         number=number,
         started_at=started,
         operator_login=operator,
@@ -135,6 +159,20 @@ def log_call(
     )
     with state.uow(as_system=True) as uow:
         recorded = record_call(uow, facts=facts, default_region=state.settings.default_region, typed=True)
+        given = {"operator_login": operator, "direction": direction, "started_at": start,
+                 "duration_seconds": duration, "outcome": outcome, "recording": recording}  # fmt: skip
+        kept = (
+            []
+            if recorded.created
+            else kept_facts(
+                recorded.record, facts, given={name for name, value in given.items() if value is not None}
+            )
+        )
+        if kept:  # raised inside the unit of work: whatever this report filled in is rolled back
+            raise InvalidInput(
+                f"already recorded with {', '.join(kept)}; a recorded call is never changed",
+                where=f"call {printable(recorded.record.pbx_call_id)}",
+            )
     said = "recorded" if recorded.created else "updated" if recorded.changed else "already recorded"
     if as_json:
         print_json({"id": recorded.record.id, "call_id": recorded.record.pbx_call_id, "result": said})
@@ -161,12 +199,13 @@ def import_cdr(
     data = _read_cdr(file)
     settings = state.settings
     zone = ZoneInfo("UTC") if utc else settings.pbx_zone
-    parsed = read_cdr_csv(data, name=str(file), extensions=settings.pbx.extensions, zone=zone)
+    name = printable_path(file)  # a byte that is not UTF-8 shown as \xff, not dropped
+    parsed = read_cdr_csv(data, name=name, extensions=settings.pbx.extensions, zone=zone)
     if parsed.errors:
         for error in parsed.errors[:-1]:
             info(f"hotline: error: {error}")
         fail(f"{parsed.errors[-1]} ({len(parsed.errors)} bad lines; nothing imported)", 2)
-    calls = [(f"{file}:{line}", facts) for line, facts in parsed.calls]
+    calls = [(f"{name}:{line}", facts) for line, facts in parsed.calls]
     with state.uow(as_system=True) as uow:
         counts = record_calls(uow, calls=calls, default_region=settings.default_region)
     summary = {
@@ -193,10 +232,14 @@ def _read_cdr(file: Path) -> bytes:
     with spooled(file, stdin=sys.stdin.buffer, limit=MAX_CDR_BYTES) as readable:
         try:
             if readable.stat().st_size > MAX_CDR_BYTES:
-                raise InvalidInput(f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=str(file))
+                raise InvalidInput(
+                    f"larger than {MAX_CDR_BYTES >> 20} MB: split it", where=printable_path(file)
+                )
             return readable.read_bytes()
         except OSError as error:
-            raise InvalidInput(f"cannot read: {error.strerror or error}", where=str(file)) from None
+            raise InvalidInput(
+                f"cannot read: {error.strerror or error}", where=printable_path(file)
+            ) from None
 
 
 @app.command()

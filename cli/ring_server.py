@@ -161,6 +161,9 @@ class RingServer:
             return
         except FileExistsError:
             pass
+        in_the_way = _not_a_socket(self.path)
+        if in_the_way is not None:
+            raise RingSocketUnavailable(f"{self.path} is {in_the_way}, not a socket: remove it")
         if await _answers(self.path):
             raise RingSocketUnavailable(f"another listener serves rings on {self.path}")
         log.info("removing the stale ring socket %s", self.path)
@@ -269,6 +272,24 @@ async def _send(writer: asyncio.StreamWriter, message: dict[str, Any]) -> bool:
     except (OSError, TimeoutError, RuntimeError):
         return False
     return True
+
+
+def _not_a_socket(path: str) -> str | None:
+    """What is at ``path`` when it is not a socket ("a file", "a folder"…), or None: only a socket can be
+    a stale listener's, anything else is someone's and is never removed."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISSOCK(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "a file" if stat.S_ISREG(mode) else "a special file"
 
 
 async def _answers(path: str) -> bool:

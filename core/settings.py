@@ -252,6 +252,18 @@ class AmiSettings(BaseModel):
     reconnect_max_seconds: float = Field(default=30.0, gt=0, le=3600)
     """The longest wait between reconnection attempts (the back-off doubles from one second)."""
 
+    @field_validator("username", "originate_channel", "originate_context")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """What goes into an AMI action as it is: a line break (or any control character) cannot be sent,
+        so the login was retried for ever and every dial ended "failed"."""
+        if not value.strip():
+            raise ValueError("empty")
+        bad = next((char for char in value if not char.isprintable()), None)
+        if bad is not None:
+            raise ValueError(f"{value!r}: holds U+{ord(bad):04X}, which no AMI action can carry")
+        return value
+
     @field_validator("originate_channel")
     @classmethod
     def _only_the_extension(cls, value: str) -> str:

@@ -39,6 +39,11 @@ async def listen(
         secret = pbx.ami.secret()
         if secret is None:
             raise ConfigError(f"set the AMI secret in ${pbx.ami.secret_env}", where="[pbx.ami] secret_env")
+        if any(char in secret.get_secret_value() for char in "\r\n\0"):  # a file saved with CRLF line ends
+            raise ConfigError(
+                f"${pbx.ami.secret_env} holds a line break or a NUL: no AMI login can carry it",
+                where="[pbx.ami] secret_env",
+            )
         listener = AmiListener(
             ami=pbx.ami, secret=secret.get_secret_value(), extensions=pbx.extensions, recorder=recorder,
             clock=clock, dial=dialer is None,

@@ -33,6 +33,7 @@ from hotline.core.pbx.webhook import (
     check_zadarma_request,
     parse_hotline_event,
 )
+from hotline.core.services.call_records import call_ended
 from hotline.core.services.webhook_events import forget_events_before, take_event
 
 if TYPE_CHECKING:
@@ -49,7 +50,10 @@ PRUNE_EVERY = timedelta(minutes=1)
 MAX_HEADER_LINES = 64
 MAX_LINE_BYTES = 8 * 1024
 REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large"}  # fmt: skip
+           405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
+           413: "Payload Too Large"}  # fmt: skip
+FRAMING = ("content-length", "transfer-encoding")
+"""Headers that say where a body ends: one of each at most (two that differ are refused)."""
 
 
 class WebhookEndpoint:
@@ -137,7 +141,10 @@ class WebhookEndpoint:
             if line == "\r\n":
                 break
             name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+            name, value = name.strip().lower(), value.strip()
+            if name in FRAMING and headers.get(name, value) != value:
+                raise ValueError(f"two {name} headers")  # which one a proxy in front read is unknown
+            headers[name] = value
         else:
             raise ValueError("too many headers")
         url = urlsplit(target)
@@ -149,10 +156,17 @@ class WebhookEndpoint:
             return 200, echo.encode()[:200]
         if method != "POST":
             return 405, {"error": "POST only"}
-        length = int(headers.get("content-length", "-1"))
-        if not 0 <= length <= MAX_BODY_BYTES:
+        if "transfer-encoding" in headers or "content-length" not in headers:
+            self.counts["bad_request"] += 1
+            return 411, {"error": "a body with its Content-Length is needed (no chunked encoding)"}
+        declared = headers["content-length"]
+        if not (declared.isascii() and declared.isdigit()):  # int() takes "+5", "0_5", " 5 "
+            self.counts["bad_request"] += 1
+            return 400, {"error": "Content-Length: a number of bytes is needed"}
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
             self.counts["too_large"] += 1
-            return 413, {"error": f"a body of 0 to {MAX_BODY_BYTES} bytes with its Content-Length"}
+            return 413, {"error": f"a body of at most {MAX_BODY_BYTES} bytes"}
         body = await reader.readexactly(length)
         try:
             event = self._event(headers, body)
@@ -161,7 +175,13 @@ class WebhookEndpoint:
             if worth_logging(self.counts[refused.kind]):
                 log.warning("webhook refused (%s): %s", refused.status, refused.message)
             return refused.status, {"error": refused.message}
-        if not await self._first_sight(f"{self.shape}\x1f{event.call_id}\x1f{event.event_id}"):
+        unknown = event.call_id not in self.calls.calls and not self.calls.is_over(event.call_id)
+        first, ended = await self._first_sight(
+            f"{self.shape}\x1f{event.call_id}\x1f{event.event_id}", call_id=event.call_id if unknown else None
+        )
+        if ended:  # a call this process has not heard of, ended before it started (a restart)
+            self.calls.ended.add(event.call_id)
+        if not first:
             if self.shape == "zadarma":  # no event id: the same notification again, e.g. a second ring
                 self.counts["repeated"] += 1
                 return 204, None
@@ -171,19 +191,25 @@ class WebhookEndpoint:
                     "webhook refused (409): event %s of call %s seen before", event.event_id, event.call_id
                 )
             return 409, {"error": "event seen before"}
+        if self.calls.is_over(event.call_id):  # out of order or sent again: the call is recorded as ended
+            self.counts["after_the_end"] += 1
+            if worth_logging(self.counts["after_the_end"]):
+                log.warning("webhook: %s of call %s after its end: ignored", event.kind, event.call_id)
+            return 204, None
         self.counts["accepted"] += 1
         for action in self.calls.feed(event):
             self.recorder.submit(action)
         return 204, None
 
-    async def _first_sight(self, key: str) -> bool:
+    async def _first_sight(self, key: str, *, call_id: str | None) -> tuple[bool, bool]:
         """Whether the event ``key`` is new: not seen by this process, nor taken by any listener within
-        the replay window (the database remembers it across restarts). While the database cannot be
-        reached, this process's memory decides (the event is still taken, as the writer waits)."""
+        the replay window (the database remembers it across restarts); and whether the call ``call_id``
+        (one this process knows nothing of) is recorded as ended. While the database cannot be reached,
+        this process's memory decides (the event is still taken, as the writer waits)."""
         if not self.seen.add(key):
-            return False
+            return False, False
         try:
-            return await asyncio.to_thread(self._take, key)
+            return await asyncio.to_thread(self._take, key, call_id)
         except Exception as error:
             mapped = classify_database_error(error)
             if mapped is None:
@@ -191,9 +217,9 @@ class WebhookEndpoint:
             self.counts["seen_unchecked"] += 1
             if worth_logging(self.counts["seen_unchecked"]):
                 log.warning("webhook: events taken before not checked in the database: %s", mapped)
-            return True
+            return True, False
 
-    def _take(self, key: str) -> bool:
+    def _take(self, key: str, call_id: str | None) -> tuple[bool, bool]:
         now = self.clock.now()
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
@@ -205,7 +231,7 @@ class WebhookEndpoint:
                     raise
                 log.info("webhook: events taken before not pruned this time: %s", error)
         with UnitOfWork(self.recorder.engine, clock=self.clock) as uow:
-            return take_event(uow, key)
+            return take_event(uow, key), call_id is not None and call_ended(uow, pbx_call_id=call_id)
 
     def _event(self, headers: dict[str, str], body: bytes) -> CallEvent:
         now = self.clock.now()
@@ -218,4 +244,7 @@ class WebhookEndpoint:
         check_hotline_request(
             headers, body, secret=self.secret, now=now, max_age_seconds=self.max_age_seconds
         )
-        return parse_hotline_event(body)
+        event = parse_hotline_event(body)
+        if event.at > now + timedelta(seconds=self.max_age_seconds):  # a call recorded years ahead
+            raise WebhookRefused(400, "at: later than now (the PBX's clock?)", kind="bad_request")
+        return event

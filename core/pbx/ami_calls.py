@@ -94,6 +94,8 @@ class CallTracker:
     def __init__(self, *, extensions: dict[str, str]) -> None:
         self.extensions = extensions
         self.calls: OrderedDict[str, TrackedCall] = OrderedDict()
+        self.ended: OrderedDict[str, None] = OrderedDict()
+        """Incoming calls whose caller hung up (the newest ``MAX_TRACKED_CALLS``): over for good."""
         self.counts: Counter[str] = Counter()
 
     def feed(self, event: AmiMessage, *, now: datetime) -> list[Action]:
@@ -108,6 +110,9 @@ class CallTracker:
             self.counts["incomplete"] += 1
             if worth_logging(self.counts["incomplete"]):
                 log.warning("AMI %s without a Linkedid: ignored (%d so far)", name, self.counts["incomplete"])
+            return []
+        if call_id in self.ended:  # an agent's channel hanging up after the caller, a phone still ringing
+            self.counts["after_the_end"] += 1
             return []
         at = _event_time(event, now)
         try:
@@ -228,6 +233,12 @@ class CallTracker:
         if event.get("Uniqueid") != call.call_id:
             return []
         self.calls.pop(call.call_id, None)
+        if call.direction is Direction.IN:
+            # The caller's channel: nothing of the call is left. (An outgoing call's first channel is the
+            # operator's phone, whose transfer leaves the client talking to a colleague.)
+            self.ended[call.call_id] = None
+            if len(self.ended) > MAX_TRACKED_CALLS:
+                self.ended.popitem(last=False)
         return [call.facts("ended", ended_at=max(at, call.started_at))]
 
     def forget_older_than(self, moment: datetime) -> int:

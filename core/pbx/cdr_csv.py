@@ -14,7 +14,8 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import product
 from zoneinfo import ZoneInfo
 
 from hotline.core.clock import within_years
@@ -139,8 +140,9 @@ def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where:
         raise InvalidInput("the start time is empty", where=f"{where}: start")
     answered = _moment(cells["answer"], zone, where=f"{where}: answer")
     ended = _moment(cells["end"], zone, where=f"{where}: end")
-    _seconds(cells["duration"], where=f"{where}: duration")
+    duration = _seconds(cells["duration"], where=f"{where}: duration")
     billsec = _seconds(cells["billsec"], where=f"{where}: billsec")
+    started, answered, ended = _on_their_pass(started, answered, ended, duration=duration, billsec=billsec)
     span = (ended - answered).total_seconds() if answered and ended else None
     if billsec > MAX_DURATION and (span is None or abs(span - billsec) > 1):
         raise InvalidInput(
@@ -148,7 +150,9 @@ def _facts(row: list[str], *, extensions: dict[str, str], zone: ZoneInfo, where:
         )
     disposition = cells["disposition"].upper()
     if disposition not in DISPOSITIONS:
-        raise InvalidInput(f"unknown disposition {disposition[:20]!r}", where=f"{where}: disposition")
+        raise InvalidInput(
+            f"unknown disposition {cells['disposition'][:20]!r}", where=f"{where}: disposition"
+        )
     source_ext = cells["src"] if cells["src"] in extensions else extension_of_channel(cells["channel"])
     target_ext = extension_of_channel(cells["dstchannel"])
     if target_ext not in extensions and cells["dst"] in extensions:
@@ -193,6 +197,35 @@ def _moment(text: str, zone: ZoneInfo, *, where: str) -> datetime | None:
     except ValueError:
         raise InvalidInput(f"not a time like 2026-12-02 14:05:00: {text[:30]!r}", where=where) from None
     return within_years(moment.replace(tzinfo=zone), text=text, where=where)
+
+
+def _on_their_pass(
+    started: datetime, answered: datetime | None, ended: datetime | None, *, duration: int, billsec: int
+) -> tuple[datetime, datetime | None, datetime | None]:
+    """The three times in UTC, each local time the clocks showed twice (the hour repeated when they go
+    back) put on the pass the line's own durations say (``duration`` is end less start, ``billsec`` end
+    less answer); failing that, one that keeps them in order; failing that, the first pass."""
+
+    def passes(moment: datetime | None) -> list[datetime | None]:
+        if moment is None:
+            return [None]
+        later = moment.replace(fold=1)
+        both = [moment.replace(fold=0), later] if later.utcoffset() != moment.utcoffset() else [moment]
+        return [candidate.astimezone(UTC) for candidate in both]
+
+    def near(first: datetime | None, last: datetime | None, seconds: int) -> bool:
+        return first is None or last is None or abs((last - first).total_seconds() - seconds) <= 1
+
+    def ordered(*moments: datetime | None) -> bool:
+        known = [moment for moment in moments if moment is not None]
+        return known == sorted(known)
+
+    readings = list(product(passes(started), passes(answered), passes(ended)))
+    for start, answer, end in readings:
+        if ordered(start, answer, end) and near(start, end, duration) and near(answer, end, billsec):
+            return start or started, answer, end
+    start, answer, end = next((reading for reading in readings if ordered(*reading)), readings[0])
+    return start or started, answer, end
 
 
 def _seconds(text: str, *, where: str) -> int:

@@ -32,6 +32,8 @@ from hotline.core.text import checked_text
 EVENTS = ("ringing", "answered", "transferred", "ended")
 MAX_BODY_BYTES = 64 * 1024
 SEEN_IDS = 100_000
+MAX_FIELD = 500
+"""The longest text any field may be as it comes (each written one is held to its column's length too)."""
 FIELD_LIMITS = {"id": 200, "call_id": MAX_CALL_ID} | {
     name: limit for name, limit in TEXT_LIMITS.items() if name != "pbx_call_id"
 }
@@ -121,7 +123,9 @@ def parse_hotline_event(body: bytes) -> CallEvent:
             duration_seconds=duration,
             outcome=_optional(data, "outcome"),
             recording=_optional(data, "recording"),
-            transferred_to=_optional(data, "transferred_to"),
+            transferred_to=_text(data, "transferred_to")
+            if kind == "transferred"
+            else _optional(data, "transferred_to"),
             dialled=_optional(data, "dialled"),
         )
     )
@@ -150,8 +154,14 @@ def _text(data: dict[str, Any], key: str, *, default: str | None = None) -> str:
     value = data.get(key, default)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or (default is None and not value.strip()) or len(value) > 500:
+    if default is None and (value is None or (isinstance(value, str) and not value.strip())):
+        raise WebhookRefused(400, f"{key}: missing or blank", kind="bad_request")
+    if not isinstance(value, str):
         raise WebhookRefused(400, f"{key}: a string is needed", kind="bad_request")
+    if len(value) > MAX_FIELD:
+        raise WebhookRefused(
+            400, f"{key}: at most {MAX_FIELD} characters (this one has {len(value):,})", kind="bad_request"
+        )
     return value.strip()
 
 
@@ -214,9 +224,12 @@ def check_zadarma_request(
     if not hmac.compare_digest(headers.get("signature", "").encode(), expected.encode()):
         raise WebhookRefused(401, "bad signature", kind="bad_signature")
     try:
-        started = datetime.strptime(form.get("call_start", ""), "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        local = datetime.strptime(form.get("call_start", ""), "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise WebhookRefused(400, "call_start: not a time", kind="bad_request") from None
+    # A time the clocks showed twice (the hour repeated when they go back): the pass nearest its arrival.
+    passes = {local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)}
+    started = min(passes, key=lambda moment: (abs(now - moment), moment))
     if not -ZADARMA_EARLY <= now - started <= ZADARMA_MAX_CALL:
         raise WebhookRefused(409, "call_start outside the window: a replay?", kind="replayed")
     outgoing = event.startswith("NOTIFY_OUT")
@@ -248,8 +261,12 @@ def check_zadarma_request(
 
 def _form_text(form: dict[str, str], key: str) -> str:
     value = form.get(key, "").strip()
-    if not value or len(value) > 128:
+    if not value:
         raise WebhookRefused(400, f"{key}: missing", kind="bad_request")
+    if len(value) > MAX_CALL_ID:
+        raise WebhookRefused(
+            400, f"{key}: at most {MAX_CALL_ID} characters (this one has {len(value):,})", kind="bad_request"
+        )
     return value
 
 
@@ -262,6 +279,9 @@ class SeenIds:
     def __init__(self, size: int = SEEN_IDS) -> None:
         self.size = size
         self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
 
     def add(self, event_id: str) -> bool:
         """Remember ``event_id``; False if it was seen before."""
@@ -280,9 +300,19 @@ class WebhookCalls:
         self.extensions = extensions
         self.source = source
         self.calls: OrderedDict[str, TrackedCall] = OrderedDict()
+        self.ended = SeenIds()
+        """The calls whose end was reported: a later event of one (out of order, a retry) is late."""
+
+    def is_over(self, call_id: str) -> bool:
+        """Whether the call's end was reported already: its record never changes again, and a ring
+        reported now would open a live card for a caller who has gone."""
+        return call_id in self.ended
 
     def feed(self, event: CallEvent) -> list[Action]:
+        if self.is_over(event.call_id):
+            return []
         call = self.calls.get(event.call_id)
+        unheard = call is None  # nothing of the call before this event (a restart, or all it says)
         if call is None:
             started = event.at - timedelta(seconds=event.duration_seconds or 0)
             call = TrackedCall(call_id=event.call_id, started_at=started, direction=event.direction)
@@ -319,6 +349,7 @@ class WebhookCalls:
             actions.append(self._facts(call, "up"))
         elif event.kind == "ended":
             self.calls.pop(call.call_id, None)
+            self.ended.add(call.call_id)
             call.recording = event.recording or call.recording
             if login and not call.operator_login:
                 call.operator_login, call.extension = login, event.extension
@@ -329,6 +360,8 @@ class WebhookCalls:
                 facts = replace(facts, duration_seconds=event.duration_seconds)
             if event.outcome:
                 facts = replace(facts, outcome=event.outcome)
+            elif unheard and event.duration_seconds is None:
+                facts = replace(facts, outcome=None)  # not heard ringing nor answered: no guess to make
             actions.append(replace(facts, source=self.source))
         return actions
 

@@ -86,7 +86,7 @@ def read_reply(status: int, body: bytes) -> None:
     """Nothing when Zadarma took the request; ``DialRefused`` with its message, or the HTTP status."""
     try:
         data = json.loads(body[:MAX_REPLY_BYTES])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
         data = None
     message = data.get("message") if isinstance(data, dict) else None
     message = message if isinstance(message, str) and message.strip() else None

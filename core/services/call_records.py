@@ -20,7 +20,7 @@ from hotline.core.models.enums import Direction, InteractionKind
 from hotline.core.phones import digits_of
 from hotline.core.services.audit import record_audit, snapshot
 from hotline.core.services.operators import get_operator
-from hotline.core.text import checked_text, printable
+from hotline.core.text import checked_text, printable, printable_path
 
 if TYPE_CHECKING:
     from sqlmodel.sql.expression import SelectOfScalar
@@ -101,8 +101,13 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
                 checked_text(value.strip(), what=f"the {label}", at_most=limit, where=at(label))
 
     call_id = printable(facts.pbx_call_id)
-    if not call_id or len(call_id) > MAX_CALL_ID:
-        raise InvalidInput(f"a call id of 1 to {MAX_CALL_ID} characters is needed", where=at("call id"))
+    if not call_id.strip():
+        raise InvalidInput("the call id is blank", where=at("call id"))
+    if len(call_id) > MAX_CALL_ID:
+        raise InvalidInput(
+            f"the call id is at most {MAX_CALL_ID} characters (this one has {len(call_id):,})",
+            where=at("call id"),
+        )
     number = printable(facts.number)[:100]
     if not number:
         raise InvalidInput("the number is empty", where=at("number"))
@@ -120,6 +125,48 @@ def check_facts(facts: CallFacts, *, where: str | None = None, typed: bool = Fal
         if name not in ("pbx_call_id", "number")
     }
     return replace(facts, pbx_call_id=call_id, number=number, **texts)
+
+
+KEPT_LABELS = {"operator_login": "operator", "direction": "direction", "started_at": "start",
+               "duration_seconds": "duration", "outcome": "outcome", "recording": "recording"}  # fmt: skip
+
+
+def kept_facts(record: CallRecord, facts: CallFacts, *, given: set[str]) -> list[str]:
+    """What the record says against each fact of ``given`` (names of ``CallFacts`` fields) that a report
+    gave otherwise, as "duration 95 s (not 61 s)": a recorded call is never changed, so a report that
+    differs is not silently taken for done."""
+    from hotline.core.clock import as_utc
+
+    def shown(name: str, value: object) -> str:
+        if value is None or value == "":
+            return f"no {KEPT_LABELS[name]}"
+        if isinstance(value, datetime):
+            value = as_utc(value).isoformat()
+        elif name == "duration_seconds":
+            value = f"{value} s"
+        return f"{KEPT_LABELS[name]} {printable(str(value))}"
+
+    def same(theirs: object, ours: object) -> bool:
+        if isinstance(theirs, datetime) and isinstance(ours, datetime):
+            return abs((as_utc(theirs) - as_utc(ours)).total_seconds()) <= 1  # another clock's rounding
+        if isinstance(theirs, int) and isinstance(ours, int):
+            return abs(theirs - ours) <= 1
+        return theirs == ours
+
+    kept = []
+    for name in KEPT_LABELS:
+        if name not in given:
+            continue
+        theirs, ours = getattr(facts, name), getattr(record, name)
+        if name == "direction":
+            theirs = Direction(theirs).value
+        elif isinstance(theirs, str):
+            theirs, ours = printable(theirs).strip() or None, ours or None
+        if not same(theirs, ours):
+            kept.append(
+                f"{shown(name, ours)} (not {shown(name, theirs).removeprefix(KEPT_LABELS[name] + ' ')})"
+            )
+    return kept
 
 
 def _is_the_span(facts: CallFacts) -> bool:
@@ -188,6 +235,13 @@ def _check_operator(uow: UnitOfWork, login: str) -> None:
         checked.add(login)
 
 
+def call_ended(uow: UnitOfWork, *, pbx_call_id: str) -> bool:
+    """Whether the PBX's call is recorded as ended (a listener restarted since: a late event of it)."""
+    uow.authorize("call.import", entity="call_record")
+    state = uow.session.exec(select(CallRecord.state).where(CallRecord.pbx_call_id == pbx_call_id)).first()
+    return state == "ended"
+
+
 def _by_call_id(uow: UnitOfWork, pbx_call_id: str) -> CallRecord | None:
     return uow.session.exec(select(CallRecord).where(CallRecord.pbx_call_id == pbx_call_id)).first()
 
@@ -217,6 +271,9 @@ def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> in
 def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
     if record.state == "ended":
         return False
+    guessed = facts.source == "ami" or facts.outcome is None  # the AMI's outcome is always its deduction
+    if guessed and facts.state == "ended" and facts.answered_at is None and record.answered_at:
+        facts = _answered_before(record, facts)
     before = snapshot(record)
     changes = {
         name: getattr(facts, name)
@@ -241,6 +298,21 @@ def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:
     )
     _link_logged_call(uow, record)
     return True
+
+
+def _answered_before(record: CallRecord, facts: CallFacts) -> CallFacts:
+    """A report of a hang-up from a listener that never saw the answer (it restarted during the call):
+    its outcome (the AMI's "no_answer", or none) is a guess the record's answer refutes, so the call
+    ends answered (or transferred), its talk time, unless the report gives one, from that answer."""
+    from hotline.core.clock import as_utc
+
+    answered = as_utc(record.answered_at) if record.answered_at else None
+    duration = facts.duration_seconds
+    if duration is None and answered is not None and facts.ended_at is not None:
+        span = (as_utc(facts.ended_at) - answered).total_seconds()
+        duration = round(span) if 0 <= span <= LONGEST_CALL.total_seconds() else None
+    outcome = "transferred" if facts.transferred_to or record.transferred_to else "answered"
+    return replace(facts, answered_at=answered, duration_seconds=duration, outcome=outcome)
 
 
 def same_call_window(pbx_started_at: datetime) -> tuple[datetime, datetime]:
@@ -455,9 +527,10 @@ def dial_string(number: str) -> str:
     bare = typed.removeprefix("+")
     stray = next((char for char in bare if char not in DIAL_SEPARATORS and not digits_of(char)), None)
     if stray is not None or not digits_of(bare):
-        what = f"{stray!r} cannot be dialled" if stray is not None else "no digits"
+        # as typed, a byte that is not UTF-8 or an escape shown (\xff, \x1b), never left out
+        what = f"'{printable_path(stray)}' cannot be dialled" if stray is not None else "no digits"
         raise InvalidInput(
-            f"not a phone number to dial: {printable(typed)[:40]!r} ({what}; digits, spaces, ( ) - . / "
+            f"not a phone number to dial: '{printable_path(typed[:40])}' ({what}; digits, spaces, ( ) - . / "
             "and a leading + only)",
             where="NUMBER",
         )

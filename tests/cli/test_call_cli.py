@@ -127,3 +127,12 @@ def test_a_ring_proves_its_operator_without_losing_a_try_to_another_writer(empty
     narrowed = check.execute("SELECT count(*) FROM audit_entry WHERE action = 'identity.narrow'").fetchone()
     assert narrowed == (1,)
     check.close()
+
+
+def test_call_incoming_wait_that_is_not_a_number_of_seconds_says_so(empty_db: str) -> None:
+    """``--wait nan`` (and inf) was refused as "Input should be less than or equal to 3600"."""
+    hotline("--db", empty_db, "--operator", "boss", "db", "init")
+    for value in ("nan", "inf", "-1", "3601"):
+        refused = hotline("--db", empty_db, "call", "incoming", "1", "--operator", "boss", "--wait", value)
+        assert refused.exit_code == 2, refused.output
+        assert f"{value} is not a number of seconds from 0 to 3600" in refused.output, refused.output

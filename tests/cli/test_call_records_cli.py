@@ -54,6 +54,63 @@ def test_call_log_is_idempotent_by_the_call_id(pbx_db) -> None:
     assert row.client_id is not None and row.ended_at is not None
 
 
+def test_call_log_again_with_other_facts_says_what_was_kept(pbx_db) -> None:
+    """A second ``call log`` of a recorded call with another duration, operator or direction said
+    "already recorded", exit 0, and what it gave was dropped: a script correcting a call believed it
+    done. It now names each fact kept against the one given, exit 2, nothing written; the same facts
+    again (a start left to "now" included) are still a no-op."""
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "log", "89161234567", "--call-id", "pbx-8"]
+    first = hotline(*base, "--operator", "olga", "--start", "2026-11-23T10:00:00+03:00", "--duration", "95")
+    assert first.exit_code == 0, first.output
+    same = hotline(*base, "--operator", "olga", "--duration", "95", "--direction", "in")
+    assert same.exit_code == 0 and "already recorded" in same.stderr, same.output
+    rounded = hotline(
+        *base, "--duration", "96", "--start", "2026-11-23T10:00:01+03:00"
+    )  # another clock's second
+    assert rounded.exit_code == 0 and "already recorded" in rounded.stderr, rounded.output
+    zero = [
+        "--db",
+        db,
+        "--config",
+        str(config),
+        "call",
+        "log",
+        "89161234567",
+        "--call-id",
+        "pbx-0",
+        "--duration",
+        "0",
+    ]
+    assert [hotline(*zero).exit_code, hotline(*zero).exit_code] == [0, 0]  # 0 s was "no duration (not 0 s)"
+    other = hotline(*base, "--operator", "ivan", "--duration", "61", "--direction", "out",
+                    "--start", "2026-11-23T10:00:00+03:00", "--outcome", "busy")  # fmt: skip
+    assert other.exit_code == 2, other.output
+    assert other.stderr.strip() == (
+        "hotline: error: call pbx-8: already recorded with operator olga (not ivan), direction in (not"
+        " out), duration 95 s (not 61 s), no outcome (not busy); a recorded call is never changed"
+    )
+    [row, _zero] = records(db)
+    assert (row.operator_login, row.duration_seconds, row.direction, row.outcome) == ("olga", 95, "in", None)
+
+
+def test_call_log_after_the_call_without_a_start_ends_it_now(pbx_db) -> None:
+    """A hook run at the hang-up (``call log N --call-id X --duration 600``, no ``--start``) recorded the
+    call as starting at the hang-up and ending ten minutes in the future: the operator's logged call,
+    started at the ring, fell outside the window that ties it to the PBX's call. Given a duration and no
+    start, the call now ends now and started that long before."""
+    from datetime import UTC, datetime
+
+    db, config = pbx_db
+    done = hotline("--db", db, "--config", str(config), "--now", "2026-11-23T10:10:00+03:00", "call", "log",
+                   "89161234567", "--call-id", "pbx-9", "--operator", "olga", "--duration", "600")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    [row] = records(db)
+    assert (row.started_at, row.ended_at) == (
+        datetime(2026, 11, 23, 7, 0, tzinfo=UTC), datetime(2026, 11, 23, 7, 10, tzinfo=UTC),
+    )  # fmt: skip
+
+
 def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     db, config = pbx_db
     base = ["--db", db, "--config", str(config), "call", "log"]
@@ -61,6 +118,12 @@ def test_call_log_refuses_bad_input_with_exit_2(pbx_db) -> None:
     bad_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "yesterday")
     assert bad_start.exit_code == 2 and "--start" in bad_start.stderr
     assert hotline(*base, "", "--call-id", "x").exit_code == 2
+    blank_start = hotline(*base, "89161234567", "--call-id", "x", "--start", "")  # was taken as "now"
+    blank_id = hotline(*base, "89161234567", "--call-id", " ")  # was "a call id of 1 to 128 characters"
+    assert blank_id.stderr.strip() == "hotline: error: call id: the call id is blank", blank_id.output
+    future = hotline(*base, "89161234567", "--call-id", "x", "--start", "2062-11-23T10:00:00+03:00")
+    assert future.exit_code == 2 and "--start: the call would end after now" in future.stderr, future.output
+    assert blank_start.exit_code == 2 and "--start" in blank_start.stderr, blank_start.output
     assert records(db) == []
 
 
@@ -192,6 +255,9 @@ def test_call_dial_refuses_what_it_cannot_dial_instead_of_dropping_it(pbx_db) ->
         ("+79161234567#", "'#' cannot be dialled"),
         ("++79161234567", "'+' cannot be dialled"),
         ("7" * 150, "at most 20 digits"),
+        # shown as typed: the byte that is not UTF-8 and the escape were left out of the number named
+        ("12\udcff3", "'12\\xff3' ('\\xff' cannot be dialled"),
+        ("1\x1b[2J", "'1\\x1b[2J' ('\\x1b' cannot be dialled"),
     ):
         refused = hotline(*base, "--", number)
         assert refused.exit_code == 2 and said in refused.stderr, (number, refused.output)
@@ -241,6 +307,11 @@ def test_config_check_names_an_extension_mapped_to_nobody_and_a_typo(pbx_db) -> 
         ('[pbx.ami]\noriginate_channel = "PJSIP/{extension.__class__}"\n', "pbx.ami.originate_channel"),
         ('[pbx.ami]\noriginate_channel = "PJSIP/{extension"\n', "pbx.ami.originate_channel"),
         ("[pbx.webhook]\nmax_age_seconds = 99999999999999999\n", "pbx.webhook.max_age_seconds"),
+        # a line break no AMI action can carry: the login retried for ever, every dial "failed"
+        ('[pbx.ami]\nusername = "hotline\\r"\n', "pbx.ami.username"),
+        ('[pbx.ami]\nusername = ""\n', "pbx.ami.username"),
+        ('[pbx.ami]\noriginate_context = "from-internal\\r\\nAction: Hangup"\n', "pbx.ami.originate_context"),
+        ('[pbx.ami]\noriginate_channel = "PJSIP/{extension}\\n"\n', "pbx.ami.originate_channel"),
     ],
 )
 def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text: str, says: str) -> None:
@@ -256,3 +327,20 @@ def test_config_check_refuses_pbx_settings_that_fail_only_when_used(pbx_db, text
         '[pbx.ami]\noriginate_channel = "SIP/{extension}@office"\n[pbx.webhook]\nmax_age_seconds = 86400\n'
     )
     assert hotline("--db", db, "--config", str(config), "config", "check").exit_code == 0
+
+
+def test_import_cdr_names_a_file_whose_name_is_not_utf8_as_it_is(pbx_db, tmp_path: Path) -> None:
+    """A file name with a byte that is not UTF-8 was named without it ("/x/.csv: cannot read", a line
+    error "/x/.csv:1: ..."): not the file given. The byte is shown as \\xff."""
+    import os
+
+    db, config = pbx_db
+    base = ["--db", db, "--config", str(config), "call", "import-cdr"]
+    missing = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff.csv")
+    refused = hotline(*base, missing)
+    assert refused.exit_code == 2 and f"{tmp_path}/\\xff.csv: cannot read" in refused.stderr, refused.output
+    bad = os.fsencode(str(tmp_path)) + b"/\xfe.csv"
+    with open(bad, "wb") as out:
+        out.write(b"not,a,cdr,line\n")
+    refused = hotline(*base, os.fsdecode(bad))
+    assert refused.exit_code == 2 and f"{tmp_path}/\\xfe.csv:1: 4 columns" in refused.stderr, refused.output

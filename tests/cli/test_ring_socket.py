@@ -216,3 +216,24 @@ def test_the_fast_path_imports_only_the_standard_library() -> None:
         "hotline.cli.ring_client",
         "hotline.cli.ring_socket",
     }
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+async def test_what_is_not_a_socket_at_the_path_is_left_alone(tmp_path: Path, kind: str) -> None:
+    """A file or a folder where the socket goes is not a stale socket: it was removed (a file, with what
+    it held) or the log said so (a folder, then a bare 'Is a directory'). It is kept, and the listener
+    says what is in the way."""
+    from hotline.cli.ring_server import ListenerContext, RingServer, RingSocketUnavailable
+
+    folder = tmp_path / "hotline"
+    folder.mkdir(mode=0o700)
+    path = folder / "ring-0.sock"
+    if kind == "file":
+        path.write_text("notes")
+    else:
+        path.mkdir()
+    server = RingServer(path=str(path), runner=None, context=ListenerContext(environ={}, cwd="/"))  # type: ignore[arg-type]
+    with pytest.raises(RingSocketUnavailable, match=f"is a {kind}, not a socket: remove it"):
+        await server.start()
+    assert path.read_text() == "notes" if kind == "file" else path.is_dir()
+    assert sorted(p.name for p in folder.iterdir()) == ["ring-0.sock"]

@@ -81,6 +81,28 @@ async def test_listen_without_the_secret_is_a_configuration_error(database_url, 
     assert process.returncode == 2 and "HOTLINE_AMI_SECRET" in stderr.decode()
 
 
+async def test_listen_with_a_secret_holding_a_line_break_is_a_configuration_error(
+    database_url, anna, tmp_path
+) -> None:
+    """A secret read from a file saved with Windows line ends ends in a carriage return: no login with it
+    can be sent (the line break would inject a header), and the listener retried it for ever, every 30 s,
+    as if the PBX were down. It is now a configuration error at the start, naming the variable."""
+    async with FakeAsterisk() as pbx:
+        env = os.environ | {"XDG_CONFIG_HOME": str(tmp_path), "HOTLINE_AMI_SECRET": "s3cret\r"}
+        process = await asyncio.create_subprocess_exec(
+            HOTLINE, "--db", database_url, "--config", str(config_for(tmp_path, pbx.port)), "call", "listen",
+            "--no-ring-socket", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise AssertionError("the listener kept retrying a secret that can never be sent") from None
+    assert process.returncode == 2, stderr.decode()
+    assert "$HOTLINE_AMI_SECRET holds a line break or a NUL" in stderr.decode()
+
+
 async def test_listen_webhook_takes_a_signed_event_and_stops_on_sigterm(
     database_url, engine, anna, tmp_path
 ) -> None:

@@ -264,3 +264,102 @@ async def test_a_replay_after_a_restart_or_to_a_second_listener_is_refused(
     with uow_factory() as uow:  # past the window they are forgotten (a replay is then refused by its time)
         assert forget_events_before(uow, TEST_NOW + timedelta(minutes=11)) == 2
         assert take_event(uow, "hotline\x1fcloud-r\x1fe1")
+
+
+async def test_a_ring_reported_after_the_calls_end_pops_nobody(engine, webhook, anna) -> None:
+    """Events out of order (a PBX's retry queue delivering the ring after the hang-up): the late ring
+    opened the caller's card in olga's console as a live call, minutes after the caller had gone. An event
+    for a call already ended is now answered 204, counted and logged, and changes nothing."""
+    running = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="102")),
+        signed(event(20, "ended", duration=0, outcome="no_answer")),
+        signed(event(1, "ringing", extension="101")),
+        signed(event(2, "answered", extension="101")),
+    ):
+        assert (await running.post("/calls", body, headers))[0] == 204
+    await running.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["ivan"]
+    assert (record.state, record.operator_login, record.answered_at) == ("ended", "ivan", None)
+    assert running.endpoint.counts["after_the_end"] == 2
+
+
+async def test_a_body_without_a_plain_content_length_is_named_and_not_taken(engine, webhook, anna) -> None:
+    """No Content-Length (a chunked body) was a 413 "Payload Too Large" for a 5-byte body; a length
+    Python's int() reads but HTTP does not ("0_300", "+300") was taken, and of two Content-Lengths the
+    last won (what a proxy in front may have read otherwise): each is now refused, nothing written."""
+    import asyncio
+
+    running = await webhook()
+    body, headers = signed(event(0, "ringing", extension="101"))
+    signature = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+
+    async def raw(head: str) -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.endpoint.port)
+        writer.write(f"POST /calls HTTP/1.1\r\nHost: x\r\n{head}{signature}\r\n".encode() + body)
+        await writer.drain()
+        response = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        return int(response.split(b" ", 2)[1]), response.split(b"\r\n\r\n", 1)[1]
+
+    chunked = await raw("Transfer-Encoding: chunked\r\n")
+    assert chunked == (411, b'{"error": "a body with its Content-Length is needed (no chunked encoding)"}')
+    for length in (f"0_{len(body)}", f"+{len(body)}", f" {len(body)} x"):
+        assert await raw(f"Content-Length: {length}\r\n") == (
+            400, b'{"error": "Content-Length: a number of bytes is needed"}',
+        )  # fmt: skip
+    assert (await raw(f"Content-Length: 5\r\nContent-Length: {len(body)}\r\n"))[0] == 400
+    await running.recorder.drain()
+    assert stored(engine) == ([], [])
+
+
+async def test_an_event_said_to_happen_in_the_future_is_refused(engine, webhook, anna) -> None:
+    """A signed event whose ``at`` was years ahead (a PBX clock or a template gone wrong: 2999-01-01) was
+    taken: a call record starting in 2999, on top of the caller's timeline for good. An event later than
+    the replay window past now is a 400 naming ``at``; one within it (a clock a little ahead) is taken."""
+    running = await webhook()
+    ahead = event(0, "ringing", extension="101") | {"at": "2999-01-01T00:00:00+00:00"}
+    status, body = await running.post("/calls", *signed(ahead))
+    assert (status, json.loads(body)) == (400, {"error": "at: later than now (the PBX's clock?)"})
+    a_little = event(1, "ringing", extension="101") | {"at": (TEST_NOW + timedelta(seconds=200)).isoformat()}
+    assert (await running.post("/calls", *signed(a_little)))[0] == 204
+    await running.recorder.drain()
+    _, [record] = stored(engine)
+    assert record.started_at == TEST_NOW + timedelta(seconds=200)
+
+
+async def test_a_call_answered_before_a_restart_ends_answered(engine, webhook, anna) -> None:
+    """The listener restarted during a call: the new one heard only "ended" (no outcome, no duration),
+    guessed "no_answer" and the record, up since the answer, ended unanswered with no talk time. An end
+    the listener cannot judge now leaves the answer the record holds standing."""
+    first = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="101")),
+        signed(event(4, "answered", extension="101")),
+    ):
+        assert (await first.post("/calls", body, headers))[0] == 204
+    await first.recorder.drain()
+    second = await webhook()  # the restarted listener: nothing of the call in memory
+    assert (await second.post("/calls", *signed(event(130, "ended"))))[0] == 204
+    await second.recorder.drain()
+    _, [record] = stored(engine)
+    assert (record.state, record.outcome, record.duration_seconds) == ("ended", "answered", 126)
+
+
+async def test_a_ring_after_the_end_is_late_after_a_restart_too(engine, webhook, anna) -> None:
+    """A restarted listener had forgotten which calls had ended: a ring delivered late opened a live card
+    for a caller long gone. The call's record says it ended."""
+    first = await webhook()
+    for body, headers in (
+        signed(event(0, "ringing", extension="101")),
+        signed(event(20, "ended", duration=0)),
+    ):
+        assert (await first.post("/calls", body, headers))[0] == 204
+    await first.recorder.drain()
+    second = await webhook()
+    assert (await second.post("/calls", *signed(event(1, "ringing", extension="102"))))[0] == 204
+    await second.recorder.drain()
+    pops, [record] = stored(engine)
+    assert [p.operator_login for p in pops] == ["olga"] and record.state == "ended"
+    assert second.endpoint.counts["after_the_end"] == 1

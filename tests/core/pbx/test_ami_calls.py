@@ -71,6 +71,24 @@ def test_an_unknown_extension_never_pops_anyone() -> None:
     assert ended.operator_login is None and ended.state == "ended"
 
 
+def test_a_calls_events_after_its_hang_up_neither_pop_nor_linger() -> None:
+    """The caller hung up first (the call's first channel): the agent's channel's Hangup after it made the
+    call anew in the tracker, held there 12 hours (at a busy centre 10,000 of them could push calls in progress
+    out, whose hang-up then ended them as unanswered), and a phone still ringing for it popped a live card
+    for a caller who had gone. Events of an ended call are now counted and left alone."""
+    tracker = CallTracker(extensions=EXTENSIONS)
+    call_id = "1795417200.4"
+    feed_all(tracker, render(INBOUND_ANSWERED, call_id=call_id))
+    late = [
+        f"Event: Hangup\r\nChannel: PJSIP/101-9\r\nUniqueid: {call_id}2\r\nLinkedid: {call_id}\r\nCause: 16",
+        f"Event: Newstate\r\nChannel: PJSIP/102-9\r\nChannelState: 5\r\nUniqueid: {call_id}3\r\n"
+        f"Linkedid: {call_id}\r\nConnectedLineNum: 79161234567",
+    ]
+    assert [tracker.feed(parse_message(block.encode()), now=TEST_NOW) for block in late] == [[], []]
+    assert tracker.calls == {}
+    assert tracker.counts["after_the_end"] == 2
+
+
 def test_events_that_cannot_be_used_are_counted_not_raised() -> None:
     tracker = CallTracker(extensions=EXTENSIONS)
     assert tracker.feed(parse_message(b"Event: DialBegin\r\nDestChannel: PJSIP/101-1"), now=TEST_NOW) == []

@@ -251,3 +251,29 @@ def test_a_call_never_answered_is_still_forgotten_after_12_hours() -> None:
         if block.strip():
             tracker.feed(parse_message(block), now=TEST_NOW)
     assert tracker.forget_older_than(TEST_NOW + timedelta(hours=1)) == 1
+
+
+def test_a_call_answered_before_the_listener_restarted_ends_answered_with_its_talk_time(
+    uow_factory, anna
+) -> None:
+    """The listener restarted during a call (a deploy): the new one saw only the hang-up, knew of no
+    answer, and the record, up since the answer, was ended as "no_answer" with no talk time. The answer
+    the record holds is the call's: the hang-up ends it answered, with the time from that answer."""
+    from hotline.core.pbx.ami import parse_message
+    from hotline.core.pbx.ami_calls import CallTracker
+    from tests.pbx.ami_captures import INBOUND_ANSWERED, render
+
+    call_id = "1795417200.5"
+    blocks = [block for block in render(INBOUND_ANSWERED, call_id=call_id).split(b"\r\n\r\n") if block]
+    cut = next(i for i, block in enumerate(blocks) if b"Event: Hangup" in block)
+    before, after = CallTracker(extensions={"101": "olga"}), CallTracker(extensions={"101": "olga"})
+    for tracker, part in ((before, blocks[:cut]), (after, blocks[cut:])):
+        for block in part:
+            for action in tracker.feed(parse_message(block), now=TEST_NOW):
+                if isinstance(action, CallFacts):
+                    with uow_factory() as uow:
+                        record_call(uow, facts=action, default_region="RU")
+    with uow_factory() as uow:
+        [row] = list(uow.session.exec(select(CallRecord)))
+        assert (row.state, row.outcome, row.operator_login) == ("ended", "answered", "olga")
+        assert row.duration_seconds == 192 and row.answered_at == TEST_NOW + timedelta(seconds=5)

@@ -127,3 +127,51 @@ def test_a_call_up_for_more_than_a_day_is_read_as_it_was() -> None:
     wrong = long_call.replace(",90000,", ",95000,")
     parsed = read_cdr_csv(wrong.encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
     assert [str(error).split(":")[1:3] for error in parsed.errors] == [["1", " billsec"]]
+
+
+def test_a_call_across_the_autumn_clock_change_is_read_by_its_durations() -> None:
+    """Berlin's clocks go back at 03:00 on 25 October 2026: 02:00–03:00 happens twice. A call from 02:58
+    (summer time) to 02:01 (winter time), 197 s long, was "ended is before the start", and the line
+    blocked the whole file, every cron run; a call within the repeated hour was read an hour out
+    whichever pass it was. The durations say which pass each time is on."""
+    from datetime import UTC, datetime
+
+    berlin = ZoneInfo("Europe/Berlin")
+    lines = [
+        '"","89161234567","101","from-internal","","PJSIP/trunk-1","PJSIP/101-2","Dial","PJSIP/101",'
+        '"2026-10-25 02:58:00","2026-10-25 02:58:05","2026-10-25 02:01:17",197,192,"ANSWERED","DOCUMENTATION",'
+        '"across.1",""',
+        '"","89161234567","101","from-internal","","PJSIP/trunk-1","PJSIP/101-2","Dial","PJSIP/101",'
+        '"2026-10-25 02:10:00","2026-10-25 02:10:05","2026-10-25 02:12:00",3720,3715,"ANSWERED","DOCUMENTATION",'
+        '"long.2",""',
+    ]
+    parsed = read_cdr_csv("\n".join(lines).encode(), name="M", extensions=EXTENSIONS, zone=berlin)
+    assert parsed.errors == []
+    (_, across), (_, long) = parsed.calls
+    assert (across.started_at, across.answered_at, across.ended_at) == (
+        datetime(2026, 10, 25, 0, 58, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 58, 5, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 1, 17, tzinfo=UTC),
+    )
+    # 02:10 summer time to 02:12 winter time: an hour and two minutes, as its duration says
+    assert (long.started_at, long.ended_at) == (
+        datetime(2026, 10, 25, 0, 10, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 12, tzinfo=UTC),
+    )
+
+
+def test_a_call_id_too_long_says_how_long() -> None:
+    """A 200-character uniqueid was "a call id of 1 to 128 characters is needed", as if it were missing."""
+    text = line("PJSIP/101-2", "ANSWERED", 110, "u" * 200, "")
+    parsed = read_cdr_csv(text.encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW)
+    assert [str(error) for error in parsed.errors] == [
+        "M:1: call id: the call id is at most 128 characters (this one has 200)"
+    ]
+
+
+def test_an_unknown_disposition_is_named_as_the_file_has_it() -> None:
+    """'Answered!' was named as 'ANSWERED!', which is not what the line says."""
+    parsed = read_cdr_csv(
+        line("PJSIP/101-2", "Answered!", 0).encode(), name="M", extensions=EXTENSIONS, zone=MOSCOW
+    )
+    assert [str(error) for error in parsed.errors] == ["M:1: disposition: unknown disposition 'Answered!'"]

@@ -102,6 +102,9 @@ def test_the_answer_is_read() -> None:
         (302, b"", "HTTP 302"),
         (200, b"not json", "not a JSON answer"),
         (200, b'{"status":"pending"}', "status 'pending'"),
+        # nested past the decoder's depth: a RecursionError, the request "internal error" and a traceback
+        (200, b"[" * 60_000, "not a JSON answer"),
+        (502, b"[" * 60_000, "HTTP 502"),
     ]:
         with pytest.raises(DialRefused, match=says):
             read_reply(status, body)
