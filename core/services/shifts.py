@@ -174,6 +174,8 @@ def add_exception(
                     f"operator {who.login!r} is deactivated: nobody would work", where="--with"
                 )
         _neither_away(uow, (operator, other), starts_on, ends_on)
+    else:
+        _not_away_already(uow, operator, starts_on, ends_on)
     _no_swap_then(uow, (operator, other) if other is not None else (operator,), starts_on, ends_on)
     row = ShiftException(
         operator_id=operator.id,  # type: ignore[arg-type]
@@ -207,6 +209,28 @@ def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: 
             f" {away.starts_on.isoformat()} to {away.ends_on.isoformat()}:"
             " a swap would leave a shift uncovered",
             where="--date",
+        )
+
+
+def _not_away_already(uow: UnitOfWork, operator: Operator, first: date, last: date) -> None:
+    """Days off over days she already has off are refused: the same vacation typed twice was two rows
+    (two lines in ``shifts show``, one to call off twice), and the roster showed only the first."""
+    away = uow.session.exec(
+        select(ShiftException)
+        .where(
+            ShiftException.operator_id == operator.id,
+            col(ShiftException.kind).in_(("vacation", "sick")),
+            col(ShiftException.starts_on) <= last,
+            col(ShiftException.ends_on) >= first,
+        )
+        .order_by(col(ShiftException.starts_on))
+    ).first()
+    if away is not None:
+        raise InvalidInput(
+            f"{operator.login} is {'on vacation' if away.kind == 'vacation' else 'off sick'} from"
+            f" {away.starts_on.isoformat()} to {away.ends_on.isoformat()} (exception {away.id}):"
+            f" call that off first (hotline shifts unexcept {away.id})",
+            where="--from",
         )
 
 
