@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
-from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.limits import fits_id
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
@@ -59,6 +59,7 @@ def add_contract(
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
     covered = _covered_queues(uow, queues or [])
+    _refuse_the_same(uow, client_id, (level, starts_on, ends_on, covered, reference))
     contract = Contract(
         client_id=client_id,
         level=level,
@@ -74,6 +75,16 @@ def add_contract(
         uow, action="contract.create", entity="contract", entity_id=contract.id, after=snapshot(contract)
     )
     return contract
+
+
+def _refuse_the_same(uow: UnitOfWork, client_id: int, terms: tuple[str, date, date, list[str], str]) -> None:
+    """``Conflict`` when the client has a contract of these very terms: a command run twice (a script
+    re-run) made a second one, and ``reminders due`` then warned twice of its end."""
+    for existing in uow.session.exec(select(Contract).where(Contract.client_id == client_id)):
+        same = (existing.level, existing.starts_on, existing.ends_on, sorted(existing.queues or []),
+                existing.reference)  # fmt: skip
+        if same == terms:
+            raise Conflict(f"client {client_id} has this contract already (contract {existing.id})")
 
 
 def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:

@@ -127,3 +127,17 @@ def test_listing_the_contracts_of_a_client_nobody_has_is_exit_2(database_url, ac
     result = hotline(database_url, "contracts", "list", "--client", str(acme + 999))
     assert result.exit_code == 2 and f"--client: no client {acme + 999}" in result.stderr, result.output
     assert hotline(database_url, "contracts", "list", "--client", str(acme)).exit_code == 0
+
+
+def test_the_same_contract_added_twice_is_refused(database_url, acme) -> None:
+    contract = ("contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-01")  # fmt: skip
+    assert hotline(database_url, *contract).exit_code == 0
+    again = hotline(database_url, *contract)
+    assert again.exit_code == 1, again.output
+    assert f"client {acme} has this contract already (contract 1)" in again.stderr
+    listed = json.loads(hotline(database_url, "contracts", "list", "--json").stdout)
+    assert [c["id"] for c in listed] == [1]
+    due = json.loads(hotline(database_url, "reminders", "due", "--json", "--contracts-within", "30").stdout)
+    assert [r["text"] for r in due] == ["Contract gold of Acme ends 2026-12-01 (in 8 days)"]
+    renewal = hotline(database_url, *contract[:-1], "2027-12-01", "--reference", "R-2")
+    assert renewal.exit_code == 0, renewal.output
