@@ -237,6 +237,8 @@ def set_operator_active(
     after = snapshot(operator)
     if database:  # what changed in PostgreSQL, beside the row: the trail says so
         after["database"] = database
+    if after == before:  # she already was: no entry saying she was deactivated (or activated) now
+        return operator
     record_audit(
         uow,
         action="operator.activate" if active else "operator.deactivate",

@@ -50,3 +50,37 @@ def test_operators_activate_undoes_deactivate(empty_db: str) -> None:
     assert active()
     ghost = hotline("--db", empty_db, "--operator", "boss", "operators", "activate", "ghost")
     assert ghost.exit_code == 2 and ghost.output.strip() == "hotline: error: unknown operator 'ghost'"
+
+
+def test_deactivating_the_deactivated_says_so_and_audits_nothing(database_url: str, engine, clock) -> None:
+    import json
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+
+    def boss(*args: str):
+        return hotline("--db", database_url, "--operator", "boss", *args)
+
+    def entries() -> list[str]:
+        listed = json.loads(boss("audit", "list", "--entity", "operator", "--json").stdout)["entries"]
+        return [entry["action"] for entry in listed if entry["action"].startswith("operator.")]
+
+    assert boss("operators", "deactivate", "olga").stderr.strip() == "olga deactivated"
+    trail = entries()
+    again = boss("operators", "deactivate", "olga")
+    assert again.exit_code == 0, again.output
+    assert again.stderr.strip() == "olga was already deactivated"
+    assert entries() == trail
+    assert boss("operators", "activate", "olga").stderr.strip() == "olga activated"
+    trail = entries()
+    again = boss("operators", "activate", "olga")
+    assert again.exit_code == 0, again.output
+    assert again.stderr.strip() == "olga was already active"
+    assert entries() == trail
+    refused = hotline("--db", database_url, "--operator", "olga", "operators", "deactivate", "ghost")
+    assert refused.exit_code == 2 and "needs admin" in refused.stderr, refused.output
