@@ -85,3 +85,26 @@ def test_an_entity_id_past_what_a_column_holds_is_bad_usage(engine, clock, datab
         "--db", database_url, "--operator", "boss", "audit", "list", "--entity", "client:2147483647"
     )
     assert largest.exit_code == 0, largest.output
+
+
+def test_an_operator_entity_is_found_by_login_or_by_id(engine, clock, database_url: str) -> None:
+    """An operator's entries name her by id (added, role, deactivated) or by login (shifts, refusals):
+    ``--entity operator:ivan`` listed her shifts and not that she was made a supervisor."""
+    populate(engine, clock)
+
+    def run(*args: str, operator: str = "admin"):
+        return hotline("--db", database_url, "--operator", operator, *args)
+
+    assert run("operators", "role", "ivan", "supervisor").exit_code == 0
+    assert run("shifts", "set", "ivan", "--hours", "09:00-18:00", "--timezone", "UTC").exit_code == 0
+    ivan_id = next(
+        e["entity_id"]
+        for e in json.loads(run("audit", "list", "--entity", "operator", "--json").stdout)["entries"]
+        if e["action"] == "operator.role"
+    )
+    for typed in ("operator:ivan", f"operator:{ivan_id}"):
+        listed = json.loads(run("audit", "list", "--entity", typed, "--json").stdout)["entries"]
+        actions = [e["action"] for e in listed if e["action"] != "identity.narrow"]
+        assert actions == ["shift.set", "operator.role", "operator.add"], typed
+    boss = json.loads(run("audit", "list", "--entity", "operator:boss", "--json").stdout)["entries"]
+    assert [e["action"] for e in boss if e["action"] != "identity.narrow"] == ["operator.add"]
