@@ -4,6 +4,7 @@ listed by anyone, created, changed and removed by supervisors and admins, every 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,8 +130,9 @@ def get_group(uow: UnitOfWork, *, name: str) -> ClientGroup:
 
 
 def as_stored(name: str) -> str:
-    """A group name typed to find a group: its spaces collapsed, as ``group_name`` stores it."""
-    return " ".join(name.split())
+    """A group name typed to find a group: its spaces collapsed and its letters composed (NFC: «é» typed
+    as e and an accent is «é», as the import stores every cell), as ``group_name`` stores it."""
+    return unicodedata.normalize("NFC", " ".join(name.split()))
 
 
 def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
@@ -149,9 +151,11 @@ def _refuse_taken(uow: UnitOfWork, name: str, *, where: str, keeping: ClientGrou
 
 
 def _alike(uow: UnitOfWork, name: str) -> list[ClientGroup]:
-    """The groups named ``name`` in any case (groups are few: compared here, in every alphabet)."""
+    """The groups named ``name`` in any case, however its letters are composed (groups are few: compared
+    here, in every alphabet)."""
     folded = name.casefold()
-    return [group for group in uow.session.scalars(select(ClientGroup)) if group.name.casefold() == folded]
+    groups = uow.session.scalars(select(ClientGroup))
+    return [group for group in groups if unicodedata.normalize("NFC", group.name).casefold() == folded]
 
 
 def find_group(uow: UnitOfWork, *, name: str) -> ClientGroup | None:
