@@ -73,20 +73,22 @@ def role(
     """Change an operator's role."""
     from hotline.core.authority import with_article
     from hotline.core.pg_roles import access_left
-    from hotline.core.services.operators import parse_role, set_operator_role
+    from hotline.core.services.operators import operator_standing, parse_role, set_operator_role
 
     state = cli_state()
     state.authorize("operator.manage", entity="operator", entity_id=login)
     parsed = parse_role(new_role, where="ROLE")
     prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
+        had = operator_standing(uow, login=login)
         operator = set_operator_role(uow, login=login, role=parsed, pg_role_prefix=prefix)
         left = (
             access_left(uow, role=operator.db_role, prefix=prefix, operator_role=parsed)
             if operator.active
             else []
         )
-    info(f"{login} is now {parsed.value}")
+    unchanged = had is not None and had[0] == parsed.value
+    info(f"{login} {'is already' if unchanged else 'is now'} {parsed.value}")
     _say_left(operator.db_role, left, f"is not yet what {with_article(parsed.value)} has")
 
 

@@ -192,6 +192,8 @@ def set_operator_role(
             set_database_access(
                 uow, role=operator.db_role, operator_role=role, allowed=False, prefix=pg_role_prefix
             )
+    if snapshot(operator) == before:  # she has that role already: no entry saying it changed now
+        return operator
     record_audit(
         uow,
         action="operator.role",

@@ -84,3 +84,31 @@ def test_deactivating_the_deactivated_says_so_and_audits_nothing(database_url: s
     assert entries() == trail
     refused = hotline("--db", database_url, "--operator", "olga", "operators", "deactivate", "ghost")
     assert refused.exit_code == 2 and "needs admin" in refused.stderr, refused.output
+
+
+def test_giving_an_operator_the_role_she_has_says_so_and_audits_nothing(
+    database_url: str, engine, clock
+) -> None:
+    import json
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+
+    def boss(*args: str):
+        return hotline("--db", database_url, "--operator", "boss", *args)
+
+    def roles() -> list[str]:
+        listed = json.loads(boss("audit", "list", "--entity", "operator", "--json").stdout)["entries"]
+        return [entry["after"]["role"] for entry in listed if entry["action"] == "operator.role"]
+
+    same = boss("operators", "role", "olga", "operator")
+    assert same.exit_code == 0, same.output
+    assert same.stderr.strip() == "olga is already operator"
+    assert roles() == []
+    assert boss("operators", "role", "olga", "supervisor").stderr.strip() == "olga is now supervisor"
+    assert roles() == ["supervisor"]
