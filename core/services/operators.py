@@ -84,6 +84,11 @@ def add_operator(
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     login = new_login(login)
     if display_name is not None:  # stored as typed: a NUL or 5,000 characters were a PostgreSQL error
+        display_name = " ".join(display_name.split())
+        if not display_name:  # '   ' was stored: a blank line in every list of operators, the roster's
+            raise InvalidInput(
+                "a blank display name: give one, or leave --name out for the login", where="--name"
+            )
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.invoke import hotline
 
 
@@ -112,3 +114,26 @@ def test_giving_an_operator_the_role_she_has_says_so_and_audits_nothing(
     assert roles() == []
     assert boss("operators", "role", "olga", "supervisor").stderr.strip() == "olga is now supervisor"
     assert roles() == ["supervisor"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\u3000"])
+def test_a_blank_display_name_is_bad_usage(database_url: str, engine, clock, name: str) -> None:
+    import json
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+    added = hotline("--db", database_url, "--operator", "boss", "operators", "add", "olga", "--name", name)
+    assert added.exit_code == 2, added.output
+    assert "--name: a blank display name" in added.stderr
+    listed = hotline("--db", database_url, "--operator", "boss", "operators", "list", "--json")
+    assert [row["login"] for row in json.loads(listed.stdout)] == ["boss"]
+    spaced = hotline(
+        "--db", database_url, "--operator", "boss", "operators", "add", "olga", "--name", " Olga  K "
+    )
+    assert spaced.exit_code == 0, spaced.output
+    listed = hotline("--db", database_url, "--operator", "boss", "operators", "list", "--json")
+    assert [row["name"] for row in json.loads(listed.stdout)] == ["boss", "Olga K"]
