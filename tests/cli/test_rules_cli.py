@@ -263,3 +263,18 @@ def test_a_sender_domain_matches_as_written_in_any_script(database_url, world) -
     blank = config_with(world, config.read_text(encoding="utf-8").replace("Почта.РФ", " "))
     refused = hotline(database_url, blank, "rules", "check")
     assert refused.exit_code == 2 and "a blank sender domain can never match" in refused.stderr
+
+
+def test_check_without_a_configuration_file_says_there_is_none(database_url, world) -> None:
+    """It said "0 rules OK (0 enabled) in ~/.config/hotline/config.toml", a file that is not there: a
+    typo in XDG_CONFIG_HOME, or a cron job's other home, looked like a checked, empty rule book."""
+    from tests.cli.invoke import NO_CONFIG_HOME
+    from tests.cli.invoke import hotline as bare
+
+    missing = f"{NO_CONFIG_HOME}/hotline/config.toml"
+    checked = bare("--db", database_url, "--operator", "admin", "rules", "check")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.strip() == f"no rules to check: there is no configuration file at {missing}"
+    config = bare("--db", database_url, "--operator", "admin", "config", "check")
+    assert config.exit_code == 0, config.output
+    assert config.stderr.startswith(f"no configuration file at {missing}; the defaults: 0 calendars")
