@@ -34,7 +34,7 @@ def escalate(
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="escalate")  # refused (audited) before --now or the rules are read
         setup = state.sla
-        clock = clock_for(now) if now else state.clock
+        clock = clock_for(now) if now is not None else state.clock
         refuse_foreign_clock(uow, state.identity, clock)
         validate_against_db(uow, setup=setup)
     steps = run_escalation(

@@ -142,3 +142,15 @@ def test_two_processes_at_once_apply_each_step_exactly_once(database_url, engine
     assert set(applied) == expected
     with UnitOfWork(engine, readonly=True) as uow:
         assert len(uow.session.execute(select(EscalationStep)).all()) == len(expected)
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_now_is_bad_usage_not_the_real_clock(database_url, engine, clock, world, blank) -> None:
+    """``escalate --now "$AT"`` with AT unset ran on the real clock, exit 0: a replay that did not happen."""
+    setup, config = world
+    new_ticket(engine, clock, setup)
+    before = counts(engine)
+    result = escalate(database_url, config, "--now", blank, "--json")
+    assert result.exit_code == 2, result.output
+    assert "--now: a blank date and time" in result.stderr and result.stdout == ""
+    assert counts(engine) == before
