@@ -17,6 +17,7 @@ from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
+    from hotline.core.settings import Settings
 
 DEFAULT_COLOUR = "#808080"
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
@@ -184,3 +185,23 @@ def clean_contract_level(level: str | None, *, where: str = "--contract-level") 
     printable characters (refused, not cut: a cut level no longer matches its ``[[sla]]`` contract)."""
     level = " ".join((level or "").split()) or None
     return None if level is None else checked_text(level, what="a contract level", at_most=50, where=where)
+
+
+def configured_contract_levels(settings: Settings) -> set[str]:
+    """The contract levels the configuration names: ``[[sla]] contract`` and rules' ``contract_level``."""
+    levels = {policy.contract for policy in settings.sla if policy.contract}
+    return levels | {level for rule in settings.rules for level in rule.when.contract_level or []}
+
+
+def refuse_a_level_in_another_case(level: str | None, configured: set[str], *, where: str) -> None:
+    """``InvalidInput`` for a level the configuration names only in another case (``Gold`` where
+    ``[[sla]]`` says ``gold``): levels match exactly, so it silently chose no contract's policy."""
+    level = clean_contract_level(level, where=where)
+    if level is None or level in configured:
+        return
+    alike = sorted(known for known in configured if known.casefold() == level.casefold())
+    if alike:
+        raise InvalidInput(
+            f"the configuration names the level {alike[0]!r}, not {level!r}: levels match as written",
+            where=where,
+        )

@@ -141,3 +141,35 @@ def test_the_same_contract_added_twice_is_refused(database_url, acme) -> None:
     assert [r["text"] for r in due] == ["Contract gold of Acme ends 2026-12-01 (in 8 days)"]
     renewal = hotline(database_url, *contract[:-1], "2027-12-01", "--reference", "R-2")
     assert renewal.exit_code == 0, renewal.output
+
+
+def test_a_level_the_configuration_names_in_another_case_is_refused(database_url, acme, tmp_path) -> None:
+    """``--level Gold`` where ``[[sla]]`` says ``gold`` matched no policy: the client's tickets went on
+    the everyday targets without a word."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[calendars.office]\ntimezone = "Europe/Moscow"\nhours = { mon = "09:00-18:00" }\n\n'
+        '[[sla]]\nqueue = "Support"\npriority = "*"\ncalendar = "office"\ncontract = "gold"\n'
+        'first_response = "1h"\nresolution = "8h"\n',
+        encoding="utf-8",
+    )
+
+    def run(*args: str):
+        return hotline(database_url, "--config", str(config), *args)
+
+    for args, where in (
+        (("contracts", "add", str(acme), "--level", "Gold", "--start", "2026-01-01", "--end", "2026-12-31"),
+         "--level"),
+        (("clients", "groups", "add", "VIP", "--contract-level", "GOLD"), "--contract-level"),
+    ):  # fmt: skip
+        refused = run(*args)
+        assert refused.exit_code == 2, refused.output
+        assert f"{where}: the configuration names the level 'gold', not" in refused.stderr
+    assert json.loads(run("contracts", "list", "--json").stdout) == []
+    assert run("clients", "groups", "add", "VIP", "--contract-level", "gold").exit_code == 0
+    assert run("clients", "groups", "set", "VIP", "--contract-level", "Gold").exit_code == 2
+    assert run("clients", "groups", "set", "VIP", "--contract-level", "silver").exit_code == 0
+    added = run(
+        "contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-31"
+    )
+    assert added.exit_code == 0, added.output
