@@ -344,8 +344,9 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
     this runs (``dedupe_key``), so ``reminders due`` and the console's reminder list warn of it."""
     from hotline.core.models import Operator, Reminder
     from hotline.core.models.enums import ReminderStatus
-    from hotline.core.services.reminders import ReminderKind
+    from hotline.core.services.reminders import ReminderKind, one_maker_at_a_time
 
+    one_maker_at_a_time(uow)
     now = uow.now()
     today = now.astimezone(zone).date()
     supervisors: list[int] | None = None

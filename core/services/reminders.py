@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MAX_TEXT_CHARS = MAX_REMINDER_TEXT
 DEFAULT_MORNING = MORNING
 WORKING_WEEKDAYS = range(5)  # Monday to Friday, when no business calendar is configured
+MADE_REMINDERS_LOCK = 0x726D6E64  # "rmnd": the advisory lock of the runs that make reminders (PostgreSQL)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -392,11 +393,22 @@ def create_birthday_reminders(
     owner (nobody would see her reminder). Each birthday makes one reminder a year, however often this
     runs (``dedupe_key``).
     """
+    one_maker_at_a_time(uow)
     today = uow.now().astimezone(zone).date()
     created: list[Reminder] = []
     for offset in range(catch_up_days, -1, -1):
         created.extend(_birthday_reminders_for(uow, day=today - timedelta(days=offset), zone=zone, at=at))
     return created
+
+
+def one_maker_at_a_time(uow: UnitOfWork) -> None:
+    """Wait for another run making birthday or contract reminders to commit (PostgreSQL: an advisory lock
+    to the end of the transaction; SQLite's write lock from BEGIN already queues them). Two cron runs at
+    once both found a reminder missing and the second failed on its ``dedupe_key``, exit 1."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MADE_REMINDERS_LOCK})
 
 
 def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: time) -> list[Reminder]:
