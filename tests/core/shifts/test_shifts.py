@@ -205,3 +205,11 @@ def test_one_operators_week_is_in_one_zone(uow_factory, night_and_day) -> None:
         assert first.timezone == "UTC"
     with uow_factory(readonly=True) as uow:
         assert schedule_of(uow, login="dan").timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("typed", ["mon-", "sat -", "mon-fri,sat-"])
+def test_a_range_without_its_last_day_is_no_day(typed: str) -> None:
+    """``--days mon-`` (a range cut short) was Monday alone: ``shifts set`` set one day, ``shifts clear``
+    cleared one, each saying how many as if that was what was meant."""
+    with pytest.raises(ValueError, match="bad days"):
+        parse_weekdays(typed)
