@@ -36,6 +36,9 @@ def get_operator(uow: UnitOfWork, *, login: str) -> Operator:
         raise NotFound(f"unknown operator {login!r}: it is not UTF-8 text")
     operator = uow.session.exec(select(Operator).where(Operator.login == login)).first()
     if operator is None:
+        meant = login.strip().lower()  # as ``operators add`` stored it: "unknown" alone misled
+        if meant != login and uow.session.exec(select(Operator.id).where(Operator.login == meant)).first():
+            raise NotFound(f"unknown operator {login!r} (logins are lower-case: {meant!r}?)")
         raise NotFound(f"unknown operator {login!r}")
     return operator
 

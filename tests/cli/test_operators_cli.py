@@ -137,3 +137,26 @@ def test_a_blank_display_name_is_bad_usage(database_url: str, engine, clock, nam
     assert spaced.exit_code == 0, spaced.output
     listed = hotline("--db", database_url, "--operator", "boss", "operators", "list", "--json")
     assert [row["name"] for row in json.loads(listed.stdout)] == ["boss", "Olga K"]
+
+
+@pytest.mark.parametrize("typed", ["Olga", "OLGA", " olga"])
+def test_a_login_typed_in_capitals_or_with_a_space_says_which_login_it_means(
+    database_url: str, engine, clock, typed: str
+) -> None:
+    """``operators add Olga`` makes ``olga``; ``shifts join Olga Support`` then said only "unknown operator
+    'Olga'", as for someone who does not exist."""
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+    from hotline.core.services.queues import ensure_queue
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.ADMIN)
+        add_operator(uow, login="olga", role=Role.OPERATOR)
+        ensure_queue(uow, name="Support")
+    for args in (("shifts", "join", typed, "Support"), ("operators", "deactivate", typed)):
+        result = hotline("--db", database_url, "--operator", "boss", *args)
+        assert result.exit_code == 2, result.output
+        assert f"unknown operator {typed!r} (logins are lower-case: 'olga'?)" in result.stderr
+    ghost = hotline("--db", database_url, "--operator", "boss", "shifts", "join", "Ghost", "Support")
+    assert ghost.exit_code == 2 and ghost.stderr.strip() == "hotline: error: unknown operator 'Ghost'"
