@@ -35,6 +35,8 @@ from hotline.core.zones import known_zone
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
+SHIFTS_LOCK = 0x73686674  # "shft": the advisory-lock namespace of an operator's week (PostgreSQL)
+
 
 def _supervisor(uow: UnitOfWork) -> None:
     uow.authorize("roster.manage", entity="roster")
@@ -85,7 +87,7 @@ def set_shifts(
         start, end = parse_shift_span(hours)
     except ValueError as error:
         raise InvalidInput(str(error), where="--hours") from None
-    operator = get_operator(uow, login=login)
+    operator = _one_change_at_a_time(uow, get_operator(uow, login=login))
     kept = uow.session.exec(
         select(Shift.timezone).where(Shift.operator_id == operator.id, col(Shift.weekday).notin_(weekdays))
     ).first()
@@ -127,11 +129,26 @@ def clear_shifts(uow: UnitOfWork, *, login: str, days: str = "all") -> int:
         weekdays = parse_weekdays(days)
     except ValueError as error:
         raise InvalidInput(str(error), where="--days") from None
-    operator = get_operator(uow, login=login)
+    operator = _one_change_at_a_time(uow, get_operator(uow, login=login))
     removed = _delete_shifts(uow, operator, weekdays)
     after = {"days": [WEEKDAYS[day] for day in weekdays], "removed": removed}
     record_audit(uow, action="shift.clear", entity="operator", entity_id=login, after=after)
     return removed
+
+
+def _one_change_at_a_time(uow: UnitOfWork, operator: Operator) -> Operator:
+    """Wait for another change of this operator's week to commit (PostgreSQL: an advisory lock to the end
+    of the transaction, as supervisors may not lock operator rows; SQLite's BEGIN IMMEDIATE already
+    queues writers). Two ``shifts set`` of one day at once each deleted the day and added its own shift:
+    the day had two."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :operator)"),
+            {"namespace": SHIFTS_LOCK, "operator": operator.id},
+        )
+    return operator
 
 
 def _delete_shifts(uow: UnitOfWork, operator: Operator, weekdays: Sequence[int]) -> int:

@@ -213,3 +213,29 @@ def test_a_range_without_its_last_day_is_no_day(typed: str) -> None:
     cleared one, each saying how many as if that was what was meant."""
     with pytest.raises(ValueError, match="bad days"):
         parse_weekdays(typed)
+
+
+def test_two_supervisors_setting_one_day_at_once_leave_one_shift(uow_factory, night_and_day) -> None:
+    """``shifts set dan --days mon`` by two supervisors at once on PostgreSQL: each deleted Monday's shift
+    and inserted its own, so Monday had two (the roster said ``10:00-19:00, 12:00-20:00``); the second
+    now waits for the first and replaces its shift."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                set_shifts(uow, login="dan", days="mon", hours="12:00-20:00", timezone="Europe/Moscow")
+        except Exception as error:
+            second["error"] = error
+
+    with uow_factory() as uow:
+        set_shifts(uow, login="dan", days="mon", hours="10:00-19:00", timezone="Europe/Moscow")
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {}
+    with uow_factory(readonly=True) as uow:
+        assert schedule_of(uow, login="dan").week["mon"] == ["12:00-20:00"]
