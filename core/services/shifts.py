@@ -184,6 +184,8 @@ def add_exception(
     other = get_operator(uow, login=other_login) if other_login else None
     if other is not None and other.id == operator.id:
         raise InvalidInput("an operator cannot swap with themselves", where="--with")
+    for who in sorted((operator, other) if other is not None else (operator,), key=lambda o: o.id or 0):
+        _one_change_at_a_time(uow, who)  # in one order: two swaps of the same pair wait, never deadlock
     if other is not None:
         for who in (operator, other):
             if not who.active:

@@ -239,3 +239,30 @@ def test_two_supervisors_setting_one_day_at_once_leave_one_shift(uow_factory, ni
     assert second == {}
     with uow_factory(readonly=True) as uow:
         assert schedule_of(uow, login="dan").week["mon"] == ["12:00-20:00"]
+
+
+def test_the_same_days_off_entered_twice_at_once_are_one_exception(uow_factory, night_and_day) -> None:
+    """Two supervisors entering dan's sick day at once on PostgreSQL: each found no days off and added
+    its own, two exceptions for one day; the second now waits and is refused, naming the first."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 24))
+        except InvalidInput as error:
+            second["refused"] = error.message
+
+    with uow_factory() as uow:
+        first = add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 24))
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert str(second.get("refused", "")).startswith(
+        f"dan is off sick from 2026-11-24 to 2026-11-24 (exception {first.id})"
+    )
+    with uow_factory(readonly=True) as uow:
+        assert len(schedule_of(uow, login="dan").exceptions) == 1
