@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hotline.core.models import Reminder
 
 EXPIRED_TAG = "contract-expired"
+CONTRACTS_LOCK = 0x636E7472  # "cntr": the advisory-lock namespace of a client's contracts (PostgreSQL)
 MAX_CHAIN = 3
 
 
@@ -79,7 +80,16 @@ def add_contract(
 
 def _refuse_the_same(uow: UnitOfWork, client_id: int, terms: tuple[str, date, date, list[str], str]) -> None:
     """``Conflict`` when the client has a contract of these very terms: a command run twice (a script
-    re-run) made a second one, and ``reminders due`` then warned twice of its end."""
+    re-run) made a second one, and ``reminders due`` then warned twice of its end. On PostgreSQL two at
+    once queue on an advisory lock of the client, held to the commit (SQLite's BEGIN IMMEDIATE queues
+    them already), so the second sees the first."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :client)"),
+            {"namespace": CONTRACTS_LOCK, "client": client_id},
+        )
     for existing in uow.session.exec(select(Contract).where(Contract.client_id == client_id)):
         same = (existing.level, existing.starts_on, existing.ends_on, sorted(existing.queues or []),
                 existing.reference)  # fmt: skip
