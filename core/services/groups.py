@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hotline.core.settings import Settings
 
 DEFAULT_COLOUR = "#808080"
+GROUP_NAMES_LOCK = 0x67727073  # "grps": the advisory lock of giving groups their names (PostgreSQL)
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _UNSET: Any = object()
 
@@ -145,7 +146,14 @@ def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
 
 
 def _refuse_taken(uow: UnitOfWork, name: str, *, where: str, keeping: ClientGroup | None = None) -> None:
-    """``Conflict`` when another group has this name in any case (``keeping``: the group being renamed)."""
+    """``Conflict`` when another group has this name in any case (``keeping``: the group being renamed).
+    On PostgreSQL, names are given one at a time (an advisory lock held to the commit; SQLite's BEGIN
+    IMMEDIATE queues writers already): ``Opt`` and ``OPT`` made at once were two groups, as the unique
+    index tells case apart."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GROUP_NAMES_LOCK})
     for existing in _alike(uow, name):
         if existing is not keeping:
             raise Conflict(f"a group named {existing.name!r} exists already", where=where)
