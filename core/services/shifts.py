@@ -46,6 +46,7 @@ def join_queue(uow: UnitOfWork, *, login: str, queue: str) -> bool:
     """Make the operator a member of the queue; False when it already was."""
     _supervisor(uow)
     operator, queue_row = get_operator(uow, login=login), get_queue(uow, name=queue)
+    _one_change_at_a_time(uow, operator)  # a second join at once failed on the membership's key, exit 1
     if uow.session.get(QueueMember, (queue_row.id, operator.id)) is not None:
         return False
     uow.session.add(QueueMember(queue_id=queue_row.id, operator_id=operator.id))  # type: ignore[arg-type]
@@ -57,6 +58,7 @@ def leave_queue(uow: UnitOfWork, *, login: str, queue: str) -> bool:
     """Take the operator out of the queue; False when it was not a member."""
     _supervisor(uow)
     operator, queue_row = get_operator(uow, login=login), get_queue(uow, name=queue)
+    _one_change_at_a_time(uow, operator)
     member = uow.session.get(QueueMember, (queue_row.id, operator.id))
     if member is None:
         return False

@@ -266,3 +266,28 @@ def test_the_same_days_off_entered_twice_at_once_are_one_exception(uow_factory, 
     )
     with uow_factory(readonly=True) as uow:
         assert len(schedule_of(uow, login="dan").exceptions) == 1
+
+
+def test_joining_a_queue_twice_at_once_says_already_in(uow_factory, night_and_day) -> None:
+    """Two ``shifts join dan Billing`` at once on PostgreSQL: the second failed on the membership's key,
+    "database error: duplicate key ...", exit 1; it now waits for the first and says she was already in."""
+    import threading
+
+    with uow_factory() as uow:
+        ensure_queue(uow, name="Billing")
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                second["added"] = join_queue(uow, login="dan", queue="Billing")
+        except Exception as error:
+            second["error"] = error
+
+    with uow_factory() as uow:
+        assert join_queue(uow, login="dan", queue="Billing") is True
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {"added": False}
