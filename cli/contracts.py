@@ -58,8 +58,8 @@ def end(
     state.authorize("contract.manage", entity="contract", entity_id=contract_id)
     ends_on = required_day(on, where="--on")
     with state.uow() as uow:
-        contract = end_contract(uow, contract_id=contract_id, ends_on=ends_on)
-    info(f"contract {contract_id} now ends {contract.ends_on.isoformat()}")
+        contract, moved = end_contract(uow, contract_id=contract_id, ends_on=ends_on)
+    info(f"contract {contract_id} {'now ends' if moved else 'already ends'} {contract.ends_on.isoformat()}")
 
 
 @app.command("list")

@@ -115,14 +115,17 @@ def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:
     return sorted(covered)
 
 
-def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
-    """Move a contract's last day (to end it early or extend it)."""
+def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> tuple[Contract, bool]:
+    """Move a contract's last day (to end it early or extend it); with whether it moved (the day it
+    already ends changes nothing and writes no audit entry)."""
     uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
     contract = uow.session.get(Contract, contract_id) if fits_id(contract_id) else None
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
     if ends_on < contract.starts_on:
         raise InvalidInput("the contract would end before it starts", where="--on")
+    if contract.ends_on == ends_on:  # no entry saying it was moved when it was not
+        return contract, False
     before = snapshot(contract)
     contract.ends_on = ends_on
     uow.session.add(contract)
@@ -134,7 +137,7 @@ def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contrac
         before=before,
         after=snapshot(contract),
     )
-    return contract
+    return contract, True
 
 
 def _chain(uow: UnitOfWork, client_id: int | None) -> list[Client]:

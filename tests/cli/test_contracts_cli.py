@@ -173,3 +173,19 @@ def test_a_level_the_configuration_names_in_another_case_is_refused(database_url
         "contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-31"
     )
     assert added.exit_code == 0, added.output
+
+
+def test_ending_a_contract_on_the_day_it_ends_says_so_and_audits_nothing(database_url, acme) -> None:
+    contract = ("contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-01")  # fmt: skip
+    assert hotline(database_url, *contract).exit_code == 0
+
+    def updates() -> int:
+        listed = hotline(database_url, "audit", "list", "--entity", "contract:1", "--json")
+        return sum(entry["action"] == "contract.update" for entry in json.loads(listed.stdout)["entries"])
+
+    same = hotline(database_url, "contracts", "end", "1", "--on", "2026-12-01")
+    assert same.exit_code == 0, same.output
+    assert same.stderr.strip() == "contract 1 already ends 2026-12-01"
+    assert updates() == 0
+    moved = hotline(database_url, "contracts", "end", "1", "--on", "2026-11-30")
+    assert moved.stderr.strip() == "contract 1 now ends 2026-11-30" and updates() == 1
