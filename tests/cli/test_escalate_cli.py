@@ -154,3 +154,19 @@ def test_a_blank_now_is_bad_usage_not_the_real_clock(database_url, engine, clock
     assert result.exit_code == 2, result.output
     assert "--now: a blank date and time" in result.stderr and result.stdout == ""
     assert counts(engine) == before
+
+
+def test_without_a_configuration_file_it_says_there_are_no_rules(database_url, engine, clock, world) -> None:
+    """Run by cron under another home, ``escalate`` found no configuration file and said "0 steps
+    applied" every five minutes, as if the rules had been checked and nothing was due."""
+    setup, _config = world
+    new_ticket(engine, clock, setup)
+    result = runner.invoke(
+        app,
+        ["--db", database_url, "escalate", "--now", LATE, "--json"],
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    missing = f"{NO_CONFIG_HOME}/hotline/config.toml"
+    assert f"no escalation rules: there is no configuration file at {missing}" in result.stderr
