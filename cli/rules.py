@@ -63,6 +63,10 @@ def list_rules(as_json: JsonFlag = False) -> None:
         for index, rule in enumerate(rules)
     ]
     stdout().print(table(None, ["#", "name", "on", "enabled", "", "when", "actions"], rows))
+    if not Path(state.config_source).exists():  # an empty table alone: no rules, or no file read?
+        from hotline.cli.output import info
+
+        info(f"no rules: there is no configuration file at {state.config_source}")
 
 
 @app.command("check")

@@ -278,3 +278,17 @@ def test_check_without_a_configuration_file_says_there_is_none(database_url, wor
     config = bare("--db", database_url, "--operator", "admin", "config", "check")
     assert config.exit_code == 0, config.output
     assert config.stderr.startswith(f"no configuration file at {missing}; the defaults: 0 calendars")
+
+
+def test_list_without_a_configuration_file_says_there_is_none(database_url, world) -> None:
+    """An empty table, nothing said: no rules, or no file read (cron's other home, a typo)?"""
+    from tests.cli.invoke import NO_CONFIG_HOME
+    from tests.cli.invoke import hotline as bare
+
+    listed = bare("--db", database_url, "--operator", "admin", "rules", "list")
+    assert listed.exit_code == 0, listed.output
+    assert (
+        f"no rules: there is no configuration file at {NO_CONFIG_HOME}/hotline/config.toml" in listed.stderr
+    )
+    as_json = bare("--db", database_url, "--operator", "admin", "rules", "list", "--json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
