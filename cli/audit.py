@@ -46,6 +46,10 @@ def list_(
         page = list_audit(
             uow, actor=actor, entity=kind, entity_id=key, since=start, limit=limit, offset=offset
         )
+        if actor is not None and not page.entries and (meant := actor.strip().lower()) != actor:
+            written = list_audit(uow, actor=meant, entity=kind, entity_id=key, since=start, limit=1)
+            if written.entries:  # said, not an empty trail: entries name an operator by her login
+                info(f"no entries by {actor!r} (logins are lower-case: {meant!r}?)")
     rows = [audit_json(entry) for entry in page.entries]
     if as_json:
         print_json({"entries": rows, "more": page.more})

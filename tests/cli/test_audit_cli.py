@@ -108,3 +108,20 @@ def test_an_operator_entity_is_found_by_login_or_by_id(engine, clock, database_u
         assert actions == ["shift.set", "operator.role", "operator.add"], typed
     boss = json.loads(run("audit", "list", "--entity", "operator:boss", "--json").stdout)["entries"]
     assert [e["action"] for e in boss if e["action"] != "identity.narrow"] == ["operator.add"]
+
+
+def test_an_actor_typed_in_capitals_is_told_the_login(engine, clock, database_url: str) -> None:
+    """``--actor IVAN`` listed nothing and said nothing, though ivan's entries are there: logins are
+    stored lower-case."""
+    populate(engine, clock)
+
+    def run(*args: str, operator: str = "boss"):
+        return hotline("--db", database_url, "--operator", operator, *args)
+
+    assert run("tickets", "create", "--subject", "one", "--queue", "Support", operator="ivan").exit_code == 0
+    for args in (("--actor", "IVAN"), ("--actor", " Ivan", "--json")):
+        result = run("audit", "list", *args)
+        assert result.exit_code == 0, result.output
+        assert "no entries by" in result.stderr and "(logins are lower-case: 'ivan'?)" in result.stderr
+    quiet = run("audit", "list", "--actor", "nobody-at-all")
+    assert quiet.exit_code == 0 and "lower-case" not in quiet.stderr
