@@ -26,3 +26,34 @@ def test_an_operator_uses_queues_but_does_not_make_them(uow_factory, staff) -> N
         ensure_queue(uow, name="Night Desk")
     with uow_factory("sue") as uow:
         assert ensure_queue(uow, name="Night Desk").id is not None
+
+
+@pytest.mark.parametrize("typed", ["support", "SUPPORT", " billing "])
+def test_a_new_queue_a_letter_case_from_another_is_refused(uow_factory, staff, typed: str) -> None:
+    """``tickets create --queue support --new-queue`` made a queue 'support' beside 'Support': two queues
+    that read as one, with their own members, SLA policies (by exact name) and tickets."""
+    with pytest.raises(InvalidInput, match="exists already") as refused, uow_factory("sue") as uow:
+        ensure_queue(uow, name=typed)
+    assert refused.value.where == "queue"
+    assert typed.strip().capitalize() in refused.value.message
+    with uow_factory(readonly=True) as uow:
+        assert sorted(uow.session.exec(select(Queue.name))) == ["Billing", "Support"]
+
+
+def test_a_queue_name_is_one_however_its_accents_are_typed(uow_factory, staff) -> None:
+    """«Café» with a composed é and with e + U+0301 look alike everywhere: they were two queues."""
+    from hotline.core.services.queues import get_queue
+
+    with uow_factory("sue") as uow:
+        made = ensure_queue(uow, name="Caf\u00e9")
+        assert ensure_queue(uow, name="Cafe\u0301").id == made.id
+        assert get_queue(uow, name="Cafe\u0301").id == made.id
+    with uow_factory("sue") as uow:
+        assert ensure_queue(uow, name="De\u0301cor").name == "D\u00e9cor"
+    with uow_factory(readonly=True) as uow:
+        assert sorted(uow.session.exec(select(Queue.name))) == [
+            "Billing",
+            "Caf\u00e9",
+            "D\u00e9cor",
+            "Support",
+        ]
