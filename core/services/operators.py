@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_DISPLAY_NAME_CHARS = 200
 SYSTEM_ACTOR = "system"
+NEW_LOGINS_LOCK = 0x6F707273  # "oprs": the advisory lock of adding operators (PostgreSQL)
 
 
 def parse_role(text: str, *, where: str = "--role") -> Role:
@@ -93,6 +94,12 @@ def add_operator(
                 "a blank display name: give one, or leave --name out for the login", where="--name"
             )
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Two adds of one login at once: the second failed on the unique key ("database error", exit 1);
+        # it now waits for the first to commit (SQLite's BEGIN IMMEDIATE queues writers already).
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NEW_LOGINS_LOCK})
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
     _refuse_a_taken_database_role(uow, db_role or login)
