@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
+NEW_QUEUES_LOCK = 0x71756573  # "ques": the advisory lock of making queues (PostgreSQL)
 MAIL_DEFAULT_QUEUE = "Support"
 """A mail account's queue unless it names one (``[[mail.accounts]] queue``)."""
 
@@ -89,12 +90,27 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
                 rule="role",
             )
         uow.authorize("queue.manage", entity="queue")
+        made_meanwhile = _one_new_queue_at_a_time(uow, name)
+        if made_meanwhile is not None:
+            return made_meanwhile
         _refuse_a_look_alike(uow, name)
         queue = Queue(name=name, description=description)
         uow.session.add(queue)
         uow.session.flush()
         record_audit(uow, action="queue.create", entity="queue", entity_id=queue.id, after=snapshot(queue))
     return queue
+
+
+def _one_new_queue_at_a_time(uow: UnitOfWork, name: str) -> Queue | None:
+    """Wait for another new queue to commit (PostgreSQL: an advisory lock to the end of the transaction;
+    SQLite's BEGIN IMMEDIATE queues writers already), then the queue of ``name`` if it made it: two at
+    once both found none, and the second failed on the key or made a twin a letter's case apart."""
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NEW_QUEUES_LOCK})
+    return uow.session.exec(select(Queue).where(Queue.name == name)).first()
 
 
 def _refuse_a_look_alike(uow: UnitOfWork, name: str) -> None:
