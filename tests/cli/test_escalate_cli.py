@@ -170,3 +170,26 @@ def test_without_a_configuration_file_it_says_there_are_no_rules(database_url, e
     assert json.loads(result.stdout) == []
     missing = f"{NO_CONFIG_HOME}/hotline/config.toml"
     assert f"no escalation rules: there is no configuration file at {missing}" in result.stderr
+
+
+def test_the_default_queue_before_its_first_ticket_is_no_typo(database_url, tmp_path) -> None:
+    """A new installation configured as the README shows (``queue = "Support"``): ``escalate`` from cron
+    and ``config check`` were exit 2, "unknown queue 'Support'", until the first ticket made the queue
+    (tickets and mail make it on first use, as ``config check`` already granted mail accounts)."""
+    config = write_config(
+        tmp_path,
+        '[calendars.office]\ntimezone = "Europe/Moscow"\nhours = { mon = "09:00-18:00" }\n\n'
+        '[[sla]]\nqueue = "Support"\npriority = "*"\ncalendar = "office"\nfirst_response = "1h"\n'
+        'resolution = "8h"\n\n[[escalation]]\nname = "late"\nqueue = "Support"\n'
+        'when = "first_response_overdue"\nactions = ["event"]\n',
+    )
+    ran = escalate(database_url, config, "--now", LATE, "--json")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout) == []
+    checked = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
+    assert checked.exit_code == 0, checked.output
+    typo = write_config(
+        tmp_path, config.read_text(encoding="utf-8").replace('queue = "Support"', 'queue = "Suport"')
+    )
+    refused = escalate(database_url, typo, "--now", LATE)
+    assert refused.exit_code == 2 and "unknown queue 'Suport'" in refused.output
