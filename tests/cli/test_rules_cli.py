@@ -292,3 +292,22 @@ def test_list_without_a_configuration_file_says_there_is_none(database_url, worl
     )
     as_json = bare("--db", database_url, "--operator", "admin", "rules", "list", "--json")
     assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+
+
+def test_a_condition_on_the_default_queue_before_its_first_ticket_is_no_typo(database_url, tmp_path) -> None:
+    """``when = { queue = ["Support"] }`` on a new installation: rules check was exit 2, "unknown queue
+    'Support'", until the first ticket or mail made the queue (hotline makes it on first use)."""
+    from tests.cli.invoke import hotline as bare
+
+    config = tmp_path / "config.toml"
+    rule = '[[rules]]\nname = "support"\non = "ticket.created"\nwhen = { queue = ["Support"] }\n'
+    config.write_text(rule + 'actions = [{ priority = "high" }]\n', encoding="utf-8")
+    checked = bare("--db", database_url, "--config", str(config), "rules", "check")
+    assert checked.exit_code == 0, checked.output
+    config.write_text(rule + 'actions = [{ queue = "Support" }]\n', encoding="utf-8")  # moved into: needed
+    assert bare("--db", database_url, "--config", str(config), "rules", "check").exit_code == 2
+    config.write_text(
+        rule.replace('"Support"', '"Suport"') + 'actions = [{ priority = "high" }]\n', encoding="utf-8"
+    )
+    typo = bare("--db", database_url, "--config", str(config), "rules", "check")
+    assert typo.exit_code == 2 and "unknown queue 'Suport'" in typo.output
