@@ -55,6 +55,9 @@ def list_(
         print_json({"entries": rows, "more": page.more})
         return
     columns = ["at", "actor", "action", "entity", "entity_id", "via"]
-    stdout().print(table("Audit", columns, [[row[c] for c in columns] for row in rows]))
+    zone = state.settings.zone  # the zone --since counts days in (JSON keeps the instant with its offset)
+    local = [{**row, "at": entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")}
+             for row, entry in zip(rows, page.entries, strict=True)]  # fmt: skip
+    stdout().print(table(f"Audit ({zone.key})", columns, [[row[c] for c in columns] for row in local]))
     if page.more:
         info(f"more entries: --offset {offset + limit}")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from core.escalation.world import populate
 
+from hotline.core.db import UnitOfWork
+from hotline.core.services.queues import ensure_queue
 from tests.cli.invoke import hotline
 
 
@@ -125,3 +128,22 @@ def test_an_actor_typed_in_capitals_is_told_the_login(engine, clock, database_ur
         assert "no entries by" in result.stderr and "(logins are lower-case: 'ivan'?)" in result.stderr
     quiet = run("audit", "list", "--actor", "nobody-at-all")
     assert quiet.exit_code == 0 and "lower-case" not in quiet.stderr
+
+
+def test_the_table_dates_entries_on_the_local_days_since_counts(engine, clock, database_url: str) -> None:
+    """``--since`` is a local day, and the table dated each entry in UTC: in Moscow, ``--since 2026-11-23``
+    listed an entry of 00:30 that day as "2026-11-22T21:30", as if the filter were wrong."""
+    from hotline.core.clock import FixedClock
+
+    populate(engine, clock)
+    early = FixedClock(datetime.fromisoformat("2026-11-23T00:30:00+03:00"))
+    with UnitOfWork(engine, clock=early) as uow:
+        ensure_queue(uow, name="Night")
+    result = hotline("--db", database_url, "--operator", "boss", "audit", "list", "--since", "2026-11-23",
+                     "--entity", "queue", env={"COLUMNS": "200"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2026-11-23 00:30:00" in result.stdout and "2026-11-22" not in result.stdout
+    as_json = hotline(
+        "--db", database_url, "--operator", "boss", "audit", "list", "--entity", "queue", "--json"
+    )
+    assert "2026-11-22T21:30:00+00:00" in [e["at"] for e in json.loads(as_json.stdout)["entries"]]
