@@ -359,7 +359,7 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
     from hotline.core.models.enums import ReminderStatus
     from hotline.core.services.reminders import ReminderKind, one_maker_at_a_time
 
-    one_maker_at_a_time(uow)
+    locked = False
     now = uow.now()
     today = now.astimezone(zone).date()
     supervisors: list[int] | None = None
@@ -386,6 +386,11 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
             key = f"contract:{view.id}:{view.ends_on.isoformat()}:{operator_id}"
             if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first() is not None:
                 continue
+            if not locked:  # one to make: wait for another maker, then look again
+                one_maker_at_a_time(uow)
+                locked = True
+                if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first():
+                    continue
             reminder = Reminder(
                 operator_id=operator_id,
                 client_id=view.client_id,

@@ -393,7 +393,6 @@ def create_birthday_reminders(
     owner (nobody would see her reminder). Each birthday makes one reminder a year, however often this
     runs (``dedupe_key``).
     """
-    one_maker_at_a_time(uow)
     today = uow.now().astimezone(zone).date()
     created: list[Reminder] = []
     for offset in range(catch_up_days, -1, -1):
@@ -404,7 +403,8 @@ def create_birthday_reminders(
 def one_maker_at_a_time(uow: UnitOfWork) -> None:
     """Wait for another run making birthday or contract reminders to commit (PostgreSQL: an advisory lock
     to the end of the transaction; SQLite's write lock from BEGIN already queues them). Two cron runs at
-    once both found a reminder missing and the second failed on its ``dedupe_key``, exit 1."""
+    once both found a reminder missing and the second failed on its ``dedupe_key``, exit 1. Taken only
+    when one is missing: consoles refreshing their lists with nothing to make never wait on it."""
     if uow.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
 
@@ -420,9 +420,16 @@ def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: t
     if not clients:
         return []
     keys = {client.id: f"birthday:{client.id}:{day.year}" for client in clients}
-    existing = set(
-        uow.session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys.values())))
-    )
+
+    def made() -> set[str | None]:
+        return set(
+            uow.session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys.values())))
+        )
+
+    existing = made()
+    if set(keys.values()) - existing:  # some to make: one maker at a time, then what the other made
+        one_maker_at_a_time(uow)
+        existing = made()
     organisation_ids = {
         c.organisation_id for c in clients if c.owner_id is None and c.organisation_id is not None
     }
