@@ -46,11 +46,18 @@ def list_(
         page = list_audit(
             uow, actor=actor, entity=kind, entity_id=key, since=start, limit=limit, offset=offset
         )
+        if actor is not None and not page.entries and (meant := actor.strip().lower()) != actor:
+            written = list_audit(uow, actor=meant, entity=kind, entity_id=key, since=start, limit=1)
+            if written.entries:  # said, not an empty trail: entries name an operator by her login
+                info(f"no entries by {actor!r} (logins are lower-case: {meant!r}?)")
     rows = [audit_json(entry) for entry in page.entries]
     if as_json:
         print_json({"entries": rows, "more": page.more})
         return
     columns = ["at", "actor", "action", "entity", "entity_id", "via"]
-    stdout().print(table("Audit", columns, [[row[c] for c in columns] for row in rows]))
+    zone = state.settings.zone  # the zone --since counts days in (JSON keeps the instant with its offset)
+    local = [{**row, "at": entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")}
+             for row, entry in zip(rows, page.entries, strict=True)]  # fmt: skip
+    stdout().print(table(f"Audit ({zone.key})", columns, [[row[c] for c in columns] for row in local]))
     if page.more:
         info(f"more entries: --offset {offset + limit}")

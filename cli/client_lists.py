@@ -165,9 +165,17 @@ def groups_add(
     level: LevelOption = None,
 ) -> None:
     """Create a group."""
-    from hotline.core.services.groups import create_group
+    from hotline.core.services.groups import (
+        configured_contract_levels,
+        create_group,
+        refuse_a_level_in_another_case,
+    )
 
-    with cli_state().uow() as uow:
+    state = cli_state()
+    state.authorize("group.manage", entity="client_group", entity_id=name)  # refused before bad input
+    levels = configured_contract_levels(state.settings)
+    refuse_a_level_in_another_case(level, levels, where="--contract-level")
+    with state.uow() as uow:
         create_group(uow, name=name, colour=colour, contract_level=level)
     info(f"group {name.strip()!r} created")
 
@@ -181,12 +189,20 @@ def groups_set(
 ) -> None:
     """Change a group's name, colour or contract level."""
     from hotline.core.errors import InvalidInput
-    from hotline.core.services.groups import get_group, update_group
+    from hotline.core.services.groups import (
+        configured_contract_levels,
+        get_group,
+        refuse_a_level_in_another_case,
+        update_group,
+    )
 
     state = cli_state()
     state.authorize("group.manage", entity="client_group", entity_id=name)  # refused before bad input
     if new_name is None and colour is None and level is None:
         raise InvalidInput("nothing to change: give --name, --colour or --contract-level", where="NAME")
+    refuse_a_level_in_another_case(
+        level, configured_contract_levels(state.settings), where="--contract-level"
+    )
     with state.uow() as uow:
         group = get_group(uow, name=name)
         before = (group.name, group.colour, group.contract_level)

@@ -79,8 +79,10 @@ def check() -> None:
             accounts=[(account.name, account.queue) for account in settings.mail.accounts],
             source=state.config_source,
         )
+    target = _target()
+    where = f"{target}" if target.exists() else f"no configuration file at {target}; the defaults"
     info(
-        f"{_target()}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
+        f"{where}: {len(settings.calendars)} calendars, {len(settings.sla)} SLA policies, "
         f"{len(settings.escalation)} escalation rules, {len(settings.rules)} event rules, "
         f"{len(settings.mail.accounts)} mail accounts, {len(settings.pbx.extensions)} PBX extensions, "
         f"dates typed as {date_pattern(settings.date_order)}: ok"

@@ -28,9 +28,11 @@ def add(
 ) -> None:
     """Add a contract to a client."""
     from hotline.core.services.contracts import add_contract
+    from hotline.core.services.groups import configured_contract_levels, refuse_a_level_in_another_case
 
     cli_state().authorize("contract.manage", entity="client", entity_id=client_id)
     first, last = required_day(start, where="--start"), required_day(end, where="--end")
+    refuse_a_level_in_another_case(level, configured_contract_levels(cli_state().settings), where="--level")
     with cli_state().uow() as uow:
         contract = add_contract(
             uow,
@@ -56,8 +58,8 @@ def end(
     state.authorize("contract.manage", entity="contract", entity_id=contract_id)
     ends_on = required_day(on, where="--on")
     with state.uow() as uow:
-        contract = end_contract(uow, contract_id=contract_id, ends_on=ends_on)
-    info(f"contract {contract_id} now ends {contract.ends_on.isoformat()}")
+        contract, moved = end_contract(uow, contract_id=contract_id, ends_on=ends_on)
+    info(f"contract {contract_id} {'now ends' if moved else 'already ends'} {contract.ends_on.isoformat()}")
 
 
 @app.command("list")

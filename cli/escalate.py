@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,9 +35,11 @@ def escalate(
     with state.uow(readonly=True, as_system=True) as uow:
         start_system_run(uow, run="escalate")  # refused (audited) before --now or the rules are read
         setup = state.sla
-        clock = clock_for(now) if now else state.clock
+        clock = clock_for(now) if now is not None else state.clock
         refuse_foreign_clock(uow, state.identity, clock)
         validate_against_db(uow, setup=setup)
+    if not Path(state.config_source).exists():  # cron under another home: "0 steps applied" forever
+        info(f"no escalation rules: there is no configuration file at {state.config_source}")
     steps = run_escalation(
         state.engine(), setup=setup, clock=clock, dry_run=dry_run, via=state.via.replace("cli: ", "cron: ", 1)
     )

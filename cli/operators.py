@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hotline.cli.options import JsonFlag
 from hotline.cli.output import info, print_json, stdout, table
 from hotline.cli.state import cli_state
+
+if TYPE_CHECKING:
+    from hotline.core.db import UnitOfWork
 
 app = typer.Typer(
     help="Operators: anyone may list them; admins add, change and deactivate them.", no_args_is_help=True
@@ -70,20 +73,22 @@ def role(
     """Change an operator's role."""
     from hotline.core.authority import with_article
     from hotline.core.pg_roles import access_left
-    from hotline.core.services.operators import parse_role, set_operator_role
+    from hotline.core.services.operators import operator_standing, parse_role, set_operator_role
 
     state = cli_state()
     state.authorize("operator.manage", entity="operator", entity_id=login)
     parsed = parse_role(new_role, where="ROLE")
     prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
+        had = operator_standing(uow, login=login)
         operator = set_operator_role(uow, login=login, role=parsed, pg_role_prefix=prefix)
         left = (
             access_left(uow, role=operator.db_role, prefix=prefix, operator_role=parsed)
             if operator.active
             else []
         )
-    info(f"{login} is now {parsed.value}")
+    unchanged = had is not None and had[0] == parsed.value
+    info(f"{login} {'is already' if unchanged else 'is now'} {parsed.value}")
     _say_left(operator.db_role, left, f"is not yet what {with_article(parsed.value)} has")
 
 
@@ -94,11 +99,13 @@ def deactivate(login: Annotated[str, typer.Argument(help="Login name.")]) -> Non
     from hotline.core.services.operators import set_operator_active
 
     state = cli_state()
+    state.authorize("operator.manage", entity="operator", entity_id=login)
     prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
+        was = _standing(uow, login)
         operator = set_operator_active(uow, login=login, active=False, pg_role_prefix=prefix)
         left = access_left(uow, role=operator.db_role, prefix=prefix)
-    info(f"{login} deactivated")
+    info(f"{login} {'deactivated' if was else 'was already deactivated'}")
     _say_left(operator.db_role, left, "can still read")
 
 
@@ -111,12 +118,22 @@ def activate(login: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     from hotline.core.services.operators import set_operator_active
 
     state = cli_state()
+    state.authorize("operator.manage", entity="operator", entity_id=login)
     prefix = state.settings.pg_role_prefix
     with state.uow() as uow:
+        was = _standing(uow, login)
         operator = set_operator_active(uow, login=login, active=True, pg_role_prefix=prefix)
         left = access_left(uow, role=operator.db_role, prefix=prefix, operator_role=Role(operator.role))
-    info(f"{login} activated")
+    info(f"{login} {'was already active' if was else 'activated'}")
     _say_left(operator.db_role, left, f"is not yet what {with_article(operator.role)} has")
+
+
+def _standing(uow: UnitOfWork, login: str) -> bool:
+    """Whether the operator is active before the change (an unknown login: the service says so)."""
+    from hotline.core.services.operators import operator_standing
+
+    standing = operator_standing(uow, login=login)
+    return standing is not None and standing[1]
 
 
 def _say_left(db_role: str | None, left: list[str], what: str) -> None:

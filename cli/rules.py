@@ -63,6 +63,10 @@ def list_rules(as_json: JsonFlag = False) -> None:
         for index, rule in enumerate(rules)
     ]
     stdout().print(table(None, ["#", "name", "on", "enabled", "", "when", "actions"], rows))
+    if not Path(state.config_source).exists():  # an empty table alone: no rules, or no file read?
+        from hotline.cli.output import info
+
+        info(f"no rules: there is no configuration file at {state.config_source}")
 
 
 @app.command("check")
@@ -78,6 +82,9 @@ def check() -> None:
     with state.uow(readonly=True, as_system=True) as uow:
         check_rules(uow, rules, source=state.config_source)
     enabled = sum(rule.enabled for rule in rules)
+    if not Path(state.config_source).exists():  # "0 rules OK in FILE" named a file that is not there
+        info(f"no rules to check: there is no configuration file at {state.config_source}")
+        return
     info(f"{len(rules)} rule{'s' if len(rules) != 1 else ''} OK ({enabled} enabled) in {state.config_source}")
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from hotline.core.errors import ConfigError
 from hotline.core.models import Operator, Queue
 from hotline.core.models.enums import Role
+from hotline.core.services.queues import MAIL_DEFAULT_QUEUE
 from hotline.core.shifts.routing import MODES as ROUTING_MODES
 from hotline.core.sla.policy import SlaSetup
 
@@ -25,16 +26,20 @@ def validate_against_db(uow: UnitOfWork, *, setup: SlaSetup) -> None:
     """Raise ``ConfigError`` (file, rule, reason) for any queue or operator the configuration names
     that the database does not have, or for ``supervisor`` when there is no active supervisor."""
     queues = set(uow.session.exec(select(Queue.name)))
+    # The default queue is made by the first ticket or mail: before it, a policy or rule scoped to it is
+    # no typo (a new installation's cron escalate was exit 2 until then) and simply finds nothing; an
+    # action moving tickets into it still needs it.
+    scopes = queues | {MAIL_DEFAULT_QUEUE}
     operators = {op.login: op for op in uow.session.exec(select(Operator))}
     has_supervisor = any(op.active and op.role == Role.SUPERVISOR.value for op in operators.values())
     source = setup.source
 
     for index, policy in enumerate(setup.policies):
-        if policy.queue != "*" and policy.queue not in queues:
+        if policy.queue != "*" and policy.queue not in scopes:
             raise ConfigError(f"sla[{index}] ({policy.label}): unknown queue {policy.queue!r}", where=source)
     for index, rule in enumerate(setup.rules):
         where = f"escalation[{index}] (rule {rule.name!r})"
-        if rule.queue != "*" and rule.queue not in queues:
+        if rule.queue != "*" and rule.queue not in scopes:
             raise ConfigError(f"{where}: unknown queue {rule.queue!r}", where=source)
         if rule.supervisor is not None:
             named = operators.get(rule.supervisor)

@@ -10,6 +10,7 @@ from sqlmodel import select
 from hotline.core.errors import ConfigError
 from hotline.core.models import ClientGroup, Operator, Queue
 from hotline.core.rules.config import ROUTING, EventRuleConfig
+from hotline.core.services.queues import MAIL_DEFAULT_QUEUE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,7 +57,12 @@ def rule_problems(uow: UnitOfWork, rules: Sequence[EventRuleConfig]) -> list[str
     for index, rule in enumerate(rules):
         where = f"rules[{index}] (rule {rule.name!r})"
         named_queues, logins = _named(rule)
-        problems += [f"{where}: unknown queue {name!r}" for name in sorted(named_queues - queues)]
+        # The default queue is made by the first ticket or mail: a condition on it before then is no typo
+        # (rules check was exit 2 on a new installation); an action moving tickets into it needs it.
+        moved_into = {action.queue for action in rule.actions if action.queue}
+        waiting = {MAIL_DEFAULT_QUEUE} - moved_into
+        unknown = named_queues - queues - waiting
+        problems += [f"{where}: unknown queue {name!r}" for name in sorted(unknown)]
         problems += [  # a typo never matched, as a queue's would not
             f"{where}: unknown client group {name!r}"
             for name in sorted(set(rule.when.client_group or []) - groups)

@@ -142,12 +142,27 @@ def list_audit(
     if entity is not None:
         query = query.where(AuditEntry.entity == entity)
     if entity_id is not None:
-        query = query.where(AuditEntry.entity_id == entity_id)
+        keys = _operator_keys(uow, entity_id) if entity == "operator" else [entity_id]
+        query = query.where(col(AuditEntry.entity_id).in_(keys))
     if since is not None:
         query = query.where(col(AuditEntry.at) >= since)
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).offset(offset)
     rows = list(uow.session.exec(query.limit(limit + 1)))
     return AuditPage(entries=rows[:limit], more=len(rows) > limit)
+
+
+def _operator_keys(uow: UnitOfWork, key: str) -> list[str]:
+    """Both names an operator's entries go by: her id (added, role, deactivated) and her login (shifts,
+    refusals), whichever was typed; ``--entity operator:ivan`` found only the half written by login."""
+    from hotline.core.models import Operator
+
+    if key.isascii() and key.isdigit():
+        if int(key) > LARGEST_ID:
+            return [key]
+        login = uow.session.exec(select(Operator.login).where(Operator.id == int(key))).first()
+        return [key] if login is None else [key, login]
+    found = uow.session.exec(select(Operator.id).where(Operator.login == key)).first()
+    return [key] if found is None else [key, str(found)]
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:

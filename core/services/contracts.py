@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 
-from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.errors import Conflict, InvalidInput, NotFound
 from hotline.core.limits import fits_id
 from hotline.core.models import Client, ClientGroup, Contract
 from hotline.core.models.enums import Role
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hotline.core.models import Reminder
 
 EXPIRED_TAG = "contract-expired"
+CONTRACTS_LOCK = 0x636E7472  # "cntr": the advisory-lock namespace of a client's contracts (PostgreSQL)
 MAX_CHAIN = 3
 
 
@@ -59,6 +60,7 @@ def add_contract(
     if ends_on < starts_on:
         raise InvalidInput("the contract ends before it starts", where="--end")
     covered = _covered_queues(uow, queues or [])
+    _refuse_the_same(uow, client_id, (level, starts_on, ends_on, covered, reference))
     contract = Contract(
         client_id=client_id,
         level=level,
@@ -74,6 +76,25 @@ def add_contract(
         uow, action="contract.create", entity="contract", entity_id=contract.id, after=snapshot(contract)
     )
     return contract
+
+
+def _refuse_the_same(uow: UnitOfWork, client_id: int, terms: tuple[str, date, date, list[str], str]) -> None:
+    """``Conflict`` when the client has a contract of these very terms: a command run twice (a script
+    re-run) made a second one, and ``reminders due`` then warned twice of its end. On PostgreSQL two at
+    once queue on an advisory lock of the client, held to the commit (SQLite's BEGIN IMMEDIATE queues
+    them already), so the second sees the first."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :client)"),
+            {"namespace": CONTRACTS_LOCK, "client": client_id},
+        )
+    for existing in uow.session.exec(select(Contract).where(Contract.client_id == client_id)):
+        same = (existing.level, existing.starts_on, existing.ends_on, sorted(existing.queues or []),
+                existing.reference)  # fmt: skip
+        if same == terms:
+            raise Conflict(f"client {client_id} has this contract already (contract {existing.id})")
 
 
 def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:
@@ -94,14 +115,17 @@ def _covered_queues(uow: UnitOfWork, names: list[str]) -> list[str]:
     return sorted(covered)
 
 
-def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contract:
-    """Move a contract's last day (to end it early or extend it)."""
+def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> tuple[Contract, bool]:
+    """Move a contract's last day (to end it early or extend it); with whether it moved (the day it
+    already ends changes nothing and writes no audit entry)."""
     uow.authorize("contract.manage", entity="contract", entity_id=contract_id)
     contract = uow.session.get(Contract, contract_id) if fits_id(contract_id) else None
     if contract is None:
         raise NotFound(f"no contract {contract_id}")
     if ends_on < contract.starts_on:
         raise InvalidInput("the contract would end before it starts", where="--on")
+    if contract.ends_on == ends_on:  # no entry saying it was moved when it was not
+        return contract, False
     before = snapshot(contract)
     contract.ends_on = ends_on
     uow.session.add(contract)
@@ -113,7 +137,7 @@ def end_contract(uow: UnitOfWork, *, contract_id: int, ends_on: date) -> Contrac
         before=before,
         after=snapshot(contract),
     )
-    return contract
+    return contract, True
 
 
 def _chain(uow: UnitOfWork, client_id: int | None) -> list[Client]:
@@ -333,8 +357,9 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
     this runs (``dedupe_key``), so ``reminders due`` and the console's reminder list warn of it."""
     from hotline.core.models import Operator, Reminder
     from hotline.core.models.enums import ReminderStatus
-    from hotline.core.services.reminders import ReminderKind
+    from hotline.core.services.reminders import ReminderKind, one_maker_at_a_time
 
+    locked = False
     now = uow.now()
     today = now.astimezone(zone).date()
     supervisors: list[int] | None = None
@@ -361,6 +386,11 @@ def create_contract_reminders(uow: UnitOfWork, *, zone: ZoneInfo, within_days: i
             key = f"contract:{view.id}:{view.ends_on.isoformat()}:{operator_id}"
             if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first() is not None:
                 continue
+            if not locked:  # one to make: wait for another maker, then look again
+                one_maker_at_a_time(uow)
+                locked = True
+                if uow.session.exec(select(Reminder.id).where(Reminder.dedupe_key == key)).first():
+                    continue
             reminder = Reminder(
                 operator_id=operator_id,
                 client_id=view.client_id,

@@ -4,6 +4,7 @@ listed by anyone, created, changed and removed by supervisors and admins, every 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,10 @@ from hotline.core.text import checked_text
 
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
+    from hotline.core.settings import Settings
 
 DEFAULT_COLOUR = "#808080"
+GROUP_NAMES_LOCK = 0x67727073  # "grps": the advisory lock of giving groups their names (PostgreSQL)
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _UNSET: Any = object()
 
@@ -129,8 +132,9 @@ def get_group(uow: UnitOfWork, *, name: str) -> ClientGroup:
 
 
 def as_stored(name: str) -> str:
-    """A group name typed to find a group: its spaces collapsed, as ``group_name`` stores it."""
-    return " ".join(name.split())
+    """A group name typed to find a group: its spaces collapsed and its letters composed (NFC: «é» typed
+    as e and an accent is «é», as the import stores every cell), as ``group_name`` stores it."""
+    return unicodedata.normalize("NFC", " ".join(name.split()))
 
 
 def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
@@ -142,16 +146,25 @@ def _find(uow: UnitOfWork, name: str) -> ClientGroup | None:
 
 
 def _refuse_taken(uow: UnitOfWork, name: str, *, where: str, keeping: ClientGroup | None = None) -> None:
-    """``Conflict`` when another group has this name in any case (``keeping``: the group being renamed)."""
+    """``Conflict`` when another group has this name in any case (``keeping``: the group being renamed).
+    On PostgreSQL, names are given one at a time (an advisory lock held to the commit; SQLite's BEGIN
+    IMMEDIATE queues writers already): ``Opt`` and ``OPT`` made at once were two groups, as the unique
+    index tells case apart."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GROUP_NAMES_LOCK})
     for existing in _alike(uow, name):
         if existing is not keeping:
             raise Conflict(f"a group named {existing.name!r} exists already", where=where)
 
 
 def _alike(uow: UnitOfWork, name: str) -> list[ClientGroup]:
-    """The groups named ``name`` in any case (groups are few: compared here, in every alphabet)."""
+    """The groups named ``name`` in any case, however its letters are composed (groups are few: compared
+    here, in every alphabet)."""
     folded = name.casefold()
-    return [group for group in uow.session.scalars(select(ClientGroup)) if group.name.casefold() == folded]
+    groups = uow.session.scalars(select(ClientGroup))
+    return [group for group in groups if unicodedata.normalize("NFC", group.name).casefold() == folded]
 
 
 def find_group(uow: UnitOfWork, *, name: str) -> ClientGroup | None:
@@ -180,3 +193,23 @@ def clean_contract_level(level: str | None, *, where: str = "--contract-level") 
     printable characters (refused, not cut: a cut level no longer matches its ``[[sla]]`` contract)."""
     level = " ".join((level or "").split()) or None
     return None if level is None else checked_text(level, what="a contract level", at_most=50, where=where)
+
+
+def configured_contract_levels(settings: Settings) -> set[str]:
+    """The contract levels the configuration names: ``[[sla]] contract`` and rules' ``contract_level``."""
+    levels = {policy.contract for policy in settings.sla if policy.contract}
+    return levels | {level for rule in settings.rules for level in rule.when.contract_level or []}
+
+
+def refuse_a_level_in_another_case(level: str | None, configured: set[str], *, where: str) -> None:
+    """``InvalidInput`` for a level the configuration names only in another case (``Gold`` where
+    ``[[sla]]`` says ``gold``): levels match exactly, so it silently chose no contract's policy."""
+    level = clean_contract_level(level, where=where)
+    if level is None or level in configured:
+        return
+    alike = sorted(known for known in configured if known.casefold() == level.casefold())
+    if alike:
+        raise InvalidInput(
+            f"the configuration names the level {alike[0]!r}, not {level!r}: levels match as written",
+            where=where,
+        )

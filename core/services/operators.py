@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_DISPLAY_NAME_CHARS = 200
 SYSTEM_ACTOR = "system"
+NEW_LOGINS_LOCK = 0x6F707273  # "oprs": the advisory lock of adding operators (PostgreSQL)
 
 
 def parse_role(text: str, *, where: str = "--role") -> Role:
@@ -36,6 +37,9 @@ def get_operator(uow: UnitOfWork, *, login: str) -> Operator:
         raise NotFound(f"unknown operator {login!r}: it is not UTF-8 text")
     operator = uow.session.exec(select(Operator).where(Operator.login == login)).first()
     if operator is None:
+        meant = login.strip().lower()  # as ``operators add`` stored it: "unknown" alone misled
+        if meant != login and uow.session.exec(select(Operator.id).where(Operator.login == meant)).first():
+            raise NotFound(f"unknown operator {login!r} (logins are lower-case: {meant!r}?)")
         raise NotFound(f"unknown operator {login!r}")
     return operator
 
@@ -84,7 +88,18 @@ def add_operator(
     uow.authorize("operator.manage", entity="operator", entity_id=login)
     login = new_login(login)
     if display_name is not None:  # stored as typed: a NUL or 5,000 characters were a PostgreSQL error
+        display_name = " ".join(display_name.split())
+        if not display_name:  # '   ' was stored: a blank line in every list of operators, the roster's
+            raise InvalidInput(
+                "a blank display name: give one, or leave --name out for the login", where="--name"
+            )
         checked_text(display_name, what="a display name", at_most=MAX_DISPLAY_NAME_CHARS, where="--name")
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Two adds of one login at once: the second failed on the unique key ("database error", exit 1);
+        # it now waits for the first to commit (SQLite's BEGIN IMMEDIATE queues writers already).
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NEW_LOGINS_LOCK})
     if uow.session.exec(select(Operator.id).where(Operator.login == login)).first() is not None:
         raise Conflict(f"operator {login!r} exists already")
     _refuse_a_taken_database_role(uow, db_role or login)
@@ -192,6 +207,8 @@ def set_operator_role(
             set_database_access(
                 uow, role=operator.db_role, operator_role=role, allowed=False, prefix=pg_role_prefix
             )
+    if snapshot(operator) == before:  # she has that role already: no entry saying it changed now
+        return operator
     record_audit(
         uow,
         action="operator.role",
@@ -237,6 +254,8 @@ def set_operator_active(
     after = snapshot(operator)
     if database:  # what changed in PostgreSQL, beside the row: the trail says so
         after["database"] = database
+    if after == before:  # she already was: no entry saying she was deactivated (or activated) now
+        return operator
     record_audit(
         uow,
         action="operator.activate" if active else "operator.deactivate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 
+NEW_QUEUES_LOCK = 0x71756573  # "ques": the advisory lock of making queues (PostgreSQL)
 MAIL_DEFAULT_QUEUE = "Support"
 """A mail account's queue unless it names one (``[[mail.accounts]] queue``)."""
 
@@ -27,7 +29,9 @@ def get_queue(uow: UnitOfWork, *, name: str) -> Queue:
     """The queue of that exact name (as stored: without the spaces around it, as ``ensure_queue`` makes
     it); an unknown name is ``NotFound`` naming the close matches."""
     name = name.strip()  # ' Support ' was "no queue named 'Support'; did you mean 'Support'?"
-    if not is_utf8_text(name):  # sent to the database, it was a UnicodeEncodeError and its traceback
+    if is_utf8_text(name):
+        name = unicodedata.normalize("NFC", name)  # «é» typed as e + U+0301 is the stored «é»
+    else:  # sent to the database, it was a UnicodeEncodeError and its traceback
         raise NotFound(f"no queue named {name!r}: it is not UTF-8 text")
     queue = uow.session.exec(select(Queue).where(Queue.name == name)).first()
     if queue is None:
@@ -62,7 +66,8 @@ def checked_queue_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise InvalidInput("a queue needs a name", where="queue")
-    return checked_text(name, what="a queue name", at_most=100, where="queue")
+    checked_text(name, what="a queue name", at_most=100, where="queue")
+    return unicodedata.normalize("NFC", name)  # stored composed: «é» typed two ways is one queue
 
 
 def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
@@ -85,11 +90,39 @@ def ensure_queue(uow: UnitOfWork, *, name: str, description: str = "") -> Queue:
                 rule="role",
             )
         uow.authorize("queue.manage", entity="queue")
+        made_meanwhile = _one_new_queue_at_a_time(uow, name)
+        if made_meanwhile is not None:
+            return made_meanwhile
+        _refuse_a_look_alike(uow, name)
         queue = Queue(name=name, description=description)
         uow.session.add(queue)
         uow.session.flush()
         record_audit(uow, action="queue.create", entity="queue", entity_id=queue.id, after=snapshot(queue))
     return queue
+
+
+def _one_new_queue_at_a_time(uow: UnitOfWork, name: str) -> Queue | None:
+    """Wait for another new queue to commit (PostgreSQL: an advisory lock to the end of the transaction;
+    SQLite's BEGIN IMMEDIATE queues writers already), then the queue of ``name`` if it made it: two at
+    once both found none, and the second failed on the key or made a twin a letter's case apart."""
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": NEW_QUEUES_LOCK})
+    return uow.session.exec(select(Queue).where(Queue.name == name)).first()
+
+
+def _refuse_a_look_alike(uow: UnitOfWork, name: str) -> None:
+    """``InvalidInput`` for a new queue a letter's case from an existing one: ``--new-queue support``
+    beside ``Support`` made two queues that read as one (members, SLA policies and rules name one)."""
+    folded = name.casefold()
+    twin = next(
+        (known for known in queue_names(uow) if unicodedata.normalize("NFC", known).casefold() == folded),
+        None,
+    )
+    if twin is not None:
+        raise InvalidInput(f"a queue named {twin!r} exists already: name it as it is written", where="queue")
 
 
 def list_queues(uow: UnitOfWork) -> list[Queue]:

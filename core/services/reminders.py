@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MAX_TEXT_CHARS = MAX_REMINDER_TEXT
 DEFAULT_MORNING = MORNING
 WORKING_WEEKDAYS = range(5)  # Monday to Friday, when no business calendar is configured
+MADE_REMINDERS_LOCK = 0x726D6E64  # "rmnd": the advisory lock of the runs that make reminders (PostgreSQL)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -399,6 +400,17 @@ def create_birthday_reminders(
     return created
 
 
+def one_maker_at_a_time(uow: UnitOfWork) -> None:
+    """Wait for another run making birthday or contract reminders to commit (PostgreSQL: an advisory lock
+    to the end of the transaction; SQLite's write lock from BEGIN already queues them). Two cron runs at
+    once both found a reminder missing and the second failed on its ``dedupe_key``, exit 1. Taken only
+    when one is missing: consoles refreshing their lists with nothing to make never wait on it."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MADE_REMINDERS_LOCK})
+
+
 def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: time) -> list[Reminder]:
     matches = [
         (extract("month", Client.birthday) == month) & (extract("day", Client.birthday) == day_of_month)
@@ -408,9 +420,16 @@ def _birthday_reminders_for(uow: UnitOfWork, *, day: date, zone: ZoneInfo, at: t
     if not clients:
         return []
     keys = {client.id: f"birthday:{client.id}:{day.year}" for client in clients}
-    existing = set(
-        uow.session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys.values())))
-    )
+
+    def made() -> set[str | None]:
+        return set(
+            uow.session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(keys.values())))
+        )
+
+    existing = made()
+    if set(keys.values()) - existing:  # some to make: one maker at a time, then what the other made
+        one_maker_at_a_time(uow)
+        existing = made()
     organisation_ids = {
         c.organisation_id for c in clients if c.owner_id is None and c.organisation_id is not None
     }

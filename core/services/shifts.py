@@ -35,6 +35,8 @@ from hotline.core.zones import known_zone
 if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
+SHIFTS_LOCK = 0x73686674  # "shft": the advisory-lock namespace of an operator's week (PostgreSQL)
+
 
 def _supervisor(uow: UnitOfWork) -> None:
     uow.authorize("roster.manage", entity="roster")
@@ -44,6 +46,7 @@ def join_queue(uow: UnitOfWork, *, login: str, queue: str) -> bool:
     """Make the operator a member of the queue; False when it already was."""
     _supervisor(uow)
     operator, queue_row = get_operator(uow, login=login), get_queue(uow, name=queue)
+    _one_change_at_a_time(uow, operator)  # a second join at once failed on the membership's key, exit 1
     if uow.session.get(QueueMember, (queue_row.id, operator.id)) is not None:
         return False
     uow.session.add(QueueMember(queue_id=queue_row.id, operator_id=operator.id))  # type: ignore[arg-type]
@@ -55,6 +58,7 @@ def leave_queue(uow: UnitOfWork, *, login: str, queue: str) -> bool:
     """Take the operator out of the queue; False when it was not a member."""
     _supervisor(uow)
     operator, queue_row = get_operator(uow, login=login), get_queue(uow, name=queue)
+    _one_change_at_a_time(uow, operator)
     member = uow.session.get(QueueMember, (queue_row.id, operator.id))
     if member is None:
         return False
@@ -85,7 +89,7 @@ def set_shifts(
         start, end = parse_shift_span(hours)
     except ValueError as error:
         raise InvalidInput(str(error), where="--hours") from None
-    operator = get_operator(uow, login=login)
+    operator = _one_change_at_a_time(uow, get_operator(uow, login=login))
     kept = uow.session.exec(
         select(Shift.timezone).where(Shift.operator_id == operator.id, col(Shift.weekday).notin_(weekdays))
     ).first()
@@ -127,11 +131,26 @@ def clear_shifts(uow: UnitOfWork, *, login: str, days: str = "all") -> int:
         weekdays = parse_weekdays(days)
     except ValueError as error:
         raise InvalidInput(str(error), where="--days") from None
-    operator = get_operator(uow, login=login)
+    operator = _one_change_at_a_time(uow, get_operator(uow, login=login))
     removed = _delete_shifts(uow, operator, weekdays)
     after = {"days": [WEEKDAYS[day] for day in weekdays], "removed": removed}
     record_audit(uow, action="shift.clear", entity="operator", entity_id=login, after=after)
     return removed
+
+
+def _one_change_at_a_time(uow: UnitOfWork, operator: Operator) -> Operator:
+    """Wait for another change of this operator's week to commit (PostgreSQL: an advisory lock to the end
+    of the transaction, as supervisors may not lock operator rows; SQLite's BEGIN IMMEDIATE already
+    queues writers). Two ``shifts set`` of one day at once each deleted the day and added its own shift:
+    the day had two."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :operator)"),
+            {"namespace": SHIFTS_LOCK, "operator": operator.id},
+        )
+    return operator
 
 
 def _delete_shifts(uow: UnitOfWork, operator: Operator, weekdays: Sequence[int]) -> int:
@@ -167,6 +186,8 @@ def add_exception(
     other = get_operator(uow, login=other_login) if other_login else None
     if other is not None and other.id == operator.id:
         raise InvalidInput("an operator cannot swap with themselves", where="--with")
+    for who in sorted((operator, other) if other is not None else (operator,), key=lambda o: o.id or 0):
+        _one_change_at_a_time(uow, who)  # in one order: two swaps of the same pair wait, never deadlock
     if other is not None:
         for who in (operator, other):
             if not who.active:
@@ -174,6 +195,8 @@ def add_exception(
                     f"operator {who.login!r} is deactivated: nobody would work", where="--with"
                 )
         _neither_away(uow, (operator, other), starts_on, ends_on)
+    else:
+        _not_away_already(uow, operator, starts_on, ends_on)
     _no_swap_then(uow, (operator, other) if other is not None else (operator,), starts_on, ends_on)
     row = ShiftException(
         operator_id=operator.id,  # type: ignore[arg-type]
@@ -207,6 +230,28 @@ def _neither_away(uow: UnitOfWork, operators: tuple[Operator, Operator], first: 
             f" {away.starts_on.isoformat()} to {away.ends_on.isoformat()}:"
             " a swap would leave a shift uncovered",
             where="--date",
+        )
+
+
+def _not_away_already(uow: UnitOfWork, operator: Operator, first: date, last: date) -> None:
+    """Days off over days she already has off are refused: the same vacation typed twice was two rows
+    (two lines in ``shifts show``, one to call off twice), and the roster showed only the first."""
+    away = uow.session.exec(
+        select(ShiftException)
+        .where(
+            ShiftException.operator_id == operator.id,
+            col(ShiftException.kind).in_(("vacation", "sick")),
+            col(ShiftException.starts_on) <= last,
+            col(ShiftException.ends_on) >= first,
+        )
+        .order_by(col(ShiftException.starts_on))
+    ).first()
+    if away is not None:
+        raise InvalidInput(
+            f"{operator.login} is {'on vacation' if away.kind == 'vacation' else 'off sick'} from"
+            f" {away.starts_on.isoformat()} to {away.ends_on.isoformat()} (exception {away.id}):"
+            f" call that off first (hotline shifts unexcept {away.id})",
+            where="--from",
         )
 
 

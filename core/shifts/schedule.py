@@ -54,10 +54,10 @@ def parse_weekdays(text: str) -> list[int]:
         return list(range(7))
     days: list[int] = []
     for part in cleaned.split(","):
-        first, _, last = part.strip().partition("-")
+        first, dash, last = part.strip().partition("-")
         try:
             a = _weekday(first)
-            b = _weekday(last) if last else a
+            b = _weekday(last) if dash else a  # "mon-" is a range cut short, not Monday
         except ValueError:
             raise ValueError(f"bad days {text!r}: write them like mon-fri, sat,sun or all") from None
         days.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])

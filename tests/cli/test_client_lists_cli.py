@@ -160,3 +160,29 @@ def test_force_without_an_export_file_is_bad_usage(empty_db: str) -> None:
         assert result.exit_code == 2, (extra, result.output)
         assert "--force: --force writes over an existing --output FILE of an --export" in result.stderr
         assert result.stdout == ""
+
+
+def test_group_names_one_letter_written_two_ways_are_one_group(database_url: str, engine, clock) -> None:
+    """«é» typed as one character (NFC) or as e and a combining accent (NFD, as macOS writes file names)
+    looks the same on every screen: it was two groups, and `--group` found only the one typed alike."""
+    import json
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models.enums import Role
+    from hotline.core.services.operators import add_operator
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        add_operator(uow, login="boss", role=Role.SUPERVISOR)
+
+    def groups(*args: str):
+        return hotline("--db", database_url, "--operator", "boss", "clients", "groups", *args)
+
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    assert groups("add", composed).exit_code == 0
+    again = groups("add", decomposed)
+    assert again.exit_code == 1 and "a group named 'Café' exists already" in again.stderr, again.output
+    assert groups("set", decomposed, "--colour", "#112233").exit_code == 0
+    listed = json.loads(groups("list", "--json").stdout)
+    assert [(g["name"], g["colour"]) for g in listed] == [(composed, "#112233")]
+    assert groups("add", "De\u0301cor").exit_code == 0  # stored as the import stores it: composed
+    assert [g["name"] for g in json.loads(groups("list", "--json").stdout)] == [composed, "D\u00e9cor"]

@@ -127,3 +127,65 @@ def test_listing_the_contracts_of_a_client_nobody_has_is_exit_2(database_url, ac
     result = hotline(database_url, "contracts", "list", "--client", str(acme + 999))
     assert result.exit_code == 2 and f"--client: no client {acme + 999}" in result.stderr, result.output
     assert hotline(database_url, "contracts", "list", "--client", str(acme)).exit_code == 0
+
+
+def test_the_same_contract_added_twice_is_refused(database_url, acme) -> None:
+    contract = ("contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-01")  # fmt: skip
+    assert hotline(database_url, *contract).exit_code == 0
+    again = hotline(database_url, *contract)
+    assert again.exit_code == 1, again.output
+    assert f"client {acme} has this contract already (contract 1)" in again.stderr
+    listed = json.loads(hotline(database_url, "contracts", "list", "--json").stdout)
+    assert [c["id"] for c in listed] == [1]
+    due = json.loads(hotline(database_url, "reminders", "due", "--json", "--contracts-within", "30").stdout)
+    assert [r["text"] for r in due] == ["Contract gold of Acme ends 2026-12-01 (in 8 days)"]
+    renewal = hotline(database_url, *contract[:-1], "2027-12-01", "--reference", "R-2")
+    assert renewal.exit_code == 0, renewal.output
+
+
+def test_a_level_the_configuration_names_in_another_case_is_refused(database_url, acme, tmp_path) -> None:
+    """``--level Gold`` where ``[[sla]]`` says ``gold`` matched no policy: the client's tickets went on
+    the everyday targets without a word."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[calendars.office]\ntimezone = "Europe/Moscow"\nhours = { mon = "09:00-18:00" }\n\n'
+        '[[sla]]\nqueue = "Support"\npriority = "*"\ncalendar = "office"\ncontract = "gold"\n'
+        'first_response = "1h"\nresolution = "8h"\n',
+        encoding="utf-8",
+    )
+
+    def run(*args: str):
+        return hotline(database_url, "--config", str(config), *args)
+
+    for args, where in (
+        (("contracts", "add", str(acme), "--level", "Gold", "--start", "2026-01-01", "--end", "2026-12-31"),
+         "--level"),
+        (("clients", "groups", "add", "VIP", "--contract-level", "GOLD"), "--contract-level"),
+    ):  # fmt: skip
+        refused = run(*args)
+        assert refused.exit_code == 2, refused.output
+        assert f"{where}: the configuration names the level 'gold', not" in refused.stderr
+    assert json.loads(run("contracts", "list", "--json").stdout) == []
+    assert run("clients", "groups", "add", "VIP", "--contract-level", "gold").exit_code == 0
+    assert run("clients", "groups", "set", "VIP", "--contract-level", "Gold").exit_code == 2
+    assert run("clients", "groups", "set", "VIP", "--contract-level", "silver").exit_code == 0
+    added = run(
+        "contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-31"
+    )
+    assert added.exit_code == 0, added.output
+
+
+def test_ending_a_contract_on_the_day_it_ends_says_so_and_audits_nothing(database_url, acme) -> None:
+    contract = ("contracts", "add", str(acme), "--level", "gold", "--start", "2026-01-01", "--end", "2026-12-01")  # fmt: skip
+    assert hotline(database_url, *contract).exit_code == 0
+
+    def updates() -> int:
+        listed = hotline(database_url, "audit", "list", "--entity", "contract:1", "--json")
+        return sum(entry["action"] == "contract.update" for entry in json.loads(listed.stdout)["entries"])
+
+    same = hotline(database_url, "contracts", "end", "1", "--on", "2026-12-01")
+    assert same.exit_code == 0, same.output
+    assert same.stderr.strip() == "contract 1 already ends 2026-12-01"
+    assert updates() == 0
+    moved = hotline(database_url, "contracts", "end", "1", "--on", "2026-11-30")
+    assert moved.stderr.strip() == "contract 1 now ends 2026-11-30" and updates() == 1

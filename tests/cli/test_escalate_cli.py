@@ -142,3 +142,54 @@ def test_two_processes_at_once_apply_each_step_exactly_once(database_url, engine
     assert set(applied) == expected
     with UnitOfWork(engine, readonly=True) as uow:
         assert len(uow.session.execute(select(EscalationStep)).all()) == len(expected)
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_now_is_bad_usage_not_the_real_clock(database_url, engine, clock, world, blank) -> None:
+    """``escalate --now "$AT"`` with AT unset ran on the real clock, exit 0: a replay that did not happen."""
+    setup, config = world
+    new_ticket(engine, clock, setup)
+    before = counts(engine)
+    result = escalate(database_url, config, "--now", blank, "--json")
+    assert result.exit_code == 2, result.output
+    assert "--now: a blank date and time" in result.stderr and result.stdout == ""
+    assert counts(engine) == before
+
+
+def test_without_a_configuration_file_it_says_there_are_no_rules(database_url, engine, clock, world) -> None:
+    """Run by cron under another home, ``escalate`` found no configuration file and said "0 steps
+    applied" every five minutes, as if the rules had been checked and nothing was due."""
+    setup, _config = world
+    new_ticket(engine, clock, setup)
+    result = runner.invoke(
+        app,
+        ["--db", database_url, "escalate", "--now", LATE, "--json"],
+        env={"XDG_CONFIG_HOME": NO_CONFIG_HOME},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    missing = f"{NO_CONFIG_HOME}/hotline/config.toml"
+    assert f"no escalation rules: there is no configuration file at {missing}" in result.stderr
+
+
+def test_the_default_queue_before_its_first_ticket_is_no_typo(database_url, tmp_path) -> None:
+    """A new installation configured as the README shows (``queue = "Support"``): ``escalate`` from cron
+    and ``config check`` were exit 2, "unknown queue 'Support'", until the first ticket made the queue
+    (tickets and mail make it on first use, as ``config check`` already granted mail accounts)."""
+    config = write_config(
+        tmp_path,
+        '[calendars.office]\ntimezone = "Europe/Moscow"\nhours = { mon = "09:00-18:00" }\n\n'
+        '[[sla]]\nqueue = "Support"\npriority = "*"\ncalendar = "office"\nfirst_response = "1h"\n'
+        'resolution = "8h"\n\n[[escalation]]\nname = "late"\nqueue = "Support"\n'
+        'when = "first_response_overdue"\nactions = ["event"]\n',
+    )
+    ran = escalate(database_url, config, "--now", LATE, "--json")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout) == []
+    checked = runner.invoke(app, ["--db", database_url, "--config", str(config), "config", "check"])
+    assert checked.exit_code == 0, checked.output
+    typo = write_config(
+        tmp_path, config.read_text(encoding="utf-8").replace('queue = "Support"', 'queue = "Suport"')
+    )
+    refused = escalate(database_url, typo, "--now", LATE)
+    assert refused.exit_code == 2 and "unknown queue 'Suport'" in refused.output

@@ -263,3 +263,51 @@ def test_a_sender_domain_matches_as_written_in_any_script(database_url, world) -
     blank = config_with(world, config.read_text(encoding="utf-8").replace("Почта.РФ", " "))
     refused = hotline(database_url, blank, "rules", "check")
     assert refused.exit_code == 2 and "a blank sender domain can never match" in refused.stderr
+
+
+def test_check_without_a_configuration_file_says_there_is_none(database_url, world) -> None:
+    """It said "0 rules OK (0 enabled) in ~/.config/hotline/config.toml", a file that is not there: a
+    typo in XDG_CONFIG_HOME, or a cron job's other home, looked like a checked, empty rule book."""
+    from tests.cli.invoke import NO_CONFIG_HOME
+    from tests.cli.invoke import hotline as bare
+
+    missing = f"{NO_CONFIG_HOME}/hotline/config.toml"
+    checked = bare("--db", database_url, "--operator", "admin", "rules", "check")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.strip() == f"no rules to check: there is no configuration file at {missing}"
+    config = bare("--db", database_url, "--operator", "admin", "config", "check")
+    assert config.exit_code == 0, config.output
+    assert config.stderr.startswith(f"no configuration file at {missing}; the defaults: 0 calendars")
+
+
+def test_list_without_a_configuration_file_says_there_is_none(database_url, world) -> None:
+    """An empty table, nothing said: no rules, or no file read (cron's other home, a typo)?"""
+    from tests.cli.invoke import NO_CONFIG_HOME
+    from tests.cli.invoke import hotline as bare
+
+    listed = bare("--db", database_url, "--operator", "admin", "rules", "list")
+    assert listed.exit_code == 0, listed.output
+    assert (
+        f"no rules: there is no configuration file at {NO_CONFIG_HOME}/hotline/config.toml" in listed.stderr
+    )
+    as_json = bare("--db", database_url, "--operator", "admin", "rules", "list", "--json")
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout) == []
+
+
+def test_a_condition_on_the_default_queue_before_its_first_ticket_is_no_typo(database_url, tmp_path) -> None:
+    """``when = { queue = ["Support"] }`` on a new installation: rules check was exit 2, "unknown queue
+    'Support'", until the first ticket or mail made the queue (hotline makes it on first use)."""
+    from tests.cli.invoke import hotline as bare
+
+    config = tmp_path / "config.toml"
+    rule = '[[rules]]\nname = "support"\non = "ticket.created"\nwhen = { queue = ["Support"] }\n'
+    config.write_text(rule + 'actions = [{ priority = "high" }]\n', encoding="utf-8")
+    checked = bare("--db", database_url, "--config", str(config), "rules", "check")
+    assert checked.exit_code == 0, checked.output
+    config.write_text(rule + 'actions = [{ queue = "Support" }]\n', encoding="utf-8")  # moved into: needed
+    assert bare("--db", database_url, "--config", str(config), "rules", "check").exit_code == 2
+    config.write_text(
+        rule.replace('"Support"', '"Suport"') + 'actions = [{ priority = "high" }]\n', encoding="utf-8"
+    )
+    typo = bare("--db", database_url, "--config", str(config), "rules", "check")
+    assert typo.exit_code == 2 and "unknown queue 'Suport'" in typo.output

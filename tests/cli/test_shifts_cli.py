@@ -82,3 +82,25 @@ def test_bad_values_are_exit_2_naming_the_option(database_url, staff, args, wher
 def test_operators_cannot_change_rosters(database_url, staff) -> None:
     result = shifts(database_url, "set", "nina", "--hours", "09:00-18:00", operator="nina")
     assert result.exit_code == 2 and "supervisor" in result.stderr
+
+
+def test_days_off_that_overlap_days_already_off_are_refused(database_url, staff) -> None:
+    first = shifts(database_url, "off", "dan", "--from", "2026-11-24", "--to", "2026-11-30")
+    assert first.exit_code == 0, first.output
+    for args in (
+        ("off", "dan", "--from", "2026-11-24", "--to", "2026-11-30"),  # the same again: a second row
+        ("off", "dan", "--from", "2026-11-26", "--reason", "sick"),  # inside it
+        ("off", "dan", "--from", "2026-11-20", "--to", "2026-11-24"),  # its first day
+    ):
+        again = shifts(database_url, *args)
+        assert again.exit_code == 2, (args, again.output)
+        assert "dan is on vacation from 2026-11-24 to 2026-11-30 (exception 1)" in again.stderr
+        assert "hotline shifts unexcept 1" in again.stderr
+    shown = json.loads(shifts(database_url, "show", "dan", "--json").stdout)
+    assert [(e["kind"], e["from"], e["to"]) for e in shown["exceptions"]] == [
+        ("vacation", "2026-11-24", "2026-11-30")
+    ]
+    after = shifts(database_url, "off", "dan", "--from", "2026-12-01", "--reason", "sick")
+    assert after.exit_code == 0, after.output
+    other = shifts(database_url, "off", "nina", "--from", "2026-11-24")
+    assert other.exit_code == 0, other.output

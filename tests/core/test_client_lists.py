@@ -242,3 +242,28 @@ def test_an_xlsx_export_of_a_cell_longer_than_a_spreadsheet_holds_is_refused(
 def test_a_tag_typed_with_spaces_around_it_is_that_tag(engine, uow_factory, base) -> None:
     """``--tag ' vip '`` listed nobody (tags are stored without the spaces), exit 0."""
     assert names(uow_factory, tag=" vip ") == ["Anton", "Boris"]
+
+
+def test_two_groups_a_letter_case_apart_made_at_once_are_one(engine, uow_factory, base) -> None:
+    """``groups add Opt`` and ``groups add OPT`` at once on PostgreSQL both found no such group (the
+    unique index tells case apart) and made two; the second now waits for the first and is refused."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory(actor_login="sup") as uow:
+                create_group(uow, name="OPT")
+        except Conflict as error:
+            second["refused"] = error.message
+
+    with uow_factory(actor_login="sup") as uow:
+        create_group(uow, name="Opt")
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {"refused": "a group named 'Opt' exists already"}
+    with uow_factory(readonly=True) as uow:
+        assert [group.name for group in list_groups(uow)] == ["Opt", "VIP"]

@@ -198,3 +198,32 @@ def test_a_contracts_days_are_the_centres_local_days(engine, clients, local, pol
         ticket = create_ticket(uow, subject="Help", queue="Support", client_id=clients["lapsed"], sla=setup)
         assert uow.session.get(TicketSla, ticket.id).policy == policy
         assert (EXPIRED_TAG in ticket.tags) is flagged
+
+
+def test_the_same_contract_added_twice_at_once_is_one_contract(uow_factory, clients) -> None:
+    """Two ``contracts add`` of one contract at once on PostgreSQL both found it missing and added it; the
+    second now waits for the first and is refused, naming it."""
+    import threading
+
+    from hotline.core.errors import Conflict
+
+    terms = {"client_id": clients["none"], "level": "silver", "starts_on": date(2026, 1, 1),
+             "ends_on": date(2026, 12, 31)}  # fmt: skip
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                add_contract(uow, **terms)
+        except Conflict as error:
+            second["refused"] = error.message
+
+    with uow_factory() as uow:
+        first = add_contract(uow, **terms)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {"refused": f"client {clients['none']} has this contract already (contract {first.id})"}
+    with uow_factory(readonly=True) as uow:
+        assert len(list_contracts(uow, day=date(2026, 11, 23), client_id=clients["none"])) == 1

@@ -149,3 +149,27 @@ def test_two_admins_taking_each_other_away_at_once_leave_one(uow_factory, staff,
             select(Operator.login).where(Operator.role == "admin", col(Operator.active).is_(True))
         ).all()
     assert active == ["ada2"]
+
+
+def test_the_same_login_added_twice_at_once_says_it_exists(uow_factory, staff) -> None:
+    """Two ``operators add nadia`` at once on PostgreSQL: the second failed on the login's unique key,
+    "database error: duplicate key value ...", exit 1; it now waits and says the operator exists."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                add_operator(uow, login="nadia", role=Role.OPERATOR)
+        except Exception as error:
+            second["error"] = error
+
+    with uow_factory() as uow:
+        add_operator(uow, login="nadia", role=Role.OPERATOR)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert isinstance(second.get("error"), Conflict), second
+    assert str(second["error"]) == "operator 'nadia' exists already"

@@ -198,3 +198,37 @@ async def test_a_client_changed_from_its_card_shows_changed_back_on_the_list(
         assert app.screen is screen
         assert "Ivan Ivanov-Petrov" in rows(screen)
         assert table.cursor_row == rows(screen).index("Ivan Ivanov-Petrov") == at
+
+
+async def test_a_group_level_the_configuration_names_in_another_case_is_refused(
+    world, supervisor, console, engine
+) -> None:
+    """``Gold`` where ``[[sla]]`` says ``gold`` was saved, and matched no policy: the group's clients got
+    the everyday targets. The form stays, as typed, and names the configured level."""
+    from tests.tui.conftest import console_settings
+
+    settings = console_settings().model_copy(
+        update={
+            "calendars": {"office": {"timezone": "Europe/Moscow", "hours": {"mon": "09:00-18:00"}}},
+            "sla": [{"queue": "Support", "priority": "*", "calendar": "office", "contract": "gold",
+                     "first_response": "1h", "resolution": "8h"}],
+        }
+    )  # fmt: skip
+    settings = type(settings).model_validate(settings.model_dump())
+    app = console(operator_login=SUPERVISOR, settings=settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        await pilot.press("f8", "ctrl+g", "a")
+        await settled(pilot)
+        form = app.screen
+        assert isinstance(form, GroupFormScreen)
+        form.query_one("#group-name", Input).value = "Key accounts"
+        form.query_one("#group-level", Input).value = "Gold"
+        await pilot.press("ctrl+s")
+        await settled(pilot)
+        assert app.screen is form
+        assert [str(n.message) for n in app._notifications] == [
+            "the configuration names the level 'gold', not 'Gold': levels match as written"
+        ]
+    with UnitOfWork(engine) as uow:
+        assert uow.session.exec(select(ClientGroup).where(ClientGroup.name == "Key accounts")).first() is None

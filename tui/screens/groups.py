@@ -211,9 +211,16 @@ class GroupFormScreen(ModalScreen[GroupEdit | None]):
         """Write the group, then close the form; refused (a name taken, a bad colour), the form stays as
         typed and says why (it closed first, and what was typed was lost)."""
         from hotline.core.errors import HotlineError, PermissionDenied
-        from hotline.core.services.groups import create_group, update_group
+        from hotline.core.services.groups import (
+            configured_contract_levels,
+            create_group,
+            refuse_a_level_in_another_case,
+            update_group,
+        )
 
         try:
+            levels = configured_contract_levels(self.ctx.settings)  # "Gold" for gold matched no policy
+            refuse_a_level_in_another_case(edit.contract_level or None, levels, where="level")
             with self.ctx.uow() as uow:
                 if edit.original is None:
                     create_group(

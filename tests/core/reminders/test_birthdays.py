@@ -165,3 +165,39 @@ def _organisation_of(uow, client_id: int) -> int | None:
     client = uow.session.get(Client, client_id)
     assert client is not None
     return client.organisation_id
+
+
+def test_two_runs_at_once_make_each_reminder_once(uow_factory: UowFactory, contacts: dict[str, int]) -> None:
+    """Two ``reminders due`` cron runs at once: on PostgreSQL the second inserted the same birthday (and
+    contract) reminders, failed on their unique key and exited 1 with its listing unwritten; it now waits
+    for the first and finds them made."""
+    import threading
+
+    from hotline.core.services.contracts import add_contract, create_contract_reminders
+
+    clock = moscow(2026, 11, 23, 8, 0)
+    with uow_factory(clock_=clock) as uow:
+        add_contract(uow, client_id=contacts["Nov23"], level="gold", starts_on=date(2026, 1, 1),
+                     ends_on=date(2026, 12, 1))  # fmt: skip
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory(clock_=clock) as uow:
+                second["made"] = create_birthday_reminders(uow, zone=MOSCOW) + create_contract_reminders(
+                    uow, zone=MOSCOW, within_days=30
+                )
+        except Exception as error:  # what the second cron run printed, exit 1
+            second["error"] = error
+
+    with uow_factory(clock_=clock) as uow:
+        made = create_birthday_reminders(uow, zone=MOSCOW) + create_contract_reminders(
+            uow, zone=MOSCOW, within_days=30
+        )
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second run is now waiting for this one
+    thread.join(timeout=30)
+    assert len(made) == 3
+    assert second == {"made": []}
+    assert len(birthday_rows(uow_factory)) == 3

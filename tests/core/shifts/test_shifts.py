@@ -205,3 +205,89 @@ def test_one_operators_week_is_in_one_zone(uow_factory, night_and_day) -> None:
         assert first.timezone == "UTC"
     with uow_factory(readonly=True) as uow:
         assert schedule_of(uow, login="dan").timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("typed", ["mon-", "sat -", "mon-fri,sat-"])
+def test_a_range_without_its_last_day_is_no_day(typed: str) -> None:
+    """``--days mon-`` (a range cut short) was Monday alone: ``shifts set`` set one day, ``shifts clear``
+    cleared one, each saying how many as if that was what was meant."""
+    with pytest.raises(ValueError, match="bad days"):
+        parse_weekdays(typed)
+
+
+def test_two_supervisors_setting_one_day_at_once_leave_one_shift(uow_factory, night_and_day) -> None:
+    """``shifts set dan --days mon`` by two supervisors at once on PostgreSQL: each deleted Monday's shift
+    and inserted its own, so Monday had two (the roster said ``10:00-19:00, 12:00-20:00``); the second
+    now waits for the first and replaces its shift."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                set_shifts(uow, login="dan", days="mon", hours="12:00-20:00", timezone="Europe/Moscow")
+        except Exception as error:
+            second["error"] = error
+
+    with uow_factory() as uow:
+        set_shifts(uow, login="dan", days="mon", hours="10:00-19:00", timezone="Europe/Moscow")
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {}
+    with uow_factory(readonly=True) as uow:
+        assert schedule_of(uow, login="dan").week["mon"] == ["12:00-20:00"]
+
+
+def test_the_same_days_off_entered_twice_at_once_are_one_exception(uow_factory, night_and_day) -> None:
+    """Two supervisors entering dan's sick day at once on PostgreSQL: each found no days off and added
+    its own, two exceptions for one day; the second now waits and is refused, naming the first."""
+    import threading
+
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 24))
+        except InvalidInput as error:
+            second["refused"] = error.message
+
+    with uow_factory() as uow:
+        first = add_exception(uow, login="dan", kind="sick", starts_on=date(2026, 11, 24))
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert str(second.get("refused", "")).startswith(
+        f"dan is off sick from 2026-11-24 to 2026-11-24 (exception {first.id})"
+    )
+    with uow_factory(readonly=True) as uow:
+        assert len(schedule_of(uow, login="dan").exceptions) == 1
+
+
+def test_joining_a_queue_twice_at_once_says_already_in(uow_factory, night_and_day) -> None:
+    """Two ``shifts join dan Billing`` at once on PostgreSQL: the second failed on the membership's key,
+    "database error: duplicate key ...", exit 1; it now waits for the first and says she was already in."""
+    import threading
+
+    with uow_factory() as uow:
+        ensure_queue(uow, name="Billing")
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                second["added"] = join_queue(uow, login="dan", queue="Billing")
+        except Exception as error:
+            second["error"] = error
+
+    with uow_factory() as uow:
+        assert join_queue(uow, login="dan", queue="Billing") is True
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert second == {"added": False}
