@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hotline.core.authority import checked_login, with_article
 from hotline.core.clock import FixedClock, SystemClock
+from hotline.core.contact_handout import make_budget_ready
 from hotline.core.db import UnitOfWork, is_permission_denied
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
@@ -86,7 +87,21 @@ def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple
             ),
             {"group": system_role(prefix)},
         ).one()
+        if not system and _budget_to_make(connection):
+            connection.commit()  # made: it must be committed before anything is handed out against it
     return str(role), bool(system)
+
+
+def _budget_to_make(connection: Connection) -> bool:
+    """Make the role's budget of clients' contact points (migration 0021) where it may and has none yet;
+    whether one was made. A role in no hotline group may not: the schema check says who it is not."""
+    function = connection.execute(
+        text(
+            "SELECT has_function_privilege(f, 'EXECUTE')"
+            " FROM to_regprocedure('public.hotline_read_budget_ready(text)') AS f WHERE f IS NOT NULL"
+        )
+    ).scalar()
+    return bool(function) and not make_budget_ready(connection)
 
 
 def _operator_for_role(uow: UnitOfWork, role: str) -> Operator | None:
