@@ -110,9 +110,10 @@ BEGIN
     cost := ceil(clients * 3600000.0 / per_hour_)::bigint;
     IF spent + cost > now_ms THEN
         RAISE EXCEPTION USING ERRCODE = 'HLB01', MESSAGE = format(
-            'the contact points of %s more clients would take the database role %s past its budget of %s'
+            'the contact points of %s more %s would take the database role %s past its budget of %s'
             ' clients an hour; it grows back by %s a minute (an admin raises it: hotline db grants'
-            ' --contact-budget N)', clients, session_user, per_hour_, ceil(per_hour_ / 60.0));
+            ' --contact-budget N)', clients, CASE WHEN clients = 1 THEN 'client' ELSE 'clients' END,
+            session_user, per_hour_, ceil(per_hour_ / 60.0));
     END IF;
     PERFORM setval(seq, spent + cost);
 END $$""",
