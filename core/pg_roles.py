@@ -144,7 +144,7 @@ def apply_grants(
             f'GRANT SELECT ON "{_SYSTEM_GROUP}" TO {operator}',
         ]
     if _HANDOUT_TABLES[0] in tables:  # migration 0021: contact points are handed out
-        statements += _handout_statements(tables, operator, supervisor, contact_budget)
+        statements += _handout_statements(connection, tables, (operator, supervisor, admin), contact_budget)
     for statement in statements:
         connection.exec_driver_sql(statement)
     from hotline.core.services.audit import record_audit
@@ -156,11 +156,16 @@ def apply_grants(
 
 
 def _handout_statements(
-    tables: list[str], operator: str, supervisor: str, contact_budget: int | None
+    connection: Connection, tables: list[str], groups: tuple[str, str, str], contact_budget: int | None
 ) -> list[str]:
     """Row security on the contact points (``contact_handout``): a role below the supervisors' group reads
     the rows of clients handed out to it, through 0021's functions (theirs to execute), within its
-    budget; the supervisors' group (admins and the system account are in it) has none."""
+    budget; the supervisors' group (admins and the system account are in it) has none. Admins read the
+    ledger, the budget and the budgets' sequences: a backup (``pg_dump``) reads every table."""
+    operator, supervisor, admin = groups
+    owner = connection.execute(
+        text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('public.client')")
+    ).scalar_one()
     group = _literal(supervisor.strip('"'))
     per_hour = DEFAULT_BUDGET if contact_budget is None else contact_budget
     keep = "NOTHING" if contact_budget is None else "UPDATE SET per_hour = excluded.per_hour"
@@ -169,6 +174,11 @@ def _handout_statements(
         f'INSERT INTO "client_read_budget" (exempt_group, per_hour) VALUES ({group}, {per_hour})'
         f" ON CONFLICT (exempt_group) DO {keep}",
         *(f"GRANT EXECUTE ON FUNCTION public.{signature} TO {operator}" for signature in HANDOUT_FUNCTIONS),
+        f'GRANT SELECT ON "client_read_budget", "client_handout" TO {admin}',
+        f"GRANT USAGE ON SCHEMA hotline_budget TO {admin}",
+        f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA hotline_budget TO {admin}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {_quoted(owner)} IN SCHEMA hotline_budget"
+        f" GRANT SELECT ON SEQUENCES TO {admin}",
     ]
     for table in GATED_TABLES:
         if table in tables:

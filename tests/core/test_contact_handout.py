@@ -42,6 +42,7 @@ class Staff:
     anna: Engine
     sue: Engine
     anna_url: str
+    boss_url: str
     clients: dict[str, int]
 
     def budget(self, engine: Engine, per_hour: int) -> None:
@@ -52,8 +53,8 @@ class Staff:
 @pytest.fixture
 def staff(backend, engine, database_url, clock) -> Iterator[Staff]:
     prefix = f"{TEST_ROLE_PREFIX}{uuid.uuid4().hex[:6]}"
-    anna, sue = f"{prefix}-anna", f"{prefix}-sue"
-    roles = [anna, sue, *(group_role(r, prefix=prefix) for r in Role), system_role(prefix)]
+    anna, sue, boss = f"{prefix}-anna", f"{prefix}-sue", f"{prefix}-boss"
+    roles = [anna, sue, boss, *(group_role(r, prefix=prefix) for r in Role), system_role(prefix)]
     engines: list[Engine] = []
     try:
         with UnitOfWork(engine, clock=clock) as uow:
@@ -62,6 +63,7 @@ def staff(backend, engine, database_url, clock) -> Iterator[Staff]:
             ensure_queue(uow, name="Support")
             add_operator(uow, login=anna, role=Role.OPERATOR, pg_role_prefix=prefix)
             add_operator(uow, login=sue, role=Role.SUPERVISOR, pg_role_prefix=prefix)
+            add_operator(uow, login=boss, role=Role.ADMIN, pg_role_prefix=prefix)
             clients = {}
             for name, phone, email in [
                 ("Ivan Petrov", "+7 916 123-45-67", "ivan@petrov.ru"),
@@ -71,9 +73,9 @@ def staff(backend, engine, database_url, clock) -> Iterator[Staff]:
             ]:
                 draft = ClientDraft(name=name, phones=[phone], emails=[email])
                 clients[name] = create_client(uow, draft=draft, default_region="RU").id
-        urls = {who: database_url.replace("://postgres@", f"://{who}@") for who in (anna, sue)}
+        urls = {who: database_url.replace("://postgres@", f"://{who}@") for who in (anna, sue, boss)}
         engines = [make_engine(urls[anna]), make_engine(urls[sue])]
-        yield Staff(prefix, engines[0], engines[1], urls[anna], clients)
+        yield Staff(prefix, engines[0], engines[1], urls[anna], urls[boss], clients)
     finally:
         for made in engines:
             made.dispose()
@@ -253,3 +255,28 @@ def test_db_grants_keeps_a_budget_set_before_and_refuses_a_hostile_one(staff: St
             hostile,
         )
         assert result.exit_code == 2, (hostile, result.output)
+
+
+def test_an_admins_role_imports_and_backs_up_under_row_security(staff: Staff, tmp_path) -> None:
+    """PostgreSQL refuses COPY into a table whose row security holds the role, and pg_dump refuses to read
+    one by default: an admin's role (not the tables' owner) imports with INSERTs there, and its backup reads
+    what the policies give it (every row), the ledger and the budgets included."""
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text(
+        "name;phone;email\n"
+        + "".join(
+            f"Client {n};+7 916 555-{n // 100:02d}-{n % 100:02d};c{n}@example.ru\n" for n in range(1, 41)
+        ),
+        encoding="utf-8",
+    )
+    imported = hotline("--db", staff.boss_url, "clients", "import", str(sheet))
+    assert imported.exit_code == 0, imported.output
+    with staff.sue.begin() as connection:
+        counted = connection.execute(text("SELECT count(*) FROM client_phone WHERE e164 LIKE '+7916555%'"))
+        assert counted.scalar() == 40
+    found = hotline("--db", staff.anna_url, "lookup", "555-00-17")
+    assert found.exit_code == 0 and "Client 17" in found.output, found.output
+    backup = tmp_path / "hotline.dump"
+    backed_up = hotline("--db", staff.boss_url, "db", "backup", str(backup))
+    assert backed_up.exit_code == 0, backed_up.output
+    assert backup.stat().st_size > 0
