@@ -522,8 +522,8 @@ class UnitOfWork:
     ) -> None:
         refused = None if exc is None else contact_refusal(exc)
         if refused is not None:
-            # The role's budget of clients' contact points, or a read of one not handed out (0021):
-            # a refusal like any other, said in one line and audited.
+            # The role's budget of clients' contact points spent, or not made yet (0021): a refusal
+            # like any other, said in one line and audited.
             try:
                 self.refuse("read", f"the database refused: {refused}", entity="client")
             finally:

@@ -90,11 +90,11 @@ def apply_grants(
     (``contact_handout``); None keeps the one set before (``DEFAULT_BUDGET`` the first time).
     Returns the statements run (``db grants`` prints them). Run again after every ``db upgrade``.
     """
+    uow.authorize("db.admin", entity="database", entity_id="grants")  # refused before its arguments
     if contact_budget is not None and not 1 <= contact_budget <= MAX_BUDGET:
         raise InvalidInput(
             f"the contact budget is 1 to {MAX_BUDGET:,} clients an hour", where="--contact-budget"
         )
-    uow.authorize("db.admin", entity="database", entity_id="grants")
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
         raise InvalidInput("grants are for PostgreSQL; on SQLite the file's permissions are the boundary")
