@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_PREFIX = "hotline"
 MAX_BUDGET = 10_000_000
+_RESERVED_ROLE_NAMES = ("public", "none", "current_user", "session_user", "current_role", "user")
 _HANDOUT_TABLES = ("client_handout", "client_read_budget")
 """Migration 0021's: only its functions (the tables' owner) read and write them."""
 _APPEND_ONLY = "audit_entry"
@@ -255,11 +256,14 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
             f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
             where="LOGIN",
         )
-    if login.startswith("pg_") or login in ("public", "none"):
+    if login.startswith("pg_") or login in _RESERVED_ROLE_NAMES:
         # PostgreSQL reserves these: CREATE ROLE failed (exit 1), and an existing one (pg_monitor) is a
         # predefined group, whose members would all have become this operator and her group's grants.
+        # A role named "current_user" (or "session_user", "current_role", "user") is made when quoted,
+        # but a DBA's unquoted ALTER ROLE current_user … changes whoever runs it, not her.
         raise InvalidInput(
-            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none), not an operator's",
+            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none, current_user,"
+            " session_user, current_role, user), not an operator's",
             where="LOGIN",
         )
     if not may_create_roles(connection):
