@@ -160,14 +160,24 @@ def status(
 @app.command()
 def grants(
     show: Annotated[bool, typer.Option("--show", help="Print the statements run.")] = False,
+    contact_budget: Annotated[
+        int | None,
+        typer.Option(
+            "--contact-budget",
+            metavar="N",
+            help="Clients an hour whose phones and addresses an operator's role may be handed"
+            " (default: the one set before; 20000 the first time).",
+        ),
+    ] = None,
 ) -> None:
     """PostgreSQL: create the group roles and grant them what each hotline role may (admins; run again
-    after every upgrade). Operators cannot read the audit trail or delete clients; nobody may change it."""
+    after every upgrade). Operators cannot read the audit trail or delete clients, and read clients'
+    contact points only as hotline hands them out, within a budget; nobody may change the audit trail."""
     from hotline.core.pg_roles import apply_grants
 
     state = cli_state()
     with state.uow() as uow:
-        statements = apply_grants(uow, prefix=state.settings.pg_role_prefix)
+        statements = apply_grants(uow, prefix=state.settings.pg_role_prefix, contact_budget=contact_budget)
     if show:
         for statement in statements:
             typer.echo(statement + ";")

@@ -119,8 +119,15 @@ def main(
     ] = None,
 ) -> None:
     """Global options apply to every command."""
+    # (by name: Typer may carry a click of its own, whose enum is not click's)
+    from_variable = getattr(ctx.get_parameter_source("operator"), "name", None) == "ENVIRONMENT"
     fresh = CliState(
-        db=db, config=config, operator=operator, now=now, command=ctx.meta.get("hotline.command", "hotline")
+        db=db,
+        config=config,
+        operator=operator,
+        now=now,
+        operator_from="HOTLINE_OPERATOR" if from_variable else "--operator",
+        command=ctx.meta.get("hotline.command", "hotline"),
     )
     set_cli_state(adopt_resident(fresh))
     if ctx.invoked_subcommand is None:

@@ -27,6 +27,8 @@ class CliState:
     config: Path | None = None
     operator: str | None = None
     now: str | None = None
+    operator_from: str = "--operator"
+    """Where ``operator`` came from, for a refusal to name it: ``--operator`` or ``HOTLINE_OPERATOR``."""
     command: str = "hotline"
     """The command path (``hotline tickets create``), for the audit trail."""
     _settings: Settings | None = field(default=None, repr=False)
@@ -144,8 +146,17 @@ class CliState:
                 clock=self.clock,
                 via=self.via,
                 prefix=self.settings.pg_role_prefix,
+                where=self._operator_source(),
             )
         return self._identity
+
+    def _operator_source(self) -> str:
+        """Where the requested login came from: the option, its variable, or the configuration file."""
+        if self.operator is not None:
+            return self.operator_from
+        if os.environ.get("HOTLINE_OPERATOR") is not None:
+            return "HOTLINE_OPERATOR"
+        return f"operator ({self.config_source})"
 
     @property
     def login(self) -> str:

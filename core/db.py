@@ -24,6 +24,8 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from hotline.core.clock import Clock, SystemClock
+from hotline.core.contact_handout import HANDS_OUT
+from hotline.core.contact_handout import refusal_of as contact_refusal
 from hotline.core.errors import (
     DatabaseFailure,
     HotlineError,
@@ -316,6 +318,44 @@ def may_prepare(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql" and connection.engine.pool not in _BEHIND_POOLER
 
 
+def begin_with(driver: Any, statement: str) -> bool:
+    """Open the transaction with ``statement`` in one round trip, where psycopg would send its ``BEGIN``
+    alone first; False (nothing done) when a transaction is open already or psycopg's ``BEGIN`` would
+    carry options. Both go as one simple query through libpq (``pgconn``, psycopg's documented way to
+    low-level commands); psycopg reads the transaction status from libpq, so it then sends no ``BEGIN``
+    of its own, and ends the transaction as usual."""
+    import psycopg
+    from psycopg.pq import ExecStatus, TransactionStatus
+
+    plain = driver.isolation_level is None and driver.read_only is None and not driver.deferrable
+    if driver.autocommit or not plain or driver.info.transaction_status != TransactionStatus.IDLE:
+        return False
+    result = driver.pgconn.exec_(f"BEGIN; {statement}".encode())
+    if result.status != ExecStatus.TUPLES_OK:
+        if result.status == ExecStatus.FATAL_ERROR:
+            raise psycopg.errors.error_from_result(result)  # with its SQLSTATE (a refusal says who refused)
+        message = (result.error_message or driver.pgconn.error_message).decode(errors="replace")
+        raise psycopg.OperationalError(message.strip() or "could not begin the transaction")
+    return True
+
+
+def copies_into(connection: Connection, table: str) -> bool:
+    """Whether ``COPY … FROM`` may write ``table``: PostgreSQL refuses it where row security holds the
+    acting role (every role but a superuser, one with ``BYPASSRLS`` and the table's owner), as it does
+    an admin's on the contact points (``contact_handout``); an ``INSERT`` is checked row by row instead."""
+    if connection.dialect.name != "postgresql":
+        return False
+    allowed = connection.execute(
+        text(
+            "SELECT NOT c.relrowsecurity OR r.rolsuper OR r.rolbypassrls"
+            " OR pg_has_role(current_user, c.relowner, 'USAGE')"
+            " FROM pg_class c, pg_roles r WHERE c.oid = to_regclass(:table) AND r.rolname = current_user"
+        ),
+        {"table": table},
+    ).scalar()
+    return allowed is None or bool(allowed)
+
+
 def driver_connection(connection: Connection) -> Any:
     """The DB-API connection under a SQLAlchemy connection (sqlite3 or psycopg), in the same transaction.
 
@@ -480,6 +520,14 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        refused = None if exc is None else contact_refusal(exc)
+        if refused is not None:
+            # The role's budget of clients' contact points spent, or not made yet (0021): a refusal
+            # like any other, said in one line and audited.
+            try:
+                self.refuse("read", f"the database refused: {refused}", entity="client")
+            finally:
+                self.session.close()
         try:
             if exc_type is not None:
                 self.session.rollback()
@@ -492,7 +540,8 @@ class UnitOfWork:
             self.session.close()
 
     def _end_reading(self) -> None:
-        """End a read-only unit's PostgreSQL transaction with a ``ROLLBACK`` said to libpq directly.
+        """End a read-only unit's PostgreSQL transaction with a ``ROLLBACK`` (a ``COMMIT`` where it handed
+        clients' contact points out) said to libpq directly.
 
         The same rollback the session's close would send, but psycopg's own also forgets every statement
         prepared on the connection (a rolled-back transaction may have made what one refers to; a
@@ -506,7 +555,15 @@ class UnitOfWork:
 
         driver = driver_connection(self.session.connection())
         if driver.info.transaction_status == TransactionStatus.INTRANS:
-            driver.pgconn.exec_(b"ROLLBACK")
+            # What it handed out to the role (``contact_handout``) is kept: rolled back, it would be
+            # handed out, and paid for, again at the next keystroke. Without waiting for the disk: the
+            # ledger is unlogged (a crash empties it anyway) and a read-only unit wrote nothing else.
+            ending = (
+                b"SET LOCAL synchronous_commit TO off; COMMIT"
+                if self.session.info.get(HANDS_OUT)
+                else b"ROLLBACK"
+            )
+            driver.pgconn.exec_(ending)
 
     def now(self) -> datetime:
         """The unit's clock."""

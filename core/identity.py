@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hotline.core.authority import checked_login, with_article
 from hotline.core.clock import FixedClock, SystemClock
+from hotline.core.contact_handout import make_budget_ready
 from hotline.core.db import UnitOfWork, is_permission_denied
 from hotline.core.enums import Role
 from hotline.core.errors import NotFound, PermissionDenied
@@ -86,7 +87,21 @@ def database_principal(engine: Engine, *, prefix: str = DEFAULT_PREFIX) -> tuple
             ),
             {"group": system_role(prefix)},
         ).one()
+        if not system and _budget_to_make(connection):
+            connection.commit()  # made: it must be committed before anything is handed out against it
     return str(role), bool(system)
+
+
+def _budget_to_make(connection: Connection) -> bool:
+    """Make the role's budget of clients' contact points (migration 0021) where it may and has none yet;
+    whether one was made. A role in no hotline group may not: the schema check says who it is not."""
+    function = connection.execute(
+        text(
+            "SELECT has_function_privilege(f, 'EXECUTE')"
+            " FROM to_regprocedure('public.hotline_read_budget_ready(text)') AS f WHERE f IS NOT NULL"
+        )
+    ).scalar()
+    return bool(function) and not make_budget_ready(connection)
 
 
 def _operator_for_role(uow: UnitOfWork, role: str) -> Operator | None:
@@ -110,11 +125,13 @@ def resolve_identity(
     clock: Clock | None = None,
     via: str = "cli",
     prefix: str = DEFAULT_PREFIX,
+    where: str = "--operator",
 ) -> Identity:
-    """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited."""
+    """The proven identity for ``requested`` (``--operator``, or ``None``); refusals are audited, naming
+    ``where`` the login came from (``HOTLINE_OPERATOR``, say)."""
     authenticated, system = database_principal(engine, prefix=prefix)
     try:
-        return _resolve(engine, authenticated, system, requested=requested, clock=clock, via=via)
+        return _resolve(engine, authenticated, system, requested=requested, clock=clock, via=via, where=where)
     except DBAPIError as error:
         if not is_permission_denied(error):
             raise
@@ -126,11 +143,18 @@ def resolve_identity(
 
 
 def _resolve(
-    engine: Engine, authenticated: str, system: bool, *, requested: str | None, clock: Clock | None, via: str
+    engine: Engine,
+    authenticated: str,
+    system: bool,
+    *,
+    requested: str | None,
+    clock: Clock | None,
+    via: str,
+    where: str = "--operator",
 ) -> Identity:
     with UnitOfWork(engine, clock=clock, readonly=True, via=via) as uow:
         if requested is not None:
-            _checked(uow, requested, authenticated)
+            _checked(uow, requested, authenticated, where=where)
         if not system:
             base = _base_operator(uow, authenticated, postgres=engine.dialect.name != "sqlite")
             if _fixed(clock):
@@ -142,13 +166,13 @@ def _resolve(
                 _refuse(
                     uow,
                     authenticated,
-                    f"--operator may only narrow the system account, not {authenticated!r}",
+                    f"{where} may only narrow the system account, not {authenticated!r}",
                 )
             if base.role != Role.ADMIN.value:
                 _refuse(
                     uow,
                     authenticated,
-                    f"--operator is for admins; OS user {authenticated!r} is {with_article(base.role)}",
+                    f"{where} is for admins; OS user {authenticated!r} is {with_article(base.role)}",
                 )
         elif requested is None:
             return Identity(None, authenticated, system=True)
@@ -279,9 +303,9 @@ def _narrowing_entry(engine: Engine, *, at: datetime, authenticated: str, login:
     )
 
 
-def _checked(uow: UnitOfWork, login: str, authenticated: str) -> None:
+def _checked(uow: UnitOfWork, login: str, authenticated: str, *, where: str = "--operator") -> None:
     try:
-        checked_login(login)
+        checked_login(login, where=where)
     except PermissionDenied as error:
         _refuse(uow, authenticated, str(error), target=printable(login)[:64])
 

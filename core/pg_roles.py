@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from hotline.core.contact_handout import DEFAULT_BUDGET, GATED_TABLES, HANDOUT_FUNCTIONS, make_budget_ready
 from hotline.core.enums import Role
 from hotline.core.errors import InvalidInput
 
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     from hotline.core.db import UnitOfWork
 
 DEFAULT_PREFIX = "hotline"
+MAX_BUDGET = 10_000_000
+_RESERVED_ROLE_NAMES = ("public", "none", "current_user", "session_user", "current_role", "user")
+_HANDOUT_TABLES = ("client_handout", "client_read_budget")
+"""Migration 0021's: only its functions (the tables' owner) read and write them."""
 _APPEND_ONLY = "audit_entry"
 _PEOPLE = "operator"
 _SYSTEM_GROUP = "system_group_role"
@@ -77,12 +82,20 @@ def may_create_roles(connection: Connection) -> bool:
     return bool(row and row[0])
 
 
-def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
+def apply_grants(
+    uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX, contact_budget: int | None = None
+) -> list[str]:
     """Create the group roles where missing and grant them what their hotline role may; admins only.
 
+    ``contact_budget``: the clients an hour whose contact points an operator's role may be handed
+    (``contact_handout``); None keeps the one set before (``DEFAULT_BUDGET`` the first time).
     Returns the statements run (``db grants`` prints them). Run again after every ``db upgrade``.
     """
-    uow.authorize("db.admin", entity="database", entity_id="grants")
+    uow.authorize("db.admin", entity="database", entity_id="grants")  # refused before its arguments
+    if contact_budget is not None and not 1 <= contact_budget <= MAX_BUDGET:
+        raise InvalidInput(
+            f"the contact budget is 1 to {MAX_BUDGET:,} clients an hour", where="--contact-budget"
+        )
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
         raise InvalidInput("grants are for PostgreSQL; on SQLite the file's permissions are the boundary")
@@ -104,7 +117,8 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
         )
     ]
-    working = [f'"{t}"' for t in tables if t not in (_APPEND_ONLY, "alembic_version", _PEOPLE, _SYSTEM_GROUP)]
+    kept = (_APPEND_ONLY, "alembic_version", _PEOPLE, _SYSTEM_GROUP, *_HANDOUT_TABLES)
+    working = [f'"{t}"' for t in tables if t not in kept]
     deletable = [t for t in working if t != '"client"']
     everyone = ", ".join((operator, supervisor, admin, system))
     statements += _schema_closed(connection, everyone)
@@ -130,6 +144,8 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
             " ON CONFLICT DO NOTHING",
             f'GRANT SELECT ON "{_SYSTEM_GROUP}" TO {operator}',
         ]
+    if _HANDOUT_TABLES[0] in tables:  # migration 0021: contact points are handed out
+        statements += _handout_statements(connection, tables, (operator, supervisor, admin), contact_budget)
     for statement in statements:
         connection.exec_driver_sql(statement)
     from hotline.core.services.audit import record_audit
@@ -137,6 +153,42 @@ def apply_grants(uow: UnitOfWork, *, prefix: str = DEFAULT_PREFIX) -> list[str]:
     record_audit(
         uow, action="db.grants", entity="database", after={"prefix": prefix, "statements": statements}
     )
+    return statements
+
+
+def _handout_statements(
+    connection: Connection, tables: list[str], groups: tuple[str, str, str], contact_budget: int | None
+) -> list[str]:
+    """Row security on the contact points (``contact_handout``): a role below the supervisors' group reads
+    the rows of clients handed out to it, through 0021's functions (theirs to execute), within its
+    budget; the supervisors' group (admins and the system account are in it) has none. Admins read the
+    ledger, the budget and the budgets' sequences: a backup (``pg_dump``) reads every table."""
+    operator, supervisor, admin = groups
+    owner = connection.execute(
+        text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('public.client')")
+    ).scalar_one()
+    group = _literal(supervisor.strip('"'))
+    per_hour = DEFAULT_BUDGET if contact_budget is None else contact_budget
+    keep = "NOTHING" if contact_budget is None else "UPDATE SET per_hour = excluded.per_hour"
+    statements = [
+        f'DELETE FROM "client_read_budget" WHERE exempt_group <> {group}',
+        f'INSERT INTO "client_read_budget" (exempt_group, per_hour) VALUES ({group}, {per_hour})'
+        f" ON CONFLICT (exempt_group) DO {keep}",
+        *(f"GRANT EXECUTE ON FUNCTION public.{signature} TO {operator}" for signature in HANDOUT_FUNCTIONS),
+        f'GRANT SELECT ON "client_read_budget", "client_handout" TO {admin}',
+        f"GRANT USAGE ON SCHEMA hotline_budget TO {admin}",
+        f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA hotline_budget TO {admin}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {_quoted(owner)} IN SCHEMA hotline_budget"
+        f" GRANT SELECT ON SEQUENCES TO {admin}",
+    ]
+    for table in GATED_TABLES:
+        if table in tables:
+            statements += [
+                f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
+                f'DROP POLICY IF EXISTS hotline_handed_out ON "{table}"',
+                f'CREATE POLICY hotline_handed_out ON "{table}"'
+                " USING ((SELECT hotline_reads_unbounded()) OR hotline_handed_out(client_id))",
+            ]
     return statements
 
 
@@ -204,11 +256,14 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
             f"{login!r} is one of hotline's group roles ({', '.join(hotline_roles)}), not an operator's",
             where="LOGIN",
         )
-    if login.startswith("pg_") or login in ("public", "none"):
+    if login.startswith("pg_") or login in _RESERVED_ROLE_NAMES:
         # PostgreSQL reserves these: CREATE ROLE failed (exit 1), and an existing one (pg_monitor) is a
         # predefined group, whose members would all have become this operator and her group's grants.
+        # A role named "current_user" (or "session_user", "current_role", "user") is made when quoted,
+        # but a DBA's unquoted ALTER ROLE current_user … changes whoever runs it, not her.
         raise InvalidInput(
-            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none), not an operator's",
+            f"{login!r} is a role name PostgreSQL reserves (pg_…, public, none, current_user,"
+            " session_user, current_role, user), not an operator's",
             where="LOGIN",
         )
     if not may_create_roles(connection):
@@ -224,6 +279,8 @@ def ensure_login_role(uow: UnitOfWork, *, login: str, role: Role, prefix: str = 
                 f"REVOKE {_quoted(group_role(other, prefix=prefix))} FROM {_quoted(login)}"
             )
     connection.exec_driver_sql(f"GRANT {_quoted(group)} TO {_quoted(login)}")
+    if connection.execute(text("SELECT to_regprocedure('public.hotline_read_budget_ready(text)')")).scalar():
+        make_budget_ready(connection, login)  # her budget of contact points (0021), with the role
     return login
 
 

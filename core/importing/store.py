@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table, exists, func, insert, not_, select, text, update
 
-from hotline.core.db import driver_connection
+from hotline.core.db import copies_into, driver_connection
 from hotline.core.importing.drafts import ClientDraft
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Operator
 from hotline.core.models.types import JSONList
@@ -60,6 +60,7 @@ class ClientStore:
 
     def __init__(self, uow: UnitOfWork, *, load: bool = True) -> None:
         self.connection = uow.session.connection()
+        self.copyable: dict[str, bool] = {}  # table → whether COPY may write it (``db.copies_into``)
         self.now = uow.now()
         actor = uow.actor
         self.owner_id = actor.id if actor is not None else None
@@ -247,7 +248,14 @@ class ClientStore:
         return list(range(before + 1, after + 1))
 
     def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """PostgreSQL ``COPY … FROM STDIN`` of same-shaped rows (JSON columns serialised here)."""
+        """PostgreSQL ``COPY … FROM STDIN`` of same-shaped rows (JSON columns serialised here); an
+        ``INSERT`` where row security holds the role (an admin's on the contact points), which COPY
+        is refused."""
+        if table.name not in self.copyable:
+            self.copyable[table.name] = copies_into(self.connection, table.name)
+        if not self.copyable[table.name]:
+            self.connection.execute(insert(table), rows)
+            return
         names = list(rows[0])
         as_json = [isinstance(table.c[name].type, JSON | JSONList) for name in names]
         driver = driver_connection(self.connection)

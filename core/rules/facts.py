@@ -112,6 +112,9 @@ class EventFacts:
             return None
         from sqlmodel import select
 
+        from hotline.core.contact_handout import hand_out
+
+        hand_out(self.uow, [client.id])  # a rule reads it for the role that set it off (0021)
         return self.uow.session.exec(
             select(ClientEmail.address).where(ClientEmail.client_id == client.id).order_by(ClientEmail.id)
         ).first()

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from hotline.core.db import driver_connection, may_prepare
+from hotline.core.contact_handout import HANDS_OUT
+from hotline.core.db import begin_with, driver_connection, may_prepare
 from hotline.core.limits import MAX_LOOKUP_RESULTS
 from hotline.core.search import owed
 from hotline.core.search.layout import swap_layout
@@ -122,6 +123,8 @@ def lookup(session: Session, query: str, *, default_region: str, limit: int = 20
     if parsed.kind is QueryKind.EMPTY:
         return []
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        session.info[HANDS_OUT] = True  # the lines' contact points are handed out (``contact_handout``)
     search = _Search(connection, limit=limit, region=default_region)
     with index_driven_plans(connection), plans_kept(connection):
         found = search.run(parsed)
@@ -153,7 +156,7 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
     the caller's transaction (every caller runs a lookup in a unit of work of its own) and are set once
     per transaction, where putting them back after each lookup cost a round trip (measured: +0.6 ms
     p50 on every lookup for nothing). When the lookup opens the transaction, the settings travel with
-    its ``BEGIN`` (``_begin_with``): no round trip of their own.
+    its ``BEGIN`` (``db.begin_with``): no round trip of their own.
     """
     if connection.dialect.name != "postgresql":
         yield
@@ -164,7 +167,7 @@ def index_driven_plans(connection: Connection) -> Iterator[None]:
         sets = ", ".join(
             f"set_config('{name}', '{value}', true)" for name, value in INDEX_DRIVEN_SETTINGS.items()
         )
-        if not _begin_with(driver_connection(connection), f"SELECT {sets}"):
+        if not begin_with(driver_connection(connection), f"SELECT {sets}"):
             connection.exec_driver_sql(f"SELECT {sets}")
         if transaction is not None:
             connection.info[_PLANS_SET_IN] = weakref.ref(transaction)
@@ -196,25 +199,6 @@ def plans_kept(connection: Connection) -> Iterator[None]:
         yield
     finally:
         driver.prepare_threshold = threshold
-
-
-def _begin_with(driver: Any, statement: str) -> bool:
-    """Open the transaction with ``statement`` in one round trip, where psycopg would send its ``BEGIN``
-    alone first; False (nothing done) when a transaction is open already or psycopg's ``BEGIN`` would
-    carry options. Both go as one simple query through libpq (``pgconn``, psycopg's documented way to
-    low-level commands); psycopg reads the transaction status from libpq, so it then sends no ``BEGIN``
-    of its own, and ends the transaction as usual."""
-    import psycopg
-    from psycopg.pq import ExecStatus, TransactionStatus
-
-    plain = driver.isolation_level is None and driver.read_only is None and not driver.deferrable
-    if driver.autocommit or not plain or driver.info.transaction_status != TransactionStatus.IDLE:
-        return False
-    result = driver.pgconn.exec_(f"BEGIN; {statement}".encode())
-    if result.status != ExecStatus.TUPLES_OK:
-        message = (result.error_message or driver.pgconn.error_message).decode(errors="replace")
-        raise psycopg.OperationalError(message.strip() or "could not begin the lookup's transaction")
-    return True
 
 
 class _Search:
@@ -335,10 +319,13 @@ class _Search:
         exact = exact_forms(query.text, digits, region=self.region)
         if exact:
             for client_id, phone in self.rows(
-                "SELECT s.client_id, o.digits FROM search_phone s CROSS JOIN search_phone_owner o"
+                # PostgreSQL: through the function that hands the numbers out to the role (0021)
+                "SELECT client_id, digits FROM hotline_phone_suffixes(CAST(:forms AS text[]))"
+                if self.postgres
+                else "SELECT s.client_id, o.digits FROM search_phone s CROSS JOIN search_phone_owner o"
                 " WHERE o.phone_id = s.phone_id AND s.suffix IN :forms",
                 {"forms": exact},
-                expanding=("forms",),
+                expanding=() if self.postgres else ("forms",),
             ):
                 if phone in exact:
                     found.add_client(client_id, SCORE_EXACT_PHONE, f"phone +{phone}")
@@ -346,7 +333,10 @@ class _Search:
             self.find_ticket(found, query.ticket_number, hashed=False)
         for typed in suffix_forms(query.text, digits, region=self.region):
             for client_id, phone, suffix in self.rows(
-                "SELECT s.client_id, o.digits, s.suffix FROM search_phone s CROSS JOIN search_phone_owner o"
+                "SELECT client_id, digits, suffix FROM hotline_phone_range(:lo, :hi, :cap)"
+                if self.postgres
+                else "SELECT s.client_id, o.digits, s.suffix FROM search_phone s"
+                " CROSS JOIN search_phone_owner o"
                 " WHERE o.phone_id = s.phone_id AND s.suffix >= :lo AND s.suffix < :hi LIMIT :cap",
                 {"lo": typed, "hi": after_prefix(typed), "cap": self.cap},
             ):
@@ -367,7 +357,10 @@ class _Search:
         rows = self.emails_ahead.pop(needle, None) if weak else None
         if rows is None:
             rows = self.rows(
-                "SELECT client_id, address FROM search_email WHERE part >= :lo AND part < :hi LIMIT :cap",
+                "SELECT client_id, address FROM hotline_email_parts(:lo, :hi, :cap)"
+                if self.postgres
+                else "SELECT client_id, address FROM search_email"
+                " WHERE part >= :lo AND part < :hi LIMIT :cap",
                 {"lo": needle, "hi": after_prefix(needle), "cap": self.cap},
             )
         for client_id, address in rows:

@@ -5,7 +5,8 @@ at 500 operators on two cores the round trips, not the index probes, were most o
 So on PostgreSQL one statement returns, for the candidates of a word: the ranked candidate ids (every
 option's capped range scan, first-seen order kept, as the separate scans gave them), each candidate's
 word rows (as arrays, for the scoring in Python), the client's line (name, organisation, last
-interaction, open tickets) and its first contact points; and, for a one-word query, the weak email
+interaction, open tickets) and its first contact points (through migration 0021's functions, which
+hand them out to the role: ``contact_handout``); and, for a one-word query, the weak email
 matches the lookup adds when words find too few, speculatively, with their lines too. A keystroke is
 then one statement after the planner settings (which ride with ``BEGIN``). Several words: the full-text
 match with the candidates' word rows, then, once at the end of the lookup, the lines of only those that
@@ -42,15 +43,15 @@ def open_count_sql(client: str) -> str:
 _LINES = (
     " SELECT f.kind, f.client_id, f.address, w.fields, w.words, w.wkeys,"
     " c.id, c.name, c.last_interaction_at, o.name,"
-    f" {open_count_sql('c.id')},"
-    " (SELECT p.e164 FROM client_phone p WHERE p.client_id = c.id ORDER BY p.id LIMIT 1),"
-    " ARRAY(SELECT e.address FROM client_email e WHERE e.client_id = c.id ORDER BY e.id LIMIT 2)"
+    f" {open_count_sql('c.id')}, k.phone, k.emails"
     " FROM found f"
     " LEFT JOIN LATERAL (SELECT array_agg(s.field) AS fields, array_agg(s.word) AS words,"
     "  array_agg(s.wkey) AS wkeys FROM search_word s"
     f"  WHERE s.client_id = f.client_id AND f.kind = '{KIND_WORD}') w ON true"
     " LEFT JOIN client c ON c.id = f.client_id"
     " LEFT JOIN client o ON o.id = c.organisation_id"
+    # the contact points, handed out to the role (``contact_handout``) by the function that reads them
+    " LEFT JOIN hotline_contact_lines(ARRAY(SELECT DISTINCT client_id FROM found)) k ON k.client_id = c.id"
     " ORDER BY f.kind, f.pos"
 )
 
@@ -80,8 +81,8 @@ def one_word_sql(options: list[WordOption], *, cap: int, email: str | None) -> t
     found = f"SELECT '{KIND_WORD}' AS kind, client_id, pos, NULL AS address FROM ids"
     if email is not None:
         ctes.append(
-            "mails AS (SELECT client_id, address, row_number() OVER () AS n FROM (SELECT client_id,"
-            " address FROM search_email WHERE part >= :e_lo AND part < :e_hi LIMIT :cap) m)"
+            "mails AS (SELECT client_id, address, row_number() OVER () AS n"
+            " FROM hotline_email_parts(:e_lo, :e_hi, :cap) m)"
         )
         params.update({"e_lo": email, "e_hi": after_prefix(email)})
         found += f" UNION ALL SELECT '{KIND_EMAIL}', client_id, n, address FROM mails"

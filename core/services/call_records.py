@@ -265,6 +265,14 @@ def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> in
         e164 = normalize_phone(number, default_region=default_region).e164
     except InvalidInput:
         return None
+    if uow.session.get_bind().dialect.name == "postgresql":  # handed out to the role (0021)
+        from sqlalchemy import text
+
+        from hotline.core.contact_handout import HANDS_OUT
+
+        uow.session.info[HANDS_OUT] = True
+        owners = text("SELECT min(client_id) FROM hotline_phone_owners(ARRAY[CAST(:e164 AS text)])")
+        return uow.session.connection().execute(owners, {"e164": e164}).scalar()
     return uow.session.exec(select(func.min(ClientPhone.client_id)).where(ClientPhone.e164 == e164)).one()
 
 

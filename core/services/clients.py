@@ -8,10 +8,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, delete, select
 
 from hotline.core.attribution import Attribution, Attributions
+from hotline.core.contact_handout import HANDS_OUT, hand_out, hand_out_card
 from hotline.core.emails import normalize_email
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.models import Client, ClientEmail, ClientGroup, ClientPhone, Ticket
@@ -110,6 +112,7 @@ def create_client(
     )
     uow.session.add(client)
     uow.session.flush()
+    hand_out(uow, [client.id])  # its contact points are the role's to write and read back (0021)
     _replace_contacts(uow, client, phones=phones, emails=emails, fresh=True)
     reindex_clients(uow.session, [client.id])
     after = snapshot(client)  # as _full_snapshot, from what was just written (no re-reading)
@@ -130,6 +133,7 @@ def update_client(
 ) -> Client:
     """Apply the fields set in ``changes``; phones/emails given replace the client's list."""
     client = get_client(uow, client_id=client_id)
+    hand_out(uow, [client.id])  # the snapshots and the new contact points read and write them (0021)
     before = _full_snapshot(uow, client)
     values = changes.model_dump(exclude_unset=True)
     _check_texts(values)
@@ -183,6 +187,7 @@ def delete_client(uow: UnitOfWork, *, client_id: int) -> None:
     and admins (the permission table's ``client.delete``, as PostgreSQL's grants have it)."""
     uow.authorize("client.delete", entity="client", entity_id=client_id)
     client = get_client(uow, client_id=client_id)
+    hand_out(uow, [client.id])  # the snapshots and the new contact points read and write them (0021)
     before = _full_snapshot(uow, client)
     # An organisation's people: their index rows carry its name, and once it is gone (their link set to
     # NULL) nothing leads the reindex to them; "acme" kept finding them by a name their cards no longer show.
@@ -213,12 +218,20 @@ def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> Cl
 def find_clients_by_contact(uow: UnitOfWork, *, e164s: list[str], emails: list[str]) -> list[Client]:
     """Clients that already have one of these phones (E.164) or addresses: the duplicate warning."""
     ids: set[int] = set()
-    if e164s:
-        ids |= set(uow.session.exec(select(ClientPhone.client_id).where(col(ClientPhone.e164).in_(e164s))))
-    if emails:
-        ids |= set(
-            uow.session.exec(select(ClientEmail.client_id).where(col(ClientEmail.address).in_(emails)))
-        )
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # through the functions that hand the owners' contact points out to the role (0021)
+        uow.session.info[HANDS_OUT] = True
+        connection = uow.session.connection()
+        for function, values in (("hotline_phone_owners", e164s), ("hotline_email_owners", emails)):
+            if values:
+                owners = text(f"SELECT client_id FROM {function}(CAST(:values AS text[]))")
+                ids |= set(connection.execute(owners, {"values": values}).scalars())
+    else:
+        phone, email = col(ClientPhone.e164), col(ClientEmail.address)
+        if e164s:
+            ids |= set(uow.session.exec(select(ClientPhone.client_id).where(phone.in_(e164s))))
+        if emails:
+            ids |= set(uow.session.exec(select(ClientEmail.client_id).where(email.in_(emails))))
     if not ids:
         return []
     return list(uow.session.exec(select(Client).where(col(Client.id).in_(ids)).order_by(Client.id)))
@@ -276,6 +289,7 @@ def client_card(uow: UnitOfWork, *, client_id: int) -> ClientCard:
     the whole card is one statement (``_card_in_one_statement``); on SQLite (in-process) the client, its
     organisation and its group come in one, the lists in one each."""
     session = uow.session
+    hand_out_card(uow, client_id)  # the card's contact points, and its contact persons' (0021)
     if session.get_bind().dialect.name == "postgresql":
         return _card_in_one_statement(uow, client_id=client_id)
     return _card_statement_by_statement(uow, client_id=client_id)
@@ -299,7 +313,7 @@ def _card_statement_by_statement(uow: UnitOfWork, *, client_id: int) -> ClientCa
         session.exec(
             select(Client)
             .where(Client.organisation_id == client_id)
-            .order_by(Client.name)
+            .order_by(Client.name, col(Client.id))
             .limit(CARD_CONTACTS)
         )
     )
@@ -423,7 +437,7 @@ def _card_query() -> Any:
     contact_rows = (
         select(Client)
         .where(Client.organisation_id == head.c.client_id)
-        .order_by(Client.name)
+        .order_by(Client.name, col(Client.id))
         .limit(CARD_CONTACTS)
         .lateral("card_contact")
     )
@@ -458,7 +472,7 @@ def _card_query() -> Any:
         .outerjoin(organisation_row, col(organisation_row.id) == card_client.organisation_id)
         .outerjoin(ClientGroup, col(ClientGroup.id) == card_client.group_id)
         .outerjoin(contact_rows, true())
-        .order_by(contact.name)
+        .order_by(contact.name, contact.id)
     )
 
 

@@ -81,6 +81,25 @@ def test_bad_logins_are_refused_for_writes_and_reads(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("os_user", "login", "says"),
+    [
+        ("admin", " ", "HOTLINE_OPERATOR: a blank login is not an operator"),
+        ("admin", "bo\x1bss", "HOTLINE_OPERATOR: a login never holds control characters"),
+        ("ivan", "boss", "HOTLINE_OPERATOR is for admins; OS user 'ivan' is an operator"),
+    ],
+)
+def test_a_login_from_the_variable_is_refused_naming_the_variable(
+    sqlite_world, database_url: str, os_user: str, login: str, says: str
+) -> None:
+    """Set in the environment, a bad login was refused as '--operator: …', an option nobody typed."""
+    sqlite_world(os_user)
+    result = hotline("--db", database_url, "tickets", "list", env={"HOTLINE_OPERATOR": login})
+    assert (result.exit_code, result.output.count("\n")) == (2, 1), result.output
+    assert result.output.startswith(f"hotline: error: {says}"), result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_deactivated_operator_can_neither_reply_create_nor_read(
     sqlite_world, engine, clock, database_url: str
 ) -> None:

@@ -407,11 +407,19 @@ def test_a_role_name_postgresql_reserves_is_never_made_an_operators_login_role(
     ``operators add pg_monitor`` granted the operator group to that predefined role, so every monitoring
     role in it became the operator. Bad input now, exit 2, and nothing granted."""
     env = {"HOTLINE_PG_ROLE_PREFIX": roles.prefix}
-    for login in ("public", "none", f"pg_{roles.prefix}", "pg_monitor"):
+    for login in (
+        "public",
+        "none",
+        f"pg_{roles.prefix}",
+        "pg_monitor",
+        "current_user",
+        "session_user",
+        "user",
+    ):
         added = hotline("--db", database_url, "--operator", "admin", "operators", "add", login, env=env)
         assert added.exit_code == 2, (login, added.output)
         assert added.output == f"hotline: error: LOGIN: {login!r} is a role name PostgreSQL reserves" + (
-            " (pg_…, public, none), not an operator's\n"
+            " (pg_…, public, none, current_user, session_user, current_role, user), not an operator's\n"
         )
     with engine.connect() as connection:
         granted = connection.execute(

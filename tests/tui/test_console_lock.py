@@ -184,3 +184,37 @@ async def test_postgresql_refusing_a_read_locks_the_console_before_any_signal(
             await typed_makes_no_query(app, pilot, as_olga)
     finally:
         as_olga.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # database roles are PostgreSQL's
+async def test_an_operators_console_past_her_contact_budget_says_so_and_stays_open(
+    olga, world, settle, engine, clock, database_url
+) -> None:
+    """Her role's budget of clients' contact points (``contact_handout``): a lookup within it shows the
+    phones; the next one past it says why in one line, and the console stays hers (no lock, no crash)."""
+    from hotline.tui.widgets.lookup_results import LookupResults
+
+    with UnitOfWork(engine, clock=clock) as uow:
+        apply_grants(uow, prefix=olga, contact_budget=2)
+    login = f"{olga}-olga"
+    as_olga = make_engine(database_url.replace("://postgres@", f"://{login}@"))
+    app = make_app(
+        settings=console_settings(), engine=as_olga, operator_login=login, clock=clock, poll_screen_pops=False
+    )
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press(*"ivanov")  # Ivan Ivanov and Maria Ivanova: two clients, her budget
+            await settle(pilot)
+            hits = app.screen.query_one(LookupResults).hits
+            assert world.ivanov_id in [hit.id for hit in hits]
+            assert any("+79123456789" in hit.subtitle for hit in hits)
+            await pilot.press(*["backspace"] * 6)
+            await pilot.press(*"495111")  # a third client's number: past it
+            await settle(pilot)
+            errors = [n.message for n in app._notifications if n.severity == "error"]
+            assert any("past its budget of 2 clients an hour" in message for message in errors), errors
+            assert isinstance(app.screen, HomeScreen)
+            assert all("\n" not in message for message in errors)
+    finally:
+        as_olga.dispose()

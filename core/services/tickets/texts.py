@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from hotline.core.contact_handout import hand_out
 from hotline.core.enums import EventKind
 from hotline.core.errors import InvalidInput
 from hotline.core.models import ClientEmail, Queue, TicketEvent
@@ -99,6 +100,7 @@ def _queue_name(uow: UnitOfWork, queue_id: int) -> str:
 def _client_email(uow: UnitOfWork, client_id: int | None) -> str | None:
     if client_id is None:
         return None
+    hand_out(uow, [client_id])  # the recipient is the role's to read (0021)
     return uow.session.exec(
         select(ClientEmail.address).where(ClientEmail.client_id == client_id).order_by(ClientEmail.id)
     ).first()
