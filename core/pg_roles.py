@@ -19,7 +19,10 @@ applies:
   active flag or ``db_role`` of the operator row it maps to, nor makes another row map to it (a trigger,
   migration 0018): another admin does, through hotline;
 - a deactivated operator's login role is ``NOLOGIN`` and in no hotline group (``set_database_access``),
-  so a session she still has open reads nothing more; reactivating grants her current role's group.
+  so a session she still has open reads nothing more; reactivating grants her current role's group;
+- clients' phones and addresses (and their lookup index) are under row security: a role below the
+  supervisors' group reads those of clients hotline handed to it, within a budget of clients an hour
+  (``contact_handout``, migration 0021; ``db grants --contact-budget``).
 """
 
 from __future__ import annotations
