@@ -164,11 +164,16 @@ def done(
 ) -> None:
     """Mark a reminder done."""
     from hotline.cli.state import cli_state
+    from hotline.core.models import Reminder
+    from hotline.core.models.enums import ReminderStatus
     from hotline.core.services.reminders import complete_reminder
 
     with cli_state().uow() as uow:
-        complete_reminder(uow, reminder_id=reminder_id)
-    info(f"reminder {reminder_id} done")
+        stored = uow.session.get(Reminder, reminder_id)
+        already = stored is not None and stored.status == ReminderStatus.DONE.value
+        complete_reminder(uow, reminder_id=reminder_id)  # refuses another's or a missing one first
+    # done twice said "done" again: nothing changed the second time, and it says so
+    info(f"reminder {reminder_id} was already done" if already else f"reminder {reminder_id} done")
 
 
 @app.command()

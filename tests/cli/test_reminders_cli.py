@@ -76,7 +76,10 @@ def test_add_due_snooze_done(database_url: str, client_id: int) -> None:
 
     finished = hotline(database_url, "reminders", "done", reminder_id)
     assert finished.exit_code == 0, finished.output
+    assert f"reminder {reminder_id} done" in finished.stderr
     assert due_json(database_url, "2026-11-30T10:00:00+03:00", "--no-birthdays") == []
+    again = hotline(database_url, "reminders", "done", reminder_id)
+    assert (again.exit_code, again.stderr.strip()) == (0, f"reminder {reminder_id} was already done")
 
 
 def test_due_makes_birthday_reminders_for_the_owner(database_url: str, client_id: int) -> None:
