@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,7 @@ from hotline.core.text import printable, printable_path
 if TYPE_CHECKING:
     from hotline.cli.ring_server import RingServer
     from hotline.cli.state import CliState
+    from hotline.core.services.call_records import CallFacts
 
 SCREEN_POP_PATIENCE_SECONDS = 600.0
 """How long a pop waits for a busy database (each try waits the busy timeout) before exit 1."""
@@ -26,6 +28,13 @@ app = typer.Typer(help="The phone system: screen pops, call records, the PBX lis
 WAIT_POLL_SECONDS = 0.05
 CLOCK_SKEW_SECONDS = 300
 """How far past our clock a logged call may end (the PBX's clock running ahead)."""
+
+
+def _call_end(facts: CallFacts) -> datetime:
+    """When a reported call ended: as said, or its start and duration."""
+    if facts.ended_at is not None:
+        return facts.ended_at
+    return facts.started_at + timedelta(seconds=facts.duration_seconds or 0)
 
 
 def _wait_seconds(value: float | None) -> float | None:
@@ -192,6 +201,7 @@ def import_cdr(
 
     from hotline.cli.errors import fail
     from hotline.cli.output import print_json
+    from hotline.core.errors import InvalidInput
     from hotline.core.pbx.cdr_csv import read_cdr_csv
     from hotline.core.services.call_records import record_calls
 
@@ -201,6 +211,18 @@ def import_cdr(
     zone = ZoneInfo("UTC") if utc else settings.pbx_zone
     name = printable_path(file)  # a byte that is not UTF-8 shown as \xff, not dropped
     parsed = read_cdr_csv(data, name=name, extensions=settings.pbx.extensions, zone=zone)
+    ahead = state.clock.now() + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    # A call that ends after now (more than the PBX clock's slack): the file's times are not ours (a
+    # wrong [pbx] timezone, --utc missing): it went on every client's timeline as future calls.
+    parsed.errors.extend(
+        InvalidInput(
+            f"the call ends at {end.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}, after now: is [pbx] timezone"
+            " (or --utc) right?",
+            where=f"{name}:{line}",
+        )
+        for line, facts in parsed.calls
+        if (end := _call_end(facts)) > ahead
+    )
     if parsed.errors:
         for error in parsed.errors[:-1]:
             info(f"hotline: error: {error}")

@@ -344,3 +344,16 @@ def test_import_cdr_names_a_file_whose_name_is_not_utf8_as_it_is(pbx_db, tmp_pat
         out.write(b"not,a,cdr,line\n")
     refused = hotline(*base, os.fsdecode(bad))
     assert refused.exit_code == 2 and f"{tmp_path}/\\xfe.csv:1: 4 columns" in refused.stderr, refused.output
+
+
+def test_import_cdr_refuses_calls_that_end_after_now(pbx_db, tmp_path: Path) -> None:
+    """A file whose times are not ours (a wrong [pbx] timezone, a PBX clock years off) put calls in the
+    future on clients' timelines, exit 0: every such line is named, nothing imported, exit 2."""
+    db, config = pbx_db
+    master = tmp_path / "Master.csv"
+    master.write_text(MASTER_CSV.replace("2026-11-23", "2099-11-23"))
+    result = hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master))
+    assert result.exit_code == 2, result.output
+    assert f"{master}:1: the call ends at 2099-11-23 10:03:17 MSK, after now" in result.stderr
+    assert "is [pbx] timezone (or --utc) right?" in result.stderr
+    assert records(db) == []
