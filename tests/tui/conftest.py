@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import textual._wait
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.pilot import Pilot
@@ -25,6 +26,19 @@ from hotline.core.services.operators import add_operator
 from hotline.core.services.tickets import create_ticket
 from hotline.core.settings import Settings
 from hotline.tui.app import HotlineApp, make_app
+
+IDLE_LOOK_SECONDS = 0.005
+"""How long Pilot sleeps before each look at whether the console went idle (Textual's 20 ms).
+
+``pilot.pause()`` and every key of ``pilot.press`` wait for idle: sleep, then compare the process's CPU
+time with the wall clock, until a look finds the console used under a twentieth of it. At 20 ms the
+shortest wait was 20 ms, and a console test waits some thirty times (five pauses to a ``settle``, two
+per key pressed): about a quarter of a console test's time on a quiet machine was these sleeps. A look
+every 5 ms (idle: under a quarter millisecond of CPU in it) ends the same waits as soon; how long a busy
+console is waited for (at most a second) is Textual's, unchanged. What a test needs to have happened it
+still waits for explicitly (``settle`` waits for the workers, ``wait_until`` for its condition)."""
+textual._wait.SLEEP_GRANULARITY = IDLE_LOOK_SECONDS
+textual._wait.SLEEP_IDLE = IDLE_LOOK_SECONDS / 20
 
 OPERATOR = "anna"
 HOSTILE_NAME = "[bold red]x[/] \x1b[2JMallory"
