@@ -155,6 +155,16 @@ def olga(backend, world, engine, clock) -> Iterator[str]:
                     connection.exec_driver_sql(f'DROP ROLE "{role}"')
 
 
+def olgas_console(prefix: str, database_url: str, clock):
+    """Olga's console on her own database role (the ``olga`` fixture's): its engine and the app."""
+    login = f"{prefix}-olga"
+    as_olga = make_engine(database_url.replace("://postgres@", f"://{login}@"))
+    app = make_app(
+        settings=console_settings(), engine=as_olga, operator_login=login, clock=clock, poll_screen_pops=False
+    )
+    return as_olga, app
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])  # database roles are PostgreSQL's
 async def test_postgresql_refusing_a_read_locks_the_console_before_any_signal(
     olga, settle, engine, clock, database_url
@@ -162,10 +172,7 @@ async def test_postgresql_refusing_a_read_locks_the_console_before_any_signal(
     """Her groups revoked, the console's next read is "permission denied": the lock, not an error toast.
     (No live thread here: the refusal comes before any signal could.)"""
     login = f"{olga}-olga"
-    as_olga = make_engine(database_url.replace("://postgres@", f"://{login}@"))
-    app = make_app(
-        settings=console_settings(), engine=as_olga, operator_login=login, clock=clock, poll_screen_pops=False
-    )
+    as_olga, app = olgas_console(olga, database_url, clock)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
@@ -196,11 +203,7 @@ async def test_an_operators_console_past_her_contact_budget_says_so_and_stays_op
 
     with UnitOfWork(engine, clock=clock) as uow:
         apply_grants(uow, prefix=olga, contact_budget=2)
-    login = f"{olga}-olga"
-    as_olga = make_engine(database_url.replace("://postgres@", f"://{login}@"))
-    app = make_app(
-        settings=console_settings(), engine=as_olga, operator_login=login, clock=clock, poll_screen_pops=False
-    )
+    as_olga, app = olgas_console(olga, database_url, clock)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
