@@ -167,8 +167,13 @@ def _handout_statements(
     budget; the supervisors' group (admins and the system account are in it) has none. Admins read the
     ledger, the budget and the budgets' sequences: a backup (``pg_dump``) reads every table."""
     operator, supervisor, admin = groups
+    # who makes the budgets' sequences: the owner of the function that makes them (the role that ran the
+    # migration, which may not be the one owning the tables)
     owner = connection.execute(
-        text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('public.client')")
+        text(
+            "SELECT pg_get_userbyid(proowner) FROM pg_proc"
+            " WHERE oid = to_regprocedure('public.hotline_read_budget_ready(text)')"
+        )
     ).scalar_one()
     group = _literal(supervisor.strip('"'))
     per_hour = DEFAULT_BUDGET if contact_budget is None else contact_budget
