@@ -481,3 +481,41 @@ async def test_a_call_over_a_day_is_refused_beside_the_duration(world, console, 
     with UnitOfWork(engine, readonly=True) as uow:
         call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
         assert call.duration_seconds == 86400
+
+
+@pytest.mark.both_backends
+async def test_an_edit_writes_only_what_the_operator_changed(world, console, settle, engine, clock):
+    """Edit opened, then a colleague added an email and a tag to the same client; the operator changed
+    only the name and saved: the form wrote back every field as it had read it, and the colleague's
+    email and tag were gone without a word. Only the fields the operator changed are written now."""
+    from hotline.core.models import ClientEmail
+    from hotline.core.services.clients import ClientChanges, update_client
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+            update_client(
+                uow,
+                client_id=world.ivanov_id,
+                changes=ClientChanges(
+                    emails=[world.ivanov_email, "ivan@work.example"], tags=["wholesale", "retail"]
+                ),
+                default_region="RU",
+            )
+        await pilot.press("space", "J", "r", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        client = uow.session.get(Client, world.ivanov_id)
+        assert client.name == "Ivan Ivanov Jr"
+        assert sorted(client.tags) == ["retail", "wholesale"]
+        addresses = uow.session.exec(
+            select(ClientEmail.address).where(ClientEmail.client_id == world.ivanov_id)
+        ).all()
+        assert sorted(addresses) == ["ivan@work.example", world.ivanov_email]
