@@ -519,3 +519,42 @@ async def test_an_edit_writes_only_what_the_operator_changed(world, console, set
             select(ClientEmail.address).where(ClientEmail.client_id == world.ivanov_id)
         ).all()
         assert sorted(addresses) == ["ivan@work.example", world.ivanov_email]
+
+
+@pytest.mark.both_backends
+async def test_an_edit_whose_client_did_not_load_saves_nothing(world, console, settle, engine, monkeypatch):
+    """The edit's read failed (the database busy): the form stayed open with empty fields, and a name
+    typed there and saved wrote the empty phones, emails, group and tags over the client's. It now says
+    the client did not load and saves nothing."""
+    import sqlite3
+
+    from hotline.core.models import ClientEmail
+    from hotline.core.services import clients
+
+    def busy(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        monkeypatch.setattr(clients, "client_card", busy)
+        await pilot.press("e")
+        await settle(pilot)
+        monkeypatch.undo()
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        form.query_one("#name", Input).value = "Ivan Ivanov Jr"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(
+            n.message == "Not saved: this client's details did not load (Esc, then e to try again)."
+            for n in app._notifications
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        client = uow.session.get(Client, world.ivanov_id)
+        assert (client.name, client.tags) == ("Ivan Ivanov", ["wholesale"])
+        assert client.group_id is not None
+        emails = uow.session.exec(select(ClientEmail.address).where(ClientEmail.client_id == client.id)).all()
+        assert emails == [world.ivanov_email]

@@ -362,6 +362,14 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     def action_save(self) -> None:
         if self._saving:
             return
+        if self.client_id is not None and not self._loaded:
+            # its read failed (the database busy): the empty fields saved would wipe its phones and tags
+            self.notify(
+                "Not saved: this client's details did not load (Esc, then e to try again).",
+                severity="error",
+                markup=False,
+            )
+            return
         fields, errors = self._checked()
         for field in CHECKED_FIELDS:
             self._show_error(field, errors.get(field, ""))
