@@ -558,3 +558,35 @@ async def test_an_edit_whose_client_did_not_load_saves_nothing(world, console, s
         assert client.group_id is not None
         emails = uow.session.exec(select(ClientEmail.address).where(ClientEmail.client_id == client.id)).all()
         assert emails == [world.ivanov_email]
+
+
+@pytest.mark.both_backends
+async def test_a_duration_typed_with_a_character_it_does_not_take_is_refused_not_mangled(
+    world, console, settle, engine
+):
+    """Duration took only digits and colons: "1.5" (a minute and a half) typed lost its point without a
+    word (a terminal bell at most) and the call was logged as 15 minutes, "Call logged.". The field now
+    keeps what was typed and the save says it is not a duration."""
+    from hotline.core.models import Interaction
+    from hotline.tui.screens.log_call import LogCallScreen
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        duration = form.query_one("#duration", Input)
+        duration.value = ""
+        duration.focus()
+        type_at_once(app, "1.5<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is form
+        assert duration.value == "1.5"
+        assert str(form.query_one("#duration-error", Static).render()) == "⚠ not a duration: '1.5' (use m:ss)"
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Interaction).where(Interaction.duration_seconds == 900)).all() == []
