@@ -97,3 +97,37 @@ async def test_a_pasted_subject_keeps_all_its_lines_and_a_long_one_is_said(
             uow.session.exec(select(Ticket.subject).order_by(Ticket.id.desc())).first()
             == "Printer jams on page two"
         )
+
+
+@pytest.mark.both_backends
+async def test_a_ticket_for_a_client_deleted_meanwhile_says_so(
+    world, supervisor, console, settle, engine, clock
+):
+    """The new-ticket form was open when a supervisor deleted the client: ctrl+s said "database error:
+    FOREIGN KEY constraint failed" (on PostgreSQL the constraint's name), as if the database were broken.
+    It now says the client is gone, like the note, reminder and call forms, and opens nothing."""
+    from sqlmodel import select
+    from textual.widgets import Input
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import Ticket
+    from hotline.core.services.clients import delete_client
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewTicketScreen)
+        with UnitOfWork(engine, actor_login=supervisor, clock=clock) as uow:
+            delete_client(uow, client_id=world.ivanov_id)
+        form.query_one("#subject", Input).value = "Server down"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert [n.message for n in app._notifications] == [f"no client with id {world.ivanov_id}"]
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Ticket).where(Ticket.subject == "Server down")).all() == []
