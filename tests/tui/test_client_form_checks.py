@@ -590,3 +590,24 @@ async def test_a_duration_typed_with_a_character_it_does_not_take_is_refused_not
         assert str(form.query_one("#duration-error", Static).render()) == "⚠ not a duration: '1.5' (use m:ss)"
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Interaction).where(Interaction.duration_seconds == 900)).all() == []
+
+
+@pytest.mark.both_backends
+async def test_a_birthday_typed_with_a_letter_is_refused_not_mangled(world, console, settle, engine):
+    """Birthday took only digits and . / - and spaces: "1O.01.1990" (a letter O for the zero) lost the
+    O without a word and the client was saved born on 1 January, not the 10th. The field now keeps
+    what was typed and the save says it is not a date."""
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle)
+        form.query_one("#name", Input).value = "Olga Birthday"
+        form.query_one("#birthday", Input).focus()
+        type_at_once(app, "1O.01.1990<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is form
+        assert form.query_one("#birthday", Input).value == "1O.01.1990"
+        assert "'1O.01.1990' is not a date" in str(form.query_one("#birthday-error", Static).render())
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Client).where(Client.name == "Olga Birthday")).all() == []

@@ -200,9 +200,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     what="a birthday",
                     id="birthday",
                     placeholder=date_pattern(self.ctx.settings.date_order),
-                    restrict=r"[0-9./\- ]*",
-                    max_length=12,
-                    compact=True,
+                    compact=True,  # takes any key: "1O.01.1990" kept whole is refused, never saved as 1.01
                     select_on_focus=False,
                 )
                 yield from _error_line("birthday")
