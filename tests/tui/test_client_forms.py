@@ -131,3 +131,30 @@ async def test_a_ticket_for_a_client_deleted_meanwhile_says_so(
         assert [n.message for n in app._notifications] == [f"no client with id {world.ivanov_id}"]
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Ticket).where(Ticket.subject == "Server down")).all() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_keys_typed_past_a_fields_length_are_said_once(backend, world, console, settle):
+    """Typed past a field's length, the keys were dropped with only the terminal's bell (often silent):
+    a subject typed on ended cut with nothing said. The first key it does not take says so, once."""
+    from textual.widgets import Input
+
+    from hotline.core.services.tickets import MAX_SUBJECT
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        subject = app.screen.query_one("#subject", Input)
+        subject.value = "x" * (MAX_SUBJECT - 1)
+        subject.cursor_position = len(subject.value)
+        type_at_once(app, "abc")
+        await wait_typed(pilot, settle)
+        assert subject.value == "x" * (MAX_SUBJECT - 1) + "a"
+        assert [n.message for n in app._notifications] == [
+            f"Not typed: a subject holds at most {MAX_SUBJECT} characters."
+        ]
