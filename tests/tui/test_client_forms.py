@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from hotline.core.models.enums import Priority
 from hotline.tui.commands import bindings_for
@@ -158,3 +159,42 @@ async def test_keys_typed_past_a_fields_length_are_said_once(backend, world, con
         assert [n.message for n in app._notifications] == [
             f"Not typed: a subject holds at most {MAX_SUBJECT} characters."
         ]
+
+
+@pytest.mark.both_backends
+async def test_a_reminder_or_follow_up_in_the_past_is_refused(world, console, settle, engine):
+    """A year mistyped (01.01.2020 for 2027) was taken: "Reminder set for 01 Jan 10:00." (no year to
+    catch it), and the reminder was overdue at once; a call's follow-up the same, with "Call logged.".
+    Both now say the time is past and save nothing."""
+    from sqlmodel import select
+    from textual.widgets import Static
+
+    from hotline.core.db import UnitOfWork
+    from hotline.core.models import Reminder
+    from hotline.tui.screens.log_call import LogCallScreen
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        type_at_once(app, "r<ctrl+u>01.01.2020 10:00<tab>Call back<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert isinstance(app.screen, ReminderScreen)
+        assert [n.message for n in app._notifications] == [
+            "when: '01.01.2020 10:00' is in the past (01 Jan 2020 10:00)"
+        ]
+        type_at_once(app, "<escape>c")
+        await wait_typed(pilot, settle)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        form.query_one("#follow-up", Input).value = "01.01.2020 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert str(form.query_one("#follow-up-error", Static).render()) == (
+            "⚠ '01.01.2020 10:00' is in the past (01 Jan 2020 10:00)"
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Reminder)).all() == []

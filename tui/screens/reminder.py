@@ -14,7 +14,7 @@ from textual.widgets import Label
 
 from hotline.tui.messages import ReminderSet
 from hotline.tui.screens.client_form import FORM_CSS, ClientFormScreen
-from hotline.tui.widgets.when_input import WhenInput, parse_when
+from hotline.tui.widgets.when_input import WhenInput, future_when
 
 
 class ReminderScreen(ClientFormScreen):
@@ -46,7 +46,7 @@ class ReminderScreen(ClientFormScreen):
         with self.ctx.uow() as uow:
             uow.authorize("reminder.write", entity="reminder")
             try:
-                due_at = parse_when(when, now=uow.now(), zone=settings.zone, order=settings.date_order)
+                due_at = future_when(when, now=uow.now(), zone=settings.zone, order=settings.date_order)
             except ValueError as error:
                 raise InvalidInput(str(error)) from None
             if due_at is None or not text:
