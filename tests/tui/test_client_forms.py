@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.widgets import Input
 
@@ -198,3 +200,23 @@ async def test_a_reminder_or_follow_up_in_the_past_is_refused(world, console, se
         )
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Reminder)).all() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_reminder_set_for_another_year_names_the_year(world, console, settle):
+    """ "Reminder set for 01 Jan 10:00." for a year typed as 2037 (meant 2027): the notice had no year, so
+    the typo went unseen. A reminder outside this year names its year."""
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        type_at_once(app, "r<ctrl+u>01.01.2037 10:00<tab>Call back<ctrl+s>")
+        await wait_typed(pilot, settle)
+        type_at_once(app, "r<ctrl+u>tomorrow<tab>Call back<ctrl+s>")
+        await wait_typed(pilot, settle)
+        said = [n.message for n in app._notifications]
+        assert said[0] == "Reminder set for 01 Jan 2037 10:00."
+        assert re.fullmatch(r"Reminder set for \d\d [A-Z][a-z]{2} \d\d:\d\d\.", said[1])  # this year: none

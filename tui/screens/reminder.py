@@ -57,5 +57,10 @@ class ReminderScreen(ClientFormScreen):
 
     def on_reminder_set(self, message: ReminderSet) -> None:
         message.stop()
-        local = message.due_at.astimezone(self.ctx.settings.zone)
-        self.saved(f"Reminder set for {local:%d %b %H:%M}.", message.reminder_id)
+        zone = self.ctx.settings.zone
+        local = message.due_at.astimezone(zone)
+        # another year named: "01 Jan 10:00" hid a year typed 2037 for 2027
+        shown = (
+            "%d %b %H:%M" if local.year == self.ctx.clock.now().astimezone(zone).year else "%d %b %Y %H:%M"
+        )
+        self.saved(f"Reminder set for {local.strftime(shown)}.", message.reminder_id)
