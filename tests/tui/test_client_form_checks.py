@@ -481,3 +481,133 @@ async def test_a_call_over_a_day_is_refused_beside_the_duration(world, console, 
     with UnitOfWork(engine, readonly=True) as uow:
         call = uow.session.exec(select(Interaction).order_by(Interaction.id.desc())).first()
         assert call.duration_seconds == 86400
+
+
+@pytest.mark.both_backends
+async def test_an_edit_writes_only_what_the_operator_changed(world, console, settle, engine, clock):
+    """Edit opened, then a colleague added an email and a tag to the same client; the operator changed
+    only the name and saved: the form wrote back every field as it had read it, and the colleague's
+    email and tag were gone without a word. Only the fields the operator changed are written now."""
+    from hotline.core.models import ClientEmail
+    from hotline.core.services.clients import ClientChanges, update_client
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+            update_client(
+                uow,
+                client_id=world.ivanov_id,
+                changes=ClientChanges(
+                    emails=[world.ivanov_email, "ivan@work.example"], tags=["wholesale", "retail"]
+                ),
+                default_region="RU",
+            )
+        await pilot.press("space", "J", "r", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientCardScreen)
+    with UnitOfWork(engine, readonly=True) as uow:
+        client = uow.session.get(Client, world.ivanov_id)
+        assert client.name == "Ivan Ivanov Jr"
+        assert sorted(client.tags) == ["retail", "wholesale"]
+        addresses = uow.session.exec(
+            select(ClientEmail.address).where(ClientEmail.client_id == world.ivanov_id)
+        ).all()
+        assert sorted(addresses) == ["ivan@work.example", world.ivanov_email]
+
+
+@pytest.mark.both_backends
+async def test_an_edit_whose_client_did_not_load_saves_nothing(world, console, settle, engine, monkeypatch):
+    """The edit's read failed (the database busy): the form stayed open with empty fields, and a name
+    typed there and saved wrote the empty phones, emails, group and tags over the client's. It now says
+    the client did not load and saves nothing."""
+    import sqlite3
+
+    from hotline.core.models import ClientEmail
+    from hotline.core.services import clients
+
+    def busy(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        monkeypatch.setattr(clients, "client_card", busy)
+        await pilot.press("e")
+        await settle(pilot)
+        monkeypatch.undo()
+        form = app.screen
+        assert isinstance(form, NewClientScreen)
+        form.query_one("#name", Input).value = "Ivan Ivanov Jr"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(
+            n.message == "Not saved: this client's details did not load (Esc, then e to try again)."
+            for n in app._notifications
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        client = uow.session.get(Client, world.ivanov_id)
+        assert (client.name, client.tags) == ("Ivan Ivanov", ["wholesale"])
+        assert client.group_id is not None
+        emails = uow.session.exec(select(ClientEmail.address).where(ClientEmail.client_id == client.id)).all()
+        assert emails == [world.ivanov_email]
+
+
+@pytest.mark.both_backends
+async def test_a_duration_typed_with_a_character_it_does_not_take_is_refused_not_mangled(
+    world, console, settle, engine
+):
+    """Duration took only digits and colons: "1.5" (a minute and a half) typed lost its point without a
+    word (a terminal bell at most) and the call was logged as 15 minutes, "Call logged.". The field now
+    keeps what was typed and the save says it is not a duration."""
+    from hotline.core.models import Interaction
+    from hotline.tui.screens.log_call import LogCallScreen
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, LogCallScreen)
+        duration = form.query_one("#duration", Input)
+        duration.value = ""
+        duration.focus()
+        type_at_once(app, "1.5<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is form
+        assert duration.value == "1.5"
+        assert str(form.query_one("#duration-error", Static).render()) == "⚠ not a duration: '1.5' (use m:ss)"
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Interaction).where(Interaction.duration_seconds == 900)).all() == []
+
+
+@pytest.mark.both_backends
+async def test_a_birthday_typed_with_a_letter_is_refused_not_mangled(world, console, settle, engine):
+    """Birthday took only digits and . / - and spaces: "1O.01.1990" (a letter O for the zero) lost the
+    O without a word and the client was saved born on 1 January, not the 10th. The field now keeps
+    what was typed and the save says it is not a date."""
+    from tests.tui.keys_at_once import type_at_once, wait_typed
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await new_client_form(app, pilot, settle)
+        form.query_one("#name", Input).value = "Olga Birthday"
+        form.query_one("#birthday", Input).focus()
+        type_at_once(app, "1O.01.1990<ctrl+s>")
+        await wait_typed(pilot, settle)
+        assert app.screen is form
+        assert form.query_one("#birthday", Input).value == "1O.01.1990"
+        assert "'1O.01.1990' is not a date" in str(form.query_one("#birthday-error", Static).render())
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.exec(select(Client).where(Client.name == "Olga Birthday")).all() == []

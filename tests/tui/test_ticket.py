@@ -507,3 +507,22 @@ async def test_a_reload_while_the_assignees_are_read_is_no_consent_to_overwrite(
         await settle(pilot)
         assert screen.conflicted
         assert detail(engine, clock, world.ticket_number).ticket.priority == "high"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [("r", "Nothing to send: the reply is empty."), ("n", "Nothing to save: the note is empty.")],
+)
+async def test_an_empty_reply_or_note_is_named_for_what_it_is(backend, key, said, world, console, settle):
+    """An empty ticket note said "Nothing to send": a note is saved on the ticket, never sent, and the
+    operator wondered whether notes go to the client."""
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        await pilot.press(key, "space", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketTextScreen)
+        assert [n.message for n in app._notifications] == [said]

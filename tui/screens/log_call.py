@@ -153,9 +153,7 @@ class LogCallScreen(PicksAttribution, ModalScreen[int | None]):
                     self._shown_duration,
                     what="a duration (m:ss)",
                     placeholder="m:ss",
-                    id="duration",
-                    restrict=r"[0-9:]*",
-                    max_length=8,
+                    id="duration",  # takes any key: "1.5" kept whole is refused at save, never logged as 15
                     compact=True,
                     select_on_focus=False,
                     tooltip="Runs from the start of the call; type to correct it.",

@@ -146,6 +146,9 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         """Field → its value when its error was shown: the error goes once the value is changed."""
         self._own_contacts: set[str] = set()
         """The edited client's phones (E.164) and emails as loaded: sharing one of those was agreed before."""
+        self._loaded: dict[str, str] = {}
+        """An edited client's fields as loaded (field → text): one left so is not written back, so a
+        colleague's change to it made meanwhile stays."""
         self._saving = False
 
     def compose(self) -> ComposeResult:
@@ -197,9 +200,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     what="a birthday",
                     id="birthday",
                     placeholder=date_pattern(self.ctx.settings.date_order),
-                    restrict=r"[0-9./\- ]*",
-                    max_length=12,
-                    compact=True,
+                    compact=True,  # takes any key: "1O.01.1990" kept whole is refused, never saved as 1.01
                     select_on_focus=False,
                 )
                 yield from _error_line("birthday")
@@ -253,6 +254,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         for selector, value in values.items():
             field = self.query_one(selector, Input)
             field.value = printable(value)
+            # as stored: a field shown cleaned (a control character in an old name) is written cleaned
+            self._loaded[selector.removeprefix("#")] = value.strip()
             field.cursor_position = len(field.value)  # typing adds to the name, never replaces it
 
     # -- duplicate warning -------------------------------------------------------------------------
@@ -357,6 +360,14 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     def action_save(self) -> None:
         if self._saving:
             return
+        if self.client_id is not None and not self._loaded:
+            # its read failed (the database busy): the empty fields saved would wipe its phones and tags
+            self.notify(
+                "Not saved: this client's details did not load (Esc, then e to try again).",
+                severity="error",
+                markup=False,
+            )
+            return
         fields, errors = self._checked()
         for field in CHECKED_FIELDS:
             self._show_error(field, errors.get(field, ""))
@@ -417,15 +428,22 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         fields: dict[str, Any] = {}
         if self.attribution != self._stored_attribution:
             fields = {"source": self.attribution.source, "campaign": self.attribution.campaign}
-        return fields | {
-            "kind": str(self.query_one("#kind", Select).value),
+        typed = {
             "name": value("#name"),
             "phones": phones,
             "emails": emails,
             "group": value("#group") or None,
             "birthday": birthday,
             "tags": _split(value("#tags")),
-        }, errors
+        }
+        # An edit writes only the fields changed here: written back as read, a field a colleague changed
+        # meanwhile (an email added, a tag) lost that change without a word.
+        changed = {
+            field: typed_value
+            for field, typed_value in typed.items()
+            if field not in self._loaded or value(f"#{field}") != self._loaded[field]
+        }
+        return fields | {"kind": str(self.query_one("#kind", Select).value)} | changed, errors
 
     def _number_out_of_the_name(self) -> None:
         """A phone number typed into an empty form's Name (F4 with nothing in the lookup box) belongs in
@@ -442,12 +460,12 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
     def _confirm_and_save(self, fields: dict[str, Any]) -> None:
         """What needs a yes before the write: a group that does not exist yet, another client's phone or
         email (looked up afresh, not taken from the live warning)."""
-        group = fields["group"]
+        group = fields.get("group")
         new_group = bool(group) and not self._group_exists(group)
         if new_group and not self._may_make_groups():
             self.app.call_from_thread(self._refuse_group, group)
             return
-        duplicates = self._owners_of(fields["phones"], fields["emails"])
+        duplicates = self._owners_of(fields.get("phones", []), fields.get("emails", []))
         self.app.call_from_thread(self._ask_group, fields, new_group, duplicates)
 
     def _refuse_group(self, group: str) -> None:
@@ -538,7 +556,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                     attributions=self.ctx.settings.attributions,
                 )
             else:
-                fields.pop("kind")
+                fields.pop("kind", None)
                 client = update_client(
                     uow,
                     client_id=self.client_id,

@@ -14,7 +14,7 @@ from textual.widgets import Label
 
 from hotline.tui.messages import ReminderSet
 from hotline.tui.screens.client_form import FORM_CSS, ClientFormScreen
-from hotline.tui.widgets.when_input import WhenInput, parse_when
+from hotline.tui.widgets.when_input import WhenInput, future_when
 
 
 class ReminderScreen(ClientFormScreen):
@@ -46,7 +46,7 @@ class ReminderScreen(ClientFormScreen):
         with self.ctx.uow() as uow:
             uow.authorize("reminder.write", entity="reminder")
             try:
-                due_at = parse_when(when, now=uow.now(), zone=settings.zone, order=settings.date_order)
+                due_at = future_when(when, now=uow.now(), zone=settings.zone, order=settings.date_order)
             except ValueError as error:
                 raise InvalidInput(str(error)) from None
             if due_at is None or not text:
@@ -57,5 +57,10 @@ class ReminderScreen(ClientFormScreen):
 
     def on_reminder_set(self, message: ReminderSet) -> None:
         message.stop()
-        local = message.due_at.astimezone(self.ctx.settings.zone)
-        self.saved(f"Reminder set for {local:%d %b %H:%M}.", message.reminder_id)
+        zone = self.ctx.settings.zone
+        local = message.due_at.astimezone(zone)
+        # another year named: "01 Jan 10:00" hid a year typed 2037 for 2027
+        shown = (
+            "%d %b %H:%M" if local.year == self.ctx.clock.now().astimezone(zone).year else "%d %b %Y %H:%M"
+        )
+        self.saved(f"Reminder set for {local.strftime(shown)}.", message.reminder_id)

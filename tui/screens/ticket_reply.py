@@ -166,7 +166,12 @@ class TicketTextScreen(ModalScreen[str | None]):
     def action_save(self) -> None:
         text = self.query_one(TextArea).text.strip()
         if not text:
-            self.notify("Nothing to send: the text is empty.", severity="warning", timeout=3)
+            said = (
+                "Nothing to send: the reply is empty."
+                if self.reply
+                else "Nothing to save: the note is empty."
+            )
+            self.notify(said, severity="warning", timeout=3)  # a note is never sent
             return
         self.dismiss(text)
 

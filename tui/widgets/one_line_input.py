@@ -19,6 +19,8 @@ class OneLineInput(Input):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.what = what
         self.joiner = joiner
+        self._told_at: str | None = None
+        """The value when a key it did not take was last said: said once, not for each key after it."""
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # not Input's own: it keeps the first line
@@ -39,3 +41,20 @@ class OneLineInput(Input):
 
     def _not_pasted(self, why: str) -> None:
         self.notify(f"Not pasted: {self.what} {why}.", severity="warning", markup=False)
+
+    def restricted(self) -> None:
+        """A typed key not taken: the bell, and once (until the value changes) a toast saying why."""
+        super().restricted()
+        if self._told_at == self.value:
+            return
+        self._told_at = self.value
+        if self.max_length and len(self.value) >= self.max_length:
+            self.notify(
+                f"Not typed: {self.what} holds at most {self.max_length:,} characters.",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.notify(
+                f"Not typed: {self.what} does not take that character.", severity="warning", markup=False
+            )

@@ -15,12 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from sqlmodel import col, select
+
 from hotline.core.bulk import insert_objects
 from hotline.core.changes import signal_change
 from hotline.core.emails import typed_address
 from hotline.core.enums import EventKind, Priority, TicketStatus
-from hotline.core.errors import InvalidInput
-from hotline.core.models import Queue, Ticket
+from hotline.core.errors import InvalidInput, NotFound
+from hotline.core.models import Client, Queue, Ticket
 from hotline.core.models.sla import TicketSla
 from hotline.core.rules.engine import conduct
 from hotline.core.services.audit import audit_row, record_audits, snapshot
@@ -165,6 +167,7 @@ def create_tickets(
         login: get_assignee(uow, login=login).id
         for login in dict.fromkeys(draft.assignee_login for draft in drafts if draft.assignee_login)
     }
+    _check_clients(uow, [draft.client_id for draft in drafts if draft.client_id is not None])
     now = uow.now()
     facts = contract_facts(uow, [draft.client_id for draft in drafts])
     zone = sla.zone if sla is not None else None  # a contract's days are the centre's local days
@@ -204,6 +207,18 @@ def create_tickets(
                 uow, "ticket.created", ticket=ticket, channel=channel, body=draft.body, sender=draft.requester
             )
     return tickets
+
+
+def _check_clients(uow: UnitOfWork, client_ids: list[int]) -> None:
+    """``NotFound`` for a client that is not there (deleted while a form was open): the insert's foreign
+    key said only "database error: FOREIGN KEY constraint failed"."""
+    wanted = set(client_ids)
+    if not wanted:
+        return
+    found = set(uow.session.exec(select(Client.id).where(col(Client.id).in_(wanted))).all())
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound(f"no client with id {missing[0]}")
 
 
 def _ticket_row(
