@@ -51,9 +51,14 @@ def import_(
         return
     for line in report.skipped:
         info(f"skipped {line}")
+    for slug in report.removed:
+        info(f"removed {slug}: its file is gone from the folder")
+    for slug in report.kept:
+        info(f"kept {slug}: its file is gone, but files were skipped (one may be its file)")
     info(
         f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged,"
-        f" {len(report.skipped)} skipped"
+        f" {len(report.skipped)} skipped, {len(report.removed)} removed"
+        + (f", {len(report.kept)} kept" if report.kept else "")
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.kb import index
@@ -36,6 +36,10 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """``file: reason`` of the files left out (with ``skip_invalid``)."""
+    removed: list[str] = field(default_factory=list)
+    """Articles whose file is gone from the folder (renamed or deleted): the folder is the truth."""
+    kept: list[str] = field(default_factory=list)
+    """Articles whose file is gone, kept because files were skipped (one of them may be theirs)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,8 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "skipped": self.skipped,
+            "removed": self.removed,
+            "kept": self.kept,
         }
 
 
@@ -168,6 +174,9 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
             continue
         seen[slug] = relative
         read.files.append(ArticleFile(relative=relative, slug=slug, source=source, document=document))
+    if not read.files and not read.skipped:
+        # The folder is the truth: a wrong folder, with no article in it, would remove every article.
+        raise InvalidInput("no .md or .markdown file under it: nothing to import", where=str(folder))
     return read
 
 
@@ -175,6 +184,8 @@ def import_folder(
     uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False, read: FolderRead | None = None
 ) -> ImportReport:
     """Import every Markdown file under ``folder``; the slug is the front matter's or the file's path.
+    The folder is the truth: an article whose file is gone (renamed, or deleted) is removed, unless files
+    were skipped (one may be its file): then it is kept, and listed as kept.
 
     A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
     ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in. ``read`` is the folder as
@@ -190,10 +201,30 @@ def import_folder(
             uow, source=item.source, slug=item.slug, where=where, document=item.document
         )
         getattr(report, change).append(item.slug)
+    _remove_missing(uow, report, {item.slug for item in read.files})
     record_audit(
         uow, action="kb.import", entity="kb_article", after={"folder": str(folder), **report.as_dict()}
     )
     return report
+
+
+def _remove_missing(uow: UnitOfWork, report: ImportReport, present: set[str]) -> None:
+    """Remove (or, with files skipped, keep and list) the articles whose slug no file in the folder has."""
+    rows = uow.session.exec(select(KbArticle.id, KbArticle.slug).order_by(col(KbArticle.slug))).all()
+    missing = [(article_id, slug) for article_id, slug in rows if slug not in present]
+    if report.skipped:
+        report.kept = [slug for _, slug in missing]
+        return
+    for article_id, _slug in missing:
+        article = uow.session.get(KbArticle, article_id)
+        if article is None:
+            continue
+        before = _audit_view(article)
+        index.remove_from_index(uow.session, [article.id or 0])
+        uow.session.delete(article)
+        record_audit(uow, action="kb.delete", entity="kb_article", entity_id=article.id, before=before)
+        report.removed.append(article.slug)
+    uow.session.flush()
 
 
 def _read(path: Path, relative: Path, root: Path) -> ArticleSource:

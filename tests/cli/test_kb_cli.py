@@ -328,3 +328,22 @@ def test_the_files_are_read_before_the_write_lock_is_taken(database_url: str, tm
     assert result.exit_code == 2, result.output
     assert "bad.md:3: audience" in result.stderr
     assert waited < 10
+
+
+def test_a_renamed_file_replaces_its_article_and_the_summary_says_so(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    imported(database_url, folder)
+    (folder / "en/3-toner.md").rename(folder / "en/3-toner-cartridge.md")
+    result = hotline(database_url, "kb", "import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "removed en/3-toner: its file is gone from the folder" in result.stderr
+    assert "1 created, 0 updated, 9 unchanged, 0 skipped, 1 removed" in result.stderr
+    found = json.loads(hotline(database_url, "kb", "search", "toner", "--json").stdout)
+    assert [hit["slug"] for hit in found] == ["en/3-toner-cartridge"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = hotline(database_url, "kb", "import", str(empty))
+    assert refused.exit_code == 2, refused.output
+    assert "no .md or .markdown file under it" in refused.stderr

@@ -145,3 +145,52 @@ def test_articles_written_without_the_service_are_found_after_reindex(uow_factor
     with uow_factory() as uow:
         reindex_articles(uow)
     assert slugs(uow_factory, "modems") == ["bulk"]
+
+
+def test_a_renamed_or_deleted_file_takes_its_article_with_it(uow_factory: UowFactory, tmp_path: Path) -> None:
+    """Renamed in the folder and imported again, a file was a new article and the old one stayed: search
+    found both, the old one for ever. The folder is the truth: the articles of files gone are removed, by
+    name in the report, each audited."""
+    folder = write_corpus(tmp_path / "kb")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    (folder / "en/3-toner.md").rename(folder / "en/3-toner-cartridge.md")
+    (folder / "en/5-vpn.md").unlink()
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder)
+    assert report.created == ["en/3-toner-cartridge"]
+    assert report.removed == ["en/3-toner", "en/5-vpn"]
+    assert slugs(uow_factory, "toner") == ["en/3-toner-cartridge"]
+    with uow_factory(readonly=True) as uow:
+        assert len(uow.session.exec(select(KbArticle)).all()) == 9
+        deleted = uow.session.exec(select(AuditEntry).where(AuditEntry.action == "kb.delete")).all()
+    assert sorted(entry.before["slug"] for entry in deleted if entry.before) == ["en/3-toner", "en/5-vpn"]
+
+
+def test_with_files_skipped_no_article_is_removed(uow_factory: UowFactory, tmp_path: Path) -> None:
+    """A file skipped as bad may be an article's file today: its article is kept, and so are the others,
+    by name in the report."""
+    folder = write_corpus(tmp_path / "kb")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    (folder / "en/3-toner.md").write_bytes(b"---\ntitle: \xff\n---\n")
+    (folder / "en/5-vpn.md").unlink()
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert report.removed == []
+    assert report.kept == ["en/3-toner", "en/5-vpn"]
+    with uow_factory(readonly=True) as uow:
+        assert len(uow.session.exec(select(KbArticle)).all()) == 10
+
+
+def test_a_folder_without_articles_is_refused(uow_factory: UowFactory, tmp_path: Path) -> None:
+    """The folder is the truth, so a wrong folder (no Markdown in it) would remove every article."""
+    with uow_factory() as uow:
+        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not an article\n")
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=tmp_path / "other")
+    assert "no .md or .markdown file" in str(raised.value)
+    with uow_factory(readonly=True) as uow:
+        assert len(uow.session.exec(select(KbArticle)).all()) == 10
