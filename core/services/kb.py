@@ -5,6 +5,7 @@ Every write keeps the search index current in the same transaction and records a
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,7 @@ def save_article(
 ) -> tuple[KbArticle, str]:
     """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``.
     ``where`` names its file in a refusal; ``document`` is its index entry when already built."""
-    slug = slug.strip()
+    slug = unicodedata.normalize("NFC", slug.strip())
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
     checked_text(source.title, what="a title", at_most=500, where=f"{slug}: title")
@@ -151,6 +152,7 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
         raise InvalidInput("not a folder", where=str(folder))
     read = FolderRead(folder=folder)
     seen: dict[str, Path] = {}
+    """By the slug as a reader sees it: ``Café`` and ``café``, a composed é and a combining one, are one."""
     root = folder.resolve()
     for path in sorted(
         p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
@@ -159,11 +161,15 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
         where = f"{relative}:1"
         try:
             source = _read(path, relative, root)
-            slug = source.slug or relative.with_suffix("").as_posix()
+            slug = unicodedata.normalize("NFC", source.slug or relative.with_suffix("").as_posix())
             # A file's name makes its slug: one with a newline or an escape in it was stored so.
             checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{where}: slug")
-            if slug in seen:
-                raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{where}: slug")
+            if slug.casefold() in seen:
+                raise InvalidInput(
+                    f"slug {slug!r} is also used by {seen[slug.casefold()]}"
+                    " (differing only in case or in how an accent is typed, they are one name)",
+                    where=f"{where}: slug",
+                )
             document = index.checked_document(
                 title=source.title, tags=source.tags, body=source.body, where=where
             )
@@ -172,7 +178,7 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
                 raise
             read.skipped.append(str(error))
             continue
-        seen[slug] = relative
+        seen[slug.casefold()] = relative
         read.files.append(ArticleFile(relative=relative, slug=slug, source=source, document=document))
     if not read.files and not read.skipped:
         # The folder is the truth: a wrong folder, with no article in it, would remove every article.
@@ -273,6 +279,8 @@ def get_article(
     elif slug is not None and not any("\ud800" <= char <= "\udfff" for char in slug):
         # (no stored slug holds a lone surrogate, a shell's undecodable byte: such a slug could not even be
         # sent to the database, and was a UnicodeEncodeError)
+        # Stored composed (NFC): a combining accent typed at a shell finds it too.
+        slug = unicodedata.normalize("NFC", slug)
         article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
     if article is None:
         raise NotFound(f"no knowledge-base article {article_id if article_id is not None else slug!r}")

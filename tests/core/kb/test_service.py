@@ -194,3 +194,36 @@ def test_a_folder_without_articles_is_refused(uow_factory: UowFactory, tmp_path:
     assert "no .md or .markdown file" in str(raised.value)
     with uow_factory(readonly=True) as uow:
         assert len(uow.session.exec(select(KbArticle)).all()) == 10
+
+
+def test_slugs_differing_only_in_case_or_accent_encoding_are_one_name(
+    uow_factory: UowFactory, tmp_path: Path
+) -> None:
+    """``café.md`` typed with a composed é and ``café.md`` with a combining one were two articles both
+    listed as "café"; ``kb show café`` found whichever the shell's keyboard made. ``Printer.md`` and
+    ``printer.md`` (one file on macOS or Windows) were two as well. Now they are one name: the second is a
+    bad file naming the first; slugs are stored composed (NFC), and found however the é is typed."""
+    import unicodedata
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "caf\u00e9.md").write_text("# Composed\n")
+    (folder / "cafe\u0301.md").write_text("# Combining\n")
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    assert "is also used by" in str(raised.value)
+    (folder / "caf\u00e9.md").unlink()
+    (folder / "Printer.md").write_text("# Upper\n")
+    (folder / "printer.md").write_text("# Lower\n")
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    assert raised.value.where is not None
+    assert raised.value.where.startswith("printer.md:1: slug")
+    (folder / "Printer.md").unlink()
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder)
+    assert sorted(report.created) == ["caf\u00e9", "printer"]
+    with uow_factory(readonly=True) as uow:
+        for typed in ("caf\u00e9", "cafe\u0301"):
+            assert get_article(uow, slug=typed).title == "Combining"
+        assert unicodedata.is_normalized("NFC", get_article(uow, slug="caf\u00e9").slug)
