@@ -13,8 +13,10 @@ from hotline.cli.output import info, print_json, stdout
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from hotline.core.db import UnitOfWork
     from hotline.core.kb.index import SearchHit
     from hotline.core.kb.snippets import Highlighted
+    from hotline.core.models import KbArticle
 
 app = typer.Typer(help="The knowledge base: import, search and show articles.", no_args_is_help=True)
 
@@ -149,18 +151,13 @@ def show(
     """Show one article, rendered as Markdown."""
     from hotline.cli.state import cli_state
     from hotline.core.errors import InvalidInput
-    from hotline.core.services.kb import get_article
     from hotline.core.text import printable
 
     article = article.strip()  # slugs are stored without the spaces around them
     if not article:
         raise InvalidInput("a blank article: give its id or slug", where="ARTICLE")
     with cli_state().uow(readonly=True) as uow:
-        found = (
-            get_article(uow, article_id=int(article))
-            if article.isascii() and article.isdigit() and int(article) <= MAX_ID
-            else get_article(uow, slug=article)
-        )
+        found = _find(uow, article)
     if as_json:
         print_json(
             {
@@ -188,6 +185,33 @@ def show(
     console.print(Text(f"{printable(found.slug)} · {found.audience} · {tags}", style="dim"))
     console.print()
     console.print(Markdown(body))
+
+
+def _find(uow: UnitOfWork, article: str) -> KbArticle:
+    """The article by id or slug: ``2024.md``'s slug is ``2024``, found though it reads as an id; a number
+    that is one article's id and another's slug is refused naming both."""
+    from hotline.core.errors import InvalidInput, NotFound
+    from hotline.core.services.kb import get_article
+    from hotline.core.text import printable
+
+    if not (article.isascii() and article.isdigit() and int(article) <= MAX_ID):
+        return get_article(uow, slug=article)
+    found = []
+    for lookup in ({"article_id": int(article)}, {"slug": article}):
+        try:
+            found.append(get_article(uow, **lookup))
+        except NotFound:
+            continue
+    if not found:
+        raise NotFound(f"no knowledge-base article {article}")
+    by_id, *by_slug = found
+    if by_slug and by_slug[0].id != by_id.id:
+        raise InvalidInput(
+            f"{article!r} is the id of the article {printable(by_id.slug)!r} and the slug of the article"
+            f" {by_slug[0].id}: give that one's slug or the other's id",
+            where="ARTICLE",
+        )
+    return by_id
 
 
 @app.command()

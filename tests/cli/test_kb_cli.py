@@ -347,3 +347,23 @@ def test_a_renamed_file_replaces_its_article_and_the_summary_says_so(
     refused = hotline(database_url, "kb", "import", str(empty))
     assert refused.exit_code == 2, refused.output
     assert "no .md or .markdown file under it" in refused.stderr
+
+
+def test_an_article_whose_slug_is_a_number_is_shown_by_it(database_url: str, tmp_path: Path) -> None:
+    """``2024.md`` is the article ``2024``: ``kb show 2024`` looked for the id 2024 only and said "no
+    knowledge-base article 2024" (exit 2). A number that is one article's id and another's slug names
+    both, to choose."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "2024.md").write_text("# Year review\n")
+    (folder / "a.md").write_text("# First\n")
+    assert hotline(database_url, "kb", "import", str(folder)).exit_code == 0
+    shown = hotline(database_url, "kb", "show", "2024", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["title"] == "Year review"
+    first = json.loads(hotline(database_url, "kb", "show", "a", "--json").stdout)["id"]
+    (folder / "b.md").write_text(f"---\nslug: '{first}'\n---\n# Numbered\n")
+    assert hotline(database_url, "kb", "import", str(folder)).exit_code == 0
+    both = hotline(database_url, "kb", "show", str(first))
+    assert both.exit_code == 2, both.output
+    assert f"'{first}' is the id of the article 'a' and the slug of the article" in both.stderr
