@@ -5,6 +5,7 @@ Every write keeps the search index current in the same transaction and records a
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,9 +155,12 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
     seen: dict[str, Path] = {}
     """By the slug as a reader sees it: ``Café`` and ``café``, a composed é and a combining one, are one."""
     root = folder.resolve()
-    for path in sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
-    ):
+    paths, unreadable = _markdown_files(folder)
+    for error in unreadable:
+        if not skip_invalid:
+            raise error
+        read.skipped.append(str(error))
+    for path in paths:
         relative = path.relative_to(folder)
         where = f"{relative}:1"
         try:
@@ -212,6 +216,26 @@ def import_folder(
         uow, action="kb.import", entity="kb_article", after={"folder": str(folder), **report.as_dict()}
     )
     return report
+
+
+def _markdown_files(folder: Path) -> tuple[list[Path], list[InvalidInput]]:
+    """The Markdown files under ``folder``, sorted (links to folders not followed), and the folders that
+    could not be read: ``rglob`` passed over those without a word, and their articles went missing."""
+    unreadable: list[InvalidInput] = []
+
+    def refuse(error: OSError) -> None:
+        where = Path(error.filename or folder)
+        where = where.relative_to(folder) if where.is_relative_to(folder) else where
+        reason = f"cannot read this folder: {error.strerror or error}"
+        unreadable.append(InvalidInput(reason, where=str(where)))
+
+    paths = [
+        Path(top, name)
+        for top, _folders, names in os.walk(folder, onerror=refuse)
+        for name in names
+        if Path(name).suffix.lower() in MARKDOWN_SUFFIXES
+    ]
+    return sorted(path for path in paths if not path.is_dir()), unreadable
 
 
 def _remove_missing(uow: UnitOfWork, report: ImportReport, present: set[str]) -> None:

@@ -227,3 +227,34 @@ def test_slugs_differing_only_in_case_or_accent_encoding_are_one_name(
         for typed in ("caf\u00e9", "cafe\u0301"):
             assert get_article(uow, slug=typed).title == "Combining"
         assert unicodedata.is_normalized("NFC", get_article(uow, slug="caf\u00e9").slug)
+
+
+def test_a_folder_it_cannot_read_is_a_bad_file_not_articles_removed(
+    uow_factory: UowFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subfolder hotline may not read (another owner, mode 700) was passed over without a word: its
+    articles were missing from the import, and now that the folder is the truth they would be removed.
+    It is a bad file: named, exit 2; with ``skip_invalid`` listed, and no article removed."""
+    import os
+
+    folder = write_corpus(tmp_path / "kb")
+    with uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(str(path)).name == "ru":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(InvalidInput) as raised, uow_factory() as uow:
+        import_folder(uow, folder=folder)
+    assert raised.value.where == "ru"
+    assert "cannot read this folder: Permission denied" in str(raised.value)
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder, skip_invalid=True)
+    assert report.removed == []
+    assert report.skipped == ["ru: cannot read this folder: Permission denied"]
+    with uow_factory(readonly=True) as uow:
+        assert len(uow.session.exec(select(KbArticle)).all()) == 10
