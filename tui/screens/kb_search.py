@@ -381,7 +381,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if self.audience is None:
             self.dismiss(choice)
         else:
-            self._read_then(choice.article_id, self.dismiss)
+            self._read_then(choice.article_id, choice.title, self.dismiss)
 
     def action_read(self) -> None:
         self._once_shown(lambda: self._with_current("read", self._open_reader))
@@ -405,14 +405,24 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if self.shown is not None and self.shown.article_id == current.article_id:
             then(self.shown)
         else:
-            self._read_then(current.article_id, then)
+            self._read_then(current.article_id, current.title.text, then)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-choose")
-    def _read_then(self, article_id: int, then: Callable[[KbChoice], object]) -> None:
-        from hotline.core.errors import InvalidInput
+    def _read_then(self, article_id: int, title: str, then: Callable[[KbChoice], object]) -> None:
+        from hotline.core.errors import InvalidInput, NotFound
 
         try:
             choice = read_choice(self.ctx, article_id, audience=self.audience)
+        except NotFound:  # an import removed it (its file renamed): "no knowledge-base article 7" said less
+            gone = f"The article {printable(title)!r} is no longer in the knowledge base"
+            self.app.call_from_thread(
+                self.notify,
+                f"{gone} (removed since it was listed): search again.",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
+            return
         except InvalidInput as refused:
             self.app.call_from_thread(self._refused, refused.message)
             return
