@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+KB_IMPORT_LOCK = 0x6B62696D  # "kbim": the advisory lock imports take one at a time (PostgreSQL)
 
 
 @dataclass
@@ -204,6 +206,10 @@ def import_folder(
     uow.authorize("kb.import", entity="kb", entity_id=folder)
     if read is None:
         read = read_folder(folder, skip_invalid=skip_invalid)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # One import at a time, held to the commit (SQLite's BEGIN IMMEDIATE queues them already): two at
+        # once both found an article missing, and the second failed on the unique slug ("duplicate key").
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": KB_IMPORT_LOCK})
     report = ImportReport(skipped=list(read.skipped))
     for item in read.files:
         where = f"{item.relative}:1"

@@ -10,6 +10,7 @@ from sqlmodel import select
 from hotline.core.errors import InvalidInput, NotFound, PermissionDenied
 from hotline.core.models import AuditEntry, KbArticle, Operator
 from hotline.core.services.kb import (
+    ImportReport,
     delete_article,
     get_article,
     import_folder,
@@ -258,3 +259,33 @@ def test_a_folder_it_cannot_read_is_a_bad_file_not_articles_removed(
     assert report.skipped == ["ru: cannot read this folder: Permission denied"]
     with uow_factory(readonly=True) as uow:
         assert len(uow.session.exec(select(KbArticle)).all()) == 10
+
+
+def test_two_imports_of_one_folder_at_once_are_one_after_the_other(
+    uow_factory: UowFactory, tmp_path: Path
+) -> None:
+    """Two ``kb import`` of one folder at once on PostgreSQL both found no article and both inserted it:
+    the second failed with "duplicate key value violates unique constraint" (exit 1). The second now
+    waits for the first, and finds its articles unchanged."""
+    import threading
+
+    folder = write_corpus(tmp_path / "kb")
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            with uow_factory() as uow:
+                second["report"] = import_folder(uow, folder=folder)
+        except Exception as error:  # what the second import said
+            second["error"] = repr(error)
+
+    with uow_factory() as uow:
+        assert len(import_folder(uow, folder=folder).created) == 10
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(timeout=1.0)  # the second is now waiting for this one
+    thread.join(timeout=30)
+    assert "error" not in second, second
+    report = second["report"]
+    assert isinstance(report, ImportReport)
+    assert (len(report.unchanged), report.created) == (10, [])
