@@ -228,19 +228,22 @@ def _markdown_files(folder: Path) -> tuple[list[Path], list[InvalidInput]]:
     """The Markdown files under ``folder``, sorted (links to folders not followed), and the folders that
     could not be read: ``rglob`` passed over those without a word, and their articles went missing."""
     unreadable: list[InvalidInput] = []
-
-    def refuse(error: OSError) -> None:
-        where = Path(error.filename or folder)
-        where = where.relative_to(folder) if where.is_relative_to(folder) else where
-        reason = f"cannot read this folder: {error.strerror or error}"
-        unreadable.append(InvalidInput(reason, where=str(where)))
-
-    paths = [
-        Path(top, name)
-        for top, _folders, names in os.walk(folder, onerror=refuse)
-        for name in names
-        if Path(name).suffix.lower() in MARKDOWN_SUFFIXES
-    ]
+    paths: list[Path] = []
+    waiting = [folder]  # a stack, not recursion: a file 1,200 folders down was a RecursionError
+    while waiting:
+        top = waiting.pop()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        waiting.append(Path(entry.path))
+                    elif Path(entry.name).suffix.lower() in MARKDOWN_SUFFIXES:
+                        paths.append(Path(entry.path))
+        except OSError as error:
+            where = top.relative_to(folder) if top.is_relative_to(folder) else top
+            reason = f"cannot read this folder: {error.strerror or error}"
+            unreadable.append(InvalidInput(reason, where=str(where)))
+    unreadable.sort(key=lambda error: error.where or "")
     return sorted(path for path in paths if not path.is_dir()), unreadable
 
 

@@ -289,3 +289,26 @@ def test_two_imports_of_one_folder_at_once_are_one_after_the_other(
     report = second["report"]
     assert isinstance(report, ImportReport)
     assert (len(report.unchanged), report.created) == (10, [])
+
+
+def test_a_folder_nested_past_pythons_recursion_is_read(uow_factory: UowFactory, tmp_path: Path) -> None:
+    """A file 1,200 folders down was a RecursionError traceback (the walk recursed once a level)."""
+    import os
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        for _ in range(1200):  # (os.makedirs recurses too)
+            os.mkdir("n", dir_fd=descriptor)
+            inner = os.open("n", os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        article = os.open("x.md", os.O_WRONLY | os.O_CREAT, dir_fd=descriptor)
+        os.write(article, b"---\nslug: deep\n---\n# Deep\n")  # its path is too long a slug
+        os.close(article)
+    finally:
+        os.close(descriptor)
+    with uow_factory() as uow:
+        report = import_folder(uow, folder=folder)
+    assert report.created == ["deep"]
