@@ -72,6 +72,12 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
         raise InvalidInput("no title: add 'title:' to the front matter or a '# heading'", where=f"{source}:1")
     title_line = meta["title"][0] if "title" in meta else 1
     checked_text(title.strip(), what="a title", at_most=500, where=f"{source}:{title_line}: title")
+    if not any(char.isprintable() and not char.isspace() for char in title):
+        # 'title: "  "' or a zero-width space was stored: an article listed with a blank title
+        raise InvalidInput(
+            "a title with nothing visible in it: give words or leave the line out",
+            where=f"{source}:{title_line}: title",
+        )
     tags = _tags(meta, source)
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)

@@ -78,3 +78,13 @@ def test_plain_text_keeps_words_and_drops_markup() -> None:
     )
     expected = "Title Bold and _it_ with a link text and code. alt words print('x') item one quoted html"
     assert plain_text(markdown).split() == expected.split(" ")
+
+
+@pytest.mark.parametrize("title", ['"   "', '"\u200b"', '"\u200b \u2060"'])
+def test_a_title_with_nothing_visible_is_refused(title: str) -> None:
+    """``title: "  "`` or a zero-width space was stored: an article listed with a blank title, which no
+    one could tell from another or find by its title."""
+    with pytest.raises(InvalidInput) as raised:
+        parse_article(f"---\ntitle: {title}\n---\nBody.\n", source="a.md", fallback_title="a")
+    assert raised.value.where == "a.md:2: title"
+    assert "nothing visible" in raised.value.message
