@@ -197,6 +197,8 @@ def _tags(meta: dict[str, tuple[int, str | list[str]]], source: str) -> list[str
     tags = list(dict.fromkeys(tag.strip() for tag in items if tag.strip()))
     for tag in tags:  # as a client's or a ticket's: an escape sequence or a paragraph was stored as a tag
         checked_text(tag, what="a tag", at_most=MAX_TAG, where=f"{source}:{number}: tags")
+        if not any(char.isprintable() and not char.isspace() for char in tag):  # a zero-width space
+            raise InvalidInput("a tag with nothing visible in it", where=f"{source}:{number}: tags")
     return tags
 
 

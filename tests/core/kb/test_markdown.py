@@ -88,3 +88,14 @@ def test_a_title_with_nothing_visible_is_refused(title: str) -> None:
         parse_article(f"---\ntitle: {title}\n---\nBody.\n", source="a.md", fallback_title="a")
     assert raised.value.where == "a.md:2: title"
     assert "nothing visible" in raised.value.message
+
+
+def test_a_tag_with_nothing_visible_is_refused() -> None:
+    """A zero-width space as a tag was stored: the article's tags read "printer, " with a tag no one could
+    see, search for or type."""
+    with pytest.raises(InvalidInput) as raised:
+        parse_article(
+            '---\ntitle: T\ntags: [printer, "\u200b"]\n---\nBody.\n', source="a.md", fallback_title="a"
+        )
+    assert raised.value.where == "a.md:3: tags"
+    assert "nothing visible" in raised.value.message
