@@ -235,7 +235,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
             with Horizontal(id="kb-body"):
                 yield OptionList(id="kb-results")
                 with VerticalScroll(id="kb-article-scroll"):
-                    yield Markdown("", id="kb-article")
+                    yield ArticleMarkdown("", id="kb-article")
 
     def on_mount(self) -> None:
         self.query_one("#kb-results", OptionList).can_focus = False
@@ -456,6 +456,30 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         forward_worker_failure(self, event)
 
 
+OPENED_SCHEMES = ("http", "https", "mailto")
+
+
+class ArticleMarkdown(Markdown):
+    """An article's Markdown whose clicked links open only on the web or in mail: a file's text made
+    ``[Reset](file:///etc/shadow)``, ``ssh://`` or ``other.md`` open with whatever the desktop had for it."""
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        from urllib.parse import urlsplit
+
+        event.stop()
+        event.prevent_default()  # Markdown's own handler opened every link
+        scheme = urlsplit(event.href.strip()).scheme.lower()
+        if scheme in OPENED_SCHEMES:
+            self.app.open_url(event.href.strip())
+            return
+        self.notify(
+            f"Not opened: only web and mail links open, not {printable(event.href)[:100]!r}.",
+            severity="warning",
+            timeout=6,
+            markup=False,
+        )
+
+
 def _markdown_text(text: str) -> str:
     """A title as literal Markdown text (its own ``*``, ``#``, ``[`` do not format)."""
     return "".join("\\" + char if char in "\\`*_{}[]()#+-.!<>|~" else char for char in text)
@@ -515,7 +539,7 @@ class KbReaderScreen(ModalScreen[KbChoice | None]):
             )
             if self.choice.audience != "public":
                 yield Static(Text("internal: not for clients", style="dim italic"), id="kb-reader-audience")
-            yield Markdown(article_markdown(self.choice), id="kb-reader-article")
+            yield ArticleMarkdown(article_markdown(self.choice), id="kb-reader-article")
 
     def on_mount(self) -> None:
         self.query_one("#kb-reader", VerticalScroll).focus()
