@@ -218,8 +218,13 @@ def _find(uow: UnitOfWork, article: str) -> KbArticle:
 def reindex() -> None:
     """Rebuild the search index from the articles (after a bulk load that bypassed hotline)."""
     from hotline.cli.state import cli_state
+    from hotline.core.kb.index import prepare_documents
     from hotline.core.services.kb import reindex_articles
 
-    with cli_state().uow() as uow:
-        count = reindex_articles(uow)
+    state = cli_state()
+    state.authorize("kb.reindex", entity="kb_article")
+    with state.uow(readonly=True) as uow:  # stemmed before the write lock is taken: only writes hold it
+        prepared = prepare_documents(uow.session)
+    with state.uow() as uow:
+        count = reindex_articles(uow, prepared=prepared)
     info(f"{count} articles indexed")

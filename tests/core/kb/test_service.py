@@ -312,3 +312,19 @@ def test_a_folder_nested_past_pythons_recursion_is_read(uow_factory: UowFactory,
     with uow_factory() as uow:
         report = import_folder(uow, folder=folder)
     assert report.created == ["deep"]
+
+
+def test_reindex_restems_an_article_changed_after_its_document_was_prepared(
+    uow_factory: UowFactory, tmp_path: Path
+) -> None:
+    from hotline.core.kb.index import prepare_documents
+
+    with uow_factory() as uow:
+        import_folder(uow, folder=write_corpus(tmp_path / "kb"))
+    with uow_factory(readonly=True) as uow:
+        prepared = prepare_documents(uow.session)
+    with uow_factory() as uow:
+        get_article(uow, slug="en/3-toner").title = "Replacing the ink"
+    with uow_factory() as uow:
+        assert reindex_articles(uow, prepared=prepared) == 10
+    assert slugs(uow_factory, "ink") == ["en/3-toner"]
