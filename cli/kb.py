@@ -13,8 +13,10 @@ from hotline.cli.output import info, print_json, stdout
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from hotline.core.db import UnitOfWork
     from hotline.core.kb.index import SearchHit
     from hotline.core.kb.snippets import Highlighted
+    from hotline.core.models import KbArticle
 
 app = typer.Typer(help="The knowledge base: import, search and show articles.", no_args_is_help=True)
 
@@ -51,9 +53,14 @@ def import_(
         return
     for line in report.skipped:
         info(f"skipped {line}")
+    for slug in report.removed:
+        info(f"removed {slug}: its file is gone from the folder")
+    for slug in report.kept:
+        info(f"kept {slug}: its file is gone, but files were skipped (one may be its file)")
     info(
         f"{len(report.created)} created, {len(report.updated)} updated, {len(report.unchanged)} unchanged,"
-        f" {len(report.skipped)} skipped"
+        f" {len(report.skipped)} skipped, {len(report.removed)} removed"
+        + (f", {len(report.kept)} kept" if report.kept else "")
     )
 
 
@@ -144,18 +151,13 @@ def show(
     """Show one article, rendered as Markdown."""
     from hotline.cli.state import cli_state
     from hotline.core.errors import InvalidInput
-    from hotline.core.services.kb import get_article
     from hotline.core.text import printable
 
     article = article.strip()  # slugs are stored without the spaces around them
     if not article:
         raise InvalidInput("a blank article: give its id or slug", where="ARTICLE")
     with cli_state().uow(readonly=True) as uow:
-        found = (
-            get_article(uow, article_id=int(article))
-            if article.isascii() and article.isdigit() and int(article) <= MAX_ID
-            else get_article(uow, slug=article)
-        )
+        found = _find(uow, article)
     if as_json:
         print_json(
             {
@@ -185,12 +187,44 @@ def show(
     console.print(Markdown(body))
 
 
+def _find(uow: UnitOfWork, article: str) -> KbArticle:
+    """The article by id or slug: ``2024.md``'s slug is ``2024``, found though it reads as an id; a number
+    that is one article's id and another's slug is refused naming both."""
+    from hotline.core.errors import InvalidInput, NotFound
+    from hotline.core.services.kb import get_article
+    from hotline.core.text import printable
+
+    if not (article.isascii() and article.isdigit() and int(article) <= MAX_ID):
+        return get_article(uow, slug=article)
+    found = []
+    for lookup in ({"article_id": int(article)}, {"slug": article}):
+        try:
+            found.append(get_article(uow, **lookup))
+        except NotFound:
+            continue
+    if not found:
+        raise NotFound(f"no knowledge-base article {article}")
+    by_id, *by_slug = found
+    if by_slug and by_slug[0].id != by_id.id:
+        raise InvalidInput(
+            f"{article!r} is the id of the article {printable(by_id.slug)!r} and the slug of the article"
+            f" {by_slug[0].id}: give that one's slug or the other's id",
+            where="ARTICLE",
+        )
+    return by_id
+
+
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the articles (after a bulk load that bypassed hotline)."""
     from hotline.cli.state import cli_state
+    from hotline.core.kb.index import prepare_documents
     from hotline.core.services.kb import reindex_articles
 
-    with cli_state().uow() as uow:
-        count = reindex_articles(uow)
+    state = cli_state()
+    state.authorize("kb.reindex", entity="kb_article")
+    with state.uow(readonly=True) as uow:  # stemmed before the write lock is taken: only writes hold it
+        prepared = prepare_documents(uow.session)
+    with state.uow() as uow:
+        count = reindex_articles(uow, prepared=prepared)
     info(f"{count} articles indexed")

@@ -7,8 +7,9 @@ same stemmed document (``render.IndexedDocument``), so both find the same articl
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -135,10 +136,18 @@ def remove_from_index(session: Session, article_ids: Sequence[int]) -> None:
     session.execute(statement, {"ids": list(article_ids)})
 
 
-def rebuild_index(session: Session) -> int:
-    """Empty the index and index every article again, in batches; returns how many were indexed."""
-    session.execute(text(f"DELETE FROM {PG_TABLE if _is_postgres(session) else SQLITE_TABLE}"))
-    total, last_id = 0, 0
+def _fingerprint(article: KbArticle) -> bytes:
+    """What an article's document is built from, in a digest: a prepared document is used only if this
+    is unchanged (its bodies, up to 2 MiB each, are not kept in memory)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (article.title, "\x00".join(str(tag) for tag in article.tags or ()), article.body):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00\x01")
+    return digest.digest()
+
+
+def _batches(session: Session) -> Iterator[list[KbArticle]]:
+    last_id = 0
     while True:
         batch = list(
             session.exec(
@@ -149,10 +158,36 @@ def rebuild_index(session: Session) -> int:
             )
         )
         if not batch:
-            break
-        total += index_articles(session, batch)
+            return
+        yield batch
         last_id = batch[-1].id or last_id
         session.expunge_all()
+
+
+def prepare_documents(session: Session) -> dict[int, tuple[bytes, IndexedDocument]]:
+    """Every article's document, built (stemmed) in a reading transaction: ``rebuild_index`` then holds
+    the write lock only to write them."""
+    return {
+        article.id: (_fingerprint(article), document_for(article))
+        for batch in _batches(session)
+        for article in batch
+        if article.id is not None
+    }
+
+
+def rebuild_index(session: Session, prepared: dict[int, tuple[bytes, IndexedDocument]] | None = None) -> int:
+    """Empty the index and index every article again, in batches; returns how many were indexed.
+    ``prepared`` (``prepare_documents``) are documents built before; an article changed since is built
+    again here."""
+    session.execute(text(f"DELETE FROM {PG_TABLE if _is_postgres(session) else SQLITE_TABLE}"))
+    total = 0
+    for batch in _batches(session):
+        documents = []
+        for article in batch:
+            ready = (prepared or {}).get(article.id or 0)
+            fresh = ready is not None and ready[0] == _fingerprint(article)
+            documents.append(ready[1] if ready is not None and fresh else document_for(article))
+        total += index_articles(session, batch, documents)
     return total
 
 

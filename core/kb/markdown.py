@@ -72,6 +72,12 @@ def parse_article(text: str, *, source: str = "<text>", fallback_title: str | No
         raise InvalidInput("no title: add 'title:' to the front matter or a '# heading'", where=f"{source}:1")
     title_line = meta["title"][0] if "title" in meta else 1
     checked_text(title.strip(), what="a title", at_most=500, where=f"{source}:{title_line}: title")
+    if not any(char.isprintable() and not char.isspace() for char in title):
+        # 'title: "  "' or a zero-width space was stored: an article listed with a blank title
+        raise InvalidInput(
+            "a title with nothing visible in it: give words or leave the line out",
+            where=f"{source}:{title_line}: title",
+        )
     tags = _tags(meta, source)
     audience = _audience(meta, source)
     slug = _scalar(meta, "slug", source)
@@ -191,6 +197,8 @@ def _tags(meta: dict[str, tuple[int, str | list[str]]], source: str) -> list[str
     tags = list(dict.fromkeys(tag.strip() for tag in items if tag.strip()))
     for tag in tags:  # as a client's or a ticket's: an escape sequence or a paragraph was stored as a tag
         checked_text(tag, what="a tag", at_most=MAX_TAG, where=f"{source}:{number}: tags")
+        if not any(char.isprintable() and not char.isspace() for char in tag):  # a zero-width space
+            raise InvalidInput("a tag with nothing visible in it", where=f"{source}:{number}: tags")
     return tags
 
 

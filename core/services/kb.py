@@ -5,11 +5,14 @@ Every write keeps the search index current in the same transaction and records a
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import col, select
 
 from hotline.core.errors import InvalidInput, NotFound
 from hotline.core.kb import index
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+KB_IMPORT_LOCK = 0x6B62696D  # "kbim": the advisory lock imports take one at a time (PostgreSQL)
 
 
 @dataclass
@@ -36,6 +40,10 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """``file: reason`` of the files left out (with ``skip_invalid``)."""
+    removed: list[str] = field(default_factory=list)
+    """Articles whose file is gone from the folder (renamed or deleted): the folder is the truth."""
+    kept: list[str] = field(default_factory=list)
+    """Articles whose file is gone, kept because files were skipped (one of them may be theirs)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +51,8 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "skipped": self.skipped,
+            "removed": self.removed,
+            "kept": self.kept,
         }
 
 
@@ -67,7 +77,7 @@ def save_article(
 ) -> tuple[KbArticle, str]:
     """Create the article ``slug`` or update it in place; returns it and ``created|updated|unchanged``.
     ``where`` names its file in a refusal; ``document`` is its index entry when already built."""
-    slug = slug.strip()
+    slug = unicodedata.normalize("NFC", slug.strip())
     if not slug or len(slug) > MAX_SLUG_CHARS:
         raise InvalidInput(f"an article needs a slug of 1 to {MAX_SLUG_CHARS} characters", where="slug")
     checked_text(source.title, what="a title", at_most=500, where=f"{slug}: title")
@@ -145,19 +155,27 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
         raise InvalidInput("not a folder", where=str(folder))
     read = FolderRead(folder=folder)
     seen: dict[str, Path] = {}
+    """By the slug as a reader sees it: ``Café`` and ``café``, a composed é and a combining one, are one."""
     root = folder.resolve()
-    for path in sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES and not p.is_dir()
-    ):
+    paths, unreadable = _markdown_files(folder)
+    for error in unreadable:
+        if not skip_invalid:
+            raise error
+        read.skipped.append(str(error))
+    for path in paths:
         relative = path.relative_to(folder)
         where = f"{relative}:1"
         try:
             source = _read(path, relative, root)
-            slug = source.slug or relative.with_suffix("").as_posix()
+            slug = unicodedata.normalize("NFC", source.slug or relative.with_suffix("").as_posix())
             # A file's name makes its slug: one with a newline or an escape in it was stored so.
             checked_text(slug, what="a slug", at_most=MAX_SLUG_CHARS, where=f"{where}: slug")
-            if slug in seen:
-                raise InvalidInput(f"slug {slug!r} is also used by {seen[slug]}", where=f"{where}: slug")
+            if slug.casefold() in seen:
+                raise InvalidInput(
+                    f"slug {slug!r} is also used by {seen[slug.casefold()]}"
+                    " (differing only in case or in how an accent is typed, they are one name)",
+                    where=f"{where}: slug",
+                )
             document = index.checked_document(
                 title=source.title, tags=source.tags, body=source.body, where=where
             )
@@ -166,8 +184,11 @@ def read_folder(folder: Path, *, skip_invalid: bool = False) -> FolderRead:
                 raise
             read.skipped.append(str(error))
             continue
-        seen[slug] = relative
+        seen[slug.casefold()] = relative
         read.files.append(ArticleFile(relative=relative, slug=slug, source=source, document=document))
+    if not read.files and not read.skipped:
+        # The folder is the truth: a wrong folder, with no article in it, would remove every article.
+        raise InvalidInput("no .md or .markdown file under it: nothing to import", where=str(folder))
     return read
 
 
@@ -175,6 +196,8 @@ def import_folder(
     uow: UnitOfWork, *, folder: Path, skip_invalid: bool = False, read: FolderRead | None = None
 ) -> ImportReport:
     """Import every Markdown file under ``folder``; the slug is the front matter's or the file's path.
+    The folder is the truth: an article whose file is gone (renamed, or deleted) is removed, unless files
+    were skipped (one may be its file): then it is kept, and listed as kept.
 
     A bad file is ``InvalidInput`` naming its file, line and field, and nothing is imported, unless
     ``skip_invalid``: then it is listed in ``skipped`` and the rest goes in. ``read`` is the folder as
@@ -183,6 +206,10 @@ def import_folder(
     uow.authorize("kb.import", entity="kb", entity_id=folder)
     if read is None:
         read = read_folder(folder, skip_invalid=skip_invalid)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # One import at a time, held to the commit (SQLite's BEGIN IMMEDIATE queues them already): two at
+        # once both found an article missing, and the second failed on the unique slug ("duplicate key").
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": KB_IMPORT_LOCK})
     report = ImportReport(skipped=list(read.skipped))
     for item in read.files:
         where = f"{item.relative}:1"
@@ -190,10 +217,53 @@ def import_folder(
             uow, source=item.source, slug=item.slug, where=where, document=item.document
         )
         getattr(report, change).append(item.slug)
+    _remove_missing(uow, report, {item.slug for item in read.files})
     record_audit(
         uow, action="kb.import", entity="kb_article", after={"folder": str(folder), **report.as_dict()}
     )
     return report
+
+
+def _markdown_files(folder: Path) -> tuple[list[Path], list[InvalidInput]]:
+    """The Markdown files under ``folder``, sorted (links to folders not followed), and the folders that
+    could not be read: ``rglob`` passed over those without a word, and their articles went missing."""
+    unreadable: list[InvalidInput] = []
+    paths: list[Path] = []
+    waiting = [folder]  # a stack, not recursion: a file 1,200 folders down was a RecursionError
+    while waiting:
+        top = waiting.pop()
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        waiting.append(Path(entry.path))
+                    elif Path(entry.name).suffix.lower() in MARKDOWN_SUFFIXES:
+                        paths.append(Path(entry.path))
+        except OSError as error:
+            where = top.relative_to(folder) if top.is_relative_to(folder) else top
+            reason = f"cannot read this folder: {error.strerror or error}"
+            unreadable.append(InvalidInput(reason, where=str(where)))
+    unreadable.sort(key=lambda error: error.where or "")
+    return sorted(path for path in paths if not path.is_dir()), unreadable
+
+
+def _remove_missing(uow: UnitOfWork, report: ImportReport, present: set[str]) -> None:
+    """Remove (or, with files skipped, keep and list) the articles whose slug no file in the folder has."""
+    rows = uow.session.exec(select(KbArticle.id, KbArticle.slug).order_by(col(KbArticle.slug))).all()
+    missing = [(article_id, slug) for article_id, slug in rows if slug not in present]
+    if report.skipped:
+        report.kept = [slug for _, slug in missing]
+        return
+    for article_id, _slug in missing:
+        article = uow.session.get(KbArticle, article_id)
+        if article is None:
+            continue
+        before = _audit_view(article)
+        index.remove_from_index(uow.session, [article.id or 0])
+        uow.session.delete(article)
+        record_audit(uow, action="kb.delete", entity="kb_article", entity_id=article.id, before=before)
+        report.removed.append(article.slug)
+    uow.session.flush()
 
 
 def _read(path: Path, relative: Path, root: Path) -> ArticleSource:
@@ -242,6 +312,8 @@ def get_article(
     elif slug is not None and not any("\ud800" <= char <= "\udfff" for char in slug):
         # (no stored slug holds a lone surrogate, a shell's undecodable byte: such a slug could not even be
         # sent to the database, and was a UnicodeEncodeError)
+        # Stored composed (NFC): a combining accent typed at a shell finds it too.
+        slug = unicodedata.normalize("NFC", slug)
         article = uow.session.exec(select(KbArticle).where(KbArticle.slug == slug)).first()
     if article is None:
         raise NotFound(f"no knowledge-base article {article_id if article_id is not None else slug!r}")
@@ -270,9 +342,13 @@ def delete_article(uow: UnitOfWork, *, article_id: int) -> None:
     record_audit(uow, action="kb.delete", entity="kb_article", entity_id=article_id, before=before)
 
 
-def reindex_articles(uow: UnitOfWork) -> int:
-    """Rebuild the search index from the articles (after a bulk load that bypassed the services)."""
+def reindex_articles(
+    uow: UnitOfWork, *, prepared: dict[int, tuple[bytes, IndexedDocument]] | None = None
+) -> int:
+    """Rebuild the search index from the articles (after a bulk load that bypassed the services).
+    ``prepared``: documents ``index.prepare_documents`` built before this unit of work took the write
+    lock (stemming 3,000 articles inside it held SQLite's lock 5 s longer)."""
     uow.authorize("kb.reindex", entity="kb_article")
-    count = index.rebuild_index(uow.session)
+    count = index.rebuild_index(uow.session, prepared)
     record_audit(uow, action="kb.reindex", entity="kb_article", after={"articles": count})
     return count

@@ -328,3 +328,78 @@ def test_the_files_are_read_before_the_write_lock_is_taken(database_url: str, tm
     assert result.exit_code == 2, result.output
     assert "bad.md:3: audience" in result.stderr
     assert waited < 10
+
+
+def test_a_renamed_file_replaces_its_article_and_the_summary_says_so(
+    database_url: str, tmp_path: Path
+) -> None:
+    folder = write_corpus(tmp_path / "kb")
+    imported(database_url, folder)
+    (folder / "en/3-toner.md").rename(folder / "en/3-toner-cartridge.md")
+    result = hotline(database_url, "kb", "import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "removed en/3-toner: its file is gone from the folder" in result.stderr
+    assert "1 created, 0 updated, 9 unchanged, 0 skipped, 1 removed" in result.stderr
+    found = json.loads(hotline(database_url, "kb", "search", "toner", "--json").stdout)
+    assert [hit["slug"] for hit in found] == ["en/3-toner-cartridge"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = hotline(database_url, "kb", "import", str(empty))
+    assert refused.exit_code == 2, refused.output
+    assert "no .md or .markdown file under it" in refused.stderr
+
+
+def test_an_article_whose_slug_is_a_number_is_shown_by_it(database_url: str, tmp_path: Path) -> None:
+    """``2024.md`` is the article ``2024``: ``kb show 2024`` looked for the id 2024 only and said "no
+    knowledge-base article 2024" (exit 2). A number that is one article's id and another's slug names
+    both, to choose."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "2024.md").write_text("# Year review\n")
+    (folder / "a.md").write_text("# First\n")
+    assert hotline(database_url, "kb", "import", str(folder)).exit_code == 0
+    shown = hotline(database_url, "kb", "show", "2024", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["title"] == "Year review"
+    first = json.loads(hotline(database_url, "kb", "show", "a", "--json").stdout)["id"]
+    (folder / "b.md").write_text(f"---\nslug: '{first}'\n---\n# Numbered\n")
+    assert hotline(database_url, "kb", "import", str(folder)).exit_code == 0
+    both = hotline(database_url, "kb", "show", str(first))
+    assert both.exit_code == 2, both.output
+    assert f"'{first}' is the id of the article 'a' and the slug of the article" in both.stderr
+
+
+def test_reindex_stems_the_articles_before_the_write_lock_is_taken(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kb reindex`` read and stemmed every article inside its writing transaction: 3,000 articles held
+    SQLite's write lock for 20 s, a quarter of it stemming. The documents are built first; the write
+    transaction only writes them (an article changed meanwhile is stemmed again there)."""
+    import sqlite3
+
+    from hotline.core.kb import index
+    from hotline.core.kb.render import IndexedDocument
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    imported(database_url, write_corpus(tmp_path / "kb"))
+    free: list[bool] = []
+    real_build = IndexedDocument.build
+
+    def build(*args: object, **kwargs: object) -> IndexedDocument:
+        other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:
+            free.append(False)
+        finally:
+            other.close()
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index.IndexedDocument, "build", build)
+    result = hotline(database_url, "kb", "reindex")
+    assert result.exit_code == 0, result.output
+    assert "10 articles indexed" in result.stderr
+    assert free == [True] * 10

@@ -215,3 +215,43 @@ async def test_an_article_made_internal_while_shown_is_not_inserted_into_a_reply
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is form and form.query_one("#text", TextArea).text == ""
+
+
+async def test_an_article_removed_while_listed_says_so_when_inserted(
+    articles, world, console, settle, engine, clock
+):
+    """An import removed the listed article (its file was renamed); Enter said "no knowledge-base article
+    7", of an article the operator saw listed. It says the article was removed since it was listed."""
+    from hotline.core.models import KbArticle
+    from hotline.core.services.kb import delete_article
+
+    app = console()
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        app.open_ticket(world.ticket_number)
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        panel = app.screen
+        panel.query_one("#kb-query", Input).value = "vpn"
+        await settle(pilot)
+        assert titles(panel) == ["Resetting a password"] and panel.shown is not None
+        with UnitOfWork(engine, clock=clock) as uow:
+            article = uow.session.exec(
+                select(KbArticle).where(KbArticle.title == "Resetting a password")
+            ).one()
+            delete_article(uow, article_id=article.id or 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is panel
+        messages = [n.message for n in app._notifications]
+        assert (
+            "The article 'Resetting a password' is no longer in the knowledge base"
+            " (removed since it was listed): search again." in messages
+        ), messages
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#text", TextArea).text == ""

@@ -165,6 +165,39 @@ async def test_a_hostile_article_title_in_the_reader_is_shown_literally(
         assert "Zebra [bold]B[/] [link=x://y]L" in screen_text(app)
 
 
+async def test_a_link_in_an_article_opens_only_on_the_web_or_in_mail(
+    world, console, settle, engine, tmp_path, monkeypatch
+):
+    """A clicked link in the reader opened whatever the article's file said: ``file:///etc/shadow``,
+    ``ssh://``, or ``other.md`` (which is no article), with whatever the desktop had for it. Only web and
+    mail links open; another is named, not opened."""
+    from textual.widgets import Markdown
+
+    from hotline.core.services.kb import import_folder
+    from hotline.tui.screens.kb_search import KbReaderScreen
+
+    (tmp_path / "a.md").write_text("# Zebra\n\n[web](https://example.org) [f](file:///etc/shadow)\n")
+    with UnitOfWork(engine) as uow:
+        import_folder(uow, folder=tmp_path)
+    app = console()
+    opened: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6", *"zebra")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, KbReaderScreen)
+        article = app.screen.query_one("#kb-reader-article", Markdown)
+        for href in ("https://example.org", "file:///etc/shadow", "other.md"):
+            article.post_message(Markdown.LinkClicked(article, href))
+            await settle(pilot)
+        assert opened == ["https://example.org"]
+        messages = [n.message for n in app._notifications]
+        assert "Not opened: only web and mail links open, not 'file:///etc/shadow'." in messages
+
+
 async def test_pasted_escape_sequences_never_reach_the_terminal_or_the_database(
     world, console, settle, engine
 ):

@@ -235,7 +235,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
             with Horizontal(id="kb-body"):
                 yield OptionList(id="kb-results")
                 with VerticalScroll(id="kb-article-scroll"):
-                    yield Markdown("", id="kb-article")
+                    yield ArticleMarkdown("", id="kb-article")
 
     def on_mount(self) -> None:
         self.query_one("#kb-results", OptionList).can_focus = False
@@ -381,7 +381,7 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if self.audience is None:
             self.dismiss(choice)
         else:
-            self._read_then(choice.article_id, self.dismiss)
+            self._read_then(choice.article_id, choice.title, self.dismiss)
 
     def action_read(self) -> None:
         self._once_shown(lambda: self._with_current("read", self._open_reader))
@@ -405,14 +405,24 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
         if self.shown is not None and self.shown.article_id == current.article_id:
             then(self.shown)
         else:
-            self._read_then(current.article_id, then)
+            self._read_then(current.article_id, current.title.text, then)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-choose")
-    def _read_then(self, article_id: int, then: Callable[[KbChoice], object]) -> None:
-        from hotline.core.errors import InvalidInput
+    def _read_then(self, article_id: int, title: str, then: Callable[[KbChoice], object]) -> None:
+        from hotline.core.errors import InvalidInput, NotFound
 
         try:
             choice = read_choice(self.ctx, article_id, audience=self.audience)
+        except NotFound:  # an import removed it (its file renamed): "no knowledge-base article 7" said less
+            gone = f"The article {printable(title)!r} is no longer in the knowledge base"
+            self.app.call_from_thread(
+                self.notify,
+                f"{gone} (removed since it was listed): search again.",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
+            return
         except InvalidInput as refused:
             self.app.call_from_thread(self._refused, refused.message)
             return
@@ -444,6 +454,30 @@ class KbSearchScreen(ModalScreen[KbChoice | None]):
             self._shown_generation = self.generation
             self._run_when_shown()
         forward_worker_failure(self, event)
+
+
+OPENED_SCHEMES = ("http", "https", "mailto")
+
+
+class ArticleMarkdown(Markdown):
+    """An article's Markdown whose clicked links open only on the web or in mail: a file's text made
+    ``[Reset](file:///etc/shadow)``, ``ssh://`` or ``other.md`` open with whatever the desktop had for it."""
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        from urllib.parse import urlsplit
+
+        event.stop()
+        event.prevent_default()  # Markdown's own handler opened every link
+        scheme = urlsplit(event.href.strip()).scheme.lower()
+        if scheme in OPENED_SCHEMES:
+            self.app.open_url(event.href.strip())
+            return
+        self.notify(
+            f"Not opened: only web and mail links open, not {printable(event.href)[:100]!r}.",
+            severity="warning",
+            timeout=6,
+            markup=False,
+        )
 
 
 def _markdown_text(text: str) -> str:
@@ -505,7 +539,7 @@ class KbReaderScreen(ModalScreen[KbChoice | None]):
             )
             if self.choice.audience != "public":
                 yield Static(Text("internal: not for clients", style="dim italic"), id="kb-reader-audience")
-            yield Markdown(article_markdown(self.choice), id="kb-reader-article")
+            yield ArticleMarkdown(article_markdown(self.choice), id="kb-reader-article")
 
     def on_mount(self) -> None:
         self.query_one("#kb-reader", VerticalScroll).focus()

@@ -78,3 +78,24 @@ def test_plain_text_keeps_words_and_drops_markup() -> None:
     )
     expected = "Title Bold and _it_ with a link text and code. alt words print('x') item one quoted html"
     assert plain_text(markdown).split() == expected.split(" ")
+
+
+@pytest.mark.parametrize("title", ['"   "', '"\u200b"', '"\u200b \u2060"'])
+def test_a_title_with_nothing_visible_is_refused(title: str) -> None:
+    """``title: "  "`` or a zero-width space was stored: an article listed with a blank title, which no
+    one could tell from another or find by its title."""
+    with pytest.raises(InvalidInput) as raised:
+        parse_article(f"---\ntitle: {title}\n---\nBody.\n", source="a.md", fallback_title="a")
+    assert raised.value.where == "a.md:2: title"
+    assert "nothing visible" in raised.value.message
+
+
+def test_a_tag_with_nothing_visible_is_refused() -> None:
+    """A zero-width space as a tag was stored: the article's tags read "printer, " with a tag no one could
+    see, search for or type."""
+    with pytest.raises(InvalidInput) as raised:
+        parse_article(
+            '---\ntitle: T\ntags: [printer, "\u200b"]\n---\nBody.\n', source="a.md", fallback_title="a"
+        )
+    assert raised.value.where == "a.md:3: tags"
+    assert "nothing visible" in raised.value.message
