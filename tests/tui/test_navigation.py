@@ -15,13 +15,14 @@ TUI = Path(__file__).parents[2] / "tui"
 
 
 def test_no_screen_or_widget_calls_the_app_to_navigate() -> None:
-    """``self.app.open_*()  # type: ignore`` hid a call the type checker could not see; messages are typed."""
+    """``self.app.open_*()  # type: ignore`` hid a call the type checker could not see; messages are typed.
+    (Textual's own ``App.open_url``, typed, is not hotline's navigation.)"""
     offenders = [
         f"{path.relative_to(TUI)}:{number}: {line.strip()}"
         for path in sorted(TUI.rglob("*.py"))
         if path.name != "app.py"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if re.search(r"\.app\.open_\w+\(|type: ignore\[attr-defined\]", line)
+        if re.search(r"\.app\.open_(?!url\()\w+\(|type: ignore\[attr-defined\]", line)
     ]
     assert offenders == []
 
