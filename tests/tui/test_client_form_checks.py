@@ -611,3 +611,37 @@ async def test_a_birthday_typed_with_a_letter_is_refused_not_mangled(world, cons
         assert "'1O.01.1990' is not a date" in str(form.query_one("#birthday-error", Static).render())
     with UnitOfWork(engine, readonly=True) as uow:
         assert uow.session.exec(select(Client).where(Client.name == "Olga Birthday")).all() == []
+
+
+@pytest.mark.both_backends
+async def test_a_field_changed_meanwhile_by_a_colleague_is_not_saved_over(
+    world, console, settle, engine, clock
+):
+    """Both changed the same field (the name): the last save won without a word and the colleague's
+    correction was gone. The save is refused, saying what the field is now; the form stays open."""
+    from hotline.core.services.clients import ClientChanges, update_client
+
+    app = console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_client(world.ivanov_id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+            update_client(
+                uow,
+                client_id=world.ivanov_id,
+                changes=ClientChanges(name="Ivan Ivanov Sr"),
+                default_region="RU",
+            )
+        await pilot.press("space", "J", "r", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, NewClientScreen)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert any("changed by someone else" in m and "name is now 'Ivan Ivanov Sr'" in m for m in errors), (
+            errors
+        )
+    with UnitOfWork(engine, readonly=True) as uow:
+        assert uow.session.get(Client, world.ivanov_id).name == "Ivan Ivanov Sr"

@@ -146,6 +146,8 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         """Field → its value when its error was shown: the error goes once the value is changed."""
         self._own_contacts: set[str] = set()
         """The edited client's phones (E.164) and emails as loaded: sharing one of those was agreed before."""
+        self._typed: dict[str, str] = {}
+        """The fields this edit changes, as typed (stripped), when it was last checked for saving."""
         self._loaded: dict[str, str] = {}
         """An edited client's fields as loaded (field → text): one left so is not written back, so a
         colleague's change to it made meanwhile stays."""
@@ -238,16 +240,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
         card = message.card
         client = card.client
         self.query_one("#kind", Select).value = client.kind
-        values = {
-            "#name": client.name,
-            "#phones": ", ".join(phone.raw or phone.e164 for phone in card.phones),
-            "#emails": ", ".join(email.address for email in card.emails),
-            "#group": card.group.name if card.group else "",
-            "#birthday": format_date(client.birthday, self.ctx.settings.date_order)
-            if client.birthday
-            else "",
-            "#tags": ", ".join(str(tag) for tag in client.tags),
-        }
+        values = {f"#{field}": text for field, text in self._texts_of(card).items()}
         self.attribution = self._stored_attribution = Attribution(client.source, client.campaign)
         self._own_contacts = {phone.e164 for phone in card.phones} | {email.address for email in card.emails}
         self.query_one("#attribution", Static).update(attribution_text(self.attribution))
@@ -257,6 +250,31 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             # as stored: a field shown cleaned (a control character in an old name) is written cleaned
             self._loaded[selector.removeprefix("#")] = value.strip()
             field.cursor_position = len(field.value)  # typing adds to the name, never replaces it
+
+    def _texts_of(self, card: Any) -> dict[str, str]:
+        """A client's fields as the form shows them (field → text)."""
+        client = card.client
+        birthday = client.birthday
+        return {
+            "name": client.name,
+            "phones": ", ".join(phone.raw or phone.e164 for phone in card.phones),
+            "emails": ", ".join(email.address for email in card.emails),
+            "group": card.group.name if card.group else "",
+            "birthday": format_date(birthday, self.ctx.settings.date_order) if birthday else "",
+            "tags": ", ".join(str(tag) for tag in client.tags),
+        }
+
+    def _changed_meanwhile(self, card: Any, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """The fields this edit changes that someone else changed since the form read them, to another
+        value than this one (field, its value now): saved over, their change would be lost unseen."""
+        now = {field: text.strip() for field, text in self._texts_of(card).items()}
+        return [
+            (field, now[field])
+            for field in fields
+            if field in self._typed
+            and now[field] != self._loaded.get(field)
+            and now[field] != self._typed[field]
+        ]
 
     # -- duplicate warning -------------------------------------------------------------------------
 
@@ -443,6 +461,7 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
             for field, typed_value in typed.items()
             if field not in self._loaded or value(f"#{field}") != self._loaded[field]
         }
+        self._typed = {field: value(f"#{field}") for field in changed}  # as typed, for ``_changed_meanwhile``
         return fields | {"kind": str(self.query_one("#kind", Select).value)} | changed, errors
 
     def _number_out_of_the_name(self) -> None:
@@ -544,7 +563,14 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save")
     def _save(self, fields: dict[str, Any]) -> None:
-        from hotline.core.services.clients import ClientChanges, ClientDraft, create_client, update_client
+        from hotline.core.errors import Conflict
+        from hotline.core.services.clients import (
+            ClientChanges,
+            ClientDraft,
+            client_card,
+            create_client,
+            update_client,
+        )
 
         region = self.ctx.settings.default_region
         with self.ctx.uow() as uow:
@@ -557,6 +583,15 @@ class NewClientScreen(PicksAttribution, ModalScreen[int | None]):
                 )
             else:
                 fields.pop("kind", None)
+                # read again in the saving transaction: a field a colleague changed since the form
+                # read it is not saved over (the rest of the form is not saved either)
+                meanwhile = self._changed_meanwhile(client_card(uow, client_id=self.client_id), fields)
+                if meanwhile:
+                    said = "; ".join(f"{field} is now {printable(text)[:80]!r}" for field, text in meanwhile)
+                    raise Conflict(
+                        f"Not saved: changed by someone else since this form opened ({said}); Esc, open the"
+                        " card again and make the change there"
+                    )
                 client = update_client(
                     uow,
                     client_id=self.client_id,
