@@ -191,7 +191,7 @@ def log_call(
 
 @app.command("import-cdr")
 def import_cdr(
-    file: Annotated[Path, typer.Argument(help="Asterisk's cdr-csv file (Master.csv).", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="Asterisk's cdr-csv file (Master.csv).")],
     utc: Annotated[bool, typer.Option("--utc", help="The file's times are UTC (usegmtime=yes).")] = False,
     as_json: JsonFlag = False,
 ) -> None:

@@ -195,6 +195,11 @@ def test_import_cdr_names_every_bad_line_and_writes_nothing(pbx_db, tmp_path: Pa
     master.write_bytes(MASTER_CSV.encode() + b'"\xff\xfe"\n')
     assert hotline("--db", db, "--config", str(config), "call", "import-cdr", str(master)).exit_code == 2
     assert hotline("--db", db, "call", "import-cdr", str(tmp_path / "missing.csv")).exit_code == 2
+    folder = hotline("--db", db, "call", "import-cdr", str(tmp_path))  # was click's own "Usage: …" lines
+    assert (folder.exit_code, folder.stderr) == (
+        2,
+        f"hotline: error: {tmp_path}: cannot read: Is a directory\n",
+    )
     assert records(db) == []
 
 
