@@ -28,6 +28,25 @@ async def new_client_form(app, pilot, settle, typed: str = "") -> NewClientScree
     return app.screen
 
 
+async def edit_client_form(app, pilot, settle, client_id: int) -> NewClientScreen:
+    """The card of ``client_id`` opened, then its edit form (``e``)."""
+    await settle(pilot)
+    app.open_client(client_id)
+    await settle(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+    assert isinstance(app.screen, NewClientScreen)
+    return app.screen
+
+
+def colleague_changes(engine, clock, client_id: int, **changes) -> None:
+    """A colleague's edit of the same client, saved while the form is open."""
+    from hotline.core.services.clients import ClientChanges, update_client
+
+    with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
+        update_client(uow, client_id=client_id, changes=ClientChanges(**changes), default_region="RU")
+
+
 def error_of(form: NewClientScreen, field: str) -> str:
     line = form.query_one(f"#{field}-error", Static)
     return str(line.render()) if line.display else ""
@@ -260,13 +279,7 @@ async def test_f4_with_an_empty_box_moves_a_number_typed_into_name_to_phones(wor
 async def test_edit_opens_with_the_cursor_at_the_end_of_the_name(world, console, settle, engine):
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.open_client(world.ivanov_id)
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, NewClientScreen)
+        form = await edit_client_form(app, pilot, settle, world.ivanov_id)
         assert app.focused is form.query_one("#name", Input)
         await pilot.press("space", "J", "r")
         assert form.query_one("#name", Input).value == "Ivan Ivanov Jr"
@@ -489,25 +502,17 @@ async def test_an_edit_writes_only_what_the_operator_changed(world, console, set
     only the name and saved: the form wrote back every field as it had read it, and the colleague's
     email and tag were gone without a word. Only the fields the operator changed are written now."""
     from hotline.core.models import ClientEmail
-    from hotline.core.services.clients import ClientChanges, update_client
 
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.open_client(world.ivanov_id)
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        assert isinstance(app.screen, NewClientScreen)
-        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
-            update_client(
-                uow,
-                client_id=world.ivanov_id,
-                changes=ClientChanges(
-                    emails=[world.ivanov_email, "ivan@work.example"], tags=["wholesale", "retail"]
-                ),
-                default_region="RU",
-            )
+        await edit_client_form(app, pilot, settle, world.ivanov_id)
+        colleague_changes(
+            engine,
+            clock,
+            world.ivanov_id,
+            emails=[world.ivanov_email, "ivan@work.example"],
+            tags=["wholesale", "retail"],
+        )
         await pilot.press("space", "J", "r", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ClientCardScreen)
@@ -619,23 +624,10 @@ async def test_a_field_changed_meanwhile_by_a_colleague_is_not_saved_over(
 ):
     """Both changed the same field (the name): the last save won without a word and the colleague's
     correction was gone. The save is refused, saying what the field is now; the form stays open."""
-    from hotline.core.services.clients import ClientChanges, update_client
-
     app = console()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.open_client(world.ivanov_id)
-        await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
-        assert isinstance(app.screen, NewClientScreen)
-        with UnitOfWork(engine, actor_login="anna", clock=clock) as uow:
-            update_client(
-                uow,
-                client_id=world.ivanov_id,
-                changes=ClientChanges(name="Ivan Ivanov Sr"),
-                default_region="RU",
-            )
+        await edit_client_form(app, pilot, settle, world.ivanov_id)
+        colleague_changes(engine, clock, world.ivanov_id, name="Ivan Ivanov Sr")
         await pilot.press("space", "J", "r", "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, NewClientScreen)
