@@ -256,24 +256,14 @@ def _new_record(uow: UnitOfWork, facts: CallFacts, *, default_region: str) -> Ca
 
 def caller_client_id(uow: UnitOfWork, *, number: str, default_region: str) -> int | None:
     """The client whose phone is ``number`` (the lowest id when several share it), or ``None``."""
-    from sqlmodel import func
-
-    from hotline.core.models import ClientPhone
     from hotline.core.phones import normalize_phone
+    from hotline.core.services.clients import contact_owner_ids
 
     try:
         e164 = normalize_phone(number, default_region=default_region).e164
     except InvalidInput:
         return None
-    if uow.session.get_bind().dialect.name == "postgresql":  # handed out to the role (0021)
-        from sqlalchemy import text
-
-        from hotline.core.contact_handout import HANDS_OUT
-
-        uow.session.info[HANDS_OUT] = True
-        owners = text("SELECT min(client_id) FROM hotline_phone_owners(ARRAY[CAST(:e164 AS text)])")
-        return uow.session.connection().execute(owners, {"e164": e164}).scalar()
-    return uow.session.exec(select(func.min(ClientPhone.client_id)).where(ClientPhone.e164 == e164)).one()
+    return min(contact_owner_ids(uow, e164s=[e164], emails=[]), default=None)
 
 
 def _update(uow: UnitOfWork, record: CallRecord, facts: CallFacts) -> bool:

@@ -215,8 +215,9 @@ def ensure_group(uow: UnitOfWork, *, name: str, colour: str | None = None) -> Cl
     return group
 
 
-def find_clients_by_contact(uow: UnitOfWork, *, e164s: list[str], emails: list[str]) -> list[Client]:
-    """Clients that already have one of these phones (E.164) or addresses: the duplicate warning."""
+def contact_owner_ids(uow: UnitOfWork, *, e164s: list[str], emails: list[str]) -> set[int]:
+    """The ids of the clients holding one of these phones (E.164) or addresses, whoever asks: on
+    PostgreSQL through 0021's functions, which hand them out to the role."""
     ids: set[int] = set()
     if uow.session.get_bind().dialect.name == "postgresql":
         # through the functions that hand the owners' contact points out to the role (0021)
@@ -232,6 +233,12 @@ def find_clients_by_contact(uow: UnitOfWork, *, e164s: list[str], emails: list[s
             ids |= set(uow.session.exec(select(ClientPhone.client_id).where(phone.in_(e164s))))
         if emails:
             ids |= set(uow.session.exec(select(ClientEmail.client_id).where(email.in_(emails))))
+    return ids
+
+
+def find_clients_by_contact(uow: UnitOfWork, *, e164s: list[str], emails: list[str]) -> list[Client]:
+    """Clients that already have one of these phones (E.164) or addresses: the duplicate warning."""
+    ids = contact_owner_ids(uow, e164s=e164s, emails=emails)
     if not ids:
         return []
     return list(uow.session.exec(select(Client).where(col(Client.id).in_(ids)).order_by(Client.id)))
