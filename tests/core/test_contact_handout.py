@@ -280,3 +280,24 @@ def test_an_admins_role_imports_and_backs_up_under_row_security(staff: Staff, tm
     backed_up = hotline("--db", staff.boss_url, "db", "backup", str(backup))
     assert backed_up.exit_code == 0, backed_up.output
     assert backup.stat().st_size > 0
+
+
+def test_hotline_makes_the_budget_of_a_role_a_dba_made_when_it_first_starts_as_it(
+    staff: Staff, engine, database_url
+) -> None:
+    made = f"{staff.prefix}-dba-made"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        group = group_role(Role.OPERATOR, prefix=staff.prefix)
+        connection.exec_driver_sql(f'CREATE ROLE "{made}" LOGIN IN ROLE "{group}"')
+    with UnitOfWork(engine) as uow:  # mapped by db_role: hotline did not make the role
+        add_operator(uow, login="nina", role=Role.OPERATOR, db_role=made)
+    budgets = (
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'hotline_budget' AND c.relname = 'r' || (SELECT oid FROM pg_roles WHERE rolname = :r)"
+    )
+    with engine.connect() as connection:
+        assert connection.execute(text(budgets), {"r": made}).scalar() == 0
+    found = hotline("--db", database_url.replace("://postgres@", f"://{made}@"), "lookup", "4567")
+    assert found.exit_code == 0 and "Ivan Petrov" in found.output, found.output
+    with engine.connect() as connection:
+        assert connection.execute(text(budgets), {"r": made}).scalar() == 1
